@@ -1,0 +1,132 @@
+/**
+ * The visitor context: everything a decision may look at, resolved once per request from
+ * platform-free inputs. The worker fills `ContextInput` from `request.cf` and headers; the
+ * trainer rebuilds the same context from a logged decision record. Every kind of decision
+ * (variant, recommendation, bid) reads this one shape through one feature extractor.
+ */
+
+import { localTime } from './local-time.ts';
+import { isPageType, pageTypeOf, type PageType } from './page-type.ts';
+import type { Profile } from './profile.ts';
+import { classifyReferrer, type ReferrerClass } from './referrer.ts';
+import { parseUserAgent, type BrowserName, type DeviceClass, type OsName } from './user-agent.ts';
+
+export type AttrValue = string | number | boolean;
+
+export interface GeoInput {
+  readonly country?: string | undefined;
+  readonly region?: string | undefined;
+  readonly city?: string | undefined;
+  readonly asn?: number | undefined;
+  readonly timezone?: string | undefined;
+}
+
+export interface ContextInput {
+  /** ms since epoch */
+  readonly now: number;
+  /** the page the visitor is on (absolute URL), when known */
+  readonly url?: string | undefined;
+  readonly referrer?: string | undefined;
+  readonly userAgent?: string | undefined;
+  readonly geo?: GeoInput | undefined;
+  /** profile before this request's page view was recorded */
+  readonly profile: Profile;
+  /** explicit page type; otherwise derived from the URL path */
+  readonly pageType?: string | undefined;
+  readonly attrs?: Readonly<Record<string, AttrValue>> | undefined;
+}
+
+export interface VisitorContext {
+  readonly now: number;
+  readonly country: string;
+  readonly region: string;
+  readonly city: string;
+  readonly asn: number;
+  readonly timezone: string;
+  readonly device: DeviceClass;
+  readonly os: OsName;
+  readonly browser: BrowserName;
+  readonly referrer: ReferrerClass;
+  readonly referrerHost: string;
+  readonly utmSource: string;
+  readonly utmMedium: string;
+  readonly utmCampaign: string;
+  readonly utmTerm: string;
+  readonly utmContent: string;
+  readonly host: string;
+  readonly path: string;
+  readonly pageType: PageType;
+  readonly hour: number;
+  readonly weekday: number;
+  readonly visits: number;
+  readonly daysSinceLastVisit: number;
+  readonly purchases: number;
+  readonly profile: Profile;
+  readonly attrs: Readonly<Record<string, AttrValue>>;
+  /** segment ids, filled in after segment rules ran */
+  segments: readonly string[];
+}
+
+/** Values used when a field is absent, so a model always sees a known token. */
+export const UNKNOWN = '?';
+const NO_ATTRS: Readonly<Record<string, AttrValue>> = Object.freeze({});
+
+function parseUrl(url: string | undefined): URL | null {
+  if (!url) return null;
+  try {
+    return new URL(url);
+  } catch {
+    return null;
+  }
+}
+
+function clip(s: string | null | undefined, max = 64): string {
+  if (!s) return '';
+  return (s.length > max ? s.slice(0, max) : s).toLowerCase();
+}
+
+export function buildContext(input: ContextInput): VisitorContext {
+  const geo = input.geo ?? {};
+  const page = parseUrl(input.url);
+  const query = page ? page.searchParams : null;
+  const ref = parseUrl(input.referrer);
+  const ua = parseUserAgent(input.userAgent);
+  const timezone = geo.timezone || 'UTC';
+  const t = localTime(input.now, timezone);
+  const utmMedium = clip(query?.get('utm_medium'));
+  const host = page ? page.hostname.toLowerCase() : '';
+  const referrerHost = ref ? ref.hostname.toLowerCase() : '';
+  const path = page ? page.pathname : '/';
+  const explicitType = input.pageType?.toLowerCase();
+  const p = input.profile;
+  const lastMs = p.last * 60_000;
+  return {
+    now: input.now,
+    country: geo.country ? geo.country.toUpperCase() : UNKNOWN,
+    region: geo.region || UNKNOWN,
+    city: geo.city || UNKNOWN,
+    asn: geo.asn ?? 0,
+    timezone,
+    device: ua.device,
+    os: ua.os,
+    browser: ua.browser,
+    referrer: classifyReferrer({ referrerHost, pageHost: host, utmMedium, query }),
+    referrerHost,
+    utmSource: clip(query?.get('utm_source')),
+    utmMedium,
+    utmCampaign: clip(query?.get('utm_campaign')),
+    utmTerm: clip(query?.get('utm_term')),
+    utmContent: clip(query?.get('utm_content')),
+    host,
+    path,
+    pageType: explicitType && isPageType(explicitType) ? explicitType : pageTypeOf(path),
+    hour: t.hour,
+    weekday: t.weekday,
+    visits: p.visits,
+    daysSinceLastVisit: p.views === 0 ? -1 : Math.max(0, Math.floor((input.now - lastMs) / 86_400_000)),
+    purchases: p.purchases,
+    profile: p,
+    attrs: input.attrs ?? NO_ATTRS,
+    segments: [],
+  };
+}

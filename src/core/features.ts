@@ -1,0 +1,171 @@
+/**
+ * The one feature extractor. Every model (content variants, recommendations, bids) scores the
+ * hashed features produced here, and the trainer replays the same function on logged
+ * contexts, so a model is always scored with exactly the features it was trained on.
+ *
+ * A feature is `murmur3(value, seed(field))`: the field's seed is hashed once at module load,
+ * so per request we hash only the value, straight from the string, with no allocation.
+ * Numbers are bucketed and hashed as integers (`murmur3Int`); crosses combine two hashes with
+ * one more integer hash. `FEATURE_SPEC_HASH` names this exact layout: a model built for
+ * another spec is refused at load time instead of being silently mis-scored.
+ */
+
+import { murmur3, murmur3Int } from './murmur3.ts';
+
+export const FEATURE_FIELDS = [
+  'bias', 'country', 'region', 'city', 'asn', 'timezone', 'device', 'os', 'browser',
+  'referrer', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content',
+  'path', 'page_type', 'hour', 'weekday', 'daypart', 'visits', 'recency', 'purchases', 'returning',
+  'segment', 'attr',
+] as const;
+export type FeatureField = (typeof FEATURE_FIELDS)[number];
+
+/** Pairs of fields whose combination is a feature of its own. */
+export const FEATURE_CROSSES = [
+  ['device', 'page_type'],
+  ['referrer', 'page_type'],
+  ['country', 'device'],
+  ['daypart', 'weekday'],
+] as const satisfies ReadonlyArray<readonly [FeatureField, FeatureField]>;
+
+/** Bucket edges (lower bounds) and the labels model sources use for them. */
+export const VISIT_BUCKETS = [0, 1, 2, 3, 5, 10, 20] as const;
+export const RECENCY_BUCKETS = [0, 1, 2, 4, 8, 31] as const; // days since last visit; new visitors: -1
+export const PURCHASE_BUCKETS = [0, 1, 2, 5] as const;
+export const DAYPARTS = ['night', 'morning', 'afternoon', 'evening'] as const; // 0-5, 6-11, 12-17, 18-23
+
+export const FEATURE_SPEC = {
+  name: 'attune-visitor',
+  version: 1,
+  fields: FEATURE_FIELDS,
+  crosses: FEATURE_CROSSES,
+  buckets: { visits: VISIT_BUCKETS, recency: RECENCY_BUCKETS, purchases: PURCHASE_BUCKETS },
+} as const;
+
+const SPEC_SEED = 0x5eed;
+/** Identifies this extractor's layout; stored in every model envelope. */
+export const FEATURE_SPEC_HASH = murmur3(JSON.stringify(FEATURE_SPEC), SPEC_SEED);
+
+/** field → its hashing seed, computed once per isolate */
+export const FIELD_SEED: Readonly<Record<FeatureField, number>> = Object.freeze(
+  Object.fromEntries(FEATURE_FIELDS.map((f) => [f, murmur3(f, SPEC_SEED)])) as Record<FeatureField, number>,
+);
+const CROSS_SEED = FEATURE_CROSSES.map(([a, b]) => murmur3(`${a}*${b}`, SPEC_SEED));
+const NUMBER_SALT = 0x6e756d; // keeps attr numbers apart from attr strings that spell the same
+
+export const MAX_FEATURES = 128;
+export const MAX_ATTRS = 32;
+
+/** What the extractor reads: a `VisitorContext`, or the `context` of a logged decision record. */
+export interface FeatureInput {
+  readonly country: string; readonly region: string; readonly city: string; readonly asn: number;
+  readonly timezone: string; readonly device: string; readonly os: string; readonly browser: string;
+  readonly referrer: string; readonly referrerHost: string;
+  readonly utmSource: string; readonly utmMedium: string; readonly utmCampaign: string;
+  readonly utmTerm: string; readonly utmContent: string;
+  readonly path: string; readonly pageType: string; readonly hour: number; readonly weekday: number;
+  readonly visits: number; readonly daysSinceLastVisit: number; readonly purchases: number;
+  readonly segments: readonly string[];
+  readonly attrs: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** Hashed features of one context: `hashes[i]` with weight `values[i]`, for i < length. */
+export interface FeatureVector {
+  readonly hashes: Uint32Array;
+  readonly values: Float32Array;
+  length: number;
+}
+
+export function createFeatureVector(): FeatureVector {
+  return { hashes: new Uint32Array(MAX_FEATURES), values: new Float32Array(MAX_FEATURES), length: 0 };
+}
+
+export function bucketOf(x: number, edges: readonly number[]): number {
+  let b = 0;
+  while (b + 1 < edges.length && x >= edges[b + 1]!) b++;
+  return b;
+}
+
+export function daypartOf(hour: number): number {
+  return hour < 6 ? 0 : hour < 12 ? 1 : hour < 18 ? 2 : 3;
+}
+
+function push(fv: FeatureVector, hash: number, value = 1): void {
+  if (fv.length < MAX_FEATURES) {
+    fv.hashes[fv.length] = hash;
+    fv.values[fv.length] = value;
+    fv.length++;
+  }
+}
+
+export function crossHash(index: number, a: number, b: number): number {
+  return murmur3Int(b, (a ^ CROSS_SEED[index]!) | 0);
+}
+
+/** Hash of an explicit attribute `key=value`, shared by the extractor and model compilers. */
+export function attrHash(key: string, value: string | number | boolean): number {
+  const seed = murmur3(key, FIELD_SEED.attr);
+  if (typeof value === 'string') return murmur3(value, seed);
+  if (typeof value === 'boolean') return murmur3Int(value ? 1 : 0, seed);
+  // numbers: sign and log2 magnitude, so 3 and 3.5 share a feature but 3 and 300 do not
+  const mag = value === 0 ? 0 : Math.sign(value) * (1 + Math.floor(Math.log2(Math.abs(value) + 1)));
+  return murmur3Int(mag, seed ^ NUMBER_SALT);
+}
+
+/**
+ * Writes the features of `ctx` into `fv` (reset first) and returns it. Allocation-free:
+ * every value is hashed in place from strings the context already holds.
+ */
+export function extractFeatures(ctx: FeatureInput, fv: FeatureVector = createFeatureVector()): FeatureVector {
+  const S = FIELD_SEED;
+  fv.length = 0;
+  push(fv, S.bias);
+  const country = murmur3(ctx.country, S.country);
+  push(fv, country);
+  push(fv, murmur3(ctx.region, S.region));
+  push(fv, murmur3(ctx.city, S.city));
+  push(fv, murmur3Int(ctx.asn, S.asn));
+  push(fv, murmur3(ctx.timezone, S.timezone));
+  const device = murmur3(ctx.device, S.device);
+  push(fv, device);
+  push(fv, murmur3(ctx.os, S.os));
+  push(fv, murmur3(ctx.browser, S.browser));
+  const referrer = murmur3(ctx.referrer, S.referrer);
+  push(fv, referrer);
+  push(fv, murmur3(ctx.referrerHost, S.referrer_host));
+  push(fv, murmur3(ctx.utmSource, S.utm_source));
+  push(fv, murmur3(ctx.utmMedium, S.utm_medium));
+  push(fv, murmur3(ctx.utmCampaign, S.utm_campaign));
+  push(fv, murmur3(ctx.utmTerm, S.utm_term));
+  push(fv, murmur3(ctx.utmContent, S.utm_content));
+  push(fv, murmur3(firstSegment(ctx.path), S.path));
+  const pageType = murmur3(ctx.pageType, S.page_type);
+  push(fv, pageType);
+  push(fv, murmur3Int(ctx.hour, S.hour));
+  const weekday = murmur3Int(ctx.weekday, S.weekday);
+  push(fv, weekday);
+  const daypart = murmur3Int(daypartOf(ctx.hour), S.daypart);
+  push(fv, daypart);
+  push(fv, murmur3Int(bucketOf(ctx.visits, VISIT_BUCKETS), S.visits));
+  push(fv, murmur3Int(ctx.daysSinceLastVisit < 0 ? -1 : bucketOf(ctx.daysSinceLastVisit, RECENCY_BUCKETS), S.recency));
+  push(fv, murmur3Int(bucketOf(ctx.purchases, PURCHASE_BUCKETS), S.purchases));
+  push(fv, murmur3Int(ctx.visits > 1 ? 1 : 0, S.returning));
+  push(fv, crossHash(0, device, pageType));
+  push(fv, crossHash(1, referrer, pageType));
+  push(fv, crossHash(2, country, device));
+  push(fv, crossHash(3, daypart, weekday));
+  const segs = ctx.segments;
+  for (let i = 0; i < segs.length; i++) push(fv, murmur3(segs[i]!, S.segment));
+  let n = 0;
+  for (const key in ctx.attrs) {
+    if (n++ >= MAX_ATTRS) break;
+    push(fv, attrHash(key, ctx.attrs[key]!));
+  }
+  return fv;
+}
+
+/** "/products/123" → "/products": ids in paths would make one feature per page. */
+export function firstSegment(path: string): string {
+  const end = path.indexOf('/', 1);
+  return end === -1 ? path : path.slice(0, end);
+}

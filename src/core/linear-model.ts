@@ -1,0 +1,141 @@
+/**
+ * Hashed logistic regression, one weight vector per variant (kind `linear`).
+ *
+ * Weights live in a table of 2^bits rows × K variants, row-major by feature, so one feature
+ * touches K adjacent weights (one cache line for K ≤ 64 int8 weights) and a whole decision is
+ * one pass over ~30 rows. Weights are int8 with one float scale per variant (error at most
+ * scale/2 per weight) or float32 when quantization would cost quality.
+ *
+ * Sections:  BIAS f32[K]  ·  SCAL f32[K]  ·  WGHT i8|f32[2^bits · K]  ·  SIGM f32[K] (optional:
+ * per-variant score uncertainty, used by the Thompson-style policy).
+ * Meta: `{ variants: string[], bits: number, policy: PolicySpec, target?: string }`.
+ */
+
+import { FEATURE_SPEC_HASH, type FeatureVector } from './features.ts';
+import { encodeEnvelope, type Envelope } from './model-format.ts';
+import { DEFAULT_POLICY, parsePolicySpec, type PolicySpec } from './policy.ts';
+
+export const MAX_VARIANTS = 64;
+export const MAX_BITS = 24;
+
+export interface LinearModel {
+  readonly kind: 'linear';
+  readonly name: string;
+  readonly version: string;
+  readonly variants: readonly string[];
+  readonly variantIndex: ReadonlyMap<string, number>;
+  readonly bits: number;
+  readonly mask: number;
+  readonly bias: Float32Array;
+  readonly scale: Float32Array;
+  readonly weights: Int8Array | Float32Array;
+  readonly sigma: Float32Array | null;
+  readonly policy: PolicySpec;
+  readonly target: string;
+  readonly byteLength: number;
+}
+
+export type LinearFailure = 'wrongKind' | 'malformed';
+
+/** Builds a model view over a decoded envelope (no copies). */
+export function linearFromEnvelope(env: Envelope): { ok: true; model: LinearModel } | { ok: false; reason: LinearFailure } {
+  if (env.kind !== 'linear') return { ok: false, reason: 'wrongKind' };
+  const { variants, bits, policy, target } = env.meta as { variants?: unknown; bits?: unknown; policy?: unknown; target?: unknown };
+  if (!Array.isArray(variants) || variants.length === 0 || variants.length > MAX_VARIANTS) return { ok: false, reason: 'malformed' };
+  if (!variants.every((v) => typeof v === 'string')) return { ok: false, reason: 'malformed' };
+  if (typeof bits !== 'number' || !Number.isInteger(bits) || bits < 1 || bits > MAX_BITS) return { ok: false, reason: 'malformed' };
+  const k = variants.length;
+  const bias = env.sections.get('BIAS');
+  const scale = env.sections.get('SCAL');
+  const weights = env.sections.get('WGHT');
+  const sigma = env.sections.get('SIGM') ?? null;
+  if (!(bias instanceof Float32Array) || bias.length !== k) return { ok: false, reason: 'malformed' };
+  if (!(scale instanceof Float32Array) || scale.length !== k) return { ok: false, reason: 'malformed' };
+  if (!(weights instanceof Int8Array || weights instanceof Float32Array) || weights.length !== (1 << bits) * k) {
+    return { ok: false, reason: 'malformed' };
+  }
+  if (sigma !== null && (!(sigma instanceof Float32Array) || sigma.length !== k)) return { ok: false, reason: 'malformed' };
+  const parsedPolicy = policy === undefined ? DEFAULT_POLICY : parsePolicySpec(policy);
+  if (parsedPolicy === null) return { ok: false, reason: 'malformed' };
+  return {
+    ok: true,
+    model: {
+      kind: 'linear', name: env.name, version: env.version, variants: variants as string[],
+      variantIndex: new Map((variants as string[]).map((v, i) => [v, i])),
+      bits, mask: (1 << bits) - 1, bias, scale, weights, sigma, policy: parsedPolicy,
+      target: typeof target === 'string' ? target : 'click', byteLength: env.byteLength,
+    },
+  };
+}
+
+/**
+ * Writes each variant's logit into `out[0..K)`. The hot loop: for each feature one masked
+ * index, then K multiply-adds over adjacent weights; the per-variant scale is applied once
+ * at the end rather than per weight.
+ */
+export function scoreVariants(model: LinearModel, fv: FeatureVector, out: Float64Array): void {
+  const k = model.variants.length;
+  const w = model.weights;
+  const mask = model.mask;
+  const hashes = fv.hashes;
+  const values = fv.values;
+  for (let v = 0; v < k; v++) out[v] = 0;
+  for (let j = 0; j < fv.length; j++) {
+    const row = (hashes[j]! & mask) * k;
+    const x = values[j]!;
+    for (let v = 0; v < k; v++) out[v] = out[v]! + w[row + v]! * x;
+  }
+  for (let v = 0; v < k; v++) out[v] = model.bias[v]! + out[v]! * model.scale[v]!;
+}
+
+export function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
+
+export interface LinearModelInput {
+  readonly name: string;
+  readonly version: string;
+  readonly variants: readonly string[];
+  readonly bits: number;
+  /** bias per variant */
+  readonly bias: ArrayLike<number>;
+  /** dense weights, row-major: weights[row * K + variant] */
+  readonly weights: Float32Array;
+  readonly sigma?: ArrayLike<number> | undefined;
+  readonly policy?: PolicySpec | undefined;
+  readonly target?: string | undefined;
+  readonly quantize?: 'int8' | 'float32' | undefined;
+  readonly featureSpecHash?: number | undefined;
+}
+
+/** Quantizes (int8 + per-variant scale by default) and wraps in the envelope. */
+export function encodeLinearModel(input: LinearModelInput): Uint8Array {
+  const k = input.variants.length;
+  const rows = 1 << input.bits;
+  if (input.weights.length !== rows * k) throw new RangeError(`weights must have ${rows * k} entries`);
+  const scale = new Float32Array(k).fill(1);
+  let weights: Int8Array | Float32Array = input.weights;
+  if ((input.quantize ?? 'int8') === 'int8') {
+    const maxAbs = new Float64Array(k);
+    for (let i = 0; i < input.weights.length; i++) {
+      const v = i % k;
+      maxAbs[v] = Math.max(maxAbs[v]!, Math.abs(input.weights[i]!));
+    }
+    for (let v = 0; v < k; v++) scale[v] = maxAbs[v]! > 0 ? maxAbs[v]! / 127 : 1;
+    const q = new Int8Array(rows * k);
+    for (let i = 0; i < q.length; i++) q[i] = Math.round(input.weights[i]! / scale[i % k]!);
+    weights = q;
+  }
+  const sections: [string, Float32Array | Int8Array][] = [
+    ['BIAS', Float32Array.from(input.bias)],
+    ['SCAL', scale],
+    ['WGHT', weights],
+  ];
+  if (input.sigma) sections.push(['SIGM', Float32Array.from(input.sigma)]);
+  return encodeEnvelope({
+    kind: 'linear', name: input.name, version: input.version,
+    featureSpecHash: input.featureSpecHash ?? FEATURE_SPEC_HASH,
+    meta: { variants: input.variants, bits: input.bits, policy: input.policy ?? DEFAULT_POLICY, target: input.target ?? 'click' },
+    sections,
+  });
+}

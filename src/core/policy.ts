@@ -1,0 +1,141 @@
+/**
+ * Policies turn variant scores into action probabilities; the choice is then a draw from
+ * those probabilities with a deterministic uniform (`visitorUniform`), so each decision's
+ * propensity is exactly the probability the policy gave the chosen action. That is what
+ * off-policy evaluation (IPS, SNIPS, DR) needs, and why every policy keeps a floor > 0.
+ *
+ * - greedy:   1 − ε to the best variant, ε spread uniformly.
+ * - softmax:  p ∝ exp(score / temperature), mixed with a uniform floor.
+ * - thompson: the share of a fixed set of Gaussian draws (score + σ·z) each variant wins,
+ *             mixed with a uniform floor. The draws are a fixed quasi-random table, so the
+ *             probabilities are a deterministic function of the scores: the logged propensity
+ *             is exact, not an estimate of an estimate.
+ */
+
+import { murmur3 } from './murmur3.ts';
+
+export type PolicySpec =
+  | { readonly type: 'greedy'; readonly epsilon: number }
+  | { readonly type: 'softmax'; readonly temperature: number; readonly floor: number }
+  | { readonly type: 'thompson'; readonly floor: number };
+
+export const DEFAULT_POLICY: PolicySpec = { type: 'greedy', epsilon: 0.1 };
+
+export function parsePolicySpec(raw: unknown): PolicySpec | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const r = raw as Record<string, unknown>;
+  const unit = (x: unknown): x is number => typeof x === 'number' && x >= 0 && x <= 1;
+  if (r.type === 'greedy' && unit(r.epsilon)) return { type: 'greedy', epsilon: r.epsilon };
+  if (r.type === 'softmax' && typeof r.temperature === 'number' && r.temperature > 0 && unit(r.floor)) {
+    return { type: 'softmax', temperature: r.temperature, floor: r.floor };
+  }
+  if (r.type === 'thompson' && unit(r.floor)) return { type: 'thompson', floor: r.floor };
+  return null;
+}
+
+const DRAWS = 64;
+/** Standard normal quantiles at (i + 0.5) / DRAWS, shuffled per variant by a fixed hash. */
+const Z_TABLE: Float64Array = (() => {
+  const q = new Float64Array(DRAWS);
+  for (let i = 0; i < DRAWS; i++) q[i] = inverseNormal((i + 0.5) / DRAWS);
+  const table = new Float64Array(DRAWS * 64);
+  for (let v = 0; v < 64; v++) {
+    const order = Array.from({ length: DRAWS }, (_, i) => i).sort((a, b) => murmur3(`${v}:${a}`, 7) - murmur3(`${v}:${b}`, 7));
+    for (let d = 0; d < DRAWS; d++) table[d * 64 + v] = q[order[d]!]!;
+  }
+  return table;
+})();
+
+/** Acklam's rational approximation of the standard normal quantile (|error| < 1.2e-9). */
+function inverseNormal(p: number): number {
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const lo = 0.02425;
+  if (p < lo) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  }
+  if (p > 1 - lo) return -inverseNormal(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
+    (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+}
+
+/** Index of the largest of `scores[i]` for i in `active` (first wins ties). */
+export function argmax(scores: Float64Array, active: ArrayLike<number>, n: number): number {
+  let best = active[0]!;
+  for (let i = 1; i < n; i++) if (scores[active[i]!]! > scores[best]!) best = active[i]!;
+  return best;
+}
+
+/**
+ * Fills `probs[active[i]]` for the `n` active variants (others untouched). `sigma` is the
+ * per-variant score uncertainty for Thompson (a default of 1 when the model has none).
+ */
+export function actionProbabilities(
+  policy: PolicySpec, scores: Float64Array, active: ArrayLike<number>, n: number,
+  sigma: Float32Array | null, probs: Float64Array,
+): void {
+  if (n === 1) {
+    probs[active[0]!] = 1;
+    return;
+  }
+  if (policy.type === 'greedy') {
+    const best = argmax(scores, active, n);
+    const share = policy.epsilon / n;
+    for (let i = 0; i < n; i++) probs[active[i]!] = share;
+    probs[best] = 1 - policy.epsilon + share;
+    return;
+  }
+  if (policy.type === 'softmax') {
+    const best = argmax(scores, active, n);
+    const top = scores[best]! / policy.temperature;
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const v = active[i]!;
+      const e = Math.exp(scores[v]! / policy.temperature - top); // shifted: no overflow
+      probs[v] = e;
+      sum += e;
+    }
+    const floor = policy.floor / n;
+    for (let i = 0; i < n; i++) probs[active[i]!] = floor + (1 - policy.floor) * (probs[active[i]!]! / sum);
+    return;
+  }
+  for (let i = 0; i < n; i++) probs[active[i]!] = 0;
+  for (let d = 0; d < DRAWS; d++) {
+    let best = -1;
+    let bestValue = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const v = active[i]!;
+      const value = scores[v]! + (sigma ? sigma[v]! : 1) * Z_TABLE[d * 64 + (v & 63)]!;
+      if (value > bestValue) {
+        bestValue = value;
+        best = v;
+      }
+    }
+    probs[best]! += 1;
+  }
+  const floor = policy.floor / n;
+  for (let i = 0; i < n; i++) probs[active[i]!] = floor + (1 - policy.floor) * (probs[active[i]!]! / DRAWS);
+}
+
+/** Draws an active variant from `probs` with the uniform `u` ∈ [0, 1). */
+export function drawAction(probs: Float64Array, active: ArrayLike<number>, n: number, u: number): number {
+  let acc = 0;
+  for (let i = 0; i < n; i++) {
+    acc += probs[active[i]!]!;
+    if (u < acc) return active[i]!;
+  }
+  return active[n - 1]!; // rounding left u ≥ the sum
+}
+
+/**
+ * A uniform in [0, 1) that is fixed for (visitor, slot, salt): the same visitor in the same
+ * slot under the same model version always draws the same number.
+ */
+export function visitorUniform(visitor: string, slot: string, salt: string): number {
+  return murmur3(slot, murmur3(salt, murmur3(visitor, 0x1f2e3d4c))) / 4294967296;
+}

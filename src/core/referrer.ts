@@ -1,0 +1,37 @@
+/**
+ * Where the visit came from, as one of seven classes. Paid signals in the landing URL win
+ * over the referrer host, because an ad click from Google is paid, not search.
+ */
+
+export type ReferrerClass = 'search' | 'social' | 'email' | 'paid' | 'direct' | 'internal' | 'other';
+
+const SEARCH = /(^|\.)(google|bing|duckduckgo|yahoo|baidu|yandex|ecosia|qwant|naver|seznam|startpage|brave)\./;
+const SOCIAL =
+  /(^|\.)(facebook|fb|instagram|t\.co|twitter|x\.com|linkedin|lnkd\.in|pinterest|reddit|tiktok|youtube|snapchat|threads|mastodon|bsky|whatsapp|telegram|vk)\b/;
+const EMAIL = /(^|\.)(mail\.|outlook\.|gmail\.|webmail|mail\.yahoo|proton)/;
+const PAID_MEDIUM = /^(cpc|ppc|paid|paidsearch|paid_social|paidsocial|display|cpm|cpv|affiliate|banner|retargeting)/i;
+const CLICK_IDS = ['gclid', 'gbraid', 'wbraid', 'fbclid', 'msclkid', 'ttclid', 'dclid', 'li_fat_id'];
+
+export interface ReferrerInput {
+  /** Host of the Referer header, lower-case, or '' when absent. */
+  readonly referrerHost: string;
+  /** Host of the page being viewed, lower-case. */
+  readonly pageHost: string;
+  readonly utmMedium: string;
+  /** The landing URL's query parameters. */
+  readonly query: URLSearchParams | null;
+}
+
+export function classifyReferrer(input: ReferrerInput): ReferrerClass {
+  const medium = input.utmMedium;
+  if (medium && PAID_MEDIUM.test(medium)) return 'paid';
+  if (input.query) for (const id of CLICK_IDS) if (input.query.has(id)) return 'paid';
+  if (medium === 'email' || medium === 'newsletter') return 'email';
+  const host = input.referrerHost;
+  if (!host) return medium === 'social' ? 'social' : 'direct';
+  if (host === input.pageHost || host.endsWith('.' + input.pageHost)) return 'internal';
+  if (SEARCH.test(host)) return 'search';
+  if (SOCIAL.test(host) || medium === 'social') return 'social';
+  if (EMAIL.test(host)) return 'email';
+  return 'other';
+}

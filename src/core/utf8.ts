@@ -1,0 +1,48 @@
+/**
+ * UTF-8 for the short strings of a model header (name, version, metadata JSON). The core runs
+ * without platform APIs, and TextEncoder/TextDecoder are platform APIs; these strings are
+ * decoded once per model load, so a plain loop is fast enough.
+ */
+
+export function utf8Encode(s: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        i++;
+      }
+    }
+    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+    if (c < 0x80) out.push(c);
+    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 0x3f));
+    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
+    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 0x3f), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
+  }
+  return Uint8Array.from(out);
+}
+
+/** Decodes UTF-8; returns null on malformed input rather than guessing. */
+export function utf8Decode(bytes: Uint8Array): string | null {
+  let s = '';
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i]!;
+    let c: number;
+    let extra: number;
+    if (b < 0x80) { c = b; extra = 0; }
+    else if (b >= 0xc2 && b < 0xe0) { c = b & 0x1f; extra = 1; }
+    else if (b >= 0xe0 && b < 0xf0) { c = b & 0x0f; extra = 2; }
+    else if (b >= 0xf0 && b < 0xf5) { c = b & 0x07; extra = 3; }
+    else return null;
+    for (let k = 1; k <= extra; k++) {
+      const n = bytes[i + k];
+      if (n === undefined || (n & 0xc0) !== 0x80) return null;
+      c = (c << 6) | (n & 0x3f);
+    }
+    i += extra + 1;
+    s += String.fromCodePoint(c);
+  }
+  return s;
+}

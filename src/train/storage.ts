@@ -1,0 +1,80 @@
+/**
+ * ModelStorage for Node tools: wrangler's local KV (the same persisted state `wrangler dev`
+ * reads, through getPlatformProxy) or a real namespace (through `wrangler kv key` commands,
+ * using the account wrangler is logged in to).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { ModelStorage } from '../core/model-registry.ts';
+
+const run = promisify(execFile);
+export const BINDING = 'MODELS';
+
+export interface OpenStorage {
+  readonly storage: ModelStorage;
+  /** the raw KV for configs (segments, …) */
+  readonly putJson: (key: string, value: unknown) => Promise<void>;
+  readonly close: () => Promise<void>;
+}
+
+export async function localStorage(persistTo?: string): Promise<OpenStorage> {
+  const { getPlatformProxy } = await import('wrangler');
+  const proxy = await getPlatformProxy<{ MODELS: KVLike }>({ persist: persistTo ? { path: persistTo } : true });
+  const kv = proxy.env.MODELS;
+  return {
+    storage: {
+      getBytes: (key) => kv.get(key, 'arrayBuffer'),
+      getText: (key) => kv.get(key, 'text'),
+      put: (key, value) => kv.put(key, value),
+    },
+    putJson: (key, value) => kv.put(key, JSON.stringify(value)),
+    close: () => proxy.dispose(),
+  };
+}
+
+interface KVLike {
+  get(key: string, type: 'arrayBuffer'): Promise<ArrayBuffer | null>;
+  get(key: string, type: 'text'): Promise<string | null>;
+  put(key: string, value: string | Uint8Array): Promise<void>;
+}
+
+async function wrangler(args: string[], encoding: 'utf8' | 'buffer'): Promise<string | Buffer | null> {
+  try {
+    const { stdout } = await run('npx', ['wrangler', 'kv', 'key', ...args, '--binding', BINDING, '--remote'], {
+      encoding, maxBuffer: 64 * 1024 * 1024,
+    });
+    return stdout;
+  } catch (err) {
+    const msg = String((err as { stderr?: unknown }).stderr ?? err);
+    if (/not found|404/i.test(msg)) return null;
+    throw new Error(`wrangler kv failed: ${msg.slice(0, 500)}`);
+  }
+}
+
+export function remoteStorage(): OpenStorage {
+  const put = async (key: string, value: Uint8Array | string) => {
+    const dir = await mkdtemp(join(tmpdir(), 'attune-'));
+    try {
+      const file = join(dir, 'value');
+      await writeFile(file, value);
+      await wrangler(['put', key, '--path', file], 'utf8');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+  return {
+    storage: {
+      getBytes: async (key) => {
+        const out = (await wrangler(['get', key], 'buffer')) as Buffer | null;
+        return out === null ? null : out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength) as ArrayBuffer;
+      },
+      getText: async (key) => (await wrangler(['get', key, '--text'], 'utf8')) as string | null,
+      put,
+    },
+    putJson: (key, value) => put(key, JSON.stringify(value)),
+    close: async () => {},
+  };
+}

@@ -1,0 +1,40 @@
+/** The Hono app: routes, CORS for browser callers, and the one error boundary. */
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import { errorBody, HttpError } from './http-error.ts';
+import { adminModelRoutes } from './routes/admin-models.ts';
+import { decideRoutes } from './routes/decide.ts';
+import { demoRoutes } from './routes/demo.ts';
+import { openApiRoutes } from './routes/openapi.ts';
+import { scoreRoutes } from './routes/score.ts';
+import type { AppEnv } from './types.ts';
+
+export const app = new Hono<AppEnv>();
+
+app.use('/v1/*', async (c, next) => {
+  const allowed = (c.env.ALLOWED_ORIGINS ?? '*').split(',').map((s: string) => s.trim());
+  return cors({
+    origin: allowed.includes('*') ? '*' : allowed,
+    allowMethods: ['GET', 'POST', 'OPTIONS'],
+    allowHeaders: ['content-type'],
+    exposeHeaders: ['x-attune-fallback'],
+    maxAge: 86400,
+  })(c, next);
+});
+
+app.route('/', decideRoutes);
+app.route('/', scoreRoutes);
+app.route('/', adminModelRoutes);
+app.route('/', openApiRoutes);
+app.route('/', demoRoutes);
+
+app.get('/healthz', (c) => c.json({ ok: true }));
+
+app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+
+app.onError((err, c) => {
+  if (err instanceof HttpError) return c.json(errorBody(err.code, err.message, err.field), err.status);
+  // Anything else is our bug: log it whole, answer without internals.
+  console.error(JSON.stringify({ msg: 'unhandled error', path: new URL(c.req.url).pathname, error: String(err), stack: (err as Error).stack }));
+  return c.json(errorBody('internal_error', 'unexpected error; it has been logged'), 500);
+});

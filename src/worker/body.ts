@@ -1,0 +1,66 @@
+/**
+ * Reading and validating request bodies at the boundary: size-capped (also for chunked bodies
+ * without Content-Length), JSON-parsed, checked against a zod/mini schema, and every failure
+ * answered with a 4xx naming the field.
+ */
+import type { $ZodType, output } from 'zod/v4/core';
+import * as z from 'zod/mini';
+import { badRequest, HttpError } from './http-error.ts';
+
+const decoder = new TextDecoder(); // one per isolate, not per request
+
+/** Reads at most `maxBytes` of the body; 413 past that, without buffering the rest. */
+export async function readBodyText(req: Request, maxBytes: number): Promise<string> {
+  const declared = Number(req.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) throw new HttpError(413, 'body_too_large', `body exceeds ${maxBytes} bytes`);
+  if (!req.body) return '';
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new HttpError(413, 'body_too_large', `body exceeds ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return decoder.decode(chunks[0]);
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return decoder.decode(all);
+}
+
+/** `["slots", 0, "model"]` → `slots[0].model` */
+export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
+  return out || '(body)';
+}
+
+export function parseJson(text: string): unknown {
+  if (text.trim() === '') throw badRequest('body is empty; expected a JSON object', '(body)');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badRequest('body is not valid JSON', '(body)');
+  }
+}
+
+export function validate<S extends $ZodType>(schema: S, data: unknown): output<S> {
+  const result = z.safeParse(schema, data);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = fieldPath(issue.path);
+  throw badRequest(`${field}: ${issue.message}`, field);
+}
+
+export async function readJson<S extends $ZodType>(req: Request, schema: S, maxBytes: number): Promise<output<S>> {
+  return validate(schema, parseJson(await readBodyText(req, maxBytes)));
+}

@@ -1,0 +1,111 @@
+/**
+ * Request and response schemas of the public API (zod/mini: small bundle). They validate
+ * requests at the boundary and generate the OpenAPI document, so the two cannot drift.
+ */
+import * as z from 'zod/mini';
+
+export const LIMITS = {
+  bodyBytes: 64 * 1024,
+  slots: 16,
+  candidates: 32,
+  attributes: 32,
+  scoreModels: 8,
+} as const;
+
+const name = z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, ".", "_" or "-", at most 64'));
+const shortText = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
+
+export const VisitorId = z.string().check(z.regex(/^[A-Za-z0-9_-]{8,64}$/, '8–64 characters of A-Z a-z 0-9 _ -'));
+
+export const PageContext = z.object({
+  url: z.optional(z.string().check(z.maxLength(2048), z.url())),
+  referrer: z.optional(z.string().check(z.maxLength(2048))),
+  pageType: z.optional(shortText(32)),
+});
+
+export const Attributes = z
+  .record(shortText(64), z.union([z.string().check(z.maxLength(256)), z.number().check(z.refine(Number.isFinite, 'must be finite')), z.boolean()]))
+  .check(z.refine((a) => Object.keys(a).length <= LIMITS.attributes, `at most ${LIMITS.attributes} attributes`));
+
+export const Slot = z.object({
+  id: shortText(64),
+  candidates: z.optional(z.array(shortText(128)).check(z.minLength(1), z.maxLength(LIMITS.candidates))),
+  model: z.optional(name),
+});
+
+const uniqueIds = (slots: { id: string }[]) => new Set(slots.map((s) => s.id)).size === slots.length;
+
+export const DecideRequest = z
+  .object({
+    visitorId: z.optional(VisitorId),
+    page: z.optional(PageContext),
+    attributes: z.optional(Attributes),
+    slots: z.array(Slot).check(
+      z.minLength(1), z.maxLength(LIMITS.slots), z.refine(uniqueIds, 'slot ids must be unique'),
+      z.refine((s) => s.every((x) => x.candidates !== undefined || x.model !== undefined), 'each slot needs candidates or a model'),
+    ),
+  });
+export type DecideRequest = z.infer<typeof DecideRequest>;
+
+export const Source = z.enum(['model', 'explore', 'fallback']);
+
+export const Decision = z.object({
+  slot: z.string(),
+  variant: z.string(),
+  score: z.nullable(z.number()),
+  propensity: z.number(),
+  source: Source,
+  sticky: z.boolean(),
+  decisionId: z.string(),
+  model: z.nullable(z.object({ name: z.string(), version: z.nullable(z.string()) })),
+  fallback: z.optional(z.string()),
+});
+
+export const DecideResponse = z.object({
+  visitorId: z.string(),
+  segments: z.array(z.string()),
+  decisions: z.array(Decision),
+});
+
+export const ScoreRequest = z.object({
+  visitorId: z.optional(VisitorId),
+  page: z.optional(PageContext),
+  attributes: z.optional(Attributes),
+  models: z.array(name).check(z.minLength(1), z.maxLength(LIMITS.scoreModels)),
+});
+export type ScoreRequest = z.infer<typeof ScoreRequest>;
+
+export const ScoreResponse = z.object({
+  visitorId: z.string(),
+  segments: z.array(z.string()),
+  scores: z.record(z.string(), z.object({
+    version: z.nullable(z.string()),
+    scores: z.record(z.string(), z.number()),
+    fallback: z.optional(z.string()),
+  })),
+});
+
+export const ErrorResponse = z.object({
+  error: z.object({ code: z.string(), message: z.string(), field: z.optional(z.string()) }),
+});
+
+export const SegmentCondition = z.union([
+  z.object({ pageType: shortText(32), days: z.number().check(z.int(), z.gte(1), z.lte(14)), min: z.optional(z.number()), max: z.optional(z.number()) }),
+  z.object({ interest: shortText(32), min: z.optional(z.number()), max: z.optional(z.number()) }),
+  z.object({ metric: z.enum(['visits', 'views', 'purchases', 'daysSinceFirst', 'daysSinceLast']), min: z.optional(z.number()), max: z.optional(z.number()) }),
+  z.object({
+    context: z.enum(['country', 'region', 'city', 'device', 'os', 'browser', 'referrer', 'pageType', 'utmSource', 'utmMedium', 'utmCampaign', 'hour', 'weekday']),
+    in: z.array(z.union([z.string(), z.number()])).check(z.minLength(1)),
+  }),
+  z.object({ attr: shortText(64), in: z.optional(z.array(z.union([z.string(), z.number(), z.boolean()]))), min: z.optional(z.number()), max: z.optional(z.number()) }),
+]);
+
+export const SegmentConfig = z.object({
+  version: shortText(64),
+  segments: z.array(z.object({
+    id: name,
+    description: z.optional(z.string()),
+    all: z.optional(z.array(SegmentCondition)),
+    any: z.optional(z.array(SegmentCondition)),
+  })).check(z.maxLength(64)),
+});

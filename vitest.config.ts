@@ -1,0 +1,29 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+
+// Test-only secrets: bindings the Worker reads from `wrangler secret` in production.
+export const TEST_BINDINGS = {
+  PROFILE_SECRET: 'test-profile-secret-0123456789abcdef',
+  ADMIN_TOKEN: 'test-admin-token',
+};
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        // The pure core, in Node (the same V8 the benchmarks time).
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' },
+      },
+      {
+        // The Worker, inside workerd, against real local KV and Queues.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: { bindings: TEST_BINDINGS },
+          }),
+        ],
+        test: { name: 'worker', include: ['test/worker/**/*.test.ts'], testTimeout: 20_000 },
+      },
+    ],
+  },
+});
