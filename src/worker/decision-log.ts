@@ -1,15 +1,30 @@
 /**
- * Sends decision records to the events queue after the response is on its way. A failed send
- * is retried once and then logged with the records' ids, so nothing disappears silently.
+ * Sends log records (decision records, outcome events) to the events queue, off the response
+ * path. A failed send is retried once and then logged with the records' ids, so nothing
+ * disappears silently. `sendToLog` is the one way any route puts a record on the log.
  */
-import type { DecisionRecord } from '../core/decision-record.ts';
+import type { LogRecord } from '../core/outcome-event.ts';
 
-export function logDecisions(queue: Queue, records: readonly DecisionRecord[], waitUntil: (p: Promise<unknown>) => void): void {
+/** Queue messages are limited to 128 KB each and 100 per batch. */
+const BATCH = 100;
+
+export async function sendToLog(queue: Queue, records: readonly LogRecord[]): Promise<void> {
+  for (let i = 0; i < records.length; i += BATCH) {
+    const batch = records.slice(i, i + BATCH).map((body) => ({ body, contentType: 'json' as const }));
+    try {
+      await queue.sendBatch(batch);
+    } catch {
+      await queue.sendBatch(batch); // one retry; a second failure propagates to the caller
+    }
+  }
+}
+
+/** Fire-and-forget variant for decision paths: the response does not wait, failures are logged. */
+export function logRecords(queue: Queue, records: readonly LogRecord[], waitUntil: (p: Promise<unknown>) => void): void {
   if (records.length === 0) return;
-  const batch = records.map((body) => ({ body, contentType: 'json' as const }));
   waitUntil(
-    queue.sendBatch(batch).catch(() => queue.sendBatch(batch)).catch((err: unknown) => {
-      console.error(JSON.stringify({ msg: 'decision records not queued', ids: records.map((r) => r.id), error: String(err) }));
+    sendToLog(queue, records).catch((err: unknown) => {
+      console.error(JSON.stringify({ msg: 'log records not queued', ids: records.map((r) => r.id), error: String(err) }));
     }),
   );
 }

@@ -31,7 +31,7 @@ export function linearBlob(
   for (const [key, per] of Object.entries(opts.keyed ?? {})) {
     const h = hashFeatureKey(key);
     if (h === null) throw new Error(`bad key ${key}`);
-    for (const [v, w] of Object.entries(per)) weights[(h & ((1 << bits) - 1)) * k + opts.variants.indexOf(v)] += w;
+    for (const [v, w] of Object.entries(per)) weights[(h & ((1 << bits) - 1)) * k + opts.variants.indexOf(v)]! += w;
   }
   const bias = opts.variants.map((v) => opts.biasBy?.[v] ?? 0);
   return encodeLinearModel({ ...opts, bits, weights, bias, policy: opts.policy ?? { type: 'greedy', epsilon: 0 } });

@@ -12,7 +12,7 @@ import { linearFromEnvelope, type LinearModel } from '../../core/linear-model.ts
 import { visitorUniform } from '../../core/policy.ts';
 import { withAssignment } from '../../core/profile.ts';
 import { readJson } from '../body.ts';
-import { logDecisions } from '../decision-log.ts';
+import { logRecords } from '../decision-log.ts';
 import { HttpError } from '../http-error.ts';
 import { resolveModel, type ModelAdapter } from '../model-store.ts';
 import { DecideRequest, LIMITS } from '../schemas.ts';
@@ -105,7 +105,7 @@ export const decideRoutes = new Hono<AppEnv>().post('/v1/decide', async (c) => {
   });
   const fallbacks = outcomes.filter((o) => o.fallback).map((o) => `${o.slot}=${o.fallback}`);
   if (fallbacks.length > 0) c.header('x-attune-fallback', fallbacks.join(', '));
-  logDecisions(c.env.EVENTS, records, (p) => c.executionCtx.waitUntil(p));
+  logRecords(c.env.EVENTS, records, (p) => c.executionCtx.waitUntil(p));
   await finishVisit(c, visit);
   return c.json({ visitorId: visit.visitor.id, segments: visit.ctx.segments, decisions });
 });

@@ -1,0 +1,52 @@
+/**
+ * Outcome events: what happened after a decision (an impression, a click, a purchase, an
+ * auction win). They travel the same queue as decision records and land in the same log,
+ * joined to decisions by `decisionId`. Intake validation lives at the HTTP boundary; this is
+ * the normalized shape every consumer (log writer, trainers, experiment aggregators) reads.
+ */
+
+export const OUTCOME_NAMES = [
+  'impression', 'click', 'conversion', 'add_to_cart', 'purchase', 'goal',
+  'win', 'loss', 'billing', 'page',
+] as const;
+export type OutcomeName = (typeof OUTCOME_NAMES)[number];
+
+export interface OutcomeItem {
+  readonly id: string;
+  readonly price?: number;
+  readonly quantity?: number;
+}
+
+export interface OutcomeEvent {
+  readonly type: 'outcome';
+  /** schema version of this record */
+  readonly v: 1;
+  /** event id: client-supplied for idempotency, else assigned at intake */
+  readonly id: string;
+  /** ms since epoch, when it happened (client clock, clamped at intake) */
+  readonly ts: number;
+  /** ms since epoch, when the edge accepted it */
+  readonly receivedAt: number;
+  readonly name: OutcomeName;
+  /** the decision this outcome follows, when known */
+  readonly decisionId?: string;
+  /** murmur3 of the visitor id (hex), as in decision records */
+  readonly visitor?: string;
+  readonly slot?: string;
+  readonly variant?: string;
+  /** experiment key, for bandit tests */
+  readonly experiment?: string;
+  /** custom goal name (name = 'goal'), or a Segment event name */
+  readonly goal?: string;
+  readonly value?: number;
+  readonly currency?: string;
+  readonly items?: readonly OutcomeItem[];
+  /** impression viewability: visible share (0–1) and time in view (ms) */
+  readonly viewable?: { readonly share: number; readonly ms: number };
+  /** ad notices: clearing price, minimum to win, loss reason code */
+  readonly auction?: { readonly price?: number; readonly minToWin?: number; readonly lossReason?: number };
+  readonly props?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** Anything on the log queue. */
+export type LogRecord = import('./decision-record.ts').DecisionRecord | OutcomeEvent;
