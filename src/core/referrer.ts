@@ -30,8 +30,8 @@ export function classifyReferrer(input: ReferrerInput): ReferrerClass {
   const host = input.referrerHost;
   if (!host) return medium === 'social' ? 'social' : 'direct';
   if (host === input.pageHost || host.endsWith('.' + input.pageHost)) return 'internal';
+  if (EMAIL.test(host)) return 'email'; // before search: mail.google.com is not a search
   if (SEARCH.test(host)) return 'search';
   if (SOCIAL.test(host) || medium === 'social') return 'social';
-  if (EMAIL.test(host)) return 'email';
   return 'other';
 }

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { buildContext, type ContextInput } from '../../src/core/context.ts';
+import { hashFeatureKey } from '../../src/core/feature-keys.ts';
+import { createFeatureVector, extractFeatures, FEATURE_SPEC_HASH, MAX_FEATURES } from '../../src/core/features.ts';
+import { newProfile, touchProfile } from '../../src/core/profile.ts';
+
+const NOW = Date.UTC(2026, 10, 20, 19, 30); // a Friday, 19:30 UTC
+const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1';
+
+function ctxOf(over: Partial<ContextInput> = {}) {
+  return buildContext({
+    now: NOW, url: 'https://shop.example/pricing?utm_source=google&utm_medium=cpc&utm_campaign=Winter',
+    referrer: 'https://www.google.com/', userAgent: IPHONE,
+    geo: { country: 'de', region: 'BE', city: 'Berlin', asn: 3320, timezone: 'Europe/Berlin' },
+    profile: newProfile(NOW), attrs: { plan: 'pro', seats: 12, trial: true }, ...over,
+  });
+}
+
+const hashes = (ctx: ReturnType<typeof ctxOf>) => {
+  const fv = extractFeatures(ctx);
+  return new Set(Array.from(fv.hashes.subarray(0, fv.length)));
+};
+
+describe('feature extractor', () => {
+  it('emits exactly the hashes the readable keys name', () => {
+    const ctx = ctxOf();
+    ctx.segments = ['pricing-intent'];
+    const got = hashes(ctx);
+    const keys = [
+      'bias', 'country=DE', 'region=BE', 'city=Berlin', 'asn=3320', 'timezone=Europe/Berlin', 'device=mobile', 'os=ios',
+      'browser=safari', 'referrer=paid', 'referrer_host=www.google.com', 'utm_source=google', 'utm_medium=cpc',
+      'utm_campaign=winter', 'path=/pricing', 'page_type=pricing', 'hour=20', 'weekday=5', 'daypart=evening',
+      'visits=0', 'recency=-1', 'purchases=0', 'returning=0', 'device*page_type=mobile*pricing',
+      'referrer*page_type=paid*pricing', 'country*device=DE*mobile', 'daypart*weekday=evening*5',
+      'segment=pricing-intent', 'attr:plan=pro', 'attr:seats=12', 'attr:trial=true',
+    ];
+    for (const k of keys) expect(got.has(hashFeatureKey(k)!), k).toBe(true);
+    expect(got.has(hashFeatureKey('device=desktop')!)).toBe(false);
+    expect(hashFeatureKey('nonsense=1')).toBeNull();
+  });
+
+  it('is deterministic and reuses the buffer it is given', () => {
+    const fv = createFeatureVector();
+    const a = Array.from(extractFeatures(ctxOf(), fv).hashes.subarray(0, fv.length));
+    const again = extractFeatures(ctxOf(), fv);
+    expect(again).toBe(fv);
+    expect(Array.from(again.hashes.subarray(0, again.length))).toEqual(a);
+    expect(a.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it('defaults absent request facts to known tokens', () => {
+    const ctx = buildContext({ now: NOW, profile: newProfile(NOW) });
+    expect(ctx).toMatchObject({ country: '?', device: 'unknown', referrer: 'direct', pageType: 'home', timezone: 'UTC', hour: 19 });
+    expect(extractFeatures(ctx).length).toBeGreaterThan(20);
+  });
+
+  it('buckets profile history', () => {
+    let p = newProfile(NOW - 10 * 86_400_000);
+    for (let i = 0; i < 4; i++) p = touchProfile(p, NOW - (10 - i) * 86_400_000, 'product');
+    const got = hashes(ctxOf({ profile: p }));
+    expect(got.has(hashFeatureKey('visits=3')!)).toBe(true); // 4 visits: bucket [3, 5)
+    expect(got.has(hashFeatureKey('recency=4')!)).toBe(true); // 7 days since: bucket [4, 8)
+    expect(got.has(hashFeatureKey('returning=1')!)).toBe(true);
+  });
+
+  it('caps the number of features, however many attributes come', () => {
+    const attrs = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, i]));
+    expect(extractFeatures(ctxOf({ attrs })).length).toBeLessThanOrEqual(MAX_FEATURES);
+  });
+
+  it('names its spec with a stable hash', () => {
+    expect(FEATURE_SPEC_HASH).toBeGreaterThan(0);
+    expect(FEATURE_SPEC_HASH).toBe(FEATURE_SPEC_HASH >>> 0);
+  });
+});

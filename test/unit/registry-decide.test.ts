@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { buildContext } from '../../src/core/context.ts';
+import { decideLinear, decideUniform, fallbackDecision } from '../../src/core/decide.ts';
+import { hashFeatureKey } from '../../src/core/feature-keys.ts';
+import { extractFeatures, FEATURE_SPEC_HASH } from '../../src/core/features.ts';
+import { encodeLinearModel, linearFromEnvelope, scoreVariants } from '../../src/core/linear-model.ts';
+import { decodeEnvelope } from '../../src/core/model-format.ts';
+import { activateModel, manifestKey, modelKey, publishModel, rollbackModel, type ModelStorage } from '../../src/core/model-registry.ts';
+import { newProfile } from '../../src/core/profile.ts';
+
+/** The core's storage interface over a Map: the registry's logic, without any platform. */
+function memoryStorage(): ModelStorage & { map: Map<string, Uint8Array | string> } {
+  const map = new Map<string, Uint8Array | string>();
+  return {
+    map,
+    getBytes: async (k) => { const v = map.get(k); return v instanceof Uint8Array ? v.slice().buffer : null; },
+    getText: async (k) => { const v = map.get(k); return typeof v === 'string' ? v : null; },
+    put: async (k, v) => { map.set(k, typeof v === 'string' ? v : v.slice()); },
+  };
+}
+
+function model(version: string, mobileBoost = 2, policy = { type: 'greedy' as const, epsilon: 0.1 }) {
+  const variants = ['control', 'a', 'b'];
+  const bits = 8;
+  const w = new Float32Array((1 << bits) * 3);
+  w[(hashFeatureKey('device=mobile')! & 255) * 3 + 1] = mobileBoost;
+  w[(hashFeatureKey('device=desktop')! & 255) * 3 + 2] = 1.5;
+  return encodeLinearModel({ name: 'hero', version, variants, bits, bias: [-2, -2.2, -2.1], weights: w, policy });
+}
+
+function decoded(blob: Uint8Array) {
+  const env = decodeEnvelope(blob.slice().buffer);
+  if (!env.ok) throw new Error(env.reason);
+  const m = linearFromEnvelope(env.envelope);
+  if (!m.ok) throw new Error(m.reason);
+  return m.model;
+}
+
+const mobile = () => extractFeatures(buildContext({ now: 0, profile: newProfile(0), userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148' }));
+const desktop = () => extractFeatures(buildContext({ now: 0, profile: newProfile(0), userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0 Safari/537.36' }));
+
+describe('linear scoring and decisions', () => {
+  it('scores match a float reference within int8 quantization error', () => {
+    const m = decoded(model('v1'));
+    const out = new Float64Array(3);
+    scoreVariants(m, mobile(), out);
+    expect(out[0]).toBeCloseTo(-2, 5);
+    expect(out[1]).toBeCloseTo(-0.2, 1); // -2.2 + 2
+    expect(out[2]).toBeCloseTo(-2.1, 5);
+  });
+
+  it('chooses by context with exact propensities, and respects candidate lists', () => {
+    const m = decoded(model('v1'));
+    const d = decideLinear(m, null, mobile(), 0.5)!;
+    expect(d).toMatchObject({ variant: 'a', source: 'model', candidates: ['control', 'a', 'b'] });
+    expect(d.propensity).toBeCloseTo(0.9 + 0.1 / 3, 12);
+    expect(decideLinear(m, null, desktop(), 0.5)!.variant).toBe('b');
+    const explore = decideLinear(m, null, mobile(), 0.01)!; // u in control's ε/3 share
+    expect(explore).toMatchObject({ variant: 'control', source: 'explore' });
+    expect(explore.propensity).toBeCloseTo(0.1 / 3, 12);
+    const restricted = decideLinear(m, ['control', 'b'], mobile(), 0.5)!;
+    expect(restricted.candidates).toEqual(['control', 'b']);
+    expect(restricted.probabilities.reduce((a, b) => a + b)).toBeCloseTo(1, 12);
+    expect(decideLinear(m, ['zzz'], mobile(), 0.5)).toBeNull();
+    expect(decideLinear(m, null, mobile(), 0.5, 'b')!.variant).toBe('b'); // sticky assignment wins
+  });
+
+  it('uniform and fallback decisions', () => {
+    expect(decideUniform(['x', 'y', 'z', 'w'], 0.6)).toMatchObject({ variant: 'z', propensity: 0.25, source: 'explore' });
+    expect(fallbackDecision(['x', 'y'])).toMatchObject({ variant: 'x', propensity: 1, source: 'fallback' });
+  });
+});
+
+describe('model registry', () => {
+  it('publishes atomically, refuses rewrites of a version, activates and rolls back', async () => {
+    const s = memoryStorage();
+    const r1 = await publishModel(s, model('v1'), { now: 1 });
+    expect(r1).toMatchObject({ ok: true, version: 'v1', unchanged: false });
+    expect(JSON.parse(s.map.get(manifestKey('hero')) as string)).toMatchObject({ active: 'v1', kind: 'linear' });
+    expect(await publishModel(s, model('v1'), { now: 2 })).toMatchObject({ ok: true, unchanged: true });
+    expect(await publishModel(s, model('v1', 3), { now: 3 })).toEqual({ ok: false, reason: 'versionExists' });
+    expect(await publishModel(s, model('v2'), { now: 4 })).toMatchObject({ ok: true, version: 'v2' });
+    expect(await rollbackModel(s, 'hero', 5)).toMatchObject({ ok: true, version: 'v1' });
+    expect(await activateModel(s, 'hero', 'v2', 6)).toMatchObject({ ok: true, version: 'v2' });
+    expect(await activateModel(s, 'hero', 'v9', 7)).toEqual({ ok: false, reason: 'unknownVersion' });
+    expect(await rollbackModel(s, 'nope')).toEqual({ ok: false, reason: 'unknownModel' });
+    expect(s.map.has(modelKey('hero', 'v1'))).toBe(true);
+  });
+
+  it('refuses a model built for another feature spec, and one it cannot decode', async () => {
+    const s = memoryStorage();
+    const foreign = encodeLinearModel({ name: 'x', version: 'v1', variants: ['a'], bits: 4, bias: [0], weights: new Float32Array(16), featureSpecHash: FEATURE_SPEC_HASH ^ 1 });
+    expect(await publishModel(s, foreign)).toEqual({ ok: false, reason: 'featureSpec' });
+    expect(await publishModel(s, model('v1').slice(0, 40))).toEqual({ ok: false, reason: 'truncated' });
+    expect(s.map.size).toBe(0);
+  });
+
+  it('can publish without activating', async () => {
+    const s = memoryStorage();
+    await publishModel(s, model('v1'));
+    expect(await publishModel(s, model('v2'), { activate: false })).toMatchObject({ ok: true, manifest: { active: 'v1' } });
+  });
+});
