@@ -53,8 +53,7 @@ export function decideLinear(
   scoreVariants(model, fv, scores);
   actionProbabilities(model.policy, scores, active, n, model.sigma, probs);
   const forcedIndex = forced === undefined ? undefined : model.variantIndex.get(forced);
-  const chosen = forcedIndex !== undefined && probs[forcedIndex]! > 0 && isActive(forcedIndex, n)
-    ? forcedIndex : drawAction(probs, active, n, u);
+  const chosen = forcedIndex !== undefined && isActive(forcedIndex, n) ? forcedIndex : drawAction(probs, active, n, u);
   const best = argmax(scores, active, n);
   const names = new Array<string>(n);
   const p = new Array<number>(n);

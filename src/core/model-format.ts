@@ -134,9 +134,10 @@ export function encodeEnvelope(input: EncodeInput): Uint8Array {
 
 /** Reads the envelope; the sections are views into `blob`, which must not be mutated after. */
 export function decodeEnvelope(blob: ArrayBuffer): DecodeResult {
+  // Magic first: a short blob of something else is foreign, not a truncated model.
+  if (blob.byteLength >= 4 && new DataView(blob).getUint32(0, true) !== MAGIC) return { ok: false, reason: 'badMagic' };
   if (blob.byteLength < FIXED_HEADER) return { ok: false, reason: 'truncated' };
   const view = new DataView(blob);
-  if (view.getUint32(0, true) !== MAGIC) return { ok: false, reason: 'badMagic' };
   const formatVersion = view.getUint16(4, true);
   if (formatVersion !== FORMAT_VERSION) return { ok: false, reason: 'unsupportedVersion' };
   const kind = KIND_NAME.get(view.getUint16(6, true));

@@ -1,4 +1,5 @@
 /** Shared helpers for the workerd suites: build models, publish them, call the API. */
+import { reset } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { encodeLinearModel, type LinearModelInput } from '../../src/core/linear-model.ts';
 import { hashFeatureKey } from '../../src/core/feature-keys.ts';
@@ -44,6 +45,12 @@ export async function publish(blob: Uint8Array, query = ''): Promise<Response> {
 export function resetCaches(): void {
   clearModelCache();
   clearConfigCache();
+}
+
+/** Empties every binding's storage and this isolate's caches: each test starts from nothing. */
+export async function resetAll(): Promise<void> {
+  await reset();
+  resetCaches();
 }
 
 export function cookiesOf(res: Response): Record<string, string> {
