@@ -39,7 +39,18 @@ export function murmur3(key: string, seed: number): number {
   let shift = 0; // bit position of the next byte in k1
   let length = 0; // bytes consumed
   const n = key.length;
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  // Fast path: whole 4-char blocks of ASCII go straight into the mixer (most feature values).
+  for (; i + 4 <= n; i += 4) {
+    const c0 = key.charCodeAt(i);
+    const c1 = key.charCodeAt(i + 1);
+    const c2 = key.charCodeAt(i + 2);
+    const c3 = key.charCodeAt(i + 3);
+    if ((c0 | c1 | c2 | c3) >= 0x80) break;
+    h1 = mixH1(h1, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
+  }
+  length = i;
+  for (; i < n; i++) {
     let c = key.charCodeAt(i);
     let bytes: number; // up to 4 UTF-8 bytes packed little-endian, count in `count`
     let count: number;

@@ -22,7 +22,20 @@ const RULES: ReadonlyArray<readonly [RegExp, PageType]> = [
   [/^\/(help|support|faq|contact|docs)\b/, 'support'],
 ];
 
+const memo = new Map<string, PageType>();
+
+/** Memoized (bounded) because a site's traffic concentrates on few paths. */
 export function pageTypeOf(path: string): PageType {
+  let type = memo.get(path);
+  if (type === undefined) {
+    type = classify(path);
+    if (memo.size >= 2048) memo.clear();
+    memo.set(path, type);
+  }
+  return type;
+}
+
+function classify(path: string): PageType {
   if (path === '' || path === '/' || /^\/(index\.html?)?$/.test(path)) return 'home';
   const lower = path.toLowerCase();
   for (const [re, type] of RULES) if (re.test(lower)) return type;

@@ -34,17 +34,44 @@ export function parsePolicySpec(raw: unknown): PolicySpec | null {
 }
 
 const DRAWS = 64;
-/** Standard normal quantiles at (i + 0.5) / DRAWS, shuffled per variant by a fixed hash. */
+const STRIDE = 64; // = MAX_VARIANTS: one row of the noise table per draw
+
+/**
+ * Standard normal quantiles at (i + 0.5) / DRAWS, in a fixed pseudo-random order per variant
+ * column (Fisher–Yates with a fixed LCG), so variants do not draw the same z in the same row.
+ */
 const Z_TABLE: Float64Array = (() => {
   const q = new Float64Array(DRAWS);
   for (let i = 0; i < DRAWS; i++) q[i] = inverseNormal((i + 0.5) / DRAWS);
-  const table = new Float64Array(DRAWS * 64);
-  for (let v = 0; v < 64; v++) {
-    const order = Array.from({ length: DRAWS }, (_, i) => i).sort((a, b) => murmur3(`${v}:${a}`, 7) - murmur3(`${v}:${b}`, 7));
-    for (let d = 0; d < DRAWS; d++) table[d * 64 + v] = q[order[d]!]!;
+  const table = new Float64Array(DRAWS * STRIDE);
+  let seed = 0x2545f491;
+  const order = new Int32Array(DRAWS);
+  for (let v = 0; v < STRIDE; v++) {
+    for (let i = 0; i < DRAWS; i++) order[i] = i;
+    for (let i = DRAWS - 1; i > 0; i--) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) | 0;
+      const j = (seed >>> 8) % (i + 1);
+      const t = order[i]!;
+      order[i] = order[j]!;
+      order[j] = t;
+    }
+    for (let d = 0; d < DRAWS; d++) table[d * STRIDE + v] = q[order[d]!]!;
   }
   return table;
 })();
+
+/** σ_v · z per model, computed once per decoded model: the per-decision loop is then adds only. */
+const noiseTables = new WeakMap<Float32Array, Float64Array>();
+function noiseFor(sigma: Float32Array | null): Float64Array {
+  if (sigma === null) return Z_TABLE;
+  let t = noiseTables.get(sigma);
+  if (t === undefined) {
+    t = new Float64Array(DRAWS * STRIDE);
+    for (let d = 0; d < DRAWS; d++) for (let v = 0; v < sigma.length; v++) t[d * STRIDE + v] = sigma[v]! * Z_TABLE[d * STRIDE + v]!;
+    noiseTables.set(sigma, t);
+  }
+  return t;
+}
 
 /** Acklam's rational approximation of the standard normal quantile (|error| < 1.2e-9). */
 function inverseNormal(p: number): number {
@@ -105,18 +132,21 @@ export function actionProbabilities(
     return;
   }
   for (let i = 0; i < n; i++) probs[active[i]!] = 0;
+  const noise = noiseFor(sigma);
+  const first = active[0]!;
   for (let d = 0; d < DRAWS; d++) {
-    let best = -1;
-    let bestValue = -Infinity;
-    for (let i = 0; i < n; i++) {
+    const row = d * STRIDE;
+    let best = first;
+    let bestValue = scores[first]! + noise[row + first]!;
+    for (let i = 1; i < n; i++) {
       const v = active[i]!;
-      const value = scores[v]! + (sigma ? sigma[v]! : 1) * Z_TABLE[d * 64 + (v & 63)]!;
+      const value = scores[v]! + noise[row + v]!;
       if (value > bestValue) {
         bestValue = value;
         best = v;
       }
     }
-    probs[best]! += 1;
+    probs[best] = probs[best]! + 1;
   }
   const floor = policy.floor / n;
   for (let i = 0; i < n; i++) probs[active[i]!] = floor + (1 - policy.floor) * (probs[active[i]!]! / DRAWS);

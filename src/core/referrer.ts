@@ -22,6 +22,21 @@ export interface ReferrerInput {
   readonly query: URLSearchParams | null;
 }
 
+type HostClass = 'search' | 'social' | 'email' | 'other';
+const hostClasses = new Map<string, HostClass>();
+
+/** Host → class by the regexes above, memoized (bounded): referrer hosts repeat heavily. */
+function hostClassOf(host: string): HostClass {
+  let c = hostClasses.get(host);
+  if (c === undefined) {
+    // email before search: mail.google.com is not a search
+    c = EMAIL.test(host) ? 'email' : SEARCH.test(host) ? 'search' : SOCIAL.test(host) ? 'social' : 'other';
+    if (hostClasses.size >= 1024) hostClasses.clear();
+    hostClasses.set(host, c);
+  }
+  return c;
+}
+
 export function classifyReferrer(input: ReferrerInput): ReferrerClass {
   const medium = input.utmMedium;
   if (medium && PAID_MEDIUM.test(medium)) return 'paid';
@@ -30,8 +45,6 @@ export function classifyReferrer(input: ReferrerInput): ReferrerClass {
   const host = input.referrerHost;
   if (!host) return medium === 'social' ? 'social' : 'direct';
   if (host === input.pageHost || host.endsWith('.' + input.pageHost)) return 'internal';
-  if (EMAIL.test(host)) return 'email'; // before search: mail.google.com is not a search
-  if (SEARCH.test(host)) return 'search';
-  if (SOCIAL.test(host) || medium === 'social') return 'social';
-  return 'other';
+  const c = hostClassOf(host);
+  return c === 'other' && medium === 'social' ? 'social' : c;
 }

@@ -1,0 +1,103 @@
+/**
+ * The core decision, context → features → scores → choice, timed with mitata beside two
+ * reference points in the same run:
+ *   - the same decision hashing features the obvious way: `murmurhash.v3("field=value")`
+ *     (string building + a TextEncoder per feature), with the same scorer;
+ *   - GrowthBook's experiment assignment (`evalFeature` on a 4-way experiment rule), on a
+ *     warm instance and with the per-request instance an edge app creates.
+ * Results are checked before anything is timed. Run: npm run bench:micro
+ */
+import { GrowthBook } from '@growthbook/growthbook';
+import { bench, do_not_optimize, run } from 'mitata';
+import murmurhash from 'murmurhash';
+import { buildContext } from '../../src/core/context.ts';
+import { decideLinear } from '../../src/core/decide.ts';
+import { createFeatureVector, extractFeatures, firstSegment, type FeatureVector } from '../../src/core/features.ts';
+import { scoreVariants } from '../../src/core/linear-model.ts';
+import { actionProbabilities, drawAction, visitorUniform } from '../../src/core/policy.ts';
+import { INPUT, VARIANTS, benchModel } from './fixtures.ts';
+
+const { model } = benchModel();
+const fv = createFeatureVector();
+
+function attuneDecide(visitor: string) {
+  const ctx = buildContext(INPUT);
+  extractFeatures(ctx, fv);
+  return decideLinear(model, null, fv, visitorUniform(visitor, 'hero', model.version));
+}
+
+/** The same features, hashed by building "field=value" strings for the murmurhash package. */
+function naiveFeatures(ctx: ReturnType<typeof buildContext>, out: FeatureVector): FeatureVector {
+  const pairs: [string, string | number][] = [
+    ['bias', ''], ['country', ctx.country], ['region', ctx.region], ['city', ctx.city], ['asn', ctx.asn],
+    ['timezone', ctx.timezone], ['device', ctx.device], ['os', ctx.os], ['browser', ctx.browser],
+    ['referrer', ctx.referrer], ['referrer_host', ctx.referrerHost], ['utm_source', ctx.utmSource],
+    ['utm_medium', ctx.utmMedium], ['utm_campaign', ctx.utmCampaign], ['utm_term', ctx.utmTerm],
+    ['utm_content', ctx.utmContent], ['path', firstSegment(ctx.path)], ['page_type', ctx.pageType], ['hour', ctx.hour],
+    ['weekday', ctx.weekday], ['daypart', ctx.hour >> 2], ['visits', ctx.visits], ['recency', ctx.daysSinceLastVisit],
+    ['purchases', ctx.purchases], ['returning', ctx.visits > 1 ? 1 : 0],
+    ['device*page_type', `${ctx.device}*${ctx.pageType}`], ['referrer*page_type', `${ctx.referrer}*${ctx.pageType}`],
+    ['country*device', `${ctx.country}*${ctx.device}`], ['daypart*weekday', `${ctx.hour >> 2}*${ctx.weekday}`],
+  ];
+  for (const s of ctx.segments) pairs.push(['segment', s]);
+  for (const [k, v] of Object.entries(ctx.attrs)) pairs.push([`attr:${k}`, String(v)]);
+  out.length = 0;
+  for (const [k, v] of pairs) {
+    out.hashes[out.length] = murmurhash.v3(`${k}=${v}`, 0);
+    out.values[out.length++] = 1;
+  }
+  return out;
+}
+
+const scores = new Float64Array(8);
+const probs = new Float64Array(8);
+const active = Int32Array.of(0, 1, 2, 3);
+function naiveDecide(visitor: string) {
+  const ctx = buildContext(INPUT);
+  naiveFeatures(ctx, fv);
+  scoreVariants(model, fv, scores);
+  actionProbabilities(model.policy, scores, active, 4, model.sigma, probs);
+  return VARIANTS[drawAction(probs, active, 4, murmurhash.v3(`${visitor}|hero|${model.version}`, 0) / 4294967296)];
+}
+
+const features = {
+  hero: {
+    defaultValue: 'control',
+    rules: [{ key: 'hero', variations: VARIANTS, weights: [0.25, 0.25, 0.25, 0.25], coverage: 1, hashAttribute: 'id' }],
+  },
+};
+const attributes = { id: 'visitor-123', country: 'DE', device: 'mobile', plan: 'pro', url: INPUT.url };
+const warm = new GrowthBook({ features, attributes });
+
+// Correctness before timing.
+const d = attuneDecide('visitor-123');
+if (!d || !VARIANTS.includes(d.variant) || !(d.propensity > 0 && d.propensity <= 1)) throw new Error('attune decision is wrong');
+const ctx = buildContext(INPUT);
+const fvCheck = extractFeatures(ctx, createFeatureVector());
+if (fvCheck.length < 30) throw new Error(`expected about 30 features, got ${fvCheck.length}`);
+if (!VARIANTS.includes(naiveDecide('visitor-123')!)) throw new Error('naive decision is wrong');
+const gbResult = warm.evalFeature('hero');
+if (gbResult.source !== 'experiment' || !VARIANTS.includes(gbResult.value)) throw new Error(`growthbook: ${JSON.stringify(gbResult)}`);
+console.log(`features per decision: ${fvCheck.length}; variants: ${VARIANTS.length}; policy: ${model.policy.type}`);
+
+let i = 0;
+bench('attune: context → features → scores → choice', () => do_not_optimize(attuneDecide(`visitor-${i++ & 1023}`)));
+bench('attune: features → scores → choice (context prebuilt)', () => {
+  extractFeatures(ctx, fv);
+  do_not_optimize(decideLinear(model, null, fv, visitorUniform(`visitor-${i++ & 1023}`, 'hero', 'bench')));
+});
+bench('same decision, murmurhash package + string keys', () => do_not_optimize(naiveDecide(`visitor-${i++ & 1023}`)));
+bench('growthbook evalFeature (warm instance)', () => do_not_optimize(warm.evalFeature('hero')));
+bench('growthbook new instance + evalFeature (per request)', () => {
+  const gb = new GrowthBook({ features, attributes: { ...attributes, id: `visitor-${i++ & 1023}` } });
+  do_not_optimize(gb.evalFeature('hero'));
+  gb.destroy();
+});
+
+const out = await run({ format: 'quiet' } as never);
+const rows = (out as { benchmarks: { alias: string; runs: { stats?: { p50: number } }[] }[] }).benchmarks
+  .map((b) => ({ name: b.alias, median: b.runs[0]!.stats!.p50 }));
+const base = rows[0]!.median;
+console.log('\nmedian per decision (ns), ratio to the attune decision');
+for (const r of rows) console.log(`${r.median.toFixed(0).padStart(8)} ns  ${(r.median / base).toFixed(2).padStart(6)}x  ${r.name}`);
+console.log('\nreproduce: npm run bench:micro');
