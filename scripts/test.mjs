@@ -8,6 +8,7 @@ const steps = [
   ['tsc', ['-p', 'src/core']],
   ['tsc', ['-p', 'src/train']],
   ['tsc', ['-p', 'tsconfig.json']],
+  ['tsc', ['-p', 'tsconfig.node.json']],
   ['vitest', ['run', ...process.argv.slice(2)]],
 ];
 for (const [cmd, args] of steps) {

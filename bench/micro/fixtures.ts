@@ -30,7 +30,7 @@ export function benchModel(bits = 16, version = 'bench'): { blob: Uint8Array; mo
   for (let i = 0; i < weights.length; i += 97) weights[i] = (((seed = (Math.imul(seed, 48271) >>> 0) % 2147483647) / 2147483647) - 0.5) * 0.2;
   const mask = (1 << bits) - 1;
   for (const [key, v, w] of [['device=mobile', 2, 0.4], ['referrer=paid', 1, 0.5], ['page_type=pricing', 3, 0.3], ['attr:plan=pro', 3, 0.2]] as const) {
-    weights[(hashFeatureKey(key)! & mask) * k + v] += w;
+    weights[(hashFeatureKey(key)! & mask) * k + v]! += w;
   }
   const blob = encodeLinearModel({ name: 'hero', version, variants: VARIANTS, bits, bias: [-3, -3, -3.1, -3.05], weights, sigma: [0.2, 0.2, 0.2, 0.2], policy: { type: 'thompson', floor: 0.1 } });
   const env = decodeEnvelope(blob.slice().buffer);
