@@ -1,5 +1,9 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+
+/** Golden model blobs, handed to the workerd suite (which cannot read the file system). */
+const golden = (name: string) => readFileSync(new URL(`./test/fixtures/golden/${name}`, import.meta.url)).toString('base64');
 
 // Test-only secrets: bindings the Worker reads from `wrangler secret` in production.
 export const TEST_BINDINGS = {
@@ -22,7 +26,10 @@ export default defineConfig({
             miniflare: { bindings: TEST_BINDINGS },
           }),
         ],
-        test: { name: 'worker', include: ['test/worker/**/*.test.ts'], testTimeout: 20_000 },
+        test: {
+          name: 'worker', include: ['test/worker/**/*.test.ts'], testTimeout: 20_000,
+          provide: { goldenLinear: golden('linear-v1.bin'), goldenEnvelope: golden('envelope-v1.bin') },
+        },
       },
     ],
   },

@@ -1,6 +1,18 @@
-// Types `exports` from "cloudflare:workers" in tests as the main Worker module's exports.
-declare namespace Cloudflare {
-  interface GlobalProps {
-    mainModule: typeof import('../src/worker/index.ts');
+import 'vitest';
+
+declare global {
+  // Types `exports` from "cloudflare:workers" in tests as the main Worker module's exports.
+  namespace Cloudflare {
+    interface GlobalProps {
+      mainModule: typeof import('../src/worker/index.ts');
+    }
+  }
+}
+
+declare module 'vitest' {
+  // Values vitest.config.ts provides to the workerd suite.
+  export interface ProvidedContext {
+    goldenLinear: string;
+    goldenEnvelope: string;
   }
 }

@@ -10,7 +10,7 @@ import autocannon from 'autocannon';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { compileSource } from '../../src/train/model-source.ts';
-import { buildWorker } from '../../scripts/bundle-size.mjs';
+import { buildWorker } from '../../scripts/bundle-size.ts';
 
 const duration = Number(process.env.DURATION ?? 10);
 const connections = Number(process.env.CONNECTIONS ?? 8);

@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 
 export const BUDGET_GZIP = 30 * 1024;
 
-export function buildWorker(outdir = 'dist') {
+export function buildWorker(outdir = 'dist'): string {
   const r = spawnSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', outdir, '--minify'], {
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' }, encoding: 'utf8',
   });
