@@ -59,6 +59,8 @@ export interface BidDecision {
   readonly source: 'model' | 'default';
   readonly shaded: boolean;
   readonly dealid: string | null;
+  /** the pCTR model used (null: fixed CPM or default rate) */
+  readonly model: { readonly name: string; readonly version: string } | null;
   readonly context: FeatureInput;
 }
 
@@ -84,6 +86,7 @@ interface Candidate {
   readonly source: 'model' | 'default';
   readonly shaded: boolean;
   readonly dealid: string | null;
+  readonly model: { readonly name: string; readonly version: string } | null;
 }
 
 const fv = createFeatureVector(); // reused: the bidder runs one request at a time per isolate
@@ -128,7 +131,7 @@ export function runBidder(input: BidderInput): BidderOutput {
       const rounded = Math.round(price * 10_000) / 10_000;
       const decision: BidDecision = {
         decisionId, impid: imp.id, campaign: best.campaign.id, creative: best.creative.id, value: best.value,
-        price: rounded, ctr: best.ctr, cvr: best.cvr, source: best.source, shaded: best.shaded, dealid: best.dealid,
+        price: rounded, ctr: best.ctr, cvr: best.cvr, source: best.source, shaded: best.shaded, dealid: best.dealid, model: best.model,
         context: impFeatureInput(facts, imp, best.creative.media, sizeOf(best.creative), best.dealid ?? 'open'),
       };
       bids.push({ decision, bid: toBid(input, req, imp, decision, best, facts), seat: best.campaign.seat ?? 'attune' });
@@ -205,11 +208,13 @@ function bestForImp(
     let ctr = 1;
     let cvr = 1;
     let source: 'model' | 'default' = 'model';
+    let model: Candidate['model'] = null;
     if (c.bid.goal !== 'cpm') {
       const p = predict(c.bid.ctrModel, c.bid.defaultCtr, c.id, score, fallbacks);
       if (p === null) { skip('noCtrModel'); continue; }
       ctr = p.rate;
       if (p.fallback) source = 'default';
+      else model = { name: p.model!.name, version: p.model!.version };
       if (c.bid.goal === 'cpa') {
         const q = predict(c.bid.cvrModel, c.bid.defaultCvr, c.id, score, fallbacks);
         if (q === null) { skip('noCvrModel'); continue; }
@@ -234,7 +239,7 @@ function bestForImp(
       }
     }
     if (best === null || priceBase > best.priceBase) {
-      best = { campaign: c, creative, value, priceBase, ctr, cvr, source, shaded, dealid: deal?.id ?? null };
+      best = { campaign: c, creative, value, priceBase, ctr, cvr, source, shaded, dealid: deal?.id ?? null, model };
     }
   }
   return best;
@@ -243,13 +248,13 @@ function bestForImp(
 function predict(
   model: string | undefined, fallback: number | undefined, campaign: string,
   score: (name: string) => LinearModel | null, fallbacks: Set<string>,
-): { rate: number; fallback: boolean } | null {
+): { rate: number; fallback: boolean; model: LinearModel | null } | null {
   if (model !== undefined) {
     const m = score(model);
-    if (m !== null) return { rate: sigmoid(logitsOf(model)[variantIndex(m, campaign)]!), fallback: false };
+    if (m !== null) return { rate: sigmoid(logitsOf(model)[variantIndex(m, campaign)]!), fallback: false, model: m };
     fallbacks.add(`${model}=missing`);
   }
-  return fallback === undefined ? null : { rate: fallback, fallback: true };
+  return fallback === undefined ? null : { rate: fallback, fallback: true, model: null };
 }
 
 function toBid(input: BidderInput, req: BidRequest, imp: Imp, d: BidDecision, best: Candidate, facts: RequestFacts): Bid {

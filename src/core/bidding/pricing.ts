@@ -30,3 +30,17 @@ export function impressionValue(c: Campaign, rates: Rates, modifier: number): nu
   const v = Math.min(base * modifier, b.maxCpm);
   return Number.isFinite(v) && v >= b.minCpm && v > 0 ? v : null;
 }
+
+export const MAX_MULTIPLIER = 10;
+
+/**
+ * For ad servers that run their own auction (`/v1/bid-adjust`): how much more (or less) this
+ * impression is worth than the campaign's average one, i.e. predicted rates over baseline
+ * rates, times the bid modifiers, clamped to [0, MAX_MULTIPLIER].
+ */
+export function bidMultiplier(c: Campaign, rates: Rates, baseline: Rates, modifier: number): number {
+  const g = c.bid.goal;
+  const ratio = g === 'cpm' ? 1 : g === 'cpc' ? rates.ctr / baseline.ctr : (rates.ctr * rates.cvr) / (baseline.ctr * baseline.cvr);
+  const m = ratio * modifier;
+  return Number.isFinite(m) ? Math.min(Math.max(m, 0), MAX_MULTIPLIER) : 1;
+}
