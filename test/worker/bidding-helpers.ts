@@ -38,11 +38,11 @@ export async function setRates(rates: Record<string, number> | null): Promise<vo
   resetCaches();
 }
 
-export function postBid(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+export function postBid(body: unknown | Uint8Array, headers: Record<string, string> = {}): Promise<Response> {
   return fetchWorker('/openrtb2/bid', {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-openrtb-version': '2.6', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
+    body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
   });
 }
 
