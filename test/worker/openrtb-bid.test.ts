@@ -204,7 +204,7 @@ describe('model-priced bids', () => {
     ] });
     const r = await bidOf(await postBid(req));
     await vi.waitFor(() => expect(spy).toHaveBeenCalled());
-    const records = spy.mock.calls.flatMap((c) => c[0].map((m) => m.body as { type: string; kind: string; id: string; context: { attrs: Record<string, unknown> } }));
+    const records = spy.mock.calls.flatMap((c) => [...c[0]].map((m) => m.body as { type: string; kind: string; id: string; context: { attrs: Record<string, unknown> } }));
     spy.mockRestore();
     const ids = r.seatbid!.flatMap((s) => s.bid.map((b) => (b.ext as { decisionId: string }).decisionId));
     expect(records.filter((x) => x.type === 'decision' && x.kind === 'bid').map((x) => x.id).sort()).toEqual(ids.sort());

@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 /**
  * Replays every bid request of the shared corpus (../shared/data/openrtb, embedded at build
  * time by Vite's import.meta.glob, never copied) through POST /openrtb2/bid in workerd.
