@@ -2,10 +2,14 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { errorBody, HttpError } from './http-error.ts';
+import { adminCampaignRoutes } from './routes/admin-campaigns.ts';
 import { adminModelRoutes } from './routes/admin-models.ts';
+import { bidAdjustRoutes } from './routes/bid-adjust.ts';
 import { decideRoutes } from './routes/decide.ts';
 import { demoRoutes } from './routes/demo.ts';
+import { noticeRoutes } from './routes/notices.ts';
 import { openApiRoutes } from './routes/openapi.ts';
+import { openRtbRoutes } from './routes/openrtb.ts';
 import { scoreRoutes } from './routes/score.ts';
 import type { AppEnv } from './types.ts';
 
@@ -25,6 +29,10 @@ app.use('/v1/*', async (c, next) => {
 app.route('/', decideRoutes);
 app.route('/', scoreRoutes);
 app.route('/', adminModelRoutes);
+app.route('/', openRtbRoutes);
+app.route('/', noticeRoutes);
+app.route('/', adminCampaignRoutes);
+app.route('/', bidAdjustRoutes);
 app.route('/', openApiRoutes);
 app.route('/', demoRoutes);
 

@@ -1,0 +1,138 @@
+/**
+ * OpenRTB request facts → the shared extractor's `FeatureInput`. Nothing here hashes: bids go
+ * through `extractFeatures` like every other decision, so a pCTR model trained on the log sees
+ * the same tokens for a bid as for a page decision (alpha-2 country, the UA's device/os/browser
+ * vocabulary, page type from the URL path). Facts only bidding has (publisher, domain or
+ * bundle, media format, size, position, deal) travel in `attrs` and are hashed by `attrHash`.
+ */
+import type { BidRequest, Imp } from 'iab-openrtb/v26';
+import { UNKNOWN } from '../context.ts';
+import type { FeatureInput } from '../features.ts';
+import { pageTypeOf } from '../page-type.ts';
+import { classifyReferrer, type ReferrerClass } from '../referrer.ts';
+import { parseUserAgent, type DeviceClass } from '../user-agent.ts';
+import { alpha2Country } from './country-codes.ts';
+
+export type Media = 'banner' | 'video' | 'audio' | 'native';
+export const MEDIA: readonly Media[] = ['banner', 'video', 'audio', 'native'];
+
+/** OpenRTB `device.devicetype` (AdCOM list 5) → the context's device classes. */
+const DEVICE_TYPE: Readonly<Record<number, DeviceClass>> = { 1: 'mobile', 2: 'desktop', 3: 'tv', 4: 'mobile', 5: 'tablet', 6: 'tv', 7: 'tv' };
+const MAX_SEGMENTS = 8;
+
+/** What the bidder reads from the request once, before looking at any imp. */
+export interface RequestFacts {
+  /** the extractor's input without per-imp attrs */
+  readonly base: Omit<FeatureInput, 'attrs'>;
+  readonly channel: 'site' | 'app' | 'dooh' | 'none';
+  readonly publisher: string;
+  /** site domain (no `www.`) or app bundle, lower-case; '' when unknown */
+  readonly domain: string;
+  readonly bundle: string;
+  /** who frequency caps count: user.id, else buyeruid, else the device ad id; null when anonymous */
+  readonly userKey: string | null;
+  readonly countryIso2: string;
+}
+
+function hostOf(url: string | undefined): { host: string; path: string; query: URLSearchParams | null } {
+  if (!url) return { host: '', path: '/', query: null };
+  try {
+    const u = new URL(url.includes('://') ? url : `https://${url}`);
+    return { host: u.hostname.toLowerCase(), path: u.pathname, query: u.searchParams };
+  } catch {
+    return { host: '', path: '/', query: null };
+  }
+}
+
+const stripWww = (h: string) => (h.startsWith('www.') ? h.slice(4) : h);
+
+export function requestFacts(req: BidRequest, now: number): RequestFacts {
+  const dev = req.device;
+  const geo = dev?.geo ?? req.user?.geo;
+  const ua = parseUserAgent(dev?.ua);
+  const site = req.site;
+  const app = req.app;
+  const page = hostOf(site?.page);
+  const ref = hostOf(site?.ref);
+  const utmMedium = page.query?.get('utm_medium')?.toLowerCase() ?? '';
+  const referrer: ReferrerClass = site
+    ? classifyReferrer({ referrerHost: ref.host, pageHost: page.host, utmMedium, query: page.query })
+    : 'direct';
+  // local time from the geo's UTC offset (minutes) when the exchange sends it
+  const offset = typeof geo?.utcoffset === 'number' ? geo.utcoffset * 60_000 : 0;
+  const local = new Date(now + offset);
+  const domain = stripWww((site?.domain ?? (page.host || app?.domain) ?? '').toLowerCase());
+  const segments: string[] = [];
+  for (const d of req.user?.data ?? []) {
+    for (const s of d.segment ?? []) {
+      if (segments.length < MAX_SEGMENTS && s.id) segments.push(`${d.id ?? d.name ?? 'data'}:${s.id}`);
+    }
+  }
+  const country = alpha2Country(geo?.country) ?? UNKNOWN;
+  const osName = dev?.os ? dev.os.toLowerCase() : '';
+  return {
+    base: {
+      country,
+      region: geo?.region ?? UNKNOWN,
+      city: geo?.city ?? UNKNOWN,
+      asn: 0,
+      timezone: 'UTC',
+      device: (dev?.devicetype !== undefined && DEVICE_TYPE[dev.devicetype]) || ua.device,
+      os: osName === 'ios' || osName === 'ipados' ? 'ios' : osName === 'android' ? 'android' : ua.os,
+      browser: ua.browser,
+      referrer,
+      referrerHost: ref.host,
+      utmSource: page.query?.get('utm_source')?.toLowerCase() ?? '',
+      utmMedium,
+      utmCampaign: page.query?.get('utm_campaign')?.toLowerCase() ?? '',
+      utmTerm: '',
+      utmContent: '',
+      path: page.path,
+      pageType: site ? pageTypeOf(page.path) : app ? 'app' : 'other',
+      hour: local.getUTCHours(),
+      weekday: local.getUTCDay(),
+      visits: 0,
+      daysSinceLastVisit: -1,
+      purchases: 0,
+      segments,
+    },
+    channel: site ? 'site' : app ? 'app' : req.dooh ? 'dooh' : 'none',
+    publisher: (site ?? app ?? req.dooh)?.publisher?.id ?? '',
+    domain,
+    bundle: (app?.bundle ?? '').toLowerCase(),
+    userKey: req.user?.id || req.user?.buyeruid || dev?.ifa || null,
+    countryIso2: country,
+  };
+}
+
+/** Media types the imp offers, in a fixed order. */
+export function impMedia(imp: Imp): Media[] {
+  const out: Media[] = [];
+  for (const m of MEDIA) if (imp[m] !== undefined) out.push(m);
+  return out;
+}
+
+/** "300x250" sizes the imp accepts (banner format list, banner w/h, video/audio player size). */
+export function impSizes(imp: Imp): string[] {
+  const out: string[] = [];
+  const b = imp.banner;
+  if (b) {
+    if (b.format) for (const f of b.format) if (f.w && f.h) out.push(`${f.w}x${f.h}`);
+    if (b.w && b.h) out.push(`${b.w}x${b.h}`);
+  }
+  if (imp.video?.w && imp.video.h) out.push(`${imp.video.w}x${imp.video.h}`);
+  return out;
+}
+
+/**
+ * The features of one imp: the request's context plus bidding attrs. `deal` is the deal id the
+ * bid would be made in, or 'open' for the open auction.
+ */
+export function impFeatureInput(facts: RequestFacts, imp: Imp, media: Media, size: string, deal: string): FeatureInput {
+  const pos = imp.banner?.pos ?? imp.video?.pos;
+  const attrs: Record<string, string | number> = {
+    channel: facts.channel, pub: facts.publisher, domain: facts.bundle || facts.domain, fmt: media,
+    size: size || 'any', pos: pos ?? 0, deal, instl: imp.instl ?? 0,
+  };
+  return { ...facts.base, attrs };
+}

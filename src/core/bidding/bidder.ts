@@ -1,0 +1,280 @@
+/**
+ * The bidder: a validated BidRequest, the campaigns, models and state in; a BidResponse (or
+ * none) and one decision per bid out. Pure: the worker supplies models, spend and frequency
+ * state, the random draws and ids, so the same inputs always give the same bids.
+ *
+ * Per imp: floor (converted to the campaign currency), deals, then for each campaign that
+ * passes request-level targeting: creative fit, bcat, pacing, frequency cap, pCTR/pCVR from
+ * the shared features, value, and the price: truthful under second price (`at=2`), shaded
+ * from the win-rate curve under first price (`at=1`). The best price per imp is bid.
+ */
+import type { Bid, BidRequest, BidResponse, CreativeMarkupType, Imp, SeatBid } from 'iab-openrtb/v26';
+import { createFeatureVector, extractFeatures, type FeatureInput } from '../features.ts';
+import { scoreVariants, sigmoid, type LinearModel } from '../linear-model.ts';
+import { impFeatureInput, impMedia, impSizes, requestFacts, type Media, type RequestFacts } from './bid-features.ts';
+import { CAMPAIGN_CURRENCY, pickCreative, requestIneligible, type Campaign, type Creative } from './campaign.ts';
+import { convert, responseCurrency, type RatesTable } from './currency.ts';
+import { pacingRate, underFrequencyCap, type SpendState } from './pacing.ts';
+import { impressionValue, modifierOf } from './pricing.ts';
+import { curveFor, type ShadingModel } from './shading-model.ts';
+import { shadeBid } from './win-curve.ts';
+
+const MTYPE: Readonly<Record<Media, number>> = { banner: 1, video: 2, audio: 3, native: 4 };
+
+export interface CampaignState {
+  readonly spend: SpendState | null;
+  /** impressions this request's user has seen from the campaign within its cap window */
+  readonly seen: number;
+}
+
+/** A linear model by name: the model, or null when it could not be loaded (with why). */
+export type ModelLookup = (name: string) => LinearModel | null;
+
+export interface BidderInput {
+  readonly request: BidRequest;
+  readonly now: number;
+  readonly campaigns: readonly Campaign[];
+  readonly rates: RatesTable;
+  readonly models: ModelLookup;
+  readonly shading: ShadingModel | null;
+  readonly state: (campaignId: string) => CampaignState;
+  /** uniform draw in [0, 1) for pacing */
+  readonly uniform: () => number;
+  readonly newId: () => string;
+  /** absolute URL prefix of the notice endpoints, e.g. `https://bid.example.com/openrtb2` */
+  readonly noticeBase: string;
+}
+
+/** One bid, as the decision log and the notice URLs need it. */
+export interface BidDecision {
+  readonly decisionId: string;
+  readonly impid: string;
+  readonly campaign: string;
+  readonly creative: string;
+  /** the campaign's value (CPM, campaign currency) and the price bid (response currency) */
+  readonly value: number;
+  readonly price: number;
+  readonly ctr: number;
+  readonly cvr: number;
+  readonly source: 'model' | 'default';
+  readonly shaded: boolean;
+  readonly dealid: string | null;
+  /** the pCTR model used (null: fixed CPM or default rate) */
+  readonly model: { readonly name: string; readonly version: string } | null;
+  readonly context: FeatureInput;
+}
+
+export type SkipReason = string;
+
+export interface BidderOutput {
+  readonly response: BidResponse | null;
+  readonly decisions: readonly BidDecision[];
+  /** why campaigns or imps were skipped, counted: `pacing: 2, floor: 1` */
+  readonly skipped: Readonly<Record<SkipReason, number>>;
+  /** models that were missing when a campaign needed them */
+  readonly fallbacks: readonly string[];
+  readonly currency: string;
+}
+
+interface Candidate {
+  readonly campaign: Campaign;
+  readonly creative: Creative;
+  readonly value: number;
+  readonly priceBase: number;
+  readonly ctr: number;
+  readonly cvr: number;
+  readonly source: 'model' | 'default';
+  readonly shaded: boolean;
+  readonly dealid: string | null;
+  readonly model: { readonly name: string; readonly version: string } | null;
+}
+
+const fv = createFeatureVector(); // reused: the bidder runs one request at a time per isolate
+/** logits per model name, reused across imps and requests (one small buffer per model) */
+const logitBuffers = new Map<string, Float64Array>();
+function logitsOf(name: string): Float64Array {
+  let b = logitBuffers.get(name);
+  if (b === undefined) logitBuffers.set(name, (b = new Float64Array(64)));
+  return b;
+}
+
+function variantIndex(m: LinearModel, campaign: string): number {
+  return m.variantIndex.get(campaign) ?? m.variantIndex.get('*') ?? 0;
+}
+
+export function runBidder(input: BidderInput): BidderOutput {
+  const req = input.request;
+  const skipped: Record<string, number> = {};
+  const skip = (why: string) => { skipped[why] = (skipped[why] ?? 0) + 1; };
+  const fallbacks = new Set<string>();
+  const cur = responseCurrency(input.rates, req.cur);
+  if (cur === null) {
+    skip('currency');
+    return { response: null, decisions: [], skipped, fallbacks: [], currency: input.rates.base };
+  }
+  const facts = requestFacts(req, input.now);
+  const live: Campaign[] = [];
+  for (const c of input.campaigns) {
+    const why = requestIneligible(c, req, facts, input.now);
+    if (why) skip(why);
+    else live.push(c);
+  }
+  const firstPrice = (req.at ?? 2) === 1;
+  const bids: { decision: BidDecision; bid: Bid; seat: string }[] = [];
+  if (live.length > 0) {
+    for (const imp of req.imp) {
+      const best = bestForImp(input, imp, facts, live, firstPrice, skip, fallbacks);
+      if (best === null) continue;
+      const price = convert(input.rates, best.priceBase, CAMPAIGN_CURRENCY, cur);
+      if (price === null) continue;
+      const decisionId = input.newId();
+      const rounded = Math.round(price * 10_000) / 10_000;
+      const decision: BidDecision = {
+        decisionId, impid: imp.id, campaign: best.campaign.id, creative: best.creative.id, value: best.value,
+        price: rounded, ctr: best.ctr, cvr: best.cvr, source: best.source, shaded: best.shaded, dealid: best.dealid, model: best.model,
+        context: impFeatureInput(facts, imp, best.creative.media, sizeOf(best.creative), best.dealid ?? 'open'),
+      };
+      bids.push({ decision, bid: toBid(input, req, imp, decision, best, facts), seat: best.campaign.seat ?? 'attune' });
+    }
+  }
+  if (bids.length === 0) return { response: null, decisions: [], skipped, fallbacks: [...fallbacks], currency: cur };
+  const seats = new Map<string, SeatBid>();
+  for (const b of bids) {
+    let s = seats.get(b.seat);
+    if (!s) seats.set(b.seat, (s = { seat: b.seat, bid: [] }));
+    s.bid.push(b.bid);
+  }
+  return {
+    response: { id: req.id, bidid: bids[0]!.decision.decisionId, cur, seatbid: [...seats.values()] },
+    decisions: bids.map((b) => b.decision), skipped, fallbacks: [...fallbacks], currency: cur,
+  };
+}
+
+const sizeOf = (cr: Creative) => (cr.w && cr.h ? `${cr.w}x${cr.h}` : '');
+
+/** The imp's floor in the campaign currency; null when its currency is unknown. */
+function floorOf(rates: RatesTable, amount: number | undefined, cur: string | undefined): number | null {
+  if (!amount) return 0;
+  return convert(rates, amount, cur || 'USD', CAMPAIGN_CURRENCY);
+}
+
+function bestForImp(
+  input: BidderInput, imp: Imp, facts: RequestFacts, campaigns: readonly Campaign[], firstPrice: boolean,
+  skip: (why: string) => void, fallbacks: Set<string>,
+): Candidate | null {
+  const openFloor = floorOf(input.rates, imp.bidfloor, imp.bidfloorcur);
+  if (openFloor === null) {
+    skip('floorCurrency');
+    return null;
+  }
+  const media = impMedia(imp);
+  const sizes = impSizes(imp);
+  const deals = imp.pmp?.deals ?? [];
+  const privateOnly = imp.pmp?.private_auction === 1;
+  // one feature vector per imp: its primary media and size, and its first deal
+  const ctx = impFeatureInput(facts, imp, media[0] ?? 'banner', sizes[0] ?? '', deals[0]?.id ?? 'open');
+  extractFeatures(ctx, fv);
+  const scored = new Map<string, LinearModel | null>();
+  const score = (name: string): LinearModel | null => {
+    let m = scored.get(name);
+    if (m === undefined) {
+      m = input.models(name);
+      if (m !== null) scoreVariants(m, fv, logitsOf(name));
+      scored.set(name, m);
+    }
+    return m;
+  };
+  let best: Candidate | null = null;
+  for (const c of campaigns) {
+    // deal: the first of the imp's deals this campaign targets and may bid in
+    let deal: (typeof deals)[number] | null = null;
+    for (const d of deals) {
+      if (!c.targeting.deals?.includes(d.id)) continue;
+      if (d.wseat && d.wseat.length > 0 && !d.wseat.includes(c.seat ?? 'attune')) continue;
+      if (d.wadomain && d.wadomain.length > 0 && !d.wadomain.includes(c.adomain)) continue;
+      deal = d;
+      break;
+    }
+    if (deal === null && (privateOnly || c.targeting.dealsOnly)) { skip(privateOnly ? 'privateAuction' : 'dealsOnly'); continue; }
+    const floor = deal ? floorOf(input.rates, deal.bidfloor, deal.bidfloorcur ?? imp.bidfloorcur) : openFloor;
+    if (floor === null) { skip('floorCurrency'); continue; }
+    const creative = pickCreative(c, imp, input.request.bcat, sizes);
+    if (typeof creative === 'string') { skip(creative); continue; }
+    const st = input.state(c.id);
+    if (facts.userKey !== null && !underFrequencyCap(c, st.seen)) { skip('frequencyCap'); continue; }
+    const rate = pacingRate(c, st.spend, input.now);
+    if (rate <= 0 || input.uniform() >= rate) { skip(rate <= 0 ? 'budget' : 'pacing'); continue; }
+    // predicted rates: models when present, else the campaign's defaults, else no bid
+    let ctr = 1;
+    let cvr = 1;
+    let source: 'model' | 'default' = 'model';
+    let model: Candidate['model'] = null;
+    if (c.bid.goal !== 'cpm') {
+      const p = predict(c.bid.ctrModel, c.bid.defaultCtr, c.id, score, fallbacks);
+      if (p === null) { skip('noCtrModel'); continue; }
+      ctr = p.rate;
+      if (p.fallback) source = 'default';
+      else model = { name: p.model!.name, version: p.model!.version };
+      if (c.bid.goal === 'cpa') {
+        const q = predict(c.bid.cvrModel, c.bid.defaultCvr, c.id, score, fallbacks);
+        if (q === null) { skip('noCvrModel'); continue; }
+        cvr = q.rate;
+        if (q.fallback) source = 'default';
+      }
+    }
+    const value = impressionValue(c, { ctr, cvr }, modifierOf(c, ctx));
+    if (value === null) { skip('belowMin'); continue; }
+    if (value < floor) { skip('floor'); continue; }
+    // A fixed-price deal (at=3) pays its floor; first price is shaded; second price bids value.
+    const auction = deal?.at ?? (firstPrice ? 1 : 2);
+    let priceBase = value;
+    let shaded = false;
+    if (auction === 3) priceBase = floor;
+    else if (auction === 1) {
+      const curve = curveFor(input.shading, facts.publisher);
+      if (curve === null) fallbacks.add('shading=missing');
+      else {
+        const s = shadeBid(value, curve, floor);
+        if (s !== null) { priceBase = Math.max(s, floor); shaded = priceBase < value; }
+      }
+    }
+    if (best === null || priceBase > best.priceBase) {
+      best = { campaign: c, creative, value, priceBase, ctr, cvr, source, shaded, dealid: deal?.id ?? null, model };
+    }
+  }
+  return best;
+}
+
+function predict(
+  model: string | undefined, fallback: number | undefined, campaign: string,
+  score: (name: string) => LinearModel | null, fallbacks: Set<string>,
+): { rate: number; fallback: boolean; model: LinearModel | null } | null {
+  if (model !== undefined) {
+    const m = score(model);
+    if (m !== null) return { rate: sigmoid(logitsOf(model)[variantIndex(m, campaign)]!), fallback: false, model: m };
+    fallbacks.add(`${model}=missing`);
+  }
+  return fallback === undefined ? null : { rate: fallback, fallback: true, model: null };
+}
+
+function toBid(input: BidderInput, req: BidRequest, imp: Imp, d: BidDecision, best: Candidate, facts: RequestFacts): Bid {
+  const cr = best.creative;
+  const q = `d=${encodeURIComponent(d.decisionId)}&c=${encodeURIComponent(d.campaign)}&cr=${encodeURIComponent(d.creative)}`
+    + `&imp=${encodeURIComponent(imp.id)}&bid=${d.price}&pub=${encodeURIComponent(facts.publisher)}`
+    + (facts.userKey ? `&u=${encodeURIComponent(facts.userKey)}` : '');
+  const base = input.noticeBase;
+  const bid: Bid = {
+    id: d.decisionId, impid: imp.id, price: d.price, adm: cr.adm, adid: cr.id, crid: cr.id, cid: best.campaign.id,
+    adomain: [best.campaign.adomain],
+    nurl: `${base}/win?${q}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}&cur=\${AUCTION_CURRENCY}&auc=\${AUCTION_ID}`,
+    burl: `${base}/billing?${q}&price=\${AUCTION_PRICE}&cur=\${AUCTION_CURRENCY}`,
+    lurl: `${base}/loss?${q}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}&reason=\${AUCTION_LOSS}`,
+    mtype: MTYPE[cr.media] as CreativeMarkupType,
+    ext: { decisionId: d.decisionId, campaign: best.campaign.id, source: d.source, shaded: d.shaded, pctr: d.ctr, ...(best.campaign.bid.goal === 'cpa' ? { pcvr: d.cvr } : {}) },
+  };
+  if (cr.w && cr.h) { bid.w = cr.w; bid.h = cr.h; }
+  if (cr.cat) bid.cat = [...cr.cat];
+  if (best.dealid) bid.dealid = best.dealid;
+  if (req.app && best.campaign.bundle) bid.bundle = best.campaign.bundle;
+  return bid;
+}

@@ -1,0 +1,29 @@
+/**
+ * OpenRTB 2.6 substitution macros (§4.4). The exchange expands them in the notice URLs it
+ * calls; we expand them in creative markup served on the win notice, and read them back from
+ * notice query strings, where an exchange that does not support a macro leaves it verbatim.
+ */
+
+export const MACROS = [
+  'AUCTION_ID', 'AUCTION_BID_ID', 'AUCTION_IMP_ID', 'AUCTION_SEAT_ID', 'AUCTION_AD_ID', 'AUCTION_PRICE',
+  'AUCTION_CURRENCY', 'AUCTION_MBR', 'AUCTION_LOSS', 'AUCTION_MIN_TO_WIN', 'AUCTION_MULTIPLIER', 'AUCTION_IMP_TS',
+] as const;
+export type Macro = (typeof MACROS)[number];
+
+const PATTERN = /\$\{(AUCTION_[A-Z_]+)\}/g;
+
+/** Replaces every known `${MACRO}` with its value; unknown or unset macros become ''. */
+export function expandMacros(template: string, values: Partial<Record<Macro, string | number>>): string {
+  if (template.indexOf('${') === -1) return template;
+  return template.replace(PATTERN, (_m, name: string) => {
+    const v = values[name as Macro];
+    return v === undefined ? '' : String(v);
+  });
+}
+
+/** A macro value from a notice query: a finite number, or undefined when absent or left unexpanded. */
+export function macroNumber(raw: string | null | undefined): number | undefined {
+  if (raw === null || raw === undefined || raw === '' || raw.includes('${')) return undefined;
+  const n = Number(raw);
+  return Number.isFinite(n) ? n : undefined;
+}

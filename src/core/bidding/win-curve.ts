@@ -1,0 +1,113 @@
+/**
+ * The win-rate curve of first-price auctions: W(b) = σ(a + k·ln b), the probability that a
+ * bid of b (CPM) wins. Estimated from win/loss feedback binned by log-price, so the fit costs
+ * the same however long the log is: 64 bins from $0.01 to $100 CPM, each holding
+ * (observations, wins). A loss that reports `${AUCTION_MIN_TO_WIN}` m also tells us a bid of
+ * m would have won; a win that reports it tells us a bid just under m would have lost.
+ */
+
+export interface WinCurve {
+  readonly a: number;
+  readonly k: number;
+}
+
+export const BINS = 64;
+const LN_MIN = Math.log(0.01);
+const LN_MAX = Math.log(100);
+const BIN_WIDTH = (LN_MAX - LN_MIN) / BINS;
+
+/** Used before any feedback: 50% win at $1 CPM, fairly flat. */
+export const PRIOR_CURVE: WinCurve = { a: 0, k: 1.5 };
+
+export interface WinStats {
+  readonly n: Float64Array;
+  readonly wins: Float64Array;
+}
+
+export function createWinStats(): WinStats {
+  return { n: new Float64Array(BINS), wins: new Float64Array(BINS) };
+}
+
+export function binOf(price: number): number {
+  const b = Math.floor((Math.log(Math.max(price, 1e-6)) - LN_MIN) / BIN_WIDTH);
+  return b < 0 ? 0 : b >= BINS ? BINS - 1 : b;
+}
+
+/** ln price at the bin's centre */
+export function binCenter(bin: number): number {
+  return LN_MIN + (bin + 0.5) * BIN_WIDTH;
+}
+
+/** Records one auction: our bid, whether it won, and the minimum to win when the exchange said. */
+export function observe(s: WinStats, bid: number, won: boolean, minToWin?: number): void {
+  const b = binOf(bid);
+  s.n[b]! += 1;
+  if (won) s.wins[b]! += 1;
+  if (minToWin !== undefined && minToWin > 0) {
+    const m = binOf(won ? minToWin * 0.98 : minToWin);
+    s.n[m]! += 1;
+    if (!won) s.wins[m]! += 1;
+  }
+}
+
+export function winProb(c: WinCurve, bid: number): number {
+  return bid <= 0 ? 0 : 1 / (1 + Math.exp(-(c.a + c.k * Math.log(bid))));
+}
+
+/**
+ * Fits (a, k) by Newton's method on the binned log-likelihood, with a ridge pull of strength
+ * `prior` observations toward `start` so a few auctions cannot produce a wild curve.
+ */
+export function fitWinCurve(s: WinStats, start: WinCurve = PRIOR_CURVE, prior = 1): WinCurve {
+  let a = start.a;
+  let k = start.k;
+  for (let iter = 0; iter < 25; iter++) {
+    let ga = -prior * (a - start.a);
+    let gk = -prior * (k - start.k);
+    let haa = prior;
+    let hak = 0;
+    let hkk = prior;
+    for (let i = 0; i < BINS; i++) {
+      const n = s.n[i]!;
+      if (n === 0) continue;
+      const x = binCenter(i);
+      const p = 1 / (1 + Math.exp(-(a + k * x)));
+      const r = s.wins[i]! - n * p;
+      const w = n * p * (1 - p);
+      ga += r;
+      gk += r * x;
+      haa += w;
+      hak += w * x;
+      hkk += w * x * x;
+    }
+    const det = haa * hkk - hak * hak;
+    if (!(det > 1e-12)) break;
+    const da = (hkk * ga - hak * gk) / det;
+    const dk = (haa * gk - hak * ga) / det;
+    a += da;
+    k += dk;
+    if (Math.abs(da) + Math.abs(dk) < 1e-9) break;
+  }
+  // a curve that falls with price is noise: keep it monotone
+  return { a, k: Math.max(k, 0.05) };
+}
+
+/**
+ * The first-price bid maximizing expected surplus (v − b)·W(b) over [floor, v]. Its
+ * first-order condition (v − b)(1 − W(b))·k = b is monotone in b, so bisection finds it.
+ * Returns null when even the floor leaves no surplus.
+ */
+export function shadeBid(value: number, curve: WinCurve, floor = 0): number | null {
+  if (value <= floor) return null;
+  let lo = Math.max(floor, value * 1e-4);
+  let hi = value;
+  const g = (b: number) => (value - b) * (1 - winProb(curve, b)) * curve.k - b;
+  if (g(lo) <= 0) return lo;
+  for (let i = 0; i < 40; i++) {
+    const mid = 0.5 * (lo + hi);
+    if (g(mid) > 0) lo = mid;
+    else hi = mid;
+    if (hi - lo < 1e-6 * value) break;
+  }
+  return 0.5 * (lo + hi);
+}

@@ -1,0 +1,68 @@
+/**
+ * Admin API for campaigns and FX rates (bearer auth). Campaigns are one JSON list in KV
+ * (`config/campaigns`): admin writes are rare and read-modify-write on one key keeps every
+ * bid's view of the campaign set consistent. This isolate sees a write at once; others within
+ * MODEL_REFRESH_SECONDS. `GET …/:id/ledger` shows the campaign's spend from its ledger.
+ */
+import { Hono } from 'hono';
+import type { Campaign } from '../../core/bidding/campaign.ts';
+import { requireAdmin } from '../admin-auth.ts';
+import { Campaign as CampaignSchema, RatesTable } from '../bidding-schemas.ts';
+import { readJson } from '../body.ts';
+import { CAMPAIGNS_KEY, parseCampaigns, RATES_KEY } from '../campaign-store.ts';
+import { clearConfigCache } from '../config-store.ts';
+import { HttpError } from '../http-error.ts';
+import type { AppEnv } from '../types.ts';
+
+const MAX_BYTES = 256 * 1024;
+
+async function stored(kv: KVNamespace): Promise<Campaign[]> {
+  const raw = await kv.get(CAMPAIGNS_KEY, 'json');
+  return raw === null ? [] : [...(parseCampaigns(raw) ?? [])];
+}
+
+async function save(kv: KVNamespace, list: readonly Campaign[]): Promise<void> {
+  await kv.put(CAMPAIGNS_KEY, JSON.stringify(list));
+  clearConfigCache();
+}
+
+export const adminCampaignRoutes = new Hono<AppEnv>()
+  .use('/admin/campaigns', requireAdmin)
+  .use('/admin/campaigns/*', requireAdmin)
+  .use('/admin/fx-rates', requireAdmin)
+  .get('/admin/campaigns', async (c) => c.json({ campaigns: await stored(c.env.MODELS) }))
+  .get('/admin/campaigns/:id', async (c) => {
+    const found = (await stored(c.env.MODELS)).find((x) => x.id === c.req.param('id'));
+    if (!found) throw new HttpError(404, 'unknown_campaign', `no campaign "${c.req.param('id')}"`, 'id');
+    return c.json(found);
+  })
+  .put('/admin/campaigns/:id', async (c) => {
+    const body = await readJson(c.req.raw, CampaignSchema, MAX_BYTES) as Campaign;
+    if (body.id !== c.req.param('id')) throw new HttpError(400, 'invalid_request', 'body id must match the URL', 'id');
+    const list = await stored(c.env.MODELS);
+    const at = list.findIndex((x) => x.id === body.id);
+    if (at === -1) list.push(body);
+    else list[at] = body;
+    if (list.length > 500) throw new HttpError(409, 'too_many_campaigns', 'at most 500 campaigns');
+    await save(c.env.MODELS, list);
+    return c.json(body, at === -1 ? 201 : 200);
+  })
+  .delete('/admin/campaigns/:id', async (c) => {
+    const list = await stored(c.env.MODELS);
+    const next = list.filter((x) => x.id !== c.req.param('id'));
+    if (next.length === list.length) throw new HttpError(404, 'unknown_campaign', `no campaign "${c.req.param('id')}"`, 'id');
+    await save(c.env.MODELS, next);
+    return c.body(null, 204);
+  })
+  .get('/admin/campaigns/:id/ledger', async (c) => {
+    const id = c.req.param('id');
+    const stub = c.env.CAMPAIGN_LEDGER.get(c.env.CAMPAIGN_LEDGER.idFromName(id));
+    return c.json(await stub.snapshot(Date.now(), null, 0));
+  })
+  .get('/admin/fx-rates', async (c) => c.json((await c.env.MODELS.get(RATES_KEY, 'json')) ?? null))
+  .put('/admin/fx-rates', async (c) => {
+    const body = await readJson(c.req.raw, RatesTable, 64 * 1024);
+    await c.env.MODELS.put(RATES_KEY, JSON.stringify(body));
+    clearConfigCache();
+    return c.json(body);
+  });

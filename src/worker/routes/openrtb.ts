@@ -1,0 +1,124 @@
+/**
+ * POST /openrtb2/bid: OpenRTB 2.6 (2.5 accepted) bid requests from exchanges and ad servers.
+ *
+ * 400 names the field for requests OpenRTB itself forbids; 204 (no body) is the no-bid, also
+ * when `tmax` leaves no time to bid, when nothing is eligible, and when anything unexpected
+ * happens: an exchange must never see a 5xx from a bidder, it throttles bidders that error.
+ * Every bid is a decision record of kind `bid` on the log.
+ */
+import { Hono } from 'hono';
+import type { BidRequest } from 'iab-openrtb/v26';
+import { runBidder, type BidderOutput } from '../../core/bidding/bidder.ts';
+import { parseOpenRtbVersion, validateBidRequest } from '../../core/bidding/openrtb-validate.ts';
+import { shadingFromEnvelope, type ShadingModel } from '../../core/bidding/shading-model.ts';
+import { hashVisitor, type DecisionRecord } from '../../core/decision-record.ts';
+import { FEATURE_SPEC_HASH } from '../../core/features.ts';
+import type { LinearModel } from '../../core/linear-model.ts';
+import { parseJson } from '../body.ts';
+import { campaignStates } from '../campaign-state.ts';
+import { campaigns, fxRates } from '../campaign-store.ts';
+import { logRecords } from '../decision-log.ts';
+import { acceptsGzip, jsonResponse, readMaybeGzip } from '../gzip.ts';
+import { badRequest, HttpError } from '../http-error.ts';
+import { resolveModel, type ModelAdapter } from '../model-store.ts';
+import type { AppContext, AppEnv } from '../types.ts';
+import { storeOptions } from '../visit.ts';
+import { LINEAR } from './decide.ts';
+
+export const SHADING_MODEL = 'bid-shading';
+export const SHADING: ModelAdapter<ShadingModel> = { kind: 'shading', adapt: shadingFromEnvelope };
+export const MAX_BID_BODY = 512 * 1024;
+/** below this much time left, answering no-bid is better than answering late */
+export const MIN_BUDGET_MS = 5;
+/** time kept back from `tmax` for the network on the way back */
+export const NETWORK_MARGIN_MS = 10;
+const DEFAULT_TMAX = 200;
+
+function noBid(c: AppContext, reason: string, extra: Record<string, string> = {}): Response {
+  const h = new Headers({ 'x-openrtb-version': '2.6', 'x-attune-nobid': reason, ...extra });
+  return new Response(null, { status: 204, headers: h });
+}
+
+/** The decision records of a bidder run, one per bid. */
+export function bidRecords(out: BidderOutput, req: BidRequest, now: number): DecisionRecord[] {
+  const visitor = hashVisitor(req.user?.id || req.user?.buyeruid || req.device?.ifa || req.id);
+  return out.decisions.map((d) => ({
+    type: 'decision', v: 1, id: d.decisionId, ts: now, kind: 'bid', visitor, slot: d.impid,
+    model: d.model,
+    action: `${d.campaign}/${d.creative}`, propensity: 1, score: d.price,
+    source: d.source === 'model' ? 'model' : 'fallback', candidates: [`${d.campaign}/${d.creative}`], probabilities: [1],
+    featureSpec: FEATURE_SPEC_HASH, context: d.context,
+    ...(d.source === 'default' ? { fallback: 'defaultRate' } : {}),
+  }));
+}
+
+async function bid(c: AppContext, started: number): Promise<Response> {
+  const version = parseOpenRtbVersion(c.req.header('x-openrtb-version'));
+  if (version === null) throw badRequest('x-openrtb-version must be 2.5 or 2.6', 'x-openrtb-version');
+  const text = await readMaybeGzip(c.req.raw, MAX_BID_BODY);
+  const v = validateBidRequest(parseJson(text), version);
+  if (!v.ok) throw badRequest(`${v.field}: ${v.reason}`, v.field);
+  const req = v.request;
+  const tmax = req.tmax ?? DEFAULT_TMAX;
+  const deadline = started + tmax - NETWORK_MARGIN_MS;
+  if (deadline - Date.now() < MIN_BUDGET_MS) return noBid(c, 'tmax');
+
+  const now = Date.now();
+  const store = storeOptions(c, now);
+  const [list, rates] = await Promise.all([campaigns(c.env.MODELS, store), fxRates(c.env.MODELS, store)]);
+  const active = list.filter((x) => x.status === 'active');
+  if (active.length === 0) return noBid(c, 'noCampaigns');
+
+  const names = new Set<string>();
+  for (const x of active) {
+    if (x.bid.ctrModel) names.add(x.bid.ctrModel);
+    if (x.bid.cvrModel) names.add(x.bid.cvrModel);
+  }
+  const models = new Map<string, LinearModel | null>();
+  const firstPrice = (req.at ?? 2) === 1 || req.imp.some((i) => i.pmp?.deals?.some((d) => d.at === 1));
+  const [, shading, states] = await Promise.all([
+    Promise.all([...names].map(async (n) => {
+      const r = await resolveModel(c.env.MODELS, n, LINEAR, store);
+      models.set(n, r.ok ? r.model : null);
+      if (!r.ok) console.warn(JSON.stringify({ msg: 'bid model fallback', model: n, reason: r.reason }));
+    })),
+    firstPrice ? resolveModel(c.env.MODELS, SHADING_MODEL, SHADING, store) : Promise.resolve(null),
+    campaignStates(c.env, active, req.user?.id || req.user?.buyeruid || req.device?.ifa || null, now,
+      deadline - Date.now() - MIN_BUDGET_MS, store.waitUntil),
+  ]);
+  if (deadline - Date.now() < 1) return noBid(c, 'tmax');
+
+  const out = runBidder({
+    request: req, now, campaigns: active, rates,
+    models: (n) => models.get(n) ?? null,
+    shading: shading && shading.ok ? shading.model : null,
+    state: (id) => states.get(id) ?? { spend: null, seen: 0 },
+    uniform: Math.random,
+    newId: () => crypto.randomUUID(),
+    noticeBase: `${new URL(c.req.url).origin}/openrtb2`,
+  });
+  const fallbacks = [...out.fallbacks];
+  if (firstPrice && shading && !shading.ok) fallbacks.push(`${SHADING_MODEL}=${shading.reason}`);
+  const headers: Record<string, string> = { 'x-openrtb-version': '2.6' };
+  if (fallbacks.length > 0) {
+    headers['x-attune-fallback'] = [...new Set(fallbacks)].join(', ');
+    console.warn(JSON.stringify({ msg: 'bid fallbacks', request: req.id, fallbacks }));
+  }
+  if (out.response === null) {
+    return noBid(c, Object.keys(out.skipped).join(',') || 'noEligible', headers['x-attune-fallback'] ? { 'x-attune-fallback': headers['x-attune-fallback'] } : {});
+  }
+  logRecords(c.env.EVENTS, bidRecords(out, req, now), (p) => c.executionCtx.waitUntil(p));
+  return jsonResponse(out.response, acceptsGzip(c.req.raw), headers);
+}
+
+export const openRtbRoutes = new Hono<AppEnv>().post('/openrtb2/bid', async (c) => {
+  const started = Date.now();
+  try {
+    return await bid(c, started);
+  } catch (err) {
+    if (err instanceof HttpError && err.status < 500) throw err;
+    // Never a 5xx to an exchange: log it whole and no-bid.
+    console.error(JSON.stringify({ msg: 'bid failed, answering no-bid', error: String(err), stack: (err as Error).stack }));
+    return noBid(c, 'error');
+  }
+});

@@ -1,0 +1,118 @@
+/** Win, billing and loss notices: macros, outcome events on the log, the ledger, frequency caps. */
+import { env } from 'cloudflare:workers';
+import type { BidResponse } from 'iab-openrtb/v26';
+import { describe, expect, it, vi } from 'vitest';
+import type { OutcomeEvent } from '../../src/core/outcome-event.ts';
+import { bannerRequest, campaign, postBid, setCampaigns, setRates } from './bidding-helpers.ts';
+import { ADMIN, fetchWorker } from './helpers.ts';
+
+/** What an exchange does with a notice URL: substitute the macros, then call it. */
+function expand(url: string, values: Record<string, string | number>): string {
+  return url.replace(/\$\{(AUCTION_[A-Z_]+)\}/g, (_m, k: string) => (k in values ? String(values[k]) : `\${${k}}`));
+}
+
+async function onlyBid(req = bannerRequest()) {
+  const res = await postBid(req);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as BidResponse).seatbid![0]!.bid[0]!;
+}
+
+function capture() {
+  const spy = vi.spyOn(env.EVENTS, 'sendBatch');
+  return {
+    events: () => spy.mock.calls.flatMap((c) => [...c[0]].map((m) => m.body as OutcomeEvent)).filter((e) => e.type === 'outcome'),
+    done: () => spy.mockRestore(),
+  };
+}
+
+async function ledger(id: string): Promise<{ spent: number; total: number }> {
+  return (await (await fetchWorker(`/admin/campaigns/${id}/ledger`, { headers: ADMIN })).json()) as { spent: number; total: number };
+}
+
+describe('notices', () => {
+  it('win: expands the macros into the served markup, logs a win, books the cost once', async () => {
+    await setRates(null);
+    await setCampaigns([campaign({ id: 'win-c' })]);
+    const bid = await onlyBid();
+    const cap = capture();
+    const url = new URL(expand(bid.nurl!, { AUCTION_PRICE: 1.6, AUCTION_MIN_TO_WIN: 1.2, AUCTION_CURRENCY: 'USD', AUCTION_ID: 'auc-9' }));
+    const res = await fetchWorker(url.pathname + url.search);
+    expect(res.status).toBe(200);
+    const markup = await res.text();
+    expect(markup).toContain('a.png?p=1.6');
+    expect(markup).not.toContain('${');
+    const win = cap.events().find((e) => e.name === 'win')!;
+    expect(win.decisionId).toBe((bid.ext as { decisionId: string }).decisionId);
+    expect(win.auction).toEqual({ price: 1.6, minToWin: 1.2 });
+    expect(win.props?.auctionId).toBe('auc-9');
+    // the billing notice of the same bid does not count the cost twice
+    const burl = new URL(expand(bid.burl!, { AUCTION_PRICE: 1.6, AUCTION_CURRENCY: 'USD' }));
+    expect((await fetchWorker(burl.pathname + burl.search)).status).toBe(204);
+    expect(cap.events().some((e) => e.name === 'billing')).toBe(true);
+    cap.done();
+    const l = await ledger('win-c');
+    expect(l.spent).toBeCloseTo(0.0016, 9);
+  });
+
+  it('loss: logs the reason and the minimum to win; no cost', async () => {
+    await setCampaigns([campaign({ id: 'loss-c' })]);
+    const bid = await onlyBid();
+    const cap = capture();
+    const url = new URL(expand(bid.lurl!, { AUCTION_PRICE: 2.4, AUCTION_MIN_TO_WIN: 2.41, AUCTION_LOSS: 102 }));
+    expect((await fetchWorker(url.pathname + url.search, { method: 'POST' })).status).toBe(204);
+    const loss = cap.events().find((e) => e.name === 'loss')!;
+    cap.done();
+    expect(loss.auction).toEqual({ price: 2.4, minToWin: 2.41, lossReason: 102 });
+    expect((await ledger('loss-c')).spent).toBe(0);
+  });
+
+  it('unexpanded macros are treated as unknown; a first-price win then costs our bid', async () => {
+    await setCampaigns([campaign({ id: 'raw-c' })]);
+    const bid = await onlyBid();
+    const url = new URL(bid.nurl!);
+    expect(url.searchParams.get('price')).toBe('${AUCTION_PRICE}');
+    expect((await fetchWorker(url.pathname + url.search)).status).toBe(200);
+    expect((await ledger('raw-c')).spent).toBeCloseTo(bid.price / 1000, 9);
+  });
+
+  it('converts a clearing price in another currency to the campaign currency', async () => {
+    await setRates({ USD: 1, EUR: 0.8 });
+    await setCampaigns([campaign({ id: 'eur-c' })]);
+    const bid = await onlyBid(bannerRequest({ cur: ['EUR'] }));
+    const url = new URL(expand(bid.burl!, { AUCTION_PRICE: 0.8, AUCTION_CURRENCY: 'EUR' }));
+    expect((await fetchWorker(url.pathname + url.search)).status).toBe(204);
+    expect((await ledger('eur-c')).spent).toBeCloseTo(0.001, 9);
+  });
+
+  it('answers 400 naming the field for a notice without a decision id', async () => {
+    const res = await fetchWorker('/openrtb2/win?c=x&price=1');
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { field: string } }).error.field).toBe('d');
+  });
+});
+
+describe('frequency caps and budgets through the ledger', () => {
+  it('stops bidding for a user who reached the cap, still bids for others', async () => {
+    await setCampaigns([campaign({ id: 'cap-c', frequencyCap: { count: 2, hours: 24 } })]);
+    for (let i = 0; i < 2; i++) {
+      const bid = await onlyBid(bannerRequest({ user: { id: 'capped-user' } }));
+      const url = new URL(expand(bid.burl!, { AUCTION_PRICE: 1, AUCTION_CURRENCY: 'USD' }));
+      expect((await fetchWorker(url.pathname + url.search)).status).toBe(204);
+    }
+    const res = await postBid(bannerRequest({ user: { id: 'capped-user' } }));
+    expect(res.status).toBe(204);
+    expect(res.headers.get('x-attune-nobid')).toContain('frequencyCap');
+    expect((await postBid(bannerRequest({ user: { id: 'fresh-user' } }))).status).toBe(200);
+  });
+
+  it('stops bidding once the daily budget is spent', async () => {
+    await setRates(null);
+    await setCampaigns([campaign({ id: 'budget-c', budget: { daily: 0.005 } })]);
+    const bid = await onlyBid();
+    const url = new URL(expand(bid.burl!, { AUCTION_PRICE: 5, AUCTION_CURRENCY: 'USD' }));
+    expect((await fetchWorker(url.pathname + url.search)).status).toBe(204);
+    const res = await postBid(bannerRequest());
+    expect(res.status).toBe(204);
+    expect(res.headers.get('x-attune-nobid')).toContain('budget');
+  });
+});
