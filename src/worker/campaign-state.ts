@@ -43,7 +43,7 @@ function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | null> {
   return Promise.race([p.catch((err: unknown) => {
     console.error(JSON.stringify({ msg: 'ledger read failed', error: String(err) }));
     return null;
-  }), timeout]).finally(() => clearTimeout(timer));
+  }), timeout]).finally(() => { if (timer !== undefined) clearTimeout(timer); });
 }
 
 const toSpend = (s: LedgerSnapshot): SpendState => ({ day: s.day, spent: s.spent, total: s.total });
