@@ -55,6 +55,8 @@ export const RecommendRequest = z.object({
   k: z.optional(z.number().check(z.int(), z.gte(1), z.lte(RECS_LIMITS.k))),
   /** popularity segment (two-letter country); default: the request's country */
   country: z.optional(z.string().check(z.regex(/^[A-Za-z]{2}$/, 'two-letter country code'))),
+  /** "buy again": the recent items themselves score this × their weight (needs excludeSeen: false) */
+  repeat: z.optional(z.number().check(z.gte(0), z.lte(10))),
   filters: z.optional(RecommendFilters),
   diversity: z.optional(z.object({ maxPerCategory: z.number().check(z.int(), z.gte(1), z.lte(RECS_LIMITS.k)) })),
   boosts: z.optional(z.array(Boost).check(z.maxLength(RECS_LIMITS.boosts))),
@@ -66,8 +68,8 @@ export const RecommendedItem = z.object({
   /** 1-based rank */
   position: z.number(),
   score: z.number(),
-  source: z.enum(['similar', 'popular']),
-  /** human-readable: `similar to X`, `popular in your country`, `popular` */
+  source: z.enum(['similar', 'popular', 'repeat']),
+  /** human-readable: `similar to X`, `popular in your country`, `popular`, `seen before` */
   reason: z.string(),
   /** the context or history item this one is most similar to */
   because: z.optional(z.string()),
@@ -95,7 +97,7 @@ const num = (v: string | undefined) => (v === undefined ? undefined : v.trim() =
 
 /**
  * The GET form: `?items=a,b&recent=c&k=10&inStock=1&categories=x,y&priceBands=low&exclude=d
- * &excludeSeen=0&maxPerCategory=2&model=recs&slot=pdp&country=FR&visitorId=…&remember=0`.
+ * &excludeSeen=0&repeat=1&maxPerCategory=2&model=recs&slot=pdp&country=FR&visitorId=…&remember=0`.
  * Values that are not what the schema wants stay as strings, so validation names the field.
  */
 export function requestFromQuery(q: Record<string, string>): unknown {
@@ -106,7 +108,7 @@ export function requestFromQuery(q: Record<string, string>): unknown {
   const defined = <T extends object>(o: T) => (Object.values(o).some((v) => v !== undefined) ? o : undefined);
   return {
     visitorId: q.visitorId, model: q.model, slot: q.slot, items: list(q.items), recent: list(q.recent),
-    remember: bool(q.remember), k: num(q.k), country: q.country, filters: defined(filters),
+    remember: bool(q.remember), k: num(q.k), repeat: num(q.repeat), country: q.country, filters: defined(filters),
     diversity: q.maxPerCategory === undefined ? undefined : { maxPerCategory: num(q.maxPerCategory) },
     page: q.url === undefined ? undefined : { url: q.url },
   };

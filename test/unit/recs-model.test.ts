@@ -128,6 +128,15 @@ describe('recommend', () => {
     expect(ids(keep)).toContain('hat-2');
   });
 
+  it('buy again: history items themselves score only when history is not excluded', () => {
+    const weights = { ...DEFAULT_WEIGHTS, repeat: 2 };
+    const again = run(query({ history: ['hat-1'], k: 2, excludeHistory: false, weights }));
+    expect(again[0]).toMatchObject({ id: 'hat-1', origin: ORIGIN.repeat, because: null });
+    expect(again[1]).toMatchObject({ id: 'hat-2', origin: ORIGIN.similar, because: 'hat-1' });
+    expect(ids(run(query({ history: ['hat-1'], k: 2, excludeHistory: true, weights })))).toEqual(['hat-2', 'bag-é']);
+    expect(ids(run(query({ history: ['hat-1'], exclude: ['hat-1'], k: 1, excludeHistory: false, weights })))).toEqual(['hat-2']);
+  });
+
   it('empty or unknown history falls back to popularity, segment first', () => {
     const r = run(query({ history: ['nope'], k: 3 }));
     expect(ids(r)).toEqual(['hat-3', 'bag-2', 'shoe-3']);

@@ -101,6 +101,12 @@ describe('/v1/recommend', () => {
     expect(ids((await rec({ recent: ['shoe-1', 'sock-1'], k: 1, filters: { excludeSeen: false } })).body)).toEqual(['sock-1']);
   });
 
+  it('buy again with repeat', async () => {
+    const { body } = await rec({ recent: ['hat-1'], k: 2, repeat: 2, filters: { excludeSeen: false } });
+    expect(body.items[0]).toMatchObject({ id: 'hat-1', source: 'repeat', reason: 'seen before' });
+    expect(body.items[1]).toMatchObject({ id: 'hat-2', source: 'similar' });
+  });
+
   it('diversity: at most n per category', async () => {
     const { body } = await rec({ items: ['shoe-1'], k: 4, diversity: { maxPerCategory: 1 } });
     const cats = body.items.map((x) => x.category);
@@ -141,7 +147,7 @@ describe('/v1/recommend', () => {
       [{ filters: { inStock: 'yes' } }, 'filters.inStock'], [{ filters: { categories: [] } }, 'filters.categories'],
       [{ diversity: { maxPerCategory: 0 } }, 'diversity.maxPerCategory'],
       [{ boosts: [{ factor: 2 }] }, 'boosts[0]'], [{ boosts: [{ tag: 'x', factor: -1 }] }, 'boosts[0].factor'],
-      [{ model: 'Bad Name' }, 'model'], [{ country: 'FRA' }, 'country'],
+      [{ model: 'Bad Name' }, 'model'], [{ repeat: 11 }, 'repeat'], [{ country: 'FRA' }, 'country'],
     ];
     for (const [body, field] of cases) {
       const res = await postJson('/v1/recommend', body);

@@ -4,8 +4,8 @@
  * log. Each basket counts once per pair, weighted by its age when a half-life is set.
  *
  * Normalization (so a neighbour list does not just echo popularity):
- * - `cosine`: c_ij / (n_i^α · n_j^(1−α)), α = 0.5 is the usual cosine; a larger α penalizes
- *   popular neighbours j more (asymmetric cosine, Aiolli 2013)
+ * - `cosine`: c_ij / (n_i^α · n_j^(1−α)), α = 0.5 is the usual cosine; a smaller α penalizes
+ *   popular neighbours j more, a larger one less (asymmetric cosine, Aiolli 2013)
  * - `lift`: c_ij · N / (n_i · n_j) (pointwise mutual information without the log)
  * - `jaccard`: c_ij / (n_i + n_j − c_ij)
  * and every score is shrunk by c_ij / (c_ij + shrink), so a pair seen together once or twice

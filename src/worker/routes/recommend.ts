@@ -79,12 +79,14 @@ function buildQuery(model: ItemKnnModel, body: RecommendRequest, context: number
     categories: mask(body.filters?.categories, model.categoryIndex, meta.categories.length),
     priceBands: mask(body.filters?.priceBands, model.priceBandIndex, meta.priceBands.length),
     maxPerCategory: body.diversity?.maxPerCategory ?? 0,
-    categoryBoost, tagBoosts, segment, weights: DEFAULT_WEIGHTS,
+    categoryBoost, tagBoosts, segment,
+    weights: body.repeat === undefined ? DEFAULT_WEIGHTS : { ...DEFAULT_WEIGHTS, repeat: body.repeat },
   };
 }
 
 function reasonOf(model: ItemKnnModel, origin: number, because: string | undefined): string {
   if (origin === ORIGIN.similar) return `similar to ${because}`;
+  if (origin === ORIGIN.repeat) return 'seen before';
   if (origin === ORIGIN.popularSegment) return model.meta.segmentBy === 'country' ? 'popular in your country' : `popular in your ${model.meta.segmentBy}`;
   return 'popular';
 }
@@ -99,7 +101,7 @@ async function handle(c: AppContext, body: RecommendRequest) {
 
   const res = await resolveRecs(c, visit, name);
   const unknown: string[] = [];
-  const items: Array<{ id: string; position: number; score: number; source: 'similar' | 'popular'; reason: string; because?: string; category?: string; propensity: number }> = [];
+  const items: Array<{ id: string; position: number; score: number; source: 'similar' | 'popular' | 'repeat'; reason: string; because?: string; category?: string; propensity: number }> = [];
   let fallback = res.fallback;
   const model = res.model;
   if (model !== null) {
@@ -121,7 +123,7 @@ async function handle(c: AppContext, body: RecommendRequest) {
       const cat = model.meta.categories[model.category[j]!];
       items.push({
         id: itemId(model, j), position: i + 1, score: Math.round(out.scores[i]! * 1e6) / 1e6,
-        source: origin === ORIGIN.similar ? 'similar' : 'popular', reason: reasonOf(model, origin, because),
+        source: origin === ORIGIN.similar ? 'similar' : origin === ORIGIN.repeat ? 'repeat' : 'popular', reason: reasonOf(model, origin, because),
         ...(because !== undefined ? { because } : {}), ...(cat ? { category: cat } : {}), propensity: 1,
       });
     }
@@ -130,7 +132,7 @@ async function handle(c: AppContext, body: RecommendRequest) {
       fallback = contextIds.length + historyIds.length === 0 ? 'emptyHistory' : known ? 'noNeighbours' : 'unknownItems';
     }
   }
-  const source = model === null ? 'none' : items.some((x) => x.source === 'similar') ? 'model' : 'popularity';
+  const source = model === null ? 'none' : items.some((x) => x.source !== 'popular') ? 'model' : 'popularity';
   if (fallback !== undefined) c.header('x-attune-fallback', `${slot}=${fallback}`);
 
   const decisionId = crypto.randomUUID();
