@@ -85,8 +85,10 @@ const CHOSEN = 4;
 
 interface Scratch {
   readonly acc: Float64Array;
-  readonly best: Float32Array;
-  readonly from: Int32Array;
+  /** for chosen items: their position in the result */
+  readonly pos: Int32Array;
+  /** per result position: the largest single contribution seen (reasons pass) */
+  best: Float64Array;
   readonly mark: Uint8Array;
   readonly touched: Int32Array;
   readonly cand: Int32Array;
@@ -101,7 +103,7 @@ function scratchOf(model: ItemKnnModel): Scratch {
   if (s === undefined) {
     const n = model.n;
     s = {
-      acc: new Float64Array(n), best: new Float32Array(n), from: new Int32Array(n), mark: new Uint8Array(n),
+      acc: new Float64Array(n), pos: new Int32Array(n), best: new Float64Array(64), mark: new Uint8Array(n),
       touched: new Int32Array(n), cand: new Int32Array(n), marked: new Int32Array(n),
       perCategory: new Uint16Array(model.meta.categories.length),
     };
@@ -115,7 +117,7 @@ function blendRow(model: ItemKnnModel, s: Scratch, src: number, weight: number, 
   const bytes = model.nbBytes;
   const end = model.nbOffsets[src + 1]!;
   const unit = (model.rowScale[src]! / 255) * weight;
-  const { acc, best, from, mark } = s;
+  const { acc, mark } = s;
   const n = model.n;
   let p = model.nbOffsets[src]!;
   let j = -1;
@@ -138,10 +140,6 @@ function blendRow(model: ItemKnnModel, s: Scratch, src: number, weight: number, 
       s.touched[touched++] = j;
     }
     acc[j]! += v;
-    if (v > best[j]!) {
-      best[j] = v;
-      from[j] = src;
-    }
   }
   return touched;
 }
@@ -155,11 +153,66 @@ function addSelf(s: Scratch, j: number, v: number, touched: number): number {
     s.touched[touched++] = j;
   }
   s.acc[j]! += v;
-  if (v > s.best[j]!) {
-    s.best[j] = v;
-    s.from[j] = j;
-  }
   return touched;
+}
+
+function considerRow(model: ItemKnnModel, s: Scratch, out: RecsResult, src: number, weight: number, n: number): void {
+  const { mark, pos, best } = s;
+  const bytes = model.nbBytes;
+  const end = model.nbOffsets[src + 1]!;
+  const unit = (model.rowScale[src]! / 255) * weight;
+  let p = model.nbOffsets[src]!;
+  let j = -1;
+  while (p < end) {
+    let b = bytes[p++]!;
+    let gap = b & 0x7f;
+    let shift = 7;
+    while (b & 0x80) {
+      b = bytes[p++]!;
+      gap |= (b & 0x7f) << shift;
+      shift += 7;
+    }
+    j += gap;
+    if (j >= n) break;
+    const v = bytes[p++]! * unit;
+    if ((mark[j]! & CHOSEN) !== 0 && v > best[pos[j]!]!) {
+      best[pos[j]!] = v;
+      out.because[pos[j]!] = src;
+    }
+  }
+}
+
+/**
+ * Why each chosen neighbour item is there: the source with the largest single contribution.
+ * A second, sequential pass over the same rows, touching only the chosen items, keeps the
+ * blending loop to one random write per neighbour (this pass is cheaper than tracking the
+ * best source of every candidate).
+ */
+function explain(model: ItemKnnModel, q: RecsQuery, s: Scratch, out: RecsResult, n: number): void {
+  const { mark, pos, best } = s;
+  best.fill(0, 0, out.count);
+  for (let i = 0; i < q.context.length; i++) {
+    const j = q.context[i]!;
+    if (j >= 0 && j < n) considerRow(model, s, out, j, q.weights.context, n);
+  }
+  const repeat = q.excludeHistory ? 0 : q.weights.repeat;
+  let w = q.weights.history;
+  for (let i = 0; i < q.history.length; i++) {
+    const h = q.history[i]!;
+    if (h < 0 || h >= n) continue;
+    considerRow(model, s, out, h, w, n);
+    if (repeat > 0 && (mark[h]! & CHOSEN) !== 0 && w * repeat > best[pos[h]!]!) {
+      best[pos[h]!] = w * repeat;
+      out.because[pos[h]!] = h;
+    }
+    w *= q.weights.decay;
+  }
+  for (let i = 0; i < out.count; i++) {
+    if (out.because[i] === out.items[i]) {
+      out.origin[i] = ORIGIN.repeat;
+      out.because[i] = -1;
+    }
+  }
 }
 
 function passes(model: ItemKnnModel, q: RecsQuery, j: number): boolean {
@@ -212,11 +265,11 @@ function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, size: number, out: 
     perCategory[c]!++;
     mark[j]! |= CHOSEN;
     const at = out.count++;
+    s.pos[j] = at;
     out.items[at] = j;
     out.scores[at] = acc[j]!;
-    const again = origin === ORIGIN.similar && s.from[j] === j;
-    out.origin[at] = again ? ORIGIN.repeat : origin;
-    out.because[at] = origin === ORIGIN.similar && !again ? s.from[j]! : -1;
+    out.origin[at] = origin;
+    out.because[at] = -1;
   }
 }
 
@@ -262,7 +315,7 @@ export function recommend(model: ItemKnnModel, q: RecsQuery, out: RecsResult): R
   let touched = 0;
   for (let i = 0; i < q.context.length; i++) {
     const j = q.context[i]!;
-    if (j >= 0 && j < n) touched = blendRow(model, s, j, q.weights.context, touched);
+    if (j >= 0 && j < n && q.weights.context > 0) touched = blendRow(model, s, j, q.weights.context, touched);
   }
   let w = q.weights.history;
   const repeat = q.excludeHistory ? 0 : q.weights.repeat;
@@ -282,8 +335,10 @@ export function recommend(model: ItemKnnModel, q: RecsQuery, out: RecsResult): R
     s.acc[j]! *= boost(model, q, j);
     s.cand[size++] = j;
   }
+  if (s.best.length < q.k) s.best = new Float64Array(q.k);
   take(model, q, s, size, out, ORIGIN.similar);
   out.similar = out.count;
+  if (out.count > 0) explain(model, q, s, out, n);
   if (out.count < q.k && q.segment > 0 && q.segment < model.meta.segments.length) {
     touched = fillPopular(model, q, s, q.segment, touched, out, ORIGIN.popularSegment);
   }
@@ -293,7 +348,6 @@ export function recommend(model: ItemKnnModel, q: RecsQuery, out: RecsResult): R
   for (let i = 0; i < touched; i++) {
     const j = s.touched[i]!;
     s.acc[j] = 0;
-    s.best[j] = 0;
     mark[j] = 0;
   }
   for (let i = 0; i < nMarked; i++) mark[marked[i]!] = 0;
