@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeItemKnn, encodeItemKnn, itemId, itemIndex } from '../../src/core/recs/itemknn-model.ts';
 import { neighboursOf } from '../../src/core/recs/recommend.ts';
 import { GOLDEN_ITEMKNN } from '../fixtures/golden/itemknn-spec.ts';
 
-const golden = readFileSync(new URL('../fixtures/golden/itemknn-v1.bin', import.meta.url));
+const golden = readFileSync(fileURLToPath(new URL('../fixtures/golden/itemknn-v1.bin', import.meta.url)));
 
 describe('golden itemknn blob', () => {
   it('the encoder reproduces it byte for byte', () => {
