@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeItemKnn, encodeItemKnn, itemId, itemIndex } from '../../src/core/recs/itemknn-model.ts';
 import { neighboursOf } from '../../src/core/recs/recommend.ts';
 import { GOLDEN_ITEMKNN } from '../fixtures/golden/itemknn-spec.ts';
 
-const golden = readFileSync(fileURLToPath(new URL('../fixtures/golden/itemknn-v1.bin', import.meta.url)));
+const golden = readFileSync(resolve(process.cwd(), 'test/fixtures/golden/itemknn-v1.bin'));
 
 describe('golden itemknn blob', () => {
   it('the encoder reproduces it byte for byte', () => {
