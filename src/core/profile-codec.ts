@@ -4,12 +4,14 @@
  * because a valid signature only proves we wrote it, possibly under an older layout.
  */
 
-import type { Assignment, Profile } from './profile.ts';
+import { MAX_RECENT, RECENT_ID_CHARS, type Assignment, type Profile } from './profile.ts';
 
 const LAYOUT = 1;
 
 export function serializeProfile(p: Profile): string {
-  const compact = [LAYOUT, p.first, p.last, p.visits, p.views, p.purchases, p.day, p.days, p.decayed, p.assignments];
+  const compact: unknown[] = [LAYOUT, p.first, p.last, p.visits, p.views, p.purchases, p.day, p.days, p.decayed, p.assignments];
+  // Recent items are an optional 11th element, so profiles without them keep their old bytes.
+  if (p.recent && p.recent.length > 0) compact.push(p.recent);
   return JSON.stringify(compact);
 }
 
@@ -25,8 +27,10 @@ export function parseProfile(text: string): Profile | null {
   } catch {
     return null;
   }
-  if (!Array.isArray(raw) || raw.length !== 10 || raw[0] !== LAYOUT) return null;
-  const [, first, last, visits, views, purchases, day, days, decayed, assignments] = raw as unknown[];
+  if (!Array.isArray(raw) || (raw.length !== 10 && raw.length !== 11) || raw[0] !== LAYOUT) return null;
+  const [, first, last, visits, views, purchases, day, days, decayed, assignments, recent] = raw as unknown[];
+  if (recent !== undefined && (!Array.isArray(recent) || recent.length > MAX_RECENT
+    || !recent.every((r) => typeof r === 'string' && r.length <= RECENT_ID_CHARS))) return null;
   if (![first, last, visits, views, purchases, day].every(isInt)) return null;
   if (!isRecord(days) || !isRecord(decayed) || !isRecord(assignments)) return null;
   for (const h of Object.values(days)) if (!Array.isArray(h) || !h.every(isInt)) return null;
@@ -40,5 +44,6 @@ export function parseProfile(text: string): Profile | null {
     purchases: purchases as number, day: day as number,
     days: days as Record<string, number[]>, decayed: decayed as Record<string, number>,
     assignments: assignments as Record<string, Assignment>,
+    ...(recent ? { recent: recent as string[] } : {}),
   };
 }

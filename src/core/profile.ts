@@ -16,6 +16,9 @@ export const DECAY_HALF_LIFE_DAYS = 7;
 export const SESSION_GAP_MINUTES = 30;
 /** At most this many sticky slot assignments are kept; the oldest go first. */
 export const MAX_ASSIGNMENTS = 16;
+/** Recent product ids kept for recommendations (each at most RECENT_ID_CHARS), newest first. */
+export const MAX_RECENT = 10;
+export const RECENT_ID_CHARS = 64;
 
 const MINUTE = 60_000;
 const DAY_MINUTES = 1440;
@@ -41,6 +44,8 @@ export interface Profile {
   readonly decayed: Readonly<Record<string, number>>;
   /** slot → sticky assignment */
   readonly assignments: Readonly<Record<string, Assignment>>;
+  /** recently viewed or carted product ids, newest first (absent until the first one) */
+  readonly recent?: readonly string[];
 }
 
 export function newProfile(now: number): Profile {
@@ -87,7 +92,7 @@ export function touchProfile(p: Profile, now: number, pageType: PageType, purcha
   return {
     first: p.first, last: m, visits: p.visits + (newVisit ? 1 : 0), views: p.views + 1,
     purchases: p.purchases + (purchase || pageType === 'confirmation' ? 1 : 0),
-    day: today, days, decayed, assignments: p.assignments,
+    day: today, days, decayed, assignments: p.assignments, ...(p.recent ? { recent: p.recent } : {}),
   };
 }
 
@@ -113,4 +118,15 @@ export function withAssignment(p: Profile, slot: string, a: Assignment): Profile
   for (const k of keys.slice(Math.max(0, keys.length - (MAX_ASSIGNMENTS - 1)))) next[k] = p.assignments[k]!;
   next[slot] = a;
   return { ...p, assignments: next };
+}
+
+/** Puts `ids` (the first is the newest) at the front of the recent items, deduplicated and bounded. */
+export function withRecentItems(p: Profile, ids: readonly string[]): Profile {
+  const next: string[] = [];
+  for (const id of [...ids, ...(p.recent ?? [])]) {
+    if (id.length === 0 || id.length > RECENT_ID_CHARS || next.includes(id)) continue;
+    next.push(id);
+    if (next.length === MAX_RECENT) break;
+  }
+  return { ...p, recent: next };
 }

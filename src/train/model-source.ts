@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { hashFeatureKey } from '../core/feature-keys.ts';
 import { encodeLinearModel } from '../core/linear-model.ts';
 import { murmur3 } from '../core/murmur3.ts';
+import { compileItemKnnSource, ItemKnnSource } from './recs/source.ts';
 
 const Policy = z.discriminatedUnion('type', [
   z.object({ type: z.literal('greedy'), epsilon: z.number().min(0).max(1) }),
@@ -80,4 +81,15 @@ export function compileSource(raw: unknown, file: string): Compiled {
     throw new Error(`${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   return compileLinear(parsed.data);
+}
+
+/** Every blob a source file compiles to: one for most kinds, a model and its companion for itemknn. */
+export function compileSources(raw: unknown, file: string): Compiled[] {
+  if ((raw as { kind?: unknown } | null)?.kind !== 'itemknn') return [compileSource(raw, file)];
+  const parsed = ItemKnnSource.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return compileItemKnnSource(parsed.data, parsed.data.version ?? contentVersion(raw));
 }

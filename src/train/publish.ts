@@ -11,7 +11,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { publishModel } from '../core/model-registry.ts';
-import { compileSource } from './model-source.ts';
+import { compileSources } from './model-source.ts';
 import { localStorage, remoteStorage, type OpenStorage } from './storage.ts';
 
 /** Files in `models/` that are configs rather than models, and the KV key each goes to. */
@@ -31,15 +31,16 @@ export async function publishDirectory(dir: string, store: OpenStorage, only?: s
       }
       continue;
     }
-    const compiled = compileSource(raw, file);
-    if (only && compiled.name !== only) continue;
-    await writeFile(join(dir, 'compiled', `${compiled.name}@${compiled.version}.bin`), compiled.blob);
-    const r = await publishModel(store.storage, compiled.blob);
-    if (!r.ok) {
-      failures++;
-      log(`FAILED  ${compiled.name}@${compiled.version}: ${r.reason}`);
-    } else {
-      log(`${r.unchanged ? 'same   ' : 'active '} ${r.name}@${r.version} (${compiled.blob.byteLength} bytes)`);
+    for (const compiled of compileSources(raw, file)) {
+      if (only && compiled.name !== only) continue;
+      await writeFile(join(dir, 'compiled', `${compiled.name}@${compiled.version}.bin`), compiled.blob);
+      const r = await publishModel(store.storage, compiled.blob);
+      if (!r.ok) {
+        failures++;
+        log(`FAILED  ${compiled.name}@${compiled.version}: ${r.reason}`);
+      } else {
+        log(`${r.unchanged ? 'same   ' : 'active '} ${r.name}@${r.version} (${compiled.blob.byteLength} bytes)`);
+      }
     }
   }
   return failures;

@@ -10,6 +10,7 @@ import { demoRoutes } from './routes/demo.ts';
 import { noticeRoutes } from './routes/notices.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { openRtbRoutes } from './routes/openrtb.ts';
+import { recommendRoutes } from './routes/recommend.ts';
 import { scoreRoutes } from './routes/score.ts';
 import type { AppEnv } from './types.ts';
 
@@ -28,6 +29,7 @@ app.use('/v1/*', async (c, next) => {
 
 app.route('/', decideRoutes);
 app.route('/', scoreRoutes);
+app.route('/', recommendRoutes);
 app.route('/', adminModelRoutes);
 app.route('/', openRtbRoutes);
 app.route('/', noticeRoutes);

@@ -1,0 +1,155 @@
+/**
+ * Item-item recommendations on a synthetic 100k-item model with K = 50 neighbours:
+ *   - model size, encode time, cold load (decode + checksum + views + first top-10, fresh
+ *     bytes each sample, as a new isolate after its KV read);
+ *   - top-10 from 1 context item + 20 history items with filters (in stock, two of three price
+ *     bands, at most 2 per category), timed with mitata beside, in the same run: the same
+ *     query with product-id lookups and output ids (what the route does), popularity only,
+ *     and a straightforward Map-and-sort implementation of the same blend (the reference the
+ *     results are checked against before anything is timed).
+ * Run: npm run bench:recs
+ */
+import { bench, do_not_optimize, run } from 'mitata';
+import { decodeEnvelope } from '../../src/core/model-format.ts';
+import { decodeItemKnn, encodeItemKnn, IN_STOCK, itemId, itemIndex, itemKnnFromEnvelope, type ItemKnnModel } from '../../src/core/recs/itemknn-model.ts';
+import { createResult, DEFAULT_WEIGHTS, neighboursOf, recommend, type RecsQuery } from '../../src/core/recs/recommend.ts';
+
+const N = 100_000;
+const K = 50;
+const CATEGORIES = 200;
+const COUNTRIES = ['GB', 'DE', 'FR', 'US', 'ES', 'IT', 'NL', 'SE', 'PL', 'JP'];
+
+let seed = 42;
+const rnd = () => {
+  seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+  return seed / 2 ** 32;
+};
+
+function synthetic(): Uint8Array {
+  const ids = Array.from({ length: N }, (_, i) => `sku-${String(i).padStart(6, '0')}`);
+  const category = ids.map((_, i) => `cat-${i % CATEGORIES}`);
+  // Neighbours mostly within the item's category "cluster", some anywhere: a realistic spread of index gaps.
+  const neighbours = ids.map((_, i) => Array.from({ length: K }, () => {
+    const j = rnd() < 0.7 ? ((i % CATEGORIES) + CATEGORIES * Math.floor(rnd() * (N / CATEGORIES))) : Math.floor(rnd() * N);
+    return [j, rnd() ** 2 + 0.001] as [number, number];
+  }));
+  const pop = (n: number) => Array.from({ length: n }, (_, r) => [Math.floor(rnd() * N), 1 / (r + 10)] as [number, number]);
+  const popularity: Record<string, Array<[number, number]>> = { '*': pop(500) };
+  for (const c of COUNTRIES) popularity[c] = pop(200);
+  return encodeItemKnn({
+    name: 'bench', version: 'v1', ids, k: K, neighbours, category,
+    priceBand: ids.map(() => ['low', 'mid', 'high'][Math.floor(rnd() * 3)]!), priceBands: ['low', 'mid', 'high'],
+    inStock: ids.map(() => rnd() < 0.95), tags: ids.map(() => (rnd() < 0.1 ? ['sale'] : [])), popularity,
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+let t = performance.now();
+const blob = synthetic();
+const encodeMs = performance.now() - t;
+const decoded = decodeItemKnn(blob.slice().buffer);
+if (!decoded.ok) throw new Error(decoded.reason);
+const model = decoded.model;
+
+const contextIds = ['sku-012345'];
+const historyIds = Array.from({ length: 20 }, (_, i) => `sku-${String((i * 4999 + 77) % N).padStart(6, '0')}`);
+const bands = new Uint8Array(model.meta.priceBands.length);
+bands[model.priceBandIndex.get('low')!] = 1;
+bands[model.priceBandIndex.get('mid')!] = 1;
+
+function query(m: ItemKnnModel, context: readonly number[], history: readonly number[]): RecsQuery {
+  return {
+    context, history, exclude: [], excludeHistory: true, k: 10, inStockOnly: true, categories: null, priceBands: bands,
+    maxPerCategory: 2, categoryBoost: null, tagBoosts: [], segment: m.segmentIndex.get('DE')!, weights: DEFAULT_WEIGHTS,
+  };
+}
+const q = query(model, contextIds.map((id) => itemIndex(model, id)), historyIds.map((id) => itemIndex(model, id)));
+const out = createResult(10);
+
+/** The obvious implementation: Map accumulate, filter, sort, cap; no popularity needed here. */
+function reference(m: ItemKnnModel, query: RecsQuery): number[] {
+  const acc = new Map<number, number>();
+  const excluded = new Set([...query.context, ...query.history]);
+  const add = (src: number, w: number) => {
+    for (const [j, s] of neighboursOf(m, src)) if (!excluded.has(j)) acc.set(j, (acc.get(j) ?? 0) + w * s);
+  };
+  for (const c of query.context) add(c, query.weights.context);
+  let w = query.weights.history;
+  for (const h of query.history) { add(h, w); w *= query.weights.decay; }
+  const perCat = new Map<number, number>();
+  const ranked = [...acc]
+    .filter(([j]) => (m.flags[j]! & IN_STOCK) !== 0 && query.priceBands![m.priceBand[j]!] === 1)
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  const outIds: number[] = [];
+  for (const [j] of ranked) {
+    const c = m.category[j]!;
+    if ((perCat.get(c) ?? 0) >= query.maxPerCategory) continue;
+    perCat.set(c, (perCat.get(c) ?? 0) + 1);
+    outIds.push(j);
+    if (outIds.length === query.k) break;
+  }
+  return outIds;
+}
+
+function withIds(): string[] {
+  const context = contextIds.map((id) => itemIndex(model, id));
+  const history = historyIds.map((id) => itemIndex(model, id));
+  const r = recommend(model, query(model, context, history), out);
+  const ids: string[] = [];
+  for (let i = 0; i < r.count; i++) ids.push(itemId(model, r.items[i]!));
+  return ids;
+}
+
+// Correctness before timing: the fast path equals the reference on this and 50 random queries.
+for (let trial = 0; trial <= 50; trial++) {
+  const qq = trial === 0 ? q : query(model, [Math.floor(rnd() * N)], Array.from({ length: 20 }, () => Math.floor(rnd() * N)));
+  const got = Array.from(recommend(model, qq, out).items.subarray(0, out.count));
+  const want = reference(model, qq);
+  if (out.similar !== 10 || JSON.stringify(got) !== JSON.stringify(want)) {
+    throw new Error(`mismatch on trial ${trial}: ${JSON.stringify(got)} vs ${JSON.stringify(want)}`);
+  }
+}
+if (withIds().length !== 10 || withIds().some((id) => !id.startsWith('sku-'))) throw new Error('id mapping is wrong');
+const popular = recommend(model, query(model, [], []), out);
+if (popular.count !== 10 || popular.similar !== 0) throw new Error('popularity fill is wrong');
+
+// Cold load: fresh bytes each time, decode + checksum + section views + first top-10 (allocates scratch).
+const envelopeMs: number[] = [];
+const decodeMs: number[] = [];
+const firstMs: number[] = [];
+for (let s = 0; s < 15; s++) {
+  const bytes = blob.slice().buffer;
+  t = performance.now();
+  const env = decodeEnvelope(bytes);
+  if (!env.ok) throw new Error(env.reason);
+  const t0 = performance.now();
+  const d = itemKnnFromEnvelope(env.envelope);
+  if (!d.ok) throw new Error(d.reason);
+  const t1 = performance.now();
+  recommend(d.model, query(d.model, q.context, q.history), createResult(10));
+  const t2 = performance.now();
+  envelopeMs.push(t0 - t);
+  decodeMs.push(t1 - t);
+  firstMs.push(t2 - t);
+}
+
+const mib = blob.byteLength / 2 ** 20;
+console.log(`model: ${N} items × K=${K}: ${blob.byteLength} bytes (${mib.toFixed(2)} MiB, ${(mib / 25 * 100).toFixed(0)}% of KV's 25 MiB), neighbours ${model.nbBytes.length} bytes = ${(model.nbBytes.length / (N * K)).toFixed(2)} bytes each; encode ${(encodeMs / 1000).toFixed(1)} s`);
+console.log(`cold load: envelope + checksum ${median(envelopeMs).toFixed(2)} ms, + itemknn views and bounds checks ${median(decodeMs).toFixed(2)} ms, + first top-10 (allocates per-model scratch) ${median(firstMs).toFixed(2)} ms (cumulative medians of 15 fresh copies)`);
+console.log('checked: fast path = reference on 51 queries (1 context + 20 history, in stock, 2 price bands, ≤ 2 per category)\n');
+
+bench('top-10: 1 context + 20 history, filters + diversity (indices)', () => do_not_optimize(recommend(model, q, out)));
+bench('same, with product-id lookups in and ids out (as the route)', () => do_not_optimize(withIds()));
+const popQ = query(model, [], []);
+bench('popularity only (empty history), same filters', () => do_not_optimize(recommend(model, popQ, out)));
+bench('reference: Map + sort, same blend and filters', () => do_not_optimize(reference(model, q)));
+const result = await run({ format: 'quiet' } as never);
+const rows = (result as { benchmarks: { alias: string; runs: { stats?: { p50: number; p99: number } }[] }[] }).benchmarks
+  .map((b) => ({ name: b.alias, median: b.runs[0]!.stats!.p50, p99: b.runs[0]!.stats!.p99 }));
+const base = rows[0]!.median;
+console.log('median (p99) per call, ratio of medians to the first row');
+for (const r of rows) {
+  console.log(`${(r.median / 1000).toFixed(2).padStart(9)} µs (${(r.p99 / 1000).toFixed(1).padStart(7)} µs)  ${(r.median / base).toFixed(2).padStart(6)}x  ${r.name}`);
+}
+console.log('\nreproduce: npm run bench:recs');

@@ -1,0 +1,231 @@
+/**
+ * Baskets for the item-item trainer, from three sources, each streamed line by line:
+ * - the UCI "Online Retail" export (InvoiceNo,StockCode,Description,Quantity,InvoiceDate,
+ *   UnitPrice,CustomerID,Country), cleaned as its SOURCE.md says: cancellations, non-positive
+ *   quantities, non-product codes and exact duplicate rows dropped; codes upper-cased;
+ * - a generic interactions CSV with a header naming `basket` (or `session`), `item`, and
+ *   optionally `time`, `user`, `country`, `category`, `price`, `in_stock`, `tags` (`;`-separated);
+ * - our own NDJSON outcome log (page/add_to_cart/purchase/click events with `items`), one
+ *   basket per visitor session (30 minutes without an event ends it).
+ * Item metadata for the filters (category, price, stock, tags) is collected on the way.
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
+import type { OutcomeEvent } from '../../core/outcome-event.ts';
+
+export interface Basket {
+  readonly id: string;
+  readonly items: string[];
+  /** ms since epoch */
+  readonly ts: number;
+  readonly user?: string | undefined;
+  readonly segment?: string | undefined;
+}
+
+export interface ItemFacts {
+  category?: string | undefined;
+  /** unit prices seen; the trainer bands their median */
+  prices: number[];
+  inStock?: boolean | undefined;
+  tags?: string[] | undefined;
+  description?: string | undefined;
+}
+
+export interface BasketSet {
+  readonly baskets: Basket[];
+  readonly items: Map<string, ItemFacts>;
+  readonly rows: { read: number; kept: number; dropped: Record<string, number> };
+}
+
+/** RFC-4180 fields of one line (quoted fields may hold commas and doubled quotes). */
+export function csvFields(line: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (line[i] === '"') {
+      let v = '';
+      i++;
+      for (;;) {
+        const q = line.indexOf('"', i);
+        if (q < 0) { v += line.slice(i); i = line.length; break; }
+        v += line.slice(i, q);
+        if (line[q + 1] === '"') { v += '"'; i = q + 2; } else { i = q + 1; break; }
+      }
+      out.push(v);
+      if (line[i] === ',') { i++; continue; }
+      return out;
+    }
+    const c = line.indexOf(',', i);
+    if (c < 0) { out.push(line.slice(i)); return out; }
+    out.push(line.slice(i, c));
+    i = c + 1;
+  }
+}
+
+function lines(path: string): AsyncIterable<string> {
+  const stream = createReadStream(path);
+  return createInterface({ input: path.endsWith('.gz') ? stream.pipe(createGunzip()) : stream, crlfDelay: Infinity });
+}
+
+/** ISO-2 codes for the countries of the retail data set (the edge context speaks ISO-2). */
+const COUNTRY: Readonly<Record<string, string>> = {
+  'United Kingdom': 'GB', Germany: 'DE', France: 'FR', EIRE: 'IE', Spain: 'ES', Switzerland: 'CH', Netherlands: 'NL',
+  Belgium: 'BE', Portugal: 'PT', Norway: 'NO', Italy: 'IT', 'Channel Islands': 'JE', Australia: 'AU', Cyprus: 'CY',
+  Finland: 'FI', Israel: 'IL', USA: 'US', Austria: 'AT', Sweden: 'SE', Denmark: 'DK', Poland: 'PL', 'Hong Kong': 'HK',
+  Malta: 'MT', Iceland: 'IS', Japan: 'JP', RSA: 'ZA', 'United Arab Emirates': 'AE', Singapore: 'SG',
+  'Czech Republic': 'CZ', Canada: 'CA', Greece: 'GR', Lithuania: 'LT', Brazil: 'BR', Lebanon: 'LB', Bahrain: 'BH', 'Saudi Arabia': 'SA',
+};
+
+const PRODUCT = /^\d{5}[A-Z]*$/;
+
+/** The retail data set has no categories: the last word of the description names the kind of thing. */
+export function retailCategory(description: string): string | undefined {
+  const words = description.toUpperCase().replace(/[^A-Z ]/g, ' ').trim().split(/\s+/);
+  const last = words[words.length - 1];
+  return last && last.length > 1 ? last.toLowerCase() : undefined;
+}
+
+function facts(items: Map<string, ItemFacts>, id: string): ItemFacts {
+  let f = items.get(id);
+  if (!f) items.set(id, (f = { prices: [] }));
+  return f;
+}
+
+const parseTime = (s: string): number => {
+  if (/^\d+$/.test(s)) return Number(s);
+  const t = Date.parse(/^\d{4}-\d\d-\d\d \d/.test(s) ? `${s.replace(' ', 'T')}Z` : s);
+  return Number.isFinite(t) ? t : 0;
+};
+
+export async function readRetailCsv(path: string): Promise<BasketSet> {
+  const byInvoice = new Map<string, { items: Set<string>; ts: number; user?: string; segment?: string }>();
+  const items = new Map<string, ItemFacts>();
+  const seen = new Set<string>();
+  const dropped: Record<string, number> = { cancelled: 0, quantity: 0, nonProduct: 0, duplicate: 0 };
+  let read = 0;
+  let kept = 0;
+  let header = true;
+  for await (const line of lines(path)) {
+    if (header) { header = false; continue; }
+    if (line === '') continue;
+    read++;
+    const [invoice = '', code = '', description = '', quantity = '', date = '', price = '', customer = '', country = ''] = csvFields(line);
+    if (invoice.startsWith('C')) { dropped.cancelled!++; continue; }
+    if (!(Number(quantity) > 0)) { dropped.quantity!++; continue; }
+    const item = code.toUpperCase();
+    if (!PRODUCT.test(item)) { dropped.nonProduct!++; continue; }
+    if (seen.has(line)) { dropped.duplicate!++; continue; }
+    seen.add(line);
+    kept++;
+    let b = byInvoice.get(invoice);
+    if (!b) {
+      const user = customer ? customer.replace(/\.0$/, '') : undefined;
+      const segment = COUNTRY[country];
+      byInvoice.set(invoice, (b = { items: new Set(), ts: parseTime(date), ...(user ? { user } : {}), ...(segment ? { segment } : {}) }));
+    }
+    b.items.add(item);
+    const f = facts(items, item);
+    const p = Number(price);
+    if (p > 0 && f.prices.length < 64) f.prices.push(p);
+    if (f.description === undefined) {
+      f.description = description.trim();
+      f.category = retailCategory(description);
+      if (/CHRISTMAS|XMAS/i.test(description)) f.tags = ['christmas'];
+    }
+  }
+  const baskets = [...byInvoice].map(([id, b]) => ({ id, items: [...b.items], ts: b.ts, user: b.user, segment: b.segment }));
+  baskets.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
+  return { baskets, items, rows: { read, kept, dropped } };
+}
+
+/** A generic interactions CSV (see the module comment). */
+export async function readInteractionsCsv(path: string): Promise<BasketSet> {
+  const byBasket = new Map<string, { items: Set<string>; ts: number; user?: string; segment?: string }>();
+  const items = new Map<string, ItemFacts>();
+  let cols: Map<string, number> | null = null;
+  let read = 0;
+  const dropped: Record<string, number> = { noItem: 0 };
+  for await (const line of lines(path)) {
+    if (line === '') continue;
+    const f = csvFields(line);
+    if (cols === null) {
+      cols = new Map(f.map((h, i) => [h.trim().toLowerCase(), i]));
+      if (!cols.has('item') || !(cols.has('basket') || cols.has('session'))) {
+        throw new Error(`${path}: header needs "item" and "basket" (or "session"); got ${f.join(',')}`);
+      }
+      continue;
+    }
+    read++;
+    const get = (name: string) => { const i = cols!.get(name); return i === undefined ? undefined : f[i]?.trim() || undefined; };
+    const item = get('item');
+    const basket = get('basket') ?? get('session');
+    if (!item || !basket) { dropped.noItem!++; continue; }
+    let b = byBasket.get(basket);
+    if (!b) {
+      const user = get('user');
+      const segment = get('country')?.toUpperCase();
+      byBasket.set(basket, (b = { items: new Set(), ts: parseTime(get('time') ?? '0'), ...(user ? { user } : {}), ...(segment ? { segment } : {}) }));
+    }
+    b.items.add(item);
+    const x = facts(items, item);
+    const price = Number(get('price'));
+    if (price > 0 && x.prices.length < 64) x.prices.push(price);
+    x.category ??= get('category');
+    const stock = get('in_stock');
+    if (stock !== undefined) x.inStock = !/^(0|false|no)$/i.test(stock);
+    const tags = get('tags');
+    if (tags) x.tags = tags.split(';').map((t) => t.trim()).filter(Boolean);
+  }
+  const baskets = [...byBasket].map(([id, b]) => ({ id, items: [...b.items], ts: b.ts, user: b.user, segment: b.segment }));
+  baskets.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
+  return { baskets, items, rows: { read, kept: read - dropped.noItem!, dropped } };
+}
+
+const SESSION_GAP_MS = 30 * 60_000;
+const ITEM_EVENTS: ReadonlySet<string> = new Set(['page', 'add_to_cart', 'purchase', 'click', 'conversion']);
+
+/**
+ * Our outcome log (NDJSON, plain or .gz; several files in time order): events with items,
+ * grouped per visitor into sessions. Decision records on the same log are skipped.
+ */
+export async function readOutcomeLog(paths: readonly string[]): Promise<BasketSet> {
+  const open = new Map<string, { items: Set<string>; ts: number; last: number; segment?: string }>();
+  const baskets: Basket[] = [];
+  const items = new Map<string, ItemFacts>();
+  let read = 0;
+  const dropped: Record<string, number> = { notJson: 0, noItems: 0, noVisitor: 0 };
+  const close = (visitor: string) => {
+    const s = open.get(visitor)!;
+    baskets.push({ id: `${visitor}@${s.ts}`, items: [...s.items], ts: s.ts, user: visitor, segment: s.segment });
+    open.delete(visitor);
+  };
+  for (const path of paths) {
+    for await (const line of lines(path)) {
+      if (line.trim() === '') continue;
+      read++;
+      let e: OutcomeEvent;
+      try { e = JSON.parse(line); } catch { dropped.notJson!++; continue; }
+      if (e?.type !== 'outcome' || !ITEM_EVENTS.has(e.name) || !Array.isArray(e.items) || e.items.length === 0) { dropped.noItems!++; continue; }
+      if (!e.visitor) { dropped.noVisitor!++; continue; }
+      const s = open.get(e.visitor);
+      if (s && e.ts - s.last > SESSION_GAP_MS) close(e.visitor);
+      let cur = open.get(e.visitor);
+      if (!cur) {
+        const country = typeof e.props?.country === 'string' ? e.props.country.toUpperCase() : undefined;
+        open.set(e.visitor, (cur = { items: new Set(), ts: e.ts, last: e.ts, ...(country ? { segment: country } : {}) }));
+      }
+      cur.last = Math.max(cur.last, e.ts);
+      for (const it of e.items) {
+        if (typeof it?.id !== 'string' || it.id === '') continue;
+        cur.items.add(it.id);
+        const f = facts(items, it.id);
+        if (typeof it.price === 'number' && it.price > 0 && f.prices.length < 64) f.prices.push(it.price);
+      }
+    }
+  }
+  for (const v of [...open.keys()]) close(v);
+  baskets.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
+  const kept = read - dropped.notJson! - dropped.noItems! - dropped.noVisitor!;
+  return { baskets, items, rows: { read, kept, dropped } };
+}

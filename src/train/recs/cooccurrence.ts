@@ -1,0 +1,151 @@
+/**
+ * Streaming co-occurrence counts for the item-item model: one pass over baskets (sessions,
+ * invoices, a visitor's day), memory proportional to the distinct item pairs seen, not to the
+ * log. Each basket counts once per pair, weighted by its age when a half-life is set.
+ *
+ * Normalization (so a neighbour list does not just echo popularity):
+ * - `cosine`: c_ij / (n_i^α · n_j^(1−α)), α = 0.5 is the usual cosine; a smaller α penalizes
+ *   popular neighbours j more, a larger one less (asymmetric cosine, Aiolli 2013)
+ * - `lift`: c_ij · N / (n_i · n_j) (pointwise mutual information without the log)
+ * - `jaccard`: c_ij / (n_i + n_j − c_ij)
+ * and every score is shrunk by c_ij / (c_ij + shrink), so a pair seen together once or twice
+ * cannot outrank a pair seen together fifty times on a ratio alone.
+ */
+
+export type Normalization = 'cosine' | 'lift' | 'jaccard';
+
+export interface NeighbourOptions {
+  readonly k: number;
+  readonly norm: Normalization;
+  /** asymmetric cosine exponent, 0.5 = cosine */
+  readonly alpha: number;
+  readonly shrink: number;
+  /** pairs seen together (weighted) fewer times are dropped */
+  readonly minCount: number;
+}
+
+export const DEFAULT_NEIGHBOURS: NeighbourOptions = { k: 50, norm: 'cosine', alpha: 0.5, shrink: 2, minCount: 1 };
+
+export interface Counts {
+  readonly ids: string[];
+  readonly index: Map<string, number>;
+  /** weighted baskets containing each item */
+  readonly itemCount: number[];
+  /** key = lo · PAIR_STRIDE + hi (lo < hi) → weighted baskets containing both */
+  readonly pairs: Map<number, number>;
+  /** segment → item → weighted count, for popularity lists */
+  readonly segmentCount: Map<string, Map<number, number>>;
+  baskets: number;
+  totalWeight: number;
+}
+
+/** Items per basket considered for pairs: wholesale baskets of hundreds of lines would be quadratic. */
+export const MAX_BASKET = 100;
+const PAIR_STRIDE = 2 ** 22; // up to 4M items; keys stay exact doubles
+
+export function createCounts(): Counts {
+  return { ids: [], index: new Map(), itemCount: [], pairs: new Map(), segmentCount: new Map(), baskets: 0, totalWeight: 0 };
+}
+
+function indexOf(c: Counts, id: string): number {
+  let i = c.index.get(id);
+  if (i === undefined) {
+    i = c.ids.length;
+    if (i >= PAIR_STRIDE) throw new Error(`more than ${PAIR_STRIDE} items`);
+    c.index.set(id, i);
+    c.ids.push(id);
+    c.itemCount.push(0);
+  }
+  return i;
+}
+
+/** Counts one basket (its distinct items); `segment` feeds the per-segment popularity list. */
+export function addBasket(c: Counts, items: Iterable<string>, weight = 1, segment?: string): void {
+  const set = new Set<number>();
+  for (const id of items) set.add(indexOf(c, id));
+  if (set.size === 0 || !(weight > 0)) return;
+  const ix = [...set].sort((a, b) => a - b);
+  c.baskets++;
+  c.totalWeight += weight;
+  let seg: Map<number, number> | undefined;
+  if (segment) {
+    seg = c.segmentCount.get(segment);
+    if (!seg) c.segmentCount.set(segment, (seg = new Map()));
+  }
+  for (const i of ix) {
+    c.itemCount[i]! += weight;
+    if (seg) seg.set(i, (seg.get(i) ?? 0) + weight);
+  }
+  // Deterministic cap: a fixed pseudo-random subset keyed by the basket, not the first lines.
+  const pairItems = ix.length <= MAX_BASKET ? ix : sample(ix, MAX_BASKET);
+  for (let a = 0; a < pairItems.length; a++) {
+    const base = pairItems[a]! * PAIR_STRIDE;
+    for (let b = a + 1; b < pairItems.length; b++) {
+      const key = base + pairItems[b]!;
+      c.pairs.set(key, (c.pairs.get(key) ?? 0) + weight);
+    }
+  }
+}
+
+function sample(ix: number[], n: number): number[] {
+  let h = ix.length * 2654435761;
+  const copy = ix.slice();
+  for (let i = copy.length - 1; i > 0; i--) {
+    h = (Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) + i) >>> 0;
+    const j = h % (i + 1);
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy.slice(0, n).sort((a, b) => a - b);
+}
+
+/** Age weight for a basket `ageDays` old under a half-life (none: 1). */
+export function decayWeight(ageDays: number, halfLifeDays: number | undefined): number {
+  return halfLifeDays && halfLifeDays > 0 ? Math.pow(0.5, Math.max(0, ageDays) / halfLifeDays) : 1;
+}
+
+/** Per item, its top-k neighbours [index, score] by the chosen normalization, best first. */
+export function neighbours(c: Counts, opts: NeighbourOptions = DEFAULT_NEIGHBOURS): Array<Array<[number, number]>> {
+  const n = c.ids.length;
+  const rows: Array<Array<[number, number]>> = Array.from({ length: n }, () => []);
+  const N = c.totalWeight;
+  for (const [key, cij] of c.pairs) {
+    if (cij < opts.minCount) continue;
+    const i = Math.floor(key / PAIR_STRIDE);
+    const j = key - i * PAIR_STRIDE;
+    const ni = c.itemCount[i]!;
+    const nj = c.itemCount[j]!;
+    const shrunk = cij / (cij + opts.shrink);
+    if (opts.norm === 'cosine') {
+      // Row i lists neighbours j: penalize popular j by n_j^(1−α).
+      rows[i]!.push([j, (cij / (Math.pow(ni, opts.alpha) * Math.pow(nj, 1 - opts.alpha))) * shrunk]);
+      rows[j]!.push([i, (cij / (Math.pow(nj, opts.alpha) * Math.pow(ni, 1 - opts.alpha))) * shrunk]);
+    } else {
+      const s = (opts.norm === 'lift' ? (cij * N) / (ni * nj) : cij / (ni + nj - cij)) * shrunk;
+      rows[i]!.push([j, s]);
+      rows[j]!.push([i, s]);
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!;
+    r.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    if (r.length > opts.k) r.length = opts.k;
+  }
+  return rows;
+}
+
+/** Most popular items overall ('*') and per segment with at least `minBaskets` weight, as shares. */
+export function popularity(
+  c: Counts, top = { overall: 500, segment: 200 }, minSegmentWeight = 20,
+): Record<string, Array<[number, number]>> {
+  const list = (counts: Iterable<[number, number]>, total: number, n: number) =>
+    [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, n).map(([i, v]) => [i, v / total] as [number, number]);
+  const out: Record<string, Array<[number, number]>> = {
+    '*': list(c.itemCount.map((v, i) => [i, v] as [number, number]), c.totalWeight, top.overall),
+  };
+  for (const [seg, counts] of [...c.segmentCount].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    let total = 0;
+    for (const v of counts.values()) total += v;
+    if (total >= minSegmentWeight) out[seg] = list(counts, total, top.segment);
+  }
+  return out;
+}

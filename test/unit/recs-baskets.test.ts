@@ -1,0 +1,105 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { csvFields, readInteractionsCsv, readOutcomeLog, readRetailCsv, retailCategory } from '../../src/train/recs/baskets.ts';
+import { build, compile } from '../../src/train/recs/build.ts';
+import { addCase, emptySums, means } from '../../src/train/recs/metrics.ts';
+import { decodeItemKnn, itemId, itemIndex } from '../../src/core/recs/itemknn-model.ts';
+import { neighboursOf } from '../../src/core/recs/recommend.ts';
+
+const dir = await mkdtemp(join(tmpdir(), 'attune-recs-'));
+
+describe('basket readers', () => {
+  it('parses RFC-4180 fields', () => {
+    expect(csvFields('a,"b, c",d')).toEqual(['a', 'b, c', 'd']);
+    expect(csvFields('"say ""hi""",,x')).toEqual(['say "hi"', '', 'x']);
+    expect(csvFields('"last"')).toEqual(['last']);
+  });
+
+  it('cleans the retail export as SOURCE.md says', async () => {
+    const file = join(dir, 'retail.csv');
+    await writeFile(file, [
+      'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country',
+      '1,85123A,"WHITE HANGING HEART T-LIGHT HOLDER",6,2011-08-01 08:30:00,2.55,17850.0,United Kingdom',
+      '1,85123a,"WHITE HANGING HEART T-LIGHT HOLDER",6,2011-08-01 08:30:00,2.55,17850.0,United Kingdom',
+      '1,22075,"6 RIBBONS, CHRISTMAS",2,2011-08-01 08:30:00,1.45,17850.0,United Kingdom',
+      '1,22075,"6 RIBBONS, CHRISTMAS",2,2011-08-01 08:30:00,1.45,17850.0,United Kingdom',
+      '1,POST,POSTAGE,1,2011-08-01 08:30:00,18,17850.0,United Kingdom',
+      'C2,22075,"6 RIBBONS, CHRISTMAS",-2,2011-08-02 08:30:00,1.45,17850.0,United Kingdom',
+      '3,22075,"6 RIBBONS, CHRISTMAS",0,2011-08-02 09:00:00,1.45,,France',
+      '4,21385,IVORY HANGING DECORATION  HEART,24,2011-08-03 09:31:00,0.85,,France',
+    ].join('\n'));
+    const d = await readRetailCsv(file);
+    expect(d.rows.dropped).toEqual({ cancelled: 1, quantity: 1, nonProduct: 1, duplicate: 1 });
+    expect(d.baskets.map((b) => [b.id, b.items.sort(), b.user, b.segment])).toEqual([
+      ['1', ['22075', '85123A'], '17850', 'GB'], ['4', ['21385'], undefined, 'FR'],
+    ]);
+    expect(d.baskets[0]!.ts).toBe(Date.UTC(2011, 7, 1, 8, 30));
+    expect(d.items.get('22075')).toMatchObject({ category: 'christmas', tags: ['christmas'] });
+    expect(retailCategory('WHITE HANGING HEART T-LIGHT HOLDER')).toBe('holder');
+  });
+
+  it('reads an interactions CSV with metadata', async () => {
+    const file = join(dir, 'interactions.csv');
+    await writeFile(file, 'session,item,time,country,category,price,in_stock,tags\ns1,a,2026-01-01T00:00:00Z,fr,cat1,10,1,x;y\ns1,b,2026-01-01T00:00:00Z,fr,cat2,20,0,\ns2,a,2026-01-02T00:00:00Z,,cat1,12,1,\n');
+    const d = await readInteractionsCsv(file);
+    expect(d.baskets.map((b) => [b.id, b.items, b.segment])).toEqual([['s1', ['a', 'b'], 'FR'], ['s2', ['a'], undefined]]);
+    expect(d.items.get('a')).toMatchObject({ category: 'cat1', prices: [10, 12], inStock: true, tags: ['x', 'y'] });
+    expect(d.items.get('b')!.inStock).toBe(false);
+  });
+
+  it('sessionizes the outcome log per visitor (gz too), skipping decisions and itemless events', async () => {
+    const ev = (visitor: string, ts: number, name: string, items: string[]) =>
+      JSON.stringify({ type: 'outcome', v: 1, id: `${visitor}${ts}`, ts, receivedAt: ts, name, visitor, items: items.map((id) => ({ id, price: 5 })) });
+    const t = Date.UTC(2026, 10, 1);
+    const lines = [
+      ev('v1', t, 'page', ['tent']), ev('v1', t + 60_000, 'add_to_cart', ['stove']), ev('v2', t, 'page', ['tent']),
+      JSON.stringify({ type: 'decision', id: 'd1' }), ev('v1', t + 120_000, 'impression', []), 'not json',
+      ev('v1', t + 3 * 3600_000, 'purchase', ['mat']), ev('v2', t + 60_000, 'purchase', ['stove', 'mat']),
+    ];
+    const file = join(dir, 'log.ndjson.gz');
+    await writeFile(file, gzipSync(lines.join('\n')));
+    const d = await readOutcomeLog([file]);
+    expect(d.baskets.map((b) => [b.user, b.items.sort()])).toEqual([['v1', ['stove', 'tent']], ['v2', ['mat', 'stove', 'tent']], ['v1', ['mat']]]);
+    expect(d.rows.dropped).toEqual({ notJson: 1, noItems: 2, noVisitor: 0 });
+  });
+});
+
+describe('build and compile', () => {
+  it('learns the known neighbours from baskets and ships them in the blob and a small companion', () => {
+    const baskets = [
+      ['tent', 'stove', 'mat'], ['tent', 'mat'], ['tent', 'stove'], ['stove', 'gas'], ['stove', 'gas'], ['gas', 'stove', 'pot'],
+      ['socks'], ['socks', 'boots'], ['boots', 'socks'], ['boots', 'laces'],
+    ].map((items, i) => ({ id: `b${i}`, items, ts: i * 1000, segment: i < 5 ? 'GB' : 'FR' }));
+    const built = build(baskets, new Map(), { k: 2, norm: 'cosine', alpha: 0.5, shrink: 0, minCount: 1 });
+    const { model, companion } = compile(built, 'shop', 'v1');
+    const m = decodeItemKnn(model.slice().buffer);
+    if (!m.ok) throw new Error(m.reason);
+    const top = (id: string) => neighboursOf(m.model, itemIndex(m.model, id)).map(([j]) => itemId(m.model, j));
+    expect(top('gas')[0]).toBe('stove');
+    expect(top('boots')[0]).toBe('socks');
+    expect(new Set(top('tent'))).toEqual(new Set(['mat', 'stove']));
+    const c = decodeItemKnn(companion.slice().buffer);
+    if (!c.ok) throw new Error(c.reason);
+    expect(c.model.name).toBe('shop-popular');
+    expect(c.model.nbBytes.length).toBe(0);
+    expect(itemId(c.model, c.model.popItems[0]!)).toBe('stove');
+  });
+});
+
+describe('metrics', () => {
+  it('HR, recall and NDCG at k', () => {
+    const s = emptySums();
+    addCase(s, ['a', 'x', 'b'], new Set(['a', 'b']), 10);
+    addCase(s, ['x', 'y'], new Set(['a']), 10);
+    addCase(s, ['x'], new Set(), 10); // no relevant items: not a case
+    const m = means(s);
+    expect(m.cases).toBe(2);
+    expect(m.hr).toBe(0.5);
+    expect(m.recall).toBe(0.5);
+    const dcg = 1 + 1 / Math.log2(4);
+    expect(m.ndcg).toBeCloseTo((dcg / (1 + 1 / Math.log2(3))) / 2);
+  });
+});

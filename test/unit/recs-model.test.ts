@@ -1,0 +1,191 @@
+import { describe, expect, it } from 'vitest';
+import { decodeEnvelope } from '../../src/core/model-format.ts';
+import { decodeItemKnn, encodeItemKnn, itemId, itemIndex, type ItemKnnInput, type ItemKnnModel } from '../../src/core/recs/itemknn-model.ts';
+import { createResult, DEFAULT_WEIGHTS, neighboursOf, ORIGIN, recommend, type RecsQuery } from '../../src/core/recs/recommend.ts';
+
+/** 12 products in 3 categories; neighbours by hand. */
+const IDS = ['shoe-1', 'shoe-2', 'shoe-3', 'sock-1', 'sock-2', 'sock-3', 'hat-1', 'hat-2', 'hat-3', 'bag-é', 'bag-2', 'lace-1'];
+const CAT = ['shoes', 'shoes', 'shoes', 'socks', 'socks', 'socks', 'hats', 'hats', 'hats', 'bags', 'bags', 'shoes'];
+const BAND = ['high', 'high', 'mid', 'low', 'low', 'low', 'mid', 'mid', 'high', 'high', 'mid', 'low'];
+const ix = (id: string) => IDS.indexOf(id);
+const nb = (pairs: Record<string, number>) => Object.entries(pairs).map(([id, s]) => [ix(id), s] as [number, number]);
+
+function input(over: Partial<ItemKnnInput> = {}): ItemKnnInput {
+  return {
+    name: 'recs', version: 'v1', ids: IDS, k: 4,
+    neighbours: IDS.map((id) => {
+      switch (id) {
+        case 'shoe-1': return nb({ 'sock-1': 0.9, 'sock-2': 0.7, 'shoe-2': 0.5, 'lace-1': 0.4, 'hat-1': 0.1 });
+        case 'shoe-2': return nb({ 'sock-2': 0.8, 'shoe-1': 0.5, 'hat-2': 0.3 });
+        case 'sock-1': return nb({ 'shoe-1': 0.9, 'sock-3': 0.6 });
+        case 'hat-1': return nb({ 'hat-2': 0.5, 'bag-é': 0.45, 'shoe-1': 0.1 });
+        default: return [];
+      }
+    }),
+    category: CAT, priceBand: BAND, priceBands: ['low', 'mid', 'high'],
+    inStock: IDS.map((id) => id !== 'sock-2'),
+    tags: IDS.map((id) => (id.endsWith('-3') ? ['sale'] : id === 'bag-2' ? ['new', 'sale'] : [])),
+    popularity: {
+      '*': nb({ 'hat-3': 0.3, 'bag-2': 0.2, 'shoe-3': 0.1, 'sock-3': 0.05 }),
+      FR: nb({ 'bag-é': 0.5, 'hat-1': 0.2 }),
+    },
+    ...over,
+  };
+}
+
+function decode(blob: Uint8Array): ItemKnnModel {
+  const r = decodeItemKnn(blob.slice().buffer);
+  if (!r.ok) throw new Error(r.reason);
+  return r.model;
+}
+
+const model = decode(encodeItemKnn(input()));
+const out = createResult(50);
+
+function query(q: Partial<Omit<RecsQuery, 'context' | 'history' | 'exclude'>> & { context?: string[]; history?: string[]; exclude?: string[] } = {}): RecsQuery {
+  const map = (l: string[] | undefined) => (l ?? []).map((id) => itemIndex(model, id));
+  return {
+    k: 5, excludeHistory: true, inStockOnly: false, categories: null, priceBands: null, maxPerCategory: 0,
+    categoryBoost: null, tagBoosts: [], segment: 0, weights: DEFAULT_WEIGHTS,
+    ...q, context: map(q.context), history: map(q.history), exclude: map(q.exclude),
+  };
+}
+
+function run(q: RecsQuery): Array<{ id: string; origin: number; because: string | null; score: number }> {
+  recommend(model, q, out);
+  return Array.from({ length: out.count }, (_, i) => ({
+    id: itemId(model, out.items[i]!), origin: out.origin[i]!, score: out.scores[i]!,
+    because: out.because[i]! >= 0 ? itemId(model, out.because[i]!) : null,
+  }));
+}
+const ids = (r: ReturnType<typeof run>) => r.map((x) => x.id);
+
+describe('itemknn codec', () => {
+  it('round-trips ids, metadata and neighbours (quantized within 1/255 of the row max)', () => {
+    expect(model.n).toBe(IDS.length);
+    expect(decodeEnvelope(encodeItemKnn(input()).slice().buffer).ok && model.meta.segments).toEqual(['*', 'FR']);
+    for (const id of IDS) expect(itemId(model, itemIndex(model, id))).toBe(id);
+    const s1 = itemIndex(model, 'shoe-1');
+    const got = neighboursOf(model, s1).map(([j, s]) => [itemId(model, j), s] as const);
+    expect(got.map(([id]) => id)).toEqual(['sock-1', 'sock-2', 'shoe-2', 'lace-1']); // k = 4 drops hat-1
+    const want = [0.9, 0.7, 0.5, 0.4];
+    got.forEach(([, s], i) => expect(Math.abs(s - want[i]!)).toBeLessThanOrEqual(0.9 / 255 / 2 + 1e-7));
+    expect(model.meta.categories[model.category[s1]!]).toBe('shoes');
+    expect(model.meta.priceBands[model.priceBand[itemIndex(model, 'sock-1')]!]).toBe('low');
+  });
+
+  it('unknown ids, and ids that differ only past ASCII, are -1', () => {
+    expect(itemIndex(model, 'nope')).toBe(-1);
+    expect(itemIndex(model, 'bag-e')).toBe(-1);
+    expect(itemIndex(model, 'bag-é')).toBeGreaterThanOrEqual(0);
+    expect(itemIndex(model, '')).toBe(-1);
+  });
+
+  it('is deterministic and rejects a wrong kind or broken sections', () => {
+    expect(encodeItemKnn(input())).toEqual(encodeItemKnn(input()));
+    expect(() => encodeItemKnn(input({ ids: [...IDS.slice(0, 11), 'shoe-1'] }))).toThrow(/unique/);
+    const bad = decodeItemKnn(new ArrayBuffer(64));
+    expect(bad.ok).toBe(false);
+  });
+
+  it('stays small: 20k items × 50 neighbours at about 3 bytes a neighbour', () => {
+    const n = 20_000;
+    const ids = Array.from({ length: n }, (_, i) => `p${i}`);
+    let x = 7;
+    const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const neighbours = ids.map(() => Array.from({ length: 50 }, () => [Math.floor(rnd() * n), rnd() + 0.01] as [number, number]));
+    const blob = encodeItemKnn({ name: 'big', version: 'v1', ids, k: 50, neighbours, popularity: { '*': [[0, 1]] } });
+    expect(blob.byteLength / (n * 50)).toBeLessThan(3.6);
+    const m = decode(blob);
+    expect(itemIndex(m, 'p12345')).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('recommend', () => {
+  it('product page: neighbours of the item on screen, best first, with the reason', () => {
+    const r = run(query({ context: ['shoe-1'], k: 3 }));
+    expect(ids(r)).toEqual(['sock-1', 'sock-2', 'shoe-2']);
+    expect(r.every((x) => x.origin === ORIGIN.similar && x.because === 'shoe-1')).toBe(true);
+    expect(out.similar).toBe(3);
+  });
+
+  it('cart: blends several items, never recommends what is in it', () => {
+    const r = run(query({ context: ['shoe-1', 'shoe-2'], k: 4 }));
+    expect(ids(r)[0]).toBe('sock-2'); // 0.7 + 0.8 beats sock-1's 0.9
+    expect(r.find((x) => x.id === 'sock-2')!.because).toBe('shoe-2');
+    expect(ids(r)).not.toContain('shoe-1');
+    expect(ids(r)).not.toContain('shoe-2');
+  });
+
+  it('history is decayed by recency and excluded when seen', () => {
+    const recentHat = run(query({ history: ['hat-1', 'shoe-1'], k: 2 }));
+    expect(ids(recentHat)).toEqual(['sock-1', 'sock-2']); // shoe-1 row is stronger even at 0.85
+    const onlyHat = run(query({ history: ['hat-1'], k: 2 }));
+    expect(ids(onlyHat)).toEqual(['hat-2', 'bag-é']);
+    const seen = run(query({ history: ['hat-1', 'hat-2'], k: 5 }));
+    expect(ids(seen)).not.toContain('hat-2');
+    const keep = run(query({ history: ['hat-1', 'hat-2'], k: 5, excludeHistory: false }));
+    expect(ids(keep)).toContain('hat-2');
+  });
+
+  it('buy again: history items themselves score only when history is not excluded', () => {
+    const weights = { ...DEFAULT_WEIGHTS, repeat: 2 };
+    const again = run(query({ history: ['hat-1'], k: 2, excludeHistory: false, weights }));
+    expect(again[0]).toMatchObject({ id: 'hat-1', origin: ORIGIN.repeat, because: null });
+    expect(again[1]).toMatchObject({ id: 'hat-2', origin: ORIGIN.similar, because: 'hat-1' });
+    expect(ids(run(query({ history: ['hat-1'], k: 2, excludeHistory: true, weights })))).toEqual(['hat-2', 'bag-é']);
+    expect(ids(run(query({ history: ['hat-1'], exclude: ['hat-1'], k: 1, excludeHistory: false, weights })))).toEqual(['hat-2']);
+  });
+
+  it('empty or unknown history falls back to popularity, segment first', () => {
+    const r = run(query({ history: ['nope'], k: 3 }));
+    expect(ids(r)).toEqual(['hat-3', 'bag-2', 'shoe-3']);
+    expect(r.every((x) => x.origin === ORIGIN.popularOverall && x.because === null)).toBe(true);
+    const fr = run(query({ k: 3, segment: model.segmentIndex.get('FR')! }));
+    expect(ids(fr)).toEqual(['bag-é', 'hat-1', 'hat-3']);
+    expect(fr.map((x) => x.origin)).toEqual([ORIGIN.popularSegment, ORIGIN.popularSegment, ORIGIN.popularOverall]);
+  });
+
+  it('fills after neighbours run out, without repeats', () => {
+    const r = run(query({ context: ['sock-1'], k: 5 }));
+    expect(ids(r).slice(0, 2)).toEqual(['shoe-1', 'sock-3']);
+    expect(new Set(ids(r)).size).toBe(5);
+    expect(out.similar).toBe(2);
+  });
+
+  it('filters: in stock, category, price band, explicit exclusions', () => {
+    expect(ids(run(query({ context: ['shoe-1'], inStockOnly: true, k: 2 })))).toEqual(['sock-1', 'shoe-2']);
+    const socks = new Uint8Array(model.meta.categories.length);
+    socks[model.categoryIndex.get('socks')!] = 1;
+    const onlySocks = run(query({ context: ['shoe-1'], categories: socks, k: 4 }));
+    expect(onlySocks.every((x) => x.id.startsWith('sock'))).toBe(true);
+    expect(ids(onlySocks).slice(0, 2)).toEqual(['sock-1', 'sock-2']);
+    const high = new Uint8Array(model.meta.priceBands.length);
+    high[model.priceBandIndex.get('high')!] = 1;
+    // only two high-band items are reachable: shoe-2 by neighbours, hat-3 by overall popularity
+    expect(ids(run(query({ context: ['shoe-1'], priceBands: high, k: 3 })))).toEqual(['shoe-2', 'hat-3']);
+    expect(ids(run(query({ context: ['shoe-1'], exclude: ['sock-1'], k: 1 })))).toEqual(['sock-2']);
+  });
+
+  it('diversity: at most n per category', () => {
+    const r = run(query({ context: ['shoe-1', 'sock-1'], maxPerCategory: 1, k: 4 }));
+    const cats = r.map((x) => CAT[ix(x.id)]);
+    expect(new Set(cats).size).toBe(cats.length);
+    expect(ids(r)[0]).toBe('sock-2');
+  });
+
+  it('boosts by category and tag reorder', () => {
+    const boost = new Float32Array(model.meta.categories.length).fill(1);
+    boost[model.categoryIndex.get('shoes')!] = 3;
+    expect(ids(run(query({ context: ['shoe-1'], categoryBoost: boost, k: 2 })))).toEqual(['shoe-2', 'lace-1']);
+    const sale = 1 << model.meta.tags.indexOf('sale');
+    expect(ids(run(query({ k: 2, tagBoosts: [{ mask: sale, factor: 10 }] })))).toEqual(['hat-3', 'bag-2']);
+    expect(ids(run(query({ k: 1, tagBoosts: [{ mask: 1 << model.meta.tags.indexOf('new'), factor: 10 }] })))).toEqual(['bag-2']);
+  });
+
+  it('leaves no state behind between calls', () => {
+    const a = JSON.stringify(run(query({ context: ['shoe-1', 'hat-1'], maxPerCategory: 1, k: 6 })));
+    run(query({ history: ['sock-1'], exclude: ['hat-3'], inStockOnly: true, k: 8 }));
+    expect(JSON.stringify(run(query({ context: ['shoe-1', 'hat-1'], maxPerCategory: 1, k: 6 })))).toBe(a);
+  });
+});

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { addBasket, createCounts, decayWeight, neighbours, popularity } from '../../src/train/recs/cooccurrence.ts';
+
+/**
+ * A hand-made shop: tea goes with teapots and cups, pasta with sauce and parmesan, and milk is
+ * in nearly every basket. A good neighbour list puts the true companions first, not milk.
+ */
+const BASKETS: string[][] = [
+  ['tea', 'teapot', 'milk'], ['tea', 'teapot', 'cup'], ['tea', 'cup', 'milk'], ['teapot', 'cup'],
+  ['tea', 'teapot', 'cup', 'milk'], ['pasta', 'sauce', 'milk'], ['pasta', 'sauce', 'parmesan'],
+  ['pasta', 'parmesan', 'milk'], ['sauce', 'parmesan'], ['pasta', 'sauce', 'parmesan', 'milk'],
+  ['milk'], ['milk', 'bread'], ['milk', 'bread'], ['milk', 'tea'],
+];
+
+function top(c: ReturnType<typeof createCounts>, rows: Array<Array<[number, number]>>, id: string, n = 2): string[] {
+  return rows[c.index.get(id)!]!.slice(0, n).map(([j]) => c.ids[j]!);
+}
+
+describe('item-item trainer', () => {
+  const c = createCounts();
+  for (const b of BASKETS) addBasket(c, b, 1, b.includes('pasta') ? 'IT' : 'GB');
+
+  it('counts baskets, items and pairs', () => {
+    expect(c.baskets).toBe(BASKETS.length);
+    expect(c.itemCount[c.index.get('milk')!]).toBe(10);
+    const tea = c.index.get('tea')!;
+    const teapot = c.index.get('teapot')!;
+    expect(c.pairs.get(Math.min(tea, teapot) * 2 ** 22 + Math.max(tea, teapot))).toBe(3);
+  });
+
+  it('cosine neighbours are the true companions, not the popular item', () => {
+    const rows = neighbours(c, { k: 5, norm: 'cosine', alpha: 0.5, shrink: 0, minCount: 1 });
+    expect(new Set(top(c, rows, 'tea'))).toEqual(new Set(['teapot', 'cup']));
+    expect(new Set(top(c, rows, 'pasta'))).toEqual(new Set(['sauce', 'parmesan']));
+    expect(top(c, rows, 'bread', 1)).toEqual(['milk']); // its only companion
+    // milk co-occurs with tea 4 times but its neighbours are not restricted to one cluster
+    expect(rows[c.index.get('teapot')!]!.map(([j]) => c.ids[j])).not.toContain('pasta');
+  });
+
+  it('raw counts would echo popularity; lift and jaccard do not', () => {
+    const tea = c.index.get('tea')!;
+    const milk = c.index.get('milk')!;
+    const teapot = c.index.get('teapot')!;
+    const key = (a: number, b: number) => Math.min(a, b) * 2 ** 22 + Math.max(a, b);
+    expect(c.pairs.get(key(tea, milk))).toBeGreaterThan(c.pairs.get(key(tea, teapot))!);
+    for (const norm of ['lift', 'jaccard'] as const) {
+      const rows = neighbours(c, { k: 5, norm, alpha: 0.5, shrink: 0, minCount: 1 });
+      expect(top(c, rows, 'tea', 1)).not.toEqual(['milk']);
+    }
+  });
+
+  it('keeps at most k neighbours, sorted by score, and shrinks rare pairs', () => {
+    const rows = neighbours(c, { k: 2, norm: 'cosine', alpha: 0.5, shrink: 0, minCount: 1 });
+    for (const r of rows) {
+      expect(r.length).toBeLessThanOrEqual(2);
+      for (let i = 1; i < r.length; i++) expect(r[i]![1]).toBeLessThanOrEqual(r[i - 1]![1]);
+    }
+    const plain = neighbours(c, { k: 5, norm: 'cosine', alpha: 0.5, shrink: 0, minCount: 1 });
+    const shrunk = neighbours(c, { k: 5, norm: 'cosine', alpha: 0.5, shrink: 5, minCount: 1 });
+    const bread = c.index.get('bread')!;
+    expect(shrunk[bread]![0]![1]).toBeLessThan(plain[bread]![0]![1] / 2);
+    const gated = neighbours(c, { k: 5, norm: 'cosine', alpha: 0.5, shrink: 0, minCount: 3 });
+    expect(top(c, gated, 'bread', 1)).toEqual([]); // bread+milk seen twice < 3
+  });
+
+  it('popularity lists overall and per segment', () => {
+    const p = popularity(c, { overall: 3, segment: 2 }, 1);
+    expect(c.ids[p['*']![0]![0]]).toBe('milk');
+    expect(p['*']).toHaveLength(3);
+    expect(p['IT']!.map(([i]) => c.ids[i])).toContain('pasta');
+    expect(p['GB']!.map(([i]) => c.ids[i])).not.toContain('pasta');
+  });
+
+  it('time decay halves weight per half-life', () => {
+    expect(decayWeight(0, 30)).toBe(1);
+    expect(decayWeight(30, 30)).toBeCloseTo(0.5);
+    expect(decayWeight(90, undefined)).toBe(1);
+    const d = createCounts();
+    addBasket(d, ['a', 'b'], decayWeight(60, 30));
+    expect(d.itemCount[0]).toBeCloseTo(0.25);
+  });
+});
