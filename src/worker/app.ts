@@ -7,6 +7,7 @@ import { adminModelRoutes } from './routes/admin-models.ts';
 import { bidAdjustRoutes } from './routes/bid-adjust.ts';
 import { decideRoutes } from './routes/decide.ts';
 import { demoRoutes } from './routes/demo.ts';
+import { eventRoutes } from './routes/events.ts';
 import { noticeRoutes } from './routes/notices.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { openRtbRoutes } from './routes/openrtb.ts';
@@ -30,6 +31,7 @@ app.use('/v1/*', async (c, next) => {
 app.route('/', decideRoutes);
 app.route('/', scoreRoutes);
 app.route('/', recommendRoutes);
+app.route('/', eventRoutes);
 app.route('/', adminModelRoutes);
 app.route('/', openRtbRoutes);
 app.route('/', noticeRoutes);
