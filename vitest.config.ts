@@ -1,10 +1,14 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { testOrigin } from './test/fixtures/test-origin.ts';
 
 // Test-only secrets: bindings the Worker reads from `wrangler secret` in production.
 export const TEST_BINDINGS = {
   PROFILE_SECRET: 'test-profile-secret-0123456789abcdef',
   ADMIN_TOKEN: 'test-admin-token',
+  // proxy mode in tests: the origin is test/fixtures/test-origin.ts, reached through outboundService
+  ORIGIN_URL: 'http://origin.test',
+  ORIGIN_TIMEOUT_MS: '400',
 };
 
 export default defineConfig({
@@ -19,10 +23,14 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: TEST_BINDINGS },
+            miniflare: { bindings: TEST_BINDINGS, outboundService: testOrigin },
           }),
         ],
         test: { name: 'worker', include: ['test/worker/**/*.test.ts'], testTimeout: 20_000 },
+      },
+      {
+        // Real Chromium against a spawned wrangler dev and a loopback origin (test/browser/README).
+        test: { name: 'browser', include: ['test/browser/**/*.test.ts'], environment: 'node', testTimeout: 60_000, hookTimeout: 90_000, fileParallelism: false },
       },
     ],
   },

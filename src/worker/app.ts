@@ -4,9 +4,10 @@ import { cors } from 'hono/cors';
 import { errorBody, HttpError } from './http-error.ts';
 import { adminModelRoutes } from './routes/admin-models.ts';
 import { decideRoutes } from './routes/decide.ts';
-import { demoRoutes } from './routes/demo.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { scoreRoutes } from './routes/score.ts';
+import { snippetRoutes } from './routes/snippet.ts';
+import { proxyRequest } from './proxy.ts';
 import type { AppEnv } from './types.ts';
 
 export const app = new Hono<AppEnv>();
@@ -26,11 +27,13 @@ app.route('/', decideRoutes);
 app.route('/', scoreRoutes);
 app.route('/', adminModelRoutes);
 app.route('/', openApiRoutes);
-app.route('/', demoRoutes);
+app.route('/', snippetRoutes);
 
 app.get('/healthz', (c) => c.json({ ok: true }));
 
-app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+// Proxy mode: whatever the API does not answer goes to the origin (ORIGIN_URL), personalized
+// where page rules say so. Hooked here so it stays last however many routes are added.
+app.notFound(async (c) => (await proxyRequest(c)) ?? c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
 
 app.onError((err, c) => {
   if (err instanceof HttpError) return c.json(errorBody(err.code, err.message, err.field), err.status);
