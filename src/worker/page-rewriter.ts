@@ -2,7 +2,8 @@
  * The streaming half of proxy mode: one HTMLRewriter per page that puts each slot's chosen
  * content in place as the origin's bytes pass through (no buffering, so the variant is in the
  * first HTML the browser receives and time to first byte stays the origin's), marks slots for
- * the snippet's impression and click tracking, and injects the bootstrap at the top of <head>.
+ * the snippet's impression and click tracking, and injects the bootstrap at the end of <head>
+ * (after the page's <meta charset>, before any of its body scripts can call `attune.push`).
  */
 import type { VariantContent } from './page-rules.ts';
 
@@ -47,13 +48,14 @@ export function bootstrapHtml(boot: unknown, snippetSrc: string, nonce: string |
 }
 
 /**
- * Fills every slot and injects `bootstrap` once: at the top of <head>, else at the top of
+ * Fills every slot and injects `bootstrap` once: at the end of <head>, else at the top of
  * <body>, else at the end of the document (fragments without either).
  */
 export function pageRewriter(fills: readonly SlotFill[], bootstrap: string): HTMLRewriter {
   let injected = false;
-  const inject = { element(el: Element) { if (!injected) { injected = true; el.prepend(bootstrap, { html: true }); } } };
-  let rw = new HTMLRewriter().on('head', inject).on('body', inject);
+  const atHeadEnd = { element(el: Element) { if (!injected) { injected = true; el.append(bootstrap, { html: true }); } } };
+  const atBodyStart = { element(el: Element) { if (!injected) { injected = true; el.prepend(bootstrap, { html: true }); } } };
+  let rw = new HTMLRewriter().on('head', atHeadEnd).on('body', atBodyStart);
   for (const f of fills) rw = rw.on(f.selector, fillSlot(f));
   return rw.onDocument({ end(end) { if (!injected) { injected = true; end.append(bootstrap, { html: true }); } } });
 }

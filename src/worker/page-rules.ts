@@ -26,6 +26,7 @@ const attrName = z.string().check(z.regex(/^[a-zA-Z_:][-a-zA-Z0-9_:.]{0,63}$/, '
 
 /** HTMLRewriter parses selectors when a handler is registered; reject bad ones at load instead. */
 function validSelector(s: string): boolean {
+  if (typeof HTMLRewriter === 'undefined') return true; // Node tools: the Worker checks on load
   try {
     new HTMLRewriter().on(s, {});
     return true;

@@ -65,8 +65,8 @@ describe('proxy: personalized pages', () => {
     const boot = bootOf(html);
     expect(boot.d.map((d) => d.slice(0, 2))).toEqual([['hero', 'benefit'], ['signup', 'short']]);
     expect(html).toContain(`data-attune-decision="${boot.d[0]![2]}"`);
-    // bootstrap first in <head>, then the versioned snippet tag
-    expect(html).toMatch(new RegExp(`<head><script>\\(window\\.attune=window\\.attune\\|\\|\\[\\]\\)\\.boot=.*?</script><script src="/attune\\.js\\?v=${SNIPPET_VERSION}" async></script>`));
+    // bootstrap last in <head> (after the page's meta charset), then the versioned snippet tag
+    expect(html).toMatch(new RegExp(`<script>\\(window\\.attune=window\\.attune\\|\\|\\[\\]\\)\\.boot=.*?</script><script src="/attune\\.js\\?v=${SNIPPET_VERSION}" async></script></head>`));
   });
 
   it('is private to the visitor: no shared caching, no stale validators, both origin and visitor cookies', async () => {
