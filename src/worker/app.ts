@@ -4,6 +4,7 @@ import { cors } from 'hono/cors';
 import { errorBody, HttpError } from './http-error.ts';
 import { adminModelRoutes } from './routes/admin-models.ts';
 import { decideRoutes } from './routes/decide.ts';
+import { eventRoutes } from './routes/events.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { scoreRoutes } from './routes/score.ts';
 import { snippetRoutes } from './routes/snippet.ts';
@@ -25,6 +26,7 @@ app.use('/v1/*', async (c, next) => {
 
 app.route('/', decideRoutes);
 app.route('/', scoreRoutes);
+app.route('/', eventRoutes);
 app.route('/', adminModelRoutes);
 app.route('/', openApiRoutes);
 app.route('/', snippetRoutes);
