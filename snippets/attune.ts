@@ -68,7 +68,13 @@ type Call = [string, ...unknown[]];
     timer = 0;
     if (consent !== true || !pending.length) return;
     const id = visitor();
-    const body = JSON.stringify({ events: pending.splice(0, 50).map((e) => ({ ...e, visitorId: id })) });
+    const batch = pending.splice(0, 50);
+    let body: string;
+    try {
+      body = JSON.stringify({ events: batch.map((e) => ({ ...e, visitorId: id })) });
+    } catch {
+      return; // unserializable (cannot happen through track's filter): drop it rather than jam the queue
+    }
     const url = base + '/v1/events';
     // text/plain keeps a cross-origin beacon a "simple" request: no CORS preflight
     if (!(nav.sendBeacon && nav.sendBeacon(url, new Blob([body], { type: 'text/plain' })))) {
@@ -125,9 +131,16 @@ type Call = [string, ...unknown[]];
     track: safe((name: string, props?: Record<string, unknown>) => {
       const { value, currency, decisionId, slot, variant, ...rest } = props || {};
       const known = KNOWN.indexOf(name) >= 0;
+      // events carry flat scalars only: anything else (objects, cycles, functions) is dropped here
+      const flat: Record<string, unknown> = {};
+      let n = 0;
+      for (const k in rest) {
+        const v = rest[k];
+        if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && isFinite(v))) { flat[k] = v; n++; }
+      }
       emit(known ? name : 'goal', {
         ...(known ? {} : { goal: String(name) }), value, currency, decisionId, slot, variant,
-        ...(Object.keys(rest).length ? { props: rest } : {}),
+        ...(n ? { props: flat } : {}),
       });
     }),
     /** `consent(true)` allows an id and events; `consent(false)` drops them and forgets the id. */

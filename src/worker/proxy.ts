@@ -8,6 +8,8 @@
  * names) passes through untouched, headers and caching included.
  *
  * A personalized page is `private, no-store`: it must never be stored in a shared cache.
+ * With `Sec-GPC: 1` or `DNT: 1` the page is personalized from the request alone: no visitor
+ * cookie, no logged decision.
  * A decision failure never takes the page down: the origin's page is served as it is, and
  * `x-attune-fallback` says why.
  */
@@ -38,7 +40,7 @@ function rewritable(res: Response): boolean {
 
 interface PagePlan {
   readonly fills: SlotFill[];
-  readonly boot: { vid: string; d: [string, string | null, string][] };
+  readonly boot: { vid?: string; d: [string, string | null, string][] };
   readonly fallbacks: string[];
   readonly records: DecisionRecord[];
   readonly finish: () => Promise<void>;
@@ -126,6 +128,9 @@ export async function proxyRequest(c: AppContext): Promise<Response | null> {
     out.headers.set('x-attune-fallback', 'page=decisionFailed');
     return out;
   }
-  await planned.p.finish();
-  return personalized(c, res, planned.p);
+  // Global Privacy Control / Do Not Track: the page is still personalized from this request's
+  // context, but no visitor cookie is set and no decision is logged (nothing to join it to).
+  const optedOut = req.headers.get('sec-gpc') === '1' || req.headers.get('dnt') === '1';
+  if (!optedOut) await planned.p.finish();
+  return personalized(c, res, optedOut ? { ...planned.p, records: [], boot: { d: planned.p.boot.d } } : planned.p);
 }

@@ -106,9 +106,15 @@ describe('proxy mode in Chromium', () => {
       a.flush();
     });
     expect(await page.evaluate(() => localStorage.getItem('att_vid'))).toBeNull();
+    expect((await ctx.cookies()).map((c) => c.name)).not.toContain('att_vid'); // the edge sets no id either
+    const decisionId = (await page.getAttribute('header.masthead h1', 'data-attune-decision'))!;
     await page.goto('about:blank');
     await page.waitForTimeout(500);
     expect(sent).toEqual([]);
+    // Playwright may not report a beacon sent while unloading: check the log itself, after
+    // longer than the consumer's batch timeout (5 s)
+    await page.waitForTimeout(7000);
+    expect(readLog(worker.persist).filter((r) => r.decisionId === decisionId || r.id === decisionId)).toEqual([]);
     await ctx.close();
   });
 

@@ -94,6 +94,15 @@ describe('proxy: personalized pages', () => {
     expect(b.d[0]![2]).not.toBe(a.d[0]![2]); // a new decision id per page view
   });
 
+  it('with Global Privacy Control, personalizes without a visitor cookie or id', async () => {
+    const res = await get('/landing', { 'sec-gpc': '1' });
+    const html = await res.text();
+    expect(html).toContain('Personalize &lt;every&gt; page');
+    expect(res.headers.getSetCookie()).toEqual(['origin_session=abc; Path=/; HttpOnly']);
+    expect(bootOf(html).vid).toBeUndefined();
+    expect(res.headers.get('cache-control')).toBe('private, no-store');
+  });
+
   it('fills a recommendation slot from the popularity list through the template, escaped', async () => {
     const res = await get('/shop');
     const html = await res.text();
