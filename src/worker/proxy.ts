@@ -112,16 +112,18 @@ export async function proxyRequest(c: AppContext): Promise<Response | null> {
     rules = await pageRules(c.env.MODELS, storeOptions(c, Date.now()));
     rule = matchPage(rules, url.pathname);
   }
-  // Decide while the origin is still answering: the decision costs no time to first byte.
-  const planning = rule ? planPage(c, url, rule, rules!).then((p) => ({ ok: true as const, p }), (err: unknown) => ({ ok: false as const, err })) : null;
+  const plan = () => planPage(c, url, rule!, rules!).then((p) => ({ ok: true as const, p }), (err: unknown) => ({ ok: false as const, err }));
+  // A browser navigation (Accept: text/html) is decided while the origin is still answering, so
+  // the decision costs no time to first byte; other clients are decided once HTML comes back.
+  const eager = rule !== undefined && (req.headers.get('accept') ?? '').includes('text/html') ? plan() : null;
   const origin = await fetchOrigin(cfg, req);
   if (!origin.ok) {
     console.error(JSON.stringify({ msg: 'origin failed', reason: origin.reason, path: url.pathname, error: origin.error }));
     return originFailure(origin.reason);
   }
   const res = origin.response;
-  if (planning === null || !rewritable(res)) return res;
-  const planned = await planning;
+  if (rule === undefined || !rewritable(res)) return res;
+  const planned = await (eager ?? plan());
   if (!planned.ok) {
     console.error(JSON.stringify({ msg: 'page not personalized', path: url.pathname, error: String(planned.err) }));
     const out = new Response(res.body, res);

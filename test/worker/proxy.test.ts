@@ -69,6 +69,11 @@ describe('proxy: personalized pages', () => {
     expect(html).toMatch(new RegExp(`<script>\\(window\\.attune=window\\.attune\\|\\|\\[\\]\\)\\.boot=.*?</script><script src="/attune\\.js\\?v=${SNIPPET_VERSION}" async></script></head>`));
   });
 
+  it('personalizes a client that does not ask for text/html (decided after the origin answers)', async () => {
+    const html = await (await fetchWorker('/landing', { headers: { accept: '*/*' } })).text();
+    expect(html).toContain('Personalize &lt;every&gt; page');
+  });
+
   it('is private to the visitor: no shared caching, no stale validators, both origin and visitor cookies', async () => {
     const res = await get('/landing');
     await res.arrayBuffer();
