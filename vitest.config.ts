@@ -1,6 +1,7 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+import { testOrigin } from './test/fixtures/test-origin.ts';
 
 /** Golden model blobs, handed to the workerd suite (which cannot read the file system). */
 const golden = (name: string) => readFileSync(new URL(`./test/fixtures/golden/${name}`, import.meta.url)).toString('base64');
@@ -9,6 +10,9 @@ const golden = (name: string) => readFileSync(new URL(`./test/fixtures/golden/${
 export const TEST_BINDINGS = {
   PROFILE_SECRET: 'test-profile-secret-0123456789abcdef',
   ADMIN_TOKEN: 'test-admin-token',
+  // proxy mode in tests: the origin is test/fixtures/test-origin.ts, reached through outboundService
+  ORIGIN_URL: 'http://origin.test',
+  ORIGIN_TIMEOUT_MS: '400',
 };
 
 export default defineConfig({
@@ -25,6 +29,7 @@ export default defineConfig({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
               bindings: TEST_BINDINGS,
+              outboundService: testOrigin,
               // Deliver log batches quickly in tests (production waits up to 5 s to fill a batch).
               queueConsumers: { 'attune-events': { maxBatchTimeout: 1, maxRetries: 8, deadLetterQueue: 'attune-events-dlq' } },
             },
@@ -34,6 +39,10 @@ export default defineConfig({
           name: 'worker', include: ['test/worker/**/*.test.ts'], testTimeout: 20_000,
           provide: { goldenLinear: golden('linear-v1.bin'), goldenEnvelope: golden('envelope-v1.bin') },
         },
+      },
+      {
+        // Real Chromium against a spawned wrangler dev and a loopback origin (test/browser/README).
+        test: { name: 'browser', include: ['test/browser/**/*.test.ts'], environment: 'node', testTimeout: 60_000, hookTimeout: 90_000, fileParallelism: false },
       },
     ],
   },

@@ -9,6 +9,8 @@ const steps = [
   ['tsc', ['-p', 'src/train']],
   ['tsc', ['-p', 'tsconfig.json']],
   ['tsc', ['-p', 'tsconfig.node.json']],
+  ['tsc', ['-p', 'snippets']],
+  ['tsc', ['-p', 'test/browser']],
   ['vitest', ['run', ...process.argv.slice(2)]],
 ];
 for (const [cmd, args] of steps) {

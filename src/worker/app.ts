@@ -6,13 +6,14 @@ import { adminCampaignRoutes } from './routes/admin-campaigns.ts';
 import { adminModelRoutes } from './routes/admin-models.ts';
 import { bidAdjustRoutes } from './routes/bid-adjust.ts';
 import { decideRoutes } from './routes/decide.ts';
-import { demoRoutes } from './routes/demo.ts';
 import { eventRoutes } from './routes/events.ts';
 import { noticeRoutes } from './routes/notices.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { openRtbRoutes } from './routes/openrtb.ts';
 import { recommendRoutes } from './routes/recommend.ts';
 import { scoreRoutes } from './routes/score.ts';
+import { snippetRoutes } from './routes/snippet.ts';
+import { proxyRequest } from './proxy.ts';
 import type { AppEnv } from './types.ts';
 
 export const app = new Hono<AppEnv>();
@@ -38,11 +39,13 @@ app.route('/', noticeRoutes);
 app.route('/', adminCampaignRoutes);
 app.route('/', bidAdjustRoutes);
 app.route('/', openApiRoutes);
-app.route('/', demoRoutes);
+app.route('/', snippetRoutes);
 
 app.get('/healthz', (c) => c.json({ ok: true }));
 
-app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+// Proxy mode: whatever the API does not answer goes to the origin (ORIGIN_URL), personalized
+// where page rules say so. Hooked here so it stays last however many routes are added.
+app.notFound(async (c) => (await proxyRequest(c)) ?? c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
 
 app.onError((err, c) => {
   if (err instanceof HttpError) return c.json(errorBody(err.code, err.message, err.field), err.status);

@@ -2,108 +2,23 @@
  * POST /v1/decide: one call per page covers all its slots. Per slot: the chosen variant, its
  * score and propensity, the model version, a decision id and where the answer came from.
  * A slot whose model cannot be used gets the safe default and the response says so in
- * `x-attune-fallback`; the page never breaks because a model did.
+ * `x-attune-fallback`; the page never breaks because a model did. The decision itself lives
+ * in `decide-slots.ts`, shared with the HTML proxy.
  */
 import { Hono } from 'hono';
-import { decideLinear, decideUniform, fallbackDecision, type SlotDecision } from '../../core/decide.ts';
-import { hashVisitor, loggedContext, type DecisionRecord } from '../../core/decision-record.ts';
-import { FEATURE_SPEC_HASH } from '../../core/features.ts';
-import { linearFromEnvelope, type LinearModel } from '../../core/linear-model.ts';
-import { visitorUniform } from '../../core/policy.ts';
-import { withAssignment } from '../../core/profile.ts';
+import { decideSlots } from '../decide-slots.ts';
 import { readJson } from '../body.ts';
 import { logRecords } from '../decision-log.ts';
-import { HttpError } from '../http-error.ts';
-import { resolveModel, type ModelAdapter } from '../model-store.ts';
 import { DecideRequest, LIMITS } from '../schemas.ts';
 import type { AppEnv } from '../types.ts';
-import { beginVisit, finishVisit, type Visit } from '../visit.ts';
+import { beginVisit, finishVisit } from '../visit.ts';
 
-export const LINEAR: ModelAdapter<LinearModel> = { kind: 'linear', adapt: linearFromEnvelope };
-
-type Slot = DecideRequest['slots'][number];
-
-interface SlotOutcome {
-  readonly slot: string;
-  readonly decision: SlotDecision | null;
-  readonly sticky: boolean;
-  readonly model: { name: string; version: string | null } | null;
-  readonly fallback?: string;
-}
-
-/** The stored assignment for this slot, if it was made under `version` and is still eligible. */
-function stickyVariant(visit: Visit, slot: string, version: string, eligible: (v: string) => boolean) {
-  const a = visit.profile.assignments[slot];
-  return a && a[1] === version && eligible(a[0]) ? a : undefined;
-}
-
-async function decideSlot(c: { env: Env }, visit: Visit, slot: Slot, index: number): Promise<SlotOutcome> {
-  if (slot.model === undefined) {
-    // No model: a uniform draw among the candidates, sticky under the candidate set.
-    const candidates = slot.candidates!;
-    const version = `uniform:${candidates.length}:${candidates[0]}`;
-    const stuck = stickyVariant(visit, slot.id, version, (v) => candidates.includes(v));
-    const d = decideUniform(candidates, visitorUniform(visit.visitor.id, slot.id, version));
-    const decision = stuck ? { ...d, variant: stuck[0] } : d;
-    if (!stuck) visit.profile = withAssignment(visit.profile, slot.id, [decision.variant, version, decision.propensity, decision.source]);
-    return { slot: slot.id, decision, sticky: stuck !== undefined, model: null };
-  }
-  const resolved = await resolveModel(c.env.MODELS, slot.model, LINEAR, visit.store);
-  if (!resolved.ok) {
-    if (resolved.reason === 'unknownModel') {
-      throw new HttpError(404, 'unknown_model', `no model named "${slot.model}" has been published`, `slots[${index}].model`);
-    }
-    return {
-      slot: slot.id, decision: slot.candidates ? fallbackDecision(slot.candidates) : null, sticky: false,
-      model: { name: slot.model, version: resolved.version }, fallback: resolved.reason,
-    };
-  }
-  const model = resolved.model;
-  const eligible = (v: string) => model.variantIndex.has(v) && (!slot.candidates || slot.candidates.includes(v));
-  const stuck = stickyVariant(visit, slot.id, model.version, eligible);
-  const u = visitorUniform(visit.visitor.id, slot.id, model.version);
-  const d = decideLinear(model, slot.candidates ?? null, visit.features, u, stuck?.[0]);
-  const ref = { name: model.name, version: model.version };
-  if (d === null) {
-    return { slot: slot.id, decision: fallbackDecision(slot.candidates!), sticky: false, model: ref, fallback: 'noMatchingVariant' };
-  }
-  if (stuck) {
-    // The same visitor keeps the same variant until the model changes; the logged
-    // propensity stays the one the variant was first drawn with.
-    return { slot: slot.id, decision: { ...d, propensity: stuck[2], source: stuck[3] as SlotDecision['source'] }, sticky: true, model: ref };
-  }
-  visit.profile = withAssignment(visit.profile, slot.id, [d.variant, model.version, d.propensity, d.source]);
-  return { slot: slot.id, decision: d, sticky: false, model: ref };
-}
+export { LINEAR } from '../decide-slots.ts';
 
 export const decideRoutes = new Hono<AppEnv>().post('/v1/decide', async (c) => {
   const body = await readJson(c.req.raw, DecideRequest, LIMITS.bodyBytes);
   const visit = await beginVisit(c, body, true);
-  const outcomes: SlotOutcome[] = [];
-  for (let i = 0; i < body.slots.length; i++) outcomes.push(await decideSlot(c, visit, body.slots[i]!, i));
-
-  const visitorHash = hashVisitor(visit.visitor.id);
-  const context = loggedContext(visit.ctx);
-  const records: DecisionRecord[] = [];
-  const decisions = outcomes.map((o) => {
-    const id = crypto.randomUUID();
-    const d = o.decision;
-    if (d) {
-      records.push({
-        type: 'decision', v: 1, id, ts: visit.now, kind: 'variant', visitor: visitorHash, slot: o.slot,
-        model: o.model && o.model.version ? { name: o.model.name, version: o.model.version } : null,
-        action: d.variant, propensity: d.propensity, score: d.score, source: d.source,
-        candidates: d.candidates, probabilities: d.probabilities, featureSpec: FEATURE_SPEC_HASH, context,
-        ...(o.sticky ? { sticky: true } : {}), ...(o.fallback ? { fallback: o.fallback } : {}),
-      });
-    }
-    return {
-      slot: o.slot, variant: d ? d.variant : null, score: d ? d.score : null, propensity: d ? d.propensity : 1,
-      source: d ? d.source : 'fallback', sticky: o.sticky, decisionId: id, model: o.model,
-      ...(o.fallback ? { fallback: o.fallback } : {}),
-    };
-  });
-  const fallbacks = outcomes.filter((o) => o.fallback).map((o) => `${o.slot}=${o.fallback}`);
+  const { decisions, fallbacks, records } = await decideSlots(c, visit, body.slots);
   if (fallbacks.length > 0) c.header('x-attune-fallback', fallbacks.join(', '));
   logRecords(c.env.EVENTS, records, (p) => c.executionCtx.waitUntil(p));
   await finishVisit(c, visit);

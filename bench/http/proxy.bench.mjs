@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+// `npm run bench:proxy`: what proxy mode adds, end to end on loopback, in one process.
+//
+//  1. TTFB and total time for both shared pages (../shared/data/html-pages), requested
+//     alternately (a) from the origin directly, (b) through the Worker on a path no page rule
+//     names (pass-through: the wrangler-dev hop + fetch, no rewriting), (c) through the Worker
+//     personalized (page rules: decision, cookies, HTMLRewriter, bootstrap). Medians and p90.
+//     (c − b) is what personalization adds; (b − a) is the local proxy hop itself.
+//  2. Rewrite throughput on a large page (the shop page's cards ×40, ≈ 400 KB) with autocannon,
+//     personalized vs pass-through, bounded in time.
+//  3. The snippet's size.
+// Correctness is checked before anything is timed. Env: N (requests per column, default 300),
+// SECONDS (autocannon duration, default 8).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request, Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { buildSnippet } from '../../scripts/build-snippet.mjs';
+
+process.env.WRANGLER_SEND_METRICS = 'false';
+const N = Number(process.env.N ?? 300);
+const SECONDS = Number(process.env.SECONDS ?? 8);
+const PAGES = resolve(process.cwd(), '../shared/data/html-pages');
+const landing = readFileSync(join(PAGES, 'startbootstrap-landing-page/index.html'));
+const shop = readFileSync(join(PAGES, 'startbootstrap-shop-homepage/index.html'));
+const shopText = shop.toString('utf8');
+const cardsStart = shopText.indexOf('<div class="col mb-5">');
+const cardsEnd = shopText.lastIndexOf('</div>\n            </div>\n        </section>');
+const large = Buffer.from(shopText.slice(0, cardsStart) + shopText.slice(cardsStart, cardsEnd).repeat(40) + shopText.slice(cardsEnd));
+
+// the same bytes under a personalized path and a pass-through path
+const BODIES = { '/landing/': landing, '/raw/landing/': landing, '/shop/': shop, '/raw/shop/': shop, '/large/': large, '/raw/large/': large };
+const RULES = {
+  version: 'bench',
+  pages: [
+    { path: '/landing/', pageType: 'landing', slots: [
+      { id: 'hero', selector: 'header.masthead h1', candidates: ['control', 'benefit'], variants: { benefit: { text: 'Personalize every page in under a millisecond' } } },
+      { id: 'cta', selector: '#submitButton', candidates: ['short'], variants: { short: { text: 'Join' } } },
+    ] },
+    { path: '/shop/', pageType: 'category', slots: [
+      { id: 'hero', selector: 'header h1', candidates: ['sale'], variants: { sale: { text: 'Winter sale' } } },
+      { id: 'names', selector: 'h5.fw-bolder', candidates: ['upper'], variants: { upper: { attrs: { 'data-x': '1' } } } },
+    ] },
+    { path: '/large/', pageType: 'category', slots: [
+      { id: 'hero', selector: 'header h1', candidates: ['sale'], variants: { sale: { text: 'Winter sale' } } },
+      { id: 'names', selector: 'h5.fw-bolder', candidates: ['upper'], variants: { upper: { attrs: { 'data-x': '1' } } } },
+    ] },
+  ],
+};
+
+const origin = createServer((req, res) => {
+  const body = BODIES[req.url];
+  if (!body) return res.writeHead(404).end();
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': body.byteLength, 'cache-control': 'public, max-age=60' });
+  res.end(body);
+});
+await new Promise((ok) => origin.listen(0, '127.0.0.1', ok));
+const originUrl = `http://127.0.0.1:${origin.address().port}`;
+
+function run(args) {
+  return new Promise((ok, fail) => {
+    const p = spawn('npx', ['--no-install', 'wrangler', ...args], { stdio: 'ignore' });
+    p.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`wrangler ${args.join(' ')} exited ${code}`))));
+  });
+}
+const persist = mkdtempSync(join(tmpdir(), 'attune-bench-'));
+writeFileSync(join(persist, 'rules.json'), JSON.stringify(RULES));
+await run(['kv', 'key', 'put', 'config/page-rules', '--path', join(persist, 'rules.json'), '--binding', 'MODELS', '--local', '--persist-to', persist]);
+const port = 18000 + Math.floor(Math.random() * 2000);
+const dev = spawn('npx', ['--no-install', 'wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist,
+  '--var', `ORIGIN_URL:${originUrl}`, '--show-interactive-dev-session=false', '--log-level', 'error'], { detached: true, stdio: 'ignore' });
+const worker = `http://127.0.0.1:${port}`;
+const cleanup = () => {
+  try { process.kill(-dev.pid, 'SIGTERM'); } catch { /* gone */ }
+  origin.close();
+  rmSync(persist, { recursive: true, force: true });
+};
+process.on('exit', cleanup);
+for (let i = 0; ; i++) {
+  try { if ((await fetch(`${worker}/healthz`)).ok) break; } catch { /* starting */ }
+  if (i > 240) throw new Error('wrangler dev did not start');
+  await new Promise((r) => setTimeout(r, 250));
+}
+
+// --- correctness first
+for (const page of ['landing', 'shop', 'large']) {
+  const direct = await (await fetch(`${originUrl}/${page}/`)).text();
+  const raw = await (await fetch(`${worker}/raw/${page}/`)).text();
+  const res = await fetch(`${worker}/${page}/`);
+  const html = await res.text();
+  if (raw !== direct) throw new Error(`${page}: pass-through changed the page`);
+  if (!html.includes('.boot=') || !html.includes('data-attune-decision') || res.headers.get('cache-control') !== 'private, no-store') {
+    throw new Error(`${page}: not personalized`);
+  }
+}
+
+// --- 1. TTFB and total, interleaved so drift on a busy machine hits every column alike
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+function timed(url) {
+  return new Promise((ok, fail) => {
+    const t0 = process.hrtime.bigint();
+    let ttfb = 0;
+    const req = request(url, { agent, headers: { accept: 'text/html' } }, (res) => {
+      res.once('data', () => { ttfb = Number(process.hrtime.bigint() - t0) / 1e6; });
+      res.on('data', () => {});
+      res.on('end', () => ok({ ttfb, total: Number(process.hrtime.bigint() - t0) / 1e6 }));
+    });
+    req.on('error', fail);
+    req.end();
+  });
+}
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+const fmt = (x) => x.toFixed(2).padStart(7);
+console.log(`\nproxy bench: ${N} requests per column, interleaved, keep-alive, loopback (${new Date().toISOString()})`);
+console.log('page      column          TTFB p50   p90    total p50  p90   (ms)');
+for (const page of ['landing', 'shop']) {
+  const cols = { direct: `${originUrl}/${page}/`, 'pass-through': `${worker}/raw/${page}/`, personalized: `${worker}/${page}/` };
+  const res = Object.fromEntries(Object.keys(cols).map((k) => [k, { ttfb: [], total: [] }]));
+  for (let i = 0; i < 30; i++) for (const url of Object.values(cols)) await timed(url); // warm up
+  for (let i = 0; i < N; i++) {
+    for (const [k, url] of Object.entries(cols)) {
+      const t = await timed(url);
+      res[k].ttfb.push(t.ttfb);
+      res[k].total.push(t.total);
+    }
+  }
+  for (const [k, r] of Object.entries(res)) {
+    console.log(`${page.padEnd(9)} ${k.padEnd(14)} ${fmt(pct(r.ttfb, 0.5))} ${fmt(pct(r.ttfb, 0.9))}   ${fmt(pct(r.total, 0.5))} ${fmt(pct(r.total, 0.9))}`);
+  }
+  const added = (m) => pct(res.personalized[m], 0.5) - pct(res['pass-through'][m], 0.5);
+  console.log(`${page.padEnd(9)} personalization adds (median): TTFB ${added('ttfb').toFixed(2)} ms, total ${added('total').toFixed(2)} ms; `
+    + `the local proxy hop (pass-through − direct): ${(pct(res['pass-through'].ttfb, 0.5) - pct(res.direct.ttfb, 0.5)).toFixed(2)} ms`);
+}
+
+// --- 2. rewrite throughput on the large page
+console.log(`\nrewrite throughput, ${(large.byteLength / 1024).toFixed(0)} KB page, ${SECONDS} s each, 4 connections`);
+for (const [name, path] of [['pass-through', '/raw/large/'], ['personalized', '/large/']]) {
+  const r = await autocannon({ url: `${worker}${path}`, connections: 4, duration: SECONDS, headers: { accept: 'text/html' } });
+  const mbps = r.throughput.average / 1e6;
+  console.log(`${name.padEnd(13)} ${r.requests.average.toFixed(0).padStart(6)} req/s  ${mbps.toFixed(1).padStart(6)} MB/s  latency p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  errors ${r.errors + r.non2xx}`);
+}
+
+// --- 3. snippet
+const s = await buildSnippet();
+console.log(`\nsnippet: ${s.code.length} bytes minified, ${s.gzipBytes} bytes gzipped (budget 3072)`);
+console.log('\nreproduce: npm run bench:proxy   (N=300 SECONDS=8 by default)');
+agent.destroy();
+process.exit(0);

@@ -1,0 +1,129 @@
+/**
+ * The decision step shared by `POST /v1/decide` and the HTML proxy: for each slot of one page,
+ * the chosen variant, its score and propensity, the model version, a decision id and where the
+ * answer came from, and the decision records to log. Slots whose model cannot be used get the
+ * safe default and are listed in `fallbacks`.
+ *
+ * The seam for bandit experiments: a slot resolves to a policy in `decideSlot`; a slot kind
+ * that names an experiment (issue 4) plugs in there, and every caller picks it up.
+ */
+import { decideLinear, decideUniform, fallbackDecision, type SlotDecision } from '../core/decide.ts';
+import { hashVisitor, loggedContext, type DecisionRecord } from '../core/decision-record.ts';
+import { FEATURE_SPEC_HASH } from '../core/features.ts';
+import { linearFromEnvelope, type LinearModel } from '../core/linear-model.ts';
+import { visitorUniform } from '../core/policy.ts';
+import { withAssignment } from '../core/profile.ts';
+import { HttpError } from './http-error.ts';
+import { resolveModel, type ModelAdapter } from './model-store.ts';
+import type { DecideRequest } from './schemas.ts';
+import type { Visit } from './visit.ts';
+
+export const LINEAR: ModelAdapter<LinearModel> = { kind: 'linear', adapt: linearFromEnvelope };
+
+export type SlotRequest = DecideRequest['slots'][number];
+
+export interface Decided {
+  readonly slot: string;
+  readonly variant: string | null;
+  readonly score: number | null;
+  readonly propensity: number;
+  readonly source: SlotDecision['source'];
+  readonly sticky: boolean;
+  readonly decisionId: string;
+  readonly model: { name: string; version: string | null } | null;
+  readonly fallback?: string;
+}
+
+export interface DecidedPage {
+  readonly decisions: Decided[];
+  /** `slot=reason` for each slot that fell back; the caller puts them in `x-attune-fallback` */
+  readonly fallbacks: string[];
+  /** one per decided slot; the caller queues them (`logRecords`) once the decisions are served */
+  readonly records: DecisionRecord[];
+}
+
+interface SlotOutcome {
+  readonly slot: string;
+  readonly decision: SlotDecision | null;
+  readonly sticky: boolean;
+  readonly model: { name: string; version: string | null } | null;
+  readonly fallback?: string;
+}
+
+/** The stored assignment for this slot, if it was made under `version` and is still eligible. */
+function stickyVariant(visit: Visit, slot: string, version: string, eligible: (v: string) => boolean) {
+  const a = visit.profile.assignments[slot];
+  return a && a[1] === version && eligible(a[0]) ? a : undefined;
+}
+
+async function decideSlot(c: { env: Env }, visit: Visit, slot: SlotRequest, index: number): Promise<SlotOutcome> {
+  if (slot.model === undefined) {
+    // No model: a uniform draw among the candidates, sticky under the candidate set.
+    const candidates = slot.candidates!;
+    const version = `uniform:${candidates.length}:${candidates[0]}`;
+    const stuck = stickyVariant(visit, slot.id, version, (v) => candidates.includes(v));
+    const d = decideUniform(candidates, visitorUniform(visit.visitor.id, slot.id, version));
+    const decision = stuck ? { ...d, variant: stuck[0] } : d;
+    if (!stuck) visit.profile = withAssignment(visit.profile, slot.id, [decision.variant, version, decision.propensity, decision.source]);
+    return { slot: slot.id, decision, sticky: stuck !== undefined, model: null };
+  }
+  const resolved = await resolveModel(c.env.MODELS, slot.model, LINEAR, visit.store);
+  if (!resolved.ok) {
+    if (resolved.reason === 'unknownModel') {
+      throw new HttpError(404, 'unknown_model', `no model named "${slot.model}" has been published`, `slots[${index}].model`);
+    }
+    return {
+      slot: slot.id, decision: slot.candidates ? fallbackDecision(slot.candidates) : null, sticky: false,
+      model: { name: slot.model, version: resolved.version }, fallback: resolved.reason,
+    };
+  }
+  const model = resolved.model;
+  const eligible = (v: string) => model.variantIndex.has(v) && (!slot.candidates || slot.candidates.includes(v));
+  const stuck = stickyVariant(visit, slot.id, model.version, eligible);
+  const u = visitorUniform(visit.visitor.id, slot.id, model.version);
+  const d = decideLinear(model, slot.candidates ?? null, visit.features, u, stuck?.[0]);
+  const ref = { name: model.name, version: model.version };
+  if (d === null) {
+    return { slot: slot.id, decision: fallbackDecision(slot.candidates!), sticky: false, model: ref, fallback: 'noMatchingVariant' };
+  }
+  if (stuck) {
+    // The same visitor keeps the same variant until the model changes; the logged
+    // propensity stays the one the variant was first drawn with.
+    return { slot: slot.id, decision: { ...d, propensity: stuck[2], source: stuck[3] as SlotDecision['source'] }, sticky: true, model: ref };
+  }
+  visit.profile = withAssignment(visit.profile, slot.id, [d.variant, model.version, d.propensity, d.source]);
+  return { slot: slot.id, decision: d, sticky: false, model: ref };
+}
+
+/**
+ * Decides every slot of one page, in order (a later slot sees assignments an earlier one made),
+ * with one decision record per decided slot. Throws `HttpError(404)` for a model that was
+ * never published, naming `slots[i].model`.
+ */
+export async function decideSlots(c: { env: Env }, visit: Visit, slots: readonly SlotRequest[]): Promise<DecidedPage> {
+  const outcomes: SlotOutcome[] = [];
+  for (let i = 0; i < slots.length; i++) outcomes.push(await decideSlot(c, visit, slots[i]!, i));
+
+  const visitorHash = hashVisitor(visit.visitor.id);
+  const context = loggedContext(visit.ctx);
+  const records: DecisionRecord[] = [];
+  const decisions = outcomes.map((o): Decided => {
+    const id = crypto.randomUUID();
+    const d = o.decision;
+    if (d) {
+      records.push({
+        type: 'decision', v: 1, id, ts: visit.now, kind: 'variant', visitor: visitorHash, slot: o.slot,
+        model: o.model && o.model.version ? { name: o.model.name, version: o.model.version } : null,
+        action: d.variant, propensity: d.propensity, score: d.score, source: d.source,
+        candidates: d.candidates, probabilities: d.probabilities, featureSpec: FEATURE_SPEC_HASH, context,
+        ...(o.sticky ? { sticky: true } : {}), ...(o.fallback ? { fallback: o.fallback } : {}),
+      });
+    }
+    return {
+      slot: o.slot, variant: d ? d.variant : null, score: d ? d.score : null, propensity: d ? d.propensity : 1,
+      source: d ? d.source : 'fallback', sticky: o.sticky, decisionId: id, model: o.model,
+      ...(o.fallback ? { fallback: o.fallback } : {}),
+    };
+  });
+  return { decisions, fallbacks: outcomes.filter((o) => o.fallback).map((o) => `${o.slot}=${o.fallback}`), records };
+}

@@ -1,0 +1,112 @@
+/**
+ * Page rules (KV `config/page-rules`): which pages the proxy personalizes, where their slots
+ * are, and what each variant puts there. A slot is found by a CSS selector, by default the
+ * element marked `data-attune-slot="<id>"` in the origin's HTML. A variant replaces the
+ * slot's text or HTML and/or sets attributes; a variant without content (by convention the
+ * control) leaves the origin's markup as it is. A recommendation slot is filled with items
+ * through a small template instead.
+ *
+ * ```json
+ * { "version": "1",
+ *   "pages": [{ "path": "/", "pageType": "landing", "slots": [
+ *     { "id": "hero", "model": "hero-headline", "variants": { "benefit": { "text": "…" } } },
+ *     { "id": "recs", "selector": "#recs", "recommend": { "count": 4, "template": "<li>{{name}}</li>" } } ] }],
+ *   "popular": [{ "id": "sku-1", "name": "…", "url": "/p/1", "price": "$40.00" }] }
+ * ```
+ */
+import * as z from 'zod/mini';
+import { readConfig } from './config-store.ts';
+import type { StoreOptions } from './model-store.ts';
+
+export const PAGE_RULES_KEY = 'config/page-rules';
+
+const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
+const modelName = z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/));
+const attrName = z.string().check(z.regex(/^[a-zA-Z_:][-a-zA-Z0-9_:.]{0,63}$/, 'an attribute name'));
+
+/** HTMLRewriter parses selectors when a handler is registered; reject bad ones at load instead. */
+function validSelector(s: string): boolean {
+  if (typeof HTMLRewriter === 'undefined') return true; // Node tools: the Worker checks on load
+  try {
+    new HTMLRewriter().on(s, {});
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const VariantContent = z.object({
+  text: z.optional(z.string().check(z.maxLength(4096))),
+  html: z.optional(z.string().check(z.maxLength(16384))),
+  attrs: z.optional(z.record(attrName, z.string().check(z.maxLength(2048)))),
+});
+export type VariantContent = z.infer<typeof VariantContent>;
+
+export const SlotRule = z.object({
+  id: text(64),
+  selector: z.optional(text(256).check(z.refine(validSelector, 'a CSS selector HTMLRewriter supports'))),
+  model: z.optional(modelName),
+  candidates: z.optional(z.array(text(128)).check(z.minLength(1), z.maxLength(32))),
+  variants: z.optional(z.record(text(128), VariantContent)),
+  recommend: z.optional(z.object({
+    count: z.number().check(z.int(), z.gte(1), z.lte(24)),
+    template: text(4096),
+  })),
+});
+export type SlotRule = z.infer<typeof SlotRule>;
+
+export const PageRule = z.object({
+  /** "/" exact, "/shop*" prefix, "*" any page */
+  path: text(512),
+  pageType: z.optional(text(32)),
+  slots: z.array(SlotRule).check(z.maxLength(16)),
+});
+export type PageRule = z.infer<typeof PageRule>;
+
+export const Item = z.record(text(32), z.union([z.string().check(z.maxLength(2048)), z.number()]));
+export type Item = z.infer<typeof Item>;
+
+export const PageRules = z.object({
+  version: text(64),
+  pages: z.array(PageRule).check(z.maxLength(256)),
+  /** items by popularity, best first: what recommendation slots show until a recommender answers */
+  popular: z.optional(z.array(Item).check(z.maxLength(500))),
+}).check(z.refine(
+  (r) => r.pages.every((p) => p.slots.every((s) => s.recommend !== undefined || s.model !== undefined || s.candidates !== undefined || s.variants !== undefined)),
+  'each slot needs recommend, a model, candidates or variants',
+));
+export type PageRules = z.infer<typeof PageRules>;
+
+export const NO_PAGE_RULES: PageRules = { version: 'none', pages: [] };
+
+export function parsePageRules(raw: unknown): PageRules | null {
+  const r = z.safeParse(PageRules, raw);
+  return r.success ? r.data : null;
+}
+
+export function pageRules(kv: KVNamespace, opts: StoreOptions): Promise<PageRules> {
+  return readConfig(kv, PAGE_RULES_KEY, parsePageRules, NO_PAGE_RULES, opts);
+}
+
+/** The first rule whose path matches: exact, or a prefix when the pattern ends in `*`. */
+export function matchPage(rules: PageRules, path: string): PageRule | undefined {
+  for (const p of rules.pages) {
+    const pat = p.path;
+    if (pat.endsWith('*') ? path.startsWith(pat.slice(0, -1)) : path === pat) return p;
+  }
+  return undefined;
+}
+
+export function slotSelector(slot: SlotRule): string {
+  return slot.selector ?? `[data-attune-slot="${slot.id.replace(/["\\]/g, '\\$&')}"]`;
+}
+
+/** What `/v1/decide` needs for this slot: the model, else the candidates, else the variant names. */
+export function decideRequestOf(slot: SlotRule): { id: string; model?: string; candidates?: string[] } {
+  const candidates = slot.candidates ?? (slot.model === undefined ? Object.keys(slot.variants ?? {}) : undefined);
+  return {
+    id: slot.id,
+    ...(slot.model !== undefined ? { model: slot.model } : {}),
+    ...(candidates !== undefined ? { candidates } : {}),
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * What every browser test file starts for itself: a loopback origin serving the real shared
+ * pages, the Worker under `wrangler dev` on a free port with a temporary persist directory
+ * (real local KV, Queues and R2), and headless Debian Chromium driven by playwright-core.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { chromium, type Browser } from 'playwright-core';
+
+export const PAGES = resolve(process.cwd(), '../shared/data/html-pages');
+export const LANDING = readFileSync(join(PAGES, 'startbootstrap-landing-page/index.html'), 'utf8');
+export const SHOP = readFileSync(join(PAGES, 'startbootstrap-shop-homepage/index.html'), 'utf8');
+export const LANDING_HEADLINE = 'Generate more leads with a professional landing page!';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, origin: string) => boolean | void;
+
+/** An origin on loopback: `/landing/` and `/shop/` are the shared pages, `extra` adds routes. */
+export async function startOrigin(extra: Handler = () => false): Promise<{ url: string; close: () => Promise<void> }> {
+  let self = '';
+  const server = createServer((req, res) => {
+    const path = new URL(req.url!, 'http://x').pathname;
+    if (extra(req, res, self)) return;
+    if (path === '/landing/' || path === '/shop/') {
+      const body = path === '/landing/' ? LANDING : SHOP;
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'public, max-age=60' });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  self = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url: self, close: () => new Promise((ok) => { server.closeAllConnections(); server.close(() => ok()); }) };
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((ok) => s.close(ok));
+  return port;
+}
+
+function run(args: string[]): Promise<void> {
+  return new Promise((ok, fail) => {
+    const p = spawn('npx', ['--no-install', 'wrangler', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+    let err = '';
+    p.stderr!.on('data', (d) => { err += d; });
+    p.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`wrangler ${args.join(' ')}: ${err.slice(-500)}`))));
+  });
+}
+
+export interface RunningWorker {
+  readonly url: string;
+  readonly persist: string;
+  stop(): Promise<void>;
+}
+
+/** `wrangler dev` in proxy mode in front of `originUrl`, with `pageRules` in its local KV. */
+export async function startWorker(originUrl: string, pageRules: unknown): Promise<RunningWorker> {
+  const persist = mkdtempSync(join(tmpdir(), 'attune-browser-'));
+  const rulesFile = join(persist, 'page-rules.json');
+  writeFileSync(rulesFile, JSON.stringify(pageRules));
+  await run(['kv', 'key', 'put', 'config/page-rules', '--path', rulesFile, '--binding', 'MODELS', '--local', '--persist-to', persist]);
+  const port = await freePort();
+  const child: ChildProcess = spawn('npx', [
+    '--no-install', 'wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist,
+    '--var', `ORIGIN_URL:${originUrl}`, '--show-interactive-dev-session=false', '--log-level', 'warn',
+  ], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+  let log = '';
+  child.stdout!.on('data', (d) => { log += d; });
+  child.stderr!.on('data', (d) => { log += d; });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null) {
+      try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* already gone */ }
+      await new Promise((ok) => { child.once('exit', ok); setTimeout(ok, 5000); });
+    }
+    rmSync(persist, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch { /* not up yet */ }
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`wrangler dev did not start:\n${log.slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { url, persist, stop };
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+function files(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? files(p) : [p];
+  });
+}
+
+/**
+ * Every record in the Worker's R2 log so far, read from the local R2's blob files (each log
+ * object is one gzip NDJSON blob), so the test sees exactly what the consumer wrote.
+ */
+export function readLog(persist: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const f of files(join(persist, 'v3', 'r2'))) {
+    if (!f.includes(`${join('blobs')}`)) continue;
+    const bytes = readFileSync(f);
+    if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) continue;
+    for (const line of gunzipSync(bytes).toString('utf8').split('\n')) if (line.trim()) out.push(JSON.parse(line));
+  }
+  return out;
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | null | false, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

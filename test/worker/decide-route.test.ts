@@ -1,0 +1,27 @@
+/** /v1/decide after the decision step moved to decide-slots.ts: same answers, same cookies. */
+import { describe, expect, it } from 'vitest';
+import { cookieHeader, cookiesOf, linearBlob, postJson, publish, resetCaches } from './helpers.ts';
+
+describe('POST /v1/decide', () => {
+  it('decides candidate and model slots, sticky for the visitor', async () => {
+    resetCaches();
+    expect((await publish(linearBlob({ name: 'dr-model', version: 'v1', variants: ['a', 'b'], biasBy: { b: 2 } }))).status).toBeLessThan(300);
+    const body = { slots: [{ id: 'x', candidates: ['only'] }, { id: 'y', model: 'dr-model' }] };
+    const res = await postJson('/v1/decide', body);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('private, no-store');
+    const j = await res.json<{ visitorId: string; decisions: { slot: string; variant: string; sticky: boolean; decisionId: string; model: unknown }[] }>();
+    expect(j.decisions.map((d) => [d.slot, d.variant, d.sticky])).toEqual([['x', 'only', false], ['y', 'b', false]]);
+    expect(j.decisions[1]!.model).toEqual({ name: 'dr-model', version: 'v1' });
+    const again = await postJson('/v1/decide', body, { cookie: cookieHeader(cookiesOf(res)) });
+    const k = await again.json<typeof j>();
+    expect(k.visitorId).toBe(j.visitorId);
+    expect(k.decisions.map((d) => d.sticky)).toEqual([true, true]);
+  });
+
+  it('names the slot of an unknown model', async () => {
+    const res = await postJson('/v1/decide', { slots: [{ id: 'x', model: 'nope-never' }] });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: { code: 'unknown_model', field: 'slots[0].model' } });
+  });
+});
