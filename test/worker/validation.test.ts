@@ -53,7 +53,8 @@ describe('bad input gets a 4xx naming the field', () => {
   });
 
   it('unknown routes and methods → 404 JSON', async () => {
-    await expectError(await fetchWorker('/v2/nothing'), 404);
+    await expectError(await fetchWorker('/v1/nothing'), 404); // API paths are never proxied to the origin
+    await expectError(await fetchWorker('/admin/nothing', { headers: ADMIN }), 404);
     await expectError(await fetchWorker('/v1/decide'), 404);
   });
 });
