@@ -1,6 +1,7 @@
 /** The Hono app: routes, CORS for browser callers, and the one error boundary. */
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
+import { experimentAdminRoutes } from './experiments/admin-routes.ts';
 import { errorBody, HttpError } from './http-error.ts';
 import { adminModelRoutes } from './routes/admin-models.ts';
 import { decideRoutes } from './routes/decide.ts';
@@ -25,6 +26,7 @@ app.use('/v1/*', async (c, next) => {
 app.route('/', decideRoutes);
 app.route('/', scoreRoutes);
 app.route('/', adminModelRoutes);
+app.route('/', experimentAdminRoutes);
 app.route('/', openApiRoutes);
 app.route('/', demoRoutes);
 

@@ -13,6 +13,7 @@ import { visitorUniform } from '../../core/policy.ts';
 import { withAssignment } from '../../core/profile.ts';
 import { readJson } from '../body.ts';
 import { logRecords } from '../decision-log.ts';
+import { decideExperimentSlot, type ExperimentInfo } from '../experiments/decide-experiment.ts';
 import { HttpError } from '../http-error.ts';
 import { resolveModel, type ModelAdapter } from '../model-store.ts';
 import { DecideRequest, LIMITS } from '../schemas.ts';
@@ -29,6 +30,7 @@ interface SlotOutcome {
   readonly sticky: boolean;
   readonly model: { name: string; version: string | null } | null;
   readonly fallback?: string;
+  readonly experiment?: ExperimentInfo;
 }
 
 /** The stored assignment for this slot, if it was made under `version` and is still eligible. */
@@ -38,6 +40,7 @@ function stickyVariant(visit: Visit, slot: string, version: string, eligible: (v
 }
 
 async function decideSlot(c: { env: Env }, visit: Visit, slot: Slot, index: number): Promise<SlotOutcome> {
+  if (slot.experiment !== undefined) return decideExperimentSlot(c.env, visit, { id: slot.id, experiment: slot.experiment }, index);
   if (slot.model === undefined) {
     // No model: a uniform draw among the candidates, sticky under the candidate set.
     const candidates = slot.candidates!;
@@ -95,12 +98,13 @@ export const decideRoutes = new Hono<AppEnv>().post('/v1/decide', async (c) => {
         action: d.variant, propensity: d.propensity, score: d.score, source: d.source,
         candidates: d.candidates, probabilities: d.probabilities, featureSpec: FEATURE_SPEC_HASH, context,
         ...(o.sticky ? { sticky: true } : {}), ...(o.fallback ? { fallback: o.fallback } : {}),
+        ...(o.experiment?.exposed ? { experiment: o.experiment.key } : {}),
       });
     }
     return {
       slot: o.slot, variant: d ? d.variant : null, score: d ? d.score : null, propensity: d ? d.propensity : 1,
       source: d ? d.source : 'fallback', sticky: o.sticky, decisionId: id, model: o.model,
-      ...(o.fallback ? { fallback: o.fallback } : {}),
+      ...(o.fallback ? { fallback: o.fallback } : {}), ...(o.experiment ? { experiment: o.experiment } : {}),
     };
   });
   const fallbacks = outcomes.filter((o) => o.fallback).map((o) => `${o.slot}=${o.fallback}`);
