@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { experimentAdminRoutes } from './experiments/admin-routes.ts';
+import { experimentPageRoutes } from './experiments/page.ts';
 import { errorBody, HttpError } from './http-error.ts';
 import { adminModelRoutes } from './routes/admin-models.ts';
 import { decideRoutes } from './routes/decide.ts';
@@ -27,6 +28,7 @@ app.route('/', decideRoutes);
 app.route('/', scoreRoutes);
 app.route('/', adminModelRoutes);
 app.route('/', experimentAdminRoutes);
+app.route('/', experimentPageRoutes);
 app.route('/', openApiRoutes);
 app.route('/', demoRoutes);
 
