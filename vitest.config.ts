@@ -24,6 +24,10 @@ export default defineConfig({
         ],
         test: { name: 'worker', include: ['test/worker/**/*.test.ts'], testTimeout: 20_000 },
       },
+      {
+        // End to end against `wrangler dev`: a real browser (Debian chromium) and the CLIs.
+        test: { name: 'browser', include: ['test/browser/**/*.test.ts'], environment: 'node', testTimeout: 120_000, hookTimeout: 180_000, fileParallelism: false },
+      },
     ],
   },
 });

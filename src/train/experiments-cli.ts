@@ -37,6 +37,32 @@ async function call(base: string, token: string, method: string, path: string, b
   });
 }
 
+type Flags = { winner?: string | undefined; status?: string | undefined; csv?: boolean | undefined };
+
+/** The admin API call a command stands for. */
+function request(base: string, token: string, positionals: string[], values: Flags): Promise<Response> {
+  const [command, a1, a2] = positionals;
+  const key = () => {
+    if (!a1) throw new Error(`${command} needs an experiment key\n${USAGE}`);
+    return encodeURIComponent(a1);
+  };
+  const config = (file: string | undefined) => {
+    if (!file) throw new Error(`${command} needs a JSON config file\n${USAGE}`);
+    return JSON.parse(readFileSync(file, 'utf8'));
+  };
+  switch (command) {
+    case 'create': return call(base, token, 'POST', '/admin/experiments', config(a1));
+    case 'update': return call(base, token, 'PUT', `/admin/experiments/${key()}`, config(a2));
+    case 'launch': case 'pause': case 'resume': case 'archive': case 'rerandomize':
+      return call(base, token, 'POST', `/admin/experiments/${key()}/${command}`);
+    case 'stop': return call(base, token, 'POST', `/admin/experiments/${key()}/stop`, values.winner ? { winner: values.winner } : {});
+    case 'list': return call(base, token, 'GET', `/admin/experiments${values.status ? `?status=${encodeURIComponent(values.status)}` : ''}`);
+    case 'get': return call(base, token, 'GET', `/admin/experiments/${key()}`);
+    case 'results': return call(base, token, 'GET', `/admin/experiments/${key()}/results${values.csv ? '?format=csv' : ''}`);
+    default: throw new Error(USAGE);
+  }
+}
+
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
 /** Runs one command; returns the process exit code. */
@@ -45,34 +71,19 @@ export async function runCli(argv: string[], io: CliIo = { out: console.log, err
     args: argv, allowPositionals: true,
     options: { url: { type: 'string' }, token: { type: 'string' }, winner: { type: 'string' }, status: { type: 'string' }, csv: { type: 'boolean' }, json: { type: 'boolean' } },
   });
-  const [command, a1, a2] = positionals;
+  const command = positionals[0];
   const base = values.url ?? process.env.ATTUNE_URL ?? 'http://127.0.0.1:8787';
   const token = values.token ?? process.env.ATTUNE_ADMIN_TOKEN ?? localToken();
   if (!token) {
     io.err('no admin token: pass --token or set ATTUNE_ADMIN_TOKEN');
     return 2;
   }
-  const needKey = () => {
-    if (!a1) throw new Error(`${command} needs an experiment key\n${USAGE}`);
-    return encodeURIComponent(a1);
-  };
-  const readConfig = (file: string | undefined) => {
-    if (!file) throw new Error(`${command} needs a JSON config file\n${USAGE}`);
-    return JSON.parse(readFileSync(file, 'utf8'));
-  };
   let res: Response;
-  switch (command) {
-    case 'create': res = await call(base, token, 'POST', '/admin/experiments', readConfig(a1)); break;
-    case 'update': res = await call(base, token, 'PUT', `/admin/experiments/${needKey()}`, readConfig(a2)); break;
-    case 'launch': case 'pause': case 'resume': case 'archive': case 'rerandomize':
-      res = await call(base, token, 'POST', `/admin/experiments/${needKey()}/${command}`); break;
-    case 'stop': res = await call(base, token, 'POST', `/admin/experiments/${needKey()}/stop`, values.winner ? { winner: values.winner } : {}); break;
-    case 'list': res = await call(base, token, 'GET', `/admin/experiments${values.status ? `?status=${encodeURIComponent(values.status)}` : ''}`); break;
-    case 'get': res = await call(base, token, 'GET', `/admin/experiments/${needKey()}`); break;
-    case 'results': res = await call(base, token, 'GET', `/admin/experiments/${needKey()}/results${values.csv ? '?format=csv' : ''}`); break;
-    default:
-      io.err(USAGE);
-      return 2;
+  try {
+    res = await request(base, token, positionals, values);
+  } catch (err) {
+    io.err(err instanceof Error ? err.message : String(err)); // usage errors, unreadable files, unreachable server
+    return 2;
   }
   const text = await res.text();
   if (!res.ok) {
@@ -100,7 +111,7 @@ export async function runCli(argv: string[], io: CliIo = { out: console.log, err
   return 0;
 }
 
-if (import.meta.main) {
+if (import.meta.url === `file://${process.argv[1]}`) {
   runCli(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
     console.error(err instanceof Error ? err.message : String(err));
     process.exit(2);
