@@ -98,7 +98,7 @@ export async function runCli(argv: string[], io: CliIo = { out: console.log, err
       io.out([
         a.arm.padEnd(12), String(a.impressions).padStart(12), String(a.conversions).padStart(12), pct(a.rate).padStart(8),
         `[${pct(a.rateLow)}, ${pct(a.rateHigh)}]`.padStart(20), a.probabilityBest.toFixed(3).padStart(8), a.expectedLoss.toFixed(5).padStart(9),
-        (a.uplift ? pct(a.uplift.mean) : 'control').padStart(8), (r.allocation ? pct(r.allocation[a.arm]) : '-').padStart(11),
+        (a.uplift ? pct(a.uplift.median) : 'control').padStart(8), (r.allocation ? pct(r.allocation[a.arm]) : '-').padStart(11),
       ].join(' '));
     }
     return 0;

@@ -22,8 +22,12 @@ export interface ArmResult {
   readonly probabilityBest: number;
   /** E[max rate − this rate]: what shipping this arm is expected to cost, in rate */
   readonly expectedLoss: number;
-  /** relative uplift of this arm over control: posterior mean and 95 % interval; null for control */
-  readonly uplift: { readonly mean: number; readonly low: number; readonly high: number } | null;
+  /**
+   * relative uplift of this arm over control (rate / control rate − 1): posterior median and
+   * 95 % interval; null for control. The median, because a ratio of rates is heavy-tailed while
+   * data are few (its mean is dominated by draws where control's rate is near zero).
+   */
+  readonly uplift: { readonly median: number; readonly low: number; readonly high: number } | null;
 }
 
 export interface Results {
@@ -83,13 +87,9 @@ export function computeResults(arms: readonly string[], counts: ArmCounts, contr
     let uplift: ArmResult['uplift'] = null;
     if (i !== controlIndex) {
       const rel = new Float64Array(draws);
-      let sum = 0;
-      for (let d = 0; d < draws; d++) {
-        rel[d] = samples[i]![d]! / control[d]! - 1;
-        sum += rel[d]!;
-      }
+      for (let d = 0; d < draws; d++) rel[d] = samples[i]![d]! / control[d]! - 1;
       rel.sort();
-      uplift = { mean: sum / draws, low: quantile(rel, 0.025), high: quantile(rel, 0.975) };
+      uplift = { median: quantile(rel, 0.5), low: quantile(rel, 0.025), high: quantile(rel, 0.975) };
     }
     const sorted = samples[i]!.slice().sort();
     out.push({
@@ -118,14 +118,14 @@ function recommend(arms: readonly ArmResult[], opts: ResultOptions): Pick<Result
   return { recommendation: 'keep_exploring', recommendedArm: null, reason: `no arm has P(best) ≥ ${winnerP} with an expected loss within tolerance yet` };
 }
 
-const CSV_HEADER = 'arm,impressions,conversions,rate,rate_low,rate_high,probability_best,expected_loss,uplift,uplift_low,uplift_high';
+const CSV_HEADER = 'arm,impressions,conversions,rate,rate_low,rate_high,probability_best,expected_loss,uplift_median,uplift_low,uplift_high';
 
 /** RFC 4180 CSV of the per-arm rows (arm keys are validated names: no quoting needed). */
 export function resultsCsv(r: Results): string {
   const num = (x: number) => (Number.isInteger(x) ? String(x) : x.toPrecision(6));
   const rows = r.arms.map((a) => [
     a.arm, a.impressions, a.conversions, num(a.rate), num(a.rateLow), num(a.rateHigh), num(a.probabilityBest), num(a.expectedLoss),
-    a.uplift ? num(a.uplift.mean) : '', a.uplift ? num(a.uplift.low) : '', a.uplift ? num(a.uplift.high) : '',
+    a.uplift ? num(a.uplift.median) : '', a.uplift ? num(a.uplift.low) : '', a.uplift ? num(a.uplift.high) : '',
   ].join(','));
   return `${CSV_HEADER}\r\n${rows.join('\r\n')}\r\n`;
 }

@@ -94,7 +94,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <table id="results"><thead><tr><th>arm</th><th>impressions</th><th>conversions</th><th>rate</th><th>95 % credible interval</th><th>P(best)</th><th>expected loss</th><th>uplift vs control</th><th>allocation</th></tr></thead><tbody>
 ${results.arms.map((a, i) => html`<tr><td>${a.arm}</td><td class="n">${a.impressions}</td><td class="n">${a.conversions}</td><td class="n">${pct(a.rate)}</td>
 <td class="n">${pct(a.rateLow)} – ${pct(a.rateHigh)}</td><td class="n">${a.probabilityBest.toFixed(3)}</td><td class="n">${a.expectedLoss.toFixed(5)}</td>
-<td class="n">${a.uplift ? html`${pct(a.uplift.mean)} (${pct(a.uplift.low)} – ${pct(a.uplift.high)})` : 'control'}</td><td class="n">${last ? pct(last.allocation[i] ?? 0) : '–'}</td></tr>`)}
+<td class="n">${a.uplift ? html`${pct(a.uplift.median)} (${pct(a.uplift.low)} – ${pct(a.uplift.high)})` : 'control'}</td><td class="n">${last ? pct(last.allocation[i] ?? 0) : '–'}</td></tr>`)}
 </tbody></table>
 <h2>Over time</h2>
 ${raw(lineChart('allocation-chart', 'Allocation', arms, stats.history, (p) => p.allocation))}

@@ -17,7 +17,8 @@ describe('results', () => {
     expect(b.rateHigh).toBeGreaterThan(0.04);
     expect(b.rateHigh - b.rateLow).toBeLessThan(0.012); // ≈ ±1.96·√(p(1−p)/n) = ±0.0054
     expect(b.probabilityBest).toBeGreaterThan(0.99);
-    expect(b.uplift!.mean).toBeGreaterThan(0.8);
+    expect(b.uplift!.median).toBeGreaterThan(0.8);
+    expect(b.uplift!.median).toBeLessThan(1.2); // observed: 0.04 / 0.02 − 1 = 1
     expect(b.uplift!.low).toBeGreaterThan(0.4);
     expect(r.arms[0]!.uplift).toBeNull();
     expect(r.arms[0]!.expectedLoss).toBeGreaterThan(0.015);
@@ -37,7 +38,7 @@ describe('results', () => {
     const c = counts([1000, 1000], [30, 45]);
     expect(computeResults(['a', 'b'], c, 0)).toEqual(computeResults(['a', 'b'], c, 0));
     const csv = resultsCsv(computeResults(['a', 'b'], c, 0)).trim().split('\r\n');
-    expect(csv[0]).toBe('arm,impressions,conversions,rate,rate_low,rate_high,probability_best,expected_loss,uplift,uplift_low,uplift_high');
+    expect(csv[0]).toBe('arm,impressions,conversions,rate,rate_low,rate_high,probability_best,expected_loss,uplift_median,uplift_low,uplift_high');
     expect(csv).toHaveLength(3);
     expect(csv[2]!.startsWith('b,1000,45,0.0450000,')).toBe(true);
     expect(csv[1]!.endsWith(',,,')).toBe(true);
