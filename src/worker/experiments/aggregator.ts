@@ -26,6 +26,8 @@ import { snapshotName } from './store.ts';
 
 /** Snapshots are superseded within seconds; old ones expire instead of piling up in KV. */
 const SNAPSHOT_TTL_SECONDS = 3600;
+/** A live test republishes at least this often, so its active snapshot never reaches the TTL. */
+const HEARTBEAT_MS = 20 * 60_000;
 const HISTORY_ROWS = 2000;
 
 export interface HistoryPoint {
@@ -98,6 +100,7 @@ export class ExperimentAggregator extends DurableObject<Env> {
     // A launched test gets its prior snapshot at once, so the first visitors see the configured policy.
     if (exp.status === 'running' && (this.state.published === null || before?.epoch !== exp.epoch || before.algorithm.floor !== exp.algorithm.floor)) {
       await this.publish(Date.now());
+      if ((await this.ctx.storage.getAlarm()) === null) await this.scheduleNext(Date.now());
     } else this.persist();
   }
 
@@ -175,9 +178,20 @@ export class ExperimentAggregator extends DurableObject<Env> {
       }
     }
     this.sql.exec('DELETE FROM pending WHERE ts < ?', cutoff);
-    if (this.dirty) await this.publish(now);
+    const live = exp.status === 'running' || exp.status === 'paused';
+    const stale = this.state.published === null || now - this.state.published.at >= HEARTBEAT_MS;
+    if (this.dirty || (live && stale)) await this.publish(now);
+    await this.scheduleNext(now);
+  }
+
+  /** The next alarm: the earliest attribution window to close, and the heartbeat of a live test. */
+  private async scheduleNext(now: number): Promise<void> {
+    const exp = this.exp!;
     const oldest = this.sql.exec<{ ts: number | null }>('SELECT MIN(ts) AS ts FROM pending').one().ts;
-    if (oldest !== null) await this.scheduleAlarm(Math.max(now + exp.publishSeconds * 1000, oldest + exp.attributionWindowSeconds * 1000 + 1));
+    let next = Infinity;
+    if (oldest !== null) next = oldest + exp.attributionWindowSeconds * 1000 + 1;
+    if ((exp.status === 'running' || exp.status === 'paused') && this.state.published) next = Math.min(next, this.state.published.at + HEARTBEAT_MS);
+    if (next !== Infinity) await this.ctx.storage.setAlarm(Math.max(now + exp.publishSeconds * 1000, next));
   }
 
   /** Computes the allocation, writes the snapshot blob then flips the manifest, records history. */

@@ -70,5 +70,8 @@ describe('experiment lifecycle', () => {
     expect(eligibility(e, desktop, 0.1)).toBe('targeting');
     expect(eligibility({ ...e, schedule: { end: now } }, mobile, 0.1)).toBe('schedule');
     expect(eligibility({ ...e, status: 'paused' }, mobile, 0.1)).toBe('paused');
+    const bySegment = { ...e, targeting: { segments: ['pricing-intent', 'returning'] } };
+    expect(eligibility(bySegment, { ...desktop, segments: ['returning'] }, 0.1)).toBeNull();
+    expect(eligibility(bySegment, { ...desktop, segments: ['other'] }, 0.1)).toBe('targeting');
   });
 });

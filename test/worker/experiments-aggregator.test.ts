@@ -44,3 +44,24 @@ describe('contextual (linear Thompson) test', () => {
     expect(desktopA).toBeLessThan(0.3);
   }, 30_000);
 });
+
+describe('aggregator housekeeping', () => {
+  it('a launched test keeps a heartbeat alarm, and republishes its snapshot when it fires', async () => {
+    const { runDurableObjectAlarm, runInDurableObject } = await import('cloudflare:test');
+    await createAndLaunch('beat');
+    const stub = env.EXPERIMENTS.get(env.EXPERIMENTS.idFromName('beat'));
+    const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    expect(alarm).not.toBeNull();
+    expect(alarm! - Date.now()).toBeGreaterThan(10 * 60_000); // the 20-minute heartbeat, nothing sooner
+    const before = (await stub.stats()).snapshot!;
+    // Pretend the heartbeat is due: age the last publish, then fire the alarm.
+    await runInDurableObject(stub, (instance) => {
+      (instance as unknown as { state: { published: { at: number } } }).state.published.at -= 21 * 60_000;
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const after = (await stub.stats()).snapshot!;
+    expect(after.version).not.toBe(before.version);
+    const manifest = (await env.MODELS.get('manifest/exp.beat', 'json')) as { active: string };
+    expect(manifest.active).toBe(after.version);
+  });
+});
