@@ -81,6 +81,20 @@ describe('experiments admin API', () => {
 });
 
 describe('experiment slots in /v1/decide', () => {
+  it('documents the experiment slot and its response in /openapi.json', async () => {
+    const res = await fetchWorker('/openapi.json');
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain('"experiment"');
+    expect(text).toContain('exposed');
+  });
+
+  it('refuses a slot that names both a model and an experiment', async () => {
+    const res = await postJson('/v1/decide', { slots: [{ id: 'hero', experiment: 'x', model: 'y' }] });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { field: string } }).error.field).toBe('slots');
+  });
+
   it('404s an unknown experiment naming the slot field', async () => {
     const { res, body } = await decide('nosuch', 'visitor-0001');
     expect(res.status).toBe(404);
