@@ -18,6 +18,7 @@ async function signIn(): Promise<string> {
   const set = res.headers.getSetCookie()[0]!;
   expect(set).toMatch(/HttpOnly/i);
   expect(set).toMatch(/SameSite=Strict/i);
+  expect(set).not.toContain(env.ADMIN_TOKEN); // a signed session, not the token
   return `att_admin=${cookiesOf(res).att_admin}`;
 }
 
@@ -29,6 +30,11 @@ describe('admin page', () => {
     expect((await fetchWorker('/ui/experiments/login', form({ token: 'nope' }))).status).toBe(401);
     expect((await fetchWorker('/ui/experiments', form({ key: 'x' }))).status).toBe(401);
     expect((await fetchWorker('/ui/experiments', { headers: { cookie: 'att_admin=nope' }, redirect: 'manual' })).status).toBe(303);
+    // a session whose expiry has passed, correctly signed, is refused too
+    const { sign } = await import('../../src/worker/crypto.ts');
+    const old = `admin-ui:${Date.now() - 1000}`;
+    const expired = await fetchWorker('/ui/experiments', { headers: { cookie: `att_admin=${encodeURIComponent(`${old}.${await sign(env.ADMIN_TOKEN, old)}`)}` }, redirect: 'manual' });
+    expect(expired.status).toBe(303);
   });
 
   it('creates, launches and stops a test through forms, and charts its snapshots', async () => {

@@ -1,7 +1,8 @@
 /**
  * The admin page for bandit tests, server-rendered (hono/html), no client script, no build step.
- * A login form puts the admin token in an HttpOnly, SameSite=Strict cookie scoped to /ui;
- * every page and form post checks it in constant time. Forms post to /ui/experiments…, which
+ * A login form checks the admin token (constant time) and sets an HttpOnly, SameSite=Strict
+ * session cookie scoped to /ui: an expiry signed with HMAC keyed by the token, so the token
+ * itself never sits in the browser and rotating it ends every session. Forms post to /ui/experiments…, which
  * call the same service the JSON API uses, then redirect (post/redirect/get).
  */
 import { Hono } from 'hono';
@@ -10,7 +11,7 @@ import { createMiddleware } from 'hono/factory';
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { ACTIONS, type Action, type Experiment } from '../../core/experiments/experiment.ts';
-import { timingSafeEqualText } from '../crypto.ts';
+import { sign, timingSafeEqualText, verifySigned } from '../crypto.ts';
 import { HttpError } from '../http-error.ts';
 import type { AppContext, AppEnv } from '../types.ts';
 import { EXPERIMENT_KEY } from './admin-routes.ts';
@@ -20,6 +21,13 @@ import { applyAction, createExperiment, experimentReport, mustLoad } from './ser
 import { listExperiments } from './store.ts';
 
 const COOKIE = 'att_admin';
+const SESSION_SECONDS = 8 * 3600;
+
+async function sessionValid(token: string, cookie: string | undefined): Promise<boolean> {
+  if (!cookie) return false;
+  const payload = await verifySigned(token, cookie);
+  return payload !== null && payload.startsWith('admin-ui:') && Number(payload.slice(9)) > Date.now();
+}
 const BASE = '/ui/experiments';
 
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#111827;background:#f9fafb}
@@ -39,7 +47,7 @@ ${refresh ? raw('<meta http-equiv="refresh" content="5">') : ''}<title>${title} 
 const requireAdminCookie = createMiddleware<AppEnv>(async (c, next) => {
   const expected = c.env.ADMIN_TOKEN;
   if (!expected) throw new HttpError(503, 'admin_disabled', 'ADMIN_TOKEN is not configured');
-  if (!timingSafeEqualText(getCookie(c, COOKIE) ?? '', expected)) {
+  if (!(await sessionValid(expected, getCookie(c, COOKIE)))) {
     if (c.req.method === 'GET') return c.redirect(`${BASE}/login`, 303);
     throw new HttpError(401, 'unauthorized', 'sign in at /ui/experiments/login');
   }
@@ -116,7 +124,8 @@ export const experimentPageRoutes = new Hono<AppEnv>()
       return c.html(page('Sign in', html`<h1>Sign in</h1><p class="error" role="alert">wrong token</p><p><a href="${BASE}/login">try again</a></p>`), 401);
     }
     const secure = new URL(c.req.url).protocol === 'https:';
-    setCookie(c, COOKIE, token, { path: '/ui', httpOnly: true, sameSite: 'Strict', secure, maxAge: 8 * 3600 });
+    const payload = `admin-ui:${Date.now() + SESSION_SECONDS * 1000}`;
+    setCookie(c, COOKIE, `${payload}.${await sign(token, payload)}`, { path: '/ui', httpOnly: true, sameSite: 'Strict', secure, maxAge: SESSION_SECONDS });
     return c.redirect(BASE, 303);
   })
   .post(`${BASE}/logout`, (c) => {
