@@ -44,6 +44,10 @@ export default defineConfig({
         // Real Chromium against a spawned wrangler dev and a loopback origin (test/browser/README).
         test: { name: 'browser', include: ['test/browser/**/*.test.ts'], environment: 'node', testTimeout: 60_000, hookTimeout: 90_000, fileParallelism: false },
       },
+      {
+        // End to end against `wrangler dev`: a real browser (Debian chromium) and the CLIs.
+        test: { name: 'browser', include: ['test/browser/**/*.test.ts'], environment: 'node', testTimeout: 120_000, hookTimeout: 180_000, fileParallelism: false },
+      },
     ],
   },
 });

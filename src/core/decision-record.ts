@@ -41,6 +41,8 @@ export interface DecisionRecord {
   readonly sticky?: boolean;
   /** set when the decision fell back: why */
   readonly fallback?: string;
+  /** bandit test key, set when the visitor was exposed to the test's arm `action` */
+  readonly experiment?: string;
 }
 
 export function hashVisitor(visitorId: string): string {

@@ -1,6 +1,8 @@
 /** The Hono app: routes, CORS for browser callers, and the one error boundary. */
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
+import { experimentAdminRoutes } from './experiments/admin-routes.ts';
+import { experimentPageRoutes } from './experiments/page.ts';
 import { errorBody, HttpError } from './http-error.ts';
 import { adminCampaignRoutes } from './routes/admin-campaigns.ts';
 import { adminModelRoutes } from './routes/admin-models.ts';
@@ -38,6 +40,8 @@ app.route('/', openRtbRoutes);
 app.route('/', noticeRoutes);
 app.route('/', adminCampaignRoutes);
 app.route('/', bidAdjustRoutes);
+app.route('/', experimentAdminRoutes);
+app.route('/', experimentPageRoutes);
 app.route('/', openApiRoutes);
 app.route('/', snippetRoutes);
 

@@ -4,8 +4,8 @@
  * answer came from, and the decision records to log. Slots whose model cannot be used get the
  * safe default and are listed in `fallbacks`.
  *
- * The seam for bandit experiments: a slot resolves to a policy in `decideSlot`; a slot kind
- * that names an experiment (issue 4) plugs in there, and every caller picks it up.
+ * A slot resolves to a policy in `decideSlot`: a bandit experiment, a model, or a uniform draw
+ * among candidates; every caller (the API, the proxy) picks up every kind.
  */
 import { decideLinear, decideUniform, fallbackDecision, type SlotDecision } from '../core/decide.ts';
 import { hashVisitor, loggedContext, type DecisionRecord } from '../core/decision-record.ts';
@@ -13,6 +13,7 @@ import { FEATURE_SPEC_HASH } from '../core/features.ts';
 import { linearFromEnvelope, type LinearModel } from '../core/linear-model.ts';
 import { visitorUniform } from '../core/policy.ts';
 import { withAssignment } from '../core/profile.ts';
+import { decideExperimentSlot, type ExperimentInfo } from './experiments/decide-experiment.ts';
 import { HttpError } from './http-error.ts';
 import { resolveModel, type ModelAdapter } from './model-store.ts';
 import type { DecideRequest } from './schemas.ts';
@@ -32,6 +33,7 @@ export interface Decided {
   readonly decisionId: string;
   readonly model: { name: string; version: string | null } | null;
   readonly fallback?: string;
+  readonly experiment?: ExperimentInfo;
 }
 
 export interface DecidedPage {
@@ -48,6 +50,7 @@ interface SlotOutcome {
   readonly sticky: boolean;
   readonly model: { name: string; version: string | null } | null;
   readonly fallback?: string;
+  readonly experiment?: ExperimentInfo;
 }
 
 /** The stored assignment for this slot, if it was made under `version` and is still eligible. */
@@ -57,6 +60,7 @@ function stickyVariant(visit: Visit, slot: string, version: string, eligible: (v
 }
 
 async function decideSlot(c: { env: Env }, visit: Visit, slot: SlotRequest, index: number): Promise<SlotOutcome> {
+  if (slot.experiment !== undefined) return decideExperimentSlot(c.env, visit, { id: slot.id, experiment: slot.experiment }, index);
   if (slot.model === undefined) {
     // No model: a uniform draw among the candidates, sticky under the candidate set.
     const candidates = slot.candidates!;
@@ -117,12 +121,13 @@ export async function decideSlots(c: { env: Env }, visit: Visit, slots: readonly
         action: d.variant, propensity: d.propensity, score: d.score, source: d.source,
         candidates: d.candidates, probabilities: d.probabilities, featureSpec: FEATURE_SPEC_HASH, context,
         ...(o.sticky ? { sticky: true } : {}), ...(o.fallback ? { fallback: o.fallback } : {}),
+        ...(o.experiment?.exposed ? { experiment: o.experiment.key } : {}),
       });
     }
     return {
       slot: o.slot, variant: d ? d.variant : null, score: d ? d.score : null, propensity: d ? d.propensity : 1,
       source: d ? d.source : 'fallback', sticky: o.sticky, decisionId: id, model: o.model,
-      ...(o.fallback ? { fallback: o.fallback } : {}),
+      ...(o.fallback ? { fallback: o.fallback } : {}), ...(o.experiment ? { experiment: o.experiment } : {}),
     };
   });
   return { decisions, fallbacks: outcomes.filter((o) => o.fallback).map((o) => `${o.slot}=${o.fallback}`), records };

@@ -4,6 +4,8 @@ import { consumeLog } from './log-consumer.ts';
 
 export { CampaignLedger } from './campaign-ledger.ts';
 
+export { ExperimentAggregator } from './experiments/aggregator.ts';
+
 export default {
   fetch: app.fetch,
   queue: (batch, env, ctx) => consumeLog(batch, env, ctx),

@@ -10,16 +10,19 @@
  * once, so readers still dedupe by record id (docs/log-schema.md).
  */
 import type { LogRecord } from '../core/outcome-event.ts';
+import { forwardToExperiments } from './experiments/forward.ts';
 import { gzipNdjson, logObjectKey } from './log-object.ts';
 
 /**
- * Consumers of records that are safely in R2. Add one line per sink: the lead wires
- * `forwardToExperiments` (issue 4) here. A sink that throws is logged and does not retry the
- * batch: R2 already holds the records and is the source every aggregate can be rebuilt from.
+ * Consumers of records that are safely in R2, one line per sink. The batch is acked only after
+ * every sink succeeded; if one fails, the whole batch is retried with backoff. That is safe
+ * because both steps are idempotent under redelivery: the R2 object key is derived from the
+ * message ids (a retry overwrites), and the experiment aggregators count one exposure per
+ * visitor per attribution window and one conversion per exposure.
  */
-export type LogSink = (env: Env, records: LogRecord[]) => Promise<void>;
+export type LogSink = (env: Env, records: LogRecord[]) => Promise<unknown>;
 export const AFTER_WRITE: LogSink[] = [
-  // forwardToExperiments,
+  forwardToExperiments,
 ];
 
 /** seconds before retry n (1-based): 10, 20, 40 … capped at 10 minutes */
@@ -64,10 +67,13 @@ export async function consumeLog(batch: MessageBatch<unknown>, env: Env, ctx: Ex
       batch.retryAll({ delaySeconds });
       return;
     }
-    for (const sink of sinks) {
-      ctx.waitUntil(sink(env, records).catch((err: unknown) => {
-        console.error(JSON.stringify({ msg: 'log: sink failed', sink: sink.name, records: records.length, error: String(err) }));
-      }));
+    try {
+      await Promise.all(sinks.map((sink) => sink(env, records)));
+    } catch (err) {
+      const delaySeconds = backoffSeconds(attempts);
+      console.error(JSON.stringify({ msg: 'log: sink failed, batch retried', key, attempts, delaySeconds, error: String(err) }));
+      batch.retryAll({ delaySeconds });
+      return;
     }
   }
   batch.ackAll();

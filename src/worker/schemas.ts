@@ -31,6 +31,8 @@ export const Slot = z.object({
   id: shortText(64),
   candidates: z.optional(z.array(shortText(128)).check(z.minLength(1), z.maxLength(LIMITS.candidates))),
   model: z.optional(name),
+  /** a bandit test key: the slot serves the test's arm (see /admin/experiments) */
+  experiment: z.optional(z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'an experiment key'))),
 });
 
 const uniqueIds = (slots: { id: string }[]) => new Set(slots.map((s) => s.id)).size === slots.length;
@@ -42,7 +44,8 @@ export const DecideRequest = z
     attributes: z.optional(Attributes),
     slots: z.array(Slot).check(
       z.minLength(1), z.maxLength(LIMITS.slots), z.refine(uniqueIds, 'slot ids must be unique'),
-      z.refine((s) => s.every((x) => x.candidates !== undefined || x.model !== undefined), 'each slot needs candidates or a model'),
+      z.refine((s) => s.every((x) => x.candidates !== undefined || x.model !== undefined || x.experiment !== undefined), 'each slot needs candidates, a model or an experiment'),
+      z.refine((s) => s.every((x) => x.experiment === undefined || x.model === undefined), 'a slot names a model or an experiment, not both'),
     ),
   });
 export type DecideRequest = z.infer<typeof DecideRequest>;
@@ -59,6 +62,10 @@ export const Decision = z.object({
   decisionId: z.string(),
   model: z.nullable(z.object({ name: z.string(), version: z.nullable(z.string()) })),
   fallback: z.optional(z.string()),
+  experiment: z.optional(z.object({
+    key: z.string(), arm: z.string(), payload: z.object({ type: z.enum(['text', 'html', 'json', 'url']), value: z.unknown() }),
+    exposed: z.boolean(), reason: z.optional(z.string()),
+  })),
 });
 
 export const DecideResponse = z.object({

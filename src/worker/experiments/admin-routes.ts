@@ -1,0 +1,83 @@
+/**
+ * Admin API for bandit tests (bearer token): create, edit, launch, pause, resume, stop with a
+ * winner, archive, re-randomize, list, get, versions and results (JSON or CSV). Every write
+ * bumps the config version in KV and reconfigures the experiment's Durable Object.
+ */
+import { Hono } from 'hono';
+import * as z from 'zod/mini';
+import { resultsCsv } from '../../core/bandits/results.ts';
+import { ACTIONS, type Action } from '../../core/experiments/experiment.ts';
+import { requireAdmin } from '../admin-auth.ts';
+import { parseJson, readBodyText, validate } from '../body.ts';
+import { badRequest, HttpError } from '../http-error.ts';
+import type { AppContext, AppEnv } from '../types.ts';
+import { applyAction, createExperiment, experimentReport, mustLoad, updateExperiment } from './service.ts';
+import { listExperiments, listVersions, versionKey } from './store.ts';
+
+const BODY_BYTES = 64 * 1024;
+export const EXPERIMENT_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+function keyParam(c: AppContext): string {
+  const key = c.req.param('key') ?? '';
+  if (!EXPERIMENT_KEY.test(key)) throw badRequest('key: lower-case letters, digits, "_" or "-", at most 64', 'key');
+  return key;
+}
+
+const StopBody = z.object({ winner: z.optional(z.string()) });
+
+export const experimentAdminRoutes = new Hono<AppEnv>()
+  .use('/admin/experiments', requireAdmin)
+  .use('/admin/experiments/*', requireAdmin)
+  .post('/admin/experiments', async (c) => c.json(await createExperiment(c.env, parseJson(await readBodyText(c.req.raw, BODY_BYTES))), 201))
+  .get('/admin/experiments', async (c) => {
+    const all = await listExperiments(c.env.MODELS);
+    const status = c.req.query('status');
+    return c.json({
+      experiments: all.filter((e) => !status || e.status === status).map((e) => ({
+        key: e.key, name: e.name, status: e.status, version: e.version, arms: e.arms.map((a) => a.key), algorithm: e.algorithm.name, updatedAt: e.updatedAt, winner: e.winner,
+      })),
+    });
+  })
+  .get('/admin/experiments/:key', async (c) => c.json(await mustLoad(c.env, keyParam(c))))
+  .put('/admin/experiments/:key', async (c) => c.json(await updateExperiment(c.env, keyParam(c), parseJson(await readBodyText(c.req.raw, BODY_BYTES)))))
+  .get('/admin/experiments/:key/versions', async (c) => {
+    const key = keyParam(c);
+    await mustLoad(c.env, key);
+    return c.json({ key, versions: await listVersions(c.env.MODELS, key) });
+  })
+  .get('/admin/experiments/:key/versions/:version', async (c) => {
+    const key = keyParam(c);
+    const n = Number(c.req.param('version'));
+    if (!Number.isInteger(n) || n < 1) throw badRequest('version: a positive integer', 'version');
+    const e = await c.env.MODELS.get(versionKey(key, n), 'json');
+    if (!e) throw new HttpError(404, 'unknown_version', `experiment "${key}" has no version ${n}`);
+    return c.json(e);
+  })
+  .get('/admin/experiments/:key/results', async (c) => {
+    const report = await experimentReport(c.env, await mustLoad(c.env, keyParam(c)));
+    if (c.req.query('format') === 'csv') {
+      c.header('content-type', 'text/csv; charset=utf-8');
+      c.header('content-disposition', `attachment; filename="${report.experiment.key}-results.csv"`);
+      return c.body(resultsCsv(report.results));
+    }
+    const e = report.experiment;
+    const last = report.stats.history.at(-1);
+    return c.json({
+      key: e.key, status: e.status, version: e.version, algorithm: e.algorithm, winner: e.winner, ...report.results,
+      allocation: last ? Object.fromEntries(e.arms.map((a, i) => [a.key, last.allocation[i]])) : null,
+      snapshot: report.stats.snapshot, pendingExposures: report.stats.pending,
+      ...(c.req.query('history') === '1' ? { history: report.stats.history } : {}),
+    });
+  })
+  .post('/admin/experiments/:key/:action', async (c) => {
+    const key = keyParam(c);
+    const action = c.req.param('action') as Action;
+    if (!ACTIONS.includes(action)) throw new HttpError(404, 'not_found', `unknown action "${action}"; one of ${ACTIONS.join(', ')}`);
+    let winner: string | undefined;
+    if (action === 'stop') {
+      const text = await readBodyText(c.req.raw, 1024);
+      winner = text.trim() === '' ? undefined : validate(StopBody, parseJson(text)).winner;
+    }
+    const r = await applyAction(c.env, key, action, winner);
+    return c.json({ ...r.experiment, changed: r.changed });
+  });

@@ -1,0 +1,264 @@
+/**
+ * One Durable Object per experiment: the single writer of its live posterior.
+ *
+ * Decision records (exposures) and outcome events arrive in batches from the log consumer
+ * (`forwardToExperiments`). An exposure counts an impression for its arm and is kept as
+ * "pending" for the attribution window; the first goal outcome within the window (by decision
+ * id, else the visitor's latest exposure) counts one conversion. Every `publishSeconds` while
+ * anything changed, an alarm computes the allocation and writes a posterior snapshot to KV
+ * (model `exp.<key>`), which the Worker serves from like any other model.
+ *
+ * Redelivered batches are harmless: exposures are keyed by decision id, and a decision converts
+ * at most once. The contextual model learns y = 1 at conversion and y = 0 when the window closes.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import { allocate, probabilityBest } from '../../core/bandits/allocation.ts';
+import { newLinearThompson, updateLinearThompson, type LinearThompsonModel } from '../../core/bandits/linear-thompson.ts';
+import { encodeSnapshot } from '../../core/bandits/snapshot.ts';
+import { DEFAULTS, emptyCounts, type ArmCounts } from '../../core/bandits/types.ts';
+import type { DecisionRecord } from '../../core/decision-record.ts';
+import { isGoal, type Experiment } from '../../core/experiments/experiment.ts';
+import { createFeatureVector, extractFeatures, type FeatureVector } from '../../core/features.ts';
+import { manifestKey, modelKey } from '../../core/model-registry.ts';
+import { murmur3 } from '../../core/murmur3.ts';
+import type { LogRecord, OutcomeEvent } from '../../core/outcome-event.ts';
+import { snapshotName } from './store.ts';
+
+/** Snapshots are superseded within seconds; old ones expire instead of piling up in KV. */
+const SNAPSHOT_TTL_SECONDS = 3600;
+/** A live test republishes at least this often, so its active snapshot never reaches the TTL. */
+const HEARTBEAT_MS = 20 * 60_000;
+const HISTORY_ROWS = 2000;
+
+export interface HistoryPoint {
+  readonly t: number;
+  readonly allocation: number[];
+  readonly probabilityBest: number[];
+  readonly impressions: number[];
+  readonly conversions: number[];
+}
+
+export interface AggregatorStats {
+  readonly arms: string[];
+  readonly impressions: number[];
+  readonly conversions: number[];
+  readonly pending: number;
+  readonly snapshot: { readonly version: string; readonly at: number } | null;
+  readonly history: HistoryPoint[];
+}
+
+export interface IngestSummary {
+  readonly exposures: number;
+  readonly conversions: number;
+  readonly ignored: number;
+}
+
+interface State {
+  counts: ArmCounts;
+  model: LinearThompsonModel | null;
+  seq: number;
+  published: { version: string; at: number } | null;
+}
+
+export class ExperimentAggregator extends DurableObject<Env> {
+  private exp: Experiment | null = null;
+  private state: State = { counts: emptyCounts(0), model: null, seq: 0, published: null };
+  private dirty = false;
+  private readonly sql: SqlStorage;
+  private readonly fv: FeatureVector = createFeatureVector();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    ctx.blockConcurrencyWhile(async () => {
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT);
+        CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, visitor TEXT, arm INTEGER, ts INTEGER, converted INTEGER, fh BLOB, fvals BLOB);
+        CREATE INDEX IF NOT EXISTS pending_visitor ON pending (visitor, ts);
+        CREATE TABLE IF NOT EXISTS history (t INTEGER PRIMARY KEY, point TEXT);`);
+      const rows = this.sql.exec<{ k: string; v: string }>('SELECT k, v FROM kv').toArray();
+      const kv = new Map(rows.map((r) => [r.k, r.v]));
+      if (kv.has('exp')) this.exp = JSON.parse(kv.get('exp')!);
+      if (kv.has('state')) this.state = reviveState(JSON.parse(kv.get('state')!));
+      this.dirty = kv.get('dirty') === '1';
+    });
+  }
+
+  /** Stores the experiment (after every admin write); resets the counts if the arms changed. */
+  async configure(exp: Experiment): Promise<void> {
+    const before = this.exp;
+    this.exp = exp;
+    const armsChanged = !before || before.arms.map((a) => a.key).join() !== exp.arms.map((a) => a.key).join();
+    if (armsChanged || before.algorithm.name !== exp.algorithm.name) {
+      this.state = {
+        counts: emptyCounts(exp.arms.length), seq: this.state.seq, published: null,
+        model: exp.algorithm.name === 'linear-thompson' ? newLinearThompson(exp.arms.length, exp.algorithm.bits ?? DEFAULTS.bits) : null,
+      };
+      this.sql.exec('DELETE FROM pending');
+      this.sql.exec('DELETE FROM history');
+    }
+    this.sql.exec('INSERT OR REPLACE INTO kv VALUES (?, ?)', 'exp', JSON.stringify(exp));
+    // A launched test gets its prior snapshot at once, so the first visitors see the configured policy.
+    if (exp.status === 'running' && (this.state.published === null || before?.epoch !== exp.epoch || before.algorithm.floor !== exp.algorithm.floor)) {
+      await this.publish(Date.now());
+      if ((await this.ctx.storage.getAlarm()) === null) await this.scheduleNext(Date.now());
+    } else this.persist();
+  }
+
+  async ingest(records: LogRecord[]): Promise<IngestSummary> {
+    const exp = this.exp;
+    let exposures = 0;
+    let conversions = 0;
+    let ignored = 0;
+    if (!exp || exp.status === 'draft' || exp.status === 'archived') return { exposures, conversions, ignored: records.length };
+    for (const r of records) {
+      if (r.type === 'decision' ? this.expose(exp, r) : this.convert(exp, r)) r.type === 'decision' ? exposures++ : conversions++;
+      else ignored++;
+    }
+    if (exposures + conversions > 0) {
+      this.dirty = true;
+      this.persist();
+      await this.scheduleAlarm(Date.now() + exp.publishSeconds * 1000);
+    }
+    return { exposures, conversions, ignored };
+  }
+
+  private expose(exp: Experiment, r: DecisionRecord): boolean {
+    const arm = exp.arms.findIndex((a) => a.key === r.action);
+    if (arm < 0 || (exp.status !== 'running' && exp.status !== 'paused')) return false;
+    // One exposure per visitor per attribution window: a returning sticky visitor is the same
+    // trial until they convert or the window closes (else repeat views would shrink the rate).
+    const open = this.sql.exec('SELECT 1 FROM pending WHERE visitor = ? AND converted = 0 AND ts > ? LIMIT 1', r.visitor, r.ts - exp.attributionWindowSeconds * 1000).toArray();
+    if (open.length > 0) return false;
+    let fh: ArrayBuffer | null = null;
+    let fvals: ArrayBuffer | null = null;
+    if (this.state.model) {
+      const fv = extractFeatures(r.context, this.fv);
+      fh = fv.hashes.slice(0, fv.length).buffer;
+      fvals = fv.values.slice(0, fv.length).buffer;
+    }
+    const c = this.sql.exec('INSERT OR IGNORE INTO pending VALUES (?, ?, ?, ?, 0, ?, ?)', r.id, r.visitor, arm, r.ts, fh, fvals);
+    if (c.rowsWritten === 0) return false; // a redelivered exposure
+    this.state.counts.impressions[arm]! += 1;
+    return true;
+  }
+
+  private convert(exp: Experiment, o: OutcomeEvent): boolean {
+    if (!isGoal(exp.goals, o.name, o.goal)) return false;
+    const window = exp.attributionWindowSeconds * 1000;
+    type Row = { id: string; arm: number; ts: number; converted: number; fh: ArrayBuffer | null; fvals: ArrayBuffer | null };
+    // By decision id when given (a repeat view's id is not an exposure: fall through to the visitor).
+    const row = (o.decisionId ? this.sql.exec<Row>('SELECT id, arm, ts, converted, fh, fvals FROM pending WHERE id = ?', o.decisionId).toArray()[0] : undefined)
+      ?? (o.visitor ? this.sql.exec<Row>('SELECT id, arm, ts, converted, fh, fvals FROM pending WHERE visitor = ? AND ts <= ? ORDER BY ts DESC LIMIT 1', o.visitor, o.ts).toArray()[0] : undefined);
+    if (!row || row.converted === 1 || o.ts - row.ts > window) return false;
+    this.sql.exec('UPDATE pending SET converted = 1 WHERE id = ?', row.id);
+    this.state.counts.conversions[row.arm]! += 1;
+    if (this.state.model) this.learn(row.arm, row.fh, row.fvals, 1);
+    return true;
+  }
+
+  private learn(arm: number, fh: ArrayBuffer | null, fvals: ArrayBuffer | null, y: number): void {
+    if (!this.state.model || !fh || !fvals) return;
+    const hashes = new Uint32Array(fh);
+    this.fv.hashes.set(hashes);
+    this.fv.values.set(new Float32Array(fvals));
+    (this.fv as { length: number }).length = hashes.length;
+    updateLinearThompson(this.state.model, arm, this.fv, y);
+  }
+
+  override async alarm(): Promise<void> {
+    const exp = this.exp;
+    if (!exp) return;
+    const now = Date.now();
+    // Close attribution windows: the contextual model learns the non-conversions now.
+    const cutoff = now - exp.attributionWindowSeconds * 1000;
+    if (this.state.model) {
+      for (const r of this.sql.exec<{ arm: number; fh: ArrayBuffer | null; fvals: ArrayBuffer | null }>('SELECT arm, fh, fvals FROM pending WHERE ts < ? AND converted = 0', cutoff)) {
+        this.learn(r.arm, r.fh, r.fvals, 0);
+        this.dirty = true;
+      }
+    }
+    this.sql.exec('DELETE FROM pending WHERE ts < ?', cutoff);
+    const live = exp.status === 'running' || exp.status === 'paused';
+    const stale = this.state.published === null || now - this.state.published.at >= HEARTBEAT_MS;
+    if (this.dirty || (live && stale)) await this.publish(now);
+    await this.scheduleNext(now);
+  }
+
+  /** The next alarm: the earliest attribution window to close, and the heartbeat of a live test. */
+  private async scheduleNext(now: number): Promise<void> {
+    const exp = this.exp!;
+    const oldest = this.sql.exec<{ ts: number | null }>('SELECT MIN(ts) AS ts FROM pending').one().ts;
+    let next = Infinity;
+    if (oldest !== null) next = oldest + exp.attributionWindowSeconds * 1000 + 1;
+    if ((exp.status === 'running' || exp.status === 'paused') && this.state.published) next = Math.min(next, this.state.published.at + HEARTBEAT_MS);
+    if (next !== Infinity) await this.ctx.storage.setAlarm(Math.max(now + exp.publishSeconds * 1000, next));
+  }
+
+  /** Computes the allocation, writes the snapshot blob then flips the manifest, records history. */
+  private async publish(now: number): Promise<void> {
+    const exp = this.exp!;
+    const s = this.state;
+    const k = exp.arms.length;
+    const seed = murmur3(exp.key, exp.epoch);
+    const allocation = new Float64Array(k);
+    // Contextual tests allocate per visitor; the snapshot's ALLO is their Thompson allocation on counts (shown in charts).
+    allocate(exp.algorithm.name === 'linear-thompson' ? { ...exp.algorithm, name: 'thompson' } : exp.algorithm, s.counts, seed, allocation);
+    const pBest = new Float64Array(k);
+    probabilityBest(s.counts, 4000, seed, pBest);
+    s.seq += 1;
+    const version = `${exp.epoch}.${s.seq}`;
+    const name = snapshotName(exp.key);
+    const blob = encodeSnapshot({
+      name, version, arms: exp.arms.map((a) => a.key), algorithm: exp.algorithm.name, floor: exp.algorithm.floor,
+      epoch: exp.epoch, publishedAt: now, counts: s.counts, allocation, model: s.model,
+    });
+    await this.env.MODELS.put(modelKey(name, version), blob, { expirationTtl: SNAPSHOT_TTL_SECONDS });
+    await this.env.MODELS.put(manifestKey(name), JSON.stringify({ name, kind: 'bandit', active: version, history: [{ version, at: now }] }));
+    s.published = { version, at: now };
+    this.dirty = false;
+    const point: HistoryPoint = {
+      t: now, allocation: Array.from(allocation), probabilityBest: Array.from(pBest),
+      impressions: Array.from(s.counts.impressions), conversions: Array.from(s.counts.conversions),
+    };
+    this.sql.exec('INSERT OR REPLACE INTO history VALUES (?, ?)', now, JSON.stringify(point));
+    this.sql.exec('DELETE FROM history WHERE t NOT IN (SELECT t FROM history ORDER BY t DESC LIMIT ?)', HISTORY_ROWS);
+    this.persist();
+  }
+
+  async stats(): Promise<AggregatorStats> {
+    const exp = this.exp;
+    const c = this.state.counts;
+    return {
+      arms: exp ? exp.arms.map((a) => a.key) : [],
+      impressions: Array.from(c.impressions), conversions: Array.from(c.conversions),
+      pending: this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM pending').one().n,
+      snapshot: this.state.published,
+      history: this.sql.exec<{ point: string }>('SELECT point FROM history ORDER BY t').toArray().map((r) => JSON.parse(r.point)),
+    };
+  }
+
+  private async scheduleAlarm(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  private persist(): void {
+    const s = this.state;
+    const json = JSON.stringify({
+      impressions: Array.from(s.counts.impressions), conversions: Array.from(s.counts.conversions), seq: s.seq, published: s.published,
+      model: s.model ? { arms: s.model.arms, bits: s.model.bits, mean: Array.from(s.model.mean), precision: Array.from(s.model.precision) } : null,
+    });
+    this.sql.exec('INSERT OR REPLACE INTO kv VALUES (?, ?), (?, ?)', 'state', json, 'dirty', this.dirty ? '1' : '0');
+  }
+}
+
+function reviveState(raw: {
+  impressions: number[]; conversions: number[]; seq: number; published: State['published'];
+  model: { arms: number; bits: number; mean: number[]; precision: number[] } | null;
+}): State {
+  return {
+    counts: { impressions: Float64Array.from(raw.impressions), conversions: Float64Array.from(raw.conversions) },
+    seq: raw.seq, published: raw.published,
+    model: raw.model ? { arms: raw.model.arms, bits: raw.model.bits, mean: Float32Array.from(raw.model.mean), precision: Float32Array.from(raw.model.precision) } : null,
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * A `/v1/decide` slot that names a bandit test: which arm this visitor sees, with its
+ * propensity and creative payload. Reads the experiment (KV, isolate-cached) and its latest
+ * posterior snapshot (the model store, kind `bandit`); a missing or stale snapshot falls back
+ * to the prior (uniform) allocation and says so. Visitors keep their arm through the signed
+ * profile (`assignments["exp:<key>"]`) until the test re-randomizes.
+ */
+import { linearThompsonProbabilities } from '../../core/bandits/linear-thompson.ts';
+import { snapshotFromEnvelope, type BanditSnapshot } from '../../core/bandits/snapshot.ts';
+import { applyFloor, chooseArm } from '../../core/bandits/types.ts';
+import type { SlotDecision } from '../../core/decide.ts';
+import { eligibility, type Experiment, type Ineligible } from '../../core/experiments/experiment.ts';
+import { visitorUniform } from '../../core/policy.ts';
+import { withAssignment } from '../../core/profile.ts';
+import { HttpError } from '../http-error.ts';
+import { resolveModel, type ModelAdapter } from '../model-store.ts';
+import type { Visit } from '../visit.ts';
+import { cachedExperiment, snapshotName } from './store.ts';
+
+export const BANDIT: ModelAdapter<BanditSnapshot> = { kind: 'bandit', adapt: snapshotFromEnvelope };
+
+export interface ExperimentInfo {
+  readonly key: string;
+  readonly arm: string;
+  readonly payload: Experiment['arms'][number]['payload'];
+  /** true when this decision counts as an exposure of the test (logged with `experiment`) */
+  readonly exposed: boolean;
+  /** why the visitor is not in the test, when not exposed */
+  readonly reason?: Ineligible;
+}
+
+export interface ExperimentSlotOutcome {
+  readonly slot: string;
+  readonly decision: SlotDecision;
+  readonly sticky: boolean;
+  readonly model: { name: string; version: string | null };
+  readonly fallback?: string;
+  readonly experiment: ExperimentInfo;
+}
+
+const probs = new Float64Array(64); // per-isolate scratch: a decision runs without yielding once here
+
+function certain(arms: readonly string[], arm: string, source: SlotDecision['source']): SlotDecision {
+  return { variant: arm, score: null, propensity: 1, source, candidates: arms, probabilities: arms.map((a) => (a === arm ? 1 : 0)) };
+}
+
+export async function decideExperimentSlot(
+  env: Env, visit: Visit, slot: { id: string; experiment: string }, index: number,
+): Promise<ExperimentSlotOutcome> {
+  const key = slot.experiment;
+  const exp = await cachedExperiment(env.MODELS, key, visit.store);
+  if (exp === null) throw new HttpError(404, 'unknown_experiment', `no experiment named "${key}"`, `slots[${index}].experiment`);
+  const arms = exp.arms.map((a) => a.key);
+  const name = snapshotName(key);
+  const info = (arm: string, exposed: boolean, reason?: Ineligible): ExperimentInfo => ({
+    key, arm, payload: exp.arms[arms.indexOf(arm)]!.payload, exposed, ...(reason ? { reason } : {}),
+  });
+  const outside = exp.status === 'stopped' ? 'stopped' : eligibility(exp, visit.ctx, visitorUniform(visit.visitor.id, 'traffic', key));
+  if (outside !== null) {
+    // Not in the test: a stopped test serves its winner, anything else the control, with certainty.
+    const arm = outside === 'stopped' && exp.winner ? exp.winner : exp.control;
+    return { slot: slot.id, decision: certain(arms, arm, outside === 'stopped' ? 'model' : 'fallback'), sticky: false, model: { name, version: null }, experiment: info(arm, false, outside) };
+  }
+
+  const k = arms.length;
+  const p = probs.subarray(0, k);
+  let version: string | null = null;
+  let fallback: string | undefined;
+  let snapshot: BanditSnapshot | null = null;
+  const resolved = await resolveModel(env.MODELS, name, BANDIT, visit.store);
+  if (!resolved.ok) fallback = resolved.reason === 'unknownModel' ? 'noSnapshot' : resolved.reason;
+  else if (resolved.model.epoch !== exp.epoch || resolved.model.arms.join() !== arms.join()) fallback = 'staleSnapshot';
+  else {
+    snapshot = resolved.model;
+    version = resolved.version;
+  }
+  if (snapshot === null) {
+    p.fill(1 / k); // the prior: every arm equally likely to be best
+    applyFloor(p, exp.algorithm.floor);
+  } else if (snapshot.model !== null) linearThompsonProbabilities(snapshot.model, visit.features, exp.algorithm.floor, p);
+  else p.set(snapshot.allocation);
+
+  let best = 0;
+  for (let i = 1; i < k; i++) if (p[i]! > p[best]!) best = i;
+  const epochTag = `e${exp.epoch}`;
+  const assignmentKey = `exp:${key}`;
+  const stored = exp.sticky ? visit.profile.assignments[assignmentKey] : undefined;
+  const stuck = stored && stored[1] === epochTag && arms.includes(stored[0]) ? stored : undefined;
+  const model = { name, version };
+  const probabilities = Array.from(p);
+  const score = (i: number) => (snapshot ? (snapshot.counts.conversions[i]! + 1) / (snapshot.counts.impressions[i]! + 2) : null);
+  if (stuck) {
+    // The logged propensity stays the one the arm was first drawn with.
+    const decision: SlotDecision = {
+      variant: stuck[0], score: score(arms.indexOf(stuck[0])), propensity: stuck[2], source: stuck[3] as SlotDecision['source'], candidates: arms, probabilities,
+    };
+    return { slot: slot.id, decision, sticky: true, model, ...(fallback ? { fallback } : {}), experiment: info(stuck[0], true) };
+  }
+  const u = exp.sticky ? visitorUniform(visit.visitor.id, assignmentKey, epochTag) : crypto.getRandomValues(new Uint32Array(1))[0]! / 4294967296;
+  const choice = chooseArm(p, u);
+  const arm = arms[choice.arm]!;
+  const source = choice.arm === best ? 'model' : 'explore';
+  if (exp.sticky) visit.profile = withAssignment(visit.profile, assignmentKey, [arm, epochTag, choice.propensity, source]);
+  const decision: SlotDecision = { variant: arm, score: score(choice.arm), propensity: choice.propensity, source, candidates: arms, probabilities };
+  return { slot: slot.id, decision, sticky: false, model, ...(fallback ? { fallback } : {}), experiment: info(arm, true) };
+}

@@ -1,0 +1,65 @@
+/**
+ * The experiment config as admins write it (zod/mini, at the boundary): defaults filled in,
+ * cross-field rules checked, every failure a 400 naming the field.
+ */
+import * as z from 'zod/mini';
+import { ALGORITHMS } from '../../core/bandits/types.ts';
+import type { ExperimentConfig } from '../../core/experiments/experiment.ts';
+import { validate } from '../body.ts';
+import { badRequest } from '../http-error.ts';
+
+export const MAX_ARMS = 16;
+const key = z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, "_" or "-", at most 64'));
+const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
+const unit = z.number().check(z.gte(0), z.lte(1));
+
+const Payload = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text'), value: z.string().check(z.maxLength(4096)) }),
+  z.object({ type: z.literal('html'), value: z.string().check(z.maxLength(16_384)) }),
+  z.object({ type: z.literal('json'), value: z.unknown() }),
+  z.object({ type: z.literal('url'), value: z.string().check(z.maxLength(2048), z.url()) }),
+]);
+
+const TARGET_FIELDS = ['country', 'region', 'city', 'device', 'os', 'browser', 'referrer', 'pageType', 'utmSource', 'utmMedium', 'utmCampaign'] as const;
+
+export const ExperimentInput = z.object({
+  key,
+  name: text(128),
+  description: z.optional(z.string().check(z.maxLength(2000))),
+  arms: z.array(z.object({ key, name: z.optional(text(128)), payload: Payload })).check(z.minLength(2), z.maxLength(MAX_ARMS)),
+  control: z.optional(key),
+  goals: z.array(text(64)).check(z.minLength(1), z.maxLength(16)),
+  attributionWindowSeconds: z._default(z.number().check(z.int(), z.gte(1), z.lte(30 * 86400)), 86400),
+  traffic: z._default(unit, 1),
+  targeting: z._default(z.object({
+    segments: z.optional(z.array(text(64)).check(z.maxLength(32))),
+    context: z.optional(z.partialRecord(z.enum(TARGET_FIELDS), z.array(text(128)).check(z.minLength(1), z.maxLength(64)))),
+  }), {}),
+  algorithm: z._default(z.object({
+    name: z._default(z.enum(ALGORITHMS), 'thompson'),
+    floor: z._default(unit, 0.01),
+    epsilon: z.optional(unit),
+    beta: z.optional(unit),
+    draws: z.optional(z.number().check(z.int(), z.gte(100), z.lte(20_000))),
+    bits: z.optional(z.number().check(z.int(), z.gte(4), z.lte(14))),
+  }), { name: 'thompson', floor: 0.01 }),
+  schedule: z._default(z.object({ start: z.optional(z.number().check(z.int(), z.gte(0))), end: z.optional(z.number().check(z.int(), z.gte(0))) }), {}),
+  publishSeconds: z._default(z.number().check(z.gte(1), z.lte(3600)), 5),
+  sticky: z._default(z.boolean(), true),
+});
+
+/** Validates raw JSON into a full config, or throws a 400 naming the offending field. */
+export function parseExperimentConfig(raw: unknown): ExperimentConfig {
+  const c = validate(ExperimentInput, raw);
+  const keys = c.arms.map((a) => a.key);
+  const dup = keys.findIndex((k, i) => keys.indexOf(k) !== i);
+  if (dup >= 0) throw badRequest(`arms[${dup}].key: duplicate arm key "${keys[dup]}"`, `arms[${dup}].key`);
+  const control = c.control ?? keys[0]!;
+  if (!keys.includes(control)) throw badRequest(`control: "${control}" is not an arm key`, 'control');
+  if (c.algorithm.floor * keys.length > 1) throw badRequest(`algorithm.floor: ${c.algorithm.floor} × ${keys.length} arms exceeds 1`, 'algorithm.floor');
+  if (c.schedule.start !== undefined && c.schedule.end !== undefined && c.schedule.end <= c.schedule.start) {
+    throw badRequest('schedule.end: must be after schedule.start', 'schedule.end');
+  }
+  const algorithm = Object.fromEntries(Object.entries(c.algorithm).filter(([, v]) => v !== undefined)) as unknown as ExperimentConfig['algorithm'];
+  return { ...c, control, algorithm } as ExperimentConfig;
+}

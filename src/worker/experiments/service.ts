@@ -1,0 +1,84 @@
+/**
+ * What the admin API, the admin page and any future caller do to experiments: create, edit,
+ * transition, report. Each write is saved to KV (a new version) and pushed to the experiment's
+ * Durable Object; failures are HttpErrors the one error boundary answers.
+ */
+import { computeResults, type Results } from '../../core/bandits/results.ts';
+import { editable, newExperiment, transition, type Action, type Experiment } from '../../core/experiments/experiment.ts';
+import { badRequest, HttpError } from '../http-error.ts';
+import type { AggregatorStats } from './aggregator.ts';
+import { experimentStub } from './forward.ts';
+import { parseExperimentConfig } from './schema.ts';
+import { loadExperiment, saveExperiment } from './store.ts';
+
+export async function mustLoad(env: Env, key: string): Promise<Experiment> {
+  const e = await loadExperiment(env.MODELS, key);
+  if (!e) throw new HttpError(404, 'unknown_experiment', `no experiment named "${key}"`);
+  return e;
+}
+
+/** Persists and pushes the config to the aggregator (also on no-ops, so a retry repairs a failed push). */
+async function commit(env: Env, e: Experiment, changed: boolean): Promise<void> {
+  if (changed) await saveExperiment(env.MODELS, e);
+  try {
+    await experimentStub(env, e.key).configure(e);
+  } catch (err) {
+    console.error(JSON.stringify({ msg: 'experiment aggregator unreachable', key: e.key, error: String(err) }));
+    throw new HttpError(503, 'aggregator_unavailable', 'saved, but the live aggregator could not be updated; repeat the request');
+  }
+}
+
+export async function createExperiment(env: Env, raw: unknown): Promise<Experiment> {
+  const config = parseExperimentConfig(raw);
+  if (await loadExperiment(env.MODELS, config.key)) throw new HttpError(409, 'experiment_exists', `an experiment named "${config.key}" exists`, 'key');
+  const e = newExperiment(config, Date.now());
+  await commit(env, e, true);
+  return e;
+}
+
+export async function updateExperiment(env: Env, key: string, raw: unknown): Promise<Experiment> {
+  const current = await mustLoad(env, key);
+  const config = parseExperimentConfig({ key, ...(raw as object) });
+  const ok = editable(current, config);
+  if (!ok.ok) throw new HttpError(409, 'not_editable', ok.message, ok.field);
+  const now = Date.now();
+  const next: Experiment = {
+    ...current, ...config, version: current.version + 1, updatedAt: now,
+    history: [...current.history, { at: now, action: 'edit', status: current.status }].slice(-100),
+  };
+  await commit(env, next, true);
+  return next;
+}
+
+export async function applyAction(env: Env, key: string, action: Action, winner?: string): Promise<{ experiment: Experiment; changed: boolean }> {
+  const current = await mustLoad(env, key);
+  if (action === 'stop' && winner === undefined && current.status !== 'stopped') {
+    // No winner named: the arm most likely to be best right now.
+    winner = (await experimentReport(env, current)).results.arms.reduce((a, b) => (b.probabilityBest > a.probabilityBest ? b : a)).arm;
+  }
+  const r = transition(current, action, Date.now(), winner);
+  if (!r.ok) {
+    if (r.reason === 'unknownArm') throw badRequest(r.message, 'winner');
+    throw new HttpError(409, 'illegal_transition', r.message);
+  }
+  await commit(env, r.experiment, r.changed);
+  return { experiment: r.experiment, changed: r.changed };
+}
+
+export interface ExperimentReport {
+  readonly experiment: Experiment;
+  readonly results: Results;
+  readonly stats: AggregatorStats;
+}
+
+export async function experimentReport(env: Env, e: Experiment): Promise<ExperimentReport> {
+  const stats = await experimentStub(env, e.key).stats();
+  const k = e.arms.length;
+  const aligned = stats.arms.join() === e.arms.map((a) => a.key).join();
+  const counts = {
+    impressions: aligned ? Float64Array.from(stats.impressions) : new Float64Array(k),
+    conversions: aligned ? Float64Array.from(stats.conversions) : new Float64Array(k),
+  };
+  const results = computeResults(e.arms.map((a) => a.key), counts, Math.max(0, e.arms.findIndex((a) => a.key === e.control)));
+  return { experiment: e, results, stats };
+}

@@ -1,0 +1,71 @@
+/**
+ * Starts the Worker under `wrangler dev` (workerd, offline) on a free loopback port with a
+ * throwaway persistence directory and test secrets, for suites that need a real HTTP server
+ * (a browser, the CLI). `stop()` kills the process group it started and removes the directory.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export interface WorkerProcess {
+  readonly url: string;
+  readonly adminToken: string;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startWorker(timeoutMs = 150_000): Promise<WorkerProcess> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), 'attune-browser-'));
+  const adminToken = `browser-test-${Math.random().toString(36).slice(2)}`;
+  const child: ChildProcess = spawn('npx', [
+    '--no-install', 'wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', dir,
+    '--show-interactive-dev-session=false', '--var', `ADMIN_TOKEN:${adminToken}`, '--var', 'PROFILE_SECRET:browser-test-profile-secret-0123456789',
+  ], { env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // Never leave workerd behind, even if the test process ends while we wait for it.
+  const killGroup = () => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', killGroup);
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    process.off('exit', killGroup);
+    if (child.exitCode === null && child.pid) {
+      const exited = new Promise((r) => child.once('exit', r));
+      killGroup(); // the process group we created (npx → wrangler → workerd)
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) break;
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return { url, adminToken, stop };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  await stop();
+  throw new Error(`wrangler dev did not come up on ${url}:\n${output.slice(-4000)}`);
+}

@@ -1,0 +1,75 @@
+import { env } from 'cloudflare:workers';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { forwardToExperiments } from '../../src/worker/experiments/forward.ts';
+import { exposure, outcome } from './experiment-helpers.ts';
+import { cookiesOf, fetchWorker, resetCaches } from './helpers.ts';
+
+beforeEach(resetCaches);
+
+const form = (fields: Record<string, string>, cookie?: string) => ({
+  method: 'POST', redirect: 'manual' as const,
+  headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+  body: new URLSearchParams(fields).toString(),
+});
+
+async function signIn(): Promise<string> {
+  const res = await fetchWorker('/ui/experiments/login', form({ token: env.ADMIN_TOKEN }));
+  expect(res.status).toBe(303);
+  const set = res.headers.getSetCookie()[0]!;
+  expect(set).toMatch(/HttpOnly/i);
+  expect(set).toMatch(/SameSite=Strict/i);
+  expect(set).not.toContain(env.ADMIN_TOKEN); // a signed session, not the token
+  return `att_admin=${cookiesOf(res).att_admin}`;
+}
+
+describe('admin page', () => {
+  it('sends visitors without the admin cookie to the login form and refuses wrong tokens', async () => {
+    const res = await fetchWorker('/ui/experiments', { redirect: 'manual' });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/ui/experiments/login');
+    expect((await fetchWorker('/ui/experiments/login', form({ token: 'nope' }))).status).toBe(401);
+    expect((await fetchWorker('/ui/experiments', form({ key: 'x' }))).status).toBe(401);
+    expect((await fetchWorker('/ui/experiments', { headers: { cookie: 'att_admin=nope' }, redirect: 'manual' })).status).toBe(303);
+    // a session whose expiry has passed, correctly signed, is refused too
+    const { sign } = await import('../../src/worker/crypto.ts');
+    const old = `admin-ui:${Date.now() - 1000}`;
+    const expired = await fetchWorker('/ui/experiments', { headers: { cookie: `att_admin=${encodeURIComponent(`${old}.${await sign(env.ADMIN_TOKEN, old)}`)}` }, redirect: 'manual' });
+    expect(expired.status).toBe(303);
+  });
+
+  it('creates, launches and stops a test through forms, and charts its snapshots', async () => {
+    const cookie = await signIn();
+    const bad = await fetchWorker('/ui/experiments', form({ key: 'pg', name: 'Page test', arms: 'only | one arm', goals: 'click' }, cookie));
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('field: arms');
+
+    const created = await fetchWorker('/ui/experiments', form({
+      key: 'pg', name: 'Page test', arms: 'calm | Start your trial\nbold | <b>Try it free</b>', payloadType: 'html', goals: 'click, signup',
+      algorithm: 'top-two-thompson', floor: '0.05', traffic: '1', publishSeconds: '1',
+    }, cookie));
+    expect(created.status).toBe(303);
+    expect(created.headers.get('location')).toBe('/ui/experiments/pg');
+    const api = (await (await fetchWorker('/admin/experiments/pg', { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } })).json()) as Record<string, any>;
+    expect(api).toMatchObject({ status: 'draft', goals: ['click', 'signup'], algorithm: { name: 'top-two-thompson', floor: 0.05 }, arms: [{ key: 'calm', payload: { type: 'html', value: 'Start your trial' } }, { key: 'bold' }] });
+
+    expect((await fetchWorker('/ui/experiments/pg/launch', form({}, cookie))).status).toBe(303);
+    await forwardToExperiments(env, [exposure('pg', 'pg1', 'v1', 'bold', Date.now()), outcome('pg', 'pgo', 'v1', Date.now() + 1)]);
+    await new Promise((r) => setTimeout(r, 1500));
+    const detail = await (await fetchWorker('/ui/experiments/pg', { headers: { cookie } })).text();
+    expect(detail).toContain('<span class="badge running" id="status">running</span>');
+    expect(detail).toContain('<svg id="allocation-chart"');
+    expect(detail).toContain('<svg id="pbest-chart"');
+    expect(detail).toMatch(/<polyline class="series" data-arm="bold"/);
+    expect(detail).toContain('&lt;b&gt;Try it free&lt;/b&gt;'); // payloads are escaped in the page
+
+    const noop = await fetchWorker('/ui/experiments/pg/resume', form({}, cookie));
+    expect(noop.status).toBe(303); // resume of a running test is an idempotent no-op
+    const stopped = await fetchWorker('/ui/experiments/pg/stop', form({ winner: 'bold' }, cookie));
+    expect(stopped.status).toBe(303);
+    const resume = await fetchWorker('/ui/experiments/pg/resume', form({}, cookie));
+    expect(resume.status).toBe(409);
+    expect(await resume.text()).toContain('cannot resume a stopped experiment');
+    const cross = await fetchWorker('/ui/experiments/pg/archive', { ...form({}, cookie), headers: { ...form({}, cookie).headers, origin: 'https://evil.example' } });
+    expect(cross.status).toBe(403);
+  });
+});
