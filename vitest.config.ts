@@ -41,11 +41,8 @@ export default defineConfig({
         },
       },
       {
-        // Real Chromium against a spawned wrangler dev and a loopback origin (test/browser/README).
-        test: { name: 'browser', include: ['test/browser/**/*.test.ts'], environment: 'node', testTimeout: 60_000, hookTimeout: 90_000, fileParallelism: false },
-      },
-      {
-        // End to end against `wrangler dev`: a real browser (Debian chromium) and the CLIs.
+        // End to end: real Chromium (Debian's) and the CLIs against a spawned `wrangler dev` and a
+        // loopback origin (test/browser/README.md). One file at a time: each starts its own worker.
         test: { name: 'browser', include: ['test/browser/**/*.test.ts'], environment: 'node', testTimeout: 120_000, hookTimeout: 180_000, fileParallelism: false },
       },
     ],
