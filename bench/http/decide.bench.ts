@@ -9,7 +9,7 @@
 import autocannon from 'autocannon';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
-import { compileSource } from '../../src/train/model-source.ts';
+import { compileSources } from '../../src/train/model-source.ts';
 import { buildWorker } from '../../scripts/bundle-size.ts';
 
 const duration = Number(process.env.DURATION ?? 10);
@@ -25,9 +25,10 @@ const mf = new Miniflare(convertV4MiniflareOptions({
 const base = (await mf.ready).toString().replace(/\/$/, '');
 
 for (const file of readdirSync('models').filter((f) => f.endsWith('.json') && f !== 'segments.json')) {
-  const { blob, name } = compileSource(JSON.parse(readFileSync(`models/${file}`, 'utf8')), file);
-  const r = await fetch(`${base}/admin/models`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body: blob });
-  if (!r.ok) throw new Error(`publishing ${name}: ${r.status} ${await r.text()}`);
+  for (const { blob, name } of compileSources(JSON.parse(readFileSync(`models/${file}`, 'utf8')), file)) {
+    const r = await fetch(`${base}/admin/models`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body: blob });
+    if (!r.ok) throw new Error(`publishing ${name}: ${r.status} ${await r.text()}`);
+  }
 }
 
 const body = JSON.stringify({ page: { url: 'https://shop.example/pricing?utm_medium=cpc' }, slots: [{ id: 'hero', model: 'hero-headline' }, { id: 'cta', candidates: ['a', 'b', 'c'] }] });
