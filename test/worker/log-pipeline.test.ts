@@ -84,5 +84,5 @@ describe('decide → events → queue → R2', () => {
     const hero = mine.find((r) => r.id === decisions[0]!.decisionId)!;
     expect(hero).toMatchObject({ type: 'decision', slot: 'hero', action: decisions[0]!.variant });
     expect(mine.find((r) => r.id === `${visitorId}-seg`)).toMatchObject({ type: 'outcome', name: 'purchase', value: 30, decisionId: decisions[1]!.decisionId });
-  });
+  }, 60_000);
 });
