@@ -77,7 +77,7 @@ function compact<T>(q: Fifo<T>): void {
 }
 
 /** Batches of records in, batches of examples out (see log-reader.ts for why batches). */
-export async function* attribute(batches: AsyncIterable<readonly LogRecord[]>, opts: JoinOptions, stats: JoinStats = newJoinStats()): AsyncGenerator<Example[]> {
+export async function* attribute(batches: AsyncIterable<readonly LogRecord[]> | Iterable<readonly LogRecord[]>, opts: JoinOptions, stats: JoinStats = newJoinStats()): AsyncGenerator<Example[]> {
   const pending = new Map<string, Pending>();
   const pendingOrder = fifo<Pending>(); // ≈ time order
   const orphans = new Map<string, OutcomeEvent[]>();
