@@ -62,11 +62,28 @@ export function parseDuration(s: string): number {
   return Number(m[1]) * unit;
 }
 
+/**
+ * A first-in first-out list of keys with times, for expiry in arrival order. Deleting from the
+ * front of a Map and iterating it again is O(deleted) per pass in V8 (holes stay until rehash),
+ * which made a per-record flush quadratic; an array with a moving head is O(1).
+ */
+interface Fifo<T> { items: T[]; head: number }
+const fifo = <T>(): Fifo<T> => ({ items: [], head: 0 });
+function compact<T>(q: Fifo<T>): void {
+  if (q.head > 4096 && q.head * 2 > q.items.length) {
+    q.items = q.items.slice(q.head);
+    q.head = 0;
+  }
+}
+
 /** Batches of records in, batches of examples out (see log-reader.ts for why batches). */
-export async function* attribute(batches: AsyncIterable<readonly LogRecord[]>, opts: JoinOptions, stats: JoinStats = newJoinStats()): AsyncGenerator<Example[]> {
-  const pending = new Map<string, Pending>(); // insertion order ≈ time order
+export async function* attribute(batches: AsyncIterable<readonly LogRecord[]> | Iterable<readonly LogRecord[]>, opts: JoinOptions, stats: JoinStats = newJoinStats()): AsyncGenerator<Example[]> {
+  const pending = new Map<string, Pending>();
+  const pendingOrder = fifo<Pending>(); // ≈ time order
   const orphans = new Map<string, OutcomeEvent[]>();
-  const done = new Map<string, number>(); // emitted decision id → its ts, for dedupe
+  const orphanOrder = fifo<[string, number]>();
+  const done = new Set<string>(); // emitted decision ids, for dedupe
+  const doneOrder = fifo<[string, number]>();
   const horizon = opts.windowMs + opts.graceMs;
   let clock = -Infinity;
 
@@ -88,21 +105,28 @@ export async function* attribute(batches: AsyncIterable<readonly LogRecord[]>, o
   };
 
   const flush = (until: number, out: Example[]): void => {
-    for (const [id, p] of pending) {
-      if (p.decision.ts + horizon > until) break;
+    const pq = pendingOrder;
+    while (pq.head < pq.items.length && pq.items[pq.head]!.decision.ts + horizon <= until) {
+      const p = pq.items[pq.head++]!;
+      const id = p.decision.id;
       pending.delete(id);
-      done.set(id, p.decision.ts);
+      done.add(id);
+      doneOrder.items.push([id, p.decision.ts]);
       out.push({ decision: p.decision, label: p.label, value: p.value });
     }
-    for (const [id, ts] of done) {
-      if (ts + 2 * horizon > until) break;
-      done.delete(id);
-    }
-    for (const [id, list] of orphans) {
-      if (list[0]!.ts + horizon > until) break;
+    compact(pq);
+    const dq = doneOrder;
+    while (dq.head < dq.items.length && dq.items[dq.head]![1] + 2 * horizon <= until) done.delete(dq.items[dq.head++]![0]);
+    compact(dq);
+    const oq = orphanOrder;
+    while (oq.head < oq.items.length && oq.items[oq.head]![1] + horizon <= until) {
+      const id = oq.items[oq.head++]![0];
+      const list = orphans.get(id);
+      if (!list) continue; // its decision came
       orphans.delete(id);
       for (const o of list) if (opts.labels.has(o.name)) stats.unattributed++;
     }
+    compact(oq);
   };
 
   for await (const batch of batches) {
@@ -117,6 +141,7 @@ export async function* attribute(batches: AsyncIterable<readonly LogRecord[]>, o
         stats.decisions++;
         const p: Pending = { decision: r, label: 0, value: 0, seen: null };
         pending.set(r.id, p);
+        pendingOrder.items.push(p);
         const early = orphans.get(r.id);
         if (early) {
           orphans.delete(r.id);
@@ -130,7 +155,10 @@ export async function* attribute(batches: AsyncIterable<readonly LogRecord[]>, o
         else if (id !== undefined && !done.has(id)) {
           const list = orphans.get(id);
           if (list) list.push(r);
-          else orphans.set(id, [r]);
+          else {
+            orphans.set(id, [r]);
+            orphanOrder.items.push([id, r.ts]);
+          }
         } else if (opts.labels.has(r.name)) {
           // no decision id, or its decision was already final: too late to count
           if (id === undefined) stats.unattributed++;

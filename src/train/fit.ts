@@ -21,6 +21,8 @@ export interface FitOptions {
   readonly cutoff: number;
   /** learn only decisions of this slot (all when undefined) */
   readonly slot?: string | undefined;
+  /** learn only decisions of this kind (`variant` by default: bids and recommendations share the log) */
+  readonly kind?: string | undefined;
   readonly policy?: PolicySpec | undefined;
   readonly target: string;
   readonly quantize?: 'int8' | 'float32';
@@ -46,6 +48,8 @@ export interface FitReport {
   readonly train: { examples: number; positives: number; rate: number; progressiveLogLoss: number };
   readonly holdout: HoldoutReport;
   readonly cutoff: string;
+  /** decisions whose context the extractor could not read (malformed or from an incompatible writer) */
+  readonly unreadableContexts: number;
   readonly join?: JoinStats;
 }
 
@@ -57,12 +61,19 @@ export async function fit(batches: AsyncIterable<readonly Example[]>, opts: FitO
   let trainPos = 0;
   let progressive = 0; // predict-then-learn loss on the training stream
   let seen = 0;
+  let unreadable = 0;
+  const kind = opts.kind ?? 'variant';
   for await (const batch of batches) for (let i = 0; i < batch.length; i++) {
     const ex = batch[i]!;
     const d = ex.decision;
-    if (opts.slot !== undefined && d.slot !== opts.slot) continue;
+    if ((opts.slot !== undefined && d.slot !== opts.slot) || d.kind !== kind) continue;
     if ((++seen & 4095) === 0) opts.onProgress?.(seen);
-    extractFeatures(d.context, fv);
+    try {
+      extractFeatures(d.context, fv); // the same extractor the Worker scores with, on the logged input
+    } catch {
+      unreadable++;
+      continue;
+    }
     const v = variantIndex(m, d.action);
     if (d.ts >= opts.cutoff) {
       observe(held, probability(m, fv, v), ex.label);
@@ -93,7 +104,8 @@ export async function fit(batches: AsyncIterable<readonly Example[]>, opts: FitO
         logLoss: ll, baselineLogLoss: baseline, relativeGain: 1 - ll / baseline, auc: auc(held),
         calibration: table, calibrationError: calibrationError(table),
       },
-      cutoff: new Date(opts.cutoff).toISOString(),
+      cutoff: new Date(Math.min(opts.cutoff, 8.64e15)).toISOString(),
+      unreadableContexts: unreadable,
     },
   };
 }

@@ -13,7 +13,7 @@
  * times, as in Hanley & MacGibbon / Oza's online bagging). Every replicate is a set of running
  * sums, so the bootstrap is as streaming as the estimates; percentiles give the interval.
  */
-import { mulberry32 } from './synthetic-log.ts';
+import { mulberry32 } from './random.ts';
 
 const TERMS = 5; // r, w·r, w, dr, dm
 

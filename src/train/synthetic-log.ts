@@ -16,17 +16,9 @@ import { createGzip } from 'node:zlib';
 import type { DecisionRecord, LoggedContext } from '../core/decision-record.ts';
 import { FEATURE_SPEC_HASH } from '../core/features.ts';
 import type { LogRecord, OutcomeEvent } from '../core/outcome-event.ts';
+import { mulberry32 } from './random.ts';
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 const DEVICES = ['mobile', 'desktop', 'tablet'] as const;
 const COUNTRIES = ['US', 'DE', 'FR', 'GB', 'JP'] as const;

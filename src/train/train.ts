@@ -9,7 +9,7 @@
  *
  *   --log DIR|FILE (repeatable) | --r2-local [--persist DIR]   where the log is
  *   --label click[,conversion]  --window 30m  --grace 10m        what counts, and when
- *   --slot ID                    learn one slot's decisions only
+ *   --slot ID  --kind variant    learn one slot's decisions only; decisions of one kind (variant)
  *   --holdout 0.2 | --holdout-from ISO                           time-based holdout
  *   --bits 18 --alpha 0.05 --beta 1 --l1 1 --l2 1 --no-shared   FTRL
  *   --policy '{"type":"greedy","epsilon":0.1}'                  policy stored with the model
@@ -47,6 +47,7 @@ export function formatReport(r: FitReport): string {
     '          calibration (equal-count groups):   count   predicted    observed',
     ...h.calibration.map((c) => `                                           ${String(c.count).padStart(7)}  ${pct(c.predicted).padStart(10)}  ${pct(c.observed).padStart(10)}`),
   ];
+  if (r.unreadableContexts > 0) lines.push(`skipped   ${r.unreadableContexts} decisions whose context the extractor could not read`);
   if (r.join) {
     const j = r.join;
     lines.push(`join      ${j.decisions} decisions, ${j.outcomes} outcomes, ${j.attributed} attributed, ${j.unattributed} unattributed, ${j.late} outside the window, duplicates dropped: ${j.duplicateDecisions} decisions / ${j.duplicateOutcomes} outcomes`);
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
       name: { type: 'string' },
       version: { type: 'string' },
       slot: { type: 'string' },
+      kind: { type: 'string', default: 'variant' },
       holdout: { type: 'string', default: '0.2' },
       'holdout-from': { type: 'string' },
       bits: { type: 'string' }, alpha: { type: 'string' }, beta: { type: 'string' },
@@ -103,7 +105,7 @@ async function main(): Promise<void> {
     const bar = a.quiet ? { update() {}, done() {} } : progressBar('train');
     const started = performance.now();
     const { blob, report } = await fit(attribute(readRecords(sources, readStats), joinOptions(a), join), {
-      name: a.name, version, ftrl, cutoff: Number.isFinite(cutoff) ? cutoff : 8.64e15, slot: a.slot, policy,
+      name: a.name, version, ftrl, cutoff: Number.isFinite(cutoff) ? cutoff : 8.64e15, slot: a.slot, kind: a.kind, policy,
       target: a.label!, quantize: a.quantize,
       onProgress: () => bar.update(readStats.bytesDone / totalBytes, `${readStats.lines} records, ${Math.round(readStats.lines / ((performance.now() - started) / 1000))}/s`),
     });

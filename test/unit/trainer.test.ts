@@ -89,3 +89,18 @@ describe('trainer on a synthetic log with known weights', async () => {
     expect(h.calibration[h.calibration.length - 1]!.observed).toBeGreaterThan(3 * h.calibration[0]!.observed);
   });
 });
+
+describe('trainer input hygiene', () => {
+  it('learns only variant decisions and skips contexts the extractor cannot read', async () => {
+    const records = [...syntheticLog({ decisions: 200, seed: 3 })];
+    const first = records.find((r) => r.type === 'decision')!;
+    const bid = { ...first, id: 'bid-1', kind: 'bid', action: 'bid-0.42' } as LogRecord;
+    const broken = { ...first, id: 'broken-1', context: { attrs: {} } } as unknown as LogRecord;
+    const { report } = await fit(attribute(batches([...records, bid, broken]), JOIN), {
+      name: 'h', version: 'v', ftrl: { ...DEFAULT_FTRL, bits: 10 }, cutoff: Infinity, target: 'click',
+    });
+    expect(report.model.variants).not.toContain('bid-0.42');
+    expect(report.unreadableContexts).toBe(1);
+    expect(report.train.examples).toBe(200);
+  });
+});

@@ -42,6 +42,16 @@ describe('POST /v1/events', () => {
     expect((await res.json<EventsAnswer>()).accepted).toBe(1);
   });
 
+  it('answers a browser preflight for JSON bodies', async () => {
+    const res = await fetchWorker('/v1/events', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(res.headers.get('access-control-allow-headers')).toContain('content-type');
+  });
+
   it('answers 400 naming the field when no event is valid', async () => {
     const res = await postJson('/v1/events', [{ name: 'click', value: 'lots' }]);
     expect(res.status).toBe(400);

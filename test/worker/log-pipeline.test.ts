@@ -4,6 +4,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { hashVisitor } from '../../src/core/decision-record.ts';
 import type { LogRecord } from '../../src/core/outcome-event.ts';
+import { attribute, newJoinStats, type Example } from '../../src/train/attribution.ts';
 import { gunzipNdjson, LOG_PREFIX } from '../../src/worker/log-object.ts';
 import { fetchWorker, postJson } from './helpers.ts';
 
@@ -81,8 +82,17 @@ describe('decide → events → queue → R2', () => {
       return c.length === 2 ? c : null;
     });
     expect({ ...clicks[1], ts: 0, receivedAt: 0 }).toEqual({ ...clicks[0], ts: 0, receivedAt: 0 });
+    // ... and the trainer's reader counts it once: one positive, one duplicate dropped.
+    const stats = newJoinStats();
+    const examples: Example[] = [];
+    const labels = { labels: new Set(['click', 'purchase']), windowMs: 30 * 60_000, graceMs: 0, skewMs: 60_000 };
+    const everything = (await allLogRecords()).filter((r) => r.visitor === hashVisitor(visitorId)).sort((a, b) => a.ts - b.ts);
+    for await (const b of attribute([everything], labels, stats)) examples.push(...b);
+    expect(examples.map((e) => [e.decision.slot, e.label, e.value])).toEqual([['hero', 1, 0], ['cta', 1, 30]]);
+    expect(stats.duplicateOutcomes).toBe(1);
+
     const hero = mine.find((r) => r.id === decisions[0]!.decisionId)!;
     expect(hero).toMatchObject({ type: 'decision', slot: 'hero', action: decisions[0]!.variant });
     expect(mine.find((r) => r.id === `${visitorId}-seg`)).toMatchObject({ type: 'outcome', name: 'purchase', value: 30, decisionId: decisions[1]!.decisionId });
-  });
+  }, 60_000);
 });
