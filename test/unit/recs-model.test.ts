@@ -183,6 +183,13 @@ describe('recommend', () => {
     expect(ids(run(query({ k: 1, tagBoosts: [{ mask: 1 << model.meta.tags.indexOf('new'), factor: 10 }] })))).toEqual(['bag-2']);
   });
 
+  it('never writes past the result capacity', () => {
+    const small = createResult(2);
+    recommend(model, query({ context: ['shoe-1'], k: 10 }), small);
+    expect(small.count).toBe(2);
+    expect(Array.from(small.items).map((i) => itemId(model, i))).toEqual(['sock-1', 'sock-2']);
+  });
+
   it('leaves no state behind between calls', () => {
     const a = JSON.stringify(run(query({ context: ['shoe-1', 'hat-1'], maxPerCategory: 1, k: 6 })));
     run(query({ history: ['sock-1'], exclude: ['hat-3'], inStockOnly: true, k: 8 }));

@@ -253,7 +253,8 @@ function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, size: number, out: 
   const { cand, acc, mark, perCategory } = s;
   for (let i = (size >>> 1) - 1; i >= 0; i--) siftDown(cand, acc, i, size);
   const cap = q.maxPerCategory;
-  while (size > 0 && out.count < q.k) {
+  const k = Math.min(q.k, out.items.length); // never past the result's capacity
+  while (size > 0 && out.count < k) {
     const j = cand[0]!;
     size--;
     if (size > 0) {
@@ -335,14 +336,15 @@ export function recommend(model: ItemKnnModel, q: RecsQuery, out: RecsResult): R
     s.acc[j]! *= boost(model, q, j);
     s.cand[size++] = j;
   }
-  if (s.best.length < q.k) s.best = new Float64Array(q.k);
+  const k = Math.min(q.k, out.items.length);
+  if (s.best.length < k) s.best = new Float64Array(k);
   take(model, q, s, size, out, ORIGIN.similar);
   out.similar = out.count;
   if (out.count > 0) explain(model, q, s, out, n);
-  if (out.count < q.k && q.segment > 0 && q.segment < model.meta.segments.length) {
+  if (out.count < k && q.segment > 0 && q.segment < model.meta.segments.length) {
     touched = fillPopular(model, q, s, q.segment, touched, out, ORIGIN.popularSegment);
   }
-  if (out.count < q.k) touched = fillPopular(model, q, s, 0, touched, out, ORIGIN.popularOverall);
+  if (out.count < k) touched = fillPopular(model, q, s, 0, touched, out, ORIGIN.popularOverall);
 
   // Reset only what this call touched.
   for (let i = 0; i < touched; i++) {
