@@ -183,6 +183,24 @@ describe('recommend', () => {
     expect(ids(run(query({ k: 1, tagBoosts: [{ mask: 1 << model.meta.tags.indexOf('new'), factor: 10 }] })))).toEqual(['bag-2']);
   });
 
+  it('a category cap that skips more than the first pass kept falls back to the full heap', () => {
+    // hub's 12 best neighbours are all in category A; the 13th and 14th are in B and C.
+    const ids = ['hub', ...Array.from({ length: 12 }, (_, i) => `a${i}`), 'b0', 'c0'];
+    const blob = encodeItemKnn({
+      name: 'cap', version: 'v1', ids, k: 20, popularity: { '*': [] },
+      neighbours: [ids.slice(1).map((_, i) => [i + 1, 1 - i * 0.01] as [number, number])],
+      category: ids.map((id) => id[0]!.toUpperCase()),
+    });
+    const m = decode(blob);
+    const res = createResult(3);
+    const q3 = { ...query(), context: [itemIndex(m, 'hub')], history: [], exclude: [], k: 3, maxPerCategory: 1 };
+    recommend(m, q3, res);
+    expect(Array.from(res.items.subarray(0, res.count)).map((i) => itemId(m, i))).toEqual(['a0', 'b0', 'c0']);
+    expect(Array.from(res.because.subarray(0, res.count)).map((i) => itemId(m, i))).toEqual(['hub', 'hub', 'hub']);
+    recommend(m, { ...q3, maxPerCategory: 0 }, res); // and no state was left behind
+    expect(Array.from(res.items.subarray(0, res.count)).map((i) => itemId(m, i))).toEqual(['a0', 'a1', 'a2']);
+  });
+
   it('never writes past the result capacity', () => {
     const small = createResult(2);
     recommend(model, query({ context: ['shoe-1'], k: 10 }), small);

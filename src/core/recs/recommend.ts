@@ -6,8 +6,9 @@
  *
  * Hot path: every array is per-model scratch allocated once per isolate (a request runs start
  * to end without yielding, so sharing it is safe) and reset by walking only what was touched.
- * Selection is a heap over the candidates, popped until `k` survive the category cap, so it
- * costs O(c + k log c) rather than a full sort.
+ * Filters run once per item at its first touch; selection keeps the best few in a bounded heap
+ * in one pass over the candidates (falling back to a full heap only when a category cap skips
+ * too many), so it costs O(c log k) rather than a sort of everything blended.
  */
 
 import { IN_STOCK, type ItemKnnModel } from './itemknn-model.ts';
@@ -82,6 +83,11 @@ export function createResult(maxK: number): RecsResult {
 const EXCLUDED = 1;
 const TOUCHED = 2;
 const CHOSEN = 4;
+/** in the bounded top-m of the current selection */
+const TOP = 8;
+/** the bounded first pass keeps this many per wanted item when a category cap may skip some */
+const CAP_SLACK = 4;
+const MAX_TOP = 4096;
 
 interface Scratch {
   readonly acc: Float64Array;
@@ -94,6 +100,10 @@ interface Scratch {
   readonly cand: Int32Array;
   readonly marked: Int32Array;
   readonly perCategory: Uint16Array;
+  /** [touched count, marked count] while blending */
+  readonly counts: Int32Array;
+  topItem: Int32Array;
+  topScore: Float64Array;
 }
 
 const scratches = new WeakMap<ItemKnnModel, Scratch>();
@@ -106,14 +116,20 @@ function scratchOf(model: ItemKnnModel): Scratch {
       acc: new Float64Array(n), pos: new Int32Array(n), best: new Float64Array(64), mark: new Uint8Array(n),
       touched: new Int32Array(n), cand: new Int32Array(n), marked: new Int32Array(n),
       perCategory: new Uint16Array(model.meta.categories.length),
+      counts: new Int32Array(2), topItem: new Int32Array(256), topScore: new Float64Array(256),
     };
     scratches.set(model, s);
   }
   return s;
 }
 
-/** Adds `weight` × the neighbour scores of `src` into the accumulator; returns the new touched count. */
-function blendRow(model: ItemKnnModel, s: Scratch, src: number, weight: number, touched: number): number {
+/**
+ * Adds `weight` × the neighbour scores of `src` into the accumulator. Filters run once per
+ * item, at its first touch: an item that fails them is marked excluded (and listed in
+ * `marked` for the reset), so it costs nothing more for the rest of the blend.
+ * `counts[0]` is the touched count, `counts[1]` the marked count.
+ */
+function blendRow(model: ItemKnnModel, q: RecsQuery, s: Scratch, src: number, weight: number, counts: Int32Array): void {
   const bytes = model.nbBytes;
   const end = model.nbOffsets[src + 1]!;
   const unit = (model.rowScale[src]! / 255) * weight;
@@ -136,24 +152,32 @@ function blendRow(model: ItemKnnModel, s: Scratch, src: number, weight: number, 
     const m = mark[j]!;
     if (m & EXCLUDED) continue;
     if ((m & TOUCHED) === 0) {
+      if (!passes(model, q, j)) {
+        mark[j] = m | EXCLUDED;
+        s.marked[counts[1]!++] = j;
+        continue;
+      }
       mark[j] = m | TOUCHED;
-      s.touched[touched++] = j;
+      s.touched[counts[0]!++] = j;
     }
     acc[j]! += v;
   }
-  return touched;
 }
 
-/** The "buy again" score of history item `j` (excluded items stay excluded). */
-function addSelf(s: Scratch, j: number, v: number, touched: number): number {
+/** The "buy again" score of history item `j` (excluded and filtered items stay out). */
+function addSelf(model: ItemKnnModel, q: RecsQuery, s: Scratch, j: number, v: number, counts: Int32Array): void {
   const m = s.mark[j]!;
-  if (m & EXCLUDED) return touched;
+  if (m & EXCLUDED) return;
   if ((m & TOUCHED) === 0) {
+    if (!passes(model, q, j)) {
+      s.mark[j] = m | EXCLUDED;
+      s.marked[counts[1]!++] = j;
+      return;
+    }
     s.mark[j] = m | TOUCHED;
-    s.touched[touched++] = j;
+    s.touched[counts[0]!++] = j;
   }
   s.acc[j]! += v;
-  return touched;
 }
 
 function considerRow(model: ItemKnnModel, s: Scratch, out: RecsResult, src: number, weight: number, n: number): void {
@@ -248,30 +272,109 @@ function siftDown(cand: Int32Array, acc: Float64Array, i: number, size: number):
   cand[i] = item;
 }
 
-/** Pops the best candidates into `out` until it holds `k` or the heap is empty. */
-function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, size: number, out: RecsResult, origin: number): void {
-  const { cand, acc, mark, perCategory } = s;
-  for (let i = (size >>> 1) - 1; i >= 0; i--) siftDown(cand, acc, i, size);
-  const cap = q.maxPerCategory;
-  const k = Math.min(q.k, out.items.length); // never past the result's capacity
-  while (size > 0 && out.count < k) {
-    const j = cand[0]!;
-    size--;
-    if (size > 0) {
-      cand[0] = cand[size]!;
-      siftDown(cand, acc, 0, size);
-    }
-    const c = model.category[j]!;
-    if (cap > 0 && perCategory[c]! >= cap) continue;
-    perCategory[c]!++;
-    mark[j]! |= CHOSEN;
-    const at = out.count++;
-    s.pos[j] = at;
-    out.items[at] = j;
-    out.scores[at] = acc[j]!;
-    out.origin[at] = origin;
-    out.because[at] = -1;
+/** Whether (va, a) ranks before (vb, b): higher score first, then lower index (deterministic ties). */
+const before = (va: number, a: number, vb: number, b: number): boolean => va > vb || (va === vb && a < b);
+
+/** Min-heap (root = the worst kept) over topItem/topScore[0..size): sift element at i down. */
+function siftWorst(items: Int32Array, scores: Float64Array, i: number, size: number): void {
+  const item = items[i]!;
+  const v = scores[i]!;
+  for (;;) {
+    let c = 2 * i + 1;
+    if (c >= size) break;
+    if (c + 1 < size && before(scores[c]!, items[c]!, scores[c + 1]!, items[c + 1]!)) c++;
+    if (!before(v, item, scores[c]!, items[c]!)) break;
+    items[i] = items[c]!;
+    scores[i] = scores[c]!;
+    i = c;
   }
+  items[i] = item;
+  scores[i] = v;
+}
+
+function choose(model: ItemKnnModel, s: Scratch, out: RecsResult, j: number, v: number, origin: number): void {
+  s.perCategory[model.category[j]!]!++;
+  s.mark[j]! |= CHOSEN;
+  const at = out.count++;
+  s.pos[j] = at;
+  out.items[at] = j;
+  out.scores[at] = v;
+  out.origin[at] = origin;
+  out.because[at] = -1;
+}
+
+/**
+ * Takes the best candidates from[0..size) (scores in acc; `from` is only read) into `out` until it holds `k`,
+ * at most `maxPerCategory` per category. One pass keeps the best m in a bounded heap
+ * (m = k, or CAP_SLACK·k under a category cap), which is all a typical call needs; only when
+ * the cap skips so many that those run out does the full heap over the rest run.
+ */
+function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, from: Int32Array, size: number, out: RecsResult, origin: number): void {
+  const k = Math.min(q.k, out.items.length); // never past the result's capacity
+  if (size === 0 || out.count >= k) return;
+  const cap = q.maxPerCategory;
+  const want = k - out.count;
+  const m = Math.min(size, cap > 0 ? Math.min(MAX_TOP, CAP_SLACK * want) : want);
+  if (s.topItem.length < m) {
+    s.topItem = new Int32Array(m);
+    s.topScore = new Float64Array(m);
+  }
+  const { cand, acc, mark, perCategory, topItem, topScore } = s;
+  let h = 0;
+  for (let i = 0; i < size; i++) {
+    const j = from[i]!;
+    const v = acc[j]!;
+    if (h < m) {
+      let c = h++;
+      while (c > 0) {
+        const p = (c - 1) >> 1;
+        if (!before(topScore[p]!, topItem[p]!, v, j)) break;
+        topItem[c] = topItem[p]!;
+        topScore[c] = topScore[p]!;
+        c = p;
+      }
+      topItem[c] = j;
+      topScore[c] = v;
+    } else if (before(v, j, topScore[0]!, topItem[0]!)) {
+      topItem[0] = j;
+      topScore[0] = v;
+      siftWorst(topItem, topScore, 0, h);
+    }
+  }
+  // Heap sort in place: the worst goes to the end each round, so index 0 ends up the best.
+  for (let end = h - 1; end > 0; end--) {
+    const ti = topItem[0]!;
+    const ts = topScore[0]!;
+    topItem[0] = topItem[end]!;
+    topScore[0] = topScore[end]!;
+    topItem[end] = ti;
+    topScore[end] = ts;
+    siftWorst(topItem, topScore, 0, end);
+  }
+  for (let i = 0; i < h; i++) {
+    const j = topItem[i]!;
+    mark[j]! |= TOP;
+    if (out.count >= k) continue;
+    if (cap > 0 && perCategory[model.category[j]!]! >= cap) continue;
+    choose(model, s, out, j, topScore[i]!, origin);
+  }
+  if (out.count < k && h < size) {
+    // The cap skipped too many: a full heap over the candidates the first pass did not keep.
+    let rest = 0;
+    for (let i = 0; i < size; i++) if ((mark[from[i]!]! & TOP) === 0) cand[rest++] = from[i]!;
+    for (let i = (rest >>> 1) - 1; i >= 0; i--) siftDown(cand, acc, i, rest);
+    while (rest > 0 && out.count < k) {
+      const j = cand[0]!;
+      rest--;
+      if (rest > 0) {
+        cand[0] = cand[rest]!;
+        siftDown(cand, acc, 0, rest);
+      }
+      if (cap > 0 && perCategory[model.category[j]!]! >= cap) continue;
+      choose(model, s, out, j, acc[j]!, origin);
+    }
+  }
+  for (let i = 0; i < h; i++) mark[topItem[i]!]! &= ~TOP;
 }
 
 /** Fills from popularity list `list`, skipping what is excluded, filtered, blended or chosen. */
@@ -287,7 +390,7 @@ function fillPopular(model: ItemKnnModel, q: RecsQuery, s: Scratch, list: number
     acc[j] = model.popScores[p]! * boost(model, q, j);
     cand[size++] = j;
   }
-  take(model, q, s, size, out, origin);
+  take(model, q, s, cand, size, out, origin);
   return touched;
 }
 
@@ -313,32 +416,33 @@ export function recommend(model: ItemKnnModel, q: RecsQuery, out: RecsResult): R
   nMarked = markExcluded(s, q.exclude, n, nMarked);
   if (q.excludeHistory) nMarked = markExcluded(s, q.history, n, nMarked);
 
-  let touched = 0;
+  const counts = s.counts;
+  counts[0] = 0;
+  counts[1] = nMarked;
   for (let i = 0; i < q.context.length; i++) {
     const j = q.context[i]!;
-    if (j >= 0 && j < n && q.weights.context > 0) touched = blendRow(model, s, j, q.weights.context, touched);
+    if (j >= 0 && j < n) blendRow(model, q, s, j, q.weights.context, counts);
   }
   let w = q.weights.history;
   const repeat = q.excludeHistory ? 0 : q.weights.repeat;
   for (let i = 0; i < q.history.length; i++) {
     const j = q.history[i]!;
     if (j >= 0 && j < n) {
-      touched = blendRow(model, s, j, w, touched);
-      if (repeat > 0) touched = addSelf(s, j, w * repeat, touched);
+      blendRow(model, q, s, j, w, counts);
+      if (repeat > 0) addSelf(model, q, s, j, w * repeat, counts);
       w *= q.weights.decay;
     }
   }
+  let touched = counts[0]!;
+  nMarked = counts[1]!;
 
-  let size = 0;
-  for (let i = 0; i < touched; i++) {
-    const j = s.touched[i]!;
-    if (!passes(model, q, j)) continue;
-    s.acc[j]! *= boost(model, q, j);
-    s.cand[size++] = j;
+  // Every touched item passed the filters; boosts (if any) apply once to its sum.
+  if (q.categoryBoost !== null || q.tagBoosts.length > 0) {
+    for (let i = 0; i < touched; i++) s.acc[s.touched[i]!]! *= boost(model, q, s.touched[i]!);
   }
   const k = Math.min(q.k, out.items.length);
   if (s.best.length < k) s.best = new Float64Array(k);
-  take(model, q, s, size, out, ORIGIN.similar);
+  take(model, q, s, s.touched, touched, out, ORIGIN.similar);
   out.similar = out.count;
   if (out.count > 0) explain(model, q, s, out, n);
   if (out.count < k && q.segment > 0 && q.segment < model.meta.segments.length) {
