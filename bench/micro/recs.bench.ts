@@ -11,7 +11,8 @@
  */
 import { bench, do_not_optimize, run } from 'mitata';
 import { decodeEnvelope } from '../../src/core/model-format.ts';
-import { decodeItemKnn, encodeItemKnn, IN_STOCK, itemId, itemIndex, itemKnnFromEnvelope, type ItemKnnModel } from '../../src/core/recs/itemknn-model.ts';
+import { decodeItemKnn, IN_STOCK, itemId, itemIndex, itemKnnFromEnvelope, type ItemKnnModel } from '../../src/core/recs/itemknn-model.ts';
+import { encodeItemKnn } from '../../src/core/recs/itemknn-encode.ts';
 import { createResult, DEFAULT_WEIGHTS, neighboursOf, recommend, type RecsQuery } from '../../src/core/recs/recommend.ts';
 
 const N = 100_000;

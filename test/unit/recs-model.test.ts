@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEnvelope } from '../../src/core/model-format.ts';
-import { decodeItemKnn, encodeItemKnn, itemId, itemIndex, type ItemKnnInput, type ItemKnnModel } from '../../src/core/recs/itemknn-model.ts';
+import { decodeItemKnn, itemId, itemIndex, type ItemKnnModel } from '../../src/core/recs/itemknn-model.ts';
+import { encodeItemKnn, type ItemKnnInput } from '../../src/core/recs/itemknn-encode.ts';
 import { createResult, DEFAULT_WEIGHTS, neighboursOf, ORIGIN, recommend, type RecsQuery } from '../../src/core/recs/recommend.ts';
 
 /** 12 products in 3 categories; neighbours by hand. */
