@@ -11,7 +11,8 @@
  */
 import { bench, do_not_optimize, run } from 'mitata';
 import { decodeEnvelope } from '../../src/core/model-format.ts';
-import { decodeItemKnn, encodeItemKnn, IN_STOCK, itemId, itemIndex, itemKnnFromEnvelope, type ItemKnnModel } from '../../src/core/recs/itemknn-model.ts';
+import { decodeItemKnn, IN_STOCK, itemId, itemIndex, itemKnnFromEnvelope, type ItemKnnModel } from '../../src/core/recs/itemknn-model.ts';
+import { encodeItemKnn } from '../../src/core/recs/itemknn-encode.ts';
 import { createResult, DEFAULT_WEIGHTS, neighboursOf, recommend, type RecsQuery } from '../../src/core/recs/recommend.ts';
 
 const N = 100_000;
@@ -103,7 +104,8 @@ function withIds(): string[] {
 
 // Correctness before timing: the fast path equals the reference on this and 50 random queries.
 for (let trial = 0; trial <= 50; trial++) {
-  const qq = trial === 0 ? q : query(model, [Math.floor(rnd() * N)], Array.from({ length: 20 }, () => Math.floor(rnd() * N)));
+  const base = trial === 0 ? q : query(model, [Math.floor(rnd() * N)], Array.from({ length: 20 }, () => Math.floor(rnd() * N)));
+  const qq = trial % 2 === 1 ? { ...base, maxPerCategory: 1 } : base; // odd trials: a tighter cap
   const got = Array.from(recommend(model, qq, out).items.subarray(0, out.count));
   const want = reference(model, qq);
   if (out.similar !== 10 || JSON.stringify(got) !== JSON.stringify(want)) {
@@ -137,7 +139,7 @@ for (let s = 0; s < 15; s++) {
 const mib = blob.byteLength / 2 ** 20;
 console.log(`model: ${N} items × K=${K}: ${blob.byteLength} bytes (${mib.toFixed(2)} MiB, ${(mib / 25 * 100).toFixed(0)}% of KV's 25 MiB), neighbours ${model.nbBytes.length} bytes = ${(model.nbBytes.length / (N * K)).toFixed(2)} bytes each; encode ${(encodeMs / 1000).toFixed(1)} s`);
 console.log(`cold load: envelope + checksum ${median(envelopeMs).toFixed(2)} ms, + itemknn views and bounds checks ${median(decodeMs).toFixed(2)} ms, + first top-10 (allocates per-model scratch) ${median(firstMs).toFixed(2)} ms (cumulative medians of 15 fresh copies)`);
-console.log('checked: fast path = reference on 51 queries (1 context + 20 history, in stock, 2 price bands, ≤ 2 per category)\n');
+console.log('checked: fast path = reference on 51 queries (1 context + 20 history, in stock, 2 price bands, ≤ 2 or ≤ 1 per category)\n');
 
 bench('top-10: 1 context + 20 history, filters + diversity (indices)', () => do_not_optimize(recommend(model, q, out)));
 bench('same, with product-id lookups in and ids out (as the route)', () => do_not_optimize(withIds()));
@@ -151,5 +153,28 @@ const base = rows[0]!.median;
 console.log('median (p99) per call, ratio of medians to the first row');
 for (const r of rows) {
   console.log(`${(r.median / 1000).toFixed(2).padStart(9)} µs (${(r.p99 / 1000).toFixed(1).padStart(7)} µs)  ${(r.median / base).toFixed(2).padStart(6)}x  ${r.name}`);
+}
+
+// On a shared machine the median above carries other processes' time; the fastest of many
+// short batches is the closest this run gets to the uncontended cost (a lower bound).
+function batches(fn: () => unknown, count = 200, size = 100): { median: number; min: number; cpu: number } {
+  const per: number[] = [];
+  const cpu0 = process.cpuUsage();
+  for (let b = 0; b < count; b++) {
+    const t0 = performance.now();
+    for (let i = 0; i < size; i++) do_not_optimize(fn());
+    per.push(((performance.now() - t0) * 1000) / size);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  return { median: median(per), min: Math.min(...per), cpu: (cpu.user + cpu.system) / (count * size) };
+}
+console.log('\nbatches of 100 calls (µs per call): median of 200 batches / fastest batch / process CPU time per call');
+for (const [name, fn] of [
+  ['top-10, 20 history + filters (indices)', () => recommend(model, q, out)],
+  ['same, with id lookups and ids out', withIds],
+  ['popularity only', () => recommend(model, popQ, out)],
+] as const) {
+  const r = batches(fn);
+  console.log(`${r.median.toFixed(2).padStart(9)} / ${r.min.toFixed(2).padStart(6)} / ${r.cpu.toFixed(2).padStart(6)}  ${name}`);
 }
 console.log('\nreproduce: npm run bench:recs');

@@ -8,6 +8,9 @@ import { build, compile } from '../../src/train/recs/build.ts';
 import { addCase, emptySums, means } from '../../src/train/recs/metrics.ts';
 import { decodeItemKnn, itemId, itemIndex } from '../../src/core/recs/itemknn-model.ts';
 import { neighboursOf } from '../../src/core/recs/recommend.ts';
+import { manifestKey, type ModelStorage } from '../../src/core/model-registry.ts';
+import { publishRecs } from '../../src/train/recs/train.ts';
+import { compileSources } from '../../src/train/model-source.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'attune-recs-'));
 
@@ -86,6 +89,44 @@ describe('build and compile', () => {
     expect(c.model.name).toBe('shop-popular');
     expect(c.model.nbBytes.length).toBe(0);
     expect(itemId(c.model, c.model.popItems[0]!)).toBe('stove');
+  });
+});
+
+describe('publishing', () => {
+  function memory(): ModelStorage & { data: Map<string, Uint8Array | string> } {
+    const data = new Map<string, Uint8Array | string>();
+    return {
+      data,
+      getBytes: async (k) => { const v = data.get(k); return v instanceof Uint8Array ? v.slice().buffer : null; },
+      getText: async (k) => { const v = data.get(k); return typeof v === 'string' ? v : null; },
+      put: async (k, v) => { data.set(k, typeof v === 'string' ? v : v.slice()); },
+    };
+  }
+
+  it('publishes the companion, then the model, through the atomic path', async () => {
+    const baskets = [['a', 'b'], ['a', 'b', 'c'], ['c', 'd']].map((items, i) => ({ id: `b${i}`, items, ts: i }));
+    const blobs = compile(build(baskets, new Map(), { k: 5, norm: 'cosine', alpha: 0.5, shrink: 0, minCount: 1 }), 'shop', 'v1');
+    const store = memory();
+    const results = await publishRecs(store, blobs);
+    expect(results.map((r) => r.ok && `${r.name}@${r.version}`)).toEqual(['shop-popular@v1', 'shop@v1']);
+    expect(JSON.parse(store.data.get(manifestKey('shop')) as string)).toMatchObject({ kind: 'itemknn', active: 'v1' });
+    const again = await publishRecs(store, blobs);
+    expect(again.every((r) => r.ok && r.unchanged)).toBe(true);
+  });
+
+  it('compiles the default models/recs.json (model + companion) with neighbours', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const raw = JSON.parse(await readFile('models/recs.json', 'utf8'));
+    const compiled = compileSources(raw, 'recs.json');
+    expect(compiled.map((c) => c.name)).toEqual(['recs-popular', 'recs']);
+    const m = decodeItemKnn(compiled[1]!.blob.slice().buffer);
+    if (!m.ok) throw new Error(m.reason);
+    const top = neighboursOf(m.model, itemIndex(m.model, 'stove-gas')).slice(0, 3).map(([j]) => itemId(m.model, j));
+    // stove-gas is sold in the "cooking" and "ultralight" baskets: its neighbours come from those
+    const companions = ['tent-ultralight', 'mat-inflatable', 'bag-3season', 'mug-titanium', 'water-filter', 'gas-canister', 'pot-set', 'spork'];
+    expect(top.every((id) => companions.includes(id))).toBe(true);
+    expect(compileSources(raw, 'recs.json')[1]!.version).toBe(compiled[1]!.version); // content-derived
+    expect(() => compileSources({ ...raw, baskets: [{ items: ['nope'] }] }, 'x.json')).toThrow(/unknown item/);
   });
 });
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeItemKnn, encodeItemKnn, itemId, itemIndex } from '../../src/core/recs/itemknn-model.ts';
+import { decodeItemKnn, itemId, itemIndex } from '../../src/core/recs/itemknn-model.ts';
+import { encodeItemKnn } from '../../src/core/recs/itemknn-encode.ts';
 import { neighboursOf } from '../../src/core/recs/recommend.ts';
 import { GOLDEN_ITEMKNN } from '../fixtures/golden/itemknn-spec.ts';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEnvelope } from '../../src/core/model-format.ts';
-import { decodeItemKnn, encodeItemKnn, itemId, itemIndex, type ItemKnnInput, type ItemKnnModel } from '../../src/core/recs/itemknn-model.ts';
+import { decodeItemKnn, itemId, itemIndex, type ItemKnnModel } from '../../src/core/recs/itemknn-model.ts';
+import { encodeItemKnn, type ItemKnnInput } from '../../src/core/recs/itemknn-encode.ts';
 import { createResult, DEFAULT_WEIGHTS, neighboursOf, ORIGIN, recommend, type RecsQuery } from '../../src/core/recs/recommend.ts';
 
 /** 12 products in 3 categories; neighbours by hand. */
@@ -181,6 +182,31 @@ describe('recommend', () => {
     const sale = 1 << model.meta.tags.indexOf('sale');
     expect(ids(run(query({ k: 2, tagBoosts: [{ mask: sale, factor: 10 }] })))).toEqual(['hat-3', 'bag-2']);
     expect(ids(run(query({ k: 1, tagBoosts: [{ mask: 1 << model.meta.tags.indexOf('new'), factor: 10 }] })))).toEqual(['bag-2']);
+  });
+
+  it('a category cap that skips more than the first pass kept falls back to the full heap', () => {
+    // hub's 12 best neighbours are all in category A; the 13th and 14th are in B and C.
+    const ids = ['hub', ...Array.from({ length: 12 }, (_, i) => `a${i}`), 'b0', 'c0'];
+    const blob = encodeItemKnn({
+      name: 'cap', version: 'v1', ids, k: 20, popularity: { '*': [] },
+      neighbours: [ids.slice(1).map((_, i) => [i + 1, 1 - i * 0.01] as [number, number])],
+      category: ids.map((id) => id[0]!.toUpperCase()),
+    });
+    const m = decode(blob);
+    const res = createResult(3);
+    const q3 = { ...query(), context: [itemIndex(m, 'hub')], history: [], exclude: [], k: 3, maxPerCategory: 1 };
+    recommend(m, q3, res);
+    expect(Array.from(res.items.subarray(0, res.count)).map((i) => itemId(m, i))).toEqual(['a0', 'b0', 'c0']);
+    expect(Array.from(res.because.subarray(0, res.count)).map((i) => itemId(m, i))).toEqual(['hub', 'hub', 'hub']);
+    recommend(m, { ...q3, maxPerCategory: 0 }, res); // and no state was left behind
+    expect(Array.from(res.items.subarray(0, res.count)).map((i) => itemId(m, i))).toEqual(['a0', 'a1', 'a2']);
+  });
+
+  it('never writes past the result capacity', () => {
+    const small = createResult(2);
+    recommend(model, query({ context: ['shoe-1'], k: 10 }), small);
+    expect(small.count).toBe(2);
+    expect(Array.from(small.items).map((i) => itemId(model, i))).toEqual(['sock-1', 'sock-2']);
   });
 
   it('leaves no state behind between calls', () => {

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { encodeItemKnn, type ItemKnnInput } from '../../src/core/recs/itemknn-model.ts';
+import { encodeItemKnn, type ItemKnnInput } from '../../src/core/recs/itemknn-encode.ts';
 import { cookieHeader, cookiesOf, fetchWorker, postJson, publish, resetCaches } from './helpers.ts';
 
 /** A shop of 12 products: shoes go with socks and laces, hats with bags. */

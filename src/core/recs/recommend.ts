@@ -6,114 +6,26 @@
  *
  * Hot path: every array is per-model scratch allocated once per isolate (a request runs start
  * to end without yielding, so sharing it is safe) and reset by walking only what was touched.
- * Selection is a heap over the candidates, popped until `k` survive the category cap, so it
- * costs O(c + k log c) rather than a full sort.
+ * Filters run once per item at its first touch; selection keeps the best few in a bounded heap
+ * in one pass over the candidates (falling back to a full heap only when a category cap skips
+ * too many), so it costs O(c log k) rather than a sort of everything blended.
  */
 
-import { IN_STOCK, type ItemKnnModel } from './itemknn-model.ts';
 
-/** Where a recommended item came from: its neighbours, or a popularity list. */
-export const ORIGIN = { similar: 1, popularSegment: 2, popularOverall: 3, repeat: 4 } as const;
+import type { ItemKnnModel } from './itemknn-model.ts';
+import { boost, ORIGIN, passes, type RecsQuery, type RecsResult } from './query.ts';
+import { CHOSEN, EXCLUDED, scratchOf, TOUCHED, type Scratch } from './scratch.ts';
+import { take } from './select.ts';
 
-export interface BlendWeights {
-  /** weight of each context item's neighbours */
-  readonly context: number;
-  /** weight of the most recent history item's neighbours */
-  readonly history: number;
-  /** each older history item weighs this factor less (0–1) */
-  readonly decay: number;
-  /**
-   * "Buy again": a history item itself scores this × its history weight (as if its similarity
-   * to itself were `repeat`), when history is not excluded. 0 = off. Repeat purchases dominate
-   * some shops (wholesale, groceries): on the retail data, 1 lifts next-basket recall by ~75 %.
-   */
-  readonly repeat: number;
-}
+export { createResult, DEFAULT_WEIGHTS, ORIGIN, type BlendWeights, type RecsQuery, type RecsResult, type TagBoost } from './query.ts';
 
-export const DEFAULT_WEIGHTS: BlendWeights = { context: 1, history: 0.6, decay: 0.85, repeat: 0 };
-
-export interface TagBoost {
-  readonly mask: number;
-  readonly factor: number;
-}
-
-/** Item indices, as `itemIndex` returns them; -1 entries are skipped. */
-export interface RecsQuery {
-  readonly context: readonly number[];
-  /** most recent first */
-  readonly history: readonly number[];
-  readonly exclude: readonly number[];
-  /** drop the history items themselves from the answer (already seen) */
-  readonly excludeHistory: boolean;
-  readonly k: number;
-  readonly inStockOnly: boolean;
-  /** allowed categories (1 = allowed), by category index; null = all */
-  readonly categories: Uint8Array | null;
-  /** allowed price bands, by band index; null = all */
-  readonly priceBands: Uint8Array | null;
-  /** at most this many items per category; 0 = no cap */
-  readonly maxPerCategory: number;
-  /** score factor per category index; null = none */
-  readonly categoryBoost: Float32Array | null;
-  readonly tagBoosts: readonly TagBoost[];
-  /** popularity list to fill from first (0 = overall only) */
-  readonly segment: number;
-  readonly weights: BlendWeights;
-}
-
-export interface RecsResult {
-  count: number;
-  /** how many came from neighbours (the rest from popularity) */
-  similar: number;
-  readonly items: Int32Array;
-  readonly scores: Float64Array;
-  readonly origin: Uint8Array;
-  /** for `similar` items: the context or history item that contributed most; else -1 */
-  readonly because: Int32Array;
-}
-
-export function createResult(maxK: number): RecsResult {
-  return {
-    count: 0, similar: 0, items: new Int32Array(maxK), scores: new Float64Array(maxK),
-    origin: new Uint8Array(maxK), because: new Int32Array(maxK),
-  };
-}
-
-const EXCLUDED = 1;
-const TOUCHED = 2;
-const CHOSEN = 4;
-
-interface Scratch {
-  readonly acc: Float64Array;
-  /** for chosen items: their position in the result */
-  readonly pos: Int32Array;
-  /** per result position: the largest single contribution seen (reasons pass) */
-  best: Float64Array;
-  readonly mark: Uint8Array;
-  readonly touched: Int32Array;
-  readonly cand: Int32Array;
-  readonly marked: Int32Array;
-  readonly perCategory: Uint16Array;
-}
-
-const scratches = new WeakMap<ItemKnnModel, Scratch>();
-
-function scratchOf(model: ItemKnnModel): Scratch {
-  let s = scratches.get(model);
-  if (s === undefined) {
-    const n = model.n;
-    s = {
-      acc: new Float64Array(n), pos: new Int32Array(n), best: new Float64Array(64), mark: new Uint8Array(n),
-      touched: new Int32Array(n), cand: new Int32Array(n), marked: new Int32Array(n),
-      perCategory: new Uint16Array(model.meta.categories.length),
-    };
-    scratches.set(model, s);
-  }
-  return s;
-}
-
-/** Adds `weight` × the neighbour scores of `src` into the accumulator; returns the new touched count. */
-function blendRow(model: ItemKnnModel, s: Scratch, src: number, weight: number, touched: number): number {
+/**
+ * Adds `weight` × the neighbour scores of `src` into the accumulator. Filters run once per
+ * item, at its first touch: an item that fails them is marked excluded (and listed in
+ * `marked` for the reset), so it costs nothing more for the rest of the blend.
+ * `counts[0]` is the touched count, `counts[1]` the marked count.
+ */
+function blendRow(model: ItemKnnModel, q: RecsQuery, s: Scratch, src: number, weight: number, counts: Int32Array): void {
   const bytes = model.nbBytes;
   const end = model.nbOffsets[src + 1]!;
   const unit = (model.rowScale[src]! / 255) * weight;
@@ -136,24 +48,32 @@ function blendRow(model: ItemKnnModel, s: Scratch, src: number, weight: number, 
     const m = mark[j]!;
     if (m & EXCLUDED) continue;
     if ((m & TOUCHED) === 0) {
+      if (!passes(model, q, j)) {
+        mark[j] = m | EXCLUDED;
+        s.marked[counts[1]!++] = j;
+        continue;
+      }
       mark[j] = m | TOUCHED;
-      s.touched[touched++] = j;
+      s.touched[counts[0]!++] = j;
     }
     acc[j]! += v;
   }
-  return touched;
 }
 
-/** The "buy again" score of history item `j` (excluded items stay excluded). */
-function addSelf(s: Scratch, j: number, v: number, touched: number): number {
+/** The "buy again" score of history item `j` (excluded and filtered items stay out). */
+function addSelf(model: ItemKnnModel, q: RecsQuery, s: Scratch, j: number, v: number, counts: Int32Array): void {
   const m = s.mark[j]!;
-  if (m & EXCLUDED) return touched;
+  if (m & EXCLUDED) return;
   if ((m & TOUCHED) === 0) {
+    if (!passes(model, q, j)) {
+      s.mark[j] = m | EXCLUDED;
+      s.marked[counts[1]!++] = j;
+      return;
+    }
     s.mark[j] = m | TOUCHED;
-    s.touched[touched++] = j;
+    s.touched[counts[0]!++] = j;
   }
   s.acc[j]! += v;
-  return touched;
 }
 
 function considerRow(model: ItemKnnModel, s: Scratch, out: RecsResult, src: number, weight: number, n: number): void {
@@ -215,64 +135,6 @@ function explain(model: ItemKnnModel, q: RecsQuery, s: Scratch, out: RecsResult,
   }
 }
 
-function passes(model: ItemKnnModel, q: RecsQuery, j: number): boolean {
-  if (q.inStockOnly && (model.flags[j]! & IN_STOCK) === 0) return false;
-  if (q.categories !== null && q.categories[model.category[j]!] !== 1) return false;
-  if (q.priceBands !== null && q.priceBands[model.priceBand[j]!] !== 1) return false;
-  return true;
-}
-
-function boost(model: ItemKnnModel, q: RecsQuery, j: number): number {
-  let f = q.categoryBoost === null ? 1 : q.categoryBoost[model.category[j]!]!;
-  const tb = q.tagBoosts;
-  if (tb.length > 0) {
-    const t = model.tags[j]!;
-    for (let i = 0; i < tb.length; i++) if ((t & tb[i]!.mask) !== 0) f *= tb[i]!.factor;
-  }
-  return f;
-}
-
-/** Max-heap on acc[] over cand[0..size): sift element at i down. */
-function siftDown(cand: Int32Array, acc: Float64Array, i: number, size: number): void {
-  const item = cand[i]!;
-  const v = acc[item]!;
-  for (;;) {
-    let c = 2 * i + 1;
-    if (c >= size) break;
-    if (c + 1 < size && (acc[cand[c + 1]!]! > acc[cand[c]!]! || (acc[cand[c + 1]!]! === acc[cand[c]!]! && cand[c + 1]! < cand[c]!))) c++;
-    const cv = acc[cand[c]!]!;
-    if (cv < v || (cv === v && cand[c]! > item)) break;
-    cand[i] = cand[c]!;
-    i = c;
-  }
-  cand[i] = item;
-}
-
-/** Pops the best candidates into `out` until it holds `k` or the heap is empty. */
-function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, size: number, out: RecsResult, origin: number): void {
-  const { cand, acc, mark, perCategory } = s;
-  for (let i = (size >>> 1) - 1; i >= 0; i--) siftDown(cand, acc, i, size);
-  const cap = q.maxPerCategory;
-  while (size > 0 && out.count < q.k) {
-    const j = cand[0]!;
-    size--;
-    if (size > 0) {
-      cand[0] = cand[size]!;
-      siftDown(cand, acc, 0, size);
-    }
-    const c = model.category[j]!;
-    if (cap > 0 && perCategory[c]! >= cap) continue;
-    perCategory[c]!++;
-    mark[j]! |= CHOSEN;
-    const at = out.count++;
-    s.pos[j] = at;
-    out.items[at] = j;
-    out.scores[at] = acc[j]!;
-    out.origin[at] = origin;
-    out.because[at] = -1;
-  }
-}
-
 /** Fills from popularity list `list`, skipping what is excluded, filtered, blended or chosen. */
 function fillPopular(model: ItemKnnModel, q: RecsQuery, s: Scratch, list: number, touched: number, out: RecsResult, origin: number): number {
   const { mark, acc, cand } = s;
@@ -286,7 +148,7 @@ function fillPopular(model: ItemKnnModel, q: RecsQuery, s: Scratch, list: number
     acc[j] = model.popScores[p]! * boost(model, q, j);
     cand[size++] = j;
   }
-  take(model, q, s, size, out, origin);
+  take(model, q, s, cand, size, out, origin);
   return touched;
 }
 
@@ -312,37 +174,39 @@ export function recommend(model: ItemKnnModel, q: RecsQuery, out: RecsResult): R
   nMarked = markExcluded(s, q.exclude, n, nMarked);
   if (q.excludeHistory) nMarked = markExcluded(s, q.history, n, nMarked);
 
-  let touched = 0;
+  const counts = s.counts;
+  counts[0] = 0;
+  counts[1] = nMarked;
   for (let i = 0; i < q.context.length; i++) {
     const j = q.context[i]!;
-    if (j >= 0 && j < n && q.weights.context > 0) touched = blendRow(model, s, j, q.weights.context, touched);
+    if (j >= 0 && j < n) blendRow(model, q, s, j, q.weights.context, counts);
   }
   let w = q.weights.history;
   const repeat = q.excludeHistory ? 0 : q.weights.repeat;
   for (let i = 0; i < q.history.length; i++) {
     const j = q.history[i]!;
     if (j >= 0 && j < n) {
-      touched = blendRow(model, s, j, w, touched);
-      if (repeat > 0) touched = addSelf(s, j, w * repeat, touched);
+      blendRow(model, q, s, j, w, counts);
+      if (repeat > 0) addSelf(model, q, s, j, w * repeat, counts);
       w *= q.weights.decay;
     }
   }
+  let touched = counts[0]!;
+  nMarked = counts[1]!;
 
-  let size = 0;
-  for (let i = 0; i < touched; i++) {
-    const j = s.touched[i]!;
-    if (!passes(model, q, j)) continue;
-    s.acc[j]! *= boost(model, q, j);
-    s.cand[size++] = j;
+  // Every touched item passed the filters; boosts (if any) apply once to its sum.
+  if (q.categoryBoost !== null || q.tagBoosts.length > 0) {
+    for (let i = 0; i < touched; i++) s.acc[s.touched[i]!]! *= boost(model, q, s.touched[i]!);
   }
-  if (s.best.length < q.k) s.best = new Float64Array(q.k);
-  take(model, q, s, size, out, ORIGIN.similar);
+  const k = Math.min(q.k, out.items.length);
+  if (s.best.length < k) s.best = new Float64Array(k);
+  take(model, q, s, s.touched, touched, out, ORIGIN.similar);
   out.similar = out.count;
   if (out.count > 0) explain(model, q, s, out, n);
-  if (out.count < q.k && q.segment > 0 && q.segment < model.meta.segments.length) {
+  if (out.count < k && q.segment > 0 && q.segment < model.meta.segments.length) {
     touched = fillPopular(model, q, s, q.segment, touched, out, ORIGIN.popularSegment);
   }
-  if (out.count < q.k) touched = fillPopular(model, q, s, 0, touched, out, ORIGIN.popularOverall);
+  if (out.count < k) touched = fillPopular(model, q, s, 0, touched, out, ORIGIN.popularOverall);
 
   // Reset only what this call touched.
   for (let i = 0; i < touched; i++) {

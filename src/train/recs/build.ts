@@ -3,7 +3,7 @@
  * companion (`<name>-popular`, no neighbours, a few KB) that the Worker falls back to when the
  * main model is missing or corrupt.
  */
-import { encodeItemKnn, type ItemKnnInput } from '../../core/recs/itemknn-model.ts';
+import { encodeItemKnn, type ItemKnnInput } from '../../core/recs/itemknn-encode.ts';
 import type { Basket, ItemFacts } from './baskets.ts';
 import { addBasket, createCounts, decayWeight, DEFAULT_NEIGHBOURS, neighbours, popularity, type Counts, type NeighbourOptions } from './cooccurrence.ts';
 

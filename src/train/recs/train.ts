@@ -13,7 +13,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { publishModel } from '../../core/model-registry.ts';
+import { publishModel, type ModelStorage, type PublishResult } from '../../core/model-registry.ts';
 import { localStorage, remoteStorage } from '../storage.ts';
 import { readInteractionsCsv, readOutcomeLog, readRetailCsv, type BasketSet } from './baskets.ts';
 import { build, compile } from './build.ts';
@@ -32,6 +32,20 @@ async function readHeader(path: string): Promise<string> {
 
 export function defaultVersion(now = new Date()): string {
   return `t${now.toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
+}
+
+/**
+ * Publishes the companion, then the model, through the atomic path: by the time the model is
+ * active its fallback exists. Stops at the first failure.
+ */
+export async function publishRecs(storage: ModelStorage, blobs: { model: Uint8Array; companion: Uint8Array }): Promise<PublishResult[]> {
+  const results: PublishResult[] = [];
+  for (const blob of [blobs.companion, blobs.model]) {
+    const r = await publishModel(storage, blob);
+    results.push(r);
+    if (!r.ok) break;
+  }
+  return results;
 }
 
 async function main(): Promise<void> {
@@ -88,9 +102,7 @@ async function main(): Promise<void> {
   if (values.publish) {
     const store = values.remote ? remoteStorage() : await localStorage(values.persist);
     try {
-      // The companion first: by the time the model is active its fallback exists.
-      for (const blob of [blobs.companion, blobs.model]) {
-        const r = await publishModel(store.storage, blob);
+      for (const r of await publishRecs(store.storage, blobs)) {
         if (!r.ok) throw new Error(`publish failed: ${r.reason}`);
         console.log(`${r.unchanged ? 'same   ' : 'active '} ${r.name}@${r.version}`);
       }

@@ -1,0 +1,47 @@
+/**
+ * Per-model scratch for `recommend`: typed arrays sized to the model, allocated on the first
+ * call in an isolate and reused (a call runs start to end without yielding, so sharing them
+ * is safe). Every call resets exactly the entries it touched.
+ */
+import type { ItemKnnModel } from './itemknn-model.ts';
+
+/** `mark` bits */
+export const EXCLUDED = 1;
+export const TOUCHED = 2;
+export const CHOSEN = 4;
+/** in the bounded top-m of the current selection */
+export const TOP = 8;
+
+export interface Scratch {
+  readonly acc: Float64Array;
+  /** for chosen items: their position in the result */
+  readonly pos: Int32Array;
+  /** per result position: the largest single contribution seen (reasons pass) */
+  best: Float64Array;
+  readonly mark: Uint8Array;
+  readonly touched: Int32Array;
+  readonly cand: Int32Array;
+  readonly marked: Int32Array;
+  readonly perCategory: Uint16Array;
+  /** [touched count, marked count] while blending */
+  readonly counts: Int32Array;
+  topItem: Int32Array;
+  topScore: Float64Array;
+}
+
+const scratches = new WeakMap<ItemKnnModel, Scratch>();
+
+export function scratchOf(model: ItemKnnModel): Scratch {
+  let s = scratches.get(model);
+  if (s === undefined) {
+    const n = model.n;
+    s = {
+      acc: new Float64Array(n), pos: new Int32Array(n), best: new Float64Array(64), mark: new Uint8Array(n),
+      touched: new Int32Array(n), cand: new Int32Array(n), marked: new Int32Array(n),
+      perCategory: new Uint16Array(model.meta.categories.length),
+      counts: new Int32Array(2), topItem: new Int32Array(256), topScore: new Float64Array(256),
+    };
+    scratches.set(model, s);
+  }
+  return s;
+}
