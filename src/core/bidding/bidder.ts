@@ -9,9 +9,9 @@
  * from the win-rate curve under first price (`at=1`). The best price per imp is bid.
  */
 import type { Bid, BidRequest, BidResponse, CreativeMarkupType, Imp, SeatBid } from 'iab-openrtb/v26';
-import { createFeatureVector, extractFeatures, type FeatureInput } from '../features.ts';
+import { createFeatureVector, type FeatureInput } from '../features.ts';
 import { scoreVariants, sigmoid, type LinearModel } from '../linear-model.ts';
-import { impFeatureInput, impMedia, impSizes, requestFacts, type Media, type RequestFacts } from './bid-features.ts';
+import { baseFeatures, impFeatureInput, impFeatures, impMedia, impSizes, requestFacts, type Media, type RequestFacts } from './bid-features.ts';
 import { CAMPAIGN_CURRENCY, pickCreative, requestIneligible, type Campaign, type Creative } from './campaign.ts';
 import { convert, responseCurrency, type RatesTable } from './currency.ts';
 import { pacingRate, underFrequencyCap, type SpendState } from './pacing.ts';
@@ -87,9 +87,14 @@ interface Candidate {
   readonly shaded: boolean;
   readonly dealid: string | null;
   readonly model: { readonly name: string; readonly version: string } | null;
+  /** floor in the campaign currency, and the auction type (1 first, 2 second, 3 fixed deal price) */
+  readonly floor: number;
+  readonly auction: number;
 }
 
-const fv = createFeatureVector(); // reused: the bidder runs one request at a time per isolate
+// reused: the bidder runs synchronously, one request at a time per isolate
+const base = createFeatureVector();
+const fv = createFeatureVector();
 /** logits per model name, reused across imps and requests (one small buffer per model) */
 const logitBuffers = new Map<string, Float64Array>();
 function logitsOf(name: string): Float64Array {
@@ -120,6 +125,7 @@ export function runBidder(input: BidderInput): BidderOutput {
     else live.push(c);
   }
   const firstPrice = (req.at ?? 2) === 1;
+  if (live.length > 0) baseFeatures(facts, base);
   const bids: { decision: BidDecision; bid: Bid; seat: string }[] = [];
   if (live.length > 0) {
     for (const imp of req.imp) {
@@ -173,7 +179,7 @@ function bestForImp(
   const privateOnly = imp.pmp?.private_auction === 1;
   // one feature vector per imp: its primary media and size, and its first deal
   const ctx = impFeatureInput(facts, imp, media[0] ?? 'banner', sizes[0] ?? '', deals[0]?.id ?? 'open');
-  extractFeatures(ctx, fv);
+  impFeatures(base, ctx, fv);
   const scored = new Map<string, LinearModel | null>();
   const score = (name: string): LinearModel | null => {
     let m = scored.get(name);
@@ -225,21 +231,23 @@ function bestForImp(
     const value = impressionValue(c, { ctr, cvr }, modifierOf(c, ctx));
     if (value === null) { skip('belowMin'); continue; }
     if (value < floor) { skip('floor'); continue; }
-    // A fixed-price deal (at=3) pays its floor; first price is shaded; second price bids value.
-    const auction = deal?.at ?? (firstPrice ? 1 : 2);
-    let priceBase = value;
-    let shaded = false;
-    if (auction === 3) priceBase = floor;
-    else if (auction === 1) {
-      const curve = curveFor(input.shading, facts.publisher);
-      if (curve === null) fallbacks.add('shading=missing');
-      else {
-        const s = shadeBid(value, curve, floor);
-        if (s !== null) { priceBase = Math.max(s, floor); shaded = priceBase < value; }
-      }
+    // Campaigns compete on value; only the winner is priced (shading is monotone in value).
+    if (best === null || value > best.value) {
+      best = { campaign: c, creative, value, priceBase: value, ctr, cvr, source, shaded: false, dealid: deal?.id ?? null, model, floor, auction: deal?.at ?? (firstPrice ? 1 : 2) };
     }
-    if (best === null || priceBase > best.priceBase) {
-      best = { campaign: c, creative, value, priceBase, ctr, cvr, source, shaded, dealid: deal?.id ?? null, model };
+  }
+  if (best === null) return null;
+  // A fixed-price deal (at=3) pays its floor; first price is shaded; second price bids value.
+  if (best.auction === 3) return { ...best, priceBase: best.floor };
+  if (best.auction === 1) {
+    const curve = curveFor(input.shading, facts.publisher);
+    if (curve === null) fallbacks.add('shading=missing');
+    else {
+      const s = shadeBid(best.value, curve, best.floor);
+      if (s !== null) {
+        const priceBase = Math.max(s, best.floor);
+        return { ...best, priceBase, shaded: priceBase < best.value };
+      }
     }
   }
   return best;
