@@ -84,6 +84,21 @@ describe('notices', () => {
     expect((await ledger('eur-c')).spent).toBeCloseTo(0.001, 9);
   });
 
+  it('refuses altered or invented notices with 403, so nobody can spend a budget for us', async () => {
+    await setCampaigns([campaign({ id: 'sig-c' })]);
+    const bid = await onlyBid();
+    const good = new URL(expand(bid.burl!, { AUCTION_PRICE: 1, AUCTION_CURRENCY: 'USD' }));
+    expect(good.search).toMatch(/&s=[\w-]{22}&price=1/);
+    const tampered = good.pathname + good.search.replace('c=sig-c', 'c=other-c');
+    expect((await fetchWorker(tampered)).status).toBe(403);
+    const unsigned = good.pathname + good.search.replace(/&s=[\w-]+/, '');
+    expect((await fetchWorker(unsigned)).status).toBe(403);
+    expect((await fetchWorker('/openrtb2/win?d=made-up&c=sig-c&price=1')).status).toBe(403);
+    expect((await ledger('sig-c')).spent).toBe(0);
+    expect((await fetchWorker(good.pathname + good.search)).status).toBe(204);
+    expect((await ledger('sig-c')).spent).toBeCloseTo(0.001, 9);
+  });
+
   it('answers 400 naming the field for a notice without a decision id', async () => {
     const res = await fetchWorker('/openrtb2/win?c=x&price=1');
     expect(res.status).toBe(400);

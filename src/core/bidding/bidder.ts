@@ -62,6 +62,8 @@ export interface BidDecision {
   /** the pCTR model used (null: fixed CPM or default rate) */
   readonly model: { readonly name: string; readonly version: string } | null;
   readonly context: FeatureInput;
+  /** our part of the notice URLs' query (before the exchange's macros): what the worker signs */
+  noticeQuery: string;
 }
 
 export type SkipReason = string;
@@ -139,6 +141,7 @@ export function runBidder(input: BidderInput): BidderOutput {
         decisionId, impid: imp.id, campaign: best.campaign.id, creative: best.creative.id, value: best.value,
         price: rounded, ctr: best.ctr, cvr: best.cvr, source: best.source, shaded: best.shaded, dealid: best.dealid, model: best.model,
         context: impFeatureInput(facts, imp, best.creative.media, sizeOf(best.creative), best.dealid ?? 'open'),
+        noticeQuery: '',
       };
       bids.push({ decision, bid: toBid(input, req, imp, decision, best, facts), seat: best.campaign.seat ?? 'attune' });
     }
@@ -270,6 +273,7 @@ function toBid(input: BidderInput, req: BidRequest, imp: Imp, d: BidDecision, be
   const q = `d=${encodeURIComponent(d.decisionId)}&c=${encodeURIComponent(d.campaign)}&cr=${encodeURIComponent(d.creative)}`
     + `&imp=${encodeURIComponent(imp.id)}&bid=${d.price}&pub=${encodeURIComponent(facts.publisher)}`
     + (facts.userKey ? `&u=${encodeURIComponent(facts.userKey)}` : '');
+  d.noticeQuery = q;
   const base = input.noticeBase;
   const bid: Bid = {
     id: d.decisionId, impid: imp.id, price: d.price, adm: cr.adm, adid: cr.id, crid: cr.id, cid: best.campaign.id,

@@ -16,6 +16,7 @@ import { FEATURE_SPEC_HASH } from '../../core/features.ts';
 import type { LinearModel } from '../../core/linear-model.ts';
 import { parseJson } from '../body.ts';
 import { campaignStates } from '../campaign-state.ts';
+import { signNotices } from '../notice-signature.ts';
 import { campaigns, fxRates } from '../campaign-store.ts';
 import { logRecords } from '../decision-log.ts';
 import { acceptsGzip, jsonResponse, readMaybeGzip } from '../gzip.ts';
@@ -107,6 +108,7 @@ async function bid(c: AppContext, started: number): Promise<Response> {
   if (out.response === null) {
     return noBid(c, Object.keys(out.skipped).join(',') || 'noEligible', headers['x-attune-fallback'] ? { 'x-attune-fallback': headers['x-attune-fallback'] } : {});
   }
+  await signNotices(c.env.PROFILE_SECRET, out);
   logRecords(c.env.EVENTS, bidRecords(out, req, now), (p) => c.executionCtx.waitUntil(p));
   return jsonResponse(out.response, acceptsGzip(c.req.raw), headers);
 }
