@@ -61,6 +61,8 @@ export interface BidDecision {
   readonly dealid: string | null;
   /** the pCTR model used (null: fixed CPM or default rate) */
   readonly model: { readonly name: string; readonly version: string } | null;
+  /** probability this bid was made: the pacing rate it passed (1 when unthrottled) */
+  readonly propensity: number;
   readonly context: FeatureInput;
   /** our part of the notice URLs' query (before the exchange's macros): what the worker signs */
   noticeQuery: string;
@@ -92,6 +94,7 @@ interface Candidate {
   /** floor in the campaign currency, and the auction type (1 first, 2 second, 3 fixed deal price) */
   readonly floor: number;
   readonly auction: number;
+  readonly rate: number;
 }
 
 // reused: the bidder runs synchronously, one request at a time per isolate
@@ -140,6 +143,7 @@ export function runBidder(input: BidderInput): BidderOutput {
       const decision: BidDecision = {
         decisionId, impid: imp.id, campaign: best.campaign.id, creative: best.creative.id, value: best.value,
         price: rounded, ctr: best.ctr, cvr: best.cvr, source: best.source, shaded: best.shaded, dealid: best.dealid, model: best.model,
+        propensity: best.rate,
         context: impFeatureInput(facts, imp, best.creative.media, sizeOf(best.creative), best.dealid ?? 'open'),
         noticeQuery: '',
       };
@@ -236,7 +240,7 @@ function bestForImp(
     if (value < floor) { skip('floor'); continue; }
     // Campaigns compete on value; only the winner is priced (shading is monotone in value).
     if (best === null || value > best.value) {
-      best = { campaign: c, creative, value, priceBase: value, ctr, cvr, source, shaded: false, dealid: deal?.id ?? null, model, floor, auction: deal?.at ?? (firstPrice ? 1 : 2) };
+      best = { campaign: c, creative, value, priceBase: value, ctr, cvr, source, shaded: false, dealid: deal?.id ?? null, model, floor, auction: deal?.at ?? (firstPrice ? 1 : 2), rate };
     }
   }
   if (best === null) return null;

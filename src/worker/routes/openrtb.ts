@@ -46,7 +46,7 @@ export function bidRecords(out: BidderOutput, req: BidRequest, now: number): Dec
   return out.decisions.map((d) => ({
     type: 'decision', v: 1, id: d.decisionId, ts: now, kind: 'bid', visitor, slot: d.impid,
     model: d.model,
-    action: `${d.campaign}/${d.creative}`, propensity: 1, score: d.price,
+    action: `${d.campaign}/${d.creative}`, propensity: d.propensity, score: d.price,
     source: d.source === 'model' ? 'model' : 'fallback', candidates: [`${d.campaign}/${d.creative}`], probabilities: [1],
     featureSpec: FEATURE_SPEC_HASH, context: d.context,
     ...(d.source === 'default' ? { fallback: 'defaultRate' } : {}),
