@@ -118,6 +118,10 @@ describe('frequency caps and budgets through the ledger', () => {
     expect(res.status).toBe(204);
     expect(res.headers.get('x-attune-nobid')).toContain('frequencyCap');
     expect((await postBid(bannerRequest({ user: { id: 'fresh-user' } }))).status).toBe(200);
+    // a user we cannot recognize cannot be capped: no bid rather than a broken promise
+    const anon = await postBid(bannerRequest({ user: undefined }));
+    expect(anon.status).toBe(204);
+    expect(anon.headers.get('x-attune-nobid')).toContain('frequencyCapNoUser');
   });
 
   it('stops bidding once the daily budget is spent', async () => {

@@ -214,7 +214,9 @@ function bestForImp(
     const creative = pickCreative(c, imp, input.request.bcat, sizes);
     if (typeof creative === 'string') { skip(creative); continue; }
     const st = input.state(c.id);
-    if (facts.userKey !== null && !underFrequencyCap(c, st.seen)) { skip('frequencyCap'); continue; }
+    // A cap is a promise to users; one we cannot recognize cannot be counted, so no bid.
+    if (c.frequencyCap !== undefined && facts.userKey === null) { skip('frequencyCapNoUser'); continue; }
+    if (!underFrequencyCap(c, st.seen)) { skip('frequencyCap'); continue; }
     const rate = pacingRate(c, st.spend, input.now);
     if (rate <= 0 || input.uniform() >= rate) { skip(rate <= 0 ? 'budget' : 'pacing'); continue; }
     // predicted rates: models when present, else the campaign's defaults, else no bid

@@ -100,7 +100,8 @@ async function bid(c: AppContext, started: number): Promise<Response> {
   });
   const fallbacks = [...out.fallbacks];
   if (firstPrice && shading && !shading.ok) fallbacks.push(`${SHADING_MODEL}=${shading.reason}`);
-  const headers: Record<string, string> = { 'x-openrtb-version': '2.6' };
+  // the answer speaks the caller's version (our 2.6 fields are ignorable extras to 2.5 parsers)
+  const headers: Record<string, string> = { 'x-openrtb-version': version };
   if (fallbacks.length > 0) {
     headers['x-attune-fallback'] = [...new Set(fallbacks)].join(', ');
     console.warn(JSON.stringify({ msg: 'bid fallbacks', request: req.id, fallbacks }));
