@@ -8,18 +8,17 @@
  * the shared features, value, and the price: truthful under second price (`at=2`), shaded
  * from the win-rate curve under first price (`at=1`). The best price per imp is bid.
  */
-import type { Bid, BidRequest, BidResponse, CreativeMarkupType, Imp, SeatBid } from 'iab-openrtb/v26';
+import type { Bid, BidRequest, BidResponse, Imp, SeatBid } from 'iab-openrtb/v26';
+import { toBid } from './bid-response.ts';
 import { createFeatureVector, type FeatureInput } from '../features.ts';
 import { scoreVariants, sigmoid, type LinearModel } from '../linear-model.ts';
-import { baseFeatures, impFeatureInput, impFeatures, impMedia, impSizes, requestFacts, type Media, type RequestFacts } from './bid-features.ts';
+import { baseFeatures, impFeatureInput, impFeatures, impMedia, impSizes, requestFacts, type RequestFacts } from './bid-features.ts';
 import { CAMPAIGN_CURRENCY, pickCreative, requestIneligible, type Campaign, type Creative } from './campaign.ts';
 import { convert, responseCurrency, type RatesTable } from './currency.ts';
 import { pacingRate, underFrequencyCap, type SpendState } from './pacing.ts';
 import { impressionValue, modifierOf } from './pricing.ts';
 import { curveFor, type ShadingModel } from './shading-model.ts';
 import { shadeBid } from './win-curve.ts';
-
-const MTYPE: Readonly<Record<Media, number>> = { banner: 1, video: 2, audio: 3, native: 4 };
 
 export interface CampaignState {
   readonly spend: SpendState | null;
@@ -80,7 +79,7 @@ export interface BidderOutput {
   readonly currency: string;
 }
 
-interface Candidate {
+export interface Candidate {
   readonly campaign: Campaign;
   readonly creative: Creative;
   readonly value: number;
@@ -147,7 +146,7 @@ export function runBidder(input: BidderInput): BidderOutput {
         context: impFeatureInput(facts, imp, best.creative.media, sizeOf(best.creative), best.dealid ?? 'open'),
         noticeQuery: '',
       };
-      bids.push({ decision, bid: toBid(input, req, imp, decision, best, facts), seat: best.campaign.seat ?? 'attune' });
+      bids.push({ decision, bid: toBid(input.noticeBase, req, imp, decision, best, facts), seat: best.campaign.seat ?? 'attune' });
     }
   }
   if (bids.length === 0) return { response: null, decisions: [], skipped, fallbacks: [...fallbacks], currency: cur };
@@ -272,27 +271,4 @@ function predict(
     fallbacks.add(`${model}=missing`);
   }
   return fallback === undefined ? null : { rate: fallback, fallback: true, model: null };
-}
-
-function toBid(input: BidderInput, req: BidRequest, imp: Imp, d: BidDecision, best: Candidate, facts: RequestFacts): Bid {
-  const cr = best.creative;
-  const q = `d=${encodeURIComponent(d.decisionId)}&c=${encodeURIComponent(d.campaign)}&cr=${encodeURIComponent(d.creative)}`
-    + `&imp=${encodeURIComponent(imp.id)}&bid=${d.price}&pub=${encodeURIComponent(facts.publisher)}`
-    + (facts.userKey ? `&u=${encodeURIComponent(facts.userKey)}` : '');
-  d.noticeQuery = q;
-  const base = input.noticeBase;
-  const bid: Bid = {
-    id: d.decisionId, impid: imp.id, price: d.price, adm: cr.adm, adid: cr.id, crid: cr.id, cid: best.campaign.id,
-    adomain: [best.campaign.adomain],
-    nurl: `${base}/win?${q}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}&cur=\${AUCTION_CURRENCY}&auc=\${AUCTION_ID}`,
-    burl: `${base}/billing?${q}&price=\${AUCTION_PRICE}&cur=\${AUCTION_CURRENCY}`,
-    lurl: `${base}/loss?${q}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}&reason=\${AUCTION_LOSS}`,
-    mtype: MTYPE[cr.media] as CreativeMarkupType,
-    ext: { decisionId: d.decisionId, campaign: best.campaign.id, source: d.source, shaded: d.shaded, pctr: d.ctr, ...(best.campaign.bid.goal === 'cpa' ? { pcvr: d.cvr } : {}) },
-  };
-  if (cr.w && cr.h) { bid.w = cr.w; bid.h = cr.h; }
-  if (cr.cat) bid.cat = [...cr.cat];
-  if (best.dealid) bid.dealid = best.dealid;
-  if (req.app && best.campaign.bundle) bid.bundle = best.campaign.bundle;
-  return bid;
 }
