@@ -138,7 +138,8 @@ export function runBidder(input: BidderInput): BidderOutput {
       const price = convert(input.rates, best.priceBase, CAMPAIGN_CURRENCY, cur);
       if (price === null) continue;
       const decisionId = input.newId();
-      const rounded = Math.round(price * 10_000) / 10_000;
+      // rounded up to 1/10,000: rounding down could put a bid at the floor a hair under it
+      const rounded = Math.ceil(price * 10_000 - 1e-9) / 10_000;
       const decision: BidDecision = {
         decisionId, impid: imp.id, campaign: best.campaign.id, creative: best.creative.id, value: best.value,
         price: rounded, ctr: best.ctr, cvr: best.cvr, source: best.source, shaded: best.shaded, dealid: best.dealid, model: best.model,
