@@ -49,7 +49,7 @@ export const Campaign = z.object({
   modifiers: z.optional(z.object({
     geo: z.optional(z.record(z.string(), multiplier)),
     device: z.optional(z.record(z.string(), multiplier)),
-    daypart: z.optional(z.record(z.enum(['night', 'morning', 'afternoon', 'evening']), multiplier)),
+    daypart: z.optional(z.object({ night: z.optional(multiplier), morning: z.optional(multiplier), afternoon: z.optional(multiplier), evening: z.optional(multiplier) })),
     segment: z.optional(z.record(z.string(), multiplier)),
   })),
   targeting: z._default(z.object({

@@ -22,7 +22,9 @@ beforeEach(async () => {
 describe('protocol', () => {
   it('accepts 2.5 and refuses unknown versions naming the header', async () => {
     await setCampaigns([campaign({ id: 'c1' })]);
-    expect((await postBid(bannerRequest(), { 'x-openrtb-version': '2.5' })).status).toBe(200);
+    const v25 = await postBid(bannerRequest(), { 'x-openrtb-version': '2.5' });
+    expect(v25.status).toBe(200);
+    expect(v25.headers.get('x-openrtb-version')).toBe('2.5');
     const res = await postBid(bannerRequest(), { 'x-openrtb-version': '3.0' });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { field: string } }).error.field).toBe('x-openrtb-version');

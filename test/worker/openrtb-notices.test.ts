@@ -84,6 +84,21 @@ describe('notices', () => {
     expect((await ledger('eur-c')).spent).toBeCloseTo(0.001, 9);
   });
 
+  it('refuses altered or invented notices with 403, so nobody can spend a budget for us', async () => {
+    await setCampaigns([campaign({ id: 'sig-c' })]);
+    const bid = await onlyBid();
+    const good = new URL(expand(bid.burl!, { AUCTION_PRICE: 1, AUCTION_CURRENCY: 'USD' }));
+    expect(good.search).toMatch(/&s=[\w-]{22}&price=1/);
+    const tampered = good.pathname + good.search.replace('c=sig-c', 'c=other-c');
+    expect((await fetchWorker(tampered)).status).toBe(403);
+    const unsigned = good.pathname + good.search.replace(/&s=[\w-]+/, '');
+    expect((await fetchWorker(unsigned)).status).toBe(403);
+    expect((await fetchWorker('/openrtb2/win?d=made-up&c=sig-c&price=1')).status).toBe(403);
+    expect((await ledger('sig-c')).spent).toBe(0);
+    expect((await fetchWorker(good.pathname + good.search)).status).toBe(204);
+    expect((await ledger('sig-c')).spent).toBeCloseTo(0.001, 9);
+  });
+
   it('answers 400 naming the field for a notice without a decision id', async () => {
     const res = await fetchWorker('/openrtb2/win?c=x&price=1');
     expect(res.status).toBe(400);
@@ -103,6 +118,10 @@ describe('frequency caps and budgets through the ledger', () => {
     expect(res.status).toBe(204);
     expect(res.headers.get('x-attune-nobid')).toContain('frequencyCap');
     expect((await postBid(bannerRequest({ user: { id: 'fresh-user' } }))).status).toBe(200);
+    // a user we cannot recognize cannot be capped: no bid rather than a broken promise
+    const anon = await postBid(bannerRequest({ user: undefined }));
+    expect(anon.status).toBe(204);
+    expect(anon.headers.get('x-attune-nobid')).toContain('frequencyCapNoUser');
   });
 
   it('stops bidding once the daily budget is spent', async () => {

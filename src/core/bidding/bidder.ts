@@ -8,18 +8,17 @@
  * the shared features, value, and the price: truthful under second price (`at=2`), shaded
  * from the win-rate curve under first price (`at=1`). The best price per imp is bid.
  */
-import type { Bid, BidRequest, BidResponse, CreativeMarkupType, Imp, SeatBid } from 'iab-openrtb/v26';
-import { createFeatureVector, extractFeatures, type FeatureInput } from '../features.ts';
+import type { Bid, BidRequest, BidResponse, Imp, SeatBid } from 'iab-openrtb/v26';
+import { toBid } from './bid-response.ts';
+import { createFeatureVector, type FeatureInput } from '../features.ts';
 import { scoreVariants, sigmoid, type LinearModel } from '../linear-model.ts';
-import { impFeatureInput, impMedia, impSizes, requestFacts, type Media, type RequestFacts } from './bid-features.ts';
+import { baseFeatures, impFeatureInput, impFeatures, impMedia, impSizes, requestFacts, type RequestFacts } from './bid-features.ts';
 import { CAMPAIGN_CURRENCY, pickCreative, requestIneligible, type Campaign, type Creative } from './campaign.ts';
 import { convert, responseCurrency, type RatesTable } from './currency.ts';
 import { pacingRate, underFrequencyCap, type SpendState } from './pacing.ts';
 import { impressionValue, modifierOf } from './pricing.ts';
 import { curveFor, type ShadingModel } from './shading-model.ts';
 import { shadeBid } from './win-curve.ts';
-
-const MTYPE: Readonly<Record<Media, number>> = { banner: 1, video: 2, audio: 3, native: 4 };
 
 export interface CampaignState {
   readonly spend: SpendState | null;
@@ -61,7 +60,11 @@ export interface BidDecision {
   readonly dealid: string | null;
   /** the pCTR model used (null: fixed CPM or default rate) */
   readonly model: { readonly name: string; readonly version: string } | null;
+  /** probability this bid was made: the pacing rate it passed (1 when unthrottled) */
+  readonly propensity: number;
   readonly context: FeatureInput;
+  /** our part of the notice URLs' query (before the exchange's macros): what the worker signs */
+  noticeQuery: string;
 }
 
 export type SkipReason = string;
@@ -76,7 +79,7 @@ export interface BidderOutput {
   readonly currency: string;
 }
 
-interface Candidate {
+export interface Candidate {
   readonly campaign: Campaign;
   readonly creative: Creative;
   readonly value: number;
@@ -87,9 +90,15 @@ interface Candidate {
   readonly shaded: boolean;
   readonly dealid: string | null;
   readonly model: { readonly name: string; readonly version: string } | null;
+  /** floor in the campaign currency, and the auction type (1 first, 2 second, 3 fixed deal price) */
+  readonly floor: number;
+  readonly auction: number;
+  readonly rate: number;
 }
 
-const fv = createFeatureVector(); // reused: the bidder runs one request at a time per isolate
+// reused: the bidder runs synchronously, one request at a time per isolate
+const base = createFeatureVector();
+const fv = createFeatureVector();
 /** logits per model name, reused across imps and requests (one small buffer per model) */
 const logitBuffers = new Map<string, Float64Array>();
 function logitsOf(name: string): Float64Array {
@@ -120,6 +129,7 @@ export function runBidder(input: BidderInput): BidderOutput {
     else live.push(c);
   }
   const firstPrice = (req.at ?? 2) === 1;
+  if (live.length > 0) baseFeatures(facts, base);
   const bids: { decision: BidDecision; bid: Bid; seat: string }[] = [];
   if (live.length > 0) {
     for (const imp of req.imp) {
@@ -128,13 +138,16 @@ export function runBidder(input: BidderInput): BidderOutput {
       const price = convert(input.rates, best.priceBase, CAMPAIGN_CURRENCY, cur);
       if (price === null) continue;
       const decisionId = input.newId();
-      const rounded = Math.round(price * 10_000) / 10_000;
+      // rounded up to 1/10,000: rounding down could put a bid at the floor a hair under it
+      const rounded = Math.ceil(price * 10_000 - 1e-9) / 10_000;
       const decision: BidDecision = {
         decisionId, impid: imp.id, campaign: best.campaign.id, creative: best.creative.id, value: best.value,
         price: rounded, ctr: best.ctr, cvr: best.cvr, source: best.source, shaded: best.shaded, dealid: best.dealid, model: best.model,
+        propensity: best.rate,
         context: impFeatureInput(facts, imp, best.creative.media, sizeOf(best.creative), best.dealid ?? 'open'),
+        noticeQuery: '',
       };
-      bids.push({ decision, bid: toBid(input, req, imp, decision, best, facts), seat: best.campaign.seat ?? 'attune' });
+      bids.push({ decision, bid: toBid(input.noticeBase, req, imp, decision, best, facts), seat: best.campaign.seat ?? 'attune' });
     }
   }
   if (bids.length === 0) return { response: null, decisions: [], skipped, fallbacks: [...fallbacks], currency: cur };
@@ -173,7 +186,7 @@ function bestForImp(
   const privateOnly = imp.pmp?.private_auction === 1;
   // one feature vector per imp: its primary media and size, and its first deal
   const ctx = impFeatureInput(facts, imp, media[0] ?? 'banner', sizes[0] ?? '', deals[0]?.id ?? 'open');
-  extractFeatures(ctx, fv);
+  impFeatures(base, ctx, fv);
   const scored = new Map<string, LinearModel | null>();
   const score = (name: string): LinearModel | null => {
     let m = scored.get(name);
@@ -201,7 +214,9 @@ function bestForImp(
     const creative = pickCreative(c, imp, input.request.bcat, sizes);
     if (typeof creative === 'string') { skip(creative); continue; }
     const st = input.state(c.id);
-    if (facts.userKey !== null && !underFrequencyCap(c, st.seen)) { skip('frequencyCap'); continue; }
+    // A cap is a promise to users; one we cannot recognize cannot be counted, so no bid.
+    if (c.frequencyCap !== undefined && facts.userKey === null) { skip('frequencyCapNoUser'); continue; }
+    if (!underFrequencyCap(c, st.seen)) { skip('frequencyCap'); continue; }
     const rate = pacingRate(c, st.spend, input.now);
     if (rate <= 0 || input.uniform() >= rate) { skip(rate <= 0 ? 'budget' : 'pacing'); continue; }
     // predicted rates: models when present, else the campaign's defaults, else no bid
@@ -225,21 +240,23 @@ function bestForImp(
     const value = impressionValue(c, { ctr, cvr }, modifierOf(c, ctx));
     if (value === null) { skip('belowMin'); continue; }
     if (value < floor) { skip('floor'); continue; }
-    // A fixed-price deal (at=3) pays its floor; first price is shaded; second price bids value.
-    const auction = deal?.at ?? (firstPrice ? 1 : 2);
-    let priceBase = value;
-    let shaded = false;
-    if (auction === 3) priceBase = floor;
-    else if (auction === 1) {
-      const curve = curveFor(input.shading, facts.publisher);
-      if (curve === null) fallbacks.add('shading=missing');
-      else {
-        const s = shadeBid(value, curve, floor);
-        if (s !== null) { priceBase = Math.max(s, floor); shaded = priceBase < value; }
-      }
+    // Campaigns compete on value; only the winner is priced (shading is monotone in value).
+    if (best === null || value > best.value) {
+      best = { campaign: c, creative, value, priceBase: value, ctr, cvr, source, shaded: false, dealid: deal?.id ?? null, model, floor, auction: deal?.at ?? (firstPrice ? 1 : 2), rate };
     }
-    if (best === null || priceBase > best.priceBase) {
-      best = { campaign: c, creative, value, priceBase, ctr, cvr, source, shaded, dealid: deal?.id ?? null, model };
+  }
+  if (best === null) return null;
+  // A fixed-price deal (at=3) pays its floor; first price is shaded; second price bids value.
+  if (best.auction === 3) return { ...best, priceBase: best.floor };
+  if (best.auction === 1) {
+    const curve = curveFor(input.shading, facts.publisher);
+    if (curve === null) fallbacks.add('shading=missing');
+    else {
+      const s = shadeBid(best.value, curve, best.floor);
+      if (s !== null) {
+        const priceBase = Math.max(s, best.floor);
+        return { ...best, priceBase, shaded: priceBase < best.value };
+      }
     }
   }
   return best;
@@ -255,26 +272,4 @@ function predict(
     fallbacks.add(`${model}=missing`);
   }
   return fallback === undefined ? null : { rate: fallback, fallback: true, model: null };
-}
-
-function toBid(input: BidderInput, req: BidRequest, imp: Imp, d: BidDecision, best: Candidate, facts: RequestFacts): Bid {
-  const cr = best.creative;
-  const q = `d=${encodeURIComponent(d.decisionId)}&c=${encodeURIComponent(d.campaign)}&cr=${encodeURIComponent(d.creative)}`
-    + `&imp=${encodeURIComponent(imp.id)}&bid=${d.price}&pub=${encodeURIComponent(facts.publisher)}`
-    + (facts.userKey ? `&u=${encodeURIComponent(facts.userKey)}` : '');
-  const base = input.noticeBase;
-  const bid: Bid = {
-    id: d.decisionId, impid: imp.id, price: d.price, adm: cr.adm, adid: cr.id, crid: cr.id, cid: best.campaign.id,
-    adomain: [best.campaign.adomain],
-    nurl: `${base}/win?${q}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}&cur=\${AUCTION_CURRENCY}&auc=\${AUCTION_ID}`,
-    burl: `${base}/billing?${q}&price=\${AUCTION_PRICE}&cur=\${AUCTION_CURRENCY}`,
-    lurl: `${base}/loss?${q}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}&reason=\${AUCTION_LOSS}`,
-    mtype: MTYPE[cr.media] as CreativeMarkupType,
-    ext: { decisionId: d.decisionId, campaign: best.campaign.id, source: d.source, shaded: d.shaded, pctr: d.ctr, ...(best.campaign.bid.goal === 'cpa' ? { pcvr: d.cvr } : {}) },
-  };
-  if (cr.w && cr.h) { bid.w = cr.w; bid.h = cr.h; }
-  if (cr.cat) bid.cat = [...cr.cat];
-  if (best.dealid) bid.dealid = best.dealid;
-  if (req.app && best.campaign.bundle) bid.bundle = best.campaign.bundle;
-  return bid;
 }

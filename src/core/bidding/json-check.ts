@@ -27,6 +27,14 @@ export function optNonNegative(v: Json): string | null {
   return v < 0 ? 'must not be negative' : null;
 }
 
+export function optFinite(v: Json): string | null {
+  return v === undefined || (typeof v === 'number' && Number.isFinite(v)) ? null : 'must be a number';
+}
+
+export function optInt(v: Json): string | null {
+  return v === undefined || Number.isInteger(v) ? null : 'must be an integer';
+}
+
 export function optFlag(v: Json): string | null {
   return v === undefined || v === 0 || v === 1 ? null : 'must be 0 or 1';
 }

@@ -10,7 +10,7 @@
  */
 import type { BidRequest } from 'iab-openrtb/v26';
 import {
-  isObject, nonEmptyStrings, optFlag, optIntArray, optNonNegative, optObject, optString, optStringArray,
+  isObject, nonEmptyStrings, optFinite, optFlag, optInt, optIntArray, optNonNegative, optObject, optString, optStringArray,
   type Json, type JsonObject,
 } from './json-check.ts';
 import { checkNativeRequest } from './native-request.ts';
@@ -95,7 +95,8 @@ function checkImp(imp: Json, at: string, ids: Set<string>): Validated | null {
   if (imp.banner !== undefined) {
     const b = imp.banner;
     if (!isObject(b)) return fail(`${at}.banner`, 'must be an object');
-    const sizes = checkAll(b, `${at}.banner`, BANNER_SIZES, optNonNegative) ?? check(b.btype, `${at}.banner.btype`, optIntArray)
+    const sizes = checkAll(b, `${at}.banner`, BANNER_SIZES, optNonNegative) ?? check(b.pos, `${at}.banner.pos`, optInt)
+      ?? check(b.btype, `${at}.banner.btype`, optIntArray)
       ?? check(b.battr, `${at}.banner.battr`, optIntArray);
     if (sizes) return sizes;
     if (b.format !== undefined) {
@@ -113,6 +114,7 @@ function checkImp(imp: Json, at: string, ids: Set<string>): Validated | null {
     const m = imp[kind];
     if (!isObject(m)) return fail(`${at}.${kind}`, 'must be an object');
     const bad = check(m.mimes, `${at}.${kind}.mimes`, nonEmptyStrings) ?? checkAll(m, `${at}.${kind}`, AV_QUANTITIES, quantity)
+      ?? check(m.pos, `${at}.${kind}.pos`, optInt)
       ?? check(m.protocols, `${at}.${kind}.protocols`, optIntArray) ?? check(m.battr, `${at}.${kind}.battr`, optIntArray);
     if (bad) return bad;
   }
@@ -136,6 +138,7 @@ function checkImp(imp: Json, at: string, ids: Set<string>): Validated | null {
         if (!isObject(d)) return fail(da, 'must be a Deal object');
         if (typeof d.id !== 'string' || d.id === '') return fail(`${da}.id`, 'is required: a non-empty string');
         const dbad = check(d.bidfloor, `${da}.bidfloor`, optNonNegative) ?? check(d.bidfloorcur, `${da}.bidfloorcur`, optString)
+          ?? check(d.at, `${da}.at`, optInt)
           ?? check(d.wseat, `${da}.wseat`, optStringArray) ?? check(d.wadomain, `${da}.wadomain`, optStringArray);
         if (dbad) return dbad;
       }
@@ -155,7 +158,7 @@ function quantity(v: Json): string | null {
 
 function checkDistribution(o: JsonObject, at: string): Validated | null {
   return check(o.id, `${at}.id`, optString) ?? check(o.domain, `${at}.domain`, optString) ?? check(o.page, `${at}.page`, optString)
-    ?? check(o.bundle, `${at}.bundle`, optString) ?? check(o.cat, `${at}.cat`, optStringArray)
+    ?? check(o.bundle, `${at}.bundle`, optString) ?? check(o.ref, `${at}.ref`, optString) ?? check(o.cat, `${at}.cat`, optStringArray)
     ?? check(o.publisher, `${at}.publisher`, optObject) ?? check(o.ext, `${at}.ext`, optObject)
     ?? (isObject(o.publisher) ? check(o.publisher.id, `${at}.publisher.id`, optString) : null);
 }
@@ -168,6 +171,8 @@ function checkGeo(g: Json, at: string): Validated | null {
   if (g.lat !== undefined && typeof g.lat !== 'number') return fail(`${at}.lat`, 'must be a number');
   if (g.lon !== undefined && typeof g.lon !== 'number') return fail(`${at}.lon`, 'must be a number');
   return check(g.accuracy, `${at}.accuracy`, optNonNegative) ?? check(g.country, `${at}.country`, optString)
+    ?? check(g.region, `${at}.region`, optString) ?? check(g.city, `${at}.city`, optString)
+    ?? check(g.utcoffset, `${at}.utcoffset`, optFinite)
     ?? check(g.ext, `${at}.ext`, optObject);
 }
 
@@ -175,6 +180,7 @@ function checkDevice(d: Json): Validated | null {
   if (d === undefined) return null;
   if (!isObject(d)) return fail('device', 'must be an object');
   return checkAll(d, 'device', DEVICE_QUANTITIES, optNonNegative) ?? check(d.ua, 'device.ua', optString)
+    ?? check(d.os, 'device.os', optString) ?? check(d.ifa, 'device.ifa', optString) ?? check(d.devicetype, 'device.devicetype', optInt)
     ?? check(d.dnt, 'device.dnt', optFlag) ?? check(d.lmt, 'device.lmt', optFlag) ?? check(d.js, 'device.js', optFlag)
     ?? check(d.ext, 'device.ext', optObject) ?? checkGeo(d.geo, 'device.geo');
 }
@@ -184,7 +190,30 @@ function checkUser(u: Json): Validated | null {
   if (!isObject(u)) return fail('user', 'must be an object');
   return check(u.id, 'user.id', optString) ?? check(u.buyeruid, 'user.buyeruid', optString)
     ?? check(u.consent, 'user.consent', optString) ?? check(u.ext, 'user.ext', optObject)
-    ?? (u.eids !== undefined && !Array.isArray(u.eids) ? fail('user.eids', 'must be an array') : null) ?? checkGeo(u.geo, 'user.geo');
+    ?? (u.eids !== undefined && !Array.isArray(u.eids) ? fail('user.eids', 'must be an array') : null) ?? checkGeo(u.geo, 'user.geo')
+    ?? checkData(u.data);
+}
+
+/** `user.data[]`: provider id/name and segment ids feed the features, so their types matter. */
+function checkData(data: Json): Validated | null {
+  if (data === undefined) return null;
+  if (!Array.isArray(data)) return fail('user.data', 'must be an array of Data objects');
+  for (let i = 0; i < data.length; i++) {
+    const d = data[i];
+    const at = `user.data[${i}]`;
+    if (!isObject(d)) return fail(at, 'must be a Data object');
+    const bad = check(d.id, `${at}.id`, optString) ?? check(d.name, `${at}.name`, optString);
+    if (bad) return bad;
+    if (d.segment === undefined) continue;
+    if (!Array.isArray(d.segment)) return fail(`${at}.segment`, 'must be an array of Segment objects');
+    for (let j = 0; j < d.segment.length; j++) {
+      const sg = d.segment[j];
+      if (!isObject(sg)) return fail(`${at}.segment[${j}]`, 'must be a Segment object');
+      const sbad = check(sg.id, `${at}.segment[${j}].id`, optString);
+      if (sbad) return sbad;
+    }
+  }
+  return null;
 }
 
 function checkRegs(g: Json): Validated | null {

@@ -103,11 +103,11 @@ export function shadeBid(value: number, curve: WinCurve, floor = 0): number | nu
   let hi = value;
   const g = (b: number) => (value - b) * (1 - winProb(curve, b)) * curve.k - b;
   if (g(lo) <= 0) return lo;
-  for (let i = 0; i < 40; i++) {
+  // to 0.01% of the value: far below a price increment, ~14 halvings
+  for (let i = 0; i < 40 && hi - lo > 1e-4 * value; i++) {
     const mid = 0.5 * (lo + hi);
     if (g(mid) > 0) lo = mid;
     else hi = mid;
-    if (hi - lo < 1e-6 * value) break;
   }
   return 0.5 * (lo + hi);
 }

@@ -5,6 +5,7 @@
  * fields) on the log, where it trains pCTR and the shading curves. Wins and billings also book
  * the cost in the campaign's ledger (once per bid, whichever notice comes first).
  *
+ * Notice URLs are signed (notice-signature.ts): an altered or invented one gets a 403.
  * A win notice answers with the creative's markup, its macros expanded, for exchanges that
  * serve the ad from the win notice. Notices await the log: a 503 lets the exchange retry
  * rather than losing the event.
@@ -21,6 +22,7 @@ import { addLocalSpend } from '../campaign-state.ts';
 import { campaigns, fxRates } from '../campaign-store.ts';
 import { sendToLog } from '../decision-log.ts';
 import { HttpError } from '../http-error.ts';
+import { verifyNotice } from '../notice-signature.ts';
 import type { AppContext, AppEnv } from '../types.ts';
 import { storeOptions } from '../visit.ts';
 
@@ -29,14 +31,18 @@ const NoticeQuery = z.object({
   d: text(64), c: text(64), cr: z.optional(text(64)), imp: z.optional(text(128)),
   bid: z.optional(z.string()), pub: z.optional(z.string().check(z.maxLength(128))), u: z.optional(text(256)),
   price: z.optional(z.string()), mtw: z.optional(z.string()), cur: z.optional(z.string()),
-  reason: z.optional(z.string()), auc: z.optional(z.string()),
+  reason: z.optional(z.string()), auc: z.optional(z.string()), s: z.optional(z.string()),
 });
 type NoticeQuery = z.infer<typeof NoticeQuery>;
 
 const real = (s: string | undefined) => (s === undefined || s.includes('${') ? undefined : s);
 
 async function notice(c: AppContext, name: Extract<OutcomeName, 'win' | 'loss' | 'billing'>): Promise<Response> {
-  const q: NoticeQuery = validate(NoticeQuery, Object.fromEntries(new URL(c.req.url).searchParams));
+  const url = new URL(c.req.url);
+  const q: NoticeQuery = validate(NoticeQuery, Object.fromEntries(url.searchParams));
+  if (!(await verifyNotice(c.env.PROFILE_SECRET, url.search.slice(1)))) {
+    throw new HttpError(403, 'invalid_signature', 'notice URL is not one of our bids (or was altered)', 's');
+  }
   const now = Date.now();
   const price = macroNumber(q.price);
   const minToWin = macroNumber(q.mtw);

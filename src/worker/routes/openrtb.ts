@@ -16,6 +16,7 @@ import { FEATURE_SPEC_HASH } from '../../core/features.ts';
 import type { LinearModel } from '../../core/linear-model.ts';
 import { parseJson } from '../body.ts';
 import { campaignStates } from '../campaign-state.ts';
+import { signNotices } from '../notice-signature.ts';
 import { campaigns, fxRates } from '../campaign-store.ts';
 import { logRecords } from '../decision-log.ts';
 import { acceptsGzip, jsonResponse, readMaybeGzip } from '../gzip.ts';
@@ -45,7 +46,7 @@ export function bidRecords(out: BidderOutput, req: BidRequest, now: number): Dec
   return out.decisions.map((d) => ({
     type: 'decision', v: 1, id: d.decisionId, ts: now, kind: 'bid', visitor, slot: d.impid,
     model: d.model,
-    action: `${d.campaign}/${d.creative}`, propensity: 1, score: d.price,
+    action: `${d.campaign}/${d.creative}`, propensity: d.propensity, score: d.price,
     source: d.source === 'model' ? 'model' : 'fallback', candidates: [`${d.campaign}/${d.creative}`], probabilities: [1],
     featureSpec: FEATURE_SPEC_HASH, context: d.context,
     ...(d.source === 'default' ? { fallback: 'defaultRate' } : {}),
@@ -99,7 +100,8 @@ async function bid(c: AppContext, started: number): Promise<Response> {
   });
   const fallbacks = [...out.fallbacks];
   if (firstPrice && shading && !shading.ok) fallbacks.push(`${SHADING_MODEL}=${shading.reason}`);
-  const headers: Record<string, string> = { 'x-openrtb-version': '2.6' };
+  // the answer speaks the caller's version (our 2.6 fields are ignorable extras to 2.5 parsers)
+  const headers: Record<string, string> = { 'x-openrtb-version': version };
   if (fallbacks.length > 0) {
     headers['x-attune-fallback'] = [...new Set(fallbacks)].join(', ');
     console.warn(JSON.stringify({ msg: 'bid fallbacks', request: req.id, fallbacks }));
@@ -107,6 +109,7 @@ async function bid(c: AppContext, started: number): Promise<Response> {
   if (out.response === null) {
     return noBid(c, Object.keys(out.skipped).join(',') || 'noEligible', headers['x-attune-fallback'] ? { 'x-attune-fallback': headers['x-attune-fallback'] } : {});
   }
+  await signNotices(c.env.PROFILE_SECRET, out);
   logRecords(c.env.EVENTS, bidRecords(out, req, now), (p) => c.executionCtx.waitUntil(p));
   return jsonResponse(out.response, acceptsGzip(c.req.raw), headers);
 }

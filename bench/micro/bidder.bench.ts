@@ -1,0 +1,44 @@
+/**
+ * Compute time of one 5-imp OpenRTB request through the pure core (target: under 50 µs median):
+ * structural validation, request facts → shared features per imp, pCTR/pCVR for 6 campaigns,
+ * floors with currency, a private deal, first-price shading, and the BidResponse with notice
+ * URLs. `JSON.parse` of the same body runs beside it as the baseline every bidder pays anyway.
+ * Correctness is checked before timing. Run: npm run bench:bidder
+ */
+import { bench, do_not_optimize, run, summary } from 'mitata';
+import type { BidRequest } from 'iab-openrtb/v26';
+import { runBidder } from '../../src/core/bidding/bidder.ts';
+import { validateBidRequest } from '../../src/core/bidding/openrtb-validate.ts';
+import { bidderInput, REQUEST_BODY } from './bid-fixtures.ts';
+
+// correctness first
+const parsed = JSON.parse(REQUEST_BODY) as unknown;
+const v = validateBidRequest(parsed);
+if (!v.ok) throw new Error(`fixture invalid: ${v.field} ${v.reason}`);
+const out = runBidder(bidderInput(v.request));
+const bids = out.response?.seatbid?.flatMap((s) => s.bid) ?? [];
+if (bids.length !== 5) throw new Error(`expected 5 bids, got ${bids.length}: ${JSON.stringify(out.skipped)}`);
+for (const b of bids) if (!(b.price > 0) || !b.crid || !b.nurl) throw new Error(`bad bid ${JSON.stringify(b)}`);
+const deal = bids.find((b) => b.impid === '5')!;
+if (deal.dealid !== 'pmp-42' || deal.price < 4) throw new Error('deal bid wrong');
+console.log('check: 5 bids,', bids.map((b) => `${b.impid}:${b.cid}@${b.price}`).join(' '), '\n');
+
+summary(() => {
+  bench('JSON.parse of the body (baseline)', () => do_not_optimize(JSON.parse(REQUEST_BODY)));
+  bench('validate (5 imps, native 1.2 parsed)', () => do_not_optimize(validateBidRequest(JSON.parse(REQUEST_BODY))));
+  const req = v.request as BidRequest;
+  bench('bid: features + models + pricing + response', () => do_not_optimize(runBidder(bidderInput(req))));
+  bench('parse + validate + bid (whole compute)', () => {
+    const r = validateBidRequest(JSON.parse(REQUEST_BODY));
+    return do_not_optimize(r.ok ? runBidder(bidderInput(r.request)) : null);
+  });
+});
+
+const result = await run();
+// medians, which mitata's table does not print: the machine is shared, so means carry scheduler noise
+console.log('\nmedians:');
+for (const b of result.benchmarks) {
+  const st = b.runs[0]!.stats!;
+  console.log(`  ${b.alias.padEnd(46)} p50 ${(st.p50 / 1000).toFixed(2).padStart(7)} µs   min ${(st.min / 1000).toFixed(2).padStart(7)} µs`);
+}
+console.log('\nreproduce: npm run bench:bidder');

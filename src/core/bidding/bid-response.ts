@@ -1,0 +1,34 @@
+/**
+ * One OpenRTB 2.6 `Bid` for a priced candidate: markup, creative and campaign ids, advertiser
+ * domain, size, markup type, deal, and the win/billing/loss notice URLs. Notice URLs carry what
+ * the notice endpoints need to book the outcome without any state (decision, campaign, creative,
+ * imp, our price, publisher, user), then the exchange's macros.
+ */
+import type { Bid, BidRequest, CreativeMarkupType, Imp } from 'iab-openrtb/v26';
+import type { Media, RequestFacts } from './bid-features.ts';
+import type { BidDecision, Candidate } from './bidder.ts';
+
+const MTYPE: Readonly<Record<Media, number>> = { banner: 1, video: 2, audio: 3, native: 4 };
+
+export function toBid(noticeBase: string, req: BidRequest, imp: Imp, d: BidDecision, best: Candidate, facts: RequestFacts): Bid {
+  const cr = best.creative;
+  const q = `d=${encodeURIComponent(d.decisionId)}&c=${encodeURIComponent(d.campaign)}&cr=${encodeURIComponent(d.creative)}`
+    + `&imp=${encodeURIComponent(imp.id)}&bid=${d.price}&pub=${encodeURIComponent(facts.publisher)}`
+    + (facts.userKey ? `&u=${encodeURIComponent(facts.userKey)}` : '');
+  d.noticeQuery = q;
+  const base = noticeBase;
+  const bid: Bid = {
+    id: d.decisionId, impid: imp.id, price: d.price, adm: cr.adm, adid: cr.id, crid: cr.id, cid: best.campaign.id,
+    adomain: [best.campaign.adomain],
+    nurl: `${base}/win?${q}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}&cur=\${AUCTION_CURRENCY}&auc=\${AUCTION_ID}`,
+    burl: `${base}/billing?${q}&price=\${AUCTION_PRICE}&cur=\${AUCTION_CURRENCY}`,
+    lurl: `${base}/loss?${q}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}&reason=\${AUCTION_LOSS}`,
+    mtype: MTYPE[cr.media] as CreativeMarkupType,
+    ext: { decisionId: d.decisionId, campaign: best.campaign.id, source: d.source, shaded: d.shaded, pctr: d.ctr, ...(best.campaign.bid.goal === 'cpa' ? { pcvr: d.cvr } : {}) },
+  };
+  if (cr.w && cr.h) { bid.w = cr.w; bid.h = cr.h; }
+  if (cr.cat) bid.cat = [...cr.cat];
+  if (best.dealid) bid.dealid = best.dealid;
+  if (req.app && best.campaign.bundle) bid.bundle = best.campaign.bundle;
+  return bid;
+}

@@ -1,0 +1,105 @@
+/**
+ * `node src/train/fit-shading.ts <log.ndjson[.gz]>… [--out file.bin] [--publish [--remote]]
+ *    [--min-pub 500] [--version v]`
+ *
+ * Fits the first-price win curves from the outcome log: every `win`/`loss` event of our bids
+ * (`props.bid` = our price, `props.pub` = publisher, `auction.minToWin` when the exchange sent
+ * it) goes into log-price bins, one set for all traffic (`*`) and one per publisher with at
+ * least `--min-pub` auctions. Streaming: memory is the bins, not the log. The result is a
+ * `shading` model named `bid-shading`, written to a file and/or published (atomic, verified).
+ */
+import { createReadStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { createGunzip } from 'node:zlib';
+import { encodeShadingModel } from '../core/bidding/shading-model.ts';
+import { createWinStats, fitWinCurve, observe, PRIOR_CURVE, type WinCurve, type WinStats } from '../core/bidding/win-curve.ts';
+import { publishModel } from '../core/model-registry.ts';
+import type { LogRecord } from '../core/outcome-event.ts';
+import { localStorage, remoteStorage } from './storage.ts';
+
+export const SHADING_MODEL = 'bid-shading';
+
+export interface ShadingFit {
+  readonly all: WinStats;
+  readonly byPub: Map<string, WinStats>;
+  auctions: number;
+}
+
+export function createShadingFit(): ShadingFit {
+  return { all: createWinStats(), byPub: new Map(), auctions: 0 };
+}
+
+/** Adds one log record; returns whether it was an auction outcome we could use. */
+export function addRecord(fit: ShadingFit, r: LogRecord): boolean {
+  if (r.type !== 'outcome' || (r.name !== 'win' && r.name !== 'loss')) return false;
+  const bid = r.props?.bid;
+  if (typeof bid !== 'number' || !(bid > 0)) return false;
+  const won = r.name === 'win';
+  const mtw = r.auction?.minToWin;
+  observe(fit.all, bid, won, mtw);
+  const pub = r.props?.pub;
+  if (typeof pub === 'string' && pub !== '') {
+    let s = fit.byPub.get(pub);
+    if (!s) fit.byPub.set(pub, (s = createWinStats()));
+    observe(s, bid, won, mtw);
+  }
+  fit.auctions++;
+  return true;
+}
+
+/** `*` from all traffic, `pub:<id>` for publishers with enough auctions (started from `*`). */
+export function curvesOf(fit: ShadingFit, minPerPub: number): Map<string, WinCurve> {
+  const all = fitWinCurve(fit.all, PRIOR_CURVE);
+  const out = new Map<string, WinCurve>([['*', all]]);
+  for (const [pub, s] of fit.byPub) {
+    let n = 0;
+    for (let i = 0; i < s.n.length; i++) n += s.n[i]!;
+    if (n >= minPerPub) out.set(`pub:${pub}`, fitWinCurve(s, all));
+  }
+  return out;
+}
+
+async function readLog(path: string, fit: ShadingFit): Promise<void> {
+  const raw = createReadStream(path);
+  const input = path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    if (line.trim() === '') continue;
+    try {
+      addRecord(fit, JSON.parse(line) as LogRecord);
+    } catch {
+      // a torn last line of a log being written: skip it
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      out: { type: 'string' }, publish: { type: 'boolean', default: false }, remote: { type: 'boolean', default: false },
+      'min-pub': { type: 'string', default: '500' }, version: { type: 'string' },
+    },
+  });
+  if (positionals.length === 0) throw new Error('usage: fit-shading.ts <log.ndjson[.gz]>… [--out f] [--publish [--remote]]');
+  const fit = createShadingFit();
+  for (const p of positionals) await readLog(p, fit);
+  const curves = curvesOf(fit, Number(values['min-pub']));
+  const version = values.version ?? new Date().toISOString().replace(/[:.]/g, '-');
+  const blob = encodeShadingModel(SHADING_MODEL, version, curves);
+  console.log(`${fit.auctions} auctions; curves: ${[...curves].map(([k, c]) => `${k} a=${c.a.toFixed(3)} k=${c.k.toFixed(3)}`).join(', ')}`);
+  if (values.out) await writeFile(values.out, blob);
+  if (values.publish) {
+    const store = values.remote ? remoteStorage() : await localStorage();
+    try {
+      const r = await publishModel(store.storage, blob);
+      console.log(r.ok ? `published ${r.name}@${r.version}` : `publish failed: ${r.reason}`);
+      if (!r.ok) process.exitCode = 1;
+    } finally {
+      await store.close();
+    }
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -1,0 +1,77 @@
+/** OpenRTB request facts → the shared extractor: mapping, and the per-imp shortcut's exactness. */
+import type { BidRequest } from 'iab-openrtb/v26';
+import { describe, expect, it } from 'vitest';
+import { baseFeatures, hostOf, impFeatureInput, impFeatures, impMedia, impSizes, requestFacts } from '../../src/core/bidding/bid-features.ts';
+import { alpha2Country } from '../../src/core/bidding/country-codes.ts';
+import { validateBidRequest } from '../../src/core/bidding/openrtb-validate.ts';
+import { createFeatureVector, extractFeatures } from '../../src/core/features.ts';
+import { loadCorpus } from './openrtb-corpus.ts';
+
+const NOW = Date.UTC(2026, 10, 23, 14, 30);
+
+describe('request facts', () => {
+  it('maps OpenRTB fields to the context vocabulary', () => {
+    const req = {
+      id: 'r', imp: [{ id: '1', banner: { format: [{ w: 300, h: 250 }], pos: 1 }, pmp: { deals: [{ id: 'd1' }] } }],
+      site: { domain: 'www.News.example', page: 'https://www.news.example/blog/post-1?utm_source=nl&utm_medium=email', ref: 'https://mail.google.com/x', publisher: { id: 'p9' } },
+      device: { devicetype: 5, os: 'Android', ua: 'Mozilla/5.0 (Linux; Android 14)', geo: { country: 'DEU', region: 'BE', utcoffset: 60 } },
+      user: { buyeruid: 'b-1', data: [{ id: 'dmp', segment: [{ id: 's1' }] }] },
+    } as BidRequest;
+    const f = requestFacts(req, NOW);
+    expect(f.base.country).toBe('DE');
+    expect(f.base.device).toBe('tablet');
+    expect(f.base.os).toBe('android');
+    expect(f.base.hour).toBe(15); // 14:30 UTC + 60 min
+    expect(f.base.pageType).toBe('content');
+    expect(f.base.path).toBe('/blog/post-1');
+    expect(f.base.utmSource).toBe('nl');
+    expect(f.base.referrer).toBe('email');
+    expect(f.base.segments).toEqual(['dmp:s1']);
+    expect(f.domain).toBe('news.example');
+    expect(f.publisher).toBe('p9');
+    expect(f.userKey).toBe('b-1');
+    const input = impFeatureInput(f, req.imp[0]!, 'banner', '300x250', 'd1');
+    expect(input.attrs).toEqual({ channel: 'site', pub: 'p9', domain: 'news.example', fmt: 'banner', size: '300x250', pos: 1, deal: 'd1', instl: 0 });
+    expect(impMedia(req.imp[0]!)).toEqual(['banner']);
+    expect(impSizes(req.imp[0]!)).toEqual(['300x250']);
+  });
+
+  it('maps alpha-3 countries', () => {
+    expect(alpha2Country('USA')).toBe('US');
+    expect(alpha2Country('gbr')).toBe('GB');
+    expect(alpha2Country('FR')).toBe('FR');
+    expect(alpha2Country('XXX')).toBeNull();
+    expect(alpha2Country(undefined)).toBeNull();
+  });
+
+  it('splits URLs like the URL parser does', () => {
+    for (const u of [
+      'https://www.example.com/a/b?x=1#frag', 'http://user:pw@Host.Example:8080/p?q', 'https://example.com',
+      'https://example.com?utm_source=a', 'https://example.com/#x?y', 'https://example.com/path?',
+    ]) {
+      const ref = new URL(u);
+      const mine = hostOf(u);
+      expect(mine.host, u).toBe(ref.hostname.toLowerCase());
+      expect(mine.path, u).toBe(ref.pathname);
+      expect(mine.query?.toString() ?? '', u).toBe(ref.searchParams.toString());
+    }
+    expect(hostOf('news.example/x').host).toBe('news.example');
+  });
+});
+
+describe('per-imp features equal the extractor’s', () => {
+  it.each(loadCorpus().filter((c) => c.expectField === null).map((c) => [c.file, c.body] as const))('%s', (_f, body) => {
+    const v = validateBidRequest(JSON.parse(body));
+    expect(v.ok).toBe(true);
+    if (!v.ok) return;
+    const facts = requestFacts(v.request, NOW);
+    const base = baseFeatures(facts, createFeatureVector());
+    for (const imp of v.request.imp) {
+      const input = impFeatureInput(facts, imp, impMedia(imp)[0] ?? 'banner', impSizes(imp)[0] ?? '', imp.pmp?.deals?.[0]?.id ?? 'open');
+      const fast = impFeatures(base, input, createFeatureVector());
+      const ref = extractFeatures(input, createFeatureVector());
+      expect(fast.length).toBe(ref.length);
+      expect([...fast.hashes.subarray(0, fast.length)]).toEqual([...ref.hashes.subarray(0, ref.length)]);
+    }
+  });
+});

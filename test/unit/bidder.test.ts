@@ -1,0 +1,105 @@
+/** The pure bidder and its parts: pricing, currency, macros, creative fit, whole-request runs. */
+import type { BidRequest } from 'iab-openrtb/v26';
+import { describe, expect, it } from 'vitest';
+import { runBidder } from '../../src/core/bidding/bidder.ts';
+import { domainMatches, pickCreative, type Campaign } from '../../src/core/bidding/campaign.ts';
+import { convert, DEFAULT_RATES, responseCurrency } from '../../src/core/bidding/currency.ts';
+import { expandMacros, macroNumber } from '../../src/core/bidding/macros.ts';
+import { bidMultiplier, impressionValue } from '../../src/core/bidding/pricing.ts';
+import { shadeBid } from '../../src/core/bidding/win-curve.ts';
+import { bidderInput, CAMPAIGNS, REQUEST_BODY, SHADING } from '../../bench/micro/bid-fixtures.ts';
+
+const cpc = CAMPAIGNS[0]!;
+
+describe('pricing', () => {
+  it('values impressions by goal and clamps', () => {
+    expect(impressionValue(cpc, { ctr: 0.002, cvr: 1 }, 1)).toBeCloseTo(0.6 * 0.002 * 1000, 9);
+    const cpa = CAMPAIGNS[1]!;
+    expect(impressionValue(cpa, { ctr: 0.01, cvr: 0.05 }, 1)).toBeCloseTo(40 * 0.01 * 0.05 * 1000, 9);
+    expect(impressionValue(cpc, { ctr: 0.9, cvr: 1 }, 1)).toBe(30); // maxCpm
+    expect(impressionValue(cpc, { ctr: 0.00001, cvr: 1 }, 1)).toBeNull(); // under minCpm
+    expect(bidMultiplier(cpc, { ctr: 0.004, cvr: 1 }, { ctr: 0.002, cvr: 1 }, 1.5)).toBeCloseTo(3, 9);
+    expect(bidMultiplier(cpc, { ctr: 1, cvr: 1 }, { ctr: 0.001, cvr: 1 }, 1)).toBe(10);
+  });
+
+  it('converts currencies through the table and picks the response currency', () => {
+    const t = { base: 'USD', rates: { EUR: 0.5, JPY: 100 } };
+    expect(convert(t, 1, 'EUR', 'USD')).toBe(2);
+    expect(convert(t, 100, 'JPY', 'EUR')).toBeCloseTo(0.5, 9);
+    expect(convert(t, 1, 'XYZ', 'USD')).toBeNull();
+    expect(responseCurrency(t, undefined)).toBe('USD');
+    expect(responseCurrency(t, ['JPY', 'USD'])).toBe('USD');
+    expect(responseCurrency(t, ['xyz', 'eur'])).toBe('EUR');
+    expect(responseCurrency(t, ['XYZ'])).toBeNull();
+  });
+
+  it('expands and reads macros', () => {
+    expect(expandMacros('p=${AUCTION_PRICE}&c=${AUCTION_CURRENCY}&x=${AUCTION_UNKNOWN}', { AUCTION_PRICE: 1.5, AUCTION_CURRENCY: 'EUR' }))
+      .toBe('p=1.5&c=EUR&x=');
+    expect(macroNumber('2.25')).toBe(2.25);
+    expect(macroNumber('${AUCTION_PRICE}')).toBeUndefined();
+    expect(macroNumber('')).toBeUndefined();
+    expect(macroNumber('abc')).toBeUndefined();
+  });
+
+  it('matches domains by suffix on a label boundary', () => {
+    expect(domainMatches('news.example.com', ['example.com'])).toBe(true);
+    expect(domainMatches('example.com', ['Example.com'])).toBe(true);
+    expect(domainMatches('badexample.com', ['example.com'])).toBe(false);
+  });
+
+  it('fits creatives to media, sizes, mimes and bcat', () => {
+    const c = CAMPAIGNS[2]!;
+    expect(pickCreative(c, { id: '1', banner: { format: [{ w: 728, h: 90 }] } }, undefined, ['728x90'])).toMatchObject({ id: 'brand-lead' });
+    expect(pickCreative(c, { id: '1', banner: {} }, ['IAB19'], [])).toBe('bcat');
+    expect(pickCreative(c, { id: '1', banner: {} }, undefined, ['1x1'])).toBe('size');
+    expect(pickCreative(c, { id: '1', video: { mimes: ['video/webm'] } }, undefined, [])).toBe('media');
+    expect(pickCreative(c, { id: '1', video: { mimes: ['video/mp4'] } }, undefined, [])).toMatchObject({ id: 'brand-vid' });
+  });
+});
+
+describe('runBidder', () => {
+  const req = JSON.parse(REQUEST_BODY) as BidRequest;
+
+  it('is deterministic for the same inputs and bids once per imp', () => {
+    const a = runBidder({ ...bidderInput(req), newId: () => 'x' });
+    const b = runBidder({ ...bidderInput(req), newId: () => 'x' });
+    expect(a.response).toEqual(b.response);
+    expect(a.decisions.map((d) => d.impid)).toEqual(['1', '2', '3', '4', '5']);
+  });
+
+  it('shades first price, bids value at second price', () => {
+    const first = runBidder(bidderInput(req));
+    const second = runBidder(bidderInput({ ...req, at: 2 }));
+    const d1 = first.decisions.find((d) => d.impid === '1')!;
+    const d2 = second.decisions.find((d) => d.impid === '1')!;
+    expect(d2.price).toBeCloseTo(d2.value, 3);
+    expect(d1.price).toBeCloseTo(shadeBid(d1.value, SHADING.curves.get('pub:pub-7')!, 0.5)!, 3);
+    expect(d1.shaded).toBe(true);
+  });
+
+  it('throttles by the pacing rate and logs it as the propensity', () => {
+    const now = Date.UTC(2026, 10, 23, 12);
+    const half: Campaign[] = CAMPAIGNS.map((c) => ({ ...c, budget: { daily: 100 } }));
+    // every campaign is 1% of its budget ahead of the even line: rate 0.5
+    const input = { ...bidderInput(req, now), campaigns: half, state: () => ({ spend: { day: Math.floor(now / 86_400_000), spent: 51, total: 51 }, seen: 0 }) };
+    const bids = runBidder({ ...input, uniform: () => 0.4 });
+    expect(bids.decisions.length).toBe(5);
+    expect(bids.decisions[0]!.propensity).toBeCloseTo(0.5, 6);
+    const none = runBidder({ ...input, uniform: () => 0.6 });
+    expect(none.response).toBeNull();
+    expect(none.skipped.pacing).toBeGreaterThan(0);
+  });
+
+  it('reports missing models and falls back to default rates or sits out', () => {
+    const out = runBidder({ ...bidderInput(req), models: () => null });
+    expect(out.fallbacks).toContain('ctr=missing');
+    // only fixed-CPM campaigns can bid without models
+    for (const d of out.decisions) expect(['brand', 'deal']).toContain(d.campaign);
+  });
+
+  it('no-bids when no allowed currency can be priced', () => {
+    expect(runBidder(bidderInput({ ...req, cur: ['XYZ'] })).response).toBeNull();
+    expect(DEFAULT_RATES.base).toBe('USD');
+  });
+});
