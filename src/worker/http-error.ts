@@ -5,13 +5,15 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
 export class HttpError extends Error {
-  constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: string,
-    message: string,
-    readonly field?: string,
-  ) {
+  readonly status: ContentfulStatusCode;
+  readonly code: string;
+  readonly field: string | undefined;
+
+  constructor(status: ContentfulStatusCode, code: string, message: string, field?: string) {
     super(message);
+    this.status = status;
+    this.code = code;
+    this.field = field;
   }
 }
 

@@ -5,6 +5,9 @@
  * otherwise add ~10 KB gzipped to every cold start; a test regenerates it and compares.
  */
 import * as z from 'zod/mini';
+import { BidAdjustRequest } from './bidding-schemas.ts';
+import { NativeEvent } from './event-schema.ts';
+import { RecommendRequest, RecommendResponse } from './recommend-schema.ts';
 import { DecideRequest, DecideResponse, ErrorResponse, LIMITS, ScoreRequest, ScoreResponse } from './schemas.ts';
 
 const schema = (s: z.ZodMiniType, io: 'input' | 'output') => z.toJSONSchema(s, { io, unrepresentable: 'any' });
@@ -15,16 +18,16 @@ const errors = {
   '413': { description: `Body larger than ${LIMITS.bodyBytes} bytes`, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
 };
 
-function operation(summary: string, request: string, response: string, description: string) {
+function operation(summary: string, request: string, response: string | null, description: string) {
   return {
     post: {
       summary, description,
       requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${request}` } } } },
       responses: {
         '200': {
-          description: 'Decisions. `x-attune-fallback` lists slots or models that fell back to the safe default, and why.',
+          description: 'Answered. `x-attune-fallback` lists slots or models that fell back to a safe default, and why.',
           headers: { 'x-attune-fallback': { schema: { type: 'string' }, description: '`slot=reason, …` when any fell back' } },
-          content: { 'application/json': { schema: { $ref: `#/components/schemas/${response}` } } },
+          content: { 'application/json': { schema: response ? { $ref: `#/components/schemas/${response}` } : { type: 'object' } } },
         },
         ...errors,
       },
@@ -41,6 +44,23 @@ export function openApiDocument(): object {
         'Sets the `att_vid` visitor cookie when none came and refreshes the signed `att_p` profile cookie.'),
       '/v1/score': operation('Raw model scores for a visitor', 'ScoreRequest', 'ScoreResponse',
         'Returns each model variant\'s predicted rate; does not count a page view.'),
+      '/v1/recommend': operation('Recommend products', 'RecommendRequest', 'RecommendResponse',
+        'Item-item recommendations blended from context items and recent history, with filters, diversity and boosts; '
+        + 'popularity fallback says so in `x-attune-fallback`. Also `GET /v1/recommend?items=…&k=…` (docs/recommendations.md).'),
+      '/v1/events': operation('Send outcome events', 'EventBatch', null,
+        'A JSON array of events, `{ "events": [...] }`, a `text/plain` sendBeacon body, or Segment `track`/`page`/`identify` '
+        + 'payloads. Valid events are accepted even when others are rejected: `{ accepted, rejected: [{ index, field, reason }], duplicates, ids }` '
+        + '(docs/log-schema.md).'),
+      '/v1/bid-adjust': operation('pCTR, pCVR and a bid multiplier for an ad server\'s own auction', 'BidAdjustRequest', null,
+        'docs/bidding.md'),
+      '/openrtb2/bid': {
+        post: {
+          summary: 'OpenRTB 2.6 bid request (2.5 accepted; `x-openrtb-version`)',
+          description: 'Body: an OpenRTB 2.6 BidRequest (gzip accepted). 200 with a BidResponse, 204 for no-bid, 400 naming the '
+            + 'field for OpenRTB-structural errors. Win, billing and loss notices: `/openrtb2/win|billing|loss` (docs/bidding.md).',
+          responses: { '200': { description: 'BidResponse' }, '204': { description: 'No bid' }, '400': errors['400'] },
+        },
+      },
     },
     components: {
       schemas: {
@@ -48,6 +68,10 @@ export function openApiDocument(): object {
         DecideResponse: schema(DecideResponse, 'output'),
         ScoreRequest: schema(ScoreRequest, 'input'),
         ScoreResponse: schema(ScoreResponse, 'output'),
+        RecommendRequest: schema(RecommendRequest, 'input'),
+        RecommendResponse: schema(RecommendResponse, 'output'),
+        EventBatch: schema(z.union([z.array(NativeEvent), z.object({ events: z.array(NativeEvent) })]), 'input'),
+        BidAdjustRequest: schema(BidAdjustRequest, 'input'),
         Error: schema(ErrorResponse, 'output'),
       },
     },
