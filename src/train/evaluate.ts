@@ -14,13 +14,12 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { publishModel } from '../core/model-registry.ts';
 import { parsePolicySpec } from '../core/policy.ts';
 import { attribute } from './attribution.ts';
 import { loadLinear, meanReward, modelPolicy, modelReward, tablePolicy, type CandidatePolicy } from './candidate-policy.ts';
 import { evaluateExamples, rewardMeans, type EvaluateReport } from './evaluate-log.ts';
 import { joinOptions, LOG_OPTIONS, openSources, readRecords } from './log-options.ts';
-import { localStorage, remoteStorage } from './storage.ts';
+import { publishBlob } from './storage.ts';
 
 export function formatEvaluation(r: EvaluateReport, label: string): string {
   const f = (x: number) => (Math.abs(x) < 1 ? `${(x * 100).toFixed(3)}%` : x.toFixed(4));
@@ -86,14 +85,7 @@ async function main(): Promise<void> {
         process.exitCode = 2;
         return;
       }
-      const store = a.remote ? remoteStorage() : await localStorage(a.persist);
-      try {
-        const r = await publishModel(store.storage, blob);
-        if (!r.ok) throw new Error(`publish failed: ${r.reason}`);
-        console.log(`published ${r.name}@${r.version}`);
-      } finally {
-        await store.close();
-      }
+      console.log(await publishBlob(blob, { remote: a.remote, persist: a.persist }));
     }
   } finally {
     await open.close();

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { ModelStorage } from '../core/model-registry.ts';
+import { publishModel, type ModelStorage } from '../core/model-registry.ts';
 
 const run = promisify(execFile);
 export const BINDING = 'MODELS';
@@ -77,4 +77,16 @@ export function remoteStorage(): OpenStorage {
     putJson: (key, value) => put(key, JSON.stringify(value)),
     close: async () => {},
   };
+}
+
+/** Publishes one blob locally (wrangler's KV state) or to the real namespace, and says where. */
+export async function publishBlob(blob: Uint8Array, opts: { remote?: boolean; persist?: string | undefined }): Promise<string> {
+  const store = opts.remote ? remoteStorage() : await localStorage(opts.persist);
+  try {
+    const r = await publishModel(store.storage, blob);
+    if (!r.ok) throw new Error(`publish failed: ${r.reason}`);
+    return `published ${r.name}@${r.version}${opts.remote ? ' (remote)' : ' (local KV)'}`;
+  } finally {
+    await store.close();
+  }
 }

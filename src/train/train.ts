@@ -18,7 +18,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { publishModel } from '../core/model-registry.ts';
 import { parsePolicySpec } from '../core/policy.ts';
 import { attribute, newJoinStats } from './attribution.ts';
 import { fit, type FitReport } from './fit.ts';
@@ -26,7 +25,7 @@ import { DEFAULT_FTRL } from './ftrl.ts';
 import { decisionTimeRange, joinOptions, LOG_OPTIONS, openSources, readRecords } from './log-options.ts';
 import type { ReadStats } from './log-reader.ts';
 import { progressBar } from './progress.ts';
-import { localStorage, remoteStorage } from './storage.ts';
+import { publishBlob } from './storage.ts';
 
 const num = (s: string | undefined, fallback: number, name: string): number => {
   if (s === undefined) return fallback;
@@ -126,14 +125,7 @@ async function main(): Promise<void> {
         process.exitCode = 2;
         return;
       }
-      const store = a.remote ? remoteStorage() : await localStorage(a.persist);
-      try {
-        const r = await publishModel(store.storage, blob);
-        if (!r.ok) throw new Error(`publish failed: ${r.reason}`);
-        console.log(`published ${r.name}@${r.version}${a.remote ? ' (remote)' : ' (local KV)'}`);
-      } finally {
-        await store.close();
-      }
+      console.log(await publishBlob(blob, { remote: a.remote, persist: a.persist }));
     }
   } finally {
     await close();

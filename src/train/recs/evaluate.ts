@@ -25,20 +25,12 @@ import { readRetailCsv, type Basket } from './baskets.ts';
 import { build, compile, type Built } from './build.ts';
 import type { Normalization } from './cooccurrence.ts';
 import { addCase, emptySums, means, type MetricSums } from './metrics.ts';
+import { mulberry32 } from '../random.ts';
 
 const TOP = 10;
 const HISTORY = 50;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** The same blend as `recommend`, over float64 neighbour lists: the full-precision reference. */
 function fullPrecision(
