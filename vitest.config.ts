@@ -19,7 +19,11 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: TEST_BINDINGS },
+            miniflare: {
+              bindings: TEST_BINDINGS,
+              // Deliver log batches quickly in tests (production waits up to 5 s to fill a batch).
+              queueConsumers: { 'attune-events': { maxBatchTimeout: 1, maxRetries: 8, deadLetterQueue: 'attune-events-dlq' } },
+            },
           }),
         ],
         test: { name: 'worker', include: ['test/worker/**/*.test.ts'], testTimeout: 20_000 },

@@ -7,6 +7,7 @@ import { errorBody, HttpError } from './http-error.ts';
 import { adminModelRoutes } from './routes/admin-models.ts';
 import { decideRoutes } from './routes/decide.ts';
 import { demoRoutes } from './routes/demo.ts';
+import { eventRoutes } from './routes/events.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { scoreRoutes } from './routes/score.ts';
 import type { AppEnv } from './types.ts';
@@ -26,6 +27,7 @@ app.use('/v1/*', async (c, next) => {
 
 app.route('/', decideRoutes);
 app.route('/', scoreRoutes);
+app.route('/', eventRoutes);
 app.route('/', adminModelRoutes);
 app.route('/', experimentAdminRoutes);
 app.route('/', experimentPageRoutes);

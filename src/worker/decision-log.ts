@@ -5,12 +5,21 @@
  */
 import type { LogRecord } from '../core/outcome-event.ts';
 
-/** Queue messages are limited to 128 KB each and 100 per batch. */
+/** Queue messages are limited to 128 KB each, and a sendBatch to 100 messages and 256 KB. */
 const BATCH = 100;
+const BATCH_BYTES = 200 * 1024; // JSON length as the size estimate, with headroom for framing
 
 export async function sendToLog(queue: Queue, records: readonly LogRecord[]): Promise<void> {
-  for (let i = 0; i < records.length; i += BATCH) {
-    const batch = records.slice(i, i + BATCH).map((body) => ({ body, contentType: 'json' as const }));
+  let i = 0;
+  while (i < records.length) {
+    const batch: MessageSendRequest[] = [];
+    let bytes = 0;
+    for (; i < records.length && batch.length < BATCH; i++) {
+      const size = JSON.stringify(records[i]).length;
+      if (batch.length > 0 && bytes + size > BATCH_BYTES) break;
+      bytes += size;
+      batch.push({ body: records[i], contentType: 'json' });
+    }
     try {
       await queue.sendBatch(batch);
     } catch {

@@ -1,0 +1,147 @@
+/**
+ * FTRL-proximal logistic regression (McMahan et al., "Ad Click Prediction: a View from the
+ * Trenches", KDD 2013, Algorithm 1) over the extractor's hashed features, one weight vector per
+ * variant, as the `linear` model kind scores them.
+ *
+ * logit(x, v) = b[v] + Σ_j x_j · (s[h_j] + w_v[h_j])
+ *
+ * `s` is shared by all variants (what predicts the target whatever is shown) and `w_v` is the
+ * variant's own deviation (what makes this variant better for this visitor). L1 keeps each
+ * deviation at exactly zero until the data supports it, so rare variants borrow strength from
+ * the shared part. At export the two fold into one row-major table `s + w_v`, the layout
+ * `scoreVariants` reads. Each coordinate keeps z and n (float32: 8 bytes), so memory is fixed
+ * by 2^bits × (variants + 1), not by the log. Variants are added as they appear in the log.
+ */
+import type { FeatureVector } from '../core/features.ts';
+
+export interface FtrlParams {
+  readonly bits: number;
+  readonly alpha: number;
+  readonly beta: number;
+  readonly l1: number;
+  readonly l2: number;
+  /** learn the shared part (true) or per-variant weights only */
+  readonly shared: boolean;
+}
+
+export const DEFAULT_FTRL: FtrlParams = { bits: 18, alpha: 0.05, beta: 1, l1: 1, l2: 1, shared: true };
+
+interface Coords {
+  z: Float32Array;
+  n: Float32Array;
+}
+
+export interface Ftrl {
+  readonly params: FtrlParams;
+  readonly mask: number;
+  readonly variants: string[];
+  readonly index: Map<string, number>;
+  readonly shared: Coords | null;
+  readonly perVariant: Coords[];
+  /** per-variant bias coordinates */
+  bz: Float64Array;
+  bn: Float64Array;
+  updates: number;
+}
+
+export function createFtrl(params: FtrlParams = DEFAULT_FTRL): Ftrl {
+  const size = 1 << params.bits;
+  return {
+    params, mask: size - 1, variants: [], index: new Map(),
+    shared: params.shared ? { z: new Float32Array(size), n: new Float32Array(size) } : null,
+    perVariant: [], bz: new Float64Array(8), bn: new Float64Array(8), updates: 0,
+  };
+}
+
+/** Index of `variant`, adding its coordinates on first sight. */
+export function variantIndex(m: Ftrl, variant: string): number {
+  let v = m.index.get(variant);
+  if (v !== undefined) return v;
+  v = m.variants.length;
+  m.variants.push(variant);
+  m.index.set(variant, v);
+  const size = 1 << m.params.bits;
+  m.perVariant.push({ z: new Float32Array(size), n: new Float32Array(size) });
+  if (v >= m.bz.length) {
+    const bz = new Float64Array(m.bz.length * 2);
+    const bn = new Float64Array(m.bn.length * 2);
+    bz.set(m.bz);
+    bn.set(m.bn);
+    m.bz = bz;
+    m.bn = bn;
+  }
+  return v;
+}
+
+/** The closed-form FTRL-proximal weight of one coordinate. */
+function weight(z: number, n: number, p: FtrlParams, l1: number): number {
+  if (Math.abs(z) <= l1) return 0;
+  return -(z - Math.sign(z) * l1) / ((p.beta + Math.sqrt(n)) / p.alpha + p.l2);
+}
+
+/** The logit of variant `v` for the features in `fv`. */
+export function logit(m: Ftrl, fv: FeatureVector, v: number): number {
+  const p = m.params;
+  const own = m.perVariant[v]!;
+  const sh = m.shared;
+  let s = weight(m.bz[v]!, m.bn[v]!, p, 0); // biases are not L1-penalized
+  for (let j = 0; j < fv.length; j++) {
+    const h = fv.hashes[j]! & m.mask;
+    let w = weight(own.z[h]!, own.n[h]!, p, p.l1);
+    if (sh) w += weight(sh.z[h]!, sh.n[h]!, p, p.l1);
+    s += w * fv.values[j]!;
+  }
+  return s;
+}
+
+export function probability(m: Ftrl, fv: FeatureVector, v: number): number {
+  const x = logit(m, fv, v);
+  return 1 / (1 + Math.exp(-Math.max(-35, Math.min(35, x))));
+}
+
+function step(zs: Float32Array | Float64Array, ns: Float32Array | Float64Array, h: number, g: number, p: FtrlParams, l1: number): void {
+  const n = ns[h]!;
+  const w = weight(zs[h]!, n, p, l1);
+  const sigma = (Math.sqrt(n + g * g) - Math.sqrt(n)) / p.alpha;
+  zs[h] = zs[h]! + g - sigma * w;
+  ns[h] = n + g * g;
+}
+
+/** One gradient step on (features, variant, label); returns the prediction made before it. */
+export function update(m: Ftrl, fv: FeatureVector, v: number, y: number): number {
+  const pred = probability(m, fv, v);
+  const g = pred - y;
+  const p = m.params;
+  const own = m.perVariant[v]!;
+  const sh = m.shared;
+  step(m.bz, m.bn, v, g, p, 0);
+  for (let j = 0; j < fv.length; j++) {
+    const h = fv.hashes[j]! & m.mask;
+    const gj = g * fv.values[j]!;
+    step(own.z, own.n, h, gj, p, p.l1);
+    if (sh) step(sh.z, sh.n, h, gj, p, p.l1);
+  }
+  m.updates++;
+  return pred;
+}
+
+/** Folds shared and per-variant weights into the row-major table of the `linear` kind. */
+export function exportWeights(m: Ftrl): { bias: Float64Array; weights: Float32Array; nonZero: number } {
+  const k = m.variants.length;
+  const p = m.params;
+  const size = 1 << p.bits;
+  const weights = new Float32Array(size * k);
+  let nonZero = 0;
+  for (let h = 0; h < size; h++) {
+    const s = m.shared ? weight(m.shared.z[h]!, m.shared.n[h]!, p, p.l1) : 0;
+    for (let v = 0; v < k; v++) {
+      const c = m.perVariant[v]!;
+      const w = s + weight(c.z[h]!, c.n[h]!, p, p.l1);
+      if (w !== 0) nonZero++;
+      weights[h * k + v] = w;
+    }
+  }
+  const bias = new Float64Array(k);
+  for (let v = 0; v < k; v++) bias[v] = weight(m.bz[v]!, m.bn[v]!, p, 0);
+  return { bias, weights, nonZero };
+}

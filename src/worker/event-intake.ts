@@ -1,0 +1,118 @@
+/**
+ * Turns a parsed `/v1/events` body into outcome events and per-event rejections.
+ *
+ * Body shapes: a JSON array of events; `{ events: [...] }`; a Segment call (`track`, `page`,
+ * `identify`); a Segment batch `{ batch: [...] }`; or one native event object.
+ *
+ * Ids and idempotency: an event's id is its client id (`id`, Segment `messageId`); without one
+ * it is derived from the event's content (`h-` + 64 bits of murmur3), so a resent batch
+ * carries the same ids either way. Events repeated inside one request are accepted once.
+ * Across requests, dedupe happens in readers (trainer, evaluator, DuckDB queries): the log is
+ * at-least-once (Queues redeliver), so readers must dedupe anyway; docs/log-schema.md.
+ */
+import { hashVisitor } from '../core/decision-record.ts';
+import { murmur3 } from '../core/murmur3.ts';
+import type { OutcomeEvent } from '../core/outcome-event.ts';
+import { badRequest, HttpError } from './http-error.ts';
+import { check, EVENT_LIMITS, NativeEvent, SegmentIdentify, SegmentPage, SegmentTrack, type EventIssue } from './event-schema.ts';
+import { fromSegmentIdentify, fromSegmentPage, fromSegmentTrack } from './segment-events.ts';
+
+export interface Intake {
+  readonly accepted: OutcomeEvent[];
+  readonly rejected: EventIssue[];
+  /** events whose id repeated an earlier event of the same request */
+  readonly duplicates: number;
+}
+
+/** The list of raw entries in a body, or a 400/413 for a body that is no batch at all. */
+export function entriesOf(body: unknown): unknown[] {
+  let list: unknown;
+  if (Array.isArray(body)) list = body;
+  else if (body !== null && typeof body === 'object') {
+    const o = body as Record<string, unknown>;
+    if ('events' in o) list = o.events;
+    else if ('batch' in o) list = o.batch;
+    else list = [o];
+    if (!Array.isArray(list)) throw badRequest(`${'events' in o ? 'events' : 'batch'} must be an array`, 'events' in o ? 'events' : 'batch');
+  } else throw badRequest('body must be a JSON array of events or an object', '(body)');
+  const entries = list as unknown[];
+  if (entries.length === 0) throw badRequest('the batch is empty', '(body)');
+  if (entries.length > EVENT_LIMITS.events) {
+    throw new HttpError(413, 'batch_too_large', `a batch holds at most ${EVENT_LIMITS.events} events, got ${entries.length}`, '(body)');
+  }
+  return entries;
+}
+
+type Native = { ok: true; value: NativeEvent } | { ok: false; field: string; reason: string };
+
+/** Native events have `name`; Segment calls have `type` or a track `event`. */
+function toNative(raw: unknown): Native {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, field: '(event)', reason: 'must be an object' };
+  const o = raw as Record<string, unknown>;
+  if ('name' in o && !('type' in o) && !('event' in o)) return check(NativeEvent, o);
+  let mapped: NativeEvent;
+  if (o.type === 'page') {
+    const r = check(SegmentPage, o);
+    if (!r.ok) return r;
+    mapped = fromSegmentPage(r.value);
+  } else if (o.type === 'identify') {
+    const r = check(SegmentIdentify, o);
+    if (!r.ok) return r;
+    mapped = fromSegmentIdentify(r.value);
+  } else if (o.type === 'track' || (o.type === undefined && 'event' in o)) {
+    const r = check(SegmentTrack, o);
+    if (!r.ok) return r;
+    mapped = fromSegmentTrack(r.value);
+  } else if ('type' in o) {
+    return { ok: false, field: 'type', reason: 'supported Segment calls are track, page and identify' };
+  } else {
+    return check(NativeEvent, o);
+  }
+  // Segment values are mapped loosely; hold the result to the native rules all the same.
+  return check(NativeEvent, mapped);
+}
+
+/** A stable id from the event's content, for clients that send none. */
+function contentId(e: NativeEvent, visitor: string | undefined): string {
+  const key = JSON.stringify([e.name, e.ts, e.decisionId, visitor, e.slot, e.variant, e.experiment, e.goal, e.value, e.currency, e.items, e.viewable, e.auction, e.props]);
+  return `h-${murmur3(key, 1).toString(16).padStart(8, '0')}${murmur3(key, 2).toString(16).padStart(8, '0')}`;
+}
+
+function normalize(e: NativeEvent, cookieVisitor: string | undefined, now: number): OutcomeEvent {
+  const vid = e.visitorId ?? cookieVisitor;
+  const visitor = vid === undefined ? undefined : hashVisitor(vid);
+  // Client clocks drift: future times become now, and anything past the attribution horizon
+  // is pinned to it, so one wrong clock cannot put an event outside every join window.
+  const ts = e.ts === undefined ? now : Math.round(Math.min(now, Math.max(now - EVENT_LIMITS.maxAgeMs, e.ts)));
+  const out: Record<string, unknown> = {
+    type: 'outcome', v: 1, id: e.id ?? contentId(e, visitor), ts, receivedAt: now, name: e.name,
+  };
+  if (e.decisionId !== undefined) out.decisionId = e.decisionId;
+  if (visitor !== undefined) out.visitor = visitor;
+  for (const k of ['slot', 'variant', 'experiment', 'goal', 'value', 'currency', 'items', 'viewable', 'auction', 'props'] as const) {
+    if (e[k] !== undefined) out[k] = e[k];
+  }
+  return out as unknown as OutcomeEvent;
+}
+
+export function intakeEvents(entries: readonly unknown[], cookieVisitor: string | undefined, now: number): Intake {
+  const accepted: OutcomeEvent[] = [];
+  const rejected: EventIssue[] = [];
+  const seen = new Set<string>();
+  let duplicates = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const r = toNative(entries[i]);
+    if (!r.ok) {
+      rejected.push({ index: i, field: r.field, reason: r.reason });
+      continue;
+    }
+    const event = normalize(r.value, cookieVisitor, now);
+    if (seen.has(event.id)) {
+      duplicates++;
+      continue;
+    }
+    seen.add(event.id);
+    accepted.push(event);
+  }
+  return { accepted, rejected, duplicates };
+}

@@ -1,0 +1,43 @@
+/**
+ * POST /v1/events: outcome events in batches (JSON, `navigator.sendBeacon` text/plain bodies,
+ * Segment calls). Each event is validated on its own; the valid ones are queued for the log
+ * and the answer lists every rejected one as `{ index, field, reason }`.
+ *
+ * The response is sent only after the queue accepted the events: a 200 means they are on the
+ * log's way (the queue and its consumer retry from there), a 503 means nothing was queued and
+ * the client should resend; resending is safe because events carry stable ids.
+ */
+import { Hono } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { parseJson, readBodyText } from '../body.ts';
+import { sendToLog } from '../decision-log.ts';
+import { intakeEvents, entriesOf } from '../event-intake.ts';
+import { EVENT_LIMITS } from '../event-schema.ts';
+import { errorBody, HttpError } from '../http-error.ts';
+import type { AppEnv } from '../types.ts';
+import { VISITOR_COOKIE } from '../visitor.ts';
+
+const VISITOR_ID = /^[A-Za-z0-9_-]{8,64}$/;
+
+export const eventRoutes = new Hono<AppEnv>().post('/v1/events', async (c) => {
+  const entries = entriesOf(parseJson(await readBodyText(c.req.raw, EVENT_LIMITS.bodyBytes)));
+  // A beacon from the page carries the first-party visitor cookie; events without a
+  // visitorId of their own are attributed to it.
+  const cookie = getCookie(c, VISITOR_COOKIE);
+  const now = Date.now();
+  const { accepted, rejected, duplicates } = intakeEvents(entries, cookie && VISITOR_ID.test(cookie) ? cookie : undefined, now);
+  if (accepted.length === 0) {
+    const first = rejected[0]!;
+    return c.json({
+      accepted: 0, rejected, duplicates,
+      ...errorBody('invalid_request', `no valid events; event ${first.index}: ${first.field}: ${first.reason}`, `[${first.index}].${first.field}`),
+    }, 400);
+  }
+  try {
+    await sendToLog(c.env.EVENTS, accepted);
+  } catch (err) {
+    console.error(JSON.stringify({ msg: 'events not queued', ids: accepted.map((e) => e.id), error: String(err) }));
+    throw new HttpError(503, 'queue_unavailable', 'events could not be queued; resend the batch (ids make it safe)');
+  }
+  return c.json({ accepted: accepted.length, rejected, duplicates, ids: accepted.map((e) => e.id) });
+});

@@ -1,0 +1,125 @@
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import type { DecisionRecord } from '../../src/core/decision-record.ts';
+import type { LogRecord, OutcomeEvent } from '../../src/core/outcome-event.ts';
+import { attribute, newJoinStats, parseDuration, type Example } from '../../src/train/attribution.ts';
+import { pathSources, readRecords, type ReadStats } from '../../src/train/log-reader.ts';
+import { auc, calibration, createMetrics, observe } from '../../src/train/metrics.ts';
+import { loggedContextOf } from '../../src/train/synthetic-log.ts';
+
+const MIN = 60_000;
+const JOIN = { labels: new Set(['click', 'purchase']), windowMs: 30 * MIN, graceMs: 5 * MIN, skewMs: MIN };
+const ctx = loggedContextOf({ device: 'mobile', country: 'US', pageType: 'home', referrer: 'direct', plan: 'free' }, 10, 1);
+
+const decision = (id: string, ts: number): DecisionRecord => ({
+  type: 'decision', v: 1, id, ts, kind: 'variant', visitor: '00000001', slot: 'hero', model: null, action: 'a',
+  propensity: 0.5, score: null, source: 'explore', candidates: ['a', 'b'], probabilities: [0.5, 0.5], featureSpec: 0, context: ctx,
+});
+const outcome = (id: string, decisionId: string | undefined, ts: number, name: OutcomeEvent['name'] = 'click', value?: number): OutcomeEvent =>
+  ({ type: 'outcome', v: 1, id, ts, receivedAt: ts, name, ...(decisionId ? { decisionId } : {}), ...(value !== undefined ? { value } : {}) }) as OutcomeEvent;
+
+async function run(records: LogRecord[]) {
+  const stats = newJoinStats();
+  const out: Example[] = [];
+  async function* one() { yield records; }
+  for await (const b of attribute(one(), JOIN, stats)) out.push(...b);
+  return { byId: new Map(out.map((e) => [e.decision.id, e])), out, stats };
+}
+
+describe('attribution join', () => {
+  it('labels decisions followed by a label outcome within the window, once per event id', async () => {
+    const { byId, out, stats } = await run([
+      decision('d1', 0), decision('d2', 1000), decision('d3', 2000),
+      outcome('e1', 'd1', 5000), outcome('e1', 'd1', 5000), // resent: counted once
+      outcome('p1', 'd2', 10 * MIN, 'purchase', 20), outcome('p1', 'd2', 10 * MIN, 'purchase', 20), outcome('p2', 'd2', 11 * MIN, 'purchase', 5),
+      outcome('late', 'd3', 2000 + 31 * MIN), // past the window
+      outcome('imp', 'd3', 3000, 'impression'), // not a label
+      decision('d1', 0), // redelivered decision
+      decision('d4', 200 * MIN),
+    ]);
+    expect(out.map((e) => e.decision.id)).toEqual(['d1', 'd2', 'd3', 'd4']);
+    expect(byId.get('d1')).toMatchObject({ label: 1, value: 0 });
+    expect(byId.get('d2')).toMatchObject({ label: 1, value: 25 });
+    expect(byId.get('d3')!.label).toBe(0);
+    expect(byId.get('d4')!.label).toBe(0);
+    expect(stats).toMatchObject({ decisions: 4, duplicateDecisions: 1, duplicateOutcomes: 2, late: 1, attributed: 3 });
+  });
+
+  it('waits for decisions whose outcomes arrived first (another queue batch), and gives up after the window', async () => {
+    const { byId, stats } = await run([
+      outcome('e1', 'd1', 2000), decision('d1', 1000),
+      outcome('e9', 'never', 3000), outcome('anon', undefined, 3000),
+      decision('d2', 100 * MIN),
+    ]);
+    expect(byId.get('d1')!.label).toBe(1);
+    expect(stats.unattributed).toBe(2);
+  });
+
+  it('emits decisions as the log clock passes their window, holding only one window in memory', async () => {
+    const emittedAt: number[] = [];
+    async function* stream() {
+      for (let i = 0; i < 100; i++) yield [decision(`d${i}`, i * 10 * MIN)];
+    }
+    let seen = 0;
+    for await (const b of attribute(stream(), JOIN)) {
+      seen++;
+      emittedAt.push(...b.map((e) => Number(e.decision.id.slice(1))));
+      // each batch arrives once the clock is past window + grace of what it emits
+      expect(b.length).toBeLessThanOrEqual(100);
+    }
+    expect(emittedAt).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(seen).toBeGreaterThan(50); // streamed, not all at the end
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('30m')).toBe(30 * MIN);
+    expect(parseDuration('7d')).toBe(7 * 24 * 60 * MIN);
+    expect(() => parseDuration('soon')).toThrow();
+  });
+});
+
+describe('log reader', () => {
+  it('reads folders of .ndjson and .ndjson.gz in name order and skips unreadable lines', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'attune-log-'));
+    await mkdir(join(dir, 'dt=2026-11-01/hour=00'), { recursive: true });
+    await mkdir(join(dir, 'dt=2026-11-01/hour=01'), { recursive: true });
+    const lines = (rs: LogRecord[]) => rs.map((r) => JSON.stringify(r)).join('\n') + '\n';
+    await writeFile(join(dir, 'dt=2026-11-01/hour=01/b.ndjson'), lines([decision('d3', 3)]) + '{broken\n' + '{"no":"id"}\n');
+    await writeFile(join(dir, 'dt=2026-11-01/hour=00/a.ndjson.gz'), gzipSync(lines([decision('d1', 1), outcome('e', 'd1', 2)])));
+    await writeFile(join(dir, 'dt=2026-11-01/hour=00/notes.txt'), 'ignored');
+    const stats: ReadStats = { lines: 0, bad: 0, bytesDone: 0 };
+    const ids: string[] = [];
+    for await (const b of readRecords(await pathSources(dir), stats)) ids.push(...b.map((r) => r.id));
+    expect(ids).toEqual(['d1', 'e', 'd3']);
+    expect(stats).toMatchObject({ lines: 5, bad: 2 });
+  });
+});
+
+describe('holdout metrics', () => {
+  it('computes AUC like the pairwise definition', () => {
+    const m = createMetrics();
+    const data: [number, number][] = [];
+    let s = 3;
+    const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+    for (let i = 0; i < 2000; i++) {
+      const p = rnd();
+      data.push([p, rnd() < p ? 1 : 0]);
+    }
+    for (const [p, y] of data) observe(m, p, y);
+    let wins = 0, pairs = 0;
+    for (const [p, y] of data) if (y === 1) for (const [q, z] of data) if (z === 0) { pairs++; wins += p > q ? 1 : p === q ? 0.5 : 0; }
+    expect(auc(m)).toBeCloseTo(wins / pairs, 2);
+    const rows = calibration(m);
+    expect(rows.length).toBeGreaterThanOrEqual(9);
+    expect(rows.reduce((s2, r) => s2 + r.count, 0)).toBe(2000);
+  });
+
+  it('gives a constant predictor AUC 0.5', () => {
+    const m = createMetrics();
+    for (let i = 0; i < 100; i++) observe(m, 0.1, i % 10 === 0 ? 1 : 0);
+    expect(auc(m)).toBe(0.5);
+  });
+});

@@ -1,0 +1,63 @@
+// The Open Bandit Dataset sample (../shared/data/obd, see its SOURCE.md) through the importer,
+// the trainer and the evaluator, exactly as production logs go through them.
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { extractFeatures } from '../../src/core/features.ts';
+import type { LogRecord } from '../../src/core/outcome-event.ts';
+import { attribute } from '../../src/train/attribution.ts';
+import { meanReward, tablePolicy } from '../../src/train/candidate-policy.ts';
+import { evaluateExamples, rewardMeans } from '../../src/train/evaluate-log.ts';
+import { fit } from '../../src/train/fit.ts';
+import { DEFAULT_FTRL } from '../../src/train/ftrl.ts';
+import { importObd } from '../../src/train/import-obd.ts';
+import { pathSources, readRecords } from '../../src/train/log-reader.ts';
+
+const OBD = resolve(process.cwd(), '../shared/data/obd');
+const JOIN = { labels: new Set(['click']), windowMs: 60_000, graceMs: 60_000, skewMs: 0 };
+
+describe('Open Bandit Dataset (men, random and Bernoulli TS logs)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'attune-obd-'));
+  const random = await importObd(join(OBD, 'random/men'), join(dir, 'random-men'));
+  const bts = await importObd(join(OBD, 'bts/men'), join(dir, 'bts-men'));
+
+  it('imports every row as a decision and every click as an outcome joined to it', async () => {
+    expect(random).toMatchObject({ decisions: 10_000, clicks: 46, outOfOrder: 0 });
+    expect(bts).toMatchObject({ decisions: 10_000, clicks: 69 });
+    const first = gunzipSync(await readFile(random.files[0]!)).toString('utf8').split('\n')[0]!;
+    const rec = JSON.parse(first) as LogRecord;
+    expect(rec).toMatchObject({ type: 'decision', id: 'obd-random-men-0', slot: 'pos-3', action: 'item-14', propensity: 1 / 34 });
+    if (rec.type !== 'decision') throw new Error('expected a decision');
+    expect(rec.candidates).toHaveLength(34);
+    expect(rec.context.attrs).toMatchObject({ position: '3', uf0: 'cef3390ed299c09874189c387777674a' });
+    expect(extractFeatures(rec.context).length).toBeGreaterThan(30); // the Worker's extractor reads it as is
+    // the policy table of the BTS log: item shares per position, each summing to one
+    for (const shares of Object.values(bts.policy)) expect(Object.values(shares).reduce((s, x) => s + x, 0)).toBeCloseTo(1, 10);
+  });
+
+  it('trains a CTR model on the random log and reports it against the constant-CTR baseline', async () => {
+    const sources = await pathSources(join(dir, 'random-men'));
+    const cutoff = Date.parse('2019-11-29T14:00:00Z');
+    const { report } = await fit(attribute(readRecords(sources), JOIN), { name: 'obd-men-ctr', version: 't', ftrl: { ...DEFAULT_FTRL, bits: 12 }, cutoff, target: 'click' });
+    expect(report.train.examples + report.holdout.examples).toBe(10_000);
+    expect(report.train.positives + report.holdout.positives).toBe(46);
+    expect(report.model.variants).toHaveLength(34);
+    expect(Number.isFinite(report.holdout.logLoss) && Number.isFinite(report.holdout.auc)).toBe(true);
+  });
+
+  it('estimates the BTS policy CTR from the random log; the BTS log observed 0.69 %', async () => {
+    const sources = await pathSources(join(dir, 'random-men'));
+    const policy = tablePolicy({ slots: bts.policy });
+    const reward = meanReward(await rewardMeans(attribute(readRecords(sources), JOIN), 'label'));
+    const r = await evaluateExamples(attribute(readRecords(sources), JOIN), { policy, reward, target: 'label', replicates: 1000 });
+    expect(r.logging.value).toBeCloseTo(0.0046, 6);
+    const observedBts = bts.clicks / bts.decisions;
+    for (const e of [r.ips, r.snips, r.dr]) {
+      expect(e.value).toBeGreaterThan(r.logging.value); // BTS looks better than random, as it was
+      expect(e.low).toBeLessThan(observedBts);
+      expect(e.high).toBeGreaterThan(observedBts);
+    }
+  }, 30_000);
+});

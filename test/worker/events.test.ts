@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { hashVisitor } from '../../src/core/decision-record.ts';
+import { EVENT_LIMITS } from '../../src/worker/event-schema.ts';
+import { intakeEvents } from '../../src/worker/event-intake.ts';
+import { fetchWorker, postJson } from './helpers.ts';
+
+interface EventsAnswer {
+  accepted: number;
+  rejected: { index: number; field: string; reason: string }[];
+  duplicates: number;
+  ids: string[];
+}
+
+describe('POST /v1/events', () => {
+  it('accepts the valid events of a mixed batch and names each rejected one', async () => {
+    const res = await postJson('/v1/events', [
+      { name: 'click', decisionId: 'd1', visitorId: 'visitor-0001', id: 'e1' },
+      { name: 'explode' },
+      { name: 'purchase', value: 12.5, currency: 'EUR', items: [{ id: 'sku-1', price: -3 }] },
+      { name: 'impression', viewable: { share: 0.8, ms: 1200 }, id: 'e2' },
+      'not an object',
+      { name: 'conversion', value: 3, currency: 'euro' },
+    ]);
+    expect(res.status).toBe(200);
+    const body = await res.json<EventsAnswer>();
+    expect(body.accepted).toBe(2);
+    expect(body.ids).toEqual(['e1', 'e2']);
+    expect(body.rejected.map((r) => [r.index, r.field])).toEqual([
+      [1, 'name'], [2, 'items[0].price'], [4, '(event)'], [5, 'currency'],
+    ]);
+    for (const r of body.rejected) expect(r.reason.length).toBeGreaterThan(0);
+  });
+
+  it('takes a sendBeacon text/plain body and the { events } wrapper, with CORS for browsers', async () => {
+    const res = await fetchWorker('/v1/events', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain;charset=UTF-8', origin: 'https://shop.example', cookie: 'att_vid=cookie-visitor-1' },
+      body: JSON.stringify({ events: [{ name: 'click', decisionId: 'd9' }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect((await res.json<EventsAnswer>()).accepted).toBe(1);
+  });
+
+  it('answers a browser preflight for JSON bodies', async () => {
+    const res = await fetchWorker('/v1/events', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(res.headers.get('access-control-allow-headers')).toContain('content-type');
+  });
+
+  it('answers 400 naming the field when no event is valid', async () => {
+    const res = await postJson('/v1/events', [{ name: 'click', value: 'lots' }]);
+    expect(res.status).toBe(400);
+    const body = await res.json<EventsAnswer & { error: { field: string } }>();
+    expect(body.accepted).toBe(0);
+    expect(body.error.field).toBe('[0].value');
+    expect((await postJson('/v1/events', 'nope{')).status).toBe(400);
+    expect((await postJson('/v1/events', { events: 'x' })).status).toBe(400);
+    expect((await postJson('/v1/events', [])).status).toBe(400);
+  });
+
+  it('refuses oversize bodies and batches with 413', async () => {
+    const big = 'x'.repeat(EVENT_LIMITS.bodyBytes);
+    const res = await postJson('/v1/events', [{ name: 'goal', goal: 'g', props: { pad: big } }]);
+    expect(res.status).toBe(413);
+    const many = Array.from({ length: EVENT_LIMITS.events + 1 }, () => ({ name: 'page' }));
+    const res2 = await postJson('/v1/events', many);
+    expect(res2.status).toBe(413);
+    expect((await res2.json<{ error: { code: string } }>()).error.code).toBe('batch_too_large');
+  });
+
+  it('maps Segment track, page, identify and batch calls', async () => {
+    const res = await postJson('/v1/events', {
+      batch: [
+        { type: 'track', event: 'Order Completed', messageId: 'seg-1', anonymousId: 'anon-1', timestamp: '2026-11-23T10:00:00Z',
+          properties: { revenue: 42, currency: 'usd', decisionId: 'd5', products: [{ product_id: 'p1', price: 21, quantity: 2 }], coupon: 'X' } },
+        { type: 'track', event: 'Product Clicked', messageId: 'seg-2', properties: { decision_id: 'd6' } },
+        { type: 'track', event: 'Newsletter Signup', messageId: 'seg-3' },
+        { type: 'page', name: 'Pricing', messageId: 'seg-4', properties: { path: '/pricing' } },
+        { type: 'identify', userId: 'user-7', anonymousId: 'anon-1', traits: { email: 'a@b.c' }, messageId: 'seg-5' },
+        { type: 'alias', previousId: 'x' },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const body = await res.json<EventsAnswer>();
+    expect(body.accepted).toBe(5);
+    expect(body.rejected).toEqual([{ index: 5, field: 'type', reason: expect.any(String) }]);
+  });
+});
+
+describe('intakeEvents (normalization)', () => {
+  const now = Date.UTC(2026, 10, 23, 12);
+
+  it('normalizes Segment and native events to outcome events', () => {
+    const { accepted } = intakeEvents([
+      { type: 'track', event: 'Order Completed', messageId: 'seg-1', anonymousId: 'anon-1', timestamp: '2026-11-23T10:00:00Z',
+        properties: { revenue: 42, currency: 'usd', decisionId: 'd5', products: [{ product_id: 'p1', price: 21, quantity: 2 }], coupon: 'X' } },
+      { type: 'identify', userId: 'user-7', anonymousId: 'anon-1', traits: { email: 'a@b.c' } },
+      { name: 'win', auction: { price: 1.2, minToWin: 1.1 }, ts: now + 60_000, visitorId: 'v-123456' },
+    ], undefined, now);
+    expect(accepted[0]).toEqual({
+      type: 'outcome', v: 1, id: 'seg-1', ts: Date.parse('2026-11-23T10:00:00Z'), receivedAt: now, name: 'purchase',
+      decisionId: 'd5', visitor: hashVisitor('anon-1'), value: 42, currency: 'USD',
+      items: [{ id: 'p1', price: 21, quantity: 2 }], props: { coupon: 'X' },
+    });
+    expect(accepted[1]).toMatchObject({ name: 'goal', goal: 'identify', visitor: hashVisitor('anon-1'), props: { user: hashVisitor('user-7') } });
+    expect(JSON.stringify(accepted[1])).not.toContain('a@b.c');
+    expect(accepted[2]).toMatchObject({ name: 'win', ts: now, visitor: hashVisitor('v-123456'), auction: { price: 1.2, minToWin: 1.1 } });
+  });
+
+  it('gives id-less events a content id, so a resent batch keeps its ids, and drops repeats within a request', () => {
+    const batch = [{ name: 'click', decisionId: 'd1', ts: now - 1000 }, { name: 'click', decisionId: 'd2', ts: now - 1000 }];
+    const a = intakeEvents(batch, 'cookie-visitor', now);
+    const b = intakeEvents(batch, 'cookie-visitor', now + 5000);
+    expect(a.accepted.map((e) => e.id)).toEqual(b.accepted.map((e) => e.id));
+    expect(a.accepted[0]!.id).not.toBe(a.accepted[1]!.id);
+    expect(a.accepted[0]!.visitor).toBe(hashVisitor('cookie-visitor'));
+    const twice = intakeEvents([...batch, batch[0]], undefined, now);
+    expect(twice.accepted).toHaveLength(2);
+    expect(twice.duplicates).toBe(1);
+  });
+
+  it('clamps client clocks to the attribution horizon', () => {
+    const { accepted } = intakeEvents([{ name: 'page', ts: 1 }], undefined, now);
+    expect(accepted[0]!.ts).toBe(now - EVENT_LIMITS.maxAgeMs);
+  });
+});
