@@ -5,7 +5,7 @@
  */
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorker, type WorkerProcess } from './worker-process.ts';
+import { startWorker, stopAllWorkers, type WorkerProcess } from './worker-process.ts';
 
 let worker: WorkerProcess;
 let browser: Browser;
@@ -20,7 +20,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await worker?.stop();
+  await stopAllWorkers();
 });
 
 describe('experiments admin page in Chromium', () => {

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/train/experiments-cli.ts';
-import { startWorker, type WorkerProcess } from './worker-process.ts';
+import { startWorker, stopAllWorkers, type WorkerProcess } from './worker-process.ts';
 
 let worker: WorkerProcess;
 beforeAll(async () => {
   worker = await startWorker();
 }, 180_000);
-afterAll(async () => worker?.stop());
+afterAll(stopAllWorkers);
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];

@@ -15,6 +15,13 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
+/** Everything started and not yet stopped, so a suite whose start timed out can still clean up. */
+const running = new Set<() => Promise<void>>();
+
+export async function stopAllWorkers(): Promise<void> {
+  await Promise.all([...running].map((stop) => stop()));
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -48,6 +55,7 @@ export async function startWorker(timeoutMs = 150_000): Promise<WorkerProcess> {
   child.stderr!.on('data', (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
+    running.delete(stop);
     process.off('exit', killGroup);
     if (child.exitCode === null && child.pid) {
       const exited = new Promise((r) => child.once('exit', r));
@@ -56,13 +64,14 @@ export async function startWorker(timeoutMs = 150_000): Promise<WorkerProcess> {
     }
     rmSync(dir, { recursive: true, force: true });
   };
+  running.add(stop);
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (child.exitCode !== null) break;
     try {
-      if ((await fetch(`${url}/healthz`)).ok) return { url, adminToken, stop };
+      if ((await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(3000) })).ok) return { url, adminToken, stop };
     } catch {
-      // not listening yet
+      // not listening (or not ready) yet
     }
     await new Promise((r) => setTimeout(r, 300));
   }

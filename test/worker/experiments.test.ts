@@ -221,7 +221,7 @@ describe('live posteriors: log records → Durable Object → KV snapshot → se
     expect(results.recommendedArm).toBe('b');
     expect(results.allocation.b).toBeGreaterThan(0.9);
 
-    // Redelivery of the same batch changes nothing.
+    // Redelivery of the same batch changes nothing (600 more exposures and 60 conversions if it did).
     await forwardToExperiments(env, records);
     const again = (await (await admin('/admin/experiments/live/results', undefined, 'GET')).json()) as Record<string, any>;
     expect(again.arms.map((a: { conversions: number }) => a.conversions)).toEqual([0, 60]);
