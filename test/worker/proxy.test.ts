@@ -223,12 +223,15 @@ describe('proxy: pass-through', () => {
 });
 
 describe('proxy: a failing origin', () => {
+  // An unreachable origin (502) is checked against real workerd in test/browser/proxy-page.test.ts:
+  // miniflare's outboundService turns a failing handler into a 500 response, not a failed fetch.
+
   it('answers 504 after ORIGIN_TIMEOUT_MS when the origin is slow', async () => {
     const t0 = Date.now();
     const res = await get('/slow');
     expect(res.status).toBe(504);
     expect(res.headers.get('x-attune-origin')).toBe('timeout');
     expect(res.headers.get('cache-control')).toBe('no-store');
-    expect(Date.now() - t0).toBeLessThan(1400); // the origin answers at 1500 ms
+    expect(Date.now() - t0).toBeLessThan(2800); // the origin answers at 3000 ms
   });
 });
