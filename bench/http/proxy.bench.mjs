@@ -5,7 +5,8 @@
 //     alternately (a) from the origin directly, (b) through the Worker on a path no page rule
 //     names (pass-through: the wrangler-dev hop + fetch, no rewriting), (c) through the Worker
 //     personalized (page rules: decision, cookies, HTMLRewriter, bootstrap). Medians and p90.
-//     (c − b) is what personalization adds; (b − a) is the local proxy hop itself.
+//     (c − b) is what personalization adds; (b − a) is the local proxy hop itself. (d) is (c)
+//     with the origin's HTML served from the edge cache (origin-cache.ts) instead of the origin.
 //  2. Rewrite throughput on a large page (the shop page's cards ×40, ≈ 480 KB) with autocannon,
 //     pass-through vs personalized (2 slots) vs personalized with a slot on 320 elements.
 //  3. The snippet's size.
@@ -31,10 +32,18 @@ const cardsEnd = shopText.lastIndexOf('</div>\n            </div>\n        </sec
 const large = Buffer.from(shopText.slice(0, cardsStart) + shopText.slice(cardsStart, cardsEnd).repeat(40) + shopText.slice(cardsEnd));
 
 // the same bytes under a personalized path and a pass-through path
-const BODIES = { '/large-many/': large, '/landing/': landing, '/raw/landing/': landing, '/shop/': shop, '/raw/shop/': shop, '/large/': large, '/raw/large/': large };
+const BODIES = { '/c/landing/': landing, '/c/shop/': shop, '/large-many/': large, '/landing/': landing, '/raw/landing/': landing, '/shop/': shop, '/raw/shop/': shop, '/large/': large, '/raw/large/': large };
 const RULES = {
   version: 'bench',
   pages: [
+    { path: '/c/landing/', pageType: 'landing', slots: [
+      { id: 'hero', selector: 'header.masthead h1', candidates: ['control', 'benefit'], variants: { benefit: { text: 'Personalize every page in under a millisecond' } } },
+      { id: 'cta', selector: '#submitButton', candidates: ['short'], variants: { short: { text: 'Join' } } },
+    ] },
+    { path: '/c/shop/', pageType: 'category', slots: [
+      { id: 'hero', selector: 'header h1', candidates: ['sale'], variants: { sale: { text: 'Winter sale' } } },
+      { id: 'names', selector: 'h5.fw-bolder', candidates: ['upper'], variants: { upper: { attrs: { 'data-x': '1' } } } },
+    ] },
     { path: '/landing/', pageType: 'landing', slots: [
       { id: 'hero', selector: 'header.masthead h1', candidates: ['control', 'benefit'], variants: { benefit: { text: 'Personalize every page in under a millisecond' } } },
       { id: 'cta', selector: '#submitButton', candidates: ['short'], variants: { short: { text: 'Join' } } },
@@ -59,7 +68,9 @@ const RULES = {
 const origin = createServer((req, res) => {
   const body = BODIES[req.url];
   if (!body) return res.writeHead(404).end();
-  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': body.byteLength, 'cache-control': 'public, max-age=60' });
+  // only /c/… may be kept by the edge cache; everything else goes to the origin every time
+  const cc = req.url.startsWith('/c/') ? 'public, max-age=600' : 'no-cache';
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': body.byteLength, 'cache-control': cc });
   res.end(body);
 });
 await new Promise((ok) => origin.listen(0, '127.0.0.1', ok));
@@ -122,7 +133,10 @@ const fmt = (x) => x.toFixed(2).padStart(7);
 console.log(`\nproxy bench: ${N} requests per column, interleaved, keep-alive, loopback (${new Date().toISOString()})`);
 console.log('page      column          TTFB p50   p90    total p50  p90   (ms)');
 for (const page of ['landing', 'shop']) {
-  const cols = { direct: `${originUrl}/${page}/`, 'pass-through': `${worker}/raw/${page}/`, personalized: `${worker}/${page}/` };
+  const cols = {
+    direct: `${originUrl}/${page}/`, 'pass-through': `${worker}/raw/${page}/`, personalized: `${worker}/${page}/`,
+    'pers., cached': `${worker}/c/${page}/`,
+  };
   const res = Object.fromEntries(Object.keys(cols).map((k) => [k, { ttfb: [], total: [] }]));
   for (let i = 0; i < 100; i++) for (const url of Object.values(cols)) await timed(url); // warm up
   for (let i = 0; i < N; i++) {

@@ -20,6 +20,7 @@ const RULES = {
     ] },
     { path: '/many', slots: Array.from({ length: 16 }, (_, i) => ({ id: `s${i}`, candidates: ['v'], variants: { v: { html: `<b>New ${i}</b>` } } })) },
     { path: '/csp', slots: [hero] },
+    { path: '/cacheable', slots: [hero] },
     { path: '/fragment', slots: [hero] },
     { path: '/error', slots: [hero] },
     { path: '/image.png', slots: [hero] },
@@ -169,6 +170,38 @@ describe('proxy: personalized pages', () => {
     const res = await get('/landing');
     expect(res.headers.get('etag')).toBe('"landing-v1"');
     expect(await res.text()).toContain('Generate more leads');
+  });
+});
+
+describe('proxy: the origin cache', () => {
+  it("rewrites the origin's shareable HTML from the edge cache, per visitor", async () => {
+    const first = await get('/cacheable?v=1');
+    const a = await first.text();
+    expect(first.headers.get('x-attune-origin-cache')).toBe('miss');
+    const second = await get('/cacheable?v=1');
+    const b = await second.text();
+    expect(second.headers.get('x-attune-origin-cache')).toBe('hit');
+    expect(b).toContain(/origin hit (\d+)/.exec(a)![0]); // the same origin copy
+    expect(b).toContain('Personalize &lt;every&gt; page');
+    expect(bootOf(b).vid).not.toBe(bootOf(a).vid); // but a page of its own
+    expect(second.headers.get('cache-control')).toBe('private, no-store');
+  });
+
+  it('never stores what the origin does not allow a shared cache to keep', async () => {
+    for (const cc of ['private, max-age=600', 'no-store', 'max-age=0']) {
+      const q = `/cacheable?v=2&cc=${encodeURIComponent(cc)}`;
+      await (await get(q)).arrayBuffer();
+      const again = await get(q);
+      await again.arrayBuffer();
+      expect(again.headers.get('x-attune-origin-cache'), cc).toBe('miss');
+    }
+    await (await get('/landing')).arrayBuffer(); // public, but sets a cookie
+    const landing = await get('/landing');
+    await landing.arrayBuffer();
+    expect(landing.headers.get('x-attune-origin-cache')).toBe('miss');
+    const auth = await get('/cacheable?v=1', { authorization: 'Bearer x' });
+    await auth.arrayBuffer();
+    expect(auth.headers.get('x-attune-origin-cache')).toBe('bypass');
   });
 });
 
