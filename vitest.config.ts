@@ -12,7 +12,7 @@ export const TEST_BINDINGS = {
   ADMIN_TOKEN: 'test-admin-token',
   // proxy mode in tests: the origin is test/fixtures/test-origin.ts, reached through outboundService
   ORIGIN_URL: 'http://origin.test',
-  ORIGIN_TIMEOUT_MS: '400',
+  ORIGIN_TIMEOUT_MS: '1000',
 };
 
 export default defineConfig({

@@ -5,9 +5,10 @@
 //     alternately (a) from the origin directly, (b) through the Worker on a path no page rule
 //     names (pass-through: the wrangler-dev hop + fetch, no rewriting), (c) through the Worker
 //     personalized (page rules: decision, cookies, HTMLRewriter, bootstrap). Medians and p90.
-//     (c − b) is what personalization adds; (b − a) is the local proxy hop itself.
-//  2. Rewrite throughput on a large page (the shop page's cards ×40, ≈ 400 KB) with autocannon,
-//     personalized vs pass-through, bounded in time.
+//     (c − b) is what personalization adds; (b − a) is the local proxy hop itself. (d) is (c)
+//     with the origin's HTML served from the edge cache (origin-cache.ts) instead of the origin.
+//  2. Rewrite throughput on a large page (the shop page's cards ×40, ≈ 480 KB) with autocannon,
+//     pass-through vs personalized (2 slots) vs personalized with a slot on 320 elements.
 //  3. The snippet's size.
 // Correctness is checked before anything is timed. Env: N (requests per column, default 300),
 // SECONDS (autocannon duration, default 8).
@@ -31,10 +32,18 @@ const cardsEnd = shopText.lastIndexOf('</div>\n            </div>\n        </sec
 const large = Buffer.from(shopText.slice(0, cardsStart) + shopText.slice(cardsStart, cardsEnd).repeat(40) + shopText.slice(cardsEnd));
 
 // the same bytes under a personalized path and a pass-through path
-const BODIES = { '/landing/': landing, '/raw/landing/': landing, '/shop/': shop, '/raw/shop/': shop, '/large/': large, '/raw/large/': large };
+const BODIES = { '/c/landing/': landing, '/c/shop/': shop, '/large-many/': large, '/landing/': landing, '/raw/landing/': landing, '/shop/': shop, '/raw/shop/': shop, '/large/': large, '/raw/large/': large };
 const RULES = {
   version: 'bench',
   pages: [
+    { path: '/c/landing/', pageType: 'landing', slots: [
+      { id: 'hero', selector: 'header.masthead h1', candidates: ['control', 'benefit'], variants: { benefit: { text: 'Personalize every page in under a millisecond' } } },
+      { id: 'cta', selector: '#submitButton', candidates: ['short'], variants: { short: { text: 'Join' } } },
+    ] },
+    { path: '/c/shop/', pageType: 'category', slots: [
+      { id: 'hero', selector: 'header h1', candidates: ['sale'], variants: { sale: { text: 'Winter sale' } } },
+      { id: 'names', selector: 'h5.fw-bolder', candidates: ['upper'], variants: { upper: { attrs: { 'data-x': '1' } } } },
+    ] },
     { path: '/landing/', pageType: 'landing', slots: [
       { id: 'hero', selector: 'header.masthead h1', candidates: ['control', 'benefit'], variants: { benefit: { text: 'Personalize every page in under a millisecond' } } },
       { id: 'cta', selector: '#submitButton', candidates: ['short'], variants: { short: { text: 'Join' } } },
@@ -45,6 +54,12 @@ const RULES = {
     ] },
     { path: '/large/', pageType: 'category', slots: [
       { id: 'hero', selector: 'header h1', candidates: ['sale'], variants: { sale: { text: 'Winter sale' } } },
+      { id: 'cta', selector: 'nav .btn', candidates: ['cart'], variants: { cart: { text: 'Basket' } } },
+    ] },
+    // the same page with one slot matching every product name (320 elements): each matched
+    // element costs one JS handler call inside HTMLRewriter, the dominant cost here
+    { path: '/large-many/', pageType: 'category', slots: [
+      { id: 'hero', selector: 'header h1', candidates: ['sale'], variants: { sale: { text: 'Winter sale' } } },
       { id: 'names', selector: 'h5.fw-bolder', candidates: ['upper'], variants: { upper: { attrs: { 'data-x': '1' } } } },
     ] },
   ],
@@ -53,7 +68,9 @@ const RULES = {
 const origin = createServer((req, res) => {
   const body = BODIES[req.url];
   if (!body) return res.writeHead(404).end();
-  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': body.byteLength, 'cache-control': 'public, max-age=60' });
+  // only /c/… may be kept by the edge cache; everything else goes to the origin every time
+  const cc = req.url.startsWith('/c/') ? 'public, max-age=600' : 'no-cache';
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': body.byteLength, 'cache-control': cc });
   res.end(body);
 });
 await new Promise((ok) => origin.listen(0, '127.0.0.1', ok));
@@ -85,9 +102,9 @@ for (let i = 0; ; i++) {
 }
 
 // --- correctness first
-for (const page of ['landing', 'shop', 'large']) {
+for (const page of ['landing', 'shop', 'large', 'large-many']) {
   const direct = await (await fetch(`${originUrl}/${page}/`)).text();
-  const raw = await (await fetch(`${worker}/raw/${page}/`)).text();
+  const raw = page === 'large-many' ? direct : await (await fetch(`${worker}/raw/${page}/`)).text();
   const res = await fetch(`${worker}/${page}/`);
   const html = await res.text();
   if (raw !== direct) throw new Error(`${page}: pass-through changed the page`);
@@ -116,9 +133,12 @@ const fmt = (x) => x.toFixed(2).padStart(7);
 console.log(`\nproxy bench: ${N} requests per column, interleaved, keep-alive, loopback (${new Date().toISOString()})`);
 console.log('page      column          TTFB p50   p90    total p50  p90   (ms)');
 for (const page of ['landing', 'shop']) {
-  const cols = { direct: `${originUrl}/${page}/`, 'pass-through': `${worker}/raw/${page}/`, personalized: `${worker}/${page}/` };
+  const cols = {
+    direct: `${originUrl}/${page}/`, 'pass-through': `${worker}/raw/${page}/`, personalized: `${worker}/${page}/`,
+    'pers., cached': `${worker}/c/${page}/`,
+  };
   const res = Object.fromEntries(Object.keys(cols).map((k) => [k, { ttfb: [], total: [] }]));
-  for (let i = 0; i < 30; i++) for (const url of Object.values(cols)) await timed(url); // warm up
+  for (let i = 0; i < 100; i++) for (const url of Object.values(cols)) await timed(url); // warm up
   for (let i = 0; i < N; i++) {
     for (const [k, url] of Object.entries(cols)) {
       const t = await timed(url);
@@ -136,10 +156,10 @@ for (const page of ['landing', 'shop']) {
 
 // --- 2. rewrite throughput on the large page
 console.log(`\nrewrite throughput, ${(large.byteLength / 1024).toFixed(0)} KB page, ${SECONDS} s each, 4 connections`);
-for (const [name, path] of [['pass-through', '/raw/large/'], ['personalized', '/large/']]) {
+for (const [name, path] of [['pass-through', '/raw/large/'], ['2 slots', '/large/'], ['2 slots, 321 elements', '/large-many/']]) {
   const r = await autocannon({ url: `${worker}${path}`, connections: 4, duration: SECONDS, headers: { accept: 'text/html' } });
   const mbps = r.throughput.average / 1e6;
-  console.log(`${name.padEnd(13)} ${r.requests.average.toFixed(0).padStart(6)} req/s  ${mbps.toFixed(1).padStart(6)} MB/s  latency p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  errors ${r.errors + r.non2xx}`);
+  console.log(`${name.padEnd(22)} ${r.requests.average.toFixed(0).padStart(6)} req/s  ${mbps.toFixed(1).padStart(6)} MB/s  latency p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  errors ${r.errors + r.non2xx}`);
 }
 
 // --- 3. snippet

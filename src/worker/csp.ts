@@ -57,8 +57,8 @@ export function allowBootstrap(policy: string, nonce: string): { policy: string;
       useNonce = true;
     }
   }
-  const connect = governing(ds, 'connect-src', ['default-src']);
-  if (connect && !allowsSelf(connect)) add(connect, "'self'");
+  const connect = named(ds, 'connect-src') ?? named(ds, 'default-src');
+  if (connect && !allowsSelf(connect)) add(governing(ds, 'connect-src', ['default-src'])!, "'self'");
   return { policy: ds.map((d) => d.join(' ')).join('; '), nonce: useNonce };
 }
 

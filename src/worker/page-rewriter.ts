@@ -49,13 +49,22 @@ export function bootstrapHtml(boot: unknown, snippetSrc: string, nonce: string |
 
 /**
  * Fills every slot and injects `bootstrap` once: at the end of <head>, else at the top of
- * <body>, else at the end of the document (fragments without either).
+ * <body>, else at the end of the document (fragments without either). `onEnd` runs once the
+ * whole document has streamed through.
  */
-export function pageRewriter(fills: readonly SlotFill[], bootstrap: string): HTMLRewriter {
+export function pageRewriter(fills: readonly SlotFill[], bootstrap: string, onEnd?: () => void): HTMLRewriter {
   let injected = false;
   const atHeadEnd = { element(el: Element) { if (!injected) { injected = true; el.append(bootstrap, { html: true }); } } };
   const atBodyStart = { element(el: Element) { if (!injected) { injected = true; el.prepend(bootstrap, { html: true }); } } };
   let rw = new HTMLRewriter().on('head', atHeadEnd).on('body', atBodyStart);
   for (const f of fills) rw = rw.on(f.selector, fillSlot(f));
-  return rw.onDocument({ end(end) { if (!injected) { injected = true; end.append(bootstrap, { html: true }); } } });
+  return rw.onDocument({
+    end(end) {
+      if (!injected) {
+        injected = true;
+        end.append(bootstrap, { html: true });
+      }
+      onEnd?.();
+    },
+  });
 }

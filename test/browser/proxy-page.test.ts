@@ -131,4 +131,14 @@ describe('proxy mode in Chromium', () => {
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe(`${worker.url}/landing/`);
   });
+
+  // last: it takes the origin down
+  it('answers 502 with a clear header when the origin refuses connections', async () => {
+    await origin.close();
+    const res = await fetch(`${worker.url}/landing/`, { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(502);
+    expect(res.headers.get('x-attune-origin')).toBe('unreachable');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect((await fetch(`${worker.url}/healthz`)).status).toBe(200); // the API is unaffected
+  });
 });

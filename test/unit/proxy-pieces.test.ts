@@ -1,0 +1,84 @@
+/** The pure pieces of proxy mode: CSP rewriting, page matching, templates, origin URLs. */
+import { describe, expect, it } from 'vitest';
+import { allowBootstrap, rewriteCsp } from '../../src/worker/csp.ts';
+import { originConfig, originUrlOf, stripOwnCookies } from '../../src/worker/origin.ts';
+import { scriptJson } from '../../src/worker/page-rewriter.ts';
+import { decideRequestOf, matchPage, parsePageRules, slotSelector } from '../../src/worker/page-rules.ts';
+import { renderItems } from '../../src/worker/recommend-slot.ts';
+
+describe('allowBootstrap (CSP)', () => {
+  const N = 'abc123';
+  it.each([
+    ["script-src 'self'", `script-src 'self' 'nonce-${N}'`, true],
+    ["default-src 'self'", `default-src 'self'; script-src 'self' 'nonce-${N}'`, true],
+    ["default-src 'none'", `default-src 'none'; script-src 'nonce-${N}'; connect-src 'self'`, true],
+    ["script-src 'strict-dynamic' 'nonce-x'", `script-src 'strict-dynamic' 'nonce-x' 'nonce-${N}'`, true],
+    ["script-src 'self' 'unsafe-inline' 'strict-dynamic'", `script-src 'self' 'unsafe-inline' 'strict-dynamic' 'nonce-${N}'`, true],
+    ["script-src-elem https://cdn.example; script-src 'self'", `script-src-elem https://cdn.example 'nonce-${N}'; script-src 'self'`, true],
+    ["script-src 'unsafe-inline'", "script-src 'unsafe-inline' 'self'", false],
+    ["img-src *", 'img-src *', false],
+    ["script-src 'self'; connect-src https://api.example", `script-src 'self' 'nonce-${N}'; connect-src https://api.example 'self'`, true],
+  ])('%s', (policy, expected, nonce) => {
+    expect(allowBootstrap(policy, N)).toEqual({ policy: expected, nonce });
+  });
+
+  it('rewrites each comma-joined policy and the report-only header', () => {
+    const h = new Headers({ 'content-security-policy': "script-src 'self', img-src *", 'content-security-policy-report-only': "default-src 'self'" });
+    expect(rewriteCsp(h, N)).toBe(true);
+    expect(h.get('content-security-policy')).toBe(`script-src 'self' 'nonce-${N}', img-src *`);
+    expect(h.get('content-security-policy-report-only')).toBe(`default-src 'self'; script-src 'self' 'nonce-${N}'`);
+    expect(rewriteCsp(new Headers(), N)).toBe(false);
+  });
+});
+
+describe('page rules', () => {
+  const rules = parsePageRules({
+    version: '1',
+    pages: [
+      { path: '/', slots: [{ id: 'hero', variants: { a: { text: 'A' } } }] },
+      { path: '/blog/*', slots: [{ id: 'x', model: 'm', candidates: ['p', 'q'] }] },
+      { path: '*', slots: [] },
+    ],
+  })!;
+  it('matches exact, then prefix, then any', () => {
+    expect(matchPage(rules, '/')!.path).toBe('/');
+    expect(matchPage(rules, '/blog/post-1')!.path).toBe('/blog/*');
+    expect(matchPage(rules, '/blogroll')!.path).toBe('*');
+  });
+  it('builds one decide request per slot', () => {
+    expect(decideRequestOf(rules.pages[0]!.slots[0]!)).toEqual({ id: 'hero', candidates: ['a'] });
+    expect(decideRequestOf(rules.pages[1]!.slots[0]!)).toEqual({ id: 'x', model: 'm', candidates: ['p', 'q'] });
+    expect(slotSelector({ id: 'say "hi"' })).toBe('[data-attune-slot="say \\"hi\\""]');
+  });
+  it('rejects a slot that can decide nothing, and unknown shapes', () => {
+    expect(parsePageRules({ version: '1', pages: [{ path: '/', slots: [{ id: 'x' }] }] })).toBeNull();
+    expect(parsePageRules({ pages: [] })).toBeNull();
+  });
+});
+
+describe('templates and bootstrap JSON', () => {
+  it('escapes item fields, numbers positions and blanks unknown fields', () => {
+    expect(renderItems('<li title="{{name}}">{{index}}. {{name}} {{nope}}</li>', [{ name: '"<b>' }, { name: 'ok' }]))
+      .toBe('<li title="&quot;&lt;b&gt;">1. &quot;&lt;b&gt; </li><li title="ok">2. ok </li>');
+  });
+  it('cannot close the inline script', () => {
+    expect(scriptJson({ s: '</script><script>alert(1)</script>\u2028' })).toBe('{"s":"\\u003c/script>\\u003cscript>alert(1)\\u003c/script>\\u2028"}');
+  });
+});
+
+describe('origin', () => {
+  it('is off without a usable http(s) ORIGIN_URL', () => {
+    expect(originConfig({ ORIGIN_URL: '' })).toBeNull();
+    expect(originConfig({ ORIGIN_URL: 'ftp://x' })).toBeNull();
+    expect(originConfig({ ORIGIN_URL: 'not a url' })).toBeNull();
+    expect(originConfig({ ORIGIN_URL: 'https://o.example', ORIGIN_TIMEOUT_MS: 'x' })!.timeoutMs).toBe(10_000);
+  });
+  it('keeps a base path and the query', () => {
+    expect(originUrlOf(new URL('https://o.example/site/'), new URL('https://edge.example/a/b?q=1')).href).toBe('https://o.example/site/a/b?q=1');
+    expect(originUrlOf(new URL('https://o.example'), new URL('https://edge.example/?q=1')).href).toBe('https://o.example/?q=1');
+  });
+  it("drops only attune's cookies", () => {
+    expect(stripOwnCookies('a=1; att_vid=xyz; att_p=1.2; b=2')).toBe('a=1; b=2');
+    expect(stripOwnCookies('att_vid=xyz')).toBe('');
+  });
+});
