@@ -1,5 +1,5 @@
 /** `npm run experiments` against a real local Worker: the scripted lifecycle and its errors. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,5 +48,6 @@ describe('experiments CLI', () => {
     expect(resume.err).toContain('illegal_transition');
     expect((await cli('get', 'missing')).code).toBe(1);
     expect((await cli('launch')).code).toBe(2);
+    rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 });

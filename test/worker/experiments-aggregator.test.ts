@@ -42,6 +42,22 @@ describe('contextual (linear Thompson) test', () => {
     const desktopA = await prob(DESKTOP, 'ctx-visitor-desktop-1');
     expect(mobileA).toBeGreaterThan(0.7);
     expect(desktopA).toBeLessThan(0.3);
+
+    // A fresh instance over the same storage (what an evicted object wakes up as) has the same posterior.
+    const { runInDurableObject } = await import('cloudflare:test');
+    const { ExperimentAggregator } = await import('../../src/worker/experiments/aggregator.ts');
+    const stub = env.EXPERIMENTS.get(env.EXPERIMENTS.idFromName('ctx'));
+    const same = await runInDurableObject(stub, async (instance, state) => {
+      const revived = new ExperimentAggregator(state, env);
+      await state.blockConcurrencyWhile(async () => {}); // the constructor's load has run
+      type Inner = { state: { model: { mean: Float32Array; precision: Float32Array }; counts: { impressions: Float64Array } } };
+      const a = (instance as unknown as Inner).state;
+      const b = (revived as unknown as Inner).state;
+      return a.model.mean.length > 0 && a.model.mean.some((x) => x !== 0) &&
+        a.model.mean.every((x, i) => x === b.model.mean[i]) && a.model.precision.every((x, i) => x === b.model.precision[i]) &&
+        Array.from(a.counts.impressions).join() === Array.from(b.counts.impressions).join();
+    });
+    expect(same).toBe(true);
   }, 30_000);
 });
 

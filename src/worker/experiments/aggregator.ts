@@ -75,11 +75,12 @@ export class ExperimentAggregator extends DurableObject<Env> {
         CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, visitor TEXT, arm INTEGER, ts INTEGER, converted INTEGER, fh BLOB, fvals BLOB);
         CREATE INDEX IF NOT EXISTS pending_visitor ON pending (visitor, ts);
         CREATE TABLE IF NOT EXISTS history (t INTEGER PRIMARY KEY, point TEXT);`);
-      const rows = this.sql.exec<{ k: string; v: string }>('SELECT k, v FROM kv').toArray();
+      const rows = this.sql.exec<{ k: string; v: string | ArrayBuffer }>('SELECT k, v FROM kv').toArray();
       const kv = new Map(rows.map((r) => [r.k, r.v]));
-      if (kv.has('exp')) this.exp = JSON.parse(kv.get('exp')!);
-      if (kv.has('state')) this.state = reviveState(JSON.parse(kv.get('state')!));
-      this.dirty = kv.get('dirty') === '1';
+      const text = (k: string) => kv.get(k) as string | undefined;
+      if (kv.has('exp')) this.exp = JSON.parse(text('exp')!);
+      if (kv.has('state')) this.state = reviveState(JSON.parse(text('state')!), kv.get('mean') as ArrayBuffer | undefined, kv.get('precision') as ArrayBuffer | undefined);
+      this.dirty = text('dirty') === '1';
     });
   }
 
@@ -246,19 +247,25 @@ export class ExperimentAggregator extends DurableObject<Env> {
     const s = this.state;
     const json = JSON.stringify({
       impressions: Array.from(s.counts.impressions), conversions: Array.from(s.counts.conversions), seq: s.seq, published: s.published,
-      model: s.model ? { arms: s.model.arms, bits: s.model.bits, mean: Array.from(s.model.mean), precision: Array.from(s.model.precision) } : null,
+      model: s.model ? { arms: s.model.arms, bits: s.model.bits } : null,
     });
     this.sql.exec('INSERT OR REPLACE INTO kv VALUES (?, ?), (?, ?)', 'state', json, 'dirty', this.dirty ? '1' : '0');
+    if (s.model) {
+      // The contextual weights as raw float32 blobs (up to 1 MiB each), not JSON text.
+      this.sql.exec('INSERT OR REPLACE INTO kv VALUES (?, ?), (?, ?)', 'mean', s.model.mean.slice().buffer, 'precision', s.model.precision.slice().buffer);
+    }
   }
 }
 
 function reviveState(raw: {
   impressions: number[]; conversions: number[]; seq: number; published: State['published'];
-  model: { arms: number; bits: number; mean: number[]; precision: number[] } | null;
-}): State {
+  model: { arms: number; bits: number } | null;
+}, mean: ArrayBuffer | undefined, precision: ArrayBuffer | undefined): State {
+  const model = raw.model && mean && precision
+    ? { arms: raw.model.arms, bits: raw.model.bits, mean: new Float32Array(mean), precision: new Float32Array(precision) }
+    : raw.model ? newLinearThompson(raw.model.arms, raw.model.bits) : null;
   return {
     counts: { impressions: Float64Array.from(raw.impressions), conversions: Float64Array.from(raw.conversions) },
-    seq: raw.seq, published: raw.published,
-    model: raw.model ? { arms: raw.model.arms, bits: raw.model.bits, mean: Float32Array.from(raw.model.mean), precision: Float32Array.from(raw.model.precision) } : null,
+    seq: raw.seq, published: raw.published, model,
   };
 }
