@@ -74,6 +74,9 @@ export class ExperimentAggregator extends DurableObject<Env> {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT);
         CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, visitor TEXT, arm INTEGER, ts INTEGER, converted INTEGER, fh BLOB, fvals BLOB);
         CREATE INDEX IF NOT EXISTS pending_visitor ON pending (visitor, ts);
+        CREATE TABLE IF NOT EXISTS early (id TEXT PRIMARY KEY, decision TEXT, visitor TEXT, ts INTEGER);
+        CREATE INDEX IF NOT EXISTS early_decision ON early (decision);
+        CREATE INDEX IF NOT EXISTS early_visitor ON early (visitor, ts);
         CREATE TABLE IF NOT EXISTS history (t INTEGER PRIMARY KEY, point TEXT);`);
       const rows = this.sql.exec<{ k: string; v: string | ArrayBuffer }>('SELECT k, v FROM kv').toArray();
       const kv = new Map(rows.map((r) => [r.k, r.v]));
@@ -95,6 +98,7 @@ export class ExperimentAggregator extends DurableObject<Env> {
         model: exp.algorithm.name === 'linear-thompson' ? newLinearThompson(exp.arms.length, exp.algorithm.bits ?? DEFAULTS.bits) : null,
       };
       this.sql.exec('DELETE FROM pending');
+      this.sql.exec('DELETE FROM early');
       this.sql.exec('DELETE FROM history');
     }
     this.sql.exec('INSERT OR REPLACE INTO kv VALUES (?, ?)', 'exp', JSON.stringify(exp));
@@ -140,6 +144,18 @@ export class ExperimentAggregator extends DurableObject<Env> {
     const c = this.sql.exec('INSERT OR IGNORE INTO pending VALUES (?, ?, ?, ?, 0, ?, ?)', r.id, r.visitor, arm, r.ts, fh, fvals);
     if (c.rowsWritten === 0) return false; // a redelivered exposure
     this.state.counts.impressions[arm]! += 1;
+    // Queues do not keep order: a goal for this exposure may have arrived first and been parked.
+    const window = exp.attributionWindowSeconds * 1000;
+    const early = this.sql.exec<{ id: string }>(
+      'SELECT id FROM early WHERE decision = ? OR (visitor = ? AND ts >= ? AND ts <= ?) ORDER BY ts LIMIT 1',
+      r.id, r.visitor, r.ts, r.ts + window,
+    ).toArray()[0];
+    if (early) {
+      this.sql.exec('DELETE FROM early WHERE id = ?', early.id);
+      this.sql.exec('UPDATE pending SET converted = 1 WHERE id = ?', r.id);
+      this.state.counts.conversions[arm]! += 1;
+      if (this.state.model) this.learn(arm, fh, fvals, 1);
+    }
     return true;
   }
 
@@ -150,7 +166,12 @@ export class ExperimentAggregator extends DurableObject<Env> {
     // By decision id when given (a repeat view's id is not an exposure: fall through to the visitor).
     const row = (o.decisionId ? this.sql.exec<Row>('SELECT id, arm, ts, converted, fh, fvals FROM pending WHERE id = ?', o.decisionId).toArray()[0] : undefined)
       ?? (o.visitor ? this.sql.exec<Row>('SELECT id, arm, ts, converted, fh, fvals FROM pending WHERE visitor = ? AND ts <= ? ORDER BY ts DESC LIMIT 1', o.visitor, o.ts).toArray()[0] : undefined);
-    if (!row || row.converted === 1 || o.ts - row.ts > window) return false;
+    if (!row) {
+      // Possibly ahead of its exposure (queue batches are unordered): park it for the window.
+      if (o.decisionId || o.visitor) this.sql.exec('INSERT OR IGNORE INTO early VALUES (?, ?, ?, ?)', o.id, o.decisionId ?? null, o.visitor ?? null, o.ts);
+      return false;
+    }
+    if (row.converted === 1 || o.ts - row.ts > window) return false;
     this.sql.exec('UPDATE pending SET converted = 1 WHERE id = ?', row.id);
     this.state.counts.conversions[row.arm]! += 1;
     if (this.state.model) this.learn(row.arm, row.fh, row.fvals, 1);
@@ -179,6 +200,7 @@ export class ExperimentAggregator extends DurableObject<Env> {
       }
     }
     this.sql.exec('DELETE FROM pending WHERE ts < ?', cutoff);
+    this.sql.exec('DELETE FROM early WHERE ts < ?', cutoff);
     const live = exp.status === 'running' || exp.status === 'paused';
     const stale = this.state.published === null || now - this.state.published.at >= HEARTBEAT_MS;
     if (this.dirty || (live && stale)) await this.publish(now);
