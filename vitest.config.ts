@@ -1,6 +1,7 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+import { HAS_SHARED_DATA } from './test/fixtures/shared-data.ts';
 import { testOrigin } from './test/fixtures/test-origin.ts';
 
 /** Golden model blobs, handed to the workerd suite (which cannot read the file system). */
@@ -37,7 +38,7 @@ export default defineConfig({
         ],
         test: {
           name: 'worker', include: ['test/worker/**/*.test.ts'], testTimeout: 20_000,
-          provide: { goldenLinear: golden('linear-v1.bin'), goldenEnvelope: golden('envelope-v1.bin') },
+          provide: { goldenLinear: golden('linear-v1.bin'), goldenEnvelope: golden('envelope-v1.bin'), hasSharedData: HAS_SHARED_DATA },
         },
       },
       {

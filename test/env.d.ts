@@ -14,5 +14,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     goldenLinear: string;
     goldenEnvelope: string;
+    /** ../shared/data is present (suites on the real data sets skip without it) */
+    hasSharedData: boolean;
   }
 }

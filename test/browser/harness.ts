@@ -3,6 +3,7 @@
  * pages, the Worker under `wrangler dev` on a free port with a temporary persist directory
  * (real local KV, Queues and R2), and headless Debian Chromium driven by playwright-core.
  */
+import { HAS_SHARED_DATA, SHARED_DATA } from '../fixtures/shared-data.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -12,9 +13,11 @@ import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { chromium, type Browser } from 'playwright-core';
 
-export const PAGES = resolve(process.cwd(), '../shared/data/html-pages');
-export const LANDING = readFileSync(join(PAGES, 'startbootstrap-landing-page/index.html'), 'utf8');
-export const SHOP = readFileSync(join(PAGES, 'startbootstrap-shop-homepage/index.html'), 'utf8');
+export const PAGES = resolve(SHARED_DATA, 'html-pages');
+export { HAS_SHARED_DATA };
+const readPage = (name: string) => (HAS_SHARED_DATA ? readFileSync(join(PAGES, name, 'index.html'), 'utf8') : '');
+export const LANDING = readPage('startbootstrap-landing-page');
+export const SHOP = readPage('startbootstrap-shop-homepage');
 export const LANDING_HEADLINE = 'Generate more leads with a professional landing page!';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, origin: string) => boolean | void;

@@ -4,7 +4,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LANDING_HEADLINE, launchChromium, readLog, startOrigin, startWorker, waitFor, type RunningWorker } from './harness.ts';
+import { HAS_SHARED_DATA, LANDING_HEADLINE, launchChromium, readLog, startOrigin, startWorker, waitFor, type RunningWorker } from './harness.ts';
 
 const VARIANT = 'Personalized at the edge';
 const RULES = {
@@ -36,7 +36,7 @@ afterAll(async () => {
   await origin?.close();
 });
 
-describe('proxy mode in Chromium', () => {
+describe.skipIf(!HAS_SHARED_DATA)('proxy mode in Chromium', () => {
   it('puts the variant in the first HTML the browser receives: the original headline never shows', async () => {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();

@@ -6,7 +6,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashVisitor } from '../../src/core/decision-record.ts';
-import { LANDING, LANDING_HEADLINE, launchChromium, readLog, startOrigin, startWorker, waitFor, type RunningWorker } from './harness.ts';
+import { HAS_SHARED_DATA, LANDING, LANDING_HEADLINE, launchChromium, readLog, startOrigin, startWorker, waitFor, type RunningWorker } from './harness.ts';
 
 let origin: Awaited<ReturnType<typeof startOrigin>>;
 let worker: RunningWorker;
@@ -42,7 +42,7 @@ afterAll(async () => {
 
 const loaded = (page: Page) => page.waitForFunction(() => (window as unknown as { attune?: { loaded?: boolean } }).attune?.loaded === true);
 
-describe('snippet-only mode in Chromium', () => {
+describe.skipIf(!HAS_SHARED_DATA)('snippet-only mode in Chromium', () => {
   it('applies the decided variant on a static page and lifts the guard', async () => {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();

@@ -5,7 +5,7 @@ import { baseFeatures, hostOf, impFeatureInput, impFeatures, impMedia, impSizes,
 import { alpha2Country } from '../../src/core/bidding/country-codes.ts';
 import { validateBidRequest } from '../../src/core/bidding/openrtb-validate.ts';
 import { createFeatureVector, extractFeatures } from '../../src/core/features.ts';
-import { loadCorpus } from './openrtb-corpus.ts';
+import { HAS_SHARED_DATA, loadCorpus } from './openrtb-corpus.ts';
 
 const NOW = Date.UTC(2026, 10, 23, 14, 30);
 
@@ -59,8 +59,8 @@ describe('request facts', () => {
   });
 });
 
-describe('per-imp features equal the extractor’s', () => {
-  it.each(loadCorpus().filter((c) => c.expectField === null).map((c) => [c.file, c.body] as const))('%s', (_f, body) => {
+describe.skipIf(!HAS_SHARED_DATA)('per-imp features equal the extractor’s', () => {
+  it.each((HAS_SHARED_DATA ? loadCorpus() : []).filter((c) => c.expectField === null).map((c) => [c.file, c.body] as const))('%s', (_f, body) => {
     const v = validateBidRequest(JSON.parse(body));
     expect(v.ok).toBe(true);
     if (!v.ok) return;

@@ -1,6 +1,7 @@
 // The Open Bandit Dataset sample (../shared/data/obd, see its SOURCE.md) through the importer,
 // the trainer and the evaluator, exactly as production logs go through them.
 import { mkdtemp, readFile } from 'node:fs/promises';
+import { HAS_SHARED_DATA, SHARED_DATA } from '../fixtures/shared-data.ts';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -15,10 +16,10 @@ import { DEFAULT_FTRL } from '../../src/train/ftrl.ts';
 import { importObd } from '../../src/train/import-obd.ts';
 import { pathSources, readRecords } from '../../src/train/log-reader.ts';
 
-const OBD = resolve(process.cwd(), '../shared/data/obd');
+const OBD = resolve(SHARED_DATA, 'obd');
 const JOIN = { labels: new Set(['click']), windowMs: 60_000, graceMs: 60_000, skewMs: 0 };
 
-describe('Open Bandit Dataset (men, random and Bernoulli TS logs)', async () => {
+describe.skipIf(!HAS_SHARED_DATA)('Open Bandit Dataset (men, random and Bernoulli TS logs)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'attune-obd-'));
   const random = await importObd(join(OBD, 'random/men'), join(dir, 'random-men'));
   const bts = await importObd(join(OBD, 'bts/men'), join(dir, 'bts-men'));

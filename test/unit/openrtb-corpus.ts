@@ -1,11 +1,13 @@
 /** The shared OpenRTB corpus (../shared/data/openrtb, never copied here), read in Node. */
+import { HAS_SHARED_DATA, SHARED_DATA } from '../fixtures/shared-data.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { STRUCTURAL_BREAKS } from '../openrtb-expectations.ts';
 
 export { INLINE_BREAKS, STRUCTURAL_BREAKS } from '../openrtb-expectations.ts';
 
-export const CORPUS_DIR = path.resolve(process.cwd(), '../shared/data/openrtb');
+export const CORPUS_DIR = path.join(SHARED_DATA, 'openrtb');
+export { HAS_SHARED_DATA };
 
 export interface CorpusCase {
   readonly file: string;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseOpenRtbVersion, validateBidRequest } from '../../src/core/bidding/openrtb-validate.ts';
-import { INLINE_BREAKS, loadCorpus, STRUCTURAL_BREAKS } from './openrtb-corpus.ts';
+import { HAS_SHARED_DATA, INLINE_BREAKS, loadCorpus, STRUCTURAL_BREAKS } from './openrtb-corpus.ts';
 
-const corpus = loadCorpus();
+const corpus = HAS_SHARED_DATA ? loadCorpus() : [];
 
 function parse(text: string): unknown {
   try {
@@ -12,7 +12,7 @@ function parse(text: string): unknown {
   }
 }
 
-describe('OpenRTB structural validation over the shared corpus', () => {
+describe.skipIf(!HAS_SHARED_DATA)('OpenRTB structural validation over the shared corpus', () => {
   it('reads every bid request the manifest lists', () => {
     expect(corpus.length).toBe(156);
     // every expected break names a file that exists

@@ -4,7 +4,7 @@
  * time by Vite's import.meta.glob, never copied) through POST /openrtb2/bid in workerd.
  */
 import type { BidRequest, BidResponse } from 'iab-openrtb/v26';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { INLINE_BREAKS, STRUCTURAL_BREAKS } from '../openrtb-expectations.ts';
 import { campaign, checkBidResponse, postBid, setCampaigns, setRates } from './bidding-helpers.ts';
 
@@ -13,7 +13,7 @@ const cases = Object.entries(files).map(([p, body]) => [p.slice(p.lastIndexOf('/
 
 const outcomes = { bid: 0, noBid: 0, rejected: 0 };
 
-describe('POST /openrtb2/bid replays the shared corpus', () => {
+describe.skipIf(!inject('hasSharedData'))('POST /openrtb2/bid replays the shared corpus', () => {
   beforeAll(async () => {
     await setRates(null);
     await setCampaigns([campaign({ id: 'broad' })]);

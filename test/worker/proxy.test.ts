@@ -3,7 +3,7 @@
  * plus awkward cases), reached through miniflare's outboundService at http://origin.test.
  */
 import { env } from 'cloudflare:workers';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, inject, it } from 'vitest';
 import { SNIPPET_VERSION } from '../../src/worker/snippet-asset.ts';
 import { cookieHeader, cookiesOf, DESKTOP, fetchWorker, resetCaches } from './helpers.ts';
 
@@ -51,7 +51,7 @@ beforeEach(async () => {
   resetCaches();
 });
 
-describe('proxy: personalized pages', () => {
+describe.skipIf(!inject('hasSharedData'))('proxy: personalized pages', () => {
   it('writes the variant into the streamed HTML of a real page and marks the slot', async () => {
     const res = await get('/landing');
     expect(res.status).toBe(200);
@@ -173,7 +173,7 @@ describe('proxy: personalized pages', () => {
   });
 });
 
-describe('proxy: the origin cache', () => {
+describe.skipIf(!inject('hasSharedData'))('proxy: the origin cache', () => {
   it("rewrites the origin's shareable HTML from the edge cache, per visitor", async () => {
     const first = await get('/cacheable?v=1');
     const a = await first.text();
@@ -205,7 +205,7 @@ describe('proxy: the origin cache', () => {
   });
 });
 
-describe('proxy: pass-through', () => {
+describe.skipIf(!inject('hasSharedData'))('proxy: pass-through', () => {
   it('HEAD is untouched', async () => {
     const res = await fetchWorker('/landing', { method: 'HEAD' });
     expect(res.status).toBe(200);
