@@ -5,7 +5,7 @@ import { HAS_SHARED_DATA, SHARED_DATA } from '../fixtures/shared-data.ts';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { extractFeatures } from '../../src/core/features.ts';
 import type { LogRecord } from '../../src/core/outcome-event.ts';
 import { attribute } from '../../src/train/attribution.ts';
@@ -19,10 +19,18 @@ import { pathSources, readRecords } from '../../src/train/log-reader.ts';
 const OBD = resolve(SHARED_DATA, 'obd');
 const JOIN = { labels: new Set(['click']), windowMs: 60_000, graceMs: 60_000, skewMs: 0 };
 
-describe.skipIf(!HAS_SHARED_DATA)('Open Bandit Dataset (men, random and Bernoulli TS logs)', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'attune-obd-'));
-  const random = await importObd(join(OBD, 'random/men'), join(dir, 'random-men'));
-  const bts = await importObd(join(OBD, 'bts/men'), join(dir, 'bts-men'));
+type Imported = Awaited<ReturnType<typeof importObd>>;
+
+describe.skipIf(!HAS_SHARED_DATA)('Open Bandit Dataset (men, random and Bernoulli TS logs)', () => {
+  // In beforeAll, not the describe body: a skipped suite is still collected, and must not read the data.
+  let dir = '';
+  let random: Imported;
+  let bts: Imported;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'attune-obd-'));
+    random = await importObd(join(OBD, 'random/men'), join(dir, 'random-men'));
+    bts = await importObd(join(OBD, 'bts/men'), join(dir, 'bts-men'));
+  }, 120_000);
 
   it('imports every row as a decision and every click as an outcome joined to it', async () => {
     expect(random).toMatchObject({ decisions: 10_000, clicks: 46, outOfOrder: 0 });
