@@ -1,7 +1,9 @@
 /**
  * Who the visitor is and what they did lately: the first-party visitor-id cookie and the
  * signed profile cookie. A profile whose signature does not verify is ignored (a fresh one
- * starts) and never trusted; the response says so in `x-attune-profile: reset`.
+ * starts) and never trusted; the response says so in `x-attune-profile: reset`. Without a
+ * PROFILE_SECRET (a misconfigured deployment) the site still works: profiles last one request,
+ * no profile cookie is read or written, and `x-attune-profile: disabled` and a log say why.
  */
 import { getCookie, setCookie } from 'hono/cookie';
 import { newProfile, type Profile } from '../core/profile.ts';
@@ -14,7 +16,7 @@ export const PROFILE_COOKIE = 'att_p';
 const YEAR_SECONDS = 365 * 24 * 3600;
 const VISITOR_ID = /^[A-Za-z0-9_-]{8,64}$/;
 
-export type ProfileState = 'new' | 'valid' | 'reset';
+export type ProfileState = 'new' | 'valid' | 'reset' | 'disabled';
 
 export interface Visitor {
   readonly id: string;
@@ -24,21 +26,29 @@ export interface Visitor {
   readonly profileState: ProfileState;
 }
 
-function secretOf(c: AppContext): string {
+let warnedNoSecret = false;
+
+/** The signing secret, or undefined (logged once per isolate) when the deployment lacks it. */
+export function profileSecret(c: AppContext): string | undefined {
   const s = c.env.PROFILE_SECRET;
-  if (!s) throw new Error('PROFILE_SECRET is not set');
-  return s;
+  if (s) return s;
+  if (!warnedNoSecret) {
+    warnedNoSecret = true;
+    console.error(JSON.stringify({ msg: 'PROFILE_SECRET is not set: visitor profiles are disabled and bid notices refused; set it with `wrangler secret put PROFILE_SECRET`' }));
+  }
+  return undefined;
 }
 
 /** Visitor from the body's id (server-side callers), else the cookie, else a new id. */
 export async function readVisitor(c: AppContext, bodyVisitorId: string | undefined, now: number): Promise<Visitor> {
   const cookieId = getCookie(c, VISITOR_COOKIE);
   const id = bodyVisitorId ?? (cookieId && VISITOR_ID.test(cookieId) ? cookieId : undefined);
-  const raw = getCookie(c, PROFILE_COOKIE);
+  const secret = profileSecret(c);
+  const raw = secret ? getCookie(c, PROFILE_COOKIE) : undefined;
   let profile: Profile | null = null;
-  let profileState: ProfileState = 'new';
-  if (raw) {
-    const payload = await verifySigned(secretOf(c), raw);
+  let profileState: ProfileState = secret ? 'new' : 'disabled';
+  if (raw && secret) {
+    const payload = await verifySigned(secret, raw);
     const text = payload === null ? null : decodeCookieText(payload);
     profile = text === null ? null : parseProfile(text);
     profileState = profile ? 'valid' : 'reset';
@@ -57,7 +67,9 @@ export async function writeVisitor(c: AppContext, visitor: Visitor, profile: Pro
   const secure = new URL(c.req.url).protocol === 'https:';
   const opts = { path: '/', sameSite: 'Lax' as const, secure, maxAge: YEAR_SECONDS };
   if (visitor.isNew) setCookie(c, VISITOR_COOKIE, visitor.id, opts);
+  if (visitor.profileState === 'reset' || visitor.profileState === 'disabled') c.header('x-attune-profile', visitor.profileState);
+  const secret = profileSecret(c);
+  if (!secret) return;
   const payload = encodeCookieText(serializeProfile(profile));
-  setCookie(c, PROFILE_COOKIE, `${payload}.${await sign(secretOf(c), payload)}`, { ...opts, httpOnly: true });
-  if (visitor.profileState === 'reset') c.header('x-attune-profile', 'reset');
+  setCookie(c, PROFILE_COOKIE, `${payload}.${await sign(secret, payload)}`, { ...opts, httpOnly: true });
 }

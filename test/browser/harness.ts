@@ -4,14 +4,13 @@
  * (real local KV, Queues and R2), and headless Debian Chromium driven by playwright-core.
  */
 import { HAS_SHARED_DATA, SHARED_DATA } from '../fixtures/shared-data.ts';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { chromium, type Browser } from 'playwright-core';
+import { startWorker as startWorkerProcess, wrangler, type WorkerProcess } from './worker-process.ts';
 
 export const PAGES = resolve(SHARED_DATA, 'html-pages');
 export { HAS_SHARED_DATA };
@@ -41,63 +40,18 @@ export async function startOrigin(extra: Handler = () => false): Promise<{ url: 
   return { url: self, close: () => new Promise((ok) => { server.closeAllConnections(); server.close(() => ok()); }) };
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((ok) => s.close(ok));
-  return port;
-}
-
-function run(args: string[]): Promise<void> {
-  return new Promise((ok, fail) => {
-    const p = spawn('npx', ['--no-install', 'wrangler', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
-    let err = '';
-    p.stderr!.on('data', (d) => { err += d; });
-    p.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`wrangler ${args.join(' ')}: ${err.slice(-500)}`))));
-  });
-}
-
-export interface RunningWorker {
-  readonly url: string;
-  readonly persist: string;
-  stop(): Promise<void>;
-}
+export type RunningWorker = WorkerProcess;
 
 /** `wrangler dev` in proxy mode in front of `originUrl`, with `pageRules` in its local KV. */
-export async function startWorker(originUrl: string, pageRules: unknown): Promise<RunningWorker> {
-  const persist = mkdtempSync(join(tmpdir(), 'attune-browser-'));
-  const rulesFile = join(persist, 'page-rules.json');
-  writeFileSync(rulesFile, JSON.stringify(pageRules));
-  await run(['kv', 'key', 'put', 'config/page-rules', '--path', rulesFile, '--binding', 'MODELS', '--local', '--persist-to', persist]);
-  const port = await freePort();
-  const child: ChildProcess = spawn('npx', [
-    '--no-install', 'wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist,
-    '--var', `ORIGIN_URL:${originUrl}`, '--show-interactive-dev-session=false', '--log-level', 'warn',
-  ], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
-  let log = '';
-  child.stdout!.on('data', (d) => { log += d; });
-  child.stderr!.on('data', (d) => { log += d; });
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode === null) {
-      try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* already gone */ }
-      await new Promise((ok) => { child.once('exit', ok); setTimeout(ok, 5000); });
-    }
-    rmSync(persist, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch { /* not up yet */ }
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`wrangler dev did not start:\n${log.slice(-2000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return { url, persist, stop };
+export function startWorker(originUrl: string, pageRules: unknown): Promise<RunningWorker> {
+  return startWorkerProcess({
+    vars: { ORIGIN_URL: originUrl },
+    seed: async (persist) => {
+      const rulesFile = join(persist, 'page-rules.json');
+      writeFileSync(rulesFile, JSON.stringify(pageRules));
+      await wrangler(['kv', 'key', 'put', 'config/page-rules', '--path', rulesFile, '--binding', 'MODELS', '--local', '--persist-to', persist]);
+    },
+  });
 }
 
 export function launchChromium(): Promise<Browser> {

@@ -23,6 +23,7 @@ import { campaigns, fxRates } from '../campaign-store.ts';
 import { sendToLog } from '../decision-log.ts';
 import { HttpError } from '../http-error.ts';
 import { verifyNotice } from '../notice-signature.ts';
+import { profileSecret } from '../visitor.ts';
 import type { AppContext, AppEnv } from '../types.ts';
 import { storeOptions } from '../visit.ts';
 
@@ -40,7 +41,9 @@ const real = (s: string | undefined) => (s === undefined || s.includes('${') ? u
 async function notice(c: AppContext, name: Extract<OutcomeName, 'win' | 'loss' | 'billing'>): Promise<Response> {
   const url = new URL(c.req.url);
   const q: NoticeQuery = validate(NoticeQuery, Object.fromEntries(url.searchParams));
-  if (!(await verifyNotice(c.env.PROFILE_SECRET, url.search.slice(1)))) {
+  const secret = profileSecret(c);
+  if (!secret) throw new HttpError(503, 'not_configured', 'PROFILE_SECRET is not set; notices cannot be verified');
+  if (!(await verifyNotice(secret, url.search.slice(1)))) {
     throw new HttpError(403, 'invalid_signature', 'notice URL is not one of our bids (or was altered)', 's');
   }
   const now = Date.now();

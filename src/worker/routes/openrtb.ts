@@ -17,6 +17,7 @@ import type { LinearModel } from '../../core/linear-model.ts';
 import { parseJson } from '../body.ts';
 import { campaignStates } from '../campaign-state.ts';
 import { signNotices } from '../notice-signature.ts';
+import { profileSecret } from '../visitor.ts';
 import { campaigns, fxRates } from '../campaign-store.ts';
 import { logRecords } from '../decision-log.ts';
 import { acceptsGzip, jsonResponse, readMaybeGzip } from '../gzip.ts';
@@ -60,6 +61,9 @@ async function bid(c: AppContext, started: number): Promise<Response> {
   const v = validateBidRequest(parseJson(text), version);
   if (!v.ok) throw badRequest(`${v.field}: ${v.reason}`, v.field);
   const req = v.request;
+  // an unsigned notice could be forged to book spend: without the secret, no bid at all
+  const secret = profileSecret(c);
+  if (!secret) return noBid(c, 'notConfigured', { 'x-attune-fallback': 'PROFILE_SECRET=missing' });
   const tmax = req.tmax ?? DEFAULT_TMAX;
   const deadline = started + tmax - NETWORK_MARGIN_MS;
   if (deadline - Date.now() < MIN_BUDGET_MS) return noBid(c, 'tmax');
@@ -109,7 +113,7 @@ async function bid(c: AppContext, started: number): Promise<Response> {
   if (out.response === null) {
     return noBid(c, Object.keys(out.skipped).join(',') || 'noEligible', headers['x-attune-fallback'] ? { 'x-attune-fallback': headers['x-attune-fallback'] } : {});
   }
-  await signNotices(c.env.PROFILE_SECRET, out);
+  await signNotices(secret, out);
   logRecords(c.env.EVENTS, bidRecords(out, req, now), (p) => c.executionCtx.waitUntil(p));
   return jsonResponse(out.response, acceptsGzip(c.req.raw), headers);
 }
