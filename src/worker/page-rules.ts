@@ -3,19 +3,24 @@
  * are, and what each variant puts there. A slot is found by a CSS selector, by default the
  * element marked `data-attune-slot="<id>"` in the origin's HTML. A variant replaces the
  * slot's text or HTML and/or sets attributes; a variant without content (by convention the
- * control) leaves the origin's markup as it is. A recommendation slot is filled with items
- * through a small template instead.
+ * control) leaves the origin's markup as it is. A recommendation slot is filled through a small
+ * template with the recommender's ranking (`/v1/recommend`'s, from the visitor's recent items and
+ * the product on the page, which `itemFrom` captures from the path), each item's display fields
+ * looked up in `catalog`; `popular` is what it shows when no model answers.
  *
  * ```json
  * { "version": "1",
  *   "pages": [{ "path": "/", "pageType": "landing", "slots": [
  *     { "id": "hero", "model": "hero-headline", "variants": { "benefit": { "text": "…" } } },
- *     { "id": "recs", "selector": "#recs", "recommend": { "count": 4, "template": "<li>{{name}}</li>" } } ] }],
- *   "popular": [{ "id": "sku-1", "name": "…", "url": "/p/1", "price": "$40.00" }] }
+ *     { "id": "recs", "selector": "#recs", "recommend": { "count": 4, "itemFrom": "^/p/([^/]+)",
+ *       "template": "<li><a href=\"{{url}}\">{{name}}</a> ({{reason}})</li>" } } ] }],
+ *   "catalog": { "sku-1": { "name": "…", "url": "/p/sku-1", "price": "$40.00" } },
+ *   "popular": [{ "id": "sku-1", "name": "…", "url": "/p/sku-1", "price": "$40.00" }] }
  * ```
  */
 import * as z from 'zod/mini';
 import { readConfig } from './config-store.ts';
+import { RecommendFilters } from './recommend-schema.ts';
 import type { StoreOptions } from './model-store.ts';
 
 export const PAGE_RULES_KEY = 'config/page-rules';
@@ -23,6 +28,15 @@ export const PAGE_RULES_KEY = 'config/page-rules';
 const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 const modelName = z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/));
 const attrName = z.string().check(z.regex(/^[a-zA-Z_:][-a-zA-Z0-9_:.]{0,63}$/, 'an attribute name'));
+
+/** A path pattern with one capture group: the product id on a product page. */
+function itemPattern(s: string): boolean {
+  try {
+    return new RegExp(`${s}|`).exec('')!.length === 2;
+  } catch {
+    return false;
+  }
+}
 
 /** HTMLRewriter parses selectors when a handler is registered; reject bad ones at load instead. */
 function validSelector(s: string): boolean {
@@ -51,6 +65,13 @@ export const SlotRule = z.object({
   recommend: z.optional(z.object({
     count: z.number().check(z.int(), z.gte(1), z.lte(24)),
     template: text(4096),
+    /** the recs model (default `recs`) */
+    model: z.optional(modelName),
+    /** the page's own products (a product page at a fixed path): the ranking's context items */
+    items: z.optional(z.array(text(128)).check(z.maxLength(10))),
+    /** a regular expression with one capture group: the path's product id, another context item */
+    itemFrom: z.optional(text(256).check(z.refine(itemPattern, 'a regular expression with exactly one capture group'))),
+    filters: z.optional(RecommendFilters),
   })),
 });
 export type SlotRule = z.infer<typeof SlotRule>;
@@ -65,12 +86,15 @@ export type PageRule = z.infer<typeof PageRule>;
 
 export const Item = z.record(text(32), z.union([z.string().check(z.maxLength(2048)), z.number()]));
 export type Item = z.infer<typeof Item>;
+const CATALOG_MAX = 5000;
 
 export const PageRules = z.object({
   version: text(64),
   pages: z.array(PageRule).check(z.maxLength(256)),
   /** items by popularity, best first: what recommendation slots show until a recommender answers */
   popular: z.optional(z.array(Item).check(z.maxLength(500))),
+  /** display fields of each item by id, for templates; a ranked item missing here is not shown */
+  catalog: z.optional(z.record(text(128), Item).check(z.refine((c) => Object.keys(c).length <= CATALOG_MAX, `at most ${CATALOG_MAX} items`))),
 }).check(z.refine(
   (r) => r.pages.every((p) => p.slots.every((s) => s.recommend !== undefined || s.model !== undefined || s.candidates !== undefined || s.variants !== undefined)),
   'each slot needs recommend, a model, candidates or variants',

@@ -1,24 +1,100 @@
 /**
  * Recommendation slots in proxied pages: which items a slot shows, and the HTML it shows them
- * with. `recommendItems` is the one function the recommender plugs into: today it answers from
- * the page rules' popularity list (the documented fallback); pointing it at `/v1/recommend`'s
- * core function changes every proxied page at once.
+ * with. The items are the recommender's ranking, the same one `/v1/recommend` answers with: the
+ * products on the page (the slot's `items`, and the id its `itemFrom` captures from the path)
+ * and the visitor's recent items from the signed profile, which the page's products then join.
+ * Each ranked id takes its display fields from the page rules' `catalog` (ids it lacks are
+ * skipped: a product without a name or link would render broken); the rules' `popular` list
+ * fills what the ranking leaves empty, and is the whole answer when no model answers.
  */
 import { hashVisitor, loggedContext, type DecisionRecord } from '../core/decision-record.ts';
 import { FEATURE_SPEC_HASH } from '../core/features.ts';
+import { withRecentItems } from '../core/profile.ts';
 import type { Item, PageRules, SlotRule } from './page-rules.ts';
+import { RECS_LIMITS } from './recommend-schema.ts';
+import { rankItems, type Ranking } from './recommender.ts';
 import type { AppContext } from './types.ts';
 import type { Visit } from './visit.ts';
 
 export interface Recommended {
   readonly items: readonly Item[];
   readonly source: 'model' | 'fallback';
+  readonly model: Ranking['model'];
   readonly fallback?: string;
 }
 
-export async function recommendItems(_c: AppContext, _visit: Visit, slot: SlotRule, rules: PageRules): Promise<Recommended> {
-  const count = slot.recommend?.count ?? 4;
-  return { items: (rules.popular ?? []).slice(0, count), source: 'fallback', fallback: 'popularity' };
+/** Ranked ids beyond `count` asked of the model, so items missing from the catalog can be skipped. */
+const SLACK = 8;
+const patterns = new Map<string, RegExp>();
+
+/** The product id the slot's `itemFrom` pattern captures from the path, if any. */
+export function contextItem(pattern: string | undefined, path: string): string | undefined {
+  if (pattern === undefined) return undefined;
+  let re = patterns.get(pattern);
+  if (re === undefined) patterns.set(pattern, (re = new RegExp(pattern)));
+  const id = re.exec(path)?.[1];
+  if (!id) return undefined;
+  try {
+    return decodeURIComponent(id).slice(0, RECS_LIMITS.idChars);
+  } catch {
+    return undefined; // a malformed escape is no product id
+  }
+}
+
+const displayIndex = new WeakMap<PageRules, (id: string) => Item | undefined>();
+
+/**
+ * Display fields by item id: the rules' `catalog`, else their `popular` list by id; with
+ * neither, every item renders from the model's own fields (id, category, reason).
+ */
+function displayOf(rules: PageRules): (id: string) => Item | undefined {
+  let f = displayIndex.get(rules);
+  if (f === undefined) {
+    const catalog = rules.catalog;
+    const popular = new Map((rules.popular ?? []).map((p) => [String(p.id ?? ''), p]));
+    f = catalog !== undefined ? (id) => catalog[id] : popular.size > 0 ? (id) => popular.get(id) : () => ({});
+    displayIndex.set(rules, f);
+  }
+  return f;
+}
+
+export async function recommendItems(c: AppContext, visit: Visit, slot: SlotRule, rules: PageRules): Promise<Recommended> {
+  const spec = slot.recommend!;
+  const count = spec.count;
+  const captured = contextItem(spec.itemFrom, visit.ctx.path);
+  const onPage = captured === undefined ? spec.items ?? [] : [...(spec.items ?? []), captured];
+  const history = visit.profile.recent ?? [];
+  if (onPage.length > 0) visit.profile = withRecentItems(visit.profile, onPage);
+  const ranking = await rankItems(c, visit, {
+    ...(spec.model ? { model: spec.model } : {}),
+    slot: slot.id, items: onPage, k: Math.min(RECS_LIMITS.k, count + SLACK),
+    ...(spec.filters ? { filters: spec.filters } : {}),
+  }, history);
+  const display = displayOf(rules);
+  const items: Item[] = [];
+  const shown = new Set<string>(onPage);
+  for (const r of ranking.items) {
+    if (items.length === count) break;
+    const fields = display(r.id);
+    if (fields === undefined) continue;
+    shown.add(r.id);
+    items.push({ ...fields, id: r.id, reason: r.reason, ...(r.category ? { category: r.category } : {}) });
+  }
+  const fromModel = items.length;
+  for (const p of rules.popular ?? []) {
+    if (items.length === count) break;
+    const id = String(p.id ?? '');
+    if (shown.has(id)) continue;
+    shown.add(id);
+    items.push({ reason: 'popular', ...p });
+  }
+  let fallback = ranking.fallback;
+  if (fallback === undefined && fromModel < count && ranking.items.length > fromModel) fallback = 'notInCatalog';
+  return {
+    items, model: fromModel > 0 ? ranking.model : null,
+    source: ranking.source === 'model' && fromModel > 0 ? 'model' : 'fallback',
+    ...(fallback !== undefined ? { fallback } : {}),
+  };
 }
 
 /** The decision record of a filled recommendation slot, so impressions and clicks join to it. */
@@ -26,7 +102,7 @@ export function recommendationRecord(visit: Visit, slot: string, id: string, rec
   const ids = rec.items.map((i) => String(i.id ?? ''));
   return {
     type: 'decision', v: 1, id, ts: visit.now, kind: 'recommendation', visitor: hashVisitor(visit.visitor.id), slot,
-    model: null, action: ids.join(','), propensity: 1, score: null, source: rec.source,
+    model: rec.model, action: ids.join(','), propensity: 1, score: null, source: rec.source,
     candidates: ids, probabilities: ids.map(() => 1), featureSpec: FEATURE_SPEC_HASH, context: loggedContext(visit.ctx),
     ...(rec.fallback ? { fallback: rec.fallback } : {}),
   };

@@ -5,6 +5,7 @@ import { encodeLinearModel, type LinearModelInput } from '../../src/core/linear-
 import { hashFeatureKey } from '../../src/core/feature-keys.ts';
 import { clearConfigCache } from '../../src/worker/config-store.ts';
 import { clearModelCache } from '../../src/worker/model-store.ts';
+import { clearLastGoodRecs } from '../../src/worker/recommender.ts';
 
 export const ADMIN = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
 export const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1';
@@ -49,6 +50,7 @@ export function resetCaches(): void {
 
 /** Empties every binding's storage and this isolate's caches: each test starts from nothing. */
 export async function resetAll(): Promise<void> {
+  clearLastGoodRecs();
   await reset();
   resetCaches();
 }

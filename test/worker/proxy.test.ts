@@ -112,7 +112,7 @@ describe.skipIf(!inject('hasSharedData'))('proxy: personalized pages', () => {
   it('fills a recommendation slot from the popularity list through the template, escaped', async () => {
     const res = await get('/shop');
     const html = await res.text();
-    expect(res.headers.get('x-attune-fallback')).toBe('recs=popularity');
+    expect(res.headers.get('x-attune-fallback')).toBe('recs=unknownModel'); // no recs model published: the page rules' list
     expect(html).toContain('<div class="col" data-attune-item="p1"><h5>1. Fancy &lt;Product&gt;</h5><span>$40.00</span></div>'
       + '<div class="col" data-attune-item="p2"><h5>2. Special Item</h5><span>$18.00</span></div>'
       + '<div class="col" data-attune-item="p3"><h5>3. Sale Item</h5><span>$25.00</span></div></div>');

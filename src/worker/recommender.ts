@@ -1,0 +1,153 @@
+/**
+ * The recommender as the Worker serves it: resolves the item-item model (with its fallbacks)
+ * and ranks items for one request. `/v1/recommend` answers with the ranking; proxied pages
+ * render it into recommendation slots (recommend-slot.ts). One ranking, two surfaces.
+ *
+ * Nothing here breaks a page: unknown items and an empty history fall back to popularity; a
+ * missing or corrupt model falls back to the last good model this isolate served, then to the
+ * `<model>-popular` companion the trainer publishes, then to an empty list.
+ */
+import { itemId, itemIndex, itemKnnFromEnvelope, type ItemKnnModel } from '../core/recs/itemknn-model.ts';
+import { createResult, DEFAULT_WEIGHTS, ORIGIN, recommend, type RecsQuery, type TagBoost } from '../core/recs/recommend.ts';
+import { resolveModel, type ModelAdapter } from './model-store.ts';
+import { RECS_LIMITS, type RecommendRequest } from './recommend-schema.ts';
+import type { AppContext } from './types.ts';
+import type { Visit } from './visit.ts';
+
+export const ITEMKNN: ModelAdapter<ItemKnnModel> = { kind: 'itemknn', adapt: itemKnnFromEnvelope };
+export const DEFAULT_RECS_MODEL = 'recs';
+export const popularCompanion = (name: string): string => `${name}-popular`;
+
+/** The last model each name resolved to in this isolate: the first fallback when KV breaks. */
+const lastGood = new Map<string, ItemKnnModel>();
+/** Forgets the last good models (tests starting an isolate's life over). */
+export const clearLastGoodRecs = (): void => lastGood.clear();
+const result = createResult(RECS_LIMITS.k);
+
+type Resolution = { model: ItemKnnModel | null; version: string | null; fallback?: string; popularityOnly: boolean };
+
+async function resolveRecs(c: AppContext, visit: Visit, name: string): Promise<Resolution> {
+  const r = await resolveModel(c.env.MODELS, name, ITEMKNN, visit.store);
+  if (r.ok) {
+    lastGood.set(name, r.model);
+    return { model: r.model, version: r.version, popularityOnly: false };
+  }
+  const stale = lastGood.get(name);
+  if (stale) return { model: stale, version: stale.version, fallback: `${r.reason}:lastGood`, popularityOnly: true };
+  const companion = await resolveModel(c.env.MODELS, popularCompanion(name), ITEMKNN, visit.store);
+  if (companion.ok) return { model: companion.model, version: companion.version, fallback: `${r.reason}:companion`, popularityOnly: true };
+  return { model: null, version: r.version, fallback: r.reason, popularityOnly: true };
+}
+
+function mask(names: readonly string[] | undefined, index: ReadonlyMap<string, number>, size: number): Uint8Array | null {
+  if (names === undefined) return null;
+  const m = new Uint8Array(size);
+  for (const n of names) {
+    const i = index.get(n);
+    if (i !== undefined && i > 0) m[i] = 1; // index 0 is "none": never matches a named filter
+  }
+  return m;
+}
+
+function buildQuery(model: ItemKnnModel, body: RecommendRequest, context: number[], history: number[], segment: number): RecsQuery {
+  const meta = model.meta;
+  let categoryBoost: Float32Array | null = null;
+  const tagBoosts: TagBoost[] = [];
+  for (const b of body.boosts ?? []) {
+    if (b.category !== undefined) {
+      const i = model.categoryIndex.get(b.category);
+      if (i === undefined) continue;
+      categoryBoost ??= new Float32Array(meta.categories.length).fill(1);
+      categoryBoost[i]! *= b.factor;
+    } else {
+      const t = model.tagIndex.get(b.tag!);
+      if (t !== undefined) tagBoosts.push({ mask: (1 << t) >>> 0, factor: b.factor });
+    }
+  }
+  return {
+    context, history,
+    exclude: (body.filters?.exclude ?? []).map((id) => itemIndex(model, id)),
+    excludeHistory: body.filters?.excludeSeen !== false,
+    k: body.k ?? 10,
+    inStockOnly: body.filters?.inStock === true,
+    categories: mask(body.filters?.categories, model.categoryIndex, meta.categories.length),
+    priceBands: mask(body.filters?.priceBands, model.priceBandIndex, meta.priceBands.length),
+    maxPerCategory: body.diversity?.maxPerCategory ?? 0,
+    categoryBoost, tagBoosts, segment,
+    weights: body.repeat === undefined ? DEFAULT_WEIGHTS : { ...DEFAULT_WEIGHTS, repeat: body.repeat },
+  };
+}
+
+function reasonOf(model: ItemKnnModel, origin: number, because: string | undefined): string {
+  if (origin === ORIGIN.similar) return `similar to ${because}`;
+  if (origin === ORIGIN.repeat) return 'seen before';
+  if (origin === ORIGIN.popularSegment) return model.meta.segmentBy === 'country' ? 'popular in your country' : `popular in your ${model.meta.segmentBy}`;
+  return 'popular';
+}
+
+export interface RankedItem {
+  readonly id: string;
+  /** 1-based rank */
+  readonly position: number;
+  readonly score: number;
+  readonly source: 'similar' | 'popular' | 'repeat';
+  readonly reason: string;
+  readonly because?: string;
+  readonly category?: string;
+  /** the ranking is deterministic: each item is shown at its position with probability 1 */
+  readonly propensity: number;
+}
+
+export interface Ranking {
+  readonly model: { readonly name: string; readonly version: string } | null;
+  readonly items: readonly RankedItem[];
+  /** requested ids the model does not know */
+  readonly unknown: readonly string[];
+  /** `model`: at least one item came from the visitor's items; `popularity`; `none`: no model at all */
+  readonly source: 'model' | 'popularity' | 'none';
+  readonly fallback?: string;
+}
+
+/** Ranks items for `body` (context items, filters, boosts) and the visitor's recent items, newest first. */
+export async function rankItems(c: AppContext, visit: Visit, body: RecommendRequest, historyIds: readonly string[]): Promise<Ranking> {
+  const contextIds = body.items ?? [];
+  const res = await resolveRecs(c, visit, body.model ?? DEFAULT_RECS_MODEL);
+  const unknown: string[] = [];
+  const items: RankedItem[] = [];
+  let fallback = res.fallback;
+  const model = res.model;
+  if (model !== null) {
+    const lookup = (list: readonly string[]) => list.map((id) => {
+      const i = itemIndex(model, id);
+      if (i < 0 && !unknown.includes(id)) unknown.push(id);
+      return i;
+    });
+    const context = lookup(contextIds);
+    const history = lookup(historyIds);
+    const country = (body.country ?? visit.ctx.country).toUpperCase();
+    const segment = model.meta.segmentBy === 'country' ? (model.segmentIndex.get(country) ?? 0) : 0;
+    const q = buildQuery(model, body, res.popularityOnly ? [] : context, res.popularityOnly ? [] : history, segment);
+    const out = recommend(model, q, result); // `result` is shared: read it out before any await
+    for (let i = 0; i < out.count; i++) {
+      const j = out.items[i]!;
+      const origin = out.origin[i]!;
+      const because = origin === ORIGIN.similar ? itemId(model, out.because[i]!) : undefined;
+      const cat = model.meta.categories[model.category[j]!];
+      items.push({
+        id: itemId(model, j), position: i + 1, score: Math.round(out.scores[i]! * 1e6) / 1e6,
+        source: origin === ORIGIN.similar ? 'similar' : origin === ORIGIN.repeat ? 'repeat' : 'popular', reason: reasonOf(model, origin, because),
+        ...(because !== undefined ? { because } : {}), ...(cat ? { category: cat } : {}), propensity: 1,
+      });
+    }
+    if (fallback === undefined && out.similar === 0) {
+      const known = context.some((i) => i >= 0) || history.some((i) => i >= 0);
+      fallback = contextIds.length + historyIds.length === 0 ? 'emptyHistory' : known ? 'noNeighbours' : 'unknownItems';
+    }
+  }
+  return {
+    model: model !== null && res.version !== null ? { name: model.name, version: res.version } : null,
+    items, unknown,
+    source: model === null ? 'none' : items.some((x) => x.source !== 'popular') ? 'model' : 'popularity',
+    ...(fallback !== undefined ? { fallback } : {}),
+  };
+}
