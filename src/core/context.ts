@@ -9,6 +9,7 @@ import { localTime } from './local-time.ts';
 import { isPageType, pageTypeOf, type PageType } from './page-type.ts';
 import type { Profile } from './profile.ts';
 import { classifyReferrer, type ReferrerClass } from './referrer.ts';
+import { campaignTags, splitUrl } from './url-parts.ts';
 import { parseUserAgent, type BrowserName, type DeviceClass, type OsName } from './user-agent.ts';
 
 export type AttrValue = string | number | boolean;
@@ -71,32 +72,15 @@ export interface VisitorContext {
 export const UNKNOWN = '?';
 const NO_ATTRS: Readonly<Record<string, AttrValue>> = Object.freeze({});
 
-function parseUrl(url: string | undefined): URL | null {
-  if (!url) return null;
-  try {
-    return new URL(url);
-  } catch {
-    return null;
-  }
-}
-
-function clip(s: string | null | undefined, max = 64): string {
-  if (!s) return '';
-  return (s.length > max ? s.slice(0, max) : s).toLowerCase();
-}
-
 export function buildContext(input: ContextInput): VisitorContext {
   const geo = input.geo ?? {};
-  const page = parseUrl(input.url);
-  const query = page ? page.searchParams : null;
-  const ref = parseUrl(input.referrer);
+  const page = splitUrl(input.url);
+  const tags = campaignTags(page.query);
+  const referrerHost = input.referrer ? splitUrl(input.referrer).host : '';
   const ua = parseUserAgent(input.userAgent);
   const timezone = geo.timezone || 'UTC';
   const t = localTime(input.now, timezone);
-  const utmMedium = clip(query?.get('utm_medium'));
-  const host = page ? page.hostname.toLowerCase() : '';
-  const referrerHost = ref ? ref.hostname.toLowerCase() : '';
-  const path = page ? page.pathname : '/';
+  const { host, path } = page;
   const explicitType = input.pageType?.toLowerCase();
   const p = input.profile;
   const lastMs = p.last * 60_000;
@@ -110,13 +94,13 @@ export function buildContext(input: ContextInput): VisitorContext {
     device: ua.device,
     os: ua.os,
     browser: ua.browser,
-    referrer: classifyReferrer({ referrerHost, pageHost: host, utmMedium, query }),
+    referrer: classifyReferrer({ referrerHost, pageHost: host, utmMedium: tags.medium, clickId: tags.clickId }),
     referrerHost,
-    utmSource: clip(query?.get('utm_source')),
-    utmMedium,
-    utmCampaign: clip(query?.get('utm_campaign')),
-    utmTerm: clip(query?.get('utm_term')),
-    utmContent: clip(query?.get('utm_content')),
+    utmSource: tags.source,
+    utmMedium: tags.medium,
+    utmCampaign: tags.campaign,
+    utmTerm: tags.term,
+    utmContent: tags.content,
     host,
     path,
     pageType: explicitType && isPageType(explicitType) ? explicitType : pageTypeOf(path),

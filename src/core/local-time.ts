@@ -50,7 +50,11 @@ function offsetMs(timeZone: string, now: number): number {
   return off;
 }
 
+const DAY_MS = 86_400_000;
+
 export function localTime(now: number, timeZone: string): LocalTime {
-  const local = new Date(now + (timeZone && timeZone !== 'UTC' ? offsetMs(timeZone, now) : 0));
-  return { hour: local.getUTCHours(), weekday: local.getUTCDay() };
+  const local = now + (timeZone && timeZone !== 'UTC' ? offsetMs(timeZone, now) : 0);
+  // plain arithmetic, not a Date: 1970-01-01 was a Thursday (4)
+  const days = Math.floor(local / DAY_MS);
+  return { hour: Math.floor((local - days * DAY_MS) / HOUR_MS), weekday: (((days + 4) % 7) + 7) % 7 };
 }

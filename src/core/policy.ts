@@ -131,25 +131,96 @@ export function actionProbabilities(
     for (let i = 0; i < n; i++) probs[active[i]!] = floor + (1 - policy.floor) * (probs[active[i]!]! / sum);
     return;
   }
-  for (let i = 0; i < n; i++) probs[active[i]!] = 0;
   const noise = noiseFor(sigma);
-  const first = active[0]!;
-  for (let d = 0; d < DRAWS; d++) {
-    const row = d * STRIDE;
-    let best = first;
-    let bestValue = scores[first]! + noise[row + first]!;
-    for (let i = 1; i < n; i++) {
-      const v = active[i]!;
-      const value = scores[v]! + noise[row + v]!;
-      if (value > bestValue) {
-        bestValue = value;
-        best = v;
+  for (let i = 0; i < n; i++) probs[active[i]!] = 0;
+  // The active scores into a dense scratch row once: the 64 draws then read contiguous memory.
+  let top = -Infinity;
+  let second = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const s = scores[active[i]!]!;
+    dense[i] = s;
+    if (s > top) {
+      second = top;
+      top = s;
+    } else if (s > second) second = s;
+  }
+  const spread = noiseSpread(sigma, noise);
+  if (top - second > spread) {
+    // No draw can overturn the leader (its lead exceeds the widest noise gap): the loop would
+    // give it all 64 wins, so skip it. Same probabilities, exactly.
+    const best = argmax(scores, active, n);
+    probs[best] = DRAWS;
+  } else if (n <= 4) {
+    countWins4(noise, active, n);
+    for (let i = 0; i < n; i++) probs[active[i]!] = wins[i]!;
+  } else {
+    wins.fill(0, 0, n);
+    for (let d = 0; d < DRAWS; d++) {
+      const row = d * STRIDE;
+      let best = 0;
+      let bestValue = dense[0]! + noise[row + active[0]!]!;
+      for (let i = 1; i < n; i++) {
+        const value = dense[i]! + noise[row + active[i]!]!;
+        if (value > bestValue) {
+          bestValue = value;
+          best = i;
+        }
       }
+      wins[best] = wins[best]! + 1;
     }
-    probs[best] = probs[best]! + 1;
+    for (let i = 0; i < n; i++) probs[active[i]!] = wins[i]!;
   }
   const floor = policy.floor / n;
   for (let i = 0; i < n; i++) probs[active[i]!] = floor + (1 - policy.floor) * (probs[active[i]!]! / DRAWS);
+}
+
+const dense = new Float64Array(STRIDE);
+const wins = new Float64Array(STRIDE);
+
+/**
+ * The draw loop for up to four variants (most tests), with scores and noise columns in
+ * locals: the same wins as the general loop, in a third of the time. A missing variant
+ * scores -Infinity and so never wins.
+ */
+function countWins4(noise: Float64Array, active: ArrayLike<number>, n: number): void {
+  const s0 = dense[0]!, s1 = dense[1]!;
+  const s2 = n > 2 ? dense[2]! : -Infinity, s3 = n > 3 ? dense[3]! : -Infinity;
+  const c0 = active[0]!, c1 = active[1]!, c2 = n > 2 ? active[2]! : c0, c3 = n > 3 ? active[3]! : c0;
+  let w0 = 0, w1 = 0, w2 = 0, w3 = 0;
+  for (let row = 0; row < DRAWS * STRIDE; row += STRIDE) {
+    const v0 = s0 + noise[row + c0]!, v1 = s1 + noise[row + c1]!;
+    const v2 = s2 + noise[row + c2]!, v3 = s3 + noise[row + c3]!;
+    // first wins ties, as in the general loop
+    if (v0 >= v1 && v0 >= v2 && v0 >= v3) w0++;
+    else if (v1 >= v2 && v1 >= v3) w1++;
+    else if (v2 >= v3) w2++;
+    else w3++;
+  }
+  wins[0] = w0;
+  wins[1] = w1;
+  wins[2] = w2;
+  wins[3] = w3;
+}
+
+/** The largest gap noise can open between two variants (max − min over the table), per model. */
+const spreads = new WeakMap<Float64Array, number>();
+function noiseSpread(sigma: Float32Array | null, noise: Float64Array): number {
+  let s = spreads.get(noise);
+  if (s === undefined) {
+    let hi = -Infinity;
+    let lo = Infinity;
+    const k = sigma === null ? STRIDE : sigma.length;
+    for (let d = 0; d < DRAWS; d++) {
+      for (let v = 0; v < k; v++) {
+        const z = noise[d * STRIDE + v]!;
+        if (z > hi) hi = z;
+        if (z < lo) lo = z;
+      }
+    }
+    s = hi - lo;
+    spreads.set(noise, s);
+  }
+  return s;
 }
 
 /** Draws an active variant from `probs` with the uniform `u` ∈ [0, 1). */

@@ -10,7 +10,6 @@ const SOCIAL =
   /(^|\.)(facebook|fb|instagram|t\.co|twitter|x\.com|linkedin|lnkd\.in|pinterest|reddit|tiktok|youtube|snapchat|threads|mastodon|bsky|whatsapp|telegram|vk)\b/;
 const EMAIL = /(^|\.)(mail\.|outlook\.|gmail\.|webmail|mail\.yahoo|proton)/;
 const PAID_MEDIUM = /^(cpc|ppc|paid|paidsearch|paid_social|paidsocial|display|cpm|cpv|affiliate|banner|retargeting)/i;
-const CLICK_IDS = ['gclid', 'gbraid', 'wbraid', 'fbclid', 'msclkid', 'ttclid', 'dclid', 'li_fat_id'];
 
 export interface ReferrerInput {
   /** Host of the Referer header, lower-case, or '' when absent. */
@@ -18,8 +17,8 @@ export interface ReferrerInput {
   /** Host of the page being viewed, lower-case. */
   readonly pageHost: string;
   readonly utmMedium: string;
-  /** The landing URL's query parameters. */
-  readonly query: URLSearchParams | null;
+  /** The landing URL carries an ad platform's click id (gclid, fbclid, …; url-parts.ts). */
+  readonly clickId: boolean;
 }
 
 type HostClass = 'search' | 'social' | 'email' | 'other';
@@ -40,7 +39,7 @@ function hostClassOf(host: string): HostClass {
 export function classifyReferrer(input: ReferrerInput): ReferrerClass {
   const medium = input.utmMedium;
   if (medium && PAID_MEDIUM.test(medium)) return 'paid';
-  if (input.query) for (const id of CLICK_IDS) if (input.query.has(id)) return 'paid';
+  if (input.clickId) return 'paid';
   if (medium === 'email' || medium === 'newsletter') return 'email';
   const host = input.referrerHost;
   if (!host) return medium === 'social' ? 'social' : 'direct';

@@ -1,7 +1,7 @@
 /** OpenRTB request facts → the shared extractor: mapping, and the per-imp shortcut's exactness. */
 import type { BidRequest } from 'iab-openrtb/v26';
 import { describe, expect, it } from 'vitest';
-import { baseFeatures, hostOf, impFeatureInput, impFeatures, impMedia, impSizes, requestFacts } from '../../src/core/bidding/bid-features.ts';
+import { baseFeatures, impFeatureInput, impFeatures, impMedia, impSizes, requestFacts } from '../../src/core/bidding/bid-features.ts';
 import { alpha2Country } from '../../src/core/bidding/country-codes.ts';
 import { validateBidRequest } from '../../src/core/bidding/openrtb-validate.ts';
 import { createFeatureVector, extractFeatures } from '../../src/core/features.ts';
@@ -42,20 +42,6 @@ describe('request facts', () => {
     expect(alpha2Country('FR')).toBe('FR');
     expect(alpha2Country('XXX')).toBeNull();
     expect(alpha2Country(undefined)).toBeNull();
-  });
-
-  it('splits URLs like the URL parser does', () => {
-    for (const u of [
-      'https://www.example.com/a/b?x=1#frag', 'http://user:pw@Host.Example:8080/p?q', 'https://example.com',
-      'https://example.com?utm_source=a', 'https://example.com/#x?y', 'https://example.com/path?',
-    ]) {
-      const ref = new URL(u);
-      const mine = hostOf(u);
-      expect(mine.host, u).toBe(ref.hostname.toLowerCase());
-      expect(mine.path, u).toBe(ref.pathname);
-      expect(mine.query?.toString() ?? '', u).toBe(ref.searchParams.toString());
-    }
-    expect(hostOf('news.example/x').host).toBe('news.example');
   });
 });
 

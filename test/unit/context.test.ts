@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { localTime } from '../../src/core/local-time.ts';
 import { pageTypeOf } from '../../src/core/page-type.ts';
 import { classifyReferrer } from '../../src/core/referrer.ts';
+import { campaignTags } from '../../src/core/url-parts.ts';
 import { parseUserAgent } from '../../src/core/user-agent.ts';
 
 describe('user agent', () => {
@@ -24,7 +25,7 @@ describe('user agent', () => {
 });
 
 describe('referrer class', () => {
-  const q = (s: string) => new URLSearchParams(s);
+  const q = (s: string) => campaignTags(s).clickId;
   it.each([
     ['www.google.com', '', '', 'search'],
     ['duckduckgo.com', '', '', 'search'],
@@ -38,7 +39,7 @@ describe('referrer class', () => {
     ['shop.example', '', '', 'internal'],
     ['blog.partner.io', '', '', 'other'],
   ])('%s medium=%s %s → %s', (host, medium, query, expected) => {
-    expect(classifyReferrer({ referrerHost: host, pageHost: 'shop.example', utmMedium: medium, query: q(query) })).toBe(expected);
+    expect(classifyReferrer({ referrerHost: host, pageHost: 'shop.example', utmMedium: medium, clickId: q(query) })).toBe(expected);
   });
 });
 
@@ -59,5 +60,12 @@ describe('local time', () => {
     expect(localTime(t, 'Asia/Kolkata')).toEqual({ hour: 5, weekday: 4 });
     expect(localTime(Date.UTC(2026, 0, 1, 23, 45), 'Europe/Berlin')).toEqual({ hour: 0, weekday: 5 }); // CET
     expect(localTime(t, 'Not/AZone')).toEqual({ hour: 23, weekday: 3 });
+  });
+
+  it('agrees with Date on UTC hour and weekday, before and after 1970', () => {
+    for (let t = -3e11; t < 3e12; t += 7_919_993_311) {
+      const d = new Date(t);
+      expect(localTime(t, 'UTC'), d.toISOString()).toEqual({ hour: d.getUTCHours(), weekday: d.getUTCDay() });
+    }
   });
 });

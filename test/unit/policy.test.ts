@@ -50,6 +50,40 @@ describe('thompson', () => {
   });
 });
 
+describe('thompson fast paths give the general loop\'s probabilities exactly', () => {
+  const policy: PolicySpec = { type: 'thompson', floor: 0 };
+  const sigma = Float32Array.of(0.3, 0.5, 0.2, 0.4, 0.3);
+  /** The same active variants plus three that can never win: n ≥ 5 takes the general loop. */
+  function viaGeneralLoop(scores: number[], active: number[]): number[] {
+    const s = Float64Array.from([...scores, -1e9, -1e9, -1e9]);
+    const p = new Float64Array(s.length);
+    const k = scores.length;
+    actionProbabilities(policy, s, Int32Array.from([...active, k, k + 1, k + 2]), active.length + 3, Float32Array.from([...sigma, 0.3, 0.3, 0.3]), p);
+    return active.map((i) => p[i]!);
+  }
+  function viaFastPath(scores: number[], active: number[]): number[] {
+    const p = new Float64Array(scores.length);
+    actionProbabilities(policy, Float64Array.from(scores), Int32Array.from(active), active.length, sigma, p);
+    return active.map((i) => p[i]!);
+  }
+
+  it('for two to four active variants, in any order, ties included', () => {
+    let seed = 11;
+    const rnd = () => ((seed = (Math.imul(seed, 48271) >>> 0) % 2147483647) / 2147483647);
+    for (let t = 0; t < 300; t++) {
+      const scores = Array.from({ length: 5 }, () => Math.round((rnd() - 0.5) * 8) / 8); // coarse: ties happen
+      const n = 2 + (t % 3);
+      const active = [4, 2, 0, 3, 1].slice(t % 2, (t % 2) + n);
+      expect(viaFastPath(scores, active)).toEqual(viaGeneralLoop(scores, active));
+    }
+  });
+
+  it('a leader beyond any noise gap wins every draw without the loop', () => {
+    expect(viaFastPath([0, 9], [0, 1])).toEqual([0, 1]);
+    expect(viaGeneralLoop([0, 9], [0, 1])).toEqual([0, 1]);
+  });
+});
+
 describe('visitorUniform', () => {
   it('is fixed per visitor, slot and salt, and roughly uniform across visitors', () => {
     expect(visitorUniform('v1', 'hero', 'm1')).toBe(visitorUniform('v1', 'hero', 'm1'));
