@@ -4,7 +4,8 @@
 //  1. TTFB and total time for both shared pages (../shared/data/html-pages), requested
 //     alternately (a) from the origin directly, (b) through the Worker on a path no page rule
 //     names (pass-through: the wrangler-dev hop + fetch, no rewriting), (c) through the Worker
-//     personalized (page rules: decision, cookies, HTMLRewriter, bootstrap). Medians and p90.
+//     personalized (page rules: decision, cookies, HTMLRewriter, bootstrap; on the shop page also
+//     a recommendation slot ranked by the item-item model). Medians and p90.
 //     (c − b) is what personalization adds; (b − a) is the local proxy hop itself. (d) is (c)
 //     with the origin's HTML served from the edge cache (origin-cache.ts) instead of the origin.
 //  2. Rewrite throughput on a large page (the shop page's cards ×40, ≈ 480 KB) with autocannon,
@@ -33,8 +34,12 @@ const large = Buffer.from(shopText.slice(0, cardsStart) + shopText.slice(cardsSt
 
 // the same bytes under a personalized path and a pass-through path
 const BODIES = { '/c/landing/': landing, '/c/shop/': shop, '/large-many/': large, '/landing/': landing, '/raw/landing/': landing, '/shop/': shop, '/raw/shop/': shop, '/large/': large, '/raw/large/': large };
+// the shop pages also carry a recommendation slot ranked by the default `recs` model (models/recs.json, published below)
+const RECS_SLOT = { id: 'recs', selector: 'header p.lead', recommend: { count: 4, items: ['tent-2p'], template: '<span data-attune-item="{{id}}">{{name}}</span> ' } };
+const recsItems = JSON.parse(readFileSync('models/recs.json', 'utf8')).items;
 const RULES = {
   version: 'bench',
+  catalog: Object.fromEntries(recsItems.map((i) => [i.id, { name: i.id.replace(/-/g, ' '), url: `/p/${i.id}` }])),
   pages: [
     { path: '/c/landing/', pageType: 'landing', slots: [
       { id: 'hero', selector: 'header.masthead h1', candidates: ['control', 'benefit'], variants: { benefit: { text: 'Personalize every page in under a millisecond' } } },
@@ -43,6 +48,7 @@ const RULES = {
     { path: '/c/shop/', pageType: 'category', slots: [
       { id: 'hero', selector: 'header h1', candidates: ['sale'], variants: { sale: { text: 'Winter sale' } } },
       { id: 'names', selector: 'h5.fw-bolder', candidates: ['upper'], variants: { upper: { attrs: { 'data-x': '1' } } } },
+      RECS_SLOT,
     ] },
     { path: '/landing/', pageType: 'landing', slots: [
       { id: 'hero', selector: 'header.masthead h1', candidates: ['control', 'benefit'], variants: { benefit: { text: 'Personalize every page in under a millisecond' } } },
@@ -51,6 +57,7 @@ const RULES = {
     { path: '/shop/', pageType: 'category', slots: [
       { id: 'hero', selector: 'header h1', candidates: ['sale'], variants: { sale: { text: 'Winter sale' } } },
       { id: 'names', selector: 'h5.fw-bolder', candidates: ['upper'], variants: { upper: { attrs: { 'data-x': '1' } } } },
+      RECS_SLOT,
     ] },
     { path: '/large/', pageType: 'category', slots: [
       { id: 'hero', selector: 'header h1', candidates: ['sale'], variants: { sale: { text: 'Winter sale' } } },
@@ -85,6 +92,8 @@ function run(args) {
 const persist = mkdtempSync(join(tmpdir(), 'attune-bench-'));
 writeFileSync(join(persist, 'rules.json'), JSON.stringify(RULES));
 await run(['kv', 'key', 'put', 'config/page-rules', '--path', join(persist, 'rules.json'), '--binding', 'MODELS', '--local', '--persist-to', persist]);
+await new Promise((ok, fail) => spawn(process.execPath, ['src/train/publish.ts', '--persist', persist], { stdio: 'ignore' })
+  .on('exit', (code) => (code === 0 ? ok() : fail(new Error(`models:publish exited ${code}`)))));
 const port = 18000 + Math.floor(Math.random() * 2000);
 const dev = spawn('npx', ['--no-install', 'wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist,
   '--var', `ORIGIN_URL:${originUrl}`, '--show-interactive-dev-session=false', '--log-level', 'error'], { detached: true, stdio: 'ignore' });
@@ -110,6 +119,9 @@ for (const page of ['landing', 'shop', 'large', 'large-many']) {
   if (raw !== direct) throw new Error(`${page}: pass-through changed the page`);
   if (!html.includes('.boot=') || !html.includes('data-attune-decision') || res.headers.get('cache-control') !== 'private, no-store') {
     throw new Error(`${page}: not personalized`);
+  }
+  if (page === 'shop' && ((html.match(/data-attune-item=/g) ?? []).length !== 4 || res.headers.has('x-attune-fallback'))) {
+    throw new Error(`shop: the recommendation slot was not filled by the recs model (${res.headers.get('x-attune-fallback')})`);
   }
 }
 

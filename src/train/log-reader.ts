@@ -14,6 +14,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import type { LogRecord } from '../core/outcome-event.ts';
+import { platformPersist } from './storage.ts';
 
 export interface LogSource {
   readonly name: string;
@@ -76,7 +77,7 @@ interface R2Like {
 /** The local R2 bucket `LOG` (wrangler's persistence, `.wrangler/state` unless `persistTo`). */
 export async function localR2Sources(persistTo?: string, prefix = 'log/'): Promise<{ sources: LogSource[]; close: () => Promise<void> }> {
   const { getPlatformProxy } = await import('wrangler');
-  const proxy = await getPlatformProxy<{ LOG: R2Like }>({ persist: persistTo ? { path: persistTo } : true });
+  const proxy = await getPlatformProxy<{ LOG: R2Like }>({ persist: platformPersist(persistTo) });
   const bucket = proxy.env.LOG;
   const sources: LogSource[] = [];
   let cursor: string | undefined;

@@ -20,9 +20,18 @@ export interface OpenStorage {
   readonly close: () => Promise<void>;
 }
 
+/**
+ * getPlatformProxy's `persist` for a `--persist DIR` flag: DIR means what it means to
+ * `wrangler dev --persist-to DIR` (which keeps its state in DIR/v3), so a tool and a dev server
+ * given the same folder see the same KV and R2. Without a flag: `.wrangler/state`, as both default.
+ */
+export function platformPersist(persistTo: string | undefined): { path: string } | true {
+  return persistTo ? { path: join(persistTo, 'v3') } : true;
+}
+
 export async function localStorage(persistTo?: string): Promise<OpenStorage> {
   const { getPlatformProxy } = await import('wrangler');
-  const proxy = await getPlatformProxy<{ MODELS: KVLike }>({ persist: persistTo ? { path: persistTo } : true });
+  const proxy = await getPlatformProxy<{ MODELS: KVLike }>({ persist: platformPersist(persistTo) });
   const kv = proxy.env.MODELS;
   return {
     storage: {
