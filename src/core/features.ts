@@ -102,9 +102,22 @@ export function crossHash(index: number, a: number, b: number): number {
   return murmur3Int(b, (a ^ CROSS_SEED[index]!) | 0);
 }
 
+/** attribute key → its seed: keys are few and repeat on every request (JSON keys are interned) */
+const attrSeeds = new Map<string, number>();
+
+function attrSeed(key: string): number {
+  let seed = attrSeeds.get(key);
+  if (seed === undefined) {
+    seed = murmur3(key, FIELD_SEED.attr);
+    if (attrSeeds.size >= 4096) attrSeeds.clear(); // callers may send arbitrary keys: stay bounded
+    attrSeeds.set(key, seed);
+  }
+  return seed;
+}
+
 /** Hash of an explicit attribute `key=value`, shared by the extractor and model compilers. */
 export function attrHash(key: string, value: string | number | boolean): number {
-  const seed = murmur3(key, FIELD_SEED.attr);
+  const seed = attrSeed(key);
   if (typeof value === 'string') return murmur3(value, seed);
   if (typeof value === 'boolean') return murmur3Int(value ? 1 : 0, seed);
   // numbers: sign and log2 magnitude, so 3 and 3.5 share a feature but 3 and 300 do not
