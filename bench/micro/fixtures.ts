@@ -5,6 +5,7 @@ import { decodeEnvelope } from '../../src/core/model-format.ts';
 import { linearFromEnvelope, type LinearModel } from '../../src/core/linear-model.ts';
 import { newProfile, touchProfile } from '../../src/core/profile.ts';
 import type { ContextInput } from '../../src/core/context.ts';
+import type { PolicySpec } from '../../src/core/policy.ts';
 
 export const NOW = Date.UTC(2026, 10, 20, 19, 30);
 export const VARIANTS = ['control', 'benefit', 'urgency', 'social'];
@@ -23,7 +24,7 @@ export const INPUT: ContextInput = {
 };
 
 /** A model with weights on the features this input produces, so the choice is not trivial. */
-export function benchModel(bits = 16, version = 'bench'): { blob: Uint8Array; model: LinearModel } {
+export function benchModel(bits = 16, version = 'bench', policy: PolicySpec = { type: 'thompson', floor: 0.1 }): { blob: Uint8Array; model: LinearModel } {
   const k = VARIANTS.length;
   const weights = new Float32Array((1 << bits) * k);
   let seed = 7;
@@ -32,7 +33,7 @@ export function benchModel(bits = 16, version = 'bench'): { blob: Uint8Array; mo
   for (const [key, v, w] of [['device=mobile', 2, 0.4], ['referrer=paid', 1, 0.5], ['page_type=pricing', 3, 0.3], ['attr:plan=pro', 3, 0.2]] as const) {
     weights[(hashFeatureKey(key)! & mask) * k + v]! += w;
   }
-  const blob = encodeLinearModel({ name: 'hero', version, variants: VARIANTS, bits, bias: [-3, -3, -3.1, -3.05], weights, sigma: [0.2, 0.2, 0.2, 0.2], policy: { type: 'thompson', floor: 0.1 } });
+  const blob = encodeLinearModel({ name: 'hero', version, variants: VARIANTS, bits, bias: [-3, -3, -3.1, -3.05], weights, sigma: [0.2, 0.2, 0.2, 0.2], policy });
   const env = decodeEnvelope(blob.slice().buffer);
   if (!env.ok) throw new Error(env.reason);
   const m = linearFromEnvelope(env.envelope);
