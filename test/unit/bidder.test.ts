@@ -52,6 +52,11 @@ describe('pricing', () => {
     const c = CAMPAIGNS[2]!;
     expect(pickCreative(c, { id: '1', banner: { format: [{ w: 728, h: 90 }] } }, undefined, ['728x90'])).toMatchObject({ id: 'brand-lead' });
     expect(pickCreative(c, { id: '1', banner: {} }, ['IAB19'], [])).toBe('bcat');
+    // a blocked category blocks its subcategories, and only those
+    const sub = { ...c, creatives: c.creatives.map((cr) => ({ ...cr, cat: ['IAB19-3'] })) };
+    expect(pickCreative(sub, { id: '1', banner: {} }, ['IAB19'], [])).toBe('bcat');
+    expect(pickCreative(sub, { id: '1', banner: {} }, ['IAB1'], [])).toMatchObject({ id: 'brand-mrec' });
+    expect(pickCreative(sub, { id: '1', banner: {} }, ['IAB19-3'], [])).toBe('bcat');
     expect(pickCreative(c, { id: '1', banner: {} }, undefined, ['1x1'])).toBe('size');
     expect(pickCreative(c, { id: '1', video: { mimes: ['video/webm'] } }, undefined, [])).toBe('media');
     expect(pickCreative(c, { id: '1', video: { mimes: ['video/mp4'] } }, undefined, [])).toMatchObject({ id: 'brand-vid' });

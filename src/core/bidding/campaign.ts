@@ -110,6 +110,23 @@ export function requestIneligible(c: Campaign, req: BidRequest, facts: RequestFa
   return null;
 }
 
+/** Whether category `x` is blocked by `bcat`: listed itself, or a subcategory (`IAB25-3`) of one listed. */
+function blocked(x: string, bcat: readonly string[]): boolean {
+  for (let i = 0; i < bcat.length; i++) {
+    const b = bcat[i]!;
+    if (x === b || (x.length > b.length && x.charCodeAt(b.length) === 45 /* - */ && x.startsWith(b))) return true;
+  }
+  return false;
+}
+
+/** "300x250" of each sized creative, built once (campaign lists are long-lived config). */
+const sizeKeys = new WeakMap<Creative, string>();
+function sizeKey(cr: Creative): string {
+  let k = sizeKeys.get(cr);
+  if (k === undefined) sizeKeys.set(cr, (k = `${cr.w}x${cr.h}`));
+  return k;
+}
+
 /** A creative of `c` that fits the imp and passes `bcat`/`battr`-style blocks, or why none does. */
 export function pickCreative(c: Campaign, imp: Imp, bcat: readonly string[] | undefined, sizes: readonly string[]): Creative | Ineligible {
   let why: Ineligible = 'media';
@@ -117,12 +134,12 @@ export function pickCreative(c: Campaign, imp: Imp, bcat: readonly string[] | un
     const cr = c.creatives[i]!;
     if (imp[cr.media] === undefined) continue;
     if (c.targeting.media && !c.targeting.media.includes(cr.media)) continue;
-    if (bcat && cr.cat && cr.cat.some((x) => bcat.includes(x) || bcat.some((b) => x.startsWith(`${b}-`)))) {
+    if (bcat && cr.cat && cr.cat.some((x) => blocked(x, bcat))) {
       why = 'bcat';
       continue;
     }
     if (cr.w !== undefined && cr.h !== undefined && (cr.media === 'banner' || cr.media === 'video') && sizes.length > 0) {
-      if (!sizes.includes(`${cr.w}x${cr.h}`)) {
+      if (!sizes.includes(sizeKey(cr))) {
         why = 'size';
         continue;
       }
