@@ -60,17 +60,54 @@ const Z_TABLE: Float64Array = (() => {
   return table;
 })();
 
-/** σ_v · z per model, computed once per decoded model: the per-decision loop is then adds only. */
-const noiseTables = new WeakMap<Float32Array, Float64Array>();
-function noiseFor(sigma: Float32Array | null): Float64Array {
-  if (sigma === null) return Z_TABLE;
+interface Noise {
+  /** σ_v · z for draw d and variant v at [d · STRIDE + v] */
+  readonly table: Float64Array;
+  /** the largest gap noise can open between two variants (max − min over the table) */
+  spread: number;
+  /** the σ values the table was built from */
+  readonly sigma: Float32Array;
+}
+
+function spreadOf(table: Float64Array, k: number): number {
+  let hi = -Infinity;
+  let lo = Infinity;
+  for (let d = 0; d < DRAWS; d++) {
+    for (let v = 0; v < k; v++) {
+      const z = table[d * STRIDE + v]!;
+      if (z > hi) hi = z;
+      if (z < lo) lo = z;
+    }
+  }
+  return hi - lo;
+}
+
+const STANDARD: Noise = { table: Z_TABLE, spread: spreadOf(Z_TABLE, STRIDE), sigma: new Float32Array(0) };
+
+/**
+ * σ_v · z per σ array, so the per-decision loop is adds only. Built once per decoded model; a
+ * caller that refills one σ array per call (linear Thompson) gets the table rebuilt whenever
+ * the values changed: the cache is keyed by the array but checked against its contents.
+ */
+const noiseTables = new WeakMap<Float32Array, Noise>();
+function noiseFor(sigma: Float32Array | null): Noise {
+  if (sigma === null) return STANDARD;
   let t = noiseTables.get(sigma);
+  if (t !== undefined && sameValues(t.sigma, sigma)) return t;
   if (t === undefined) {
-    t = new Float64Array(DRAWS * STRIDE);
-    for (let d = 0; d < DRAWS; d++) for (let v = 0; v < sigma.length; v++) t[d * STRIDE + v] = sigma[v]! * Z_TABLE[d * STRIDE + v]!;
+    t = { table: new Float64Array(DRAWS * STRIDE), spread: 0, sigma: new Float32Array(sigma.length) };
     noiseTables.set(sigma, t);
   }
+  const k = Math.min(sigma.length, STRIDE);
+  for (let d = 0; d < DRAWS; d++) for (let v = 0; v < k; v++) t.table[d * STRIDE + v] = sigma[v]! * Z_TABLE[d * STRIDE + v]!;
+  t.sigma.set(sigma);
+  t.spread = spreadOf(t.table, k);
   return t;
+}
+
+function sameValues(a: Float32Array, b: Float32Array): boolean {
+  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Acklam's rational approximation of the standard normal quantile (|error| < 1.2e-9). */
@@ -131,26 +168,27 @@ export function actionProbabilities(
     for (let i = 0; i < n; i++) probs[active[i]!] = floor + (1 - policy.floor) * (probs[active[i]!]! / sum);
     return;
   }
-  const noise = noiseFor(sigma);
+  const { table: noise, spread } = noiseFor(sigma);
   for (let i = 0; i < n; i++) probs[active[i]!] = 0;
   // The active scores into a dense scratch row once: the 64 draws then read contiguous memory.
   let top = -Infinity;
   let second = -Infinity;
+  let finite = spread === spread && spread !== Infinity; // NaN or infinite σ: only the general loop is exact
   for (let i = 0; i < n; i++) {
     const s = scores[active[i]!]!;
     dense[i] = s;
+    if (s !== s) finite = false; // NaN
     if (s > top) {
       second = top;
       top = s;
     } else if (s > second) second = s;
   }
-  const spread = noiseSpread(sigma, noise);
-  if (top - second > spread) {
+  if (finite && top - second > spread) {
     // No draw can overturn the leader (its lead exceeds the widest noise gap): the loop would
     // give it all 64 wins, so skip it. Same probabilities, exactly.
     const best = argmax(scores, active, n);
     probs[best] = DRAWS;
-  } else if (n <= 4) {
+  } else if (n <= 4 && finite) {
     countWins4(noise, active, n);
     for (let i = 0; i < n; i++) probs[active[i]!] = wins[i]!;
   } else {
@@ -200,27 +238,6 @@ function countWins4(noise: Float64Array, active: ArrayLike<number>, n: number): 
   wins[1] = w1;
   wins[2] = w2;
   wins[3] = w3;
-}
-
-/** The largest gap noise can open between two variants (max − min over the table), per model. */
-const spreads = new WeakMap<Float64Array, number>();
-function noiseSpread(sigma: Float32Array | null, noise: Float64Array): number {
-  let s = spreads.get(noise);
-  if (s === undefined) {
-    let hi = -Infinity;
-    let lo = Infinity;
-    const k = sigma === null ? STRIDE : sigma.length;
-    for (let d = 0; d < DRAWS; d++) {
-      for (let v = 0; v < k; v++) {
-        const z = noise[d * STRIDE + v]!;
-        if (z > hi) hi = z;
-        if (z < lo) lo = z;
-      }
-    }
-    s = hi - lo;
-    spreads.set(noise, s);
-  }
-  return s;
 }
 
 /** Draws an active variant from `probs` with the uniform `u` ∈ [0, 1). */

@@ -78,6 +78,30 @@ describe('thompson fast paths give the general loop\'s probabilities exactly', (
     }
   });
 
+  it('a NaN score (a corrupt model) takes the general loop: probabilities still sum to 1', () => {
+    for (const scores of [[3.55, 1.5, Number.NaN], [Number.NaN, 0, 1, 2]]) {
+      const active = scores.map((_, i) => i);
+      const p = viaFastPath(scores, active);
+      expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    }
+  });
+
+  it('a σ array refilled between calls is read afresh (linear Thompson reuses one)', () => {
+    const shared = Float32Array.of(0.01, 0.01);
+    const probs = () => {
+      const p = new Float64Array(2);
+      actionProbabilities(policy, Float64Array.of(0, 0.1), Int32Array.of(0, 1), 2, shared, p);
+      return Array.from(p);
+    };
+    expect(probs()).toEqual([0, 1]);
+    shared.fill(5);
+    const wide = probs();
+    expect(wide[0]).toBeGreaterThan(0.3);
+    const fresh = new Float64Array(2);
+    actionProbabilities(policy, Float64Array.of(0, 0.1), Int32Array.of(0, 1), 2, Float32Array.of(5, 5), fresh);
+    expect(wide).toEqual(Array.from(fresh));
+  });
+
   it('a leader beyond any noise gap wins every draw without the loop', () => {
     expect(viaFastPath([0, 9], [0, 1])).toEqual([0, 1]);
     expect(viaGeneralLoop([0, 9], [0, 1])).toEqual([0, 1]);
