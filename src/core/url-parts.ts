@@ -8,6 +8,8 @@
  * `site.page` that way), a path-only string has host '', and nothing here throws.
  */
 
+import { utf8DecodeLenient, utf8Encode } from './utf8.ts';
+
 export interface UrlParts {
   /** lower-case, without userinfo or port; '' when absent */
   readonly host: string;
@@ -21,8 +23,7 @@ const NO_PARTS: UrlParts = { host: '', path: '/', query: '' };
 
 export function splitUrl(url: string | null | undefined): UrlParts {
   if (!url) return NO_PARTS;
-  const scheme = url.indexOf('://');
-  const start = scheme === -1 || scheme > 16 ? 0 : scheme + 3;
+  const start = afterScheme(url);
   let end = start;
   const n = url.length;
   let upper = false; // toLowerCase costs more than this scan: call it only when needed
@@ -54,6 +55,24 @@ export function splitUrl(url: string | null | undefined): UrlParts {
   return { host, path, query };
 }
 
+/** Where the authority starts: after `scheme://` when the string opens with one, else 0. */
+function afterScheme(url: string): number {
+  const n = Math.min(url.length, 32);
+  for (let i = 0; i < n; i++) {
+    const ch = url.charCodeAt(i) | 0x20; // lower-case letters; digits and + - . unchanged
+    const letter = ch >= 97 && ch <= 122;
+    if (letter || (i > 0 && ((ch >= 48 && ch <= 57) || ch === 43 || ch === 45 || ch === 46))) continue;
+    if (ch !== 58 || i === 0) return 0; // no scheme: the string starts with the host
+    // `scheme://host`; http(s) needs no slashes at all (`https:example.com`), as in the WHATWG parser
+    let j = i + 1;
+    while (j < url.length && (url.charCodeAt(j) === 47 || url.charCodeAt(j) === 92)) j++;
+    if (j - i - 1 >= 2) return j;
+    const scheme = url.slice(0, i).toLowerCase();
+    return scheme === 'http' || scheme === 'https' ? j : 0;
+  }
+  return 0;
+}
+
 /** What a landing URL's query says about the campaign that brought the visitor. */
 export interface CampaignTags {
   readonly source: string;
@@ -75,15 +94,46 @@ function isClickId(s: string, at: number, length: number): boolean {
 }
 const MAX_TAG = 64;
 
-/** application/x-www-form-urlencoded value: '+' is a space, %XX are UTF-8 bytes. */
+/**
+ * application/x-www-form-urlencoded value: '+' is a space, %XX are UTF-8 bytes. As in the
+ * WHATWG parser, a '%' not followed by two hex digits stays as it is and bytes that are not
+ * UTF-8 become U+FFFD, without losing the rest of the value.
+ */
 export function decodeQueryValue(raw: string): string {
   if (raw.indexOf('%') === -1 && raw.indexOf('+') === -1) return raw;
   const spaced = raw.replaceAll('+', ' ');
   try {
     return decodeURIComponent(spaced);
   } catch {
-    return spaced; // a malformed escape: keep the text as sent
+    return utf8DecodeLenient(percentBytes(spaced)); // rare: malformed escapes
   }
+}
+
+function hexValue(ch: number): number {
+  if (ch >= 48 && ch <= 57) return ch - 48;
+  const l = ch | 0x20;
+  return l >= 97 && l <= 102 ? l - 87 : -1;
+}
+
+/** The UTF-8 bytes of `s` with each valid %XX replaced by its byte. */
+function percentBytes(s: string): Uint8Array {
+  const text = utf8Encode(s);
+  const out = new Uint8Array(text.length);
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const b = text[i]!;
+    if (b === 37 && i + 2 < text.length) {
+      const hi = hexValue(text[i + 1]!);
+      const lo = hexValue(text[i + 2]!);
+      if (hi >= 0 && lo >= 0) {
+        out[n++] = (hi << 4) | lo;
+        i += 2;
+        continue;
+      }
+    }
+    out[n++] = b;
+  }
+  return out.subarray(0, n);
 }
 
 /** Campaign tags (lower-case, at most 64 characters; the first of repeated keys wins) and click ids. */

@@ -26,6 +26,18 @@ export function utf8Encode(s: string): Uint8Array {
 
 /** Decodes UTF-8; returns null on malformed input rather than guessing. */
 export function utf8Decode(bytes: Uint8Array): string | null {
+  return decode(bytes, false);
+}
+
+/**
+ * Decodes UTF-8 as browsers do for URLs and forms: each malformed sequence (up to the byte
+ * that breaks it) becomes U+FFFD and decoding goes on.
+ */
+export function utf8DecodeLenient(bytes: Uint8Array): string {
+  return decode(bytes, true)!;
+}
+
+function decode(bytes: Uint8Array, lenient: boolean): string | null {
   let s = '';
   for (let i = 0; i < bytes.length; ) {
     const b = bytes[i]!;
@@ -35,11 +47,23 @@ export function utf8Decode(bytes: Uint8Array): string | null {
     else if (b >= 0xc2 && b < 0xe0) { c = b & 0x1f; extra = 1; }
     else if (b >= 0xe0 && b < 0xf0) { c = b & 0x0f; extra = 2; }
     else if (b >= 0xf0 && b < 0xf5) { c = b & 0x07; extra = 3; }
-    else return null;
-    for (let k = 1; k <= extra; k++) {
+    else {
+      if (!lenient) return null;
+      s += '\ufffd';
+      i++;
+      continue;
+    }
+    let k = 1;
+    for (; k <= extra; k++) {
       const n = bytes[i + k];
-      if (n === undefined || (n & 0xc0) !== 0x80) return null;
+      if (n === undefined || (n & 0xc0) !== 0x80) break;
       c = (c << 6) | (n & 0x3f);
+    }
+    if (k <= extra) {
+      if (!lenient) return null;
+      s += '\ufffd';
+      i += k; // the lead and the continuation bytes before the break
+      continue;
     }
     i += extra + 1;
     s += String.fromCodePoint(c);

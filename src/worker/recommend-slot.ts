@@ -31,7 +31,10 @@ const patterns = new Map<string, RegExp>();
 export function contextItem(pattern: string | undefined, path: string): string | undefined {
   if (pattern === undefined) return undefined;
   let re = patterns.get(pattern);
-  if (re === undefined) patterns.set(pattern, (re = new RegExp(pattern)));
+  if (re === undefined) {
+    if (patterns.size >= 256) patterns.clear(); // rules reloads bring new patterns: stay bounded
+    patterns.set(pattern, (re = new RegExp(pattern)));
+  }
   const id = re.exec(path)?.[1];
   if (!id) return undefined;
   try {
@@ -52,7 +55,7 @@ function displayOf(rules: PageRules): (id: string) => Item | undefined {
   if (f === undefined) {
     const catalog = rules.catalog;
     const popular = new Map((rules.popular ?? []).map((p) => [String(p.id ?? ''), p]));
-    f = catalog !== undefined ? (id) => catalog[id] : popular.size > 0 ? (id) => popular.get(id) : () => ({});
+    f = catalog !== undefined ? (id) => (Object.hasOwn(catalog, id) ? catalog[id] : undefined) : popular.size > 0 ? (id) => popular.get(id) : () => ({});
     displayIndex.set(rules, f);
   }
   return f;
@@ -72,9 +75,11 @@ export async function recommendItems(c: AppContext, visit: Visit, slot: SlotRule
   }, history);
   const display = displayOf(rules);
   const items: Item[] = [];
-  const shown = new Set<string>(onPage);
+  // never the page's own products, nor (as `/v1/recommend`'s default) what the visitor has seen
+  const shown = new Set<string>(spec.filters?.excludeSeen === false ? onPage : [...onPage, ...history]);
   for (const r of ranking.items) {
     if (items.length === count) break;
+    if (shown.has(r.id)) continue;
     const fields = display(r.id);
     if (fields === undefined) continue;
     shown.add(r.id);

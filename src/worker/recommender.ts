@@ -49,7 +49,7 @@ function mask(names: readonly string[] | undefined, index: ReadonlyMap<string, n
   return m;
 }
 
-function buildQuery(model: ItemKnnModel, body: RecommendRequest, context: number[], history: number[], segment: number): RecsQuery {
+function buildQuery(model: ItemKnnModel, body: RecommendRequest, context: number[], history: number[], segment: number, alsoExclude: readonly number[]): RecsQuery {
   const meta = model.meta;
   let categoryBoost: Float32Array | null = null;
   const tagBoosts: TagBoost[] = [];
@@ -66,7 +66,7 @@ function buildQuery(model: ItemKnnModel, body: RecommendRequest, context: number
   }
   return {
     context, history,
-    exclude: (body.filters?.exclude ?? []).map((id) => itemIndex(model, id)),
+    exclude: [...(body.filters?.exclude ?? []).map((id) => itemIndex(model, id)), ...alsoExclude],
     excludeHistory: body.filters?.excludeSeen !== false,
     k: body.k ?? 10,
     inStockOnly: body.filters?.inStock === true,
@@ -126,7 +126,11 @@ export async function rankItems(c: AppContext, visit: Visit, body: RecommendRequ
     const history = lookup(historyIds);
     const country = (body.country ?? visit.ctx.country).toUpperCase();
     const segment = model.meta.segmentBy === 'country' ? (model.segmentIndex.get(country) ?? 0) : 0;
-    const q = buildQuery(model, body, res.popularityOnly ? [] : context, res.popularityOnly ? [] : history, segment);
+    // popularity only (a fallback model): nothing is blended, but what is on screen or already
+    // seen must still not come back as "popular"
+    const q = res.popularityOnly
+      ? buildQuery(model, body, [], [], segment, body.filters?.excludeSeen === false ? context : [...context, ...history])
+      : buildQuery(model, body, context, history, segment, []);
     const out = recommend(model, q, result); // `result` is shared: read it out before any await
     for (let i = 0; i < out.count; i++) {
       const j = out.items[i]!;

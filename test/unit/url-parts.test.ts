@@ -26,6 +26,8 @@ const WELL_FORMED = [
   'https://shop.example/?gclidx=1&xgclid=2&utm_sourcex=3&UTM_SOURCE=4', 'https://shop.example/?&&utm_medium=cpc&&',
   'http://[::1]:8787/x?utm_source=v6', 'http://[2001:db8::1]/', 'https://shop.example:443/p/1',
   'https://shop.example/?utm_source=%ZZbad', 'https://shop.example/?utm_source=%E2%82%AC',
+  'https://shop.example/?utm_campaign=Save%2020%%20now', 'https://shop.example/?utm_source=Caf%E9&utm_medium=x%C3',
+  'https://shop.example/go?u=https://t.co/x', 'HTTPS://Shop.Example/P', 'https:shop.example/p?utm_source=a',
 ];
 
 describe('url parts', () => {
@@ -45,6 +47,9 @@ describe('url parts', () => {
     expect(splitUrl(undefined)).toEqual({ host: '', path: '/', query: '' });
     expect(splitUrl('https://')).toEqual({ host: '', path: '/', query: '' });
     expect(splitUrl('http://h:80/a]b').host).toBe('h');
+    // a URL inside the query is not the scheme
+    expect(splitUrl('/go?u=https://t.co/x')).toEqual({ host: '', path: '/go', query: 'u=https://t.co/x' });
+    expect(splitUrl('x.com/?u=https://y.com').host).toBe('x.com');
   });
 
   it('decodes form values: + is a space, malformed escapes stay as sent', () => {

@@ -4,7 +4,7 @@
  */
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
-import { cookieHeader, cookiesOf, DESKTOP, fetchWorker, publish, resetAll } from './helpers.ts';
+import { cookieHeader, cookiesOf, DESKTOP, fetchWorker, publish, resetAll, resetCaches } from './helpers.ts';
 import { IDS, recsModel } from './recs-helpers.ts';
 
 const TEMPLATE = '<div class="col" data-attune-item="{{id}}"><h5>{{name}}</h5><i>{{reason}}</i></div>';
@@ -62,6 +62,19 @@ describe.skipIf(!inject('hasSharedData'))('proxy recommendation slots', () => {
     const html = await none.text();
     expect(shown(html)).toEqual(['hat-1', 'bag-1']);
     expect(html).toContain('<h5>Page-rules pick</h5><i>popular</i>');
+  });
+
+  it('never shows the page\'s own product, even from a fallback model\'s popularity', async () => {
+    await publish(recsModel('v1'));
+    await (await get('/p/shoe-1')).text(); // this isolate has now served v1: it is the last good model
+    const manifest = JSON.parse((await env.MODELS.get('manifest/recs'))!);
+    await env.MODELS.put('manifest/recs', JSON.stringify({ ...manifest, active: 'gone' }));
+    resetCaches();
+    const res = await get('/p/hat-3'); // hat-3 tops the model's popularity list
+    expect(res.headers.get('x-attune-fallback')).toBe('also=missing:lastGood');
+    const ids = shown(await res.text());
+    expect(ids).not.toContain('hat-3');
+    expect(ids).toHaveLength(2);
   });
 
   it('rejects page rules whose itemFrom has no capture group (the last good rules stay)', async () => {
