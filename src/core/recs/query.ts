@@ -2,7 +2,8 @@
  * The query and result shapes of `recommend`, and the per-item filter and boost checks.
  * Item references are indices (`itemIndex`); the worker maps the site's ids at the edge.
  */
-import { IN_STOCK, type ItemKnnModel } from './itemknn-model.ts';
+import type { ItemKnnModel } from './itemknn-model.ts';
+import { STOCK_BIT } from './scratch.ts';
 
 /** Where a recommended item came from: its neighbours, or a popularity list. */
 export const ORIGIN = { similar: 1, popularSegment: 2, popularOverall: 3, repeat: 4 } as const;
@@ -71,10 +72,11 @@ export function createResult(maxK: number): RecsResult {
   };
 }
 
-export function passes(model: ItemKnnModel, q: RecsQuery, j: number): boolean {
-  if (q.inStockOnly && (model.flags[j]! & IN_STOCK) === 0) return false;
+/** Whether item `j` passes the query's filters; `mark` is its scratch word (stock and band bits). */
+export function passes(model: ItemKnnModel, q: RecsQuery, j: number, mark: number): boolean {
+  if (q.inStockOnly && (mark & STOCK_BIT) === 0) return false;
+  if (q.priceBands !== null && q.priceBands[mark >>> 8] !== 1) return false;
   if (q.categories !== null && q.categories[model.category[j]!] !== 1) return false;
-  if (q.priceBands !== null && q.priceBands[model.priceBand[j]!] !== 1) return false;
   return true;
 }
 

@@ -14,7 +14,7 @@
 
 import type { ItemKnnModel } from './itemknn-model.ts';
 import { boost, ORIGIN, passes, type RecsQuery, type RecsResult } from './query.ts';
-import { CHOSEN, EXCLUDED, scratchOf, TOUCHED, type Scratch } from './scratch.ts';
+import { CHOSEN, EXCLUDED, scratchOf, STATIC_BITS, TOUCHED, type Scratch } from './scratch.ts';
 import { take } from './select.ts';
 
 export { createResult, DEFAULT_WEIGHTS, ORIGIN, type BlendWeights, type RecsQuery, type RecsResult, type TagBoost } from './query.ts';
@@ -48,7 +48,7 @@ function blendRow(model: ItemKnnModel, q: RecsQuery, s: Scratch, src: number, we
     const m = mark[j]!;
     if (m & EXCLUDED) continue;
     if ((m & TOUCHED) === 0) {
-      if (!passes(model, q, j)) {
+      if (!passes(model, q, j, m)) {
         mark[j] = m | EXCLUDED;
         s.marked[counts[1]!++] = j;
         continue;
@@ -65,7 +65,7 @@ function addSelf(model: ItemKnnModel, q: RecsQuery, s: Scratch, j: number, v: nu
   const m = s.mark[j]!;
   if (m & EXCLUDED) return;
   if ((m & TOUCHED) === 0) {
-    if (!passes(model, q, j)) {
+    if (!passes(model, q, j, m)) {
       s.mark[j] = m | EXCLUDED;
       s.marked[counts[1]!++] = j;
       return;
@@ -142,7 +142,7 @@ function fillPopular(model: ItemKnnModel, q: RecsQuery, s: Scratch, list: number
   const end = model.popOffsets[list + 1]!;
   for (let p = model.popOffsets[list]!; p < end; p++) {
     const j = model.popItems[p]!;
-    if ((mark[j]! & (EXCLUDED | TOUCHED | CHOSEN)) !== 0 || !passes(model, q, j)) continue;
+    if ((mark[j]! & (EXCLUDED | TOUCHED | CHOSEN)) !== 0 || !passes(model, q, j, mark[j]!)) continue;
     mark[j]! |= TOUCHED;
     s.touched[touched++] = j;
     acc[j] = model.popScores[p]! * boost(model, q, j);
@@ -157,7 +157,7 @@ function markExcluded(s: Scratch, list: readonly number[], n: number, nMarked: n
   for (let i = 0; i < list.length; i++) {
     const j = list[i]!;
     if (j >= 0 && j < n && (mark[j]! & EXCLUDED) === 0) {
-      mark[j] = EXCLUDED;
+      mark[j]! |= EXCLUDED;
       marked[nMarked++] = j;
     }
   }
@@ -212,11 +212,11 @@ export function recommend(model: ItemKnnModel, q: RecsQuery, out: RecsResult): R
   for (let i = 0; i < touched; i++) {
     const j = s.touched[i]!;
     s.acc[j] = 0;
-    mark[j] = 0;
+    mark[j]! &= STATIC_BITS;
   }
-  for (let i = 0; i < nMarked; i++) mark[marked[i]!] = 0;
+  for (let i = 0; i < nMarked; i++) mark[marked[i]!]! &= STATIC_BITS;
   for (let i = 0; i < out.count; i++) {
-    mark[out.items[i]!] = 0;
+    mark[out.items[i]!]! &= STATIC_BITS;
     s.perCategory[model.category[out.items[i]!]!] = 0;
   }
   return out;
