@@ -76,11 +76,18 @@ function addSelf(model: ItemKnnModel, q: RecsQuery, s: Scratch, j: number, v: nu
   s.acc[j]! += v;
 }
 
-function considerRow(model: ItemKnnModel, s: Scratch, out: RecsResult, src: number, weight: number, n: number): void {
-  const { mark, pos, best } = s;
+/**
+ * Walks one row (ascending item index) against the chosen items sorted by index: a merge, so
+ * no random reads, and the row stops once past the last chosen item.
+ */
+function considerRow(model: ItemKnnModel, s: Scratch, out: RecsResult, src: number, weight: number, count: number): void {
+  const { sortedItems, sortedPos, best } = s;
   const bytes = model.nbBytes;
   const end = model.nbOffsets[src + 1]!;
   const unit = (model.rowScale[src]! / 255) * weight;
+  const last = sortedItems[count - 1]!;
+  let c = 0;
+  let next = sortedItems[0]!;
   let p = model.nbOffsets[src]!;
   let j = -1;
   while (p < end) {
@@ -93,34 +100,57 @@ function considerRow(model: ItemKnnModel, s: Scratch, out: RecsResult, src: numb
       shift += 7;
     }
     j += gap;
-    if (j >= n) break;
-    const v = bytes[p++]! * unit;
-    if ((mark[j]! & CHOSEN) !== 0 && v > best[pos[j]!]!) {
-      best[pos[j]!] = v;
-      out.because[pos[j]!] = src;
+    if (j > last) break; // also stops a broken row that runs past the model
+    const score = bytes[p++]!;
+    if (j < next) continue;
+    while (next < j) next = sortedItems[++c]!;
+    if (next === j) {
+      const v = score * unit;
+      const at = sortedPos[c]!;
+      if (v > best[at]!) {
+        best[at] = v;
+        out.because[at] = src;
+      }
     }
   }
 }
 
 /**
  * Why each chosen neighbour item is there: the source with the largest single contribution.
- * A second, sequential pass over the same rows, touching only the chosen items, keeps the
- * blending loop to one random write per neighbour (this pass is cheaper than tracking the
- * best source of every candidate).
+ * A second pass over the same rows, merged against the few chosen items, keeps the blending
+ * loop to one random write per neighbour (this pass is cheaper than tracking the best source
+ * of every candidate).
  */
 function explain(model: ItemKnnModel, q: RecsQuery, s: Scratch, out: RecsResult, n: number): void {
   const { mark, pos, best } = s;
-  best.fill(0, 0, out.count);
+  const count = out.count;
+  best.fill(0, 0, count);
+  if (s.sortedItems.length < count) {
+    s.sortedItems = new Int32Array(count);
+    s.sortedPos = new Int32Array(count);
+  }
+  const { sortedItems, sortedPos } = s;
+  for (let i = 0; i < count; i++) { // insertion sort: count ≤ k, a few dozen at most
+    const j = out.items[i]!;
+    let at = i;
+    while (at > 0 && sortedItems[at - 1]! > j) {
+      sortedItems[at] = sortedItems[at - 1]!;
+      sortedPos[at] = sortedPos[at - 1]!;
+      at--;
+    }
+    sortedItems[at] = j;
+    sortedPos[at] = i;
+  }
   for (let i = 0; i < q.context.length; i++) {
     const j = q.context[i]!;
-    if (j >= 0 && j < n) considerRow(model, s, out, j, q.weights.context, n);
+    if (j >= 0 && j < n) considerRow(model, s, out, j, q.weights.context, count);
   }
   const repeat = q.excludeHistory ? 0 : q.weights.repeat;
   let w = q.weights.history;
   for (let i = 0; i < q.history.length; i++) {
     const h = q.history[i]!;
     if (h < 0 || h >= n) continue;
-    considerRow(model, s, out, h, w, n);
+    considerRow(model, s, out, h, w, count);
     if (repeat > 0 && (mark[h]! & CHOSEN) !== 0 && w * repeat > best[pos[h]!]!) {
       best[pos[h]!] = w * repeat;
       out.because[pos[h]!] = h;

@@ -35,6 +35,9 @@ export interface Scratch {
   readonly counts: Int32Array;
   topItem: Int32Array;
   topScore: Float64Array;
+  /** the chosen items in index order, and their result positions (reasons pass) */
+  sortedItems: Int32Array;
+  sortedPos: Int32Array;
 }
 
 const scratches = new WeakMap<ItemKnnModel, Scratch>();
@@ -54,6 +57,7 @@ export function scratchOf(model: ItemKnnModel): Scratch {
       touched: new Int32Array(n), cand: new Int32Array(n), marked: new Int32Array(n),
       perCategory: new Uint16Array(model.meta.categories.length),
       counts: new Int32Array(2), topItem: new Int32Array(256), topScore: new Float64Array(256),
+      sortedItems: new Int32Array(64), sortedPos: new Int32Array(64),
     };
     scratches.set(model, s);
   }
