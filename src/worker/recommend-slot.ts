@@ -83,7 +83,10 @@ export async function recommendItems(c: AppContext, visit: Visit, slot: SlotRule
     const fields = display(r.id);
     if (fields === undefined) continue;
     shown.add(r.id);
-    items.push({ ...fields, id: r.id, reason: r.reason, ...(r.category ? { category: r.category } : {}) });
+    // "similar to Lumen Desk" reads better than the id, when the catalog names the source item
+    const sourceName = r.because === undefined ? undefined : display(r.because)?.name;
+    const reason = sourceName === undefined ? r.reason : `similar to ${sourceName}`;
+    items.push({ ...fields, id: r.id, reason, ...(r.because !== undefined ? { because: r.because } : {}), ...(r.category ? { category: r.category } : {}) });
   }
   const fromModel = items.length;
   for (const p of rules.popular ?? []) {

@@ -37,7 +37,7 @@ describe.skipIf(!inject('hasSharedData'))('proxy recommendation slots', () => {
     expect(res.headers.get('x-attune-fallback')).toBeNull();
     // shoe-1's neighbours are sock-1, sock-2, shoe-2…; sock-2 has no catalog entry
     expect(shown(html)).toEqual(['sock-1', 'shoe-2']);
-    expect(html).toContain('<h5>Name of sock-1</h5><i>similar to shoe-1</i>');
+    expect(html).toContain('<h5>Name of sock-1</h5><i>similar to Name of shoe-1</i>');
   });
 
   it('the next page recommends from the product the visitor just viewed (the signed profile)', async () => {
@@ -46,7 +46,7 @@ describe.skipIf(!inject('hasSharedData'))('proxy recommendation slots', () => {
     await first.text();
     const html = await (await get('/shop', cookiesOf(first))).text();
     expect(shown(html)).toEqual(['hat-2', 'bag-1', 'bag-2']);
-    expect(html).toContain('<i>similar to hat-1</i>');
+    expect(html).toContain('<i>similar to Name of hat-1</i>');
   });
 
   it('an empty history shows the model\'s popular items; no model falls back to the page rules\' list', async () => {
