@@ -77,12 +77,18 @@ export async function recommendItems(c: AppContext, visit: Visit, slot: SlotRule
   const items: Item[] = [];
   // never the page's own products, nor (as `/v1/recommend`'s default) what the visitor has seen
   const shown = new Set<string>(spec.filters?.excludeSeen === false ? onPage : [...onPage, ...history]);
+  let personal = 0; // shown items the visitor's own items led to (not popularity)
+  let uncatalogued = 0;
   for (const r of ranking.items) {
     if (items.length === count) break;
     if (shown.has(r.id)) continue;
     const fields = display(r.id);
-    if (fields === undefined) continue;
+    if (fields === undefined) {
+      uncatalogued++;
+      continue;
+    }
     shown.add(r.id);
+    if (r.source !== 'popular') personal++;
     // "similar to Lumen Desk" reads better than the id, when the catalog names the source item
     const sourceName = r.because === undefined ? undefined : display(r.because)?.name;
     const reason = sourceName === undefined ? r.reason : `similar to ${sourceName}`;
@@ -96,11 +102,12 @@ export async function recommendItems(c: AppContext, visit: Visit, slot: SlotRule
     shown.add(id);
     items.push({ reason: 'popular', ...p });
   }
-  let fallback = ranking.fallback;
-  if (fallback === undefined && fromModel < count && ranking.items.length > fromModel) fallback = 'notInCatalog';
+  // a slot left short because ranked ids lack a catalog entry says so, beside any other reason
+  const short = fromModel < count && uncatalogued > 0 ? 'notInCatalog' : undefined;
+  const fallback = ranking.fallback !== undefined && short !== undefined ? `${ranking.fallback}+${short}` : ranking.fallback ?? short;
   return {
     items, model: fromModel > 0 ? ranking.model : null,
-    source: ranking.source === 'model' && fromModel > 0 ? 'model' : 'fallback',
+    source: personal > 0 ? 'model' : 'fallback',
     ...(fallback !== undefined ? { fallback } : {}),
   };
 }

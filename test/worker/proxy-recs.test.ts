@@ -77,6 +77,14 @@ describe.skipIf(!inject('hasSharedData'))('proxy recommendation slots', () => {
     expect(ids).toHaveLength(2);
   });
 
+  it('a slot left short by ids the catalog lacks says so, and is topped up from the popular list', async () => {
+    await publish(recsModel('v1'));
+    await env.MODELS.put('config/page-rules', JSON.stringify({ ...RULES, catalog: { 'sock-1': catalog['sock-1'] } }));
+    const res = await get('/p/shoe-1');
+    expect(res.headers.get('x-attune-fallback')).toBe('also=notInCatalog');
+    expect(shown(await res.text())).toEqual(['sock-1', 'hat-1']);
+  });
+
   it('rejects page rules whose itemFrom has no capture group (the last good rules stay)', async () => {
     await env.MODELS.put('config/page-rules', JSON.stringify({ ...RULES, pages: [{ ...RULES.pages[0], slots: [{ ...RULES.pages[0]!.slots[0], recommend: { count: 2, itemFrom: '^/p/', template: TEMPLATE } }] }] }));
     const res = await get('/p/shoe-1');
