@@ -54,8 +54,11 @@ function displayOf(rules: PageRules): (id: string) => Item | undefined {
   let f = displayIndex.get(rules);
   if (f === undefined) {
     const catalog = rules.catalog;
-    const popular = new Map((rules.popular ?? []).map((p) => [String(p.id ?? ''), p]));
-    f = catalog !== undefined ? (id) => (Object.hasOwn(catalog, id) ? catalog[id] : undefined) : popular.size > 0 ? (id) => popular.get(id) : () => ({});
+    if (catalog !== undefined) f = (id) => (Object.hasOwn(catalog, id) ? catalog[id] : undefined);
+    else if (rules.popular?.length) {
+      const popular = new Map(rules.popular.map((p) => [String(p.id ?? ''), p]));
+      f = (id) => popular.get(id);
+    } else f = () => ({});
     displayIndex.set(rules, f);
   }
   return f;
