@@ -5,7 +5,7 @@ import { DEFAULT_RATES } from '../../src/core/bidding/currency.ts';
 import { encodeShadingModel, shadingFromEnvelope, type ShadingModel } from '../../src/core/bidding/shading-model.ts';
 import { decodeEnvelope } from '../../src/core/model-format.ts';
 import { encodeLinearModel, linearFromEnvelope, type LinearModel } from '../../src/core/linear-model.ts';
-import type { BidderInput } from '../../src/core/bidding/bidder.ts';
+import type { BidderInput, CampaignState } from '../../src/core/bidding/bidder.ts';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -76,12 +76,20 @@ export const REQUEST_BODY = JSON.stringify({
 } satisfies BidRequest);
 
 let n = 0;
+let statesDay = -1;
+let states = new Map<string, CampaignState>();
 export function bidderInput(request: BidRequest, now = Date.UTC(2026, 10, 23, 19)): BidderInput {
+  // as the worker does: campaign state read once per request, looked up by id
+  const day = Math.floor(now / 86_400_000);
+  if (statesDay !== day) {
+    statesDay = day;
+    states = new Map(CAMPAIGNS.map((c) => [c.id, { spend: { day, spent: 0, total: 0 }, seen: 0 }]));
+  }
   return {
     request, now, campaigns: CAMPAIGNS, rates: DEFAULT_RATES,
     models: (name) => (name === 'ctr' ? CTR : name === 'cvr' ? CVR : null),
     shading: SHADING,
-    state: () => ({ spend: { day: Math.floor(now / 86_400_000), spent: 0, total: 0 }, seen: 0 }),
+    state: (id) => states.get(id) ?? { spend: null, seen: 0 },
     uniform: () => 0.5,
     newId: () => `d-${++n}`,
     noticeBase: 'https://bid.example/openrtb2',

@@ -117,7 +117,16 @@ function attrSeed(key: string): number {
 
 /** Hash of an explicit attribute `key=value`, shared by the extractor and model compilers. */
 export function attrHash(key: string, value: string | number | boolean): number {
-  const seed = attrSeed(key);
+  return attrValueHash(attrSeed(key), value);
+}
+
+/** `attrHash(key, ·)` with the key's seed hashed once, for callers that hash one key on every request. */
+export function attrHasher(key: string): (value: string | number | boolean) => number {
+  const seed = murmur3(key, FIELD_SEED.attr);
+  return (value) => attrValueHash(seed, value);
+}
+
+function attrValueHash(seed: number, value: string | number | boolean): number {
   if (typeof value === 'string') return murmur3(value, seed);
   if (typeof value === 'boolean') return murmur3Int(value ? 1 : 0, seed);
   // numbers: sign and log2 magnitude, so 3 and 3.5 share a feature but 3 and 300 do not

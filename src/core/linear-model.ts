@@ -75,17 +75,34 @@ export function linearFromEnvelope(env: Envelope): { ok: true; model: LinearMode
  */
 export function scoreVariants(model: LinearModel, fv: FeatureVector, out: Float64Array): void {
   const k = model.variants.length;
+  for (let v = 0; v < k; v++) out[v] = 0;
+  addRows(model, fv, 0, out);
+  finishScores(model, out, out);
+}
+
+/**
+ * Adds the weight rows of features `fv[from..length)` to the raw sums `acc[0..K)`, in feature
+ * order. Sums are exact prefixes: scoring features [0, n) and then adding [n, m) gives the same
+ * numbers as scoring [0, m) at once, which lets a caller score a shared prefix once (the bidder's
+ * request features) and only the suffix per case (each imp's own attrs).
+ */
+export function addRows(model: LinearModel, fv: FeatureVector, from: number, acc: Float64Array): void {
+  const k = model.variants.length;
   const w = model.weights;
   const mask = model.mask;
   const hashes = fv.hashes;
   const values = fv.values;
-  for (let v = 0; v < k; v++) out[v] = 0;
-  for (let j = 0; j < fv.length; j++) {
+  for (let j = from; j < fv.length; j++) {
     const row = (hashes[j]! & mask) * k;
     const x = values[j]!;
-    for (let v = 0; v < k; v++) out[v] = out[v]! + w[row + v]! * x;
+    for (let v = 0; v < k; v++) acc[v] = acc[v]! + w[row + v]! * x;
   }
-  for (let v = 0; v < k; v++) out[v] = model.bias[v]! + out[v]! * model.scale[v]!;
+}
+
+/** Raw sums → logits: `out[v] = bias[v] + acc[v] · scale[v]` (`out` may be `acc`). */
+export function finishScores(model: LinearModel, acc: Float64Array, out: Float64Array): void {
+  const k = model.variants.length;
+  for (let v = 0; v < k; v++) out[v] = model.bias[v]! + acc[v]! * model.scale[v]!;
 }
 
 export function sigmoid(x: number): number {

@@ -1,7 +1,7 @@
 /** OpenRTB request facts → the shared extractor: mapping, and the per-imp shortcut's exactness. */
 import type { BidRequest } from 'iab-openrtb/v26';
 import { describe, expect, it } from 'vitest';
-import { baseFeatures, impFeatureInput, impFeatures, impMedia, impSizes, requestFacts } from '../../src/core/bidding/bid-features.ts';
+import { createRequestFeatures, impFeatureInput, impFeatures, impMedia, impSizes, requestFacts, requestFeatures } from '../../src/core/bidding/bid-features.ts';
 import { alpha2Country } from '../../src/core/bidding/country-codes.ts';
 import { validateBidRequest } from '../../src/core/bidding/openrtb-validate.ts';
 import { createFeatureVector, extractFeatures } from '../../src/core/features.ts';
@@ -51,10 +51,11 @@ describe.skipIf(!HAS_SHARED_DATA)('per-imp features equal the extractor’s', ()
     expect(v.ok).toBe(true);
     if (!v.ok) return;
     const facts = requestFacts(v.request, NOW);
-    const base = baseFeatures(facts, createFeatureVector());
+    const shared = requestFeatures(facts, createRequestFeatures());
     for (const imp of v.request.imp) {
-      const input = impFeatureInput(facts, imp, impMedia(imp)[0] ?? 'banner', impSizes(imp)[0] ?? '', imp.pmp?.deals?.[0]?.id ?? 'open');
-      const fast = impFeatures(base, input, createFeatureVector());
+      const [media, size, deal] = [impMedia(imp)[0] ?? 'banner', impSizes(imp)[0] ?? '', imp.pmp?.deals?.[0]?.id ?? 'open'] as const;
+      const input = impFeatureInput(facts, imp, media, size, deal);
+      const fast = impFeatures(shared, imp, media, size, deal, createFeatureVector());
       const ref = extractFeatures(input, createFeatureVector());
       expect(fast.length).toBe(ref.length);
       expect([...fast.hashes.subarray(0, fast.length)]).toEqual([...ref.hashes.subarray(0, ref.length)]);

@@ -55,6 +55,24 @@ describe('win curve and shading', () => {
     expect(shadeBid(v, curve, 5)).toBeNull(); // no surplus at the floor
   });
 
+  it('lands within 0.01% of the value from the surplus optimum on any curve, floor or none', () => {
+    const u = rng(11);
+    for (let i = 0; i < 2000; i++) {
+      const v = 0.01 + u() * 50;
+      const curve: WinCurve = { a: -3 + u() * 5, k: 0.05 + u() * 5 };
+      const floor = u() < 0.5 ? 0 : u() * v * 1.2;
+      const b = shadeBid(v, curve, floor);
+      if (floor >= v) { expect(b).toBeNull(); continue; }
+      // the optimum by bisection on the first-order condition, to far finer precision
+      const g = (x: number) => (v - x) * (1 - winProb(curve, x)) * curve.k - x;
+      let lo = Math.max(floor, v * 1e-4);
+      if (g(lo) <= 0) { expect(b).toBe(lo); continue; }
+      let hi = v;
+      for (let j = 0; j < 100; j++) { const mid = (lo + hi) / 2; if (g(mid) > 0) lo = mid; else hi = mid; }
+      expect(Math.abs(b! - lo)).toBeLessThanOrEqual(1e-4 * v);
+    }
+  });
+
   it('recovers a logistic curve from simulated auctions', () => {
     const truth: WinCurve = { a: -0.8, k: 2.5 };
     const u = rng(3);

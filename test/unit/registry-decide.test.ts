@@ -3,7 +3,7 @@ import { buildContext } from '../../src/core/context.ts';
 import { decideLinear, decideUniform, fallbackDecision } from '../../src/core/decide.ts';
 import { hashFeatureKey } from '../../src/core/feature-keys.ts';
 import { extractFeatures, FEATURE_SPEC_HASH } from '../../src/core/features.ts';
-import { encodeLinearModel, linearFromEnvelope, scoreVariants } from '../../src/core/linear-model.ts';
+import { addRows, encodeLinearModel, finishScores, linearFromEnvelope, scoreVariants } from '../../src/core/linear-model.ts';
 import { decodeEnvelope } from '../../src/core/model-format.ts';
 import { activateModel, manifestKey, modelKey, publishModel, rollbackModel, type ModelStorage } from '../../src/core/model-registry.ts';
 import { newProfile } from '../../src/core/profile.ts';
@@ -47,6 +47,21 @@ describe('linear scoring and decisions', () => {
     expect(out[0]).toBeCloseTo(-2, 5);
     expect(out[1]).toBeCloseTo(-0.2, 1); // -2.2 + 2
     expect(out[2]).toBeCloseTo(-2.1, 5);
+  });
+
+  it('scores a shared prefix once and a suffix per case, exactly as the whole vector', () => {
+    const m = decoded(model('v1'));
+    const whole = mobile();
+    for (const split of [0, 1, 10, whole.length - 1, whole.length]) {
+      const prefix = { hashes: whole.hashes, values: whole.values, length: split };
+      const acc = new Float64Array(3);
+      addRows(m, prefix, 0, acc);
+      addRows(m, whole, split, acc);
+      finishScores(m, acc, acc);
+      const ref = new Float64Array(3);
+      scoreVariants(m, whole, ref);
+      expect([...acc]).toEqual([...ref]);
+    }
   });
 
   it('chooses by context with exact propensities, and respects candidate lists', () => {

@@ -7,7 +7,7 @@
  */
 import type { BidRequest, Imp } from 'iab-openrtb/v26';
 import { UNKNOWN } from '../context.ts';
-import { attrHash, extractFeatures, MAX_ATTRS, MAX_FEATURES, type FeatureInput, type FeatureVector } from '../features.ts';
+import { attrHash, attrHasher, createFeatureVector, extractFeatures, MAX_FEATURES, type FeatureInput, type FeatureVector } from '../features.ts';
 import { pageTypeOf } from '../page-type.ts';
 import { classifyReferrer, type ReferrerClass } from '../referrer.ts';
 import { campaignTags, splitUrl } from '../url-parts.ts';
@@ -23,8 +23,8 @@ const MAX_SEGMENTS = 8;
 
 /** What the bidder reads from the request once, before looking at any imp. */
 export interface RequestFacts {
-  /** the extractor's input without per-imp attrs */
-  readonly base: Omit<FeatureInput, 'attrs'>;
+  /** the extractor's input for the request alone (no attrs: each imp adds its own) */
+  readonly base: FeatureInput;
   readonly channel: 'site' | 'app' | 'dooh' | 'none';
   readonly publisher: string;
   /** site domain (no `www.`) or app bundle, lower-case; '' when unknown */
@@ -34,6 +34,8 @@ export interface RequestFacts {
   readonly userKey: string | null;
   readonly countryIso2: string;
 }
+
+const NO_ATTRS = Object.freeze({});
 
 const stripWww = (h: string) => (h.startsWith('www.') ? h.slice(4) : h);
 
@@ -86,6 +88,7 @@ export function requestFacts(req: BidRequest, now: number): RequestFacts {
       daysSinceLastVisit: -1,
       purchases: 0,
       segments,
+      attrs: NO_ATTRS,
     },
     channel: site ? 'site' : app ? 'app' : req.dooh ? 'dooh' : 'none',
     publisher: (site ?? app ?? req.dooh)?.publisher?.id ?? '',
@@ -115,40 +118,80 @@ export function impSizes(imp: Imp): string[] {
   return out;
 }
 
-const NO_ATTRS = Object.freeze({});
+/** The request-level features every imp shares, and the hashes of its request-level attrs. */
+export interface RequestFeatures {
+  readonly fv: FeatureVector;
+  channel: number;
+  pub: number;
+  domain: number;
+}
+
+export function createRequestFeatures(): RequestFeatures {
+  return { fv: createFeatureVector(), channel: 0, pub: 0, domain: 0 };
+}
+
+// one hasher per imp attr; `impFeatures` appends them in `impFeatureInput`'s key order
+const CHANNEL = attrHasher('channel');
+const PUB = attrHasher('pub');
+const DOMAIN = attrHasher('domain');
+const SIZE = attrHasher('size');
+const DEAL = attrHasher('deal');
+// attrs with a handful of values: hashed once
+const FMT = Object.fromEntries(MEDIA.map((m) => [m, attrHasher('fmt')(m)])) as Record<Media, number>;
+const OPEN = DEAL('open');
+const SMALL = 16;
+const POS = Uint32Array.from({ length: SMALL }, (_, i) => attrHasher('pos')(i));
+const INSTL = Uint32Array.from({ length: SMALL }, (_, i) => attrHasher('instl')(i));
+const smallOr = (table: Uint32Array, key: string, x: number) => (x >= 0 && x < SMALL && Number.isInteger(x) ? table[x]! : attrHash(key, x));
 
 /** The request-level features, extracted once per request (every imp shares them). */
-export function baseFeatures(facts: RequestFacts, out: FeatureVector): FeatureVector {
-  return extractFeatures({ ...facts.base, attrs: NO_ATTRS }, out);
+export function requestFeatures(facts: RequestFacts, out: RequestFeatures): RequestFeatures {
+  extractFeatures(facts.base, out.fv);
+  out.channel = CHANNEL(facts.channel);
+  out.pub = PUB(facts.publisher);
+  out.domain = DOMAIN(facts.bundle || facts.domain);
+  return out;
+}
+
+function append(fv: FeatureVector, hash: number): void {
+  if (fv.length < MAX_FEATURES) {
+    fv.hashes[fv.length] = hash;
+    fv.values[fv.length++] = 1;
+  }
 }
 
 /**
- * Exactly `extractFeatures(impFeatureInput(...))`, computed as the request's base features plus
- * the imp's attr hashes: the extractor pushes attrs last, in key order, so appending them to a
- * copy of the base gives the same vector for a fifth of the hashing (tested for equality).
+ * Exactly `extractFeatures(impFeatureInput(facts, imp, media, size, deal))`, computed as the
+ * request's features plus the imp's attr hashes: the extractor pushes attrs last, in key order,
+ * so appending them to a copy of the request's vector gives the same vector for a fifth of the
+ * hashing and no object per imp (tested for equality).
  */
-export function impFeatures(base: FeatureVector, input: FeatureInput, out: FeatureVector): FeatureVector {
+export function impFeatures(req: RequestFeatures, imp: Imp, media: Media, size: string, deal: string, out: FeatureVector): FeatureVector {
+  const base = req.fv;
   out.hashes.set(base.hashes.subarray(0, base.length));
   out.values.set(base.values.subarray(0, base.length));
   out.length = base.length;
-  let n = 0;
-  for (const key in input.attrs) {
-    if (n++ >= MAX_ATTRS || out.length >= MAX_FEATURES) break;
-    out.hashes[out.length] = attrHash(key, input.attrs[key]!);
-    out.values[out.length++] = 1;
-  }
+  append(out, req.channel);
+  append(out, req.pub);
+  append(out, req.domain);
+  append(out, FMT[media]);
+  append(out, SIZE(size || 'any'));
+  append(out, smallOr(POS, 'pos', impPos(imp)));
+  append(out, deal === 'open' ? OPEN : DEAL(deal));
+  append(out, smallOr(INSTL, 'instl', imp.instl ?? 0));
   return out;
 }
+
+const impPos = (imp: Imp): number => imp.banner?.pos ?? imp.video?.pos ?? 0;
 
 /**
  * The features of one imp: the request's context plus bidding attrs. `deal` is the deal id the
  * bid would be made in, or 'open' for the open auction.
  */
 export function impFeatureInput(facts: RequestFacts, imp: Imp, media: Media, size: string, deal: string): FeatureInput {
-  const pos = imp.banner?.pos ?? imp.video?.pos;
   const attrs: Record<string, string | number> = {
     channel: facts.channel, pub: facts.publisher, domain: facts.bundle || facts.domain, fmt: media,
-    size: size || 'any', pos: pos ?? 0, deal, instl: imp.instl ?? 0,
+    size: size || 'any', pos: impPos(imp), deal, instl: imp.instl ?? 0,
   };
   return { ...facts.base, attrs };
 }

@@ -10,11 +10,16 @@ import type { BidDecision, Candidate } from './bidder.ts';
 
 const MTYPE: Readonly<Record<Media, number>> = { banner: 1, video: 2, audio: 3, native: 4 };
 
-export function toBid(noticeBase: string, req: BidRequest, imp: Imp, d: BidDecision, best: Candidate, facts: RequestFacts): Bid {
+/** The request's part of every notice query (publisher, user), encoded once per request. */
+export function noticeRequestQuery(facts: RequestFacts): string {
+  return `&pub=${encodeURIComponent(facts.publisher)}` + (facts.userKey ? `&u=${encodeURIComponent(facts.userKey)}` : '');
+}
+
+/** `requestQuery` is `noticeRequestQuery` of the request's facts. */
+export function toBid(noticeBase: string, req: BidRequest, imp: Imp, d: BidDecision, best: Candidate, requestQuery: string): Bid {
   const cr = best.creative;
   const q = `d=${encodeURIComponent(d.decisionId)}&c=${encodeURIComponent(d.campaign)}&cr=${encodeURIComponent(d.creative)}`
-    + `&imp=${encodeURIComponent(imp.id)}&bid=${d.price}&pub=${encodeURIComponent(facts.publisher)}`
-    + (facts.userKey ? `&u=${encodeURIComponent(facts.userKey)}` : '');
+    + `&imp=${encodeURIComponent(imp.id)}&bid=${d.price}${requestQuery}`;
   d.noticeQuery = q;
   const base = noticeBase;
   const bid: Bid = {
@@ -24,8 +29,9 @@ export function toBid(noticeBase: string, req: BidRequest, imp: Imp, d: BidDecis
     burl: `${base}/billing?${q}&price=\${AUCTION_PRICE}&cur=\${AUCTION_CURRENCY}`,
     lurl: `${base}/loss?${q}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}&reason=\${AUCTION_LOSS}`,
     mtype: MTYPE[cr.media] as CreativeMarkupType,
-    ext: { decisionId: d.decisionId, campaign: best.campaign.id, source: d.source, shaded: d.shaded, pctr: d.ctr, ...(best.campaign.bid.goal === 'cpa' ? { pcvr: d.cvr } : {}) },
+    ext: { decisionId: d.decisionId, campaign: best.campaign.id, source: d.source, shaded: d.shaded, pctr: d.ctr },
   };
+  if (best.campaign.bid.goal === 'cpa') bid.ext!.pcvr = d.cvr;
   if (cr.w && cr.h) { bid.w = cr.w; bid.h = cr.h; }
   if (cr.cat) bid.cat = [...cr.cat];
   if (best.dealid) bid.dealid = best.dealid;

@@ -9,10 +9,10 @@
  * from the win-rate curve under first price (`at=1`). The best price per imp is bid.
  */
 import type { Bid, BidRequest, BidResponse, Imp, SeatBid } from 'iab-openrtb/v26';
-import { toBid } from './bid-response.ts';
+import { noticeRequestQuery, toBid } from './bid-response.ts';
 import { createFeatureVector, type FeatureInput } from '../features.ts';
-import { scoreVariants, sigmoid, type LinearModel } from '../linear-model.ts';
-import { baseFeatures, impFeatureInput, impFeatures, impMedia, impSizes, requestFacts, type RequestFacts } from './bid-features.ts';
+import { addRows, finishScores, sigmoid, type LinearModel } from '../linear-model.ts';
+import { createRequestFeatures, impFeatureInput, impFeatures, impMedia, impSizes, requestFacts, requestFeatures, type RequestFacts } from './bid-features.ts';
 import { CAMPAIGN_CURRENCY, pickCreative, requestIneligible, type Campaign, type Creative } from './campaign.ts';
 import { convert, responseCurrency, type RatesTable } from './currency.ts';
 import { pacingRate, underFrequencyCap, type SpendState } from './pacing.ts';
@@ -89,7 +89,8 @@ export interface Candidate {
   readonly source: 'model' | 'default';
   readonly shaded: boolean;
   readonly dealid: string | null;
-  readonly model: { readonly name: string; readonly version: string } | null;
+  /** the pCTR model used (null: fixed CPM or default rate) */
+  readonly model: LinearModel | null;
   /** floor in the campaign currency, and the auction type (1 first, 2 second, 3 fixed deal price) */
   readonly floor: number;
   readonly auction: number;
@@ -97,14 +98,52 @@ export interface Candidate {
 }
 
 // reused: the bidder runs synchronously, one request at a time per isolate
-const base = createFeatureVector();
+const shared = createRequestFeatures();
 const fv = createFeatureVector();
-/** logits per model name, reused across imps and requests (one small buffer per model) */
-const logitBuffers = new Map<string, Float64Array>();
-function logitsOf(name: string): Float64Array {
-  let b = logitBuffers.get(name);
-  if (b === undefined) logitBuffers.set(name, (b = new Float64Array(64)));
+
+/** A model's scores within one request: raw sums over the request's features, and the current imp's logits. */
+interface Scored {
+  readonly model: LinearModel;
+  readonly sums: Float64Array;
+  readonly logits: Float64Array;
+  /** the imp whose logits `logits` holds (-1: none yet) */
+  imp: number;
+}
+
+/** two buffers per model name, reused across requests (MAX_VARIANTS wide) */
+const buffers = new Map<string, [Float64Array, Float64Array]>();
+function buffersOf(name: string): [Float64Array, Float64Array] {
+  let b = buffers.get(name);
+  if (b === undefined) buffers.set(name, (b = [new Float64Array(64), new Float64Array(64)]));
   return b;
+}
+
+/**
+ * The model's logits for imp number `imp`, whose features `fv` holds. Logits are linear in the
+ * features, so the request's shared features are summed once per model and each imp adds only
+ * its own attr rows: the same numbers as scoring each imp's whole vector, in the same order.
+ */
+function scoreImp(scores: Map<string, Scored | null>, lookup: ModelLookup, fallbacks: Set<string>, name: string, imp: number): Scored | null {
+  let s = scores.get(name);
+  if (s === undefined) {
+    const model = lookup(name);
+    s = null;
+    if (model === null) fallbacks.add(`${name}=missing`);
+    else {
+      const [sums, logits] = buffersOf(name);
+      sums.fill(0, 0, model.variants.length);
+      addRows(model, shared.fv, 0, sums);
+      s = { model, sums, logits, imp: -1 };
+    }
+    scores.set(name, s);
+  }
+  if (s !== null && s.imp !== imp) {
+    s.logits.set(s.sums.subarray(0, s.model.variants.length));
+    addRows(s.model, fv, shared.fv.length, s.logits);
+    finishScores(s.model, s.logits, s.logits);
+    s.imp = imp;
+  }
+  return s;
 }
 
 function variantIndex(m: LinearModel, campaign: string): number {
@@ -129,11 +168,14 @@ export function runBidder(input: BidderInput): BidderOutput {
     else live.push(c);
   }
   const firstPrice = (req.at ?? 2) === 1;
-  if (live.length > 0) baseFeatures(facts, base);
   const bids: { decision: BidDecision; bid: Bid; seat: string }[] = [];
   if (live.length > 0) {
-    for (const imp of req.imp) {
-      const best = bestForImp(input, imp, facts, live, firstPrice, skip, fallbacks);
+    requestFeatures(facts, shared);
+    const scores = new Map<string, Scored | null>();
+    const noticeTail = noticeRequestQuery(facts);
+    for (let i = 0; i < req.imp.length; i++) {
+      const imp = req.imp[i]!;
+      const best = bestForImp(input, imp, i, facts, live, firstPrice, skip, fallbacks, scores);
       if (best === null) continue;
       const price = convert(input.rates, best.priceBase, CAMPAIGN_CURRENCY, cur);
       if (price === null) continue;
@@ -142,12 +184,13 @@ export function runBidder(input: BidderInput): BidderOutput {
       const rounded = Math.ceil(price * 10_000 - 1e-9) / 10_000;
       const decision: BidDecision = {
         decisionId, impid: imp.id, campaign: best.campaign.id, creative: best.creative.id, value: best.value,
-        price: rounded, ctr: best.ctr, cvr: best.cvr, source: best.source, shaded: best.shaded, dealid: best.dealid, model: best.model,
+        price: rounded, ctr: best.ctr, cvr: best.cvr, source: best.source, shaded: best.shaded, dealid: best.dealid,
+        model: best.model && { name: best.model.name, version: best.model.version },
         propensity: best.rate,
         context: impFeatureInput(facts, imp, best.creative.media, sizeOf(best.creative), best.dealid ?? 'open'),
         noticeQuery: '',
       };
-      bids.push({ decision, bid: toBid(input.noticeBase, req, imp, decision, best, facts), seat: best.campaign.seat ?? 'attune' });
+      bids.push({ decision, bid: toBid(input.noticeBase, req, imp, decision, best, noticeTail), seat: best.campaign.seat ?? 'attune' });
     }
   }
   if (bids.length === 0) return { response: null, decisions: [], skipped, fallbacks: [...fallbacks], currency: cur };
@@ -172,8 +215,8 @@ function floorOf(rates: RatesTable, amount: number | undefined, cur: string | un
 }
 
 function bestForImp(
-  input: BidderInput, imp: Imp, facts: RequestFacts, campaigns: readonly Campaign[], firstPrice: boolean,
-  skip: (why: string) => void, fallbacks: Set<string>,
+  input: BidderInput, imp: Imp, impIndex: number, facts: RequestFacts, campaigns: readonly Campaign[], firstPrice: boolean,
+  skip: (why: string) => void, fallbacks: Set<string>, scores: Map<string, Scored | null>,
 ): Candidate | null {
   const openFloor = floorOf(input.rates, imp.bidfloor, imp.bidfloorcur);
   if (openFloor === null) {
@@ -185,18 +228,8 @@ function bestForImp(
   const deals = imp.pmp?.deals ?? [];
   const privateOnly = imp.pmp?.private_auction === 1;
   // one feature vector per imp: its primary media and size, and its first deal
-  const ctx = impFeatureInput(facts, imp, media[0] ?? 'banner', sizes[0] ?? '', deals[0]?.id ?? 'open');
-  impFeatures(base, ctx, fv);
-  const scored = new Map<string, LinearModel | null>();
-  const score = (name: string): LinearModel | null => {
-    let m = scored.get(name);
-    if (m === undefined) {
-      m = input.models(name);
-      if (m !== null) scoreVariants(m, fv, logitsOf(name));
-      scored.set(name, m);
-    }
-    return m;
-  };
+  impFeatures(shared, imp, media[0] ?? 'banner', sizes[0] ?? '', deals[0]?.id ?? 'open', fv);
+  const score = (name: string | undefined) => (name === undefined ? null : scoreImp(scores, input.models, fallbacks, name, impIndex));
   let best: Candidate | null = null;
   for (const c of campaigns) {
     // deal: the first of the imp's deals this campaign targets and may bid in
@@ -223,21 +256,21 @@ function bestForImp(
     let ctr = 1;
     let cvr = 1;
     let source: 'model' | 'default' = 'model';
-    let model: Candidate['model'] = null;
+    let model: LinearModel | null = null;
     if (c.bid.goal !== 'cpm') {
-      const p = predict(c.bid.ctrModel, c.bid.defaultCtr, c.id, score, fallbacks);
-      if (p === null) { skip('noCtrModel'); continue; }
-      ctr = p.rate;
-      if (p.fallback) source = 'default';
-      else model = { name: p.model!.name, version: p.model!.version };
+      const m = score(c.bid.ctrModel);
+      ctr = predictRate(m, c.bid.defaultCtr, c.id);
+      if (Number.isNaN(ctr)) { skip('noCtrModel'); continue; }
+      if (m === null) source = 'default';
+      else model = m.model;
       if (c.bid.goal === 'cpa') {
-        const q = predict(c.bid.cvrModel, c.bid.defaultCvr, c.id, score, fallbacks);
-        if (q === null) { skip('noCvrModel'); continue; }
-        cvr = q.rate;
-        if (q.fallback) source = 'default';
+        const q = score(c.bid.cvrModel);
+        cvr = predictRate(q, c.bid.defaultCvr, c.id);
+        if (Number.isNaN(cvr)) { skip('noCvrModel'); continue; }
+        if (q === null) source = 'default';
       }
     }
-    const value = impressionValue(c, { ctr, cvr }, modifierOf(c, ctx));
+    const value = impressionValue(c, { ctr, cvr }, modifierOf(c, facts.base));
     if (value === null) { skip('belowMin'); continue; }
     if (value < floor) { skip('floor'); continue; }
     // Campaigns compete on value; only the winner is priced (shading is monotone in value).
@@ -262,14 +295,8 @@ function bestForImp(
   return best;
 }
 
-function predict(
-  model: string | undefined, fallback: number | undefined, campaign: string,
-  score: (name: string) => LinearModel | null, fallbacks: Set<string>,
-): { rate: number; fallback: boolean; model: LinearModel | null } | null {
-  if (model !== undefined) {
-    const m = score(model);
-    if (m !== null) return { rate: sigmoid(logitsOf(model)[variantIndex(m, campaign)]!), fallback: false, model: m };
-    fallbacks.add(`${model}=missing`);
-  }
-  return fallback === undefined ? null : { rate: fallback, fallback: true, model: null };
+/** The campaign's rate from the model's logit for it, else the campaign's default; NaN when neither. */
+function predictRate(s: Scored | null, fallback: number | undefined, campaign: string): number {
+  if (s !== null) return sigmoid(s.logits[variantIndex(s.model, campaign)]!);
+  return fallback ?? Number.NaN;
 }

@@ -119,6 +119,11 @@ function blocked(x: string, bcat: readonly string[]): boolean {
   return false;
 }
 
+function anyBlocked(cats: readonly string[], bcat: readonly string[]): boolean {
+  for (let i = 0; i < cats.length; i++) if (blocked(cats[i]!, bcat)) return true;
+  return false;
+}
+
 /** "300x250" of each sized creative, built once (campaign lists are long-lived config). */
 const sizeKeys = new WeakMap<Creative, string>();
 function sizeKey(cr: Creative): string {
@@ -134,7 +139,7 @@ export function pickCreative(c: Campaign, imp: Imp, bcat: readonly string[] | un
     const cr = c.creatives[i]!;
     if (imp[cr.media] === undefined) continue;
     if (c.targeting.media && !c.targeting.media.includes(cr.media)) continue;
-    if (bcat && cr.cat && cr.cat.some((x) => blocked(x, bcat))) {
+    if (bcat && cr.cat && anyBlocked(cr.cat, bcat)) {
       why = 'bcat';
       continue;
     }

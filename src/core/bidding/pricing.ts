@@ -12,7 +12,7 @@ export interface Rates {
   readonly cvr: number;
 }
 
-export function modifierOf(c: Campaign, ctx: FeatureInput): number {
+export function modifierOf(c: Campaign, ctx: Pick<FeatureInput, 'country' | 'device' | 'hour' | 'segments'>): number {
   const m = c.modifiers;
   if (!m) return 1;
   let x = 1;
