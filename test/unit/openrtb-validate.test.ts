@@ -66,4 +66,18 @@ describe('versions and up-conversion', () => {
     const native = { context: 500, contextsubtype: 501, plcmttype: 500, assets: [{ id: 1, data: { type: 500 } }] };
     expect(validateBidRequest({ id: 'r', imp: [{ id: '1', native: { request: JSON.stringify(native) } }] }).ok).toBe(true);
   });
+
+  it('answers a repeated native template the same way, and a broken one each time with its imp', () => {
+    const good = JSON.stringify({ ver: '1.2', assets: [{ id: 1, required: 1, title: { len: 90 } }] });
+    const bad = JSON.stringify({ ver: '1.2', assets: [{ id: 1, title: { len: 90 } }, { title: { len: 20 } }] });
+    const req = (imps: string[]) => ({ id: 'r', imp: imps.map((request, i) => ({ id: String(i + 1), native: { request } })) });
+    for (let round = 0; round < 3; round++) {
+      expect(validateBidRequest(req([good, good])).ok).toBe(true);
+      const r = validateBidRequest(req([good, bad]));
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.field).toBe('imp[1].native.request.assets[1].id');
+      const first = validateBidRequest(req([bad]));
+      if (!first.ok) expect(first.field).toBe('imp[0].native.request.assets[1].id');
+    }
+  });
 });

@@ -20,16 +20,38 @@ const METHOD = [[1, 2]] as const;
 
 const fail = (field: string, reason: string): NativeCheck => ({ ok: false, field, reason });
 
+/**
+ * Native request strings that passed, with their asset counts. An exchange sends the same few
+ * templates (one per placement) on every request, and parsing one costs more than the rest of
+ * the imp's checks; a lookup hashes the string once. Failures are not kept: their answer names
+ * the imp, and they are rare.
+ */
+const passed = new Map<string, number>();
+const PASSED_MAX = 512;
+
 /** Parses and checks the native request; `field` is the path of `request` itself. */
 export function checkNativeRequest(raw: Json, field: string): NativeCheck {
-  let req: Json = raw;
   if (typeof raw === 'string') {
+    const assets = passed.get(raw);
+    if (assets !== undefined) return { ok: true, assets };
+    let req: Json;
     try {
       req = JSON.parse(raw);
     } catch {
       return fail(field, 'must be a JSON-encoded Native request');
     }
+    const r = checkParsed(req, field);
+    if (r.ok && raw.length <= 8192) {
+      if (passed.size >= PASSED_MAX) passed.clear();
+      passed.set(raw, r.assets);
+    }
+    return r;
   }
+  return checkParsed(raw, field);
+}
+
+function checkParsed(parsed: Json, field: string): NativeCheck {
+  let req = parsed;
   if (!isObject(req)) return fail(field, 'must be a Native request object');
   // Native 1.0 wrapped the request in {"native": {...}}; later versions do not.
   if (isObject(req.native) && req.assets === undefined) {
