@@ -3,7 +3,7 @@
  * Item references are indices (`itemIndex`); the worker maps the site's ids at the edge.
  */
 import type { ItemKnnModel } from './itemknn-model.ts';
-import { STOCK_BIT } from './scratch.ts';
+import { FILTER_MASK, FILTER_SHIFT } from './scratch.ts';
 
 /** Where a recommended item came from: its neighbours, or a popularity list. */
 export const ORIGIN = { similar: 1, popularSegment: 2, popularOverall: 3, repeat: 4 } as const;
@@ -72,12 +72,21 @@ export function createResult(maxK: number): RecsResult {
   };
 }
 
-/** Whether item `j` passes the query's filters; `mark` is its scratch word (stock and band bits). */
-export function passes(model: ItemKnnModel, q: RecsQuery, j: number, mark: number): boolean {
-  if (q.inStockOnly && (mark & STOCK_BIT) === 0) return false;
-  if (q.priceBands !== null && q.priceBands[mark >>> 8] !== 1) return false;
-  if (q.categories !== null && q.categories[model.category[j]!] !== 1) return false;
-  return true;
+/**
+ * Fills `pass` for this query: 1 at band·2 + stock (see `FILTER_SHIFT`) where an item with
+ * that band and stock passes the stock and price-band filters. Per call, a few entries.
+ */
+export function fillPassTable(model: ItemKnnModel, q: RecsQuery, pass: Uint8Array): void {
+  for (let b = 0; b < model.meta.priceBands.length; b++) {
+    const band = q.priceBands === null || q.priceBands[b] === 1 ? 1 : 0;
+    pass[2 * b] = q.inStockOnly ? 0 : band;
+    pass[2 * b + 1] = band;
+  }
+}
+
+/** Whether item `j` passes the query's filters; `mark` is its scratch word, `pass` the call's table. */
+export function passes(model: ItemKnnModel, q: RecsQuery, pass: Uint8Array, j: number, mark: number): boolean {
+  return pass[(mark >>> FILTER_SHIFT) & FILTER_MASK] === 1 && (q.categories === null || q.categories[model.category[j]!] === 1);
 }
 
 export function boost(model: ItemKnnModel, q: RecsQuery, j: number): number {

@@ -13,24 +13,28 @@
 
 
 import type { ItemKnnModel } from './itemknn-model.ts';
-import { boost, ORIGIN, passes, type RecsQuery, type RecsResult } from './query.ts';
-import { CHOSEN, EXCLUDED, scratchOf, STATIC_BITS, TOUCHED, type Scratch } from './scratch.ts';
+import { boost, fillPassTable, ORIGIN, passes, type RecsQuery, type RecsResult } from './query.ts';
+import { CHOSEN, EXCLUDED, MAX_SLOTS, scratchOf, SLOT_SHIFT, STATIC_BITS, TOUCHED, type Scratch } from './scratch.ts';
 import { take } from './select.ts';
 
 export { createResult, DEFAULT_WEIGHTS, ORIGIN, type BlendWeights, type RecsQuery, type RecsResult, type TagBoost } from './query.ts';
 
 /**
- * Adds `weight` × the neighbour scores of `src` into the accumulator. Filters run once per
- * item, at its first touch: an item that fails them is marked excluded (and listed in
- * `marked` for the reset), so it costs nothing more for the rest of the blend.
- * `counts[0]` is the touched count, `counts[1]` the marked count.
+ * Adds `weight` × the neighbour scores of `src` into the running sums, and keeps each item's
+ * largest single contribution and its source (the reason shown: "similar to X"). Filters run
+ * once per item, at its first touch: an item that fails them is marked excluded (and listed in
+ * `marked` for the reset), so it costs nothing more for the rest of the blend; one that passes
+ * gets the next slot. `counts[0]` is the touched count (slots handed out), `counts[1]` the
+ * marked count.
  */
 function blendRow(model: ItemKnnModel, q: RecsQuery, s: Scratch, src: number, weight: number, counts: Int32Array): void {
   const bytes = model.nbBytes;
   const end = model.nbOffsets[src + 1]!;
   const unit = (model.rowScale[src]! / 255) * weight;
-  const { acc, mark } = s;
+  const { mark, touched, sums, top, source, marked, pass } = s;
   const n = model.n;
+  let nTouched = counts[0]!;
+  let nMarked = counts[1]!;
   let p = model.nbOffsets[src]!;
   let j = -1;
   while (p < end) {
@@ -47,138 +51,93 @@ function blendRow(model: ItemKnnModel, q: RecsQuery, s: Scratch, src: number, we
     const v = bytes[p++]! * unit;
     const m = mark[j]!;
     if (m & EXCLUDED) continue;
-    if ((m & TOUCHED) === 0) {
-      if (!passes(model, q, j, m)) {
-        mark[j] = m | EXCLUDED;
-        s.marked[counts[1]!++] = j;
-        continue;
+    if (m & TOUCHED) {
+      const slot = m >>> SLOT_SHIFT;
+      sums[slot]! += v;
+      if (v > top[slot]!) {
+        top[slot] = v;
+        source[slot] = src;
       }
-      mark[j] = m | TOUCHED;
-      s.touched[counts[0]!++] = j;
+      continue;
     }
-    acc[j]! += v;
+    if (!passes(model, q, pass, j, m)) {
+      mark[j] = m | EXCLUDED;
+      marked[nMarked++] = j;
+      continue;
+    }
+    if (nTouched === MAX_SLOTS) continue;
+    mark[j] = m | TOUCHED | (nTouched << SLOT_SHIFT);
+    touched[nTouched] = j;
+    sums[nTouched] = v;
+    top[nTouched] = v > 0 ? v : 0;
+    source[nTouched++] = v > 0 ? src : -1;
   }
+  counts[0] = nTouched;
+  counts[1] = nMarked;
 }
 
-/** The "buy again" score of history item `j` (excluded and filtered items stay out). */
+/** The "buy again" score of history item `j`, its own source (excluded and filtered items stay out). */
 function addSelf(model: ItemKnnModel, q: RecsQuery, s: Scratch, j: number, v: number, counts: Int32Array): void {
   const m = s.mark[j]!;
   if (m & EXCLUDED) return;
-  if ((m & TOUCHED) === 0) {
-    if (!passes(model, q, j, m)) {
+  let slot: number;
+  if (m & TOUCHED) {
+    slot = m >>> SLOT_SHIFT;
+    s.sums[slot]! += v;
+  } else {
+    if (!passes(model, q, s.pass, j, m)) {
       s.mark[j] = m | EXCLUDED;
       s.marked[counts[1]!++] = j;
       return;
     }
-    s.mark[j] = m | TOUCHED;
-    s.touched[counts[0]!++] = j;
+    slot = counts[0]!;
+    if (slot === MAX_SLOTS) return;
+    counts[0] = slot + 1;
+    s.mark[j] = m | TOUCHED | (slot << SLOT_SHIFT);
+    s.touched[slot] = j;
+    s.sums[slot] = v;
+    s.top[slot] = 0;
+    s.source[slot] = -1;
   }
-  s.acc[j]! += v;
-}
-
-/**
- * Walks one row (ascending item index) against the chosen items sorted by index: a merge, so
- * no random reads, and the row stops once past the last chosen item.
- */
-function considerRow(model: ItemKnnModel, s: Scratch, out: RecsResult, src: number, weight: number, count: number): void {
-  const { sortedItems, sortedPos, best } = s;
-  const bytes = model.nbBytes;
-  const end = model.nbOffsets[src + 1]!;
-  const unit = (model.rowScale[src]! / 255) * weight;
-  const last = sortedItems[count - 1]!;
-  let c = 0;
-  let next = sortedItems[0]!;
-  let p = model.nbOffsets[src]!;
-  let j = -1;
-  while (p < end) {
-    let b = bytes[p++]!;
-    let gap = b & 0x7f;
-    let shift = 7;
-    while (b & 0x80) {
-      b = bytes[p++]!;
-      gap |= (b & 0x7f) << shift;
-      shift += 7;
-    }
-    j += gap;
-    if (j > last) break; // also stops a broken row that runs past the model
-    const score = bytes[p++]!;
-    if (j < next) continue;
-    while (next < j) next = sortedItems[++c]!;
-    if (next === j) {
-      const v = score * unit;
-      const at = sortedPos[c]!;
-      if (v > best[at]!) {
-        best[at] = v;
-        out.because[at] = src;
-      }
-    }
+  if (v > s.top[slot]!) {
+    s.top[slot] = v;
+    s.source[slot] = j;
   }
 }
 
 /**
- * Why each chosen neighbour item is there: the source with the largest single contribution.
- * A second pass over the same rows, merged against the few chosen items, keeps the blending
- * loop to one random write per neighbour (this pass is cheaper than tracking the best source
- * of every candidate).
+ * Why each chosen neighbour item is there: the source of its largest single contribution,
+ * kept during the blend (the first of equals, in blend order: context, then history from the
+ * most recent). An item whose own "buy again" score was that contribution is a repeat.
  */
-function explain(model: ItemKnnModel, q: RecsQuery, s: Scratch, out: RecsResult, n: number): void {
-  const { mark, pos, best } = s;
-  const count = out.count;
-  best.fill(0, 0, count);
-  if (s.sortedItems.length < count) {
-    s.sortedItems = new Int32Array(count);
-    s.sortedPos = new Int32Array(count);
-  }
-  const { sortedItems, sortedPos } = s;
-  for (let i = 0; i < count; i++) { // insertion sort: count ≤ k, a few dozen at most
-    const j = out.items[i]!;
-    let at = i;
-    while (at > 0 && sortedItems[at - 1]! > j) {
-      sortedItems[at] = sortedItems[at - 1]!;
-      sortedPos[at] = sortedPos[at - 1]!;
-      at--;
-    }
-    sortedItems[at] = j;
-    sortedPos[at] = i;
-  }
-  for (let i = 0; i < q.context.length; i++) {
-    const j = q.context[i]!;
-    if (j >= 0 && j < n) considerRow(model, s, out, j, q.weights.context, count);
-  }
-  const repeat = q.excludeHistory ? 0 : q.weights.repeat;
-  let w = q.weights.history;
-  for (let i = 0; i < q.history.length; i++) {
-    const h = q.history[i]!;
-    if (h < 0 || h >= n) continue;
-    considerRow(model, s, out, h, w, count);
-    if (repeat > 0 && (mark[h]! & CHOSEN) !== 0 && w * repeat > best[pos[h]!]!) {
-      best[pos[h]!] = w * repeat;
-      out.because[pos[h]!] = h;
-    }
-    w *= q.weights.decay;
-  }
+function explain(s: Scratch, out: RecsResult): void {
   for (let i = 0; i < out.count; i++) {
-    if (out.because[i] === out.items[i]) {
+    const j = out.items[i]!;
+    const src = s.source[s.mark[j]! >>> SLOT_SHIFT]!;
+    if (src === j) {
       out.origin[i] = ORIGIN.repeat;
       out.because[i] = -1;
-    }
+    } else out.because[i] = src;
   }
 }
 
-/** Fills from popularity list `list`, skipping what is excluded, filtered, blended or chosen. */
+/**
+ * Fills from popularity list `list`, skipping what is excluded, filtered, blended or chosen.
+ * Its candidates take the slots after the blend's, so the selection reads them in order.
+ */
 function fillPopular(model: ItemKnnModel, q: RecsQuery, s: Scratch, list: number, touched: number, out: RecsResult, origin: number): number {
-  const { mark, acc, cand } = s;
-  let size = 0;
+  const { mark, sums } = s;
+  const first = touched;
   const end = model.popOffsets[list + 1]!;
-  for (let p = model.popOffsets[list]!; p < end; p++) {
+  for (let p = model.popOffsets[list]!; p < end && touched < MAX_SLOTS; p++) {
     const j = model.popItems[p]!;
-    if ((mark[j]! & (EXCLUDED | TOUCHED | CHOSEN)) !== 0 || !passes(model, q, j, mark[j]!)) continue;
-    mark[j]! |= TOUCHED;
-    s.touched[touched++] = j;
-    acc[j] = model.popScores[p]! * boost(model, q, j);
-    cand[size++] = j;
+    const m = mark[j]!;
+    if ((m & (EXCLUDED | TOUCHED | CHOSEN)) !== 0 || !passes(model, q, s.pass, j, m)) continue;
+    mark[j] = m | TOUCHED | (touched << SLOT_SHIFT);
+    s.touched[touched] = j;
+    sums[touched++] = model.popScores[p]! * boost(model, q, j);
   }
-  take(model, q, s, cand, size, out, origin);
+  take(model, q, s, first, touched, out, origin);
   return touched;
 }
 
@@ -198,6 +157,7 @@ export function recommend(model: ItemKnnModel, q: RecsQuery, out: RecsResult): R
   const s = scratchOf(model);
   const { mark, marked } = s;
   const n = model.n;
+  fillPassTable(model, q, s.pass);
   out.count = 0;
   out.similar = 0;
   let nMarked = markExcluded(s, q.context, n, 0);
@@ -226,24 +186,19 @@ export function recommend(model: ItemKnnModel, q: RecsQuery, out: RecsResult): R
 
   // Every touched item passed the filters; boosts (if any) apply once to its sum.
   if (q.categoryBoost !== null || q.tagBoosts.length > 0) {
-    for (let i = 0; i < touched; i++) s.acc[s.touched[i]!]! *= boost(model, q, s.touched[i]!);
+    for (let i = 0; i < touched; i++) s.sums[i]! *= boost(model, q, s.touched[i]!);
   }
   const k = Math.min(q.k, out.items.length);
-  if (s.best.length < k) s.best = new Float64Array(k);
-  take(model, q, s, s.touched, touched, out, ORIGIN.similar);
+  take(model, q, s, 0, touched, out, ORIGIN.similar);
   out.similar = out.count;
-  if (out.count > 0) explain(model, q, s, out, n);
+  explain(s, out);
   if (out.count < k && q.segment > 0 && q.segment < model.meta.segments.length) {
     touched = fillPopular(model, q, s, q.segment, touched, out, ORIGIN.popularSegment);
   }
   if (out.count < k) touched = fillPopular(model, q, s, 0, touched, out, ORIGIN.popularOverall);
 
   // Reset only what this call touched.
-  for (let i = 0; i < touched; i++) {
-    const j = s.touched[i]!;
-    s.acc[j] = 0;
-    mark[j]! &= STATIC_BITS;
-  }
+  for (let i = 0; i < touched; i++) mark[s.touched[i]!]! &= STATIC_BITS;
   for (let i = 0; i < nMarked; i++) mark[marked[i]!]! &= STATIC_BITS;
   for (let i = 0; i < out.count; i++) {
     mark[out.items[i]!]! &= STATIC_BITS;

@@ -5,7 +5,7 @@
  */
 import { IN_STOCK, type ItemKnnModel } from './itemknn-model.ts';
 
-/** `mark` bits */
+/** `mark` bits, per call */
 export const EXCLUDED = 1;
 export const TOUCHED = 2;
 export const CHOSEN = 4;
@@ -14,20 +14,36 @@ export const TOP = 8;
 /**
  * Static bits beside the per-call ones, so a first touch reads the filters' inputs from the
  * word it already loaded instead of two more arrays (random reads dominate the blend):
- * bit 4 the item is in stock, bits 8–15 its price band. A call's reset keeps them.
+ * bit 4 the item is in stock, bits 5–12 its price band. A call's reset keeps them. Read
+ * together, `(mark >>> FILTER_SHIFT) & FILTER_MASK` is band·2 + stock: the index into the
+ * call's `pass` table.
  */
 export const STOCK_BIT = 0x10;
-export const STATIC_BITS = 0xff10;
+export const BAND_SHIFT = 5;
+export const FILTER_SHIFT = 4;
+export const FILTER_MASK = 0x1ff;
+export const STATIC_BITS = 0x1ff0;
+/**
+ * Bits 13–31: a touched item's slot, the index of its running sum in `sums` (and of the item
+ * in `touched`). Sums live by slot rather than by item, so the blend's one random access per
+ * neighbour is the item's mark word, while its sum and best source sit in short arrays that
+ * stay in L1; the selection then reads the sums in order.
+ */
+export const SLOT_SHIFT = 13;
+/** slots a call can hand out: 2^19 distinct items, far beyond what the route's limits touch */
+export const MAX_SLOTS = 1 << 19;
 
 export interface Scratch {
-  readonly acc: Float64Array;
-  /** for chosen items: their position in the result */
-  readonly pos: Int32Array;
-  /** per result position: the largest single contribution seen (reasons pass) */
-  best: Float64Array;
-  /** per-call bits (EXCLUDED, TOUCHED, CHOSEN, TOP) and the item's static filter bits */
-  readonly mark: Uint16Array;
+  /** per item: per-call bits (EXCLUDED, TOUCHED, CHOSEN, TOP), static filter bits, and slot */
+  readonly mark: Int32Array;
+  /** per slot: the item, its running sum, and its largest single contribution and where from (-1: none) */
   readonly touched: Int32Array;
+  readonly sums: Float64Array;
+  readonly top: Float64Array;
+  readonly source: Int32Array;
+  /** per call: 1 where band·2 + stock passes the query's stock and price-band filters */
+  readonly pass: Uint8Array;
+  /** slots (the selection's full-heap fallback) */
   readonly cand: Int32Array;
   readonly marked: Int32Array;
   readonly perCategory: Uint16Array;
@@ -35,16 +51,13 @@ export interface Scratch {
   readonly counts: Int32Array;
   topItem: Int32Array;
   topScore: Float64Array;
-  /** the chosen items in index order, and their result positions (reasons pass) */
-  sortedItems: Int32Array;
-  sortedPos: Int32Array;
 }
 
 const scratches = new WeakMap<ItemKnnModel, Scratch>();
 
-function staticBits(model: ItemKnnModel): Uint16Array {
-  const m = new Uint16Array(model.n);
-  for (let j = 0; j < model.n; j++) m[j] = (model.priceBand[j]! << 8) | ((model.flags[j]! & IN_STOCK) !== 0 ? STOCK_BIT : 0);
+function staticBits(model: ItemKnnModel): Int32Array {
+  const m = new Int32Array(model.n);
+  for (let j = 0; j < model.n; j++) m[j] = (model.priceBand[j]! << BAND_SHIFT) | ((model.flags[j]! & IN_STOCK) !== 0 ? STOCK_BIT : 0);
   return m;
 }
 
@@ -52,12 +65,13 @@ export function scratchOf(model: ItemKnnModel): Scratch {
   let s = scratches.get(model);
   if (s === undefined) {
     const n = model.n;
+    const slots = Math.min(n, MAX_SLOTS);
     s = {
-      acc: new Float64Array(n), pos: new Int32Array(n), best: new Float64Array(64), mark: staticBits(model),
-      touched: new Int32Array(n), cand: new Int32Array(n), marked: new Int32Array(n),
+      mark: staticBits(model),
+      touched: new Int32Array(slots), sums: new Float64Array(slots), top: new Float64Array(slots), source: new Int32Array(slots),
+      pass: new Uint8Array(FILTER_MASK + 1), cand: new Int32Array(slots), marked: new Int32Array(n),
       perCategory: new Uint16Array(model.meta.categories.length),
       counts: new Int32Array(2), topItem: new Int32Array(256), topScore: new Float64Array(256),
-      sortedItems: new Int32Array(64), sortedPos: new Int32Array(64),
     };
     scratches.set(model, s);
   }

@@ -10,24 +10,24 @@ import { CHOSEN, TOP, type Scratch } from './scratch.ts';
 const CAP_SLACK = 4;
 const MAX_TOP = 4096;
 
-/** Max-heap on acc[] over cand[0..size): sift element at i down. */
-function siftDown(cand: Int32Array, acc: Float64Array, i: number, size: number): void {
-  const item = cand[i]!;
-  const v = acc[item]!;
+/** Whether (va, a) ranks before (vb, b): higher score first, then lower index (deterministic ties). */
+const before = (va: number, a: number, vb: number, b: number): boolean => va > vb || (va === vb && a < b);
+
+/** Max-heap over the slots cand[0..size) (item `items[slot]`, score `sums[slot]`): sift element at i down. */
+function siftDown(cand: Int32Array, items: Int32Array, sums: Float64Array, i: number, size: number): void {
+  const slot = cand[i]!;
+  const v = sums[slot]!;
+  const item = items[slot]!;
   for (;;) {
     let c = 2 * i + 1;
     if (c >= size) break;
-    if (c + 1 < size && (acc[cand[c + 1]!]! > acc[cand[c]!]! || (acc[cand[c + 1]!]! === acc[cand[c]!]! && cand[c + 1]! < cand[c]!))) c++;
-    const cv = acc[cand[c]!]!;
-    if (cv < v || (cv === v && cand[c]! > item)) break;
+    if (c + 1 < size && before(sums[cand[c + 1]!]!, items[cand[c + 1]!]!, sums[cand[c]!]!, items[cand[c]!]!)) c++;
+    if (!before(sums[cand[c]!]!, items[cand[c]!]!, v, item)) break;
     cand[i] = cand[c]!;
     i = c;
   }
-  cand[i] = item;
+  cand[i] = slot;
 }
-
-/** Whether (va, a) ranks before (vb, b): higher score first, then lower index (deterministic ties). */
-const before = (va: number, a: number, vb: number, b: number): boolean => va > vb || (va === vb && a < b);
 
 /** Min-heap (root = the worst kept) over topItem/topScore[0..size): sift element at i down. */
 function siftWorst(items: Int32Array, scores: Float64Array, i: number, size: number): void {
@@ -50,7 +50,6 @@ function choose(model: ItemKnnModel, s: Scratch, out: RecsResult, j: number, v: 
   s.perCategory[model.category[j]!]!++;
   s.mark[j]! |= CHOSEN;
   const at = out.count++;
-  s.pos[j] = at;
   out.items[at] = j;
   out.scores[at] = v;
   out.origin[at] = origin;
@@ -58,12 +57,13 @@ function choose(model: ItemKnnModel, s: Scratch, out: RecsResult, j: number, v: 
 }
 
 /**
- * Takes the best candidates from[0..size) (scores in acc; `from` is only read) into `out` until it holds `k`,
+ * Takes the best candidates, slots [first, end) (item `touched[slot]`, score `sums[slot]`), into `out` until it holds `k`,
  * at most `maxPerCategory` per category. One pass keeps the best m in a bounded heap
  * (m = k, or CAP_SLACK·k under a category cap), which is all a typical call needs; only when
  * the cap skips so many that those run out does the full heap over the rest run.
  */
-export function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, from: Int32Array, size: number, out: RecsResult, origin: number): void {
+export function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, first: number, end: number, out: RecsResult, origin: number): void {
+  const size = end - first;
   const k = Math.min(q.k, out.items.length); // never past the result's capacity
   if (size === 0 || out.count >= k) return;
   const cap = q.maxPerCategory;
@@ -73,11 +73,11 @@ export function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, from: Int32A
     s.topItem = new Int32Array(m);
     s.topScore = new Float64Array(m);
   }
-  const { cand, acc, mark, perCategory, topItem, topScore } = s;
+  const { cand, sums, touched: items, mark, perCategory, topItem, topScore } = s;
   let h = 0;
-  for (let i = 0; i < size; i++) {
-    const j = from[i]!;
-    const v = acc[j]!;
+  for (let slot = first; slot < end; slot++) {
+    const j = items[slot]!;
+    const v = sums[slot]!;
     if (h < m) {
       let c = h++;
       while (c > 0) {
@@ -115,17 +115,18 @@ export function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, from: Int32A
   if (out.count < k && h < size) {
     // The cap skipped too many: a full heap over the candidates the first pass did not keep.
     let rest = 0;
-    for (let i = 0; i < size; i++) if ((mark[from[i]!]! & TOP) === 0) cand[rest++] = from[i]!;
-    for (let i = (rest >>> 1) - 1; i >= 0; i--) siftDown(cand, acc, i, rest);
+    for (let slot = first; slot < end; slot++) if ((mark[items[slot]!]! & TOP) === 0) cand[rest++] = slot;
+    for (let i = (rest >>> 1) - 1; i >= 0; i--) siftDown(cand, items, sums, i, rest);
     while (rest > 0 && out.count < k) {
-      const j = cand[0]!;
+      const slot = cand[0]!;
+      const j = items[slot]!;
       rest--;
       if (rest > 0) {
         cand[0] = cand[rest]!;
-        siftDown(cand, acc, 0, rest);
+        siftDown(cand, items, sums, 0, rest);
       }
       if (cap > 0 && perCategory[model.category[j]!]! >= cap) continue;
-      choose(model, s, out, j, acc[j]!, origin);
+      choose(model, s, out, j, sums[slot]!, origin);
     }
   }
   for (let i = 0; i < h; i++) mark[topItem[i]!]! &= ~TOP;
