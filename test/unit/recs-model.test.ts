@@ -214,4 +214,23 @@ describe('recommend', () => {
     run(query({ history: ['sock-1'], exclude: ['hat-3'], inStockOnly: true, k: 8 }));
     expect(JSON.stringify(run(query({ context: ['shoe-1', 'hat-1'], maxPerCategory: 1, k: 6 })))).toBe(a);
   });
+
+  it('leaves no state behind across the scratch epoch wrapping around (every 65,535 calls)', () => {
+    // Per-call flags are stamped with the call's 16-bit epoch instead of being reset. Items only
+    // the first call touched keep its stamp until the epoch comes round again: the wrap must
+    // clear them, or the same call then reads them as already blended.
+    const m = decode(encodeItemKnn(input({ name: 'wrap' }))); // its own scratch, at epoch 0
+    const res = createResult(50);
+    const ask = (q: RecsQuery) => {
+      recommend(m, q, res);
+      return JSON.stringify([Array.from(res.items.subarray(0, res.count)), Array.from(res.scores.subarray(0, res.count))]);
+    };
+    const first = { ...query(), context: [itemIndex(m, 'shoe-1')], history: [], exclude: [], k: 3 };
+    const other = { ...query(), context: [itemIndex(m, 'shoe-2')], history: [], exclude: [], k: 1 };
+    const wantFirst = ask(first); // epoch 1: sock-1, lace-1 and hat-1 are touched by this call only
+    const wantOther = ask(other);
+    for (let call = 3; call <= 65_535; call++) if (ask(other) !== wantOther) throw new Error(`call ${call} differs`);
+    expect(ask(first)).toBe(wantFirst); // the epoch wrapped: this call is epoch 1 again
+    expect(ask(other)).toBe(wantOther);
+  });
 });

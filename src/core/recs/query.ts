@@ -84,9 +84,9 @@ export function fillPassTable(model: ItemKnnModel, q: RecsQuery, pass: Uint8Arra
   }
 }
 
-/** Whether item `j` passes the query's filters; `mark` is its scratch word, `pass` the call's table. */
-export function passes(model: ItemKnnModel, q: RecsQuery, pass: Uint8Array, j: number, mark: number): boolean {
-  return pass[(mark >>> FILTER_SHIFT) & FILTER_MASK] === 1 && (q.categories === null || q.categories[model.category[j]!] === 1);
+/** Whether item `j` passes the query's filters; `word` is its scratch word 0, `pass` the call's table. */
+export function passes(model: ItemKnnModel, q: RecsQuery, pass: Uint8Array, j: number, word: number): boolean {
+  return pass[(word >>> FILTER_SHIFT) & FILTER_MASK] === 1 && (q.categories === null || q.categories[model.category[j]!] === 1);
 }
 
 export function boost(model: ItemKnnModel, q: RecsQuery, j: number): number {

@@ -14,7 +14,7 @@
 
 import type { ItemKnnModel } from './itemknn-model.ts';
 import { boost, fillPassTable, ORIGIN, passes, type RecsQuery, type RecsResult } from './query.ts';
-import { CHOSEN, EXCLUDED, MAX_SLOTS, scratchOf, SLOT_SHIFT, STATIC_BITS, TOUCHED, type Scratch } from './scratch.ts';
+import { beginCall, CHOSEN, EPOCH_BITS, EXCLUDED, flagsOf, scratchOf, setFlags, STATIC_BITS, TOUCHED, type Scratch } from './scratch.ts';
 import { take } from './select.ts';
 
 export { createResult, DEFAULT_WEIGHTS, ORIGIN, type BlendWeights, type RecsQuery, type RecsResult, type TagBoost } from './query.ts';
@@ -22,19 +22,16 @@ export { createResult, DEFAULT_WEIGHTS, ORIGIN, type BlendWeights, type RecsQuer
 /**
  * Adds `weight` × the neighbour scores of `src` into the running sums, and keeps each item's
  * largest single contribution and its source (the reason shown: "similar to X"). Filters run
- * once per item, at its first touch: an item that fails them is marked excluded (and listed in
- * `marked` for the reset), so it costs nothing more for the rest of the blend; one that passes
- * gets the next slot. `counts[0]` is the touched count (slots handed out), `counts[1]` the
- * marked count.
+ * once per item, at its first touch: an item that fails them is marked excluded, so it costs
+ * nothing more for the rest of the blend; one that passes gets the next slot. Returns the
+ * number of slots handed out.
  */
-function blendRow(model: ItemKnnModel, q: RecsQuery, s: Scratch, src: number, weight: number, counts: Int32Array): void {
+function blendRow(model: ItemKnnModel, q: RecsQuery, s: Scratch, src: number, weight: number, nTouched: number): number {
   const bytes = model.nbBytes;
   const end = model.nbOffsets[src + 1]!;
   const unit = (model.rowScale[src]! / 255) * weight;
-  const { mark, touched, sums, top, source, marked, pass } = s;
+  const { words, touched, sums, top, source, pass, stamp } = s;
   const n = model.n;
-  let nTouched = counts[0]!;
-  let nMarked = counts[1]!;
   let p = model.nbOffsets[src]!;
   let j = -1;
   while (p < end) {
@@ -49,10 +46,10 @@ function blendRow(model: ItemKnnModel, q: RecsQuery, s: Scratch, src: number, we
     j += gap;
     if (j >= n) break; // only a broken encoder writes this; never index past the arrays
     const v = bytes[p++]! * unit;
-    const m = mark[j]!;
-    if (m & EXCLUDED) continue;
-    if (m & TOUCHED) {
-      const slot = m >>> SLOT_SHIFT;
+    const w0 = words[2 * j]!;
+    if ((w0 & EPOCH_BITS) === stamp) { // seen in this call: excluded, or blended already
+      if (w0 & EXCLUDED) continue;
+      const slot = words[2 * j + 1]!;
       sums[slot]! += v;
       if (v > top[slot]!) {
         top[slot] = v;
@@ -60,40 +57,38 @@ function blendRow(model: ItemKnnModel, q: RecsQuery, s: Scratch, src: number, we
       }
       continue;
     }
-    if (!passes(model, q, pass, j, m)) {
-      mark[j] = m | EXCLUDED;
-      marked[nMarked++] = j;
+    const st = w0 & STATIC_BITS;
+    if (!passes(model, q, pass, j, st)) {
+      words[2 * j] = st | stamp | EXCLUDED;
       continue;
     }
-    if (nTouched === MAX_SLOTS) continue;
-    mark[j] = m | TOUCHED | (nTouched << SLOT_SHIFT);
+    words[2 * j] = st | stamp | TOUCHED;
+    words[2 * j + 1] = nTouched;
     touched[nTouched] = j;
     sums[nTouched] = v;
     top[nTouched] = v > 0 ? v : 0;
     source[nTouched++] = v > 0 ? src : -1;
   }
-  counts[0] = nTouched;
-  counts[1] = nMarked;
+  return nTouched;
 }
 
 /** The "buy again" score of history item `j`, its own source (excluded and filtered items stay out). */
-function addSelf(model: ItemKnnModel, q: RecsQuery, s: Scratch, j: number, v: number, counts: Int32Array): void {
-  const m = s.mark[j]!;
-  if (m & EXCLUDED) return;
+function addSelf(model: ItemKnnModel, q: RecsQuery, s: Scratch, j: number, v: number, nTouched: number): number {
+  const w0 = s.words[2 * j]!;
+  const flags = flagsOf(s, w0);
+  if (flags & EXCLUDED) return nTouched;
   let slot: number;
-  if (m & TOUCHED) {
-    slot = m >>> SLOT_SHIFT;
+  if (flags & TOUCHED) {
+    slot = s.words[2 * j + 1]!;
     s.sums[slot]! += v;
   } else {
-    if (!passes(model, q, s.pass, j, m)) {
-      s.mark[j] = m | EXCLUDED;
-      s.marked[counts[1]!++] = j;
-      return;
+    if (!passes(model, q, s.pass, j, w0)) {
+      setFlags(s, j, EXCLUDED);
+      return nTouched;
     }
-    slot = counts[0]!;
-    if (slot === MAX_SLOTS) return;
-    counts[0] = slot + 1;
-    s.mark[j] = m | TOUCHED | (slot << SLOT_SHIFT);
+    slot = nTouched++;
+    setFlags(s, j, TOUCHED);
+    s.words[2 * j + 1] = slot;
     s.touched[slot] = j;
     s.sums[slot] = v;
     s.top[slot] = 0;
@@ -103,6 +98,7 @@ function addSelf(model: ItemKnnModel, q: RecsQuery, s: Scratch, j: number, v: nu
     s.top[slot] = v;
     s.source[slot] = j;
   }
+  return nTouched;
 }
 
 /**
@@ -113,7 +109,7 @@ function addSelf(model: ItemKnnModel, q: RecsQuery, s: Scratch, j: number, v: nu
 function explain(s: Scratch, out: RecsResult): void {
   for (let i = 0; i < out.count; i++) {
     const j = out.items[i]!;
-    const src = s.source[s.mark[j]! >>> SLOT_SHIFT]!;
+    const src = s.source[s.words[2 * j + 1]!]!;
     if (src === j) {
       out.origin[i] = ORIGIN.repeat;
       out.because[i] = -1;
@@ -126,14 +122,15 @@ function explain(s: Scratch, out: RecsResult): void {
  * Its candidates take the slots after the blend's, so the selection reads them in order.
  */
 function fillPopular(model: ItemKnnModel, q: RecsQuery, s: Scratch, list: number, touched: number, out: RecsResult, origin: number): number {
-  const { mark, sums } = s;
+  const { words, sums } = s;
   const first = touched;
   const end = model.popOffsets[list + 1]!;
-  for (let p = model.popOffsets[list]!; p < end && touched < MAX_SLOTS; p++) {
+  for (let p = model.popOffsets[list]!; p < end; p++) {
     const j = model.popItems[p]!;
-    const m = mark[j]!;
-    if ((m & (EXCLUDED | TOUCHED | CHOSEN)) !== 0 || !passes(model, q, s.pass, j, m)) continue;
-    mark[j] = m | TOUCHED | (touched << SLOT_SHIFT);
+    const w0 = words[2 * j]!;
+    if ((flagsOf(s, w0) & (EXCLUDED | TOUCHED | CHOSEN)) !== 0 || !passes(model, q, s.pass, j, w0)) continue;
+    setFlags(s, j, TOUCHED);
+    words[2 * j + 1] = touched;
     s.touched[touched] = j;
     sums[touched++] = model.popScores[p]! * boost(model, q, j);
   }
@@ -141,48 +138,39 @@ function fillPopular(model: ItemKnnModel, q: RecsQuery, s: Scratch, list: number
   return touched;
 }
 
-function markExcluded(s: Scratch, list: readonly number[], n: number, nMarked: number): number {
-  const { mark, marked } = s;
+function markExcluded(s: Scratch, list: readonly number[], n: number): void {
   for (let i = 0; i < list.length; i++) {
     const j = list[i]!;
-    if (j >= 0 && j < n && (mark[j]! & EXCLUDED) === 0) {
-      mark[j]! |= EXCLUDED;
-      marked[nMarked++] = j;
-    }
+    if (j >= 0 && j < n) setFlags(s, j, EXCLUDED);
   }
-  return nMarked;
 }
 
 export function recommend(model: ItemKnnModel, q: RecsQuery, out: RecsResult): RecsResult {
   const s = scratchOf(model);
-  const { mark, marked } = s;
   const n = model.n;
+  beginCall(s);
   fillPassTable(model, q, s.pass);
   out.count = 0;
   out.similar = 0;
-  let nMarked = markExcluded(s, q.context, n, 0);
-  nMarked = markExcluded(s, q.exclude, n, nMarked);
-  if (q.excludeHistory) nMarked = markExcluded(s, q.history, n, nMarked);
+  markExcluded(s, q.context, n);
+  markExcluded(s, q.exclude, n);
+  if (q.excludeHistory) markExcluded(s, q.history, n);
 
-  const counts = s.counts;
-  counts[0] = 0;
-  counts[1] = nMarked;
+  let touched = 0;
   for (let i = 0; i < q.context.length; i++) {
     const j = q.context[i]!;
-    if (j >= 0 && j < n) blendRow(model, q, s, j, q.weights.context, counts);
+    if (j >= 0 && j < n) touched = blendRow(model, q, s, j, q.weights.context, touched);
   }
   let w = q.weights.history;
   const repeat = q.excludeHistory ? 0 : q.weights.repeat;
   for (let i = 0; i < q.history.length; i++) {
     const j = q.history[i]!;
     if (j >= 0 && j < n) {
-      blendRow(model, q, s, j, w, counts);
-      if (repeat > 0) addSelf(model, q, s, j, w * repeat, counts);
+      touched = blendRow(model, q, s, j, w, touched);
+      if (repeat > 0) touched = addSelf(model, q, s, j, w * repeat, touched);
       w *= q.weights.decay;
     }
   }
-  let touched = counts[0]!;
-  nMarked = counts[1]!;
 
   // Every touched item passed the filters; boosts (if any) apply once to its sum.
   if (q.categoryBoost !== null || q.tagBoosts.length > 0) {
@@ -195,15 +183,9 @@ export function recommend(model: ItemKnnModel, q: RecsQuery, out: RecsResult): R
   if (out.count < k && q.segment > 0 && q.segment < model.meta.segments.length) {
     touched = fillPopular(model, q, s, q.segment, touched, out, ORIGIN.popularSegment);
   }
-  if (out.count < k) touched = fillPopular(model, q, s, 0, touched, out, ORIGIN.popularOverall);
-
-  // Reset only what this call touched.
-  for (let i = 0; i < touched; i++) mark[s.touched[i]!]! &= STATIC_BITS;
-  for (let i = 0; i < nMarked; i++) mark[marked[i]!]! &= STATIC_BITS;
-  for (let i = 0; i < out.count; i++) {
-    mark[out.items[i]!]! &= STATIC_BITS;
-    s.perCategory[model.category[out.items[i]!]!] = 0;
-  }
+  if (out.count < k) fillPopular(model, q, s, 0, touched, out, ORIGIN.popularOverall);
+  // The flags need no reset (the next call starts a new epoch); the category counts do.
+  for (let i = 0; i < out.count; i++) s.perCategory[model.category[out.items[i]!]!] = 0;
   return out;
 }
 

@@ -48,7 +48,7 @@ function siftWorst(items: Int32Array, scores: Float64Array, i: number, size: num
 
 function choose(model: ItemKnnModel, s: Scratch, out: RecsResult, j: number, v: number, origin: number): void {
   s.perCategory[model.category[j]!]!++;
-  s.mark[j]! |= CHOSEN;
+  s.words[2 * j]! |= CHOSEN; // a candidate: touched in this call, so its stamp is current
   const at = out.count++;
   out.items[at] = j;
   out.scores[at] = v;
@@ -73,27 +73,35 @@ export function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, first: numbe
     s.topItem = new Int32Array(m);
     s.topScore = new Float64Array(m);
   }
-  const { cand, sums, touched: items, mark, perCategory, topItem, topScore } = s;
+  const { cand, sums, touched: items, words, perCategory, topItem, topScore } = s;
   let h = 0;
-  for (let slot = first; slot < end; slot++) {
+  let slot = first;
+  for (; slot < end && h < m; slot++) {
     const j = items[slot]!;
     const v = sums[slot]!;
-    if (h < m) {
-      let c = h++;
-      while (c > 0) {
-        const p = (c - 1) >> 1;
-        if (!before(topScore[p]!, topItem[p]!, v, j)) break;
-        topItem[c] = topItem[p]!;
-        topScore[c] = topScore[p]!;
-        c = p;
-      }
-      topItem[c] = j;
-      topScore[c] = v;
-    } else if (before(v, j, topScore[0]!, topItem[0]!)) {
-      topItem[0] = j;
-      topScore[0] = v;
-      siftWorst(topItem, topScore, 0, h);
+    let c = h++;
+    while (c > 0) {
+      const p = (c - 1) >> 1;
+      if (!before(topScore[p]!, topItem[p]!, v, j)) break;
+      topItem[c] = topItem[p]!;
+      topScore[c] = topScore[p]!;
+      c = p;
     }
+    topItem[c] = j;
+    topScore[c] = v;
+  }
+  // The heap is full: most candidates lose to its worst, so that is held in locals and each
+  // candidate costs one load and one compare.
+  let worst = topScore[0]!;
+  for (; slot < end; slot++) {
+    const v = sums[slot]!;
+    if (!(v >= worst)) continue; // also skips NaN, as `before` does
+    const j = items[slot]!;
+    if (v === worst && j > topItem[0]!) continue;
+    topItem[0] = j;
+    topScore[0] = v;
+    siftWorst(topItem, topScore, 0, h);
+    worst = topScore[0]!;
   }
   // Heap sort in place: the worst goes to the end each round, so index 0 ends up the best.
   for (let end = h - 1; end > 0; end--) {
@@ -107,7 +115,7 @@ export function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, first: numbe
   }
   for (let i = 0; i < h; i++) {
     const j = topItem[i]!;
-    mark[j]! |= TOP;
+    words[2 * j]! |= TOP;
     if (out.count >= k) continue;
     if (cap > 0 && perCategory[model.category[j]!]! >= cap) continue;
     choose(model, s, out, j, topScore[i]!, origin);
@@ -115,7 +123,7 @@ export function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, first: numbe
   if (out.count < k && h < size) {
     // The cap skipped too many: a full heap over the candidates the first pass did not keep.
     let rest = 0;
-    for (let slot = first; slot < end; slot++) if ((mark[items[slot]!]! & TOP) === 0) cand[rest++] = slot;
+    for (let slot = first; slot < end; slot++) if ((words[2 * items[slot]!]! & TOP) === 0) cand[rest++] = slot;
     for (let i = (rest >>> 1) - 1; i >= 0; i--) siftDown(cand, items, sums, i, rest);
     while (rest > 0 && out.count < k) {
       const slot = cand[0]!;
@@ -129,6 +137,6 @@ export function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, first: numbe
       choose(model, s, out, j, sums[slot]!, origin);
     }
   }
-  for (let i = 0; i < h; i++) mark[topItem[i]!]! &= ~TOP;
+  for (let i = 0; i < h; i++) words[2 * topItem[i]!]! &= ~TOP;
 }
 
