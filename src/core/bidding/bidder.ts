@@ -161,11 +161,14 @@ export function runBidder(input: BidderInput): BidderOutput {
     return { response: null, decisions: [], skipped, fallbacks: [], currency: input.rates.base };
   }
   const facts = requestFacts(req, input.now);
-  const live: Campaign[] = [];
+  const live: Live[] = [];
   for (const c of input.campaigns) {
     const why = requestIneligible(c, req, facts, input.now);
     if (why) skip(why);
-    else live.push(c);
+    else {
+      const state = input.state(c.id);
+      live.push({ c, state, pacing: pacingRate(c, state.spend, input.now), modifier: modifierOf(c, facts.base) });
+    }
   }
   const firstPrice = (req.at ?? 2) === 1;
   const bids: { decision: BidDecision; bid: Bid; seat: string }[] = [];
@@ -214,8 +217,18 @@ function floorOf(rates: RatesTable, amount: number | undefined, cur: string | un
   return convert(rates, amount, cur || 'USD', CAMPAIGN_CURRENCY);
 }
 
+/** A campaign that passed request-level targeting, with what is the same for every imp of the request. */
+interface Live {
+  readonly c: Campaign;
+  readonly state: CampaignState;
+  /** the share of requests to bid on now (pacing) */
+  readonly pacing: number;
+  /** the bid modifiers for this request's geo, device, daypart and segments */
+  readonly modifier: number;
+}
+
 function bestForImp(
-  input: BidderInput, imp: Imp, impIndex: number, facts: RequestFacts, campaigns: readonly Campaign[], firstPrice: boolean,
+  input: BidderInput, imp: Imp, impIndex: number, facts: RequestFacts, campaigns: readonly Live[], firstPrice: boolean,
   skip: (why: string) => void, fallbacks: Set<string>, scores: Map<string, Scored | null>,
 ): Candidate | null {
   const openFloor = floorOf(input.rates, imp.bidfloor, imp.bidfloorcur);
@@ -231,7 +244,7 @@ function bestForImp(
   impFeatures(shared, imp, media[0] ?? 'banner', sizes[0] ?? '', deals[0]?.id ?? 'open', fv);
   const score = (name: string | undefined) => (name === undefined ? null : scoreImp(scores, input.models, fallbacks, name, impIndex));
   let best: Candidate | null = null;
-  for (const c of campaigns) {
+  for (const { c, state: st, pacing: rate, modifier } of campaigns) {
     // deal: the first of the imp's deals this campaign targets and may bid in
     let deal: (typeof deals)[number] | null = null;
     for (const d of deals) {
@@ -246,11 +259,9 @@ function bestForImp(
     if (floor === null) { skip('floorCurrency'); continue; }
     const creative = pickCreative(c, imp, input.request.bcat, sizes);
     if (typeof creative === 'string') { skip(creative); continue; }
-    const st = input.state(c.id);
     // A cap is a promise to users; one we cannot recognize cannot be counted, so no bid.
     if (c.frequencyCap !== undefined && facts.userKey === null) { skip('frequencyCapNoUser'); continue; }
     if (!underFrequencyCap(c, st.seen)) { skip('frequencyCap'); continue; }
-    const rate = pacingRate(c, st.spend, input.now);
     if (rate <= 0 || input.uniform() >= rate) { skip(rate <= 0 ? 'budget' : 'pacing'); continue; }
     // predicted rates: models when present, else the campaign's defaults, else no bid
     let ctr = 1;
@@ -270,7 +281,7 @@ function bestForImp(
         if (q === null) source = 'default';
       }
     }
-    const value = impressionValue(c, { ctr, cvr }, modifierOf(c, facts.base));
+    const value = impressionValue(c, { ctr, cvr }, modifier);
     if (value === null) { skip('belowMin'); continue; }
     if (value < floor) { skip('floor'); continue; }
     // Campaigns compete on value; only the winner is priced (shading is monotone in value).
