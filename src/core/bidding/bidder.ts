@@ -18,7 +18,7 @@ import { convert, responseCurrency, type RatesTable } from './currency.ts';
 import { pacingRate, underFrequencyCap, type SpendState } from './pacing.ts';
 import { impressionValue, modifierOf } from './pricing.ts';
 import { curveFor, type ShadingModel } from './shading-model.ts';
-import { shadeBid } from './win-curve.ts';
+import { shadeBid, type WinCurve } from './win-curve.ts';
 
 export interface CampaignState {
   readonly spend: SpendState | null;
@@ -170,15 +170,17 @@ export function runBidder(input: BidderInput): BidderOutput {
       live.push({ c, state, pacing: pacingRate(c, state.spend, input.now), modifier: modifierOf(c, facts.base) });
     }
   }
-  const firstPrice = (req.at ?? 2) === 1;
   const bids: { decision: BidDecision; bid: Bid; seat: string }[] = [];
   if (live.length > 0) {
     requestFeatures(facts, shared);
-    const scores = new Map<string, Scored | null>();
+    const run: RequestRun = {
+      input, facts, live, firstPrice: (req.at ?? 2) === 1, skip, fallbacks, scores: new Map(),
+      curve: curveFor(input.shading, facts.publisher),
+    };
     const noticeTail = noticeRequestQuery(facts);
     for (let i = 0; i < req.imp.length; i++) {
       const imp = req.imp[i]!;
-      const best = bestForImp(input, imp, i, facts, live, firstPrice, skip, fallbacks, scores);
+      const best = bestForImp(run, imp, i);
       if (best === null) continue;
       const price = convert(input.rates, best.priceBase, CAMPAIGN_CURRENCY, cur);
       if (price === null) continue;
@@ -227,10 +229,21 @@ interface Live {
   readonly modifier: number;
 }
 
-function bestForImp(
-  input: BidderInput, imp: Imp, impIndex: number, facts: RequestFacts, campaigns: readonly Live[], firstPrice: boolean,
-  skip: (why: string) => void, fallbacks: Set<string>, scores: Map<string, Scored | null>,
-): Candidate | null {
+/** What every imp of one request shares while it is priced. */
+interface RequestRun {
+  readonly input: BidderInput;
+  readonly facts: RequestFacts;
+  readonly live: readonly Live[];
+  readonly firstPrice: boolean;
+  readonly skip: (why: string) => void;
+  readonly fallbacks: Set<string>;
+  readonly scores: Map<string, Scored | null>;
+  /** the publisher's win-rate curve (null: no shading model) */
+  readonly curve: WinCurve | null;
+}
+
+function bestForImp(run: RequestRun, imp: Imp, impIndex: number): Candidate | null {
+  const { input, facts, skip, fallbacks, scores, firstPrice } = run;
   const openFloor = floorOf(input.rates, imp.bidfloor, imp.bidfloorcur);
   if (openFloor === null) {
     skip('floorCurrency');
@@ -244,7 +257,7 @@ function bestForImp(
   impFeatures(shared, imp, media[0] ?? 'banner', sizes[0] ?? '', deals[0]?.id ?? 'open', fv);
   const score = (name: string | undefined) => (name === undefined ? null : scoreImp(scores, input.models, fallbacks, name, impIndex));
   let best: Candidate | null = null;
-  for (const { c, state: st, pacing: rate, modifier } of campaigns) {
+  for (const { c, state: st, pacing: rate, modifier } of run.live) {
     // deal: the first of the imp's deals this campaign targets and may bid in
     let deal: (typeof deals)[number] | null = null;
     for (const d of deals) {
@@ -293,7 +306,7 @@ function bestForImp(
   // A fixed-price deal (at=3) pays its floor; first price is shaded; second price bids value.
   if (best.auction === 3) return { ...best, priceBase: best.floor };
   if (best.auction === 1) {
-    const curve = curveFor(input.shading, facts.publisher);
+    const curve = run.curve;
     if (curve === null) fallbacks.add('shading=missing');
     else {
       const s = shadeBid(best.value, curve, best.floor);
