@@ -3,13 +3,15 @@
  * structural validation, request facts → shared features per imp, pCTR/pCVR for 6 campaigns,
  * floors with currency, a private deal, first-price shading, and the BidResponse with notice
  * URLs. `JSON.parse` of the same body runs beside it as the baseline every bidder pays anyway.
- * Correctness is checked before timing. Run: npm run bench:bidder
+ * Then the same cases in interleaved rounds (bench/micro/interleaved.ts), whose figures hold up
+ * on this VM's swings in speed. Correctness is checked before timing. Run: npm run bench:bidder
  */
 import { bench, do_not_optimize, run, summary } from 'mitata';
 import type { BidRequest } from 'iab-openrtb/v26';
 import { runBidder } from '../../src/core/bidding/bidder.ts';
 import { validateBidRequest } from '../../src/core/bidding/openrtb-validate.ts';
 import { bidderInput, REQUEST_BODY } from './bid-fixtures.ts';
+import { interleaved, printInterleaved } from './interleaved.ts';
 
 // correctness first
 const parsed = JSON.parse(REQUEST_BODY) as unknown;
@@ -47,4 +49,5 @@ for (const b of result.benchmarks) {
   const st = b.runs[0]!.stats!;
   console.log(`  ${b.alias.padEnd(46)} p50 ${(st.p50 / 1000).toFixed(2).padStart(7)} µs   min ${(st.min / 1000).toFixed(2).padStart(7)} µs`);
 }
+printInterleaved(interleaved(cases, 200, 50), 'interleaved rounds (each round times every case within milliseconds; ratios are per round):');
 console.log('\nreproduce: npm run bench:bidder');

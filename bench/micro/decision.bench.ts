@@ -6,7 +6,8 @@
  *   - the same decision under the default greedy policy (the first row uses Thompson sampling);
  *   - GrowthBook's experiment assignment (`evalFeature` on a 4-way experiment rule), on a
  *     warm instance and with the per-request instance an edge app creates.
- * Results are checked before anything is timed. Run: npm run bench:micro
+ * Then the same cases in interleaved rounds (bench/micro/interleaved.ts), whose ratios hold up on
+ * this VM's swings in speed. Results are checked before anything is timed. Run: npm run bench:micro
  */
 import { GrowthBook } from '@growthbook/growthbook';
 import { bench, do_not_optimize, run } from 'mitata';
@@ -17,6 +18,7 @@ import { createFeatureVector, extractFeatures, firstSegment, type FeatureVector 
 import { scoreVariants } from '../../src/core/linear-model.ts';
 import { actionProbabilities, drawAction, visitorUniform } from '../../src/core/policy.ts';
 import { INPUT, VARIANTS, benchModel } from './fixtures.ts';
+import { interleaved, printInterleaved } from './interleaved.ts';
 
 const { model } = benchModel();
 const greedy = benchModel(16, 'bench-greedy', { type: 'greedy', epsilon: 0.1 }).model; // the default policy
@@ -109,4 +111,5 @@ const rows = (out as { benchmarks: { alias: string; runs: { stats?: { p50: numbe
 const base = rows[0]!.median;
 console.log('\nmedian per decision (ns), ratio to the attune decision');
 for (const r of rows) console.log(`${r.median.toFixed(0).padStart(8)} ns  ${(r.median / base).toFixed(2).padStart(6)}x  ${r.name}`);
+printInterleaved(interleaved(cases), 'interleaved rounds (each round times every case within milliseconds; ratios are per round):');
 console.log('\nreproduce: npm run bench:micro');

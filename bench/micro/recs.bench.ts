@@ -10,6 +10,7 @@
  * Run: npm run bench:recs
  */
 import { bench, do_not_optimize, run } from 'mitata';
+import { interleaved, printInterleaved } from './interleaved.ts';
 import { decodeEnvelope } from '../../src/core/model-format.ts';
 import { decodeItemKnn, IN_STOCK, itemId, itemIndex, itemKnnFromEnvelope, type ItemKnnModel } from '../../src/core/recs/itemknn-model.ts';
 import { encodeItemKnn } from '../../src/core/recs/itemknn-encode.ts';
@@ -161,26 +162,11 @@ for (const r of rows) {
   console.log(`${(r.median / 1000).toFixed(2).padStart(9)} µs (${(r.p99 / 1000).toFixed(1).padStart(7)} µs)  ${(r.median / base).toFixed(2).padStart(6)}x  ${r.name}`);
 }
 
-// On a shared machine the median above carries other processes' time; the fastest of many
-// short batches is the closest this run gets to the uncontended cost (a lower bound).
-function batches(fn: () => unknown, count = 200, size = 100): { median: number; min: number; cpu: number } {
-  const per: number[] = [];
-  const cpu0 = process.cpuUsage();
-  for (let b = 0; b < count; b++) {
-    const t0 = performance.now();
-    for (let i = 0; i < size; i++) do_not_optimize(fn());
-    per.push(((performance.now() - t0) * 1000) / size);
-  }
-  const cpu = process.cpuUsage(cpu0);
-  return { median: median(per), min: Math.min(...per), cpu: (cpu.user + cpu.system) / (count * size) };
-}
-console.log('\nbatches of 100 calls (µs per call): median of 200 batches / fastest batch / process CPU time per call');
-for (const [name, fn] of [
+// The median above is one stretch of this VM's speed, which swings by up to 2× for seconds at a
+// time; interleaved rounds time the cases side by side, so a slow stretch hits them all alike.
+printInterleaved(interleaved([
   ['top-10, 20 history + filters (indices)', () => recommend(model, q, out)],
   ['same, with id lookups and ids out', withIds],
   ['popularity only', () => recommend(model, popQ, out)],
-] as const) {
-  const r = batches(fn);
-  console.log(`${r.median.toFixed(2).padStart(9)} / ${r.min.toFixed(2).padStart(6)} / ${r.cpu.toFixed(2).padStart(6)}  ${name}`);
-}
+], 300, 50), 'interleaved rounds of 50 calls:');
 console.log('\nreproduce: npm run bench:recs');
