@@ -69,9 +69,8 @@ export function linearFromEnvelope(env: Envelope): { ok: true; model: LinearMode
 }
 
 /**
- * Writes each variant's logit into `out[0..K)`. The hot loop: for each feature one masked
- * index, then K multiply-adds over adjacent weights; the per-variant scale is applied once
- * at the end rather than per weight.
+ * Writes each variant's logit into `out[0..K)`: the rows' raw sums (`addRows`, the hot loop),
+ * then bias and the per-variant scale, applied once at the end rather than per weight.
  */
 export function scoreVariants(model: LinearModel, fv: FeatureVector, out: Float64Array): void {
   const k = model.variants.length;
@@ -82,7 +81,7 @@ export function scoreVariants(model: LinearModel, fv: FeatureVector, out: Float6
 
 /**
  * Adds the weight rows of features `fv[from..length)` to the raw sums `acc[0..K)`, in feature
- * order. Sums are exact prefixes: scoring features [0, n) and then adding [n, m) gives the same
+ * order: per feature one masked index, then K multiply-adds over adjacent weights. Sums are exact prefixes: scoring features [0, n) and then adding [n, m) gives the same
  * numbers as scoring [0, m) at once, which lets a caller score a shared prefix once (the bidder's
  * request features) and only the suffix per case (each imp's own attrs).
  */

@@ -57,9 +57,10 @@ describe('win curve and shading', () => {
 
   it('lands within 0.01% of the value from the surplus optimum on any curve, floor or none', () => {
     const u = rng(11);
-    for (let i = 0; i < 2000; i++) {
+    for (let i = 0; i < 3000; i++) {
       const v = 0.01 + u() * 50;
-      const curve: WinCurve = { a: -3 + u() * 5, k: 0.05 + u() * 5 };
+      // a third of the curves extreme (loadable: a finite, k > 0), where eᵃ over- or underflows
+      const curve: WinCurve = i % 3 === 2 ? { a: (u() - 0.5) * 1600, k: 0.05 + u() * 300 } : { a: -3 + u() * 5, k: 0.05 + u() * 5 };
       const floor = u() < 0.5 ? 0 : u() * v * 1.2;
       const b = shadeBid(v, curve, floor);
       if (floor >= v) { expect(b).toBeNull(); continue; }

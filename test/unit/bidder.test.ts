@@ -7,7 +7,7 @@ import { convert, DEFAULT_RATES, responseCurrency } from '../../src/core/bidding
 import { expandMacros, macroNumber } from '../../src/core/bidding/macros.ts';
 import { bidMultiplier, impressionValue } from '../../src/core/bidding/pricing.ts';
 import { shadeBid } from '../../src/core/bidding/win-curve.ts';
-import { bidderInput, CAMPAIGNS, REQUEST_BODY, SHADING } from '../../bench/micro/bid-fixtures.ts';
+import { bidderInput, CAMPAIGNS, CTR, CVR, REQUEST_BODY, SHADING } from '../../bench/micro/bid-fixtures.ts';
 
 const cpc = CAMPAIGNS[0]!;
 
@@ -100,6 +100,15 @@ describe('runBidder', () => {
     const out = runBidder({ ...bidderInput(req), models: () => null });
     expect(out.fallbacks).toContain('ctr=missing');
     // only fixed-CPM campaigns can bid without models
+    for (const d of out.decisions) expect(['brand', 'deal']).toContain(d.campaign);
+  });
+
+  it('a loaded model that predicts NaN refuses the bid as below minimum, not as a missing model', () => {
+    const broken = { ...CTR, bias: new Float32Array(CTR.bias.length).fill(Number.NaN) };
+    const out = runBidder({ ...bidderInput(req), models: (name) => (name === 'ctr' ? broken : name === 'cvr' ? CVR : null) });
+    expect(out.skipped.belowMin).toBeGreaterThan(0);
+    expect(out.skipped.noCtrModel).toBeUndefined();
+    expect(out.fallbacks).toEqual([]);
     for (const d of out.decisions) expect(['brand', 'deal']).toContain(d.campaign);
   });
 

@@ -1,9 +1,11 @@
 /**
- * OpenRTB request facts → the shared extractor's `FeatureInput`. Nothing here hashes: bids go
- * through `extractFeatures` like every other decision, so a pCTR model trained on the log sees
- * the same tokens for a bid as for a page decision (alpha-2 country, the UA's device/os/browser
+ * OpenRTB request facts → the shared extractor's `FeatureInput`. Bids go through
+ * `extractFeatures` like every other decision, so a pCTR model trained on the log sees the same
+ * tokens for a bid as for a page decision (alpha-2 country, the UA's device/os/browser
  * vocabulary, page type from the URL path). Facts only bidding has (publisher, domain or
- * bundle, media format, size, position, deal) travel in `attrs` and are hashed by `attrHash`.
+ * bundle, media format, size, position, deal) travel in `attrs`; `impFeatures` appends their
+ * hashes (the extractor's `attrHash`, with each key's seed found once) to the request's
+ * features, giving exactly the extractor's vector for each imp.
  */
 import type { BidRequest, Imp } from 'iab-openrtb/v26';
 import { UNKNOWN } from '../context.ts';

@@ -4,8 +4,9 @@
  * state, the random draws and ids, so the same inputs always give the same bids.
  *
  * Per imp: floor (converted to the campaign currency), deals, then for each campaign that
- * passes request-level targeting: creative fit, bcat, pacing, frequency cap, pCTR/pCVR from
- * the shared features, value, and the price: truthful under second price (`at=2`), shaded
+ * passes request-level targeting: creative fit, bcat, frequency cap, pacing (its share is
+ * computed once per request, the draw made per imp), pCTR/pCVR from the shared features
+ * (request features scored once, each imp adding its own), value, and the price: truthful under second price (`at=2`), shaded
  * from the win-rate curve under first price (`at=1`). The best price per imp is bid.
  */
 import type { Bid, BidRequest, BidResponse, Imp, SeatBid } from 'iab-openrtb/v26';
@@ -283,14 +284,14 @@ function bestForImp(run: RequestRun, imp: Imp, impIndex: number): Candidate | nu
     let model: LinearModel | null = null;
     if (c.bid.goal !== 'cpm') {
       const m = score(c.bid.ctrModel);
-      ctr = predictRate(m, c.bid.defaultCtr, c.id);
-      if (Number.isNaN(ctr)) { skip('noCtrModel'); continue; }
+      if (m === null && c.bid.defaultCtr === undefined) { skip('noCtrModel'); continue; }
+      ctr = predictRate(m, c.bid.defaultCtr!, c.id);
       if (m === null) source = 'default';
       else model = m.model;
       if (c.bid.goal === 'cpa') {
         const q = score(c.bid.cvrModel);
-        cvr = predictRate(q, c.bid.defaultCvr, c.id);
-        if (Number.isNaN(cvr)) { skip('noCvrModel'); continue; }
+        if (q === null && c.bid.defaultCvr === undefined) { skip('noCvrModel'); continue; }
+        cvr = predictRate(q, c.bid.defaultCvr!, c.id);
         if (q === null) source = 'default';
       }
     }
@@ -319,8 +320,11 @@ function bestForImp(run: RequestRun, imp: Imp, impIndex: number): Candidate | nu
   return best;
 }
 
-/** The campaign's rate from the model's logit for it, else the campaign's default; NaN when neither. */
-function predictRate(s: Scored | null, fallback: number | undefined, campaign: string): number {
+/**
+ * The campaign's rate from the model's logit for it, else the campaign's default. (A model
+ * whose weights give NaN yields NaN, and `impressionValue` then refuses the bid as `belowMin`.)
+ */
+function predictRate(s: Scored | null, fallback: number, campaign: string): number {
   if (s !== null) return sigmoid(s.logits[variantIndex(s.model, campaign)]!);
-  return fallback ?? Number.NaN;
+  return fallback;
 }

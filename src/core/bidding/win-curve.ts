@@ -96,15 +96,19 @@ export function fitWinCurve(s: WinStats, start: WinCurve = PRIOR_CURVE, prior = 
  * The first-price bid maximizing expected surplus (v − b)·W(b) over [floor, v]. Its
  * first-order condition g(b) = (v − b)(1 − W(b))·k − b = 0 is monotone in b, so a bracketing
  * search finds it: the Illinois variant of false position, which keeps the bracket of bisection
- * but converges superlinearly (about 6 steps to bisection's 14). With W(b) = σ(a + k·ln b),
- * 1 − W(b) = 1 / (1 + eᵃ·bᵏ): one `pow` per step. Returns null when even the floor leaves no
- * surplus.
+ * but converges superlinearly (6–15 steps where bisection takes 14). With
+ * W(b) = σ(a + k·ln b), 1 − W(b) = 1 / (1 + eᵃ·bᵏ): one `pow` per step, except for curves so
+ * extreme that eᵃ over- or underflows (|a| > 600), which take the log form. Returns null when
+ * even the floor leaves no surplus.
  */
 export function shadeBid(value: number, curve: WinCurve, floor = 0): number | null {
   if (value <= floor) return null;
-  const ea = Math.exp(curve.a);
+  const a = curve.a;
   const k = curve.k;
-  const g = (b: number) => ((value - b) * k) / (1 + ea * Math.pow(b, k)) - b;
+  const ea = Math.exp(a);
+  const g = Math.abs(a) < 600
+    ? (b: number) => ((value - b) * k) / (1 + ea * Math.pow(b, k)) - b
+    : (b: number) => ((value - b) * k) / (1 + Math.exp(a + k * Math.log(b))) - b;
   let lo = Math.max(floor, value * 1e-4);
   let glo = g(lo);
   if (glo <= 0) return lo;
