@@ -90,14 +90,6 @@ export function daypartOf(hour: number): number {
   return hour < 6 ? 0 : hour < 12 ? 1 : hour < 18 ? 2 : 3;
 }
 
-function push(fv: FeatureVector, hash: number, value = 1): void {
-  if (fv.length < MAX_FEATURES) {
-    fv.hashes[fv.length] = hash;
-    fv.values[fv.length] = value;
-    fv.length++;
-  }
-}
-
 export function crossHash(index: number, a: number, b: number): number {
   return murmur3Int(b, (a ^ CROSS_SEED[index]!) | 0);
 }
@@ -140,49 +132,54 @@ function attrValueHash(seed: number, value: string | number | boolean): number {
  */
 export function extractFeatures(ctx: FeatureInput, fv: FeatureVector = createFeatureVector()): FeatureVector {
   const S = FIELD_SEED;
-  fv.length = 0;
-  push(fv, S.bias);
-  const country = murmur3(ctx.country, S.country);
-  push(fv, country);
-  push(fv, murmur3(ctx.region, S.region));
-  push(fv, murmur3(ctx.city, S.city));
-  push(fv, murmur3Int(ctx.asn, S.asn));
-  push(fv, murmur3(ctx.timezone, S.timezone));
-  const device = murmur3(ctx.device, S.device);
-  push(fv, device);
-  push(fv, murmur3(ctx.os, S.os));
-  push(fv, murmur3(ctx.browser, S.browser));
-  const referrer = murmur3(ctx.referrer, S.referrer);
-  push(fv, referrer);
-  push(fv, murmur3(ctx.referrerHost, S.referrer_host));
-  push(fv, murmur3(ctx.utmSource, S.utm_source));
-  push(fv, murmur3(ctx.utmMedium, S.utm_medium));
-  push(fv, murmur3(ctx.utmCampaign, S.utm_campaign));
-  push(fv, murmur3(ctx.utmTerm, S.utm_term));
-  push(fv, murmur3(ctx.utmContent, S.utm_content));
-  push(fv, murmur3(firstSegment(ctx.path), S.path));
-  const pageType = murmur3(ctx.pageType, S.page_type);
-  push(fv, pageType);
-  push(fv, murmur3Int(ctx.hour, S.hour));
-  const weekday = murmur3Int(ctx.weekday, S.weekday);
-  push(fv, weekday);
-  const daypart = murmur3Int(daypartOf(ctx.hour), S.daypart);
-  push(fv, daypart);
-  push(fv, murmur3Int(bucketOf(ctx.visits, VISIT_BUCKETS), S.visits));
-  push(fv, murmur3Int(ctx.daysSinceLastVisit < 0 ? -1 : bucketOf(ctx.daysSinceLastVisit, RECENCY_BUCKETS), S.recency));
-  push(fv, murmur3Int(bucketOf(ctx.purchases, PURCHASE_BUCKETS), S.purchases));
-  push(fv, murmur3Int(ctx.visits > 1 ? 1 : 0, S.returning));
-  push(fv, crossHash(0, device, pageType));
-  push(fv, crossHash(1, referrer, pageType));
-  push(fv, crossHash(2, country, device));
-  push(fv, crossHash(3, daypart, weekday));
-  const segs = ctx.segments;
-  for (let i = 0; i < segs.length; i++) push(fv, murmur3(segs[i]!, S.segment));
+  // The first 29 always fit (MAX_FEATURES is 128), so they are written straight into the
+  // array and every value (all 1) is set once at the end: no length update per feature.
+  const h = fv.hashes;
   let n = 0;
+  h[n++] = S.bias;
+  const country = murmur3(ctx.country, S.country);
+  h[n++] = country;
+  h[n++] = murmur3(ctx.region, S.region);
+  h[n++] = murmur3(ctx.city, S.city);
+  h[n++] = murmur3Int(ctx.asn, S.asn);
+  h[n++] = murmur3(ctx.timezone, S.timezone);
+  const device = murmur3(ctx.device, S.device);
+  h[n++] = device;
+  h[n++] = murmur3(ctx.os, S.os);
+  h[n++] = murmur3(ctx.browser, S.browser);
+  const referrer = murmur3(ctx.referrer, S.referrer);
+  h[n++] = referrer;
+  h[n++] = murmur3(ctx.referrerHost, S.referrer_host);
+  h[n++] = murmur3(ctx.utmSource, S.utm_source);
+  h[n++] = murmur3(ctx.utmMedium, S.utm_medium);
+  h[n++] = murmur3(ctx.utmCampaign, S.utm_campaign);
+  h[n++] = murmur3(ctx.utmTerm, S.utm_term);
+  h[n++] = murmur3(ctx.utmContent, S.utm_content);
+  h[n++] = murmur3(firstSegment(ctx.path), S.path);
+  const pageType = murmur3(ctx.pageType, S.page_type);
+  h[n++] = pageType;
+  h[n++] = murmur3Int(ctx.hour, S.hour);
+  const weekday = murmur3Int(ctx.weekday, S.weekday);
+  h[n++] = weekday;
+  const daypart = murmur3Int(daypartOf(ctx.hour), S.daypart);
+  h[n++] = daypart;
+  h[n++] = murmur3Int(bucketOf(ctx.visits, VISIT_BUCKETS), S.visits);
+  h[n++] = murmur3Int(ctx.daysSinceLastVisit < 0 ? -1 : bucketOf(ctx.daysSinceLastVisit, RECENCY_BUCKETS), S.recency);
+  h[n++] = murmur3Int(bucketOf(ctx.purchases, PURCHASE_BUCKETS), S.purchases);
+  h[n++] = murmur3Int(ctx.visits > 1 ? 1 : 0, S.returning);
+  h[n++] = crossHash(0, device, pageType);
+  h[n++] = crossHash(1, referrer, pageType);
+  h[n++] = crossHash(2, country, device);
+  h[n++] = crossHash(3, daypart, weekday);
+  const segs = ctx.segments;
+  for (let i = 0; i < segs.length && n < MAX_FEATURES; i++) h[n++] = murmur3(segs[i]!, S.segment);
+  let attrs = 0;
   for (const key in ctx.attrs) {
-    if (n++ >= MAX_ATTRS) break;
-    push(fv, attrHash(key, ctx.attrs[key]!));
+    if (attrs++ >= MAX_ATTRS || n >= MAX_FEATURES) break;
+    h[n++] = attrHash(key, ctx.attrs[key]!);
   }
+  fv.values.fill(1, 0, n);
+  fv.length = n;
   return fv;
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildContext, type ContextInput } from '../../src/core/context.ts';
 import { hashFeatureKey } from '../../src/core/feature-keys.ts';
-import { createFeatureVector, extractFeatures, FEATURE_SPEC_HASH, MAX_FEATURES } from '../../src/core/features.ts';
+import { attrHash, createFeatureVector, extractFeatures, FEATURE_SPEC_HASH, MAX_ATTRS, MAX_FEATURES } from '../../src/core/features.ts';
 import { newProfile, touchProfile } from '../../src/core/profile.ts';
 
 const NOW = Date.UTC(2026, 10, 20, 19, 30); // a Friday, 19:30 UTC
@@ -66,6 +66,23 @@ describe('feature extractor', () => {
   it('caps the number of features, however many attributes come', () => {
     const attrs = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, i]));
     expect(extractFeatures(ctxOf({ attrs })).length).toBeLessThanOrEqual(MAX_FEATURES);
+  });
+
+  it('fills to the cap in order (fixed fields, segments, then attributes), and a reused vector holds only the new context', () => {
+    const base = ctxOf();
+    const many = { ...base, segments: Array.from({ length: 10 }, (_, i) => `s${i}`), attrs: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i])) };
+    const fv = createFeatureVector();
+    extractFeatures(many, fv);
+    expect(fv.length).toBe(29 + 10 + MAX_ATTRS); // attributes past MAX_ATTRS are dropped
+    expect([...fv.hashes.subarray(29 + 10, fv.length)]).toEqual(Array.from({ length: MAX_ATTRS }, (_, i) => attrHash(`k${i}`, i)));
+    const full = { ...base, segments: Array.from({ length: 200 }, (_, i) => `s${i}`) };
+    extractFeatures(full, fv);
+    expect(fv.length).toBe(MAX_FEATURES);
+    const plain = extractFeatures(base, createFeatureVector());
+    extractFeatures(base, fv); // the same vector, after a full one
+    expect(fv.length).toBe(plain.length);
+    expect([...fv.hashes.subarray(0, fv.length)]).toEqual([...plain.hashes.subarray(0, plain.length)]);
+    expect([...fv.values.subarray(0, fv.length)].every((v) => v === 1)).toBe(true);
   });
 
   it('names its spec with a stable hash', () => {
