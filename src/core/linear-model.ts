@@ -81,9 +81,10 @@ export function scoreVariants(model: LinearModel, fv: FeatureVector, out: Float6
 
 /**
  * Adds the weight rows of features `fv[from..length)` to the raw sums `acc[0..K)`, in feature
- * order: per feature one masked index, then K multiply-adds over adjacent weights. Sums are exact prefixes: scoring features [0, n) and then adding [n, m) gives the same
- * numbers as scoring [0, m) at once, which lets a caller score a shared prefix once (the bidder's
- * request features) and only the suffix per case (each imp's own attrs).
+ * order: per feature one masked index, then K multiply-adds over adjacent weights. Sums are
+ * exact prefixes: scoring features [0, n) and then adding [n, m) gives the same numbers as
+ * scoring [0, m) at once, which lets a caller score a shared prefix once (the bidder's request
+ * features) and only the suffix per case (each imp's own attrs).
  */
 export function addRows(model: LinearModel, fv: FeatureVector, from: number, acc: Float64Array): void {
   const k = model.variants.length;

@@ -139,12 +139,15 @@ const DOMAIN = attrHasher('domain');
 const SIZE = attrHasher('size');
 const DEAL = attrHasher('deal');
 // attrs with a handful of values: hashed once
-const FMT = Object.fromEntries(MEDIA.map((m) => [m, attrHasher('fmt')(m)])) as Record<Media, number>;
+const fmtHash = attrHasher('fmt');
+const FMT = Object.fromEntries(MEDIA.map((m) => [m, fmtHash(m)])) as Record<Media, number>;
 const OPEN = DEAL('open');
 const SMALL = 16;
-const POS = Uint32Array.from({ length: SMALL }, (_, i) => attrHasher('pos')(i));
-const INSTL = Uint32Array.from({ length: SMALL }, (_, i) => attrHasher('instl')(i));
-const smallOr = (table: Uint32Array, key: string, x: number) => (x >= 0 && x < SMALL && Number.isInteger(x) ? table[x]! : attrHash(key, x));
+const smallTable = (key: string) => Uint32Array.from({ length: SMALL }, (_, i) => attrHash(key, i));
+const POS = smallTable('pos');
+const INSTL = smallTable('instl');
+const smallOr = (table: Uint32Array, key: string, x: number) =>
+  (x >= 0 && x < SMALL && Number.isInteger(x) ? table[x]! : attrHash(key, x));
 
 /** The request-level features, extracted once per request (every imp shares them). */
 export function requestFeatures(facts: RequestFacts, out: RequestFeatures): RequestFeatures {

@@ -6,8 +6,9 @@
  * Per imp: floor (converted to the campaign currency), deals, then for each campaign that
  * passes request-level targeting: creative fit, bcat, frequency cap, pacing (its share is
  * computed once per request, the draw made per imp), pCTR/pCVR from the shared features
- * (request features scored once, each imp adding its own), value, and the price: truthful under second price (`at=2`), shaded
- * from the win-rate curve under first price (`at=1`). The best price per imp is bid.
+ * (request features scored once, each imp adding its own), value, and the price: truthful
+ * under second price (`at=2`), shaded from the win-rate curve under first price (`at=1`).
+ * The best price per imp is bid.
  */
 import type { Bid, BidRequest, BidResponse, Imp, SeatBid } from 'iab-openrtb/v26';
 import { noticeRequestQuery, toBid } from './bid-response.ts';

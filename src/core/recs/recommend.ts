@@ -6,9 +6,10 @@
  *
  * Hot path: every array is per-model scratch allocated once per isolate (a request runs start
  * to end without yielding, so sharing it is safe); per-call flags are stamped with the call's
- * epoch, so nothing is reset (scratch.ts). Filters run once per item at its first touch; selection keeps the best few in a bounded heap
- * in one pass over the candidates (falling back to a full heap only when a category cap skips
- * too many), so it costs O(c log k) rather than a sort of everything blended.
+ * epoch, so nothing is reset (scratch.ts). Filters run once per item at its first touch;
+ * selection keeps the best few in a bounded heap in one pass over the candidates (falling back
+ * to a full heap only when a category cap skips too many), so it costs O(c log k) rather than
+ * a sort of everything blended.
  */
 
 
