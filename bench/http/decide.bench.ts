@@ -10,15 +10,14 @@ import autocannon from 'autocannon';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { compileSources } from '../../src/train/model-source.ts';
-import { buildWorker } from '../../scripts/bundle-size.ts';
+import { buildWorker, workerModules } from '../../scripts/bundle-size.ts';
 
 const duration = Number(process.env.DURATION ?? 10);
 const connections = Number(process.env.CONNECTIONS ?? 8);
 const TOKEN = 'bench-admin-token';
 
-const script = buildWorker('dist');
 const mf = new Miniflare(convertV4MiniflareOptions({
-  modules: true, scriptPath: script, compatibilityDate: '2026-11-01',
+  ...workerModules('dist', buildWorker('dist')), compatibilityDate: '2026-11-01',
   kvNamespaces: ['MODELS'], queueProducers: { EVENTS: { queueName: 'attune-events' } },
   bindings: { PROFILE_SECRET: 'bench-profile-secret', ADMIN_TOKEN: TOKEN, MODEL_REFRESH_SECONDS: '5', ALLOWED_ORIGINS: '*' },
 }));

@@ -7,10 +7,12 @@
  */
 import autocannon from 'autocannon';
 import * as esbuild from 'esbuild';
+import { rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { CAMPAIGNS, CTR, CVR, REQUEST_BODY } from '../micro/bid-fixtures.ts';
 import { encodeLinearModel } from '../../src/core/linear-model.ts';
+import { workerModules } from '../../scripts/bundle-size.ts';
 import { encodeShadingModel } from '../../src/core/bidding/shading-model.ts';
 
 const duration = Number(process.env.DURATION ?? 10);
@@ -19,14 +21,16 @@ const TOKEN = 'bench-admin-token';
 
 // Bundled like `wrangler deploy` does (esbuild, ESM, workerd conditions, minified);
 // `preserveSymlinks` keeps resolution inside this checkout when node_modules is a symlink.
+rmSync('dist/bid-bench', { recursive: true, force: true });
 await esbuild.build({
   entryPoints: ['src/worker/index.ts'], outfile: 'dist/bid-bench/index.js', bundle: true, format: 'esm', minify: true,
   platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], mainFields: ['module', 'main'],
   external: ['cloudflare:*', 'node:*'], preserveSymlinks: true, logLevel: 'error',
+  loader: { '.wasm': 'copy' }, // the checksum kernel: a module of its own beside the script, as wrangler ships it
 });
 
 const mf = new Miniflare(convertV4MiniflareOptions({
-  modules: true, scriptPath: 'dist/bid-bench/index.js', compatibilityDate: '2026-11-01',
+  ...workerModules('dist/bid-bench'), compatibilityDate: '2026-11-01',
   kvNamespaces: ['MODELS'], queueProducers: { EVENTS: { queueName: 'attune-events' } },
   durableObjects: { CAMPAIGN_LEDGER: { className: 'CampaignLedger', useSQLite: true } },
   bindings: { PROFILE_SECRET: 'bench-profile-secret', ADMIN_TOKEN: TOKEN, MODEL_REFRESH_SECONDS: '5', ALLOWED_ORIGINS: '*' },

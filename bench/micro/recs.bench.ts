@@ -11,7 +11,9 @@
  */
 import { bench, do_not_optimize, run } from 'mitata';
 import { interleaved, printInterleaved } from './interleaved.ts';
-import { decodeEnvelope } from '../../src/core/model-format.ts';
+import { checksum } from '../../src/core/checksum.ts';
+import { decodeEnvelope, useChecksum } from '../../src/core/model-format.ts';
+import { loadKernelChecksum } from '../../src/train/checksum-kernel.ts';
 import { decodeItemKnn, IN_STOCK, itemId, itemIndex, itemKnnFromEnvelope, type ItemKnnModel } from '../../src/core/recs/itemknn-model.ts';
 import { encodeItemKnn } from '../../src/core/recs/itemknn-encode.ts';
 import { createResult, DEFAULT_WEIGHTS, neighboursOf, recommend, type RecsQuery } from '../../src/core/recs/recommend.ts';
@@ -117,12 +119,22 @@ if (withIds().length !== 10 || withIds().some((id) => !id.startsWith('sku-'))) t
 const popular = recommend(model, query(model, [], []), out);
 if (popular.count !== 10 || popular.similar !== 0) throw new Error('popularity fill is wrong');
 
-// Cold load: fresh bytes each time, decode + checksum + section views + first top-10 (allocates scratch).
+// Cold load: fresh bytes each time, decode + checksum + section views + first top-10 (allocates
+// scratch), with the Worker's SIMD checksum kernel; the envelope step also with the JavaScript
+// checksum, alternating sample by sample.
+const kernel = loadKernelChecksum();
+const envelopeJsMs: number[] = [];
 const envelopeMs: number[] = [];
 const decodeMs: number[] = [];
 const firstMs: number[] = [];
 for (let s = 0; s < 15; s++) {
-  const bytes = blob.slice().buffer;
+  useChecksum(checksum);
+  let bytes = blob.slice().buffer;
+  t = performance.now();
+  if (!decodeEnvelope(bytes).ok) throw new Error('decode failed');
+  envelopeJsMs.push(performance.now() - t);
+  useChecksum(kernel);
+  bytes = blob.slice().buffer;
   t = performance.now();
   const env = decodeEnvelope(bytes);
   if (!env.ok) throw new Error(env.reason);
@@ -139,7 +151,7 @@ for (let s = 0; s < 15; s++) {
 
 const mib = blob.byteLength / 2 ** 20;
 console.log(`model: ${N} items × K=${K}: ${blob.byteLength} bytes (${mib.toFixed(2)} MiB, ${(mib / 25 * 100).toFixed(0)}% of KV's 25 MiB), neighbours ${model.nbBytes.length} bytes = ${(model.nbBytes.length / (N * K)).toFixed(2)} bytes each; encode ${(encodeMs / 1000).toFixed(1)} s`);
-console.log(`cold load: envelope + checksum ${median(envelopeMs).toFixed(2)} ms, + itemknn views and bounds checks ${median(decodeMs).toFixed(2)} ms, + first top-10 (allocates per-model scratch) ${median(firstMs).toFixed(2)} ms (cumulative medians of 15 fresh copies)`);
+console.log(`cold load: envelope + checksum ${median(envelopeMs).toFixed(2)} ms (JavaScript checksum: ${median(envelopeJsMs).toFixed(2)} ms), + itemknn views and bounds checks ${median(decodeMs).toFixed(2)} ms, + first top-10 (allocates per-model scratch) ${median(firstMs).toFixed(2)} ms (cumulative medians of 15 fresh copies)`);
 console.log('checked: fast path = reference on 51 queries (1 context + 20 history, in stock, 2 price bands, ≤ 2 or ≤ 1 per category)\n');
 
 const popQ = query(model, [], []);

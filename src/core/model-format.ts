@@ -27,6 +27,7 @@
  * rather than guessing. Documented for humans in docs/model-format.md.
  */
 
+import { checksum, type Checksum } from './checksum.ts';
 import { utf8Decode, utf8Encode } from './utf8.ts';
 
 export const MAGIC = 0x4d4e5441; // 'ATNM' read as little-endian u32
@@ -73,25 +74,15 @@ export interface EncodeInput extends ModelHeader {
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
+/** How envelopes are verified; the reference until a runtime installs its kernel. */
+let verify: Checksum = checksum;
+
 /**
- * Two interleaved polynomial hashes over 32-bit words (h = h·31 + w and h = h·37 + w, mod 2^32).
- * Not cryptographic: it catches truncation and corruption in storage or transit. Every single
- * bit flip changes it (odd multipliers are invertible mod 2^32), and it runs near memory
- * speed, about 1 ms for 4 MB here, where a byte-wise CRC in JavaScript takes several: a bare
- * XOR over the same words takes 85–90% as long. Two lanes measured fastest (four were slower,
- * and so were Fletcher-style sums, which V8 does not keep in int32 arithmetic).
+ * Verifies envelopes with `fn` from now on: the same numbers, faster (the Worker installs
+ * the SIMD kernel at start-up, see checksum.ts). Per isolate; encoding keeps the reference.
  */
-export function checksum(words: Int32Array): number {
-  let h0 = 0;
-  let h1 = 0;
-  const n = words.length & ~1;
-  let i = 0;
-  for (; i < n; i += 2) {
-    h0 = (Math.imul(h0, 31) + words[i]!) | 0;
-    h1 = (Math.imul(h1, 37) + words[i + 1]!) | 0;
-  }
-  if (i < words.length) h0 = (Math.imul(h0, 31) + words[i]!) | 0;
-  return (h0 ^ Math.imul(h1, 0x9e3779b1)) >>> 0;
+export function useChecksum(fn: Checksum): void {
+  verify = fn;
 }
 
 function dtypeOf(data: Section): number {
@@ -146,7 +137,7 @@ export function decodeEnvelope(blob: ArrayBuffer): DecodeResult {
   const total = view.getUint32(12, true);
   if (blob.byteLength < total) return { ok: false, reason: 'truncated' };
   if (total % 8 !== 0 || blob.byteLength !== total) return { ok: false, reason: 'malformed' };
-  if (checksum(new Int32Array(blob, 24, (total - 24) / 4)) !== view.getUint32(16, true)) {
+  if (verify(new Int32Array(blob, 24, (total - 24) / 4)) !== view.getUint32(16, true)) {
     return { ok: false, reason: 'checksum' };
   }
   const count = view.getUint16(20, true);

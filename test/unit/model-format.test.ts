@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { linearFromEnvelope, encodeLinearModel } from '../../src/core/linear-model.ts';
-import { checksum, decodeEnvelope, encodeEnvelope, FORMAT_VERSION } from '../../src/core/model-format.ts';
+import { checksum } from '../../src/core/checksum.ts';
+import { decodeEnvelope, encodeEnvelope, FORMAT_VERSION } from '../../src/core/model-format.ts';
 import { GOLDEN_LINEAR, goldenLinearWeights } from '../fixtures/golden/spec.ts';
 
 const golden = (name: string) => {
