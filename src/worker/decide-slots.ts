@@ -15,7 +15,7 @@ import { visitorUniform } from '../core/policy.ts';
 import { withAssignment } from '../core/profile.ts';
 import { decideExperimentSlot, type ExperimentInfo } from './experiments/decide-experiment.ts';
 import { HttpError } from './http-error.ts';
-import { resolveModel, type ModelAdapter } from './model-store.ts';
+import { preloadModel, resolveModel, type ModelAdapter, type StoreOptions } from './model-store.ts';
 import type { DecideRequest } from './schemas.ts';
 import type { Visit } from './visit.ts';
 
@@ -97,6 +97,11 @@ async function decideSlot(c: { env: Env }, visit: Visit, slot: SlotRequest, inde
   }
   visit.profile = withAssignment(visit.profile, slot.id, [d.variant, model.version, d.propensity, d.source]);
   return { slot: slot.id, decision: d, sticky: false, model: ref };
+}
+
+/** Starts the KV reads of the slots' models that this isolate does not hold yet (see `preloadModel`). */
+export function preloadSlotModels(env: Env, slots: readonly SlotRequest[], store: StoreOptions): void {
+  for (const slot of slots) if (slot.model !== undefined) preloadModel(env.MODELS, slot.model, LINEAR, store);
 }
 
 /**

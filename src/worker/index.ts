@@ -3,6 +3,7 @@ import { kernelChecksum, type ChecksumKernel } from '../core/checksum.ts';
 import checksumModule from '../core/checksum.wasm';
 import { warmTimeZones } from '../core/local-time.ts';
 import { useChecksum } from '../core/model-format.ts';
+import { warmDecisionPath } from './warm-up.ts';
 import { app } from './app.ts';
 import { consumeLog } from './log-consumer.ts';
 
@@ -20,6 +21,8 @@ try {
 } catch (err) {
   console.warn(JSON.stringify({ msg: 'checksum kernel unavailable; using the JavaScript checksum', error: String(err) }));
 }
+
+warmDecisionPath();
 
 export default {
   fetch: app.fetch,

@@ -143,3 +143,18 @@ export async function resolveModel<T>(
     inflight.delete(key);
   }
 }
+
+/**
+ * Starts loading a model this request will resolve later, when this isolate does not hold it
+ * yet (no manifest, or no decoded blob of the active version), so its KV reads overlap the
+ * request's other I/O (cookies, segment rules, other slots' models) instead of following
+ * them. The later `resolveModel` shares the reads. A warm model costs two map lookups.
+ */
+export function preloadModel<T>(kv: KVNamespace, name: string, adapter: ModelAdapter<T>, opts: StoreOptions): void {
+  const slot = manifests.get(name);
+  if (slot !== undefined && slot.manifest !== null) {
+    const key = `${adapter.kind}|${modelKey(name, slot.manifest.active)}`;
+    if (models.has(key) || inflight.has(key)) return;
+  } else if (slot !== undefined) return; // a read is under way, or the model is unknown until the next refresh
+  resolveModel(kv, name, adapter, opts).catch(() => {}); // failures are resolveModel's to report, on the real call
+}

@@ -13,7 +13,7 @@
  * A decision failure never takes the page down: the origin's page is served as it is, and
  * `x-attune-fallback` says why.
  */
-import { decideSlots, type Decided } from './decide-slots.ts';
+import { decideSlots, preloadSlotModels, type Decided } from './decide-slots.ts';
 import { rewriteCsp } from './csp.ts';
 import { logRecords } from './decision-log.ts';
 import { cachedPage, cacheKey, storePage, usesCache } from './origin-cache.ts';
@@ -50,9 +50,10 @@ interface PagePlan {
 /** The decision half: visitor, context, one decision for every variant slot, recommendation items. */
 async function planPage(c: AppContext, url: URL, rule: PageRule, rules: PageRules): Promise<PagePlan> {
   const referrer = c.req.header('referer');
-  const visit = await beginVisit(c, { page: { url: url.href, referrer, pageType: rule.pageType } }, true);
   const variantSlots = rule.slots.filter((s) => s.recommend === undefined);
   const requests = variantSlots.map(decideRequestOf).filter((r) => r.model !== undefined || (r.candidates?.length ?? 0) > 0);
+  preloadSlotModels(c.env, requests, storeOptions(c, Date.now())); // a cold model's reads overlap the visit's
+  const visit = await beginVisit(c, { page: { url: url.href, referrer, pageType: rule.pageType } }, true);
   const decided = requests.length > 0 ? await decideSlots(c, visit, requests) : { decisions: [] as Decided[], fallbacks: [], records: [] };
   const byId = new Map(decided.decisions.map((d) => [d.slot, d]));
   const fills: SlotFill[] = [];

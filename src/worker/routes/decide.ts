@@ -6,17 +6,18 @@
  * in `decide-slots.ts`, shared with the HTML proxy.
  */
 import { Hono } from 'hono';
-import { decideSlots } from '../decide-slots.ts';
+import { decideSlots, preloadSlotModels } from '../decide-slots.ts';
 import { readJson } from '../body.ts';
 import { logRecords } from '../decision-log.ts';
 import { DecideRequest, LIMITS } from '../schemas.ts';
 import type { AppEnv } from '../types.ts';
-import { beginVisit, finishVisit } from '../visit.ts';
+import { beginVisit, finishVisit, storeOptions } from '../visit.ts';
 
 export { LINEAR } from '../decide-slots.ts';
 
 export const decideRoutes = new Hono<AppEnv>().post('/v1/decide', async (c) => {
   const body = await readJson(c.req.raw, DecideRequest, LIMITS.bodyBytes);
+  preloadSlotModels(c.env, body.slots, storeOptions(c, Date.now())); // a cold model's reads overlap the visit's
   const visit = await beginVisit(c, body, true);
   const { decisions, fallbacks, records } = await decideSlots(c, visit, body.slots);
   if (fallbacks.length > 0) c.header('x-attune-fallback', fallbacks.join(', '));
