@@ -1,6 +1,6 @@
 /**
  * The model envelope's checksum, in plain JavaScript and with a WebAssembly SIMD kernel that
- * gives the same number about 3.5× faster.
+ * gives the same number about 3× faster (4 MiB: 0.3–0.4 ms against 1.1–1.2 ms here).
  *
  * The checksum is two interleaved polynomial hashes over 32-bit words: h0 = h0·31 + w over
  * the even words, h1 = h1·37 + w over the odd ones, mod 2^32. Not cryptographic: it catches
@@ -77,8 +77,9 @@ export function selfCheckWords(): Int32Array {
 export const SELF_CHECK_SUM = 2826086168;
 
 /**
- * `checksum` computed by the kernel. Checks itself against the reference on a few lengths
- * before it is returned, and throws if they differ, so a caller can keep the reference.
+ * `checksum` computed by the kernel. Before it is returned it must give the reference's number
+ * for the empty input and the known answer `SELF_CHECK_SUM`; otherwise it throws, so a caller
+ * can keep the reference.
  */
 export function kernelChecksum(kernel: ChecksumKernel): Checksum {
   const memory = new Uint8Array(kernel.memory.buffer);

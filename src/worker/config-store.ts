@@ -41,6 +41,7 @@ export async function readConfig<T>(
     const s: Slot<T> = { value: fallback, fetchedAt: 0, refreshing: null };
     slots.set(key, s as Slot<unknown>);
     s.refreshing = refresh(kv, key, parse, s, fallback, opts.now).finally(() => { s.refreshing = null; });
+    opts.waitUntil(s.refreshing); // shared with concurrent requests: it must outlive this one (model-store.ts)
     await s.refreshing;
     return s.value;
   }

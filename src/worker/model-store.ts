@@ -8,6 +8,11 @@
  * blob, or one built for another feature spec, resolves to a failure the caller turns into
  * the safe fallback; failures are cached until the next refresh so a broken model costs one
  * KV read per interval, not one per request.
+ *
+ * Keep-alive: every read that other requests may wait on is handed to `waitUntil`. The runtime
+ * cancels a request's unfinished I/O when the request ends (its response sent, or the client
+ * gone), and a shared read cancelled that way would never settle: every later request for the
+ * model would wait on it forever.
  */
 
 import { decodeEnvelope, type Envelope } from '../core/model-format.ts';
@@ -76,6 +81,7 @@ async function manifestOf(kv: KVNamespace, name: string, opts: StoreOptions): Pr
     slot.refreshing = readManifest(kv, name, slot, opts.now).finally(() => {
       slot!.refreshing = null;
     });
+    opts.waitUntil(slot.refreshing); // shared: it must outlive this request (see `keepAlive`)
     await slot.refreshing;
     return slot;
   }
@@ -128,6 +134,7 @@ export async function resolveModel<T>(
   if (pending === undefined) {
     pending = loadBlob(kv, name, version, adapter);
     inflight.set(key, pending);
+    opts.waitUntil(pending); // shared: it must outlive this request (see `keepAlive`)
   }
   try {
     const result = await pending;
@@ -156,5 +163,6 @@ export function preloadModel<T>(kv: KVNamespace, name: string, adapter: ModelAda
     const key = `${adapter.kind}|${modelKey(name, slot.manifest.active)}`;
     if (models.has(key) || inflight.has(key)) return;
   } else if (slot !== undefined) return; // a read is under way, or the model is unknown until the next refresh
-  resolveModel(kv, name, adapter, opts).catch(() => {}); // failures are resolveModel's to report, on the real call
+  // Kept alive past this request: it may end (a 404 on another slot) before the reads do.
+  opts.waitUntil(resolveModel(kv, name, adapter, opts).catch(() => {})); // failures are reported on the real call
 }

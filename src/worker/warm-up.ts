@@ -6,7 +6,12 @@
  *
  * Pure work only (module scope may not do I/O): a tiny model decoded from bytes, a context, its
  * features, a choice under each policy kind, a profile round trip, and the request schema.
- * Nothing is logged, stored or cached that a real request could read.
+ * Nothing is logged or stored; the memo caches it fills (user agent, referrer host, path) hold
+ * the right answers for those keys.
+ *
+ * It moves work, it does not remove it: about 10–15 ms of a cold start here (Node, code cold),
+ * most of which the first request would otherwise pay. That pays off because Cloudflare starts
+ * isolates while the TLS handshake runs; docs/architecture.md has the numbers.
  */
 import { buildContext } from '../core/context.ts';
 import { decideLinear } from '../core/decide.ts';
@@ -29,18 +34,18 @@ export function warmDecisionPath(): number {
     attributes: { plan: 'pro', seats: 3, trial: false }, slots: [{ id: 'hero', model: 'warm' }, { id: 'cta', candidates: ['a', 'b'] }],
   });
   const profile = parseProfile(serializeProfile(touchProfile(newProfile(NOW - 86_400_000), NOW - 3_600_000, 'pricing')));
+  // UTC: a named zone would load its ICU data, which only a request from that zone needs
   const ctx = buildContext({
     now: NOW, url: body.page?.url, referrer: body.page?.referrer, profile: profile ?? newProfile(NOW), attrs: body.attributes,
     userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
-    geo: { country: 'de', region: 'BE', city: 'Berlin', asn: 3320, timezone: 'Europe/Berlin' },
+    geo: { country: 'de', region: 'BE', city: 'Berlin', asn: 3320, timezone: 'UTC' },
   });
   const fv = extractFeatures(ctx, createFeatureVector());
+  const blob = encodeLinearModel({ name: 'warm', version: 'v1', variants: ['a', 'b'], bits: 4, bias: [0, 0], weights: new Float32Array(32), sigma: [0.1, 0.1] });
+  const env = decodeEnvelope(blob.buffer as ArrayBuffer);
+  const model = env.ok ? linearFromEnvelope(env.envelope) : null;
+  if (!model?.ok) return 0;
   let decided = 0;
-  for (const policy of POLICIES) {
-    const blob = encodeLinearModel({ name: 'warm', version: 'v1', variants: ['a', 'b'], bits: 4, bias: [0, 0], weights: new Float32Array(32), sigma: [0.1, 0.1], policy });
-    const env = decodeEnvelope(blob.buffer as ArrayBuffer);
-    const model = env.ok ? linearFromEnvelope(env.envelope) : null;
-    if (model?.ok && decideLinear(model.model, ['a', 'b'], fv, 0.5) !== null) decided++;
-  }
+  for (const policy of POLICIES) if (decideLinear({ ...model.model, policy }, ['a', 'b'], fv, 0.5) !== null) decided++;
   return decided;
 }

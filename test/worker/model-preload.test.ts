@@ -1,8 +1,9 @@
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { LINEAR, preloadSlotModels } from '../../src/worker/decide-slots.ts';
+import { readConfig } from '../../src/worker/config-store.ts';
 import { resolveModel } from '../../src/worker/model-store.ts';
-import { linearBlob, publish, resetAll, resetCaches } from './helpers.ts';
+import { linearBlob, postJson, publish, resetAll, resetCaches } from './helpers.ts';
 
 /** The real local KV, with every read's key written down. */
 function countingKv(reads: string[]): KVNamespace {
@@ -14,7 +15,7 @@ function countingKv(reads: string[]): KVNamespace {
   } as unknown as KVNamespace;
 }
 
-const store = () => ({ now: Date.now(), refreshMs: 60_000, waitUntil: () => {} });
+const store = (kept: Promise<unknown>[] = []) => ({ now: Date.now(), refreshMs: 60_000, waitUntil: (p: Promise<unknown>) => void kept.push(p) });
 
 describe('preloading slot models', () => {
   beforeEach(async () => {
@@ -44,5 +45,31 @@ describe('preloading slot models', () => {
     preloadSlotModels({ ...env, MODELS: kv }, [{ id: 'hero', model: 'nope' }], opts);
     expect(await resolveModel(kv, 'nope', LINEAR, opts)).toEqual({ ok: false, reason: 'unknownModel', version: null });
     expect(reads).toEqual(['manifest/nope']);
+  });
+
+  it('hands every read other requests may wait on to waitUntil, so the request that started it may end first', async () => {
+    const kept: Promise<unknown>[] = [];
+    const reads: string[] = [];
+    preloadSlotModels({ ...env, MODELS: countingKv(reads) }, [{ id: 'hero', model: 'pre' }], store(kept));
+    expect(kept.length).toBeGreaterThan(0);
+    await Promise.all(kept);
+    expect(reads).toEqual(['manifest/pre', 'model/pre/v1']); // the whole load finished on kept promises alone
+
+    resetCaches();
+    const direct: Promise<unknown>[] = [];
+    expect(await resolveModel(env.MODELS, 'pre', LINEAR, store(direct))).toMatchObject({ ok: true });
+    expect(direct).toHaveLength(2); // the cold manifest read and the blob read
+
+    const config: Promise<unknown>[] = [];
+    expect(await readConfig(env.MODELS, 'config/absent', () => null, 'fallback', store(config))).toBe('fallback');
+    expect(config).toHaveLength(1); // configs' cold reads are shared the same way
+  });
+
+  it('a 404 on an earlier slot does not spoil a later slot\'s model for the next request', async () => {
+    const slots = [{ id: 'a', model: 'nope', candidates: ['x'] }, { id: 'b', model: 'pre', candidates: ['a', 'b'] }];
+    expect((await postJson('/v1/decide', { slots })).status).toBe(404);
+    const res = await postJson('/v1/decide', { slots: [slots[1]] });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { decisions: { source: string }[] }).decisions[0]!.source).not.toBe('fallback');
   });
 });
