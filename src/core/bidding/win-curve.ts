@@ -94,44 +94,49 @@ export function fitWinCurve(s: WinStats, start: WinCurve = PRIOR_CURVE, prior = 
 
 /**
  * The first-price bid maximizing expected surplus (v − b)·W(b) over [floor, v]. Its
- * first-order condition g(b) = (v − b)(1 − W(b))·k − b = 0 is monotone in b, so a bracketing
- * search finds it: the Illinois variant of false position, which keeps the bracket of bisection
- * but converges superlinearly (6–15 steps where bisection takes 14). With
- * W(b) = σ(a + k·ln b), 1 − W(b) = 1 / (1 + eᵃ·bᵏ): one `pow` per step, except for curves so
- * extreme that eᵃ over- or underflows (|a| > 600), which take the log form. Returns null when
- * even the floor leaves no surplus.
+ * first-order condition g(b) = (v − b)(1 − W(b))·k − b = 0 is monotone: with
+ * W(b) = σ(a + k·ln b) and s = 1 − W(b) = 1 / (1 + eᵃ·bᵏ),
+ *   g′(b) = −k·s − (v − b)·k²·s·(1 − s) / b − 1 ≤ −1,
+ * so Newton's method, safeguarded by a shrinking bracket (bisection whenever a step leaves it
+ * or fails to halve the one before last), converges in a few steps of one `pow` each. And since |g′| ≥ 1,
+ * |b − optimum| ≤ |g(b)|: the search stops as soon as |g(b)| is within the tolerance, a bound,
+ * not a guess. Curves so extreme that eᵃ over- or underflows (|a| > 600) take the log form.
+ * Returns null when even the floor leaves no surplus.
  */
 export function shadeBid(value: number, curve: WinCurve, floor = 0): number | null {
   if (value <= floor) return null;
   const a = curve.a;
   const k = curve.k;
   const ea = Math.exp(a);
-  const g = Math.abs(a) < 600
-    ? (b: number) => ((value - b) * k) / (1 + ea * Math.pow(b, k)) - b
-    : (b: number) => ((value - b) * k) / (1 + Math.exp(a + k * Math.log(b))) - b;
+  const direct = Math.abs(a) < 600;
+  const lose = (b: number) => 1 / (1 + (direct ? ea * Math.pow(b, k) : Math.exp(a + k * Math.log(b))));
   let lo = Math.max(floor, value * 1e-4);
-  let glo = g(lo);
+  const glo = (value - lo) * k * lose(lo) - lo;
   if (glo <= 0) return lo;
-  let hi = value;
-  let ghi = -value; // g(value)
+  let hi = value; // g(value) = −value
   // to 0.01% of the value: far below a price increment
   const tol = 1e-4 * value;
-  let side = 0;
-  for (let i = 0; i < 60 && hi - lo > tol; i++) {
-    let x = hi - (ghi * (hi - lo)) / (ghi - glo);
-    if (!(x > lo && x < hi)) x = 0.5 * (lo + hi);
-    const gx = g(x);
-    // Illinois: when the same end moves twice, halve the other end's value so it moves too
-    if (gx > 0) {
-      lo = x;
-      glo = gx;
-      if (side === 1) ghi *= 0.5;
-      side = 1;
+  let x = hi - (value * (hi - lo)) / (value + glo); // first guess: the secant through both ends
+  let step = hi - lo;
+  let stepBefore = step;
+  for (let i = 0; i < 100; i++) {
+    const s = lose(x);
+    const gx = (value - x) * k * s - x;
+    if (Math.abs(gx) <= 0.5 * tol) return x;
+    if (gx > 0) lo = x;
+    else hi = x;
+    if (hi - lo <= tol) break;
+    const newton = gx / (-k * s - ((value - x) * k * k * s * (1 - s)) / x - 1);
+    stepBefore = step;
+    // g is S-shaped where the curve is steep: Newton from a flat stretch overshoots to the
+    // other one and back. Bisect when its step leaves the bracket or does not halve the step
+    // before last, so the search is never slower than bisection.
+    if (!(x - newton > lo && x - newton < hi) || Math.abs(2 * newton) > Math.abs(stepBefore)) {
+      step = 0.5 * (hi - lo);
+      x = lo + step;
     } else {
-      hi = x;
-      ghi = gx;
-      if (side === -1) glo *= 0.5;
-      side = -1;
+      step = newton;
+      x -= newton;
     }
   }
   return 0.5 * (lo + hi);
