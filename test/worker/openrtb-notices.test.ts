@@ -99,6 +99,43 @@ describe('notices', () => {
     expect((await ledger('sig-c')).spent).toBeCloseTo(0.001, 9);
   });
 
+  it('takes our fields from the signed part only: appended copies cannot re-point a notice or inflate its price', async () => {
+    await setCampaigns([campaign({ id: 'sig-a' }), campaign({ id: 'sig-b', targeting: { domains: { allow: ['nowhere.example'] } } })]);
+    const bid = await onlyBid();
+    expect(bid.cid).toBe('sig-a');
+    const signed = expand(bid.burl!, { AUCTION_PRICE: bid.price, AUCTION_CURRENCY: 'USD' });
+    const forgeries: [string, string][] = [
+      [`${signed}&c=sig-b`, 'c'], // after the signature: not a macro
+      [`${signed}&d=forged-1`, 'd'],
+      [`${signed}&price=1000000`, 'price'], // a second price
+      [signed.replace(/price=[^&]+/, 'price=1000000'), 'price'], // above our bid
+      [signed.replace(/price=[^&]+/, 'price=-5'), 'price'],
+    ];
+    for (const [url, field] of forgeries) {
+      const u = new URL(url);
+      const res = await fetchWorker(u.pathname + u.search);
+      expect(res.status, url).toBe(400);
+      expect(((await res.json()) as { error: { field: string } }).error.field).toBe(field);
+    }
+    expect((await ledger('sig-b')).spent).toBe(0);
+    expect((await ledger('sig-a')).spent).toBe(0);
+    const u = new URL(signed);
+    expect((await fetchWorker(u.pathname + u.search)).status).toBe(204);
+    expect((await ledger('sig-a')).spent).toBeCloseTo(bid.price / 1000, 9);
+  });
+
+  it('logs a replayed notice under one event id, so the log counts it once as the ledger does', async () => {
+    await setCampaigns([campaign({ id: 'replay-c' })]);
+    const bid = await onlyBid();
+    const u = new URL(expand(bid.burl!, { AUCTION_PRICE: bid.price, AUCTION_CURRENCY: 'USD' }));
+    const cap = capture();
+    for (let i = 0; i < 3; i++) expect((await fetchWorker(u.pathname + u.search)).status).toBe(204);
+    const ids = new Set(cap.events().filter((e) => e.name === 'billing').map((e) => e.id));
+    cap.done();
+    expect([...ids]).toEqual([`billing:${bid.id}`]);
+    expect((await ledger('replay-c')).spent).toBeCloseTo(bid.price / 1000, 9);
+  });
+
   it('answers 400 naming the field for a notice without a decision id', async () => {
     const res = await fetchWorker('/openrtb2/win?c=x&price=1');
     expect(res.status).toBe(400);
@@ -126,9 +163,9 @@ describe('frequency caps and budgets through the ledger', () => {
 
   it('stops bidding once the daily budget is spent', async () => {
     await setRates(null);
-    await setCampaigns([campaign({ id: 'budget-c', budget: { daily: 0.005 } })]);
+    await setCampaigns([campaign({ id: 'budget-c', budget: { daily: 0.0015 } })]);
     const bid = await onlyBid();
-    const url = new URL(expand(bid.burl!, { AUCTION_PRICE: 5, AUCTION_CURRENCY: 'USD' }));
+    const url = new URL(expand(bid.burl!, { AUCTION_PRICE: bid.price, AUCTION_CURRENCY: 'USD' })); // ~2 CPM: 0.002 spent
     expect((await fetchWorker(url.pathname + url.search)).status).toBe(204);
     const res = await postBid(bannerRequest());
     expect(res.status).toBe(204);

@@ -5,7 +5,9 @@
  * fields) on the log, where it trains pCTR and the shading curves. Wins and billings also book
  * the cost in the campaign's ledger (once per bid, whichever notice comes first).
  *
- * Notice URLs are signed (notice-signature.ts): an altered or invented one gets a 403.
+ * Notice URLs are signed (notice-signature.ts): an altered or invented one gets a 403. Our
+ * fields come from the signed prefix only, the exchange's macros from after it (any other name
+ * there, or a name given twice, is a 400), and what we pay must lie between 0 and our bid.
  * A win notice answers with the creative's markup, its macros expanded, for exchanges that
  * serve the ad from the win notice. Notices await the log: a 503 lets the exchange retry
  * rather than losing the event.
@@ -22,49 +24,91 @@ import { addLocalSpend } from '../campaign-state.ts';
 import { campaigns, fxRates } from '../campaign-store.ts';
 import { sendToLog } from '../decision-log.ts';
 import { HttpError } from '../http-error.ts';
-import { verifyNotice } from '../notice-signature.ts';
+import { splitNotice, verifyNotice } from '../notice-signature.ts';
 import { profileSecret } from '../visitor.ts';
 import type { AppContext, AppEnv } from '../types.ts';
 import { storeOptions } from '../visit.ts';
 
 const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
-const NoticeQuery = z.object({
+/** Our fields, read from the signed prefix only (notice-signature.ts). */
+const SignedQuery = z.object({
   d: text(64), c: text(64), cr: z.optional(text(64)), imp: z.optional(text(128)),
   bid: z.optional(z.string()), pub: z.optional(z.string().check(z.maxLength(128))), u: z.optional(text(256)),
-  price: z.optional(z.string()), mtw: z.optional(z.string()), cur: z.optional(z.string()),
-  reason: z.optional(z.string()), auc: z.optional(z.string()), s: z.optional(z.string()),
 });
-type NoticeQuery = z.infer<typeof NoticeQuery>;
+/** The exchange's macro values, the only names allowed after the signature. */
+const MacroQuery = z.object({
+  price: z.optional(z.string()), mtw: z.optional(z.string()), cur: z.optional(z.string()),
+  reason: z.optional(z.string()), auc: z.optional(z.string()),
+});
+type SignedQuery = z.infer<typeof SignedQuery>;
+type MacroQuery = z.infer<typeof MacroQuery>;
 
 const real = (s: string | undefined) => (s === undefined || s.includes('${') ? undefined : s);
 
+/** Query pairs as an object; a name given twice is refused (which one would count?). */
+function pairs(query: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(query)) {
+    if (Object.hasOwn(out, k)) throw new HttpError(400, 'bad_request', `${k}: given more than once`, k);
+    out[k] = v;
+  }
+  return out;
+}
+
+const MACRO_NAMES: ReadonlySet<string> = new Set(['price', 'mtw', 'cur', 'reason', 'auc']);
+
+/** The pairs after the signature: macro values only. */
+function macroPairs(query: string): Record<string, string> {
+  const out = pairs(query);
+  for (const k in out) {
+    if (!MACRO_NAMES.has(k)) throw new HttpError(400, 'bad_request', `${k}: not a notice macro; only price, mtw, cur, reason and auc may follow the signature`, k);
+  }
+  return out;
+}
+
+/**
+ * A price is never negative, and what we pay (win, billing) is at most our bid, rounding aside;
+ * a loss notice's price is the winner's, above ours.
+ */
+function checkPrice(name: string, price: number | undefined, ourBid: number | undefined): void {
+  if (price === undefined) return;
+  if (price < 0 || (name !== 'loss' && ourBid !== undefined && price > ourBid * (1 + 1e-6) + 1e-9)) {
+    throw new HttpError(400, 'bad_request', `price: ${price} is outside 0 … our bid${ourBid !== undefined ? ` (${ourBid})` : ''}`, 'price');
+  }
+}
+
 async function notice(c: AppContext, name: Extract<OutcomeName, 'win' | 'loss' | 'billing'>): Promise<Response> {
-  const url = new URL(c.req.url);
-  const q: NoticeQuery = validate(NoticeQuery, Object.fromEntries(url.searchParams));
+  const parts = splitNotice(new URL(c.req.url).search.slice(1));
+  // Unsigned: read it whole, to name a missing field before refusing it.
+  const q: SignedQuery = validate(SignedQuery, pairs(parts.signed));
+  const m: MacroQuery = parts.signature === null ? {} : validate(MacroQuery, macroPairs(parts.after));
   const secret = profileSecret(c);
   if (!secret) throw new HttpError(503, 'not_configured', 'PROFILE_SECRET is not set; notices cannot be verified');
-  if (!(await verifyNotice(secret, url.search.slice(1)))) {
+  if (!(await verifyNotice(secret, parts))) {
     throw new HttpError(403, 'invalid_signature', 'notice URL is not one of our bids (or was altered)', 's');
   }
   const now = Date.now();
-  const price = macroNumber(q.price);
-  const minToWin = macroNumber(q.mtw);
-  const lossReason = macroNumber(q.reason);
+  const price = macroNumber(m.price);
+  const minToWin = macroNumber(m.mtw);
+  const lossReason = macroNumber(m.reason);
   const ourBid = macroNumber(q.bid);
-  const currency = real(q.cur)?.toUpperCase() || CAMPAIGN_CURRENCY;
+  checkPrice(name, price, ourBid);
+  if (minToWin !== undefined && minToWin < 0) throw new HttpError(400, 'bad_request', `mtw: ${minToWin} is negative`, 'mtw');
+  const currency = real(m.cur)?.toUpperCase() || CAMPAIGN_CURRENCY;
   const auction = {
     ...(price !== undefined ? { price } : {}),
     ...(minToWin !== undefined ? { minToWin } : {}),
     ...(name === 'loss' && lossReason !== undefined ? { lossReason } : {}),
   };
+  // One id per bid and notice kind: an exchange's retries and replays are one event to the log.
   const event: OutcomeEvent = {
-    type: 'outcome', v: 1, id: crypto.randomUUID(), ts: now, receivedAt: now, name, decisionId: q.d,
+    type: 'outcome', v: 1, id: `${name}:${q.d}`, ts: now, receivedAt: now, name, decisionId: q.d,
     ...(q.u ? { visitor: hashVisitor(q.u) } : {}),
     ...(q.imp ? { slot: q.imp } : {}),
     variant: q.cr ? `${q.c}/${q.cr}` : q.c,
     ...(price !== undefined ? { value: price, currency } : {}),
     auction,
-    props: { campaign: q.c, ...(ourBid !== undefined ? { bid: ourBid } : {}), ...(q.pub ? { pub: q.pub } : {}), ...(real(q.auc) ? { auctionId: q.auc! } : {}) },
+    props: { campaign: q.c, ...(ourBid !== undefined ? { bid: ourBid } : {}), ...(q.pub ? { pub: q.pub } : {}), ...(real(m.auc) ? { auctionId: m.auc! } : {}) },
   };
   const store = storeOptions(c, now);
   const work: Promise<unknown>[] = [sendToLog(c.env.EVENTS, [event])];
@@ -92,7 +136,7 @@ async function notice(c: AppContext, name: Extract<OutcomeName, 'win' | 'loss' |
     if (creative) {
       const markup = expandMacros(creative.adm, {
         AUCTION_PRICE: price ?? '', AUCTION_MIN_TO_WIN: minToWin ?? '', AUCTION_CURRENCY: currency,
-        AUCTION_BID_ID: q.d, AUCTION_IMP_ID: q.imp ?? '', AUCTION_AD_ID: q.cr, AUCTION_ID: real(q.auc) ?? '',
+        AUCTION_BID_ID: q.d, AUCTION_IMP_ID: q.imp ?? '', AUCTION_AD_ID: q.cr, AUCTION_ID: real(m.auc) ?? '',
       });
       return c.body(markup, 200, { 'content-type': 'text/html; charset=utf-8' });
     }
