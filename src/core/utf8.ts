@@ -24,6 +24,24 @@ export function utf8Encode(s: string): Uint8Array {
   return Uint8Array.from(out);
 }
 
+/**
+ * Bytes of `s` in UTF-8 (lone surrogates count as U+FFFD's 3, as encoders write them), without
+ * encoding it: what a byte limit measured on a JavaScript string's `.length` gets wrong.
+ */
+export function utf8Length(s: string): number {
+  let n = s.length; // one byte per UTF-16 unit, then the extra bytes of the rest
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // a pair: two units, four bytes
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
 /** Decodes UTF-8; returns null on malformed input rather than guessing. */
 export function utf8Decode(bytes: Uint8Array): string | null {
   return decode(bytes, false);

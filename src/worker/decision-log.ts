@@ -11,10 +11,11 @@
  * once and then logged with the record ids, so nothing disappears silently.
  */
 import type { LogRecord } from '../core/outcome-event.ts';
+import { utf8Length } from '../core/utf8.ts';
 
 /** Queue messages are limited to 128 KB each, and a sendBatch to 100 messages and 256 KB. */
 const BATCH = 100;
-const BATCH_BYTES = 200 * 1024; // JSON length as the size estimate, with headroom for framing
+const BATCH_BYTES = 200 * 1024; // UTF-8 bytes of the JSON, with headroom for framing
 const FLUSH_MS = 10;
 
 export async function sendToLog(queue: Queue, records: readonly LogRecord[]): Promise<void> {
@@ -23,7 +24,7 @@ export async function sendToLog(queue: Queue, records: readonly LogRecord[]): Pr
     const batch: MessageSendRequest[] = [];
     let bytes = 0;
     for (; i < records.length && batch.length < BATCH; i++) {
-      const size = JSON.stringify(records[i]).length;
+      const size = utf8Length(JSON.stringify(records[i])); // bytes: the limits are in bytes, `.length` counts UTF-16 units
       if (batch.length > 0 && bytes + size > BATCH_BYTES) break;
       bytes += size;
       batch.push({ body: records[i], contentType: 'json' });

@@ -13,6 +13,7 @@
 import { hashVisitor } from '../core/decision-record.ts';
 import { murmur3 } from '../core/murmur3.ts';
 import type { OutcomeEvent } from '../core/outcome-event.ts';
+import { utf8Length } from '../core/utf8.ts';
 import { badRequest, HttpError } from './http-error.ts';
 import { check, EVENT_LIMITS, NativeEvent, SegmentIdentify, SegmentPage, SegmentTrack, type EventIssue } from './event-schema.ts';
 import { fromSegmentIdentify, fromSegmentPage, fromSegmentTrack } from './segment-events.ts';
@@ -95,7 +96,14 @@ function normalize(e: NativeEvent, cookieVisitor: string | undefined, now: numbe
   return out as unknown as OutcomeEvent;
 }
 
-export function intakeEvents(entries: readonly unknown[], cookieVisitor: string | undefined, now: number): Intake {
+/**
+ * A body under this many characters cannot hold an event over `eventBytes` as logged (at most
+ * 3 bytes per character, plus the fields normalization adds), so its events skip the check.
+ */
+const SMALL_BODY_CHARS = 32 * 1024;
+
+/** `bodyChars`: the request body's length, to skip the size check where no event can be too big. */
+export function intakeEvents(entries: readonly unknown[], cookieVisitor: string | undefined, now: number, bodyChars = Infinity): Intake {
   const accepted: OutcomeEvent[] = [];
   const rejected: EventIssue[] = [];
   const seen = new Set<string>();
@@ -107,6 +115,11 @@ export function intakeEvents(entries: readonly unknown[], cookieVisitor: string 
       continue;
     }
     const event = normalize(r.value, cookieVisitor, now);
+    if (bodyChars >= SMALL_BODY_CHARS && utf8Length(JSON.stringify(event)) > EVENT_LIMITS.eventBytes) {
+      // the queue would refuse the whole batch for it, and every resend the same way
+      rejected.push({ index: i, field: '(event)', reason: `larger than ${EVENT_LIMITS.eventBytes / 1024} KB as logged (UTF-8 JSON)` });
+      continue;
+    }
     if (seen.has(event.id)) {
       duplicates++;
       continue;

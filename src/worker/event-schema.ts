@@ -10,6 +10,8 @@ import { fieldPath } from './body.ts';
 export const EVENT_LIMITS = {
   /** bytes of one request body; browsers cap a sendBeacon body at 64 KB, servers may batch more */
   bodyBytes: 512 * 1024,
+  /** UTF-8 bytes of one event as logged: a queue message holds at most 128 KB, less framing */
+  eventBytes: 120 * 1024,
   /** events in one request (native events or Segment batch entries) */
   events: 500,
   items: 100,

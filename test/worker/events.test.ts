@@ -73,6 +73,25 @@ describe('POST /v1/events', () => {
     expect((await res2.json<{ error: { code: string } }>()).error.code).toBe('batch_too_large');
   });
 
+  it('queues a batch whose events are large in UTF-8 though short in characters (the queue counts bytes)', async () => {
+    const cjk = '漢'.repeat(512); // 512 characters, 1,536 bytes
+    const props = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`p${i}`, cjk]));
+    const events = Array.from({ length: 7 }, (_, i) => ({ name: 'goal', goal: 'big', id: `big-${i}`, props }));
+    const res = await postJson('/v1/events', events); // ~345 KB of UTF-8 in ~120k characters
+    expect(res.status).toBe(200);
+    expect((await res.json<EventsAnswer>()).accepted).toBe(7);
+  });
+
+  it('refuses one event too big for a queue message on its own, and queues the rest', async () => {
+    const escaped = '\u0001'.repeat(512); // 6 bytes each once logged as JSON
+    const big = { name: 'goal', goal: 'huge', props: Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`p${i}`, escaped])), items: Array.from({ length: 100 }, () => ({ id: escaped.slice(0, 128) })) };
+    const res = await postJson('/v1/events', [{ name: 'click', id: 'small-1' }, big]);
+    expect(res.status).toBe(200);
+    const body = await res.json<EventsAnswer>();
+    expect(body.ids).toEqual(['small-1']);
+    expect(body.rejected).toEqual([{ index: 1, field: '(event)', reason: expect.stringContaining('KB') }]);
+  });
+
   it('maps Segment track, page, identify and batch calls', async () => {
     const res = await postJson('/v1/events', {
       batch: [

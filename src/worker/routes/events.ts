@@ -20,12 +20,13 @@ import { VISITOR_COOKIE } from '../visitor.ts';
 const VISITOR_ID = /^[A-Za-z0-9_-]{8,64}$/;
 
 export const eventRoutes = new Hono<AppEnv>().post('/v1/events', async (c) => {
-  const entries = entriesOf(parseJson(await readBodyText(c.req.raw, EVENT_LIMITS.bodyBytes)));
+  const text = await readBodyText(c.req.raw, EVENT_LIMITS.bodyBytes);
+  const entries = entriesOf(parseJson(text));
   // A beacon from the page carries the first-party visitor cookie; events without a
   // visitorId of their own are attributed to it.
   const cookie = getCookie(c, VISITOR_COOKIE);
   const now = Date.now();
-  const { accepted, rejected, duplicates } = intakeEvents(entries, cookie && VISITOR_ID.test(cookie) ? cookie : undefined, now);
+  const { accepted, rejected, duplicates } = intakeEvents(entries, cookie && VISITOR_ID.test(cookie) ? cookie : undefined, now, text.length);
   if (accepted.length === 0) {
     const first = rejected[0]!;
     return c.json({
