@@ -37,6 +37,20 @@ export async function readBodyText(req: Request, maxBytes: number): Promise<stri
   return decoder.decode(all);
 }
 
+/**
+ * An HTML form post (`application/x-www-form-urlencoded`, what a `<form method="post">` sends),
+ * size-capped like every body; anything else is a 415 rather than a parse that may throw.
+ */
+export async function readForm(req: Request, maxBytes: number): Promise<Record<string, string>> {
+  const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') {
+    throw new HttpError(415, 'unsupported_media_type', 'expected a form post (application/x-www-form-urlencoded)', 'content-type');
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(await readBodyText(req, maxBytes))) out[k] = v;
+  return out;
+}
+
 /** `["slots", 0, "model"]` → `slots[0].model` */
 export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';

@@ -37,6 +37,16 @@ describe('admin page', () => {
     expect(expired.status).toBe(303);
   });
 
+  it('answers a malformed or oversize login post with a 4xx naming the problem, never a 500', async () => {
+    const multipart = await fetchWorker('/ui/experiments/login', {
+      method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=zzz' }, body: 'garbage',
+    });
+    expect(multipart.status).toBe(415);
+    expect(((await multipart.json()) as { error: { field: string } }).error.field).toBe('content-type');
+    const huge = await fetchWorker('/ui/experiments/login', form({ token: 'x'.repeat(64 * 1024) }));
+    expect(huge.status).toBe(413);
+  });
+
   it('creates, launches and stops a test through forms, and charts its snapshots', async () => {
     const cookie = await signIn();
     const bad = await fetchWorker('/ui/experiments', form({ key: 'pg', name: 'Page test', arms: 'only | one arm', goals: 'click' }, cookie));

@@ -11,6 +11,7 @@ import { createMiddleware } from 'hono/factory';
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { ACTIONS, type Action, type Experiment } from '../../core/experiments/experiment.ts';
+import { readForm } from '../body.ts';
 import { sign, timingSafeEqualText, verifySigned } from '../crypto.ts';
 import { HttpError } from '../http-error.ts';
 import type { AppContext, AppEnv } from '../types.ts';
@@ -22,6 +23,8 @@ import { listExperiments } from './store.ts';
 
 const COOKIE = 'att_admin';
 const SESSION_SECONDS = 8 * 3600;
+/** the largest form these pages post (the create form) is well under 2 KB */
+const FORM_BYTES = 16 * 1024;
 
 async function sessionValid(token: string, cookie: string | undefined): Promise<boolean> {
   if (!cookie) return false;
@@ -119,7 +122,7 @@ export const experimentPageRoutes = new Hono<AppEnv>()
   .get(`${BASE}/login`, (c) => c.html(page('Sign in', html`<h1>Sign in</h1><form method="post" action="${BASE}/login">
 <label for="token">Admin token</label><input id="token" name="token" type="password" required autocomplete="current-password"> <button type="submit">Sign in</button></form>`)))
   .post(`${BASE}/login`, async (c) => {
-    const token = String((await c.req.parseBody()).token ?? '');
+    const token = (await readForm(c.req.raw, FORM_BYTES)).token ?? '';
     if (!c.env.ADMIN_TOKEN || !timingSafeEqualText(token, c.env.ADMIN_TOKEN)) {
       return c.html(page('Sign in', html`<h1>Sign in</h1><p class="error" role="alert">wrong token</p><p><a href="${BASE}/login">try again</a></p>`), 401);
     }
@@ -136,7 +139,7 @@ export const experimentPageRoutes = new Hono<AppEnv>()
   .use(`${BASE}/*`, requireAdminCookie)
   .get(BASE, async (c) => c.html(page('Bandit tests', listView(await listExperiments(c.env.MODELS)))))
   .post(BASE, async (c) => {
-    const form = Object.fromEntries(Object.entries(await c.req.parseBody()).map(([k, v]) => [k, String(v)]));
+    const form = await readForm(c.req.raw, FORM_BYTES);
     try {
       const e = await createExperiment(c.env, formToConfig(form));
       return c.redirect(`${BASE}/${e.key}`, 303);
@@ -154,7 +157,7 @@ export const experimentPageRoutes = new Hono<AppEnv>()
     const key = keyOf(c);
     const action = c.req.param('action') as Action;
     if (!ACTIONS.includes(action)) throw new HttpError(404, 'not_found', `unknown action "${action}"`);
-    const body = await c.req.parseBody();
+    const body = await readForm(c.req.raw, FORM_BYTES);
     try {
       await applyAction(c.env, key, action, typeof body.winner === 'string' ? body.winner : undefined);
       return c.redirect(`${BASE}/${key}`, 303);
