@@ -4,6 +4,7 @@
  * relative to the event (`items[0].price`), which the response reports with the event's index.
  */
 import * as z from 'zod/mini';
+import { EXPERIMENT_KEY } from '../core/experiments/experiment.ts';
 import { OUTCOME_NAMES } from '../core/outcome-event.ts';
 import { fieldPath } from './body.ts';
 
@@ -43,7 +44,7 @@ export const NativeEvent = z.object({
   visitorId: z.optional(text(128)),
   slot: z.optional(text(64)),
   variant: z.optional(text(128)),
-  experiment: z.optional(text(128)),
+  experiment: z.optional(z.string().check(z.regex(EXPERIMENT_KEY, 'an experiment key: lower-case letters, digits, "_" or "-", at most 64'))),
   goal: z.optional(text(128)),
   value: z.optional(finite),
   currency: z.optional(z.string().check(z.regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as "EUR"'))),

@@ -3,6 +3,7 @@
  * requests at the boundary and generate the OpenAPI document, so the two cannot drift.
  */
 import * as z from 'zod/mini';
+import { EXPERIMENT_KEY } from '../core/experiments/experiment.ts';
 
 export const LIMITS = {
   bodyBytes: 64 * 1024,
@@ -32,7 +33,7 @@ export const Slot = z.object({
   candidates: z.optional(z.array(shortText(128)).check(z.minLength(1), z.maxLength(LIMITS.candidates))),
   model: z.optional(name),
   /** a bandit test key: the slot serves the test's arm (see /admin/experiments) */
-  experiment: z.optional(z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'an experiment key'))),
+  experiment: z.optional(z.string().check(z.regex(EXPERIMENT_KEY, 'an experiment key'))),
 });
 
 const uniqueIds = (slots: { id: string }[]) => new Set(slots.map((s) => s.id)).size === slots.length;

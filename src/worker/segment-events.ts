@@ -13,6 +13,7 @@
  * Properties `decisionId` (or `decision_id`), `slot`, `variant`, `experiment`, `visitorId` carry our
  * fields; other scalar properties go to `props` (first 32). `messageId` is the event id.
  */
+import { EXPERIMENT_KEY } from '../core/experiments/experiment.ts';
 import { hashVisitor } from '../core/decision-record.ts';
 import type { OutcomeName } from '../core/outcome-event.ts';
 import { EVENT_LIMITS, type NativeEvent, type SegmentIdentify, type SegmentPage, type SegmentTrack } from './event-schema.ts';
@@ -53,7 +54,9 @@ function common(msg: SegmentTrack | SegmentPage | SegmentIdentify): Partial<Nati
   set('decisionId', str(p.decisionId) ?? str(p.decision_id));
   set('slot', str(p.slot, 64));
   set('variant', str(p.variant));
-  set('experiment', str(p.experiment));
+  // only a key of ours: other tools' experiment labels are not bandit tests here
+  const experiment = str(p.experiment);
+  set('experiment', experiment !== undefined && EXPERIMENT_KEY.test(experiment) ? experiment : undefined);
   return out;
 }
 

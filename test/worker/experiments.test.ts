@@ -127,6 +127,18 @@ describe('experiment slots in /v1/decide', () => {
     expect(inside).toBeLessThan(32);
   });
 
+  it('forwards only to experiments that exist: made-up names in events create no aggregators', async () => {
+    await createAndLaunch('real-one');
+    const now = Date.now();
+    const records = [exposure('real-one', 'r-1', 'rv1', 'a', now), outcome('real-one', 'ro-1', 'rv1', now + 1)];
+    for (let i = 0; i < 50; i++) records.push(outcome(`ghost-${i}`, `g-${i}`, `gv${i}`, now));
+    records.push(outcome('Not A Key!', 'bad-key', 'bv', now));
+    expect(await forwardToExperiments(env, records)).toEqual({ experiments: 1, records: 2 });
+    const res = await postJson('/v1/events', [{ name: 'click', experiment: 'Not A Key!' }, { name: 'click', experiment: 'real-one' }]);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { rejected: { index: number; field: string }[] }).rejected).toMatchObject([{ index: 0, field: 'experiment' }]);
+  });
+
   it('keeps a visitor on their arm through the signed profile until the test re-randomizes', async () => {
     await createAndLaunch('sticky');
     const first = await decide('sticky', 'visitor-sticky-1');

@@ -14,6 +14,9 @@
 import type { VisitorContext } from '../context.ts';
 import type { AlgorithmSpec } from '../bandits/types.ts';
 
+/** An experiment's key: how slots, events and admin calls name it (and its Durable Object). */
+export const EXPERIMENT_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
 export type ExperimentStatus = 'draft' | 'running' | 'paused' | 'stopped' | 'archived';
 export type Action = 'launch' | 'pause' | 'resume' | 'stop' | 'archive' | 'rerandomize';
 export const ACTIONS: readonly Action[] = ['launch', 'pause', 'resume', 'stop', 'archive', 'rerandomize'];

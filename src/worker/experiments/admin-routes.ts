@@ -6,7 +6,7 @@
 import { Hono } from 'hono';
 import * as z from 'zod/mini';
 import { resultsCsv } from '../../core/bandits/results.ts';
-import { ACTIONS, type Action } from '../../core/experiments/experiment.ts';
+import { ACTIONS, EXPERIMENT_KEY, type Action } from '../../core/experiments/experiment.ts';
 import { requireAdmin } from '../admin-auth.ts';
 import { parseJson, readBodyText, validate } from '../body.ts';
 import { badRequest, HttpError } from '../http-error.ts';
@@ -15,7 +15,6 @@ import { applyAction, createExperiment, experimentReport, mustLoad, updateExperi
 import { listExperiments, listVersions, versionKey } from './store.ts';
 
 const BODY_BYTES = 64 * 1024;
-export const EXPERIMENT_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 function keyParam(c: AppContext): string {
   const key = c.req.param('key') ?? '';

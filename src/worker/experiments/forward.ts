@@ -3,29 +3,46 @@
  * `experiment`) and outcome events naming an experiment go to that experiment's Durable Object,
  * one RPC per experiment per batch. The log consumer calls this after its R2 write; it throws if
  * an aggregator cannot be reached so the consumer retries the batch (redelivery is idempotent).
+ *
+ * Only experiments that exist get records: events come from anyone, and every new name would
+ * otherwise create a Durable Object (with its storage) on the consumer's say-so. The records of
+ * unknown names stay in the R2 log.
  */
+import { EXPERIMENT_KEY } from '../../core/experiments/experiment.ts';
 import type { LogRecord } from '../../core/outcome-event.ts';
+import { currentKey } from './store.ts';
 
 export interface ForwardSummary {
   readonly experiments: number;
   readonly records: number;
 }
 
-export async function forwardToExperiments(env: Pick<Env, 'EXPERIMENTS'>, records: readonly LogRecord[]): Promise<ForwardSummary> {
+export async function forwardToExperiments(env: Pick<Env, 'EXPERIMENTS' | 'MODELS'>, records: readonly LogRecord[]): Promise<ForwardSummary> {
   const groups = new Map<string, LogRecord[]>();
   for (const r of records) {
     const key = r.experiment;
-    if (typeof key !== 'string' || key === '') continue;
+    if (typeof key !== 'string' || !EXPERIMENT_KEY.test(key)) continue;
     let g = groups.get(key);
     if (g === undefined) groups.set(key, (g = []));
     g.push(r);
   }
+  const known = await Promise.all([...groups.keys()].map(async (key) => (await env.MODELS.get(currentKey(key))) !== null));
+  const unknown: string[] = [];
+  let experiments = 0;
   let n = 0;
-  await Promise.all([...groups].map(async ([key, list]) => {
+  await Promise.all([...groups].map(async ([key, list], i) => {
+    if (!known[i]) {
+      unknown.push(key);
+      return;
+    }
+    experiments++;
     n += list.length;
     await env.EXPERIMENTS.get(env.EXPERIMENTS.idFromName(key)).ingest(list);
   }));
-  return { experiments: groups.size, records: n };
+  if (unknown.length > 0) {
+    console.warn(JSON.stringify({ msg: 'log records name experiments that do not exist; not forwarded', count: unknown.length, keys: unknown.slice(0, 10) }));
+  }
+  return { experiments, records: n };
 }
 
 export function experimentStub(env: Pick<Env, 'EXPERIMENTS'>, key: string) {

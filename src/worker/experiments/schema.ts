@@ -4,12 +4,12 @@
  */
 import * as z from 'zod/mini';
 import { ALGORITHMS } from '../../core/bandits/types.ts';
-import type { ExperimentConfig } from '../../core/experiments/experiment.ts';
+import { EXPERIMENT_KEY, type ExperimentConfig } from '../../core/experiments/experiment.ts';
 import { validate } from '../body.ts';
 import { badRequest } from '../http-error.ts';
 
 export const MAX_ARMS = 16;
-const key = z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lower-case letters, digits, "_" or "-", at most 64'));
+const key = z.string().check(z.regex(EXPERIMENT_KEY, 'lower-case letters, digits, "_" or "-", at most 64'));
 const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 const unit = z.number().check(z.gte(0), z.lte(1));
 
