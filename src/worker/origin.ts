@@ -2,8 +2,10 @@
  * The origin behind proxy mode: `ORIGIN_URL` (scheme, host, optional base path). A request is
  * forwarded with its method, headers (minus attune's own cookies) and streamed body; redirects
  * are not followed but passed to the browser with their Location mapped back to the public
- * host. `ORIGIN_TIMEOUT_MS` bounds the wait for the origin's response headers; a slow origin
- * answers 504, an unreachable one 502, both saying which in `x-attune-origin`.
+ * host. `ORIGIN_TIMEOUT_MS` bounds the wait for the origin's response headers (a slow origin
+ * answers 504, an unreachable one 502, both saying which in `x-attune-origin`) and then every
+ * pause in its body: a body silent that long is cut off and logged, so a stalled origin cannot
+ * hold a visitor's page (and the Worker) open forever.
  */
 import { PROFILE_COOKIE, VISITOR_COOKIE } from './visitor.ts';
 
@@ -60,17 +62,55 @@ export async function fetchOrigin(cfg: OriginConfig, req: Request): Promise<Orig
   headers.delete('host');
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), cfg.timeoutMs);
+  let response: Response;
   try {
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-    const response = await fetch(originUrlOf(cfg.base, incoming), {
+    response = await fetch(originUrlOf(cfg.base, incoming), {
       method: req.method, headers, body: hasBody ? req.body : null, redirect: 'manual', signal: controller.signal,
     });
-    return { ok: true, response: mapLocation(response, cfg.base, incoming) };
   } catch (err) {
     return { ok: false, reason: controller.signal.aborted ? 'timeout' : 'unreachable', error: String(err) };
   } finally {
-    clearTimeout(timer); // headers are in: the body streams at the origin's pace
+    clearTimeout(timer); // headers are in: from here the body's pauses are timed
   }
+  const path = incoming.pathname;
+  const body = idleLimited(response, cfg.timeoutMs, () => {
+    console.error(JSON.stringify({ msg: 'origin body stalled; cut off', path, idleMs: cfg.timeoutMs }));
+    controller.abort();
+  });
+  return { ok: true, response: mapLocation(body, cfg.base, incoming) };
+}
+
+/**
+ * `res` with a body that errors once the origin has sent nothing for `idleMs` (`onIdle` aborts
+ * the origin fetch). Each chunk restarts the clock; the end of the body, or the reader going
+ * away, stops it.
+ */
+function idleLimited(res: Response, idleMs: number, onIdle: () => void): Response {
+  if (res.body === null) return res;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let fire = () => {};
+  const restart = () => {
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(fire, idleMs);
+  };
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>({
+    start: (ctl) => {
+      fire = () => {
+        onIdle();
+        ctl.error(new Error(`origin sent nothing for ${idleMs} ms`));
+      };
+      restart();
+    },
+    transform: (chunk, ctl) => {
+      restart();
+      ctl.enqueue(chunk);
+    },
+  });
+  res.body.pipeTo(writable).catch(() => {}).finally(() => {
+    if (timer !== null) clearTimeout(timer);
+  });
+  return new Response(readable, res);
 }
 
 /** A redirect to the origin's own host would send the browser around the proxy: map it back. */

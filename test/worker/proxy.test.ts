@@ -27,6 +27,7 @@ const RULES = {
     { path: '/redirect', slots: [hero] },
     { path: '/range', slots: [hero] },
     { path: '/slow', slots: [hero] },
+    { path: '/stall', slots: [hero] },
     { path: '/broken-model', slots: [{ id: 'hero', model: 'never-published' }] },
   ],
   popular: [
@@ -266,5 +267,13 @@ describe('proxy: a failing origin', () => {
     expect(res.headers.get('x-attune-origin')).toBe('timeout');
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(Date.now() - t0).toBeLessThan(2800); // the origin answers at 3000 ms
+  });
+
+  it('cuts off a body the origin stops sending after ORIGIN_TIMEOUT_MS, instead of hanging', async () => {
+    const res = await get('/stall');
+    expect(res.status).toBe(200); // the headers came in time
+    const t0 = Date.now();
+    await expect(res.text()).rejects.toThrow();
+    expect(Date.now() - t0).toBeLessThan(5000); // ORIGIN_TIMEOUT_MS is 1000 in these tests
   });
 });
