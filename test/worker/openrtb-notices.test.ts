@@ -136,6 +136,18 @@ describe('notices', () => {
     expect((await ledger('replay-c')).spent).toBeCloseTo(bid.price / 1000, 9);
   });
 
+  it('answers 503 within its deadline when the log stalls, so the exchange retries instead of waiting', async () => {
+    await setCampaigns([campaign({ id: 'stall-c' })]);
+    const bid = await onlyBid();
+    const u = new URL(expand(bid.burl!, { AUCTION_PRICE: bid.price, AUCTION_CURRENCY: 'USD' }));
+    const spy = vi.spyOn(env.EVENTS, 'sendBatch').mockImplementation(() => new Promise(() => {})); // never settles
+    const t0 = Date.now();
+    const res = await fetchWorker(u.pathname + u.search);
+    spy.mockRestore();
+    expect(res.status).toBe(503);
+    expect(Date.now() - t0).toBeLessThan(9000);
+  });
+
   it('answers 400 naming the field for a notice without a decision id', async () => {
     const res = await fetchWorker('/openrtb2/win?c=x&price=1');
     expect(res.status).toBe(400);

@@ -43,6 +43,9 @@ const MacroQuery = z.object({
 type SignedQuery = z.infer<typeof SignedQuery>;
 type MacroQuery = z.infer<typeof MacroQuery>;
 
+/** How long a notice waits for the log and the ledger before asking the exchange to retry. */
+const NOTICE_DEADLINE_MS = 5_000;
+
 const real = (s: string | undefined) => (s === undefined || s.includes('${') ? undefined : s);
 
 /** Query pairs as an object; a name given twice is refused (which one would count?). */
@@ -124,11 +127,20 @@ async function notice(c: AppContext, name: Extract<OutcomeName, 'win' | 'loss' |
       }));
     }
   }
+  // Bounded: a stalled queue or ledger answers 503 (the exchange retries, and a retry is one
+  // event and one booking: ids above, the ledger keys on the decision), and what is under way
+  // may still finish in the background.
+  const recorded = Promise.all(work);
+  c.executionCtx.waitUntil(recorded.catch(() => {}));
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const deadline = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), NOTICE_DEADLINE_MS); });
   try {
-    await Promise.all(work);
+    if ((await Promise.race([recorded, deadline])) === 'late') throw new Error(`not recorded within ${NOTICE_DEADLINE_MS} ms`);
   } catch (err) {
     console.error(JSON.stringify({ msg: 'notice not recorded', name, decision: q.d, error: String(err) }));
     throw new HttpError(503, 'unavailable', 'notice could not be recorded; retry');
+  } finally {
+    if (timer !== null) clearTimeout(timer);
   }
   if (name === 'win' && q.cr) {
     const list = await campaigns(c.env.MODELS, store);
