@@ -4,7 +4,7 @@
  * handshake); V8 compiles each function on its first call, and a regular expression on its
  * first match, so without this the first request runs the whole path cold.
  *
- * Pure work only (module scope may not do I/O): a tiny model decoded from bytes, a context, its
+ * Pure work only (module scope may not do I/O): a tiny model, a context, its
  * features, a choice under each policy kind, a profile round trip, and the request schema.
  * Nothing is logged or stored; the memo caches it fills (user agent, referrer host, path) hold
  * the right answers for those keys.
@@ -16,8 +16,7 @@
 import { buildContext } from '../core/context.ts';
 import { decideLinear } from '../core/decide.ts';
 import { createFeatureVector, extractFeatures } from '../core/features.ts';
-import { encodeLinearModel, linearFromEnvelope } from '../core/linear-model.ts';
-import { decodeEnvelope } from '../core/model-format.ts';
+import type { LinearModel } from '../core/linear-model.ts';
 import type { PolicySpec } from '../core/policy.ts';
 import { parseProfile, serializeProfile } from '../core/profile-codec.ts';
 import { newProfile, touchProfile } from '../core/profile.ts';
@@ -41,11 +40,14 @@ export function warmDecisionPath(): number {
     geo: { country: 'de', region: 'BE', city: 'Berlin', asn: 3320, timezone: 'UTC' },
   });
   const fv = extractFeatures(ctx, createFeatureVector());
-  const blob = encodeLinearModel({ name: 'warm', version: 'v1', variants: ['a', 'b'], bits: 4, bias: [0, 0], weights: new Float32Array(32), sigma: [0.1, 0.1] });
-  const env = decodeEnvelope(blob.buffer as ArrayBuffer);
-  const model = env.ok ? linearFromEnvelope(env.envelope) : null;
-  if (!model?.ok) return 0;
+  // A model built in place (the encoder would add itself to the bundle only for this); decoding
+  // is warmed by the checksum kernel's self-check and paid on the first model load.
+  const model: LinearModel = {
+    kind: 'linear', name: 'warm', version: 'v1', variants: ['a', 'b'], variantIndex: new Map([['a', 0], ['b', 1]]),
+    bits: 4, mask: 15, bias: new Float32Array(2), scale: Float32Array.of(1, 1), weights: new Int8Array(32),
+    sigma: Float32Array.of(0.1, 0.1), policy: POLICIES[0]!, target: 'click', byteLength: 0,
+  };
   let decided = 0;
-  for (const policy of POLICIES) if (decideLinear({ ...model.model, policy }, ['a', 'b'], fv, 0.5) !== null) decided++;
+  for (const policy of POLICIES) if (decideLinear({ ...model, policy }, ['a', 'b'], fv, 0.5) !== null) decided++;
   return decided;
 }
