@@ -36,6 +36,9 @@ describe('pricing', () => {
   it('expands and reads macros', () => {
     expect(expandMacros('p=${AUCTION_PRICE}&c=${AUCTION_CURRENCY}&x=${AUCTION_UNKNOWN}', { AUCTION_PRICE: 1.5, AUCTION_CURRENCY: 'EUR' }))
       .toBe('p=1.5&c=EUR&x=');
+    // values reach served HTML: nothing but URL-safe characters survives
+    expect(expandMacros('<a href="https://ad.example/?a=${AUCTION_ID}&i=${AUCTION_IMP_ID}">', { AUCTION_ID: '"><script>alert(1)</script>', AUCTION_IMP_ID: "it's (1)*!\ud800" }))
+      .toBe('<a href="https://ad.example/?a=%22%3E%3Cscript%3Ealert%281%29%3C%2Fscript%3E&i=it%27s%20%281%29%2A%21%EF%BF%BD">');
     expect(macroNumber('2.25')).toBe(2.25);
     expect(macroNumber('${AUCTION_PRICE}')).toBeUndefined();
     expect(macroNumber('')).toBeUndefined();

@@ -136,6 +136,19 @@ describe('notices', () => {
     expect((await ledger('replay-c')).spent).toBeCloseTo(bid.price / 1000, 9);
   });
 
+  it('serves win markup with macro values encoded, so an appended auction id cannot inject HTML', async () => {
+    await setCampaigns([campaign({ id: 'xss-c', creatives: [{ id: 'xss-c-300x250', media: 'banner', w: 300, h: 250, adm: '<a href="https://advertiser.example/?auction=${AUCTION_ID}">ad</a>' }] })]);
+    const bid = await onlyBid();
+    const u = new URL(expand(bid.nurl!, { AUCTION_PRICE: bid.price, AUCTION_CURRENCY: 'USD', AUCTION_ID: '"><script>alert(document.domain)</script>' }));
+    const res = await fetchWorker(u.pathname + u.search);
+    expect(res.status).toBe(200);
+    const markup = await res.text();
+    expect(markup).not.toContain('<script');
+    expect(markup).toContain('auction=%22%3E%3Cscript%3E');
+    const bad = new URL(expand(bid.nurl!, { AUCTION_PRICE: bid.price, AUCTION_CURRENCY: '<b>' }));
+    expect((await fetchWorker(bad.pathname + bad.search)).status).toBe(400);
+  });
+
   it('answers 503 within its deadline when the log stalls, so the exchange retries instead of waiting', async () => {
     await setCampaigns([campaign({ id: 'stall-c' })]);
     const bid = await onlyBid();

@@ -12,13 +12,25 @@ export type Macro = (typeof MACROS)[number];
 
 const PATTERN = /\$\{(AUCTION_[A-Z_]+)\}/g;
 
-/** Replaces every known `${MACRO}` with its value; unknown or unset macros become ''. */
+/**
+ * Replaces every known `${MACRO}` with its value; unknown or unset macros become ''. Values are
+ * percent-encoded beyond `A-Z a-z 0-9 . _ ~ -`: they land in markup we serve as HTML, mostly
+ * inside URLs, and some come from the exchange (an auction id, an imp id), so none may carry a
+ * quote or an angle bracket into the page.
+ */
 export function expandMacros(template: string, values: Partial<Record<Macro, string | number>>): string {
   if (template.indexOf('${') === -1) return template;
   return template.replace(PATTERN, (_m, name: string) => {
     const v = values[name as Macro];
-    return v === undefined ? '' : String(v);
+    return v === undefined ? '' : macroSafe(String(v));
   });
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** encodeURIComponent, which leaves `! ' ( ) *` and throws on a lone surrogate, made strict. */
+function macroSafe(s: string): string {
+  return encodeURIComponent(s.replace(LONE_SURROGATE, '\uFFFD')).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** A macro value from a notice query: a finite number, or undefined when absent or left unexpanded. */

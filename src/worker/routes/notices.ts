@@ -37,8 +37,9 @@ const SignedQuery = z.object({
 });
 /** The exchange's macro values, the only names allowed after the signature. */
 const MacroQuery = z.object({
-  price: z.optional(z.string()), mtw: z.optional(z.string()), cur: z.optional(z.string()),
-  reason: z.optional(z.string()), auc: z.optional(z.string()),
+  price: z.optional(z.string().check(z.maxLength(64))), mtw: z.optional(z.string().check(z.maxLength(64))),
+  cur: z.optional(z.string().check(z.regex(/^([A-Za-z]{3}|\$\{AUCTION_CURRENCY\})$/, 'an ISO 4217 code such as "USD"'))),
+  reason: z.optional(z.string().check(z.maxLength(64))), auc: z.optional(z.string().check(z.maxLength(256))),
 });
 type SignedQuery = z.infer<typeof SignedQuery>;
 type MacroQuery = z.infer<typeof MacroQuery>;
