@@ -4,6 +4,9 @@ import { timingSafeEqualText } from './crypto.ts';
 import { HttpError } from './http-error.ts';
 import type { AppEnv } from './types.ts';
 
+/** The admin page's session cookie (experiments/page.ts), scoped to its own path. */
+export const ADMIN_COOKIE = 'att_admin';
+
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const expected = c.env.ADMIN_TOKEN;
   if (!expected) throw new HttpError(503, 'admin_disabled', 'ADMIN_TOKEN is not configured');

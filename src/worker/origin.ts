@@ -7,6 +7,7 @@
  * pause in its body: a body silent that long is cut off and logged, so a stalled origin cannot
  * hold a visitor's page (and the Worker) open forever.
  */
+import { ADMIN_COOKIE } from './admin-auth.ts';
 import { PROFILE_COOKIE, VISITOR_COOKIE } from './visitor.ts';
 
 export const DEFAULT_ORIGIN_TIMEOUT_MS = 10_000;
@@ -40,11 +41,11 @@ export function originUrlOf(base: URL, incoming: URL): URL {
   return new URL(`${prefix}${incoming.pathname}${incoming.search}`, base);
 }
 
-/** The Cookie header without attune's cookies: the origin has no business with them. */
+/** The Cookie header without attune's cookies: the origin has no business with them (least of all the admin session). */
 export function stripOwnCookies(cookie: string): string {
   return cookie.split(';').filter((p) => {
     const name = p.trim().split('=', 1)[0];
-    return name !== VISITOR_COOKIE && name !== PROFILE_COOKIE;
+    return name !== VISITOR_COOKIE && name !== PROFILE_COOKIE && name !== ADMIN_COOKIE;
   }).join(';').trim();
 }
 

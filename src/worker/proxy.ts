@@ -27,8 +27,8 @@ import { beginVisit, finishVisit, storeOptions } from './visit.ts';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { DecisionRecord } from '../core/decision-record.ts';
 
-/** Paths the proxy never forwards, whatever the origin: the API and the snippet. */
-const API_PATH = /^\/(?:v1|admin|openrtb2)(?:\/|$)/;
+/** Paths the proxy never forwards, whatever the origin: the API, the admin page and the snippet. */
+const API_PATH = /^\/(?:v1|admin|openrtb2|ui\/experiments)(?:\/|$)/;
 const API_EXACT = new Set(['/openapi.json', '/healthz', SNIPPET_PATH]);
 export const isApiPath = (path: string): boolean => API_PATH.test(path) || API_EXACT.has(path);
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { allowBootstrap, rewriteCsp } from '../../src/worker/csp.ts';
 import { originConfig, originUrlOf, stripOwnCookies } from '../../src/worker/origin.ts';
+import { isApiPath } from '../../src/worker/proxy.ts';
 import { scriptJson } from '../../src/worker/page-rewriter.ts';
 import { decideRequestOf, matchPage, parsePageRules, slotSelector } from '../../src/worker/page-rules.ts';
 import { renderItems } from '../../src/worker/recommend-slot.ts';
@@ -80,5 +81,10 @@ describe('origin', () => {
   it("drops only attune's cookies", () => {
     expect(stripOwnCookies('a=1; att_vid=xyz; att_p=1.2; b=2')).toBe('a=1; b=2');
     expect(stripOwnCookies('att_vid=xyz')).toBe('');
+    expect(stripOwnCookies('a=1; att_admin=admin-ui%3A1.sig')).toBe('a=1'); // the admin session least of all
+    // the admin page is the Worker's own, never the origin's; other /ui paths are the site's
+    expect(isApiPath('/ui/experiments')).toBe(true);
+    expect(isApiPath('/ui/experiments/login')).toBe(true);
+    expect(isApiPath('/ui/other')).toBe(false);
   });
 });

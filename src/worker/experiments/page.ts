@@ -11,6 +11,7 @@ import { createMiddleware } from 'hono/factory';
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { ACTIONS, EXPERIMENT_KEY, type Action, type Experiment } from '../../core/experiments/experiment.ts';
+import { ADMIN_COOKIE } from '../admin-auth.ts';
 import { readForm } from '../body.ts';
 import { sign, timingSafeEqualText, verifySigned } from '../crypto.ts';
 import { HttpError } from '../http-error.ts';
@@ -20,7 +21,7 @@ import { formToConfig } from './page-form.ts';
 import { applyAction, createExperiment, experimentReport, mustLoad } from './service.ts';
 import { listExperiments } from './store.ts';
 
-const COOKIE = 'att_admin';
+const COOKIE = ADMIN_COOKIE;
 const SESSION_SECONDS = 8 * 3600;
 /** the largest form these pages post (the create form) is well under 2 KB */
 const FORM_BYTES = 16 * 1024;
@@ -127,11 +128,11 @@ export const experimentPageRoutes = new Hono<AppEnv>()
     }
     const secure = new URL(c.req.url).protocol === 'https:';
     const payload = `admin-ui:${Date.now() + SESSION_SECONDS * 1000}`;
-    setCookie(c, COOKIE, `${payload}.${await sign(token, payload)}`, { path: '/ui', httpOnly: true, sameSite: 'Strict', secure, maxAge: SESSION_SECONDS });
+    setCookie(c, COOKIE, `${payload}.${await sign(token, payload)}`, { path: BASE, httpOnly: true, sameSite: 'Strict', secure, maxAge: SESSION_SECONDS });
     return c.redirect(BASE, 303);
   })
   .post(`${BASE}/logout`, (c) => {
-    deleteCookie(c, COOKIE, { path: '/ui' });
+    deleteCookie(c, COOKIE, { path: BASE });
     return c.redirect(`${BASE}/login`, 303);
   })
   .use(BASE, requireAdminCookie)
