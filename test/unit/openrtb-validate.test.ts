@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseOpenRtbVersion, validateBidRequest } from '../../src/core/bidding/openrtb-validate.ts';
+import { MAX_IMPS, parseOpenRtbVersion, validateBidRequest } from '../../src/core/bidding/openrtb-validate.ts';
 import { HAS_SHARED_DATA, INLINE_BREAKS, loadCorpus, STRUCTURAL_BREAKS } from './openrtb-corpus.ts';
 
 const corpus = HAS_SHARED_DATA ? loadCorpus() : [];
@@ -79,5 +79,13 @@ describe('versions and up-conversion', () => {
       const first = validateBidRequest(req([bad]));
       if (!first.ok) expect(first.field).toBe('imp[0].native.request.assets[1].id');
     }
+  });
+});
+
+describe('request limits', () => {
+  it('refuses more than MAX_IMPS imps, naming imp, so a small gzipped body cannot buy a huge answer', () => {
+    const request = (n: number) => ({ id: 'r', site: { page: 'https://x.example/' }, imp: Array.from({ length: n }, (_, i) => ({ id: String(i + 1), banner: { w: 300, h: 250 } })) });
+    expect(validateBidRequest(request(MAX_IMPS)).ok).toBe(true);
+    expect(validateBidRequest(request(MAX_IMPS + 1))).toMatchObject({ ok: false, field: 'imp' });
   });
 });

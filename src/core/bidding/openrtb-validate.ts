@@ -38,11 +38,18 @@ export function parseOpenRtbVersion(header: string | null | undefined): OpenRtbV
   return null;
 }
 
+/**
+ * Exchanges send a handful of imps per request (a page's ad slots). The cap keeps one small
+ * gzipped request from buying megabytes of signed bids and thousands of log records.
+ */
+export const MAX_IMPS = 64;
+
 export function validateBidRequest(body: Json, version: OpenRtbVersion = '2.6'): Validated {
   if (!isObject(body)) return fail('(body)', body === null ? 'is null; expected a BidRequest object' : 'must be a BidRequest object');
   const r = body;
   if (typeof r.id !== 'string' || r.id === '') return fail('id', 'is required: a non-empty string');
   if (!Array.isArray(r.imp) || r.imp.length === 0) return fail('imp', 'is required: an array with at least one Imp');
+  if (r.imp.length > MAX_IMPS) return fail('imp', `at most ${MAX_IMPS} Imps per request`);
   const ids = new Set<string>();
   for (let i = 0; i < r.imp.length; i++) {
     const bad = checkImp(r.imp[i], `imp[${i}]`, ids);
