@@ -21,6 +21,7 @@
 import * as z from 'zod/mini';
 import { readConfig } from './config-store.ts';
 import { RecommendFilters } from './recommend-schema.ts';
+import { SlotId } from './schemas.ts';
 import type { StoreOptions } from './model-store.ts';
 
 export const PAGE_RULES_KEY = 'config/page-rules';
@@ -57,7 +58,7 @@ export const VariantContent = z.object({
 export type VariantContent = z.infer<typeof VariantContent>;
 
 export const SlotRule = z.object({
-  id: text(64),
+  id: SlotId,
   selector: z.optional(text(256).check(z.refine(validSelector, 'a CSS selector HTMLRewriter supports'))),
   model: z.optional(modelName),
   candidates: z.optional(z.array(text(128)).check(z.minLength(1), z.maxLength(32))),

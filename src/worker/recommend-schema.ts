@@ -4,7 +4,7 @@
  * bad value is named by the same field either way.
  */
 import * as z from 'zod/mini';
-import { Attributes, PageContext, VisitorId } from './schemas.ts';
+import { Attributes, PageContext, SlotId, VisitorId } from './schemas.ts';
 
 export const RECS_LIMITS = {
   k: 50,
@@ -45,7 +45,7 @@ export const RecommendRequest = z.object({
   /** the recs model to use (default `recs`) */
   model: z.optional(name),
   /** the placement on the page, for the decision log (default `recs`) */
-  slot: z.optional(label),
+  slot: z.optional(SlotId),
   /** context items: the product on screen, the cart */
   items: z.optional(ids(RECS_LIMITS.items)),
   /** recent items, newest first; default: the ones in the visitor's profile */

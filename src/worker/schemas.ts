@@ -16,6 +16,12 @@ export const LIMITS = {
 const name = z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, ".", "_" or "-", at most 64'));
 const shortText = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
+/**
+ * A slot's id: printable ASCII, because it is echoed in the `x-attune-fallback` header, where a
+ * line break or a character past Latin-1 would make the response itself fail.
+ */
+export const SlotId = z.string().check(z.regex(/^[\x20-\x7e]{1,64}$/, '1–64 printable ASCII characters'));
+
 export const VisitorId = z.string().check(z.regex(/^[A-Za-z0-9_-]{8,64}$/, '8–64 characters of A-Z a-z 0-9 _ -'));
 
 export const PageContext = z.object({
@@ -29,7 +35,7 @@ export const Attributes = z
   .check(z.refine((a) => Object.keys(a).length <= LIMITS.attributes, `at most ${LIMITS.attributes} attributes`));
 
 export const Slot = z.object({
-  id: shortText(64),
+  id: SlotId,
   candidates: z.optional(z.array(shortText(128)).check(z.minLength(1), z.maxLength(LIMITS.candidates))),
   model: z.optional(name),
   /** a bandit test key: the slot serves the test's arm (see /admin/experiments) */

@@ -1,6 +1,6 @@
 /** /v1/decide after the decision step moved to decide-slots.ts: same answers, same cookies. */
 import { describe, expect, it } from 'vitest';
-import { cookieHeader, cookiesOf, linearBlob, postJson, publish, resetCaches } from './helpers.ts';
+import { cookieHeader, cookiesOf, fetchWorker, linearBlob, postJson, publish, resetCaches } from './helpers.ts';
 
 describe('POST /v1/decide', () => {
   it('decides candidate and model slots, sticky for the visitor', async () => {
@@ -17,6 +17,17 @@ describe('POST /v1/decide', () => {
     const k = await again.json<typeof j>();
     expect(k.visitorId).toBe(j.visitorId);
     expect(k.decisions.map((d) => d.sticky)).toEqual([true, true]);
+  });
+
+  it('refuses slot ids the fallback header could not carry (line breaks, non-ASCII) with a 400, not a 500', async () => {
+    for (const id of ['a\nb', 'a\r\nset-cookie: x=1', '漢']) {
+      const res = await postJson('/v1/decide', { slots: [{ id, model: 'never-published-x', candidates: ['zzz'] }] });
+      expect(res.status, JSON.stringify(id)).toBe(400);
+      expect(((await res.json()) as { error: { field: string } }).error.field).toBe('slots[0].id');
+    }
+    const recs = await fetchWorker('/v1/recommend?slot=a%0Ab');
+    expect(recs.status).toBe(400);
+    expect(((await recs.json()) as { error: { field: string } }).error.field).toBe('slot');
   });
 
   it('names the slot of an unknown model', async () => {
