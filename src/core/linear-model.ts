@@ -55,6 +55,9 @@ export function linearFromEnvelope(env: Envelope): { ok: true; model: LinearMode
     return { ok: false, reason: 'malformed' };
   }
   if (sigma !== null && (!(sigma instanceof Float32Array) || sigma.length !== k)) return { ok: false, reason: 'malformed' };
+  // Non-finite numbers would reach answers as null propensities and scores, and profiles.
+  if (!allFinite(bias) || !allFinite(scale) || (sigma !== null && !allFinite(sigma))) return { ok: false, reason: 'malformed' };
+  if (weights instanceof Float32Array && !allFinite(weights)) return { ok: false, reason: 'malformed' }; // int8 always is
   const parsedPolicy = policy === undefined ? DEFAULT_POLICY : parsePolicySpec(policy);
   if (parsedPolicy === null) return { ok: false, reason: 'malformed' };
   return {
@@ -66,6 +69,11 @@ export function linearFromEnvelope(env: Envelope): { ok: true; model: LinearMode
       target: typeof target === 'string' ? target : 'click', byteLength: env.byteLength,
     },
   };
+}
+
+function allFinite(xs: Float32Array): boolean {
+  for (let i = 0; i < xs.length; i++) if (!Number.isFinite(xs[i]!)) return false;
+  return true;
 }
 
 /**

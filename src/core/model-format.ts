@@ -142,6 +142,8 @@ export function decodeEnvelope(blob: ArrayBuffer): DecodeResult {
   }
   const count = view.getUint16(20, true);
   const headerLength = view.getUint32(24, true);
+  // before align8, whose 32-bit arithmetic would wrap a length near 2^32 into a small offset
+  if (FIXED_HEADER + headerLength > total) return { ok: false, reason: 'malformed' };
   const tableAt = align8(FIXED_HEADER + headerLength);
   if (tableAt + count * SECTION_ENTRY > total) return { ok: false, reason: 'malformed' };
   const text = utf8Decode(new Uint8Array(blob, FIXED_HEADER, headerLength));

@@ -15,6 +15,7 @@
  */
 
 import { FEATURE_SPEC_HASH } from './features.ts';
+import { usableModel } from './model-check.ts';
 import { decodeEnvelope, type DecodeFailure, type Envelope, type ModelKind } from './model-format.ts';
 
 export interface ModelStorage {
@@ -96,6 +97,7 @@ export async function publishModel(
   const env = decoded.envelope;
   const spec = checkFeatureSpec(env);
   if (!spec.ok) return spec;
+  if (!usableModel(env)) return { ok: false, reason: 'malformed' };
   if (!NAME.test(env.name) || !NAME.test(env.version)) return { ok: false, reason: 'badName' };
   const key = modelKey(env.name, env.version);
   const existing = await storage.getBytes(key);

@@ -26,7 +26,8 @@ export function parsePolicySpec(raw: unknown): PolicySpec | null {
   const r = raw as Record<string, unknown>;
   const unit = (x: unknown): x is number => typeof x === 'number' && x >= 0 && x <= 1;
   if (r.type === 'greedy' && unit(r.epsilon)) return { type: 'greedy', epsilon: r.epsilon };
-  if (r.type === 'softmax' && typeof r.temperature === 'number' && r.temperature > 0 && unit(r.floor)) {
+  // a temperature much below the scores' scale divides them into overflow: 1e-3 is already argmax
+  if (r.type === 'softmax' && typeof r.temperature === 'number' && r.temperature >= 1e-3 && Number.isFinite(r.temperature) && unit(r.floor)) {
     return { type: 'softmax', temperature: r.temperature, floor: r.floor };
   }
   if (r.type === 'thompson' && unit(r.floor)) return { type: 'thompson', floor: r.floor };

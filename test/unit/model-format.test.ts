@@ -67,6 +67,11 @@ describe('model envelope', () => {
     const padded = new Uint8Array(good.length + 8);
     padded.set(good);
     expect(decodeEnvelope(padded.buffer)).toEqual({ ok: false, reason: 'malformed' });
+    // a header length near 2^32 with a valid checksum: refused, not a RangeError from a wrapped offset
+    const huge = good.slice();
+    new DataView(huge.buffer).setUint32(24, 0xfffffff0, true);
+    new DataView(huge.buffer).setUint32(16, checksum(new Int32Array(huge.buffer, 24, (huge.length - 24) / 4)), true);
+    expect(decodeEnvelope(huge.buffer)).toEqual({ ok: false, reason: 'malformed' });
   });
 
   it('round-trips arbitrary sections and metadata', () => {

@@ -110,6 +110,24 @@ describe('model registry', () => {
     expect(s.map.size).toBe(0);
   });
 
+  it('refuses at publish a model its loader would refuse: non-finite numbers, a temperature that overflows', async () => {
+    const s = memoryStorage();
+    const w = new Float32Array(2 * 16);
+    const blob = (over: Partial<Parameters<typeof encodeLinearModel>[0]>) =>
+      encodeLinearModel({ name: 'odd', version: 'v1', variants: ['a', 'b'], bits: 4, bias: [0, 0], weights: w, ...over });
+    for (const bad of [
+      blob({ bias: [NaN, 0] }),
+      blob({ bias: [Infinity, 0] }),
+      blob({ weights: Float32Array.from(w, (_, i) => (i === 3 ? NaN : 0)), quantize: 'float32' }),
+      blob({ sigma: [0.1, Infinity] }),
+      blob({ policy: { type: 'softmax', temperature: 1e-320, floor: 0.1 } }),
+    ]) {
+      expect(await publishModel(s, bad)).toEqual({ ok: false, reason: 'malformed' });
+    }
+    expect(s.map.size).toBe(0); // nothing written
+    expect((await publishModel(s, blob({ policy: { type: 'softmax', temperature: 0.5, floor: 0.1 } }))).ok).toBe(true);
+  });
+
   it('can publish without activating', async () => {
     const s = memoryStorage();
     await publishModel(s, model('v1'));
