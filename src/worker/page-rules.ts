@@ -21,7 +21,7 @@
 import * as z from 'zod/mini';
 import { readConfig } from './config-store.ts';
 import { RecommendFilters } from './recommend-schema.ts';
-import { SlotId } from './schemas.ts';
+import { distinct, SlotId } from './schemas.ts';
 import type { StoreOptions } from './model-store.ts';
 
 export const PAGE_RULES_KEY = 'config/page-rules';
@@ -61,7 +61,7 @@ export const SlotRule = z.object({
   id: SlotId,
   selector: z.optional(text(256).check(z.refine(validSelector, 'a CSS selector HTMLRewriter supports'))),
   model: z.optional(modelName),
-  candidates: z.optional(z.array(text(128)).check(z.minLength(1), z.maxLength(32))),
+  candidates: z.optional(z.array(text(128)).check(z.minLength(1), z.maxLength(32), z.refine(distinct, 'candidates must be distinct'))),
   variants: z.optional(z.record(text(128), VariantContent)),
   recommend: z.optional(z.object({
     count: z.number().check(z.int(), z.gte(1), z.lte(24)),

@@ -34,9 +34,12 @@ export const Attributes = z
   .record(shortText(64), z.union([z.string().check(z.maxLength(256)), z.number().check(z.refine(Number.isFinite, 'must be finite')), z.boolean()]))
   .check(z.refine((a) => Object.keys(a).length <= LIMITS.attributes, `at most ${LIMITS.attributes} attributes`));
 
+/** Candidates are distinct: a repeated one would be served more often than its logged propensity says. */
+export const distinct = (xs: readonly string[]) => new Set(xs).size === xs.length;
+
 export const Slot = z.object({
   id: SlotId,
-  candidates: z.optional(z.array(shortText(128)).check(z.minLength(1), z.maxLength(LIMITS.candidates))),
+  candidates: z.optional(z.array(shortText(128)).check(z.minLength(1), z.maxLength(LIMITS.candidates), z.refine(distinct, 'candidates must be distinct'))),
   model: z.optional(name),
   /** a bandit test key: the slot serves the test's arm (see /admin/experiments) */
   experiment: z.optional(z.string().check(z.regex(EXPERIMENT_KEY, 'an experiment key'))),

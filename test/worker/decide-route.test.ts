@@ -30,6 +30,12 @@ describe('POST /v1/decide', () => {
     expect(((await recs.json()) as { error: { field: string } }).error.field).toBe('slot');
   });
 
+  it('refuses repeated candidates, whose logged propensity would be wrong, naming the field', async () => {
+    const res = await postJson('/v1/decide', { slots: [{ id: 'hero', candidates: ['a', 'a', 'a', 'b'] }] });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { field: string } }).error.field).toBe('slots[0].candidates');
+  });
+
   it('names the slot of an unknown model', async () => {
     const res = await postJson('/v1/decide', { slots: [{ id: 'x', model: 'nope-never' }] });
     expect(res.status).toBe(404);
