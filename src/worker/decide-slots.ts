@@ -60,7 +60,16 @@ function stickyVariant(visit: Visit, slot: string, version: string, eligible: (v
 }
 
 async function decideSlot(c: { env: Env }, visit: Visit, slot: SlotRequest, index: number): Promise<SlotOutcome> {
-  if (slot.experiment !== undefined) return decideExperimentSlot(c.env, visit, { id: slot.id, experiment: slot.experiment }, index);
+  if (slot.experiment !== undefined) {
+    try {
+      return await decideExperimentSlot(c.env, visit, { id: slot.id, experiment: slot.experiment }, index);
+    } catch (err) {
+      if (err instanceof HttpError) throw err; // the caller's mistake (an unknown experiment): a 4xx naming the field
+      // Our bug, or a config we failed to refuse: this slot falls back, the page's other slots stand.
+      console.error(JSON.stringify({ msg: 'experiment slot failed', experiment: slot.experiment, error: String(err) }));
+      return { slot: slot.id, decision: null, sticky: false, model: null, fallback: 'experimentError' };
+    }
+  }
   if (slot.model === undefined) {
     // No model: a uniform draw among the candidates, sticky under the candidate set.
     const candidates = slot.candidates!;

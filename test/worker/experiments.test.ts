@@ -127,6 +127,19 @@ describe('experiment slots in /v1/decide', () => {
     expect(inside).toBeLessThan(32);
   });
 
+  it('reads an experiment written into KV by hand as the admin API would (defaults filled), or refuses it: never a 500', async () => {
+    const arms = [{ key: 'a', payload: { type: 'text', value: 'A' } }, { key: 'b', payload: { type: 'text', value: 'B' } }];
+    await env.MODELS.put('experiment/handx', JSON.stringify({ key: 'handx', name: 'by hand', arms, goals: ['click'], control: 'a', status: 'running', version: 1, epoch: 1 }));
+    await env.MODELS.put('experiment/handy', JSON.stringify({ key: 'handy', arms: 'not a list', status: 'running', version: 1, epoch: 1 }));
+    resetCaches();
+    const ok = await postJson('/v1/decide', { visitorId: 'visitor-hand-1', slots: [{ id: 'x', experiment: 'handx' }, { id: 'y', candidates: ['p', 'q'] }] });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { decisions: { variant: string }[] }).decisions[0]!.variant).toMatch(/^[ab]$/);
+    const bad = await postJson('/v1/decide', { visitorId: 'visitor-hand-1', slots: [{ id: 'x', experiment: 'handy' }] });
+    expect(bad.status).toBe(404);
+    expect(((await bad.json()) as { error: { field: string } }).error.field).toBe('slots[0].experiment');
+  });
+
   it('forwards only to experiments that exist: made-up names in events create no aggregators', async () => {
     await createAndLaunch('real-one');
     const now = Date.now();

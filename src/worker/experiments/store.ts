@@ -3,19 +3,39 @@
  * through the config store's isolate cache); every write also keeps an immutable copy at
  * `experiment-version/<key>/<version>`, so any past config can be inspected or restored.
  */
-import type { Experiment } from '../../core/experiments/experiment.ts';
+import type { Experiment, ExperimentConfig, ExperimentStatus } from '../../core/experiments/experiment.ts';
 import { clearConfigCache, readConfig } from '../config-store.ts';
 import type { StoreOptions } from '../model-store.ts';
+import { parseExperimentConfig } from './schema.ts';
 
 export const currentKey = (key: string) => `experiment/${key}`;
 export const versionKey = (key: string, version: number) => `experiment-version/${key}/${String(version).padStart(6, '0')}`;
 /** The model name posterior snapshots are published under. */
 export const snapshotName = (key: string) => `exp.${key}`;
 
-/** A light shape check for what we wrote ourselves; the full validation ran at write time. */
+const STATUSES: ReadonlySet<string> = new Set<ExperimentStatus>(['draft', 'running', 'paused', 'stopped', 'archived']);
+
+/**
+ * A stored experiment, validated as fully as one written through the admin API (the config
+ * schema, then the status fields): KV can also be written by hand, and a config the decision
+ * path cannot read must be refused here (the config store keeps the last good one) rather than
+ * fail requests.
+ */
 export function parseExperiment(raw: unknown): Experiment | null {
-  const e = raw as Experiment;
-  return typeof e?.key === 'string' && Array.isArray(e.arms) && typeof e.status === 'string' && typeof e.version === 'number' ? e : null;
+  const e = raw as Partial<Experiment> | null;
+  if (typeof e !== 'object' || e === null || !STATUSES.has(e.status as string)) return null;
+  if (!Number.isInteger(e.version) || !Number.isInteger(e.epoch)) return null;
+  let config: ExperimentConfig;
+  try {
+    config = parseExperimentConfig(raw);
+  } catch {
+    return null;
+  }
+  const winner = typeof e.winner === 'string' && config.arms.some((a) => a.key === e.winner) ? e.winner : null;
+  return {
+    ...config, status: e.status!, version: e.version!, epoch: e.epoch!, winner,
+    createdAt: Number(e.createdAt) || 0, updatedAt: Number(e.updatedAt) || 0, history: Array.isArray(e.history) ? e.history : [],
+  };
 }
 
 export async function loadExperiment(kv: KVNamespace, key: string): Promise<Experiment | null> {
