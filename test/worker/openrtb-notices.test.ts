@@ -186,6 +186,16 @@ describe('frequency caps and budgets through the ledger', () => {
     expect(anon.headers.get('x-attune-nobid')).toContain('frequencyCapNoUser');
   });
 
+  it('counts the bids of one request toward the cap: a cap of 1 is one of the page\'s three imps', async () => {
+    await setCampaigns([campaign({ id: 'cap-one', frequencyCap: { count: 1, hours: 24 } })]);
+    const base = bannerRequest({ user: { id: 'three-imps-user' } });
+    const req = { ...base, imp: ['a', 'b', 'c'].map((id) => ({ ...base.imp[0]!, id })) };
+    const res = await postBid(req);
+    expect(res.status).toBe(200);
+    const bids = ((await res.json()) as BidResponse).seatbid!.flatMap((s) => s.bid);
+    expect(bids.map((b) => b.cid)).toEqual(['cap-one']);
+  });
+
   it('stops bidding once the daily budget is spent', async () => {
     await setRates(null);
     await setCampaigns([campaign({ id: 'budget-c', budget: { daily: 0.0015 } })]);

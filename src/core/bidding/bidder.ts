@@ -177,7 +177,7 @@ export function runBidder(input: BidderInput): BidderOutput {
     requestFeatures(facts, shared);
     const run: RequestRun = {
       input, facts, live, firstPrice: (req.at ?? 2) === 1, skip, fallbacks, scores: new Map(),
-      curve: curveFor(input.shading, facts.publisher),
+      curve: curveFor(input.shading, facts.publisher), bidsSoFar: new Map(),
     };
     const noticeTail = noticeRequestQuery(facts);
     for (let i = 0; i < req.imp.length; i++) {
@@ -187,6 +187,7 @@ export function runBidder(input: BidderInput): BidderOutput {
       const price = convert(input.rates, best.priceBase, CAMPAIGN_CURRENCY, cur);
       if (price === null) continue;
       const decisionId = input.newId();
+      if (best.campaign.frequencyCap !== undefined) run.bidsSoFar.set(best.campaign.id, (run.bidsSoFar.get(best.campaign.id) ?? 0) + 1);
       // rounded up to 1/10,000: rounding down could put a bid at the floor a hair under it
       const rounded = Math.ceil(price * 10_000 - 1e-9) / 10_000;
       const decision: BidDecision = {
@@ -242,6 +243,8 @@ interface RequestRun {
   readonly scores: Map<string, Scored | null>;
   /** the publisher's win-rate curve (null: no shading model) */
   readonly curve: WinCurve | null;
+  /** bids made so far in this request, by campaign: they count toward frequency caps too */
+  readonly bidsSoFar: Map<string, number>;
 }
 
 function bestForImp(run: RequestRun, imp: Imp, impIndex: number): Candidate | null {
@@ -276,7 +279,8 @@ function bestForImp(run: RequestRun, imp: Imp, impIndex: number): Candidate | nu
     if (typeof creative === 'string') { skip(creative); continue; }
     // A cap is a promise to users; one we cannot recognize cannot be counted, so no bid.
     if (c.frequencyCap !== undefined && facts.userKey === null) { skip('frequencyCapNoUser'); continue; }
-    if (!underFrequencyCap(c, st.seen)) { skip('frequencyCap'); continue; }
+    // a cap of 1 means one ad, however many of the page's imps this request offers
+    if (!underFrequencyCap(c, st.seen + (run.bidsSoFar.get(c.id) ?? 0))) { skip('frequencyCap'); continue; }
     if (rate <= 0 || input.uniform() >= rate) { skip(rate <= 0 ? 'budget' : 'pacing'); continue; }
     // predicted rates: models when present, else the campaign's defaults, else no bid
     let ctr = 1;
