@@ -120,3 +120,36 @@ describe('runBidder', () => {
     expect(DEFAULT_RATES.base).toBe('USD');
   });
 });
+
+describe('logged propensity under pacing', () => {
+  it('is the chance the winner bid: its own draw passed and every higher contender\'s failed', () => {
+    const now = Date.UTC(2026, 10, 23, 12); // half the day gone
+    const day = Math.floor(now / 86_400_000);
+    const camp = (id: string, value: number, pacing: 'even' | 'asap'): Campaign => ({
+      id, status: 'active', adomain: 'a.example', budget: { daily: 100 }, pacing,
+      bid: { goal: 'cpm', value, minCpm: 0, maxCpm: 50 }, targeting: {},
+      creatives: [{ id: `${id}-cr`, media: 'banner', w: 300, h: 250, adm: '<b>ad</b>' }],
+    });
+    // A is worth more but paced to half its requests (1 % of the daily budget ahead of even); B always bids
+    const campaigns = [camp('A', 3, 'even'), camp('B', 2, 'asap')];
+    const spend = { A: { day, spent: 51, total: 51 }, B: { day, spent: 0, total: 0 } } as const;
+    const request = { id: 'r', at: 2, imp: [{ id: '1', banner: { w: 300, h: 250 } }], site: { domain: 'x.example', page: 'https://x.example/' }, user: { id: 'u' } } as BidRequest;
+    let seed = 3;
+    const uniform = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const wins = { A: 0, B: 0 };
+    const logged = { A: new Set<number>(), B: new Set<number>() };
+    const runs = 20_000;
+    for (let i = 0; i < runs; i++) {
+      const out = runBidder({ ...bidderInput(request, now), campaigns, state: (id) => ({ spend: spend[id as 'A' | 'B'], seen: 0 }), uniform });
+      const d = out.decisions[0]!;
+      wins[d.campaign as 'A' | 'B']++;
+      logged[d.campaign as 'A' | 'B'].add(d.propensity);
+    }
+    expect(logged.A.size).toBe(1);
+    expect([...logged.A][0]).toBeCloseTo(0.5, 9);
+    expect(logged.B.size).toBe(1);
+    expect([...logged.B][0]).toBeCloseTo(0.5, 9); // B bids only when A's draw failed (it used to log 1)
+    expect(Math.abs(wins.A / runs - 0.5)).toBeLessThan(0.02);
+    expect(Math.abs(wins.B / runs - 0.5)).toBeLessThan(0.02);
+  });
+});

@@ -96,7 +96,29 @@ export interface Candidate {
   /** floor in the campaign currency, and the auction type (1 first, 2 second, 3 fixed deal price) */
   readonly floor: number;
   readonly auction: number;
+  /**
+   * The probability that this campaign was the one to bid here: its pacing draw passed, and the
+   * draw of every contender that would have beaten it failed. Logged as the propensity.
+   */
   readonly rate: number;
+}
+
+/** Per imp: value and pacing rate of each campaign that could have bid, flat pairs (reused scratch). */
+const contenders: number[] = [];
+
+/**
+ * The winner's propensity: its own rate times (1 − rate) for each contender that would have
+ * won had its draw passed: a higher value, or an equal one earlier in the list (the first of
+ * equals wins). `at` is the winner's index among the contenders.
+ */
+function winProbability(at: number): number {
+  const value = contenders[2 * at]!;
+  let p = contenders[2 * at + 1]!;
+  for (let j = 0; j < contenders.length / 2; j++) {
+    const v = contenders[2 * j]!;
+    if (v > value || (v === value && j < at)) p *= 1 - contenders[2 * j + 1]!;
+  }
+  return p;
 }
 
 // reused: the bidder runs synchronously, one request at a time per isolate
@@ -262,6 +284,8 @@ function bestForImp(run: RequestRun, imp: Imp, impIndex: number): Candidate | nu
   impFeatures(shared, imp, media[0] ?? 'banner', sizes[0] ?? '', deals[0]?.id ?? 'open', fv);
   const score = (name: string | undefined) => (name === undefined ? null : scoreImp(scores, input.models, fallbacks, name, impIndex));
   let best: Candidate | null = null;
+  let bestAt = -1;
+  contenders.length = 0;
   for (const { c, state: st, pacing: rate, modifier } of run.live) {
     // deal: the first of the imp's deals this campaign targets and may bid in
     let deal: (typeof deals)[number] | null = null;
@@ -281,7 +305,7 @@ function bestForImp(run: RequestRun, imp: Imp, impIndex: number): Candidate | nu
     if (c.frequencyCap !== undefined && facts.userKey === null) { skip('frequencyCapNoUser'); continue; }
     // a cap of 1 means one ad, however many of the page's imps this request offers
     if (!underFrequencyCap(c, st.seen + (run.bidsSoFar.get(c.id) ?? 0))) { skip('frequencyCap'); continue; }
-    if (rate <= 0 || input.uniform() >= rate) { skip(rate <= 0 ? 'budget' : 'pacing'); continue; }
+    if (rate <= 0) { skip('budget'); continue; }
     // predicted rates: models when present, else the campaign's defaults, else no bid
     let ctr = 1;
     let cvr = 1;
@@ -303,12 +327,18 @@ function bestForImp(run: RequestRun, imp: Imp, impIndex: number): Candidate | nu
     const value = impressionValue(c, { ctr, cvr }, modifier);
     if (value === null) { skip('belowMin'); continue; }
     if (value < floor) { skip('floor'); continue; }
+    // Pacing: the campaign bids on a share `rate` of what it could win. Every contender's
+    // draw is remembered, for the propensity of whichever wins.
+    contenders.push(value, rate);
+    if (input.uniform() >= rate) { skip('pacing'); continue; }
     // Campaigns compete on value; only the winner is priced (shading is monotone in value).
     if (best === null || value > best.value) {
+      bestAt = contenders.length / 2 - 1;
       best = { campaign: c, creative, value, priceBase: value, ctr, cvr, source, shaded: false, dealid: deal?.id ?? null, model, floor, auction: deal?.at ?? (firstPrice ? 1 : 2), rate };
     }
   }
   if (best === null) return null;
+  best = { ...best, rate: winProbability(bestAt) };
   // A fixed-price deal (at=3) pays its floor; first price is shaded; second price bids value.
   if (best.auction === 3) return { ...best, priceBase: best.floor };
   if (best.auction === 1) {
