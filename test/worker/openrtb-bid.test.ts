@@ -235,4 +235,23 @@ describe('admin campaigns API', () => {
     expect((await fetchWorker('/admin/campaigns/adm', { method: 'DELETE', headers: ADMIN })).status).toBe(204);
     expect((await postBid(bannerRequest())).status).toBe(204);
   });
+
+  it('keeps every one of concurrent writes, and never rewrites an unreadable stored list from empty', async () => {
+    await setCampaigns([]);
+    const put = (id: string) => fetchWorker(`/admin/campaigns/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json', ...ADMIN }, body: JSON.stringify(campaign({ id })) });
+    const ids = Array.from({ length: 8 }, (_, i) => `par${i}`);
+    for (const res of await Promise.all(ids.map(put))) expect(res.status).toBe(201);
+    const list = (await (await fetchWorker('/admin/campaigns', { headers: ADMIN })).json()) as { campaigns: { id: string }[] };
+    expect(list.campaigns.map((x) => x.id).sort()).toEqual(ids);
+
+    // one campaign broken by hand: the list is refused, not taken as empty and overwritten
+    const broken = [...list.campaigns, { ...campaign({ id: 'odd' }), status: 'archived' }];
+    await env.MODELS.put('config/campaigns', JSON.stringify(broken));
+    expect((await fetchWorker('/admin/campaigns', { headers: ADMIN })).status).toBe(409);
+    expect((await put('gamma')).status).toBe(409);
+    expect(((await env.MODELS.get('config/campaigns', 'json')) as unknown[]).length).toBe(9); // untouched
+    const whole = await fetchWorker('/admin/campaigns', { method: 'PUT', headers: { 'content-type': 'application/json', ...ADMIN }, body: JSON.stringify([campaign({ id: 'fresh' })]) });
+    expect(whole.status).toBe(200);
+    expect((await put('gamma')).status).toBe(201);
+  });
 });

@@ -3,11 +3,17 @@
  * (`config/campaigns`): admin writes are rare and read-modify-write on one key keeps every
  * bid's view of the campaign set consistent. This isolate sees a write at once; others within
  * MODEL_REFRESH_SECONDS. `GET …/:id/ledger` shows the campaign's spend from its ledger.
+ *
+ * Writes in one isolate are serialized, so concurrent PUTs from one script cannot overwrite each
+ * other; KV has no compare-and-swap, so writers in different locations at the same moment still
+ * can (admin tools write one campaign at a time). A stored list that no longer validates (edited
+ * by hand) is never treated as empty: reads and single-campaign writes answer 409 until
+ * `PUT /admin/campaigns` replaces the whole list.
  */
 import { Hono } from 'hono';
 import type { Campaign } from '../../core/bidding/campaign.ts';
 import { requireAdmin } from '../admin-auth.ts';
-import { Campaign as CampaignSchema, RatesTable } from '../bidding-schemas.ts';
+import { Campaign as CampaignSchema, CampaignList, RatesTable } from '../bidding-schemas.ts';
 import { readJson } from '../body.ts';
 import { CAMPAIGNS_KEY, parseCampaigns, RATES_KEY } from '../campaign-store.ts';
 import { clearConfigCache } from '../config-store.ts';
@@ -18,7 +24,21 @@ const MAX_BYTES = 256 * 1024;
 
 async function stored(kv: KVNamespace): Promise<Campaign[]> {
   const raw = await kv.get(CAMPAIGNS_KEY, 'json');
-  return raw === null ? [] : [...(parseCampaigns(raw) ?? [])];
+  if (raw === null) return [];
+  const list = parseCampaigns(raw);
+  if (list === null) {
+    // Rewriting it from "[]" would delete every campaign in it.
+    throw new HttpError(409, 'campaigns_unreadable', `the stored campaign list (${CAMPAIGNS_KEY}) does not validate; replace it whole with PUT /admin/campaigns`);
+  }
+  return [...list];
+}
+
+/** One write at a time in this isolate: each reads the list the previous one wrote. */
+let writing: Promise<unknown> = Promise.resolve();
+function serialized<T>(work: () => Promise<T>): Promise<T> {
+  const next = writing.then(work, work);
+  writing = next.catch(() => {});
+  return next;
 }
 
 async function save(kv: KVNamespace, list: readonly Campaign[]): Promise<void> {
@@ -36,22 +56,32 @@ export const adminCampaignRoutes = new Hono<AppEnv>()
     if (!found) throw new HttpError(404, 'unknown_campaign', `no campaign "${c.req.param('id')}"`, 'id');
     return c.json(found);
   })
+  .put('/admin/campaigns', async (c) => {
+    const body = await readJson(c.req.raw, CampaignList, MAX_BYTES) as Campaign[];
+    await serialized(() => save(c.env.MODELS, body));
+    return c.json({ campaigns: body });
+  })
   .put('/admin/campaigns/:id', async (c) => {
     const body = await readJson(c.req.raw, CampaignSchema, MAX_BYTES) as Campaign;
     if (body.id !== c.req.param('id')) throw new HttpError(400, 'invalid_request', 'body id must match the URL', 'id');
-    const list = await stored(c.env.MODELS);
-    const at = list.findIndex((x) => x.id === body.id);
-    if (at === -1) list.push(body);
-    else list[at] = body;
-    if (list.length > 500) throw new HttpError(409, 'too_many_campaigns', 'at most 500 campaigns');
-    await save(c.env.MODELS, list);
-    return c.json(body, at === -1 ? 201 : 200);
+    const created = await serialized(async () => {
+      const list = await stored(c.env.MODELS);
+      const at = list.findIndex((x) => x.id === body.id);
+      if (at === -1) list.push(body);
+      else list[at] = body;
+      if (list.length > 500) throw new HttpError(409, 'too_many_campaigns', 'at most 500 campaigns');
+      await save(c.env.MODELS, list);
+      return at === -1;
+    });
+    return c.json(body, created ? 201 : 200);
   })
   .delete('/admin/campaigns/:id', async (c) => {
-    const list = await stored(c.env.MODELS);
-    const next = list.filter((x) => x.id !== c.req.param('id'));
-    if (next.length === list.length) throw new HttpError(404, 'unknown_campaign', `no campaign "${c.req.param('id')}"`, 'id');
-    await save(c.env.MODELS, next);
+    await serialized(async () => {
+      const list = await stored(c.env.MODELS);
+      const next = list.filter((x) => x.id !== c.req.param('id'));
+      if (next.length === list.length) throw new HttpError(404, 'unknown_campaign', `no campaign "${c.req.param('id')}"`, 'id');
+      await save(c.env.MODELS, next);
+    });
     return c.body(null, 204);
   })
   .get('/admin/campaigns/:id/ledger', async (c) => {
