@@ -7,7 +7,7 @@
  * final model, in one pass and without storing them.
  */
 import { createFeatureVector, extractFeatures } from '../core/features.ts';
-import { encodeLinearModel } from '../core/linear-model.ts';
+import { encodeLinearModel, MAX_VARIANTS } from '../core/linear-model.ts';
 import type { PolicySpec } from '../core/policy.ts';
 import type { Example, JoinStats } from './attribution.ts';
 import { createFtrl, exportWeights, probability, update, variantIndex, type FtrlParams } from './ftrl.ts';
@@ -26,6 +26,8 @@ export interface FitOptions {
   readonly policy?: PolicySpec | undefined;
   readonly target: string;
   readonly quantize?: 'int8' | 'float32';
+  /** learn only these actions (all, up to MAX_VARIANTS, when undefined) */
+  readonly variants?: readonly string[] | undefined;
   readonly onProgress?: (examples: number) => void;
 }
 
@@ -50,6 +52,8 @@ export interface FitReport {
   readonly cutoff: string;
   /** decisions whose context the extractor could not read (malformed or from an incompatible writer) */
   readonly unreadableContexts: number;
+  /** decisions whose action was not learned: past MAX_VARIANTS actions, or not among `variants` */
+  readonly otherActions: number;
   readonly join?: JoinStats;
 }
 
@@ -62,6 +66,8 @@ export async function fit(batches: AsyncIterable<readonly Example[]>, opts: FitO
   let progressive = 0; // predict-then-learn loss on the training stream
   let seen = 0;
   let unreadable = 0;
+  let skipped = 0;
+  const allowed = opts.variants === undefined ? null : new Set(opts.variants);
   const kind = opts.kind ?? 'variant';
   for await (const batch of batches) for (let i = 0; i < batch.length; i++) {
     const ex = batch[i]!;
@@ -72,6 +78,12 @@ export async function fit(batches: AsyncIterable<readonly Example[]>, opts: FitO
       extractFeatures(d.context, fv); // the same extractor the Worker scores with, on the logged input
     } catch {
       unreadable++;
+      continue;
+    }
+    // Actions come from whoever called the API: learn at most the loader's MAX_VARIANTS (each
+    // costs two tables of 2^bits), the first seen, or only the ones the caller names.
+    if (!m.index.has(d.action) && (m.variants.length >= MAX_VARIANTS || (allowed !== null && !allowed.has(d.action)))) {
+      skipped++;
       continue;
     }
     const v = variantIndex(m, d.action);
@@ -106,6 +118,7 @@ export async function fit(batches: AsyncIterable<readonly Example[]>, opts: FitO
       },
       cutoff: new Date(Math.min(opts.cutoff, 8.64e15)).toISOString(),
       unreadableContexts: unreadable,
+      otherActions: skipped,
     },
   };
 }

@@ -101,6 +101,9 @@ export async function localR2Sources(persistTo?: string, prefix = 'log/'): Promi
   return { sources, close: () => proxy.dispose() };
 }
 
+/** how far past this machine's clock a record's time may lie (clock skew between writers) */
+const FUTURE_SLACK_MS = 86_400_000;
+
 export interface ReadStats {
   lines: number;
   bad: number;
@@ -112,6 +115,9 @@ export interface ReadStats {
  * counted in `stats.bad` and skipped: one corrupt line must not stop a retrain.
  */
 export async function* readRecords(sources: readonly LogSource[], stats: ReadStats = { lines: 0, bad: 0, bytesDone: 0 }): AsyncGenerator<LogRecord[]> {
+  // A time from the future is corrupt: it would move the attribution clock past every pending
+  // decision, which then waits to the end of the run (memory growing with the log).
+  const latest = Date.now() + FUTURE_SLACK_MS;
   for (const src of sources) {
     for await (const lines of src.lines()) {
       const batch: LogRecord[] = [];
@@ -126,7 +132,7 @@ export async function* readRecords(sources: readonly LogSource[], stats: ReadSta
           stats.bad++;
           continue;
         }
-        if (rec === null || typeof rec !== 'object' || typeof rec.id !== 'string' || typeof rec.ts !== 'number') {
+        if (rec === null || typeof rec !== 'object' || typeof rec.id !== 'string' || typeof rec.ts !== 'number' || !(rec.ts <= latest)) {
           stats.bad++;
           continue;
         }

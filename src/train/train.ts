@@ -18,6 +18,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { MAX_VARIANTS } from '../core/linear-model.ts';
 import { parsePolicySpec } from '../core/policy.ts';
 import { attribute, newJoinStats } from './attribution.ts';
 import { fit, type FitReport } from './fit.ts';
@@ -47,6 +48,7 @@ export function formatReport(r: FitReport): string {
     ...h.calibration.map((c) => `                                           ${String(c.count).padStart(7)}  ${pct(c.predicted).padStart(10)}  ${pct(c.observed).padStart(10)}`),
   ];
   if (r.unreadableContexts > 0) lines.push(`skipped   ${r.unreadableContexts} decisions whose context the extractor could not read`);
+  if (r.otherActions > 0) lines.push(`skipped   ${r.otherActions} decisions with other actions (past ${MAX_VARIANTS} variants, or not in --variants)`);
   if (r.join) {
     const j = r.join;
     lines.push(`join      ${j.decisions} decisions, ${j.outcomes} outcomes, ${j.attributed} attributed, ${j.unattributed} unattributed, ${j.late} outside the window, duplicates dropped: ${j.duplicateDecisions} decisions / ${j.duplicateOutcomes} outcomes`);
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
       name: { type: 'string' },
       version: { type: 'string' },
       slot: { type: 'string' },
+      variants: { type: 'string' },
       kind: { type: 'string', default: 'variant' },
       holdout: { type: 'string', default: '0.2' },
       'holdout-from': { type: 'string' },
@@ -105,7 +108,7 @@ async function main(): Promise<void> {
     const started = performance.now();
     const { blob, report } = await fit(attribute(readRecords(sources, readStats), joinOptions(a), join), {
       name: a.name, version, ftrl, cutoff: Number.isFinite(cutoff) ? cutoff : 8.64e15, slot: a.slot, kind: a.kind, policy,
-      target: a.label!, quantize: a.quantize,
+      target: a.label!, quantize: a.quantize, variants: a.variants?.split(',').map((v) => v.trim()).filter(Boolean),
       onProgress: () => bar.update(readStats.bytesDone / totalBytes, `${readStats.lines} records, ${Math.round(readStats.lines / ((performance.now() - started) / 1000))}/s`),
     });
     bar.done();

@@ -87,14 +87,15 @@ describe('log reader', () => {
     await mkdir(join(dir, 'dt=2026-11-01/hour=00'), { recursive: true });
     await mkdir(join(dir, 'dt=2026-11-01/hour=01'), { recursive: true });
     const lines = (rs: LogRecord[]) => rs.map((r) => JSON.stringify(r)).join('\n') + '\n';
-    await writeFile(join(dir, 'dt=2026-11-01/hour=01/b.ndjson'), lines([decision('d3', 3)]) + '{broken\n' + '{"no":"id"}\n');
+    // one line from the far future (ts 8.64e15): corrupt, and it would stall the attribution clock
+    await writeFile(join(dir, 'dt=2026-11-01/hour=01/b.ndjson'), lines([decision('d3', 3), decision('d-future', 8.64e15)]) + '{broken\n' + '{"no":"id"}\n');
     await writeFile(join(dir, 'dt=2026-11-01/hour=00/a.ndjson.gz'), gzipSync(lines([decision('d1', 1), outcome('e', 'd1', 2)])));
     await writeFile(join(dir, 'dt=2026-11-01/hour=00/notes.txt'), 'ignored');
     const stats: ReadStats = { lines: 0, bad: 0, bytesDone: 0 };
     const ids: string[] = [];
     for await (const b of readRecords(await pathSources(dir), stats)) ids.push(...b.map((r) => r.id));
     expect(ids).toEqual(['d1', 'e', 'd3']);
-    expect(stats).toMatchObject({ lines: 5, bad: 2 });
+    expect(stats).toMatchObject({ lines: 6, bad: 3 });
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createFeatureVector, extractFeatures } from '../../src/core/features.ts';
-import { linearFromEnvelope, scoreVariants, sigmoid, type LinearModel } from '../../src/core/linear-model.ts';
+import { linearFromEnvelope, MAX_VARIANTS, scoreVariants, sigmoid, type LinearModel } from '../../src/core/linear-model.ts';
 import { decodeEnvelope } from '../../src/core/model-format.ts';
 import type { LogRecord } from '../../src/core/outcome-event.ts';
 import { attribute, newJoinStats } from '../../src/train/attribution.ts';
@@ -102,5 +102,19 @@ describe('trainer input hygiene', () => {
     expect(report.model.variants).not.toContain('bid-0.42');
     expect(report.unreadableContexts).toBe(1);
     expect(report.train.examples).toBe(200);
+  });
+
+  it('learns at most MAX_VARIANTS actions, or only those named, however many the API was sent', async () => {
+    const records = [...syntheticLog({ decisions: 300, seed: 5 })];
+    const first = records.find((r) => r.type === 'decision')!;
+    const spam = Array.from({ length: 200 }, (_, i) => ({ ...first, id: `spam-${i}`, action: `junk-${i}` }) as LogRecord);
+    const opts = { name: 'h', version: 'v', ftrl: { ...DEFAULT_FTRL, bits: 8 }, cutoff: Infinity, target: 'click' };
+    const capped = await fit(attribute(batches([...records, ...spam]), JOIN), opts);
+    expect(capped.report.model.variants.length).toBe(MAX_VARIANTS);
+    expect(capped.report.otherActions).toBe(VARIANTS.length + 200 - MAX_VARIANTS);
+    expect(decodeEnvelope(capped.blob.slice().buffer).ok).toBe(true); // publishable: within the loader's limit
+    const named = await fit(attribute(batches([...spam, ...records]), JOIN), { ...opts, variants: VARIANTS });
+    expect(named.report.model.variants.sort()).toEqual([...VARIANTS].sort());
+    expect(named.report.otherActions).toBe(200);
   });
 });
