@@ -14,7 +14,7 @@ export interface EvaluateOptions {
 }
 
 export interface EvaluateReport extends OpeResult {
-  /** decisions skipped: no propensity, the logged action not among the candidates, or no policy opinion */
+  /** decisions skipped: no candidates, a propensity outside (0, 1], the logged action not among the candidates, or no policy opinion */
   readonly skipped: number;
 }
 
@@ -26,9 +26,14 @@ export async function evaluateExamples(batches: AsyncIterable<readonly Example[]
   for await (const batch of batches) for (const ex of batch) {
     const d = ex.decision;
     if (o.slot !== undefined && d.slot !== o.slot) continue;
+    // a record from another writer may lack candidates; a propensity outside (0, 1] is corrupt
+    if (!Array.isArray(d.candidates) || !(d.propensity > 0 && d.propensity <= 1)) {
+      skipped++;
+      continue;
+    }
     const k = d.candidates.length;
     const a = d.candidates.indexOf(d.action);
-    if (!(d.propensity > 0) || a < 0) {
+    if (a < 0) {
       skipped++;
       continue;
     }

@@ -74,6 +74,20 @@ describe('off-policy evaluation on a synthetic log with a known target value', (
     expect(r.effectiveSampleSize).toBeCloseTo(r.n, 6);
   }, 30_000);
 
+  it('skips decisions without candidates or with a propensity outside (0, 1], rather than failing or blowing up IPS', async () => {
+    const uniform = tablePolicy({ slots: { hero: Object.fromEntries(VARIANTS.map((v) => [v, 1])) } });
+    const records = [...syntheticLog({ decisions: 2_000, seed: 9 })];
+    const first = records.find((r) => r.type === 'decision')! as DecisionRecord;
+    const odd = [
+      { ...first, id: 'no-cands', candidates: undefined },
+      { ...first, id: 'zero', propensity: 0 },
+      { ...first, id: 'above-one', propensity: 7 },
+    ] as unknown as LogRecord[];
+    const r = await evaluateExamples(attribute(batches([...records, ...odd]), JOIN), { policy: uniform, reward: () => {}, target: 'label', replicates: 50 });
+    expect(r.skipped).toBe(3);
+    expect(r.ips.value).toBeCloseTo(r.logging.value, 10);
+  });
+
   it("gives a model's policy the same probabilities the Worker decides with", () => {
     const bits = 8;
     const weights = new Float32Array((1 << bits) * 3).map((_, i) => ((i * 7919) % 13) / 13 - 0.5);
