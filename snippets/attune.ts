@@ -178,7 +178,8 @@ type Call = [string, ...unknown[]];
       for (const dec of res.decisions || []) {
         for (const el of Array.prototype.slice.call(els) as HTMLElement[]) {
           if (el.dataset.attuneSlot !== dec.slot) continue;
-          const tpl = dec.variant && el.querySelector<HTMLTemplateElement>(`template[data-variant="${dec.variant}"]`);
+          // compared, not put into a selector: a variant name with a quote must not stop the page's other slots
+          const tpl = dec.variant ? (Array.prototype.find.call(el.querySelectorAll('template[data-variant]'), (t: HTMLTemplateElement) => t.dataset.variant === dec.variant) as HTMLTemplateElement | undefined) : undefined;
           if (tpl) el.replaceChildren(tpl.content.cloneNode(true));
           el.dataset.attuneDecision = dec.decisionId;
           if (dec.variant) el.dataset.attuneVariant = dec.variant;

@@ -73,7 +73,7 @@ function compileCondition(c: Condition): Predicate {
   }
   const allowed = c.in ? new Set(c.in.map(String)) : null;
   return (ctx) => {
-    const v = ctx.attrs[c.attr];
+    const v = Object.hasOwn(ctx.attrs, c.attr) ? ctx.attrs[c.attr] : undefined; // not "constructor" from the prototype
     if (v === undefined) return false;
     if (allowed && !allowed.has(String(v))) return false;
     if (c.min !== undefined || c.max !== undefined) return typeof v === 'number' && inRange(v, c.min, c.max);

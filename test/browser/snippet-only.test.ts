@@ -18,7 +18,9 @@ function staticPage(workerUrl: string, consent: '' | 'required'): string {
     .replace('</head>', `<style id="attune-af">[data-attune-slot]{visibility:hidden}</style>\n`
       + `<script src="${workerUrl}/attune.js" async${consent ? ` data-consent="${consent}"` : ''}></script>\n</head>`)
     .replace(`<h1 class="mb-5">${LANDING_HEADLINE}</h1>`,
-      `<h1 class="mb-5" data-attune-slot="hero" data-attune-candidates="snippet">${LANDING_HEADLINE}<template data-variant="snippet">Chosen by the snippet</template></h1>`);
+      // a slot first whose variant name has a quote: it must not stop the page's other slots
+      `<p data-attune-slot="quoted" data-attune-candidates='say "hi"'>default<template data-variant='say "hi"'>quoted variant</template></p>`
+      + `<h1 class="mb-5" data-attune-slot="hero" data-attune-candidates="snippet">${LANDING_HEADLINE}<template data-variant="snippet">Chosen by the snippet</template></h1>`);
 }
 
 beforeAll(async () => {
@@ -49,6 +51,7 @@ describe.skipIf(!HAS_SHARED_DATA)('snippet-only mode in Chromium', () => {
     await page.goto(`${origin.url}/static/`);
     await page.waitForSelector('h1[data-attune-decision]');
     expect(await page.textContent('header.masthead h1')).toBe('Chosen by the snippet');
+    expect(await page.textContent('p[data-attune-slot="quoted"]')).toBe('quoted variant');
     expect(await page.getAttribute('header.masthead h1', 'data-attune-variant')).toBe('snippet');
     expect(await page.$('#attune-af')).toBeNull();
     expect(await page.isVisible('header.masthead h1')).toBe(true);
@@ -65,9 +68,9 @@ describe.skipIf(!HAS_SHARED_DATA)('snippet-only mode in Chromium', () => {
       const mine = readLog(worker.persist).filter((r) => r.visitor === visitor);
       return mine.some((r) => r.name === 'impression') && mine.some((r) => r.name === 'purchase') ? mine : null;
     }, 45_000);
-    const decision = logged.find((r) => r.type === 'decision')!;
+    const decision = logged.find((r) => r.type === 'decision' && r.slot === 'hero')!;
     expect(decision).toMatchObject({ slot: 'hero', action: 'snippet' });
-    expect(logged.find((r) => r.name === 'impression')).toMatchObject({ slot: 'hero', variant: 'snippet', decisionId: decision.id });
+    expect(logged.find((r) => r.name === 'impression' && r.slot === 'hero')).toMatchObject({ slot: 'hero', variant: 'snippet', decisionId: decision.id });
     expect(logged.find((r) => r.name === 'purchase')).toMatchObject({ value: 42, currency: 'EUR', props: { plan: 'pro' } });
     await ctx.close();
   });

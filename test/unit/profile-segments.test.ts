@@ -81,4 +81,9 @@ describe('segments', () => {
     expect(evaluateSegments(compiled, later)).toEqual(['pro-or-returning']); // 3 visits still count
     expect(evaluateSegments(compiled, buildContext({ now: T0, profile: newProfile(T0) }))).toEqual([]);
   });
+
+  it('an attr rule reads only the caller\'s own attributes, never the prototype\'s ("constructor")', () => {
+    const compiled = compileSegments({ segments: [{ id: 'ctor', all: [{ attr: 'constructor' }] }, { id: 'plan', all: [{ attr: 'plan' }] }] } as SegmentConfig);
+    expect(evaluateSegments(compiled, buildContext({ now: T0, profile: newProfile(T0), attrs: { plan: 'pro' } }))).toEqual(['plan']);
+  });
 });
