@@ -26,8 +26,8 @@ export function parsePolicySpec(raw: unknown): PolicySpec | null {
   const r = raw as Record<string, unknown>;
   const unit = (x: unknown): x is number => typeof x === 'number' && x >= 0 && x <= 1;
   if (r.type === 'greedy' && unit(r.epsilon)) return { type: 'greedy', epsilon: r.epsilon };
-  // a temperature much below the scores' scale divides them into overflow: 1e-3 is already argmax
-  if (r.type === 'softmax' && typeof r.temperature === 'number' && r.temperature >= 1e-3 && Number.isFinite(r.temperature) && unit(r.floor)) {
+  // below ~1e-200, score / temperature can overflow to Infinity (and Infinity − Infinity is NaN)
+  if (r.type === 'softmax' && typeof r.temperature === 'number' && r.temperature >= 1e-200 && Number.isFinite(r.temperature) && unit(r.floor)) {
     return { type: 'softmax', temperature: r.temperature, floor: r.floor };
   }
   if (r.type === 'thompson' && unit(r.floor)) return { type: 'thompson', floor: r.floor };

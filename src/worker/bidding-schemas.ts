@@ -68,7 +68,10 @@ export const Campaign = z.object({
 });
 export type CampaignInput = z.infer<typeof Campaign>;
 
-export const CampaignList = z.array(Campaign).check(z.maxLength(500));
+export const CampaignList = z.array(Campaign).check(
+  z.maxLength(500),
+  z.refine((list) => new Set(list.map((c) => c.id)).size === list.length, 'campaign ids must be unique'),
+);
 
 export const RatesTable = z.object({
   base: z.literal('USD'),

@@ -83,35 +83,34 @@ export async function fetchOrigin(cfg: OriginConfig, req: Request): Promise<Orig
 }
 
 /**
- * `res` with a body that errors once the origin has sent nothing for `idleMs` (`onIdle` aborts
- * the origin fetch). Each chunk restarts the clock; the end of the body, or the reader going
- * away, stops it.
+ * `res` with a body that errors when the origin keeps us waiting `idleMs` for its next chunk
+ * (`onIdle` aborts the origin fetch). Only our waits on the origin are timed: the stream is
+ * pulled, so a reader that pauses (a video buffered far enough) starts no clock.
  */
 function idleLimited(res: Response, idleMs: number, onIdle: () => void): Response {
   if (res.body === null) return res;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  let fire = () => {};
-  const restart = () => {
-    if (timer !== null) clearTimeout(timer);
-    timer = setTimeout(fire, idleMs);
-  };
-  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>({
-    start: (ctl) => {
-      fire = () => {
-        onIdle();
-        ctl.error(new Error(`origin sent nothing for ${idleMs} ms`));
-      };
-      restart();
+  const reader = res.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      let timer: ReturnType<typeof setTimeout> | null = null;
+      const idle = new Promise<'idle'>((resolve) => { timer = setTimeout(() => resolve('idle'), idleMs); });
+      try {
+        const next = await Promise.race([reader.read(), idle]);
+        if (next === 'idle') {
+          onIdle();
+          reader.cancel().catch(() => {});
+          ctl.error(new Error(`origin sent nothing for ${idleMs} ms`));
+        } else if (next.done) ctl.close();
+        else ctl.enqueue(next.value);
+      } catch (err) {
+        ctl.error(err);
+      } finally {
+        if (timer !== null) clearTimeout(timer);
+      }
     },
-    transform: (chunk, ctl) => {
-      restart();
-      ctl.enqueue(chunk);
-    },
+    cancel: (reason) => reader.cancel(reason),
   });
-  res.body.pipeTo(writable).catch(() => {}).finally(() => {
-    if (timer !== null) clearTimeout(timer);
-  });
-  return new Response(readable, res);
+  return new Response(body, res);
 }
 
 /** A redirect to the origin's own host would send the browser around the proxy: map it back. */

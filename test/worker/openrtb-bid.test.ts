@@ -250,6 +250,8 @@ describe('admin campaigns API', () => {
     expect((await fetchWorker('/admin/campaigns', { headers: ADMIN })).status).toBe(409);
     expect((await put('gamma')).status).toBe(409);
     expect(((await env.MODELS.get('config/campaigns', 'json')) as unknown[]).length).toBe(9); // untouched
+    const dup = await fetchWorker('/admin/campaigns', { method: 'PUT', headers: { 'content-type': 'application/json', ...ADMIN }, body: JSON.stringify([campaign({ id: 'twin' }), campaign({ id: 'twin' })]) });
+    expect(dup.status).toBe(400); // two copies would bid on one ledger
     const whole = await fetchWorker('/admin/campaigns', { method: 'PUT', headers: { 'content-type': 'application/json', ...ADMIN }, body: JSON.stringify([campaign({ id: 'fresh' })]) });
     expect(whole.status).toBe(200);
     expect((await put('gamma')).status).toBe(201);

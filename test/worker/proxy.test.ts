@@ -269,6 +269,16 @@ describe('proxy: a failing origin', () => {
     expect(Date.now() - t0).toBeLessThan(2800); // the origin answers at 3000 ms
   });
 
+  it('times only the origin: a reader that pauses longer than ORIGIN_TIMEOUT_MS still gets the whole body', async () => {
+    const res = await get('/big');
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    let bytes = (await reader.read()).value!.byteLength;
+    await new Promise((r) => setTimeout(r, 1600)); // a video element with enough buffered
+    for (let next = await reader.read(); !next.done; next = await reader.read()) bytes += next.value.byteLength;
+    expect(bytes).toBe(4 << 20);
+  });
+
   it('cuts off a body the origin stops sending after ORIGIN_TIMEOUT_MS, instead of hanging', async () => {
     const res = await get('/stall');
     expect(res.status).toBe(200); // the headers came in time

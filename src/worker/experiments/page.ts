@@ -133,6 +133,7 @@ export const experimentPageRoutes = new Hono<AppEnv>()
   })
   .post(`${BASE}/logout`, (c) => {
     deleteCookie(c, COOKIE, { path: BASE });
+    deleteCookie(c, COOKIE, { path: '/ui' }); // sessions started when the cookie was scoped to /ui
     return c.redirect(`${BASE}/login`, 303);
   })
   .use(BASE, requireAdminCookie)

@@ -38,7 +38,8 @@ const SignedQuery = z.object({
 /** The exchange's macro values, the only names allowed after the signature. */
 const MacroQuery = z.object({
   price: z.optional(z.string().check(z.maxLength(64))), mtw: z.optional(z.string().check(z.maxLength(64))),
-  cur: z.optional(z.string().check(z.regex(/^([A-Za-z]{3}|\$\{AUCTION_CURRENCY\})$/, 'an ISO 4217 code such as "USD"'))),
+  // empty: the exchange withheld it (OpenRTB allows that for any macro)
+  cur: z.optional(z.string().check(z.regex(/^([A-Za-z]{3}|\$\{AUCTION_CURRENCY\})?$/, 'an ISO 4217 code such as "USD"'))),
   reason: z.optional(z.string().check(z.maxLength(64))), auc: z.optional(z.string().check(z.maxLength(256))),
 });
 type SignedQuery = z.infer<typeof SignedQuery>;
@@ -61,24 +62,37 @@ function pairs(query: string): Record<string, string> {
 
 const MACRO_NAMES: ReadonlySet<string> = new Set(['price', 'mtw', 'cur', 'reason', 'auc']);
 
-/** The pairs after the signature: macro values only. */
+/**
+ * The pairs after the signature: macro values only. Other names (an exchange's cache buster,
+ * or someone's `&c=other`) are dropped and logged: our fields are read from the signed part.
+ */
 function macroPairs(query: string): Record<string, string> {
   const out = pairs(query);
-  for (const k in out) {
-    if (!MACRO_NAMES.has(k)) throw new HttpError(400, 'bad_request', `${k}: not a notice macro; only price, mtw, cur, reason and auc may follow the signature`, k);
+  const foreign = Object.keys(out).filter((k) => !MACRO_NAMES.has(k));
+  if (foreign.length > 0) {
+    console.warn(JSON.stringify({ msg: 'notice: parameters after the signature ignored', names: foreign.slice(0, 10) }));
+    for (const k of foreign) delete out[k];
   }
   return out;
 }
 
 /**
- * A price is never negative, and what we pay (win, billing) is at most our bid, rounding aside;
- * a loss notice's price is the winner's, above ours.
+ * The price to book. What we pay (win, billing) is at most our bid: an exchange that rounds up
+ * a cent, or someone inflating a genuine URL, gets our bid. A negative price means nothing and
+ * is dropped (a win then costs our bid). A loss notice's price is the winner's, above ours.
+ * Refusing instead would lose the notice: exchanges do not retry a 4xx.
  */
-function checkPrice(name: string, price: number | undefined, ourBid: number | undefined): void {
-  if (price === undefined) return;
-  if (price < 0 || (name !== 'loss' && ourBid !== undefined && price > ourBid * (1 + 1e-6) + 1e-9)) {
-    throw new HttpError(400, 'bad_request', `price: ${price} is outside 0 … our bid${ourBid !== undefined ? ` (${ourBid})` : ''}`, 'price');
+function boundedPrice(name: string, price: number | undefined, ourBid: number | undefined, decision: string): number | undefined {
+  if (price === undefined) return undefined;
+  if (price < 0) {
+    console.warn(JSON.stringify({ msg: 'notice: negative price dropped', decision, price }));
+    return undefined;
   }
+  if (name !== 'loss' && ourBid !== undefined && price > ourBid) {
+    if (price > ourBid * 1.01 + 0.01) console.warn(JSON.stringify({ msg: 'notice: price above our bid, booked at our bid', decision, price, bid: ourBid }));
+    return ourBid;
+  }
+  return price;
 }
 
 async function notice(c: AppContext, name: Extract<OutcomeName, 'win' | 'loss' | 'billing'>): Promise<Response> {
@@ -92,12 +106,11 @@ async function notice(c: AppContext, name: Extract<OutcomeName, 'win' | 'loss' |
     throw new HttpError(403, 'invalid_signature', 'notice URL is not one of our bids (or was altered)', 's');
   }
   const now = Date.now();
-  const price = macroNumber(m.price);
-  const minToWin = macroNumber(m.mtw);
-  const lossReason = macroNumber(m.reason);
   const ourBid = macroNumber(q.bid);
-  checkPrice(name, price, ourBid);
-  if (minToWin !== undefined && minToWin < 0) throw new HttpError(400, 'bad_request', `mtw: ${minToWin} is negative`, 'mtw');
+  const price = boundedPrice(name, macroNumber(m.price), ourBid, q.d);
+  const rawMinToWin = macroNumber(m.mtw);
+  const minToWin = rawMinToWin !== undefined && rawMinToWin >= 0 ? rawMinToWin : undefined; // negative: meaningless, dropped
+  const lossReason = macroNumber(m.reason);
   const currency = real(m.cur)?.toUpperCase() || CAMPAIGN_CURRENCY;
   const auction = {
     ...(price !== undefined ? { price } : {}),
