@@ -130,3 +130,29 @@ export function withRecentItems(p: Profile, ids: readonly string[]): Profile {
   }
   return { ...p, recent: next };
 }
+
+/**
+ * The profile with one piece of its least valuable state dropped, to fit a size limit: the
+ * least recently used assignment, then the oldest recent item, then the history of the page
+ * type with the fewest views. Null when only the counters are left.
+ */
+export function shrinkProfile(p: Profile): Profile | null {
+  const slots = Object.keys(p.assignments);
+  if (slots.length > 0) {
+    const next: Record<string, Assignment> = {};
+    for (const k of slots.slice(1)) next[k] = p.assignments[k]!;
+    return { ...p, assignments: next };
+  }
+  if (p.recent !== undefined && p.recent.length > 0) return { ...p, recent: p.recent.slice(0, -1) };
+  const types = Object.keys(p.days);
+  if (types.length > 0) {
+    const total = (t: string) => p.days[t]!.reduce((a, b) => a + b, 0);
+    const least = types.reduce((a, b) => (total(b) < total(a) ? b : a));
+    const days = { ...p.days };
+    const decayed = { ...p.decayed };
+    delete days[least];
+    delete decayed[least];
+    return { ...p, days, decayed };
+  }
+  return null;
+}

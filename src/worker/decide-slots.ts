@@ -77,7 +77,8 @@ async function decideSlot(c: { env: Env }, visit: Visit, slot: SlotRequest, inde
     const stuck = stickyVariant(visit, slot.id, version, (v) => candidates.includes(v));
     const d = decideUniform(candidates, visitorUniform(visit.visitor.id, slot.id, version));
     const decision = stuck ? { ...d, variant: stuck[0] } : d;
-    if (!stuck) visit.profile = withAssignment(visit.profile, slot.id, [decision.variant, version, decision.propensity, decision.source]);
+    // re-stored on a sticky hit too: the profile keeps the most recently used assignments
+    visit.profile = withAssignment(visit.profile, slot.id, stuck ?? [decision.variant, version, decision.propensity, decision.source]);
     return { slot: slot.id, decision, sticky: stuck !== undefined, model: null };
   }
   const resolved = await resolveModel(c.env.MODELS, slot.model, LINEAR, visit.store);
@@ -100,6 +101,7 @@ async function decideSlot(c: { env: Env }, visit: Visit, slot: SlotRequest, inde
     return { slot: slot.id, decision: fallbackDecision(slot.candidates!), sticky: false, model: ref, fallback: 'noMatchingVariant' };
   }
   if (stuck) {
+    visit.profile = withAssignment(visit.profile, slot.id, stuck); // most recently used: evicted last
     // The same visitor keeps the same variant until the model changes; the logged
     // propensity stays the one the variant was first drawn with.
     return { slot: slot.id, decision: { ...d, propensity: stuck[2], source: stuck[3] as SlotDecision['source'] }, sticky: true, model: ref };

@@ -6,13 +6,15 @@
  * no profile cookie is read or written, and `x-attune-profile: disabled` and a log say why.
  */
 import { getCookie, setCookie } from 'hono/cookie';
-import { newProfile, type Profile } from '../core/profile.ts';
+import { newProfile, shrinkProfile, type Profile } from '../core/profile.ts';
 import { parseProfile, serializeProfile } from '../core/profile-codec.ts';
 import { decodeCookieText, encodeCookieText, sign, verifySigned } from './crypto.ts';
 import type { AppContext } from './types.ts';
 
 export const VISITOR_COOKIE = 'att_vid';
 export const PROFILE_COOKIE = 'att_p';
+/** the profile cookie's payload, before `.<signature>`: with name and attributes, under browsers' 4 KB */
+const MAX_PROFILE_CHARS = 3600;
 const YEAR_SECONDS = 365 * 24 * 3600;
 const VISITOR_ID = /^[A-Za-z0-9_-]{8,64}$/;
 
@@ -70,6 +72,11 @@ export async function writeVisitor(c: AppContext, visitor: Visitor, profile: Pro
   if (visitor.profileState === 'reset' || visitor.profileState === 'disabled') c.header('x-attune-profile', visitor.profileState);
   const secret = profileSecret(c);
   if (!secret) return;
-  const payload = encodeCookieText(serializeProfile(profile));
+  // Browsers drop a cookie over ~4 KB and keep the old one, silently: stay under it by giving up
+  // the least valuable state (shrinkProfile) rather than every update.
+  let payload = encodeCookieText(serializeProfile(profile));
+  for (let p: Profile | null = profile; payload.length > MAX_PROFILE_CHARS && (p = shrinkProfile(p)) !== null;) {
+    payload = encodeCookieText(serializeProfile(p));
+  }
   setCookie(c, PROFILE_COOKIE, `${payload}.${await sign(secret, payload)}`, { ...opts, httpOnly: true });
 }

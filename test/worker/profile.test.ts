@@ -82,4 +82,37 @@ describe('GET /openapi.json', () => {
     expect(slot.maxItems).toBe(16);
     expect(slot.items.properties.candidates.maxItems).toBe(32);
   });
+
+  it('keeps a slot used on every page sticky however many other slots come and go (least recently used goes first)', async () => {
+    let cookie = '';
+    const seen = new Set<string>();
+    for (let page = 0; page < 8; page++) {
+      const slots = [{ id: 'hero', candidates: ['a', 'b', 'c', 'd'] }, ...Array.from({ length: 6 }, (_, i) => ({ id: `p${page}-s${i}`, candidates: ['x', 'y'] }))];
+      const res = await postJson('/v1/decide', { slots }, cookie ? { cookie } : {});
+      expect(res.status).toBe(200);
+      const hero = ((await res.json()) as { decisions: { slot: string; variant: string; sticky: boolean }[] }).decisions[0]!;
+      seen.add(hero.variant);
+      if (page > 0) expect(hero.sticky).toBe(true);
+      cookie = cookieHeader({ ...Object.fromEntries(cookie.split('; ').filter(Boolean).map((kv) => kv.split('=') as [string, string])), ...cookiesOf(res) });
+    }
+    expect(seen.size).toBe(1);
+  });
+
+  it('keeps the profile cookie under 4 KB by dropping the least valuable state, so browsers never discard it', async () => {
+    let cookie = '';
+    let views = 0;
+    for (let page = 0; page < 3; page++) {
+      const slots = Array.from({ length: 16 }, (_, i) => ({ id: `${'long-slot-name-'.repeat(4)}${page}-${i}`, candidates: [`${'v'.repeat(120)}${i}`, `${'w'.repeat(120)}${i}`] }));
+      const res = await postJson('/v1/decide', { slots }, cookie ? { cookie } : {});
+      expect(res.status).toBe(200);
+      const set = res.headers.getSetCookie().find((c) => c.startsWith('att_p='))!;
+      expect(set.length).toBeLessThan(4000);
+      const jar = cookiesOf(res);
+      const profile = JSON.parse(atob(jar.att_p!.split('.')[0]!.replace(/-/g, '+').replace(/_/g, '/')));
+      expect(profile[4]).toBe(views + 1); // [layout, first, last, visits, views, …]: every update lands
+      views = profile[4];
+      cookie = cookieHeader({ ...Object.fromEntries(cookie.split('; ').filter(Boolean).map((kv) => kv.split('=') as [string, string])), ...jar });
+    }
+    expect(views).toBe(3);
+  });
 });

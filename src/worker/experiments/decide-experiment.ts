@@ -90,6 +90,7 @@ export async function decideExperimentSlot(
   const probabilities = Array.from(p);
   const score = (i: number) => (snapshot ? (snapshot.counts.conversions[i]! + 1) / (snapshot.counts.impressions[i]! + 2) : null);
   if (stuck) {
+    visit.profile = withAssignment(visit.profile, assignmentKey, stuck); // most recently used: evicted last
     // The logged propensity stays the one the arm was first drawn with.
     const decision: SlotDecision = {
       variant: stuck[0], score: score(arms.indexOf(stuck[0])), propensity: stuck[2], source: stuck[3] as SlotDecision['source'], candidates: arms, probabilities,
