@@ -23,7 +23,7 @@ import { decideRequestOf, matchPage, pageRules, slotSelector, type PageRule, typ
 import { recommendationRecord, recommendItems, renderItems } from './recommend-slot.ts';
 import { SNIPPET_PATH, snippetUrl } from './routes/snippet.ts';
 import type { AppContext } from './types.ts';
-import { beginVisit, finishVisit, storeOptions } from './visit.ts';
+import { beginVisit, finishVisit, optedOut, storeOptions } from './visit.ts';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { DecisionRecord } from '../core/decision-record.ts';
 
@@ -146,7 +146,7 @@ export async function proxyRequest(c: AppContext): Promise<Response | null> {
   }
   // Global Privacy Control / Do Not Track: the page is still personalized from this request's
   // context, but no visitor cookie is set and no decision is logged (nothing to join it to).
-  const optedOut = req.headers.get('sec-gpc') === '1' || req.headers.get('dnt') === '1';
-  if (!optedOut) await planned.p.finish();
-  return personalized(c, res, optedOut ? { ...planned.p, records: [], boot: { d: planned.p.boot.d } } : planned.p);
+  const optOut = optedOut(req);
+  if (!optOut) await planned.p.finish();
+  return personalized(c, res, optOut ? { ...planned.p, records: [], boot: { d: planned.p.boot.d } } : planned.p);
 }

@@ -37,6 +37,11 @@ export function storeOptions(c: AppContext, now: number): StoreOptions {
   };
 }
 
+/** The visitor asked not to be tracked: Global Privacy Control or Do Not Track. */
+export function optedOut(req: Request): boolean {
+  return req.headers.get('sec-gpc') === '1' || req.headers.get('dnt') === '1';
+}
+
 /** `pageView`: whether this request records a page view in the profile (decide: yes; score: no). */
 export async function beginVisit(c: AppContext, input: VisitInput, pageView: boolean): Promise<Visit> {
   const now = Date.now();

@@ -11,7 +11,7 @@ import { readJson } from '../body.ts';
 import { logRecords } from '../decision-log.ts';
 import { DecideRequest, LIMITS } from '../schemas.ts';
 import type { AppEnv } from '../types.ts';
-import { beginVisit, finishVisit, storeOptions } from '../visit.ts';
+import { beginVisit, finishVisit, optedOut, storeOptions } from '../visit.ts';
 
 export { LINEAR } from '../decide-slots.ts';
 
@@ -21,7 +21,12 @@ export const decideRoutes = new Hono<AppEnv>().post('/v1/decide', async (c) => {
   const visit = await beginVisit(c, body, true);
   const { decisions, fallbacks, records } = await decideSlots(c, visit, body.slots);
   if (fallbacks.length > 0) c.header('x-attune-fallback', fallbacks.join(', '));
-  logRecords(c.env.EVENTS, records, (p) => c.executionCtx.waitUntil(p));
-  await finishVisit(c, visit);
+  // Global Privacy Control / Do Not Track: decided from this request's context, as the proxy
+  // does, but nothing is logged and no cookie is set (nothing to join it to, nothing kept).
+  if (optedOut(c.req.raw)) c.header('cache-control', 'private, no-store');
+  else {
+    logRecords(c.env.EVENTS, records, (p) => c.executionCtx.waitUntil(p));
+    await finishVisit(c, visit);
+  }
   return c.json({ visitorId: visit.visitor.id, segments: visit.ctx.segments, decisions });
 });
