@@ -47,8 +47,14 @@ interface ManifestSlot {
 }
 
 const manifests = new Map<string, ManifestSlot>();
+const MAX_MANIFESTS = 1024;
 const models = new Map<string, { result: Resolved<unknown>; at: number }>();
 const inflight = new Map<string, Promise<Resolved<unknown>>>();
+
+/** How many model names this isolate holds a manifest entry for (bounded by MAX_MANIFESTS). */
+export function cachedManifestCount(): number {
+  return manifests.size;
+}
 
 /** Empties this isolate's caches (tests, and after an admin publish in this isolate). */
 export function clearModelCache(name?: string): void {
@@ -77,6 +83,8 @@ async function manifestOf(kv: KVNamespace, name: string, opts: StoreOptions): Pr
   let slot = manifests.get(name);
   if (slot === undefined) {
     slot = { manifest: null, failed: false, fetchedAt: 0, refreshing: null };
+    // Names come from callers (unknown ones included): bounded, the oldest entry goes first.
+    if (manifests.size >= MAX_MANIFESTS) manifests.delete(manifests.keys().next().value!);
     manifests.set(name, slot);
     slot.refreshing = readManifest(kv, name, slot, opts.now).finally(() => {
       slot!.refreshing = null;

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { LINEAR, preloadSlotModels } from '../../src/worker/decide-slots.ts';
 import { readConfig } from '../../src/worker/config-store.ts';
-import { resolveModel } from '../../src/worker/model-store.ts';
+import { cachedManifestCount, resolveModel } from '../../src/worker/model-store.ts';
 import { linearBlob, postJson, publish, resetAll, resetCaches } from './helpers.ts';
 
 /** The real local KV, with every read's key written down. */
@@ -71,5 +71,12 @@ describe('preloading slot models', () => {
     const res = await postJson('/v1/decide', { slots: [slots[1]] });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { decisions: { source: string }[] }).decisions[0]!.source).not.toBe('fallback');
+  });
+
+  it('holds a bounded number of model names, however many unknown ones callers send', async () => {
+    const opts = store();
+    await Promise.all(Array.from({ length: 1100 }, (_, i) => resolveModel(env.MODELS, `made-up-${i}`, LINEAR, opts)));
+    expect(cachedManifestCount()).toBeLessThanOrEqual(1024);
+    expect(await resolveModel(env.MODELS, 'pre', LINEAR, opts)).toMatchObject({ ok: true });
   });
 });
