@@ -83,7 +83,7 @@ describe('segments', () => {
   });
 
   it('an attr rule reads only the caller\'s own attributes, never the prototype\'s ("constructor")', () => {
-    const compiled = compileSegments({ segments: [{ id: 'ctor', all: [{ attr: 'constructor' }] }, { id: 'plan', all: [{ attr: 'plan' }] }] } as SegmentConfig);
+    const compiled = compileSegments({ version: 't', segments: [{ id: 'ctor', all: [{ attr: 'constructor' }] }, { id: 'plan', all: [{ attr: 'plan' }] }] });
     expect(evaluateSegments(compiled, buildContext({ now: T0, profile: newProfile(T0), attrs: { plan: 'pro' } }))).toEqual(['plan']);
   });
 });
