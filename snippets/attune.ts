@@ -173,7 +173,8 @@ type Call = [string, ...unknown[]];
     const id = visitor();
     fetch(base + '/v1/decide', {
       method: 'POST', credentials: 'omit', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ...(id ? { visitorId: id } : {}), page: { url: location.href, referrer: d.referrer || undefined }, slots }),
+      // without consent the page is still decided, but the server keeps no record of it
+      body: JSON.stringify({ ...(id ? { visitorId: id } : {}), ...(consent !== true ? { track: false } : {}), page: { url: location.href, referrer: d.referrer || undefined }, slots }),
     }).then((r) => r.json()).then(safe((res: { decisions?: { slot: string; variant: string | null; decisionId: string }[] }) => {
       for (const dec of res.decisions || []) {
         for (const el of Array.prototype.slice.call(els) as HTMLElement[]) {

@@ -52,6 +52,8 @@ export const DecideRequest = z
     visitorId: z.optional(VisitorId),
     page: z.optional(PageContext),
     attributes: z.optional(Attributes),
+    /** false: decide, but set no cookie and log nothing (a visitor who has not consented yet) */
+    track: z.optional(z.boolean()),
     slots: z.array(Slot).check(
       z.minLength(1), z.maxLength(LIMITS.slots), z.refine(uniqueIds, 'slot ids must be unique'),
       z.refine((s) => s.every((x) => x.candidates !== undefined || x.model !== undefined || x.experiment !== undefined), 'each slot needs candidates, a model or an experiment'),

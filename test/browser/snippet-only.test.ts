@@ -93,9 +93,14 @@ describe.skipIf(!HAS_SHARED_DATA)('snippet-only mode in Chromium', () => {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
     const sent: string[] = [];
-    ctx.on('request', (r) => { if (r.url() === `${worker.url}/v1/events`) sent.push(r.url()); });
+    const decides: string[] = [];
+    ctx.on('request', (r) => {
+      if (r.url() === `${worker.url}/v1/events`) sent.push(r.url());
+      if (r.url() === `${worker.url}/v1/decide` && r.method() === 'POST') decides.push(r.postData() ?? '');
+    });
     await page.goto(`${origin.url}/static/?consent=required`);
     await page.waitForSelector('h1[data-attune-decision]'); // decisions still apply, without an id
+    expect(JSON.parse(decides[0]!)).toMatchObject({ track: false }); // and the server keeps no record of them
     await page.waitForTimeout(1300);
     await page.evaluate(() => (window as unknown as { attune: { flush: () => void } }).attune.flush());
     await page.waitForTimeout(300);

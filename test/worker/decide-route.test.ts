@@ -36,13 +36,13 @@ describe('POST /v1/decide', () => {
     expect(((await res.json()) as { error: { field: string } }).error.field).toBe('slots[0].candidates');
   });
 
-  it('under Global Privacy Control or Do Not Track, decides but sets no cookie and logs nothing', async () => {
+  it('under Global Privacy Control, Do Not Track or track: false (no consent), decides but sets no cookie and logs nothing', async () => {
     const { env } = await import('cloudflare:workers');
     const { vi } = await import('vitest');
     await new Promise((r) => setTimeout(r, 50)); // earlier tests' coalesced log batches flush first
     const spy = vi.spyOn(env.EVENTS, 'sendBatch');
-    for (const header of [{ 'sec-gpc': '1' }, { dnt: '1' }] as Record<string, string>[]) {
-      const res = await postJson('/v1/decide', { slots: [{ id: 'x', candidates: ['a', 'b'] }] }, header);
+    for (const [header, track] of [[{ 'sec-gpc': '1' }, undefined], [{ dnt: '1' }, undefined], [{}, false]] as [Record<string, string>, boolean | undefined][]) {
+      const res = await postJson('/v1/decide', { slots: [{ id: 'x', candidates: ['a', 'b'] }], ...(track === false ? { track } : {}) }, header);
       expect(res.status).toBe(200);
       expect(((await res.json()) as { decisions: { variant: string }[] }).decisions[0]!.variant).toMatch(/^[ab]$/);
       expect(res.headers.getSetCookie()).toEqual([]);

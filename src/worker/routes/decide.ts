@@ -21,9 +21,10 @@ export const decideRoutes = new Hono<AppEnv>().post('/v1/decide', async (c) => {
   const visit = await beginVisit(c, body, true);
   const { decisions, fallbacks, records } = await decideSlots(c, visit, body.slots);
   if (fallbacks.length > 0) c.header('x-attune-fallback', fallbacks.join(', '));
-  // Global Privacy Control / Do Not Track: decided from this request's context, as the proxy
-  // does, but nothing is logged and no cookie is set (nothing to join it to, nothing kept).
-  if (optedOut(c.req.raw)) c.header('cache-control', 'private, no-store');
+  // Global Privacy Control / Do Not Track, or a page without the visitor's consent (`track:
+  // false`): decided from this request's context, as the proxy does, but nothing is logged and
+  // no cookie is set (nothing to join it to, nothing kept).
+  if (optedOut(c.req.raw) || body.track === false) c.header('cache-control', 'private, no-store');
   else {
     logRecords(c.env.EVENTS, records, (p) => c.executionCtx.waitUntil(p));
     await finishVisit(c, visit);
