@@ -59,12 +59,12 @@ function stickyVariant(visit: Visit, slot: string, version: string, eligible: (v
   return a && a[1] === version && eligible(a[0]) ? a : undefined;
 }
 
-async function decideSlot(c: { env: Env }, visit: Visit, slot: SlotRequest, index: number): Promise<SlotOutcome> {
+async function decideSlot(c: { env: Env }, visit: Visit, slot: SlotRequest, index: number, lenient: boolean): Promise<SlotOutcome> {
   if (slot.experiment !== undefined) {
     try {
       return await decideExperimentSlot(c.env, visit, { id: slot.id, experiment: slot.experiment }, index);
     } catch (err) {
-      if (err instanceof HttpError) throw err; // the caller's mistake (an unknown experiment): a 4xx naming the field
+      if (err instanceof HttpError && !lenient) throw err; // the caller's mistake (an unknown experiment): a 4xx naming the field
       // Our bug, or a config we failed to refuse: this slot falls back, the page's other slots stand.
       console.error(JSON.stringify({ msg: 'experiment slot failed', experiment: slot.experiment, error: String(err) }));
       return { slot: slot.id, decision: null, sticky: false, model: null, fallback: 'experimentError' };
@@ -83,7 +83,7 @@ async function decideSlot(c: { env: Env }, visit: Visit, slot: SlotRequest, inde
   }
   const resolved = await resolveModel(c.env.MODELS, slot.model, LINEAR, visit.store);
   if (!resolved.ok) {
-    if (resolved.reason === 'unknownModel') {
+    if (resolved.reason === 'unknownModel' && !lenient) {
       throw new HttpError(404, 'unknown_model', `no model named "${slot.model}" has been published`, `slots[${index}].model`);
     }
     return {
@@ -117,12 +117,14 @@ export function preloadSlotModels(env: Env, slots: readonly SlotRequest[], store
 
 /**
  * Decides every slot of one page, in order (a later slot sees assignments an earlier one made),
- * with one decision record per decided slot. Throws `HttpError(404)` for a model that was
- * never published, naming `slots[i].model`.
+ * with one decision record per decided slot. Throws `HttpError(404)` for a model (or experiment)
+ * that was never published, naming `slots[i].model`: an API caller's mistake to fix. `lenient`
+ * (the proxy, whose slots come from page rules, not from the visitor) makes that slot fall back
+ * on its own instead, so one mistyped name cannot take the page's other slots down.
  */
-export async function decideSlots(c: { env: Env }, visit: Visit, slots: readonly SlotRequest[]): Promise<DecidedPage> {
+export async function decideSlots(c: { env: Env }, visit: Visit, slots: readonly SlotRequest[], lenient = false): Promise<DecidedPage> {
   const outcomes: SlotOutcome[] = [];
-  for (let i = 0; i < slots.length; i++) outcomes.push(await decideSlot(c, visit, slots[i]!, i));
+  for (let i = 0; i < slots.length; i++) outcomes.push(await decideSlot(c, visit, slots[i]!, i, lenient));
 
   const visitorHash = hashVisitor(visit.visitor.id);
   const context = loggedContext(visit.ctx);

@@ -54,7 +54,7 @@ async function planPage(c: AppContext, url: URL, rule: PageRule, rules: PageRule
   const requests = variantSlots.map(decideRequestOf).filter((r) => r.model !== undefined || (r.candidates?.length ?? 0) > 0);
   preloadSlotModels(c.env, requests, storeOptions(c, Date.now())); // a cold model's reads overlap the visit's
   const visit = await beginVisit(c, { page: { url: url.href, referrer, pageType: rule.pageType } }, true);
-  const decided = requests.length > 0 ? await decideSlots(c, visit, requests) : { decisions: [] as Decided[], fallbacks: [], records: [] };
+  const decided = requests.length > 0 ? await decideSlots(c, visit, requests, true) : { decisions: [] as Decided[], fallbacks: [], records: [] };
   const byId = new Map(decided.decisions.map((d) => [d.slot, d]));
   const fills: SlotFill[] = [];
   const records = [...decided.records];

@@ -154,15 +154,20 @@ describe.skipIf(!inject('hasSharedData'))('proxy: personalized pages', () => {
     expect(await res.text()).not.toContain('nonce=');
   });
 
-  it('serves the page unpersonalized, and says so, when a decision fails', async () => {
+  it('lets a slot whose model was never published fall back on its own; the page\'s other slots stand', async () => {
     const res = await get('/broken-model');
     expect(res.status).toBe(404); // the origin's answer for this path, passed through
-    await env.MODELS.put('config/page-rules', JSON.stringify({ ...RULES, pages: [{ path: '/landing', slots: [{ id: 'hero', selector: 'h1', model: 'never-published' }] }] }));
+    await env.MODELS.put('config/page-rules', JSON.stringify({ ...RULES, pages: [{ path: '/landing', slots: [
+      { id: 'hero', selector: 'h1', model: 'never-published' },
+      { id: 'cta', selector: 'a.btn', candidates: ['x'], variants: { x: { text: 'Chosen CTA' } } },
+    ] }] }));
     resetCaches();
     const page = await get('/landing');
     expect(page.status).toBe(200);
-    expect(page.headers.get('x-attune-fallback')).toBe('page=decisionFailed');
-    expect(await page.text()).toContain('Generate more leads with a professional landing page!');
+    expect(page.headers.get('x-attune-fallback')).toBe('hero=unknownModel');
+    const html = await page.text();
+    expect(html).toContain('Generate more leads with a professional landing page!'); // hero: the origin's own
+    expect(html).toContain('Chosen CTA'); // the other slot was decided and applied
   });
 
   it('ignores a page-rules config that fails validation and passes pages through', async () => {
