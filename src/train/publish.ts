@@ -11,36 +11,60 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { publishModel } from '../core/model-registry.ts';
+import { compileSegments, type SegmentConfig } from '../core/segments.ts';
 import { compileSources } from './model-source.ts';
 import { localStorage, remoteStorage, type OpenStorage } from './storage.ts';
 
 /** Files in `models/` that are configs rather than models, and the KV key each goes to. */
 export const CONFIG_FILES: Readonly<Record<string, string>> = { 'segments.json': 'config/segments' };
 
+/** Checks a config file before anything is written: the Worker would refuse one that fails. */
+const CONFIG_CHECKS: Readonly<Record<string, (raw: unknown) => void>> = {
+  'segments.json': (raw) => void compileSegments(raw as SegmentConfig),
+};
+
+/**
+ * Compiles and checks every file first, and writes only when all of them are good: a bad file
+ * fails the whole run with `file: message`, and nothing is half published.
+ */
 export async function publishDirectory(dir: string, store: OpenStorage, only?: string, log = console.log): Promise<number> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+  const configs: [key: string, file: string, raw: unknown][] = [];
+  const models: [file: string, compiled: ReturnType<typeof compileSources>[number]][] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    try {
+      const raw = JSON.parse(await readFile(join(dir, file), 'utf8'));
+      const configKey = CONFIG_FILES[file];
+      if (configKey) {
+        CONFIG_CHECKS[file]?.(raw);
+        if (!only) configs.push([configKey, file, raw]);
+        continue;
+      }
+      for (const compiled of compileSources(raw, file)) if (!only || compiled.name === only) models.push([file, compiled]);
+    } catch (err) {
+      problems.push(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (problems.length > 0) {
+    for (const p of problems) log(`FAILED  ${p}`);
+    log('nothing published');
+    return problems.length;
+  }
   await mkdir(join(dir, 'compiled'), { recursive: true });
   let failures = 0;
-  for (const file of files) {
-    const raw = JSON.parse(await readFile(join(dir, file), 'utf8'));
-    const configKey = CONFIG_FILES[file];
-    if (configKey) {
-      if (!only) {
-        await store.putJson(configKey, raw);
-        log(`config  ${configKey} ← ${file}`);
-      }
-      continue;
-    }
-    for (const compiled of compileSources(raw, file)) {
-      if (only && compiled.name !== only) continue;
-      await writeFile(join(dir, 'compiled', `${compiled.name}@${compiled.version}.bin`), compiled.blob);
-      const r = await publishModel(store.storage, compiled.blob);
-      if (!r.ok) {
-        failures++;
-        log(`FAILED  ${compiled.name}@${compiled.version}: ${r.reason}`);
-      } else {
-        log(`${r.unchanged ? 'same   ' : 'active '} ${r.name}@${r.version} (${compiled.blob.byteLength} bytes)`);
-      }
+  for (const [key, file, raw] of configs) {
+    await store.putJson(key, raw);
+    log(`config  ${key} ← ${file}`);
+  }
+  for (const [, compiled] of models) {
+    await writeFile(join(dir, 'compiled', `${compiled.name}@${compiled.version}.bin`), compiled.blob);
+    const r = await publishModel(store.storage, compiled.blob);
+    if (!r.ok) {
+      failures++;
+      log(`FAILED  ${compiled.name}@${compiled.version}: ${r.reason}`);
+    } else {
+      log(`${r.unchanged ? 'same   ' : 'active '} ${r.name}@${r.version} (${compiled.blob.byteLength} bytes)`);
     }
   }
   return failures;
@@ -64,4 +88,9 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err: unknown) => {
+    console.error(`models:publish: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -54,3 +54,35 @@ describe('npm run train / evaluate', async () => {
     expect(r.stderr).toMatch(/--log/);
   });
 });
+
+describe('publishing a models directory', () => {
+  it('checks every file first and writes nothing when one is bad (no half-published directory)', async () => {
+    const { publishDirectory } = await import('../../src/train/publish.ts');
+    const { writeFile, mkdir } = await import('node:fs/promises');
+    const dir = await mkdtemp(join(tmpdir(), 'attune-models-'));
+    const good = JSON.parse(await readFile('models/hero-headline.json', 'utf8'));
+    await writeFile(join(dir, 'a.json'), JSON.stringify({ ...good, name: 'a-model' }));
+    await writeFile(join(dir, 'b.json'), JSON.stringify({ ...good, name: 'b-model', bias: { nope: 1 } }));
+    await writeFile(join(dir, 'segments.json'), JSON.stringify({ segments: 'garbage' }));
+    await mkdir(join(dir, 'compiled'), { recursive: true });
+    const written = new Map<string, unknown>();
+    const store = {
+      storage: { getBytes: async () => null, getText: async () => null, put: async (k: string, v: unknown) => void written.set(k, v) },
+      putJson: async (k: string, v: unknown) => void written.set(k, v), close: async () => {},
+    };
+    const lines: string[] = [];
+    expect(await publishDirectory(dir, store, undefined, (l) => lines.push(l))).toBe(2);
+    expect(written.size).toBe(0);
+    expect(lines.join('\n')).toMatch(/FAILED {2}b\.json: .*\n.*FAILED {2}segments\.json: .*\nnothing published/);
+  });
+
+  it('recs:train refuses to build (and publish) a model from a log with nothing usable, with a message and exit 1', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const dir = await mkdtemp(join(tmpdir(), 'attune-recs-'));
+    await writeFile(join(dir, 'bad.ndjson'), 'not json\n');
+    const r = spawnSync(process.execPath, ['src/train/recs/train.ts', '--log', join(dir, 'bad.ndjson'), '--name', 'x-recs', '--out', dir], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^recs:train: no baskets to learn from/m);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+  });
+});

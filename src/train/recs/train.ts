@@ -85,6 +85,8 @@ async function main(): Promise<void> {
   } else {
     data = await readOutcomeLog(values.log!);
   }
+  // Nothing usable (an unreadable or empty log): say so, rather than replace a good model with an empty one.
+  if (data.baskets.length === 0) throw new Error(`no baskets to learn from: ${JSON.stringify(data.rows)} (check --log/--csv and the date range)`);
   const halfLife = values['half-life'] === undefined ? undefined : Number(values['half-life']);
   const built = build(data.baskets, data.items, {
     k, norm, alpha: Number(values.alpha), shrink: Number(values.shrink), minCount: Number(values['min-count']), halfLifeDays: halfLife,
@@ -118,4 +120,9 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err: unknown) => {
+    console.error(`recs:train: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}
