@@ -61,6 +61,24 @@ describe('contextual (linear Thompson) test', () => {
   }, 30_000);
 });
 
+describe('aggregator attribution', () => {
+  it('counts each arm a visitor was shown, and credits a goal to the arm its decision served', async () => {
+    await createAndLaunch('multi', { sticky: false });
+    const t = Date.now();
+    await forwardToExperiments(env, [
+      exposure('multi', 'm-d1', 'mv', 'b', t),
+      exposure('multi', 'm-d2', 'mv', 'a', t + 1), // another arm: a trial of its own
+      exposure('multi', 'm-d3', 'mv', 'b', t + 2), // b again within the window: the same trial as m-d1
+      outcome('multi', 'm-o1', 'mv', t + 3, { decisionId: 'm-d2' }),
+      outcome('multi', 'm-o2', 'mv', t + 4, { decisionId: 'm-d3', variant: 'b' }), // m-d3 was merged: found by visitor and arm
+    ]);
+    const stats = await env.EXPERIMENTS.get(env.EXPERIMENTS.idFromName('multi')).stats();
+    expect(stats.arms).toEqual(['a', 'b']);
+    expect(stats.impressions).toEqual([1, 1]);
+    expect(stats.conversions).toEqual([1, 1]);
+  });
+});
+
 describe('aggregator housekeeping', () => {
   it('a launched test keeps a heartbeat alarm, and republishes its snapshot when it fires', async () => {
     const { runDurableObjectAlarm, runInDurableObject } = await import('cloudflare:test');

@@ -130,9 +130,10 @@ export class ExperimentAggregator extends DurableObject<Env> {
   private expose(exp: Experiment, r: DecisionRecord): boolean {
     const arm = exp.arms.findIndex((a) => a.key === r.action);
     if (arm < 0 || (exp.status !== 'running' && exp.status !== 'paused')) return false;
-    // One exposure per visitor per attribution window: a returning sticky visitor is the same
-    // trial until they convert or the window closes (else repeat views would shrink the rate).
-    const open = this.sql.exec('SELECT 1 FROM pending WHERE visitor = ? AND converted = 0 AND ts > ? LIMIT 1', r.visitor, r.ts - exp.attributionWindowSeconds * 1000).toArray();
+    // One exposure per visitor and arm per attribution window: a returning sticky visitor seeing
+    // the same arm is the same trial until they convert or the window closes (else repeat views
+    // would shrink the rate). Another arm (a non-sticky test, a re-randomized epoch) is a new one.
+    const open = this.sql.exec('SELECT 1 FROM pending WHERE visitor = ? AND arm = ? AND converted = 0 AND ts > ? LIMIT 1', r.visitor, arm, r.ts - exp.attributionWindowSeconds * 1000).toArray();
     if (open.length > 0) return false;
     let fh: ArrayBuffer | null = null;
     let fvals: ArrayBuffer | null = null;
@@ -163,9 +164,14 @@ export class ExperimentAggregator extends DurableObject<Env> {
     if (!isGoal(exp.goals, o.name, o.goal)) return false;
     const window = exp.attributionWindowSeconds * 1000;
     type Row = { id: string; arm: number; ts: number; converted: number; fh: ArrayBuffer | null; fvals: ArrayBuffer | null };
-    // By decision id when given (a repeat view's id is not an exposure: fall through to the visitor).
-    const row = (o.decisionId ? this.sql.exec<Row>('SELECT id, arm, ts, converted, fh, fvals FROM pending WHERE id = ?', o.decisionId).toArray()[0] : undefined)
-      ?? (o.visitor ? this.sql.exec<Row>('SELECT id, arm, ts, converted, fh, fvals FROM pending WHERE visitor = ? AND ts <= ? ORDER BY ts DESC LIMIT 1', o.visitor, o.ts).toArray()[0] : undefined);
+    // By decision id when given (a repeat view's id is not an exposure: fall through to the
+    // visitor), then the visitor's latest exposure: to the arm the event names when it names one
+    // (a visitor may have been shown several arms), else any.
+    const arm = o.variant === undefined ? -1 : exp.arms.findIndex((a) => a.key === o.variant);
+    const cols = 'SELECT id, arm, ts, converted, fh, fvals FROM pending';
+    const row = (o.decisionId ? this.sql.exec<Row>(`${cols} WHERE id = ?`, o.decisionId).toArray()[0] : undefined)
+      ?? (o.visitor && arm >= 0 ? this.sql.exec<Row>(`${cols} WHERE visitor = ? AND arm = ? AND ts <= ? ORDER BY ts DESC LIMIT 1`, o.visitor, arm, o.ts).toArray()[0] : undefined)
+      ?? (o.visitor && arm < 0 ? this.sql.exec<Row>(`${cols} WHERE visitor = ? AND ts <= ? ORDER BY ts DESC LIMIT 1`, o.visitor, o.ts).toArray()[0] : undefined);
     if (!row) {
       // Possibly ahead of its exposure (queue batches are unordered): park it for the window.
       if (o.decisionId || o.visitor) this.sql.exec('INSERT OR IGNORE INTO early VALUES (?, ?, ?, ?)', o.id, o.decisionId ?? null, o.visitor ?? null, o.ts);
