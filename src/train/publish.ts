@@ -30,7 +30,7 @@ const CONFIG_CHECKS: Readonly<Record<string, (raw: unknown) => void>> = {
 export async function publishDirectory(dir: string, store: OpenStorage, only?: string, log = console.log): Promise<number> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
   const configs: [key: string, file: string, raw: unknown][] = [];
-  const models: [file: string, compiled: ReturnType<typeof compileSources>[number]][] = [];
+  const models: ReturnType<typeof compileSources> = [];
   const problems: string[] = [];
   for (const file of files) {
     try {
@@ -41,7 +41,7 @@ export async function publishDirectory(dir: string, store: OpenStorage, only?: s
         if (!only) configs.push([configKey, file, raw]);
         continue;
       }
-      for (const compiled of compileSources(raw, file)) if (!only || compiled.name === only) models.push([file, compiled]);
+      for (const compiled of compileSources(raw, file)) if (!only || compiled.name === only) models.push(compiled);
     } catch (err) {
       problems.push(`${file}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -57,7 +57,7 @@ export async function publishDirectory(dir: string, store: OpenStorage, only?: s
     await store.putJson(key, raw);
     log(`config  ${key} ← ${file}`);
   }
-  for (const [, compiled] of models) {
+  for (const compiled of models) {
     await writeFile(join(dir, 'compiled', `${compiled.name}@${compiled.version}.bin`), compiled.blob);
     const r = await publishModel(store.storage, compiled.blob);
     if (!r.ok) {

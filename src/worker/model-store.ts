@@ -89,7 +89,7 @@ async function manifestOf(kv: KVNamespace, name: string, opts: StoreOptions): Pr
     slot.refreshing = readManifest(kv, name, slot, opts.now).finally(() => {
       slot!.refreshing = null;
     });
-    opts.waitUntil(slot.refreshing); // shared: it must outlive this request (see `keepAlive`)
+    opts.waitUntil(slot.refreshing); // shared: it must outlive this request (the keep-alive note above)
     await slot.refreshing;
     return slot;
   }
@@ -142,7 +142,7 @@ export async function resolveModel<T>(
   if (pending === undefined) {
     pending = loadBlob(kv, name, version, adapter);
     inflight.set(key, pending);
-    opts.waitUntil(pending); // shared: it must outlive this request (see `keepAlive`)
+    opts.waitUntil(pending); // shared: it must outlive this request (the keep-alive note above)
   }
   try {
     const result = await pending;

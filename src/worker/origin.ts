@@ -4,8 +4,8 @@
  * are not followed but passed to the browser with their Location mapped back to the public
  * host. `ORIGIN_TIMEOUT_MS` bounds the wait for the origin's response headers (a slow origin
  * answers 504, an unreachable one 502, both saying which in `x-attune-origin`) and then every
- * pause in its body: a body silent that long is cut off and logged, so a stalled origin cannot
- * hold a visitor's page (and the Worker) open forever.
+ * wait for the next chunk of its body: a body silent that long is cut off and logged, so a
+ * stalled origin cannot hold a visitor's page (and the Worker) open forever.
  */
 import { ADMIN_COOKIE } from './admin-auth.ts';
 import { PROFILE_COOKIE, VISITOR_COOKIE } from './visitor.ts';

@@ -74,9 +74,13 @@ export async function writeVisitor(c: AppContext, visitor: Visitor, profile: Pro
   if (!secret) return;
   // Browsers drop a cookie over ~4 KB and keep the old one, silently: stay under it by giving up
   // the least valuable state (shrinkProfile) rather than every update.
-  let payload = encodeCookieText(serializeProfile(profile));
-  for (let p: Profile | null = profile; payload.length > MAX_PROFILE_CHARS && (p = shrinkProfile(p)) !== null;) {
-    payload = encodeCookieText(serializeProfile(p));
+  let kept = profile;
+  let payload = encodeCookieText(serializeProfile(kept));
+  while (payload.length > MAX_PROFILE_CHARS) {
+    const smaller = shrinkProfile(kept);
+    if (smaller === null) break; // only the counters are left: write what there is
+    kept = smaller;
+    payload = encodeCookieText(serializeProfile(kept));
   }
   setCookie(c, PROFILE_COOKIE, `${payload}.${await sign(secret, payload)}`, { ...opts, httpOnly: true });
 }

@@ -338,9 +338,9 @@ function bestForImp(run: RequestRun, imp: Imp, impIndex: number): Candidate | nu
     }
   }
   if (best === null) return null;
-  best = { ...best, rate: winProbability(bestAt) };
+  const rate = winProbability(bestAt);
   // A fixed-price deal (at=3) pays its floor; first price is shaded; second price bids value.
-  if (best.auction === 3) return { ...best, priceBase: best.floor };
+  if (best.auction === 3) return { ...best, rate, priceBase: best.floor };
   if (best.auction === 1) {
     const curve = run.curve;
     if (curve === null) fallbacks.add('shading=missing');
@@ -348,11 +348,11 @@ function bestForImp(run: RequestRun, imp: Imp, impIndex: number): Candidate | nu
       const s = shadeBid(best.value, curve, best.floor);
       if (s !== null) {
         const priceBase = Math.max(s, best.floor);
-        return { ...best, priceBase, shaded: priceBase < best.value };
+        return { ...best, rate, priceBase, shaded: priceBase < best.value };
       }
     }
   }
-  return best;
+  return { ...best, rate };
 }
 
 /**
