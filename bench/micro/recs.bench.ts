@@ -4,7 +4,9 @@
  *     bytes each sample, as a new isolate after its KV read);
  *   - top-10 from 1 context item + 20 history items with filters (in stock, two of three price
  *     bands, at most 2 per category), timed with mitata beside, in the same run: the same
- *     query with product-id lookups and output ids (what the route does), popularity only,
+ *     query with product-id lookups and output ids (what the route does), 2,000 different
+ *     visitors in turn (each call a new context and history, so the items it touches are not
+ *     in cache from the call before, as in a Worker serving many visitors), popularity only,
  *     and a straightforward Map-and-sort implementation of the same blend (the reference the
  *     results are checked against before anything is timed).
  * Run: npm run bench:recs
@@ -155,9 +157,13 @@ console.log(`cold load: envelope + checksum ${median(envelopeMs).toFixed(2)} ms 
 console.log('checked: fast path = reference on 51 queries (1 context + 20 history, in stock, 2 price bands, ≤ 2 or ≤ 1 per category)\n');
 
 const popQ = query(model, [], []);
+const visitors = Array.from({ length: 2_000 }, () => query(model, [Math.floor(rnd() * N)], Array.from({ length: 20 }, () => Math.floor(rnd() * N))));
+let visitor = 0;
+const nextVisitor = () => recommend(model, visitors[visitor++ % visitors.length]!, out);
 const cases: Array<[string, () => unknown]> = [
   ['top-10: 1 context + 20 history, filters + diversity (indices)', () => do_not_optimize(recommend(model, q, out))],
   ['same, with product-id lookups in and ids out (as the route)', () => do_not_optimize(withIds())],
+  ['same filters, a different visitor each call (2,000 in turn)', () => do_not_optimize(nextVisitor())],
   ['popularity only (empty history), same filters', () => do_not_optimize(recommend(model, popQ, out))],
   ['reference: Map + sort, same blend and filters', () => do_not_optimize(reference(model, q))],
 ];
@@ -179,6 +185,7 @@ for (const r of rows) {
 printInterleaved(interleaved([
   ['top-10, 20 history + filters (indices)', () => recommend(model, q, out)],
   ['same, with id lookups and ids out', withIds],
+  ['a different visitor each call', nextVisitor],
   ['popularity only', () => recommend(model, popQ, out)],
 ], 300, 50), 'interleaved rounds of 50 calls:');
 console.log('\nreproduce: npm run bench:recs');

@@ -215,10 +215,10 @@ describe('recommend', () => {
     expect(JSON.stringify(run(query({ context: ['shoe-1', 'hat-1'], maxPerCategory: 1, k: 6 })))).toBe(a);
   });
 
-  it('leaves no state behind across the scratch epoch wrapping around (every 65,535 calls)', () => {
-    // Per-call flags are stamped with the call's 16-bit epoch instead of being reset. Items only
-    // the first call touched keep its stamp until the epoch comes round again: the wrap must
-    // clear them, or the same call then reads them as already blended.
+  it('leaves no state behind across the scratch epoch wrapping around (every 255 calls)', () => {
+    // Table keys carry the call's 8-bit epoch instead of being cleared. Items only the first
+    // call touched keep its epoch until the epoch comes round again: the wrap must clear them,
+    // or the same call then reads them as already blended.
     const m = decode(encodeItemKnn(input({ name: 'wrap' }))); // its own scratch, at epoch 0
     const res = createResult(50);
     const ask = (q: RecsQuery) => {
@@ -229,8 +229,114 @@ describe('recommend', () => {
     const other = { ...query(), context: [itemIndex(m, 'shoe-2')], history: [], exclude: [], k: 1 };
     const wantFirst = ask(first); // epoch 1: sock-1, lace-1 and hat-1 are touched by this call only
     const wantOther = ask(other);
-    for (let call = 3; call <= 65_535; call++) if (ask(other) !== wantOther) throw new Error(`call ${call} differs`);
+    for (let call = 3; call <= 255; call++) if (ask(other) !== wantOther) throw new Error(`call ${call} differs`);
     expect(ask(first)).toBe(wantFirst); // the epoch wrapped: this call is epoch 1 again
     expect(ask(other)).toBe(wantOther);
+  });
+
+  it('equals a plain Map-and-sort implementation on 3,000 random queries (filters, boosts, caps, repeats, fills)', () => {
+    let seed = 7;
+    const rnd = () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const int = (n: number) => Math.floor(rnd() * n);
+    const N = 2_000;
+    const ids = Array.from({ length: N }, (_, i) => `p${i}`);
+    const pop = () => [...new Set(Array.from({ length: 60 }, () => int(N)))].map((j, r) => [j, 1 / (r + 2)] as [number, number]);
+    const m = decode(encodeItemKnn({
+      name: 'random', version: 'v1', ids, k: 25,
+      // some rows empty, scores with ties (a few levels), neighbours anywhere
+      neighbours: ids.map(() => (rnd() < 0.1 ? [] : Array.from({ length: 1 + int(25) }, () => [int(N), (1 + int(8)) / 8] as [number, number]))),
+      category: ids.map(() => `c${int(8)}`), priceBand: ids.map(() => ['low', 'mid', 'high'][int(3)]), priceBands: ['low', 'mid', 'high'],
+      inStock: ids.map(() => rnd() < 0.8), tags: ids.map(() => (rnd() < 0.3 ? ['sale'] : rnd() < 0.2 ? ['new'] : [])),
+      popularity: { '*': pop(), DE: pop(), FR: pop() },
+    }));
+    const C = m.meta.categories.length;
+    const rows = (src: number): Array<[number, number]> => {
+      // (item, stored byte) in row order, to add exactly what `recommend` adds
+      const unit = m.rowScale[src]! / 255;
+      return neighboursOf(m, src).map(([j, v]) => [j, Math.round(v / unit)] as [number, number]).sort((a, b) => a[0] - b[0]);
+    };
+    const reference = (q: RecsQuery, cap: number) => {
+      const valid = (j: number) => j >= 0 && j < N;
+      const excluded = new Set([...q.context, ...q.exclude, ...(q.excludeHistory ? q.history : [])].filter(valid));
+      const sum = new Map<number, number>();
+      const best = new Map<number, [number, number]>();
+      const add = (j: number, v: number, src: number) => {
+        if (excluded.has(j)) return;
+        sum.set(j, sum.has(j) ? sum.get(j)! + v : v);
+        const b = best.get(j) ?? [0, -1];
+        best.set(j, v > b[0] ? [v, src] : b);
+      };
+      const blend = (src: number, w: number) => {
+        const unit = (m.rowScale[src]! / 255) * w;
+        for (const [j, byte] of rows(src)) add(j, byte * unit, src);
+      };
+      for (const c of q.context) if (valid(c)) blend(c, q.weights.context);
+      let w = q.weights.history;
+      for (const h of q.history) {
+        if (!valid(h)) continue;
+        blend(h, w);
+        if (!q.excludeHistory && q.weights.repeat > 0) add(h, w * q.weights.repeat, h);
+        w *= q.weights.decay;
+      }
+      const passes = (j: number) => (!q.inStockOnly || (m.flags[j]! & 1) === 1) && (q.priceBands === null || q.priceBands[m.priceBand[j]!] === 1)
+        && (q.categories === null || q.categories[m.category[j]!] === 1);
+      const boost = (j: number) => q.tagBoosts.reduce((f, t) => ((m.tags[j]! & t.mask) !== 0 ? f * t.factor : f), q.categoryBoost === null ? 1 : q.categoryBoost[m.category[j]!]!);
+      const k = Math.min(q.k, cap);
+      const got: Array<[number, number, number, number]> = []; // item, score, origin, because
+      const perCat = new Map<number, number>();
+      const pick = (cands: Array<[number, number]>, origin: (j: number) => [number, number]) => {
+        cands.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+        for (const [j, v] of cands) {
+          if (got.length >= k) return;
+          const c = m.category[j]!;
+          if (q.maxPerCategory > 0 && (perCat.get(c) ?? 0) >= q.maxPerCategory) continue;
+          perCat.set(c, (perCat.get(c) ?? 0) + 1);
+          got.push([j, v, ...origin(j)]);
+        }
+      };
+      pick([...sum].filter(([j]) => passes(j)).map(([j, v]) => [j, v * boost(j)]), (j) => {
+        const src = best.get(j)![1];
+        return src === j ? [ORIGIN.repeat, -1] : [ORIGIN.similar, src];
+      });
+      const seen = new Set([...excluded, ...sum.keys()]);
+      const fill = (list: number, origin: number) => {
+        const cands: Array<[number, number]> = [];
+        for (let p = m.popOffsets[list]!; p < m.popOffsets[list + 1]!; p++) {
+          const j = m.popItems[p]!;
+          if (seen.has(j) || !passes(j)) continue;
+          seen.add(j);
+          cands.push([j, m.popScores[p]! * boost(j)]);
+        }
+        pick(cands, () => [origin, -1]);
+      };
+      if (got.length < k && q.segment > 0 && q.segment < m.meta.segments.length) fill(q.segment, ORIGIN.popularSegment);
+      if (got.length < k) fill(0, ORIGIN.popularOverall);
+      return got;
+    };
+    const res = createResult(30);
+    for (let trial = 0; trial < 3_000; trial++) {
+      const list = (n: number) => Array.from({ length: n }, () => (rnd() < 0.05 ? -1 : int(N)));
+      const mask = (n: number) => (rnd() < 0.6 ? null : Uint8Array.from({ length: n }, () => (rnd() < 0.6 ? 1 : 0)));
+      const q: RecsQuery = {
+        context: list(int(4)),
+        // now and then far more history than the scratch table started with, so it grows
+        history: list(trial % 500 === 0 ? 400 : int(30)),
+        exclude: list(int(5)), excludeHistory: rnd() < 0.5, k: 1 + int(30), inStockOnly: rnd() < 0.5,
+        categories: mask(C), priceBands: mask(3), maxPerCategory: rnd() < 0.5 ? 0 : 1 + int(3),
+        categoryBoost: rnd() < 0.8 ? null : Float32Array.from({ length: C }, () => 0.5 + rnd() * 2),
+        tagBoosts: rnd() < 0.8 ? [] : [{ mask: 1 << m.meta.tags.indexOf('sale'), factor: 3 }],
+        segment: int(3), weights: { ...DEFAULT_WEIGHTS, repeat: rnd() < 0.5 ? 0 : 1 },
+      };
+      recommend(m, q, res);
+      const got = Array.from({ length: res.count }, (_, i) => [res.items[i]!, res.scores[i]!, res.origin[i]!, res.because[i]!]);
+      const want = reference(q, res.items.length);
+      if (JSON.stringify(got) !== JSON.stringify(want)) {
+        expect({ trial, got }).toEqual({ trial, got: want });
+      }
+      expect(res.similar).toBe(want.filter((r) => r[2] === ORIGIN.similar || r[2] === ORIGIN.repeat).length);
+    }
   });
 });

@@ -5,7 +5,7 @@
 import { encodeEnvelope } from '../model-format.ts';
 import { murmur3 } from '../murmur3.ts';
 import { utf8Encode } from '../utf8.ts';
-import { IN_STOCK, MAX_CATEGORIES, MAX_TAGS, type ItemKnnMeta } from './itemknn-model.ts';
+import { IN_STOCK, MAX_CATEGORIES, MAX_ITEMS, MAX_TAGS, type ItemKnnMeta } from './itemknn-model.ts';
 
 /** One item as the trainer describes it, in any order; neighbours name item positions. */
 export interface ItemKnnInput {
@@ -62,6 +62,7 @@ function pushVarint(out: number[], v: number): void {
 export function encodeItemKnn(input: ItemKnnInput): Uint8Array {
   const n = input.ids.length;
   if (new Set(input.ids).size !== n) throw new Error('item ids must be unique');
+  if (n > MAX_ITEMS) throw new Error(`at most ${MAX_ITEMS} items`);
   const seed = collisionFreeSeed(input.ids);
   const hashOf = input.ids.map((id) => murmur3(id, seed));
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => hashOf[a]! - hashOf[b]!);

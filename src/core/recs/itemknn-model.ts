@@ -37,6 +37,8 @@ import { utf8Decode } from '../utf8.ts';
 export const IN_STOCK = 1;
 export const MAX_TAGS = 32;
 export const MAX_CATEGORIES = 65535;
+/** Scratch keys hold an item index + 1 in 24 bits (scratch.ts); KV's 25 MiB holds far fewer items. */
+export const MAX_ITEMS = 2 ** 24 - 2;
 
 export interface ItemKnnMeta {
   readonly seed: number;
@@ -112,7 +114,7 @@ export function itemKnnFromEnvelope(env: Envelope): ItemKnnResult {
   }
   const n = hashes.length;
   // Bounds that the hot path relies on instead of checking per read.
-  if (idOffsets.length !== n + 1 || idOffsets[n] !== idBytes.length || nbOffsets.length !== n + 1
+  if (n > MAX_ITEMS || idOffsets.length !== n + 1 || idOffsets[n] !== idBytes.length || nbOffsets.length !== n + 1
     || nbOffsets[n] !== nbBytes.length || rowScale.length !== n || category.length !== n || priceBand.length !== n
     || flags.length !== n || tags.length !== n || popOffsets.length !== m.segments.length + 1
     || popOffsets[m.segments.length] !== popItems.length || popScores.length !== popItems.length) {

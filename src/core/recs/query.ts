@@ -3,7 +3,6 @@
  * Item references are indices (`itemIndex`); the worker maps the site's ids at the edge.
  */
 import type { ItemKnnModel } from './itemknn-model.ts';
-import { FILTER_MASK, FILTER_SHIFT } from './scratch.ts';
 
 /** Where a recommended item came from: its neighbours, or a popularity list. */
 export const ORIGIN = { similar: 1, popularSegment: 2, popularOverall: 3, repeat: 4 } as const;
@@ -73,7 +72,7 @@ export function createResult(maxK: number): RecsResult {
 }
 
 /**
- * Fills `pass` for this query: 1 at band·2 + stock (see `FILTER_SHIFT`) where an item with
+ * Fills `pass` for this query: 1 at band·2 + stock (an item's `filter` code) where an item with
  * that band and stock passes the stock and price-band filters. Per call, a few entries.
  */
 export function fillPassTable(model: ItemKnnModel, q: RecsQuery, pass: Uint8Array): void {
@@ -84,9 +83,9 @@ export function fillPassTable(model: ItemKnnModel, q: RecsQuery, pass: Uint8Arra
   }
 }
 
-/** Whether item `j` passes the query's filters; `word` is its scratch word 0, `pass` the call's table. */
-export function passes(model: ItemKnnModel, q: RecsQuery, pass: Uint8Array, j: number, word: number): boolean {
-  return pass[(word >>> FILTER_SHIFT) & FILTER_MASK] === 1 && (q.categories === null || q.categories[model.category[j]!] === 1);
+/** Whether item `j` passes the query's filters; `code` is its band·2 + stock, `pass` the call's table. */
+export function passes(model: ItemKnnModel, q: RecsQuery, pass: Uint8Array, j: number, code: number): boolean {
+  return pass[code] === 1 && (q.categories === null || q.categories[model.category[j]!] === 1);
 }
 
 export function boost(model: ItemKnnModel, q: RecsQuery, j: number): number {

@@ -5,33 +5,31 @@
  * neighbours run out or there is nothing to blend.
  *
  * Hot path: every array is per-model scratch allocated once per isolate (a request runs start
- * to end without yielding, so sharing it is safe); per-call flags are stamped with the call's
- * epoch, so nothing is reset (scratch.ts). Filters run once per item at its first touch;
- * selection keeps the best few in a bounded heap in one pass over the candidates (falling back
- * to a full heap only when a category cap skips too many), so it costs O(c log k) rather than
- * a sort of everything blended.
+ * to end without yielding, so sharing it is safe); what a call has seen lives in a small hash
+ * table sized to the call, so the blend's random accesses stay in cache (scratch.ts). Selection
+ * keeps the best few in a bounded heap in one pass over the candidates (falling back to a full
+ * heap only when a category cap skips too many), so it costs O(c log k) rather than a sort of
+ * everything blended, and the filters run only on the candidates that would enter that heap.
  */
-
 
 import type { ItemKnnModel } from './itemknn-model.ts';
 import { boost, fillPassTable, ORIGIN, passes, type RecsQuery, type RecsResult } from './query.ts';
-import { beginCall, CHOSEN, EPOCH_BITS, EXCLUDED, flagsOf, scratchOf, setFlags, STATIC_BITS, TOUCHED, type Scratch } from './scratch.ts';
+import { beginCall, bucketOf, claim, EPOCH_BITS, EXCLUDED, holds, home, scratchOf, setFlags, SLOT_SHIFT, TOUCHED, type Scratch } from './scratch.ts';
 import { take } from './select.ts';
 
 export { createResult, DEFAULT_WEIGHTS, ORIGIN, type BlendWeights, type RecsQuery, type RecsResult, type TagBoost } from './query.ts';
 
 /**
  * Adds `weight` × the neighbour scores of `src` into the running sums, and keeps each item's
- * largest single contribution and its source (the reason shown: "similar to X"). Filters run
- * once per item, at its first touch: an item that fails them is marked excluded, so it costs
- * nothing more for the rest of the blend; one that passes gets the next slot. Returns the
- * number of slots handed out.
+ * largest single contribution and its source (the reason shown: "similar to X"). An item
+ * touched for the first time gets the next slot; the filters wait for the selection, which
+ * checks only the few items good enough to enter its heap. Returns the number of slots handed out.
  */
-function blendRow(model: ItemKnnModel, q: RecsQuery, s: Scratch, src: number, weight: number, nTouched: number): number {
+function blendRow(model: ItemKnnModel, s: Scratch, src: number, weight: number, nTouched: number): number {
   const bytes = model.nbBytes;
   const end = model.nbOffsets[src + 1]!;
   const unit = (model.rowScale[src]! / 255) * weight;
-  const { words, touched, sums, top, source, pass, stamp } = s;
+  const { keys, vals, mask, stamp, touched, sums, top, source } = s;
   const n = model.n;
   let p = model.nbOffsets[src]!;
   let j = -1;
@@ -47,10 +45,18 @@ function blendRow(model: ItemKnnModel, q: RecsQuery, s: Scratch, src: number, we
     j += gap;
     if (j >= n) break; // only a broken encoder writes this; never index past the arrays
     const v = bytes[p++]! * unit;
-    const w0 = words[2 * j]!;
-    if ((w0 & EPOCH_BITS) === stamp) { // seen in this call: excluded, or blended already
-      if (w0 & EXCLUDED) continue;
-      const slot = words[2 * j + 1]!;
+    // The table lookup (`bucketOf`), written out: this loop runs once per neighbour.
+    const want = stamp | (j + 1);
+    let at = home(s, j);
+    let key = keys[at]!;
+    while (key !== want && (key & EPOCH_BITS) === stamp) {
+      at = (at + 1) & mask;
+      key = keys[at]!;
+    }
+    if (key === want) { // seen in this call: excluded, or blended already
+      const word = vals[at]!;
+      if (word & EXCLUDED) continue;
+      const slot = word >>> SLOT_SHIFT;
       sums[slot]! += v;
       if (v > top[slot]!) {
         top[slot] = v;
@@ -58,13 +64,8 @@ function blendRow(model: ItemKnnModel, q: RecsQuery, s: Scratch, src: number, we
       }
       continue;
     }
-    const st = w0 & STATIC_BITS;
-    if (!passes(model, q, pass, j, st)) {
-      words[2 * j] = st | stamp | EXCLUDED;
-      continue;
-    }
-    words[2 * j] = st | stamp | TOUCHED;
-    words[2 * j + 1] = nTouched;
+    keys[at] = want;
+    vals[at] = TOUCHED | (nTouched << SLOT_SHIFT);
     touched[nTouched] = j;
     sums[nTouched] = v;
     top[nTouched] = v > 0 ? v : 0;
@@ -73,23 +74,18 @@ function blendRow(model: ItemKnnModel, q: RecsQuery, s: Scratch, src: number, we
   return nTouched;
 }
 
-/** The "buy again" score of history item `j`, its own source (excluded and filtered items stay out). */
-function addSelf(model: ItemKnnModel, q: RecsQuery, s: Scratch, j: number, v: number, nTouched: number): number {
-  const w0 = s.words[2 * j]!;
-  const flags = flagsOf(s, w0);
-  if (flags & EXCLUDED) return nTouched;
+/** The "buy again" score of history item `j`, its own source (excluded items stay out). */
+function addSelf(s: Scratch, j: number, v: number, nTouched: number): number {
+  const b = bucketOf(s, j);
   let slot: number;
-  if (flags & TOUCHED) {
-    slot = s.words[2 * j + 1]!;
+  if (holds(s, b, j)) {
+    const word = s.vals[b]!;
+    if (word & EXCLUDED) return nTouched;
+    slot = word >>> SLOT_SHIFT;
     s.sums[slot]! += v;
   } else {
-    if (!passes(model, q, s.pass, j, w0)) {
-      setFlags(s, j, EXCLUDED);
-      return nTouched;
-    }
     slot = nTouched++;
-    setFlags(s, j, TOUCHED);
-    s.words[2 * j + 1] = slot;
+    claim(s, b, j, TOUCHED, slot);
     s.touched[slot] = j;
     s.sums[slot] = v;
     s.top[slot] = 0;
@@ -103,37 +99,20 @@ function addSelf(model: ItemKnnModel, q: RecsQuery, s: Scratch, j: number, v: nu
 }
 
 /**
- * Why each chosen neighbour item is there: the source of its largest single contribution,
- * kept during the blend (the first of equals, in blend order: context, then history from the
- * most recent). An item whose own "buy again" score was that contribution is a repeat.
- */
-function explain(s: Scratch, out: RecsResult): void {
-  for (let i = 0; i < out.count; i++) {
-    const j = out.items[i]!;
-    const src = s.source[s.words[2 * j + 1]!]!;
-    if (src === j) {
-      out.origin[i] = ORIGIN.repeat;
-      out.because[i] = -1;
-    } else out.because[i] = src;
-  }
-}
-
-/**
  * Fills from popularity list `list`, skipping what is excluded, filtered, blended or chosen.
  * Its candidates take the slots after the blend's, so the selection reads them in order.
  */
 function fillPopular(model: ItemKnnModel, q: RecsQuery, s: Scratch, list: number, touched: number, out: RecsResult, origin: number): number {
-  const { words, sums } = s;
   const first = touched;
   const end = model.popOffsets[list + 1]!;
   for (let p = model.popOffsets[list]!; p < end; p++) {
     const j = model.popItems[p]!;
-    const w0 = words[2 * j]!;
-    if ((flagsOf(s, w0) & (EXCLUDED | TOUCHED | CHOSEN)) !== 0 || !passes(model, q, s.pass, j, w0)) continue;
-    setFlags(s, j, TOUCHED);
-    words[2 * j + 1] = touched;
+    const b = bucketOf(s, j);
+    // Anything this call has seen is excluded, or blended (and chosen, or not good enough).
+    if (holds(s, b, j) || !passes(model, q, s.pass, j, s.filter[j]!)) continue;
+    claim(s, b, j, TOUCHED, touched);
     s.touched[touched] = j;
-    sums[touched++] = model.popScores[p]! * boost(model, q, j);
+    s.sums[touched++] = model.popScores[p]! * boost(model, q, j);
   }
   take(model, q, s, first, touched, out, origin);
   return touched;
@@ -146,10 +125,25 @@ function markExcluded(s: Scratch, list: readonly number[], n: number): void {
   }
 }
 
+/** At most how many distinct items the call can see: the upper bound its scratch is sized to. */
+function itemsSeen(model: ItemKnnModel, q: RecsQuery, n: number): number {
+  const rows = (list: readonly number[]) => {
+    let total = 0;
+    for (let i = 0; i < list.length; i++) {
+      const j = list[i]!;
+      // each neighbour takes at least two bytes (index gap, score)
+      if (j >= 0 && j < n) total += (model.nbOffsets[j + 1]! - model.nbOffsets[j]!) >>> 1;
+    }
+    return total;
+  };
+  const popular = (list: number) => (list >= 0 && list < model.meta.segments.length ? model.popOffsets[list + 1]! - model.popOffsets[list]! : 0);
+  return q.context.length + q.history.length + q.exclude.length + rows(q.context) + rows(q.history) + popular(0) + popular(q.segment);
+}
+
 export function recommend(model: ItemKnnModel, q: RecsQuery, out: RecsResult): RecsResult {
   const s = scratchOf(model);
   const n = model.n;
-  beginCall(s);
+  beginCall(s, itemsSeen(model, q, n));
   fillPassTable(model, q, s.pass);
   out.count = 0;
   out.similar = 0;
@@ -157,35 +151,36 @@ export function recommend(model: ItemKnnModel, q: RecsQuery, out: RecsResult): R
   markExcluded(s, q.exclude, n);
   if (q.excludeHistory) markExcluded(s, q.history, n);
 
+
+
   let touched = 0;
   for (let i = 0; i < q.context.length; i++) {
     const j = q.context[i]!;
-    if (j >= 0 && j < n) touched = blendRow(model, q, s, j, q.weights.context, touched);
+    if (j >= 0 && j < n) touched = blendRow(model, s, j, q.weights.context, touched);
   }
   let w = q.weights.history;
   const repeat = q.excludeHistory ? 0 : q.weights.repeat;
   for (let i = 0; i < q.history.length; i++) {
     const j = q.history[i]!;
     if (j >= 0 && j < n) {
-      touched = blendRow(model, q, s, j, w, touched);
-      if (repeat > 0) touched = addSelf(model, q, s, j, w * repeat, touched);
+      touched = blendRow(model, s, j, w, touched);
+      if (repeat > 0) touched = addSelf(s, j, w * repeat, touched);
       w *= q.weights.decay;
     }
   }
 
-  // Every touched item passed the filters; boosts (if any) apply once to its sum.
+  // Boosts (if any) apply once to each sum.
   if (q.categoryBoost !== null || q.tagBoosts.length > 0) {
     for (let i = 0; i < touched; i++) s.sums[i]! *= boost(model, q, s.touched[i]!);
   }
   const k = Math.min(q.k, out.items.length);
   take(model, q, s, 0, touched, out, ORIGIN.similar);
   out.similar = out.count;
-  explain(s, out);
   if (out.count < k && q.segment > 0 && q.segment < model.meta.segments.length) {
     touched = fillPopular(model, q, s, q.segment, touched, out, ORIGIN.popularSegment);
   }
   if (out.count < k) fillPopular(model, q, s, 0, touched, out, ORIGIN.popularOverall);
-  // The flags need no reset (the next call starts a new epoch); the category counts do.
+  // The table needs no reset (the next call starts a new epoch); the category counts do.
   for (let i = 0; i < out.count; i++) s.perCategory[model.category[out.items[i]!]!] = 0;
   return out;
 }

@@ -1,100 +1,144 @@
 /**
- * Per-model scratch for `recommend`: typed arrays sized to the model, allocated on the first
- * call in an isolate and reused (a call runs start to end without yielding, so sharing them
- * is safe).
+ * Per-model scratch for `recommend`: typed arrays allocated on the first call in an isolate and
+ * reused (a call runs start to end without yielding, so sharing them is safe).
  *
- * Each item has two words, side by side in one cache line, so the blend's one random access
- * per neighbour finds everything there:
- *   word 0: bits 0–3 per-call flags, bit 4 in stock, bits 5–12 price band, bits 16–31 the
- *           call (epoch) that set the flags;
- *   word 1: the item's slot, valid when word 0 says TOUCHED in this call.
- * Flags stamped by an earlier call are stale and read as clear, so a call never resets what it
- * touched: it only starts a new epoch (and, once every 65,535 calls, clears all stamps).
- * Per slot (in first-touch order) live the item, its running sum and its largest single
- * contribution and source: short arrays that stay in L1, which the selection reads in order.
+ * What a call has seen lives in a small open-addressing table keyed by item index, sized to
+ * the call (at most half full). A top-10 from 21 rows of 50 touches about a thousand items,
+ * whose table (16–64 KB) stays in L1/L2. A dense per-item array over a 100k-item catalogue
+ * (800 KB) made every neighbour a random access into memory the other requests had pushed out
+ * of cache: it was faster only when the same query ran again and again.
+ *
+ * A bucket's key is the call's epoch (top 8 bits) over the item + 1; its value, in a second
+ * array so that probing reads only keys, the item's per-call flags with its slot above them. A key from an earlier epoch reads as
+ * empty, so a call never clears what the last one filled; once every 255 calls the table is
+ * zeroed. Per slot (in first-touch order) live the item, its running sum and its largest single
+ * contribution and source: short arrays that the selection reads in order.
  */
 import { IN_STOCK, type ItemKnnModel } from './itemknn-model.ts';
 
-/** word-0 flags, per call */
+/** per-call flags, the low bits of a bucket's second word: refused by the query, or has a slot */
 export const EXCLUDED = 1;
 export const TOUCHED = 2;
-export const CHOSEN = 4;
-/** in the bounded top-m of the current selection */
-export const TOP = 8;
-/**
- * Static bits: bit 4 in stock, bits 5–12 the price band. Read together,
- * `(word >>> FILTER_SHIFT) & FILTER_MASK` is band·2 + stock: the index into the call's `pass` table.
- */
-export const STOCK_BIT = 0x10;
-export const BAND_SHIFT = 5;
-export const FILTER_SHIFT = 4;
-export const FILTER_MASK = 0x1ff;
-export const STATIC_BITS = 0x1ff0;
-export const EPOCH_SHIFT = 16;
-export const EPOCH_BITS = 0xffff0000 | 0;
-const MAX_EPOCH = 0xffff;
+export const SLOT_SHIFT = 2;
+export const EPOCH_BITS = 0xff000000 | 0;
+const EPOCH_SHIFT = 24;
+const MAX_EPOCH = 0xff;
+
+/** Fibonacci hashing: the item indices in a row are sorted and close together; this spreads them. */
+const GOLDEN = 0x9e3779b1 | 0;
+const MIN_BITS = 10;
 
 export interface Scratch {
-  /** two words per item: [2j] flags, static bits and epoch; [2j + 1] slot */
-  readonly words: Int32Array;
-  /** the current call's stamp, `epoch << EPOCH_SHIFT` as an int32 */
+  /** per item: band·2 + stock, the index into the call's `pass` table */
+  readonly filter: Uint16Array;
+  /** per bucket: epoch << 24 | item + 1 (another epoch: empty) */
+  keys: Int32Array;
+  /** per bucket: flags | slot << SLOT_SHIFT, valid when its key is */
+  vals: Int32Array;
+  /** 32 − log2(buckets): the hash's shift */
+  shift: number;
+  mask: number;
+  /** the current call's epoch, in place (`epoch << 24` as an int32) */
   stamp: number;
   epoch: number;
   /** per slot: the item, its running sum, and its largest single contribution and where from (-1: none) */
-  readonly touched: Int32Array;
-  readonly sums: Float64Array;
-  readonly top: Float64Array;
-  readonly source: Int32Array;
+  touched: Int32Array;
+  sums: Float64Array;
+  top: Float64Array;
+  source: Int32Array;
   /** per call: 1 where band·2 + stock passes the query's stock and price-band filters */
   readonly pass: Uint8Array;
   /** slots (the selection's full-heap fallback) */
-  readonly cand: Int32Array;
+  cand: Int32Array;
+  /** per slot: 1 while in the selection's bounded heap */
+  mark: Uint8Array;
   readonly perCategory: Uint16Array;
-  topItem: Int32Array;
+  /** the selection's bounded heap: slots and their scores */
+  topSlot: Int32Array;
   topScore: Float64Array;
 }
 
-/** Word 0's flags if set in this call, else 0. */
-export function flagsOf(s: Scratch, w0: number): number {
-  return (w0 & EPOCH_BITS) === s.stamp ? w0 & 0xf : 0;
+/** The first bucket to probe for item `j`. */
+export const home = (s: Scratch, j: number): number => Math.imul(j, GOLDEN) >>> s.shift;
+
+/** The bucket holding item `j` in this call, or the free one where it would go (see `holds`). */
+export function bucketOf(s: Scratch, j: number): number {
+  const { keys, mask, stamp } = s;
+  const key = stamp | (j + 1);
+  let b = home(s, j);
+  for (;;) {
+    const k = keys[b]!;
+    if (k === key || (k & EPOCH_BITS) !== stamp) return b;
+    b = (b + 1) & mask;
+  }
 }
 
-/** Sets `flags` on item `j` in this call (clearing any stale ones first). */
+/** Whether bucket `b` holds item `j` in this call. */
+export const holds = (s: Scratch, b: number, j: number): boolean => s.keys[b] === (s.stamp | (j + 1));
+
+/** Puts item `j` into free bucket `b` with `flags` and `slot`. */
+export function claim(s: Scratch, b: number, j: number, flags: number, slot: number): void {
+  s.keys[b] = s.stamp | (j + 1);
+  s.vals[b] = flags | (slot << SLOT_SHIFT);
+}
+
+/** Sets `flags` on item `j`, adding it (with slot 0) if this call has not seen it. */
 export function setFlags(s: Scratch, j: number, flags: number): void {
-  const w0 = s.words[2 * j]!;
-  s.words[2 * j] = (w0 & EPOCH_BITS) === s.stamp ? w0 | flags : (w0 & STATIC_BITS) | s.stamp | flags;
+  const b = bucketOf(s, j);
+  if (holds(s, b, j)) s.vals[b]! |= flags;
+  else claim(s, b, j, flags, 0);
 }
 
-/** Starts a call: a new epoch, so every flag set before reads as clear. */
-export function beginCall(s: Scratch): void {
+/**
+ * Starts a call that will see at most `bound` distinct items: a new epoch, so everything the
+ * last call put in the table reads as empty, and a bigger table (at most half full) and slot
+ * arrays if `bound` needs them.
+ */
+export function beginCall(s: Scratch, bound: number): void {
+  if (bound > s.touched.length) grow(s, bound);
   if (s.epoch === MAX_EPOCH) {
-    const w = s.words;
-    for (let i = 0; i < w.length; i += 2) w[i]! &= STATIC_BITS;
+    s.keys.fill(0);
     s.epoch = 0;
   }
   s.epoch++;
   s.stamp = (s.epoch << EPOCH_SHIFT) | 0;
 }
 
+function grow(s: Scratch, bound: number): void {
+  const bits = Math.max(MIN_BITS, 32 - Math.clz32(2 * bound - 1));
+  const buckets = 2 ** bits;
+  s.keys = new Int32Array(buckets);
+  s.vals = new Int32Array(buckets);
+  s.shift = 32 - bits;
+  s.mask = buckets - 1;
+  const slots = buckets >>> 1;
+  s.touched = new Int32Array(slots);
+  s.sums = new Float64Array(slots);
+  s.top = new Float64Array(slots);
+  s.source = new Int32Array(slots);
+  s.cand = new Int32Array(slots);
+  s.mark = new Uint8Array(slots);
+}
+
 const scratches = new WeakMap<ItemKnnModel, Scratch>();
 
-function itemWords(model: ItemKnnModel): Int32Array {
-  const w = new Int32Array(2 * model.n);
-  for (let j = 0; j < model.n; j++) w[2 * j] = (model.priceBand[j]! << BAND_SHIFT) | ((model.flags[j]! & IN_STOCK) !== 0 ? STOCK_BIT : 0);
-  return w;
+function filterCodes(model: ItemKnnModel): Uint16Array {
+  const f = new Uint16Array(model.n);
+  for (let j = 0; j < model.n; j++) f[j] = (model.priceBand[j]! << 1) | ((model.flags[j]! & IN_STOCK) !== 0 ? 1 : 0);
+  return f;
 }
 
 export function scratchOf(model: ItemKnnModel): Scratch {
   let s = scratches.get(model);
   if (s === undefined) {
-    const n = model.n;
     s = {
-      words: itemWords(model), stamp: 0, epoch: 0,
-      touched: new Int32Array(n), sums: new Float64Array(n), top: new Float64Array(n), source: new Int32Array(n),
-      pass: new Uint8Array(FILTER_MASK + 1), cand: new Int32Array(n),
+      filter: filterCodes(model), keys: new Int32Array(0), vals: new Int32Array(0), shift: 32, mask: 0, stamp: 0, epoch: 0,
+      touched: new Int32Array(0), sums: new Float64Array(0), top: new Float64Array(0), source: new Int32Array(0),
+      pass: new Uint8Array(2 * 256), cand: new Int32Array(0), mark: new Uint8Array(0),
       perCategory: new Uint16Array(model.meta.categories.length),
-      topItem: new Int32Array(256), topScore: new Float64Array(256),
+      topSlot: new Int32Array(256), topScore: new Float64Array(256),
     };
+    grow(s, 1 << (MIN_BITS - 1));
     scratches.set(model, s);
   }
   return s;

@@ -3,8 +3,8 @@
  * ties broken by item index so results are deterministic.
  */
 import type { ItemKnnModel } from './itemknn-model.ts';
-import type { RecsQuery, RecsResult } from './query.ts';
-import { CHOSEN, TOP, type Scratch } from './scratch.ts';
+import { ORIGIN, passes, type RecsQuery, type RecsResult } from './query.ts';
+import type { Scratch } from './scratch.ts';
 
 /** the bounded first pass keeps this many per wanted item when a category cap may skip some */
 const CAP_SLACK = 4;
@@ -29,38 +29,53 @@ function siftDown(cand: Int32Array, items: Int32Array, sums: Float64Array, i: nu
   cand[i] = slot;
 }
 
-/** Min-heap (root = the worst kept) over topItem/topScore[0..size): sift element at i down. */
-function siftWorst(items: Int32Array, scores: Float64Array, i: number, size: number): void {
-  const item = items[i]!;
+/** Min-heap (root = the worst kept) over slots topSlot/topScore[0..size): sift element at i down. */
+function siftWorst(slots: Int32Array, scores: Float64Array, items: Int32Array, i: number, size: number): void {
+  const slot = slots[i]!;
   const v = scores[i]!;
   for (;;) {
     let c = 2 * i + 1;
     if (c >= size) break;
-    if (c + 1 < size && before(scores[c]!, items[c]!, scores[c + 1]!, items[c + 1]!)) c++;
-    if (!before(v, item, scores[c]!, items[c]!)) break;
-    items[i] = items[c]!;
+    if (c + 1 < size && worse(scores[c + 1]!, items[slots[c + 1]!]!, scores[c]!, items[slots[c]!]!)) c++;
+    if (!worse(scores[c]!, items[slots[c]!]!, v, items[slot]!)) break;
+    slots[i] = slots[c]!;
     scores[i] = scores[c]!;
     i = c;
   }
-  items[i] = item;
+  slots[i] = slot;
   scores[i] = v;
 }
 
-function choose(model: ItemKnnModel, s: Scratch, out: RecsResult, j: number, v: number, origin: number): void {
+/** Whether (va, a) ranks after (vb, b); the ties rarely happen, so items are read only then. */
+const worse = (va: number, a: number, vb: number, b: number): boolean => va < vb || (va === vb && a > b);
+
+/**
+ * Adds the candidate in `slot` to `out`. A neighbour item says why it is there: the source of
+ * its largest single contribution, kept during the blend (the first of equals, in blend order:
+ * context, then history from the most recent); one whose own "buy again" score was that
+ * contribution is a repeat.
+ */
+function choose(model: ItemKnnModel, s: Scratch, out: RecsResult, slot: number, v: number, origin: number): void {
+  const j = s.touched[slot]!;
   s.perCategory[model.category[j]!]!++;
-  s.words[2 * j]! |= CHOSEN; // a candidate: touched in this call, so its stamp is current
   const at = out.count++;
   out.items[at] = j;
   out.scores[at] = v;
   out.origin[at] = origin;
   out.because[at] = -1;
+  if (origin === ORIGIN.similar) {
+    const src = s.source[slot]!;
+    if (src === j) out.origin[at] = ORIGIN.repeat;
+    else out.because[at] = src;
+  }
 }
 
 /**
- * Takes the best candidates, slots [first, end) (item `touched[slot]`, score `sums[slot]`), into `out` until it holds `k`,
- * at most `maxPerCategory` per category. One pass keeps the best m in a bounded heap
- * (m = k, or CAP_SLACK·k under a category cap), which is all a typical call needs; only when
- * the cap skips so many that those run out does the full heap over the rest run.
+ * Takes the best candidates, slots [first, end) (item `touched[slot]`, score `sums[slot]`),
+ * into `out` until it holds `k`, at most `maxPerCategory` per category, skipping those the
+ * query's filters refuse. One pass keeps the best m in a bounded heap (m = k, or CAP_SLACK·k
+ * under a category cap), which is all a typical call needs; only when the cap skips so many
+ * that those run out does the full heap over the rest run.
  */
 export function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, first: number, end: number, out: RecsResult, origin: number): void {
   const size = end - first;
@@ -69,74 +84,75 @@ export function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, first: numbe
   const cap = q.maxPerCategory;
   const want = k - out.count;
   const m = Math.min(size, cap > 0 ? Math.min(MAX_TOP, CAP_SLACK * want) : want);
-  if (s.topItem.length < m) {
-    s.topItem = new Int32Array(m);
+  if (s.topSlot.length < m) {
+    s.topSlot = new Int32Array(m);
     s.topScore = new Float64Array(m);
   }
-  const { cand, sums, touched: items, words, perCategory, topItem, topScore } = s;
+  const { cand, sums, touched: items, perCategory, topSlot, topScore, pass, filter, mark } = s;
   let h = 0;
   let slot = first;
   for (; slot < end && h < m; slot++) {
     const j = items[slot]!;
     const v = sums[slot]!;
+    if (!passes(model, q, pass, j, filter[j]!)) continue;
     let c = h++;
     while (c > 0) {
       const p = (c - 1) >> 1;
-      if (!before(topScore[p]!, topItem[p]!, v, j)) break;
-      topItem[c] = topItem[p]!;
+      if (!worse(v, j, topScore[p]!, items[topSlot[p]!]!)) break;
+      topSlot[c] = topSlot[p]!;
       topScore[c] = topScore[p]!;
       c = p;
     }
-    topItem[c] = j;
+    topSlot[c] = slot;
     topScore[c] = v;
   }
+  const overflowed = slot < end; // else the heap holds every candidate that passes the filters
   // The heap is full: most candidates lose to its worst, so that is held in locals and each
-  // candidate costs one load and one compare.
+  // candidate costs one load and one compare. Only those that would get in are filtered.
   let worst = topScore[0]!;
   for (; slot < end; slot++) {
     const v = sums[slot]!;
-    if (!(v >= worst)) continue; // also skips NaN, as `before` does
+    if (!(v >= worst)) continue; // also skips NaN, as `worse` does
     const j = items[slot]!;
-    if (v === worst && j > topItem[0]!) continue;
-    topItem[0] = j;
+    if ((v === worst && j > items[topSlot[0]!]!) || !passes(model, q, pass, j, filter[j]!)) continue;
+    topSlot[0] = slot;
     topScore[0] = v;
-    siftWorst(topItem, topScore, 0, h);
+    siftWorst(topSlot, topScore, items, 0, h);
     worst = topScore[0]!;
   }
   // Heap sort in place: the worst goes to the end each round, so index 0 ends up the best.
-  for (let end = h - 1; end > 0; end--) {
-    const ti = topItem[0]!;
-    const ts = topScore[0]!;
-    topItem[0] = topItem[end]!;
-    topScore[0] = topScore[end]!;
-    topItem[end] = ti;
-    topScore[end] = ts;
-    siftWorst(topItem, topScore, 0, end);
+  for (let last = h - 1; last > 0; last--) {
+    const ts = topSlot[0]!;
+    const tv = topScore[0]!;
+    topSlot[0] = topSlot[last]!;
+    topScore[0] = topScore[last]!;
+    topSlot[last] = ts;
+    topScore[last] = tv;
+    siftWorst(topSlot, topScore, items, 0, last);
   }
   for (let i = 0; i < h; i++) {
-    const j = topItem[i]!;
-    words[2 * j]! |= TOP;
+    const slot = topSlot[i]!;
+    mark[slot] = 1;
     if (out.count >= k) continue;
-    if (cap > 0 && perCategory[model.category[j]!]! >= cap) continue;
-    choose(model, s, out, j, topScore[i]!, origin);
+    if (cap > 0 && perCategory[model.category[items[slot]!]!]! >= cap) continue;
+    choose(model, s, out, slot, topScore[i]!, origin);
   }
-  if (out.count < k && h < size) {
-    // The cap skipped too many: a full heap over the candidates the first pass did not keep.
+  if (out.count < k && overflowed) {
+    // The cap skipped too many: a full heap over the candidates the first pass did not keep
+    // (the filters again, since the first pass checked only those good enough for its heap).
     let rest = 0;
-    for (let slot = first; slot < end; slot++) if ((words[2 * items[slot]!]! & TOP) === 0) cand[rest++] = slot;
+    for (let slot = first; slot < end; slot++) if (mark[slot] === 0 && passes(model, q, pass, items[slot]!, filter[items[slot]!]!)) cand[rest++] = slot;
     for (let i = (rest >>> 1) - 1; i >= 0; i--) siftDown(cand, items, sums, i, rest);
     while (rest > 0 && out.count < k) {
       const slot = cand[0]!;
-      const j = items[slot]!;
       rest--;
       if (rest > 0) {
         cand[0] = cand[rest]!;
         siftDown(cand, items, sums, 0, rest);
       }
-      if (cap > 0 && perCategory[model.category[j]!]! >= cap) continue;
-      choose(model, s, out, j, sums[slot]!, origin);
+      if (cap > 0 && perCategory[model.category[items[slot]!]!]! >= cap) continue;
+      choose(model, s, out, slot, sums[slot]!, origin);
     }
   }
-  for (let i = 0; i < h; i++) words[2 * topItem[i]!]! &= ~TOP;
+  for (let i = 0; i < h; i++) mark[topSlot[i]!] = 0;
 }
-
