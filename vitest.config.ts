@@ -14,6 +14,8 @@ export const TEST_BINDINGS = {
   // proxy mode in tests: the origin is test/fixtures/test-origin.ts, reached through outboundService
   ORIGIN_URL: 'http://origin.test',
   ORIGIN_TIMEOUT_MS: '1000',
+  // campaign writes: a short gap keeps the suite quick and still groups concurrent writes
+  KV_WRITE_GAP_MS: '100',
 };
 
 export default defineConfig({

@@ -68,8 +68,10 @@ export const Campaign = z.object({
 });
 export type CampaignInput = z.infer<typeof Campaign>;
 
+export const MAX_CAMPAIGNS = 500;
+
 export const CampaignList = z.array(Campaign).check(
-  z.maxLength(500),
+  z.maxLength(MAX_CAMPAIGNS),
   z.refine((list) => new Set(list.map((c) => c.id)).size === list.length, 'campaign ids must be unique'),
 );
 

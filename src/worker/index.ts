@@ -8,6 +8,7 @@ import { app } from './app.ts';
 import { consumeLog } from './log-consumer.ts';
 
 export { CampaignLedger } from './campaign-ledger.ts';
+export { CampaignWriter } from './campaign-writer.ts';
 
 export { ExperimentAggregator } from './experiments/aggregator.ts';
 

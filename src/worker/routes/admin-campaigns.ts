@@ -4,11 +4,10 @@
  * bid's view of the campaign set consistent. This isolate sees a write at once; others within
  * MODEL_REFRESH_SECONDS. `GET …/:id/ledger` shows the campaign's spend from its ledger.
  *
- * Writes in one isolate are serialized, so concurrent PUTs from one script cannot overwrite each
- * other; KV has no compare-and-swap, so writers in different locations at the same moment still
- * can (admin tools write one campaign at a time). A stored list that no longer validates (edited
- * by hand) is never treated as empty: reads and single-campaign writes answer 409 until
- * `PUT /admin/campaigns` replaces the whole list.
+ * Every write goes through one Durable Object (campaign-writer.ts), so concurrent writes from
+ * anywhere each start from the list the one before saved. A stored list that no longer
+ * validates (edited by hand) is never treated as empty: reads and single-campaign writes answer
+ * 409 until `PUT /admin/campaigns` replaces the whole list.
  */
 import { Hono } from 'hono';
 import type { Campaign } from '../../core/bidding/campaign.ts';
@@ -16,6 +15,7 @@ import { requireAdmin } from '../admin-auth.ts';
 import { Campaign as CampaignSchema, CampaignList, RatesTable } from '../bidding-schemas.ts';
 import { readJson } from '../body.ts';
 import { CAMPAIGNS_KEY, parseCampaigns, RATES_KEY } from '../campaign-store.ts';
+import { UNREADABLE, type CampaignOp } from '../campaign-writer.ts';
 import { clearConfigCache } from '../config-store.ts';
 import { HttpError } from '../http-error.ts';
 import type { AppEnv } from '../types.ts';
@@ -26,24 +26,17 @@ async function stored(kv: KVNamespace): Promise<Campaign[]> {
   const raw = await kv.get(CAMPAIGNS_KEY, 'json');
   if (raw === null) return [];
   const list = parseCampaigns(raw);
-  if (list === null) {
-    // Rewriting it from "[]" would delete every campaign in it.
-    throw new HttpError(409, 'campaigns_unreadable', `the stored campaign list (${CAMPAIGNS_KEY}) does not validate; replace it whole with PUT /admin/campaigns`);
-  }
+  if (list === null) throw new HttpError(UNREADABLE.status, UNREADABLE.code, UNREADABLE.message);
   return [...list];
 }
 
-/** One write at a time in this isolate: each reads the list the previous one wrote. */
-let writing: Promise<unknown> = Promise.resolve();
-function serialized<T>(work: () => Promise<T>): Promise<T> {
-  const next = writing.then(work, work);
-  writing = next.catch(() => {});
-  return next;
-}
-
-async function save(kv: KVNamespace, list: readonly Campaign[]): Promise<void> {
-  await kv.put(CAMPAIGNS_KEY, JSON.stringify(list));
+/** Hands `op` to the one writer; this isolate then sees the saved list at once, others within MODEL_REFRESH_SECONDS. */
+async function write(env: Env, op: CampaignOp): Promise<boolean> {
+  const writer = env.CAMPAIGN_WRITER.get(env.CAMPAIGN_WRITER.idFromName(CAMPAIGNS_KEY));
+  const r = await writer.apply(op);
+  if (!r.ok) throw new HttpError(r.status, r.code, r.message, r.field);
   clearConfigCache();
+  return r.created;
 }
 
 export const adminCampaignRoutes = new Hono<AppEnv>()
@@ -58,30 +51,17 @@ export const adminCampaignRoutes = new Hono<AppEnv>()
   })
   .put('/admin/campaigns', async (c) => {
     const body = await readJson(c.req.raw, CampaignList, MAX_BYTES) as Campaign[];
-    await serialized(() => save(c.env.MODELS, body));
+    await write(c.env, { kind: 'replace', list: body });
     return c.json({ campaigns: body });
   })
   .put('/admin/campaigns/:id', async (c) => {
     const body = await readJson(c.req.raw, CampaignSchema, MAX_BYTES) as Campaign;
     if (body.id !== c.req.param('id')) throw new HttpError(400, 'invalid_request', 'body id must match the URL', 'id');
-    const created = await serialized(async () => {
-      const list = await stored(c.env.MODELS);
-      const at = list.findIndex((x) => x.id === body.id);
-      if (at === -1) list.push(body);
-      else list[at] = body;
-      if (list.length > 500) throw new HttpError(409, 'too_many_campaigns', 'at most 500 campaigns');
-      await save(c.env.MODELS, list);
-      return at === -1;
-    });
+    const created = await write(c.env, { kind: 'put', campaign: body });
     return c.json(body, created ? 201 : 200);
   })
   .delete('/admin/campaigns/:id', async (c) => {
-    await serialized(async () => {
-      const list = await stored(c.env.MODELS);
-      const next = list.filter((x) => x.id !== c.req.param('id'));
-      if (next.length === list.length) throw new HttpError(404, 'unknown_campaign', `no campaign "${c.req.param('id')}"`, 'id');
-      await save(c.env.MODELS, next);
-    });
+    await write(c.env, { kind: 'delete', id: c.req.param('id') });
     return c.body(null, 204);
   })
   .get('/admin/campaigns/:id/ledger', async (c) => {
