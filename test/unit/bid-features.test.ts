@@ -33,7 +33,7 @@ describe('request facts', () => {
     const input = impFeatureInput(f, req.imp[0]!, 'banner', '300x250', 'd1');
     expect(input.attrs).toEqual({ channel: 'site', pub: 'p9', domain: 'news.example', fmt: 'banner', size: '300x250', pos: 1, deal: 'd1', instl: 0 });
     expect(impMedia(req.imp[0]!)).toEqual(['banner']);
-    expect(impSizes(req.imp[0]!)).toEqual(['300x250']);
+    expect(impSizes(req.imp[0]!)).toEqual({ banner: ['300x250'], video: [] });
   });
 
   it('maps alpha-3 countries', () => {
@@ -53,7 +53,8 @@ describe.skipIf(!HAS_SHARED_DATA)('per-imp features equal the extractor’s', ()
     const facts = requestFacts(v.request, NOW);
     const shared = requestFeatures(facts, createRequestFeatures());
     for (const imp of v.request.imp) {
-      const [media, size, deal] = [impMedia(imp)[0] ?? 'banner', impSizes(imp)[0] ?? '', imp.pmp?.deals?.[0]?.id ?? 'open'] as const;
+      const sizes = impSizes(imp);
+      const [media, size, deal] = [impMedia(imp)[0] ?? 'banner', sizes.banner[0] ?? sizes.video[0] ?? '', imp.pmp?.deals?.[0]?.id ?? 'open'] as const;
       const input = impFeatureInput(facts, imp, media, size, deal);
       const fast = impFeatures(shared, imp, media, size, deal, createFeatureVector());
       const ref = extractFeatures(input, createFeatureVector());

@@ -3,10 +3,13 @@ import type { BidRequest } from 'iab-openrtb/v26';
 import { describe, expect, it } from 'vitest';
 import { runBidder } from '../../src/core/bidding/bidder.ts';
 import { domainMatches, pickCreative, type Campaign } from '../../src/core/bidding/campaign.ts';
+import { impSizes } from '../../src/core/bidding/bid-features.ts';
 import { convert, DEFAULT_RATES, responseCurrency } from '../../src/core/bidding/currency.ts';
 import { expandMacros, macroNumber } from '../../src/core/bidding/macros.ts';
 import { bidMultiplier, impressionValue } from '../../src/core/bidding/pricing.ts';
 import { shadeBid } from '../../src/core/bidding/win-curve.ts';
+import { createFeatureVector, extractFeatures } from '../../src/core/features.ts';
+import { scoreVariants, sigmoid } from '../../src/core/linear-model.ts';
 import { bidderInput, CAMPAIGNS, CTR, CVR, REQUEST_BODY, SHADING } from '../../bench/micro/bid-fixtures.ts';
 
 const cpc = CAMPAIGNS[0]!;
@@ -20,6 +23,11 @@ describe('pricing', () => {
     expect(impressionValue(cpc, { ctr: 0.00001, cvr: 1 }, 1)).toBeNull(); // under minCpm
     expect(bidMultiplier(cpc, { ctr: 0.004, cvr: 1 }, { ctr: 0.002, cvr: 1 }, 1.5)).toBeCloseTo(3, 9);
     expect(bidMultiplier(cpc, { ctr: 1, cvr: 1 }, { ctr: 0.001, cvr: 1 }, 1)).toBe(10);
+    // a zero rate is worth nothing, whatever the baseline; over a zero baseline, the cap
+    expect(bidMultiplier(cpc, { ctr: 0, cvr: 1 }, { ctr: 0, cvr: 1 }, 1)).toBe(0);
+    expect(bidMultiplier(cpc, { ctr: 0, cvr: 1 }, { ctr: 0.002, cvr: 1 }, 1)).toBe(0);
+    expect(bidMultiplier(cpc, { ctr: 0.01, cvr: 1 }, { ctr: 0, cvr: 1 }, 1)).toBe(10);
+    expect(bidMultiplier(cpc, { ctr: 0.004, cvr: 1 }, { ctr: 0.002, cvr: 1 }, 0)).toBe(0);
   });
 
   it('converts currencies through the table and picks the response currency', () => {
@@ -53,16 +61,28 @@ describe('pricing', () => {
 
   it('fits creatives to media, sizes, mimes and bcat', () => {
     const c = CAMPAIGNS[2]!;
-    expect(pickCreative(c, { id: '1', banner: { format: [{ w: 728, h: 90 }] } }, undefined, ['728x90'])).toMatchObject({ id: 'brand-lead' });
-    expect(pickCreative(c, { id: '1', banner: {} }, ['IAB19'], [])).toBe('bcat');
+    const none = { banner: [], video: [] };
+    expect(pickCreative(c, { id: '1', banner: { format: [{ w: 728, h: 90 }] } }, undefined, { banner: ['728x90'], video: [] })).toMatchObject({ id: 'brand-lead' });
+    expect(pickCreative(c, { id: '1', banner: {} }, ['IAB19'], none)).toBe('bcat');
     // a blocked category blocks its subcategories, and only those
     const sub = { ...c, creatives: c.creatives.map((cr) => ({ ...cr, cat: ['IAB19-3'] })) };
-    expect(pickCreative(sub, { id: '1', banner: {} }, ['IAB19'], [])).toBe('bcat');
-    expect(pickCreative(sub, { id: '1', banner: {} }, ['IAB1'], [])).toMatchObject({ id: 'brand-mrec' });
-    expect(pickCreative(sub, { id: '1', banner: {} }, ['IAB19-3'], [])).toBe('bcat');
-    expect(pickCreative(c, { id: '1', banner: {} }, undefined, ['1x1'])).toBe('size');
-    expect(pickCreative(c, { id: '1', video: { mimes: ['video/webm'] } }, undefined, [])).toBe('media');
-    expect(pickCreative(c, { id: '1', video: { mimes: ['video/mp4'] } }, undefined, [])).toMatchObject({ id: 'brand-vid' });
+    expect(pickCreative(sub, { id: '1', banner: {} }, ['IAB19'], none)).toBe('bcat');
+    expect(pickCreative(sub, { id: '1', banner: {} }, ['IAB1'], none)).toMatchObject({ id: 'brand-mrec' });
+    expect(pickCreative(sub, { id: '1', banner: {} }, ['IAB19-3'], none)).toBe('bcat');
+    expect(pickCreative(c, { id: '1', banner: {} }, undefined, { banner: ['1x1'], video: [] })).toBe('size');
+    expect(pickCreative(c, { id: '1', video: { mimes: ['video/webm'] } }, undefined, none)).toBe('media');
+    expect(pickCreative(c, { id: '1', video: { mimes: ['video/mp4'] } }, undefined, none)).toMatchObject({ id: 'brand-vid' });
+  });
+
+  it('fits sizes per medium: a banner creative to the banner formats, a video one to the player', () => {
+    const imp = { id: '1', banner: { format: [{ w: 300, h: 250 }] }, video: { mimes: ['video/mp4'], w: 640, h: 480 } };
+    const sizes = impSizes(imp);
+    expect(sizes).toEqual({ banner: ['300x250'], video: ['640x480'] });
+    const only = (creative: Campaign['creatives'][number]): Campaign => ({ ...CAMPAIGNS[2]!, targeting: {}, creatives: [creative] });
+    expect(pickCreative(only({ id: 'b', media: 'banner', w: 640, h: 480, adm: 'x' }), imp, undefined, sizes)).toBe('size');
+    expect(pickCreative(only({ id: 'v', media: 'video', w: 300, h: 250, mime: 'video/mp4', adm: 'x' }), imp, undefined, sizes)).toBe('size');
+    expect(pickCreative(only({ id: 'b', media: 'banner', w: 300, h: 250, adm: 'x' }), imp, undefined, sizes)).toMatchObject({ id: 'b' });
+    expect(pickCreative(only({ id: 'v', media: 'video', w: 640, h: 480, mime: 'video/mp4', adm: 'x' }), imp, undefined, sizes)).toMatchObject({ id: 'v' });
   });
 });
 
@@ -118,6 +138,48 @@ describe('runBidder', () => {
   it('no-bids when no allowed currency can be priced', () => {
     expect(runBidder(bidderInput({ ...req, cur: ['XYZ'] })).response).toBeNull();
     expect(DEFAULT_RATES.base).toBe('USD');
+  });
+  it('honours the request\'s buyer seat allow and block lists (wseat, bseat)', () => {
+    const seats = (over: Partial<BidRequest>) => runBidder(bidderInput({ ...req, ...over }));
+    expect(seats({ wseat: ['other-seat'] }).response).toBeNull();
+    expect(seats({ wseat: ['other-seat'] }).skipped.seat).toBeGreaterThan(0);
+    expect(seats({ bseat: ['attune'] }).response).toBeNull();
+    expect(seats({ wseat: ['attune'] }).response).not.toBeNull();
+  });
+
+  it('an allow list for one channel allows nothing on the other', () => {
+    const app = { id: 'a1', bundle: 'com.random.game', publisher: { id: 'pub-7' } };
+    const withTargeting = (targeting: Campaign['targeting']) => CAMPAIGNS.map((c) => ({ ...c, targeting: { ...c.targeting, ...targeting } }));
+    const onApp = runBidder({ ...bidderInput({ ...req, site: undefined, app } as BidRequest), campaigns: withTargeting({ domains: { allow: ['news.example'] } }) });
+    expect(onApp.response).toBeNull();
+    expect(onApp.skipped.domain).toBeGreaterThan(0);
+    const onSite = runBidder({ ...bidderInput(req), campaigns: withTargeting({ bundles: { allow: ['com.good.app'] } }) });
+    expect(onSite.response).toBeNull();
+    expect(onSite.skipped.bundle).toBeGreaterThan(0);
+  });
+
+  it('a deal\'s floor is in USD unless the deal says otherwise, whatever the imp\'s currency (§3.2.12)', () => {
+    const deal = CAMPAIGNS.find((c) => c.id === 'deal')!;
+    const dealImp = req.imp.find((i) => i.pmp?.deals?.length)!;
+    const dealId = dealImp.pmp!.deals![0]!.id;
+    const only = (floor: number, impCur: string | undefined) => runBidder({
+      ...bidderInput({ ...req, imp: [{ ...dealImp, bidfloor: 100, bidfloorcur: impCur, pmp: { private_auction: 1, deals: [{ id: dealId, bidfloor: floor }] } }] }),
+      campaigns: [deal],
+    });
+    const value = deal.bid.value;
+    expect(only(value + 1, 'JPY').response).toBeNull(); // a USD floor above the deal's price
+    expect(only(value - 1, 'JPY').response).not.toBeNull();
+  });
+
+  it('prices each bid on the features its decision record logs', () => {
+    const out = runBidder(bidderInput(req));
+    for (const d of out.decisions.filter((x) => x.ctr !== 1 && x.source === 'model')) {
+      const logits = new Float64Array(64);
+      scoreVariants(CTR, extractFeatures(d.context, createFeatureVector()), logits);
+      const k = CTR.variantIndex.get(d.campaign) ?? CTR.variantIndex.get('*') ?? 0;
+      expect(sigmoid(logits[k]!)).toBeCloseTo(d.ctr, 12);
+    }
+    expect(out.decisions.some((x) => x.source === 'model' && x.ctr !== 1)).toBe(true);
   });
 });
 

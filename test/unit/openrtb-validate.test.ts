@@ -67,6 +67,18 @@ describe('versions and up-conversion', () => {
     expect(validateBidRequest({ id: 'r', imp: [{ id: '1', native: { request: JSON.stringify(native) } }] }).ok).toBe(true);
   });
 
+  it('accepts a logo image asset (type 2: Native 1.0/1.1, deprecated but still sent in 1.2), refuses type 4', () => {
+    const req = (type: number, wrap: boolean) => {
+      const native = { ver: wrap ? '1.1' : '1.2', assets: [{ id: 1, img: { type, w: 50, h: 50 } }] };
+      return { id: 'r', imp: [{ id: '1', native: { request: JSON.stringify(wrap ? { native } : native) } }] };
+    };
+    expect(validateBidRequest(req(2, true)).ok).toBe(true);
+    expect(validateBidRequest(req(2, false)).ok).toBe(true);
+    const bad = validateBidRequest(req(4, false));
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.field).toBe('imp[0].native.request.assets[0].img.type');
+  });
+
   it('answers a repeated native template the same way, and a broken one each time with its imp', () => {
     const good = JSON.stringify({ ver: '1.2', assets: [{ id: 1, required: 1, title: { len: 90 } }] });
     const bad = JSON.stringify({ ver: '1.2', assets: [{ id: 1, title: { len: 90 } }, { title: { len: 20 } }] });

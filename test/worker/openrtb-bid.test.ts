@@ -28,6 +28,15 @@ describe('protocol', () => {
     const res = await postBid(bannerRequest(), { 'x-openrtb-version': '3.0' });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { field: string } }).error.field).toBe('x-openrtb-version');
+    expect(res.headers.get('x-openrtb-version')).toBe('2.6'); // the version we speak
+    // a 2.5 caller's no-bid and its errors speak 2.5 too
+    await setCampaigns([]);
+    const none = await postBid(bannerRequest(), { 'x-openrtb-version': '2.5' });
+    expect(none.status).toBe(204);
+    expect(none.headers.get('x-openrtb-version')).toBe('2.5');
+    const broken = await postBid({ id: 'r', imp: [] }, { 'x-openrtb-version': '2.5' });
+    expect(broken.status).toBe(400);
+    expect(broken.headers.get('x-openrtb-version')).toBe('2.5');
   });
 
   it('reads gzip request bodies and answers gzip when accepted', async () => {

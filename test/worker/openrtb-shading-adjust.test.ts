@@ -59,6 +59,17 @@ describe('POST /v1/bid-adjust', () => {
     expect(body.source).toBe('model');
   });
 
+  it('a zero default rate is worth nothing (not the base price); a CPM goal reports a fixed source', async () => {
+    await setCampaigns([
+      campaign({ id: 'zero', bid: { goal: 'cpc', value: 1, defaultCtr: 0, minCpm: 0, maxCpm: 40 } }),
+      campaign({ id: 'flat', bid: { goal: 'cpm', value: 2, minCpm: 0, maxCpm: 40 } }),
+    ]);
+    const ask = async (id: string) => (await (await postJson('/v1/bid-adjust', { campaign: id, imp: { banner: { w: 300, h: 250 } }, baseCpm: 2 })).json()) as
+      { multiplier: number; adjustedCpm: number; source: string };
+    expect(await ask('zero')).toMatchObject({ multiplier: 0, adjustedCpm: 0, source: 'default' });
+    expect(await ask('flat')).toMatchObject({ multiplier: 1, adjustedCpm: 2, source: 'fixed' });
+  });
+
   it('answers 404 for an unknown campaign and 400 naming the field for bad input', async () => {
     expect((await postJson('/v1/bid-adjust', { campaign: 'nope' })).status).toBe(404);
     const bad = await postJson('/v1/bid-adjust', { campaign: 'adj', imp: { banner: { w: -1 } } });

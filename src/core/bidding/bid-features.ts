@@ -108,16 +108,25 @@ export function impMedia(imp: Imp): Media[] {
   return out;
 }
 
-/** "300x250" sizes the imp accepts (banner format list, banner w/h, video/audio player size). */
-export function impSizes(imp: Imp): string[] {
-  const out: string[] = [];
+/** "300x250" sizes the imp accepts, per medium: the banner's formats (and w/h), the video player's. */
+export interface ImpSizes {
+  readonly banner: readonly string[];
+  readonly video: readonly string[];
+}
+
+const NO_SIZES: readonly string[] = Object.freeze([]);
+
+export function impSizes(imp: Imp): ImpSizes {
+  let banner = NO_SIZES;
   const b = imp.banner;
   if (b) {
+    const out: string[] = [];
     if (b.format) for (const f of b.format) if (f.w && f.h) out.push(`${f.w}x${f.h}`);
     if (b.w && b.h) out.push(`${b.w}x${b.h}`);
+    banner = out;
   }
-  if (imp.video?.w && imp.video.h) out.push(`${imp.video.w}x${imp.video.h}`);
-  return out;
+  const v = imp.video;
+  return { banner, video: v?.w && v.h ? [`${v.w}x${v.h}`] : NO_SIZES };
 }
 
 /** The request-level features every imp shares, and the hashes of its request-level attrs. */

@@ -14,8 +14,8 @@ import type { Bid, BidRequest, BidResponse, Imp, SeatBid } from 'iab-openrtb/v26
 import { noticeRequestQuery, toBid } from './bid-response.ts';
 import { createFeatureVector, type FeatureInput } from '../features.ts';
 import { addRows, finishScores, sigmoid, type LinearModel } from '../linear-model.ts';
-import { createRequestFeatures, impFeatureInput, impFeatures, impMedia, impSizes, requestFacts, requestFeatures, type RequestFacts } from './bid-features.ts';
-import { CAMPAIGN_CURRENCY, pickCreative, requestIneligible, type Campaign, type Creative } from './campaign.ts';
+import { createRequestFeatures, impFeatureInput, impFeatures, impSizes, requestFacts, requestFeatures, type Media, type RequestFacts } from './bid-features.ts';
+import { CAMPAIGN_CURRENCY, creativeSize, dealFor, DEFAULT_SEAT, pickCreative, requestIneligible, type Campaign, type Creative } from './campaign.ts';
 import { convert, responseCurrency, type RatesTable } from './currency.ts';
 import { pacingRate, underFrequencyCap, type SpendState } from './pacing.ts';
 import { impressionValue, modifierOf } from './pricing.ts';
@@ -130,8 +130,8 @@ interface Scored {
   readonly model: LinearModel;
   readonly sums: Float64Array;
   readonly logits: Float64Array;
-  /** the imp whose logits `logits` holds (-1: none yet) */
-  imp: number;
+  /** the feature combination (`RequestRun.combination`) whose logits `logits` holds (-1: none yet) */
+  combination: number;
 }
 
 /** two buffers per model name, reused across requests (MAX_VARIANTS wide) */
@@ -143,11 +143,11 @@ function buffersOf(name: string): [Float64Array, Float64Array] {
 }
 
 /**
- * The model's logits for imp number `imp`, whose features `fv` holds. Logits are linear in the
+ * The model's logits for feature combination number `combination`, which `fv` holds. Logits are linear in the
  * features, so the request's shared features are summed once per model and each imp adds only
  * its own attr rows: the same numbers as scoring each imp's whole vector, in the same order.
  */
-function scoreImp(scores: Map<string, Scored | null>, lookup: ModelLookup, fallbacks: Set<string>, name: string, imp: number): Scored | null {
+function scoreImp(scores: Map<string, Scored | null>, lookup: ModelLookup, fallbacks: Set<string>, name: string, combination: number): Scored | null {
   let s = scores.get(name);
   if (s === undefined) {
     const model = lookup(name);
@@ -157,15 +157,15 @@ function scoreImp(scores: Map<string, Scored | null>, lookup: ModelLookup, fallb
       const [sums, logits] = buffersOf(name);
       sums.fill(0, 0, model.variants.length);
       addRows(model, shared.fv, 0, sums);
-      s = { model, sums, logits, imp: -1 };
+      s = { model, sums, logits, combination: -1 };
     }
     scores.set(name, s);
   }
-  if (s !== null && s.imp !== imp) {
+  if (s !== null && s.combination !== combination) {
     s.logits.set(s.sums.subarray(0, s.model.variants.length));
     addRows(s.model, fv, shared.fv.length, s.logits);
     finishScores(s.model, s.logits, s.logits);
-    s.imp = imp;
+    s.combination = combination;
   }
   return s;
 }
@@ -199,7 +199,7 @@ export function runBidder(input: BidderInput): BidderOutput {
     requestFeatures(facts, shared);
     const run: RequestRun = {
       input, facts, live, firstPrice: (req.at ?? 2) === 1, skip, fallbacks, scores: new Map(),
-      curve: curveFor(input.shading, facts.publisher), bidsSoFar: new Map(),
+      curve: curveFor(input.shading, facts.publisher), bidsSoFar: new Map(), combination: 0,
     };
     const noticeTail = noticeRequestQuery(facts);
     for (let i = 0; i < req.imp.length; i++) {
@@ -217,10 +217,10 @@ export function runBidder(input: BidderInput): BidderOutput {
         price: rounded, ctr: best.ctr, cvr: best.cvr, source: best.source, shaded: best.shaded, dealid: best.dealid,
         model: best.model && { name: best.model.name, version: best.model.version },
         propensity: best.rate,
-        context: impFeatureInput(facts, imp, best.creative.media, sizeOf(best.creative), best.dealid ?? 'open'),
+        context: impFeatureInput(facts, imp, best.creative.media, creativeSize(best.creative), best.dealid ?? 'open'),
         noticeQuery: '',
       };
-      bids.push({ decision, bid: toBid(input.noticeBase, req, imp, decision, best, noticeTail), seat: best.campaign.seat ?? 'attune' });
+      bids.push({ decision, bid: toBid(input.noticeBase, req, imp, decision, best, noticeTail), seat: best.campaign.seat ?? DEFAULT_SEAT });
     }
   }
   if (bids.length === 0) return { response: null, decisions: [], skipped, fallbacks: [...fallbacks], currency: cur };
@@ -235,8 +235,6 @@ export function runBidder(input: BidderInput): BidderOutput {
     decisions: bids.map((b) => b.decision), skipped, fallbacks: [...fallbacks], currency: cur,
   };
 }
-
-const sizeOf = (cr: Creative) => (cr.w && cr.h ? `${cr.w}x${cr.h}` : '');
 
 /** The imp's floor in the campaign currency; null when its currency is unknown. */
 function floorOf(rates: RatesTable, amount: number | undefined, cur: string | undefined): number | null {
@@ -267,6 +265,8 @@ interface RequestRun {
   readonly curve: WinCurve | null;
   /** bids made so far in this request, by campaign: they count toward frequency caps too */
   readonly bidsSoFar: Map<string, number>;
+  /** counts the imp feature combinations scored so far, naming the one `fv` holds */
+  combination: number;
 }
 
 function bestForImp(run: RequestRun, imp: Imp, impIndex: number): Candidate | null {
@@ -276,28 +276,34 @@ function bestForImp(run: RequestRun, imp: Imp, impIndex: number): Candidate | nu
     skip('floorCurrency');
     return null;
   }
-  const media = impMedia(imp);
   const sizes = impSizes(imp);
   const deals = imp.pmp?.deals ?? [];
   const privateOnly = imp.pmp?.private_auction === 1;
-  // one feature vector per imp: its primary media and size, and its first deal
-  impFeatures(shared, imp, media[0] ?? 'banner', sizes[0] ?? '', deals[0]?.id ?? 'open', fv);
-  const score = (name: string | undefined) => (name === undefined ? null : scoreImp(scores, input.models, fallbacks, name, impIndex));
+  // Each candidate is priced on the features of what it would bid with (its creative's media
+  // and size, its deal or the open auction), which are what its decision record logs. `fv`
+  // holds one such combination at a time, and the models' logits are for the one it holds.
+  let fvMedia: Media | null = null;
+  let fvSize = '';
+  let fvDeal = '';
+  const score = (name: string | undefined, media: Media, size: string, deal: string) => {
+    if (name === undefined) return null;
+    if (media !== fvMedia || size !== fvSize || deal !== fvDeal) {
+      impFeatures(shared, imp, media, size, deal, fv);
+      fvMedia = media;
+      fvSize = size;
+      fvDeal = deal;
+      run.combination++;
+    }
+    return scoreImp(scores, input.models, fallbacks, name, run.combination);
+  };
   let best: Candidate | null = null;
   let bestAt = -1;
   contenders.length = 0;
   for (const { c, state: st, pacing: rate, modifier } of run.live) {
-    // deal: the first of the imp's deals this campaign targets and may bid in
-    let deal: (typeof deals)[number] | null = null;
-    for (const d of deals) {
-      if (!c.targeting.deals?.includes(d.id)) continue;
-      if (d.wseat && d.wseat.length > 0 && !d.wseat.includes(c.seat ?? 'attune')) continue;
-      if (d.wadomain && d.wadomain.length > 0 && !d.wadomain.includes(c.adomain)) continue;
-      deal = d;
-      break;
-    }
+    const deal = dealFor(c, deals);
     if (deal === null && (privateOnly || c.targeting.dealsOnly)) { skip(privateOnly ? 'privateAuction' : 'dealsOnly'); continue; }
-    const floor = deal ? floorOf(input.rates, deal.bidfloor, deal.bidfloorcur ?? imp.bidfloorcur) : openFloor;
+    // a deal's floor currency defaults to USD, not to the imp's (§3.2.12)
+    const floor = deal ? floorOf(input.rates, deal.bidfloor, deal.bidfloorcur) : openFloor;
     if (floor === null) { skip('floorCurrency'); continue; }
     const creative = pickCreative(c, imp, input.request.bcat, sizes);
     if (typeof creative === 'string') { skip(creative); continue; }
@@ -312,13 +318,13 @@ function bestForImp(run: RequestRun, imp: Imp, impIndex: number): Candidate | nu
     let source: 'model' | 'default' = 'model';
     let model: LinearModel | null = null;
     if (c.bid.goal !== 'cpm') {
-      const m = score(c.bid.ctrModel);
+      const m = score(c.bid.ctrModel, creative.media, creativeSize(creative), deal?.id ?? 'open');
       if (m === null && c.bid.defaultCtr === undefined) { skip('noCtrModel'); continue; }
       ctr = predictRate(m, c.bid.defaultCtr!, c.id);
       if (m === null) source = 'default';
       else model = m.model;
       if (c.bid.goal === 'cpa') {
-        const q = score(c.bid.cvrModel);
+        const q = score(c.bid.cvrModel, creative.media, creativeSize(creative), deal?.id ?? 'open');
         if (q === null && c.bid.defaultCvr === undefined) { skip('noCvrModel'); continue; }
         cvr = predictRate(q, c.bid.defaultCvr!, c.id);
         if (q === null) source = 'default';

@@ -3,8 +3,8 @@
  * admin boundary); the bidder reads them as these plain shapes. Money is in `CAMPAIGN_CURRENCY`
  * (USD) and prices are CPM, as in OpenRTB.
  */
-import type { BidRequest, Imp } from 'iab-openrtb/v26';
-import type { Media, RequestFacts } from './bid-features.ts';
+import type { BidRequest, Deal, Imp } from 'iab-openrtb/v26';
+import type { ImpSizes, Media, RequestFacts } from './bid-features.ts';
 
 export const CAMPAIGN_CURRENCY = 'USD';
 
@@ -74,9 +74,12 @@ export interface Campaign {
   readonly creatives: readonly Creative[];
 }
 
+/** The seat our bids carry when a campaign names none. */
+export const DEFAULT_SEAT = 'attune';
+
 export type Ineligible =
   | 'paused' | 'schedule' | 'media' | 'country' | 'device' | 'os' | 'domain' | 'bundle' | 'publisher'
-  | 'badv' | 'bapp' | 'bcat' | 'size' | 'dealsOnly';
+  | 'badv' | 'bapp' | 'bcat' | 'size' | 'dealsOnly' | 'seat';
 
 /** `example.com` matches `example.com` and `news.example.com`. */
 export function domainMatches(host: string, list: readonly string[]): boolean {
@@ -98,13 +101,20 @@ export function requestIneligible(c: Campaign, req: BidRequest, facts: RequestFa
   if (t.devices && !t.devices.includes(facts.base.device)) return 'device';
   if (t.os && !t.os.includes(facts.base.os)) return 'os';
   if (t.publishers && !t.publishers.includes(facts.publisher)) return 'publisher';
+  // An allow list names where the campaign may run: a site list allows no app, and an app list no site.
   if (facts.channel === 'app') {
     if (t.bundles?.allow && !t.bundles.allow.includes(facts.bundle)) return 'bundle';
     if (t.bundles?.block && t.bundles.block.includes(facts.bundle)) return 'bundle';
-  } else if (t.domains) {
-    if (t.domains.allow && !domainMatches(facts.domain, t.domains.allow)) return 'domain';
-    if (t.domains.block && domainMatches(facts.domain, t.domains.block)) return 'domain';
+    if (t.domains?.allow) return 'domain';
+  } else {
+    if (t.domains?.allow && !domainMatches(facts.domain, t.domains.allow)) return 'domain';
+    if (t.domains?.block && domainMatches(facts.domain, t.domains.block)) return 'domain';
+    if (t.bundles?.allow) return 'bundle';
   }
+  // the request's buyer seat allow and block lists (§3.2.1)
+  const seat = c.seat ?? DEFAULT_SEAT;
+  if (req.wseat && req.wseat.length > 0 && !req.wseat.includes(seat)) return 'seat';
+  if (req.bseat && req.bseat.includes(seat)) return 'seat';
   if (req.badv && domainMatches(c.adomain.toLowerCase(), req.badv)) return 'badv';
   if (req.bapp && c.bundle && req.bapp.includes(c.bundle)) return 'bapp';
   return null;
@@ -124,16 +134,30 @@ function anyBlocked(cats: readonly string[], bcat: readonly string[]): boolean {
   return false;
 }
 
-/** "300x250" of each sized creative, built once (campaign lists are long-lived config). */
+/** "300x250" of each sized creative, built once (campaign lists are long-lived config); '' when unsized. */
 const sizeKeys = new WeakMap<Creative, string>();
-function sizeKey(cr: Creative): string {
+export function creativeSize(cr: Creative): string {
   let k = sizeKeys.get(cr);
-  if (k === undefined) sizeKeys.set(cr, (k = `${cr.w}x${cr.h}`));
+  if (k === undefined) sizeKeys.set(cr, (k = cr.w && cr.h ? `${cr.w}x${cr.h}` : ''));
   return k;
 }
 
-/** A creative of `c` that fits the imp and passes `bcat`/`battr`-style blocks, or why none does. */
-export function pickCreative(c: Campaign, imp: Imp, bcat: readonly string[] | undefined, sizes: readonly string[]): Creative | Ineligible {
+/** The first of the imp's deals that campaign `c` targets and may bid in (its seat and domain allowed), or null. */
+export function dealFor(c: Campaign, deals: readonly Deal[]): Deal | null {
+  for (const d of deals) {
+    if (!c.targeting.deals?.includes(d.id)) continue;
+    if (d.wseat && d.wseat.length > 0 && !d.wseat.includes(c.seat ?? DEFAULT_SEAT)) continue;
+    if (d.wadomain && d.wadomain.length > 0 && !d.wadomain.includes(c.adomain)) continue;
+    return d;
+  }
+  return null;
+}
+
+/**
+ * A creative of `c` that fits the imp and passes `bcat`/`battr`-style blocks, or why none does.
+ * A sized banner must match one of the banner's formats, a sized video the player's size.
+ */
+export function pickCreative(c: Campaign, imp: Imp, bcat: readonly string[] | undefined, sizes: ImpSizes): Creative | Ineligible {
   let why: Ineligible = 'media';
   for (let i = 0; i < c.creatives.length; i++) {
     const cr = c.creatives[i]!;
@@ -143,11 +167,10 @@ export function pickCreative(c: Campaign, imp: Imp, bcat: readonly string[] | un
       why = 'bcat';
       continue;
     }
-    if (cr.w !== undefined && cr.h !== undefined && (cr.media === 'banner' || cr.media === 'video') && sizes.length > 0) {
-      if (!sizes.includes(sizeKey(cr))) {
-        why = 'size';
-        continue;
-      }
+    const fits = cr.media === 'banner' ? sizes.banner : cr.media === 'video' ? sizes.video : null;
+    if (fits !== null && fits.length > 0 && cr.w !== undefined && cr.h !== undefined && !fits.includes(creativeSize(cr))) {
+      why = 'size';
+      continue;
     }
     const mimes = cr.media === 'video' ? imp.video?.mimes : cr.media === 'audio' ? imp.audio?.mimes : undefined;
     if (cr.mime && mimes && !mimes.includes(cr.mime)) {

@@ -14,7 +14,8 @@ const SUBTYPES: Readonly<Record<number, readonly [number, number]>> = { 1: [10, 
 const CONTEXT = [[1, 3]] as const;
 const PLCMTTYPE = [[1, 4]] as const;
 const DATA_TYPE = [[1, 12]] as const;
-const IMG_TYPE = [[1, 1], [3, 3]] as const;
+/** icon 1, logo 2 (Native 1.0/1.1; deprecated but still sent in 1.2), main 3 */
+const IMG_TYPE = [[1, 3]] as const;
 const EVENT = [[1, 4]] as const;
 const METHOD = [[1, 2]] as const;
 
@@ -126,7 +127,7 @@ function checkAsset(a: JsonObject, at: string): NativeCheck | null {
     kinds++;
     const img = a.img;
     if (!isObject(img)) return fail(`${at}.img`, 'must be an object');
-    if (img.type !== undefined && !inRanges(img.type, IMG_TYPE)) return fail(`${at}.img.type`, 'must be 1, 3 or ≥ 500');
+    if (img.type !== undefined && !inRanges(img.type, IMG_TYPE)) return fail(`${at}.img.type`, 'must be 1–3 or ≥ 500');
     for (const k of ['w', 'h', 'wmin', 'hmin'] as const) {
       const e = optNonNegative(img[k]);
       if (e) return fail(`${at}.img.${k}`, e);

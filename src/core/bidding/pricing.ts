@@ -40,7 +40,11 @@ export const MAX_MULTIPLIER = 10;
  */
 export function bidMultiplier(c: Campaign, rates: Rates, baseline: Rates, modifier: number): number {
   const g = c.bid.goal;
-  const ratio = g === 'cpm' ? 1 : g === 'cpc' ? rates.ctr / baseline.ctr : (rates.ctr * rates.cvr) / (baseline.ctr * baseline.cvr);
-  const m = ratio * modifier;
-  return Number.isFinite(m) ? Math.min(Math.max(m, 0), MAX_MULTIPLIER) : 1;
+  const predicted = g === 'cpm' ? 1 : g === 'cpc' ? rates.ctr : rates.ctr * rates.cvr;
+  const base = g === 'cpm' ? 1 : g === 'cpc' ? baseline.ctr : baseline.ctr * baseline.cvr;
+  // Worth nothing is 0, whatever the baseline (a zero baseline would make it 0/0); worth
+  // something over a zero baseline is as much more as we allow.
+  if (!(predicted > 0) || !(modifier > 0)) return 0;
+  const m = (predicted / base) * modifier;
+  return Number.isNaN(m) ? 1 : Math.min(m, MAX_MULTIPLIER);
 }

@@ -8,6 +8,7 @@
 import { Hono } from 'hono';
 import type { BidRequest } from 'iab-openrtb/v26';
 import { impFeatureInput, impMedia, impSizes, requestFacts } from '../../core/bidding/bid-features.ts';
+import { creativeSize, dealFor, pickCreative } from '../../core/bidding/campaign.ts';
 import { validateBidRequest } from '../../core/bidding/openrtb-validate.ts';
 import { bidMultiplier, impressionValue, modifierOf } from '../../core/bidding/pricing.ts';
 import { createFeatureVector, extractFeatures } from '../../core/features.ts';
@@ -35,8 +36,14 @@ export const bidAdjustRoutes = new Hono<AppEnv>().post('/v1/bid-adjust', async (
   if (!campaign) throw new HttpError(404, 'unknown_campaign', `no campaign "${body.campaign}"`, 'campaign');
   const imp = req.imp[0]!;
   const facts = requestFacts(req, now);
-  const media = impMedia(imp);
-  const ctx = impFeatureInput(facts, imp, media[0] ?? 'banner', impSizes(imp)[0] ?? '', imp.pmp?.deals?.[0]?.id ?? 'open');
+  // The features of what the campaign would bid with, as `/openrtb2/bid` prices it: its
+  // creative's media and size and its deal; with no creative that fits, the imp's first medium.
+  const sizes = impSizes(imp);
+  const creative = pickCreative(campaign, imp, req.bcat, sizes);
+  const deal = dealFor(campaign, imp.pmp?.deals ?? [])?.id ?? 'open';
+  const ctx = typeof creative === 'string'
+    ? impFeatureInput(facts, imp, impMedia(imp)[0] ?? 'banner', sizes.banner[0] ?? sizes.video[0] ?? '', deal)
+    : impFeatureInput(facts, imp, creative.media, creativeSize(creative), deal);
   const fv = extractFeatures(ctx, createFeatureVector());
   const logits = new Float64Array(64);
   const fallbacks: string[] = [];
@@ -75,7 +82,7 @@ export const bidAdjustRoutes = new Hono<AppEnv>().post('/v1/bid-adjust', async (
     modifier,
     valueCpm: value,
     adjustedCpm: body.baseCpm === undefined || missing ? null : Math.min(body.baseCpm * multiplier, campaign.bid.maxCpm),
-    source: missing ? 'fallback' : ctr?.source === 'default' || cvr?.source === 'default' ? 'default' : 'model',
+    source: missing ? 'fallback' : goal === 'cpm' ? 'fixed' : ctr?.source === 'default' || cvr?.source === 'default' ? 'default' : 'model',
     models: { ctr: ctr?.version ?? null, cvr: cvr?.version ?? null },
   });
 });

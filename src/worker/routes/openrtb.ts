@@ -36,8 +36,11 @@ export const MIN_BUDGET_MS = 5;
 export const NETWORK_MARGIN_MS = 10;
 const DEFAULT_TMAX = 200;
 
+/** The version our answers speak: the caller's when it named one we know, else 2.6. */
+const answerVersion = (c: AppContext): string => parseOpenRtbVersion(c.req.header('x-openrtb-version')) ?? '2.6';
+
 function noBid(c: AppContext, reason: string, extra: Record<string, string> = {}): Response {
-  const h = new Headers({ 'x-openrtb-version': '2.6', 'x-attune-nobid': reason, ...extra });
+  const h = new Headers({ 'x-openrtb-version': answerVersion(c), 'x-attune-nobid': reason, ...extra });
   return new Response(null, { status: 204, headers: h });
 }
 
@@ -120,6 +123,7 @@ async function bid(c: AppContext, started: number): Promise<Response> {
 
 export const openRtbRoutes = new Hono<AppEnv>().post('/openrtb2/bid', async (c) => {
   const started = Date.now();
+  c.header('x-openrtb-version', answerVersion(c)); // on every answer, errors included (§2.4)
   try {
     return await bid(c, started);
   } catch (err) {
