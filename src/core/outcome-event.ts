@@ -11,6 +11,14 @@ export const OUTCOME_NAMES = [
 ] as const;
 export type OutcomeName = (typeof OUTCOME_NAMES)[number];
 
+/**
+ * Ad notices: written only by the signed notice routes. They book spend and train the shading
+ * curves, so a client (anyone, `/v1/events` is open) must not be able to send them.
+ */
+export const NOTICE_OUTCOMES: ReadonlySet<OutcomeName> = new Set(['win', 'loss', 'billing']);
+/** What `/v1/events` accepts. */
+export const CLIENT_OUTCOME_NAMES = OUTCOME_NAMES.filter((n) => !NOTICE_OUTCOMES.has(n)) as Exclude<OutcomeName, 'win' | 'loss' | 'billing'>[];
+
 export interface OutcomeItem {
   readonly id: string;
   readonly price?: number;

@@ -73,9 +73,13 @@ function toNative(raw: unknown): Native {
   return check(NativeEvent, mapped);
 }
 
-/** A stable id from the event's content, for clients that send none. */
-function contentId(e: NativeEvent, visitor: string | undefined): string {
-  const key = JSON.stringify([e.name, e.ts, e.decisionId, visitor, e.slot, e.variant, e.experiment, e.goal, e.value, e.currency, e.items, e.viewable, e.auction, e.props]);
+/**
+ * A stable id from the event's content, for clients that send none: a resent batch keeps its
+ * ids. Its time is the client's `ts`, else the intake time, so two real events of the same
+ * content at different times stay two (a resend of an event with neither id nor ts is a new one).
+ */
+function contentId(e: NativeEvent, visitor: string | undefined, now: number): string {
+  const key = JSON.stringify([e.name, e.ts ?? now, e.decisionId, visitor, e.slot, e.variant, e.experiment, e.goal, e.value, e.currency, e.items, e.viewable, e.props]);
   return `h-${murmur3(key, 1).toString(16).padStart(8, '0')}${murmur3(key, 2).toString(16).padStart(8, '0')}`;
 }
 
@@ -86,11 +90,11 @@ function normalize(e: NativeEvent, cookieVisitor: string | undefined, now: numbe
   // is pinned to it, so one wrong clock cannot put an event outside every join window.
   const ts = e.ts === undefined ? now : Math.round(Math.min(now, Math.max(now - EVENT_LIMITS.maxAgeMs, e.ts)));
   const out: Record<string, unknown> = {
-    type: 'outcome', v: 1, id: e.id ?? contentId(e, visitor), ts, receivedAt: now, name: e.name,
+    type: 'outcome', v: 1, id: e.id ?? contentId(e, visitor, now), ts, receivedAt: now, name: e.name,
   };
   if (e.decisionId !== undefined) out.decisionId = e.decisionId;
   if (visitor !== undefined) out.visitor = visitor;
-  for (const k of ['slot', 'variant', 'experiment', 'goal', 'value', 'currency', 'items', 'viewable', 'auction', 'props'] as const) {
+  for (const k of ['slot', 'variant', 'experiment', 'goal', 'value', 'currency', 'items', 'viewable', 'props'] as const) {
     if (e[k] !== undefined) out[k] = e[k];
   }
   return out as unknown as OutcomeEvent;

@@ -5,7 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { EXPERIMENT_KEY } from '../core/experiments/experiment.ts';
-import { OUTCOME_NAMES } from '../core/outcome-event.ts';
+import { CLIENT_OUTCOME_NAMES } from '../core/outcome-event.ts';
 import { fieldPath } from './body.ts';
 
 export const EVENT_LIMITS = {
@@ -39,7 +39,8 @@ export const Item = z.object({
 /** One native event; see docs/log-schema.md for what each field means. */
 export const NativeEvent = z.object({
   id: z.optional(text(128)),
-  name: z.enum(OUTCOME_NAMES),
+  // win, loss and billing are the signed notice routes' alone (outcome-event.ts)
+  name: z.enum(CLIENT_OUTCOME_NAMES),
   decisionId: z.optional(text(128)),
   visitorId: z.optional(text(128)),
   slot: z.optional(text(64)),
@@ -51,11 +52,6 @@ export const NativeEvent = z.object({
   items: z.optional(z.array(Item).check(z.maxLength(EVENT_LIMITS.items))),
   ts: z.optional(finite.check(z.gt(0))),
   viewable: z.optional(z.object({ share: finite.check(z.gte(0), z.lte(1)), ms: nonNegative })),
-  auction: z.optional(z.object({
-    price: z.optional(nonNegative),
-    minToWin: z.optional(nonNegative),
-    lossReason: z.optional(finite.check(z.int())),
-  })),
   props: z.optional(Props),
 });
 export type NativeEvent = z.infer<typeof NativeEvent>;

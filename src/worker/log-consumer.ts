@@ -49,8 +49,11 @@ export async function consumeLog(batch: MessageBatch<unknown>, env: Env, ctx: Ex
       console.error(JSON.stringify({ msg: 'log: not a log record, dropped', messageId: msg.id, body: JSON.stringify(msg.body).slice(0, 500) }));
       continue;
     }
-    if (seen.has(msg.body.id)) continue; // the same record sent twice inside one batch
-    seen.add(msg.body.id);
+    // the same record sent twice inside one batch; ids are unique per type (a client may give a
+    // click the id of the decision it follows)
+    const key = `${msg.body.type}:${msg.body.id}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
     records.push(msg.body);
   }
   if (records.length > 0) {

@@ -15,10 +15,9 @@
  */
 import { EXPERIMENT_KEY } from '../core/experiments/experiment.ts';
 import { hashVisitor } from '../core/decision-record.ts';
-import type { OutcomeName } from '../core/outcome-event.ts';
 import { EVENT_LIMITS, type NativeEvent, type SegmentIdentify, type SegmentPage, type SegmentTrack } from './event-schema.ts';
 
-const TRACK_NAMES: Readonly<Record<string, OutcomeName>> = {
+const TRACK_NAMES: Readonly<Record<string, NativeEvent['name']>> = {
   'Product Clicked': 'click',
   'Promotion Clicked': 'click',
   'Promotion Viewed': 'impression',

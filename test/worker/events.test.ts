@@ -119,7 +119,7 @@ describe('intakeEvents (normalization)', () => {
       { type: 'track', event: 'Order Completed', messageId: 'seg-1', anonymousId: 'anon-1', timestamp: '2026-11-23T10:00:00Z',
         properties: { revenue: 42, currency: 'usd', decisionId: 'd5', products: [{ product_id: 'p1', price: 21, quantity: 2 }], coupon: 'X' } },
       { type: 'identify', userId: 'user-7', anonymousId: 'anon-1', traits: { email: 'a@b.c' } },
-      { name: 'win', auction: { price: 1.2, minToWin: 1.1 }, ts: now + 60_000, visitorId: 'v-123456' },
+      { name: 'click', ts: now + 60_000, visitorId: 'v-123456' },
     ], undefined, now);
     expect(accepted[0]).toEqual({
       type: 'outcome', v: 1, id: 'seg-1', ts: Date.parse('2026-11-23T10:00:00Z'), receivedAt: now, name: 'purchase',
@@ -128,7 +128,25 @@ describe('intakeEvents (normalization)', () => {
     });
     expect(accepted[1]).toMatchObject({ name: 'goal', goal: 'identify', visitor: hashVisitor('anon-1'), props: { user: hashVisitor('user-7') } });
     expect(JSON.stringify(accepted[1])).not.toContain('a@b.c');
-    expect(accepted[2]).toMatchObject({ name: 'win', ts: now, visitor: hashVisitor('v-123456'), auction: { price: 1.2, minToWin: 1.1 } });
+    expect(accepted[2]).toMatchObject({ name: 'click', ts: now, visitor: hashVisitor('v-123456') });
+  });
+
+  it('refuses the ad notice names, which only the signed notice routes write', () => {
+    for (const name of ['win', 'loss', 'billing']) {
+      const { accepted, rejected } = intakeEvents([{ name, decisionId: 'any', props: { bid: 2, pub: 'p1' } }], undefined, now);
+      expect(accepted).toEqual([]);
+      expect(rejected).toEqual([{ index: 0, field: 'name', reason: expect.any(String) }]);
+    }
+  });
+
+  it('gives two id-less, ts-less events of the same content at different times different ids', () => {
+    const click = { name: 'purchase', decisionId: 'd1', value: 10 };
+    const a = intakeEvents([click], 'visitor-abc', now).accepted[0]!;
+    const b = intakeEvents([click], 'visitor-abc', now + 3_600_000).accepted[0]!;
+    expect(a.id).not.toBe(b.id);
+    // with a client ts, a resend keeps its id
+    const withTs = { ...click, ts: now - 1000 };
+    expect(intakeEvents([withTs], 'visitor-abc', now).accepted[0]!.id).toBe(intakeEvents([withTs], 'visitor-abc', now + 5000).accepted[0]!.id);
   });
 
   it('gives id-less events a content id, so a resent batch keeps its ids, and drops repeats within a request', () => {

@@ -49,6 +49,16 @@ describe('queue consumer → R2', () => {
     expect(head?.customMetadata?.records).toBe('2');
   });
 
+  it('keeps an outcome whose id is the id of a decision in the same batch (ids are unique per type)', async () => {
+    const decision = { type: 'decision', v: 1, id: 'same-1', ts: T0 } as unknown as LogRecord;
+    const click = outcome('same-1', { decisionId: 'same-1' });
+    const batch = batchOf('same', [decision, click, click]);
+    const ctx = createExecutionContext();
+    await consumeLog(batch, env, ctx);
+    expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
+    expect(await objectRecords(logObjectKey(T0, ['same-m0', 'same-m1', 'same-m2']))).toEqual([decision, click]);
+  });
+
   it('retries a batch whose R2 write failed, with backoff, and the retry stores each record exactly once', async () => {
     const bodies = [outcome('r1'), outcome('r2'), outcome('r3')];
     const key = logObjectKey(T0, ['retry-m0', 'retry-m1', 'retry-m2']);

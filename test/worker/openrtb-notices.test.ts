@@ -84,16 +84,88 @@ describe('notices', () => {
     expect((await ledger('eur-c')).spent).toBeCloseTo(0.001, 9);
   });
 
+  it('reads a price without a currency (withheld, or the macro unsupported) in the bid\'s currency, and logs the campaign currency', async () => {
+    await setRates({ USD: 1, JPY: 150 });
+    await setCampaigns([campaign({ id: 'jpy-c' })]);
+    const bid = await onlyBid(bannerRequest({ cur: ['JPY'] }));
+    expect(bid.price).toBeCloseTo(300, 6); // $2 CPM
+    const cap = capture();
+    // the exchange left ${AUCTION_CURRENCY} as it was
+    const win = new URL(expand(bid.nurl!, { AUCTION_PRICE: 300 }));
+    expect((await fetchWorker(win.pathname + win.search)).status).toBe(200);
+    expect((await ledger('jpy-c')).spent).toBeCloseTo(0.002, 9); // not 0.3: 300 JPY is $2
+    const logged = cap.events().find((e) => e.name === 'win')!;
+    cap.done();
+    expect(logged).toMatchObject({ value: 2, currency: 'USD', auction: { price: 2 }, props: { bid: 2, bidCurrency: 'JPY' } });
+    // an empty currency is the same; an unknown one too (logged)
+    const other = await onlyBid(bannerRequest({ cur: ['JPY'] }));
+    const billing = new URL(expand(other.burl!, { AUCTION_PRICE: 150, AUCTION_CURRENCY: '' }));
+    expect((await fetchWorker(billing.pathname + billing.search)).status).toBe(204);
+    expect((await ledger('jpy-c')).spent).toBeCloseTo(0.003, 9);
+    await setRates(null);
+  });
+
+  it('a notice is signed for its kind: a loss URL called as a win is refused', async () => {
+    await setCampaigns([campaign({ id: 'kind-c' })]);
+    const bid = await onlyBid();
+    const loss = new URL(expand(bid.lurl!, { AUCTION_PRICE: 2, AUCTION_LOSS: 102 }));
+    const asWin = `/openrtb2/win${loss.search}`;
+    const asBilling = `/openrtb2/billing${loss.search}`;
+    expect((await fetchWorker(asWin)).status).toBe(403);
+    expect((await fetchWorker(asBilling)).status).toBe(403);
+    expect((await ledger('kind-c')).total).toBe(0);
+    expect((await fetchWorker(loss.pathname + loss.search)).status).toBe(204);
+  });
+
+  it('signed values with characters URL parsers escape (an apostrophe) still verify', async () => {
+    await setCampaigns([campaign({ id: 'quote-c' })]);
+    const bid = await onlyBid(bannerRequest({ user: { id: "o'brien" } }, { id: "imp'1" }));
+    expect(bid.impid).toBe("imp'1");
+    const url = new URL(expand(bid.burl!, { AUCTION_PRICE: 1, AUCTION_CURRENCY: 'USD' }));
+    expect((await fetchWorker(url.pathname + url.search)).status).toBe(204);
+    expect((await ledger('quote-c')).spent).toBeCloseTo(0.001, 9);
+  });
+
+  it('carries a hash of the user, never the raw id; none under COPPA or limit ad tracking', async () => {
+    await setCampaigns([campaign({ id: 'priv-c' })]);
+    const ifa = 'AEBE52E7-03EE-455A-B3C4-E57283966239';
+    const device = { ...bannerRequest().device, ifa };
+    const plain = await onlyBid(bannerRequest({ user: undefined, device }));
+    expect(plain.nurl).not.toContain(ifa);
+    expect(new URL(plain.nurl!).searchParams.get('u')).toMatch(/^[0-9a-f]{16}$/);
+    const coppa = await onlyBid(bannerRequest({ user: undefined, device, regs: { coppa: 1 } }));
+    expect(new URL(coppa.nurl!).searchParams.get('u')).toBeNull();
+    const lmt = await onlyBid(bannerRequest({ user: undefined, device: { ...device, lmt: 1 } }));
+    expect(new URL(lmt.nurl!).searchParams.get('u')).toBeNull();
+  });
+
+  it('refuses a notice older than the ledger remembers bids (30 days) with 410', async () => {
+    await setCampaigns([campaign({ id: 'old-c' })]);
+    const bid = await onlyBid();
+    const url = new URL(expand(bid.burl!, { AUCTION_PRICE: 1, AUCTION_CURRENCY: 'USD' }));
+    vi.useFakeTimers({ now: Date.now() + 31 * 86_400_000, toFake: ['Date'] });
+    try {
+      const res = await fetchWorker(url.pathname + url.search);
+      expect(res.status).toBe(410);
+      expect(((await res.json()) as { error: { field: string } }).error.field).toBe('t');
+    } finally {
+      vi.useRealTimers();
+    }
+    expect((await ledger('old-c')).total).toBe(0);
+  });
+
   it('refuses altered or invented notices with 403, so nobody can spend a budget for us', async () => {
     await setCampaigns([campaign({ id: 'sig-c' })]);
     const bid = await onlyBid();
     const good = new URL(expand(bid.burl!, { AUCTION_PRICE: 1, AUCTION_CURRENCY: 'USD' }));
-    expect(good.search).toMatch(/&s=[\w-]{22}&price=1/);
+    expect(good.search).toMatch(/&s=[\w-]{14}&price=1/);
     const tampered = good.pathname + good.search.replace('c=sig-c', 'c=other-c');
     expect((await fetchWorker(tampered)).status).toBe(403);
     const unsigned = good.pathname + good.search.replace(/&s=[\w-]+/, '');
     expect((await fetchWorker(unsigned)).status).toBe(403);
-    expect((await fetchWorker('/openrtb2/win?d=made-up&c=sig-c&price=1')).status).toBe(403);
+    expect((await fetchWorker('/openrtb2/win?d=made-up&c=sig-c&bc=USD&t=1&price=1')).status).toBe(403);
+    // without our fields it is not one of our notices either: 400 names what is missing
+    expect((await fetchWorker('/openrtb2/win?d=made-up&c=sig-c&price=1')).status).toBe(400);
     expect((await ledger('sig-c')).spent).toBe(0);
     expect((await fetchWorker(good.pathname + good.search)).status).toBe(204);
     expect((await ledger('sig-c')).spent).toBeCloseTo(0.001, 9);

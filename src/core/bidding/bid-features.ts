@@ -14,6 +14,7 @@ import { pageTypeOf } from '../page-type.ts';
 import { classifyReferrer, type ReferrerClass } from '../referrer.ts';
 import { campaignTags, splitUrl } from '../url-parts.ts';
 import { parseUserAgent, type DeviceClass } from '../user-agent.ts';
+import { murmur3 } from '../murmur3.ts';
 import { alpha2Country } from './country-codes.ts';
 
 export type Media = 'banner' | 'video' | 'audio' | 'native';
@@ -96,9 +97,23 @@ export function requestFacts(req: BidRequest, now: number): RequestFacts {
     publisher: (site ?? app ?? req.dooh)?.publisher?.id ?? '',
     domain,
     bundle: (app?.bundle ?? '').toLowerCase(),
-    userKey: req.user?.id || req.user?.buyeruid || dev?.ifa || null,
+    userKey: bidUserKey(req),
     countryIso2: country,
   };
+}
+
+const hex8 = (x: number) => x.toString(16).padStart(8, '0');
+
+/**
+ * The key frequency caps count a user under, which notices carry back and the ledger keeps: a
+ * 64-bit hash of the exchange's user id (else the buyer id, else the device's advertising id),
+ * never the id itself, so no notice URL or ledger row holds a raw device id. None under COPPA or
+ * limit ad tracking: those users are not tracked, and a capped campaign sits them out.
+ */
+export function bidUserKey(req: BidRequest): string | null {
+  if (req.regs?.coppa === 1 || req.device?.lmt === 1) return null;
+  const raw = req.user?.id || req.user?.buyeruid || req.device?.ifa;
+  return raw ? hex8(murmur3(raw, 0x5eed_0001)) + hex8(murmur3(raw, 0x5eed_0002)) : null;
 }
 
 /** Media types the imp offers, in a fixed order. */

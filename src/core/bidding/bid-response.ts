@@ -7,19 +7,24 @@
 import type { Bid, BidRequest, CreativeMarkupType, Imp } from 'iab-openrtb/v26';
 import type { Media, RequestFacts } from './bid-features.ts';
 import type { BidDecision, Candidate } from './bidder.ts';
+import { encodeStrict } from './macros.ts';
 
 const MTYPE: Readonly<Record<Media, number>> = { banner: 1, video: 2, audio: 3, native: 4 };
 
-/** The request's part of every notice query (publisher, user), encoded once per request. */
-export function noticeRequestQuery(facts: RequestFacts): string {
-  return `&pub=${encodeURIComponent(facts.publisher)}` + (facts.userKey ? `&u=${encodeURIComponent(facts.userKey)}` : '');
+/**
+ * The request's part of every notice query, encoded once per request: the currency the bids
+ * are in (notices book prices in it when the exchange does not say), when they were made (old
+ * notices are refused), the publisher, and the user key (already a hash).
+ */
+export function noticeRequestQuery(facts: RequestFacts, currency: string, now: number): string {
+  return `&bc=${currency}&t=${Math.floor(now / 1000)}&pub=${encodeStrict(facts.publisher)}` + (facts.userKey ? `&u=${facts.userKey}` : '');
 }
 
-/** `requestQuery` is `noticeRequestQuery` of the request's facts. */
+/** `requestQuery` is `noticeRequestQuery` of the request. */
 export function toBid(noticeBase: string, req: BidRequest, imp: Imp, d: BidDecision, best: Candidate, requestQuery: string): Bid {
   const cr = best.creative;
-  const q = `d=${encodeURIComponent(d.decisionId)}&c=${encodeURIComponent(d.campaign)}&cr=${encodeURIComponent(d.creative)}`
-    + `&imp=${encodeURIComponent(imp.id)}&bid=${d.price}${requestQuery}`;
+  const q = `d=${encodeStrict(d.decisionId)}&c=${encodeStrict(d.campaign)}&cr=${encodeStrict(d.creative)}`
+    + `&imp=${encodeStrict(imp.id)}&bid=${d.price}${requestQuery}`;
   d.noticeQuery = q;
   const base = noticeBase;
   const bid: Bid = {

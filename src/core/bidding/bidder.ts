@@ -201,7 +201,7 @@ export function runBidder(input: BidderInput): BidderOutput {
       input, facts, live, firstPrice: (req.at ?? 2) === 1, skip, fallbacks, scores: new Map(),
       curve: curveFor(input.shading, facts.publisher), bidsSoFar: new Map(), combination: 0,
     };
-    const noticeTail = noticeRequestQuery(facts);
+    const noticeTail = noticeRequestQuery(facts, cur, input.now);
     for (let i = 0; i < req.imp.length; i++) {
       const imp = req.imp[i]!;
       const best = bestForImp(run, imp, i);

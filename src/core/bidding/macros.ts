@@ -22,14 +22,18 @@ export function expandMacros(template: string, values: Partial<Record<Macro, str
   if (template.indexOf('${') === -1) return template;
   return template.replace(PATTERN, (_m, name: string) => {
     const v = values[name as Macro];
-    return v === undefined ? '' : macroSafe(String(v));
+    return v === undefined ? '' : encodeStrict(String(v));
   });
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
-/** encodeURIComponent, which leaves `! ' ( ) *` and throws on a lone surrogate, made strict. */
-function macroSafe(s: string): string {
+/**
+ * encodeURIComponent, which leaves `! ' ( ) *` and throws on a lone surrogate, made strict:
+ * only `A-Z a-z 0-9 . _ ~ -` stay. Also what notice URLs carry, because URL parsers escape a
+ * `'` in a query themselves, which would change the bytes a notice's signature covers.
+ */
+export function encodeStrict(s: string): string {
   return encodeURIComponent(s.replace(LONE_SURROGATE, '\uFFFD')).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 

@@ -5,10 +5,12 @@
  * fields) on the log, where it trains pCTR and the shading curves. Wins and billings also book
  * the cost in the campaign's ledger (once per bid, whichever notice comes first).
  *
- * Notice URLs are signed (notice-signature.ts): an altered or invented one gets a 403. Our
- * fields come from the signed prefix only, the exchange's macros from after it (any other name
- * there, or a name given twice, is a 400), and what we pay must lie between 0 and our bid.
- * A win notice answers with the creative's markup, its macros expanded, for exchanges that
+ * Notice URLs are signed per kind (notice-signature.ts): an altered or invented one, or a loss
+ * URL called as a win, gets a 403; one older than 30 days a 410. Our fields come from the
+ * signed prefix only, the exchange's macros from after it (a name given twice is a 400, others
+ * are ignored), and what we pay is booked at most at our bid. Prices are in the exchange's
+ * `${AUCTION_CURRENCY}`, else in the bid's currency (signed), and are booked and logged in the
+ * campaign currency. A win notice answers with the creative's markup, its macros expanded, for exchanges that
  * serve the ad from the win notice. Notices await the log: a 503 lets the exchange retry
  * rather than losing the event.
  */
@@ -18,13 +20,13 @@ import { CAMPAIGN_CURRENCY } from '../../core/bidding/campaign.ts';
 import { convert } from '../../core/bidding/currency.ts';
 import { expandMacros, macroNumber } from '../../core/bidding/macros.ts';
 import { hashVisitor } from '../../core/decision-record.ts';
-import type { OutcomeEvent, OutcomeName } from '../../core/outcome-event.ts';
+import type { OutcomeEvent } from '../../core/outcome-event.ts';
 import { validate } from '../body.ts';
 import { addLocalSpend } from '../campaign-state.ts';
 import { campaigns, fxRates } from '../campaign-store.ts';
 import { sendToLog } from '../decision-log.ts';
 import { HttpError } from '../http-error.ts';
-import { splitNotice, verifyNotice } from '../notice-signature.ts';
+import { NOTICE_KINDS, splitNotice, verifyNotice, type NoticeKind } from '../notice-signature.ts';
 import { profileSecret } from '../visitor.ts';
 import type { AppContext, AppEnv } from '../types.ts';
 import { storeOptions } from '../visit.ts';
@@ -33,7 +35,10 @@ const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max))
 /** Our fields, read from the signed prefix only (notice-signature.ts). */
 const SignedQuery = z.object({
   d: text(64), c: text(64), cr: z.optional(text(64)), imp: z.optional(text(128)),
-  bid: z.optional(z.string()), pub: z.optional(z.string().check(z.maxLength(128))), u: z.optional(text(256)),
+  bid: z.optional(z.string()),
+  // the currency the bid was made in, and when (seconds since epoch)
+  bc: z.string().check(z.regex(/^[A-Z]{3}$/)), t: z.string().check(z.regex(/^\d{1,12}$/)),
+  pub: z.optional(z.string().check(z.maxLength(128))), u: z.optional(text(256)),
 });
 /** The exchange's macro values, the only names allowed after the signature. */
 const MacroQuery = z.object({
@@ -47,6 +52,11 @@ type MacroQuery = z.infer<typeof MacroQuery>;
 
 /** How long a notice waits for the log and the ledger before asking the exchange to retry. */
 const NOTICE_DEADLINE_MS = 5_000;
+/**
+ * How old a notice may be. The ledger keeps a bid's row 31 days (campaign-ledger.ts): an older
+ * notice could book the same bid a second time, so it is refused.
+ */
+export const NOTICE_MAX_AGE_S = 30 * 86_400;
 
 const real = (s: string | undefined) => (s === undefined || s.includes('${') ? undefined : s);
 
@@ -95,26 +105,42 @@ function boundedPrice(name: string, price: number | undefined, ourBid: number | 
   return price;
 }
 
-async function notice(c: AppContext, name: Extract<OutcomeName, 'win' | 'loss' | 'billing'>): Promise<Response> {
+async function notice(c: AppContext, name: NoticeKind): Promise<Response> {
   const parts = splitNotice(new URL(c.req.url).search.slice(1));
   // Unsigned: read it whole, to name a missing field before refusing it.
   const q: SignedQuery = validate(SignedQuery, pairs(parts.signed));
   const m: MacroQuery = parts.signature === null ? {} : validate(MacroQuery, macroPairs(parts.after));
   const secret = profileSecret(c);
   if (!secret) throw new HttpError(503, 'not_configured', 'PROFILE_SECRET is not set; notices cannot be verified');
-  if (!(await verifyNotice(secret, parts))) {
-    throw new HttpError(403, 'invalid_signature', 'notice URL is not one of our bids (or was altered)', 's');
+  if (!(await verifyNotice(secret, parts, name))) {
+    throw new HttpError(403, 'invalid_signature', `not the ${name} notice of one of our bids (or altered)`, 's');
   }
   const now = Date.now();
+  if (now / 1000 - Number(q.t) > NOTICE_MAX_AGE_S) {
+    throw new HttpError(410, 'expired', `notices are taken for ${NOTICE_MAX_AGE_S / 86_400} days after the bid`, 't');
+  }
+  const store = storeOptions(c, now);
+  const rates = await fxRates(c.env.MODELS, store);
+  // Prices arrive in the exchange's currency (`${AUCTION_CURRENCY}`), or, when it withholds it,
+  // in the bid's. Everything is booked and logged in the campaign currency.
+  const bidCurrency = q.bc;
+  const said = real(m.cur)?.toUpperCase();
+  const priceCurrency = said && convert(rates, 1, said, bidCurrency) !== null ? said : bidCurrency;
+  if (said && priceCurrency !== said) console.warn(JSON.stringify({ msg: 'notice: unknown currency, read as the bid\'s', decision: q.d, currency: said, bid: bidCurrency }));
+  const inBidCurrency = (x: number | undefined) => (x === undefined ? undefined : convert(rates, x, priceCurrency, bidCurrency) ?? x);
+  const toCampaign = (x: number) => {
+    const v = convert(rates, x, bidCurrency, CAMPAIGN_CURRENCY);
+    if (v === null) console.warn(JSON.stringify({ msg: 'notice: no rate for the bid currency, booked as is', decision: q.d, currency: bidCurrency }));
+    return v ?? x;
+  };
   const ourBid = macroNumber(q.bid);
-  const price = boundedPrice(name, macroNumber(m.price), ourBid, q.d);
-  const rawMinToWin = macroNumber(m.mtw);
+  const price = boundedPrice(name, inBidCurrency(macroNumber(m.price)), ourBid, q.d);
+  const rawMinToWin = inBidCurrency(macroNumber(m.mtw));
   const minToWin = rawMinToWin !== undefined && rawMinToWin >= 0 ? rawMinToWin : undefined; // negative: meaningless, dropped
   const lossReason = macroNumber(m.reason);
-  const currency = real(m.cur)?.toUpperCase() || CAMPAIGN_CURRENCY;
   const auction = {
-    ...(price !== undefined ? { price } : {}),
-    ...(minToWin !== undefined ? { minToWin } : {}),
+    ...(price !== undefined ? { price: toCampaign(price) } : {}),
+    ...(minToWin !== undefined ? { minToWin: toCampaign(minToWin) } : {}),
     ...(name === 'loss' && lossReason !== undefined ? { lossReason } : {}),
   };
   // One id per bid and notice kind: an exchange's retries and replays are one event to the log.
@@ -123,18 +149,20 @@ async function notice(c: AppContext, name: Extract<OutcomeName, 'win' | 'loss' |
     ...(q.u ? { visitor: hashVisitor(q.u) } : {}),
     ...(q.imp ? { slot: q.imp } : {}),
     variant: q.cr ? `${q.c}/${q.cr}` : q.c,
-    ...(price !== undefined ? { value: price, currency } : {}),
+    ...(price !== undefined ? { value: toCampaign(price), currency: CAMPAIGN_CURRENCY } : {}),
     auction,
-    props: { campaign: q.c, ...(ourBid !== undefined ? { bid: ourBid } : {}), ...(q.pub ? { pub: q.pub } : {}), ...(real(m.auc) ? { auctionId: m.auc! } : {}) },
+    props: {
+      campaign: q.c, ...(ourBid !== undefined ? { bid: toCampaign(ourBid) } : {}),
+      ...(bidCurrency !== CAMPAIGN_CURRENCY ? { bidCurrency } : {}),
+      ...(q.pub ? { pub: q.pub } : {}), ...(real(m.auc) ? { auctionId: m.auc! } : {}),
+    },
   };
-  const store = storeOptions(c, now);
   const work: Promise<unknown>[] = [sendToLog(c.env.EVENTS, [event])];
   if (name !== 'loss') {
     // the clearing price, or our own bid when the exchange did not expand the macro (first price)
     const cpm = price ?? ourBid;
     if (cpm !== undefined) {
-      const rates = await fxRates(c.env.MODELS, store);
-      const cost = (convert(rates, cpm, currency, CAMPAIGN_CURRENCY) ?? cpm) / 1000;
+      const cost = toCampaign(cpm) / 1000;
       const stub = c.env.CAMPAIGN_LEDGER.get(c.env.CAMPAIGN_LEDGER.idFromName(q.c));
       work.push(stub.record({ decisionId: q.d, ts: now, cost, user: q.u ?? null }).then((fresh) => {
         if (fresh) addLocalSpend(q.c, cost, now);
@@ -161,7 +189,7 @@ async function notice(c: AppContext, name: Extract<OutcomeName, 'win' | 'loss' |
     const creative = list.find((x) => x.id === q.c)?.creatives.find((x) => x.id === q.cr);
     if (creative) {
       const markup = expandMacros(creative.adm, {
-        AUCTION_PRICE: price ?? '', AUCTION_MIN_TO_WIN: minToWin ?? '', AUCTION_CURRENCY: currency,
+        AUCTION_PRICE: price ?? '', AUCTION_MIN_TO_WIN: minToWin ?? '', AUCTION_CURRENCY: bidCurrency,
         AUCTION_BID_ID: q.d, AUCTION_IMP_ID: q.imp ?? '', AUCTION_AD_ID: q.cr, AUCTION_ID: real(m.auc) ?? '',
       });
       return c.body(markup, 200, { 'content-type': 'text/html; charset=utf-8' });
@@ -171,7 +199,7 @@ async function notice(c: AppContext, name: Extract<OutcomeName, 'win' | 'loss' |
 }
 
 export const noticeRoutes = new Hono<AppEnv>();
-for (const name of ['win', 'billing', 'loss'] as const) {
+for (const name of NOTICE_KINDS) {
   noticeRoutes.get(`/openrtb2/${name}`, (c) => notice(c, name));
   noticeRoutes.post(`/openrtb2/${name}`, (c) => notice(c, name));
 }

@@ -8,6 +8,7 @@
  */
 import { Hono } from 'hono';
 import type { BidRequest } from 'iab-openrtb/v26';
+import { bidUserKey } from '../../core/bidding/bid-features.ts';
 import { runBidder, type BidderOutput } from '../../core/bidding/bidder.ts';
 import { parseOpenRtbVersion, validateBidRequest } from '../../core/bidding/openrtb-validate.ts';
 import { shadingFromEnvelope, type ShadingModel } from '../../core/bidding/shading-model.ts';
@@ -46,7 +47,8 @@ function noBid(c: AppContext, reason: string, extra: Record<string, string> = {}
 
 /** The decision records of a bidder run, one per bid. */
 export function bidRecords(out: BidderOutput, req: BidRequest, now: number): DecisionRecord[] {
-  const visitor = hashVisitor(req.user?.id || req.user?.buyeruid || req.device?.ifa || req.id);
+  // the notices' visitor too (they carry the user key), so outcomes join their decisions by visitor
+  const visitor = hashVisitor(bidUserKey(req) ?? req.id);
   return out.decisions.map((d) => ({
     type: 'decision', v: 1, id: d.decisionId, ts: now, kind: 'bid', visitor, slot: d.impid,
     model: d.model,
@@ -91,7 +93,7 @@ async function bid(c: AppContext, started: number): Promise<Response> {
       if (!r.ok) console.warn(JSON.stringify({ msg: 'bid model fallback', model: n, reason: r.reason }));
     })),
     firstPrice ? resolveModel(c.env.MODELS, SHADING_MODEL, SHADING, store) : Promise.resolve(null),
-    campaignStates(c.env, active, req.user?.id || req.user?.buyeruid || req.device?.ifa || null, now,
+    campaignStates(c.env, active, bidUserKey(req), now,
       deadline - Date.now() - MIN_BUDGET_MS, store.waitUntil),
   ]);
   if (deadline - Date.now() < 1) return noBid(c, 'tmax');
