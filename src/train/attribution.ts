@@ -36,6 +36,12 @@ export interface JoinStats {
   outcomes: number;
   attributed: number;
   duplicateDecisions: number;
+  /**
+   * decisions that arrived after the log's clock passed twice their window and grace: too late
+   * to label (their outcomes are gone), and past the span duplicates are remembered for, so a
+   * copy of a decision already emitted (a dead-letter replay) would count twice. Dropped.
+   */
+  staleDecisions: number;
   duplicateOutcomes: number;
   /** label outcomes with no decision id, or whose decision never came within the window */
   unattributed: number;
@@ -52,7 +58,7 @@ interface Pending {
 }
 
 export function newJoinStats(): JoinStats {
-  return { decisions: 0, outcomes: 0, attributed: 0, duplicateDecisions: 0, duplicateOutcomes: 0, unattributed: 0, late: 0 };
+  return { decisions: 0, outcomes: 0, attributed: 0, duplicateDecisions: 0, staleDecisions: 0, duplicateOutcomes: 0, unattributed: 0, late: 0 };
 }
 
 export function parseDuration(s: string): number {
@@ -136,6 +142,10 @@ export async function* attribute(batches: AsyncIterable<readonly LogRecord[]> | 
       if (r.type === 'decision') {
         if (pending.has(r.id) || done.has(r.id)) {
           stats.duplicateDecisions++;
+          continue;
+        }
+        if (r.ts + 2 * horizon <= clock) {
+          stats.staleDecisions++;
           continue;
         }
         stats.decisions++;

@@ -14,7 +14,7 @@ export interface EvaluateOptions {
 }
 
 export interface EvaluateReport extends OpeResult {
-  /** decisions skipped: no candidates, a propensity outside (0, 1], the logged action not among the candidates, or no policy opinion */
+  /** decisions skipped: no candidates, a propensity outside (0, 1], the logged action not among the candidates, no policy opinion, or an unreadable context */
   readonly skipped: number;
 }
 
@@ -41,11 +41,17 @@ export async function evaluateExamples(batches: AsyncIterable<readonly Example[]
       pi = new Float64Array(k);
       q = new Float64Array(k);
     }
-    if (!o.policy(d, pi)) {
+    // A context the extractor cannot read (another writer's record) is skipped, as training does.
+    try {
+      if (!o.policy(d, pi)) {
+        skipped++;
+        continue;
+      }
+      o.reward(d, q);
+    } catch {
       skipped++;
       continue;
     }
-    o.reward(d, q);
     let qPolicy = 0;
     for (let i = 0; i < k; i++) qPolicy += pi[i]! * q[i]!;
     const r = o.target === 'value' ? ex.value : ex.label;

@@ -5,8 +5,11 @@
  * Fits the first-price win curves from the outcome log: every `win`/`loss` event of our bids
  * (`props.bid` = our price, `props.pub` = publisher, `auction.minToWin` when the exchange sent
  * it) goes into log-price bins, one set for all traffic (`*`) and one per publisher with at
- * least `--min-pub` auctions. Streaming: memory is the bins, not the log. The result is a
- * `shading` model named `bid-shading`, written to a file and/or published (atomic, verified).
+ * least `--min-pub` auctions. Each bid counts once: the log is at-least-once, and an exchange
+ * retries and replays notices, so the first notice of a decision is kept and the rest are
+ * counted as duplicates (memory: the bins, and 8 bytes or so per auction for the ids seen).
+ * The result is a `shading` model named `bid-shading`, written to a file and/or published
+ * (atomic, verified).
  */
 import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -16,6 +19,7 @@ import { createGunzip } from 'node:zlib';
 import { encodeShadingModel } from '../core/bidding/shading-model.ts';
 import { createWinStats, fitWinCurve, observe, PRIOR_CURVE, type WinCurve, type WinStats } from '../core/bidding/win-curve.ts';
 import { publishModel } from '../core/model-registry.ts';
+import { murmur3 } from '../core/murmur3.ts';
 import type { LogRecord } from '../core/outcome-event.ts';
 import { localStorage, remoteStorage } from './storage.ts';
 
@@ -25,17 +29,30 @@ export interface ShadingFit {
   readonly all: WinStats;
   readonly byPub: Map<string, WinStats>;
   auctions: number;
+  /** notices of a bid already counted */
+  duplicates: number;
+  /** 53-bit hashes of the decisions counted */
+  readonly seen: Set<number>;
 }
 
 export function createShadingFit(): ShadingFit {
-  return { all: createWinStats(), byPub: new Map(), auctions: 0 };
+  return { all: createWinStats(), byPub: new Map(), auctions: 0, duplicates: 0, seen: new Set() };
 }
+
+/** 53 bits of two murmur3 hashes: collisions are negligible at any log size we fit. */
+const key53 = (s: string): number => murmur3(s, 1) * 2 ** 21 + (murmur3(s, 2) >>> 11);
 
 /** Adds one log record; returns whether it was an auction outcome we could use. */
 export function addRecord(fit: ShadingFit, r: LogRecord): boolean {
   if (r.type !== 'outcome' || (r.name !== 'win' && r.name !== 'loss')) return false;
   const bid = r.props?.bid;
   if (typeof bid !== 'number' || !(bid > 0)) return false;
+  const key = key53(r.decisionId ?? r.id);
+  if (fit.seen.has(key)) {
+    fit.duplicates++;
+    return false;
+  }
+  fit.seen.add(key);
   const won = r.name === 'win';
   const mtw = r.auction?.minToWin;
   observe(fit.all, bid, won, mtw);
@@ -88,7 +105,7 @@ async function main(): Promise<void> {
   const curves = curvesOf(fit, Number(values['min-pub']));
   const version = values.version ?? new Date().toISOString().replace(/[:.]/g, '-');
   const blob = encodeShadingModel(SHADING_MODEL, version, curves);
-  console.log(`${fit.auctions} auctions; curves: ${[...curves].map(([k, c]) => `${k} a=${c.a.toFixed(3)} k=${c.k.toFixed(3)}`).join(', ')}`);
+  console.log(`${fit.auctions} auctions (${fit.duplicates} repeated notices dropped); curves: ${[...curves].map(([k, c]) => `${k} a=${c.a.toFixed(3)} k=${c.k.toFixed(3)}`).join(', ')}`);
   if (values.out) await writeFile(values.out, blob);
   if (values.publish) {
     const store = values.remote ? remoteStorage() : await localStorage();

@@ -4,7 +4,7 @@
  */
 import type { JoinOptions } from './attribution.ts';
 import { parseDuration } from './attribution.ts';
-import { localR2Sources, pathSources, readRecords, type LogSource } from './log-reader.ts';
+import { FUTURE_SLACK_MS, localR2Sources, pathSources, readRecords, type LogSource } from './log-reader.ts';
 
 export const LOG_OPTIONS = {
   log: { type: 'string', multiple: true },
@@ -44,18 +44,36 @@ export function joinOptions(a: LogArgs): JoinOptions {
   };
 }
 
+/**
+ * A decision line as the log writer writes it, up to its `ts`: the light pass reads only this.
+ * A line that is not written this way (another writer, a torn line) is read in full instead,
+ * with the same checks `readRecords` makes, so the range covers exactly the decisions training
+ * will read.
+ */
+const DECISION_HEAD = /^\{"type":"decision","v":\d+,"id":"(?:[^"\\]|\\.)*","ts":(\d+(?:\.\d+)?)[,}]/;
+
 /** First and last decision time in the log: a light pass that parses only the `ts` field. */
 export async function decisionTimeRange(sources: readonly LogSource[]): Promise<{ min: number; max: number; decisions: number }> {
   let min = Infinity;
   let max = -Infinity;
   let decisions = 0;
-  const TS = /"ts":(\d+(?:\.\d+)?)/;
+  const latest = Date.now() + FUTURE_SLACK_MS;
   for (const src of sources) {
     for await (const lines of src.lines()) {
       for (const line of lines) {
         if (!line.includes('"type":"decision"')) continue;
-        const m = TS.exec(line);
-        const ts = m ? Number(m[1]) : (JSON.parse(line) as { ts: number }).ts;
+        let ts: number | undefined;
+        const m = line.endsWith('}') ? DECISION_HEAD.exec(line) : null;
+        if (m) ts = Number(m[1]);
+        else {
+          try {
+            const r = JSON.parse(line) as { type?: unknown; id?: unknown; ts?: unknown } | null;
+            if (r !== null && typeof r === 'object' && r.type === 'decision' && typeof r.id === 'string' && typeof r.ts === 'number') ts = r.ts;
+          } catch {
+            // unreadable: readRecords skips it too
+          }
+        }
+        if (ts === undefined || !(ts <= latest)) continue;
         decisions++;
         if (ts < min) min = ts;
         if (ts > max) max = ts;

@@ -12,7 +12,7 @@
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createGunzip, gunzipSync } from 'node:zlib';
+import { constants as zlibConstants, createGunzip, gunzipSync } from 'node:zlib';
 import type { LogRecord } from '../core/outcome-event.ts';
 import { platformPersist } from './storage.ts';
 
@@ -48,12 +48,26 @@ async function walk(dir: string, out: string[]): Promise<void> {
   }
 }
 
+/**
+ * A file that breaks off (a partial sync, a truncated gzip) keeps the lines read before the
+ * break, loses the torn one, and does not end the run: the rest of the log is still good.
+ */
+function warnBroken(name: string, err: unknown): void {
+  console.warn(`${name}: ${err instanceof Error ? err.message : String(err)}; kept the lines before the break`);
+}
+
 export function fileSource(path: string, bytes: number): LogSource {
   return {
     name: path, bytes,
-    lines() {
+    async *lines() {
       const raw = createReadStream(path, { highWaterMark: 1 << 20 });
-      return lineChunks(path.endsWith('.gz') ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw);
+      try {
+        yield* lineChunks(path.endsWith('.gz') ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw);
+      } catch (err) {
+        warnBroken(path, err);
+      } finally {
+        raw.destroy();
+      }
     },
   };
 }
@@ -90,7 +104,15 @@ export async function localR2Sources(persistTo?: string, prefix = 'log/'): Promi
           const obj = await bucket.get(o.key);
           if (!obj) return;
           const buf = Buffer.from(await obj.arrayBuffer());
-          const text = (o.key.endsWith('.gz') ? gunzipSync(buf) : buf).toString('utf8');
+          let text: string;
+          try {
+            text = (o.key.endsWith('.gz') ? gunzipSync(buf) : buf).toString('utf8');
+          } catch (err) {
+            // what a truncated gzip still holds, without its torn last line
+            text = gunzipSync(buf, { finishFlush: zlibConstants.Z_SYNC_FLUSH }).toString('utf8');
+            text = text.slice(0, text.lastIndexOf('\n') + 1);
+            warnBroken(`r2://${o.key}`, err);
+          }
           yield text.split('\n');
         },
       });
@@ -102,7 +124,7 @@ export async function localR2Sources(persistTo?: string, prefix = 'log/'): Promi
 }
 
 /** how far past this machine's clock a record's time may lie (clock skew between writers) */
-const FUTURE_SLACK_MS = 86_400_000;
+export const FUTURE_SLACK_MS = 86_400_000;
 
 export interface ReadStats {
   lines: number;

@@ -51,7 +51,7 @@ export function formatReport(r: FitReport): string {
   if (r.otherActions > 0) lines.push(`skipped   ${r.otherActions} decisions with other actions (past ${MAX_VARIANTS} variants, or not in --variants)`);
   if (r.join) {
     const j = r.join;
-    lines.push(`join      ${j.decisions} decisions, ${j.outcomes} outcomes, ${j.attributed} attributed, ${j.unattributed} unattributed, ${j.late} outside the window, duplicates dropped: ${j.duplicateDecisions} decisions / ${j.duplicateOutcomes} outcomes`);
+    lines.push(`join      ${j.decisions} decisions, ${j.outcomes} outcomes, ${j.attributed} attributed, ${j.unattributed} unattributed, ${j.late} outside the window, duplicates dropped: ${j.duplicateDecisions} decisions / ${j.duplicateOutcomes} outcomes, ${j.staleDecisions} decisions too late to label`);
   }
   return lines.join('\n');
 }
@@ -112,6 +112,9 @@ async function main(): Promise<void> {
       onProgress: () => bar.update(readStats.bytesDone / totalBytes, `${readStats.lines} records, ${Math.round(readStats.lines / ((performance.now() - started) / 1000))}/s`),
     });
     bar.done();
+    if (report.train.examples === 0) {
+      throw new Error(`no decisions to train on before the holdout cutoff (${report.cutoff}); nothing written`);
+    }
     const seconds = (performance.now() - started) / 1000;
     const full = { ...report, join, read: { ...readStats, seconds, recordsPerSecond: Math.round(readStats.lines / seconds) } };
     const out = a.out ?? `models/compiled/${a.name}@${version}.bin`;
@@ -123,6 +126,11 @@ async function main(): Promise<void> {
     console.log(`wrote     ${out}`);
     if (a.publish) {
       const h = report.holdout;
+      if (a.gate && h.examples === 0) {
+        console.error('not published: the holdout is empty, so the gate has nothing to judge the model on');
+        process.exitCode = 2;
+        return;
+      }
       if (a.gate && !(h.logLoss < h.baselineLogLoss)) {
         console.error(`not published: holdout log loss ${h.logLoss} does not beat the constant-rate baseline ${h.baselineLogLoss}`);
         process.exitCode = 2;

@@ -48,6 +48,18 @@ describe('attribution join', () => {
     expect(stats).toMatchObject({ decisions: 4, duplicateDecisions: 1, duplicateOutcomes: 2, late: 1, attributed: 3 });
   });
 
+  it('drops a copy of a decision replayed hours later (a dead-letter replay), past the span duplicates are remembered', async () => {
+    // horizon: 30 min window + 5 min grace; ids are remembered for twice that
+    const { out, stats } = await run([
+      decision('d1', 0), outcome('c1', 'd1', MIN),
+      decision('live', 3 * 60 * MIN), // the log's clock is now 3 h on
+      decision('d1', 0), outcome('c1', 'd1', MIN), // the replayed copy and its click
+      decision('d9', 4 * 60 * MIN),
+    ]);
+    expect(out.filter((e) => e.decision.id === 'd1')).toHaveLength(1);
+    expect(stats).toMatchObject({ decisions: 3, staleDecisions: 1, attributed: 1 });
+  });
+
   it('waits for decisions whose outcomes arrived first (another queue batch), and gives up after the window', async () => {
     const { byId, stats } = await run([
       outcome('e1', 'd1', 2000), decision('d1', 1000),
@@ -96,6 +108,19 @@ describe('log reader', () => {
     for await (const b of readRecords(await pathSources(dir), stats)) ids.push(...b.map((r) => r.id));
     expect(ids).toEqual(['d1', 'e', 'd3']);
     expect(stats).toMatchObject({ lines: 6, bad: 3 });
+  });
+
+  it('keeps what a truncated gzip file held before the break, and reads on (a partial sync)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'attune-log-'));
+    const many = Array.from({ length: 2000 }, (_, i) => JSON.stringify(decision(`t${i}`, i))).join('\n') + '\n';
+    const whole = gzipSync(many);
+    await writeFile(join(dir, 'a.ndjson.gz'), whole.subarray(0, whole.length >> 1));
+    await writeFile(join(dir, 'b.ndjson'), JSON.stringify(decision('after', 5000)) + '\n');
+    const ids: string[] = [];
+    for await (const b of readRecords(await pathSources(dir))) ids.push(...b.map((r) => r.id));
+    expect(ids.length).toBeGreaterThan(100);
+    expect(ids.slice(0, 3)).toEqual(['t0', 't1', 't2']);
+    expect(ids.at(-1)).toBe('after');
   });
 });
 

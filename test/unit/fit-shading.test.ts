@@ -9,8 +9,9 @@ function rng(seed: number): () => number {
   return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296; };
 }
 
-function event(name: 'win' | 'loss' | 'billing', bid: number, pub: string): OutcomeEvent {
-  return { type: 'outcome', v: 1, id: 'e', ts: 0, receivedAt: 0, name, decisionId: 'd', auction: {}, props: { campaign: 'c', bid, pub } };
+let nextDecision = 0;
+function event(name: 'win' | 'loss' | 'billing', bid: number, pub: string, decisionId = `d${nextDecision++}`): OutcomeEvent {
+  return { type: 'outcome', v: 1, id: `${name}:${decisionId}`, ts: 0, receivedAt: 0, name, decisionId, auction: {}, props: { campaign: 'c', bid, pub } };
 }
 
 describe('fit-shading', () => {
@@ -29,5 +30,14 @@ describe('fit-shading', () => {
     expect([...curves.keys()].sort()).toEqual(['*', 'pub:big']);
     expect(curves.get('pub:big')!.a).toBeCloseTo(-1, 1);
     expect(curves.get('pub:big')!.k).toBeCloseTo(2.5, 1);
+  });
+
+  it('counts each bid once: replayed notices (and a loss after its win) are dropped', () => {
+    const fit = createShadingFit();
+    expect(addRecord(fit, event('loss', 2, 'p', 'x1'))).toBe(true);
+    for (let i = 0; i < 20; i++) expect(addRecord(fit, event('loss', 2, 'p', 'x1'))).toBe(false);
+    expect(addRecord(fit, event('win', 2, 'p', 'x2'))).toBe(true);
+    expect(addRecord(fit, event('loss', 2, 'p', 'x2'))).toBe(false);
+    expect(fit).toMatchObject({ auctions: 2, duplicates: 21 });
   });
 });

@@ -88,6 +88,16 @@ describe('off-policy evaluation on a synthetic log with a known target value', (
     expect(r.ips.value).toBeCloseTo(r.logging.value, 10);
   });
 
+  it('skips a decision whose context the extractor cannot read, as training does, instead of crashing', async () => {
+    const records = [...syntheticLog({ decisions: 2_000, seed: 9 })];
+    const first = records.find((r) => r.type === 'decision')! as DecisionRecord;
+    const blank = { ...first, id: 'no-context', context: null } as unknown as LogRecord;
+    const model = encodeLinearModel({ name: 'm', version: 'v', variants: [...VARIANTS], bits: 10, bias: new Float32Array(VARIANTS.length), weights: new Float32Array(VARIANTS.length << 10) });
+    const loaded = loadLinear(model);
+    const r = await evaluateExamples(attribute(batches([...records, blank]), JOIN), { policy: modelPolicy(loaded), reward: () => {}, target: 'label', replicates: 50 });
+    expect(r.skipped).toBe(1);
+  });
+
   it("gives a model's policy the same probabilities the Worker decides with", () => {
     const bits = 8;
     const weights = new Float32Array((1 << bits) * 3).map((_, i) => ((i * 7919) % 13) / 13 - 0.5);

@@ -48,6 +48,39 @@ describe('npm run train / evaluate', async () => {
     expect(r.stdout).toMatch(/SNIPS/);
   }, 60_000);
 
+  it('takes the time range from the decisions training reads: torn, future-dated and look-alike lines do not move it', async () => {
+    const { decisionTimeRange } = await import('../../src/train/log-options.ts');
+    const { pathSources } = await import('../../src/train/log-reader.ts');
+    const clean = await decisionTimeRange(await pathSources(log));
+    const dirty = join(dir, 'dirty');
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    await mkdir(dirty);
+    await writeFile(join(dirty, 'z-bad.ndjson'), [
+      '{"type":"decision","v":1,"id":"torn","ts":17934', // cut mid-write
+      `{"type":"decision","v":1,"id":"future","ts":${Date.now() + 10 * 86_400_000},"kind":"content"}`,
+      `{"type":"outcome","v":1,"id":"o","ts":1,"name":"click","props":{"note":"\"type\":\"decision\""}}`,
+      '{"type":"decision","v":1,"id":"no-ts"}',
+    ].join('\n'));
+    const both = [...(await pathSources(log)), ...(await pathSources(dirty))];
+    expect(await decisionTimeRange(both)).toEqual(clean);
+  });
+
+  it('refuses to write or publish a model with nothing to train on', async () => {
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    const one = join(dir, 'one');
+    await mkdir(one);
+    // three real decisions, all at one instant: the holdout cutoff takes them all
+    const { pathSources } = await import('../../src/train/log-reader.ts');
+    const lines: string[] = [];
+    for (const src of await pathSources(log)) for await (const batch of src.lines()) for (const l of batch) if (lines.length < 3 && l.startsWith('{"type":"decision"')) lines.push(l);
+    const t = Date.UTC(2026, 10, 1);
+    await writeFile(join(one, 'a.ndjson'), lines.map((l) => JSON.stringify({ ...JSON.parse(l), ts: t })).join('\n'));
+    const r = run('train.ts', ['--log', one, '--name', 'cli-empty', '--out', join(dir, 'empty.bin'), '--publish', '--gate', '--persist', join(dir, 'state'), '--quiet']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/no decisions to train on/);
+    expect(r.stdout).not.toMatch(/published/);
+  });
+
   it('names missing arguments instead of failing obscurely', () => {
     const r = run('train.ts', ['--name', 'x']);
     expect(r.status).toBe(1);
