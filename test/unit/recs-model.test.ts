@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEnvelope } from '../../src/core/model-format.ts';
+import { decodeEnvelope, encodeEnvelope, type Section } from '../../src/core/model-format.ts';
 import { decodeItemKnn, itemId, itemIndex, type ItemKnnModel } from '../../src/core/recs/itemknn-model.ts';
 import { encodeItemKnn, type ItemKnnInput } from '../../src/core/recs/itemknn-encode.ts';
 import { createResult, DEFAULT_WEIGHTS, neighboursOf, ORIGIN, recommend, type RecsQuery } from '../../src/core/recs/recommend.ts';
@@ -232,6 +232,51 @@ describe('recommend', () => {
     for (let call = 3; call <= 255; call++) if (ask(other) !== wantOther) throw new Error(`call ${call} differs`);
     expect(ask(first)).toBe(wantFirst); // the epoch wrapped: this call is epoch 1 again
     expect(ask(other)).toBe(wantOther);
+  });
+
+  /** The blob of `input()` with sections replaced, re-encoded with a valid checksum: what a crafted model looks like. */
+  function crafted(replace: Record<string, Section>, over: Partial<ItemKnnInput> = {}): ArrayBuffer {
+    const env = decodeEnvelope(encodeItemKnn(input(over)).slice().buffer);
+    if (!env.ok) throw new Error(env.reason);
+    const e = env.envelope;
+    return encodeEnvelope({
+      kind: 'itemknn', name: e.name, version: e.version, featureSpecHash: 0, meta: e.meta,
+      sections: [...e.sections].map(([tag, data]) => [tag, replace[tag] ?? data] as const),
+    }).slice().buffer;
+  }
+
+  it('refuses crafted models whose popularity offsets run backwards, or whose scores are not finite', () => {
+    const over = { popularity: { '*': nb({ 'hat-3': 0.3, 'bag-2': 0.2 }), FR: nb({ 'bag-é': 0.5 }) } };
+    expect(decodeItemKnn(crafted({ POFF: Uint32Array.from([0, 2, 0]) }, over)).ok).toBe(false); // FR would end before it starts
+    expect(decodeItemKnn(crafted({ POFF: Uint32Array.from([1, 2, 3]) }, over)).ok).toBe(false);
+    expect(decodeItemKnn(crafted({ PSCR: Float32Array.from([0.3, Number.NaN, 0.5]) }, over)).ok).toBe(false);
+    expect(decodeItemKnn(crafted({ NSCL: new Float32Array(IDS.length).fill(Number.POSITIVE_INFINITY) })).ok).toBe(false);
+    expect(decodeItemKnn(crafted({}, over)).ok).toBe(true);
+  });
+
+  it('stops at whatever a crafted neighbour row holds instead of looping or leaving state behind', () => {
+    // every row the same broken bytes: a 5-byte varint (a negative index once shifted), a
+    // one-byte torn neighbour, a gap past the catalogue
+    const rows = [[0x80, 0x80, 0x80, 0x80, 0x7f, 5], [1], [0x7f, 0x7f, 9]];
+    for (const row of rows) {
+      const n = IDS.length;
+      const nbBytes = Uint8Array.from(Array.from({ length: n }, () => row).flat());
+      const nbOffsets = Uint32Array.from({ length: n + 1 }, (_, i) => i * row.length);
+      const r = decodeItemKnn(crafted({ NBRS: nbBytes, NOFF: nbOffsets }));
+      if (!r.ok) throw new Error(r.reason);
+      const m = r.model;
+      const res = createResult(20);
+      const ask = () => {
+        recommend(m, { ...query(), context: [5], history: [6, 7, 8], exclude: [], k: 20 }, res);
+        return Array.from(res.items.subarray(0, res.count));
+      };
+      const first = ask();
+      expect(res.similar).toBe(0); // no row holds one valid neighbour: all from popularity
+      for (const v of res.scores.subarray(0, res.count)) expect(Number.isFinite(v)).toBe(true);
+      expect(new Set(first).size).toBe(first.length);
+      for (const j of first) expect(j >= 0 && j < n).toBe(true);
+      for (let call = 0; call < 300; call++) expect(ask()).toEqual(first); // through the epoch wrapping
+    }
   });
 
   it('equals a plain Map-and-sort implementation on 3,000 random queries (filters, boosts, caps, repeats, fills)', () => {

@@ -124,8 +124,20 @@ export function itemKnnFromEnvelope(env: Envelope): ItemKnnResult {
     if (idOffsets[i]! < idOffsets[i - 1]! || nbOffsets[i]! < nbOffsets[i - 1]!) return { ok: false, reason: 'malformed' };
     if (i < n && hashes[i]! <= hashes[i - 1]!) return { ok: false, reason: 'malformed' };
   }
-  for (let i = 0; i < popItems.length; i++) if (popItems[i]! >= n) return { ok: false, reason: 'malformed' };
-  for (let i = 0; i < n; i++) if (category[i]! >= m.categories.length || priceBand[i]! >= m.priceBands.length) return { ok: false, reason: 'malformed' };
+  // Popularity lists: offsets in order (the scratch is sized by their lengths), scores usable.
+  if (popOffsets[0] !== 0) return { ok: false, reason: 'malformed' };
+  for (let i = 1; i < popOffsets.length; i++) if (popOffsets[i]! < popOffsets[i - 1]!) return { ok: false, reason: 'malformed' };
+  for (let i = 0; i < popItems.length; i++) {
+    if (popItems[i]! >= n || !(popScores[i]! >= 0 && popScores[i]! < Infinity)) return { ok: false, reason: 'malformed' };
+  }
+  for (let i = 0; i < n; i++) {
+    if (category[i]! >= m.categories.length || priceBand[i]! >= m.priceBands.length || !(rowScale[i]! >= 0 && rowScale[i]! < Infinity)) {
+      return { ok: false, reason: 'malformed' };
+    }
+  }
+  if (m.tags.length > MAX_TAGS) return { ok: false, reason: 'malformed' };
+  // The neighbour rows' bytes are not walked here (14 MB for 100k items would cost more than
+  // the rest of the load): the blend stops at anything a broken row holds (recommend.ts).
   const index = (list: readonly string[]) => new Map(list.map((v, i) => [v, i]));
   return {
     ok: true,

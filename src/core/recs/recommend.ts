@@ -37,13 +37,15 @@ function blendRow(model: ItemKnnModel, s: Scratch, src: number, weight: number, 
     let b = bytes[p++]!;
     let gap = b & 0x7f;
     let shift = 7;
-    while (b & 0x80) {
+    while (b & 0x80 && shift < 28) {
       b = bytes[p++]!;
       gap |= (b & 0x7f) << shift;
       shift += 7;
     }
     j += gap;
-    if (j >= n) break; // only a broken encoder writes this; never index past the arrays
+    // Only a broken or crafted row gets here (the decoder does not walk rows): an index out of
+    // range, a gap of more than 4 bytes, a neighbour without its score.
+    if (j < 0 || j >= n || b & 0x80 || p >= end) break;
     const v = bytes[p++]! * unit;
     // The table lookup (`bucketOf`), written out: this loop runs once per neighbour.
     const want = stamp | (j + 1);
@@ -131,8 +133,8 @@ function itemsSeen(model: ItemKnnModel, q: RecsQuery, n: number): number {
     let total = 0;
     for (let i = 0; i < list.length; i++) {
       const j = list[i]!;
-      // each neighbour takes at least two bytes (index gap, score)
-      if (j >= 0 && j < n) total += (model.nbOffsets[j + 1]! - model.nbOffsets[j]!) >>> 1;
+      // each neighbour takes at least two bytes (index gap, score); a torn last one, one
+      if (j >= 0 && j < n) total += (model.nbOffsets[j + 1]! - model.nbOffsets[j]! + 1) >>> 1;
     }
     return total;
   };
@@ -196,12 +198,13 @@ export function neighboursOf(model: ItemKnnModel, i: number): Array<[number, num
     let b = model.nbBytes[p++]!;
     let gap = b & 0x7f;
     let shift = 7;
-    while (b & 0x80) {
+    while (b & 0x80 && shift < 28) {
       b = model.nbBytes[p++]!;
       gap |= (b & 0x7f) << shift;
       shift += 7;
     }
     j += gap;
+    if (j < 0 || j >= model.n || b & 0x80 || p >= end) break; // a broken row, as in `blendRow`
     out.push([j, model.nbBytes[p++]! * unit]);
   }
   return out.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
