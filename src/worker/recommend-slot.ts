@@ -7,8 +7,6 @@
  * skipped: a product without a name or link would render broken); the rules' `popular` list
  * fills what the ranking leaves empty, and is the whole answer when no model answers.
  */
-import { hashVisitor, loggedContext, type DecisionRecord } from '../core/decision-record.ts';
-import { FEATURE_SPEC_HASH } from '../core/features.ts';
 import { withRecentItems } from '../core/profile.ts';
 import type { Item, PageRules, SlotRule } from './page-rules.ts';
 import { RECS_LIMITS } from './recommend-schema.ts';
@@ -116,16 +114,6 @@ export async function recommendItems(c: AppContext, visit: Visit, slot: SlotRule
 }
 
 /** The decision record of a filled recommendation slot, so impressions and clicks join to it. */
-export function recommendationRecord(visit: Visit, slot: string, id: string, rec: Recommended): DecisionRecord {
-  const ids = rec.items.map((i) => String(i.id ?? ''));
-  return {
-    type: 'decision', v: 1, id, ts: visit.now, kind: 'recommendation', visitor: hashVisitor(visit.visitor.id), slot,
-    model: rec.model, action: ids.join(','), propensity: 1, score: null, source: rec.source,
-    candidates: ids, probabilities: ids.map(() => 1), featureSpec: FEATURE_SPEC_HASH, context: loggedContext(visit.ctx),
-    ...(rec.fallback ? { fallback: rec.fallback } : {}),
-  };
-}
-
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => ESCAPES[ch]!);

@@ -9,6 +9,7 @@
  */
 import { itemId, itemIndex, itemKnnFromEnvelope, type ItemKnnModel } from '../core/recs/itemknn-model.ts';
 import { createResult, DEFAULT_WEIGHTS, ORIGIN, recommend, type RecsQuery, type TagBoost } from '../core/recs/recommend.ts';
+import { hashVisitor, loggedContext, type DecisionRecord } from '../core/decision-record.ts';
 import { resolveModel, type ModelAdapter } from './model-store.ts';
 import { RECS_LIMITS, type RecommendRequest } from './recommend-schema.ts';
 import type { AppContext } from './types.ts';
@@ -153,5 +154,25 @@ export async function rankItems(c: AppContext, visit: Visit, body: RecommendRequ
     items, unknown,
     source: model === null ? 'none' : items.some((x) => x.source !== 'popular') ? 'model' : 'popularity',
     ...(fallback !== undefined ? { fallback } : {}),
+  };
+}
+
+/**
+ * The log's record of a recommendation, the same from `/v1/recommend` and from a proxied
+ * page's slot: `action` is the first item shown, `candidates` all of them in order (each shown
+ * with probability 1: the ranking is deterministic), and no feature spec (the item-item model
+ * reads none).
+ */
+export function recommendationRecord(
+  visit: Visit, slot: string, id: string,
+  shown: { readonly model: Ranking['model']; readonly source: 'model' | 'fallback'; readonly fallback?: string | undefined; readonly items: readonly { readonly id?: unknown; readonly score?: unknown }[] },
+): DecisionRecord {
+  const ids = shown.items.map((i) => String(i.id ?? ''));
+  const first = shown.items[0]?.score;
+  return {
+    type: 'decision', v: 1, id, ts: visit.now, kind: 'recommendation', visitor: hashVisitor(visit.visitor.id), slot,
+    model: shown.model, action: ids[0] ?? '', propensity: 1, score: typeof first === 'number' ? first : null, source: shown.source,
+    candidates: ids, probabilities: ids.map(() => 1), featureSpec: 0, context: loggedContext(visit.ctx),
+    ...(shown.fallback !== undefined ? { fallback: shown.fallback } : {}),
   };
 }

@@ -118,4 +118,20 @@ describe('publishing a models directory', () => {
     expect(r.stderr).toMatch(/^recs:train: no baskets to learn from/m);
     expect(r.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
   });
+
+  it('recs:train and recs:eval refuse numeric options that are not numbers or out of range, before reading anything', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const dir = await mkdtemp(join(tmpdir(), 'attune-recs-'));
+    const csv = join(dir, 'i.csv');
+    await writeFile(csv, 'visitor,item,ts\nv1,a,2026-01-01\nv1,b,2026-01-01\nv2,a,2026-01-02\nv2,b,2026-01-02\n');
+    const recs = (script: string, args: string[]) => spawnSync(process.execPath, [`src/train/recs/${script}`, '--csv', csv, ...args], { encoding: 'utf8', timeout: 60_000 });
+    for (const [flag, value, message] of [['--alpha', 'abc', /--alpha/], ['--shrink', '-1', /--shrink/], ['--min-count', '0', /--min-count/], ['--half-life', 'x', /--half-life/], ['--k', '0', /--k/]] as const) {
+      const r = recs('train.ts', ['--name', 'x-recs', '--out', dir, flag, value]);
+      expect(r.status, `${flag} ${value}`).toBe(1);
+      expect(r.stderr).toMatch(message);
+    }
+    const share = recs('evaluate.ts', ['--train-share', '1']);
+    expect(share.status).toBe(1);
+    expect(share.stderr).toMatch(/--train-share/);
+  });
 });

@@ -3,7 +3,7 @@
  * the product on the page and the visitor's recent items, rendered with the page rules' catalog.
  */
 import { env } from 'cloudflare:workers';
-import { beforeEach, describe, expect, inject, it } from 'vitest';
+import { beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { cookieHeader, cookiesOf, DESKTOP, fetchWorker, publish, resetAll, resetCaches } from './helpers.ts';
 import { IDS, recsModel } from './recs-helpers.ts';
 
@@ -38,6 +38,23 @@ describe.skipIf(!inject('hasSharedData'))('proxy recommendation slots', () => {
     // shoe-1's neighbours are sock-1, sock-2, shoe-2…; sock-2 has no catalog entry
     expect(shown(html)).toEqual(['sock-1', 'shoe-2']);
     expect(html).toContain('<h5>Name of sock-1</h5><i>similar to Name of shoe-1</i>');
+  });
+
+  it('logs the same recommendation record as /v1/recommend: the first item as action, no feature spec', async () => {
+    await publish(recsModel('v1'));
+    const send = vi.spyOn(env.EVENTS, 'sendBatch');
+    try {
+      await (await get('/p/shoe-1')).text();
+      await vi.waitFor(() => expect(send).toHaveBeenCalled());
+      const records = send.mock.calls.flatMap(([batch]) => [...batch].map((m) => m.body as Record<string, unknown>));
+      const r = records.find((x) => x.kind === 'recommendation')!;
+      expect(r).toMatchObject({
+        type: 'decision', slot: 'also', model: { name: 'recs', version: 'v1' }, action: 'sock-1',
+        candidates: ['sock-1', 'shoe-2'], probabilities: [1, 1], propensity: 1, source: 'model', featureSpec: 0,
+      });
+    } finally {
+      send.mockRestore();
+    }
   });
 
   it('the next page recommends from the product the visitor just viewed (the signed profile)', async () => {

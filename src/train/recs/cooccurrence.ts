@@ -26,6 +26,18 @@ export interface NeighbourOptions {
 
 export const DEFAULT_NEIGHBOURS: NeighbourOptions = { k: 50, norm: 'cosine', alpha: 0.5, shrink: 2, minCount: 1 };
 
+/**
+ * The CLIs' numeric options, checked before any data is read: a value that is not a number
+ * (`--alpha abc`) would otherwise build, and publish, a model with no neighbours at all.
+ */
+export function checkNeighbourOptions(o: { k: number; alpha: number; shrink: number; minCount?: number; halfLifeDays?: number | undefined }): void {
+  if (!(Number.isInteger(o.k) && o.k >= 1 && o.k <= 500)) throw new Error('--k must be an integer in 1..500');
+  if (!(o.alpha >= 0 && o.alpha <= 1)) throw new Error('--alpha must be a number in 0..1');
+  if (!(o.shrink >= 0 && o.shrink < Infinity)) throw new Error('--shrink must be a number ≥ 0');
+  if (o.minCount !== undefined && !(o.minCount > 0 && o.minCount < Infinity)) throw new Error('--min-count must be a number > 0');
+  if (o.halfLifeDays !== undefined && !(o.halfLifeDays > 0 && o.halfLifeDays < Infinity)) throw new Error('--half-life must be a number of days > 0');
+}
+
 export interface Counts {
   readonly ids: string[];
   readonly index: Map<string, number>;

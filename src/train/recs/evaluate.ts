@@ -23,7 +23,7 @@ import { decodeItemKnn, itemId, itemIndex, type ItemKnnModel } from '../../core/
 import { createResult, DEFAULT_WEIGHTS, recommend, type BlendWeights, type RecsQuery } from '../../core/recs/recommend.ts';
 import { readRetailCsv, type Basket } from './baskets.ts';
 import { build, compile, type Built } from './build.ts';
-import type { Normalization } from './cooccurrence.ts';
+import { checkNeighbourOptions, type Normalization } from './cooccurrence.ts';
 import { addCase, emptySums, means, type MetricSums } from './metrics.ts';
 import { mulberry32 } from '../random.ts';
 
@@ -204,10 +204,14 @@ async function main(): Promise<void> {
   const norm = values.norm as Normalization;
   if (!['cosine', 'lift', 'jaccard'].includes(norm)) throw new Error('--norm must be cosine, lift or jaccard');
   const halfLife = Number(values['half-life']);
-  const report = await evaluate({
+  const options = {
     csv: values.csv!, trainShare: Number(values['train-share']), seed: Number(values.seed), k: Number(values.k),
-    norm, alpha: Number(values.alpha), shrink: Number(values.shrink), ...(halfLife > 0 ? { halfLifeDays: halfLife } : {}),
-  });
+    norm, alpha: Number(values.alpha), shrink: Number(values.shrink), ...(halfLife !== 0 ? { halfLifeDays: halfLife } : {}),
+  };
+  checkNeighbourOptions(options);
+  if (!(options.trainShare > 0 && options.trainShare < 1)) throw new Error('--train-share must be a number between 0 and 1 (both excluded)');
+  if (!Number.isInteger(options.seed)) throw new Error('--seed must be an integer');
+  const report = await evaluate(options);
   console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
   const gaps = [report.basket.servedVsF64, report.next.servedVsF64, report.next.servedVsF64Repeat].filter((g) => g !== undefined);
   const worst = Math.min(...gaps.flatMap((g) => [g.hr, g.recall, g.ndcg]));

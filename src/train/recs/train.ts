@@ -17,7 +17,7 @@ import { publishModel, type ModelStorage, type PublishResult } from '../../core/
 import { localStorage, remoteStorage } from '../storage.ts';
 import { readInteractionsCsv, readOutcomeLog, readRetailCsv, type BasketSet } from './baskets.ts';
 import { build, compile } from './build.ts';
-import type { Normalization } from './cooccurrence.ts';
+import { checkNeighbourOptions, type Normalization } from './cooccurrence.ts';
 import { evaluate, formatReport } from './evaluate.ts';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -74,7 +74,9 @@ async function main(): Promise<void> {
   const version = values.version ?? defaultVersion();
   if (!NAME.test(values.name!) || !NAME.test(version)) throw new Error('--name and --version: lower-case letters, digits, . _ -');
   if (!['cosine', 'lift', 'jaccard'].includes(norm)) throw new Error('--norm must be cosine, lift or jaccard');
-  if (!(Number.isInteger(k) && k >= 1 && k <= 500)) throw new Error('--k must be an integer in 1..500');
+  const halfLife = values['half-life'] === undefined ? undefined : Number(values['half-life']);
+  const opts = { k, norm, alpha: Number(values.alpha), shrink: Number(values.shrink), minCount: Number(values['min-count']), halfLifeDays: halfLife };
+  checkNeighbourOptions(opts);
   if (!values.csv === !values.log) throw new Error('give exactly one of --csv or --log');
 
   const t0 = performance.now();
@@ -87,10 +89,7 @@ async function main(): Promise<void> {
   }
   // Nothing usable (an unreadable or empty log): say so, rather than replace a good model with an empty one.
   if (data.baskets.length === 0) throw new Error(`no baskets to learn from: ${JSON.stringify(data.rows)} (check --log/--csv and the date range)`);
-  const halfLife = values['half-life'] === undefined ? undefined : Number(values['half-life']);
-  const built = build(data.baskets, data.items, {
-    k, norm, alpha: Number(values.alpha), shrink: Number(values.shrink), minCount: Number(values['min-count']), halfLifeDays: halfLife,
-  });
+  const built = build(data.baskets, data.items, opts);
   const blobs = compile(built, values.name!, version);
   const withNeighbours = built.rows.filter((r) => r.length > 0).length;
   console.log(`read ${JSON.stringify(data.rows)}`);
@@ -115,7 +114,7 @@ async function main(): Promise<void> {
 
   if (values.eval) {
     if (!values.csv) throw new Error('--eval needs the retail --csv');
-    const report = await evaluate({ csv: values.csv, trainShare: 0.8, seed: 1, k, norm, alpha: Number(values.alpha), shrink: Number(values.shrink), ...(halfLife ? { halfLifeDays: halfLife } : {}) });
+    const report = await evaluate({ csv: values.csv, trainShare: 0.8, seed: 1, k, norm, alpha: opts.alpha, shrink: opts.shrink, ...(halfLife ? { halfLifeDays: halfLife } : {}) });
     console.log(`\n${formatReport(report)}`);
   }
 }

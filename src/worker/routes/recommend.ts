@@ -8,12 +8,11 @@
  * item's propensity at its position is 1; the decision record lists the slate in order.
  */
 import { Hono } from 'hono';
-import { hashVisitor, loggedContext, type DecisionRecord } from '../../core/decision-record.ts';
 import { withRecentItems } from '../../core/profile.ts';
 import { readJson, validate } from '../body.ts';
 import { logRecords } from '../decision-log.ts';
 import { RecommendRequest, requestFromQuery } from '../recommend-schema.ts';
-import { rankItems } from '../recommender.ts';
+import { rankItems, recommendationRecord } from '../recommender.ts';
 import { LIMITS } from '../schemas.ts';
 import type { AppContext, AppEnv } from '../types.ts';
 import { beginVisit, finishVisit } from '../visit.ts';
@@ -29,13 +28,9 @@ async function handle(c: AppContext, body: RecommendRequest) {
   if (fallback !== undefined) c.header('x-attune-fallback', `${slot}=${fallback}`);
 
   const decisionId = crypto.randomUUID();
-  const record: DecisionRecord = {
-    type: 'decision', v: 1, id: decisionId, ts: visit.now, kind: 'recommendation', visitor: hashVisitor(visit.visitor.id), slot,
-    model: ranking.model, action: items[0]?.id ?? '', propensity: 1, score: items[0]?.score ?? null,
-    source: ranking.source === 'model' ? 'model' : 'fallback',
-    candidates: items.map((x) => x.id), probabilities: items.map((x) => x.propensity),
-    featureSpec: 0, context: loggedContext(visit.ctx), ...(fallback !== undefined ? { fallback } : {}),
-  };
+  const record = recommendationRecord(visit, slot, decisionId, {
+    model: ranking.model, source: ranking.source === 'model' ? 'model' : 'fallback', fallback, items,
+  });
   logRecords(c.env.EVENTS, [record], (p) => c.executionCtx.waitUntil(p));
   await finishVisit(c, visit);
   return c.json({
