@@ -46,11 +46,30 @@ export function entriesOf(body: unknown): unknown[] {
 
 type Native = { ok: true; value: NativeEvent } | { ok: false; field: string; reason: string };
 
+/** Where a native field came from in a Segment call, to name the caller's own field in a 400. */
+const SEGMENT_FIELD: Readonly<Record<string, string>> = {
+  id: 'messageId', ts: 'timestamp', visitorId: 'anonymousId', decisionId: 'properties.decisionId', slot: 'properties.slot',
+  variant: 'properties.variant', experiment: 'properties.experiment', value: 'properties.revenue', currency: 'properties.currency',
+  items: 'properties.products', props: 'properties',
+};
+
+function segmentField(field: string): string {
+  const head = /^[A-Za-z]+/.exec(field)?.[0] ?? '';
+  const mapped = SEGMENT_FIELD[head];
+  return mapped === undefined ? field : mapped + field.slice(head.length);
+}
+
 /** Native events have `name`; Segment calls have `type` or a track `event`. */
 function toNative(raw: unknown): Native {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, field: '(event)', reason: 'must be an object' };
   const o = raw as Record<string, unknown>;
-  if ('name' in o && !('type' in o) && !('event' in o)) return check(NativeEvent, o);
+  if ('name' in o && !('type' in o) && !('event' in o)) {
+    // JSON keeps "__proto__" as a key, but an object built from it loses it: refuse, not drop
+    if (typeof o.props === 'object' && o.props !== null && Object.hasOwn(o.props, '__proto__')) {
+      return { ok: false, field: 'props.__proto__', reason: 'a reserved name' };
+    }
+    return check(NativeEvent, o);
+  }
   let mapped: NativeEvent;
   if (o.type === 'page') {
     const r = check(SegmentPage, o);
@@ -69,8 +88,10 @@ function toNative(raw: unknown): Native {
   } else {
     return check(NativeEvent, o);
   }
-  // Segment values are mapped loosely; hold the result to the native rules all the same.
-  return check(NativeEvent, mapped);
+  // Segment values are mapped loosely; hold the result to the native rules all the same, and
+  // name what breaks them as the caller's own field.
+  const r = check(NativeEvent, mapped);
+  return r.ok ? r : { ...r, field: segmentField(r.field) };
 }
 
 /**

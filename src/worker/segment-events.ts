@@ -36,7 +36,8 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 function scalarProps(p: Record<string, unknown>, into: Props): Props {
   for (const [k, v] of Object.entries(p)) {
     if (Object.keys(into).length >= EVENT_LIMITS.props) break;
-    if (OURS.has(k) || k.length === 0 || k.length > 64) continue;
+    // `__proto__` cannot be carried in a plain object: dropped, like anything else loose mapping cannot keep
+    if (OURS.has(k) || k.length === 0 || k.length > 64 || k === '__proto__') continue;
     if (typeof v === 'string') into[k] = v.slice(0, 512);
     else if (typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) into[k] = v;
   }
@@ -69,7 +70,9 @@ function items(products: unknown): NativeEvent['items'] {
     if (!id) continue;
     const price = num(r.price);
     const quantity = num(r.quantity);
-    out.push({ id, ...(price !== undefined && price >= 0 ? { price } : {}), ...(quantity !== undefined && quantity >= 0 ? { quantity: Math.round(quantity) } : {}) });
+    // mapped loosely: a price or quantity the native rules refuse is dropped, not the event
+    const q = quantity === undefined ? undefined : Math.round(quantity);
+    out.push({ id, ...(price !== undefined && price >= 0 ? { price } : {}), ...(q !== undefined && q >= 0 && Number.isSafeInteger(q) ? { quantity: q } : {}) });
   }
   return out;
 }

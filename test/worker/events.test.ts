@@ -131,6 +131,19 @@ describe('intakeEvents (normalization)', () => {
     expect(accepted[2]).toMatchObject({ name: 'click', ts: now, visitor: hashVisitor('v-123456') });
   });
 
+  it('names the caller\'s own Segment field when a mapped value breaks the rules, and drops what loose mapping cannot keep', () => {
+    const bad = intakeEvents([{ type: 'track', event: 'Clicked', messageId: 'm1', timestamp: '0000-01-01T00:00:00Z' }], undefined, now);
+    expect(bad.rejected).toEqual([{ index: 0, field: 'timestamp', reason: expect.any(String) }]);
+    const big = intakeEvents([{ type: 'track', event: 'Order Completed', messageId: 'm2', properties: { revenue: 5, products: [{ product_id: 'p1', quantity: 1e20 }], __proto__x: 1 } }], undefined, now);
+    expect(big.rejected).toEqual([]);
+    expect(big.accepted[0]!.items).toEqual([{ id: 'p1' }]);
+  });
+
+  it('refuses a native "__proto__" property rather than silently losing it', () => {
+    const r = intakeEvents([JSON.parse('{"name":"click","props":{"__proto__":{"x":1}}}')], undefined, now);
+    expect(r.rejected).toEqual([{ index: 0, field: 'props.__proto__', reason: 'a reserved name' }]);
+  });
+
   it('refuses the ad notice names, which only the signed notice routes write', () => {
     for (const name of ['win', 'loss', 'billing']) {
       const { accepted, rejected } = intakeEvents([{ name, decisionId: 'any', props: { bid: 2, pub: 'p1' } }], undefined, now);
