@@ -1,7 +1,7 @@
 /** OpenRTB request facts → the shared extractor: mapping, and the per-imp shortcut's exactness. */
 import type { BidRequest } from 'iab-openrtb/v26';
 import { describe, expect, it } from 'vitest';
-import { createRequestFeatures, impFeatureInput, impFeatures, impMedia, impSizes, requestFacts, requestFeatures } from '../../src/core/bidding/bid-features.ts';
+import { bidUserKey, createRequestFeatures, impFeatureInput, impFeatures, impMedia, impSizes, requestFacts, requestFeatures } from '../../src/core/bidding/bid-features.ts';
 import { alpha2Country } from '../../src/core/bidding/country-codes.ts';
 import { validateBidRequest } from '../../src/core/bidding/openrtb-validate.ts';
 import { createFeatureVector, extractFeatures } from '../../src/core/features.ts';
@@ -29,7 +29,12 @@ describe('request facts', () => {
     expect(f.base.segments).toEqual(['dmp:s1']);
     expect(f.domain).toBe('news.example');
     expect(f.publisher).toBe('p9');
-    expect(f.userKey).toBe('b-1');
+    // the buyer id, hashed: no raw id travels in notice URLs or sits in the ledger
+    expect(f.userKey).toMatch(/^[0-9a-f]{16}$/);
+    expect(f.userKey).toBe(bidUserKey({ ...req, user: { buyeruid: 'b-1' } } as BidRequest));
+    expect(f.userKey).not.toBe(bidUserKey({ ...req, user: { buyeruid: 'b-2' } } as BidRequest));
+    expect(bidUserKey({ ...req, regs: { coppa: 1 } } as BidRequest)).toBeNull();
+    expect(bidUserKey({ ...req, device: { ...req.device, lmt: 1 } } as BidRequest)).toBeNull();
     const input = impFeatureInput(f, req.imp[0]!, 'banner', '300x250', 'd1');
     expect(input.attrs).toEqual({ channel: 'site', pub: 'p9', domain: 'news.example', fmt: 'banner', size: '300x250', pos: 1, deal: 'd1', instl: 0 });
     expect(impMedia(req.imp[0]!)).toEqual(['banner']);

@@ -46,7 +46,7 @@ describe('PROFILE_SECRET missing', () => {
   });
 
   it('a notice is refused with 503 naming the missing secret', async () => {
-    const res = await withoutSecret('/openrtb2/win?d=dec1&c=c1&s=abc&price=1', { method: 'GET' });
+    const res = await withoutSecret('/openrtb2/win?d=dec1&c=c1&bc=USD&t=1&s=abc&price=1', { method: 'GET' });
     expect(res.status).toBe(503);
     expect((await res.json<{ error: { code: string } }>()).error.code).toBe('not_configured');
   });
