@@ -28,13 +28,24 @@ export function expandMacros(template: string, values: Partial<Record<Macro, str
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+/** 1 for the characters `encodeStrict` leaves as they are: A-Z a-z 0-9 . _ ~ - */
+const UNRESERVED = new Uint8Array(128);
+for (let c = 0; c < 128; c++) UNRESERVED[c] = /[A-Za-z0-9._~-]/.test(String.fromCharCode(c)) ? 1 : 0;
+
 /**
  * encodeURIComponent, which leaves `! ' ( ) *` and throws on a lone surrogate, made strict:
  * only `A-Z a-z 0-9 . _ ~ -` stay. Also what notice URLs carry, because URL parsers escape a
- * `'` in a query themselves, which would change the bytes a notice's signature covers.
+ * `'` in a query themselves, which would change the bytes a notice's signature covers. Most
+ * values (decision ids, campaign and imp ids) need nothing, so they are only scanned.
  */
 export function encodeStrict(s: string): string {
-  return encodeURIComponent(s.replace(LONE_SURROGATE, '\uFFFD')).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || UNRESERVED[c] === 0) {
+      return encodeURIComponent(s.replace(LONE_SURROGATE, '\uFFFD')).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+    }
+  }
+  return s;
 }
 
 /** A macro value from a notice query: a finite number, or undefined when absent or left unexpanded. */
