@@ -78,6 +78,43 @@ describe('experiments admin API', () => {
     expect(list.experiments.map((e) => e.key)).toContain('life');
     expect((await admin('/admin/experiments/missing', undefined, 'GET')).status).toBe(404);
   });
+
+  it('takes one of two edits made at once and answers the other 409, keeping every version', async () => {
+    expect((await admin('/admin/experiments', config('race'))).status).toBe(201);
+    const [a, b] = await Promise.all([
+      admin('/admin/experiments/race', { ...config('race'), traffic: 0.3 }, 'PUT'),
+      admin('/admin/experiments/race', { ...config('race'), traffic: 0.7 }, 'PUT'),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    const lost = [a, b].find((r) => r.status === 409)!;
+    expect(((await lost.json()) as { error: { code: string } }).error.code).toBe('conflict');
+    const won = (await [a, b].find((r) => r.status === 200)!.json()) as { traffic: number; version: number };
+    const got = (await (await admin('/admin/experiments/race', undefined, 'GET')).json()) as { traffic: number; version: number };
+    expect(got).toMatchObject({ traffic: won.traffic, version: 2 });
+    const v2 = (await (await admin('/admin/experiments/race/versions/2', undefined, 'GET')).json()) as { traffic: number };
+    expect(v2.traffic).toBe(won.traffic); // the winner's immutable copy, not overwritten
+    // two creates at once: one 201, one 409
+    const creates = await Promise.all([admin('/admin/experiments', config('twin')), admin('/admin/experiments', config('twin'))]);
+    expect(creates.map((r) => r.status).sort()).toEqual([201, 409]);
+  });
+
+  it('brings KV up to the aggregator when a save after it failed, and asks the caller to reload', async () => {
+    expect((await admin('/admin/experiments', config('lag'))).status).toBe(201);
+    // the aggregator took version 2, but its KV save never happened
+    const { runInDurableObject } = await import('cloudflare:test');
+    const stub = env.EXPERIMENTS.get(env.EXPERIMENTS.idFromName('lag'));
+    const v1 = (await (await admin('/admin/experiments/lag', undefined, 'GET')).json()) as Record<string, unknown>;
+    await runInDurableObject(stub, async (instance: unknown) => {
+      await (instance as { configure(e: unknown): Promise<void> }).configure({ ...v1, version: 2, traffic: 0.4 });
+    });
+    const edit = await admin('/admin/experiments/lag', { ...config('lag'), traffic: 0.9 }, 'PUT');
+    expect(edit.status).toBe(409);
+    resetCaches();
+    expect(await (await admin('/admin/experiments/lag', undefined, 'GET')).json()).toMatchObject({ version: 2, traffic: 0.4 });
+    const again = await admin('/admin/experiments/lag', { ...config('lag'), traffic: 0.9 }, 'PUT');
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ version: 3, traffic: 0.9 });
+  });
 });
 
 describe('experiment slots in /v1/decide', () => {

@@ -1,7 +1,7 @@
 /**
  * Admin API for bandit tests (bearer token): create, edit, launch, pause, resume, stop with a
  * winner, archive, re-randomize, list, get, versions and results (JSON or CSV). Every write
- * bumps the config version in KV and reconfigures the experiment's Durable Object.
+ * bumps the config version, through the experiment's Durable Object and then KV (service.ts).
  */
 import { Hono } from 'hono';
 import * as z from 'zod/mini';

@@ -87,6 +87,22 @@ export class ExperimentAggregator extends DurableObject<Env> {
     });
   }
 
+  /**
+   * An admin write of the experiment, checked against the version it was built from (`from`,
+   * null for a new experiment). Every write of this experiment passes through this one object,
+   * so two admins editing at once cannot both build version n + 1 from n (one edit lost, and
+   * the other's immutable copy overwritten): the second is answered with what this object
+   * holds. The config it already holds is accepted again (a repeated request).
+   */
+  async commit(next: Experiment, from: number | null): Promise<{ ok: true } | { ok: false; holds: Experiment }> {
+    const have = this.exp;
+    // the check and `configure`'s first line run without a break between them: no other call
+    // can take the version in between
+    if (have !== null && have.version !== from && JSON.stringify(have) !== JSON.stringify(next)) return { ok: false, holds: have };
+    await this.configure(next);
+    return { ok: true };
+  }
+
   /** Stores the experiment (after every admin write); resets the counts if the arms changed. */
   async configure(exp: Experiment): Promise<void> {
     const before = this.exp;

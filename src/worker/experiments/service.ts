@@ -1,7 +1,8 @@
 /**
  * What the admin API, the admin page and any future caller do to experiments: create, edit,
- * transition, report. Each write is saved to KV (a new version) and pushed to the experiment's
- * Durable Object; failures are HttpErrors the one error boundary answers.
+ * transition, report. Each write goes to the experiment's Durable Object, which takes it only
+ * if no other write got there first, then to KV (a new version); failures are HttpErrors the
+ * one error boundary answers.
  */
 import { computeResults, type Results } from '../../core/bandits/results.ts';
 import { editable, newExperiment, transition, type Action, type Experiment } from '../../core/experiments/experiment.ts';
@@ -17,14 +18,35 @@ export async function mustLoad(env: Env, key: string): Promise<Experiment> {
   return e;
 }
 
-/** Persists and pushes the config to the aggregator (also on no-ops, so a retry repairs a failed push). */
-async function commit(env: Env, e: Experiment, changed: boolean): Promise<void> {
-  if (changed) await saveExperiment(env.MODELS, e);
+/**
+ * Hands the new config to the experiment's aggregator, which takes it only if it still holds
+ * version `from` (service writes race: aggregator.ts `commit`), then saves it to KV: a new
+ * version and the current copy. Also on no-ops (`changed` false), so repeating a request whose
+ * push failed repairs it. When the aggregator holds a newer version than the caller built
+ * from (another admin's write, or a KV save that failed after the aggregator took it), KV is
+ * brought up to it and the caller is told to reload.
+ */
+async function commit(env: Env, e: Experiment, from: number | null, changed: boolean): Promise<void> {
+  const stub = experimentStub(env, e.key);
+  let r: { ok: true } | { ok: false; holds: Experiment };
   try {
-    await experimentStub(env, e.key).configure(e);
+    r = (await stub.commit(e, from)) as typeof r;
   } catch (err) {
     console.error(JSON.stringify({ msg: 'experiment aggregator unreachable', key: e.key, error: String(err) }));
-    throw new HttpError(503, 'aggregator_unavailable', 'saved, but the live aggregator could not be updated; repeat the request');
+    throw new HttpError(503, 'aggregator_unavailable', 'the live aggregator could not be reached; nothing was saved; repeat the request');
+  }
+  if (!r.ok) {
+    const held = r.holds;
+    if (from === null) throw new HttpError(409, 'experiment_exists', `an experiment named "${e.key}" exists`, 'key');
+    if (held.version > from) await saveExperiment(env.MODELS, held).catch(() => {}); // KV may lag the aggregator
+    throw new HttpError(409, 'conflict', `the experiment changed while this request was made (it is at version ${held.version}); reload it and repeat`);
+  }
+  if (!changed) return;
+  try {
+    await saveExperiment(env.MODELS, e);
+  } catch (err) {
+    console.error(JSON.stringify({ msg: 'experiment not saved to KV', key: e.key, error: String(err) }));
+    throw new HttpError(503, 'store_unavailable', 'the live test has the change but the store does not; repeat the request');
   }
 }
 
@@ -32,7 +54,7 @@ export async function createExperiment(env: Env, raw: unknown): Promise<Experime
   const config = parseExperimentConfig(raw);
   if (await loadExperiment(env.MODELS, config.key)) throw new HttpError(409, 'experiment_exists', `an experiment named "${config.key}" exists`, 'key');
   const e = newExperiment(config, Date.now());
-  await commit(env, e, true);
+  await commit(env, e, null, true);
   return e;
 }
 
@@ -46,7 +68,7 @@ export async function updateExperiment(env: Env, key: string, raw: unknown): Pro
     ...current, ...config, version: current.version + 1, updatedAt: now,
     history: [...current.history, { at: now, action: 'edit', status: current.status }].slice(-100),
   };
-  await commit(env, next, true);
+  await commit(env, next, current.version, true);
   return next;
 }
 
@@ -61,7 +83,7 @@ export async function applyAction(env: Env, key: string, action: Action, winner?
     if (r.reason === 'unknownArm') throw badRequest(r.message, 'winner');
     throw new HttpError(409, 'illegal_transition', r.message);
   }
-  await commit(env, r.experiment, r.changed);
+  await commit(env, r.experiment, current.version, r.changed);
   return { experiment: r.experiment, changed: r.changed };
 }
 
