@@ -9,11 +9,12 @@
  * arrive while the object waits for that gap (or for KV) are applied in order to one read of
  * the list and saved in one put, and each caller gets its own answer (201, 404, 409...).
  * KV stays the source of truth, so a list put there by hand or by a CLI is what the next write
- * starts from.
+ * starts from (`baseText` tells such a list from a stale read of this object's own writes).
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Campaign } from '../core/bidding/campaign.ts';
 import { MAX_CAMPAIGNS } from './bidding-schemas.ts';
+import { murmur3 } from '../core/murmur3.ts';
 import { CAMPAIGNS_KEY, parseCampaigns } from './campaign-store.ts';
 
 export type CampaignOp =
@@ -58,11 +59,45 @@ interface Pending {
   readonly done: (answer: CampaignWrite) => void;
 }
 
+/** What this object remembers of its own writes (in its storage, so a restart keeps it). */
+interface Written {
+  /** the last list it put, as put */
+  readonly last: string;
+  /** when (ms) */
+  readonly at: number;
+  /** hashes of its recent puts, newest last */
+  readonly recent: readonly string[];
+}
+
+const RECENT = 8;
+const DEFAULT_GAP_MS = 1_000;
+const textHash = (s: string) => murmur3(s, 1).toString(16) + murmur3(s, 2).toString(16);
+
+/**
+ * The list a group starts from. KV is the source of truth, so a list put there by hand or by
+ * a CLI is honoured; but a read right after this object's own put may still return an older
+ * value (KV promises other locations a minute, its own only "usually" at once). A value this
+ * object wrote before its last put is such a stale read, and the last put stands instead.
+ */
+export function baseText(stored: string | null, written: Written | null): string | null {
+  if (written === null) return stored;
+  if (stored === null) return written.last; // not there yet
+  const h = textHash(stored);
+  if (h === written.recent.at(-1)) return stored;
+  return written.recent.includes(h) ? written.last : stored;
+}
+
 export class CampaignWriter extends DurableObject<Env> {
   private readonly queue: Pending[] = [];
   private running = false;
-  /** when this object last put the list (ms) */
-  private lastPut = 0;
+  private written: Written | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => {
+      this.written = (await ctx.storage.get<Written>('written')) ?? null;
+    });
+  }
 
   /** Queues `op` behind the writes before it; resolves once its group is saved (or refused). */
   apply(op: CampaignOp): Promise<CampaignWrite> {
@@ -76,9 +111,11 @@ export class CampaignWriter extends DurableObject<Env> {
     if (this.running) return;
     this.running = true;
     try {
+      const configured = Number(this.env.KV_WRITE_GAP_MS);
+      const gapMs = Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_GAP_MS;
       while (this.queue.length > 0) {
-        const gap = Number(this.env.KV_WRITE_GAP_MS) - (Date.now() - this.lastPut);
-        if (gap > 0) await new Promise((r) => setTimeout(r, gap));
+        const wait = gapMs - (Date.now() - (this.written?.at ?? 0));
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         await this.commit(this.queue.splice(0));
       }
     } finally {
@@ -89,20 +126,20 @@ export class CampaignWriter extends DurableObject<Env> {
   private async commit(group: readonly Pending[]): Promise<void> {
     const answers: CampaignWrite[] = [];
     let changed = false;
+    let list: Campaign[] | null = [];
     try {
       // a group that starts by replacing the list needs nothing from the stored one
-      const raw = group[0]!.op.kind === 'replace' ? [] : await this.env.MODELS.get(CAMPAIGNS_KEY, 'json');
-      let list: Campaign[] | null = raw === null ? [] : (parseCampaigns(raw) as Campaign[] | null)?.slice() ?? null;
+      if (group[0]!.op.kind !== 'replace') {
+        const text = baseText(await this.env.MODELS.get(CAMPAIGNS_KEY), this.written);
+        list = text === null ? [] : readList(text);
+      }
       for (const { op } of group) {
         const r = applyCampaignOp(list, op);
         list = r.list;
         answers.push(r.answer);
         changed ||= r.answer.ok;
       }
-      if (changed && list !== null) {
-        await this.env.MODELS.put(CAMPAIGNS_KEY, JSON.stringify(list));
-        this.lastPut = Date.now();
-      }
+      if (changed && list !== null) await this.save(JSON.stringify(list));
     } catch (err) {
       // KV refused or failed: nothing in this group was saved, and each caller is told to retry.
       console.error(JSON.stringify({ msg: 'campaign write failed', error: String(err), writes: group.length }));
@@ -112,4 +149,29 @@ export class CampaignWriter extends DurableObject<Env> {
     }
     group.forEach((p, i) => p.done(answers[i]!));
   }
+
+  private async save(text: string): Promise<void> {
+    const at = Date.now();
+    try {
+      await this.env.MODELS.put(CAMPAIGNS_KEY, text);
+    } catch (err) {
+      // KV refused (one write per second per key): the next try waits out the gap too
+      this.written = this.written === null ? null : { ...this.written, at };
+      throw err;
+    }
+    const recent = [...(this.written?.recent ?? []), textHash(text)].slice(-RECENT);
+    this.written = { last: text, at, recent };
+    await this.ctx.storage.put('written', this.written);
+  }
+}
+
+/** The stored list, or null when it does not validate (or is not JSON at all). */
+function readList(text: string): Campaign[] | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  return (parseCampaigns(raw) as Campaign[] | null)?.slice() ?? null;
 }

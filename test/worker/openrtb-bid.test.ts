@@ -266,6 +266,18 @@ describe('admin campaigns API', () => {
     expect((await put('gamma')).status).toBe(201);
   });
 
+  it('tells a stale read of its own earlier write from a list put in KV by someone else', async () => {
+    const { baseText } = await import('../../src/worker/campaign-writer.ts');
+    const { murmur3 } = await import('../../src/core/murmur3.ts');
+    const h = (t: string) => murmur3(t, 1).toString(16) + murmur3(t, 2).toString(16);
+    const written = { last: '[2]', at: Date.now(), recent: [h('[1]'), h('[2]')] };
+    expect(baseText('[2]', written)).toBe('[2]'); // KV has the last write
+    expect(baseText('[1]', written)).toBe('[2]'); // an older write of ours: KV has not caught up here
+    expect(baseText(null, written)).toBe('[2]');
+    expect(baseText('["by hand"]', written)).toBe('["by hand"]'); // someone else's: KV is the source of truth
+    expect(baseText('[1]', null)).toBe('[1]');
+  });
+
   it('saves writes that arrive together in one group, each with its own answer, starting from what KV holds', async () => {
     await setCampaigns([campaign({ id: 'keep' }), campaign({ id: 'drop' })]);
     const put = (id: string) => fetchWorker(`/admin/campaigns/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json', ...ADMIN }, body: JSON.stringify(campaign({ id })) });

@@ -15,7 +15,7 @@ import { requireAdmin } from '../admin-auth.ts';
 import { Campaign as CampaignSchema, CampaignList, RatesTable } from '../bidding-schemas.ts';
 import { readJson } from '../body.ts';
 import { CAMPAIGNS_KEY, parseCampaigns, RATES_KEY } from '../campaign-store.ts';
-import { UNREADABLE, type CampaignOp } from '../campaign-writer.ts';
+import { UNREADABLE, type CampaignOp, type CampaignWrite } from '../campaign-writer.ts';
 import { clearConfigCache } from '../config-store.ts';
 import { HttpError } from '../http-error.ts';
 import type { AppEnv } from '../types.ts';
@@ -30,10 +30,21 @@ async function stored(kv: KVNamespace): Promise<Campaign[]> {
   return [...list];
 }
 
-/** Hands `op` to the one writer; this isolate then sees the saved list at once, others within MODEL_REFRESH_SECONDS. */
+/**
+ * Hands `op` to the one writer, then drops this isolate's cached list. Bids everywhere see the
+ * saved list once KV has it in their location (Cloudflare documents up to about 60 s; locally,
+ * at once) and their isolates refresh (MODEL_REFRESH_SECONDS).
+ */
 async function write(env: Env, op: CampaignOp): Promise<boolean> {
   const writer = env.CAMPAIGN_WRITER.get(env.CAMPAIGN_WRITER.idFromName(CAMPAIGNS_KEY));
-  const r = await writer.apply(op);
+  let r: CampaignWrite;
+  try {
+    r = await writer.apply(op);
+  } catch (err) {
+    // the writer was reset (a deploy) with the write under way: it may or may not have landed
+    console.error(JSON.stringify({ msg: 'campaign writer unreachable', error: String(err) }));
+    throw new HttpError(503, 'writer_unavailable', 'the campaign write may or may not have been saved; read the list, and repeat if needed');
+  }
   if (!r.ok) throw new HttpError(r.status, r.code, r.message, r.field);
   clearConfigCache();
   return r.created;
