@@ -156,6 +156,11 @@ describe('runBidder', () => {
     const onSite = runBidder({ ...bidderInput(req), campaigns: withTargeting({ bundles: { allow: ['com.good.app'] } }) });
     expect(onSite.response).toBeNull();
     expect(onSite.skipped.bundle).toBeGreaterThan(0);
+    // with both lists ("my site and my app"), each channel has its own
+    const both = withTargeting({ domains: { allow: ['news.example'] }, bundles: { allow: ['com.good.app'] } });
+    expect(runBidder({ ...bidderInput(req), campaigns: both }).response).not.toBeNull();
+    expect(runBidder({ ...bidderInput({ ...req, site: undefined, app: { ...app, bundle: 'com.good.app' } } as BidRequest), campaigns: both }).response).not.toBeNull();
+    expect(runBidder({ ...bidderInput({ ...req, site: undefined, app } as BidRequest), campaigns: both }).response).toBeNull();
   });
 
   it('a deal\'s floor is in USD unless the deal says otherwise, whatever the imp\'s currency (§3.2.12)', () => {

@@ -101,15 +101,16 @@ export function requestIneligible(c: Campaign, req: BidRequest, facts: RequestFa
   if (t.devices && !t.devices.includes(facts.base.device)) return 'device';
   if (t.os && !t.os.includes(facts.base.os)) return 'os';
   if (t.publishers && !t.publishers.includes(facts.publisher)) return 'publisher';
-  // An allow list names where the campaign may run: a site list allows no app, and an app list no site.
+  // An allow list names where the campaign may run: a campaign with only a site list runs on
+  // no app, and one with only an app list on no site; with both, each channel has its list.
   if (facts.channel === 'app') {
     if (t.bundles?.allow && !t.bundles.allow.includes(facts.bundle)) return 'bundle';
     if (t.bundles?.block && t.bundles.block.includes(facts.bundle)) return 'bundle';
-    if (t.domains?.allow) return 'domain';
+    if (t.domains?.allow && !t.bundles?.allow) return 'domain';
   } else {
     if (t.domains?.allow && !domainMatches(facts.domain, t.domains.allow)) return 'domain';
     if (t.domains?.block && domainMatches(facts.domain, t.domains.block)) return 'domain';
-    if (t.bundles?.allow) return 'bundle';
+    if (t.bundles?.allow && !t.domains?.allow) return 'bundle';
   }
   // the request's buyer seat allow and block lists (§3.2.1)
   const seat = c.seat ?? DEFAULT_SEAT;
