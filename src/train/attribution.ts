@@ -11,6 +11,7 @@
  */
 import type { DecisionRecord } from '../core/decision-record.ts';
 import type { LogRecord, OutcomeEvent } from '../core/outcome-event.ts';
+import { idKey, recentKeys } from './recent-keys.ts';
 
 export interface JoinOptions {
   /** outcome names that make the label 1 (e.g. click; conversion, purchase) */
@@ -37,9 +38,9 @@ export interface JoinStats {
   attributed: number;
   duplicateDecisions: number;
   /**
-   * decisions that arrived after the log's clock passed twice their window and grace: too late
-   * to label (their outcomes are gone), and past the span duplicates are remembered for, so a
-   * copy of a decision already emitted (a dead-letter replay) would count twice. Dropped.
+   * copies of decisions emitted long before (the log's clock had passed twice their window and
+   * grace, beyond the exact dedupe): a dead-letter replay, which would otherwise count twice.
+   * Recognized by recent-keys.ts; a first copy that merely arrives late is still read.
    */
   staleDecisions: number;
   duplicateOutcomes: number;
@@ -89,6 +90,7 @@ export async function* attribute(batches: AsyncIterable<readonly LogRecord[]> | 
   const orphans = new Map<string, OutcomeEvent[]>();
   const orphanOrder = fifo<[string, number]>();
   const done = new Set<string>(); // emitted decision ids, for dedupe
+  const emitted = recentKeys(); // and beyond `done`'s span, in bounded memory
   const doneOrder = fifo<[string, number]>();
   const horizon = opts.windowMs + opts.graceMs;
   let clock = -Infinity;
@@ -117,6 +119,7 @@ export async function* attribute(batches: AsyncIterable<readonly LogRecord[]> | 
       const id = p.decision.id;
       pending.delete(id);
       done.add(id);
+      emitted.seen(idKey(id));
       doneOrder.items.push([id, p.decision.ts]);
       out.push({ decision: p.decision, label: p.label, value: p.value });
     }
@@ -144,7 +147,8 @@ export async function* attribute(batches: AsyncIterable<readonly LogRecord[]> | 
           stats.duplicateDecisions++;
           continue;
         }
-        if (r.ts + 2 * horizon <= clock) {
+        // `seen` adds the key of a first copy, which is about to be emitted anyway
+        if (r.ts + 2 * horizon <= clock && emitted.seen(idKey(r.id))) {
           stats.staleDecisions++;
           continue;
         }

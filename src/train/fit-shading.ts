@@ -6,8 +6,9 @@
  * (`props.bid` = our price, `props.pub` = publisher, `auction.minToWin` when the exchange sent
  * it) goes into log-price bins, one set for all traffic (`*`) and one per publisher with at
  * least `--min-pub` auctions. Each bid counts once: the log is at-least-once, and an exchange
- * retries and replays notices, so the first notice of a decision is kept and the rest are
- * counted as duplicates (memory: the bins, and 8 bytes or so per auction for the ids seen).
+ * retries and replays notices, so the first notice of a decision is kept and later ones are
+ * counted as duplicates (memory: the bins, and 64 MB of recent decision hashes, which catch
+ * repeats within the last 2–4 million auctions read; recent-keys.ts).
  * The result is a `shading` model named `bid-shading`, written to a file and/or published
  * (atomic, verified).
  */
@@ -19,8 +20,8 @@ import { createGunzip } from 'node:zlib';
 import { encodeShadingModel } from '../core/bidding/shading-model.ts';
 import { createWinStats, fitWinCurve, observe, PRIOR_CURVE, type WinCurve, type WinStats } from '../core/bidding/win-curve.ts';
 import { publishModel } from '../core/model-registry.ts';
-import { murmur3 } from '../core/murmur3.ts';
 import type { LogRecord } from '../core/outcome-event.ts';
+import { idKey, recentKeys, type RecentKeys } from './recent-keys.ts';
 import { localStorage, remoteStorage } from './storage.ts';
 
 export const SHADING_MODEL = 'bid-shading';
@@ -31,28 +32,24 @@ export interface ShadingFit {
   auctions: number;
   /** notices of a bid already counted */
   duplicates: number;
-  /** 53-bit hashes of the decisions counted */
-  readonly seen: Set<number>;
+  /** 53-bit hashes of the decisions counted lately */
+  readonly seen: RecentKeys;
 }
 
-export function createShadingFit(): ShadingFit {
-  return { all: createWinStats(), byPub: new Map(), auctions: 0, duplicates: 0, seen: new Set() };
+export function createShadingFit(bits?: number): ShadingFit {
+  return { all: createWinStats(), byPub: new Map(), auctions: 0, duplicates: 0, seen: recentKeys(bits) };
 }
 
-/** 53 bits of two murmur3 hashes: collisions are negligible at any log size we fit. */
-const key53 = (s: string): number => murmur3(s, 1) * 2 ** 21 + (murmur3(s, 2) >>> 11);
 
 /** Adds one log record; returns whether it was an auction outcome we could use. */
 export function addRecord(fit: ShadingFit, r: LogRecord): boolean {
-  if (r.type !== 'outcome' || (r.name !== 'win' && r.name !== 'loss')) return false;
+  if (r === null || typeof r !== 'object' || r.type !== 'outcome' || (r.name !== 'win' && r.name !== 'loss')) return false;
   const bid = r.props?.bid;
   if (typeof bid !== 'number' || !(bid > 0)) return false;
-  const key = key53(r.decisionId ?? r.id);
-  if (fit.seen.has(key)) {
+  if (fit.seen.seen(idKey(r.decisionId ?? r.id))) {
     fit.duplicates++;
     return false;
   }
-  fit.seen.add(key);
   const won = r.name === 'win';
   const mtw = r.auction?.minToWin;
   observe(fit.all, bid, won, mtw);
@@ -83,11 +80,13 @@ async function readLog(path: string, fit: ShadingFit): Promise<void> {
   const input = path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
     if (line.trim() === '') continue;
+    let record: LogRecord;
     try {
-      addRecord(fit, JSON.parse(line) as LogRecord);
+      record = JSON.parse(line) as LogRecord;
     } catch {
-      // a torn last line of a log being written: skip it
+      continue; // a torn last line of a log being written
     }
+    addRecord(fit, record);
   }
 }
 

@@ -60,6 +60,17 @@ describe('attribution join', () => {
     expect(stats).toMatchObject({ decisions: 3, staleDecisions: 1, attributed: 1 });
   });
 
+  it('still reads a first copy that arrives out of time order (logs given newest first)', async () => {
+    const day = 24 * 60 * MIN;
+    const { byId, stats } = await run([
+      decision('b1', day), outcome('cb', 'b1', day + MIN),
+      decision('a1', 0), outcome('ca', 'a1', MIN), decision('a2', 1000),
+    ]);
+    expect([...byId.keys()].sort()).toEqual(['a1', 'a2', 'b1']);
+    expect(byId.get('a1')!.label).toBe(1);
+    expect(stats.staleDecisions).toBe(0);
+  });
+
   it('waits for decisions whose outcomes arrived first (another queue batch), and gives up after the window', async () => {
     const { byId, stats } = await run([
       outcome('e1', 'd1', 2000), decision('d1', 1000),

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { OutcomeEvent } from '../../src/core/outcome-event.ts';
 import { winProb, type WinCurve } from '../../src/core/bidding/win-curve.ts';
 import { addRecord, createShadingFit, curvesOf } from '../../src/train/fit-shading.ts';
+import { recentKeys } from '../../src/train/recent-keys.ts';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -39,5 +40,18 @@ describe('fit-shading', () => {
     expect(addRecord(fit, event('win', 2, 'p', 'x2'))).toBe(true);
     expect(addRecord(fit, event('loss', 2, 'p', 'x2'))).toBe(false);
     expect(fit).toMatchObject({ auctions: 2, duplicates: 21 });
+  });
+
+  it('remembers recent decisions in bounded memory: repeats within the window are caught, across millions of auctions', () => {
+    const keys = recentKeys(10); // 1,024 slots: remembers the last 512 to 1,024 keys
+    for (let i = 0; i < 5_000_000; i += 997) expect(keys.seen(i * 2654435761 % 2 ** 53)).toBe(false);
+    let caught = 0;
+    for (let i = 0; i < 100_000; i++) {
+      const k = 1e12 + i;
+      expect(keys.seen(k)).toBe(false);
+      if (i >= 400 && keys.seen(k - 400)) caught++; // the same key 400 adds later
+    }
+    expect(caught).toBe(100_000 - 400);
+    expect(keys.seen(1e12)).toBe(false); // long forgotten
   });
 });
