@@ -49,14 +49,17 @@ type Native = { ok: true; value: NativeEvent } | { ok: false; field: string; rea
 /** Where a native field came from in a Segment call, to name the caller's own field in a 400. */
 const SEGMENT_FIELD: Readonly<Record<string, string>> = {
   id: 'messageId', ts: 'timestamp', visitorId: 'anonymousId', decisionId: 'properties.decisionId', slot: 'properties.slot',
-  variant: 'properties.variant', experiment: 'properties.experiment', value: 'properties.revenue', currency: 'properties.currency',
-  items: 'properties.products', props: 'properties',
+  variant: 'properties.variant', experiment: 'properties.experiment', currency: 'properties.currency',
+  // taken from one of several properties (revenue, total or value), or from a filtered list
+  value: 'properties', items: 'properties.products', props: 'properties',
 };
 
+/** The Segment field a native one came from; list positions are dropped where they need not match. */
 function segmentField(field: string): string {
   const head = /^[A-Za-z]+/.exec(field)?.[0] ?? '';
   const mapped = SEGMENT_FIELD[head];
-  return mapped === undefined ? field : mapped + field.slice(head.length);
+  if (mapped === undefined) return field;
+  return head === 'items' || head === 'props' || head === 'value' ? mapped : mapped + field.slice(head.length);
 }
 
 /** Native events have `name`; Segment calls have `type` or a track `event`. */

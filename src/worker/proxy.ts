@@ -64,7 +64,7 @@ async function planPage(c: AppContext, url: URL, rule: PageRule, rules: PageRule
     if (slot.recommend !== undefined) {
       const rec = await recommendItems(c, visit, slot, rules);
       const id = crypto.randomUUID();
-      records.push(recommendationRecord(visit, slot.id, id, rec));
+      records.push(recommendationRecord(visit, slot.id, id, { ...rec, ids: rec.items.map((i) => String(i.id ?? '')) }));
       if (rec.fallback) fallbacks.push(`${slot.id}=${rec.fallback}`);
       fills.push({ id: slot.id, selector: slotSelector(slot), decisionId: id, variant: null, html: renderItems(slot.recommend.template, rec.items) });
       continue;

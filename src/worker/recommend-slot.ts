@@ -16,6 +16,8 @@ import type { Visit } from './visit.ts';
 
 export interface Recommended {
   readonly items: readonly Item[];
+  /** the model's score of the first item, when the model ranked it (a catalog may have a `score` field of its own) */
+  readonly score: number | null;
   readonly source: 'model' | 'fallback';
   readonly model: Ranking['model'];
   readonly fallback?: string;
@@ -96,6 +98,7 @@ export async function recommendItems(c: AppContext, visit: Visit, slot: SlotRule
     items.push({ ...fields, id: r.id, reason, ...(r.because !== undefined ? { because: r.because } : {}), ...(r.category ? { category: r.category } : {}) });
   }
   const fromModel = items.length;
+  const firstScore = fromModel > 0 ? ranking.items.find((r) => r.id === items[0]!.id)?.score ?? null : null;
   for (const p of rules.popular ?? []) {
     if (items.length === count) break;
     const id = String(p.id ?? '');
@@ -107,13 +110,12 @@ export async function recommendItems(c: AppContext, visit: Visit, slot: SlotRule
   const short = fromModel < count && uncatalogued > 0 ? 'notInCatalog' : undefined;
   const fallback = ranking.fallback !== undefined && short !== undefined ? `${ranking.fallback}+${short}` : ranking.fallback ?? short;
   return {
-    items, model: fromModel > 0 ? ranking.model : null,
+    items, score: firstScore, model: fromModel > 0 ? ranking.model : null,
     source: personal > 0 ? 'model' : 'fallback',
     ...(fallback !== undefined ? { fallback } : {}),
   };
 }
 
-/** The decision record of a filled recommendation slot, so impressions and clicks join to it. */
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => ESCAPES[ch]!);

@@ -165,14 +165,13 @@ export async function rankItems(c: AppContext, visit: Visit, body: RecommendRequ
  */
 export function recommendationRecord(
   visit: Visit, slot: string, id: string,
-  shown: { readonly model: Ranking['model']; readonly source: 'model' | 'fallback'; readonly fallback?: string | undefined; readonly items: readonly { readonly id?: unknown; readonly score?: unknown }[] },
+  shown: { readonly model: Ranking['model']; readonly source: 'model' | 'fallback'; readonly fallback?: string | undefined; readonly ids: readonly string[]; readonly score: number | null },
 ): DecisionRecord {
-  const ids = shown.items.map((i) => String(i.id ?? ''));
-  const first = shown.items[0]?.score;
+  const { ids } = shown;
   return {
     type: 'decision', v: 1, id, ts: visit.now, kind: 'recommendation', visitor: hashVisitor(visit.visitor.id), slot,
-    model: shown.model, action: ids[0] ?? '', propensity: 1, score: typeof first === 'number' ? first : null, source: shown.source,
-    candidates: ids, probabilities: ids.map(() => 1), featureSpec: 0, context: loggedContext(visit.ctx),
+    model: shown.model, action: ids[0] ?? '', propensity: 1, score: shown.score, source: shown.source,
+    candidates: [...ids], probabilities: ids.map(() => 1), featureSpec: 0, context: loggedContext(visit.ctx),
     ...(shown.fallback !== undefined ? { fallback: shown.fallback } : {}),
   };
 }

@@ -52,6 +52,7 @@ describe.skipIf(!inject('hasSharedData'))('proxy recommendation slots', () => {
         type: 'decision', slot: 'also', model: { name: 'recs', version: 'v1' }, action: 'sock-1',
         candidates: ['sock-1', 'shoe-2'], probabilities: [1, 1], propensity: 1, source: 'model', featureSpec: 0,
       });
+      expect(r.score).toBeGreaterThan(0); // the model's score of the first item
     } finally {
       send.mockRestore();
     }

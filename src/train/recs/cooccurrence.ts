@@ -35,7 +35,7 @@ export function checkNeighbourOptions(o: { k: number; alpha: number; shrink: num
   if (!(o.alpha >= 0 && o.alpha <= 1)) throw new Error('--alpha must be a number in 0..1');
   if (!(o.shrink >= 0 && o.shrink < Infinity)) throw new Error('--shrink must be a number ≥ 0');
   if (o.minCount !== undefined && !(o.minCount > 0 && o.minCount < Infinity)) throw new Error('--min-count must be a number > 0');
-  if (o.halfLifeDays !== undefined && !(o.halfLifeDays > 0 && o.halfLifeDays < Infinity)) throw new Error('--half-life must be a number of days > 0');
+  if (o.halfLifeDays !== undefined && !(o.halfLifeDays >= 0 && o.halfLifeDays < Infinity)) throw new Error('--half-life must be a number of days ≥ 0 (0: no decay)');
 }
 
 export interface Counts {

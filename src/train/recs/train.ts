@@ -74,9 +74,10 @@ async function main(): Promise<void> {
   const version = values.version ?? defaultVersion();
   if (!NAME.test(values.name!) || !NAME.test(version)) throw new Error('--name and --version: lower-case letters, digits, . _ -');
   if (!['cosine', 'lift', 'jaccard'].includes(norm)) throw new Error('--norm must be cosine, lift or jaccard');
-  const halfLife = values['half-life'] === undefined ? undefined : Number(values['half-life']);
+  const given = values['half-life'] === undefined ? undefined : Number(values['half-life']);
+  checkNeighbourOptions({ k, alpha: Number(values.alpha), shrink: Number(values.shrink), minCount: Number(values['min-count']), halfLifeDays: given });
+  const halfLife = given === 0 ? undefined : given; // 0: no decay, as recs:eval reads it
   const opts = { k, norm, alpha: Number(values.alpha), shrink: Number(values.shrink), minCount: Number(values['min-count']), halfLifeDays: halfLife };
-  checkNeighbourOptions(opts);
   if (!values.csv === !values.log) throw new Error('give exactly one of --csv or --log');
 
   const t0 = performance.now();

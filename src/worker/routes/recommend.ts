@@ -29,7 +29,8 @@ async function handle(c: AppContext, body: RecommendRequest) {
 
   const decisionId = crypto.randomUUID();
   const record = recommendationRecord(visit, slot, decisionId, {
-    model: ranking.model, source: ranking.source === 'model' ? 'model' : 'fallback', fallback, items,
+    model: ranking.model, source: ranking.source === 'model' ? 'model' : 'fallback', fallback,
+    ids: items.map((x) => x.id), score: items[0]?.score ?? null,
   });
   logRecords(c.env.EVENTS, [record], (p) => c.executionCtx.waitUntil(p));
   await finishVisit(c, visit);
