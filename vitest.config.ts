@@ -16,6 +16,8 @@ export const TEST_BINDINGS = {
   ORIGIN_TIMEOUT_MS: '1000',
   // campaign writes: a short gap keeps the suite quick and still groups concurrent writes
   KV_WRITE_GAP_MS: '100',
+  // KV is read-after-write here: tests see at once what a list put by hand does
+  KV_STALE_MS: '0',
 };
 
 export default defineConfig({

@@ -40,7 +40,8 @@ export interface JoinStats {
   /**
    * copies of decisions emitted long before (the log's clock had passed twice their window and
    * grace, beyond the exact dedupe): a dead-letter replay, which would otherwise count twice.
-   * Recognized by recent-keys.ts; a first copy that merely arrives late is still read.
+   * Recognized by recent-keys.ts, which remembers the last 2–4 million decisions emitted: a
+   * replay from further back counts again. A first copy that merely arrives late is still read.
    */
   staleDecisions: number;
   duplicateOutcomes: number;

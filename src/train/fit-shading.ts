@@ -46,7 +46,9 @@ export function addRecord(fit: ShadingFit, r: LogRecord): boolean {
   if (r === null || typeof r !== 'object' || r.type !== 'outcome' || (r.name !== 'win' && r.name !== 'loss')) return false;
   const bid = r.props?.bid;
   if (typeof bid !== 'number' || !(bid > 0)) return false;
-  if (fit.seen.seen(idKey(r.decisionId ?? r.id))) {
+  const id = typeof r.decisionId === 'string' ? r.decisionId : r.id;
+  if (typeof id !== 'string') return false;
+  if (fit.seen.seen(idKey(id))) {
     fit.duplicates++;
     return false;
   }

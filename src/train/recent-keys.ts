@@ -8,8 +8,11 @@
  */
 import { murmur3 } from '../core/murmur3.ts';
 
-/** 53 bits of two murmur3 hashes of `id`: collisions are negligible at any log size we read. */
-export const idKey = (id: string): number => murmur3(id, 1) * 2 ** 21 + (murmur3(id, 2) >>> 11);
+/**
+ * 53 bits of two murmur3 hashes of `id`. The second hashes a longer input: the same input under
+ * two seeds collides together far too often for short ids (`d229466`, `d488447`).
+ */
+export const idKey = (id: string): number => murmur3(id, 1) * 2 ** 21 + (murmur3(`${id}\u0000`, 0x5bd1e995) >>> 11);
 
 export interface RecentKeys {
   /** true if `key` was added recently; otherwise adds it and returns false */
@@ -17,6 +20,7 @@ export interface RecentKeys {
 }
 
 export function recentKeys(bits = 22): RecentKeys {
+  if (!(Number.isInteger(bits) && bits >= 2 && bits <= 30)) throw new RangeError('recentKeys: bits must be an integer in 2..30');
   const size = 2 ** bits;
   const mask = size - 1;
   let current = new Float64Array(size); // key + 1; 0 = empty

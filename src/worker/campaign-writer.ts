@@ -9,12 +9,11 @@
  * arrive while the object waits for that gap (or for KV) are applied in order to one read of
  * the list and saved in one put, and each caller gets its own answer (201, 404, 409...).
  * KV stays the source of truth, so a list put there by hand or by a CLI is what the next write
- * starts from (`baseText` tells such a list from a stale read of this object's own writes).
+ * starts from, except within a minute of this object's own write (`baseText`).
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Campaign } from '../core/bidding/campaign.ts';
 import { MAX_CAMPAIGNS } from './bidding-schemas.ts';
-import { murmur3 } from '../core/murmur3.ts';
 import { CAMPAIGNS_KEY, parseCampaigns } from './campaign-store.ts';
 
 export type CampaignOp =
@@ -59,38 +58,40 @@ interface Pending {
   readonly done: (answer: CampaignWrite) => void;
 }
 
-/** What this object remembers of its own writes (in its storage, so a restart keeps it). */
+/** What this object remembers of its last write (in its storage, so a restart keeps it). */
 interface Written {
-  /** the last list it put, as put */
+  /** the list it put, as put */
   readonly last: string;
   /** when (ms) */
   readonly at: number;
-  /** hashes of its recent puts, newest last */
-  readonly recent: readonly string[];
 }
 
-const RECENT = 8;
 const DEFAULT_GAP_MS = 1_000;
-const textHash = (s: string) => murmur3(s, 1).toString(16) + murmur3(s, 2).toString(16);
+const DEFAULT_STALE_MS = 60_000;
+
+/** A duration from the environment; unset, empty or not a number ≥ 0 means `fallback`. */
+function msVar(value: string | undefined, fallback: number): number {
+  const n = value === undefined || value.trim() === '' ? Number.NaN : Number(value);
+  return Number.isFinite(n) && n >= 0 ? n : fallback;
+}
 
 /**
  * The list a group starts from. KV is the source of truth, so a list put there by hand or by
- * a CLI is honoured; but a read right after this object's own put may still return an older
- * value (KV promises other locations a minute, its own only "usually" at once). A value this
- * object wrote before its last put is such a stale read, and the last put stands instead.
+ * a CLI is what the next write starts from; but for `staleMs` after this object's own put, a
+ * read may still return an older value (Cloudflare documents up to about a minute), and a
+ * write from it would undo the put. So within that window the last put stands: a hand edit
+ * made within a minute of an API write is overwritten by the next API write.
  */
-export function baseText(stored: string | null, written: Written | null): string | null {
-  if (written === null) return stored;
-  if (stored === null) return written.last; // not there yet
-  const h = textHash(stored);
-  if (h === written.recent.at(-1)) return stored;
-  return written.recent.includes(h) ? written.last : stored;
+export function baseText(stored: string | null, written: Written | null, now: number, staleMs: number): string | null {
+  return written !== null && now - written.at < staleMs ? written.last : stored;
 }
 
 export class CampaignWriter extends DurableObject<Env> {
   private readonly queue: Pending[] = [];
   private running = false;
   private written: Written | null = null;
+  /** when this object last tried to put (ms): a refused put waits out the gap too */
+  private attempted = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -111,10 +112,9 @@ export class CampaignWriter extends DurableObject<Env> {
     if (this.running) return;
     this.running = true;
     try {
-      const configured = Number(this.env.KV_WRITE_GAP_MS);
-      const gapMs = Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_GAP_MS;
+      const gapMs = msVar(this.env.KV_WRITE_GAP_MS, DEFAULT_GAP_MS);
       while (this.queue.length > 0) {
-        const wait = gapMs - (Date.now() - (this.written?.at ?? 0));
+        const wait = gapMs - (Date.now() - Math.max(this.attempted, this.written?.at ?? 0));
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         await this.commit(this.queue.splice(0));
       }
@@ -130,7 +130,8 @@ export class CampaignWriter extends DurableObject<Env> {
     try {
       // a group that starts by replacing the list needs nothing from the stored one
       if (group[0]!.op.kind !== 'replace') {
-        const text = baseText(await this.env.MODELS.get(CAMPAIGNS_KEY), this.written);
+        const stored = await this.env.MODELS.get(CAMPAIGNS_KEY);
+        const text = baseText(stored, this.written, Date.now(), msVar(this.env.KV_STALE_MS, DEFAULT_STALE_MS));
         list = text === null ? [] : readList(text);
       }
       for (const { op } of group) {
@@ -152,16 +153,15 @@ export class CampaignWriter extends DurableObject<Env> {
 
   private async save(text: string): Promise<void> {
     const at = Date.now();
+    this.attempted = at;
+    await this.env.MODELS.put(CAMPAIGNS_KEY, text); // a refusal (one write a second per key) fails the group
+    this.written = { last: text, at };
     try {
-      await this.env.MODELS.put(CAMPAIGNS_KEY, text);
+      await this.ctx.storage.put('written', this.written);
     } catch (err) {
-      // KV refused (one write per second per key): the next try waits out the gap too
-      this.written = this.written === null ? null : { ...this.written, at };
-      throw err;
+      // the list is saved; only a restart within the stale window would forget it was ours
+      console.error(JSON.stringify({ msg: 'campaign writer could not note its write', error: String(err) }));
     }
-    const recent = [...(this.written?.recent ?? []), textHash(text)].slice(-RECENT);
-    this.written = { last: text, at, recent };
-    await this.ctx.storage.put('written', this.written);
   }
 }
 

@@ -93,9 +93,36 @@ describe('experiments admin API', () => {
     expect(got).toMatchObject({ traffic: won.traffic, version: 2 });
     const v2 = (await (await admin('/admin/experiments/race/versions/2', undefined, 'GET')).json()) as { traffic: number };
     expect(v2.traffic).toBe(won.traffic); // the winner's immutable copy, not overwritten
-    // two creates at once: one 201, one 409
-    const creates = await Promise.all([admin('/admin/experiments', config('twin')), admin('/admin/experiments', config('twin'))]);
+    // two different creates of one key at once: one 201, one 409; the same create twice is one experiment
+    const creates = await Promise.all([admin('/admin/experiments', config('twin')), admin('/admin/experiments', config('twin', { name: 'Other' }))]);
     expect(creates.map((r) => r.status).sort()).toEqual([201, 409]);
+    const repeated = await Promise.all([admin('/admin/experiments', config('once')), admin('/admin/experiments', config('once'))]);
+    expect(repeated.map((r) => r.status)).toEqual([201, 201]);
+    const [x, y] = (await Promise.all(repeated.map((r) => r.json()))) as { version: number; createdAt: number }[];
+    expect(x).toEqual(y);
+  });
+
+  it('takes a write when KV is ahead of the aggregator (written by hand), and a create whose KV copy was lost', async () => {
+    expect((await admin('/admin/experiments', config('ahead'))).status).toBe(201);
+    const v1 = JSON.parse((await env.MODELS.get('experiment/ahead'))!) as Record<string, unknown>;
+    await env.MODELS.put('experiment/ahead', JSON.stringify({ ...v1, version: 2, traffic: 0.6 }));
+    resetCaches();
+    const launched = await admin('/admin/experiments/ahead/launch');
+    expect(launched.status).toBe(200);
+    expect(await launched.json()).toMatchObject({ status: 'running', version: 3, traffic: 0.6 });
+    // a created experiment whose KV copy is gone (deleted by hand) over a minute later can be created again
+    const { runInDurableObject } = await import('cloudflare:test');
+    const stub = env.EXPERIMENTS.get(env.EXPERIMENTS.idFromName('gone'));
+    expect((await admin('/admin/experiments', config('gone'))).status).toBe(201);
+    const stored = JSON.parse((await env.MODELS.get('experiment/gone'))!) as Record<string, unknown>;
+    await runInDurableObject(stub, async (instance: unknown) => {
+      await (instance as { configure(e: unknown): Promise<void> }).configure({ ...stored, createdAt: Date.now() - 120_000 });
+    });
+    await env.MODELS.delete('experiment/gone');
+    resetCaches();
+    const again = await admin('/admin/experiments', config('gone', { name: 'Second life' }));
+    expect(again.status).toBe(201);
+    expect(await again.json()).toMatchObject({ name: 'Second life', version: 1 });
   });
 
   it('brings KV up to the aggregator when a save after it failed, and asks the caller to reload', async () => {

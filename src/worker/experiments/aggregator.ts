@@ -92,15 +92,20 @@ export class ExperimentAggregator extends DurableObject<Env> {
    * null for a new experiment). Every write of this experiment passes through this one object,
    * so two admins editing at once cannot both build version n + 1 from n (one edit lost, and
    * the other's immutable copy overwritten): the second is answered with what this object
-   * holds. The config it already holds is accepted again (a repeated request).
+   * holds. Taken as well: the config it already holds (a repeated request); a write built from
+   * a version newer than it holds (KV was ahead of it: written by hand, or by an older release
+   * that saved KV first); and a new experiment where it holds one created over a minute ago
+   * (its KV copy was deleted by hand, or never saved), or the same config (a repeated create).
    */
-  async commit(next: Experiment, from: number | null): Promise<{ ok: true } | { ok: false; holds: Experiment }> {
+  async commit(next: Experiment, from: number | null): Promise<{ ok: true; holds: Experiment } | { ok: false; holds: Experiment }> {
     const have = this.exp;
     // the check and `configure`'s first line run without a break between them: no other call
     // can take the version in between
-    if (have !== null && have.version !== from && JSON.stringify(have) !== JSON.stringify(next)) return { ok: false, holds: have };
+    if (have !== null && !takes(have, next, from, Date.now())) return { ok: false, holds: have };
+    const same = have !== null && from === null && sameConfig(have, next);
+    if (same) return { ok: true, holds: have };
     await this.configure(next);
-    return { ok: true };
+    return { ok: true, holds: next };
   }
 
   /** Stores the experiment (after every admin write); resets the counts if the arms changed. */
@@ -312,4 +317,20 @@ function reviveState(raw: {
     counts: { impressions: Float64Array.from(raw.impressions), conversions: Float64Array.from(raw.conversions) },
     seq: raw.seq, published: raw.published, model,
   };
+}
+
+/** A create older than this, held by the aggregator but not in KV, is one KV lost. */
+const STALE_CREATE_MS = 60_000;
+
+/** Whether an aggregator holding `have` takes `next`, built from version `from` (see `commit`). */
+export function takes(have: Experiment, next: Experiment, from: number | null, now: number): boolean {
+  if (JSON.stringify(have) === JSON.stringify(next)) return true;
+  if (from === null) return now - have.createdAt > STALE_CREATE_MS || sameConfig(have, next);
+  return have.version <= from;
+}
+
+/** The same experiment apart from when it was made and its history (a repeated create). */
+function sameConfig(a: Experiment, b: Experiment): boolean {
+  const strip = (e: Experiment) => JSON.stringify({ ...e, createdAt: 0, updatedAt: 0, history: [] });
+  return strip(a) === strip(b);
 }

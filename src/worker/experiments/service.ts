@@ -26,36 +26,36 @@ export async function mustLoad(env: Env, key: string): Promise<Experiment> {
  * from (another admin's write, or a KV save that failed after the aggregator took it), KV is
  * brought up to it and the caller is told to reload.
  */
-async function commit(env: Env, e: Experiment, from: number | null, changed: boolean): Promise<void> {
+async function commit(env: Env, e: Experiment, from: number | null, changed: boolean): Promise<Experiment> {
   const stub = experimentStub(env, e.key);
-  let r: { ok: true } | { ok: false; holds: Experiment };
+  let r: { ok: boolean; holds: Experiment };
   try {
     r = (await stub.commit(e, from)) as typeof r;
   } catch (err) {
     console.error(JSON.stringify({ msg: 'experiment aggregator unreachable', key: e.key, error: String(err) }));
-    throw new HttpError(503, 'aggregator_unavailable', 'the live aggregator could not be reached; nothing was saved; repeat the request');
+    throw new HttpError(503, 'aggregator_unavailable', 'the live aggregator did not answer; the change may or may not have been applied: reload the experiment and repeat if needed');
   }
+  const held = r.holds;
   if (!r.ok) {
-    const held = r.holds;
+    // KV lags the aggregator (another admin's write, or a save that failed): bring it up first
+    if (held.version > (from ?? 0)) await saveExperiment(env.MODELS, held).catch(() => {});
     if (from === null) throw new HttpError(409, 'experiment_exists', `an experiment named "${e.key}" exists`, 'key');
-    if (held.version > from) await saveExperiment(env.MODELS, held).catch(() => {}); // KV may lag the aggregator
     throw new HttpError(409, 'conflict', `the experiment changed while this request was made (it is at version ${held.version}); reload it and repeat`);
   }
-  if (!changed) return;
+  if (!changed && JSON.stringify(held) === JSON.stringify(e)) return e; // a no-op: KV has it
   try {
-    await saveExperiment(env.MODELS, e);
+    await saveExperiment(env.MODELS, held);
   } catch (err) {
     console.error(JSON.stringify({ msg: 'experiment not saved to KV', key: e.key, error: String(err) }));
     throw new HttpError(503, 'store_unavailable', 'the live test has the change but the store does not; repeat the request');
   }
+  return held;
 }
 
 export async function createExperiment(env: Env, raw: unknown): Promise<Experiment> {
   const config = parseExperimentConfig(raw);
   if (await loadExperiment(env.MODELS, config.key)) throw new HttpError(409, 'experiment_exists', `an experiment named "${config.key}" exists`, 'key');
-  const e = newExperiment(config, Date.now());
-  await commit(env, e, null, true);
-  return e;
+  return commit(env, newExperiment(config, Date.now()), null, true);
 }
 
 export async function updateExperiment(env: Env, key: string, raw: unknown): Promise<Experiment> {
@@ -68,15 +68,21 @@ export async function updateExperiment(env: Env, key: string, raw: unknown): Pro
     ...current, ...config, version: current.version + 1, updatedAt: now,
     history: [...current.history, { at: now, action: 'edit', status: current.status }].slice(-100),
   };
-  await commit(env, next, current.version, true);
-  return next;
+  return commit(env, next, current.version, true);
 }
 
 export async function applyAction(env: Env, key: string, action: Action, winner?: string): Promise<{ experiment: Experiment; changed: boolean }> {
   const current = await mustLoad(env, key);
   if (action === 'stop' && winner === undefined && current.status !== 'stopped') {
     // No winner named: the arm most likely to be best right now.
-    winner = (await experimentReport(env, current)).results.arms.reduce((a, b) => (b.probabilityBest > a.probabilityBest ? b : a)).arm;
+    let report: ExperimentReport;
+    try {
+      report = await experimentReport(env, current);
+    } catch (err) {
+      console.error(JSON.stringify({ msg: 'experiment aggregator unreachable', key, error: String(err) }));
+      throw new HttpError(503, 'aggregator_unavailable', 'the live aggregator did not answer, so no winner could be picked; name one, or repeat');
+    }
+    winner = report.results.arms.reduce((a, b) => (b.probabilityBest > a.probabilityBest ? b : a)).arm;
   }
   const r = transition(current, action, Date.now(), winner);
   if (!r.ok) {
