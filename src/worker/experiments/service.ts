@@ -37,8 +37,12 @@ async function commit(env: Env, e: Experiment, from: number | null, changed: boo
   }
   const held = r.holds;
   if (!r.ok) {
-    // KV lags the aggregator (another admin's write, or a save that failed): bring it up first
-    if (held.version > (from ?? 0)) await saveExperiment(env.MODELS, held).catch(() => {});
+    // KV lags the aggregator (another admin's write, or a save that failed): bring it up first,
+    // unless a newer save has landed meanwhile (never move KV back)
+    if (held.version > (from ?? 0)) {
+      const stored = await loadExperiment(env.MODELS, e.key).catch(() => null);
+      if (stored === null || stored.version < held.version) await saveExperiment(env.MODELS, held).catch(() => {});
+    }
     if (from === null) throw new HttpError(409, 'experiment_exists', `an experiment named "${e.key}" exists`, 'key');
     throw new HttpError(409, 'conflict', `the experiment changed while this request was made (it is at version ${held.version}); reload it and repeat`);
   }
