@@ -12,7 +12,7 @@ import { compileItemKnnSource, ItemKnnSource } from './recs/source.ts';
 
 const Policy = z.discriminatedUnion('type', [
   z.object({ type: z.literal('greedy'), epsilon: z.number().min(0).max(1) }),
-  z.object({ type: z.literal('softmax'), temperature: z.number().positive(), floor: z.number().min(0).max(1) }),
+  z.object({ type: z.literal('softmax'), temperature: z.number().min(1e-200), floor: z.number().min(0).max(1) }),
   z.object({ type: z.literal('thompson'), floor: z.number().min(0).max(1) }),
 ]);
 

@@ -1,5 +1,5 @@
 /**
- * `npm run models:publish [-- --remote] [--dir models] [--only name]`
+ * `npm run models:publish [-- --remote] [--dir models] [--only name] [--allow-kind-change]`
  *
  * Compiles every model source in the directory, publishes each through the atomic path
  * (write, read back, verify, flip the manifest), and writes configs (`segments.json` →
@@ -10,7 +10,7 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { publishModel } from '../core/model-registry.ts';
+import { checkPublish, publishModel } from '../core/model-registry.ts';
 import { compileSegments, type SegmentConfig } from '../core/segments.ts';
 import { compileSources } from './model-source.ts';
 import { localStorage, remoteStorage, type OpenStorage } from './storage.ts';
@@ -25,9 +25,13 @@ const CONFIG_CHECKS: Readonly<Record<string, (raw: unknown) => void>> = {
 
 /**
  * Compiles and checks every file first, and writes only when all of them are good: a bad file
- * fails the whole run with `file: message`, and nothing is half published.
+ * fails the whole run with `file: message`, and nothing is half published. The checks are the
+ * publish path's own, store included (a version that exists with other bytes, a change of a
+ * model's kind), so a run that passes them fails only if the store itself does.
  */
-export async function publishDirectory(dir: string, store: OpenStorage, only?: string, log = console.log): Promise<number> {
+export async function publishDirectory(
+  dir: string, store: OpenStorage, only?: string, log = console.log, opts: { allowKindChange?: boolean } = {},
+): Promise<number> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
   const configs: [key: string, file: string, raw: unknown][] = [];
   const models: ReturnType<typeof compileSources> = [];
@@ -46,6 +50,10 @@ export async function publishDirectory(dir: string, store: OpenStorage, only?: s
       problems.push(`${file}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  for (const compiled of models) {
+    const checked = await checkPublish(store.storage, compiled.blob, opts);
+    if (!checked.ok) problems.push(`${compiled.name}@${compiled.version}: ${checked.reason}${checked.detail ? ` (${checked.detail})` : ''}`);
+  }
   if (problems.length > 0) {
     for (const p of problems) log(`FAILED  ${p}`);
     log('nothing published');
@@ -59,7 +67,7 @@ export async function publishDirectory(dir: string, store: OpenStorage, only?: s
   }
   for (const compiled of models) {
     await writeFile(join(dir, 'compiled', `${compiled.name}@${compiled.version}.bin`), compiled.blob);
-    const r = await publishModel(store.storage, compiled.blob);
+    const r = await publishModel(store.storage, compiled.blob, opts);
     if (!r.ok) {
       failures++;
       log(`FAILED  ${compiled.name}@${compiled.version}: ${r.reason}`);
@@ -77,11 +85,12 @@ async function main(): Promise<void> {
       dir: { type: 'string', default: 'models' },
       only: { type: 'string' },
       persist: { type: 'string' },
+      'allow-kind-change': { type: 'boolean', default: false },
     },
   });
   const store = values.remote ? remoteStorage() : await localStorage(values.persist);
   try {
-    const failures = await publishDirectory(values.dir!, store, values.only);
+    const failures = await publishDirectory(values.dir!, store, values.only, console.log, { allowKindChange: values['allow-kind-change'] });
     process.exitCode = failures > 0 ? 1 : 0;
   } finally {
     await store.close();

@@ -10,10 +10,10 @@ import { badRequest, HttpError } from './http-error.ts';
 const decoder = new TextDecoder(); // one per isolate, not per request
 
 /** Reads at most `maxBytes` of the body; 413 past that, without buffering the rest. */
-export async function readBodyText(req: Request, maxBytes: number): Promise<string> {
+export async function readBodyBytes(req: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) throw new HttpError(413, 'body_too_large', `body exceeds ${maxBytes} bytes`);
-  if (!req.body) return '';
+  if (!req.body) return new Uint8Array(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -27,14 +27,19 @@ export async function readBodyText(req: Request, maxBytes: number): Promise<stri
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return decoder.decode(chunks[0]);
+  if (chunks.length === 1) return chunks[0]!;
   const all = new Uint8Array(size);
   let at = 0;
   for (const c of chunks) {
     all.set(c, at);
     at += c.byteLength;
   }
-  return decoder.decode(all);
+  return all;
+}
+
+/** The body as UTF-8 text, capped like `readBodyBytes`. */
+export async function readBodyText(req: Request, maxBytes: number): Promise<string> {
+  return decoder.decode(await readBodyBytes(req, maxBytes));
 }
 
 /**

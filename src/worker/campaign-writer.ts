@@ -15,6 +15,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Campaign } from '../core/bidding/campaign.ts';
 import { MAX_CAMPAIGNS } from './bidding-schemas.ts';
 import { CAMPAIGNS_KEY, parseCampaigns } from './campaign-store.ts';
+import { baseText, DEFAULT_GAP_MS, DEFAULT_STALE_MS, gapWait, msVar, type Written } from './kv-write-window.ts';
 
 export type CampaignOp =
   | { readonly kind: 'replace'; readonly list: readonly Campaign[] }
@@ -58,34 +59,6 @@ interface Pending {
   readonly done: (answer: CampaignWrite) => void;
 }
 
-/** What this object remembers of its last write (in its storage, so a restart keeps it). */
-interface Written {
-  /** the list it put, as put */
-  readonly last: string;
-  /** when (ms) */
-  readonly at: number;
-}
-
-const DEFAULT_GAP_MS = 1_000;
-const DEFAULT_STALE_MS = 60_000;
-
-/** A duration from the environment; unset, empty or not a number ≥ 0 means `fallback`. */
-function msVar(value: string | undefined, fallback: number): number {
-  const n = value === undefined || value.trim() === '' ? Number.NaN : Number(value);
-  return Number.isFinite(n) && n >= 0 ? n : fallback;
-}
-
-/**
- * The list a group starts from. KV is the source of truth, so a list put there by hand or by
- * a CLI is what the next write starts from; but for `staleMs` after this object's own put, a
- * read may still return an older value (Cloudflare documents up to about a minute), and a
- * write from it would undo the put. So within that window the last put stands: a hand edit
- * made within a minute of an API write is overwritten by the next API write.
- */
-export function baseText(stored: string | null, written: Written | null, now: number, staleMs: number): string | null {
-  return written !== null && now - written.at < staleMs ? written.last : stored;
-}
-
 export class CampaignWriter extends DurableObject<Env> {
   private readonly queue: Pending[] = [];
   private running = false;
@@ -114,7 +87,7 @@ export class CampaignWriter extends DurableObject<Env> {
     try {
       const gapMs = msVar(this.env.KV_WRITE_GAP_MS, DEFAULT_GAP_MS);
       while (this.queue.length > 0) {
-        const wait = gapMs - (Date.now() - Math.max(this.attempted, this.written?.at ?? 0));
+        const wait = gapWait(gapMs, Math.max(this.attempted, this.written?.at ?? 0), Date.now());
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         await this.commit(this.queue.splice(0));
       }

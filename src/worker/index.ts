@@ -9,6 +9,7 @@ import { consumeLog } from './log-consumer.ts';
 
 export { CampaignLedger } from './campaign-ledger.ts';
 export { CampaignWriter } from './campaign-writer.ts';
+export { ModelWriter } from './model-writer.ts';
 
 export { ExperimentAggregator } from './experiments/aggregator.ts';
 

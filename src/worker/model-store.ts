@@ -7,7 +7,9 @@
  * Concurrent cold loads of the same key share one promise. A missing, corrupt or truncated
  * blob, or one built for another feature spec, resolves to a failure the caller turns into
  * the safe fallback; failures are cached until the next refresh so a broken model costs one
- * KV read per interval, not one per request.
+ * KV read per interval, not one per request. A manifest that does not validate (a hand edit
+ * gone wrong) never replaces a good one this isolate holds; with none to keep, the model's
+ * slots fall back (`corrupt`) rather than the whole request failing as for an unknown name.
  *
  * Keep-alive: every read that other requests may wait on is handed to `waitUntil`. The runtime
  * cancels a request's unfinished I/O when the request ends (its response sent, or the client
@@ -16,7 +18,7 @@
  */
 
 import { decodeEnvelope, type Envelope } from '../core/model-format.ts';
-import { checkFeatureSpec, manifestKey, modelKey, parseManifest, type Manifest } from '../core/model-registry.ts';
+import { checkFeatureSpec, manifestKey, modelKey, readManifest, type Manifest } from '../core/model-registry.ts';
 
 export type FallbackReason = 'missing' | 'corrupt' | 'truncated' | 'featureSpec' | 'wrongKind' | 'unavailable';
 
@@ -42,69 +44,110 @@ interface ManifestSlot {
   manifest: Manifest | null;
   /** set when the last read failed (KV unavailable), so callers can fall back */
   failed: boolean;
+  /** set when the stored manifest does not validate and no good one was seen before it */
+  unreadable: boolean;
   fetchedAt: number;
   refreshing: Promise<void> | null;
 }
 
+/**
+ * Manifests by model name. Names come from callers, unknown ones included, so a name waits in
+ * `pending` while its first read is under way and then goes to `manifests` only if KV has it,
+ * else to `unknown`: made-up names, however many at once, only ever evict other made-up names,
+ * never a model the site uses. Both maps are bounded, oldest entry first out; `pending` holds
+ * only reads in flight.
+ */
 const manifests = new Map<string, ManifestSlot>();
+const pending = new Map<string, ManifestSlot>();
+const unknown = new Map<string, number>();
 const MAX_MANIFESTS = 1024;
 const models = new Map<string, { result: Resolved<unknown>; at: number }>();
 const inflight = new Map<string, Promise<Resolved<unknown>>>();
 
-/** How many model names this isolate holds a manifest entry for (bounded by MAX_MANIFESTS). */
-export function cachedManifestCount(): number {
-  return manifests.size;
+/** How many model names this isolate holds a manifest entry for (bounded by MAX_MANIFESTS each). */
+export function cachedManifestCount(): { known: number; unknown: number } {
+  return { known: manifests.size, unknown: unknown.size };
 }
 
 /** Empties this isolate's caches (tests, and after an admin publish in this isolate). */
 export function clearModelCache(name?: string): void {
   if (name === undefined) {
     manifests.clear();
+    pending.clear();
+    unknown.clear();
     models.clear();
     return;
   }
   manifests.delete(name);
+  pending.delete(name);
+  unknown.delete(name);
   for (const key of models.keys()) if (key.includes(`|${modelKey(name, '')}`)) models.delete(key);
 }
 
-async function readManifest(kv: KVNamespace, name: string, slot: ManifestSlot, now: number): Promise<void> {
+function setBounded<V>(map: Map<string, V>, key: string, value: V): void {
+  if (!map.has(key) && map.size >= MAX_MANIFESTS) map.delete(map.keys().next().value!);
+  map.set(key, value);
+}
+
+async function readManifestInto(kv: KVNamespace, name: string, slot: ManifestSlot, now: number): Promise<void> {
   try {
-    const text = await kv.get(manifestKey(name), 'text');
-    slot.manifest = parseManifest(text);
+    const read = readManifest(await kv.get(manifestKey(name), 'text'));
     slot.failed = false;
+    if (read.state === 'unreadable') {
+      // a hand edit gone wrong: keep serving the last good manifest rather than nothing
+      console.error(JSON.stringify({ msg: 'manifest unreadable', model: name, keeping: slot.manifest?.active ?? null }));
+      slot.unreadable = slot.manifest === null;
+    } else {
+      slot.manifest = read.state === 'ok' ? read.manifest : null;
+      slot.unreadable = false;
+    }
   } catch (err) {
     console.error(JSON.stringify({ msg: 'manifest read failed', model: name, error: String(err) }));
     slot.failed = true;
   }
   slot.fetchedAt = now;
+  const cold = pending.get(name) === slot;
+  if (cold) pending.delete(name);
+  if (isUnknown(slot)) {
+    if (cold || manifests.get(name) === slot) {
+      manifests.delete(name); // deleted from KV since the last read
+      setBounded(unknown, name, now);
+    }
+  } else if (cold) {
+    setBounded(manifests, name, slot);
+  }
 }
 
-async function manifestOf(kv: KVNamespace, name: string, opts: StoreOptions): Promise<ManifestSlot> {
+/** KV answered, and has no manifest of that name. */
+const isUnknown = (slot: ManifestSlot): boolean => slot.manifest === null && !slot.failed && !slot.unreadable;
+
+function startRead(kv: KVNamespace, name: string, slot: ManifestSlot, opts: StoreOptions): Promise<void> {
+  slot.refreshing = readManifestInto(kv, name, slot, opts.now).finally(() => {
+    slot.refreshing = null;
+  });
+  opts.waitUntil(slot.refreshing); // shared: it must outlive this request (the keep-alive note above)
+  return slot.refreshing;
+}
+
+/** The manifest slot of `name`, or null for a name KV did not have at its last read. */
+async function manifestOf(kv: KVNamespace, name: string, opts: StoreOptions): Promise<ManifestSlot | null> {
   let slot = manifests.get(name);
   if (slot === undefined) {
-    slot = { manifest: null, failed: false, fetchedAt: 0, refreshing: null };
-    // Names come from callers (unknown ones included): bounded, the oldest entry goes first.
-    if (manifests.size >= MAX_MANIFESTS) manifests.delete(manifests.keys().next().value!);
-    manifests.set(name, slot);
-    slot.refreshing = readManifest(kv, name, slot, opts.now).finally(() => {
-      slot!.refreshing = null;
-    });
-    opts.waitUntil(slot.refreshing); // shared: it must outlive this request (the keep-alive note above)
-    await slot.refreshing;
-    return slot;
+    slot = pending.get(name);
+    if (slot !== undefined) {
+      await slot.refreshing; // another request is doing the cold read
+      return isUnknown(slot) ? null : slot;
+    }
+    const missedAt = unknown.get(name);
+    if (missedAt !== undefined && opts.now - missedAt < opts.refreshMs) return null;
+    unknown.delete(name);
+    slot = { manifest: null, failed: false, unreadable: false, fetchedAt: 0, refreshing: null };
+    pending.set(name, slot);
+    await startRead(kv, name, slot, opts);
+    return isUnknown(slot) ? null : slot;
   }
-  if (slot.fetchedAt === 0 && slot.refreshing) {
-    await slot.refreshing; // another request is doing the cold read
-    return slot;
-  }
-  if (opts.now - slot.fetchedAt >= opts.refreshMs && slot.refreshing === null) {
-    const s = slot;
-    s.refreshing = readManifest(kv, name, s, opts.now).finally(() => {
-      s.refreshing = null;
-    });
-    opts.waitUntil(s.refreshing);
-  }
-  return slot;
+  if (opts.now - slot.fetchedAt >= opts.refreshMs && slot.refreshing === null) void startRead(kv, name, slot, opts);
+  return isUnknown(slot) ? null : slot;
 }
 
 async function loadBlob<T>(kv: KVNamespace, name: string, version: string, adapter: ModelAdapter<T>): Promise<Resolved<T>> {
@@ -130,9 +173,8 @@ export async function resolveModel<T>(
   kv: KVNamespace, name: string, adapter: ModelAdapter<T>, opts: StoreOptions,
 ): Promise<Resolved<T>> {
   const slot = await manifestOf(kv, name, opts);
-  if (slot.manifest === null) {
-    return slot.failed ? { ok: false, reason: 'unavailable', version: null } : { ok: false, reason: 'unknownModel', version: null };
-  }
+  if (slot === null) return { ok: false, reason: 'unknownModel', version: null };
+  if (slot.manifest === null) return { ok: false, reason: slot.failed ? 'unavailable' : 'corrupt', version: null };
   const version = slot.manifest.active;
   const key = `${adapter.kind}|${modelKey(name, version)}`;
   const cached = models.get(key);
@@ -170,7 +212,7 @@ export function preloadModel<T>(kv: KVNamespace, name: string, adapter: ModelAda
   if (slot !== undefined && slot.manifest !== null) {
     const key = `${adapter.kind}|${modelKey(name, slot.manifest.active)}`;
     if (models.has(key) || inflight.has(key)) return;
-  } else if (slot !== undefined) return; // a read is under way, or the model is unknown until the next refresh
+  } else if (slot !== undefined || pending.has(name) || unknown.has(name)) return; // a read is under way, or the model is unknown until the next refresh
   // Kept alive past this request: it may end (a 404 on another slot) before the reads do.
   opts.waitUntil(resolveModel(kv, name, adapter, opts).catch(() => {})); // failures are reported on the real call
 }

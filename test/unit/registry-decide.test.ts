@@ -5,7 +5,8 @@ import { hashFeatureKey } from '../../src/core/feature-keys.ts';
 import { extractFeatures, FEATURE_SPEC_HASH } from '../../src/core/features.ts';
 import { addRows, encodeLinearModel, finishScores, linearFromEnvelope, scoreVariants } from '../../src/core/linear-model.ts';
 import { decodeEnvelope } from '../../src/core/model-format.ts';
-import { activateModel, manifestKey, modelKey, publishModel, rollbackModel, type ModelStorage } from '../../src/core/model-registry.ts';
+import { encodeShadingModel } from '../../src/core/bidding/shading-model.ts';
+import { activateModel, checkPublish, manifestKey, modelKey, publishModel, readManifest, rollbackModel, rollbackTargets, type ModelStorage } from '../../src/core/model-registry.ts';
 import { newProfile } from '../../src/core/profile.ts';
 
 /** The core's storage interface over a Map: the registry's logic, without any platform. */
@@ -93,11 +94,11 @@ describe('model registry', () => {
     expect(r1).toMatchObject({ ok: true, version: 'v1', unchanged: false });
     expect(JSON.parse(s.map.get(manifestKey('hero')) as string)).toMatchObject({ active: 'v1', kind: 'linear' });
     expect(await publishModel(s, model('v1'), { now: 2 })).toMatchObject({ ok: true, unchanged: true });
-    expect(await publishModel(s, model('v1', 3), { now: 3 })).toEqual({ ok: false, reason: 'versionExists' });
+    expect(await publishModel(s, model('v1', 3), { now: 3 })).toEqual({ ok: false, reason: 'versionExists', detail: 'v1' });
     expect(await publishModel(s, model('v2'), { now: 4 })).toMatchObject({ ok: true, version: 'v2' });
     expect(await rollbackModel(s, 'hero', 5)).toMatchObject({ ok: true, version: 'v1' });
-    expect(await activateModel(s, 'hero', 'v2', 6)).toMatchObject({ ok: true, version: 'v2' });
-    expect(await activateModel(s, 'hero', 'v9', 7)).toEqual({ ok: false, reason: 'unknownVersion' });
+    expect(await activateModel(s, 'hero', 'v2', { now: 6 })).toMatchObject({ ok: true, version: 'v2' });
+    expect(await activateModel(s, 'hero', 'v9', { now: 7 })).toEqual({ ok: false, reason: 'unknownVersion', detail: 'v9' });
     expect(await rollbackModel(s, 'nope')).toEqual({ ok: false, reason: 'unknownModel' });
     expect(s.map.has(modelKey('hero', 'v1'))).toBe(true);
   });
@@ -126,6 +127,83 @@ describe('model registry', () => {
     }
     expect(s.map.size).toBe(0); // nothing written
     expect((await publishModel(s, blob({ policy: { type: 'softmax', temperature: 0.5, floor: 0.1 } }))).ok).toBe(true);
+  });
+
+  it('rolls back step by step through earlier activations instead of toggling between the last two', async () => {
+    const s = memoryStorage();
+    for (const [i, v] of ['v1', 'v2', 'v3'].entries()) await publishModel(s, model(v), { now: i });
+    expect(await rollbackModel(s, 'hero', 10)).toMatchObject({ ok: true, version: 'v2' });
+    expect(await rollbackModel(s, 'hero', 11)).toMatchObject({ ok: true, version: 'v1' });
+    expect(await rollbackModel(s, 'hero', 12)).toMatchObject({ ok: false, reason: 'noPrevious' });
+    await activateModel(s, 'hero', 'v3', { now: 13 }); // a deliberate activation starts a new step
+    expect(await rollbackModel(s, 'hero', 14)).toMatchObject({ ok: true, version: 'v1' });
+    const stored = readManifest(s.map.get(manifestKey('hero')) as string);
+    expect(stored.state === 'ok' && stored.manifest.history.map((h) => `${h.version}${h.rollback ? '↩' : ''}`))
+      .toEqual(['v1', 'v2', 'v3', 'v2↩', 'v1↩', 'v3', 'v1↩']);
+  });
+
+  it('rollback targets: a stack replay of the history, also when the history was trimmed', () => {
+    const h = (...xs: string[]) => xs.map((x, at) => (x.endsWith('↩') ? { version: x.slice(0, -1), at, rollback: true as const } : { version: x, at }));
+    expect(rollbackTargets(h('v1', 'v2', 'v3'))).toEqual(['v2', 'v1']);
+    expect(rollbackTargets(h('v1', 'v2', 'v3', 'v2↩'))).toEqual(['v1']);
+    expect(rollbackTargets(h('v1', 'v2', 'v1', 'v3'))).toEqual(['v1', 'v2']); // v1 once, at its latest place
+    expect(rollbackTargets(h('v5↩', 'v6'))).toEqual(['v5']); // the trimmed start: the rollback's own version
+    expect(rollbackTargets(h('v1'))).toEqual([]);
+  });
+
+  it('rollback walks past versions whose blob is gone or no longer loads, and names them', async () => {
+    const s = memoryStorage();
+    for (const [i, v] of ['v1', 'v2', 'v3', 'v4'].entries()) await publishModel(s, model(v), { now: i });
+    s.map.delete(modelKey('hero', 'v3'));
+    const broken = (s.map.get(modelKey('hero', 'v2')) as Uint8Array).slice();
+    broken[broken.length - 9]! ^= 0xff;
+    s.map.set(modelKey('hero', 'v2'), broken);
+    const v1 = s.map.get(modelKey('hero', 'v1'))!;
+    s.map.delete(modelKey('hero', 'v1'));
+    expect(await rollbackModel(s, 'hero', 9)).toEqual({ ok: false, reason: 'noPrevious', detail: 'skipped v3 (missing), v2 (checksum), v1 (missing)' });
+    s.map.set(modelKey('hero', 'v1'), v1);
+    expect(await rollbackModel(s, 'hero', 10)).toMatchObject({ ok: true, version: 'v1' });
+  });
+
+  it('activation runs the publish checks, and a version of another kind needs allowKindChange', async () => {
+    const s = memoryStorage();
+    await publishModel(s, model('v1'));
+    const bandit = encodeShadingModel('hero', 'v2', new Map());
+    expect(await publishModel(s, bandit)).toMatchObject({ ok: false, reason: 'kindChanged' });
+    expect(s.map.has(modelKey('hero', 'v2'))).toBe(false);
+    expect(await publishModel(s, bandit, { allowKindChange: true, activate: false })).toMatchObject({ ok: true, manifest: { active: 'v1' } });
+    expect(await activateModel(s, 'hero', 'v2')).toMatchObject({ ok: false, reason: 'kindChanged' });
+    expect(await activateModel(s, 'hero', 'v2', { allowKindChange: true })).toMatchObject({ ok: true, manifest: { kind: 'shading', active: 'v2' } });
+    // a stored version that would not load (written behind the registry's back) is not activated
+    const foreign = encodeLinearModel({ name: 'hero', version: 'v3', variants: ['a'], bits: 4, bias: [0], weights: new Float32Array(16), featureSpecHash: FEATURE_SPEC_HASH ^ 1 });
+    s.map.set(modelKey('hero', 'v3'), foreign);
+    expect(await activateModel(s, 'hero', 'v3', { allowKindChange: true })).toEqual({ ok: false, reason: 'featureSpec', detail: 'v3' });
+    expect(await activateModel(s, 'hero', '../x')).toEqual({ ok: false, reason: 'unknownVersion', detail: '../x' });
+    expect(await activateModel(s, 'ghost', 'v1')).toEqual({ ok: false, reason: 'unknownModel' });
+  });
+
+  it('an unreadable manifest: publish and activate replace it and say so, rollback refuses', async () => {
+    const s = memoryStorage();
+    await publishModel(s, model('v1'));
+    await publishModel(s, model('v2'));
+    for (const bad of ['{"name":"hero"', '{"name":"hero","kind":"linear","active":"v1","history":[{"version":7}]}', 'null']) {
+      s.map.set(manifestKey('hero'), bad);
+      expect(readManifest(bad)).toEqual({ state: 'unreadable' });
+      expect(await rollbackModel(s, 'hero')).toEqual({ ok: false, reason: 'manifestUnreadable' });
+      expect(await activateModel(s, 'hero', 'v1', { now: 5 })).toMatchObject({ ok: true, repairedManifest: true, manifest: { active: 'v1', history: [{ version: 'v1', at: 5 }] } });
+    }
+    s.map.set(manifestKey('hero'), 'garbage');
+    expect(await publishModel(s, model('v3'))).toMatchObject({ ok: true, repairedManifest: true, manifest: { active: 'v3' } });
+  });
+
+  it('checkPublish says what a publish would do without writing anything', async () => {
+    const s = memoryStorage();
+    await publishModel(s, model('v1'));
+    const before = new Map(s.map);
+    expect(await checkPublish(s, model('v1'))).toMatchObject({ ok: true, stored: true });
+    expect(await checkPublish(s, model('v2'))).toMatchObject({ ok: true, stored: false });
+    expect(await checkPublish(s, model('v1', 5))).toEqual({ ok: false, reason: 'versionExists', detail: 'v1' });
+    expect(s.map).toEqual(before);
   });
 
   it('can publish without activating', async () => {

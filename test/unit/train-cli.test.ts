@@ -109,6 +109,40 @@ describe('publishing a models directory', () => {
     expect(lines.join('\n')).toMatch(/FAILED {2}b\.json: .*\n.*FAILED {2}segments\.json: .*\nnothing published/);
   });
 
+  it('checks the store too before writing: a version published with other bytes, or a change of kind, publishes nothing', async () => {
+    const { publishDirectory } = await import('../../src/train/publish.ts');
+    const { compileSource } = await import('../../src/train/model-source.ts');
+    const { encodeShadingModel } = await import('../../src/core/bidding/shading-model.ts');
+    const { publishModel } = await import('../../src/core/model-registry.ts');
+    const { writeFile } = await import('node:fs/promises');
+    const dir = await mkdtemp(join(tmpdir(), 'attune-models-'));
+    const good = JSON.parse(await readFile('models/hero-headline.json', 'utf8'));
+    await writeFile(join(dir, 'a.json'), JSON.stringify({ ...good, name: 'a-model', version: 'v1' }));
+    await writeFile(join(dir, 'b.json'), JSON.stringify({ ...good, name: 'b-model', version: 'v1' }));
+    const map = new Map<string, Uint8Array | string>();
+    const storage = {
+      getBytes: async (k: string) => { const v = map.get(k); return v instanceof Uint8Array ? v.slice().buffer : null; },
+      getText: async (k: string) => { const v = map.get(k); return typeof v === 'string' ? v : null; },
+      put: async (k: string, v: Uint8Array | string) => void map.set(k, v),
+    };
+    const store = { storage, putJson: async () => {}, close: async () => {} };
+    // b-model@v1 is already published, from another source
+    expect(await publishModel(storage, compileSource({ ...good, name: 'b-model', version: 'v1', bias: {} }, 'x').blob)).toMatchObject({ ok: true });
+    const before = new Map(map);
+    const lines: string[] = [];
+    expect(await publishDirectory(dir, store, undefined, (l) => lines.push(l))).toBe(1);
+    expect(lines.join('\n')).toMatch(/FAILED {2}b-model@v1: versionExists[^]*nothing published/);
+    expect(map).toEqual(before); // a-model was not published either
+
+    map.clear();
+    expect(await publishModel(storage, encodeShadingModel('a-model', 'old', new Map()))).toMatchObject({ ok: true });
+    await writeFile(join(dir, 'b.json'), JSON.stringify({ ...good, name: 'b-model', version: 'v2' }));
+    lines.length = 0;
+    expect(await publishDirectory(dir, store, undefined, (l) => lines.push(l))).toBe(1);
+    expect(lines.join('\n')).toMatch(/FAILED {2}a-model@v1: kindChanged \(the model is shading; this version is linear\)/);
+    expect(await publishDirectory(dir, store, undefined, (l) => lines.push(l), { allowKindChange: true })).toBe(0);
+  });
+
   it('recs:train refuses to build (and publish) a model from a log with nothing usable, with a message and exit 1', async () => {
     const { writeFile } = await import('node:fs/promises');
     const dir = await mkdtemp(join(tmpdir(), 'attune-recs-'));

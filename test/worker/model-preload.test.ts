@@ -73,10 +73,17 @@ describe('preloading slot models', () => {
     expect(((await res.json()) as { decisions: { source: string }[] }).decisions[0]!.source).not.toBe('fallback');
   });
 
-  it('holds a bounded number of model names, however many unknown ones callers send', async () => {
+  it('holds a bounded number of model names, however many unknown ones callers send, and keeps the real ones', async () => {
+    const reads: string[] = [];
+    const kv = countingKv(reads);
     const opts = store();
-    await Promise.all(Array.from({ length: 1100 }, (_, i) => resolveModel(env.MODELS, `made-up-${i}`, LINEAR, opts)));
-    expect(cachedManifestCount()).toBeLessThanOrEqual(1024);
-    expect(await resolveModel(env.MODELS, 'pre', LINEAR, opts)).toMatchObject({ ok: true });
+    expect(await resolveModel(kv, 'pre', LINEAR, opts)).toMatchObject({ ok: true });
+    await Promise.all(Array.from({ length: 1100 }, (_, i) => resolveModel(kv, `made-up-${i}`, LINEAR, opts)));
+    expect(cachedManifestCount()).toEqual({ known: 1, unknown: 1024 });
+    reads.length = 0;
+    expect(await resolveModel(kv, 'pre', LINEAR, opts)).toMatchObject({ ok: true });
+    expect(reads).toEqual([]); // the flood of made-up names did not evict the real model
+    expect(await resolveModel(kv, 'made-up-1099', LINEAR, opts)).toMatchObject({ ok: false, reason: 'unknownModel' });
+    expect(reads).toEqual([]); // and a made-up name is not read again within the refresh interval
   });
 });

@@ -1,56 +1,109 @@
 /**
  * Admin API for models: publish a blob (verified, then activated), activate a version, roll
- * back, list and inspect. Publishing here clears this isolate's cache at once; other isolates
- * follow within MODEL_REFRESH_SECONDS.
+ * back, list and inspect. Every write to a model goes through its ModelWriter (model-writer.ts),
+ * so concurrent calls from anywhere each start from the manifest the one before saved.
+ * Publishing here clears this isolate's cache at once; other isolates follow within
+ * MODEL_REFRESH_SECONDS of KV having the new manifest in their location.
  */
 import { Hono } from 'hono';
 import * as z from 'zod/mini';
 import { decodeEnvelope } from '../../core/model-format.ts';
-import { activateModel, manifestKey, modelKey, parseManifest, publishModel, rollbackModel, type PublishResult } from '../../core/model-registry.ts';
+import { checkModelBlob, manifestKey, MODEL_NAME, modelKey, readManifest, type RegistryFailure } from '../../core/model-registry.ts';
 import { requireAdmin } from '../admin-auth.ts';
-import { readJson } from '../body.ts';
+import { readBodyBytes, readJson } from '../body.ts';
 import { HttpError } from '../http-error.ts';
-import { kvStorage } from '../kv-storage.ts';
 import { clearModelCache } from '../model-store.ts';
+import type { WriterResult } from '../model-writer.ts';
 import type { AppContext, AppEnv } from '../types.ts';
 
 const MAX_MODEL_BYTES = 25 * 1024 * 1024; // KV's value limit
-const STATUS: Record<string, 400 | 404 | 409 | 422> = {
-  unknownModel: 404, unknownVersion: 404, noPrevious: 409, versionExists: 409, featureSpec: 422,
+const LIST_LIMIT = 100;
+
+const STATUS: Partial<Record<RegistryFailure['reason'] | 'storeUnavailable', 404 | 409 | 422 | 503>> = {
+  unknownModel: 404, unknownVersion: 404, noPrevious: 409, versionExists: 409, kindChanged: 409,
+  manifestUnreadable: 409, featureSpec: 422, verifyFailed: 503, storeUnavailable: 503,
 };
 
-function answer(c: AppContext, r: PublishResult) {
+const MESSAGE: Partial<Record<RegistryFailure['reason'] | 'storeUnavailable', string>> = {
+  unknownModel: 'no model of that name has been published',
+  unknownVersion: 'that version of the model has not been published',
+  noPrevious: 'there is no earlier version to roll back to',
+  versionExists: 'this version is already published with other bytes; versions are immutable, publish a new one',
+  kindChanged: 'the version is of another model kind than the active one; add allowKindChange to replace it',
+  manifestUnreadable: 'the stored manifest does not validate; publish or activate a version to replace it',
+  featureSpec: 'the model was built for another feature extractor',
+  verifyFailed: 'the blob did not read back as written; repeat the request',
+  storeUnavailable: 'the model store did not answer; the change may or may not have been saved, so read the model and repeat if needed',
+};
+
+function answer(c: AppContext, r: WriterResult, field: string, badStatus: 400 | 422) {
   if (!r.ok) {
-    throw new HttpError(STATUS[r.reason] ?? 400, r.reason, `model operation refused: ${r.reason}`);
+    const message = `${MESSAGE[r.reason] ?? `the model does not load: ${r.reason}`}${r.detail ? ` (${r.detail})` : ''}`;
+    throw new HttpError(STATUS[r.reason] ?? badStatus, r.reason, message, field);
   }
   clearModelCache(r.name);
-  return c.json({ name: r.name, version: r.version, active: r.manifest.active, unchanged: r.unchanged, history: r.manifest.history });
+  return c.json({
+    name: r.name, version: r.version, active: r.manifest.active, unchanged: r.unchanged, history: r.manifest.history,
+    ...(r.repairedManifest ? { repairedManifest: true } : {}),
+  });
 }
+
+function writer(env: Env, name: string) {
+  return env.MODEL_WRITER.get(env.MODEL_WRITER.idFromName(name));
+}
+
+/** A call to the writer that threw: it was reset (a deploy) mid-write, which may have landed. */
+function unreachable(err: unknown): WriterResult {
+  console.error(JSON.stringify({ msg: 'model writer unreachable', error: String(err) }));
+  return { ok: false, reason: 'storeUnavailable', detail: 'the writer was restarted' };
+}
+
+function modelName(c: AppContext): string {
+  const name = c.req.param('name')!;
+  if (!MODEL_NAME.test(name)) throw new HttpError(400, 'invalid_request', 'model names are 1–64 of a-z 0-9 . _ -, starting with a letter or digit', 'name');
+  return name;
+}
+
+const flag = (v: string | undefined): boolean => v === 'true' || v === '1';
 
 export const adminModelRoutes = new Hono<AppEnv>()
   .use('/admin/*', requireAdmin)
   .put('/admin/models', async (c) => {
-    const declared = Number(c.req.header('content-length') ?? NaN);
-    if (declared > MAX_MODEL_BYTES) throw new HttpError(413, 'body_too_large', 'model blobs are limited to 25 MiB');
-    const blob = new Uint8Array(await c.req.arrayBuffer());
-    if (blob.byteLength > MAX_MODEL_BYTES) throw new HttpError(413, 'body_too_large', 'model blobs are limited to 25 MiB');
-    const activate = c.req.query('activate') !== 'false';
-    return answer(c, await publishModel(kvStorage(c.env.MODELS), blob, { activate }));
+    const blob = await readBodyBytes(c.req.raw, MAX_MODEL_BYTES);
+    const checked = checkModelBlob(blob.slice().buffer);
+    if (!checked.ok) return answer(c, checked, '(body)', 400);
+    const opts = { activate: c.req.query('activate') !== 'false', allowKindChange: flag(c.req.query('allowKindChange')) };
+    const r = await writer(c.env, checked.envelope.name).publish(blob, opts).catch(unreachable);
+    return answer(c, r, '(body)', 400);
   })
   .post('/admin/models/:name/activate', async (c) => {
-    const { version } = await readJson(c.req.raw, z.object({ version: z.string().check(z.minLength(1), z.maxLength(64)) }), 1024);
-    return answer(c, await activateModel(kvStorage(c.env.MODELS), c.req.param('name'), version));
+    const name = modelName(c);
+    const body = await readJson(c.req.raw, z.object({
+      version: z.string().check(z.minLength(1), z.maxLength(64)),
+      allowKindChange: z.optional(z.boolean()),
+    }), 1024);
+    const r = await writer(c.env, name).activate(name, body.version, body.allowKindChange ?? false).catch(unreachable);
+    return answer(c, r, r.ok || r.reason === 'unknownModel' ? 'name' : 'version', 422);
   })
-  .post('/admin/models/:name/rollback', async (c) => answer(c, await rollbackModel(kvStorage(c.env.MODELS), c.req.param('name'))))
+  .post('/admin/models/:name/rollback', async (c) => {
+    const name = modelName(c);
+    return answer(c, await writer(c.env, name).rollback(name).catch(unreachable), 'name', 422);
+  })
   .get('/admin/models', async (c) => {
-    const list = await c.env.MODELS.list({ prefix: 'manifest/' });
-    const manifests = await Promise.all(list.keys.map(async (k) => parseManifest(await c.env.MODELS.get(k.name, 'text'))));
-    return c.json({ models: manifests.filter((m) => m !== null) });
+    const cursor = c.req.query('cursor');
+    const list = await c.env.MODELS.list({ prefix: 'manifest/', limit: LIST_LIMIT, ...(cursor ? { cursor } : {}) });
+    const models = await Promise.all(list.keys.map(async (k) => {
+      const read = readManifest(await c.env.MODELS.get(k.name, 'text'));
+      return read.state === 'ok' ? read.manifest : { name: k.name.slice('manifest/'.length), error: 'manifestUnreadable' };
+    }));
+    return c.json({ models, ...(list.list_complete ? {} : { cursor: list.cursor }) });
   })
   .get('/admin/models/:name', async (c) => {
-    const name = c.req.param('name');
-    const manifest = parseManifest(await c.env.MODELS.get(manifestKey(name), 'text'));
-    if (!manifest) throw new HttpError(404, 'unknownModel', `no model named "${name}"`);
+    const name = modelName(c);
+    const read = readManifest(await c.env.MODELS.get(manifestKey(name), 'text'));
+    if (read.state === 'absent') throw new HttpError(404, 'unknownModel', `no model named "${name}"`, 'name');
+    if (read.state === 'unreadable') throw new HttpError(409, 'manifestUnreadable', MESSAGE.manifestUnreadable!, 'name');
+    const manifest = read.manifest;
     const blob = await c.env.MODELS.get(modelKey(name, manifest.active), 'arrayBuffer');
     const decoded = blob ? decodeEnvelope(blob) : null;
     const active = decoded?.ok
