@@ -57,6 +57,15 @@ const HISTORY_LIMIT = 50;
 /** How many earlier versions a rollback tries before it gives up (each costs a KV read). */
 const ROLLBACK_TRIES = 10;
 export const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+/**
+ * Models named `exp.<key>` are bandit tests' live snapshots, written by their aggregators alone
+ * (they bypass this registry and may be longer than MODEL_NAME allows); a publish, activation
+ * or rollback under such a name would fight the aggregator, so the registry refuses it.
+ */
+export const SNAPSHOT_PREFIX = 'exp.';
+const ownName = (name: string): boolean => MODEL_NAME.test(name) && !name.startsWith(SNAPSHOT_PREFIX);
+/** Manifest fields are checked for shape, not naming rules: snapshots' names are longer. */
+const KEY_PART = /^[^/\s]{1,128}$/;
 
 export const modelKey = (name: string, version: string): string => `model/${name}/${version}`;
 export const manifestKey = (name: string): string => `manifest/${name}`;
@@ -72,7 +81,7 @@ export function checkFeatureSpec(env: Envelope): SpecCheck {
 
 function isEntry(e: unknown): e is ManifestEntry {
   const x = e as ManifestEntry | null;
-  return typeof x === 'object' && x !== null && typeof x.version === 'string' && MODEL_NAME.test(x.version)
+  return typeof x === 'object' && x !== null && typeof x.version === 'string' && KEY_PART.test(x.version)
     && typeof x.at === 'number' && Number.isFinite(x.at) && (x.rollback === undefined || x.rollback === true);
 }
 
@@ -85,8 +94,8 @@ export function readManifest(text: string | null): ManifestRead {
   } catch {
     return { state: 'unreadable' };
   }
-  const ok = typeof m === 'object' && m !== null && typeof m.name === 'string' && MODEL_NAME.test(m.name)
-    && Object.hasOwn(MODEL_KIND, m.kind as string) && typeof m.active === 'string' && MODEL_NAME.test(m.active)
+  const ok = typeof m === 'object' && m !== null && typeof m.name === 'string' && KEY_PART.test(m.name)
+    && Object.hasOwn(MODEL_KIND, m.kind as string) && typeof m.active === 'string' && KEY_PART.test(m.active)
     && Array.isArray(m.history) && m.history.every(isEntry);
   return ok ? { state: 'ok', manifest: m } : { state: 'unreadable' };
 }
@@ -128,7 +137,8 @@ export function checkModelBlob(blob: ArrayBuffer): BlobCheck {
   const spec = checkFeatureSpec(env);
   if (!spec.ok) return spec;
   if (!usableModel(env)) return { ok: false, reason: 'malformed' };
-  if (!MODEL_NAME.test(env.name) || !MODEL_NAME.test(env.version)) return { ok: false, reason: 'badName' };
+  if (!MODEL_NAME.test(env.version)) return { ok: false, reason: 'badName', detail: env.version };
+  if (!ownName(env.name)) return { ok: false, reason: 'badName', detail: env.name };
   return { ok: true, envelope: env };
 }
 
@@ -217,7 +227,7 @@ async function activatable(storage: ModelStorage, name: string, version: string)
 export async function activateModel(
   storage: ModelStorage, name: string, version: string, opts: Omit<PublishOptions, 'activate'> = {},
 ): Promise<PublishResult> {
-  if (!MODEL_NAME.test(name)) return { ok: false, reason: 'unknownModel' };
+  if (!ownName(name)) return { ok: false, reason: 'badName', detail: name };
   const current = readManifest(await storage.getText(manifestKey(name)));
   const checked = await activatable(storage, name, version);
   if (!checked.ok) return checked.reason === 'unknownVersion' && current.state === 'absent' ? { ok: false, reason: 'unknownModel' } : checked;
@@ -255,7 +265,7 @@ export function rollbackTargets(history: readonly ManifestEntry[]): string[] {
  * versions whose blob is gone or would no longer load (each is named in the refusal).
  */
 export async function rollbackModel(storage: ModelStorage, name: string, now = Date.now()): Promise<PublishResult> {
-  if (!MODEL_NAME.test(name)) return { ok: false, reason: 'unknownModel' };
+  if (!ownName(name)) return { ok: false, reason: 'badName', detail: name };
   const current = readManifest(await storage.getText(manifestKey(name)));
   if (current.state === 'absent') return { ok: false, reason: 'unknownModel' };
   if (current.state === 'unreadable') return { ok: false, reason: 'manifestUnreadable' };

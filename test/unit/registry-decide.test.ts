@@ -192,6 +192,9 @@ describe('model registry', () => {
       expect(await rollbackModel(s, 'hero')).toEqual({ ok: false, reason: 'manifestUnreadable' });
       expect(await activateModel(s, 'hero', 'v1', { now: 5 })).toMatchObject({ ok: true, repairedManifest: true, manifest: { active: 'v1', history: [{ version: 'v1', at: 5 }] } });
     }
+    // an experiment's snapshot manifest, as its aggregator writes it, with the longest key allowed
+    const snapshot = { name: `exp.${'k'.repeat(64)}`, kind: 'bandit', active: '3.17', history: [{ version: '3.17', at: 5 }] };
+    expect(readManifest(JSON.stringify(snapshot))).toEqual({ state: 'ok', manifest: snapshot });
     s.map.set(manifestKey('hero'), 'garbage');
     expect(await publishModel(s, model('v3'))).toMatchObject({ ok: true, repairedManifest: true, manifest: { active: 'v3' } });
   });

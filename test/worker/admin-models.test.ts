@@ -66,6 +66,11 @@ describe('model admin API', () => {
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { code: 'unknownVersion', field: 'version', message: expect.stringContaining('(v9)') } });
     expect(await (await admin('/admin/models/Bad%20Name/rollback')).json()).toMatchObject({ error: { field: 'name' } });
+    // experiment snapshots (exp.<key>) are their aggregators' alone
+    const snapshotName = await publish(linearBlob({ name: 'exp.hero', version: 'v1', variants: ['a'] }));
+    expect(snapshotName.status).toBe(400);
+    expect(await snapshotName.json()).toMatchObject({ error: { code: 'badName', message: expect.stringContaining('(exp.hero)') } });
+    expect((await admin('/admin/models/exp.hero/rollback')).status).toBe(400);
   });
 
   it('an unreadable manifest: inspect says so, rollback refuses, activate replaces it', async () => {

@@ -4,6 +4,7 @@
  * `experiment-version/<key>/<version>`, so any past config can be inspected or restored.
  */
 import type { Experiment, ExperimentConfig, ExperimentStatus } from '../../core/experiments/experiment.ts';
+import { SNAPSHOT_PREFIX } from '../../core/model-registry.ts';
 import { clearConfigCache, readConfig } from '../config-store.ts';
 import type { StoreOptions } from '../model-store.ts';
 import { parseExperimentConfig } from './schema.ts';
@@ -11,7 +12,7 @@ import { parseExperimentConfig } from './schema.ts';
 export const currentKey = (key: string) => `experiment/${key}`;
 export const versionKey = (key: string, version: number) => `experiment-version/${key}/${String(version).padStart(6, '0')}`;
 /** The model name posterior snapshots are published under. */
-export const snapshotName = (key: string) => `exp.${key}`;
+export const snapshotName = (key: string) => `${SNAPSHOT_PREFIX}${key}`;
 
 const STATUSES: ReadonlySet<string> = new Set<ExperimentStatus>(['draft', 'running', 'paused', 'stopped', 'archived']);
 

@@ -19,9 +19,9 @@ import type { AppContext, AppEnv } from '../types.ts';
 const MAX_MODEL_BYTES = 25 * 1024 * 1024; // KV's value limit
 const LIST_LIMIT = 100;
 
-const STATUS: Partial<Record<RegistryFailure['reason'] | 'storeUnavailable', 404 | 409 | 422 | 503>> = {
+const STATUS: Partial<Record<RegistryFailure['reason'] | 'storeUnavailable', 400 | 404 | 409 | 422 | 503>> = {
   unknownModel: 404, unknownVersion: 404, noPrevious: 409, versionExists: 409, kindChanged: 409,
-  manifestUnreadable: 409, featureSpec: 422, verifyFailed: 503, storeUnavailable: 503,
+  manifestUnreadable: 409, badName: 400, featureSpec: 422, verifyFailed: 503, storeUnavailable: 503,
 };
 
 const MESSAGE: Partial<Record<RegistryFailure['reason'] | 'storeUnavailable', string>> = {
@@ -32,6 +32,7 @@ const MESSAGE: Partial<Record<RegistryFailure['reason'] | 'storeUnavailable', st
   kindChanged: 'the version is of another model kind than the active one; add allowKindChange to replace it',
   manifestUnreadable: 'the stored manifest does not validate; publish or activate a version to replace it',
   featureSpec: 'the model was built for another feature extractor',
+  badName: 'model names and versions are 1–64 of a-z 0-9 . _ -, starting with a letter or digit; names starting with "exp." are experiment snapshots, written by their tests alone',
   verifyFailed: 'the blob did not read back as written; repeat the request',
   storeUnavailable: 'the model store did not answer; the change may or may not have been saved, so read the model and repeat if needed',
 };
