@@ -9,6 +9,7 @@
 import autocannon from 'autocannon';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
+import { benchWorkerOptions } from './worker-options.ts';
 import { compileSources } from '../../src/train/model-source.ts';
 import { buildWorker, workerModules } from '../../scripts/bundle-size.ts';
 
@@ -17,9 +18,7 @@ const connections = Number(process.env.CONNECTIONS ?? 8);
 const TOKEN = 'bench-admin-token';
 
 const mf = new Miniflare(convertV4MiniflareOptions({
-  ...workerModules('dist', buildWorker('dist')), compatibilityDate: '2026-11-01',
-  kvNamespaces: ['MODELS'], queueProducers: { EVENTS: { queueName: 'attune-events' } },
-  bindings: { PROFILE_SECRET: 'bench-profile-secret', ADMIN_TOKEN: TOKEN, MODEL_REFRESH_SECONDS: '5', ALLOWED_ORIGINS: '*' },
+  ...workerModules('dist', buildWorker('dist')), ...benchWorkerOptions(TOKEN),
 }));
 const base = (await mf.ready).toString().replace(/\/$/, '');
 

@@ -9,6 +9,7 @@
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
+import { benchWorkerOptions } from './worker-options.ts';
 import { buildWorker, workerModules } from '../../scripts/bundle-size.ts';
 import { publishDirectory } from '../../src/train/publish.ts';
 
@@ -26,8 +27,7 @@ interface KvLike {
 
 async function oneIsolate(): Promise<number[]> {
   const mf = new Miniflare(convertV4MiniflareOptions({
-    ...options, compatibilityDate: '2026-11-01', kvNamespaces: ['MODELS'], queueProducers: { EVENTS: { queueName: 'attune-events' } },
-    bindings: { PROFILE_SECRET: 'bench-profile-secret', ADMIN_TOKEN: 'bench-admin-token', MODEL_REFRESH_SECONDS: '5', ALLOWED_ORIGINS: '*' },
+    ...options, ...benchWorkerOptions('bench-admin-token'),
   }));
   try {
     const base = new URL((await mf.ready).toString());

@@ -10,6 +10,7 @@ import * as esbuild from 'esbuild';
 import { rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
+import { benchWorkerOptions } from './worker-options.ts';
 import { CAMPAIGNS, CTR, CVR, REQUEST_BODY } from '../micro/bid-fixtures.ts';
 import { encodeLinearModel } from '../../src/core/linear-model.ts';
 import { workerModules } from '../../scripts/bundle-size.ts';
@@ -30,10 +31,7 @@ await esbuild.build({
 });
 
 const mf = new Miniflare(convertV4MiniflareOptions({
-  ...workerModules('dist/bid-bench'), compatibilityDate: '2026-11-01',
-  kvNamespaces: ['MODELS'], queueProducers: { EVENTS: { queueName: 'attune-events' } },
-  durableObjects: { CAMPAIGN_LEDGER: { className: 'CampaignLedger', useSQLite: true } },
-  bindings: { PROFILE_SECRET: 'bench-profile-secret', ADMIN_TOKEN: TOKEN, MODEL_REFRESH_SECONDS: '5', ALLOWED_ORIGINS: '*' },
+  ...workerModules('dist/bid-bench'), ...benchWorkerOptions(TOKEN),
 }));
 const base = (await mf.ready).toString().replace(/\/$/, '');
 const admin = { authorization: `Bearer ${TOKEN}` };
