@@ -63,9 +63,10 @@ export const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
  * or rollback under such a name would fight the aggregator, so the registry refuses it.
  */
 export const SNAPSHOT_PREFIX = 'exp.';
-const ownName = (name: string): boolean => MODEL_NAME.test(name) && !name.startsWith(SNAPSHOT_PREFIX);
+/** Whether the registry writes models of this name (not a snapshot's, and a valid key part). */
+export const ownModelName = (name: string): boolean => MODEL_NAME.test(name) && !name.startsWith(SNAPSHOT_PREFIX);
 /** Manifest fields are checked for shape, not naming rules: snapshots' names are longer. */
-const KEY_PART = /^[^/\s]{1,128}$/;
+export const KEY_PART = /^[^/\s]{1,128}$/;
 
 export const modelKey = (name: string, version: string): string => `model/${name}/${version}`;
 export const manifestKey = (name: string): string => `manifest/${name}`;
@@ -138,8 +139,17 @@ export function checkModelBlob(blob: ArrayBuffer): BlobCheck {
   if (!spec.ok) return spec;
   if (!usableModel(env)) return { ok: false, reason: 'malformed' };
   if (!MODEL_NAME.test(env.version)) return { ok: false, reason: 'badName', detail: env.version };
-  if (!ownName(env.name)) return { ok: false, reason: 'badName', detail: env.name };
+  if (!ownModelName(env.name)) return { ok: false, reason: 'badName', detail: env.name };
   return { ok: true, envelope: env };
+}
+
+/**
+ * The bytes of `view` as an ArrayBuffer of exactly their length (what decoding needs): its own
+ * buffer when it covers all of it, else a copy. Blobs go up to 25 MiB, and a Worker has 128.
+ */
+export function exactBuffer(view: Uint8Array): ArrayBuffer {
+  const whole = view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && view.buffer instanceof ArrayBuffer;
+  return whole ? view.buffer as ArrayBuffer : view.slice().buffer;
 }
 
 function sameBytes(a: Uint8Array, b: ArrayBuffer): boolean {
@@ -159,15 +169,16 @@ export type PublishCheck =
  * it for every file before it writes any, so one bad file publishes nothing.
  */
 export async function checkPublish(
-  storage: ModelStorage, blob: Uint8Array, opts: Pick<PublishOptions, 'allowKindChange'> = {},
+  storage: ModelStorage, blob: Uint8Array, opts: Pick<PublishOptions, 'allowKindChange' | 'activate'> = {},
 ): Promise<PublishCheck> {
-  const checked = checkModelBlob(blob.slice().buffer);
+  const checked = checkModelBlob(exactBuffer(blob));
   if (!checked.ok) return checked;
   const env = checked.envelope;
   const existing = await storage.getBytes(modelKey(env.name, env.version));
   if (existing !== null && !sameBytes(blob, existing)) return { ok: false, reason: 'versionExists', detail: env.version };
   const current = readManifest(await storage.getText(manifestKey(env.name)));
-  const refused = kindChanged(current, env.kind, opts.allowKindChange);
+  // a version staged without activating changes nothing yet: its activation is checked instead
+  const refused = opts.activate === false ? null : kindChanged(current, env.kind, opts.allowKindChange);
   if (refused) return refused;
   return { ok: true, envelope: env, stored: existing !== null, current };
 }
@@ -227,7 +238,7 @@ async function activatable(storage: ModelStorage, name: string, version: string)
 export async function activateModel(
   storage: ModelStorage, name: string, version: string, opts: Omit<PublishOptions, 'activate'> = {},
 ): Promise<PublishResult> {
-  if (!ownName(name)) return { ok: false, reason: 'badName', detail: name };
+  if (!ownModelName(name)) return { ok: false, reason: 'badName', detail: name };
   const current = readManifest(await storage.getText(manifestKey(name)));
   const checked = await activatable(storage, name, version);
   if (!checked.ok) return checked.reason === 'unknownVersion' && current.state === 'absent' ? { ok: false, reason: 'unknownModel' } : checked;
@@ -242,9 +253,12 @@ export async function activateModel(
 /**
  * The versions a rollback would walk back to, nearest first. History is replayed as a stack:
  * an activation pushes its version, a rollback pops back to the version it restored. So after
- * v1 → v2 → v3 and a rollback to v2, the next rollback goes to v1, not back to v3.
+ * v1 → v2 → v3 and a rollback to v2, the next rollback goes to v1, not back to v3. `active` is
+ * the manifest's own: should a hand edit have set it to another version than the history's
+ * last, that last version is the one to go back to. (Histories written before rollbacks were
+ * marked hold no marks, so their first rollback still returns to the version rolled back from.)
  */
-export function rollbackTargets(history: readonly ManifestEntry[]): string[] {
+export function rollbackTargets(history: readonly ManifestEntry[], active: string): string[] {
   const stack: string[] = [];
   for (const e of history) {
     if (e.rollback) {
@@ -254,7 +268,7 @@ export function rollbackTargets(history: readonly ManifestEntry[]): string[] {
       stack.push(e.version);
     }
   }
-  const active = stack.pop();
+  if (stack[stack.length - 1] === active) stack.pop();
   const out: string[] = [];
   for (let i = stack.length - 1; i >= 0; i--) if (stack[i] !== active && !out.includes(stack[i]!)) out.push(stack[i]!);
   return out;
@@ -262,22 +276,19 @@ export function rollbackTargets(history: readonly ManifestEntry[]): string[] {
 
 /**
  * Re-activates the version that was active before the current one, walking further back past
- * versions whose blob is gone or would no longer load (each is named in the refusal).
+ * versions whose blob is gone or would no longer load (each is named in the refusal). It may
+ * cross a change of kind: undoing one is what a rollback is for.
  */
 export async function rollbackModel(storage: ModelStorage, name: string, now = Date.now()): Promise<PublishResult> {
-  if (!ownName(name)) return { ok: false, reason: 'badName', detail: name };
+  if (!ownModelName(name)) return { ok: false, reason: 'badName', detail: name };
   const current = readManifest(await storage.getText(manifestKey(name)));
   if (current.state === 'absent') return { ok: false, reason: 'unknownModel' };
   if (current.state === 'unreadable') return { ok: false, reason: 'manifestUnreadable' };
   const skipped: string[] = [];
-  for (const version of rollbackTargets(current.manifest.history).slice(0, ROLLBACK_TRIES)) {
+  for (const version of rollbackTargets(current.manifest.history, current.manifest.active).slice(0, ROLLBACK_TRIES)) {
     const checked = await activatable(storage, name, version);
     if (!checked.ok) {
       skipped.push(`${version} (${checked.reason === 'unknownVersion' ? 'missing' : checked.reason})`);
-      continue;
-    }
-    if (checked.envelope.kind !== current.manifest.kind) {
-      skipped.push(`${version} (a ${checked.envelope.kind} model)`);
       continue;
     }
     return flip(storage, current, name, checked.envelope.kind, { version, at: now, rollback: true });

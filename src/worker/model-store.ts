@@ -50,23 +50,27 @@ interface ManifestSlot {
   refreshing: Promise<void> | null;
 }
 
+/** Why a name has no manifest here: KV has none, or its first read failed (KV unavailable). */
+type Miss = 'unknownModel' | 'unavailable';
+
 /**
  * Manifests by model name. Names come from callers, unknown ones included, so a name waits in
- * `pending` while its first read is under way and then goes to `manifests` only if KV has it,
- * else to `unknown`: made-up names, however many at once, only ever evict other made-up names,
+ * `pending` while its first read is under way and then goes to `manifests` only if KV has a
+ * manifest for it (readable or not), else to `missing` (until the next refresh interval): made-up
+ * names, however many at once and whether or not KV answers, only ever evict other misses,
  * never a model the site uses. Both maps are bounded, oldest entry first out; `pending` holds
  * only reads in flight.
  */
 const manifests = new Map<string, ManifestSlot>();
 const pending = new Map<string, ManifestSlot>();
-const unknown = new Map<string, number>();
+const missing = new Map<string, { at: number; why: Miss }>();
 const MAX_MANIFESTS = 1024;
 const models = new Map<string, { result: Resolved<unknown>; at: number }>();
 const inflight = new Map<string, Promise<Resolved<unknown>>>();
 
 /** How many model names this isolate holds a manifest entry for (bounded by MAX_MANIFESTS each). */
-export function cachedManifestCount(): { known: number; unknown: number } {
-  return { known: manifests.size, unknown: unknown.size };
+export function cachedManifestCount(): { known: number; missing: number } {
+  return { known: manifests.size, missing: missing.size };
 }
 
 /** Empties this isolate's caches (tests, and after an admin publish in this isolate). */
@@ -74,13 +78,13 @@ export function clearModelCache(name?: string): void {
   if (name === undefined) {
     manifests.clear();
     pending.clear();
-    unknown.clear();
+    missing.clear();
     models.clear();
     return;
   }
   manifests.delete(name);
   pending.delete(name);
-  unknown.delete(name);
+  missing.delete(name);
   for (const key of models.keys()) if (key.includes(`|${modelKey(name, '')}`)) models.delete(key);
 }
 
@@ -108,18 +112,22 @@ async function readManifestInto(kv: KVNamespace, name: string, slot: ManifestSlo
   slot.fetchedAt = now;
   const cold = pending.get(name) === slot;
   if (cold) pending.delete(name);
-  if (isUnknown(slot)) {
+  const miss = missOf(slot);
+  if (miss !== null) {
     if (cold || manifests.get(name) === slot) {
-      manifests.delete(name); // deleted from KV since the last read
-      setBounded(unknown, name, now);
+      manifests.delete(name); // deleted from KV since the last read, or never read
+      setBounded(missing, name, { at: now, why: miss });
     }
   } else if (cold) {
     setBounded(manifests, name, slot);
   }
 }
 
-/** KV answered, and has no manifest of that name. */
-const isUnknown = (slot: ManifestSlot): boolean => slot.manifest === null && !slot.failed && !slot.unreadable;
+/** Why `slot` has no manifest to serve or to fall back from, or null when it has one (or an unreadable one). */
+function missOf(slot: ManifestSlot): Miss | null {
+  if (slot.manifest !== null || slot.unreadable) return null;
+  return slot.failed ? 'unavailable' : 'unknownModel';
+}
 
 function startRead(kv: KVNamespace, name: string, slot: ManifestSlot, opts: StoreOptions): Promise<void> {
   slot.refreshing = readManifestInto(kv, name, slot, opts.now).finally(() => {
@@ -129,25 +137,25 @@ function startRead(kv: KVNamespace, name: string, slot: ManifestSlot, opts: Stor
   return slot.refreshing;
 }
 
-/** The manifest slot of `name`, or null for a name KV did not have at its last read. */
-async function manifestOf(kv: KVNamespace, name: string, opts: StoreOptions): Promise<ManifestSlot | null> {
+/** The manifest slot of `name`, or why there is none (as of its last read). */
+async function manifestOf(kv: KVNamespace, name: string, opts: StoreOptions): Promise<ManifestSlot | Miss> {
   let slot = manifests.get(name);
   if (slot === undefined) {
     slot = pending.get(name);
     if (slot !== undefined) {
       await slot.refreshing; // another request is doing the cold read
-      return isUnknown(slot) ? null : slot;
+      return missOf(slot) ?? slot;
     }
-    const missedAt = unknown.get(name);
-    if (missedAt !== undefined && opts.now - missedAt < opts.refreshMs) return null;
-    unknown.delete(name);
+    const missed = missing.get(name);
+    if (missed !== undefined && opts.now - missed.at < opts.refreshMs) return missed.why;
+    missing.delete(name);
     slot = { manifest: null, failed: false, unreadable: false, fetchedAt: 0, refreshing: null };
     pending.set(name, slot);
     await startRead(kv, name, slot, opts);
-    return isUnknown(slot) ? null : slot;
+    return missOf(slot) ?? slot;
   }
   if (opts.now - slot.fetchedAt >= opts.refreshMs && slot.refreshing === null) void startRead(kv, name, slot, opts);
-  return isUnknown(slot) ? null : slot;
+  return missOf(slot) ?? slot;
 }
 
 async function loadBlob<T>(kv: KVNamespace, name: string, version: string, adapter: ModelAdapter<T>): Promise<Resolved<T>> {
@@ -173,8 +181,8 @@ export async function resolveModel<T>(
   kv: KVNamespace, name: string, adapter: ModelAdapter<T>, opts: StoreOptions,
 ): Promise<Resolved<T>> {
   const slot = await manifestOf(kv, name, opts);
-  if (slot === null) return { ok: false, reason: 'unknownModel', version: null };
-  if (slot.manifest === null) return { ok: false, reason: slot.failed ? 'unavailable' : 'corrupt', version: null };
+  if (slot === 'unknownModel') return { ok: false, reason: 'unknownModel', version: null };
+  if (slot === 'unavailable' || slot.manifest === null) return { ok: false, reason: slot === 'unavailable' ? slot : 'corrupt', version: null };
   const version = slot.manifest.active;
   const key = `${adapter.kind}|${modelKey(name, version)}`;
   const cached = models.get(key);
@@ -212,7 +220,7 @@ export function preloadModel<T>(kv: KVNamespace, name: string, adapter: ModelAda
   if (slot !== undefined && slot.manifest !== null) {
     const key = `${adapter.kind}|${modelKey(name, slot.manifest.active)}`;
     if (models.has(key) || inflight.has(key)) return;
-  } else if (slot !== undefined || pending.has(name) || unknown.has(name)) return; // a read is under way, or the model is unknown until the next refresh
+  } else if (slot !== undefined || pending.has(name) || missing.has(name)) return; // a read is under way, or the model is missing until the next refresh
   // Kept alive past this request: it may end (a 404 on another slot) before the reads do.
   opts.waitUntil(resolveModel(kv, name, adapter, opts).catch(() => {})); // failures are reported on the real call
 }

@@ -144,11 +144,13 @@ describe('model registry', () => {
 
   it('rollback targets: a stack replay of the history, also when the history was trimmed', () => {
     const h = (...xs: string[]) => xs.map((x, at) => (x.endsWith('↩') ? { version: x.slice(0, -1), at, rollback: true as const } : { version: x, at }));
-    expect(rollbackTargets(h('v1', 'v2', 'v3'))).toEqual(['v2', 'v1']);
-    expect(rollbackTargets(h('v1', 'v2', 'v3', 'v2↩'))).toEqual(['v1']);
-    expect(rollbackTargets(h('v1', 'v2', 'v1', 'v3'))).toEqual(['v1', 'v2']); // v1 once, at its latest place
-    expect(rollbackTargets(h('v5↩', 'v6'))).toEqual(['v5']); // the trimmed start: the rollback's own version
-    expect(rollbackTargets(h('v1'))).toEqual([]);
+    expect(rollbackTargets(h('v1', 'v2', 'v3'), 'v3')).toEqual(['v2', 'v1']);
+    expect(rollbackTargets(h('v1', 'v2', 'v3', 'v2↩'), 'v2')).toEqual(['v1']);
+    expect(rollbackTargets(h('v1', 'v2', 'v1', 'v3'), 'v3')).toEqual(['v1', 'v2']); // v1 once, at its latest place
+    expect(rollbackTargets(h('v5↩', 'v6'), 'v6')).toEqual(['v5']); // the trimmed start: the rollback's own version
+    expect(rollbackTargets(h('v1'), 'v1')).toEqual([]);
+    // `active` set by hand to another version: back to the history's last, never to itself
+    expect(rollbackTargets(h('v1', 'v2', 'v3'), 'v1')).toEqual(['v3', 'v2']);
   });
 
   it('rollback walks past versions whose blob is gone or no longer loads, and names them', async () => {
@@ -171,9 +173,13 @@ describe('model registry', () => {
     const bandit = encodeShadingModel('hero', 'v2', new Map());
     expect(await publishModel(s, bandit)).toMatchObject({ ok: false, reason: 'kindChanged' });
     expect(s.map.has(modelKey('hero', 'v2'))).toBe(false);
-    expect(await publishModel(s, bandit, { allowKindChange: true, activate: false })).toMatchObject({ ok: true, manifest: { active: 'v1' } });
+    // staged without activating: nothing changes yet, so no flag is needed until the activation
+    expect(await publishModel(s, bandit, { activate: false })).toMatchObject({ ok: true, manifest: { active: 'v1' } });
     expect(await activateModel(s, 'hero', 'v2')).toMatchObject({ ok: false, reason: 'kindChanged' });
     expect(await activateModel(s, 'hero', 'v2', { allowKindChange: true })).toMatchObject({ ok: true, manifest: { kind: 'shading', active: 'v2' } });
+    // undoing a change of kind is what a rollback is for
+    expect(await rollbackModel(s, 'hero')).toMatchObject({ ok: true, version: 'v1', manifest: { kind: 'linear', active: 'v1' } });
+    expect(await activateModel(s, 'hero', 'v2', { allowKindChange: true })).toMatchObject({ ok: true });
     // a stored version that would not load (written behind the registry's back) is not activated
     const foreign = encodeLinearModel({ name: 'hero', version: 'v3', variants: ['a'], bits: 4, bias: [0], weights: new Float32Array(16), featureSpecHash: FEATURE_SPEC_HASH ^ 1 });
     s.map.set(modelKey('hero', 'v3'), foreign);

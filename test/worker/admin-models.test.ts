@@ -59,7 +59,7 @@ describe('model admin API', () => {
     const refused = await publish(shading);
     expect(refused.status).toBe(409);
     expect(await refused.json()).toMatchObject({ error: { code: 'kindChanged', message: expect.stringContaining('the model is linear; this version is shading') } });
-    expect((await publish(shading, '?allowKindChange=true&activate=false')).status).toBe(200);
+    expect((await publish(shading, '?activate=false')).status).toBe(200); // staged: nothing changes yet
     expect((await admin('/admin/models/hero/activate', { version: 'v2' })).status).toBe(409);
     expect(await (await admin('/admin/models/hero/activate', { version: 'v2', allowKindChange: true })).json()).toMatchObject({ active: 'v2' });
     const missing = await admin('/admin/models/hero/activate', { version: 'v9' });
@@ -70,7 +70,11 @@ describe('model admin API', () => {
     const snapshotName = await publish(linearBlob({ name: 'exp.hero', version: 'v1', variants: ['a'] }));
     expect(snapshotName.status).toBe(400);
     expect(await snapshotName.json()).toMatchObject({ error: { code: 'badName', message: expect.stringContaining('(exp.hero)') } });
-    expect((await admin('/admin/models/exp.hero/rollback')).status).toBe(400);
+    expect(await (await admin('/admin/models/exp.hero/activate', { version: 'v1' })).json()).toMatchObject({ error: { code: 'badName', field: 'name' } });
+    // …but they can be inspected
+    const snapshot = `exp.${'k'.repeat(64)}`;
+    await env.MODELS.put(manifestKey(snapshot), JSON.stringify({ name: snapshot, kind: 'bandit', active: '1.1', history: [{ version: '1.1', at: 0 }] }));
+    expect(await (await fetchWorker(`/admin/models/${snapshot}`, { headers: ADMIN })).json()).toMatchObject({ manifest: { active: '1.1' }, active: { error: 'missing' } });
   });
 
   it('an unreadable manifest: inspect says so, rollback refuses, activate replaces it', async () => {

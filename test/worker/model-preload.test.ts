@@ -79,11 +79,23 @@ describe('preloading slot models', () => {
     const opts = store();
     expect(await resolveModel(kv, 'pre', LINEAR, opts)).toMatchObject({ ok: true });
     await Promise.all(Array.from({ length: 1100 }, (_, i) => resolveModel(kv, `made-up-${i}`, LINEAR, opts)));
-    expect(cachedManifestCount()).toEqual({ known: 1, unknown: 1024 });
+    expect(cachedManifestCount()).toEqual({ known: 1, missing: 1024 });
     reads.length = 0;
     expect(await resolveModel(kv, 'pre', LINEAR, opts)).toMatchObject({ ok: true });
     expect(reads).toEqual([]); // the flood of made-up names did not evict the real model
     expect(await resolveModel(kv, 'made-up-1099', LINEAR, opts)).toMatchObject({ ok: false, reason: 'unknownModel' });
     expect(reads).toEqual([]); // and a made-up name is not read again within the refresh interval
+  });
+
+  it('made-up names sent while KV fails do not evict the real models either', async () => {
+    let down = false;
+    const kv = { get: (key: string, type: never) => (down ? Promise.reject(new Error('KV down')) : env.MODELS.get(key, type)) } as unknown as KVNamespace;
+    const opts = store();
+    expect(await resolveModel(kv, 'pre', LINEAR, opts)).toMatchObject({ ok: true });
+    down = true;
+    const misses = await Promise.all(Array.from({ length: 1100 }, (_, i) => resolveModel(kv, `made-up-${i}`, LINEAR, opts)));
+    expect(new Set(misses.map((m) => m.ok ? 'ok' : m.reason))).toEqual(new Set(['unavailable']));
+    expect(cachedManifestCount()).toEqual({ known: 1, missing: 1024 });
+    expect(await resolveModel(kv, 'pre', LINEAR, opts)).toMatchObject({ ok: true, version: 'v1' }); // still served from memory
   });
 });

@@ -8,7 +8,7 @@
 import { Hono } from 'hono';
 import * as z from 'zod/mini';
 import { decodeEnvelope } from '../../core/model-format.ts';
-import { checkModelBlob, manifestKey, MODEL_NAME, modelKey, readManifest, type RegistryFailure } from '../../core/model-registry.ts';
+import { checkModelBlob, exactBuffer, KEY_PART, manifestKey, modelKey, ownModelName, readManifest, type RegistryFailure } from '../../core/model-registry.ts';
 import { requireAdmin } from '../admin-auth.ts';
 import { readBodyBytes, readJson } from '../body.ts';
 import { HttpError } from '../http-error.ts';
@@ -59,9 +59,17 @@ function unreachable(err: unknown): WriterResult {
   return { ok: false, reason: 'storeUnavailable', detail: 'the writer was restarted' };
 }
 
-function modelName(c: AppContext): string {
+/** The model a write names: one the registry writes (not an experiment's snapshot). */
+function writableName(c: AppContext): string {
   const name = c.req.param('name')!;
-  if (!MODEL_NAME.test(name)) throw new HttpError(400, 'invalid_request', 'model names are 1–64 of a-z 0-9 . _ -, starting with a letter or digit', 'name');
+  if (!ownModelName(name)) throw new HttpError(400, 'badName', MESSAGE.badName!, 'name');
+  return name;
+}
+
+/** The model a read names: any manifest's, snapshots' (`exp.<key>`) included. */
+function readableName(c: AppContext): string {
+  const name = c.req.param('name')!;
+  if (!KEY_PART.test(name)) throw new HttpError(400, 'badName', 'a model name is 1–128 characters without "/" or spaces', 'name');
   return name;
 }
 
@@ -70,15 +78,17 @@ const flag = (v: string | undefined): boolean => v === 'true' || v === '1';
 export const adminModelRoutes = new Hono<AppEnv>()
   .use('/admin/*', requireAdmin)
   .put('/admin/models', async (c) => {
-    const blob = await readBodyBytes(c.req.raw, MAX_MODEL_BYTES);
-    const checked = checkModelBlob(blob.slice().buffer);
+    // one buffer of exactly the blob: decoded here, then copied once to the writer (RPC clones
+    // the whole buffer a view lies in)
+    const blob = new Uint8Array(exactBuffer(await readBodyBytes(c.req.raw, MAX_MODEL_BYTES)));
+    const checked = checkModelBlob(blob.buffer as ArrayBuffer);
     if (!checked.ok) return answer(c, checked, '(body)', 400);
     const opts = { activate: c.req.query('activate') !== 'false', allowKindChange: flag(c.req.query('allowKindChange')) };
     const r = await writer(c.env, checked.envelope.name).publish(blob, opts).catch(unreachable);
     return answer(c, r, '(body)', 400);
   })
   .post('/admin/models/:name/activate', async (c) => {
-    const name = modelName(c);
+    const name = writableName(c);
     const body = await readJson(c.req.raw, z.object({
       version: z.string().check(z.minLength(1), z.maxLength(64)),
       allowKindChange: z.optional(z.boolean()),
@@ -87,12 +97,18 @@ export const adminModelRoutes = new Hono<AppEnv>()
     return answer(c, r, r.ok || r.reason === 'unknownModel' ? 'name' : 'version', 422);
   })
   .post('/admin/models/:name/rollback', async (c) => {
-    const name = modelName(c);
+    const name = writableName(c);
     return answer(c, await writer(c.env, name).rollback(name).catch(unreachable), 'name', 422);
   })
   .get('/admin/models', async (c) => {
     const cursor = c.req.query('cursor');
-    const list = await c.env.MODELS.list({ prefix: 'manifest/', limit: LIST_LIMIT, ...(cursor ? { cursor } : {}) });
+    let list: KVNamespaceListResult<unknown>;
+    try {
+      list = await c.env.MODELS.list({ prefix: 'manifest/', limit: LIST_LIMIT, ...(cursor ? { cursor } : {}) });
+    } catch (err) {
+      if (!cursor) throw err;
+      throw new HttpError(400, 'invalid_request', 'cursor is not one this list returned', 'cursor');
+    }
     const models = await Promise.all(list.keys.map(async (k) => {
       const read = readManifest(await c.env.MODELS.get(k.name, 'text'));
       return read.state === 'ok' ? read.manifest : { name: k.name.slice('manifest/'.length), error: 'manifestUnreadable' };
@@ -100,7 +116,7 @@ export const adminModelRoutes = new Hono<AppEnv>()
     return c.json({ models, ...(list.list_complete ? {} : { cursor: list.cursor }) });
   })
   .get('/admin/models/:name', async (c) => {
-    const name = modelName(c);
+    const name = readableName(c);
     const read = readManifest(await c.env.MODELS.get(manifestKey(name), 'text'));
     if (read.state === 'absent') throw new HttpError(404, 'unknownModel', `no model named "${name}"`, 'name');
     if (read.state === 'unreadable') throw new HttpError(409, 'manifestUnreadable', MESSAGE.manifestUnreadable!, 'name');
