@@ -52,6 +52,8 @@ export interface Scratch {
   /** the selection's bounded heap: slots and their scores */
   topSlot: Int32Array;
   topScore: Float64Array;
+  /** where `itemsSeen` leaves the bytes it reads early (so that the reads stay) */
+  sink: number;
 }
 
 /**
@@ -136,7 +138,7 @@ export function scratchOf(model: ItemKnnModel): Scratch {
       touched: new Int32Array(0), sums: new Float64Array(0), top: new Float64Array(0), source: new Int32Array(0),
       pass: new Uint8Array(2 * 256), cand: new Int32Array(0), mark: new Uint8Array(0),
       perCategory: new Uint16Array(model.meta.categories.length),
-      topSlot: new Int32Array(256), topScore: new Float64Array(256),
+      topSlot: new Int32Array(256), topScore: new Float64Array(256), sink: 0,
     };
     grow(s, 1 << (MIN_BITS - 1));
     scratches.set(model, s);
