@@ -90,7 +90,7 @@ function reference(m: ItemKnnModel, query: RecsQuery): number[] {
   const outIds: number[] = [];
   for (const [j] of ranked) {
     const c = m.category[j]!;
-    if ((perCat.get(c) ?? 0) >= query.maxPerCategory) continue;
+    if (c !== 0 && (perCat.get(c) ?? 0) >= query.maxPerCategory) continue; // 0: no category, not capped
     perCat.set(c, (perCat.get(c) ?? 0) + 1);
     outIds.push(j);
     if (outIds.length === query.k) break;

@@ -54,6 +54,8 @@ export interface OutcomeEvent {
   /** ad notices: clearing price, minimum to win, loss reason code */
   readonly auction?: { readonly price?: number; readonly minToWin?: number; readonly lossReason?: number };
   readonly props?: Readonly<Record<string, string | number | boolean>>;
+  /** ISO 3166 country of the request that brought the event, from the edge (trainers segment popularity by it) */
+  readonly country?: string;
 }
 
 /** Anything on the log queue. */

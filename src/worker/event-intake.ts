@@ -107,7 +107,7 @@ function contentId(e: NativeEvent, visitor: string | undefined, now: number): st
   return `h-${murmur3(key, 1).toString(16).padStart(8, '0')}${murmur3(key, 2).toString(16).padStart(8, '0')}`;
 }
 
-function normalize(e: NativeEvent, cookieVisitor: string | undefined, now: number): OutcomeEvent {
+function normalize(e: NativeEvent, cookieVisitor: string | undefined, now: number, country: string | undefined): OutcomeEvent {
   const vid = e.visitorId ?? cookieVisitor;
   const visitor = vid === undefined ? undefined : hashVisitor(vid);
   // Client clocks drift: future times become now, and anything past the attribution horizon
@@ -121,6 +121,8 @@ function normalize(e: NativeEvent, cookieVisitor: string | undefined, now: numbe
   for (const k of ['slot', 'variant', 'experiment', 'goal', 'value', 'currency', 'items', 'viewable', 'props'] as const) {
     if (e[k] !== undefined) out[k] = e[k];
   }
+  // Not part of the content id: a batch resent through another location must keep its ids.
+  if (country !== undefined) out.country = country;
   return out as unknown as OutcomeEvent;
 }
 
@@ -130,8 +132,16 @@ function normalize(e: NativeEvent, cookieVisitor: string | undefined, now: numbe
  */
 const SMALL_BODY_CHARS = 32 * 1024;
 
-/** `bodyChars`: the request body's length, to skip the size check where no event can be too big. */
-export function intakeEvents(entries: readonly unknown[], cookieVisitor: string | undefined, now: number, bodyChars = Infinity): Intake {
+const COUNTRY = /^[A-Z]{2}$/;
+
+/**
+ * `bodyChars`: the request body's length, to skip the size check where no event can be too big.
+ * `country`: the request's (`request.cf.country`), recorded on each event when it is an ISO code.
+ */
+export function intakeEvents(
+  entries: readonly unknown[], cookieVisitor: string | undefined, now: number, bodyChars = Infinity, country?: string,
+): Intake {
+  const where = country !== undefined && COUNTRY.test(country) ? country : undefined;
   const accepted: OutcomeEvent[] = [];
   const rejected: EventIssue[] = [];
   const seen = new Set<string>();
@@ -142,7 +152,7 @@ export function intakeEvents(entries: readonly unknown[], cookieVisitor: string 
       rejected.push({ index: i, field: r.field, reason: r.reason });
       continue;
     }
-    const event = normalize(r.value, cookieVisitor, now);
+    const event = normalize(r.value, cookieVisitor, now, where);
     if (bodyChars >= SMALL_BODY_CHARS && utf8Length(JSON.stringify(event)) > EVENT_LIMITS.eventBytes) {
       // the queue would refuse the whole batch for it, and every resend the same way
       rejected.push({ index: i, field: '(event)', reason: `larger than ${EVENT_LIMITS.eventBytes / 1024} KB as logged (UTF-8 JSON)` });

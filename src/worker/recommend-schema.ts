@@ -22,7 +22,8 @@ const itemId = z.string().check(z.minLength(1), z.maxLength(RECS_LIMITS.idChars)
 const ids = (max: number) => z.array(itemId).check(z.maxLength(max));
 const label = z.string().check(z.minLength(1), z.maxLength(64));
 
-export const RecommendFilters = z.object({
+/** Option objects are strict: a misspelt option (`instock`) would otherwise be ignored without a word. */
+export const RecommendFilters = z.strictObject({
   /** drop the visitor's recent items from the answer (default true) */
   excludeSeen: z.optional(z.boolean()),
   /** items never to recommend (e.g. already bought) */
@@ -32,7 +33,7 @@ export const RecommendFilters = z.object({
   priceBands: z.optional(z.array(label).check(z.minLength(1), z.maxLength(RECS_LIMITS.priceBands))),
 });
 
-export const Boost = z.object({
+export const Boost = z.strictObject({
   category: z.optional(label),
   tag: z.optional(label),
   factor: z.number().check(z.gt(0), z.lte(100)),
@@ -58,7 +59,7 @@ export const RecommendRequest = z.object({
   /** "buy again": the recent items themselves score this × their weight (needs excludeSeen: false) */
   repeat: z.optional(z.number().check(z.gte(0), z.lte(10))),
   filters: z.optional(RecommendFilters),
-  diversity: z.optional(z.object({ maxPerCategory: z.number().check(z.int(), z.gte(1), z.lte(RECS_LIMITS.k)) })),
+  diversity: z.optional(z.strictObject({ maxPerCategory: z.number().check(z.int(), z.gte(1), z.lte(RECS_LIMITS.k)) })),
   boosts: z.optional(z.array(Boost).check(z.maxLength(RECS_LIMITS.boosts))),
 });
 export type RecommendRequest = z.infer<typeof RecommendRequest>;
@@ -93,12 +94,20 @@ export const RecommendResponse = z.object({
 
 const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter((s) => s !== ''));
 const bool = (v: string | undefined) => (v === undefined ? undefined : v === '1' || v === 'true' ? true : v === '0' || v === 'false' ? false : v);
-const num = (v: string | undefined) => (v === undefined ? undefined : v.trim() === '' ? v : Number(v));
+/** Plain decimals only (`0x5`, `1e1`, ` 5` stay strings, so validation names the field). */
+const num = (v: string | undefined) => (v === undefined ? undefined : /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v);
+
+/** The GET form's parameters; any other is refused (400 naming it) rather than ignored. */
+export const QUERY_PARAMS: ReadonlySet<string> = new Set([
+  'items', 'recent', 'k', 'inStock', 'categories', 'priceBands', 'exclude', 'excludeSeen', 'repeat',
+  'maxPerCategory', 'model', 'slot', 'country', 'visitorId', 'remember', 'url',
+]);
 
 /**
  * The GET form: `?items=a,b&recent=c&k=10&inStock=1&categories=x,y&priceBands=low&exclude=d
- * &excludeSeen=0&repeat=1&maxPerCategory=2&model=recs&slot=pdp&country=FR&visitorId=…&remember=0`.
- * Values that are not what the schema wants stay as strings, so validation names the field.
+ * &excludeSeen=0&repeat=1&maxPerCategory=2&model=recs&slot=pdp&country=FR&visitorId=…&remember=0
+ * &url=…`. Boosts and attributes need the POST form. Values that are not what the schema wants
+ * stay as strings, so validation names the field.
  */
 export function requestFromQuery(q: Record<string, string>): unknown {
   const filters = {

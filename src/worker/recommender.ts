@@ -118,13 +118,14 @@ export async function rankItems(c: AppContext, visit: Visit, body: RecommendRequ
   let fallback = res.fallback;
   const model = res.model;
   if (model !== null) {
-    const lookup = (list: readonly string[]) => list.map((id) => {
+    // `unknown` reports the caller's ids, not the profile's (a cookie's stale ids are not news to it)
+    const lookup = (list: readonly string[], report: boolean) => list.map((id) => {
       const i = itemIndex(model, id);
-      if (i < 0 && !unknown.includes(id)) unknown.push(id);
+      if (i < 0 && report && !unknown.includes(id)) unknown.push(id);
       return i;
     });
-    const context = lookup(contextIds);
-    const history = lookup(historyIds);
+    const context = lookup(contextIds, true);
+    const history = lookup(historyIds, body.recent !== undefined);
     const country = (body.country ?? visit.ctx.country).toUpperCase();
     const segment = model.meta.segmentBy === 'country' ? (model.segmentIndex.get(country) ?? 0) : 0;
     // popularity only (a fallback model): nothing is blended, but what is on screen or already

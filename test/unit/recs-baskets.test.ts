@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { csvFields, readInteractionsCsv, readOutcomeLog, readRetailCsv, retailCategory } from '../../src/train/recs/baskets.ts';
+import { csvFields, readCatalogCsv, readInteractionsCsv, readOutcomeLog, readRetailCsv, retailCategory } from '../../src/train/recs/baskets.ts';
 import { build, compile } from '../../src/train/recs/build.ts';
 import { addCase, emptySums, means } from '../../src/train/recs/metrics.ts';
 import { decodeItemKnn, itemId, itemIndex } from '../../src/core/recs/itemknn-model.ts';
@@ -67,6 +67,34 @@ describe('basket readers', () => {
     const d = await readOutcomeLog([file]);
     expect(d.baskets.map((b) => [b.user, b.items.sort()])).toEqual([['v1', ['stove', 'tent']], ['v2', ['mat', 'stove', 'tent']], ['v1', ['mat']]]);
     expect(d.rows.dropped).toEqual({ notJson: 1, noItems: 2, noVisitor: 0 });
+  });
+
+  it('takes a session\'s popularity segment from the country the edge recorded on its first event', async () => {
+    const t = Date.UTC(2026, 10, 1);
+    const file = join(dir, 'log-country.ndjson');
+    await writeFile(file, [
+      { visitor: 'v1', ts: t, country: 'FR' }, { visitor: 'v2', ts: t, props: { country: 'de' } }, { visitor: 'v3', ts: t },
+    ].map((e) => JSON.stringify({ type: 'outcome', v: 1, id: e.visitor, receivedAt: t, name: 'page', items: [{ id: 'a' }], ...e })).join('\n'));
+    expect((await readOutcomeLog([file])).baskets.map((b) => [b.user, b.segment])).toEqual([['v1', 'FR'], ['v2', 'DE'], ['v3', undefined]]);
+  });
+
+  it('reads a catalog CSV over what the baskets said, for sources without item metadata', async () => {
+    const file = join(dir, 'catalog.csv');
+    await writeFile(file, 'item,category,price,in_stock,tags\na,tents,120,1,sale\nb,,,0,\nc,stoves,30,,\n');
+    const items = new Map([['a', { category: 'old', prices: [5] }], ['b', { category: 'kept', prices: [7] }]]);
+    expect(await readCatalogCsv(file, items)).toBe(3);
+    expect(items.get('a')).toEqual({ category: 'tents', prices: [120], inStock: true, tags: ['sale'] });
+    expect(items.get('b')).toEqual({ category: 'kept', prices: [7], inStock: false });
+    expect(items.get('c')).toEqual({ category: 'stoves', prices: [30] });
+    await writeFile(file, 'sku,category\na,x\n');
+    await expect(readCatalogCsv(file, items)).rejects.toThrow(/needs "item"/);
+  });
+
+  it('reads interaction times as ISO dates, Unix seconds or milliseconds', async () => {
+    const file = join(dir, 'times.csv');
+    const ms = Date.UTC(2026, 0, 2);
+    await writeFile(file, `basket,item,time\ns1,a,2026-01-02T00:00:00Z\ns2,a,${ms / 1000}\ns3,a,${ms}\n`);
+    expect((await readInteractionsCsv(file)).baskets.map((b) => b.ts)).toEqual([ms, ms, ms]);
   });
 });
 

@@ -293,7 +293,8 @@ describe('recommend', () => {
       name: 'random', version: 'v1', ids, k: 25,
       // some rows empty, scores with ties (a few levels), neighbours anywhere
       neighbours: ids.map(() => (rnd() < 0.1 ? [] : Array.from({ length: 1 + int(25) }, () => [int(N), (1 + int(8)) / 8] as [number, number]))),
-      category: ids.map(() => `c${int(8)}`), priceBand: ids.map(() => ['low', 'mid', 'high'][int(3)]), priceBands: ['low', 'mid', 'high'],
+      // some items without a category: the per-category cap does not apply to them
+      category: ids.map(() => (rnd() < 0.15 ? undefined : `c${int(8)}`)), priceBand: ids.map(() => ['low', 'mid', 'high'][int(3)]), priceBands: ['low', 'mid', 'high'],
       inStock: ids.map(() => rnd() < 0.8), tags: ids.map(() => (rnd() < 0.3 ? ['sale'] : rnd() < 0.2 ? ['new'] : [])),
       popularity: { '*': pop(), DE: pop(), FR: pop() },
     }));
@@ -337,7 +338,7 @@ describe('recommend', () => {
         for (const [j, v] of cands) {
           if (got.length >= k) return;
           const c = m.category[j]!;
-          if (q.maxPerCategory > 0 && (perCat.get(c) ?? 0) >= q.maxPerCategory) continue;
+          if (q.maxPerCategory > 0 && c !== 0 && (perCat.get(c) ?? 0) >= q.maxPerCategory) continue; // 0: no category
           perCat.set(c, (perCat.get(c) ?? 0) + 1);
           got.push([j, v, ...origin(j)]);
         }

@@ -153,6 +153,20 @@ describe('publishing a models directory', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
   });
 
+  it('recs:train prints its usage on --help, and refuses --eval without the retail CSV before training anything', async () => {
+    const { writeFile, readdir } = await import('node:fs/promises');
+    const help = spawnSync(process.execPath, ['src/train/recs/train.ts', '--help'], { encoding: 'utf8', timeout: 60_000 });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/--catalog file/);
+    const dir = await mkdtemp(join(tmpdir(), 'attune-recs-'));
+    const csv = join(dir, 'i.csv');
+    await writeFile(csv, 'basket,item\nb1,a\nb1,b\n');
+    const r = spawnSync(process.execPath, ['src/train/recs/train.ts', '--csv', csv, '--eval', '--name', 'x-recs', '--out', join(dir, 'out')], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--eval needs the retail --csv/);
+    expect(await readdir(dir)).toEqual(['i.csv']); // nothing built or written
+  });
+
   it('recs:train and recs:eval refuse numeric options that are not numbers or out of range, before reading anything', async () => {
     const { writeFile } = await import('node:fs/promises');
     const dir = await mkdtemp(join(tmpdir(), 'attune-recs-'));

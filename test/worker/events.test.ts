@@ -162,6 +162,15 @@ describe('intakeEvents (normalization)', () => {
     expect(intakeEvents([withTs], 'visitor-abc', now).accepted[0]!.id).toBe(intakeEvents([withTs], 'visitor-abc', now + 5000).accepted[0]!.id);
   });
 
+  it('records the request\'s country on each event, outside the content id (a resend through another location keeps its ids)', () => {
+    const e = { name: 'add_to_cart', ts: now - 1000, items: [{ id: 'p1' }] };
+    const fr = intakeEvents([e], 'visitor-abc', now, Infinity, 'FR').accepted[0]!;
+    expect(fr.country).toBe('FR');
+    const de = intakeEvents([e], 'visitor-abc', now, Infinity, 'DE').accepted[0]!;
+    expect(de.id).toBe(fr.id);
+    for (const odd of [undefined, 'T1', 'fr', 'XXX']) expect(intakeEvents([e], 'visitor-abc', now, Infinity, odd).accepted[0]!.country).toBeUndefined();
+  });
+
   it('gives id-less events a content id, so a resent batch keeps its ids, and drops repeats within a request', () => {
     const batch = [{ name: 'click', decisionId: 'd1', ts: now - 1000 }, { name: 'click', decisionId: 'd2', ts: now - 1000 }];
     const a = intakeEvents(batch, 'cookie-visitor', now);

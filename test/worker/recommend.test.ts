@@ -111,9 +111,28 @@ describe('/v1/recommend', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as Body;
     expect(ids(body)).toEqual(['sock-2', 'shoe-2']);
-    const bad = await fetchWorker('/v1/recommend?k=0');
-    expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: { field: string } }).error.field).toBe('k');
+    for (const [query, field] of [['k=0', 'k'], ['k=0x5', 'k'], ['boosts=x', 'boosts'], ['instock=1', 'instock']]) {
+      const bad = await fetchWorker(`/v1/recommend?${query}`);
+      expect(bad.status, query).toBe(400);
+      expect(((await bad.json()) as { error: { field: string } }).error.field, query).toBe(field);
+    }
+  });
+
+  it('diversity does not cap items without a category as if they were one category', async () => {
+    const r = await publish(model('uncategorized', { name: 'recs-nocat', category: undefined }));
+    expect(r.status).toBe(200);
+    const { body } = await rec({ model: 'recs-nocat', items: ['shoe-1'], k: 5, diversity: { maxPerCategory: 1 } });
+    expect(ids(body)).toEqual(['sock-1', 'sock-2', 'shoe-2', 'lace-1', 'sock-3']); // as without the cap
+  });
+
+  it('lists as unknown the ids the request gave, not stale ids from the profile cookie', async () => {
+    const first = await rec({ items: ['hat-1'], k: 1 });
+    const cookies = cookiesOf(first.res);
+    await publish(model('v-other', { name: 'recs-other', ids: IDS.map((id) => (id === 'hat-1' ? 'hat-9' : id)) }));
+    const later = await rec({ model: 'recs-other', items: ['gone'], k: 1 }, { cookie: cookieHeader(cookies) });
+    expect(later.body.unknown).toEqual(['gone']); // hat-1, remembered in the cookie, is not news to the caller
+    const given = await rec({ model: 'recs-other', recent: ['hat-1'], k: 1 });
+    expect(given.body.unknown).toEqual(['hat-1']);
   });
 
   it('bad input gets 400 naming the field', async () => {
@@ -125,6 +144,9 @@ describe('/v1/recommend', () => {
       [{ diversity: { maxPerCategory: 0 } }, 'diversity.maxPerCategory'],
       [{ boosts: [{ factor: 2 }] }, 'boosts[0]'], [{ boosts: [{ tag: 'x', factor: -1 }] }, 'boosts[0].factor'],
       [{ model: 'Bad Name' }, 'model'], [{ repeat: 11 }, 'repeat'], [{ country: 'FRA' }, 'country'],
+      // misspelt options are refused, not ignored
+      [{ filters: { instock: true } }, 'filters'], [{ diversity: { maxPerCategory: 1, perBrand: 1 } }, 'diversity'],
+      [{ boosts: [{ tag: 'sale', factor: 2, weight: 1 }] }, 'boosts[0]'],
     ];
     for (const [body, field] of cases) {
       const res = await postJson('/v1/recommend', body);

@@ -10,6 +10,17 @@ import type { Scratch } from './scratch.ts';
 const CAP_SLACK = 4;
 const MAX_TOP = 4096;
 
+/**
+ * Whether item `j` would go past the per-category cap. Items without a category (index 0: a
+ * model trained from a log without a catalog, or items the catalog does not list) are not one
+ * category, so the cap does not apply to them.
+ */
+const capped = (model: ItemKnnModel, perCategory: Uint16Array, cap: number, j: number): boolean => {
+  if (cap === 0) return false;
+  const c = model.category[j]!;
+  return c !== 0 && perCategory[c]! >= cap;
+};
+
 /** Whether (va, a) ranks before (vb, b): higher score first, then lower index (deterministic ties). */
 const before = (va: number, a: number, vb: number, b: number): boolean => va > vb || (va === vb && a < b);
 
@@ -141,7 +152,7 @@ export function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, first: numbe
     const slot = topSlot[i]!;
     mark[slot] = 1;
     if (out.count >= k) continue;
-    if (cap > 0 && perCategory[model.category[items[slot]!]!]! >= cap) continue;
+    if (capped(model, perCategory, cap, items[slot]!)) continue;
     choose(model, s, out, slot, topScore[i]!, origin);
   }
   if (out.count < k && overflowed) {
@@ -157,7 +168,7 @@ export function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, first: numbe
         cand[0] = cand[rest]!;
         siftDown(cand, items, sums, 0, rest);
       }
-      if (cap > 0 && perCategory[model.category[items[slot]!]!]! >= cap) continue;
+      if (capped(model, perCategory, cap, items[slot]!)) continue;
       choose(model, s, out, slot, sums[slot]!, origin);
     }
   }

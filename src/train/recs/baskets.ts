@@ -4,7 +4,8 @@
  *   UnitPrice,CustomerID,Country), cleaned as its SOURCE.md says: cancellations, non-positive
  *   quantities, non-product codes and exact duplicate rows dropped; codes upper-cased;
  * - a generic interactions CSV with a header naming `basket` (or `session`), `item`, and
- *   optionally `time`, `user`, `country`, `category`, `price`, `in_stock`, `tags` (`;`-separated);
+ *   optionally `time` (ISO date, or Unix seconds or milliseconds), `user`, `country`, `category`,
+ *   `price`, `in_stock`, `tags` (`;`-separated);
  * - our own NDJSON outcome log (page/add_to_cart/purchase/click events with `items`), one
  *   basket per visitor session (30 minutes without an event ends it).
  * Item metadata for the filters (category, price, stock, tags) is collected on the way.
@@ -92,8 +93,15 @@ function facts(items: Map<string, ItemFacts>, id: string): ItemFacts {
   return f;
 }
 
+/**
+ * A time column: an ISO date, or a number. Numbers below 10^11 are Unix seconds (10^11 seconds
+ * is the year 5138; 10^11 ms is 1973), so exports in seconds and in milliseconds both work.
+ */
 const parseTime = (s: string): number => {
-  if (/^\d+$/.test(s)) return Number(s);
+  if (/^\d+(\.\d+)?$/.test(s)) {
+    const n = Number(s);
+    return n < 1e11 ? Math.round(n * 1000) : n;
+  }
   const t = Date.parse(/^\d{4}-\d\d-\d\d \d/.test(s) ? `${s.replace(' ', 'T')}Z` : s);
   return Number.isFinite(t) ? t : 0;
 };
@@ -139,6 +147,46 @@ export async function readRetailCsv(path: string): Promise<BasketSet> {
   return { baskets, items, rows: { read, kept, dropped } };
 }
 
+/** The item columns of a CSV row (`category`, `price`, `in_stock`, `tags`) into its facts. */
+function addFacts(x: ItemFacts, get: (name: string) => string | undefined): void {
+  const price = Number(get('price'));
+  if (price > 0 && x.prices.length < 64) x.prices.push(price);
+  x.category ??= get('category');
+  const stock = get('in_stock');
+  if (stock !== undefined) x.inStock = !/^(0|false|no)$/i.test(stock);
+  const tags = get('tags');
+  if (tags) x.tags = tags.split(';').map((t) => t.trim()).filter(Boolean);
+}
+
+/**
+ * A catalog CSV (header: `item`, and any of `category`, `price`, `in_stock`, `tags`): item
+ * metadata for the filters, for sources that carry none (our outcome log has ids and prices
+ * only). Its values win over what the baskets said; items it does not list keep theirs.
+ * Returns how many rows it read.
+ */
+export async function readCatalogCsv(path: string, items: Map<string, ItemFacts>): Promise<number> {
+  let cols: Map<string, number> | null = null;
+  let read = 0;
+  for await (const line of lines(path)) {
+    if (line === '') continue;
+    const f = csvFields(line);
+    if (cols === null) {
+      cols = new Map(f.map((h, i) => [h.trim().toLowerCase(), i]));
+      if (!cols.has('item')) throw new Error(`${path}: a catalog's header needs "item"; got ${f.join(',')}`);
+      continue;
+    }
+    const get = (name: string) => { const i = cols!.get(name); return i === undefined ? undefined : f[i]?.trim() || undefined; };
+    const item = get('item');
+    if (!item) continue;
+    read++;
+    const x = facts(items, item);
+    if (get('category') !== undefined) x.category = undefined; // the catalog's category, not the first seen
+    if (get('price') !== undefined) x.prices.length = 0;
+    addFacts(x, get);
+  }
+  return read;
+}
+
 /** A generic interactions CSV (see the module comment). */
 export async function readInteractionsCsv(path: string): Promise<BasketSet> {
   const byBasket = new Map<string, { items: Set<string>; ts: number; user?: string; segment?: string }>();
@@ -168,14 +216,7 @@ export async function readInteractionsCsv(path: string): Promise<BasketSet> {
       byBasket.set(basket, (b = { items: new Set(), ts: parseTime(get('time') ?? '0'), ...(user ? { user } : {}), ...(segment ? { segment } : {}) }));
     }
     b.items.add(item);
-    const x = facts(items, item);
-    const price = Number(get('price'));
-    if (price > 0 && x.prices.length < 64) x.prices.push(price);
-    x.category ??= get('category');
-    const stock = get('in_stock');
-    if (stock !== undefined) x.inStock = !/^(0|false|no)$/i.test(stock);
-    const tags = get('tags');
-    if (tags) x.tags = tags.split(';').map((t) => t.trim()).filter(Boolean);
+    addFacts(facts(items, item), get);
   }
   const baskets = [...byBasket].map(([id, b]) => ({ id, items: [...b.items], ts: b.ts, user: b.user, segment: b.segment }));
   baskets.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
@@ -212,7 +253,8 @@ export async function readOutcomeLog(paths: readonly string[]): Promise<BasketSe
       if (s && e.ts - s.last > SESSION_GAP_MS) close(e.visitor);
       let cur = open.get(e.visitor);
       if (!cur) {
-        const country = typeof e.props?.country === 'string' ? e.props.country.toUpperCase() : undefined;
+        // recorded at intake; a `country` property the site sent itself is the older way
+        const country = typeof e.country === 'string' ? e.country : typeof e.props?.country === 'string' ? e.props.country.toUpperCase() : undefined;
         open.set(e.visitor, (cur = { items: new Set(), ts: e.ts, last: e.ts, ...(country ? { segment: country } : {}) }));
       }
       cur.last = Math.max(cur.last, e.ts);

@@ -10,7 +10,12 @@
  * - `jaccard`: c_ij / (n_i + n_j − c_ij)
  * and every score is shrunk by c_ij / (c_ij + shrink), so a pair seen together once or twice
  * cannot outrank a pair seen together fifty times on a ratio alone.
+ *
+ * Order-free: line order within a basket is an artefact of the export (the retail data set's
+ * SOURCE.md), so nothing here depends on it. Items are indexed as first seen, but the sample of
+ * a big basket is drawn by hashes of its item ids, and ties rank by id, not by index.
  */
+import { murmur3 } from '../../core/murmur3.ts';
 
 export type Normalization = 'cosine' | 'lift' | 'jaccard';
 
@@ -88,8 +93,8 @@ export function addBasket(c: Counts, items: Iterable<string>, weight = 1, segmen
     c.itemCount[i]! += weight;
     if (seg) seg.set(i, (seg.get(i) ?? 0) + weight);
   }
-  // Deterministic cap: a fixed pseudo-random subset keyed by the basket, not the first lines.
-  const pairItems = ix.length <= MAX_BASKET ? ix : sample(ix, MAX_BASKET);
+  // Deterministic cap: a fixed pseudo-random subset keyed by the basket's items, not the first lines.
+  const pairItems = ix.length <= MAX_BASKET ? ix : sample(c.ids, ix, MAX_BASKET);
   for (let a = 0; a < pairItems.length; a++) {
     const base = pairItems[a]! * PAIR_STRIDE;
     for (let b = a + 1; b < pairItems.length; b++) {
@@ -99,15 +104,23 @@ export function addBasket(c: Counts, items: Iterable<string>, weight = 1, segmen
   }
 }
 
-function sample(ix: number[], n: number): number[] {
-  let h = ix.length * 2654435761;
-  const copy = ix.slice();
-  for (let i = copy.length - 1; i > 0; i--) {
-    h = (Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) + i) >>> 0;
-    const j = h % (i + 1);
-    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-  }
-  return copy.slice(0, n).sort((a, b) => a - b);
+/**
+ * `n` of the basket's items: those whose id hashes lowest under a seed drawn from all of its
+ * ids, so the same basket gives the same sample in any line order, and two baskets different ones.
+ */
+function sample(ids: readonly string[], ix: number[], n: number): number[] {
+  let seed = 0;
+  for (const i of ix) seed = (seed + murmur3(ids[i]!, 0x5a17)) >>> 0; // a sum: the same in any order
+  const keyed = ix.map((i) => [murmur3(ids[i]!, seed), i] as const);
+  keyed.sort((a, b) => a[0] - b[0] || byId(ids, a[1], b[1]));
+  return keyed.slice(0, n).map(([, i]) => i).sort((a, b) => a - b);
+}
+
+/** Item indices follow first sight, which follows line order: ties rank by id instead. */
+function byId(ids: readonly string[], a: number, b: number): number {
+  const x = ids[a]!;
+  const y = ids[b]!;
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** Age weight for a basket `ageDays` old under a half-life (none: 1). */
@@ -139,7 +152,7 @@ export function neighbours(c: Counts, opts: NeighbourOptions = DEFAULT_NEIGHBOUR
   }
   for (let i = 0; i < n; i++) {
     const r = rows[i]!;
-    r.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    r.sort((a, b) => b[1] - a[1] || byId(c.ids, a[0], b[0]));
     if (r.length > opts.k) r.length = opts.k;
   }
   return rows;
@@ -150,7 +163,7 @@ export function popularity(
   c: Counts, top = { overall: 500, segment: 200 }, minSegmentWeight = 20,
 ): Record<string, Array<[number, number]>> {
   const list = (counts: Iterable<[number, number]>, total: number, n: number) =>
-    [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, n).map(([i, v]) => [i, v / total] as [number, number]);
+    [...counts].sort((a, b) => b[1] - a[1] || byId(c.ids, a[0], b[0])).slice(0, n).map(([i, v]) => [i, v / total] as [number, number]);
   const out: Record<string, Array<[number, number]>> = {
     '*': list(c.itemCount.map((v, i) => [i, v] as [number, number]), c.totalWeight, top.overall),
   };

@@ -14,6 +14,7 @@ import { sendToLog } from '../decision-log.ts';
 import { intakeEvents, entriesOf } from '../event-intake.ts';
 import { EVENT_LIMITS } from '../event-schema.ts';
 import { errorBody, HttpError } from '../http-error.ts';
+import { geoOf } from '../request-context.ts';
 import type { AppEnv } from '../types.ts';
 import { VISITOR_COOKIE } from '../visitor.ts';
 
@@ -26,7 +27,8 @@ export const eventRoutes = new Hono<AppEnv>().post('/v1/events', async (c) => {
   // visitorId of their own are attributed to it.
   const cookie = getCookie(c, VISITOR_COOKIE);
   const now = Date.now();
-  const { accepted, rejected, duplicates } = intakeEvents(entries, cookie && VISITOR_ID.test(cookie) ? cookie : undefined, now, text.length);
+  const country = geoOf(c.req.raw).country;
+  const { accepted, rejected, duplicates } = intakeEvents(entries, cookie && VISITOR_ID.test(cookie) ? cookie : undefined, now, text.length, country);
   if (accepted.length === 0) {
     const first = rejected[0]!;
     return c.json({

@@ -11,7 +11,8 @@ import { Hono } from 'hono';
 import { withRecentItems } from '../../core/profile.ts';
 import { readJson, validate } from '../body.ts';
 import { logRecords } from '../decision-log.ts';
-import { RecommendRequest, requestFromQuery } from '../recommend-schema.ts';
+import { badRequest } from '../http-error.ts';
+import { QUERY_PARAMS, RecommendRequest, requestFromQuery } from '../recommend-schema.ts';
 import { rankItems, recommendationRecord } from '../recommender.ts';
 import { LIMITS } from '../schemas.ts';
 import type { AppContext, AppEnv } from '../types.ts';
@@ -42,4 +43,9 @@ async function handle(c: AppContext, body: RecommendRequest) {
 
 export const recommendRoutes = new Hono<AppEnv>()
   .post('/v1/recommend', async (c) => handle(c, await readJson(c.req.raw, RecommendRequest, LIMITS.bodyBytes)))
-  .get('/v1/recommend', async (c) => handle(c, validate(RecommendRequest, requestFromQuery(c.req.query()))));
+  .get('/v1/recommend', async (c) => {
+    const query = c.req.query();
+    const odd = Object.keys(query).find((k) => !QUERY_PARAMS.has(k));
+    if (odd !== undefined) throw badRequest(`unknown parameter "${odd}" (boosts and attributes need the POST form)`, odd);
+    return handle(c, validate(RecommendRequest, requestFromQuery(query)));
+  });
