@@ -11,6 +11,7 @@ const golden = (name: string) => readFileSync(new URL(`./test/fixtures/golden/${
 export const TEST_BINDINGS = {
   PROFILE_SECRET: 'test-profile-secret-0123456789abcdef',
   ADMIN_TOKEN: 'test-admin-token',
+  PARTNER_TOKENS: 'test-partner-a, test-partner-b',
   // proxy mode in tests: the origin is test/fixtures/test-origin.ts, reached through outboundService
   ORIGIN_URL: 'http://origin.test',
   ORIGIN_TIMEOUT_MS: '1000',

@@ -2,9 +2,10 @@
  * `node src/train/fit-shading.ts <log.ndjson[.gz]>… [--out file.bin] [--publish [--remote]]
  *    [--min-pub 500] [--version v]`
  *
- * Fits the first-price win curves from the outcome log: every `win`/`loss` event of our bids
- * (`props.bid` = our price, `props.pub` = publisher, `auction.minToWin` when the exchange sent
- * it) goes into log-price bins, one set for all traffic (`*`) and one per publisher with at
+ * Fits the first-price win curves from the outcome log: every `win`, `billing` or `loss` event
+ * of our bids (`props.bid` = our price, `props.pub` = publisher, `auction.minToWin` when the
+ * exchange sent it; losses only for a price reason, win-curve.ts and PRICE_LOSSES) goes into
+ * log-price bins, one set for all traffic (`*`) and one per publisher with at
  * least `--min-pub` auctions. Each bid counts once: the log is at-least-once, and an exchange
  * retries and replays notices, so the first notice of a decision is kept and later ones are
  * counted as duplicates (memory: the bins, and 64 MB of recent decision hashes, which catch
@@ -18,7 +19,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { encodeShadingModel } from '../core/bidding/shading-model.ts';
-import { createWinStats, fitWinCurve, observe, PRIOR_CURVE, type WinCurve, type WinStats } from '../core/bidding/win-curve.ts';
+import { createWinStats, fitWinCurve, observations, observe, PRIOR_CURVE, type WinCurve, type WinStats } from '../core/bidding/win-curve.ts';
 import { publishModel } from '../core/model-registry.ts';
 import type { LogRecord } from '../core/outcome-event.ts';
 import { idKey, recentKeys, type RecentKeys } from './recent-keys.ts';
@@ -32,27 +33,43 @@ export interface ShadingFit {
   auctions: number;
   /** notices of a bid already counted */
   duplicates: number;
+  /** losses for a reason other than price (filtered creative, blocked seat, …), left out */
+  notPrice: number;
   /** 53-bit hashes of the decisions counted lately */
   readonly seen: RecentKeys;
 }
 
 export function createShadingFit(bits?: number): ShadingFit {
-  return { all: createWinStats(), byPub: new Map(), auctions: 0, duplicates: 0, seen: recentKeys(bits) };
+  return { all: createWinStats(), byPub: new Map(), auctions: 0, duplicates: 0, notPrice: 0, seen: recentKeys(bits) };
 }
 
 
+/**
+ * OpenRTB loss reasons that say the price lost (below the floor or the deal floor, outbid,
+ * outbid by a deal). Others (a filtered creative, a blocked seat, an expired impression, an
+ * exchange error) say nothing of what price would have won, and are left out of the curve.
+ */
+const PRICE_LOSSES: ReadonlySet<number> = new Set([100, 101, 102, 103]);
+
 /** Adds one log record; returns whether it was an auction outcome we could use. */
 export function addRecord(fit: ShadingFit, r: LogRecord): boolean {
-  if (r === null || typeof r !== 'object' || r.type !== 'outcome' || (r.name !== 'win' && r.name !== 'loss')) return false;
+  if (r === null || typeof r !== 'object' || r.type !== 'outcome') return false;
+  // a billing notice is a win too: some exchanges call only the burl
+  if (r.name !== 'win' && r.name !== 'billing' && r.name !== 'loss') return false;
   const bid = r.props?.bid;
   if (typeof bid !== 'number' || !(bid > 0)) return false;
+  const reason = r.auction?.lossReason;
+  if (r.name === 'loss' && reason !== undefined && !PRICE_LOSSES.has(reason)) {
+    fit.notPrice++;
+    return false;
+  }
   const id = typeof r.decisionId === 'string' ? r.decisionId : r.id;
   if (typeof id !== 'string') return false;
   if (fit.seen.seen(idKey(id))) {
     fit.duplicates++;
     return false;
   }
-  const won = r.name === 'win';
+  const won = r.name !== 'loss';
   const mtw = r.auction?.minToWin;
   observe(fit.all, bid, won, mtw);
   const pub = r.props?.pub;
@@ -69,11 +86,7 @@ export function addRecord(fit: ShadingFit, r: LogRecord): boolean {
 export function curvesOf(fit: ShadingFit, minPerPub: number): Map<string, WinCurve> {
   const all = fitWinCurve(fit.all, PRIOR_CURVE);
   const out = new Map<string, WinCurve>([['*', all]]);
-  for (const [pub, s] of fit.byPub) {
-    let n = 0;
-    for (let i = 0; i < s.n.length; i++) n += s.n[i]!;
-    if (n >= minPerPub) out.set(`pub:${pub}`, fitWinCurve(s, all));
-  }
+  for (const [pub, s] of fit.byPub) if (observations(s) >= minPerPub) out.set(`pub:${pub}`, fitWinCurve(s, all));
   return out;
 }
 
@@ -106,7 +119,7 @@ async function main(): Promise<void> {
   const curves = curvesOf(fit, Number(values['min-pub']));
   const version = values.version ?? new Date().toISOString().replace(/[:.]/g, '-');
   const blob = encodeShadingModel(SHADING_MODEL, version, curves);
-  console.log(`${fit.auctions} auctions (${fit.duplicates} repeated notices dropped); curves: ${[...curves].map(([k, c]) => `${k} a=${c.a.toFixed(3)} k=${c.k.toFixed(3)}`).join(', ')}`);
+  console.log(`${fit.auctions} auctions (${fit.duplicates} repeated notices dropped, ${fit.notPrice} losses for other reasons than price left out); curves: ${[...curves].map(([k, c]) => `${k} a=${c.a.toFixed(3)} k=${c.k.toFixed(3)}`).join(', ')}`);
   if (values.out) await writeFile(values.out, blob);
   if (values.publish) {
     const store = values.remote ? remoteStorage() : await localStorage();

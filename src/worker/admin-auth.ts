@@ -1,4 +1,8 @@
-/** Bearer-token auth for /admin/*: the token is a Worker secret, compared in constant time. */
+/**
+ * Bearer-token auth: /admin/* takes the admin token; server-to-server partner endpoints
+ * (/v1/bid-adjust) take it or one of PARTNER_TOKENS. Tokens are Worker secrets, compared in
+ * constant time.
+ */
 import { createMiddleware } from 'hono/factory';
 import { timingSafeEqualText } from './crypto.ts';
 import { HttpError } from './http-error.ts';
@@ -15,6 +19,23 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   if (!timingSafeEqualText(given, expected)) {
     c.header('www-authenticate', 'Bearer realm="attune-admin"');
     throw new HttpError(401, 'unauthorized', 'a valid admin bearer token is required');
+  }
+  await next();
+});
+
+/**
+ * For endpoints ad servers call from their own servers (/v1/bid-adjust): the admin token, or
+ * one of the comma-separated PARTNER_TOKENS, so each partner can be given (and lose) its own.
+ */
+export const requirePartner = createMiddleware<AppEnv>(async (c, next) => {
+  const tokens = [c.env.ADMIN_TOKEN, ...(c.env.PARTNER_TOKENS ?? '').split(',')].map((t) => t?.trim() ?? '').filter((t) => t !== '');
+  const header = c.req.header('authorization') ?? '';
+  const given = header.startsWith('Bearer ') ? header.slice(7) : '';
+  let ok = false;
+  for (const t of tokens) ok = timingSafeEqualText(given, t) || ok; // every token compared: no early exit
+  if (!ok) {
+    c.header('www-authenticate', 'Bearer realm="attune-partner"');
+    throw new HttpError(401, 'unauthorized', 'a partner (or admin) bearer token is required', 'authorization');
   }
   await next();
 });

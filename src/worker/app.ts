@@ -21,6 +21,7 @@ import type { AppEnv } from './types.ts';
 export const app = new Hono<AppEnv>();
 
 app.use('/v1/*', async (c, next) => {
+  if (c.req.path === '/v1/bid-adjust') return next(); // server to server (bid-adjust.ts): no browser grant
   const allowed = (c.env.ALLOWED_ORIGINS ?? '*').split(',').map((s: string) => s.trim());
   return cors({
     origin: allowed.includes('*') ? '*' : allowed,

@@ -34,7 +34,7 @@ export const Campaign = z.object({
   schedule: z.optional(z.object({
     start: z.optional(z.number()), end: z.optional(z.number()),
     hours: z.optional(z.array(z.number().check(z.int(), z.gte(0), z.lte(23)))),
-  })),
+  }).check(z.refine((x) => x.start === undefined || x.end === undefined || x.end > x.start, { message: 'end must be after start', path: ['end'] }))),
   pacing: z._default(z.enum(['even', 'asap']), 'even'),
   bid: z.object({
     goal: z.enum(['cpm', 'cpc', 'cpa']),
@@ -45,7 +45,7 @@ export const Campaign = z.object({
     defaultCvr: z.optional(rate),
     minCpm: z._default(money, 0),
     maxCpm: money,
-  }),
+  }).check(z.refine((b) => b.minCpm <= b.maxCpm, { message: 'minCpm must not exceed maxCpm', path: ['minCpm'] })),
   modifiers: z.optional(z.object({
     geo: z.optional(z.record(z.string(), multiplier)),
     device: z.optional(z.record(z.string(), multiplier)),

@@ -23,8 +23,14 @@ export async function readMaybeGzip(req: Request, maxBytes: number): Promise<str
   }
 }
 
+/**
+ * Whether the caller accepts a gzip answer. Cloudflare rewrites `Accept-Encoding` before the
+ * Worker sees it (to what its edge speaks), so the caller's own header is the one `request.cf`
+ * keeps as `clientAcceptEncoding`; without `cf` (tests, some local runs) the header is the caller's.
+ */
 export function acceptsGzip(req: Request): boolean {
-  const ae = req.headers.get('accept-encoding');
+  const cf = (req as Request & { cf?: { clientAcceptEncoding?: unknown } }).cf;
+  const ae = cf !== undefined && typeof cf.clientAcceptEncoding === 'string' ? cf.clientAcceptEncoding : req.headers.get('accept-encoding');
   return ae !== null && /\bgzip\b/i.test(ae) && !/\bgzip\s*;\s*q=0(\.0*)?\b/i.test(ae);
 }
 

@@ -11,8 +11,9 @@ function rng(seed: number): () => number {
 }
 
 let nextDecision = 0;
-function event(name: 'win' | 'loss' | 'billing', bid: number, pub: string, decisionId = `d${nextDecision++}`): OutcomeEvent {
-  return { type: 'outcome', v: 1, id: `${name}:${decisionId}`, ts: 0, receivedAt: 0, name, decisionId, auction: {}, props: { campaign: 'c', bid, pub } };
+function event(name: 'win' | 'loss' | 'billing', bid: number, pub: string, decisionId = `d${nextDecision++}`, lossReason?: number): OutcomeEvent {
+  const auction = lossReason === undefined ? {} : { lossReason };
+  return { type: 'outcome', v: 1, id: `${name}:${decisionId}`, ts: 0, receivedAt: 0, name, decisionId, auction, props: { campaign: 'c', bid, pub } };
 }
 
 describe('fit-shading', () => {
@@ -25,8 +26,6 @@ describe('fit-shading', () => {
       const bid = Math.exp(-1 + 3 * u());
       expect(addRecord(fit, event(u() < winProb(truth[pub]!, bid) ? 'win' : 'loss', bid, pub))).toBe(true);
     }
-    // billing duplicates a win and decision records are not outcomes: both ignored
-    expect(addRecord(fit, event('billing', 1, 'big'))).toBe(false);
     const curves = curvesOf(fit, 1000);
     expect([...curves.keys()].sort()).toEqual(['*', 'pub:big']);
     expect(curves.get('pub:big')!.a).toBeCloseTo(-1, 1);
@@ -39,7 +38,18 @@ describe('fit-shading', () => {
     for (let i = 0; i < 20; i++) expect(addRecord(fit, event('loss', 2, 'p', 'x1'))).toBe(false);
     expect(addRecord(fit, event('win', 2, 'p', 'x2'))).toBe(true);
     expect(addRecord(fit, event('loss', 2, 'p', 'x2'))).toBe(false);
-    expect(fit).toMatchObject({ auctions: 2, duplicates: 21 });
+    expect(addRecord(fit, event('billing', 2, 'p', 'x2'))).toBe(false); // the win's own billing
+    expect(fit).toMatchObject({ auctions: 2, duplicates: 22 });
+  });
+
+  it('takes a billing notice as a win (exchanges that call only the burl), and only price losses as losses', () => {
+    const fit = createShadingFit();
+    expect(addRecord(fit, event('billing', 2, 'p', 'b1'))).toBe(true);
+    expect(fit.all.wins.reduce((x, y) => x + y, 0)).toBe(1);
+    for (const reason of [100, 101, 102, 103]) expect(addRecord(fit, event('loss', 2, 'p', `l${reason}`, reason))).toBe(true);
+    // a filtered creative, a blocked seat, an expired impression, an exchange error: not the price
+    for (const reason of [1, 2, 104, 201, 1005]) expect(addRecord(fit, event('loss', 2, 'p', `o${reason}`, reason))).toBe(false);
+    expect(fit).toMatchObject({ auctions: 5, notPrice: 5 });
   });
 
   it('remembers recent decisions in bounded memory: repeats within the window are caught, across millions of auctions', () => {

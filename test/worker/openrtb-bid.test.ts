@@ -63,6 +63,15 @@ describe('protocol', () => {
     await waitOnExecutionContext(ctx2);
     expect(plain.headers.get('content-encoding')).toBeNull();
     checkBidResponse((await plain.json()) as BidResponse, req);
+    // on Cloudflare the header the Worker sees is the edge's own: the caller's is request.cf's
+    const ctx3 = createExecutionContext();
+    const viaEdge = new Request('http://attune.test/openrtb2/bid', {
+      method: 'POST', headers: { 'content-type': 'application/json', 'accept-encoding': 'br, gzip' }, body: JSON.stringify(req),
+      cf: { clientAcceptEncoding: 'identity' },
+    } as RequestInit);
+    const edge = await app.fetch(viaEdge, env, ctx3);
+    await waitOnExecutionContext(ctx3);
+    expect(edge.headers.get('content-encoding')).toBeNull();
   });
 
   it('answers 400 for a body that claims gzip but is not', async () => {
@@ -133,6 +142,10 @@ describe('deals, bcat, badv, targeting', () => {
     await setCampaigns([campaign({ id: 'dealer', targeting: { deals: ['deal-1'] } })]);
     const r = await bidOf(await postBid(bannerRequest({}, deal({ at: 3, bidfloor: 1.25 }))));
     expect(firstBid(r).price).toBe(1.25);
+    // without a floor the deal has no price: no bid, rather than a bid of 0
+    const none = await postBid(bannerRequest({}, deal({ at: 3, bidfloor: undefined })));
+    expect(none.status).toBe(204);
+    expect(none.headers.get('x-attune-nobid')).toContain('dealNoPrice');
   });
 
   it('dealsOnly campaigns stay out of the open auction', async () => {
@@ -237,6 +250,14 @@ describe('admin campaigns API', () => {
     const bad = await put({ ...c, bid: { ...c.bid, maxCpm: -1 } });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { field: string } }).error.field).toBe('bid.maxCpm');
+    for (const [body, field] of [
+      [{ ...c, bid: { ...c.bid, minCpm: 20, maxCpm: 10 } }, 'bid.minCpm'],
+      [{ ...c, schedule: { start: 2_000, end: 1_000 } }, 'schedule.end'],
+    ] as const) {
+      const res = await put(body);
+      expect(res.status, field).toBe(400);
+      expect(((await res.json()) as { error: { field: string } }).error.field).toBe(field);
+    }
     expect((await put(c)).status).toBeLessThan(300);
     const list = (await (await fetchWorker('/admin/campaigns', { headers: ADMIN })).json()) as { campaigns: { id: string }[] };
     expect(list.campaigns.map((x) => x.id)).toContain('adm');

@@ -1,4 +1,5 @@
 /** First-price shading from the KV win-curve model, and POST /v1/bid-adjust. */
+import { env } from 'cloudflare:workers';
 import type { BidResponse } from 'iab-openrtb/v26';
 import { describe, expect, it } from 'vitest';
 import { encodeShadingModel } from '../../src/core/bidding/shading-model.ts';
@@ -38,7 +39,23 @@ describe('first-price shading', () => {
   });
 });
 
+const PARTNER = { authorization: 'Bearer test-partner-b' };
+
 describe('POST /v1/bid-adjust', () => {
+  it('is for partners\' servers: a partner or admin token, and no CORS grant for browsers', async () => {
+    await setCampaigns([campaign({ id: 'flat', bid: { goal: 'cpm', value: 2, minCpm: 0, maxCpm: 40 } })]);
+    const body = { campaign: 'flat', imp: { banner: { w: 300, h: 250 } } };
+    const anonymous = await postJson('/v1/bid-adjust', body, { origin: 'https://evil.example' });
+    expect(anonymous.status).toBe(401);
+    expect(((await anonymous.json()) as { error: { field: string } }).error.field).toBe('authorization');
+    expect((await postJson('/v1/bid-adjust', body, { authorization: 'Bearer wrong' })).status).toBe(401);
+    for (const token of ['test-partner-a', 'test-partner-b', env.ADMIN_TOKEN]) {
+      const res = await postJson('/v1/bid-adjust', body, { authorization: `Bearer ${token}`, origin: 'https://site.example' });
+      expect(res.status, token).toBe(200);
+      expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    }
+  });
+
   it('returns pCTR, pCVR and a multiplier from the same features as bids', async () => {
     await publish(linearBlob({ name: 'adj-ctr', version: 'v1', variants: ['*'], biasBy: { '*': -5 }, keyed: { 'device=mobile': { '*': 0.7 } } }));
     await publish(linearBlob({ name: 'adj-cvr', version: 'v1', variants: ['*'], biasBy: { '*': -3 }, keyed: {} }));
@@ -46,7 +63,7 @@ describe('POST /v1/bid-adjust', () => {
     const res = await postJson('/v1/bid-adjust', {
       campaign: 'adj', site: { domain: 'news.example', page: 'https://news.example/a' },
       device: { devicetype: 4, geo: { country: 'USA' } }, imp: { banner: { w: 300, h: 250 } }, baseCpm: 2,
-    });
+    }, PARTNER);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { pctr: number; pcvr: number; multiplier: number; valueCpm: number; adjustedCpm: number; source: string };
     expect(body.pctr).toBeGreaterThan(sigmoid(-5) * 1.8);
@@ -64,15 +81,15 @@ describe('POST /v1/bid-adjust', () => {
       campaign({ id: 'zero', bid: { goal: 'cpc', value: 1, defaultCtr: 0, minCpm: 0, maxCpm: 40 } }),
       campaign({ id: 'flat', bid: { goal: 'cpm', value: 2, minCpm: 0, maxCpm: 40 } }),
     ]);
-    const ask = async (id: string) => (await (await postJson('/v1/bid-adjust', { campaign: id, imp: { banner: { w: 300, h: 250 } }, baseCpm: 2 })).json()) as
+    const ask = async (id: string) => (await (await postJson('/v1/bid-adjust', { campaign: id, imp: { banner: { w: 300, h: 250 } }, baseCpm: 2 }, PARTNER)).json()) as
       { multiplier: number; adjustedCpm: number; source: string };
     expect(await ask('zero')).toMatchObject({ multiplier: 0, adjustedCpm: 0, source: 'default' });
     expect(await ask('flat')).toMatchObject({ multiplier: 1, adjustedCpm: 2, source: 'fixed' });
   });
 
   it('answers 404 for an unknown campaign and 400 naming the field for bad input', async () => {
-    expect((await postJson('/v1/bid-adjust', { campaign: 'nope' })).status).toBe(404);
-    const bad = await postJson('/v1/bid-adjust', { campaign: 'adj', imp: { banner: { w: -1 } } });
+    expect((await postJson('/v1/bid-adjust', { campaign: 'nope' }, PARTNER)).status).toBe(404);
+    const bad = await postJson('/v1/bid-adjust', { campaign: 'adj', imp: { banner: { w: -1 } } }, PARTNER);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { field: string } }).error.field).toBe('imp.banner.w');
   });

@@ -305,6 +305,8 @@ function bestForImp(run: RequestRun, imp: Imp, impIndex: number): Candidate | nu
     // a deal's floor currency defaults to USD, not to the imp's (§3.2.12)
     const floor = deal ? floorOf(input.rates, deal.bidfloor, deal.bidfloorcur) : openFloor;
     if (floor === null) { skip('floorCurrency'); continue; }
+    // a fixed-price deal's price is its floor (§3.2.12): without one there is no price to pay
+    if (deal !== null && deal.at === 3 && !(floor > 0)) { skip('dealNoPrice'); continue; }
     const creative = pickCreative(c, imp, input.request.bcat, sizes);
     if (typeof creative === 'string') { skip(creative); continue; }
     // A cap is a promise to users; one we cannot recognize cannot be counted, so no bid.

@@ -1,9 +1,15 @@
 /**
  * The win-rate curve of first-price auctions: W(b) = σ(a + k·ln b), the probability that a
- * bid of b (CPM) wins. Estimated from win/loss feedback binned by log-price, so the fit costs
- * the same however long the log is: 64 bins from $0.01 to $100 CPM, each holding
- * (observations, wins). A loss that reports `${AUCTION_MIN_TO_WIN}` m also tells us a bid of
- * m would have won; a win that reports it tells us a bid just under m would have lost.
+ * bid of b (CPM) wins, which is the distribution function of the highest competing bid.
+ * Estimated by maximum likelihood from feedback binned by log-price, so the fit costs the same
+ * however long the log is: 64 bins from $0.01 to $100 CPM.
+ *
+ * Two kinds of feedback: a plain win or loss only says the competing price was below or above
+ * our bid (censored: W(b) or 1 − W(b)); a notice reporting `${AUCTION_MIN_TO_WIN}` m says
+ * what it was, exactly (the density W′(m)), whether we won or lost. Counting m as a win or a
+ * loss just beside our own bid instead (as this module did) puts every such point where we
+ * already bid: with exchanges that report m on wins too, the curve turned into a step at our
+ * current bid and the shaded bid kept 70 % of the best surplus instead of 99 %.
  */
 
 export interface WinCurve {
@@ -20,12 +26,22 @@ const BIN_WIDTH = (LN_MAX - LN_MIN) / BINS;
 export const PRIOR_CURVE: WinCurve = { a: 0, k: 1.5 };
 
 export interface WinStats {
+  /** censored feedback: auctions by our bid's bin, and how many of them we won */
   readonly n: Float64Array;
   readonly wins: Float64Array;
+  /** exact feedback: reported competing prices (minimum to win) by bin */
+  readonly exact: Float64Array;
 }
 
 export function createWinStats(): WinStats {
-  return { n: new Float64Array(BINS), wins: new Float64Array(BINS) };
+  return { n: new Float64Array(BINS), wins: new Float64Array(BINS), exact: new Float64Array(BINS) };
+}
+
+/** How many auctions `s` holds. */
+export function observations(s: WinStats): number {
+  let n = 0;
+  for (let i = 0; i < BINS; i++) n += s.n[i]! + s.exact[i]!;
+  return n;
 }
 
 export function binOf(price: number): number {
@@ -38,16 +54,18 @@ export function binCenter(bin: number): number {
   return LN_MIN + (bin + 0.5) * BIN_WIDTH;
 }
 
-/** Records one auction: our bid, whether it won, and the minimum to win when the exchange said. */
+/**
+ * Records one auction: our bid, whether it won, and the minimum to win when the exchange said.
+ * With the minimum known, the win or loss adds nothing (it follows from bid > m).
+ */
 export function observe(s: WinStats, bid: number, won: boolean, minToWin?: number): void {
+  if (minToWin !== undefined && minToWin > 0 && Number.isFinite(minToWin)) {
+    s.exact[binOf(minToWin)]! += 1;
+    return;
+  }
   const b = binOf(bid);
   s.n[b]! += 1;
   if (won) s.wins[b]! += 1;
-  if (minToWin !== undefined && minToWin > 0) {
-    const m = binOf(won ? minToWin * 0.98 : minToWin);
-    s.n[m]! += 1;
-    if (!won) s.wins[m]! += 1;
-  }
 }
 
 export function winProb(c: WinCurve, bid: number): number {
@@ -56,7 +74,9 @@ export function winProb(c: WinCurve, bid: number): number {
 
 /**
  * Fits (a, k) by Newton's method on the binned log-likelihood, with a ridge pull of strength
- * `prior` observations toward `start` so a few auctions cannot produce a wild curve.
+ * `prior` observations toward `start` so a few auctions cannot produce a wild curve. With
+ * p = σ(a + k·x) at a bin's ln-price x, a censored auction adds ln p (won) or ln(1 − p) (lost);
+ * an exact competing price adds the log density in x, ln k + ln p + ln(1 − p).
  */
 export function fitWinCurve(s: WinStats, start: WinCurve = PRIOR_CURVE, prior = 1): WinCurve {
   let a = start.a;
@@ -80,12 +100,26 @@ export function fitWinCurve(s: WinStats, start: WinCurve = PRIOR_CURVE, prior = 
       hak += w * x;
       hkk += w * x * x;
     }
+    for (let i = 0; i < BINS; i++) {
+      const e = s.exact[i]!;
+      if (e === 0) continue;
+      const x = binCenter(i);
+      const p = 1 / (1 + Math.exp(-(a + k * x)));
+      const r = e * (1 - 2 * p);
+      const w = 2 * e * p * (1 - p);
+      ga += r;
+      gk += r * x + e / k;
+      haa += w;
+      hak += w * x;
+      hkk += w * x * x + e / (k * k);
+    }
     const det = haa * hkk - hak * hak;
     if (!(det > 1e-12)) break;
     const da = (hkk * ga - hak * gk) / det;
     const dk = (haa * gk - hak * ga) / det;
     a += da;
-    k += dk;
+    // the density's ln k needs k > 0: a step past it goes halfway there instead
+    k = k + dk > 0 ? k + dk : k / 2;
     if (Math.abs(da) + Math.abs(dk) < 1e-9) break;
   }
   // a curve that falls with price is noise: keep it monotone

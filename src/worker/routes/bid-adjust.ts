@@ -4,6 +4,9 @@
  * multiplier out: predicted rates over the campaign's baseline (its default rates, else the
  * model's bias-only rate), times its bid modifiers. Features come from the same extractor as
  * bids, so the numbers match what `/openrtb2/bid` would have priced.
+ *
+ * Server to server: it tells the caller campaigns' values and modifiers, so it takes a partner
+ * (or the admin) bearer token, and browsers get no CORS grant for it.
  */
 import { Hono } from 'hono';
 import type { BidRequest } from 'iab-openrtb/v26';
@@ -13,6 +16,7 @@ import { validateBidRequest } from '../../core/bidding/openrtb-validate.ts';
 import { bidMultiplier, impressionValue, modifierOf } from '../../core/bidding/pricing.ts';
 import { createFeatureVector, extractFeatures } from '../../core/features.ts';
 import { scoreVariants, sigmoid, type LinearModel } from '../../core/linear-model.ts';
+import { requirePartner } from '../admin-auth.ts';
 import { BidAdjustRequest } from '../bidding-schemas.ts';
 import { readJson } from '../body.ts';
 import { campaigns } from '../campaign-store.ts';
@@ -24,7 +28,7 @@ import { LINEAR } from './decide.ts';
 
 interface Predicted { rate: number; baseline: number; source: 'model' | 'default'; version: string | null }
 
-export const bidAdjustRoutes = new Hono<AppEnv>().post('/v1/bid-adjust', async (c) => {
+export const bidAdjustRoutes = new Hono<AppEnv>().use('/v1/bid-adjust', requirePartner).post('/v1/bid-adjust', async (c) => {
   const body = await readJson(c.req.raw, BidAdjustRequest, 64 * 1024);
   const shaped = { id: 'bid-adjust', imp: [{ id: '1', ...body.imp }], site: body.site, app: body.app, device: body.device, user: body.user };
   const v = validateBidRequest(JSON.parse(JSON.stringify(shaped)));
