@@ -1,8 +1,10 @@
 /**
  * Compute time of one 5-imp OpenRTB request through the pure core (target: under 50 µs median):
  * structural validation, request facts → shared features per imp, pCTR/pCVR for 6 campaigns,
- * floors with currency, a private deal, first-price shading, and the BidResponse with notice
- * URLs. `JSON.parse` of the same body runs beside it as the baseline every bidder pays anyway.
+ * floors with currency, a private deal, first-price shading, the BidResponse with notice URLs,
+ * their signatures (HMAC-SHA256 per bid) and the answer's serialization: everything the
+ * Worker computes for the request. `JSON.parse` of the same body runs beside it as the
+ * baseline every bidder pays anyway.
  * Then the same cases in interleaved rounds (bench/micro/interleaved.ts), whose figures hold up
  * on this VM's swings in speed. Correctness is checked before timing. Run: npm run bench:bidder
  */
@@ -12,6 +14,9 @@ import { runBidder } from '../../src/core/bidding/bidder.ts';
 import { validateBidRequest } from '../../src/core/bidding/openrtb-validate.ts';
 import { bidderInput, REQUEST_BODY } from './bid-fixtures.ts';
 import { interleaved, printInterleaved } from './interleaved.ts';
+import { noticeSigner } from '../../src/core/bidding/notice-signature.ts';
+
+const signNotice = noticeSigner('bench-profile-secret-0123456789abcdef');
 
 // correctness first
 const parsed = JSON.parse(REQUEST_BODY) as unknown;
@@ -34,6 +39,10 @@ const cases: Array<[string, () => unknown]> = [
     const r = validateBidRequest(JSON.parse(REQUEST_BODY));
     return do_not_optimize(r.ok ? runBidder(bidderInput(r.request)) : null);
   }],
+  ['whole: parse + validate + bid, notices signed, + JSON.stringify', () => {
+    const r = validateBidRequest(JSON.parse(REQUEST_BODY));
+    return do_not_optimize(r.ok ? JSON.stringify(runBidder({ ...bidderInput(r.request), signNotice }).response) : null);
+  }],
 ];
 // Every case runs hot before any is timed: the first timed row otherwise pays for the JIT and
 // the VM's clock ramping up.
@@ -50,4 +59,5 @@ for (const b of result.benchmarks) {
   console.log(`  ${b.alias.padEnd(46)} p50 ${(st.p50 / 1000).toFixed(2).padStart(7)} µs   min ${(st.min / 1000).toFixed(2).padStart(7)} µs`);
 }
 printInterleaved(interleaved(cases, 200, 50), 'interleaved rounds (each round times every case within milliseconds; ratios are per round):');
+
 console.log('\nreproduce: npm run bench:bidder');

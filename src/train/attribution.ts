@@ -22,6 +22,12 @@ export interface JoinOptions {
   readonly graceMs: number;
   /** ms an outcome's (client) time may precede its decision's and still count */
   readonly skewMs: number;
+  /**
+   * outcome names that say the decision was shown at all (bids: `win`, `billing`); when set, a
+   * decision without one in its window is no example (a lost bid's ad was never seen, so its
+   * missing click says nothing about the ad's click rate)
+   */
+  readonly served?: ReadonlySet<string> | undefined;
 }
 
 export interface Example {
@@ -49,10 +55,14 @@ export interface JoinStats {
   unattributed: number;
   /** label outcomes outside their decision's window */
   late: number;
+  /** decisions left out because no `served` outcome came (lost bids) */
+  unserved: number;
 }
 
 interface Pending {
   decision: DecisionRecord;
+  /** a `served` outcome came (always true when the options name none) */
+  served: boolean;
   label: 0 | 1;
   value: number;
   /** ids of the outcomes already counted for this decision */
@@ -60,7 +70,7 @@ interface Pending {
 }
 
 export function newJoinStats(): JoinStats {
-  return { decisions: 0, outcomes: 0, attributed: 0, duplicateDecisions: 0, staleDecisions: 0, duplicateOutcomes: 0, unattributed: 0, late: 0 };
+  return { decisions: 0, outcomes: 0, attributed: 0, duplicateDecisions: 0, staleDecisions: 0, duplicateOutcomes: 0, unattributed: 0, late: 0, unserved: 0 };
 }
 
 export function parseDuration(s: string): number {
@@ -97,6 +107,10 @@ export async function* attribute(batches: AsyncIterable<readonly LogRecord[]> | 
   let clock = -Infinity;
 
   const count = (p: Pending, o: OutcomeEvent): void => {
+    if (opts.served?.has(o.name)) {
+      const dt = o.ts - p.decision.ts;
+      if (dt >= -opts.skewMs && dt <= opts.windowMs) p.served = true;
+    }
     if (!opts.labels.has(o.name)) return;
     if (p.seen?.has(o.id)) {
       stats.duplicateOutcomes++;
@@ -122,7 +136,8 @@ export async function* attribute(batches: AsyncIterable<readonly LogRecord[]> | 
       done.add(id);
       emitted.seen(idKey(id));
       doneOrder.items.push([id, p.decision.ts]);
-      out.push({ decision: p.decision, label: p.label, value: p.value });
+      if (p.served) out.push({ decision: p.decision, label: p.label, value: p.value });
+      else stats.unserved++;
     }
     compact(pq);
     const dq = doneOrder;
@@ -154,7 +169,7 @@ export async function* attribute(batches: AsyncIterable<readonly LogRecord[]> | 
           continue;
         }
         stats.decisions++;
-        const p: Pending = { decision: r, label: 0, value: 0, seen: null };
+        const p: Pending = { decision: r, served: opts.served === undefined, label: 0, value: 0, seen: null };
         pending.set(r.id, p);
         pendingOrder.items.push(p);
         const early = orphans.get(r.id);

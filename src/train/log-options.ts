@@ -14,6 +14,7 @@ export const LOG_OPTIONS = {
   window: { type: 'string', default: '30m' },
   grace: { type: 'string', default: '10m' },
   skew: { type: 'string', default: '1m' },
+  served: { type: 'string' },
 } as const;
 
 export interface LogArgs {
@@ -24,6 +25,10 @@ export interface LogArgs {
   window?: string | undefined;
   grace?: string | undefined;
   skew?: string | undefined;
+  /** outcome names that say a decision was shown (comma-separated; `none` for every decision) */
+  served?: string | undefined;
+  /** the decisions' kind: bids default `served` to win,billing */
+  kind?: string | undefined;
 }
 
 export async function openSources(a: LogArgs): Promise<{ sources: LogSource[]; close: () => Promise<void> }> {
@@ -35,12 +40,18 @@ export async function openSources(a: LogArgs): Promise<{ sources: LogSource[]; c
   return { sources, close: async () => {} };
 }
 
+const names = (s: string) => new Set(s.split(',').map((x) => x.trim()).filter(Boolean));
+
 export function joinOptions(a: LogArgs): JoinOptions {
+  // A bid's ad is seen only when it won: by default its examples are the won bids (a win or
+  // billing notice in the window), or every lost bid would teach pCTR that ads are not clicked.
+  const served = a.served ?? (a.kind === 'bid' ? 'win,billing' : 'none');
   return {
-    labels: new Set((a.label ?? 'click').split(',').map((s) => s.trim()).filter(Boolean)),
+    labels: names(a.label ?? 'click'),
     windowMs: parseDuration(a.window ?? '30m'),
     graceMs: parseDuration(a.grace ?? '10m'),
     skewMs: parseDuration(a.skew ?? '1m'),
+    ...(served === 'none' ? {} : { served: names(served) }),
   };
 }
 

@@ -10,6 +10,9 @@
  *   --log DIR|FILE (repeatable) | --r2-local [--persist DIR]   where the log is
  *   --label click[,conversion]  --window 30m  --grace 10m        what counts, and when
  *   --slot ID  --kind variant    learn one slot's decisions only; decisions of one kind (variant)
+ *   --served win,billing         outcomes that say a decision was shown; others are no example
+ *                                (default for --kind bid: win,billing, since a lost bid's ad was
+ *                                never seen; else none: every decision)
  *   --holdout 0.2 | --holdout-from ISO                           time-based holdout
  *   --bits 18 --alpha 0.05 --beta 1 --l1 1 --l2 1 --no-shared   FTRL
  *   --policy '{"type":"greedy","epsilon":0.1}'                  policy stored with the model
@@ -51,7 +54,7 @@ export function formatReport(r: FitReport): string {
   if (r.otherActions > 0) lines.push(`skipped   ${r.otherActions} decisions with other actions (past ${MAX_VARIANTS} variants, or not in --variants)`);
   if (r.join) {
     const j = r.join;
-    lines.push(`join      ${j.decisions} decisions, ${j.outcomes} outcomes, ${j.attributed} attributed, ${j.unattributed} unattributed, ${j.late} outside the window, duplicates dropped: ${j.duplicateDecisions} decisions / ${j.duplicateOutcomes} outcomes, ${j.staleDecisions} decisions too late to label`);
+    lines.push(`join      ${j.decisions} decisions, ${j.outcomes} outcomes, ${j.attributed} attributed, ${j.unattributed} unattributed, ${j.late} outside the window, duplicates dropped: ${j.duplicateDecisions} decisions / ${j.duplicateOutcomes} outcomes, ${j.staleDecisions} decisions too late to label${j.unserved > 0 ? `, ${j.unserved} never shown (lost bids: no win or billing notice) left out` : ''}`);
   }
   return lines.join('\n');
 }

@@ -55,17 +55,6 @@ export async function sign(secret: string, payload: string): Promise<string> {
   return toBase64Url(mac.subarray(0, SIG_BYTES));
 }
 
-/**
- * The whole HMAC-SHA256 of `payload` cut into `n` base64url pieces, one signature per use: none
- * can be computed from another (each is its own slice of the MAC), so a URL signed for one use
- * cannot be turned into another. Three pieces are 80 bits each.
- */
-export async function signPieces(secret: string, payload: string, n: number): Promise<string[]> {
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(secret), encoder.encode(payload)));
-  const size = Math.floor(mac.length / n);
-  return Array.from({ length: n }, (_, i) => toBase64Url(mac.subarray(i * size, (i + 1) * size)));
-}
-
 /** `payload.signature` → payload when the signature is ours, else null. */
 export async function verifySigned(secret: string, signed: string): Promise<string | null> {
   const dot = signed.lastIndexOf('.');

@@ -5,13 +5,13 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { DecisionRecord } from '../../src/core/decision-record.ts';
 import type { LogRecord, OutcomeEvent } from '../../src/core/outcome-event.ts';
-import { attribute, newJoinStats, parseDuration, type Example } from '../../src/train/attribution.ts';
+import { attribute, newJoinStats, parseDuration, type Example, type JoinOptions } from '../../src/train/attribution.ts';
 import { pathSources, readRecords, type ReadStats } from '../../src/train/log-reader.ts';
 import { auc, calibration, createMetrics, observe } from '../../src/train/metrics.ts';
 import { loggedContextOf } from '../../src/train/synthetic-log.ts';
 
 const MIN = 60_000;
-const JOIN = { labels: new Set(['click', 'purchase']), windowMs: 30 * MIN, graceMs: 5 * MIN, skewMs: MIN };
+const JOIN: JoinOptions = { labels: new Set(['click', 'purchase']), windowMs: 30 * MIN, graceMs: 5 * MIN, skewMs: MIN };
 const ctx = loggedContextOf({ device: 'mobile', country: 'US', pageType: 'home', referrer: 'direct', plan: 'free' }, 10, 1);
 
 const decision = (id: string, ts: number): DecisionRecord => ({
@@ -21,15 +21,28 @@ const decision = (id: string, ts: number): DecisionRecord => ({
 const outcome = (id: string, decisionId: string | undefined, ts: number, name: OutcomeEvent['name'] = 'click', value?: number): OutcomeEvent =>
   ({ type: 'outcome', v: 1, id, ts, receivedAt: ts, name, ...(decisionId ? { decisionId } : {}), ...(value !== undefined ? { value } : {}) }) as OutcomeEvent;
 
-async function run(records: LogRecord[]) {
+async function run(records: LogRecord[], opts = JOIN) {
   const stats = newJoinStats();
   const out: Example[] = [];
   async function* one() { yield records; }
-  for await (const b of attribute(one(), JOIN, stats)) out.push(...b);
+  for await (const b of attribute(one(), opts, stats)) out.push(...b);
   return { byId: new Map(out.map((e) => [e.decision.id, e])), out, stats };
 }
 
 describe('attribution join', () => {
+  it('with `served` (bids: win, billing), learns only from decisions that were shown', async () => {
+    const { out, stats } = await run([
+      decision('won', 0), decision('billed', 1000), decision('lost', 2000), decision('won-late', 3000),
+      outcome('w1', 'won', 500, 'win'), outcome('c1', 'won', 60_000),
+      outcome('b1', 'billed', 1500, 'billing'),
+      outcome('l1', 'lost', 2500, 'loss'),
+      outcome('w2', 'won-late', 3000 + 31 * MIN, 'win'), // outside the window: not shown then
+      decision('later', 300 * MIN),
+    ], { ...JOIN, served: new Set(['win', 'billing']) });
+    expect(out.map((e) => [e.decision.id, e.label])).toEqual([['won', 1], ['billed', 0]]);
+    expect(stats.unserved).toBe(3); // lost, won-late, and `later` (no notice at all)
+  });
+
   it('labels decisions followed by a label outcome within the window, once per event id', async () => {
     const { byId, out, stats } = await run([
       decision('d1', 0), decision('d2', 1000), decision('d3', 2000),

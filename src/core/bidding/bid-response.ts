@@ -20,19 +20,26 @@ export function noticeRequestQuery(facts: RequestFacts, currency: string, now: n
   return `&bc=${currency}&t=${Math.floor(now / 1000)}&pub=${encodeStrict(facts.publisher)}` + (facts.userKey ? `&u=${facts.userKey}` : '');
 }
 
-/** `requestQuery` is `noticeRequestQuery` of the request. */
-export function toBid(noticeBase: string, req: BidRequest, imp: Imp, d: BidDecision, best: Candidate, requestQuery: string): Bid {
+/**
+ * `requestQuery` is `noticeRequestQuery` of the request; `sign`, the signatures of the notice
+ * query per kind (win, billing, loss), each written after our params as `&s=`.
+ */
+export function toBid(
+  noticeBase: string, req: BidRequest, imp: Imp, d: BidDecision, best: Candidate, requestQuery: string,
+  sign?: (query: string) => readonly string[],
+): Bid {
   const cr = best.creative;
   const q = `d=${encodeStrict(d.decisionId)}&c=${encodeStrict(d.campaign)}&cr=${encodeStrict(d.creative)}`
     + `&imp=${encodeStrict(imp.id)}&bid=${d.price}${requestQuery}`;
   d.noticeQuery = q;
   const base = noticeBase;
+  const s = sign?.(q);
   const bid: Bid = {
     id: d.decisionId, impid: imp.id, price: d.price, adm: cr.adm, adid: cr.id, crid: cr.id, cid: best.campaign.id,
     adomain: [best.campaign.adomain],
-    nurl: `${base}/win?${q}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}&cur=\${AUCTION_CURRENCY}&auc=\${AUCTION_ID}`,
-    burl: `${base}/billing?${q}&price=\${AUCTION_PRICE}&cur=\${AUCTION_CURRENCY}`,
-    lurl: `${base}/loss?${q}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}&reason=\${AUCTION_LOSS}`,
+    nurl: `${base}/win?${q}${s ? `&s=${s[0]}` : ''}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}&cur=\${AUCTION_CURRENCY}&auc=\${AUCTION_ID}`,
+    burl: `${base}/billing?${q}${s ? `&s=${s[1]}` : ''}&price=\${AUCTION_PRICE}&cur=\${AUCTION_CURRENCY}`,
+    lurl: `${base}/loss?${q}${s ? `&s=${s[2]}` : ''}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}&reason=\${AUCTION_LOSS}`,
     mtype: MTYPE[cr.media] as CreativeMarkupType,
     ext: { decisionId: d.decisionId, campaign: best.campaign.id, source: d.source, shaded: d.shaded, pctr: d.ctr },
   };

@@ -44,6 +44,12 @@ export interface BidderInput {
   readonly newId: () => string;
   /** absolute URL prefix of the notice endpoints, e.g. `https://bid.example.com/openrtb2` */
   readonly noticeBase: string;
+  /**
+   * The signatures of a bid's notice query, one per notice kind (win, billing, loss;
+   * notice-signature.ts), written into its URLs as `&s=`. The Worker always signs; without it
+   * (tests of pricing alone) the URLs carry none and the notice routes would refuse them.
+   */
+  readonly signNotice?: (query: string) => readonly string[];
 }
 
 /** One bid, as the decision log and the notice URLs need it. */
@@ -220,7 +226,7 @@ export function runBidder(input: BidderInput): BidderOutput {
         context: impFeatureInput(facts, imp, best.creative.media, creativeSize(best.creative), best.dealid ?? 'open'),
         noticeQuery: '',
       };
-      bids.push({ decision, bid: toBid(input.noticeBase, req, imp, decision, best, noticeTail), seat: best.campaign.seat ?? DEFAULT_SEAT });
+      bids.push({ decision, bid: toBid(input.noticeBase, req, imp, decision, best, noticeTail, input.signNotice), seat: best.campaign.seat ?? DEFAULT_SEAT });
     }
   }
   if (bids.length === 0) return { response: null, decisions: [], skipped, fallbacks: [...fallbacks], currency: cur };

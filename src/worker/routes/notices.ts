@@ -26,7 +26,7 @@ import { addLocalSpend } from '../campaign-state.ts';
 import { campaigns, fxRates } from '../campaign-store.ts';
 import { sendToLog } from '../decision-log.ts';
 import { HttpError } from '../http-error.ts';
-import { NOTICE_KINDS, splitNotice, verifyNotice, type NoticeKind } from '../notice-signature.ts';
+import { NOTICE_KINDS, splitNotice, verifyNotice, type NoticeKind } from '../../core/bidding/notice-signature.ts';
 import { profileSecret } from '../visitor.ts';
 import type { AppContext, AppEnv } from '../types.ts';
 import { storeOptions } from '../visit.ts';
@@ -112,7 +112,7 @@ async function notice(c: AppContext, name: NoticeKind): Promise<Response> {
   const m: MacroQuery = parts.signature === null ? {} : validate(MacroQuery, macroPairs(parts.after));
   const secret = profileSecret(c);
   if (!secret) throw new HttpError(503, 'not_configured', 'PROFILE_SECRET is not set; notices cannot be verified');
-  if (!(await verifyNotice(secret, parts, name))) {
+  if (!verifyNotice(secret, parts, name)) {
     throw new HttpError(403, 'invalid_signature', `not the ${name} notice of one of our bids (or altered)`, 's');
   }
   const now = Date.now();

@@ -17,7 +17,7 @@ import { FEATURE_SPEC_HASH } from '../../core/features.ts';
 import type { LinearModel } from '../../core/linear-model.ts';
 import { parseJson } from '../body.ts';
 import { campaignStates } from '../campaign-state.ts';
-import { signNotices } from '../notice-signature.ts';
+import { noticeSigner } from '../../core/bidding/notice-signature.ts';
 import { profileSecret } from '../visitor.ts';
 import { campaigns, fxRates } from '../campaign-store.ts';
 import { logRecords } from '../decision-log.ts';
@@ -106,6 +106,7 @@ async function bid(c: AppContext, started: number): Promise<Response> {
     uniform: Math.random,
     newId: () => crypto.randomUUID(),
     noticeBase: `${new URL(c.req.url).origin}/openrtb2`,
+    signNotice: noticeSigner(secret),
   });
   const fallbacks = [...out.fallbacks];
   if (firstPrice && shading && !shading.ok) fallbacks.push(`${SHADING_MODEL}=${shading.reason}`);
@@ -118,7 +119,6 @@ async function bid(c: AppContext, started: number): Promise<Response> {
   if (out.response === null) {
     return noBid(c, Object.keys(out.skipped).join(',') || 'noEligible', headers['x-attune-fallback'] ? { 'x-attune-fallback': headers['x-attune-fallback'] } : {});
   }
-  await signNotices(secret, out);
   logRecords(c.env.EVENTS, bidRecords(out, req, now), (p) => c.executionCtx.waitUntil(p));
   return jsonResponse(out.response, acceptsGzip(c.req.raw), headers);
 }

@@ -1,0 +1,101 @@
+/**
+ * Notice URLs are signed: a win or billing notice books spend and counts toward frequency caps,
+ * so anyone able to forge one could drain a campaign's budget or skew the shading curves. The
+ * signature is a piece of an HMAC-SHA256 (keyed with the Worker's PROFILE_SECRET) of our own query prefix, exactly
+ * as we wrote it, a different piece for each notice kind: exchanges substitute macros after it
+ * and never re-encode it (our values are encoded strictly, so no URL parser re-escapes them
+ * either), so the notice carries the signed bytes back verbatim, `…?<our params>&s=<sig>&price=…`.
+ *
+ * Only the signed prefix is trusted. What follows the signature is the exchange's, so a reader
+ * takes our fields (decision, campaign, user, our bid) from the prefix alone and only macro
+ * values from after it: otherwise `…&s=<sig>&c=other` would let anyone holding one notice URL
+ * re-point it at another campaign (query readers keep the last of repeated names).
+ */
+import { hmacKey, hmacSha256, type HmacKey } from '../hmac-sha256.ts';
+
+const PREFIX = 'notice|';
+
+/**
+ * The MAC is HMAC-SHA256 computed here, synchronously (core/hmac-sha256.ts, WebCrypto's numbers):
+ * a bid response signs every bid, and WebCrypto's one promise per signature cost a fifth of a
+ * 5-imp bid's time budget.
+ */
+let key: { secret: string; key: HmacKey } | null = null;
+const mac = new Uint8Array(32);
+
+/**
+ * The MAC cut into one base64url piece per notice kind: none can be computed from another
+ * (each is its own slice), so a URL signed for one use cannot be turned into another. Three
+ * pieces of an HMAC-SHA256 are 80 bits each.
+ */
+function pieces(secret: string, query: string): string[] {
+  if (key === null || key.secret !== secret) key = { secret, key: hmacKey(secret) };
+  hmacSha256(key.key, PREFIX + query, mac);
+  const size = Math.floor(mac.length / NOTICE_KINDS.length);
+  return NOTICE_KINDS.map((_, i) => base64Url(mac, i * size, (i + 1) * size));
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** base64url (no padding) of bytes [from, to) of `b` */
+function base64Url(b: Uint8Array, from: number, to: number): string {
+  let s = '';
+  let i = from;
+  for (; i + 3 <= to; i += 3) {
+    const v = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
+    s += B64[v >>> 18]! + B64[(v >>> 12) & 63]! + B64[(v >>> 6) & 63]! + B64[v & 63]!;
+  }
+  if (to - i === 1) s += B64[b[i]! >>> 2]! + B64[(b[i]! & 3) << 4]!;
+  else if (to - i === 2) {
+    const v = (b[i]! << 8) | b[i + 1]!;
+    s += B64[v >>> 10]! + B64[(v >>> 4) & 63]! + B64[(v & 15) << 2]!;
+  }
+  return s;
+}
+
+/** Compares in time that depends only on the lengths, not on where the texts differ. */
+function sameText(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+/**
+ * Each notice kind has its own signature, a piece of one MAC of the query: a loss URL (which
+ * anyone watching the auction may see) cannot be turned into a win that books spend.
+ */
+export const NOTICE_KINDS = ['win', 'billing', 'loss'] as const;
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
+
+/**
+ * The signer the bidder writes into every bid's notice URLs (`BidderInput.signNotice`): the
+ * signatures of a notice query, one per kind, in NOTICE_KINDS order.
+ */
+export function noticeSigner(secret: string): (query: string) => readonly string[] {
+  return (query) => pieces(secret, query);
+}
+
+/** A notice's raw query split at its signature: `signed` and `after` exclude the `s` pair. */
+export interface NoticeParts {
+  readonly signed: string;
+  readonly signature: string | null;
+  readonly after: string;
+}
+
+export function splitNotice(rawQuery: string): NoticeParts {
+  const at = rawQuery.indexOf('&s=');
+  if (at <= 0) return { signed: rawQuery, signature: null, after: '' };
+  const end = rawQuery.indexOf('&', at + 3);
+  return {
+    signed: rawQuery.slice(0, at),
+    signature: rawQuery.slice(at + 3, end === -1 ? rawQuery.length : end),
+    after: end === -1 ? '' : rawQuery.slice(end + 1),
+  };
+}
+
+/** Whether the notice carries a valid signature of its prefix, for this kind of notice. */
+export function verifyNotice(secret: string, parts: NoticeParts, kind: NoticeKind): boolean {
+  if (parts.signature === null) return false;
+  return sameText(pieces(secret, parts.signed)[NOTICE_KINDS.indexOf(kind)]!, parts.signature);
+}
