@@ -16,7 +16,7 @@ import { bidderInput, REQUEST_BODY } from './bid-fixtures.ts';
 import { interleaved, printInterleaved } from './interleaved.ts';
 import { noticeSigner } from '../../src/core/bidding/notice-signature.ts';
 
-const signNotice = noticeSigner('bench-profile-secret-0123456789abcdef');
+const signer = noticeSigner('bench-profile-secret-0123456789abcdef');
 
 // correctness first
 const parsed = JSON.parse(REQUEST_BODY) as unknown;
@@ -41,7 +41,7 @@ const cases: Array<[string, () => unknown]> = [
   }],
   ['whole: parse + validate + bid, notices signed, + JSON.stringify', () => {
     const r = validateBidRequest(JSON.parse(REQUEST_BODY));
-    return do_not_optimize(r.ok ? JSON.stringify(runBidder({ ...bidderInput(r.request), signNotice }).response) : null);
+    return do_not_optimize(r.ok ? JSON.stringify(runBidder({ ...bidderInput(r.request), signer }).response) : null);
   }],
 ];
 // Every case runs hot before any is timed: the first timed row otherwise pays for the JIT and

@@ -22,6 +22,8 @@ export const Creative = z.object({
   adm: z.string().check(z.minLength(1), z.maxLength(64 * 1024)),
   cat: z.optional(strings(32)),
   mime: z.optional(z.string()),
+  /** the landing page the ad's `${CLICK_URL}` leads to, through our click tracker */
+  clickUrl: z.optional(z.string().check(z.maxLength(2048), z.regex(/^https?:\/\/[^\s"'<>]+$/, 'an http(s) URL'))),
 });
 
 export const Campaign = z.object({

@@ -290,3 +290,62 @@ describe('frequency caps and budgets through the ledger', () => {
     expect(res.headers.get('x-attune-nobid')).toContain('budget');
   });
 });
+
+describe('the click tracker', () => {
+  const LANDING = 'https://travel.example/offer?id=7';
+  const withClick = (adm: string, media?: 'native') => {
+    const base = campaign({ id: 'clicky' });
+    return campaign({ id: 'clicky', creatives: [{ ...base.creatives[0]!, ...(media ? { media } : {}), adm, clickUrl: LANDING }] });
+  };
+
+  it('writes a signed click URL into the markup, logs one click per bid joined to its decision, and redirects to the landing page', async () => {
+    await setRates(null);
+    await setCampaigns([withClick('<a href="${CLICK_URL}"><img src="https://cdn.example/a.png"></a>')]);
+    const bid = await onlyBid();
+    const href = /href="([^"]+)"/.exec(bid.adm!)![1]!;
+    expect(href).toMatch(/\/openrtb2\/click\?d=.*&amp;c=clicky&amp;.*&amp;s=[A-Za-z0-9_-]{22}$/); // &amp; in HTML
+    const url = new URL(href.replace(/&amp;/g, '&'));
+    const cap = capture();
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await fetchWorker(url.pathname + url.search, { redirect: 'manual' });
+        expect(res.status).toBe(302);
+        expect(res.headers.get('location')).toBe(LANDING);
+      }
+      await vi.waitFor(() => expect(cap.events().filter((e) => e.name === 'click')).toHaveLength(2));
+      const clicks = cap.events().filter((e) => e.name === 'click');
+      const decisionId = (bid.ext as { decisionId: string }).decisionId;
+      expect(clicks[0]).toMatchObject({ id: `click:${decisionId}`, decisionId, props: { campaign: 'clicky' } });
+      expect(clicks[1]!.id).toBe(clicks[0]!.id); // a second click on the same ad is the same event
+      // tampered: still sent on (a visitor is not shown our error), but not counted
+      const forged = await fetchWorker(url.pathname + url.search.replace('c=clicky', 'c=clicky2'), { redirect: 'manual' });
+      expect(forged.status).toBe(404); // no such campaign: nowhere to send the visitor
+      const wrongSig = await fetchWorker(`${url.pathname}${url.search.replace(/s=[^&]+$/, 's=AAAAAAAAAAAAAAAAAAAAAA')}`, { redirect: 'manual' });
+      expect(wrongSig.status).toBe(302);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(cap.events().filter((e) => e.name === 'click')).toHaveLength(2);
+    } finally {
+      cap.done();
+    }
+  });
+
+  it('fills the percent-encoded form for a third party\'s redirect, and the win notice\'s markup too', async () => {
+    await setCampaigns([withClick('<a href="https://adserver.example/c?dest=${CLICK_URL_ENC}">ad</a>')]);
+    const bid = await onlyBid();
+    const dest = new URL(/href="([^"]+)"/.exec(bid.adm!)![1]!.replace(/&amp;/g, '&')).searchParams.get('dest')!;
+    expect(new URL(dest).pathname).toBe('/openrtb2/click');
+    const win = new URL(expand(bid.nurl!, { AUCTION_PRICE: 1, AUCTION_CURRENCY: 'USD' }));
+    const markup = await (await fetchWorker(win.pathname + win.search)).text();
+    expect(markup).toContain(encodeURIComponent(dest));
+  });
+
+  it('refuses a click URL for a creative without a landing page at the admin API', async () => {
+    const c = campaign({ id: 'bad-click' });
+    const res = await fetchWorker('/admin/campaigns/bad-click', {
+      method: 'PUT', headers: { 'content-type': 'application/json', ...ADMIN },
+      body: JSON.stringify({ ...c, creatives: [{ ...c.creatives[0]!, clickUrl: 'javascript:alert(1)' }] }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { field: string } }).error.field).toBe('creatives[0].clickUrl');
+  });
+});

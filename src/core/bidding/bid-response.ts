@@ -8,6 +8,7 @@ import type { Bid, BidRequest, CreativeMarkupType, Imp } from 'iab-openrtb/v26';
 import type { Media, RequestFacts } from './bid-features.ts';
 import type { BidDecision, Candidate } from './bidder.ts';
 import { encodeStrict } from './macros.ts';
+import type { NoticeSigner } from './notice-signature.ts';
 
 const MTYPE: Readonly<Record<Media, number>> = { banner: 1, video: 2, audio: 3, native: 4 };
 
@@ -20,22 +21,47 @@ export function noticeRequestQuery(facts: RequestFacts, currency: string, now: n
   return `&bc=${currency}&t=${Math.floor(now / 1000)}&pub=${encodeStrict(facts.publisher)}` + (facts.userKey ? `&u=${facts.userKey}` : '');
 }
 
+const CLICK_MACRO = /\$\{CLICK_URL(_ENC)?\}/g;
+
 /**
- * `requestQuery` is `noticeRequestQuery` of the request; `sign`, the signatures of the notice
- * query per kind (win, billing, loss), each written after our params as `&s=`.
+ * The markup with our `${CLICK_URL}` (and `${CLICK_URL_ENC}`, percent-encoded for a third-party
+ * redirect's parameter) filled in: the click tracker, which logs the click and sends the
+ * visitor on to the creative's `clickUrl`. In HTML and VAST (XML) markup `&` is written `&amp;`,
+ * except inside a CDATA section (where VAST usually puts its ClickThrough, and nothing is
+ * decoded); a native response is JSON, where it stays as is.
+ */
+export function withClickUrl(adm: string, media: Media, url: string): string {
+  if (adm.indexOf('${CLICK_URL') === -1) return adm;
+  const escaped = url.replace(/&/g, '&amp;');
+  return adm.replace(CLICK_MACRO, (_m, enc: string | undefined, at: number) => {
+    if (enc) return encodeURIComponent(url);
+    if (media === 'native') return url;
+    const inCdata = adm.lastIndexOf('<![CDATA[', at) > adm.lastIndexOf(']]>', at);
+    return inCdata ? url : escaped;
+  });
+}
+
+/** The click tracker's URL for a notice query, signed (notice-signature.ts `clickSignature`). */
+export const clickTrackerUrl = (noticeBase: string, query: string, signature: string | undefined): string =>
+  `${noticeBase}/click?${query}${signature === undefined ? '' : `&s=${signature}`}`;
+
+/**
+ * `requestQuery` is `noticeRequestQuery` of the request; `signer` signs the notice query per
+ * kind (win, billing, loss), each written after our params as `&s=`, and for the click tracker.
  */
 export function toBid(
   noticeBase: string, req: BidRequest, imp: Imp, d: BidDecision, best: Candidate, requestQuery: string,
-  sign?: (query: string) => readonly string[],
+  signer?: NoticeSigner,
 ): Bid {
   const cr = best.creative;
   const q = `d=${encodeStrict(d.decisionId)}&c=${encodeStrict(d.campaign)}&cr=${encodeStrict(d.creative)}`
     + `&imp=${encodeStrict(imp.id)}&bid=${d.price}${requestQuery}`;
   d.noticeQuery = q;
   const base = noticeBase;
-  const s = sign?.(q);
+  const s = signer?.notices(q);
+  const adm = cr.clickUrl === undefined ? cr.adm : withClickUrl(cr.adm, cr.media, clickTrackerUrl(base, q, signer?.click(q)));
   const bid: Bid = {
-    id: d.decisionId, impid: imp.id, price: d.price, adm: cr.adm, adid: cr.id, crid: cr.id, cid: best.campaign.id,
+    id: d.decisionId, impid: imp.id, price: d.price, adm, adid: cr.id, crid: cr.id, cid: best.campaign.id,
     adomain: [best.campaign.adomain],
     nurl: `${base}/win?${q}${s ? `&s=${s[0]}` : ''}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}&cur=\${AUCTION_CURRENCY}&auc=\${AUCTION_ID}`,
     burl: `${base}/billing?${q}${s ? `&s=${s[1]}` : ''}&price=\${AUCTION_PRICE}&cur=\${AUCTION_CURRENCY}`,

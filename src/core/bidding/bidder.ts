@@ -12,6 +12,7 @@
  */
 import type { Bid, BidRequest, BidResponse, Imp, SeatBid } from 'iab-openrtb/v26';
 import { noticeRequestQuery, toBid } from './bid-response.ts';
+import type { NoticeSigner } from './notice-signature.ts';
 import { createFeatureVector, type FeatureInput } from '../features.ts';
 import { addRows, finishScores, sigmoid, type LinearModel } from '../linear-model.ts';
 import { createRequestFeatures, impFeatureInput, impFeatures, impSizes, requestFacts, requestFeatures, type Media, type RequestFacts } from './bid-features.ts';
@@ -45,11 +46,11 @@ export interface BidderInput {
   /** absolute URL prefix of the notice endpoints, e.g. `https://bid.example.com/openrtb2` */
   readonly noticeBase: string;
   /**
-   * The signatures of a bid's notice query, one per notice kind (win, billing, loss;
-   * notice-signature.ts), written into its URLs as `&s=`. The Worker always signs; without it
-   * (tests of pricing alone) the URLs carry none and the notice routes would refuse them.
+   * Signs a bid's notice URLs (one signature per kind: win, billing, loss) and click-tracker
+   * URL, written as `&s=` (notice-signature.ts). The Worker always signs; without it (tests of
+   * pricing alone) the URLs carry none and the notice routes would refuse them.
    */
-  readonly signNotice?: (query: string) => readonly string[];
+  readonly signer?: NoticeSigner;
 }
 
 /** One bid, as the decision log and the notice URLs need it. */
@@ -226,7 +227,7 @@ export function runBidder(input: BidderInput): BidderOutput {
         context: impFeatureInput(facts, imp, best.creative.media, creativeSize(best.creative), best.dealid ?? 'open'),
         noticeQuery: '',
       };
-      bids.push({ decision, bid: toBid(input.noticeBase, req, imp, decision, best, noticeTail, input.signNotice), seat: best.campaign.seat ?? DEFAULT_SEAT });
+      bids.push({ decision, bid: toBid(input.noticeBase, req, imp, decision, best, noticeTail, input.signer), seat: best.campaign.seat ?? DEFAULT_SEAT });
     }
   }
   if (bids.length === 0) return { response: null, decisions: [], skipped, fallbacks: [...fallbacks], currency: cur };

@@ -14,8 +14,13 @@ export interface Creative {
   /** banner/video size; absent: fits any size (native, audio, responsive) */
   readonly w?: number | undefined;
   readonly h?: number | undefined;
-  /** markup returned in `adm`; may contain OpenRTB macros (`${AUCTION_PRICE}` …) */
+  /**
+   * markup returned in `adm`; may contain OpenRTB macros (`${AUCTION_PRICE}` …), and our
+   * `${CLICK_URL}` / `${CLICK_URL_ENC}` where the ad links out (needs `clickUrl`)
+   */
   readonly adm: string;
+  /** the landing page; the ad's `${CLICK_URL}` goes through our click tracker to it */
+  readonly clickUrl?: string | undefined;
   /** IAB content categories of the ad, checked against `bcat` */
   readonly cat?: readonly string[] | undefined;
   /** video/audio mime type, checked against the imp's `mimes` */

@@ -68,12 +68,28 @@ function sameText(a: string, b: string): boolean {
 export const NOTICE_KINDS = ['win', 'billing', 'loss'] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
-/**
- * The signer the bidder writes into every bid's notice URLs (`BidderInput.signNotice`): the
- * signatures of a notice query, one per kind, in NOTICE_KINDS order.
- */
-export function noticeSigner(secret: string): (query: string) => readonly string[] {
-  return (query) => pieces(secret, query);
+/** What the bidder signs a bid's URLs with (`BidderInput.signer`). */
+export interface NoticeSigner {
+  /** the signatures of a notice query, one per kind, in NOTICE_KINDS order */
+  readonly notices: (query: string) => readonly string[];
+  /** the click tracker's signature of the same query (its own MAC: a click URL is public) */
+  readonly click: (query: string) => string;
+}
+
+export function noticeSigner(secret: string): NoticeSigner {
+  return { notices: (query) => pieces(secret, query), click: (query) => clickSignature(secret, query) };
+}
+
+const clickMac = new Uint8Array(32);
+
+/** 128 bits of the HMAC of `click|<query>`: a click URL sits in the page, where anyone can copy it. */
+export function clickSignature(secret: string, query: string): string {
+  if (key === null || key.secret !== secret) key = { secret, key: hmacKey(secret) };
+  return base64Url(hmacSha256(key.key, `click|${query}`, clickMac), 0, 16);
+}
+
+export function verifyClick(secret: string, parts: NoticeParts): boolean {
+  return parts.signature !== null && sameText(clickSignature(secret, parts.signed), parts.signature);
 }
 
 /** A notice's raw query split at its signature: `signed` and `after` exclude the `s` pair. */

@@ -106,7 +106,7 @@ async function bid(c: AppContext, started: number): Promise<Response> {
     uniform: Math.random,
     newId: () => crypto.randomUUID(),
     noticeBase: `${new URL(c.req.url).origin}/openrtb2`,
-    signNotice: noticeSigner(secret),
+    signer: noticeSigner(secret),
   });
   const fallbacks = [...out.fallbacks];
   if (firstPrice && shading && !shading.ok) fallbacks.push(`${SHADING_MODEL}=${shading.reason}`);
