@@ -7,7 +7,7 @@ import { sigmoid } from '../../src/core/linear-model.ts';
 import { app } from '../../src/worker/app.ts';
 import { hashFeatureKey } from '../../src/core/feature-keys.ts';
 import { bannerRequest, campaign, checkBidResponse, gunzip, postBid, setCampaigns, setRates } from './bidding-helpers.ts';
-import { ADMIN, fetchWorker, linearBlob, publish } from './helpers.ts';
+import { ADMIN, fetchWorker, linearBlob, publish, resetCaches } from './helpers.ts';
 
 async function bidOf(res: Response): Promise<BidResponse> {
   expect(res.status).toBe(200);
@@ -86,6 +86,19 @@ describe('protocol', () => {
     expect(res.status).toBe(204);
     expect(res.headers.get('x-attune-nobid')).toBe('tmax');
     expect((await postBid(bannerRequest({ tmax: 300 }))).status).toBe(200);
+  });
+
+  it('answers by tmax even when a cold isolate\'s KV reads are slow', async () => {
+    await setCampaigns([campaign({ id: 'c1' })]);
+    resetCaches(); // cold: campaigns and rates come from KV
+    // a read that takes a minute: waiting for it would time the test out (20 s)
+    const slow = { get: async (key: string, type: never) => { await new Promise((r) => setTimeout(r, 60_000)); return env.MODELS.get(key, type); } } as unknown as KVNamespace;
+    const res = await app.fetch(new Request('http://attune.test/openrtb2/bid', {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-openrtb-version': '2.6' }, body: JSON.stringify(bannerRequest({ tmax: 150 })),
+    }), { ...env, MODELS: slow }, createExecutionContext());
+    expect(res.status).toBe(204);
+    expect(res.headers.get('x-attune-nobid')).toBe('tmax');
+    resetCaches(); // drop the slow reads this isolate now shares
   });
 
   it('no-bids with 204 and no body when no campaign exists', async () => {

@@ -65,7 +65,7 @@ export function toBid(
     adomain: [best.campaign.adomain],
     nurl: `${base}/win?${q}${s ? `&s=${s[0]}` : ''}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}&cur=\${AUCTION_CURRENCY}&auc=\${AUCTION_ID}`,
     burl: `${base}/billing?${q}${s ? `&s=${s[1]}` : ''}&price=\${AUCTION_PRICE}&cur=\${AUCTION_CURRENCY}`,
-    lurl: `${base}/loss?${q}${s ? `&s=${s[2]}` : ''}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}&reason=\${AUCTION_LOSS}`,
+    lurl: `${base}/loss?${q}${s ? `&s=${s[2]}` : ''}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}&cur=\${AUCTION_CURRENCY}&reason=\${AUCTION_LOSS}&auc=\${AUCTION_ID}`,
     mtype: MTYPE[cr.media] as CreativeMarkupType,
     ext: { decisionId: d.decisionId, campaign: best.campaign.id, source: d.source, shaded: d.shaded, pctr: d.ctr },
   };
