@@ -107,7 +107,8 @@ export async function* attribute(batches: AsyncIterable<readonly LogRecord[]> | 
   let clock = -Infinity;
 
   const count = (p: Pending, o: OutcomeEvent): void => {
-    if (opts.served?.has(o.name)) {
+    // a label (a click) proves the decision was shown as much as a win notice does
+    if (opts.served !== undefined && (opts.served.has(o.name) || opts.labels.has(o.name))) {
       const dt = o.ts - p.decision.ts;
       if (dt >= -opts.skewMs && dt <= opts.windowMs) p.served = true;
     }

@@ -20,7 +20,7 @@
  */
 import * as z from 'zod/mini';
 import { readConfig } from './config-store.ts';
-import { RecommendFilters } from './recommend-schema.ts';
+import { StoredRecommendFilters } from './recommend-schema.ts';
 import { distinct, SlotId } from './schemas.ts';
 import type { StoreOptions } from './model-store.ts';
 
@@ -72,7 +72,7 @@ export const SlotRule = z.object({
     items: z.optional(z.array(text(128)).check(z.maxLength(10))),
     /** a regular expression with one capture group: the path's product id, another context item */
     itemFrom: z.optional(text(256).check(z.refine(itemPattern, 'a regular expression with exactly one capture group'))),
-    filters: z.optional(RecommendFilters),
+    filters: z.optional(StoredRecommendFilters),
   })),
 });
 export type SlotRule = z.infer<typeof SlotRule>;

@@ -22,8 +22,7 @@ const itemId = z.string().check(z.minLength(1), z.maxLength(RECS_LIMITS.idChars)
 const ids = (max: number) => z.array(itemId).check(z.maxLength(max));
 const label = z.string().check(z.minLength(1), z.maxLength(64));
 
-/** Option objects are strict: a misspelt option (`instock`) would otherwise be ignored without a word. */
-export const RecommendFilters = z.strictObject({
+const filterFields = {
   /** drop the visitor's recent items from the answer (default true) */
   excludeSeen: z.optional(z.boolean()),
   /** items never to recommend (e.g. already bought) */
@@ -31,7 +30,15 @@ export const RecommendFilters = z.strictObject({
   inStock: z.optional(z.boolean()),
   categories: z.optional(z.array(label).check(z.minLength(1), z.maxLength(RECS_LIMITS.categories))),
   priceBands: z.optional(z.array(label).check(z.minLength(1), z.maxLength(RECS_LIMITS.priceBands))),
-});
+};
+
+/** Option objects of a request are strict: a misspelt option (`instock`) would otherwise be ignored without a word. */
+export const RecommendFilters = z.strictObject(filterFields);
+/**
+ * The same filters in stored page rules, where an unknown key is dropped rather than refused:
+ * one typo must not switch off every rule of the document (page-rules.ts).
+ */
+export const StoredRecommendFilters = z.object(filterFields);
 
 export const Boost = z.strictObject({
   category: z.optional(label),
@@ -101,6 +108,7 @@ const num = (v: string | undefined) => (v === undefined ? undefined : /^-?\d+(\.
 export const QUERY_PARAMS: ReadonlySet<string> = new Set([
   'items', 'recent', 'k', 'inStock', 'categories', 'priceBands', 'exclude', 'excludeSeen', 'repeat',
   'maxPerCategory', 'model', 'slot', 'country', 'visitorId', 'remember', 'url',
+  '_', // a cache buster (jQuery's `cache: false`), ignored
 ]);
 
 /**

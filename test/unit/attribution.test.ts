@@ -37,9 +37,10 @@ describe('attribution join', () => {
       outcome('b1', 'billed', 1500, 'billing'),
       outcome('l1', 'lost', 2500, 'loss'),
       outcome('w2', 'won-late', 3000 + 31 * MIN, 'win'), // outside the window: not shown then
+      decision('clicked', 4000), outcome('c2', 'clicked', 9000), // a click proves it was shown, notice or not
       decision('later', 300 * MIN),
     ], { ...JOIN, served: new Set(['win', 'billing']) });
-    expect(out.map((e) => [e.decision.id, e.label])).toEqual([['won', 1], ['billed', 0]]);
+    expect(out.map((e) => [e.decision.id, e.label])).toEqual([['won', 1], ['billed', 0], ['clicked', 1]]);
     expect(stats.unserved).toBe(3); // lost, won-late, and `later` (no notice at all)
   });
 

@@ -160,6 +160,32 @@ describe('win curve and shading', () => {
     expect(fit.k).toBeCloseTo(truth.k, 1);
   });
 
+  it('fits markets far from the prior\'s $1 (5 cents to $30, narrow or wide) from exact or censored feedback', () => {
+    // Plain Newton from the prior overshot: a $10 market fitted at a $33 median, a 5-cent one kept no surplus.
+    for (const median of [0.05, 0.3, 1.5, 10, 30]) {
+      for (const sigma of [0.15, 0.8]) {
+        for (const feedback of ['exact', 'censored'] as const) {
+          const u = rng(Math.round(median * 1000) + (sigma > 0.5 ? 7 : 0));
+          const s = createWinStats();
+          const prices: number[] = [];
+          for (let i = 0; i < 3000; i++) {
+            const z = Math.sqrt(-2 * Math.log(u() || 1e-12)) * Math.cos(2 * Math.PI * u());
+            const other = median * Math.exp(sigma * z);
+            prices.push(other);
+            const bid = median * Math.exp(1.5 * sigma * (2 * u() - 1)); // bids spread around the market
+            observe(s, bid, bid > other, feedback === 'exact' ? other : undefined);
+          }
+          const curve = fitWinCurve(s);
+          const v = 3 * median;
+          const surplus = (b: number) => ((v - b) * prices.filter((p) => p < b).length) / prices.length;
+          let best = 0;
+          for (let b = 0; b <= v; b += v / 2000) best = Math.max(best, surplus(b));
+          expect(surplus(shadeBid(v, curve)!), `median ${median}, σ ${sigma}, ${feedback}`).toBeGreaterThan(0.9 * best);
+        }
+      }
+    }
+  });
+
   it('round-trips curves through the model envelope', () => {
     const blob = encodeShadingModel('bid-shading', 'v1', new Map([['*', { a: -1, k: 2 }], ['pub:p1', { a: 0.5, k: 3 }]]));
     const env = decodeEnvelope(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength) as ArrayBuffer);

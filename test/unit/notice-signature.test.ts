@@ -44,7 +44,8 @@ describe('notice signatures', () => {
     expect(verifyClick(SECRET, parts)).toBe(true);
     expect(verifyClick(SECRET, { ...parts, signed: `${q}x` })).toBe(false);
     for (const kind of NOTICE_KINDS) expect(verifyNotice(SECRET, parts, kind)).toBe(false);
-    expect(withClickUrl('<a href="${CLICK_URL}">', 'banner', url)).toBe(`<a href="${url.replace(/&/g, '&amp;')}">`);
+    expect(withClickUrl('<a href="${CLICK_URL}">', 'banner', url)).toBe(`<a href="${url}">`); // valid before our names; a script reads it as is
+    expect(withClickUrl('<ClickThrough>${CLICK_URL}</ClickThrough>', 'video', url)).toBe(`<ClickThrough>${url.replace(/&/g, '&amp;')}</ClickThrough>`);
     expect(withClickUrl('<ClickThrough><![CDATA[${CLICK_URL}]]></ClickThrough>', 'video', url)).toBe(`<ClickThrough><![CDATA[${url}]]></ClickThrough>`);
     expect(withClickUrl('<![CDATA[x]]><ClickThrough>${CLICK_URL}</ClickThrough>', 'video', url)).toContain('&amp;'); // after the CDATA: XML
     expect(withClickUrl('{"link":{"url":"${CLICK_URL}"}}', 'native', url)).toBe(`{"link":{"url":"${url}"}}`);

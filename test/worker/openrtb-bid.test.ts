@@ -271,6 +271,12 @@ describe('admin campaigns API', () => {
       expect(res.status, field).toBe(400);
       expect(((await res.json()) as { error: { field: string } }).error.field).toBe(field);
     }
+    const whole = await fetchWorker('/admin/campaigns', { method: 'PUT', headers: { 'content-type': 'application/json', ...ADMIN }, body: JSON.stringify([c, { ...c, id: 'two', bid: { ...c.bid, minCpm: 20, maxCpm: 10 } }]) });
+    expect(((await whole.json()) as { error: { field: string } }).error.field).toBe('[1].bid.minCpm');
+    // a list stored before these rules still reads (refusing it would stop all bidding)
+    await env.MODELS.put('config/campaigns', JSON.stringify([{ ...c, bid: { ...c.bid, minCpm: 20, maxCpm: 10 } }]));
+    resetCaches();
+    expect((await fetchWorker('/admin/campaigns', { headers: ADMIN })).status).toBe(200);
     expect((await put(c)).status).toBeLessThan(300);
     const list = (await (await fetchWorker('/admin/campaigns', { headers: ADMIN })).json()) as { campaigns: { id: string }[] };
     expect(list.campaigns.map((x) => x.id)).toContain('adm');

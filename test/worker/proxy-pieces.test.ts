@@ -55,6 +55,14 @@ describe('page rules', () => {
     expect(parsePageRules({ version: '1', pages: [{ path: '/', slots: [{ id: 'x' }] }] })).toBeNull();
     expect(parsePageRules({ pages: [] })).toBeNull();
   });
+  it('drops an unknown recommend filter rather than every rule of the document', () => {
+    const typo = parsePageRules({
+      version: '1',
+      pages: [{ path: '/', slots: [{ id: 'pairs', recommend: { count: 3, filters: { instock: true, inStock: true }, template: '<p>{{id}}</p>' } }] }],
+    });
+    expect(typo).not.toBeNull();
+    expect(typo!.pages[0]!.slots[0]!.recommend!.filters).toEqual({ inStock: true });
+  });
 });
 
 describe('templates and bootstrap JSON', () => {

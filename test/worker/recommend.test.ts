@@ -107,7 +107,7 @@ describe('/v1/recommend', () => {
   });
 
   it('GET form for widgets', async () => {
-    const res = await fetchWorker('/v1/recommend?items=shoe-1&k=2&inStock=1&maxPerCategory=1');
+    const res = await fetchWorker('/v1/recommend?items=shoe-1&k=2&inStock=1&maxPerCategory=1&_=1733530000000'); // with a cache buster
     expect(res.status).toBe(200);
     const body = (await res.json()) as Body;
     expect(ids(body)).toEqual(['sock-2', 'shoe-2']);

@@ -26,40 +26,60 @@ const CLICK_MACRO = /\$\{CLICK_URL(_ENC)?\}/g;
 /**
  * The markup with our `${CLICK_URL}` (and `${CLICK_URL_ENC}`, percent-encoded for a third-party
  * redirect's parameter) filled in: the click tracker, which logs the click and sends the
- * visitor on to the creative's `clickUrl`. In HTML and VAST (XML) markup `&` is written `&amp;`,
- * except inside a CDATA section (where VAST usually puts its ClickThrough, and nothing is
- * decoded); a native response is JSON, where it stays as is.
+ * visitor on to the creative's `clickUrl`. The URL goes in as is: its `&` before our parameter
+ * names is valid HTML in an attribute, and an HTML5 banner's `var clickTag = "${CLICK_URL}"`
+ * must get it undecoded. Only VAST (XML), outside a CDATA section, has it written `&amp;`.
  */
 export function withClickUrl(adm: string, media: Media, url: string): string {
   if (adm.indexOf('${CLICK_URL') === -1) return adm;
+  const xml = media === 'video' || media === 'audio';
   const escaped = url.replace(/&/g, '&amp;');
   return adm.replace(CLICK_MACRO, (_m, enc: string | undefined, at: number) => {
     if (enc) return encodeURIComponent(url);
-    if (media === 'native') return url;
+    if (!xml) return url;
     const inCdata = adm.lastIndexOf('<![CDATA[', at) > adm.lastIndexOf(']]>', at);
     return inCdata ? url : escaped;
   });
 }
 
-/** The click tracker's URL for a notice query, signed (notice-signature.ts `clickSignature`). */
+/**
+ * The click tracker's query: the bid (decision, campaign, creative, imp) and when it was made,
+ * nothing more. It sits in the page, where any script can read it, so it carries neither the
+ * user key (a cross-site identifier) nor our price, which the notice URLs carry to exchanges.
+ */
+export function clickQuery(decision: string, campaign: string, creative: string, imp: string | undefined, seconds: number | string): string {
+  return `d=${encodeStrict(decision)}&c=${encodeStrict(campaign)}&cr=${encodeStrict(creative)}`
+    + `${imp === undefined ? '' : `&imp=${encodeStrict(imp)}`}&t=${seconds}`;
+}
+
+/** The click tracker's URL for a click query, signed (notice-signature.ts `clickSignature`). */
 export const clickTrackerUrl = (noticeBase: string, query: string, signature: string | undefined): string =>
   `${noticeBase}/click?${query}${signature === undefined ? '' : `&s=${signature}`}`;
 
-/**
- * `requestQuery` is `noticeRequestQuery` of the request; `signer` signs the notice query per
- * kind (win, billing, loss), each written after our params as `&s=`, and for the click tracker.
- */
-export function toBid(
-  noticeBase: string, req: BidRequest, imp: Imp, d: BidDecision, best: Candidate, requestQuery: string,
-  signer?: NoticeSigner,
-): Bid {
+/** What every bid of a request needs for its notice and click URLs. */
+export interface NoticeContext {
+  /** absolute URL prefix of the notice endpoints */
+  readonly base: string;
+  /** `noticeRequestQuery` of the request */
+  readonly requestQuery: string;
+  /** when the bids are made, in seconds since the epoch */
+  readonly seconds: number;
+  /** signs the notice queries per kind (win, billing, loss), written as `&s=`, and click queries */
+  readonly signer?: NoticeSigner | undefined;
+}
+
+export function toBid(n: NoticeContext, req: BidRequest, imp: Imp, d: BidDecision, best: Candidate): Bid {
   const cr = best.creative;
   const q = `d=${encodeStrict(d.decisionId)}&c=${encodeStrict(d.campaign)}&cr=${encodeStrict(d.creative)}`
-    + `&imp=${encodeStrict(imp.id)}&bid=${d.price}${requestQuery}`;
+    + `&imp=${encodeStrict(imp.id)}&bid=${d.price}${n.requestQuery}`;
   d.noticeQuery = q;
-  const base = noticeBase;
-  const s = signer?.notices(q);
-  const adm = cr.clickUrl === undefined ? cr.adm : withClickUrl(cr.adm, cr.media, clickTrackerUrl(base, q, signer?.click(q)));
+  const base = n.base;
+  const s = n.signer?.notices(q);
+  let adm = cr.adm;
+  if (cr.clickUrl !== undefined && adm.indexOf('${CLICK_URL') !== -1) {
+    const cq = clickQuery(d.decisionId, d.campaign, d.creative, imp.id, n.seconds);
+    adm = withClickUrl(adm, cr.media, clickTrackerUrl(base, cq, n.signer?.click(cq)));
+  }
   const bid: Bid = {
     id: d.decisionId, impid: imp.id, price: d.price, adm, adid: cr.id, crid: cr.id, cid: best.campaign.id,
     adomain: [best.campaign.adomain],

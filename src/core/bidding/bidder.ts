@@ -11,7 +11,7 @@
  * The best price per imp is bid.
  */
 import type { Bid, BidRequest, BidResponse, Imp, SeatBid } from 'iab-openrtb/v26';
-import { noticeRequestQuery, toBid } from './bid-response.ts';
+import { noticeRequestQuery, toBid, type NoticeContext } from './bid-response.ts';
 import type { NoticeSigner } from './notice-signature.ts';
 import { createFeatureVector, type FeatureInput } from '../features.ts';
 import { addRows, finishScores, sigmoid, type LinearModel } from '../linear-model.ts';
@@ -208,7 +208,9 @@ export function runBidder(input: BidderInput): BidderOutput {
       input, facts, live, firstPrice: (req.at ?? 2) === 1, skip, fallbacks, scores: new Map(),
       curve: curveFor(input.shading, facts.publisher), bidsSoFar: new Map(), combination: 0,
     };
-    const noticeTail = noticeRequestQuery(facts, cur, input.now);
+    const notices: NoticeContext = {
+      base: input.noticeBase, requestQuery: noticeRequestQuery(facts, cur, input.now), seconds: Math.floor(input.now / 1000), signer: input.signer,
+    };
     for (let i = 0; i < req.imp.length; i++) {
       const imp = req.imp[i]!;
       const best = bestForImp(run, imp, i);
@@ -227,7 +229,7 @@ export function runBidder(input: BidderInput): BidderOutput {
         context: impFeatureInput(facts, imp, best.creative.media, creativeSize(best.creative), best.dealid ?? 'open'),
         noticeQuery: '',
       };
-      bids.push({ decision, bid: toBid(input.noticeBase, req, imp, decision, best, noticeTail, input.signer), seat: best.campaign.seat ?? DEFAULT_SEAT });
+      bids.push({ decision, bid: toBid(notices, req, imp, decision, best), seat: best.campaign.seat ?? DEFAULT_SEAT });
     }
   }
   if (bids.length === 0) return { response: null, decisions: [], skipped, fallbacks: [...fallbacks], currency: cur };

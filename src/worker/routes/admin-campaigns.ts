@@ -12,7 +12,7 @@
 import { Hono } from 'hono';
 import type { Campaign } from '../../core/bidding/campaign.ts';
 import { requireAdmin } from '../admin-auth.ts';
-import { Campaign as CampaignSchema, CampaignList, RatesTable } from '../bidding-schemas.ts';
+import { Campaign as CampaignSchema, CampaignList, campaignProblem, RatesTable, type CampaignInput } from '../bidding-schemas.ts';
 import { readJson } from '../body.ts';
 import { CAMPAIGNS_KEY, parseCampaigns, RATES_KEY } from '../campaign-store.ts';
 import { UNREADABLE, type CampaignOp, type CampaignWrite } from '../campaign-writer.ts';
@@ -50,6 +50,12 @@ async function write(env: Env, op: CampaignOp): Promise<boolean> {
   return r.created;
 }
 
+/** A 400 naming the field for what a new write may not do (campaignProblem). */
+function refuseProblem(x: Campaign, at: string): void {
+  const p = campaignProblem(x as CampaignInput);
+  if (p) throw new HttpError(400, 'invalid_request', `${at}${p.field}: ${p.message}`, `${at}${p.field}`);
+}
+
 export const adminCampaignRoutes = new Hono<AppEnv>()
   .use('/admin/campaigns', requireAdmin)
   .use('/admin/campaigns/*', requireAdmin)
@@ -62,11 +68,13 @@ export const adminCampaignRoutes = new Hono<AppEnv>()
   })
   .put('/admin/campaigns', async (c) => {
     const body = await readJson(c.req.raw, CampaignList, MAX_BYTES) as Campaign[];
+    body.forEach((x, i) => refuseProblem(x, `[${i}].`));
     await write(c.env, { kind: 'replace', list: body });
     return c.json({ campaigns: body });
   })
   .put('/admin/campaigns/:id', async (c) => {
     const body = await readJson(c.req.raw, CampaignSchema, MAX_BYTES) as Campaign;
+    refuseProblem(body, '');
     if (body.id !== c.req.param('id')) throw new HttpError(400, 'invalid_request', 'body id must match the URL', 'id');
     const created = await write(c.env, { kind: 'put', campaign: body });
     return c.json(body, created ? 201 : 200);

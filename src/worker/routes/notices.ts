@@ -26,7 +26,7 @@ import { addLocalSpend } from '../campaign-state.ts';
 import { campaigns, fxRates } from '../campaign-store.ts';
 import { sendToLog } from '../decision-log.ts';
 import { HttpError } from '../http-error.ts';
-import { clickTrackerUrl, withClickUrl } from '../../core/bidding/bid-response.ts';
+import { clickQuery, clickTrackerUrl, withClickUrl } from '../../core/bidding/bid-response.ts';
 import { clickSignature, NOTICE_KINDS, splitNotice, verifyNotice, type NoticeKind } from '../../core/bidding/notice-signature.ts';
 import { profileSecret } from '../visitor.ts';
 import type { AppContext, AppEnv } from '../types.ts';
@@ -34,7 +34,7 @@ import { storeOptions } from '../visit.ts';
 
 const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 /** Our fields, read from the signed prefix only (notice-signature.ts). */
-export const SignedQuery = z.object({
+const SignedQuery = z.object({
   d: text(64), c: text(64), cr: z.optional(text(64)), imp: z.optional(text(128)),
   bid: z.optional(z.string()),
   // the currency the bid was made in, and when (seconds since epoch)
@@ -48,7 +48,7 @@ const MacroQuery = z.object({
   cur: z.optional(z.string().check(z.regex(/^([A-Za-z]{3}|\$\{AUCTION_CURRENCY\})?$/, 'an ISO 4217 code such as "USD"'))),
   reason: z.optional(z.string().check(z.maxLength(64))), auc: z.optional(z.string().check(z.maxLength(256))),
 });
-export type SignedQuery = z.infer<typeof SignedQuery>;
+type SignedQuery = z.infer<typeof SignedQuery>;
 type MacroQuery = z.infer<typeof MacroQuery>;
 
 /** How long a notice waits for the log and the ledger before asking the exchange to retry. */
@@ -189,8 +189,9 @@ async function notice(c: AppContext, name: NoticeKind): Promise<Response> {
     const list = await campaigns(c.env.MODELS, store);
     const creative = list.find((x) => x.id === q.c)?.creatives.find((x) => x.id === q.cr);
     if (creative) {
+      const cq = clickQuery(q.d, q.c, q.cr, q.imp, q.t);
       const adm = creative.clickUrl === undefined ? creative.adm
-        : withClickUrl(creative.adm, creative.media, clickTrackerUrl(`${new URL(c.req.url).origin}/openrtb2`, parts.signed, clickSignature(secret, parts.signed)));
+        : withClickUrl(creative.adm, creative.media, clickTrackerUrl(`${new URL(c.req.url).origin}/openrtb2`, cq, clickSignature(secret, cq)));
       const markup = expandMacros(adm, {
         AUCTION_PRICE: price ?? '', AUCTION_MIN_TO_WIN: minToWin ?? '', AUCTION_CURRENCY: bidCurrency,
         AUCTION_BID_ID: q.d, AUCTION_IMP_ID: q.imp ?? '', AUCTION_AD_ID: q.cr, AUCTION_ID: real(m.auc) ?? '',
