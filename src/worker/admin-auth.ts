@@ -3,6 +3,7 @@
  * (/v1/bid-adjust) take it or one of PARTNER_TOKENS. Tokens are Worker secrets, compared in
  * constant time.
  */
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { timingSafeEqualText } from './crypto.ts';
 import { HttpError } from './http-error.ts';
@@ -11,12 +12,16 @@ import type { AppEnv } from './types.ts';
 /** The admin page's session cookie (experiments/page.ts), scoped to its own path. */
 export const ADMIN_COOKIE = 'att_admin';
 
+/** The bearer token the request carries ('' for none). */
+function bearer(c: Context<AppEnv>): string {
+  const header = c.req.header('authorization') ?? '';
+  return header.startsWith('Bearer ') ? header.slice(7) : '';
+}
+
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const expected = c.env.ADMIN_TOKEN;
   if (!expected) throw new HttpError(503, 'admin_disabled', 'ADMIN_TOKEN is not configured');
-  const header = c.req.header('authorization') ?? '';
-  const given = header.startsWith('Bearer ') ? header.slice(7) : '';
-  if (!timingSafeEqualText(given, expected)) {
+  if (!timingSafeEqualText(bearer(c), expected)) {
     c.header('www-authenticate', 'Bearer realm="attune-admin"');
     throw new HttpError(401, 'unauthorized', 'a valid admin bearer token is required');
   }
@@ -29,8 +34,7 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
  */
 export const requirePartner = createMiddleware<AppEnv>(async (c, next) => {
   const tokens = [c.env.ADMIN_TOKEN, ...(c.env.PARTNER_TOKENS ?? '').split(',')].map((t) => t?.trim() ?? '').filter((t) => t !== '');
-  const header = c.req.header('authorization') ?? '';
-  const given = header.startsWith('Bearer ') ? header.slice(7) : '';
+  const given = bearer(c);
   let ok = false;
   for (const t of tokens) ok = timingSafeEqualText(given, t) || ok; // every token compared: no early exit
   if (!ok) {

@@ -15,6 +15,7 @@ import type { CampaignState } from '../core/bidding/bidder.ts';
 import type { Campaign } from '../core/bidding/campaign.ts';
 import type { SpendState } from '../core/bidding/pacing.ts';
 import type { LedgerSnapshot } from './campaign-ledger.ts';
+import { LATE, within } from './deadline.ts';
 
 export const SPEND_REFRESH_MS = 1000;
 const HOUR_MS = 3_600_000;
@@ -36,14 +37,14 @@ function ledger(env: Env, campaign: string) {
   return env.CAMPAIGN_LEDGER.get(env.CAMPAIGN_LEDGER.idFromName(campaign));
 }
 
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | null> {
-  if (ms <= 0) return Promise.resolve(null);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), ms); });
-  return Promise.race([p.catch((err: unknown) => {
+/** A ledger read within `ms`, else null (as for a failed read, which is logged). */
+async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | null> {
+  if (ms <= 0) return null;
+  const r = await within(p.catch((err: unknown) => {
     console.error(JSON.stringify({ msg: 'ledger read failed', error: String(err) }));
     return null;
-  }), timeout]).finally(() => { if (timer !== undefined) clearTimeout(timer); });
+  }), ms);
+  return r === LATE ? null : r;
 }
 
 const toSpend = (s: LedgerSnapshot): SpendState => ({ day: s.day, spent: s.spent, total: s.total });

@@ -20,8 +20,14 @@ const PREFIX = 'notice|';
  * a bid response signs every bid, and WebCrypto's one promise per signature cost a fifth of a
  * 5-imp bid's time budget.
  */
-let key: { secret: string; key: HmacKey } | null = null;
+let cached: { secret: string; key: HmacKey } | null = null;
 const mac = new Uint8Array(32);
+
+/** The secret's HMAC key, computed once (there is one secret per Worker). */
+function keyOf(secret: string): HmacKey {
+  if (cached === null || cached.secret !== secret) cached = { secret, key: hmacKey(secret) };
+  return cached.key;
+}
 
 /**
  * The MAC cut into one base64url piece per notice kind: none can be computed from another
@@ -29,8 +35,7 @@ const mac = new Uint8Array(32);
  * pieces of an HMAC-SHA256 are 80 bits each.
  */
 function pieces(secret: string, query: string): string[] {
-  if (key === null || key.secret !== secret) key = { secret, key: hmacKey(secret) };
-  hmacSha256(key.key, PREFIX + query, mac);
+  hmacSha256(keyOf(secret), PREFIX + query, mac);
   const size = Math.floor(mac.length / NOTICE_KINDS.length);
   return NOTICE_KINDS.map((_, i) => base64Url(mac, i * size, (i + 1) * size));
 }
@@ -84,8 +89,7 @@ const clickMac = new Uint8Array(32);
 
 /** 128 bits of the HMAC of `click|<query>`: a click URL sits in the page, where anyone can copy it. */
 export function clickSignature(secret: string, query: string): string {
-  if (key === null || key.secret !== secret) key = { secret, key: hmacKey(secret) };
-  return base64Url(hmacSha256(key.key, `click|${query}`, clickMac), 0, 16);
+  return base64Url(hmacSha256(keyOf(secret), `click|${query}`, clickMac), 0, 16);
 }
 
 export function verifyClick(secret: string, parts: NoticeParts): boolean {

@@ -21,9 +21,8 @@ import { HttpError } from '../http-error.ts';
 import { profileSecret } from '../visitor.ts';
 import type { AppContext, AppEnv } from '../types.ts';
 import { storeOptions } from '../visit.ts';
-import { NOTICE_MAX_AGE_S, pairs } from './notices.ts';
+import { NOTICE_MAX_AGE_S, pairs, text } from './notices.ts';
 
-const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 /** What a click URL carries (`clickQuery`): the bid, and when it was made. */
 const ClickQuery = z.object({
   d: text(64), c: text(64), cr: text(64), imp: z.optional(text(128)), t: z.string().check(z.regex(/^\d{1,12}$/)),

@@ -25,6 +25,7 @@ import { validate } from '../body.ts';
 import { addLocalSpend } from '../campaign-state.ts';
 import { campaigns, fxRates } from '../campaign-store.ts';
 import { sendToLog } from '../decision-log.ts';
+import { LATE, within } from '../deadline.ts';
 import { HttpError } from '../http-error.ts';
 import { clickQuery, clickTrackerUrl, withClickUrl } from '../../core/bidding/bid-response.ts';
 import { clickSignature, NOTICE_KINDS, splitNotice, verifyNotice, type NoticeKind } from '../../core/bidding/notice-signature.ts';
@@ -32,7 +33,8 @@ import { profileSecret } from '../visitor.ts';
 import type { AppContext, AppEnv } from '../types.ts';
 import { storeOptions } from '../visit.ts';
 
-const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
+/** A required query value of at most `max` characters. */
+export const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 /** Our fields, read from the signed prefix only (notice-signature.ts). */
 const SignedQuery = z.object({
   d: text(64), c: text(64), cr: z.optional(text(64)), imp: z.optional(text(128)),
@@ -175,15 +177,11 @@ async function notice(c: AppContext, name: NoticeKind): Promise<Response> {
   // may still finish in the background.
   const recorded = Promise.all(work);
   c.executionCtx.waitUntil(recorded.catch(() => {}));
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const deadline = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), NOTICE_DEADLINE_MS); });
   try {
-    if ((await Promise.race([recorded, deadline])) === 'late') throw new Error(`not recorded within ${NOTICE_DEADLINE_MS} ms`);
+    if ((await within(recorded, NOTICE_DEADLINE_MS)) === LATE) throw new Error(`not recorded within ${NOTICE_DEADLINE_MS} ms`);
   } catch (err) {
     console.error(JSON.stringify({ msg: 'notice not recorded', name, decision: q.d, error: String(err) }));
     throw new HttpError(503, 'unavailable', 'notice could not be recorded; retry');
-  } finally {
-    if (timer !== null) clearTimeout(timer);
   }
   if (name === 'win' && q.cr) {
     const list = await campaigns(c.env.MODELS, store);

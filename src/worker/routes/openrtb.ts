@@ -18,6 +18,7 @@ import type { LinearModel } from '../../core/linear-model.ts';
 import { parseJson } from '../body.ts';
 import { campaignStates } from '../campaign-state.ts';
 import { noticeSigner } from '../../core/bidding/notice-signature.ts';
+import { LATE, within } from '../deadline.ts';
 import { profileSecret } from '../visitor.ts';
 import { campaigns, fxRates } from '../campaign-store.ts';
 import { logRecords } from '../decision-log.ts';
@@ -59,19 +60,6 @@ export function bidRecords(out: BidderOutput, req: BidRequest, now: number): Dec
   }));
 }
 
-const LATE = Symbol('late');
-
-/** `work`, or LATE once the clock passes `deadline` (ms since epoch) first. */
-async function beforeDeadline<T>(work: Promise<T>, deadline: number): Promise<T | typeof LATE> {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const late = new Promise<typeof LATE>((resolve) => { timer = setTimeout(() => resolve(LATE), Math.max(0, deadline - Date.now())); });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    if (timer !== null) clearTimeout(timer);
-  }
-}
-
 async function bid(c: AppContext, started: number): Promise<Response> {
   const version = parseOpenRtbVersion(c.req.header('x-openrtb-version'));
   if (version === null) throw badRequest('x-openrtb-version must be 2.5 or 2.6', 'x-openrtb-version');
@@ -90,7 +78,7 @@ async function bid(c: AppContext, started: number): Promise<Response> {
   const store = storeOptions(c, now);
   // A cold isolate reads campaigns, rates and models from KV: an answer after tmax is no use to
   // the exchange, so the reads race the deadline (they go on in the background, shared).
-  const configs = await beforeDeadline(Promise.all([campaigns(c.env.MODELS, store), fxRates(c.env.MODELS, store)]), deadline);
+  const configs = await within(Promise.all([campaigns(c.env.MODELS, store), fxRates(c.env.MODELS, store)]), deadline - Date.now());
   if (configs === LATE) return noBid(c, 'tmax');
   const [list, rates] = configs;
   const active = list.filter((x) => x.status === 'active');
@@ -103,7 +91,7 @@ async function bid(c: AppContext, started: number): Promise<Response> {
   }
   const models = new Map<string, LinearModel | null>();
   const firstPrice = (req.at ?? 2) === 1 || req.imp.some((i) => i.pmp?.deals?.some((d) => d.at === 1));
-  const reads = await beforeDeadline(Promise.all([
+  const reads = await within(Promise.all([
     Promise.all([...names].map(async (n) => {
       const r = await resolveModel(c.env.MODELS, n, LINEAR, store);
       models.set(n, r.ok ? r.model : null);
@@ -112,7 +100,7 @@ async function bid(c: AppContext, started: number): Promise<Response> {
     firstPrice ? resolveModel(c.env.MODELS, SHADING_MODEL, SHADING, store) : Promise.resolve(null),
     campaignStates(c.env, active, bidUserKey(req), now,
       deadline - Date.now() - MIN_BUDGET_MS, store.waitUntil),
-  ]), deadline);
+  ]), deadline - Date.now());
   if (reads === LATE || deadline - Date.now() < 1) return noBid(c, 'tmax');
   const [, shading, states] = reads;
 
