@@ -12,6 +12,8 @@ export const TEST_BINDINGS = {
   PROFILE_SECRET: 'test-profile-secret-0123456789abcdef',
   ADMIN_TOKEN: 'test-admin-token',
   PARTNER_TOKENS: 'test-partner-a, test-partner-b',
+  // the exchanges allowed to bid (test/worker/bidding-helpers.ts sends the first key)
+  EXCHANGE_KEYS: 'exchange-a:test-exchange-a-key-0123456789,exchange-b:test-exchange-b-key-0123456789',
   // proxy mode in tests: the origin is test/fixtures/test-origin.ts, reached through outboundService
   ORIGIN_URL: 'http://origin.test',
   ORIGIN_TIMEOUT_MS: '1000',
@@ -38,6 +40,10 @@ export default defineConfig({
               outboundService: testOrigin,
               // Deliver log batches quickly in tests (production waits up to 5 s to fill a batch).
               queueConsumers: { 'attune-events': { maxBatchTimeout: 1, maxRetries: 8, deadLetterQueue: 'attune-events-dlq' } },
+              // EVENTS_LIMITER is wrangler.toml's, the production number. A binding's limit is fixed
+              // when the runtime starts, so the 429 test passes this low one to the Worker in its place
+              // (test/worker/event-rate-limit.test.ts); nothing else reads it.
+              ratelimits: { EVENTS_LIMITER_LOW: { namespace_id: '9001', simple: { limit: 5, period: 60 } } },
             },
           }),
         ],

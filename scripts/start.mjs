@@ -5,18 +5,28 @@
 // and the landing page's headline is a bandit test decided at the edge.
 // PORT (default 8787) picks the Worker's port, DEMO_ORIGIN_PORT (default PORT+1) the demo
 // origin's. With ORIGIN_URL set, the Worker proxies that site instead and no demo is served.
-// Creates .dev.vars with random local secrets on first run.
+// Adds the local secrets .dev.vars lacks (random values; a `demo` exchange key), leaving the
+// ones it has alone.
+//
+// Stopping (Ctrl-C, SIGTERM): Miniflare's queue is in memory, so what it holds when workerd
+// stops is lost (production Queues are durable). Wrangler runs in its own process group, where
+// Ctrl-C does not reach it; this script first waits (at most DRAIN_MS) until the Worker's
+// consumer has written every record it queued to the local R2 log (GET /__attune/queue,
+// src/worker/queue-stats.ts), says how many, then stops it. A second Ctrl-C stops at once.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { addMissingSecrets, parseDevVars } from './dev-vars.ts';
 import { startStaticOrigin } from './static-origin.mjs';
 
+const DRAIN_MS = 10_000;
+/** longer than the Worker's 10 ms coalescing of decision records, so those are sent first */
+const SETTLE_MS = 100;
+
 process.env.WRANGLER_SEND_METRICS = 'false';
-if (!existsSync('.dev.vars')) {
-  const secret = () => randomBytes(24).toString('base64url');
-  writeFileSync('.dev.vars', `PROFILE_SECRET=${secret()}\nADMIN_TOKEN=${secret()}\n`);
-  console.log('created .dev.vars with random local secrets (ADMIN_TOKEN is in there)');
-}
+const added = addMissingSecrets('.dev.vars');
+if (added.length > 0) console.log(`.dev.vars: added ${added.join(', ')} (random local values; the admin token and the demo exchange's key are in there)`);
+const vars = parseDevVars(readFileSync('.dev.vars', 'utf8'));
+if (!vars.get('EXCHANGE_KEYS')) console.warn('.dev.vars: EXCHANGE_KEYS is empty, so every bid request will be refused (see .dev.vars.example)');
 
 function run(cmd, args) {
   return new Promise((resolve, reject) => {
@@ -27,17 +37,83 @@ function run(cmd, args) {
 
 await run(process.execPath, ['src/train/publish.ts']);
 const port = process.env.PORT ?? '8787';
+const base = `http://127.0.0.1:${port}`;
 let originUrl = process.env.ORIGIN_URL;
 let demo = null;
 if (!originUrl) {
   await run(process.execPath, ['scripts/put-config.ts', 'config/page-rules', 'demo/page-rules.json']);
   demo = await startStaticOrigin({ root: 'demo/site', port: Number(process.env.DEMO_ORIGIN_PORT ?? Number(port) + 1) });
   originUrl = demo.url;
-  console.log(`demo origin ${demo.url} (demo/site); open http://127.0.0.1:${port}/ for the personalized site`);
+  console.log(`demo origin ${demo.url} (demo/site); open ${base}/ for the personalized site`);
 }
-const dev = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', port, '--var', `ORIGIN_URL:${originUrl}`, ...process.argv.slice(2)], { stdio: 'inherit' });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => dev.kill(sig));
-dev.on('exit', async (code) => {
+if (vars.get('EXCHANGE_KEYS')?.includes('demo:')) {
+  console.log(`bidder: POST ${base}/openrtb2/bid with the demo exchange's key (EXCHANGE_KEYS in .dev.vars), or the path form (npm run exchange:path); docs/bidding.md`);
+}
+
+// Its own process group (detached), so Ctrl-C reaches this script only; stdin is not the
+// terminal's, since a background group reading it would be stopped (no interactive hotkeys).
+const dev = spawn('npx', [
+  'wrangler', 'dev', '--ip', '127.0.0.1', '--port', port, '--var', `ORIGIN_URL:${originUrl}`, '--var', 'ATTUNE_DEV:1',
+  '--show-interactive-dev-session=false', ...process.argv.slice(2),
+], { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+
+const signalGroup = (sig) => {
+  try {
+    process.kill(-dev.pid, sig);
+  } catch {
+    // already gone
+  }
+};
+process.on('exit', () => signalGroup('SIGKILL')); // never leave workerd behind
+
+/** The Worker's counts of log records sent and acked, once all are acked or after `waitMs`. */
+async function queueCounts(waitMs = 0) {
+  try {
+    const res = await fetch(`${base}/__attune/queue?wait=${waitMs}`, { signal: AbortSignal.timeout(waitMs + 2000) });
+    return res.ok ? await res.json() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Waits until every record the Worker queued has been acked by its consumer, or DRAIN_MS. */
+async function drain() {
+  const started = Date.now();
+  const first = await queueCounts();
+  if (first === null) return 'log queue: the Worker did not answer; nothing to wait for';
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  let last = (await queueCounts()) ?? first;
+  while (last.acked < last.sent && Date.now() - started < DRAIN_MS) {
+    const next = await queueCounts(Math.max(0, DRAIN_MS - (Date.now() - started)));
+    if (next === null) await new Promise((r) => setTimeout(r, 200));
+    else last = next;
+  }
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  if (last.isolate !== first.isolate) {
+    return `log queue: the Worker reloaded (a source file changed) while draining; up to ${first.sent - first.acked} records its queue held are lost`;
+  }
+  const flushed = Math.max(0, last.acked - first.acked);
+  if (last.acked >= last.sent) return `log queue: ${flushed} record${flushed === 1 ? '' : 's'} flushed to the local R2 log (${secs} s)`;
+  return `log queue: gave up after ${secs} s; ${last.sent - last.acked} records still queued are lost `
+    + `(${flushed} flushed; Miniflare's queue is in memory; a failed R2 write retries after 10 s or more)`;
+}
+
+let stopping = false;
+async function stop(sig) {
+  if (stopping) {
+    console.log('stopping now, without waiting for the log queue');
+    signalGroup('SIGKILL');
+    return;
+  }
+  stopping = true;
+  console.log(`\n${sig}: waiting for the log queue to drain (at most ${DRAIN_MS / 1000} s; Ctrl-C again to stop at once)`);
+  console.log(await drain());
+  signalGroup('SIGINT');
+  setTimeout(() => signalGroup('SIGKILL'), 5000).unref();
+}
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => void stop(sig));
+
+dev.on('exit', async (code, signal) => {
   await demo?.close();
-  process.exit(code ?? 0);
+  process.exit(stopping ? 0 : code ?? (signal ? 1 : 0));
 });

@@ -10,7 +10,7 @@ import * as esbuild from 'esbuild';
 import { rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
-import { benchWorkerOptions } from './worker-options.ts';
+import { BENCH_EXCHANGE_KEY, benchWorkerOptions } from './worker-options.ts';
 import { CAMPAIGNS, CTR, CVR, REQUEST_BODY } from '../micro/bid-fixtures.ts';
 import { encodeLinearModel } from '../../src/core/linear-model.ts';
 import { workerModules } from '../../scripts/bundle-size.ts';
@@ -52,7 +52,7 @@ for (const c of CAMPAIGNS) {
 }
 
 // Correctness first: five bids, priced by the models, shaded.
-const headers = { 'content-type': 'application/json', 'x-openrtb-version': '2.6' };
+const headers = { 'content-type': 'application/json', 'x-openrtb-version': '2.6', authorization: `Bearer ${BENCH_EXCHANGE_KEY}` };
 // (the first requests read each campaign's ledger once; allow them to warm up)
 let first = await fetch(`${base}/openrtb2/bid`, { method: 'POST', headers, body: REQUEST_BODY });
 for (let i = 0; i < 5 && first.status !== 200; i++) {
@@ -64,6 +64,8 @@ const json = (await first.json()) as { seatbid: { bid: { price: number; ext: { s
 const bids = json.seatbid.flatMap((s) => s.bid);
 if (bids.length !== 5 || bids.some((b) => !(b.price > 0))) throw new Error(`bad response ${JSON.stringify(json)}`);
 if (first.headers.get('x-attune-fallback')) throw new Error(`fallback: ${first.headers.get('x-attune-fallback')}`);
+const stranger = await fetch(`${base}/openrtb2/bid`, { method: 'POST', headers: { ...headers, authorization: 'Bearer not-an-exchange-key' }, body: REQUEST_BODY });
+if (stranger.status !== 403) throw new Error(`a wrong key got ${stranger.status}, not 403`);
 const gz = gzipSync(REQUEST_BODY);
 const NO_ID = JSON.stringify({ ...JSON.parse(REQUEST_BODY), id: undefined });
 const ANON = JSON.stringify({ ...JSON.parse(REQUEST_BODY), user: undefined });
@@ -77,6 +79,8 @@ const rows: [string, Result][] = [
   ['GET /healthz (baseline)', await load('/healthz', 'GET')],
   // the same body with its id removed: read, parsed, refused at the first field (HTTP + body cost)
   ['POST, 400 at once (baseline)', await load('/openrtb2/bid', 'POST', NO_ID)],
+  // a stranger: refused before the body is read
+  ['  403, not an exchange\'s key', await load('/openrtb2/bid', 'POST', REQUEST_BODY, { authorization: 'Bearer not-an-exchange-key' })],
   ['POST /openrtb2/bid (5 imps)', await load('/openrtb2/bid', 'POST', REQUEST_BODY)],
   ['  gzip in + gzip out', await load('/openrtb2/bid', 'POST', gz, { 'content-encoding': 'gzip', 'accept-encoding': 'gzip' })],
   // without a user id the frequency-capped campaign needs no ledger read on the request path
@@ -87,7 +91,7 @@ console.log('                               p50 ms   p99 ms    req/s   non-2xx')
 for (const [title, r] of rows) {
   console.log(`${title.padEnd(30)} ${String(r.latency.p50).padStart(6)} ${String(r.latency.p99).padStart(8)} ${String(Math.round(r.requests.average)).padStart(8)} ${String(r.non2xx).padStart(9)}`);
 }
-const [h, b] = [rows[1]![1], rows[2]![1]];
+const [h, b] = [rows[1]![1], rows[3]![1]];
 console.log(`bid vs POST baseline: p50 +${(b.latency.p50 - h.latency.p50).toFixed(2)} ms, p99 +${(b.latency.p99 - h.latency.p99).toFixed(2)} ms`);
 console.log('\nreproduce: npm run bench:bid-http');
 await mf.dispose();

@@ -1,19 +1,27 @@
 /**
  * The bindings wrangler.toml gives the Worker, for the benchmarks that run the bundled Worker
- * in Miniflare directly (no wrangler): KV, the log queue's producer and every Durable Object
- * class (admin writes go through the campaign and model writers).
+ * in Miniflare directly (no wrangler): KV, the log queue's producer, the events rate limiter and
+ * every Durable Object class (admin writes go through the campaign and model writers).
  */
+/** The key of the one exchange (`bench`) the benchmarks bid for. */
+export const BENCH_EXCHANGE_KEY = 'bench-exchange-key-0123456789';
+
 export function benchWorkerOptions(adminToken: string) {
   return {
     compatibilityDate: '2026-11-01',
     kvNamespaces: ['MODELS'],
     queueProducers: { EVENTS: { queueName: 'attune-events' } },
+    // wrangler.toml's limit; the benches send from loopback, which it does not count (event-rate-limit.ts)
+    ratelimits: { EVENTS_LIMITER: { namespace_id: '1001', simple: { limit: 5000, period: 10 as const } } },
     durableObjects: {
       CAMPAIGN_LEDGER: { className: 'CampaignLedger', useSQLite: true },
       CAMPAIGN_WRITER: { className: 'CampaignWriter', useSQLite: true },
       EXPERIMENTS: { className: 'ExperimentAggregator', useSQLite: true },
       MODEL_WRITER: { className: 'ModelWriter', useSQLite: true },
     },
-    bindings: { PROFILE_SECRET: 'bench-profile-secret', ADMIN_TOKEN: adminToken, MODEL_REFRESH_SECONDS: '5', ALLOWED_ORIGINS: '*' },
+    bindings: {
+      PROFILE_SECRET: 'bench-profile-secret', ADMIN_TOKEN: adminToken, MODEL_REFRESH_SECONDS: '5', ALLOWED_ORIGINS: '*',
+      EXCHANGE_KEYS: `bench:${BENCH_EXCHANGE_KEY}`,
+    },
   };
 }

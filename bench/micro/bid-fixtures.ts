@@ -93,5 +93,6 @@ export function bidderInput(request: BidRequest, now = Date.UTC(2026, 10, 23, 19
     uniform: () => 0.5,
     newId: () => `d-${++n}`,
     noticeBase: 'https://bid.example/openrtb2',
+    exchange: 'bench-exchange',
   };
 }

@@ -43,6 +43,8 @@ export interface DecisionRecord {
   readonly fallback?: string;
   /** bandit test key, set when the visitor was exposed to the test's arm `action` */
   readonly experiment?: string;
+  /** bids: the exchange that asked (its id in EXCHANGE_KEYS) */
+  readonly exchange?: string;
 }
 
 export function hashVisitor(visitorId: string): string {

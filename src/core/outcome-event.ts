@@ -29,7 +29,7 @@ export interface OutcomeEvent {
   readonly type: 'outcome';
   /** schema version of this record */
   readonly v: 1;
-  /** event id: client-supplied for idempotency, else assigned at intake */
+  /** event id: client-supplied for idempotency, else assigned at intake (a content hash when it has a client ts, else random) */
   readonly id: string;
   /** ms since epoch, when it happened (client clock, clamped at intake) */
   readonly ts: number;
@@ -53,6 +53,8 @@ export interface OutcomeEvent {
   readonly viewable?: { readonly share: number; readonly ms: number };
   /** ad notices: clearing price, minimum to win, loss reason code */
   readonly auction?: { readonly price?: number; readonly minToWin?: number; readonly lossReason?: number };
+  /** ad notices and clicks: the exchange the bid was made for (`unknown` for notices signed before exchanges were named) */
+  readonly exchange?: string;
   readonly props?: Readonly<Record<string, string | number | boolean>>;
   /** ISO 3166 country of the request that brought the event, from the edge (trainers segment popularity by it) */
   readonly country?: string;

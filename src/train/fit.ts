@@ -72,7 +72,8 @@ export async function fit(batches: AsyncIterable<readonly Example[]>, opts: FitO
   for await (const batch of batches) for (let i = 0; i < batch.length; i++) {
     const ex = batch[i]!;
     const d = ex.decision;
-    if ((opts.slot !== undefined && d.slot !== opts.slot) || d.kind !== kind) continue;
+    // action '': nothing was shown (a slot that fell back without candidates), no variant to learn
+    if ((opts.slot !== undefined && d.slot !== opts.slot) || d.kind !== kind || d.action === '') continue;
     if ((++seen & 4095) === 0) opts.onProgress?.(seen);
     try {
       extractFeatures(d.context, fv); // the same extractor the Worker scores with, on the logged input

@@ -12,11 +12,12 @@ import type { AppEnv } from './types.ts';
 /** The admin page's session cookie (experiments/page.ts), scoped to its own path. */
 export const ADMIN_COOKIE = 'att_admin';
 
-/** The bearer token the request carries ('' for none). */
-function bearer(c: Context<AppEnv>): string {
-  const header = c.req.header('authorization') ?? '';
-  return header.startsWith('Bearer ') ? header.slice(7) : '';
+/** The bearer token of an Authorization header ('' for none; the scheme is case-insensitive, RFC 7235). */
+export function bearerToken(header: string | undefined): string {
+  return header !== undefined && /^bearer /i.test(header) ? header.slice(7).trim() : '';
 }
+
+const bearer = (c: Context<AppEnv>): string => bearerToken(c.req.header('authorization'));
 
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const expected = c.env.ADMIN_TOKEN;

@@ -17,6 +17,7 @@ import { recommendRoutes } from './routes/recommend.ts';
 import { scoreRoutes } from './routes/score.ts';
 import { snippetRoutes } from './routes/snippet.ts';
 import { proxyRequest } from './proxy.ts';
+import { queueStatsRoute } from './queue-stats.ts';
 import type { AppEnv } from './types.ts';
 
 export const app = new Hono<AppEnv>();
@@ -28,7 +29,7 @@ app.use('/v1/*', async (c, next) => {
     origin: allowed.includes('*') ? '*' : allowed,
     allowMethods: ['GET', 'POST', 'OPTIONS'],
     allowHeaders: ['content-type'],
-    exposeHeaders: ['x-attune-fallback'],
+    exposeHeaders: ['x-attune-fallback', 'retry-after'], // retry-after: a 429 from /v1/events
     maxAge: 86400,
   })(c, next);
 });
@@ -49,6 +50,8 @@ app.route('/', openApiRoutes);
 app.route('/', snippetRoutes);
 
 app.get('/healthz', (c) => c.json({ ok: true }));
+// `npm start` only (queue-stats.ts): what its graceful stop waits for
+app.get('/__attune/queue', queueStatsRoute);
 
 // Proxy mode: whatever the API does not answer goes to the origin (ORIGIN_URL), personalized
 // where page rules say so. Hooked here so it stays last however many routes are added.

@@ -1,8 +1,9 @@
 /**
  * The decision step shared by `POST /v1/decide` and the HTML proxy: for each slot of one page,
  * the chosen variant, its score and propensity, the model version, a decision id and where the
- * answer came from, and the decision records to log. Slots whose model cannot be used get the
- * safe default and are listed in `fallbacks`.
+ * answer came from, and the decision records to log. Slots whose model or experiment cannot be
+ * used (unknown, deleted, missing, corrupt…) get the safe default, are listed in `fallbacks` and
+ * logged as a warning, and the page's other slots are decided as usual.
  *
  * A slot resolves to a policy in `decideSlot`: a bandit experiment, a model, or a uniform draw
  * among candidates; every caller (the API, the proxy) picks up every kind.
@@ -59,16 +60,28 @@ function stickyVariant(visit: Visit, slot: string, version: string, eligible: (v
   return a && a[1] === version && eligible(a[0]) ? a : undefined;
 }
 
+/**
+ * The safe default of a slot whose model or experiment cannot be used: its first candidate (by
+ * convention the control) with certainty, or no variant when it has none (the page keeps its own
+ * content).
+ */
+function fallbackOf(slot: SlotRequest, reason: string, model: SlotOutcome['model']): SlotOutcome {
+  return { slot: slot.id, decision: slot.candidates ? fallbackDecision(slot.candidates) : null, sticky: false, model, fallback: reason };
+}
+
 async function decideSlot(c: { env: Env }, visit: Visit, slot: SlotRequest, index: number, lenient: boolean): Promise<SlotOutcome> {
   if (slot.experiment !== undefined) {
+    let outcome;
     try {
-      return await decideExperimentSlot(c.env, visit, { id: slot.id, experiment: slot.experiment }, index);
+      outcome = await decideExperimentSlot(c.env, visit, { id: slot.id, experiment: slot.experiment });
     } catch (err) {
-      if (err instanceof HttpError && !lenient) throw err; // the caller's mistake (an unknown experiment): a 4xx naming the field
       // Our bug, or a config we failed to refuse: this slot falls back, the page's other slots stand.
       console.error(JSON.stringify({ msg: 'experiment slot failed', experiment: slot.experiment, error: String(err) }));
-      return { slot: slot.id, decision: null, sticky: false, model: null, fallback: 'experimentError' };
+      return fallbackOf(slot, 'experimentError', null);
     }
+    if (outcome !== null) return outcome;
+    if (!lenient) throw new HttpError(404, 'unknown_experiment', `no experiment named "${slot.experiment}"`, `slots[${index}].experiment`);
+    return fallbackOf(slot, 'unknownExperiment', null);
   }
   if (slot.model === undefined) {
     // No model: a uniform draw among the candidates, sticky under the candidate set.
@@ -83,13 +96,11 @@ async function decideSlot(c: { env: Env }, visit: Visit, slot: SlotRequest, inde
   }
   const resolved = await resolveModel(c.env.MODELS, slot.model, LINEAR, visit.store);
   if (!resolved.ok) {
+    // A deleted manifest reads as a name never published: KV cannot tell them apart.
     if (resolved.reason === 'unknownModel' && !lenient) {
       throw new HttpError(404, 'unknown_model', `no model named "${slot.model}" has been published`, `slots[${index}].model`);
     }
-    return {
-      slot: slot.id, decision: slot.candidates ? fallbackDecision(slot.candidates) : null, sticky: false,
-      model: { name: slot.model, version: resolved.version }, fallback: resolved.reason,
-    };
+    return fallbackOf(slot, resolved.reason, { name: slot.model, version: resolved.version });
   }
   const model = resolved.model;
   const eligible = (v: string) => model.variantIndex.has(v) && (!slot.candidates || slot.candidates.includes(v));
@@ -117,31 +128,38 @@ export function preloadSlotModels(env: Env, slots: readonly SlotRequest[], store
 
 /**
  * Decides every slot of one page, in order (a later slot sees assignments an earlier one made),
- * with one decision record per decided slot. Throws `HttpError(404)` for a model (or experiment)
- * that was never published, naming `slots[i].model`: an API caller's mistake to fix. `lenient`
- * (the proxy, whose slots come from page rules, not from the visitor) makes that slot fall back
- * on its own instead, so one mistyped name cannot take the page's other slots down.
+ * with one decision record per slot. A slot whose model or experiment cannot be used, the name
+ * unknown included, gets its safe default (`fallbackOf`) and the others stand: one missing model
+ * must not take a page down. `lenient: false` (an API call's `strict: true`) instead throws
+ * `HttpError(404)` for a model or experiment that does not exist, naming `slots[i].model` or
+ * `slots[i].experiment`; a model that exists but cannot be used falls back either way (nothing
+ * the caller could fix).
  */
-export async function decideSlots(c: { env: Env }, visit: Visit, slots: readonly SlotRequest[], lenient = false): Promise<DecidedPage> {
+export async function decideSlots(c: { env: Env }, visit: Visit, slots: readonly SlotRequest[], lenient = true): Promise<DecidedPage> {
   const outcomes: SlotOutcome[] = [];
   for (let i = 0; i < slots.length; i++) outcomes.push(await decideSlot(c, visit, slots[i]!, i, lenient));
 
   const visitorHash = hashVisitor(visit.visitor.id);
   const context = loggedContext(visit.ctx);
   const records: DecisionRecord[] = [];
-  const decisions = outcomes.map((o): Decided => {
+  const decisions = outcomes.map((o, i): Decided => {
     const id = crypto.randomUUID();
     const d = o.decision;
-    if (d) {
-      records.push({
-        type: 'decision', v: 1, id, ts: visit.now, kind: 'variant', visitor: visitorHash, slot: o.slot,
-        model: o.model && o.model.version ? { name: o.model.name, version: o.model.version } : null,
-        action: d.variant, propensity: d.propensity, score: d.score, source: d.source,
-        candidates: d.candidates, probabilities: d.probabilities, featureSpec: FEATURE_SPEC_HASH, context,
-        ...(o.sticky ? { sticky: true } : {}), ...(o.fallback ? { fallback: o.fallback } : {}),
-        ...(o.experiment?.exposed ? { experiment: o.experiment.key } : {}),
-      });
+    // One warning per slot served its safe default because its model or experiment failed (not
+    // for a visitor outside a test, nor a test still on its prior): what an operator alerts on.
+    if (o.fallback !== undefined && (d === null || d.source === 'fallback')) {
+      console.warn(JSON.stringify({ msg: 'slot fallback', slot: o.slot, model: slots[i]!.model, experiment: slots[i]!.experiment, reason: o.fallback }));
     }
+    // Logged even when nothing was shown (no candidates to fall back to: action ''), so outcomes
+    // sent with this decision id still join a record that says why.
+    records.push({
+      type: 'decision', v: 1, id, ts: visit.now, kind: 'variant', visitor: visitorHash, slot: o.slot,
+      model: o.model && o.model.version ? { name: o.model.name, version: o.model.version } : null,
+      action: d ? d.variant : '', propensity: d ? d.propensity : 1, score: d ? d.score : null, source: d ? d.source : 'fallback',
+      candidates: d ? d.candidates : [], probabilities: d ? d.probabilities : [], featureSpec: FEATURE_SPEC_HASH, context,
+      ...(o.sticky ? { sticky: true } : {}), ...(o.fallback ? { fallback: o.fallback } : {}),
+      ...(o.experiment?.exposed ? { experiment: o.experiment.key } : {}),
+    });
     return {
       slot: o.slot, variant: d ? d.variant : null, score: d ? d.score : null, propensity: d ? d.propensity : 1,
       source: d ? d.source : 'fallback', sticky: o.sticky, decisionId: id, model: o.model,

@@ -12,6 +12,7 @@
  */
 import type { LogRecord } from '../core/outcome-event.ts';
 import { utf8Length } from '../core/utf8.ts';
+import { queueCounts } from './queue-stats.ts';
 
 /** Queue messages are limited to 128 KB each, and a sendBatch to 100 messages and 256 KB. */
 const BATCH = 100;
@@ -34,6 +35,7 @@ export async function sendToLog(queue: Queue, records: readonly LogRecord[]): Pr
     } catch {
       await queue.sendBatch(batch); // one retry; a second failure propagates to the caller
     }
+    queueCounts.sent += batch.length;
   }
 }
 

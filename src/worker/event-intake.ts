@@ -5,8 +5,9 @@
  * `identify`); a Segment batch `{ batch: [...] }`; or one native event object.
  *
  * Ids and idempotency: an event's id is its client id (`id`, Segment `messageId`); without one
- * it is derived from the event's content (`h-` + 64 bits of murmur3), so a resent batch
- * carries the same ids either way. Events repeated inside one request are accepted once.
+ * but with a client `ts` it is derived from the event's content (`h-` + 64 bits of murmur3), so a
+ * resent batch carries the same ids either way; with neither, each acceptance is a new event
+ * (`r-` + a random UUID). Events repeated inside one request (same id) are accepted once.
  * Across requests, dedupe happens in readers (trainer, evaluator, DuckDB queries): the log is
  * at-least-once (Queues redeliver), so readers must dedupe anyway; docs/log-schema.md.
  */
@@ -98,12 +99,15 @@ function toNative(raw: unknown): Native {
 }
 
 /**
- * A stable id from the event's content, for clients that send none: a resent batch keeps its
- * ids. Its time is the client's `ts`, else the intake time, so two real events of the same
- * content at different times stay two (a resend of an event with neither id nor ts is a new one).
+ * The id of an event the client gave none. With a client `ts`: a stable id from the content and
+ * that time, so a resent batch keeps its ids. With neither id nor ts nothing tells a resend from
+ * a second real event (16 identical server purchases sent at once are 16 purchases), so each one
+ * accepted is a new event with a random id; the intake time cannot stand in for `ts`, since
+ * concurrent requests share the millisecond.
  */
-function contentId(e: NativeEvent, visitor: string | undefined, now: number): string {
-  const key = JSON.stringify([e.name, e.ts ?? now, e.decisionId, visitor, e.slot, e.variant, e.experiment, e.goal, e.value, e.currency, e.items, e.viewable, e.props]);
+function eventId(e: NativeEvent, visitor: string | undefined): string {
+  if (e.ts === undefined) return `r-${crypto.randomUUID()}`;
+  const key = JSON.stringify([e.name, e.ts, e.decisionId, visitor, e.slot, e.variant, e.experiment, e.goal, e.value, e.currency, e.items, e.viewable, e.props]);
   return `h-${murmur3(key, 1).toString(16).padStart(8, '0')}${murmur3(key, 2).toString(16).padStart(8, '0')}`;
 }
 
@@ -114,7 +118,7 @@ function normalize(e: NativeEvent, cookieVisitor: string | undefined, now: numbe
   // is pinned to it, so one wrong clock cannot put an event outside every join window.
   const ts = e.ts === undefined ? now : Math.round(Math.min(now, Math.max(now - EVENT_LIMITS.maxAgeMs, e.ts)));
   const out: Record<string, unknown> = {
-    type: 'outcome', v: 1, id: e.id ?? contentId(e, visitor, now), ts, receivedAt: now, name: e.name,
+    type: 'outcome', v: 1, id: e.id ?? eventId(e, visitor), ts, receivedAt: now, name: e.name,
   };
   if (e.decisionId !== undefined) out.decisionId = e.decisionId;
   if (visitor !== undefined) out.visitor = visitor;

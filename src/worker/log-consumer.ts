@@ -12,6 +12,7 @@
 import type { LogRecord } from '../core/outcome-event.ts';
 import { forwardToExperiments } from './experiments/forward.ts';
 import { gzipNdjson, logObjectKey } from './log-object.ts';
+import { queueCounts } from './queue-stats.ts';
 
 /**
  * Consumers of records that are safely in R2, one line per sink. The batch is acked only after
@@ -80,4 +81,5 @@ export async function consumeLog(batch: MessageBatch<unknown>, env: Env, ctx: Ex
     }
   }
   batch.ackAll();
+  queueCounts.acked += batch.messages.length;
 }

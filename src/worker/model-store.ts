@@ -9,7 +9,7 @@
  * the safe fallback; failures are cached until the next refresh so a broken model costs one
  * KV read per interval, not one per request. A manifest that does not validate (a hand edit
  * gone wrong) never replaces a good one this isolate holds; with none to keep, the model's
- * slots fall back (`corrupt`) rather than the whole request failing as for an unknown name.
+ * slots fall back (`corrupt`), as an unknown (or deleted) name's do (`unknownModel`).
  *
  * Keep-alive: every read that other requests may wait on is handed to `waitUntil`. The runtime
  * cancels a request's unfinished I/O when the request ends (its response sent, or the client
@@ -221,6 +221,6 @@ export function preloadModel<T>(kv: KVNamespace, name: string, adapter: ModelAda
     const key = `${adapter.kind}|${modelKey(name, slot.manifest.active)}`;
     if (models.has(key) || inflight.has(key)) return;
   } else if (slot !== undefined || pending.has(name) || missing.has(name)) return; // a read is under way, or the model is missing until the next refresh
-  // Kept alive past this request: it may end (a 404 on another slot) before the reads do.
+  // Kept alive past this request: it may end (a strict call's 404 on another slot) before the reads do.
   opts.waitUntil(resolveModel(kv, name, adapter, opts).catch(() => {})); // failures are reported on the real call
 }

@@ -5,6 +5,7 @@
  * otherwise add ~10 KB gzipped to every cold start; a test regenerates it and compares.
  */
 import * as z from 'zod/mini';
+import { EXCHANGE_ID } from '../core/bidding/exchange-keys.ts';
 import { BidAdjustRequest } from './bidding-schemas.ts';
 import { NativeEvent } from './event-schema.ts';
 import { RecommendRequest, RecommendResponse } from './recommend-schema.ts';
@@ -14,11 +15,18 @@ const schema = (s: z.ZodMiniType, io: 'input' | 'output') => z.toJSONSchema(s, {
 
 const errors = {
   '400': { description: 'Invalid request; `error.field` names the offending field', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-  '404': { description: 'A named model has never been published', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+  '404': { description: 'With `"strict": true`, a named model or experiment that does not exist (`error.field` names it); without, its slot falls back and `x-attune-fallback` says why', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
   '413': { description: `Body larger than ${LIMITS.bodyBytes} bytes`, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
 };
 
-function operation(summary: string, request: string, response: string | null, description: string) {
+const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
+const bidResponses = {
+  '200': { description: 'BidResponse' }, '204': { description: 'No bid' }, '400': errors['400'],
+  '401': { description: 'No exchange key (or path token); `WWW-Authenticate: Bearer realm="openrtb"`', content: errorContent },
+  '403': { description: 'Not the key (or path token) of a configured exchange', content: errorContent },
+};
+
+function operation(summary: string, request: string, response: string | null, description: string, more: Record<string, object> = {}) {
   return {
     post: {
       summary, description,
@@ -30,6 +38,7 @@ function operation(summary: string, request: string, response: string | null, de
           content: { 'application/json': { schema: response ? { $ref: `#/components/schemas/${response}` } : { type: 'object' } } },
         },
         ...errors,
+        ...more,
       },
     },
   };
@@ -50,19 +59,42 @@ export function openApiDocument(): object {
       '/v1/events': operation('Send outcome events', 'EventBatch', null,
         'A JSON array of events, `{ "events": [...] }`, a `text/plain` sendBeacon body, or Segment `track`/`page`/`identify` '
         + 'payloads. Valid events are accepted even when others are rejected: `{ accepted, rejected: [{ index, field, reason }], duplicates, ids }` '
-        + '(docs/log-schema.md).'),
+        + '(docs/log-schema.md).', {
+          '429': {
+            description: 'Too many requests from this client address (docs/operations.md, "Event intake limits"); nothing was queued',
+            headers: { 'retry-after': { schema: { type: 'integer' }, description: 'seconds to wait before resending' } },
+            content: errorContent,
+          },
+        }),
       '/v1/bid-adjust': operation('pCTR, pCVR and a bid multiplier for an ad server\'s own auction', 'BidAdjustRequest', null,
         'docs/bidding.md'),
       '/openrtb2/bid': {
         post: {
           summary: 'OpenRTB 2.6 bid request (2.5 accepted; `x-openrtb-version`)',
-          description: 'Body: an OpenRTB 2.6 BidRequest (gzip accepted). 200 with a BidResponse, 204 for no-bid, 400 naming the '
+          description: 'From configured exchanges only (`EXCHANGE_KEYS`): the exchange\'s key as a bearer token. '
+            + 'Body: an OpenRTB 2.6 BidRequest (gzip accepted). 200 with a BidResponse, 204 for no-bid, 400 naming the '
             + 'field for OpenRTB-structural errors. Win, billing and loss notices: `/openrtb2/win|billing|loss` (docs/bidding.md).',
-          responses: { '200': { description: 'BidResponse' }, '204': { description: 'No bid' }, '400': errors['400'] },
+          security: [{ exchangeKey: [] }],
+          responses: bidResponses,
+        },
+      },
+      '/openrtb2/bid/{exchange}/{token}': {
+        post: {
+          summary: 'The same, for exchanges that cannot set headers: the exchange id and its path token in the path',
+          description: 'The token is base64url of the first 16 bytes of HMAC-SHA256(exchange key, "openrtb-path|<exchange>") '
+            + '(`npm run exchange:path`); the key itself never goes into a URL (docs/bidding.md).',
+          parameters: [
+            { name: 'exchange', in: 'path', required: true, schema: { type: 'string', pattern: EXCHANGE_ID.source } },
+            { name: 'token', in: 'path', required: true, schema: { type: 'string' } },
+          ],
+          responses: bidResponses,
         },
       },
     },
     components: {
+      securitySchemes: {
+        exchangeKey: { type: 'http', scheme: 'bearer', description: 'An exchange\'s key from EXCHANGE_KEYS (`exchangeId:key,…`)' },
+      },
       schemas: {
         DecideRequest: schema(DecideRequest, 'input'),
         DecideResponse: schema(DecideResponse, 'output'),

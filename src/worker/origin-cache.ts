@@ -22,7 +22,7 @@ export function usesCache(req: Request): boolean {
   return req.method === 'GET' && !req.headers.has('authorization') && !req.headers.has('range');
 }
 
-/** The cache key: the origin URL alone, so every visitor shares one entry per page. */
+/** The cache key: the origin URL alone (`upstreamUrl`'s: built from parts, always the origin's host), so every visitor shares one entry per page. */
 export function cacheKey(originUrl: URL): Request {
   return new Request(originUrl.href, { method: 'GET' });
 }

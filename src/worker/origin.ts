@@ -1,13 +1,16 @@
 /**
  * The origin behind proxy mode: `ORIGIN_URL` (scheme, host, optional base path). A request is
- * forwarded with its method, headers (minus attune's own cookies) and streamed body; redirects
- * are not followed but passed to the browser with their Location mapped back to the public
- * host. `ORIGIN_TIMEOUT_MS` bounds the wait for the origin's response headers (a slow origin
- * answers 504, an unreachable one 502, both saying which in `x-attune-origin`) and then every
- * wait for the next chunk of its body: a body silent that long is cut off and logged, so a
- * stalled origin cannot hold a visitor's page (and the Worker) open forever.
+ * forwarded with its method, headers (minus attune's own cookies) and streamed body to the URL
+ * `upstreamUrl` builds from parts (origin-url.ts: whatever the path holds, it goes to the
+ * origin's host or is refused); redirects are not followed but passed to the browser with a
+ * Location on the origin mapped back to the public host. `ORIGIN_TIMEOUT_MS` bounds the wait
+ * for the origin's response headers (a slow origin answers 504, an unreachable one 502, both
+ * saying which in `x-attune-origin`) and then every wait for the next chunk of its body: a body
+ * silent that long is cut off and logged, so a stalled origin cannot hold a visitor's page (and
+ * the Worker) open forever.
  */
 import { ADMIN_COOKIE } from './admin-auth.ts';
+import { parseOriginUrl, publicLocation, type OriginBase } from './origin-url.ts';
 import { PROFILE_COOKIE, VISITOR_COOKIE } from './visitor.ts';
 
 export const DEFAULT_ORIGIN_TIMEOUT_MS = 10_000;
@@ -17,28 +20,40 @@ export type OriginResult =
   | { ok: false; reason: 'timeout' | 'unreachable'; error: string };
 
 export interface OriginConfig {
-  readonly base: URL;
+  readonly base: OriginBase;
   readonly timeoutMs: number;
 }
 
-/** null when proxy mode is off (no or an unusable ORIGIN_URL). */
-export function originConfig(env: { ORIGIN_URL?: string; ORIGIN_TIMEOUT_MS?: string }): OriginConfig | null {
-  const raw = env.ORIGIN_URL?.trim();
-  if (!raw) return null;
-  let base: URL;
-  try {
-    base = new URL(raw);
-  } catch {
-    return null;
-  }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') return null;
-  const t = Number(env.ORIGIN_TIMEOUT_MS ?? NaN);
-  return { base, timeoutMs: Number.isFinite(t) && t > 0 ? t : DEFAULT_ORIGIN_TIMEOUT_MS };
+interface OriginEnv {
+  ORIGIN_URL?: string;
+  ORIGIN_TIMEOUT_MS?: string;
 }
 
-export function originUrlOf(base: URL, incoming: URL): URL {
-  const prefix = base.pathname.endsWith('/') ? base.pathname.slice(0, -1) : base.pathname;
-  return new URL(`${prefix}${incoming.pathname}${incoming.search}`, base);
+/** Parsed once per isolate (and per value: tests hand the app other envs). */
+let memo: { url: string | undefined; timeout: string | undefined; cfg: OriginConfig | null } | null = null;
+const refused = new Set<string>();
+
+/**
+ * null when proxy mode is off: no ORIGIN_URL, or one that is refused, which is said once in the
+ * log (without the value, which may hold credentials) rather than proxying half-working.
+ */
+export function originConfig(env: OriginEnv): OriginConfig | null {
+  if (memo !== null && memo.url === env.ORIGIN_URL && memo.timeout === env.ORIGIN_TIMEOUT_MS) return memo.cfg;
+  const raw = env.ORIGIN_URL?.trim();
+  let cfg: OriginConfig | null = null;
+  if (raw) {
+    const parsed = parseOriginUrl(raw);
+    if (parsed.ok) {
+      const t = Number(env.ORIGIN_TIMEOUT_MS ?? NaN);
+      cfg = { base: parsed.value, timeoutMs: Number.isFinite(t) && t > 0 ? t : DEFAULT_ORIGIN_TIMEOUT_MS };
+    } else if (!refused.has(raw)) {
+      if (refused.size >= 16) refused.clear();
+      refused.add(raw);
+      console.error(JSON.stringify({ msg: 'proxy mode off: ORIGIN_URL refused', rule: parsed.rule }));
+    }
+  }
+  memo = { url: env.ORIGIN_URL, timeout: env.ORIGIN_TIMEOUT_MS, cfg };
+  return cfg;
 }
 
 /** The Cookie header without attune's cookies: the origin has no business with them (least of all the admin session). */
@@ -49,9 +64,18 @@ export function stripOwnCookies(cookie: string): string {
   }).join(';').trim();
 }
 
-export async function fetchOrigin(cfg: OriginConfig, req: Request): Promise<OriginResult> {
+/**
+ * Headers that say where a request came from or what it asked for are the proxy's to set: a
+ * visitor's `X-Original-URL` or `Forwarded: host=…` could otherwise make the origin serve another
+ * page (or links to another host) under a URL the edge cache then keys it by.
+ */
+const CLIENT_ROUTING_HEADERS = ['forwarded', 'x-forwarded-port', 'x-forwarded-prefix', 'x-forwarded-server', 'x-host', 'x-original-host', 'x-original-url', 'x-rewrite-url'];
+
+/** `target` is the request's origin URL (`upstreamUrl`): built from parts, checked, never the raw request URL. */
+export async function fetchOrigin(cfg: OriginConfig, req: Request, target: URL): Promise<OriginResult> {
   const incoming = new URL(req.url);
   const headers = new Headers(req.headers);
+  for (const h of CLIENT_ROUTING_HEADERS) headers.delete(h);
   const cookie = headers.get('cookie');
   if (cookie !== null) {
     const rest = stripOwnCookies(cookie);
@@ -66,7 +90,7 @@ export async function fetchOrigin(cfg: OriginConfig, req: Request): Promise<Orig
   let response: Response;
   try {
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-    response = await fetch(originUrlOf(cfg.base, incoming), {
+    response = await fetch(target, {
       method: req.method, headers, body: hasBody ? req.body : null, redirect: 'manual', signal: controller.signal,
     });
   } catch (err) {
@@ -79,7 +103,7 @@ export async function fetchOrigin(cfg: OriginConfig, req: Request): Promise<Orig
     console.error(JSON.stringify({ msg: 'origin body stalled; cut off', path, idleMs: cfg.timeoutMs }));
     controller.abort();
   });
-  return { ok: true, response: mapLocation(body, cfg.base, incoming) };
+  return { ok: true, response: mapLocation(body, target, cfg.base, incoming.origin) };
 }
 
 /**
@@ -114,18 +138,13 @@ function idleLimited(res: Response, idleMs: number, onIdle: () => void): Respons
 }
 
 /** A redirect to the origin's own host would send the browser around the proxy: map it back. */
-function mapLocation(res: Response, base: URL, incoming: URL): Response {
+function mapLocation(res: Response, upstream: URL, base: OriginBase, publicOrigin: string): Response {
   const loc = res.headers.get('location');
   if (loc === null || res.status < 300 || res.status >= 400) return res;
-  let target: URL;
-  try {
-    target = new URL(loc, base);
-  } catch {
-    return res;
-  }
-  if (target.origin !== base.origin) return res;
+  const mapped = publicLocation(loc, upstream, base, publicOrigin);
+  if (mapped === null) return res;
   const out = new Response(res.body, res);
-  out.headers.set('location', `${incoming.origin}${target.pathname}${target.search}${target.hash}`);
+  out.headers.set('location', mapped);
   return out;
 }
 

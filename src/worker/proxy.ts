@@ -16,11 +16,14 @@
 import { decideSlots, preloadSlotModels, type Decided } from './decide-slots.ts';
 import { rewriteCsp } from './csp.ts';
 import { logRecords } from './decision-log.ts';
+import { errorBody } from './http-error.ts';
 import { cachedPage, cacheKey, storePage, usesCache } from './origin-cache.ts';
-import { fetchOrigin, originConfig, originFailure, originUrlOf } from './origin.ts';
+import { fetchOrigin, originConfig, originFailure } from './origin.ts';
+import { upstreamUrl } from './origin-url.ts';
 import { bootstrapHtml, pageRewriter, type SlotFill } from './page-rewriter.ts';
 import { decideRequestOf, matchPage, pageRules, slotSelector, type PageRule, type PageRules } from './page-rules.ts';
-import { recommendItems, renderItems } from './recommend-slot.ts';
+import { renderItems } from './item-template.ts';
+import { recommendItems } from './recommend-slot.ts';
 import { recommendationRecord } from './recommender.ts';
 import { SNIPPET_PATH, snippetUrl } from './routes/snippet.ts';
 import type { AppContext } from './types.ts';
@@ -94,7 +97,9 @@ function personalized(c: AppContext, res: Response, plan: PagePlan): Response {
   const nonce = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
   const hasCsp = rewriteCsp(headers, nonce);
   if (plan.fallbacks.length > 0) headers.set('x-attune-fallback', plan.fallbacks.join(', '));
-  const boot = bootstrapHtml(plan.boot, snippetUrl(), hasCsp ? nonce : null);
+  // absolute: a relative src would resolve against the page's own <base href> (a CDN, say), and
+  // the snippet would load from, and send visitors' decisions and events to, that host
+  const boot = bootstrapHtml(plan.boot, `${new URL(c.req.url).origin}${snippetUrl()}`, hasCsp ? nonce : null);
   // Decision records are queued once the page has streamed out, so neither the first byte nor
   // the stream waits behind the queue send (measured: bench/http/proxy.bench.mjs), and a page
   // the origin never finished sending logs no decision.
@@ -110,6 +115,9 @@ export async function proxyRequest(c: AppContext): Promise<Response | null> {
   if (cfg === null) return null;
   const url = new URL(c.req.url);
   if (isApiPath(url.pathname)) return null;
+  // Built from parts and checked before anything else looks at the request (origin-url.ts).
+  const target = upstreamUrl(cfg.base, url.pathname, url.search);
+  if (!target.ok) return c.json(errorBody('invalid_request', target.rule, 'path'), 400);
   const req = c.req.raw;
 
   let rules: PageRules | null = null;
@@ -123,12 +131,12 @@ export async function proxyRequest(c: AppContext): Promise<Response | null> {
   // the decision costs no time to first byte; other clients are decided once HTML comes back.
   const eager = rule !== undefined && (req.headers.get('accept') ?? '').includes('text/html') ? plan() : null;
   // Pages a rule personalizes may come from the edge cache: the origin's shareable HTML by URL.
-  const key = rule !== undefined && usesCache(req) ? cacheKey(originUrlOf(cfg.base, url)) : null;
+  const key = rule !== undefined && usesCache(req) ? cacheKey(target.value) : null;
   const hit = key ? await cachedPage(key) : undefined;
   let res: Response;
   if (hit) res = hit;
   else {
-    const origin = await fetchOrigin(cfg, req);
+    const origin = await fetchOrigin(cfg, req, target.value);
     if (!origin.ok) {
       console.error(JSON.stringify({ msg: 'origin failed', reason: origin.reason, path: url.pathname, error: origin.error }));
       return originFailure(origin.reason);

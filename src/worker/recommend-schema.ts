@@ -68,6 +68,8 @@ export const RecommendRequest = z.object({
   filters: z.optional(RecommendFilters),
   diversity: z.optional(z.strictObject({ maxPerCategory: z.number().check(z.int(), z.gte(1), z.lte(RECS_LIMITS.k)) })),
   boosts: z.optional(z.array(Boost).check(z.maxLength(RECS_LIMITS.boosts))),
+  /** true: a model that was never published is a 404, not the popularity (or empty) fallback */
+  strict: z.optional(z.boolean()),
 });
 export type RecommendRequest = z.infer<typeof RecommendRequest>;
 
@@ -107,14 +109,14 @@ const num = (v: string | undefined) => (v === undefined ? undefined : /^-?\d+(\.
 /** The GET form's parameters; any other is refused (400 naming it) rather than ignored. */
 export const QUERY_PARAMS: ReadonlySet<string> = new Set([
   'items', 'recent', 'k', 'inStock', 'categories', 'priceBands', 'exclude', 'excludeSeen', 'repeat',
-  'maxPerCategory', 'model', 'slot', 'country', 'visitorId', 'remember', 'url',
+  'maxPerCategory', 'model', 'slot', 'country', 'visitorId', 'remember', 'url', 'strict',
   '_', // a cache buster (jQuery's `cache: false`), ignored
 ]);
 
 /**
  * The GET form: `?items=a,b&recent=c&k=10&inStock=1&categories=x,y&priceBands=low&exclude=d
  * &excludeSeen=0&repeat=1&maxPerCategory=2&model=recs&slot=pdp&country=FR&visitorId=…&remember=0
- * &url=…`. Boosts and attributes need the POST form. Values that are not what the schema wants
+ * &url=…&strict=1`. Boosts and attributes need the POST form. Values that are not what the schema wants
  * stay as strings, so validation names the field.
  */
 export function requestFromQuery(q: Record<string, string>): unknown {
@@ -125,7 +127,7 @@ export function requestFromQuery(q: Record<string, string>): unknown {
   const defined = <T extends object>(o: T) => (Object.values(o).some((v) => v !== undefined) ? o : undefined);
   return {
     visitorId: q.visitorId, model: q.model, slot: q.slot, items: list(q.items), recent: list(q.recent),
-    remember: bool(q.remember), k: num(q.k), repeat: num(q.repeat), country: q.country, filters: defined(filters),
+    remember: bool(q.remember), strict: bool(q.strict), k: num(q.k), repeat: num(q.repeat), country: q.country, filters: defined(filters),
     diversity: q.maxPerCategory === undefined ? undefined : { maxPerCategory: num(q.maxPerCategory) },
     page: q.url === undefined ? undefined : { url: q.url },
   };

@@ -1,6 +1,6 @@
 /**
- * Recommendation slots in proxied pages: which items a slot shows, and the HTML it shows them
- * with. The items are the recommender's ranking, the same one `/v1/recommend` answers with: the
+ * Recommendation slots in proxied pages: which items a slot shows (item-template.ts renders
+ * them into the slot's template). The items are the recommender's ranking, the same one `/v1/recommend` answers with: the
  * products on the page (the slot's `items`, and the id its `itemFrom` captures from the path)
  * and the visitor's recent items from the signed profile, which the page's products then join.
  * Each ranked id takes its display fields from the page rules' `catalog` (ids it lacks are
@@ -114,24 +114,4 @@ export async function recommendItems(c: AppContext, visit: Visit, slot: SlotRule
     source: personal > 0 ? 'model' : 'fallback',
     ...(fallback !== undefined ? { fallback } : {}),
   };
-}
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (ch) => ESCAPES[ch]!);
-}
-
-const FIELD = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;
-
-/**
- * `{{field}}` → the item's value, HTML-escaped (items come from data, never trusted as markup);
- * `{{index}}` → the 1-based position. Unknown fields render empty.
- */
-export function renderItems(template: string, items: readonly Item[]): string {
-  let out = '';
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i]!;
-    out += template.replace(FIELD, (_, key: string) => key === 'index' ? String(i + 1) : item[key] === undefined ? '' : escapeHtml(String(item[key])));
-  }
-  return out;
 }

@@ -5,11 +5,13 @@
  *
  * Nothing here breaks a page: unknown items and an empty history fall back to popularity; a
  * missing or corrupt model falls back to the last good model this isolate served, then to the
- * `<model>-popular` companion the trainer publishes, then to an empty list.
+ * `<model>-popular` companion the trainer publishes, then to an empty list, with a warning log
+ * line. Only a `strict` request makes a model that was never published a 404.
  */
 import { itemId, itemIndex, itemKnnFromEnvelope, type ItemKnnModel } from '../core/recs/itemknn-model.ts';
 import { createResult, DEFAULT_WEIGHTS, ORIGIN, recommend, type RecsQuery, type TagBoost } from '../core/recs/recommend.ts';
 import { hashVisitor, loggedContext, type DecisionRecord } from '../core/decision-record.ts';
+import { HttpError } from './http-error.ts';
 import { resolveModel, type ModelAdapter } from './model-store.ts';
 import { RECS_LIMITS, type RecommendRequest } from './recommend-schema.ts';
 import type { AppContext } from './types.ts';
@@ -27,12 +29,13 @@ const result = createResult(RECS_LIMITS.k);
 
 type Resolution = { model: ItemKnnModel | null; version: string | null; fallback?: string; popularityOnly: boolean };
 
-async function resolveRecs(c: AppContext, visit: Visit, name: string): Promise<Resolution> {
+async function resolveRecs(c: AppContext, visit: Visit, name: string, strict: boolean): Promise<Resolution> {
   const r = await resolveModel(c.env.MODELS, name, ITEMKNN, visit.store);
   if (r.ok) {
     lastGood.set(name, r.model);
     return { model: r.model, version: r.version, popularityOnly: false };
   }
+  if (strict && r.reason === 'unknownModel') throw new HttpError(404, 'unknown_model', `no model named "${name}" has been published`, 'model');
   const stale = lastGood.get(name);
   if (stale) return { model: stale, version: stale.version, fallback: `${r.reason}:lastGood`, popularityOnly: true };
   const companion = await resolveModel(c.env.MODELS, popularCompanion(name), ITEMKNN, visit.store);
@@ -112,7 +115,9 @@ export interface Ranking {
 /** Ranks items for `body` (context items, filters, boosts) and the visitor's recent items, newest first. */
 export async function rankItems(c: AppContext, visit: Visit, body: RecommendRequest, historyIds: readonly string[]): Promise<Ranking> {
   const contextIds = body.items ?? [];
-  const res = await resolveRecs(c, visit, body.model ?? DEFAULT_RECS_MODEL);
+  const name = body.model ?? DEFAULT_RECS_MODEL;
+  const res = await resolveRecs(c, visit, name, body.strict === true);
+  if (res.fallback !== undefined) console.warn(JSON.stringify({ msg: 'slot fallback', slot: body.slot ?? 'recs', model: name, reason: res.fallback }));
   const unknown: string[] = [];
   const items: RankedItem[] = [];
   let fallback = res.fallback;

@@ -54,6 +54,8 @@ export const DecideRequest = z
     attributes: z.optional(Attributes),
     /** false: decide, but set no cookie and log nothing (a visitor who has not consented yet) */
     track: z.optional(z.boolean()),
+    /** true: a slot naming a model or experiment that does not exist is a 404, not that slot's fallback */
+    strict: z.optional(z.boolean()),
     slots: z.array(Slot).check(
       z.minLength(1), z.maxLength(LIMITS.slots), z.refine(uniqueIds, 'slot ids must be unique'),
       z.refine((s) => s.every((x) => x.candidates !== undefined || x.model !== undefined || x.experiment !== undefined), 'each slot needs candidates, a model or an experiment'),
@@ -66,13 +68,15 @@ export const Source = z.enum(['model', 'explore', 'fallback']);
 
 export const Decision = z.object({
   slot: z.string(),
-  variant: z.string(),
+  /** null: the slot fell back and has no candidates, so the page keeps its own content */
+  variant: z.nullable(z.string()),
   score: z.nullable(z.number()),
   propensity: z.number(),
   source: Source,
   sticky: z.boolean(),
   decisionId: z.string(),
   model: z.nullable(z.object({ name: z.string(), version: z.nullable(z.string()) })),
+  /** why the slot fell back: `unknownModel`, `unknownExperiment`, `missing`, `corrupt`, `featureSpec`… */
   fallback: z.optional(z.string()),
   experiment: z.optional(z.object({
     key: z.string(), arm: z.string(), payload: z.object({ type: z.enum(['text', 'html', 'json', 'url']), value: z.unknown() }),
@@ -91,6 +95,8 @@ export const ScoreRequest = z.object({
   page: z.optional(PageContext),
   attributes: z.optional(Attributes),
   models: z.array(name).check(z.minLength(1), z.maxLength(LIMITS.scoreModels)),
+  /** true: a model that does not exist is a 404, not an empty entry with its reason */
+  strict: z.optional(z.boolean()),
 });
 export type ScoreRequest = z.infer<typeof ScoreRequest>;
 
@@ -99,6 +105,8 @@ export const ScoreResponse = z.object({
   segments: z.array(z.string()),
   scores: z.record(z.string(), z.object({
     version: z.nullable(z.string()),
+    /** `fallback`: the model could not be used, `scores` is empty and `fallback` says why */
+    source: z.enum(['model', 'fallback']),
     scores: z.record(z.string(), z.number()),
     fallback: z.optional(z.string()),
   })),

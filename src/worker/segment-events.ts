@@ -11,7 +11,8 @@
  *   page                                                   → page (name, path, url in props)
  *   identify                                               → goal "identify"; props.user = hash of userId (traits are not kept: PII)
  * Properties `decisionId` (or `decision_id`), `slot`, `variant`, `experiment`, `visitorId` carry our
- * fields; other scalar properties go to `props` (first 32). `messageId` is the event id.
+ * fields; other scalar properties go to `props` (first 32). `messageId` is the event id (a call
+ * with neither it nor `timestamp` is a new event each time it is sent: event-intake.ts).
  */
 import { EXPERIMENT_KEY } from '../core/experiments/experiment.ts';
 import { hashVisitor } from '../core/decision-record.ts';

@@ -37,6 +37,35 @@ describe('notice signatures', () => {
     for (const query of ['d=x&c=y', `d=${'z'.repeat(200)}&c=long`]) expect(noticeSigner(SECRET).notices(query)).toEqual(await webCryptoPieces(query));
   });
 
+  it('name the exchange in the signed part: re-pointed at another exchange, or stripped of it, they no longer verify', () => {
+    const v = validateBidRequest(JSON.parse(REQUEST_BODY));
+    if (!v.ok) throw new Error(v.reason);
+    const bid = runBidder({ ...bidderInput(v.request), exchange: 'adx', signer: noticeSigner(SECRET) }).response!.seatbid![0]!.bid[0]!;
+    const parts = (url: string) => splitNotice(url.slice(url.indexOf('?') + 1));
+    expect(parts(bid.burl!).signed).toContain('&x=adx&');
+    expect(verifyNotice(SECRET, parts(bid.burl!), 'billing')).toBe(true);
+    expect(verifyNotice(SECRET, parts(bid.burl!.replace('x=adx', 'x=openx')), 'billing')).toBe(false);
+    expect(verifyNotice(SECRET, parts(bid.burl!.replace('&x=adx', '')), 'billing')).toBe(false);
+  });
+
+  it('notices and clicks signed before exchanges were named (no x) still verify: fixtures the previous version wrote', () => {
+    // written by the bidder before this change, for bench/micro/bid-fixtures.ts' request, with SECRET
+    const before = {
+      nurl: 'https://bid.example/openrtb2/win?d=d-1&c=travel&cr=travel-mrec&imp=1&bid=4.6543&bc=USD&t=1795460400&pub=pub-7&u=59a157f496e637ec&s=Jn5x2LM4g00xZQ&price=${AUCTION_PRICE}&mtw=${AUCTION_MIN_TO_WIN}&cur=${AUCTION_CURRENCY}&auc=${AUCTION_ID}',
+      burl: 'https://bid.example/openrtb2/billing?d=d-1&c=travel&cr=travel-mrec&imp=1&bid=4.6543&bc=USD&t=1795460400&pub=pub-7&u=59a157f496e637ec&s=Lt0SHzrmEqmkKA&price=${AUCTION_PRICE}&cur=${AUCTION_CURRENCY}',
+      lurl: 'https://bid.example/openrtb2/loss?d=d-1&c=travel&cr=travel-mrec&imp=1&bid=4.6543&bc=USD&t=1795460400&pub=pub-7&u=59a157f496e637ec&s=YUzeKJ1ZOsMivw&price=${AUCTION_PRICE}&mtw=${AUCTION_MIN_TO_WIN}&cur=${AUCTION_CURRENCY}&reason=${AUCTION_LOSS}&auc=${AUCTION_ID}',
+      click: 'https://bid.example/openrtb2/click?d=d-1&c=travel&cr=travel-mrec&imp=1&t=1795460400&s=R-DGdR74zDqHGL5cHBIb-g',
+    };
+    const parts = (url: string) => splitNotice(url.slice(url.indexOf('?') + 1));
+    for (const [i, kind] of NOTICE_KINDS.entries()) {
+      const url = [before.nurl, before.burl, before.lurl][i]!;
+      expect(verifyNotice(SECRET, parts(url), kind)).toBe(true);
+      expect(verifyNotice(SECRET, parts(url.replace('&bc=USD', '&x=adx&bc=USD')), kind)).toBe(false); // nor can one be given an exchange
+    }
+    expect(verifyClick(SECRET, parts(before.click))).toBe(true);
+    expect(verifyClick(SECRET, parts(before.click.replace('&s=', '&x=adx&s=')))).toBe(false);
+  });
+
   it('click URLs: their own signature (not a notice\'s), escaped for HTML and VAST, raw in native JSON, encoded on request', () => {
     const q = 'd=d-1&c=cc&cr=cr1&imp=1&bid=1&bc=USD&t=1';
     const url = clickTrackerUrl('https://bid.example/openrtb2', q, clickSignature(SECRET, q));

@@ -104,6 +104,17 @@ describe('trainer input hygiene', () => {
     expect(report.train.examples).toBe(200);
   });
 
+  it('skips decisions that showed nothing (a slot fallen back without candidates logs action "")', async () => {
+    const records = [...syntheticLog({ decisions: 200, seed: 3 })];
+    const first = records.find((r) => r.type === 'decision')!;
+    const nothing = { ...first, id: 'none-1', action: '', source: 'fallback', fallback: 'unknownModel', propensity: 1, candidates: [], probabilities: [] } as LogRecord;
+    const { report } = await fit(attribute(batches([...records, nothing]), JOIN), {
+      name: 'h', version: 'v', ftrl: { ...DEFAULT_FTRL, bits: 10 }, cutoff: Infinity, target: 'click',
+    });
+    expect(report.model.variants).not.toContain('');
+    expect(report.train.examples).toBe(200);
+  });
+
   it('learns at most MAX_VARIANTS actions, or only those named, however many the API was sent', async () => {
     const records = [...syntheticLog({ decisions: 300, seed: 5 })];
     const first = records.find((r) => r.type === 'decision')!;

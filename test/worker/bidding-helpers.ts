@@ -38,10 +38,17 @@ export async function setRates(rates: Record<string, number> | null): Promise<vo
   resetCaches();
 }
 
-export function postBid(body: unknown | Uint8Array, headers: Record<string, string> = {}): Promise<Response> {
-  return fetchWorker('/openrtb2/bid', {
+/** The exchanges of the test bindings (vitest.config.ts EXCHANGE_KEYS), and their keys. */
+export const EXCHANGE_A = { id: 'exchange-a', key: 'test-exchange-a-key-0123456789' };
+export const EXCHANGE_B = { id: 'exchange-b', key: 'test-exchange-b-key-0123456789' };
+/** What every bid request of exchange A carries. */
+export const BID_HEADERS = { 'content-type': 'application/json', 'x-openrtb-version': '2.6', authorization: `Bearer ${EXCHANGE_A.key}` };
+
+/** A bid request from exchange A (another exchange's key, or none, through `headers`). */
+export function postBid(body: unknown | Uint8Array, headers: Record<string, string> = {}, path = '/openrtb2/bid'): Promise<Response> {
+  return fetchWorker(path, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-openrtb-version': '2.6', ...headers },
+    headers: { ...BID_HEADERS, ...headers },
     body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
   });
 }

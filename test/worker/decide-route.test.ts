@@ -53,8 +53,8 @@ describe('POST /v1/decide', () => {
     spy.mockRestore();
   });
 
-  it('names the slot of an unknown model', async () => {
-    const res = await postJson('/v1/decide', { slots: [{ id: 'x', model: 'nope-never' }] });
+  it('with strict: true, names the slot of an unknown model in a 404', async () => {
+    const res = await postJson('/v1/decide', { strict: true, slots: [{ id: 'x', model: 'nope-never' }] });
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: { code: 'unknown_model', field: 'slots[0].model' } });
   });

@@ -162,6 +162,22 @@ describe('intakeEvents (normalization)', () => {
     expect(intakeEvents([withTs], 'visitor-abc', now).accepted[0]!.id).toBe(intakeEvents([withTs], 'visitor-abc', now + 5000).accepted[0]!.id);
   });
 
+  it('gives every id-less, ts-less event its own id, even identical ones in one request at one instant', () => {
+    const purchase = { name: 'purchase', value: 10, currency: 'EUR', items: [{ id: 'p1', price: 10, quantity: 1 }] };
+    const { accepted, duplicates } = intakeEvents(Array.from({ length: 16 }, () => purchase), 'server-visitor', now);
+    expect(accepted).toHaveLength(16);
+    expect(duplicates).toBe(0);
+    expect(new Set(accepted.map((e) => e.id)).size).toBe(16);
+    for (const e of accepted) expect(e.id).toMatch(/^r-[0-9a-f-]{36}$/);
+    // a second request at the same instant (concurrent intake) gets new ids too
+    const again = intakeEvents([purchase], 'server-visitor', now).accepted[0]!;
+    expect(accepted.map((e) => e.id)).not.toContain(again.id);
+    // with a ts, identical events in one request are one event (the content id), as documented
+    const withTs = intakeEvents([{ ...purchase, ts: now - 1000 }, { ...purchase, ts: now - 1000 }], 'server-visitor', now);
+    expect(withTs.accepted).toHaveLength(1);
+    expect(withTs.duplicates).toBe(1);
+  });
+
   it('records the request\'s country on each event, outside the content id (a resend through another location keeps its ids)', () => {
     const e = { name: 'add_to_cart', ts: now - 1000, items: [{ id: 'p1' }] };
     const fr = intakeEvents([e], 'visitor-abc', now, Infinity, 'FR').accepted[0]!;

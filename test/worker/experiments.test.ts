@@ -159,10 +159,14 @@ describe('experiment slots in /v1/decide', () => {
     expect(((await res.json()) as { error: { field: string } }).error.field).toBe('slots');
   });
 
-  it('404s an unknown experiment naming the slot field', async () => {
+  it('an unknown experiment falls back (no variant without candidates); with strict: true, a 404 naming the slot field', async () => {
     const { res, body } = await decide('nosuch', 'visitor-0001');
-    expect(res.status).toBe(404);
-    expect((body as unknown as { error: { field: string } }).error.field).toBe('slots[0].experiment');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-attune-fallback')).toBe('hero=unknownExperiment');
+    expect(body.decisions[0]).toMatchObject({ variant: null, source: 'fallback', fallback: 'unknownExperiment', propensity: 1 });
+    const strict = await postJson('/v1/decide', { strict: true, visitorId: 'visitor-0001', slots: [{ id: 'hero', experiment: 'nosuch' }] });
+    expect(strict.status).toBe(404);
+    expect(((await strict.json()) as { error: { code: string; field: string } }).error).toMatchObject({ code: 'unknown_experiment', field: 'slots[0].experiment' });
   });
 
   it('serves control before launch and the winner after stop, without exposure', async () => {
@@ -199,9 +203,12 @@ describe('experiment slots in /v1/decide', () => {
     const ok = await postJson('/v1/decide', { visitorId: 'visitor-hand-1', slots: [{ id: 'x', experiment: 'handx' }, { id: 'y', candidates: ['p', 'q'] }] });
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { decisions: { variant: string }[] }).decisions[0]!.variant).toMatch(/^[ab]$/);
-    const bad = await postJson('/v1/decide', { visitorId: 'visitor-hand-1', slots: [{ id: 'x', experiment: 'handy' }] });
-    expect(bad.status).toBe(404);
-    expect(((await bad.json()) as { error: { field: string } }).error.field).toBe('slots[0].experiment');
+    const bad = await postJson('/v1/decide', { visitorId: 'visitor-hand-1', slots: [{ id: 'x', experiment: 'handy', candidates: ['control'] }] });
+    expect(bad.status).toBe(200);
+    expect(((await bad.json()) as { decisions: unknown[] }).decisions[0]).toMatchObject({ variant: 'control', source: 'fallback', fallback: 'unknownExperiment' });
+    const strict = await postJson('/v1/decide', { strict: true, visitorId: 'visitor-hand-1', slots: [{ id: 'x', experiment: 'handy' }] });
+    expect(strict.status).toBe(404);
+    expect(((await strict.json()) as { error: { field: string } }).error.field).toBe('slots[0].experiment');
   });
 
   it('forwards only to experiments that exist: made-up names in events create no aggregators', async () => {

@@ -95,4 +95,30 @@ describe('decide → events → queue → R2', () => {
     expect(hero).toMatchObject({ type: 'decision', slot: 'hero', action: decisions[0]!.variant });
     expect(mine.find((r) => r.id === `${visitorId}-seg`)).toMatchObject({ type: 'outcome', name: 'purchase', value: 30, decisionId: decisions[1]!.decisionId });
   }, 60_000);
+
+  it('logs every identical id-less, ts-less server event, sent at once or in one batch, and still folds resends that carry a ts', async () => {
+    const visitorId = `server-${crypto.randomUUID().slice(0, 8)}`;
+    const purchase = { name: 'purchase', visitorId, value: 25, currency: 'EUR', items: [{ id: 'sku-1', price: 25, quantity: 1 }] };
+    const concurrent = await Promise.all(Array.from({ length: 16 }, () => postJson('/v1/events', [purchase])));
+    for (const r of concurrent) expect((await r.json<{ accepted: number }>()).accepted).toBe(1);
+    const batch = await postJson('/v1/events', Array.from({ length: 16 }, () => purchase));
+    expect(await batch.json()).toMatchObject({ accepted: 16, duplicates: 0 });
+    // the same event with a client ts, sent twice at once: one event (two copies of one id)
+    const stamped = { ...purchase, value: 40, ts: Date.now() - 1000 };
+    const resent = await Promise.all([postJson('/v1/events', [stamped]), postJson('/v1/events', [stamped])]);
+    const ids = await Promise.all(resent.map(async (r) => (await r.json<{ ids: string[] }>()).ids[0]));
+    expect(ids[0]).toBe(ids[1]);
+
+    const lines = await waitFor(async () => {
+      const recs = (await allLogRecords()).filter((r) => r.visitor === hashVisitor(visitorId));
+      const outcomes = recs.filter((r) => r.type === 'outcome');
+      return outcomes.filter((r) => r.value === 25).length >= 32 && outcomes.some((r) => r.value === 40) ? recs : null;
+    });
+    const plain = lines.filter((r) => r.type === 'outcome' && r.value === 25);
+    expect(plain).toHaveLength(32);
+    expect(new Set(plain.map((r) => r.id)).size).toBe(32);
+    // one line, or two copies of one id when the copies landed in different queue batches
+    const withTs = lines.filter((r) => r.type === 'outcome' && r.value === 40);
+    expect(new Set(withTs.map((r) => r.id))).toEqual(new Set([ids[0]]));
+  }, 60_000);
 });

@@ -6,7 +6,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { beforeEach, describe, expect, it } from 'vitest';
 import worker from '../../src/worker/index.ts';
-import { bannerRequest, campaign, setCampaigns } from './bidding-helpers.ts';
+import { bannerRequest, BID_HEADERS, campaign, setCampaigns } from './bidding-helpers.ts';
 import { DESKTOP, resetAll } from './helpers.ts';
 
 beforeEach(resetAll);
@@ -37,7 +37,7 @@ describe('PROFILE_SECRET missing', () => {
     await setCampaigns([campaign({ id: 'c1' })]);
     const res = await withoutSecret('/openrtb2/bid', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-openrtb-version': '2.6' },
+      headers: BID_HEADERS,
       body: JSON.stringify(bannerRequest()),
     });
     expect(res.status).toBe(204);

@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { sigmoid } from '../../src/core/linear-model.ts';
 import { app } from '../../src/worker/app.ts';
 import { hashFeatureKey } from '../../src/core/feature-keys.ts';
-import { bannerRequest, campaign, checkBidResponse, gunzip, postBid, setCampaigns, setRates } from './bidding-helpers.ts';
+import { bannerRequest, BID_HEADERS, campaign, checkBidResponse, gunzip, postBid, setCampaigns, setRates } from './bidding-helpers.ts';
 import { ADMIN, fetchWorker, linearBlob, publish, resetCaches } from './helpers.ts';
 
 async function bidOf(res: Response): Promise<BidResponse> {
@@ -43,7 +43,7 @@ describe('protocol', () => {
     await setCampaigns([campaign({ id: 'c1' })]);
     const req = bannerRequest();
     const gz = new Uint8Array(await new Response(new Blob([JSON.stringify(req)]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer());
-    const headers = { 'content-type': 'application/json', 'x-openrtb-version': '2.6', 'content-encoding': 'gzip', 'accept-encoding': 'gzip, deflate' };
+    const headers = { ...BID_HEADERS, 'content-encoding': 'gzip', 'accept-encoding': 'gzip, deflate' };
     // Straight on the app: the Response as the Worker builds it, before any HTTP client decodes it.
     const ctx = createExecutionContext();
     const raw = await app.fetch(new Request('http://attune.test/openrtb2/bid', { method: 'POST', headers, body: gz }), env, ctx);
@@ -59,14 +59,14 @@ describe('protocol', () => {
     checkBidResponse((await res.json()) as BidResponse, req);
     // plain when gzip is not accepted
     const ctx2 = createExecutionContext();
-    const plain = await app.fetch(new Request('http://attune.test/openrtb2/bid', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(req) }), env, ctx2);
+    const plain = await app.fetch(new Request('http://attune.test/openrtb2/bid', { method: 'POST', headers: { 'content-type': 'application/json', authorization: BID_HEADERS.authorization }, body: JSON.stringify(req) }), env, ctx2);
     await waitOnExecutionContext(ctx2);
     expect(plain.headers.get('content-encoding')).toBeNull();
     checkBidResponse((await plain.json()) as BidResponse, req);
     // on Cloudflare the header the Worker sees is the edge's own: the caller's is request.cf's
     const ctx3 = createExecutionContext();
     const viaEdge = new Request('http://attune.test/openrtb2/bid', {
-      method: 'POST', headers: { 'content-type': 'application/json', 'accept-encoding': 'br, gzip' }, body: JSON.stringify(req),
+      method: 'POST', headers: { 'content-type': 'application/json', 'accept-encoding': 'br, gzip', authorization: BID_HEADERS.authorization }, body: JSON.stringify(req),
       cf: { clientAcceptEncoding: 'identity' },
     } as RequestInit);
     const edge = await app.fetch(viaEdge, env, ctx3);
@@ -94,7 +94,7 @@ describe('protocol', () => {
     // a read that takes a minute: waiting for it would time the test out (20 s)
     const slow = { get: async (key: string, type: never) => { await new Promise((r) => setTimeout(r, 60_000)); return env.MODELS.get(key, type); } } as unknown as KVNamespace;
     const res = await app.fetch(new Request('http://attune.test/openrtb2/bid', {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-openrtb-version': '2.6' }, body: JSON.stringify(bannerRequest({ tmax: 150 })),
+      method: 'POST', headers: BID_HEADERS, body: JSON.stringify(bannerRequest({ tmax: 150 })),
     }), { ...env, MODELS: slow }, createExecutionContext());
     expect(res.status).toBe(204);
     expect(res.headers.get('x-attune-nobid')).toBe('tmax');

@@ -304,7 +304,7 @@ describe('the click tracker', () => {
     const bid = await onlyBid();
     const href = /href="([^"]+)"/.exec(bid.adm!)![1]!;
     expect(/clickTag = "([^"]+)"/.exec(bid.adm!)![1]).toBe(href); // as is in HTML: a script reads it undecoded
-    expect(href).toMatch(/\/openrtb2\/click\?d=[^&]+&c=clicky&cr=[^&]+&imp=[^&]+&t=\d+&s=[A-Za-z0-9_-]{22}$/);
+    expect(href).toMatch(/\/openrtb2\/click\?d=[^&]+&c=clicky&cr=[^&]+&imp=[^&]+&t=\d+&x=exchange-a&s=[A-Za-z0-9_-]{22}$/);
     expect(href).not.toMatch(/[?&](u|bid|pub)=/); // the page sees neither the user key nor our price
     const url = new URL(href);
     const cap = capture();

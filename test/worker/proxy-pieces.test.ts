@@ -1,11 +1,12 @@
 /** The pure pieces of proxy mode: CSP rewriting, page matching, templates, origin URLs. */
 import { describe, expect, it } from 'vitest';
 import { allowBootstrap, rewriteCsp } from '../../src/worker/csp.ts';
-import { originConfig, originUrlOf, stripOwnCookies } from '../../src/worker/origin.ts';
+import { originConfig, stripOwnCookies } from '../../src/worker/origin.ts';
+import { upstreamUrl } from '../../src/worker/origin-url.ts';
 import { isApiPath } from '../../src/worker/proxy.ts';
 import { scriptJson } from '../../src/worker/page-rewriter.ts';
 import { decideRequestOf, matchPage, parsePageRules, slotSelector } from '../../src/worker/page-rules.ts';
-import { renderItems } from '../../src/worker/recommend-slot.ts';
+import { renderItems } from '../../src/worker/item-template.ts';
 
 describe('allowBootstrap (CSP)', () => {
   const N = 'abc123';
@@ -83,8 +84,12 @@ describe('origin', () => {
     expect(originConfig({ ORIGIN_URL: 'https://o.example', ORIGIN_TIMEOUT_MS: 'x' })!.timeoutMs).toBe(10_000);
   });
   it('keeps a base path and the query', () => {
-    expect(originUrlOf(new URL('https://o.example/site/'), new URL('https://edge.example/a/b?q=1')).href).toBe('https://o.example/site/a/b?q=1');
-    expect(originUrlOf(new URL('https://o.example'), new URL('https://edge.example/?q=1')).href).toBe('https://o.example/?q=1');
+    const href = (origin: string, path: string, search: string) => {
+      const r = upstreamUrl(originConfig({ ORIGIN_URL: origin })!.base, path, search);
+      return r.ok ? r.value.href : r.rule;
+    };
+    expect(href('https://o.example/site/', '/a/b', '?q=1')).toBe('https://o.example/site/a/b?q=1');
+    expect(href('https://o.example', '/', '?q=1')).toBe('https://o.example/?q=1');
   });
   it("drops only attune's cookies", () => {
     expect(stripOwnCookies('a=1; att_vid=xyz; att_p=1.2; b=2')).toBe('a=1; b=2');

@@ -68,7 +68,7 @@ describe.skipIf(!inject('hasSharedData'))('proxy: personalized pages', () => {
     expect(boot.d.map((d) => d.slice(0, 2))).toEqual([['hero', 'benefit'], ['signup', 'short']]);
     expect(html).toContain(`data-attune-decision="${boot.d[0]![2]}"`);
     // bootstrap last in <head> (after the page's meta charset), then the versioned snippet tag
-    expect(html).toMatch(new RegExp(`<script>\\(window\\.attune=window\\.attune\\|\\|\\[\\]\\)\\.boot=.*?</script><script src="/attune\\.js\\?v=${SNIPPET_VERSION}" async></script></head>`));
+    expect(html).toMatch(new RegExp(`<script>\\(window\\.attune=window\\.attune\\|\\|\\[\\]\\)\\.boot=.*?</script><script src="http://attune\\.test/attune\\.js\\?v=${SNIPPET_VERSION}" async></script></head>`));
   });
 
   it('personalizes a client that does not ask for text/html (decided after the origin answers)', async () => {

@@ -46,10 +46,11 @@ describe('bad input gets a 4xx naming the field', () => {
     await expectError(await fetchWorker('/v1/decide', { method: 'POST', body: stream, headers: { 'content-type': 'application/json' } }), 413);
   });
 
-  it('an unknown model → 404 naming the slot field', async () => {
-    const body = await expectError(await postJson('/v1/decide', { slots: [{ id: 'a', candidates: ['x'] }, { id: 'b', model: 'never-published' }] }), 404, 'slots[1].model');
+  it('an unknown model with strict: true → 404 naming the slot field', async () => {
+    const body = await expectError(await postJson('/v1/decide', { strict: true, slots: [{ id: 'a', candidates: ['x'] }, { id: 'b', model: 'never-published' }] }), 404, 'slots[1].model');
     expect(body.error.code).toBe('unknown_model');
-    await expectError(await postJson('/v1/score', { models: ['never-published'] }), 404, 'models[0]');
+    await expectError(await postJson('/v1/score', { strict: true, models: ['never-published'] }), 404, 'models[0]');
+    await expectError(await postJson('/v1/decide', { strict: 'yes', slots: [{ id: 'a', candidates: ['x'] }] }), 400, 'strict');
   });
 
   it('unknown routes and methods → 404 JSON', async () => {

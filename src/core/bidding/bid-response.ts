@@ -13,12 +13,14 @@ import type { NoticeSigner } from './notice-signature.ts';
 const MTYPE: Readonly<Record<Media, number>> = { banner: 1, video: 2, audio: 3, native: 4 };
 
 /**
- * The request's part of every notice query, encoded once per request: the currency the bids
- * are in (notices book prices in it when the exchange does not say), when they were made (old
- * notices are refused), the publisher, and the user key (already a hash).
+ * The request's part of every notice query, encoded once per request: the exchange that asked
+ * (notices are booked against it), the currency the bids are in (notices book prices in it when
+ * the exchange does not say), when they were made (old notices are refused), the publisher, and
+ * the user key (already a hash).
  */
-export function noticeRequestQuery(facts: RequestFacts, currency: string, now: number): string {
-  return `&bc=${currency}&t=${Math.floor(now / 1000)}&pub=${encodeStrict(facts.publisher)}` + (facts.userKey ? `&u=${facts.userKey}` : '');
+export function noticeRequestQuery(facts: RequestFacts, currency: string, now: number, exchange: string): string {
+  return `&x=${encodeStrict(exchange)}&bc=${currency}&t=${Math.floor(now / 1000)}&pub=${encodeStrict(facts.publisher)}`
+    + (facts.userKey ? `&u=${facts.userKey}` : '');
 }
 
 const CLICK_MACRO = /\$\{CLICK_URL(_ENC)?\}/g;
@@ -43,13 +45,15 @@ export function withClickUrl(adm: string, media: Media, url: string): string {
 }
 
 /**
- * The click tracker's query: the bid (decision, campaign, creative, imp) and when it was made,
- * nothing more. It sits in the page, where any script can read it, so it carries neither the
- * user key (a cross-site identifier) nor our price, which the notice URLs carry to exchanges.
+ * The click tracker's query: the bid (decision, campaign, creative, imp), when it was made and
+ * for which exchange, nothing more. It sits in the page, where any script can read it, so it
+ * carries neither the user key (a cross-site identifier) nor our price, which the notice URLs
+ * carry to exchanges. Without `exchange` it is the form clicks had before exchanges were
+ * configured (a win notice of such a bid still serves it).
  */
-export function clickQuery(decision: string, campaign: string, creative: string, imp: string | undefined, seconds: number | string): string {
+export function clickQuery(decision: string, campaign: string, creative: string, imp: string | undefined, seconds: number | string, exchange: string | undefined): string {
   return `d=${encodeStrict(decision)}&c=${encodeStrict(campaign)}&cr=${encodeStrict(creative)}`
-    + `${imp === undefined ? '' : `&imp=${encodeStrict(imp)}`}&t=${seconds}`;
+    + `${imp === undefined ? '' : `&imp=${encodeStrict(imp)}`}&t=${seconds}${exchange === undefined ? '' : `&x=${encodeStrict(exchange)}`}`;
 }
 
 /** The click tracker's URL for a click query, signed (notice-signature.ts `clickSignature`). */
@@ -64,6 +68,8 @@ export interface NoticeContext {
   readonly requestQuery: string;
   /** when the bids are made, in seconds since the epoch */
   readonly seconds: number;
+  /** the exchange the bids are for (its id, from EXCHANGE_KEYS) */
+  readonly exchange: string;
   /** signs the notice queries per kind (win, billing, loss), written as `&s=`, and click queries */
   readonly signer?: NoticeSigner | undefined;
 }
@@ -77,7 +83,7 @@ export function toBid(n: NoticeContext, req: BidRequest, imp: Imp, d: BidDecisio
   const s = n.signer?.notices(q);
   let adm = cr.adm;
   if (cr.clickUrl !== undefined && adm.indexOf('${CLICK_URL') !== -1) {
-    const cq = clickQuery(d.decisionId, d.campaign, d.creative, imp.id, n.seconds);
+    const cq = clickQuery(d.decisionId, d.campaign, d.creative, imp.id, n.seconds, n.exchange);
     adm = withClickUrl(adm, cr.media, clickTrackerUrl(base, cq, n.signer?.click(cq)));
   }
   const bid: Bid = {

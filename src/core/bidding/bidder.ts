@@ -45,6 +45,8 @@ export interface BidderInput {
   readonly newId: () => string;
   /** absolute URL prefix of the notice endpoints, e.g. `https://bid.example.com/openrtb2` */
   readonly noticeBase: string;
+  /** the exchange that sent the request (exchange-keys.ts): named, signed, in every notice URL */
+  readonly exchange: string;
   /**
    * Signs a bid's notice URLs (one signature per kind: win, billing, loss) and click-tracker
    * URL, written as `&s=` (notice-signature.ts). The Worker always signs; without it (tests of
@@ -209,7 +211,8 @@ export function runBidder(input: BidderInput): BidderOutput {
       curve: curveFor(input.shading, facts.publisher), bidsSoFar: new Map(), combination: 0,
     };
     const notices: NoticeContext = {
-      base: input.noticeBase, requestQuery: noticeRequestQuery(facts, cur, input.now), seconds: Math.floor(input.now / 1000), signer: input.signer,
+      base: input.noticeBase, requestQuery: noticeRequestQuery(facts, cur, input.now, input.exchange), seconds: Math.floor(input.now / 1000),
+      exchange: input.exchange, signer: input.signer,
     };
     for (let i = 0; i < req.imp.length; i++) {
       const imp = req.imp[i]!;

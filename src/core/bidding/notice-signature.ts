@@ -10,6 +10,12 @@
  * takes our fields (decision, campaign, user, our bid) from the prefix alone and only macro
  * values from after it: otherwise `…&s=<sig>&c=other` would let anyone holding one notice URL
  * re-point it at another campaign (query readers keep the last of repeated names).
+ *
+ * The signed prefix names the exchange the bid was made for (`x=`, exchange-keys.ts), so a
+ * notice is booked against that exchange and cannot be moved to another. Notices signed before
+ * exchanges were configured name none: they verify as they always did (the MAC is the same,
+ * over a prefix without `x`), count for `UNKNOWN_EXCHANGE`, and run out with the 30 days
+ * notices are taken for; the bidder no longer writes that form.
  */
 import { hmacKey, hmacSha256, type HmacKey } from '../hmac-sha256.ts';
 
@@ -43,7 +49,7 @@ function pieces(secret: string, query: string): string[] {
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /** base64url (no padding) of bytes [from, to) of `b` */
-function base64Url(b: Uint8Array, from: number, to: number): string {
+export function base64Url(b: Uint8Array, from: number, to: number): string {
   let s = '';
   let i = from;
   for (; i + 3 <= to; i += 3) {
@@ -59,7 +65,7 @@ function base64Url(b: Uint8Array, from: number, to: number): string {
 }
 
 /** Compares in time that depends only on the lengths, not on where the texts differ. */
-function sameText(a: string, b: string): boolean {
+export function sameText(a: string, b: string): boolean {
   let diff = a.length ^ b.length;
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);

@@ -64,7 +64,9 @@ export const experimentAdminRoutes = new Hono<AppEnv>()
     return c.json({
       key: e.key, status: e.status, version: e.version, algorithm: e.algorithm, winner: e.winner, ...report.results,
       allocation: last ? Object.fromEntries(e.arms.map((a, i) => [a.key, last.allocation[i]])) : null,
-      snapshot: report.stats.snapshot, pendingExposures: report.stats.pending,
+      snapshot: report.stats.snapshot, pendingExposures: report.stats.pending, parkedOutcomes: report.stats.early,
+      // rows dropped to hold the aggregator's caps (row-caps.ts): non-zero means conversions may be undercounted
+      evicted: { pendingExposures: report.stats.evicted.pending, parkedOutcomes: report.stats.evicted.early },
       ...(c.req.query('history') === '1' ? { history: report.stats.history } : {}),
     });
   })

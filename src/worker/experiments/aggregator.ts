@@ -9,7 +9,9 @@
  * (model `exp.<key>`), which the Worker serves from like any other model.
  *
  * Redelivered batches are harmless: exposures are keyed by decision id, and a decision converts
- * at most once. The contextual model learns y = 1 at conversion and y = 0 when the window closes.
+ * at most once. The contextual model learns y = 1 at conversion and y = 0 when the window closes
+ * (or when its exposure is evicted). Pending exposures and parked goals are capped per experiment,
+ * oldest out first, and the evictions counted (row-caps.ts): both come from open endpoints.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { allocate, probabilityBest } from '../../core/bandits/allocation.ts';
@@ -22,6 +24,7 @@ import { createFeatureVector, extractFeatures, type FeatureVector } from '../../
 import { manifestKey, modelKey } from '../../core/model-registry.ts';
 import { murmur3 } from '../../core/murmur3.ts';
 import type { LogRecord, OutcomeEvent } from '../../core/outcome-event.ts';
+import { countRows, deletedRows, evictOldest, ROW_CAPS, type CappedTable, type RowCaps } from './row-caps.ts';
 import { snapshotName } from './store.ts';
 
 /** Snapshots are superseded within seconds; old ones expire instead of piling up in KV. */
@@ -43,6 +46,10 @@ export interface AggregatorStats {
   readonly impressions: number[];
   readonly conversions: number[];
   readonly pending: number;
+  /** goals parked until their exposure arrives */
+  readonly early: number;
+  /** rows dropped to hold the caps since the counts were last reset (row-caps.ts) */
+  readonly evicted: Record<CappedTable, number>;
   readonly snapshot: { readonly version: string; readonly at: number } | null;
   readonly history: HistoryPoint[];
 }
@@ -58,12 +65,20 @@ interface State {
   model: LinearThompsonModel | null;
   seq: number;
   published: { version: string; at: number } | null;
+  evicted: Record<CappedTable, number>;
 }
+
+const noEvictions = (): Record<CappedTable, number> => ({ pending: 0, early: 0 });
 
 export class ExperimentAggregator extends DurableObject<Env> {
   private exp: Experiment | null = null;
-  private state: State = { counts: emptyCounts(0), model: null, seq: 0, published: null };
+  private state: State = { counts: emptyCounts(0), model: null, seq: 0, published: null, evicted: noEvictions() };
   private dirty = false;
+  /** rows in each capped table, counted once at start and kept up to date by every write */
+  private rows: Record<CappedTable, number> = { pending: 0, early: 0 };
+  /** the caps (row-caps.ts); a test lowers them on its instance to reach them with few rows */
+  caps: RowCaps = ROW_CAPS;
+  private warnedAt = 0;
   private readonly sql: SqlStorage;
   private readonly fv: FeatureVector = createFeatureVector();
 
@@ -74,9 +89,11 @@ export class ExperimentAggregator extends DurableObject<Env> {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT);
         CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, visitor TEXT, arm INTEGER, ts INTEGER, converted INTEGER, fh BLOB, fvals BLOB);
         CREATE INDEX IF NOT EXISTS pending_visitor ON pending (visitor, ts);
+        CREATE INDEX IF NOT EXISTS pending_ts ON pending (ts, id);
         CREATE TABLE IF NOT EXISTS early (id TEXT PRIMARY KEY, decision TEXT, visitor TEXT, ts INTEGER);
         CREATE INDEX IF NOT EXISTS early_decision ON early (decision);
         CREATE INDEX IF NOT EXISTS early_visitor ON early (visitor, ts);
+        CREATE INDEX IF NOT EXISTS early_ts ON early (ts, id);
         CREATE TABLE IF NOT EXISTS history (t INTEGER PRIMARY KEY, point TEXT);`);
       const rows = this.sql.exec<{ k: string; v: string | ArrayBuffer }>('SELECT k, v FROM kv').toArray();
       const kv = new Map(rows.map((r) => [r.k, r.v]));
@@ -84,6 +101,7 @@ export class ExperimentAggregator extends DurableObject<Env> {
       if (kv.has('exp')) this.exp = JSON.parse(text('exp')!);
       if (kv.has('state')) this.state = reviveState(JSON.parse(text('state')!), kv.get('mean') as ArrayBuffer | undefined, kv.get('precision') as ArrayBuffer | undefined);
       this.dirty = text('dirty') === '1';
+      this.rows = { pending: countRows(this.sql, 'pending'), early: countRows(this.sql, 'early') };
     });
   }
 
@@ -115,11 +133,12 @@ export class ExperimentAggregator extends DurableObject<Env> {
     const armsChanged = !before || before.arms.map((a) => a.key).join() !== exp.arms.map((a) => a.key).join();
     if (armsChanged || before.algorithm.name !== exp.algorithm.name) {
       this.state = {
-        counts: emptyCounts(exp.arms.length), seq: this.state.seq, published: null,
+        counts: emptyCounts(exp.arms.length), seq: this.state.seq, published: null, evicted: noEvictions(),
         model: exp.algorithm.name === 'linear-thompson' ? newLinearThompson(exp.arms.length, exp.algorithm.bits ?? DEFAULTS.bits) : null,
       };
       this.sql.exec('DELETE FROM pending');
       this.sql.exec('DELETE FROM early');
+      this.rows = { pending: 0, early: 0 };
       this.sql.exec('DELETE FROM history');
     }
     this.sql.exec('INSERT OR REPLACE INTO kv VALUES (?, ?)', 'exp', JSON.stringify(exp));
@@ -140,11 +159,13 @@ export class ExperimentAggregator extends DurableObject<Env> {
       if (r.type === 'decision' ? this.expose(exp, r) : this.convert(exp, r)) r.type === 'decision' ? exposures++ : conversions++;
       else ignored++;
     }
-    if (exposures + conversions > 0) {
-      this.dirty = true;
-      this.persist();
-      await this.scheduleAlarm(Date.now() + exp.publishSeconds * 1000);
-    }
+    const trimmed = this.trim(exp);
+    // the posterior moved: counts, or a contextual model that learned from evicted exposures
+    const changed = exposures + conversions > 0 || (trimmed && this.state.model !== null);
+    if (changed) this.dirty = true;
+    if (changed || trimmed) this.persist(); // the eviction counts too
+    if (changed) await this.scheduleAlarm(Date.now() + exp.publishSeconds * 1000);
+    else if (this.rows.early > 0 && (await this.ctx.storage.getAlarm()) === null) await this.scheduleNext(Date.now()); // parked goals expire too
     return { exposures, conversions, ignored };
   }
 
@@ -165,6 +186,7 @@ export class ExperimentAggregator extends DurableObject<Env> {
     }
     const c = this.sql.exec('INSERT OR IGNORE INTO pending VALUES (?, ?, ?, ?, 0, ?, ?)', r.id, r.visitor, arm, r.ts, fh, fvals);
     if (c.rowsWritten === 0) return false; // a redelivered exposure
+    this.rows.pending++;
     this.state.counts.impressions[arm]! += 1;
     // Queues do not keep order: a goal for this exposure may have arrived first and been parked.
     const window = exp.attributionWindowSeconds * 1000;
@@ -174,6 +196,7 @@ export class ExperimentAggregator extends DurableObject<Env> {
     ).toArray()[0];
     if (early) {
       this.sql.exec('DELETE FROM early WHERE id = ?', early.id);
+      this.rows.early--;
       this.sql.exec('UPDATE pending SET converted = 1 WHERE id = ?', r.id);
       this.state.counts.conversions[arm]! += 1;
       if (this.state.model) this.learn(arm, fh, fvals, 1);
@@ -195,13 +218,40 @@ export class ExperimentAggregator extends DurableObject<Env> {
       ?? (o.visitor && arm < 0 ? this.sql.exec<Row>(`${cols} WHERE visitor = ? AND ts <= ? ORDER BY ts DESC LIMIT 1`, o.visitor, o.ts).toArray()[0] : undefined);
     if (!row) {
       // Possibly ahead of its exposure (queue batches are unordered): park it for the window.
-      if (o.decisionId || o.visitor) this.sql.exec('INSERT OR IGNORE INTO early VALUES (?, ?, ?, ?)', o.id, o.decisionId ?? null, o.visitor ?? null, o.ts);
+      if ((o.decisionId || o.visitor) && this.sql.exec('INSERT OR IGNORE INTO early VALUES (?, ?, ?, ?)', o.id, o.decisionId ?? null, o.visitor ?? null, o.ts).rowsWritten > 0) {
+        this.rows.early++;
+      }
       return false;
     }
     if (row.converted === 1 || o.ts - row.ts > window) return false;
     this.sql.exec('UPDATE pending SET converted = 1 WHERE id = ?', row.id);
     this.state.counts.conversions[row.arm]! += 1;
     if (this.state.model) this.learn(row.arm, row.fh, row.fvals, 1);
+    return true;
+  }
+
+  /**
+   * Holds both tables to their caps, oldest rows out first (row-caps.ts). An evicted exposure
+   * that has not converted closes its window early: the contextual model learns y = 0, as it
+   * would have when the window closed. True when anything was evicted.
+   */
+  private trim(exp: Experiment): boolean {
+    type Row = { ts: number; id: string; arm: number; converted: number; fh: ArrayBuffer | null; fvals: ArrayBuffer | null };
+    const model = this.state.model !== null;
+    const pending = evictOldest<Row>(this.sql, 'pending', this.rows.pending - this.caps.pending, model ? 'arm, converted, fh, fvals' : '', (r) => {
+      if (model && r.converted === 0) this.learn(r.arm, r.fh, r.fvals, 0);
+    });
+    const early = evictOldest(this.sql, 'early', this.rows.early - this.caps.early);
+    if (pending + early === 0) return false;
+    this.rows.pending -= pending;
+    this.rows.early -= early;
+    this.state.evicted.pending += pending;
+    this.state.evicted.early += early;
+    const now = Date.now();
+    if (now - this.warnedAt >= 60_000) { // a flood evicts on every batch: one line a minute carries the totals
+      this.warnedAt = now;
+      console.warn(JSON.stringify({ msg: 'experiment rows evicted', experiment: exp.key, caps: this.caps, evicted: this.state.evicted }));
+    }
     return true;
   }
 
@@ -218,26 +268,33 @@ export class ExperimentAggregator extends DurableObject<Env> {
     const exp = this.exp;
     if (!exp) return;
     const now = Date.now();
-    // Close attribution windows: the contextual model learns the non-conversions now.
+    // Close attribution windows: the contextual model learns the non-conversions now, in the
+    // order they arrived (an online update depends on it; the ts index would give ts-then-id order).
     const cutoff = now - exp.attributionWindowSeconds * 1000;
     if (this.state.model) {
-      for (const r of this.sql.exec<{ arm: number; fh: ArrayBuffer | null; fvals: ArrayBuffer | null }>('SELECT arm, fh, fvals FROM pending WHERE ts < ? AND converted = 0', cutoff)) {
+      for (const r of this.sql.exec<{ arm: number; fh: ArrayBuffer | null; fvals: ArrayBuffer | null }>('SELECT arm, fh, fvals FROM pending WHERE ts < ? AND converted = 0 ORDER BY rowid', cutoff)) {
         this.learn(r.arm, r.fh, r.fvals, 0);
         this.dirty = true;
       }
     }
     this.sql.exec('DELETE FROM pending WHERE ts < ?', cutoff);
+    this.rows.pending -= deletedRows(this.sql);
     this.sql.exec('DELETE FROM early WHERE ts < ?', cutoff);
+    this.rows.early -= deletedRows(this.sql);
     const live = exp.status === 'running' || exp.status === 'paused';
     const stale = this.state.published === null || now - this.state.published.at >= HEARTBEAT_MS;
     if (this.dirty || (live && stale)) await this.publish(now);
     await this.scheduleNext(now);
   }
 
-  /** The next alarm: the earliest attribution window to close, and the heartbeat of a live test. */
+  /**
+   * The next alarm: the earliest attribution window to close (of an exposure, or of a parked goal:
+   * a stopped test has no heartbeat, and its parked goals must still expire), and the heartbeat of
+   * a live test.
+   */
   private async scheduleNext(now: number): Promise<void> {
     const exp = this.exp!;
-    const oldest = this.sql.exec<{ ts: number | null }>('SELECT MIN(ts) AS ts FROM pending').one().ts;
+    const oldest = this.sql.exec<{ ts: number | null }>('SELECT MIN(ts) AS ts FROM (SELECT MIN(ts) AS ts FROM pending UNION ALL SELECT MIN(ts) FROM early)').one().ts;
     let next = Infinity;
     if (oldest !== null) next = oldest + exp.attributionWindowSeconds * 1000 + 1;
     if ((exp.status === 'running' || exp.status === 'paused') && this.state.published) next = Math.min(next, this.state.published.at + HEARTBEAT_MS);
@@ -281,7 +338,7 @@ export class ExperimentAggregator extends DurableObject<Env> {
     return {
       arms: exp ? exp.arms.map((a) => a.key) : [],
       impressions: Array.from(c.impressions), conversions: Array.from(c.conversions),
-      pending: this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM pending').one().n,
+      pending: this.rows.pending, early: this.rows.early, evicted: { ...this.state.evicted },
       snapshot: this.state.published,
       history: this.sql.exec<{ point: string }>('SELECT point FROM history ORDER BY t').toArray().map((r) => JSON.parse(r.point)),
     };
@@ -296,7 +353,7 @@ export class ExperimentAggregator extends DurableObject<Env> {
     const s = this.state;
     const json = JSON.stringify({
       impressions: Array.from(s.counts.impressions), conversions: Array.from(s.counts.conversions), seq: s.seq, published: s.published,
-      model: s.model ? { arms: s.model.arms, bits: s.model.bits } : null,
+      model: s.model ? { arms: s.model.arms, bits: s.model.bits } : null, evicted: s.evicted,
     });
     this.sql.exec('INSERT OR REPLACE INTO kv VALUES (?, ?), (?, ?)', 'state', json, 'dirty', this.dirty ? '1' : '0');
     if (s.model) {
@@ -308,14 +365,14 @@ export class ExperimentAggregator extends DurableObject<Env> {
 
 function reviveState(raw: {
   impressions: number[]; conversions: number[]; seq: number; published: State['published'];
-  model: { arms: number; bits: number } | null;
+  model: { arms: number; bits: number } | null; evicted?: Record<CappedTable, number>;
 }, mean: ArrayBuffer | undefined, precision: ArrayBuffer | undefined): State {
   const model = raw.model && mean && precision
     ? { arms: raw.model.arms, bits: raw.model.bits, mean: new Float32Array(mean), precision: new Float32Array(precision) }
     : raw.model ? newLinearThompson(raw.model.arms, raw.model.bits) : null;
   return {
     counts: { impressions: Float64Array.from(raw.impressions), conversions: Float64Array.from(raw.conversions) },
-    seq: raw.seq, published: raw.published, model,
+    seq: raw.seq, published: raw.published, model, evicted: { ...noEvictions(), ...raw.evicted },
   };
 }
 

@@ -12,7 +12,6 @@ import type { SlotDecision } from '../../core/decide.ts';
 import { eligibility, type Experiment, type Ineligible } from '../../core/experiments/experiment.ts';
 import { visitorUniform } from '../../core/policy.ts';
 import { withAssignment } from '../../core/profile.ts';
-import { HttpError } from '../http-error.ts';
 import { resolveModel, type ModelAdapter } from '../model-store.ts';
 import type { Visit } from '../visit.ts';
 import { cachedExperiment, snapshotName } from './store.ts';
@@ -44,12 +43,13 @@ function certain(arms: readonly string[], arm: string, source: SlotDecision['sou
   return { variant: arm, score: null, propensity: 1, source, candidates: arms, probabilities: arms.map((a) => (a === arm ? 1 : 0)) };
 }
 
+/** The slot's arm, or null when no experiment has that key (the caller falls back, or answers 404 when strict). */
 export async function decideExperimentSlot(
-  env: Env, visit: Visit, slot: { id: string; experiment: string }, index: number,
-): Promise<ExperimentSlotOutcome> {
+  env: Env, visit: Visit, slot: { id: string; experiment: string },
+): Promise<ExperimentSlotOutcome | null> {
   const key = slot.experiment;
   const exp = await cachedExperiment(env.MODELS, key, visit.store);
-  if (exp === null) throw new HttpError(404, 'unknown_experiment', `no experiment named "${key}"`, `slots[${index}].experiment`);
+  if (exp === null) return null;
   const arms = exp.arms.map((a) => a.key);
   const name = snapshotName(key);
   const info = (arm: string, exposed: boolean, reason?: Ineligible): ExperimentInfo => ({

@@ -110,7 +110,8 @@ ${results.arms.map((a, i) => html`<tr><td>${a.arm}</td><td class="n">${a.impress
 <h2>Over time</h2>
 ${raw(lineChart('allocation-chart', 'Allocation', arms, stats.history, (p) => p.allocation))}
 ${raw(lineChart('pbest-chart', 'Probability of being best', arms, stats.history, (p) => p.probabilityBest))}
-<p>${stats.history.length} snapshots · last ${stats.snapshot ? new Date(stats.snapshot.at).toISOString() : 'never'} · ${stats.pending} exposures inside their attribution window</p>
+<p>${stats.history.length} snapshots · last ${stats.snapshot ? new Date(stats.snapshot.at).toISOString() : 'never'} · ${stats.pending} exposures inside their attribution window · ${stats.early} goals waiting for their exposure</p>
+${stats.evicted.pending + stats.evicted.early > 0 ? html`<p class="error" id="evicted">Evicted to stay under the storage caps: ${stats.evicted.pending} exposures and ${stats.evicted.early} waiting goals (conversions may be undercounted; docs/experiments.md, Limits)</p>` : ''}
 <details><summary>Configuration</summary><pre>${JSON.stringify({ ...e, history: undefined }, null, 2)}</pre></details>`;
 }
 

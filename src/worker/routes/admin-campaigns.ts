@@ -2,7 +2,7 @@
  * Admin API for campaigns and FX rates (bearer auth). Campaigns are one JSON list in KV
  * (`config/campaigns`): admin writes are rare and read-modify-write on one key keeps every
  * bid's view of the campaign set consistent. This isolate sees a write at once; others within
- * MODEL_REFRESH_SECONDS. `GET …/:id/ledger` shows the campaign's spend from its ledger.
+ * MODEL_REFRESH_SECONDS. `GET …/:id/ledger` shows the campaign's spend from its ledger, also per exchange.
  *
  * Every write goes through one Durable Object (campaign-writer.ts), so concurrent writes from
  * anywhere each start from the list the one before saved. A stored list that no longer
@@ -86,7 +86,9 @@ export const adminCampaignRoutes = new Hono<AppEnv>()
   .get('/admin/campaigns/:id/ledger', async (c) => {
     const id = c.req.param('id');
     const stub = c.env.CAMPAIGN_LEDGER.get(c.env.CAMPAIGN_LEDGER.idFromName(id));
-    return c.json(await stub.snapshot(Date.now(), null, 0));
+    const now = Date.now();
+    const [snapshot, exchanges] = await Promise.all([stub.snapshot(now, null, 0), stub.byExchange(now)]);
+    return c.json({ ...snapshot, exchanges });
   })
   .get('/admin/fx-rates', async (c) => c.json((await c.env.MODELS.get(RATES_KEY, 'json')) ?? null))
   .put('/admin/fx-rates', async (c) => {

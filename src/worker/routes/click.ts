@@ -13,6 +13,7 @@
  */
 import { Hono } from 'hono';
 import * as z from 'zod/mini';
+import { EXCHANGE_ID, UNKNOWN_EXCHANGE } from '../../core/bidding/exchange-keys.ts';
 import { splitNotice, verifyClick } from '../../core/bidding/notice-signature.ts';
 import type { OutcomeEvent } from '../../core/outcome-event.ts';
 import { campaigns } from '../campaign-store.ts';
@@ -23,9 +24,13 @@ import type { AppContext, AppEnv } from '../types.ts';
 import { storeOptions } from '../visit.ts';
 import { NOTICE_MAX_AGE_S, pairs, text } from './notices.ts';
 
-/** What a click URL carries (`clickQuery`): the bid, and when it was made. */
+/**
+ * What a click URL carries (`clickQuery`): the bid, when it was made, and for which exchange
+ * (absent in clicks of bids made before exchanges were configured: counted for `unknown`).
+ */
 const ClickQuery = z.object({
   d: text(64), c: text(64), cr: text(64), imp: z.optional(text(128)), t: z.string().check(z.regex(/^\d{1,12}$/)),
+  x: z.optional(z.string().check(z.regex(EXCHANGE_ID))),
 });
 
 /** A prefetch or prerender asks ahead of a click that may never come. */
@@ -36,7 +41,7 @@ export const clickRoutes = new Hono<AppEnv>().get('/openrtb2/click', async (c) =
   const parts = splitNotice(new URL(c.req.url).search.slice(1));
   const parsed = ClickQuery.safeParse(pairs(parts.signed));
   if (!parsed.success) throw new HttpError(400, 'bad_request', 'not a click URL of one of our ads', 'd');
-  const { d, c: campaignId, cr, imp, t } = parsed.data;
+  const { d, c: campaignId, cr, imp, t, x } = parsed.data;
   const secret = profileSecret(c);
   if (!secret || !verifyClick(secret, parts)) throw new HttpError(403, 'invalid_signature', 'not a click URL of one of our ads (or altered)', 's');
   const now = Date.now();
@@ -46,13 +51,19 @@ export const clickRoutes = new Hono<AppEnv>().get('/openrtb2/click', async (c) =
   } else if (c.req.method === 'GET' && !speculative(c)) {
     const event: OutcomeEvent = {
       type: 'outcome', v: 1, id: `click:${d}`, ts: now, receivedAt: now, name: 'click', decisionId: d,
-      ...(imp ? { slot: imp } : {}), variant: `${campaignId}/${cr}`, props: { campaign: campaignId },
+      ...(imp ? { slot: imp } : {}), variant: `${campaignId}/${cr}`, exchange: x ?? UNKNOWN_EXCHANGE, props: { campaign: campaignId },
     };
     c.executionCtx.waitUntil(sendToLog(c.env.EVENTS, [event]).catch((err: unknown) => {
       console.error(JSON.stringify({ msg: 'click not recorded', decision: d, error: String(err) }));
     }));
   }
   if (landing === undefined) throw new HttpError(404, 'unknown_creative', 'this ad is no longer running', 'cr');
-  // normalized: a landing page with non-ASCII characters goes out percent-encoded
-  return c.body(null, 302, { location: new URL(landing).href, 'cache-control': 'no-store' });
+  // normalized: a landing page with non-ASCII characters goes out percent-encoded; one that is
+  // no http(s) URL (a hand-edited list: `http://[x`, a port past 65535) goes nowhere, never a 500
+  const target = URL.canParse(landing) ? new URL(landing) : null;
+  if (target === null || (target.protocol !== 'http:' && target.protocol !== 'https:')) {
+    console.error(JSON.stringify({ msg: 'click: landing page is not an http(s) URL', campaign: campaignId, creative: cr }));
+    throw new HttpError(404, 'unknown_creative', 'this ad has no usable landing page', 'cr');
+  }
+  return c.body(null, 302, { location: target.href, 'cache-control': 'no-store' });
 });

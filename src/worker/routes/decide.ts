@@ -1,9 +1,10 @@
 /**
  * POST /v1/decide: one call per page covers all its slots. Per slot: the chosen variant, its
  * score and propensity, the model version, a decision id and where the answer came from.
- * A slot whose model cannot be used gets the safe default and the response says so in
- * `x-attune-fallback`; the page never breaks because a model did. The decision itself lives
- * in `decide-slots.ts`, shared with the HTML proxy.
+ * A slot whose model or experiment cannot be used (unknown or deleted included) gets the safe
+ * default and the response says so in `x-attune-fallback`; the page never breaks because a model
+ * did. `"strict": true` makes an unknown name a 404 instead. The decision itself lives in
+ * `decide-slots.ts`, shared with the HTML proxy.
  */
 import { Hono } from 'hono';
 import { decideSlots, preloadSlotModels } from '../decide-slots.ts';
@@ -19,7 +20,7 @@ export const decideRoutes = new Hono<AppEnv>().post('/v1/decide', async (c) => {
   const body = await readJson(c.req.raw, DecideRequest, LIMITS.bodyBytes);
   preloadSlotModels(c.env, body.slots, storeOptions(c, Date.now())); // a cold model's reads overlap the visit's
   const visit = await beginVisit(c, body, true);
-  const { decisions, fallbacks, records } = await decideSlots(c, visit, body.slots);
+  const { decisions, fallbacks, records } = await decideSlots(c, visit, body.slots, body.strict !== true);
   if (fallbacks.length > 0) c.header('x-attune-fallback', fallbacks.join(', '));
   // Global Privacy Control / Do Not Track, or a page without the visitor's consent (`track:
   // false`): decided from this request's context, as the proxy does, but nothing is logged and

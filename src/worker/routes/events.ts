@@ -5,13 +5,17 @@
  *
  * The response is sent only after the queue accepted the events: a 200 means they are on the
  * log's way (the queue and its consumer retry from there), a 503 means nothing was queued and
- * the client should resend; resending is safe because events carry stable ids.
+ * the client should resend; resending is safe for events that carry an `id` (or a `ts`).
+ *
+ * Each client address may send EVENTS_LIMITER's number of requests per period (wrangler.toml);
+ * past it the answer is 429 with Retry-After, before the body is read (event-rate-limit.ts).
  */
 import { Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { parseJson, readBodyText } from '../body.ts';
 import { sendToLog } from '../decision-log.ts';
 import { intakeEvents, entriesOf } from '../event-intake.ts';
+import { RETRY_AFTER_SECONDS, withinEventRate } from '../event-rate-limit.ts';
 import { EVENT_LIMITS } from '../event-schema.ts';
 import { errorBody, HttpError } from '../http-error.ts';
 import { geoOf } from '../request-context.ts';
@@ -21,6 +25,10 @@ import { VISITOR_COOKIE } from '../visitor.ts';
 const VISITOR_ID = /^[A-Za-z0-9_-]{8,64}$/;
 
 export const eventRoutes = new Hono<AppEnv>().post('/v1/events', async (c) => {
+  if (!(await withinEventRate(c.env.EVENTS_LIMITER, c.req.header('cf-connecting-ip')))) {
+    const message = `too many event requests from this address; retry after ${RETRY_AFTER_SECONDS} s`;
+    return c.json(errorBody('rate_limited', message), 429, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+  }
   const text = await readBodyText(c.req.raw, EVENT_LIMITS.bodyBytes);
   const entries = entriesOf(parseJson(text));
   // A beacon from the page carries the first-party visitor cookie; events without a
@@ -40,7 +48,7 @@ export const eventRoutes = new Hono<AppEnv>().post('/v1/events', async (c) => {
     await sendToLog(c.env.EVENTS, accepted);
   } catch (err) {
     console.error(JSON.stringify({ msg: 'events not queued', ids: accepted.map((e) => e.id), error: String(err) }));
-    throw new HttpError(503, 'queue_unavailable', 'events could not be queued; resend the batch (ids make it safe)');
+    throw new HttpError(503, 'queue_unavailable', 'events could not be queued; resend the batch (events with an id or ts are deduplicated)');
   }
   return c.json({ accepted: accepted.length, rejected, duplicates, ids: accepted.map((e) => e.id) });
 });

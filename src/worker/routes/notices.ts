@@ -13,11 +13,17 @@
  * campaign currency. A win notice answers with the creative's markup, its macros expanded, for exchanges that
  * serve the ad from the win notice. Notices await the log: a 503 lets the exchange retry
  * rather than losing the event.
+ *
+ * Notices need no exchange key (exchanges' notice systems and browsers fire them): the signature
+ * is the credential, and it covers the exchange the bid was made for (`x`), which the ledger and
+ * the outcome event book it against. A notice signed before exchanges were configured names
+ * none and is booked against `unknown` (notice-signature.ts).
  */
 import { Hono } from 'hono';
 import * as z from 'zod/mini';
 import { CAMPAIGN_CURRENCY } from '../../core/bidding/campaign.ts';
 import { convert } from '../../core/bidding/currency.ts';
+import { EXCHANGE_ID, UNKNOWN_EXCHANGE } from '../../core/bidding/exchange-keys.ts';
 import { expandMacros, macroNumber } from '../../core/bidding/macros.ts';
 import { hashVisitor } from '../../core/decision-record.ts';
 import type { OutcomeEvent } from '../../core/outcome-event.ts';
@@ -42,6 +48,8 @@ const SignedQuery = z.object({
   // the currency the bid was made in, and when (seconds since epoch)
   bc: z.string().check(z.regex(/^[A-Z]{3}$/)), t: z.string().check(z.regex(/^\d{1,12}$/)),
   pub: z.optional(z.string().check(z.maxLength(128))), u: z.optional(text(256)),
+  // the exchange the bid was made for; absent in notices signed before exchanges were configured
+  x: z.optional(z.string().check(z.regex(EXCHANGE_ID))),
 });
 /** The exchange's macro values, the only names allowed after the signature. */
 const MacroQuery = z.object({
@@ -122,6 +130,7 @@ async function notice(c: AppContext, name: NoticeKind): Promise<Response> {
   if (now / 1000 - Number(q.t) > NOTICE_MAX_AGE_S) {
     throw new HttpError(410, 'expired', `notices are taken for ${NOTICE_MAX_AGE_S / 86_400} days after the bid`, 't');
   }
+  const exchange = q.x ?? UNKNOWN_EXCHANGE;
   const store = storeOptions(c, now);
   const rates = await fxRates(c.env.MODELS, store);
   // Prices arrive in the exchange's currency (`${AUCTION_CURRENCY}`), or, when it withholds it,
@@ -153,7 +162,7 @@ async function notice(c: AppContext, name: NoticeKind): Promise<Response> {
     ...(q.imp ? { slot: q.imp } : {}),
     variant: q.cr ? `${q.c}/${q.cr}` : q.c,
     ...(price !== undefined ? { value: toCampaign(price), currency: CAMPAIGN_CURRENCY } : {}),
-    auction,
+    auction, exchange,
     props: {
       campaign: q.c, ...(ourBid !== undefined ? { bid: toCampaign(ourBid) } : {}),
       ...(bidCurrency !== CAMPAIGN_CURRENCY ? { bidCurrency } : {}),
@@ -167,7 +176,7 @@ async function notice(c: AppContext, name: NoticeKind): Promise<Response> {
     if (cpm !== undefined) {
       const cost = toCampaign(cpm) / 1000;
       const stub = c.env.CAMPAIGN_LEDGER.get(c.env.CAMPAIGN_LEDGER.idFromName(q.c));
-      work.push(stub.record({ decisionId: q.d, ts: now, cost, user: q.u ?? null }).then((fresh) => {
+      work.push(stub.record({ decisionId: q.d, ts: now, cost, user: q.u ?? null, exchange }).then((fresh) => {
         if (fresh) addLocalSpend(q.c, cost, now);
       }));
     }
@@ -187,7 +196,7 @@ async function notice(c: AppContext, name: NoticeKind): Promise<Response> {
     const list = await campaigns(c.env.MODELS, store);
     const creative = list.find((x) => x.id === q.c)?.creatives.find((x) => x.id === q.cr);
     if (creative) {
-      const cq = clickQuery(q.d, q.c, q.cr, q.imp, q.t);
+      const cq = clickQuery(q.d, q.c, q.cr, q.imp, q.t, q.x);
       const adm = creative.clickUrl === undefined ? creative.adm
         : withClickUrl(creative.adm, creative.media, clickTrackerUrl(`${new URL(c.req.url).origin}/openrtb2`, cq, clickSignature(secret, cq)));
       const markup = expandMacros(adm, {

@@ -1,5 +1,8 @@
 /**
  * POST /openrtb2/bid: OpenRTB 2.6 (2.5 accepted) bid requests from exchanges and ad servers.
+ * Only from configured exchanges (exchange-auth.ts): the key as a bearer token, or the path form
+ * `POST /openrtb2/bid/<exchangeId>/<token>`; anyone else gets a 401 or 403 before the body is
+ * read. The exchange is named in every notice URL (signed) and in the decision records.
  *
  * 400 names the field for requests OpenRTB itself forbids; 204 (no body) is the no-bid, also
  * when `tmax` leaves no time to bid, when nothing is eligible, and when anything unexpected
@@ -19,6 +22,7 @@ import { parseJson } from '../body.ts';
 import { campaignStates } from '../campaign-state.ts';
 import { noticeSigner } from '../../core/bidding/notice-signature.ts';
 import { LATE, within } from '../deadline.ts';
+import { bidExchange } from '../exchange-auth.ts';
 import { profileSecret } from '../visitor.ts';
 import { campaigns, fxRates } from '../campaign-store.ts';
 import { logRecords } from '../decision-log.ts';
@@ -47,7 +51,7 @@ function noBid(c: AppContext, reason: string, extra: Record<string, string> = {}
 }
 
 /** The decision records of a bidder run, one per bid. */
-export function bidRecords(out: BidderOutput, req: BidRequest, now: number): DecisionRecord[] {
+export function bidRecords(out: BidderOutput, req: BidRequest, now: number, exchange: string): DecisionRecord[] {
   // the notices' visitor too (they carry the user key), so outcomes join their decisions by visitor
   const visitor = hashVisitor(bidUserKey(req) ?? req.id);
   return out.decisions.map((d) => ({
@@ -55,12 +59,12 @@ export function bidRecords(out: BidderOutput, req: BidRequest, now: number): Dec
     model: d.model,
     action: `${d.campaign}/${d.creative}`, propensity: d.propensity, score: d.price,
     source: d.source === 'model' ? 'model' : 'fallback', candidates: [`${d.campaign}/${d.creative}`], probabilities: [1],
-    featureSpec: FEATURE_SPEC_HASH, context: d.context,
+    featureSpec: FEATURE_SPEC_HASH, context: d.context, exchange,
     ...(d.source === 'default' ? { fallback: 'defaultRate' } : {}),
   }));
 }
 
-async function bid(c: AppContext, started: number): Promise<Response> {
+async function bid(c: AppContext, started: number, exchange: string): Promise<Response> {
   const version = parseOpenRtbVersion(c.req.header('x-openrtb-version'));
   if (version === null) throw badRequest('x-openrtb-version must be 2.5 or 2.6', 'x-openrtb-version');
   const text = await readMaybeGzip(c.req.raw, MAX_BID_BODY);
@@ -112,6 +116,7 @@ async function bid(c: AppContext, started: number): Promise<Response> {
     uniform: Math.random,
     newId: () => crypto.randomUUID(),
     noticeBase: `${new URL(c.req.url).origin}/openrtb2`,
+    exchange,
     signer: noticeSigner(secret),
   });
   const fallbacks = [...out.fallbacks];
@@ -125,19 +130,25 @@ async function bid(c: AppContext, started: number): Promise<Response> {
   if (out.response === null) {
     return noBid(c, Object.keys(out.skipped).join(',') || 'noEligible', headers['x-attune-fallback'] ? { 'x-attune-fallback': headers['x-attune-fallback'] } : {});
   }
-  logRecords(c.env.EVENTS, bidRecords(out, req, now), (p) => c.executionCtx.waitUntil(p));
+  logRecords(c.env.EVENTS, bidRecords(out, req, now, exchange), (p) => c.executionCtx.waitUntil(p));
   return jsonResponse(out.response, acceptsGzip(c.req.raw), headers);
 }
 
-export const openRtbRoutes = new Hono<AppEnv>().post('/openrtb2/bid', async (c) => {
+async function answer(c: AppContext, path?: { exchange: string; token: string | undefined }): Promise<Response> {
   const started = Date.now();
   c.header('x-openrtb-version', answerVersion(c)); // on every answer, errors included (§2.4)
+  const exchange = bidExchange(c, path); // before the body is read: strangers cost nothing
   try {
-    return await bid(c, started);
+    return await bid(c, started, exchange);
   } catch (err) {
     if (err instanceof HttpError && err.status < 500) throw err;
     // Never a 5xx to an exchange: log it whole and no-bid.
-    console.error(JSON.stringify({ msg: 'bid failed, answering no-bid', error: String(err), stack: (err as Error).stack }));
+    console.error(JSON.stringify({ msg: 'bid failed, answering no-bid', exchange, error: String(err), stack: (err as Error).stack }));
     return noBid(c, 'error');
   }
-});
+}
+
+export const openRtbRoutes = new Hono<AppEnv>()
+  .post('/openrtb2/bid', (c) => answer(c))
+  // for exchanges that cannot set a header (exchange-keys.ts: the token, never the key, is in the URL)
+  .post('/openrtb2/bid/:exchange/:token?', (c) => answer(c, { exchange: c.req.param('exchange'), token: c.req.param('token') }));
