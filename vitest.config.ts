@@ -48,14 +48,23 @@ export default defineConfig({
           }),
         ],
         test: {
-          name: 'worker', include: ['test/worker/**/*.test.ts'], testTimeout: 20_000,
+          name: 'worker',
+          include: ['test/worker/**/*.test.ts'],
+          testTimeout: 20_000,
           provide: { goldenLinear: golden('linear-v1.bin'), goldenEnvelope: golden('envelope-v1.bin'), hasSharedData: HAS_SHARED_DATA },
         },
       },
       {
         // End to end: real Chromium (Debian's) and the CLIs against a spawned `wrangler dev` and a
         // loopback origin (test/browser/README.md). One file at a time: each starts its own worker.
-        test: { name: 'browser', include: ['test/browser/**/*.test.ts'], environment: 'node', testTimeout: 120_000, hookTimeout: 180_000, fileParallelism: false },
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
       },
     ],
   },

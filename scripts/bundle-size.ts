@@ -10,7 +10,8 @@ export const BUDGET_GZIP = 30 * 1024;
 export function buildWorker(outdir = 'dist'): string {
   rmSync(outdir, { recursive: true, force: true }); // no stale modules from an earlier build
   const r = spawnSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', outdir, '--minify'], {
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' }, encoding: 'utf8',
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    encoding: 'utf8',
   });
   if (r.status !== 0) throw new Error(`wrangler build failed:\n${r.stderr}`);
   return `${outdir}/index.js`;
@@ -21,7 +22,9 @@ export function buildWorker(outdir = 'dist'): string {
  * (the checksum kernel), paths relative to `outdir`, which is the modules root.
  */
 export function workerModules(outdir: string, script = `${outdir}/index.js`) {
-  const wasm = readdirSync(outdir).filter((f) => f.endsWith('.wasm')).map((f) => ({ type: 'CompiledWasm' as const, path: `${outdir}/${f}` }));
+  const wasm = readdirSync(outdir)
+    .filter((f) => f.endsWith('.wasm'))
+    .map((f) => ({ type: 'CompiledWasm' as const, path: `${outdir}/${f}` }));
   return { modulesRoot: outdir, modules: [{ type: 'ESModule' as const, path: script }, ...wasm] };
 }
 
@@ -36,6 +39,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     raw += bytes.length;
     gz += gzipSync(bytes, { level: 9 }).length;
   }
-  console.log(`worker bundle ${files.join(' + ')}: ${(raw / 1024).toFixed(1)} KiB raw, ${(gz / 1024).toFixed(1)} KiB gzipped (budget ${BUDGET_GZIP / 1024} KiB)`);
+  console.log(
+    `worker bundle ${files.join(' + ')}: ${(raw / 1024).toFixed(1)} KiB raw, ${(gz / 1024).toFixed(1)} KiB gzipped (budget ${BUDGET_GZIP / 1024} KiB)`,
+  );
   if (gz > BUDGET_GZIP) process.exitCode = 1;
 }

@@ -9,7 +9,8 @@ import { parseExchangeKeys } from '../src/core/bidding/exchange-keys.ts';
 import { parseDevVars } from './dev-vars.ts';
 
 const base = (process.argv[2] ?? `http://127.0.0.1:${process.env.PORT ?? '8787'}`).replace(/\/$/, '');
-const raw = process.env.EXCHANGE_KEYS ?? (existsSync('.dev.vars') ? parseDevVars(readFileSync('.dev.vars', 'utf8')).get('EXCHANGE_KEYS') : undefined);
+const raw =
+  process.env.EXCHANGE_KEYS ?? (existsSync('.dev.vars') ? parseDevVars(readFileSync('.dev.vars', 'utf8')).get('EXCHANGE_KEYS') : undefined);
 const keys = parseExchangeKeys(raw);
 for (const p of keys.problems) console.error(`EXCHANGE_KEYS ${p}`);
 if (keys.entries.length === 0) {

@@ -24,9 +24,11 @@ const SETTLE_MS = 100;
 
 process.env.WRANGLER_SEND_METRICS = 'false';
 const added = addMissingSecrets('.dev.vars');
-if (added.length > 0) console.log(`.dev.vars: added ${added.join(', ')} (random local values; the admin token and the demo exchange's key are in there)`);
+if (added.length > 0)
+  console.log(`.dev.vars: added ${added.join(', ')} (random local values; the admin token and the demo exchange's key are in there)`);
 const vars = parseDevVars(readFileSync('.dev.vars', 'utf8'));
-if (!vars.get('EXCHANGE_KEYS')) console.warn('.dev.vars: EXCHANGE_KEYS is empty, so every bid request will be refused (see .dev.vars.example)');
+if (!vars.get('EXCHANGE_KEYS'))
+  console.warn('.dev.vars: EXCHANGE_KEYS is empty, so every bid request will be refused (see .dev.vars.example)');
 
 function run(cmd, args) {
   return new Promise((resolve, reject) => {
@@ -47,15 +49,31 @@ if (!originUrl) {
   console.log(`demo origin ${demo.url} (demo/site); open ${base}/ for the personalized site`);
 }
 if (vars.get('EXCHANGE_KEYS')?.includes('demo:')) {
-  console.log(`bidder: POST ${base}/openrtb2/bid with the demo exchange's key (EXCHANGE_KEYS in .dev.vars), or the path form (npm run exchange:path); docs/bidding.md`);
+  console.log(
+    `bidder: POST ${base}/openrtb2/bid with the demo exchange's key (EXCHANGE_KEYS in .dev.vars), or the path form (npm run exchange:path); docs/bidding.md`,
+  );
 }
 
 // Its own process group (detached), so Ctrl-C reaches this script only; stdin is not the
 // terminal's, since a background group reading it would be stopped (no interactive hotkeys).
-const dev = spawn('npx', [
-  'wrangler', 'dev', '--ip', '127.0.0.1', '--port', port, '--var', `ORIGIN_URL:${originUrl}`, '--var', 'ATTUNE_DEV:1',
-  '--show-interactive-dev-session=false', ...process.argv.slice(2),
-], { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+const dev = spawn(
+  'npx',
+  [
+    'wrangler',
+    'dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    port,
+    '--var',
+    `ORIGIN_URL:${originUrl}`,
+    '--var',
+    'ATTUNE_DEV:1',
+    '--show-interactive-dev-session=false',
+    ...process.argv.slice(2),
+  ],
+  { stdio: ['ignore', 'inherit', 'inherit'], detached: true },
+);
 
 const signalGroup = (sig) => {
   try {
@@ -94,8 +112,10 @@ async function drain() {
   }
   const flushed = Math.max(0, last.acked - first.acked);
   if (last.acked >= last.sent) return `log queue: ${flushed} record${flushed === 1 ? '' : 's'} flushed to the local R2 log (${secs} s)`;
-  return `log queue: gave up after ${secs} s; ${last.sent - last.acked} records still queued are lost `
-    + `(${flushed} flushed; Miniflare's queue is in memory; a failed R2 write retries after 10 s or more)`;
+  return (
+    `log queue: gave up after ${secs} s; ${last.sent - last.acked} records still queued are lost ` +
+    `(${flushed} flushed; Miniflare's queue is in memory; a failed R2 write retries after 10 s or more)`
+  );
 }
 
 let stopping = false;
@@ -115,5 +135,5 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => void st
 
 dev.on('exit', async (code, signal) => {
   await demo?.close();
-  process.exit(stopping ? 0 : code ?? (signal ? 1 : 0));
+  process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0)));
 });

@@ -6,8 +6,14 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve } from 'node:path';
 
 const TYPES = {
-  '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
-  '.json': 'application/json', '.png': 'image/png', '.jpg': 'image/jpeg', '.svg': 'image/svg+xml', '.ico': 'image/x-icon',
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.json': 'application/json',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
 };
 
 async function isFile(p) {
@@ -53,7 +59,15 @@ export function startStaticOrigin({ root, port = 0, host = '127.0.0.1', headers 
     server.once('error', fail);
     server.listen(port, host, () => {
       const { port: actual } = server.address();
-      ok({ server, url: `http://${host}:${actual}`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) });
+      ok({
+        server,
+        url: `http://${host}:${actual}`,
+        close: () =>
+          new Promise((r) => {
+            server.closeAllConnections();
+            server.close(() => r());
+          }),
+      });
     });
   });
 }

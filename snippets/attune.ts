@@ -14,7 +14,10 @@
  * - Never throws into the host page: every entry point is wrapped.
  */
 
-interface Boot { vid?: string; d?: [string, string | null, string][] }
+interface Boot {
+  vid?: string;
+  d?: [string, string | null, string][];
+}
 type Ev = Record<string, unknown>;
 type Call = [string, ...unknown[]];
 
@@ -36,9 +39,15 @@ type Call = [string, ...unknown[]];
   let vid: string | null = null;
 
   const noop = () => {};
-  const safe = <A extends unknown[], R>(fn: (...a: A) => R) => (...a: A): R | undefined => {
-    try { return fn(...a); } catch { return undefined; }
-  };
+  const safe =
+    <A extends unknown[], R>(fn: (...a: A) => R) =>
+    (...a: A): R | undefined => {
+      try {
+        return fn(...a);
+      } catch {
+        return undefined;
+      }
+    };
   const rid = (): string => {
     const b = crypto.getRandomValues(new Uint8Array(16));
     let s = '';
@@ -97,32 +106,46 @@ type Call = [string, ...unknown[]];
   };
 
   // IAB: at least half of the slot in view for one continuous second, once per slot element.
-  const io = 'IntersectionObserver' in w && new IntersectionObserver((entries) => {
-    for (const e of entries) {
-      const el = e.target as HTMLElement & { _at?: ReturnType<typeof setTimeout> };
-      if (e.intersectionRatio >= 0.5 && !el._at) {
-        const share = e.intersectionRatio;
-        el._at = setTimeout(() => {
-          (io as IntersectionObserver).unobserve(el);
-          emit('impression', { ...slotOf(el), viewable: { share: Math.round(share * 100) / 100, ms: 1000 } });
-        }, 1000);
-      } else if (e.intersectionRatio < 0.5 && el._at) {
-        clearTimeout(el._at);
-        el._at = undefined;
-      }
-    }
-  }, { threshold: [0, 0.5, 1] });
+  const io =
+    'IntersectionObserver' in w &&
+    new IntersectionObserver(
+      (entries) => {
+        for (const e of entries) {
+          const el = e.target as HTMLElement & { _at?: ReturnType<typeof setTimeout> };
+          if (e.intersectionRatio >= 0.5 && !el._at) {
+            const share = e.intersectionRatio;
+            el._at = setTimeout(() => {
+              (io as IntersectionObserver).unobserve(el);
+              emit('impression', { ...slotOf(el), viewable: { share: Math.round(share * 100) / 100, ms: 1000 } });
+            }, 1000);
+          } else if (e.intersectionRatio < 0.5 && el._at) {
+            clearTimeout(el._at);
+            el._at = undefined;
+          }
+        }
+      },
+      { threshold: [0, 0.5, 1] },
+    );
   const watch = (el: Element) => io && io.observe(el);
 
-  d.addEventListener('click', safe((e: Event) => {
-    const t = e.target as Element | null;
-    const el = t && t.closest && (t.closest('[data-attune-decision]') as HTMLElement | null);
-    if (!el) return;
-    const item = t!.closest('[data-attune-item]') as HTMLElement | null;
-    emit('click', { ...slotOf(el), ...(item ? { props: { item: item.dataset.attuneItem! } } : {}) });
-  }), true);
+  d.addEventListener(
+    'click',
+    safe((e: Event) => {
+      const t = e.target as Element | null;
+      const el = t && t.closest && (t.closest('[data-attune-decision]') as HTMLElement | null);
+      if (!el) return;
+      const item = t!.closest('[data-attune-item]') as HTMLElement | null;
+      emit('click', { ...slotOf(el), ...(item ? { props: { item: item.dataset.attuneItem! } } : {}) });
+    }),
+    true,
+  );
   for (const type of ['pagehide', 'visibilitychange']) {
-    w.addEventListener(type, safe(() => { if (type === 'pagehide' || d.visibilityState === 'hidden') send(); }));
+    w.addEventListener(
+      type,
+      safe(() => {
+        if (type === 'pagehide' || d.visibilityState === 'hidden') send();
+      }),
+    );
   }
 
   const api = {
@@ -136,10 +159,18 @@ type Call = [string, ...unknown[]];
       let n = 0;
       for (const k in rest) {
         const v = rest[k];
-        if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && isFinite(v))) { flat[k] = v; n++; }
+        if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && isFinite(v))) {
+          flat[k] = v;
+          n++;
+        }
       }
       emit(known ? name : 'goal', {
-        ...(known ? {} : { goal: String(name) }), value, currency, decisionId, slot, variant,
+        ...(known ? {} : { goal: String(name) }),
+        value,
+        currency,
+        decisionId,
+        slot,
+        variant,
         ...(n ? { props: flat } : {}),
       });
     }),
@@ -148,7 +179,11 @@ type Call = [string, ...unknown[]];
       if (optedOut) return;
       consent = !!granted;
       if (consent) send();
-      else { pending = []; vid = null; store(null); }
+      else {
+        pending = [];
+        vid = null;
+        store(null);
+      }
     }),
     flush: safe(send),
     push: safe((call: Call) => {
@@ -167,27 +202,50 @@ type Call = [string, ...unknown[]];
     if (!els.length) return reveal();
     const slots = Array.prototype.map.call(els, (el: HTMLElement) => {
       const s = el.dataset;
-      const names = Array.prototype.map.call(el.querySelectorAll('template[data-variant]'), (t: HTMLElement) => t.dataset.variant) as string[];
-      return s.attuneModel ? { id: s.attuneSlot, model: s.attuneModel } : { id: s.attuneSlot, candidates: s.attuneCandidates ? s.attuneCandidates.split(',') : ['control', ...names] };
+      const names = Array.prototype.map.call(
+        el.querySelectorAll('template[data-variant]'),
+        (t: HTMLElement) => t.dataset.variant,
+      ) as string[];
+      return s.attuneModel
+        ? { id: s.attuneSlot, model: s.attuneModel }
+        : { id: s.attuneSlot, candidates: s.attuneCandidates ? s.attuneCandidates.split(',') : ['control', ...names] };
     });
     const id = visitor();
     fetch(base + '/v1/decide', {
-      method: 'POST', credentials: 'omit', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      credentials: 'omit',
+      headers: { 'content-type': 'application/json' },
       // without consent the page is still decided, but the server keeps no record of it
-      body: JSON.stringify({ ...(id ? { visitorId: id } : {}), ...(consent !== true ? { track: false } : {}), page: { url: location.href, referrer: d.referrer || undefined }, slots }),
-    }).then((r) => r.json()).then(safe((res: { decisions?: { slot: string; variant: string | null; decisionId: string }[] }) => {
-      for (const dec of res.decisions || []) {
-        for (const el of Array.prototype.slice.call(els) as HTMLElement[]) {
-          if (el.dataset.attuneSlot !== dec.slot) continue;
-          // compared, not put into a selector: a variant name with a quote must not stop the page's other slots
-          const tpl = dec.variant ? (Array.prototype.find.call(el.querySelectorAll('template[data-variant]'), (t: HTMLTemplateElement) => t.dataset.variant === dec.variant) as HTMLTemplateElement | undefined) : undefined;
-          if (tpl) el.replaceChildren(tpl.content.cloneNode(true));
-          el.dataset.attuneDecision = dec.decisionId;
-          if (dec.variant) el.dataset.attuneVariant = dec.variant;
-          watch(el);
-        }
-      }
-    })).catch(noop).finally(reveal);
+      body: JSON.stringify({
+        ...(id ? { visitorId: id } : {}),
+        ...(consent !== true ? { track: false } : {}),
+        page: { url: location.href, referrer: d.referrer || undefined },
+        slots,
+      }),
+    })
+      .then((r) => r.json())
+      .then(
+        safe((res: { decisions?: { slot: string; variant: string | null; decisionId: string }[] }) => {
+          for (const dec of res.decisions || []) {
+            for (const el of Array.prototype.slice.call(els) as HTMLElement[]) {
+              if (el.dataset.attuneSlot !== dec.slot) continue;
+              // compared, not put into a selector: a variant name with a quote must not stop the page's other slots
+              const tpl = dec.variant
+                ? (Array.prototype.find.call(
+                    el.querySelectorAll('template[data-variant]'),
+                    (t: HTMLTemplateElement) => t.dataset.variant === dec.variant,
+                  ) as HTMLTemplateElement | undefined)
+                : undefined;
+              if (tpl) el.replaceChildren(tpl.content.cloneNode(true));
+              el.dataset.attuneDecision = dec.decisionId;
+              if (dec.variant) el.dataset.attuneVariant = dec.variant;
+              watch(el);
+            }
+          }
+        }),
+      )
+      .catch(noop)
+      .finally(reveal);
   });
 
   try {

@@ -55,9 +55,27 @@ export const INLINE_BREAKS: ReadonlyArray<readonly [string, string, string]> = [
   ['non-JSON body', 'malformed', '(body)'],
   ['literal null', 'null', '(body)'],
   ['empty body', '', '(body)'],
-  ['duplicate imp ids', JSON.stringify({ id: 'r', site: { id: 's' }, imp: [{ id: '1', banner: { w: 300, h: 250 } }, { id: '1', banner: { w: 300, h: 250 } }] }), 'imp[1].id'],
+  [
+    'duplicate imp ids',
+    JSON.stringify({
+      id: 'r',
+      site: { id: 's' },
+      imp: [
+        { id: '1', banner: { w: 300, h: 250 } },
+        { id: '1', banner: { w: 300, h: 250 } },
+      ],
+    }),
+    'imp[1].id',
+  ],
   ['negative tmax', JSON.stringify({ id: 'r', tmax: -5, imp: [{ id: '1', banner: { w: 1, h: 1 } }] }), 'tmax'],
-  ['deal without id', JSON.stringify({ id: 'r', imp: [{ id: '1', banner: { w: 1, h: 1 }, pmp: { deals: [{ bidfloor: 1 }] } }] }), 'imp[0].pmp.deals[0].id'],
-  ['gdpr = 2 (2.5 ext)', JSON.stringify({ id: 'r', imp: [{ id: '1', banner: { w: 1, h: 1 } }], regs: { ext: { gdpr: 2 } } }), 'regs.ext.gdpr'],
+  [
+    'deal without id',
+    JSON.stringify({ id: 'r', imp: [{ id: '1', banner: { w: 1, h: 1 }, pmp: { deals: [{ bidfloor: 1 }] } }] }),
+    'imp[0].pmp.deals[0].id',
+  ],
+  [
+    'gdpr = 2 (2.5 ext)',
+    JSON.stringify({ id: 'r', imp: [{ id: '1', banner: { w: 1, h: 1 } }], regs: { ext: { gdpr: 2 } } }),
+    'regs.ext.gdpr',
+  ],
 ];
-

@@ -14,31 +14,60 @@ const connections = Number(process.argv[4] ?? 8);
 
 const worker = await startWorker();
 try {
-  const admin = (path: string, body?: unknown) => fetch(`${worker.url}${path}`, {
-    method: 'POST', headers: { authorization: `Bearer ${worker.adminToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const admin = (path: string, body?: unknown) =>
+    fetch(`${worker.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${worker.adminToken}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   const created = await admin('/admin/experiments', {
-    key: 'bench-hero', name: 'bench', goals: ['click'], publishSeconds: 1,
+    key: 'bench-hero',
+    name: 'bench',
+    goals: ['click'],
+    publishSeconds: 1,
     arms: ['a', 'b', 'c'].map((k) => ({ key: k, payload: { type: 'text', value: `headline ${k}` } })),
   });
   if (created.status !== 201) throw new Error(await created.text());
   await admin('/admin/experiments/bench-hero/launch');
 
   const bodies = {
-    candidates: JSON.stringify({ visitorId: 'bench-visitor-0001', page: { url: 'https://shop.example/pricing' }, slots: [{ id: 'hero', candidates: ['a', 'b', 'c'] }] }),
-    experiment: JSON.stringify({ visitorId: 'bench-visitor-0001', page: { url: 'https://shop.example/pricing' }, slots: [{ id: 'hero', experiment: 'bench-hero' }] }),
+    candidates: JSON.stringify({
+      visitorId: 'bench-visitor-0001',
+      page: { url: 'https://shop.example/pricing' },
+      slots: [{ id: 'hero', candidates: ['a', 'b', 'c'] }],
+    }),
+    experiment: JSON.stringify({
+      visitorId: 'bench-visitor-0001',
+      page: { url: 'https://shop.example/pricing' },
+      slots: [{ id: 'hero', experiment: 'bench-hero' }],
+    }),
   };
   // Correctness before timing: the experiment slot is served from the published snapshot.
-  const check = await fetch(`${worker.url}/v1/decide`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies.experiment });
-  const d = ((await check.json()) as { decisions: Array<{ experiment?: { exposed: boolean }; model: { version: string | null }; fallback?: string }> }).decisions[0]!;
+  const check = await fetch(`${worker.url}/v1/decide`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: bodies.experiment,
+  });
+  const d = (
+    (await check.json()) as {
+      decisions: Array<{ experiment?: { exposed: boolean }; model: { version: string | null }; fallback?: string }>;
+    }
+  ).decisions[0]!;
   if (!d.experiment?.exposed || d.fallback) throw new Error(`experiment slot not served from a snapshot: ${JSON.stringify(d)}`);
 
-  const results: Record<string, { rps: number[]; p50: number[]; p99: number[] }> = { candidates: { rps: [], p50: [], p99: [] }, experiment: { rps: [], p50: [], p99: [] } };
+  const results: Record<string, { rps: number[]; p50: number[]; p99: number[] }> = {
+    candidates: { rps: [], p50: [], p99: [] },
+    experiment: { rps: [], p50: [], p99: [] },
+  };
   for (let r = 0; r < rounds; r++) {
     for (const name of ['candidates', 'experiment'] as const) {
       const out = await autocannon({
-        url: `${worker.url}/v1/decide`, method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[name],
-        connections, duration: seconds,
+        url: `${worker.url}/v1/decide`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: bodies[name],
+        connections,
+        duration: seconds,
       });
       if (out.non2xx > 0 || out.errors > 0) throw new Error(`${name}: ${out.non2xx} non-2xx, ${out.errors} errors`);
       results[name]!.rps.push(out.requests.average);
@@ -51,7 +80,8 @@ try {
   console.log(`# reproduce: node bench/http/experiment-decide.bench.ts ${seconds} ${rounds} ${connections}\n`);
   console.log('| slot | req/s (median round) | p50 ms | p99 ms |');
   console.log('| --- | ---: | ---: | ---: |');
-  for (const [name, r] of Object.entries(results)) console.log(`| ${name} | ${median(r.rps).toFixed(0)} | ${median(r.p50)} | ${median(r.p99)} |`);
+  for (const [name, r] of Object.entries(results))
+    console.log(`| ${name} | ${median(r.rps).toFixed(0)} | ${median(r.p50)} | ${median(r.p99)} |`);
   console.log(`\nexperiment / candidates throughput: ${(median(results.experiment!.rps) / median(results.candidates!.rps)).toFixed(2)}×`);
 } finally {
   await worker.stop();

@@ -16,7 +16,13 @@ import { publishDirectory } from '../../src/train/publish.ts';
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
 const runs = Number(values.runs);
 const options = workerModules('dist', buildWorker('dist'));
-const body = JSON.stringify({ page: { url: 'https://shop.example/pricing?utm_medium=cpc' }, slots: [{ id: 'hero', model: 'hero-headline' }, { id: 'cta', candidates: ['a', 'b', 'c'] }] });
+const body = JSON.stringify({
+  page: { url: 'https://shop.example/pricing?utm_medium=cpc' },
+  slots: [
+    { id: 'hero', model: 'hero-headline' },
+    { id: 'cta', candidates: ['a', 'b', 'c'] },
+  ],
+});
 const ua = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1';
 
 interface KvLike {
@@ -26,27 +32,47 @@ interface KvLike {
 }
 
 async function oneIsolate(): Promise<number[]> {
-  const mf = new Miniflare(convertV4MiniflareOptions({
-    ...options, ...benchWorkerOptions('bench-admin-token'),
-  }));
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      ...options,
+      ...benchWorkerOptions('bench-admin-token'),
+    }),
+  );
   try {
     const base = new URL((await mf.ready).toString());
     const kv = (await mf.getKVNamespace('MODELS')) as unknown as KvLike;
-    await publishDirectory('models', {
-      storage: { getBytes: (k) => kv.get(k, 'arrayBuffer'), getText: (k) => kv.get(k, 'text'), put: (k, v) => kv.put(k, v) },
-      putJson: (k, v) => kv.put(k, JSON.stringify(v)), close: async () => {},
-    }, undefined, () => {});
+    await publishDirectory(
+      'models',
+      {
+        storage: { getBytes: (k) => kv.get(k, 'arrayBuffer'), getText: (k) => kv.get(k, 'text'), put: (k, v) => kv.put(k, v) },
+        putJson: (k, v) => kv.put(k, JSON.stringify(v)),
+        close: async () => {},
+      },
+      undefined,
+      () => {},
+    );
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const once = () => new Promise<[number, string]>((resolve, reject) => {
-      const t0 = process.hrtime.bigint();
-      const req = http.request({ host: base.hostname, port: base.port, method: 'POST', path: '/v1/decide', agent, headers: { 'content-type': 'application/json', 'user-agent': ua } }, (res) => {
-        let text = '';
-        res.on('data', (d) => (text += d));
-        res.on('end', () => resolve([Number(process.hrtime.bigint() - t0) / 1e6, text]));
+    const once = () =>
+      new Promise<[number, string]>((resolve, reject) => {
+        const t0 = process.hrtime.bigint();
+        const req = http.request(
+          {
+            host: base.hostname,
+            port: base.port,
+            method: 'POST',
+            path: '/v1/decide',
+            agent,
+            headers: { 'content-type': 'application/json', 'user-agent': ua },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (d) => (text += d));
+            res.on('end', () => resolve([Number(process.hrtime.bigint() - t0) / 1e6, text]));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
       });
-      req.on('error', reject);
-      req.end(body);
-    });
     const times: number[] = [];
     for (let i = 0; i < 4; i++) {
       const [ms, text] = await once();

@@ -33,42 +33,90 @@ const cardsEnd = shopText.lastIndexOf('</div>\n            </div>\n        </sec
 const large = Buffer.from(shopText.slice(0, cardsStart) + shopText.slice(cardsStart, cardsEnd).repeat(40) + shopText.slice(cardsEnd));
 
 // the same bytes under a personalized path and a pass-through path
-const BODIES = { '/c/landing/': landing, '/c/shop/': shop, '/large-many/': large, '/landing/': landing, '/raw/landing/': landing, '/shop/': shop, '/raw/shop/': shop, '/large/': large, '/raw/large/': large };
+const BODIES = {
+  '/c/landing/': landing,
+  '/c/shop/': shop,
+  '/large-many/': large,
+  '/landing/': landing,
+  '/raw/landing/': landing,
+  '/shop/': shop,
+  '/raw/shop/': shop,
+  '/large/': large,
+  '/raw/large/': large,
+};
 // the shop pages also carry a recommendation slot ranked by the default `recs` model (models/recs.json, published below)
-const RECS_SLOT = { id: 'recs', selector: 'header p.lead', recommend: { count: 4, items: ['tent-2p'], template: '<span data-attune-item="{{id}}">{{name}}</span> ' } };
+const RECS_SLOT = {
+  id: 'recs',
+  selector: 'header p.lead',
+  recommend: { count: 4, items: ['tent-2p'], template: '<span data-attune-item="{{id}}">{{name}}</span> ' },
+};
 const recsItems = JSON.parse(readFileSync('models/recs.json', 'utf8')).items;
 const RULES = {
   version: 'bench',
   catalog: Object.fromEntries(recsItems.map((i) => [i.id, { name: i.id.replace(/-/g, ' '), url: `/p/${i.id}` }])),
   pages: [
-    { path: '/c/landing/', pageType: 'landing', slots: [
-      { id: 'hero', selector: 'header.masthead h1', candidates: ['control', 'benefit'], variants: { benefit: { text: 'Personalize every page in under a millisecond' } } },
-      { id: 'cta', selector: '#submitButton', candidates: ['short'], variants: { short: { text: 'Join' } } },
-    ] },
-    { path: '/c/shop/', pageType: 'category', slots: [
-      { id: 'hero', selector: 'header h1', candidates: ['sale'], variants: { sale: { text: 'Winter sale' } } },
-      { id: 'names', selector: 'h5.fw-bolder', candidates: ['upper'], variants: { upper: { attrs: { 'data-x': '1' } } } },
-      RECS_SLOT,
-    ] },
-    { path: '/landing/', pageType: 'landing', slots: [
-      { id: 'hero', selector: 'header.masthead h1', candidates: ['control', 'benefit'], variants: { benefit: { text: 'Personalize every page in under a millisecond' } } },
-      { id: 'cta', selector: '#submitButton', candidates: ['short'], variants: { short: { text: 'Join' } } },
-    ] },
-    { path: '/shop/', pageType: 'category', slots: [
-      { id: 'hero', selector: 'header h1', candidates: ['sale'], variants: { sale: { text: 'Winter sale' } } },
-      { id: 'names', selector: 'h5.fw-bolder', candidates: ['upper'], variants: { upper: { attrs: { 'data-x': '1' } } } },
-      RECS_SLOT,
-    ] },
-    { path: '/large/', pageType: 'category', slots: [
-      { id: 'hero', selector: 'header h1', candidates: ['sale'], variants: { sale: { text: 'Winter sale' } } },
-      { id: 'cta', selector: 'nav .btn', candidates: ['cart'], variants: { cart: { text: 'Basket' } } },
-    ] },
+    {
+      path: '/c/landing/',
+      pageType: 'landing',
+      slots: [
+        {
+          id: 'hero',
+          selector: 'header.masthead h1',
+          candidates: ['control', 'benefit'],
+          variants: { benefit: { text: 'Personalize every page in under a millisecond' } },
+        },
+        { id: 'cta', selector: '#submitButton', candidates: ['short'], variants: { short: { text: 'Join' } } },
+      ],
+    },
+    {
+      path: '/c/shop/',
+      pageType: 'category',
+      slots: [
+        { id: 'hero', selector: 'header h1', candidates: ['sale'], variants: { sale: { text: 'Winter sale' } } },
+        { id: 'names', selector: 'h5.fw-bolder', candidates: ['upper'], variants: { upper: { attrs: { 'data-x': '1' } } } },
+        RECS_SLOT,
+      ],
+    },
+    {
+      path: '/landing/',
+      pageType: 'landing',
+      slots: [
+        {
+          id: 'hero',
+          selector: 'header.masthead h1',
+          candidates: ['control', 'benefit'],
+          variants: { benefit: { text: 'Personalize every page in under a millisecond' } },
+        },
+        { id: 'cta', selector: '#submitButton', candidates: ['short'], variants: { short: { text: 'Join' } } },
+      ],
+    },
+    {
+      path: '/shop/',
+      pageType: 'category',
+      slots: [
+        { id: 'hero', selector: 'header h1', candidates: ['sale'], variants: { sale: { text: 'Winter sale' } } },
+        { id: 'names', selector: 'h5.fw-bolder', candidates: ['upper'], variants: { upper: { attrs: { 'data-x': '1' } } } },
+        RECS_SLOT,
+      ],
+    },
+    {
+      path: '/large/',
+      pageType: 'category',
+      slots: [
+        { id: 'hero', selector: 'header h1', candidates: ['sale'], variants: { sale: { text: 'Winter sale' } } },
+        { id: 'cta', selector: 'nav .btn', candidates: ['cart'], variants: { cart: { text: 'Basket' } } },
+      ],
+    },
     // the same page with one slot matching every product name (320 elements): each matched
     // element costs one JS handler call inside HTMLRewriter, the dominant cost here
-    { path: '/large-many/', pageType: 'category', slots: [
-      { id: 'hero', selector: 'header h1', candidates: ['sale'], variants: { sale: { text: 'Winter sale' } } },
-      { id: 'names', selector: 'h5.fw-bolder', candidates: ['upper'], variants: { upper: { attrs: { 'data-x': '1' } } } },
-    ] },
+    {
+      path: '/large-many/',
+      pageType: 'category',
+      slots: [
+        { id: 'hero', selector: 'header h1', candidates: ['sale'], variants: { sale: { text: 'Winter sale' } } },
+        { id: 'names', selector: 'h5.fw-bolder', candidates: ['upper'], variants: { upper: { attrs: { 'data-x': '1' } } } },
+      ],
+    },
   ],
 };
 
@@ -91,21 +139,62 @@ function run(args) {
 }
 const persist = mkdtempSync(join(tmpdir(), 'attune-bench-'));
 writeFileSync(join(persist, 'rules.json'), JSON.stringify(RULES));
-await run(['kv', 'key', 'put', 'config/page-rules', '--path', join(persist, 'rules.json'), '--binding', 'MODELS', '--local', '--persist-to', persist]);
-await new Promise((ok, fail) => spawn(process.execPath, ['src/train/publish.ts', '--persist', persist], { stdio: 'ignore' })
-  .on('exit', (code) => (code === 0 ? ok() : fail(new Error(`models:publish exited ${code}`)))));
+await run([
+  'kv',
+  'key',
+  'put',
+  'config/page-rules',
+  '--path',
+  join(persist, 'rules.json'),
+  '--binding',
+  'MODELS',
+  '--local',
+  '--persist-to',
+  persist,
+]);
+await new Promise((ok, fail) =>
+  spawn(process.execPath, ['src/train/publish.ts', '--persist', persist], { stdio: 'ignore' }).on('exit', (code) =>
+    code === 0 ? ok() : fail(new Error(`models:publish exited ${code}`)),
+  ),
+);
 const port = 18000 + Math.floor(Math.random() * 2000);
-const dev = spawn('npx', ['--no-install', 'wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist,
-  '--var', `ORIGIN_URL:${originUrl}`, '--show-interactive-dev-session=false', '--log-level', 'error'], { detached: true, stdio: 'ignore' });
+const dev = spawn(
+  'npx',
+  [
+    '--no-install',
+    'wrangler',
+    'dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--persist-to',
+    persist,
+    '--var',
+    `ORIGIN_URL:${originUrl}`,
+    '--show-interactive-dev-session=false',
+    '--log-level',
+    'error',
+  ],
+  { detached: true, stdio: 'ignore' },
+);
 const worker = `http://127.0.0.1:${port}`;
 const cleanup = () => {
-  try { process.kill(-dev.pid, 'SIGTERM'); } catch { /* gone */ }
+  try {
+    process.kill(-dev.pid, 'SIGTERM');
+  } catch {
+    /* gone */
+  }
   origin.close();
   rmSync(persist, { recursive: true, force: true });
 };
 process.on('exit', cleanup);
 for (let i = 0; ; i++) {
-  try { if ((await fetch(`${worker}/healthz`)).ok) break; } catch { /* starting */ }
+  try {
+    if ((await fetch(`${worker}/healthz`)).ok) break;
+  } catch {
+    /* starting */
+  }
   if (i > 240) throw new Error('wrangler dev did not start');
   await new Promise((r) => setTimeout(r, 250));
 }
@@ -132,7 +221,9 @@ function timed(url) {
     const t0 = process.hrtime.bigint();
     let ttfb = 0;
     const req = request(url, { agent, headers: { accept: 'text/html' } }, (res) => {
-      res.once('data', () => { ttfb = Number(process.hrtime.bigint() - t0) / 1e6; });
+      res.once('data', () => {
+        ttfb = Number(process.hrtime.bigint() - t0) / 1e6;
+      });
       res.on('data', () => {});
       res.on('end', () => ok({ ttfb, total: Number(process.hrtime.bigint() - t0) / 1e6 }));
     });
@@ -140,13 +231,18 @@ function timed(url) {
     req.end();
   });
 }
-const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+};
 const fmt = (x) => x.toFixed(2).padStart(7);
 console.log(`\nproxy bench: ${N} requests per column, interleaved, keep-alive, loopback (${new Date().toISOString()})`);
 console.log('page      column          TTFB p50   p90    total p50  p90   (ms)');
 for (const page of ['landing', 'shop']) {
   const cols = {
-    direct: `${originUrl}/${page}/`, 'pass-through': `${worker}/raw/${page}/`, personalized: `${worker}/${page}/`,
+    direct: `${originUrl}/${page}/`,
+    'pass-through': `${worker}/raw/${page}/`,
+    personalized: `${worker}/${page}/`,
     'pers., cached': `${worker}/c/${page}/`,
   };
   const res = Object.fromEntries(Object.keys(cols).map((k) => [k, { ttfb: [], total: [] }]));
@@ -159,19 +255,29 @@ for (const page of ['landing', 'shop']) {
     }
   }
   for (const [k, r] of Object.entries(res)) {
-    console.log(`${page.padEnd(9)} ${k.padEnd(14)} ${fmt(pct(r.ttfb, 0.5))} ${fmt(pct(r.ttfb, 0.9))}   ${fmt(pct(r.total, 0.5))} ${fmt(pct(r.total, 0.9))}`);
+    console.log(
+      `${page.padEnd(9)} ${k.padEnd(14)} ${fmt(pct(r.ttfb, 0.5))} ${fmt(pct(r.ttfb, 0.9))}   ${fmt(pct(r.total, 0.5))} ${fmt(pct(r.total, 0.9))}`,
+    );
   }
   const added = (m) => pct(res.personalized[m], 0.5) - pct(res['pass-through'][m], 0.5);
-  console.log(`${page.padEnd(9)} personalization adds (median): TTFB ${added('ttfb').toFixed(2)} ms, total ${added('total').toFixed(2)} ms; `
-    + `the local proxy hop (pass-through − direct): ${(pct(res['pass-through'].ttfb, 0.5) - pct(res.direct.ttfb, 0.5)).toFixed(2)} ms`);
+  console.log(
+    `${page.padEnd(9)} personalization adds (median): TTFB ${added('ttfb').toFixed(2)} ms, total ${added('total').toFixed(2)} ms; ` +
+      `the local proxy hop (pass-through − direct): ${(pct(res['pass-through'].ttfb, 0.5) - pct(res.direct.ttfb, 0.5)).toFixed(2)} ms`,
+  );
 }
 
 // --- 2. rewrite throughput on the large page
 console.log(`\nrewrite throughput, ${(large.byteLength / 1024).toFixed(0)} KB page, ${SECONDS} s each, 4 connections`);
-for (const [name, path] of [['pass-through', '/raw/large/'], ['2 slots', '/large/'], ['2 slots, 321 elements', '/large-many/']]) {
+for (const [name, path] of [
+  ['pass-through', '/raw/large/'],
+  ['2 slots', '/large/'],
+  ['2 slots, 321 elements', '/large-many/'],
+]) {
   const r = await autocannon({ url: `${worker}${path}`, connections: 4, duration: SECONDS, headers: { accept: 'text/html' } });
   const mbps = r.throughput.average / 1e6;
-  console.log(`${name.padEnd(22)} ${r.requests.average.toFixed(0).padStart(6)} req/s  ${mbps.toFixed(1).padStart(6)} MB/s  latency p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  errors ${r.errors + r.non2xx}`);
+  console.log(
+    `${name.padEnd(22)} ${r.requests.average.toFixed(0).padStart(6)} req/s  ${mbps.toFixed(1).padStart(6)} MB/s  latency p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  errors ${r.errors + r.non2xx}`,
+  );
 }
 
 // --- 3. snippet

@@ -20,7 +20,10 @@ export function benchWorkerOptions(adminToken: string) {
       MODEL_WRITER: { className: 'ModelWriter', useSQLite: true },
     },
     bindings: {
-      PROFILE_SECRET: 'bench-profile-secret', ADMIN_TOKEN: adminToken, MODEL_REFRESH_SECONDS: '5', ALLOWED_ORIGINS: '*',
+      PROFILE_SECRET: 'bench-profile-secret',
+      ADMIN_TOKEN: adminToken,
+      MODEL_REFRESH_SECONDS: '5',
+      ALLOWED_ORIGINS: '*',
       EXCHANGE_KEYS: `bench:${BENCH_EXCHANGE_KEY}`,
     },
   };

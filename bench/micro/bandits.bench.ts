@@ -22,8 +22,12 @@ import { newProfile } from '../../src/core/profile.ts';
 
 const now = Date.UTC(2026, 10, 23, 12);
 const ctx = buildContext({
-  now, url: 'https://shop.example/pricing?utm_source=google', profile: newProfile(now), geo: { country: 'DE', city: 'Berlin' },
-  userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1',
+  now,
+  url: 'https://shop.example/pricing?utm_source=google',
+  profile: newProfile(now),
+  geo: { country: 'DE', city: 'Berlin' },
+  userAgent:
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1',
 });
 const fv = extractFeatures(ctx, createFeatureVector());
 
@@ -32,7 +36,15 @@ const lt = newLinearThompson(K, 12);
 for (let i = 0; i < 2000; i++) updateLinearThompson(lt, i % K, fv, i % 7 === 0 ? 1 : 0);
 const probs = new Float64Array(K);
 
-const blob = encodeLinearModel({ name: 'm', version: '1', variants: ['a', 'b', 'c', 'd'], bits: 12, weights: new Float32Array((1 << 12) * K).map((_, i) => ((i * 7919) % 13) / 100 - 0.06), bias: [0, 0.1, -0.1, 0.05], policy: { type: 'greedy', epsilon: 0.05 } });
+const blob = encodeLinearModel({
+  name: 'm',
+  version: '1',
+  variants: ['a', 'b', 'c', 'd'],
+  bits: 12,
+  weights: new Float32Array((1 << 12) * K).map((_, i) => ((i * 7919) % 13) / 100 - 0.06),
+  bias: [0, 0.1, -0.1, 0.05],
+  policy: { type: 'greedy', epsilon: 0.05 },
+});
 const decoded = decodeEnvelope(blob.buffer as ArrayBuffer);
 if (!decoded.ok) throw new Error('linear model');
 const linear = linearFromEnvelope(decoded.envelope);

@@ -35,14 +35,20 @@ const cases: Array<[string, () => unknown]> = [
   ['JSON.parse of the body (baseline)', () => do_not_optimize(JSON.parse(REQUEST_BODY))],
   ['validate (5 imps, native 1.2 parsed)', () => do_not_optimize(validateBidRequest(JSON.parse(REQUEST_BODY)))],
   ['bid: features + models + pricing + response', () => do_not_optimize(runBidder(bidderInput(req)))],
-  ['parse + validate + bid (whole compute)', () => {
-    const r = validateBidRequest(JSON.parse(REQUEST_BODY));
-    return do_not_optimize(r.ok ? runBidder(bidderInput(r.request)) : null);
-  }],
-  ['whole: parse + validate + bid, notices signed, + JSON.stringify', () => {
-    const r = validateBidRequest(JSON.parse(REQUEST_BODY));
-    return do_not_optimize(r.ok ? JSON.stringify(runBidder({ ...bidderInput(r.request), signer }).response) : null);
-  }],
+  [
+    'parse + validate + bid (whole compute)',
+    () => {
+      const r = validateBidRequest(JSON.parse(REQUEST_BODY));
+      return do_not_optimize(r.ok ? runBidder(bidderInput(r.request)) : null);
+    },
+  ],
+  [
+    'whole: parse + validate + bid, notices signed, + JSON.stringify',
+    () => {
+      const r = validateBidRequest(JSON.parse(REQUEST_BODY));
+      return do_not_optimize(r.ok ? JSON.stringify(runBidder({ ...bidderInput(r.request), signer }).response) : null);
+    },
+  ],
 ];
 // Every case runs hot before any is timed: the first timed row otherwise pays for the JIT and
 // the VM's clock ramping up.
@@ -56,8 +62,13 @@ const result = await run();
 console.log('\nmedians:');
 for (const b of result.benchmarks) {
   const st = b.runs[0]!.stats!;
-  console.log(`  ${b.alias.padEnd(46)} p50 ${(st.p50 / 1000).toFixed(2).padStart(7)} µs   min ${(st.min / 1000).toFixed(2).padStart(7)} µs`);
+  console.log(
+    `  ${b.alias.padEnd(46)} p50 ${(st.p50 / 1000).toFixed(2).padStart(7)} µs   min ${(st.min / 1000).toFixed(2).padStart(7)} µs`,
+  );
 }
-printInterleaved(interleaved(cases, 200, 50), 'interleaved rounds (each round times every case within milliseconds; ratios are per round):');
+printInterleaved(
+  interleaved(cases, 200, 50),
+  'interleaved rounds (each round times every case within milliseconds; ratios are per round):',
+);
 
 console.log('\nreproduce: npm run bench:bidder');

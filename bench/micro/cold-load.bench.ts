@@ -64,11 +64,21 @@ for (const bits of [14, 20]) {
   const { blob } = benchModel(bits, `cold-${bits}`);
   coldLoad(blob, 3, [checksum, kernel]); // warm the code (JIT), not the data: each sample below decodes fresh bytes
   const [js, simd] = coldLoad(blob, 41, [checksum, kernel]) as [Load, Load];
-  const firsts = Array.from({ length: 7 }, () => JSON.parse(execFileSync(process.execPath, [import.meta.filename, '--first', String(bits)], { encoding: 'utf8' })) as Load & { startup: number });
+  const firsts = Array.from(
+    { length: 7 },
+    () =>
+      JSON.parse(execFileSync(process.execPath, [import.meta.filename, '--first', String(bits)], { encoding: 'utf8' })) as Load & {
+        startup: number;
+      },
+  );
   console.log(`${(blob.byteLength / 1024).toFixed(0)} KiB model (median of 41 fresh copies, code warm):`);
-  console.log(`  decode + verify: ${f3(simd.decode)} ms with the SIMD kernel, ${f3(js.decode)} ms with the JavaScript checksum (${(js.decode / simd.decode).toFixed(2)}x);`
-    + ` + first decision ${f3(simd.total)} ms (${f3(js.total)} ms)`);
-  console.log(`  in a fresh process (code cold, a new isolate's first request; median of 7): decode + verify ${f3(median(firsts.map((f) => f.decode)))} ms,`
-    + ` + first decision ${f3(median(firsts.map((f) => f.total)))} ms; start-up before it (kernel instantiate + self-check) ${f3(median(firsts.map((f) => f.startup)))} ms`);
+  console.log(
+    `  decode + verify: ${f3(simd.decode)} ms with the SIMD kernel, ${f3(js.decode)} ms with the JavaScript checksum (${(js.decode / simd.decode).toFixed(2)}x);` +
+      ` + first decision ${f3(simd.total)} ms (${f3(js.total)} ms)`,
+  );
+  console.log(
+    `  in a fresh process (code cold, a new isolate's first request; median of 7): decode + verify ${f3(median(firsts.map((f) => f.decode)))} ms,` +
+      ` + first decision ${f3(median(firsts.map((f) => f.total)))} ms; start-up before it (kernel instantiate + self-check) ${f3(median(firsts.map((f) => f.startup)))} ms`,
+  );
 }
 console.log('\nreproduce: npm run bench:cold');

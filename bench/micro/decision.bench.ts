@@ -33,15 +33,35 @@ function attuneDecide(visitor: string, m = model) {
 /** The same features, hashed by building "field=value" strings for the murmurhash package. */
 function naiveFeatures(ctx: ReturnType<typeof buildContext>, out: FeatureVector): FeatureVector {
   const pairs: [string, string | number][] = [
-    ['bias', ''], ['country', ctx.country], ['region', ctx.region], ['city', ctx.city], ['asn', ctx.asn],
-    ['timezone', ctx.timezone], ['device', ctx.device], ['os', ctx.os], ['browser', ctx.browser],
-    ['referrer', ctx.referrer], ['referrer_host', ctx.referrerHost], ['utm_source', ctx.utmSource],
-    ['utm_medium', ctx.utmMedium], ['utm_campaign', ctx.utmCampaign], ['utm_term', ctx.utmTerm],
-    ['utm_content', ctx.utmContent], ['path', firstSegment(ctx.path)], ['page_type', ctx.pageType], ['hour', ctx.hour],
-    ['weekday', ctx.weekday], ['daypart', ctx.hour >> 2], ['visits', ctx.visits], ['recency', ctx.daysSinceLastVisit],
-    ['purchases', ctx.purchases], ['returning', ctx.visits > 1 ? 1 : 0],
-    ['device*page_type', `${ctx.device}*${ctx.pageType}`], ['referrer*page_type', `${ctx.referrer}*${ctx.pageType}`],
-    ['country*device', `${ctx.country}*${ctx.device}`], ['daypart*weekday', `${ctx.hour >> 2}*${ctx.weekday}`],
+    ['bias', ''],
+    ['country', ctx.country],
+    ['region', ctx.region],
+    ['city', ctx.city],
+    ['asn', ctx.asn],
+    ['timezone', ctx.timezone],
+    ['device', ctx.device],
+    ['os', ctx.os],
+    ['browser', ctx.browser],
+    ['referrer', ctx.referrer],
+    ['referrer_host', ctx.referrerHost],
+    ['utm_source', ctx.utmSource],
+    ['utm_medium', ctx.utmMedium],
+    ['utm_campaign', ctx.utmCampaign],
+    ['utm_term', ctx.utmTerm],
+    ['utm_content', ctx.utmContent],
+    ['path', firstSegment(ctx.path)],
+    ['page_type', ctx.pageType],
+    ['hour', ctx.hour],
+    ['weekday', ctx.weekday],
+    ['daypart', ctx.hour >> 2],
+    ['visits', ctx.visits],
+    ['recency', ctx.daysSinceLastVisit],
+    ['purchases', ctx.purchases],
+    ['returning', ctx.visits > 1 ? 1 : 0],
+    ['device*page_type', `${ctx.device}*${ctx.pageType}`],
+    ['referrer*page_type', `${ctx.referrer}*${ctx.pageType}`],
+    ['country*device', `${ctx.country}*${ctx.device}`],
+    ['daypart*weekday', `${ctx.hour >> 2}*${ctx.weekday}`],
   ];
   for (const s of ctx.segments) pairs.push(['segment', s]);
   for (const [k, v] of Object.entries(ctx.attrs)) pairs.push([`attr:${k}`, String(v)]);
@@ -88,17 +108,23 @@ let i = 0;
 const cases: Array<[string, () => unknown]> = [
   ['attune: context → features → scores → choice', () => do_not_optimize(attuneDecide(`visitor-${i++ & 1023}`))],
   ['attune: the same, greedy policy (the default)', () => do_not_optimize(attuneDecide(`visitor-${i++ & 1023}`, greedy))],
-  ['attune: features → scores → choice (context prebuilt)', () => {
-    extractFeatures(ctx, fv);
-    return do_not_optimize(decideLinear(model, null, fv, visitorUniform(`visitor-${i++ & 1023}`, 'hero', 'bench')));
-  }],
+  [
+    'attune: features → scores → choice (context prebuilt)',
+    () => {
+      extractFeatures(ctx, fv);
+      return do_not_optimize(decideLinear(model, null, fv, visitorUniform(`visitor-${i++ & 1023}`, 'hero', 'bench')));
+    },
+  ],
   ['same decision, murmurhash package + string keys', () => do_not_optimize(naiveDecide(`visitor-${i++ & 1023}`))],
   ['growthbook evalFeature (warm instance)', () => do_not_optimize(warm.evalFeature('hero'))],
-  ['growthbook new instance + evalFeature (per request)', () => {
-    const gb = new GrowthBook({ features, attributes: { ...attributes, id: `visitor-${i++ & 1023}` } });
-    do_not_optimize(gb.evalFeature('hero'));
-    gb.destroy();
-  }],
+  [
+    'growthbook new instance + evalFeature (per request)',
+    () => {
+      const gb = new GrowthBook({ features, attributes: { ...attributes, id: `visitor-${i++ & 1023}` } });
+      do_not_optimize(gb.evalFeature('hero'));
+      gb.destroy();
+    },
+  ],
 ];
 // Every case runs hot before any is timed: on this VM the first timed case otherwise pays for
 // the JIT and the clock ramping up, and the ratios drift with the order of the rows.
@@ -106,8 +132,10 @@ for (let round = 0; round < 3; round++) for (const [, f] of cases) for (let k = 
 for (const [name, f] of cases) bench(name, f);
 
 const out = await run({ format: 'quiet' } as never);
-const rows = (out as { benchmarks: { alias: string; runs: { stats?: { p50: number } }[] }[] }).benchmarks
-  .map((b) => ({ name: b.alias, median: b.runs[0]!.stats!.p50 }));
+const rows = (out as { benchmarks: { alias: string; runs: { stats?: { p50: number } }[] }[] }).benchmarks.map((b) => ({
+  name: b.alias,
+  median: b.runs[0]!.stats!.p50,
+}));
 const base = rows[0]!.median;
 console.log('\nmedian per decision (ns), ratio to the attune decision');
 for (const r of rows) console.log(`${r.median.toFixed(0).padStart(8)} ns  ${(r.median / base).toFixed(2).padStart(6)}x  ${r.name}`);

@@ -21,7 +21,12 @@ export interface InterleavedRow {
 const quantile = (sorted: readonly number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 /** Times `cases` in `rounds` rounds of `batch` calls each (after `warm` untimed rounds). */
-export function interleaved(cases: ReadonlyArray<readonly [string, () => unknown]>, rounds = 200, batch = 100, warm = 20): InterleavedRow[] {
+export function interleaved(
+  cases: ReadonlyArray<readonly [string, () => unknown]>,
+  rounds = 200,
+  batch = 100,
+  warm = 20,
+): InterleavedRow[] {
   const times = cases.map(() => [] as number[]);
   const ratios = cases.map(() => [] as number[]);
   const round = new Float64Array(cases.length);
@@ -41,7 +46,15 @@ export function interleaved(cases: ReadonlyArray<readonly [string, () => unknown
   }
   return cases.map(([name], c) => {
     const t = times[c]!.sort((a, b) => a - b);
-    return { name, median: quantile(t, 0.5), q1: quantile(t, 0.25), ratio: quantile(ratios[c]!.sort((a, b) => a - b), 0.5) };
+    return {
+      name,
+      median: quantile(t, 0.5),
+      q1: quantile(t, 0.25),
+      ratio: quantile(
+        ratios[c]!.sort((a, b) => a - b),
+        0.5,
+      ),
+    };
   });
 }
 
@@ -49,6 +62,8 @@ export function interleaved(cases: ReadonlyArray<readonly [string, () => unknown
 export function printInterleaved(rows: readonly InterleavedRow[], title: string): void {
   console.log(`\n${title}\n  median µs    q1 µs   ratio to row 1 (median of per-round ratios)`);
   for (const r of rows) {
-    console.log(`${(r.median / 1000).toFixed(2).padStart(11)} ${(r.q1 / 1000).toFixed(2).padStart(8)} ${r.ratio.toFixed(2).padStart(8)}x  ${r.name}`);
+    console.log(
+      `${(r.median / 1000).toFixed(2).padStart(11)} ${(r.q1 / 1000).toFixed(2).padStart(8)} ${r.ratio.toFixed(2).padStart(8)}x  ${r.name}`,
+    );
   }
 }

@@ -35,17 +35,27 @@ function synthetic(): Uint8Array {
   const ids = Array.from({ length: N }, (_, i) => `sku-${String(i).padStart(6, '0')}`);
   const category = ids.map((_, i) => `cat-${i % CATEGORIES}`);
   // Neighbours mostly within the item's category "cluster", some anywhere: a realistic spread of index gaps.
-  const neighbours = ids.map((_, i) => Array.from({ length: K }, () => {
-    const j = rnd() < 0.7 ? ((i % CATEGORIES) + CATEGORIES * Math.floor(rnd() * (N / CATEGORIES))) : Math.floor(rnd() * N);
-    return [j, rnd() ** 2 + 0.001] as [number, number];
-  }));
+  const neighbours = ids.map((_, i) =>
+    Array.from({ length: K }, () => {
+      const j = rnd() < 0.7 ? (i % CATEGORIES) + CATEGORIES * Math.floor(rnd() * (N / CATEGORIES)) : Math.floor(rnd() * N);
+      return [j, rnd() ** 2 + 0.001] as [number, number];
+    }),
+  );
   const pop = (n: number) => Array.from({ length: n }, (_, r) => [Math.floor(rnd() * N), 1 / (r + 10)] as [number, number]);
   const popularity: Record<string, Array<[number, number]>> = { '*': pop(500) };
   for (const c of COUNTRIES) popularity[c] = pop(200);
   return encodeItemKnn({
-    name: 'bench', version: 'v1', ids, k: K, neighbours, category,
-    priceBand: ids.map(() => ['low', 'mid', 'high'][Math.floor(rnd() * 3)]!), priceBands: ['low', 'mid', 'high'],
-    inStock: ids.map(() => rnd() < 0.95), tags: ids.map(() => (rnd() < 0.1 ? ['sale'] : [])), popularity,
+    name: 'bench',
+    version: 'v1',
+    ids,
+    k: K,
+    neighbours,
+    category,
+    priceBand: ids.map(() => ['low', 'mid', 'high'][Math.floor(rnd() * 3)]!),
+    priceBands: ['low', 'mid', 'high'],
+    inStock: ids.map(() => rnd() < 0.95),
+    tags: ids.map(() => (rnd() < 0.1 ? ['sale'] : [])),
+    popularity,
   });
 }
 
@@ -66,11 +76,26 @@ bands[model.priceBandIndex.get('mid')!] = 1;
 
 function query(m: ItemKnnModel, context: readonly number[], history: readonly number[]): RecsQuery {
   return {
-    context, history, exclude: [], excludeHistory: true, k: 10, inStockOnly: true, categories: null, priceBands: bands,
-    maxPerCategory: 2, categoryBoost: null, tagBoosts: [], segment: m.segmentIndex.get('DE')!, weights: DEFAULT_WEIGHTS,
+    context,
+    history,
+    exclude: [],
+    excludeHistory: true,
+    k: 10,
+    inStockOnly: true,
+    categories: null,
+    priceBands: bands,
+    maxPerCategory: 2,
+    categoryBoost: null,
+    tagBoosts: [],
+    segment: m.segmentIndex.get('DE')!,
+    weights: DEFAULT_WEIGHTS,
   };
 }
-const q = query(model, contextIds.map((id) => itemIndex(model, id)), historyIds.map((id) => itemIndex(model, id)));
+const q = query(
+  model,
+  contextIds.map((id) => itemIndex(model, id)),
+  historyIds.map((id) => itemIndex(model, id)),
+);
 const out = createResult(10);
 
 /** The obvious implementation: Map accumulate, filter, sort, cap; no popularity needed here. */
@@ -82,7 +107,10 @@ function reference(m: ItemKnnModel, query: RecsQuery): number[] {
   };
   for (const c of query.context) add(c, query.weights.context);
   let w = query.weights.history;
-  for (const h of query.history) { add(h, w); w *= query.weights.decay; }
+  for (const h of query.history) {
+    add(h, w);
+    w *= query.weights.decay;
+  }
   const perCat = new Map<number, number>();
   const ranked = [...acc]
     .filter(([j]) => (m.flags[j]! & IN_STOCK) !== 0 && query.priceBands![m.priceBand[j]!] === 1)
@@ -109,7 +137,14 @@ function withIds(): string[] {
 
 // Correctness before timing: the fast path equals the reference on this and 50 random queries.
 for (let trial = 0; trial <= 50; trial++) {
-  const base = trial === 0 ? q : query(model, [Math.floor(rnd() * N)], Array.from({ length: 20 }, () => Math.floor(rnd() * N)));
+  const base =
+    trial === 0
+      ? q
+      : query(
+          model,
+          [Math.floor(rnd() * N)],
+          Array.from({ length: 20 }, () => Math.floor(rnd() * N)),
+        );
   const qq = trial % 2 === 1 ? { ...base, maxPerCategory: 1 } : base; // odd trials: a tighter cap
   const got = Array.from(recommend(model, qq, out).items.subarray(0, out.count));
   const want = reference(model, qq);
@@ -152,12 +187,22 @@ for (let s = 0; s < 15; s++) {
 }
 
 const mib = blob.byteLength / 2 ** 20;
-console.log(`model: ${N} items × K=${K}: ${blob.byteLength} bytes (${mib.toFixed(2)} MiB, ${(mib / 25 * 100).toFixed(0)}% of KV's 25 MiB), neighbours ${model.nbBytes.length} bytes = ${(model.nbBytes.length / (N * K)).toFixed(2)} bytes each; encode ${(encodeMs / 1000).toFixed(1)} s`);
-console.log(`cold load: envelope + checksum ${median(envelopeMs).toFixed(2)} ms (JavaScript checksum: ${median(envelopeJsMs).toFixed(2)} ms), + itemknn views and bounds checks ${median(decodeMs).toFixed(2)} ms, + first top-10 (allocates per-model scratch) ${median(firstMs).toFixed(2)} ms (cumulative medians of 15 fresh copies)`);
+console.log(
+  `model: ${N} items × K=${K}: ${blob.byteLength} bytes (${mib.toFixed(2)} MiB, ${((mib / 25) * 100).toFixed(0)}% of KV's 25 MiB), neighbours ${model.nbBytes.length} bytes = ${(model.nbBytes.length / (N * K)).toFixed(2)} bytes each; encode ${(encodeMs / 1000).toFixed(1)} s`,
+);
+console.log(
+  `cold load: envelope + checksum ${median(envelopeMs).toFixed(2)} ms (JavaScript checksum: ${median(envelopeJsMs).toFixed(2)} ms), + itemknn views and bounds checks ${median(decodeMs).toFixed(2)} ms, + first top-10 (allocates per-model scratch) ${median(firstMs).toFixed(2)} ms (cumulative medians of 15 fresh copies)`,
+);
 console.log('checked: fast path = reference on 51 queries (1 context + 20 history, in stock, 2 price bands, ≤ 2 or ≤ 1 per category)\n');
 
 const popQ = query(model, [], []);
-const visitors = Array.from({ length: 2_000 }, () => query(model, [Math.floor(rnd() * N)], Array.from({ length: 20 }, () => Math.floor(rnd() * N))));
+const visitors = Array.from({ length: 2_000 }, () =>
+  query(
+    model,
+    [Math.floor(rnd() * N)],
+    Array.from({ length: 20 }, () => Math.floor(rnd() * N)),
+  ),
+);
 let visitor = 0;
 const nextVisitor = () => recommend(model, visitors[visitor++ % visitors.length]!, out);
 const cases: Array<[string, () => unknown]> = [
@@ -172,20 +217,32 @@ const cases: Array<[string, () => unknown]> = [
 for (let round = 0; round < 3; round++) for (const [, f] of cases) for (let k = 0; k < 2_000; k++) f();
 for (const [name, f] of cases) bench(name, f);
 const result = await run({ format: 'quiet' } as never);
-const rows = (result as { benchmarks: { alias: string; runs: { stats?: { p50: number; p99: number } }[] }[] }).benchmarks
-  .map((b) => ({ name: b.alias, median: b.runs[0]!.stats!.p50, p99: b.runs[0]!.stats!.p99 }));
+const rows = (result as { benchmarks: { alias: string; runs: { stats?: { p50: number; p99: number } }[] }[] }).benchmarks.map((b) => ({
+  name: b.alias,
+  median: b.runs[0]!.stats!.p50,
+  p99: b.runs[0]!.stats!.p99,
+}));
 const base = rows[0]!.median;
 console.log('median (p99) per call, ratio of medians to the first row');
 for (const r of rows) {
-  console.log(`${(r.median / 1000).toFixed(2).padStart(9)} µs (${(r.p99 / 1000).toFixed(1).padStart(7)} µs)  ${(r.median / base).toFixed(2).padStart(6)}x  ${r.name}`);
+  console.log(
+    `${(r.median / 1000).toFixed(2).padStart(9)} µs (${(r.p99 / 1000).toFixed(1).padStart(7)} µs)  ${(r.median / base).toFixed(2).padStart(6)}x  ${r.name}`,
+  );
 }
 
 // The median above is one stretch of this VM's speed, which swings by up to 2× for seconds at a
 // time; interleaved rounds time the cases side by side, so a slow stretch hits them all alike.
-printInterleaved(interleaved([
-  ['top-10, 20 history + filters (indices)', () => recommend(model, q, out)],
-  ['same, with id lookups and ids out', withIds],
-  ['a different visitor each call', nextVisitor],
-  ['popularity only', () => recommend(model, popQ, out)],
-], 300, 50), 'interleaved rounds of 50 calls:');
+printInterleaved(
+  interleaved(
+    [
+      ['top-10, 20 history + filters (indices)', () => recommend(model, q, out)],
+      ['same, with id lookups and ids out', withIds],
+      ['a different visitor each call', nextVisitor],
+      ['popularity only', () => recommend(model, popQ, out)],
+    ],
+    300,
+    50,
+  ),
+  'interleaved rounds of 50 calls:',
+);
 console.log('\nreproduce: npm run bench:recs');

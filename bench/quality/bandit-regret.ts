@@ -78,7 +78,9 @@ for (const sc of SCENARIOS) {
     const mean = r.reduce((a, x) => a + x, 0) / r.length;
     const se = Math.sqrt(r.reduce((a, x) => a + (x - mean) ** 2, 0) / (r.length - 1) / r.length);
     if (spec.name === 'thompson') ref = mean;
-    console.log(`| ${spec.name} | ${mean.toFixed(1)} | ${se.toFixed(1)} | ${median(r).toFixed(1)} | ${(mean / ref).toFixed(2)}× | ${ms.toFixed(0)} |`);
+    console.log(
+      `| ${spec.name} | ${mean.toFixed(1)} | ${se.toFixed(1)} | ${median(r).toFixed(1)} | ${(mean / ref).toFixed(2)}× | ${ms.toFixed(0)} |`,
+    );
   }
   console.log('');
 }

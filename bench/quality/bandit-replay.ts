@@ -20,12 +20,37 @@ import { createFeatureVector, extractFeatures, type FeatureInput, type FeatureVe
 const seeds = Number(process.argv[2] ?? 200);
 const file = process.argv[3] ?? path.resolve(process.cwd(), '../shared/data/obd/random/men/men.csv');
 
-interface Event { item: number; click: number; fv: FeatureVector }
+interface Event {
+  item: number;
+  click: number;
+  fv: FeatureVector;
+}
 
 const BASE: FeatureInput = {
-  country: '?', region: '?', city: '?', asn: 0, timezone: '?', device: '?', os: '?', browser: '?', referrer: '?', referrerHost: '',
-  utmSource: '', utmMedium: '', utmCampaign: '', utmTerm: '', utmContent: '', path: '/', pageType: 'home', hour: 12, weekday: 1,
-  visits: 1, daysSinceLastVisit: -1, purchases: 0, segments: [], attrs: {},
+  country: '?',
+  region: '?',
+  city: '?',
+  asn: 0,
+  timezone: '?',
+  device: '?',
+  os: '?',
+  browser: '?',
+  referrer: '?',
+  referrerHost: '',
+  utmSource: '',
+  utmMedium: '',
+  utmCampaign: '',
+  utmTerm: '',
+  utmContent: '',
+  path: '/',
+  pageType: 'home',
+  hour: 12,
+  weekday: 1,
+  visits: 1,
+  daysSinceLastVisit: -1,
+  purchases: 0,
+  segments: [],
+  attrs: {},
 };
 
 function load(): { events: Event[]; arms: number } {
@@ -75,7 +100,9 @@ function replay(spec: AlgorithmSpec | { name: 'uniform' }, seed: number): { clic
   return { clicks, matched };
 }
 
-console.log(`# Li et al. replay on ${path.relative(process.cwd(), file)}: ${events.length} events, ${arms} arms, logged CTR ${(logged * 100).toFixed(3)} %, ${seeds} seeds`);
+console.log(
+  `# Li et al. replay on ${path.relative(process.cwd(), file)}: ${events.length} events, ${arms} arms, logged CTR ${(logged * 100).toFixed(3)} %, ${seeds} seeds`,
+);
 console.log(`# reproduce: node bench/quality/bandit-replay.ts ${seeds}\n`);
 console.log('| policy | replay CTR (mean) | ± s.e. | vs uniform | matched events / run |');
 console.log('| --- | ---: | ---: | ---: | ---: |');
@@ -92,5 +119,7 @@ for (const spec of POLICIES) {
   const mean = ctrs.reduce((a, x) => a + x, 0) / seeds;
   const sd = Math.sqrt(ctrs.reduce((a, x) => a + (x - mean) ** 2, 0) / (seeds - 1));
   if (spec.name === 'uniform') uniform = mean;
-  console.log(`| ${spec.name} | ${(mean * 100).toFixed(3)} % | ${((sd / Math.sqrt(seeds)) * 100).toFixed(3)} | ${(mean / uniform).toFixed(2)}× | ${(matchedTotal / seeds).toFixed(0)} |`);
+  console.log(
+    `| ${spec.name} | ${(mean * 100).toFixed(3)} % | ${((sd / Math.sqrt(seeds)) * 100).toFixed(3)} | ${(mean / uniform).toFixed(2)}× | ${(matchedTotal / seeds).toFixed(0)} |`,
+  );
 }

@@ -18,7 +18,11 @@ let auc = NaN;
 if (mode === 'train') {
   const JOIN = { labels: new Set(['click']), windowMs: 30 * 60_000, graceMs: 10 * 60_000, skewMs: 60_000 };
   const { report } = await fit(attribute(readRecords(sources, stats), JOIN), {
-    name: 'bench', version: 'b', ftrl: DEFAULT_FTRL, cutoff: Number(cutoffArg), target: 'click',
+    name: 'bench',
+    version: 'b',
+    ftrl: DEFAULT_FTRL,
+    cutoff: Number(cutoffArg),
+    target: 'click',
   });
   auc = report.holdout.auc;
 } else {
@@ -27,7 +31,16 @@ if (mode === 'train') {
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(c0);
 const cpuSeconds = (cpu.user + cpu.system) / 1e6; // this process's CPU: less skewed than wall time on a shared machine
-console.log(JSON.stringify({
-  mode, records: stats.lines, seconds, perSecond: stats.lines / seconds, cpuSeconds, perCpuSecond: stats.lines / cpuSeconds,
-  maxRssMB: process.resourceUsage().maxRSS / 1024, heapUsedMB: process.memoryUsage().heapUsed / 2 ** 20, auc,
-}));
+console.log(
+  JSON.stringify({
+    mode,
+    records: stats.lines,
+    seconds,
+    perSecond: stats.lines / seconds,
+    cpuSeconds,
+    perCpuSecond: stats.lines / cpuSeconds,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    heapUsedMB: process.memoryUsage().heapUsed / 2 ** 20,
+    auc,
+  }),
+);

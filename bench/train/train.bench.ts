@@ -21,11 +21,22 @@ const runs = Number(values.runs);
 const START = Date.UTC(2026, 10, 1);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-interface Run { records: number; seconds: number; perSecond: number; perCpuSecond: number; maxRssMB: number; auc: number }
+interface Run {
+  records: number;
+  seconds: number;
+  perSecond: number;
+  perCpuSecond: number;
+  maxRssMB: number;
+  auc: number;
+}
 const one = (mode: string, dir: string, cutoff: number, heapCapMB?: number): Run =>
-  JSON.parse(execFileSync(process.execPath, [
-    ...(heapCapMB ? [`--max-old-space-size=${heapCapMB}`] : []), join(import.meta.dirname, 'run-one.ts'), mode, dir, String(cutoff),
-  ], { encoding: 'utf8' }).trim());
+  JSON.parse(
+    execFileSync(
+      process.execPath,
+      [...(heapCapMB ? [`--max-old-space-size=${heapCapMB}`] : []), join(import.meta.dirname, 'run-one.ts'), mode, dir, String(cutoff)],
+      { encoding: 'utf8' },
+    ).trim(),
+  );
 /** The V8 heap cap the trainer must fit under at every size: a flat-memory check that GC headroom cannot blur. */
 const HEAP_CAP_MB = 48;
 
@@ -54,10 +65,14 @@ try {
     const p = median(parse.map((r) => r.perSecond));
     const tc = median(train.map((r) => r.perCpuSecond));
     const k = (x: number) => `${Math.round(x / 1000)}k`;
-    rows.push(`${String(check.records).padStart(9)} records | train ${k(t).padStart(5)} rec/s wall, ${k(tc).padStart(5)} rec/CPU-s, peak RSS ${median(train.map((r) => r.maxRssMB)).toFixed(0)} MB, under a ${HEAP_CAP_MB} MB heap cap: ${capped} | parse-only ${k(p).padStart(5)} rec/s, peak RSS ${median(parse.map((r) => r.maxRssMB)).toFixed(0)} MB | train/parse time ×${(p / t).toFixed(2)} | holdout AUC ${check.auc.toFixed(3)}`);
+    rows.push(
+      `${String(check.records).padStart(9)} records | train ${k(t).padStart(5)} rec/s wall, ${k(tc).padStart(5)} rec/CPU-s, peak RSS ${median(train.map((r) => r.maxRssMB)).toFixed(0)} MB, under a ${HEAP_CAP_MB} MB heap cap: ${capped} | parse-only ${k(p).padStart(5)} rec/s, peak RSS ${median(parse.map((r) => r.maxRssMB)).toFixed(0)} MB | train/parse time ×${(p / t).toFixed(2)} | holdout AUC ${check.auc.toFixed(3)}`,
+    );
     console.log(rows[rows.length - 1]);
   }
-  console.log(`\nmedians of ${runs} runs each, fresh process per run; node ${process.version}; reproduce: npm run bench:train -- --sizes ${sizes.join(',')} --runs ${runs}`);
+  console.log(
+    `\nmedians of ${runs} runs each, fresh process per run; node ${process.version}; reproduce: npm run bench:train -- --sizes ${sizes.join(',')} --runs ${runs}`,
+  );
 } finally {
   await rm(root, { recursive: true, force: true });
 }

@@ -38,7 +38,11 @@ const active = new Int32Array(MAX_VARIANTS);
  * candidates is a variant of the model.
  */
 export function decideLinear(
-  model: LinearModel, candidates: readonly string[] | null, fv: FeatureVector, u: number, forced?: string,
+  model: LinearModel,
+  candidates: readonly string[] | null,
+  fv: FeatureVector,
+  u: number,
+  forced?: string,
 ): SlotDecision | null {
   let n = 0;
   if (candidates === null) {
@@ -81,15 +85,23 @@ export function decideUniform(candidates: readonly string[], u: number): SlotDec
   const n = candidates.length;
   const i = Math.min(n - 1, Math.floor(u * n));
   return {
-    variant: candidates[i]!, score: null, propensity: 1 / n, source: 'explore',
-    candidates, probabilities: candidates.map(() => 1 / n),
+    variant: candidates[i]!,
+    score: null,
+    propensity: 1 / n,
+    source: 'explore',
+    candidates,
+    probabilities: candidates.map(() => 1 / n),
   };
 }
 
 /** The safe default: the first candidate (the control), chosen with certainty. */
 export function fallbackDecision(candidates: readonly string[]): SlotDecision {
   return {
-    variant: candidates[0]!, score: null, propensity: 1, source: 'fallback',
-    candidates, probabilities: candidates.map((_, i) => (i === 0 ? 1 : 0)),
+    variant: candidates[0]!,
+    score: null,
+    propensity: 1,
+    source: 'fallback',
+    candidates,
+    probabilities: candidates.map((_, i) => (i === 0 ? 1 : 0)),
   };
 }

@@ -5,8 +5,18 @@
  * `hashFeatureKey` turns each into the exact hash `extractFeatures` emits for it.
  */
 
-import { DAYPARTS, FEATURE_CROSSES, FIELD_SEED, PURCHASE_BUCKETS, RECENCY_BUCKETS, VISIT_BUCKETS,
-  attrHash, bucketOf, crossHash, type FeatureField } from './features.ts';
+import {
+  DAYPARTS,
+  FEATURE_CROSSES,
+  FIELD_SEED,
+  PURCHASE_BUCKETS,
+  RECENCY_BUCKETS,
+  VISIT_BUCKETS,
+  attrHash,
+  bucketOf,
+  crossHash,
+  type FeatureField,
+} from './features.ts';
 import { murmur3, murmur3Int } from './murmur3.ts';
 
 const INT_FIELDS = new Set<FeatureField>(['asn', 'hour', 'weekday', 'returning']);
@@ -23,8 +33,8 @@ function fieldHash(field: string, value: string): number | null {
     const i = (DAYPARTS as readonly string[]).indexOf(value);
     return i < 0 ? null : murmur3Int(i, seed);
   }
-  const buckets = field === 'visits' ? VISIT_BUCKETS : field === 'recency' ? RECENCY_BUCKETS
-    : field === 'purchases' ? PURCHASE_BUCKETS : null;
+  const buckets =
+    field === 'visits' ? VISIT_BUCKETS : field === 'recency' ? RECENCY_BUCKETS : field === 'purchases' ? PURCHASE_BUCKETS : null;
   if (buckets) {
     const n = Number(value);
     if (!Number.isFinite(n)) return null;
@@ -41,8 +51,7 @@ export function hashFeatureKey(key: string): number | null {
     const eq = key.indexOf('=');
     if (eq < 0) return null;
     const raw = key.slice(eq + 1);
-    const value = raw === 'true' ? true : raw === 'false' ? false
-      : raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+    const value = raw === 'true' ? true : raw === 'false' ? false : raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
     return attrHash(key.slice(5, eq), value);
   }
   const eq = key.indexOf('=');

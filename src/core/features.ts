@@ -13,10 +13,33 @@
 import { murmur3, murmur3Int } from './murmur3.ts';
 
 export const FEATURE_FIELDS = [
-  'bias', 'country', 'region', 'city', 'asn', 'timezone', 'device', 'os', 'browser',
-  'referrer', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content',
-  'path', 'page_type', 'hour', 'weekday', 'daypart', 'visits', 'recency', 'purchases', 'returning',
-  'segment', 'attr',
+  'bias',
+  'country',
+  'region',
+  'city',
+  'asn',
+  'timezone',
+  'device',
+  'os',
+  'browser',
+  'referrer',
+  'referrer_host',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_term',
+  'utm_content',
+  'path',
+  'page_type',
+  'hour',
+  'weekday',
+  'daypart',
+  'visits',
+  'recency',
+  'purchases',
+  'returning',
+  'segment',
+  'attr',
 ] as const;
 export type FeatureField = (typeof FEATURE_FIELDS)[number];
 
@@ -58,13 +81,28 @@ export const MAX_ATTRS = 32;
 
 /** What the extractor reads: a `VisitorContext`, or the `context` of a logged decision record. */
 export interface FeatureInput {
-  readonly country: string; readonly region: string; readonly city: string; readonly asn: number;
-  readonly timezone: string; readonly device: string; readonly os: string; readonly browser: string;
-  readonly referrer: string; readonly referrerHost: string;
-  readonly utmSource: string; readonly utmMedium: string; readonly utmCampaign: string;
-  readonly utmTerm: string; readonly utmContent: string;
-  readonly path: string; readonly pageType: string; readonly hour: number; readonly weekday: number;
-  readonly visits: number; readonly daysSinceLastVisit: number; readonly purchases: number;
+  readonly country: string;
+  readonly region: string;
+  readonly city: string;
+  readonly asn: number;
+  readonly timezone: string;
+  readonly device: string;
+  readonly os: string;
+  readonly browser: string;
+  readonly referrer: string;
+  readonly referrerHost: string;
+  readonly utmSource: string;
+  readonly utmMedium: string;
+  readonly utmCampaign: string;
+  readonly utmTerm: string;
+  readonly utmContent: string;
+  readonly path: string;
+  readonly pageType: string;
+  readonly hour: number;
+  readonly weekday: number;
+  readonly visits: number;
+  readonly daysSinceLastVisit: number;
+  readonly purchases: number;
   readonly segments: readonly string[];
   readonly attrs: Readonly<Record<string, string | number | boolean>>;
 }

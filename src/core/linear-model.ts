@@ -63,10 +63,20 @@ export function linearFromEnvelope(env: Envelope): { ok: true; model: LinearMode
   return {
     ok: true,
     model: {
-      kind: 'linear', name: env.name, version: env.version, variants: variants as string[],
+      kind: 'linear',
+      name: env.name,
+      version: env.version,
+      variants: variants as string[],
       variantIndex: new Map((variants as string[]).map((v, i) => [v, i])),
-      bits, mask: (1 << bits) - 1, bias, scale, weights, sigma, policy: parsedPolicy,
-      target: typeof target === 'string' ? target : 'click', byteLength: env.byteLength,
+      bits,
+      mask: (1 << bits) - 1,
+      bias,
+      scale,
+      weights,
+      sigma,
+      policy: parsedPolicy,
+      target: typeof target === 'string' ? target : 'click',
+      byteLength: env.byteLength,
     },
   };
 }
@@ -158,7 +168,9 @@ export function encodeLinearModel(input: LinearModelInput): Uint8Array {
   ];
   if (input.sigma) sections.push(['SIGM', Float32Array.from(input.sigma)]);
   return encodeEnvelope({
-    kind: 'linear', name: input.name, version: input.version,
+    kind: 'linear',
+    name: input.name,
+    version: input.version,
     featureSpecHash: input.featureSpecHash ?? FEATURE_SPEC_HASH,
     meta: { variants: input.variants, bits: input.bits, policy: input.policy ?? DEFAULT_POLICY, target: input.target ?? 'click' },
     sections,

@@ -11,10 +11,15 @@ import { itemKnnFromEnvelope } from './recs/itemknn-model.ts';
 
 export function usableModel(env: Envelope): boolean {
   switch (env.kind) {
-    case 'linear': return linearFromEnvelope(env).ok;
-    case 'bandit': return snapshotFromEnvelope(env).ok;
-    case 'itemknn': return itemKnnFromEnvelope(env).ok;
-    case 'shading': return shadingFromEnvelope(env).ok;
-    case 'bidder': return true; // reserved: no loader reads this kind yet
+    case 'linear':
+      return linearFromEnvelope(env).ok;
+    case 'bandit':
+      return snapshotFromEnvelope(env).ok;
+    case 'itemknn':
+      return itemKnnFromEnvelope(env).ok;
+    case 'shading':
+      return shadingFromEnvelope(env).ok;
+    case 'bidder':
+      return true; // reserved: no loader reads this kind yet
   }
 }

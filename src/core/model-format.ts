@@ -37,14 +37,20 @@ const SECTION_ENTRY = 16;
 
 export const MODEL_KIND = { linear: 1, bandit: 2, itemknn: 3, bidder: 4, shading: 5 } as const;
 export type ModelKind = keyof typeof MODEL_KIND;
-const KIND_NAME = new Map<number, ModelKind>(
-  Object.entries(MODEL_KIND).map(([k, v]) => [v, k as ModelKind]),
-);
+const KIND_NAME = new Map<number, ModelKind>(Object.entries(MODEL_KIND).map(([k, v]) => [v, k as ModelKind]));
 
 export type Section = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
 type SectionCtor = { new (buffer: ArrayBuffer, byteOffset: number, length: number): Section; BYTES_PER_ELEMENT: number };
 const DTYPES: readonly (SectionCtor | null)[] = [
-  null, Float32Array, Float64Array, Int8Array, Uint8Array, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  null,
+  Float32Array,
+  Float64Array,
+  Int8Array,
+  Uint8Array,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
 ];
 
 export interface ModelHeader {
@@ -62,8 +68,7 @@ export interface Envelope extends ModelHeader {
   readonly sections: ReadonlyMap<string, Section>;
 }
 
-export type DecodeFailure =
-  | 'truncated' | 'badMagic' | 'unsupportedVersion' | 'unknownKind' | 'checksum' | 'malformed';
+export type DecodeFailure = 'truncated' | 'badMagic' | 'unsupportedVersion' | 'unknownKind' | 'checksum' | 'malformed';
 export type DecodeResult = { ok: true; envelope: Envelope } | { ok: false; reason: DecodeFailure };
 
 export interface EncodeInput extends ModelHeader {
@@ -172,8 +177,14 @@ export function decodeEnvelope(blob: ArrayBuffer): DecodeResult {
   return {
     ok: true,
     envelope: {
-      kind, formatVersion, featureSpecHash: view.getUint32(8, true), byteLength: total,
-      name: header.name, version: header.version, meta: header.meta ?? {}, sections,
+      kind,
+      formatVersion,
+      featureSpecHash: view.getUint32(8, true),
+      byteLength: total,
+      name: header.name,
+      version: header.version,
+      meta: header.meta ?? {},
+      sections,
     },
   };
 }

@@ -82,8 +82,15 @@ export function checkFeatureSpec(env: Envelope): SpecCheck {
 
 function isEntry(e: unknown): e is ManifestEntry {
   const x = e as ManifestEntry | null;
-  return typeof x === 'object' && x !== null && typeof x.version === 'string' && KEY_PART.test(x.version)
-    && typeof x.at === 'number' && Number.isFinite(x.at) && (x.rollback === undefined || x.rollback === true);
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof x.version === 'string' &&
+    KEY_PART.test(x.version) &&
+    typeof x.at === 'number' &&
+    Number.isFinite(x.at) &&
+    (x.rollback === undefined || x.rollback === true)
+  );
 }
 
 /** Reads a stored manifest; anything that is not one we could have written is `unreadable`. */
@@ -95,9 +102,16 @@ export function readManifest(text: string | null): ManifestRead {
   } catch {
     return { state: 'unreadable' };
   }
-  const ok = typeof m === 'object' && m !== null && typeof m.name === 'string' && KEY_PART.test(m.name)
-    && Object.hasOwn(MODEL_KIND, m.kind as string) && typeof m.active === 'string' && KEY_PART.test(m.active)
-    && Array.isArray(m.history) && m.history.every(isEntry);
+  const ok =
+    typeof m === 'object' &&
+    m !== null &&
+    typeof m.name === 'string' &&
+    KEY_PART.test(m.name) &&
+    Object.hasOwn(MODEL_KIND, m.kind as string) &&
+    typeof m.active === 'string' &&
+    KEY_PART.test(m.active) &&
+    Array.isArray(m.history) &&
+    m.history.every(isEntry);
   return ok ? { state: 'ok', manifest: m } : { state: 'unreadable' };
 }
 
@@ -110,18 +124,30 @@ export function parseManifest(text: string | null): Manifest | null {
 export type RegistryFailure = {
   readonly ok: false;
   readonly reason:
-    | DecodeFailure | 'featureSpec' | 'badName' | 'versionExists' | 'verifyFailed' | 'kindChanged'
-    | 'unknownModel' | 'unknownVersion' | 'noPrevious' | 'manifestUnreadable';
+    | DecodeFailure
+    | 'featureSpec'
+    | 'badName'
+    | 'versionExists'
+    | 'verifyFailed'
+    | 'kindChanged'
+    | 'unknownModel'
+    | 'unknownVersion'
+    | 'noPrevious'
+    | 'manifestUnreadable';
   /** which version, and why, where the reason alone does not say */
   readonly detail?: string;
 };
 
 export type PublishResult =
   | {
-    ok: true; name: string; version: string; manifest: Manifest; unchanged: boolean;
-    /** the stored manifest did not validate and was replaced; its history is lost */
-    repairedManifest?: true;
-  }
+      ok: true;
+      name: string;
+      version: string;
+      manifest: Manifest;
+      unchanged: boolean;
+      /** the stored manifest did not validate and was replaced; its history is lost */
+      repairedManifest?: true;
+    }
   | RegistryFailure;
 
 export type BlobCheck = { ok: true; envelope: Envelope } | RegistryFailure;
@@ -149,7 +175,7 @@ export function checkModelBlob(blob: ArrayBuffer): BlobCheck {
  */
 export function exactBuffer(view: Uint8Array): ArrayBuffer {
   const whole = view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && view.buffer instanceof ArrayBuffer;
-  return whole ? view.buffer as ArrayBuffer : view.slice().buffer;
+  return whole ? (view.buffer as ArrayBuffer) : view.slice().buffer;
 }
 
 function sameBytes(a: Uint8Array, b: ArrayBuffer): boolean {
@@ -159,9 +185,7 @@ function sameBytes(a: Uint8Array, b: ArrayBuffer): boolean {
   return true;
 }
 
-export type PublishCheck =
-  | { ok: true; envelope: Envelope; stored: boolean; current: ManifestRead }
-  | RegistryFailure;
+export type PublishCheck = { ok: true; envelope: Envelope; stored: boolean; current: ManifestRead } | RegistryFailure;
 
 /**
  * What a publish of `blob` would do to the store, without writing: refused (a check fails, the
@@ -169,7 +193,9 @@ export type PublishCheck =
  * it for every file before it writes any, so one bad file publishes nothing.
  */
 export async function checkPublish(
-  storage: ModelStorage, blob: Uint8Array, opts: Pick<PublishOptions, 'allowKindChange' | 'activate'> = {},
+  storage: ModelStorage,
+  blob: Uint8Array,
+  opts: Pick<PublishOptions, 'allowKindChange' | 'activate'> = {},
 ): Promise<PublishCheck> {
   const checked = checkModelBlob(exactBuffer(blob));
   if (!checked.ok) return checked;
@@ -184,7 +210,11 @@ export async function checkPublish(
 }
 
 async function flip(
-  storage: ModelStorage, prev: ManifestRead, name: string, kind: ModelKind, entry: ManifestEntry,
+  storage: ModelStorage,
+  prev: ManifestRead,
+  name: string,
+  kind: ModelKind,
+  entry: ManifestEntry,
 ): Promise<{ ok: true; name: string; version: string; manifest: Manifest; unchanged: false; repairedManifest?: true }> {
   const earlier = prev.state === 'ok' ? prev.manifest.history : [];
   const manifest: Manifest = { name, kind, active: entry.version, history: [...earlier, entry].slice(-HISTORY_LIMIT) };
@@ -236,12 +266,16 @@ async function activatable(storage: ModelStorage, name: string, version: string)
 
 /** Points the manifest at an already published version. */
 export async function activateModel(
-  storage: ModelStorage, name: string, version: string, opts: Omit<PublishOptions, 'activate'> = {},
+  storage: ModelStorage,
+  name: string,
+  version: string,
+  opts: Omit<PublishOptions, 'activate'> = {},
 ): Promise<PublishResult> {
   if (!ownModelName(name)) return { ok: false, reason: 'badName', detail: name };
   const current = readManifest(await storage.getText(manifestKey(name)));
   const checked = await activatable(storage, name, version);
-  if (!checked.ok) return checked.reason === 'unknownVersion' && current.state === 'absent' ? { ok: false, reason: 'unknownModel' } : checked;
+  if (!checked.ok)
+    return checked.reason === 'unknownVersion' && current.state === 'absent' ? { ok: false, reason: 'unknownModel' } : checked;
   if (current.state === 'ok' && current.manifest.active === version) {
     return { ok: true, name, version, manifest: current.manifest, unchanged: true };
   }

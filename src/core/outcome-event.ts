@@ -6,8 +6,16 @@
  */
 
 export const OUTCOME_NAMES = [
-  'impression', 'click', 'conversion', 'add_to_cart', 'purchase', 'goal',
-  'win', 'loss', 'billing', 'page',
+  'impression',
+  'click',
+  'conversion',
+  'add_to_cart',
+  'purchase',
+  'goal',
+  'win',
+  'loss',
+  'billing',
+  'page',
 ] as const;
 export type OutcomeName = (typeof OUTCOME_NAMES)[number];
 
@@ -17,7 +25,10 @@ export type OutcomeName = (typeof OUTCOME_NAMES)[number];
  */
 export const NOTICE_OUTCOMES: ReadonlySet<OutcomeName> = new Set(['win', 'loss', 'billing']);
 /** What `/v1/events` accepts. */
-export const CLIENT_OUTCOME_NAMES = OUTCOME_NAMES.filter((n) => !NOTICE_OUTCOMES.has(n)) as Exclude<OutcomeName, 'win' | 'loss' | 'billing'>[];
+export const CLIENT_OUTCOME_NAMES = OUTCOME_NAMES.filter((n) => !NOTICE_OUTCOMES.has(n)) as Exclude<
+  OutcomeName,
+  'win' | 'loss' | 'billing'
+>[];
 
 export interface OutcomeItem {
   readonly id: string;

@@ -4,8 +4,18 @@
  */
 
 export const PAGE_TYPES = [
-  'home', 'product', 'category', 'search', 'cart', 'checkout', 'confirmation',
-  'pricing', 'content', 'account', 'support', 'other',
+  'home',
+  'product',
+  'category',
+  'search',
+  'cart',
+  'checkout',
+  'confirmation',
+  'pricing',
+  'content',
+  'account',
+  'support',
+  'other',
 ] as const;
 export type PageType = (typeof PAGE_TYPES)[number];
 

@@ -27,7 +27,13 @@ export function parsePolicySpec(raw: unknown): PolicySpec | null {
   const unit = (x: unknown): x is number => typeof x === 'number' && x >= 0 && x <= 1;
   if (r.type === 'greedy' && unit(r.epsilon)) return { type: 'greedy', epsilon: r.epsilon };
   // below ~1e-200, score / temperature can overflow to Infinity (and Infinity − Infinity is NaN)
-  if (r.type === 'softmax' && typeof r.temperature === 'number' && r.temperature >= 1e-200 && Number.isFinite(r.temperature) && unit(r.floor)) {
+  if (
+    r.type === 'softmax' &&
+    typeof r.temperature === 'number' &&
+    r.temperature >= 1e-200 &&
+    Number.isFinite(r.temperature) &&
+    unit(r.floor)
+  ) {
     return { type: 'softmax', temperature: r.temperature, floor: r.floor };
   }
   if (r.type === 'thompson' && unit(r.floor)) return { type: 'thompson', floor: r.floor };
@@ -120,13 +126,18 @@ function inverseNormal(p: number): number {
   const lo = 0.02425;
   if (p < lo) {
     const q = Math.sqrt(-2 * Math.log(p));
-    return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+    return (
+      (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
+      ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1)
+    );
   }
   if (p > 1 - lo) return -inverseNormal(1 - p);
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
-    (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+  return (
+    ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
+    (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1)
+  );
 }
 
 /** Index of the largest of `scores[i]` for i in `active` (first wins ties). */
@@ -141,8 +152,12 @@ export function argmax(scores: Float64Array, active: ArrayLike<number>, n: numbe
  * per-variant score uncertainty for Thompson (a default of 1 when the model has none).
  */
 export function actionProbabilities(
-  policy: PolicySpec, scores: Float64Array, active: ArrayLike<number>, n: number,
-  sigma: Float32Array | null, probs: Float64Array,
+  policy: PolicySpec,
+  scores: Float64Array,
+  active: ArrayLike<number>,
+  n: number,
+  sigma: Float32Array | null,
+  probs: Float64Array,
 ): void {
   if (n === 1) {
     probs[active[0]!] = 1;
@@ -222,13 +237,23 @@ const wins = new Float64Array(STRIDE);
  * scores -Infinity and so never wins.
  */
 function countWins4(noise: Float64Array, active: ArrayLike<number>, n: number): void {
-  const s0 = dense[0]!, s1 = dense[1]!;
-  const s2 = n > 2 ? dense[2]! : -Infinity, s3 = n > 3 ? dense[3]! : -Infinity;
-  const c0 = active[0]!, c1 = active[1]!, c2 = n > 2 ? active[2]! : c0, c3 = n > 3 ? active[3]! : c0;
-  let w0 = 0, w1 = 0, w2 = 0, w3 = 0;
+  const s0 = dense[0]!,
+    s1 = dense[1]!;
+  const s2 = n > 2 ? dense[2]! : -Infinity,
+    s3 = n > 3 ? dense[3]! : -Infinity;
+  const c0 = active[0]!,
+    c1 = active[1]!,
+    c2 = n > 2 ? active[2]! : c0,
+    c3 = n > 3 ? active[3]! : c0;
+  let w0 = 0,
+    w1 = 0,
+    w2 = 0,
+    w3 = 0;
   for (let row = 0; row < DRAWS * STRIDE; row += STRIDE) {
-    const v0 = s0 + noise[row + c0]!, v1 = s1 + noise[row + c1]!;
-    const v2 = s2 + noise[row + c2]!, v3 = s3 + noise[row + c3]!;
+    const v0 = s0 + noise[row + c0]!,
+      v1 = s1 + noise[row + c1]!;
+    const v2 = s2 + noise[row + c2]!,
+      v3 = s3 + noise[row + c3]!;
     // first wins ties, as in the general loop
     if (v0 >= v1 && v0 >= v2 && v0 >= v3) w0++;
     else if (v1 >= v2 && v1 >= v3) w1++;

@@ -17,8 +17,7 @@ export function serializeProfile(p: Profile): string {
 
 const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
-const isRecord = (x: unknown): x is Record<string, unknown> =>
-  typeof x === 'object' && x !== null && !Array.isArray(x);
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 export function parseProfile(text: string): Profile | null {
   let raw: unknown;
@@ -29,8 +28,11 @@ export function parseProfile(text: string): Profile | null {
   }
   if (!Array.isArray(raw) || (raw.length !== 10 && raw.length !== 11) || raw[0] !== LAYOUT) return null;
   const [, first, last, visits, views, purchases, day, days, decayed, assignments, recent] = raw as unknown[];
-  if (recent !== undefined && (!Array.isArray(recent) || recent.length > MAX_RECENT
-    || !recent.every((r) => typeof r === 'string' && r.length <= RECENT_ID_CHARS))) return null;
+  if (
+    recent !== undefined &&
+    (!Array.isArray(recent) || recent.length > MAX_RECENT || !recent.every((r) => typeof r === 'string' && r.length <= RECENT_ID_CHARS))
+  )
+    return null;
   if (![first, last, visits, views, purchases, day].every(isInt)) return null;
   if (!isRecord(days) || !isRecord(decayed) || !isRecord(assignments)) return null;
   for (const h of Object.values(days)) if (!Array.isArray(h) || !h.every(isInt)) return null;
@@ -40,9 +42,14 @@ export function parseProfile(text: string): Profile | null {
     if (typeof a[0] !== 'string' || typeof a[1] !== 'string' || !isNum(a[2]) || typeof a[3] !== 'string') return null;
   }
   return {
-    first: first as number, last: last as number, visits: visits as number, views: views as number,
-    purchases: purchases as number, day: day as number,
-    days: days as Record<string, number[]>, decayed: decayed as Record<string, number>,
+    first: first as number,
+    last: last as number,
+    visits: visits as number,
+    views: views as number,
+    purchases: purchases as number,
+    day: day as number,
+    days: days as Record<string, number[]>,
+    decayed: decayed as Record<string, number>,
     assignments: assignments as Record<string, Assignment>,
     ...(recent ? { recent: recent as string[] } : {}),
   };

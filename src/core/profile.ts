@@ -51,8 +51,15 @@ export interface Profile {
 export function newProfile(now: number): Profile {
   const m = Math.floor(now / MINUTE);
   return {
-    first: m, last: m, visits: 0, views: 0, purchases: 0,
-    day: Math.floor(m / DAY_MINUTES), days: {}, decayed: {}, assignments: {},
+    first: m,
+    last: m,
+    visits: 0,
+    views: 0,
+    purchases: 0,
+    day: Math.floor(m / DAY_MINUTES),
+    days: {},
+    decayed: {},
+    assignments: {},
   };
 }
 
@@ -90,9 +97,16 @@ export function touchProfile(p: Profile, now: number, pageType: PageType, purcha
   }
   decayed[pageType] = Math.round(((decayed[pageType] ?? 0) + 1) * 100) / 100;
   return {
-    first: p.first, last: m, visits: p.visits + (newVisit ? 1 : 0), views: p.views + 1,
+    first: p.first,
+    last: m,
+    visits: p.visits + (newVisit ? 1 : 0),
+    views: p.views + 1,
     purchases: p.purchases + (purchase || pageType === 'confirmation' ? 1 : 0),
-    day: today, days, decayed, assignments: p.assignments, ...(p.recent ? { recent: p.recent } : {}),
+    day: today,
+    days,
+    decayed,
+    assignments: p.assignments,
+    ...(p.recent ? { recent: p.recent } : {}),
   };
 }
 

@@ -9,8 +9,19 @@ import { decayedViews, PROFILE_DAYS, viewsWithin } from './profile.ts';
 
 export type ProfileMetric = 'visits' | 'views' | 'purchases' | 'daysSinceFirst' | 'daysSinceLast';
 export type ContextField =
-  | 'country' | 'region' | 'city' | 'device' | 'os' | 'browser' | 'referrer' | 'pageType'
-  | 'utmSource' | 'utmMedium' | 'utmCampaign' | 'hour' | 'weekday';
+  | 'country'
+  | 'region'
+  | 'city'
+  | 'device'
+  | 'os'
+  | 'browser'
+  | 'referrer'
+  | 'pageType'
+  | 'utmSource'
+  | 'utmMedium'
+  | 'utmCampaign'
+  | 'hour'
+  | 'weekday';
 
 export type Condition =
   /** views of a page type within the last `days` days (at most PROFILE_DAYS) */
@@ -51,11 +62,16 @@ function inRange(x: number, min: number | undefined, max: number | undefined): b
 function metricOf(ctx: VisitorContext, m: ProfileMetric): number {
   const p = ctx.profile;
   switch (m) {
-    case 'visits': return p.visits;
-    case 'views': return p.views;
-    case 'purchases': return p.purchases;
-    case 'daysSinceFirst': return Math.floor((ctx.now - p.first * 60_000) / DAY_MS);
-    case 'daysSinceLast': return ctx.daysSinceLastVisit;
+    case 'visits':
+      return p.visits;
+    case 'views':
+      return p.views;
+    case 'purchases':
+      return p.purchases;
+    case 'daysSinceFirst':
+      return Math.floor((ctx.now - p.first * 60_000) / DAY_MS);
+    case 'daysSinceLast':
+      return ctx.daysSinceLastVisit;
   }
 }
 

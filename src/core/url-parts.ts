@@ -139,7 +139,11 @@ function percentBytes(s: string): Uint8Array {
 /** Campaign tags (lower-case, at most 64 characters; the first of repeated keys wins) and click ids. */
 export function campaignTags(query: string): CampaignTags {
   if (query === '') return NO_CAMPAIGN;
-  let source = '', medium = '', campaign = '', term = '', content = '';
+  let source = '',
+    medium = '',
+    campaign = '',
+    term = '',
+    content = '';
   let seen = 0; // bit per utm tag already taken
   let clickId = false;
   let i = 0;
@@ -171,11 +175,16 @@ export function campaignTags(query: string): CampaignTags {
 
 function utmBit(s: string, at: number, length: number): number {
   switch (length) {
-    case 4: return s.startsWith('term', at) ? 8 : 0;
-    case 6: return s.startsWith('source', at) ? 1 : s.startsWith('medium', at) ? 2 : 0;
-    case 7: return s.startsWith('content', at) ? 16 : 0;
-    case 8: return s.startsWith('campaign', at) ? 4 : 0;
-    default: return 0;
+    case 4:
+      return s.startsWith('term', at) ? 8 : 0;
+    case 6:
+      return s.startsWith('source', at) ? 1 : s.startsWith('medium', at) ? 2 : 0;
+    case 7:
+      return s.startsWith('content', at) ? 16 : 0;
+    case 8:
+      return s.startsWith('campaign', at) ? 4 : 0;
+    default:
+      return 0;
   }
 }
 

@@ -8,8 +8,7 @@
 
 export type DeviceClass = 'mobile' | 'tablet' | 'desktop' | 'tv' | 'console' | 'bot' | 'unknown';
 export type OsName = 'ios' | 'android' | 'windows' | 'macos' | 'chromeos' | 'linux' | 'other';
-export type BrowserName =
-  | 'chrome' | 'safari' | 'firefox' | 'edge' | 'samsung' | 'opera' | 'webview' | 'bot' | 'other';
+export type BrowserName = 'chrome' | 'safari' | 'firefox' | 'edge' | 'samsung' | 'opera' | 'webview' | 'bot' | 'other';
 
 export interface UserAgentInfo {
   readonly device: DeviceClass;

@@ -61,11 +61,19 @@ function decode(bytes: Uint8Array, lenient: boolean): string | null {
     const b = bytes[i]!;
     let c: number;
     let extra: number;
-    if (b < 0x80) { c = b; extra = 0; }
-    else if (b >= 0xc2 && b < 0xe0) { c = b & 0x1f; extra = 1; }
-    else if (b >= 0xe0 && b < 0xf0) { c = b & 0x0f; extra = 2; }
-    else if (b >= 0xf0 && b < 0xf5) { c = b & 0x07; extra = 3; }
-    else {
+    if (b < 0x80) {
+      c = b;
+      extra = 0;
+    } else if (b >= 0xc2 && b < 0xe0) {
+      c = b & 0x1f;
+      extra = 1;
+    } else if (b >= 0xe0 && b < 0xf0) {
+      c = b & 0x0f;
+      extra = 2;
+    } else if (b >= 0xf0 && b < 0xf5) {
+      c = b & 0x07;
+      extra = 3;
+    } else {
       if (!lenient) return null;
       s += '\ufffd';
       i++;

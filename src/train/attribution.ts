@@ -70,7 +70,17 @@ interface Pending {
 }
 
 export function newJoinStats(): JoinStats {
-  return { decisions: 0, outcomes: 0, attributed: 0, duplicateDecisions: 0, staleDecisions: 0, duplicateOutcomes: 0, unattributed: 0, late: 0, unserved: 0 };
+  return {
+    decisions: 0,
+    outcomes: 0,
+    attributed: 0,
+    duplicateDecisions: 0,
+    staleDecisions: 0,
+    duplicateOutcomes: 0,
+    unattributed: 0,
+    late: 0,
+    unserved: 0,
+  };
 }
 
 export function parseDuration(s: string): number {
@@ -85,7 +95,10 @@ export function parseDuration(s: string): number {
  * front of a Map and iterating it again is O(deleted) per pass in V8 (holes stay until rehash),
  * which made a per-record flush quadratic; an array with a moving head is O(1).
  */
-interface Fifo<T> { items: T[]; head: number }
+interface Fifo<T> {
+  items: T[];
+  head: number;
+}
 const fifo = <T>(): Fifo<T> => ({ items: [], head: 0 });
 function compact<T>(q: Fifo<T>): void {
   if (q.head > 4096 && q.head * 2 > q.items.length) {
@@ -95,7 +108,11 @@ function compact<T>(q: Fifo<T>): void {
 }
 
 /** Batches of records in, batches of examples out (see log-reader.ts for why batches). */
-export async function* attribute(batches: AsyncIterable<readonly LogRecord[]> | Iterable<readonly LogRecord[]>, opts: JoinOptions, stats: JoinStats = newJoinStats()): AsyncGenerator<Example[]> {
+export async function* attribute(
+  batches: AsyncIterable<readonly LogRecord[]> | Iterable<readonly LogRecord[]>,
+  opts: JoinOptions,
+  stats: JoinStats = newJoinStats(),
+): AsyncGenerator<Example[]> {
   const pending = new Map<string, Pending>();
   const pendingOrder = fifo<Pending>(); // ≈ time order
   const orphans = new Map<string, OutcomeEvent[]>();

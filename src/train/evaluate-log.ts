@@ -23,40 +23,41 @@ export async function evaluateExamples(batches: AsyncIterable<readonly Example[]
   let pi = new Float64Array(64);
   let q = new Float64Array(64);
   let skipped = 0;
-  for await (const batch of batches) for (const ex of batch) {
-    const d = ex.decision;
-    if (o.slot !== undefined && d.slot !== o.slot) continue;
-    // a record from another writer may lack candidates; a propensity outside (0, 1] is corrupt
-    if (!Array.isArray(d.candidates) || !(d.propensity > 0 && d.propensity <= 1)) {
-      skipped++;
-      continue;
-    }
-    const k = d.candidates.length;
-    const a = d.candidates.indexOf(d.action);
-    if (a < 0) {
-      skipped++;
-      continue;
-    }
-    if (k > pi.length) {
-      pi = new Float64Array(k);
-      q = new Float64Array(k);
-    }
-    // A context the extractor cannot read (another writer's record) is skipped, as training does.
-    try {
-      if (!o.policy(d, pi)) {
+  for await (const batch of batches)
+    for (const ex of batch) {
+      const d = ex.decision;
+      if (o.slot !== undefined && d.slot !== o.slot) continue;
+      // a record from another writer may lack candidates; a propensity outside (0, 1] is corrupt
+      if (!Array.isArray(d.candidates) || !(d.propensity > 0 && d.propensity <= 1)) {
         skipped++;
         continue;
       }
-      o.reward(d, q);
-    } catch {
-      skipped++;
-      continue;
+      const k = d.candidates.length;
+      const a = d.candidates.indexOf(d.action);
+      if (a < 0) {
+        skipped++;
+        continue;
+      }
+      if (k > pi.length) {
+        pi = new Float64Array(k);
+        q = new Float64Array(k);
+      }
+      // A context the extractor cannot read (another writer's record) is skipped, as training does.
+      try {
+        if (!o.policy(d, pi)) {
+          skipped++;
+          continue;
+        }
+        o.reward(d, q);
+      } catch {
+        skipped++;
+        continue;
+      }
+      let qPolicy = 0;
+      for (let i = 0; i < k; i++) qPolicy += pi[i]! * q[i]!;
+      const r = o.target === 'value' ? ex.value : ex.label;
+      addExample(ope, r, pi[a]! / d.propensity, q[a]!, qPolicy);
     }
-    let qPolicy = 0;
-    for (let i = 0; i < k; i++) qPolicy += pi[i]! * q[i]!;
-    const r = o.target === 'value' ? ex.value : ex.label;
-    addExample(ope, r, pi[a]! / d.propensity, q[a]!, qPolicy);
-  }
   if (ope.n === 0) throw new Error('no decisions with propensities to evaluate');
   return { ...opeResult(ope), skipped };
 }
@@ -65,18 +66,23 @@ export async function evaluateExamples(batches: AsyncIterable<readonly Example[]
 export async function rewardMeans(batches: AsyncIterable<readonly Example[]>, target: 'label' | 'value') {
   const sa = new Map<string, [number, number]>();
   const sl = new Map<string, [number, number]>();
-  let sum = 0, n = 0;
-  for await (const batch of batches) for (const ex of batch) {
-    const r = target === 'value' ? ex.value : ex.label;
-    const k = `${ex.decision.slot}\u0000${ex.decision.action}`;
-    const a = sa.get(k) ?? [0, 0];
-    a[0] += r; a[1]++;
-    sa.set(k, a);
-    const s = sl.get(ex.decision.slot) ?? [0, 0];
-    s[0] += r; s[1]++;
-    sl.set(ex.decision.slot, s);
-    sum += r; n++;
-  }
+  let sum = 0,
+    n = 0;
+  for await (const batch of batches)
+    for (const ex of batch) {
+      const r = target === 'value' ? ex.value : ex.label;
+      const k = `${ex.decision.slot}\u0000${ex.decision.action}`;
+      const a = sa.get(k) ?? [0, 0];
+      a[0] += r;
+      a[1]++;
+      sa.set(k, a);
+      const s = sl.get(ex.decision.slot) ?? [0, 0];
+      s[0] += r;
+      s[1]++;
+      sl.set(ex.decision.slot, s);
+      sum += r;
+      n++;
+    }
   const mean = (m: Map<string, [number, number]>) => new Map([...m].map(([key, [s, c]]) => [key, s / c]));
   return { bySlotAction: mean(sa), bySlot: mean(sl), overall: n ? sum / n : 0 };
 }

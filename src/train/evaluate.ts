@@ -41,11 +41,19 @@ async function main(): Promise<void> {
   const { values: a } = parseArgs({
     options: {
       ...LOG_OPTIONS,
-      model: { type: 'string' }, policy: { type: 'string' }, 'policy-table': { type: 'string' },
-      'reward-model': { type: 'string' }, target: { type: 'string', default: 'label' }, slot: { type: 'string' },
-      replicates: { type: 'string', default: '500' }, seed: { type: 'string', default: '1' }, json: { type: 'string' },
-      publish: { type: 'boolean', default: false }, remote: { type: 'boolean', default: false },
-      gate: { type: 'boolean', default: false }, 'gate-on': { type: 'string', default: 'dr' },
+      model: { type: 'string' },
+      policy: { type: 'string' },
+      'policy-table': { type: 'string' },
+      'reward-model': { type: 'string' },
+      target: { type: 'string', default: 'label' },
+      slot: { type: 'string' },
+      replicates: { type: 'string', default: '500' },
+      seed: { type: 'string', default: '1' },
+      json: { type: 'string' },
+      publish: { type: 'boolean', default: false },
+      remote: { type: 'boolean', default: false },
+      gate: { type: 'boolean', default: false },
+      'gate-on': { type: 'string', default: 'dr' },
     },
   });
   if (a.target !== 'label' && a.target !== 'value') throw new Error('--target is label or value');
@@ -72,7 +80,12 @@ async function main(): Promise<void> {
     const fallback = meanReward(means);
     const reward = a['reward-model'] ? modelReward(loadLinear(new Uint8Array(await readFile(a['reward-model']))), fallback) : fallback;
     const report = await evaluateExamples(attribute(readRecords(open.sources), join), {
-      policy, reward, target, slot: a.slot, replicates: Number(a.replicates), seed: Number(a.seed),
+      policy,
+      reward,
+      target,
+      slot: a.slot,
+      replicates: Number(a.replicates),
+      seed: Number(a.seed),
     });
     console.log(formatEvaluation(report, label));
     if (a.json) await writeFile(a.json, JSON.stringify({ candidate: label, ...report }, null, 2));
@@ -81,7 +94,9 @@ async function main(): Promise<void> {
       const key = a['gate-on'] as 'dr' | 'snips' | 'ips';
       if (!['dr', 'snips', 'ips'].includes(key)) throw new Error('--gate-on is dr, snips or ips');
       if (a.gate && !(report[key].low >= report.logging.value)) {
-        console.error(`not published: ${key.toUpperCase()} lower bound ${report[key].low} is below the logging policy's ${report.logging.value}`);
+        console.error(
+          `not published: ${key.toUpperCase()} lower bound ${report[key].low} is below the logging policy's ${report.logging.value}`,
+        );
         process.exitCode = 2;
         return;
       }

@@ -16,7 +16,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-const USAGE = 'usage: npm run experiments -- create <file> | update <key> <file> | launch|pause|resume|stop|archive|rerandomize <key> | list | get <key> | results <key> [--csv|--json]';
+const USAGE =
+  'usage: npm run experiments -- create <file> | update <key> <file> | launch|pause|resume|stop|archive|rerandomize <key> | list | get <key> | results <key> [--csv|--json]';
 
 function localToken(): string | undefined {
   if (!existsSync('.dev.vars')) return undefined;
@@ -51,15 +52,26 @@ function request(base: string, token: string, positionals: string[], values: Fla
     return JSON.parse(readFileSync(file, 'utf8'));
   };
   switch (command) {
-    case 'create': return call(base, token, 'POST', '/admin/experiments', config(a1));
-    case 'update': return call(base, token, 'PUT', `/admin/experiments/${key()}`, config(a2));
-    case 'launch': case 'pause': case 'resume': case 'archive': case 'rerandomize':
+    case 'create':
+      return call(base, token, 'POST', '/admin/experiments', config(a1));
+    case 'update':
+      return call(base, token, 'PUT', `/admin/experiments/${key()}`, config(a2));
+    case 'launch':
+    case 'pause':
+    case 'resume':
+    case 'archive':
+    case 'rerandomize':
       return call(base, token, 'POST', `/admin/experiments/${key()}/${command}`);
-    case 'stop': return call(base, token, 'POST', `/admin/experiments/${key()}/stop`, values.winner ? { winner: values.winner } : {});
-    case 'list': return call(base, token, 'GET', `/admin/experiments${values.status ? `?status=${encodeURIComponent(values.status)}` : ''}`);
-    case 'get': return call(base, token, 'GET', `/admin/experiments/${key()}`);
-    case 'results': return call(base, token, 'GET', `/admin/experiments/${key()}/results${values.csv ? '?format=csv' : ''}`);
-    default: throw new Error(USAGE);
+    case 'stop':
+      return call(base, token, 'POST', `/admin/experiments/${key()}/stop`, values.winner ? { winner: values.winner } : {});
+    case 'list':
+      return call(base, token, 'GET', `/admin/experiments${values.status ? `?status=${encodeURIComponent(values.status)}` : ''}`);
+    case 'get':
+      return call(base, token, 'GET', `/admin/experiments/${key()}`);
+    case 'results':
+      return call(base, token, 'GET', `/admin/experiments/${key()}/results${values.csv ? '?format=csv' : ''}`);
+    default:
+      throw new Error(USAGE);
   }
 }
 
@@ -68,8 +80,16 @@ const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 /** Runs one command; returns the process exit code. */
 export async function runCli(argv: string[], io: CliIo = { out: console.log, err: console.error }): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: argv, allowPositionals: true,
-    options: { url: { type: 'string' }, token: { type: 'string' }, winner: { type: 'string' }, status: { type: 'string' }, csv: { type: 'boolean' }, json: { type: 'boolean' } },
+    args: argv,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string' },
+      token: { type: 'string' },
+      winner: { type: 'string' },
+      status: { type: 'string' },
+      csv: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
   });
   const command = positionals[0];
   const base = values.url ?? process.env.ATTUNE_URL ?? 'http://127.0.0.1:8787';
@@ -92,19 +112,32 @@ export async function runCli(argv: string[], io: CliIo = { out: console.log, err
   }
   if (command === 'results' && !values.csv && !values.json) {
     const r = JSON.parse(text);
-    io.out(`${r.key} (${r.status}, ${r.algorithm.name}) recommendation: ${r.recommendation}${r.recommendedArm ? ` → ${r.recommendedArm}` : ''}`);
+    io.out(
+      `${r.key} (${r.status}, ${r.algorithm.name}) recommendation: ${r.recommendation}${r.recommendedArm ? ` → ${r.recommendedArm}` : ''}`,
+    );
     io.out('arm           impressions  conversions  rate     95% CI              P(best)  exp.loss  uplift   allocation');
     for (const a of r.arms) {
-      io.out([
-        a.arm.padEnd(12), String(a.impressions).padStart(12), String(a.conversions).padStart(12), pct(a.rate).padStart(8),
-        `[${pct(a.rateLow)}, ${pct(a.rateHigh)}]`.padStart(20), a.probabilityBest.toFixed(3).padStart(8), a.expectedLoss.toFixed(5).padStart(9),
-        (a.uplift ? pct(a.uplift.median) : 'control').padStart(8), (r.allocation ? pct(r.allocation[a.arm]) : '-').padStart(11),
-      ].join(' '));
+      io.out(
+        [
+          a.arm.padEnd(12),
+          String(a.impressions).padStart(12),
+          String(a.conversions).padStart(12),
+          pct(a.rate).padStart(8),
+          `[${pct(a.rateLow)}, ${pct(a.rateHigh)}]`.padStart(20),
+          a.probabilityBest.toFixed(3).padStart(8),
+          a.expectedLoss.toFixed(5).padStart(9),
+          (a.uplift ? pct(a.uplift.median) : 'control').padStart(8),
+          (r.allocation ? pct(r.allocation[a.arm]) : '-').padStart(11),
+        ].join(' '),
+      );
     }
     return 0;
   }
   if (command === 'list' && !values.json) {
-    for (const e of JSON.parse(text).experiments) io.out(`${e.key.padEnd(24)} ${e.status.padEnd(9)} v${e.version} ${e.algorithm} [${e.arms.join(', ')}]${e.winner ? ` winner=${e.winner}` : ''}`);
+    for (const e of JSON.parse(text).experiments)
+      io.out(
+        `${e.key.padEnd(24)} ${e.status.padEnd(9)} v${e.version} ${e.algorithm} [${e.arms.join(', ')}]${e.winner ? ` winner=${e.winner}` : ''}`,
+      );
     return 0;
   }
   io.out(command === 'results' && values.csv ? text.trimEnd() : JSON.stringify(JSON.parse(text), null, 2));
@@ -112,8 +145,11 @@ export async function runCli(argv: string[], io: CliIo = { out: console.log, err
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  runCli(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exit(2);
-  });
+  runCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : String(err));
+      process.exit(2);
+    },
+  );
 }

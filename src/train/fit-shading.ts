@@ -19,7 +19,15 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { encodeShadingModel } from '../core/bidding/shading-model.ts';
-import { createWinStats, fitWinCurve, observations, observe, PRIOR_CURVE, type WinCurve, type WinStats } from '../core/bidding/win-curve.ts';
+import {
+  createWinStats,
+  fitWinCurve,
+  observations,
+  observe,
+  PRIOR_CURVE,
+  type WinCurve,
+  type WinStats,
+} from '../core/bidding/win-curve.ts';
 import { publishModel } from '../core/model-registry.ts';
 import type { LogRecord } from '../core/outcome-event.ts';
 import { idKey, recentKeys, type RecentKeys } from './recent-keys.ts';
@@ -42,7 +50,6 @@ export interface ShadingFit {
 export function createShadingFit(bits?: number): ShadingFit {
   return { all: createWinStats(), byPub: new Map(), auctions: 0, duplicates: 0, notPrice: 0, seen: recentKeys(bits) };
 }
-
 
 /**
  * OpenRTB loss reasons that say the price lost (below the floor or the deal floor, outbid,
@@ -109,8 +116,11 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
-      out: { type: 'string' }, publish: { type: 'boolean', default: false }, remote: { type: 'boolean', default: false },
-      'min-pub': { type: 'string', default: '500' }, version: { type: 'string' },
+      out: { type: 'string' },
+      publish: { type: 'boolean', default: false },
+      remote: { type: 'boolean', default: false },
+      'min-pub': { type: 'string', default: '500' },
+      version: { type: 'string' },
     },
   });
   if (positionals.length === 0) throw new Error('usage: fit-shading.ts <log.ndjson[.gz]>… [--out f] [--publish [--remote]]');
@@ -119,7 +129,9 @@ async function main(): Promise<void> {
   const curves = curvesOf(fit, Number(values['min-pub']));
   const version = values.version ?? new Date().toISOString().replace(/[:.]/g, '-');
   const blob = encodeShadingModel(SHADING_MODEL, version, curves);
-  console.log(`${fit.auctions} auctions (${fit.duplicates} repeated notices dropped, ${fit.notPrice} losses for other reasons than price left out); curves: ${[...curves].map(([k, c]) => `${k} a=${c.a.toFixed(3)} k=${c.k.toFixed(3)}`).join(', ')}`);
+  console.log(
+    `${fit.auctions} auctions (${fit.duplicates} repeated notices dropped, ${fit.notPrice} losses for other reasons than price left out); curves: ${[...curves].map(([k, c]) => `${k} a=${c.a.toFixed(3)} k=${c.k.toFixed(3)}`).join(', ')}`,
+  );
   if (values.out) await writeFile(values.out, blob);
   if (values.publish) {
     const store = values.remote ? remoteStorage() : await localStorage();

@@ -11,7 +11,16 @@ import { encodeLinearModel, MAX_VARIANTS } from '../core/linear-model.ts';
 import type { PolicySpec } from '../core/policy.ts';
 import type { Example, JoinStats } from './attribution.ts';
 import { createFtrl, exportWeights, probability, update, variantIndex, type FtrlParams } from './ftrl.ts';
-import { auc, calibration, calibrationError, constantLogLoss, createMetrics, meanLogLoss, observe, type CalibrationRow } from './metrics.ts';
+import {
+  auc,
+  calibration,
+  calibrationError,
+  constantLogLoss,
+  createMetrics,
+  meanLogLoss,
+  observe,
+  type CalibrationRow,
+} from './metrics.ts';
 
 export interface FitOptions {
   readonly name: string;
@@ -69,39 +78,47 @@ export async function fit(batches: AsyncIterable<readonly Example[]>, opts: FitO
   let skipped = 0;
   const allowed = opts.variants === undefined ? null : new Set(opts.variants);
   const kind = opts.kind ?? 'variant';
-  for await (const batch of batches) for (let i = 0; i < batch.length; i++) {
-    const ex = batch[i]!;
-    const d = ex.decision;
-    // action '': nothing was shown (a slot that fell back without candidates), no variant to learn
-    if ((opts.slot !== undefined && d.slot !== opts.slot) || d.kind !== kind || d.action === '') continue;
-    if ((++seen & 4095) === 0) opts.onProgress?.(seen);
-    try {
-      extractFeatures(d.context, fv); // the same extractor the Worker scores with, on the logged input
-    } catch {
-      unreadable++;
-      continue;
+  for await (const batch of batches)
+    for (let i = 0; i < batch.length; i++) {
+      const ex = batch[i]!;
+      const d = ex.decision;
+      // action '': nothing was shown (a slot that fell back without candidates), no variant to learn
+      if ((opts.slot !== undefined && d.slot !== opts.slot) || d.kind !== kind || d.action === '') continue;
+      if ((++seen & 4095) === 0) opts.onProgress?.(seen);
+      try {
+        extractFeatures(d.context, fv); // the same extractor the Worker scores with, on the logged input
+      } catch {
+        unreadable++;
+        continue;
+      }
+      // Actions come from whoever called the API: learn at most the loader's MAX_VARIANTS (each
+      // costs two tables of 2^bits), the first seen, or only the ones the caller names.
+      if (!m.index.has(d.action) && (m.variants.length >= MAX_VARIANTS || (allowed !== null && !allowed.has(d.action)))) {
+        skipped++;
+        continue;
+      }
+      const v = variantIndex(m, d.action);
+      if (d.ts >= opts.cutoff) {
+        observe(held, probability(m, fv, v), ex.label);
+        continue;
+      }
+      const p = update(m, fv, v, ex.label);
+      trainN++;
+      trainPos += ex.label;
+      progressive -= Math.log(ex.label === 1 ? Math.max(p, 1e-15) : Math.max(1 - p, 1e-15));
     }
-    // Actions come from whoever called the API: learn at most the loader's MAX_VARIANTS (each
-    // costs two tables of 2^bits), the first seen, or only the ones the caller names.
-    if (!m.index.has(d.action) && (m.variants.length >= MAX_VARIANTS || (allowed !== null && !allowed.has(d.action)))) {
-      skipped++;
-      continue;
-    }
-    const v = variantIndex(m, d.action);
-    if (d.ts >= opts.cutoff) {
-      observe(held, probability(m, fv, v), ex.label);
-      continue;
-    }
-    const p = update(m, fv, v, ex.label);
-    trainN++;
-    trainPos += ex.label;
-    progressive -= Math.log(ex.label === 1 ? Math.max(p, 1e-15) : Math.max(1 - p, 1e-15));
-  }
   if (m.variants.length === 0) throw new Error('no decisions to learn from (check --log, --slot and the time range)');
   const { bias, weights, nonZero } = exportWeights(m);
   const blob = encodeLinearModel({
-    name: opts.name, version: opts.version, variants: m.variants, bits: opts.ftrl.bits, bias, weights,
-    policy: opts.policy, target: opts.target, quantize: opts.quantize,
+    name: opts.name,
+    version: opts.version,
+    variants: m.variants,
+    bits: opts.ftrl.bits,
+    bias,
+    weights,
+    policy: opts.policy,
+    target: opts.target,
+    quantize: opts.quantize,
   });
   const rate = trainN === 0 ? 0 : trainPos / trainN;
   const baseline = constantLogLoss(held, rate);
@@ -113,9 +130,15 @@ export async function fit(batches: AsyncIterable<readonly Example[]>, opts: FitO
       model: { name: opts.name, version: opts.version, variants: m.variants, bits: opts.ftrl.bits, nonZero, bytes: blob.byteLength },
       train: { examples: trainN, positives: trainPos, rate, progressiveLogLoss: trainN ? progressive / trainN : NaN },
       holdout: {
-        examples: held.n, positives: held.positives, rate: held.n ? held.positives / held.n : NaN,
-        logLoss: ll, baselineLogLoss: baseline, relativeGain: 1 - ll / baseline, auc: auc(held),
-        calibration: table, calibrationError: calibrationError(table),
+        examples: held.n,
+        positives: held.positives,
+        rate: held.n ? held.positives / held.n : NaN,
+        logLoss: ll,
+        baselineLogLoss: baseline,
+        relativeGain: 1 - ll / baseline,
+        auc: auc(held),
+        calibration: table,
+        calibrationError: calibrationError(table),
       },
       cutoff: new Date(Math.min(opts.cutoff, 8.64e15)).toISOString(),
       unreadableContexts: unreadable,

@@ -47,9 +47,15 @@ export interface Ftrl {
 export function createFtrl(params: FtrlParams = DEFAULT_FTRL): Ftrl {
   const size = 1 << params.bits;
   return {
-    params, mask: size - 1, variants: [], index: new Map(),
+    params,
+    mask: size - 1,
+    variants: [],
+    index: new Map(),
     shared: params.shared ? { z: new Float32Array(size), n: new Float32Array(size) } : null,
-    perVariant: [], bz: new Float64Array(8), bn: new Float64Array(8), updates: 0,
+    perVariant: [],
+    bz: new Float64Array(8),
+    bn: new Float64Array(8),
+    updates: 0,
   };
 }
 

@@ -42,15 +42,40 @@ export interface ObdImport {
 function contextOf(ts: number, attrs: Record<string, string | number>): LoggedContext {
   const d = new Date(ts);
   return {
-    country: '', region: '', city: '', asn: 0, timezone: '', device: '', os: '', browser: '', referrer: '', referrerHost: '',
-    utmSource: '', utmMedium: '', utmCampaign: '', utmTerm: '', utmContent: '', path: '', pageType: 'product',
-    hour: d.getUTCHours(), weekday: d.getUTCDay(), visits: 0, daysSinceLastVisit: -1, purchases: 0, segments: [], attrs,
+    country: '',
+    region: '',
+    city: '',
+    asn: 0,
+    timezone: '',
+    device: '',
+    os: '',
+    browser: '',
+    referrer: '',
+    referrerHost: '',
+    utmSource: '',
+    utmMedium: '',
+    utmCampaign: '',
+    utmTerm: '',
+    utmContent: '',
+    path: '',
+    pageType: 'product',
+    hour: d.getUTCHours(),
+    weekday: d.getUTCDay(),
+    visits: 0,
+    daysSinceLastVisit: -1,
+    purchases: 0,
+    segments: [],
+    attrs,
   };
 }
 
 export async function importObd(inDir: string, outDir: string, policyName = basename(join(inDir, '..'))): Promise<ObdImport> {
   const campaign = basename(inDir);
-  const items = (await readFile(join(inDir, 'item_context.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => `item-${l.split(',')[1]}`);
+  const items = (await readFile(join(inDir, 'item_context.csv'), 'utf8'))
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => `item-${l.split(',')[1]}`);
   const uniform = policyName === 'random';
   const lines = createInterface({ input: createReadStream(join(inDir, `${campaign}.csv`)), crlfDelay: Infinity });
   let header: string[] | null = null;
@@ -60,8 +85,19 @@ export async function importObd(inDir: string, outDir: string, policyName = base
   const closing: Promise<void>[] = [];
   const files: string[] = [];
   const counts: Record<string, Record<string, number>> = {};
-  let decisions = 0, clicks = 0, outOfOrder = 0, lastTs = -Infinity;
-  const close = (o: typeof out) => { if (o) closing.push(new Promise((res) => { o.file.on('close', () => res()); o.gz.end(); })); };
+  let decisions = 0,
+    clicks = 0,
+    outOfOrder = 0,
+    lastTs = -Infinity;
+  const close = (o: typeof out) => {
+    if (o)
+      closing.push(
+        new Promise((res) => {
+          o.file.on('close', () => res());
+          o.gz.end();
+        }),
+      );
+  };
 
   for await (const line of lines) {
     if (line.length === 0) continue;
@@ -88,9 +124,22 @@ export async function importObd(inDir: string, outDir: string, policyName = base
     const id = `obd-${policyName}-${campaign}-${index}`;
     const visitor = hashVisitor(`obd:${attrs.uf0}:${attrs.uf1}:${attrs.uf2}:${attrs.uf3}`);
     const decision: DecisionRecord = {
-      type: 'decision', v: 1, id, ts, kind: 'variant', visitor, slot, model: null, action: item,
-      propensity: Number(f[col.propensity_score!]), score: null, source: 'explore', candidates: items,
-      probabilities: uniform ? items.map(() => 1 / items.length) : [], featureSpec: FEATURE_SPEC_HASH, context: contextOf(ts, attrs),
+      type: 'decision',
+      v: 1,
+      id,
+      ts,
+      kind: 'variant',
+      visitor,
+      slot,
+      model: null,
+      action: item,
+      propensity: Number(f[col.propensity_score!]),
+      score: null,
+      source: 'explore',
+      candidates: items,
+      probabilities: uniform ? items.map(() => 1 / items.length) : [],
+      featureSpec: FEATURE_SPEC_HASH,
+      context: contextOf(ts, attrs),
     };
     const d = new Date(ts);
     const key = `dt=${d.toISOString().slice(0, 10)}/hour=${String(d.getUTCHours()).padStart(2, '0')}`;
@@ -108,7 +157,18 @@ export async function importObd(inDir: string, outDir: string, policyName = base
     decisions++;
     (counts[slot] ??= {})[item] = (counts[slot]![item] ?? 0) + 1;
     if (f[col.click!] === '1') {
-      const click: OutcomeEvent = { type: 'outcome', v: 1, id: `${id}-click`, ts: ts + 1, receivedAt: ts + 1, name: 'click', decisionId: id, visitor, slot, variant: item };
+      const click: OutcomeEvent = {
+        type: 'outcome',
+        v: 1,
+        id: `${id}-click`,
+        ts: ts + 1,
+        receivedAt: ts + 1,
+        name: 'click',
+        decisionId: id,
+        visitor,
+        slot,
+        variant: item,
+      };
       out.gz.write(JSON.stringify(click) + '\n');
       clicks++;
     }
@@ -124,9 +184,13 @@ export async function importObd(inDir: string, outDir: string, policyName = base
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { in: { type: 'string' }, out: { type: 'string' }, 'policy-out': { type: 'string' }, policy: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { in: { type: 'string' }, out: { type: 'string' }, 'policy-out': { type: 'string' }, policy: { type: 'string' } },
+  });
   if (!values.in || !values.out) throw new Error('usage: import-obd --in <obd>/<policy>/<campaign> --out DIR [--policy-out FILE]');
   const r = await importObd(values.in, values.out, values.policy);
   if (values['policy-out']) await writeFile(values['policy-out'], JSON.stringify({ source: values.in, slots: r.policy }, null, 2));
-  console.log(`imported ${r.decisions} decisions and ${r.clicks} clicks (CTR ${(100 * r.clicks / r.decisions).toFixed(3)}%) into ${r.files.length} objects under ${values.out}${r.outOfOrder ? `; ${r.outOfOrder} rows out of time order` : ''}`);
+  console.log(
+    `imported ${r.decisions} decisions and ${r.clicks} clicks (CTR ${((100 * r.clicks) / r.decisions).toFixed(3)}%) into ${r.files.length} objects under ${values.out}${r.outOfOrder ? `; ${r.outOfOrder} rows out of time order` : ''}`,
+  );
 }

@@ -40,7 +40,13 @@ export async function openSources(a: LogArgs): Promise<{ sources: LogSource[]; c
   return { sources, close: async () => {} };
 }
 
-const names = (s: string) => new Set(s.split(',').map((x) => x.trim()).filter(Boolean));
+const names = (s: string) =>
+  new Set(
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
 
 export function joinOptions(a: LogArgs): JoinOptions {
   // A bid's ad is seen only when it won: by default its examples are the won bids (a win or
@@ -79,7 +85,8 @@ export async function decisionTimeRange(sources: readonly LogSource[]): Promise<
         else {
           try {
             const r = JSON.parse(line) as { type?: unknown; id?: unknown; ts?: unknown } | null;
-            if (r !== null && typeof r === 'object' && r.type === 'decision' && typeof r.id === 'string' && typeof r.ts === 'number') ts = r.ts;
+            if (r !== null && typeof r === 'object' && r.type === 'decision' && typeof r.id === 'string' && typeof r.ts === 'number')
+              ts = r.ts;
           } catch {
             // unreadable: readRecords skips it too
           }

@@ -58,7 +58,8 @@ function warnBroken(name: string, err: unknown): void {
 
 export function fileSource(path: string, bytes: number): LogSource {
   return {
-    name: path, bytes,
+    name: path,
+    bytes,
     async *lines() {
       const raw = createReadStream(path, { highWaterMark: 1 << 20 });
       try {
@@ -84,7 +85,10 @@ export async function pathSources(path: string): Promise<LogSource[]> {
 }
 
 interface R2Like {
-  list(opts: { prefix: string; cursor?: string }): Promise<{ objects: { key: string; size: number }[]; truncated: boolean; cursor?: string }>;
+  list(opts: {
+    prefix: string;
+    cursor?: string;
+  }): Promise<{ objects: { key: string; size: number }[]; truncated: boolean; cursor?: string }>;
   get(key: string): Promise<{ arrayBuffer(): Promise<ArrayBuffer> } | null>;
 }
 
@@ -99,7 +103,8 @@ export async function localR2Sources(persistTo?: string, prefix = 'log/'): Promi
     const page = await bucket.list({ prefix, ...(cursor ? { cursor } : {}) });
     for (const o of page.objects) {
       sources.push({
-        name: `r2://${o.key}`, bytes: o.size,
+        name: `r2://${o.key}`,
+        bytes: o.size,
         async *lines() {
           const obj = await bucket.get(o.key);
           if (!obj) return;
@@ -136,7 +141,10 @@ export interface ReadStats {
  * Every record of every source, in order, in batches. Lines that are not JSON log records are
  * counted in `stats.bad` and skipped: one corrupt line must not stop a retrain.
  */
-export async function* readRecords(sources: readonly LogSource[], stats: ReadStats = { lines: 0, bad: 0, bytesDone: 0 }): AsyncGenerator<LogRecord[]> {
+export async function* readRecords(
+  sources: readonly LogSource[],
+  stats: ReadStats = { lines: 0, bad: 0, bytesDone: 0 },
+): AsyncGenerator<LogRecord[]> {
   // A time from the future is corrupt: it would move the attribution clock past every pending
   // decision, which then waits to the end of the run (memory growing with the log).
   const latest = Date.now() + FUTURE_SLACK_MS;

@@ -20,7 +20,10 @@ export const LinearSource = z.object({
   $comment: z.string().optional(),
   kind: z.literal('linear'),
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
-  version: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/).optional(),
+  version: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/)
+    .optional(),
   variants: z.array(z.string().min(1).max(128)).min(1).max(64),
   bits: z.number().int().min(4).max(24),
   policy: Policy.optional(),
@@ -68,8 +71,16 @@ export function compileLinear(source: LinearSource): Compiled {
   }
   const version = source.version ?? contentVersion(source);
   const blob = encodeLinearModel({
-    name: source.name, version, variants: source.variants, bits: source.bits, bias, weights, sigma,
-    policy: source.policy, target: source.target, quantize: source.quantize,
+    name: source.name,
+    version,
+    variants: source.variants,
+    bits: source.bits,
+    bias,
+    weights,
+    sigma,
+    policy: source.policy,
+    target: source.target,
+    quantize: source.quantize,
   });
   return { name: source.name, version, blob };
 }

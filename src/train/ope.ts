@@ -30,8 +30,13 @@ export interface Ope {
 
 export function createOpe(replicates = 500, seed = 1): Ope {
   return {
-    n: 0, sums: new Float64Array(TERMS), replicates, boot: new Float64Array(replicates * (TERMS + 1)),
-    maxWeight: 0, sumW2: 0, rand: mulberry32(seed),
+    n: 0,
+    sums: new Float64Array(TERMS),
+    replicates,
+    boot: new Float64Array(replicates * (TERMS + 1)),
+    maxWeight: 0,
+    sumW2: 0,
+    rand: mulberry32(seed),
   };
 }
 
@@ -39,7 +44,8 @@ export function createOpe(replicates = 500, seed = 1): Ope {
 // one 32-bit random number serves two replicates and no draw loops (the bootstrap's hot path).
 const POISSON = (() => {
   const cdf: number[] = [];
-  let p = Math.exp(-1), acc = 0;
+  let p = Math.exp(-1),
+    acc = 0;
   for (let k = 0; k < 16; k++) {
     acc += p;
     cdf.push(acc);
@@ -60,7 +66,11 @@ export function addExample(o: Ope, r: number, w: number, qLogged: number, qPolic
   const wr = w * r;
   const dr = qPolicy + w * (r - qLogged);
   const s = o.sums;
-  s[0]! += r; s[1]! += wr; s[2]! += w; s[3]! += dr; s[4]! += qPolicy;
+  s[0]! += r;
+  s[1]! += wr;
+  s[2]! += w;
+  s[3]! += dr;
+  s[4]! += qPolicy;
   o.n++;
   o.sumW2 += w * w;
   if (w > o.maxWeight) o.maxWeight = w;
@@ -70,7 +80,12 @@ export function addExample(o: Ope, r: number, w: number, qLogged: number, qPolic
     if ((i & 1) === 0) bits = (o.rand() * 4294967296) >>> 0;
     const k = POISSON[(i & 1) === 0 ? bits & 0xffff : bits >>> 16]!;
     if (k === 0) continue;
-    b[at]! += k * r; b[at + 1]! += k * wr; b[at + 2]! += k * w; b[at + 3]! += k * dr; b[at + 4]! += k * qPolicy; b[at + 5]! += k;
+    b[at]! += k * r;
+    b[at + 1]! += k * wr;
+    b[at + 2]! += k * w;
+    b[at + 3]! += k * dr;
+    b[at + 4]! += k * qPolicy;
+    b[at + 5]! += k;
   }
 }
 

@@ -30,7 +30,11 @@ const CONFIG_CHECKS: Readonly<Record<string, (raw: unknown) => void>> = {
  * model's kind), so a run that passes them fails only if the store itself does.
  */
 export async function publishDirectory(
-  dir: string, store: OpenStorage, only?: string, log = console.log, opts: { allowKindChange?: boolean } = {},
+  dir: string,
+  store: OpenStorage,
+  only?: string,
+  log = console.log,
+  opts: { allowKindChange?: boolean } = {},
 ): Promise<number> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
   const configs: [key: string, file: string, raw: unknown][] = [];
@@ -52,7 +56,8 @@ export async function publishDirectory(
   }
   for (const compiled of models) {
     const checked = await checkPublish(store.storage, compiled.blob, opts);
-    if (!checked.ok) problems.push(`${compiled.name}@${compiled.version}: ${checked.reason}${checked.detail ? ` (${checked.detail})` : ''}`);
+    if (!checked.ok)
+      problems.push(`${compiled.name}@${compiled.version}: ${checked.reason}${checked.detail ? ` (${checked.detail})` : ''}`);
   }
   if (problems.length > 0) {
     for (const p of problems) log(`FAILED  ${p}`);

@@ -53,7 +53,8 @@ interface KVLike {
 async function wrangler(args: string[], encoding: 'utf8' | 'buffer'): Promise<string | Buffer | null> {
   try {
     const { stdout } = await run('npx', ['wrangler', 'kv', 'key', ...args, '--binding', BINDING, '--remote'], {
-      encoding, maxBuffer: 64 * 1024 * 1024,
+      encoding,
+      maxBuffer: 64 * 1024 * 1024,
     });
     return stdout;
   } catch (err) {
@@ -78,7 +79,7 @@ export function remoteStorage(): OpenStorage {
     storage: {
       getBytes: async (key) => {
         const out = (await wrangler(['get', key], 'buffer')) as Buffer | null;
-        return out === null ? null : out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength) as ArrayBuffer;
+        return out === null ? null : (out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength) as ArrayBuffer);
       },
       getText: async (key) => (await wrangler(['get', key, '--text'], 'utf8')) as string | null,
       put,

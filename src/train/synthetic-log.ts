@@ -30,7 +30,11 @@ export const VARIANTS = ['control', 'bold', 'minimal'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 export interface SyntheticContext {
-  device: string; country: string; pageType: string; referrer: string; plan: string;
+  device: string;
+  country: string;
+  pageType: string;
+  referrer: string;
+  plan: string;
 }
 
 /** The ground truth: base rates per variant plus effects of readable context values. */
@@ -56,15 +60,41 @@ export const trueRate = (c: SyntheticContext, v: Variant): number => 1 / (1 + Ma
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
 export function randomContext(r: () => number): SyntheticContext {
-  return { device: pick(r, DEVICES), country: pick(r, COUNTRIES), pageType: pick(r, PAGES), referrer: pick(r, REFERRERS), plan: pick(r, PLANS) };
+  return {
+    device: pick(r, DEVICES),
+    country: pick(r, COUNTRIES),
+    pageType: pick(r, PAGES),
+    referrer: pick(r, REFERRERS),
+    plan: pick(r, PLANS),
+  };
 }
 
 export function loggedContextOf(c: SyntheticContext, hour: number, weekday: number): LoggedContext {
   return {
-    country: c.country, region: '', city: '', asn: 0, timezone: 'UTC', device: c.device, os: 'other', browser: 'other',
-    referrer: c.referrer, referrerHost: '', utmSource: '', utmMedium: '', utmCampaign: '', utmTerm: '', utmContent: '',
-    path: `/${c.pageType}`, pageType: c.pageType, hour, weekday, visits: 1, daysSinceLastVisit: -1, purchases: 0,
-    segments: [], attrs: { plan: c.plan },
+    country: c.country,
+    region: '',
+    city: '',
+    asn: 0,
+    timezone: 'UTC',
+    device: c.device,
+    os: 'other',
+    browser: 'other',
+    referrer: c.referrer,
+    referrerHost: '',
+    utmSource: '',
+    utmMedium: '',
+    utmCampaign: '',
+    utmTerm: '',
+    utmContent: '',
+    path: `/${c.pageType}`,
+    pageType: c.pageType,
+    hour,
+    weekday,
+    visits: 1,
+    daysSinceLastVisit: -1,
+    purchases: 0,
+    segments: [],
+    attrs: { plan: c.plan },
   };
 }
 
@@ -91,13 +121,37 @@ export function* syntheticLog(o: SynthOptions): Generator<LogRecord> {
     const d = new Date(ts);
     const id = `d${o.seed ?? 1}-${i}`;
     const decision: DecisionRecord = {
-      type: 'decision', v: 1, id, ts, kind: 'variant', visitor: (i * 2654435761 >>> 0).toString(16).padStart(8, '0'),
-      slot: 'hero', model: null, action: v, propensity: 1 / candidates.length, score: null, source: 'explore',
-      candidates, probabilities, featureSpec: FEATURE_SPEC_HASH, context: loggedContextOf(c, d.getUTCHours(), d.getUTCDay()),
+      type: 'decision',
+      v: 1,
+      id,
+      ts,
+      kind: 'variant',
+      visitor: ((i * 2654435761) >>> 0).toString(16).padStart(8, '0'),
+      slot: 'hero',
+      model: null,
+      action: v,
+      propensity: 1 / candidates.length,
+      score: null,
+      source: 'explore',
+      candidates,
+      probabilities,
+      featureSpec: FEATURE_SPEC_HASH,
+      context: loggedContextOf(c, d.getUTCHours(), d.getUTCDay()),
     };
     yield decision;
     if (r() < trueRate(c, v)) {
-      const click: OutcomeEvent = { type: 'outcome', v: 1, id: `c-${id}`, ts: ts + 5000, receivedAt: ts + 5200, name: 'click', decisionId: id, visitor: decision.visitor, slot: 'hero', variant: v };
+      const click: OutcomeEvent = {
+        type: 'outcome',
+        v: 1,
+        id: `c-${id}`,
+        ts: ts + 5000,
+        receivedAt: ts + 5200,
+        name: 'click',
+        decisionId: id,
+        visitor: decision.visitor,
+        slot: 'hero',
+        variant: v,
+      };
       yield click;
     }
   }
@@ -110,7 +164,12 @@ export async function writeSyntheticLog(dir: string, o: SynthOptions): Promise<n
   let out: ReturnType<typeof createGzip> | null = null;
   let file: ReturnType<typeof createWriteStream> | null = null;
   const finish = (gz: typeof out, f: typeof file) =>
-    gz === null || f === null ? Promise.resolve() : new Promise<void>((res, rej) => { f.on('close', res).on('error', rej); gz.end(); });
+    gz === null || f === null
+      ? Promise.resolve()
+      : new Promise<void>((res, rej) => {
+          f.on('close', res).on('error', rej);
+          gz.end();
+        });
   const closes: Promise<void>[] = [];
   for (const rec of syntheticLog(o)) {
     // partition by the decision's hour (a click 5 s later stays in its decision's object, as
@@ -134,7 +193,9 @@ export async function writeSyntheticLog(dir: string, o: SynthOptions): Promise<n
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { out: { type: 'string' }, decisions: { type: 'string', default: '100000' }, seed: { type: 'string', default: '1' } } });
+  const { values } = parseArgs({
+    options: { out: { type: 'string' }, decisions: { type: 'string', default: '100000' }, seed: { type: 'string', default: '1' } },
+  });
   if (!values.out) throw new Error('--out DIR is required');
   const n = await writeSyntheticLog(values.out, { decisions: Number(values.decisions), seed: Number(values.seed) });
   console.log(`wrote ${n} records to ${values.out}`);

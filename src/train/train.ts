@@ -48,13 +48,19 @@ export function formatReport(r: FitReport): string {
     `          log loss ${h.logLoss.toFixed(5)} vs constant-rate ${h.baselineLogLoss.toFixed(5)} (${(h.relativeGain * 100).toFixed(2)}% better)`,
     `          AUC ${h.auc.toFixed(4)} vs 0.5; calibration error ${h.calibrationError.toExponential(2)}`,
     '          calibration (equal-count groups):   count   predicted    observed',
-    ...h.calibration.map((c) => `                                           ${String(c.count).padStart(7)}  ${pct(c.predicted).padStart(10)}  ${pct(c.observed).padStart(10)}`),
+    ...h.calibration.map(
+      (c) =>
+        `                                           ${String(c.count).padStart(7)}  ${pct(c.predicted).padStart(10)}  ${pct(c.observed).padStart(10)}`,
+    ),
   ];
   if (r.unreadableContexts > 0) lines.push(`skipped   ${r.unreadableContexts} decisions whose context the extractor could not read`);
-  if (r.otherActions > 0) lines.push(`skipped   ${r.otherActions} decisions with other actions (past ${MAX_VARIANTS} variants, or not in --variants)`);
+  if (r.otherActions > 0)
+    lines.push(`skipped   ${r.otherActions} decisions with other actions (past ${MAX_VARIANTS} variants, or not in --variants)`);
   if (r.join) {
     const j = r.join;
-    lines.push(`join      ${j.decisions} decisions, ${j.outcomes} outcomes, ${j.attributed} attributed, ${j.unattributed} unattributed, ${j.late} outside the window, duplicates dropped: ${j.duplicateDecisions} decisions / ${j.duplicateOutcomes} outcomes, ${j.staleDecisions} decisions too late to label${j.unserved > 0 ? `, ${j.unserved} never shown (lost bids: no win or billing notice) left out` : ''}`);
+    lines.push(
+      `join      ${j.decisions} decisions, ${j.outcomes} outcomes, ${j.attributed} attributed, ${j.unattributed} unattributed, ${j.late} outside the window, duplicates dropped: ${j.duplicateDecisions} decisions / ${j.duplicateOutcomes} outcomes, ${j.staleDecisions} decisions too late to label${j.unserved > 0 ? `, ${j.unserved} never shown (lost bids: no win or billing notice) left out` : ''}`,
+    );
   }
   return lines.join('\n');
 }
@@ -70,12 +76,18 @@ async function main(): Promise<void> {
       kind: { type: 'string', default: 'variant' },
       holdout: { type: 'string', default: '0.2' },
       'holdout-from': { type: 'string' },
-      bits: { type: 'string' }, alpha: { type: 'string' }, beta: { type: 'string' },
-      l1: { type: 'string' }, l2: { type: 'string' }, 'no-shared': { type: 'boolean', default: false },
+      bits: { type: 'string' },
+      alpha: { type: 'string' },
+      beta: { type: 'string' },
+      l1: { type: 'string' },
+      l2: { type: 'string' },
+      'no-shared': { type: 'boolean', default: false },
       policy: { type: 'string' },
       quantize: { type: 'string', default: 'int8' },
-      out: { type: 'string' }, report: { type: 'string' },
-      publish: { type: 'boolean', default: false }, remote: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      report: { type: 'string' },
+      publish: { type: 'boolean', default: false },
+      remote: { type: 'boolean', default: false },
       gate: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
     },
@@ -86,8 +98,11 @@ async function main(): Promise<void> {
   if (policy === null) throw new Error('--policy is not a valid policy spec');
   if (a.quantize !== 'int8' && a.quantize !== 'float32') throw new Error('--quantize is int8 or float32');
   const ftrl = {
-    bits: num(a.bits, DEFAULT_FTRL.bits, 'bits'), alpha: num(a.alpha, DEFAULT_FTRL.alpha, 'alpha'),
-    beta: num(a.beta, DEFAULT_FTRL.beta, 'beta'), l1: num(a.l1, DEFAULT_FTRL.l1, 'l1'), l2: num(a.l2, DEFAULT_FTRL.l2, 'l2'),
+    bits: num(a.bits, DEFAULT_FTRL.bits, 'bits'),
+    alpha: num(a.alpha, DEFAULT_FTRL.alpha, 'alpha'),
+    beta: num(a.beta, DEFAULT_FTRL.beta, 'beta'),
+    l1: num(a.l1, DEFAULT_FTRL.l1, 'l1'),
+    l2: num(a.l2, DEFAULT_FTRL.l2, 'l2'),
     shared: !a['no-shared'],
   };
   if (!Number.isInteger(ftrl.bits) || ftrl.bits < 1 || ftrl.bits > 24) throw new Error('--bits must be an integer in 1..24');
@@ -110,9 +125,24 @@ async function main(): Promise<void> {
     const bar = a.quiet ? { update() {}, done() {} } : progressBar('train');
     const started = performance.now();
     const { blob, report } = await fit(attribute(readRecords(sources, readStats), joinOptions(a), join), {
-      name: a.name, version, ftrl, cutoff: Number.isFinite(cutoff) ? cutoff : 8.64e15, slot: a.slot, kind: a.kind, policy,
-      target: a.label!, quantize: a.quantize, variants: a.variants?.split(',').map((v) => v.trim()).filter(Boolean),
-      onProgress: () => bar.update(readStats.bytesDone / totalBytes, `${readStats.lines} records, ${Math.round(readStats.lines / ((performance.now() - started) / 1000))}/s`),
+      name: a.name,
+      version,
+      ftrl,
+      cutoff: Number.isFinite(cutoff) ? cutoff : 8.64e15,
+      slot: a.slot,
+      kind: a.kind,
+      policy,
+      target: a.label!,
+      quantize: a.quantize,
+      variants: a.variants
+        ?.split(',')
+        .map((v) => v.trim())
+        .filter(Boolean),
+      onProgress: () =>
+        bar.update(
+          readStats.bytesDone / totalBytes,
+          `${readStats.lines} records, ${Math.round(readStats.lines / ((performance.now() - started) / 1000))}/s`,
+        ),
     });
     bar.done();
     if (report.train.examples === 0) {
@@ -125,7 +155,9 @@ async function main(): Promise<void> {
     await writeFile(out, blob);
     if (a.report) await writeFile(a.report, JSON.stringify(full, null, 2));
     console.log(formatReport(full));
-    console.log(`read      ${readStats.lines} records (${readStats.bad} unreadable) in ${seconds.toFixed(2)} s, ${full.read.recordsPerSecond}/s`);
+    console.log(
+      `read      ${readStats.lines} records (${readStats.bad} unreadable) in ${seconds.toFixed(2)} s, ${full.read.recordsPerSecond}/s`,
+    );
     console.log(`wrote     ${out}`);
     if (a.publish) {
       const h = report.holdout;

@@ -55,11 +55,16 @@ app.get('/__attune/queue', queueStatsRoute);
 
 // Proxy mode: whatever the API does not answer goes to the origin (ORIGIN_URL), personalized
 // where page rules say so. Hooked here so it stays last however many routes are added.
-app.notFound(async (c) => (await proxyRequest(c)) ?? c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+app.notFound(
+  async (c) =>
+    (await proxyRequest(c)) ?? c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404),
+);
 
 app.onError((err, c) => {
   if (err instanceof HttpError) return c.json(errorBody(err.code, err.message, err.field), err.status);
   // Anything else is our bug: log it whole, answer without internals.
-  console.error(JSON.stringify({ msg: 'unhandled error', path: new URL(c.req.url).pathname, error: String(err), stack: (err as Error).stack }));
+  console.error(
+    JSON.stringify({ msg: 'unhandled error', path: new URL(c.req.url).pathname, error: String(err), stack: (err as Error).stack }),
+  );
   return c.json(errorBody('internal_error', 'unexpected error; it has been logged'), 500);
 });

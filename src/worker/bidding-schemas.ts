@@ -33,10 +33,13 @@ export const Campaign = z.object({
   bundle: z.optional(z.string()),
   seat: z.optional(id),
   budget: z.object({ daily: money, total: z.optional(money) }),
-  schedule: z.optional(z.object({
-    start: z.optional(z.number()), end: z.optional(z.number()),
-    hours: z.optional(z.array(z.number().check(z.int(), z.gte(0), z.lte(23)))),
-  })),
+  schedule: z.optional(
+    z.object({
+      start: z.optional(z.number()),
+      end: z.optional(z.number()),
+      hours: z.optional(z.array(z.number().check(z.int(), z.gte(0), z.lte(23)))),
+    }),
+  ),
   pacing: z._default(z.enum(['even', 'asap']), 'even'),
   bid: z.object({
     goal: z.enum(['cpm', 'cpc', 'cpa']),
@@ -48,23 +51,35 @@ export const Campaign = z.object({
     minCpm: z._default(money, 0),
     maxCpm: money,
   }),
-  modifiers: z.optional(z.object({
-    geo: z.optional(z.record(z.string(), multiplier)),
-    device: z.optional(z.record(z.string(), multiplier)),
-    daypart: z.optional(z.object({ night: z.optional(multiplier), morning: z.optional(multiplier), afternoon: z.optional(multiplier), evening: z.optional(multiplier) })),
-    segment: z.optional(z.record(z.string(), multiplier)),
-  })),
-  targeting: z._default(z.object({
-    media: z.optional(z.array(media)),
-    countries: z.optional(strings()),
-    devices: z.optional(strings()),
-    os: z.optional(strings()),
-    domains: z.optional(allowBlock),
-    bundles: z.optional(allowBlock),
-    publishers: z.optional(strings()),
-    deals: z.optional(strings()),
-    dealsOnly: z.optional(z.boolean()),
-  }), {}),
+  modifiers: z.optional(
+    z.object({
+      geo: z.optional(z.record(z.string(), multiplier)),
+      device: z.optional(z.record(z.string(), multiplier)),
+      daypart: z.optional(
+        z.object({
+          night: z.optional(multiplier),
+          morning: z.optional(multiplier),
+          afternoon: z.optional(multiplier),
+          evening: z.optional(multiplier),
+        }),
+      ),
+      segment: z.optional(z.record(z.string(), multiplier)),
+    }),
+  ),
+  targeting: z._default(
+    z.object({
+      media: z.optional(z.array(media)),
+      countries: z.optional(strings()),
+      devices: z.optional(strings()),
+      os: z.optional(strings()),
+      domains: z.optional(allowBlock),
+      bundles: z.optional(allowBlock),
+      publishers: z.optional(strings()),
+      deals: z.optional(strings()),
+      dealsOnly: z.optional(z.boolean()),
+    }),
+    {},
+  ),
   frequencyCap: z.optional(z.object({ count: z.number().check(z.int(), z.gte(1)), hours: z.number().check(z.gt(0), z.lte(24 * 30)) })),
   creatives: z.array(Creative).check(z.minLength(1), z.maxLength(64)),
 });
@@ -78,7 +93,8 @@ export type CampaignInput = z.infer<typeof Campaign>;
 export function campaignProblem(c: CampaignInput): { field: string; message: string } | null {
   if (c.bid.minCpm > c.bid.maxCpm) return { field: 'bid.minCpm', message: 'minCpm must not exceed maxCpm' };
   const w = c.schedule;
-  if (w?.start !== undefined && w.end !== undefined && !(w.end > w.start)) return { field: 'schedule.end', message: 'end must be after start' };
+  if (w?.start !== undefined && w.end !== undefined && !(w.end > w.start))
+    return { field: 'schedule.end', message: 'end must be after start' };
   return null;
 }
 

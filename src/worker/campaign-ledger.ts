@@ -64,8 +64,15 @@ export class CampaignLedger extends DurableObject<Env> {
   /** Records an impression; false when this decision was already counted. */
   async record(e: LedgerEntry): Promise<boolean> {
     const sql = this.ctx.storage.sql;
-    const inserted = sql.exec('INSERT OR IGNORE INTO imps (decision, ts, cost, user, exchange) VALUES (?, ?, ?, ?, ?)',
-      e.decisionId, e.ts, e.cost, e.user, e.exchange).rowsWritten > 0;
+    const inserted =
+      sql.exec(
+        'INSERT OR IGNORE INTO imps (decision, ts, cost, user, exchange) VALUES (?, ?, ?, ?, ?)',
+        e.decisionId,
+        e.ts,
+        e.cost,
+        e.user,
+        e.exchange,
+      ).rowsWritten > 0;
     if (inserted) {
       const add = 'INSERT INTO totals (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = v + excluded.v';
       sql.exec(add, 'total', e.cost);
@@ -82,8 +89,10 @@ export class CampaignLedger extends DurableObject<Env> {
     const day = Math.floor(now / DAY_MS);
     const spent = sql.exec<{ s: number | null }>('SELECT SUM(cost) AS s FROM imps WHERE ts >= ?', day * DAY_MS).one().s ?? 0;
     const total = sql.exec<{ v: number }>("SELECT v FROM totals WHERE k = 'total'").toArray()[0]?.v ?? 0;
-    const seen = user === null ? 0
-      : sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM imps WHERE user = ? AND ts >= ?', user, now - windowMs).one().n;
+    const seen =
+      user === null
+        ? 0
+        : sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM imps WHERE user = ? AND ts >= ?', user, now - windowMs).one().n;
     return { day, spent, total, seen };
   }
 
@@ -100,7 +109,10 @@ export class CampaignLedger extends DurableObject<Env> {
       else x.totalWins = r.v;
     }
     const today = sql.exec<{ x: string; s: number; n: number }>(
-      "SELECT COALESCE(exchange, ?) AS x, SUM(cost) AS s, COUNT(*) AS n FROM imps WHERE ts >= ? GROUP BY x", UNKNOWN_EXCHANGE, day * DAY_MS);
+      'SELECT COALESCE(exchange, ?) AS x, SUM(cost) AS s, COUNT(*) AS n FROM imps WHERE ts >= ? GROUP BY x',
+      UNKNOWN_EXCHANGE,
+      day * DAY_MS,
+    );
     for (const r of today) Object.assign(of(r.x), { spent: r.s, wins: r.n });
     return out;
   }

@@ -40,10 +40,13 @@ function ledger(env: Env, campaign: string) {
 /** A ledger read within `ms`, else null (as for a failed read, which is logged). */
 async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | null> {
   if (ms <= 0) return null;
-  const r = await within(p.catch((err: unknown) => {
-    console.error(JSON.stringify({ msg: 'ledger read failed', error: String(err) }));
-    return null;
-  }), ms);
+  const r = await within(
+    p.catch((err: unknown) => {
+      console.error(JSON.stringify({ msg: 'ledger read failed', error: String(err) }));
+      return null;
+    }),
+    ms,
+  );
   return r === LATE ? null : r;
 }
 
@@ -62,7 +65,11 @@ export function addLocalSpend(campaign: string, cost: number, now: number): void
  * State per campaign for one request. `budgetMs`: how long we may wait for ledgers.
  */
 export async function campaignStates(
-  env: Env, list: readonly Campaign[], user: string | null, now: number, budgetMs: number,
+  env: Env,
+  list: readonly Campaign[],
+  user: string | null,
+  now: number,
+  budgetMs: number,
   waitUntil: (p: Promise<unknown>) => void,
 ): Promise<Map<string, CampaignState>> {
   const out = new Map<string, CampaignState>();
@@ -72,27 +79,41 @@ export async function campaignStates(
     const slot = spendCache.get(c.id);
     if (capped) {
       const windowMs = c.frequencyCap!.hours * HOUR_MS;
-      waits.push(withDeadline(ledger(env, c.id).snapshot(now, user, windowMs), budgetMs).then((s) => {
-        if (s === null) out.set(c.id, { spend: slot?.spend ?? EXHAUSTED, seen: Infinity });
-        else {
-          spendCache.set(c.id, { spend: toSpend(s), at: now, refreshing: null });
-          out.set(c.id, { spend: toSpend(s), seen: s.seen });
-        }
-      }));
+      waits.push(
+        withDeadline(ledger(env, c.id).snapshot(now, user, windowMs), budgetMs).then((s) => {
+          if (s === null) out.set(c.id, { spend: slot?.spend ?? EXHAUSTED, seen: Infinity });
+          else {
+            spendCache.set(c.id, { spend: toSpend(s), at: now, refreshing: null });
+            out.set(c.id, { spend: toSpend(s), seen: s.seen });
+          }
+        }),
+      );
       continue;
     }
     if (slot === undefined) {
-      waits.push(withDeadline(ledger(env, c.id).snapshot(now, null, 0), budgetMs).then((s) => {
-        if (s !== null) spendCache.set(c.id, { spend: toSpend(s), at: now, refreshing: null });
-        out.set(c.id, { spend: s ? toSpend(s) : EXHAUSTED, seen: 0 });
-      }));
+      waits.push(
+        withDeadline(ledger(env, c.id).snapshot(now, null, 0), budgetMs).then((s) => {
+          if (s !== null) spendCache.set(c.id, { spend: toSpend(s), at: now, refreshing: null });
+          out.set(c.id, { spend: s ? toSpend(s) : EXHAUSTED, seen: 0 });
+        }),
+      );
       continue;
     }
     if (now - slot.at >= SPEND_REFRESH_MS && slot.refreshing === null) {
-      slot.refreshing = ledger(env, c.id).snapshot(now, null, 0).then(
-        (s) => { slot.spend = toSpend(s); slot.at = now; },
-        (err: unknown) => { console.error(JSON.stringify({ msg: 'ledger refresh failed', campaign: c.id, error: String(err) })); },
-      ).finally(() => { slot.refreshing = null; });
+      slot.refreshing = ledger(env, c.id)
+        .snapshot(now, null, 0)
+        .then(
+          (s) => {
+            slot.spend = toSpend(s);
+            slot.at = now;
+          },
+          (err: unknown) => {
+            console.error(JSON.stringify({ msg: 'ledger refresh failed', campaign: c.id, error: String(err) }));
+          },
+        )
+        .finally(() => {
+          slot.refreshing = null;
+        });
       waitUntil(slot.refreshing);
     }
     out.set(c.id, { spend: slot.spend, seen: 0 });

@@ -27,7 +27,9 @@ export type CampaignWrite =
   | { readonly ok: false; readonly status: 404 | 409 | 503; readonly code: string; readonly message: string; readonly field?: string };
 
 export const UNREADABLE = {
-  ok: false, status: 409, code: 'campaigns_unreadable',
+  ok: false,
+  status: 409,
+  code: 'campaigns_unreadable',
   message: `the stored campaign list (${CAMPAIGNS_KEY}) does not validate; replace it whole with PUT /admin/campaigns`,
 } as const satisfies CampaignWrite;
 
@@ -41,7 +43,8 @@ export function applyCampaignOp(list: Campaign[] | null, op: CampaignOp): { list
   if (list === null) return { list, answer: UNREADABLE };
   if (op.kind === 'delete') {
     const at = list.findIndex((x) => x.id === op.id);
-    if (at === -1) return { list, answer: { ok: false, status: 404, code: 'unknown_campaign', message: `no campaign "${op.id}"`, field: 'id' } };
+    if (at === -1)
+      return { list, answer: { ok: false, status: 404, code: 'unknown_campaign', message: `no campaign "${op.id}"`, field: 'id' } };
     list.splice(at, 1);
     return { list, answer: { ok: true, created: false } };
   }
@@ -117,7 +120,12 @@ export class CampaignWriter extends DurableObject<Env> {
     } catch (err) {
       // KV refused or failed: nothing in this group was saved, and each caller is told to retry.
       console.error(JSON.stringify({ msg: 'campaign write failed', error: String(err), writes: group.length }));
-      const retry: CampaignWrite = { ok: false, status: 503, code: 'store_unavailable', message: 'the campaign list could not be saved; repeat the request' };
+      const retry: CampaignWrite = {
+        ok: false,
+        status: 503,
+        code: 'store_unavailable',
+        message: 'the campaign list could not be saved; repeat the request',
+      };
       for (const p of group) p.done(retry);
       return;
     }

@@ -32,7 +32,14 @@ export function cachedConfigCount(): { known: number; absent: number } {
   return { known: slots.size, absent: absent.size };
 }
 
-async function refresh<T>(kv: KVNamespace, key: string, parse: (raw: unknown) => T | null, slot: Slot<T>, fallback: T, now: number): Promise<void> {
+async function refresh<T>(
+  kv: KVNamespace,
+  key: string,
+  parse: (raw: unknown) => T | null,
+  slot: Slot<T>,
+  fallback: T,
+  now: number,
+): Promise<void> {
   try {
     const raw = await kv.get(key, 'json');
     if (raw === null) slot.value = fallback;
@@ -56,7 +63,11 @@ async function refresh<T>(kv: KVNamespace, key: string, parse: (raw: unknown) =>
 
 /** The parsed config at `key`, or `fallback` when absent. */
 export async function readConfig<T>(
-  kv: KVNamespace, key: string, parse: (raw: unknown) => T | null, fallback: T, opts: StoreOptions,
+  kv: KVNamespace,
+  key: string,
+  parse: (raw: unknown) => T | null,
+  fallback: T,
+  opts: StoreOptions,
 ): Promise<T> {
   let slot = slots.get(key) as Slot<T> | undefined;
   if (slot === undefined) {
@@ -65,7 +76,9 @@ export async function readConfig<T>(
     absent.delete(key);
     const s: Slot<T> = { value: fallback, fetchedAt: 0, refreshing: null, found: false };
     slots.set(key, s as Slot<unknown>);
-    s.refreshing = refresh(kv, key, parse, s, fallback, opts.now).finally(() => { s.refreshing = null; });
+    s.refreshing = refresh(kv, key, parse, s, fallback, opts.now).finally(() => {
+      s.refreshing = null;
+    });
     opts.waitUntil(s.refreshing); // shared with concurrent requests: it must outlive this one (model-store.ts)
     await s.refreshing;
     return s.value;
@@ -73,7 +86,9 @@ export async function readConfig<T>(
   if (slot.fetchedAt === 0 && slot.refreshing) await slot.refreshing;
   else if (opts.now - slot.fetchedAt >= opts.refreshMs && slot.refreshing === null) {
     const s = slot;
-    s.refreshing = refresh(kv, key, parse, s, fallback, opts.now).finally(() => { s.refreshing = null; });
+    s.refreshing = refresh(kv, key, parse, s, fallback, opts.now).finally(() => {
+      s.refreshing = null;
+    });
     opts.waitUntil(s.refreshing);
   }
   return slot.value;

@@ -14,7 +14,10 @@
 type Directive = string[];
 
 function parse(policy: string): Directive[] {
-  return policy.split(';').map((d) => d.trim().split(/\s+/).filter(Boolean)).filter((d) => d.length > 0);
+  return policy
+    .split(';')
+    .map((d) => d.trim().split(/\s+/).filter(Boolean))
+    .filter((d) => d.length > 0);
 }
 
 const named = (ds: Directive[], name: string) => ds.find((d) => d[0]!.toLowerCase() === name);
@@ -49,7 +52,9 @@ export function allowBootstrap(policy: string, nonce: string): { policy: string;
   const script = named(ds, 'script-src-elem') ?? governing(ds, 'script-src', ['default-src']);
   if (script) {
     const sources = script.slice(1).map((s) => s.toLowerCase());
-    const inlineOnly = sources.includes("'unsafe-inline'") && !sources.some((s) => s.startsWith("'nonce-") || s.startsWith("'sha") || s === "'strict-dynamic'");
+    const inlineOnly =
+      sources.includes("'unsafe-inline'") &&
+      !sources.some((s) => s.startsWith("'nonce-") || s.startsWith("'sha") || s === "'strict-dynamic'");
     if (inlineOnly) {
       if (!allowsSelf(script)) add(script, "'self'");
     } else {

@@ -8,7 +8,9 @@ export const LATE: unique symbol = Symbol('late');
  */
 export async function within<T>(work: Promise<T>, ms: number): Promise<T | typeof LATE> {
   let timer: ReturnType<typeof setTimeout> | null = null;
-  const late = new Promise<typeof LATE>((resolve) => { timer = setTimeout(() => resolve(LATE), Math.max(0, ms)); });
+  const late = new Promise<typeof LATE>((resolve) => {
+    timer = setTimeout(() => resolve(LATE), Math.max(0, ms));
+  });
   try {
     return await Promise.race([work, late]);
   } finally {

@@ -115,7 +115,12 @@ async function decideSlot(c: { env: Env }, visit: Visit, slot: SlotRequest, inde
     visit.profile = withAssignment(visit.profile, slot.id, stuck); // most recently used: evicted last
     // The same visitor keeps the same variant until the model changes; the logged
     // propensity stays the one the variant was first drawn with.
-    return { slot: slot.id, decision: { ...d, propensity: stuck[2], source: stuck[3] as SlotDecision['source'] }, sticky: true, model: ref };
+    return {
+      slot: slot.id,
+      decision: { ...d, propensity: stuck[2], source: stuck[3] as SlotDecision['source'] },
+      sticky: true,
+      model: ref,
+    };
   }
   visit.profile = withAssignment(visit.profile, slot.id, [d.variant, model.version, d.propensity, d.source]);
   return { slot: slot.id, decision: d, sticky: false, model: ref };
@@ -148,22 +153,50 @@ export async function decideSlots(c: { env: Env }, visit: Visit, slots: readonly
     // One warning per slot served its safe default because its model or experiment failed (not
     // for a visitor outside a test, nor a test still on its prior): what an operator alerts on.
     if (o.fallback !== undefined && (d === null || d.source === 'fallback')) {
-      console.warn(JSON.stringify({ msg: 'slot fallback', slot: o.slot, model: slots[i]!.model, experiment: slots[i]!.experiment, reason: o.fallback }));
+      console.warn(
+        JSON.stringify({
+          msg: 'slot fallback',
+          slot: o.slot,
+          model: slots[i]!.model,
+          experiment: slots[i]!.experiment,
+          reason: o.fallback,
+        }),
+      );
     }
     // Logged even when nothing was shown (no candidates to fall back to: action ''), so outcomes
     // sent with this decision id still join a record that says why.
     records.push({
-      type: 'decision', v: 1, id, ts: visit.now, kind: 'variant', visitor: visitorHash, slot: o.slot,
+      type: 'decision',
+      v: 1,
+      id,
+      ts: visit.now,
+      kind: 'variant',
+      visitor: visitorHash,
+      slot: o.slot,
       model: o.model && o.model.version ? { name: o.model.name, version: o.model.version } : null,
-      action: d ? d.variant : '', propensity: d ? d.propensity : 1, score: d ? d.score : null, source: d ? d.source : 'fallback',
-      candidates: d ? d.candidates : [], probabilities: d ? d.probabilities : [], featureSpec: FEATURE_SPEC_HASH, context,
-      ...(o.sticky ? { sticky: true } : {}), ...(o.fallback ? { fallback: o.fallback } : {}),
+      action: d ? d.variant : '',
+      propensity: d ? d.propensity : 1,
+      score: d ? d.score : null,
+      source: d ? d.source : 'fallback',
+      candidates: d ? d.candidates : [],
+      probabilities: d ? d.probabilities : [],
+      featureSpec: FEATURE_SPEC_HASH,
+      context,
+      ...(o.sticky ? { sticky: true } : {}),
+      ...(o.fallback ? { fallback: o.fallback } : {}),
       ...(o.experiment?.exposed ? { experiment: o.experiment.key } : {}),
     });
     return {
-      slot: o.slot, variant: d ? d.variant : null, score: d ? d.score : null, propensity: d ? d.propensity : 1,
-      source: d ? d.source : 'fallback', sticky: o.sticky, decisionId: id, model: o.model,
-      ...(o.fallback ? { fallback: o.fallback } : {}), ...(o.experiment ? { experiment: o.experiment } : {}),
+      slot: o.slot,
+      variant: d ? d.variant : null,
+      score: d ? d.score : null,
+      propensity: d ? d.propensity : 1,
+      source: d ? d.source : 'fallback',
+      sticky: o.sticky,
+      decisionId: id,
+      model: o.model,
+      ...(o.fallback ? { fallback: o.fallback } : {}),
+      ...(o.experiment ? { experiment: o.experiment } : {}),
     };
   });
   return { decisions, fallbacks: outcomes.filter((o) => o.fallback).map((o) => `${o.slot}=${o.fallback}`), records };

@@ -35,7 +35,8 @@ export function entriesOf(body: unknown): unknown[] {
     if ('events' in o) list = o.events;
     else if ('batch' in o) list = o.batch;
     else list = [o];
-    if (!Array.isArray(list)) throw badRequest(`${'events' in o ? 'events' : 'batch'} must be an array`, 'events' in o ? 'events' : 'batch');
+    if (!Array.isArray(list))
+      throw badRequest(`${'events' in o ? 'events' : 'batch'} must be an array`, 'events' in o ? 'events' : 'batch');
   } else throw badRequest('body must be a JSON array of events or an object', '(body)');
   const entries = list as unknown[];
   if (entries.length === 0) throw badRequest('the batch is empty', '(body)');
@@ -49,10 +50,18 @@ type Native = { ok: true; value: NativeEvent } | { ok: false; field: string; rea
 
 /** Where a native field came from in a Segment call, to name the caller's own field in a 400. */
 const SEGMENT_FIELD: Readonly<Record<string, string>> = {
-  id: 'messageId', ts: 'timestamp', visitorId: 'anonymousId', decisionId: 'properties.decisionId', slot: 'properties.slot',
-  variant: 'properties.variant', experiment: 'properties.experiment', currency: 'properties.currency',
+  id: 'messageId',
+  ts: 'timestamp',
+  visitorId: 'anonymousId',
+  decisionId: 'properties.decisionId',
+  slot: 'properties.slot',
+  variant: 'properties.variant',
+  experiment: 'properties.experiment',
+  currency: 'properties.currency',
   // taken from one of several properties (revenue, total or value), or from a filtered list
-  value: 'properties', items: 'properties.products', props: 'properties',
+  value: 'properties',
+  items: 'properties.products',
+  props: 'properties',
 };
 
 /** The Segment field a native one came from; list positions are dropped where they need not match. */
@@ -107,7 +116,21 @@ function toNative(raw: unknown): Native {
  */
 function eventId(e: NativeEvent, visitor: string | undefined): string {
   if (e.ts === undefined) return `r-${crypto.randomUUID()}`;
-  const key = JSON.stringify([e.name, e.ts, e.decisionId, visitor, e.slot, e.variant, e.experiment, e.goal, e.value, e.currency, e.items, e.viewable, e.props]);
+  const key = JSON.stringify([
+    e.name,
+    e.ts,
+    e.decisionId,
+    visitor,
+    e.slot,
+    e.variant,
+    e.experiment,
+    e.goal,
+    e.value,
+    e.currency,
+    e.items,
+    e.viewable,
+    e.props,
+  ]);
   return `h-${murmur3(key, 1).toString(16).padStart(8, '0')}${murmur3(key, 2).toString(16).padStart(8, '0')}`;
 }
 
@@ -118,7 +141,12 @@ function normalize(e: NativeEvent, cookieVisitor: string | undefined, now: numbe
   // is pinned to it, so one wrong clock cannot put an event outside every join window.
   const ts = e.ts === undefined ? now : Math.round(Math.min(now, Math.max(now - EVENT_LIMITS.maxAgeMs, e.ts)));
   const out: Record<string, unknown> = {
-    type: 'outcome', v: 1, id: e.id ?? eventId(e, visitor), ts, receivedAt: now, name: e.name,
+    type: 'outcome',
+    v: 1,
+    id: e.id ?? eventId(e, visitor),
+    ts,
+    receivedAt: now,
+    name: e.name,
   };
   if (e.decisionId !== undefined) out.decisionId = e.decisionId;
   if (visitor !== undefined) out.visitor = visitor;
@@ -143,7 +171,11 @@ const COUNTRY = /^[A-Z]{2}$/;
  * `country`: the request's (`request.cf.country`), recorded on each event when it is an ISO code.
  */
 export function intakeEvents(
-  entries: readonly unknown[], cookieVisitor: string | undefined, now: number, bodyChars = Infinity, country?: string,
+  entries: readonly unknown[],
+  cookieVisitor: string | undefined,
+  now: number,
+  bodyChars = Infinity,
+  country?: string,
 ): Intake {
   const where = country !== undefined && COUNTRY.test(country) ? country : undefined;
   const accepted: OutcomeEvent[] = [];

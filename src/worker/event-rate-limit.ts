@@ -31,7 +31,10 @@ export function clientKey(address: string | undefined): string | null {
   const g = v6Groups(ip);
   if (g === null) return ip; // not an address Cloudflare would send: counted as it is
   if (g.every((x, i) => x === (i === 7 ? 1 : 0))) return null; // ::1
-  return `${g.slice(0, 4).map((x) => x.toString(16)).join(':')}::/64`;
+  return `${g
+    .slice(0, 4)
+    .map((x) => x.toString(16))
+    .join(':')}::/64`;
 }
 
 /** The eight 16-bit groups of an IPv6 address (`::` expanded), or null when it is not one. */

@@ -45,7 +45,9 @@ export const NativeEvent = z.object({
   visitorId: z.optional(text(128)),
   slot: z.optional(text(64)),
   variant: z.optional(text(128)),
-  experiment: z.optional(z.string().check(z.regex(EXPERIMENT_KEY, 'an experiment key: lower-case letters, digits, "_" or "-", at most 64'))),
+  experiment: z.optional(
+    z.string().check(z.regex(EXPERIMENT_KEY, 'an experiment key: lower-case letters, digits, "_" or "-", at most 64')),
+  ),
   goal: z.optional(text(128)),
   value: z.optional(finite),
   currency: z.optional(z.string().check(z.regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as "EUR"'))),
@@ -65,7 +67,12 @@ const SegmentBase = {
   properties: z.optional(z.record(z.string(), z.unknown())),
 };
 export const SegmentTrack = z.object({ type: z.optional(z.literal('track')), event: text(200), ...SegmentBase });
-export const SegmentPage = z.object({ type: z.literal('page'), name: z.optional(z.string()), category: z.optional(z.string()), ...SegmentBase });
+export const SegmentPage = z.object({
+  type: z.literal('page'),
+  name: z.optional(z.string()),
+  category: z.optional(z.string()),
+  ...SegmentBase,
+});
 export const SegmentIdentify = z.object({ type: z.literal('identify'), ...SegmentBase });
 export type SegmentTrack = z.infer<typeof SegmentTrack>;
 export type SegmentPage = z.infer<typeof SegmentPage>;

@@ -20,7 +20,8 @@ export function exchangeKeys(raw: string | undefined): ExchangeKeys {
   if (cached !== null && cached.raw === raw) return cached.keys;
   const keys = parseExchangeKeys(raw);
   if (keys.problems.length > 0) console.error(JSON.stringify({ msg: 'EXCHANGE_KEYS entries refused', problems: keys.problems }));
-  if (keys.entries.length === 0) console.warn(JSON.stringify({ msg: 'no exchange configured (EXCHANGE_KEYS): every bid request is refused' }));
+  if (keys.entries.length === 0)
+    console.warn(JSON.stringify({ msg: 'no exchange configured (EXCHANGE_KEYS): every bid request is refused' }));
   cached = { raw, keys };
   return keys;
 }

@@ -17,8 +17,7 @@ export class HttpError extends Error {
   }
 }
 
-export const badRequest = (message: string, field?: string): HttpError =>
-  new HttpError(400, 'invalid_request', message, field);
+export const badRequest = (message: string, field?: string): HttpError => new HttpError(400, 'invalid_request', message, field);
 
 export interface ErrorBody {
   error: { code: string; message: string; field?: string };

@@ -17,9 +17,14 @@
  */
 
 type Escape = (value: string) => string;
-interface Field { readonly field: string; readonly escape: Escape }
+interface Field {
+  readonly field: string;
+  readonly escape: Escape;
+}
 /** A URL attribute's value with fields in it: checked whole, then written. */
-interface UrlValue { readonly url: readonly (string | Field)[] }
+interface UrlValue {
+  readonly url: readonly (string | Field)[];
+}
 type Part = string | Field | UrlValue;
 
 export const UNSAFE_URL = 'about:invalid#unsafe-url';
@@ -36,7 +41,22 @@ const none: Escape = () => '';
 /** in a comment, also `-` and `!`: a value ending in `-` before the template's `->` would close it */
 const commentValue: Escape = (s) => escapeHtml(s).replace(/[-!]/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
-const URL_ATTRS = new Set(['href', 'src', 'srcset', 'action', 'formaction', 'xlink:href', 'data', 'poster', 'cite', 'background', 'ping', 'manifest', 'longdesc', 'codebase']);
+const URL_ATTRS = new Set([
+  'href',
+  'src',
+  'srcset',
+  'action',
+  'formaction',
+  'xlink:href',
+  'data',
+  'poster',
+  'cite',
+  'background',
+  'ping',
+  'manifest',
+  'longdesc',
+  'codebase',
+]);
 const CODE_ATTRS = new Set(['style', 'srcdoc']);
 /** Elements whose content the HTML parser reads as raw text, not markup. */
 const RAW_TEXT = new Set(['script', 'style', 'xmp', 'iframe', 'noembed', 'noframes', 'noscript']);
@@ -54,8 +74,18 @@ const SPACE = /[\t\n\f\r ]/;
 
 /** Tokenizer states, after the HTML standard's (only those that decide a field's context). */
 const S = {
-  Text: 0, Comment: 1, RawText: 2, TagName: 3, EndTag: 4, BeforeAttr: 5, AttrName: 6, AfterAttrName: 7,
-  BeforeValue: 8, ValueDq: 9, ValueSq: 10, ValueUq: 11,
+  Text: 0,
+  Comment: 1,
+  RawText: 2,
+  TagName: 3,
+  EndTag: 4,
+  BeforeAttr: 5,
+  AttrName: 6,
+  AfterAttrName: 7,
+  BeforeValue: 8,
+  ValueDq: 9,
+  ValueSq: 10,
+  ValueUq: 11,
 } as const;
 type S = (typeof S)[keyof typeof S];
 
@@ -106,8 +136,10 @@ export function compileTemplate(template: string): Part[] {
     else if (state === S.Comment) escape = commentValue;
     else if (state === S.RawText) escape = codeValue;
     else if (state === S.ValueDq || state === S.ValueSq || state === S.ValueUq) {
-      escape = attrFromField || attr.startsWith('on') || CODE_ATTRS.has(attr) ? codeValue : state === S.ValueUq ? escapeUnquoted : escapeHtml;
-    } else if (state === S.TagName || state === S.EndTag) escape = none; // a tag named by data could open a <script>
+      escape =
+        attrFromField || attr.startsWith('on') || CODE_ATTRS.has(attr) ? codeValue : state === S.ValueUq ? escapeUnquoted : escapeHtml;
+    } else if (state === S.TagName || state === S.EndTag)
+      escape = none; // a tag named by data could open a <script>
     else {
       escape = nameValue; // in an attribute name, or starting one
       if (state !== S.AttrName) attr = '';

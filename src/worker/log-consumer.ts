@@ -22,9 +22,7 @@ import { queueCounts } from './queue-stats.ts';
  * visitor per attribution window and one conversion per exposure.
  */
 export type LogSink = (env: Env, records: LogRecord[]) => Promise<unknown>;
-export const AFTER_WRITE: LogSink[] = [
-  forwardToExperiments,
-];
+export const AFTER_WRITE: LogSink[] = [forwardToExperiments];
 
 /** seconds before retry n (1-based): 10, 20, 40 … capped at 10 minutes */
 export function backoffSeconds(attempts: number): number {
@@ -37,7 +35,12 @@ function isRecord(body: unknown): body is LogRecord {
   return (r.type === 'decision' || r.type === 'outcome') && typeof r.id === 'string';
 }
 
-export async function consumeLog(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext, sinks: readonly LogSink[] = AFTER_WRITE): Promise<void> {
+export async function consumeLog(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  ctx: ExecutionContext,
+  sinks: readonly LogSink[] = AFTER_WRITE,
+): Promise<void> {
   const records: LogRecord[] = [];
   const seen = new Set<string>();
   let first = Infinity;
@@ -47,7 +50,9 @@ export async function consumeLog(batch: MessageBatch<unknown>, env: Env, ctx: Ex
     first = Math.min(first, msg.timestamp.getTime());
     if (!isRecord(msg.body)) {
       // Only our own routes produce; a foreign body would retry forever, so say so and drop it.
-      console.error(JSON.stringify({ msg: 'log: not a log record, dropped', messageId: msg.id, body: JSON.stringify(msg.body).slice(0, 500) }));
+      console.error(
+        JSON.stringify({ msg: 'log: not a log record, dropped', messageId: msg.id, body: JSON.stringify(msg.body).slice(0, 500) }),
+      );
       continue;
     }
     // the same record sent twice inside one batch; ids are unique per type (a client may give a
@@ -58,7 +63,10 @@ export async function consumeLog(batch: MessageBatch<unknown>, env: Env, ctx: Ex
     records.push(msg.body);
   }
   if (records.length > 0) {
-    const key = logObjectKey(first, batch.messages.map((m) => m.id));
+    const key = logObjectKey(
+      first,
+      batch.messages.map((m) => m.id),
+    );
     try {
       const body = await gzipNdjson(records);
       await env.LOG.put(key, body, {

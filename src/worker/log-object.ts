@@ -32,5 +32,8 @@ export async function gzipNdjson(records: readonly unknown[]): Promise<Uint8Arra
 export async function gunzipNdjson(bytes: ArrayBuffer | Uint8Array): Promise<unknown[]> {
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
   const text = await new Response(stream).text();
-  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown);
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as unknown);
 }

@@ -177,12 +177,11 @@ async function loadBlob<T>(kv: KVNamespace, name: string, version: string, adapt
 }
 
 /** The active version of model `name`, decoded by `adapter`, or why it cannot be used. */
-export async function resolveModel<T>(
-  kv: KVNamespace, name: string, adapter: ModelAdapter<T>, opts: StoreOptions,
-): Promise<Resolved<T>> {
+export async function resolveModel<T>(kv: KVNamespace, name: string, adapter: ModelAdapter<T>, opts: StoreOptions): Promise<Resolved<T>> {
   const slot = await manifestOf(kv, name, opts);
   if (slot === 'unknownModel') return { ok: false, reason: 'unknownModel', version: null };
-  if (slot === 'unavailable' || slot.manifest === null) return { ok: false, reason: slot === 'unavailable' ? slot : 'corrupt', version: null };
+  if (slot === 'unavailable' || slot.manifest === null)
+    return { ok: false, reason: slot === 'unavailable' ? slot : 'corrupt', version: null };
   const version = slot.manifest.active;
   const key = `${adapter.kind}|${modelKey(name, version)}`;
   const cached = models.get(key);

@@ -46,10 +46,12 @@ export class ModelWriter extends DurableObject<Env> {
 
   /** Runs `op` after every call before it has finished; a KV failure is an answer, not a throw. */
   private serial(op: (storage: ModelStorage) => Promise<PublishResult>): Promise<WriterResult> {
-    const run = this.tail.then(() => op(this.storage())).catch((err: unknown): WriterResult => {
-      console.error(JSON.stringify({ msg: 'model write failed', error: String(err) }));
-      return { ok: false, reason: 'storeUnavailable', detail: String(err) };
-    });
+    const run = this.tail
+      .then(() => op(this.storage()))
+      .catch((err: unknown): WriterResult => {
+        console.error(JSON.stringify({ msg: 'model write failed', error: String(err) }));
+        return { ok: false, reason: 'storeUnavailable', detail: String(err) };
+      });
     this.tail = run;
     return run;
   }

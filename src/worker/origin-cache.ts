@@ -14,7 +14,11 @@ export function sharedCacheable(res: Response): boolean {
   const cc = (res.headers.get('cache-control') ?? '').toLowerCase();
   if (/(^|[\s,])(private|no-store|no-cache)([\s,=]|$)/.test(cc)) return false;
   if (!/(^|[\s,])(public|s-maxage=\d*[1-9]|max-age=\d*[1-9])/.test(cc)) return false;
-  const vary = (res.headers.get('vary') ?? '').toLowerCase().split(',').map((v) => v.trim()).filter(Boolean);
+  const vary = (res.headers.get('vary') ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
   return vary.every((v) => v === 'accept-encoding');
 }
 
@@ -40,8 +44,10 @@ export async function cachedPage(key: Request): Promise<Response | undefined> {
 export function storePage(key: Request, res: Response, waitUntil: (p: Promise<unknown>) => void): Response {
   if (!sharedCacheable(res) || res.body === null) return res;
   const copy = res.clone();
-  waitUntil(caches.default.put(key, copy).catch((err: unknown) => {
-    console.error(JSON.stringify({ msg: 'origin cache write failed', url: key.url, error: String(err) }));
-  }));
+  waitUntil(
+    caches.default.put(key, copy).catch((err: unknown) => {
+      console.error(JSON.stringify({ msg: 'origin cache write failed', url: key.url, error: String(err) }));
+    }),
+  );
   return res;
 }

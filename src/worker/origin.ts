@@ -15,9 +15,7 @@ import { PROFILE_COOKIE, VISITOR_COOKIE } from './visitor.ts';
 
 export const DEFAULT_ORIGIN_TIMEOUT_MS = 10_000;
 
-export type OriginResult =
-  | { ok: true; response: Response }
-  | { ok: false; reason: 'timeout' | 'unreachable'; error: string };
+export type OriginResult = { ok: true; response: Response } | { ok: false; reason: 'timeout' | 'unreachable'; error: string };
 
 export interface OriginConfig {
   readonly base: OriginBase;
@@ -58,10 +56,14 @@ export function originConfig(env: OriginEnv): OriginConfig | null {
 
 /** The Cookie header without attune's cookies: the origin has no business with them (least of all the admin session). */
 export function stripOwnCookies(cookie: string): string {
-  return cookie.split(';').filter((p) => {
-    const name = p.trim().split('=', 1)[0];
-    return name !== VISITOR_COOKIE && name !== PROFILE_COOKIE && name !== ADMIN_COOKIE;
-  }).join(';').trim();
+  return cookie
+    .split(';')
+    .filter((p) => {
+      const name = p.trim().split('=', 1)[0];
+      return name !== VISITOR_COOKIE && name !== PROFILE_COOKIE && name !== ADMIN_COOKIE;
+    })
+    .join(';')
+    .trim();
 }
 
 /**
@@ -69,7 +71,16 @@ export function stripOwnCookies(cookie: string): string {
  * visitor's `X-Original-URL` or `Forwarded: host=…` could otherwise make the origin serve another
  * page (or links to another host) under a URL the edge cache then keys it by.
  */
-const CLIENT_ROUTING_HEADERS = ['forwarded', 'x-forwarded-port', 'x-forwarded-prefix', 'x-forwarded-server', 'x-host', 'x-original-host', 'x-original-url', 'x-rewrite-url'];
+const CLIENT_ROUTING_HEADERS = [
+  'forwarded',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-server',
+  'x-host',
+  'x-original-host',
+  'x-original-url',
+  'x-rewrite-url',
+];
 
 /** `target` is the request's origin URL (`upstreamUrl`): built from parts, checked, never the raw request URL. */
 export async function fetchOrigin(cfg: OriginConfig, req: Request, target: URL): Promise<OriginResult> {
@@ -91,7 +102,11 @@ export async function fetchOrigin(cfg: OriginConfig, req: Request, target: URL):
   try {
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
     response = await fetch(target, {
-      method: req.method, headers, body: hasBody ? req.body : null, redirect: 'manual', signal: controller.signal,
+      method: req.method,
+      headers,
+      body: hasBody ? req.body : null,
+      redirect: 'manual',
+      signal: controller.signal,
     });
   } catch (err) {
     return { ok: false, reason: controller.signal.aborted ? 'timeout' : 'unreachable', error: String(err) };
@@ -117,7 +132,9 @@ function idleLimited(res: Response, idleMs: number, onIdle: () => void): Respons
   const body = new ReadableStream<Uint8Array>({
     async pull(ctl) {
       let timer: ReturnType<typeof setTimeout> | null = null;
-      const idle = new Promise<'idle'>((resolve) => { timer = setTimeout(() => resolve('idle'), idleMs); });
+      const idle = new Promise<'idle'>((resolve) => {
+        timer = setTimeout(() => resolve('idle'), idleMs);
+      });
       try {
         const next = await Promise.race([reader.read(), idle]);
         if (next === 'idle') {

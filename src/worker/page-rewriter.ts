@@ -39,7 +39,10 @@ function fillSlot(fill: SlotFill): HTMLRewriterElementContentHandlers {
 
 /** JSON that is safe inside an inline <script>: no `</script>`, no line separators. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 export function bootstrapHtml(boot: unknown, snippetSrc: string, nonce: string | null): string {
@@ -54,8 +57,22 @@ export function bootstrapHtml(boot: unknown, snippetSrc: string, nonce: string |
  */
 export function pageRewriter(fills: readonly SlotFill[], bootstrap: string, onEnd?: () => void): HTMLRewriter {
   let injected = false;
-  const atHeadEnd = { element(el: Element) { if (!injected) { injected = true; el.append(bootstrap, { html: true }); } } };
-  const atBodyStart = { element(el: Element) { if (!injected) { injected = true; el.prepend(bootstrap, { html: true }); } } };
+  const atHeadEnd = {
+    element(el: Element) {
+      if (!injected) {
+        injected = true;
+        el.append(bootstrap, { html: true });
+      }
+    },
+  };
+  const atBodyStart = {
+    element(el: Element) {
+      if (!injected) {
+        injected = true;
+        el.prepend(bootstrap, { html: true });
+      }
+    },
+  };
   let rw = new HTMLRewriter().on('head', atHeadEnd).on('body', atBodyStart);
   for (const f of fills) rw = rw.on(f.selector, fillSlot(f));
   return rw.onDocument({

@@ -63,17 +63,19 @@ export const SlotRule = z.object({
   model: z.optional(modelName),
   candidates: z.optional(z.array(text(128)).check(z.minLength(1), z.maxLength(32), z.refine(distinct, 'candidates must be distinct'))),
   variants: z.optional(z.record(text(128), VariantContent)),
-  recommend: z.optional(z.object({
-    count: z.number().check(z.int(), z.gte(1), z.lte(24)),
-    template: text(4096),
-    /** the recs model (default `recs`) */
-    model: z.optional(modelName),
-    /** the page's own products (a product page at a fixed path): the ranking's context items */
-    items: z.optional(z.array(text(128)).check(z.maxLength(10))),
-    /** a regular expression with one capture group: the path's product id, another context item */
-    itemFrom: z.optional(text(256).check(z.refine(itemPattern, 'a regular expression with exactly one capture group'))),
-    filters: z.optional(StoredRecommendFilters),
-  })),
+  recommend: z.optional(
+    z.object({
+      count: z.number().check(z.int(), z.gte(1), z.lte(24)),
+      template: text(4096),
+      /** the recs model (default `recs`) */
+      model: z.optional(modelName),
+      /** the page's own products (a product page at a fixed path): the ranking's context items */
+      items: z.optional(z.array(text(128)).check(z.maxLength(10))),
+      /** a regular expression with one capture group: the path's product id, another context item */
+      itemFrom: z.optional(text(256).check(z.refine(itemPattern, 'a regular expression with exactly one capture group'))),
+      filters: z.optional(StoredRecommendFilters),
+    }),
+  ),
 });
 export type SlotRule = z.infer<typeof SlotRule>;
 
@@ -89,17 +91,28 @@ export const Item = z.record(text(32), z.union([z.string().check(z.maxLength(204
 export type Item = z.infer<typeof Item>;
 const CATALOG_MAX = 5000;
 
-export const PageRules = z.object({
-  version: text(64),
-  pages: z.array(PageRule).check(z.maxLength(256)),
-  /** items by popularity, best first: what recommendation slots show until a recommender answers */
-  popular: z.optional(z.array(Item).check(z.maxLength(500))),
-  /** display fields of each item by id, for templates; a ranked item missing here is not shown */
-  catalog: z.optional(z.record(text(128), Item).check(z.refine((c) => Object.keys(c).length <= CATALOG_MAX, `at most ${CATALOG_MAX} items`))),
-}).check(z.refine(
-  (r) => r.pages.every((p) => p.slots.every((s) => s.recommend !== undefined || s.model !== undefined || s.candidates !== undefined || s.variants !== undefined)),
-  'each slot needs recommend, a model, candidates or variants',
-));
+export const PageRules = z
+  .object({
+    version: text(64),
+    pages: z.array(PageRule).check(z.maxLength(256)),
+    /** items by popularity, best first: what recommendation slots show until a recommender answers */
+    popular: z.optional(z.array(Item).check(z.maxLength(500))),
+    /** display fields of each item by id, for templates; a ranked item missing here is not shown */
+    catalog: z.optional(
+      z.record(text(128), Item).check(z.refine((c) => Object.keys(c).length <= CATALOG_MAX, `at most ${CATALOG_MAX} items`)),
+    ),
+  })
+  .check(
+    z.refine(
+      (r) =>
+        r.pages.every((p) =>
+          p.slots.every(
+            (s) => s.recommend !== undefined || s.model !== undefined || s.candidates !== undefined || s.variants !== undefined,
+          ),
+        ),
+      'each slot needs recommend, a model, candidates or variants',
+    ),
+  );
 export type PageRules = z.infer<typeof PageRules>;
 
 export const NO_PAGE_RULES: PageRules = { version: 'none', pages: [] };

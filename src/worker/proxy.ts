@@ -58,7 +58,8 @@ async function planPage(c: AppContext, url: URL, rule: PageRule, rules: PageRule
   const requests = variantSlots.map(decideRequestOf).filter((r) => r.model !== undefined || (r.candidates?.length ?? 0) > 0);
   preloadSlotModels(c.env, requests, storeOptions(c, Date.now())); // a cold model's reads overlap the visit's
   const visit = await beginVisit(c, { page: { url: url.href, referrer, pageType: rule.pageType } }, true);
-  const decided = requests.length > 0 ? await decideSlots(c, visit, requests, true) : { decisions: [] as Decided[], fallbacks: [], records: [] };
+  const decided =
+    requests.length > 0 ? await decideSlots(c, visit, requests, true) : { decisions: [] as Decided[], fallbacks: [], records: [] };
   const byId = new Map(decided.decisions.map((d) => [d.slot, d]));
   const fills: SlotFill[] = [];
   const records = [...decided.records];
@@ -69,18 +70,29 @@ async function planPage(c: AppContext, url: URL, rule: PageRule, rules: PageRule
       const id = crypto.randomUUID();
       records.push(recommendationRecord(visit, slot.id, id, { ...rec, ids: rec.items.map((i) => String(i.id ?? '')) }));
       if (rec.fallback) fallbacks.push(`${slot.id}=${rec.fallback}`);
-      fills.push({ id: slot.id, selector: slotSelector(slot), decisionId: id, variant: null, html: renderItems(slot.recommend.template, rec.items) });
+      fills.push({
+        id: slot.id,
+        selector: slotSelector(slot),
+        decisionId: id,
+        variant: null,
+        html: renderItems(slot.recommend.template, rec.items),
+      });
       continue;
     }
     const d = byId.get(slot.id);
     if (!d) continue;
     fills.push({
-      id: slot.id, selector: slotSelector(slot), decisionId: d.decisionId, variant: d.variant,
+      id: slot.id,
+      selector: slotSelector(slot),
+      decisionId: d.decisionId,
+      variant: d.variant,
       content: d.variant === null ? undefined : slot.variants?.[d.variant],
     });
   }
   return {
-    fills, fallbacks, records,
+    fills,
+    fallbacks,
+    records,
     boot: { vid: visit.visitor.id, d: fills.map((f) => [f.id, f.variant, f.decisionId]) },
     finish: () => finishVisit(c, visit),
   };
@@ -126,7 +138,11 @@ export async function proxyRequest(c: AppContext): Promise<Response | null> {
     rules = await pageRules(c.env.MODELS, storeOptions(c, Date.now()));
     rule = matchPage(rules, url.pathname);
   }
-  const plan = () => planPage(c, url, rule!, rules!).then((p) => ({ ok: true as const, p }), (err: unknown) => ({ ok: false as const, err }));
+  const plan = () =>
+    planPage(c, url, rule!, rules!).then(
+      (p) => ({ ok: true as const, p }),
+      (err: unknown) => ({ ok: false as const, err }),
+    );
   // A browser navigation (Accept: text/html) is decided while the origin is still answering, so
   // the decision costs no time to first byte; other clients are decided once HTML comes back.
   const eager = rule !== undefined && (req.headers.get('accept') ?? '').includes('text/html') ? plan() : null;

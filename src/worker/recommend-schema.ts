@@ -40,11 +40,13 @@ export const RecommendFilters = z.strictObject(filterFields);
  */
 export const StoredRecommendFilters = z.object(filterFields);
 
-export const Boost = z.strictObject({
-  category: z.optional(label),
-  tag: z.optional(label),
-  factor: z.number().check(z.gt(0), z.lte(100)),
-}).check(z.refine((b) => (b.category === undefined) !== (b.tag === undefined), 'name exactly one of category or tag'));
+export const Boost = z
+  .strictObject({
+    category: z.optional(label),
+    tag: z.optional(label),
+    factor: z.number().check(z.gt(0), z.lte(100)),
+  })
+  .check(z.refine((b) => (b.category === undefined) !== (b.tag === undefined), 'name exactly one of category or tag'));
 
 export const RecommendRequest = z.object({
   visitorId: z.optional(VisitorId),
@@ -101,15 +103,37 @@ export const RecommendResponse = z.object({
   items: z.array(RecommendedItem),
 });
 
-const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter((s) => s !== ''));
-const bool = (v: string | undefined) => (v === undefined ? undefined : v === '1' || v === 'true' ? true : v === '0' || v === 'false' ? false : v);
+const list = (v: string | undefined) =>
+  v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+const bool = (v: string | undefined) =>
+  v === undefined ? undefined : v === '1' || v === 'true' ? true : v === '0' || v === 'false' ? false : v;
 /** Plain decimals only (`0x5`, `1e1`, ` 5` stay strings, so validation names the field). */
 const num = (v: string | undefined) => (v === undefined ? undefined : /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v);
 
 /** The GET form's parameters; any other is refused (400 naming it) rather than ignored. */
 export const QUERY_PARAMS: ReadonlySet<string> = new Set([
-  'items', 'recent', 'k', 'inStock', 'categories', 'priceBands', 'exclude', 'excludeSeen', 'repeat',
-  'maxPerCategory', 'model', 'slot', 'country', 'visitorId', 'remember', 'url', 'strict',
+  'items',
+  'recent',
+  'k',
+  'inStock',
+  'categories',
+  'priceBands',
+  'exclude',
+  'excludeSeen',
+  'repeat',
+  'maxPerCategory',
+  'model',
+  'slot',
+  'country',
+  'visitorId',
+  'remember',
+  'url',
+  'strict',
   '_', // a cache buster (jQuery's `cache: false`), ignored
 ]);
 
@@ -121,13 +145,25 @@ export const QUERY_PARAMS: ReadonlySet<string> = new Set([
  */
 export function requestFromQuery(q: Record<string, string>): unknown {
   const filters = {
-    excludeSeen: bool(q.excludeSeen), exclude: list(q.exclude), inStock: bool(q.inStock),
-    categories: list(q.categories), priceBands: list(q.priceBands),
+    excludeSeen: bool(q.excludeSeen),
+    exclude: list(q.exclude),
+    inStock: bool(q.inStock),
+    categories: list(q.categories),
+    priceBands: list(q.priceBands),
   };
   const defined = <T extends object>(o: T) => (Object.values(o).some((v) => v !== undefined) ? o : undefined);
   return {
-    visitorId: q.visitorId, model: q.model, slot: q.slot, items: list(q.items), recent: list(q.recent),
-    remember: bool(q.remember), strict: bool(q.strict), k: num(q.k), repeat: num(q.repeat), country: q.country, filters: defined(filters),
+    visitorId: q.visitorId,
+    model: q.model,
+    slot: q.slot,
+    items: list(q.items),
+    recent: list(q.recent),
+    remember: bool(q.remember),
+    strict: bool(q.strict),
+    k: num(q.k),
+    repeat: num(q.repeat),
+    country: q.country,
+    filters: defined(filters),
     diversity: q.maxPerCategory === undefined ? undefined : { maxPerCategory: num(q.maxPerCategory) },
     page: q.url === undefined ? undefined : { url: q.url },
   };

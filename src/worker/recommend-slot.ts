@@ -68,14 +68,21 @@ export async function recommendItems(c: AppContext, visit: Visit, slot: SlotRule
   const spec = slot.recommend!;
   const count = spec.count;
   const captured = contextItem(spec.itemFrom, visit.ctx.path);
-  const onPage = captured === undefined ? spec.items ?? [] : [...(spec.items ?? []), captured];
+  const onPage = captured === undefined ? (spec.items ?? []) : [...(spec.items ?? []), captured];
   const history = visit.profile.recent ?? [];
   if (onPage.length > 0) visit.profile = withRecentItems(visit.profile, onPage);
-  const ranking = await rankItems(c, visit, {
-    ...(spec.model ? { model: spec.model } : {}),
-    slot: slot.id, items: onPage, k: Math.min(RECS_LIMITS.k, count + SLACK),
-    ...(spec.filters ? { filters: spec.filters } : {}),
-  }, history);
+  const ranking = await rankItems(
+    c,
+    visit,
+    {
+      ...(spec.model ? { model: spec.model } : {}),
+      slot: slot.id,
+      items: onPage,
+      k: Math.min(RECS_LIMITS.k, count + SLACK),
+      ...(spec.filters ? { filters: spec.filters } : {}),
+    },
+    history,
+  );
   const display = displayOf(rules);
   const items: Item[] = [];
   // never the page's own products, nor (as `/v1/recommend`'s default) what the visitor has seen
@@ -95,10 +102,16 @@ export async function recommendItems(c: AppContext, visit: Visit, slot: SlotRule
     // "similar to Lumen Desk" reads better than the id, when the catalog names the source item
     const sourceName = r.because === undefined ? undefined : display(r.because)?.name;
     const reason = sourceName === undefined ? r.reason : `similar to ${sourceName}`;
-    items.push({ ...fields, id: r.id, reason, ...(r.because !== undefined ? { because: r.because } : {}), ...(r.category ? { category: r.category } : {}) });
+    items.push({
+      ...fields,
+      id: r.id,
+      reason,
+      ...(r.because !== undefined ? { because: r.because } : {}),
+      ...(r.category ? { category: r.category } : {}),
+    });
   }
   const fromModel = items.length;
-  const firstScore = fromModel > 0 ? ranking.items.find((r) => r.id === items[0]!.id)?.score ?? null : null;
+  const firstScore = fromModel > 0 ? (ranking.items.find((r) => r.id === items[0]!.id)?.score ?? null) : null;
   for (const p of rules.popular ?? []) {
     if (items.length === count) break;
     const id = String(p.id ?? '');
@@ -108,9 +121,11 @@ export async function recommendItems(c: AppContext, visit: Visit, slot: SlotRule
   }
   // a slot left short because ranked ids lack a catalog entry says so, beside any other reason
   const short = fromModel < count && uncatalogued > 0 ? 'notInCatalog' : undefined;
-  const fallback = ranking.fallback !== undefined && short !== undefined ? `${ranking.fallback}+${short}` : ranking.fallback ?? short;
+  const fallback = ranking.fallback !== undefined && short !== undefined ? `${ranking.fallback}+${short}` : (ranking.fallback ?? short);
   return {
-    items, score: firstScore, model: fromModel > 0 ? ranking.model : null,
+    items,
+    score: firstScore,
+    model: fromModel > 0 ? ranking.model : null,
     source: personal > 0 ? 'model' : 'fallback',
     ...(fallback !== undefined ? { fallback } : {}),
   };

@@ -35,7 +35,8 @@ async function resolveRecs(c: AppContext, visit: Visit, name: string, strict: bo
     lastGood.set(name, r.model);
     return { model: r.model, version: r.version, popularityOnly: false };
   }
-  if (strict && r.reason === 'unknownModel') throw new HttpError(404, 'unknown_model', `no model named "${name}" has been published`, 'model');
+  if (strict && r.reason === 'unknownModel')
+    throw new HttpError(404, 'unknown_model', `no model named "${name}" has been published`, 'model');
   const stale = lastGood.get(name);
   if (stale) return { model: stale, version: stale.version, fallback: `${r.reason}:lastGood`, popularityOnly: true };
   const companion = await resolveModel(c.env.MODELS, popularCompanion(name), ITEMKNN, visit.store);
@@ -53,7 +54,14 @@ function mask(names: readonly string[] | undefined, index: ReadonlyMap<string, n
   return m;
 }
 
-function buildQuery(model: ItemKnnModel, body: RecommendRequest, context: number[], history: number[], segment: number, alsoExclude: readonly number[]): RecsQuery {
+function buildQuery(
+  model: ItemKnnModel,
+  body: RecommendRequest,
+  context: number[],
+  history: number[],
+  segment: number,
+  alsoExclude: readonly number[],
+): RecsQuery {
   const meta = model.meta;
   let categoryBoost: Float32Array | null = null;
   const tagBoosts: TagBoost[] = [];
@@ -69,7 +77,8 @@ function buildQuery(model: ItemKnnModel, body: RecommendRequest, context: number
     }
   }
   return {
-    context, history,
+    context,
+    history,
     exclude: [...(body.filters?.exclude ?? []).map((id) => itemIndex(model, id)), ...alsoExclude],
     excludeHistory: body.filters?.excludeSeen !== false,
     k: body.k ?? 10,
@@ -77,7 +86,9 @@ function buildQuery(model: ItemKnnModel, body: RecommendRequest, context: number
     categories: mask(body.filters?.categories, model.categoryIndex, meta.categories.length),
     priceBands: mask(body.filters?.priceBands, model.priceBandIndex, meta.priceBands.length),
     maxPerCategory: body.diversity?.maxPerCategory ?? 0,
-    categoryBoost, tagBoosts, segment,
+    categoryBoost,
+    tagBoosts,
+    segment,
     weights: body.repeat === undefined ? DEFAULT_WEIGHTS : { ...DEFAULT_WEIGHTS, repeat: body.repeat },
   };
 }
@@ -85,7 +96,8 @@ function buildQuery(model: ItemKnnModel, body: RecommendRequest, context: number
 function reasonOf(model: ItemKnnModel, origin: number, because: string | undefined): string {
   if (origin === ORIGIN.similar) return `similar to ${because}`;
   if (origin === ORIGIN.repeat) return 'seen before';
-  if (origin === ORIGIN.popularSegment) return model.meta.segmentBy === 'country' ? 'popular in your country' : `popular in your ${model.meta.segmentBy}`;
+  if (origin === ORIGIN.popularSegment)
+    return model.meta.segmentBy === 'country' ? 'popular in your country' : `popular in your ${model.meta.segmentBy}`;
   return 'popular';
 }
 
@@ -117,18 +129,20 @@ export async function rankItems(c: AppContext, visit: Visit, body: RecommendRequ
   const contextIds = body.items ?? [];
   const name = body.model ?? DEFAULT_RECS_MODEL;
   const res = await resolveRecs(c, visit, name, body.strict === true);
-  if (res.fallback !== undefined) console.warn(JSON.stringify({ msg: 'slot fallback', slot: body.slot ?? 'recs', model: name, reason: res.fallback }));
+  if (res.fallback !== undefined)
+    console.warn(JSON.stringify({ msg: 'slot fallback', slot: body.slot ?? 'recs', model: name, reason: res.fallback }));
   const unknown: string[] = [];
   const items: RankedItem[] = [];
   let fallback = res.fallback;
   const model = res.model;
   if (model !== null) {
     // `unknown` reports the caller's ids, not the profile's (a cookie's stale ids are not news to it)
-    const lookup = (list: readonly string[], report: boolean) => list.map((id) => {
-      const i = itemIndex(model, id);
-      if (i < 0 && report && !unknown.includes(id)) unknown.push(id);
-      return i;
-    });
+    const lookup = (list: readonly string[], report: boolean) =>
+      list.map((id) => {
+        const i = itemIndex(model, id);
+        if (i < 0 && report && !unknown.includes(id)) unknown.push(id);
+        return i;
+      });
     const context = lookup(contextIds, true);
     const history = lookup(historyIds, body.recent !== undefined);
     const country = (body.country ?? visit.ctx.country).toUpperCase();
@@ -145,9 +159,14 @@ export async function rankItems(c: AppContext, visit: Visit, body: RecommendRequ
       const because = origin === ORIGIN.similar ? itemId(model, out.because[i]!) : undefined;
       const cat = model.meta.categories[model.category[j]!];
       items.push({
-        id: itemId(model, j), position: i + 1, score: Math.round(out.scores[i]! * 1e6) / 1e6,
-        source: origin === ORIGIN.similar ? 'similar' : origin === ORIGIN.repeat ? 'repeat' : 'popular', reason: reasonOf(model, origin, because),
-        ...(because !== undefined ? { because } : {}), ...(cat ? { category: cat } : {}), propensity: 1,
+        id: itemId(model, j),
+        position: i + 1,
+        score: Math.round(out.scores[i]! * 1e6) / 1e6,
+        source: origin === ORIGIN.similar ? 'similar' : origin === ORIGIN.repeat ? 'repeat' : 'popular',
+        reason: reasonOf(model, origin, because),
+        ...(because !== undefined ? { because } : {}),
+        ...(cat ? { category: cat } : {}),
+        propensity: 1,
       });
     }
     if (fallback === undefined && out.similar === 0) {
@@ -157,7 +176,8 @@ export async function rankItems(c: AppContext, visit: Visit, body: RecommendRequ
   }
   return {
     model: model !== null && res.version !== null ? { name: model.name, version: res.version } : null,
-    items, unknown,
+    items,
+    unknown,
     source: model === null ? 'none' : items.some((x) => x.source !== 'popular') ? 'model' : 'popularity',
     ...(fallback !== undefined ? { fallback } : {}),
   };
@@ -170,14 +190,35 @@ export async function rankItems(c: AppContext, visit: Visit, body: RecommendRequ
  * reads none).
  */
 export function recommendationRecord(
-  visit: Visit, slot: string, id: string,
-  shown: { readonly model: Ranking['model']; readonly source: 'model' | 'fallback'; readonly fallback?: string | undefined; readonly ids: readonly string[]; readonly score: number | null },
+  visit: Visit,
+  slot: string,
+  id: string,
+  shown: {
+    readonly model: Ranking['model'];
+    readonly source: 'model' | 'fallback';
+    readonly fallback?: string | undefined;
+    readonly ids: readonly string[];
+    readonly score: number | null;
+  },
 ): DecisionRecord {
   const { ids } = shown;
   return {
-    type: 'decision', v: 1, id, ts: visit.now, kind: 'recommendation', visitor: hashVisitor(visit.visitor.id), slot,
-    model: shown.model, action: ids[0] ?? '', propensity: 1, score: shown.score, source: shown.source,
-    candidates: [...ids], probabilities: ids.map(() => 1), featureSpec: 0, context: loggedContext(visit.ctx),
+    type: 'decision',
+    v: 1,
+    id,
+    ts: visit.now,
+    kind: 'recommendation',
+    visitor: hashVisitor(visit.visitor.id),
+    slot,
+    model: shown.model,
+    action: ids[0] ?? '',
+    propensity: 1,
+    score: shown.score,
+    source: shown.source,
+    candidates: [...ids],
+    probabilities: ids.map(() => 1),
+    featureSpec: 0,
+    context: loggedContext(visit.ctx),
     ...(shown.fallback !== undefined ? { fallback: shown.fallback } : {}),
   };
 }

@@ -26,8 +26,11 @@ export function geoOf(req: Request): GeoInput {
  * Referer of this API call, which for a browser `fetch` is the page that made it.
  */
 export function contextInput(
-  req: Request, page: PageFields | undefined, attrs: Readonly<Record<string, AttrValue>> | undefined,
-  profile: Profile, now: number,
+  req: Request,
+  page: PageFields | undefined,
+  attrs: Readonly<Record<string, AttrValue>> | undefined,
+  profile: Profile,
+  now: number,
 ): ContextInput {
   const headerReferrer = req.headers.get('referer') ?? undefined;
   return {

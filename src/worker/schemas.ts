@@ -31,7 +31,10 @@ export const PageContext = z.object({
 });
 
 export const Attributes = z
-  .record(shortText(64), z.union([z.string().check(z.maxLength(256)), z.number().check(z.refine(Number.isFinite, 'must be finite')), z.boolean()]))
+  .record(
+    shortText(64),
+    z.union([z.string().check(z.maxLength(256)), z.number().check(z.refine(Number.isFinite, 'must be finite')), z.boolean()]),
+  )
   .check(z.refine((a) => Object.keys(a).length <= LIMITS.attributes, `at most ${LIMITS.attributes} attributes`));
 
 /** Candidates are distinct: a repeated one would be served more often than its logged propensity says. */
@@ -39,7 +42,9 @@ export const distinct = (xs: readonly string[]) => new Set(xs).size === xs.lengt
 
 export const Slot = z.object({
   id: SlotId,
-  candidates: z.optional(z.array(shortText(128)).check(z.minLength(1), z.maxLength(LIMITS.candidates), z.refine(distinct, 'candidates must be distinct'))),
+  candidates: z.optional(
+    z.array(shortText(128)).check(z.minLength(1), z.maxLength(LIMITS.candidates), z.refine(distinct, 'candidates must be distinct')),
+  ),
   model: z.optional(name),
   /** a bandit test key: the slot serves the test's arm (see /admin/experiments) */
   experiment: z.optional(z.string().check(z.regex(EXPERIMENT_KEY, 'an experiment key'))),
@@ -47,21 +52,25 @@ export const Slot = z.object({
 
 const uniqueIds = (slots: { id: string }[]) => new Set(slots.map((s) => s.id)).size === slots.length;
 
-export const DecideRequest = z
-  .object({
-    visitorId: z.optional(VisitorId),
-    page: z.optional(PageContext),
-    attributes: z.optional(Attributes),
-    /** false: decide, but set no cookie and log nothing (a visitor who has not consented yet) */
-    track: z.optional(z.boolean()),
-    /** true: a slot naming a model or experiment that does not exist is a 404, not that slot's fallback */
-    strict: z.optional(z.boolean()),
-    slots: z.array(Slot).check(
-      z.minLength(1), z.maxLength(LIMITS.slots), z.refine(uniqueIds, 'slot ids must be unique'),
-      z.refine((s) => s.every((x) => x.candidates !== undefined || x.model !== undefined || x.experiment !== undefined), 'each slot needs candidates, a model or an experiment'),
-      z.refine((s) => s.every((x) => x.experiment === undefined || x.model === undefined), 'a slot names a model or an experiment, not both'),
+export const DecideRequest = z.object({
+  visitorId: z.optional(VisitorId),
+  page: z.optional(PageContext),
+  attributes: z.optional(Attributes),
+  /** false: decide, but set no cookie and log nothing (a visitor who has not consented yet) */
+  track: z.optional(z.boolean()),
+  /** true: a slot naming a model or experiment that does not exist is a 404, not that slot's fallback */
+  strict: z.optional(z.boolean()),
+  slots: z.array(Slot).check(
+    z.minLength(1),
+    z.maxLength(LIMITS.slots),
+    z.refine(uniqueIds, 'slot ids must be unique'),
+    z.refine(
+      (s) => s.every((x) => x.candidates !== undefined || x.model !== undefined || x.experiment !== undefined),
+      'each slot needs candidates, a model or an experiment',
     ),
-  });
+    z.refine((s) => s.every((x) => x.experiment === undefined || x.model === undefined), 'a slot names a model or an experiment, not both'),
+  ),
+});
 export type DecideRequest = z.infer<typeof DecideRequest>;
 
 export const Source = z.enum(['model', 'explore', 'fallback']);
@@ -78,10 +87,15 @@ export const Decision = z.object({
   model: z.nullable(z.object({ name: z.string(), version: z.nullable(z.string()) })),
   /** why the slot fell back: `unknownModel`, `unknownExperiment`, `missing`, `corrupt`, `featureSpec`… */
   fallback: z.optional(z.string()),
-  experiment: z.optional(z.object({
-    key: z.string(), arm: z.string(), payload: z.object({ type: z.enum(['text', 'html', 'json', 'url']), value: z.unknown() }),
-    exposed: z.boolean(), reason: z.optional(z.string()),
-  })),
+  experiment: z.optional(
+    z.object({
+      key: z.string(),
+      arm: z.string(),
+      payload: z.object({ type: z.enum(['text', 'html', 'json', 'url']), value: z.unknown() }),
+      exposed: z.boolean(),
+      reason: z.optional(z.string()),
+    }),
+  ),
 });
 
 export const DecideResponse = z.object({
@@ -103,13 +117,16 @@ export type ScoreRequest = z.infer<typeof ScoreRequest>;
 export const ScoreResponse = z.object({
   visitorId: z.string(),
   segments: z.array(z.string()),
-  scores: z.record(z.string(), z.object({
-    version: z.nullable(z.string()),
-    /** `fallback`: the model could not be used, `scores` is empty and `fallback` says why */
-    source: z.enum(['model', 'fallback']),
-    scores: z.record(z.string(), z.number()),
-    fallback: z.optional(z.string()),
-  })),
+  scores: z.record(
+    z.string(),
+    z.object({
+      version: z.nullable(z.string()),
+      /** `fallback`: the model could not be used, `scores` is empty and `fallback` says why */
+      source: z.enum(['model', 'fallback']),
+      scores: z.record(z.string(), z.number()),
+      fallback: z.optional(z.string()),
+    }),
+  ),
 });
 
 export const ErrorResponse = z.object({
@@ -117,22 +134,54 @@ export const ErrorResponse = z.object({
 });
 
 export const SegmentCondition = z.union([
-  z.object({ pageType: shortText(32), days: z.number().check(z.int(), z.gte(1), z.lte(14)), min: z.optional(z.number()), max: z.optional(z.number()) }),
-  z.object({ interest: shortText(32), min: z.optional(z.number()), max: z.optional(z.number()) }),
-  z.object({ metric: z.enum(['visits', 'views', 'purchases', 'daysSinceFirst', 'daysSinceLast']), min: z.optional(z.number()), max: z.optional(z.number()) }),
   z.object({
-    context: z.enum(['country', 'region', 'city', 'device', 'os', 'browser', 'referrer', 'pageType', 'utmSource', 'utmMedium', 'utmCampaign', 'hour', 'weekday']),
+    pageType: shortText(32),
+    days: z.number().check(z.int(), z.gte(1), z.lte(14)),
+    min: z.optional(z.number()),
+    max: z.optional(z.number()),
+  }),
+  z.object({ interest: shortText(32), min: z.optional(z.number()), max: z.optional(z.number()) }),
+  z.object({
+    metric: z.enum(['visits', 'views', 'purchases', 'daysSinceFirst', 'daysSinceLast']),
+    min: z.optional(z.number()),
+    max: z.optional(z.number()),
+  }),
+  z.object({
+    context: z.enum([
+      'country',
+      'region',
+      'city',
+      'device',
+      'os',
+      'browser',
+      'referrer',
+      'pageType',
+      'utmSource',
+      'utmMedium',
+      'utmCampaign',
+      'hour',
+      'weekday',
+    ]),
     in: z.array(z.union([z.string(), z.number()])).check(z.minLength(1)),
   }),
-  z.object({ attr: shortText(64), in: z.optional(z.array(z.union([z.string(), z.number(), z.boolean()]))), min: z.optional(z.number()), max: z.optional(z.number()) }),
+  z.object({
+    attr: shortText(64),
+    in: z.optional(z.array(z.union([z.string(), z.number(), z.boolean()]))),
+    min: z.optional(z.number()),
+    max: z.optional(z.number()),
+  }),
 ]);
 
 export const SegmentConfig = z.object({
   version: shortText(64),
-  segments: z.array(z.object({
-    id: name,
-    description: z.optional(z.string()),
-    all: z.optional(z.array(SegmentCondition)),
-    any: z.optional(z.array(SegmentCondition)),
-  })).check(z.maxLength(64)),
+  segments: z
+    .array(
+      z.object({
+        id: name,
+        description: z.optional(z.string()),
+        all: z.optional(z.array(SegmentCondition)),
+        any: z.optional(z.array(SegmentCondition)),
+      }),
+    )
+    .check(z.maxLength(64)),
 });

@@ -26,13 +26,30 @@ const TRACK_NAMES: Readonly<Record<string, NativeEvent['name']>> = {
   'Product Added': 'add_to_cart',
   'Order Completed': 'purchase',
 };
-const OURS = new Set(['decisionId', 'decision_id', 'slot', 'variant', 'experiment', 'visitorId', 'revenue', 'total', 'value', 'currency', 'products']);
+const OURS = new Set([
+  'decisionId',
+  'decision_id',
+  'slot',
+  'variant',
+  'experiment',
+  'visitorId',
+  'revenue',
+  'total',
+  'value',
+  'currency',
+  'products',
+]);
 
 type Props = Record<string, string | number | boolean>;
 
 const str = (v: unknown, max = 128): string | undefined =>
   typeof v === 'string' && v.length > 0 ? v.slice(0, max) : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined;
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined);
+const num = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v)
+    ? v
+    : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))
+      ? Number(v)
+      : undefined;
 
 function scalarProps(p: Record<string, unknown>, into: Props): Props {
   for (const [k, v] of Object.entries(p)) {
@@ -48,7 +65,9 @@ function scalarProps(p: Record<string, unknown>, into: Props): Props {
 function common(msg: SegmentTrack | SegmentPage | SegmentIdentify): Partial<NativeEvent> {
   const p = msg.properties ?? {};
   const out: { -readonly [K in keyof NativeEvent]?: NativeEvent[K] } = {};
-  const set = <K extends keyof NativeEvent>(k: K, v: NativeEvent[K] | undefined) => { if (v !== undefined) out[k] = v; };
+  const set = <K extends keyof NativeEvent>(k: K, v: NativeEvent[K] | undefined) => {
+    if (v !== undefined) out[k] = v;
+  };
   set('id', msg.messageId);
   set('ts', msg.timestamp ? Date.parse(msg.timestamp) : undefined);
   set('visitorId', str(p.visitorId) ?? str(msg.anonymousId) ?? str(msg.userId));
@@ -73,7 +92,11 @@ function items(products: unknown): NativeEvent['items'] {
     const quantity = num(r.quantity);
     // mapped loosely: a price or quantity the native rules refuse is dropped, not the event
     const q = quantity === undefined ? undefined : Math.round(quantity);
-    out.push({ id, ...(price !== undefined && price >= 0 ? { price } : {}), ...(q !== undefined && q >= 0 && Number.isSafeInteger(q) ? { quantity: q } : {}) });
+    out.push({
+      id,
+      ...(price !== undefined && price >= 0 ? { price } : {}),
+      ...(q !== undefined && q >= 0 && Number.isSafeInteger(q) ? { quantity: q } : {}),
+    });
   }
   return out;
 }
@@ -85,7 +108,8 @@ export function fromSegmentTrack(msg: SegmentTrack): NativeEvent {
   const currency = typeof p.currency === 'string' ? p.currency.toUpperCase() : undefined;
   const props = scalarProps(p, {});
   return {
-    ...common(msg), name,
+    ...common(msg),
+    name,
     ...(name === 'goal' ? { goal: msg.event.slice(0, 128) } : {}),
     ...(value !== undefined ? { value } : {}),
     ...(currency && /^[A-Z]{3}$/.test(currency) ? { currency } : {}),
@@ -102,7 +126,9 @@ export function fromSegmentPage(msg: SegmentPage): NativeEvent {
 export function fromSegmentIdentify(msg: SegmentIdentify): NativeEvent {
   const user = str(msg.userId);
   return {
-    ...common(msg), name: 'goal', goal: 'identify',
+    ...common(msg),
+    name: 'goal',
+    goal: 'identify',
     // the visitor is the anonymous id; the user id is kept only as a hash, like every visitor id
     ...(msg.anonymousId !== undefined ? { visitorId: String(msg.anonymousId) } : {}),
     ...(user ? { props: { user: hashVisitor(user) } } : {}),

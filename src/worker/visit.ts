@@ -46,10 +46,7 @@ export function optedOut(req: Request): boolean {
 export async function beginVisit(c: AppContext, input: VisitInput, pageView: boolean): Promise<Visit> {
   const now = Date.now();
   const store = storeOptions(c, now);
-  const [visitor, segments] = await Promise.all([
-    readVisitor(c, input.visitorId, now),
-    segmentRules(c.env.MODELS, store),
-  ]);
+  const [visitor, segments] = await Promise.all([readVisitor(c, input.visitorId, now), segmentRules(c.env.MODELS, store)]);
   const ctx = buildContext(contextInput(c.req.raw, input.page, input.attributes, visitor.profile, now));
   const profile = pageView ? touchProfile(visitor.profile, now, ctx.pageType) : visitor.profile;
   // Segments see the profile with this view counted: "3rd pricing view" is true on the 3rd view.

@@ -36,7 +36,11 @@ export function profileSecret(c: AppContext): string | undefined {
   if (s) return s;
   if (!warnedNoSecret) {
     warnedNoSecret = true;
-    console.error(JSON.stringify({ msg: 'PROFILE_SECRET is not set: visitor profiles are disabled and bid notices refused; set it with `wrangler secret put PROFILE_SECRET`' }));
+    console.error(
+      JSON.stringify({
+        msg: 'PROFILE_SECRET is not set: visitor profiles are disabled and bid notices refused; set it with `wrangler secret put PROFILE_SECRET`',
+      }),
+    );
   }
   return undefined;
 }

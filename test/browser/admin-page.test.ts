@@ -14,7 +14,15 @@ beforeAll(async () => {
   worker = await startWorker();
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 180_000);
 
@@ -44,16 +52,23 @@ describe('experiments admin page in Chromium', () => {
     await Promise.all([page.waitForLoadState('load'), page.click('#actions button:text("Launch")')]);
     await page.waitForSelector('#status:text("running")');
     // The launch publishes the prior snapshot: one line per arm in both charts.
-    await expect.poll(async () => {
-      await page.reload();
-      return page.locator('#allocation-chart polyline.series').count();
-    }, { timeout: 15_000 }).toBe(3);
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return page.locator('#allocation-chart polyline.series').count();
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(3);
     expect(await page.locator('#pbest-chart polyline.series').count()).toBe(3);
     const box = await page.locator('#allocation-chart').boundingBox();
     expect(box!.width).toBeGreaterThan(300); // rendered, not just present in the markup
     expect(await page.textContent('#results')).toContain('urgent');
     expect(await page.textContent('#recommendation')).toContain('keep exploring');
-    await page.screenshot({ path: process.env.ATTUNE_SCREENSHOT ?? `${process.cwd()}/.wrangler/admin-page.png`, fullPage: true }).catch(() => undefined);
+    await page
+      .screenshot({ path: process.env.ATTUNE_SCREENSHOT ?? `${process.cwd()}/.wrangler/admin-page.png`, fullPage: true })
+      .catch(() => undefined);
 
     await page.selectOption('#actions select[name=winner]', 'urgent');
     await Promise.all([page.waitForLoadState('load'), page.click('#actions button:text("Stop with winner")')]);

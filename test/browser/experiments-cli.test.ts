@@ -15,7 +15,10 @@ afterAll(stopAllWorkers);
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli([...args, '--url', worker.url, '--token', worker.adminToken], { out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await runCli([...args, '--url', worker.url, '--token', worker.adminToken], {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -23,10 +26,19 @@ describe('experiments CLI', () => {
   it('creates, launches, reports, stops; errors exit 1 with the API error', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'attune-cli-'));
     const file = path.join(dir, 'cta.json');
-    writeFileSync(file, JSON.stringify({
-      key: 'cta', name: 'CTA copy', goals: ['click'], algorithm: { name: 'ucb1', floor: 0.05 },
-      arms: [{ key: 'buy', payload: { type: 'text', value: 'Buy now' } }, { key: 'try', payload: { type: 'url', value: 'https://cdn.example/try.png' } }],
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        key: 'cta',
+        name: 'CTA copy',
+        goals: ['click'],
+        algorithm: { name: 'ucb1', floor: 0.05 },
+        arms: [
+          { key: 'buy', payload: { type: 'text', value: 'Buy now' } },
+          { key: 'try', payload: { type: 'url', value: 'https://cdn.example/try.png' } },
+        ],
+      }),
+    );
     expect((await cli('create', file)).code).toBe(0);
     const dup = await cli('create', file);
     expect(dup.code).toBe(1);

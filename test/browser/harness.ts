@@ -37,7 +37,14 @@ export async function startOrigin(extra: Handler = () => false): Promise<{ url: 
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   self = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url: self, close: () => new Promise((ok) => { server.closeAllConnections(); server.close(() => ok()); }) };
+  return {
+    url: self,
+    close: () =>
+      new Promise((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
 }
 
 export type RunningWorker = WorkerProcess;
@@ -49,7 +56,19 @@ export function startWorker(originUrl: string, pageRules: unknown): Promise<Runn
     seed: async (persist) => {
       const rulesFile = join(persist, 'page-rules.json');
       writeFileSync(rulesFile, JSON.stringify(pageRules));
-      await wrangler(['kv', 'key', 'put', 'config/page-rules', '--path', rulesFile, '--binding', 'MODELS', '--local', '--persist-to', persist]);
+      await wrangler([
+        'kv',
+        'key',
+        'put',
+        'config/page-rules',
+        '--path',
+        rulesFile,
+        '--binding',
+        'MODELS',
+        '--local',
+        '--persist-to',
+        persist,
+      ]);
     },
   });
 }
@@ -57,7 +76,15 @@ export function startWorker(originUrl: string, pageRules: unknown): Promise<Runn
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 

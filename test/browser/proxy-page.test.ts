@@ -4,16 +4,42 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAS_SHARED_DATA, LANDING_HEADLINE, launchChromium, readLog, startOrigin, startWorker, waitFor, type RunningWorker } from './harness.ts';
+import {
+  HAS_SHARED_DATA,
+  LANDING_HEADLINE,
+  launchChromium,
+  readLog,
+  startOrigin,
+  startWorker,
+  waitFor,
+  type RunningWorker,
+} from './harness.ts';
 
 const VARIANT = 'Personalized at the edge';
 const RULES = {
   version: 'browser-1',
   pages: [
-    { path: '/landing/', pageType: 'landing', slots: [{ id: 'hero', selector: 'header.masthead h1', candidates: ['edge'], variants: { edge: { text: VARIANT } } }] },
-    { path: '/shop/', pageType: 'category', slots: [{ id: 'recs', selector: 'section .row', recommend: { count: 2, template: '<div class="col mb-5" data-attune-item="{{id}}"><h5 class="fw-bolder">{{name}}</h5></div>' } }] },
+    {
+      path: '/landing/',
+      pageType: 'landing',
+      slots: [{ id: 'hero', selector: 'header.masthead h1', candidates: ['edge'], variants: { edge: { text: VARIANT } } }],
+    },
+    {
+      path: '/shop/',
+      pageType: 'category',
+      slots: [
+        {
+          id: 'recs',
+          selector: 'section .row',
+          recommend: { count: 2, template: '<div class="col mb-5" data-attune-item="{{id}}"><h5 class="fw-bolder">{{name}}</h5></div>' },
+        },
+      ],
+    },
   ],
-  popular: [{ id: 'p1', name: 'Edge Pick One' }, { id: 'p2', name: 'Edge Pick Two' }],
+  popular: [
+    { id: 'p1', name: 'Edge Pick One' },
+    { id: 'p2', name: 'Edge Pick Two' },
+  ],
 };
 
 let origin: Awaited<ReturnType<typeof startOrigin>>;
@@ -71,11 +97,15 @@ describe.skipIf(!HAS_SHARED_DATA)('proxy mode in Chromium', () => {
     await page.click('header.masthead h1');
     await page.goto('about:blank'); // pagehide: the snippet flushes with sendBeacon
 
-    const mine = await waitFor('decision, impression and click in R2', () => {
-      const log = readLog(worker.persist).filter((r) => r.id === decisionId || r.decisionId === decisionId);
-      const names = new Set(log.map((r) => (r.type === 'decision' ? 'decision' : r.name)));
-      return names.has('decision') && names.has('impression') && names.has('click') ? log : null;
-    }, 45_000);
+    const mine = await waitFor(
+      'decision, impression and click in R2',
+      () => {
+        const log = readLog(worker.persist).filter((r) => r.id === decisionId || r.decisionId === decisionId);
+        const names = new Set(log.map((r) => (r.type === 'decision' ? 'decision' : r.name)));
+        return names.has('decision') && names.has('impression') && names.has('click') ? log : null;
+      },
+      45_000,
+    );
     const decision = mine.find((r) => r.type === 'decision')!;
     const impression = mine.find((r) => r.name === 'impression')!;
     const click = mine.find((r) => r.name === 'click')!;
@@ -94,13 +124,17 @@ describe.skipIf(!HAS_SHARED_DATA)('proxy mode in Chromium', () => {
     await ctx.addInitScript(() => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }));
     const page = await ctx.newPage();
     const sent: string[] = [];
-    page.on('request', (r) => { if (r.url().includes('/v1/events')) sent.push(r.url()); });
+    page.on('request', (r) => {
+      if (r.url().includes('/v1/events')) sent.push(r.url());
+    });
     await page.goto(`${worker.url}/landing/`);
     await page.waitForFunction(() => (window as unknown as { attune?: { loaded?: boolean } }).attune?.loaded === true);
     await page.waitForTimeout(1300);
     await page.click('header.masthead h1');
     await page.evaluate(() => {
-      const a = (window as unknown as { attune: { consent: (b: boolean) => void; track: (n: string, p: object) => void; flush: () => void } }).attune;
+      const a = (
+        window as unknown as { attune: { consent: (b: boolean) => void; track: (n: string, p: object) => void; flush: () => void } }
+      ).attune;
       a.consent(true); // GPC wins over a consent call
       a.track('purchase', { value: 10, currency: 'EUR' });
       a.flush();

@@ -15,7 +15,18 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { localR2Sources, readRecords } from '../../src/train/log-reader.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const COPIED = ['src', 'scripts', 'demo', 'models', 'snippets', 'wrangler.toml', 'package.json', 'tsconfig.json', 'tsconfig.base.json', 'worker-configuration.d.ts'];
+const COPIED = [
+  'src',
+  'scripts',
+  'demo',
+  'models',
+  'snippets',
+  'wrangler.toml',
+  'package.json',
+  'tsconfig.json',
+  'tsconfig.base.json',
+  'worker-configuration.d.ts',
+];
 const EVENTS = 60;
 
 function freePort(): Promise<number> {
@@ -52,7 +63,8 @@ describe('npm start', () => {
     const [port, originPort] = [await freePort(), await freePort()];
     const base = `http://127.0.0.1:${port}`;
     child = spawn(path.join(ROOT, 'node_modules/.bin/node'), ['scripts/start.mjs', '--log-level', 'warn'], {
-      cwd: dir, env: { ...process.env, PORT: String(port), DEMO_ORIGIN_PORT: String(originPort), WRANGLER_SEND_METRICS: 'false', CI: '1' },
+      cwd: dir,
+      env: { ...process.env, PORT: String(port), DEMO_ORIGIN_PORT: String(originPort), WRANGLER_SEND_METRICS: 'false', CI: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -62,7 +74,10 @@ describe('npm start', () => {
     const until = Date.now() + 150_000;
     let up = false;
     while (!up && Date.now() < until && child.exitCode === null) {
-      up = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(3000) }).then((r) => r.ok, () => false);
+      up = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(3000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (!up) await new Promise((r) => setTimeout(r, 300));
     }
     expect(up, output.slice(-3000)).toBe(true);
@@ -73,17 +88,25 @@ describe('npm start', () => {
     expect(added).toMatch(/^EXCHANGE_KEYS=demo:[\w-]{32}\n$/);
     expect(output).toContain('.dev.vars: added EXCHANGE_KEYS ');
     const key = added.slice('EXCHANGE_KEYS=demo:'.length).trim();
-    const bid = (authorization?: string) => fetch(`${base}/openrtb2/bid`, {
-      method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
-      body: JSON.stringify({ id: 'r1', imp: [{ id: '1', banner: { w: 300, h: 250 } }], site: { id: 's' } }),
-    });
+    const bid = (authorization?: string) =>
+      fetch(`${base}/openrtb2/bid`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body: JSON.stringify({ id: 'r1', imp: [{ id: '1', banner: { w: 300, h: 250 } }], site: { id: 's' } }),
+      });
     expect([200, 204]).toContain((await bid(`Bearer ${key}`)).status); // the demo exchange is let in
     expect((await bid()).status).toBe(401);
 
     const ids = Array.from({ length: EVENTS }, (_, i) => `stop-${process.pid}-${i}`);
-    const answers = await Promise.all(ids.map((id) => fetch(`${base}/v1/events`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ name: 'click', id, decisionId: `d-${id}` }]),
-    })));
+    const answers = await Promise.all(
+      ids.map((id) =>
+        fetch(`${base}/v1/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify([{ name: 'click', id, decisionId: `d-${id}` }]),
+        }),
+      ),
+    );
     expect(answers.map((r) => r.status)).toEqual(ids.map(() => 200));
     child.kill('SIGINT'); // at once, as a developer's Ctrl-C would
 

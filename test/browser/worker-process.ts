@@ -47,9 +47,14 @@ function freePort(): Promise<number> {
 /** `npx wrangler …` to completion; rejects with the tail of its stderr. */
 export function wrangler(args: string[]): Promise<void> {
   return new Promise((ok, fail) => {
-    const p = spawn('npx', ['--no-install', 'wrangler', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+    const p = spawn('npx', ['--no-install', 'wrangler', ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    });
     let err = '';
-    p.stderr!.on('data', (d) => { err += d; });
+    p.stderr!.on('data', (d) => {
+      err += d;
+    });
     p.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`wrangler ${args.join(' ')}: ${err.slice(-500)}`))));
   });
 }
@@ -65,11 +70,25 @@ export async function startWorker(options: WorkerOptions = {}): Promise<WorkerPr
     rmSync(persist, { recursive: true, force: true });
     throw err;
   }
-  const child: ChildProcess = spawn('npx', [
-    '--no-install', 'wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persist,
-    '--show-interactive-dev-session=false', '--log-level', 'warn',
-    ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
-  ], { env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child: ChildProcess = spawn(
+    'npx',
+    [
+      '--no-install',
+      'wrangler',
+      'dev',
+      '--port',
+      String(port),
+      '--ip',
+      '127.0.0.1',
+      '--persist-to',
+      persist,
+      '--show-interactive-dev-session=false',
+      '--log-level',
+      'warn',
+      ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+    ],
+    { env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
   // Never leave workerd behind, even if the test process ends while we wait for it.
   const killGroup = () => {
     try {

@@ -15,40 +15,88 @@ const JOIN: JoinOptions = { labels: new Set(['click', 'purchase']), windowMs: 30
 const ctx = loggedContextOf({ device: 'mobile', country: 'US', pageType: 'home', referrer: 'direct', plan: 'free' }, 10, 1);
 
 const decision = (id: string, ts: number): DecisionRecord => ({
-  type: 'decision', v: 1, id, ts, kind: 'variant', visitor: '00000001', slot: 'hero', model: null, action: 'a',
-  propensity: 0.5, score: null, source: 'explore', candidates: ['a', 'b'], probabilities: [0.5, 0.5], featureSpec: 0, context: ctx,
+  type: 'decision',
+  v: 1,
+  id,
+  ts,
+  kind: 'variant',
+  visitor: '00000001',
+  slot: 'hero',
+  model: null,
+  action: 'a',
+  propensity: 0.5,
+  score: null,
+  source: 'explore',
+  candidates: ['a', 'b'],
+  probabilities: [0.5, 0.5],
+  featureSpec: 0,
+  context: ctx,
 });
-const outcome = (id: string, decisionId: string | undefined, ts: number, name: OutcomeEvent['name'] = 'click', value?: number): OutcomeEvent =>
-  ({ type: 'outcome', v: 1, id, ts, receivedAt: ts, name, ...(decisionId ? { decisionId } : {}), ...(value !== undefined ? { value } : {}) }) as OutcomeEvent;
+const outcome = (
+  id: string,
+  decisionId: string | undefined,
+  ts: number,
+  name: OutcomeEvent['name'] = 'click',
+  value?: number,
+): OutcomeEvent =>
+  ({
+    type: 'outcome',
+    v: 1,
+    id,
+    ts,
+    receivedAt: ts,
+    name,
+    ...(decisionId ? { decisionId } : {}),
+    ...(value !== undefined ? { value } : {}),
+  }) as OutcomeEvent;
 
 async function run(records: LogRecord[], opts = JOIN) {
   const stats = newJoinStats();
   const out: Example[] = [];
-  async function* one() { yield records; }
+  async function* one() {
+    yield records;
+  }
   for await (const b of attribute(one(), opts, stats)) out.push(...b);
   return { byId: new Map(out.map((e) => [e.decision.id, e])), out, stats };
 }
 
 describe('attribution join', () => {
   it('with `served` (bids: win, billing), learns only from decisions that were shown', async () => {
-    const { out, stats } = await run([
-      decision('won', 0), decision('billed', 1000), decision('lost', 2000), decision('won-late', 3000),
-      outcome('w1', 'won', 500, 'win'), outcome('c1', 'won', 60_000),
-      outcome('b1', 'billed', 1500, 'billing'),
-      outcome('l1', 'lost', 2500, 'loss'),
-      outcome('w2', 'won-late', 3000 + 31 * MIN, 'win'), // outside the window: not shown then
-      decision('clicked', 4000), outcome('c2', 'clicked', 9000), // a click proves it was shown, notice or not
-      decision('later', 300 * MIN),
-    ], { ...JOIN, served: new Set(['win', 'billing']) });
-    expect(out.map((e) => [e.decision.id, e.label])).toEqual([['won', 1], ['billed', 0], ['clicked', 1]]);
+    const { out, stats } = await run(
+      [
+        decision('won', 0),
+        decision('billed', 1000),
+        decision('lost', 2000),
+        decision('won-late', 3000),
+        outcome('w1', 'won', 500, 'win'),
+        outcome('c1', 'won', 60_000),
+        outcome('b1', 'billed', 1500, 'billing'),
+        outcome('l1', 'lost', 2500, 'loss'),
+        outcome('w2', 'won-late', 3000 + 31 * MIN, 'win'), // outside the window: not shown then
+        decision('clicked', 4000),
+        outcome('c2', 'clicked', 9000), // a click proves it was shown, notice or not
+        decision('later', 300 * MIN),
+      ],
+      { ...JOIN, served: new Set(['win', 'billing']) },
+    );
+    expect(out.map((e) => [e.decision.id, e.label])).toEqual([
+      ['won', 1],
+      ['billed', 0],
+      ['clicked', 1],
+    ]);
     expect(stats.unserved).toBe(3); // lost, won-late, and `later` (no notice at all)
   });
 
   it('labels decisions followed by a label outcome within the window, once per event id', async () => {
     const { byId, out, stats } = await run([
-      decision('d1', 0), decision('d2', 1000), decision('d3', 2000),
-      outcome('e1', 'd1', 5000), outcome('e1', 'd1', 5000), // resent: counted once
-      outcome('p1', 'd2', 10 * MIN, 'purchase', 20), outcome('p1', 'd2', 10 * MIN, 'purchase', 20), outcome('p2', 'd2', 11 * MIN, 'purchase', 5),
+      decision('d1', 0),
+      decision('d2', 1000),
+      decision('d3', 2000),
+      outcome('e1', 'd1', 5000),
+      outcome('e1', 'd1', 5000), // resent: counted once
+      outcome('p1', 'd2', 10 * MIN, 'purchase', 20),
+      outcome('p1', 'd2', 10 * MIN, 'purchase', 20),
+      outcome('p2', 'd2', 11 * MIN, 'purchase', 5),
       outcome('late', 'd3', 2000 + 31 * MIN), // past the window
       outcome('imp', 'd3', 3000, 'impression'), // not a label
       decision('d1', 0), // redelivered decision
@@ -65,9 +113,11 @@ describe('attribution join', () => {
   it('drops a copy of a decision replayed hours later (a dead-letter replay), past the span duplicates are remembered', async () => {
     // horizon: 30 min window + 5 min grace; ids are remembered for twice that
     const { out, stats } = await run([
-      decision('d1', 0), outcome('c1', 'd1', MIN),
+      decision('d1', 0),
+      outcome('c1', 'd1', MIN),
       decision('live', 3 * 60 * MIN), // the log's clock is now 3 h on
-      decision('d1', 0), outcome('c1', 'd1', MIN), // the replayed copy and its click
+      decision('d1', 0),
+      outcome('c1', 'd1', MIN), // the replayed copy and its click
       decision('d9', 4 * 60 * MIN),
     ]);
     expect(out.filter((e) => e.decision.id === 'd1')).toHaveLength(1);
@@ -77,8 +127,11 @@ describe('attribution join', () => {
   it('still reads a first copy that arrives out of time order (logs given newest first)', async () => {
     const day = 24 * 60 * MIN;
     const { byId, stats } = await run([
-      decision('b1', day), outcome('cb', 'b1', day + MIN),
-      decision('a1', 0), outcome('ca', 'a1', MIN), decision('a2', 1000),
+      decision('b1', day),
+      outcome('cb', 'b1', day + MIN),
+      decision('a1', 0),
+      outcome('ca', 'a1', MIN),
+      decision('a2', 1000),
     ]);
     expect([...byId.keys()].sort()).toEqual(['a1', 'a2', 'b1']);
     expect(byId.get('a1')!.label).toBe(1);
@@ -87,8 +140,10 @@ describe('attribution join', () => {
 
   it('waits for decisions whose outcomes arrived first (another queue batch), and gives up after the window', async () => {
     const { byId, stats } = await run([
-      outcome('e1', 'd1', 2000), decision('d1', 1000),
-      outcome('e9', 'never', 3000), outcome('anon', undefined, 3000),
+      outcome('e1', 'd1', 2000),
+      decision('d1', 1000),
+      outcome('e9', 'never', 3000),
+      outcome('anon', undefined, 3000),
       decision('d2', 100 * MIN),
     ]);
     expect(byId.get('d1')!.label).toBe(1);
@@ -125,7 +180,10 @@ describe('log reader', () => {
     await mkdir(join(dir, 'dt=2026-11-01/hour=01'), { recursive: true });
     const lines = (rs: LogRecord[]) => rs.map((r) => JSON.stringify(r)).join('\n') + '\n';
     // one line from the far future (ts 8.64e15): corrupt, and it would stall the attribution clock
-    await writeFile(join(dir, 'dt=2026-11-01/hour=01/b.ndjson'), lines([decision('d3', 3), decision('d-future', 8.64e15)]) + '{broken\n' + '{"no":"id"}\n');
+    await writeFile(
+      join(dir, 'dt=2026-11-01/hour=01/b.ndjson'),
+      lines([decision('d3', 3), decision('d-future', 8.64e15)]) + '{broken\n' + '{"no":"id"}\n',
+    );
     await writeFile(join(dir, 'dt=2026-11-01/hour=00/a.ndjson.gz'), gzipSync(lines([decision('d1', 1), outcome('e', 'd1', 2)])));
     await writeFile(join(dir, 'dt=2026-11-01/hour=00/notes.txt'), 'ignored');
     const stats: ReadStats = { lines: 0, bad: 0, bytesDone: 0 };
@@ -154,14 +212,21 @@ describe('holdout metrics', () => {
     const m = createMetrics();
     const data: [number, number][] = [];
     let s = 3;
-    const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+    const rnd = () => (s = (s * 16807) % 2147483647) / 2147483647;
     for (let i = 0; i < 2000; i++) {
       const p = rnd();
       data.push([p, rnd() < p ? 1 : 0]);
     }
     for (const [p, y] of data) observe(m, p, y);
-    let wins = 0, pairs = 0;
-    for (const [p, y] of data) if (y === 1) for (const [q, z] of data) if (z === 0) { pairs++; wins += p > q ? 1 : p === q ? 0.5 : 0; }
+    let wins = 0,
+      pairs = 0;
+    for (const [p, y] of data)
+      if (y === 1)
+        for (const [q, z] of data)
+          if (z === 0) {
+            pairs++;
+            wins += p > q ? 1 : p === q ? 0.5 : 0;
+          }
     expect(auc(m)).toBeCloseTo(wins / pairs, 2);
     const rows = calibration(m);
     expect(rows.length).toBeGreaterThanOrEqual(9);

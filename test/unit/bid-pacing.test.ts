@@ -8,8 +8,14 @@ const DAY0 = 20_000 * DAY_MS; // a UTC midnight
 
 function camp(pacing: 'even' | 'asap', daily: number, total?: number): Campaign {
   return {
-    id: 'p', status: 'active', adomain: 'a.example', budget: { daily, total }, pacing,
-    bid: { goal: 'cpm', value: 10, minCpm: 0, maxCpm: 10 }, targeting: {}, creatives: [],
+    id: 'p',
+    status: 'active',
+    adomain: 'a.example',
+    budget: { daily, total },
+    pacing,
+    bid: { goal: 'cpm', value: 10, minCpm: 0, maxCpm: 10 },
+    targeting: {},
+    creatives: [],
   };
 }
 
@@ -17,7 +23,11 @@ function camp(pacing: 'even' | 'asap', daily: number, total?: number): Campaign 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     return s / 4294967296;
   };
 }

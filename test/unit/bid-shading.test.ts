@@ -10,7 +10,11 @@ import { decodeEnvelope } from '../../src/core/model-format.ts';
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     return s / 4294967296;
   };
 }
@@ -34,7 +38,10 @@ function optimum(v: number): number {
   let arg = 0;
   for (let b = 0.001; b < v; b += 0.001) {
     const s = (v - b) * trueWin(b);
-    if (s > best) { best = s; arg = b; }
+    if (s > best) {
+      best = s;
+      arg = b;
+    }
   }
   return arg;
 }
@@ -48,7 +55,10 @@ describe('win curve and shading', () => {
     let arg = 0;
     for (let x = 0.001; x < v; x += 0.0005) {
       const s = (v - x) * winProb(curve, x);
-      if (s > best) { best = s; arg = x; }
+      if (s > best) {
+        best = s;
+        arg = x;
+      }
     }
     expect(b).toBeCloseTo(arg, 2);
     expect(shadeBid(v, curve, 4.5)).toBe(4.5); // the floor binds
@@ -63,13 +73,23 @@ describe('win curve and shading', () => {
       const curve: WinCurve = i % 3 === 2 ? { a: (u() - 0.5) * 1600, k: 0.05 + u() * 300 } : { a: -3 + u() * 5, k: 0.05 + u() * 5 };
       const floor = u() < 0.5 ? 0 : u() * v * 1.2;
       const b = shadeBid(v, curve, floor);
-      if (floor >= v) { expect(b).toBeNull(); continue; }
+      if (floor >= v) {
+        expect(b).toBeNull();
+        continue;
+      }
       // the optimum by bisection on the first-order condition, to far finer precision
       const g = (x: number) => (v - x) * (1 - winProb(curve, x)) * curve.k - x;
       let lo = Math.max(floor, v * 1e-4);
-      if (g(lo) <= 0) { expect(b).toBe(lo); continue; }
+      if (g(lo) <= 0) {
+        expect(b).toBe(lo);
+        continue;
+      }
       let hi = v;
-      for (let j = 0; j < 100; j++) { const mid = (lo + hi) / 2; if (g(mid) > 0) lo = mid; else hi = mid; }
+      for (let j = 0; j < 100; j++) {
+        const mid = (lo + hi) / 2;
+        if (g(mid) > 0) lo = mid;
+        else hi = mid;
+      }
       expect(Math.abs(b! - lo)).toBeLessThanOrEqual(1e-4 * v);
     }
   });
@@ -160,7 +180,7 @@ describe('win curve and shading', () => {
     expect(fit.k).toBeCloseTo(truth.k, 1);
   });
 
-  it('fits markets far from the prior\'s $1 (5 cents to $30, narrow or wide) from exact or censored feedback', () => {
+  it("fits markets far from the prior's $1 (5 cents to $30, narrow or wide) from exact or censored feedback", () => {
     // Plain Newton from the prior overshot: a $10 market fitted at a $33 median, a 5-cent one kept no surplus.
     for (const median of [0.05, 0.3, 1.5, 10, 30]) {
       for (const sigma of [0.15, 0.8]) {
@@ -187,7 +207,14 @@ describe('win curve and shading', () => {
   });
 
   it('round-trips curves through the model envelope', () => {
-    const blob = encodeShadingModel('bid-shading', 'v1', new Map([['*', { a: -1, k: 2 }], ['pub:p1', { a: 0.5, k: 3 }]]));
+    const blob = encodeShadingModel(
+      'bid-shading',
+      'v1',
+      new Map([
+        ['*', { a: -1, k: 2 }],
+        ['pub:p1', { a: 0.5, k: 3 }],
+      ]),
+    );
     const env = decodeEnvelope(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength) as ArrayBuffer);
     expect(env.ok).toBe(true);
     if (!env.ok) return;

@@ -42,11 +42,16 @@ describe('pricing', () => {
   });
 
   it('expands and reads macros', () => {
-    expect(expandMacros('p=${AUCTION_PRICE}&c=${AUCTION_CURRENCY}&x=${AUCTION_UNKNOWN}', { AUCTION_PRICE: 1.5, AUCTION_CURRENCY: 'EUR' }))
-      .toBe('p=1.5&c=EUR&x=');
+    expect(
+      expandMacros('p=${AUCTION_PRICE}&c=${AUCTION_CURRENCY}&x=${AUCTION_UNKNOWN}', { AUCTION_PRICE: 1.5, AUCTION_CURRENCY: 'EUR' }),
+    ).toBe('p=1.5&c=EUR&x=');
     // values reach served HTML: nothing but URL-safe characters survives
-    expect(expandMacros('<a href="https://ad.example/?a=${AUCTION_ID}&i=${AUCTION_IMP_ID}">', { AUCTION_ID: '"><script>alert(1)</script>', AUCTION_IMP_ID: "it's (1)*!\ud800" }))
-      .toBe('<a href="https://ad.example/?a=%22%3E%3Cscript%3Ealert%281%29%3C%2Fscript%3E&i=it%27s%20%281%29%2A%21%EF%BF%BD">');
+    expect(
+      expandMacros('<a href="https://ad.example/?a=${AUCTION_ID}&i=${AUCTION_IMP_ID}">', {
+        AUCTION_ID: '"><script>alert(1)</script>',
+        AUCTION_IMP_ID: "it's (1)*!\ud800",
+      }),
+    ).toBe('<a href="https://ad.example/?a=%22%3E%3Cscript%3Ealert%281%29%3C%2Fscript%3E&i=it%27s%20%281%29%2A%21%EF%BF%BD">');
     expect(macroNumber('2.25')).toBe(2.25);
     expect(macroNumber('${AUCTION_PRICE}')).toBeUndefined();
     expect(macroNumber('')).toBeUndefined();
@@ -62,7 +67,9 @@ describe('pricing', () => {
   it('fits creatives to media, sizes, mimes and bcat', () => {
     const c = CAMPAIGNS[2]!;
     const none = { banner: [], video: [] };
-    expect(pickCreative(c, { id: '1', banner: { format: [{ w: 728, h: 90 }] } }, undefined, { banner: ['728x90'], video: [] })).toMatchObject({ id: 'brand-lead' });
+    expect(
+      pickCreative(c, { id: '1', banner: { format: [{ w: 728, h: 90 }] } }, undefined, { banner: ['728x90'], video: [] }),
+    ).toMatchObject({ id: 'brand-lead' });
     expect(pickCreative(c, { id: '1', banner: {} }, ['IAB19'], none)).toBe('bcat');
     // a blocked category blocks its subcategories, and only those
     const sub = { ...c, creatives: c.creatives.map((cr) => ({ ...cr, cat: ['IAB19-3'] })) };
@@ -80,9 +87,13 @@ describe('pricing', () => {
     expect(sizes).toEqual({ banner: ['300x250'], video: ['640x480'] });
     const only = (creative: Campaign['creatives'][number]): Campaign => ({ ...CAMPAIGNS[2]!, targeting: {}, creatives: [creative] });
     expect(pickCreative(only({ id: 'b', media: 'banner', w: 640, h: 480, adm: 'x' }), imp, undefined, sizes)).toBe('size');
-    expect(pickCreative(only({ id: 'v', media: 'video', w: 300, h: 250, mime: 'video/mp4', adm: 'x' }), imp, undefined, sizes)).toBe('size');
+    expect(pickCreative(only({ id: 'v', media: 'video', w: 300, h: 250, mime: 'video/mp4', adm: 'x' }), imp, undefined, sizes)).toBe(
+      'size',
+    );
     expect(pickCreative(only({ id: 'b', media: 'banner', w: 300, h: 250, adm: 'x' }), imp, undefined, sizes)).toMatchObject({ id: 'b' });
-    expect(pickCreative(only({ id: 'v', media: 'video', w: 640, h: 480, mime: 'video/mp4', adm: 'x' }), imp, undefined, sizes)).toMatchObject({ id: 'v' });
+    expect(
+      pickCreative(only({ id: 'v', media: 'video', w: 640, h: 480, mime: 'video/mp4', adm: 'x' }), imp, undefined, sizes),
+    ).toMatchObject({ id: 'v' });
   });
 });
 
@@ -110,7 +121,11 @@ describe('runBidder', () => {
     const now = Date.UTC(2026, 10, 23, 12);
     const half: Campaign[] = CAMPAIGNS.map((c) => ({ ...c, budget: { daily: 100 } }));
     // every campaign is 1% of its budget ahead of the even line: rate 0.5
-    const input = { ...bidderInput(req, now), campaigns: half, state: () => ({ spend: { day: Math.floor(now / 86_400_000), spent: 51, total: 51 }, seen: 0 }) };
+    const input = {
+      ...bidderInput(req, now),
+      campaigns: half,
+      state: () => ({ spend: { day: Math.floor(now / 86_400_000), spent: 51, total: 51 }, seen: 0 }),
+    };
     const bids = runBidder({ ...input, uniform: () => 0.4 });
     expect(bids.decisions.length).toBe(5);
     expect(bids.decisions[0]!.propensity).toBeCloseTo(0.5, 6);
@@ -139,7 +154,7 @@ describe('runBidder', () => {
     expect(runBidder(bidderInput({ ...req, cur: ['XYZ'] })).response).toBeNull();
     expect(DEFAULT_RATES.base).toBe('USD');
   });
-  it('honours the request\'s buyer seat allow and block lists (wseat, bseat)', () => {
+  it("honours the request's buyer seat allow and block lists (wseat, bseat)", () => {
     const seats = (over: Partial<BidRequest>) => runBidder(bidderInput({ ...req, ...over }));
     expect(seats({ wseat: ['other-seat'] }).response).toBeNull();
     expect(seats({ wseat: ['other-seat'] }).skipped.seat).toBeGreaterThan(0);
@@ -149,8 +164,12 @@ describe('runBidder', () => {
 
   it('an allow list for one channel allows nothing on the other', () => {
     const app = { id: 'a1', bundle: 'com.random.game', publisher: { id: 'pub-7' } };
-    const withTargeting = (targeting: Campaign['targeting']) => CAMPAIGNS.map((c) => ({ ...c, targeting: { ...c.targeting, ...targeting } }));
-    const onApp = runBidder({ ...bidderInput({ ...req, site: undefined, app } as BidRequest), campaigns: withTargeting({ domains: { allow: ['news.example'] } }) });
+    const withTargeting = (targeting: Campaign['targeting']) =>
+      CAMPAIGNS.map((c) => ({ ...c, targeting: { ...c.targeting, ...targeting } }));
+    const onApp = runBidder({
+      ...bidderInput({ ...req, site: undefined, app } as BidRequest),
+      campaigns: withTargeting({ domains: { allow: ['news.example'] } }),
+    });
     expect(onApp.response).toBeNull();
     expect(onApp.skipped.domain).toBeGreaterThan(0);
     const onSite = runBidder({ ...bidderInput(req), campaigns: withTargeting({ bundles: { allow: ['com.good.app'] } }) });
@@ -159,18 +178,25 @@ describe('runBidder', () => {
     // with both lists ("my site and my app"), each channel has its own
     const both = withTargeting({ domains: { allow: ['news.example'] }, bundles: { allow: ['com.good.app'] } });
     expect(runBidder({ ...bidderInput(req), campaigns: both }).response).not.toBeNull();
-    expect(runBidder({ ...bidderInput({ ...req, site: undefined, app: { ...app, bundle: 'com.good.app' } } as BidRequest), campaigns: both }).response).not.toBeNull();
+    expect(
+      runBidder({ ...bidderInput({ ...req, site: undefined, app: { ...app, bundle: 'com.good.app' } } as BidRequest), campaigns: both })
+        .response,
+    ).not.toBeNull();
     expect(runBidder({ ...bidderInput({ ...req, site: undefined, app } as BidRequest), campaigns: both }).response).toBeNull();
   });
 
-  it('a deal\'s floor is in USD unless the deal says otherwise, whatever the imp\'s currency (§3.2.12)', () => {
+  it("a deal's floor is in USD unless the deal says otherwise, whatever the imp's currency (§3.2.12)", () => {
     const deal = CAMPAIGNS.find((c) => c.id === 'deal')!;
     const dealImp = req.imp.find((i) => i.pmp?.deals?.length)!;
     const dealId = dealImp.pmp!.deals![0]!.id;
-    const only = (floor: number, impCur: string | undefined) => runBidder({
-      ...bidderInput({ ...req, imp: [{ ...dealImp, bidfloor: 100, bidfloorcur: impCur, pmp: { private_auction: 1, deals: [{ id: dealId, bidfloor: floor }] } }] }),
-      campaigns: [deal],
-    });
+    const only = (floor: number, impCur: string | undefined) =>
+      runBidder({
+        ...bidderInput({
+          ...req,
+          imp: [{ ...dealImp, bidfloor: 100, bidfloorcur: impCur, pmp: { private_auction: 1, deals: [{ id: dealId, bidfloor: floor }] } }],
+        }),
+        campaigns: [deal],
+      });
     const value = deal.bid.value;
     expect(only(value + 1, 'JPY').response).toBeNull(); // a USD floor above the deal's price
     expect(only(value - 1, 'JPY').response).not.toBeNull();
@@ -189,25 +215,41 @@ describe('runBidder', () => {
 });
 
 describe('logged propensity under pacing', () => {
-  it('is the chance the winner bid: its own draw passed and every higher contender\'s failed', () => {
+  it("is the chance the winner bid: its own draw passed and every higher contender's failed", () => {
     const now = Date.UTC(2026, 10, 23, 12); // half the day gone
     const day = Math.floor(now / 86_400_000);
     const camp = (id: string, value: number, pacing: 'even' | 'asap'): Campaign => ({
-      id, status: 'active', adomain: 'a.example', budget: { daily: 100 }, pacing,
-      bid: { goal: 'cpm', value, minCpm: 0, maxCpm: 50 }, targeting: {},
+      id,
+      status: 'active',
+      adomain: 'a.example',
+      budget: { daily: 100 },
+      pacing,
+      bid: { goal: 'cpm', value, minCpm: 0, maxCpm: 50 },
+      targeting: {},
       creatives: [{ id: `${id}-cr`, media: 'banner', w: 300, h: 250, adm: '<b>ad</b>' }],
     });
     // A is worth more but paced to half its requests (1 % of the daily budget ahead of even); B always bids
     const campaigns = [camp('A', 3, 'even'), camp('B', 2, 'asap')];
     const spend = { A: { day, spent: 51, total: 51 }, B: { day, spent: 0, total: 0 } } as const;
-    const request = { id: 'r', at: 2, imp: [{ id: '1', banner: { w: 300, h: 250 } }], site: { domain: 'x.example', page: 'https://x.example/' }, user: { id: 'u' } } as BidRequest;
+    const request = {
+      id: 'r',
+      at: 2,
+      imp: [{ id: '1', banner: { w: 300, h: 250 } }],
+      site: { domain: 'x.example', page: 'https://x.example/' },
+      user: { id: 'u' },
+    } as BidRequest;
     let seed = 3;
-    const uniform = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const uniform = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
     const wins = { A: 0, B: 0 };
     const logged = { A: new Set<number>(), B: new Set<number>() };
     const runs = 20_000;
     for (let i = 0; i < runs; i++) {
-      const out = runBidder({ ...bidderInput(request, now), campaigns, state: (id) => ({ spend: spend[id as 'A' | 'B'], seen: 0 }), uniform });
+      const out = runBidder({
+        ...bidderInput(request, now),
+        campaigns,
+        state: (id) => ({ spend: spend[id as 'A' | 'B'], seen: 0 }),
+        uniform,
+      });
       const d = out.decisions[0]!;
       wins[d.campaign as 'A' | 'B']++;
       logged[d.campaign as 'A' | 'B'].add(d.propensity);

@@ -29,7 +29,7 @@ describe('checksum kernel', () => {
     }
   });
 
-  it('sees a single flipped bit wherever it is: in the kernel\'s chunks and in the scalar tail', () => {
+  it("sees a single flipped bit wherever it is: in the kernel's chunks and in the scalar tail", () => {
     const w = words(4096 + 13); // 4096 words go through the kernel, 13 through the tail
     const before = kernel(w);
     for (const at of [0, 1, 17, 2047, 2048, 4095, 4096, 4108]) {
@@ -43,7 +43,7 @@ describe('checksum kernel', () => {
     expect(kernel(w)).toBe(before);
   });
 
-  it('checks itself at start-up against a known answer that is the reference\'s', () => {
+  it("checks itself at start-up against a known answer that is the reference's", () => {
     expect(checksum(selfCheckWords())).toBe(SELF_CHECK_SUM);
     expect(kernel(selfCheckWords())).toBe(SELF_CHECK_SUM);
   });

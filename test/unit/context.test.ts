@@ -7,17 +7,62 @@ import { parseUserAgent } from '../../src/core/user-agent.ts';
 
 describe('user agent', () => {
   it.each([
-    ['Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1', 'mobile', 'ios', 'safari'],
-    ['Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/120.0 Mobile/15E148 Safari/604.1', 'tablet', 'ios', 'chrome'],
-    ['Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36', 'mobile', 'android', 'chrome'],
-    ['Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36', 'tablet', 'android', 'chrome'],
-    ['Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0 Mobile Safari/537.36', 'mobile', 'android', 'samsung'],
-    ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0', 'desktop', 'windows', 'edge'],
-    ['Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15', 'desktop', 'macos', 'safari'],
+    [
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1',
+      'mobile',
+      'ios',
+      'safari',
+    ],
+    [
+      'Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/120.0 Mobile/15E148 Safari/604.1',
+      'tablet',
+      'ios',
+      'chrome',
+    ],
+    [
+      'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36',
+      'mobile',
+      'android',
+      'chrome',
+    ],
+    [
+      'Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
+      'tablet',
+      'android',
+      'chrome',
+    ],
+    [
+      'Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0 Mobile Safari/537.36',
+      'mobile',
+      'android',
+      'samsung',
+    ],
+    [
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0',
+      'desktop',
+      'windows',
+      'edge',
+    ],
+    [
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15',
+      'desktop',
+      'macos',
+      'safari',
+    ],
     ['Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0', 'desktop', 'linux', 'firefox'],
-    ['Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36', 'desktop', 'chromeos', 'chrome'],
+    [
+      'Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
+      'desktop',
+      'chromeos',
+      'chrome',
+    ],
     ['Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)', 'bot', 'other', 'bot'],
-    ['Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/4.0 Chrome/76.0 TV Safari/537.36', 'tv', 'linux', 'samsung'],
+    [
+      'Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/4.0 Chrome/76.0 TV Safari/537.36',
+      'tv',
+      'linux',
+      'samsung',
+    ],
     ['', 'unknown', 'other', 'other'],
   ])('%s', (ua, device, os, browser) => {
     expect(parseUserAgent(ua)).toEqual({ device, os, browser });
@@ -45,9 +90,19 @@ describe('referrer class', () => {
 
 describe('page type', () => {
   it.each([
-    ['/', 'home'], ['/index.html', 'home'], ['/products/blue-shirt', 'product'], ['/collections/summer', 'category'],
-    ['/cart', 'cart'], ['/checkout/step-1', 'checkout'], ['/thank-you', 'confirmation'], ['/pricing', 'pricing'],
-    ['/blog/how-to', 'content'], ['/search', 'search'], ['/login', 'account'], ['/help/returns', 'support'], ['/about-us', 'other'],
+    ['/', 'home'],
+    ['/index.html', 'home'],
+    ['/products/blue-shirt', 'product'],
+    ['/collections/summer', 'category'],
+    ['/cart', 'cart'],
+    ['/checkout/step-1', 'checkout'],
+    ['/thank-you', 'confirmation'],
+    ['/pricing', 'pricing'],
+    ['/blog/how-to', 'content'],
+    ['/search', 'search'],
+    ['/login', 'account'],
+    ['/help/returns', 'support'],
+    ['/about-us', 'other'],
   ])('%s → %s', (path, type) => expect(pageTypeOf(path)).toBe(type));
 });
 

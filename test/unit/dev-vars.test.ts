@@ -11,12 +11,21 @@ const fileIn = () => {
   dirs.push(d);
   return path.join(d, '.dev.vars');
 };
-afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 describe('.dev.vars', () => {
   it('reads dotenv lines: comments, export, quotes, inline comments, empty values', () => {
     const vars = parseDevVars('# c\nA=1\nexport B = two \nC="x # y"\nD=\'q\'\nE=v # note\nF=\n  \nnot a line\n');
-    expect([...vars]).toEqual([['A', '1'], ['B', 'two'], ['C', 'x # y'], ['D', 'q'], ['E', 'v'], ['F', '']]);
+    expect([...vars]).toEqual([
+      ['A', '1'],
+      ['B', 'two'],
+      ['C', 'x # y'],
+      ['D', 'q'],
+      ['E', 'v'],
+      ['F', ''],
+    ]);
   });
 
   it('creates the file with every local secret, the demo exchange among them', () => {

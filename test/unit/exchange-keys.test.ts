@@ -24,7 +24,9 @@ describe('EXCHANGE_KEYS', () => {
   });
 
   it('refuses unusable entries one by one, naming their position and never the key', () => {
-    const keys = parseExchangeKeys(`adx:${KEY_A},nocolon,bad id:${KEY_B},short:abc,unknown:${KEY_B},b:${KEY_A},sp:has space 0123456789,ok:${KEY_B}`);
+    const keys = parseExchangeKeys(
+      `adx:${KEY_A},nocolon,bad id:${KEY_B},short:abc,unknown:${KEY_B},b:${KEY_A},sp:has space 0123456789,ok:${KEY_B}`,
+    );
     expect(keys.problems).toHaveLength(6);
     expect(keys.problems.map((p) => p.slice(0, 7))).toEqual(['entry 2', 'entry 3', 'entry 4', 'entry 5', 'entry 6', 'entry 7']);
     for (const p of keys.problems) expect(p).not.toContain(KEY_A);

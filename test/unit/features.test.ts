@@ -5,14 +5,19 @@ import { attrHash, createFeatureVector, extractFeatures, FEATURE_SPEC_HASH, MAX_
 import { newProfile, touchProfile } from '../../src/core/profile.ts';
 
 const NOW = Date.UTC(2026, 10, 20, 19, 30); // a Friday, 19:30 UTC
-const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1';
+const IPHONE =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1';
 
 function ctxOf(over: Partial<ContextInput> = {}) {
   return buildContext({
-    now: NOW, url: 'https://shop.example/pricing?utm_source=google&utm_medium=cpc&utm_campaign=Winter',
-    referrer: 'https://www.google.com/', userAgent: IPHONE,
+    now: NOW,
+    url: 'https://shop.example/pricing?utm_source=google&utm_medium=cpc&utm_campaign=Winter',
+    referrer: 'https://www.google.com/',
+    userAgent: IPHONE,
     geo: { country: 'de', region: 'BE', city: 'Berlin', asn: 3320, timezone: 'Europe/Berlin' },
-    profile: newProfile(NOW), attrs: { plan: 'pro', seats: 12, trial: true }, ...over,
+    profile: newProfile(NOW),
+    attrs: { plan: 'pro', seats: 12, trial: true },
+    ...over,
   });
 }
 
@@ -27,12 +32,37 @@ describe('feature extractor', () => {
     ctx.segments = ['pricing-intent'];
     const got = hashes(ctx);
     const keys = [
-      'bias', 'country=DE', 'region=BE', 'city=Berlin', 'asn=3320', 'timezone=Europe/Berlin', 'device=mobile', 'os=ios',
-      'browser=safari', 'referrer=paid', 'referrer_host=www.google.com', 'utm_source=google', 'utm_medium=cpc',
-      'utm_campaign=winter', 'path=/pricing', 'page_type=pricing', 'hour=20', 'weekday=5', 'daypart=evening',
-      'visits=0', 'recency=-1', 'purchases=0', 'returning=0', 'device*page_type=mobile*pricing',
-      'referrer*page_type=paid*pricing', 'country*device=DE*mobile', 'daypart*weekday=evening*5',
-      'segment=pricing-intent', 'attr:plan=pro', 'attr:seats=12', 'attr:trial=true',
+      'bias',
+      'country=DE',
+      'region=BE',
+      'city=Berlin',
+      'asn=3320',
+      'timezone=Europe/Berlin',
+      'device=mobile',
+      'os=ios',
+      'browser=safari',
+      'referrer=paid',
+      'referrer_host=www.google.com',
+      'utm_source=google',
+      'utm_medium=cpc',
+      'utm_campaign=winter',
+      'path=/pricing',
+      'page_type=pricing',
+      'hour=20',
+      'weekday=5',
+      'daypart=evening',
+      'visits=0',
+      'recency=-1',
+      'purchases=0',
+      'returning=0',
+      'device*page_type=mobile*pricing',
+      'referrer*page_type=paid*pricing',
+      'country*device=DE*mobile',
+      'daypart*weekday=evening*5',
+      'segment=pricing-intent',
+      'attr:plan=pro',
+      'attr:seats=12',
+      'attr:trial=true',
     ];
     for (const k of keys) expect(got.has(hashFeatureKey(k)!), k).toBe(true);
     expect(got.has(hashFeatureKey('device=desktop')!)).toBe(false);
@@ -70,7 +100,11 @@ describe('feature extractor', () => {
 
   it('fills to the cap in order (fixed fields, segments, then attributes), and a reused vector holds only the new context', () => {
     const base = ctxOf();
-    const many = { ...base, segments: Array.from({ length: 10 }, (_, i) => `s${i}`), attrs: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i])) };
+    const many = {
+      ...base,
+      segments: Array.from({ length: 10 }, (_, i) => `s${i}`),
+      attrs: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i])),
+    };
     const fv = createFeatureVector();
     extractFeatures(many, fv);
     expect(fv.length).toBe(29 + 10 + MAX_ATTRS); // attributes past MAX_ATTRS are dropped

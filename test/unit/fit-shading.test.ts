@@ -7,13 +7,36 @@ import { recentKeys } from '../../src/train/recent-keys.ts';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
-  return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296; };
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
 }
 
 let nextDecision = 0;
-function event(name: 'win' | 'loss' | 'billing', bid: number, pub: string, decisionId = `d${nextDecision++}`, lossReason?: number): OutcomeEvent {
+function event(
+  name: 'win' | 'loss' | 'billing',
+  bid: number,
+  pub: string,
+  decisionId = `d${nextDecision++}`,
+  lossReason?: number,
+): OutcomeEvent {
   const auction = lossReason === undefined ? {} : { lossReason };
-  return { type: 'outcome', v: 1, id: `${name}:${decisionId}`, ts: 0, receivedAt: 0, name, decisionId, auction, props: { campaign: 'c', bid, pub } };
+  return {
+    type: 'outcome',
+    v: 1,
+    id: `${name}:${decisionId}`,
+    ts: 0,
+    receivedAt: 0,
+    name,
+    decisionId,
+    auction,
+    props: { campaign: 'c', bid, pub },
+  };
 }
 
 describe('fit-shading', () => {
@@ -54,7 +77,7 @@ describe('fit-shading', () => {
 
   it('remembers recent decisions in bounded memory: repeats within the window are caught, across millions of auctions', () => {
     const keys = recentKeys(10); // 1,024 slots: remembers the last 512 to 1,024 keys
-    for (let i = 0; i < 5_000_000; i += 997) expect(keys.seen(i * 2654435761 % 2 ** 53)).toBe(false);
+    for (let i = 0; i < 5_000_000; i += 997) expect(keys.seen((i * 2654435761) % 2 ** 53)).toBe(false);
     let caught = 0;
     for (let i = 0; i < 100_000; i++) {
       const k = 1e12 + i;

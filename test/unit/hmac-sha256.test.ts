@@ -11,13 +11,17 @@ async function reference(key: Uint8Array, message: string): Promise<string> {
 
 describe('hmacSha256', () => {
   it('matches RFC 4231 test case 2', () => {
-    expect(hex(hmacSha256(hmacKey('Jefe'), 'what do ya want for nothing?')))
-      .toBe('5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
+    expect(hex(hmacSha256(hmacKey('Jefe'), 'what do ya want for nothing?'))).toBe(
+      '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+    );
   });
 
   it('equals WebCrypto on random keys (short, 64 bytes, longer than a block) and messages of every length around the block sizes', async () => {
     let seed = 17;
-    const rnd = () => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return seed / 2 ** 32; };
+    const rnd = () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed / 2 ** 32;
+    };
     const ascii = (n: number) => Array.from({ length: n }, () => String.fromCharCode(32 + Math.floor(rnd() * 95))).join('');
     for (const keyLength of [1, 16, 63, 64, 65, 100, 200]) {
       const key = Uint8Array.from({ length: keyLength }, () => Math.floor(rnd() * 256));

@@ -6,14 +6,22 @@ const one = (template: string, item: Record<string, string | number>) => renderI
 
 describe('item templates', () => {
   it('escapes text and quoted attributes, numbers positions, blanks unknown fields', () => {
-    expect(renderItems('<li title="{{name}}">{{index}}. {{name}} {{nope}}</li>', [{ name: '"<b>' }, { name: 'ok' }]))
-      .toBe('<li title="&quot;&lt;b&gt;">1. &quot;&lt;b&gt; </li><li title="ok">2. ok </li>');
+    expect(renderItems('<li title="{{name}}">{{index}}. {{name}} {{nope}}</li>', [{ name: '"<b>' }, { name: 'ok' }])).toBe(
+      '<li title="&quot;&lt;b&gt;">1. &quot;&lt;b&gt; </li><li title="ok">2. ok </li>',
+    );
     expect(one("<b title='{{name}}'>", { name: "x' onmouseover='alert(1)" })).toBe("<b title='x&#39; onmouseover=&#39;alert(1)'>");
   });
 
   it.each([
-    'javascript:alert(document.cookie)', 'JaVaScRiPt:alert(1)', '  javascript:alert(1)', 'java\tscript:alert(1)', 'java\nscript:alert(1)',
-    '\u0001javascript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'vbscript:msgbox(1)', 'blob:https://x/1',
+    'javascript:alert(document.cookie)',
+    'JaVaScRiPt:alert(1)',
+    '  javascript:alert(1)',
+    'java\tscript:alert(1)',
+    'java\nscript:alert(1)',
+    '\u0001javascript:alert(1)',
+    'data:text/html,<script>alert(1)</script>',
+    'vbscript:msgbox(1)',
+    'blob:https://x/1',
   ])('a link to %j is made harmless', (url) => {
     expect(one('<a href="{{url}}">{{name}}</a>', { url, name: 'n' })).toBe(`<a href="${UNSAFE_URL}">n</a>`);
     expect(one('<img src={{url}}>', { url })).toBe(`<img src=${UNSAFE_URL}>`);
@@ -23,17 +31,23 @@ describe('item templates', () => {
   it('checks the whole URL, fields and template text together', () => {
     expect(one('<a href="{{a}}{{b}}">', { a: 'java', b: 'script:alert(1)' })).toBe(`<a href="${UNSAFE_URL}">`);
     expect(one('<a href="{{a}}:x">', { a: 'javascript' })).toBe(`<a href="${UNSAFE_URL}">`);
-    expect(one('<a href="/p/{{id}}?ref={{ref}}">', { id: 'javascript:alert(1)', ref: 'a"b' })).toBe('<a href="/p/javascript:alert(1)?ref=a&quot;b">');
+    expect(one('<a href="/p/{{id}}?ref={{ref}}">', { id: 'javascript:alert(1)', ref: 'a"b' })).toBe(
+      '<a href="/p/javascript:alert(1)?ref=a&quot;b">',
+    );
   });
 
-  it.each(['/p/sku-1', 'p/1?next=a:b', 'https://shop.example/p?a=1&b=2', 'HTTP://x', 'mailto:a@b.example', 'tel:+100', '#top', '?q=1', ''])('keeps the link %j', (url) => {
-    expect(safeUrl(url)).toBe(true);
-    expect(one('<a href="{{url}}">', { url })).toBe(`<a href="${url.replace(/&/g, '&amp;')}">`);
-  });
+  it.each(['/p/sku-1', 'p/1?next=a:b', 'https://shop.example/p?a=1&b=2', 'HTTP://x', 'mailto:a@b.example', 'tel:+100', '#top', '?q=1', ''])(
+    'keeps the link %j',
+    (url) => {
+      expect(safeUrl(url)).toBe(true);
+      expect(one('<a href="{{url}}">', { url })).toBe(`<a href="${url.replace(/&/g, '&amp;')}">`);
+    },
+  );
 
   it('escapes every character that could end an unquoted value', () => {
-    expect(one('<a href={{url}} title={{name}}>{{name}}</a>', { url: '/p/1 onclick=alert(1)', name: 'x onmouseover=alert(1)' }))
-      .toBe('<a href=&#47;p&#47;1&#32;onclick&#61;alert&#40;1&#41; title=x&#32;onmouseover&#61;alert&#40;1&#41;>x onmouseover=alert(1)</a>');
+    expect(one('<a href={{url}} title={{name}}>{{name}}</a>', { url: '/p/1 onclick=alert(1)', name: 'x onmouseover=alert(1)' })).toBe(
+      '<a href=&#47;p&#47;1&#32;onclick&#61;alert&#40;1&#41; title=x&#32;onmouseover&#61;alert&#40;1&#41;>x onmouseover=alert(1)</a>',
+    );
     expect(one('<i data-x={{v}}>', { v: '😀"' })).toBe('<i data-x=&#128512;&#34;>');
   });
 
@@ -44,8 +58,9 @@ describe('item templates', () => {
     expect(one('<b style="color: {{c}}">', { c: 'red;background:url(//evil.example/x)' })).toBe('<b style="color: ">');
     expect(one('<b style="width: {{w}}">', { w: '50%' })).toBe('<b style="width: 50%">');
     expect(one('<iframe srcdoc="{{html}}">', { html: '<script>alert(1)</script>' })).toBe('<iframe srcdoc="">');
-    expect(one("<script>var x = '{{name}}', y = `{{name}}`</script><p>{{name}}</p>", { name: "';alert(1)//${x}" }))
-      .toBe("<script>var x = '', y = ``</script><p>&#39;;alert(1)//${x}</p>");
+    expect(one("<script>var x = '{{name}}', y = `{{name}}`</script><p>{{name}}</p>", { name: "';alert(1)//${x}" })).toBe(
+      "<script>var x = '', y = ``</script><p>&#39;;alert(1)//${x}</p>",
+    );
     expect(one('<SCRIPT>go({{n}})</SCRIPT>{{n}}', { n: 42 })).toBe('<SCRIPT>go(42)</SCRIPT>42');
   });
 
@@ -63,7 +78,9 @@ describe('item templates', () => {
   });
 
   it('keeps comments closed and ignores fields that are not own values', () => {
-    expect(one('<!-- {{name}} --><p>{{name}}</p>', { name: '--><script>' })).toBe('<!-- &#45;&#45;&gt;&lt;script&gt; --><p>--&gt;&lt;script&gt;</p>');
+    expect(one('<!-- {{name}} --><p>{{name}}</p>', { name: '--><script>' })).toBe(
+      '<!-- &#45;&#45;&gt;&lt;script&gt; --><p>--&gt;&lt;script&gt;</p>',
+    );
     // a value ending in "-" cannot close the comment early (before a link the checks took for commented out)
     const out = one('<!-- {{a}}-><a href="{{url}}">', { a: 'x-', url: 'javascript:alert(1)' });
     expect(out.startsWith('<!-- x&#45;->')).toBe(true);

@@ -19,7 +19,13 @@ describe('model envelope', () => {
   it('the decoder reads the golden linear blob', () => {
     const r = decodeEnvelope(golden('linear-v1.bin'));
     if (!r.ok) throw new Error(r.reason);
-    expect(r.envelope).toMatchObject({ kind: 'linear', name: 'golden-linear', version: 'v1', formatVersion: FORMAT_VERSION, featureSpecHash: 0x12345678 });
+    expect(r.envelope).toMatchObject({
+      kind: 'linear',
+      name: 'golden-linear',
+      version: 'v1',
+      formatVersion: FORMAT_VERSION,
+      featureSpecHash: 0x12345678,
+    });
     const m = linearFromEnvelope(r.envelope);
     if (!m.ok) throw new Error(m.reason);
     expect(m.model.variants).toEqual(['control', 'a', 'b']);
@@ -76,8 +82,15 @@ describe('model envelope', () => {
 
   it('round-trips arbitrary sections and metadata', () => {
     const blob = encodeEnvelope({
-      kind: 'itemknn', name: 'x', version: 'y', featureSpecHash: 0, meta: { nested: { ü: [1, 2] } },
-      sections: [['ABCD', Uint16Array.of(1, 2, 3)], ['EFGH', Float32Array.of()]],
+      kind: 'itemknn',
+      name: 'x',
+      version: 'y',
+      featureSpecHash: 0,
+      meta: { nested: { ü: [1, 2] } },
+      sections: [
+        ['ABCD', Uint16Array.of(1, 2, 3)],
+        ['EFGH', Float32Array.of()],
+      ],
     });
     expect(blob.length % 8).toBe(0);
     const r = decodeEnvelope(blob.slice().buffer);

@@ -19,7 +19,7 @@ describe('murmur3 equals the murmurhash package (v3)', () => {
   it('on random strings of every length and script, as strings and as bytes', () => {
     const alphabet = ['a', 'Z', '0', ' ', 'é', 'ß', '日', '本', '😀', '👍🏽', '\u0000', '\uffff', '\ud800', '\udfff'];
     let seed = 1;
-    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
     for (let n = 0; n < 2000; n++) {
       let s = '';
       const len = Math.floor(rand() * 24);

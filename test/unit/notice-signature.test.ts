@@ -1,6 +1,13 @@
 /** Notice signatures: the synchronous MAC gives the same signatures WebCrypto gave (notices in flight stay valid). */
 import { describe, expect, it } from 'vitest';
-import { clickSignature, NOTICE_KINDS, noticeSigner, splitNotice, verifyClick, verifyNotice } from '../../src/core/bidding/notice-signature.ts';
+import {
+  clickSignature,
+  NOTICE_KINDS,
+  noticeSigner,
+  splitNotice,
+  verifyClick,
+  verifyNotice,
+} from '../../src/core/bidding/notice-signature.ts';
 import { clickTrackerUrl, withClickUrl } from '../../src/core/bidding/bid-response.ts';
 import { runBidder } from '../../src/core/bidding/bidder.ts';
 import { validateBidRequest } from '../../src/core/bidding/openrtb-validate.ts';
@@ -17,7 +24,7 @@ async function webCryptoPieces(query: string): Promise<string[]> {
 }
 
 describe('notice signatures', () => {
-  it('are the pieces of the HMAC WebCrypto computes, written into every bid\'s URLs, and verify per kind', async () => {
+  it("are the pieces of the HMAC WebCrypto computes, written into every bid's URLs, and verify per kind", async () => {
     const v = validateBidRequest(JSON.parse(REQUEST_BODY));
     if (!v.ok) throw new Error(v.reason);
     const out = runBidder({ ...bidderInput(v.request), signer: noticeSigner(SECRET) });
@@ -34,7 +41,8 @@ describe('notice signatures', () => {
         expect(verifyNotice('another-secret', parts, NOTICE_KINDS[i]!)).toBe(false);
       }
     }
-    for (const query of ['d=x&c=y', `d=${'z'.repeat(200)}&c=long`]) expect(noticeSigner(SECRET).notices(query)).toEqual(await webCryptoPieces(query));
+    for (const query of ['d=x&c=y', `d=${'z'.repeat(200)}&c=long`])
+      expect(noticeSigner(SECRET).notices(query)).toEqual(await webCryptoPieces(query));
   });
 
   it('name the exchange in the signed part: re-pointed at another exchange, or stripped of it, they no longer verify', () => {
@@ -66,7 +74,7 @@ describe('notice signatures', () => {
     expect(verifyClick(SECRET, parts(before.click.replace('&s=', '&x=adx&s=')))).toBe(false);
   });
 
-  it('click URLs: their own signature (not a notice\'s), escaped for HTML and VAST, raw in native JSON, encoded on request', () => {
+  it("click URLs: their own signature (not a notice's), escaped for HTML and VAST, raw in native JSON, encoded on request", () => {
     const q = 'd=d-1&c=cc&cr=cr1&imp=1&bid=1&bc=USD&t=1';
     const url = clickTrackerUrl('https://bid.example/openrtb2', q, clickSignature(SECRET, q));
     const parts = splitNotice(url.slice(url.indexOf('?') + 1));
@@ -74,8 +82,12 @@ describe('notice signatures', () => {
     expect(verifyClick(SECRET, { ...parts, signed: `${q}x` })).toBe(false);
     for (const kind of NOTICE_KINDS) expect(verifyNotice(SECRET, parts, kind)).toBe(false);
     expect(withClickUrl('<a href="${CLICK_URL}">', 'banner', url)).toBe(`<a href="${url}">`); // valid before our names; a script reads it as is
-    expect(withClickUrl('<ClickThrough>${CLICK_URL}</ClickThrough>', 'video', url)).toBe(`<ClickThrough>${url.replace(/&/g, '&amp;')}</ClickThrough>`);
-    expect(withClickUrl('<ClickThrough><![CDATA[${CLICK_URL}]]></ClickThrough>', 'video', url)).toBe(`<ClickThrough><![CDATA[${url}]]></ClickThrough>`);
+    expect(withClickUrl('<ClickThrough>${CLICK_URL}</ClickThrough>', 'video', url)).toBe(
+      `<ClickThrough>${url.replace(/&/g, '&amp;')}</ClickThrough>`,
+    );
+    expect(withClickUrl('<ClickThrough><![CDATA[${CLICK_URL}]]></ClickThrough>', 'video', url)).toBe(
+      `<ClickThrough><![CDATA[${url}]]></ClickThrough>`,
+    );
     expect(withClickUrl('<![CDATA[x]]><ClickThrough>${CLICK_URL}</ClickThrough>', 'video', url)).toContain('&amp;'); // after the CDATA: XML
     expect(withClickUrl('{"link":{"url":"${CLICK_URL}"}}', 'native', url)).toBe(`{"link":{"url":"${url}"}}`);
     expect(withClickUrl('x?dest=${CLICK_URL_ENC}', 'banner', url)).toBe(`x?dest=${encodeURIComponent(url)}`);

@@ -35,7 +35,9 @@ describe.skipIf(!HAS_SHARED_DATA)('Open Bandit Dataset (men, random and Bernoull
   it('imports every row as a decision and every click as an outcome joined to it', async () => {
     expect(random).toMatchObject({ decisions: 10_000, clicks: 46, outOfOrder: 0 });
     expect(bts).toMatchObject({ decisions: 10_000, clicks: 69 });
-    const first = gunzipSync(await readFile(random.files[0]!)).toString('utf8').split('\n')[0]!;
+    const first = gunzipSync(await readFile(random.files[0]!))
+      .toString('utf8')
+      .split('\n')[0]!;
     const rec = JSON.parse(first) as LogRecord;
     expect(rec).toMatchObject({ type: 'decision', id: 'obd-random-men-0', slot: 'pos-3', action: 'item-14', propensity: 1 / 34 });
     if (rec.type !== 'decision') throw new Error('expected a decision');
@@ -49,7 +51,13 @@ describe.skipIf(!HAS_SHARED_DATA)('Open Bandit Dataset (men, random and Bernoull
   it('trains a CTR model on the random log and reports it against the constant-CTR baseline', async () => {
     const sources = await pathSources(join(dir, 'random-men'));
     const cutoff = Date.parse('2019-11-29T14:00:00Z');
-    const { report } = await fit(attribute(readRecords(sources), JOIN), { name: 'obd-men-ctr', version: 't', ftrl: { ...DEFAULT_FTRL, bits: 12 }, cutoff, target: 'click' });
+    const { report } = await fit(attribute(readRecords(sources), JOIN), {
+      name: 'obd-men-ctr',
+      version: 't',
+      ftrl: { ...DEFAULT_FTRL, bits: 12 },
+      cutoff,
+      target: 'click',
+    });
     expect(report.train.examples + report.holdout.examples).toBe(10_000);
     expect(report.train.positives + report.holdout.positives).toBe(46);
     expect(report.model.variants).toHaveLength(34);

@@ -14,14 +14,21 @@ async function* batches(records: Iterable<LogRecord>): AsyncGenerator<LogRecord[
   let b: LogRecord[] = [];
   for (const r of records) {
     b.push(r);
-    if (b.length === 1000) { yield b; b = []; }
+    if (b.length === 1000) {
+      yield b;
+      b = [];
+    }
   }
   if (b.length) yield b;
 }
 const log = (seed: number, n: number) => attribute(batches(syntheticLog({ decisions: n, seed })), JOIN);
 
 const synthOf = (d: DecisionRecord): SyntheticContext => ({
-  device: d.context.device, country: d.context.country, pageType: d.context.pageType, referrer: d.context.referrer, plan: String(d.context.attrs.plan),
+  device: d.context.device,
+  country: d.context.country,
+  pageType: d.context.pageType,
+  referrer: d.context.referrer,
+  plan: String(d.context.attrs.plan),
 });
 
 /** ε-greedy on the true rates: a strong, context-dependent target policy. */
@@ -33,20 +40,33 @@ function greedyProbs(c: SyntheticContext): number[] {
 }
 const targetPolicy: CandidatePolicy = (d, out) => {
   const p = greedyProbs(synthOf(d));
-  d.candidates.forEach((c, i) => { out[i] = p[VARIANTS.indexOf(c as Variant)]!; });
+  d.candidates.forEach((c, i) => {
+    out[i] = p[VARIANTS.indexOf(c as Variant)]!;
+  });
   return true;
 };
 
 /** The exact value: contexts are uniform over the product of the generator's value lists. */
 function trueValue(): number {
-  const dims = { device: ['mobile', 'desktop', 'tablet'], country: ['US', 'DE', 'FR', 'GB', 'JP'], pageType: ['home', 'product', 'pricing', 'blog'], referrer: ['direct', 'search', 'social', 'email'], plan: ['free', 'pro', 'team'] };
-  let sum = 0, n = 0;
-  for (const device of dims.device) for (const country of dims.country) for (const pageType of dims.pageType) for (const referrer of dims.referrer) for (const plan of dims.plan) {
-    const c = { device, country, pageType, referrer, plan };
-    const p = greedyProbs(c);
-    sum += VARIANTS.reduce((s, v, i) => s + p[i]! * trueRate(c, v), 0);
-    n++;
-  }
+  const dims = {
+    device: ['mobile', 'desktop', 'tablet'],
+    country: ['US', 'DE', 'FR', 'GB', 'JP'],
+    pageType: ['home', 'product', 'pricing', 'blog'],
+    referrer: ['direct', 'search', 'social', 'email'],
+    plan: ['free', 'pro', 'team'],
+  };
+  let sum = 0,
+    n = 0;
+  for (const device of dims.device)
+    for (const country of dims.country)
+      for (const pageType of dims.pageType)
+        for (const referrer of dims.referrer)
+          for (const plan of dims.plan) {
+            const c = { device, country, pageType, referrer, plan };
+            const p = greedyProbs(c);
+            sum += VARIANTS.reduce((s, v, i) => s + p[i]! * trueRate(c, v), 0);
+            n++;
+          }
   return sum / n;
 }
 
@@ -83,7 +103,12 @@ describe('off-policy evaluation on a synthetic log with a known target value', (
       { ...first, id: 'zero', propensity: 0 },
       { ...first, id: 'above-one', propensity: 7 },
     ] as unknown as LogRecord[];
-    const r = await evaluateExamples(attribute(batches([...records, ...odd]), JOIN), { policy: uniform, reward: () => {}, target: 'label', replicates: 50 });
+    const r = await evaluateExamples(attribute(batches([...records, ...odd]), JOIN), {
+      policy: uniform,
+      reward: () => {},
+      target: 'label',
+      replicates: 50,
+    });
     expect(r.skipped).toBe(3);
     expect(r.ips.value).toBeCloseTo(r.logging.value, 10);
   });
@@ -92,16 +117,38 @@ describe('off-policy evaluation on a synthetic log with a known target value', (
     const records = [...syntheticLog({ decisions: 2_000, seed: 9 })];
     const first = records.find((r) => r.type === 'decision')! as DecisionRecord;
     const blank = { ...first, id: 'no-context', context: null } as unknown as LogRecord;
-    const model = encodeLinearModel({ name: 'm', version: 'v', variants: [...VARIANTS], bits: 10, bias: new Float32Array(VARIANTS.length), weights: new Float32Array(VARIANTS.length << 10) });
+    const model = encodeLinearModel({
+      name: 'm',
+      version: 'v',
+      variants: [...VARIANTS],
+      bits: 10,
+      bias: new Float32Array(VARIANTS.length),
+      weights: new Float32Array(VARIANTS.length << 10),
+    });
     const loaded = loadLinear(model);
-    const r = await evaluateExamples(attribute(batches([...records, blank]), JOIN), { policy: modelPolicy(loaded), reward: () => {}, target: 'label', replicates: 50 });
+    const r = await evaluateExamples(attribute(batches([...records, blank]), JOIN), {
+      policy: modelPolicy(loaded),
+      reward: () => {},
+      target: 'label',
+      replicates: 50,
+    });
     expect(r.skipped).toBe(1);
   });
 
   it("gives a model's policy the same probabilities the Worker decides with", () => {
     const bits = 8;
     const weights = new Float32Array((1 << bits) * 3).map((_, i) => ((i * 7919) % 13) / 13 - 0.5);
-    const model = loadLinear(encodeLinearModel({ name: 'm', version: 'v', variants: ['control', 'bold', 'minimal'], bits, bias: [0, 0.1, -0.1], weights, policy: { type: 'softmax', temperature: 0.5, floor: 0.1 } }));
+    const model = loadLinear(
+      encodeLinearModel({
+        name: 'm',
+        version: 'v',
+        variants: ['control', 'bold', 'minimal'],
+        bits,
+        bias: [0, 0.1, -0.1],
+        weights,
+        policy: { type: 'softmax', temperature: 0.5, floor: 0.1 },
+      }),
+    );
     const pi = modelPolicy(model);
     const out = new Float64Array(3);
     const fv = createFeatureVector();

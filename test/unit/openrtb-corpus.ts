@@ -17,7 +17,11 @@ export interface CorpusCase {
   readonly pbsCode: number | null;
 }
 
-interface ManifestLine { file: string; kind: string; pbs_expected_return_code?: number }
+interface ManifestLine {
+  file: string;
+  kind: string;
+  pbs_expected_return_code?: number;
+}
 
 export function loadCorpus(): CorpusCase[] {
   const lines = fs.readFileSync(path.join(CORPUS_DIR, 'manifest.jsonl'), 'utf8').split('\n').filter(Boolean);

@@ -16,7 +16,11 @@ describe.skipIf(!HAS_SHARED_DATA)('OpenRTB structural validation over the shared
   it('reads every bid request the manifest lists', () => {
     expect(corpus.length).toBe(156);
     // every expected break names a file that exists
-    for (const f of Object.keys(STRUCTURAL_BREAKS)) expect(corpus.some((c) => c.file === f), f).toBe(true);
+    for (const f of Object.keys(STRUCTURAL_BREAKS))
+      expect(
+        corpus.some((c) => c.file === f),
+        f,
+      ).toBe(true);
   });
 
   it.each(corpus.map((c) => [c.file, c] as const))('%s', (_name, c) => {
@@ -50,10 +54,15 @@ describe('versions and up-conversion', () => {
   });
 
   it('moves 2.5 ext gdpr/consent to their 2.6 fields', () => {
-    const r = validateBidRequest({
-      id: 'r', imp: [{ id: '1', banner: { w: 1, h: 1 } }],
-      regs: { ext: { gdpr: 1, us_privacy: '1YNN' } }, user: { ext: { consent: 'CO-abc' } },
-    }, '2.5');
+    const r = validateBidRequest(
+      {
+        id: 'r',
+        imp: [{ id: '1', banner: { w: 1, h: 1 } }],
+        regs: { ext: { gdpr: 1, us_privacy: '1YNN' } },
+        user: { ext: { consent: 'CO-abc' } },
+      },
+      '2.5',
+    );
     expect(r.ok).toBe(true);
     if (r.ok) {
       expect(r.request.regs?.gdpr).toBe(1);
@@ -96,7 +105,11 @@ describe('versions and up-conversion', () => {
 
 describe('request limits', () => {
   it('refuses more than MAX_IMPS imps, naming imp, so a small gzipped body cannot buy a huge answer', () => {
-    const request = (n: number) => ({ id: 'r', site: { page: 'https://x.example/' }, imp: Array.from({ length: n }, (_, i) => ({ id: String(i + 1), banner: { w: 300, h: 250 } })) });
+    const request = (n: number) => ({
+      id: 'r',
+      site: { page: 'https://x.example/' },
+      imp: Array.from({ length: n }, (_, i) => ({ id: String(i + 1), banner: { w: 300, h: 250 } })),
+    });
     expect(validateBidRequest(request(MAX_IMPS)).ok).toBe(true);
     expect(validateBidRequest(request(MAX_IMPS + 1))).toMatchObject({ ok: false, field: 'imp' });
   });

@@ -22,10 +22,17 @@ describe('ORIGIN_URL', () => {
     expect(base('https://O.Example/a/b//')).toEqual({ origin: 'https://o.example', prefix: '/a/b' });
   });
   it.each([
-    ['https://user:pw@o.example', 'credentials'], ['https://user@o.example', 'credentials'],
-    ['https://o.example/?a=1', 'query or fragment'], ['https://o.example/?', 'query or fragment'], ['https://o.example#x', 'query or fragment'],
-    ['ftp://o.example', 'http:// or https://'], ['file:///etc/passwd', 'http:// or https://'], ['javascript:alert(1)', 'http:// or https://'],
-    ['o.example', 'absolute'], ['/site', 'absolute'], ['http://', 'absolute'],
+    ['https://user:pw@o.example', 'credentials'],
+    ['https://user@o.example', 'credentials'],
+    ['https://o.example/?a=1', 'query or fragment'],
+    ['https://o.example/?', 'query or fragment'],
+    ['https://o.example#x', 'query or fragment'],
+    ['ftp://o.example', 'http:// or https://'],
+    ['file:///etc/passwd', 'http:// or https://'],
+    ['javascript:alert(1)', 'http:// or https://'],
+    ['o.example', 'absolute'],
+    ['/site', 'absolute'],
+    ['http://', 'absolute'],
   ])('refuses %j (%s)', (raw, rule) => {
     const r = parseOriginUrl(raw);
     expect(r.ok).toBe(false);
@@ -50,8 +57,16 @@ describe('upstream URL', () => {
   });
 
   it.each([
-    '//evil.example/x', '///evil.example/x', '/\\evil.example', '/\\/evil.example', '/\t/evil.example', '/\r\n/evil.example',
-    '/%2fevil.example', '/%2F%2Fevil.example', '/%5Cevil.example', '/%5c/evil.example',
+    '//evil.example/x',
+    '///evil.example/x',
+    '/\\evil.example',
+    '/\\/evil.example',
+    '/\t/evil.example',
+    '/\r\n/evil.example',
+    '/%2fevil.example',
+    '/%2F%2Fevil.example',
+    '/%5Cevil.example',
+    '/%5c/evil.example',
   ])('refuses %j: it would name another host', (path) => {
     expect(upstream('https://o.example/site', path)).toMatch(/^refused: path must not start with "\/\/"/);
   });
@@ -60,9 +75,12 @@ describe('upstream URL', () => {
     expect(upstream('https://o.example', path)).toMatch(/^refused: path must not hold control characters/);
   });
 
-  it.each(['/..%2fetc', '/a/%2e%2e%2f%2e%2e%2fb', '/a/.%2E%5Cb', '/a/..;/b', '/a/..;x=1/b', '/a%2f.%2fb', '/a/..%5c'])('refuses %j: it could climb out of the base path', (path) => {
-    expect(upstream('https://o.example/site', path)).toMatch(/^refused: path must not have "\." or "\.\." segments/);
-  });
+  it.each(['/..%2fetc', '/a/%2e%2e%2f%2e%2e%2fb', '/a/.%2E%5Cb', '/a/..;/b', '/a/..;x=1/b', '/a%2f.%2fb', '/a/..%5c'])(
+    'refuses %j: it could climb out of the base path',
+    (path) => {
+      expect(upstream('https://o.example/site', path)).toMatch(/^refused: path must not have "\." or "\.\." segments/);
+    },
+  );
 
   it('refuses a path that is not absolute (never reaches the parser as such, checked all the same)', () => {
     expect(pathRuleBroken('evil.example/x')).toBe('path must start with "/"');
@@ -72,10 +90,38 @@ describe('upstream URL', () => {
   // A seeded sweep of paths glued from the pieces URL confusion is made of: every one either
   // stays on the origin under its base path or is refused; none is ever another host.
   it('never leaves the origin, whatever the path is glued from', () => {
-    const pieces = ['/', '//', '\\', '%2f', '%2F', '%5c', '.', '..', '%2e', ';', '@', ':', '%3a', '?', '#', '\t', '\n', '%00', '%0a',
-      'evil.example', '127.0.0.1:9999', 'http:', 'a', '%', '%25', 'é', ' ', '[::1]'];
+    const pieces = [
+      '/',
+      '//',
+      '\\',
+      '%2f',
+      '%2F',
+      '%5c',
+      '.',
+      '..',
+      '%2e',
+      ';',
+      '@',
+      ':',
+      '%3a',
+      '?',
+      '#',
+      '\t',
+      '\n',
+      '%00',
+      '%0a',
+      'evil.example',
+      '127.0.0.1:9999',
+      'http:',
+      'a',
+      '%',
+      '%25',
+      'é',
+      ' ',
+      '[::1]',
+    ];
     let seed = 0x9e3779b9;
-    const next = () => ((seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+    const next = () => (seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32;
     let refused = 0;
     for (let i = 0; i < 20_000; i++) {
       const b = base(i % 2 === 0 ? 'https://o.example:8443' : 'https://o.example:8443/site');
@@ -122,8 +168,16 @@ describe('redirect Location', () => {
   ])('%j becomes %j', (loc, expected) => {
     expect(map(loc)).toBe(expected);
   });
-  it.each(['https://evil.example/', '//evil.example/x', '/\\evil.example/x', '\\\\evil.example', 'http://o.example/site/a', 'https://o.example:444/site/', 'javascript:alert(1)', 'http://['])
-    ('%j is not ours to map: null, passed through as sent', (loc) => {
-      expect(map(loc)).toBeNull();
-    });
+  it.each([
+    'https://evil.example/',
+    '//evil.example/x',
+    '/\\evil.example/x',
+    '\\\\evil.example',
+    'http://o.example/site/a',
+    'https://o.example:444/site/',
+    'javascript:alert(1)',
+    'http://[',
+  ])('%j is not ours to map: null, passed through as sent', (loc) => {
+    expect(map(loc)).toBeNull();
+  });
 });

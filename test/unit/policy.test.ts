@@ -17,7 +17,12 @@ function probsFor(policy: PolicySpec, scores: number[], sigma: Float32Array | nu
 
 describe.each(POLICIES)('policy $type', (policy) => {
   it('gives probabilities that sum to 1, each above the exploration floor', () => {
-    for (const scores of [[0, 0, 0, 0], [-3, -2.9, -3.1, -1], [5, -5], [1, 2, 3, 4, 5, 6, 7, 8]]) {
+    for (const scores of [
+      [0, 0, 0, 0],
+      [-3, -2.9, -3.1, -1],
+      [5, -5],
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    ]) {
       const p = probsFor(policy, scores);
       expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
       const floor = policy.type === 'greedy' ? policy.epsilon : policy.floor;
@@ -50,7 +55,7 @@ describe('thompson', () => {
   });
 });
 
-describe('thompson fast paths give the general loop\'s probabilities exactly', () => {
+describe("thompson fast paths give the general loop's probabilities exactly", () => {
   const policy: PolicySpec = { type: 'thompson', floor: 0 };
   const sigma = Float32Array.of(0.3, 0.5, 0.2, 0.4, 0.3);
   /** The same active variants plus three that can never win: n ≥ 5 takes the general loop. */
@@ -58,7 +63,14 @@ describe('thompson fast paths give the general loop\'s probabilities exactly', (
     const s = Float64Array.from([...scores, -1e9, -1e9, -1e9]);
     const p = new Float64Array(s.length);
     const k = scores.length;
-    actionProbabilities(policy, s, Int32Array.from([...active, k, k + 1, k + 2]), active.length + 3, Float32Array.from([...sigma, 0.3, 0.3, 0.3]), p);
+    actionProbabilities(
+      policy,
+      s,
+      Int32Array.from([...active, k, k + 1, k + 2]),
+      active.length + 3,
+      Float32Array.from([...sigma, 0.3, 0.3, 0.3]),
+      p,
+    );
     return active.map((i) => p[i]!);
   }
   function viaFastPath(scores: number[], active: number[]): number[] {
@@ -69,7 +81,7 @@ describe('thompson fast paths give the general loop\'s probabilities exactly', (
 
   it('for two to four active variants, in any order, ties included', () => {
     let seed = 11;
-    const rnd = () => ((seed = (Math.imul(seed, 48271) >>> 0) % 2147483647) / 2147483647);
+    const rnd = () => (seed = (Math.imul(seed, 48271) >>> 0) % 2147483647) / 2147483647;
     for (let t = 0; t < 300; t++) {
       const scores = Array.from({ length: 5 }, () => Math.round((rnd() - 0.5) * 8) / 8); // coarse: ties happen
       const n = 2 + (t % 3);
@@ -79,7 +91,10 @@ describe('thompson fast paths give the general loop\'s probabilities exactly', (
   });
 
   it('a NaN score (a corrupt model) takes the general loop: probabilities still sum to 1', () => {
-    for (const scores of [[3.55, 1.5, Number.NaN], [Number.NaN, 0, 1, 2]]) {
+    for (const scores of [
+      [3.55, 1.5, Number.NaN],
+      [Number.NaN, 0, 1, 2],
+    ]) {
       const active = scores.map((_, i) => i);
       const p = viaFastPath(scores, active);
       expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);

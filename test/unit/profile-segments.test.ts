@@ -49,8 +49,16 @@ describe('profile', () => {
     const text = serializeProfile(p);
     expect(text.length).toBeLessThan(300);
     expect(parseProfile(text)).toEqual(p);
-    for (const bad of ['', 'null', '[]', '[2,1,1,1,1,1,1,{},{},{}]', '[1,-1,1,1,1,1,1,{},{},{}]', '[1,1,1,1,1,1,1,{"a":["x"]},{},{}]',
-      '[1,1,1,1,1,1,1,{},{},{"s":["a","v",0.5]}]', '{"first":1}']) {
+    for (const bad of [
+      '',
+      'null',
+      '[]',
+      '[2,1,1,1,1,1,1,{},{},{}]',
+      '[1,-1,1,1,1,1,1,{},{},{}]',
+      '[1,1,1,1,1,1,1,{"a":["x"]},{},{}]',
+      '[1,1,1,1,1,1,1,{},{},{"s":["a","v",0.5]}]',
+      '{"first":1}',
+    ]) {
       expect(parseProfile(bad), bad).toBeNull();
     }
   });
@@ -61,9 +69,21 @@ describe('segments', () => {
     version: 't',
     segments: [
       { id: 'pricing-intent', all: [{ pageType: 'pricing', days: 5, min: 3 }] },
-      { id: 'mobile-social', all: [{ context: 'device', in: ['mobile'] }, { context: 'referrer', in: ['social'] }] },
+      {
+        id: 'mobile-social',
+        all: [
+          { context: 'device', in: ['mobile'] },
+          { context: 'referrer', in: ['social'] },
+        ],
+      },
       { id: 'big-account', all: [{ attr: 'seats', min: 50 }] },
-      { id: 'pro-or-returning', any: [{ attr: 'plan', in: ['pro'] }, { metric: 'visits', min: 2 }] },
+      {
+        id: 'pro-or-returning',
+        any: [
+          { attr: 'plan', in: ['pro'] },
+          { metric: 'visits', min: 2 },
+        ],
+      },
     ],
   };
   const compiled = compileSegments(config);
@@ -72,7 +92,10 @@ describe('segments', () => {
     let p = newProfile(T0);
     for (let i = 0; i < 3; i++) p = touchProfile(p, T0 + i * DAY, 'pricing');
     const ctx = buildContext({
-      now: T0 + 2 * DAY, profile: p, referrer: 'https://t.co/x', url: 'https://s.example/',
+      now: T0 + 2 * DAY,
+      profile: p,
+      referrer: 'https://t.co/x',
+      url: 'https://s.example/',
       userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 Safari/604.1',
       attrs: { seats: 80, plan: 'free' },
     });
@@ -83,7 +106,13 @@ describe('segments', () => {
   });
 
   it('an attr rule reads only the caller\'s own attributes, never the prototype\'s ("constructor")', () => {
-    const compiled = compileSegments({ version: 't', segments: [{ id: 'ctor', all: [{ attr: 'constructor' }] }, { id: 'plan', all: [{ attr: 'plan' }] }] });
+    const compiled = compileSegments({
+      version: 't',
+      segments: [
+        { id: 'ctor', all: [{ attr: 'constructor' }] },
+        { id: 'plan', all: [{ attr: 'plan' }] },
+      ],
+    });
     expect(evaluateSegments(compiled, buildContext({ now: T0, profile: newProfile(T0), attrs: { plan: 'pro' } }))).toEqual(['plan']);
   });
 });

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { csvFields, readCatalogCsv, readInteractionsCsv, readOutcomeLog, readRetailCsv, retailCategory } from '../../src/train/recs/baskets.ts';
+import {
+  csvFields,
+  readCatalogCsv,
+  readInteractionsCsv,
+  readOutcomeLog,
+  readRetailCsv,
+  retailCategory,
+} from '../../src/train/recs/baskets.ts';
 import { build, compile } from '../../src/train/recs/build.ts';
 import { addCase, emptySums, means } from '../../src/train/recs/metrics.ts';
 import { decodeItemKnn, itemId, itemIndex } from '../../src/core/recs/itemknn-model.ts';
@@ -23,21 +30,25 @@ describe('basket readers', () => {
 
   it('cleans the retail export as SOURCE.md says', async () => {
     const file = join(dir, 'retail.csv');
-    await writeFile(file, [
-      'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country',
-      '1,85123A,"WHITE HANGING HEART T-LIGHT HOLDER",6,2011-08-01 08:30:00,2.55,17850.0,United Kingdom',
-      '1,85123a,"WHITE HANGING HEART T-LIGHT HOLDER",6,2011-08-01 08:30:00,2.55,17850.0,United Kingdom',
-      '1,22075,"6 RIBBONS, CHRISTMAS",2,2011-08-01 08:30:00,1.45,17850.0,United Kingdom',
-      '1,22075,"6 RIBBONS, CHRISTMAS",2,2011-08-01 08:30:00,1.45,17850.0,United Kingdom',
-      '1,POST,POSTAGE,1,2011-08-01 08:30:00,18,17850.0,United Kingdom',
-      'C2,22075,"6 RIBBONS, CHRISTMAS",-2,2011-08-02 08:30:00,1.45,17850.0,United Kingdom',
-      '3,22075,"6 RIBBONS, CHRISTMAS",0,2011-08-02 09:00:00,1.45,,France',
-      '4,21385,IVORY HANGING DECORATION  HEART,24,2011-08-03 09:31:00,0.85,,France',
-    ].join('\n'));
+    await writeFile(
+      file,
+      [
+        'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country',
+        '1,85123A,"WHITE HANGING HEART T-LIGHT HOLDER",6,2011-08-01 08:30:00,2.55,17850.0,United Kingdom',
+        '1,85123a,"WHITE HANGING HEART T-LIGHT HOLDER",6,2011-08-01 08:30:00,2.55,17850.0,United Kingdom',
+        '1,22075,"6 RIBBONS, CHRISTMAS",2,2011-08-01 08:30:00,1.45,17850.0,United Kingdom',
+        '1,22075,"6 RIBBONS, CHRISTMAS",2,2011-08-01 08:30:00,1.45,17850.0,United Kingdom',
+        '1,POST,POSTAGE,1,2011-08-01 08:30:00,18,17850.0,United Kingdom',
+        'C2,22075,"6 RIBBONS, CHRISTMAS",-2,2011-08-02 08:30:00,1.45,17850.0,United Kingdom',
+        '3,22075,"6 RIBBONS, CHRISTMAS",0,2011-08-02 09:00:00,1.45,,France',
+        '4,21385,IVORY HANGING DECORATION  HEART,24,2011-08-03 09:31:00,0.85,,France',
+      ].join('\n'),
+    );
     const d = await readRetailCsv(file);
     expect(d.rows.dropped).toEqual({ cancelled: 1, quantity: 1, nonProduct: 1, duplicate: 1 });
     expect(d.baskets.map((b) => [b.id, b.items.sort(), b.user, b.segment])).toEqual([
-      ['1', ['22075', '85123A'], '17850', 'GB'], ['4', ['21385'], undefined, 'FR'],
+      ['1', ['22075', '85123A'], '17850', 'GB'],
+      ['4', ['21385'], undefined, 'FR'],
     ]);
     expect(d.baskets[0]!.ts).toBe(Date.UTC(2011, 7, 1, 8, 30));
     expect(d.items.get('22075')).toMatchObject({ category: 'christmas', tags: ['christmas'] });
@@ -46,42 +57,80 @@ describe('basket readers', () => {
 
   it('reads an interactions CSV with metadata', async () => {
     const file = join(dir, 'interactions.csv');
-    await writeFile(file, 'session,item,time,country,category,price,in_stock,tags\ns1,a,2026-01-01T00:00:00Z,fr,cat1,10,1,x;y\ns1,b,2026-01-01T00:00:00Z,fr,cat2,20,0,\ns2,a,2026-01-02T00:00:00Z,,cat1,12,1,\n');
+    await writeFile(
+      file,
+      'session,item,time,country,category,price,in_stock,tags\ns1,a,2026-01-01T00:00:00Z,fr,cat1,10,1,x;y\ns1,b,2026-01-01T00:00:00Z,fr,cat2,20,0,\ns2,a,2026-01-02T00:00:00Z,,cat1,12,1,\n',
+    );
     const d = await readInteractionsCsv(file);
-    expect(d.baskets.map((b) => [b.id, b.items, b.segment])).toEqual([['s1', ['a', 'b'], 'FR'], ['s2', ['a'], undefined]]);
+    expect(d.baskets.map((b) => [b.id, b.items, b.segment])).toEqual([
+      ['s1', ['a', 'b'], 'FR'],
+      ['s2', ['a'], undefined],
+    ]);
     expect(d.items.get('a')).toMatchObject({ category: 'cat1', prices: [10, 12], inStock: true, tags: ['x', 'y'] });
     expect(d.items.get('b')!.inStock).toBe(false);
   });
 
   it('sessionizes the outcome log per visitor (gz too), skipping decisions and itemless events', async () => {
     const ev = (visitor: string, ts: number, name: string, items: string[]) =>
-      JSON.stringify({ type: 'outcome', v: 1, id: `${visitor}${ts}`, ts, receivedAt: ts, name, visitor, items: items.map((id) => ({ id, price: 5 })) });
+      JSON.stringify({
+        type: 'outcome',
+        v: 1,
+        id: `${visitor}${ts}`,
+        ts,
+        receivedAt: ts,
+        name,
+        visitor,
+        items: items.map((id) => ({ id, price: 5 })),
+      });
     const t = Date.UTC(2026, 10, 1);
     const lines = [
-      ev('v1', t, 'page', ['tent']), ev('v1', t + 60_000, 'add_to_cart', ['stove']), ev('v2', t, 'page', ['tent']),
-      JSON.stringify({ type: 'decision', id: 'd1' }), ev('v1', t + 120_000, 'impression', []), 'not json',
-      ev('v1', t + 3 * 3600_000, 'purchase', ['mat']), ev('v2', t + 60_000, 'purchase', ['stove', 'mat']),
+      ev('v1', t, 'page', ['tent']),
+      ev('v1', t + 60_000, 'add_to_cart', ['stove']),
+      ev('v2', t, 'page', ['tent']),
+      JSON.stringify({ type: 'decision', id: 'd1' }),
+      ev('v1', t + 120_000, 'impression', []),
+      'not json',
+      ev('v1', t + 3 * 3600_000, 'purchase', ['mat']),
+      ev('v2', t + 60_000, 'purchase', ['stove', 'mat']),
     ];
     const file = join(dir, 'log.ndjson.gz');
     await writeFile(file, gzipSync(lines.join('\n')));
     const d = await readOutcomeLog([file]);
-    expect(d.baskets.map((b) => [b.user, b.items.sort()])).toEqual([['v1', ['stove', 'tent']], ['v2', ['mat', 'stove', 'tent']], ['v1', ['mat']]]);
+    expect(d.baskets.map((b) => [b.user, b.items.sort()])).toEqual([
+      ['v1', ['stove', 'tent']],
+      ['v2', ['mat', 'stove', 'tent']],
+      ['v1', ['mat']],
+    ]);
     expect(d.rows.dropped).toEqual({ notJson: 1, noItems: 2, noVisitor: 0 });
   });
 
-  it('takes a session\'s popularity segment from the country the edge recorded on its first event', async () => {
+  it("takes a session's popularity segment from the country the edge recorded on its first event", async () => {
     const t = Date.UTC(2026, 10, 1);
     const file = join(dir, 'log-country.ndjson');
-    await writeFile(file, [
-      { visitor: 'v1', ts: t, country: 'FR' }, { visitor: 'v2', ts: t, props: { country: 'de' } }, { visitor: 'v3', ts: t },
-    ].map((e) => JSON.stringify({ type: 'outcome', v: 1, id: e.visitor, receivedAt: t, name: 'page', items: [{ id: 'a' }], ...e })).join('\n'));
-    expect((await readOutcomeLog([file])).baskets.map((b) => [b.user, b.segment])).toEqual([['v1', 'FR'], ['v2', 'DE'], ['v3', undefined]]);
+    await writeFile(
+      file,
+      [
+        { visitor: 'v1', ts: t, country: 'FR' },
+        { visitor: 'v2', ts: t, props: { country: 'de' } },
+        { visitor: 'v3', ts: t },
+      ]
+        .map((e) => JSON.stringify({ type: 'outcome', v: 1, id: e.visitor, receivedAt: t, name: 'page', items: [{ id: 'a' }], ...e }))
+        .join('\n'),
+    );
+    expect((await readOutcomeLog([file])).baskets.map((b) => [b.user, b.segment])).toEqual([
+      ['v1', 'FR'],
+      ['v2', 'DE'],
+      ['v3', undefined],
+    ]);
   });
 
   it('reads a catalog CSV over what the baskets said, for sources without item metadata', async () => {
     const file = join(dir, 'catalog.csv');
     await writeFile(file, 'item,category,price,in_stock,tags\na,tents,120,1,sale\nb,,,0,\nc,stoves,30,,\n');
-    const items = new Map([['a', { category: 'old', prices: [5] }], ['b', { category: 'kept', prices: [7] }]]);
+    const items = new Map([
+      ['a', { category: 'old', prices: [5] }],
+      ['b', { category: 'kept', prices: [7] }],
+    ]);
     expect(await readCatalogCsv(file, items)).toBe(3);
     expect(items.get('a')).toEqual({ category: 'tents', prices: [120], inStock: true, tags: ['sale'] });
     expect(items.get('b')).toEqual({ category: 'kept', prices: [7], inStock: false });
@@ -101,8 +150,16 @@ describe('basket readers', () => {
 describe('build and compile', () => {
   it('learns the known neighbours from baskets and ships them in the blob and a small companion', () => {
     const baskets = [
-      ['tent', 'stove', 'mat'], ['tent', 'mat'], ['tent', 'stove'], ['stove', 'gas'], ['stove', 'gas'], ['gas', 'stove', 'pot'],
-      ['socks'], ['socks', 'boots'], ['boots', 'socks'], ['boots', 'laces'],
+      ['tent', 'stove', 'mat'],
+      ['tent', 'mat'],
+      ['tent', 'stove'],
+      ['stove', 'gas'],
+      ['stove', 'gas'],
+      ['gas', 'stove', 'pot'],
+      ['socks'],
+      ['socks', 'boots'],
+      ['boots', 'socks'],
+      ['boots', 'laces'],
     ].map((items, i) => ({ id: `b${i}`, items, ts: i * 1000, segment: i < 5 ? 'GB' : 'FR' }));
     const built = build(baskets, new Map(), { k: 2, norm: 'cosine', alpha: 0.5, shrink: 0, minCount: 1 });
     const { model, companion } = compile(built, 'shop', 'v1');
@@ -125,14 +182,26 @@ describe('publishing', () => {
     const data = new Map<string, Uint8Array | string>();
     return {
       data,
-      getBytes: async (k) => { const v = data.get(k); return v instanceof Uint8Array ? v.slice().buffer : null; },
-      getText: async (k) => { const v = data.get(k); return typeof v === 'string' ? v : null; },
-      put: async (k, v) => { data.set(k, typeof v === 'string' ? v : v.slice()); },
+      getBytes: async (k) => {
+        const v = data.get(k);
+        return v instanceof Uint8Array ? v.slice().buffer : null;
+      },
+      getText: async (k) => {
+        const v = data.get(k);
+        return typeof v === 'string' ? v : null;
+      },
+      put: async (k, v) => {
+        data.set(k, typeof v === 'string' ? v : v.slice());
+      },
     };
   }
 
   it('publishes the companion, then the model, through the atomic path', async () => {
-    const baskets = [['a', 'b'], ['a', 'b', 'c'], ['c', 'd']].map((items, i) => ({ id: `b${i}`, items, ts: i }));
+    const baskets = [
+      ['a', 'b'],
+      ['a', 'b', 'c'],
+      ['c', 'd'],
+    ].map((items, i) => ({ id: `b${i}`, items, ts: i }));
     const blobs = compile(build(baskets, new Map(), { k: 5, norm: 'cosine', alpha: 0.5, shrink: 0, minCount: 1 }), 'shop', 'v1');
     const store = memory();
     const results = await publishRecs(store, blobs);
@@ -149,9 +218,20 @@ describe('publishing', () => {
     expect(compiled.map((c) => c.name)).toEqual(['recs-popular', 'recs']);
     const m = decodeItemKnn(compiled[1]!.blob.slice().buffer);
     if (!m.ok) throw new Error(m.reason);
-    const top = neighboursOf(m.model, itemIndex(m.model, 'stove-gas')).slice(0, 3).map(([j]) => itemId(m.model, j));
+    const top = neighboursOf(m.model, itemIndex(m.model, 'stove-gas'))
+      .slice(0, 3)
+      .map(([j]) => itemId(m.model, j));
     // stove-gas is sold in the "cooking" and "ultralight" baskets: its neighbours come from those
-    const companions = ['tent-ultralight', 'mat-inflatable', 'bag-3season', 'mug-titanium', 'water-filter', 'gas-canister', 'pot-set', 'spork'];
+    const companions = [
+      'tent-ultralight',
+      'mat-inflatable',
+      'bag-3season',
+      'mug-titanium',
+      'water-filter',
+      'gas-canister',
+      'pot-set',
+      'spork',
+    ];
     expect(top.every((id) => companions.includes(id))).toBe(true);
     expect(compileSources(raw, 'recs.json')[1]!.version).toBe(compiled[1]!.version); // content-derived
     expect(() => compileSources({ ...raw, baskets: [{ items: ['nope'] }] }, 'x.json')).toThrow(/unknown item/);
@@ -169,6 +249,6 @@ describe('metrics', () => {
     expect(m.hr).toBe(0.5);
     expect(m.recall).toBe(0.5);
     const dcg = 1 + 1 / Math.log2(4);
-    expect(m.ndcg).toBeCloseTo((dcg / (1 + 1 / Math.log2(3))) / 2);
+    expect(m.ndcg).toBeCloseTo(dcg / (1 + 1 / Math.log2(3)) / 2);
   });
 });

@@ -17,7 +17,13 @@ describe('golden itemknn blob', () => {
     const r = decodeItemKnn(golden.buffer.slice(golden.byteOffset, golden.byteOffset + golden.byteLength) as ArrayBuffer);
     if (!r.ok) throw new Error(r.reason);
     const m = r.model;
-    expect(m.meta).toMatchObject({ k: 3, categories: ['', 'x', 'y', 'z'], priceBands: ['', 'low', 'mid', 'high'], tags: ['sale', 'new'], segments: ['*', 'DE'] });
+    expect(m.meta).toMatchObject({
+      k: 3,
+      categories: ['', 'x', 'y', 'z'],
+      priceBands: ['', 'low', 'mid', 'high'],
+      tags: ['sale', 'new'],
+      segments: ['*', 'DE'],
+    });
     expect(GOLDEN_ITEMKNN.ids.map((id) => itemId(m, itemIndex(m, id)))).toEqual(GOLDEN_ITEMKNN.ids);
     const e = itemIndex(m, 'long-product-id-00000000000000000005');
     expect(neighboursOf(m, e).map(([j]) => itemId(m, j))).toEqual(['b-2', 'a-1', 'c-3']); // k = 3

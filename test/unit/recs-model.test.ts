@@ -13,17 +13,27 @@ const nb = (pairs: Record<string, number>) => Object.entries(pairs).map(([id, s]
 
 function input(over: Partial<ItemKnnInput> = {}): ItemKnnInput {
   return {
-    name: 'recs', version: 'v1', ids: IDS, k: 4,
+    name: 'recs',
+    version: 'v1',
+    ids: IDS,
+    k: 4,
     neighbours: IDS.map((id) => {
       switch (id) {
-        case 'shoe-1': return nb({ 'sock-1': 0.9, 'sock-2': 0.7, 'shoe-2': 0.5, 'lace-1': 0.4, 'hat-1': 0.1 });
-        case 'shoe-2': return nb({ 'sock-2': 0.8, 'shoe-1': 0.5, 'hat-2': 0.3 });
-        case 'sock-1': return nb({ 'shoe-1': 0.9, 'sock-3': 0.6 });
-        case 'hat-1': return nb({ 'hat-2': 0.5, 'bag-é': 0.45, 'shoe-1': 0.1 });
-        default: return [];
+        case 'shoe-1':
+          return nb({ 'sock-1': 0.9, 'sock-2': 0.7, 'shoe-2': 0.5, 'lace-1': 0.4, 'hat-1': 0.1 });
+        case 'shoe-2':
+          return nb({ 'sock-2': 0.8, 'shoe-1': 0.5, 'hat-2': 0.3 });
+        case 'sock-1':
+          return nb({ 'shoe-1': 0.9, 'sock-3': 0.6 });
+        case 'hat-1':
+          return nb({ 'hat-2': 0.5, 'bag-é': 0.45, 'shoe-1': 0.1 });
+        default:
+          return [];
       }
     }),
-    category: CAT, priceBand: BAND, priceBands: ['low', 'mid', 'high'],
+    category: CAT,
+    priceBand: BAND,
+    priceBands: ['low', 'mid', 'high'],
     inStock: IDS.map((id) => id !== 'sock-2'),
     tags: IDS.map((id) => (id.endsWith('-3') ? ['sale'] : id === 'bag-2' ? ['new', 'sale'] : [])),
     popularity: {
@@ -43,19 +53,34 @@ function decode(blob: Uint8Array): ItemKnnModel {
 const model = decode(encodeItemKnn(input()));
 const out = createResult(50);
 
-function query(q: Partial<Omit<RecsQuery, 'context' | 'history' | 'exclude'>> & { context?: string[]; history?: string[]; exclude?: string[] } = {}): RecsQuery {
+function query(
+  q: Partial<Omit<RecsQuery, 'context' | 'history' | 'exclude'>> & { context?: string[]; history?: string[]; exclude?: string[] } = {},
+): RecsQuery {
   const map = (l: string[] | undefined) => (l ?? []).map((id) => itemIndex(model, id));
   return {
-    k: 5, excludeHistory: true, inStockOnly: false, categories: null, priceBands: null, maxPerCategory: 0,
-    categoryBoost: null, tagBoosts: [], segment: 0, weights: DEFAULT_WEIGHTS,
-    ...q, context: map(q.context), history: map(q.history), exclude: map(q.exclude),
+    k: 5,
+    excludeHistory: true,
+    inStockOnly: false,
+    categories: null,
+    priceBands: null,
+    maxPerCategory: 0,
+    categoryBoost: null,
+    tagBoosts: [],
+    segment: 0,
+    weights: DEFAULT_WEIGHTS,
+    ...q,
+    context: map(q.context),
+    history: map(q.history),
+    exclude: map(q.exclude),
   };
 }
 
 function run(q: RecsQuery): Array<{ id: string; origin: number; because: string | null; score: number }> {
   recommend(model, q, out);
   return Array.from({ length: out.count }, (_, i) => ({
-    id: itemId(model, out.items[i]!), origin: out.origin[i]!, score: out.scores[i]!,
+    id: itemId(model, out.items[i]!),
+    origin: out.origin[i]!,
+    score: out.scores[i]!,
     because: out.because[i]! >= 0 ? itemId(model, out.because[i]!) : null,
   }));
 }
@@ -93,7 +118,7 @@ describe('itemknn codec', () => {
     const n = 20_000;
     const ids = Array.from({ length: n }, (_, i) => `p${i}`);
     let x = 7;
-    const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const neighbours = ids.map(() => Array.from({ length: 50 }, () => [Math.floor(rnd() * n), rnd() + 0.01] as [number, number]));
     const blob = encodeItemKnn({ name: 'big', version: 'v1', ids, k: 50, neighbours, popularity: { '*': [[0, 1]] } });
     expect(blob.byteLength / (n * 50)).toBeLessThan(3.6);
@@ -188,7 +213,11 @@ describe('recommend', () => {
     // hub's 12 best neighbours are all in category A; the 13th and 14th are in B and C.
     const ids = ['hub', ...Array.from({ length: 12 }, (_, i) => `a${i}`), 'b0', 'c0'];
     const blob = encodeItemKnn({
-      name: 'cap', version: 'v1', ids, k: 20, popularity: { '*': [] },
+      name: 'cap',
+      version: 'v1',
+      ids,
+      k: 20,
+      popularity: { '*': [] },
       neighbours: [ids.slice(1).map((_, i) => [i + 1, 1 - i * 0.01] as [number, number])],
       category: ids.map((id) => id[0]!.toUpperCase()),
     });
@@ -240,7 +269,11 @@ describe('recommend', () => {
     if (!env.ok) throw new Error(env.reason);
     const e = env.envelope;
     return encodeEnvelope({
-      kind: 'itemknn', name: e.name, version: e.version, featureSpecHash: 0, meta: e.meta,
+      kind: 'itemknn',
+      name: e.name,
+      version: e.version,
+      featureSpecHash: 0,
+      meta: e.meta,
       sections: [...e.sections].map(([tag, data]) => [tag, replace[tag] ?? data] as const),
     }).slice().buffer;
   }
@@ -289,20 +322,32 @@ describe('recommend', () => {
     const N = 2_000;
     const ids = Array.from({ length: N }, (_, i) => `p${i}`);
     const pop = () => [...new Set(Array.from({ length: 60 }, () => int(N)))].map((j, r) => [j, 1 / (r + 2)] as [number, number]);
-    const m = decode(encodeItemKnn({
-      name: 'random', version: 'v1', ids, k: 25,
-      // some rows empty, scores with ties (a few levels), neighbours anywhere
-      neighbours: ids.map(() => (rnd() < 0.1 ? [] : Array.from({ length: 1 + int(25) }, () => [int(N), (1 + int(8)) / 8] as [number, number]))),
-      // some items without a category: the per-category cap does not apply to them
-      category: ids.map(() => (rnd() < 0.15 ? undefined : `c${int(8)}`)), priceBand: ids.map(() => ['low', 'mid', 'high'][int(3)]), priceBands: ['low', 'mid', 'high'],
-      inStock: ids.map(() => rnd() < 0.8), tags: ids.map(() => (rnd() < 0.3 ? ['sale'] : rnd() < 0.2 ? ['new'] : [])),
-      popularity: { '*': pop(), DE: pop(), FR: pop() },
-    }));
+    const m = decode(
+      encodeItemKnn({
+        name: 'random',
+        version: 'v1',
+        ids,
+        k: 25,
+        // some rows empty, scores with ties (a few levels), neighbours anywhere
+        neighbours: ids.map(() =>
+          rnd() < 0.1 ? [] : Array.from({ length: 1 + int(25) }, () => [int(N), (1 + int(8)) / 8] as [number, number]),
+        ),
+        // some items without a category: the per-category cap does not apply to them
+        category: ids.map(() => (rnd() < 0.15 ? undefined : `c${int(8)}`)),
+        priceBand: ids.map(() => ['low', 'mid', 'high'][int(3)]),
+        priceBands: ['low', 'mid', 'high'],
+        inStock: ids.map(() => rnd() < 0.8),
+        tags: ids.map(() => (rnd() < 0.3 ? ['sale'] : rnd() < 0.2 ? ['new'] : [])),
+        popularity: { '*': pop(), DE: pop(), FR: pop() },
+      }),
+    );
     const C = m.meta.categories.length;
     const rows = (src: number): Array<[number, number]> => {
       // (item, stored byte) in row order, to add exactly what `recommend` adds
       const unit = m.rowScale[src]! / 255;
-      return neighboursOf(m, src).map(([j, v]) => [j, Math.round(v / unit)] as [number, number]).sort((a, b) => a[0] - b[0]);
+      return neighboursOf(m, src)
+        .map(([j, v]) => [j, Math.round(v / unit)] as [number, number])
+        .sort((a, b) => a[0] - b[0]);
     };
     const reference = (q: RecsQuery, cap: number) => {
       const valid = (j: number) => j >= 0 && j < N;
@@ -327,9 +372,15 @@ describe('recommend', () => {
         if (!q.excludeHistory && q.weights.repeat > 0) add(h, w * q.weights.repeat, h);
         w *= q.weights.decay;
       }
-      const passes = (j: number) => (!q.inStockOnly || (m.flags[j]! & 1) === 1) && (q.priceBands === null || q.priceBands[m.priceBand[j]!] === 1)
-        && (q.categories === null || q.categories[m.category[j]!] === 1);
-      const boost = (j: number) => q.tagBoosts.reduce((f, t) => ((m.tags[j]! & t.mask) !== 0 ? f * t.factor : f), q.categoryBoost === null ? 1 : q.categoryBoost[m.category[j]!]!);
+      const passes = (j: number) =>
+        (!q.inStockOnly || (m.flags[j]! & 1) === 1) &&
+        (q.priceBands === null || q.priceBands[m.priceBand[j]!] === 1) &&
+        (q.categories === null || q.categories[m.category[j]!] === 1);
+      const boost = (j: number) =>
+        q.tagBoosts.reduce(
+          (f, t) => ((m.tags[j]! & t.mask) !== 0 ? f * t.factor : f),
+          q.categoryBoost === null ? 1 : q.categoryBoost[m.category[j]!]!,
+        );
       const k = Math.min(q.k, cap);
       const got: Array<[number, number, number, number]> = []; // item, score, origin, because
       const perCat = new Map<number, number>();
@@ -343,10 +394,13 @@ describe('recommend', () => {
           got.push([j, v, ...origin(j)]);
         }
       };
-      pick([...sum].filter(([j]) => passes(j)).map(([j, v]) => [j, v * boost(j)]), (j) => {
-        const src = best.get(j)![1];
-        return src === j ? [ORIGIN.repeat, -1] : [ORIGIN.similar, src];
-      });
+      pick(
+        [...sum].filter(([j]) => passes(j)).map(([j, v]) => [j, v * boost(j)]),
+        (j) => {
+          const src = best.get(j)![1];
+          return src === j ? [ORIGIN.repeat, -1] : [ORIGIN.similar, src];
+        },
+      );
       const seen = new Set([...excluded, ...sum.keys()]);
       const fill = (list: number, origin: number) => {
         const cands: Array<[number, number]> = [];
@@ -370,11 +424,17 @@ describe('recommend', () => {
         context: list(int(4)),
         // now and then far more history than the scratch table started with, so it grows
         history: list(trial % 500 === 0 ? 400 : int(30)),
-        exclude: list(int(5)), excludeHistory: rnd() < 0.5, k: 1 + int(30), inStockOnly: rnd() < 0.5,
-        categories: mask(C), priceBands: mask(3), maxPerCategory: rnd() < 0.5 ? 0 : 1 + int(3),
+        exclude: list(int(5)),
+        excludeHistory: rnd() < 0.5,
+        k: 1 + int(30),
+        inStockOnly: rnd() < 0.5,
+        categories: mask(C),
+        priceBands: mask(3),
+        maxPerCategory: rnd() < 0.5 ? 0 : 1 + int(3),
         categoryBoost: rnd() < 0.8 ? null : Float32Array.from({ length: C }, () => 0.5 + rnd() * 2),
         tagBoosts: rnd() < 0.8 ? [] : [{ mask: 1 << m.meta.tags.indexOf('sale'), factor: 3 }],
-        segment: int(3), weights: { ...DEFAULT_WEIGHTS, repeat: rnd() < 0.5 ? 0 : 1 },
+        segment: int(3),
+        weights: { ...DEFAULT_WEIGHTS, repeat: rnd() < 0.5 ? 0 : 1 },
       };
       recommend(m, q, res);
       const got = Array.from({ length: res.count }, (_, i) => [res.items[i]!, res.scores[i]!, res.origin[i]!, res.because[i]!]);

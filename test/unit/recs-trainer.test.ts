@@ -6,10 +6,20 @@ import { addBasket, createCounts, decayWeight, MAX_BASKET, neighbours, popularit
  * in nearly every basket. A good neighbour list puts the true companions first, not milk.
  */
 const BASKETS: string[][] = [
-  ['tea', 'teapot', 'milk'], ['tea', 'teapot', 'cup'], ['tea', 'cup', 'milk'], ['teapot', 'cup'],
-  ['tea', 'teapot', 'cup', 'milk'], ['pasta', 'sauce', 'milk'], ['pasta', 'sauce', 'parmesan'],
-  ['pasta', 'parmesan', 'milk'], ['sauce', 'parmesan'], ['pasta', 'sauce', 'parmesan', 'milk'],
-  ['milk'], ['milk', 'bread'], ['milk', 'bread'], ['milk', 'tea'],
+  ['tea', 'teapot', 'milk'],
+  ['tea', 'teapot', 'cup'],
+  ['tea', 'cup', 'milk'],
+  ['teapot', 'cup'],
+  ['tea', 'teapot', 'cup', 'milk'],
+  ['pasta', 'sauce', 'milk'],
+  ['pasta', 'sauce', 'parmesan'],
+  ['pasta', 'parmesan', 'milk'],
+  ['sauce', 'parmesan'],
+  ['pasta', 'sauce', 'parmesan', 'milk'],
+  ['milk'],
+  ['milk', 'bread'],
+  ['milk', 'bread'],
+  ['milk', 'tea'],
 ];
 
 function top(c: ReturnType<typeof createCounts>, rows: Array<Array<[number, number]>>, id: string, n = 2): string[] {
@@ -83,8 +93,18 @@ describe('item-item trainer', () => {
 
   it('is order-free: lines shuffled within baskets give the same neighbours and popularity, big baskets and ties included', () => {
     let seed = 3;
-    const rnd = () => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return seed / 2 ** 32; };
-    const shuffle = <T>(xs: T[]) => { const a = [...xs]; for (let i = a.length - 1; i > 0; i--) { const j = Math.floor(rnd() * (i + 1)); [a[i], a[j]] = [a[j]!, a[i]!]; } return a; };
+    const rnd = () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const shuffle = <T>(xs: T[]) => {
+      const a = [...xs];
+      for (let i = a.length - 1; i > 0; i--) {
+        const j = Math.floor(rnd() * (i + 1));
+        [a[i], a[j]] = [a[j]!, a[i]!];
+      }
+      return a;
+    };
     const ids = Array.from({ length: 400 }, (_, i) => `item-${i}`);
     const baskets = Array.from({ length: 300 }, (_, b) => {
       // a few wholesale baskets past the pair cap, where a sample is drawn

@@ -6,7 +6,17 @@ import { extractFeatures, FEATURE_SPEC_HASH } from '../../src/core/features.ts';
 import { addRows, encodeLinearModel, finishScores, linearFromEnvelope, scoreVariants } from '../../src/core/linear-model.ts';
 import { decodeEnvelope } from '../../src/core/model-format.ts';
 import { encodeShadingModel } from '../../src/core/bidding/shading-model.ts';
-import { activateModel, checkPublish, manifestKey, modelKey, publishModel, readManifest, rollbackModel, rollbackTargets, type ModelStorage } from '../../src/core/model-registry.ts';
+import {
+  activateModel,
+  checkPublish,
+  manifestKey,
+  modelKey,
+  publishModel,
+  readManifest,
+  rollbackModel,
+  rollbackTargets,
+  type ModelStorage,
+} from '../../src/core/model-registry.ts';
 import { newProfile } from '../../src/core/profile.ts';
 
 /** The core's storage interface over a Map: the registry's logic, without any platform. */
@@ -14,9 +24,17 @@ function memoryStorage(): ModelStorage & { map: Map<string, Uint8Array | string>
   const map = new Map<string, Uint8Array | string>();
   return {
     map,
-    getBytes: async (k) => { const v = map.get(k); return v instanceof Uint8Array ? v.slice().buffer : null; },
-    getText: async (k) => { const v = map.get(k); return typeof v === 'string' ? v : null; },
-    put: async (k, v) => { map.set(k, typeof v === 'string' ? v : v.slice()); },
+    getBytes: async (k) => {
+      const v = map.get(k);
+      return v instanceof Uint8Array ? v.slice().buffer : null;
+    },
+    getText: async (k) => {
+      const v = map.get(k);
+      return typeof v === 'string' ? v : null;
+    },
+    put: async (k, v) => {
+      map.set(k, typeof v === 'string' ? v : v.slice());
+    },
   };
 }
 
@@ -37,8 +55,14 @@ function decoded(blob: Uint8Array) {
   return m.model;
 }
 
-const mobile = () => extractFeatures(buildContext({ now: 0, profile: newProfile(0), userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148' }));
-const desktop = () => extractFeatures(buildContext({ now: 0, profile: newProfile(0), userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0 Safari/537.36' }));
+const mobile = () =>
+  extractFeatures(
+    buildContext({ now: 0, profile: newProfile(0), userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148' }),
+  );
+const desktop = () =>
+  extractFeatures(
+    buildContext({ now: 0, profile: newProfile(0), userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0 Safari/537.36' }),
+  );
 
 describe('linear scoring and decisions', () => {
   it('scores match a float reference within int8 quantization error', () => {
@@ -105,7 +129,15 @@ describe('model registry', () => {
 
   it('refuses a model built for another feature spec, and one it cannot decode', async () => {
     const s = memoryStorage();
-    const foreign = encodeLinearModel({ name: 'x', version: 'v1', variants: ['a'], bits: 4, bias: [0], weights: new Float32Array(16), featureSpecHash: FEATURE_SPEC_HASH ^ 1 });
+    const foreign = encodeLinearModel({
+      name: 'x',
+      version: 'v1',
+      variants: ['a'],
+      bits: 4,
+      bias: [0],
+      weights: new Float32Array(16),
+      featureSpecHash: FEATURE_SPEC_HASH ^ 1,
+    });
     expect(await publishModel(s, foreign)).toEqual({ ok: false, reason: 'featureSpec' });
     expect(await publishModel(s, model('v1').slice(0, 40))).toEqual({ ok: false, reason: 'truncated' });
     expect(s.map.size).toBe(0);
@@ -138,12 +170,20 @@ describe('model registry', () => {
     await activateModel(s, 'hero', 'v3', { now: 13 }); // a deliberate activation starts a new step
     expect(await rollbackModel(s, 'hero', 14)).toMatchObject({ ok: true, version: 'v1' });
     const stored = readManifest(s.map.get(manifestKey('hero')) as string);
-    expect(stored.state === 'ok' && stored.manifest.history.map((h) => `${h.version}${h.rollback ? '↩' : ''}`))
-      .toEqual(['v1', 'v2', 'v3', 'v2↩', 'v1↩', 'v3', 'v1↩']);
+    expect(stored.state === 'ok' && stored.manifest.history.map((h) => `${h.version}${h.rollback ? '↩' : ''}`)).toEqual([
+      'v1',
+      'v2',
+      'v3',
+      'v2↩',
+      'v1↩',
+      'v3',
+      'v1↩',
+    ]);
   });
 
   it('rollback targets: a stack replay of the history, also when the history was trimmed', () => {
-    const h = (...xs: string[]) => xs.map((x, at) => (x.endsWith('↩') ? { version: x.slice(0, -1), at, rollback: true as const } : { version: x, at }));
+    const h = (...xs: string[]) =>
+      xs.map((x, at) => (x.endsWith('↩') ? { version: x.slice(0, -1), at, rollback: true as const } : { version: x, at }));
     expect(rollbackTargets(h('v1', 'v2', 'v3'), 'v3')).toEqual(['v2', 'v1']);
     expect(rollbackTargets(h('v1', 'v2', 'v3', 'v2↩'), 'v2')).toEqual(['v1']);
     expect(rollbackTargets(h('v1', 'v2', 'v1', 'v3'), 'v3')).toEqual(['v1', 'v2']); // v1 once, at its latest place
@@ -162,7 +202,11 @@ describe('model registry', () => {
     s.map.set(modelKey('hero', 'v2'), broken);
     const v1 = s.map.get(modelKey('hero', 'v1'))!;
     s.map.delete(modelKey('hero', 'v1'));
-    expect(await rollbackModel(s, 'hero', 9)).toEqual({ ok: false, reason: 'noPrevious', detail: 'skipped v3 (missing), v2 (checksum), v1 (missing)' });
+    expect(await rollbackModel(s, 'hero', 9)).toEqual({
+      ok: false,
+      reason: 'noPrevious',
+      detail: 'skipped v3 (missing), v2 (checksum), v1 (missing)',
+    });
     s.map.set(modelKey('hero', 'v1'), v1);
     expect(await rollbackModel(s, 'hero', 10)).toMatchObject({ ok: true, version: 'v1' });
   });
@@ -176,12 +220,23 @@ describe('model registry', () => {
     // staged without activating: nothing changes yet, so no flag is needed until the activation
     expect(await publishModel(s, bandit, { activate: false })).toMatchObject({ ok: true, manifest: { active: 'v1' } });
     expect(await activateModel(s, 'hero', 'v2')).toMatchObject({ ok: false, reason: 'kindChanged' });
-    expect(await activateModel(s, 'hero', 'v2', { allowKindChange: true })).toMatchObject({ ok: true, manifest: { kind: 'shading', active: 'v2' } });
+    expect(await activateModel(s, 'hero', 'v2', { allowKindChange: true })).toMatchObject({
+      ok: true,
+      manifest: { kind: 'shading', active: 'v2' },
+    });
     // undoing a change of kind is what a rollback is for
     expect(await rollbackModel(s, 'hero')).toMatchObject({ ok: true, version: 'v1', manifest: { kind: 'linear', active: 'v1' } });
     expect(await activateModel(s, 'hero', 'v2', { allowKindChange: true })).toMatchObject({ ok: true });
     // a stored version that would not load (written behind the registry's back) is not activated
-    const foreign = encodeLinearModel({ name: 'hero', version: 'v3', variants: ['a'], bits: 4, bias: [0], weights: new Float32Array(16), featureSpecHash: FEATURE_SPEC_HASH ^ 1 });
+    const foreign = encodeLinearModel({
+      name: 'hero',
+      version: 'v3',
+      variants: ['a'],
+      bits: 4,
+      bias: [0],
+      weights: new Float32Array(16),
+      featureSpecHash: FEATURE_SPEC_HASH ^ 1,
+    });
     s.map.set(modelKey('hero', 'v3'), foreign);
     expect(await activateModel(s, 'hero', 'v3', { allowKindChange: true })).toEqual({ ok: false, reason: 'featureSpec', detail: 'v3' });
     expect(await activateModel(s, 'hero', '../x')).toEqual({ ok: false, reason: 'unknownVersion', detail: '../x' });
@@ -196,7 +251,11 @@ describe('model registry', () => {
       s.map.set(manifestKey('hero'), bad);
       expect(readManifest(bad)).toEqual({ state: 'unreadable' });
       expect(await rollbackModel(s, 'hero')).toEqual({ ok: false, reason: 'manifestUnreadable' });
-      expect(await activateModel(s, 'hero', 'v1', { now: 5 })).toMatchObject({ ok: true, repairedManifest: true, manifest: { active: 'v1', history: [{ version: 'v1', at: 5 }] } });
+      expect(await activateModel(s, 'hero', 'v1', { now: 5 })).toMatchObject({
+        ok: true,
+        repairedManifest: true,
+        manifest: { active: 'v1', history: [{ version: 'v1', at: 5 }] },
+      });
     }
     // an experiment's snapshot manifest, as its aggregator writes it, with the longest key allowed
     const snapshot = { name: `exp.${'k'.repeat(64)}`, kind: 'bandit', active: '3.17', history: [{ version: '3.17', at: 5 }] };

@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { writeSyntheticLog } from '../../src/train/synthetic-log.ts';
 
 const run = (script: string, args: string[]) =>
-  spawnSync(process.execPath, [join('src/train', script), ...args], { encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' }, timeout: 120_000 });
+  spawnSync(process.execPath, [join('src/train', script), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    timeout: 120_000,
+  });
 
 describe('npm run train / evaluate', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'attune-cli-'));
@@ -15,8 +19,25 @@ describe('npm run train / evaluate', async () => {
   await writeSyntheticLog(log, { decisions: 30_000, seed: 21 });
 
   it('trains, writes the blob and the report, and publishes to local KV', () => {
-    const r = run('train.ts', ['--log', log, '--name', 'cli-hero', '--version', 'v1', '--bits', '14', '--out', join(dir, 'm.bin'),
-      '--report', join(dir, 'report.json'), '--publish', '--gate', '--persist', join(dir, 'state'), '--quiet']);
+    const r = run('train.ts', [
+      '--log',
+      log,
+      '--name',
+      'cli-hero',
+      '--version',
+      'v1',
+      '--bits',
+      '14',
+      '--out',
+      join(dir, 'm.bin'),
+      '--report',
+      join(dir, 'report.json'),
+      '--publish',
+      '--gate',
+      '--persist',
+      join(dir, 'state'),
+      '--quiet',
+    ]);
     expect(r.stderr).not.toMatch(/train:/);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/published cli-hero@v1 \(local KV\)/);
@@ -32,13 +53,38 @@ describe('npm run train / evaluate', async () => {
   });
 
   it('refuses to publish under --gate when the model does not beat the baseline', () => {
-    const r = run('train.ts', ['--log', log, '--name', 'cli-none', '--label', 'purchase', '--out', join(dir, 'none.bin'), '--publish', '--gate', '--persist', join(dir, 'state'), '--quiet']);
+    const r = run('train.ts', [
+      '--log',
+      log,
+      '--name',
+      'cli-none',
+      '--label',
+      'purchase',
+      '--out',
+      join(dir, 'none.bin'),
+      '--publish',
+      '--gate',
+      '--persist',
+      join(dir, 'state'),
+      '--quiet',
+    ]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/not published/);
   });
 
   it('evaluates the trained model off-policy against the uniform logging policy', async () => {
-    const r = run('evaluate.ts', ['--log', log, '--model', join(dir, 'm.bin'), '--policy', '{"type":"greedy","epsilon":0.1}', '--replicates', '200', '--json', join(dir, 'ope.json')]);
+    const r = run('evaluate.ts', [
+      '--log',
+      log,
+      '--model',
+      join(dir, 'm.bin'),
+      '--policy',
+      '{"type":"greedy","epsilon":0.1}',
+      '--replicates',
+      '200',
+      '--json',
+      join(dir, 'ope.json'),
+    ]);
     expect(r.status).toBe(0);
     const ope = JSON.parse(await readFile(join(dir, 'ope.json'), 'utf8'));
     expect(ope.n).toBe(30_000);
@@ -55,12 +101,15 @@ describe('npm run train / evaluate', async () => {
     const dirty = join(dir, 'dirty');
     const { mkdir, writeFile } = await import('node:fs/promises');
     await mkdir(dirty);
-    await writeFile(join(dirty, 'z-bad.ndjson'), [
-      '{"type":"decision","v":1,"id":"torn","ts":17934', // cut mid-write
-      `{"type":"decision","v":1,"id":"future","ts":${Date.now() + 10 * 86_400_000},"kind":"content"}`,
-      `{"type":"outcome","v":1,"id":"o","ts":1,"name":"click","props":{"note":"\"type\":\"decision\""}}`,
-      '{"type":"decision","v":1,"id":"no-ts"}',
-    ].join('\n'));
+    await writeFile(
+      join(dirty, 'z-bad.ndjson'),
+      [
+        '{"type":"decision","v":1,"id":"torn","ts":17934', // cut mid-write
+        `{"type":"decision","v":1,"id":"future","ts":${Date.now() + 10 * 86_400_000},"kind":"content"}`,
+        `{"type":"outcome","v":1,"id":"o","ts":1,"name":"click","props":{"note":"\"type\":\"decision\""}}`,
+        '{"type":"decision","v":1,"id":"no-ts"}',
+      ].join('\n'),
+    );
     const both = [...(await pathSources(log)), ...(await pathSources(dirty))];
     expect(await decisionTimeRange(both)).toEqual(clean);
   });
@@ -72,10 +121,24 @@ describe('npm run train / evaluate', async () => {
     // three real decisions, all at one instant: the holdout cutoff takes them all
     const { pathSources } = await import('../../src/train/log-reader.ts');
     const lines: string[] = [];
-    for (const src of await pathSources(log)) for await (const batch of src.lines()) for (const l of batch) if (lines.length < 3 && l.startsWith('{"type":"decision"')) lines.push(l);
+    for (const src of await pathSources(log))
+      for await (const batch of src.lines())
+        for (const l of batch) if (lines.length < 3 && l.startsWith('{"type":"decision"')) lines.push(l);
     const t = Date.UTC(2026, 10, 1);
     await writeFile(join(one, 'a.ndjson'), lines.map((l) => JSON.stringify({ ...JSON.parse(l), ts: t })).join('\n'));
-    const r = run('train.ts', ['--log', one, '--name', 'cli-empty', '--out', join(dir, 'empty.bin'), '--publish', '--gate', '--persist', join(dir, 'state'), '--quiet']);
+    const r = run('train.ts', [
+      '--log',
+      one,
+      '--name',
+      'cli-empty',
+      '--out',
+      join(dir, 'empty.bin'),
+      '--publish',
+      '--gate',
+      '--persist',
+      join(dir, 'state'),
+      '--quiet',
+    ]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/no decisions to train on/);
     expect(r.stdout).not.toMatch(/published/);
@@ -101,7 +164,8 @@ describe('publishing a models directory', () => {
     const written = new Map<string, unknown>();
     const store = {
       storage: { getBytes: async () => null, getText: async () => null, put: async (k: string, v: unknown) => void written.set(k, v) },
-      putJson: async (k: string, v: unknown) => void written.set(k, v), close: async () => {},
+      putJson: async (k: string, v: unknown) => void written.set(k, v),
+      close: async () => {},
     };
     const lines: string[] = [];
     expect(await publishDirectory(dir, store, undefined, (l) => lines.push(l))).toBe(2);
@@ -121,13 +185,21 @@ describe('publishing a models directory', () => {
     await writeFile(join(dir, 'b.json'), JSON.stringify({ ...good, name: 'b-model', version: 'v1' }));
     const map = new Map<string, Uint8Array | string>();
     const storage = {
-      getBytes: async (k: string) => { const v = map.get(k); return v instanceof Uint8Array ? v.slice().buffer : null; },
-      getText: async (k: string) => { const v = map.get(k); return typeof v === 'string' ? v : null; },
+      getBytes: async (k: string) => {
+        const v = map.get(k);
+        return v instanceof Uint8Array ? v.slice().buffer : null;
+      },
+      getText: async (k: string) => {
+        const v = map.get(k);
+        return typeof v === 'string' ? v : null;
+      },
       put: async (k: string, v: Uint8Array | string) => void map.set(k, v),
     };
     const store = { storage, putJson: async () => {}, close: async () => {} };
     // b-model@v1 is already published, from another source
-    expect(await publishModel(storage, compileSource({ ...good, name: 'b-model', version: 'v1', bias: {} }, 'x').blob)).toMatchObject({ ok: true });
+    expect(await publishModel(storage, compileSource({ ...good, name: 'b-model', version: 'v1', bias: {} }, 'x').blob)).toMatchObject({
+      ok: true,
+    });
     const before = new Map(map);
     const lines: string[] = [];
     expect(await publishDirectory(dir, store, undefined, (l) => lines.push(l))).toBe(1);
@@ -147,7 +219,10 @@ describe('publishing a models directory', () => {
     const { writeFile } = await import('node:fs/promises');
     const dir = await mkdtemp(join(tmpdir(), 'attune-recs-'));
     await writeFile(join(dir, 'bad.ndjson'), 'not json\n');
-    const r = spawnSync(process.execPath, ['src/train/recs/train.ts', '--log', join(dir, 'bad.ndjson'), '--name', 'x-recs', '--out', dir], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['src/train/recs/train.ts', '--log', join(dir, 'bad.ndjson'), '--name', 'x-recs', '--out', dir], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^recs:train: no baskets to learn from/m);
     expect(r.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
@@ -161,7 +236,11 @@ describe('publishing a models directory', () => {
     const dir = await mkdtemp(join(tmpdir(), 'attune-recs-'));
     const csv = join(dir, 'i.csv');
     await writeFile(csv, 'basket,item\nb1,a\nb1,b\n');
-    const r = spawnSync(process.execPath, ['src/train/recs/train.ts', '--csv', csv, '--eval', '--name', 'x-recs', '--out', join(dir, 'out')], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(
+      process.execPath,
+      ['src/train/recs/train.ts', '--csv', csv, '--eval', '--name', 'x-recs', '--out', join(dir, 'out')],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/--eval needs the retail --csv/);
     expect(await readdir(dir)).toEqual(['i.csv']); // nothing built or written
@@ -172,8 +251,15 @@ describe('publishing a models directory', () => {
     const dir = await mkdtemp(join(tmpdir(), 'attune-recs-'));
     const csv = join(dir, 'i.csv');
     await writeFile(csv, 'visitor,item,ts\nv1,a,2026-01-01\nv1,b,2026-01-01\nv2,a,2026-01-02\nv2,b,2026-01-02\n');
-    const recs = (script: string, args: string[]) => spawnSync(process.execPath, [`src/train/recs/${script}`, '--csv', csv, ...args], { encoding: 'utf8', timeout: 60_000 });
-    for (const [flag, value, message] of [['--alpha', 'abc', /--alpha/], ['--shrink', '-1', /--shrink/], ['--min-count', '0', /--min-count/], ['--half-life', 'x', /--half-life/], ['--k', '0', /--k/]] as const) {
+    const recs = (script: string, args: string[]) =>
+      spawnSync(process.execPath, [`src/train/recs/${script}`, '--csv', csv, ...args], { encoding: 'utf8', timeout: 60_000 });
+    for (const [flag, value, message] of [
+      ['--alpha', 'abc', /--alpha/],
+      ['--shrink', '-1', /--shrink/],
+      ['--min-count', '0', /--min-count/],
+      ['--half-life', 'x', /--half-life/],
+      ['--k', '0', /--k/],
+    ] as const) {
       const r = recs('train.ts', ['--name', 'x-recs', '--out', dir, flag, value]);
       expect(r.status, `${flag} ${value}`).toBe(1);
       expect(r.stderr).toMatch(message);

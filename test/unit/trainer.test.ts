@@ -34,7 +34,9 @@ function pearson(a: number[], b: number[]): number {
   const n = a.length;
   const ma = a.reduce((s, x) => s + x, 0) / n;
   const mb = b.reduce((s, x) => s + x, 0) / n;
-  let sab = 0, saa = 0, sbb = 0;
+  let sab = 0,
+    saa = 0,
+    sbb = 0;
   for (let i = 0; i < n; i++) {
     sab += (a[i]! - ma) * (b[i]! - mb);
     saa += (a[i]! - ma) ** 2;
@@ -47,7 +49,11 @@ describe('trainer on a synthetic log with known weights', async () => {
   const start = Date.UTC(2026, 10, 1);
   const n = 150_000;
   const { blob, report } = await fit(attribute(batches(syntheticLog({ decisions: n, seed: 7, start })), JOIN, newJoinStats()), {
-    name: 'synth', version: 'v1', ftrl: { ...DEFAULT_FTRL, bits: 16 }, cutoff: start + 0.8 * n * 1000, target: 'click',
+    name: 'synth',
+    version: 'v1',
+    ftrl: { ...DEFAULT_FTRL, bits: 16 },
+    cutoff: start + 0.8 * n * 1000,
+    target: 'click',
   });
   const model = decode(blob);
 
@@ -97,7 +103,11 @@ describe('trainer input hygiene', () => {
     const bid = { ...first, id: 'bid-1', kind: 'bid', action: 'bid-0.42' } as LogRecord;
     const broken = { ...first, id: 'broken-1', context: { attrs: {} } } as unknown as LogRecord;
     const { report } = await fit(attribute(batches([...records, bid, broken]), JOIN), {
-      name: 'h', version: 'v', ftrl: { ...DEFAULT_FTRL, bits: 10 }, cutoff: Infinity, target: 'click',
+      name: 'h',
+      version: 'v',
+      ftrl: { ...DEFAULT_FTRL, bits: 10 },
+      cutoff: Infinity,
+      target: 'click',
     });
     expect(report.model.variants).not.toContain('bid-0.42');
     expect(report.unreadableContexts).toBe(1);
@@ -107,9 +117,22 @@ describe('trainer input hygiene', () => {
   it('skips decisions that showed nothing (a slot fallen back without candidates logs action "")', async () => {
     const records = [...syntheticLog({ decisions: 200, seed: 3 })];
     const first = records.find((r) => r.type === 'decision')!;
-    const nothing = { ...first, id: 'none-1', action: '', source: 'fallback', fallback: 'unknownModel', propensity: 1, candidates: [], probabilities: [] } as LogRecord;
+    const nothing = {
+      ...first,
+      id: 'none-1',
+      action: '',
+      source: 'fallback',
+      fallback: 'unknownModel',
+      propensity: 1,
+      candidates: [],
+      probabilities: [],
+    } as LogRecord;
     const { report } = await fit(attribute(batches([...records, nothing]), JOIN), {
-      name: 'h', version: 'v', ftrl: { ...DEFAULT_FTRL, bits: 10 }, cutoff: Infinity, target: 'click',
+      name: 'h',
+      version: 'v',
+      ftrl: { ...DEFAULT_FTRL, bits: 10 },
+      cutoff: Infinity,
+      target: 'click',
     });
     expect(report.model.variants).not.toContain('');
     expect(report.train.examples).toBe(200);

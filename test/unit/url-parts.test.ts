@@ -7,27 +7,46 @@ function reference(u: string) {
   const q = url.searchParams;
   const tag = (k: string) => (q.get(k) ?? '').slice(0, 64).toLowerCase();
   return {
-    host: url.hostname.toLowerCase(), path: url.pathname, query: url.search.slice(1),
+    host: url.hostname.toLowerCase(),
+    path: url.pathname,
+    query: url.search.slice(1),
     tags: {
-      source: tag('utm_source'), medium: tag('utm_medium'), campaign: tag('utm_campaign'), term: tag('utm_term'), content: tag('utm_content'),
+      source: tag('utm_source'),
+      medium: tag('utm_medium'),
+      campaign: tag('utm_campaign'),
+      term: tag('utm_term'),
+      content: tag('utm_content'),
       clickId: ['gclid', 'gbraid', 'wbraid', 'fbclid', 'msclkid', 'ttclid', 'dclid', 'li_fat_id'].some((k) => q.has(k)),
     },
   };
 }
 
 const WELL_FORMED = [
-  'https://www.example.com/a/b?x=1#frag', 'http://user:pw@Host.Example:8080/p?q', 'https://example.com',
-  'https://example.com?utm_source=a', 'https://example.com/#x?y', 'https://example.com/path?',
+  'https://www.example.com/a/b?x=1#frag',
+  'http://user:pw@Host.Example:8080/p?q',
+  'https://example.com',
+  'https://example.com?utm_source=a',
+  'https://example.com/#x?y',
+  'https://example.com/path?',
   'https://shop.example/pricing?utm_source=google&utm_medium=cpc&utm_campaign=winter-sale',
   'https://shop.example/?utm_source=News+Letter&utm_medium=e%2Dmail&utm_term=caf%C3%A9&utm_content=A%20B',
   'https://shop.example/?utm_source=first&utm_source=second&utm_medium=&utm_campaign',
   'https://shop.example/?utm_campaign=' + 'x'.repeat(100),
-  'https://shop.example/?gclid=abc', 'https://shop.example/?a=1&fbclid=z&b', 'https://shop.example/?li_fat_id=1',
-  'https://shop.example/?gclidx=1&xgclid=2&utm_sourcex=3&UTM_SOURCE=4', 'https://shop.example/?&&utm_medium=cpc&&',
-  'http://[::1]:8787/x?utm_source=v6', 'http://[2001:db8::1]/', 'https://shop.example:443/p/1',
-  'https://shop.example/?utm_source=%ZZbad', 'https://shop.example/?utm_source=%E2%82%AC',
-  'https://shop.example/?utm_campaign=Save%2020%%20now', 'https://shop.example/?utm_source=Caf%E9&utm_medium=x%C3',
-  'https://shop.example/go?u=https://t.co/x', 'HTTPS://Shop.Example/P', 'https:shop.example/p?utm_source=a',
+  'https://shop.example/?gclid=abc',
+  'https://shop.example/?a=1&fbclid=z&b',
+  'https://shop.example/?li_fat_id=1',
+  'https://shop.example/?gclidx=1&xgclid=2&utm_sourcex=3&UTM_SOURCE=4',
+  'https://shop.example/?&&utm_medium=cpc&&',
+  'http://[::1]:8787/x?utm_source=v6',
+  'http://[2001:db8::1]/',
+  'https://shop.example:443/p/1',
+  'https://shop.example/?utm_source=%ZZbad',
+  'https://shop.example/?utm_source=%E2%82%AC',
+  'https://shop.example/?utm_campaign=Save%2020%%20now',
+  'https://shop.example/?utm_source=Caf%E9&utm_medium=x%C3',
+  'https://shop.example/go?u=https://t.co/x',
+  'HTTPS://Shop.Example/P',
+  'https:shop.example/p?utm_source=a',
 ];
 
 describe('url parts', () => {

@@ -7,10 +7,16 @@ import { resolveModel } from '../../src/worker/model-store.ts';
 import { ADMIN, fetchWorker, linearBlob, postJson, publish, resetAll, resetCaches } from './helpers.ts';
 
 const hero = (version: string, favour = 'a') => linearBlob({ name: 'hero', version, variants: ['a', 'b'], biasBy: { [favour]: 2 } });
-const admin = (path: string, body?: unknown) => fetchWorker(path, {
-  method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-});
-const history = async () => ((await (await fetchWorker('/admin/models/hero', { headers: ADMIN })).json()) as { manifest: { history: { version: string }[] } }).manifest.history.map((h) => h.version);
+const admin = (path: string, body?: unknown) =>
+  fetchWorker(path, {
+    method: 'POST',
+    headers: { ...ADMIN, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+const history = async () =>
+  (
+    (await (await fetchWorker('/admin/models/hero', { headers: ADMIN })).json()) as { manifest: { history: { version: string }[] } }
+  ).manifest.history.map((h) => h.version);
 
 beforeEach(resetAll);
 
@@ -21,7 +27,8 @@ describe('model admin writes go through one writer per model', () => {
     expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     const h = await history();
     expect([...h].sort()).toEqual(versions); // none lost to a read-modify-write race
-    const active = ((await (await fetchWorker('/admin/models/hero', { headers: ADMIN })).json()) as { manifest: { active: string } }).manifest.active;
+    const active = ((await (await fetchWorker('/admin/models/hero', { headers: ADMIN })).json()) as { manifest: { active: string } })
+      .manifest.active;
     expect(active).toBe(h[h.length - 1]);
   });
 
@@ -58,23 +65,37 @@ describe('model admin API', () => {
     const shading = encodeShadingModel('hero', 'v2', new Map());
     const refused = await publish(shading);
     expect(refused.status).toBe(409);
-    expect(await refused.json()).toMatchObject({ error: { code: 'kindChanged', message: expect.stringContaining('the model is linear; this version is shading') } });
+    expect(await refused.json()).toMatchObject({
+      error: { code: 'kindChanged', message: expect.stringContaining('the model is linear; this version is shading') },
+    });
     expect((await publish(shading, '?activate=false')).status).toBe(200); // staged: nothing changes yet
     expect((await admin('/admin/models/hero/activate', { version: 'v2' })).status).toBe(409);
-    expect(await (await admin('/admin/models/hero/activate', { version: 'v2', allowKindChange: true })).json()).toMatchObject({ active: 'v2' });
+    expect(await (await admin('/admin/models/hero/activate', { version: 'v2', allowKindChange: true })).json()).toMatchObject({
+      active: 'v2',
+    });
     const missing = await admin('/admin/models/hero/activate', { version: 'v9' });
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toMatchObject({ error: { code: 'unknownVersion', field: 'version', message: expect.stringContaining('(v9)') } });
+    expect(await missing.json()).toMatchObject({
+      error: { code: 'unknownVersion', field: 'version', message: expect.stringContaining('(v9)') },
+    });
     expect(await (await admin('/admin/models/Bad%20Name/rollback')).json()).toMatchObject({ error: { field: 'name' } });
     // experiment snapshots (exp.<key>) are their aggregators' alone
     const snapshotName = await publish(linearBlob({ name: 'exp.hero', version: 'v1', variants: ['a'] }));
     expect(snapshotName.status).toBe(400);
     expect(await snapshotName.json()).toMatchObject({ error: { code: 'badName', message: expect.stringContaining('(exp.hero)') } });
-    expect(await (await admin('/admin/models/exp.hero/activate', { version: 'v1' })).json()).toMatchObject({ error: { code: 'badName', field: 'name' } });
+    expect(await (await admin('/admin/models/exp.hero/activate', { version: 'v1' })).json()).toMatchObject({
+      error: { code: 'badName', field: 'name' },
+    });
     // …but they can be inspected
     const snapshot = `exp.${'k'.repeat(64)}`;
-    await env.MODELS.put(manifestKey(snapshot), JSON.stringify({ name: snapshot, kind: 'bandit', active: '1.1', history: [{ version: '1.1', at: 0 }] }));
-    expect(await (await fetchWorker(`/admin/models/${snapshot}`, { headers: ADMIN })).json()).toMatchObject({ manifest: { active: '1.1' }, active: { error: 'missing' } });
+    await env.MODELS.put(
+      manifestKey(snapshot),
+      JSON.stringify({ name: snapshot, kind: 'bandit', active: '1.1', history: [{ version: '1.1', at: 0 }] }),
+    );
+    expect(await (await fetchWorker(`/admin/models/${snapshot}`, { headers: ADMIN })).json()).toMatchObject({
+      manifest: { active: '1.1' },
+      active: { error: 'missing' },
+    });
   });
 
   it('an unreadable manifest: inspect says so, rollback refuses, activate replaces it', async () => {
@@ -83,20 +104,31 @@ describe('model admin API', () => {
     const inspect = await fetchWorker('/admin/models/hero', { headers: ADMIN });
     expect(inspect.status).toBe(409);
     expect(await inspect.json()).toMatchObject({ error: { code: 'manifestUnreadable' } });
-    expect(await (await fetchWorker('/admin/models', { headers: ADMIN })).json()).toEqual({ models: [{ name: 'hero', error: 'manifestUnreadable' }] });
+    expect(await (await fetchWorker('/admin/models', { headers: ADMIN })).json()).toEqual({
+      models: [{ name: 'hero', error: 'manifestUnreadable' }],
+    });
     expect((await admin('/admin/models/hero/rollback')).status).toBe(409);
-    expect(await (await admin('/admin/models/hero/activate', { version: 'v1' })).json()).toMatchObject({ active: 'v1', repairedManifest: true });
+    expect(await (await admin('/admin/models/hero/activate', { version: 'v1' })).json()).toMatchObject({
+      active: 'v1',
+      repairedManifest: true,
+    });
     expect(await history()).toEqual(['v1']);
   });
 
   it('lists manifests a page at a time', async () => {
     for (let i = 0; i < 105; i++) {
-      await env.MODELS.put(manifestKey(`m${String(i).padStart(3, '0')}`), JSON.stringify({ name: `m${i}`, kind: 'linear', active: 'v1', history: [] }));
+      await env.MODELS.put(
+        manifestKey(`m${String(i).padStart(3, '0')}`),
+        JSON.stringify({ name: `m${i}`, kind: 'linear', active: 'v1', history: [] }),
+      );
     }
     const first = (await (await fetchWorker('/admin/models', { headers: ADMIN })).json()) as { models: unknown[]; cursor?: string };
     expect(first.models).toHaveLength(100);
     expect(first.cursor).toBeTruthy();
-    const second = (await (await fetchWorker(`/admin/models?cursor=${encodeURIComponent(first.cursor!)}`, { headers: ADMIN })).json()) as { models: unknown[]; cursor?: string };
+    const second = (await (await fetchWorker(`/admin/models?cursor=${encodeURIComponent(first.cursor!)}`, { headers: ADMIN })).json()) as {
+      models: unknown[];
+      cursor?: string;
+    };
     expect(second.models).toHaveLength(5);
     expect(second.cursor).toBeUndefined();
   });
@@ -122,11 +154,19 @@ describe('a manifest that does not validate', () => {
     await publish(linearBlob({ name: 'cta', version: 'v1', variants: ['x', 'y'], biasBy: { y: 3 } }));
     await env.MODELS.put(manifestKey('hero'), 'not json');
     resetCaches();
-    const res = await postJson('/v1/decide', { slots: [{ id: 'top', model: 'hero', candidates: ['b', 'a'] }, { id: 'cta', model: 'cta' }] });
+    const res = await postJson('/v1/decide', {
+      slots: [
+        { id: 'top', model: 'hero', candidates: ['b', 'a'] },
+        { id: 'cta', model: 'cta' },
+      ],
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-attune-fallback')).toBe('top=corrupt');
     const body = (await res.json()) as { decisions: { variant: string; source: string }[] };
-    expect(body.decisions.map((d) => [d.variant, d.source])).toEqual([['b', 'fallback'], ['y', 'model']]);
+    expect(body.decisions.map((d) => [d.variant, d.source])).toEqual([
+      ['b', 'fallback'],
+      ['y', 'model'],
+    ]);
     const score = await postJson('/v1/score', { models: ['hero', 'cta'] });
     expect(score.status).toBe(200);
     expect(score.headers.get('x-attune-fallback')).toBe('hero=corrupt');

@@ -9,17 +9,30 @@ import { fetchWorker, resetCaches } from './helpers.ts';
 
 export function campaign(over: Partial<Campaign> & { id: string }): Campaign {
   return {
-    status: 'active', adomain: 'advertiser.example', budget: { daily: 1000 }, pacing: 'asap',
+    status: 'active',
+    adomain: 'advertiser.example',
+    budget: { daily: 1000 },
+    pacing: 'asap',
     bid: { goal: 'cpm', value: 2, minCpm: 0, maxCpm: 50 },
     targeting: {},
     creatives: [
-      { id: `${over.id}-300x250`, media: 'banner', w: 300, h: 250, adm: '<a href="https://advertiser.example"><img src="https://cdn.advertiser.example/a.png?p=${AUCTION_PRICE}"></a>' },
+      {
+        id: `${over.id}-300x250`,
+        media: 'banner',
+        w: 300,
+        h: 250,
+        adm: '<a href="https://advertiser.example"><img src="https://cdn.advertiser.example/a.png?p=${AUCTION_PRICE}"></a>',
+      },
       { id: `${over.id}-728x90`, media: 'banner', w: 728, h: 90, adm: '<img src="https://cdn.advertiser.example/leader.png">' },
       { id: `${over.id}-320x50`, media: 'banner', w: 320, h: 50, adm: '<img src="https://cdn.advertiser.example/m.png">' },
       { id: `${over.id}-banner`, media: 'banner', adm: '<div class="responsive-ad"></div>' },
       { id: `${over.id}-video`, media: 'video', mime: 'video/mp4', adm: '<VAST version="4.0"><Ad id="v"></Ad></VAST>' },
       { id: `${over.id}-audio`, media: 'audio', adm: '<VAST version="4.0"><Ad id="a"></Ad></VAST>' },
-      { id: `${over.id}-native`, media: 'native', adm: '{"native":{"ver":"1.2","assets":[{"id":1,"title":{"text":"Hello"}}],"link":{"url":"https://advertiser.example"}}}' },
+      {
+        id: `${over.id}-native`,
+        media: 'native',
+        adm: '{"native":{"ver":"1.2","assets":[{"id":1,"title":{"text":"Hello"}}],"link":{"url":"https://advertiser.example"}}}',
+      },
     ],
     ...over,
   };
@@ -60,7 +73,11 @@ export function bannerRequest(over: Partial<BidRequest> = {}, imp: Record<string
     tmax: 500,
     imp: [{ id: 'imp-1', banner: { format: [{ w: 300, h: 250 }] }, ...imp }],
     site: { id: 'site-1', domain: 'news.example', page: 'https://news.example/articles/1', publisher: { id: 'pub-1' } },
-    device: { ua: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148', devicetype: 4, geo: { country: 'USA' } },
+    device: {
+      ua: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148',
+      devicetype: 4,
+      geo: { country: 'USA' },
+    },
     user: { id: 'user-1' },
     ...over,
   } as BidRequest;

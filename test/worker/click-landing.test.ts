@@ -34,17 +34,20 @@ describe('click redirects', () => {
     }
   });
 
-  it.each(['http://[oops/', 'https://shop.example:99999/offer'])('a stored landing page that is no URL (%j) is a 404 naming cr, not a 500', async (clickUrl) => {
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
-    try {
-      await withLanding('broken', clickUrl);
-      const res = await fetchWorker(clickPath('broken'), { redirect: 'manual' });
-      expect(res.status).toBe(404);
-      expect(res.headers.get('location')).toBeNull();
-      expect((await res.json<{ error: { field: string } }>()).error.field).toBe('cr');
-      expect(logged.mock.calls.some((c) => String(c[0]).includes('landing page is not an http(s) URL'))).toBe(true);
-    } finally {
-      logged.mockRestore();
-    }
-  });
+  it.each(['http://[oops/', 'https://shop.example:99999/offer'])(
+    'a stored landing page that is no URL (%j) is a 404 naming cr, not a 500',
+    async (clickUrl) => {
+      const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+      try {
+        await withLanding('broken', clickUrl);
+        const res = await fetchWorker(clickPath('broken'), { redirect: 'manual' });
+        expect(res.status).toBe(404);
+        expect(res.headers.get('location')).toBeNull();
+        expect((await res.json<{ error: { field: string } }>()).error.field).toBe('cr');
+        expect(logged.mock.calls.some((c) => String(c[0]).includes('landing page is not an http(s) URL'))).toBe(true);
+      } finally {
+        logged.mockRestore();
+      }
+    },
+  );
 });

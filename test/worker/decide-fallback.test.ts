@@ -11,12 +11,20 @@ import { recsModel } from './recs-helpers.ts';
 import { fetchWorker, linearBlob, postJson, publish, resetAll, resetCaches } from './helpers.ts';
 
 interface Decision {
-  slot: string; variant: string | null; source: string; propensity: number; decisionId: string; fallback?: string;
+  slot: string;
+  variant: string | null;
+  source: string;
+  propensity: number;
+  decisionId: string;
+  fallback?: string;
   model: { name: string; version: string | null } | null;
 }
 type ErrorBody = { error: { code: string; field: string } };
 
-const SLOTS = [{ id: 'hero', model: 'fb-hero', candidates: ['control', 'bold'] }, { id: 'cta', model: 'fb-cta' }];
+const SLOTS = [
+  { id: 'hero', model: 'fb-hero', candidates: ['control', 'bold'] },
+  { id: 'cta', model: 'fb-cta' },
+];
 const decide = async (body: Record<string, unknown>) => {
   const res = await postJson('/v1/decide', body);
   return { res, json: (await res.json()) as { decisions: Decision[] } & ErrorBody };
@@ -26,7 +34,9 @@ async function warnings(run: () => Promise<void>): Promise<Record<string, unknow
   const warn = vi.spyOn(console, 'warn');
   try {
     await run();
-    return warn.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>).filter((l) => l.msg === 'slot fallback' || l.msg === 'score fallback');
+    return warn.mock.calls
+      .map(([line]) => JSON.parse(String(line)) as Record<string, unknown>)
+      .filter((l) => l.msg === 'slot fallback' || l.msg === 'score fallback');
   } finally {
     warn.mockRestore();
   }
@@ -34,7 +44,9 @@ async function warnings(run: () => Promise<void>): Promise<Record<string, unknow
 
 beforeEach(async () => {
   await resetAll();
-  expect((await publish(linearBlob({ name: 'fb-hero', version: 'v1', variants: ['control', 'bold'], biasBy: { bold: 3 } }))).status).toBe(200);
+  expect((await publish(linearBlob({ name: 'fb-hero', version: 'v1', variants: ['control', 'bold'], biasBy: { bold: 3 } }))).status).toBe(
+    200,
+  );
   expect((await publish(linearBlob({ name: 'fb-cta', version: 'v1', variants: ['x', 'y'], biasBy: { y: 3 } }))).status).toBe(200);
 });
 afterEach(() => vi.restoreAllMocks());
@@ -42,15 +54,27 @@ afterEach(() => vi.restoreAllMocks());
 describe('/v1/decide decides per slot', () => {
   it('a deleted manifest: that slot falls back (reason in body, header, one warning), the other slot is decided; strict: true is a 404', async () => {
     const warm = await decide({ slots: SLOTS });
-    expect(warm.json.decisions.map((d) => [d.variant, d.source])).toEqual([['bold', 'model'], ['y', 'model']]);
+    expect(warm.json.decisions.map((d) => [d.variant, d.source])).toEqual([
+      ['bold', 'model'],
+      ['y', 'model'],
+    ]);
     await env.MODELS.delete(manifestKey('fb-hero'));
     resetCaches(); // an isolate that reads KV after the delete
     let res!: Response;
     let json!: { decisions: Decision[] };
-    const warned = await warnings(async () => { ({ res, json } = await decide({ slots: SLOTS })); });
+    const warned = await warnings(async () => {
+      ({ res, json } = await decide({ slots: SLOTS }));
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-attune-fallback')).toBe('hero=unknownModel');
-    expect(json.decisions[0]).toMatchObject({ slot: 'hero', variant: 'control', source: 'fallback', fallback: 'unknownModel', propensity: 1, score: null });
+    expect(json.decisions[0]).toMatchObject({
+      slot: 'hero',
+      variant: 'control',
+      source: 'fallback',
+      fallback: 'unknownModel',
+      propensity: 1,
+      score: null,
+    });
     expect(json.decisions[1]).toMatchObject({ slot: 'cta', variant: 'y', source: 'model', model: { name: 'fb-cta', version: 'v1' } });
     expect(json.decisions[1]!.fallback).toBeUndefined();
     expect(warned).toEqual([{ msg: 'slot fallback', slot: 'hero', model: 'fb-hero', reason: 'unknownModel' }]);
@@ -62,16 +86,42 @@ describe('/v1/decide decides per slot', () => {
 
   it('a model that never existed: fallback, and null when the slot has no candidates; both logged as fallback records', async () => {
     const send = vi.spyOn(env.EVENTS, 'sendBatch');
-    const slots = [{ id: 'a', model: 'never-was', candidates: ['keep', 'other'] }, { id: 'b', model: 'never-was-either' }, { id: 'cta', model: 'fb-cta' }];
+    const slots = [
+      { id: 'a', model: 'never-was', candidates: ['keep', 'other'] },
+      { id: 'b', model: 'never-was-either' },
+      { id: 'cta', model: 'fb-cta' },
+    ];
     const { res, json } = await decide({ slots });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-attune-fallback')).toBe('a=unknownModel, b=unknownModel');
-    expect(json.decisions.map((d) => [d.variant, d.source, d.fallback])).toEqual([['keep', 'fallback', 'unknownModel'], [null, 'fallback', 'unknownModel'], ['y', 'model', undefined]]);
+    expect(json.decisions.map((d) => [d.variant, d.source, d.fallback])).toEqual([
+      ['keep', 'fallback', 'unknownModel'],
+      [null, 'fallback', 'unknownModel'],
+      ['y', 'model', undefined],
+    ]);
     await vi.waitFor(() => {
       const records = send.mock.calls.flatMap(([batch]) => [...batch].map((m) => m.body as Record<string, unknown>));
       const byId = (d: Decision) => records.find((r) => r.id === d.decisionId);
-      expect(byId(json.decisions[0]!)).toMatchObject({ kind: 'variant', slot: 'a', action: 'keep', propensity: 1, source: 'fallback', fallback: 'unknownModel', model: null, candidates: ['keep', 'other'], probabilities: [1, 0] });
-      expect(byId(json.decisions[1]!)).toMatchObject({ slot: 'b', action: '', propensity: 1, source: 'fallback', fallback: 'unknownModel', candidates: [], probabilities: [] });
+      expect(byId(json.decisions[0]!)).toMatchObject({
+        kind: 'variant',
+        slot: 'a',
+        action: 'keep',
+        propensity: 1,
+        source: 'fallback',
+        fallback: 'unknownModel',
+        model: null,
+        candidates: ['keep', 'other'],
+        probabilities: [1, 0],
+      });
+      expect(byId(json.decisions[1]!)).toMatchObject({
+        slot: 'b',
+        action: '',
+        propensity: 1,
+        source: 'fallback',
+        fallback: 'unknownModel',
+        candidates: [],
+        probabilities: [],
+      });
       expect(byId(json.decisions[2]!)).toMatchObject({ slot: 'cta', action: 'y', source: 'model' });
     });
     const strict = await decide({ strict: true, slots });
@@ -84,10 +134,15 @@ describe('/v1/decide decides per slot', () => {
     resetCaches();
     for (const strict of [false, true]) {
       let out!: Awaited<ReturnType<typeof decide>>;
-      const warned = await warnings(async () => { out = await decide({ strict, slots: SLOTS }); });
+      const warned = await warnings(async () => {
+        out = await decide({ strict, slots: SLOTS });
+      });
       expect(out.res.status).toBe(200);
       expect(out.res.headers.get('x-attune-fallback')).toBe('hero=corrupt');
-      expect(out.json.decisions.map((d) => [d.variant, d.source, d.fallback])).toEqual([['control', 'fallback', 'corrupt'], ['y', 'model', undefined]]);
+      expect(out.json.decisions.map((d) => [d.variant, d.source, d.fallback])).toEqual([
+        ['control', 'fallback', 'corrupt'],
+        ['y', 'model', undefined],
+      ]);
       expect(out.json.decisions[0]!.model).toEqual({ name: 'fb-hero', version: 'v1' });
       expect(warned).toEqual([{ msg: 'slot fallback', slot: 'hero', model: 'fb-hero', reason: 'corrupt' }]);
     }
@@ -96,10 +151,15 @@ describe('/v1/decide decides per slot', () => {
   it('an unknown experiment: its first candidate, reason `unknownExperiment`; strict: true is a 404 naming the field', async () => {
     const slots = [{ id: 'banner', experiment: 'no-such-test', candidates: ['control', 'b'] }, SLOTS[1]];
     let out!: Awaited<ReturnType<typeof decide>>;
-    const warned = await warnings(async () => { out = await decide({ slots }); });
+    const warned = await warnings(async () => {
+      out = await decide({ slots });
+    });
     expect(out.res.status).toBe(200);
     expect(out.res.headers.get('x-attune-fallback')).toBe('banner=unknownExperiment');
-    expect(out.json.decisions.map((d) => [d.variant, d.source, d.fallback])).toEqual([['control', 'fallback', 'unknownExperiment'], ['y', 'model', undefined]]);
+    expect(out.json.decisions.map((d) => [d.variant, d.source, d.fallback])).toEqual([
+      ['control', 'fallback', 'unknownExperiment'],
+      ['y', 'model', undefined],
+    ]);
     expect(warned).toEqual([{ msg: 'slot fallback', slot: 'banner', experiment: 'no-such-test', reason: 'unknownExperiment' }]);
     const strict = await decide({ strict: true, slots });
     expect(strict.res.status).toBe(404);
@@ -108,14 +168,18 @@ describe('/v1/decide decides per slot', () => {
 });
 
 describe('/v1/score scores per model', () => {
-  type Scores = { scores: Record<string, { version: string | null; source: string; scores: Record<string, number>; fallback?: string }> } & ErrorBody;
+  type Scores = {
+    scores: Record<string, { version: string | null; source: string; scores: Record<string, number>; fallback?: string }>;
+  } & ErrorBody;
 
   it('a deleted or never-published model gets no scores and its reason; the others are scored; strict: true is a 404', async () => {
     await env.MODELS.delete(manifestKey('fb-hero'));
     resetCaches();
     const models = ['fb-hero', 'fb-cta', 'never-was'];
     let res!: Response;
-    const warned = await warnings(async () => { res = await postJson('/v1/score', { models }); });
+    const warned = await warnings(async () => {
+      res = await postJson('/v1/score', { models });
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-attune-fallback')).toBe('fb-hero=unknownModel, never-was=unknownModel');
     const { scores } = (await res.json()) as Scores;
@@ -123,7 +187,10 @@ describe('/v1/score scores per model', () => {
     expect(scores['never-was']).toEqual({ version: null, source: 'fallback', scores: {}, fallback: 'unknownModel' });
     expect(scores['fb-cta']).toMatchObject({ version: 'v1', source: 'model' });
     expect(scores['fb-cta']!.scores.y).toBeGreaterThan(scores['fb-cta']!.scores.x!);
-    expect(warned.map((w) => [w.model, w.reason])).toEqual([['fb-hero', 'unknownModel'], ['never-was', 'unknownModel']]);
+    expect(warned.map((w) => [w.model, w.reason])).toEqual([
+      ['fb-hero', 'unknownModel'],
+      ['never-was', 'unknownModel'],
+    ]);
 
     const strict = await postJson('/v1/score', { strict: true, models });
     expect(strict.status).toBe(404);
@@ -146,13 +213,18 @@ describe('/v1/score scores per model', () => {
 describe('/v1/recommend', () => {
   it('a missing recs model is an empty list with its reason and a warning (200); strict: true is a 404 naming `model`, POST and GET', async () => {
     let res!: Response;
-    const warned = await warnings(async () => { res = await postJson('/v1/recommend', { model: 'never-was', slot: 'pdp', items: ['shoe-1'] }); });
+    const warned = await warnings(async () => {
+      res = await postJson('/v1/recommend', { model: 'never-was', slot: 'pdp', items: ['shoe-1'] });
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-attune-fallback')).toBe('pdp=unknownModel');
     expect(await res.json()).toMatchObject({ source: 'none', fallback: 'unknownModel', items: [] });
     expect(warned).toEqual([{ msg: 'slot fallback', slot: 'pdp', model: 'never-was', reason: 'unknownModel' }]);
 
-    for (const strict of [await postJson('/v1/recommend', { strict: true, model: 'never-was', items: ['shoe-1'] }), await fetchWorker('/v1/recommend?model=never-was&items=shoe-1&strict=1')]) {
+    for (const strict of [
+      await postJson('/v1/recommend', { strict: true, model: 'never-was', items: ['shoe-1'] }),
+      await fetchWorker('/v1/recommend?model=never-was&items=shoe-1&strict=1'),
+    ]) {
       expect(strict.status).toBe(404);
       expect(((await strict.json()) as ErrorBody).error).toMatchObject({ code: 'unknown_model', field: 'model' });
     }

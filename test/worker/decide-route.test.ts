@@ -5,13 +5,26 @@ import { cookieHeader, cookiesOf, fetchWorker, linearBlob, postJson, publish, re
 describe('POST /v1/decide', () => {
   it('decides candidate and model slots, sticky for the visitor', async () => {
     resetCaches();
-    expect((await publish(linearBlob({ name: 'dr-model', version: 'v1', variants: ['a', 'b'], biasBy: { b: 2 } }))).status).toBeLessThan(300);
-    const body = { slots: [{ id: 'x', candidates: ['only'] }, { id: 'y', model: 'dr-model' }] };
+    expect((await publish(linearBlob({ name: 'dr-model', version: 'v1', variants: ['a', 'b'], biasBy: { b: 2 } }))).status).toBeLessThan(
+      300,
+    );
+    const body = {
+      slots: [
+        { id: 'x', candidates: ['only'] },
+        { id: 'y', model: 'dr-model' },
+      ],
+    };
     const res = await postJson('/v1/decide', body);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('private, no-store');
-    const j = await res.json<{ visitorId: string; decisions: { slot: string; variant: string; sticky: boolean; decisionId: string; model: unknown }[] }>();
-    expect(j.decisions.map((d) => [d.slot, d.variant, d.sticky])).toEqual([['x', 'only', false], ['y', 'b', false]]);
+    const j = await res.json<{
+      visitorId: string;
+      decisions: { slot: string; variant: string; sticky: boolean; decisionId: string; model: unknown }[];
+    }>();
+    expect(j.decisions.map((d) => [d.slot, d.variant, d.sticky])).toEqual([
+      ['x', 'only', false],
+      ['y', 'b', false],
+    ]);
     expect(j.decisions[1]!.model).toEqual({ name: 'dr-model', version: 'v1' });
     const again = await postJson('/v1/decide', body, { cookie: cookieHeader(cookiesOf(res)) });
     const k = await again.json<typeof j>();
@@ -41,8 +54,16 @@ describe('POST /v1/decide', () => {
     const { vi } = await import('vitest');
     await new Promise((r) => setTimeout(r, 50)); // earlier tests' coalesced log batches flush first
     const spy = vi.spyOn(env.EVENTS, 'sendBatch');
-    for (const [header, track] of [[{ 'sec-gpc': '1' }, undefined], [{ dnt: '1' }, undefined], [{}, false]] as [Record<string, string>, boolean | undefined][]) {
-      const res = await postJson('/v1/decide', { slots: [{ id: 'x', candidates: ['a', 'b'] }], ...(track === false ? { track } : {}) }, header);
+    for (const [header, track] of [
+      [{ 'sec-gpc': '1' }, undefined],
+      [{ dnt: '1' }, undefined],
+      [{}, false],
+    ] as [Record<string, string>, boolean | undefined][]) {
+      const res = await postJson(
+        '/v1/decide',
+        { slots: [{ id: 'x', candidates: ['a', 'b'] }], ...(track === false ? { track } : {}) },
+        header,
+      );
       expect(res.status).toBe(200);
       expect(((await res.json()) as { decisions: { variant: string }[] }).decisions[0]!.variant).toMatch(/^[ab]$/);
       expect(res.headers.getSetCookie()).toEqual([]);

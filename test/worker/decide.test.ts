@@ -1,13 +1,28 @@
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { modelKey } from '../../src/core/model-registry.ts';
-import { ADMIN, DESKTOP, IPHONE, cookieHeader, cookiesOf, fetchWorker, linearBlob, postJson, publish, resetAll, resetCaches } from './helpers.ts';
+import {
+  ADMIN,
+  DESKTOP,
+  IPHONE,
+  cookieHeader,
+  cookiesOf,
+  fetchWorker,
+  linearBlob,
+  postJson,
+  publish,
+  resetAll,
+  resetCaches,
+} from './helpers.ts';
 
 const VARIANTS = ['control', 'mobile-hero', 'desktop-hero'];
-const heroModel = (version: string, favour: 'mobile-hero' | 'control' = 'mobile-hero') => linearBlob({
-  name: 'hero', version, variants: VARIANTS,
-  keyed: { 'device=mobile': { [favour]: 3 }, 'device=desktop': { 'desktop-hero': 3 } },
-});
+const heroModel = (version: string, favour: 'mobile-hero' | 'control' = 'mobile-hero') =>
+  linearBlob({
+    name: 'hero',
+    version,
+    variants: VARIANTS,
+    keyed: { 'device=mobile': { [favour]: 3 }, 'device=desktop': { 'desktop-hero': 3 } },
+  });
 
 const decideHero = (headers: Record<string, string> = {}, extra: object = {}) =>
   postJson('/v1/decide', { slots: [{ id: 'hero', model: 'hero' }], ...extra }, headers);
@@ -22,7 +37,11 @@ describe('POST /v1/decide with a published model', () => {
     const body = await res.json<any>();
     expect(body.decisions).toHaveLength(1);
     expect(body.decisions[0]).toMatchObject({
-      slot: 'hero', variant: 'mobile-hero', source: 'model', sticky: false, model: { name: 'hero', version: 'v1' },
+      slot: 'hero',
+      variant: 'mobile-hero',
+      source: 'model',
+      sticky: false,
+      model: { name: 'hero', version: 'v1' },
     });
     expect(body.decisions[0].propensity).toBeGreaterThan(0.9);
     expect(body.decisions[0].score).toBeGreaterThan(0.5);
@@ -69,7 +88,10 @@ describe('POST /v1/decide with a published model', () => {
     await decideHero({ 'user-agent': IPHONE });
     // Another isolate (here: a direct KV write) publishes v2; this isolate still serves v1 from memory…
     await env.MODELS.put(modelKey('hero', 'v2'), heroModel('v2', 'control'));
-    await env.MODELS.put('manifest/hero', JSON.stringify({ name: 'hero', kind: 'linear', active: 'v2', history: [{ version: 'v2', at: 0 }] }));
+    await env.MODELS.put(
+      'manifest/hero',
+      JSON.stringify({ name: 'hero', kind: 'linear', active: 'v2', history: [{ version: 'v2', at: 0 }] }),
+    );
     const stale = await (await decideHero({ 'user-agent': IPHONE })).json<any>();
     expect(stale.decisions[0].model.version).toBe('v1');
   });
@@ -80,11 +102,22 @@ describe('safe fallback', () => {
     await publish(heroModel('v1'));
     await env.MODELS.put(modelKey('hero', 'v1'), bytes);
     resetCaches();
-    return postJson('/v1/decide', { slots: [{ id: 'hero', model: 'hero', candidates: ['control', 'mobile-hero'] }] }, { 'user-agent': IPHONE });
+    return postJson(
+      '/v1/decide',
+      { slots: [{ id: 'hero', model: 'hero', candidates: ['control', 'mobile-hero'] }] },
+      { 'user-agent': IPHONE },
+    );
   };
 
   it.each([
-    ['corrupt', (b: Uint8Array) => { const c = b.slice(); c[c.length - 12]! ^= 0xff; return c; }],
+    [
+      'corrupt',
+      (b: Uint8Array) => {
+        const c = b.slice();
+        c[c.length - 12]! ^= 0xff;
+        return c;
+      },
+    ],
     ['truncated', (b: Uint8Array) => b.slice(0, b.length >> 1)],
     ['corrupt', (_: Uint8Array) => new TextEncoder().encode('{"not":"a model"}')],
     ['truncated', (_: Uint8Array) => new Uint8Array(0)],
@@ -115,9 +148,17 @@ describe('safe fallback', () => {
   it('one broken slot does not affect the others', async () => {
     await publish(heroModel('v1'));
     await env.MODELS.put('manifest/ghost', JSON.stringify({ name: 'ghost', kind: 'linear', active: 'v7', history: [] }));
-    const res = await postJson('/v1/decide', {
-      slots: [{ id: 'hero', model: 'hero' }, { id: 'g', model: 'ghost', candidates: ['a'] }, { id: 'u', candidates: ['x', 'y'] }],
-    }, { 'user-agent': IPHONE });
+    const res = await postJson(
+      '/v1/decide',
+      {
+        slots: [
+          { id: 'hero', model: 'hero' },
+          { id: 'g', model: 'ghost', candidates: ['a'] },
+          { id: 'u', candidates: ['x', 'y'] },
+        ],
+      },
+      { 'user-agent': IPHONE },
+    );
     const body = await res.json<any>();
     expect(body.decisions.map((d: any) => d.source)).toEqual(['model', 'fallback', 'explore']);
     expect(res.headers.get('x-attune-fallback')).toBe('g=missing');
@@ -133,7 +174,10 @@ describe('slots without a model', () => {
     expect((await again.json<any>()).decisions[0].variant).toBe(d.variant);
     const seen = new Set<string>();
     for (let i = 0; i < 40; i++) {
-      const r = await postJson('/v1/decide', { visitorId: `visitor-${1000 + i}`, slots: [{ id: 'cta', candidates: ['a', 'b', 'c', 'd'] }] });
+      const r = await postJson('/v1/decide', {
+        visitorId: `visitor-${1000 + i}`,
+        slots: [{ id: 'cta', candidates: ['a', 'b', 'c', 'd'] }],
+      });
       seen.add((await r.json<any>()).decisions[0].variant);
     }
     expect(seen.size).toBe(4);

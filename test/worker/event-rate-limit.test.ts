@@ -15,15 +15,25 @@ async function beacon(address: string | null, id: string, e: Env = lowEnv): Prom
   const headers: Record<string, string> = { 'content-type': 'text/plain', origin: 'https://shop.example' };
   if (address !== null) headers['cf-connecting-ip'] = address;
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request('http://attune.test/v1/events', {
-    method: 'POST', headers, body: JSON.stringify([{ id, name: 'impression', visitorId: 'rate-visitor-1' }]),
-  }), e, ctx);
+  const res = await worker.fetch(
+    new Request('http://attune.test/v1/events', {
+      method: 'POST',
+      headers,
+      body: JSON.stringify([{ id, name: 'impression', visitorId: 'rate-visitor-1' }]),
+    }),
+    e,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return res;
 }
 
 /** A fresh /64 per run: the local limiter's windows outlive a test. */
-const net = () => `2001:db8:${crypto.getRandomValues(new Uint16Array(2)).join(':').replace(/\d+/g, (n) => Number(n).toString(16))}`;
+const net = () =>
+  `2001:db8:${crypto
+    .getRandomValues(new Uint16Array(2))
+    .join(':')
+    .replace(/\d+/g, (n) => Number(n).toString(16))}`;
 
 describe('POST /v1/events rate limit', () => {
   it('answers a client past the limit 429 with Retry-After and a JSON error; other clients go on', async () => {
@@ -41,7 +51,9 @@ describe('POST /v1/events rate limit', () => {
     expect(throttled!.headers.get('retry-after')).toBe(String(RETRY_AFTER_SECONDS));
     expect(throttled!.headers.get('content-type')).toMatch(/^application\/json/);
     expect(throttled!.headers.get('access-control-expose-headers')).toContain('retry-after'); // readable by a cross-origin fetch
-    expect(await throttled!.json()).toEqual({ error: { code: 'rate_limited', message: expect.stringContaining(`retry after ${RETRY_AFTER_SECONDS} s`) } });
+    expect(await throttled!.json()).toEqual({
+      error: { code: 'rate_limited', message: expect.stringContaining(`retry after ${RETRY_AFTER_SECONDS} s`) },
+    });
     // another address of the same /64 is the same client
     expect((await beacon(`${client}:0:0:0:beef`, 'same-net')).status).toBe(429);
     // other clients are unaffected
@@ -60,7 +72,11 @@ describe('POST /v1/events rate limit', () => {
   it('the production limit (wrangler.toml) lets a busy shared address through: 300 beacons at once from one office NAT', async () => {
     expect(typeof env.EVENTS_LIMITER.limit).toBe('function'); // wrangler.toml's binding, as deployed
     const office = `198.51.100.${1 + Math.floor(Math.random() * 250)}`;
-    const answers = await Promise.all(Array.from({ length: 300 }, (_, i) => postJson('/v1/events', [{ id: `office-${office}-${i}`, name: 'click' }], { 'cf-connecting-ip': office })));
+    const answers = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        postJson('/v1/events', [{ id: `office-${office}-${i}`, name: 'click' }], { 'cf-connecting-ip': office }),
+      ),
+    );
     expect(answers.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
   });
 
@@ -70,6 +86,7 @@ describe('POST /v1/events rate limit', () => {
     expect(clientKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
     expect(clientKey('2001:0db8:0000:0000:ffff:1:2:3')).toBe('2001:db8:0:0::/64');
     expect(clientKey('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2::/64');
-    for (const inside of [undefined, '', '127.0.0.1', '127.1.2.3', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1']) expect(clientKey(inside), String(inside)).toBeNull();
+    for (const inside of [undefined, '', '127.0.0.1', '127.1.2.3', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1'])
+      expect(clientKey(inside), String(inside)).toBeNull();
   });
 });

@@ -26,7 +26,10 @@ describe('POST /v1/events', () => {
     expect(body.accepted).toBe(2);
     expect(body.ids).toEqual(['e1', 'e2']);
     expect(body.rejected.map((r) => [r.index, r.field])).toEqual([
-      [1, 'name'], [2, 'items[0].price'], [4, '(event)'], [5, 'currency'],
+      [1, 'name'],
+      [2, 'items[0].price'],
+      [4, '(event)'],
+      [5, 'currency'],
     ]);
     for (const r of body.rejected) expect(r.reason.length).toBeGreaterThan(0);
   });
@@ -45,7 +48,11 @@ describe('POST /v1/events', () => {
   it('answers a browser preflight for JSON bodies', async () => {
     const res = await fetchWorker('/v1/events', {
       method: 'OPTIONS',
-      headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: 'https://shop.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-methods')).toContain('POST');
@@ -84,7 +91,12 @@ describe('POST /v1/events', () => {
 
   it('refuses one event too big for a queue message on its own, and queues the rest', async () => {
     const escaped = '\u0001'.repeat(512); // 6 bytes each once logged as JSON
-    const big = { name: 'goal', goal: 'huge', props: Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`p${i}`, escaped])), items: Array.from({ length: 100 }, () => ({ id: escaped.slice(0, 128) })) };
+    const big = {
+      name: 'goal',
+      goal: 'huge',
+      props: Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`p${i}`, escaped])),
+      items: Array.from({ length: 100 }, () => ({ id: escaped.slice(0, 128) })),
+    };
     const res = await postJson('/v1/events', [{ name: 'click', id: 'small-1' }, big]);
     expect(res.status).toBe(200);
     const body = await res.json<EventsAnswer>();
@@ -95,8 +107,20 @@ describe('POST /v1/events', () => {
   it('maps Segment track, page, identify and batch calls', async () => {
     const res = await postJson('/v1/events', {
       batch: [
-        { type: 'track', event: 'Order Completed', messageId: 'seg-1', anonymousId: 'anon-1', timestamp: '2026-11-23T10:00:00Z',
-          properties: { revenue: 42, currency: 'usd', decisionId: 'd5', products: [{ product_id: 'p1', price: 21, quantity: 2 }], coupon: 'X' } },
+        {
+          type: 'track',
+          event: 'Order Completed',
+          messageId: 'seg-1',
+          anonymousId: 'anon-1',
+          timestamp: '2026-11-23T10:00:00Z',
+          properties: {
+            revenue: 42,
+            currency: 'usd',
+            decisionId: 'd5',
+            products: [{ product_id: 'p1', price: 21, quantity: 2 }],
+            coupon: 'X',
+          },
+        },
         { type: 'track', event: 'Product Clicked', messageId: 'seg-2', properties: { decision_id: 'd6' } },
         { type: 'track', event: 'Newsletter Signup', messageId: 'seg-3' },
         { type: 'page', name: 'Pricing', messageId: 'seg-4', properties: { path: '/pricing' } },
@@ -115,26 +139,67 @@ describe('intakeEvents (normalization)', () => {
   const now = Date.UTC(2026, 10, 23, 12);
 
   it('normalizes Segment and native events to outcome events', () => {
-    const { accepted } = intakeEvents([
-      { type: 'track', event: 'Order Completed', messageId: 'seg-1', anonymousId: 'anon-1', timestamp: '2026-11-23T10:00:00Z',
-        properties: { revenue: 42, currency: 'usd', decisionId: 'd5', products: [{ product_id: 'p1', price: 21, quantity: 2 }], coupon: 'X' } },
-      { type: 'identify', userId: 'user-7', anonymousId: 'anon-1', traits: { email: 'a@b.c' } },
-      { name: 'click', ts: now + 60_000, visitorId: 'v-123456' },
-    ], undefined, now);
+    const { accepted } = intakeEvents(
+      [
+        {
+          type: 'track',
+          event: 'Order Completed',
+          messageId: 'seg-1',
+          anonymousId: 'anon-1',
+          timestamp: '2026-11-23T10:00:00Z',
+          properties: {
+            revenue: 42,
+            currency: 'usd',
+            decisionId: 'd5',
+            products: [{ product_id: 'p1', price: 21, quantity: 2 }],
+            coupon: 'X',
+          },
+        },
+        { type: 'identify', userId: 'user-7', anonymousId: 'anon-1', traits: { email: 'a@b.c' } },
+        { name: 'click', ts: now + 60_000, visitorId: 'v-123456' },
+      ],
+      undefined,
+      now,
+    );
     expect(accepted[0]).toEqual({
-      type: 'outcome', v: 1, id: 'seg-1', ts: Date.parse('2026-11-23T10:00:00Z'), receivedAt: now, name: 'purchase',
-      decisionId: 'd5', visitor: hashVisitor('anon-1'), value: 42, currency: 'USD',
-      items: [{ id: 'p1', price: 21, quantity: 2 }], props: { coupon: 'X' },
+      type: 'outcome',
+      v: 1,
+      id: 'seg-1',
+      ts: Date.parse('2026-11-23T10:00:00Z'),
+      receivedAt: now,
+      name: 'purchase',
+      decisionId: 'd5',
+      visitor: hashVisitor('anon-1'),
+      value: 42,
+      currency: 'USD',
+      items: [{ id: 'p1', price: 21, quantity: 2 }],
+      props: { coupon: 'X' },
     });
-    expect(accepted[1]).toMatchObject({ name: 'goal', goal: 'identify', visitor: hashVisitor('anon-1'), props: { user: hashVisitor('user-7') } });
+    expect(accepted[1]).toMatchObject({
+      name: 'goal',
+      goal: 'identify',
+      visitor: hashVisitor('anon-1'),
+      props: { user: hashVisitor('user-7') },
+    });
     expect(JSON.stringify(accepted[1])).not.toContain('a@b.c');
     expect(accepted[2]).toMatchObject({ name: 'click', ts: now, visitor: hashVisitor('v-123456') });
   });
 
-  it('names the caller\'s own Segment field when a mapped value breaks the rules, and drops what loose mapping cannot keep', () => {
+  it("names the caller's own Segment field when a mapped value breaks the rules, and drops what loose mapping cannot keep", () => {
     const bad = intakeEvents([{ type: 'track', event: 'Clicked', messageId: 'm1', timestamp: '0000-01-01T00:00:00Z' }], undefined, now);
     expect(bad.rejected).toEqual([{ index: 0, field: 'timestamp', reason: expect.any(String) }]);
-    const big = intakeEvents([{ type: 'track', event: 'Order Completed', messageId: 'm2', properties: { revenue: 5, products: [{ product_id: 'p1', quantity: 1e20 }], __proto__x: 1 } }], undefined, now);
+    const big = intakeEvents(
+      [
+        {
+          type: 'track',
+          event: 'Order Completed',
+          messageId: 'm2',
+          properties: { revenue: 5, products: [{ product_id: 'p1', quantity: 1e20 }], __proto__x: 1 },
+        },
+      ],
+      undefined,
+      now,
+    );
     expect(big.rejected).toEqual([]);
     expect(big.accepted[0]!.items).toEqual([{ id: 'p1' }]);
   });
@@ -159,12 +224,18 @@ describe('intakeEvents (normalization)', () => {
     expect(a.id).not.toBe(b.id);
     // with a client ts, a resend keeps its id
     const withTs = { ...click, ts: now - 1000 };
-    expect(intakeEvents([withTs], 'visitor-abc', now).accepted[0]!.id).toBe(intakeEvents([withTs], 'visitor-abc', now + 5000).accepted[0]!.id);
+    expect(intakeEvents([withTs], 'visitor-abc', now).accepted[0]!.id).toBe(
+      intakeEvents([withTs], 'visitor-abc', now + 5000).accepted[0]!.id,
+    );
   });
 
   it('gives every id-less, ts-less event its own id, even identical ones in one request at one instant', () => {
     const purchase = { name: 'purchase', value: 10, currency: 'EUR', items: [{ id: 'p1', price: 10, quantity: 1 }] };
-    const { accepted, duplicates } = intakeEvents(Array.from({ length: 16 }, () => purchase), 'server-visitor', now);
+    const { accepted, duplicates } = intakeEvents(
+      Array.from({ length: 16 }, () => purchase),
+      'server-visitor',
+      now,
+    );
     expect(accepted).toHaveLength(16);
     expect(duplicates).toBe(0);
     expect(new Set(accepted.map((e) => e.id)).size).toBe(16);
@@ -173,22 +244,33 @@ describe('intakeEvents (normalization)', () => {
     const again = intakeEvents([purchase], 'server-visitor', now).accepted[0]!;
     expect(accepted.map((e) => e.id)).not.toContain(again.id);
     // with a ts, identical events in one request are one event (the content id), as documented
-    const withTs = intakeEvents([{ ...purchase, ts: now - 1000 }, { ...purchase, ts: now - 1000 }], 'server-visitor', now);
+    const withTs = intakeEvents(
+      [
+        { ...purchase, ts: now - 1000 },
+        { ...purchase, ts: now - 1000 },
+      ],
+      'server-visitor',
+      now,
+    );
     expect(withTs.accepted).toHaveLength(1);
     expect(withTs.duplicates).toBe(1);
   });
 
-  it('records the request\'s country on each event, outside the content id (a resend through another location keeps its ids)', () => {
+  it("records the request's country on each event, outside the content id (a resend through another location keeps its ids)", () => {
     const e = { name: 'add_to_cart', ts: now - 1000, items: [{ id: 'p1' }] };
     const fr = intakeEvents([e], 'visitor-abc', now, Infinity, 'FR').accepted[0]!;
     expect(fr.country).toBe('FR');
     const de = intakeEvents([e], 'visitor-abc', now, Infinity, 'DE').accepted[0]!;
     expect(de.id).toBe(fr.id);
-    for (const odd of [undefined, 'T1', 'fr', 'XXX']) expect(intakeEvents([e], 'visitor-abc', now, Infinity, odd).accepted[0]!.country).toBeUndefined();
+    for (const odd of [undefined, 'T1', 'fr', 'XXX'])
+      expect(intakeEvents([e], 'visitor-abc', now, Infinity, odd).accepted[0]!.country).toBeUndefined();
   });
 
   it('gives id-less events a content id, so a resent batch keeps its ids, and drops repeats within a request', () => {
-    const batch = [{ name: 'click', decisionId: 'd1', ts: now - 1000 }, { name: 'click', decisionId: 'd2', ts: now - 1000 }];
+    const batch = [
+      { name: 'click', decisionId: 'd1', ts: now - 1000 },
+      { name: 'click', decisionId: 'd2', ts: now - 1000 },
+    ];
     const a = intakeEvents(batch, 'cookie-visitor', now);
     const b = intakeEvents(batch, 'cookie-visitor', now + 5000);
     expect(a.accepted.map((e) => e.id)).toEqual(b.accepted.map((e) => e.id));

@@ -5,21 +5,27 @@ import { ADMIN, fetchWorker, postJson } from './helpers.ts';
 
 export function config(key: string, extra: Record<string, unknown> = {}) {
   return {
-    key, name: `Test ${key}`, goals: ['click'],
+    key,
+    name: `Test ${key}`,
+    goals: ['click'],
     arms: [
       { key: 'a', payload: { type: 'text', value: 'Start your free trial' } },
       { key: 'b', payload: { type: 'html', value: '<b>Try it free</b>' } },
     ],
-    algorithm: { name: 'thompson', floor: 0.02 }, publishSeconds: 1,
+    algorithm: { name: 'thompson', floor: 0.02 },
+    publishSeconds: 1,
     ...extra,
   };
 }
 
 /** An authorized admin call; a body is sent as JSON. */
 export const admin = (path: string, body?: unknown, method = 'POST') =>
-  fetchWorker(path, body === undefined
-    ? { method, headers: ADMIN }
-    : { method, headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetchWorker(
+    path,
+    body === undefined
+      ? { method, headers: ADMIN }
+      : { method, headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify(body) },
+  );
 
 export async function createAndLaunch(key: string, extra: Record<string, unknown> = {}) {
   const created = await admin('/admin/experiments', config(key, extra));
@@ -35,12 +41,47 @@ export async function decide(experiment: string, visitorId: string, headers: Rec
 
 export function exposure(experiment: string, id: string, visitor: string, arm: string, ts: number): DecisionRecord {
   return {
-    type: 'decision', v: 1, id, ts, kind: 'variant', visitor, slot: 'hero', model: null, action: arm, propensity: 0.5, score: null,
-    source: 'explore', candidates: ['a', 'b'], probabilities: [0.5, 0.5], featureSpec: 0, experiment,
+    type: 'decision',
+    v: 1,
+    id,
+    ts,
+    kind: 'variant',
+    visitor,
+    slot: 'hero',
+    model: null,
+    action: arm,
+    propensity: 0.5,
+    score: null,
+    source: 'explore',
+    candidates: ['a', 'b'],
+    probabilities: [0.5, 0.5],
+    featureSpec: 0,
+    experiment,
     context: {
-      country: 'DE', region: '?', city: '?', asn: 0, timezone: '?', device: 'desktop', os: 'windows', browser: 'chrome', referrer: 'direct',
-      referrerHost: '', utmSource: '', utmMedium: '', utmCampaign: '', utmTerm: '', utmContent: '', path: '/', pageType: 'home',
-      hour: 12, weekday: 1, visits: 1, daysSinceLastVisit: -1, purchases: 0, segments: [], attrs: {},
+      country: 'DE',
+      region: '?',
+      city: '?',
+      asn: 0,
+      timezone: '?',
+      device: 'desktop',
+      os: 'windows',
+      browser: 'chrome',
+      referrer: 'direct',
+      referrerHost: '',
+      utmSource: '',
+      utmMedium: '',
+      utmCampaign: '',
+      utmTerm: '',
+      utmContent: '',
+      path: '/',
+      pageType: 'home',
+      hour: 12,
+      weekday: 1,
+      visits: 1,
+      daysSinceLastVisit: -1,
+      purchases: 0,
+      segments: [],
+      attrs: {},
     } as DecisionRecord['context'],
   };
 }

@@ -7,7 +7,8 @@ import { cookiesOf, fetchWorker, resetCaches } from './helpers.ts';
 beforeEach(resetCaches);
 
 const form = (fields: Record<string, string>, cookie?: string) => ({
-  method: 'POST', redirect: 'manual' as const,
+  method: 'POST',
+  redirect: 'manual' as const,
   headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
   body: new URLSearchParams(fields).toString(),
 });
@@ -33,13 +34,18 @@ describe('admin page', () => {
     // a session whose expiry has passed, correctly signed, is refused too
     const { sign } = await import('../../src/worker/crypto.ts');
     const old = `admin-ui:${Date.now() - 1000}`;
-    const expired = await fetchWorker('/ui/experiments', { headers: { cookie: `att_admin=${encodeURIComponent(`${old}.${await sign(env.ADMIN_TOKEN, old)}`)}` }, redirect: 'manual' });
+    const expired = await fetchWorker('/ui/experiments', {
+      headers: { cookie: `att_admin=${encodeURIComponent(`${old}.${await sign(env.ADMIN_TOKEN, old)}`)}` },
+      redirect: 'manual',
+    });
     expect(expired.status).toBe(303);
   });
 
   it('answers a malformed or oversize login post with a 4xx naming the problem, never a 500', async () => {
     const multipart = await fetchWorker('/ui/experiments/login', {
-      method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=zzz' }, body: 'garbage',
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=zzz' },
+      body: 'garbage',
     });
     expect(multipart.status).toBe(415);
     expect(((await multipart.json()) as { error: { field: string } }).error.field).toBe('content-type');
@@ -49,18 +55,41 @@ describe('admin page', () => {
 
   it('creates, launches and stops a test through forms, and charts its snapshots', async () => {
     const cookie = await signIn();
-    const bad = await fetchWorker('/ui/experiments', form({ key: 'pg', name: 'Page test', arms: 'only | one arm', goals: 'click' }, cookie));
+    const bad = await fetchWorker(
+      '/ui/experiments',
+      form({ key: 'pg', name: 'Page test', arms: 'only | one arm', goals: 'click' }, cookie),
+    );
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('field: arms');
 
-    const created = await fetchWorker('/ui/experiments', form({
-      key: 'pg', name: 'Page test', arms: 'calm | Start your trial\nbold | <b>Try it free</b>', payloadType: 'html', goals: 'click, signup',
-      algorithm: 'top-two-thompson', floor: '0.05', traffic: '1', publishSeconds: '1',
-    }, cookie));
+    const created = await fetchWorker(
+      '/ui/experiments',
+      form(
+        {
+          key: 'pg',
+          name: 'Page test',
+          arms: 'calm | Start your trial\nbold | <b>Try it free</b>',
+          payloadType: 'html',
+          goals: 'click, signup',
+          algorithm: 'top-two-thompson',
+          floor: '0.05',
+          traffic: '1',
+          publishSeconds: '1',
+        },
+        cookie,
+      ),
+    );
     expect(created.status).toBe(303);
     expect(created.headers.get('location')).toBe('/ui/experiments/pg');
-    const api = (await (await fetchWorker('/admin/experiments/pg', { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } })).json()) as Record<string, any>;
-    expect(api).toMatchObject({ status: 'draft', goals: ['click', 'signup'], algorithm: { name: 'top-two-thompson', floor: 0.05 }, arms: [{ key: 'calm', payload: { type: 'html', value: 'Start your trial' } }, { key: 'bold' }] });
+    const api = (await (
+      await fetchWorker('/admin/experiments/pg', { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } })
+    ).json()) as Record<string, any>;
+    expect(api).toMatchObject({
+      status: 'draft',
+      goals: ['click', 'signup'],
+      algorithm: { name: 'top-two-thompson', floor: 0.05 },
+      arms: [{ key: 'calm', payload: { type: 'html', value: 'Start your trial' } }, { key: 'bold' }],
+    });
 
     expect((await fetchWorker('/ui/experiments/pg/launch', form({}, cookie))).status).toBe(303);
     await forwardToExperiments(env, [exposure('pg', 'pg1', 'v1', 'bold', Date.now()), outcome('pg', 'pgo', 'v1', Date.now() + 1)]);
@@ -79,7 +108,10 @@ describe('admin page', () => {
     const resume = await fetchWorker('/ui/experiments/pg/resume', form({}, cookie));
     expect(resume.status).toBe(409);
     expect(await resume.text()).toContain('cannot resume a stopped experiment');
-    const cross = await fetchWorker('/ui/experiments/pg/archive', { ...form({}, cookie), headers: { ...form({}, cookie).headers, origin: 'https://evil.example' } });
+    const cross = await fetchWorker('/ui/experiments/pg/archive', {
+      ...form({}, cookie),
+      headers: { ...form({}, cookie).headers, origin: 'https://evil.example' },
+    });
     expect(cross.status).toBe(403);
   });
 });

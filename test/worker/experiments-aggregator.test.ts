@@ -7,7 +7,10 @@ import { DESKTOP, IPHONE, postJson, resetCaches } from './helpers.ts';
 
 beforeEach(resetCaches);
 
-const onDevice = (r: DecisionRecord, device: string, os: string, browser: string): DecisionRecord => ({ ...r, context: { ...r.context, device, os, browser } });
+const onDevice = (r: DecisionRecord, device: string, os: string, browser: string): DecisionRecord => ({
+  ...r,
+  context: { ...r.context, device, os, browser },
+});
 
 describe('contextual (linear Thompson) test', () => {
   it('learns per-visitor allocations from exposures and conversions, y = 0 when windows close', async () => {
@@ -32,7 +35,10 @@ describe('contextual (linear Thompson) test', () => {
     // Wait for a snapshot that carries the learned model (stats show every pending window closed).
     const until = Date.now() + 10_000;
     for (;;) {
-      const r = (await (await admin('/admin/experiments/ctx/results', undefined, 'GET')).json()) as { pendingExposures: number; snapshot: { version: string } | null };
+      const r = (await (await admin('/admin/experiments/ctx/results', undefined, 'GET')).json()) as {
+        pendingExposures: number;
+        snapshot: { version: string } | null;
+      };
       if (r.pendingExposures === 0 && r.snapshot && Number(r.snapshot.version.split('.')[1]) >= 2) break;
       if (Date.now() > until) throw new Error('no learned snapshot');
       await new Promise((res) => setTimeout(res, 200));
@@ -53,9 +59,13 @@ describe('contextual (linear Thompson) test', () => {
       type Inner = { state: { model: { mean: Float32Array; precision: Float32Array }; counts: { impressions: Float64Array } } };
       const a = (instance as unknown as Inner).state;
       const b = (revived as unknown as Inner).state;
-      return a.model.mean.length > 0 && a.model.mean.some((x) => x !== 0) &&
-        a.model.mean.every((x, i) => x === b.model.mean[i]) && a.model.precision.every((x, i) => x === b.model.precision[i]) &&
-        Array.from(a.counts.impressions).join() === Array.from(b.counts.impressions).join();
+      return (
+        a.model.mean.length > 0 &&
+        a.model.mean.some((x) => x !== 0) &&
+        a.model.mean.every((x, i) => x === b.model.mean[i]) &&
+        a.model.precision.every((x, i) => x === b.model.precision[i]) &&
+        Array.from(a.counts.impressions).join() === Array.from(b.counts.impressions).join()
+      );
     });
     expect(same).toBe(true);
   }, 30_000);

@@ -25,13 +25,19 @@ async function lowerCaps(key: string, caps: RowCaps): Promise<void> {
 function tables(key: string) {
   return runInDurableObject(stubOf(key), (_instance, state) => {
     const sql = state.storage.sql;
-    const ids = (table: string) => sql.exec<{ id: string }>(`SELECT id FROM ${table} ORDER BY ts, id`).toArray().map((r) => r.id);
+    const ids = (table: string) =>
+      sql
+        .exec<{ id: string }>(`SELECT id FROM ${table} ORDER BY ts, id`)
+        .toArray()
+        .map((r) => r.id);
     return { pending: ids('pending'), early: ids('early'), bytes: sql.databaseSize };
   });
 }
 
 const madeUpClicks = (key: string, from: number, n: number, t: number) =>
-  Array.from({ length: n }, (_, i) => outcome(key, `fake-${from + i}`, `fv${from + i}`, t + from + i, { decisionId: `made-up-${crypto.randomUUID()}` }));
+  Array.from({ length: n }, (_, i) =>
+    outcome(key, `fake-${from + i}`, `fv${from + i}`, t + from + i, { decisionId: `made-up-${crypto.randomUUID()}` }),
+  );
 
 describe('aggregator storage caps', () => {
   it('keeps at most the cap of parked goals, newest kept, however many made-up clicks arrive, and says so in the results', async () => {
@@ -78,7 +84,9 @@ describe('aggregator storage caps', () => {
     await createAndLaunch('capped-pending');
     await lowerCaps('capped-pending', { pending: 50, early: ROW_CAPS.early });
     const t = Date.now() - 60_000;
-    const exposures = Array.from({ length: 80 }, (_, i) => exposure('capped-pending', `d${String(i).padStart(3, '0')}`, `v${i}`, i % 2 ? 'b' : 'a', t + i));
+    const exposures = Array.from({ length: 80 }, (_, i) =>
+      exposure('capped-pending', `d${String(i).padStart(3, '0')}`, `v${i}`, i % 2 ? 'b' : 'a', t + i),
+    );
     await forwardToExperiments(env, exposures.slice(0, 40));
     await forwardToExperiments(env, exposures.slice(40));
     const held = await tables('capped-pending');
@@ -103,13 +111,24 @@ describe('aggregator storage caps', () => {
   it('a contextual test learns y = 0 for an exposure evicted before it converted, as when its window closes', async () => {
     await createAndLaunch('capped-ctx', { algorithm: { name: 'linear-thompson', floor: 0.01, bits: 8 } });
     await lowerCaps('capped-ctx', { pending: 5, early: ROW_CAPS.early });
-    const precision = () => runInDurableObject(stubOf('capped-ctx'), (instance) =>
-      Array.from((instance as unknown as { state: { model: { precision: Float32Array } } }).state.model.precision).reduce((s, x) => s + x, 0));
+    const precision = () =>
+      runInDurableObject(stubOf('capped-ctx'), (instance) =>
+        Array.from((instance as unknown as { state: { model: { precision: Float32Array } } }).state.model.precision).reduce(
+          (s, x) => s + x,
+          0,
+        ),
+      );
     const prior = await precision();
     const t = Date.now() - 60_000;
-    await forwardToExperiments(env, Array.from({ length: 5 }, (_, i) => exposure('capped-ctx', `c${i}`, `cv${i}`, 'a', t + i)));
+    await forwardToExperiments(
+      env,
+      Array.from({ length: 5 }, (_, i) => exposure('capped-ctx', `c${i}`, `cv${i}`, 'a', t + i)),
+    );
     expect(await precision()).toBe(prior); // nothing learned while the windows are open
-    await forwardToExperiments(env, Array.from({ length: 3 }, (_, i) => exposure('capped-ctx', `c${5 + i}`, `cv${5 + i}`, 'a', t + 5 + i)));
+    await forwardToExperiments(
+      env,
+      Array.from({ length: 3 }, (_, i) => exposure('capped-ctx', `c${5 + i}`, `cv${5 + i}`, 'a', t + 5 + i)),
+    );
     expect(await precision()).toBeGreaterThan(prior);
     expect((await stubOf('capped-ctx').stats()).evicted).toEqual({ pending: 3, early: 0 });
   });
@@ -119,7 +138,11 @@ describe('aggregator storage caps', () => {
     await lowerCaps('capped-pipe', { pending: ROW_CAPS.pending, early: 40 });
     for (let b = 0; b < 3; b++) {
       const batch = Array.from({ length: 50 }, (_, i) => ({
-        id: `pipe-fake-${b}-${i}`, name: 'click', experiment: 'capped-pipe', decisionId: crypto.randomUUID(), visitorId: `fake-visitor-${b}-${i}`,
+        id: `pipe-fake-${b}-${i}`,
+        name: 'click',
+        experiment: 'capped-pipe',
+        decisionId: crypto.randomUUID(),
+        visitorId: `fake-visitor-${b}-${i}`,
       }));
       expect((await (await postJson('/v1/events', batch)).json<{ accepted: number }>()).accepted).toBe(50);
     }

@@ -15,7 +15,16 @@ describe('decide → events → queue consumer → aggregator → snapshot → d
       const d = (await decide('pipe', visitorId)).body.decisions[0]!;
       expect(d.experiment.exposed).toBe(true);
       exposures++;
-      if (d.variant === 'b') clicks.push({ id: `${visitorId}-click`, name: 'click', decisionId: d.decisionId, visitorId, experiment: 'pipe', slot: 'hero', variant: 'b' });
+      if (d.variant === 'b')
+        clicks.push({
+          id: `${visitorId}-click`,
+          name: 'click',
+          decisionId: d.decisionId,
+          visitorId,
+          experiment: 'pipe',
+          slot: 'hero',
+          variant: 'b',
+        });
     }
     expect(clicks.length).toBeGreaterThan(8);
     const t0 = Date.now();

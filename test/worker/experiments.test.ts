@@ -16,7 +16,10 @@ describe('experiments admin API', () => {
   it('answers invalid configs with 400 naming the field', async () => {
     const cases: [unknown, string][] = [
       [{ ...config('bad1'), arms: [config('x').arms[0]] }, 'arms'],
-      [{ ...config('bad2'), arms: [config('x').arms[0], { key: 'b', payload: { type: 'url', value: 'not a url' } }] }, 'arms[1].payload.value'],
+      [
+        { ...config('bad2'), arms: [config('x').arms[0], { key: 'b', payload: { type: 'url', value: 'not a url' } }] },
+        'arms[1].payload.value',
+      ],
       [{ ...config('bad3'), arms: [config('x').arms[0], config('x').arms[0]] }, 'arms[1].key'],
       [{ ...config('bad4'), control: 'zzz' }, 'control'],
       [{ ...config('bad5'), algorithm: { name: 'thompson', floor: 0.6 } }, 'algorithm.floor'],
@@ -31,7 +34,11 @@ describe('experiments admin API', () => {
       expect(res.status, field).toBe(400);
       expect(((await res.json()) as { error: { field: string } }).error.field).toBe(field);
     }
-    const notJson = await fetchWorker('/admin/experiments', { method: 'POST', headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` }, body: '{' });
+    const notJson = await fetchWorker('/admin/experiments', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` },
+      body: '{',
+    });
     expect(notJson.status).toBe(400);
   });
 
@@ -42,8 +49,12 @@ describe('experiments admin API', () => {
     expect((await admin('/admin/experiments', config('life'))).status).toBe(409);
 
     const steps: [string, number, string, boolean][] = [
-      ['launch', 200, 'running', true], ['launch', 200, 'running', false], ['pause', 200, 'paused', true], ['pause', 200, 'paused', false],
-      ['resume', 200, 'running', true], ['resume', 200, 'running', false],
+      ['launch', 200, 'running', true],
+      ['launch', 200, 'running', false],
+      ['pause', 200, 'paused', true],
+      ['pause', 200, 'paused', false],
+      ['resume', 200, 'running', true],
+      ['resume', 200, 'running', false],
     ];
     for (const [action, status, state, changed] of steps) {
       const res = await admin(`/admin/experiments/life/${action}`);
@@ -53,7 +64,11 @@ describe('experiments admin API', () => {
     const edited = await admin('/admin/experiments/life', { ...config('life'), traffic: 0.5 }, 'PUT');
     expect(edited.status).toBe(200);
     expect(await edited.json()).toMatchObject({ traffic: 0.5, status: 'running' });
-    const armsEdit = await admin('/admin/experiments/life', { ...config('life'), arms: [...config('x').arms, { key: 'c', payload: { type: 'text', value: 'C' } }] }, 'PUT');
+    const armsEdit = await admin(
+      '/admin/experiments/life',
+      { ...config('life'), arms: [...config('x').arms, { key: 'c', payload: { type: 'text', value: 'C' } }] },
+      'PUT',
+    );
     expect(armsEdit.status).toBe(409);
     expect(((await armsEdit.json()) as { error: { field: string } }).error.field).toBe('arms');
 
@@ -94,7 +109,10 @@ describe('experiments admin API', () => {
     const v2 = (await (await admin('/admin/experiments/race/versions/2', undefined, 'GET')).json()) as { traffic: number };
     expect(v2.traffic).toBe(won.traffic); // the winner's immutable copy, not overwritten
     // two different creates of one key at once: one 201, one 409; the same create twice is one experiment
-    const creates = await Promise.all([admin('/admin/experiments', config('twin')), admin('/admin/experiments', config('twin', { name: 'Other' }))]);
+    const creates = await Promise.all([
+      admin('/admin/experiments', config('twin')),
+      admin('/admin/experiments', config('twin', { name: 'Other' })),
+    ]);
     expect(creates.map((r) => r.status).sort()).toEqual([201, 409]);
     const repeated = await Promise.all([admin('/admin/experiments', config('once')), admin('/admin/experiments', config('once'))]);
     expect(repeated.map((r) => r.status)).toEqual([201, 201]);
@@ -166,7 +184,10 @@ describe('experiment slots in /v1/decide', () => {
     expect(body.decisions[0]).toMatchObject({ variant: null, source: 'fallback', fallback: 'unknownExperiment', propensity: 1 });
     const strict = await postJson('/v1/decide', { strict: true, visitorId: 'visitor-0001', slots: [{ id: 'hero', experiment: 'nosuch' }] });
     expect(strict.status).toBe(404);
-    expect(((await strict.json()) as { error: { code: string; field: string } }).error).toMatchObject({ code: 'unknown_experiment', field: 'slots[0].experiment' });
+    expect(((await strict.json()) as { error: { code: string; field: string } }).error).toMatchObject({
+      code: 'unknown_experiment',
+      field: 'slots[0].experiment',
+    });
   });
 
   it('serves control before launch and the winner after stop, without exposure', async () => {
@@ -180,7 +201,11 @@ describe('experiment slots in /v1/decide', () => {
     await admin('/admin/experiments/gate/stop', { winner: 'b' });
     for (const v of ['visitor-0003', 'visitor-0004', 'visitor-0005']) {
       const after = (await decide('gate', v)).body.decisions[0]!;
-      expect(after).toMatchObject({ variant: 'b', propensity: 1, experiment: { arm: 'b', exposed: false, reason: 'stopped', payload: { type: 'html' } } });
+      expect(after).toMatchObject({
+        variant: 'b',
+        propensity: 1,
+        experiment: { arm: 'b', exposed: false, reason: 'stopped', payload: { type: 'html' } },
+      });
     }
   });
 
@@ -196,16 +221,35 @@ describe('experiment slots in /v1/decide', () => {
   });
 
   it('reads an experiment written into KV by hand as the admin API would (defaults filled), or refuses it: never a 500', async () => {
-    const arms = [{ key: 'a', payload: { type: 'text', value: 'A' } }, { key: 'b', payload: { type: 'text', value: 'B' } }];
-    await env.MODELS.put('experiment/handx', JSON.stringify({ key: 'handx', name: 'by hand', arms, goals: ['click'], control: 'a', status: 'running', version: 1, epoch: 1 }));
+    const arms = [
+      { key: 'a', payload: { type: 'text', value: 'A' } },
+      { key: 'b', payload: { type: 'text', value: 'B' } },
+    ];
+    await env.MODELS.put(
+      'experiment/handx',
+      JSON.stringify({ key: 'handx', name: 'by hand', arms, goals: ['click'], control: 'a', status: 'running', version: 1, epoch: 1 }),
+    );
     await env.MODELS.put('experiment/handy', JSON.stringify({ key: 'handy', arms: 'not a list', status: 'running', version: 1, epoch: 1 }));
     resetCaches();
-    const ok = await postJson('/v1/decide', { visitorId: 'visitor-hand-1', slots: [{ id: 'x', experiment: 'handx' }, { id: 'y', candidates: ['p', 'q'] }] });
+    const ok = await postJson('/v1/decide', {
+      visitorId: 'visitor-hand-1',
+      slots: [
+        { id: 'x', experiment: 'handx' },
+        { id: 'y', candidates: ['p', 'q'] },
+      ],
+    });
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { decisions: { variant: string }[] }).decisions[0]!.variant).toMatch(/^[ab]$/);
-    const bad = await postJson('/v1/decide', { visitorId: 'visitor-hand-1', slots: [{ id: 'x', experiment: 'handy', candidates: ['control'] }] });
+    const bad = await postJson('/v1/decide', {
+      visitorId: 'visitor-hand-1',
+      slots: [{ id: 'x', experiment: 'handy', candidates: ['control'] }],
+    });
     expect(bad.status).toBe(200);
-    expect(((await bad.json()) as { decisions: unknown[] }).decisions[0]).toMatchObject({ variant: 'control', source: 'fallback', fallback: 'unknownExperiment' });
+    expect(((await bad.json()) as { decisions: unknown[] }).decisions[0]).toMatchObject({
+      variant: 'control',
+      source: 'fallback',
+      fallback: 'unknownExperiment',
+    });
     const strict = await postJson('/v1/decide', { strict: true, visitorId: 'visitor-hand-1', slots: [{ id: 'x', experiment: 'handy' }] });
     expect(strict.status).toBe(404);
     expect(((await strict.json()) as { error: { field: string } }).error.field).toBe('slots[0].experiment');
@@ -218,9 +262,14 @@ describe('experiment slots in /v1/decide', () => {
     for (let i = 0; i < 50; i++) records.push(outcome(`ghost-${i}`, `g-${i}`, `gv${i}`, now));
     records.push(outcome('Not A Key!', 'bad-key', 'bv', now));
     expect(await forwardToExperiments(env, records)).toEqual({ experiments: 1, records: 2 });
-    const res = await postJson('/v1/events', [{ name: 'click', experiment: 'Not A Key!' }, { name: 'click', experiment: 'real-one' }]);
+    const res = await postJson('/v1/events', [
+      { name: 'click', experiment: 'Not A Key!' },
+      { name: 'click', experiment: 'real-one' },
+    ]);
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { rejected: { index: number; field: string }[] }).rejected).toMatchObject([{ index: 0, field: 'experiment' }]);
+    expect(((await res.json()) as { rejected: { index: number; field: string }[] }).rejected).toMatchObject([
+      { index: 0, field: 'experiment' },
+    ]);
   });
 
   it('keeps a visitor on their arm through the signed profile until the test re-randomizes', async () => {
@@ -266,11 +315,16 @@ describe('experiment slots in /v1/decide', () => {
 async function waitForSnapshot(key: string, impressions: number, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    const r = (await (await admin(`/admin/experiments/${key}/results`, undefined, 'GET')).json()) as { arms: { impressions: number }[]; snapshot: unknown };
-    const manifest = await env.MODELS.get(`manifest/exp.${key}`, 'json') as { active: string } | null;
+    const r = (await (await admin(`/admin/experiments/${key}/results`, undefined, 'GET')).json()) as {
+      arms: { impressions: number }[];
+      snapshot: unknown;
+    };
+    const manifest = (await env.MODELS.get(`manifest/exp.${key}`, 'json')) as { active: string } | null;
     const blob = manifest ? await env.MODELS.get(`model/exp.${key}/${manifest.active}`, 'arrayBuffer') : null;
     if (blob && r.arms.reduce((s, a) => s + a.impressions, 0) >= impressions && r.snapshot) {
-      const hist = (await (await admin(`/admin/experiments/${key}/results?history=1`, undefined, 'GET')).json()) as { history: { impressions: number[] }[] };
+      const hist = (await (await admin(`/admin/experiments/${key}/results?history=1`, undefined, 'GET')).json()) as {
+        history: { impressions: number[] }[];
+      };
       if (hist.history.at(-1)!.impressions.reduce((s, x) => s + x, 0) >= impressions) return;
     }
     await new Promise((r) => setTimeout(r, 200));
@@ -333,7 +387,8 @@ describe('live posteriors: log records → Durable Object → KV snapshot → se
     await createAndLaunch('window', { attributionWindowSeconds: 60, goals: ['signup'] });
     const now = Date.now();
     const summary = await env.EXPERIMENTS.get(env.EXPERIMENTS.idFromName('window')).ingest([
-      exposure('window', 'w1', 'wv1', 'a', now), exposure('window', 'w2', 'wv2', 'b', now),
+      exposure('window', 'w1', 'wv1', 'a', now),
+      exposure('window', 'w2', 'wv2', 'b', now),
       exposure('window', 'w1-repeat', 'wv1', 'a', now + 5), // a repeat view in the window is the same trial
       outcome('window', 'wo1', 'wv1', now + 1000, { name: 'goal', goal: 'signup' }),
       outcome('window', 'wo1b', 'wv1', now + 2000, { name: 'goal', goal: 'signup' }), // converts once

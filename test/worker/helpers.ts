@@ -8,7 +8,8 @@ import { clearModelCache } from '../../src/worker/model-store.ts';
 import { clearLastGoodRecs } from '../../src/worker/recommender.ts';
 
 export const ADMIN = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
-export const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1';
+export const IPHONE =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1';
 export const DESKTOP = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 
 export function fetchWorker(path: string, init?: RequestInit): Promise<Response> {
@@ -25,7 +26,13 @@ export function postJson(path: string, body: unknown, headers: Record<string, st
 
 /** A linear model whose weights are given by readable feature keys. */
 export function linearBlob(
-  opts: Partial<LinearModelInput> & { name: string; version: string; variants: string[]; keyed?: Record<string, Record<string, number>>; biasBy?: Record<string, number> },
+  opts: Partial<LinearModelInput> & {
+    name: string;
+    version: string;
+    variants: string[];
+    keyed?: Record<string, Record<string, number>>;
+    biasBy?: Record<string, number>;
+  },
 ): Uint8Array {
   const bits = opts.bits ?? 10;
   const k = opts.variants.length;
@@ -66,5 +73,7 @@ export function cookiesOf(res: Response): Record<string, string> {
 }
 
 export function cookieHeader(cookies: Record<string, string>): string {
-  return Object.entries(cookies).map(([k, v]) => `${k}=${v}`).join('; ');
+  return Object.entries(cookies)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('; ');
 }

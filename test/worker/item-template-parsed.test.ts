@@ -8,7 +8,7 @@ import { renderItems } from '../../src/worker/item-template.ts';
 
 const TEMPLATES = [
   '<li data-attune-item="{{id}}"><a href="{{url}}">{{index}}. {{name}}</a> {{price}}</li>',
-  "<div class=rec title={{name}}><a href={{url}} onclick=\"pick('{{id}}')\">{{name}}</a></div>",
+  '<div class=rec title={{name}}><a href={{url}} onclick="pick(\'{{id}}\')">{{name}}</a></div>',
   '<a href="{{base}}{{url}}"><img src="{{img}}" alt="{{name}}" style="width: {{w}}"></a>',
   '<!-- {{name}} --><p>{{name}}</p><a href="/p/{{id}}">more</a>',
   "<script>track('{{id}}', `{{name}}`)</script><span>{{name}}</span><a href='{{url}}'>x</a>",
@@ -20,26 +20,48 @@ const TEMPLATES = [
 ];
 
 const HOSTILE = [
-  '"><script>alert(1)</script>', "' onmouseover=alert(1) x='", 'x onclick=alert(1)', 'onclick', 'script', 'iframe',
-  'javascript:alert(1)', ' java\tscript:alert(1)', 'JAVASCRIPT:alert(1)', 'data:text/html,<script>alert(1)</script>',
-  '--><img src=x onerror=alert(1)>', '</script><script>alert(1)</script>', '${alert(1)}', '`;alert(1);`', '-', 'java', 'script:alert(1)',
+  '"><script>alert(1)</script>',
+  "' onmouseover=alert(1) x='",
+  'x onclick=alert(1)',
+  'onclick',
+  'script',
+  'iframe',
+  'javascript:alert(1)',
+  ' java\tscript:alert(1)',
+  'JAVASCRIPT:alert(1)',
+  'data:text/html,<script>alert(1)</script>',
+  '--><img src=x onerror=alert(1)>',
+  '</script><script>alert(1)</script>',
+  '${alert(1)}',
+  '`;alert(1);`',
+  '-',
+  'java',
+  'script:alert(1)',
 ];
 const FIELDS = ['id', 'url', 'name', 'price', 'base', 'img', 'w', 'attr', 'tag'];
 const URL_ATTRS = new Set(['href', 'src', 'action', 'formaction', 'xlink:href']);
 
-interface Shape { tags: Record<string, number>; handlers: string[]; unsafeLinks: string[] }
+interface Shape {
+  tags: Record<string, number>;
+  handlers: string[];
+  unsafeLinks: string[];
+}
 
 async function shapeOf(html: string): Promise<Shape> {
   const shape: Shape = { tags: {}, handlers: [], unsafeLinks: [] };
-  await new HTMLRewriter().on('*', {
-    element(el) {
-      shape.tags[el.tagName] = (shape.tags[el.tagName] ?? 0) + 1;
-      for (const [name = '', value = ''] of el.attributes) {
-        if (name.startsWith('on')) shape.handlers.push(`${el.tagName}[${name}]`);
-        if (URL_ATTRS.has(name) && /^[\x00-\x20]*(j\s*a\s*v\s*a\s*s\s*c\s*r\s*i\s*p\s*t|data|vbscript)\s*:/i.test(value)) shape.unsafeLinks.push(`${name}=${value}`);
-      }
-    },
-  }).transform(new Response(html)).text();
+  await new HTMLRewriter()
+    .on('*', {
+      element(el) {
+        shape.tags[el.tagName] = (shape.tags[el.tagName] ?? 0) + 1;
+        for (const [name = '', value = ''] of el.attributes) {
+          if (name.startsWith('on')) shape.handlers.push(`${el.tagName}[${name}]`);
+          if (URL_ATTRS.has(name) && /^[\x00-\x20]*(j\s*a\s*v\s*a\s*s\s*c\s*r\s*i\s*p\s*t|data|vbscript)\s*:/i.test(value))
+            shape.unsafeLinks.push(`${name}=${value}`);
+        }
+      },
+    })
+    .transform(new Response(html))
+    .text();
   return shape;
 }
 
@@ -50,12 +72,17 @@ describe('item templates, parsed', () => {
       for (const value of HOSTILE) {
         for (const spread of [true, false]) {
           // the value in every field at once, and in each field alone
-          const items = spread ? [Object.fromEntries(FIELDS.map((f) => [f, value]))] : FIELDS.map((f) => ({ ...Object.fromEntries(FIELDS.map((g) => [g, 'v'])), [f]: value }));
+          const items = spread
+            ? [Object.fromEntries(FIELDS.map((f) => [f, value]))]
+            : FIELDS.map((f) => ({ ...Object.fromEntries(FIELDS.map((g) => [g, 'v'])), [f]: value }));
           const html = renderItems(template, items);
           const got = await shapeOf(html);
           const label = `${template} with ${JSON.stringify(value)}: ${html}`;
           for (const [tag, n] of Object.entries(got.tags)) expect(n, label).toBeLessThanOrEqual((benign.tags[tag] ?? 0) * items.length);
-          expect(got.handlers.filter((h) => !benign.handlers.includes(h)), label).toEqual([]);
+          expect(
+            got.handlers.filter((h) => !benign.handlers.includes(h)),
+            label,
+          ).toEqual([]);
           expect(got.unsafeLinks, label).toEqual([]);
         }
       }

@@ -12,7 +12,10 @@ function outcome(id: string, extra: Partial<Record<string, unknown>> = {}): LogR
 }
 
 function batchOf(tag: string, bodies: unknown[], attempts = 1) {
-  return createMessageBatch('attune-events', bodies.map((body, i) => ({ id: `${tag}-m${i}`, timestamp: new Date(T0 + i), attempts, body })));
+  return createMessageBatch(
+    'attune-events',
+    bodies.map((body, i) => ({ id: `${tag}-m${i}`, timestamp: new Date(T0 + i), attempts, body })),
+  );
 }
 
 /** An R2 binding whose first `failures` puts throw, as a flaky network would. */
@@ -97,12 +100,17 @@ describe('queue consumer → R2', () => {
 
   it('keeps one copy of a record repeated within a batch, drops foreign bodies, and feeds sinks only after the write', async () => {
     const seen: string[] = [];
-    const sink = async (_env: Env, records: LogRecord[]) => { seen.push(...records.map((r) => r.id)); };
+    const sink = async (_env: Env, records: LogRecord[]) => {
+      seen.push(...records.map((r) => r.id));
+    };
     const batch = batchOf('dups', [outcome('x1'), outcome('x1'), 'garbage', { type: 'other' }, outcome('x2')]);
     const ctx = createExecutionContext();
     await consumeLog(batch, env, ctx, [sink]);
     expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
-    const key = logObjectKey(T0, batch.messages.map((m) => m.id));
+    const key = logObjectKey(
+      T0,
+      batch.messages.map((m) => m.id),
+    );
     expect((await objectRecords(key)).map((r) => r.id)).toEqual(['x1', 'x2']);
     expect(seen).toEqual(['x1', 'x2']);
 

@@ -36,17 +36,29 @@ describe('decide → events → queue → R2', () => {
   it('stores every accepted record exactly once and nothing that was rejected', async () => {
     const visitorId = `pipeline-${crypto.randomUUID().slice(0, 8)}`;
     const decide = await postJson('/v1/decide', {
-      visitorId, page: { url: 'https://shop.example/pricing' },
-      slots: [{ id: 'hero', candidates: ['a', 'b'] }, { id: 'cta', candidates: ['x', 'y', 'z'] }],
+      visitorId,
+      page: { url: 'https://shop.example/pricing' },
+      slots: [
+        { id: 'hero', candidates: ['a', 'b'] },
+        { id: 'cta', candidates: ['x', 'y', 'z'] },
+      ],
     });
     expect(decide.status).toBe(200);
     const { decisions } = await decide.json<{ decisions: { decisionId: string; slot: string; variant: string }[] }>();
 
     // the snippet's beacon: text/plain, a mixed batch
     const beacon = await fetchWorker('/v1/events', {
-      method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8' },
+      method: 'POST',
+      headers: { 'content-type': 'text/plain;charset=UTF-8' },
       body: JSON.stringify([
-        { id: `${visitorId}-imp`, name: 'impression', decisionId: decisions[0]!.decisionId, visitorId, slot: 'hero', viewable: { share: 1, ms: 1500 } },
+        {
+          id: `${visitorId}-imp`,
+          name: 'impression',
+          decisionId: decisions[0]!.decisionId,
+          visitorId,
+          slot: 'hero',
+          viewable: { share: 1, ms: 1500 },
+        },
         { id: `${visitorId}-bad`, name: 'click', value: 'NaN', visitorId },
         { id: `${visitorId}-clk`, name: 'click', decisionId: decisions[0]!.decisionId, visitorId, slot: 'hero' },
       ]),
@@ -54,8 +66,16 @@ describe('decide → events → queue → R2', () => {
     expect((await beacon.json<{ accepted: number }>()).accepted).toBe(2);
     // existing Segment instrumentation
     const segment = await postJson('/v1/events', {
-      type: 'track', event: 'Order Completed', messageId: `${visitorId}-seg`, anonymousId: visitorId,
-      properties: { revenue: 30, currency: 'EUR', decisionId: decisions[1]!.decisionId, products: [{ product_id: 'p1', price: 30, quantity: 1 }] },
+      type: 'track',
+      event: 'Order Completed',
+      messageId: `${visitorId}-seg`,
+      anonymousId: visitorId,
+      properties: {
+        revenue: 30,
+        currency: 'EUR',
+        decisionId: decisions[1]!.decisionId,
+        products: [{ product_id: 'p1', price: 30, quantity: 1 }],
+      },
     });
     expect((await segment.json<{ accepted: number }>()).accepted).toBe(1);
     const expected = new Set([...decisions.map((d) => d.decisionId), `${visitorId}-imp`, `${visitorId}-clk`, `${visitorId}-seg`]);
@@ -71,7 +91,8 @@ describe('decide → events → queue → R2', () => {
 
     // the client resends the beacon (lost response): same ids
     await fetchWorker('/v1/events', {
-      method: 'POST', headers: { 'content-type': 'text/plain' },
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
       body: JSON.stringify([{ id: `${visitorId}-clk`, name: 'click', decisionId: decisions[0]!.decisionId, visitorId, slot: 'hero' }]),
     });
 
@@ -88,12 +109,20 @@ describe('decide → events → queue → R2', () => {
     const labels = { labels: new Set(['click', 'purchase']), windowMs: 30 * 60_000, graceMs: 0, skewMs: 60_000 };
     const everything = (await allLogRecords()).filter((r) => r.visitor === hashVisitor(visitorId)).sort((a, b) => a.ts - b.ts);
     for await (const b of attribute([everything], labels, stats)) examples.push(...b);
-    expect(examples.map((e) => [e.decision.slot, e.label, e.value])).toEqual([['hero', 1, 0], ['cta', 1, 30]]);
+    expect(examples.map((e) => [e.decision.slot, e.label, e.value])).toEqual([
+      ['hero', 1, 0],
+      ['cta', 1, 30],
+    ]);
     expect(stats.duplicateOutcomes).toBe(1);
 
     const hero = mine.find((r) => r.id === decisions[0]!.decisionId)!;
     expect(hero).toMatchObject({ type: 'decision', slot: 'hero', action: decisions[0]!.variant });
-    expect(mine.find((r) => r.id === `${visitorId}-seg`)).toMatchObject({ type: 'outcome', name: 'purchase', value: 30, decisionId: decisions[1]!.decisionId });
+    expect(mine.find((r) => r.id === `${visitorId}-seg`)).toMatchObject({
+      type: 'outcome',
+      name: 'purchase',
+      value: 30,
+      decisionId: decisions[1]!.decisionId,
+    });
   }, 60_000);
 
   it('logs every identical id-less, ts-less server event, sent at once or in one batch, and still folds resends that carry a ts', async () => {
@@ -101,7 +130,10 @@ describe('decide → events → queue → R2', () => {
     const purchase = { name: 'purchase', visitorId, value: 25, currency: 'EUR', items: [{ id: 'sku-1', price: 25, quantity: 1 }] };
     const concurrent = await Promise.all(Array.from({ length: 16 }, () => postJson('/v1/events', [purchase])));
     for (const r of concurrent) expect((await r.json<{ accepted: number }>()).accepted).toBe(1);
-    const batch = await postJson('/v1/events', Array.from({ length: 16 }, () => purchase));
+    const batch = await postJson(
+      '/v1/events',
+      Array.from({ length: 16 }, () => purchase),
+    );
     expect(await batch.json()).toMatchObject({ accepted: 16, duplicates: 0 });
     // the same event with a client ts, sent twice at once: one event (two copies of one id)
     const stamped = { ...purchase, value: 40, ts: Date.now() - 1000 };

@@ -15,7 +15,11 @@ function countingKv(reads: string[]): KVNamespace {
   } as unknown as KVNamespace;
 }
 
-const store = (kept: Promise<unknown>[] = []) => ({ now: Date.now(), refreshMs: 60_000, waitUntil: (p: Promise<unknown>) => void kept.push(p) });
+const store = (kept: Promise<unknown>[] = []) => ({
+  now: Date.now(),
+  refreshMs: 60_000,
+  waitUntil: (p: Promise<unknown>) => void kept.push(p),
+});
 
 describe('preloading slot models', () => {
   beforeEach(async () => {
@@ -24,11 +28,18 @@ describe('preloading slot models', () => {
     resetCaches(); // a cold isolate: nothing cached
   });
 
-  it('starts a cold model\'s KV reads at once, and the later resolve shares them', async () => {
+  it("starts a cold model's KV reads at once, and the later resolve shares them", async () => {
     const reads: string[] = [];
     const kv = countingKv(reads);
     const opts = store();
-    preloadSlotModels({ ...env, MODELS: kv }, [{ id: 'hero', model: 'pre' }, { id: 'cta', candidates: ['x', 'y'] }], opts);
+    preloadSlotModels(
+      { ...env, MODELS: kv },
+      [
+        { id: 'hero', model: 'pre' },
+        { id: 'cta', candidates: ['x', 'y'] },
+      ],
+      opts,
+    );
     expect(reads).toEqual(['manifest/pre']); // under way before anything awaited
     const r = await resolveModel(kv, 'pre', LINEAR, opts);
     expect(r).toMatchObject({ ok: true, version: 'v1' });
@@ -65,8 +76,11 @@ describe('preloading slot models', () => {
     expect(config).toHaveLength(1); // configs' cold reads are shared the same way
   });
 
-  it('a (strict) 404 on an earlier slot does not spoil a later slot\'s model for the next request', async () => {
-    const slots = [{ id: 'a', model: 'nope', candidates: ['x'] }, { id: 'b', model: 'pre', candidates: ['a', 'b'] }];
+  it("a (strict) 404 on an earlier slot does not spoil a later slot's model for the next request", async () => {
+    const slots = [
+      { id: 'a', model: 'nope', candidates: ['x'] },
+      { id: 'b', model: 'pre', candidates: ['a', 'b'] },
+    ];
     expect((await postJson('/v1/decide', { strict: true, slots })).status).toBe(404);
     const res = await postJson('/v1/decide', { slots: [slots[1]] });
     expect(res.status).toBe(200);
@@ -89,12 +103,14 @@ describe('preloading slot models', () => {
 
   it('made-up names sent while KV fails do not evict the real models either', async () => {
     let down = false;
-    const kv = { get: (key: string, type: never) => (down ? Promise.reject(new Error('KV down')) : env.MODELS.get(key, type)) } as unknown as KVNamespace;
+    const kv = {
+      get: (key: string, type: never) => (down ? Promise.reject(new Error('KV down')) : env.MODELS.get(key, type)),
+    } as unknown as KVNamespace;
     const opts = store();
     expect(await resolveModel(kv, 'pre', LINEAR, opts)).toMatchObject({ ok: true });
     down = true;
     const misses = await Promise.all(Array.from({ length: 1100 }, (_, i) => resolveModel(kv, `made-up-${i}`, LINEAR, opts)));
-    expect(new Set(misses.map((m) => m.ok ? 'ok' : m.reason))).toEqual(new Set(['unavailable']));
+    expect(new Set(misses.map((m) => (m.ok ? 'ok' : m.reason)))).toEqual(new Set(['unavailable']));
     expect(cachedManifestCount()).toEqual({ known: 1, missing: 1024 });
     expect(await resolveModel(kv, 'pre', LINEAR, opts)).toMatchObject({ ok: true, version: 'v1' }); // still served from memory
   });

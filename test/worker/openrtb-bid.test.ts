@@ -42,7 +42,9 @@ describe('protocol', () => {
   it('reads gzip request bodies and answers gzip when accepted', async () => {
     await setCampaigns([campaign({ id: 'c1' })]);
     const req = bannerRequest();
-    const gz = new Uint8Array(await new Response(new Blob([JSON.stringify(req)]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer());
+    const gz = new Uint8Array(
+      await new Response(new Blob([JSON.stringify(req)]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer(),
+    );
     const headers = { ...BID_HEADERS, 'content-encoding': 'gzip', 'accept-encoding': 'gzip, deflate' };
     // Straight on the app: the Response as the Worker builds it, before any HTTP client decodes it.
     const ctx = createExecutionContext();
@@ -59,14 +61,24 @@ describe('protocol', () => {
     checkBidResponse((await res.json()) as BidResponse, req);
     // plain when gzip is not accepted
     const ctx2 = createExecutionContext();
-    const plain = await app.fetch(new Request('http://attune.test/openrtb2/bid', { method: 'POST', headers: { 'content-type': 'application/json', authorization: BID_HEADERS.authorization }, body: JSON.stringify(req) }), env, ctx2);
+    const plain = await app.fetch(
+      new Request('http://attune.test/openrtb2/bid', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: BID_HEADERS.authorization },
+        body: JSON.stringify(req),
+      }),
+      env,
+      ctx2,
+    );
     await waitOnExecutionContext(ctx2);
     expect(plain.headers.get('content-encoding')).toBeNull();
     checkBidResponse((await plain.json()) as BidResponse, req);
     // on Cloudflare the header the Worker sees is the edge's own: the caller's is request.cf's
     const ctx3 = createExecutionContext();
     const viaEdge = new Request('http://attune.test/openrtb2/bid', {
-      method: 'POST', headers: { 'content-type': 'application/json', 'accept-encoding': 'br, gzip', authorization: BID_HEADERS.authorization }, body: JSON.stringify(req),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'accept-encoding': 'br, gzip', authorization: BID_HEADERS.authorization },
+      body: JSON.stringify(req),
       cf: { clientAcceptEncoding: 'identity' },
     } as RequestInit);
     const edge = await app.fetch(viaEdge, env, ctx3);
@@ -88,14 +100,25 @@ describe('protocol', () => {
     expect((await postBid(bannerRequest({ tmax: 300 }))).status).toBe(200);
   });
 
-  it('answers by tmax even when a cold isolate\'s KV reads are slow', async () => {
+  it("answers by tmax even when a cold isolate's KV reads are slow", async () => {
     await setCampaigns([campaign({ id: 'c1' })]);
     resetCaches(); // cold: campaigns and rates come from KV
     // a read that takes a minute: waiting for it would time the test out (20 s)
-    const slow = { get: async (key: string, type: never) => { await new Promise((r) => setTimeout(r, 60_000)); return env.MODELS.get(key, type); } } as unknown as KVNamespace;
-    const res = await app.fetch(new Request('http://attune.test/openrtb2/bid', {
-      method: 'POST', headers: BID_HEADERS, body: JSON.stringify(bannerRequest({ tmax: 150 })),
-    }), { ...env, MODELS: slow }, createExecutionContext());
+    const slow = {
+      get: async (key: string, type: never) => {
+        await new Promise((r) => setTimeout(r, 60_000));
+        return env.MODELS.get(key, type);
+      },
+    } as unknown as KVNamespace;
+    const res = await app.fetch(
+      new Request('http://attune.test/openrtb2/bid', {
+        method: 'POST',
+        headers: BID_HEADERS,
+        body: JSON.stringify(bannerRequest({ tmax: 150 })),
+      }),
+      { ...env, MODELS: slow },
+      createExecutionContext(),
+    );
     expect(res.status).toBe(204);
     expect(res.headers.get('x-attune-nobid')).toBe('tmax');
     resetCaches(); // drop the slow reads this isolate now shares
@@ -137,7 +160,9 @@ describe('floors and currency', () => {
 });
 
 describe('deals, bcat, badv, targeting', () => {
-  const deal = (over: Record<string, unknown> = {}) => ({ pmp: { private_auction: 1, deals: [{ id: 'deal-1', bidfloor: 1, bidfloorcur: 'USD', ...over }] } });
+  const deal = (over: Record<string, unknown> = {}) => ({
+    pmp: { private_auction: 1, deals: [{ id: 'deal-1', bidfloor: 1, bidfloorcur: 'USD', ...over }] },
+  });
 
   it('bids into a targeted deal with its id, and not into a private auction it is not in', async () => {
     await setCampaigns([campaign({ id: 'dealer', targeting: { deals: ['deal-1'] } })]);
@@ -196,7 +221,10 @@ describe('deals, bcat, badv, targeting', () => {
 describe('model-priced bids', () => {
   it('bids value × pCTR × 1000 from a KV model (second price: truthful)', async () => {
     const blob = linearBlob({
-      name: 'bid-ctr', version: 'v1', variants: ['*'], biasBy: { '*': -6 },
+      name: 'bid-ctr',
+      version: 'v1',
+      variants: ['*'],
+      biasBy: { '*': -6 },
       keyed: { 'attr:fmt=banner': { '*': 0.5 }, 'device=mobile': { '*': 0.25 } },
     });
     expect((await publish(blob)).status).toBeLessThan(300);
@@ -215,7 +243,9 @@ describe('model-priced bids', () => {
   });
 
   it('falls back to the default rate, or no-bids, when the model is missing, and says so', async () => {
-    await setCampaigns([campaign({ id: 'cpc', bid: { goal: 'cpc', value: 1, ctrModel: 'nope-model', defaultCtr: 0.002, minCpm: 0, maxCpm: 20 } })]);
+    await setCampaigns([
+      campaign({ id: 'cpc', bid: { goal: 'cpc', value: 1, ctrModel: 'nope-model', defaultCtr: 0.002, minCpm: 0, maxCpm: 20 } }),
+    ]);
     const res = await postBid(bannerRequest());
     expect(res.headers.get('x-attune-fallback')).toContain('nope-model=missing');
     expect(firstBid(await bidOf(res)).price).toBeCloseTo(2, 6);
@@ -226,9 +256,13 @@ describe('model-priced bids', () => {
   });
 
   it('applies bid modifiers and clamps to maxCpm', async () => {
-    await setCampaigns([campaign({
-      id: 'mod', bid: { goal: 'cpm', value: 2, minCpm: 0, maxCpm: 3 }, modifiers: { geo: { US: 1.25 }, device: { desktop: 10 } },
-    })]);
+    await setCampaigns([
+      campaign({
+        id: 'mod',
+        bid: { goal: 'cpm', value: 2, minCpm: 0, maxCpm: 3 },
+        modifiers: { geo: { US: 1.25 }, device: { desktop: 10 } },
+      }),
+    ]);
     expect(firstBid(await bidOf(await postBid(bannerRequest()))).price).toBe(2.5);
     expect(firstBid(await bidOf(await postBid(bannerRequest({ device: { devicetype: 2, geo: { country: 'USA' } } })))).price).toBe(3);
   });
@@ -236,9 +270,12 @@ describe('model-priced bids', () => {
   it('logs a decision record of kind bid for every bid', async () => {
     await setCampaigns([campaign({ id: 'c1' })]);
     const spy = vi.spyOn(env.EVENTS, 'sendBatch');
-    const req = bannerRequest({ imp: [
-      { id: 'a', banner: { format: [{ w: 300, h: 250 }] } }, { id: 'b', banner: { format: [{ w: 728, h: 90 }] } },
-    ] });
+    const req = bannerRequest({
+      imp: [
+        { id: 'a', banner: { format: [{ w: 300, h: 250 }] } },
+        { id: 'b', banner: { format: [{ w: 728, h: 90 }] } },
+      ],
+    });
     const r = await bidOf(await postBid(req));
     const ids = r.seatbid!.flatMap((s) => s.bid.map((b) => (b.ext as { decisionId: string }).decisionId));
     type Rec = { type: string; kind: string; id: string; context: { attrs: Record<string, unknown> } };
@@ -258,7 +295,11 @@ describe('admin campaigns API', () => {
     await setCampaigns([]);
     const c = campaign({ id: 'adm' });
     const put = (body: unknown, headers: Record<string, string> = ADMIN) =>
-      fetchWorker('/admin/campaigns/adm', { method: 'PUT', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+      fetchWorker('/admin/campaigns/adm', {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
     expect((await put(c, {})).status).toBe(401);
     const bad = await put({ ...c, bid: { ...c.bid, maxCpm: -1 } });
     expect(bad.status).toBe(400);
@@ -271,7 +312,11 @@ describe('admin campaigns API', () => {
       expect(res.status, field).toBe(400);
       expect(((await res.json()) as { error: { field: string } }).error.field).toBe(field);
     }
-    const whole = await fetchWorker('/admin/campaigns', { method: 'PUT', headers: { 'content-type': 'application/json', ...ADMIN }, body: JSON.stringify([c, { ...c, id: 'two', bid: { ...c.bid, minCpm: 20, maxCpm: 10 } }]) });
+    const whole = await fetchWorker('/admin/campaigns', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', ...ADMIN },
+      body: JSON.stringify([c, { ...c, id: 'two', bid: { ...c.bid, minCpm: 20, maxCpm: 10 } }]),
+    });
     expect(((await whole.json()) as { error: { field: string } }).error.field).toBe('[1].bid.minCpm');
     // a list stored before these rules still reads (refusing it would stop all bidding)
     await env.MODELS.put('config/campaigns', JSON.stringify([{ ...c, bid: { ...c.bid, minCpm: 20, maxCpm: 10 } }]));
@@ -287,7 +332,12 @@ describe('admin campaigns API', () => {
 
   it('keeps every one of concurrent writes, and never rewrites an unreadable stored list from empty', async () => {
     await setCampaigns([]);
-    const put = (id: string) => fetchWorker(`/admin/campaigns/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json', ...ADMIN }, body: JSON.stringify(campaign({ id })) });
+    const put = (id: string) =>
+      fetchWorker(`/admin/campaigns/${id}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', ...ADMIN },
+        body: JSON.stringify(campaign({ id })),
+      });
     const ids = Array.from({ length: 8 }, (_, i) => `par${i}`);
     for (const res of await Promise.all(ids.map(put))) expect(res.status).toBe(201);
     const list = (await (await fetchWorker('/admin/campaigns', { headers: ADMIN })).json()) as { campaigns: { id: string }[] };
@@ -299,9 +349,17 @@ describe('admin campaigns API', () => {
     expect((await fetchWorker('/admin/campaigns', { headers: ADMIN })).status).toBe(409);
     expect((await put('gamma')).status).toBe(409);
     expect(((await env.MODELS.get('config/campaigns', 'json')) as unknown[]).length).toBe(9); // untouched
-    const dup = await fetchWorker('/admin/campaigns', { method: 'PUT', headers: { 'content-type': 'application/json', ...ADMIN }, body: JSON.stringify([campaign({ id: 'twin' }), campaign({ id: 'twin' })]) });
+    const dup = await fetchWorker('/admin/campaigns', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', ...ADMIN },
+      body: JSON.stringify([campaign({ id: 'twin' }), campaign({ id: 'twin' })]),
+    });
     expect(dup.status).toBe(400); // two copies would bid on one ledger
-    const whole = await fetchWorker('/admin/campaigns', { method: 'PUT', headers: { 'content-type': 'application/json', ...ADMIN }, body: JSON.stringify([campaign({ id: 'fresh' })]) });
+    const whole = await fetchWorker('/admin/campaigns', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', ...ADMIN },
+      body: JSON.stringify([campaign({ id: 'fresh' })]),
+    });
     expect(whole.status).toBe(200);
     expect((await put('gamma')).status).toBe(201);
   });
@@ -319,14 +377,19 @@ describe('admin campaigns API', () => {
 
   it('saves writes that arrive together in one group, each with its own answer, starting from what KV holds', async () => {
     await setCampaigns([campaign({ id: 'keep' }), campaign({ id: 'drop' })]);
-    const put = (id: string) => fetchWorker(`/admin/campaigns/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json', ...ADMIN }, body: JSON.stringify(campaign({ id })) });
+    const put = (id: string) =>
+      fetchWorker(`/admin/campaigns/${id}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', ...ADMIN },
+        body: JSON.stringify(campaign({ id })),
+      });
     const del = (id: string) => fetchWorker(`/admin/campaigns/${id}`, { method: 'DELETE', headers: ADMIN });
     // the first to arrive is saved at once; the rest wait out the gap between writes and are
     // saved together (whatever order they arrive in, each answer is the same)
     const answers = await Promise.all([put('g1'), del('nobody'), put('g2'), del('drop'), put('keep')]);
     expect(answers.map((r) => r.status)).toEqual([201, 404, 201, 204, 200]);
     expect(((await answers[1]!.json()) as { error: { field: string } }).error.field).toBe('id');
-    const ids = () => ((env.MODELS.get('config/campaigns', 'json')) as Promise<{ id: string }[]>).then((l) => l.map((c) => c.id).sort());
+    const ids = () => (env.MODELS.get('config/campaigns', 'json') as Promise<{ id: string }[]>).then((l) => l.map((c) => c.id).sort());
     expect(await ids()).toEqual(['g1', 'g2', 'keep']);
     // a list written straight to KV (by hand, by a CLI) is what the next write starts from
     await setCampaigns([campaign({ id: 'by-hand' })]);

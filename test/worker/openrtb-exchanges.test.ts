@@ -35,7 +35,11 @@ async function withEnv(over: Partial<Env>, path: string, init: RequestInit): Pro
   return res;
 }
 
-type Ledger = { spent: number; total: number; exchanges: Record<string, { spent: number; wins: number; total: number; totalWins: number }> };
+type Ledger = {
+  spent: number;
+  total: number;
+  exchanges: Record<string, { spent: number; wins: number; total: number; totalWins: number }>;
+};
 async function ledger(id: string): Promise<Ledger> {
   return (await (await fetchWorker(`/admin/campaigns/${id}/ledger`, { headers: ADMIN })).json()) as Ledger;
 }
@@ -50,7 +54,11 @@ function capture() {
   };
 }
 
-const B64URL = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const B64URL = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 
 async function hmac(key: string, message: string): Promise<Uint8Array> {
   const k = await crypto.subtle.importKey('raw', new TextEncoder().encode(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
@@ -85,7 +93,9 @@ describe('who may ask for bids', () => {
   it('with no exchange configured, nobody gets a bid: secure by default', async () => {
     await setCampaigns([campaign({ id: 'auth-c' })]);
     const init = (authorization?: string) => ({
-      method: 'POST', body: JSON.stringify(bannerRequest()), headers: { ...JSON_HEADERS, ...(authorization ? { authorization } : {}) },
+      method: 'POST',
+      body: JSON.stringify(bannerRequest()),
+      headers: { ...JSON_HEADERS, ...(authorization ? { authorization } : {}) },
     });
     for (const unset of [{ EXCHANGE_KEYS: '' }, { EXCHANGE_KEYS: undefined as unknown as string }]) {
       expect((await withEnv(unset, '/openrtb2/bid', init())).status).toBe(401);
@@ -101,7 +111,13 @@ describe('who may ask for bids', () => {
   it('the path form: the exchange id and its token in the path, for exchanges that cannot set headers', async () => {
     await setCampaigns([campaign({ id: 'path-c' })]);
     const token = await pathTokenOf(EXCHANGE_B.key, EXCHANGE_B.id);
-    const bid = await bidOf(await fetchWorker(`/openrtb2/bid/${EXCHANGE_B.id}/${token}`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(bannerRequest()) }));
+    const bid = await bidOf(
+      await fetchWorker(`/openrtb2/bid/${EXCHANGE_B.id}/${token}`, {
+        method: 'POST',
+        headers: JSON_HEADERS,
+        body: JSON.stringify(bannerRequest()),
+      }),
+    );
     expect(new URL(bid.burl!).searchParams.get('x')).toBe(EXCHANGE_B.id);
     const post = (path: string) => fetchWorker(path, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(bannerRequest()) });
     const tokenA = await pathTokenOf(EXCHANGE_A.key, EXCHANGE_A.id);
@@ -142,10 +158,19 @@ describe('notices are booked against the exchange that got the bid', () => {
     const decisions = new Map(ours().map((d) => [d.id, d.exchange]));
     const outcomes = cap.outcomes().map((e) => [e.name, e.decisionId, e.exchange]);
     cap.done();
-    expect(decisions).toEqual(new Map([[a.id, EXCHANGE_A.id], [b.id, EXCHANGE_B.id], [a2.id, EXCHANGE_A.id]]));
+    expect(decisions).toEqual(
+      new Map([
+        [a.id, EXCHANGE_A.id],
+        [b.id, EXCHANGE_B.id],
+        [a2.id, EXCHANGE_A.id],
+      ]),
+    );
     expect(outcomes).toEqual([
-      ['billing', a.id, EXCHANGE_A.id], ['win', a.id, EXCHANGE_A.id], ['billing', a2.id, EXCHANGE_A.id],
-      ['billing', b.id, EXCHANGE_B.id], ['loss', b.id, EXCHANGE_B.id],
+      ['billing', a.id, EXCHANGE_A.id],
+      ['win', a.id, EXCHANGE_A.id],
+      ['billing', a2.id, EXCHANGE_A.id],
+      ['billing', b.id, EXCHANGE_B.id],
+      ['loss', b.id, EXCHANGE_B.id],
     ]);
     const l = await ledger('per-x');
     expect(l.spent).toBeCloseTo(0.003, 9);
@@ -157,12 +182,23 @@ describe('notices are booked against the exchange that got the bid', () => {
     expect(l.exchanges[EXCHANGE_B.id]!.spent).toBeCloseTo(0.0005, 9);
   });
 
-  it('signs the exchange: a notice or click of exchange A\'s bid re-pointed at B (or stripped of it) is refused', async () => {
-    await setCampaigns([campaign({ id: 'sig-x', creatives: [{ ...campaign({ id: 'sig-x' }).creatives[0]!, adm: '<a href="${CLICK_URL}">ad</a>', clickUrl: 'https://advertiser.example/land' }] })]);
+  it("signs the exchange: a notice or click of exchange A's bid re-pointed at B (or stripped of it) is refused", async () => {
+    await setCampaigns([
+      campaign({
+        id: 'sig-x',
+        creatives: [
+          { ...campaign({ id: 'sig-x' }).creatives[0]!, adm: '<a href="${CLICK_URL}">ad</a>', clickUrl: 'https://advertiser.example/land' },
+        ],
+      }),
+    ]);
     const bid = await bidOf(await postBid(bannerRequest()));
     const burl = bid.burl!;
     expect(burl).toContain(`&x=${EXCHANGE_A.id}&`);
-    for (const forged of [burl.replace(`x=${EXCHANGE_A.id}`, `x=${EXCHANGE_B.id}`), burl.replace(`&x=${EXCHANGE_A.id}`, ''), burl.replace(`x=${EXCHANGE_A.id}`, 'x=unknown')]) {
+    for (const forged of [
+      burl.replace(`x=${EXCHANGE_A.id}`, `x=${EXCHANGE_B.id}`),
+      burl.replace(`&x=${EXCHANGE_A.id}`, ''),
+      burl.replace(`x=${EXCHANGE_A.id}`, 'x=unknown'),
+    ]) {
       expect((await call(forged, { AUCTION_PRICE: 1, AUCTION_CURRENCY: 'USD' })).status).toBe(403);
     }
     const click = /href="([^"]+)"/.exec(bid.adm!)![1]!;
@@ -197,7 +233,11 @@ describe('notices signed before exchanges were configured', () => {
     expect((await call(await oldNotice('win', 'legacy-c', 'old-decision-1'), { AUCTION_PRICE: 1.5 })).status).toBe(200);
     const events = cap.outcomes();
     cap.done();
-    expect(events.map((e) => [e.name, e.exchange])).toEqual([['billing', 'unknown'], ['billing', 'unknown'], ['win', 'unknown']]);
+    expect(events.map((e) => [e.name, e.exchange])).toEqual([
+      ['billing', 'unknown'],
+      ['billing', 'unknown'],
+      ['win', 'unknown'],
+    ]);
     const l = await ledger('legacy-c');
     expect(l.spent).toBeCloseTo(0.0015, 9); // once, though called three times
     expect(l.exchanges).toMatchObject({ unknown: { wins: 1, totalWins: 1 } });
@@ -214,7 +254,12 @@ describe('notices signed before exchanges were configured', () => {
   });
 
   it('an old click URL still counts (for "unknown") and redirects', async () => {
-    await setCampaigns([campaign({ id: 'legacy-k', creatives: [{ ...campaign({ id: 'legacy-k' }).creatives[0]!, clickUrl: 'https://advertiser.example/land' }] })]);
+    await setCampaigns([
+      campaign({
+        id: 'legacy-k',
+        creatives: [{ ...campaign({ id: 'legacy-k' }).creatives[0]!, clickUrl: 'https://advertiser.example/land' }],
+      }),
+    ]);
     const query = `d=old-click-1&c=legacy-k&cr=legacy-k-300x250&imp=imp-1&t=${Math.floor(Date.now() / 1000)}`;
     const url = `http://attune.test/openrtb2/click?${query}&s=${B64URL((await hmac(env.PROFILE_SECRET, `click|${query}`)).subarray(0, 16))}`;
     const cap = capture();

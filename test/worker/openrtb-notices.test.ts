@@ -84,7 +84,7 @@ describe('notices', () => {
     expect((await ledger('eur-c')).spent).toBeCloseTo(0.001, 9);
   });
 
-  it('reads a price without a currency (withheld, or the macro unsupported) in the bid\'s currency, and logs the campaign currency', async () => {
+  it("reads a price without a currency (withheld, or the macro unsupported) in the bid's currency, and logs the campaign currency", async () => {
     await setRates({ USD: 1, JPY: 150 });
     await setCampaigns([campaign({ id: 'jpy-c' })]);
     const bid = await onlyBid(bannerRequest({ cur: ['JPY'] }));
@@ -176,7 +176,10 @@ describe('notices', () => {
     const bid = await onlyBid();
     expect(bid.cid).toBe('sig-a');
     const signed = expand(bid.burl!, { AUCTION_PRICE: bid.price, AUCTION_CURRENCY: 'USD' });
-    const call = async (url: string) => { const u = new URL(url); return fetchWorker(u.pathname + u.search); };
+    const call = async (url: string) => {
+      const u = new URL(url);
+      return fetchWorker(u.pathname + u.search);
+    };
     // a second price after the signature: which one would count? refused, naming it
     const twice = await call(`${signed}&price=1000000`);
     expect(twice.status).toBe(400);
@@ -213,16 +216,36 @@ describe('notices', () => {
     const u = new URL(expand(bid.burl!, { AUCTION_PRICE: bid.price, AUCTION_CURRENCY: 'USD' }));
     const cap = capture();
     for (let i = 0; i < 3; i++) expect((await fetchWorker(u.pathname + u.search)).status).toBe(204);
-    const ids = new Set(cap.events().filter((e) => e.name === 'billing').map((e) => e.id));
+    const ids = new Set(
+      cap
+        .events()
+        .filter((e) => e.name === 'billing')
+        .map((e) => e.id),
+    );
     cap.done();
     expect([...ids]).toEqual([`billing:${bid.id}`]);
     expect((await ledger('replay-c')).spent).toBeCloseTo(bid.price / 1000, 9);
   });
 
   it('serves win markup with macro values encoded, so an appended auction id cannot inject HTML', async () => {
-    await setCampaigns([campaign({ id: 'xss-c', creatives: [{ id: 'xss-c-300x250', media: 'banner', w: 300, h: 250, adm: '<a href="https://advertiser.example/?auction=${AUCTION_ID}">ad</a>' }] })]);
+    await setCampaigns([
+      campaign({
+        id: 'xss-c',
+        creatives: [
+          {
+            id: 'xss-c-300x250',
+            media: 'banner',
+            w: 300,
+            h: 250,
+            adm: '<a href="https://advertiser.example/?auction=${AUCTION_ID}">ad</a>',
+          },
+        ],
+      }),
+    ]);
     const bid = await onlyBid();
-    const u = new URL(expand(bid.nurl!, { AUCTION_PRICE: bid.price, AUCTION_CURRENCY: 'USD', AUCTION_ID: '"><script>alert(document.domain)</script>' }));
+    const u = new URL(
+      expand(bid.nurl!, { AUCTION_PRICE: bid.price, AUCTION_CURRENCY: 'USD', AUCTION_ID: '"><script>alert(document.domain)</script>' }),
+    );
     const res = await fetchWorker(u.pathname + u.search);
     expect(res.status).toBe(200);
     const markup = await res.text();
@@ -269,7 +292,7 @@ describe('frequency caps and budgets through the ledger', () => {
     expect(anon.headers.get('x-attune-nobid')).toContain('frequencyCapNoUser');
   });
 
-  it('counts the bids of one request toward the cap: a cap of 1 is one of the page\'s three imps', async () => {
+  it("counts the bids of one request toward the cap: a cap of 1 is one of the page's three imps", async () => {
     await setCampaigns([campaign({ id: 'cap-one', frequencyCap: { count: 1, hours: 24 } })]);
     const base = bannerRequest({ user: { id: 'three-imps-user' } });
     const req = { ...base, imp: ['a', 'b', 'c'].map((id) => ({ ...base.imp[0]!, id })) };
@@ -300,7 +323,9 @@ describe('the click tracker', () => {
 
   it('writes a signed click URL into the markup, logs one click per bid joined to its decision, and redirects to the landing page', async () => {
     await setRates(null);
-    await setCampaigns([withClick('<a href="${CLICK_URL}"><img src="https://cdn.example/a.png"></a><script>var clickTag = "${CLICK_URL}";</script>')]);
+    await setCampaigns([
+      withClick('<a href="${CLICK_URL}"><img src="https://cdn.example/a.png"></a><script>var clickTag = "${CLICK_URL}";</script>'),
+    ]);
     const bid = await onlyBid();
     const href = /href="([^"]+)"/.exec(bid.adm!)![1]!;
     expect(/clickTag = "([^"]+)"/.exec(bid.adm!)![1]).toBe(href); // as is in HTML: a script reads it undecoded
@@ -315,14 +340,20 @@ describe('the click tracker', () => {
         expect(res.headers.get('location')).toBe(LANDING);
       }
       // a browser's prefetch goes on to the page too, but is no click
-      expect((await fetchWorker(url.pathname + url.search, { redirect: 'manual', headers: { 'sec-purpose': 'prefetch' } })).status).toBe(302);
+      expect((await fetchWorker(url.pathname + url.search, { redirect: 'manual', headers: { 'sec-purpose': 'prefetch' } })).status).toBe(
+        302,
+      );
       await vi.waitFor(() => expect(cap.events().filter((e) => e.name === 'click')).toHaveLength(2));
       const clicks = cap.events().filter((e) => e.name === 'click');
       const decisionId = (bid.ext as { decisionId: string }).decisionId;
       expect(clicks[0]).toMatchObject({ id: `click:${decisionId}`, decisionId, props: { campaign: 'clicky' } });
       expect(clicks[1]!.id).toBe(clicks[0]!.id); // a second click on the same ad is the same event
       // altered or invented: no redirect (a guessed id would show a draft's landing page), not counted
-      for (const forged of [url.search.replace('c=clicky', 'c=clicky2'), url.search.replace(/s=[^&]+$/, 's=AAAAAAAAAAAAAAAAAAAAAA'), url.search.replace(/&s=[^&]+$/, '')]) {
+      for (const forged of [
+        url.search.replace('c=clicky', 'c=clicky2'),
+        url.search.replace(/s=[^&]+$/, 's=AAAAAAAAAAAAAAAAAAAAAA'),
+        url.search.replace(/&s=[^&]+$/, ''),
+      ]) {
         expect((await fetchWorker(url.pathname + forged, { redirect: 'manual' })).status).toBe(403);
       }
       await new Promise((r) => setTimeout(r, 50));
@@ -332,7 +363,7 @@ describe('the click tracker', () => {
     }
   });
 
-  it('fills the percent-encoded form for a third party\'s redirect, and the win notice\'s markup too', async () => {
+  it("fills the percent-encoded form for a third party's redirect, and the win notice's markup too", async () => {
     await setCampaigns([withClick('<a href="https://adserver.example/c?dest=${CLICK_URL_ENC}">ad</a>')]);
     const bid = await onlyBid();
     const dest = new URL(/href="([^"]+)"/.exec(bid.adm!)![1]!).searchParams.get('dest')!;
@@ -345,7 +376,8 @@ describe('the click tracker', () => {
   it('refuses a click URL for a creative without a landing page at the admin API', async () => {
     const c = campaign({ id: 'bad-click' });
     const res = await fetchWorker('/admin/campaigns/bad-click', {
-      method: 'PUT', headers: { 'content-type': 'application/json', ...ADMIN },
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', ...ADMIN },
       body: JSON.stringify({ ...c, creatives: [{ ...c.creatives[0]!, clickUrl: 'javascript:alert(1)' }] }),
     });
     expect(res.status).toBe(400);

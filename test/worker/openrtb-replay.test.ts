@@ -8,7 +8,11 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { INLINE_BREAKS, STRUCTURAL_BREAKS } from '../openrtb-expectations.ts';
 import { campaign, checkBidResponse, postBid, setCampaigns, setRates } from './bidding-helpers.ts';
 
-const files = import.meta.glob('../../../shared/data/openrtb/bid-requests/*.json', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+const files = import.meta.glob('../../../shared/data/openrtb/bid-requests/*.json', {
+  query: '?raw',
+  import: 'default',
+  eager: true,
+}) as Record<string, string>;
 const cases = Object.entries(files).map(([p, body]) => [p.slice(p.lastIndexOf('/') + 1), body] as const);
 
 const outcomes = { bid: 0, noBid: 0, rejected: 0, dealBids: 0 };

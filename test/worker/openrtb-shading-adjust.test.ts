@@ -22,7 +22,10 @@ describe('first-price shading', () => {
     expect(noCurve.headers.get('x-attune-fallback')).toContain('bid-shading');
     expect((await price(noCurve)).price).toBe(4);
 
-    const curves = new Map([['*', { a: -0.8, k: 2 }], ['pub:pub-1', { a: -2, k: 2.5 }]]);
+    const curves = new Map([
+      ['*', { a: -0.8, k: 2 }],
+      ['pub:pub-1', { a: -2, k: 2.5 }],
+    ]);
     expect((await publish(encodeShadingModel('bid-shading', 'v1', curves))).status).toBeLessThan(300);
     const second = await price(await postBid(bannerRequest({ at: 2 })));
     expect(second.price).toBe(4);
@@ -42,7 +45,7 @@ describe('first-price shading', () => {
 const PARTNER = { authorization: 'Bearer test-partner-b' };
 
 describe('POST /v1/bid-adjust', () => {
-  it('is for partners\' servers: a partner or admin token, and no CORS grant for browsers', async () => {
+  it("is for partners' servers: a partner or admin token, and no CORS grant for browsers", async () => {
     await setCampaigns([campaign({ id: 'flat', bid: { goal: 'cpm', value: 2, minCpm: 0, maxCpm: 40 } })]);
     const body = { campaign: 'flat', imp: { banner: { w: 300, h: 250 } } };
     const anonymous = await postJson('/v1/bid-adjust', body, { origin: 'https://evil.example' });
@@ -57,15 +60,37 @@ describe('POST /v1/bid-adjust', () => {
   });
 
   it('returns pCTR, pCVR and a multiplier from the same features as bids', async () => {
-    await publish(linearBlob({ name: 'adj-ctr', version: 'v1', variants: ['*'], biasBy: { '*': -5 }, keyed: { 'device=mobile': { '*': 0.7 } } }));
+    await publish(
+      linearBlob({ name: 'adj-ctr', version: 'v1', variants: ['*'], biasBy: { '*': -5 }, keyed: { 'device=mobile': { '*': 0.7 } } }),
+    );
     await publish(linearBlob({ name: 'adj-cvr', version: 'v1', variants: ['*'], biasBy: { '*': -3 }, keyed: {} }));
-    await setCampaigns([campaign({ id: 'adj', bid: { goal: 'cpa', value: 50, ctrModel: 'adj-ctr', cvrModel: 'adj-cvr', minCpm: 0, maxCpm: 40 }, modifiers: { geo: { US: 1.2 } } })]);
-    const res = await postJson('/v1/bid-adjust', {
-      campaign: 'adj', site: { domain: 'news.example', page: 'https://news.example/a' },
-      device: { devicetype: 4, geo: { country: 'USA' } }, imp: { banner: { w: 300, h: 250 } }, baseCpm: 2,
-    }, PARTNER);
+    await setCampaigns([
+      campaign({
+        id: 'adj',
+        bid: { goal: 'cpa', value: 50, ctrModel: 'adj-ctr', cvrModel: 'adj-cvr', minCpm: 0, maxCpm: 40 },
+        modifiers: { geo: { US: 1.2 } },
+      }),
+    ]);
+    const res = await postJson(
+      '/v1/bid-adjust',
+      {
+        campaign: 'adj',
+        site: { domain: 'news.example', page: 'https://news.example/a' },
+        device: { devicetype: 4, geo: { country: 'USA' } },
+        imp: { banner: { w: 300, h: 250 } },
+        baseCpm: 2,
+      },
+      PARTNER,
+    );
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { pctr: number; pcvr: number; multiplier: number; valueCpm: number; adjustedCpm: number; source: string };
+    const body = (await res.json()) as {
+      pctr: number;
+      pcvr: number;
+      multiplier: number;
+      valueCpm: number;
+      adjustedCpm: number;
+      source: string;
+    };
     expect(body.pctr).toBeGreaterThan(sigmoid(-5) * 1.8);
     expect(body.pctr).toBeLessThan(sigmoid(-4.3) * 1.05);
     expect(body.pcvr).toBeCloseTo(sigmoid(-3), 3);
@@ -81,8 +106,12 @@ describe('POST /v1/bid-adjust', () => {
       campaign({ id: 'zero', bid: { goal: 'cpc', value: 1, defaultCtr: 0, minCpm: 0, maxCpm: 40 } }),
       campaign({ id: 'flat', bid: { goal: 'cpm', value: 2, minCpm: 0, maxCpm: 40 } }),
     ]);
-    const ask = async (id: string) => (await (await postJson('/v1/bid-adjust', { campaign: id, imp: { banner: { w: 300, h: 250 } }, baseCpm: 2 }, PARTNER)).json()) as
-      { multiplier: number; adjustedCpm: number; source: string };
+    const ask = async (id: string) =>
+      (await (await postJson('/v1/bid-adjust', { campaign: id, imp: { banner: { w: 300, h: 250 } }, baseCpm: 2 }, PARTNER)).json()) as {
+        multiplier: number;
+        adjustedCpm: number;
+        source: string;
+      };
     expect(await ask('zero')).toMatchObject({ multiplier: 0, adjustedCpm: 0, source: 'default' });
     expect(await ask('flat')).toMatchObject({ multiplier: 1, adjustedCpm: 2, source: 'fixed' });
   });

@@ -13,13 +13,24 @@ const SEGMENTS = {
 };
 
 const visitPricing = (cookies: Record<string, string>) =>
-  postJson('/v1/decide', { page: { url: 'https://shop.example/pricing' }, slots: [{ id: 'x', candidates: ['a', 'b'] }] },
-    Object.keys(cookies).length ? { cookie: cookieHeader(cookies) } : {});
+  postJson(
+    '/v1/decide',
+    { page: { url: 'https://shop.example/pricing' }, slots: [{ id: 'x', candidates: ['a', 'b'] }] },
+    Object.keys(cookies).length ? { cookie: cookieHeader(cookies) } : {},
+  );
 
 describe('signed profile cookie and real-time segments', () => {
   it('pricing viewed 3 times joins the segment on the 3rd view, and the segment drives the model', async () => {
     await env.MODELS.put('config/segments', JSON.stringify(SEGMENTS));
-    await publish(linearBlob({ name: 'offer', version: 'v1', variants: ['none', 'discount'], keyed: { 'segment=pricing-intent': { discount: 4 } }, biasBy: { none: 0, discount: -2 } }));
+    await publish(
+      linearBlob({
+        name: 'offer',
+        version: 'v1',
+        variants: ['none', 'discount'],
+        keyed: { 'segment=pricing-intent': { discount: 4 } },
+        biasBy: { none: 0, discount: -2 },
+      }),
+    );
     let cookies: Record<string, string> = {};
     const seen: string[][] = [];
     for (let i = 0; i < 3; i++) {
@@ -28,7 +39,11 @@ describe('signed profile cookie and real-time segments', () => {
       seen.push((await res.json<any>()).segments);
     }
     expect(seen).toEqual([['new-visitor'], ['new-visitor'], ['pricing-intent', 'new-visitor']]);
-    const res = await postJson('/v1/decide', { page: { url: 'https://shop.example/pricing' }, slots: [{ id: 'offer', model: 'offer' }] }, { cookie: cookieHeader(cookies) });
+    const res = await postJson(
+      '/v1/decide',
+      { page: { url: 'https://shop.example/pricing' }, slots: [{ id: 'offer', model: 'offer' }] },
+      { cookie: cookieHeader(cookies) },
+    );
     expect((await res.json<any>()).decisions[0].variant).toBe('discount');
   });
 
@@ -58,8 +73,10 @@ describe('signed profile cookie and real-time segments', () => {
 });
 
 describe('POST /v1/score', () => {
-  it('returns each variant\'s predicted rate and does not count a page view', async () => {
-    await publish(linearBlob({ name: 'churn', version: 'v1', variants: ['risk'], keyed: { 'attr:plan=free': { risk: 2 } }, biasBy: { risk: -1 } }));
+  it("returns each variant's predicted rate and does not count a page view", async () => {
+    await publish(
+      linearBlob({ name: 'churn', version: 'v1', variants: ['risk'], keyed: { 'attr:plan=free': { risk: 2 } }, biasBy: { risk: -1 } }),
+    );
     const res = await postJson('/v1/score', { models: ['churn'], attributes: { plan: 'free' } });
     expect(res.status).toBe(200);
     const body = await res.json<any>();
@@ -87,13 +104,24 @@ describe('GET /openapi.json', () => {
     let cookie = '';
     const seen = new Set<string>();
     for (let page = 0; page < 8; page++) {
-      const slots = [{ id: 'hero', candidates: ['a', 'b', 'c', 'd'] }, ...Array.from({ length: 6 }, (_, i) => ({ id: `p${page}-s${i}`, candidates: ['x', 'y'] }))];
+      const slots = [
+        { id: 'hero', candidates: ['a', 'b', 'c', 'd'] },
+        ...Array.from({ length: 6 }, (_, i) => ({ id: `p${page}-s${i}`, candidates: ['x', 'y'] })),
+      ];
       const res = await postJson('/v1/decide', { slots }, cookie ? { cookie } : {});
       expect(res.status).toBe(200);
       const hero = ((await res.json()) as { decisions: { slot: string; variant: string; sticky: boolean }[] }).decisions[0]!;
       seen.add(hero.variant);
       if (page > 0) expect(hero.sticky).toBe(true);
-      cookie = cookieHeader({ ...Object.fromEntries(cookie.split('; ').filter(Boolean).map((kv) => kv.split('=') as [string, string])), ...cookiesOf(res) });
+      cookie = cookieHeader({
+        ...Object.fromEntries(
+          cookie
+            .split('; ')
+            .filter(Boolean)
+            .map((kv) => kv.split('=') as [string, string]),
+        ),
+        ...cookiesOf(res),
+      });
     }
     expect(seen.size).toBe(1);
   });
@@ -102,7 +130,10 @@ describe('GET /openapi.json', () => {
     let cookie = '';
     let views = 0;
     for (let page = 0; page < 3; page++) {
-      const slots = Array.from({ length: 16 }, (_, i) => ({ id: `${'long-slot-name-'.repeat(4)}${page}-${i}`, candidates: [`${'v'.repeat(120)}${i}`, `${'w'.repeat(120)}${i}`] }));
+      const slots = Array.from({ length: 16 }, (_, i) => ({
+        id: `${'long-slot-name-'.repeat(4)}${page}-${i}`,
+        candidates: [`${'v'.repeat(120)}${i}`, `${'w'.repeat(120)}${i}`],
+      }));
       const res = await postJson('/v1/decide', { slots }, cookie ? { cookie } : {});
       expect(res.status).toBe(200);
       const set = res.headers.getSetCookie().find((c) => c.startsWith('att_p='))!;
@@ -111,7 +142,15 @@ describe('GET /openapi.json', () => {
       const profile = JSON.parse(atob(jar.att_p!.split('.')[0]!.replace(/-/g, '+').replace(/_/g, '/')));
       expect(profile[4]).toBe(views + 1); // [layout, first, last, visits, views, …]: every update lands
       views = profile[4];
-      cookie = cookieHeader({ ...Object.fromEntries(cookie.split('; ').filter(Boolean).map((kv) => kv.split('=') as [string, string])), ...jar });
+      cookie = cookieHeader({
+        ...Object.fromEntries(
+          cookie
+            .split('; ')
+            .filter(Boolean)
+            .map((kv) => kv.split('=') as [string, string]),
+        ),
+        ...jar,
+      });
     }
     expect(views).toBe(3);
   });

@@ -18,14 +18,17 @@ describe('allowBootstrap (CSP)', () => {
     ["script-src 'self' 'unsafe-inline' 'strict-dynamic'", `script-src 'self' 'unsafe-inline' 'strict-dynamic' 'nonce-${N}'`, true],
     ["script-src-elem https://cdn.example; script-src 'self'", `script-src-elem https://cdn.example 'nonce-${N}'; script-src 'self'`, true],
     ["script-src 'unsafe-inline'", "script-src 'unsafe-inline' 'self'", false],
-    ["img-src *", 'img-src *', false],
+    ['img-src *', 'img-src *', false],
     ["script-src 'self'; connect-src https://api.example", `script-src 'self' 'nonce-${N}'; connect-src https://api.example 'self'`, true],
   ])('%s', (policy, expected, nonce) => {
     expect(allowBootstrap(policy, N)).toEqual({ policy: expected, nonce });
   });
 
   it('rewrites each comma-joined policy and the report-only header', () => {
-    const h = new Headers({ 'content-security-policy': "script-src 'self', img-src *", 'content-security-policy-report-only': "default-src 'self'" });
+    const h = new Headers({
+      'content-security-policy': "script-src 'self', img-src *",
+      'content-security-policy-report-only': "default-src 'self'",
+    });
     expect(rewriteCsp(h, N)).toBe(true);
     expect(h.get('content-security-policy')).toBe(`script-src 'self' 'nonce-${N}', img-src *`);
     expect(h.get('content-security-policy-report-only')).toBe(`default-src 'self'; script-src 'self' 'nonce-${N}'`);
@@ -59,7 +62,12 @@ describe('page rules', () => {
   it('drops an unknown recommend filter rather than every rule of the document', () => {
     const typo = parsePageRules({
       version: '1',
-      pages: [{ path: '/', slots: [{ id: 'pairs', recommend: { count: 3, filters: { instock: true, inStock: true }, template: '<p>{{id}}</p>' } }] }],
+      pages: [
+        {
+          path: '/',
+          slots: [{ id: 'pairs', recommend: { count: 3, filters: { instock: true, inStock: true }, template: '<p>{{id}}</p>' } }],
+        },
+      ],
     });
     expect(typo).not.toBeNull();
     expect(typo!.pages[0]!.slots[0]!.recommend!.filters).toEqual({ inStock: true });
@@ -68,11 +76,14 @@ describe('page rules', () => {
 
 describe('templates and bootstrap JSON', () => {
   it('escapes item fields, numbers positions and blanks unknown fields', () => {
-    expect(renderItems('<li title="{{name}}">{{index}}. {{name}} {{nope}}</li>', [{ name: '"<b>' }, { name: 'ok' }]))
-      .toBe('<li title="&quot;&lt;b&gt;">1. &quot;&lt;b&gt; </li><li title="ok">2. ok </li>');
+    expect(renderItems('<li title="{{name}}">{{index}}. {{name}} {{nope}}</li>', [{ name: '"<b>' }, { name: 'ok' }])).toBe(
+      '<li title="&quot;&lt;b&gt;">1. &quot;&lt;b&gt; </li><li title="ok">2. ok </li>',
+    );
   });
   it('cannot close the inline script', () => {
-    expect(scriptJson({ s: '</script><script>alert(1)</script>\u2028' })).toBe('{"s":"\\u003c/script>\\u003cscript>alert(1)\\u003c/script>\\u2028"}');
+    expect(scriptJson({ s: '</script><script>alert(1)</script>\u2028' })).toBe(
+      '{"s":"\\u003c/script>\\u003cscript>alert(1)\\u003c/script>\\u2028"}',
+    );
   });
 });
 

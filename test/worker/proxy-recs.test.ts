@@ -12,16 +12,29 @@ const catalog = Object.fromEntries(IDS.filter((id) => id !== 'sock-2').map((id) 
 const RULES = {
   version: 'recs-1',
   pages: [
-    { path: '/p/*', pageType: 'product', slots: [{ id: 'also', selector: 'section .row', recommend: { count: 2, itemFrom: '^/p/([^/]+)', template: TEMPLATE } }] },
-    { path: '/shop', pageType: 'category', slots: [{ id: 'for-you', selector: 'section .row', recommend: { count: 3, template: TEMPLATE } }] },
+    {
+      path: '/p/*',
+      pageType: 'product',
+      slots: [{ id: 'also', selector: 'section .row', recommend: { count: 2, itemFrom: '^/p/([^/]+)', template: TEMPLATE } }],
+    },
+    {
+      path: '/shop',
+      pageType: 'category',
+      slots: [{ id: 'for-you', selector: 'section .row', recommend: { count: 3, template: TEMPLATE } }],
+    },
   ],
   catalog,
-  popular: [{ id: 'hat-1', name: 'Page-rules pick' }, { id: 'bag-1', name: 'Another pick' }, { id: 'hat-2', name: 'Third pick' }],
+  popular: [
+    { id: 'hat-1', name: 'Page-rules pick' },
+    { id: 'bag-1', name: 'Another pick' },
+    { id: 'hat-2', name: 'Third pick' },
+  ],
 };
 
-const get = (path: string, cookies: Record<string, string> = {}) => fetchWorker(path, {
-  headers: { 'user-agent': DESKTOP, accept: 'text/html', ...(Object.keys(cookies).length ? { cookie: cookieHeader(cookies) } : {}) },
-});
+const get = (path: string, cookies: Record<string, string> = {}) =>
+  fetchWorker(path, {
+    headers: { 'user-agent': DESKTOP, accept: 'text/html', ...(Object.keys(cookies).length ? { cookie: cookieHeader(cookies) } : {}) },
+  });
 const shown = (html: string) => [...html.matchAll(/data-attune-item="([^"]+)"/g)].map((m) => m[1]);
 
 beforeEach(async () => {
@@ -49,8 +62,15 @@ describe.skipIf(!inject('hasSharedData'))('proxy recommendation slots', () => {
       const records = send.mock.calls.flatMap(([batch]) => [...batch].map((m) => m.body as Record<string, unknown>));
       const r = records.find((x) => x.kind === 'recommendation')!;
       expect(r).toMatchObject({
-        type: 'decision', slot: 'also', model: { name: 'recs', version: 'v1' }, action: 'sock-1',
-        candidates: ['sock-1', 'shoe-2'], probabilities: [1, 1], propensity: 1, source: 'model', featureSpec: 0,
+        type: 'decision',
+        slot: 'also',
+        model: { name: 'recs', version: 'v1' },
+        action: 'sock-1',
+        candidates: ['sock-1', 'shoe-2'],
+        probabilities: [1, 1],
+        propensity: 1,
+        source: 'model',
+        featureSpec: 0,
       });
       expect(r.score).toBeGreaterThan(0); // the model's score of the first item
     } finally {
@@ -67,7 +87,7 @@ describe.skipIf(!inject('hasSharedData'))('proxy recommendation slots', () => {
     expect(html).toContain('<i>similar to Name of hat-1</i>');
   });
 
-  it('an empty history shows the model\'s popular items; no model falls back to the page rules\' list', async () => {
+  it("an empty history shows the model's popular items; no model falls back to the page rules' list", async () => {
     await publish(recsModel('v1'));
     const popular = await get('/shop');
     expect(popular.headers.get('x-attune-fallback')).toBe('for-you=emptyHistory');
@@ -82,7 +102,7 @@ describe.skipIf(!inject('hasSharedData'))('proxy recommendation slots', () => {
     expect(html).toContain('<h5>Page-rules pick</h5><i>popular</i>');
   });
 
-  it('never shows the page\'s own product, even from a fallback model\'s popularity', async () => {
+  it("never shows the page's own product, even from a fallback model's popularity", async () => {
     await publish(recsModel('v1'));
     await (await get('/p/shoe-1')).text(); // this isolate has now served v1: it is the last good model
     const manifest = JSON.parse((await env.MODELS.get('manifest/recs'))!);
@@ -104,7 +124,15 @@ describe.skipIf(!inject('hasSharedData'))('proxy recommendation slots', () => {
   });
 
   it('rejects page rules whose itemFrom has no capture group (the last good rules stay)', async () => {
-    await env.MODELS.put('config/page-rules', JSON.stringify({ ...RULES, pages: [{ ...RULES.pages[0], slots: [{ ...RULES.pages[0]!.slots[0], recommend: { count: 2, itemFrom: '^/p/', template: TEMPLATE } }] }] }));
+    await env.MODELS.put(
+      'config/page-rules',
+      JSON.stringify({
+        ...RULES,
+        pages: [
+          { ...RULES.pages[0], slots: [{ ...RULES.pages[0]!.slots[0], recommend: { count: 2, itemFrom: '^/p/', template: TEMPLATE } }] },
+        ],
+      }),
+    );
     const res = await get('/p/shoe-1');
     expect(shown(await res.text())).toEqual([]); // no valid rules: the page passes through untouched
   });

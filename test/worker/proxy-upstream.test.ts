@@ -27,7 +27,10 @@ async function withOrigin(originUrl: string, path: string, init: RequestInit = {
 
 beforeEach(async () => {
   // a catch-all rule: refused paths must not reach the page rules, the edge cache or a decision
-  await env.MODELS.put('config/page-rules', JSON.stringify({ version: 'u1', pages: [{ path: '*', slots: [{ id: 'hero', candidates: ['a'], variants: { a: { text: 'A' } } }] }] }));
+  await env.MODELS.put(
+    'config/page-rules',
+    JSON.stringify({ version: 'u1', pages: [{ path: '*', slots: [{ id: 'hero', candidates: ['a'], variants: { a: { text: 'A' } } }] }] }),
+  );
   resetCaches();
   await foreignRequests();
 });
@@ -84,7 +87,8 @@ describe('proxy: hostile request paths', () => {
   });
 
   it('keeps every request under a base path, hostile or not', async () => {
-    const echoed = async (path: string) => (await (await withOrigin('http://origin.test/echo/', path, { headers: SECRETS })).json<{ url: string }>()).url;
+    const echoed = async (path: string) =>
+      (await (await withOrigin('http://origin.test/echo/', path, { headers: SECRETS })).json<{ url: string }>()).url;
     expect(await echoed('/a/b?q=1')).toBe('http://origin.test/echo/a/b?q=1');
     expect(await echoed('/%2e%2e/%2e%2e/login')).toBe('http://origin.test/echo/login'); // the URL parser resolves these dots first
     for (const path of ['//evil.test/login', '/..%2f..%2flogin', '/..;/login']) {
@@ -97,7 +101,14 @@ describe('proxy: hostile request paths', () => {
 
   it('sets the forwarding headers itself and drops the ones a visitor could route the origin with', async () => {
     const res = await fetchWorker('/echo/x', {
-      headers: { 'x-forwarded-host': 'evil.test', forwarded: 'host=evil.test', 'x-original-url': '/admin', 'x-rewrite-url': '/admin', 'x-host': 'evil.test', 'x-forwarded-server': 'evil.test' },
+      headers: {
+        'x-forwarded-host': 'evil.test',
+        forwarded: 'host=evil.test',
+        'x-original-url': '/admin',
+        'x-rewrite-url': '/admin',
+        'x-host': 'evil.test',
+        'x-forwarded-server': 'evil.test',
+      },
     });
     const { headers } = await res.json<{ headers: Record<string, string> }>();
     expect(headers['x-forwarded-host']).toBe('attune.test');
@@ -164,7 +175,13 @@ describe('proxy: ORIGIN_URL', () => {
 
 describe('proxy: the snippet tag', () => {
   it("loads the snippet from the public host, whatever the page's <base href> says", async () => {
-    await env.MODELS.put('config/page-rules', JSON.stringify({ version: 'b1', pages: [{ path: '/base-href', slots: [{ id: 'hero', candidates: ['a'], variants: { a: { text: 'A' } } }] }] }));
+    await env.MODELS.put(
+      'config/page-rules',
+      JSON.stringify({
+        version: 'b1',
+        pages: [{ path: '/base-href', slots: [{ id: 'hero', candidates: ['a'], variants: { a: { text: 'A' } } }] }],
+      }),
+    );
     const html = await (await fetchWorker('/base-href', { headers: { 'user-agent': DESKTOP, accept: 'text/html' } })).text();
     expect(html).toContain('<base href="https://cdn.test/assets/">');
     const src = /<script src="([^"]+)" async><\/script>/.exec(html)![1]!;
@@ -174,17 +191,32 @@ describe('proxy: the snippet tag', () => {
 
 describe.skipIf(!inject('hasSharedData'))('proxy: recommendation links', () => {
   it('renders no javascript: link and no broken-out attribute from an item, whatever the catalog holds', async () => {
-    await env.MODELS.put('config/page-rules', JSON.stringify({
-      version: 'links-1',
-      pages: [{ path: '/shop', slots: [{ id: 'recs', selector: 'section .row', recommend: {
-        count: 3, template: '<a class="rec" href="{{url}}" title={{name}} onclick="pick(\'{{id}}\')">{{name}}</a>',
-      } }] }],
-      popular: [
-        { id: 'p1', name: 'Lamp x onmouseover=alert(1)', url: 'javascript:alert(document.cookie)' },
-        { id: "p2');alert(1);('", name: 'Desk', url: ' JaVa\tScRiPt:alert(1)' },
-        { id: 'p3', name: 'Chair', url: '/p/chair?x=1&y=2' },
-      ],
-    }));
+    await env.MODELS.put(
+      'config/page-rules',
+      JSON.stringify({
+        version: 'links-1',
+        pages: [
+          {
+            path: '/shop',
+            slots: [
+              {
+                id: 'recs',
+                selector: 'section .row',
+                recommend: {
+                  count: 3,
+                  template: '<a class="rec" href="{{url}}" title={{name}} onclick="pick(\'{{id}}\')">{{name}}</a>',
+                },
+              },
+            ],
+          },
+        ],
+        popular: [
+          { id: 'p1', name: 'Lamp x onmouseover=alert(1)', url: 'javascript:alert(document.cookie)' },
+          { id: "p2');alert(1);('", name: 'Desk', url: ' JaVa\tScRiPt:alert(1)' },
+          { id: 'p3', name: 'Chair', url: '/p/chair?x=1&y=2' },
+        ],
+      }),
+    );
     const html = await (await fetchWorker('/shop', { headers: { 'user-agent': DESKTOP, accept: 'text/html' } })).text();
     const links = [...html.matchAll(/<a class="rec"[^>]*>/g)].map((m) => m[0]);
     expect(links).toEqual([

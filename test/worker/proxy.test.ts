@@ -11,14 +11,37 @@ const hero = { id: 'hero', candidates: ['benefit'], variants: { benefit: { text:
 const RULES = {
   version: 't1',
   pages: [
-    { path: '/landing', pageType: 'landing', slots: [
-      { ...hero, selector: 'header.masthead h1' },
-      { id: 'signup', selector: '#submitButton', candidates: ['short'], variants: { short: { html: '<em>Join</em>', attrs: { 'aria-label': 'Join now' } } } },
-    ] },
-    { path: '/shop', pageType: 'category', slots: [
-      { id: 'recs', selector: 'section .row', recommend: { count: 3, template: '<div class="col" data-attune-item="{{id}}"><h5>{{index}}. {{name}}</h5><span>{{price}}</span></div>' } },
-    ] },
-    { path: '/many', slots: Array.from({ length: 16 }, (_, i) => ({ id: `s${i}`, candidates: ['v'], variants: { v: { html: `<b>New ${i}</b>` } } })) },
+    {
+      path: '/landing',
+      pageType: 'landing',
+      slots: [
+        { ...hero, selector: 'header.masthead h1' },
+        {
+          id: 'signup',
+          selector: '#submitButton',
+          candidates: ['short'],
+          variants: { short: { html: '<em>Join</em>', attrs: { 'aria-label': 'Join now' } } },
+        },
+      ],
+    },
+    {
+      path: '/shop',
+      pageType: 'category',
+      slots: [
+        {
+          id: 'recs',
+          selector: 'section .row',
+          recommend: {
+            count: 3,
+            template: '<div class="col" data-attune-item="{{id}}"><h5>{{index}}. {{name}}</h5><span>{{price}}</span></div>',
+          },
+        },
+      ],
+    },
+    {
+      path: '/many',
+      slots: Array.from({ length: 16 }, (_, i) => ({ id: `s${i}`, candidates: ['v'], variants: { v: { html: `<b>New ${i}</b>` } } })),
+    },
     { path: '/csp', slots: [hero] },
     { path: '/cacheable', slots: [hero] },
     { path: '/fragment', slots: [hero] },
@@ -38,7 +61,8 @@ const RULES = {
   ],
 };
 
-const get = (path: string, headers: Record<string, string> = {}) => fetchWorker(path, { headers: { 'user-agent': DESKTOP, accept: 'text/html', ...headers } });
+const get = (path: string, headers: Record<string, string> = {}) =>
+  fetchWorker(path, { headers: { 'user-agent': DESKTOP, accept: 'text/html', ...headers } });
 
 /** The bootstrap's `attune.boot` object from a personalized page. */
 function bootOf(html: string): { vid: string; d: [string, string | null, string][] } {
@@ -60,15 +84,24 @@ describe.skipIf(!inject('hasSharedData'))('proxy: personalized pages', () => {
     expect(html).toContain('<h1 class="mb-5" data-attune-slot="hero" data-attune-decision=');
     expect(html).toContain('data-attune-variant="benefit">Personalize &lt;every&gt; page</h1>');
     expect(html).not.toContain('Generate more leads with a professional landing page!');
-    expect(html).toMatch(/<button class="btn btn-primary btn-lg disabled" id="submitButton" type="submit"[^>]* aria-label="Join now"><em>Join<\/em><\/button>/);
+    expect(html).toMatch(
+      /<button class="btn btn-primary btn-lg disabled" id="submitButton" type="submit"[^>]* aria-label="Join now"><em>Join<\/em><\/button>/,
+    );
     // the rest of the origin's page is intact
     expect(html).toContain('Fully Responsive');
     expect(html.trimEnd().endsWith('</html>')).toBe(true);
     const boot = bootOf(html);
-    expect(boot.d.map((d) => d.slice(0, 2))).toEqual([['hero', 'benefit'], ['signup', 'short']]);
+    expect(boot.d.map((d) => d.slice(0, 2))).toEqual([
+      ['hero', 'benefit'],
+      ['signup', 'short'],
+    ]);
     expect(html).toContain(`data-attune-decision="${boot.d[0]![2]}"`);
     // bootstrap last in <head> (after the page's meta charset), then the versioned snippet tag
-    expect(html).toMatch(new RegExp(`<script>\\(window\\.attune=window\\.attune\\|\\|\\[\\]\\)\\.boot=.*?</script><script src="http://attune\\.test/attune\\.js\\?v=${SNIPPET_VERSION}" async></script></head>`));
+    expect(html).toMatch(
+      new RegExp(
+        `<script>\\(window\\.attune=window\\.attune\\|\\|\\[\\]\\)\\.boot=.*?</script><script src="http://attune\\.test/attune\\.js\\?v=${SNIPPET_VERSION}" async></script></head>`,
+      ),
+    );
   });
 
   it('personalizes a client that does not ask for text/html (decided after the origin answers)', async () => {
@@ -114,9 +147,11 @@ describe.skipIf(!inject('hasSharedData'))('proxy: personalized pages', () => {
     const res = await get('/shop');
     const html = await res.text();
     expect(res.headers.get('x-attune-fallback')).toBe('recs=unknownModel'); // no recs model published: the page rules' list
-    expect(html).toContain('<div class="col" data-attune-item="p1"><h5>1. Fancy &lt;Product&gt;</h5><span>$40.00</span></div>'
-      + '<div class="col" data-attune-item="p2"><h5>2. Special Item</h5><span>$18.00</span></div>'
-      + '<div class="col" data-attune-item="p3"><h5>3. Sale Item</h5><span>$25.00</span></div></div>');
+    expect(html).toContain(
+      '<div class="col" data-attune-item="p1"><h5>1. Fancy &lt;Product&gt;</h5><span>$40.00</span></div>' +
+        '<div class="col" data-attune-item="p2"><h5>2. Special Item</h5><span>$18.00</span></div>' +
+        '<div class="col" data-attune-item="p3"><h5>3. Sale Item</h5><span>$25.00</span></div></div>',
+    );
     expect(html).not.toContain('<h5 class="fw-bolder">Popular Item</h5>'); // the origin's cards are gone
     expect(bootOf(html).d).toEqual([['recs', null, expect.any(String)]]);
   });
@@ -154,13 +189,24 @@ describe.skipIf(!inject('hasSharedData'))('proxy: personalized pages', () => {
     expect(await res.text()).not.toContain('nonce=');
   });
 
-  it('lets a slot whose model was never published fall back on its own; the page\'s other slots stand', async () => {
+  it("lets a slot whose model was never published fall back on its own; the page's other slots stand", async () => {
     const res = await get('/broken-model');
     expect(res.status).toBe(404); // the origin's answer for this path, passed through
-    await env.MODELS.put('config/page-rules', JSON.stringify({ ...RULES, pages: [{ path: '/landing', slots: [
-      { id: 'hero', selector: 'h1', model: 'never-published' },
-      { id: 'cta', selector: 'a.btn', candidates: ['x'], variants: { x: { text: 'Chosen CTA' } } },
-    ] }] }));
+    await env.MODELS.put(
+      'config/page-rules',
+      JSON.stringify({
+        ...RULES,
+        pages: [
+          {
+            path: '/landing',
+            slots: [
+              { id: 'hero', selector: 'h1', model: 'never-published' },
+              { id: 'cta', selector: 'a.btn', candidates: ['x'], variants: { x: { text: 'Chosen CTA' } } },
+            ],
+          },
+        ],
+      }),
+    );
     resetCaches();
     const page = await get('/landing');
     expect(page.status).toBe(200);
@@ -171,7 +217,10 @@ describe.skipIf(!inject('hasSharedData'))('proxy: personalized pages', () => {
   });
 
   it('ignores a page-rules config that fails validation and passes pages through', async () => {
-    await env.MODELS.put('config/page-rules', JSON.stringify({ version: 'bad', pages: [{ path: '/landing', slots: [{ id: 'hero', selector: 'h1[', candidates: ['a'] }] }] }));
+    await env.MODELS.put(
+      'config/page-rules',
+      JSON.stringify({ version: 'bad', pages: [{ path: '/landing', slots: [{ id: 'hero', selector: 'h1[', candidates: ['a'] }] }] }),
+    );
     resetCaches();
     const res = await get('/landing');
     expect(res.headers.get('etag')).toBe('"landing-v1"');
@@ -246,9 +295,17 @@ describe.skipIf(!inject('hasSharedData'))('proxy: pass-through', () => {
 
   it('forwards method, body and query; strips attune cookies from what the origin sees', async () => {
     const res = await fetchWorker('/echo?q=1', {
-      method: 'POST', body: 'email=a%40b.c', headers: { cookie: 'att_vid=abcdefgh1234; theirs=1; att_p=x.y', 'content-type': 'application/x-www-form-urlencoded' },
+      method: 'POST',
+      body: 'email=a%40b.c',
+      headers: { cookie: 'att_vid=abcdefgh1234; theirs=1; att_p=x.y', 'content-type': 'application/x-www-form-urlencoded' },
     });
-    expect(await res.json()).toEqual({ method: 'POST', path: '/echo?q=1', body: 'email=a%40b.c', cookie: 'theirs=1', forwardedHost: 'attune.test' });
+    expect(await res.json()).toEqual({
+      method: 'POST',
+      path: '/echo?q=1',
+      body: 'email=a%40b.c',
+      cookie: 'theirs=1',
+      forwardedHost: 'attune.test',
+    });
   });
 
   it('never proxies API paths', async () => {

@@ -4,9 +4,23 @@ import { BAND, IDS, recsModel as model } from './recs-helpers.ts';
 import { cookieHeader, cookiesOf, fetchWorker, postJson, publish, resetCaches } from './helpers.ts';
 
 interface Body {
-  visitorId: string; decisionId: string; slot: string; source: string; fallback?: string; unknown: string[];
+  visitorId: string;
+  decisionId: string;
+  slot: string;
+  source: string;
+  fallback?: string;
+  unknown: string[];
   model: { name: string; version: string } | null;
-  items: Array<{ id: string; position: number; score: number; source: string; reason: string; because?: string; category?: string; propensity: number }>;
+  items: Array<{
+    id: string;
+    position: number;
+    score: number;
+    source: string;
+    reason: string;
+    because?: string;
+    category?: string;
+    propensity: number;
+  }>;
 }
 const rec = async (body: unknown, headers: Record<string, string> = {}) => {
   const res = await postJson('/v1/recommend', body, headers);
@@ -29,7 +43,14 @@ describe('/v1/recommend', () => {
     expect(body.source).toBe('model');
     expect(body.model).toEqual({ name: 'recs', version: 'v1' });
     expect(ids(body)).toEqual(['sock-1', 'sock-2', 'shoe-2']);
-    expect(body.items[0]).toMatchObject({ position: 1, source: 'similar', reason: 'similar to shoe-1', because: 'shoe-1', category: 'socks', propensity: 1 });
+    expect(body.items[0]).toMatchObject({
+      position: 1,
+      source: 'similar',
+      reason: 'similar to shoe-1',
+      because: 'shoe-1',
+      category: 'socks',
+      propensity: 1,
+    });
     expect(body.items.map((x) => x.position)).toEqual([1, 2, 3]);
     expect(body.decisionId).toMatch(/^[0-9a-f-]{36}$/);
   });
@@ -111,7 +132,12 @@ describe('/v1/recommend', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as Body;
     expect(ids(body)).toEqual(['sock-2', 'shoe-2']);
-    for (const [query, field] of [['k=0', 'k'], ['k=0x5', 'k'], ['boosts=x', 'boosts'], ['instock=1', 'instock']]) {
+    for (const [query, field] of [
+      ['k=0', 'k'],
+      ['k=0x5', 'k'],
+      ['boosts=x', 'boosts'],
+      ['instock=1', 'instock'],
+    ]) {
       const bad = await fetchWorker(`/v1/recommend?${query}`);
       expect(bad.status, query).toBe(400);
       expect(((await bad.json()) as { error: { field: string } }).error.field, query).toBe(field);
@@ -137,15 +163,25 @@ describe('/v1/recommend', () => {
 
   it('bad input gets 400 naming the field', async () => {
     const cases: Array<[unknown, string]> = [
-      [{ k: 0 }, 'k'], [{ k: 51 }, 'k'], [{ k: 2.5 }, 'k'], [{ k: '10' }, 'k'],
-      [{ items: Array.from({ length: 51 }, (_, i) => `p${i}`) }, 'items'], [{ items: 'shoe-1' }, 'items'],
-      [{ items: [''] }, 'items[0]'], [{ recent: [5] }, 'recent[0]'],
-      [{ filters: { inStock: 'yes' } }, 'filters.inStock'], [{ filters: { categories: [] } }, 'filters.categories'],
+      [{ k: 0 }, 'k'],
+      [{ k: 51 }, 'k'],
+      [{ k: 2.5 }, 'k'],
+      [{ k: '10' }, 'k'],
+      [{ items: Array.from({ length: 51 }, (_, i) => `p${i}`) }, 'items'],
+      [{ items: 'shoe-1' }, 'items'],
+      [{ items: [''] }, 'items[0]'],
+      [{ recent: [5] }, 'recent[0]'],
+      [{ filters: { inStock: 'yes' } }, 'filters.inStock'],
+      [{ filters: { categories: [] } }, 'filters.categories'],
       [{ diversity: { maxPerCategory: 0 } }, 'diversity.maxPerCategory'],
-      [{ boosts: [{ factor: 2 }] }, 'boosts[0]'], [{ boosts: [{ tag: 'x', factor: -1 }] }, 'boosts[0].factor'],
-      [{ model: 'Bad Name' }, 'model'], [{ repeat: 11 }, 'repeat'], [{ country: 'FRA' }, 'country'],
+      [{ boosts: [{ factor: 2 }] }, 'boosts[0]'],
+      [{ boosts: [{ tag: 'x', factor: -1 }] }, 'boosts[0].factor'],
+      [{ model: 'Bad Name' }, 'model'],
+      [{ repeat: 11 }, 'repeat'],
+      [{ country: 'FRA' }, 'country'],
       // misspelt options are refused, not ignored
-      [{ filters: { instock: true } }, 'filters'], [{ diversity: { maxPerCategory: 1, perBrand: 1 } }, 'diversity'],
+      [{ filters: { instock: true } }, 'filters'],
+      [{ diversity: { maxPerCategory: 1, perBrand: 1 } }, 'diversity'],
       [{ boosts: [{ tag: 'sale', factor: 2, weight: 1 }] }, 'boosts[0]'],
     ];
     for (const [body, field] of cases) {
@@ -165,15 +201,23 @@ describe('/v1/recommend', () => {
       const records = send.mock.calls.flatMap(([batch]) => [...batch].map((m) => m.body as Record<string, unknown>));
       const r = records.find((x) => x.id === body.decisionId)!;
       expect(r).toMatchObject({
-        type: 'decision', kind: 'recommendation', slot: 'pdp', model: { name: 'recs', version: 'v1' },
-        action: 'sock-1', candidates: ['sock-1', 'sock-2'], probabilities: [1, 1], propensity: 1, source: 'model', featureSpec: 0,
+        type: 'decision',
+        kind: 'recommendation',
+        slot: 'pdp',
+        model: { name: 'recs', version: 'v1' },
+        action: 'sock-1',
+        candidates: ['sock-1', 'sock-2'],
+        probabilities: [1, 1],
+        propensity: 1,
+        source: 'model',
+        featureSpec: 0,
       });
     } finally {
       send.mockRestore();
     }
   });
 
-  it('a corrupt model falls back to the last good one\'s popularity, then the popular companion', async () => {
+  it("a corrupt model falls back to the last good one's popularity, then the popular companion", async () => {
     await rec({ items: ['shoe-1'] }); // this isolate has now served v1
     const broken = model('v2-broken');
     await env.MODELS.put('model/recs/v2-broken', broken.slice(0, broken.length - 8));

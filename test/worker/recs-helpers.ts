@@ -14,9 +14,14 @@ const NEIGHBOURS: Record<string, Record<string, number>> = {
 
 export function recsModel(version: string, over: Partial<ItemKnnInput> = {}): Uint8Array {
   return encodeItemKnn({
-    name: 'recs', version, ids: IDS, k: 10,
+    name: 'recs',
+    version,
+    ids: IDS,
+    k: 10,
     neighbours: IDS.map((id) => nb(NEIGHBOURS[id] ?? {})),
-    category: CAT, priceBand: BAND, priceBands: ['low', 'mid', 'high'],
+    category: CAT,
+    priceBand: BAND,
+    priceBands: ['low', 'mid', 'high'],
     inStock: IDS.map((id) => id !== 'sock-1'),
     tags: IDS.map((id) => (id === 'bag-2' ? ['sale'] : [])),
     popularity: { '*': nb({ 'hat-3': 0.3, 'bag-2': 0.2, 'shoe-3': 0.15, 'sock-3': 0.1, 'hat-2': 0.05 }), FR: nb({ 'bag-1': 0.4 }) },

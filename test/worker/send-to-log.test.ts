@@ -28,7 +28,10 @@ describe('sendToLog', () => {
       expect(batch.reduce((s, m) => s + JSON.stringify(m.body).length, 0)).toBeLessThanOrEqual(200 * 1024);
     }
     const small = fakeQueue();
-    await sendToLog(small.queue, Array.from({ length: 250 }, (_, i) => event(i)));
+    await sendToLog(
+      small.queue,
+      Array.from({ length: 250 }, (_, i) => event(i)),
+    );
     expect(small.calls.map((b) => b.length)).toEqual([100, 100, 50]);
   });
 

@@ -23,7 +23,16 @@ describe('bad input gets a 4xx naming the field', () => {
     ['slots not an array', { slots: 'hero' }, 'slots'],
     ['zero slots', { slots: [] }, 'slots'],
     ['17 slots', { slots: Array.from({ length: 17 }, (_, i) => ({ id: `s${i}`, candidates: ['a'] })) }, 'slots'],
-    ['duplicate slot ids', { slots: [{ id: 'a', candidates: ['x'] }, { id: 'a', candidates: ['y'] }] }, 'slots'],
+    [
+      'duplicate slot ids',
+      {
+        slots: [
+          { id: 'a', candidates: ['x'] },
+          { id: 'a', candidates: ['y'] },
+        ],
+      },
+      'slots',
+    ],
     ['slot without candidates or model', { slots: [{ id: 'a' }] }, 'slots'],
     ['numeric slot id', { slots: [{ id: 7, candidates: ['x'] }] }, 'slots[0].id'],
     ['33 candidates', { slots: [{ id: 'a', candidates: Array.from({ length: 33 }, (_, i) => `v${i}`) }] }, 'slots[0].candidates'],
@@ -32,7 +41,11 @@ describe('bad input gets a 4xx naming the field', () => {
     ['bad visitor id', { visitorId: 'x', slots: [{ id: 'a', candidates: ['x'] }] }, 'visitorId'],
     ['page url not a URL', { page: { url: 'not a url' }, slots: [{ id: 'a', candidates: ['x'] }] }, 'page.url'],
     ['attribute object value', { attributes: { plan: { tier: 1 } }, slots: [{ id: 'a', candidates: ['x'] }] }, 'attributes.plan'],
-    ['33 attributes', { attributes: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i])), slots: [{ id: 'a', candidates: ['x'] }] }, 'attributes'],
+    [
+      '33 attributes',
+      { attributes: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i])), slots: [{ id: 'a', candidates: ['x'] }] },
+      'attributes',
+    ],
   ])('%s → 400', async (_, body, field) => {
     await expectError(await postJson('/v1/decide', body), 400, field);
   });
@@ -41,13 +54,29 @@ describe('bad input gets a 4xx naming the field', () => {
     const big = JSON.stringify({ slots: [{ id: 'a', candidates: ['x'] }], pad: 'x'.repeat(70_000) });
     await expectError(await postJson('/v1/decide', big), 413);
     const stream = new ReadableStream({
-      start(c) { for (let i = 0; i < 20; i++) c.enqueue(new TextEncoder().encode('x'.repeat(5000))); c.close(); },
+      start(c) {
+        for (let i = 0; i < 20; i++) c.enqueue(new TextEncoder().encode('x'.repeat(5000)));
+        c.close();
+      },
     });
-    await expectError(await fetchWorker('/v1/decide', { method: 'POST', body: stream, headers: { 'content-type': 'application/json' } }), 413);
+    await expectError(
+      await fetchWorker('/v1/decide', { method: 'POST', body: stream, headers: { 'content-type': 'application/json' } }),
+      413,
+    );
   });
 
   it('an unknown model with strict: true → 404 naming the slot field', async () => {
-    const body = await expectError(await postJson('/v1/decide', { strict: true, slots: [{ id: 'a', candidates: ['x'] }, { id: 'b', model: 'never-published' }] }), 404, 'slots[1].model');
+    const body = await expectError(
+      await postJson('/v1/decide', {
+        strict: true,
+        slots: [
+          { id: 'a', candidates: ['x'] },
+          { id: 'b', model: 'never-published' },
+        ],
+      }),
+      404,
+      'slots[1].model',
+    );
     expect(body.error.code).toBe('unknown_model');
     await expectError(await postJson('/v1/score', { strict: true, models: ['never-published'] }), 404, 'models[0]');
     await expectError(await postJson('/v1/decide', { strict: 'yes', slots: [{ id: 'a', candidates: ['x'] }] }), 400, 'strict');

@@ -47,7 +47,9 @@ export function createBandit(spec: AlgorithmSpec, arms: number, seed: number, op
     return probs;
   };
   return {
-    spec, counts, model,
+    spec,
+    counts,
+    model,
     observe(arm, reward, fv) {
       counts.impressions[arm]! += 1;
       counts.conversions[arm]! += reward;

@@ -93,9 +93,15 @@ export function computeResults(arms: readonly string[], counts: ArmCounts, contr
     }
     const sorted = samples[i]!.slice().sort();
     out.push({
-      arm: arms[i]!, impressions: n, conversions: s, rate: n > 0 ? s / n : 0,
-      rateLow: quantile(sorted, 0.025), rateHigh: quantile(sorted, 0.975),
-      probabilityBest: wins[i]! / draws, expectedLoss: loss[i]! / draws, uplift,
+      arm: arms[i]!,
+      impressions: n,
+      conversions: s,
+      rate: n > 0 ? s / n : 0,
+      rateLow: quantile(sorted, 0.025),
+      rateHigh: quantile(sorted, 0.975),
+      probabilityBest: wins[i]! / draws,
+      expectedLoss: loss[i]! / draws,
+      uplift,
     });
   }
   return { arms: out, control: arms[controlIndex]!, ...recommend(out, opts) };
@@ -110,22 +116,46 @@ function recommend(arms: readonly ArmResult[], opts: ResultOptions): Pick<Result
   const scale = Math.max(...arms.map((a) => (a.conversions + 1) / (a.impressions + 2)));
   const safe = (a: ArmResult) => a.expectedLoss <= tolerance * scale;
   if (leader.probabilityBest >= winnerP && safe(leader)) {
-    return { recommendation: 'winner_found', recommendedArm: leader.arm, reason: `P(best) ${leader.probabilityBest.toFixed(3)} ≥ ${winnerP} and expected loss within ${tolerance * 100} % of the best rate` };
+    return {
+      recommendation: 'winner_found',
+      recommendedArm: leader.arm,
+      reason: `P(best) ${leader.probabilityBest.toFixed(3)} ≥ ${winnerP} and expected loss within ${tolerance * 100} % of the best rate`,
+    };
   }
   if (arms.every((a) => a.impressions >= minN && safe(a))) {
-    return { recommendation: 'stop_for_futility', recommendedArm: leader.arm, reason: `every arm's expected loss is within ${tolerance * 100} % of the best rate after ≥ ${minN} impressions each: no meaningful difference` };
+    return {
+      recommendation: 'stop_for_futility',
+      recommendedArm: leader.arm,
+      reason: `every arm's expected loss is within ${tolerance * 100} % of the best rate after ≥ ${minN} impressions each: no meaningful difference`,
+    };
   }
-  return { recommendation: 'keep_exploring', recommendedArm: null, reason: `no arm has P(best) ≥ ${winnerP} with an expected loss within tolerance yet` };
+  return {
+    recommendation: 'keep_exploring',
+    recommendedArm: null,
+    reason: `no arm has P(best) ≥ ${winnerP} with an expected loss within tolerance yet`,
+  };
 }
 
-const CSV_HEADER = 'arm,impressions,conversions,rate,rate_low,rate_high,probability_best,expected_loss,uplift_median,uplift_low,uplift_high';
+const CSV_HEADER =
+  'arm,impressions,conversions,rate,rate_low,rate_high,probability_best,expected_loss,uplift_median,uplift_low,uplift_high';
 
 /** RFC 4180 CSV of the per-arm rows (arm keys are validated names: no quoting needed). */
 export function resultsCsv(r: Results): string {
   const num = (x: number) => (Number.isInteger(x) ? String(x) : x.toPrecision(6));
-  const rows = r.arms.map((a) => [
-    a.arm, a.impressions, a.conversions, num(a.rate), num(a.rateLow), num(a.rateHigh), num(a.probabilityBest), num(a.expectedLoss),
-    a.uplift ? num(a.uplift.median) : '', a.uplift ? num(a.uplift.low) : '', a.uplift ? num(a.uplift.high) : '',
-  ].join(','));
+  const rows = r.arms.map((a) =>
+    [
+      a.arm,
+      a.impressions,
+      a.conversions,
+      num(a.rate),
+      num(a.rateLow),
+      num(a.rateHigh),
+      num(a.probabilityBest),
+      num(a.expectedLoss),
+      a.uplift ? num(a.uplift.median) : '',
+      a.uplift ? num(a.uplift.low) : '',
+      a.uplift ? num(a.uplift.high) : '',
+    ].join(','),
+  );
   return `${CSV_HEADER}\r\n${rows.join('\r\n')}\r\n`;
 }

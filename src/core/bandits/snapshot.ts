@@ -29,12 +29,24 @@ export interface BanditSnapshot {
 
 export function encodeSnapshot(s: BanditSnapshot): Uint8Array {
   const sections: [string, Float64Array | Float32Array][] = [
-    ['IMPR', s.counts.impressions], ['CONV', s.counts.conversions], ['ALLO', s.allocation],
+    ['IMPR', s.counts.impressions],
+    ['CONV', s.counts.conversions],
+    ['ALLO', s.allocation],
   ];
   if (s.model) sections.push(['MEAN', s.model.mean], ['PREC', s.model.precision]);
   return encodeEnvelope({
-    kind: 'bandit', name: s.name, version: s.version, featureSpecHash: s.model ? FEATURE_SPEC_HASH : 0,
-    meta: { arms: s.arms, algorithm: s.algorithm, floor: s.floor, epoch: s.epoch, publishedAt: s.publishedAt, ...(s.model ? { bits: s.model.bits } : {}) },
+    kind: 'bandit',
+    name: s.name,
+    version: s.version,
+    featureSpecHash: s.model ? FEATURE_SPEC_HASH : 0,
+    meta: {
+      arms: s.arms,
+      algorithm: s.algorithm,
+      floor: s.floor,
+      epoch: s.epoch,
+      publishedAt: s.publishedAt,
+      ...(s.model ? { bits: s.model.bits } : {}),
+    },
     sections,
   });
 }
@@ -48,10 +60,19 @@ export function snapshotFromEnvelope(env: Envelope): SnapshotResult {
   const impressions = env.sections.get('IMPR');
   const conversions = env.sections.get('CONV');
   const allocation = env.sections.get('ALLO');
-  if (!Array.isArray(arms) || !arms.every((a) => typeof a === 'string') || !(impressions instanceof Float64Array) ||
-    !(conversions instanceof Float64Array) || !(allocation instanceof Float64Array) ||
-    impressions.length !== arms.length || conversions.length !== arms.length || allocation.length !== arms.length ||
-    !ALGORITHMS.includes(m.algorithm as AlgorithmName) || typeof m.floor !== 'number' || typeof m.epoch !== 'number') {
+  if (
+    !Array.isArray(arms) ||
+    !arms.every((a) => typeof a === 'string') ||
+    !(impressions instanceof Float64Array) ||
+    !(conversions instanceof Float64Array) ||
+    !(allocation instanceof Float64Array) ||
+    impressions.length !== arms.length ||
+    conversions.length !== arms.length ||
+    allocation.length !== arms.length ||
+    !ALGORITHMS.includes(m.algorithm as AlgorithmName) ||
+    typeof m.floor !== 'number' ||
+    typeof m.epoch !== 'number'
+  ) {
     return { ok: false, reason: 'malformed' };
   }
   let model: LinearThompsonModel | null = null;
@@ -59,15 +80,29 @@ export function snapshotFromEnvelope(env: Envelope): SnapshotResult {
   const precision = env.sections.get('PREC');
   if (mean || precision) {
     const bits = m.bits;
-    if (typeof bits !== 'number' || !(mean instanceof Float32Array) || !(precision instanceof Float32Array) ||
-      mean.length !== arms.length << bits || precision.length !== mean.length) return { ok: false, reason: 'malformed' };
+    if (
+      typeof bits !== 'number' ||
+      !(mean instanceof Float32Array) ||
+      !(precision instanceof Float32Array) ||
+      mean.length !== arms.length << bits ||
+      precision.length !== mean.length
+    )
+      return { ok: false, reason: 'malformed' };
     model = { arms: arms.length, bits, mean, precision };
   }
   return {
     ok: true,
     model: {
-      name: env.name, version: env.version, arms, algorithm: m.algorithm as AlgorithmName, floor: m.floor, epoch: m.epoch,
-      publishedAt: typeof m.publishedAt === 'number' ? m.publishedAt : 0, counts: { impressions, conversions }, allocation, model,
+      name: env.name,
+      version: env.version,
+      arms,
+      algorithm: m.algorithm as AlgorithmName,
+      floor: m.floor,
+      epoch: m.epoch,
+      publishedAt: typeof m.publishedAt === 'number' ? m.publishedAt : 0,
+      counts: { impressions, conversions },
+      allocation,
+      model,
     },
   };
 }

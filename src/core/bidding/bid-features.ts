@@ -9,7 +9,15 @@
  */
 import type { BidRequest, Imp } from 'iab-openrtb/v26';
 import { UNKNOWN } from '../context.ts';
-import { attrHash, attrHasher, createFeatureVector, extractFeatures, MAX_FEATURES, type FeatureInput, type FeatureVector } from '../features.ts';
+import {
+  attrHash,
+  attrHasher,
+  createFeatureVector,
+  extractFeatures,
+  MAX_FEATURES,
+  type FeatureInput,
+  type FeatureVector,
+} from '../features.ts';
 import { pageTypeOf } from '../page-type.ts';
 import { classifyReferrer, type ReferrerClass } from '../referrer.ts';
 import { campaignTags, splitUrl } from '../url-parts.ts';
@@ -21,7 +29,15 @@ export type Media = 'banner' | 'video' | 'audio' | 'native';
 export const MEDIA: readonly Media[] = ['banner', 'video', 'audio', 'native'];
 
 /** OpenRTB `device.devicetype` (AdCOM list 5) → the context's device classes. */
-const DEVICE_TYPE: Readonly<Record<number, DeviceClass>> = { 1: 'mobile', 2: 'desktop', 3: 'tv', 4: 'mobile', 5: 'tablet', 6: 'tv', 7: 'tv' };
+const DEVICE_TYPE: Readonly<Record<number, DeviceClass>> = {
+  1: 'mobile',
+  2: 'desktop',
+  3: 'tv',
+  4: 'mobile',
+  5: 'tablet',
+  6: 'tv',
+  7: 'tv',
+};
 const MAX_SEGMENTS = 8;
 
 /** What the bidder reads from the request once, before looking at any imp. */
@@ -170,8 +186,7 @@ const SMALL = 16;
 const smallTable = (key: string) => Uint32Array.from({ length: SMALL }, (_, i) => attrHash(key, i));
 const POS = smallTable('pos');
 const INSTL = smallTable('instl');
-const smallOr = (table: Uint32Array, key: string, x: number) =>
-  (x >= 0 && x < SMALL && Number.isInteger(x) ? table[x]! : attrHash(key, x));
+const smallOr = (table: Uint32Array, key: string, x: number) => (x >= 0 && x < SMALL && Number.isInteger(x) ? table[x]! : attrHash(key, x));
 
 /** The request-level features, extracted once per request (every imp shares them). */
 export function requestFeatures(facts: RequestFacts, out: RequestFeatures): RequestFeatures {
@@ -219,8 +234,14 @@ const impPos = (imp: Imp): number => imp.banner?.pos ?? imp.video?.pos ?? 0;
  */
 export function impFeatureInput(facts: RequestFacts, imp: Imp, media: Media, size: string, deal: string): FeatureInput {
   const attrs: Record<string, string | number> = {
-    channel: facts.channel, pub: facts.publisher, domain: facts.bundle || facts.domain, fmt: media,
-    size: size || 'any', pos: impPos(imp), deal, instl: imp.instl ?? 0,
+    channel: facts.channel,
+    pub: facts.publisher,
+    domain: facts.bundle || facts.domain,
+    fmt: media,
+    size: size || 'any',
+    pos: impPos(imp),
+    deal,
+    instl: imp.instl ?? 0,
   };
   return { ...facts.base, attrs };
 }

@@ -19,8 +19,10 @@ const MTYPE: Readonly<Record<Media, number>> = { banner: 1, video: 2, audio: 3, 
  * the user key (already a hash).
  */
 export function noticeRequestQuery(facts: RequestFacts, currency: string, now: number, exchange: string): string {
-  return `&x=${encodeStrict(exchange)}&bc=${currency}&t=${Math.floor(now / 1000)}&pub=${encodeStrict(facts.publisher)}`
-    + (facts.userKey ? `&u=${facts.userKey}` : '');
+  return (
+    `&x=${encodeStrict(exchange)}&bc=${currency}&t=${Math.floor(now / 1000)}&pub=${encodeStrict(facts.publisher)}` +
+    (facts.userKey ? `&u=${facts.userKey}` : '')
+  );
 }
 
 const CLICK_MACRO = /\$\{CLICK_URL(_ENC)?\}/g;
@@ -51,9 +53,18 @@ export function withClickUrl(adm: string, media: Media, url: string): string {
  * carry to exchanges. Without `exchange` it is the form clicks had before exchanges were
  * configured (a win notice of such a bid still serves it).
  */
-export function clickQuery(decision: string, campaign: string, creative: string, imp: string | undefined, seconds: number | string, exchange: string | undefined): string {
-  return `d=${encodeStrict(decision)}&c=${encodeStrict(campaign)}&cr=${encodeStrict(creative)}`
-    + `${imp === undefined ? '' : `&imp=${encodeStrict(imp)}`}&t=${seconds}${exchange === undefined ? '' : `&x=${encodeStrict(exchange)}`}`;
+export function clickQuery(
+  decision: string,
+  campaign: string,
+  creative: string,
+  imp: string | undefined,
+  seconds: number | string,
+  exchange: string | undefined,
+): string {
+  return (
+    `d=${encodeStrict(decision)}&c=${encodeStrict(campaign)}&cr=${encodeStrict(creative)}` +
+    `${imp === undefined ? '' : `&imp=${encodeStrict(imp)}`}&t=${seconds}${exchange === undefined ? '' : `&x=${encodeStrict(exchange)}`}`
+  );
 }
 
 /** The click tracker's URL for a click query, signed (notice-signature.ts `clickSignature`). */
@@ -76,8 +87,9 @@ export interface NoticeContext {
 
 export function toBid(n: NoticeContext, req: BidRequest, imp: Imp, d: BidDecision, best: Candidate): Bid {
   const cr = best.creative;
-  const q = `d=${encodeStrict(d.decisionId)}&c=${encodeStrict(d.campaign)}&cr=${encodeStrict(d.creative)}`
-    + `&imp=${encodeStrict(imp.id)}&bid=${d.price}${n.requestQuery}`;
+  const q =
+    `d=${encodeStrict(d.decisionId)}&c=${encodeStrict(d.campaign)}&cr=${encodeStrict(d.creative)}` +
+    `&imp=${encodeStrict(imp.id)}&bid=${d.price}${n.requestQuery}`;
   d.noticeQuery = q;
   const base = n.base;
   const s = n.signer?.notices(q);
@@ -87,7 +99,13 @@ export function toBid(n: NoticeContext, req: BidRequest, imp: Imp, d: BidDecisio
     adm = withClickUrl(adm, cr.media, clickTrackerUrl(base, cq, n.signer?.click(cq)));
   }
   const bid: Bid = {
-    id: d.decisionId, impid: imp.id, price: d.price, adm, adid: cr.id, crid: cr.id, cid: best.campaign.id,
+    id: d.decisionId,
+    impid: imp.id,
+    price: d.price,
+    adm,
+    adid: cr.id,
+    crid: cr.id,
+    cid: best.campaign.id,
     adomain: [best.campaign.adomain],
     nurl: `${base}/win?${q}${s ? `&s=${s[0]}` : ''}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}&cur=\${AUCTION_CURRENCY}&auc=\${AUCTION_ID}`,
     burl: `${base}/billing?${q}${s ? `&s=${s[1]}` : ''}&price=\${AUCTION_PRICE}&cur=\${AUCTION_CURRENCY}`,
@@ -96,7 +114,10 @@ export function toBid(n: NoticeContext, req: BidRequest, imp: Imp, d: BidDecisio
     ext: { decisionId: d.decisionId, campaign: best.campaign.id, source: d.source, shaded: d.shaded, pctr: d.ctr },
   };
   if (best.campaign.bid.goal === 'cpa') bid.ext!.pcvr = d.cvr;
-  if (cr.w && cr.h) { bid.w = cr.w; bid.h = cr.h; }
+  if (cr.w && cr.h) {
+    bid.w = cr.w;
+    bid.h = cr.h;
+  }
   if (cr.cat) bid.cat = [...cr.cat];
   if (best.dealid) bid.dealid = best.dealid;
   if (req.app && best.campaign.bundle) bid.bundle = best.campaign.bundle;

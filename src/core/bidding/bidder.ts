@@ -15,8 +15,26 @@ import { noticeRequestQuery, toBid, type NoticeContext } from './bid-response.ts
 import type { NoticeSigner } from './notice-signature.ts';
 import { createFeatureVector, type FeatureInput } from '../features.ts';
 import { addRows, finishScores, sigmoid, type LinearModel } from '../linear-model.ts';
-import { createRequestFeatures, impFeatureInput, impFeatures, impSizes, requestFacts, requestFeatures, type Media, type RequestFacts } from './bid-features.ts';
-import { CAMPAIGN_CURRENCY, creativeSize, dealFor, DEFAULT_SEAT, pickCreative, requestIneligible, type Campaign, type Creative } from './campaign.ts';
+import {
+  createRequestFeatures,
+  impFeatureInput,
+  impFeatures,
+  impSizes,
+  requestFacts,
+  requestFeatures,
+  type Media,
+  type RequestFacts,
+} from './bid-features.ts';
+import {
+  CAMPAIGN_CURRENCY,
+  creativeSize,
+  dealFor,
+  DEFAULT_SEAT,
+  pickCreative,
+  requestIneligible,
+  type Campaign,
+  type Creative,
+} from './campaign.ts';
 import { convert, responseCurrency, type RatesTable } from './currency.ts';
 import { pacingRate, underFrequencyCap, type SpendState } from './pacing.ts';
 import { impressionValue, modifierOf } from './pricing.ts';
@@ -156,7 +174,13 @@ function buffersOf(name: string): [Float64Array, Float64Array] {
  * features, so the request's shared features are summed once per model and each imp adds only
  * its own attr rows: the same numbers as scoring each imp's whole vector, in the same order.
  */
-function scoreImp(scores: Map<string, Scored | null>, lookup: ModelLookup, fallbacks: Set<string>, name: string, combination: number): Scored | null {
+function scoreImp(
+  scores: Map<string, Scored | null>,
+  lookup: ModelLookup,
+  fallbacks: Set<string>,
+  name: string,
+  combination: number,
+): Scored | null {
   let s = scores.get(name);
   if (s === undefined) {
     const model = lookup(name);
@@ -186,7 +210,9 @@ function variantIndex(m: LinearModel, campaign: string): number {
 export function runBidder(input: BidderInput): BidderOutput {
   const req = input.request;
   const skipped: Record<string, number> = {};
-  const skip = (why: string) => { skipped[why] = (skipped[why] ?? 0) + 1; };
+  const skip = (why: string) => {
+    skipped[why] = (skipped[why] ?? 0) + 1;
+  };
   const fallbacks = new Set<string>();
   const cur = responseCurrency(input.rates, req.cur);
   if (cur === null) {
@@ -207,12 +233,23 @@ export function runBidder(input: BidderInput): BidderOutput {
   if (live.length > 0) {
     requestFeatures(facts, shared);
     const run: RequestRun = {
-      input, facts, live, firstPrice: (req.at ?? 2) === 1, skip, fallbacks, scores: new Map(),
-      curve: curveFor(input.shading, facts.publisher), bidsSoFar: new Map(), combination: 0,
+      input,
+      facts,
+      live,
+      firstPrice: (req.at ?? 2) === 1,
+      skip,
+      fallbacks,
+      scores: new Map(),
+      curve: curveFor(input.shading, facts.publisher),
+      bidsSoFar: new Map(),
+      combination: 0,
     };
     const notices: NoticeContext = {
-      base: input.noticeBase, requestQuery: noticeRequestQuery(facts, cur, input.now, input.exchange), seconds: Math.floor(input.now / 1000),
-      exchange: input.exchange, signer: input.signer,
+      base: input.noticeBase,
+      requestQuery: noticeRequestQuery(facts, cur, input.now, input.exchange),
+      seconds: Math.floor(input.now / 1000),
+      exchange: input.exchange,
+      signer: input.signer,
     };
     for (let i = 0; i < req.imp.length; i++) {
       const imp = req.imp[i]!;
@@ -225,8 +262,17 @@ export function runBidder(input: BidderInput): BidderOutput {
       // rounded up to 1/10,000: rounding down could put a bid at the floor a hair under it
       const rounded = Math.ceil(price * 10_000 - 1e-9) / 10_000;
       const decision: BidDecision = {
-        decisionId, impid: imp.id, campaign: best.campaign.id, creative: best.creative.id, value: best.value,
-        price: rounded, ctr: best.ctr, cvr: best.cvr, source: best.source, shaded: best.shaded, dealid: best.dealid,
+        decisionId,
+        impid: imp.id,
+        campaign: best.campaign.id,
+        creative: best.creative.id,
+        value: best.value,
+        price: rounded,
+        ctr: best.ctr,
+        cvr: best.cvr,
+        source: best.source,
+        shaded: best.shaded,
+        dealid: best.dealid,
         model: best.model && { name: best.model.name, version: best.model.version },
         propensity: best.rate,
         context: impFeatureInput(facts, imp, best.creative.media, creativeSize(best.creative), best.dealid ?? 'open'),
@@ -244,7 +290,10 @@ export function runBidder(input: BidderInput): BidderOutput {
   }
   return {
     response: { id: req.id, bidid: bids[0]!.decision.decisionId, cur, seatbid: [...seats.values()] },
-    decisions: bids.map((b) => b.decision), skipped, fallbacks: [...fallbacks], currency: cur,
+    decisions: bids.map((b) => b.decision),
+    skipped,
+    fallbacks: [...fallbacks],
+    currency: cur,
   };
 }
 
@@ -313,19 +362,40 @@ function bestForImp(run: RequestRun, imp: Imp, impIndex: number): Candidate | nu
   contenders.length = 0;
   for (const { c, state: st, pacing: rate, modifier } of run.live) {
     const deal = dealFor(c, deals);
-    if (deal === null && (privateOnly || c.targeting.dealsOnly)) { skip(privateOnly ? 'privateAuction' : 'dealsOnly'); continue; }
+    if (deal === null && (privateOnly || c.targeting.dealsOnly)) {
+      skip(privateOnly ? 'privateAuction' : 'dealsOnly');
+      continue;
+    }
     // a deal's floor currency defaults to USD, not to the imp's (§3.2.12)
     const floor = deal ? floorOf(input.rates, deal.bidfloor, deal.bidfloorcur) : openFloor;
-    if (floor === null) { skip('floorCurrency'); continue; }
+    if (floor === null) {
+      skip('floorCurrency');
+      continue;
+    }
     // a fixed-price deal's price is its floor (§3.2.12): without one there is no price to pay
-    if (deal !== null && deal.at === 3 && !(floor > 0)) { skip('dealNoPrice'); continue; }
+    if (deal !== null && deal.at === 3 && !(floor > 0)) {
+      skip('dealNoPrice');
+      continue;
+    }
     const creative = pickCreative(c, imp, input.request.bcat, sizes);
-    if (typeof creative === 'string') { skip(creative); continue; }
+    if (typeof creative === 'string') {
+      skip(creative);
+      continue;
+    }
     // A cap is a promise to users; one we cannot recognize cannot be counted, so no bid.
-    if (c.frequencyCap !== undefined && facts.userKey === null) { skip('frequencyCapNoUser'); continue; }
+    if (c.frequencyCap !== undefined && facts.userKey === null) {
+      skip('frequencyCapNoUser');
+      continue;
+    }
     // a cap of 1 means one ad, however many of the page's imps this request offers
-    if (!underFrequencyCap(c, st.seen + (run.bidsSoFar.get(c.id) ?? 0))) { skip('frequencyCap'); continue; }
-    if (rate <= 0) { skip('budget'); continue; }
+    if (!underFrequencyCap(c, st.seen + (run.bidsSoFar.get(c.id) ?? 0))) {
+      skip('frequencyCap');
+      continue;
+    }
+    if (rate <= 0) {
+      skip('budget');
+      continue;
+    }
     // predicted rates: models when present, else the campaign's defaults, else no bid
     let ctr = 1;
     let cvr = 1;
@@ -333,28 +403,57 @@ function bestForImp(run: RequestRun, imp: Imp, impIndex: number): Candidate | nu
     let model: LinearModel | null = null;
     if (c.bid.goal !== 'cpm') {
       const m = score(c.bid.ctrModel, creative.media, creativeSize(creative), deal?.id ?? 'open');
-      if (m === null && c.bid.defaultCtr === undefined) { skip('noCtrModel'); continue; }
+      if (m === null && c.bid.defaultCtr === undefined) {
+        skip('noCtrModel');
+        continue;
+      }
       ctr = predictRate(m, c.bid.defaultCtr!, c.id);
       if (m === null) source = 'default';
       else model = m.model;
       if (c.bid.goal === 'cpa') {
         const q = score(c.bid.cvrModel, creative.media, creativeSize(creative), deal?.id ?? 'open');
-        if (q === null && c.bid.defaultCvr === undefined) { skip('noCvrModel'); continue; }
+        if (q === null && c.bid.defaultCvr === undefined) {
+          skip('noCvrModel');
+          continue;
+        }
         cvr = predictRate(q, c.bid.defaultCvr!, c.id);
         if (q === null) source = 'default';
       }
     }
     const value = impressionValue(c, { ctr, cvr }, modifier);
-    if (value === null) { skip('belowMin'); continue; }
-    if (value < floor) { skip('floor'); continue; }
+    if (value === null) {
+      skip('belowMin');
+      continue;
+    }
+    if (value < floor) {
+      skip('floor');
+      continue;
+    }
     // Pacing: the campaign bids on a share `rate` of what it could win. Every contender's
     // draw is remembered, for the propensity of whichever wins.
     contenders.push(value, rate);
-    if (input.uniform() >= rate) { skip('pacing'); continue; }
+    if (input.uniform() >= rate) {
+      skip('pacing');
+      continue;
+    }
     // Campaigns compete on value; only the winner is priced (shading is monotone in value).
     if (best === null || value > best.value) {
       bestAt = contenders.length / 2 - 1;
-      best = { campaign: c, creative, value, priceBase: value, ctr, cvr, source, shaded: false, dealid: deal?.id ?? null, model, floor, auction: deal?.at ?? (firstPrice ? 1 : 2), rate };
+      best = {
+        campaign: c,
+        creative,
+        value,
+        priceBase: value,
+        ctr,
+        cvr,
+        source,
+        shaded: false,
+        dealid: deal?.id ?? null,
+        model,
+        floor,
+        auction: deal?.at ?? (firstPrice ? 1 : 2),
+        rate,
+      };
     }
   }
   if (best === null) return null;

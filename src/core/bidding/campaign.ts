@@ -39,7 +39,9 @@ export interface Campaign {
   readonly seat?: string | undefined;
   readonly budget: { readonly daily: number; readonly total?: number | undefined };
   /** ms since epoch; absent: open-ended */
-  readonly schedule?: { readonly start?: number | undefined; readonly end?: number | undefined; readonly hours?: readonly number[] | undefined } | undefined;
+  readonly schedule?:
+    | { readonly start?: number | undefined; readonly end?: number | undefined; readonly hours?: readonly number[] | undefined }
+    | undefined;
   /** even: spread the daily budget through the day; asap: spend as fast as it can */
   readonly pacing: 'even' | 'asap';
   readonly bid: {
@@ -56,12 +58,14 @@ export interface Campaign {
     readonly maxCpm: number;
   };
   /** multipliers by country (alpha-2), device class, daypart (night/morning/afternoon/evening), segment */
-  readonly modifiers?: {
-    readonly geo?: Readonly<Record<string, number>> | undefined;
-    readonly device?: Readonly<Record<string, number>> | undefined;
-    readonly daypart?: Readonly<Record<string, number>> | undefined;
-    readonly segment?: Readonly<Record<string, number>> | undefined;
-  } | undefined;
+  readonly modifiers?:
+    | {
+        readonly geo?: Readonly<Record<string, number>> | undefined;
+        readonly device?: Readonly<Record<string, number>> | undefined;
+        readonly daypart?: Readonly<Record<string, number>> | undefined;
+        readonly segment?: Readonly<Record<string, number>> | undefined;
+      }
+    | undefined;
   readonly targeting: {
     readonly media?: readonly Media[] | undefined;
     readonly countries?: readonly string[] | undefined;
@@ -83,8 +87,21 @@ export interface Campaign {
 export const DEFAULT_SEAT = 'attune';
 
 export type Ineligible =
-  | 'paused' | 'schedule' | 'media' | 'country' | 'device' | 'os' | 'domain' | 'bundle' | 'publisher'
-  | 'badv' | 'bapp' | 'bcat' | 'size' | 'dealsOnly' | 'seat';
+  | 'paused'
+  | 'schedule'
+  | 'media'
+  | 'country'
+  | 'device'
+  | 'os'
+  | 'domain'
+  | 'bundle'
+  | 'publisher'
+  | 'badv'
+  | 'bapp'
+  | 'bcat'
+  | 'size'
+  | 'dealsOnly'
+  | 'seat';
 
 /** `example.com` matches `example.com` and `news.example.com`. */
 export function domainMatches(host: string, list: readonly string[]): boolean {

@@ -13,7 +13,21 @@ export interface RatesTable {
 /** Fallback rates (units per USD) used until an operator stores fresh ones at `config/fx-rates`. */
 export const DEFAULT_RATES: RatesTable = {
   base: 'USD',
-  rates: { USD: 1, EUR: 0.92, GBP: 0.79, JPY: 150, CAD: 1.36, AUD: 1.52, CHF: 0.88, MXN: 17.1, BRL: 5, INR: 83, CNY: 7.2, SEK: 10.5, PLN: 4 },
+  rates: {
+    USD: 1,
+    EUR: 0.92,
+    GBP: 0.79,
+    JPY: 150,
+    CAD: 1.36,
+    AUD: 1.52,
+    CHF: 0.88,
+    MXN: 17.1,
+    BRL: 5,
+    INR: 83,
+    CNY: 7.2,
+    SEK: 10.5,
+    PLN: 4,
+  },
 };
 
 function rateOf(t: RatesTable, cur: string): number | null {

@@ -63,11 +63,13 @@ export function parseExchangeKeys(raw: string | undefined): ExchangeKeys {
     if (colon === -1) problems.push(`${at}: not exchangeId:key`);
     else if (!EXCHANGE_ID.test(id)) problems.push(`${at}: the exchange id must be 1-32 of A-Z a-z 0-9 . _ -`);
     else if (id === UNKNOWN_EXCHANGE) problems.push(`${at}: "${UNKNOWN_EXCHANGE}" is reserved (old notices are booked against it)`);
-    else if (key.length < MIN_KEY_LENGTH || /\s/.test(key)) problems.push(`${at} (${id}): the key must be at least ${MIN_KEY_LENGTH} characters, no spaces`);
+    else if (key.length < MIN_KEY_LENGTH || /\s/.test(key))
+      problems.push(`${at} (${id}): the key must be at least ${MIN_KEY_LENGTH} characters, no spaces`);
     else {
       const digest = hmacSha256(DIGEST_KEY, key);
       const clash = entries.find((e) => sameBytes(e.digest, digest));
-      if (clash !== undefined && clash.exchange !== id) problems.push(`${at} (${id}): the same key as ${clash.exchange}; which exchange would it be?`);
+      if (clash !== undefined && clash.exchange !== id)
+        problems.push(`${at} (${id}): the same key as ${clash.exchange}; which exchange would it be?`);
       else if (clash === undefined) entries.push({ exchange: id, digest, pathToken: pathToken(key, id) });
     }
   }

@@ -5,8 +5,18 @@
  */
 
 export const MACROS = [
-  'AUCTION_ID', 'AUCTION_BID_ID', 'AUCTION_IMP_ID', 'AUCTION_SEAT_ID', 'AUCTION_AD_ID', 'AUCTION_PRICE',
-  'AUCTION_CURRENCY', 'AUCTION_MBR', 'AUCTION_LOSS', 'AUCTION_MIN_TO_WIN', 'AUCTION_MULTIPLIER', 'AUCTION_IMP_TS',
+  'AUCTION_ID',
+  'AUCTION_BID_ID',
+  'AUCTION_IMP_ID',
+  'AUCTION_SEAT_ID',
+  'AUCTION_AD_ID',
+  'AUCTION_PRICE',
+  'AUCTION_CURRENCY',
+  'AUCTION_MBR',
+  'AUCTION_LOSS',
+  'AUCTION_MIN_TO_WIN',
+  'AUCTION_MULTIPLIER',
+  'AUCTION_IMP_TS',
 ] as const;
 export type Macro = (typeof MACROS)[number];
 
@@ -42,7 +52,10 @@ export function encodeStrict(s: string): string {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 128 || UNRESERVED[c] === 0) {
-      return encodeURIComponent(s.replace(LONE_SURROGATE, '\uFFFD')).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+      return encodeURIComponent(s.replace(LONE_SURROGATE, '\uFFFD')).replace(
+        /[!'()*]/g,
+        (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`,
+      );
     }
   }
   return s;

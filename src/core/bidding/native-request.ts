@@ -3,9 +3,7 @@
  * the structural rules of the Native Ads spec, answered as the field that breaks them.
  * Exchange-specific values (≥ 500) are accepted wherever the spec reserves them.
  */
-import {
-  inRanges, isObject, nonEmptyStrings, optIntArray, optNonNegative, type Json, type JsonObject,
-} from './json-check.ts';
+import { inRanges, isObject, nonEmptyStrings, optIntArray, optNonNegative, type Json, type JsonObject } from './json-check.ts';
 
 export type NativeCheck = { ok: true; assets: number } | { ok: false; field: string; reason: string };
 
@@ -66,9 +64,12 @@ function checkBody(r: JsonObject, f: string): NativeCheck {
   if (r.context !== undefined && !inRanges(r.context, CONTEXT)) return fail(`${f}.context`, 'must be 1–3 or ≥ 500');
   if (r.contextsubtype !== undefined) {
     const range = typeof r.context === 'number' ? SUBTYPES[r.context] : undefined;
-    const ok = Number.isInteger(r.contextsubtype) && ((r.contextsubtype as number) >= 500 || (range !== undefined
-      ? (r.contextsubtype as number) >= range[0] && (r.contextsubtype as number) <= range[1]
-      : (r.contextsubtype as number) >= 10 && (r.contextsubtype as number) <= 32));
+    const ok =
+      Number.isInteger(r.contextsubtype) &&
+      ((r.contextsubtype as number) >= 500 ||
+        (range !== undefined
+          ? (r.contextsubtype as number) >= range[0] && (r.contextsubtype as number) <= range[1]
+          : (r.contextsubtype as number) >= 10 && (r.contextsubtype as number) <= 32));
     if (!ok) return fail(`${f}.contextsubtype`, 'does not belong to the given context');
   }
   if (r.plcmttype !== undefined && !inRanges(r.plcmttype, PLCMTTYPE)) return fail(`${f}.plcmttype`, 'must be 1–4 or ≥ 500');

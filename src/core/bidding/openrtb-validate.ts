@@ -10,8 +10,18 @@
  */
 import type { BidRequest } from 'iab-openrtb/v26';
 import {
-  isObject, nonEmptyStrings, optFinite, optFlag, optInt, optIntArray, optNonNegative, optObject, optString, optStringArray,
-  type Json, type JsonObject,
+  isObject,
+  nonEmptyStrings,
+  optFinite,
+  optFlag,
+  optInt,
+  optIntArray,
+  optNonNegative,
+  optObject,
+  optString,
+  optStringArray,
+  type Json,
+  type JsonObject,
 } from './json-check.ts';
 import { checkNativeRequest } from './native-request.ts';
 
@@ -24,7 +34,16 @@ const BANNER_SIZES = ['w', 'h', 'wmax', 'hmax', 'wmin', 'hmin'] as const;
 const FORMAT_SIZES = ['w', 'h', 'wratio', 'hratio', 'wmin'] as const;
 // quantities that cannot be negative (startdelay, podseq, slotinpod and maxextended use -1/-2 codes)
 const AV_QUANTITIES = [
-  'w', 'h', 'minduration', 'maxduration', 'minbitrate', 'maxbitrate', 'sequence', 'maxseq', 'poddur', 'rqddurs',
+  'w',
+  'h',
+  'minduration',
+  'maxduration',
+  'minbitrate',
+  'maxbitrate',
+  'sequence',
+  'maxseq',
+  'poddur',
+  'rqddurs',
   'mincpmpersec',
 ] as const;
 const DEVICE_QUANTITIES = ['w', 'h', 'ppi', 'pxratio'] as const;
@@ -63,16 +82,27 @@ export function validateBidRequest(body: Json, version: OpenRtbVersion = '2.6'):
     const bad = checkDistribution(r[k], k);
     if (bad) return bad;
   }
-  const topLevel = check(r.tmax, 'tmax', optNonNegative) ?? check(r.test, 'test', optFlag) ?? check(r.allimps, 'allimps', optFlag)
-    ?? check(r.cur, 'cur', optStringArray) ?? check(r.bcat, 'bcat', optStringArray) ?? check(r.badv, 'badv', optStringArray)
-    ?? check(r.bapp, 'bapp', optStringArray) ?? check(r.wseat, 'wseat', optStringArray) ?? check(r.bseat, 'bseat', optStringArray)
-    ?? check(r.ext, 'ext', optObject) ?? check(r.source, 'source', optObject);
+  const topLevel =
+    check(r.tmax, 'tmax', optNonNegative) ??
+    check(r.test, 'test', optFlag) ??
+    check(r.allimps, 'allimps', optFlag) ??
+    check(r.cur, 'cur', optStringArray) ??
+    check(r.bcat, 'bcat', optStringArray) ??
+    check(r.badv, 'badv', optStringArray) ??
+    check(r.bapp, 'bapp', optStringArray) ??
+    check(r.wseat, 'wseat', optStringArray) ??
+    check(r.bseat, 'bseat', optStringArray) ??
+    check(r.ext, 'ext', optObject) ??
+    check(r.source, 'source', optObject);
   if (topLevel) return topLevel;
   if (r.at !== undefined && !(r.at === 1 || r.at === 2 || (Number.isInteger(r.at) && (r.at as number) >= 500))) {
     return fail('at', 'must be 1 (first price), 2 (second price plus) or ≥ 500');
   }
-  const more = checkDevice(r.device) ?? checkUser(r.user) ?? checkRegs(r.regs)
-    ?? (isObject(r.source) ? check(r.source.ext, 'source.ext', optObject) : null);
+  const more =
+    checkDevice(r.device) ??
+    checkUser(r.user) ??
+    checkRegs(r.regs) ??
+    (isObject(r.source) ? check(r.source.ext, 'source.ext', optObject) : null);
   if (more) return more;
   return { ok: true, request: upConvert(r) as unknown as BidRequest, version };
 }
@@ -95,16 +125,22 @@ function checkImp(imp: Json, at: string, ids: Set<string>): Validated | null {
   if (typeof imp.id !== 'string' || imp.id === '') return fail(`${at}.id`, 'is required: a non-empty string');
   if (ids.has(imp.id)) return fail(`${at}.id`, `duplicates an earlier imp id "${imp.id}"`);
   ids.add(imp.id);
-  const basic = check(imp.bidfloor, `${at}.bidfloor`, optNonNegative) ?? check(imp.bidfloorcur, `${at}.bidfloorcur`, optString)
-    ?? check(imp.instl, `${at}.instl`, optFlag) ?? check(imp.secure, `${at}.secure`, optFlag) ?? check(imp.exp, `${at}.exp`, optNonNegative)
-    ?? check(imp.ext, `${at}.ext`, optObject);
+  const basic =
+    check(imp.bidfloor, `${at}.bidfloor`, optNonNegative) ??
+    check(imp.bidfloorcur, `${at}.bidfloorcur`, optString) ??
+    check(imp.instl, `${at}.instl`, optFlag) ??
+    check(imp.secure, `${at}.secure`, optFlag) ??
+    check(imp.exp, `${at}.exp`, optNonNegative) ??
+    check(imp.ext, `${at}.ext`, optObject);
   if (basic) return basic;
   if (imp.banner !== undefined) {
     const b = imp.banner;
     if (!isObject(b)) return fail(`${at}.banner`, 'must be an object');
-    const sizes = checkAll(b, `${at}.banner`, BANNER_SIZES, optNonNegative) ?? check(b.pos, `${at}.banner.pos`, optInt)
-      ?? check(b.btype, `${at}.banner.btype`, optIntArray)
-      ?? check(b.battr, `${at}.banner.battr`, optIntArray);
+    const sizes =
+      checkAll(b, `${at}.banner`, BANNER_SIZES, optNonNegative) ??
+      check(b.pos, `${at}.banner.pos`, optInt) ??
+      check(b.btype, `${at}.banner.btype`, optIntArray) ??
+      check(b.battr, `${at}.banner.battr`, optIntArray);
     if (sizes) return sizes;
     if (b.format !== undefined) {
       if (!Array.isArray(b.format)) return fail(`${at}.banner.format`, 'must be an array of Format objects');
@@ -120,9 +156,12 @@ function checkImp(imp: Json, at: string, ids: Set<string>): Validated | null {
     if (imp[kind] === undefined) continue;
     const m = imp[kind];
     if (!isObject(m)) return fail(`${at}.${kind}`, 'must be an object');
-    const bad = check(m.mimes, `${at}.${kind}.mimes`, nonEmptyStrings) ?? checkAll(m, `${at}.${kind}`, AV_QUANTITIES, quantity)
-      ?? check(m.pos, `${at}.${kind}.pos`, optInt)
-      ?? check(m.protocols, `${at}.${kind}.protocols`, optIntArray) ?? check(m.battr, `${at}.${kind}.battr`, optIntArray);
+    const bad =
+      check(m.mimes, `${at}.${kind}.mimes`, nonEmptyStrings) ??
+      checkAll(m, `${at}.${kind}`, AV_QUANTITIES, quantity) ??
+      check(m.pos, `${at}.${kind}.pos`, optInt) ??
+      check(m.protocols, `${at}.${kind}.protocols`, optIntArray) ??
+      check(m.battr, `${at}.${kind}.battr`, optIntArray);
     if (bad) return bad;
   }
   if (imp.native !== undefined) {
@@ -144,9 +183,12 @@ function checkImp(imp: Json, at: string, ids: Set<string>): Validated | null {
         const da = `${at}.pmp.deals[${i}]`;
         if (!isObject(d)) return fail(da, 'must be a Deal object');
         if (typeof d.id !== 'string' || d.id === '') return fail(`${da}.id`, 'is required: a non-empty string');
-        const dbad = check(d.bidfloor, `${da}.bidfloor`, optNonNegative) ?? check(d.bidfloorcur, `${da}.bidfloorcur`, optString)
-          ?? check(d.at, `${da}.at`, optInt)
-          ?? check(d.wseat, `${da}.wseat`, optStringArray) ?? check(d.wadomain, `${da}.wadomain`, optStringArray);
+        const dbad =
+          check(d.bidfloor, `${da}.bidfloor`, optNonNegative) ??
+          check(d.bidfloorcur, `${da}.bidfloorcur`, optString) ??
+          check(d.at, `${da}.at`, optInt) ??
+          check(d.wseat, `${da}.wseat`, optStringArray) ??
+          check(d.wadomain, `${da}.wadomain`, optStringArray);
         if (dbad) return dbad;
       }
     }
@@ -164,10 +206,17 @@ function quantity(v: Json): string | null {
 }
 
 function checkDistribution(o: JsonObject, at: string): Validated | null {
-  return check(o.id, `${at}.id`, optString) ?? check(o.domain, `${at}.domain`, optString) ?? check(o.page, `${at}.page`, optString)
-    ?? check(o.bundle, `${at}.bundle`, optString) ?? check(o.ref, `${at}.ref`, optString) ?? check(o.cat, `${at}.cat`, optStringArray)
-    ?? check(o.publisher, `${at}.publisher`, optObject) ?? check(o.ext, `${at}.ext`, optObject)
-    ?? (isObject(o.publisher) ? check(o.publisher.id, `${at}.publisher.id`, optString) : null);
+  return (
+    check(o.id, `${at}.id`, optString) ??
+    check(o.domain, `${at}.domain`, optString) ??
+    check(o.page, `${at}.page`, optString) ??
+    check(o.bundle, `${at}.bundle`, optString) ??
+    check(o.ref, `${at}.ref`, optString) ??
+    check(o.cat, `${at}.cat`, optStringArray) ??
+    check(o.publisher, `${at}.publisher`, optObject) ??
+    check(o.ext, `${at}.ext`, optObject) ??
+    (isObject(o.publisher) ? check(o.publisher.id, `${at}.publisher.id`, optString) : null)
+  );
 }
 
 function checkGeo(g: Json, at: string): Validated | null {
@@ -177,28 +226,45 @@ function checkGeo(g: Json, at: string): Validated | null {
   // they are ignored for targeting rather than failing the whole request.
   if (g.lat !== undefined && typeof g.lat !== 'number') return fail(`${at}.lat`, 'must be a number');
   if (g.lon !== undefined && typeof g.lon !== 'number') return fail(`${at}.lon`, 'must be a number');
-  return check(g.accuracy, `${at}.accuracy`, optNonNegative) ?? check(g.country, `${at}.country`, optString)
-    ?? check(g.region, `${at}.region`, optString) ?? check(g.city, `${at}.city`, optString)
-    ?? check(g.utcoffset, `${at}.utcoffset`, optFinite)
-    ?? check(g.ext, `${at}.ext`, optObject);
+  return (
+    check(g.accuracy, `${at}.accuracy`, optNonNegative) ??
+    check(g.country, `${at}.country`, optString) ??
+    check(g.region, `${at}.region`, optString) ??
+    check(g.city, `${at}.city`, optString) ??
+    check(g.utcoffset, `${at}.utcoffset`, optFinite) ??
+    check(g.ext, `${at}.ext`, optObject)
+  );
 }
 
 function checkDevice(d: Json): Validated | null {
   if (d === undefined) return null;
   if (!isObject(d)) return fail('device', 'must be an object');
-  return checkAll(d, 'device', DEVICE_QUANTITIES, optNonNegative) ?? check(d.ua, 'device.ua', optString)
-    ?? check(d.os, 'device.os', optString) ?? check(d.ifa, 'device.ifa', optString) ?? check(d.devicetype, 'device.devicetype', optInt)
-    ?? check(d.dnt, 'device.dnt', optFlag) ?? check(d.lmt, 'device.lmt', optFlag) ?? check(d.js, 'device.js', optFlag)
-    ?? check(d.ext, 'device.ext', optObject) ?? checkGeo(d.geo, 'device.geo');
+  return (
+    checkAll(d, 'device', DEVICE_QUANTITIES, optNonNegative) ??
+    check(d.ua, 'device.ua', optString) ??
+    check(d.os, 'device.os', optString) ??
+    check(d.ifa, 'device.ifa', optString) ??
+    check(d.devicetype, 'device.devicetype', optInt) ??
+    check(d.dnt, 'device.dnt', optFlag) ??
+    check(d.lmt, 'device.lmt', optFlag) ??
+    check(d.js, 'device.js', optFlag) ??
+    check(d.ext, 'device.ext', optObject) ??
+    checkGeo(d.geo, 'device.geo')
+  );
 }
 
 function checkUser(u: Json): Validated | null {
   if (u === undefined) return null;
   if (!isObject(u)) return fail('user', 'must be an object');
-  return check(u.id, 'user.id', optString) ?? check(u.buyeruid, 'user.buyeruid', optString)
-    ?? check(u.consent, 'user.consent', optString) ?? check(u.ext, 'user.ext', optObject)
-    ?? (u.eids !== undefined && !Array.isArray(u.eids) ? fail('user.eids', 'must be an array') : null) ?? checkGeo(u.geo, 'user.geo')
-    ?? checkData(u.data);
+  return (
+    check(u.id, 'user.id', optString) ??
+    check(u.buyeruid, 'user.buyeruid', optString) ??
+    check(u.consent, 'user.consent', optString) ??
+    check(u.ext, 'user.ext', optObject) ??
+    (u.eids !== undefined && !Array.isArray(u.eids) ? fail('user.eids', 'must be an array') : null) ??
+    checkGeo(u.geo, 'user.geo') ??
+    checkData(u.data)
+  );
 }
 
 /** `user.data[]`: provider id/name and segment ids feed the features, so their types matter. */
@@ -226,8 +292,13 @@ function checkData(data: Json): Validated | null {
 function checkRegs(g: Json): Validated | null {
   if (g === undefined) return null;
   if (!isObject(g)) return fail('regs', 'must be an object');
-  return check(g.coppa, 'regs.coppa', optFlag) ?? check(g.gdpr, 'regs.gdpr', optFlag) ?? check(g.us_privacy, 'regs.us_privacy', optString)
-    ?? check(g.ext, 'regs.ext', optObject) ?? (isObject(g.ext) ? check(g.ext.gdpr, 'regs.ext.gdpr', optFlag) : null);
+  return (
+    check(g.coppa, 'regs.coppa', optFlag) ??
+    check(g.gdpr, 'regs.gdpr', optFlag) ??
+    check(g.us_privacy, 'regs.us_privacy', optString) ??
+    check(g.ext, 'regs.ext', optObject) ??
+    (isObject(g.ext) ? check(g.ext.gdpr, 'regs.ext.gdpr', optFlag) : null)
+  );
 }
 
 /** OpenRTB 2.5 carried GDPR, CCPA and consent in `ext` (IAB extensions); 2.6 moved them. */
@@ -236,9 +307,13 @@ function upConvert(r: JsonObject): JsonObject {
   const rext = regs && (regs.ext as JsonObject | undefined);
   const user = r.user as JsonObject | undefined;
   const uext = user && (user.ext as JsonObject | undefined);
-  if (rext && ((regs!.gdpr === undefined && rext.gdpr !== undefined) || (regs!.us_privacy === undefined && typeof rext.us_privacy === 'string'))) {
+  if (
+    rext &&
+    ((regs!.gdpr === undefined && rext.gdpr !== undefined) || (regs!.us_privacy === undefined && typeof rext.us_privacy === 'string'))
+  ) {
     r.regs = {
-      ...regs, ...(regs!.gdpr === undefined && rext.gdpr !== undefined ? { gdpr: rext.gdpr } : {}),
+      ...regs,
+      ...(regs!.gdpr === undefined && rext.gdpr !== undefined ? { gdpr: rext.gdpr } : {}),
       ...(regs!.us_privacy === undefined && typeof rext.us_privacy === 'string' ? { us_privacy: rext.us_privacy } : {}),
     };
   }

@@ -17,7 +17,11 @@ export interface ShadingModel {
 export function encodeShadingModel(name: string, version: string, curves: ReadonlyMap<string, WinCurve>): Uint8Array {
   const keys = [...curves.keys()];
   return encodeEnvelope({
-    kind: 'shading', name, version, featureSpecHash: 0, meta: { keys },
+    kind: 'shading',
+    name,
+    version,
+    featureSpecHash: 0,
+    meta: { keys },
     sections: [
       ['CRVA', Float32Array.from(keys, (k) => curves.get(k)!.a)],
       ['CRVK', Float32Array.from(keys, (k) => curves.get(k)!.k)],

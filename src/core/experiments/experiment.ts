@@ -30,7 +30,18 @@ export interface Arm {
   readonly payload: { readonly type: PayloadType; readonly value: unknown };
 }
 
-export type TargetField = 'country' | 'region' | 'city' | 'device' | 'os' | 'browser' | 'referrer' | 'pageType' | 'utmSource' | 'utmMedium' | 'utmCampaign';
+export type TargetField =
+  | 'country'
+  | 'region'
+  | 'city'
+  | 'device'
+  | 'os'
+  | 'browser'
+  | 'referrer'
+  | 'pageType'
+  | 'utmSource'
+  | 'utmMedium'
+  | 'utmCampaign';
 
 export interface Targeting {
   /** eligible when the visitor is in any of these segments (omitted: no segment condition) */
@@ -76,7 +87,16 @@ export interface Experiment extends ExperimentConfig {
 }
 
 export function newExperiment(config: ExperimentConfig, now: number): Experiment {
-  return { ...config, status: 'draft', version: 1, epoch: 1, winner: null, createdAt: now, updatedAt: now, history: [{ at: now, action: 'create', status: 'draft' }] };
+  return {
+    ...config,
+    status: 'draft',
+    version: 1,
+    epoch: 1,
+    winner: null,
+    createdAt: now,
+    updatedAt: now,
+    history: [{ at: now, action: 'create', status: 'draft' }],
+  };
 }
 
 export type TransitionResult =
@@ -93,8 +113,15 @@ const NEXT: Record<Exclude<Action, 'stop' | 'rerandomize'>, { from: readonly Exp
 function moved(e: Experiment, action: string, patch: Partial<Experiment>, now: number): TransitionResult {
   const status = patch.status ?? e.status;
   return {
-    ok: true, changed: true,
-    experiment: { ...e, ...patch, version: e.version + 1, updatedAt: now, history: [...e.history, { at: now, action, status }].slice(-100) },
+    ok: true,
+    changed: true,
+    experiment: {
+      ...e,
+      ...patch,
+      version: e.version + 1,
+      updatedAt: now,
+      history: [...e.history, { at: now, action, status }].slice(-100),
+    },
   };
 }
 
@@ -123,13 +150,15 @@ export function transition(e: Experiment, action: Action, now: number, winner?: 
 
 /** Which config fields a status allows changing: arms and control are fixed once launched. */
 export function editable(e: Experiment, next: ExperimentConfig): { ok: true } | { ok: false; field: string; message: string } {
-  if (e.status === 'stopped' || e.status === 'archived') return { ok: false, field: '(body)', message: `a ${e.status} experiment cannot be edited` };
+  if (e.status === 'stopped' || e.status === 'archived')
+    return { ok: false, field: '(body)', message: `a ${e.status} experiment cannot be edited` };
   if (next.key !== e.key) return { ok: false, field: 'key', message: 'the key cannot change' };
   if (e.status !== 'draft') {
     const same = next.arms.length === e.arms.length && next.arms.every((a, i) => a.key === e.arms[i]!.key);
     if (!same) return { ok: false, field: 'arms', message: 'arms cannot be added, removed or reordered after launch; create a new test' };
     if (next.control !== e.control) return { ok: false, field: 'control', message: 'the control cannot change after launch' };
-    if (next.algorithm.name !== e.algorithm.name) return { ok: false, field: 'algorithm.name', message: 'the algorithm cannot change after launch' };
+    if (next.algorithm.name !== e.algorithm.name)
+      return { ok: false, field: 'algorithm.name', message: 'the algorithm cannot change after launch' };
   }
   return { ok: true };
 }
@@ -143,7 +172,8 @@ export type Ineligible = 'draft' | 'paused' | 'stopped' | 'archived' | 'schedule
 export function eligibility(e: Experiment, ctx: VisitorContext, trafficUniform: number): Ineligible | null {
   if (e.status !== 'running') return e.status;
   const now = ctx.now;
-  if ((e.schedule.start !== undefined && now < e.schedule.start) || (e.schedule.end !== undefined && now >= e.schedule.end)) return 'schedule';
+  if ((e.schedule.start !== undefined && now < e.schedule.start) || (e.schedule.end !== undefined && now >= e.schedule.end))
+    return 'schedule';
   const t = e.targeting;
   if (t.segments && t.segments.length > 0 && !t.segments.some((s) => ctx.segments.includes(s))) return 'targeting';
   if (t.context) {

@@ -27,12 +27,19 @@ export interface ItemKnnInput {
   readonly training?: Readonly<Record<string, unknown>>;
 }
 
-
 function names(values: readonly (string | undefined)[] | undefined, preset?: readonly string[]): string[] {
   const out = [''];
   const seen = new Set(out);
-  for (const v of preset ?? []) if (!seen.has(v)) { seen.add(v); out.push(v); }
-  for (const v of values ?? []) if (v !== undefined && v !== '' && !seen.has(v)) { seen.add(v); out.push(v); }
+  for (const v of preset ?? [])
+    if (!seen.has(v)) {
+      seen.add(v);
+      out.push(v);
+    }
+  for (const v of values ?? [])
+    if (v !== undefined && v !== '' && !seen.has(v)) {
+      seen.add(v);
+      out.push(v);
+    }
   return out;
 }
 
@@ -43,7 +50,10 @@ function collisionFreeSeed(ids: readonly string[]): number {
     let ok = true;
     for (const id of ids) {
       const h = murmur3(id, seed);
-      if (seen.has(h)) { ok = false; break; }
+      if (seen.has(h)) {
+        ok = false;
+        break;
+      }
       seen.add(h);
     }
     if (ok) return seed;
@@ -67,7 +77,9 @@ export function encodeItemKnn(input: ItemKnnInput): Uint8Array {
   const hashOf = input.ids.map((id) => murmur3(id, seed));
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => hashOf[a]! - hashOf[b]!);
   const slot = new Int32Array(n); // original position → stored index
-  order.forEach((orig, i) => { slot[orig] = i; });
+  order.forEach((orig, i) => {
+    slot[orig] = i;
+  });
 
   const categories = names(input.category);
   const priceBands = names(input.priceBand, input.priceBands);
@@ -125,7 +137,12 @@ export function encodeItemKnn(input: ItemKnnInput): Uint8Array {
   const idStr = new Uint8Array(idBytes);
   idChunks.forEach((c, i) => idStr.set(c, idOffsets[i]!));
 
-  const segments = ['*', ...Object.keys(input.popularity).filter((s) => s !== '*').sort()];
+  const segments = [
+    '*',
+    ...Object.keys(input.popularity)
+      .filter((s) => s !== '*')
+      .sort(),
+  ];
   const popOffsets = new Uint32Array(segments.length + 1);
   const popItems: number[] = [];
   const popScores: number[] = [];
@@ -139,17 +156,35 @@ export function encodeItemKnn(input: ItemKnnInput): Uint8Array {
   popOffsets[segments.length] = popItems.length;
 
   const meta: ItemKnnMeta = {
-    seed, k: input.k, categories, priceBands, tags: tagNames, segments,
-    segmentBy: input.segmentBy ?? 'country', ...(input.training ? { training: input.training } : {}),
+    seed,
+    k: input.k,
+    categories,
+    priceBands,
+    tags: tagNames,
+    segments,
+    segmentBy: input.segmentBy ?? 'country',
+    ...(input.training ? { training: input.training } : {}),
   };
   return encodeEnvelope({
-    kind: 'itemknn', name: input.name, version: input.version, featureSpecHash: 0,
+    kind: 'itemknn',
+    name: input.name,
+    version: input.version,
+    featureSpecHash: 0,
     meta: meta as unknown as Record<string, unknown>,
     sections: [
-      ['IHSH', hashes], ['IOFF', idOffsets], ['ISTR', idStr], ['NOFF', nbOffsets], ['NBRS', Uint8Array.from(nb)],
-      ['NSCL', rowScale], ['ICAT', category], ['IPRB', priceBand], ['IFLG', flags], ['ITAG', tags],
-      ['POFF', popOffsets], ['PITM', Uint32Array.from(popItems)], ['PSCR', Float32Array.from(popScores)],
+      ['IHSH', hashes],
+      ['IOFF', idOffsets],
+      ['ISTR', idStr],
+      ['NOFF', nbOffsets],
+      ['NBRS', Uint8Array.from(nb)],
+      ['NSCL', rowScale],
+      ['ICAT', category],
+      ['IPRB', priceBand],
+      ['IFLG', flags],
+      ['ITAG', tags],
+      ['POFF', popOffsets],
+      ['PITM', Uint32Array.from(popItems)],
+      ['PSCR', Float32Array.from(popScores)],
     ],
   });
 }
-

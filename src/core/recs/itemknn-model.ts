@@ -105,19 +105,40 @@ export function itemKnnFromEnvelope(env: Envelope): ItemKnnResult {
   const popOffsets = s.get('POFF');
   const popItems = s.get('PITM');
   const popScores = s.get('PSCR');
-  if (!(hashes instanceof Uint32Array) || !(idOffsets instanceof Uint32Array) || !(idBytes instanceof Uint8Array)
-    || !(nbOffsets instanceof Uint32Array) || !(nbBytes instanceof Uint8Array) || !(rowScale instanceof Float32Array)
-    || !(category instanceof Uint16Array) || !(priceBand instanceof Uint8Array) || !(flags instanceof Uint8Array)
-    || !(tags instanceof Uint32Array) || !(popOffsets instanceof Uint32Array) || !(popItems instanceof Uint32Array)
-    || !(popScores instanceof Float32Array)) {
+  if (
+    !(hashes instanceof Uint32Array) ||
+    !(idOffsets instanceof Uint32Array) ||
+    !(idBytes instanceof Uint8Array) ||
+    !(nbOffsets instanceof Uint32Array) ||
+    !(nbBytes instanceof Uint8Array) ||
+    !(rowScale instanceof Float32Array) ||
+    !(category instanceof Uint16Array) ||
+    !(priceBand instanceof Uint8Array) ||
+    !(flags instanceof Uint8Array) ||
+    !(tags instanceof Uint32Array) ||
+    !(popOffsets instanceof Uint32Array) ||
+    !(popItems instanceof Uint32Array) ||
+    !(popScores instanceof Float32Array)
+  ) {
     return { ok: false, reason: 'malformed' };
   }
   const n = hashes.length;
   // Bounds that the hot path relies on instead of checking per read.
-  if (n > MAX_ITEMS || idOffsets.length !== n + 1 || idOffsets[n] !== idBytes.length || nbOffsets.length !== n + 1
-    || nbOffsets[n] !== nbBytes.length || rowScale.length !== n || category.length !== n || priceBand.length !== n
-    || flags.length !== n || tags.length !== n || popOffsets.length !== m.segments.length + 1
-    || popOffsets[m.segments.length] !== popItems.length || popScores.length !== popItems.length) {
+  if (
+    n > MAX_ITEMS ||
+    idOffsets.length !== n + 1 ||
+    idOffsets[n] !== idBytes.length ||
+    nbOffsets.length !== n + 1 ||
+    nbOffsets[n] !== nbBytes.length ||
+    rowScale.length !== n ||
+    category.length !== n ||
+    priceBand.length !== n ||
+    flags.length !== n ||
+    tags.length !== n ||
+    popOffsets.length !== m.segments.length + 1 ||
+    popOffsets[m.segments.length] !== popItems.length ||
+    popScores.length !== popItems.length
+  ) {
     return { ok: false, reason: 'malformed' };
   }
   for (let i = 1; i <= n; i++) {
@@ -142,11 +163,27 @@ export function itemKnnFromEnvelope(env: Envelope): ItemKnnResult {
   return {
     ok: true,
     model: {
-      name: env.name, version: env.version, n, meta: m as ItemKnnMeta,
-      hashes, idOffsets, idBytes, nbOffsets, nbBytes, rowScale, category, priceBand, flags, tags,
-      popOffsets, popItems, popScores,
-      categoryIndex: index(m.categories), priceBandIndex: index(m.priceBands),
-      tagIndex: index(m.tags), segmentIndex: index(m.segments),
+      name: env.name,
+      version: env.version,
+      n,
+      meta: m as ItemKnnMeta,
+      hashes,
+      idOffsets,
+      idBytes,
+      nbOffsets,
+      nbBytes,
+      rowScale,
+      category,
+      priceBand,
+      flags,
+      tags,
+      popOffsets,
+      popItems,
+      popScores,
+      categoryIndex: index(m.categories),
+      priceBandIndex: index(m.priceBands),
+      tagIndex: index(m.tags),
+      segmentIndex: index(m.segments),
     },
   };
 }
@@ -161,7 +198,11 @@ export function itemId(model: ItemKnnModel, i: number): string {
   const from = model.idOffsets[i]!;
   const to = model.idOffsets[i + 1]!;
   let ascii = true;
-  for (let p = from; p < to; p++) if (model.idBytes[p]! >= 0x80) { ascii = false; break; }
+  for (let p = from; p < to; p++)
+    if (model.idBytes[p]! >= 0x80) {
+      ascii = false;
+      break;
+    }
   if (!ascii) return utf8Decode(model.idBytes.subarray(from, to)) ?? '';
   let s = '';
   for (let p = from; p < to; p++) s += String.fromCharCode(model.idBytes[p]!);

@@ -66,8 +66,12 @@ export interface RecsResult {
 
 export function createResult(maxK: number): RecsResult {
   return {
-    count: 0, similar: 0, items: new Int32Array(maxK), scores: new Float64Array(maxK),
-    origin: new Uint8Array(maxK), because: new Int32Array(maxK),
+    count: 0,
+    similar: 0,
+    items: new Int32Array(maxK),
+    scores: new Float64Array(maxK),
+    origin: new Uint8Array(maxK),
+    because: new Int32Array(maxK),
   };
 }
 
@@ -97,4 +101,3 @@ export function boost(model: ItemKnnModel, q: RecsQuery, j: number): number {
   }
   return f;
 }
-

@@ -14,7 +14,20 @@
 
 import type { ItemKnnModel } from './itemknn-model.ts';
 import { boost, fillPassTable, ORIGIN, passes, type RecsQuery, type RecsResult } from './query.ts';
-import { beginCall, bucketOf, claim, EPOCH_BITS, EXCLUDED, holds, home, scratchOf, setFlags, SLOT_SHIFT, TOUCHED, type Scratch } from './scratch.ts';
+import {
+  beginCall,
+  bucketOf,
+  claim,
+  EPOCH_BITS,
+  EXCLUDED,
+  holds,
+  home,
+  scratchOf,
+  setFlags,
+  SLOT_SHIFT,
+  TOUCHED,
+  type Scratch,
+} from './scratch.ts';
 import { take } from './select.ts';
 
 export { createResult, DEFAULT_WEIGHTS, ORIGIN, type BlendWeights, type RecsQuery, type RecsResult, type TagBoost } from './query.ts';
@@ -55,7 +68,8 @@ function blendRow(model: ItemKnnModel, s: Scratch, src: number, weight: number, 
       at = (at + 1) & mask;
       key = keys[at]!;
     }
-    if (key === want) { // seen in this call: excluded, or blended already
+    if (key === want) {
+      // seen in this call: excluded, or blended already
       const word = vals[at]!;
       if (word & EXCLUDED) continue;
       const slot = word >>> SLOT_SHIFT;
@@ -104,7 +118,15 @@ function addSelf(s: Scratch, j: number, v: number, nTouched: number): number {
  * Fills from popularity list `list`, skipping what is excluded, filtered, blended or chosen.
  * Its candidates take the slots after the blend's, so the selection reads them in order.
  */
-function fillPopular(model: ItemKnnModel, q: RecsQuery, s: Scratch, list: number, touched: number, out: RecsResult, origin: number): number {
+function fillPopular(
+  model: ItemKnnModel,
+  q: RecsQuery,
+  s: Scratch,
+  list: number,
+  touched: number,
+  out: RecsResult,
+  origin: number,
+): number {
   const first = touched;
   const end = model.popOffsets[list + 1]!;
   for (let p = model.popOffsets[list]!; p < end; p++) {
@@ -146,8 +168,10 @@ function itemsSeen(model: ItemKnnModel, q: RecsQuery, n: number, s: Scratch): nu
     }
     return total;
   };
-  const popular = (list: number) => (list >= 0 && list < model.meta.segments.length ? model.popOffsets[list + 1]! - model.popOffsets[list]! : 0);
-  const bound = q.context.length + q.history.length + q.exclude.length + rows(q.context) + rows(q.history) + popular(0) + popular(q.segment);
+  const popular = (list: number) =>
+    list >= 0 && list < model.meta.segments.length ? model.popOffsets[list + 1]! - model.popOffsets[list]! : 0;
+  const bound =
+    q.context.length + q.history.length + q.exclude.length + rows(q.context) + rows(q.history) + popular(0) + popular(q.segment);
   s.sink = sink; // kept, so the reads above are not optimized away
   return bound;
 }
@@ -162,8 +186,6 @@ export function recommend(model: ItemKnnModel, q: RecsQuery, out: RecsResult): R
   markExcluded(s, q.context, n);
   markExcluded(s, q.exclude, n);
   if (q.excludeHistory) markExcluded(s, q.history, n);
-
-
 
   let touched = 0;
   for (let i = 0; i < q.context.length; i++) {

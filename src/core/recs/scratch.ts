@@ -134,11 +134,23 @@ export function scratchOf(model: ItemKnnModel): Scratch {
   let s = scratches.get(model);
   if (s === undefined) {
     s = {
-      filter: filterCodes(model), keys: new Int32Array(0), vals: new Int32Array(0), mask: 0, stamp: 0, epoch: 0,
-      touched: new Int32Array(0), sums: new Float64Array(0), top: new Float64Array(0), source: new Int32Array(0),
-      pass: new Uint8Array(2 * 256), cand: new Int32Array(0), mark: new Uint8Array(0),
+      filter: filterCodes(model),
+      keys: new Int32Array(0),
+      vals: new Int32Array(0),
+      mask: 0,
+      stamp: 0,
+      epoch: 0,
+      touched: new Int32Array(0),
+      sums: new Float64Array(0),
+      top: new Float64Array(0),
+      source: new Int32Array(0),
+      pass: new Uint8Array(2 * 256),
+      cand: new Int32Array(0),
+      mark: new Uint8Array(0),
       perCategory: new Uint16Array(model.meta.categories.length),
-      topSlot: new Int32Array(256), topScore: new Float64Array(256), sink: 0,
+      topSlot: new Int32Array(256),
+      topScore: new Float64Array(256),
+      sink: 0,
     };
     grow(s, 1 << (MIN_BITS - 1));
     scratches.set(model, s);

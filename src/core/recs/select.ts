@@ -159,7 +159,8 @@ export function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, first: numbe
     // The cap skipped too many: a full heap over the candidates the first pass did not keep
     // (the filters again, since the first pass checked only those good enough for its heap).
     let rest = 0;
-    for (let slot = first; slot < end; slot++) if (mark[slot] === 0 && passes(model, q, pass, items[slot]!, filter[items[slot]!]!)) cand[rest++] = slot;
+    for (let slot = first; slot < end; slot++)
+      if (mark[slot] === 0 && passes(model, q, pass, items[slot]!, filter[items[slot]!]!)) cand[rest++] = slot;
     for (let i = (rest >>> 1) - 1; i >= 0; i--) siftDown(cand, items, sums, i, rest);
     while (rest > 0 && out.count < k) {
       const slot = cand[0]!;

@@ -49,16 +49,32 @@ export function csvFields(line: string): string[] {
       i++;
       for (;;) {
         const q = line.indexOf('"', i);
-        if (q < 0) { v += line.slice(i); i = line.length; break; }
+        if (q < 0) {
+          v += line.slice(i);
+          i = line.length;
+          break;
+        }
         v += line.slice(i, q);
-        if (line[q + 1] === '"') { v += '"'; i = q + 2; } else { i = q + 1; break; }
+        if (line[q + 1] === '"') {
+          v += '"';
+          i = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
       }
       out.push(v);
-      if (line[i] === ',') { i++; continue; }
+      if (line[i] === ',') {
+        i++;
+        continue;
+      }
       return out;
     }
     const c = line.indexOf(',', i);
-    if (c < 0) { out.push(line.slice(i)); return out; }
+    if (c < 0) {
+      out.push(line.slice(i));
+      return out;
+    }
     out.push(line.slice(i, c));
     i = c + 1;
   }
@@ -71,18 +87,53 @@ function lines(path: string): AsyncIterable<string> {
 
 /** ISO-2 codes for the countries of the retail data set (the edge context speaks ISO-2). */
 const COUNTRY: Readonly<Record<string, string>> = {
-  'United Kingdom': 'GB', Germany: 'DE', France: 'FR', EIRE: 'IE', Spain: 'ES', Switzerland: 'CH', Netherlands: 'NL',
-  Belgium: 'BE', Portugal: 'PT', Norway: 'NO', Italy: 'IT', 'Channel Islands': 'JE', Australia: 'AU', Cyprus: 'CY',
-  Finland: 'FI', Israel: 'IL', USA: 'US', Austria: 'AT', Sweden: 'SE', Denmark: 'DK', Poland: 'PL', 'Hong Kong': 'HK',
-  Malta: 'MT', Iceland: 'IS', Japan: 'JP', RSA: 'ZA', 'United Arab Emirates': 'AE', Singapore: 'SG',
-  'Czech Republic': 'CZ', Canada: 'CA', Greece: 'GR', Lithuania: 'LT', Brazil: 'BR', Lebanon: 'LB', Bahrain: 'BH', 'Saudi Arabia': 'SA',
+  'United Kingdom': 'GB',
+  Germany: 'DE',
+  France: 'FR',
+  EIRE: 'IE',
+  Spain: 'ES',
+  Switzerland: 'CH',
+  Netherlands: 'NL',
+  Belgium: 'BE',
+  Portugal: 'PT',
+  Norway: 'NO',
+  Italy: 'IT',
+  'Channel Islands': 'JE',
+  Australia: 'AU',
+  Cyprus: 'CY',
+  Finland: 'FI',
+  Israel: 'IL',
+  USA: 'US',
+  Austria: 'AT',
+  Sweden: 'SE',
+  Denmark: 'DK',
+  Poland: 'PL',
+  'Hong Kong': 'HK',
+  Malta: 'MT',
+  Iceland: 'IS',
+  Japan: 'JP',
+  RSA: 'ZA',
+  'United Arab Emirates': 'AE',
+  Singapore: 'SG',
+  'Czech Republic': 'CZ',
+  Canada: 'CA',
+  Greece: 'GR',
+  Lithuania: 'LT',
+  Brazil: 'BR',
+  Lebanon: 'LB',
+  Bahrain: 'BH',
+  'Saudi Arabia': 'SA',
 };
 
 const PRODUCT = /^\d{5}[A-Z]*$/;
 
 /** The retail data set has no categories: the last word of the description names the kind of thing. */
 export function retailCategory(description: string): string | undefined {
-  const words = description.toUpperCase().replace(/[^A-Z ]/g, ' ').trim().split(/\s+/);
+  const words = description
+    .toUpperCase()
+    .replace(/[^A-Z ]/g, ' ')
+    .trim()
+    .split(/\s+/);
   const last = words[words.length - 1];
   return last && last.length > 1 ? last.toLowerCase() : undefined;
 }
@@ -115,15 +166,30 @@ export async function readRetailCsv(path: string): Promise<BasketSet> {
   let kept = 0;
   let header = true;
   for await (const line of lines(path)) {
-    if (header) { header = false; continue; }
+    if (header) {
+      header = false;
+      continue;
+    }
     if (line === '') continue;
     read++;
     const [invoice = '', code = '', description = '', quantity = '', date = '', price = '', customer = '', country = ''] = csvFields(line);
-    if (invoice.startsWith('C')) { dropped.cancelled!++; continue; }
-    if (!(Number(quantity) > 0)) { dropped.quantity!++; continue; }
+    if (invoice.startsWith('C')) {
+      dropped.cancelled!++;
+      continue;
+    }
+    if (!(Number(quantity) > 0)) {
+      dropped.quantity!++;
+      continue;
+    }
     const item = code.toUpperCase();
-    if (!PRODUCT.test(item)) { dropped.nonProduct!++; continue; }
-    if (seen.has(line)) { dropped.duplicate!++; continue; }
+    if (!PRODUCT.test(item)) {
+      dropped.nonProduct!++;
+      continue;
+    }
+    if (seen.has(line)) {
+      dropped.duplicate!++;
+      continue;
+    }
     seen.add(line);
     kept++;
     let b = byInvoice.get(invoice);
@@ -155,7 +221,11 @@ function addFacts(x: ItemFacts, get: (name: string) => string | undefined): void
   const stock = get('in_stock');
   if (stock !== undefined) x.inStock = !/^(0|false|no)$/i.test(stock);
   const tags = get('tags');
-  if (tags) x.tags = tags.split(';').map((t) => t.trim()).filter(Boolean);
+  if (tags)
+    x.tags = tags
+      .split(';')
+      .map((t) => t.trim())
+      .filter(Boolean);
 }
 
 /**
@@ -175,7 +245,10 @@ export async function readCatalogCsv(path: string, items: Map<string, ItemFacts>
       if (!cols.has('item')) throw new Error(`${path}: a catalog's header needs "item"; got ${f.join(',')}`);
       continue;
     }
-    const get = (name: string) => { const i = cols!.get(name); return i === undefined ? undefined : f[i]?.trim() || undefined; };
+    const get = (name: string) => {
+      const i = cols!.get(name);
+      return i === undefined ? undefined : f[i]?.trim() || undefined;
+    };
     const item = get('item');
     if (!item) continue;
     read++;
@@ -205,15 +278,24 @@ export async function readInteractionsCsv(path: string): Promise<BasketSet> {
       continue;
     }
     read++;
-    const get = (name: string) => { const i = cols!.get(name); return i === undefined ? undefined : f[i]?.trim() || undefined; };
+    const get = (name: string) => {
+      const i = cols!.get(name);
+      return i === undefined ? undefined : f[i]?.trim() || undefined;
+    };
     const item = get('item');
     const basket = get('basket') ?? get('session');
-    if (!item || !basket) { dropped.noItem!++; continue; }
+    if (!item || !basket) {
+      dropped.noItem!++;
+      continue;
+    }
     let b = byBasket.get(basket);
     if (!b) {
       const user = get('user');
       const segment = get('country')?.toUpperCase();
-      byBasket.set(basket, (b = { items: new Set(), ts: parseTime(get('time') ?? '0'), ...(user ? { user } : {}), ...(segment ? { segment } : {}) }));
+      byBasket.set(
+        basket,
+        (b = { items: new Set(), ts: parseTime(get('time') ?? '0'), ...(user ? { user } : {}), ...(segment ? { segment } : {}) }),
+      );
     }
     b.items.add(item);
     addFacts(facts(items, item), get);
@@ -246,15 +328,27 @@ export async function readOutcomeLog(paths: readonly string[]): Promise<BasketSe
       if (line.trim() === '') continue;
       read++;
       let e: OutcomeEvent;
-      try { e = JSON.parse(line); } catch { dropped.notJson!++; continue; }
-      if (e?.type !== 'outcome' || !ITEM_EVENTS.has(e.name) || !Array.isArray(e.items) || e.items.length === 0) { dropped.noItems!++; continue; }
-      if (!e.visitor) { dropped.noVisitor!++; continue; }
+      try {
+        e = JSON.parse(line);
+      } catch {
+        dropped.notJson!++;
+        continue;
+      }
+      if (e?.type !== 'outcome' || !ITEM_EVENTS.has(e.name) || !Array.isArray(e.items) || e.items.length === 0) {
+        dropped.noItems!++;
+        continue;
+      }
+      if (!e.visitor) {
+        dropped.noVisitor!++;
+        continue;
+      }
       const s = open.get(e.visitor);
       if (s && e.ts - s.last > SESSION_GAP_MS) close(e.visitor);
       let cur = open.get(e.visitor);
       if (!cur) {
         // recorded at intake; a `country` property the site sent itself is the older way
-        const country = typeof e.country === 'string' ? e.country : typeof e.props?.country === 'string' ? e.props.country.toUpperCase() : undefined;
+        const country =
+          typeof e.country === 'string' ? e.country : typeof e.props?.country === 'string' ? e.props.country.toUpperCase() : undefined;
         open.set(e.visitor, (cur = { items: new Set(), ts: e.ts, last: e.ts, ...(country ? { segment: country } : {}) }));
       }
       cur.last = Math.max(cur.last, e.ts);

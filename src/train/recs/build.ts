@@ -5,7 +5,16 @@
  */
 import { encodeItemKnn, type ItemKnnInput } from '../../core/recs/itemknn-encode.ts';
 import type { Basket, ItemFacts } from './baskets.ts';
-import { addBasket, createCounts, decayWeight, DEFAULT_NEIGHBOURS, neighbours, popularity, type Counts, type NeighbourOptions } from './cooccurrence.ts';
+import {
+  addBasket,
+  createCounts,
+  decayWeight,
+  DEFAULT_NEIGHBOURS,
+  neighbours,
+  popularity,
+  type Counts,
+  type NeighbourOptions,
+} from './cooccurrence.ts';
 
 export interface BuildOptions extends NeighbourOptions {
   /** basket age half-life in days, counted back from the newest basket; undefined = no decay */
@@ -51,15 +60,27 @@ export function build(baskets: readonly Basket[], items: ReadonlyMap<string, Ite
   const pop = popularity(counts);
   const ids = counts.ids;
   const input = (name: string, version: string): ItemKnnInput => ({
-    name, version, ids, k: opts.k, neighbours: rows,
+    name,
+    version,
+    ids,
+    k: opts.k,
+    neighbours: rows,
     category: ids.map((id) => items.get(id)?.category),
-    priceBand: priceBands(ids, items), priceBands: ['low', 'mid', 'high'],
+    priceBand: priceBands(ids, items),
+    priceBands: ['low', 'mid', 'high'],
     inStock: ids.map((id) => items.get(id)?.inStock !== false),
     tags: ids.map((id) => items.get(id)?.tags),
-    popularity: pop, segmentBy: 'country',
+    popularity: pop,
+    segmentBy: 'country',
     training: {
-      norm: opts.norm, alpha: opts.alpha, shrink: opts.shrink, minCount: opts.minCount,
-      halfLifeDays: opts.halfLifeDays ?? null, baskets: counts.baskets, items: ids.length, pairs: counts.pairs.size,
+      norm: opts.norm,
+      alpha: opts.alpha,
+      shrink: opts.shrink,
+      minCount: opts.minCount,
+      halfLifeDays: opts.halfLifeDays ?? null,
+      baskets: counts.baskets,
+      items: ids.length,
+      pairs: counts.pairs.size,
     },
   });
   return { counts, rows, popularity: pop, input };
@@ -75,8 +96,15 @@ export function compile(built: Built, name: string, version: string): { model: U
   return {
     model: encodeItemKnn(input),
     companion: encodeItemKnn({
-      ...input, name: `${name}-popular`, ids: keep.map((i) => input.ids[i]!), neighbours: [], popularity,
-      category: pick(input.category), priceBand: pick(input.priceBand), inStock: pick(input.inStock), tags: pick(input.tags),
+      ...input,
+      name: `${name}-popular`,
+      ids: keep.map((i) => input.ids[i]!),
+      neighbours: [],
+      popularity,
+      category: pick(input.category),
+      priceBand: pick(input.priceBand),
+      inStock: pick(input.inStock),
+      tags: pick(input.tags),
     }),
   };
 }

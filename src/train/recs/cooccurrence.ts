@@ -35,12 +35,19 @@ export const DEFAULT_NEIGHBOURS: NeighbourOptions = { k: 50, norm: 'cosine', alp
  * The CLIs' numeric options, checked before any data is read: a value that is not a number
  * (`--alpha abc`) would otherwise build, and publish, a model with no neighbours at all.
  */
-export function checkNeighbourOptions(o: { k: number; alpha: number; shrink: number; minCount?: number; halfLifeDays?: number | undefined }): void {
+export function checkNeighbourOptions(o: {
+  k: number;
+  alpha: number;
+  shrink: number;
+  minCount?: number;
+  halfLifeDays?: number | undefined;
+}): void {
   if (!(Number.isInteger(o.k) && o.k >= 1 && o.k <= 500)) throw new Error('--k must be an integer in 1..500');
   if (!(o.alpha >= 0 && o.alpha <= 1)) throw new Error('--alpha must be a number in 0..1');
   if (!(o.shrink >= 0 && o.shrink < Infinity)) throw new Error('--shrink must be a number ≥ 0');
   if (o.minCount !== undefined && !(o.minCount > 0 && o.minCount < Infinity)) throw new Error('--min-count must be a number > 0');
-  if (o.halfLifeDays !== undefined && !(o.halfLifeDays >= 0 && o.halfLifeDays < Infinity)) throw new Error('--half-life must be a number of days ≥ 0 (0: no decay)');
+  if (o.halfLifeDays !== undefined && !(o.halfLifeDays >= 0 && o.halfLifeDays < Infinity))
+    throw new Error('--half-life must be a number of days ≥ 0 (0: no decay)');
 }
 
 export interface Counts {
@@ -113,7 +120,10 @@ function sample(ids: readonly string[], ix: number[], n: number): number[] {
   for (const i of ix) seed = (seed + murmur3(ids[i]!, 0x5a17)) >>> 0; // a sum: the same in any order
   const keyed = ix.map((i) => [murmur3(ids[i]!, seed), i] as const);
   keyed.sort((a, b) => a[0] - b[0] || byId(ids, a[1], b[1]));
-  return keyed.slice(0, n).map(([, i]) => i).sort((a, b) => a - b);
+  return keyed
+    .slice(0, n)
+    .map(([, i]) => i)
+    .sort((a, b) => a - b);
 }
 
 /** Item indices follow first sight, which follows line order: ties rank by id instead. */
@@ -160,12 +170,21 @@ export function neighbours(c: Counts, opts: NeighbourOptions = DEFAULT_NEIGHBOUR
 
 /** Most popular items overall ('*') and per segment with at least `minBaskets` weight, as shares. */
 export function popularity(
-  c: Counts, top = { overall: 500, segment: 200 }, minSegmentWeight = 20,
+  c: Counts,
+  top = { overall: 500, segment: 200 },
+  minSegmentWeight = 20,
 ): Record<string, Array<[number, number]>> {
   const list = (counts: Iterable<[number, number]>, total: number, n: number) =>
-    [...counts].sort((a, b) => b[1] - a[1] || byId(c.ids, a[0], b[0])).slice(0, n).map(([i, v]) => [i, v / total] as [number, number]);
+    [...counts]
+      .sort((a, b) => b[1] - a[1] || byId(c.ids, a[0], b[0]))
+      .slice(0, n)
+      .map(([i, v]) => [i, v / total] as [number, number]);
   const out: Record<string, Array<[number, number]>> = {
-    '*': list(c.itemCount.map((v, i) => [i, v] as [number, number]), c.totalWeight, top.overall),
+    '*': list(
+      c.itemCount.map((v, i) => [i, v] as [number, number]),
+      c.totalWeight,
+      top.overall,
+    ),
   };
   for (const [seg, counts] of [...c.segmentCount].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     let total = 0;

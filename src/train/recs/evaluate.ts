@@ -34,8 +34,12 @@ const rng = mulberry32;
 
 /** The same blend as `recommend`, over float64 neighbour lists: the full-precision reference. */
 function fullPrecision(
-  built: Built, context: readonly number[], history: readonly number[], exclude: ReadonlySet<number>,
-  segment: string | undefined, w: BlendWeights,
+  built: Built,
+  context: readonly number[],
+  history: readonly number[],
+  exclude: ReadonlySet<number>,
+  segment: string | undefined,
+  w: BlendWeights,
 ): string[] {
   const acc = new Map<number, number>();
   const add = (src: number, weight: number) => {
@@ -50,26 +54,46 @@ function fullPrecision(
   }
   const ids = built.counts.ids;
   // ties by id: indices follow first sight, which follows line order (an artefact)
-  const ranked = [...acc].sort((a, b) => b[1] - a[1] || (ids[a[0]]! < ids[b[0]]! ? -1 : ids[a[0]]! > ids[b[0]]! ? 1 : 0)).slice(0, TOP).map(([j]) => j);
+  const ranked = [...acc]
+    .sort((a, b) => b[1] - a[1] || (ids[a[0]]! < ids[b[0]]! ? -1 : ids[a[0]]! > ids[b[0]]! ? 1 : 0))
+    .slice(0, TOP)
+    .map(([j]) => j);
   const chosen = new Set(ranked);
   for (const list of [segment ? built.popularity[segment] : undefined, built.popularity['*']]) {
     for (const [j] of list ?? []) {
       if (ranked.length >= TOP) break;
-      if (!exclude.has(j) && !chosen.has(j)) { ranked.push(j); chosen.add(j); }
+      if (!exclude.has(j) && !chosen.has(j)) {
+        ranked.push(j);
+        chosen.add(j);
+      }
     }
   }
   return ranked.map((j) => built.counts.ids[j]!);
 }
 
 function served(
-  model: ItemKnnModel, context: string[], history: string[], exclude: string[], excludeHistory: boolean, segment: string | undefined,
+  model: ItemKnnModel,
+  context: string[],
+  history: string[],
+  exclude: string[],
+  excludeHistory: boolean,
+  segment: string | undefined,
   weights: BlendWeights = DEFAULT_WEIGHTS,
 ): string[] {
   const q: RecsQuery = {
-    context: context.map((id) => itemIndex(model, id)), history: history.map((id) => itemIndex(model, id)),
-    exclude: exclude.map((id) => itemIndex(model, id)), excludeHistory, k: TOP, inStockOnly: false,
-    categories: null, priceBands: null, maxPerCategory: 0, categoryBoost: null, tagBoosts: [],
-    segment: segment ? (model.segmentIndex.get(segment) ?? 0) : 0, weights,
+    context: context.map((id) => itemIndex(model, id)),
+    history: history.map((id) => itemIndex(model, id)),
+    exclude: exclude.map((id) => itemIndex(model, id)),
+    excludeHistory,
+    k: TOP,
+    inStockOnly: false,
+    categories: null,
+    priceBands: null,
+    maxPerCategory: 0,
+    categoryBoost: null,
+    tagBoosts: [],
+    segment: segment ? (model.segmentIndex.get(segment) ?? 0) : 0,
+    weights,
   };
   const out = recommend(model, q, result);
   return Array.from({ length: out.count }, (_, i) => itemId(model, out.items[i]!));
@@ -78,7 +102,9 @@ const result = createResult(TOP);
 
 type Table = Record<string, MetricSums>;
 const table = (repeat = false): Table => ({
-  popularity: emptySums(), 'itemknn-f64': emptySums(), 'itemknn-served': emptySums(),
+  popularity: emptySums(),
+  'itemknn-f64': emptySums(),
+  'itemknn-served': emptySums(),
   ...(repeat ? { 'itemknn-f64 +repeat': emptySums(), 'itemknn-served +repeat': emptySums() } : {}),
 });
 const REPEAT_WEIGHTS: BlendWeights = { ...DEFAULT_WEIGHTS, repeat: 1 };
@@ -101,7 +127,14 @@ function summarize(t: Table) {
 }
 
 export async function evaluate(opts: {
-  csv: string; trainShare: number; seed: number; k: number; norm: Normalization; alpha: number; shrink: number; halfLifeDays?: number;
+  csv: string;
+  trainShare: number;
+  seed: number;
+  k: number;
+  norm: Normalization;
+  alpha: number;
+  shrink: number;
+  halfLifeDays?: number;
 }): Promise<EvalReport> {
   const t0 = performance.now();
   const data = await readRetailCsv(opts.csv);
@@ -110,7 +143,14 @@ export async function evaluate(opts: {
   const cutoffTs = baskets[cut]!.ts;
   const train = baskets.filter((b) => b.ts < cutoffTs);
   const test = baskets.filter((b) => b.ts >= cutoffTs);
-  const built = build(train, data.items, { k: opts.k, norm: opts.norm, alpha: opts.alpha, shrink: opts.shrink, minCount: 1, halfLifeDays: opts.halfLifeDays });
+  const built = build(train, data.items, {
+    k: opts.k,
+    norm: opts.norm,
+    alpha: opts.alpha,
+    shrink: opts.shrink,
+    minCount: 1,
+    halfLifeDays: opts.halfLifeDays,
+  });
   const blob = compile(built, 'retail', 'eval').model;
   const decoded = decodeItemKnn(blob.slice().buffer);
   if (!decoded.ok) throw new Error(`served model does not decode: ${decoded.reason}`);
@@ -124,7 +164,10 @@ export async function evaluate(opts: {
   for (const b of test) {
     const items = b.items.filter((id) => known.has(id)).sort(); // sorted: order-free and reproducible
     if (items.length < 2) continue;
-    for (let i = items.length - 1; i > 0; i--) { const j = Math.floor(random() * (i + 1)); [items[i], items[j]] = [items[j]!, items[i]!]; }
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [items[i], items[j]] = [items[j]!, items[i]!];
+    }
     const hide = Math.max(1, Math.floor(items.length / 2));
     const hidden = new Set(items.slice(0, hide));
     const given = items.slice(hide);
@@ -145,7 +188,11 @@ export async function evaluate(opts: {
     const recent: string[] = [];
     const seen = new Set<string>();
     for (const b of [...history.get(user)!].reverse()) {
-      for (const id of [...b.items].sort()) if (!seen.has(id) && recent.length < HISTORY) { seen.add(id); recent.push(id); }
+      for (const id of [...b.items].sort())
+        if (!seen.has(id) && recent.length < HISTORY) {
+          seen.add(id);
+          recent.push(id);
+        }
     }
     // Repeat purchases are what wholesalers do, so the history is not excluded here.
     addCase(n.popularity!, served(model, [], [], [], false, next.segment), target, TOP);
@@ -157,9 +204,22 @@ export async function evaluate(opts: {
 
   return {
     setup: {
-      rows: data.rows, invoices: baskets.length, trainInvoices: train.length, testInvoices: test.length,
-      cutoff: new Date(cutoffTs).toISOString(), items: built.counts.ids.length, pairs: built.counts.pairs.size,
-      modelBytes: blob.byteLength, params: { k: opts.k, norm: opts.norm, alpha: opts.alpha, shrink: opts.shrink, halfLifeDays: opts.halfLifeDays ?? null, seed: opts.seed },
+      rows: data.rows,
+      invoices: baskets.length,
+      trainInvoices: train.length,
+      testInvoices: test.length,
+      cutoff: new Date(cutoffTs).toISOString(),
+      items: built.counts.ids.length,
+      pairs: built.counts.pairs.size,
+      modelBytes: blob.byteLength,
+      params: {
+        k: opts.k,
+        norm: opts.norm,
+        alpha: opts.alpha,
+        shrink: opts.shrink,
+        halfLifeDays: opts.halfLifeDays ?? null,
+        seed: opts.seed,
+      },
       seconds: Math.round((performance.now() - t0) / 100) / 10,
     },
     basket: summarize(a),
@@ -174,8 +234,13 @@ export function formatReport(r: EvalReport): string {
   const lines: string[] = [];
   const s = r.setup;
   lines.push(`data: ${JSON.stringify(s.rows)}`);
-  lines.push(`invoices ${s.invoices} (train ${s.trainInvoices} before ${s.cutoff}, test ${s.testInvoices}); items ${s.items}, pairs ${s.pairs}; served model ${s.modelBytes} bytes; ${JSON.stringify(s.params)}; ${s.seconds}s`);
-  for (const [title, part] of [['(a) basket completion (hide half at random)', r.basket], ['(b) next basket of returning customers', r.next]] as const) {
+  lines.push(
+    `invoices ${s.invoices} (train ${s.trainInvoices} before ${s.cutoff}, test ${s.testInvoices}); items ${s.items}, pairs ${s.pairs}; served model ${s.modelBytes} bytes; ${JSON.stringify(s.params)}; ${s.seconds}s`,
+  );
+  for (const [title, part] of [
+    ['(a) basket completion (hide half at random)', r.basket],
+    ['(b) next basket of returning customers', r.next],
+  ] as const) {
     const cases = Object.values(part.rows)[0]!.cases;
     lines.push('', `${title}: ${cases} cases`, '| method | HR@10 | recall@10 | NDCG@10 |', '| --- | --- | --- | --- |');
     for (const [m, v] of Object.entries(part.rows)) lines.push(`| ${m} | ${f3(v.hr)} | ${f3(v.recall)} | ${f3(v.ndcg)} |`);
@@ -207,11 +272,18 @@ async function main(): Promise<void> {
   if (!['cosine', 'lift', 'jaccard'].includes(norm)) throw new Error('--norm must be cosine, lift or jaccard');
   const halfLife = Number(values['half-life']);
   const options = {
-    csv: values.csv!, trainShare: Number(values['train-share']), seed: Number(values.seed), k: Number(values.k),
-    norm, alpha: Number(values.alpha), shrink: Number(values.shrink), ...(halfLife !== 0 ? { halfLifeDays: halfLife } : {}),
+    csv: values.csv!,
+    trainShare: Number(values['train-share']),
+    seed: Number(values.seed),
+    k: Number(values.k),
+    norm,
+    alpha: Number(values.alpha),
+    shrink: Number(values.shrink),
+    ...(halfLife !== 0 ? { halfLifeDays: halfLife } : {}),
   };
   checkNeighbourOptions(options);
-  if (!(options.trainShare > 0 && options.trainShare < 1)) throw new Error('--train-share must be a number between 0 and 1 (both excluded)');
+  if (!(options.trainShare > 0 && options.trainShare < 1))
+    throw new Error('--train-share must be a number between 0 and 1 (both excluded)');
   if (!Number.isInteger(options.seed)) throw new Error('--seed must be an integer');
   const report = await evaluate(options);
   console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));

@@ -19,13 +19,17 @@ export const ItemKnnSource = z.object({
   norm: z.enum(['cosine', 'lift', 'jaccard']).default('cosine'),
   alpha: z.number().min(0).max(1).default(0.5),
   shrink: z.number().min(0).default(2),
-  items: z.array(z.object({
-    id,
-    category: z.string().min(1).max(64).optional(),
-    price: z.number().positive().optional(),
-    inStock: z.boolean().optional(),
-    tags: z.array(z.string().min(1).max(64)).max(32).optional(),
-  })).min(1),
+  items: z
+    .array(
+      z.object({
+        id,
+        category: z.string().min(1).max(64).optional(),
+        price: z.number().positive().optional(),
+        inStock: z.boolean().optional(),
+        tags: z.array(z.string().min(1).max(64)).max(32).optional(),
+      }),
+    )
+    .min(1),
   baskets: z.array(z.object({ items: z.array(id).min(1), country: z.string().length(2).optional() })).min(1),
 });
 export type ItemKnnSource = z.infer<typeof ItemKnnSource>;
@@ -43,9 +47,17 @@ export function compileItemKnnSource(source: ItemKnnSource, version: string): Co
     const unknown = b.items.find((i) => !known.has(i));
     if (unknown !== undefined) throw new Error(`${source.name}: basket names unknown item "${unknown}"`);
   }
-  const facts = new Map<string, ItemFacts>(source.items.map((i) => [i.id, {
-    category: i.category, prices: i.price === undefined ? [] : [i.price], inStock: i.inStock, tags: i.tags,
-  }]));
+  const facts = new Map<string, ItemFacts>(
+    source.items.map((i) => [
+      i.id,
+      {
+        category: i.category,
+        prices: i.price === undefined ? [] : [i.price],
+        inStock: i.inStock,
+        tags: i.tags,
+      },
+    ]),
+  );
   const baskets = source.baskets.map((b, i) => ({ id: String(i), items: b.items, ts: 0, segment: b.country?.toUpperCase() }));
   const built = build(baskets, facts, { k: source.k, norm: source.norm, alpha: source.alpha, shrink: source.shrink, minCount: 1 });
   const { model, companion } = compile(built, source.name, version);

@@ -41,7 +41,10 @@ async function readHeader(path: string): Promise<string> {
   const { createReadStream } = await import('node:fs');
   const { createInterface } = await import('node:readline');
   const rl = createInterface({ input: createReadStream(path) });
-  for await (const line of rl) { rl.close(); return line; }
+  for await (const line of rl) {
+    rl.close();
+    return line;
+  }
   return '';
 }
 
@@ -96,12 +99,28 @@ async function main(): Promise<void> {
   if (!NAME.test(values.name!) || !NAME.test(version)) throw new Error('--name and --version: lower-case letters, digits, . _ -');
   if (!['cosine', 'lift', 'jaccard'].includes(norm)) throw new Error('--norm must be cosine, lift or jaccard');
   const given = values['half-life'] === undefined ? undefined : Number(values['half-life']);
-  checkNeighbourOptions({ k, alpha: Number(values.alpha), shrink: Number(values.shrink), minCount: Number(values['min-count']), halfLifeDays: given });
+  checkNeighbourOptions({
+    k,
+    alpha: Number(values.alpha),
+    shrink: Number(values.shrink),
+    minCount: Number(values['min-count']),
+    halfLifeDays: given,
+  });
   const halfLife = given === 0 ? undefined : given; // 0: no decay, as recs:eval reads it
-  const opts = { k, norm, alpha: Number(values.alpha), shrink: Number(values.shrink), minCount: Number(values['min-count']), halfLifeDays: halfLife };
+  const opts = {
+    k,
+    norm,
+    alpha: Number(values.alpha),
+    shrink: Number(values.shrink),
+    minCount: Number(values['min-count']),
+    halfLifeDays: halfLife,
+  };
   if (!values.csv === !values.log) throw new Error('give exactly one of --csv or --log (--help for usage)');
-  const format = values.csv ? values.format ?? ((await readHeader(values.csv)).startsWith('InvoiceNo,') ? 'retail' : 'interactions') : 'log';
-  if (values.eval && format !== 'retail') throw new Error('--eval needs the retail --csv (the UCI Online Retail export): its protocol splits invoices by time');
+  const format = values.csv
+    ? (values.format ?? ((await readHeader(values.csv)).startsWith('InvoiceNo,') ? 'retail' : 'interactions'))
+    : 'log';
+  if (values.eval && format !== 'retail')
+    throw new Error('--eval needs the retail --csv (the UCI Online Retail export): its protocol splits invoices by time');
 
   const t0 = performance.now();
   let data: BasketSet;
@@ -112,13 +131,18 @@ async function main(): Promise<void> {
   }
   if (values.catalog) console.log(`catalog: ${await readCatalogCsv(values.catalog, data.items)} items from ${values.catalog}`);
   // Nothing usable (an unreadable or empty log): say so, rather than replace a good model with an empty one.
-  if (data.baskets.length === 0) throw new Error(`no baskets to learn from: ${JSON.stringify(data.rows)} (check --log/--csv and the date range)`);
+  if (data.baskets.length === 0)
+    throw new Error(`no baskets to learn from: ${JSON.stringify(data.rows)} (check --log/--csv and the date range)`);
   const built = build(data.baskets, data.items, opts);
   const blobs = compile(built, values.name!, version);
   const withNeighbours = built.rows.filter((r) => r.length > 0).length;
   console.log(`read ${JSON.stringify(data.rows)}`);
-  console.log(`baskets ${built.counts.baskets}, items ${built.counts.ids.length} (${withNeighbours} with neighbours), pairs ${built.counts.pairs.size}, popularity segments ${Object.keys(built.popularity).length}`);
-  console.log(`model ${values.name}@${version}: ${blobs.model.byteLength} bytes; companion ${values.name}-popular@${version}: ${blobs.companion.byteLength} bytes; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `baskets ${built.counts.baskets}, items ${built.counts.ids.length} (${withNeighbours} with neighbours), pairs ${built.counts.pairs.size}, popularity segments ${Object.keys(built.popularity).length}`,
+  );
+  console.log(
+    `model ${values.name}@${version}: ${blobs.model.byteLength} bytes; companion ${values.name}-popular@${version}: ${blobs.companion.byteLength} bytes; ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   await mkdir(values.out!, { recursive: true });
   await writeFile(join(values.out!, `${values.name}@${version}.bin`), blobs.model);
@@ -127,11 +151,22 @@ async function main(): Promise<void> {
   if (values.eval) {
     // The protocol's model (the same settings on the first 80 % of invoices by time), not the one
     // just built from all of them: that one has no held-out data left to measure it on.
-    const report = await evaluate({ csv: values.csv!, trainShare: 0.8, seed: 1, k, norm, alpha: opts.alpha, shrink: opts.shrink, ...(halfLife ? { halfLifeDays: halfLife } : {}) });
+    const report = await evaluate({
+      csv: values.csv!,
+      trainShare: 0.8,
+      seed: 1,
+      k,
+      norm,
+      alpha: opts.alpha,
+      shrink: opts.shrink,
+      ...(halfLife ? { halfLifeDays: halfLife } : {}),
+    });
     console.log(`\n${formatReport(report)}`);
     const loss = servedLoss(report);
     if (loss > QUANTIZATION_BUDGET) {
-      throw new Error(`the served model loses ${(loss * 100).toFixed(2)}% against full precision (budget ${QUANTIZATION_BUDGET * 100}%)${values.publish ? ': not published' : ''}`);
+      throw new Error(
+        `the served model loses ${(loss * 100).toFixed(2)}% against full precision (budget ${QUANTIZATION_BUDGET * 100}%)${values.publish ? ': not published' : ''}`,
+      );
     }
   }
 

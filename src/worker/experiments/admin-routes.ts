@@ -32,13 +32,24 @@ export const experimentAdminRoutes = new Hono<AppEnv>()
     const all = await listExperiments(c.env.MODELS);
     const status = c.req.query('status');
     return c.json({
-      experiments: all.filter((e) => !status || e.status === status).map((e) => ({
-        key: e.key, name: e.name, status: e.status, version: e.version, arms: e.arms.map((a) => a.key), algorithm: e.algorithm.name, updatedAt: e.updatedAt, winner: e.winner,
-      })),
+      experiments: all
+        .filter((e) => !status || e.status === status)
+        .map((e) => ({
+          key: e.key,
+          name: e.name,
+          status: e.status,
+          version: e.version,
+          arms: e.arms.map((a) => a.key),
+          algorithm: e.algorithm.name,
+          updatedAt: e.updatedAt,
+          winner: e.winner,
+        })),
     });
   })
   .get('/admin/experiments/:key', async (c) => c.json(await mustLoad(c.env, keyParam(c))))
-  .put('/admin/experiments/:key', async (c) => c.json(await updateExperiment(c.env, keyParam(c), parseJson(await readBodyText(c.req.raw, BODY_BYTES)))))
+  .put('/admin/experiments/:key', async (c) =>
+    c.json(await updateExperiment(c.env, keyParam(c), parseJson(await readBodyText(c.req.raw, BODY_BYTES)))),
+  )
   .get('/admin/experiments/:key/versions', async (c) => {
     const key = keyParam(c);
     await mustLoad(c.env, key);
@@ -62,9 +73,16 @@ export const experimentAdminRoutes = new Hono<AppEnv>()
     const e = report.experiment;
     const last = report.stats.history.at(-1);
     return c.json({
-      key: e.key, status: e.status, version: e.version, algorithm: e.algorithm, winner: e.winner, ...report.results,
+      key: e.key,
+      status: e.status,
+      version: e.version,
+      algorithm: e.algorithm,
+      winner: e.winner,
+      ...report.results,
       allocation: last ? Object.fromEntries(e.arms.map((a, i) => [a.key, last.allocation[i]])) : null,
-      snapshot: report.stats.snapshot, pendingExposures: report.stats.pending, parkedOutcomes: report.stats.early,
+      snapshot: report.stats.snapshot,
+      pendingExposures: report.stats.pending,
+      parkedOutcomes: report.stats.early,
       // rows dropped to hold the aggregator's caps (row-caps.ts): non-zero means conversions may be undercounted
       evicted: { pendingExposures: report.stats.evicted.pending, parkedOutcomes: report.stats.evicted.early },
       ...(c.req.query('history') === '1' ? { history: report.stats.history } : {}),

@@ -99,7 +99,12 @@ export class ExperimentAggregator extends DurableObject<Env> {
       const kv = new Map(rows.map((r) => [r.k, r.v]));
       const text = (k: string) => kv.get(k) as string | undefined;
       if (kv.has('exp')) this.exp = JSON.parse(text('exp')!);
-      if (kv.has('state')) this.state = reviveState(JSON.parse(text('state')!), kv.get('mean') as ArrayBuffer | undefined, kv.get('precision') as ArrayBuffer | undefined);
+      if (kv.has('state'))
+        this.state = reviveState(
+          JSON.parse(text('state')!),
+          kv.get('mean') as ArrayBuffer | undefined,
+          kv.get('precision') as ArrayBuffer | undefined,
+        );
       this.dirty = text('dirty') === '1';
       this.rows = { pending: countRows(this.sql, 'pending'), early: countRows(this.sql, 'early') };
     });
@@ -133,7 +138,10 @@ export class ExperimentAggregator extends DurableObject<Env> {
     const armsChanged = !before || before.arms.map((a) => a.key).join() !== exp.arms.map((a) => a.key).join();
     if (armsChanged || before.algorithm.name !== exp.algorithm.name) {
       this.state = {
-        counts: emptyCounts(exp.arms.length), seq: this.state.seq, published: null, evicted: noEvictions(),
+        counts: emptyCounts(exp.arms.length),
+        seq: this.state.seq,
+        published: null,
+        evicted: noEvictions(),
         model: exp.algorithm.name === 'linear-thompson' ? newLinearThompson(exp.arms.length, exp.algorithm.bits ?? DEFAULTS.bits) : null,
       };
       this.sql.exec('DELETE FROM pending');
@@ -143,7 +151,10 @@ export class ExperimentAggregator extends DurableObject<Env> {
     }
     this.sql.exec('INSERT OR REPLACE INTO kv VALUES (?, ?)', 'exp', JSON.stringify(exp));
     // A launched test gets its prior snapshot at once, so the first visitors see the configured policy.
-    if (exp.status === 'running' && (this.state.published === null || before?.epoch !== exp.epoch || before.algorithm.floor !== exp.algorithm.floor)) {
+    if (
+      exp.status === 'running' &&
+      (this.state.published === null || before?.epoch !== exp.epoch || before.algorithm.floor !== exp.algorithm.floor)
+    ) {
       await this.publish(Date.now());
       if ((await this.ctx.storage.getAlarm()) === null) await this.scheduleNext(Date.now());
     } else this.persist();
@@ -175,7 +186,14 @@ export class ExperimentAggregator extends DurableObject<Env> {
     // One exposure per visitor and arm per attribution window: a returning sticky visitor seeing
     // the same arm is the same trial until they convert or the window closes (else repeat views
     // would shrink the rate). Another arm (a non-sticky test, a re-randomized epoch) is a new one.
-    const open = this.sql.exec('SELECT 1 FROM pending WHERE visitor = ? AND arm = ? AND converted = 0 AND ts > ? LIMIT 1', r.visitor, arm, r.ts - exp.attributionWindowSeconds * 1000).toArray();
+    const open = this.sql
+      .exec(
+        'SELECT 1 FROM pending WHERE visitor = ? AND arm = ? AND converted = 0 AND ts > ? LIMIT 1',
+        r.visitor,
+        arm,
+        r.ts - exp.attributionWindowSeconds * 1000,
+      )
+      .toArray();
     if (open.length > 0) return false;
     let fh: ArrayBuffer | null = null;
     let fvals: ArrayBuffer | null = null;
@@ -190,10 +208,15 @@ export class ExperimentAggregator extends DurableObject<Env> {
     this.state.counts.impressions[arm]! += 1;
     // Queues do not keep order: a goal for this exposure may have arrived first and been parked.
     const window = exp.attributionWindowSeconds * 1000;
-    const early = this.sql.exec<{ id: string }>(
-      'SELECT id FROM early WHERE decision = ? OR (visitor = ? AND ts >= ? AND ts <= ?) ORDER BY ts LIMIT 1',
-      r.id, r.visitor, r.ts, r.ts + window,
-    ).toArray()[0];
+    const early = this.sql
+      .exec<{ id: string }>(
+        'SELECT id FROM early WHERE decision = ? OR (visitor = ? AND ts >= ? AND ts <= ?) ORDER BY ts LIMIT 1',
+        r.id,
+        r.visitor,
+        r.ts,
+        r.ts + window,
+      )
+      .toArray()[0];
     if (early) {
       this.sql.exec('DELETE FROM early WHERE id = ?', early.id);
       this.rows.early--;
@@ -213,12 +236,23 @@ export class ExperimentAggregator extends DurableObject<Env> {
     // (a visitor may have been shown several arms), else any.
     const arm = o.variant === undefined ? -1 : exp.arms.findIndex((a) => a.key === o.variant);
     const cols = 'SELECT id, arm, ts, converted, fh, fvals FROM pending';
-    const row = (o.decisionId ? this.sql.exec<Row>(`${cols} WHERE id = ?`, o.decisionId).toArray()[0] : undefined)
-      ?? (o.visitor && arm >= 0 ? this.sql.exec<Row>(`${cols} WHERE visitor = ? AND arm = ? AND ts <= ? ORDER BY ts DESC LIMIT 1`, o.visitor, arm, o.ts).toArray()[0] : undefined)
-      ?? (o.visitor && arm < 0 ? this.sql.exec<Row>(`${cols} WHERE visitor = ? AND ts <= ? ORDER BY ts DESC LIMIT 1`, o.visitor, o.ts).toArray()[0] : undefined);
+    const row =
+      (o.decisionId ? this.sql.exec<Row>(`${cols} WHERE id = ?`, o.decisionId).toArray()[0] : undefined) ??
+      (o.visitor && arm >= 0
+        ? this.sql
+            .exec<Row>(`${cols} WHERE visitor = ? AND arm = ? AND ts <= ? ORDER BY ts DESC LIMIT 1`, o.visitor, arm, o.ts)
+            .toArray()[0]
+        : undefined) ??
+      (o.visitor && arm < 0
+        ? this.sql.exec<Row>(`${cols} WHERE visitor = ? AND ts <= ? ORDER BY ts DESC LIMIT 1`, o.visitor, o.ts).toArray()[0]
+        : undefined);
     if (!row) {
       // Possibly ahead of its exposure (queue batches are unordered): park it for the window.
-      if ((o.decisionId || o.visitor) && this.sql.exec('INSERT OR IGNORE INTO early VALUES (?, ?, ?, ?)', o.id, o.decisionId ?? null, o.visitor ?? null, o.ts).rowsWritten > 0) {
+      if (
+        (o.decisionId || o.visitor) &&
+        this.sql.exec('INSERT OR IGNORE INTO early VALUES (?, ?, ?, ?)', o.id, o.decisionId ?? null, o.visitor ?? null, o.ts).rowsWritten >
+          0
+      ) {
         this.rows.early++;
       }
       return false;
@@ -238,9 +272,15 @@ export class ExperimentAggregator extends DurableObject<Env> {
   private trim(exp: Experiment): boolean {
     type Row = { ts: number; id: string; arm: number; converted: number; fh: ArrayBuffer | null; fvals: ArrayBuffer | null };
     const model = this.state.model !== null;
-    const pending = evictOldest<Row>(this.sql, 'pending', this.rows.pending - this.caps.pending, model ? 'arm, converted, fh, fvals' : '', (r) => {
-      if (model && r.converted === 0) this.learn(r.arm, r.fh, r.fvals, 0);
-    });
+    const pending = evictOldest<Row>(
+      this.sql,
+      'pending',
+      this.rows.pending - this.caps.pending,
+      model ? 'arm, converted, fh, fvals' : '',
+      (r) => {
+        if (model && r.converted === 0) this.learn(r.arm, r.fh, r.fvals, 0);
+      },
+    );
     const early = evictOldest(this.sql, 'early', this.rows.early - this.caps.early);
     if (pending + early === 0) return false;
     this.rows.pending -= pending;
@@ -248,7 +288,8 @@ export class ExperimentAggregator extends DurableObject<Env> {
     this.state.evicted.pending += pending;
     this.state.evicted.early += early;
     const now = Date.now();
-    if (now - this.warnedAt >= 60_000) { // a flood evicts on every batch: one line a minute carries the totals
+    if (now - this.warnedAt >= 60_000) {
+      // a flood evicts on every batch: one line a minute carries the totals
       this.warnedAt = now;
       console.warn(JSON.stringify({ msg: 'experiment rows evicted', experiment: exp.key, caps: this.caps, evicted: this.state.evicted }));
     }
@@ -272,7 +313,10 @@ export class ExperimentAggregator extends DurableObject<Env> {
     // order they arrived (an online update depends on it; the ts index would give ts-then-id order).
     const cutoff = now - exp.attributionWindowSeconds * 1000;
     if (this.state.model) {
-      for (const r of this.sql.exec<{ arm: number; fh: ArrayBuffer | null; fvals: ArrayBuffer | null }>('SELECT arm, fh, fvals FROM pending WHERE ts < ? AND converted = 0 ORDER BY rowid', cutoff)) {
+      for (const r of this.sql.exec<{ arm: number; fh: ArrayBuffer | null; fvals: ArrayBuffer | null }>(
+        'SELECT arm, fh, fvals FROM pending WHERE ts < ? AND converted = 0 ORDER BY rowid',
+        cutoff,
+      )) {
         this.learn(r.arm, r.fh, r.fvals, 0);
         this.dirty = true;
       }
@@ -294,10 +338,13 @@ export class ExperimentAggregator extends DurableObject<Env> {
    */
   private async scheduleNext(now: number): Promise<void> {
     const exp = this.exp!;
-    const oldest = this.sql.exec<{ ts: number | null }>('SELECT MIN(ts) AS ts FROM (SELECT MIN(ts) AS ts FROM pending UNION ALL SELECT MIN(ts) FROM early)').one().ts;
+    const oldest = this.sql
+      .exec<{ ts: number | null }>('SELECT MIN(ts) AS ts FROM (SELECT MIN(ts) AS ts FROM pending UNION ALL SELECT MIN(ts) FROM early)')
+      .one().ts;
     let next = Infinity;
     if (oldest !== null) next = oldest + exp.attributionWindowSeconds * 1000 + 1;
-    if ((exp.status === 'running' || exp.status === 'paused') && this.state.published) next = Math.min(next, this.state.published.at + HEARTBEAT_MS);
+    if ((exp.status === 'running' || exp.status === 'paused') && this.state.published)
+      next = Math.min(next, this.state.published.at + HEARTBEAT_MS);
     if (next !== Infinity) await this.ctx.storage.setAlarm(Math.max(now + exp.publishSeconds * 1000, next));
   }
 
@@ -316,16 +363,30 @@ export class ExperimentAggregator extends DurableObject<Env> {
     const version = `${exp.epoch}.${s.seq}`;
     const name = snapshotName(exp.key);
     const blob = encodeSnapshot({
-      name, version, arms: exp.arms.map((a) => a.key), algorithm: exp.algorithm.name, floor: exp.algorithm.floor,
-      epoch: exp.epoch, publishedAt: now, counts: s.counts, allocation, model: s.model,
+      name,
+      version,
+      arms: exp.arms.map((a) => a.key),
+      algorithm: exp.algorithm.name,
+      floor: exp.algorithm.floor,
+      epoch: exp.epoch,
+      publishedAt: now,
+      counts: s.counts,
+      allocation,
+      model: s.model,
     });
     await this.env.MODELS.put(modelKey(name, version), blob, { expirationTtl: SNAPSHOT_TTL_SECONDS });
-    await this.env.MODELS.put(manifestKey(name), JSON.stringify({ name, kind: 'bandit', active: version, history: [{ version, at: now }] }));
+    await this.env.MODELS.put(
+      manifestKey(name),
+      JSON.stringify({ name, kind: 'bandit', active: version, history: [{ version, at: now }] }),
+    );
     s.published = { version, at: now };
     this.dirty = false;
     const point: HistoryPoint = {
-      t: now, allocation: Array.from(allocation), probabilityBest: Array.from(pBest),
-      impressions: Array.from(s.counts.impressions), conversions: Array.from(s.counts.conversions),
+      t: now,
+      allocation: Array.from(allocation),
+      probabilityBest: Array.from(pBest),
+      impressions: Array.from(s.counts.impressions),
+      conversions: Array.from(s.counts.conversions),
     };
     this.sql.exec('INSERT OR REPLACE INTO history VALUES (?, ?)', now, JSON.stringify(point));
     this.sql.exec('DELETE FROM history WHERE t NOT IN (SELECT t FROM history ORDER BY t DESC LIMIT ?)', HISTORY_ROWS);
@@ -337,10 +398,16 @@ export class ExperimentAggregator extends DurableObject<Env> {
     const c = this.state.counts;
     return {
       arms: exp ? exp.arms.map((a) => a.key) : [],
-      impressions: Array.from(c.impressions), conversions: Array.from(c.conversions),
-      pending: this.rows.pending, early: this.rows.early, evicted: { ...this.state.evicted },
+      impressions: Array.from(c.impressions),
+      conversions: Array.from(c.conversions),
+      pending: this.rows.pending,
+      early: this.rows.early,
+      evicted: { ...this.state.evicted },
       snapshot: this.state.published,
-      history: this.sql.exec<{ point: string }>('SELECT point FROM history ORDER BY t').toArray().map((r) => JSON.parse(r.point)),
+      history: this.sql
+        .exec<{ point: string }>('SELECT point FROM history ORDER BY t')
+        .toArray()
+        .map((r) => JSON.parse(r.point)),
     };
   }
 
@@ -352,27 +419,51 @@ export class ExperimentAggregator extends DurableObject<Env> {
   private persist(): void {
     const s = this.state;
     const json = JSON.stringify({
-      impressions: Array.from(s.counts.impressions), conversions: Array.from(s.counts.conversions), seq: s.seq, published: s.published,
-      model: s.model ? { arms: s.model.arms, bits: s.model.bits } : null, evicted: s.evicted,
+      impressions: Array.from(s.counts.impressions),
+      conversions: Array.from(s.counts.conversions),
+      seq: s.seq,
+      published: s.published,
+      model: s.model ? { arms: s.model.arms, bits: s.model.bits } : null,
+      evicted: s.evicted,
     });
     this.sql.exec('INSERT OR REPLACE INTO kv VALUES (?, ?), (?, ?)', 'state', json, 'dirty', this.dirty ? '1' : '0');
     if (s.model) {
       // The contextual weights as raw float32 blobs (up to 1 MiB each), not JSON text.
-      this.sql.exec('INSERT OR REPLACE INTO kv VALUES (?, ?), (?, ?)', 'mean', s.model.mean.slice().buffer, 'precision', s.model.precision.slice().buffer);
+      this.sql.exec(
+        'INSERT OR REPLACE INTO kv VALUES (?, ?), (?, ?)',
+        'mean',
+        s.model.mean.slice().buffer,
+        'precision',
+        s.model.precision.slice().buffer,
+      );
     }
   }
 }
 
-function reviveState(raw: {
-  impressions: number[]; conversions: number[]; seq: number; published: State['published'];
-  model: { arms: number; bits: number } | null; evicted?: Record<CappedTable, number>;
-}, mean: ArrayBuffer | undefined, precision: ArrayBuffer | undefined): State {
-  const model = raw.model && mean && precision
-    ? { arms: raw.model.arms, bits: raw.model.bits, mean: new Float32Array(mean), precision: new Float32Array(precision) }
-    : raw.model ? newLinearThompson(raw.model.arms, raw.model.bits) : null;
+function reviveState(
+  raw: {
+    impressions: number[];
+    conversions: number[];
+    seq: number;
+    published: State['published'];
+    model: { arms: number; bits: number } | null;
+    evicted?: Record<CappedTable, number>;
+  },
+  mean: ArrayBuffer | undefined,
+  precision: ArrayBuffer | undefined,
+): State {
+  const model =
+    raw.model && mean && precision
+      ? { arms: raw.model.arms, bits: raw.model.bits, mean: new Float32Array(mean), precision: new Float32Array(precision) }
+      : raw.model
+        ? newLinearThompson(raw.model.arms, raw.model.bits)
+        : null;
   return {
     counts: { impressions: Float64Array.from(raw.impressions), conversions: Float64Array.from(raw.conversions) },
-    seq: raw.seq, published: raw.published, model, evicted: { ...noEvictions(), ...raw.evicted },
+    seq: raw.seq,
+    published: raw.published,
+    model,
+    evicted: { ...noEvictions(), ...raw.evicted },
   };
 }
 

@@ -45,7 +45,9 @@ function certain(arms: readonly string[], arm: string, source: SlotDecision['sou
 
 /** The slot's arm, or null when no experiment has that key (the caller falls back, or answers 404 when strict). */
 export async function decideExperimentSlot(
-  env: Env, visit: Visit, slot: { id: string; experiment: string },
+  env: Env,
+  visit: Visit,
+  slot: { id: string; experiment: string },
 ): Promise<ExperimentSlotOutcome | null> {
   const key = slot.experiment;
   const exp = await cachedExperiment(env.MODELS, key, visit.store);
@@ -53,13 +55,23 @@ export async function decideExperimentSlot(
   const arms = exp.arms.map((a) => a.key);
   const name = snapshotName(key);
   const info = (arm: string, exposed: boolean, reason?: Ineligible): ExperimentInfo => ({
-    key, arm, payload: exp.arms[arms.indexOf(arm)]!.payload, exposed, ...(reason ? { reason } : {}),
+    key,
+    arm,
+    payload: exp.arms[arms.indexOf(arm)]!.payload,
+    exposed,
+    ...(reason ? { reason } : {}),
   });
   const outside = exp.status === 'stopped' ? 'stopped' : eligibility(exp, visit.ctx, visitorUniform(visit.visitor.id, 'traffic', key));
   if (outside !== null) {
     // Not in the test: a stopped test serves its winner, anything else the control, with certainty.
     const arm = outside === 'stopped' && exp.winner ? exp.winner : exp.control;
-    return { slot: slot.id, decision: certain(arms, arm, outside === 'stopped' ? 'model' : 'fallback'), sticky: false, model: { name, version: null }, experiment: info(arm, false, outside) };
+    return {
+      slot: slot.id,
+      decision: certain(arms, arm, outside === 'stopped' ? 'model' : 'fallback'),
+      sticky: false,
+      model: { name, version: null },
+      experiment: info(arm, false, outside),
+    };
   }
 
   const k = arms.length;
@@ -93,15 +105,29 @@ export async function decideExperimentSlot(
     visit.profile = withAssignment(visit.profile, assignmentKey, stuck); // most recently used: evicted last
     // The logged propensity stays the one the arm was first drawn with.
     const decision: SlotDecision = {
-      variant: stuck[0], score: score(arms.indexOf(stuck[0])), propensity: stuck[2], source: stuck[3] as SlotDecision['source'], candidates: arms, probabilities,
+      variant: stuck[0],
+      score: score(arms.indexOf(stuck[0])),
+      propensity: stuck[2],
+      source: stuck[3] as SlotDecision['source'],
+      candidates: arms,
+      probabilities,
     };
     return { slot: slot.id, decision, sticky: true, model, ...(fallback ? { fallback } : {}), experiment: info(stuck[0], true) };
   }
-  const u = exp.sticky ? visitorUniform(visit.visitor.id, assignmentKey, epochTag) : crypto.getRandomValues(new Uint32Array(1))[0]! / 4294967296;
+  const u = exp.sticky
+    ? visitorUniform(visit.visitor.id, assignmentKey, epochTag)
+    : crypto.getRandomValues(new Uint32Array(1))[0]! / 4294967296;
   const choice = chooseArm(p, u);
   const arm = arms[choice.arm]!;
   const source = choice.arm === best ? 'model' : 'explore';
   if (exp.sticky) visit.profile = withAssignment(visit.profile, assignmentKey, [arm, epochTag, choice.propensity, source]);
-  const decision: SlotDecision = { variant: arm, score: score(choice.arm), propensity: choice.propensity, source, candidates: arms, probabilities };
+  const decision: SlotDecision = {
+    variant: arm,
+    score: score(choice.arm),
+    propensity: choice.propensity,
+    source,
+    candidates: arms,
+    probabilities,
+  };
   return { slot: slot.id, decision, sticky: false, model, ...(fallback ? { fallback } : {}), experiment: info(arm, true) };
 }

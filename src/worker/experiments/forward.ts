@@ -17,7 +17,10 @@ export interface ForwardSummary {
   readonly records: number;
 }
 
-export async function forwardToExperiments(env: Pick<Env, 'EXPERIMENTS' | 'MODELS'>, records: readonly LogRecord[]): Promise<ForwardSummary> {
+export async function forwardToExperiments(
+  env: Pick<Env, 'EXPERIMENTS' | 'MODELS'>,
+  records: readonly LogRecord[],
+): Promise<ForwardSummary> {
   const groups = new Map<string, LogRecord[]>();
   for (const r of records) {
     const key = r.experiment;
@@ -30,17 +33,25 @@ export async function forwardToExperiments(env: Pick<Env, 'EXPERIMENTS' | 'MODEL
   const unknown: string[] = [];
   let experiments = 0;
   let n = 0;
-  await Promise.all([...groups].map(async ([key, list], i) => {
-    if (!known[i]) {
-      unknown.push(key);
-      return;
-    }
-    experiments++;
-    n += list.length;
-    await env.EXPERIMENTS.get(env.EXPERIMENTS.idFromName(key)).ingest(list);
-  }));
+  await Promise.all(
+    [...groups].map(async ([key, list], i) => {
+      if (!known[i]) {
+        unknown.push(key);
+        return;
+      }
+      experiments++;
+      n += list.length;
+      await env.EXPERIMENTS.get(env.EXPERIMENTS.idFromName(key)).ingest(list);
+    }),
+  );
   if (unknown.length > 0) {
-    console.warn(JSON.stringify({ msg: 'log records name experiments that do not exist; not forwarded', count: unknown.length, keys: unknown.slice(0, 10) }));
+    console.warn(
+      JSON.stringify({
+        msg: 'log records name experiments that do not exist; not forwarded',
+        count: unknown.length,
+        keys: unknown.slice(0, 10),
+      }),
+    );
   }
   return { experiments, records: n };
 }

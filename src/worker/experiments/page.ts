@@ -56,7 +56,8 @@ const requireAdminCookie = createMiddleware<AppEnv>(async (c, next) => {
   }
   // The cookie is SameSite=Strict; refusing foreign origins as well keeps form posts same-site only.
   const origin = c.req.header('origin');
-  if (c.req.method === 'POST' && origin && origin !== new URL(c.req.url).origin) throw new HttpError(403, 'forbidden', 'cross-origin form post');
+  if (c.req.method === 'POST' && origin && origin !== new URL(c.req.url).origin)
+    throw new HttpError(403, 'forbidden', 'cross-origin form post');
   await next();
 });
 
@@ -66,8 +67,14 @@ function listView(all: Experiment[], error?: string, form: Record<string, string
   return html`<h1>Bandit tests</h1>
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <table id="experiments"><thead><tr><th>key</th><th>name</th><th>status</th><th>algorithm</th><th>arms</th><th>updated</th></tr></thead><tbody>
-${all.length === 0 ? html`<tr><td colspan="6">no tests yet</td></tr>` : all.map((e) => html`<tr><td><a href="${BASE}/${e.key}">${e.key}</a></td><td>${e.name}</td>
-<td><span class="badge ${e.status}">${e.status}</span></td><td>${e.algorithm.name}</td><td>${e.arms.map((a) => a.key).join(', ')}</td><td>${new Date(e.updatedAt).toISOString()}</td></tr>`)}
+${
+  all.length === 0
+    ? html`<tr><td colspan="6">no tests yet</td></tr>`
+    : all.map(
+        (e) => html`<tr><td><a href="${BASE}/${e.key}">${e.key}</a></td><td>${e.name}</td>
+<td><span class="badge ${e.status}">${e.status}</span></td><td>${e.algorithm.name}</td><td>${e.arms.map((a) => a.key).join(', ')}</td><td>${new Date(e.updatedAt).toISOString()}</td></tr>`,
+      )
+}
 </tbody></table>
 <h2>Create a test</h2>
 <form method="post" action="${BASE}" id="create"><fieldset>
@@ -89,23 +96,34 @@ async function detailView(env: Env, key: string, error?: string) {
   const { results, stats } = await experimentReport(env, e);
   const arms = e.arms.map((a) => a.key);
   const allowed: Record<Experiment['status'], Action[]> = {
-    draft: ['launch', 'archive'], running: ['pause', 'stop', 'rerandomize'], paused: ['resume', 'stop', 'rerandomize'], stopped: ['archive'], archived: [],
+    draft: ['launch', 'archive'],
+    running: ['pause', 'stop', 'rerandomize'],
+    paused: ['resume', 'stop', 'rerandomize'],
+    stopped: ['archive'],
+    archived: [],
   };
   const last = stats.history.at(-1);
   return html`<p><a href="${BASE}">← all tests</a></p>
 <h1>${e.name} <span class="badge ${e.status}" id="status">${e.status}</span></h1>
 <p>key <code>${e.key}</code> · ${e.algorithm.name}, floor ${e.algorithm.floor} · goals ${e.goals.join(', ')} · config v${e.version} · epoch ${e.epoch}${e.winner ? html` · winner <b>${e.winner}</b>` : ''}</p>
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
-<div id="actions">${allowed[e.status].map((a) => a === 'stop'
-    ? html`<form class="inline" method="post" action="${BASE}/${e.key}/stop"><select name="winner" aria-label="winner">${arms.map((arm) => html`<option ${arm === (results.recommendedArm ?? '') ? 'selected' : ''}>${arm}</option>`)}</select> <button type="submit" name="action" value="stop">Stop with winner</button></form>`
-    : html`<form class="inline" method="post" action="${BASE}/${e.key}/${a}"><button type="submit">${a[0]!.toUpperCase() + a.slice(1)}</button></form>`)}
+<div id="actions">${allowed[e.status].map((a) =>
+    a === 'stop'
+      ? html`<form class="inline" method="post" action="${BASE}/${e.key}/stop"><select name="winner" aria-label="winner">${arms.map((arm) => html`<option ${arm === (results.recommendedArm ?? '') ? 'selected' : ''}>${arm}</option>`)}</select> <button type="submit" name="action" value="stop">Stop with winner</button></form>`
+      : html`<form class="inline" method="post" action="${BASE}/${e.key}/${a}"><button type="submit">${a[0]!.toUpperCase() + a.slice(1)}</button></form>`,
+  )}
 <a href="${BASE}/${e.key}?live=1">auto-refresh</a> · <a href="/admin/experiments/${e.key}/results?format=csv">CSV</a></div>
 <h2>Results</h2>
 <p id="recommendation"><b>${results.recommendation.replaceAll('_', ' ')}</b>${results.recommendedArm ? html` → ${results.recommendedArm}` : ''}: ${results.reason}</p>
 <table id="results"><thead><tr><th>arm</th><th>impressions</th><th>conversions</th><th>rate</th><th>95 % credible interval</th><th>P(best)</th><th>expected loss</th><th>uplift vs control</th><th>allocation</th></tr></thead><tbody>
-${results.arms.map((a, i) => html`<tr><td>${a.arm}</td><td class="n">${a.impressions}</td><td class="n">${a.conversions}</td><td class="n">${pct(a.rate)}</td>
+${results.arms.map(
+  (
+    a,
+    i,
+  ) => html`<tr><td>${a.arm}</td><td class="n">${a.impressions}</td><td class="n">${a.conversions}</td><td class="n">${pct(a.rate)}</td>
 <td class="n">${pct(a.rateLow)} – ${pct(a.rateHigh)}</td><td class="n">${a.probabilityBest.toFixed(3)}</td><td class="n">${a.expectedLoss.toFixed(5)}</td>
-<td class="n">${a.uplift ? html`${pct(a.uplift.median)} (${pct(a.uplift.low)} – ${pct(a.uplift.high)})` : 'control'}</td><td class="n">${last ? pct(last.allocation[i] ?? 0) : '–'}</td></tr>`)}
+<td class="n">${a.uplift ? html`${pct(a.uplift.median)} (${pct(a.uplift.low)} – ${pct(a.uplift.high)})` : 'control'}</td><td class="n">${last ? pct(last.allocation[i] ?? 0) : '–'}</td></tr>`,
+)}
 </tbody></table>
 <h2>Over time</h2>
 ${raw(lineChart('allocation-chart', 'Allocation', arms, stats.history, (p) => p.allocation))}
@@ -120,16 +138,32 @@ function errorText(err: unknown): string | null {
 }
 
 export const experimentPageRoutes = new Hono<AppEnv>()
-  .get(`${BASE}/login`, (c) => c.html(page('Sign in', html`<h1>Sign in</h1><form method="post" action="${BASE}/login">
-<label for="token">Admin token</label><input id="token" name="token" type="password" required autocomplete="current-password"> <button type="submit">Sign in</button></form>`)))
+  .get(`${BASE}/login`, (c) =>
+    c.html(
+      page(
+        'Sign in',
+        html`<h1>Sign in</h1><form method="post" action="${BASE}/login">
+<label for="token">Admin token</label><input id="token" name="token" type="password" required autocomplete="current-password"> <button type="submit">Sign in</button></form>`,
+      ),
+    ),
+  )
   .post(`${BASE}/login`, async (c) => {
     const token = (await readForm(c.req.raw, FORM_BYTES)).token ?? '';
     if (!c.env.ADMIN_TOKEN || !timingSafeEqualText(token, c.env.ADMIN_TOKEN)) {
-      return c.html(page('Sign in', html`<h1>Sign in</h1><p class="error" role="alert">wrong token</p><p><a href="${BASE}/login">try again</a></p>`), 401);
+      return c.html(
+        page('Sign in', html`<h1>Sign in</h1><p class="error" role="alert">wrong token</p><p><a href="${BASE}/login">try again</a></p>`),
+        401,
+      );
     }
     const secure = new URL(c.req.url).protocol === 'https:';
     const payload = `admin-ui:${Date.now() + SESSION_SECONDS * 1000}`;
-    setCookie(c, COOKIE, `${payload}.${await sign(token, payload)}`, { path: BASE, httpOnly: true, sameSite: 'Strict', secure, maxAge: SESSION_SECONDS });
+    setCookie(c, COOKIE, `${payload}.${await sign(token, payload)}`, {
+      path: BASE,
+      httpOnly: true,
+      sameSite: 'Strict',
+      secure,
+      maxAge: SESSION_SECONDS,
+    });
     return c.redirect(BASE, 303);
   })
   .post(`${BASE}/logout`, (c) => {

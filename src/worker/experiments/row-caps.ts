@@ -49,7 +49,11 @@ export function deletedRows(sql: SqlStorage): number {
  * to `visit` first with the columns named in `cols` (plus ts and id); returns how many went.
  */
 export function evictOldest<R extends { ts: number; id: string }>(
-  sql: SqlStorage, table: CappedTable, n: number, cols = '', visit?: (row: R) => void,
+  sql: SqlStorage,
+  table: CappedTable,
+  n: number,
+  cols = '',
+  visit?: (row: R) => void,
 ): number {
   if (n <= 0) return 0;
   let last: R | undefined;

@@ -20,7 +20,19 @@ const Payload = z.discriminatedUnion('type', [
   z.object({ type: z.literal('url'), value: z.string().check(z.maxLength(2048), z.url()) }),
 ]);
 
-const TARGET_FIELDS = ['country', 'region', 'city', 'device', 'os', 'browser', 'referrer', 'pageType', 'utmSource', 'utmMedium', 'utmCampaign'] as const;
+const TARGET_FIELDS = [
+  'country',
+  'region',
+  'city',
+  'device',
+  'os',
+  'browser',
+  'referrer',
+  'pageType',
+  'utmSource',
+  'utmMedium',
+  'utmCampaign',
+] as const;
 
 export const ExperimentInput = z.object({
   key,
@@ -31,19 +43,28 @@ export const ExperimentInput = z.object({
   goals: z.array(text(64)).check(z.minLength(1), z.maxLength(16)),
   attributionWindowSeconds: z._default(z.number().check(z.int(), z.gte(1), z.lte(30 * 86400)), 86400),
   traffic: z._default(unit, 1),
-  targeting: z._default(z.object({
-    segments: z.optional(z.array(text(64)).check(z.maxLength(32))),
-    context: z.optional(z.partialRecord(z.enum(TARGET_FIELDS), z.array(text(128)).check(z.minLength(1), z.maxLength(64)))),
-  }), {}),
-  algorithm: z._default(z.object({
-    name: z._default(z.enum(ALGORITHMS), 'thompson'),
-    floor: z._default(unit, 0.01),
-    epsilon: z.optional(unit),
-    beta: z.optional(unit),
-    draws: z.optional(z.number().check(z.int(), z.gte(100), z.lte(20_000))),
-    bits: z.optional(z.number().check(z.int(), z.gte(4), z.lte(14))),
-  }), { name: 'thompson', floor: 0.01 }),
-  schedule: z._default(z.object({ start: z.optional(z.number().check(z.int(), z.gte(0))), end: z.optional(z.number().check(z.int(), z.gte(0))) }), {}),
+  targeting: z._default(
+    z.object({
+      segments: z.optional(z.array(text(64)).check(z.maxLength(32))),
+      context: z.optional(z.partialRecord(z.enum(TARGET_FIELDS), z.array(text(128)).check(z.minLength(1), z.maxLength(64)))),
+    }),
+    {},
+  ),
+  algorithm: z._default(
+    z.object({
+      name: z._default(z.enum(ALGORITHMS), 'thompson'),
+      floor: z._default(unit, 0.01),
+      epsilon: z.optional(unit),
+      beta: z.optional(unit),
+      draws: z.optional(z.number().check(z.int(), z.gte(100), z.lte(20_000))),
+      bits: z.optional(z.number().check(z.int(), z.gte(4), z.lte(14))),
+    }),
+    { name: 'thompson', floor: 0.01 },
+  ),
+  schedule: z._default(
+    z.object({ start: z.optional(z.number().check(z.int(), z.gte(0))), end: z.optional(z.number().check(z.int(), z.gte(0))) }),
+    {},
+  ),
   publishSeconds: z._default(z.number().check(z.gte(1), z.lte(3600)), 5),
   sticky: z._default(z.boolean(), true),
 });
@@ -56,10 +77,13 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   if (dup >= 0) throw badRequest(`arms[${dup}].key: duplicate arm key "${keys[dup]}"`, `arms[${dup}].key`);
   const control = c.control ?? keys[0]!;
   if (!keys.includes(control)) throw badRequest(`control: "${control}" is not an arm key`, 'control');
-  if (c.algorithm.floor * keys.length > 1) throw badRequest(`algorithm.floor: ${c.algorithm.floor} × ${keys.length} arms exceeds 1`, 'algorithm.floor');
+  if (c.algorithm.floor * keys.length > 1)
+    throw badRequest(`algorithm.floor: ${c.algorithm.floor} × ${keys.length} arms exceeds 1`, 'algorithm.floor');
   if (c.schedule.start !== undefined && c.schedule.end !== undefined && c.schedule.end <= c.schedule.start) {
     throw badRequest('schedule.end: must be after schedule.start', 'schedule.end');
   }
-  const algorithm = Object.fromEntries(Object.entries(c.algorithm).filter(([, v]) => v !== undefined)) as unknown as ExperimentConfig['algorithm'];
+  const algorithm = Object.fromEntries(
+    Object.entries(c.algorithm).filter(([, v]) => v !== undefined),
+  ) as unknown as ExperimentConfig['algorithm'];
   return { ...c, control, algorithm } as ExperimentConfig;
 }

@@ -33,7 +33,11 @@ async function commit(env: Env, e: Experiment, from: number | null, changed: boo
     r = (await stub.commit(e, from)) as typeof r;
   } catch (err) {
     console.error(JSON.stringify({ msg: 'experiment aggregator unreachable', key: e.key, error: String(err) }));
-    throw new HttpError(503, 'aggregator_unavailable', 'the live aggregator did not answer; the change may or may not have been applied: reload the experiment and repeat if needed');
+    throw new HttpError(
+      503,
+      'aggregator_unavailable',
+      'the live aggregator did not answer; the change may or may not have been applied: reload the experiment and repeat if needed',
+    );
   }
   const held = r.holds;
   if (!r.ok) {
@@ -44,7 +48,11 @@ async function commit(env: Env, e: Experiment, from: number | null, changed: boo
       if (stored === null || stored.version < held.version) await saveExperiment(env.MODELS, held).catch(() => {});
     }
     if (from === null) throw new HttpError(409, 'experiment_exists', `an experiment named "${e.key}" exists`, 'key');
-    throw new HttpError(409, 'conflict', `the experiment changed while this request was made (it is at version ${held.version}); reload it and repeat`);
+    throw new HttpError(
+      409,
+      'conflict',
+      `the experiment changed while this request was made (it is at version ${held.version}); reload it and repeat`,
+    );
   }
   if (!changed && JSON.stringify(held) === JSON.stringify(e)) return e; // a no-op: KV has it
   try {
@@ -58,7 +66,8 @@ async function commit(env: Env, e: Experiment, from: number | null, changed: boo
 
 export async function createExperiment(env: Env, raw: unknown): Promise<Experiment> {
   const config = parseExperimentConfig(raw);
-  if (await loadExperiment(env.MODELS, config.key)) throw new HttpError(409, 'experiment_exists', `an experiment named "${config.key}" exists`, 'key');
+  if (await loadExperiment(env.MODELS, config.key))
+    throw new HttpError(409, 'experiment_exists', `an experiment named "${config.key}" exists`, 'key');
   return commit(env, newExperiment(config, Date.now()), null, true);
 }
 
@@ -69,13 +78,21 @@ export async function updateExperiment(env: Env, key: string, raw: unknown): Pro
   if (!ok.ok) throw new HttpError(409, 'not_editable', ok.message, ok.field);
   const now = Date.now();
   const next: Experiment = {
-    ...current, ...config, version: current.version + 1, updatedAt: now,
+    ...current,
+    ...config,
+    version: current.version + 1,
+    updatedAt: now,
     history: [...current.history, { at: now, action: 'edit', status: current.status }].slice(-100),
   };
   return commit(env, next, current.version, true);
 }
 
-export async function applyAction(env: Env, key: string, action: Action, winner?: string): Promise<{ experiment: Experiment; changed: boolean }> {
+export async function applyAction(
+  env: Env,
+  key: string,
+  action: Action,
+  winner?: string,
+): Promise<{ experiment: Experiment; changed: boolean }> {
   const current = await mustLoad(env, key);
   if (action === 'stop' && winner === undefined && current.status !== 'stopped') {
     // No winner named: the arm most likely to be best right now.
@@ -84,7 +101,11 @@ export async function applyAction(env: Env, key: string, action: Action, winner?
       report = await experimentReport(env, current);
     } catch (err) {
       console.error(JSON.stringify({ msg: 'experiment aggregator unreachable', key, error: String(err) }));
-      throw new HttpError(503, 'aggregator_unavailable', 'the live aggregator did not answer, so no winner could be picked; name one, or repeat');
+      throw new HttpError(
+        503,
+        'aggregator_unavailable',
+        'the live aggregator did not answer, so no winner could be picked; name one, or repeat',
+      );
     }
     winner = report.results.arms.reduce((a, b) => (b.probabilityBest > a.probabilityBest ? b : a)).arm;
   }
@@ -111,6 +132,13 @@ export async function experimentReport(env: Env, e: Experiment): Promise<Experim
     impressions: aligned ? Float64Array.from(stats.impressions) : new Float64Array(k),
     conversions: aligned ? Float64Array.from(stats.conversions) : new Float64Array(k),
   };
-  const results = computeResults(e.arms.map((a) => a.key), counts, Math.max(0, e.arms.findIndex((a) => a.key === e.control)));
+  const results = computeResults(
+    e.arms.map((a) => a.key),
+    counts,
+    Math.max(
+      0,
+      e.arms.findIndex((a) => a.key === e.control),
+    ),
+  );
   return { experiment: e, results, stats };
 }

@@ -34,8 +34,14 @@ export function parseExperiment(raw: unknown): Experiment | null {
   }
   const winner = typeof e.winner === 'string' && config.arms.some((a) => a.key === e.winner) ? e.winner : null;
   return {
-    ...config, status: e.status!, version: e.version!, epoch: e.epoch!, winner,
-    createdAt: Number(e.createdAt) || 0, updatedAt: Number(e.updatedAt) || 0, history: Array.isArray(e.history) ? e.history : [],
+    ...config,
+    status: e.status!,
+    version: e.version!,
+    epoch: e.epoch!,
+    winner,
+    createdAt: Number(e.createdAt) || 0,
+    updatedAt: Number(e.updatedAt) || 0,
+    history: Array.isArray(e.history) ? e.history : [],
   };
 }
 

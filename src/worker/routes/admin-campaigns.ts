@@ -43,7 +43,11 @@ async function write(env: Env, op: CampaignOp): Promise<boolean> {
   } catch (err) {
     // the writer was reset (a deploy) with the write under way: it may or may not have landed
     console.error(JSON.stringify({ msg: 'campaign writer unreachable', error: String(err) }));
-    throw new HttpError(503, 'writer_unavailable', 'the campaign write may or may not have been saved; read the list, and repeat if needed');
+    throw new HttpError(
+      503,
+      'writer_unavailable',
+      'the campaign write may or may not have been saved; read the list, and repeat if needed',
+    );
   }
   if (!r.ok) throw new HttpError(r.status, r.code, r.message, r.field);
   clearConfigCache();
@@ -67,13 +71,13 @@ export const adminCampaignRoutes = new Hono<AppEnv>()
     return c.json(found);
   })
   .put('/admin/campaigns', async (c) => {
-    const body = await readJson(c.req.raw, CampaignList, MAX_BYTES) as Campaign[];
+    const body = (await readJson(c.req.raw, CampaignList, MAX_BYTES)) as Campaign[];
     body.forEach((x, i) => refuseProblem(x, `[${i}].`));
     await write(c.env, { kind: 'replace', list: body });
     return c.json({ campaigns: body });
   })
   .put('/admin/campaigns/:id', async (c) => {
-    const body = await readJson(c.req.raw, CampaignSchema, MAX_BYTES) as Campaign;
+    const body = (await readJson(c.req.raw, CampaignSchema, MAX_BYTES)) as Campaign;
     refuseProblem(body, '');
     if (body.id !== c.req.param('id')) throw new HttpError(400, 'invalid_request', 'body id must match the URL', 'id');
     const created = await write(c.env, { kind: 'put', campaign: body });

@@ -8,7 +8,16 @@
 import { Hono } from 'hono';
 import * as z from 'zod/mini';
 import { decodeEnvelope } from '../../core/model-format.ts';
-import { checkModelBlob, exactBuffer, KEY_PART, manifestKey, modelKey, ownModelName, readManifest, type RegistryFailure } from '../../core/model-registry.ts';
+import {
+  checkModelBlob,
+  exactBuffer,
+  KEY_PART,
+  manifestKey,
+  modelKey,
+  ownModelName,
+  readManifest,
+  type RegistryFailure,
+} from '../../core/model-registry.ts';
 import { requireAdmin } from '../admin-auth.ts';
 import { readBodyBytes, readJson } from '../body.ts';
 import { HttpError } from '../http-error.ts';
@@ -20,8 +29,16 @@ const MAX_MODEL_BYTES = 25 * 1024 * 1024; // KV's value limit
 const LIST_LIMIT = 100;
 
 const STATUS: Partial<Record<RegistryFailure['reason'] | 'storeUnavailable', 400 | 404 | 409 | 422 | 503>> = {
-  unknownModel: 404, unknownVersion: 404, noPrevious: 409, versionExists: 409, kindChanged: 409,
-  manifestUnreadable: 409, badName: 400, featureSpec: 422, verifyFailed: 503, storeUnavailable: 503,
+  unknownModel: 404,
+  unknownVersion: 404,
+  noPrevious: 409,
+  versionExists: 409,
+  kindChanged: 409,
+  manifestUnreadable: 409,
+  badName: 400,
+  featureSpec: 422,
+  verifyFailed: 503,
+  storeUnavailable: 503,
 };
 
 const MESSAGE: Partial<Record<RegistryFailure['reason'] | 'storeUnavailable', string>> = {
@@ -32,7 +49,8 @@ const MESSAGE: Partial<Record<RegistryFailure['reason'] | 'storeUnavailable', st
   kindChanged: 'the version is of another model kind than the active one; add allowKindChange to replace it',
   manifestUnreadable: 'the stored manifest does not validate; publish or activate a version to replace it',
   featureSpec: 'the model was built for another feature extractor',
-  badName: 'model names and versions are 1–64 of a-z 0-9 . _ -, starting with a letter or digit; names starting with "exp." are experiment snapshots, written by their tests alone',
+  badName:
+    'model names and versions are 1–64 of a-z 0-9 . _ -, starting with a letter or digit; names starting with "exp." are experiment snapshots, written by their tests alone',
   verifyFailed: 'the blob did not read back as written; repeat the request',
   storeUnavailable: 'the model store did not answer; the change may or may not have been saved, so read the model and repeat if needed',
 };
@@ -44,7 +62,11 @@ function answer(c: AppContext, r: WriterResult, field: string, badStatus: 400 | 
   }
   clearModelCache(r.name);
   return c.json({
-    name: r.name, version: r.version, active: r.manifest.active, unchanged: r.unchanged, history: r.manifest.history,
+    name: r.name,
+    version: r.version,
+    active: r.manifest.active,
+    unchanged: r.unchanged,
+    history: r.manifest.history,
     ...(r.repairedManifest ? { repairedManifest: true } : {}),
   });
 }
@@ -89,11 +111,17 @@ export const adminModelRoutes = new Hono<AppEnv>()
   })
   .post('/admin/models/:name/activate', async (c) => {
     const name = writableName(c);
-    const body = await readJson(c.req.raw, z.object({
-      version: z.string().check(z.minLength(1), z.maxLength(64)),
-      allowKindChange: z.optional(z.boolean()),
-    }), 1024);
-    const r = await writer(c.env, name).activate(name, body.version, body.allowKindChange ?? false).catch(unreachable);
+    const body = await readJson(
+      c.req.raw,
+      z.object({
+        version: z.string().check(z.minLength(1), z.maxLength(64)),
+        allowKindChange: z.optional(z.boolean()),
+      }),
+      1024,
+    );
+    const r = await writer(c.env, name)
+      .activate(name, body.version, body.allowKindChange ?? false)
+      .catch(unreachable);
     return answer(c, r, r.ok || r.reason === 'unknownModel' ? 'name' : 'version', 422);
   })
   .post('/admin/models/:name/rollback', async (c) => {
@@ -109,10 +137,12 @@ export const adminModelRoutes = new Hono<AppEnv>()
       if (!cursor) throw err;
       throw new HttpError(400, 'invalid_request', 'cursor is not one this list returned', 'cursor');
     }
-    const models = await Promise.all(list.keys.map(async (k) => {
-      const read = readManifest(await c.env.MODELS.get(k.name, 'text'));
-      return read.state === 'ok' ? read.manifest : { name: k.name.slice('manifest/'.length), error: 'manifestUnreadable' };
-    }));
+    const models = await Promise.all(
+      list.keys.map(async (k) => {
+        const read = readManifest(await c.env.MODELS.get(k.name, 'text'));
+        return read.state === 'ok' ? read.manifest : { name: k.name.slice('manifest/'.length), error: 'manifestUnreadable' };
+      }),
+    );
     return c.json({ models, ...(list.list_complete ? {} : { cursor: list.cursor }) });
   })
   .get('/admin/models/:name', async (c) => {
@@ -124,7 +154,12 @@ export const adminModelRoutes = new Hono<AppEnv>()
     const blob = await c.env.MODELS.get(modelKey(name, manifest.active), 'arrayBuffer');
     const decoded = blob ? decodeEnvelope(blob) : null;
     const active = decoded?.ok
-      ? { kind: decoded.envelope.kind, bytes: decoded.envelope.byteLength, featureSpec: decoded.envelope.featureSpecHash, meta: decoded.envelope.meta }
+      ? {
+          kind: decoded.envelope.kind,
+          bytes: decoded.envelope.byteLength,
+          featureSpec: decoded.envelope.featureSpecHash,
+          meta: decoded.envelope.meta,
+        }
       : { error: decoded ? decoded.reason : 'missing' };
     return c.json({ manifest, active });
   });

@@ -26,11 +26,23 @@ import type { AppEnv } from '../types.ts';
 import { storeOptions } from '../visit.ts';
 import { LINEAR } from './decide.ts';
 
-interface Predicted { rate: number; baseline: number; source: 'model' | 'default'; version: string | null }
+interface Predicted {
+  rate: number;
+  baseline: number;
+  source: 'model' | 'default';
+  version: string | null;
+}
 
 export const bidAdjustRoutes = new Hono<AppEnv>().use('/v1/bid-adjust', requirePartner).post('/v1/bid-adjust', async (c) => {
   const body = await readJson(c.req.raw, BidAdjustRequest, 64 * 1024);
-  const shaped = { id: 'bid-adjust', imp: [{ id: '1', ...body.imp }], site: body.site, app: body.app, device: body.device, user: body.user };
+  const shaped = {
+    id: 'bid-adjust',
+    imp: [{ id: '1', ...body.imp }],
+    site: body.site,
+    app: body.app,
+    device: body.device,
+    user: body.user,
+  };
   const v = validateBidRequest(JSON.parse(JSON.stringify(shaped)));
   if (!v.ok) throw badRequest(`${v.field}: ${v.reason}`, v.field.replace(/^imp\[0\]/, 'imp'));
   const req: BidRequest = v.request;
@@ -45,9 +57,10 @@ export const bidAdjustRoutes = new Hono<AppEnv>().use('/v1/bid-adjust', requireP
   const sizes = impSizes(imp);
   const creative = pickCreative(campaign, imp, req.bcat, sizes);
   const deal = dealFor(campaign, imp.pmp?.deals ?? [])?.id ?? 'open';
-  const ctx = typeof creative === 'string'
-    ? impFeatureInput(facts, imp, impMedia(imp)[0] ?? 'banner', sizes.banner[0] ?? sizes.video[0] ?? '', deal)
-    : impFeatureInput(facts, imp, creative.media, creativeSize(creative), deal);
+  const ctx =
+    typeof creative === 'string'
+      ? impFeatureInput(facts, imp, impMedia(imp)[0] ?? 'banner', sizes.banner[0] ?? sizes.video[0] ?? '', deal)
+      : impFeatureInput(facts, imp, creative.media, creativeSize(creative), deal);
   const fv = extractFeatures(ctx, createFeatureVector());
   const logits = new Float64Array(64);
   const fallbacks: string[] = [];

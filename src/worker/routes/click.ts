@@ -29,7 +29,11 @@ import { NOTICE_MAX_AGE_S, pairs, text } from './notices.ts';
  * (absent in clicks of bids made before exchanges were configured: counted for `unknown`).
  */
 const ClickQuery = z.object({
-  d: text(64), c: text(64), cr: text(64), imp: z.optional(text(128)), t: z.string().check(z.regex(/^\d{1,12}$/)),
+  d: text(64),
+  c: text(64),
+  cr: text(64),
+  imp: z.optional(text(128)),
+  t: z.string().check(z.regex(/^\d{1,12}$/)),
   x: z.optional(z.string().check(z.regex(EXCHANGE_ID))),
 });
 
@@ -43,19 +47,33 @@ export const clickRoutes = new Hono<AppEnv>().get('/openrtb2/click', async (c) =
   if (!parsed.success) throw new HttpError(400, 'bad_request', 'not a click URL of one of our ads', 'd');
   const { d, c: campaignId, cr, imp, t, x } = parsed.data;
   const secret = profileSecret(c);
-  if (!secret || !verifyClick(secret, parts)) throw new HttpError(403, 'invalid_signature', 'not a click URL of one of our ads (or altered)', 's');
+  if (!secret || !verifyClick(secret, parts))
+    throw new HttpError(403, 'invalid_signature', 'not a click URL of one of our ads (or altered)', 's');
   const now = Date.now();
-  const landing = (await campaigns(c.env.MODELS, storeOptions(c, now))).find((x) => x.id === campaignId)?.creatives.find((x) => x.id === cr)?.clickUrl;
+  const landing = (await campaigns(c.env.MODELS, storeOptions(c, now)))
+    .find((x) => x.id === campaignId)
+    ?.creatives.find((x) => x.id === cr)?.clickUrl;
   if (now / 1000 - Number(t) > NOTICE_MAX_AGE_S) {
     console.warn(JSON.stringify({ msg: 'click not counted', decision: d, reason: 'expired' }));
   } else if (c.req.method === 'GET' && !speculative(c)) {
     const event: OutcomeEvent = {
-      type: 'outcome', v: 1, id: `click:${d}`, ts: now, receivedAt: now, name: 'click', decisionId: d,
-      ...(imp ? { slot: imp } : {}), variant: `${campaignId}/${cr}`, exchange: x ?? UNKNOWN_EXCHANGE, props: { campaign: campaignId },
+      type: 'outcome',
+      v: 1,
+      id: `click:${d}`,
+      ts: now,
+      receivedAt: now,
+      name: 'click',
+      decisionId: d,
+      ...(imp ? { slot: imp } : {}),
+      variant: `${campaignId}/${cr}`,
+      exchange: x ?? UNKNOWN_EXCHANGE,
+      props: { campaign: campaignId },
     };
-    c.executionCtx.waitUntil(sendToLog(c.env.EVENTS, [event]).catch((err: unknown) => {
-      console.error(JSON.stringify({ msg: 'click not recorded', decision: d, error: String(err) }));
-    }));
+    c.executionCtx.waitUntil(
+      sendToLog(c.env.EVENTS, [event]).catch((err: unknown) => {
+        console.error(JSON.stringify({ msg: 'click not recorded', decision: d, error: String(err) }));
+      }),
+    );
   }
   if (landing === undefined) throw new HttpError(404, 'unknown_creative', 'this ad is no longer running', 'cr');
   // normalized: a landing page with non-ASCII characters goes out percent-encoded; one that is

@@ -36,19 +36,38 @@ export const eventRoutes = new Hono<AppEnv>().post('/v1/events', async (c) => {
   const cookie = getCookie(c, VISITOR_COOKIE);
   const now = Date.now();
   const country = geoOf(c.req.raw).country;
-  const { accepted, rejected, duplicates } = intakeEvents(entries, cookie && VISITOR_ID.test(cookie) ? cookie : undefined, now, text.length, country);
+  const { accepted, rejected, duplicates } = intakeEvents(
+    entries,
+    cookie && VISITOR_ID.test(cookie) ? cookie : undefined,
+    now,
+    text.length,
+    country,
+  );
   if (accepted.length === 0) {
     const first = rejected[0]!;
-    return c.json({
-      accepted: 0, rejected, duplicates,
-      ...errorBody('invalid_request', `no valid events; event ${first.index}: ${first.field}: ${first.reason}`, `[${first.index}].${first.field}`),
-    }, 400);
+    return c.json(
+      {
+        accepted: 0,
+        rejected,
+        duplicates,
+        ...errorBody(
+          'invalid_request',
+          `no valid events; event ${first.index}: ${first.field}: ${first.reason}`,
+          `[${first.index}].${first.field}`,
+        ),
+      },
+      400,
+    );
   }
   try {
     await sendToLog(c.env.EVENTS, accepted);
   } catch (err) {
     console.error(JSON.stringify({ msg: 'events not queued', ids: accepted.map((e) => e.id), error: String(err) }));
-    throw new HttpError(503, 'queue_unavailable', 'events could not be queued; resend the batch (events with an id or ts are deduplicated)');
+    throw new HttpError(
+      503,
+      'queue_unavailable',
+      'events could not be queued; resend the batch (events with an id or ts are deduplicated)',
+    );
   }
   return c.json({ accepted: accepted.length, rejected, duplicates, ids: accepted.map((e) => e.id) });
 });

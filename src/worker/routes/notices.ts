@@ -43,20 +43,27 @@ import { storeOptions } from '../visit.ts';
 export const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 /** Our fields, read from the signed prefix only (notice-signature.ts). */
 const SignedQuery = z.object({
-  d: text(64), c: text(64), cr: z.optional(text(64)), imp: z.optional(text(128)),
+  d: text(64),
+  c: text(64),
+  cr: z.optional(text(64)),
+  imp: z.optional(text(128)),
   bid: z.optional(z.string()),
   // the currency the bid was made in, and when (seconds since epoch)
-  bc: z.string().check(z.regex(/^[A-Z]{3}$/)), t: z.string().check(z.regex(/^\d{1,12}$/)),
-  pub: z.optional(z.string().check(z.maxLength(128))), u: z.optional(text(256)),
+  bc: z.string().check(z.regex(/^[A-Z]{3}$/)),
+  t: z.string().check(z.regex(/^\d{1,12}$/)),
+  pub: z.optional(z.string().check(z.maxLength(128))),
+  u: z.optional(text(256)),
   // the exchange the bid was made for; absent in notices signed before exchanges were configured
   x: z.optional(z.string().check(z.regex(EXCHANGE_ID))),
 });
 /** The exchange's macro values, the only names allowed after the signature. */
 const MacroQuery = z.object({
-  price: z.optional(z.string().check(z.maxLength(64))), mtw: z.optional(z.string().check(z.maxLength(64))),
+  price: z.optional(z.string().check(z.maxLength(64))),
+  mtw: z.optional(z.string().check(z.maxLength(64))),
   // empty: the exchange withheld it (OpenRTB allows that for any macro)
   cur: z.optional(z.string().check(z.regex(/^([A-Za-z]{3}|\$\{AUCTION_CURRENCY\})?$/, 'an ISO 4217 code such as "USD"'))),
-  reason: z.optional(z.string().check(z.maxLength(64))), auc: z.optional(z.string().check(z.maxLength(256))),
+  reason: z.optional(z.string().check(z.maxLength(64))),
+  auc: z.optional(z.string().check(z.maxLength(256))),
 });
 type SignedQuery = z.infer<typeof SignedQuery>;
 type MacroQuery = z.infer<typeof MacroQuery>;
@@ -110,7 +117,8 @@ function boundedPrice(name: string, price: number | undefined, ourBid: number | 
     return undefined;
   }
   if (name !== 'loss' && ourBid !== undefined && price > ourBid) {
-    if (price > ourBid * 1.01 + 0.01) console.warn(JSON.stringify({ msg: 'notice: price above our bid, booked at our bid', decision, price, bid: ourBid }));
+    if (price > ourBid * 1.01 + 0.01)
+      console.warn(JSON.stringify({ msg: 'notice: price above our bid, booked at our bid', decision, price, bid: ourBid }));
     return ourBid;
   }
   return price;
@@ -138,11 +146,13 @@ async function notice(c: AppContext, name: NoticeKind): Promise<Response> {
   const bidCurrency = q.bc;
   const said = real(m.cur)?.toUpperCase();
   const priceCurrency = said && convert(rates, 1, said, bidCurrency) !== null ? said : bidCurrency;
-  if (said && priceCurrency !== said) console.warn(JSON.stringify({ msg: 'notice: unknown currency, read as the bid\'s', decision: q.d, currency: said, bid: bidCurrency }));
-  const inBidCurrency = (x: number | undefined) => (x === undefined ? undefined : convert(rates, x, priceCurrency, bidCurrency) ?? x);
+  if (said && priceCurrency !== said)
+    console.warn(JSON.stringify({ msg: "notice: unknown currency, read as the bid's", decision: q.d, currency: said, bid: bidCurrency }));
+  const inBidCurrency = (x: number | undefined) => (x === undefined ? undefined : (convert(rates, x, priceCurrency, bidCurrency) ?? x));
   const toCampaign = (x: number) => {
     const v = convert(rates, x, bidCurrency, CAMPAIGN_CURRENCY);
-    if (v === null) console.warn(JSON.stringify({ msg: 'notice: no rate for the bid currency, booked as is', decision: q.d, currency: bidCurrency }));
+    if (v === null)
+      console.warn(JSON.stringify({ msg: 'notice: no rate for the bid currency, booked as is', decision: q.d, currency: bidCurrency }));
     return v ?? x;
   };
   const ourBid = macroNumber(q.bid);
@@ -157,16 +167,25 @@ async function notice(c: AppContext, name: NoticeKind): Promise<Response> {
   };
   // One id per bid and notice kind: an exchange's retries and replays are one event to the log.
   const event: OutcomeEvent = {
-    type: 'outcome', v: 1, id: `${name}:${q.d}`, ts: now, receivedAt: now, name, decisionId: q.d,
+    type: 'outcome',
+    v: 1,
+    id: `${name}:${q.d}`,
+    ts: now,
+    receivedAt: now,
+    name,
+    decisionId: q.d,
     ...(q.u ? { visitor: hashVisitor(q.u) } : {}),
     ...(q.imp ? { slot: q.imp } : {}),
     variant: q.cr ? `${q.c}/${q.cr}` : q.c,
     ...(price !== undefined ? { value: toCampaign(price), currency: CAMPAIGN_CURRENCY } : {}),
-    auction, exchange,
+    auction,
+    exchange,
     props: {
-      campaign: q.c, ...(ourBid !== undefined ? { bid: toCampaign(ourBid) } : {}),
+      campaign: q.c,
+      ...(ourBid !== undefined ? { bid: toCampaign(ourBid) } : {}),
       ...(bidCurrency !== CAMPAIGN_CURRENCY ? { bidCurrency } : {}),
-      ...(q.pub ? { pub: q.pub } : {}), ...(real(m.auc) ? { auctionId: m.auc! } : {}),
+      ...(q.pub ? { pub: q.pub } : {}),
+      ...(real(m.auc) ? { auctionId: m.auc! } : {}),
     },
   };
   const work: Promise<unknown>[] = [sendToLog(c.env.EVENTS, [event])];
@@ -176,9 +195,11 @@ async function notice(c: AppContext, name: NoticeKind): Promise<Response> {
     if (cpm !== undefined) {
       const cost = toCampaign(cpm) / 1000;
       const stub = c.env.CAMPAIGN_LEDGER.get(c.env.CAMPAIGN_LEDGER.idFromName(q.c));
-      work.push(stub.record({ decisionId: q.d, ts: now, cost, user: q.u ?? null, exchange }).then((fresh) => {
-        if (fresh) addLocalSpend(q.c, cost, now);
-      }));
+      work.push(
+        stub.record({ decisionId: q.d, ts: now, cost, user: q.u ?? null, exchange }).then((fresh) => {
+          if (fresh) addLocalSpend(q.c, cost, now);
+        }),
+      );
     }
   }
   // Bounded: a stalled queue or ledger answers 503 (the exchange retries, and a retry is one
@@ -197,11 +218,22 @@ async function notice(c: AppContext, name: NoticeKind): Promise<Response> {
     const creative = list.find((x) => x.id === q.c)?.creatives.find((x) => x.id === q.cr);
     if (creative) {
       const cq = clickQuery(q.d, q.c, q.cr, q.imp, q.t, q.x);
-      const adm = creative.clickUrl === undefined ? creative.adm
-        : withClickUrl(creative.adm, creative.media, clickTrackerUrl(`${new URL(c.req.url).origin}/openrtb2`, cq, clickSignature(secret, cq)));
+      const adm =
+        creative.clickUrl === undefined
+          ? creative.adm
+          : withClickUrl(
+              creative.adm,
+              creative.media,
+              clickTrackerUrl(`${new URL(c.req.url).origin}/openrtb2`, cq, clickSignature(secret, cq)),
+            );
       const markup = expandMacros(adm, {
-        AUCTION_PRICE: price ?? '', AUCTION_MIN_TO_WIN: minToWin ?? '', AUCTION_CURRENCY: bidCurrency,
-        AUCTION_BID_ID: q.d, AUCTION_IMP_ID: q.imp ?? '', AUCTION_AD_ID: q.cr, AUCTION_ID: real(m.auc) ?? '',
+        AUCTION_PRICE: price ?? '',
+        AUCTION_MIN_TO_WIN: minToWin ?? '',
+        AUCTION_CURRENCY: bidCurrency,
+        AUCTION_BID_ID: q.d,
+        AUCTION_IMP_ID: q.imp ?? '',
+        AUCTION_AD_ID: q.cr,
+        AUCTION_ID: real(m.auc) ?? '',
       });
       return c.body(markup, 200, { 'content-type': 'text/html; charset=utf-8' });
     }

@@ -55,11 +55,23 @@ export function bidRecords(out: BidderOutput, req: BidRequest, now: number, exch
   // the notices' visitor too (they carry the user key), so outcomes join their decisions by visitor
   const visitor = hashVisitor(bidUserKey(req) ?? req.id);
   return out.decisions.map((d) => ({
-    type: 'decision', v: 1, id: d.decisionId, ts: now, kind: 'bid', visitor, slot: d.impid,
+    type: 'decision',
+    v: 1,
+    id: d.decisionId,
+    ts: now,
+    kind: 'bid',
+    visitor,
+    slot: d.impid,
     model: d.model,
-    action: `${d.campaign}/${d.creative}`, propensity: d.propensity, score: d.price,
-    source: d.source === 'model' ? 'model' : 'fallback', candidates: [`${d.campaign}/${d.creative}`], probabilities: [1],
-    featureSpec: FEATURE_SPEC_HASH, context: d.context, exchange,
+    action: `${d.campaign}/${d.creative}`,
+    propensity: d.propensity,
+    score: d.price,
+    source: d.source === 'model' ? 'model' : 'fallback',
+    candidates: [`${d.campaign}/${d.creative}`],
+    probabilities: [1],
+    featureSpec: FEATURE_SPEC_HASH,
+    context: d.context,
+    exchange,
     ...(d.source === 'default' ? { fallback: 'defaultRate' } : {}),
   }));
 }
@@ -95,21 +107,28 @@ async function bid(c: AppContext, started: number, exchange: string): Promise<Re
   }
   const models = new Map<string, LinearModel | null>();
   const firstPrice = (req.at ?? 2) === 1 || req.imp.some((i) => i.pmp?.deals?.some((d) => d.at === 1));
-  const reads = await within(Promise.all([
-    Promise.all([...names].map(async (n) => {
-      const r = await resolveModel(c.env.MODELS, n, LINEAR, store);
-      models.set(n, r.ok ? r.model : null);
-      if (!r.ok) console.warn(JSON.stringify({ msg: 'bid model fallback', model: n, reason: r.reason }));
-    })),
-    firstPrice ? resolveModel(c.env.MODELS, SHADING_MODEL, SHADING, store) : Promise.resolve(null),
-    campaignStates(c.env, active, bidUserKey(req), now,
-      deadline - Date.now() - MIN_BUDGET_MS, store.waitUntil),
-  ]), deadline - Date.now());
+  const reads = await within(
+    Promise.all([
+      Promise.all(
+        [...names].map(async (n) => {
+          const r = await resolveModel(c.env.MODELS, n, LINEAR, store);
+          models.set(n, r.ok ? r.model : null);
+          if (!r.ok) console.warn(JSON.stringify({ msg: 'bid model fallback', model: n, reason: r.reason }));
+        }),
+      ),
+      firstPrice ? resolveModel(c.env.MODELS, SHADING_MODEL, SHADING, store) : Promise.resolve(null),
+      campaignStates(c.env, active, bidUserKey(req), now, deadline - Date.now() - MIN_BUDGET_MS, store.waitUntil),
+    ]),
+    deadline - Date.now(),
+  );
   if (reads === LATE || deadline - Date.now() < 1) return noBid(c, 'tmax');
   const [, shading, states] = reads;
 
   const out = runBidder({
-    request: req, now, campaigns: active, rates,
+    request: req,
+    now,
+    campaigns: active,
+    rates,
     models: (n) => models.get(n) ?? null,
     shading: shading && shading.ok ? shading.model : null,
     state: (id) => states.get(id) ?? { spend: null, seen: 0 },
@@ -128,7 +147,11 @@ async function bid(c: AppContext, started: number, exchange: string): Promise<Re
     console.warn(JSON.stringify({ msg: 'bid fallbacks', request: req.id, fallbacks }));
   }
   if (out.response === null) {
-    return noBid(c, Object.keys(out.skipped).join(',') || 'noEligible', headers['x-attune-fallback'] ? { 'x-attune-fallback': headers['x-attune-fallback'] } : {});
+    return noBid(
+      c,
+      Object.keys(out.skipped).join(',') || 'noEligible',
+      headers['x-attune-fallback'] ? { 'x-attune-fallback': headers['x-attune-fallback'] } : {},
+    );
   }
   logRecords(c.env.EVENTS, bidRecords(out, req, now, exchange), (p) => c.executionCtx.waitUntil(p));
   return jsonResponse(out.response, acceptsGzip(c.req.raw), headers);

@@ -30,14 +30,23 @@ async function handle(c: AppContext, body: RecommendRequest) {
 
   const decisionId = crypto.randomUUID();
   const record = recommendationRecord(visit, slot, decisionId, {
-    model: ranking.model, source: ranking.source === 'model' ? 'model' : 'fallback', fallback,
-    ids: items.map((x) => x.id), score: items[0]?.score ?? null,
+    model: ranking.model,
+    source: ranking.source === 'model' ? 'model' : 'fallback',
+    fallback,
+    ids: items.map((x) => x.id),
+    score: items[0]?.score ?? null,
   });
   logRecords(c.env.EVENTS, [record], (p) => c.executionCtx.waitUntil(p));
   await finishVisit(c, visit);
   return c.json({
-    visitorId: visit.visitor.id, decisionId, slot, model: ranking.model, source: ranking.source,
-    ...(fallback !== undefined ? { fallback } : {}), unknown: ranking.unknown, items,
+    visitorId: visit.visitor.id,
+    decisionId,
+    slot,
+    model: ranking.model,
+    source: ranking.source,
+    ...(fallback !== undefined ? { fallback } : {}),
+    unknown: ranking.unknown,
+    items,
   });
 }
 

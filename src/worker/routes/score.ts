@@ -19,7 +19,10 @@ import { LINEAR } from './decide.ts';
 export const scoreRoutes = new Hono<AppEnv>().post('/v1/score', async (c) => {
   const body = await readJson(c.req.raw, ScoreRequest, LIMITS.bodyBytes);
   const visit = await beginVisit(c, body, false);
-  const scores: Record<string, { version: string | null; source: 'model' | 'fallback'; scores: Record<string, number>; fallback?: string }> = {};
+  const scores: Record<
+    string,
+    { version: string | null; source: 'model' | 'fallback'; scores: Record<string, number>; fallback?: string }
+  > = {};
   const logits = new Float64Array(64);
   const fallbacks: string[] = [];
   for (let i = 0; i < body.models.length; i++) {
@@ -36,7 +39,9 @@ export const scoreRoutes = new Hono<AppEnv>().post('/v1/score', async (c) => {
     }
     scoreVariants(r.model, visit.features, logits);
     const out: Record<string, number> = {};
-    r.model.variants.forEach((v, k) => { out[v] = sigmoid(logits[k]!); });
+    r.model.variants.forEach((v, k) => {
+      out[v] = sigmoid(logits[k]!);
+    });
     scores[name] = { version: r.version, source: 'model', scores: out };
   }
   if (fallbacks.length > 0) c.header('x-attune-fallback', fallbacks.join(', '));

@@ -1,12 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { editable, eligibility, newExperiment, transition, type Experiment, type ExperimentConfig } from '../../../src/core/experiments/experiment.ts';
+import {
+  editable,
+  eligibility,
+  newExperiment,
+  transition,
+  type Experiment,
+  type ExperimentConfig,
+} from '../../../src/core/experiments/experiment.ts';
 import { buildContext } from '../../../src/core/context.ts';
 import { newProfile } from '../../../src/core/profile.ts';
 
 const config: ExperimentConfig = {
-  key: 'hero', name: 'Hero', arms: [{ key: 'a', payload: { type: 'text', value: 'A' } }, { key: 'b', payload: { type: 'text', value: 'B' } }],
-  control: 'a', goals: ['click'], attributionWindowSeconds: 3600, traffic: 0.5, targeting: { context: { device: ['mobile'] } },
-  algorithm: { name: 'thompson', floor: 0.05 }, schedule: {}, publishSeconds: 5, sticky: true,
+  key: 'hero',
+  name: 'Hero',
+  arms: [
+    { key: 'a', payload: { type: 'text', value: 'A' } },
+    { key: 'b', payload: { type: 'text', value: 'B' } },
+  ],
+  control: 'a',
+  goals: ['click'],
+  attributionWindowSeconds: 3600,
+  traffic: 0.5,
+  targeting: { context: { device: ['mobile'] } },
+  algorithm: { name: 'thompson', floor: 0.05 },
+  schedule: {},
+  publishSeconds: 5,
+  sticky: true,
 };
 
 function step(e: Experiment, action: Parameters<typeof transition>[1], winner?: string) {
@@ -18,7 +37,13 @@ function step(e: Experiment, action: Parameters<typeof transition>[1], winner?: 
 describe('experiment lifecycle', () => {
   it('walks draft → running → paused → running → stopped → archived, bumping the version each time', () => {
     let e = newExperiment(config, 0);
-    for (const [a, s] of [['launch', 'running'], ['pause', 'paused'], ['resume', 'running'], ['stop', 'stopped'], ['archive', 'archived']] as const) {
+    for (const [a, s] of [
+      ['launch', 'running'],
+      ['pause', 'paused'],
+      ['resume', 'running'],
+      ['stop', 'stopped'],
+      ['archive', 'archived'],
+    ] as const) {
       const r = step(e, a, a === 'stop' ? 'b' : undefined);
       expect(r.changed).toBe(true);
       expect(r.experiment.status).toBe(s);
@@ -43,7 +68,13 @@ describe('experiment lifecycle', () => {
     const draft = newExperiment(config, 0);
     const stopped = step(step(draft, 'launch').experiment, 'stop').experiment;
     expect(stopped.winner).toBe('a'); // control by default
-    for (const [e, a] of [[stopped, 'resume'], [stopped, 'launch'], [draft, 'pause'], [draft, 'resume'], [draft, 'stop']] as const) {
+    for (const [e, a] of [
+      [stopped, 'resume'],
+      [stopped, 'launch'],
+      [draft, 'pause'],
+      [draft, 'resume'],
+      [draft, 'stop'],
+    ] as const) {
       const r = transition(e, a, 0);
       expect(r.ok).toBe(false);
     }
@@ -63,7 +94,9 @@ describe('experiment lifecycle', () => {
     const e = step(newExperiment(config, 0), 'launch').experiment;
     const now = Date.UTC(2026, 10, 23);
     const ctx = (ua: string) => buildContext({ now, userAgent: ua, profile: newProfile(now) });
-    const mobile = ctx('Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1');
+    const mobile = ctx(
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1',
+    );
     const desktop = ctx('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36');
     expect(eligibility(e, mobile, 0.1)).toBeNull();
     expect(eligibility(e, mobile, 0.7)).toBe('traffic');

@@ -37,8 +37,12 @@ describe('results', () => {
   it('is reproducible and writes CSV with one row per arm', () => {
     const c = counts([1000, 1000], [30, 45]);
     expect(computeResults(['a', 'b'], c, 0)).toEqual(computeResults(['a', 'b'], c, 0));
-    const csv = resultsCsv(computeResults(['a', 'b'], c, 0)).trim().split('\r\n');
-    expect(csv[0]).toBe('arm,impressions,conversions,rate,rate_low,rate_high,probability_best,expected_loss,uplift_median,uplift_low,uplift_high');
+    const csv = resultsCsv(computeResults(['a', 'b'], c, 0))
+      .trim()
+      .split('\r\n');
+    expect(csv[0]).toBe(
+      'arm,impressions,conversions,rate,rate_low,rate_high,probability_best,expected_loss,uplift_median,uplift_low,uplift_high',
+    );
     expect(csv).toHaveLength(3);
     expect(csv[2]!.startsWith('b,1000,45,0.0450000,')).toBe(true);
     expect(csv[1]!.endsWith(',,,')).toBe(true);
@@ -50,8 +54,16 @@ describe('snapshot envelope', () => {
     const model = newLinearThompson(2, 4);
     model.mean[3] = 0.25;
     const blob = encodeSnapshot({
-      name: 'exp.hero', version: '1.7', arms: ['a', 'b'], algorithm: 'linear-thompson', floor: 0.05, epoch: 1, publishedAt: 5,
-      counts: counts([10, 20], [1, 2]), allocation: Float64Array.from([0.4, 0.6]), model,
+      name: 'exp.hero',
+      version: '1.7',
+      arms: ['a', 'b'],
+      algorithm: 'linear-thompson',
+      floor: 0.05,
+      epoch: 1,
+      publishedAt: 5,
+      counts: counts([10, 20], [1, 2]),
+      allocation: Float64Array.from([0.4, 0.6]),
+      model,
     });
     const env = decodeEnvelope(blob.buffer as ArrayBuffer);
     expect(env.ok).toBe(true);
