@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 
 process.env.WRANGLER_SEND_METRICS = 'false';
 const steps = [
+  ['biome', ['check', '--error-on-warnings', '.']],
   ['tsc', ['-p', 'src/core']],
   ['tsc', ['-p', 'src/train']],
   ['tsc', ['-p', 'tsconfig.json']],

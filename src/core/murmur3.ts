@@ -107,17 +107,12 @@ export function murmur3Bytes(key: Uint8Array, seed: number): number {
   for (; i < blocks; i += 4) {
     h1 = mixH1(h1, key[i]! | (key[i + 1]! << 8) | (key[i + 2]! << 16) | (key[i + 3]! << 24));
   }
-  let k1 = 0;
-  switch (n & 3) {
-    case 3:
-      k1 ^= key[i + 2]! << 16;
-    // falls through
-    case 2:
-      k1 ^= key[i + 1]! << 8;
-    // falls through
-    case 1:
-      k1 ^= key[i]!;
-      h1 ^= mixK1(k1);
+  const tail = n & 3; // the last 1 to 3 bytes, mixed as one little-endian word
+  if (tail !== 0) {
+    let k1 = key[i]!;
+    if (tail > 1) k1 ^= key[i + 1]! << 8;
+    if (tail > 2) k1 ^= key[i + 2]! << 16;
+    h1 ^= mixK1(k1);
   }
   return fmix(h1, n);
 }

@@ -129,7 +129,9 @@ export class CampaignWriter extends DurableObject<Env> {
       for (const p of group) p.done(retry);
       return;
     }
-    group.forEach((p, i) => p.done(answers[i]!));
+    group.forEach((p, i) => {
+      p.done(answers[i]!);
+    });
   }
 
   private async save(text: string): Promise<void> {

@@ -69,7 +69,7 @@ export async function readConfig<T>(
   fallback: T,
   opts: StoreOptions,
 ): Promise<T> {
-  let slot = slots.get(key) as Slot<T> | undefined;
+  const slot = slots.get(key) as Slot<T> | undefined;
   if (slot === undefined) {
     const missed = absent.get(key);
     if (missed !== undefined && opts.now - missed < opts.refreshMs) return fallback;

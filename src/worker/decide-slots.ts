@@ -71,7 +71,7 @@ function fallbackOf(slot: SlotRequest, reason: string, model: SlotOutcome['model
 
 async function decideSlot(c: { env: Env }, visit: Visit, slot: SlotRequest, index: number, lenient: boolean): Promise<SlotOutcome> {
   if (slot.experiment !== undefined) {
-    let outcome;
+    let outcome: Awaited<ReturnType<typeof decideExperimentSlot>>;
     try {
       outcome = await decideExperimentSlot(c.env, visit, { id: slot.id, experiment: slot.experiment });
     } catch (err) {
@@ -173,7 +173,7 @@ export async function decideSlots(c: { env: Env }, visit: Visit, slots: readonly
       kind: 'variant',
       visitor: visitorHash,
       slot: o.slot,
-      model: o.model && o.model.version ? { name: o.model.name, version: o.model.version } : null,
+      model: o.model?.version ? { name: o.model.name, version: o.model.version } : null,
       action: d ? d.variant : '',
       propensity: d ? d.propensity : 1,
       score: d ? d.score : null,

@@ -131,22 +131,21 @@ export function compileTemplate(template: string): Part[] {
 
   const field = (name: string) => {
     if (state === S.BeforeValue) startValue(S.ValueUq); // a field right after `=` starts an unquoted value
-    let escape: Escape;
-    if (state === S.Text) escape = escapeHtml;
-    else if (state === S.Comment) escape = commentValue;
-    else if (state === S.RawText) escape = codeValue;
+    let esc: Escape;
+    if (state === S.Text) esc = escapeHtml;
+    else if (state === S.Comment) esc = commentValue;
+    else if (state === S.RawText) esc = codeValue;
     else if (state === S.ValueDq || state === S.ValueSq || state === S.ValueUq) {
-      escape =
-        attrFromField || attr.startsWith('on') || CODE_ATTRS.has(attr) ? codeValue : state === S.ValueUq ? escapeUnquoted : escapeHtml;
+      esc = attrFromField || attr.startsWith('on') || CODE_ATTRS.has(attr) ? codeValue : state === S.ValueUq ? escapeUnquoted : escapeHtml;
     } else if (state === S.TagName || state === S.EndTag)
-      escape = none; // a tag named by data could open a <script>
+      esc = none; // a tag named by data could open a <script>
     else {
-      escape = nameValue; // in an attribute name, or starting one
+      esc = nameValue; // in an attribute name, or starting one
       if (state !== S.AttrName) attr = '';
       state = S.AttrName;
       attrFromField = true;
     }
-    const f: Field = { field: name, escape };
+    const f: Field = { field: name, escape: esc };
     if (url !== null) {
       if (urlText !== '') url.push(urlText);
       urlText = '';

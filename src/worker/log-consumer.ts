@@ -38,7 +38,7 @@ function isRecord(body: unknown): body is LogRecord {
 export async function consumeLog(
   batch: MessageBatch<unknown>,
   env: Env,
-  ctx: ExecutionContext,
+  _ctx: ExecutionContext,
   sinks: readonly LogSink[] = AFTER_WRITE,
 ): Promise<void> {
   const records: LogRecord[] = [];

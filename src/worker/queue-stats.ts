@@ -29,8 +29,11 @@ export const MAX_WAIT_MS = 10_000;
  * have passed (one request rather than a poll, each of which wrangler would print). Outside
  * `npm start`, on to the routes after it.
  */
-export async function queueStatsRoute(c: AppContext, next: () => Promise<void>): Promise<Response | void> {
-  if (!devRoutesOn(c.env)) return next();
+export async function queueStatsRoute(c: AppContext, next: () => Promise<void>): Promise<Response | undefined> {
+  if (!devRoutesOn(c.env)) {
+    await next();
+    return undefined;
+  }
   const wait = Math.min(MAX_WAIT_MS, Math.max(0, Number(c.req.query('wait') ?? 0) || 0));
   const until = Date.now() + wait;
   while (queueCounts.acked < queueCounts.sent && Date.now() < until) await new Promise((r) => setTimeout(r, 25));

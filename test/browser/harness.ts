@@ -6,7 +6,7 @@
 import { HAS_SHARED_DATA, SHARED_DATA } from '../fixtures/shared-data.ts';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { chromium, type Browser } from 'playwright-core';
@@ -19,7 +19,7 @@ export const LANDING = readPage('startbootstrap-landing-page');
 export const SHOP = readPage('startbootstrap-shop-homepage');
 export const LANDING_HEADLINE = 'Generate more leads with a professional landing page!';
 
-type Handler = (req: IncomingMessage, res: ServerResponse, origin: string) => boolean | void;
+type Handler = (req: IncomingMessage, res: ServerResponse, origin: string) => boolean | undefined;
 
 /** An origin on loopback: `/landing/` and `/shop/` are the shared pages, `extra` adds routes. */
 export async function startOrigin(extra: Handler = () => false): Promise<{ url: string; close: () => Promise<void> }> {

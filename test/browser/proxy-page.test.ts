@@ -71,7 +71,7 @@ describe.skipIf(!HAS_SHARED_DATA)('proxy mode in Chromium', () => {
       const seen: string[] = ((window as unknown as { __h1: string[] }).__h1 = []);
       new MutationObserver(() => {
         const h1 = document.querySelector('header.masthead h1');
-        if (h1 && h1.textContent && seen[seen.length - 1] !== h1.textContent) seen.push(h1.textContent);
+        if (h1?.textContent && seen[seen.length - 1] !== h1.textContent) seen.push(h1.textContent);
       }).observe(document, { childList: true, subtree: true, characterData: true });
     });
     const res = await page.goto(`${worker.url}/landing/`);

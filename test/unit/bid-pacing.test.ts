@@ -66,7 +66,10 @@ describe('even pacing over a simulated day', () => {
       expect(cum, `hour ${h}`).toBeGreaterThan(line - 2.5);
     }
     // every hour gets a share: no hour is starved, none gets a burst
-    for (const x of hourly) expect(x).toBeGreaterThan(2.5), expect(x).toBeLessThan(6.5);
+    for (const x of hourly) {
+      expect(x).toBeGreaterThan(2.5);
+      expect(x).toBeLessThan(6.5);
+    }
   });
 
   it('asap spends the same budget before the evening and then stops', () => {

@@ -41,7 +41,9 @@ describe.each(POLICIES)('policy $type', (policy) => {
     const counts = [0, 0, 0];
     const n = 20000;
     for (let i = 0; i < n; i++) counts[drawAction(p, active, 3, (i + 0.5) / n)]!++;
-    counts.forEach((c, i) => expect(c / n).toBeCloseTo(p[i]!, 3));
+    counts.forEach((c, i) => {
+      expect(c / n).toBeCloseTo(p[i]!, 3);
+    });
   });
 });
 

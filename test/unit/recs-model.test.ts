@@ -95,7 +95,9 @@ describe('itemknn codec', () => {
     const got = neighboursOf(model, s1).map(([j, s]) => [itemId(model, j), s] as const);
     expect(got.map(([id]) => id)).toEqual(['sock-1', 'sock-2', 'shoe-2', 'lace-1']); // k = 4 drops hat-1
     const want = [0.9, 0.7, 0.5, 0.4];
-    got.forEach(([, s], i) => expect(Math.abs(s - want[i]!)).toBeLessThanOrEqual(0.9 / 255 / 2 + 1e-7));
+    got.forEach(([, s], i) => {
+      expect(Math.abs(s - want[i]!)).toBeLessThanOrEqual(0.9 / 255 / 2 + 1e-7);
+    });
     expect(model.meta.categories[model.category[s1]!]).toBe('shoes');
     expect(model.meta.priceBands[model.priceBand[itemIndex(model, 'sock-1')]!]).toBe('low');
   });

@@ -78,8 +78,8 @@ describe('item-item trainer', () => {
     const p = popularity(c, { overall: 3, segment: 2 }, 1);
     expect(c.ids[p['*']![0]![0]]).toBe('milk');
     expect(p['*']).toHaveLength(3);
-    expect(p['IT']!.map(([i]) => c.ids[i])).toContain('pasta');
-    expect(p['GB']!.map(([i]) => c.ids[i])).not.toContain('pasta');
+    expect(p.IT!.map(([i]) => c.ids[i])).toContain('pasta');
+    expect(p.GB!.map(([i]) => c.ids[i])).not.toContain('pasta');
   });
 
   it('time decay halves weight per half-life', () => {

@@ -106,7 +106,7 @@ describe('npm run train / evaluate', async () => {
       [
         '{"type":"decision","v":1,"id":"torn","ts":17934', // cut mid-write
         `{"type":"decision","v":1,"id":"future","ts":${Date.now() + 10 * 86_400_000},"kind":"content"}`,
-        `{"type":"outcome","v":1,"id":"o","ts":1,"name":"click","props":{"note":"\"type\":\"decision\""}}`,
+        `{"type":"outcome","v":1,"id":"o","ts":1,"name":"click","props":{"note":""type":"decision""}}`,
         '{"type":"decision","v":1,"id":"no-ts"}',
       ].join('\n'),
     );
@@ -203,7 +203,7 @@ describe('publishing a models directory', () => {
     const before = new Map(map);
     const lines: string[] = [];
     expect(await publishDirectory(dir, store, undefined, (l) => lines.push(l))).toBe(1);
-    expect(lines.join('\n')).toMatch(/FAILED {2}b-model@v1: versionExists[^]*nothing published/);
+    expect(lines.join('\n')).toMatch(/FAILED {2}b-model@v1: versionExists[\s\S]*nothing published/);
     expect(map).toEqual(before); // a-model was not published either
 
     map.clear();

@@ -377,7 +377,9 @@ describe('live posteriors: log records → Durable Object → KV snapshot → se
     expect(again.arms.map((a: { conversions: number }) => a.conversions)).toEqual([0, 60]);
     // Redelivering 300 exposures per arm did not count them again (late queue deliveries of the
     // decisions served above may still trickle in, a few at most).
-    (again.arms as { impressions: number }[]).forEach((a, i) => expect(a.impressions - results.arms[i].impressions).toBeLessThan(50));
+    (again.arms as { impressions: number }[]).forEach((a, i) => {
+      expect(a.impressions - results.arms[i].impressions).toBeLessThan(50);
+    });
 
     const csv = await (await admin('/admin/experiments/live/results?format=csv', undefined, 'GET')).text();
     expect(csv.split('\r\n')[2]).toMatch(/^b,3\d\d,60,0\.\d+,/);

@@ -253,7 +253,7 @@ export function runBidder(input: BidderInput): BidderOutput {
     };
     for (let i = 0; i < req.imp.length; i++) {
       const imp = req.imp[i]!;
-      const best = bestForImp(run, imp, i);
+      const best = bestForImp(run, imp);
       if (best === null) continue;
       const price = convert(input.rates, best.priceBase, CAMPAIGN_CURRENCY, cur);
       if (price === null) continue;
@@ -330,7 +330,7 @@ interface RequestRun {
   combination: number;
 }
 
-function bestForImp(run: RequestRun, imp: Imp, impIndex: number): Candidate | null {
+function bestForImp(run: RequestRun, imp: Imp): Candidate | null {
   const { input, facts, skip, fallbacks, scores, firstPrice } = run;
   const openFloor = floorOf(input.rates, imp.bidfloor, imp.bidfloorcur);
   if (openFloor === null) {

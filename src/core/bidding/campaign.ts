@@ -127,7 +127,7 @@ export function requestIneligible(c: Campaign, req: BidRequest, facts: RequestFa
   // no app, and one with only an app list on no site; with both, each channel has its list.
   if (facts.channel === 'app') {
     if (t.bundles?.allow && !t.bundles.allow.includes(facts.bundle)) return 'bundle';
-    if (t.bundles?.block && t.bundles.block.includes(facts.bundle)) return 'bundle';
+    if (t.bundles?.block?.includes(facts.bundle)) return 'bundle';
     if (t.domains?.allow && !t.bundles?.allow) return 'domain';
   } else {
     if (t.domains?.allow && !domainMatches(facts.domain, t.domains.allow)) return 'domain';
@@ -137,7 +137,7 @@ export function requestIneligible(c: Campaign, req: BidRequest, facts: RequestFa
   // the request's buyer seat allow and block lists (§3.2.1)
   const seat = c.seat ?? DEFAULT_SEAT;
   if (req.wseat && req.wseat.length > 0 && !req.wseat.includes(seat)) return 'seat';
-  if (req.bseat && req.bseat.includes(seat)) return 'seat';
+  if (req.bseat?.includes(seat)) return 'seat';
   if (req.badv && domainMatches(c.adomain.toLowerCase(), req.badv)) return 'badv';
   if (req.bapp && c.bundle && req.bapp.includes(c.bundle)) return 'bapp';
   return null;

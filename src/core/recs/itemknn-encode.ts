@@ -135,7 +135,9 @@ export function encodeItemKnn(input: ItemKnnInput): Uint8Array {
   idOffsets[n] = idBytes;
   nbOffsets[n] = nb.length;
   const idStr = new Uint8Array(idBytes);
-  idChunks.forEach((c, i) => idStr.set(c, idOffsets[i]!));
+  idChunks.forEach((c, i) => {
+    idStr.set(c, idOffsets[i]!);
+  });
 
   const segments = [
     '*',

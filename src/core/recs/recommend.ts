@@ -84,7 +84,7 @@ function blendRow(model: ItemKnnModel, s: Scratch, src: number, weight: number, 
     vals[at] = TOUCHED | (nTouched << SLOT_SHIFT);
     touched[nTouched] = j;
     sums[nTouched] = v;
-    top[nTouched] = v > 0 ? v : 0;
+    top[nTouched] = Math.max(v, 0);
     source[nTouched++] = v > 0 ? src : -1;
   }
   return nTouched;

@@ -29,7 +29,7 @@ const FORM_BYTES = 16 * 1024;
 async function sessionValid(token: string, cookie: string | undefined): Promise<boolean> {
   if (!cookie) return false;
   const payload = await verifySigned(token, cookie);
-  return payload !== null && payload.startsWith('admin-ui:') && Number(payload.slice(9)) > Date.now();
+  return payload?.startsWith('admin-ui:') === true && Number(payload.slice(9)) > Date.now();
 }
 const BASE = '/ui/experiments';
 

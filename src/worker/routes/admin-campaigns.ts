@@ -72,7 +72,9 @@ export const adminCampaignRoutes = new Hono<AppEnv>()
   })
   .put('/admin/campaigns', async (c) => {
     const body = (await readJson(c.req.raw, CampaignList, MAX_BYTES)) as Campaign[];
-    body.forEach((x, i) => refuseProblem(x, `[${i}].`));
+    body.forEach((x, i) => {
+      refuseProblem(x, `[${i}].`);
+    });
     await write(c.env, { kind: 'replace', list: body });
     return c.json({ campaigns: body });
   })

@@ -130,7 +130,7 @@ async function bid(c: AppContext, started: number, exchange: string): Promise<Re
     campaigns: active,
     rates,
     models: (n) => models.get(n) ?? null,
-    shading: shading && shading.ok ? shading.model : null,
+    shading: shading?.ok ? shading.model : null,
     state: (id) => states.get(id) ?? { spend: null, seen: 0 },
     uniform: Math.random,
     newId: () => crypto.randomUUID(),

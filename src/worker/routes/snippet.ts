@@ -25,6 +25,6 @@ export const snippetRoutes = new Hono<AppEnv>().get(SNIPPET_PATH, (c) => {
     'x-content-type-options': 'nosniff',
   };
   const inm = c.req.header('if-none-match');
-  if (inm !== undefined && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === ETAG)) return c.body(null, 304, headers);
+  if (inm?.split(',').some((t) => t.trim().replace(/^W\//, '') === ETAG)) return c.body(null, 304, headers);
   return c.body(SNIPPET_JS, 200, headers);
 });
