@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run snippet:build`: minify snippets/attune.ts into snippets/attune.min.js and into the
-// module the Worker serves it from (src/worker/snippet-asset.ts), with a content version for
+// module the Worker serves it from (src/worker/snippet/snippet-asset.ts), with a content version for
 // cache-busting URLs. The test suite rebuilds and compares, so the two cannot drift.
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -33,6 +33,6 @@ export function assetModule({ code, version }) {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const s = await buildSnippet();
   writeFileSync('snippets/attune.min.js', s.code);
-  writeFileSync('src/worker/snippet-asset.ts', assetModule(s));
+  writeFileSync('src/worker/snippet/snippet-asset.ts', assetModule(s));
   console.log(`snippets/attune.min.js: ${s.code.length} bytes minified, ${s.gzipBytes} bytes gzipped (budget 3072), version ${s.version}`);
 }

@@ -1,6 +1,6 @@
-// Writes src/worker/openapi.json from the request schemas: `npm run openapi`.
+// Writes src/worker/openapi/openapi.json from the request schemas: `npm run openapi`.
 import { writeFileSync } from 'node:fs';
-import { openApiDocument } from '../src/worker/openapi-document.ts';
+import { openApiDocument } from '../src/worker/openapi/openapi-document.ts';
 
-writeFileSync(new URL('../src/worker/openapi.json', import.meta.url), `${JSON.stringify(openApiDocument(), null, 2)}\n`);
-console.log('wrote src/worker/openapi.json');
+writeFileSync(new URL('../src/worker/openapi/openapi.json', import.meta.url), `${JSON.stringify(openApiDocument(), null, 2)}\n`);
+console.log('wrote src/worker/openapi/openapi.json');

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { PAGE_RULES_KEY, parsePageRules } from '../src/worker/page-rules.ts';
+import { PAGE_RULES_KEY, parsePageRules } from '../src/worker/proxy/page-rules.ts';
 import { localStorage } from '../src/train/storage.ts';
 
 const VALIDATORS: Record<string, (raw: unknown) => unknown> = { [PAGE_RULES_KEY]: parsePageRules };

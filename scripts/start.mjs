@@ -12,7 +12,7 @@
 // stops is lost (production Queues are durable). Wrangler runs in its own process group, where
 // Ctrl-C does not reach it; this script first waits (at most DRAIN_MS) until the Worker's
 // consumer has written every record it queued to the local R2 log (GET /__attune/queue,
-// src/worker/queue-stats.ts), says how many, then stops it. A second Ctrl-C stops at once.
+// src/worker/log/queue-routes.ts), says how many, then stops it. A second Ctrl-C stops at once.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { addMissingSecrets, parseDevVars } from './dev-vars.ts';

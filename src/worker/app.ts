@@ -1,29 +1,32 @@
-/** The Hono app: routes, CORS for browser callers, and the one error boundary. */
+/**
+ * The Hono app: every feature's routes (each folder's `*-routes.ts`, mounted here and nowhere
+ * else), CORS for browser callers, the proxy behind them all, and the one error boundary.
+ */
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
+import { adminCampaignRoutes } from './bidding/admin-routes.ts';
+import { bidAdjustRoutes } from './bidding/bid-adjust-routes.ts';
+import { bidRoutes } from './bidding/bid-routes.ts';
+import { clickRoutes } from './bidding/click-routes.ts';
+import { noticeRoutes } from './bidding/notice-routes.ts';
+import { decideRoutes } from './decide/decide-routes.ts';
+import { scoreRoutes } from './decide/score-routes.ts';
+import { eventRoutes } from './events/events-routes.ts';
 import { experimentAdminRoutes } from './experiments/admin-routes.ts';
-import { experimentPageRoutes } from './experiments/page.ts';
-import { errorBody, HttpError } from './http-error.ts';
-import { adminCampaignRoutes } from './routes/admin-campaigns.ts';
-import { adminModelRoutes } from './routes/admin-models.ts';
-import { bidAdjustRoutes } from './routes/bid-adjust.ts';
-import { decideRoutes } from './routes/decide.ts';
-import { eventRoutes } from './routes/events.ts';
-import { clickRoutes } from './routes/click.ts';
-import { noticeRoutes } from './routes/notices.ts';
-import { openApiRoutes } from './routes/openapi.ts';
-import { openRtbRoutes } from './routes/openrtb.ts';
-import { recommendRoutes } from './routes/recommend.ts';
-import { scoreRoutes } from './routes/score.ts';
-import { snippetRoutes } from './routes/snippet.ts';
-import { proxyRequest } from './proxy.ts';
-import { queueStatsRoute } from './queue-stats.ts';
-import type { AppEnv } from './types.ts';
+import { experimentPageRoutes } from './experiments/page-routes.ts';
+import { queueRoutes } from './log/queue-routes.ts';
+import { adminModelRoutes } from './models/admin-routes.ts';
+import { openApiRoutes } from './openapi/openapi-routes.ts';
+import { proxyRequest } from './proxy/proxy.ts';
+import { recommendRoutes } from './recommend/recommend-routes.ts';
+import { errorBody, HttpError } from './shared/http-error.ts';
+import type { AppEnv } from './shared/types.ts';
+import { snippetRoutes } from './snippet/snippet-routes.ts';
 
 export const app = new Hono<AppEnv>();
 
 app.use('/v1/*', async (c, next) => {
-  if (c.req.path === '/v1/bid-adjust') return next(); // server to server (bid-adjust.ts): no browser grant
+  if (c.req.path === '/v1/bid-adjust') return next(); // server to server (bidding/bid-adjust-routes.ts): no browser grant
   const allowed = (c.env.ALLOWED_ORIGINS ?? '*').split(',').map((s: string) => s.trim());
   return cors({
     origin: allowed.includes('*') ? '*' : allowed,
@@ -39,7 +42,7 @@ app.route('/', scoreRoutes);
 app.route('/', recommendRoutes);
 app.route('/', eventRoutes);
 app.route('/', adminModelRoutes);
-app.route('/', openRtbRoutes);
+app.route('/', bidRoutes);
 app.route('/', noticeRoutes);
 app.route('/', clickRoutes);
 app.route('/', adminCampaignRoutes);
@@ -50,8 +53,8 @@ app.route('/', openApiRoutes);
 app.route('/', snippetRoutes);
 
 app.get('/healthz', (c) => c.json({ ok: true }));
-// `npm start` only (queue-stats.ts): what its graceful stop waits for
-app.get('/__attune/queue', queueStatsRoute);
+// `npm start` only (log/queue-routes.ts): what its graceful stop waits for
+app.route('/', queueRoutes);
 
 // Proxy mode: whatever the API does not answer goes to the origin (ORIGIN_URL), personalized
 // where page rules say so. Hooked here so it stays last however many routes are added.

@@ -3,13 +3,13 @@ import { kernelChecksum, type ChecksumKernel } from '../core/checksum.ts';
 import checksumModule from '../core/checksum.wasm';
 import { warmTimeZones } from '../core/local-time.ts';
 import { useChecksum } from '../core/model-format.ts';
-import { warmDecisionPath } from './warm-up.ts';
+import { warmDecisionPath } from './decide/warm-up.ts';
 import { app } from './app.ts';
-import { consumeLog } from './log-consumer.ts';
+import { consumeLog } from './log/log-consumer.ts';
 
-export { CampaignLedger } from './campaign-ledger.ts';
-export { CampaignWriter } from './campaign-writer.ts';
-export { ModelWriter } from './model-writer.ts';
+export { CampaignLedger } from './bidding/campaign-ledger.ts';
+export { CampaignWriter } from './bidding/campaign-writer.ts';
+export { ModelWriter } from './models/model-writer.ts';
 
 export { ExperimentAggregator } from './experiments/aggregator.ts';
 

@@ -1,6 +1,6 @@
 /** Recommendation templates (src/worker/item-template.ts): item values escaped for where they sit. */
 import { describe, expect, it } from 'vitest';
-import { renderItems, safeUrl, UNSAFE_URL } from '../../src/worker/item-template.ts';
+import { renderItems, safeUrl, UNSAFE_URL } from '../../src/worker/proxy/item-template.ts';
 
 const one = (template: string, item: Record<string, string | number>) => renderItems(template, [item]);
 

@@ -1,6 +1,6 @@
 /** The proxy's URL builder (src/worker/origin-url.ts): upstream URLs from parts, ORIGIN_URL, redirects. */
 import { describe, expect, it } from 'vitest';
-import { parseOriginUrl, pathRuleBroken, publicLocation, upstreamUrl, type OriginBase } from '../../src/worker/origin-url.ts';
+import { parseOriginUrl, pathRuleBroken, publicLocation, upstreamUrl, type OriginBase } from '../../src/worker/proxy/origin-url.ts';
 
 const base = (raw: string): OriginBase => {
   const r = parseOriginUrl(raw);

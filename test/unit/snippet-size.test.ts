@@ -16,6 +16,6 @@ describe('snippet', () => {
   it('built files are up to date with snippets/attune.ts (run npm run snippet:build)', async () => {
     const built = await buildSnippet();
     expect(readFileSync('snippets/attune.min.js', 'utf8')).toBe(built.code);
-    expect(readFileSync('src/worker/snippet-asset.ts', 'utf8')).toBe(assetModule(built));
+    expect(readFileSync('src/worker/snippet/snippet-asset.ts', 'utf8')).toBe(assetModule(built));
   });
 });

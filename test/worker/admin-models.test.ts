@@ -2,8 +2,8 @@ import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { encodeShadingModel } from '../../src/core/bidding/shading-model.ts';
 import { manifestKey, modelKey } from '../../src/core/model-registry.ts';
-import { LINEAR } from '../../src/worker/decide-slots.ts';
-import { resolveModel } from '../../src/worker/model-store.ts';
+import { LINEAR } from '../../src/worker/models/adapters.ts';
+import { resolveModel } from '../../src/worker/models/model-store.ts';
 import { ADMIN, fetchWorker, linearBlob, postJson, publish, resetAll, resetCaches } from './helpers.ts';
 
 const hero = (version: string, favour = 'a') => linearBlob({ name: 'hero', version, variants: ['a', 'b'], biasBy: { [favour]: 2 } });

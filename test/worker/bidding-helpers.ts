@@ -3,8 +3,8 @@ import { env } from 'cloudflare:workers';
 import type { BidRequest, BidResponse } from 'iab-openrtb/v26';
 import { expect } from 'vitest';
 import type { Campaign } from '../../src/core/bidding/campaign.ts';
-import { clearSpendCache } from '../../src/worker/campaign-state.ts';
-import { CAMPAIGNS_KEY, RATES_KEY } from '../../src/worker/campaign-store.ts';
+import { clearSpendCache } from '../../src/worker/bidding/campaign-state.ts';
+import { CAMPAIGNS_KEY, RATES_KEY } from '../../src/worker/bidding/campaign-store.ts';
 import { fetchWorker, resetCaches } from './helpers.ts';
 
 export function campaign(over: Partial<Campaign> & { id: string }): Campaign {

@@ -1,5 +1,5 @@
 /**
- * Where a click goes (routes/click.ts): only to the creative's stored `clickUrl`, never to
+ * Where a click goes (src/worker/bidding/click-routes.ts): only to the creative's stored `clickUrl`, never to
  * anything the click URL's query names, and a stored value that is no http(s) URL goes nowhere
  * with a 404 (not a 500).
  */

@@ -2,7 +2,7 @@
 // made-up keys must not grow it without bound, nor push out the configs the site uses.
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { cachedConfigCount, readConfig } from '../../src/worker/config-store.ts';
+import { cachedConfigCount, readConfig } from '../../src/worker/shared/config-store.ts';
 import { cachedExperiment } from '../../src/worker/experiments/store.ts';
 import { createAndLaunch } from './experiment-helpers.ts';
 import { resetCaches } from './helpers.ts';

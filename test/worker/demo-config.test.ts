@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import demoRules from '../../demo/page-rules.json';
 import lumenRecs from '../../models/lumen-recs.json';
 import recs from '../../models/recs.json';
-import { parsePageRules } from '../../src/worker/page-rules.ts';
+import { parsePageRules } from '../../src/worker/proxy/page-rules.ts';
 
 const models: Record<string, { name: string; items: { id: string }[] }> = { recs, 'lumen-recs': lumenRecs };
 

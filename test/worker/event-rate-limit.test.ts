@@ -4,7 +4,7 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { clientKey, RETRY_AFTER_SECONDS } from '../../src/worker/event-rate-limit.ts';
+import { clientKey, RETRY_AFTER_SECONDS } from '../../src/worker/events/event-rate-limit.ts';
 import worker from '../../src/worker/index.ts';
 import { postJson } from './helpers.ts';
 

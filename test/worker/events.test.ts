@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hashVisitor } from '../../src/core/decision-record.ts';
-import { EVENT_LIMITS } from '../../src/worker/event-schema.ts';
-import { intakeEvents } from '../../src/worker/event-intake.ts';
+import { EVENT_LIMITS } from '../../src/worker/events/event-schema.ts';
+import { intakeEvents } from '../../src/worker/events/event-intake.ts';
 import { fetchWorker, postJson } from './helpers.ts';
 
 interface EventsAnswer {

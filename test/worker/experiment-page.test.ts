@@ -32,7 +32,7 @@ describe('admin page', () => {
     expect((await fetchWorker('/ui/experiments', form({ key: 'x' }))).status).toBe(401);
     expect((await fetchWorker('/ui/experiments', { headers: { cookie: 'att_admin=nope' }, redirect: 'manual' })).status).toBe(303);
     // a session whose expiry has passed, correctly signed, is refused too
-    const { sign } = await import('../../src/worker/crypto.ts');
+    const { sign } = await import('../../src/worker/shared/signing.ts');
     const old = `admin-ui:${Date.now() - 1000}`;
     const expired = await fetchWorker('/ui/experiments', {
       headers: { cookie: `att_admin=${encodeURIComponent(`${old}.${await sign(env.ADMIN_TOKEN, old)}`)}` },

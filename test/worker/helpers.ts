@@ -3,9 +3,9 @@ import { reset } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { encodeLinearModel, type LinearModelInput } from '../../src/core/linear-model.ts';
 import { hashFeatureKey } from '../../src/core/feature-keys.ts';
-import { clearConfigCache } from '../../src/worker/config-store.ts';
-import { clearModelCache } from '../../src/worker/model-store.ts';
-import { clearLastGoodRecs } from '../../src/worker/recommender.ts';
+import { clearConfigCache } from '../../src/worker/shared/config-store.ts';
+import { clearModelCache } from '../../src/worker/models/model-store.ts';
+import { clearLastGoodRecs } from '../../src/worker/recommend/recommender.ts';
 
 export const ADMIN = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
 export const IPHONE =

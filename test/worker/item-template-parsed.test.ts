@@ -4,7 +4,7 @@
  * not write itself (src/worker/item-template.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { renderItems } from '../../src/worker/item-template.ts';
+import { renderItems } from '../../src/worker/proxy/item-template.ts';
 
 const TEMPLATES = [
   '<li data-attune-item="{{id}}"><a href="{{url}}">{{index}}. {{name}}</a> {{price}}</li>',

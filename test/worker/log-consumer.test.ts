@@ -2,8 +2,8 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from 'clou
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import type { LogRecord } from '../../src/core/outcome-event.ts';
-import { backoffSeconds, consumeLog } from '../../src/worker/log-consumer.ts';
-import { gunzipNdjson, logObjectKey } from '../../src/worker/log-object.ts';
+import { backoffSeconds, consumeLog } from '../../src/worker/log/log-consumer.ts';
+import { gunzipNdjson, logObjectKey } from '../../src/worker/log/log-object.ts';
 
 const T0 = Date.UTC(2026, 10, 23, 9, 41);
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { hashVisitor } from '../../src/core/decision-record.ts';
 import type { LogRecord } from '../../src/core/outcome-event.ts';
 import { attribute, newJoinStats, type Example } from '../../src/train/attribution.ts';
-import { gunzipNdjson, LOG_PREFIX } from '../../src/worker/log-object.ts';
+import { gunzipNdjson, LOG_PREFIX } from '../../src/worker/log/log-object.ts';
 import { fetchWorker, postJson } from './helpers.ts';
 
 async function allLogRecords(): Promise<LogRecord[]> {

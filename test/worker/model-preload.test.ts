@@ -1,8 +1,9 @@
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LINEAR, preloadSlotModels } from '../../src/worker/decide-slots.ts';
-import { readConfig } from '../../src/worker/config-store.ts';
-import { cachedManifestCount, resolveModel } from '../../src/worker/model-store.ts';
+import { preloadSlotModels } from '../../src/worker/decide/decide-slots.ts';
+import { LINEAR } from '../../src/worker/models/adapters.ts';
+import { readConfig } from '../../src/worker/shared/config-store.ts';
+import { cachedManifestCount, resolveModel } from '../../src/worker/models/model-store.ts';
 import { linearBlob, postJson, publish, resetAll, resetCaches } from './helpers.ts';
 
 /** The real local KV, with every read's key written down. */

@@ -9,7 +9,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { DecisionRecord } from '../../src/core/decision-record.ts';
 import type { OutcomeEvent } from '../../src/core/outcome-event.ts';
 import { app } from '../../src/worker/app.ts';
-import { ledgerSchema } from '../../src/worker/campaign-ledger.ts';
+import { ledgerSchema } from '../../src/worker/bidding/campaign-ledger.ts';
 import { bannerRequest, campaign, EXCHANGE_A, EXCHANGE_B, postBid, setCampaigns, setRates } from './bidding-helpers.ts';
 import { ADMIN, fetchWorker } from './helpers.ts';
 

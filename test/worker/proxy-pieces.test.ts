@@ -1,12 +1,12 @@
 /** The pure pieces of proxy mode: CSP rewriting, page matching, templates, origin URLs. */
 import { describe, expect, it } from 'vitest';
-import { allowBootstrap, rewriteCsp } from '../../src/worker/csp.ts';
-import { originConfig, stripOwnCookies } from '../../src/worker/origin.ts';
-import { upstreamUrl } from '../../src/worker/origin-url.ts';
-import { isApiPath } from '../../src/worker/proxy.ts';
-import { scriptJson } from '../../src/worker/page-rewriter.ts';
-import { decideRequestOf, matchPage, parsePageRules, slotSelector } from '../../src/worker/page-rules.ts';
-import { renderItems } from '../../src/worker/item-template.ts';
+import { allowBootstrap, rewriteCsp } from '../../src/worker/proxy/csp.ts';
+import { originConfig, stripOwnCookies } from '../../src/worker/proxy/origin.ts';
+import { upstreamUrl } from '../../src/worker/proxy/origin-url.ts';
+import { isApiPath } from '../../src/worker/proxy/proxy.ts';
+import { scriptJson } from '../../src/worker/proxy/page-rewriter.ts';
+import { decideRequestOf, matchPage, parsePageRules, slotSelector } from '../../src/worker/proxy/page-rules.ts';
+import { renderItems } from '../../src/worker/proxy/item-template.ts';
 
 describe('allowBootstrap (CSP)', () => {
   const N = 'abc123';

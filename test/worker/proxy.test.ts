@@ -4,7 +4,7 @@
  */
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
-import { SNIPPET_VERSION } from '../../src/worker/snippet-asset.ts';
+import { SNIPPET_VERSION } from '../../src/worker/snippet/snippet-asset.ts';
 import { cookieHeader, cookiesOf, DESKTOP, fetchWorker, resetCaches } from './helpers.ts';
 
 const hero = { id: 'hero', candidates: ['benefit'], variants: { benefit: { text: 'Personalize <every> page' } } };

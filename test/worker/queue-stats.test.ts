@@ -1,5 +1,5 @@
 /**
- * GET /__attune/queue (queue-stats.ts), which `npm start` waits on before it stops workerd:
+ * GET /__attune/queue (src/worker/log/queue-routes.ts), which `npm start` waits on before it stops workerd:
  * there only with the ATTUNE_DEV var, and it counts what was queued and what was acked.
  */
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../src/core/outcome-event.ts';
-import { sendToLog } from '../../src/worker/decision-log.ts';
+import { sendToLog } from '../../src/worker/log/log-producer.ts';
 
 function fakeQueue(failFirst = 0) {
   const calls: { body: unknown }[][] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SNIPPET_JS, SNIPPET_VERSION } from '../../src/worker/snippet-asset.ts';
+import { SNIPPET_JS, SNIPPET_VERSION } from '../../src/worker/snippet/snippet-asset.ts';
 import { fetchWorker } from './helpers.ts';
 
 describe('GET /attune.js', () => {

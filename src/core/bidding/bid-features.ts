@@ -58,7 +58,8 @@ const NO_ATTRS = Object.freeze({});
 
 const stripWww = (h: string) => (h.startsWith('www.') ? h.slice(4) : h);
 
-export function requestFacts(req: BidRequest, now: number): RequestFacts {
+/** `userKey`: `bidUserKey(req)`, when the caller has it already (it is computed once per request). */
+export function requestFacts(req: BidRequest, now: number, userKey: string | null = bidUserKey(req)): RequestFacts {
   const dev = req.device;
   const geo = dev?.geo ?? req.user?.geo;
   const ua = parseUserAgent(dev?.ua);
@@ -113,7 +114,7 @@ export function requestFacts(req: BidRequest, now: number): RequestFacts {
     publisher: (site ?? app ?? req.dooh)?.publisher?.id ?? '',
     domain,
     bundle: (app?.bundle ?? '').toLowerCase(),
-    userKey: bidUserKey(req),
+    userKey,
     countryIso2: country,
   };
 }

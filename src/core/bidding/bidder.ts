@@ -52,6 +52,8 @@ export type ModelLookup = (name: string) => LinearModel | null;
 
 export interface BidderInput {
   readonly request: BidRequest;
+  /** `bidUserKey(request)`, when the caller computed it already (the Worker does, once per request) */
+  readonly userKey?: string | null;
   readonly now: number;
   readonly campaigns: readonly Campaign[];
   readonly rates: RatesTable;
@@ -219,7 +221,7 @@ export function runBidder(input: BidderInput): BidderOutput {
     skip('currency');
     return { response: null, decisions: [], skipped, fallbacks: [], currency: input.rates.base };
   }
-  const facts = requestFacts(req, input.now);
+  const facts = input.userKey === undefined ? requestFacts(req, input.now) : requestFacts(req, input.now, input.userKey);
   const live: Live[] = [];
   for (const c of input.campaigns) {
     const why = requestIneligible(c, req, facts, input.now);

@@ -7,10 +7,10 @@ import { Hono } from 'hono';
 import * as z from 'zod/mini';
 import { resultsCsv } from '../../core/bandits/results.ts';
 import { ACTIONS, EXPERIMENT_KEY, type Action } from '../../core/experiments/experiment.ts';
-import { requireAdmin } from '../admin-auth.ts';
-import { parseJson, readBodyText, validate } from '../body.ts';
-import { badRequest, HttpError } from '../http-error.ts';
-import type { AppContext, AppEnv } from '../types.ts';
+import { requireAdmin } from '../shared/bearer-auth.ts';
+import { parseJson, readBodyText, validate } from '../shared/body.ts';
+import { badRequest, HttpError } from '../shared/http-error.ts';
+import type { AppContext, AppEnv } from '../shared/types.ts';
 import { applyAction, createExperiment, experimentReport, mustLoad, updateExperiment } from './service.ts';
 import { listExperiments, listVersions, versionKey } from './store.ts';
 

@@ -6,17 +6,16 @@
  * profile (`assignments["exp:<key>"]`) until the test re-randomizes.
  */
 import { linearThompsonProbabilities } from '../../core/bandits/linear-thompson.ts';
-import { snapshotFromEnvelope, type BanditSnapshot } from '../../core/bandits/snapshot.ts';
+import type { BanditSnapshot } from '../../core/bandits/snapshot.ts';
 import { applyFloor, chooseArm } from '../../core/bandits/types.ts';
 import type { SlotDecision } from '../../core/decide.ts';
 import { eligibility, type Experiment, type Ineligible } from '../../core/experiments/experiment.ts';
 import { visitorUniform } from '../../core/policy.ts';
 import { withAssignment } from '../../core/profile.ts';
-import { resolveModel, type ModelAdapter } from '../model-store.ts';
-import type { Visit } from '../visit.ts';
+import { BANDIT } from '../models/adapters.ts';
+import { resolveModel } from '../models/model-store.ts';
+import type { Visit } from '../visitor/visit.ts';
 import { cachedExperiment, snapshotName } from './store.ts';
-
-export const BANDIT: ModelAdapter<BanditSnapshot> = { kind: 'bandit', adapt: snapshotFromEnvelope };
 
 export interface ExperimentInfo {
   readonly key: string;

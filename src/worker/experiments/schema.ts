@@ -5,12 +5,12 @@
 import * as z from 'zod/mini';
 import { ALGORITHMS } from '../../core/bandits/types.ts';
 import { EXPERIMENT_KEY, type ExperimentConfig } from '../../core/experiments/experiment.ts';
-import { validate } from '../body.ts';
-import { badRequest } from '../http-error.ts';
+import { validate } from '../shared/body.ts';
+import { badRequest } from '../shared/http-error.ts';
+import { shortText } from '../shared/request-schema.ts';
 
 export const MAX_ARMS = 16;
 const key = z.string().check(z.regex(EXPERIMENT_KEY, 'lower-case letters, digits, "_" or "-", at most 64'));
-const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 const unit = z.number().check(z.gte(0), z.lte(1));
 
 const Payload = z.discriminatedUnion('type', [
@@ -36,17 +36,17 @@ const TARGET_FIELDS = [
 
 export const ExperimentInput = z.object({
   key,
-  name: text(128),
+  name: shortText(128),
   description: z.optional(z.string().check(z.maxLength(2000))),
-  arms: z.array(z.object({ key, name: z.optional(text(128)), payload: Payload })).check(z.minLength(2), z.maxLength(MAX_ARMS)),
+  arms: z.array(z.object({ key, name: z.optional(shortText(128)), payload: Payload })).check(z.minLength(2), z.maxLength(MAX_ARMS)),
   control: z.optional(key),
-  goals: z.array(text(64)).check(z.minLength(1), z.maxLength(16)),
+  goals: z.array(shortText(64)).check(z.minLength(1), z.maxLength(16)),
   attributionWindowSeconds: z._default(z.number().check(z.int(), z.gte(1), z.lte(30 * 86400)), 86400),
   traffic: z._default(unit, 1),
   targeting: z._default(
     z.object({
-      segments: z.optional(z.array(text(64)).check(z.maxLength(32))),
-      context: z.optional(z.partialRecord(z.enum(TARGET_FIELDS), z.array(text(128)).check(z.minLength(1), z.maxLength(64)))),
+      segments: z.optional(z.array(shortText(64)).check(z.maxLength(32))),
+      context: z.optional(z.partialRecord(z.enum(TARGET_FIELDS), z.array(shortText(128)).check(z.minLength(1), z.maxLength(64)))),
     }),
     {},
   ),

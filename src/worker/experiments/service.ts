@@ -6,7 +6,7 @@
  */
 import { computeResults, type Results } from '../../core/bandits/results.ts';
 import { editable, newExperiment, transition, type Action, type Experiment } from '../../core/experiments/experiment.ts';
-import { badRequest, HttpError } from '../http-error.ts';
+import { badRequest, HttpError } from '../shared/http-error.ts';
 import type { AggregatorStats } from './aggregator.ts';
 import { experimentStub } from './forward.ts';
 import { parseExperimentConfig } from './schema.ts';

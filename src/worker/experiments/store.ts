@@ -5,8 +5,8 @@
  */
 import type { Experiment, ExperimentConfig, ExperimentStatus } from '../../core/experiments/experiment.ts';
 import { SNAPSHOT_PREFIX } from '../../core/model-registry.ts';
-import { clearConfigCache, readConfig } from '../config-store.ts';
-import type { StoreOptions } from '../model-store.ts';
+import { clearConfigCache, readConfig } from '../shared/config-store.ts';
+import type { StoreOptions } from '../models/model-store.ts';
 import { parseExperimentConfig } from './schema.ts';
 
 export const currentKey = (key: string) => `experiment/${key}`;

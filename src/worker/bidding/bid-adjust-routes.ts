@@ -1,0 +1,105 @@
+/**
+ * POST /v1/bid-adjust: for ad servers that run their own auction. OpenRTB-shaped context in
+ * (site or app, device, user, the imp); the campaign's pCTR, pCVR (cpa goals) and a bid
+ * multiplier out: predicted rates over the campaign's baseline (its default rates, else the
+ * model's bias-only rate), times its bid modifiers. Features come from the same extractor as
+ * bids, so the numbers match what `/openrtb2/bid` would have priced.
+ *
+ * Server to server: it tells the caller campaigns' values and modifiers, so it takes a partner
+ * (or the admin) bearer token, and browsers get no CORS grant for it.
+ */
+import { Hono } from 'hono';
+import type { BidRequest } from 'iab-openrtb/v26';
+import { impFeatureInput, impMedia, impSizes, requestFacts } from '../../core/bidding/bid-features.ts';
+import { creativeSize, dealFor, pickCreative } from '../../core/bidding/campaign.ts';
+import { validateBidRequest } from '../../core/bidding/openrtb-validate.ts';
+import { bidMultiplier, impressionValue, modifierOf } from '../../core/bidding/pricing.ts';
+import { createFeatureVector, extractFeatures } from '../../core/features.ts';
+import { scoreVariants, sigmoid, type LinearModel } from '../../core/linear-model.ts';
+import { requirePartner } from '../shared/bearer-auth.ts';
+import { BidAdjustRequest } from './bidding-schemas.ts';
+import { readJson } from '../shared/body.ts';
+import { campaigns } from './campaign-store.ts';
+import { badRequest, HttpError } from '../shared/http-error.ts';
+import { resolveModel } from '../models/model-store.ts';
+import type { AppEnv } from '../shared/types.ts';
+import { storeOptions } from '../shared/settings.ts';
+import { LINEAR } from '../models/adapters.ts';
+
+interface Predicted {
+  rate: number;
+  baseline: number;
+  source: 'model' | 'default';
+  version: string | null;
+}
+
+export const bidAdjustRoutes = new Hono<AppEnv>().use('/v1/bid-adjust', requirePartner).post('/v1/bid-adjust', async (c) => {
+  const body = await readJson(c.req.raw, BidAdjustRequest, 64 * 1024);
+  const shaped = {
+    id: 'bid-adjust',
+    imp: [{ id: '1', ...body.imp }],
+    site: body.site,
+    app: body.app,
+    device: body.device,
+    user: body.user,
+  };
+  const v = validateBidRequest(JSON.parse(JSON.stringify(shaped)));
+  if (!v.ok) throw badRequest(`${v.field}: ${v.reason}`, v.field.replace(/^imp\[0\]/, 'imp'));
+  const req: BidRequest = v.request;
+  const now = Date.now();
+  const store = storeOptions(c, now);
+  const campaign = (await campaigns(c.env.MODELS, store)).find((x) => x.id === body.campaign);
+  if (!campaign) throw new HttpError(404, 'unknown_campaign', `no campaign "${body.campaign}"`, 'campaign');
+  const imp = req.imp[0]!;
+  const facts = requestFacts(req, now);
+  // The features of what the campaign would bid with, as `/openrtb2/bid` prices it: its
+  // creative's media and size and its deal; with no creative that fits, the imp's first medium.
+  const sizes = impSizes(imp);
+  const creative = pickCreative(campaign, imp, req.bcat, sizes);
+  const deal = dealFor(campaign, imp.pmp?.deals ?? [])?.id ?? 'open';
+  const ctx =
+    typeof creative === 'string'
+      ? impFeatureInput(facts, imp, impMedia(imp)[0] ?? 'banner', sizes.banner[0] ?? sizes.video[0] ?? '', deal)
+      : impFeatureInput(facts, imp, creative.media, creativeSize(creative), deal);
+  const fv = extractFeatures(ctx, createFeatureVector());
+  const logits = new Float64Array(64);
+  const fallbacks: string[] = [];
+
+  async function predict(model: string | undefined, fallback: number | undefined): Promise<Predicted | null> {
+    if (model !== undefined) {
+      const r = await resolveModel(c.env.MODELS, model, LINEAR, store);
+      if (r.ok) {
+        const m: LinearModel = r.model;
+        const k = m.variantIndex.get(campaign!.id) ?? m.variantIndex.get('*') ?? 0;
+        scoreVariants(m, fv, logits);
+        return { rate: sigmoid(logits[k]!), baseline: fallback ?? sigmoid(m.bias[k]!), source: 'model', version: r.version };
+      }
+      fallbacks.push(`${model}=${r.reason}`);
+    }
+    return fallback === undefined ? null : { rate: fallback, baseline: fallback, source: 'default', version: null };
+  }
+
+  const goal = campaign.bid.goal;
+  const ctr = goal === 'cpm' ? null : await predict(campaign.bid.ctrModel, campaign.bid.defaultCtr);
+  const cvr = goal === 'cpa' ? await predict(campaign.bid.cvrModel, campaign.bid.defaultCvr) : null;
+  if (fallbacks.length > 0) {
+    c.header('x-attune-fallback', fallbacks.join(', '));
+    console.warn(JSON.stringify({ msg: 'bid-adjust fallback', campaign: campaign.id, fallbacks }));
+  }
+  const missing = (goal !== 'cpm' && ctr === null) || (goal === 'cpa' && cvr === null);
+  const rates = { ctr: ctr?.rate ?? 1, cvr: cvr?.rate ?? 1 };
+  const modifier = modifierOf(campaign, ctx);
+  const multiplier = missing ? 1 : bidMultiplier(campaign, rates, { ctr: ctr?.baseline ?? 1, cvr: cvr?.baseline ?? 1 }, modifier);
+  const value = missing ? null : impressionValue(campaign, rates, modifier);
+  return c.json({
+    campaign: campaign.id,
+    pctr: ctr?.rate ?? null,
+    pcvr: cvr?.rate ?? null,
+    multiplier,
+    modifier,
+    valueCpm: value,
+    adjustedCpm: body.baseCpm === undefined || missing ? null : Math.min(body.baseCpm * multiplier, campaign.bid.maxCpm),
+    source: missing ? 'fallback' : goal === 'cpm' ? 'fixed' : ctr?.source === 'default' || cvr?.source === 'default' ? 'default' : 'model',
+    models: { ctr: ctr?.version ?? null, cvr: cvr?.version ?? null },
+  });
+});

@@ -1,0 +1,160 @@
+/**
+ * CampaignWriter: the one writer of the campaign list (`config/campaigns` in KV), a single
+ * Durable Object for the whole deployment. Admin writes are read-modify-write on one key, and
+ * KV has no compare-and-swap: two writers in different locations could each read the list,
+ * add their campaign and write, and one campaign would be lost. Every write goes through this
+ * object instead, so each reads the list the previous one wrote.
+ *
+ * Writes are committed in groups. KV takes one write per second to a key; the writes that
+ * arrive while the object waits for that gap (or for KV) are applied in order to one read of
+ * the list and saved in one put, and each caller gets its own answer (201, 404, 409...).
+ * KV stays the source of truth, so a list put there by hand or by a CLI is what the next write
+ * starts from, except within a minute of this object's own write (`baseText`).
+ */
+import { DurableObject } from 'cloudflare:workers';
+import type { Campaign } from '../../core/bidding/campaign.ts';
+import { MAX_CAMPAIGNS } from './bidding-schemas.ts';
+import { CAMPAIGNS_KEY, parseCampaigns } from './campaign-store.ts';
+import { baseText, DEFAULT_GAP_MS, DEFAULT_STALE_MS, gapWait, msVar, type Written } from '../shared/kv-write-window.ts';
+
+export type CampaignOp =
+  | { readonly kind: 'replace'; readonly list: readonly Campaign[] }
+  | { readonly kind: 'put'; readonly campaign: Campaign }
+  | { readonly kind: 'delete'; readonly id: string };
+
+export type CampaignWrite =
+  | { readonly ok: true; readonly created: boolean }
+  | { readonly ok: false; readonly status: 404 | 409 | 503; readonly code: string; readonly message: string; readonly field?: string };
+
+export const UNREADABLE = {
+  ok: false,
+  status: 409,
+  code: 'campaigns_unreadable',
+  message: `the stored campaign list (${CAMPAIGNS_KEY}) does not validate; replace it whole with PUT /admin/campaigns`,
+} as const satisfies CampaignWrite;
+
+/**
+ * Applies `op` to `list` (null: the stored list does not validate) in place; the answer for
+ * its caller. Only a replace can start from an unreadable list: rewriting it from "[]" would
+ * delete every campaign in it.
+ */
+export function applyCampaignOp(list: Campaign[] | null, op: CampaignOp): { list: Campaign[] | null; answer: CampaignWrite } {
+  if (op.kind === 'replace') return { list: [...op.list], answer: { ok: true, created: false } };
+  if (list === null) return { list, answer: UNREADABLE };
+  if (op.kind === 'delete') {
+    const at = list.findIndex((x) => x.id === op.id);
+    if (at === -1)
+      return { list, answer: { ok: false, status: 404, code: 'unknown_campaign', message: `no campaign "${op.id}"`, field: 'id' } };
+    list.splice(at, 1);
+    return { list, answer: { ok: true, created: false } };
+  }
+  const at = list.findIndex((x) => x.id === op.campaign.id);
+  if (at === -1 && list.length >= MAX_CAMPAIGNS) {
+    return { list, answer: { ok: false, status: 409, code: 'too_many_campaigns', message: `at most ${MAX_CAMPAIGNS} campaigns` } };
+  }
+  if (at === -1) list.push(op.campaign);
+  else list[at] = op.campaign;
+  return { list, answer: { ok: true, created: at === -1 } };
+}
+
+interface Pending {
+  readonly op: CampaignOp;
+  readonly done: (answer: CampaignWrite) => void;
+}
+
+export class CampaignWriter extends DurableObject<Env> {
+  private readonly queue: Pending[] = [];
+  private running = false;
+  private written: Written | null = null;
+  /** when this object last tried to put (ms): a refused put waits out the gap too */
+  private attempted = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => {
+      this.written = (await ctx.storage.get<Written>('written')) ?? null;
+    });
+  }
+
+  /** Queues `op` behind the writes before it; resolves once its group is saved (or refused). */
+  apply(op: CampaignOp): Promise<CampaignWrite> {
+    return new Promise((done) => {
+      this.queue.push({ op, done });
+      void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      const gapMs = msVar(this.env.KV_WRITE_GAP_MS, DEFAULT_GAP_MS);
+      while (this.queue.length > 0) {
+        const wait = gapWait(gapMs, Math.max(this.attempted, this.written?.at ?? 0), Date.now());
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        await this.commit(this.queue.splice(0));
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async commit(group: readonly Pending[]): Promise<void> {
+    const answers: CampaignWrite[] = [];
+    let changed = false;
+    let list: Campaign[] | null = [];
+    try {
+      // a group that starts by replacing the list needs nothing from the stored one
+      if (group[0]!.op.kind !== 'replace') {
+        const stored = await this.env.MODELS.get(CAMPAIGNS_KEY);
+        const text = baseText(stored, this.written, Date.now(), msVar(this.env.KV_STALE_MS, DEFAULT_STALE_MS));
+        list = text === null ? [] : readList(text);
+      }
+      for (const { op } of group) {
+        const r = applyCampaignOp(list, op);
+        list = r.list;
+        answers.push(r.answer);
+        changed ||= r.answer.ok;
+      }
+      if (changed && list !== null) await this.save(JSON.stringify(list));
+    } catch (err) {
+      // KV refused or failed: nothing in this group was saved, and each caller is told to retry.
+      console.error(JSON.stringify({ msg: 'campaign write failed', error: String(err), writes: group.length }));
+      const retry: CampaignWrite = {
+        ok: false,
+        status: 503,
+        code: 'store_unavailable',
+        message: 'the campaign list could not be saved; repeat the request',
+      };
+      for (const p of group) p.done(retry);
+      return;
+    }
+    group.forEach((p, i) => {
+      p.done(answers[i]!);
+    });
+  }
+
+  private async save(text: string): Promise<void> {
+    const at = Date.now();
+    this.attempted = at;
+    await this.env.MODELS.put(CAMPAIGNS_KEY, text); // a refusal (one write a second per key) fails the group
+    this.written = { last: text, at };
+    try {
+      await this.ctx.storage.put('written', this.written);
+    } catch (err) {
+      // the list is saved; only a restart within the stale window would forget it was ours
+      console.error(JSON.stringify({ msg: 'campaign writer could not note its write', error: String(err) }));
+    }
+  }
+}
+
+/** The stored list, or null when it does not validate (or is not JSON at all). */
+function readList(text: string): Campaign[] | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  return (parseCampaigns(raw) as Campaign[] | null)?.slice() ?? null;
+}

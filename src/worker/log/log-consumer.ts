@@ -1,0 +1,93 @@
+/**
+ * The log queue's consumer (this Worker's `queue()` handler): every decision record and
+ * outcome event lands in R2 (binding `LOG`) as gzip NDJSON, one object per batch.
+ *
+ * Delivery: the batch is acked only after its R2 put resolved. If the put fails, the whole
+ * batch is retried with exponential backoff; after `max_retries` (wrangler.toml) the queue
+ * moves its messages to the dead-letter queue `attune-events-dlq`, so nothing is dropped.
+ * A retried batch writes the same key (see log-object.ts), so a retry after a put that did
+ * land (but whose answer was lost) overwrites rather than duplicates. Queues deliver at least
+ * once, so readers still dedupe by record id (docs/log-schema.md).
+ */
+import type { LogRecord } from '../../core/outcome-event.ts';
+import { forwardToExperiments } from '../experiments/forward.ts';
+import { gzipNdjson, logObjectKey } from './log-object.ts';
+import { queueCounts } from './queue-stats.ts';
+
+/**
+ * Consumers of records that are safely in R2, one line per sink. The batch is acked only after
+ * every sink succeeded; if one fails, the whole batch is retried with backoff. That is safe
+ * because both steps are idempotent under redelivery: the R2 object key is derived from the
+ * message ids (a retry overwrites), and the experiment aggregators count one exposure per
+ * visitor per attribution window and one conversion per exposure.
+ */
+export type LogSink = (env: Env, records: LogRecord[]) => Promise<unknown>;
+export const AFTER_WRITE: LogSink[] = [forwardToExperiments];
+
+/** seconds before retry n (1-based): 10, 20, 40 … capped at 10 minutes */
+export function backoffSeconds(attempts: number): number {
+  return Math.min(600, 10 * 2 ** Math.max(0, attempts - 1));
+}
+
+function isRecord(body: unknown): body is LogRecord {
+  if (body === null || typeof body !== 'object') return false;
+  const r = body as { type?: unknown; id?: unknown };
+  return (r.type === 'decision' || r.type === 'outcome') && typeof r.id === 'string';
+}
+
+export async function consumeLog(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  _ctx: ExecutionContext,
+  sinks: readonly LogSink[] = AFTER_WRITE,
+): Promise<void> {
+  const records: LogRecord[] = [];
+  const seen = new Set<string>();
+  let first = Infinity;
+  let attempts = 1;
+  for (const msg of batch.messages) {
+    attempts = Math.max(attempts, msg.attempts);
+    first = Math.min(first, msg.timestamp.getTime());
+    if (!isRecord(msg.body)) {
+      // Only our own routes produce; a foreign body would retry forever, so say so and drop it.
+      console.error(
+        JSON.stringify({ msg: 'log: not a log record, dropped', messageId: msg.id, body: JSON.stringify(msg.body).slice(0, 500) }),
+      );
+      continue;
+    }
+    // the same record sent twice inside one batch; ids are unique per type (a client may give a
+    // click the id of the decision it follows)
+    const key = `${msg.body.type}:${msg.body.id}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    records.push(msg.body);
+  }
+  if (records.length > 0) {
+    const key = logObjectKey(
+      first,
+      batch.messages.map((m) => m.id),
+    );
+    try {
+      const body = await gzipNdjson(records);
+      await env.LOG.put(key, body, {
+        httpMetadata: { contentType: 'application/x-ndjson' },
+        customMetadata: { records: String(records.length), queue: batch.queue },
+      });
+    } catch (err) {
+      const delaySeconds = backoffSeconds(attempts);
+      console.error(JSON.stringify({ msg: 'log: R2 write failed, batch retried', key, attempts, delaySeconds, error: String(err) }));
+      batch.retryAll({ delaySeconds });
+      return;
+    }
+    try {
+      await Promise.all(sinks.map((sink) => sink(env, records)));
+    } catch (err) {
+      const delaySeconds = backoffSeconds(attempts);
+      console.error(JSON.stringify({ msg: 'log: sink failed, batch retried', key, attempts, delaySeconds, error: String(err) }));
+      batch.retryAll({ delaySeconds });
+      return;
+    }
+  }
+  batch.ackAll();
+  queueCounts.acked += batch.messages.length;
+}

@@ -1,0 +1,60 @@
+/**
+ * POST /v1/recommend (and GET for simple widgets): ranked products for a placement, from the
+ * item-item model in KV, blending the context items (the product on screen, the cart) with the
+ * visitor's recent items (from the request, else the signed profile).
+ *
+ * The ranking and its fallbacks live in recommender.ts; every fallback is named in
+ * `x-attune-fallback` and in `fallback`. The ranking is deterministic, so each shown
+ * item's propensity at its position is 1; the decision record lists the slate in order.
+ */
+import { Hono } from 'hono';
+import { withRecentItems } from '../../core/profile.ts';
+import { readJson, validate } from '../shared/body.ts';
+import { logRecords } from '../log/log-producer.ts';
+import { badRequest } from '../shared/http-error.ts';
+import { QUERY_PARAMS, RecommendRequest, requestFromQuery } from './recommend-schema.ts';
+import { rankItems, recommendationRecord } from './recommender.ts';
+import { REQUEST_LIMITS } from '../shared/request-schema.ts';
+import type { AppContext, AppEnv } from '../shared/types.ts';
+import { beginVisit, finishVisit } from '../visitor/visit.ts';
+
+async function handle(c: AppContext, body: RecommendRequest) {
+  const visit = await beginVisit(c, body, false);
+  const slot = body.slot ?? 'recs';
+  const contextIds = body.items ?? [];
+  const historyIds = body.recent ?? visit.profile.recent ?? [];
+  if (contextIds.length > 0 && body.remember !== false) visit.profile = withRecentItems(visit.profile, contextIds);
+  const ranking = await rankItems(c, visit, body, historyIds);
+  const { items, fallback } = ranking;
+  if (fallback !== undefined) c.header('x-attune-fallback', `${slot}=${fallback}`);
+
+  const decisionId = crypto.randomUUID();
+  const record = recommendationRecord(visit, slot, decisionId, {
+    model: ranking.model,
+    source: ranking.source === 'model' ? 'model' : 'fallback',
+    fallback,
+    ids: items.map((x) => x.id),
+    score: items[0]?.score ?? null,
+  });
+  logRecords(c.env.EVENTS, [record], (p) => c.executionCtx.waitUntil(p));
+  await finishVisit(c, visit);
+  return c.json({
+    visitorId: visit.visitor.id,
+    decisionId,
+    slot,
+    model: ranking.model,
+    source: ranking.source,
+    ...(fallback !== undefined ? { fallback } : {}),
+    unknown: ranking.unknown,
+    items,
+  });
+}
+
+export const recommendRoutes = new Hono<AppEnv>()
+  .post('/v1/recommend', async (c) => handle(c, await readJson(c.req.raw, RecommendRequest, REQUEST_LIMITS.bodyBytes)))
+  .get('/v1/recommend', async (c) => {
+    const query = c.req.query();
+    const odd = Object.keys(query).find((k) => !QUERY_PARAMS.has(k));
+    if (odd !== undefined) throw badRequest(`unknown parameter "${odd}" (boosts and attributes need the POST form)`, odd);
+    return handle(c, validate(RecommendRequest, requestFromQuery(query)));
+  });
