@@ -5,10 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { PAGE_RULES_KEY, parsePageRules } from '../src/worker/proxy/page-rules.ts';
+import { CONFIG_KEYS } from '../src/core/store-keys.ts';
+import { parsePageRules } from '../src/worker/proxy/page-rules.ts';
 import { localStorage } from '../src/train/storage.ts';
 
-const VALIDATORS: Record<string, (raw: unknown) => unknown> = { [PAGE_RULES_KEY]: parsePageRules };
+const VALIDATORS: Record<string, (raw: unknown) => unknown> = { [CONFIG_KEYS.pageRules]: parsePageRules };
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { persist: { type: 'string' } } });
 const [key, file] = positionals;

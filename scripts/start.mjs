@@ -15,6 +15,7 @@
 // src/worker/log/queue-routes.ts), says how many, then stops it. A second Ctrl-C stops at once.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { CONFIG_KEYS } from '../src/core/store-keys.ts';
 import { addMissingSecrets, parseDevVars } from './dev-vars.ts';
 import { startStaticOrigin } from './static-origin.mjs';
 
@@ -43,7 +44,7 @@ const base = `http://127.0.0.1:${port}`;
 let originUrl = process.env.ORIGIN_URL;
 let demo = null;
 if (!originUrl) {
-  await run(process.execPath, ['scripts/put-config.ts', 'config/page-rules', 'demo/page-rules.json']);
+  await run(process.execPath, ['scripts/put-config.ts', CONFIG_KEYS.pageRules, 'demo/page-rules.json']);
   demo = await startStaticOrigin({ root: 'demo/site', port: Number(process.env.DEMO_ORIGIN_PORT ?? Number(port) + 1) });
   originUrl = demo.url;
   console.log(`demo origin ${demo.url} (demo/site); open ${base}/ for the personalized site`);

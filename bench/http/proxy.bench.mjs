@@ -19,6 +19,7 @@ import { createServer, request, Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
+import { CONFIG_KEYS } from '../../src/core/store-keys.ts';
 import { buildSnippet } from '../../scripts/build-snippet.mjs';
 
 process.env.WRANGLER_SEND_METRICS = 'false';
@@ -143,7 +144,7 @@ await run([
   'kv',
   'key',
   'put',
-  'config/page-rules',
+  CONFIG_KEYS.pageRules,
   '--path',
   join(persist, 'rules.json'),
   '--binding',

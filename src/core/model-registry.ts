@@ -1,7 +1,7 @@
 /**
  * Publishing, activating and rolling back models over any key-value store.
  *
- * Keys (documented in docs/model-format.md):
+ * Keys (store-keys.ts, documented in docs/model-format.md):
  *   model/<name>/<version>   the envelope blob; immutable once written
  *   manifest/<name>          JSON `Manifest`: the active version and the activation history
  *
@@ -22,6 +22,7 @@
 import { FEATURE_SPEC_HASH } from './features.ts';
 import { usableModel } from './model-check.ts';
 import { decodeEnvelope, MODEL_KIND, type DecodeFailure, type Envelope, type ModelKind } from './model-format.ts';
+import { manifestKey, modelKey } from './store-keys.ts';
 
 export interface ModelStorage {
   getBytes(key: string): Promise<ArrayBuffer | null>;
@@ -67,9 +68,6 @@ export const SNAPSHOT_PREFIX = 'exp.';
 export const ownModelName = (name: string): boolean => MODEL_NAME.test(name) && !name.startsWith(SNAPSHOT_PREFIX);
 /** Manifest fields are checked for shape, not naming rules: snapshots' names are longer. */
 export const KEY_PART = /^[^/\s]{1,128}$/;
-
-export const modelKey = (name: string, version: string): string => `model/${name}/${version}`;
-export const manifestKey = (name: string): string => `manifest/${name}`;
 
 export type SpecCheck = { ok: true } | { ok: false; reason: 'featureSpec' };
 

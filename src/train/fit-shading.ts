@@ -18,7 +18,7 @@ import { writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
-import { encodeShadingModel } from '../core/bidding/shading-model.ts';
+import { encodeShadingModel, SHADING_MODEL } from '../core/bidding/shading-model.ts';
 import {
   createWinStats,
   fitWinCurve,
@@ -32,8 +32,6 @@ import { publishModel } from '../core/model-registry.ts';
 import type { LogRecord } from '../core/outcome-event.ts';
 import { idKey, recentKeys, type RecentKeys } from './recent-keys.ts';
 import { localStorage, remoteStorage } from './storage.ts';
-
-export const SHADING_MODEL = 'bid-shading';
 
 export interface ShadingFit {
   readonly all: WinStats;

@@ -4,7 +4,7 @@
  * Turns an Open Bandit Dataset campaign CSV (ZOZOTOWN fashion recommendations; the columns are
  * described in the data folder's SOURCE.md) into our log: one decision record per row (the
  * recommended item in one of three positions) and one click outcome per clicked row, written as
- * the queue consumer writes them (gzip NDJSON under dt=/hour= partitions). The trainer and the
+ * the queue consumer writes them (gzip NDJSON under dt=/hour= partitions, core/log-layout.ts). The trainer and the
  * evaluator then read it exactly like production logs.
  *
  * Mapping:
@@ -29,6 +29,7 @@ import { parseArgs } from 'node:util';
 import { createGzip, type Gzip } from 'node:zlib';
 import { hashVisitor, type DecisionRecord, type LoggedContext } from '../core/decision-record.ts';
 import { FEATURE_SPEC_HASH } from '../core/features.ts';
+import { hourPartition } from '../core/log-layout.ts';
 import type { OutcomeEvent } from '../core/outcome-event.ts';
 
 export interface ObdImport {
@@ -141,8 +142,7 @@ export async function importObd(inDir: string, outDir: string, policyName = base
       featureSpec: FEATURE_SPEC_HASH,
       context: contextOf(ts, attrs),
     };
-    const d = new Date(ts);
-    const key = `dt=${d.toISOString().slice(0, 10)}/hour=${String(d.getUTCHours()).padStart(2, '0')}`;
+    const key = hourPartition(ts);
     if (out?.key !== key) {
       close(out);
       await mkdir(join(outDir, key), { recursive: true });

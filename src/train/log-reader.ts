@@ -13,6 +13,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { constants as zlibConstants, createGunzip, gunzipSync } from 'node:zlib';
+import { LOG_PREFIX } from '../core/log-layout.ts';
 import type { LogRecord } from '../core/outcome-event.ts';
 import { platformPersist } from './storage.ts';
 
@@ -93,7 +94,10 @@ interface R2Like {
 }
 
 /** The local R2 bucket `LOG` (wrangler's persistence, `.wrangler/state` unless `persistTo`). */
-export async function localR2Sources(persistTo?: string, prefix = 'log/'): Promise<{ sources: LogSource[]; close: () => Promise<void> }> {
+export async function localR2Sources(
+  persistTo?: string,
+  prefix = LOG_PREFIX,
+): Promise<{ sources: LogSource[]; close: () => Promise<void> }> {
   const { getPlatformProxy } = await import('wrangler');
   const proxy = await getPlatformProxy<{ LOG: R2Like }>({ persist: platformPersist(persistTo) });
   const bucket = proxy.env.LOG;

@@ -12,11 +12,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkPublish, publishModel } from '../core/model-registry.ts';
 import { compileSegments, type SegmentConfig } from '../core/segments.ts';
+import { CONFIG_KEYS } from '../core/store-keys.ts';
 import { compileSources } from './model-source.ts';
 import { localStorage, remoteStorage, type OpenStorage } from './storage.ts';
 
 /** Files in `models/` that are configs rather than models, and the KV key each goes to. */
-export const CONFIG_FILES: Readonly<Record<string, string>> = { 'segments.json': 'config/segments' };
+export const CONFIG_FILES: Readonly<Record<string, string>> = { 'segments.json': CONFIG_KEYS.segments };
 
 /** Checks a config file before anything is written: the Worker would refuse one that fails. */
 const CONFIG_CHECKS: Readonly<Record<string, (raw: unknown) => void>> = {

@@ -6,7 +6,7 @@
  * policy's true value (`trueValue`).
  *
  * `npm run log:synth -- --out DIR --decisions 100000 [--seed 1]` writes it as the consumer
- * would: gzip NDJSON under dt=/hour= partitions.
+ * would: gzip NDJSON under dt=/hour= partitions (core/log-layout.ts).
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { createGzip } from 'node:zlib';
 import type { DecisionRecord, LoggedContext } from '../core/decision-record.ts';
 import { FEATURE_SPEC_HASH } from '../core/features.ts';
+import { hourPartition } from '../core/log-layout.ts';
 import type { LogRecord, OutcomeEvent } from '../core/outcome-event.ts';
 import { mulberry32 } from './random.ts';
 
@@ -174,8 +175,7 @@ export async function writeSyntheticLog(dir: string, o: SynthOptions): Promise<n
   for (const rec of syntheticLog(o)) {
     // partition by the decision's hour (a click 5 s later stays in its decision's object, as
     // one consumer batch would keep them), so no partition is opened twice
-    const d = new Date(rec.type === 'decision' ? rec.ts : rec.ts - 5000);
-    const key = `dt=${d.toISOString().slice(0, 10)}/hour=${String(d.getUTCHours()).padStart(2, '0')}`;
+    const key = hourPartition(rec.type === 'decision' ? rec.ts : rec.ts - 5000);
     if (key !== hourKey) {
       closes.push(finish(out, file));
       hourKey = key;

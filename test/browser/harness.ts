@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { chromium, type Browser } from 'playwright-core';
+import { CONFIG_KEYS } from '../../src/core/store-keys.ts';
 import { startWorker as startWorkerProcess, wrangler, type WorkerProcess } from './worker-process.ts';
 
 export const PAGES = resolve(SHARED_DATA, 'html-pages');
@@ -60,7 +61,7 @@ export function startWorker(originUrl: string, pageRules: unknown): Promise<Runn
         'kv',
         'key',
         'put',
-        'config/page-rules',
+        CONFIG_KEYS.pageRules,
         '--path',
         rulesFile,
         '--binding',

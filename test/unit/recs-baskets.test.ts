@@ -15,7 +15,8 @@ import { build, compile } from '../../src/train/recs/build.ts';
 import { addCase, emptySums, means } from '../../src/train/recs/metrics.ts';
 import { decodeItemKnn, itemId, itemIndex } from '../../src/core/recs/itemknn-model.ts';
 import { neighboursOf } from '../../src/core/recs/recommend.ts';
-import { manifestKey, type ModelStorage } from '../../src/core/model-registry.ts';
+import type { ModelStorage } from '../../src/core/model-registry.ts';
+import { manifestKey } from '../../src/core/store-keys.ts';
 import { publishRecs } from '../../src/train/recs/train.ts';
 import { compileSources } from '../../src/train/model-source.ts';
 

@@ -9,8 +9,6 @@ import { encodeShadingModel } from '../../src/core/bidding/shading-model.ts';
 import {
   activateModel,
   checkPublish,
-  manifestKey,
-  modelKey,
   publishModel,
   readManifest,
   rollbackModel,
@@ -18,6 +16,7 @@ import {
   type ModelStorage,
 } from '../../src/core/model-registry.ts';
 import { newProfile } from '../../src/core/profile.ts';
+import { manifestKey, modelKey } from '../../src/core/store-keys.ts';
 
 /** The core's storage interface over a Map: the registry's logic, without any platform. */
 function memoryStorage(): ModelStorage & { map: Map<string, Uint8Array | string> } {

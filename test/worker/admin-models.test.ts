@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { encodeShadingModel } from '../../src/core/bidding/shading-model.ts';
-import { manifestKey, modelKey } from '../../src/core/model-registry.ts';
+import { manifestKey, modelKey } from '../../src/core/store-keys.ts';
 import { LINEAR } from '../../src/worker/models/adapters.ts';
 import { resolveModel } from '../../src/worker/models/model-store.ts';
 import { ADMIN, fetchWorker, linearBlob, postJson, publish, resetAll, resetCaches } from './helpers.ts';

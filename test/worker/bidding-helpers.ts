@@ -4,7 +4,7 @@ import type { BidRequest, BidResponse } from 'iab-openrtb/v26';
 import { expect } from 'vitest';
 import type { Campaign } from '../../src/core/bidding/campaign.ts';
 import { clearSpendCache } from '../../src/worker/bidding/campaign-state.ts';
-import { CAMPAIGNS_KEY, RATES_KEY } from '../../src/worker/bidding/campaign-store.ts';
+import { CONFIG_KEYS } from '../../src/core/store-keys.ts';
 import { fetchWorker, resetCaches } from './helpers.ts';
 
 export function campaign(over: Partial<Campaign> & { id: string }): Campaign {
@@ -40,14 +40,14 @@ export function campaign(over: Partial<Campaign> & { id: string }): Campaign {
 
 /** Replaces the stored campaigns (straight on the KV binding) and empties this isolate's caches. */
 export async function setCampaigns(list: readonly Campaign[]): Promise<void> {
-  await env.MODELS.put(CAMPAIGNS_KEY, JSON.stringify(list));
+  await env.MODELS.put(CONFIG_KEYS.campaigns, JSON.stringify(list));
   resetCaches();
   clearSpendCache();
 }
 
 export async function setRates(rates: Record<string, number> | null): Promise<void> {
-  if (rates === null) await env.MODELS.delete(RATES_KEY);
-  else await env.MODELS.put(RATES_KEY, JSON.stringify({ base: 'USD', rates }));
+  if (rates === null) await env.MODELS.delete(CONFIG_KEYS.fxRates);
+  else await env.MODELS.put(CONFIG_KEYS.fxRates, JSON.stringify({ base: 'USD', rates }));
   resetCaches();
 }
 

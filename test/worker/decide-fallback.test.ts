@@ -6,7 +6,7 @@
  */
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { manifestKey, modelKey } from '../../src/core/model-registry.ts';
+import { manifestKey, modelKey } from '../../src/core/store-keys.ts';
 import { recsModel } from './recs-helpers.ts';
 import { fetchWorker, linearBlob, postJson, publish, resetAll, resetCaches } from './helpers.ts';
 

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { modelKey } from '../../src/core/model-registry.ts';
+import { modelKey } from '../../src/core/store-keys.ts';
 import {
   ADMIN,
   DESKTOP,

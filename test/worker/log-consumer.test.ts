@@ -3,7 +3,8 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import type { LogRecord } from '../../src/core/outcome-event.ts';
 import { backoffSeconds, consumeLog } from '../../src/worker/log/log-consumer.ts';
-import { gunzipNdjson, logObjectKey } from '../../src/worker/log/log-object.ts';
+import { logObjectKey } from '../../src/core/log-layout.ts';
+import { gunzipNdjson } from '../../src/worker/log/log-object.ts';
 
 const T0 = Date.UTC(2026, 10, 23, 9, 41);
 

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { hashVisitor } from '../../src/core/decision-record.ts';
 import type { LogRecord } from '../../src/core/outcome-event.ts';
 import { attribute, newJoinStats, type Example } from '../../src/train/attribution.ts';
-import { gunzipNdjson, LOG_PREFIX } from '../../src/worker/log/log-object.ts';
+import { LOG_PREFIX } from '../../src/core/log-layout.ts';
+import { gunzipNdjson } from '../../src/worker/log/log-object.ts';
 import { fetchWorker, postJson } from './helpers.ts';
 
 async function allLogRecords(): Promise<LogRecord[]> {

@@ -7,6 +7,9 @@
 import { encodeEnvelope, type Envelope } from '../model-format.ts';
 import type { WinCurve } from './win-curve.ts';
 
+/** The model the bidder shades first-price bids with, and the one `fit-shading` publishes. */
+export const SHADING_MODEL = 'bid-shading';
+
 export interface ShadingModel {
   readonly kind: 'shading';
   readonly name: string;

@@ -34,6 +34,11 @@ import { decodeEnvelope, type Envelope } from '../model-format.ts';
 import { murmur3 } from '../murmur3.ts';
 import { utf8Decode } from '../utf8.ts';
 
+/** The model `/v1/recommend` reads when a request names none (and the trainer's default name). */
+export const DEFAULT_RECS_MODEL = 'recs';
+/** The popularity-only companion the trainer publishes beside each model, its fallback when the model cannot be used. */
+export const popularCompanion = (name: string): string => `${name}-popular`;
+
 export const IN_STOCK = 1;
 export const MAX_TAGS = 32;
 export const MAX_CATEGORIES = 65535;

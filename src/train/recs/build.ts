@@ -3,6 +3,7 @@
  * companion (`<name>-popular`, no neighbours, a few KB) that the Worker falls back to when the
  * main model is missing or corrupt.
  */
+import { popularCompanion } from '../../core/recs/itemknn-model.ts';
 import { encodeItemKnn, type ItemKnnInput } from '../../core/recs/itemknn-encode.ts';
 import type { Basket, ItemFacts } from './baskets.ts';
 import {
@@ -97,7 +98,7 @@ export function compile(built: Built, name: string, version: string): { model: U
     model: encodeItemKnn(input),
     companion: encodeItemKnn({
       ...input,
-      name: `${name}-popular`,
+      name: popularCompanion(name),
       ids: keep.map((i) => input.ids[i]!),
       neighbours: [],
       popularity,

@@ -3,6 +3,7 @@
  * compiled by the same trainer code as `npm run recs:train`. `npm start` publishes it so the
  * demo recommends out of the box; real shops train on their own log or CSV instead.
  */
+import { popularCompanion } from '../../core/recs/itemknn-model.ts';
 import { z } from 'zod';
 import type { ItemFacts } from './baskets.ts';
 import { build, compile } from './build.ts';
@@ -62,7 +63,7 @@ export function compileItemKnnSource(source: ItemKnnSource, version: string): Co
   const built = build(baskets, facts, { k: source.k, norm: source.norm, alpha: source.alpha, shrink: source.shrink, minCount: 1 });
   const { model, companion } = compile(built, source.name, version);
   return [
-    { name: `${source.name}-popular`, version, blob: companion },
+    { name: popularCompanion(source.name), version, blob: companion },
     { name: source.name, version, blob: model },
   ];
 }

@@ -10,6 +10,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_RECS_MODEL, popularCompanion } from '../../core/recs/itemknn-model.ts';
 import { publishModel, type ModelStorage, type PublishResult } from '../../core/model-registry.ts';
 import { localStorage, remoteStorage } from '../storage.ts';
 import { readCatalogCsv, readInteractionsCsv, readOutcomeLog, readRetailCsv, type BasketSet } from './baskets.ts';
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
       csv: { type: 'string' },
       format: { type: 'string' },
       log: { type: 'string', multiple: true },
-      name: { type: 'string', default: 'recs' },
+      name: { type: 'string', default: DEFAULT_RECS_MODEL },
       version: { type: 'string' },
       k: { type: 'string', default: '50' },
       norm: { type: 'string', default: 'cosine' },
@@ -141,12 +142,12 @@ async function main(): Promise<void> {
     `baskets ${built.counts.baskets}, items ${built.counts.ids.length} (${withNeighbours} with neighbours), pairs ${built.counts.pairs.size}, popularity segments ${Object.keys(built.popularity).length}`,
   );
   console.log(
-    `model ${values.name}@${version}: ${blobs.model.byteLength} bytes; companion ${values.name}-popular@${version}: ${blobs.companion.byteLength} bytes; ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    `model ${values.name}@${version}: ${blobs.model.byteLength} bytes; companion ${popularCompanion(values.name!)}@${version}: ${blobs.companion.byteLength} bytes; ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
 
   await mkdir(values.out!, { recursive: true });
   await writeFile(join(values.out!, `${values.name}@${version}.bin`), blobs.model);
-  await writeFile(join(values.out!, `${values.name}-popular@${version}.bin`), blobs.companion);
+  await writeFile(join(values.out!, `${popularCompanion(values.name!)}@${version}.bin`), blobs.companion);
 
   if (values.eval) {
     // The protocol's model (the same settings on the first 80 % of invoices by time), not the one

@@ -11,10 +11,11 @@
  */
 import { Hono } from 'hono';
 import type { Campaign } from '../../core/bidding/campaign.ts';
+import { CONFIG_KEYS } from '../../core/store-keys.ts';
 import { requireAdmin } from '../shared/bearer-auth.ts';
 import { Campaign as CampaignSchema, CampaignList, campaignProblem, RatesTable, type CampaignInput } from './bidding-schemas.ts';
 import { readJson } from '../shared/body.ts';
-import { CAMPAIGNS_KEY, parseCampaigns, RATES_KEY } from './campaign-store.ts';
+import { parseCampaigns } from './campaign-store.ts';
 import { UNREADABLE, type CampaignOp, type CampaignWrite } from './campaign-writer.ts';
 import { clearConfigCache } from '../shared/config-store.ts';
 import { HttpError } from '../shared/http-error.ts';
@@ -23,7 +24,7 @@ import type { AppEnv } from '../shared/types.ts';
 const MAX_BYTES = 256 * 1024;
 
 async function stored(kv: KVNamespace): Promise<Campaign[]> {
-  const raw = await kv.get(CAMPAIGNS_KEY, 'json');
+  const raw = await kv.get(CONFIG_KEYS.campaigns, 'json');
   if (raw === null) return [];
   const list = parseCampaigns(raw);
   if (list === null) throw new HttpError(UNREADABLE.status, UNREADABLE.code, UNREADABLE.message);
@@ -36,7 +37,7 @@ async function stored(kv: KVNamespace): Promise<Campaign[]> {
  * at once) and their isolates refresh (MODEL_REFRESH_SECONDS).
  */
 async function write(env: Env, op: CampaignOp): Promise<boolean> {
-  const writer = env.CAMPAIGN_WRITER.get(env.CAMPAIGN_WRITER.idFromName(CAMPAIGNS_KEY));
+  const writer = env.CAMPAIGN_WRITER.get(env.CAMPAIGN_WRITER.idFromName(CONFIG_KEYS.campaigns));
   let r: CampaignWrite;
   try {
     r = await writer.apply(op);
@@ -96,10 +97,10 @@ export const adminCampaignRoutes = new Hono<AppEnv>()
     const [snapshot, exchanges] = await Promise.all([stub.snapshot(now, null, 0), stub.byExchange(now)]);
     return c.json({ ...snapshot, exchanges });
   })
-  .get('/admin/fx-rates', async (c) => c.json((await c.env.MODELS.get(RATES_KEY, 'json')) ?? null))
+  .get('/admin/fx-rates', async (c) => c.json((await c.env.MODELS.get(CONFIG_KEYS.fxRates, 'json')) ?? null))
   .put('/admin/fx-rates', async (c) => {
     const body = await readJson(c.req.raw, RatesTable, 64 * 1024);
-    await c.env.MODELS.put(RATES_KEY, JSON.stringify(body));
+    await c.env.MODELS.put(CONFIG_KEYS.fxRates, JSON.stringify(body));
     clearConfigCache();
     return c.json(body);
   });

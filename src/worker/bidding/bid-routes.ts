@@ -14,6 +14,7 @@ import type { BidRequest } from 'iab-openrtb/v26';
 import { bidUserKey } from '../../core/bidding/bid-features.ts';
 import { runBidder, type BidderOutput } from '../../core/bidding/bidder.ts';
 import { parseOpenRtbVersion, validateBidRequest } from '../../core/bidding/openrtb-validate.ts';
+import { SHADING_MODEL } from '../../core/bidding/shading-model.ts';
 import { hashVisitor, type DecisionRecord } from '../../core/decision-record.ts';
 import { FEATURE_SPEC_HASH } from '../../core/features.ts';
 import type { LinearModel } from '../../core/linear-model.ts';
@@ -31,7 +32,6 @@ import type { AppContext, AppEnv } from '../shared/types.ts';
 import { profileSecret, storeOptions } from '../shared/settings.ts';
 import { LINEAR, SHADING } from '../models/adapters.ts';
 
-export const SHADING_MODEL = 'bid-shading';
 export const MAX_BID_BODY = 512 * 1024;
 /** below this much time left, answering no-bid is better than answering late */
 export const MIN_BUDGET_MS = 5;

@@ -6,12 +6,10 @@
 import * as z from 'zod/mini';
 import type { Campaign } from '../../core/bidding/campaign.ts';
 import { DEFAULT_RATES, type RatesTable } from '../../core/bidding/currency.ts';
+import { CONFIG_KEYS } from '../../core/store-keys.ts';
 import { CampaignList, RatesTable as RatesSchema } from './bidding-schemas.ts';
 import { readConfig } from '../shared/config-store.ts';
 import type { StoreOptions } from '../models/model-store.ts';
-
-export const CAMPAIGNS_KEY = 'config/campaigns';
-export const RATES_KEY = 'config/fx-rates';
 
 const NONE: readonly Campaign[] = Object.freeze([]);
 
@@ -26,9 +24,9 @@ export function parseRates(raw: unknown): RatesTable | null {
 }
 
 export function campaigns(kv: KVNamespace, opts: StoreOptions): Promise<readonly Campaign[]> {
-  return readConfig(kv, CAMPAIGNS_KEY, parseCampaigns, NONE, opts);
+  return readConfig(kv, CONFIG_KEYS.campaigns, parseCampaigns, NONE, opts);
 }
 
 export function fxRates(kv: KVNamespace, opts: StoreOptions): Promise<RatesTable> {
-  return readConfig(kv, RATES_KEY, parseRates, DEFAULT_RATES, opts);
+  return readConfig(kv, CONFIG_KEYS.fxRates, parseRates, DEFAULT_RATES, opts);
 }

@@ -13,8 +13,9 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Campaign } from '../../core/bidding/campaign.ts';
+import { CONFIG_KEYS } from '../../core/store-keys.ts';
 import { MAX_CAMPAIGNS } from './bidding-schemas.ts';
-import { CAMPAIGNS_KEY, parseCampaigns } from './campaign-store.ts';
+import { parseCampaigns } from './campaign-store.ts';
 import { baseText, DEFAULT_GAP_MS, DEFAULT_STALE_MS, gapWait, msVar, type Written } from '../shared/kv-write-window.ts';
 
 export type CampaignOp =
@@ -30,7 +31,7 @@ export const UNREADABLE = {
   ok: false,
   status: 409,
   code: 'campaigns_unreadable',
-  message: `the stored campaign list (${CAMPAIGNS_KEY}) does not validate; replace it whole with PUT /admin/campaigns`,
+  message: `the stored campaign list (${CONFIG_KEYS.campaigns}) does not validate; replace it whole with PUT /admin/campaigns`,
 } as const satisfies CampaignWrite;
 
 /**
@@ -106,7 +107,7 @@ export class CampaignWriter extends DurableObject<Env> {
     try {
       // a group that starts by replacing the list needs nothing from the stored one
       if (group[0]!.op.kind !== 'replace') {
-        const stored = await this.env.MODELS.get(CAMPAIGNS_KEY);
+        const stored = await this.env.MODELS.get(CONFIG_KEYS.campaigns);
         const text = baseText(stored, this.written, Date.now(), msVar(this.env.KV_STALE_MS, DEFAULT_STALE_MS));
         list = text === null ? [] : readList(text);
       }
@@ -137,7 +138,7 @@ export class CampaignWriter extends DurableObject<Env> {
   private async save(text: string): Promise<void> {
     const at = Date.now();
     this.attempted = at;
-    await this.env.MODELS.put(CAMPAIGNS_KEY, text); // a refusal (one write a second per key) fails the group
+    await this.env.MODELS.put(CONFIG_KEYS.campaigns, text); // a refusal (one write a second per key) fails the group
     this.written = { last: text, at };
     try {
       await this.ctx.storage.put('written', this.written);

@@ -12,7 +12,8 @@ import { parseJson, readBodyText, validate } from '../shared/body.ts';
 import { badRequest, HttpError } from '../shared/http-error.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
 import { applyAction, createExperiment, experimentReport, mustLoad, updateExperiment } from './service.ts';
-import { listExperiments, listVersions, versionKey } from './store.ts';
+import { experimentVersionKey } from '../../core/store-keys.ts';
+import { listExperiments, listVersions } from './store.ts';
 
 const BODY_BYTES = 64 * 1024;
 
@@ -59,7 +60,7 @@ export const experimentAdminRoutes = new Hono<AppEnv>()
     const key = keyParam(c);
     const n = Number(c.req.param('version'));
     if (!Number.isInteger(n) || n < 1) throw badRequest('version: a positive integer', 'version');
-    const e = await c.env.MODELS.get(versionKey(key, n), 'json');
+    const e = await c.env.MODELS.get(experimentVersionKey(key, n), 'json');
     if (!e) throw new HttpError(404, 'unknown_version', `experiment "${key}" has no version ${n}`);
     return c.json(e);
   })

@@ -21,7 +21,7 @@ import { DEFAULTS, emptyCounts, type ArmCounts } from '../../core/bandits/types.
 import type { DecisionRecord } from '../../core/decision-record.ts';
 import { isGoal, type Experiment } from '../../core/experiments/experiment.ts';
 import { createFeatureVector, extractFeatures, type FeatureVector } from '../../core/features.ts';
-import { manifestKey, modelKey } from '../../core/model-registry.ts';
+import { manifestKey, modelKey } from '../../core/store-keys.ts';
 import { murmur3 } from '../../core/murmur3.ts';
 import type { LogRecord, OutcomeEvent } from '../../core/outcome-event.ts';
 import { countRows, deletedRows, evictOldest, ROW_CAPS, type CappedTable, type RowCaps } from './row-caps.ts';

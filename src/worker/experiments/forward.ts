@@ -10,7 +10,7 @@
  */
 import { EXPERIMENT_KEY } from '../../core/experiments/experiment.ts';
 import type { LogRecord } from '../../core/outcome-event.ts';
-import { currentKey } from './store.ts';
+import { experimentKey } from '../../core/store-keys.ts';
 
 export interface ForwardSummary {
   readonly experiments: number;
@@ -29,7 +29,7 @@ export async function forwardToExperiments(
     if (g === undefined) groups.set(key, (g = []));
     g.push(r);
   }
-  const known = await Promise.all([...groups.keys()].map(async (key) => (await env.MODELS.get(currentKey(key))) !== null));
+  const known = await Promise.all([...groups.keys()].map(async (key) => (await env.MODELS.get(experimentKey(key))) !== null));
   const unknown: string[] = [];
   let experiments = 0;
   let n = 0;

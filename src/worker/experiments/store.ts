@@ -1,16 +1,15 @@
 /**
- * Experiments in KV. `experiment/<key>` holds the current experiment (what the Worker reads,
+ * Experiments in KV (core/store-keys.ts). `experiment/<key>` holds the current experiment (what the Worker reads,
  * through the config store's isolate cache); every write also keeps an immutable copy at
  * `experiment-version/<key>/<version>`, so any past config can be inspected or restored.
  */
 import type { Experiment, ExperimentConfig, ExperimentStatus } from '../../core/experiments/experiment.ts';
 import { SNAPSHOT_PREFIX } from '../../core/model-registry.ts';
+import { EXPERIMENT_PREFIX, experimentKey, experimentVersionKey, experimentVersionPrefix } from '../../core/store-keys.ts';
 import { clearConfigCache, readConfig } from '../shared/config-store.ts';
 import type { StoreOptions } from '../models/model-store.ts';
 import { parseExperimentConfig } from './schema.ts';
 
-export const currentKey = (key: string) => `experiment/${key}`;
-export const versionKey = (key: string, version: number) => `experiment-version/${key}/${String(version).padStart(6, '0')}`;
 /** The model name posterior snapshots are published under. */
 export const snapshotName = (key: string) => `${SNAPSHOT_PREFIX}${key}`;
 
@@ -46,13 +45,13 @@ export function parseExperiment(raw: unknown): Experiment | null {
 }
 
 export async function loadExperiment(kv: KVNamespace, key: string): Promise<Experiment | null> {
-  return parseExperiment(await kv.get(currentKey(key), 'json'));
+  return parseExperiment(await kv.get(experimentKey(key), 'json'));
 }
 
 export async function saveExperiment(kv: KVNamespace, e: Experiment): Promise<void> {
   const body = JSON.stringify(e);
-  await kv.put(versionKey(e.key, e.version), body);
-  await kv.put(currentKey(e.key), body);
+  await kv.put(experimentVersionKey(e.key, e.version), body);
+  await kv.put(experimentKey(e.key), body);
   clearConfigCache(); // this isolate sees its own write at once; others within the refresh interval
 }
 
@@ -60,7 +59,7 @@ export async function listExperiments(kv: KVNamespace): Promise<Experiment[]> {
   const out: Experiment[] = [];
   let cursor: string | undefined;
   do {
-    const page = await kv.list({ prefix: 'experiment/', ...(cursor ? { cursor } : {}) });
+    const page = await kv.list({ prefix: EXPERIMENT_PREFIX, ...(cursor ? { cursor } : {}) });
     const values = await Promise.all(page.keys.map((k) => kv.get(k.name, 'json')));
     for (const v of values) {
       const e = parseExperiment(v);
@@ -72,11 +71,11 @@ export async function listExperiments(kv: KVNamespace): Promise<Experiment[]> {
 }
 
 export async function listVersions(kv: KVNamespace, key: string): Promise<number[]> {
-  const page = await kv.list({ prefix: `experiment-version/${key}/` });
+  const page = await kv.list({ prefix: experimentVersionPrefix(key) });
   return page.keys.map((k) => Number(k.name.slice(k.name.lastIndexOf('/') + 1)));
 }
 
 /** The experiment as the decision path sees it: cached per isolate, refreshed in the background. */
 export function cachedExperiment(kv: KVNamespace, key: string, opts: StoreOptions): Promise<Experiment | null> {
-  return readConfig<Experiment | null>(kv, currentKey(key), parseExperiment, null, opts);
+  return readConfig<Experiment | null>(kv, experimentKey(key), parseExperiment, null, opts);
 }

@@ -11,7 +11,8 @@
  */
 import type { LogRecord } from '../../core/outcome-event.ts';
 import { forwardToExperiments } from '../experiments/forward.ts';
-import { gzipNdjson, logObjectKey } from './log-object.ts';
+import { logObjectKey } from '../../core/log-layout.ts';
+import { gzipNdjson } from './log-object.ts';
 import { queueCounts } from './queue-stats.ts';
 
 /**

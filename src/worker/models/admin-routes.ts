@@ -8,16 +8,8 @@
 import { Hono } from 'hono';
 import * as z from 'zod/mini';
 import { decodeEnvelope } from '../../core/model-format.ts';
-import {
-  checkModelBlob,
-  exactBuffer,
-  KEY_PART,
-  manifestKey,
-  modelKey,
-  ownModelName,
-  readManifest,
-  type RegistryFailure,
-} from '../../core/model-registry.ts';
+import { checkModelBlob, exactBuffer, KEY_PART, ownModelName, readManifest, type RegistryFailure } from '../../core/model-registry.ts';
+import { MANIFEST_PREFIX, manifestKey, modelKey } from '../../core/store-keys.ts';
 import { requireAdmin } from '../shared/bearer-auth.ts';
 import { readBodyBytes, readJson } from '../shared/body.ts';
 import { HttpError } from '../shared/http-error.ts';
@@ -132,7 +124,7 @@ export const adminModelRoutes = new Hono<AppEnv>()
     const cursor = c.req.query('cursor');
     let list: KVNamespaceListResult<unknown>;
     try {
-      list = await c.env.MODELS.list({ prefix: 'manifest/', limit: LIST_LIMIT, ...(cursor ? { cursor } : {}) });
+      list = await c.env.MODELS.list({ prefix: MANIFEST_PREFIX, limit: LIST_LIMIT, ...(cursor ? { cursor } : {}) });
     } catch (err) {
       if (!cursor) throw err;
       throw new HttpError(400, 'invalid_request', 'cursor is not one this list returned', 'cursor');
@@ -140,7 +132,7 @@ export const adminModelRoutes = new Hono<AppEnv>()
     const models = await Promise.all(
       list.keys.map(async (k) => {
         const read = readManifest(await c.env.MODELS.get(k.name, 'text'));
-        return read.state === 'ok' ? read.manifest : { name: k.name.slice('manifest/'.length), error: 'manifestUnreadable' };
+        return read.state === 'ok' ? read.manifest : { name: k.name.slice(MANIFEST_PREFIX.length), error: 'manifestUnreadable' };
       }),
     );
     return c.json({ models, ...(list.list_complete ? {} : { cursor: list.cursor }) });

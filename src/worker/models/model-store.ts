@@ -17,15 +17,16 @@
  * model would wait on it forever.
  */
 
-import { decodeEnvelope, type Envelope } from '../../core/model-format.ts';
-import { checkFeatureSpec, manifestKey, modelKey, readManifest, type Manifest } from '../../core/model-registry.ts';
+import { decodeEnvelope, type Envelope, type ModelKind } from '../../core/model-format.ts';
+import { checkFeatureSpec, readManifest, type Manifest } from '../../core/model-registry.ts';
+import { manifestKey, modelKey } from '../../core/store-keys.ts';
 
 export type FallbackReason = 'missing' | 'corrupt' | 'truncated' | 'featureSpec' | 'wrongKind' | 'unavailable';
 
 export type Adapted<T> = { ok: true; model: T } | { ok: false; reason: string };
-/** Turns a decoded envelope into a kind's model view; `kind` names the adapter in cache keys. */
+/** Turns a decoded envelope into a kind's model view; `kind` (the envelope's, core/model-format.ts) names the adapter in cache keys. */
 export interface ModelAdapter<T> {
-  readonly kind: string;
+  readonly kind: ModelKind;
   readonly adapt: (env: Envelope) => Adapted<T>;
 }
 

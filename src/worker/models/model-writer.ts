@@ -14,6 +14,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { activateModel, publishModel, rollbackModel, type ModelStorage, type PublishResult } from '../../core/model-registry.ts';
+import { MANIFEST_PREFIX } from '../../core/store-keys.ts';
 import { baseText, DEFAULT_GAP_MS, DEFAULT_STALE_MS, gapWait, msVar, type Written } from '../shared/kv-write-window.ts';
 
 export type WriterResult = PublishResult | { readonly ok: false; readonly reason: 'storeUnavailable'; readonly detail: string };
@@ -58,7 +59,7 @@ export class ModelWriter extends DurableObject<Env> {
 
   private storage(): ModelStorage {
     const kv = this.env.MODELS;
-    const isManifest = (key: string) => key.startsWith('manifest/');
+    const isManifest = (key: string) => key.startsWith(MANIFEST_PREFIX);
     return {
       getBytes: (key) => kv.get(key, 'arrayBuffer'),
       getText: async (key) => {

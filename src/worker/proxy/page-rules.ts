@@ -19,12 +19,11 @@
  * ```
  */
 import * as z from 'zod/mini';
+import { CONFIG_KEYS } from '../../core/store-keys.ts';
 import { readConfig } from '../shared/config-store.ts';
 import { StoredRecommendFilters } from '../recommend/recommend-schema.ts';
 import { distinct, shortText, SlotId } from '../shared/request-schema.ts';
 import type { StoreOptions } from '../models/model-store.ts';
-
-export const PAGE_RULES_KEY = 'config/page-rules';
 
 const modelName = z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/));
 const attrName = z.string().check(z.regex(/^[a-zA-Z_:][-a-zA-Z0-9_:.]{0,63}$/, 'an attribute name'));
@@ -122,7 +121,7 @@ export function parsePageRules(raw: unknown): PageRules | null {
 }
 
 export function pageRules(kv: KVNamespace, opts: StoreOptions): Promise<PageRules> {
-  return readConfig(kv, PAGE_RULES_KEY, parsePageRules, NO_PAGE_RULES, opts);
+  return readConfig(kv, CONFIG_KEYS.pageRules, parsePageRules, NO_PAGE_RULES, opts);
 }
 
 /** The first rule whose path matches: exact, or a prefix when the pattern ends in `*`. */

@@ -8,7 +8,7 @@
  * `<model>-popular` companion the trainer publishes, then to an empty list, with a warning log
  * line. Only a `strict` request makes a model that was never published a 404.
  */
-import { itemId, itemIndex, type ItemKnnModel } from '../../core/recs/itemknn-model.ts';
+import { DEFAULT_RECS_MODEL, itemId, itemIndex, popularCompanion, type ItemKnnModel } from '../../core/recs/itemknn-model.ts';
 import { createResult, DEFAULT_WEIGHTS, ORIGIN, recommend, type RecsQuery, type TagBoost } from '../../core/recs/recommend.ts';
 import { hashVisitor, loggedContext, type DecisionRecord } from '../../core/decision-record.ts';
 import { HttpError } from '../shared/http-error.ts';
@@ -17,9 +17,6 @@ import { resolveModel } from '../models/model-store.ts';
 import { RECS_LIMITS, type RecommendRequest } from './recommend-schema.ts';
 import type { AppContext } from '../shared/types.ts';
 import type { Visit } from '../visitor/visit.ts';
-
-export const DEFAULT_RECS_MODEL = 'recs';
-export const popularCompanion = (name: string): string => `${name}-popular`;
 
 /** The last model each name resolved to in this isolate: the first fallback when KV breaks. */
 const lastGood = new Map<string, ItemKnnModel>();

@@ -1,11 +1,10 @@
 /** Segment rules from KV (`config/segments`), compiled once per config version. */
 import * as z from 'zod/mini';
+import { CONFIG_KEYS } from '../../core/store-keys.ts';
 import { compileSegments, NO_SEGMENTS, type CompiledSegments, type SegmentConfig as Config } from '../../core/segments.ts';
 import { readConfig } from '../shared/config-store.ts';
 import type { StoreOptions } from '../models/model-store.ts';
 import { Name, shortText } from '../shared/request-schema.ts';
-
-export const SEGMENTS_KEY = 'config/segments';
 
 export const SegmentCondition = z.union([
   z.object({
@@ -66,5 +65,5 @@ export function parseSegments(raw: unknown): CompiledSegments | null {
 }
 
 export function segmentRules(kv: KVNamespace, opts: StoreOptions): Promise<CompiledSegments> {
-  return readConfig(kv, SEGMENTS_KEY, parseSegments, NO_SEGMENTS, opts);
+  return readConfig(kv, CONFIG_KEYS.segments, parseSegments, NO_SEGMENTS, opts);
 }

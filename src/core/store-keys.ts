@@ -1,0 +1,33 @@
+/**
+ * Where everything lives in the key-value store (Workers KV; wrangler's local KV for the Node
+ * tools): one definition of each key, shared by the Worker, the trainers and the CLIs.
+ *
+ *   model/<name>/<version>                 a model's envelope blob, immutable (model-registry.ts)
+ *   manifest/<name>                        a model's manifest: active version, history
+ *   config/segments                        segment rules (docs/segments.md)
+ *   config/page-rules                      proxy page rules (docs/proxy-mode.md)
+ *   config/campaigns                       the campaign list (docs/bidding.md)
+ *   config/fx-rates                        currency rates for bids and notices
+ *   experiment/<key>                       a bandit test as it runs now (docs/experiments.md)
+ *   experiment-version/<key>/<000007>      every saved version of it, immutable
+ */
+
+export const MODEL_PREFIX = 'model/';
+export const MANIFEST_PREFIX = 'manifest/';
+export const modelKey = (name: string, version: string): string => `${MODEL_PREFIX}${name}/${version}`;
+export const manifestKey = (name: string): string => `${MANIFEST_PREFIX}${name}`;
+
+/** JSON configs, each one key. */
+export const CONFIG_KEYS = {
+  segments: 'config/segments',
+  pageRules: 'config/page-rules',
+  campaigns: 'config/campaigns',
+  fxRates: 'config/fx-rates',
+} as const;
+
+export const EXPERIMENT_PREFIX = 'experiment/';
+export const experimentKey = (key: string): string => `${EXPERIMENT_PREFIX}${key}`;
+/** The versions of one experiment, listed in order (zero-padded). */
+export const experimentVersionPrefix = (key: string): string => `experiment-version/${key}/`;
+export const experimentVersionKey = (key: string, version: number): string =>
+  `${experimentVersionPrefix(key)}${String(version).padStart(6, '0')}`;
