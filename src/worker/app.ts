@@ -2,7 +2,7 @@
  * The Hono app: every feature's routes (each folder's `*-routes.ts`, mounted here and nowhere
  * else), CORS for browser callers, the proxy behind them all, and the one error boundary.
  */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { adminCampaignRoutes } from './bidding/admin-routes.ts';
 import { bidAdjustRoutes } from './bidding/bid-adjust-routes.ts';
@@ -20,21 +20,31 @@ import { openApiRoutes } from './openapi/openapi-routes.ts';
 import { proxyRequest } from './proxy/proxy.ts';
 import { recommendRoutes } from './recommend/recommend-routes.ts';
 import { errorBody, HttpError } from './shared/http-error.ts';
+import { settings, type Settings } from './shared/settings.ts';
 import type { AppEnv } from './shared/types.ts';
 import { snippetRoutes } from './snippet/snippet-routes.ts';
+import { log } from './shared/log.ts';
 
 export const app = new Hono<AppEnv>();
 
+/** The CORS middleware for this isolate's ALLOWED_ORIGINS, built once per settings. */
+const corsOf = new WeakMap<Settings, MiddlewareHandler>();
+
 app.use('/v1/*', async (c, next) => {
   if (c.req.path === '/v1/bid-adjust') return next(); // server to server (bidding/bid-adjust-routes.ts): no browser grant
-  const allowed = (c.env.ALLOWED_ORIGINS ?? '*').split(',').map((s: string) => s.trim());
-  return cors({
-    origin: allowed.includes('*') ? '*' : allowed,
-    allowMethods: ['GET', 'POST', 'OPTIONS'],
-    allowHeaders: ['content-type'],
-    exposeHeaders: ['x-attune-fallback', 'retry-after'], // retry-after: a 429 from /v1/events
-    maxAge: 86400,
-  })(c, next);
+  const s = settings(c.env);
+  let handler = corsOf.get(s);
+  if (handler === undefined) {
+    handler = cors({
+      origin: s.allowedOrigins === '*' ? '*' : [...s.allowedOrigins],
+      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      allowHeaders: ['content-type'],
+      exposeHeaders: ['x-attune-fallback', 'retry-after'], // retry-after: a 429 from /v1/events
+      maxAge: 86400,
+    });
+    corsOf.set(s, handler);
+  }
+  return handler(c, next);
 });
 
 app.route('/', decideRoutes);
@@ -66,8 +76,6 @@ app.notFound(
 app.onError((err, c) => {
   if (err instanceof HttpError) return c.json(errorBody(err.code, err.message, err.field), err.status);
   // Anything else is our bug: log it whole, answer without internals.
-  console.error(
-    JSON.stringify({ msg: 'unhandled error', path: new URL(c.req.url).pathname, error: String(err), stack: (err as Error).stack }),
-  );
+  log.error('unhandled error', { path: new URL(c.req.url).pathname, error: String(err), stack: (err as Error).stack });
   return c.json(errorBody('internal_error', 'unexpected error; it has been logged'), 500);
 });

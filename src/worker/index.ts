@@ -6,6 +6,7 @@ import { useChecksum } from '../core/model-format.ts';
 import { warmDecisionPath } from './decide/warm-up.ts';
 import { app } from './app.ts';
 import { consumeLog } from './log/log-consumer.ts';
+import { log } from './shared/log.ts';
 
 export { CampaignLedger } from './bidding/campaign-ledger.ts';
 export { CampaignWriter } from './bidding/campaign-writer.ts';
@@ -21,7 +22,7 @@ warmTimeZones();
 try {
   useChecksum(kernelChecksum(new WebAssembly.Instance(checksumModule).exports as unknown as ChecksumKernel));
 } catch (err) {
-  console.warn(JSON.stringify({ msg: 'checksum kernel unavailable; using the JavaScript checksum', error: String(err) }));
+  log.warn('checksum kernel unavailable; using the JavaScript checksum', { error: String(err) });
 }
 
 // The decision path compiled before the first visitor arrives (warm-up.ts). It cannot fail on
@@ -29,7 +30,7 @@ try {
 try {
   warmDecisionPath();
 } catch (err) {
-  console.warn(JSON.stringify({ msg: 'start-up warm-up failed', error: String(err) }));
+  log.warn('start-up warm-up failed', { error: String(err) });
 }
 
 export default {

@@ -35,7 +35,7 @@ describe('admin page', () => {
     const { sign } = await import('../../src/worker/shared/signing.ts');
     const old = `admin-ui:${Date.now() - 1000}`;
     const expired = await fetchWorker('/ui/experiments', {
-      headers: { cookie: `att_admin=${encodeURIComponent(`${old}.${await sign(env.ADMIN_TOKEN, old)}`)}` },
+      headers: { cookie: `att_admin=${encodeURIComponent(`${old}.${sign(env.ADMIN_TOKEN, old)}`)}` },
       redirect: 'manual',
     });
     expect(expired.status).toBe(303);

@@ -365,7 +365,7 @@ describe('admin campaigns API', () => {
   });
 
   it('starts from its own last write while KV may still show an older value, from KV after that', async () => {
-    const { baseText } = await import('../../src/worker/shared/kv-write-window.ts');
+    const { baseText } = await import('../../src/worker/shared/single-writer.ts');
     const written = { last: '[2]', at: 1_000_000 };
     // within the window: whatever KV shows (an older list, nothing, or a hand edit), the last put stands
     for (const stored of ['[1]', null, '["by hand"]']) expect(baseText(stored, written, 1_030_000, 60_000)).toBe('[2]');

@@ -17,7 +17,7 @@
  * are refused one by one and reported by position, never by value.
  */
 import { hmacKey, hmacSha256 } from '../hmac-sha256.ts';
-import { base64Url, sameText } from './notice-signature.ts';
+import { base64Url, sameText } from '../mac-text.ts';
 
 /** What an exchange id may be: it is written into notice URLs and paths as is. */
 export const EXCHANGE_ID = /^[A-Za-z0-9._-]{1,32}$/;

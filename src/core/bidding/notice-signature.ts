@@ -17,23 +17,17 @@
  * over a prefix without `x`), count for `UNKNOWN_EXCHANGE`, and run out with the 30 days
  * notices are taken for; the bidder no longer writes that form.
  */
-import { hmacKey, hmacSha256, type HmacKey } from '../hmac-sha256.ts';
+import { hmacSha256 } from '../hmac-sha256.ts';
+import { base64Url, sameText, secretKey } from '../mac-text.ts';
 
 const PREFIX = 'notice|';
 
 /**
  * The MAC is HMAC-SHA256 computed here, synchronously (core/hmac-sha256.ts, WebCrypto's numbers):
  * a bid response signs every bid, and WebCrypto's one promise per signature cost a fifth of a
- * 5-imp bid's time budget.
+ * 5-imp bid's time budget. The secret's key is computed once (mac-text.ts `secretKey`).
  */
-let cached: { secret: string; key: HmacKey } | null = null;
 const mac = new Uint8Array(32);
-
-/** The secret's HMAC key, computed once (there is one secret per Worker). */
-function keyOf(secret: string): HmacKey {
-  if (cached === null || cached.secret !== secret) cached = { secret, key: hmacKey(secret) };
-  return cached.key;
-}
 
 /**
  * The MAC cut into one base64url piece per notice kind: none can be computed from another
@@ -41,35 +35,9 @@ function keyOf(secret: string): HmacKey {
  * pieces of an HMAC-SHA256 are 80 bits each.
  */
 function pieces(secret: string, query: string): string[] {
-  hmacSha256(keyOf(secret), PREFIX + query, mac);
+  hmacSha256(secretKey(secret), PREFIX + query, mac);
   const size = Math.floor(mac.length / NOTICE_KINDS.length);
   return NOTICE_KINDS.map((_, i) => base64Url(mac, i * size, (i + 1) * size));
-}
-
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-
-/** base64url (no padding) of bytes [from, to) of `b` */
-export function base64Url(b: Uint8Array, from: number, to: number): string {
-  let s = '';
-  let i = from;
-  for (; i + 3 <= to; i += 3) {
-    const v = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
-    s += B64[v >>> 18]! + B64[(v >>> 12) & 63]! + B64[(v >>> 6) & 63]! + B64[v & 63]!;
-  }
-  if (to - i === 1) s += B64[b[i]! >>> 2]! + B64[(b[i]! & 3) << 4]!;
-  else if (to - i === 2) {
-    const v = (b[i]! << 8) | b[i + 1]!;
-    s += B64[v >>> 10]! + B64[(v >>> 4) & 63]! + B64[(v & 15) << 2]!;
-  }
-  return s;
-}
-
-/** Compares in time that depends only on the lengths, not on where the texts differ. */
-export function sameText(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }
 
 /**
@@ -95,7 +63,7 @@ const clickMac = new Uint8Array(32);
 
 /** 128 bits of the HMAC of `click|<query>`: a click URL sits in the page, where anyone can copy it. */
 export function clickSignature(secret: string, query: string): string {
-  return base64Url(hmacSha256(keyOf(secret), `click|${query}`, clickMac), 0, 16);
+  return base64Url(hmacSha256(secretKey(secret), `click|${query}`, clickMac), 0, 16);
 }
 
 export function verifyClick(secret: string, parts: NoticeParts): boolean {

@@ -20,6 +20,7 @@ import { UNREADABLE, type CampaignOp, type CampaignWrite } from './campaign-writ
 import { clearConfigCache } from '../shared/config-store.ts';
 import { HttpError } from '../shared/http-error.ts';
 import type { AppEnv } from '../shared/types.ts';
+import { log } from '../shared/log.ts';
 
 const MAX_BYTES = 256 * 1024;
 
@@ -43,7 +44,7 @@ async function write(env: Env, op: CampaignOp): Promise<boolean> {
     r = await writer.apply(op);
   } catch (err) {
     // the writer was reset (a deploy) with the write under way: it may or may not have landed
-    console.error(JSON.stringify({ msg: 'campaign writer unreachable', error: String(err) }));
+    log.error('campaign writer unreachable', { error: String(err) });
     throw new HttpError(
       503,
       'writer_unavailable',

@@ -25,6 +25,7 @@ import { resolveModel } from '../models/model-store.ts';
 import type { AppEnv } from '../shared/types.ts';
 import { storeOptions } from '../shared/settings.ts';
 import { LINEAR } from '../models/adapters.ts';
+import { log } from '../shared/log.ts';
 
 interface Predicted {
   rate: number;
@@ -84,7 +85,7 @@ export const bidAdjustRoutes = new Hono<AppEnv>().use('/v1/bid-adjust', requireP
   const cvr = goal === 'cpa' ? await predict(campaign.bid.cvrModel, campaign.bid.defaultCvr) : null;
   if (fallbacks.length > 0) {
     c.header('x-attune-fallback', fallbacks.join(', '));
-    console.warn(JSON.stringify({ msg: 'bid-adjust fallback', campaign: campaign.id, fallbacks }));
+    log.warn('bid-adjust fallback', { campaign: campaign.id, fallbacks });
   }
   const missing = (goal !== 'cpm' && ctr === null) || (goal === 'cpa' && cvr === null);
   const rates = { ctr: ctr?.rate ?? 1, cvr: cvr?.rate ?? 1 };

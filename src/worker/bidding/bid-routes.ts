@@ -31,6 +31,7 @@ import { resolveModel } from '../models/model-store.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
 import { profileSecret, storeOptions } from '../shared/settings.ts';
 import { LINEAR, SHADING } from '../models/adapters.ts';
+import { log } from '../shared/log.ts';
 
 export const MAX_BID_BODY = 512 * 1024;
 /** below this much time left, answering no-bid is better than answering late */
@@ -111,7 +112,7 @@ async function bid(c: AppContext, started: number, exchange: string): Promise<Re
         [...names].map(async (n) => {
           const r = await resolveModel(c.env.MODELS, n, LINEAR, store);
           models.set(n, r.ok ? r.model : null);
-          if (!r.ok) console.warn(JSON.stringify({ msg: 'bid model fallback', model: n, reason: r.reason }));
+          if (!r.ok) log.warn('bid model fallback', { model: n, reason: r.reason });
         }),
       ),
       firstPrice ? resolveModel(c.env.MODELS, SHADING_MODEL, SHADING, store) : Promise.resolve(null),
@@ -143,7 +144,7 @@ async function bid(c: AppContext, started: number, exchange: string): Promise<Re
   const headers: Record<string, string> = { 'x-openrtb-version': version };
   if (fallbacks.length > 0) {
     headers['x-attune-fallback'] = [...new Set(fallbacks)].join(', ');
-    console.warn(JSON.stringify({ msg: 'bid fallbacks', request: req.id, fallbacks }));
+    log.warn('bid fallbacks', { request: req.id, fallbacks });
   }
   if (out.response === null) {
     return noBid(
@@ -165,7 +166,7 @@ async function answer(c: AppContext, path?: { exchange: string; token: string | 
   } catch (err) {
     if (err instanceof HttpError && err.status < 500) throw err;
     // Never a 5xx to an exchange: log it whole and no-bid.
-    console.error(JSON.stringify({ msg: 'bid failed, answering no-bid', exchange, error: String(err), stack: (err as Error).stack }));
+    log.error('bid failed, answering no-bid', { exchange, error: String(err), stack: (err as Error).stack });
     return noBid(c, 'error');
   }
 }

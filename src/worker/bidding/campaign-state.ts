@@ -16,6 +16,7 @@ import type { Campaign } from '../../core/bidding/campaign.ts';
 import type { SpendState } from '../../core/bidding/pacing.ts';
 import type { LedgerSnapshot } from './campaign-ledger.ts';
 import { LATE, within } from './deadline.ts';
+import { log } from '../shared/log.ts';
 
 export const SPEND_REFRESH_MS = 1000;
 const HOUR_MS = 3_600_000;
@@ -42,7 +43,7 @@ async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | null> {
   if (ms <= 0) return null;
   const r = await within(
     p.catch((err: unknown) => {
-      console.error(JSON.stringify({ msg: 'ledger read failed', error: String(err) }));
+      log.error('ledger read failed', { error: String(err) });
       return null;
     }),
     ms,
@@ -108,7 +109,7 @@ export async function campaignStates(
             slot.at = now;
           },
           (err: unknown) => {
-            console.error(JSON.stringify({ msg: 'ledger refresh failed', campaign: c.id, error: String(err) }));
+            log.error('ledger refresh failed', { campaign: c.id, error: String(err) });
           },
         )
         .finally(() => {

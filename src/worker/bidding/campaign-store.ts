@@ -9,7 +9,7 @@ import { DEFAULT_RATES, type RatesTable } from '../../core/bidding/currency.ts';
 import { CONFIG_KEYS } from '../../core/store-keys.ts';
 import { CampaignList, RatesTable as RatesSchema } from './bidding-schemas.ts';
 import { readConfig } from '../shared/config-store.ts';
-import type { StoreOptions } from '../models/model-store.ts';
+import type { StoreOptions } from '../shared/refresh-cache.ts';
 
 const NONE: readonly Campaign[] = Object.freeze([]);
 

@@ -16,7 +16,8 @@ import type { Campaign } from '../../core/bidding/campaign.ts';
 import { CONFIG_KEYS } from '../../core/store-keys.ts';
 import { MAX_CAMPAIGNS } from './bidding-schemas.ts';
 import { parseCampaigns } from './campaign-store.ts';
-import { baseText, DEFAULT_GAP_MS, DEFAULT_STALE_MS, gapWait, msVar, type Written } from '../shared/kv-write-window.ts';
+import { log } from '../shared/log.ts';
+import { groupQueue, KeyWriteWindow } from '../shared/single-writer.ts';
 
 export type CampaignOp =
   | { readonly kind: 'replace'; readonly list: readonly Campaign[] }
@@ -58,94 +59,55 @@ export function applyCampaignOp(list: Campaign[] | null, op: CampaignOp): { list
   return { list, answer: { ok: true, created: at === -1 } };
 }
 
-interface Pending {
-  readonly op: CampaignOp;
-  readonly done: (answer: CampaignWrite) => void;
-}
-
 export class CampaignWriter extends DurableObject<Env> {
-  private readonly queue: Pending[] = [];
-  private running = false;
-  private written: Written | null = null;
-  /** when this object last tried to put (ms): a refused put waits out the gap too */
-  private attempted = 0;
+  private readonly list: KeyWriteWindow;
+  private readonly queue: (op: CampaignOp) => Promise<CampaignWrite>;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.blockConcurrencyWhile(async () => {
-      this.written = (await ctx.storage.get<Written>('written')) ?? null;
-    });
+    this.list = new KeyWriteWindow(ctx, env, 'campaign writer');
+    // the writes that arrive while the gap runs out join the group
+    this.queue = groupQueue(
+      (group) => this.commit(group),
+      () => this.list.gap(),
+    );
   }
 
   /** Queues `op` behind the writes before it; resolves once its group is saved (or refused). */
   apply(op: CampaignOp): Promise<CampaignWrite> {
-    return new Promise((done) => {
-      this.queue.push({ op, done });
-      void this.drain();
-    });
+    return this.queue(op);
   }
 
-  private async drain(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      const gapMs = msVar(this.env.KV_WRITE_GAP_MS, DEFAULT_GAP_MS);
-      while (this.queue.length > 0) {
-        const wait = gapWait(gapMs, Math.max(this.attempted, this.written?.at ?? 0), Date.now());
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        await this.commit(this.queue.splice(0));
-      }
-    } finally {
-      this.running = false;
-    }
-  }
-
-  private async commit(group: readonly Pending[]): Promise<void> {
+  private async commit(group: readonly CampaignOp[]): Promise<CampaignWrite[]> {
     const answers: CampaignWrite[] = [];
     let changed = false;
     let list: Campaign[] | null = [];
     try {
       // a group that starts by replacing the list needs nothing from the stored one
-      if (group[0]!.op.kind !== 'replace') {
-        const stored = await this.env.MODELS.get(CONFIG_KEYS.campaigns);
-        const text = baseText(stored, this.written, Date.now(), msVar(this.env.KV_STALE_MS, DEFAULT_STALE_MS));
+      if (group[0]!.kind !== 'replace') {
+        const text = this.list.base(await this.env.MODELS.get(CONFIG_KEYS.campaigns));
         list = text === null ? [] : readList(text);
       }
-      for (const { op } of group) {
+      for (const op of group) {
         const r = applyCampaignOp(list, op);
         list = r.list;
         answers.push(r.answer);
         changed ||= r.answer.ok;
       }
-      if (changed && list !== null) await this.save(JSON.stringify(list));
+      // a refusal (one write a second per key) fails the group
+      if (changed && list !== null) await this.list.put(JSON.stringify(list), (text) => this.env.MODELS.put(CONFIG_KEYS.campaigns, text));
     } catch (err) {
       // KV refused or failed: nothing in this group was saved, and each caller is told to retry.
-      console.error(JSON.stringify({ msg: 'campaign write failed', error: String(err), writes: group.length }));
+      log.error('campaign write failed', { error: String(err), writes: group.length });
       const retry: CampaignWrite = {
         ok: false,
         status: 503,
         code: 'store_unavailable',
         message: 'the campaign list could not be saved; repeat the request',
       };
-      for (const p of group) p.done(retry);
-      return;
+      return group.map(() => retry);
     }
-    group.forEach((p, i) => {
-      p.done(answers[i]!);
-    });
-  }
-
-  private async save(text: string): Promise<void> {
-    const at = Date.now();
-    this.attempted = at;
-    await this.env.MODELS.put(CONFIG_KEYS.campaigns, text); // a refusal (one write a second per key) fails the group
-    this.written = { last: text, at };
-    try {
-      await this.ctx.storage.put('written', this.written);
-    } catch (err) {
-      // the list is saved; only a restart within the stale window would forget it was ours
-      console.error(JSON.stringify({ msg: 'campaign writer could not note its write', error: String(err) }));
-    }
+    return answers;
   }
 }
 

@@ -21,6 +21,7 @@ import { HttpError } from '../shared/http-error.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
 import { profileSecret, storeOptions } from '../shared/settings.ts';
 import { ClickQuery, NOTICE_MAX_AGE_S, pairs } from './notice-query.ts';
+import { log } from '../shared/log.ts';
 
 /** A prefetch or prerender asks ahead of a click that may never come. */
 const speculative = (c: AppContext): boolean =>
@@ -39,7 +40,7 @@ export const clickRoutes = new Hono<AppEnv>().get('/openrtb2/click', async (c) =
     .find((x) => x.id === campaignId)
     ?.creatives.find((x) => x.id === cr)?.clickUrl;
   if (now / 1000 - Number(t) > NOTICE_MAX_AGE_S) {
-    console.warn(JSON.stringify({ msg: 'click not counted', decision: d, reason: 'expired' }));
+    log.warn('click not counted', { decision: d, reason: 'expired' });
   } else if (c.req.method === 'GET' && !speculative(c)) {
     const event: OutcomeEvent = {
       type: 'outcome',
@@ -56,7 +57,7 @@ export const clickRoutes = new Hono<AppEnv>().get('/openrtb2/click', async (c) =
     };
     c.executionCtx.waitUntil(
       sendToLog(c.env.EVENTS, [event]).catch((err: unknown) => {
-        console.error(JSON.stringify({ msg: 'click not recorded', decision: d, error: String(err) }));
+        log.error('click not recorded', { decision: d, error: String(err) });
       }),
     );
   }
@@ -65,7 +66,7 @@ export const clickRoutes = new Hono<AppEnv>().get('/openrtb2/click', async (c) =
   // no http(s) URL (a hand-edited list: `http://[x`, a port past 65535) goes nowhere, never a 500
   const target = URL.canParse(landing) ? new URL(landing) : null;
   if (target === null || (target.protocol !== 'http:' && target.protocol !== 'https:')) {
-    console.error(JSON.stringify({ msg: 'click: landing page is not an http(s) URL', campaign: campaignId, creative: cr }));
+    log.error('click: landing page is not an http(s) URL', { campaign: campaignId, creative: cr });
     throw new HttpError(404, 'unknown_creative', 'this ad has no usable landing page', 'cr');
   }
   return c.body(null, 302, { location: target.href, 'cache-control': 'no-store' });

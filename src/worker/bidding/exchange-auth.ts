@@ -10,6 +10,7 @@ import { exchangeOfKey, parseExchangeKeys, pathTokenValid, type ExchangeKeys } f
 import { bearerToken } from '../shared/bearer-auth.ts';
 import { HttpError } from '../shared/http-error.ts';
 import type { AppContext } from '../shared/types.ts';
+import { log } from '../shared/log.ts';
 
 export const BID_REALM = 'Bearer realm="openrtb"';
 
@@ -19,9 +20,8 @@ let cached: { raw: string | undefined; keys: ExchangeKeys } | null = null;
 export function exchangeKeys(raw: string | undefined): ExchangeKeys {
   if (cached !== null && cached.raw === raw) return cached.keys;
   const keys = parseExchangeKeys(raw);
-  if (keys.problems.length > 0) console.error(JSON.stringify({ msg: 'EXCHANGE_KEYS entries refused', problems: keys.problems }));
-  if (keys.entries.length === 0)
-    console.warn(JSON.stringify({ msg: 'no exchange configured (EXCHANGE_KEYS): every bid request is refused' }));
+  if (keys.problems.length > 0) log.error('EXCHANGE_KEYS entries refused', { problems: keys.problems });
+  if (keys.entries.length === 0) log.warn('no exchange configured (EXCHANGE_KEYS): every bid request is refused');
   cached = { raw, keys };
   return keys;
 }

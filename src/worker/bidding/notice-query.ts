@@ -7,6 +7,7 @@ import * as z from 'zod/mini';
 import { EXCHANGE_ID } from '../../core/bidding/exchange-keys.ts';
 import { HttpError } from '../shared/http-error.ts';
 import { shortText } from '../shared/request-schema.ts';
+import { log } from '../shared/log.ts';
 
 /** Our fields, read from the signed prefix only (notice-signature.ts). */
 export const SignedQuery = z.object({
@@ -61,7 +62,7 @@ export function macroPairs(query: string): Record<string, string> {
   const out = pairs(query);
   const foreign = Object.keys(out).filter((k) => !MACRO_NAMES.has(k));
   if (foreign.length > 0) {
-    console.warn(JSON.stringify({ msg: 'notice: parameters after the signature ignored', names: foreign.slice(0, 10) }));
+    log.warn('notice: parameters after the signature ignored', { names: foreign.slice(0, 10) });
     for (const k of foreign) delete out[k];
   }
   return out;

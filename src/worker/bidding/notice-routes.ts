@@ -37,6 +37,7 @@ import { clickSignature, NOTICE_KINDS, splitNotice, verifyNotice, type NoticeKin
 import type { AppContext, AppEnv } from '../shared/types.ts';
 import { profileSecret, storeOptions } from '../shared/settings.ts';
 import { MacroQuery, macroPairs, NOTICE_MAX_AGE_S, pairs, SignedQuery } from './notice-query.ts';
+import { log } from '../shared/log.ts';
 
 /** How long a notice waits for the log and the ledger before asking the exchange to retry. */
 const NOTICE_DEADLINE_MS = 5_000;
@@ -51,12 +52,11 @@ const real = (s: string | undefined) => (s === undefined || s.includes('${') ? u
 function boundedPrice(name: string, price: number | undefined, ourBid: number | undefined, decision: string): number | undefined {
   if (price === undefined) return undefined;
   if (price < 0) {
-    console.warn(JSON.stringify({ msg: 'notice: negative price dropped', decision, price }));
+    log.warn('notice: negative price dropped', { decision, price });
     return undefined;
   }
   if (name !== 'loss' && ourBid !== undefined && price > ourBid) {
-    if (price > ourBid * 1.01 + 0.01)
-      console.warn(JSON.stringify({ msg: 'notice: price above our bid, booked at our bid', decision, price, bid: ourBid }));
+    if (price > ourBid * 1.01 + 0.01) log.warn('notice: price above our bid, booked at our bid', { decision, price, bid: ourBid });
     return ourBid;
   }
   return price;
@@ -85,12 +85,11 @@ async function notice(c: AppContext, name: NoticeKind): Promise<Response> {
   const said = real(m.cur)?.toUpperCase();
   const priceCurrency = said && convert(rates, 1, said, bidCurrency) !== null ? said : bidCurrency;
   if (said && priceCurrency !== said)
-    console.warn(JSON.stringify({ msg: "notice: unknown currency, read as the bid's", decision: q.d, currency: said, bid: bidCurrency }));
+    log.warn("notice: unknown currency, read as the bid's", { decision: q.d, currency: said, bid: bidCurrency });
   const inBidCurrency = (x: number | undefined) => (x === undefined ? undefined : (convert(rates, x, priceCurrency, bidCurrency) ?? x));
   const toCampaign = (x: number) => {
     const v = convert(rates, x, bidCurrency, CAMPAIGN_CURRENCY);
-    if (v === null)
-      console.warn(JSON.stringify({ msg: 'notice: no rate for the bid currency, booked as is', decision: q.d, currency: bidCurrency }));
+    if (v === null) log.warn('notice: no rate for the bid currency, booked as is', { decision: q.d, currency: bidCurrency });
     return v ?? x;
   };
   const ourBid = macroNumber(q.bid);
@@ -148,7 +147,7 @@ async function notice(c: AppContext, name: NoticeKind): Promise<Response> {
   try {
     if ((await within(recorded, NOTICE_DEADLINE_MS)) === LATE) throw new Error(`not recorded within ${NOTICE_DEADLINE_MS} ms`);
   } catch (err) {
-    console.error(JSON.stringify({ msg: 'notice not recorded', name, decision: q.d, error: String(err) }));
+    log.error('notice not recorded', { name, decision: q.d, error: String(err) });
     throw new HttpError(503, 'unavailable', 'notice could not be recorded; retry');
   }
   if (name === 'win' && q.cr) {

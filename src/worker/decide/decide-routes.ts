@@ -28,7 +28,7 @@ export const decideRoutes = new Hono<AppEnv>().post('/v1/decide', async (c) => {
   if (optedOut(c.req.raw) || body.track === false) c.header('cache-control', 'private, no-store');
   else {
     logRecords(c.env.EVENTS, records, (p) => c.executionCtx.waitUntil(p));
-    await finishVisit(c, visit);
+    finishVisit(c, visit);
   }
   return c.json({ visitorId: visit.visitor.id, segments: visit.ctx.segments, decisions });
 });

@@ -16,9 +16,11 @@ import { withAssignment } from '../../core/profile.ts';
 import { decideExperimentSlot, type ExperimentInfo } from '../experiments/decide-experiment.ts';
 import { HttpError } from '../shared/http-error.ts';
 import { LINEAR } from '../models/adapters.ts';
-import { preloadModel, resolveModel, type StoreOptions } from '../models/model-store.ts';
+import { preloadModel, resolveModel } from '../models/model-store.ts';
+import type { StoreOptions } from '../shared/refresh-cache.ts';
 import type { DecideRequest } from './decide-schema.ts';
 import type { Visit } from '../visitor/visit.ts';
+import { log } from '../shared/log.ts';
 
 export type SlotRequest = DecideRequest['slots'][number];
 
@@ -74,7 +76,7 @@ async function decideSlot(c: { env: Env }, visit: Visit, slot: SlotRequest, inde
       outcome = await decideExperimentSlot(c.env, visit, { id: slot.id, experiment: slot.experiment });
     } catch (err) {
       // Our bug, or a config we failed to refuse: this slot falls back, the page's other slots stand.
-      console.error(JSON.stringify({ msg: 'experiment slot failed', experiment: slot.experiment, error: String(err) }));
+      log.error('experiment slot failed', { experiment: slot.experiment, error: String(err) });
       return fallbackOf(slot, 'experimentError', null);
     }
     if (outcome !== null) return outcome;
@@ -151,15 +153,7 @@ export async function decideSlots(c: { env: Env }, visit: Visit, slots: readonly
     // One warning per slot served its safe default because its model or experiment failed (not
     // for a visitor outside a test, nor a test still on its prior): what an operator alerts on.
     if (o.fallback !== undefined && (d === null || d.source === 'fallback')) {
-      console.warn(
-        JSON.stringify({
-          msg: 'slot fallback',
-          slot: o.slot,
-          model: slots[i]!.model,
-          experiment: slots[i]!.experiment,
-          reason: o.fallback,
-        }),
-      );
+      log.warn('slot fallback', { slot: o.slot, model: slots[i]!.model, experiment: slots[i]!.experiment, reason: o.fallback });
     }
     // Logged even when nothing was shown (no candidates to fall back to: action ''), so outcomes
     // sent with this decision id still join a record that says why.

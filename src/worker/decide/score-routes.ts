@@ -16,6 +16,7 @@ import { ScoreRequest } from './decide-schema.ts';
 import type { AppEnv } from '../shared/types.ts';
 import { beginVisit, finishVisit } from '../visitor/visit.ts';
 import { LINEAR } from '../models/adapters.ts';
+import { log } from '../shared/log.ts';
 
 export const scoreRoutes = new Hono<AppEnv>().post('/v1/score', async (c) => {
   const body = await readJson(c.req.raw, ScoreRequest, REQUEST_LIMITS.bodyBytes);
@@ -35,7 +36,7 @@ export const scoreRoutes = new Hono<AppEnv>().post('/v1/score', async (c) => {
       }
       scores[name] = { version: r.version, source: 'fallback', scores: {}, fallback: r.reason };
       fallbacks.push(`${name}=${r.reason}`);
-      console.warn(JSON.stringify({ msg: 'score fallback', model: name, reason: r.reason }));
+      log.warn('score fallback', { model: name, reason: r.reason });
       continue;
     }
     scoreVariants(r.model, visit.features, logits);
@@ -46,6 +47,6 @@ export const scoreRoutes = new Hono<AppEnv>().post('/v1/score', async (c) => {
     scores[name] = { version: r.version, source: 'model', scores: out };
   }
   if (fallbacks.length > 0) c.header('x-attune-fallback', fallbacks.join(', '));
-  await finishVisit(c, visit);
+  finishVisit(c, visit);
   return c.json({ visitorId: visit.visitor.id, segments: visit.ctx.segments, scores });
 });

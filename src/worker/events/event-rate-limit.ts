@@ -15,6 +15,7 @@
  * behind it) and loopback, which only a developer's own machine sends (`npm start`, the
  * benchmarks and the browser suites, whose load tests must not be throttled).
  */
+import { log } from '../shared/log.ts';
 
 /** The period of EVENTS_LIMITER in wrangler.toml: after it, a throttled client is counted anew. */
 export const RETRY_AFTER_SECONDS = 10;
@@ -60,7 +61,7 @@ export async function withinEventRate(limiter: RateLimit | undefined, address: s
     if (limiter === undefined) throw new Error('EVENTS_LIMITER is not bound');
     return (await limiter.limit({ key })).success;
   } catch (err) {
-    console.error(JSON.stringify({ msg: 'event rate limiter unavailable; request let through', error: String(err) }));
+    log.error('event rate limiter unavailable; request let through', { error: String(err) });
     return true;
   }
 }

@@ -21,6 +21,7 @@ import { errorBody, HttpError } from '../shared/http-error.ts';
 import { geoOf } from '../visitor/request-context.ts';
 import type { AppEnv } from '../shared/types.ts';
 import { VISITOR_COOKIE } from '../visitor/visitor.ts';
+import { log } from '../shared/log.ts';
 
 const VISITOR_ID = /^[A-Za-z0-9_-]{8,64}$/;
 
@@ -62,7 +63,7 @@ export const eventRoutes = new Hono<AppEnv>().post('/v1/events', async (c) => {
   try {
     await sendToLog(c.env.EVENTS, accepted);
   } catch (err) {
-    console.error(JSON.stringify({ msg: 'events not queued', ids: accepted.map((e) => e.id), error: String(err) }));
+    log.error('events not queued', { ids: accepted.map((e) => e.id), error: String(err) });
     throw new HttpError(
       503,
       'queue_unavailable',

@@ -26,6 +26,7 @@ import { murmur3 } from '../../core/murmur3.ts';
 import type { LogRecord, OutcomeEvent } from '../../core/outcome-event.ts';
 import { countRows, deletedRows, evictOldest, ROW_CAPS, type CappedTable, type RowCaps } from './row-caps.ts';
 import { snapshotName } from './store.ts';
+import { log } from '../shared/log.ts';
 
 /** Snapshots are superseded within seconds; old ones expire instead of piling up in KV. */
 const SNAPSHOT_TTL_SECONDS = 3600;
@@ -291,7 +292,7 @@ export class ExperimentAggregator extends DurableObject<Env> {
     if (now - this.warnedAt >= 60_000) {
       // a flood evicts on every batch: one line a minute carries the totals
       this.warnedAt = now;
-      console.warn(JSON.stringify({ msg: 'experiment rows evicted', experiment: exp.key, caps: this.caps, evicted: this.state.evicted }));
+      log.warn('experiment rows evicted', { experiment: exp.key, caps: this.caps, evicted: this.state.evicted });
     }
     return true;
   }

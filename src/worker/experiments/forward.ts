@@ -11,6 +11,7 @@
 import { EXPERIMENT_KEY } from '../../core/experiments/experiment.ts';
 import type { LogRecord } from '../../core/outcome-event.ts';
 import { experimentKey } from '../../core/store-keys.ts';
+import { log } from '../shared/log.ts';
 
 export interface ForwardSummary {
   readonly experiments: number;
@@ -45,13 +46,7 @@ export async function forwardToExperiments(
     }),
   );
   if (unknown.length > 0) {
-    console.warn(
-      JSON.stringify({
-        msg: 'log records name experiments that do not exist; not forwarded',
-        count: unknown.length,
-        keys: unknown.slice(0, 10),
-      }),
-    );
+    log.warn('log records name experiments that do not exist; not forwarded', { count: unknown.length, keys: unknown.slice(0, 10) });
   }
   return { experiments, records: n };
 }

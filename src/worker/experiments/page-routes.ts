@@ -10,10 +10,12 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
+import { sameText } from '../../core/mac-text.ts';
 import { ACTIONS, EXPERIMENT_KEY, type Action, type Experiment } from '../../core/experiments/experiment.ts';
 import { ADMIN_COOKIE } from '../shared/bearer-auth.ts';
 import { readForm } from '../shared/body.ts';
-import { sign, timingSafeEqualText, verifySigned } from '../shared/signing.ts';
+import { settings } from '../shared/settings.ts';
+import { sign, verifySigned } from '../shared/signing.ts';
 import { HttpError } from '../shared/http-error.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
 import { lineChart } from './chart.ts';
@@ -26,9 +28,9 @@ const SESSION_SECONDS = 8 * 3600;
 /** the largest form these pages post (the create form) is well under 2 KB */
 const FORM_BYTES = 16 * 1024;
 
-async function sessionValid(token: string, cookie: string | undefined): Promise<boolean> {
+function sessionValid(token: string, cookie: string | undefined): boolean {
   if (!cookie) return false;
-  const payload = await verifySigned(token, cookie);
+  const payload = verifySigned(token, cookie);
   return payload?.startsWith('admin-ui:') === true && Number(payload.slice(9)) > Date.now();
 }
 const BASE = '/ui/experiments';
@@ -48,9 +50,9 @@ ${refresh ? raw('<meta http-equiv="refresh" content="5">') : ''}<title>${title} 
 }
 
 const requireAdminCookie = createMiddleware<AppEnv>(async (c, next) => {
-  const expected = c.env.ADMIN_TOKEN;
-  if (!expected) throw new HttpError(503, 'admin_disabled', 'ADMIN_TOKEN is not configured');
-  if (!(await sessionValid(expected, getCookie(c, COOKIE)))) {
+  const expected = settings(c.env).adminToken;
+  if (expected === undefined) throw new HttpError(503, 'admin_disabled', 'ADMIN_TOKEN is not configured');
+  if (!sessionValid(expected, getCookie(c, COOKIE))) {
     if (c.req.method === 'GET') return c.redirect(`${BASE}/login`, 303);
     throw new HttpError(401, 'unauthorized', 'sign in at /ui/experiments/login');
   }
@@ -149,7 +151,8 @@ export const experimentPageRoutes = new Hono<AppEnv>()
   )
   .post(`${BASE}/login`, async (c) => {
     const token = (await readForm(c.req.raw, FORM_BYTES)).token ?? '';
-    if (!c.env.ADMIN_TOKEN || !timingSafeEqualText(token, c.env.ADMIN_TOKEN)) {
+    const admin = settings(c.env).adminToken;
+    if (admin === undefined || !sameText(token, admin)) {
       return c.html(
         page('Sign in', html`<h1>Sign in</h1><p class="error" role="alert">wrong token</p><p><a href="${BASE}/login">try again</a></p>`),
         401,
@@ -157,7 +160,7 @@ export const experimentPageRoutes = new Hono<AppEnv>()
     }
     const secure = new URL(c.req.url).protocol === 'https:';
     const payload = `admin-ui:${Date.now() + SESSION_SECONDS * 1000}`;
-    setCookie(c, COOKIE, `${payload}.${await sign(token, payload)}`, {
+    setCookie(c, COOKIE, `${payload}.${sign(token, payload)}`, {
       path: BASE,
       httpOnly: true,
       sameSite: 'Strict',

@@ -11,6 +11,7 @@ import type { AggregatorStats } from './aggregator.ts';
 import { experimentStub } from './forward.ts';
 import { parseExperimentConfig } from './schema.ts';
 import { loadExperiment, saveExperiment } from './store.ts';
+import { log } from '../shared/log.ts';
 
 export async function mustLoad(env: Env, key: string): Promise<Experiment> {
   const e = await loadExperiment(env.MODELS, key);
@@ -32,7 +33,7 @@ async function commit(env: Env, e: Experiment, from: number | null, changed: boo
   try {
     r = (await stub.commit(e, from)) as typeof r;
   } catch (err) {
-    console.error(JSON.stringify({ msg: 'experiment aggregator unreachable', key: e.key, error: String(err) }));
+    log.error('experiment aggregator unreachable', { key: e.key, error: String(err) });
     throw new HttpError(
       503,
       'aggregator_unavailable',
@@ -58,7 +59,7 @@ async function commit(env: Env, e: Experiment, from: number | null, changed: boo
   try {
     await saveExperiment(env.MODELS, held);
   } catch (err) {
-    console.error(JSON.stringify({ msg: 'experiment not saved to KV', key: e.key, error: String(err) }));
+    log.error('experiment not saved to KV', { key: e.key, error: String(err) });
     throw new HttpError(503, 'store_unavailable', 'the live test has the change but the store does not; repeat the request');
   }
   return held;
@@ -100,7 +101,7 @@ export async function applyAction(
     try {
       report = await experimentReport(env, current);
     } catch (err) {
-      console.error(JSON.stringify({ msg: 'experiment aggregator unreachable', key, error: String(err) }));
+      log.error('experiment aggregator unreachable', { key, error: String(err) });
       throw new HttpError(
         503,
         'aggregator_unavailable',

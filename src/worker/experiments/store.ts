@@ -7,7 +7,7 @@ import type { Experiment, ExperimentConfig, ExperimentStatus } from '../../core/
 import { SNAPSHOT_PREFIX } from '../../core/model-registry.ts';
 import { EXPERIMENT_PREFIX, experimentKey, experimentVersionKey, experimentVersionPrefix } from '../../core/store-keys.ts';
 import { clearConfigCache, readConfig } from '../shared/config-store.ts';
-import type { StoreOptions } from '../models/model-store.ts';
+import type { StoreOptions } from '../shared/refresh-cache.ts';
 import { parseExperimentConfig } from './schema.ts';
 
 /** The model name posterior snapshots are published under. */

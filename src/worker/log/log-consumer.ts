@@ -14,6 +14,7 @@ import { forwardToExperiments } from '../experiments/forward.ts';
 import { logObjectKey } from '../../core/log-layout.ts';
 import { gzipNdjson } from './log-object.ts';
 import { queueCounts } from './queue-stats.ts';
+import { log } from '../shared/log.ts';
 
 /**
  * Consumers of records that are safely in R2, one line per sink. The batch is acked only after
@@ -51,9 +52,7 @@ export async function consumeLog(
     first = Math.min(first, msg.timestamp.getTime());
     if (!isRecord(msg.body)) {
       // Only our own routes produce; a foreign body would retry forever, so say so and drop it.
-      console.error(
-        JSON.stringify({ msg: 'log: not a log record, dropped', messageId: msg.id, body: JSON.stringify(msg.body).slice(0, 500) }),
-      );
+      log.error('log: not a log record, dropped', { messageId: msg.id, body: JSON.stringify(msg.body).slice(0, 500) });
       continue;
     }
     // the same record sent twice inside one batch; ids are unique per type (a client may give a
@@ -76,7 +75,7 @@ export async function consumeLog(
       });
     } catch (err) {
       const delaySeconds = backoffSeconds(attempts);
-      console.error(JSON.stringify({ msg: 'log: R2 write failed, batch retried', key, attempts, delaySeconds, error: String(err) }));
+      log.error('log: R2 write failed, batch retried', { key, attempts, delaySeconds, error: String(err) });
       batch.retryAll({ delaySeconds });
       return;
     }
@@ -84,7 +83,7 @@ export async function consumeLog(
       await Promise.all(sinks.map((sink) => sink(env, records)));
     } catch (err) {
       const delaySeconds = backoffSeconds(attempts);
-      console.error(JSON.stringify({ msg: 'log: sink failed, batch retried', key, attempts, delaySeconds, error: String(err) }));
+      log.error('log: sink failed, batch retried', { key, attempts, delaySeconds, error: String(err) });
       batch.retryAll({ delaySeconds });
       return;
     }

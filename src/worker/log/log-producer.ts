@@ -13,6 +13,7 @@
 import type { LogRecord } from '../../core/outcome-event.ts';
 import { utf8Length } from '../../core/utf8.ts';
 import { queueCounts } from './queue-stats.ts';
+import { log } from '../shared/log.ts';
 
 /** Queue messages are limited to 128 KB each, and a sendBatch to 100 messages and 256 KB. */
 const BATCH = 100;
@@ -47,7 +48,7 @@ async function flushAfter(batch: { queue: Queue; records: LogRecord[] }): Promis
   try {
     await sendToLog(batch.queue, batch.records);
   } catch (err) {
-    console.error(JSON.stringify({ msg: 'log records not queued', ids: batch.records.map((r) => r.id), error: String(err) }));
+    log.error('log records not queued', { ids: batch.records.map((r) => r.id), error: String(err) });
   }
 }
 

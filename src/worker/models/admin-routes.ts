@@ -16,6 +16,7 @@ import { HttpError } from '../shared/http-error.ts';
 import { clearModelCache } from './model-store.ts';
 import type { WriterResult } from './model-writer.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
+import { log } from '../shared/log.ts';
 
 const MAX_MODEL_BYTES = 25 * 1024 * 1024; // KV's value limit
 const LIST_LIMIT = 100;
@@ -69,7 +70,7 @@ function writer(env: Env, name: string) {
 
 /** A call to the writer that threw: it was reset (a deploy) mid-write, which may have landed. */
 function unreachable(err: unknown): WriterResult {
-  console.error(JSON.stringify({ msg: 'model writer unreachable', error: String(err) }));
+  log.error('model writer unreachable', { error: String(err) });
   return { ok: false, reason: 'storeUnavailable', detail: 'the writer was restarted' };
 }
 

@@ -1,25 +1,24 @@
 /**
  * Models in KV, cached per isolate.
  *
- * A warm request never waits on KV: manifests are served from module scope and re-read in
- * the background (`waitUntil`) at most every MODEL_REFRESH_SECONDS; decoded models are cached
- * by their immutable key, so a manifest flip costs one KV read and one decode per isolate.
- * Concurrent cold loads of the same key share one promise. A missing, corrupt or truncated
- * blob, or one built for another feature spec, resolves to a failure the caller turns into
- * the safe fallback; failures are cached until the next refresh so a broken model costs one
- * KV read per interval, not one per request. A manifest that does not validate (a hand edit
- * gone wrong) never replaces a good one this isolate holds; with none to keep, the model's
- * slots fall back (`corrupt`), as an unknown (or deleted) name's do (`unknownModel`).
- *
- * Keep-alive: every read that other requests may wait on is handed to `waitUntil`. The runtime
- * cancels a request's unfinished I/O when the request ends (its response sent, or the client
- * gone), and a shared read cancelled that way would never settle: every later request for the
- * model would wait on it forever.
+ * A warm request never waits on KV: manifests are held in a refresh cache (refresh-cache.ts:
+ * re-read in the background at most every MODEL_REFRESH_SECONDS, first reads shared, made-up
+ * names held as bounded misses); decoded models are cached by their immutable key, so a
+ * manifest flip costs one KV read and one decode per isolate. Concurrent cold loads of the same
+ * key share one promise. A missing, corrupt or truncated blob, or one built for another feature
+ * spec, resolves to a failure the caller turns into the safe fallback; failures are cached until
+ * the next refresh so a broken model costs one KV read per interval, not one per request. A
+ * manifest that does not validate (a hand edit gone wrong) never replaces a good one this
+ * isolate holds; with none to keep, the model's slots fall back (`corrupt`), as an unknown (or
+ * deleted) name's do (`unknownModel`). Blob reads others may wait on are kept alive with
+ * `waitUntil`, as the cache's are (refresh-cache.ts says why).
  */
 
 import { decodeEnvelope, type Envelope, type ModelKind } from '../../core/model-format.ts';
 import { checkFeatureSpec, readManifest, type Manifest } from '../../core/model-registry.ts';
 import { manifestKey, modelKey } from '../../core/store-keys.ts';
+import { log } from '../shared/log.ts';
+import { refreshCache, type StoreOptions } from '../shared/refresh-cache.ts';
 
 export type FallbackReason = 'missing' | 'corrupt' | 'truncated' | 'featureSpec' | 'wrongKind' | 'unavailable';
 
@@ -35,128 +34,42 @@ export type Resolved<T> =
   | { ok: false; reason: FallbackReason; version: string | null }
   | { ok: false; reason: 'unknownModel'; version: null };
 
-export interface StoreOptions {
-  readonly now: number;
-  readonly refreshMs: number;
-  readonly waitUntil: (p: Promise<unknown>) => void;
-}
-
-interface ManifestSlot {
-  manifest: Manifest | null;
-  /** set when the last read failed (KV unavailable), so callers can fall back */
-  failed: boolean;
-  /** set when the stored manifest does not validate and no good one was seen before it */
-  unreadable: boolean;
-  fetchedAt: number;
-  refreshing: Promise<void> | null;
-}
-
 /** Why a name has no manifest here: KV has none, or its first read failed (KV unavailable). */
 type Miss = 'unknownModel' | 'unavailable';
+/** A manifest that does not validate, where no good one was seen before it. */
+const UNREADABLE = 'unreadable';
 
-/**
- * Manifests by model name. Names come from callers, unknown ones included, so a name waits in
- * `pending` while its first read is under way and then goes to `manifests` only if KV has a
- * manifest for it (readable or not), else to `missing` (until the next refresh interval): made-up
- * names, however many at once and whether or not KV answers, only ever evict other misses,
- * never a model the site uses. Both maps are bounded, oldest entry first out; `pending` holds
- * only reads in flight.
- */
-const manifests = new Map<string, ManifestSlot>();
-const pending = new Map<string, ManifestSlot>();
-const missing = new Map<string, { at: number; why: Miss }>();
-const MAX_MANIFESTS = 1024;
+/** Manifests by model name, bounded (refresh-cache.ts): a made-up name never evicts a model the site uses. */
+const manifests = refreshCache<Manifest | typeof UNREADABLE, Miss, KVNamespace>(async (name, held, kv) => {
+  try {
+    const read = readManifest(await kv.get(manifestKey(name), 'text'));
+    if (read.state === 'ok') return { value: read.manifest };
+    if (read.state === 'absent') return { miss: 'unknownModel' };
+    // a hand edit gone wrong: keep serving the last good manifest rather than nothing
+    log.error('manifest unreadable', { model: name, keeping: held !== undefined && held !== UNREADABLE ? held.active : null });
+    return { value: held ?? UNREADABLE };
+  } catch (err) {
+    log.error('manifest read failed', { model: name, error: String(err) });
+    return held === undefined ? { miss: 'unavailable' } : { value: held };
+  }
+});
 const models = new Map<string, { result: Resolved<unknown>; at: number }>();
 const inflight = new Map<string, Promise<Resolved<unknown>>>();
 
-/** How many model names this isolate holds a manifest entry for (bounded by MAX_MANIFESTS each). */
+/** How many model names this isolate holds a manifest entry for (bounded, 1024 each). */
 export function cachedManifestCount(): { known: number; missing: number } {
-  return { known: manifests.size, missing: missing.size };
+  return manifests.counts();
 }
 
 /** Empties this isolate's caches (tests, and after an admin publish in this isolate). */
 export function clearModelCache(name?: string): void {
   if (name === undefined) {
     manifests.clear();
-    pending.clear();
-    missing.clear();
     models.clear();
     return;
   }
   manifests.delete(name);
-  pending.delete(name);
-  missing.delete(name);
   for (const key of models.keys()) if (key.includes(`|${modelKey(name, '')}`)) models.delete(key);
-}
-
-function setBounded<V>(map: Map<string, V>, key: string, value: V): void {
-  if (!map.has(key) && map.size >= MAX_MANIFESTS) map.delete(map.keys().next().value!);
-  map.set(key, value);
-}
-
-async function readManifestInto(kv: KVNamespace, name: string, slot: ManifestSlot, now: number): Promise<void> {
-  try {
-    const read = readManifest(await kv.get(manifestKey(name), 'text'));
-    slot.failed = false;
-    if (read.state === 'unreadable') {
-      // a hand edit gone wrong: keep serving the last good manifest rather than nothing
-      console.error(JSON.stringify({ msg: 'manifest unreadable', model: name, keeping: slot.manifest?.active ?? null }));
-      slot.unreadable = slot.manifest === null;
-    } else {
-      slot.manifest = read.state === 'ok' ? read.manifest : null;
-      slot.unreadable = false;
-    }
-  } catch (err) {
-    console.error(JSON.stringify({ msg: 'manifest read failed', model: name, error: String(err) }));
-    slot.failed = true;
-  }
-  slot.fetchedAt = now;
-  const cold = pending.get(name) === slot;
-  if (cold) pending.delete(name);
-  const miss = missOf(slot);
-  if (miss !== null) {
-    if (cold || manifests.get(name) === slot) {
-      manifests.delete(name); // deleted from KV since the last read, or never read
-      setBounded(missing, name, { at: now, why: miss });
-    }
-  } else if (cold) {
-    setBounded(manifests, name, slot);
-  }
-}
-
-/** Why `slot` has no manifest to serve or to fall back from, or null when it has one (or an unreadable one). */
-function missOf(slot: ManifestSlot): Miss | null {
-  if (slot.manifest !== null || slot.unreadable) return null;
-  return slot.failed ? 'unavailable' : 'unknownModel';
-}
-
-function startRead(kv: KVNamespace, name: string, slot: ManifestSlot, opts: StoreOptions): Promise<void> {
-  slot.refreshing = readManifestInto(kv, name, slot, opts.now).finally(() => {
-    slot.refreshing = null;
-  });
-  opts.waitUntil(slot.refreshing); // shared: it must outlive this request (the keep-alive note above)
-  return slot.refreshing;
-}
-
-/** The manifest slot of `name`, or why there is none (as of its last read). */
-async function manifestOf(kv: KVNamespace, name: string, opts: StoreOptions): Promise<ManifestSlot | Miss> {
-  let slot = manifests.get(name);
-  if (slot === undefined) {
-    slot = pending.get(name);
-    if (slot !== undefined) {
-      await slot.refreshing; // another request is doing the cold read
-      return missOf(slot) ?? slot;
-    }
-    const missed = missing.get(name);
-    if (missed !== undefined && opts.now - missed.at < opts.refreshMs) return missed.why;
-    missing.delete(name);
-    slot = { manifest: null, failed: false, unreadable: false, fetchedAt: 0, refreshing: null };
-    pending.set(name, slot);
-    await startRead(kv, name, slot, opts);
-    return missOf(slot) ?? slot;
-  }
-  if (opts.now - slot.fetchedAt >= opts.refreshMs && slot.refreshing === null) void startRead(kv, name, slot, opts);
-  return missOf(slot) ?? slot;
 }
 
 async function loadBlob<T>(kv: KVNamespace, name: string, version: string, adapter: ModelAdapter<T>): Promise<Resolved<T>> {
@@ -164,7 +77,7 @@ async function loadBlob<T>(kv: KVNamespace, name: string, version: string, adapt
   try {
     blob = await kv.get(modelKey(name, version), 'arrayBuffer');
   } catch (err) {
-    console.error(JSON.stringify({ msg: 'model read failed', model: name, version, error: String(err) }));
+    log.error('model read failed', { model: name, version, error: String(err) });
     return { ok: false, reason: 'unavailable', version };
   }
   if (blob === null) return { ok: false, reason: 'missing', version };
@@ -179,11 +92,10 @@ async function loadBlob<T>(kv: KVNamespace, name: string, version: string, adapt
 
 /** The active version of model `name`, decoded by `adapter`, or why it cannot be used. */
 export async function resolveModel<T>(kv: KVNamespace, name: string, adapter: ModelAdapter<T>, opts: StoreOptions): Promise<Resolved<T>> {
-  const slot = await manifestOf(kv, name, opts);
-  if (slot === 'unknownModel') return { ok: false, reason: 'unknownModel', version: null };
-  if (slot === 'unavailable' || slot.manifest === null)
-    return { ok: false, reason: slot === 'unavailable' ? slot : 'corrupt', version: null };
-  const version = slot.manifest.active;
+  const held = await manifests.get(name, opts, kv);
+  if ('miss' in held) return { ok: false, reason: held.miss, version: null };
+  if (held.value === UNREADABLE) return { ok: false, reason: 'corrupt', version: null };
+  const version = held.value.active;
   const key = `${adapter.kind}|${modelKey(name, version)}`;
   const cached = models.get(key);
   // Successes are immutable; failures are retried once the refresh interval has passed.
@@ -201,7 +113,7 @@ export async function resolveModel<T>(kv: KVNamespace, name: string, adapter: Mo
       const prefix = `${adapter.kind}|${modelKey(name, '')}`;
       for (const k of models.keys()) if (k.startsWith(prefix) && k !== key) models.delete(k);
       models.set(key, { result, at: opts.now });
-      if (!result.ok) console.warn(JSON.stringify({ msg: 'model fallback', model: name, version, reason: result.reason }));
+      if (!result.ok) log.warn('model fallback', { model: name, version, reason: result.reason });
     }
     return result;
   } finally {
@@ -216,11 +128,11 @@ export async function resolveModel<T>(kv: KVNamespace, name: string, adapter: Mo
  * them. The later `resolveModel` shares the reads. A warm model costs two map lookups.
  */
 export function preloadModel<T>(kv: KVNamespace, name: string, adapter: ModelAdapter<T>, opts: StoreOptions): void {
-  const slot = manifests.get(name);
-  if (slot !== undefined && slot.manifest !== null) {
-    const key = `${adapter.kind}|${modelKey(name, slot.manifest.active)}`;
+  const held = manifests.peek(name);
+  if (typeof held === 'object' && held.value !== UNREADABLE) {
+    const key = `${adapter.kind}|${modelKey(name, held.value.active)}`;
     if (models.has(key) || inflight.has(key)) return;
-  } else if (slot !== undefined || pending.has(name) || missing.has(name)) return; // a read is under way, or the model is missing until the next refresh
+  } else if (held !== undefined) return; // a read is under way, the manifest is unreadable, or the model is missing until the next refresh
   // Kept alive past this request: it may end (a strict call's 404 on another slot) before the reads do.
   opts.waitUntil(resolveModel(kv, name, adapter, opts).catch(() => {})); // failures are reported on the real call
 }

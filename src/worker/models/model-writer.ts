@@ -15,21 +15,26 @@
 import { DurableObject } from 'cloudflare:workers';
 import { activateModel, publishModel, rollbackModel, type ModelStorage, type PublishResult } from '../../core/model-registry.ts';
 import { MANIFEST_PREFIX } from '../../core/store-keys.ts';
-import { baseText, DEFAULT_GAP_MS, DEFAULT_STALE_MS, gapWait, msVar, type Written } from '../shared/kv-write-window.ts';
+import { log } from '../shared/log.ts';
+import { groupQueue, KeyWriteWindow } from '../shared/single-writer.ts';
 
 export type WriterResult = PublishResult | { readonly ok: false; readonly reason: 'storeUnavailable'; readonly detail: string };
 
+type Op = (storage: ModelStorage) => Promise<PublishResult>;
+
 export class ModelWriter extends DurableObject<Env> {
-  /** the manifest this object last put */
-  private written: Written | null = null;
-  /** when this object last tried to put the manifest (ms): a refused put waits out the gap too */
-  private attempted = 0;
-  private tail: Promise<unknown> = Promise.resolve();
+  /** the model's manifest key: the one key whose writes are spaced and remembered */
+  private readonly manifest: KeyWriteWindow;
+  /** each call after every call before it has finished */
+  private readonly serial: (op: Op) => Promise<WriterResult>;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.blockConcurrencyWhile(async () => {
-      this.written = (await ctx.storage.get<Written>('written')) ?? null;
+    this.manifest = new KeyWriteWindow(ctx, env, 'model writer');
+    this.serial = groupQueue<Op, WriterResult>(async (group) => {
+      const answers: WriterResult[] = [];
+      for (const op of group) answers.push(await this.run(op));
+      return answers;
     });
   }
 
@@ -45,16 +50,14 @@ export class ModelWriter extends DurableObject<Env> {
     return this.serial((s) => rollbackModel(s, name));
   }
 
-  /** Runs `op` after every call before it has finished; a KV failure is an answer, not a throw. */
-  private serial(op: (storage: ModelStorage) => Promise<PublishResult>): Promise<WriterResult> {
-    const run = this.tail
-      .then(() => op(this.storage()))
-      .catch((err: unknown): WriterResult => {
-        console.error(JSON.stringify({ msg: 'model write failed', error: String(err) }));
-        return { ok: false, reason: 'storeUnavailable', detail: String(err) };
-      });
-    this.tail = run;
-    return run;
+  /** One call; a KV failure is an answer, not a throw. */
+  private async run(op: Op): Promise<WriterResult> {
+    try {
+      return await op(this.storage());
+    } catch (err) {
+      log.error('model write failed', { error: String(err) });
+      return { ok: false, reason: 'storeUnavailable', detail: String(err) };
+    }
   }
 
   private storage(): ModelStorage {
@@ -64,23 +67,10 @@ export class ModelWriter extends DurableObject<Env> {
       getBytes: (key) => kv.get(key, 'arrayBuffer'),
       getText: async (key) => {
         const stored = await kv.get(key, 'text');
-        return isManifest(key) ? baseText(stored, this.written, Date.now(), msVar(this.env.KV_STALE_MS, DEFAULT_STALE_MS)) : stored;
+        return isManifest(key) ? this.manifest.base(stored) : stored;
       },
-      put: async (key, value) => {
-        if (!isManifest(key) || typeof value !== 'string') return kv.put(key, value);
-        const wait = gapWait(msVar(this.env.KV_WRITE_GAP_MS, DEFAULT_GAP_MS), Math.max(this.attempted, this.written?.at ?? 0), Date.now());
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        const at = Date.now();
-        this.attempted = at;
-        await kv.put(key, value);
-        this.written = { last: value, at };
-        try {
-          await this.ctx.storage.put('written', this.written);
-        } catch (err) {
-          // the manifest is saved; only a restart within the stale window would forget it was ours
-          console.error(JSON.stringify({ msg: 'model writer could not note its write', error: String(err) }));
-        }
-      },
+      put: (key, value) =>
+        !isManifest(key) || typeof value !== 'string' ? kv.put(key, value) : this.manifest.put(value, (text) => kv.put(key, text)),
     };
   }
 }

@@ -5,6 +5,7 @@
  * without `private`, `no-store`, `no-cache`, `Set-Cookie`, or a `Vary` beyond Accept-Encoding;
  * requests carrying `Authorization` never use it. The cache honours the origin's lifetimes.
  */
+import { log } from '../shared/log.ts';
 
 export type CacheState = 'hit' | 'miss' | 'bypass';
 
@@ -35,7 +36,7 @@ export async function cachedPage(key: Request): Promise<Response | undefined> {
   try {
     return await caches.default.match(key);
   } catch (err) {
-    console.error(JSON.stringify({ msg: 'origin cache read failed', url: key.url, error: String(err) }));
+    log.error('origin cache read failed', { url: key.url, error: String(err) });
     return undefined;
   }
 }
@@ -46,7 +47,7 @@ export function storePage(key: Request, res: Response, waitUntil: (p: Promise<un
   const copy = res.clone();
   waitUntil(
     caches.default.put(key, copy).catch((err: unknown) => {
-      console.error(JSON.stringify({ msg: 'origin cache write failed', url: key.url, error: String(err) }));
+      log.error('origin cache write failed', { url: key.url, error: String(err) });
     }),
   );
   return res;

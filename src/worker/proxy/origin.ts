@@ -11,9 +11,9 @@
  */
 import { ADMIN_COOKIE } from '../shared/bearer-auth.ts';
 import { parseOriginUrl, publicLocation, type OriginBase } from './origin-url.ts';
+import { log } from '../shared/log.ts';
+import { settings, type SettingsEnv } from '../shared/settings.ts';
 import { PROFILE_COOKIE, VISITOR_COOKIE } from '../visitor/visitor.ts';
-
-export const DEFAULT_ORIGIN_TIMEOUT_MS = 10_000;
 
 export type OriginResult = { ok: true; response: Response } | { ok: false; reason: 'timeout' | 'unreachable'; error: string };
 
@@ -22,13 +22,10 @@ export interface OriginConfig {
   readonly timeoutMs: number;
 }
 
-interface OriginEnv {
-  ORIGIN_URL?: string;
-  ORIGIN_TIMEOUT_MS?: string;
-}
+type OriginEnv = SettingsEnv & { readonly ORIGIN_URL?: string | undefined };
 
 /** Parsed once per isolate (and per value: tests hand the app other envs). */
-let memo: { url: string | undefined; timeout: string | undefined; cfg: OriginConfig | null } | null = null;
+let memo: { url: string | undefined; timeoutMs: number; cfg: OriginConfig | null } | null = null;
 const refused = new Set<string>();
 
 /**
@@ -36,21 +33,20 @@ const refused = new Set<string>();
  * log (without the value, which may hold credentials) rather than proxying half-working.
  */
 export function originConfig(env: OriginEnv): OriginConfig | null {
-  if (memo !== null && memo.url === env.ORIGIN_URL && memo.timeout === env.ORIGIN_TIMEOUT_MS) return memo.cfg;
+  const timeoutMs = settings(env).originTimeoutMs;
+  if (memo !== null && memo.url === env.ORIGIN_URL && memo.timeoutMs === timeoutMs) return memo.cfg;
   const raw = env.ORIGIN_URL?.trim();
   let cfg: OriginConfig | null = null;
   if (raw) {
     const parsed = parseOriginUrl(raw);
-    if (parsed.ok) {
-      const t = Number(env.ORIGIN_TIMEOUT_MS ?? NaN);
-      cfg = { base: parsed.value, timeoutMs: Number.isFinite(t) && t > 0 ? t : DEFAULT_ORIGIN_TIMEOUT_MS };
-    } else if (!refused.has(raw)) {
+    if (parsed.ok) cfg = { base: parsed.value, timeoutMs };
+    else if (!refused.has(raw)) {
       if (refused.size >= 16) refused.clear();
       refused.add(raw);
-      console.error(JSON.stringify({ msg: 'proxy mode off: ORIGIN_URL refused', rule: parsed.rule }));
+      log.error('proxy mode off: ORIGIN_URL refused', { rule: parsed.rule });
     }
   }
-  memo = { url: env.ORIGIN_URL, timeout: env.ORIGIN_TIMEOUT_MS, cfg };
+  memo = { url: env.ORIGIN_URL, timeoutMs, cfg };
   return cfg;
 }
 
@@ -115,7 +111,7 @@ export async function fetchOrigin(cfg: OriginConfig, req: Request, target: URL):
   }
   const path = incoming.pathname;
   const body = idleLimited(response, cfg.timeoutMs, () => {
-    console.error(JSON.stringify({ msg: 'origin body stalled; cut off', path, idleMs: cfg.timeoutMs }));
+    log.error('origin body stalled; cut off', { path, idleMs: cfg.timeoutMs });
     controller.abort();
   });
   return { ok: true, response: mapLocation(body, target, cfg.base, incoming.origin) };

@@ -23,7 +23,7 @@ import { CONFIG_KEYS } from '../../core/store-keys.ts';
 import { readConfig } from '../shared/config-store.ts';
 import { StoredRecommendFilters } from '../recommend/recommend-schema.ts';
 import { distinct, shortText, SlotId } from '../shared/request-schema.ts';
-import type { StoreOptions } from '../models/model-store.ts';
+import type { StoreOptions } from '../shared/refresh-cache.ts';
 
 const modelName = z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/));
 const attrName = z.string().check(z.regex(/^[a-zA-Z_:][-a-zA-Z0-9_:.]{0,63}$/, 'an attribute name'));

@@ -31,6 +31,7 @@ import { storeOptions } from '../shared/settings.ts';
 import { beginVisit, finishVisit, optedOut } from '../visitor/visit.ts';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { DecisionRecord } from '../../core/decision-record.ts';
+import { log } from '../shared/log.ts';
 
 /** Paths the proxy never forwards, whatever the origin: the API, the admin page and the snippet. */
 const API_PATH = /^\/(?:v1|admin|openrtb2|ui\/experiments)(?:\/|$)/;
@@ -49,7 +50,7 @@ interface PagePlan {
   readonly boot: { vid?: string; d: [string, string | null, string][] };
   readonly fallbacks: string[];
   readonly records: DecisionRecord[];
-  readonly finish: () => Promise<void>;
+  readonly finish: () => void;
 }
 
 /** The decision half: visitor, context, one decision for every variant slot, recommendation items. */
@@ -155,7 +156,7 @@ export async function proxyRequest(c: AppContext): Promise<Response | null> {
   else {
     const origin = await fetchOrigin(cfg, req, target.value);
     if (!origin.ok) {
-      console.error(JSON.stringify({ msg: 'origin failed', reason: origin.reason, path: url.pathname, error: origin.error }));
+      log.error('origin failed', { reason: origin.reason, path: url.pathname, error: origin.error });
       return originFailure(origin.reason);
     }
     res = origin.response;
@@ -165,7 +166,7 @@ export async function proxyRequest(c: AppContext): Promise<Response | null> {
   c.header('x-attune-origin-cache', hit ? 'hit' : key ? 'miss' : 'bypass');
   const planned = await (eager ?? plan());
   if (!planned.ok) {
-    console.error(JSON.stringify({ msg: 'page not personalized', path: url.pathname, error: String(planned.err) }));
+    log.error('page not personalized', { path: url.pathname, error: String(planned.err) });
     const out = new Response(res.body, res);
     out.headers.set('x-attune-fallback', 'page=decisionFailed');
     return out;
@@ -173,6 +174,6 @@ export async function proxyRequest(c: AppContext): Promise<Response | null> {
   // Global Privacy Control / Do Not Track: the page is still personalized from this request's
   // context, but no visitor cookie is set and no decision is logged (nothing to join it to).
   const optOut = optedOut(req);
-  if (!optOut) await planned.p.finish();
+  if (!optOut) planned.p.finish();
   return personalized(c, res, optOut ? { ...planned.p, records: [], boot: { d: planned.p.boot.d } } : planned.p);
 }

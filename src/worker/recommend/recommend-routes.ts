@@ -37,7 +37,7 @@ async function handle(c: AppContext, body: RecommendRequest) {
     score: items[0]?.score ?? null,
   });
   logRecords(c.env.EVENTS, [record], (p) => c.executionCtx.waitUntil(p));
-  await finishVisit(c, visit);
+  finishVisit(c, visit);
   return c.json({
     visitorId: visit.visitor.id,
     decisionId,

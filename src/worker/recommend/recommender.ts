@@ -17,6 +17,7 @@ import { resolveModel } from '../models/model-store.ts';
 import { RECS_LIMITS, type RecommendRequest } from './recommend-schema.ts';
 import type { AppContext } from '../shared/types.ts';
 import type { Visit } from '../visitor/visit.ts';
+import { log } from '../shared/log.ts';
 
 /** The last model each name resolved to in this isolate: the first fallback when KV breaks. */
 const lastGood = new Map<string, ItemKnnModel>();
@@ -126,8 +127,7 @@ export async function rankItems(c: AppContext, visit: Visit, body: RecommendRequ
   const contextIds = body.items ?? [];
   const name = body.model ?? DEFAULT_RECS_MODEL;
   const res = await resolveRecs(c, visit, name, body.strict === true);
-  if (res.fallback !== undefined)
-    console.warn(JSON.stringify({ msg: 'slot fallback', slot: body.slot ?? 'recs', model: name, reason: res.fallback }));
+  if (res.fallback !== undefined) log.warn('slot fallback', { slot: body.slot ?? 'recs', model: name, reason: res.fallback });
   const unknown: string[] = [];
   const items: RankedItem[] = [];
   let fallback = res.fallback;

@@ -5,8 +5,9 @@
  */
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { timingSafeEqualText } from './signing.ts';
+import { sameText } from '../../core/mac-text.ts';
 import { HttpError } from './http-error.ts';
+import { settings } from './settings.ts';
 import type { AppEnv } from './types.ts';
 
 /** The admin page's session cookie (experiments/page-routes.ts), scoped to its own path. */
@@ -20,9 +21,9 @@ export function bearerToken(header: string | undefined): string {
 const bearer = (c: Context<AppEnv>): string => bearerToken(c.req.header('authorization'));
 
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
-  const expected = c.env.ADMIN_TOKEN;
-  if (!expected) throw new HttpError(503, 'admin_disabled', 'ADMIN_TOKEN is not configured');
-  if (!timingSafeEqualText(bearer(c), expected)) {
+  const expected = settings(c.env).adminToken;
+  if (expected === undefined) throw new HttpError(503, 'admin_disabled', 'ADMIN_TOKEN is not configured');
+  if (!sameText(bearer(c), expected)) {
     c.header('www-authenticate', 'Bearer realm="attune-admin"');
     throw new HttpError(401, 'unauthorized', 'a valid admin bearer token is required');
   }
@@ -34,10 +35,9 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
  * one of the comma-separated PARTNER_TOKENS, so each partner can be given (and lose) its own.
  */
 export const requirePartner = createMiddleware<AppEnv>(async (c, next) => {
-  const tokens = [c.env.ADMIN_TOKEN, ...(c.env.PARTNER_TOKENS ?? '').split(',')].map((t) => t?.trim() ?? '').filter((t) => t !== '');
   const given = bearer(c);
   let ok = false;
-  for (const t of tokens) ok = timingSafeEqualText(given, t) || ok; // every token compared: no early exit
+  for (const t of settings(c.env).partnerTokens) ok = sameText(given, t) || ok; // every token compared: no early exit
   if (!ok) {
     c.header('www-authenticate', 'Bearer realm="attune-partner"');
     throw new HttpError(401, 'unauthorized', 'a partner (or admin) bearer token is required', 'authorization');

@@ -1,32 +1,100 @@
 /**
- * What the Worker reads from its environment beyond bindings: the signing secret and the
- * refresh interval of per-isolate caches.
+ * The Worker's settings: the environment variables and secrets it reads beyond bindings, parsed
+ * once per isolate by one set of rules. A number that is unset, empty or not a number in range
+ * means its default; the defaults are wrangler.toml's. The parse is kept per environment (an
+ * isolate sees one; tests hand the app others) and redone only when a value changes.
+ *
+ * Two settings are parsed where they are used, with the same memo per value, because their
+ * parse is that feature's own and logs what it refuses: `EXCHANGE_KEYS` (bidding/exchange-auth.ts)
+ * and `ORIGIN_URL` (proxy/origin.ts).
  */
-import type { StoreOptions } from '../models/model-store.ts';
-import type { AppContext } from './types.ts';
+import type { StoreOptions } from './refresh-cache.ts';
+import { log } from './log.ts';
+
+const NAMES = [
+  'MODEL_REFRESH_SECONDS',
+  'KV_WRITE_GAP_MS',
+  'KV_STALE_MS',
+  'ORIGIN_TIMEOUT_MS',
+  'ALLOWED_ORIGINS',
+  'ADMIN_TOKEN',
+  'PARTNER_TOKENS',
+  'PROFILE_SECRET',
+] as const;
+
+/** What the settings are read from: the Worker's `env` (or a Durable Object's), or a test's stand-in. */
+export type SettingsEnv = { readonly [K in (typeof NAMES)[number]]?: string | undefined };
+
+export interface Settings {
+  /** MODEL_REFRESH_SECONDS in ms (default 5 s): how often per-isolate caches re-read KV in the background */
+  readonly refreshMs: number;
+  /** KV_WRITE_GAP_MS (default 1 s): the least time between two writes of one key by a writer object */
+  readonly writeGapMs: number;
+  /** KV_STALE_MS (default 60 s): how long after its own write a writer trusts it over a KV read */
+  readonly staleMs: number;
+  /** ORIGIN_TIMEOUT_MS (default 10 s, more than 0): the wait for the origin's headers, then for each body chunk */
+  readonly originTimeoutMs: number;
+  /** ALLOWED_ORIGINS (default `*`): the browser origins given CORS grants on /v1 */
+  readonly allowedOrigins: '*' | readonly string[];
+  /** ADMIN_TOKEN, undefined when unset or empty (the admin API then answers 503) */
+  readonly adminToken: string | undefined;
+  /** what /v1/bid-adjust takes: the admin token and each of PARTNER_TOKENS, trimmed, empty ones dropped */
+  readonly partnerTokens: readonly string[];
+  /** PROFILE_SECRET, undefined when unset or empty */
+  readonly signingSecret: string | undefined;
+}
+
+/** A duration or count from the environment; unset, empty, not a number or below `min` means `fallback`. */
+export function numberVar(value: string | undefined, fallback: number, min = 0): number {
+  const n = value === undefined || value.trim() === '' ? Number.NaN : Number(value);
+  return Number.isFinite(n) && n >= min ? n : fallback;
+}
+
+export const DEFAULTS = { refreshSeconds: 5, writeGapMs: 1_000, staleMs: 60_000, originTimeoutMs: 10_000 } as const;
+
+function parse(env: SettingsEnv): Settings {
+  const origins = (env.ALLOWED_ORIGINS ?? '*').split(',').map((s) => s.trim());
+  return {
+    refreshMs: numberVar(env.MODEL_REFRESH_SECONDS, DEFAULTS.refreshSeconds) * 1000,
+    writeGapMs: numberVar(env.KV_WRITE_GAP_MS, DEFAULTS.writeGapMs),
+    staleMs: numberVar(env.KV_STALE_MS, DEFAULTS.staleMs),
+    originTimeoutMs: numberVar(env.ORIGIN_TIMEOUT_MS, DEFAULTS.originTimeoutMs, Number.MIN_VALUE),
+    allowedOrigins: origins.includes('*') ? '*' : origins,
+    adminToken: env.ADMIN_TOKEN || undefined,
+    partnerTokens: [env.ADMIN_TOKEN, ...(env.PARTNER_TOKENS ?? '').split(',')].map((t) => t?.trim() ?? '').filter((t) => t !== ''),
+    signingSecret: env.PROFILE_SECRET || undefined,
+  };
+}
+
+let last: { env: SettingsEnv; raw: string; settings: Settings } | null = null;
+
+export function settings(env: SettingsEnv): Settings {
+  if (last !== null && last.env === env) return last.settings;
+  // unset and empty differ ('\u0000' is no value a variable can hold)
+  const raw = NAMES.map((n) => env[n] ?? '\u0000').join('\u0001');
+  last = last !== null && last.raw === raw ? { env, raw, settings: last.settings } : { env, raw, settings: parse(env) };
+  return last.settings;
+}
 
 let warnedNoSecret = false;
 
 /** The signing secret, or undefined (logged once per isolate) when the deployment lacks it. */
-export function profileSecret(c: AppContext): string | undefined {
-  const s = c.env.PROFILE_SECRET;
+export function profileSecret(c: { readonly env: SettingsEnv }): string | undefined {
+  const s = settings(c.env).signingSecret;
   if (s) return s;
   if (!warnedNoSecret) {
     warnedNoSecret = true;
-    console.error(
-      JSON.stringify({
-        msg: 'PROFILE_SECRET is not set: visitor profiles are disabled and bid notices refused; set it with `wrangler secret put PROFILE_SECRET`',
-      }),
+    log.error(
+      'PROFILE_SECRET is not set: visitor profiles are disabled and bid notices refused; set it with `wrangler secret put PROFILE_SECRET`',
     );
   }
   return undefined;
 }
 
-export function storeOptions(c: AppContext, now: number): StoreOptions {
-  const seconds = Number(c.env.MODEL_REFRESH_SECONDS ?? 5);
-  return {
-    now,
-    refreshMs: Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 5000,
-    waitUntil: (p) => c.executionCtx.waitUntil(p),
-  };
+/** How this request's per-isolate caches refresh (model-store.ts, config-store.ts). */
+export function storeOptions(
+  c: { readonly env: SettingsEnv; readonly executionCtx: { waitUntil(p: Promise<unknown>): void } },
+  now: number,
+): StoreOptions {
+  return { now, refreshMs: settings(c.env).refreshMs, waitUntil: (p) => c.executionCtx.waitUntil(p) };
 }

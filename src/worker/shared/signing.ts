@@ -1,42 +1,20 @@
-/** HMAC signing and constant-time comparison for cookies and admin tokens. */
-
-const encoder = new TextEncoder(); // one per isolate
-const keys = new Map<string, Promise<CryptoKey>>();
-
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (key === undefined) {
-    key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-    keys.set(secret, key);
-  }
-  return key;
-}
-
-/** Compares in time that depends only on the lengths, not on where the inputs differ. */
-export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = a.length ^ b.length;
-  const n = Math.max(a.length, b.length);
-  for (let i = 0; i < n; i++) diff |= (a[i % (a.length || 1)] ?? 0) ^ (b[i % (b.length || 1)] ?? 0);
-  return diff === 0;
-}
-
-export function timingSafeEqualText(a: string, b: string): boolean {
-  return timingSafeEqual(encoder.encode(a), encoder.encode(b));
-}
+/**
+ * Signed cookies (the visitor profile, the admin page's session): `payload.signature`, the
+ * signature 128 bits of HMAC-SHA256 in base64url, computed synchronously by the core
+ * (mac-text.ts, the same HMAC that signs notice URLs). The signatures are byte for byte those of
+ * the WebCrypto signer this replaced (test/unit/signing.test.ts), so cookies in flight stay valid.
+ */
+import { base64Url, sameText, signText } from '../../core/mac-text.ts';
+import { utf8Encode } from '../../core/utf8.ts';
 
 const SIG_BYTES = 16; // 128-bit truncated HMAC-SHA256: plenty against forgery, half the cookie bytes
 
-const decoder = new TextDecoder();
-
-function toBase64Url(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
+const decoder = new TextDecoder(); // one per isolate
 
 /** Text → base64url of its UTF-8: cookie-safe without %-escaping's threefold growth. */
 export function encodeCookieText(text: string): string {
-  return toBase64Url(encoder.encode(text));
+  const bytes = utf8Encode(text);
+  return base64Url(bytes, 0, bytes.length);
 }
 
 export function decodeCookieText(value: string): string | null {
@@ -50,16 +28,14 @@ export function decodeCookieText(value: string): string | null {
   }
 }
 
-export async function sign(secret: string, payload: string): Promise<string> {
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(secret), encoder.encode(payload)));
-  return toBase64Url(mac.subarray(0, SIG_BYTES));
+export function sign(secret: string, payload: string): string {
+  return signText(secret, payload, SIG_BYTES);
 }
 
 /** `payload.signature` → payload when the signature is ours, else null. */
-export async function verifySigned(secret: string, signed: string): Promise<string | null> {
+export function verifySigned(secret: string, signed: string): string | null {
   const dot = signed.lastIndexOf('.');
   if (dot <= 0) return null;
   const payload = signed.slice(0, dot);
-  const expected = await sign(secret, payload);
-  return timingSafeEqualText(expected, signed.slice(dot + 1)) ? payload : null;
+  return sameText(sign(secret, payload), signed.slice(dot + 1)) ? payload : null;
 }

@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { CONFIG_KEYS } from '../../core/store-keys.ts';
 import { compileSegments, NO_SEGMENTS, type CompiledSegments, type SegmentConfig as Config } from '../../core/segments.ts';
 import { readConfig } from '../shared/config-store.ts';
-import type { StoreOptions } from '../models/model-store.ts';
+import type { StoreOptions } from '../shared/refresh-cache.ts';
 import { Name, shortText } from '../shared/request-schema.ts';
 
 export const SegmentCondition = z.union([

@@ -6,7 +6,7 @@ import { buildContext, type AttrValue, type VisitorContext } from '../../core/co
 import { createFeatureVector, extractFeatures, type FeatureVector } from '../../core/features.ts';
 import { touchProfile, type Profile } from '../../core/profile.ts';
 import { evaluateSegments } from '../../core/segments.ts';
-import type { StoreOptions } from '../models/model-store.ts';
+import type { StoreOptions } from '../shared/refresh-cache.ts';
 import { contextInput, type PageFields } from './request-context.ts';
 import { segmentRules } from './segment-store.ts';
 import { storeOptions } from '../shared/settings.ts';
@@ -38,7 +38,9 @@ export function optedOut(req: Request): boolean {
 export async function beginVisit(c: AppContext, input: VisitInput, pageView: boolean): Promise<Visit> {
   const now = Date.now();
   const store = storeOptions(c, now);
-  const [visitor, segments] = await Promise.all([readVisitor(c, input.visitorId, now), segmentRules(c.env.MODELS, store)]);
+  const rules = segmentRules(c.env.MODELS, store); // a cold isolate's KV read, under way while the cookies are read
+  const visitor = readVisitor(c, input.visitorId, now);
+  const segments = await rules;
   const ctx = buildContext(contextInput(c.req.raw, input.page, input.attributes, visitor.profile, now));
   const profile = pageView ? touchProfile(visitor.profile, now, ctx.pageType) : visitor.profile;
   // Segments see the profile with this view counted: "3rd pricing view" is true on the 3rd view.
@@ -47,7 +49,7 @@ export async function beginVisit(c: AppContext, input: VisitInput, pageView: boo
   return { now, visitor, profile, ctx, features: extractFeatures(ctx, createFeatureVector()), store };
 }
 
-export function finishVisit(c: AppContext, visit: Visit): Promise<void> {
+export function finishVisit(c: AppContext, visit: Visit): void {
   c.header('cache-control', 'private, no-store');
-  return writeVisitor(c, visit.visitor, visit.profile);
+  writeVisitor(c, visit.visitor, visit.profile);
 }

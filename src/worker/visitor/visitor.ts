@@ -11,6 +11,7 @@ import { parseProfile, serializeProfile } from '../../core/profile-codec.ts';
 import { decodeCookieText, encodeCookieText, sign, verifySigned } from '../shared/signing.ts';
 import { profileSecret } from '../shared/settings.ts';
 import type { AppContext } from '../shared/types.ts';
+import { log } from '../shared/log.ts';
 
 export const VISITOR_COOKIE = 'att_vid';
 export const PROFILE_COOKIE = 'att_p';
@@ -30,7 +31,7 @@ export interface Visitor {
 }
 
 /** Visitor from the body's id (server-side callers), else the cookie, else a new id. */
-export async function readVisitor(c: AppContext, bodyVisitorId: string | undefined, now: number): Promise<Visitor> {
+export function readVisitor(c: AppContext, bodyVisitorId: string | undefined, now: number): Visitor {
   const cookieId = getCookie(c, VISITOR_COOKIE);
   const id = bodyVisitorId ?? (cookieId && VISITOR_ID.test(cookieId) ? cookieId : undefined);
   const secret = profileSecret(c);
@@ -38,11 +39,11 @@ export async function readVisitor(c: AppContext, bodyVisitorId: string | undefin
   let profile: Profile | null = null;
   let profileState: ProfileState = secret ? 'new' : 'disabled';
   if (raw && secret) {
-    const payload = await verifySigned(secret, raw);
+    const payload = verifySigned(secret, raw);
     const text = payload === null ? null : decodeCookieText(payload);
     profile = text === null ? null : parseProfile(text);
     profileState = profile ? 'valid' : 'reset';
-    if (!profile) console.warn(JSON.stringify({ msg: 'profile cookie ignored', reason: payload === null ? 'signature' : 'layout' }));
+    if (!profile) log.warn('profile cookie ignored', { reason: payload === null ? 'signature' : 'layout' });
   }
   return {
     id: id ?? crypto.randomUUID().replace(/-/g, ''),
@@ -53,7 +54,7 @@ export async function readVisitor(c: AppContext, bodyVisitorId: string | undefin
 }
 
 /** Sets the visitor-id cookie (when new) and the re-signed profile cookie. */
-export async function writeVisitor(c: AppContext, visitor: Visitor, profile: Profile): Promise<void> {
+export function writeVisitor(c: AppContext, visitor: Visitor, profile: Profile): void {
   const secure = new URL(c.req.url).protocol === 'https:';
   const opts = { path: '/', sameSite: 'Lax' as const, secure, maxAge: YEAR_SECONDS };
   if (visitor.isNew) setCookie(c, VISITOR_COOKIE, visitor.id, opts);
@@ -70,5 +71,5 @@ export async function writeVisitor(c: AppContext, visitor: Visitor, profile: Pro
     kept = smaller;
     payload = encodeCookieText(serializeProfile(kept));
   }
-  setCookie(c, PROFILE_COOKIE, `${payload}.${await sign(secret, payload)}`, { ...opts, httpOnly: true });
+  setCookie(c, PROFILE_COOKIE, `${payload}.${sign(secret, payload)}`, { ...opts, httpOnly: true });
 }
