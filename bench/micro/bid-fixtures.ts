@@ -5,7 +5,7 @@ import { DEFAULT_RATES } from '../../src/core/bidding/currency.ts';
 import { encodeShadingModel, shadingFromEnvelope, type ShadingModel } from '../../src/core/bidding/shading-model.ts';
 import { decodeEnvelope } from '../../src/core/model-format.ts';
 import { encodeLinearModel, linearFromEnvelope, type LinearModel } from '../../src/core/linear-model.ts';
-import type { BidderInput, CampaignState } from '../../src/core/bidding/bidder.ts';
+import { createBidderScratch, type BidderInput, type CampaignState } from '../../src/core/bidding/bidder.ts';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -160,6 +160,8 @@ export const REQUEST_BODY = JSON.stringify({
 
 let n = 0;
 let statesDay = -1;
+/** one per process, as the Worker keeps one per isolate */
+const SCRATCH = createBidderScratch();
 let states = new Map<string, CampaignState>();
 export function bidderInput(request: BidRequest, now = Date.UTC(2026, 10, 23, 19)): BidderInput {
   // as the worker does: campaign state read once per request, looked up by id
@@ -180,5 +182,6 @@ export function bidderInput(request: BidRequest, now = Date.UTC(2026, 10, 23, 19
     newId: () => `d-${++n}`,
     noticeBase: 'https://bid.example/openrtb2',
     exchange: 'bench-exchange',
+    scratch: SCRATCH,
   };
 }

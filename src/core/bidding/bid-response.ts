@@ -6,7 +6,7 @@
  */
 import type { Bid, BidRequest, CreativeMarkupType, Imp } from 'iab-openrtb/v26';
 import type { Media, RequestFacts } from './bid-features.ts';
-import type { BidDecision, Candidate } from './bidder.ts';
+import type { Campaign, Creative } from './campaign.ts';
 import { encodeStrict } from './macros.ts';
 import type { NoticeSigner } from './notice-signature.ts';
 
@@ -85,12 +85,35 @@ export interface NoticeContext {
   readonly signer?: NoticeSigner | undefined;
 }
 
-export function toBid(n: NoticeContext, req: BidRequest, imp: Imp, d: BidDecision, best: Candidate): Bid {
-  const cr = best.creative;
-  const q =
+/** What a bid is built from: the priced decision, as the bidder logs it (`BidDecision` has these and more). */
+export interface PricedBid {
+  readonly decisionId: string;
+  readonly campaign: string;
+  readonly creative: string;
+  /** the price bid (response currency) */
+  readonly price: number;
+  readonly ctr: number;
+  readonly cvr: number;
+  readonly source: 'model' | 'default';
+  readonly shaded: boolean;
+  readonly dealid: string | null;
+  /** `noticeQuery` of the bid */
+  readonly noticeQuery: string;
+}
+
+/**
+ * Our part of a bid's notice URLs (before the exchange's macros): the bid (decision, campaign,
+ * creative, imp, our price) and the request's part. This is what the notice signatures cover.
+ */
+export function noticeQuery(n: NoticeContext, d: Pick<PricedBid, 'decisionId' | 'campaign' | 'creative' | 'price'>, impId: string): string {
+  return (
     `d=${encodeStrict(d.decisionId)}&c=${encodeStrict(d.campaign)}&cr=${encodeStrict(d.creative)}` +
-    `&imp=${encodeStrict(imp.id)}&bid=${d.price}${n.requestQuery}`;
-  d.noticeQuery = q;
+    `&imp=${encodeStrict(impId)}&bid=${d.price}${n.requestQuery}`
+  );
+}
+
+export function toBid(n: NoticeContext, req: BidRequest, imp: Imp, d: PricedBid, campaign: Campaign, cr: Creative): Bid {
+  const q = d.noticeQuery;
   const base = n.base;
   const s = n.signer?.notices(q);
   let adm = cr.adm;
@@ -105,21 +128,21 @@ export function toBid(n: NoticeContext, req: BidRequest, imp: Imp, d: BidDecisio
     adm,
     adid: cr.id,
     crid: cr.id,
-    cid: best.campaign.id,
-    adomain: [best.campaign.adomain],
+    cid: campaign.id,
+    adomain: [campaign.adomain],
     nurl: `${base}/win?${q}${s ? `&s=${s[0]}` : ''}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}&cur=\${AUCTION_CURRENCY}&auc=\${AUCTION_ID}`,
     burl: `${base}/billing?${q}${s ? `&s=${s[1]}` : ''}&price=\${AUCTION_PRICE}&cur=\${AUCTION_CURRENCY}`,
     lurl: `${base}/loss?${q}${s ? `&s=${s[2]}` : ''}&price=\${AUCTION_PRICE}&mtw=\${AUCTION_MIN_TO_WIN}&cur=\${AUCTION_CURRENCY}&reason=\${AUCTION_LOSS}&auc=\${AUCTION_ID}`,
     mtype: MTYPE[cr.media] as CreativeMarkupType,
-    ext: { decisionId: d.decisionId, campaign: best.campaign.id, source: d.source, shaded: d.shaded, pctr: d.ctr },
+    ext: { decisionId: d.decisionId, campaign: campaign.id, source: d.source, shaded: d.shaded, pctr: d.ctr },
   };
-  if (best.campaign.bid.goal === 'cpa') bid.ext!.pcvr = d.cvr;
+  if (campaign.bid.goal === 'cpa') bid.ext!.pcvr = d.cvr;
   if (cr.w && cr.h) {
     bid.w = cr.w;
     bid.h = cr.h;
   }
   if (cr.cat) bid.cat = [...cr.cat];
-  if (best.dealid) bid.dealid = best.dealid;
-  if (req.app && best.campaign.bundle) bid.bundle = best.campaign.bundle;
+  if (d.dealid) bid.dealid = d.dealid;
+  if (req.app && campaign.bundle) bid.bundle = campaign.bundle;
   return bid;
 }

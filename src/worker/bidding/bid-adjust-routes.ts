@@ -13,7 +13,7 @@ import type { BidRequest } from 'iab-openrtb/v26';
 import { impFeatureInput, impMedia, impSizes, requestFacts } from '../../core/bidding/bid-features.ts';
 import { creativeSize, dealFor, pickCreative } from '../../core/bidding/campaign.ts';
 import { validateBidRequest } from '../../core/bidding/openrtb-validate.ts';
-import { bidMultiplier, impressionValue, modifierOf } from '../../core/bidding/pricing.ts';
+import { bidMultiplier, campaignVariant, modifierOf, priceCampaign, type Prediction, type PricedRate } from '../../core/bidding/pricing.ts';
 import { createFeatureVector, extractFeatures } from '../../core/features.ts';
 import { scoreVariants, sigmoid, type LinearModel } from '../../core/linear-model.ts';
 import { requirePartner } from '../shared/bearer-auth.ts';
@@ -21,18 +21,11 @@ import { BidAdjustRequest } from './bidding-schemas.ts';
 import { readJson } from '../shared/body.ts';
 import { campaigns } from './campaign-store.ts';
 import { badRequest, HttpError } from '../shared/http-error.ts';
-import { resolveModel } from '../models/model-store.ts';
+import { resolveModel, type Resolved } from '../models/model-store.ts';
 import type { AppEnv } from '../shared/types.ts';
 import { storeOptions } from '../shared/settings.ts';
 import { LINEAR } from '../models/adapters.ts';
 import { log } from '../shared/log.ts';
-
-interface Predicted {
-  rate: number;
-  baseline: number;
-  source: 'model' | 'default';
-  version: string | null;
-}
 
 export const bidAdjustRoutes = new Hono<AppEnv>().use('/v1/bid-adjust', requirePartner).post('/v1/bid-adjust', async (c) => {
   const body = await readJson(c.req.raw, BidAdjustRequest, 64 * 1024);
@@ -64,43 +57,50 @@ export const bidAdjustRoutes = new Hono<AppEnv>().use('/v1/bid-adjust', requireP
       : impFeatureInput(facts, imp, creative.media, creativeSize(creative), deal);
   const fv = extractFeatures(ctx, createFeatureVector());
   const logits = new Float64Array(64);
-  const fallbacks: string[] = [];
 
-  async function predict(model: string | undefined, fallback: number | undefined): Promise<Predicted | null> {
-    if (model !== undefined) {
-      const r = await resolveModel(c.env.MODELS, model, LINEAR, store);
-      if (r.ok) {
-        const m: LinearModel = r.model;
-        const k = m.variantIndex.get(campaign!.id) ?? m.variantIndex.get('*') ?? 0;
-        scoreVariants(m, fv, logits);
-        return { rate: sigmoid(logits[k]!), baseline: fallback ?? sigmoid(m.bias[k]!), source: 'model', version: r.version };
-      }
-      fallbacks.push(`${model}=${r.reason}`);
-    }
-    return fallback === undefined ? null : { rate: fallback, baseline: fallback, source: 'default', version: null };
-  }
-
+  // the campaign's models, read before pricing (which is synchronous, as the bidder's is)
   const goal = campaign.bid.goal;
-  const ctr = goal === 'cpm' ? null : await predict(campaign.bid.ctrModel, campaign.bid.defaultCtr);
-  const cvr = goal === 'cpa' ? await predict(campaign.bid.cvrModel, campaign.bid.defaultCvr) : null;
+  const names = [goal === 'cpm' ? undefined : campaign.bid.ctrModel, goal === 'cpa' ? campaign.bid.cvrModel : undefined];
+  const resolved = new Map<string, Resolved<LinearModel>>();
+  for (const name of names) if (name !== undefined) resolved.set(name, await resolveModel(c.env.MODELS, name, LINEAR, store));
+  const fallbacks = [...resolved].filter(([, r]) => !r.ok).map(([name, r]) => `${name}=${r.ok ? '' : r.reason}`);
   if (fallbacks.length > 0) {
     c.header('x-attune-fallback', fallbacks.join(', '));
     log.warn('bid-adjust fallback', { campaign: campaign.id, fallbacks });
   }
-  const missing = (goal !== 'cpm' && ctr === null) || (goal === 'cpa' && cvr === null);
-  const rates = { ctr: ctr?.rate ?? 1, cvr: cvr?.rate ?? 1 };
+  const predict = (name: string | undefined): Prediction | null => {
+    const r = name === undefined ? undefined : resolved.get(name);
+    if (r === undefined || !r.ok) return null;
+    scoreVariants(r.model, fv, logits);
+    return { rate: sigmoid(logits[campaignVariant(r.model, campaign.id)]!), model: r.model };
+  };
   const modifier = modifierOf(campaign, ctx);
-  const multiplier = missing ? 1 : bidMultiplier(campaign, rates, { ctr: ctr?.baseline ?? 1, cvr: cvr?.baseline ?? 1 }, modifier);
-  const value = missing ? null : impressionValue(campaign, rates, modifier);
+  const price = priceCampaign(campaign, predict, modifier);
+  const missing = price.skip === 'noCtrModel' || price.skip === 'noCvrModel';
+  // a rate's baseline: the campaign's default, else its model's bias-only rate
+  const baseline = (r: PricedRate | null, fallback: number | undefined): number =>
+    r === null ? 1 : r.model === null ? r.rate : (fallback ?? sigmoid(r.model.bias[campaignVariant(r.model, campaign.id)]!));
+  const multiplier = missing
+    ? 1
+    : bidMultiplier(
+        campaign,
+        { ctr: price.ctr?.rate ?? 1, cvr: price.cvr?.rate ?? 1 },
+        { ctr: baseline(price.ctr, campaign.bid.defaultCtr), cvr: baseline(price.cvr, campaign.bid.defaultCvr) },
+        modifier,
+      );
+  const versionOf = (r: PricedRate | null, name: string | undefined): string | null => {
+    const res = name === undefined ? undefined : resolved.get(name);
+    return r?.model && res?.ok ? res.version : null;
+  };
   return c.json({
     campaign: campaign.id,
-    pctr: ctr?.rate ?? null,
-    pcvr: cvr?.rate ?? null,
+    pctr: price.ctr?.rate ?? null,
+    pcvr: price.cvr?.rate ?? null,
     multiplier,
     modifier,
-    valueCpm: value,
+    valueCpm: missing ? null : price.value,
     adjustedCpm: body.baseCpm === undefined || missing ? null : Math.min(body.baseCpm * multiplier, campaign.bid.maxCpm),
-    source: missing ? 'fallback' : goal === 'cpm' ? 'fixed' : ctr?.source === 'default' || cvr?.source === 'default' ? 'default' : 'model',
-    models: { ctr: ctr?.version ?? null, cvr: cvr?.version ?? null },
+    source: missing ? 'fallback' : goal === 'cpm' ? 'fixed' : price.source,
+    models: { ctr: versionOf(price.ctr, campaign.bid.ctrModel), cvr: versionOf(price.cvr, campaign.bid.cvrModel) },
   });
 });

@@ -13,6 +13,7 @@
  */
 import { Hono } from 'hono';
 import { UNKNOWN_EXCHANGE } from '../../core/bidding/exchange-keys.ts';
+import { noticeExpired } from '../../core/bidding/notice-outcome.ts';
 import { splitNotice, verifyClick } from '../../core/bidding/notice-signature.ts';
 import type { OutcomeEvent } from '../../core/outcome-event.ts';
 import { campaigns } from './campaign-store.ts';
@@ -20,7 +21,7 @@ import { sendToLog } from '../log/log-producer.ts';
 import { HttpError } from '../shared/http-error.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
 import { profileSecret, storeOptions } from '../shared/settings.ts';
-import { ClickQuery, NOTICE_MAX_AGE_S, pairs } from './notice-query.ts';
+import { ClickQuery, pairs } from './notice-query.ts';
 import { log } from '../shared/log.ts';
 
 /** A prefetch or prerender asks ahead of a click that may never come. */
@@ -39,7 +40,7 @@ export const clickRoutes = new Hono<AppEnv>().get('/openrtb2/click', async (c) =
   const landing = (await campaigns(c.env.MODELS, storeOptions(c, now)))
     .find((x) => x.id === campaignId)
     ?.creatives.find((x) => x.id === cr)?.clickUrl;
-  if (now / 1000 - Number(t) > NOTICE_MAX_AGE_S) {
+  if (noticeExpired(t, now)) {
     log.warn('click not counted', { decision: d, reason: 'expired' });
   } else if (c.req.method === 'GET' && !speculative(c)) {
     const event: OutcomeEvent = {

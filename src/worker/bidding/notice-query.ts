@@ -36,12 +36,6 @@ export const MacroQuery = z.object({
 export type SignedQuery = z.infer<typeof SignedQuery>;
 export type MacroQuery = z.infer<typeof MacroQuery>;
 
-/**
- * How old a notice may be. The ledger keeps a bid's row 31 days (campaign-ledger.ts): an older
- * notice could book the same bid a second time, so it is refused.
- */
-export const NOTICE_MAX_AGE_S = 30 * 86_400;
-
 /** Query pairs as an object; a name given twice is refused (which one would count?). */
 export function pairs(query: string): Record<string, string> {
   const out: Record<string, string> = {};
