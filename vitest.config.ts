@@ -9,7 +9,7 @@ const golden = (name: string) => readFileSync(new URL(`./test/fixtures/golden/${
 
 // Test-only secrets: bindings the Worker reads from `wrangler secret` in production.
 export const TEST_BINDINGS = {
-  PROFILE_SECRET: 'test-profile-secret-0123456789abcdef',
+  SIGNING_SECRET: 'test-signing-secret-0123456789abcdef',
   ADMIN_TOKEN: 'test-admin-token',
   PARTNER_TOKENS: 'test-partner-a, test-partner-b',
   // the exchanges allowed to bid (test/worker/bidding-helpers.ts sends the first key)

@@ -26,9 +26,13 @@ export function parseDevVars(text: string): Map<string, string> {
 
 const random = () => randomBytes(24).toString('base64url');
 
-/** What `npm start` needs in `.dev.vars`, each with a fresh random value when missing. */
-export const LOCAL_SECRETS: ReadonlyArray<readonly [name: string, value: () => string]> = [
-  ['PROFILE_SECRET', random],
+/**
+ * What `npm start` needs in `.dev.vars`, each with a fresh random value when missing. A secret
+ * still set under its old name (`legacy`, which the Worker reads for one release) counts as set:
+ * a second secret beside it would take over and invalidate the cookies signed with the first.
+ */
+export const LOCAL_SECRETS: ReadonlyArray<readonly [name: string, value: () => string, legacy?: string]> = [
+  ['SIGNING_SECRET', random, 'PROFILE_SECRET'],
   ['ADMIN_TOKEN', random],
   // the demo exchange: bid requests send this key (docs/bidding.md)
   ['EXCHANGE_KEYS', () => `demo:${random()}`],
@@ -41,7 +45,7 @@ export const LOCAL_SECRETS: ReadonlyArray<readonly [name: string, value: () => s
 export function addMissingSecrets(file: string, wanted = LOCAL_SECRETS): string[] {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
   const have = parseDevVars(text);
-  const missing = wanted.filter(([name]) => !have.has(name));
+  const missing = wanted.filter(([name, , legacy]) => !have.has(name) && (legacy === undefined || !have.has(legacy)));
   if (missing.length === 0) return [];
   const lines = missing.map(([name, value]) => `${name}=${value()}\n`).join('');
   if (text === '') writeFileSync(file, lines, { mode: 0o600 });

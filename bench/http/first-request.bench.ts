@@ -40,7 +40,7 @@ async function oneIsolate(): Promise<number[]> {
   );
   try {
     const base = new URL((await mf.ready).toString());
-    const kv = (await mf.getKVNamespace('MODELS')) as unknown as KvLike;
+    const kv = (await mf.getKVNamespace('KV')) as unknown as KvLike;
     await publishDirectory(
       'models',
       {

@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { CONFIG_KEYS } from '../../src/core/store-keys.ts';
+import { BINDING } from '../../src/train/storage.ts';
 import { buildSnippet } from '../../scripts/build-snippet.mjs';
 
 process.env.WRANGLER_SEND_METRICS = 'false';
@@ -148,7 +149,7 @@ await run([
   '--path',
   join(persist, 'rules.json'),
   '--binding',
-  'MODELS',
+  BINDING,
   '--local',
   '--persist-to',
   persist,

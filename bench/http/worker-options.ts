@@ -9,7 +9,7 @@ export const BENCH_EXCHANGE_KEY = 'bench-exchange-key-0123456789';
 export function benchWorkerOptions(adminToken: string) {
   return {
     compatibilityDate: '2026-11-01',
-    kvNamespaces: ['MODELS'],
+    kvNamespaces: ['KV'],
     queueProducers: { EVENTS: { queueName: 'attune-events' } },
     // wrangler.toml's limit; the benches send from loopback, which it does not count (event-rate-limit.ts)
     ratelimits: { EVENTS_LIMITER: { namespace_id: '1001', simple: { limit: 5000, period: 10 as const } } },
@@ -20,7 +20,7 @@ export function benchWorkerOptions(adminToken: string) {
       MODEL_WRITER: { className: 'ModelWriter', useSQLite: true },
     },
     bindings: {
-      PROFILE_SECRET: 'bench-profile-secret',
+      SIGNING_SECRET: 'bench-signing-secret',
       ADMIN_TOKEN: adminToken,
       MODEL_REFRESH_SECONDS: '5',
       ALLOWED_ORIGINS: '*',

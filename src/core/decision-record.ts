@@ -45,6 +45,8 @@ export interface DecisionRecord {
   readonly experiment?: string;
   /** bids: the exchange that asked (its id in EXCHANGE_KEYS) */
   readonly exchange?: string;
+  /** bids: the price bid (CPM, response currency); `score` holds the same number, as it did before this field */
+  readonly price?: number;
 }
 
 export function hashVisitor(visitorId: string): string {

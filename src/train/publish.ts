@@ -4,7 +4,7 @@
  * Compiles every model source in the directory, publishes each through the atomic path
  * (write, read back, verify, flip the manifest), and writes configs (`segments.json` →
  * `config/segments`). Locally it writes the KV state `wrangler dev` serves; with `--remote`
- * it writes the real namespace bound as MODELS in wrangler.toml. Compiled blobs are also
+ * it writes the real namespace bound as KV in wrangler.toml. Compiled blobs are also
  * written to `models/compiled/` for inspection.
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';

@@ -11,7 +11,8 @@ import { promisify } from 'node:util';
 import { publishModel, type ModelStorage } from '../core/model-registry.ts';
 
 const run = promisify(execFile);
-export const BINDING = 'MODELS';
+/** The Worker's KV binding (wrangler.toml), which `wrangler kv key … --binding` and getPlatformProxy name. */
+export const BINDING = 'KV';
 
 export interface OpenStorage {
   readonly storage: ModelStorage;
@@ -31,8 +32,8 @@ export function platformPersist(persistTo: string | undefined): { path: string }
 
 export async function localStorage(persistTo?: string): Promise<OpenStorage> {
   const { getPlatformProxy } = await import('wrangler');
-  const proxy = await getPlatformProxy<{ MODELS: KVLike }>({ persist: platformPersist(persistTo) });
-  const kv = proxy.env.MODELS;
+  const proxy = await getPlatformProxy<Record<typeof BINDING, KVLike>>({ persist: platformPersist(persistTo) });
+  const kv = proxy.env[BINDING];
   return {
     storage: {
       getBytes: (key) => kv.get(key, 'arrayBuffer'),

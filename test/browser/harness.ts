@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { chromium, type Browser } from 'playwright-core';
 import { CONFIG_KEYS } from '../../src/core/store-keys.ts';
+import { BINDING } from '../../src/train/storage.ts';
 import { startWorker as startWorkerProcess, wrangler, type WorkerProcess } from './worker-process.ts';
 
 export const PAGES = resolve(SHARED_DATA, 'html-pages');
@@ -65,7 +66,7 @@ export function startWorker(originUrl: string, pageRules: unknown): Promise<Runn
         '--path',
         rulesFile,
         '--binding',
-        'MODELS',
+        BINDING,
         '--local',
         '--persist-to',
         persist,

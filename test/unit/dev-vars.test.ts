@@ -33,16 +33,17 @@ describe('.dev.vars', () => {
     expect(addMissingSecrets(file)).toEqual(LOCAL_SECRETS.map(([n]) => n));
     const vars = parseDevVars(readFileSync(file, 'utf8'));
     expect(vars.get('EXCHANGE_KEYS')).toMatch(/^demo:[\w-]{32}$/);
-    expect(vars.get('PROFILE_SECRET')!.length).toBeGreaterThanOrEqual(32);
+    expect(vars.get('SIGNING_SECRET')!.length).toBeGreaterThanOrEqual(32);
     expect(statSync(file).mode & 0o077).toBe(0); // secrets: the owner's alone
   });
 
   it('adds only what is missing, after the existing text, which stays byte for byte (even an empty value)', () => {
     const file = fileIn();
-    const before = '# mine\nPROFILE_SECRET="keep me"\nEXCHANGE_KEYS=\r\nexport ADMIN_TOKEN=also-mine';
+    const before = '# mine\nSIGNING_SECRET="keep me"\nEXCHANGE_KEYS=\r\nexport ADMIN_TOKEN=also-mine';
     writeFileSync(file, before);
     expect(addMissingSecrets(file)).toEqual([]);
     expect(readFileSync(file, 'utf8')).toBe(before);
+    // a checkout from before the rename: its PROFILE_SECRET is the signing secret, and no second one is added
     const partial = 'PROFILE_SECRET=keep-me\nADMIN_TOKEN=mine';
     writeFileSync(file, partial);
     expect(addMissingSecrets(file)).toEqual(['EXCHANGE_KEYS']);

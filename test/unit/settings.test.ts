@@ -13,6 +13,7 @@ describe('settings', () => {
       adminToken: undefined,
       partnerTokens: [],
       signingSecret: undefined,
+      legacySecret: false,
     });
   });
 
@@ -35,8 +36,14 @@ describe('settings', () => {
     ]);
     expect(settings({ ALLOWED_ORIGINS: 'https://a.example,*' }).allowedOrigins).toBe('*');
     expect(settings({ ADMIN_TOKEN: ' admin ', PARTNER_TOKENS: 'p1, ,p2,' }).partnerTokens).toEqual(['admin', 'p1', 'p2']);
-    expect(settings({ ADMIN_TOKEN: '', PROFILE_SECRET: '' })).toMatchObject({ adminToken: undefined, signingSecret: undefined });
-    expect(settings({ PROFILE_SECRET: 's' }).signingSecret).toBe('s');
+    expect(settings({ ADMIN_TOKEN: '', SIGNING_SECRET: '' })).toMatchObject({ adminToken: undefined, signingSecret: undefined });
+    expect(settings({ SIGNING_SECRET: 's' })).toMatchObject({ signingSecret: 's', legacySecret: false });
+  });
+
+  it('read the signing secret under its old name, PROFILE_SECRET, for one release', () => {
+    expect(settings({ PROFILE_SECRET: 'old' })).toMatchObject({ signingSecret: 'old', legacySecret: true });
+    expect(settings({ SIGNING_SECRET: 'new', PROFILE_SECRET: 'old' })).toMatchObject({ signingSecret: 'new', legacySecret: false });
+    expect(settings({ SIGNING_SECRET: '', PROFILE_SECRET: '' })).toMatchObject({ signingSecret: undefined, legacySecret: false });
   });
 
   it('are parsed once per environment, and again when a value changes', () => {

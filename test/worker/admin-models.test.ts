@@ -37,7 +37,7 @@ describe('model admin writes go through one writer per model', () => {
     const [rx, ry] = await Promise.all([publish(x), publish(y)]);
     expect([rx.status, ry.status].sort()).toEqual([200, 409]);
     const winner = rx.status === 200 ? x : y;
-    expect(new Uint8Array((await env.MODELS.get(modelKey('hero', 'v1'), 'arrayBuffer'))!)).toEqual(winner);
+    expect(new Uint8Array((await env.KV.get(modelKey('hero', 'v1'), 'arrayBuffer'))!)).toEqual(winner);
     expect(await (rx.status === 409 ? rx : ry).json()).toMatchObject({ error: { code: 'versionExists', field: '(body)' } });
   });
 
@@ -88,7 +88,7 @@ describe('model admin API', () => {
     });
     // …but they can be inspected
     const snapshot = `exp.${'k'.repeat(64)}`;
-    await env.MODELS.put(
+    await env.KV.put(
       manifestKey(snapshot),
       JSON.stringify({ name: snapshot, kind: 'bandit', active: '1.1', history: [{ version: '1.1', at: 0 }] }),
     );
@@ -100,7 +100,7 @@ describe('model admin API', () => {
 
   it('an unreadable manifest: inspect says so, rollback refuses, activate replaces it', async () => {
     await publish(hero('v1'));
-    await env.MODELS.put(manifestKey('hero'), '{"name": "hero", "active": 7}');
+    await env.KV.put(manifestKey('hero'), '{"name": "hero", "active": 7}');
     const inspect = await fetchWorker('/admin/models/hero', { headers: ADMIN });
     expect(inspect.status).toBe(409);
     expect(await inspect.json()).toMatchObject({ error: { code: 'manifestUnreadable' } });
@@ -117,7 +117,7 @@ describe('model admin API', () => {
 
   it('lists manifests a page at a time', async () => {
     for (let i = 0; i < 105; i++) {
-      await env.MODELS.put(
+      await env.KV.put(
         manifestKey(`m${String(i).padStart(3, '0')}`),
         JSON.stringify({ name: `m${i}`, kind: 'linear', active: 'v1', history: [] }),
       );
@@ -152,7 +152,7 @@ describe('a manifest that does not validate', () => {
   it('falls back per slot (other slots stand) and says why, instead of a 404 for the page', async () => {
     await publish(hero('v1'));
     await publish(linearBlob({ name: 'cta', version: 'v1', variants: ['x', 'y'], biasBy: { y: 3 } }));
-    await env.MODELS.put(manifestKey('hero'), 'not json');
+    await env.KV.put(manifestKey('hero'), 'not json');
     resetCaches();
     const res = await postJson('/v1/decide', {
       slots: [
@@ -175,10 +175,10 @@ describe('a manifest that does not validate', () => {
   it('a warm isolate keeps serving the last good manifest when a refresh reads a broken one', async () => {
     await publish(hero('v1'));
     const opts = (now: number) => ({ now, refreshMs: 1000, waitUntil: () => {} });
-    expect(await resolveModel(env.MODELS, 'hero', LINEAR, opts(1))).toMatchObject({ ok: true, version: 'v1' });
-    await env.MODELS.put(manifestKey('hero'), '{"broken": true}');
-    await resolveModel(env.MODELS, 'hero', LINEAR, opts(5000)); // starts the refresh
+    expect(await resolveModel(env.KV, 'hero', LINEAR, opts(1))).toMatchObject({ ok: true, version: 'v1' });
+    await env.KV.put(manifestKey('hero'), '{"broken": true}');
+    await resolveModel(env.KV, 'hero', LINEAR, opts(5000)); // starts the refresh
     await new Promise((r) => setTimeout(r, 50));
-    expect(await resolveModel(env.MODELS, 'hero', LINEAR, opts(5001))).toMatchObject({ ok: true, version: 'v1' });
+    expect(await resolveModel(env.KV, 'hero', LINEAR, opts(5001))).toMatchObject({ ok: true, version: 'v1' });
   });
 });

@@ -40,14 +40,14 @@ export function campaign(over: Partial<Campaign> & { id: string }): Campaign {
 
 /** Replaces the stored campaigns (straight on the KV binding) and empties this isolate's caches. */
 export async function setCampaigns(list: readonly Campaign[]): Promise<void> {
-  await env.MODELS.put(CONFIG_KEYS.campaigns, JSON.stringify(list));
+  await env.KV.put(CONFIG_KEYS.campaigns, JSON.stringify(list));
   resetCaches();
   clearSpendCache();
 }
 
 export async function setRates(rates: Record<string, number> | null): Promise<void> {
-  if (rates === null) await env.MODELS.delete(CONFIG_KEYS.fxRates);
-  else await env.MODELS.put(CONFIG_KEYS.fxRates, JSON.stringify({ base: 'USD', rates }));
+  if (rates === null) await env.KV.delete(CONFIG_KEYS.fxRates);
+  else await env.KV.put(CONFIG_KEYS.fxRates, JSON.stringify({ base: 'USD', rates }));
   resetCaches();
 }
 

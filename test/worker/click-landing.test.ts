@@ -14,7 +14,7 @@ const LANDING = 'https://travel.example/offer?id=7';
 /** A click URL as the bidder signs it, for the first creative of campaign `c`. */
 function clickPath(c: string, extra = ''): string {
   const q = `d=dec-1&c=${c}&cr=${c}-300x250&t=${Math.floor(Date.now() / 1000)}`;
-  return `/openrtb2/click?${q}&s=${clickSignature(env.PROFILE_SECRET, q)}${extra}`;
+  return `/openrtb2/click?${q}&s=${clickSignature(env.SIGNING_SECRET, q)}${extra}`;
 }
 
 async function withLanding(id: string, clickUrl: string): Promise<void> {

@@ -12,7 +12,7 @@ function countingKv(reads: string[]): KVNamespace {
   return {
     get: (key: string, type: never) => {
       reads.push(key);
-      return env.MODELS.get(key, type);
+      return env.KV.get(key, type);
     },
   } as unknown as KVNamespace;
 }
@@ -47,7 +47,7 @@ describe('config cache', () => {
     const t = Date.now();
     const opts = (now: number) => ({ now, refreshMs: 1000, waitUntil: () => {} });
     expect(await readConfig(kv, 'config/late', (r) => r as string, 'none', opts(t))).toBe('none');
-    await env.MODELS.put('config/late', JSON.stringify('here'));
+    await env.KV.put('config/late', JSON.stringify('here'));
     expect(await readConfig(kv, 'config/late', (r) => r as string, 'none', opts(t + 500))).toBe('none');
     expect(await readConfig(kv, 'config/late', (r) => r as string, 'none', opts(t + 1500))).toBe('here');
     expect(reads).toEqual(['config/late', 'config/late']);

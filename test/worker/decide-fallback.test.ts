@@ -58,7 +58,7 @@ describe('/v1/decide decides per slot', () => {
       ['bold', 'model'],
       ['y', 'model'],
     ]);
-    await env.MODELS.delete(manifestKey('fb-hero'));
+    await env.KV.delete(manifestKey('fb-hero'));
     resetCaches(); // an isolate that reads KV after the delete
     let res!: Response;
     let json!: { decisions: Decision[] };
@@ -130,7 +130,7 @@ describe('/v1/decide decides per slot', () => {
   });
 
   it('a corrupt blob: that slot falls back with `corrupt` and a warning, strict or not (nothing the caller could fix)', async () => {
-    await env.MODELS.put(modelKey('fb-hero', 'v1'), new Uint8Array(64).fill(7));
+    await env.KV.put(modelKey('fb-hero', 'v1'), new Uint8Array(64).fill(7));
     resetCaches();
     for (const strict of [false, true]) {
       let out!: Awaited<ReturnType<typeof decide>>;
@@ -173,7 +173,7 @@ describe('/v1/score scores per model', () => {
   } & ErrorBody;
 
   it('a deleted or never-published model gets no scores and its reason; the others are scored; strict: true is a 404', async () => {
-    await env.MODELS.delete(manifestKey('fb-hero'));
+    await env.KV.delete(manifestKey('fb-hero'));
     resetCaches();
     const models = ['fb-hero', 'fb-cta', 'never-was'];
     let res!: Response;
@@ -198,7 +198,7 @@ describe('/v1/score scores per model', () => {
   });
 
   it('a corrupt blob: source fallback with `corrupt`, strict or not', async () => {
-    await env.MODELS.put(modelKey('fb-cta', 'v1'), new Uint8Array(64).fill(7));
+    await env.KV.put(modelKey('fb-cta', 'v1'), new Uint8Array(64).fill(7));
     resetCaches();
     for (const strict of [false, true]) {
       const res = await postJson('/v1/score', { strict, models: ['fb-hero', 'fb-cta'] });
@@ -235,7 +235,7 @@ describe('/v1/recommend', () => {
     const ok = await fetchWorker('/v1/recommend?items=shoe-1&k=2&strict=1');
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { source: string }).source).toBe('model');
-    await env.MODELS.delete(manifestKey('recs'));
+    await env.KV.delete(manifestKey('recs'));
     resetCaches();
     const lenient = await fetchWorker('/v1/recommend?items=shoe-1&k=2');
     expect(lenient.status).toBe(200);

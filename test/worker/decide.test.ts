@@ -87,11 +87,8 @@ describe('POST /v1/decide with a published model', () => {
     await publish(heroModel('v1'));
     await decideHero({ 'user-agent': IPHONE });
     // Another isolate (here: a direct KV write) publishes v2; this isolate still serves v1 from memory…
-    await env.MODELS.put(modelKey('hero', 'v2'), heroModel('v2', 'control'));
-    await env.MODELS.put(
-      'manifest/hero',
-      JSON.stringify({ name: 'hero', kind: 'linear', active: 'v2', history: [{ version: 'v2', at: 0 }] }),
-    );
+    await env.KV.put(modelKey('hero', 'v2'), heroModel('v2', 'control'));
+    await env.KV.put('manifest/hero', JSON.stringify({ name: 'hero', kind: 'linear', active: 'v2', history: [{ version: 'v2', at: 0 }] }));
     const stale = await (await decideHero({ 'user-agent': IPHONE })).json<any>();
     expect(stale.decisions[0].model.version).toBe('v1');
   });
@@ -100,7 +97,7 @@ describe('POST /v1/decide with a published model', () => {
 describe('safe fallback', () => {
   const broken = async (bytes: Uint8Array) => {
     await publish(heroModel('v1'));
-    await env.MODELS.put(modelKey('hero', 'v1'), bytes);
+    await env.KV.put(modelKey('hero', 'v1'), bytes);
     resetCaches();
     return postJson(
       '/v1/decide',
@@ -139,7 +136,7 @@ describe('safe fallback', () => {
   });
 
   it('a manifest naming a missing blob falls back', async () => {
-    await env.MODELS.put('manifest/ghost', JSON.stringify({ name: 'ghost', kind: 'linear', active: 'v7', history: [] }));
+    await env.KV.put('manifest/ghost', JSON.stringify({ name: 'ghost', kind: 'linear', active: 'v7', history: [] }));
     const res = await postJson('/v1/decide', { slots: [{ id: 's', model: 'ghost', candidates: ['a', 'b'] }] });
     expect(res.headers.get('x-attune-fallback')).toBe('s=missing');
     expect((await res.json<any>()).decisions[0]).toMatchObject({ variant: 'a', source: 'fallback' });
@@ -147,7 +144,7 @@ describe('safe fallback', () => {
 
   it('one broken slot does not affect the others', async () => {
     await publish(heroModel('v1'));
-    await env.MODELS.put('manifest/ghost', JSON.stringify({ name: 'ghost', kind: 'linear', active: 'v7', history: [] }));
+    await env.KV.put('manifest/ghost', JSON.stringify({ name: 'ghost', kind: 'linear', active: 'v7', history: [] }));
     const res = await postJson(
       '/v1/decide',
       {

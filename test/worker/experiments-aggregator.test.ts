@@ -105,7 +105,7 @@ describe('aggregator housekeeping', () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const after = (await stub.stats()).snapshot!;
     expect(after.version).not.toBe(before.version);
-    const manifest = (await env.MODELS.get('manifest/exp.beat', 'json')) as { active: string };
+    const manifest = (await env.KV.get('manifest/exp.beat', 'json')) as { active: string };
     expect(manifest.active).toBe(after.version);
   });
 });

@@ -122,8 +122,8 @@ describe('experiments admin API', () => {
 
   it('takes a write when KV is ahead of the aggregator (written by hand), and a create whose KV copy was lost', async () => {
     expect((await admin('/admin/experiments', config('ahead'))).status).toBe(201);
-    const v1 = JSON.parse((await env.MODELS.get('experiment/ahead'))!) as Record<string, unknown>;
-    await env.MODELS.put('experiment/ahead', JSON.stringify({ ...v1, version: 2, traffic: 0.6 }));
+    const v1 = JSON.parse((await env.KV.get('experiment/ahead'))!) as Record<string, unknown>;
+    await env.KV.put('experiment/ahead', JSON.stringify({ ...v1, version: 2, traffic: 0.6 }));
     resetCaches();
     const launched = await admin('/admin/experiments/ahead/launch');
     expect(launched.status).toBe(200);
@@ -132,11 +132,11 @@ describe('experiments admin API', () => {
     const { runInDurableObject } = await import('cloudflare:test');
     const stub = env.EXPERIMENTS.get(env.EXPERIMENTS.idFromName('gone'));
     expect((await admin('/admin/experiments', config('gone'))).status).toBe(201);
-    const stored = JSON.parse((await env.MODELS.get('experiment/gone'))!) as Record<string, unknown>;
+    const stored = JSON.parse((await env.KV.get('experiment/gone'))!) as Record<string, unknown>;
     await runInDurableObject(stub, async (instance: unknown) => {
       await (instance as { configure(e: unknown): Promise<void> }).configure({ ...stored, createdAt: Date.now() - 120_000 });
     });
-    await env.MODELS.delete('experiment/gone');
+    await env.KV.delete('experiment/gone');
     resetCaches();
     const again = await admin('/admin/experiments', config('gone', { name: 'Second life' }));
     expect(again.status).toBe(201);
@@ -225,11 +225,11 @@ describe('experiment slots in /v1/decide', () => {
       { key: 'a', payload: { type: 'text', value: 'A' } },
       { key: 'b', payload: { type: 'text', value: 'B' } },
     ];
-    await env.MODELS.put(
+    await env.KV.put(
       'experiment/handx',
       JSON.stringify({ key: 'handx', name: 'by hand', arms, goals: ['click'], control: 'a', status: 'running', version: 1, epoch: 1 }),
     );
-    await env.MODELS.put('experiment/handy', JSON.stringify({ key: 'handy', arms: 'not a list', status: 'running', version: 1, epoch: 1 }));
+    await env.KV.put('experiment/handy', JSON.stringify({ key: 'handy', arms: 'not a list', status: 'running', version: 1, epoch: 1 }));
     resetCaches();
     const ok = await postJson('/v1/decide', {
       visitorId: 'visitor-hand-1',
@@ -304,7 +304,7 @@ describe('experiment slots in /v1/decide', () => {
 
   it('falls back to the prior allocation when no snapshot exists, and says so', async () => {
     await createAndLaunch('nosnap');
-    await env.MODELS.delete('manifest/exp.nosnap');
+    await env.KV.delete('manifest/exp.nosnap');
     resetCaches();
     const { res, body } = await decide('nosnap', 'visitor-0007');
     expect(res.headers.get('x-attune-fallback')).toBe('hero=noSnapshot');
@@ -319,8 +319,8 @@ async function waitForSnapshot(key: string, impressions: number, timeoutMs = 10_
       arms: { impressions: number }[];
       snapshot: unknown;
     };
-    const manifest = (await env.MODELS.get(`manifest/exp.${key}`, 'json')) as { active: string } | null;
-    const blob = manifest ? await env.MODELS.get(`model/exp.${key}/${manifest.active}`, 'arrayBuffer') : null;
+    const manifest = (await env.KV.get(`manifest/exp.${key}`, 'json')) as { active: string } | null;
+    const blob = manifest ? await env.KV.get(`model/exp.${key}/${manifest.active}`, 'arrayBuffer') : null;
     if (blob && r.arms.reduce((s, a) => s + a.impressions, 0) >= impressions && r.snapshot) {
       const hist = (await (await admin(`/admin/experiments/${key}/results?history=1`, undefined, 'GET')).json()) as {
         history: { impressions: number[] }[];

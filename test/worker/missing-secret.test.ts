@@ -1,5 +1,5 @@
 /**
- * A deployment that forgot `wrangler secret put PROFILE_SECRET` must not take the site down:
+ * A deployment that forgot `wrangler secret put SIGNING_SECRET` must not take the site down:
  * decisions still answer (profiles last one request, and the response says so), the bidder
  * answers no-bid rather than emit notices anyone could forge, and notices are refused.
  */
@@ -13,12 +13,12 @@ beforeEach(resetAll);
 
 async function withoutSecret(path: string, init: RequestInit): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`http://attune.test${path}`, init), { ...env, PROFILE_SECRET: '' } as Env, ctx);
+  const res = await worker.fetch(new Request(`http://attune.test${path}`, init), { ...env, SIGNING_SECRET: '' } as Env, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }
 
-describe('PROFILE_SECRET missing', () => {
+describe('SIGNING_SECRET missing', () => {
   it('/v1/decide still decides, sets no profile cookie, and says profiles are disabled', async () => {
     const res = await withoutSecret('/v1/decide', {
       method: 'POST',
@@ -42,7 +42,7 @@ describe('PROFILE_SECRET missing', () => {
     });
     expect(res.status).toBe(204);
     expect(res.headers.get('x-attune-nobid')).toBe('notConfigured');
-    expect(res.headers.get('x-attune-fallback')).toBe('PROFILE_SECRET=missing');
+    expect(res.headers.get('x-attune-fallback')).toBe('SIGNING_SECRET=missing');
   });
 
   it('a notice is refused with 503 naming the missing secret', async () => {

@@ -11,7 +11,7 @@ function countingKv(reads: string[]): KVNamespace {
   return {
     get: (key: string, type: never) => {
       reads.push(key);
-      return env.MODELS.get(key, type);
+      return env.KV.get(key, type);
     },
   } as unknown as KVNamespace;
 }
@@ -34,7 +34,7 @@ describe('preloading slot models', () => {
     const kv = countingKv(reads);
     const opts = store();
     preloadSlotModels(
-      { ...env, MODELS: kv },
+      { ...env, KV: kv },
       [
         { id: 'hero', model: 'pre' },
         { id: 'cta', candidates: ['x', 'y'] },
@@ -46,7 +46,7 @@ describe('preloading slot models', () => {
     expect(r).toMatchObject({ ok: true, version: 'v1' });
     expect(reads).toEqual(['manifest/pre', 'model/pre/v1']); // each read once
 
-    preloadSlotModels({ ...env, MODELS: kv }, [{ id: 'hero', model: 'pre' }], opts);
+    preloadSlotModels({ ...env, KV: kv }, [{ id: 'hero', model: 'pre' }], opts);
     expect(reads).toHaveLength(2); // warm: no read at all
   });
 
@@ -54,7 +54,7 @@ describe('preloading slot models', () => {
     const reads: string[] = [];
     const kv = countingKv(reads);
     const opts = store();
-    preloadSlotModels({ ...env, MODELS: kv }, [{ id: 'hero', model: 'nope' }], opts);
+    preloadSlotModels({ ...env, KV: kv }, [{ id: 'hero', model: 'nope' }], opts);
     expect(await resolveModel(kv, 'nope', LINEAR, opts)).toEqual({ ok: false, reason: 'unknownModel', version: null });
     expect(reads).toEqual(['manifest/nope']);
   });
@@ -62,18 +62,18 @@ describe('preloading slot models', () => {
   it('hands every read other requests may wait on to waitUntil, so the request that started it may end first', async () => {
     const kept: Promise<unknown>[] = [];
     const reads: string[] = [];
-    preloadSlotModels({ ...env, MODELS: countingKv(reads) }, [{ id: 'hero', model: 'pre' }], store(kept));
+    preloadSlotModels({ ...env, KV: countingKv(reads) }, [{ id: 'hero', model: 'pre' }], store(kept));
     expect(kept.length).toBeGreaterThan(0);
     await Promise.all(kept);
     expect(reads).toEqual(['manifest/pre', 'model/pre/v1']); // the whole load finished on kept promises alone
 
     resetCaches();
     const direct: Promise<unknown>[] = [];
-    expect(await resolveModel(env.MODELS, 'pre', LINEAR, store(direct))).toMatchObject({ ok: true });
+    expect(await resolveModel(env.KV, 'pre', LINEAR, store(direct))).toMatchObject({ ok: true });
     expect(direct).toHaveLength(2); // the cold manifest read and the blob read
 
     const config: Promise<unknown>[] = [];
-    expect(await readConfig(env.MODELS, 'config/absent', () => null, 'fallback', store(config))).toBe('fallback');
+    expect(await readConfig(env.KV, 'config/absent', () => null, 'fallback', store(config))).toBe('fallback');
     expect(config).toHaveLength(1); // configs' cold reads are shared the same way
   });
 
@@ -105,7 +105,7 @@ describe('preloading slot models', () => {
   it('made-up names sent while KV fails do not evict the real models either', async () => {
     let down = false;
     const kv = {
-      get: (key: string, type: never) => (down ? Promise.reject(new Error('KV down')) : env.MODELS.get(key, type)),
+      get: (key: string, type: never) => (down ? Promise.reject(new Error('KV down')) : env.KV.get(key, type)),
     } as unknown as KVNamespace;
     const opts = store();
     expect(await resolveModel(kv, 'pre', LINEAR, opts)).toMatchObject({ ok: true });

@@ -107,7 +107,7 @@ describe('protocol', () => {
     const slow = {
       get: async (key: string, type: never) => {
         await new Promise((r) => setTimeout(r, 60_000));
-        return env.MODELS.get(key, type);
+        return env.KV.get(key, type);
       },
     } as unknown as KVNamespace;
     const res = await app.fetch(
@@ -116,7 +116,7 @@ describe('protocol', () => {
         headers: BID_HEADERS,
         body: JSON.stringify(bannerRequest({ tmax: 150 })),
       }),
-      { ...env, MODELS: slow },
+      { ...env, KV: slow },
       createExecutionContext(),
     );
     expect(res.status).toBe(204);
@@ -319,7 +319,7 @@ describe('admin campaigns API', () => {
     });
     expect(((await whole.json()) as { error: { field: string } }).error.field).toBe('[1].bid.minCpm');
     // a list stored before these rules still reads (refusing it would stop all bidding)
-    await env.MODELS.put('config/campaigns', JSON.stringify([{ ...c, bid: { ...c.bid, minCpm: 20, maxCpm: 10 } }]));
+    await env.KV.put('config/campaigns', JSON.stringify([{ ...c, bid: { ...c.bid, minCpm: 20, maxCpm: 10 } }]));
     resetCaches();
     expect((await fetchWorker('/admin/campaigns', { headers: ADMIN })).status).toBe(200);
     expect((await put(c)).status).toBeLessThan(300);
@@ -345,10 +345,10 @@ describe('admin campaigns API', () => {
 
     // one campaign broken by hand: the list is refused, not taken as empty and overwritten
     const broken = [...list.campaigns, { ...campaign({ id: 'odd' }), status: 'archived' }];
-    await env.MODELS.put('config/campaigns', JSON.stringify(broken));
+    await env.KV.put('config/campaigns', JSON.stringify(broken));
     expect((await fetchWorker('/admin/campaigns', { headers: ADMIN })).status).toBe(409);
     expect((await put('gamma')).status).toBe(409);
-    expect(((await env.MODELS.get('config/campaigns', 'json')) as unknown[]).length).toBe(9); // untouched
+    expect(((await env.KV.get('config/campaigns', 'json')) as unknown[]).length).toBe(9); // untouched
     const dup = await fetchWorker('/admin/campaigns', {
       method: 'PUT',
       headers: { 'content-type': 'application/json', ...ADMIN },
@@ -389,7 +389,7 @@ describe('admin campaigns API', () => {
     const answers = await Promise.all([put('g1'), del('nobody'), put('g2'), del('drop'), put('keep')]);
     expect(answers.map((r) => r.status)).toEqual([201, 404, 201, 204, 200]);
     expect(((await answers[1]!.json()) as { error: { field: string } }).error.field).toBe('id');
-    const ids = () => (env.MODELS.get('config/campaigns', 'json') as Promise<{ id: string }[]>).then((l) => l.map((c) => c.id).sort());
+    const ids = () => (env.KV.get('config/campaigns', 'json') as Promise<{ id: string }[]>).then((l) => l.map((c) => c.id).sort());
     expect(await ids()).toEqual(['g1', 'g2', 'keep']);
     // a list written straight to KV (by hand, by a CLI) is what the next write starts from
     await setCampaigns([campaign({ id: 'by-hand' })]);

@@ -219,7 +219,7 @@ describe('notices signed before exchanges were configured', () => {
    */
   async function oldNotice(kind: 'win' | 'billing' | 'loss', campaignId: string, decision: string): Promise<string> {
     const query = `d=${decision}&c=${campaignId}&cr=${campaignId}-300x250&imp=imp-1&bid=2&bc=USD&t=${Math.floor(Date.now() / 1000)}&pub=pub-1&u=59a157f496e637ec`;
-    const mac = await hmac(env.PROFILE_SECRET, `notice|${query}`);
+    const mac = await hmac(env.SIGNING_SECRET, `notice|${query}`);
     const at = ['win', 'billing', 'loss'].indexOf(kind) * 10;
     return `http://attune.test/openrtb2/${kind}?${query}&s=${B64URL(mac.subarray(at, at + 10))}&price=\${AUCTION_PRICE}&cur=\${AUCTION_CURRENCY}`;
   }
@@ -261,7 +261,7 @@ describe('notices signed before exchanges were configured', () => {
       }),
     ]);
     const query = `d=old-click-1&c=legacy-k&cr=legacy-k-300x250&imp=imp-1&t=${Math.floor(Date.now() / 1000)}`;
-    const url = `http://attune.test/openrtb2/click?${query}&s=${B64URL((await hmac(env.PROFILE_SECRET, `click|${query}`)).subarray(0, 16))}`;
+    const url = `http://attune.test/openrtb2/click?${query}&s=${B64URL((await hmac(env.SIGNING_SECRET, `click|${query}`)).subarray(0, 16))}`;
     const cap = capture();
     const res = await call(url);
     expect(res.status).toBe(302);

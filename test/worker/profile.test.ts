@@ -21,7 +21,7 @@ const visitPricing = (cookies: Record<string, string>) =>
 
 describe('signed profile cookie and real-time segments', () => {
   it('pricing viewed 3 times joins the segment on the 3rd view, and the segment drives the model', async () => {
-    await env.MODELS.put('config/segments', JSON.stringify(SEGMENTS));
+    await env.KV.put('config/segments', JSON.stringify(SEGMENTS));
     await publish(
       linearBlob({
         name: 'offer',
@@ -48,7 +48,7 @@ describe('signed profile cookie and real-time segments', () => {
   });
 
   it('a tampered cookie is ignored, never trusted, and a fresh profile starts', async () => {
-    await env.MODELS.put('config/segments', JSON.stringify(SEGMENTS));
+    await env.KV.put('config/segments', JSON.stringify(SEGMENTS));
     let cookies: Record<string, string> = {};
     for (let i = 0; i < 3; i++) cookies = { ...cookies, ...cookiesOf(await visitPricing(cookies)) };
     const [payload, sig] = cookies.att_p!.split('.');
@@ -65,7 +65,7 @@ describe('signed profile cookie and real-time segments', () => {
   });
 
   it('a config that fails validation is ignored; the default (none) stays in force', async () => {
-    await env.MODELS.put('config/segments', JSON.stringify({ version: 'x', segments: [{ id: 'BAD ID', all: [] }] }));
+    await env.KV.put('config/segments', JSON.stringify({ version: 'x', segments: [{ id: 'BAD ID', all: [] }] }));
     const res = await visitPricing({});
     expect(res.status).toBe(200);
     expect((await res.json<any>()).segments).toEqual([]);

@@ -39,7 +39,7 @@ const shown = (html: string) => [...html.matchAll(/data-attune-item="([^"]+)"/g)
 
 beforeEach(async () => {
   await resetAll();
-  await env.MODELS.put('config/page-rules', JSON.stringify(RULES));
+  await env.KV.put('config/page-rules', JSON.stringify(RULES));
 });
 
 describe.skipIf(!inject('hasSharedData'))('proxy recommendation slots', () => {
@@ -94,7 +94,7 @@ describe.skipIf(!inject('hasSharedData'))('proxy recommendation slots', () => {
     expect(shown(await popular.text())).toEqual(['hat-3', 'bag-2', 'shoe-3']);
 
     await resetAll();
-    await env.MODELS.put('config/page-rules', JSON.stringify(RULES));
+    await env.KV.put('config/page-rules', JSON.stringify(RULES));
     const none = await get('/p/shoe-1');
     expect(none.headers.get('x-attune-fallback')).toBe('also=unknownModel');
     const html = await none.text();
@@ -105,8 +105,8 @@ describe.skipIf(!inject('hasSharedData'))('proxy recommendation slots', () => {
   it("never shows the page's own product, even from a fallback model's popularity", async () => {
     await publish(recsModel('v1'));
     await (await get('/p/shoe-1')).text(); // this isolate has now served v1: it is the last good model
-    const manifest = JSON.parse((await env.MODELS.get('manifest/recs'))!);
-    await env.MODELS.put('manifest/recs', JSON.stringify({ ...manifest, active: 'gone' }));
+    const manifest = JSON.parse((await env.KV.get('manifest/recs'))!);
+    await env.KV.put('manifest/recs', JSON.stringify({ ...manifest, active: 'gone' }));
     resetCaches();
     const res = await get('/p/hat-3'); // hat-3 tops the model's popularity list
     expect(res.headers.get('x-attune-fallback')).toBe('also=missing:lastGood');
@@ -117,14 +117,14 @@ describe.skipIf(!inject('hasSharedData'))('proxy recommendation slots', () => {
 
   it('a slot left short by ids the catalog lacks says so, and is topped up from the popular list', async () => {
     await publish(recsModel('v1'));
-    await env.MODELS.put('config/page-rules', JSON.stringify({ ...RULES, catalog: { 'sock-1': catalog['sock-1'] } }));
+    await env.KV.put('config/page-rules', JSON.stringify({ ...RULES, catalog: { 'sock-1': catalog['sock-1'] } }));
     const res = await get('/p/shoe-1');
     expect(res.headers.get('x-attune-fallback')).toBe('also=notInCatalog');
     expect(shown(await res.text())).toEqual(['sock-1', 'hat-1']);
   });
 
   it('rejects page rules whose itemFrom has no capture group (the last good rules stay)', async () => {
-    await env.MODELS.put(
+    await env.KV.put(
       'config/page-rules',
       JSON.stringify({
         ...RULES,

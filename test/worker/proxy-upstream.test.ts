@@ -27,7 +27,7 @@ async function withOrigin(originUrl: string, path: string, init: RequestInit = {
 
 beforeEach(async () => {
   // a catch-all rule: refused paths must not reach the page rules, the edge cache or a decision
-  await env.MODELS.put(
+  await env.KV.put(
     'config/page-rules',
     JSON.stringify({ version: 'u1', pages: [{ path: '*', slots: [{ id: 'hero', candidates: ['a'], variants: { a: { text: 'A' } } }] }] }),
   );
@@ -175,7 +175,7 @@ describe('proxy: ORIGIN_URL', () => {
 
 describe('proxy: the snippet tag', () => {
   it("loads the snippet from the public host, whatever the page's <base href> says", async () => {
-    await env.MODELS.put(
+    await env.KV.put(
       'config/page-rules',
       JSON.stringify({
         version: 'b1',
@@ -191,7 +191,7 @@ describe('proxy: the snippet tag', () => {
 
 describe.skipIf(!inject('hasSharedData'))('proxy: recommendation links', () => {
   it('renders no javascript: link and no broken-out attribute from an item, whatever the catalog holds', async () => {
-    await env.MODELS.put(
+    await env.KV.put(
       'config/page-rules',
       JSON.stringify({
         version: 'links-1',

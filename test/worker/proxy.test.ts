@@ -72,7 +72,7 @@ function bootOf(html: string): { vid: string; d: [string, string | null, string]
 }
 
 beforeEach(async () => {
-  await env.MODELS.put('config/page-rules', JSON.stringify(RULES));
+  await env.KV.put('config/page-rules', JSON.stringify(RULES));
   resetCaches();
 });
 
@@ -192,7 +192,7 @@ describe.skipIf(!inject('hasSharedData'))('proxy: personalized pages', () => {
   it("lets a slot whose model was never published fall back on its own; the page's other slots stand", async () => {
     const res = await get('/broken-model');
     expect(res.status).toBe(404); // the origin's answer for this path, passed through
-    await env.MODELS.put(
+    await env.KV.put(
       'config/page-rules',
       JSON.stringify({
         ...RULES,
@@ -217,7 +217,7 @@ describe.skipIf(!inject('hasSharedData'))('proxy: personalized pages', () => {
   });
 
   it('ignores a page-rules config that fails validation and passes pages through', async () => {
-    await env.MODELS.put(
+    await env.KV.put(
       'config/page-rules',
       JSON.stringify({ version: 'bad', pages: [{ path: '/landing', slots: [{ id: 'hero', selector: 'h1[', candidates: ['a'] }] }] }),
     );

@@ -220,9 +220,9 @@ describe('/v1/recommend', () => {
   it("a corrupt model falls back to the last good one's popularity, then the popular companion", async () => {
     await rec({ items: ['shoe-1'] }); // this isolate has now served v1
     const broken = model('v2-broken');
-    await env.MODELS.put('model/recs/v2-broken', broken.slice(0, broken.length - 8));
-    const manifest = JSON.parse((await env.MODELS.get('manifest/recs'))!);
-    await env.MODELS.put('manifest/recs', JSON.stringify({ ...manifest, active: 'v2-broken' }));
+    await env.KV.put('model/recs/v2-broken', broken.slice(0, broken.length - 8));
+    const manifest = JSON.parse((await env.KV.get('manifest/recs'))!);
+    await env.KV.put('manifest/recs', JSON.stringify({ ...manifest, active: 'v2-broken' }));
     try {
       resetCaches();
       const { res, body } = await rec({ items: ['shoe-1'], k: 2 });
@@ -231,7 +231,7 @@ describe('/v1/recommend', () => {
       expect(body.source).toBe('popularity');
       expect(ids(body)).toEqual(['hat-3', 'bag-2']);
     } finally {
-      await env.MODELS.put('manifest/recs', JSON.stringify(manifest));
+      await env.KV.put('manifest/recs', JSON.stringify(manifest));
       resetCaches();
     }
   });

@@ -21,7 +21,8 @@ export function bidRecords(out: BidderOutput, req: BidRequest, userKey: string |
     model: d.model,
     action: `${d.campaign}/${d.creative}`,
     propensity: d.propensity,
-    score: d.price,
+    score: d.price, // the price, where bid records kept it before `price` (log fields are a contract: kept)
+    price: d.price,
     source: d.source === 'model' ? 'model' : 'fallback',
     candidates: [`${d.campaign}/${d.creative}`],
     probabilities: [1],

@@ -1,7 +1,7 @@
 /**
  * Notice URLs are signed: a win or billing notice books spend and counts toward frequency caps,
  * so anyone able to forge one could drain a campaign's budget or skew the shading curves. The
- * signature is a piece of an HMAC-SHA256 (keyed with the Worker's PROFILE_SECRET) of our own query prefix, exactly
+ * signature is a piece of an HMAC-SHA256 (keyed with the Worker's SIGNING_SECRET) of our own query prefix, exactly
  * as we wrote it, a different piece for each notice kind: exchanges substitute macros after it
  * and never re-encode it (our values are encoded strictly, so no URL parser re-escapes them
  * either), so the notice carries the signed bytes back verbatim, `…?<our params>&s=<sig>&price=…`.

@@ -21,6 +21,7 @@ import { clearConfigCache } from '../shared/config-store.ts';
 import { HttpError } from '../shared/http-error.ts';
 import type { AppEnv } from '../shared/types.ts';
 import { log } from '../shared/log.ts';
+import { kvOf } from '../shared/bindings.ts';
 
 const MAX_BYTES = 256 * 1024;
 
@@ -66,9 +67,9 @@ export const adminCampaignRoutes = new Hono<AppEnv>()
   .use('/admin/campaigns', requireAdmin)
   .use('/admin/campaigns/*', requireAdmin)
   .use('/admin/fx-rates', requireAdmin)
-  .get('/admin/campaigns', async (c) => c.json({ campaigns: await stored(c.env.MODELS) }))
+  .get('/admin/campaigns', async (c) => c.json({ campaigns: await stored(kvOf(c.env)) }))
   .get('/admin/campaigns/:id', async (c) => {
-    const found = (await stored(c.env.MODELS)).find((x) => x.id === c.req.param('id'));
+    const found = (await stored(kvOf(c.env))).find((x) => x.id === c.req.param('id'));
     if (!found) throw new HttpError(404, 'unknown_campaign', `no campaign "${c.req.param('id')}"`, 'id');
     return c.json(found);
   })
@@ -98,10 +99,10 @@ export const adminCampaignRoutes = new Hono<AppEnv>()
     const [snapshot, exchanges] = await Promise.all([stub.snapshot(now, null, 0), stub.byExchange(now)]);
     return c.json({ ...snapshot, exchanges });
   })
-  .get('/admin/fx-rates', async (c) => c.json((await c.env.MODELS.get(CONFIG_KEYS.fxRates, 'json')) ?? null))
+  .get('/admin/fx-rates', async (c) => c.json((await kvOf(c.env).get(CONFIG_KEYS.fxRates, 'json')) ?? null))
   .put('/admin/fx-rates', async (c) => {
     const body = await readJson(c.req.raw, RatesTable, 64 * 1024);
-    await c.env.MODELS.put(CONFIG_KEYS.fxRates, JSON.stringify(body));
+    await kvOf(c.env).put(CONFIG_KEYS.fxRates, JSON.stringify(body));
     clearConfigCache();
     return c.json(body);
   });

@@ -26,6 +26,7 @@ import type { AppEnv } from '../shared/types.ts';
 import { storeOptions } from '../shared/settings.ts';
 import { LINEAR } from '../models/adapters.ts';
 import { log } from '../shared/log.ts';
+import { kvOf } from '../shared/bindings.ts';
 
 export const bidAdjustRoutes = new Hono<AppEnv>().use('/v1/bid-adjust', requirePartner).post('/v1/bid-adjust', async (c) => {
   const body = await readJson(c.req.raw, BidAdjustRequest, 64 * 1024);
@@ -42,7 +43,7 @@ export const bidAdjustRoutes = new Hono<AppEnv>().use('/v1/bid-adjust', requireP
   const req: BidRequest = v.request;
   const now = Date.now();
   const store = storeOptions(c, now);
-  const campaign = (await campaigns(c.env.MODELS, store)).find((x) => x.id === body.campaign);
+  const campaign = (await campaigns(kvOf(c.env), store)).find((x) => x.id === body.campaign);
   if (!campaign) throw new HttpError(404, 'unknown_campaign', `no campaign "${body.campaign}"`, 'campaign');
   const imp = req.imp[0]!;
   const facts = requestFacts(req, now);
@@ -62,7 +63,7 @@ export const bidAdjustRoutes = new Hono<AppEnv>().use('/v1/bid-adjust', requireP
   const goal = campaign.bid.goal;
   const names = [goal === 'cpm' ? undefined : campaign.bid.ctrModel, goal === 'cpa' ? campaign.bid.cvrModel : undefined];
   const resolved = new Map<string, Resolved<LinearModel>>();
-  for (const name of names) if (name !== undefined) resolved.set(name, await resolveModel(c.env.MODELS, name, LINEAR, store));
+  for (const name of names) if (name !== undefined) resolved.set(name, await resolveModel(kvOf(c.env), name, LINEAR, store));
   const fallbacks = [...resolved].filter(([, r]) => !r.ok).map(([name, r]) => `${name}=${r.ok ? '' : r.reason}`);
   if (fallbacks.length > 0) {
     c.header('x-attune-fallback', fallbacks.join(', '));

@@ -26,13 +26,14 @@ import { resolveModel, type Resolved } from '../models/model-store.ts';
 import { parseJson } from '../shared/body.ts';
 import { badRequest, HttpError } from '../shared/http-error.ts';
 import { log } from '../shared/log.ts';
-import { profileSecret, storeOptions } from '../shared/settings.ts';
+import { signingSecret, storeOptions } from '../shared/settings.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
 import { campaignStates } from './campaign-state.ts';
 import { campaigns, fxRates } from './campaign-store.ts';
 import { LATE, within } from './deadline.ts';
 import { bidExchange } from './exchange-auth.ts';
 import { acceptsGzip, jsonResponse, readMaybeGzip } from './gzip.ts';
+import { kvOf } from '../shared/bindings.ts';
 
 export const MAX_BID_BODY = 512 * 1024;
 /** below this much time left, answering no-bid is better than answering late */
@@ -71,7 +72,7 @@ async function readState(
   now: number,
   deadline: number,
 ): Promise<BidState | 'tmax' | 'noCampaigns'> {
-  const kv = c.env.MODELS;
+  const kv = kvOf(c.env);
   const store = storeOptions(c, now);
   const configs = await within(Promise.all([campaigns(kv, store), fxRates(kv, store)]), deadline - Date.now());
   if (configs === LATE) return 'tmax';
@@ -109,8 +110,8 @@ async function bid(c: AppContext, started: number, exchange: string): Promise<Re
   const req = v.request;
   const userKey = bidUserKey(req); // once: frequency caps, the bidder, the decision records
   // an unsigned notice could be forged to book spend: without the secret, no bid at all
-  const secret = profileSecret(c);
-  if (!secret) return noBid(c, 'notConfigured', { 'x-attune-fallback': 'PROFILE_SECRET=missing' });
+  const secret = signingSecret(c);
+  if (!secret) return noBid(c, 'notConfigured', { 'x-attune-fallback': 'SIGNING_SECRET=missing' });
   const deadline = started + (req.tmax ?? DEFAULT_TMAX) - NETWORK_MARGIN_MS;
   if (deadline - Date.now() < MIN_BUDGET_MS) return noBid(c, 'tmax');
 

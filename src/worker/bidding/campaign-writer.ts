@@ -18,6 +18,7 @@ import { MAX_CAMPAIGNS } from './bidding-schemas.ts';
 import { parseCampaigns } from './campaign-store.ts';
 import { log } from '../shared/log.ts';
 import { groupQueue, KeyWriteWindow } from '../shared/single-writer.ts';
+import { kvOf } from '../shared/bindings.ts';
 
 export type CampaignOp =
   | { readonly kind: 'replace'; readonly list: readonly Campaign[] }
@@ -85,7 +86,7 @@ export class CampaignWriter extends DurableObject<Env> {
     try {
       // a group that starts by replacing the list needs nothing from the stored one
       if (group[0]!.kind !== 'replace') {
-        const text = this.list.base(await this.env.MODELS.get(CONFIG_KEYS.campaigns));
+        const text = this.list.base(await kvOf(this.env).get(CONFIG_KEYS.campaigns));
         list = text === null ? [] : readList(text);
       }
       for (const op of group) {
@@ -95,7 +96,7 @@ export class CampaignWriter extends DurableObject<Env> {
         changed ||= r.answer.ok;
       }
       // a refusal (one write a second per key) fails the group
-      if (changed && list !== null) await this.list.put(JSON.stringify(list), (text) => this.env.MODELS.put(CONFIG_KEYS.campaigns, text));
+      if (changed && list !== null) await this.list.put(JSON.stringify(list), (text) => kvOf(this.env).put(CONFIG_KEYS.campaigns, text));
     } catch (err) {
       // KV refused or failed: nothing in this group was saved, and each caller is told to retry.
       log.error('campaign write failed', { error: String(err), writes: group.length });

@@ -20,9 +20,10 @@ import { campaigns } from './campaign-store.ts';
 import { sendToLog } from '../log/log-producer.ts';
 import { HttpError } from '../shared/http-error.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
-import { profileSecret, storeOptions } from '../shared/settings.ts';
+import { signingSecret, storeOptions } from '../shared/settings.ts';
 import { ClickQuery, pairs } from './notice-query.ts';
 import { log } from '../shared/log.ts';
+import { kvOf } from '../shared/bindings.ts';
 
 /** A prefetch or prerender asks ahead of a click that may never come. */
 const speculative = (c: AppContext): boolean =>
@@ -33,11 +34,11 @@ export const clickRoutes = new Hono<AppEnv>().get('/openrtb2/click', async (c) =
   const parsed = ClickQuery.safeParse(pairs(parts.signed));
   if (!parsed.success) throw new HttpError(400, 'bad_request', 'not a click URL of one of our ads', 'd');
   const { d, c: campaignId, cr, imp, t, x } = parsed.data;
-  const secret = profileSecret(c);
+  const secret = signingSecret(c);
   if (!secret || !verifyClick(secret, parts))
     throw new HttpError(403, 'invalid_signature', 'not a click URL of one of our ads (or altered)', 's');
   const now = Date.now();
-  const landing = (await campaigns(c.env.MODELS, storeOptions(c, now)))
+  const landing = (await campaigns(kvOf(c.env), storeOptions(c, now)))
     .find((x) => x.id === campaignId)
     ?.creatives.find((x) => x.id === cr)?.clickUrl;
   if (noticeExpired(t, now)) {

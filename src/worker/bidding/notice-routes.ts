@@ -29,12 +29,13 @@ import { validate } from '../shared/body.ts';
 import { HttpError } from '../shared/http-error.ts';
 import { log } from '../shared/log.ts';
 import type { StoreOptions } from '../shared/refresh-cache.ts';
-import { profileSecret, storeOptions } from '../shared/settings.ts';
+import { signingSecret, storeOptions } from '../shared/settings.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
 import { addLocalSpend } from './campaign-state.ts';
 import { campaigns, fxRates } from './campaign-store.ts';
 import { LATE, within } from './deadline.ts';
 import { MacroQuery, macroPairs, pairs, SignedQuery } from './notice-query.ts';
+import { kvOf } from '../shared/bindings.ts';
 
 /** How long a notice waits for the log and the ledger before asking the exchange to retry. */
 const NOTICE_DEADLINE_MS = 5_000;
@@ -44,8 +45,8 @@ async function notice(c: AppContext, name: NoticeKind): Promise<Response> {
   // Unsigned: read it whole, to name a missing field before refusing it.
   const q: SignedQuery = validate(SignedQuery, pairs(parts.signed));
   const m: MacroQuery = parts.signature === null ? {} : validate(MacroQuery, macroPairs(parts.after));
-  const secret = profileSecret(c);
-  if (!secret) throw new HttpError(503, 'not_configured', 'PROFILE_SECRET is not set; notices cannot be verified');
+  const secret = signingSecret(c);
+  if (!secret) throw new HttpError(503, 'not_configured', 'SIGNING_SECRET is not set; notices cannot be verified');
   if (!verifyNotice(secret, parts, name)) {
     throw new HttpError(403, 'invalid_signature', `not the ${name} notice of one of our bids (or altered)`, 's');
   }
@@ -54,7 +55,7 @@ async function notice(c: AppContext, name: NoticeKind): Promise<Response> {
     throw new HttpError(410, 'expired', `notices are taken for ${NOTICE_MAX_AGE_S / 86_400} days after the bid`, 't');
   }
   const store = storeOptions(c, now);
-  const outcome = noticeOutcome(name, q, m, await fxRates(c.env.MODELS, store), now);
+  const outcome = noticeOutcome(name, q, m, await fxRates(kvOf(c.env), store), now);
   for (const n of outcome.notes) log.warn(n.msg, n.fields);
   const event = outcome.event;
   const work: Promise<unknown>[] = [sendToLog(c.env.EVENTS, [event])];
@@ -94,7 +95,7 @@ async function winMarkup(
   secret: string,
   macros: NoticeOutcome['macros'],
 ): Promise<string | null> {
-  const list = await campaigns(c.env.MODELS, store);
+  const list = await campaigns(kvOf(c.env), store);
   const creative = list.find((x) => x.id === q.c)?.creatives.find((x) => x.id === q.cr);
   if (!creative) return null;
   const cq = clickQuery(q.d, q.c, creative.id, q.imp, q.t, q.x);

@@ -21,6 +21,7 @@ import type { StoreOptions } from '../shared/refresh-cache.ts';
 import type { DecideRequest } from './decide-schema.ts';
 import type { Visit } from '../visitor/visit.ts';
 import { log } from '../shared/log.ts';
+import { kvOf } from '../shared/bindings.ts';
 
 export type SlotRequest = DecideRequest['slots'][number];
 
@@ -94,7 +95,7 @@ async function decideSlot(c: { env: Env }, visit: Visit, slot: SlotRequest, inde
     visit.profile = withAssignment(visit.profile, slot.id, stuck ?? [decision.variant, version, decision.propensity, decision.source]);
     return { slot: slot.id, decision, sticky: stuck !== undefined, model: null };
   }
-  const resolved = await resolveModel(c.env.MODELS, slot.model, LINEAR, visit.store);
+  const resolved = await resolveModel(kvOf(c.env), slot.model, LINEAR, visit.store);
   if (!resolved.ok) {
     // A deleted manifest reads as a name never published: KV cannot tell them apart.
     if (resolved.reason === 'unknownModel' && !lenient) {
@@ -128,7 +129,7 @@ async function decideSlot(c: { env: Env }, visit: Visit, slot: SlotRequest, inde
 
 /** Starts the KV reads of the slots' models that this isolate does not hold yet (see `preloadModel`). */
 export function preloadSlotModels(env: Env, slots: readonly SlotRequest[], store: StoreOptions): void {
-  for (const slot of slots) if (slot.model !== undefined) preloadModel(env.MODELS, slot.model, LINEAR, store);
+  for (const slot of slots) if (slot.model !== undefined) preloadModel(kvOf(env), slot.model, LINEAR, store);
 }
 
 /**

@@ -17,6 +17,7 @@ import type { AppEnv } from '../shared/types.ts';
 import { beginVisit, finishVisit } from '../visitor/visit.ts';
 import { LINEAR } from '../models/adapters.ts';
 import { log } from '../shared/log.ts';
+import { kvOf } from '../shared/bindings.ts';
 
 export const scoreRoutes = new Hono<AppEnv>().post('/v1/score', async (c) => {
   const body = await readJson(c.req.raw, ScoreRequest, REQUEST_LIMITS.bodyBytes);
@@ -29,7 +30,7 @@ export const scoreRoutes = new Hono<AppEnv>().post('/v1/score', async (c) => {
   const fallbacks: string[] = [];
   for (let i = 0; i < body.models.length; i++) {
     const name = body.models[i]!;
-    const r = await resolveModel(c.env.MODELS, name, LINEAR, visit.store);
+    const r = await resolveModel(kvOf(c.env), name, LINEAR, visit.store);
     if (!r.ok) {
       if (r.reason === 'unknownModel' && body.strict === true) {
         throw new HttpError(404, 'unknown_model', `no model named "${name}" has been published`, `models[${i}]`);

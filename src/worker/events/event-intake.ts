@@ -17,7 +17,7 @@ import type { OutcomeEvent } from '../../core/outcome-event.ts';
 import { utf8Length } from '../../core/utf8.ts';
 import { badRequest, HttpError } from '../shared/http-error.ts';
 import { check, EVENT_LIMITS, NativeEvent, SegmentIdentify, SegmentPage, SegmentTrack, type EventIssue } from './event-schema.ts';
-import { fromSegmentIdentify, fromSegmentPage, fromSegmentTrack } from './segment-events.ts';
+import { fromSegmentIdentify, fromSegmentPage, fromSegmentTrack } from './segment-calls.ts';
 
 export interface Intake {
   readonly accepted: OutcomeEvent[];

@@ -14,6 +14,7 @@ import type { AppContext, AppEnv } from '../shared/types.ts';
 import { applyAction, createExperiment, experimentReport, mustLoad, updateExperiment } from './service.ts';
 import { experimentVersionKey } from '../../core/store-keys.ts';
 import { listExperiments, listVersions } from './store.ts';
+import { kvOf } from '../shared/bindings.ts';
 
 const BODY_BYTES = 64 * 1024;
 
@@ -30,7 +31,7 @@ export const experimentAdminRoutes = new Hono<AppEnv>()
   .use('/admin/experiments/*', requireAdmin)
   .post('/admin/experiments', async (c) => c.json(await createExperiment(c.env, parseJson(await readBodyText(c.req.raw, BODY_BYTES))), 201))
   .get('/admin/experiments', async (c) => {
-    const all = await listExperiments(c.env.MODELS);
+    const all = await listExperiments(kvOf(c.env));
     const status = c.req.query('status');
     return c.json({
       experiments: all
@@ -54,13 +55,13 @@ export const experimentAdminRoutes = new Hono<AppEnv>()
   .get('/admin/experiments/:key/versions', async (c) => {
     const key = keyParam(c);
     await mustLoad(c.env, key);
-    return c.json({ key, versions: await listVersions(c.env.MODELS, key) });
+    return c.json({ key, versions: await listVersions(kvOf(c.env), key) });
   })
   .get('/admin/experiments/:key/versions/:version', async (c) => {
     const key = keyParam(c);
     const n = Number(c.req.param('version'));
     if (!Number.isInteger(n) || n < 1) throw badRequest('version: a positive integer', 'version');
-    const e = await c.env.MODELS.get(experimentVersionKey(key, n), 'json');
+    const e = await kvOf(c.env).get(experimentVersionKey(key, n), 'json');
     if (!e) throw new HttpError(404, 'unknown_version', `experiment "${key}" has no version ${n}`);
     return c.json(e);
   })

@@ -27,6 +27,7 @@ import type { LogRecord, OutcomeEvent } from '../../core/outcome-event.ts';
 import { countRows, deletedRows, evictOldest, ROW_CAPS, type CappedTable, type RowCaps } from './row-caps.ts';
 import { snapshotName } from './store.ts';
 import { log } from '../shared/log.ts';
+import { kvOf } from '../shared/bindings.ts';
 
 /** Snapshots are superseded within seconds; old ones expire instead of piling up in KV. */
 const SNAPSHOT_TTL_SECONDS = 3600;
@@ -375,11 +376,8 @@ export class ExperimentAggregator extends DurableObject<Env> {
       allocation,
       model: s.model,
     });
-    await this.env.MODELS.put(modelKey(name, version), blob, { expirationTtl: SNAPSHOT_TTL_SECONDS });
-    await this.env.MODELS.put(
-      manifestKey(name),
-      JSON.stringify({ name, kind: 'bandit', active: version, history: [{ version, at: now }] }),
-    );
+    await kvOf(this.env).put(modelKey(name, version), blob, { expirationTtl: SNAPSHOT_TTL_SECONDS });
+    await kvOf(this.env).put(manifestKey(name), JSON.stringify({ name, kind: 'bandit', active: version, history: [{ version, at: now }] }));
     s.published = { version, at: now };
     this.dirty = false;
     const point: HistoryPoint = {

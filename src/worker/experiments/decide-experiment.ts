@@ -16,6 +16,7 @@ import { BANDIT } from '../models/adapters.ts';
 import { resolveModel } from '../models/model-store.ts';
 import type { Visit } from '../visitor/visit.ts';
 import { cachedExperiment, snapshotName } from './store.ts';
+import { kvOf } from '../shared/bindings.ts';
 
 export interface ExperimentInfo {
   readonly key: string;
@@ -49,7 +50,7 @@ export async function decideExperimentSlot(
   slot: { id: string; experiment: string },
 ): Promise<ExperimentSlotOutcome | null> {
   const key = slot.experiment;
-  const exp = await cachedExperiment(env.MODELS, key, visit.store);
+  const exp = await cachedExperiment(kvOf(env), key, visit.store);
   if (exp === null) return null;
   const arms = exp.arms.map((a) => a.key);
   const name = snapshotName(key);
@@ -78,7 +79,7 @@ export async function decideExperimentSlot(
   let version: string | null = null;
   let fallback: string | undefined;
   let snapshot: BanditSnapshot | null = null;
-  const resolved = await resolveModel(env.MODELS, name, BANDIT, visit.store);
+  const resolved = await resolveModel(kvOf(env), name, BANDIT, visit.store);
   if (!resolved.ok) fallback = resolved.reason === 'unknownModel' ? 'noSnapshot' : resolved.reason;
   else if (resolved.model.epoch !== exp.epoch || resolved.model.arms.join() !== arms.join()) fallback = 'staleSnapshot';
   else {

@@ -12,16 +12,14 @@ import { EXPERIMENT_KEY } from '../../core/experiments/experiment.ts';
 import type { LogRecord } from '../../core/outcome-event.ts';
 import { experimentKey } from '../../core/store-keys.ts';
 import { log } from '../shared/log.ts';
+import { kvOf } from '../shared/bindings.ts';
 
 export interface ForwardSummary {
   readonly experiments: number;
   readonly records: number;
 }
 
-export async function forwardToExperiments(
-  env: Pick<Env, 'EXPERIMENTS' | 'MODELS'>,
-  records: readonly LogRecord[],
-): Promise<ForwardSummary> {
+export async function forwardToExperiments(env: Pick<Env, 'EXPERIMENTS' | 'KV'>, records: readonly LogRecord[]): Promise<ForwardSummary> {
   const groups = new Map<string, LogRecord[]>();
   for (const r of records) {
     const key = r.experiment;
@@ -30,7 +28,7 @@ export async function forwardToExperiments(
     if (g === undefined) groups.set(key, (g = []));
     g.push(r);
   }
-  const known = await Promise.all([...groups.keys()].map(async (key) => (await env.MODELS.get(experimentKey(key))) !== null));
+  const known = await Promise.all([...groups.keys()].map(async (key) => (await kvOf(env).get(experimentKey(key))) !== null));
   const unknown: string[] = [];
   let experiments = 0;
   let n = 0;

@@ -22,6 +22,7 @@ import { lineChart } from './chart.ts';
 import { formToConfig } from './page-form.ts';
 import { applyAction, createExperiment, experimentReport, mustLoad } from './service.ts';
 import { listExperiments } from './store.ts';
+import { kvOf } from '../shared/bindings.ts';
 
 const COOKIE = ADMIN_COOKIE;
 const SESSION_SECONDS = 8 * 3600;
@@ -176,7 +177,7 @@ export const experimentPageRoutes = new Hono<AppEnv>()
   })
   .use(BASE, requireAdminCookie)
   .use(`${BASE}/*`, requireAdminCookie)
-  .get(BASE, async (c) => c.html(page('Bandit tests', listView(await listExperiments(c.env.MODELS)))))
+  .get(BASE, async (c) => c.html(page('Bandit tests', listView(await listExperiments(kvOf(c.env))))))
   .post(BASE, async (c) => {
     const form = await readForm(c.req.raw, FORM_BYTES);
     try {
@@ -185,7 +186,7 @@ export const experimentPageRoutes = new Hono<AppEnv>()
     } catch (err) {
       const message = errorText(err);
       if (message === null) throw err;
-      return c.html(page('Bandit tests', listView(await listExperiments(c.env.MODELS), message, form)), (err as HttpError).status as 400);
+      return c.html(page('Bandit tests', listView(await listExperiments(kvOf(c.env)), message, form)), (err as HttpError).status as 400);
     }
   })
   .get(`${BASE}/:key`, async (c) => {

@@ -12,9 +12,10 @@ import { experimentStub } from './forward.ts';
 import { parseExperimentConfig } from './schema.ts';
 import { loadExperiment, saveExperiment } from './store.ts';
 import { log } from '../shared/log.ts';
+import { kvOf } from '../shared/bindings.ts';
 
 export async function mustLoad(env: Env, key: string): Promise<Experiment> {
-  const e = await loadExperiment(env.MODELS, key);
+  const e = await loadExperiment(kvOf(env), key);
   if (!e) throw new HttpError(404, 'unknown_experiment', `no experiment named "${key}"`);
   return e;
 }
@@ -45,8 +46,8 @@ async function commit(env: Env, e: Experiment, from: number | null, changed: boo
     // KV lags the aggregator (another admin's write, or a save that failed): bring it up first,
     // unless a newer save has landed meanwhile (never move KV back)
     if (held.version > (from ?? 0)) {
-      const stored = await loadExperiment(env.MODELS, e.key).catch(() => null);
-      if (stored === null || stored.version < held.version) await saveExperiment(env.MODELS, held).catch(() => {});
+      const stored = await loadExperiment(kvOf(env), e.key).catch(() => null);
+      if (stored === null || stored.version < held.version) await saveExperiment(kvOf(env), held).catch(() => {});
     }
     if (from === null) throw new HttpError(409, 'experiment_exists', `an experiment named "${e.key}" exists`, 'key');
     throw new HttpError(
@@ -57,7 +58,7 @@ async function commit(env: Env, e: Experiment, from: number | null, changed: boo
   }
   if (!changed && JSON.stringify(held) === JSON.stringify(e)) return e; // a no-op: KV has it
   try {
-    await saveExperiment(env.MODELS, held);
+    await saveExperiment(kvOf(env), held);
   } catch (err) {
     log.error('experiment not saved to KV', { key: e.key, error: String(err) });
     throw new HttpError(503, 'store_unavailable', 'the live test has the change but the store does not; repeat the request');
@@ -67,7 +68,7 @@ async function commit(env: Env, e: Experiment, from: number | null, changed: boo
 
 export async function createExperiment(env: Env, raw: unknown): Promise<Experiment> {
   const config = parseExperimentConfig(raw);
-  if (await loadExperiment(env.MODELS, config.key))
+  if (await loadExperiment(kvOf(env), config.key))
     throw new HttpError(409, 'experiment_exists', `an experiment named "${config.key}" exists`, 'key');
   return commit(env, newExperiment(config, Date.now()), null, true);
 }

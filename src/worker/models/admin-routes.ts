@@ -17,6 +17,7 @@ import { clearModelCache } from './model-store.ts';
 import type { WriterResult } from './model-writer.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
 import { log } from '../shared/log.ts';
+import { kvOf } from '../shared/bindings.ts';
 
 const MAX_MODEL_BYTES = 25 * 1024 * 1024; // KV's value limit
 const LIST_LIMIT = 100;
@@ -125,14 +126,14 @@ export const adminModelRoutes = new Hono<AppEnv>()
     const cursor = c.req.query('cursor');
     let list: KVNamespaceListResult<unknown>;
     try {
-      list = await c.env.MODELS.list({ prefix: MANIFEST_PREFIX, limit: LIST_LIMIT, ...(cursor ? { cursor } : {}) });
+      list = await kvOf(c.env).list({ prefix: MANIFEST_PREFIX, limit: LIST_LIMIT, ...(cursor ? { cursor } : {}) });
     } catch (err) {
       if (!cursor) throw err;
       throw new HttpError(400, 'invalid_request', 'cursor is not one this list returned', 'cursor');
     }
     const models = await Promise.all(
       list.keys.map(async (k) => {
-        const read = readManifest(await c.env.MODELS.get(k.name, 'text'));
+        const read = readManifest(await kvOf(c.env).get(k.name, 'text'));
         return read.state === 'ok' ? read.manifest : { name: k.name.slice(MANIFEST_PREFIX.length), error: 'manifestUnreadable' };
       }),
     );
@@ -140,11 +141,11 @@ export const adminModelRoutes = new Hono<AppEnv>()
   })
   .get('/admin/models/:name', async (c) => {
     const name = readableName(c);
-    const read = readManifest(await c.env.MODELS.get(manifestKey(name), 'text'));
+    const read = readManifest(await kvOf(c.env).get(manifestKey(name), 'text'));
     if (read.state === 'absent') throw new HttpError(404, 'unknownModel', `no model named "${name}"`, 'name');
     if (read.state === 'unreadable') throw new HttpError(409, 'manifestUnreadable', MESSAGE.manifestUnreadable!, 'name');
     const manifest = read.manifest;
-    const blob = await c.env.MODELS.get(modelKey(name, manifest.active), 'arrayBuffer');
+    const blob = await kvOf(c.env).get(modelKey(name, manifest.active), 'arrayBuffer');
     const decoded = blob ? decodeEnvelope(blob) : null;
     const active = decoded?.ok
       ? {

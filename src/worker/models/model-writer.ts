@@ -17,6 +17,7 @@ import { activateModel, publishModel, rollbackModel, type ModelStorage, type Pub
 import { MANIFEST_PREFIX } from '../../core/store-keys.ts';
 import { log } from '../shared/log.ts';
 import { groupQueue, KeyWriteWindow } from '../shared/single-writer.ts';
+import { kvOf } from '../shared/bindings.ts';
 
 export type WriterResult = PublishResult | { readonly ok: false; readonly reason: 'storeUnavailable'; readonly detail: string };
 
@@ -61,7 +62,7 @@ export class ModelWriter extends DurableObject<Env> {
   }
 
   private storage(): ModelStorage {
-    const kv = this.env.MODELS;
+    const kv = kvOf(this.env);
     const isManifest = (key: string) => key.startsWith(MANIFEST_PREFIX);
     return {
       getBytes: (key) => kv.get(key, 'arrayBuffer'),

@@ -32,6 +32,7 @@ import { beginVisit, finishVisit, optedOut } from '../visitor/visit.ts';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { DecisionRecord } from '../../core/decision-record.ts';
 import { log } from '../shared/log.ts';
+import { kvOf } from '../shared/bindings.ts';
 
 /** Paths the proxy never forwards, whatever the origin: the API, the admin page and the snippet. */
 const API_PATH = /^\/(?:v1|admin|openrtb2|ui\/experiments)(?:\/|$)/;
@@ -137,7 +138,7 @@ export async function proxyRequest(c: AppContext): Promise<Response | null> {
   let rules: PageRules | null = null;
   let rule: PageRule | undefined;
   if (req.method === 'GET' && !req.headers.has('range')) {
-    rules = await pageRules(c.env.MODELS, storeOptions(c, Date.now()));
+    rules = await pageRules(kvOf(c.env), storeOptions(c, Date.now()));
     rule = matchPage(rules, url.pathname);
   }
   const plan = () =>

@@ -18,6 +18,7 @@ import { RECS_LIMITS, type RecommendRequest } from './recommend-schema.ts';
 import type { AppContext } from '../shared/types.ts';
 import type { Visit } from '../visitor/visit.ts';
 import { log } from '../shared/log.ts';
+import { kvOf } from '../shared/bindings.ts';
 
 /** The last model each name resolved to in this isolate: the first fallback when KV breaks. */
 const lastGood = new Map<string, ItemKnnModel>();
@@ -28,7 +29,7 @@ const result = createResult(RECS_LIMITS.k);
 type Resolution = { model: ItemKnnModel | null; version: string | null; fallback?: string; popularityOnly: boolean };
 
 async function resolveRecs(c: AppContext, visit: Visit, name: string, strict: boolean): Promise<Resolution> {
-  const r = await resolveModel(c.env.MODELS, name, ITEMKNN, visit.store);
+  const r = await resolveModel(kvOf(c.env), name, ITEMKNN, visit.store);
   if (r.ok) {
     lastGood.set(name, r.model);
     return { model: r.model, version: r.version, popularityOnly: false };
@@ -37,7 +38,7 @@ async function resolveRecs(c: AppContext, visit: Visit, name: string, strict: bo
     throw new HttpError(404, 'unknown_model', `no model named "${name}" has been published`, 'model');
   const stale = lastGood.get(name);
   if (stale) return { model: stale, version: stale.version, fallback: `${r.reason}:lastGood`, popularityOnly: true };
-  const companion = await resolveModel(c.env.MODELS, popularCompanion(name), ITEMKNN, visit.store);
+  const companion = await resolveModel(kvOf(c.env), popularCompanion(name), ITEMKNN, visit.store);
   if (companion.ok) return { model: companion.model, version: companion.version, fallback: `${r.reason}:companion`, popularityOnly: true };
   return { model: null, version: r.version, fallback: r.reason, popularityOnly: true };
 }

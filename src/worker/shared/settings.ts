@@ -19,6 +19,7 @@ const NAMES = [
   'ALLOWED_ORIGINS',
   'ADMIN_TOKEN',
   'PARTNER_TOKENS',
+  'SIGNING_SECRET',
   'PROFILE_SECRET',
 ] as const;
 
@@ -40,8 +41,10 @@ export interface Settings {
   readonly adminToken: string | undefined;
   /** what /v1/bid-adjust takes: the admin token and each of PARTNER_TOKENS, trimmed, empty ones dropped */
   readonly partnerTokens: readonly string[];
-  /** PROFILE_SECRET, undefined when unset or empty */
+  /** SIGNING_SECRET, else (deprecated) PROFILE_SECRET; undefined when neither is set */
   readonly signingSecret: string | undefined;
+  /** the secret came from PROFILE_SECRET, its name before SIGNING_SECRET (read for one release) */
+  readonly legacySecret: boolean;
 }
 
 /** A duration or count from the environment; unset, empty, not a number or below `min` means `fallback`. */
@@ -62,7 +65,8 @@ function parse(env: SettingsEnv): Settings {
     allowedOrigins: origins.includes('*') ? '*' : origins,
     adminToken: env.ADMIN_TOKEN || undefined,
     partnerTokens: [env.ADMIN_TOKEN, ...(env.PARTNER_TOKENS ?? '').split(',')].map((t) => t?.trim() ?? '').filter((t) => t !== ''),
-    signingSecret: env.PROFILE_SECRET || undefined,
+    signingSecret: env.SIGNING_SECRET || env.PROFILE_SECRET || undefined,
+    legacySecret: !env.SIGNING_SECRET && !!env.PROFILE_SECRET,
   };
 }
 
@@ -76,19 +80,25 @@ export function settings(env: SettingsEnv): Settings {
   return last.settings;
 }
 
-let warnedNoSecret = false;
+let warnedSecret = false;
 
-/** The signing secret, or undefined (logged once per isolate) when the deployment lacks it. */
-export function profileSecret(c: { readonly env: SettingsEnv }): string | undefined {
-  const s = settings(c.env).signingSecret;
-  if (s) return s;
-  if (!warnedNoSecret) {
-    warnedNoSecret = true;
-    log.error(
-      'PROFILE_SECRET is not set: visitor profiles are disabled and bid notices refused; set it with `wrangler secret put PROFILE_SECRET`',
-    );
+/**
+ * The signing secret (profile cookies, notice and click URLs), or undefined when the deployment
+ * lacks it; either is said once per isolate in the log, as is a secret still set under its old
+ * name, PROFILE_SECRET.
+ */
+export function signingSecret(c: { readonly env: SettingsEnv }): string | undefined {
+  const s = settings(c.env);
+  if (!warnedSecret && (s.signingSecret === undefined || s.legacySecret)) {
+    warnedSecret = true;
+    if (s.signingSecret === undefined)
+      log.error(
+        'SIGNING_SECRET is not set: visitor profiles are disabled and bid notices refused; set it with `wrangler secret put SIGNING_SECRET`',
+      );
+    else
+      log.warn('the signing secret is set as PROFILE_SECRET, a name deprecated for SIGNING_SECRET: set SIGNING_SECRET to the same value');
   }
-  return undefined;
+  return s.signingSecret;
 }
 
 /** How this request's per-isolate caches refresh (model-store.ts, config-store.ts). */

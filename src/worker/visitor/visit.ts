@@ -12,6 +12,7 @@ import { segmentRules } from './segment-store.ts';
 import { storeOptions } from '../shared/settings.ts';
 import type { AppContext } from '../shared/types.ts';
 import { readVisitor, writeVisitor, type Visitor } from './visitor.ts';
+import { kvOf } from '../shared/bindings.ts';
 
 export interface Visit {
   readonly now: number;
@@ -38,7 +39,7 @@ export function optedOut(req: Request): boolean {
 export async function beginVisit(c: AppContext, input: VisitInput, pageView: boolean): Promise<Visit> {
   const now = Date.now();
   const store = storeOptions(c, now);
-  const rules = segmentRules(c.env.MODELS, store); // a cold isolate's KV read, under way while the cookies are read
+  const rules = segmentRules(kvOf(c.env), store); // a cold isolate's KV read, under way while the cookies are read
   const visitor = readVisitor(c, input.visitorId, now);
   const segments = await rules;
   const ctx = buildContext(contextInput(c.req.raw, input.page, input.attributes, visitor.profile, now));

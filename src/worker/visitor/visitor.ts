@@ -2,14 +2,14 @@
  * Who the visitor is and what they did lately: the first-party visitor-id cookie and the
  * signed profile cookie. A profile whose signature does not verify is ignored (a fresh one
  * starts) and never trusted; the response says so in `x-attune-profile: reset`. Without a
- * PROFILE_SECRET (a misconfigured deployment) the site still works: profiles last one request,
+ * SIGNING_SECRET (a misconfigured deployment) the site still works: profiles last one request,
  * no profile cookie is read or written, and `x-attune-profile: disabled` and a log say why.
  */
 import { getCookie, setCookie } from 'hono/cookie';
 import { newProfile, shrinkProfile, type Profile } from '../../core/profile.ts';
 import { parseProfile, serializeProfile } from '../../core/profile-codec.ts';
 import { decodeCookieText, encodeCookieText, sign, verifySigned } from '../shared/signing.ts';
-import { profileSecret } from '../shared/settings.ts';
+import { signingSecret } from '../shared/settings.ts';
 import type { AppContext } from '../shared/types.ts';
 import { log } from '../shared/log.ts';
 
@@ -34,7 +34,7 @@ export interface Visitor {
 export function readVisitor(c: AppContext, bodyVisitorId: string | undefined, now: number): Visitor {
   const cookieId = getCookie(c, VISITOR_COOKIE);
   const id = bodyVisitorId ?? (cookieId && VISITOR_ID.test(cookieId) ? cookieId : undefined);
-  const secret = profileSecret(c);
+  const secret = signingSecret(c);
   const raw = secret ? getCookie(c, PROFILE_COOKIE) : undefined;
   let profile: Profile | null = null;
   let profileState: ProfileState = secret ? 'new' : 'disabled';
@@ -59,7 +59,7 @@ export function writeVisitor(c: AppContext, visitor: Visitor, profile: Profile):
   const opts = { path: '/', sameSite: 'Lax' as const, secure, maxAge: YEAR_SECONDS };
   if (visitor.isNew) setCookie(c, VISITOR_COOKIE, visitor.id, opts);
   if (visitor.profileState === 'reset' || visitor.profileState === 'disabled') c.header('x-attune-profile', visitor.profileState);
-  const secret = profileSecret(c);
+  const secret = signingSecret(c);
   if (!secret) return;
   // Browsers drop a cookie over ~4 KB and keep the old one, silently: stay under it by giving up
   // the least valuable state (shrinkProfile) rather than every update.
