@@ -3,7 +3,7 @@
  * fresh Miniflare each run, its KV seeded from Node (so the Worker has run nothing but its
  * module scope), then POST /v1/decide four times in a row. The first pays for the KV reads
  * (manifest, model, segment rules), the cookie key and every function's first compilation;
- * the Worker's start-up warm-up (src/worker/warm-up.ts) and model preloading exist for it.
+ * the Worker's start-up warm-up (src/worker/decide/warm-up.ts) and model preloading exist for it.
  * Reports the median over fresh instances per request number. Run: npm run bench:first [-- --runs 7]
  */
 import http from 'node:http';

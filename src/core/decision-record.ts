@@ -1,7 +1,7 @@
 /**
  * The decision record: one line of the outcome log per decision. Every kind of decision
  * (variant, recommendation, bid) writes this shape, so one log trains every model and one
- * evaluator judges every policy. Outcome events refer back to `id`. Schema: docs/decision-log.md.
+ * evaluator judges every policy. Outcome events refer back to `id`. Schema: docs/decision-records.md.
  */
 
 import type { VisitorContext } from './context.ts';

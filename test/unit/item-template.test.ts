@@ -1,4 +1,4 @@
-/** Recommendation templates (src/worker/item-template.ts): item values escaped for where they sit. */
+/** Recommendation templates (src/worker/proxy/item-template.ts): item values escaped for where they sit. */
 import { describe, expect, it } from 'vitest';
 import { renderItems, safeUrl, UNSAFE_URL } from '../../src/worker/proxy/item-template.ts';
 

@@ -1,4 +1,4 @@
-/** The proxy's URL builder (src/worker/origin-url.ts): upstream URLs from parts, ORIGIN_URL, redirects. */
+/** The proxy's URL builder (src/worker/proxy/origin-url.ts): upstream URLs from parts, ORIGIN_URL, redirects. */
 import { describe, expect, it } from 'vitest';
 import { parseOriginUrl, pathRuleBroken, publicLocation, upstreamUrl, type OriginBase } from '../../src/worker/proxy/origin-url.ts';
 

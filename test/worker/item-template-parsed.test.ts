@@ -1,7 +1,7 @@
 /**
  * Recommendation templates against a real HTML parser (workerd's HTMLRewriter): whatever the
  * items hold, the rendered markup has no element, event handler or unsafe link the template did
- * not write itself (src/worker/item-template.ts).
+ * not write itself (src/worker/proxy/item-template.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { renderItems } from '../../src/worker/proxy/item-template.ts';

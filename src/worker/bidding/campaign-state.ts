@@ -1,5 +1,5 @@
 /**
- * What the bidder needs from each campaign's ledger (src/worker/campaign-ledger.ts), read
+ * What the bidder needs from each campaign's ledger (campaign-ledger.ts), read
  * without putting a Durable Object round trip on every bid:
  *
  * - Spend (pacing, budgets) is cached per isolate and refreshed in the background at most every
