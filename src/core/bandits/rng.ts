@@ -52,3 +52,23 @@ export function beta(rng: Rng, a: number, b: number): number {
   const x = gamma(rng, a);
   return x / (x + gamma(rng, b));
 }
+
+/**
+ * Binomial(n, p), exactly, by skipping geometric gaps between successes: O(n·min(p, 1 − p))
+ * work, which suits the simulations (a day's conversions of one arm), not huge n·p.
+ */
+export function binomial(rng: Rng, n: number, p: number): number {
+  if (p <= 0 || n <= 0) return 0;
+  if (p >= 1) return n;
+  if (p > 0.5) return n - binomial(rng, n, 1 - p);
+  const lq = Math.log1p(-p);
+  let successes = 0;
+  let at = 0;
+  for (;;) {
+    let u = rng();
+    while (u === 0) u = rng();
+    at += Math.floor(Math.log(u) / lq) + 1;
+    if (at > n) return successes;
+    successes++;
+  }
+}
