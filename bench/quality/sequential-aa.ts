@@ -81,7 +81,9 @@ for (const { label, test } of AA) {
 }
 
 console.log(`\nA/B tests with a real uplift, 30 days, daily looks, ${Math.min(runs, 1000)} runs each`);
-console.log('scenario                                   | power (right winner)     | days to decision: median [p25, p75] | decided otherwise');
+console.log(
+  'scenario                                   | power (right winner)     | days to decision: median [p25, p75] | decided otherwise',
+);
 const AB: { label: string; test: PeekedTest }[] = [
   { label: '4,000/day, 5 % → 5.5 % (+10 %)', test: { days: 30, dailyVisitors: 4000, rates: [0.05, 0.055] } },
   { label: '4,000/day, 5 % → 6 % (+20 %)', test: { days: 30, dailyVisitors: 4000, rates: [0.05, 0.06] } },
