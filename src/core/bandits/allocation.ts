@@ -110,9 +110,11 @@ export function fixedSplit(weights: readonly number[] | undefined, out: Float64A
  * arm equally likely to be best, floor applied.
  */
 export function priorAllocation(spec: AlgorithmSpec, out: Float64Array): void {
-  if (spec.name === 'fixed') return fixedSplit(spec.weights, out);
-  out.fill(1 / out.length);
-  applyFloor(out, spec.floor);
+  if (spec.name === 'fixed') fixedSplit(spec.weights, out);
+  else {
+    out.fill(1 / out.length);
+    applyFloor(out, spec.floor);
+  }
 }
 
 /**
