@@ -40,9 +40,9 @@ const check = (threshold: number) => (counts: Counts) =>
 }
 
 const AA: PeekedTest = { days: 30, dailyVisitors: 6000, rates: [0.02, 0.02, 0.02] };
-const HARM: PeekedTest = { days: 30, dailyVisitors: 6000, rates: [0.02, 0.025, 0.02] };
+const HARM: PeekedTest = { days: 30, dailyVisitors: 6000, rates: [0.02, 0.023, 0.02] };
 console.log(`guardrail "refund" at 2 %, 3 arms, 6,000 visitors a day, checked daily for 30 days, ${runs} runs`);
-console.log('threshold | false pauses (A/A)      | harm +25 % caught        | days to pause: median [p25, p75]');
+console.log('threshold | false pauses (A/A)      | harm +15 % caught        | days to pause: median [p25, p75]');
 for (const threshold of [0.95, 0.99, 0.999]) {
   let falsePauses = 0;
   const days: number[] = [];

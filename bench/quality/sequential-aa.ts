@@ -60,10 +60,12 @@ const naive = (counts: Counts) => counts.slice(1).some((c) => counts[0]!.convers
 console.log(`A/A tests, 30 days, ${runs} runs each: share of runs that ever looked significant (95 % Wilson interval)`);
 console.log('scenario                                   | mSPRT (always-valid)   | naive z-test, same looks');
 const AA: { label: string; test: PeekedTest }[] = [
+  { label: '300 visitors/day, 3 %, daily looks', test: { days: 30, dailyVisitors: 300, rates: [0.03, 0.03] } },
   { label: '1,000 visitors/day, 1 %, daily looks', test: { days: 30, dailyVisitors: 1000, rates: [0.01, 0.01] } },
   { label: '4,000 visitors/day, 5 %, daily looks', test: { days: 30, dailyVisitors: 4000, rates: [0.05, 0.05] } },
   { label: '4,000 visitors/day, 20 %, daily looks', test: { days: 30, dailyVisitors: 4000, rates: [0.2, 0.2] } },
   { label: '10,000 visitors/day, 2 %, daily looks', test: { days: 30, dailyVisitors: 10_000, rates: [0.02, 0.02] } },
+  { label: '4,000/day split 80/20, 5 %, daily looks', test: { days: 30, dailyVisitors: 4000, rates: [0.05, 0.05], weights: [0.8, 0.2] } },
   { label: '4,000 visitors/day, 5 %, hourly looks', test: { days: 30, dailyVisitors: 4000, rates: [0.05, 0.05], looksPerDay: 24 } },
   { label: '3 arms, 6,000/day, 3 %, daily looks', test: { days: 30, dailyVisitors: 6000, rates: [0.03, 0.03, 0.03] } },
 ];
