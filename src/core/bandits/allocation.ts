@@ -1,7 +1,8 @@
 /**
  * Allocation probabilities of the count-based algorithms: Beta-Bernoulli Thompson sampling,
  * top-two Thompson sampling, UCB1 and epsilon-greedy. Each fills `out` with the probability of
- * playing each arm given the counts, then lifts every arm to the exploration floor.
+ * playing each arm given the counts, then lifts every arm to the exploration floor. The fixed
+ * split of a plain A/B test (`fixed`) is its weights, whatever the counts, with no floor.
  *
  * Thompson's probabilities (P(arm is best) under Beta(1+s, 1+n−s) posteriors) come from a fixed
  * number of seeded Monte Carlo draws, so they are a deterministic function of (counts, seed):
@@ -9,7 +10,7 @@
  */
 
 import { beta, mulberry32 } from './rng.ts';
-import { applyFloor, DEFAULTS, type AlgorithmSpec, type ArmCounts } from './types.ts';
+import { applyFloor, DEFAULTS, weightsProblem, type AlgorithmSpec, type ArmCounts } from './types.ts';
 
 /** P(arm i has the highest rate) by `draws` seeded draws from the Beta posteriors. */
 export function probabilityBest(counts: ArmCounts, draws: number, seed: number, out: Float64Array): void {
@@ -89,11 +90,42 @@ export function epsilonGreedy(counts: ArmCounts, epsilon: number, out: Float64Ar
 }
 
 /**
+ * A fixed split: the weights normalized, equal shares when there are none. Weights that do not
+ * fit the arms (`weightsProblem`; the config validator refuses them) also get equal shares, so
+ * a bad config can never send nobody, or everybody, to one arm.
+ */
+export function fixedSplit(weights: readonly number[] | undefined, out: Float64Array): void {
+  const k = out.length;
+  if (weights === undefined || weightsProblem(weights, k) !== null) {
+    out.fill(1 / k);
+    return;
+  }
+  let total = 0;
+  for (let i = 0; i < k; i++) total += weights[i]!;
+  for (let i = 0; i < k; i++) out[i] = weights[i]! / total;
+}
+
+/**
+ * The allocation before any data (no snapshot yet): a fixed split's weights, otherwise every
+ * arm equally likely to be best, floor applied.
+ */
+export function priorAllocation(spec: AlgorithmSpec, out: Float64Array): void {
+  if (spec.name === 'fixed') fixedSplit(spec.weights, out);
+  else {
+    out.fill(1 / out.length);
+    applyFloor(out, spec.floor);
+  }
+}
+
+/**
  * The allocation of a count-based algorithm, floor applied. `linear-thompson` has no count
  * allocation (it depends on the visitor); given counts alone it behaves like Thompson.
  */
 export function allocate(spec: AlgorithmSpec, counts: ArmCounts, seed: number, out: Float64Array): void {
   switch (spec.name) {
+    case 'fixed':
+      fixedSplit(spec.weights, out);
+      return;
     case 'ucb1':
       ucb1(counts, out);
       break;

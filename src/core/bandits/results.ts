@@ -50,6 +50,9 @@ export interface ResultOptions {
   readonly minImpressions?: number;
 }
 
+/** The recommendation's thresholds (time-to-decision.ts projects to the same ones). */
+export const RESULT_DEFAULTS = { winnerProbability: 0.95, lossTolerance: 0.01, minImpressions: 1000 } as const;
+
 function quantile(sorted: Float64Array, q: number): number {
   const at = q * (sorted.length - 1);
   const lo = Math.floor(at);
@@ -108,9 +111,9 @@ export function computeResults(arms: readonly string[], counts: ArmCounts, contr
 }
 
 function recommend(arms: readonly ArmResult[], opts: ResultOptions): Pick<Results, 'recommendation' | 'recommendedArm' | 'reason'> {
-  const winnerP = opts.winnerProbability ?? 0.95;
-  const tolerance = opts.lossTolerance ?? 0.01;
-  const minN = opts.minImpressions ?? 1000;
+  const winnerP = opts.winnerProbability ?? RESULT_DEFAULTS.winnerProbability;
+  const tolerance = opts.lossTolerance ?? RESULT_DEFAULTS.lossTolerance;
+  const minN = opts.minImpressions ?? RESULT_DEFAULTS.minImpressions;
   let leader = arms[0]!;
   for (const a of arms) if (a.probabilityBest > leader.probabilityBest) leader = a;
   const scale = Math.max(...arms.map((a) => (a.conversions + 1) / (a.impressions + 2)));

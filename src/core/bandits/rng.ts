@@ -4,6 +4,8 @@
  * same counts is the same allocation: the logged propensity is the policy's exact probability.
  */
 
+import { lnGamma } from '../stats/chi-square.ts';
+
 export type Rng = () => number;
 
 /** Uniform in [0, 1) from a 32-bit state; fast, small, and good enough for Monte Carlo here. */
@@ -51,4 +53,55 @@ export function gamma(rng: Rng, shape: number): number {
 export function beta(rng: Rng, a: number, b: number): number {
   const x = gamma(rng, a);
   return x / (x + gamma(rng, b));
+}
+
+/**
+ * Binomial(n, p), exactly, for the simulations (a day's visitors or conversions of one arm).
+ * Few expected successes: skipping geometric gaps between them, O(n·p). Many: inversion
+ * that walks out from the mode (the pmf there by ln Γ, its neighbours by the ratio
+ * recurrence), O(√(n·p·(1 − p))); any fixed order of the support inverts exactly.
+ */
+export function binomial(rng: Rng, n: number, p: number): number {
+  if (p <= 0 || n <= 0) return 0;
+  if (p >= 1) return n;
+  if (p > 0.5) return n - binomial(rng, n, 1 - p);
+  if (n * p < 30) return binomialBySkips(rng, n, p);
+  const q = 1 - p;
+  const r = p / q;
+  const m = Math.floor((n + 1) * p);
+  const fm = Math.exp(lnGamma(n + 1) - lnGamma(m + 1) - lnGamma(n - m + 1) + m * Math.log(p) + (n - m) * Math.log(q));
+  let u = rng() - fm;
+  if (u <= 0) return m;
+  let lo = m;
+  let hi = m;
+  let flo = fm;
+  let fhi = fm;
+  for (;;) {
+    if (lo > 0) {
+      flo *= lo / ((n - lo + 1) * r);
+      lo--;
+      u -= flo;
+      if (u <= 0) return lo;
+    }
+    if (hi < n) {
+      fhi *= ((n - hi) * r) / (hi + 1);
+      hi++;
+      u -= fhi;
+      if (u <= 0) return hi;
+    }
+    if (lo === 0 && hi === n) return m; // rounding left a sliver of u: the mode
+  }
+}
+
+function binomialBySkips(rng: Rng, n: number, p: number): number {
+  const lq = Math.log1p(-p);
+  let successes = 0;
+  let at = 0;
+  for (;;) {
+    let u = rng();
+    while (u === 0) u = rng();
+    at += Math.floor(Math.log(u) / lq) + 1;
+    if (at > n) return successes;
+    successes++;
+  }
 }

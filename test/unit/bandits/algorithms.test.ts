@@ -9,6 +9,7 @@ runBanditCases('top-two-thompson', { name: 'top-two-thompson', floor: 0.01, beta
 runBanditCases('ucb1', { name: 'ucb1', floor: 0.02 });
 runBanditCases('epsilon-greedy', { name: 'epsilon-greedy', floor: 0.01, epsilon: 0.1 });
 runBanditCases('linear-thompson', { name: 'linear-thompson', floor: 0.01, bits: 10 });
+runBanditCases('fixed', { name: 'fixed', floor: 0.01 }, { adaptive: false });
 
 const counts = (n: number[], s: number[]): ArmCounts => ({ impressions: Float64Array.from(n), conversions: Float64Array.from(s) });
 

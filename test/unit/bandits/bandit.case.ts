@@ -2,7 +2,8 @@
  * The shared case suite: every bandit algorithm runs through the same checks (the habit of
  * hono's router/common.case.test.ts). An algorithm passes only if its allocation is a
  * distribution, keeps the exploration floor, is deterministic under a seed, reports the exact
- * propensity of what it chose, and learns which arm is best.
+ * propensity of what it chose, and learns which arm is best; a fixed split (`adaptive: false`)
+ * must instead hold its split whatever the data say.
  */
 import { describe, expect, it } from 'vitest';
 import { createBandit } from '../../../src/core/bandits/bandit.ts';
@@ -26,7 +27,8 @@ export function visitorFeatures(device: 'mobile' | 'desktop', country = 'DE'): F
 
 const sum = (p: ArrayLike<number>) => Array.from(p).reduce((a, b) => a + b, 0);
 
-export function runBanditCases(label: string, spec: AlgorithmSpec): void {
+export function runBanditCases(label: string, spec: AlgorithmSpec, opts: { adaptive?: boolean } = {}): void {
+  const adaptive = opts.adaptive ?? true;
   describe(`bandit case suite: ${label}`, () => {
     const fv = visitorFeatures('desktop');
 
@@ -62,6 +64,10 @@ export function runBanditCases(label: string, spec: AlgorithmSpec): void {
       }
       const p = b.probabilities(fv);
       for (const x of p) expect(x).toBeGreaterThanOrEqual(spec.floor - 1e-12);
+      if (!adaptive) {
+        expect(Array.from(p)).toEqual(Array.from(createBandit(spec, 3, 3).probabilities(fv)));
+        return;
+      }
       expect(p[0]!).toBeGreaterThan(Math.max(p[1]!, p[2]!));
       expect(p[0]!).toBeGreaterThanOrEqual(0.45); // top-two keeps (1 − β) for challengers by design
     });
@@ -85,11 +91,18 @@ export function runBanditCases(label: string, spec: AlgorithmSpec): void {
       expect(b.choose(Math.min(0.999999, p[0]! + 1e-9), fv).arm).toBe(1);
     });
 
-    it('learns the best arm', () => {
+    it(adaptive ? 'learns the best arm' : 'holds its split whatever the data', () => {
       const b = train([0.02, 0.02, 0.12], 6000, 9);
       const p = b.probabilities(fv);
-      expect(p[2]!).toBeGreaterThan(Math.max(p[0]!, p[1]!));
-      expect(b.counts.impressions[2]!).toBeGreaterThan(b.counts.impressions[0]!);
+      if (adaptive) {
+        expect(p[2]!).toBeGreaterThan(Math.max(p[0]!, p[1]!));
+        expect(b.counts.impressions[2]!).toBeGreaterThan(b.counts.impressions[0]!);
+        return;
+      }
+      const split = createBandit(spec, 3, 9).probabilities(fv);
+      expect(Array.from(p)).toEqual(Array.from(split));
+      // the arms were played in proportion to the split (binomial s.d. ≈ 37 of 6000)
+      for (let i = 0; i < 3; i++) expect(Math.abs(b.counts.impressions[i]! - 6000 * split[i]!)).toBeLessThan(200);
     });
   });
 }
