@@ -4,18 +4,20 @@
  * module scope), then POST /v1/decide four times in a row. The first pays for the KV reads
  * (manifest, model, segment rules), the cookie key and every function's first compilation;
  * the Worker's start-up warm-up (src/worker/warm-up.ts) and model preloading exist for it.
- * Reports the median over fresh instances per request number. Run: npm run bench:first [-- --runs 7]
+ * Reports the median over fresh instances per request number; the last line is JSON (ms).
+ * `npm run bench:startup` runs `freshIsolate` beside the start-up profile, so the trade between
+ * the two is visible. Run: npm run bench:first [-- --runs 7]
  */
-import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
-import { benchWorkerOptions } from './worker-options.ts';
 import { buildWorker, workerModules } from '../../scripts/bundle-size.ts';
 import { publishDirectory } from '../../src/train/publish.ts';
+import { median, ms3, rawClient } from './raw-latency.ts';
+import { benchWorkerOptions } from './worker-options.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
-const runs = Number(values.runs);
-const options = workerModules('dist', buildWorker('dist'));
+/** How many requests each fresh isolate answers. */
+export const FIRST_REQUESTS = 4;
+
 const body = JSON.stringify({
   page: { url: 'https://shop.example/pricing?utm_medium=cpc' },
   slots: [
@@ -31,15 +33,17 @@ interface KvLike {
   put(key: string, value: string | Uint8Array): Promise<void>;
 }
 
-async function oneIsolate(): Promise<number[]> {
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      ...options,
-      ...benchWorkerOptions('bench-admin-token'),
-    }),
-  );
+/** The Worker's modules as Miniflare takes them: `workerModules` of a build, or a bundle's parts. */
+export interface WorkerModules {
+  readonly modulesRoot: string;
+  readonly modules: { type: 'ESModule' | 'CompiledWasm' | 'Text' | 'Data'; path: string; contents?: Uint8Array }[];
+}
+
+/** ms of each of the first FIRST_REQUESTS decisions of a fresh isolate of `modules`. */
+export async function freshIsolate(modules: WorkerModules): Promise<number[]> {
+  const mf = new Miniflare(convertV4MiniflareOptions({ ...modules, ...benchWorkerOptions('bench-admin-token') }));
   try {
-    const base = new URL((await mf.ready).toString());
+    const base = await mf.ready;
     const kv = (await mf.getKVNamespace('MODELS')) as unknown as KvLike;
     await publishDirectory(
       'models',
@@ -51,45 +55,38 @@ async function oneIsolate(): Promise<number[]> {
       undefined,
       () => {},
     );
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const once = () =>
-      new Promise<[number, string]>((resolve, reject) => {
-        const t0 = process.hrtime.bigint();
-        const req = http.request(
-          {
-            host: base.hostname,
-            port: base.port,
-            method: 'POST',
-            path: '/v1/decide',
-            agent,
-            headers: { 'content-type': 'application/json', 'user-agent': ua },
-          },
-          (res) => {
-            let text = '';
-            res.on('data', (d) => (text += d));
-            res.on('end', () => resolve([Number(process.hrtime.bigint() - t0) / 1e6, text]));
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      });
+    const client = rawClient(base);
     const times: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      const [ms, text] = await once();
-      const first = (JSON.parse(text) as { decisions?: { source: string }[] }).decisions?.[0];
-      if (!first || first.source === 'fallback') throw new Error(`not a model decision: ${text}`);
-      times.push(ms);
+    try {
+      for (let i = 0; i < FIRST_REQUESTS; i++) {
+        const a = await client.send({
+          method: 'POST',
+          path: '/v1/decide',
+          headers: { 'content-type': 'application/json', 'user-agent': ua },
+          body,
+        });
+        const first = (JSON.parse(a.body) as { decisions?: { source: string }[] }).decisions?.[0];
+        if (a.status !== 200 || !first || first.source === 'fallback') throw new Error(`not a model decision: ${a.status} ${a.body}`);
+        times.push(a.ms);
+      }
+    } finally {
+      client.close();
     }
-    agent.destroy();
     return times;
   } finally {
     await mf.dispose();
   }
 }
 
-const all: number[][] = [];
-for (let r = 0; r < runs; r++) all.push(await oneIsolate());
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-console.log(`POST /v1/decide on a fresh isolate (Miniflare, loopback), median of ${runs} isolates:`);
-for (let i = 0; i < 4; i++) console.log(`  request ${i + 1}: ${median(all.map((t) => t[i]!)).toFixed(1)} ms`);
-console.log('\nreproduce: npm run bench:first');
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
+  const runs = Number(values.runs);
+  const modules = workerModules('dist', buildWorker('dist'));
+  const all: number[][] = [];
+  for (let r = 0; r < runs; r++) all.push(await freshIsolate(modules));
+  const medians = all[0]!.map((_, i) => median(all.map((t) => t[i]!)));
+  console.log(`POST /v1/decide on a fresh isolate (Miniflare, loopback), median of ${runs} isolates:`);
+  for (const [i, m] of medians.entries()) console.log(`  request ${i + 1}: ${m.toFixed(1)} ms`);
+  console.log('\nreproduce: npm run bench:first');
+  console.log(JSON.stringify({ firstRequest: medians.map(ms3) }));
+}
