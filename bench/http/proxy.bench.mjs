@@ -12,7 +12,8 @@
 //     pass-through vs personalized (2 slots) vs personalized with a slot on 320 elements.
 //  3. The snippet's size.
 // Correctness is checked before anything is timed. Env: N (requests per column, default 300),
-// SECONDS (autocannon duration, default 8).
+// SECONDS (autocannon duration, default 8). The last line is JSON: per page, the median TTFB
+// personalization adds over pass-through (ms). CPU per MB passed through: proxy-cpu.bench.ts.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, Agent } from 'node:http';
@@ -236,6 +237,7 @@ const pct = (xs, p) => {
   return s[Math.min(s.length - 1, Math.floor(p * s.length))];
 };
 const fmt = (x) => x.toFixed(2).padStart(7);
+const summary = {};
 console.log(`\nproxy bench: ${N} requests per column, interleaved, keep-alive, loopback (${new Date().toISOString()})`);
 console.log('page      column          TTFB p50   p90    total p50  p90   (ms)');
 for (const page of ['landing', 'shop']) {
@@ -260,6 +262,10 @@ for (const page of ['landing', 'shop']) {
     );
   }
   const added = (m) => pct(res.personalized[m], 0.5) - pct(res['pass-through'][m], 0.5);
+  summary[page] = {
+    ttfbAdded: Math.round(added('ttfb') * 1000) / 1000,
+    passThroughTtfb: Math.round(pct(res['pass-through'].ttfb, 0.5) * 1000) / 1000,
+  };
   console.log(
     `${page.padEnd(9)} personalization adds (median): TTFB ${added('ttfb').toFixed(2)} ms, total ${added('total').toFixed(2)} ms; ` +
       `the local proxy hop (pass-through − direct): ${(pct(res['pass-through'].ttfb, 0.5) - pct(res.direct.ttfb, 0.5)).toFixed(2)} ms`,
@@ -285,4 +291,5 @@ const s = await buildSnippet();
 console.log(`\nsnippet: ${s.code.length} bytes minified, ${s.gzipBytes} bytes gzipped (budget 3072)`);
 console.log('\nreproduce: npm run bench:proxy   (N=300 SECONDS=8 by default)');
 agent.destroy();
+console.log(JSON.stringify(summary));
 process.exit(0);
