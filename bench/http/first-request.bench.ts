@@ -4,7 +4,8 @@
  * module scope), then POST /v1/decide four times in a row. The first pays for the KV reads
  * (manifest, model, segment rules), the cookie key and every function's first compilation;
  * the Worker's start-up warm-up (src/worker/warm-up.ts) and model preloading exist for it.
- * Reports the median over fresh instances per request number; the last line is JSON (ms).
+ * Reports the median over fresh instances per request number, as round-trip time and as
+ * workerd's CPU during the request; the last line is JSON (ms).
  * `npm run bench:startup` runs `freshIsolate` beside the start-up profile, so the trade between
  * the two is visible. Run: npm run bench:first [-- --runs 7]
  */
@@ -12,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { buildWorker, workerModules } from '../../scripts/bundle-size.ts';
 import { publishDirectory } from '../../src/train/publish.ts';
+import { cpuMsBetween, onCpu, theWorkerd } from '../workerd-cpu.ts';
 import { median, ms3, rawClient } from './raw-latency.ts';
 import { benchWorkerOptions } from './worker-options.ts';
 
@@ -39,8 +41,17 @@ export interface WorkerModules {
   readonly modules: { type: 'ESModule' | 'CompiledWasm' | 'Text' | 'Data'; path: string; contents?: Uint8Array }[];
 }
 
-/** ms of each of the first FIRST_REQUESTS decisions of a fresh isolate of `modules`. */
-export async function freshIsolate(modules: WorkerModules): Promise<number[]> {
+export interface FirstRequests {
+  /** ms of each of the first FIRST_REQUESTS decisions, round trip */
+  readonly ms: number[];
+  /** workerd's CPU ms during each (time on a core, so it holds still on a busy machine; local KV included) */
+  readonly cpu: number[];
+}
+
+const decide = { method: 'POST', path: '/v1/decide', headers: { 'content-type': 'application/json', 'user-agent': ua }, body } as const;
+
+/** The first FIRST_REQUESTS decisions of a fresh isolate of `modules` (the only workerd this process runs). */
+export async function freshIsolate(modules: WorkerModules): Promise<FirstRequests> {
   const mf = new Miniflare(convertV4MiniflareOptions({ ...modules, ...benchWorkerOptions('bench-admin-token') }));
   try {
     const base = await mf.ready;
@@ -56,23 +67,21 @@ export async function freshIsolate(modules: WorkerModules): Promise<number[]> {
       () => {},
     );
     const client = rawClient(base);
-    const times: number[] = [];
+    const pid = theWorkerd();
+    const out: FirstRequests = { ms: [], cpu: [] };
     try {
       for (let i = 0; i < FIRST_REQUESTS; i++) {
-        const a = await client.send({
-          method: 'POST',
-          path: '/v1/decide',
-          headers: { 'content-type': 'application/json', 'user-agent': ua },
-          body,
-        });
+        const c0 = onCpu(pid);
+        const a = await client.send(decide);
+        out.cpu.push(cpuMsBetween(c0, onCpu(pid)));
         const first = (JSON.parse(a.body) as { decisions?: { source: string }[] }).decisions?.[0];
         if (a.status !== 200 || !first || first.source === 'fallback') throw new Error(`not a model decision: ${a.status} ${a.body}`);
-        times.push(a.ms);
+        out.ms.push(a.ms);
       }
     } finally {
       client.close();
     }
-    return times;
+    return out;
   } finally {
     await mf.dispose();
   }
@@ -82,11 +91,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
   const runs = Number(values.runs);
   const modules = workerModules('dist', buildWorker('dist'));
-  const all: number[][] = [];
+  const all: FirstRequests[] = [];
   for (let r = 0; r < runs; r++) all.push(await freshIsolate(modules));
-  const medians = all[0]!.map((_, i) => median(all.map((t) => t[i]!)));
+  const medians = (k: keyof FirstRequests) => Array.from({ length: FIRST_REQUESTS }, (_, i) => median(all.map((t) => t[k][i]!)));
+  const [ms, cpu] = [medians('ms'), medians('cpu')];
   console.log(`POST /v1/decide on a fresh isolate (Miniflare, loopback), median of ${runs} isolates:`);
-  for (const [i, m] of medians.entries()) console.log(`  request ${i + 1}: ${m.toFixed(1)} ms`);
+  for (let i = 0; i < FIRST_REQUESTS; i++) console.log(`  request ${i + 1}: ${ms[i]!.toFixed(1)} ms, workerd CPU ${cpu[i]!.toFixed(1)} ms`);
   console.log('\nreproduce: npm run bench:first');
-  console.log(JSON.stringify({ firstRequest: medians.map(ms3) }));
+  console.log(JSON.stringify({ ms: ms.map(ms3), cpu: cpu.map(ms3) }));
 }

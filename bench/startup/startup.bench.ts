@@ -19,7 +19,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FIRST_REQUESTS, freshIsolate } from '../http/first-request.bench.ts';
+import { FIRST_REQUESTS, type FirstRequests, freshIsolate } from '../http/first-request.bench.ts';
 import { median, ms3 } from '../http/raw-latency.ts';
 import { controlBundle, readBundle, startupCpu } from './bundle-cpu.ts';
 import { activeMs } from './cpu-profile.ts';
@@ -64,7 +64,7 @@ function checkStartup(name: Name, run: number): { active: number; bundleKiB: num
 
 const active: Record<Name, number[]> = { attune: [], growthbook: [] };
 const cpu: Record<Name | 'control', number[]> = { attune: [], growthbook: [], control: [] };
-const first: number[][] = [];
+const first: FirstRequests[] = [];
 const kib = {} as Record<Name, number>;
 for (let r = 0; r < runs; r++) {
   for (const name of names) {
@@ -78,20 +78,17 @@ for (let r = 0; r < runs; r++) {
   console.log(
     `run ${r + 1}/${runs}: Active attune ${active.attune[r]!.toFixed(1)}, GrowthBook ${active.growthbook[r]!.toFixed(1)}; ` +
       `workerd CPU attune ${cpu.attune[r]!.toFixed(1)}, GrowthBook ${cpu.growthbook[r]!.toFixed(1)}, empty ${cpu.control[r]!.toFixed(1)}; ` +
-      `attune's first decide ${first[r]![0]!.toFixed(1)} ms`,
+      `attune's first decide ${first[r]!.ms[0]!.toFixed(1)} ms (${first[r]!.cpu[0]!.toFixed(1)} ms CPU)`,
   );
 }
 
 const floor = median(cpu.control);
-const row = (name: Name) => ({
-  active: median(active[name]),
-  activeMin: Math.min(...active[name]),
-  cpu: median(cpu[name]) - floor,
-});
+const row = (name: Name) => ({ active: median(active[name]), activeMin: Math.min(...active[name]), cpu: median(cpu[name]) - floor });
 const a = row('attune');
 const g = row('growthbook');
 const pairRatio = (xs: number[], ys: number[], less = 0) => median(xs.map((x, i) => (x - less) / (ys[i]! - less)));
-const firstMedians = Array.from({ length: FIRST_REQUESTS }, (_, i) => median(first.map((t) => t[i]!)));
+const firstMedians = (k: keyof FirstRequests) => Array.from({ length: FIRST_REQUESTS }, (_, i) => median(first.map((t) => t[k][i]!)));
+const [firstMs, firstCpu] = [firstMedians('ms'), firstMedians('cpu')];
 
 console.log(`\nstart-up, ${runs} alternating runs (medians; "min" is the least, the machine's best moment)`);
 console.log('worker        bundle KiB   check startup Active ms (min)   workerd CPU ms, less an empty Worker');
@@ -104,15 +101,20 @@ for (const name of names) {
 console.log(`an empty Worker's start-up request: ${floor.toFixed(1)} ms of workerd CPU (subtracted above)`);
 console.log(
   `attune / GrowthBook: Active ${(a.active / g.active).toFixed(2)}× (per-run pairs ${pairRatio(active.attune, active.growthbook).toFixed(2)}×), ` +
-    `workerd CPU ${(a.cpu / g.cpu).toFixed(2)}× (pairs ${median(cpu.attune.map((x, i) => (x - floor) / (cpu.growthbook[i]! - floor))).toFixed(2)}×)`,
+    `workerd CPU ${(a.cpu / g.cpu).toFixed(2)}× (pairs ${pairRatio(cpu.attune, cpu.growthbook, floor).toFixed(2)}×)`,
 );
-console.log(
-  `attune, fresh isolate, POST /v1/decide (median of ${runs}): ${firstMedians.map((m, i) => `#${i + 1} ${m.toFixed(1)} ms`).join(', ')}`,
-);
+console.log(`attune, fresh isolate, POST /v1/decide, median of ${runs}:`);
+for (let i = 0; i < FIRST_REQUESTS; i++)
+  console.log(`  request ${i + 1}: ${firstMs[i]!.toFixed(1)} ms, workerd CPU ${firstCpu[i]!.toFixed(1)} ms`);
 console.log('reproduce: npm run bench:startup');
 console.log(
   JSON.stringify({
-    attune: { active: ms3(a.active), cpu: ms3(a.cpu), firstRequest: ms3(firstMedians[0]!), laterRequest: ms3(firstMedians.at(-1)!) },
+    attune: {
+      active: ms3(a.active),
+      cpu: ms3(a.cpu),
+      firstRequest: { ms: ms3(firstMs[0]!), cpu: ms3(firstCpu[0]!) },
+      laterRequest: { ms: ms3(firstMs.at(-1)!), cpu: ms3(firstCpu.at(-1)!) },
+    },
     growthbook: { active: ms3(g.active), cpu: ms3(g.cpu) },
     ratio: { active: ms3(a.active / g.active), cpu: ms3(a.cpu / g.cpu) },
   }),
