@@ -1,82 +1,167 @@
 /**
- * End-to-end HTTP benchmark against local workerd: the built Worker (as `wrangler deploy`
- * bundles it) in Miniflare, on loopback, bounded in time. POST /v1/decide (a model slot and a
- * uniform slot, returning visitor with a signed profile cookie) runs beside GET /healthz on the
- * same Worker as the baseline, so the difference is the decision path's own cost. Workers
- * freeze clocks during a request, so server time cannot be read inside; this is the whole
- * round trip. Run: npm run bench:http   (DURATION, CONNECTIONS override the defaults)
+ * `npm run bench:http`: what a decision costs over HTTP, as raw per-request latencies (no
+ * rounding) on one keep-alive connection, one request at a time, against the built Worker (as
+ * `wrangler deploy` bundles it) in Miniflare (local workerd) on loopback. Three cases:
+ *   - `healthz`: GET /healthz, the same Worker's cheapest route: the baseline;
+ *   - `decide`: POST /v1/decide, a model slot and a uniform slot, a returning visitor (profile
+ *     cookie replayed), logging on: records go to the queue, coalesced per isolate;
+ *   - `decideNoTrack`: the same with `track: false` (decided, nothing logged, no cookie).
+ * They run in interleaved rounds (every case `--per-round` times in turn, the order rotating),
+ * so the machine's slow stretches land on all of them alike; percentiles are over all rounds,
+ * ratios are to healthz. Workers freeze clocks during a request, so this is the whole round trip.
+ * Every answer is checked before timing, and the queue's count after it (no record lost, none
+ * for `track: false`). The last line is JSON (ms).
+ * Run: npm run bench:http [-- --rounds 20 --per-round 200 --warm 500]
  */
-import autocannon from 'autocannon';
 import { readdirSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
-import { benchWorkerOptions } from './worker-options.ts';
-import { compileSources } from '../../src/train/model-source.ts';
 import { buildWorker, workerModules } from '../../scripts/bundle-size.ts';
+import { compileSources } from '../../src/train/model-source.ts';
+import { type Answer, type Call, median, ms3, percentiles, rawClient } from './raw-latency.ts';
+import { benchWorkerOptions } from './worker-options.ts';
 
-const duration = Number(process.env.DURATION ?? 10);
-const connections = Number(process.env.CONNECTIONS ?? 8);
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '20' },
+    'per-round': { type: 'string', default: '200' },
+    warm: { type: 'string', default: '500' },
+  },
+});
+const rounds = Number(values.rounds);
+const perRound = Number(values['per-round']);
+const warm = Number(values.warm);
 const TOKEN = 'bench-admin-token';
 
-const mf = new Miniflare(
-  convertV4MiniflareOptions({
-    ...workerModules('dist', buildWorker('dist')),
-    ...benchWorkerOptions(TOKEN),
-  }),
-);
-const base = (await mf.ready).toString().replace(/\/$/, '');
+const base = workerModules('dist', buildWorker('dist'));
+const options = benchWorkerOptions(TOKEN);
+// ATTUNE_DEV turns on GET /__attune/queue (queue-stats.ts), whose count of records sent checks the logging
+const mf = new Miniflare(convertV4MiniflareOptions({ ...base, ...options, bindings: { ...options.bindings, ATTUNE_DEV: '1' } }));
+const url = (await mf.ready).toString().replace(/\/$/, '');
 
 for (const file of readdirSync('models').filter((f) => f.endsWith('.json') && f !== 'segments.json')) {
   for (const { blob, name } of compileSources(JSON.parse(readFileSync(`models/${file}`, 'utf8')), file)) {
-    const r = await fetch(`${base}/admin/models`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body: blob });
+    const r = await fetch(`${url}/admin/models`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body: blob });
     if (!r.ok) throw new Error(`publishing ${name}: ${r.status} ${await r.text()}`);
   }
 }
 
-const body = JSON.stringify({
-  page: { url: 'https://shop.example/pricing?utm_medium=cpc' },
-  slots: [
-    { id: 'hero', model: 'hero-headline' },
-    { id: 'cta', candidates: ['a', 'b', 'c'] },
-  ],
-});
+const CANDIDATES = ['a', 'b', 'c'];
+const decideBody = (track?: false) =>
+  JSON.stringify({
+    page: { url: 'https://shop.example/pricing?utm_medium=cpc' },
+    slots: [
+      { id: 'hero', model: 'hero-headline' },
+      { id: 'cta', candidates: CANDIDATES },
+    ],
+    ...(track === false ? { track } : {}),
+  });
 const headers = {
   'content-type': 'application/json',
   'user-agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1',
 };
+const client = rawClient(url);
 
-// Correctness first: a model decision (not a fallback), and a profile cookie to replay.
-const first = await fetch(`${base}/v1/decide`, { method: 'POST', headers, body });
-const json = (await first.json()) as { decisions: { source: string; model: { version: string } | null }[] };
-if (first.status !== 200 || json.decisions[0]!.source === 'fallback' || !json.decisions[0]!.model?.version)
-  throw new Error(`bad decision: ${JSON.stringify(json)}`);
-const cookie = first.headers
-  .getSetCookie()
+interface Decided {
+  decisions?: { slot: string; variant: string | null; source: string; model: { version: string } | null }[];
+}
+/** A model decision for hero (not a fallback) and one of the candidates for cta, or why not. */
+function wrongDecision(a: Answer): string | null {
+  if (a.status !== 200) return `status ${a.status}: ${a.body}`;
+  if (a.headers['x-attune-fallback']) return `fallback: ${a.headers['x-attune-fallback']}`;
+  const d = (JSON.parse(a.body) as Decided).decisions;
+  const hero = d?.find((x) => x.slot === 'hero');
+  const cta = d?.find((x) => x.slot === 'cta');
+  if (d?.length !== 2 || !hero || hero.source === 'fallback' || !hero.model?.version) return `hero not decided by its model: ${a.body}`;
+  if (!cta || !CANDIDATES.includes(cta.variant ?? '')) return `cta not one of its candidates: ${a.body}`;
+  return null;
+}
+const sentRecords = async () => (JSON.parse((await client.send({ path: '/__attune/queue' })).body) as { sent: number }).sent;
+const settle = () => new Promise((r) => setTimeout(r, 200)); // the coalesced batch flushes 10 ms after it opens
+
+// --- correctness first: a new visitor gets a profile cookie, which the timed requests replay
+const fresh = await client.send({ method: 'POST', path: '/v1/decide', headers, body: decideBody() });
+const freshWrong = wrongDecision(fresh);
+if (freshWrong) throw new Error(`decide: ${freshWrong}`);
+const cookie = ([] as string[])
+  .concat(fresh.headers['set-cookie'] ?? [])
   .map((c) => c.split(';')[0])
   .join('; ');
+if (!cookie) throw new Error('decide set no visitor cookie');
 
-type Result = autocannon.Result;
-const load = (path: string, method: 'GET' | 'POST', payload?: string) =>
-  new Promise<Result>((resolve, reject) => {
-    autocannon({ url: `${base}${path}`, method, headers: { ...headers, cookie }, body: payload, duration, connections }, (err, r) =>
-      err ? reject(err) : resolve(r),
-    );
-  });
-await load('/healthz', 'GET'); // warm-up, discarded
-const rows: [string, Result][] = [
-  ['GET /healthz (baseline)', await load('/healthz', 'GET')],
-  ['POST /v1/decide', await load('/v1/decide', 'POST', body)],
-];
-console.log(`\nMiniflare (workerd), ${connections} connections, ${duration} s each, loopback`);
-console.log('                               p50 ms   p99 ms    req/s   non-2xx');
-for (const [title, r] of rows) {
+const cases: Record<'healthz' | 'decide' | 'decideNoTrack', Call> = {
+  healthz: { path: '/healthz', headers },
+  decide: { method: 'POST', path: '/v1/decide', headers: { ...headers, cookie }, body: decideBody() },
+  decideNoTrack: { method: 'POST', path: '/v1/decide', headers: { ...headers, cookie }, body: decideBody(false) },
+};
+type Case = keyof typeof cases;
+const names = Object.keys(cases) as Case[];
+
+await settle();
+let sent = await sentRecords();
+const health = await client.send(cases.healthz);
+if (health.status !== 200) throw new Error(`healthz: ${health.status} ${health.body}`);
+const logged = await client.send(cases.decide);
+const loggedWrong = wrongDecision(logged);
+if (loggedWrong) throw new Error(`decide (returning visitor): ${loggedWrong}`);
+await settle();
+const perDecide = (await sentRecords()) - sent;
+if (perDecide < 1) throw new Error('decide with logging on queued no record');
+const quiet = await client.send(cases.decideNoTrack);
+const quietWrong = wrongDecision(quiet);
+if (quietWrong) throw new Error(`decide, track: false: ${quietWrong}`);
+if (quiet.headers['set-cookie'] || quiet.headers['cache-control'] !== 'private, no-store')
+  throw new Error('track: false set a cookie or is cacheable');
+await settle();
+if ((await sentRecords()) !== sent + perDecide) throw new Error('track: false queued a record');
+
+// --- warm-up, then interleaved rounds
+const times: Record<Case, number[]> = { healthz: [], decide: [], decideNoTrack: [] };
+const roundP50: Record<Case, number[]> = { healthz: [], decide: [], decideNoTrack: [] };
+async function batch(name: Case, n: number, keep: boolean): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = await client.send(cases[name]);
+    // status and shape only: the full check above ran once, parsing every answer would slow the loop
+    if (a.status !== 200 || (name !== 'healthz' && !a.body.includes('"decisions"'))) throw new Error(`${name}: ${a.status} ${a.body}`);
+    if (keep) out.push(a.ms);
+  }
+  return out;
+}
+for (const name of names) await batch(name, warm, false);
+await settle();
+sent = await sentRecords();
+for (let r = 0; r < rounds; r++) {
+  for (let k = 0; k < names.length; k++) {
+    const name = names[(k + r) % names.length]!; // rotate, so no case always follows the same one
+    const xs = await batch(name, perRound, true);
+    times[name].push(...xs);
+    roundP50[name].push(median(xs));
+  }
+}
+await settle();
+const queued = (await sentRecords()) - sent;
+const expected = rounds * perRound * perDecide;
+if (queued !== expected) throw new Error(`queued ${queued} records, expected ${expected} (${perDecide} per logged decide)`);
+
+// --- report
+const stats = Object.fromEntries(names.map((n) => [n, percentiles(times[n])])) as Record<Case, ReturnType<typeof percentiles>>;
+const h = stats.healthz;
+console.log(
+  `\nraw per-request latency, Miniflare (workerd), 1 connection, sequential, loopback: ${rounds} interleaved rounds × ${perRound} requests per case (after ${warm} warm-up each)`,
+);
+console.log('case            p50 ms   p90 ms   p99 ms    p50 ×    p99 ×   (× healthz; per-round p50 ratio, median)');
+for (const n of names) {
+  const s = stats[n];
+  const perRoundRatio = median(roundP50[n].map((x, i) => x / roundP50.healthz[i]!));
   console.log(
-    `${title.padEnd(30)} ${String(r.latency.p50).padStart(6)} ${String(r.latency.p99).padStart(8)} ${String(Math.round(r.requests.average)).padStart(8)} ${String(r.non2xx).padStart(9)}`,
+    `${n.padEnd(14)} ${s.p50.toFixed(3).padStart(7)} ${s.p90.toFixed(3).padStart(8)} ${s.p99.toFixed(3).padStart(8)} ${(s.p50 / h.p50).toFixed(2).padStart(8)} ${(s.p99 / h.p99).toFixed(2).padStart(8)}   ${perRoundRatio.toFixed(2)}`,
   );
 }
-const [h, d] = [rows[0]![1], rows[1]![1]];
-console.log(
-  `decide vs baseline: p50 +${(d.latency.p50 - h.latency.p50).toFixed(2)} ms, p99 +${(d.latency.p99 - h.latency.p99).toFixed(2)} ms; ` +
-    `mean time per request at saturation ${(1000 / d.requests.average).toFixed(3)} vs ${(1000 / h.requests.average).toFixed(3)} ms`,
-);
-console.log('\nreproduce: npm run bench:http');
+console.log(`records queued while timing: ${queued} (${perDecide} per logged decide, none for track: false)`);
+console.log('reproduce: npm run bench:http');
 await mf.dispose();
+client.close();
+console.log(
+  JSON.stringify(Object.fromEntries(names.map((n) => [n, { p50: ms3(stats[n].p50), p90: ms3(stats[n].p90), p99: ms3(stats[n].p99) }]))),
+);

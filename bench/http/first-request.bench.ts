@@ -4,18 +4,22 @@
  * module scope), then POST /v1/decide four times in a row. The first pays for the KV reads
  * (manifest, model, segment rules), the cookie key and every function's first compilation;
  * the Worker's start-up warm-up (src/worker/decide/warm-up.ts) and model preloading exist for it.
- * Reports the median over fresh instances per request number. Run: npm run bench:first [-- --runs 7]
+ * Reports the median over fresh instances per request number, as round-trip time and as
+ * workerd's CPU during the request; the last line is JSON (ms).
+ * `npm run bench:startup` runs `freshIsolate` beside the start-up profile, so the trade between
+ * the two is visible. Run: npm run bench:first [-- --runs 7]
  */
-import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
-import { benchWorkerOptions } from './worker-options.ts';
 import { buildWorker, workerModules } from '../../scripts/bundle-size.ts';
 import { publishDirectory } from '../../src/train/publish.ts';
+import { cpuMsBetween, onCpu, theWorkerd } from '../workerd-cpu.ts';
+import { median, ms3, rawClient } from './raw-latency.ts';
+import { benchWorkerOptions } from './worker-options.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
-const runs = Number(values.runs);
-const options = workerModules('dist', buildWorker('dist'));
+/** How many requests each fresh isolate answers. */
+export const FIRST_REQUESTS = 4;
+
 const body = JSON.stringify({
   page: { url: 'https://shop.example/pricing?utm_medium=cpc' },
   slots: [
@@ -31,15 +35,26 @@ interface KvLike {
   put(key: string, value: string | Uint8Array): Promise<void>;
 }
 
-async function oneIsolate(): Promise<number[]> {
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      ...options,
-      ...benchWorkerOptions('bench-admin-token'),
-    }),
-  );
+/** The Worker's modules as Miniflare takes them: `workerModules` of a build, or a bundle's parts. */
+export interface WorkerModules {
+  readonly modulesRoot: string;
+  readonly modules: { type: 'ESModule' | 'CompiledWasm' | 'Text' | 'Data'; path: string; contents?: Uint8Array }[];
+}
+
+export interface FirstRequests {
+  /** ms of each of the first FIRST_REQUESTS decisions, round trip */
+  readonly ms: number[];
+  /** workerd's CPU ms during each (time on a core, so it holds still on a busy machine; local KV included) */
+  readonly cpu: number[];
+}
+
+const decide = { method: 'POST', path: '/v1/decide', headers: { 'content-type': 'application/json', 'user-agent': ua }, body } as const;
+
+/** The first FIRST_REQUESTS decisions of a fresh isolate of `modules` (the only workerd this process runs). */
+export async function freshIsolate(modules: WorkerModules): Promise<FirstRequests> {
+  const mf = new Miniflare(convertV4MiniflareOptions({ ...modules, ...benchWorkerOptions('bench-admin-token') }));
   try {
-    const base = new URL((await mf.ready).toString());
+    const base = await mf.ready;
     const kv = (await mf.getKVNamespace('KV')) as unknown as KvLike;
     await publishDirectory(
       'models',
@@ -51,45 +66,37 @@ async function oneIsolate(): Promise<number[]> {
       undefined,
       () => {},
     );
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const once = () =>
-      new Promise<[number, string]>((resolve, reject) => {
-        const t0 = process.hrtime.bigint();
-        const req = http.request(
-          {
-            host: base.hostname,
-            port: base.port,
-            method: 'POST',
-            path: '/v1/decide',
-            agent,
-            headers: { 'content-type': 'application/json', 'user-agent': ua },
-          },
-          (res) => {
-            let text = '';
-            res.on('data', (d) => (text += d));
-            res.on('end', () => resolve([Number(process.hrtime.bigint() - t0) / 1e6, text]));
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      });
-    const times: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      const [ms, text] = await once();
-      const first = (JSON.parse(text) as { decisions?: { source: string }[] }).decisions?.[0];
-      if (!first || first.source === 'fallback') throw new Error(`not a model decision: ${text}`);
-      times.push(ms);
+    const client = rawClient(base);
+    const pid = theWorkerd();
+    const out: FirstRequests = { ms: [], cpu: [] };
+    try {
+      for (let i = 0; i < FIRST_REQUESTS; i++) {
+        const c0 = onCpu(pid);
+        const a = await client.send(decide);
+        out.cpu.push(cpuMsBetween(c0, onCpu(pid)));
+        const first = (JSON.parse(a.body) as { decisions?: { source: string }[] }).decisions?.[0];
+        if (a.status !== 200 || !first || first.source === 'fallback') throw new Error(`not a model decision: ${a.status} ${a.body}`);
+        out.ms.push(a.ms);
+      }
+    } finally {
+      client.close();
     }
-    agent.destroy();
-    return times;
+    return out;
   } finally {
     await mf.dispose();
   }
 }
 
-const all: number[][] = [];
-for (let r = 0; r < runs; r++) all.push(await oneIsolate());
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-console.log(`POST /v1/decide on a fresh isolate (Miniflare, loopback), median of ${runs} isolates:`);
-for (let i = 0; i < 4; i++) console.log(`  request ${i + 1}: ${median(all.map((t) => t[i]!)).toFixed(1)} ms`);
-console.log('\nreproduce: npm run bench:first');
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
+  const runs = Number(values.runs);
+  const modules = workerModules('dist', buildWorker('dist'));
+  const all: FirstRequests[] = [];
+  for (let r = 0; r < runs; r++) all.push(await freshIsolate(modules));
+  const medians = (k: keyof FirstRequests) => Array.from({ length: FIRST_REQUESTS }, (_, i) => median(all.map((t) => t[k][i]!)));
+  const [ms, cpu] = [medians('ms'), medians('cpu')];
+  console.log(`POST /v1/decide on a fresh isolate (Miniflare, loopback), median of ${runs} isolates:`);
+  for (let i = 0; i < FIRST_REQUESTS; i++) console.log(`  request ${i + 1}: ${ms[i]!.toFixed(1)} ms, workerd CPU ${cpu[i]!.toFixed(1)} ms`);
+  console.log('\nreproduce: npm run bench:first');
+  console.log(JSON.stringify({ ms: ms.map(ms3), cpu: cpu.map(ms3) }));
+}

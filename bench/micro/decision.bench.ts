@@ -7,7 +7,9 @@
  *   - GrowthBook's experiment assignment (`evalFeature` on a 4-way experiment rule), on a
  *     warm instance and with the per-request instance an edge app creates.
  * Then the same cases in interleaved rounds (bench/micro/interleaved.ts), whose ratios hold up on
- * this VM's swings in speed. Results are checked before anything is timed. Run: npm run bench:micro
+ * this VM's swings in speed, and attune's ratio to GrowthBook's evalFeature from them. Results are
+ * checked before anything is timed. The last line is JSON (µs per decision, ratios).
+ * Run: npm run bench:micro
  */
 import { GrowthBook } from '@growthbook/growthbook';
 import { bench, do_not_optimize, run } from 'mitata';
@@ -139,5 +141,22 @@ const rows = (out as { benchmarks: { alias: string; runs: { stats?: { p50: numbe
 const base = rows[0]!.median;
 console.log('\nmedian per decision (ns), ratio to the attune decision');
 for (const r of rows) console.log(`${r.median.toFixed(0).padStart(8)} ns  ${(r.median / base).toFixed(2).padStart(6)}x  ${r.name}`);
-printInterleaved(interleaved(cases), 'interleaved rounds (each round times every case within milliseconds; ratios are per round):');
-console.log('\nreproduce: npm run bench:micro');
+const inter = interleaved(cases);
+printInterleaved(inter, 'interleaved rounds (each round times every case within milliseconds; ratios are per round):');
+// issue 22's measure: the attune decision over GrowthBook's evalFeature, timed in the same rounds
+const row = (prefix: string) => inter.find((r) => r.name.startsWith(prefix))!;
+const [ours, gbWarm, gbNew] = [row('attune: context'), row('growthbook evalFeature'), row('growthbook new instance')];
+console.log(
+  `\nattune decision / GrowthBook evalFeature: ${(1 / gbWarm.ratio).toFixed(2)}× a warm instance, ${(1 / gbNew.ratio).toFixed(2)}× a new instance per request`,
+);
+console.log('reproduce: npm run bench:micro');
+const us = (ns: number) => Math.round(ns) / 1000;
+console.log(
+  JSON.stringify({
+    attune: us(ours.median),
+    growthbookWarm: us(gbWarm.median),
+    growthbookNew: us(gbNew.median),
+    ratioWarm: Math.round(1000 / gbWarm.ratio) / 1000,
+    ratioNew: Math.round(1000 / gbNew.ratio) / 1000,
+  }),
+);

@@ -1,0 +1,131 @@
+/**
+ * What proxy mode costs per byte it passes through untouched: workerd's CPU (time on a core,
+ * from /proc: workerd-cpu.ts) per MB of a large non-HTML response from the origin, for an
+ * origin that writes it in 1 KB chunks and one that writes 64 KB chunks (the proxy's work per
+ * chunk shows in the first). Two Worker processes side by side, each in its own Miniflare
+ * (own workerd), both fetching the same local origin:
+ *   - attune, the built Worker with ORIGIN_URL set, on a path no page rule names;
+ *   - a bare Worker whose fetch handler returns `fetch(origin + path)` as it is: the platform's
+ *     own cost of streaming the bytes through, the floor any proxy pays.
+ * Measured in interleaved rounds (every worker × chunk size in turn), medians per MB, and
+ * attune's ratio to the bare Worker. Every body is checked (length and hash) before timing.
+ * The last line is JSON. Run: npm run bench:proxy-cpu [-- --mb 8 --rounds 6 --per-round 2]
+ */
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
+import { buildWorker, workerModules } from '../../scripts/bundle-size.ts';
+import { cpuMsBetween, onCpu, workerdChildren } from '../workerd-cpu.ts';
+import { median, ms3 } from './raw-latency.ts';
+import { benchWorkerOptions } from './worker-options.ts';
+
+const { values } = parseArgs({
+  options: {
+    mb: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '6' },
+    'per-round': { type: 'string', default: '2' },
+  },
+});
+const MB = 1024 * 1024;
+const size = Number(values.mb) * MB;
+const rounds = Number(values.rounds);
+const perRound = Number(values['per-round']);
+const CHUNKS = [1024, 64 * 1024];
+
+// --- the origin: GET /bytes/<chunk> answers `size` bytes of octet-stream in `chunk`-byte writes
+const payload = Buffer.alloc(size);
+for (let i = 0; i < size; i++) payload[i] = (i * 2654435761) >>> 24;
+const digest = createHash('sha256').update(payload).digest('hex');
+const origin = createServer(async (req, res) => {
+  const chunk = Number(/^\/bytes\/(\d+)$/.exec(req.url ?? '')?.[1]);
+  if (!chunk) return res.writeHead(404).end();
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' }); // chunked: no length
+  for (let at = 0; at < size; at += chunk) {
+    if (!res.write(payload.subarray(at, at + chunk))) await new Promise((ok) => res.once('drain', ok));
+  }
+  res.end();
+});
+await new Promise<void>((ok) => origin.listen(0, '127.0.0.1', ok));
+const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+
+// --- the two Workers, each its own workerd process
+const BARE = `export default { fetch(req, env) { const u = new URL(req.url); return fetch(env.ORIGIN_URL + u.pathname + u.search); } };\n`;
+async function start(options: Parameters<typeof convertV4MiniflareOptions>[0]) {
+  const before = new Set(workerdChildren());
+  const mf = new Miniflare(convertV4MiniflareOptions(options));
+  const url = await mf.ready;
+  const pid = workerdChildren().find((p) => !before.has(p));
+  if (pid === undefined) throw new Error('no new workerd process');
+  return { mf, pid, url };
+}
+const attuneOptions = benchWorkerOptions('bench-admin-token');
+const workers = {
+  attune: await start({
+    ...workerModules('dist', buildWorker('dist')),
+    ...attuneOptions,
+    bindings: { ...attuneOptions.bindings, ORIGIN_URL: originUrl },
+  }),
+  bare: await start({
+    compatibilityDate: '2026-11-01',
+    modules: [{ type: 'ESModule', path: 'bare.mjs', contents: BARE }],
+    bindings: { ORIGIN_URL: originUrl },
+  }),
+};
+type Name = keyof typeof workers;
+const names = Object.keys(workers) as Name[];
+
+/** One GET of `chunk`-written bytes through `name`: CPU ms of its workerd and wall ms; the body is checked. */
+async function once(name: Name, chunk: number, check: boolean): Promise<{ cpu: number; wall: number }> {
+  const w = workers[name];
+  const c0 = onCpu(w.pid);
+  const t0 = process.hrtime.bigint();
+  const res = await fetch(new URL(`/bytes/${chunk}`, w.url));
+  const body = new Uint8Array(await res.arrayBuffer());
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cpu = cpuMsBetween(c0, onCpu(w.pid));
+  if (res.status !== 200 || body.byteLength !== size)
+    throw new Error(`${name}, ${chunk} B chunks: status ${res.status}, ${body.byteLength} bytes`);
+  if (check && res.headers.get('content-type') !== 'application/octet-stream')
+    throw new Error(`${name}: content-type ${res.headers.get('content-type')}`);
+  if (check && createHash('sha256').update(body).digest('hex') !== digest) throw new Error(`${name}, ${chunk} B chunks: the bytes changed`);
+  return { cpu, wall };
+}
+
+for (const name of names) {
+  for (const chunk of CHUNKS) await once(name, chunk, true); // correctness, and a warm-up
+}
+
+const cases = names.flatMap((name) => CHUNKS.map((chunk) => ({ name, chunk, cpuPerMb: [] as number[], mbPerS: [] as number[] })));
+for (let r = 0; r < rounds; r++) {
+  for (let k = 0; k < cases.length; k++) {
+    const c = cases[(k + r) % cases.length]!;
+    for (let i = 0; i < perRound; i++) {
+      const { cpu, wall } = await once(c.name, c.chunk, false);
+      c.cpuPerMb.push(cpu / (size / MB));
+      c.mbPerS.push(size / MB / (wall / 1000));
+    }
+  }
+}
+
+console.log(
+  `\nproxy pass-through of a ${size / MB} MB application/octet-stream body, workerd CPU (time on a core) per MB, ${rounds} interleaved rounds × ${perRound}`,
+);
+console.log('worker   origin chunks   CPU ms/MB   MB/s (wall, client included)');
+const out: Record<string, number> = {};
+for (const c of cases) {
+  const cpu = median(c.cpuPerMb);
+  out[`${c.name}${c.chunk / 1024}k`] = ms3(cpu);
+  console.log(
+    `${c.name.padEnd(8)} ${`${c.chunk / 1024} KB`.padStart(13)} ${cpu.toFixed(3).padStart(11)} ${median(c.mbPerS).toFixed(0).padStart(6)}`,
+  );
+}
+for (const chunk of CHUNKS) {
+  const k = chunk / 1024;
+  console.log(`attune / bare, ${k} KB chunks: ${(out[`attune${k}k`]! / out[`bare${k}k`]!).toFixed(2)}× the CPU per MB`);
+}
+console.log('reproduce: npm run bench:proxy-cpu');
+for (const w of Object.values(workers)) await w.mf.dispose();
+origin.close();
+console.log(JSON.stringify({ cpuMsPerMb: out }));
