@@ -85,11 +85,13 @@ async function main(): Promise<void> {
   const replicates = numberOption(a.replicates, 500, 'replicates', 100, 100_000);
   const seed = numberOption(a.seed, 1, 'seed');
   const join = joinOptions(a);
+  const from = dateOption(a.from, 'from');
+  const to = dateOption(a.to, 'to');
 
   let policy: CandidatePolicy;
   let label: string;
   let blob: Uint8Array | null = null;
-  let trained: Window['trained'] = undefined;
+  let trained: Window['trained'];
   if (a.model) {
     blob = new Uint8Array(await readFile(a.model));
     const override = a.policy === undefined ? undefined : parsePolicySpec(jsonOption(a.policy, 'policy'));
@@ -105,8 +107,8 @@ async function main(): Promise<void> {
   }
   const rewardModel = a['reward-model'] ? loadLinear(new Uint8Array(await readFile(a['reward-model']))) : undefined;
   const window = evaluationWindow({
-    from: dateOption(a.from, 'from'),
-    to: dateOption(a.to, 'to'),
+    from,
+    to,
     all: a.all,
     trained,
     rewardTrained: rewardModel?.trainingWindow,

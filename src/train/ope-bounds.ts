@@ -12,13 +12,14 @@
  * weighted rule of three, maxWeight·ln(40)/n (exact for rewards in [0, rewardMax]). IPS takes
  * the gamma interval itself, SNIPS its margins divided by the mean weight, DR its margins around
  * DR's value; the logging policy's observed mean takes the gamma interval with weights 1. DM is
- * a weighted sum of the cell rewards (ope.ts, dmCoefficients) and takes that sum's own gamma
+ * a weighted sum of the cell rewards (ope-cells.ts, dmCoefficients) and takes that sum's own gamma
  * interval; it is still only as right as the cell means are (biased when the candidate acts on
  * context the cells do not see). The gamma part assumes rewards ≥ 0; with negative rewards the
  * intervals are the bootstrap's alone (and a warning says so).
  */
 import { gammaInterval } from './gamma.ts';
-import { bootstrap, dmCoefficients, pointSums, type Ope, type Sums } from './ope.ts';
+import { bootstrap, pointSums, type Ope, type Sums } from './ope.ts';
+import { dmCoefficients } from './ope-cells.ts';
 
 export interface Estimate {
   readonly value: number;

@@ -17,19 +17,18 @@
  * there gets that mean).
  *
  * Rows fall into BLOCKS blocks by a hash of the decision id (so the result does not depend on
- * the order rows are read in), and each block into one of the folds. Every estimate is a
+ * the order rows are read in), and each block into one of the folds (ope-cells.ts). Every estimate is a
  * function of per-block sums (per block and cell for q), which makes the bootstrap cheap and
  * lets it refit q: a replicate draws a Poisson(1) multiplier per block (Hanley & MacGibbon's
  * Poisson bootstrap, over blocks of rows that are themselves independent draws) and recomputes
  * every estimate, the cross-fitted cell means included, from the reweighted sums.
  * Intervals: ope-bounds.ts.
  */
+import { addCells, BLOCKS, crossFitted, scratchFor } from './ope-cells.ts';
+
+export { BLOCKS };
 import { mulberry32 } from './random.ts';
 
-/** Blocks of rows the bootstrap resamples: enough that resampling 512 blocks behaves like resampling rows. */
-export const BLOCKS = 512;
-/** Pseudo-rows at the overall mean that a cell mean starts from. */
-export const CELL_PRIOR = 1;
 const B_N = 0;
 const B_R = 1;
 const B_X = 2; // w·r
@@ -37,12 +36,6 @@ const B_W = 3;
 const B_DR = 4; // fixed q only
 const B_DM = 5; // fixed q only
 const B_TERMS = 6;
-const C_N = 0; // logged rows in the cell
-const C_R = 1; // their rewards
-const C_P = 2; // π's mass on the cell, over all rows
-const C_W = 3; // weights of the logged rows in the cell
-const C_R2 = 4; // squared rewards
-const C_TERMS = 5;
 
 /** One logged decision as the estimators see it: the caller fills one object and reuses it. */
 export interface OpeRow {
@@ -132,11 +125,6 @@ export function createOpe(o: OpeOptions = {}): Ope {
   };
 }
 
-function cellSums(o: Ope, cell: number): Float64Array {
-  while (o.cells.length <= cell) o.cells.push(new Float64Array(BLOCKS * C_TERMS));
-  return o.cells[cell]!;
-}
-
 export function addRow(o: Ope, row: OpeRow): void {
   const { reward: r, weight: w } = row;
   const block = (row.key >>> 0) & (BLOCKS - 1);
@@ -163,16 +151,7 @@ export function addRow(o: Ope, row: OpeRow): void {
     b[at + B_DM]! += row.qPolicy;
     return;
   }
-  const cAt = block * C_TERMS;
-  const logged = cellSums(o, row.cell);
-  logged[cAt + C_N]! += 1;
-  logged[cAt + C_R]! += r;
-  logged[cAt + C_W]! += w;
-  logged[cAt + C_R2]! += r * r;
-  for (let i = 0; i < row.size; i++) {
-    const p = row.target[i]!;
-    if (p > 0) cellSums(o, row.cells[i]!)[cAt + C_P]! += p;
-  }
+  addCells(o, row, block);
 }
 
 /** Every estimate from block multipliers k (all 1: the estimates themselves). */
@@ -205,59 +184,10 @@ export function combine(o: Ope, k: Float64Array, scratch: Float64Array, used = u
     s.dm += km * b[at + B_DM]!;
   }
   if (o.fixed) return s;
-  s.dr = s.x;
-  const K = o.folds;
-  const C = o.cells.length;
-  // scratch: [fold][cell][C_N, C_R, C_P, C_W] then [cell] totals of N and R
-  const per = (f: number, c: number) => (f * C + c) * 4;
-  scratch.fill(0, 0, (K + 1) * C * 4);
-  for (let c = 0; c < C; c++) {
-    const sums = o.cells[c]!;
-    for (let j = 0; j < used.length; j++) {
-      const m = used[j]!;
-      const km = k[m]!;
-      if (km === 0) continue;
-      const at = m * C_TERMS;
-      const to = per(m % K, c);
-      scratch[to]! += km * sums[at + C_N]!;
-      scratch[to + 1]! += km * sums[at + C_R]!;
-      scratch[to + 2]! += km * sums[at + C_P]!;
-      scratch[to + 3]! += km * sums[at + C_W]!;
-    }
-  }
-  let totalN = 0;
-  let totalR = 0;
-  for (let f = 0; f < K; f++)
-    for (let c = 0; c < C; c++) {
-      const at = per(f, c);
-      const t = per(K, c);
-      scratch[t]! += scratch[at]!;
-      scratch[t + 1]! += scratch[at + 1]!;
-      totalN += scratch[at]!;
-      totalR += scratch[at + 1]!;
-    }
-  for (let f = 0; f < K; f++) {
-    let foldN = 0;
-    let foldR = 0;
-    for (let c = 0; c < C; c++) {
-      foldN += scratch[per(f, c)]!;
-      foldR += scratch[per(f, c) + 1]!;
-    }
-    const restN = totalN - foldN;
-    const prior = restN > 0 ? (totalR - foldR) / restN : 0;
-    for (let c = 0; c < C; c++) {
-      const at = per(f, c);
-      const t = per(K, c);
-      const q = (scratch[t + 1]! - scratch[at + 1]! + CELL_PRIOR * prior) / (scratch[t]! - scratch[at]! + CELL_PRIOR);
-      s.dr += q * (scratch[at + 2]! - scratch[at + 3]!);
-      s.dm += q * scratch[at + 2]!;
-    }
-  }
+  const cells = crossFitted(o, k, used, scratch);
+  s.dr = s.x + cells.dr;
+  s.dm = cells.dm;
   return s;
-}
-
-export function scratchFor(o: Ope): Float64Array {
-  return new Float64Array((o.folds + 1) * Math.max(1, o.cells.length) * 4);
 }
 
 /** The blocks some row fell in: the only ones a sum has to visit. */
@@ -306,57 +236,4 @@ function poisson1(rand: () => number): number {
   let j = 0;
   while (j < CDF1.length - 1 && u > CDF1[j]!) j++;
   return j;
-}
-
-/** The cell-mean DM as a weighted sum of rewards: each reward's coefficient, for DM's exact-style interval. */
-export function dmCoefficients(o: Ope): { y: number; v: number; uMax: number } {
-  if (o.fixed || o.n === 0) return { y: 0, v: 0, uMax: 0 };
-  const K = o.folds;
-  const C = o.cells.length;
-  const n = new Float64Array(K * C);
-  const r = new Float64Array(K * C);
-  const r2 = new Float64Array(K * C);
-  const p = new Float64Array(K * C);
-  for (let c = 0; c < C; c++)
-    for (let m = 0; m < BLOCKS; m++) {
-      const at = m * C_TERMS;
-      const i = (m % K) * C + c;
-      n[i]! += o.cells[c]![at + C_N]!;
-      r[i]! += o.cells[c]![at + C_R]!;
-      r2[i]! += o.cells[c]![at + C_R2]!;
-      p[i]! += o.cells[c]![at + C_P]!;
-    }
-  const cellN = new Float64Array(C);
-  for (let i = 0; i < K * C; i++) cellN[i % C]! += n[i]!;
-  const foldN = new Float64Array(K);
-  for (let i = 0; i < K * C; i++) foldN[Math.floor(i / C)]! += n[i]!;
-  const total = foldN.reduce((s, x) => s + x, 0);
-  // DM·n = Σ_f Σ_c p[f,c] · (R_{-f}(c) + λ·R_{-f}/N_{-f}) / (N_{-f}(c) + λ): linear in each reward.
-  const a = new Float64Array(K * C); // p[f,c] / (N_{-f}(c) + λ)
-  const spill = new Float64Array(K); // λ / N_{-f} · Σ_c a[f,c]
-  for (let f = 0; f < K; f++) {
-    let sum = 0;
-    for (let c = 0; c < C; c++) {
-      const i = f * C + c;
-      a[i] = p[i]! / (cellN[c]! - n[i]! + CELL_PRIOR);
-      sum += a[i]!;
-    }
-    const rest = total - foldN[f]!;
-    spill[f] = rest > 0 ? (CELL_PRIOR / rest) * sum : 0;
-  }
-  const aByCell = new Float64Array(C);
-  for (let i = 0; i < K * C; i++) aByCell[i % C]! += a[i]!;
-  const spillAll = spill.reduce((s, x) => s + x, 0);
-  let y = 0;
-  let v = 0;
-  let uMax = 0;
-  for (let g = 0; g < K; g++)
-    for (let c = 0; c < C; c++) {
-      const i = g * C + c;
-      const u = (aByCell[c]! - a[i]! + spillAll - spill[g]!) / o.n;
-      y += u * r[i]!;
-      v += u * u * r2[i]!;
-      if (u > uMax) uMax = u;
-    }
-  return { y, v, uMax };
 }
