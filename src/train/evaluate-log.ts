@@ -106,7 +106,10 @@ export async function evaluateExamples(batches: AsyncIterable<readonly Example[]
       }
       addRow(ope, row);
     }
-  if (ope.n === 0) throw new Error('no decisions with propensities to evaluate in the window');
+  if (ope.n === 0)
+    throw new Error(
+      `no decisions with propensities to evaluate in the window (${outside} outside it or of another slot, ${skipped} skipped)`,
+    );
   const result = opeResult(ope);
   return { ...result, skipped, outside, warnings: opeWarnings(result) };
 }

@@ -125,6 +125,11 @@ async function main(): Promise<void> {
       to: window.to,
       replicates,
       seed,
+    }).catch((err: Error) => {
+      if (window.source !== 'model') throw err;
+      throw new Error(
+        `${err.message}. The model learned from this log up to ${window.json.from}: evaluate a later log, or pass --all for an in-sample estimate`,
+      );
     });
     const warnings = [...window.warnings, ...report.warnings];
     console.log(formatEvaluation(report, label, window, warnings));
