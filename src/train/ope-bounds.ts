@@ -5,8 +5,8 @@
  * The percentile bootstrap alone overclaims off-policy: a reward is a rare event multiplied by
  * a weight, the bootstrap can only resample the rewards it saw, so with no reward it answers
  * [0, 0], and with few, or with large weights, its upper end falls short (bench/quality/
- * ope-coverage.ts: 43 % coverage of a 95 % interval at 50 rows, 87 % at 5,000 rows logged with
- * weights up to 60). So every interval is the bootstrap's, widened where needed to the margins
+ * ope-coverage.ts: IPS's 95 % interval covers 43 % at 50 rows, 83–86 % at 5,000 rows logged
+ * with weights up to 60). So every interval is the bootstrap's, widened where needed to the margins
  * of Fay & Feuer's gamma interval for the weighted rewards Σ w·r (gamma.ts): its upper end
  * allows one more reward on the heaviest weight seen, which with no reward at all is the
  * weighted rule of three, maxWeight·ln(40)/n (exact for rewards in [0, rewardMax]). IPS takes
@@ -18,7 +18,7 @@
  * intervals are the bootstrap's alone (and a warning says so).
  */
 import { gammaInterval } from './gamma.ts';
-import { bootstrap, pointSums, type Ope, type Sums } from './ope.ts';
+import { addRow, bootstrap, createOpe, type Ope, type OpeOptions, type OpeRow, pointSums, type Sums } from './ope.ts';
 import { dmCoefficients } from './ope-cells.ts';
 
 export interface Estimate {
@@ -133,4 +133,11 @@ export function opeResult(o: Ope): OpeResult {
     negativeRewards: o.minReward < 0,
     level,
   };
+}
+
+/** The estimates and intervals over any iterable of rows (a reader may refill one row object). */
+export function estimateRows(rows: Iterable<OpeRow>, o: OpeOptions = {}): OpeResult {
+  const ope = createOpe(o);
+  for (const row of rows) addRow(ope, row);
+  return opeResult(ope);
 }

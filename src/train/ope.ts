@@ -1,7 +1,7 @@
 /**
  * Off-policy estimates of a candidate policy's value from decisions logged with propensities,
- * streaming and in fixed memory, over rows however they were read (ope-rows.ts builds them
- * from the log; tests and benchmarks build them directly).
+ * streaming and in fixed memory, over rows however they were read (evaluate-log.ts builds them
+ * from attributed log records; tests and benchmarks build them directly).
  *
  * For logged (x, a, μ = μ(a|x), r) and candidate probabilities π(·|x), with w = π(a|x)/μ:
  *   IPS   = Σ w·r / n                                   unbiased, high variance
@@ -17,17 +17,17 @@
  * there gets that mean).
  *
  * Rows fall into BLOCKS blocks by a hash of the decision id (so the result does not depend on
- * the order rows are read in), and each block into one of the folds (ope-cells.ts). Every estimate is a
- * function of per-block sums (per block and cell for q), which makes the bootstrap cheap and
- * lets it refit q: a replicate draws a Poisson(1) multiplier per block (Hanley & MacGibbon's
+ * the order rows are read in), and each block into one of the folds (ope-cells.ts). Every
+ * estimate is a function of per-block sums (per block and cell for q), which makes the bootstrap
+ * cheap and lets it refit q: a replicate draws a Poisson(1) multiplier per block (Hanley & MacGibbon's
  * Poisson bootstrap, over blocks of rows that are themselves independent draws) and recomputes
  * every estimate, the cross-fitted cell means included, from the reweighted sums.
  * Intervals: ope-bounds.ts.
  */
 import { addCells, BLOCKS, crossFitted, scratchFor } from './ope-cells.ts';
+import { mulberry32 } from './random.ts';
 
 export { BLOCKS };
-import { mulberry32 } from './random.ts';
 
 const B_N = 0;
 const B_R = 1;
@@ -91,7 +91,7 @@ export interface Ope {
   readonly fixed: boolean;
   n: number;
   readonly blocks: Float64Array;
-  /** per cell: BLOCKS × C_TERMS sums */
+  /** per cell: BLOCKS × 5 sums (ope-cells.ts) */
   readonly cells: Float64Array[];
   sumW2: number;
   sumX2: number;

@@ -3,8 +3,7 @@
 // least 90 % of them, small logs with few or no rewards included. The full grid is
 // bench/quality/ope-coverage.ts; this is a fast slice of it.
 import { describe, expect, it } from 'vitest';
-import { addRow, createOpe } from '../../src/train/ope.ts';
-import { opeResult } from '../../src/train/ope-bounds.ts';
+import { estimateRows } from '../../src/train/ope-bounds.ts';
 import { createWorld, type Logging, syntheticRows, type Target } from '../../src/train/ope-synthetic.ts';
 
 const SEEDS = 100;
@@ -24,9 +23,7 @@ describe('off-policy intervals cover known policy values', () => {
       const covered = { ips: 0, snips: 0, dr: 0 };
       let noReward = 0;
       for (let seed = 1; seed <= SEEDS; seed++) {
-        const ope = createOpe({ replicates: 200, seed, rewardMax: 1 });
-        for (const row of syntheticRows(world, n, 1000 * seed + 17)) addRow(ope, row);
-        const r = opeResult(ope);
+        const r = estimateRows(syntheticRows(world, n, 1000 * seed + 17), { replicates: 200, seed, rewardMax: 1 });
         for (const k of ['ips', 'snips', 'dr'] as const) if (r[k].low <= world.truth && world.truth <= r[k].high) covered[k]++;
         if (r.matchedRewards === 0) {
           noReward++;
