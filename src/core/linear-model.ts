@@ -8,12 +8,14 @@
  *
  * Sections:  BIAS f32[K]  ·  SCAL f32[K]  ·  WGHT i8|f32[2^bits · K]  ·  SIGM f32[K] (optional:
  * per-variant score uncertainty, used by the Thompson-style policy).
- * Meta: `{ variants: string[], bits: number, policy: PolicySpec, target?: string }`.
+ * Meta: `{ variants: string[], bits: number, policy: PolicySpec, target?: string,
+ * trainingWindow?: { from, to } }` (training-window.ts).
  */
 
 import { FEATURE_SPEC_HASH, type FeatureVector } from './features.ts';
 import { encodeEnvelope, type Envelope } from './model-format.ts';
 import { DEFAULT_POLICY, parsePolicySpec, type PolicySpec } from './policy.ts';
+import { parseTrainingWindow, type TrainingWindow, trainingWindowMeta } from './training-window.ts';
 
 export const MAX_VARIANTS = 64;
 export const MAX_BITS = 24;
@@ -32,6 +34,8 @@ export interface LinearModel {
   readonly sigma: Float32Array | null;
   readonly policy: PolicySpec;
   readonly target: string;
+  /** the decisions it learned from, when the trainer recorded them (a malformed record reads as none) */
+  readonly trainingWindow?: TrainingWindow | null;
   readonly byteLength: number;
 }
 
@@ -40,7 +44,13 @@ export type LinearFailure = 'wrongKind' | 'malformed';
 /** Builds a model view over a decoded envelope (no copies). */
 export function linearFromEnvelope(env: Envelope): { ok: true; model: LinearModel } | { ok: false; reason: LinearFailure } {
   if (env.kind !== 'linear') return { ok: false, reason: 'wrongKind' };
-  const { variants, bits, policy, target } = env.meta as { variants?: unknown; bits?: unknown; policy?: unknown; target?: unknown };
+  const { variants, bits, policy, target, trainingWindow } = env.meta as {
+    variants?: unknown;
+    bits?: unknown;
+    policy?: unknown;
+    target?: unknown;
+    trainingWindow?: unknown;
+  };
   if (!Array.isArray(variants) || variants.length === 0 || variants.length > MAX_VARIANTS) return { ok: false, reason: 'malformed' };
   if (!variants.every((v) => typeof v === 'string')) return { ok: false, reason: 'malformed' };
   if (typeof bits !== 'number' || !Number.isInteger(bits) || bits < 1 || bits > MAX_BITS) return { ok: false, reason: 'malformed' };
@@ -76,6 +86,7 @@ export function linearFromEnvelope(env: Envelope): { ok: true; model: LinearMode
       sigma,
       policy: parsedPolicy,
       target: typeof target === 'string' ? target : 'click',
+      trainingWindow: parseTrainingWindow(trainingWindow),
       byteLength: env.byteLength,
     },
   };
@@ -139,6 +150,7 @@ export interface LinearModelInput {
   readonly sigma?: ArrayLike<number> | undefined;
   readonly policy?: PolicySpec | undefined;
   readonly target?: string | undefined;
+  readonly trainingWindow?: TrainingWindow | null | undefined;
   readonly quantize?: 'int8' | 'float32' | undefined;
   readonly featureSpecHash?: number | undefined;
 }
@@ -167,12 +179,20 @@ export function encodeLinearModel(input: LinearModelInput): Uint8Array {
     ['WGHT', weights],
   ];
   if (input.sigma) sections.push(['SIGM', Float32Array.from(input.sigma)]);
+  const window = trainingWindowMeta(input.trainingWindow);
   return encodeEnvelope({
     kind: 'linear',
     name: input.name,
     version: input.version,
     featureSpecHash: input.featureSpecHash ?? FEATURE_SPEC_HASH,
-    meta: { variants: input.variants, bits: input.bits, policy: input.policy ?? DEFAULT_POLICY, target: input.target ?? 'click' },
+    meta: {
+      variants: input.variants,
+      bits: input.bits,
+      policy: input.policy ?? DEFAULT_POLICY,
+      target: input.target ?? 'click',
+      // only when known, so blobs without one stay byte-identical (golden fixtures)
+      ...(window ? { trainingWindow: window } : {}),
+    },
     sections,
   });
 }

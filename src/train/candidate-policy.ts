@@ -63,23 +63,14 @@ export function tablePolicy(table: { slots: Record<string, Record<string, number
   };
 }
 
-/** q from a linear CTR model (e.g. one `npm run train` fitted on this log), else `fallback`. */
-export function modelReward(model: LinearModel, fallback: RewardModel): RewardModel {
+/** q from a linear CTR model fitted on other data (e.g. an earlier period); 0 for actions it does not know. */
+export function modelReward(model: LinearModel): RewardModel {
   return (d, out) => {
-    fallback(d, out);
     extractFeatures(d.context, fv);
     scoreVariants(model, fv, scores);
     for (let i = 0; i < d.candidates.length; i++) {
       const v = model.variantIndex.get(d.candidates[i]!);
-      if (v !== undefined) out[i] = sigmoid(scores[v]!);
+      out[i] = v === undefined ? 0 : sigmoid(scores[v]!);
     }
-  };
-}
-
-/** q = the mean reward of (slot, action) in the log, else of the slot, else overall. */
-export function meanReward(means: { bySlotAction: Map<string, number>; bySlot: Map<string, number>; overall: number }): RewardModel {
-  return (d, out) => {
-    const slotMean = means.bySlot.get(d.slot) ?? means.overall;
-    for (let i = 0; i < d.candidates.length; i++) out[i] = means.bySlotAction.get(`${d.slot}\u0000${d.candidates[i]}`) ?? slotMean;
   };
 }

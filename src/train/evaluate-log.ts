@@ -1,32 +1,70 @@
-/** Runs the estimators of ope.ts over attributed examples: the loop shared by the CLI and tests. */
+/**
+ * Attributed examples → the rows ope.ts estimates from: the loop shared by the CLIs (evaluate,
+ * and train's publish gate) and the tests. Reading the log is the caller's business.
+ */
+import { murmur3 } from '../core/murmur3.ts';
 import type { Example } from './attribution.ts';
 import type { CandidatePolicy, RewardModel } from './candidate-policy.ts';
-import { addExample, createOpe, opeResult, type OpeResult } from './ope.ts';
+import { addRow, createOpe, createRow } from './ope.ts';
+import { type OpeResult, opeResult } from './ope-bounds.ts';
+import { opeWarnings } from './ope-warnings.ts';
 
 export interface EvaluateOptions {
   readonly policy: CandidatePolicy;
-  readonly reward: RewardModel;
+  /** an outside reward model for DR and DM, fitted on other data; default: cross-fitted cell means */
+  readonly reward?: RewardModel | undefined;
   /** reward per example: the label (CTR, conversion rate) or its value (revenue) */
   readonly target: 'label' | 'value';
   readonly slot?: string | undefined;
+  /** decisions of this kind only (train's gate: the kind it learned) */
+  readonly kind?: string | undefined;
+  /** decisions from `from` (inclusive) to `to` (exclusive), ms since epoch; unset: unbounded */
+  readonly from?: number | undefined;
+  readonly to?: number | undefined;
   readonly replicates?: number;
   readonly seed?: number;
+  readonly folds?: number;
 }
 
 export interface EvaluateReport extends OpeResult {
   /** decisions skipped: no candidates, a propensity outside (0, 1], the logged action not among the candidates, no policy opinion, or an unreadable context */
   readonly skipped: number;
+  /** decisions outside the window (or of another slot or kind) */
+  readonly outside: number;
+  readonly warnings: string[];
 }
 
+const KEY_SEED = 0x0fe1;
+
 export async function evaluateExamples(batches: AsyncIterable<readonly Example[]>, o: EvaluateOptions): Promise<EvaluateReport> {
-  const ope = createOpe(o.replicates ?? 500, o.seed ?? 1);
-  let pi = new Float64Array(64);
+  const ope = createOpe({
+    replicates: o.replicates,
+    seed: o.seed,
+    folds: o.folds,
+    reward: o.reward ? 'fixed' : 'cells',
+    // a label is 0 or 1; a value (revenue) has no known ceiling: the largest one seen stands in
+    rewardMax: o.target === 'label' ? 1 : undefined,
+  });
+  const cellIds = new Map<string, number>();
+  const cellOf = (slot: string, action: string) => {
+    const k = `${slot}\u0000${action}`;
+    let id = cellIds.get(k);
+    if (id === undefined) cellIds.set(k, (id = cellIds.size));
+    return id;
+  };
+  let row = createRow(64);
   let q = new Float64Array(64);
+  const from = o.from ?? -Infinity;
+  const to = o.to ?? Infinity;
   let skipped = 0;
+  let outside = 0;
   for await (const batch of batches)
     for (const ex of batch) {
       const d = ex.decision;
-      if (o.slot !== undefined && d.slot !== o.slot) continue;
+      if ((o.slot !== undefined && d.slot !== o.slot) || (o.kind !== undefined && d.kind !== o.kind) || !(d.ts >= from && d.ts < to)) {
+        outside++;
+        continue;
+      }
       // a record from another writer may lack candidates; a propensity outside (0, 1] is corrupt
       if (!Array.isArray(d.candidates) || !(d.propensity > 0 && d.propensity <= 1)) {
         skipped++;
@@ -38,51 +76,40 @@ export async function evaluateExamples(batches: AsyncIterable<readonly Example[]
         skipped++;
         continue;
       }
-      if (k > pi.length) {
-        pi = new Float64Array(k);
+      if (k > row.target.length) {
+        row = createRow(k);
         q = new Float64Array(k);
       }
       // A context the extractor cannot read (another writer's record) is skipped, as training does.
       try {
-        if (!o.policy(d, pi)) {
+        if (!o.policy(d, row.target)) {
           skipped++;
           continue;
         }
-        o.reward(d, q);
+        o.reward?.(d, q);
       } catch {
         skipped++;
         continue;
       }
-      let qPolicy = 0;
-      for (let i = 0; i < k; i++) qPolicy += pi[i]! * q[i]!;
-      const r = o.target === 'value' ? ex.value : ex.label;
-      addExample(ope, r, pi[a]! / d.propensity, q[a]!, qPolicy);
+      row.key = murmur3(d.id, KEY_SEED);
+      row.reward = o.target === 'value' ? ex.value : ex.label;
+      row.weight = row.target[a]! / d.propensity;
+      row.size = k;
+      if (o.reward) {
+        let qPolicy = 0;
+        for (let i = 0; i < k; i++) qPolicy += row.target[i]! * q[i]!;
+        row.qLogged = q[a]!;
+        row.qPolicy = qPolicy;
+      } else {
+        for (let i = 0; i < k; i++) row.cells[i] = cellOf(d.slot, d.candidates[i]!);
+        row.cell = row.cells[a]!;
+      }
+      addRow(ope, row);
     }
-  if (ope.n === 0) throw new Error('no decisions with propensities to evaluate');
-  return { ...opeResult(ope), skipped };
-}
-
-/** Per-(slot, action) mean rewards: the default reward model for DR. */
-export async function rewardMeans(batches: AsyncIterable<readonly Example[]>, target: 'label' | 'value') {
-  const sa = new Map<string, [number, number]>();
-  const sl = new Map<string, [number, number]>();
-  let sum = 0,
-    n = 0;
-  for await (const batch of batches)
-    for (const ex of batch) {
-      const r = target === 'value' ? ex.value : ex.label;
-      const k = `${ex.decision.slot}\u0000${ex.decision.action}`;
-      const a = sa.get(k) ?? [0, 0];
-      a[0] += r;
-      a[1]++;
-      sa.set(k, a);
-      const s = sl.get(ex.decision.slot) ?? [0, 0];
-      s[0] += r;
-      s[1]++;
-      sl.set(ex.decision.slot, s);
-      sum += r;
-      n++;
-    }
-  const mean = (m: Map<string, [number, number]>) => new Map([...m].map(([key, [s, c]]) => [key, s / c]));
-  return { bySlotAction: mean(sa), bySlot: mean(sl), overall: n ? sum / n : 0 };
+  if (ope.n === 0)
+    throw new Error(
+      `no decisions with propensities to evaluate in the window (${outside} outside it or of another slot, ${skipped} skipped)`,
+    );
+  const result = opeResult(ope);
+  return { ...result, skipped, outside, warnings: opeWarnings(result) };
 }

@@ -1,115 +1,157 @@
 /**
- * `npm run evaluate -- --log <folder> (--model FILE | --policy-table FILE) [options]`
+ * `npm run evaluate -- --log <folder> (--model FILE | --policy-table FILE) [options]`: USAGE below.
  *
- * Off-policy evaluation of a candidate policy on a logged period: IPS, SNIPS, DR (and the
- * reward model alone, DM) with Poisson-bootstrap confidence intervals, next to the logging
- * policy's observed value. With `--publish --gate`, a candidate model is published only if the
- * lower bound of its estimate (`--gate-on dr|snips|ips`) is at least the logging policy's value.
- *
- *   --log DIR|FILE | --r2-local   --label click --window 30m   as for `npm run train`
- *   --model FILE [--policy JSON]  a linear model blob, with its own policy or this one
- *   --policy-table FILE           fixed action shares per slot: { "slots": { slot: { action: share } } }
- *   --reward-model FILE           a linear CTR model for DR's q(x, a) (default: per-slot-action means)
- *   --target label|value  --slot ID  --replicates 500  --seed 1  --json FILE
+ * Off-policy evaluation of a candidate policy on logged decisions, by default the ones after the
+ * model's training window (out of sample): IPS, SNIPS, DR (cross-fitted) and DM with intervals
+ * (ope-bounds.ts), the effective sample size, the largest weight and warnings (ope-warnings.ts).
+ * With `--publish --gate`, a model is published only if the lower bound of its out-of-sample
+ * estimate is at least the logging policy's observed value, with enough effective sample size.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { parsePolicySpec } from '../core/policy.ts';
 import { attribute } from './attribution.ts';
-import { loadLinear, meanReward, modelPolicy, modelReward, tablePolicy, type CandidatePolicy } from './candidate-policy.ts';
-import { evaluateExamples, rewardMeans, type EvaluateReport } from './evaluate-log.ts';
-import { joinOptions, LOG_OPTIONS, openSources, readRecords } from './log-options.ts';
+import { type CandidatePolicy, loadLinear, modelPolicy, modelReward, tablePolicy } from './candidate-policy.ts';
+import { dateOption, jsonOption, numberOption, parseCli, runCli, UsageError } from './cli-args.ts';
+import { evaluateExamples } from './evaluate-log.ts';
+import { evaluationWindow, formatEvaluation, gateVerdict, type Window } from './evaluate-report.ts';
+import { joinOptions, LOG_OPTIONS, LOG_USAGE, openSources, readRecords } from './log-options.ts';
 import { publishBlob } from './storage.ts';
 
-export function formatEvaluation(r: EvaluateReport, label: string): string {
-  const f = (x: number) => (Math.abs(x) < 1 ? `${(x * 100).toFixed(3)}%` : x.toFixed(4));
-  const row = (name: string, e: { value: number; low: number; high: number }) =>
-    `${name.padEnd(22)} ${f(e.value).padStart(9)}   [${f(e.low)}, ${f(e.high)}]`;
-  return [
-    `${r.n} logged decisions (${r.skipped} skipped); candidate: ${label}`,
-    `${'estimate'.padEnd(22)} ${'value'.padStart(9)}   95% bootstrap interval`,
-    row('logging (observed)', r.logging),
-    row('IPS', r.ips),
-    row('SNIPS', r.snips),
-    row('DR', r.dr),
-    row('DM (reward model)', r.dm),
-    `importance weights: mean ${r.meanWeight.toFixed(3)}, max ${r.maxWeight.toFixed(2)}, effective sample size ${Math.round(r.effectiveSampleSize)}`,
-  ].join('\n');
-}
+export const USAGE = `Usage: npm run evaluate -- --log DIR|FILE (--model FILE | --policy-table FILE) [options]
+
+Estimates a candidate policy's value from logged decisions (IPS, SNIPS, DR, DM) with 95 %
+intervals, the effective sample size, the largest importance weight and warnings.
+
+The candidate:
+  --model FILE            a linear model blob, deciding with its own policy
+  --policy JSON           ... or with this one: '{"type":"greedy","epsilon":0.1}'
+  --policy-table FILE     fixed action shares per slot: { "slots": { slot: { action: share } } }
+  --reward-model FILE     a linear CTR model fitted on other data, for DR and DM
+                          (default: per slot-and-action means, cross-fitted over 5 folds)
+Which decisions (default: those after the model's training window, recorded in the model;
+all of them for a model without one, with a warning):
+  --from ISO|MS           from this time (inclusive)
+  --to ISO|MS             up to this time (exclusive)
+  --all                   every decision, the ones the model learned from included
+  --slot ID               one slot's decisions only
+${LOG_USAGE}
+  --target label|value    reward: the label (default) or its value (revenue)
+Output:
+  --replicates 500        bootstrap replicates (100 to 100000)
+  --seed 1                bootstrap seed
+  --json FILE             also write { estimates, ess, maxWeight, window, warnings, ... }
+Publishing the model:
+  --publish [--remote]    to local KV (or the real namespace)
+  --gate                  only if the out-of-sample lower bound of --gate-on (dr, snips or ips;
+                          default dr) is at least the logging policy's observed value and the
+                          effective sample size is at least 100
+  -h, --help              this text`;
+
+export const OPTIONS = {
+  ...LOG_OPTIONS,
+  model: { type: 'string' },
+  policy: { type: 'string' },
+  'policy-table': { type: 'string' },
+  'reward-model': { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  all: { type: 'boolean', default: false },
+  target: { type: 'string', default: 'label' },
+  slot: { type: 'string' },
+  replicates: { type: 'string', default: '500' },
+  seed: { type: 'string', default: '1' },
+  json: { type: 'string' },
+  publish: { type: 'boolean', default: false },
+  remote: { type: 'boolean', default: false },
+  gate: { type: 'boolean', default: false },
+  'gate-on': { type: 'string', default: 'dr' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
 
 async function main(): Promise<void> {
-  const { values: a } = parseArgs({
-    options: {
-      ...LOG_OPTIONS,
-      model: { type: 'string' },
-      policy: { type: 'string' },
-      'policy-table': { type: 'string' },
-      'reward-model': { type: 'string' },
-      target: { type: 'string', default: 'label' },
-      slot: { type: 'string' },
-      replicates: { type: 'string', default: '500' },
-      seed: { type: 'string', default: '1' },
-      json: { type: 'string' },
-      publish: { type: 'boolean', default: false },
-      remote: { type: 'boolean', default: false },
-      gate: { type: 'boolean', default: false },
-      'gate-on': { type: 'string', default: 'dr' },
-    },
-  });
-  if (a.target !== 'label' && a.target !== 'value') throw new Error('--target is label or value');
+  const { values: a } = parseCli({ options: OPTIONS });
+  if (a.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (a.target !== 'label' && a.target !== 'value') throw new UsageError('--target is label or value');
   const target = a.target;
+  const gateOn = a['gate-on'];
+  if (gateOn !== 'dr' && gateOn !== 'snips' && gateOn !== 'ips') throw new UsageError('--gate-on is dr, snips or ips');
+  if (a.publish && !a.model) throw new UsageError('--publish needs --model');
+  if (!a.model === !a['policy-table']) throw new UsageError('name the candidate: --model FILE or --policy-table FILE');
+  if (a.policy !== undefined && !a.model) throw new UsageError('--policy goes with --model');
+  if (!a.log?.length && !a['r2-local']) throw new UsageError('name the log: --log <folder|file> (repeatable) or --r2-local');
+  const replicates = numberOption(a.replicates, 500, 'replicates', 100, 100_000);
+  const seed = numberOption(a.seed, 1, 'seed');
+  const join = joinOptions(a);
+  const from = dateOption(a.from, 'from');
+  const to = dateOption(a.to, 'to');
+
   let policy: CandidatePolicy;
   let label: string;
   let blob: Uint8Array | null = null;
+  let trained: Window['trained'];
   if (a.model) {
     blob = new Uint8Array(await readFile(a.model));
-    const override = a.policy === undefined ? undefined : parsePolicySpec(JSON.parse(a.policy));
-    if (override === null) throw new Error('--policy is not a valid policy spec');
+    const override = a.policy === undefined ? undefined : parsePolicySpec(jsonOption(a.policy, 'policy'));
+    if (override === null)
+      throw new UsageError('--policy is not a policy spec: greedy {epsilon}, softmax {temperature, floor} or thompson {floor}');
     const model = loadLinear(blob);
     policy = modelPolicy(model, override);
     label = `${model.name}@${model.version} (${JSON.stringify(override ?? model.policy)})`;
-  } else if (a['policy-table']) {
-    policy = tablePolicy(JSON.parse(await readFile(a['policy-table'], 'utf8')));
+    trained = model.trainingWindow ?? null;
+  } else {
+    policy = tablePolicy(jsonOption(await readFile(a['policy-table']!, 'utf8'), 'policy-table') as never);
     label = `table ${a['policy-table']}`;
-  } else throw new Error('name the candidate: --model FILE or --policy-table FILE');
+  }
+  const rewardModel = a['reward-model'] ? loadLinear(new Uint8Array(await readFile(a['reward-model']))) : undefined;
+  const window = evaluationWindow({
+    from,
+    to,
+    all: a.all,
+    trained,
+    rewardTrained: rewardModel?.trainingWindow,
+  });
 
-  const join = joinOptions(a);
   const open = await openSources(a);
   try {
-    const means = await rewardMeans(attribute(readRecords(open.sources), join), target);
-    const fallback = meanReward(means);
-    const reward = a['reward-model'] ? modelReward(loadLinear(new Uint8Array(await readFile(a['reward-model']))), fallback) : fallback;
     const report = await evaluateExamples(attribute(readRecords(open.sources), join), {
       policy,
-      reward,
+      reward: rewardModel ? modelReward(rewardModel) : undefined,
       target,
       slot: a.slot,
-      replicates: Number(a.replicates),
-      seed: Number(a.seed),
+      from: window.from,
+      to: window.to,
+      replicates,
+      seed,
+    }).catch((err: Error) => {
+      if (window.source !== 'model') throw err;
+      throw new Error(
+        `${err.message}. The model learned from this log up to ${window.json.from}: evaluate a later log, or pass --all for an in-sample estimate`,
+      );
     });
-    console.log(formatEvaluation(report, label));
-    if (a.json) await writeFile(a.json, JSON.stringify({ candidate: label, ...report }, null, 2));
+    const warnings = [...window.warnings, ...report.warnings];
+    console.log(formatEvaluation(report, label, window, warnings));
+    if (a.json) {
+      const { ips, snips, dr, dm, logging, ...rest } = report;
+      await writeFile(
+        a.json,
+        JSON.stringify({ candidate: label, estimates: { ips, snips, dr, dm }, logging, ...rest, window: window.json, warnings }, null, 2),
+      );
+    }
     if (a.publish) {
-      if (!blob) throw new Error('--publish needs --model');
-      const key = a['gate-on'] as 'dr' | 'snips' | 'ips';
-      if (!['dr', 'snips', 'ips'].includes(key)) throw new Error('--gate-on is dr, snips or ips');
-      if (a.gate && !(report[key].low >= report.logging.value)) {
-        console.error(
-          `not published: ${key.toUpperCase()} lower bound ${report[key].low} is below the logging policy's ${report.logging.value}`,
-        );
+      const refusal = a.gate ? gateVerdict(report, gateOn, window) : null;
+      if (refusal) {
+        console.error(`not published: ${refusal}`);
         process.exitCode = 2;
         return;
       }
-      console.log(await publishBlob(blob, { remote: a.remote, persist: a.persist }));
+      console.log(await publishBlob(blob!, { remote: a.remote, persist: a.persist }));
     }
   } finally {
     await open.close();
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((err: unknown) => {
-    console.error(`evaluate: ${(err as Error).message}`);
-    process.exit(1);
-  });
-}
+if (import.meta.url === `file://${process.argv[1]}`) runCli('evaluate', USAGE, main);

@@ -9,6 +9,7 @@
 import { createFeatureVector, extractFeatures } from '../core/features.ts';
 import { encodeLinearModel, MAX_VARIANTS } from '../core/linear-model.ts';
 import type { PolicySpec } from '../core/policy.ts';
+import { type TrainingWindow, trainingWindowMeta } from '../core/training-window.ts';
 import type { Example, JoinStats } from './attribution.ts';
 import { createFtrl, exportWeights, probability, update, variantIndex, type FtrlParams } from './ftrl.ts';
 import {
@@ -59,6 +60,8 @@ export interface FitReport {
   readonly train: { examples: number; positives: number; rate: number; progressiveLogLoss: number };
   readonly holdout: HoldoutReport;
   readonly cutoff: string;
+  /** the decisions learned from, [from, to), as recorded in the model's meta (null: none learned) */
+  readonly window: { from: string; to: string } | null;
   /** decisions whose context the extractor could not read (malformed or from an incompatible writer) */
   readonly unreadableContexts: number;
   /** decisions whose action was not learned: past MAX_VARIANTS actions, or not among `variants` */
@@ -73,6 +76,8 @@ export async function fit(batches: AsyncIterable<readonly Example[]>, opts: FitO
   let trainN = 0;
   let trainPos = 0;
   let progressive = 0; // predict-then-learn loss on the training stream
+  let first = Infinity;
+  let last = -Infinity;
   let seen = 0;
   let unreadable = 0;
   let skipped = 0;
@@ -103,12 +108,16 @@ export async function fit(batches: AsyncIterable<readonly Example[]>, opts: FitO
         continue;
       }
       const p = update(m, fv, v, ex.label);
+      if (d.ts < first) first = d.ts;
+      if (d.ts > last) last = d.ts;
       trainN++;
       trainPos += ex.label;
       progressive -= Math.log(ex.label === 1 ? Math.max(p, 1e-15) : Math.max(1 - p, 1e-15));
     }
   if (m.variants.length === 0) throw new Error('no decisions to learn from (check --log, --slot and the time range)');
   const { bias, weights, nonZero } = exportWeights(m);
+  // [first learned, just past the last learned): data from `to` on is out of sample
+  const window: TrainingWindow | null = trainN > 0 ? { from: first, to: Math.min(opts.cutoff, Math.floor(last) + 1) } : null;
   const blob = encodeLinearModel({
     name: opts.name,
     version: opts.version,
@@ -119,6 +128,7 @@ export async function fit(batches: AsyncIterable<readonly Example[]>, opts: FitO
     policy: opts.policy,
     target: opts.target,
     quantize: opts.quantize,
+    trainingWindow: window,
   });
   const rate = trainN === 0 ? 0 : trainPos / trainN;
   const baseline = constantLogLoss(held, rate);
@@ -141,6 +151,7 @@ export async function fit(batches: AsyncIterable<readonly Example[]>, opts: FitO
         calibrationError: calibrationError(table),
       },
       cutoff: new Date(Math.min(opts.cutoff, 8.64e15)).toISOString(),
+      window: trainingWindowMeta(window),
       unreadableContexts: unreadable,
       otherActions: skipped,
     },

@@ -4,6 +4,7 @@
  */
 import type { JoinOptions } from './attribution.ts';
 import { parseDuration } from './attribution.ts';
+import { UsageError } from './cli-args.ts';
 import { FUTURE_SLACK_MS, localR2Sources, pathSources, readRecords, type LogSource } from './log-reader.ts';
 
 export const LOG_OPTIONS = {
@@ -16,6 +17,16 @@ export const LOG_OPTIONS = {
   skew: { type: 'string', default: '1m' },
   served: { type: 'string' },
 } as const;
+
+/** The usage lines for LOG_OPTIONS. */
+export const LOG_USAGE = `The log:
+  --log DIR|FILE          a folder of .ndjson(.gz) files, or one file (repeatable)
+  --r2-local              the bucket \`wrangler dev\` keeps (--persist DIR: its state folder)
+  --label click           outcome names that count as the reward (comma-separated)
+  --window 30m            how long after a decision an outcome counts
+  --grace 10m             how long past the window to wait for late events
+  --skew 1m               how far an outcome's clock may run behind its decision's
+  --served NAMES          outcomes that say a decision was shown (bids: win,billing)`;
 
 export interface LogArgs {
   log?: string[] | undefined;
@@ -33,7 +44,7 @@ export interface LogArgs {
 
 export async function openSources(a: LogArgs): Promise<{ sources: LogSource[]; close: () => Promise<void> }> {
   if (a['r2-local']) return localR2Sources(a.persist);
-  if (!a.log?.length) throw new Error('name the log: --log <folder|file> (repeatable) or --r2-local');
+  if (!a.log?.length) throw new UsageError('name the log: --log <folder|file> (repeatable) or --r2-local');
   const sources: LogSource[] = [];
   for (const p of a.log) sources.push(...(await pathSources(p)));
   if (sources.length === 0) throw new Error(`no .ndjson / .ndjson.gz files under ${a.log.join(', ')}`);
@@ -48,15 +59,24 @@ const names = (s: string) =>
       .filter(Boolean),
   );
 
+/** A duration option (30m, 1h, 7d); a malformed one is the user's mistake. */
+function durationOption(raw: string, name: string): number {
+  try {
+    return parseDuration(raw);
+  } catch (err) {
+    throw new UsageError(`--${name}: ${(err as Error).message}`);
+  }
+}
+
 export function joinOptions(a: LogArgs): JoinOptions {
   // A bid's ad is seen only when it won: by default its examples are the won bids (a win or
   // billing notice in the window), or every lost bid would teach pCTR that ads are not clicked.
   const served = a.served ?? (a.kind === 'bid' ? 'win,billing' : 'none');
   return {
     labels: names(a.label ?? 'click'),
-    windowMs: parseDuration(a.window ?? '30m'),
-    graceMs: parseDuration(a.grace ?? '10m'),
-    skewMs: parseDuration(a.skew ?? '1m'),
+    windowMs: durationOption(a.window ?? '30m', 'window'),
+    graceMs: durationOption(a.grace ?? '10m', 'grace'),
+    skewMs: durationOption(a.skew ?? '1m', 'skew'),
     ...(served === 'none' ? {} : { served: names(served) }),
   };
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { hashFeatureKey } from '../core/feature-keys.ts';
 import { encodeLinearModel } from '../core/linear-model.ts';
 import { murmur3 } from '../core/murmur3.ts';
+import { parseTrainingWindow } from '../core/training-window.ts';
 import { compileItemKnnSource, ItemKnnSource } from './recs/source.ts';
 
 const Policy = z.discriminatedUnion('type', [
@@ -28,6 +29,8 @@ export const LinearSource = z.object({
   bits: z.number().int().min(4).max(24),
   policy: Policy.optional(),
   target: z.string().optional(),
+  /** the decisions the weights were learned from (ISO 8601, from inclusive, to exclusive) */
+  trainingWindow: z.object({ from: z.iso.datetime(), to: z.iso.datetime() }).optional(),
   quantize: z.enum(['int8', 'float32']).optional(),
   bias: z.record(z.string(), z.number()),
   sigma: z.record(z.string(), z.number().nonnegative()).optional(),
@@ -80,6 +83,7 @@ export function compileLinear(source: LinearSource): Compiled {
     sigma,
     policy: source.policy,
     target: source.target,
+    trainingWindow: parseTrainingWindow(source.trainingWindow),
     quantize: source.quantize,
   });
   return { name: source.name, version, blob };

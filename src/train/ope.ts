@@ -1,138 +1,239 @@
 /**
  * Off-policy estimates of a candidate policy's value from decisions logged with propensities,
- * streaming and in fixed memory.
+ * streaming and in fixed memory, over rows however they were read (evaluate-log.ts builds them
+ * from attributed log records; tests and benchmarks build them directly).
  *
- * For logged (x, a, p = μ(a|x), r) and candidate probabilities π(·|x), with w = π(a|x)/p:
+ * For logged (x, a, μ = μ(a|x), r) and candidate probabilities π(·|x), with w = π(a|x)/μ:
  *   IPS   = Σ w·r / n                                   unbiased, high variance
  *   SNIPS = Σ w·r / Σ w                                 self-normalized: small bias, less variance
- *   DR    = Σ [ Σ_a' π(a'|x)·q(x,a') + w·(r − q(x,a)) ] / n   unbiased if either p or q is right
+ *   DR    = Σ [ Σ_a' π(a'|x)·q(x,a') + w·(r − q(x,a)) ] / n   unbiased if either μ or q is right
  *   DM    = Σ Σ_a' π(a'|x)·q(x,a') / n                  the reward model alone (biased if q is)
  * next to the logging policy's observed value Σ r / n.
  *
- * Confidence intervals: the Poisson bootstrap (each example enters replicate b k ~ Poisson(1)
- * times, as in Hanley & MacGibbon / Oza's online bagging). Every replicate is a set of running
- * sums, so the bootstrap is as streaming as the estimates; percentiles give the interval.
+ * The reward model q is either fixed (an outside model that never saw these rows: `qLogged`,
+ * `qPolicy` per row) or, by default, the mean reward of each cell (slot × action), cross-fitted:
+ * a row's cell mean comes from the other folds only, so q never scores the rows it was fitted
+ * on (shrunk towards the other folds' overall mean by CELL_PRIOR rows, so a cell with no data
+ * there gets that mean).
+ *
+ * Rows fall into BLOCKS blocks by a hash of the decision id (so the result does not depend on
+ * the order rows are read in), and each block into one of the folds (ope-cells.ts). Every
+ * estimate is a function of per-block sums (per block and cell for q), which makes the bootstrap
+ * cheap and lets it refit q: a replicate draws a Poisson(1) multiplier per block (Hanley & MacGibbon's
+ * Poisson bootstrap, over blocks of rows that are themselves independent draws) and recomputes
+ * every estimate, the cross-fitted cell means included, from the reweighted sums.
+ * Intervals: ope-bounds.ts.
  */
+import { addCells, BLOCKS, crossFitted, scratchFor } from './ope-cells.ts';
 import { mulberry32 } from './random.ts';
 
-const TERMS = 5; // r, w·r, w, dr, dm
+export { BLOCKS };
+
+const B_N = 0;
+const B_R = 1;
+const B_X = 2; // w·r
+const B_W = 3;
+const B_DR = 4; // fixed q only
+const B_DM = 5; // fixed q only
+const B_TERMS = 6;
+
+/** One logged decision as the estimators see it: the caller fills one object and reuses it. */
+export interface OpeRow {
+  /** a well-mixed 32-bit hash of the decision id: its bootstrap block and cross-fitting fold */
+  key: number;
+  reward: number;
+  /** π(a|x) / μ(a|x) for the logged action a */
+  weight: number;
+  /** the logged action's cell (an index from the caller's cell table) */
+  cell: number;
+  /** the candidates' cells and π over them, in the first `size` entries */
+  size: number;
+  cells: Int32Array;
+  target: Float64Array;
+  /** with a fixed reward model: q(x, a) and Σ_a' π(a'|x)·q(x, a') */
+  qLogged: number;
+  qPolicy: number;
+}
+
+export function createRow(capacity = 64): OpeRow {
+  return {
+    key: 0,
+    reward: 0,
+    weight: 0,
+    cell: 0,
+    size: 0,
+    cells: new Int32Array(capacity),
+    target: new Float64Array(capacity),
+    qLogged: 0,
+    qPolicy: 0,
+  };
+}
+
+export interface OpeOptions {
+  readonly replicates?: number;
+  readonly seed?: number;
+  /** confidence level of the intervals (0.95) */
+  readonly level?: number;
+  /** cross-fitting folds for the cell-mean reward model (5) */
+  readonly folds?: number;
+  /** the largest reward possible (1 for a click); unset: the largest one observed */
+  readonly rewardMax?: number;
+  /** 'cells': cross-fitted cell means (default); 'fixed': the rows carry an outside q */
+  readonly reward?: 'cells' | 'fixed';
+}
 
 export interface Ope {
-  n: number;
-  readonly sums: Float64Array;
   readonly replicates: number;
-  /** replicate b's sums at [b*(TERMS+1) ..]: TERMS sums then the replicate's count */
-  readonly boot: Float64Array;
-  maxWeight: number;
+  readonly seed: number;
+  readonly level: number;
+  readonly folds: number;
+  readonly rewardMax: number | undefined;
+  readonly fixed: boolean;
+  n: number;
+  readonly blocks: Float64Array;
+  /** per cell: BLOCKS × 5 sums (ope-cells.ts) */
+  readonly cells: Float64Array[];
   sumW2: number;
-  readonly rand: () => number;
+  sumX2: number;
+  sumR2: number;
+  maxWeight: number;
+  maxReward: number;
+  minReward: number;
+  matched: number;
+  matchedRewards: number;
 }
 
-export function createOpe(replicates = 500, seed = 1): Ope {
+export function createOpe(o: OpeOptions = {}): Ope {
   return {
+    replicates: o.replicates ?? 500,
+    seed: o.seed ?? 1,
+    level: o.level ?? 0.95,
+    folds: Math.max(2, o.folds ?? 5),
+    rewardMax: o.rewardMax,
+    fixed: o.reward === 'fixed',
     n: 0,
-    sums: new Float64Array(TERMS),
-    replicates,
-    boot: new Float64Array(replicates * (TERMS + 1)),
-    maxWeight: 0,
+    blocks: new Float64Array(BLOCKS * B_TERMS),
+    cells: [],
     sumW2: 0,
-    rand: mulberry32(seed),
+    sumX2: 0,
+    sumR2: 0,
+    maxWeight: 0,
+    maxReward: 0,
+    minReward: 0,
+    matched: 0,
+    matchedRewards: 0,
   };
 }
 
-// Poisson(1) draws from 16 random bits: a table of the inverse CDF at 65,536 midpoints, so
-// one 32-bit random number serves two replicates and no draw loops (the bootstrap's hot path).
-const POISSON = (() => {
-  const cdf: number[] = [];
-  let p = Math.exp(-1),
-    acc = 0;
-  for (let k = 0; k < 16; k++) {
-    acc += p;
-    cdf.push(acc);
-    p /= k + 1;
-  }
-  const t = new Uint8Array(65536);
-  for (let i = 0, k = 0; i < 65536; i++) {
-    while (k < cdf.length - 1 && (i + 0.5) / 65536 > cdf[k]!) k++;
-    t[i] = k;
-  }
-  return t;
-})();
-
-/**
- * One logged decision. `w` = π(a|x)/μ(a|x); `qLogged` = q(x, a); `qPolicy` = Σ_a' π(a'|x) q(x,a').
- */
-export function addExample(o: Ope, r: number, w: number, qLogged: number, qPolicy: number): void {
-  const wr = w * r;
-  const dr = qPolicy + w * (r - qLogged);
-  const s = o.sums;
-  s[0]! += r;
-  s[1]! += wr;
-  s[2]! += w;
-  s[3]! += dr;
-  s[4]! += qPolicy;
+export function addRow(o: Ope, row: OpeRow): void {
+  const { reward: r, weight: w } = row;
+  const block = (row.key >>> 0) & (BLOCKS - 1);
+  const b = o.blocks;
+  const at = block * B_TERMS;
+  const x = w * r;
+  b[at + B_N]! += 1;
+  b[at + B_R]! += r;
+  b[at + B_X]! += x;
+  b[at + B_W]! += w;
   o.n++;
   o.sumW2 += w * w;
+  o.sumX2 += x * x;
+  o.sumR2 += r * r;
   if (w > o.maxWeight) o.maxWeight = w;
-  const b = o.boot;
-  let bits = 0;
-  for (let i = 0, at = 0; i < o.replicates; i++, at += TERMS + 1) {
-    if ((i & 1) === 0) bits = (o.rand() * 4294967296) >>> 0;
-    const k = POISSON[(i & 1) === 0 ? bits & 0xffff : bits >>> 16]!;
-    if (k === 0) continue;
-    b[at]! += k * r;
-    b[at + 1]! += k * wr;
-    b[at + 2]! += k * w;
-    b[at + 3]! += k * dr;
-    b[at + 4]! += k * qPolicy;
-    b[at + 5]! += k;
+  if (r > o.maxReward) o.maxReward = r;
+  if (r < o.minReward) o.minReward = r;
+  if (w > 0) {
+    o.matched++;
+    if (r !== 0) o.matchedRewards++;
   }
+  if (o.fixed) {
+    b[at + B_DR]! += row.qPolicy + w * (r - row.qLogged);
+    b[at + B_DM]! += row.qPolicy;
+    return;
+  }
+  addCells(o, row, block);
 }
 
-export interface Estimate {
-  readonly value: number;
-  readonly low: number;
-  readonly high: number;
+/** Every estimate from block multipliers k (all 1: the estimates themselves). */
+export interface Sums {
+  n: number;
+  r: number;
+  x: number;
+  w: number;
+  dr: number;
+  dm: number;
 }
 
-export interface OpeResult {
-  readonly n: number;
-  readonly logging: Estimate;
-  readonly ips: Estimate;
-  readonly snips: Estimate;
-  readonly dr: Estimate;
-  readonly dm: Estimate;
-  /** (Σw)² / Σw²: how many logged examples the estimate is effectively worth */
-  readonly effectiveSampleSize: number;
-  readonly maxWeight: number;
-  readonly meanWeight: number;
+/**
+ * The sums behind every estimate, with block i counted k[i] times. For cell means, also the
+ * per-(fold, cell) sums; DR and DM then use, in each fold, the cell means of the other folds.
+ */
+export function combine(o: Ope, k: Float64Array, scratch: Float64Array, used = usedBlocks(o)): Sums {
+  const b = o.blocks;
+  const s: Sums = { n: 0, r: 0, x: 0, w: 0, dr: 0, dm: 0 };
+  for (let j = 0; j < used.length; j++) {
+    const m = used[j]!;
+    const km = k[m]!;
+    if (km === 0) continue;
+    const at = m * B_TERMS;
+    s.n += km * b[at + B_N]!;
+    s.r += km * b[at + B_R]!;
+    s.x += km * b[at + B_X]!;
+    s.w += km * b[at + B_W]!;
+    s.dr += km * b[at + B_DR]!;
+    s.dm += km * b[at + B_DM]!;
+  }
+  if (o.fixed) return s;
+  const cells = crossFitted(o, k, used, scratch);
+  s.dr = s.x + cells.dr;
+  s.dm = cells.dm;
+  return s;
 }
 
-function quantile(sorted: Float64Array, q: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))));
-  return sorted[i]!;
+/** The blocks some row fell in: the only ones a sum has to visit. */
+export function usedBlocks(o: Ope): Int32Array {
+  const used: number[] = [];
+  for (let m = 0; m < BLOCKS; m++) if (o.blocks[m * B_TERMS + B_N]! > 0) used.push(m);
+  return Int32Array.from(used);
 }
 
-export function opeResult(o: Ope, level = 0.95): OpeResult {
-  const s = o.sums;
-  const n = o.n;
-  const estimate = (value: number, of: (at: number) => number): Estimate => {
-    const reps = new Float64Array(o.replicates);
-    for (let i = 0; i < o.replicates; i++) reps[i] = of(i * (TERMS + 1));
-    reps.sort();
-    return { value, low: quantile(reps, (1 - level) / 2), high: quantile(reps, 1 - (1 - level) / 2) };
-  };
-  const b = o.boot;
-  const per = (term: number) => (at: number) => (b[at + 5]! > 0 ? b[at + term]! / b[at + 5]! : NaN);
-  return {
-    n,
-    logging: estimate(s[0]! / n, per(0)),
-    ips: estimate(s[1]! / n, per(1)),
-    snips: estimate(s[2]! > 0 ? s[1]! / s[2]! : NaN, (at) => (b[at + 2]! > 0 ? b[at + 1]! / b[at + 2]! : NaN)),
-    dr: estimate(s[3]! / n, per(3)),
-    dm: estimate(s[4]! / n, per(4)),
-    effectiveSampleSize: o.sumW2 > 0 ? (s[2]! * s[2]!) / o.sumW2 : 0,
-    maxWeight: o.maxWeight,
-    meanWeight: s[2]! / n,
-  };
+/** The estimates' sums themselves (every block once). */
+export function pointSums(o: Ope): Sums {
+  return combine(o, new Float64Array(BLOCKS).fill(1), scratchFor(o));
+}
+
+/**
+ * The bootstrap: `replicates` sets of Poisson(1) block multipliers from the seed, and the sums
+ * each gives. Blocks no row fell in are skipped (their multiplier does not matter).
+ */
+export function bootstrap(o: Ope): Sums[] {
+  const rand = mulberry32(o.seed);
+  const k = new Float64Array(BLOCKS);
+  const scratch = scratchFor(o);
+  const used = usedBlocks(o);
+  const out: Sums[] = [];
+  for (let i = 0; i < o.replicates; i++) {
+    for (let j = 0; j < used.length; j++) k[used[j]!] = poisson1(rand);
+    out.push(combine(o, k, scratch, used));
+  }
+  return out;
+}
+
+const CDF1 = (() => {
+  const cdf: number[] = [];
+  let p = Math.exp(-1);
+  let acc = 0;
+  for (let j = 0; j < 20; j++) {
+    acc += p;
+    cdf.push(acc);
+    p /= j + 1;
+  }
+  return cdf;
+})();
+
+function poisson1(rand: () => number): number {
+  const u = rand();
+  let j = 0;
+  while (j < CDF1.length - 1 && u > CDF1[j]!) j++;
+  return j;
 }

@@ -1,42 +1,59 @@
 /**
- * `npm run train -- --log <folder|file> --name <model> [options]`
+ * `npm run train -- --log <folder|file> --name <model> [options]`: USAGE below.
  *
  * Streams the log, attributes outcomes to decisions, fits FTRL-proximal logistic regression
- * on the Worker's own features, and writes the `linear` model blob and a report (holdout log
- * loss, AUC and calibration against the constant-rate baseline). `--publish` sends the blob
- * through the atomic publish path to local KV (or the real namespace with `--remote`);
- * `--gate` refuses to publish unless the model beats the baseline on the holdout.
- *
- *   --log DIR|FILE (repeatable) | --r2-local [--persist DIR]   where the log is
- *   --label click[,conversion]  --window 30m  --grace 10m        what counts, and when
- *   --slot ID  --kind variant    learn one slot's decisions only; decisions of one kind (variant)
- *   --served win,billing         outcomes that say a decision was shown; others are no example
- *                                (default for --kind bid: win,billing, since a lost bid's ad was
- *                                never seen; else none: every decision)
- *   --holdout 0.2 | --holdout-from ISO                           time-based holdout
- *   --bits 18 --alpha 0.05 --beta 1 --l1 1 --l2 1 --no-shared   FTRL
- *   --policy '{"type":"greedy","epsilon":0.1}'                  policy stored with the model
- *   --version V (default: UTC timestamp)  --out FILE  --report FILE  --quiet
+ * on the Worker's own features, and writes the `linear` model blob (with the window of
+ * decisions it learned from in its meta) and a report (holdout log loss, AUC and calibration
+ * against the constant-rate baseline). `--publish` sends the blob through the atomic publish
+ * path to local KV (or the real namespace with `--remote`); `--gate` refuses to publish unless
+ * the model beats the baseline on the holdout and its policy's off-policy estimate on the
+ * decisions after the training window clears the logging policy (evaluate-report.ts).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { MAX_VARIANTS } from '../core/linear-model.ts';
 import { parsePolicySpec } from '../core/policy.ts';
+import { parseTrainingWindow } from '../core/training-window.ts';
 import { attribute, newJoinStats } from './attribution.ts';
+import { loadLinear, modelPolicy } from './candidate-policy.ts';
+import { dateOption, jsonOption, numberOption, parseCli, runCli, UsageError } from './cli-args.ts';
+import { evaluateExamples } from './evaluate-log.ts';
+import { evaluationWindow, formatEvaluation, gateVerdict } from './evaluate-report.ts';
 import { fit, type FitReport } from './fit.ts';
 import { DEFAULT_FTRL } from './ftrl.ts';
-import { decisionTimeRange, joinOptions, LOG_OPTIONS, openSources, readRecords } from './log-options.ts';
+import { decisionTimeRange, joinOptions, LOG_OPTIONS, LOG_USAGE, openSources, readRecords } from './log-options.ts';
 import type { ReadStats } from './log-reader.ts';
 import { progressBar } from './progress.ts';
 import { publishBlob } from './storage.ts';
 
-const num = (s: string | undefined, fallback: number, name: string): number => {
-  if (s === undefined) return fallback;
-  const n = Number(s);
-  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${s}"`);
-  return n;
-};
+export const USAGE = `Usage: npm run train -- --log DIR|FILE --name NAME [options]
+
+Fits a CTR model (FTRL-proximal logistic regression) on the logged decisions and their
+outcomes, reports it on a time-based holdout, and writes the model blob.
+
+${LOG_USAGE}
+What to learn:
+  --name NAME             the model's name in KV (required)
+  --version V             its version (default: the UTC time, 20261123t101500)
+  --slot ID               one slot's decisions only
+  --kind variant          decisions of this kind (variant, bid, recommendation, score)
+  --variants a,b,c        learn only these actions (default: the first ${MAX_VARIANTS} seen)
+  --holdout 0.2           the last share of the log's time range, scored but never learned
+  --holdout-from ISO      ... or the holdout from this time on
+  --policy JSON           the policy stored with the model ('{"type":"greedy","epsilon":0.1}')
+FTRL:
+  --bits 18 --alpha 0.05 --beta 1 --l1 1 --l2 1 --no-shared --quantize int8|float32
+Output:
+  --out FILE              the blob (default models/compiled/NAME@VERSION.bin)
+  --report FILE           the report as JSON
+  --quiet                 no progress bar
+Publishing:
+  --publish [--remote]    to local KV (or the real namespace)
+  --gate                  only if the model beats the constant rate on the holdout and its
+                          policy's off-policy lower bound (--gate-on dr|snips|ips, default dr)
+                          on the decisions after its training window is at least the logging
+                          policy's observed value, with an effective sample size of 100 or more
+  -h, --help              this text`;
 
 export function formatReport(r: FitReport): string {
   const h = r.holdout;
@@ -44,6 +61,7 @@ export function formatReport(r: FitReport): string {
   const lines = [
     `model     ${r.model.name}@${r.model.version}: ${r.model.variants.length} variants, 2^${r.model.bits} rows, ${r.model.nonZero} non-zero weights, ${r.model.bytes} bytes`,
     `train     ${r.train.examples} examples, rate ${pct(r.train.rate)}, progressive log loss ${r.train.progressiveLogLoss.toFixed(5)}`,
+    `window    learned from ${r.window ? `${r.window.from} to ${r.window.to} (evaluate reads from ${r.window.to} on)` : 'nothing'}`,
     `holdout   ${h.examples} examples from ${r.cutoff}, rate ${pct(h.rate)}`,
     `          log loss ${h.logLoss.toFixed(5)} vs constant-rate ${h.baselineLogLoss.toFixed(5)} (${(h.relativeGain * 100).toFixed(2)}% better)`,
     `          AUC ${h.auc.toFixed(4)} vs 0.5; calibration error ${h.calibrationError.toExponential(2)}`,
@@ -66,7 +84,7 @@ export function formatReport(r: FitReport): string {
 }
 
 async function main(): Promise<void> {
-  const { values: a } = parseArgs({
+  const { values: a } = parseCli({
     options: {
       ...LOG_OPTIONS,
       name: { type: 'string' },
@@ -89,42 +107,52 @@ async function main(): Promise<void> {
       publish: { type: 'boolean', default: false },
       remote: { type: 'boolean', default: false },
       gate: { type: 'boolean', default: false },
+      'gate-on': { type: 'string', default: 'dr' },
       quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (!a.name) throw new Error('--name is required (the model name in KV)');
+  if (a.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (!a.name) throw new UsageError('--name is required (the model name in KV)');
+  if (!a.log?.length && !a['r2-local']) throw new UsageError('name the log: --log <folder|file> (repeatable) or --r2-local');
   const version = a.version ?? new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').toLowerCase();
-  const policy = a.policy === undefined ? undefined : parsePolicySpec(JSON.parse(a.policy));
-  if (policy === null) throw new Error('--policy is not a valid policy spec');
-  if (a.quantize !== 'int8' && a.quantize !== 'float32') throw new Error('--quantize is int8 or float32');
+  const policy = a.policy === undefined ? undefined : parsePolicySpec(jsonOption(a.policy, 'policy'));
+  if (policy === null)
+    throw new UsageError('--policy is not a policy spec: greedy {epsilon}, softmax {temperature, floor} or thompson {floor}');
+  if (a.quantize !== 'int8' && a.quantize !== 'float32') throw new UsageError('--quantize is int8 or float32');
+  const gateOn = a['gate-on'];
+  if (gateOn !== 'dr' && gateOn !== 'snips' && gateOn !== 'ips') throw new UsageError('--gate-on is dr, snips or ips');
   const ftrl = {
-    bits: num(a.bits, DEFAULT_FTRL.bits, 'bits'),
-    alpha: num(a.alpha, DEFAULT_FTRL.alpha, 'alpha'),
-    beta: num(a.beta, DEFAULT_FTRL.beta, 'beta'),
-    l1: num(a.l1, DEFAULT_FTRL.l1, 'l1'),
-    l2: num(a.l2, DEFAULT_FTRL.l2, 'l2'),
+    bits: numberOption(a.bits, DEFAULT_FTRL.bits, 'bits', 1, 24),
+    alpha: numberOption(a.alpha, DEFAULT_FTRL.alpha, 'alpha', 0),
+    beta: numberOption(a.beta, DEFAULT_FTRL.beta, 'beta', 0),
+    l1: numberOption(a.l1, DEFAULT_FTRL.l1, 'l1', 0),
+    l2: numberOption(a.l2, DEFAULT_FTRL.l2, 'l2', 0),
     shared: !a['no-shared'],
   };
-  if (!Number.isInteger(ftrl.bits) || ftrl.bits < 1 || ftrl.bits > 24) throw new Error('--bits must be an integer in 1..24');
+  if (!Number.isInteger(ftrl.bits)) throw new UsageError('--bits must be an integer in 1..24');
+  const holdoutFrom = dateOption(a['holdout-from'], 'holdout-from');
+  const share = numberOption(a.holdout, 0.2, 'holdout', 0, 1);
+  const join = joinOptions(a);
 
   const { sources, close } = await openSources(a);
   try {
     let cutoff: number;
-    if (a['holdout-from']) {
-      cutoff = Date.parse(a['holdout-from']);
-      if (Number.isNaN(cutoff)) throw new Error('--holdout-from must be an ISO date');
-    } else {
-      const share = num(a.holdout, 0.2, 'holdout');
+    if (holdoutFrom !== undefined) cutoff = holdoutFrom;
+    else {
       const range = await decisionTimeRange(sources);
       if (range.decisions === 0) throw new Error('the log holds no decisions');
       cutoff = share <= 0 ? Infinity : range.min + (1 - share) * (range.max - range.min);
     }
     const totalBytes = sources.reduce((s, x) => s + x.bytes, 0);
     const readStats: ReadStats = { lines: 0, bad: 0, bytesDone: 0 };
-    const join = newJoinStats();
+    const joinStats = newJoinStats();
     const bar = a.quiet ? { update() {}, done() {} } : progressBar('train');
     const started = performance.now();
-    const { blob, report } = await fit(attribute(readRecords(sources, readStats), joinOptions(a), join), {
+    const { blob, report } = await fit(attribute(readRecords(sources, readStats), join, joinStats), {
       name: a.name,
       version,
       ftrl,
@@ -149,7 +177,7 @@ async function main(): Promise<void> {
       throw new Error(`no decisions to train on before the holdout cutoff (${report.cutoff}); nothing written`);
     }
     const seconds = (performance.now() - started) / 1000;
-    const full = { ...report, join, read: { ...readStats, seconds, recordsPerSecond: Math.round(readStats.lines / seconds) } };
+    const full = { ...report, join: joinStats, read: { ...readStats, seconds, recordsPerSecond: Math.round(readStats.lines / seconds) } };
     const out = a.out ?? `models/compiled/${a.name}@${version}.bin`;
     await mkdir(dirname(out), { recursive: true });
     await writeFile(out, blob);
@@ -171,6 +199,28 @@ async function main(): Promise<void> {
         process.exitCode = 2;
         return;
       }
+      if (a.gate) {
+        // the model's own policy, judged off-policy on the decisions it never learned from
+        const model = loadLinear(blob);
+        const window = evaluationWindow({ trained: parseTrainingWindow(report.window) });
+        const ope = await evaluateExamples(attribute(readRecords(sources), join), {
+          policy: modelPolicy(model),
+          target: 'label',
+          slot: a.slot,
+          kind: a.kind,
+          from: window.from,
+          to: window.to,
+        }).catch((err: Error) => err);
+        const refusal =
+          ope instanceof Error ? `no out-of-sample decisions to judge the policy on (${ope.message})` : gateVerdict(ope, gateOn, window);
+        if (!(ope instanceof Error))
+          console.log(formatEvaluation(ope, `${model.name}@${model.version}`, window, [...window.warnings, ...ope.warnings]));
+        if (refusal) {
+          console.error(`not published: ${refusal}`);
+          process.exitCode = 2;
+          return;
+        }
+      }
       console.log(await publishBlob(blob, { remote: a.remote, persist: a.persist }));
     }
   } finally {
@@ -178,9 +228,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((err: unknown) => {
-    console.error(`train: ${(err as Error).message}`);
-    process.exit(1);
-  });
-}
+if (import.meta.url === `file://${process.argv[1]}`) runCli('train', USAGE, main);

@@ -39,6 +39,36 @@ describe('model envelope', () => {
     }
   });
 
+  it('a linear model records its training window in the meta, and reads a malformed one as none', async () => {
+    const base = { ...GOLDEN_LINEAR, weights: goldenLinearWeights() };
+    const read = (bytes: Uint8Array) => {
+      const env = decodeEnvelope(bytes.slice().buffer);
+      if (!env.ok) throw new Error(env.reason);
+      const m = linearFromEnvelope(env.envelope);
+      if (!m.ok) throw new Error(m.reason);
+      return { meta: env.envelope.meta as Record<string, unknown>, model: m.model };
+    };
+    const window = { from: Date.UTC(2026, 10, 1), to: Date.UTC(2026, 10, 8) };
+    const withWindow = read(encodeLinearModel({ ...base, trainingWindow: window }));
+    expect(withWindow.meta.trainingWindow).toEqual({ from: '2026-11-01T00:00:00.000Z', to: '2026-11-08T00:00:00.000Z' });
+    expect(withWindow.model.trainingWindow).toEqual(window);
+    expect(read(encodeLinearModel(base)).model.trainingWindow).toBeNull();
+    // a model source carries it the same way
+    const { compileSource } = await import('../../src/train/model-source.ts');
+    const source = { kind: 'linear', name: 'w', variants: ['a', 'b'], bits: 4, bias: {}, weights: {} };
+    const window2 = { from: '2026-11-01T00:00:00Z', to: '2026-11-08T00:00:00Z' };
+    expect(read(compileSource({ ...source, trainingWindow: window2 }, 'w.json').blob).model.trainingWindow).toEqual(window);
+    expect(() => compileSource({ ...source, trainingWindow: { from: 'monday', to: window2.to } }, 'w.json')).toThrow(
+      /trainingWindow\.from/,
+    );
+    for (const bad of [{ from: 'x', to: '2026-11-08T00:00:00Z' }, { from: '2026-11-09T00:00:00Z', to: '2026-11-08T00:00:00Z' }, 'nope']) {
+      const env = decodeEnvelope(encodeLinearModel(base).slice().buffer);
+      if (!env.ok) throw new Error(env.reason);
+      const m = linearFromEnvelope({ ...env.envelope, meta: { ...(env.envelope.meta as object), trainingWindow: bad } });
+      expect(m.ok && m.model.trainingWindow).toBeNull(); // still served: a window only informs evaluation
+    }
+  });
+
   it('the golden multi-section blob decodes every dtype in place', () => {
     const r = decodeEnvelope(golden('envelope-v1.bin'));
     if (!r.ok) throw new Error(r.reason);

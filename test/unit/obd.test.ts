@@ -9,8 +9,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { extractFeatures } from '../../src/core/features.ts';
 import type { LogRecord } from '../../src/core/outcome-event.ts';
 import { attribute } from '../../src/train/attribution.ts';
-import { meanReward, tablePolicy } from '../../src/train/candidate-policy.ts';
-import { evaluateExamples, rewardMeans } from '../../src/train/evaluate-log.ts';
+import { loadLinear, modelPolicy, tablePolicy } from '../../src/train/candidate-policy.ts';
+import { evaluateExamples } from '../../src/train/evaluate-log.ts';
+import { evaluationWindow } from '../../src/train/evaluate-report.ts';
 import { fit } from '../../src/train/fit.ts';
 import { DEFAULT_FTRL } from '../../src/train/ftrl.ts';
 import { importObd } from '../../src/train/import-obd.ts';
@@ -67,8 +68,7 @@ describe.skipIf(!HAS_SHARED_DATA)('Open Bandit Dataset (men, random and Bernoull
   it('estimates the BTS policy CTR from the random log; the BTS log observed 0.69 %', async () => {
     const sources = await pathSources(join(dir, 'random-men'));
     const policy = tablePolicy({ slots: bts.policy });
-    const reward = meanReward(await rewardMeans(attribute(readRecords(sources), JOIN), 'label'));
-    const r = await evaluateExamples(attribute(readRecords(sources), JOIN), { policy, reward, target: 'label', replicates: 1000 });
+    const r = await evaluateExamples(attribute(readRecords(sources), JOIN), { policy, target: 'label', replicates: 1000 });
     expect(r.logging.value).toBeCloseTo(0.0046, 6);
     const observedBts = bts.clicks / bts.decisions;
     for (const e of [r.ips, r.snips, r.dr]) {
@@ -77,4 +77,37 @@ describe.skipIf(!HAS_SHARED_DATA)('Open Bandit Dataset (men, random and Bernoull
       expect(e.high).toBeGreaterThan(observedBts);
     }
   }, 30_000);
+
+  it("evaluates the trained model's greedy policy after its training window: no false certainty, and in-sample is flagged", async () => {
+    const sources = await pathSources(join(dir, 'random-men'));
+    const { blob } = await fit(attribute(readRecords(sources), JOIN), {
+      name: 'obd-men-ctr',
+      version: 't',
+      ftrl: { ...DEFAULT_FTRL, bits: 12 },
+      cutoff: Date.parse('2019-11-29T14:00:00Z'),
+      target: 'click',
+      policy: { type: 'greedy', epsilon: 0.1 },
+    });
+    const model = loadLinear(blob);
+    const window = evaluationWindow({ trained: model.trainingWindow });
+    expect(window).toMatchObject({ source: 'model', outOfSample: true, from: model.trainingWindow!.to });
+    const out = await evaluateExamples(attribute(readRecords(sources), JOIN), {
+      policy: modelPolicy(model),
+      target: 'label',
+      from: window.from,
+      replicates: 500,
+    });
+    expect(out.n + out.outside).toBe(10_000);
+    expect(out.n).toBeLessThan(2_000);
+    // few effective rows: the interval stays wide enough to hold the random policy's own rate
+    expect(out.ess).toBeLessThan(100);
+    expect(out.warnings.join('\n')).toMatch(/effective sample size [\d.]+ is below 100/);
+    for (const e of [out.ips, out.snips, out.dr]) {
+      expect(e.low).toBeLessThanOrEqual(out.logging.value);
+      expect(e.high).toBeGreaterThanOrEqual(out.logging.value);
+    }
+    const all = evaluationWindow({ trained: model.trainingWindow, all: true });
+    expect(all.outOfSample).toBe(false);
+    expect(all.warnings.join('\n')).toMatch(/in-sample/);
+  }, 60_000);
 });

@@ -5,8 +5,8 @@ import { createFeatureVector, extractFeatures } from '../../src/core/features.ts
 import { encodeLinearModel } from '../../src/core/linear-model.ts';
 import type { LogRecord } from '../../src/core/outcome-event.ts';
 import { attribute } from '../../src/train/attribution.ts';
-import { loadLinear, meanReward, modelPolicy, tablePolicy, type CandidatePolicy } from '../../src/train/candidate-policy.ts';
-import { evaluateExamples, rewardMeans } from '../../src/train/evaluate-log.ts';
+import { loadLinear, modelPolicy, tablePolicy, type CandidatePolicy } from '../../src/train/candidate-policy.ts';
+import { evaluateExamples } from '../../src/train/evaluate-log.ts';
 import { syntheticLog, trueRate, VARIANTS, type SyntheticContext, type Variant } from '../../src/train/synthetic-log.ts';
 
 const JOIN = { labels: new Set(['click']), windowMs: 30 * 60_000, graceMs: 10 * 60_000, skewMs: 60_000 };
@@ -73,8 +73,7 @@ function trueValue(): number {
 describe('off-policy evaluation on a synthetic log with a known target value', () => {
   it('IPS, SNIPS and DR cover the true value of a better policy, and the log shows the worse one', async () => {
     const truth = trueValue();
-    const means = meanReward(await rewardMeans(log(3, 60_000), 'label'));
-    const r = await evaluateExamples(log(3, 60_000), { policy: targetPolicy, reward: means, target: 'label', replicates: 300 });
+    const r = await evaluateExamples(log(3, 60_000), { policy: targetPolicy, target: 'label', replicates: 300 });
     for (const e of [r.ips, r.snips, r.dr]) {
       expect(e.low).toBeLessThanOrEqual(truth);
       expect(e.high).toBeGreaterThanOrEqual(truth);
@@ -88,10 +87,11 @@ describe('off-policy evaluation on a synthetic log with a known target value', (
 
   it('scores the logging policy itself at its observed value (weights all 1)', async () => {
     const uniform = tablePolicy({ slots: { hero: Object.fromEntries(VARIANTS.map((v) => [v, 1])) } });
-    const r = await evaluateExamples(log(4, 20_000), { policy: uniform, reward: () => {}, target: 'label', replicates: 100 });
+    const r = await evaluateExamples(log(4, 20_000), { policy: uniform, target: 'label', replicates: 100 });
     expect(r.ips.value).toBeCloseTo(r.logging.value, 10);
     expect(r.snips.value).toBeCloseTo(r.logging.value, 10);
-    expect(r.effectiveSampleSize).toBeCloseTo(r.n, 6);
+    expect(r.ess).toBeCloseTo(r.n, 6);
+    expect(r.warnings).toEqual([]);
   }, 30_000);
 
   it('skips decisions without candidates or with a propensity outside (0, 1], rather than failing or blowing up IPS', async () => {
@@ -105,9 +105,8 @@ describe('off-policy evaluation on a synthetic log with a known target value', (
     ] as unknown as LogRecord[];
     const r = await evaluateExamples(attribute(batches([...records, ...odd]), JOIN), {
       policy: uniform,
-      reward: () => {},
       target: 'label',
-      replicates: 50,
+      replicates: 100,
     });
     expect(r.skipped).toBe(3);
     expect(r.ips.value).toBeCloseTo(r.logging.value, 10);
@@ -128,9 +127,8 @@ describe('off-policy evaluation on a synthetic log with a known target value', (
     const loaded = loadLinear(model);
     const r = await evaluateExamples(attribute(batches([...records, blank]), JOIN), {
       policy: modelPolicy(loaded),
-      reward: () => {},
       target: 'label',
-      replicates: 50,
+      replicates: 100,
     });
     expect(r.skipped).toBe(1);
   });
@@ -158,5 +156,102 @@ describe('off-policy evaluation on a synthetic log with a known target value', (
       const d = decideLinear(model, rec.candidates, extractFeatures(rec.context, fv), 0.5)!;
       for (let i = 0; i < 3; i++) expect(out[i]).toBeCloseTo(d.probabilities[d.candidates.indexOf(rec.candidates[i]!)]!, 12);
     }
+  });
+});
+
+describe('honest off-policy intervals (issue 19)', () => {
+  const records = (n: number, seed: number, clicks: boolean) =>
+    [...syntheticLog({ decisions: n, seed })].filter((r) => clicks || r.type === 'decision');
+
+  it('never answers [0, 0] when the candidate matched no click: the upper end is an exact-style bound', async () => {
+    const boldOnly = tablePolicy({ slots: { hero: { bold: 1 } } });
+    // an outside reward model (q = 0) and the default cross-fitted cell means
+    for (const reward of [() => {}, undefined]) {
+      const r = await evaluateExamples(attribute(batches(records(90, 5, false)), JOIN), {
+        policy: boldOnly,
+        reward,
+        target: 'label',
+        replicates: 200,
+      });
+      for (const e of [r.ips, r.snips, r.dr, r.logging]) {
+        expect(e.low).toBe(0);
+        expect(e.high).toBeGreaterThan(0.03); // at least the rule of three: ln(40)/90 = 0.041
+      }
+      expect(r.matched).toBeGreaterThan(10);
+      expect(r.matchedRewards).toBe(0);
+      expect(r.ips.high).toBeCloseTo((r.maxWeight * Math.log(40)) / r.n, 2);
+      expect(r.warnings.join('\n')).toMatch(/no reward among the \d+ decisions/);
+      expect(r.warnings.join('\n')).toMatch(/effective sample size [\d.]+ is below 100/);
+    }
+  });
+
+  it('says when the candidate acts where the log never did: the whole reward range', async () => {
+    // all its mass on an action the log's candidates never include
+    const r = await evaluateExamples(attribute(batches(records(200, 6, true)), JOIN), {
+      policy: (_d, out) => {
+        out.fill(0);
+        return true;
+      },
+      target: 'label',
+      replicates: 100,
+    });
+    expect(r.matched).toBe(0);
+    expect([r.ips.low, r.ips.high]).toEqual([0, 1]);
+    expect(r.warnings[0]).toMatch(/no logged decision took an action the candidate would take/);
+  });
+
+  it('keeps DR wide when the effective sample size is tiny (the reward model cannot make it certain)', async () => {
+    // a candidate that almost always shows bold, logged by a policy that almost never did
+    let bold = 0;
+    const rare = [...syntheticLog({ decisions: 3_000, seed: 8 })]
+      .filter((r) => r.type !== 'decision' || r.action !== 'bold' || bold++ % 150 === 0)
+      .map((r) => (r.type === 'decision' ? { ...r, propensity: r.action === 'bold' ? 0.002 : 0.499 } : r));
+    const r = await evaluateExamples(attribute(batches(rare), JOIN), {
+      policy: tablePolicy({ slots: { hero: { bold: 0.98, control: 0.01, minimal: 0.01 } } }),
+      target: 'label',
+      replicates: 200,
+    });
+    expect(r.ess).toBeLessThan(0.01 * r.n);
+    expect(r.dr.high - r.dr.low).toBeGreaterThanOrEqual(0.9 * (r.ips.high - r.ips.low));
+    expect(r.dm.high - r.dm.low).toBeGreaterThan(0);
+    expect(r.warnings.join('\n')).toMatch(/under 1 % of the \d+ rows/);
+    expect(r.warnings.join('\n')).toMatch(/one decision carries [\d.]+ % of the total weight/);
+  });
+
+  it('reads only the window it is given, and counts the rest as outside', async () => {
+    const start = Date.UTC(2026, 10, 1);
+    const uniform = tablePolicy({ slots: { hero: { control: 1, bold: 1, minimal: 1 } } });
+    const r = await evaluateExamples(attribute(batches(records(3_000, 9, true)), JOIN), {
+      policy: uniform,
+      target: 'label',
+      from: start + 1_000 * 1_000,
+      to: start + 2_000 * 1_000,
+      replicates: 100,
+    });
+    expect(r.n).toBe(1_000);
+    expect(r.outside).toBe(2_000);
+  });
+
+  it('cross-fits the cell means: a row never scores with a mean it was part of', async () => {
+    const { addRow, createOpe, createRow } = await import('../../src/train/ope.ts');
+    const { opeResult } = await import('../../src/train/ope-bounds.ts');
+    // two folds (a row's fold is its key's lowest bit): fold 0 always rewarded, fold 1 never
+    const ope = createOpe({ folds: 2, replicates: 100, rewardMax: 1 });
+    const row = createRow(2);
+    row.size = 2;
+    row.cells.set([0, 1]);
+    row.target.set([1, 0]);
+    row.cell = 0;
+    row.weight = 2;
+    for (let i = 0; i < 40; i++) {
+      row.key = i < 30 ? 2 * i : 2 * i + 1;
+      row.reward = i < 30 ? 1 : 0;
+      addRow(ope, row);
+    }
+    const r = opeResult(ope);
+    // in-sample, every row would score q = 30/40 and DM = 0.75; cross-fitted, fold 0 takes
+    // fold 1's mean (0) and fold 1 takes fold 0's (1): DM = (30·0 + 10·1) / 40
+    expect(r.dm.value).toBeCloseTo(0.25, 10);
+    expect(r.ips.value).toBeCloseTo(1.5, 10);
   });
 });

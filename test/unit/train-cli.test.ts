@@ -72,7 +72,14 @@ describe('npm run train / evaluate', async () => {
     expect(r.stderr).toMatch(/not published/);
   });
 
-  it('evaluates the trained model off-policy against the uniform logging policy', async () => {
+  it('records the training window in the model, and evaluates after it by default', async () => {
+    const { loadLinear } = await import('../../src/train/candidate-policy.ts');
+    const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
+    const model = loadLinear(new Uint8Array(await readFile(join(dir, 'm.bin'))));
+    // 30,000 decisions a second apart; the last 20 % of the time range is the holdout
+    const start = Date.UTC(2026, 10, 1);
+    expect(model.trainingWindow).toEqual({ from: start, to: start + 23_999_001 });
+    expect(report.window).toEqual({ from: new Date(start).toISOString(), to: new Date(start + 23_999_001).toISOString() });
     const r = run('evaluate.ts', [
       '--log',
       log,
@@ -85,13 +92,148 @@ describe('npm run train / evaluate', async () => {
       '--json',
       join(dir, 'ope.json'),
     ]);
+    expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const ope = JSON.parse(await readFile(join(dir, 'ope.json'), 'utf8'));
-    expect(ope.n).toBe(30_000);
+    expect(ope.window).toMatchObject({ from: new Date(start + 23_999_001).toISOString(), to: null, source: 'model' });
+    expect(ope.n).toBe(6_000);
+    expect(ope.outside).toBe(24_000);
+    for (const k of ['ips', 'snips', 'dr', 'dm']) {
+      expect(ope.estimates[k].low).toBeLessThanOrEqual(ope.estimates[k].value);
+      expect(ope.estimates[k].high).toBeGreaterThanOrEqual(ope.estimates[k].value);
+    }
+    expect(ope.ess).toBeGreaterThan(1_000);
+    expect(ope.maxWeight).toBeCloseTo(0.9333 / (1 / 3), 3);
+    expect(ope.warnings).toEqual([]);
     // the learned greedy policy beats the uniform one that logged the data
-    expect(ope.dr.value).toBeGreaterThan(ope.logging.value);
-    expect(ope.snips.low).toBeLessThanOrEqual(ope.snips.value);
-    expect(r.stdout).toMatch(/SNIPS/);
+    expect(ope.estimates.dr.value).toBeGreaterThan(ope.logging.value);
+    expect(r.stdout).toMatch(/window {4}2026-11-01T06:39:59\.001Z to end of the log \(after the model's training window\)/);
+    expect(r.stdout).toMatch(/effective sample size [\d.]+ of 6000/);
+
+    // in-sample on request, and it says so
+    const all = run('evaluate.ts', [
+      '--log',
+      log,
+      '--model',
+      join(dir, 'm.bin'),
+      '--all',
+      '--replicates',
+      '100',
+      '--json',
+      join(dir, 'all.json'),
+    ]);
+    expect(all.status).toBe(0);
+    const inSample = JSON.parse(await readFile(join(dir, 'all.json'), 'utf8'));
+    expect(inSample.n).toBe(30_000);
+    expect(inSample.warnings.join('\n')).toMatch(/overlaps the model's training window .*in-sample/);
+    expect(all.stdout).toMatch(/warning {3}the window overlaps/);
+  }, 60_000);
+
+  it('evaluates a model without a recorded window on every decision, and says so; its gate refuses', async () => {
+    const { compileLinear } = await import('../../src/train/model-source.ts');
+    const { writeFile } = await import('node:fs/promises');
+    const old = compileLinear({
+      kind: 'linear',
+      name: 'old-hero',
+      version: 'v0',
+      variants: ['control', 'bold', 'minimal'],
+      bits: 8,
+      bias: { bold: 0.1 },
+      weights: {},
+    });
+    await writeFile(join(dir, 'old.bin'), old.blob);
+    const r = run('evaluate.ts', [
+      '--log',
+      log,
+      '--model',
+      join(dir, 'old.bin'),
+      '--replicates',
+      '100',
+      '--publish',
+      '--gate',
+      '--persist',
+      join(dir, 'state'),
+    ]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toMatch(/30000 logged decisions in the window/);
+    expect(r.stdout).toMatch(/warning {3}the model records no training window/);
+    expect(r.stderr).toMatch(/^not published: the model records no training window/);
+  }, 60_000);
+
+  it("evaluate's gate refuses when the effective sample size is too small, saying so", () => {
+    const start = Date.UTC(2026, 10, 1);
+    const r = run('evaluate.ts', [
+      '--log',
+      log,
+      '--model',
+      join(dir, 'm.bin'),
+      '--from',
+      new Date(start + 29_900_000).toISOString(),
+      '--replicates',
+      '100',
+      '--publish',
+      '--gate',
+      '--persist',
+      join(dir, 'state'),
+    ]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toMatch(/100 logged decisions in the window/);
+    expect(r.stdout).toMatch(/warning {3}effective sample size [\d.]+ is below 100/);
+    expect(r.stderr).toMatch(/^not published: effective sample size [\d.]+ is below 100/);
+  }, 60_000);
+
+  it("train's gate judges the policy out of sample and refuses a holdout with too small an effective sample size", () => {
+    const start = Date.UTC(2026, 10, 1);
+    const r = run('train.ts', [
+      '--log',
+      log,
+      '--name',
+      'cli-small',
+      '--bits',
+      '14',
+      '--holdout-from',
+      new Date(start + 29_900_000).toISOString(),
+      '--out',
+      join(dir, 'small.bin'),
+      '--publish',
+      '--gate',
+      '--persist',
+      join(dir, 'state'),
+      '--quiet',
+    ]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^not published: effective sample size [\d.]+ is below 100/);
+    expect(r.stdout).not.toMatch(/published cli-small/);
+  }, 120_000);
+
+  it('prints usage on --help and -h, and one line plus usage (exit 2) for a bad option, never a stack trace', () => {
+    for (const script of ['train.ts', 'evaluate.ts'])
+      for (const flag of ['--help', '-h']) {
+        const r = run(script, [flag]);
+        expect(r.status, `${script} ${flag}`).toBe(0);
+        expect(r.stdout).toMatch(/^Usage: npm run (train|evaluate) -- /);
+        expect(r.stdout).toMatch(/\n {2}--log DIR\|FILE/);
+      }
+    const cases: [string, string[], RegExp][] = [
+      ['evaluate.ts', ['--bogus'], /^evaluate: unknown option --bogus\n\nUsage:/],
+      ['evaluate.ts', ['--log'], /^evaluate: --log needs a value\n/],
+      ['evaluate.ts', ['--log', log], /^evaluate: name the candidate: --model FILE or --policy-table FILE\n/],
+      ['evaluate.ts', ['--log', log, '--model', 'm.bin', '--replicates', 'many'], /^evaluate: --replicates must be a number, got "many"\n/],
+      ['evaluate.ts', ['--log', log, '--model', 'm.bin', '--from', 'yesterday'], /^evaluate: --from must be an ISO 8601 date/],
+      ['evaluate.ts', ['--log', log, '--model', 'm.bin', '--window', '5 minutes'], /^evaluate: --window: bad duration/],
+      ['train.ts', ['--frobnicate'], /^train: unknown option --frobnicate\n\nUsage:/],
+      ['train.ts', ['--name', 'x'], /^train: name the log: --log/],
+      ['train.ts', ['--log', log, '--name', 'x', '--bits', 'abc'], /^train: --bits must be a number, got "abc"/],
+      ['train.ts', ['--log', log, '--name', 'x', '--holdout', '2'], /^train: --holdout must be between 0 and 1, got 2/],
+      ['train.ts', ['--log', log, '--name', 'x', '--policy', '{nope'], /^train: --policy is not valid JSON/],
+    ];
+    for (const [script, args, message] of cases) {
+      const r = run(script, args);
+      expect(r.status, `${script} ${args.join(' ')}`).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/\nUsage: npm run /);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
   }, 60_000);
 
   it('takes the time range from the decisions training reads: torn, future-dated and look-alike lines do not move it', async () => {
@@ -142,12 +284,6 @@ describe('npm run train / evaluate', async () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/no decisions to train on/);
     expect(r.stdout).not.toMatch(/published/);
-  });
-
-  it('names missing arguments instead of failing obscurely', () => {
-    const r = run('train.ts', ['--name', 'x']);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/--log/);
   });
 });
 
