@@ -7,14 +7,19 @@
  * Reports the median over fresh instances per request number. Run: npm run bench:first [-- --runs 7]
  */
 import http from 'node:http';
-import { parseArgs } from 'node:util';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { benchWorkerOptions } from './worker-options.ts';
 import { buildWorker, workerModules } from '../../scripts/bundle-size.ts';
+import { cliArgs } from '../../src/train/cli.ts';
 import { publishDirectory } from '../../src/train/publish.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
-const runs = Number(values.runs);
+const { values } = cliArgs({
+  name: 'bench:first',
+  usage: 'npm run bench:first [-- --runs N]',
+  summary: "A fresh isolate's first four POST /v1/decide requests on the built Worker, median over fresh Miniflare instances.",
+  options: { runs: { type: 'integer', min: 1, default: 7, help: 'fresh instances to take the median over' } },
+});
+const runs = values.runs;
 const options = workerModules('dist', buildWorker('dist'));
 const body = JSON.stringify({
   page: { url: 'https://shop.example/pricing?utm_medium=cpc' },
