@@ -207,3 +207,10 @@ describe('npm run deploy -- --dry-run', () => {
     expect(existsSync(out)).toBe(false);
   }, 60_000);
 });
+
+describe('the production default', () => {
+  it("wrangler.toml grants no browser origin: a deploy that names no site opens the API to none (npm run deploy sets the site's)", async () => {
+    const { readTemplate } = await import('../../scripts/deploy-config.ts');
+    expect((await readTemplate('wrangler.toml')).vars?.ALLOWED_ORIGINS).toBe('');
+  }, 60_000);
+});
