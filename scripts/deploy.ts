@@ -308,11 +308,14 @@ export function settingsFrom(
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
+    // A custom domain makes the Worker that hostname's origin: nothing else answers there, and
+    // each page fetch would come back to the Worker. (A route's same-zone fetch goes to the
+    // origin server instead, so a route may proxy its own hostname.)
     const host = new URL(originUrl).hostname;
-    const served = [...base.routes, ...base.domains].map(routeHost);
-    if (served.includes(host))
+    const domains = base.domains.map(routeHost);
+    if (domains.includes(host))
       throw new UsageError(
-        `--origin ${originUrl} is a hostname the Worker itself serves (${served.join(', ')}): each page fetch would loop back into the Worker. Point it at the origin's own hostname (e.g. https://origin.${host})`,
+        `--origin ${originUrl} is a custom domain the Worker serves itself (${domains.join(', ')}): each page fetch would come back to the Worker. Point it at the origin's own hostname (e.g. https://origin.${host})`,
       );
   }
   return { siteOrigins, originUrl, routes: base.routes, zone: base.zone, domains: base.domains };

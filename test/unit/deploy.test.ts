@@ -154,7 +154,7 @@ describe('npm run deploy', () => {
     expect(() => settingsFrom({ ...flags, 'site-origin': ['https://shop.example'], route: ['shop.example/*'] }, null)).toThrow(/--zone/);
     expect(() =>
       settingsFrom({ ...flags, 'site-origin': ['https://shop.example'], domain: ['shop.example'], origin: 'https://shop.example' }, null),
-    ).toThrow(/loop back into the Worker.*https:\/\/origin\.shop\.example/);
+    ).toThrow(/custom domain the Worker serves itself.*come back to the Worker.*https:\/\/origin\.shop\.example/);
     const previous = {
       siteOrigins: ['https://shop.example'],
       originUrl: 'https://origin.shop.example',
