@@ -103,6 +103,16 @@ function request(base: string, token: string, positionals: string[], values: Fla
   }
 }
 
+/** The admin API's JSON; anything else means --url names something that is not attune. */
+// biome-ignore lint/suspicious/noExplicitAny: the API's answer, read field by field below
+function answer(base: string, text: string): any {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CliError(`${base} did not answer with JSON: is it an attune Worker? (${JSON.stringify(text.slice(0, 60))}…)`);
+  }
+}
+
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
 /** Runs one command; returns the process exit code. */
@@ -127,7 +137,7 @@ async function runCommand(
     return 1;
   }
   if (command === 'results' && !values.csv && !values.json) {
-    const r = JSON.parse(text);
+    const r = answer(base, text);
     io.out(
       `${r.key} (${r.status}, ${r.algorithm.name}) recommendation: ${r.recommendation}${r.recommendedArm ? ` → ${r.recommendedArm}` : ''}`,
     );
@@ -150,13 +160,13 @@ async function runCommand(
     return 0;
   }
   if (command === 'list' && !values.json) {
-    for (const e of JSON.parse(text).experiments)
+    for (const e of answer(base, text).experiments)
       io.out(
         `${e.key.padEnd(24)} ${e.status.padEnd(9)} v${e.version} ${e.algorithm} [${e.arms.join(', ')}]${e.winner ? ` winner=${e.winner}` : ''}`,
       );
     return 0;
   }
-  io.out(command === 'results' && values.csv ? text.trimEnd() : JSON.stringify(JSON.parse(text), null, 2));
+  io.out(command === 'results' && values.csv ? text.trimEnd() : JSON.stringify(answer(base, text), null, 2));
   return 0;
 }
 

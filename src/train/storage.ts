@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { publishModel, type ModelStorage } from '../core/model-registry.ts';
+import { CliError } from './cli.ts';
 
 const run = promisify(execFile);
 export const BINDING = 'MODELS';
@@ -66,7 +67,7 @@ async function wrangler(args: string[], encoding: 'utf8' | 'buffer'): Promise<st
     const msg = String((err as { stderr?: unknown }).stderr ?? err);
     if (/not found|404/i.test(msg)) return null;
     const hint = config.length === 0 ? ` (no ${DEPLOY_CONFIG} here: \`npm run deploy\` creates the namespace and writes its id)` : '';
-    throw new Error(`wrangler kv failed${hint}: ${msg.slice(0, 500)}`);
+    throw new CliError(`wrangler kv failed${hint}: ${msg.slice(0, 500)}`);
   }
 }
 

@@ -170,3 +170,31 @@ describe('progress of long jobs', () => {
     expect(eta(0.1, 3_600_000)).toBe('ETA 9 h 00 min');
   });
 });
+
+describe('the log options, for the tools moving onto the helper', () => {
+  it('LOG_CLI_OPTIONS are LOG_OPTIONS with usage lines: same names, kinds, defaults', async () => {
+    const { LOG_CLI_OPTIONS, LOG_OPTIONS } = await import('../../src/train/log-options.ts');
+    const strip = (o: Record<string, { type: string; default?: unknown; multiple?: boolean }>) =>
+      Object.fromEntries(Object.entries(o).map(([k, v]) => [k, { type: v.type, default: v.default, multiple: v.multiple ?? false }]));
+    expect(strip(LOG_CLI_OPTIONS)).toEqual(strip(LOG_OPTIONS));
+    for (const o of Object.values(LOG_CLI_OPTIONS)) expect(o.help).not.toBe('');
+  });
+});
+
+describe('npm run experiments against the wrong server', () => {
+  it('says the address did not answer like attune, in one line, exit 1', async () => {
+    const { createServer: http } = await import('node:http');
+    const { runCli: experiments } = await import('../../src/train/experiments-cli.ts');
+    const server = http((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><p>a blog</p>'));
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const err: string[] = [];
+    try {
+      const code = await experiments(['list', '--url', url, '--token', 't'], { out: () => {}, err: (l) => err.push(l) });
+      expect(code).toBe(1);
+      expect(err).toEqual([`experiments: ${url} did not answer with JSON: is it an attune Worker? ("<!doctype html><p>a blog</p>"…)`]);
+    } finally {
+      server.close();
+    }
+  });
+});
