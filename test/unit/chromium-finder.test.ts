@@ -1,13 +1,14 @@
 // The browser suites' Chromium finder (test/browser/chromium.ts): the order it looks in, and
 // the error that names missing system libraries. The packaged binary itself is started by
 // test/browser/chromium.test.ts.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { explainLaunchFailure, findChromium, missingLibraries } from '../browser/chromium.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'attune-chromium-find-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const fake = (name: string) => {
   const p = join(dir, name);
   writeFileSync(p, '');
