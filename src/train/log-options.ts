@@ -5,6 +5,7 @@
 import type { JoinOptions } from './attribution.ts';
 import { parseDuration } from './attribution.ts';
 import { UsageError } from './cli-args.ts';
+import type { CliOption } from './cli.ts';
 import { FUTURE_SLACK_MS, localR2Sources, pathSources, readRecords, type LogSource } from './log-reader.ts';
 
 export const LOG_OPTIONS = {
@@ -122,3 +123,22 @@ export async function decisionTimeRange(sources: readonly LogSource[]): Promise<
 }
 
 export { readRecords };
+
+/**
+ * LOG_OPTIONS as src/train/cli.ts takes them (the same names, kinds and defaults, each with its
+ * usage line), for the log-reading tools moving onto it: `options: { ...LOG_CLI_OPTIONS, … }`.
+ */
+export const LOG_CLI_OPTIONS = {
+  log: { type: 'string', arg: 'DIR|FILE', multiple: true, help: 'the outcome log: a folder of .ndjson[.gz] files, or one file' },
+  'r2-local': { type: 'boolean', default: false, help: "read the local R2 log that npm start's Worker wrote, instead of --log" },
+  persist: { type: 'string', arg: 'DIR', help: 'with --r2-local: the state folder, as wrangler dev --persist-to' },
+  label: { type: 'string', arg: 'NAMES', default: 'click', help: 'the outcomes that make a positive example, comma-separated' },
+  window: { type: 'string', arg: 'DURATION', default: '30m', help: 'how long after its decision an outcome counts (30s, 30m, 2h, 1d)' },
+  grace: { type: 'string', arg: 'DURATION', default: '10m', help: "how far the log's clock passes a window before its decision is final" },
+  skew: { type: 'string', arg: 'DURATION', default: '1m', help: 'how far an outcome may precede its decision (clock skew)' },
+  served: {
+    type: 'string',
+    arg: 'NAMES',
+    help: 'outcomes that say a decision was shown; others are no example (none: every decision; bids: win,billing)',
+  },
+} as const satisfies Record<string, CliOption>;

@@ -9,7 +9,7 @@ describe('settings', () => {
       writeGapMs: 1000,
       staleMs: 60_000,
       originTimeoutMs: 10_000,
-      allowedOrigins: '*',
+      allowedOrigins: [], // no browser origin: a deployment names its site
       adminToken: undefined,
       partnerTokens: [],
       signingSecret: undefined,
@@ -35,6 +35,7 @@ describe('settings', () => {
       'https://b.example',
     ]);
     expect(settings({ ALLOWED_ORIGINS: 'https://a.example,*' }).allowedOrigins).toBe('*');
+    expect(settings({ ALLOWED_ORIGINS: ' , ' }).allowedOrigins).toEqual([]);
     expect(settings({ ADMIN_TOKEN: ' admin ', PARTNER_TOKENS: 'p1, ,p2,' }).partnerTokens).toEqual(['admin', 'p1', 'p2']);
     expect(settings({ ADMIN_TOKEN: '', SIGNING_SECRET: '' })).toMatchObject({ adminToken: undefined, signingSecret: undefined });
     expect(settings({ SIGNING_SECRET: 's' })).toMatchObject({ signingSecret: 's', legacySecret: false });

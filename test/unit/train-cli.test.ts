@@ -70,7 +70,7 @@ describe('npm run train / evaluate', async () => {
     ]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/not published/);
-  });
+  }, 120_000); // trains in a child process
 
   it('records the training window in the model, and evaluates after it by default', async () => {
     const { loadLinear } = await import('../../src/train/candidate-policy.ts');
@@ -254,7 +254,7 @@ describe('npm run train / evaluate', async () => {
     );
     const both = [...(await pathSources(log)), ...(await pathSources(dirty))];
     expect(await decisionTimeRange(both)).toEqual(clean);
-  });
+  }, 30_000); // reads the 30k-decision log twice
 
   it('refuses to write or publish a model with nothing to train on', async () => {
     const { mkdir, writeFile } = await import('node:fs/promises');
@@ -284,7 +284,7 @@ describe('npm run train / evaluate', async () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/no decisions to train on/);
     expect(r.stdout).not.toMatch(/published/);
-  });
+  }, 60_000); // a child process
 });
 
 describe('publishing a models directory', () => {
@@ -307,7 +307,7 @@ describe('publishing a models directory', () => {
     expect(await publishDirectory(dir, store, undefined, (l) => lines.push(l))).toBe(2);
     expect(written.size).toBe(0);
     expect(lines.join('\n')).toMatch(/FAILED {2}b\.json: .*\n.*FAILED {2}segments\.json: .*\nnothing published/);
-  });
+  }, 30_000);
 
   it('checks the store too before writing: a version published with other bytes, or a change of kind, publishes nothing', async () => {
     const { publishDirectory } = await import('../../src/train/publish.ts');
@@ -362,7 +362,7 @@ describe('publishing a models directory', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^recs:train: no baskets to learn from/m);
     expect(r.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
-  });
+  }, 60_000); // a child process
 
   it('recs:train prints its usage on --help, and refuses --eval without the retail CSV before training anything', async () => {
     const { writeFile, readdir } = await import('node:fs/promises');
@@ -380,7 +380,7 @@ describe('publishing a models directory', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/--eval needs the retail --csv/);
     expect(await readdir(dir)).toEqual(['i.csv']); // nothing built or written
-  });
+  }, 60_000); // two child processes
 
   it('recs:train and recs:eval refuse numeric options that are not numbers or out of range, before reading anything', async () => {
     const { writeFile } = await import('node:fs/promises');
@@ -403,5 +403,5 @@ describe('publishing a models directory', () => {
     const share = recs('evaluate.ts', ['--train-share', '1']);
     expect(share.status).toBe(1);
     expect(share.stderr).toMatch(/--train-share/);
-  });
+  }, 120_000); // six child processes
 });

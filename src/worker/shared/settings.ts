@@ -35,7 +35,10 @@ export interface Settings {
   readonly staleMs: number;
   /** ORIGIN_TIMEOUT_MS (default 10 s, more than 0): the wait for the origin's headers, then for each body chunk */
   readonly originTimeoutMs: number;
-  /** ALLOWED_ORIGINS (default `*`): the browser origins given CORS grants on /v1 */
+  /**
+   * ALLOWED_ORIGINS: the browser origins given CORS grants on /v1; `*` any. Unset or empty is
+   * none, wrangler.toml's default (npm start and the tests set `*`, npm run deploy the site's).
+   */
   readonly allowedOrigins: '*' | readonly string[];
   /** ADMIN_TOKEN, undefined when unset or empty (the admin API then answers 503) */
   readonly adminToken: string | undefined;
@@ -56,7 +59,10 @@ export function numberVar(value: string | undefined, fallback: number, min = 0):
 export const DEFAULTS = { refreshSeconds: 5, writeGapMs: 1_000, staleMs: 60_000, originTimeoutMs: 10_000 } as const;
 
 function parse(env: SettingsEnv): Settings {
-  const origins = (env.ALLOWED_ORIGINS ?? '*').split(',').map((s) => s.trim());
+  const origins = (env.ALLOWED_ORIGINS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   return {
     refreshMs: numberVar(env.MODEL_REFRESH_SECONDS, DEFAULTS.refreshSeconds) * 1000,
     writeGapMs: numberVar(env.KV_WRITE_GAP_MS, DEFAULTS.writeGapMs),
