@@ -194,6 +194,23 @@ export function parseCli<O extends Record<string, CliOption>>(spec: CliSpec<O>, 
   return { values: values as CliValues<O>, positionals: parsed.positionals };
 }
 
+/** A date option's value (ISO 8601, or epoch milliseconds) as ms since epoch; undefined when not given. */
+export function dateOption(raw: string | undefined, name: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+  if (!Number.isFinite(ms)) throw new UsageError(`--${name} must be an ISO 8601 date (2026-11-01T00:00:00Z) or epoch ms, got "${raw}"`);
+  return ms;
+}
+
+/** A JSON option's value, parsed. */
+export function jsonOption(raw: string, name: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new UsageError(`--${name} is not valid JSON: ${raw}`);
+  }
+}
+
 /** Errors a user can act on from the message alone: no stack trace for them. */
 function isUserFacing(err: unknown): boolean {
   if (err instanceof CliError || err instanceof UsageError || err instanceof SyntaxError) return true;

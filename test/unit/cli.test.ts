@@ -2,7 +2,7 @@
 // call (worker-url.ts) and the progress line of long jobs (progress.ts).
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { CliError, type CliSpec, parseCli, runCli, UsageError, usageText } from '../../src/train/cli.ts';
+import { CliError, type CliSpec, dateOption, jsonOption, parseCli, runCli, UsageError, usageText } from '../../src/train/cli.ts';
 import { eta, progressBar, records } from '../../src/train/progress.ts';
 import { defaultWorkerUrl, fetchWorker, workerUrl } from '../../src/train/worker-url.ts';
 
@@ -49,6 +49,17 @@ describe('parsing a command line', () => {
     [['--in', 'a', 'x', 'y'], 'unexpected argument y'],
   ])('%j: %s', (argv, message) => {
     expect(() => parseCli(SPEC, argv)).toThrow(new UsageError(message));
+  });
+
+  it('reads dates (ISO 8601 or epoch ms) and JSON for the options that take them, naming the option when they are not', () => {
+    expect(dateOption(undefined, 'from')).toBeUndefined();
+    expect(dateOption('2026-11-01T00:00:00Z', 'from')).toBe(Date.UTC(2026, 10, 1));
+    expect(dateOption('1790000000000', 'from')).toBe(1_790_000_000_000);
+    expect(() => dateOption('yesterday', 'from')).toThrow(
+      new UsageError('--from must be an ISO 8601 date (2026-11-01T00:00:00Z) or epoch ms, got "yesterday"'),
+    );
+    expect(jsonOption('{"type":"greedy"}', 'policy')).toEqual({ type: 'greedy' });
+    expect(() => jsonOption('{nope', 'policy')).toThrow(new UsageError('--policy is not valid JSON: {nope'));
   });
 
   it('writes the usage from the definitions: every option with its placeholder, description, default and limits', () => {
@@ -168,16 +179,6 @@ describe('progress of long jobs', () => {
     expect(eta(0.5, 500)).toBe('');
     expect(eta(0.5, 90_000)).toBe('ETA 1 min 30 s');
     expect(eta(0.1, 3_600_000)).toBe('ETA 9 h 00 min');
-  });
-});
-
-describe('the log options, for the tools moving onto the helper', () => {
-  it('LOG_CLI_OPTIONS are LOG_OPTIONS with usage lines: same names, kinds, defaults', async () => {
-    const { LOG_CLI_OPTIONS, LOG_OPTIONS } = await import('../../src/train/log-options.ts');
-    const strip = (o: Record<string, { type: string; default?: unknown; multiple?: boolean }>) =>
-      Object.fromEntries(Object.entries(o).map(([k, v]) => [k, { type: v.type, default: v.default, multiple: v.multiple ?? false }]));
-    expect(strip(LOG_CLI_OPTIONS)).toEqual(strip(LOG_OPTIONS));
-    for (const o of Object.values(LOG_CLI_OPTIONS)) expect(o.help).not.toBe('');
   });
 });
 

@@ -218,13 +218,19 @@ describe('npm run train / evaluate', async () => {
       ['evaluate.ts', ['--bogus'], /^evaluate: unknown option --bogus\n\nUsage:/],
       ['evaluate.ts', ['--log'], /^evaluate: --log needs a value\n/],
       ['evaluate.ts', ['--log', log], /^evaluate: name the candidate: --model FILE or --policy-table FILE\n/],
-      ['evaluate.ts', ['--log', log, '--model', 'm.bin', '--replicates', 'many'], /^evaluate: --replicates must be a number, got "many"\n/],
+      [
+        'evaluate.ts',
+        ['--log', log, '--model', 'm.bin', '--replicates', 'many'],
+        /^evaluate: --replicates must be an integer from 100 to 100000; got "many"\n/,
+      ],
       ['evaluate.ts', ['--log', log, '--model', 'm.bin', '--from', 'yesterday'], /^evaluate: --from must be an ISO 8601 date/],
       ['evaluate.ts', ['--log', log, '--model', 'm.bin', '--window', '5 minutes'], /^evaluate: --window: bad duration/],
       ['train.ts', ['--frobnicate'], /^train: unknown option --frobnicate\n\nUsage:/],
       ['train.ts', ['--name', 'x'], /^train: name the log: --log/],
-      ['train.ts', ['--log', log, '--name', 'x', '--bits', 'abc'], /^train: --bits must be a number, got "abc"/],
-      ['train.ts', ['--log', log, '--name', 'x', '--holdout', '2'], /^train: --holdout must be between 0 and 1, got 2/],
+      ['train.ts', ['--log', log, '--name', 'x', '--bits', 'abc'], /^train: --bits must be an integer from 1 to 24; got "abc"/],
+      ['train.ts', ['--log', log, '--name', 'x', '--holdout', '2'], /^train: --holdout must be a number from 0 to 1; got "2"/],
+      ['train.ts', ['--log', log], /^train: --name is required/],
+      ['train.ts', ['--log', log, '--name', 'x', '--quantize', 'int4'], /^train: --quantize must be one of int8, float32; got "int4"/],
       ['train.ts', ['--log', log, '--name', 'x', '--policy', '{nope'], /^train: --policy is not valid JSON/],
     ];
     for (const [script, args, message] of cases) {
