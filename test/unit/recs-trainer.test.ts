@@ -30,16 +30,27 @@ describe('item-item trainer', () => {
   const c = createCounts();
   for (const b of BASKETS) addBasket(c, b, 1, b.includes('pasta') ? 'IT' : 'GB');
 
-  it('counts baskets, items and pairs', () => {
+  it('counts baskets, items and pairs, each basket weighted 1/size by default', () => {
     expect(c.baskets).toBe(BASKETS.length);
-    expect(c.itemCount[c.index.get('milk')!]).toBe(10);
+    expect(c.itemCount[c.index.get('milk')!]).toBe(10); // popularity: baskets holding it
     const tea = c.index.get('tea')!;
     const teapot = c.index.get('teapot')!;
-    expect(c.pairs.get(Math.min(tea, teapot) * 2 ** 22 + Math.max(tea, teapot))).toBe(3);
+    // together in baskets of 3, 3 and 4 items
+    expect(c.pairs.get(Math.min(tea, teapot) * 2 ** 22 + Math.max(tea, teapot))).toBeCloseTo(1 / 3 + 1 / 3 + 1 / 4, 12);
+    expect(c.itemWeight[teapot]).toBeCloseTo(1 / 3 + 1 / 3 + 1 / 2 + 1 / 4, 12);
+    const plain = createCounts('none');
+    for (const b of BASKETS) addBasket(plain, b);
+    expect(
+      plain.pairs.get(
+        Math.min(plain.index.get('tea')!, plain.index.get('teapot')!) * 2 ** 22 +
+          Math.max(plain.index.get('tea')!, plain.index.get('teapot')!),
+      ),
+    ).toBe(3);
+    expect(plain.itemWeight[plain.index.get('milk')!]).toBe(10);
   });
 
   it('cosine neighbours are the true companions, not the popular item', () => {
-    const rows = neighbours(c, { k: 5, norm: 'cosine', alpha: 0.5, shrink: 0, minCount: 1 });
+    const rows = neighbours(c, { k: 5, norm: 'cosine', alpha: 0.5, shrink: 0, minCount: 0 });
     expect(new Set(top(c, rows, 'tea'))).toEqual(new Set(['teapot', 'cup']));
     expect(new Set(top(c, rows, 'pasta'))).toEqual(new Set(['sauce', 'parmesan']));
     expect(top(c, rows, 'bread', 1)).toEqual(['milk']); // its only companion
@@ -55,23 +66,23 @@ describe('item-item trainer', () => {
     const key = (a: number, b: number) => Math.min(a, b) * 2 ** 22 + Math.max(a, b);
     expect(c.pairs.get(key(tea, milk))).toBeGreaterThan(c.pairs.get(key(tea, teapot))!);
     for (const norm of ['lift', 'jaccard'] as const) {
-      const rows = neighbours(c, { k: 5, norm, alpha: 0.5, shrink: 0, minCount: 1 });
+      const rows = neighbours(c, { k: 5, norm, alpha: 0.5, shrink: 0, minCount: 0 });
       expect(top(c, rows, 'tea', 1)).not.toEqual(['milk']);
     }
   });
 
   it('keeps at most k neighbours, sorted by score, and shrinks rare pairs', () => {
-    const rows = neighbours(c, { k: 2, norm: 'cosine', alpha: 0.5, shrink: 0, minCount: 1 });
+    const rows = neighbours(c, { k: 2, norm: 'cosine', alpha: 0.5, shrink: 0, minCount: 0 });
     for (const r of rows) {
       expect(r.length).toBeLessThanOrEqual(2);
       for (let i = 1; i < r.length; i++) expect(r[i]![1]).toBeLessThanOrEqual(r[i - 1]![1]);
     }
-    const plain = neighbours(c, { k: 5, norm: 'cosine', alpha: 0.5, shrink: 0, minCount: 1 });
-    const shrunk = neighbours(c, { k: 5, norm: 'cosine', alpha: 0.5, shrink: 5, minCount: 1 });
+    const plain = neighbours(c, { k: 5, norm: 'cosine', alpha: 0.5, shrink: 0, minCount: 0 });
+    const shrunk = neighbours(c, { k: 5, norm: 'cosine', alpha: 0.5, shrink: 5, minCount: 0 });
     const bread = c.index.get('bread')!;
     expect(shrunk[bread]![0]![1]).toBeLessThan(plain[bread]![0]![1] / 2);
-    const gated = neighbours(c, { k: 5, norm: 'cosine', alpha: 0.5, shrink: 0, minCount: 3 });
-    expect(top(c, gated, 'bread', 1)).toEqual([]); // bread+milk seen twice < 3
+    const gated = neighbours(c, { k: 5, norm: 'cosine', alpha: 0.5, shrink: 0, minCount: 1.5 });
+    expect(top(c, gated, 'bread', 1)).toEqual([]); // bread+milk: twice in baskets of 2, weight 1 < 1.5
   });
 
   it('popularity lists overall and per segment', () => {
@@ -115,7 +126,7 @@ describe('item-item trainer', () => {
     const model = (order: (b: string[]) => string[]) => {
       const c = createCounts();
       for (const b of baskets) addBasket(c, order(b), 1, 'GB');
-      const rows = neighbours(c, { k: 10, norm: 'cosine', alpha: 0.5, shrink: 2, minCount: 1 });
+      const rows = neighbours(c, { k: 10, norm: 'cosine', alpha: 0.5, shrink: 2, minCount: 0 });
       const named = (l: Array<[number, number]>) => l.map(([j, v]) => `${c.ids[j]}:${v.toFixed(12)}`);
       return {
         rows: Object.fromEntries(c.ids.map((id, i) => [id, named(rows[i]!)])),
