@@ -246,7 +246,9 @@ describe('publishing a models directory', () => {
     expect(await readdir(dir)).toEqual(['i.csv']); // nothing built or written
   });
 
-  it('recs:train and recs:eval refuse numeric options that are not numbers or out of range, before reading anything', async () => {
+  it('recs:train and recs:eval refuse numeric options that are not numbers or out of range, before reading anything', {
+    timeout: 60_000,
+  }, async () => {
     const { writeFile } = await import('node:fs/promises');
     const dir = await mkdtemp(join(tmpdir(), 'attune-recs-'));
     const csv = join(dir, 'i.csv');
@@ -256,7 +258,8 @@ describe('publishing a models directory', () => {
     for (const [flag, value, message] of [
       ['--alpha', 'abc', /--alpha/],
       ['--shrink', '-1', /--shrink/],
-      ['--min-count', '0', /--min-count/],
+      ['--min-count', '-1', /--min-count/],
+      ['--basket-weight', 'half', /--basket-weight/],
       ['--half-life', 'x', /--half-life/],
       ['--k', '0', /--k/],
     ] as const) {
@@ -264,8 +267,14 @@ describe('publishing a models directory', () => {
       expect(r.status, `${flag} ${value}`).toBe(1);
       expect(r.stderr).toMatch(message);
     }
-    const share = recs('evaluate.ts', ['--train-share', '1']);
-    expect(share.status).toBe(1);
-    expect(share.stderr).toMatch(/--train-share/);
+    for (const [flag, value] of [
+      ['--test-days', '1.5'],
+      ['--holdout-customers', '1'],
+      ['--alpha', 'abc'],
+    ] as const) {
+      const r = recs('evaluate.ts', [flag, value]);
+      expect(r.status, `${flag} ${value}`).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^recs:eval: ${flag}`));
+    }
   });
 });
