@@ -4,6 +4,7 @@ import { encodeItemKnn, type ItemKnnInput } from '../../src/core/recs/itemknn-en
 import { decodeItemKnn, itemId, itemIndex, type ItemKnnModel } from '../../src/core/recs/itemknn-model.ts';
 import { DEFAULT_NEXT_BASKET, exploreLogitOf, repeatLogitOf, type NextBasketParams } from '../../src/core/recs/next-basket.ts';
 import { createResult, DEFAULT_WEIGHTS, neighboursOf, ORIGIN, recommend, type RecsQuery } from '../../src/core/recs/recommend.ts';
+import { scratchOf } from '../../src/core/recs/scratch.ts';
 
 /** 8 products; shoes go with socks and laces, hats with bags. */
 const IDS = ['shoe-1', 'shoe-2', 'sock-1', 'sock-2', 'lace-1', 'hat-1', 'hat-2', 'bag-1'];
@@ -144,6 +145,17 @@ describe('recommend with orders', () => {
     const base = ask(learned, ORDERS);
     const z = (p: number) => Math.log(p / (1 - p));
     expect(z(boosted.find((x) => x.id === 'hat-2')!.score)).toBeCloseTo(z(base.find((x) => x.id === 'hat-2')!.score) + Math.log(4), 9);
+  });
+
+  it('leaves out what cannot reach the k-th bought item, and gives the same answer as without pruning', () => {
+    for (const k of [1, 2, 3, 4, 6]) {
+      const pruned = ask(learned, ORDERS, { k });
+      const floor = scratchOf(learned).floor;
+      const full = ask(learned, ORDERS, { k, tagBoosts: [{ mask: 0, factor: 1 }] }); // a boost of 1: no pruning
+      expect(scratchOf(learned).floor).toBe(0);
+      expect(pruned).toEqual(full);
+      if (k <= 3) expect(floor).toBeGreaterThan(1.5); // past what any item can reach: the blend was skipped
+    }
   });
 
   it('is order-free: items shuffled within orders give the same answer, past the sources bound too', () => {
@@ -300,6 +312,7 @@ describe('recommend with orders', () => {
       return got;
     };
     const res = createResult(30);
+    let pruned = 0;
     for (let trial = 0; trial < 1_000; trial++) {
       const list = (len: number) => Array.from({ length: len }, () => (rnd() < 0.05 ? -1 : int(N)));
       const mask = (len: number) => (rnd() < 0.6 ? null : Uint8Array.from({ length: len }, () => (rnd() < 0.6 ? 1 : 0)));
@@ -330,7 +343,14 @@ describe('recommend with orders', () => {
       const want = reference(q, res.items.length);
       if (JSON.stringify(got) !== JSON.stringify(want)) expect({ trial, got }).toEqual({ trial, got: want });
       expect(res.similar).toBe(want.filter((r) => r[2] === ORIGIN.similar || r[2] === ORIGIN.bought).length);
+      if (scratchOf(m).floor > 0) {
+        // pruned (no filters, caps or boosts): the same as without pruning, which a boost of 1 turns off
+        pruned++;
+        recommend(m, { ...q, tagBoosts: [{ mask: 0, factor: 1 }] }, res);
+        expect(Array.from({ length: res.count }, (_, i) => [res.items[i]!, res.scores[i]!, res.origin[i]!, res.because[i]!])).toEqual(got);
+      }
     }
+    expect(pruned).toBeGreaterThan(20);
   });
 });
 

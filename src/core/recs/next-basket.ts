@@ -135,7 +135,9 @@ export function nextBasketOf(meta: unknown, repeat: unknown, explore: unknown, n
 /** The log-odds of a bought item with this `prior`, held by `c` of `n` orders, last bought `r` orders ago. */
 export function repeatLogitOf(p: NextBasketParams = DEFAULT_NEXT_BASKET, prior: number, c: number, r: number, n: number): number {
   const w = p.history;
-  return w.bias + w.logCount * Math.log1p(c) + (w.share * c) / n + w.logRecency * Math.log1p(r) + w.logOrders * Math.log(n) + prior;
+  // in the order orders.ts adds them (it computes the first term once a call): the same bits
+  const base = w.bias + w.logOrders * Math.log(n);
+  return base + w.logCount * Math.log1p(c) + (w.share / n) * c + w.logRecency * Math.log1p(r) + prior;
 }
 
 /** The log-odds of an item not bought before with this `prior`, at similarity `sim` (> 0) to what was. */

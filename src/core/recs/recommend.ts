@@ -15,7 +15,7 @@
 import type { ItemKnnModel } from './itemknn-model.ts';
 import { boost, fillPassTable, ORIGIN, passes, type RecsQuery, type RecsResult } from './query.ts';
 import { addSelf, blendRow } from './blend.ts';
-import { addOrders, blendSources, isBought, scoreOrders } from './orders.ts';
+import { addOrders, blendSources, isBought, pickAndBound, scoreBought, scoreOrders, similarityFloor } from './orders.ts';
 import { beginCall, bucketOf, claim, EXCLUDED, holds, longestRow, scratchOf, setFlags, TOUCHED, type Scratch } from './scratch.ts';
 import { take } from './select.ts';
 
@@ -96,7 +96,7 @@ function itemsSeen(model: ItemKnnModel, q: RecsQuery, n: number, s: Scratch): nu
  * Everything before the scores: a new epoch of the call's table, the bought items (with orders),
  * the exclusions, and the blend. Returns how many slots the call used.
  */
-function blendCall(model: ItemKnnModel, q: RecsQuery, s: Scratch): number {
+function blendCall(model: ItemKnnModel, q: RecsQuery, s: Scratch, pruneK: number): number {
   const n = model.n;
   const orders = q.orders ?? NO_ORDERS;
   beginCall(s, itemsSeen(model, q, n, s));
@@ -112,7 +112,7 @@ function blendCall(model: ItemKnnModel, q: RecsQuery, s: Scratch): number {
     const j = q.context[i]!;
     if (j >= 0 && j < n) touched = blendRow(model, s, j, q.weights.context, touched);
   }
-  if (orders.length > 0) return blendOrders(model, q, s, orders.length, touched);
+  if (orders.length > 0) return blendOrders(model, q, s, orders.length, touched, pruneK);
   let w = q.weights.history;
   const repeat = q.excludeHistory ? 0 : q.weights.repeat;
   for (let i = 0; i < q.history.length; i++) {
@@ -128,9 +128,12 @@ function blendCall(model: ItemKnnModel, q: RecsQuery, s: Scratch): number {
 
 export function recommend(model: ItemKnnModel, q: RecsQuery, out: RecsResult): RecsResult {
   const s = scratchOf(model);
-  let touched = blendCall(model, q, s);
   const orders = q.orders?.length ?? 0;
-  if (orders > 0) scoreOrders(model, s, orders, touched);
+  // with nothing between the scores and the answer, the best k are the k highest: the orders path may prune
+  const plain =
+    !q.inStockOnly && q.categories === null && q.priceBands === null && q.maxPerCategory === 0 && q.categoryBoost === null && q.tagBoosts.length === 0;
+  let touched = blendCall(model, q, s, plain ? Math.min(q.k, out.items.length) : 0);
+  if (orders > 0) scoreOrders(model, s, touched, s.floor);
   out.count = 0;
   out.similar = 0;
 
@@ -166,7 +169,7 @@ export function orderCandidates(
   visit: (item: number, bought: boolean, hits: number, recency: number, sim: number) => void,
 ): void {
   const s = scratchOf(model);
-  const touched = blendCall(model, q, s);
+  const touched = blendCall(model, q, s, 0);
   for (let slot = 0; slot < touched; slot++) {
     const j = s.touched[slot]!;
     if (slot < s.bought) {
@@ -176,16 +179,34 @@ export function orderCandidates(
 }
 
 /**
- * The orders path's blend (orders.ts): the sources' rows, then the viewed items (`history` items
- * not bought, at the visitor path's weights: what was looked at, not bought, still says what
- * goes with what).
+ * The orders path's scores of bought items and its blend (orders.ts): the sources' rows, then
+ * the viewed items (`history` items not bought, at the visitor path's weights: what was looked
+ * at, not bought, still says what goes with what). With `pruneK` (see `similarityFloor`), the
+ * blend is skipped when nothing it could reach would pass the floor: then only the context rows,
+ * already blended, are candidates besides the bought items.
  */
-function blendOrders(model: ItemKnnModel, q: RecsQuery, s: Scratch, orders: number, touched: number): number {
-  touched = blendSources(model, s, orders, touched);
+function blendOrders(model: ItemKnnModel, q: RecsQuery, s: Scratch, orders: number, touched: number, pruneK: number): number {
+  const n = model.n;
+  scoreBought(model, s, orders, q.context.length + q.exclude.length + (q.excludeHistory ? q.history.length : 0) > 0);
+  s.floor = similarityFloor(model, s, pruneK);
+  const { count, bound } = pickAndBound(model, s, orders);
+  let reach = bound;
   let w = q.weights.history;
   for (let i = 0; i < q.history.length; i++) {
     const j = q.history[i]!;
-    if (j >= 0 && j < model.n) {
+    if (j >= 0 && j < n && !isBought(s, j)) reach += w * model.rowScale[j]!;
+    if (j >= 0 && j < n) w *= q.weights.decay;
+  }
+  for (let i = 0; i < q.context.length; i++) {
+    const j = q.context[i]!;
+    if (j >= 0 && j < n) reach += q.weights.context * model.rowScale[j]!;
+  }
+  if (s.floor > 0 && reach <= s.floor) return touched;
+  touched = blendSources(model, s, orders, count, touched);
+  w = q.weights.history;
+  for (let i = 0; i < q.history.length; i++) {
+    const j = q.history[i]!;
+    if (j >= 0 && j < n) {
       if (!isBought(s, j)) touched = blendRow(model, s, j, w, touched);
       w *= q.weights.decay;
     }

@@ -58,6 +58,10 @@ export interface Scratch {
   hits: Int32Array;
   first: Int32Array;
   lastOrder: Int32Array;
+  /** per bought item's slot: its next-basket log-odds (NaN: excluded) */
+  odds: Float64Array;
+  /** the orders path's similarity floor for items not bought (orders.ts); 0: none */
+  floor: number;
   /** this call's bought items: slots [0, bought) */
   bought: number;
   /** per count of orders: bought items with that count; and the sort keys of those picked (picking the sources) */
@@ -134,6 +138,7 @@ function grow(s: Scratch, bound: number): void {
   s.hits = new Int32Array(slots);
   s.first = new Int32Array(slots);
   s.lastOrder = new Int32Array(slots);
+  s.odds = new Float64Array(slots);
   s.sortKeys = new Float64Array(slots);
 }
 
@@ -176,6 +181,8 @@ export function scratchOf(model: ItemKnnModel): Scratch {
       hits: new Int32Array(0),
       first: new Int32Array(0),
       lastOrder: new Int32Array(0),
+      odds: new Float64Array(0),
+      floor: 0,
       bought: 0,
       tally: new Int32Array(64),
       sortKeys: new Float64Array(0),
