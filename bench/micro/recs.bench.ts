@@ -11,7 +11,8 @@
  *     results are checked against before anything is timed);
  *   - next basket from a customer's orders (50 orders, 1,000 ids: a wholesaler's staples bought
  *     again and again, and one-offs; `recent` as well, nothing excluded, the query recs:eval
- *     measures), checked against a Map-based reference, timed beside the rows above.
+ *     measures), checked against a Map-based reference, timed beside the rows above; and a
+ *     typical retail customer's 4 orders of 13 ids.
  * The model carries a learned next-basket section (random parameters and priors), as trained
  * models now do.
  * Run: npm run bench:recs
@@ -176,12 +177,12 @@ if (popular.count !== 10 || popular.similar !== 0) throw new Error('popularity f
 
 // Next basket: a customer's 50 orders, 1,000 ids in all (20 each): 60 staples bought in about a
 // third of the orders each, the rest one-offs; `recent` their newest 50 distinct items.
-function customer(): { orders: string[][]; recent: string[] } {
+function customer(count = 50, size = 20, staplesOf = 60): { orders: string[][]; recent: string[] } {
   const sku = (i: number) => `sku-${String(i).padStart(6, '0')}`;
-  const staples = Array.from({ length: 60 }, () => Math.floor(rnd() * N));
-  const orders = Array.from({ length: 50 }, () => {
+  const staples = Array.from({ length: staplesOf }, () => Math.floor(rnd() * N));
+  const orders = Array.from({ length: count }, () => {
     const o = new Set<number>();
-    while (o.size < 20) o.add(rnd() < 0.5 ? staples[Math.floor(rnd() * staples.length)]! : Math.floor(rnd() * N));
+    while (o.size < size) o.add(rnd() < 0.5 ? staples[Math.floor(rnd() * staples.length)]! : Math.floor(rnd() * N));
     return [...o].map(sku);
   });
   const recent = [...new Set(orders.flat())].slice(0, 50);
@@ -199,6 +200,8 @@ function ordersQuery(m: ItemKnnModel, c: { orders: string[][]; recent: string[] 
 }
 const buyer = customer();
 const oq = ordersQuery(model, buyer);
+// the retail data's mean customer: 52 ids (4 orders of 13), 84 % of them distinct
+const typical = customer(4, 13, 8);
 
 /** The orders path with Maps: counts and recency, the 50 most bought as sources, log-odds, sort. */
 function ordersReference(m: ItemKnnModel, query: RecsQuery): number[] {
@@ -333,6 +336,7 @@ printInterleaved(
       ['orders: 50 orders, 1,000 ids + 50 recent (indices)', () => recommend(model, oq, out)],
       ['same, with id lookups and ids out', () => ordersWithIds(buyer)],
       ['orders, a different customer each call', nextBuyer],
+      ['orders: 4 orders, 52 ids (a typical customer), with id lookups and ids out', () => ordersWithIds(typical)],
     ],
     300,
     20,

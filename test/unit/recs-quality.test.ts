@@ -30,10 +30,14 @@ describe('recs:eval on the shipped slice', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout.split('\n')[0]).toMatch(/^data: data-samples\/online-retail-slice\.csv\.gz \(the shipped slice/);
+    // the next-basket model was fitted, and on its validation customers it beat their own counts
+    const fit = JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('next-basket fit '))!.slice('next-basket fit '.length));
+    expect(fit.recall10).toBeGreaterThan(fit.ownCountRecall10 * 1.05);
     const next = table(r.stdout, '(b) next basket');
     const own = next.get('own purchase counts')![1]!;
     const served = next.get('orders (learned), served')![1]!;
     expect(served).toBeGreaterThan(own * 1.03); // recall@10
+    expect(served).toBeGreaterThan(next.get('own purchase counts, then popularity')![1]! * 1.03);
     expect(served).toBeGreaterThan(next.get('item-item + repeat 1, served')![1]!);
     const one = table(r.stdout, '(a) basket completion, one item hidden');
     expect(one.get('item-item, served')![0]).toBeGreaterThan(0.2); // HR@10

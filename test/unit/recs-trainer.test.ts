@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { addBasket, createCounts, decayWeight, MAX_BASKET, neighbours, popularity } from '../../src/train/recs/cooccurrence.ts';
+import {
+  addBasket,
+  BASKET_WEIGHTS,
+  createCounts,
+  decayWeight,
+  MAX_BASKET,
+  MAX_PAIR_ITEMS,
+  neighbours,
+  popularity,
+} from '../../src/train/recs/cooccurrence.ts';
 
 /**
  * A hand-made shop: tea goes with teapots and cups, pasta with sauce and parmesan, and milk is
@@ -102,7 +111,7 @@ describe('item-item trainer', () => {
     expect(d.itemCount[0]).toBeCloseTo(0.25);
   });
 
-  it('is order-free: lines shuffled within baskets give the same neighbours and popularity, big baskets and ties included', () => {
+  it('is order-free under every basket weight: lines shuffled within baskets give the same neighbours and popularity, big baskets and ties included', { timeout: 60_000 }, () => {
     let seed = 3;
     const rnd = () => {
       seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
@@ -116,25 +125,46 @@ describe('item-item trainer', () => {
       }
       return a;
     };
-    const ids = Array.from({ length: 400 }, (_, i) => `item-${i}`);
-    const baskets = Array.from({ length: 300 }, (_, b) => {
-      // a few wholesale baskets past the pair cap, where a sample is drawn
-      const size = b % 50 === 0 ? MAX_BASKET + 60 : 2 + Math.floor(rnd() * 6);
-      return [...new Set(Array.from({ length: size }, () => ids[Math.floor(rnd() * ids.length)]!))];
-    });
-    expect(baskets.some((b) => b.length > MAX_BASKET)).toBe(true);
-    const model = (order: (b: string[]) => string[]) => {
-      const c = createCounts();
-      for (const b of baskets) addBasket(c, order(b), 1, 'GB');
-      const rows = neighbours(c, { k: 10, norm: 'cosine', alpha: 0.5, shrink: 2, minCount: 0 });
-      const named = (l: Array<[number, number]>) => l.map(([j, v]) => `${c.ids[j]}:${v.toFixed(12)}`);
-      return {
-        rows: Object.fromEntries(c.ids.map((id, i) => [id, named(rows[i]!)])),
-        popular: Object.fromEntries(Object.entries(popularity(c)).map(([seg, l]) => [seg, named(l)])),
-      };
+    const ids = Array.from({ length: 1_300 }, (_, i) => `item-${i}`);
+    const basket = (size: number) => {
+      const items = new Set<string>();
+      while (items.size < size) items.add(ids[Math.floor(rnd() * ids.length)]!);
+      return [...items];
     };
-    const asIs = model((b) => b);
-    expect(model(shuffle)).toEqual(asIs);
-    expect(model((b) => [...b].reverse())).toEqual(asIs);
+    // a few wholesale baskets past the `cap` rule's 100 items; one past the 1,000-item bound, for one rule (it is slow)
+    const baskets = Array.from({ length: 300 }, (_, b) => basket(b % 50 === 0 ? MAX_BASKET + 60 : 2 + Math.floor(rnd() * 6)));
+    const bound = [...baskets, basket(MAX_PAIR_ITEMS + 40)];
+    for (const [rule, set] of [...BASKET_WEIGHTS.map((r) => [r, baskets] as const), ['size', bound] as const]) {
+      const model = (order: (b: string[]) => string[]) => {
+        const c = createCounts(rule);
+        for (const b of set) addBasket(c, order(b), 1, 'GB');
+        const rows = neighbours(c, { k: 10, norm: 'cosine', alpha: 0.5, shrink: 2, minCount: 0 });
+        const named = (l: Array<[number, number]>) => l.map(([j, v]) => `${c.ids[j]}:${v.toFixed(12)}`);
+        return {
+          rows: Object.fromEntries(c.ids.map((id, i) => [id, named(rows[i]!)])),
+          popular: Object.fromEntries(Object.entries(popularity(c)).map(([seg, l]) => [seg, named(l)])),
+        };
+      };
+      const asIs = model((b) => b);
+      expect(model(shuffle), rule).toEqual(asIs);
+      expect(model((b) => [...b].reverse()), rule).toEqual(asIs);
+    }
+  });
+
+  it("a basket past the 1,000-item bound keeps its rule's total pair weight (a sample, scaled up)", { timeout: 30_000 }, () => {
+    const big = Array.from({ length: MAX_PAIR_ITEMS + 200 }, (_, i) => `x${i}`);
+    for (const rule of ['size', 'none'] as const) {
+      const c = createCounts(rule);
+      addBasket(c, big);
+      let total = 0;
+      for (const [, w] of c.pairs) total += w;
+      const n = big.length;
+      expect(c.pairs.size).toBe((MAX_PAIR_ITEMS * (MAX_PAIR_ITEMS - 1)) / 2);
+      expect(total / (((rule === 'size' ? 1 / n : 1) * n * (n - 1)) / 2)).toBeCloseTo(1, 9);
+    }
+    const capped = createCounts('cap'); // the `cap` rule: 100 items' pairs, each weight 1
+    addBasket(capped, big);
+    expect(capped.pairs.size).toBe((MAX_BASKET * (MAX_BASKET - 1)) / 2);
+    expect(capped.itemWeight[0]).toBe(1);
   });
 });

@@ -55,6 +55,7 @@ export interface EvalReport {
 export const ROWS = {
   popular: 'popularity',
   own: 'own purchase counts',
+  ownFilled: 'own purchase counts, then popularity',
   f64: 'item-item, full precision',
   served: 'item-item, served',
   recent: 'item-item (recent items), served',
@@ -179,12 +180,15 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   const cases = nextBasketCases(before, test, (id) => known.has(id)).filter(
     (c) => opts.holdoutCustomers === 0 || heldOut(c.user, opts.holdoutCustomers),
   );
-  const next = table([ROWS.popular, ROWS.own, ROWS.recent, ROWS.repeatF64, ROWS.repeat, ROWS.ordersF64, ROWS.orders]);
+  const next = table([ROWS.popular, ROWS.own, ROWS.ownFilled, ROWS.recent, ROWS.repeatF64, ROWS.repeat, ROWS.ordersF64, ROWS.orders]);
   for (const c of cases) {
     const recent = recentOf(c.orders);
     const seg = c.segment;
     addCase(next[ROWS.popular]!, served(model, query(model, {}, seg, DEFAULT_WEIGHTS)), c.target, TOP);
-    addCase(next[ROWS.own]!, ownPurchaseCounts(c.orders), c.target, TOP);
+    const own = ownPurchaseCounts(c.orders);
+    addCase(next[ROWS.own]!, own, c.target, TOP);
+    const popular = served(model, { ...query(model, {}, seg, DEFAULT_WEIGHTS), k: TOP, exclude: own.slice(0, TOP).map((id) => itemIndex(model, id)) });
+    addCase(next[ROWS.ownFilled]!, [...own.slice(0, TOP), ...popular].slice(0, TOP), c.target, TOP);
     addCase(next[ROWS.recent]!, served(model, query(model, { history: recent }, seg, DEFAULT_WEIGHTS)), c.target, TOP);
     const knownRecent = recent.filter((id) => known.has(id));
     addCase(next[ROWS.repeatF64]!, fullPrecision(built, [], ix(knownRecent), new Set(), seg, repeat, rank), c.target, TOP);
