@@ -32,4 +32,6 @@ for (const line of lines.slice(1)) {
 const text = `${kept.join('\n')}\n`;
 const gz = gzipSync(text, { level: 9 });
 writeFileSync(out, gz);
-console.log(`${out}: ${kept.length - 1} of ${lines.length - 2} lines, ${customers.size} customers, ${text.length} bytes, ${gz.length} gzipped`);
+console.log(
+  `${out}: ${kept.length - 1} of ${lines.length - 2} lines, ${customers.size} customers, ${text.length} bytes, ${gz.length} gzipped`,
+);

@@ -190,7 +190,11 @@ function customer(count = 50, size = 20, staplesOf = 60): { orders: string[][]; 
 }
 function ordersQuery(m: ItemKnnModel, c: { orders: string[][]; recent: string[] }): RecsQuery {
   return {
-    ...query(m, [], c.recent.map((id) => itemIndex(m, id))),
+    ...query(
+      m,
+      [],
+      c.recent.map((id) => itemIndex(m, id)),
+    ),
     orders: c.orders.map((o) => o.map((id) => itemIndex(m, id))),
     excludeHistory: false,
     inStockOnly: false,
@@ -215,11 +219,14 @@ function ordersReference(m: ItemKnnModel, query: RecsQuery): number[] {
       if (!first.has(j)) first.set(j, r);
     }
   });
-  const sources = [...hits.keys()].sort((a, b) => hits.get(b)! - hits.get(a)! || first.get(a)! - first.get(b)! || a - b).slice(0, NEXT.sources);
+  const sources = [...hits.keys()]
+    .sort((a, b) => hits.get(b)! - hits.get(a)! || first.get(a)! - first.get(b)! || a - b)
+    .slice(0, NEXT.sources);
   const sim = new Map<number, number>();
   for (const h of sources) {
     const unit = (m.rowScale[h]! / 255) * (hits.get(h)! / n);
-    for (const [j, v] of neighboursOf(m, h).sort((a, b) => a[0] - b[0])) sim.set(j, (sim.get(j) ?? 0) + Math.round(v / (m.rowScale[h]! / 255)) * unit);
+    for (const [j, v] of neighboursOf(m, h).sort((a, b) => a[0] - b[0]))
+      sim.set(j, (sim.get(j) ?? 0) + Math.round(v / (m.rowScale[h]! / 255)) * unit);
   }
   const nb = m.next;
   const z: Array<[number, number]> = [];
@@ -234,7 +241,8 @@ for (let trial = 0; trial < 20; trial++) {
   const qq = trial === 0 ? oq : ordersQuery(model, customer());
   const got = Array.from(recommend(model, qq, out).items.subarray(0, out.count));
   const want = ordersReference(model, qq);
-  if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`orders mismatch on trial ${trial}: ${JSON.stringify(got)} vs ${JSON.stringify(want)}`);
+  if (JSON.stringify(got) !== JSON.stringify(want))
+    throw new Error(`orders mismatch on trial ${trial}: ${JSON.stringify(got)} vs ${JSON.stringify(want)}`);
 }
 function ordersWithIds(c: { orders: string[][]; recent: string[] }): string[] {
   const r = recommend(model, ordersQuery(model, c), out);

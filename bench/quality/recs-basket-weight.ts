@@ -18,8 +18,12 @@ if (base === 'help') {
   console.log('npm run bench:recs-weights -- [recs:eval options except --basket-weight]');
   process.exit(0);
 }
-console.log(`data: ${base.csv === SLICE ? 'the shipped slice (data-samples/)' : base.csv}; test days ${base.testDays}; held-out customers ${base.holdoutCustomers}`);
-console.log('| basket weight | basket completion HR@10 (hide one) | next basket recall@10, orders | next basket recall@10, item-item of recent items | pairs |');
+console.log(
+  `data: ${base.csv === SLICE ? 'the shipped slice (data-samples/)' : base.csv}; test days ${base.testDays}; held-out customers ${base.holdoutCustomers}`,
+);
+console.log(
+  '| basket weight | basket completion HR@10 (hide one) | next basket recall@10, orders | next basket recall@10, item-item of recent items | pairs |',
+);
 console.log('| --- | --- | --- | --- | --- |');
 for (const rule of BASKET_WEIGHTS) {
   const r = await evaluate({ ...base, basketWeight: rule });

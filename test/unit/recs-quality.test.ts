@@ -5,7 +5,11 @@
  * next basket, or loses basket completion. The full-data figures are in docs/recommendations.md.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { decodeItemKnn } from '../../src/core/recs/itemknn-model.ts';
 
 const evalCli = (args: string[]) =>
   spawnSync(process.execPath, ['src/train/recs/evaluate.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -31,7 +35,12 @@ describe('recs:eval on the shipped slice', () => {
     expect(r.status).toBe(0);
     expect(r.stdout.split('\n')[0]).toMatch(/^data: data-samples\/online-retail-slice\.csv\.gz \(the shipped slice/);
     // the next-basket model was fitted, and on its validation customers it beat their own counts
-    const fit = JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('next-basket fit '))!.slice('next-basket fit '.length));
+    const fit = JSON.parse(
+      r.stdout
+        .split('\n')
+        .find((l) => l.startsWith('next-basket fit '))!
+        .slice('next-basket fit '.length),
+    );
     expect(fit.recall10).toBeGreaterThan(fit.ownCountRecall10 * 1.05);
     const next = table(r.stdout, '(b) next basket');
     const own = next.get('own purchase counts')![1]!;
@@ -42,6 +51,24 @@ describe('recs:eval on the shipped slice', () => {
     const one = table(r.stdout, '(a) basket completion, one item hidden');
     expect(one.get('item-item, served')![0]).toBeGreaterThan(0.2); // HR@10
     expect(one.get('item-item, served')![0]).toBeGreaterThan(4 * one.get('popularity')![0]!);
+  });
+
+  it('recs:train reads the gzipped slice as the retail export and fits the next-basket model on it', { timeout: 120_000 }, async () => {
+    const out = await mkdtemp(join(tmpdir(), 'attune-slice-'));
+    const r = spawnSync(
+      process.execPath,
+      ['src/train/recs/train.ts', '--csv', 'data-samples/online-retail-slice.csv.gz', '--out', out, '--version', 'v1'],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^next basket: fitted \{/m);
+    const blob = await readFile(join(out, 'recs@v1.bin'));
+    const d = decodeItemKnn(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength) as ArrayBuffer);
+    expect(d.ok && d.model.next.learned).toBe(true);
   });
 
   it('a missing file is one line and exit 2, not a stack trace (recs:eval and recs:train)', () => {

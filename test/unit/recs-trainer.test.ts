@@ -111,7 +111,9 @@ describe('item-item trainer', () => {
     expect(d.itemCount[0]).toBeCloseTo(0.25);
   });
 
-  it('is order-free under every basket weight: lines shuffled within baskets give the same neighbours and popularity, big baskets and ties included', { timeout: 60_000 }, () => {
+  it('is order-free under every basket weight: lines shuffled within baskets give the same neighbours and popularity, big baskets and ties included', {
+    timeout: 60_000,
+  }, () => {
     let seed = 3;
     const rnd = () => {
       seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
@@ -147,7 +149,10 @@ describe('item-item trainer', () => {
       };
       const asIs = model((b) => b);
       expect(model(shuffle), rule).toEqual(asIs);
-      expect(model((b) => [...b].reverse()), rule).toEqual(asIs);
+      expect(
+        model((b) => [...b].reverse()),
+        rule,
+      ).toEqual(asIs);
     }
   });
 

@@ -94,17 +94,18 @@ function pickSources(s: Scratch, bought: number, orders: number, max: number): n
 }
 
 /**
- * Picks the sources (`pickSources`) and returns the most any item's similarity can reach through
- * them: Σ of each one's weight × its row's largest score.
+ * Picks the sources (`pickSources`), returns how many, and leaves in `s.reach` the most any
+ * item's similarity can reach through them: Σ of each one's weight × its row's largest score.
  */
-export function pickAndBound(model: ItemKnnModel, s: Scratch, orders: number): { count: number; bound: number } {
+export function pickAndBound(model: ItemKnnModel, s: Scratch, orders: number): number {
   const count = pickSources(s, s.bought, orders, model.next.params.sources);
-  let bound = 0;
+  let reach = 0;
   for (let i = 0; i < count; i++) {
     const j = s.sortKeys[i]! % ITEM_SPAN;
-    bound += (s.hits[s.vals[bucketOf(s, j)]! >>> SLOT_SHIFT]! / orders) * model.rowScale[j]!;
+    reach += (s.hits[s.vals[bucketOf(s, j)]! >>> SLOT_SHIFT]! / orders) * model.rowScale[j]!;
   }
-  return { count, bound };
+  s.reach = reach;
+  return count;
 }
 
 /** Blends the rows of the `count` sources picked, each weighted by its share of the orders. */

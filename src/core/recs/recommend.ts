@@ -2,7 +2,9 @@
  * Item-item recommendation: blend the neighbours of the context items (the product on screen,
  * the cart) and of the visitor's recent items (decayed by recency), filter, boost, cap per
  * category, and fill from popularity (the visitor's segment first, then overall) when the
- * neighbours run out or there is nothing to blend.
+ * neighbours run out or there is nothing to blend. Given a customer's past orders, items are
+ * scored instead by the model's next-basket log-odds (orders.ts, next-basket.ts): the same
+ * blend finds the candidates, the same selection and fill pick them.
  *
  * Hot path: every array is per-model scratch allocated once per isolate (a request runs start
  * to end without yielding, so sharing it is safe); what a call has seen lives in a small hash
@@ -131,7 +133,12 @@ export function recommend(model: ItemKnnModel, q: RecsQuery, out: RecsResult): R
   const orders = q.orders?.length ?? 0;
   // with nothing between the scores and the answer, the best k are the k highest: the orders path may prune
   const plain =
-    !q.inStockOnly && q.categories === null && q.priceBands === null && q.maxPerCategory === 0 && q.categoryBoost === null && q.tagBoosts.length === 0;
+    !q.inStockOnly &&
+    q.categories === null &&
+    q.priceBands === null &&
+    q.maxPerCategory === 0 &&
+    q.categoryBoost === null &&
+    q.tagBoosts.length === 0;
   let touched = blendCall(model, q, s, plain ? Math.min(q.k, out.items.length) : 0);
   if (orders > 0) scoreOrders(model, s, touched, s.floor);
   out.count = 0;
@@ -189,8 +196,8 @@ function blendOrders(model: ItemKnnModel, q: RecsQuery, s: Scratch, orders: numb
   const n = model.n;
   scoreBought(model, s, orders, q.context.length + q.exclude.length + (q.excludeHistory ? q.history.length : 0) > 0);
   s.floor = similarityFloor(model, s, pruneK);
-  const { count, bound } = pickAndBound(model, s, orders);
-  let reach = bound;
+  const count = pickAndBound(model, s, orders);
+  let reach = s.reach;
   let w = q.weights.history;
   for (let i = 0; i < q.history.length; i++) {
     const j = q.history[i]!;

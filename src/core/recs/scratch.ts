@@ -60,8 +60,9 @@ export interface Scratch {
   lastOrder: Int32Array;
   /** per bought item's slot: its next-basket log-odds (NaN: excluded) */
   odds: Float64Array;
-  /** the orders path's similarity floor for items not bought (orders.ts); 0: none */
+  /** the orders path's similarity floor for items not bought, and the most its sources can reach (orders.ts) */
   floor: number;
+  reach: number;
   /** this call's bought items: slots [0, bought) */
   bought: number;
   /** per count of orders: bought items with that count; and the sort keys of those picked (picking the sources) */
@@ -183,6 +184,7 @@ export function scratchOf(model: ItemKnnModel): Scratch {
       lastOrder: new Int32Array(0),
       odds: new Float64Array(0),
       floor: 0,
+      reach: 0,
       bought: 0,
       tally: new Int32Array(64),
       sortKeys: new Float64Array(0),

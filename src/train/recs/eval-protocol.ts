@@ -187,7 +187,11 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     addCase(next[ROWS.popular]!, served(model, query(model, {}, seg, DEFAULT_WEIGHTS)), c.target, TOP);
     const own = ownPurchaseCounts(c.orders);
     addCase(next[ROWS.own]!, own, c.target, TOP);
-    const popular = served(model, { ...query(model, {}, seg, DEFAULT_WEIGHTS), k: TOP, exclude: own.slice(0, TOP).map((id) => itemIndex(model, id)) });
+    const popular = served(model, {
+      ...query(model, {}, seg, DEFAULT_WEIGHTS),
+      k: TOP,
+      exclude: own.slice(0, TOP).map((id) => itemIndex(model, id)),
+    });
     addCase(next[ROWS.ownFilled]!, [...own.slice(0, TOP), ...popular].slice(0, TOP), c.target, TOP);
     addCase(next[ROWS.recent]!, served(model, query(model, { history: recent }, seg, DEFAULT_WEIGHTS)), c.target, TOP);
     const knownRecent = recent.filter((id) => known.has(id));

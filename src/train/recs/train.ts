@@ -51,12 +51,16 @@ const USAGE = `npm run recs:train -- (--csv file [--format retail|interactions] 
                         exit 1 if the served model loses more than 1 % against full precision
   --publish [--remote] [--persist dir]   publish through the atomic path (local KV by default)`;
 
+/** The first line of a CSV, plain or gzipped (the reader takes both). */
 async function readHeader(path: string): Promise<string> {
   const { createReadStream } = await import('node:fs');
   const { createInterface } = await import('node:readline');
-  const rl = createInterface({ input: createReadStream(path) });
+  const { createGunzip } = await import('node:zlib');
+  const stream = createReadStream(path);
+  const rl = createInterface({ input: path.endsWith('.gz') ? stream.pipe(createGunzip()) : stream });
   for await (const line of rl) {
     rl.close();
+    stream.destroy();
     return line;
   }
   return '';
