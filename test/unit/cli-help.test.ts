@@ -104,6 +104,7 @@ const NOT_TOOLS: Record<string, string> = {
   // other helpers are changing these two; the lead moves them onto src/train/cli.ts, then they join TOOLS
   'recs:train': 'moving onto cli.ts',
   'recs:eval': 'moving onto cli.ts',
+  'bench:recs-weights': 'moving onto cli.ts (takes the recs:eval options)',
   // benchmarks and builds that take no arguments
   bench: 'runs the benches in turn, no arguments',
   'bench:micro': 'no arguments',

@@ -398,7 +398,8 @@ describe('publishing a models directory', () => {
     for (const [flag, value, message] of [
       ['--alpha', 'abc', /--alpha/],
       ['--shrink', '-1', /--shrink/],
-      ['--min-count', '0', /--min-count/],
+      ['--min-count', '-1', /--min-count/],
+      ['--basket-weight', 'half', /--basket-weight/],
       ['--half-life', 'x', /--half-life/],
       ['--k', '0', /--k/],
     ] as const) {
@@ -406,8 +407,14 @@ describe('publishing a models directory', () => {
       expect(r.status, `${flag} ${value}`).toBe(1);
       expect(r.stderr).toMatch(message);
     }
-    const share = recs('evaluate.ts', ['--train-share', '1']);
-    expect(share.status).toBe(1);
-    expect(share.stderr).toMatch(/--train-share/);
-  }, 120_000); // six child processes
+    for (const [flag, value] of [
+      ['--test-days', '1.5'],
+      ['--holdout-customers', '1'],
+      ['--alpha', 'abc'],
+    ] as const) {
+      const r = recs('evaluate.ts', [flag, value]);
+      expect(r.status, `${flag} ${value}`).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^recs:eval: ${flag}`));
+    }
+  }, 120_000); // child processes
 });

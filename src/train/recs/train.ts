@@ -7,6 +7,7 @@
  * (default models/compiled) and, with `--publish`, publishes them through the atomic path
  * (write, read back, verify, flip the manifest) to local KV or, with `--remote`, the real one.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,10 +16,18 @@ import { publishModel, type ModelStorage, type PublishResult } from '../../core/
 import { localStorage, remoteStorage } from '../storage.ts';
 import { readCatalogCsv, readInteractionsCsv, readOutcomeLog, readRetailCsv, type BasketSet } from './baskets.ts';
 import { build, compile } from './build.ts';
-import { checkNeighbourOptions, type Normalization } from './cooccurrence.ts';
+import { BASKET_WEIGHTS, checkNeighbourOptions, DEFAULT_BASKET_WEIGHT, type BasketWeight, type Normalization } from './cooccurrence.ts';
 import { evaluate, formatReport, QUANTIZATION_BUDGET, servedLoss } from './evaluate.ts';
+import { DEFAULT_VALID_DAYS } from './next-basket.ts';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** A file named on the command line is not there: one line and exit 2, not a stack trace. */
+class MissingFile extends Error {
+  constructor(file: string) {
+    super(`no such file: ${file}`);
+  }
+}
 
 const USAGE = `npm run recs:train -- (--csv file [--format retail|interactions] | --log file …) [options]
 
@@ -30,20 +39,29 @@ const USAGE = `npm run recs:train -- (--csv file [--format retail|interactions] 
   --catalog file        item metadata CSV (item, and any of category, price, in_stock, tags): the
                         filters' data for a source without it (the outcome log)
   --name recs           model name (its companion is <name>-popular); --version (default t<time>)
-  --k 50 --norm cosine|lift|jaccard --alpha 0.5 --shrink 2 --min-count 1
+  --k 50 --norm cosine|lift|jaccard --alpha 0.5 --shrink 2 --min-count 0
   --half-life days      weight baskets by age (0 or unset: no decay)
+  --basket-weight size  how big baskets weigh in the pair counts: size (1/n, the default), log,
+                        sqrt, cap (pairs of at most 100 sampled items), none
+  --next-basket-days 14 fit the next-basket model (orders in /v1/recommend) with the last this
+                        many days held out for validation; 0: no fit (orders then rank by the
+                        customer's own purchase counts, then similarity)
   --out models/compiled where the blobs are written
   --eval                retail CSV only: before publishing, evaluate the same settings on the
-                        protocol's split (first 80 % of invoices by time) and stop with exit 1
-                        if the served model loses more than 1 % against full precision
+                        protocol's split (the last 14 days held out, as recs:eval) and stop with
+                        exit 1 if the served model loses more than 1 % against full precision
   --publish [--remote] [--persist dir]   publish through the atomic path (local KV by default)`;
 
+/** The first line of a CSV, plain or gzipped (the reader takes both). */
 async function readHeader(path: string): Promise<string> {
   const { createReadStream } = await import('node:fs');
   const { createInterface } = await import('node:readline');
-  const rl = createInterface({ input: createReadStream(path) });
+  const { createGunzip } = await import('node:zlib');
+  const stream = createReadStream(path);
+  const rl = createInterface({ input: path.endsWith('.gz') ? stream.pipe(createGunzip()) : stream });
   for await (const line of rl) {
     rl.close();
+    stream.destroy();
     return line;
   }
   return '';
@@ -80,7 +98,9 @@ async function main(): Promise<void> {
       alpha: { type: 'string', default: '0.5' },
       shrink: { type: 'string', default: '2' },
       'half-life': { type: 'string' },
-      'min-count': { type: 'string', default: '1' },
+      'min-count': { type: 'string', default: '0' },
+      'basket-weight': { type: 'string', default: DEFAULT_BASKET_WEIGHT },
+      'next-basket-days': { type: 'string', default: String(DEFAULT_VALID_DAYS) },
       out: { type: 'string', default: 'models/compiled' },
       publish: { type: 'boolean', default: false },
       remote: { type: 'boolean', default: false },
@@ -108,6 +128,10 @@ async function main(): Promise<void> {
     halfLifeDays: given,
   });
   const halfLife = given === 0 ? undefined : given; // 0: no decay, as recs:eval reads it
+  const basketWeight = values['basket-weight'] as BasketWeight;
+  if (!BASKET_WEIGHTS.includes(basketWeight)) throw new Error(`--basket-weight must be one of ${BASKET_WEIGHTS.join(', ')}`);
+  const nextBasketDays = Number(values['next-basket-days']);
+  if (!(Number.isInteger(nextBasketDays) && nextBasketDays >= 0)) throw new Error('--next-basket-days must be a whole number ≥ 0');
   const opts = {
     k,
     norm,
@@ -115,8 +139,12 @@ async function main(): Promise<void> {
     shrink: Number(values.shrink),
     minCount: Number(values['min-count']),
     halfLifeDays: halfLife,
+    basketWeight,
+    nextBasketDays,
   };
   if (!values.csv === !values.log) throw new Error('give exactly one of --csv or --log (--help for usage)');
+  for (const file of [values.csv, ...(values.log ?? []), values.catalog])
+    if (file !== undefined && !existsSync(file)) throw new MissingFile(file);
   const format = values.csv
     ? (values.format ?? ((await readHeader(values.csv)).startsWith('InvoiceNo,') ? 'retail' : 'interactions'))
     : 'log';
@@ -141,6 +169,10 @@ async function main(): Promise<void> {
   console.log(
     `baskets ${built.counts.baskets}, items ${built.counts.ids.length} (${withNeighbours} with neighbours), pairs ${built.counts.pairs.size}, popularity segments ${Object.keys(built.popularity).length}`,
   );
+  const nb = built.nextBasket;
+  console.log(
+    `next basket: ${nb === null ? 'not fitted (--next-basket-days 0)' : nb.ok ? `fitted ${JSON.stringify(nb.fit.fit)}` : `not fitted: ${nb.reason}; orders rank by own purchase counts`}`,
+  );
   console.log(
     `model ${values.name}@${version}: ${blobs.model.byteLength} bytes; companion ${popularCompanion(values.name!)}@${version}: ${blobs.companion.byteLength} bytes; ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
@@ -152,16 +184,7 @@ async function main(): Promise<void> {
   if (values.eval) {
     // The protocol's model (the same settings on the first 80 % of invoices by time), not the one
     // just built from all of them: that one has no held-out data left to measure it on.
-    const report = await evaluate({
-      csv: values.csv!,
-      trainShare: 0.8,
-      seed: 1,
-      k,
-      norm,
-      alpha: opts.alpha,
-      shrink: opts.shrink,
-      ...(halfLife ? { halfLifeDays: halfLife } : {}),
-    });
+    const report = await evaluate({ ...opts, csv: values.csv!, testDays: 14, holdoutCustomers: 0, seed: 1 });
     console.log(`\n${formatReport(report)}`);
     const loss = servedLoss(report);
     if (loss > QUANTIZATION_BUDGET) {
@@ -187,6 +210,6 @@ async function main(): Promise<void> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   main().catch((err: unknown) => {
     console.error(`recs:train: ${(err as Error).message}`);
-    process.exit(1);
+    process.exit(err instanceof MissingFile ? 2 : 1);
   });
 }
