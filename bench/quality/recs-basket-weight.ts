@@ -11,13 +11,17 @@
  */
 import { BASKET_WEIGHTS } from '../../src/train/recs/cooccurrence.ts';
 import { ROWS } from '../../src/train/recs/eval-protocol.ts';
-import { evalOptions, evaluate, SLICE } from '../../src/train/recs/evaluate.ts';
+import { cliArgs } from '../../src/train/cli.ts';
+import { EVAL_OPTIONS, evalOptions, evaluate, SLICE } from '../../src/train/recs/evaluate.ts';
 
-const base = evalOptions(process.argv.slice(2).filter((a) => a !== '--'));
-if (base === 'help') {
-  console.log('npm run bench:recs-weights -- [recs:eval options except --basket-weight]');
-  process.exit(0);
-}
+const { 'basket-weight': _, ...options } = EVAL_OPTIONS;
+const { values } = cliArgs({
+  name: 'bench:recs-weights',
+  usage: 'npm run bench:recs-weights -- [recs:eval options except --basket-weight]',
+  summary: 'The basket-size weighting ablation: each rule through the whole recs:eval protocol on the same split.',
+  options,
+});
+const base = evalOptions({ ...values, 'basket-weight': 'size' });
 console.log(
   `data: ${base.csv === SLICE ? 'the shipped slice (data-samples/)' : base.csv}; test days ${base.testDays}; held-out customers ${base.holdoutCustomers}`,
 );

@@ -69,8 +69,14 @@ export type CliMainFn<O extends Record<string, CliOption>> = (args: ParsedCli<O>
 
 /** A mistake in the command line: the tool exits 2 with the message and the usage. */
 export class UsageError extends Error {}
-/** A failure the user can act on (a missing file, an unreachable server): one line, exit 1. */
-export class CliError extends Error {}
+/** A failure the user can act on (a missing file, an unreachable server): one line, exit 1 (or `exitCode`). */
+export class CliError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
 /** `--help` was asked for. */
 class HelpRequested extends Error {}
 
@@ -264,7 +270,7 @@ export async function runCli<O extends Record<string, CliOption>>(
     if (debug) io.err(err instanceof Error && err.stack ? err.stack : String(err));
     else if (isUserFacing(err)) io.err(`${spec.name}: ${describeError(err)}`);
     else io.err(`${spec.name}: ${describeError(err)} (unexpected; ATTUNE_DEBUG=1 shows where)`);
-    return 1;
+    return err instanceof CliError ? err.exitCode : 1;
   }
 }
 

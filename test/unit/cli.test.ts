@@ -122,6 +122,12 @@ describe('running a tool', () => {
   it("returns the tool's exit code", async () => {
     expect((await cli(['--in', 'a'], () => 3)).code).toBe(3);
     expect((await cli(['--in', 'a'], async () => {})).code).toBe(0);
+    // a CliError may carry its own (recs: a named file that is not there is exit 2), still one line
+    expect(await cli(['--in', 'a'], () => Promise.reject(new CliError('no such file: a', 2)))).toEqual({
+      code: 2,
+      out: '',
+      err: 'demo: no such file: a',
+    });
   });
 });
 

@@ -86,6 +86,6 @@ describe('recs:eval on the shipped slice', () => {
     expect(bad.stderr).toMatch(/^recs:eval: --test-days must be/);
     const help = evalCli(['--help']);
     expect(help.status).toBe(0);
-    expect(help.stdout).toMatch(/--csv file/);
+    expect(help.stdout).toMatch(/^ {2}--csv FILE /m);
   });
 });

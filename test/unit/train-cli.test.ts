@@ -374,7 +374,7 @@ describe('publishing a models directory', () => {
     const { writeFile, readdir } = await import('node:fs/promises');
     const help = spawnSync(process.execPath, ['src/train/recs/train.ts', '--help'], { encoding: 'utf8', timeout: 60_000 });
     expect(help.status).toBe(0);
-    expect(help.stdout).toMatch(/--catalog file/);
+    expect(help.stdout).toMatch(/--catalog FILE/);
     const dir = await mkdtemp(join(tmpdir(), 'attune-recs-'));
     const csv = join(dir, 'i.csv');
     await writeFile(csv, 'basket,item\nb1,a\nb1,b\n');
@@ -404,8 +404,9 @@ describe('publishing a models directory', () => {
       ['--k', '0', /--k/],
     ] as const) {
       const r = recs('train.ts', ['--name', 'x-recs', '--out', dir, flag, value]);
-      expect(r.status, `${flag} ${value}`).toBe(1);
+      expect(r.status, `${flag} ${value}`).toBe(2); // a bad command line
       expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/\n\nUsage: npm run recs:train/);
     }
     for (const [flag, value] of [
       ['--test-days', '1.5'],
