@@ -53,7 +53,13 @@ export default defineConfig({
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],
           testTimeout: 20_000,
-          provide: { goldenLinear: golden('linear-v1.bin'), goldenEnvelope: golden('envelope-v1.bin'), hasSharedData: HAS_SHARED_DATA },
+          provide: {
+            goldenLinear: golden('linear-v1.bin'),
+            goldenEnvelope: golden('envelope-v1.bin'),
+            hasSharedData: HAS_SHARED_DATA,
+            // test/worker/fuzz: FUZZ_RUNS=n runs every property n times, FUZZ_SEED replays a seed ('' when unset: the suites' defaults)
+            fuzz: { runs: process.env.FUZZ_RUNS ?? '', seed: process.env.FUZZ_SEED ?? '' },
+          },
         },
       },
       {
