@@ -31,7 +31,7 @@ const { values } = parseArgs({
 const rounds = Number(values.rounds);
 const perRound = Number(values['per-round']);
 const warm = Number(values.warm);
-const TOKEN = 'bench-admin-token';
+const TOKEN = 'bench-admin-token-0123456789abcdef';
 
 const base = workerModules('dist', buildWorker('dist'));
 const options = benchWorkerOptions(TOKEN);
