@@ -24,6 +24,8 @@ export const TEST_BINDINGS = {
   KV_WRITE_GAP_MS: '100',
   // KV is read-after-write here: tests see at once what a list put by hand does
   KV_STALE_MS: '0',
+  // browsers on any origin, as under `npm start` (wrangler.toml allows none: the deploy names the site)
+  ALLOWED_ORIGINS: '*',
 };
 
 export default defineConfig({
@@ -58,7 +60,7 @@ export default defineConfig({
         },
       },
       {
-        // End to end: real Chromium (Debian's) and the CLIs against a spawned `wrangler dev` and a
+        // End to end: real Chromium (test/browser/chromium.ts finds one) and the CLIs against a spawned `wrangler dev` and a
         // loopback origin (test/browser/README.md). One file at a time: each starts its own worker.
         test: {
           name: 'browser',

@@ -7,6 +7,8 @@
 // origin's. With ORIGIN_URL set, the Worker proxies that site instead and no demo is served.
 // The admin page answers on ADMIN_HOST only (default admin.localhost: http://admin.localhost:8787/ui/experiments),
 // never on the proxied site's hosts.
+// Browsers on any origin may call the API locally (ALLOWED_ORIGINS=*, unless set): wrangler.toml's
+// default allows none, for production, where `npm run deploy` sets the site's origin.
 // Adds the local secrets .dev.vars lacks (random values; a `demo` exchange key), leaving the
 // ones it has alone.
 //
@@ -19,8 +21,29 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { secretProblem } from '../src/core/secret-strength.ts';
 import { CONFIG_KEYS } from '../src/core/store-keys.ts';
+import { usageText } from '../src/train/cli.ts';
 import { addMissingSecrets, parseDevVars } from './dev-vars.ts';
 import { startStaticOrigin } from './static-origin.mjs';
+
+const SPEC = {
+  name: 'start',
+  usage: 'npm start [-- WRANGLER_DEV_OPTIONS]',
+  summary:
+    'Seeds local KV from models/, adds missing local secrets to .dev.vars, serves the demo site and runs the Worker on local workerd (wrangler dev, offline) in front of it. Ctrl-C waits for the local log queue to drain, then stops.',
+  options: {},
+  notes: [
+    'Environment:',
+    "  PORT              the Worker's port (default 8787): http://127.0.0.1:$PORT/",
+    "  DEMO_ORIGIN_PORT  the demo origin's port (default PORT+1)",
+    '  ORIGIN_URL        proxy this site instead of the demo',
+    '  ALLOWED_ORIGINS   browser origins allowed to call /v1/* (default * locally)',
+    'Other arguments go to wrangler dev (npx wrangler dev --help).',
+  ],
+};
+if (process.argv.slice(2).some((a) => a === '--help' || a === '-h')) {
+  console.log(usageText(SPEC));
+  process.exit(0);
+}
 
 const DRAIN_MS = 10_000;
 /** longer than the Worker's 10 ms coalescing of decision records, so those are sent first */
@@ -84,6 +107,8 @@ const dev = spawn(
     `ADMIN_HOST:${adminHost}`,
     '--var',
     'ATTUNE_DEV:1',
+    '--var',
+    `ALLOWED_ORIGINS:${process.env.ALLOWED_ORIGINS ?? '*'}`,
     '--show-interactive-dev-session=false',
     ...process.argv.slice(2),
   ],

@@ -17,7 +17,7 @@ describe('settings', () => {
       writeGapMs: 1000,
       staleMs: 60_000,
       originTimeoutMs: 10_000,
-      allowedOrigins: '*',
+      allowedOrigins: [], // no browser origin: a deployment names its site
       adminToken: undefined,
       partnerTokens: [],
       signingSecret: undefined,
@@ -48,6 +48,7 @@ describe('settings', () => {
       'admin.example.com',
       'admin.localhost',
     ]);
+    expect(settings({ ALLOWED_ORIGINS: ' , ' }).allowedOrigins).toEqual([]);
     expect(settings({ ADMIN_TOKEN: ` ${ADMIN} `, PARTNER_TOKENS: `${P1}, ,${P2},` }).partnerTokens).toEqual([ADMIN, P1, P2]);
     expect(settings({ ADMIN_TOKEN: '', SIGNING_SECRET: '' })).toMatchObject({ adminToken: undefined, signingSecret: undefined });
     expect(settings({ SIGNING_SECRET: SECRET })).toMatchObject({ signingSecret: SECRET, legacySecret: false });

@@ -37,7 +37,10 @@ export interface Settings {
   readonly staleMs: number;
   /** ORIGIN_TIMEOUT_MS (default 10 s, more than 0): the wait for the origin's headers, then for each body chunk */
   readonly originTimeoutMs: number;
-  /** ALLOWED_ORIGINS (default `*`): the browser origins given CORS grants on /v1 */
+  /**
+   * ALLOWED_ORIGINS: the browser origins given CORS grants on /v1; `*` any. Unset or empty is
+   * none, wrangler.toml's default (npm start and the tests set `*`, npm run deploy the site's).
+   */
   readonly allowedOrigins: '*' | readonly string[];
   /** ADMIN_TOKEN, undefined when unset, empty or weak (the admin API and page then answer 503) */
   readonly adminToken: string | undefined;
@@ -72,7 +75,10 @@ function secret(value: string | undefined, setting: string, entry?: number): str
 }
 
 function parse(env: SettingsEnv): Settings {
-  const origins = (env.ALLOWED_ORIGINS ?? '*').split(',').map((s) => s.trim());
+  const origins = (env.ALLOWED_ORIGINS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const adminToken = secret(env.ADMIN_TOKEN, 'ADMIN_TOKEN');
   const partners = (env.PARTNER_TOKENS ?? '').split(',').map((t) => t.trim());
   const partnerTokens = partners.map((t, i) => secret(t, 'PARTNER_TOKENS', i + 1)).filter((t) => t !== undefined);
