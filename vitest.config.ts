@@ -10,12 +10,15 @@ const golden = (name: string) => readFileSync(new URL(`./test/fixtures/golden/${
 // Test-only secrets: bindings the Worker reads from `wrangler secret` in production.
 export const TEST_BINDINGS = {
   SIGNING_SECRET: 'test-signing-secret-0123456789abcdef',
-  ADMIN_TOKEN: 'test-admin-token',
-  PARTNER_TOKENS: 'test-partner-a, test-partner-b',
+  // 32 characters or more: shorter secrets count as not set (core/secret-strength.ts)
+  ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
+  PARTNER_TOKENS: 'test-partner-a-0123456789abcdef01, test-partner-b-0123456789abcdef01',
   // the exchanges allowed to bid (test/worker/bidding-helpers.ts sends the first key)
   EXCHANGE_KEYS: 'exchange-a:test-exchange-a-key-0123456789,exchange-b:test-exchange-b-key-0123456789',
   // proxy mode in tests: the origin is test/fixtures/test-origin.ts, reached through outboundService
   ORIGIN_URL: 'http://origin.test',
+  // the admin page's host: in proxy mode it answers there only (experiments/admin-host.ts)
+  ADMIN_HOST: 'admin.attune.test',
   ORIGIN_TIMEOUT_MS: '1000',
   // campaign writes: a short gap keeps the suite quick and still groups concurrent writes
   KV_WRITE_GAP_MS: '100',

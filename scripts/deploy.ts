@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseExchangeKeys } from '../src/core/bidding/exchange-keys.ts';
+import { secretProblem } from '../src/core/secret-strength.ts';
 import { CliError, cliMain, type CliSpec, UsageError } from '../src/train/cli.ts';
 import {
   checkOrigin,
@@ -138,6 +139,18 @@ async function missingSecrets(
   }
   for (const name of OPTIONAL_SECRETS) if (!have.has(name) && io.env[name]) values[name] = io.env[name]!;
   if (!have.has('EXCHANGE_KEYS') && !values.EXCHANGE_KEYS && run.exchanges.length > 0) toGenerate.push('EXCHANGE_KEYS');
+  // the Worker would treat a short or example secret as not set (core/secret-strength.ts): say so now
+  for (const name of ['SIGNING_SECRET', 'ADMIN_TOKEN', 'PARTNER_TOKENS'] as const) {
+    const given = values[name];
+    if (given === undefined) continue;
+    const list = name === 'PARTNER_TOKENS';
+    const entries = list ? given.split(',').map((t) => t.trim()) : [given];
+    for (const [i, t] of entries.entries()) {
+      const problem = t === '' ? null : secretProblem(t);
+      if (problem !== null)
+        throw new UsageError(`${name}${list ? ` entry ${i + 1}` : ''} is ${problem}: the Worker would treat it as not set`);
+    }
+  }
   if (values.EXCHANGE_KEYS) {
     const problems = parseExchangeKeys(values.EXCHANGE_KEYS).problems;
     if (problems.length > 0) throw new UsageError(`EXCHANGE_KEYS ${problems[0]}`);

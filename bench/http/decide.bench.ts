@@ -35,7 +35,7 @@ const { values } = cliArgs({
 const rounds = values.rounds;
 const perRound = values['per-round'];
 const warm = values.warm;
-const TOKEN = 'bench-admin-token';
+const TOKEN = 'bench-admin-token-0123456789abcdef';
 
 const base = workerModules('dist', buildWorker('dist'));
 const options = benchWorkerOptions(TOKEN);

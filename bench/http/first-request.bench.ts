@@ -52,7 +52,7 @@ const decide = { method: 'POST', path: '/v1/decide', headers: { 'content-type': 
 
 /** The first FIRST_REQUESTS decisions of a fresh isolate of `modules` (the only workerd this process runs). */
 export async function freshIsolate(modules: WorkerModules): Promise<FirstRequests> {
-  const mf = new Miniflare(convertV4MiniflareOptions({ ...modules, ...benchWorkerOptions('bench-admin-token') }));
+  const mf = new Miniflare(convertV4MiniflareOptions({ ...modules, ...benchWorkerOptions('bench-admin-token-0123456789abcdef') }));
   try {
     const base = await mf.ready;
     const kv = (await mf.getKVNamespace('KV')) as unknown as KvLike;

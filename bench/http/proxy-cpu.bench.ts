@@ -64,7 +64,7 @@ async function start(options: Parameters<typeof convertV4MiniflareOptions>[0]) {
   if (pid === undefined) throw new Error('no new workerd process');
   return { mf, pid, url };
 }
-const attuneOptions = benchWorkerOptions('bench-admin-token');
+const attuneOptions = benchWorkerOptions('bench-admin-token-0123456789abcdef');
 const workers = {
   attune: await start({
     ...workerModules('dist', buildWorker('dist')),

@@ -79,7 +79,7 @@ const run = (over: Partial<DeployRun> = {}): DeployRun => ({
 describe('npm run deploy', () => {
   it('creates only what is missing, writes the real ids and the site into the config, uploads only missing secrets', async () => {
     const a = account();
-    const o = io({ PARTNER_TOKENS: 'partner-one-0123456789' });
+    const o = io({ PARTNER_TOKENS: 'partner-one-0123456789abcdefghijk' });
     const settings = {
       siteOrigins: ['https://shop.example', 'https://www.shop.example'],
       routes: ['shop.example/*'],
@@ -109,13 +109,13 @@ describe('npm run deploy', () => {
     expect(Object.keys(secrets).sort()).toEqual(['EXCHANGE_KEYS', 'PARTNER_TOKENS', 'SIGNING_SECRET']); // ADMIN_TOKEN exists: left alone
     expect(secrets.SIGNING_SECRET).toMatch(/^[\w-]{32}$/);
     expect(secrets.EXCHANGE_KEYS).toMatch(/^adx:[\w-]{32}$/);
-    expect(secrets.PARTNER_TOKENS).toBe('partner-one-0123456789');
+    expect(secrets.PARTNER_TOKENS).toBe('partner-one-0123456789abcdefghijk');
     expect(existsSync(a.secretsFile())).toBe(false); // removed once wrangler has read it
     // generated values are shown once, to the operator; the ones they gave are not echoed
     const out = o.lines.join('\n');
     expect(out).toContain(`SIGNING_SECRET=${secrets.SIGNING_SECRET}`);
     expect(out).toContain(`EXCHANGE_KEYS=${secrets.EXCHANGE_KEYS}`);
-    expect(out).not.toContain('partner-one-0123456789');
+    expect(out).not.toContain('partner-one-0123456789abcdefghijk');
     expect(out).toContain('https://attune.acme.workers.dev');
     expect(previousSettingsOf(text)).toEqual(settings);
   }, 60_000); // the first test imports wrangler (its config reader)
@@ -143,6 +143,20 @@ describe('npm run deploy', () => {
     // a new SIGNING_SECRET would take precedence and invalidate the profiles and notices signed before
     expect(a.uploaded()).toBeNull();
     expect(o.lines.join('\n')).toMatch(/signing secret is set as PROFILE_SECRET.*secret put SIGNING_SECRET/);
+  });
+
+  it('refuses a secret from the environment the Worker would refuse (short, or an example value), naming it', async () => {
+    for (const [env, message] of [
+      [{ ADMIN_TOKEN: 'change-me-too' }, /ADMIN_TOKEN is the example value/],
+      [{ SIGNING_SECRET: 'short' }, /SIGNING_SECRET is shorter than 32 characters/],
+      [{ PARTNER_TOKENS: `${'p'.repeat(40)}, tiny` }, /PARTNER_TOKENS entry 2 is shorter than 32 characters/],
+    ] as const) {
+      const a = account([]);
+      const o = io(env);
+      await expect(deploy(run(), a.wrangler, o.io)).rejects.toThrow(message);
+      expect(a.calls.some((c) => c[0] === 'deploy')).toBe(false);
+      for (const v of Object.values(env)) expect(o.lines.join('\n')).not.toContain(v);
+    }
   });
 
   it('asks before generating secrets, and stops without them when nobody can answer', async () => {
