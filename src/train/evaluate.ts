@@ -6,7 +6,7 @@
  * policy's observed value. With `--publish --gate`, a candidate model is published only if the
  * lower bound of its estimate (`--gate-on dr|snips|ips`) is at least the logging policy's value.
  *
- *   --log DIR|FILE | --r2-local   --label click --window 30m   as for `npm run train`
+ *   --log DIR|FILE | --r2-local  --site default  --label click --window 30m   as for `npm run train`
  *   --model FILE [--policy JSON]  a linear model blob, with its own policy or this one
  *   --policy-table FILE           fixed action shares per slot: { "slots": { slot: { action: share } } }
  *   --reward-model FILE           a linear CTR model for DR's q(x, a) (default: per-slot-action means)
@@ -15,10 +15,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parsePolicySpec } from '../core/policy.ts';
-import { attribute } from './attribution.ts';
 import { loadLinear, meanReward, modelPolicy, modelReward, tablePolicy, type CandidatePolicy } from './candidate-policy.ts';
 import { evaluateExamples, rewardMeans, type EvaluateReport } from './evaluate-log.ts';
-import { joinOptions, LOG_OPTIONS, openSources, readRecords } from './log-options.ts';
+import { logExamples } from './log/examples.ts';
+import { joinOptions, LOG_OPTIONS, openLogOf } from './log-options.ts';
 import { publishBlob } from './storage.ts';
 
 export function formatEvaluation(r: EvaluateReport, label: string): string {
@@ -74,12 +74,13 @@ async function main(): Promise<void> {
   } else throw new Error('name the candidate: --model FILE or --policy-table FILE');
 
   const join = joinOptions(a);
-  const open = await openSources(a);
+  const log = await openLogOf(a);
   try {
-    const means = await rewardMeans(attribute(readRecords(open.sources), join), target);
+    for (const s of log.skipped) console.warn(`skipped ${s.path}: ${s.reason}`);
+    const means = await rewardMeans(logExamples(log, join), target);
     const fallback = meanReward(means);
     const reward = a['reward-model'] ? modelReward(loadLinear(new Uint8Array(await readFile(a['reward-model']))), fallback) : fallback;
-    const report = await evaluateExamples(attribute(readRecords(open.sources), join), {
+    const report = await evaluateExamples(logExamples(log, join), {
       policy,
       reward,
       target,
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
       console.log(await publishBlob(blob, { remote: a.remote, persist: a.persist }));
     }
   } finally {
-    await open.close();
+    await log.close();
   }
 }
 

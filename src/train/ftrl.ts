@@ -105,27 +105,46 @@ export function probability(m: Ftrl, fv: FeatureVector, v: number): number {
   return 1 / (1 + Math.exp(-Math.max(-35, Math.min(35, x))));
 }
 
-function step(zs: Float32Array | Float64Array, ns: Float32Array | Float64Array, h: number, g: number, p: FtrlParams, l1: number): void {
+/**
+ * One coordinate's step for `w` examples with gradient `g` (w = 1: Algorithm 1's step). Weighted,
+ * the gradient sum grows by w·g and the squared-gradient sum by w·g²: what w updates with the
+ * same gradient add up to, taken at once. (Done one by one, each of the w would see the
+ * prediction the previous one moved, so the two agree to first order in the learning rate, not
+ * exactly: see the weighted-update test.) With w = 1 every operation is the unweighted one.
+ */
+function step(
+  zs: Float32Array | Float64Array,
+  ns: Float32Array | Float64Array,
+  h: number,
+  g: number,
+  w: number,
+  p: FtrlParams,
+  l1: number,
+): void {
   const n = ns[h]!;
-  const w = weight(zs[h]!, n, p, l1);
-  const sigma = (Math.sqrt(n + g * g) - Math.sqrt(n)) / p.alpha;
-  zs[h] = zs[h]! + g - sigma * w;
-  ns[h] = n + g * g;
+  const cur = weight(zs[h]!, n, p, l1);
+  const n2 = n + w * g * g;
+  const sigma = (Math.sqrt(n2) - Math.sqrt(n)) / p.alpha;
+  zs[h] = zs[h]! + w * g - sigma * cur;
+  ns[h] = n2;
 }
 
-/** One gradient step on (features, variant, label); returns the prediction made before it. */
-export function update(m: Ftrl, fv: FeatureVector, v: number, y: number): number {
+/**
+ * One gradient step on (features, variant, label), counted `w` times (a group of identical
+ * examples: aggregated training); returns the prediction made before it.
+ */
+export function update(m: Ftrl, fv: FeatureVector, v: number, y: number, w = 1): number {
   const pred = probability(m, fv, v);
   const g = pred - y;
   const p = m.params;
   const own = m.perVariant[v]!;
   const sh = m.shared;
-  step(m.bz, m.bn, v, g, p, 0);
+  step(m.bz, m.bn, v, g, w, p, 0);
   for (let j = 0; j < fv.length; j++) {
     const h = fv.hashes[j]! & m.mask;
     const gj = g * fv.values[j]!;
-    step(own.z, own.n, h, gj, p, p.l1);
-    if (sh) step(sh.z, sh.n, h, gj, p, p.l1);
+    step(own.z, own.n, h, gj, w, p, p.l1);
+    if (sh) step(sh.z, sh.n, h, gj, w, p, p.l1);
   }
   m.updates++;
   return pred;

@@ -1,10 +1,10 @@
 /**
- * The options every log-reading CLI shares (train, evaluate): where the log is, how outcomes
- * attribute to decisions, and the time range it covers.
+ * The options every log-reading CLI shares (train, evaluate, fit-shading, recs:train --log):
+ * where the log is, which site, how outcomes attribute to decisions, and DuckDB's memory.
  */
 import type { JoinOptions } from './attribution.ts';
 import { parseDuration } from './attribution.ts';
-import { FUTURE_SLACK_MS, localR2Sources, pathSources, readRecords, type LogSource } from './log-reader.ts';
+import { type LogHandle, openLog } from './log/open-log.ts';
 
 export const LOG_OPTIONS = {
   log: { type: 'string', multiple: true },
@@ -15,6 +15,9 @@ export const LOG_OPTIONS = {
   grace: { type: 'string', default: '10m' },
   skew: { type: 'string', default: '1m' },
   served: { type: 'string' },
+  site: { type: 'string', default: 'default' },
+  memory: { type: 'string', default: '256MB' },
+  'slice-mb': { type: 'string' },
 } as const;
 
 export interface LogArgs {
@@ -29,15 +32,26 @@ export interface LogArgs {
   served?: string | undefined;
   /** the decisions' kind: bids default `served` to win,billing */
   kind?: string | undefined;
+  /** the `site=` partition to read; logs without one are site `default` */
+  site?: string | undefined;
+  /** DuckDB's memory limit */
+  memory?: string | undefined;
+  /** input per time slice, in MB (log/slices.ts) */
+  'slice-mb'?: string | undefined;
 }
 
-export async function openSources(a: LogArgs): Promise<{ sources: LogSource[]; close: () => Promise<void> }> {
-  if (a['r2-local']) return localR2Sources(a.persist);
-  if (!a.log?.length) throw new Error('name the log: --log <folder|file> (repeatable) or --r2-local');
-  const sources: LogSource[] = [];
-  for (const p of a.log) sources.push(...(await pathSources(p)));
-  if (sources.length === 0) throw new Error(`no .ndjson / .ndjson.gz files under ${a.log.join(', ')}`);
-  return { sources, close: async () => {} };
+/** The log the arguments name, open for reading (close it when done). */
+export function openLogOf(a: LogArgs): Promise<LogHandle> {
+  const mb = a['slice-mb'] === undefined ? undefined : Number(a['slice-mb']);
+  if (mb !== undefined && !(mb > 0)) throw new Error(`--slice-mb must be a positive number, got "${a['slice-mb']}"`);
+  return openLog({
+    log: a.log,
+    r2Local: a['r2-local'],
+    persist: a.persist,
+    site: a.site,
+    memory: a.memory,
+    sliceBytes: mb === undefined ? undefined : mb * 2 ** 20,
+  });
 }
 
 const names = (s: string) =>
@@ -60,45 +74,3 @@ export function joinOptions(a: LogArgs): JoinOptions {
     ...(served === 'none' ? {} : { served: names(served) }),
   };
 }
-
-/**
- * A decision line as the log writer writes it, up to its `ts`: the light pass reads only this.
- * A line that is not written this way (another writer, a torn line) is read in full instead,
- * with the same checks `readRecords` makes, so the range covers exactly the decisions training
- * will read.
- */
-const DECISION_HEAD = /^\{"type":"decision","v":\d+,"id":"(?:[^"\\]|\\.)*","ts":(\d+(?:\.\d+)?)[,}]/;
-
-/** First and last decision time in the log: a light pass that parses only the `ts` field. */
-export async function decisionTimeRange(sources: readonly LogSource[]): Promise<{ min: number; max: number; decisions: number }> {
-  let min = Infinity;
-  let max = -Infinity;
-  let decisions = 0;
-  const latest = Date.now() + FUTURE_SLACK_MS;
-  for (const src of sources) {
-    for await (const lines of src.lines()) {
-      for (const line of lines) {
-        if (!line.includes('"type":"decision"')) continue;
-        let ts: number | undefined;
-        const m = line.endsWith('}') ? DECISION_HEAD.exec(line) : null;
-        if (m) ts = Number(m[1]);
-        else {
-          try {
-            const r = JSON.parse(line) as { type?: unknown; id?: unknown; ts?: unknown } | null;
-            if (r !== null && typeof r === 'object' && r.type === 'decision' && typeof r.id === 'string' && typeof r.ts === 'number')
-              ts = r.ts;
-          } catch {
-            // unreadable: readRecords skips it too
-          }
-        }
-        if (ts === undefined || !(ts <= latest)) continue;
-        decisions++;
-        if (ts < min) min = ts;
-        if (ts > max) max = ts;
-      }
-    }
-  }
-  return { min, max, decisions };
-}
-
-export { readRecords };

@@ -5,16 +5,18 @@
  * that works recovers those weights; an off-policy estimator that works recovers a target
  * policy's true value (`trueValue`).
  *
- * `npm run log:synth -- --out DIR --decisions 100000 [--seed 1]` writes it as the consumer
- * would: gzip NDJSON under dt=/hour= partitions.
+ * `npm run log:synth -- --out DIR --decisions 100000 [--seed 1] [--per-object 100] [--start ISO]`
+ * writes it as the consumer does: gzip NDJSON objects of at most 100 records (one consumer
+ * batch each) under `site=default/dt=…/hour=…/` partitions, named as the consumer names them.
+ * The log ends before now (readers treat records from the future as corrupt).
  */
-import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createGzip } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import type { DecisionRecord, LoggedContext } from '../core/decision-record.ts';
 import { FEATURE_SPEC_HASH } from '../core/features.ts';
+import { DEFAULT_SITE, LOG_PREFIX, logObjectKey } from '../core/log-layout.ts';
 import type { LogRecord, OutcomeEvent } from '../core/outcome-event.ts';
 import { mulberry32 } from './random.ts';
 
@@ -102,16 +104,24 @@ export function loggedContextOf(c: SyntheticContext, hour: number, weekday: numb
 export interface SynthOptions {
   readonly decisions: number;
   readonly seed?: number;
+  /** the first decision's time (ms); default: so that the log ends an hour before now */
   readonly start?: number;
   /** ms between decisions */
   readonly gapMs?: number;
 }
 
+const HOUR = 3_600_000;
+
+/** The default start: the log's last decision falls in the hour before the current one. */
+export function defaultStart(decisions: number, gapMs = 1000, now = Date.now()): number {
+  return Math.floor(now / HOUR) * HOUR - HOUR - Math.ceil((decisions * gapMs) / HOUR) * HOUR;
+}
+
 /** Records in log order: each decision, then its click (if any) 5 s later. */
 export function* syntheticLog(o: SynthOptions): Generator<LogRecord> {
   const r = mulberry32(o.seed ?? 1);
-  const start = o.start ?? Date.UTC(2026, 10, 1);
   const gap = o.gapMs ?? 1000;
+  const start = o.start ?? defaultStart(o.decisions, gap);
   const candidates = [...VARIANTS];
   const probabilities = candidates.map(() => 1 / candidates.length);
   for (let i = 0; i < o.decisions; i++) {
@@ -157,46 +167,66 @@ export function* syntheticLog(o: SynthOptions): Generator<LogRecord> {
   }
 }
 
-/** Writes a synthetic log as hourly gzip NDJSON objects, the consumer's layout. */
-export async function writeSyntheticLog(dir: string, o: SynthOptions): Promise<number> {
+export interface WriteOptions extends SynthOptions {
+  /** records per object, at most (the consumer writes one object per batch of ≤ 100); an object never spans an hour */
+  readonly perObject?: number;
+  /** `site` (site=default/dt=…/hour=…/, today's layout) or `legacy` (dt=…/hour=…/, before the site partition) */
+  readonly layout?: 'site' | 'legacy';
+}
+
+/** Writes a synthetic log as the consumer writes one: gzip NDJSON objects under hour partitions. */
+export async function writeSyntheticLog(dir: string, o: WriteOptions): Promise<number> {
+  const perObject = o.perObject ?? 100;
+  if (!(perObject >= 1)) throw new Error('perObject must be at least 1');
   let records = 0;
-  let hourKey = '';
-  let out: ReturnType<typeof createGzip> | null = null;
-  let file: ReturnType<typeof createWriteStream> | null = null;
-  const finish = (gz: typeof out, f: typeof file) =>
-    gz === null || f === null
-      ? Promise.resolve()
-      : new Promise<void>((res, rej) => {
-          f.on('close', res).on('error', rej);
-          gz.end();
-        });
-  const closes: Promise<void>[] = [];
+  let batch: LogRecord[] = [];
+  let batchHour = NaN;
+  const flush = () => {
+    if (batch.length === 0) return;
+    // the partition of the batch's first record (its "enqueue" hour), as the consumer keys it
+    let key = logObjectKey(DEFAULT_SITE, batch[0]!.ts, batch.map((r) => `${r.type}:${r.id}`)).slice(LOG_PREFIX.length);
+    if (o.layout === 'legacy') key = key.replace(/^site=[^/]+\//, '');
+    const path = join(dir, key);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, gzipSync(batch.map((r) => JSON.stringify(r)).join('\n') + '\n'));
+    batch = [];
+  };
   for (const rec of syntheticLog(o)) {
-    // partition by the decision's hour (a click 5 s later stays in its decision's object, as
-    // one consumer batch would keep them), so no partition is opened twice
-    const d = new Date(rec.type === 'decision' ? rec.ts : rec.ts - 5000);
-    const key = `dt=${d.toISOString().slice(0, 10)}/hour=${String(d.getUTCHours()).padStart(2, '0')}`;
-    if (key !== hourKey) {
-      closes.push(finish(out, file));
-      hourKey = key;
-      await mkdir(join(dir, key), { recursive: true });
-      out = createGzip();
-      file = createWriteStream(join(dir, key, `synthetic-${o.seed ?? 1}.ndjson.gz`));
-      out.pipe(file);
-    }
-    if (!out!.write(JSON.stringify(rec) + '\n')) await new Promise((res) => out!.once('drain', res));
+    // a click 5 s after its decision stays in its decision's hour, as one consumer batch would keep them
+    const hour = Math.floor((rec.type === 'decision' ? rec.ts : rec.ts - 5000) / HOUR);
+    if (batch.length >= perObject || hour !== batchHour) flush();
+    batchHour = hour;
+    batch.push(rec);
     records++;
   }
-  closes.push(finish(out, file));
-  await Promise.all(closes);
+  flush();
   return records;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
-    options: { out: { type: 'string' }, decisions: { type: 'string', default: '100000' }, seed: { type: 'string', default: '1' } },
+    options: {
+      out: { type: 'string' },
+      decisions: { type: 'string', default: '100000' },
+      seed: { type: 'string', default: '1' },
+      'per-object': { type: 'string', default: '100' },
+      start: { type: 'string' },
+      legacy: { type: 'boolean', default: false },
+    },
   });
   if (!values.out) throw new Error('--out DIR is required');
-  const n = await writeSyntheticLog(values.out, { decisions: Number(values.decisions), seed: Number(values.seed) });
+  const decisions = Number(values.decisions);
+  if (!(Number.isInteger(decisions) && decisions > 0)) throw new Error('--decisions must be a positive integer');
+  const perObject = Number(values['per-object']);
+  if (!(Number.isInteger(perObject) && perObject > 0)) throw new Error('--per-object must be a positive integer');
+  const start = values.start === undefined ? undefined : Date.parse(values.start);
+  if (start !== undefined && Number.isNaN(start)) throw new Error('--start must be an ISO date');
+  const n = await writeSyntheticLog(values.out, {
+    decisions,
+    seed: Number(values.seed),
+    perObject,
+    start,
+    layout: values.legacy ? 'legacy' : 'site',
+  });
   console.log(`wrote ${n} records to ${values.out}`);
 }

@@ -7,7 +7,10 @@
  * through the atomic publish path to local KV (or the real namespace with `--remote`);
  * `--gate` refuses to publish unless the model beats the baseline on the holdout.
  *
- *   --log DIR|FILE (repeatable) | --r2-local [--persist DIR]   where the log is
+ *   --log DIR|FILE (repeatable) | --r2-local [--persist DIR]   where the log is (NDJSON and/or
+ *                                Parquet: log:compact; an hour's Parquet is read in place of its NDJSON)
+ *   --site default               the site= partition (logs without one are site default)
+ *   --memory 256MB --slice-mb 16 DuckDB's memory limit (it spills past it); input per time slice
  *   --label click[,conversion]  --window 30m  --grace 10m        what counts, and when
  *   --slot ID  --kind variant    learn one slot's decisions only; decisions of one kind (variant)
  *   --served win,billing         outcomes that say a decision was shown; others are no example
@@ -23,11 +26,11 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MAX_VARIANTS } from '../core/linear-model.ts';
 import { parsePolicySpec } from '../core/policy.ts';
-import { attribute, newJoinStats } from './attribution.ts';
-import { fit, type FitReport } from './fit.ts';
+import type { FitReport } from './fit.ts';
 import { DEFAULT_FTRL } from './ftrl.ts';
-import { decisionTimeRange, joinOptions, LOG_OPTIONS, openSources, readRecords } from './log-options.ts';
-import type { ReadStats } from './log-reader.ts';
+import { decisionRange } from './log/range.ts';
+import { trainFromLog } from './log/train-log.ts';
+import { joinOptions, LOG_OPTIONS, openLogOf } from './log-options.ts';
 import { progressBar } from './progress.ts';
 import { publishBlob } from './storage.ts';
 
@@ -56,6 +59,12 @@ export function formatReport(r: FitReport): string {
   if (r.unreadableContexts > 0) lines.push(`skipped   ${r.unreadableContexts} decisions whose context the extractor could not read`);
   if (r.otherActions > 0)
     lines.push(`skipped   ${r.otherActions} decisions with other actions (past ${MAX_VARIANTS} variants, or not in --variants)`);
+  if (r.groups) {
+    const g = r.groups;
+    lines.push(
+      `groups    ${g.decisions} decisions in ${g.groups} groups of identical (context, action, label) rows (${(g.decisions / Math.max(1, g.groups)).toFixed(2)} per group), ${g.contexts} distinct contexts`,
+    );
+  }
   if (r.join) {
     const j = r.join;
     lines.push(
@@ -107,7 +116,7 @@ async function main(): Promise<void> {
   };
   if (!Number.isInteger(ftrl.bits) || ftrl.bits < 1 || ftrl.bits > 24) throw new Error('--bits must be an integer in 1..24');
 
-  const { sources, close } = await openSources(a);
+  const log = await openLogOf(a);
   try {
     let cutoff: number;
     if (a['holdout-from']) {
@@ -115,48 +124,47 @@ async function main(): Promise<void> {
       if (Number.isNaN(cutoff)) throw new Error('--holdout-from must be an ISO date');
     } else {
       const share = num(a.holdout, 0.2, 'holdout');
-      const range = await decisionTimeRange(sources);
-      if (range.decisions === 0) throw new Error('the log holds no decisions');
+      const range = await decisionRange(log);
+      if (range === null) throw new Error('the log holds no decisions');
       cutoff = share <= 0 ? Infinity : range.min + (1 - share) * (range.max - range.min);
     }
-    const totalBytes = sources.reduce((s, x) => s + x.bytes, 0);
-    const readStats: ReadStats = { lines: 0, bad: 0, bytesDone: 0 };
-    const join = newJoinStats();
+    for (const s of log.skipped) console.warn(`skipped ${s.path}: ${s.reason}`);
     const bar = a.quiet ? { update() {}, done() {} } : progressBar('train');
     const started = performance.now();
-    const { blob, report } = await fit(attribute(readRecords(sources, readStats), joinOptions(a), join), {
-      name: a.name,
-      version,
-      ftrl,
-      cutoff: Number.isFinite(cutoff) ? cutoff : 8.64e15,
-      slot: a.slot,
-      kind: a.kind,
-      policy,
-      target: a.label!,
-      quantize: a.quantize,
-      variants: a.variants
-        ?.split(',')
-        .map((v) => v.trim())
-        .filter(Boolean),
-      onProgress: () =>
-        bar.update(
-          readStats.bytesDone / totalBytes,
-          `${readStats.lines} records, ${Math.round(readStats.lines / ((performance.now() - started) / 1000))}/s`,
-        ),
-    });
+    const { blob, report } = await trainFromLog(
+      log,
+      {
+        name: a.name,
+        version,
+        ftrl,
+        cutoff: Number.isFinite(cutoff) ? cutoff : 8.64e15,
+        slot: a.slot,
+        kind: a.kind,
+        policy,
+        target: a.label!,
+        quantize: a.quantize,
+        variants: a.variants
+          ?.split(',')
+          .map((v) => v.trim())
+          .filter(Boolean),
+      },
+      joinOptions(a),
+      (done, of) => bar.update(done / of, `slice ${done} of ${of}`),
+    );
     bar.done();
     if (report.train.examples === 0) {
       throw new Error(`no decisions to train on before the holdout cutoff (${report.cutoff}); nothing written`);
     }
     const seconds = (performance.now() - started) / 1000;
-    const full = { ...report, join, read: { ...readStats, seconds, recordsPerSecond: Math.round(readStats.lines / seconds) } };
+    const readStats = report.read;
+    const full = { ...report, read: { ...readStats, seconds, recordsPerSecond: Math.round(readStats.lines / seconds) } };
     const out = a.out ?? `models/compiled/${a.name}@${version}.bin`;
     await mkdir(dirname(out), { recursive: true });
     await writeFile(out, blob);
     if (a.report) await writeFile(a.report, JSON.stringify(full, null, 2));
     console.log(formatReport(full));
     console.log(
-      `read      ${readStats.lines} records (${readStats.bad} unreadable) in ${seconds.toFixed(2)} s, ${full.read.recordsPerSecond}/s`,
+      `read      ${readStats.lines} records (${readStats.bad} unreadable) in ${seconds.toFixed(2)} s, ${full.read.recordsPerSecond}/s, ${readStats.slices} time slices${readStats.skippedFiles > 0 ? `, ${readStats.skippedFiles} files skipped` : ''}`,
     );
     console.log(`wrote     ${out}`);
     if (a.publish) {
@@ -174,7 +182,7 @@ async function main(): Promise<void> {
       console.log(await publishBlob(blob, { remote: a.remote, persist: a.persist }));
     }
   } finally {
-    await close();
+    await log.close();
   }
 }
 

@@ -1,0 +1,106 @@
+/**
+ * Attributed examples one per decision, in time order: what off-policy evaluation reads (and any
+ * reader that needs whole decision records). Each slice's decisions are labelled in SQL
+ * (attribution-sql.ts), deduplicated (`DISTINCT ON (id)` for the few ids the log holds more
+ * than once, so the wide rows of the rest never pass through a window or hash table), sorted by
+ * time within the slice, and rebuilt as DecisionRecords from column vectors.
+ */
+import type { DuckDBListValue, DuckDBStructValue } from '@duckdb/node-api';
+import type { DecisionRecord } from '../../core/decision-record.ts';
+import { type Example, type JoinOptions, type JoinStats, newJoinStats } from '../attribution.ts';
+import { attributionCtes, type DecisionFilter, decisionWhere, statsSql } from './attribution-sql.ts';
+import { chunks, rows } from './duckdb.ts';
+import type { LogHandle } from './open-log.ts';
+import { addStats, type ReadReport } from './train-log.ts';
+
+const COLUMNS = [
+  'type',
+  'kind',
+  'visitor',
+  'slot',
+  'model',
+  'action',
+  'propensity',
+  'score',
+  'source',
+  'candidates',
+  'probabilities',
+  'featureSpec',
+  'context',
+  'receivedAt',
+  'name',
+  'decisionId',
+  'value',
+] as const;
+
+const OUT = ['id', 'ts', 'kind', 'visitor', 'slot', 'model', 'action', 'propensity', 'score', 'source', 'candidates', 'probabilities', 'featureSpec', 'context']
+  .map((c) => `r."${c}"`)
+  .join(', ');
+
+export interface ExampleStats {
+  readonly join: JoinStats;
+  readonly read: ReadReport;
+}
+
+export function newExampleStats(): ExampleStats {
+  return { join: newJoinStats(), read: { lines: 0, bad: 0, slices: 0, skippedFiles: 0 } };
+}
+
+const list = <T>(v: unknown): T[] => (v === null ? [] : ((v as DuckDBListValue).items as T[]));
+
+/** The labelled decisions of the log (of one kind or slot, with `filter`), in time order, in batches. */
+export async function* logExamples(
+  log: LogHandle,
+  join: JoinOptions,
+  filter: DecisionFilter = {},
+  stats: ExampleStats = newExampleStats(),
+): AsyncGenerator<Example[]> {
+  const con = log.duck.con;
+  for (const slice of log.plan(join)) {
+    await log.load('rec', slice, COLUMNS);
+    addStats(stats.join, stats.read, (await rows(con, statsSql(slice, join)))[0]!);
+    stats.read.slices++;
+    const where = decisionWhere(slice, filter, join);
+    const sql = `WITH ${attributionCtes(join)},
+      d AS (SELECT ${OUT} FROM rec r JOIN dn USING (id) WHERE ${where} AND dn.copies = 1
+            UNION ALL
+            SELECT * FROM (SELECT DISTINCT ON (r.id) ${OUT} FROM rec r JOIN dn USING (id) WHERE ${where} AND dn.copies > 1))
+      SELECT d.id, d.ts, d.kind, d.visitor, d.slot, d.model, d.action, d.propensity, d.score, d.source, d.candidates, d.probabilities,
+             d.featureSpec::DOUBLE, d.context::VARCHAR, (lab.id IS NOT NULL)::INTEGER AS label, coalesce(lab.value, 0)::DOUBLE AS value
+      FROM d LEFT JOIN lab USING (id) ORDER BY d.ts, d.id`;
+    for await (const c of chunks(con, sql)) {
+      const col = Array.from({ length: 16 }, (_, i) => c.getColumnVector(i));
+      const out: Example[] = [];
+      for (let i = 0; i < c.rowCount; i++) {
+        const model = col[5]!.getItem(i) as DuckDBStructValue | null;
+        let context: unknown = null;
+        try {
+          context = JSON.parse(col[13]!.getItem(i) as string);
+        } catch {
+          // an unreadable context: the consumers skip it as they would a malformed one
+        }
+        const decision = {
+          type: 'decision',
+          v: 1,
+          id: col[0]!.getItem(i) as string,
+          ts: col[1]!.getItem(i) as number,
+          kind: col[2]!.getItem(i),
+          visitor: col[3]!.getItem(i),
+          slot: col[4]!.getItem(i),
+          model: model === null ? null : { name: model.entries.name, version: model.entries.version },
+          action: col[6]!.getItem(i),
+          propensity: col[7]!.getItem(i),
+          score: col[8]!.getItem(i),
+          source: col[9]!.getItem(i),
+          candidates: list<string>(col[10]!.getItem(i)),
+          probabilities: list<number>(col[11]!.getItem(i)),
+          featureSpec: col[12]!.getItem(i),
+          context,
+        } as DecisionRecord;
+        out.push({ decision, label: col[14]!.getItem(i) as 0 | 1, value: col[15]!.getItem(i) as number });
+      }
+      if (out.length > 0) yield out;
+    }
+  }
+  stats.read.skippedFiles = log.skipped.length;
+}

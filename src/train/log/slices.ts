@@ -1,0 +1,71 @@
+/**
+ * Time slices: how a reader keeps memory flat as the log grows. DuckDB's memory limit bounds its
+ * buffers, but a join and grouping over the whole log still grows the process (freed memory
+ * stays in RSS, and some operator state is not counted), so readers process the log a slice of
+ * partition hours at a time, in time order.
+ *
+ * A slice owns the decisions with `from ≤ ts < to`, and reads the partitions that can hold them
+ * and what counts for them: from an hour plus the attribution window before `from` (a batch can
+ * straddle an hour; an outcome's decision can precede it by the window) to the window, grace
+ * and an hour past `to` (outcomes come later, and a batch's partition is its first message's
+ * hour). Every copy of a decision shares its `ts`, so the dedupe is exact within the slice. A
+ * record delivered later than that (a dead-letter replay hours on) is not read with its slice.
+ *
+ * Slices are cut at hour boundaries by input size (`sliceBytes` of the hours' own files), so a
+ * slice holds about the same number of records however long the log is.
+ */
+
+const HOUR = 3_600_000;
+
+export interface SliceOptions {
+  readonly windowMs: number;
+  readonly graceMs: number;
+  readonly skewMs: number;
+  /** input bytes (the own hours' files) per slice */
+  readonly sliceBytes: number;
+}
+
+export interface Slice {
+  /** the slice's decisions: from ≤ ts < to */
+  readonly from: number;
+  readonly to: number;
+  /** partition hours it reads: readFrom ≤ hour < readTo; its own are from ≤ hour < to */
+  readonly readFrom: number;
+  readonly readTo: number;
+}
+
+export const DEFAULT_SLICE_BYTES = 16 << 20;
+
+const ceilHours = (ms: number) => Math.ceil(ms / HOUR) * HOUR;
+
+/**
+ * The plan for partition hours (any order) of the given sizes. A log with files outside any
+ * partition (`hour: null`) is one slice: without hours there is nothing to cut by.
+ */
+export function planSlices(hours: readonly { hour: number | null; bytes: number }[], o: SliceOptions): Slice[] {
+  const all: Slice = { from: -Infinity, to: Infinity, readFrom: -Infinity, readTo: Infinity };
+  if (hours.length === 0 || hours.some((h) => h.hour === null)) return [all];
+  const sorted = [...hours].sort((a, b) => a.hour! - b.hour!);
+  const starts: number[] = [];
+  let bytes = Infinity;
+  for (const h of sorted) {
+    if (bytes >= o.sliceBytes) {
+      starts.push(h.hour!);
+      bytes = 0;
+    }
+    bytes += h.bytes;
+  }
+  const before = HOUR + ceilHours(o.windowMs + o.skewMs);
+  const after = HOUR + ceilHours(o.windowMs + o.graceMs);
+  return starts.map((start, i) => {
+    const from = i === 0 ? -Infinity : start;
+    const to = i === starts.length - 1 ? Infinity : starts[i + 1]!;
+    return { from, to, readFrom: from - before, readTo: to + after };
+  });
+}
+
+/** Whether partition `hour` is one of the slice's own (each hour is the own hour of exactly one slice). */
+export const ownsHour = (s: Slice, hour: number | null): boolean => hour === null || (hour >= s.from && hour < s.to);
+
+/** Whether the slice reads partition `hour`. */
+export const readsHour = (s: Slice, hour: number | null): boolean => hour === null || (hour >= s.readFrom && hour < s.readTo);
