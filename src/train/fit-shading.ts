@@ -1,6 +1,6 @@
 /**
- * `node src/train/fit-shading.ts <log.ndjson[.gz]>… [--out file.bin] [--publish [--remote]]
- *    [--min-pub 500] [--version v]`
+ * `node src/train/fit-shading.ts --log DIR|FILE… | --r2-local [--site default] [--out file.bin]
+ *    [--publish [--remote]] [--min-pub 500] [--version v]` (log files may also be given bare)
  *
  * Fits the first-price win curves from the outcome log: every `win`, `billing` or `loss` event
  * of our bids (`props.bid` = our price, `props.pub` = publisher, `auction.minToWin` when the
@@ -11,13 +11,11 @@
  * counted as duplicates (memory: the bins, and 64 MB of recent decision hashes, which catch
  * repeats within the last 2–4 million auctions read; recent-keys.ts).
  * The result is a `shading` model named `bid-shading`, written to a file and/or published
- * (atomic, verified).
+ * (atomic, verified). The log is read through DuckDB (log/open-log.ts): NDJSON or Parquet, in
+ * time order, a slice of hours at a time.
  */
-import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { createGunzip } from 'node:zlib';
 import { encodeShadingModel } from '../core/bidding/shading-model.ts';
 import {
   createWinStats,
@@ -30,6 +28,9 @@ import {
 } from '../core/bidding/win-curve.ts';
 import { publishModel } from '../core/model-registry.ts';
 import type { LogRecord } from '../core/outcome-event.ts';
+import { chunks } from './log/duckdb.ts';
+import type { LogHandle } from './log/open-log.ts';
+import { LOG_OPTIONS, openLogOf } from './log-options.ts';
 import { idKey, recentKeys, type RecentKeys } from './recent-keys.ts';
 import { localStorage, remoteStorage } from './storage.ts';
 
@@ -97,18 +98,39 @@ export function curvesOf(fit: ShadingFit, minPerPub: number): Map<string, WinCur
   return out;
 }
 
-async function readLog(path: string, fit: ShadingFit): Promise<void> {
-  const raw = createReadStream(path);
-  const input = path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-    if (line.trim() === '') continue;
-    let record: LogRecord;
-    try {
-      record = JSON.parse(line) as LogRecord;
-    } catch {
-      continue; // a torn last line of a log being written
+/**
+ * Every auction notice of the log, in time order, through `addRecord`. SQL picks the notices and
+ * the fields addRecord reads (a `props.bid` that is not a JSON number is no bid, as in JS).
+ */
+export async function readShadingLog(log: LogHandle, fit: ShadingFit): Promise<void> {
+  const con = log.duck.con;
+  for (const slice of log.plan({ windowMs: 0, graceMs: 0, skewMs: 0 })) {
+    await log.load('rec', slice, ['type', 'name', 'decisionId', 'props', 'auction'], true);
+    const sql = `SELECT id, decisionId, name,
+        CASE WHEN json_type(props, '$.bid') IN ('DOUBLE', 'BIGINT', 'UBIGINT') THEN (props->>'$.bid')::DOUBLE END AS bid,
+        CASE WHEN json_type(props, '$.pub') = 'VARCHAR' THEN props->>'$.pub' END AS pub,
+        auction.minToWin::DOUBLE AS mtw, auction.lossReason::INTEGER AS reason
+      FROM rec WHERE own AND valid AND type = 'outcome' AND name IN ('win', 'billing', 'loss') ORDER BY ts, id`;
+    for await (const c of chunks(con, sql)) {
+      const col = Array.from({ length: 7 }, (_, i) => c.getColumnVector(i));
+      for (let i = 0; i < c.rowCount; i++) {
+        const bid = col[3]!.getItem(i);
+        const pub = col[4]!.getItem(i);
+        const mtw = col[5]!.getItem(i);
+        const reason = col[6]!.getItem(i);
+        addRecord(fit, {
+          type: 'outcome',
+          v: 1,
+          id: col[0]!.getItem(i) as string,
+          ts: 0,
+          receivedAt: 0,
+          name: col[2]!.getItem(i) as 'win',
+          ...(col[1]!.getItem(i) === null ? {} : { decisionId: col[1]!.getItem(i) as string }),
+          props: { ...(bid === null ? {} : { bid: bid as number }), ...(pub === null ? {} : { pub: pub as string }) },
+          auction: { ...(mtw === null ? {} : { minToWin: mtw as number }), ...(reason === null ? {} : { lossReason: reason as number }) },
+        });
+      }
     }
-    addRecord(fit, record);
   }
 }
 
@@ -116,6 +138,7 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
+      ...LOG_OPTIONS,
       out: { type: 'string' },
       publish: { type: 'boolean', default: false },
       remote: { type: 'boolean', default: false },
@@ -123,9 +146,16 @@ async function main(): Promise<void> {
       version: { type: 'string' },
     },
   });
-  if (positionals.length === 0) throw new Error('usage: fit-shading.ts <log.ndjson[.gz]>… [--out f] [--publish [--remote]]');
+  const paths = [...(values.log ?? []), ...positionals];
+  if (paths.length === 0 && !values['r2-local']) throw new Error('usage: fit-shading.ts --log DIR|FILE… | --r2-local [--out f] [--publish [--remote]]');
   const fit = createShadingFit();
-  for (const p of positionals) await readLog(p, fit);
+  const log = await openLogOf({ ...values, log: paths });
+  try {
+    for (const s of log.skipped) console.warn(`skipped ${s.path}: ${s.reason}`);
+    await readShadingLog(log, fit);
+  } finally {
+    await log.close();
+  }
   const curves = curvesOf(fit, Number(values['min-pub']));
   const version = values.version ?? new Date().toISOString().replace(/[:.]/g, '-');
   const blob = encodeShadingModel(SHADING_MODEL, version, curves);
@@ -145,4 +175,9 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err: unknown) => {
+    console.error(`fit-shading: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -3,14 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import {
-  csvFields,
-  readCatalogCsv,
-  readInteractionsCsv,
-  readOutcomeLog,
-  readRetailCsv,
-  retailCategory,
-} from '../../src/train/recs/baskets.ts';
+import { csvFields, readCatalogCsv, readInteractionsCsv, readRetailCsv, retailCategory } from '../../src/train/recs/baskets.ts';
+import { readOutcomeLog } from '../../src/train/recs/log-baskets.ts';
 import { build, compile } from '../../src/train/recs/build.ts';
 import { addCase, emptySums, means } from '../../src/train/recs/metrics.ts';
 import { decodeItemKnn, itemId, itemIndex } from '../../src/core/recs/itemknn-model.ts';

@@ -52,8 +52,9 @@ export interface LogHandle {
    * (Re)creates temp table `table` with the records the slice reads: the given columns plus
    * `id`, `ts`, `valid` and `own` (true for records of the slice's own hours: count those, so
    * records read by two slices count once). A file DuckDB cannot decode is dropped and reported.
+   * `ownOnly`: the slice's own hours only, for readers that join nothing across hours.
    */
-  load(table: string, slice: Slice, cols: readonly LogColumn[]): Promise<void>;
+  load(table: string, slice: Slice, cols: readonly LogColumn[], ownOnly?: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -126,9 +127,9 @@ export async function openLog(o: OpenLogOptions): Promise<LogHandle> {
       latest,
       plan: (p) => planSlices(hours, { ...p, sliceBytes: o.sliceBytes ?? DEFAULT_SLICE_BYTES }),
       files: (pick) => merge(hours.filter((h) => pick(h.hour))),
-      async load(table, slice, cols) {
+      async load(table, slice, cols, ownOnly = false) {
         const own = merge(hours.filter((h) => ownsHour(slice, h.hour)));
-        const margin = merge(hours.filter((h) => !ownsHour(slice, h.hour) && readsHour(slice, h.hour)));
+        const margin = merge(hours.filter((h) => !ownOnly && !ownsHour(slice, h.hour) && readsHour(slice, h.hour)));
         await loadChecked(duck, table, own, margin, cols, latest, skipped, hours);
       },
       async close() {

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { publishModel, type ModelStorage, type PublishResult } from '../../core/model-registry.ts';
 import { localStorage, remoteStorage } from '../storage.ts';
-import { readCatalogCsv, readInteractionsCsv, readOutcomeLog, readRetailCsv, type BasketSet } from './baskets.ts';
+import { readCatalogCsv, readInteractionsCsv, readRetailCsv, type BasketSet } from './baskets.ts';
+import { readOutcomeLog } from './log-baskets.ts';
 import { build, compile } from './build.ts';
 import { checkNeighbourOptions, type Normalization } from './cooccurrence.ts';
 import { evaluate, formatReport, QUANTIZATION_BUDGET, servedLoss } from './evaluate.ts';
@@ -24,8 +25,10 @@ const USAGE = `npm run recs:train -- (--csv file [--format retail|interactions] 
   --csv file            the UCI Online Retail export, or an interactions CSV with a header naming
                         basket (or session) and item, and optionally time (ISO date, or Unix
                         seconds or ms), user, country, category, price, in_stock, tags (;-separated)
-  --log file …          our outcome log (NDJSON, plain or .gz): page, add_to_cart, purchase and
-                        click events with items, one basket per visitor session
+  --log file|dir …      our outcome log (NDJSON, plain or .gz, and/or Parquet from log:compact):
+                        page, add_to_cart, purchase and click events with items, one basket per
+                        visitor session
+  --site default        the log's site= partition (logs without one are site default)
   --catalog file        item metadata CSV (item, and any of category, price, in_stock, tags): the
                         filters' data for a source without it (the outcome log)
   --name recs           model name (its companion is <name>-popular); --version (default t<time>)
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
       csv: { type: 'string' },
       format: { type: 'string' },
       log: { type: 'string', multiple: true },
+      site: { type: 'string', default: 'default' },
       name: { type: 'string', default: 'recs' },
       version: { type: 'string' },
       k: { type: 'string', default: '50' },
@@ -127,7 +131,7 @@ async function main(): Promise<void> {
   if (values.csv) {
     data = format === 'retail' ? await readRetailCsv(values.csv) : await readInteractionsCsv(values.csv);
   } else {
-    data = await readOutcomeLog(values.log!);
+    data = await readOutcomeLog(values.log!, { site: values.site });
   }
   if (values.catalog) console.log(`catalog: ${await readCatalogCsv(values.catalog, data.items)} items from ${values.catalog}`);
   // Nothing usable (an unreadable or empty log): say so, rather than replace a good model with an empty one.
