@@ -107,10 +107,12 @@ export function probability(m: Ftrl, fv: FeatureVector, v: number): number {
 
 /**
  * One coordinate's step for `w` examples with gradient `g` (w = 1: Algorithm 1's step). Weighted,
- * the gradient sum grows by w·g and the squared-gradient sum by w·g²: what w updates with the
- * same gradient add up to, taken at once. (Done one by one, each of the w would see the
- * prediction the previous one moved, so the two agree to first order in the learning rate, not
- * exactly: see the weighted-update test.) With w = 1 every operation is the unweighted one.
+ * the gradient sum grows by w·g and the squared-gradient sum by w·g², what w updates with that
+ * gradient add up to, taken in one step at the learning rate reached after all w. Done one by
+ * one, the first of the w would step at higher rates and each would see the prediction the last
+ * one moved; so a group moves the model somewhat less than its rows would (about 85 % for five
+ * fresh rows), and trains the same model to within the order-of-examples noise of one online pass
+ * (ftrl-weighted.test.ts, log-duckdb.test.ts). With w = 1 every operation is the unweighted one.
  */
 function step(
   zs: Float32Array | Float64Array,
