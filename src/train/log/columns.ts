@@ -66,7 +66,7 @@ const quote = (c: string) => `"${c}"`;
  * `ts` no later than `latest` (a time from the future is corrupt).
  */
 export function recordsSql(files: LogFiles, cols: readonly LogColumn[], latest: number): string {
-  const want = [...new Set<LogColumn>(['id', 'ts', ...cols])];
+  const want = ALL_COLUMNS.filter((c) => c === 'id' || c === 'ts' || cols.includes(c)); // the schema's order
   const select = want.map(quote).join(', ');
   const parts: string[] = [];
   if (files.ndjson.length > 0) {
