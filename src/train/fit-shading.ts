@@ -147,7 +147,8 @@ async function main(): Promise<void> {
     },
   });
   const paths = [...(values.log ?? []), ...positionals];
-  if (paths.length === 0 && !values['r2-local']) throw new Error('usage: fit-shading.ts --log DIR|FILE… | --r2-local [--out f] [--publish [--remote]]');
+  if (paths.length === 0 && !values['r2-local'])
+    throw new Error('usage: fit-shading.ts --log DIR|FILE… | --r2-local [--out f] [--publish [--remote]]');
   const fit = createShadingFit();
   const log = await openLogOf({ ...values, log: paths });
   try {

@@ -75,7 +75,8 @@ async function main(): Promise<void> {
     return;
   }
   if (!a.log || !a.out) throw new Error('--log and --out are required (--help for usage)');
-  if (a.site !== undefined && !SITE_NAME.test(a.site)) throw new Error(`--site must be lower-case letters, digits, - and _ (got "${a.site}")`);
+  if (a.site !== undefined && !SITE_NAME.test(a.site))
+    throw new Error(`--site must be lower-case letters, digits, - and _ (got "${a.site}")`);
   const from = hourOf(a.from, 'from');
   const to = hourOf(a.to, 'to');
   if (from !== undefined && to !== undefined && !(from < to)) throw new Error('--from must be before --to');

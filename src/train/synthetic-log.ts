@@ -184,7 +184,11 @@ export async function writeSyntheticLog(dir: string, o: WriteOptions): Promise<n
   const flush = () => {
     if (batch.length === 0) return;
     // the partition of the batch's first record (its "enqueue" hour), as the consumer keys it
-    let key = logObjectKey(DEFAULT_SITE, batch[0]!.ts, batch.map((r) => `${r.type}:${r.id}`)).slice(LOG_PREFIX.length);
+    let key = logObjectKey(
+      DEFAULT_SITE,
+      batch[0]!.ts,
+      batch.map((r) => `${r.type}:${r.id}`),
+    ).slice(LOG_PREFIX.length);
     if (o.layout === 'legacy') key = key.replace(/^site=[^/]+\//, '');
     const path = join(dir, key);
     mkdirSync(dirname(path), { recursive: true });

@@ -34,7 +34,13 @@ const decision = (id: string, at: number): DecisionRecord => ({
   featureSpec: 0,
   context: ctx,
 });
-const outcome = (id: string, decisionId: string | undefined, at: number, name: OutcomeEvent['name'] = 'click', value?: number): OutcomeEvent =>
+const outcome = (
+  id: string,
+  decisionId: string | undefined,
+  at: number,
+  name: OutcomeEvent['name'] = 'click',
+  value?: number,
+): OutcomeEvent =>
   ({
     type: 'outcome',
     v: 1,

@@ -101,11 +101,22 @@ describe('log:compact', async () => {
       expect((await rows(duck.con, `SELECT count(*)::INTEGER AS n FROM (${src} EXCEPT ALL ${pq})`))[0]!.n).toBe(0);
       expect((await rows(duck.con, `SELECT count(*)::INTEGER AS n FROM (${pq} EXCEPT ALL ${src})`))[0]!.n).toBe(0);
       expect((await rows(duck.con, `SELECT count(*)::INTEGER AS n FROM (${src})`))[0]!.n).toBeGreaterThan(3000);
-      const back = (await duck.con.runAndReadAll(`SELECT * FROM read_parquet(${litList([h0])}, hive_partitioning = false) WHERE id IN ('full-o', 'full-d') ORDER BY id DESC`)).getRowObjectsJson();
+      const back = (
+        await duck.con.runAndReadAll(
+          `SELECT * FROM read_parquet(${litList([h0])}, hive_partitioning = false) WHERE id IN ('full-o', 'full-d') ORDER BY id DESC`,
+        )
+      ).getRowObjectsJson();
       const clean = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null));
       const json = (o: Record<string, unknown>) =>
         JSON.parse(JSON.stringify(clean(o), (_k, v) => (typeof v === 'string' && /^[[{]/.test(v) ? JSON.parse(v) : v)));
-      expect(json(back[0]!)).toEqual({ ...FULL[0], items: [{ id: 'sku-1', price: 20, quantity: 2 }, { id: 'sku-2', price: null, quantity: null }], auction: FULL[0]!.auction });
+      expect(json(back[0]!)).toEqual({
+        ...FULL[0],
+        items: [
+          { id: 'sku-1', price: 20, quantity: 2 },
+          { id: 'sku-2', price: null, quantity: null },
+        ],
+        auction: FULL[0]!.auction,
+      });
       expect(json(back[1]!)).toEqual(FULL[1]);
       // what it holds, in its metadata
       const m = await meta(duck, h0);
@@ -135,7 +146,8 @@ describe('log:compact', async () => {
       const handle = await openLog({ log: dirs });
       try {
         let n = 0;
-        for await (const b of logExamples(handle, { labels: new Set(['click']), windowMs: 1_800_000, graceMs: 600_000, skewMs: 60_000 })) n += b.length;
+        for await (const b of logExamples(handle, { labels: new Set(['click']), windowMs: 1_800_000, graceMs: 600_000, skewMs: 60_000 }))
+          n += b.length;
         return { n, parquet: handle.hours.filter((h) => h.parquet.length > 0).length };
       } finally {
         await handle.close();
@@ -157,7 +169,11 @@ describe('log:compact', async () => {
   });
 
   const cli = (args: string[]) =>
-    spawnSync(process.execPath, ['src/train/log-compact.ts', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, HOME: dir } });
+    spawnSync(process.execPath, ['src/train/log-compact.ts', ...args], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, HOME: dir },
+    });
 
   it('prints its usage on --help, and names what is missing or wrong', () => {
     const help = cli(['--help']);

@@ -119,7 +119,11 @@ describe('listing the log', () => {
   it('takes a Parquet file from another writer (no source list) as the whole hour', () => {
     const f = (path: string, format: 'ndjson' | 'parquet'): LogFile => ({ path, bytes: 10, format, site: 'default', hour: T });
     const files = [f('/l/a.ndjson.gz', 'ndjson'), f('/l/b.ndjson.gz', 'ndjson'), f('/l/p.parquet', 'parquet')];
-    expect(selectHours(files, { site: 'default', sources: new Map() })[0]).toMatchObject({ parquet: ['/l/p.parquet'], ndjson: [], compacted: 2 });
+    expect(selectHours(files, { site: 'default', sources: new Map() })[0]).toMatchObject({
+      parquet: ['/l/p.parquet'],
+      ndjson: [],
+      compacted: 2,
+    });
     expect(selectHours(files, { site: 'default', sources: new Map([['/l/p.parquet', ['a.ndjson.gz']]]) })[0]).toMatchObject({
       parquet: ['/l/p.parquet'],
       ndjson: ['/l/b.ndjson.gz'],
@@ -156,7 +160,9 @@ describe('time slices (memory stays flat as the log grows)', () => {
   });
 
   it('makes one slice of a log without partitions, and of a small one', () => {
-    expect(planSlices([{ hour: null, bytes: 5 }, ...hours(3)], O)).toEqual([{ from: -Infinity, to: Infinity, readFrom: -Infinity, readTo: Infinity }]);
+    expect(planSlices([{ hour: null, bytes: 5 }, ...hours(3)], O)).toEqual([
+      { from: -Infinity, to: Infinity, readFrom: -Infinity, readTo: Infinity },
+    ]);
     expect(planSlices(hours(20), { ...O, sliceBytes: DEFAULT_SLICE_BYTES })).toHaveLength(1);
   });
 });

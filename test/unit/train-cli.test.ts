@@ -131,7 +131,9 @@ describe('npm run train / evaluate', async () => {
     const { gunzipSync } = await import('node:zlib');
     const lines: string[] = [];
     for (const f of (readdirSync(log, { recursive: true }) as string[]).filter((f) => f.endsWith('.gz')).sort())
-      for (const l of gunzipSync(readFileSync(join(log, f))).toString().split('\n'))
+      for (const l of gunzipSync(readFileSync(join(log, f)))
+        .toString()
+        .split('\n'))
         if (lines.length < 3 && l.startsWith('{"type":"decision"')) lines.push(l);
     const t = Date.UTC(2026, 10, 1);
     await writeFile(join(one, 'a.ndjson'), lines.map((l) => JSON.stringify({ ...JSON.parse(l), ts: t })).join('\n'));

@@ -66,10 +66,7 @@ export function decisionWhere(s: Slice, f: DecisionFilter, j: JoinOptions, r = '
  */
 export function statsSql(s: Slice, j: JoinOptions): string {
   const mine = `dn.ts >= ${num(s.from)} AND dn.ts < ${num(s.to)}`;
-  const served =
-    j.served === undefined
-      ? '0'
-      : `(SELECT count(*) FROM dn WHERE ${mine} AND id NOT IN (SELECT id FROM srv))`;
+  const served = j.served === undefined ? '0' : `(SELECT count(*) FROM dn WHERE ${mine} AND id NOT IN (SELECT id FROM srv))`;
   return `WITH ${attributionCtes(j)}
 SELECT
   (SELECT count(*) FILTER (WHERE own) FROM rec)::INTEGER AS lines,

@@ -61,7 +61,13 @@ async function listRemote(duck: Duck, root: string): Promise<LogFile[]> {
     for (const r of await rows(duck.con, `SELECT file FROM glob(${lit(`${base}/${pattern}`)})`)) {
       const path = String(r.file);
       const p = parsePartition(path);
-      out.push({ path, bytes: 0, format: path.endsWith('.parquet') ? 'parquet' : 'ndjson', site: p?.site ?? 'default', hour: p?.hour ?? null });
+      out.push({
+        path,
+        bytes: 0,
+        format: path.endsWith('.parquet') ? 'parquet' : 'ndjson',
+        site: p?.site ?? 'default',
+        hour: p?.hour ?? null,
+      });
     }
   }
   return out;
@@ -145,7 +151,8 @@ export async function compactLog(duck: Duck, o: CompactOptions, onHour?: (done: 
       );
       if (found.length === 0) throw err;
       skip = new Set(found);
-      for (const f of found) report.skipped.push({ path: f, reason: 'unreadable gzip (recorded as compacted, so the hour is not retried)' });
+      for (const f of found)
+        report.skipped.push({ path: f, reason: 'unreadable gzip (recorded as compacted, so the hour is not retried)' });
       records = await writeHour(duck, target, fresh, earlier, have, skip);
     }
     report.written++;

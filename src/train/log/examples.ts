@@ -33,7 +33,22 @@ const COLUMNS = [
   'value',
 ] as const;
 
-const OUT = ['id', 'ts', 'kind', 'visitor', 'slot', 'model', 'action', 'propensity', 'score', 'source', 'candidates', 'probabilities', 'featureSpec', 'context']
+const OUT = [
+  'id',
+  'ts',
+  'kind',
+  'visitor',
+  'slot',
+  'model',
+  'action',
+  'propensity',
+  'score',
+  'source',
+  'candidates',
+  'probabilities',
+  'featureSpec',
+  'context',
+]
   .map((c) => `r."${c}"`)
   .join(', ');
 

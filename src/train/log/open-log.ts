@@ -179,9 +179,11 @@ async function loadChecked(
     }
   }
   for (const h of hours) {
-    for (const list of [h.ndjson, h.parquet])
-      for (let i = list.length - 1; i >= 0; i--) if (bad.has(list[i]!)) list.splice(i, 1);
+    for (const list of [h.ndjson, h.parquet]) for (let i = list.length - 1; i >= 0; i--) if (bad.has(list[i]!)) list.splice(i, 1);
   }
-  const keep = (fs: LogFiles): LogFiles => ({ ndjson: fs.ndjson.filter((f) => !bad.has(f)), parquet: fs.parquet.filter((f) => !bad.has(f)) });
+  const keep = (fs: LogFiles): LogFiles => ({
+    ndjson: fs.ndjson.filter((f) => !bad.has(f)),
+    parquet: fs.parquet.filter((f) => !bad.has(f)),
+  });
   await duck.con.run(createSql(table, keep(own), keep(margin), cols, latest));
 }
