@@ -17,6 +17,7 @@ export const LOG_OPTIONS = {
   served: { type: 'string' },
   site: { type: 'string', default: 'default' },
   memory: { type: 'string', default: '256MB' },
+  threads: { type: 'string', default: '2' },
   'slice-mb': { type: 'string' },
 } as const;
 
@@ -34,8 +35,9 @@ export interface LogArgs {
   kind?: string | undefined;
   /** the `site=` partition to read; logs without one are site `default` */
   site?: string | undefined;
-  /** DuckDB's memory limit */
+  /** DuckDB's memory limit, and its threads */
   memory?: string | undefined;
+  threads?: string | undefined;
   /** input per time slice, in MB (log/slices.ts) */
   'slice-mb'?: string | undefined;
 }
@@ -43,6 +45,9 @@ export interface LogArgs {
 /** The log the arguments name, open for reading (close it when done). */
 export function openLogOf(a: LogArgs): Promise<LogHandle> {
   const mb = a['slice-mb'] === undefined ? undefined : Number(a['slice-mb']);
+  const threads = a.threads === undefined ? undefined : Number(a.threads);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64))
+    throw new Error(`--threads must be an integer in 1..64, got "${a.threads}"`);
   if (mb !== undefined && !(mb > 0)) throw new Error(`--slice-mb must be a positive number, got "${a['slice-mb']}"`);
   return openLog({
     log: a.log,
@@ -50,6 +55,7 @@ export function openLogOf(a: LogArgs): Promise<LogHandle> {
     persist: a.persist,
     site: a.site,
     memory: a.memory,
+    threads,
     sliceBytes: mb === undefined ? undefined : mb * 2 ** 20,
   });
 }

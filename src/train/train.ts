@@ -157,7 +157,18 @@ async function main(): Promise<void> {
     }
     const seconds = (performance.now() - started) / 1000;
     const readStats = report.read;
-    const full = { ...report, read: { ...readStats, seconds, recordsPerSecond: Math.round(readStats.lines / seconds) } };
+    // the whole process's CPU (DuckDB's threads included) and peak memory, for the report and bench:train
+    const cpu = process.cpuUsage();
+    const full = {
+      ...report,
+      read: {
+        ...readStats,
+        seconds,
+        recordsPerSecond: Math.round(readStats.lines / seconds),
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
+        maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      },
+    };
     const out = a.out ?? `models/compiled/${a.name}@${version}.bin`;
     await mkdir(dirname(out), { recursive: true });
     await writeFile(out, blob);

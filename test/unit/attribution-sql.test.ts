@@ -158,7 +158,7 @@ describe('attribution: the JS join and the SQL join on the same cases', () => {
       expect(sql.stats.decisions).toBe(js.stats.decisions);
       expect(sql.stats.duplicateDecisions).toBe(js.stats.duplicateDecisions + js.stats.staleDecisions);
       expect(sql.stats.unserved).toBe(js.stats.unserved);
-    });
+    }, 60_000);
   }
 
   it('SQL: an outcome that reaches the edge after its window and grace does not count (the late-record rule)', async () => {
@@ -167,5 +167,5 @@ describe('attribution: the JS join and the SQL join on the same cases', () => {
     const { out, stats } = await viaSql({ name: '', records: [decision('d1', 0), late, decision('d2', 0), onTime], expected: {} });
     expect(Object.fromEntries(out)).toEqual({ d1: [0, 0], d2: [1, 0] });
     expect(stats).toMatchObject({ attributed: 1, late: 1 });
-  });
+  }, 60_000);
 });

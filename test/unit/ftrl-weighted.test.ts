@@ -1,7 +1,7 @@
 // Weighted FTRL (aggregated training): a group of w identical examples as one update.
 import { describe, expect, it } from 'vitest';
 import { createFeatureVector, extractFeatures } from '../../src/core/features.ts';
-import { createFtrl, DEFAULT_FTRL, exportWeights, probability, update, variantIndex } from '../../src/train/ftrl.ts';
+import { createFtrl, DEFAULT_FTRL, exportWeights, probability, update, updatePlain, variantIndex } from '../../src/train/ftrl.ts';
 import { calibration, constantLogLoss, createMetrics, meanLogLoss, observe } from '../../src/train/metrics.ts';
 import { loggedContextOf, mulberry32, randomContext } from '../../src/train/synthetic-log.ts';
 
@@ -12,6 +12,22 @@ const fvOf = (seed: number) => {
 };
 
 describe('weighted FTRL', () => {
+  it('computes each weight once per update, and still equals the coordinate-by-coordinate update bit for bit', () => {
+    // 2^3 slots: most vectors have several features in one slot, the case the fast path must recompute
+    for (const bits of [3, 12]) {
+      const a = createFtrl({ ...DEFAULT_FTRL, bits });
+      const b = createFtrl({ ...DEFAULT_FTRL, bits });
+      for (let i = 0; i < 300; i++) {
+        const fv = fvOf(i % 23);
+        const y = i % 4 === 0 ? 1 : 0;
+        const w = 1 + (i % 3) / 2;
+        expect(update(a, fv, variantIndex(a, `v${i % 2}`), y, w)).toBe(updatePlain(b, fv, variantIndex(b, `v${i % 2}`), y, w));
+      }
+      expect(exportWeights(a)).toEqual(exportWeights(b));
+      expect(a.perVariant[0]!.n).toEqual(b.perVariant[0]!.n);
+    }
+  });
+
   it('with weight 1 is the unweighted update, bit for bit', () => {
     const a = createFtrl({ ...DEFAULT_FTRL, bits: 10 });
     const b = createFtrl({ ...DEFAULT_FTRL, bits: 10 });

@@ -123,7 +123,7 @@ describe('log:compact', async () => {
       expect(m.find((x) => x.k === 'attune_schema')!.v).toBe('1');
       expect(JSON.parse(String(m.find((x) => x.k === 'attune_sources')!.v))).toEqual(folders.flatMap((d) => readdirSync(d)).sort());
     });
-  });
+  }, 60_000);
 
   it('skips hours that are up to date, and folds in objects that landed after compaction', async () => {
     await withDuck(async (duck) => {
@@ -139,7 +139,7 @@ describe('log:compact', async () => {
       expect(sources).toContain('9999999999999-late.ndjson.gz');
       expect(sources).toContain('9999999999999-full.ndjson.gz');
     });
-  });
+  }, 60_000);
 
   it('is read in place of the NDJSON when readers are given both folders', async () => {
     const decisions = async (dirs: string[]) => {
@@ -157,7 +157,7 @@ describe('log:compact', async () => {
     const both = await decisions([log, out]);
     expect(raw).toEqual({ n: 9002, parquet: 0 }); // the synthetic 9,000, FULL's decision and the late one
     expect(both).toEqual({ n: 9002, parquet: 3 });
-  });
+  }, 60_000);
 
   it('compacts only the hours asked for', async () => {
     const out2 = join(dir, 'pq2');
@@ -166,7 +166,7 @@ describe('log:compact', async () => {
       expect(r).toMatchObject({ written: 1, leftOpen: 2 });
       expect(readdirSync(join(out2, 'site=default', 'dt=2026-11-01'))).toEqual(['hour=01']);
     });
-  });
+  }, 60_000);
 
   const cli = (args: string[]) =>
     spawnSync(process.execPath, ['src/train/log-compact.ts', ...args], {
@@ -175,7 +175,7 @@ describe('log:compact', async () => {
       env: { ...process.env, HOME: dir },
     });
 
-  it('prints its usage on --help, and names what is missing or wrong', () => {
+  it('prints its usage on --help, and names what is missing or wrong', { timeout: 60_000 }, () => {
     const help = cli(['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/--log DIR\|r2:\/\/bucket\/log/);
@@ -185,7 +185,7 @@ describe('log:compact', async () => {
     expect(cli(['--log', log, '--out', join(dir, 'x'), '--from', 'soon']).stderr).toMatch(/--from must be an ISO date/);
   });
 
-  it('runs from the command line, and says how to reach R2 when httpfs is not installed (no download)', () => {
+  it('runs from the command line, and says how to reach R2 when httpfs is not installed (no download)', { timeout: 60_000 }, () => {
     const r = cli(['--log', log, '--out', join(dir, 'pq3'), '--quiet']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^compacted 3 hours/);

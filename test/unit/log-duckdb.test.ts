@@ -63,7 +63,7 @@ describe('DuckDB reader on a messy log, against the JS reader', async () => {
     expect(sqlStats.join.decisions).toBe(stats.decisions);
     expect(sqlStats.join.duplicateDecisions).toBe(stats.duplicateDecisions + stats.staleDecisions);
     expect(sqlStats.join.duplicateDecisions).toBeGreaterThanOrEqual(150); // the resend
-  });
+  }, 60_000);
 
   it('trains on the same counts with aggregated, weighted examples; the model within a stated tolerance', async () => {
     const old = await fit(await jsExamples(dir), opts);
@@ -81,7 +81,7 @@ describe('DuckDB reader on a messy log, against the JS reader', async () => {
     // replayed one by one: it is the order, not the weighting).
     expect(Math.abs(report.holdout.logLoss - old.report.holdout.logLoss)).toBeLessThan(0.01);
     expect(Math.abs(report.holdout.auc - old.report.holdout.auc)).toBeLessThan(0.02);
-  });
+  }, 60_000);
 
   it('gives the same counts and about the same model when cut into many time slices', async () => {
     const one = await withLog(dir, (log) => trainFromLog(log, opts, JOIN));
@@ -100,7 +100,7 @@ describe('DuckDB reader on a messy log, against the JS reader', async () => {
     expect(late + unattributed).toBe(late1 + unattributed1);
     expect(many.report.read.lines).toBe(one.report.read.lines);
     expect(Math.abs(many.report.holdout.logLoss - one.report.holdout.logLoss)).toBeLessThan(0.005);
-  });
+  }, 60_000);
 });
 
 describe('DuckDB reader on a clean log: the same pass, bit for bit', async () => {
@@ -113,7 +113,7 @@ describe('DuckDB reader on a clean log: the same pass, bit for bit', async () =>
     const now = await withLog(dir, (log) => fit(logExamples(log, JOIN), opts));
     expect(now.report).toEqual(old.report);
     expect(Buffer.from(now.blob).equals(Buffer.from(old.blob))).toBe(true);
-  });
+  }, 60_000);
 
   it('gives off-policy evaluation the same estimates', async () => {
     const { blob } = await fit(await jsExamples(dir), opts);
@@ -125,5 +125,5 @@ describe('DuckDB reader on a clean log: the same pass, bit for bit', async () =>
     const old = await run(() => jsExamples(dir));
     const now = await withLog(dir, (log) => run(async () => logExamples(log, JOIN)));
     expect(now).toEqual(old);
-  });
+  }, 60_000);
 });

@@ -43,6 +43,8 @@ export async function openDuck(o: DuckOptions = {}): Promise<Duck> {
     autoload_known_extensions: 'false',
   });
   const con = await instance.connect();
+  // a reader queries the same Parquet files several times per slice: parse each footer once
+  await con.run('SET parquet_metadata_cache = true');
   return {
     con,
     close() {

@@ -8,7 +8,7 @@
 import type { DuckDBListValue, DuckDBStructValue } from '@duckdb/node-api';
 import type { DecisionRecord } from '../../core/decision-record.ts';
 import { type Example, type JoinOptions, type JoinStats, newJoinStats } from '../attribution.ts';
-import { attributionCtes, type DecisionFilter, decisionWhere, statsSql } from './attribution-sql.ts';
+import { attributionTables, type DecisionFilter, decisionWhere, labelCtes, statsSql } from './attribution-sql.ts';
 import { chunks, rows } from './duckdb.ts';
 import type { LogHandle } from './open-log.ts';
 import { addStats, type ReadReport } from './train-log.ts';
@@ -73,16 +73,17 @@ export async function* logExamples(
   const con = log.duck.con;
   for (const slice of log.plan(join)) {
     await log.load('rec', slice, COLUMNS);
+    for (const sql of attributionTables(join)) await con.run(sql);
     addStats(stats.join, stats.read, (await rows(con, statsSql(slice, join)))[0]!);
     stats.read.slices++;
-    const where = decisionWhere(slice, filter, join);
-    const sql = `WITH ${attributionCtes(join)},
-      d AS (SELECT ${OUT} FROM rec r JOIN dn USING (id) WHERE ${where} AND dn.copies = 1
+    const where = `r.valid AND r.type = 'decision' AND ${decisionWhere(slice, filter, join)}`;
+    const sql = `WITH ${labelCtes(join)},
+      x AS (SELECT ${OUT} FROM rec r JOIN d ON hash(r.id) = d.k WHERE ${where} AND d.copies = 1
             UNION ALL
-            SELECT * FROM (SELECT DISTINCT ON (r.id) ${OUT} FROM rec r JOIN dn USING (id) WHERE ${where} AND dn.copies > 1))
-      SELECT d.id, d.ts, d.kind, d.visitor, d.slot, d.model, d.action, d.propensity, d.score, d.source, d.candidates, d.probabilities,
-             d.featureSpec::DOUBLE, d.context::VARCHAR, (lab.id IS NOT NULL)::INTEGER AS label, coalesce(lab.value, 0)::DOUBLE AS value
-      FROM d LEFT JOIN lab USING (id) ORDER BY d.ts, d.id`;
+            SELECT * FROM (SELECT DISTINCT ON (r.id) ${OUT} FROM rec r JOIN d ON hash(r.id) = d.k WHERE ${where} AND d.copies > 1))
+      SELECT x.id, x.ts, x.kind, x.visitor, x.slot, x.model, x.action, x.propensity, x.score, x.source, x.candidates, x.probabilities,
+             x.featureSpec::DOUBLE, x.context::VARCHAR, (lab.k IS NOT NULL)::INTEGER AS label, coalesce(lab.value, 0)::DOUBLE AS value
+      FROM x LEFT JOIN lab ON hash(x.id) = lab.k ORDER BY x.ts, x.id`;
     for await (const c of chunks(con, sql)) {
       const col = Array.from({ length: 16 }, (_, i) => c.getColumnVector(i));
       const out: Example[] = [];

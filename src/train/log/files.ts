@@ -34,8 +34,9 @@ export interface LogHour {
   readonly hour: number | null;
   readonly ndjson: string[];
   readonly parquet: string[];
-  /** bytes of the files taken */
+  /** bytes of the files taken, and of those the Parquet files' */
   bytes: number;
+  parquetBytes: number;
   /** NDJSON objects of the hour left out because its Parquet holds them */
   compacted: number;
 }
@@ -114,7 +115,7 @@ export function selectHours(files: readonly LogFile[], o: SelectOptions): LogHou
   }
   const out: LogHour[] = [];
   for (const [hour, list] of byHour) {
-    const h: LogHour = { site: o.site, hour, ndjson: [], parquet: [], bytes: 0, compacted: 0 };
+    const h: LogHour = { site: o.site, hour, ndjson: [], parquet: [], bytes: 0, parquetBytes: 0, compacted: 0 };
     const parquet = list.filter((f) => f.format === 'parquet');
     const covered = new Set<string>();
     // Parquet from another writer (no source list) stands for the whole hour
@@ -131,6 +132,7 @@ export function selectHours(files: readonly LogFile[], o: SelectOptions): LogHou
       }
       (f.format === 'parquet' ? h.parquet : h.ndjson).push(f.path);
       h.bytes += f.bytes;
+      if (f.format === 'parquet') h.parquetBytes += f.bytes;
     }
     out.push(h);
   }

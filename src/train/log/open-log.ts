@@ -49,10 +49,12 @@ export interface LogHandle {
   /** the files of the hours `pick` accepts */
   files(pick: (hour: number | null) => boolean): LogFiles;
   /**
-   * (Re)creates temp table `table` with the records the slice reads: the given columns plus
-   * `id`, `ts`, `valid` and `own` (true for records of the slice's own hours: count those, so
-   * records read by two slices count once). A file DuckDB cannot decode is dropped and reported.
-   * `ownOnly`: the slice's own hours only, for readers that join nothing across hours.
+   * (Re)creates `table`, the records the slice reads: the given columns plus `id`, `ts`, `valid`
+   * and `own` (true for records of the slice's own hours: count those, so records read by two
+   * slices count once). NDJSON is parsed once, into a temp table (`<table>_ndjson`); Parquet is
+   * read in place (a view: its columns are cheap to scan again, and a copy of wide rows is not).
+   * A file DuckDB cannot decode is dropped and reported. `ownOnly`: the slice's own hours only,
+   * for readers that join nothing across hours.
    */
   load(table: string, slice: Slice, cols: readonly LogColumn[], ownOnly?: boolean): Promise<void>;
   close(): Promise<void>;
@@ -145,8 +147,21 @@ export async function openLog(o: OpenLogOptions): Promise<LogHandle> {
   }
 }
 
-const createSql = (table: string, own: LogFiles, margin: LogFiles, cols: readonly LogColumn[], latest: number) =>
-  `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT *, true AS own FROM (${recordsSql(own, cols, latest)}) UNION ALL SELECT *, false AS own FROM (${recordsSql(margin, cols, latest)})`;
+const part = (files: LogFiles, cols: readonly LogColumn[], latest: number, own: boolean) =>
+  `SELECT *, ${own} AS own FROM (${recordsSql(files, cols, latest)})`;
+
+function createSql(table: string, own: LogFiles, margin: LogFiles, cols: readonly LogColumn[], latest: number): string[] {
+  const ndjson = (f: LogFiles) => ({ ndjson: f.ndjson, parquet: [] });
+  const parquet = (f: LogFiles) => ({ ndjson: [], parquet: f.parquet });
+  return [
+    `CREATE OR REPLACE TEMP TABLE ${table}_ndjson AS ${part(ndjson(own), cols, latest, true)} UNION ALL ${part(ndjson(margin), cols, latest, false)}`,
+    `CREATE OR REPLACE TEMP VIEW ${table} AS SELECT * FROM ${table}_ndjson UNION ALL ${part(parquet(own), cols, latest, true)} UNION ALL ${part(parquet(margin), cols, latest, false)}`,
+  ];
+}
+
+async function runAll(duck: Duck, sqls: readonly string[]): Promise<void> {
+  for (const sql of sqls) await duck.con.run(sql);
+}
 
 /**
  * Loads the slice; when DuckDB refuses a file (a gzip stream corrupt from its start fails the
@@ -163,7 +178,7 @@ async function loadChecked(
   hours: readonly LogHour[],
 ): Promise<void> {
   try {
-    await duck.con.run(createSql(table, own, margin, cols, latest));
+    await runAll(duck, createSql(table, own, margin, cols, latest));
     return;
   } catch (err) {
     if (!/IO Error|Invalid Input Error|Parquet|gzip|zstd/i.test((err as Error).message)) throw err;
@@ -185,5 +200,5 @@ async function loadChecked(
     ndjson: fs.ndjson.filter((f) => !bad.has(f)),
     parquet: fs.parquet.filter((f) => !bad.has(f)),
   });
-  await duck.con.run(createSql(table, keep(own), keep(margin), cols, latest));
+  await runAll(duck, createSql(table, keep(own), keep(margin), cols, latest));
 }

@@ -5,14 +5,18 @@
  * partition hours at a time, in time order.
  *
  * A slice owns the decisions with `from ≤ ts < to`, and reads the partitions that can hold them
- * and what counts for them: from an hour plus the attribution window before `from` (a batch can
- * straddle an hour; an outcome's decision can precede it by the window) to the window, grace
- * and an hour past `to` (outcomes come later, and a batch's partition is its first message's
- * hour). Every copy of a decision shares its `ts`, so the dedupe is exact within the slice. A
- * record delivered later than that (a dead-letter replay hours on) is not read with its slice.
+ * and what counts for them: from the hour before `from` (a batch's partition is the hour of its
+ * first message, so a batch can straddle an hour) to the window and grace past `to` (an outcome
+ * counts if it arrived by then, and it is in the partition of the hour it was enqueued, or an
+ * earlier one). Every copy of a decision shares its `ts`, so the dedupe is exact within the
+ * slice. A record delivered later than that (a dead-letter replay hours on) is not read with
+ * its slice, and an outcome that does not count is `late` or `unattributed` by whether its
+ * decision is within the slice's reach.
  *
- * Slices are cut at hour boundaries by input size (`sliceBytes` of the hours' own files), so a
- * slice holds about the same number of records however long the log is.
+ * Slices are cut at hour boundaries by input size (`sliceBytes` of the hours' own files, Parquet
+ * counted PARQUET_DENSITY times: it holds that many more records per byte than gzip NDJSON in
+ * consumer-sized objects), so a slice holds about the same number of records however long the
+ * log is.
  */
 
 const HOUR = 3_600_000;
@@ -34,7 +38,15 @@ export interface Slice {
   readonly readTo: number;
 }
 
+/**
+ * 16 MB of input: about 400,000 records of gzip NDJSON in consumer-sized objects, whose parsed
+ * rows (the context text above all) fit a 256 MB memory limit.
+ */
 export const DEFAULT_SLICE_BYTES = 16 << 20;
+export const PARQUET_DENSITY = 3;
+
+/** An hour's input size for planning. */
+export const sliceSize = (h: { bytes: number; parquetBytes?: number }): number => h.bytes + (PARQUET_DENSITY - 1) * (h.parquetBytes ?? 0);
 
 const ceilHours = (ms: number) => Math.ceil(ms / HOUR) * HOUR;
 
@@ -42,7 +54,7 @@ const ceilHours = (ms: number) => Math.ceil(ms / HOUR) * HOUR;
  * The plan for partition hours (any order) of the given sizes. A log with files outside any
  * partition (`hour: null`) is one slice: without hours there is nothing to cut by.
  */
-export function planSlices(hours: readonly { hour: number | null; bytes: number }[], o: SliceOptions): Slice[] {
+export function planSlices(hours: readonly { hour: number | null; bytes: number; parquetBytes?: number }[], o: SliceOptions): Slice[] {
   const all: Slice = { from: -Infinity, to: Infinity, readFrom: -Infinity, readTo: Infinity };
   if (hours.length === 0 || hours.some((h) => h.hour === null)) return [all];
   const sorted = [...hours].sort((a, b) => a.hour! - b.hour!);
@@ -53,10 +65,10 @@ export function planSlices(hours: readonly { hour: number | null; bytes: number 
       starts.push(h.hour!);
       bytes = 0;
     }
-    bytes += h.bytes;
+    bytes += sliceSize(h);
   }
-  const before = HOUR + ceilHours(o.windowMs + o.skewMs);
-  const after = HOUR + ceilHours(o.windowMs + o.graceMs);
+  const before = HOUR;
+  const after = ceilHours(o.windowMs + o.graceMs);
   return starts.map((start, i) => {
     const from = i === 0 ? -Infinity : start;
     const to = i === starts.length - 1 ? Infinity : starts[i + 1]!;

@@ -4,9 +4,9 @@
  * the features of each distinct context once and runs one weighted FTRL update per group.
  *
  * Per slice:
- *   rec   the slice's records (open-log.ts `load`)
- *   g     groups: hash of the context text, action, label, holdout, weight (Σ 1/copies: each
- *         decision weighs 1 however often the log holds it), first time seen
+ *   rec   the slice's records (open-log.ts `load`); d, o the attribution tables (attribution-sql.ts)
+ *   g     groups: hash of the context text, action, label, holdout, weight (the decisions in the
+ *         group: each weighs 1 however often the log holds it), first time seen
  *   ctx   the distinct contexts (hash → dense id, text): parsed and featurized once in JS
  *   acts  the actions in the order they were first seen (the model learns the first 64)
  * then the groups stream as numbers (context id, action id, label, weight, holdout), training
@@ -18,10 +18,11 @@
  * Grouping on the context *text* is exact: the features are a function of the parsed context.
  * Two texts of one logical context (keys in another order) only cost compression.
  */
-import { createFeatureVector, extractFeatures, type FeatureInput, type FeatureVector } from '../../core/features.ts';
+import { createFeatureVector, type FeatureVector } from '../../core/features.ts';
 import { type JoinOptions, type JoinStats, newJoinStats } from '../attribution.ts';
 import { actionIndex, createLearner, finishLearner, type FitOptions, type FitReport, learn } from '../fit.ts';
-import { attributionCtes, decisionWhere, statsSql } from './attribution-sql.ts';
+import { attributionTables, decisionWhere, labelCtes, statsSql } from './attribution-sql.ts';
+import { contextFeatures } from './contexts.ts';
 import { chunks, num, rows } from './duckdb.ts';
 import type { LogHandle } from './open-log.ts';
 
@@ -59,55 +60,29 @@ export async function trainFromLog(
   const stats = newJoinStats();
   const read: ReadReport = { lines: 0, bad: 0, slices: 0, skippedFiles: 0 };
   const groups = { decisions: 0, groups: 0, contexts: 0 };
-  const fv = createFeatureVector();
   const slices = log.plan(join);
   const filter = { kind: fit.kind ?? 'variant', slot: fit.slot, shown: true };
   for (const slice of slices) {
     await log.load('rec', slice, COLUMNS);
+    for (const sql of attributionTables(join)) await con.run(sql);
     addStats(stats, read, (await rows(con, statsSql(slice, join)))[0]!);
-    const where = decisionWhere(slice, filter, join);
-    const anyShown = decisionWhere(slice, filter, { ...join, served: undefined });
-    await con.run(`CREATE OR REPLACE TEMP TABLE g AS WITH ${attributionCtes(join)}
-      SELECT hash(r.context) AS h, r.action, (lab.id IS NOT NULL) AS label, (r.ts >= ${num(fit.cutoff)}) AS holdout,
-             sum(1.0 / dn.copies)::DOUBLE AS weight, min(r.ts) AS first
-      FROM rec r JOIN dn USING (id) LEFT JOIN lab USING (id) WHERE ${where} GROUP BY ALL`);
+    // each decision weighs 1 however often the log holds it (its copies are one row of d)
+    await con.run(`CREATE OR REPLACE TEMP TABLE g AS WITH ${labelCtes(join)}
+      SELECT d.h, d.action, (lab.k IS NOT NULL) AS label, (d.ts >= ${num(fit.cutoff)}) AS holdout,
+             count(*)::DOUBLE AS weight, min(d.ts) AS first
+      FROM d LEFT JOIN lab USING (k) WHERE ${decisionWhere(slice, filter, join)} GROUP BY ALL`);
+    // the text of each distinct context (the slice's decisions of the kind, shown or not: a few extra are harmless)
     await con.run(`CREATE OR REPLACE TEMP TABLE ctx AS
-      SELECT h, (row_number() OVER (ORDER BY h) - 1)::INTEGER AS cid, context::VARCHAR AS context
-      FROM (SELECT hash(r.context) AS h, any_value(r.context) AS context FROM rec r WHERE ${anyShown} GROUP BY h)
-      WHERE h IN (SELECT h FROM g)`);
+      SELECT h, (row_number() OVER () - 1)::INTEGER AS cid, context FROM (
+        SELECT hash(context) AS h, any_value(context)::VARCHAR AS context FROM rec
+        WHERE valid AND type = 'decision' AND ${decisionWhere(slice, { kind: filter.kind, slot: filter.slot }, { ...join, served: undefined }, 'rec')}
+        GROUP BY h)`);
     const nctx = Number((await rows(con, 'SELECT count(*)::INTEGER AS n FROM ctx'))[0]!.n);
     read.slices++;
     onSlice?.(read.slices, slices.length);
     if (nctx === 0) continue;
-    // features of each distinct context, once: hashes in one pool, offsets by context id (-1: unreadable)
-    const start = new Int32Array(nctx);
-    const len = new Int32Array(nctx);
-    let pool = new Uint32Array(nctx * 32);
-    let used = 0;
-    let unreadable = 0;
-    for await (const c of chunks(con, 'SELECT cid, context FROM ctx')) {
-      const ids = c.getColumnVector(0);
-      const texts = c.getColumnVector(1);
-      for (let i = 0; i < c.rowCount; i++) {
-        const cid = ids.getItem(i) as number;
-        try {
-          extractFeatures(JSON.parse(texts.getItem(i) as string) as FeatureInput, fv);
-        } catch {
-          start[cid] = -1;
-          unreadable++;
-          continue;
-        }
-        if (used + fv.length > pool.length) {
-          const bigger = new Uint32Array(pool.length * 2 + fv.length);
-          bigger.set(pool.subarray(0, used));
-          pool = bigger;
-        }
-        pool.set(fv.hashes.subarray(0, fv.length), used);
-        start[cid] = used;
-        len[cid] = fv.length;
-        used += fv.length;
-      }
-    }
+    // features of each distinct context, once
+    const { start, len, pool, unreadable } = await contextFeatures(con, 'ctx', nctx);
     // actions in the order first seen among readable contexts: the model learns the first MAX_VARIANTS
     await con.run('CREATE OR REPLACE TEMP TABLE bad (cid INTEGER)');
     if (unreadable > 0) {
@@ -123,19 +98,19 @@ export async function trainFromLog(
     for (const a of actions) actionIndex(l, a);
     const fvg: FeatureVector = createFeatureVector();
     fvg.values.fill(1); // the extractor's values are all 1
+    // the groups as two integers and a weight: context id; action id, label and holdout packed
     for await (const c of chunks(
       con,
-      `SELECT ctx.cid, acts.aid, g.label::INTEGER AS label, g.weight, g.holdout
+      `SELECT ctx.cid, (acts.aid * 4 + g.label::INTEGER * 2 + g.holdout::INTEGER)::INTEGER AS packed, g.weight
        FROM g JOIN ctx USING (h) JOIN acts USING (action)
        ORDER BY g.holdout, hash(g.h, g.action, g.label), ctx.cid, acts.aid`,
     )) {
       const cids = c.getColumnVector(0);
-      const aids = c.getColumnVector(1);
-      const labels = c.getColumnVector(2);
-      const weights = c.getColumnVector(3);
-      const holdouts = c.getColumnVector(4);
+      const packs = c.getColumnVector(1);
+      const weights = c.getColumnVector(2);
       for (let i = 0; i < c.rowCount; i++) {
         const cid = cids.getItem(i) as number;
+        const packed = packs.getItem(i) as number;
         const w = weights.getItem(i) as number;
         groups.groups++;
         groups.decisions += w;
@@ -143,11 +118,11 @@ export async function trainFromLog(
         let x: FeatureVector | null = null;
         if (at >= 0) {
           const n = len[cid]!;
-          fvg.hashes.set(pool.subarray(at, at + n));
+          for (let k = 0; k < n; k++) fvg.hashes[k] = pool[at + k]!;
           fvg.length = n;
           x = fvg;
         }
-        learn(l, actions[aids.getItem(i) as number]!, x, labels.getItem(i) as 0 | 1, holdouts.getItem(i) as boolean, w);
+        learn(l, actions[packed >>> 2]!, x, ((packed >>> 1) & 1) as 0 | 1, (packed & 1) === 1, w);
       }
     }
     groups.contexts += nctx;
