@@ -43,8 +43,11 @@ export async function openDuck(o: DuckOptions = {}): Promise<Duck> {
     autoload_known_extensions: 'false',
   });
   const con = await instance.connect();
-  // a reader queries the same Parquet files several times per slice: parse each footer once
-  await con.run('SET parquet_metadata_cache = true');
+  // A reader queries the same Parquet files several times per slice: parse each footer once. But
+  // do not keep the files' data in the buffer pool (DuckDB's default): it would grow with the
+  // log up to the memory limit, and a slice's files are not read again after the next slice.
+  await con.run('SET parquet_metadata_cache = false');
+  await con.run('SET enable_external_file_cache = false');
   return {
     con,
     close() {

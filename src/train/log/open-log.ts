@@ -154,8 +154,10 @@ function createSql(table: string, own: LogFiles, margin: LogFiles, cols: readonl
   const ndjson = (f: LogFiles) => ({ ndjson: f.ndjson, parquet: [] });
   const parquet = (f: LogFiles) => ({ ndjson: [], parquet: f.parquet });
   return [
-    `CREATE OR REPLACE TEMP TABLE ${table}_ndjson AS ${part(ndjson(own), cols, latest, true)} UNION ALL ${part(ndjson(margin), cols, latest, false)}`,
-    `CREATE OR REPLACE TEMP VIEW ${table} AS SELECT * FROM ${table}_ndjson UNION ALL ${part(parquet(own), cols, latest, true)} UNION ALL ${part(parquet(margin), cols, latest, false)}`,
+    `DROP VIEW IF EXISTS ${table}`,
+    `DROP TABLE IF EXISTS ${table}_ndjson`, // before the next is made: not two slices at once
+    `CREATE TEMP TABLE ${table}_ndjson AS ${part(ndjson(own), cols, latest, true)} UNION ALL ${part(ndjson(margin), cols, latest, false)}`,
+    `CREATE TEMP VIEW ${table} AS SELECT * FROM ${table}_ndjson UNION ALL ${part(parquet(own), cols, latest, true)} UNION ALL ${part(parquet(margin), cols, latest, false)}`,
   ];
 }
 

@@ -14,9 +14,8 @@
  * decision is within the slice's reach.
  *
  * Slices are cut at hour boundaries by input size (`sliceBytes` of the hours' own files, Parquet
- * counted PARQUET_DENSITY times: it holds that many more records per byte than gzip NDJSON in
- * consumer-sized objects), so a slice holds about the same number of records however long the
- * log is.
+ * bytes weighed by PARQUET_DENSITY), evenly, so a slice holds about the same number of records
+ * however long the log is.
  */
 
 const HOUR = 3_600_000;
@@ -39,11 +38,13 @@ export interface Slice {
 }
 
 /**
- * 16 MB of input: about 400,000 records of gzip NDJSON in consumer-sized objects, whose parsed
- * rows (the context text above all) fit a 256 MB memory limit.
+ * 8 MB of input: about 250,000 records of gzip NDJSON in consumer-sized objects, whose parsed
+ * rows (the context text above all) stay within a 256 MB memory limit. Parquet is not copied
+ * (its columns are read in place), so a slice of it may hold more records: PARQUET_DENSITY
+ * weighs its bytes less than its density (about 2.5 times the records per byte) would.
  */
-export const DEFAULT_SLICE_BYTES = 16 << 20;
-export const PARQUET_DENSITY = 3;
+export const DEFAULT_SLICE_BYTES = 8 << 20;
+export const PARQUET_DENSITY = 1.5;
 
 /** An hour's input size for planning. */
 export const sliceSize = (h: { bytes: number; parquetBytes?: number }): number => h.bytes + (PARQUET_DENSITY - 1) * (h.parquetBytes ?? 0);
@@ -58,14 +59,16 @@ export function planSlices(hours: readonly { hour: number | null; bytes: number;
   const all: Slice = { from: -Infinity, to: Infinity, readFrom: -Infinity, readTo: Infinity };
   if (hours.length === 0 || hours.some((h) => h.hour === null)) return [all];
   const sorted = [...hours].sort((a, b) => a.hour! - b.hour!);
+  // as many slices as the budget needs, cut evenly (a log just over it makes two halves, not a
+  // full slice and a sliver)
+  const total = sorted.reduce((s, h) => s + sliceSize(h), 0);
+  const target = total / Math.max(1, Math.ceil(total / o.sliceBytes));
   const starts: number[] = [];
-  let bytes = Infinity;
+  let done = 0;
   for (const h of sorted) {
-    if (bytes >= o.sliceBytes) {
-      starts.push(h.hour!);
-      bytes = 0;
-    }
-    bytes += sliceSize(h);
+    // a new slice where the running total crosses the next multiple of the target
+    if (starts.length === 0 || Math.floor(done / target + 1e-9) >= starts.length) starts.push(h.hour!);
+    done += sliceSize(h);
   }
   const before = HOUR;
   const after = ceilHours(o.windowMs + o.graceMs);

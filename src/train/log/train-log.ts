@@ -63,6 +63,8 @@ export async function trainFromLog(
   const slices = log.plan(join);
   const filter = { kind: fit.kind ?? 'variant', slot: fit.slot, shown: true };
   for (const slice of slices) {
+    // the last slice's tables go before this slice's are made: both at once would double the peak
+    for (const t of ['g', 'ctx', 'acts', 'bad', 'd', 'o']) await con.run(`DROP TABLE IF EXISTS ${t}`);
     await log.load('rec', slice, COLUMNS);
     for (const sql of attributionTables(join)) await con.run(sql);
     addStats(stats, read, (await rows(con, statsSql(slice, join)))[0]!);
