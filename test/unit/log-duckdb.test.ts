@@ -14,7 +14,7 @@ import { openLog } from '../../src/train/log/open-log.ts';
 import { trainFromLog } from '../../src/train/log/train-log.ts';
 import { pathSources, readRecords } from '../../src/train/log-reader.ts';
 import { writeSyntheticLog } from '../../src/train/synthetic-log.ts';
-import { writeMessyLog } from '../fixtures/messy-log.ts';
+import { writeMessyLog, writeObject } from '../fixtures/messy-log.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -127,3 +127,34 @@ describe('DuckDB reader on a clean log: the same pass, bit for bit', async () =>
     expect(now).toEqual(old);
   }, 60_000);
 });
+
+describe('DuckDB trainer input hygiene (as the time-ordered trainer)', () => {
+  it('learns only variant decisions that showed something, skips unreadable contexts, and caps or names the actions', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'attune-hygiene-'));
+    await writeSyntheticLog(dir, { decisions: 600, seed: 3, start: START, perObject: 100 });
+    const first = { ...(await collectFirst(dir)) };
+    const extra = [
+      { ...first, id: 'bid-1', kind: 'bid', action: 'bid-0.42' },
+      { ...first, id: 'broken-1', context: { attrs: {} } },
+      { ...first, id: 'none-1', action: '', candidates: [], probabilities: [] },
+      ...Array.from({ length: 80 }, (_, i) => ({ ...first, id: `spam-${i}`, ts: START + 500_000 + i, action: `junk-${i}` })),
+    ];
+    writeObject(dir, START, '9999999999999-extra.ndjson.gz', extra);
+    const opts: FitOptions = { name: 'h', version: 'v', ftrl: { ...DEFAULT_FTRL, bits: 8 }, cutoff: Infinity, target: 'click' };
+    const old = await fit(await jsExamples(dir), opts);
+    const { report } = await withLog(dir, (log) => trainFromLog(log, opts, JOIN));
+    expect(report.unreadableContexts).toBe(1);
+    expect(report.model.variants).not.toContain('bid-0.42');
+    expect(report.model.variants).not.toContain('');
+    expect(report.model.variants).toEqual(old.report.model.variants); // the first 64 seen, in order
+    expect(report.otherActions).toBe(old.report.otherActions);
+    expect(report.train.examples).toBe(old.report.train.examples);
+    const named = await withLog(dir, (log) => trainFromLog(log, { ...opts, variants: ['bold', 'control'] }, JOIN));
+    expect(named.report.model.variants.sort()).toEqual(['bold', 'control']);
+  }, 60_000);
+});
+
+async function collectFirst(dir: string): Promise<Record<string, unknown>> {
+  for await (const b of await jsExamples(dir)) return b[0]!.decision as unknown as Record<string, unknown>;
+  throw new Error('empty log');
+}

@@ -12,6 +12,7 @@ import { type LogFile, selectHours } from '../../src/train/log/files.ts';
 import { openLog } from '../../src/train/log/open-log.ts';
 import { DEFAULT_SLICE_BYTES, ownsHour, planSlices, readsHour } from '../../src/train/log/slices.ts';
 import { writeSyntheticLog } from '../../src/train/synthetic-log.ts';
+import { logObjectKey as workerKey } from '../../src/worker/log-object.ts';
 import { writeObject } from '../fixtures/messy-log.ts';
 
 const HOUR = 3_600_000;
@@ -48,6 +49,13 @@ describe('log layout (src/core/log-layout.ts)', () => {
     expect(parsePartition('dt=2026-11-01/hour=24/x.ndjson')).toBeNull();
     expect(parsePartition('x.ndjson')).toBeNull();
     expect(partitionPath('default', T + 90 * 60_000)).toBe('site=default/dt=2026-11-01/hour=01/');
+  });
+
+  it("names a batch's object as the consumer does today, under the site partition (the Worker switches to it)", () => {
+    const ids = ['m-3', 'm-1', 'm-2'];
+    const today = workerKey(T + 7 * HOUR + 5, ids);
+    expect(logObjectKey('default', T + 7 * HOUR + 5, ids)).toBe(today.replace(/^log\//, 'log/site=default/'));
+    expect(parsePartition(today)).toEqual(parsePartition(logObjectKey('default', T + 7 * HOUR + 5, ids)));
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * The features of each distinct context of a slice, computed once: the `ctx` table's texts
- * (dense ids 0…n−1) parsed and run through the Worker's extractor, the hashes kept in one pool.
+ * The features of each distinct context of a slice, computed once: the texts `source` selects
+ * (`cid`, `context`: dense ids 0…n−1) parsed and run through the Worker's extractor, the hashes
+ * kept in one pool.
  *
  * The texts reach JS as JSON arrays of 1,000 contexts (`string_agg` in SQL): one string per
  * thousand contexts to decode and one JSON.parse, instead of a native call and a decode per
@@ -20,7 +21,7 @@ export interface ContextFeatures {
 
 const BATCH = 1000;
 
-export async function contextFeatures(con: DuckDBConnection, table: string, n: number): Promise<ContextFeatures> {
+export async function contextFeatures(con: DuckDBConnection, source: string, n: number): Promise<ContextFeatures> {
   const start = new Int32Array(n);
   const len = new Int32Array(n);
   let pool = new Uint32Array(n * 32);
@@ -28,7 +29,7 @@ export async function contextFeatures(con: DuckDBConnection, table: string, n: n
   let unreadable = 0;
   const fv = createFeatureVector();
   const sql = `SELECT min(cid)::INTEGER AS first, '[' || string_agg(coalesce(context, 'null'), ',' ORDER BY cid) || ']' AS texts
-    FROM ${table} GROUP BY cid // ${BATCH}`;
+    FROM (${source}) GROUP BY cid // ${BATCH}`;
   for await (const c of chunks(con, sql)) {
     const firsts = c.getColumnVector(0);
     const texts = c.getColumnVector(1);

@@ -7,7 +7,7 @@
  *   rec   the slice's records (open-log.ts `load`); d, o the attribution tables (attribution-sql.ts)
  *   g     groups: hash of the context text, action, label, holdout, weight (the decisions in the
  *         group: each weighs 1 however often the log holds it), first time seen
- *   ctx   the distinct contexts (hash → dense id, text): parsed and featurized once in JS
+ *   ctx   the groups' distinct contexts (hash → dense id); ctxt their texts: parsed and featurized once in JS
  *   acts  the actions in the order they were first seen (the model learns the first 64)
  * then the groups stream as numbers (context id, action id, label, weight, holdout), training
  * groups first, in a fixed pseudo-random order (`hash(…)`): the aggregate's own output order
@@ -64,7 +64,7 @@ export async function trainFromLog(
   const filter = { kind: fit.kind ?? 'variant', slot: fit.slot, shown: true };
   for (const slice of slices) {
     // the last slice's tables go before this slice's are made: both at once would double the peak
-    for (const t of ['g', 'ctx', 'acts', 'bad', 'd', 'o']) await con.run(`DROP TABLE IF EXISTS ${t}`);
+    for (const t of ['g', 'ctx', 'ctxt', 'acts', 'bad', 'd', 'o']) await con.run(`DROP TABLE IF EXISTS ${t}`);
     await log.load('rec', slice, COLUMNS);
     for (const sql of attributionTables(join)) await con.run(sql);
     addStats(stats, read, (await rows(con, statsSql(slice, join)))[0]!);
@@ -73,18 +73,20 @@ export async function trainFromLog(
       SELECT d.h, d.action, (lab.k IS NOT NULL) AS label, (d.ts >= ${num(fit.cutoff)}) AS holdout,
              count(*)::DOUBLE AS weight, min(d.ts) AS first
       FROM d LEFT JOIN lab USING (k) WHERE ${decisionWhere(slice, filter, join)} GROUP BY ALL`);
-    // the text of each distinct context (the slice's decisions of the kind, shown or not: a few extra are harmless)
-    await con.run(`CREATE OR REPLACE TEMP TABLE ctx AS
-      SELECT h, (row_number() OVER () - 1)::INTEGER AS cid, context FROM (
-        SELECT hash(context) AS h, any_value(context)::VARCHAR AS context FROM rec
-        WHERE valid AND type = 'decision' AND ${decisionWhere(slice, { kind: filter.kind, slot: filter.slot }, { ...join, served: undefined }, 'rec')}
-        GROUP BY h)`);
+    // dense ids for the groups' contexts (narrow), and the text of each distinct context
+    await con.run(
+      'CREATE OR REPLACE TEMP TABLE ctx AS SELECT h, (row_number() OVER () - 1)::INTEGER AS cid FROM (SELECT DISTINCT h FROM g)',
+    );
+    await con.run(`CREATE OR REPLACE TEMP TABLE ctxt AS
+      SELECT hash(context) AS h, any_value(context)::VARCHAR AS context FROM rec
+      WHERE valid AND type = 'decision' AND ${decisionWhere(slice, { kind: filter.kind, slot: filter.slot }, { ...join, served: undefined }, 'rec')}
+      GROUP BY h`);
     const nctx = Number((await rows(con, 'SELECT count(*)::INTEGER AS n FROM ctx'))[0]!.n);
     read.slices++;
     onSlice?.(read.slices, slices.length);
     if (nctx === 0) continue;
     // features of each distinct context, once
-    const { start, len, pool, unreadable } = await contextFeatures(con, 'ctx', nctx);
+    const { start, len, pool, unreadable } = await contextFeatures(con, 'SELECT cid, context FROM ctx JOIN ctxt USING (h)', nctx);
     // actions in the order first seen among readable contexts: the model learns the first MAX_VARIANTS
     await con.run('CREATE OR REPLACE TEMP TABLE bad (cid INTEGER)');
     if (unreadable > 0) {
