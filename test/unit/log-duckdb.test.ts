@@ -23,9 +23,14 @@ const START = Date.UTC(2026, 10, 1);
 
 const jsExamples = async (dir: string) => attribute(readRecords(await pathSources(dir)), JOIN);
 
+/** Label and value per decision id; a decision given twice fails. */
 async function collect(batches: AsyncIterable<readonly Example[]>): Promise<Map<string, [number, number]>> {
   const out = new Map<string, [number, number]>();
-  for await (const b of batches) for (const e of b) out.set(e.decision.id, [e.label, e.value]);
+  for await (const b of batches)
+    for (const e of b) {
+      if (out.has(e.decision.id)) throw new Error(`decision ${e.decision.id} given twice`);
+      out.set(e.decision.id, [e.label, e.value]);
+    }
   return out;
 }
 
