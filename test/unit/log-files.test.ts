@@ -75,6 +75,17 @@ describe('listing the log', () => {
     expect((await count([join(dir, 'new')], 'shop')).ids).toEqual(new Set(['other']));
   }, 60_000);
 
+  it('reads only the partition hours asked for', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'attune-range-'));
+    await writeSyntheticLog(dir, { decisions: 9000, seed: 4, start: T, perObject: 100 }); // hours 0-2
+    const log = await openLog({ log: [dir], hours: { from: T + HOUR, to: T + 2 * HOUR } });
+    try {
+      expect(log.hours.map((h) => h.hour)).toEqual([T + HOUR]);
+    } finally {
+      await log.close();
+    }
+  }, 60_000);
+
   it('skips and reports files no reader can use, and reads the rest', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'attune-bad-'));
     writeObject(dir, T, 'good.ndjson.gz', [{ type: 'decision', id: 'a', ts: T }], 'not json\n{"type":"decision","id":"torn"');

@@ -2,7 +2,9 @@
  * Opens the log for a reader: lists its files (a folder, files, or the local R2 bucket), picks per
  * partition hour what to read (Parquet where compacted), starts DuckDB, and loads a slice's
  * records into a temp table. Every log reader (train, evaluate, recs:train, fit-shading,
- * insights) starts here.
+ * insights) starts here; over a loaded slice, attribution-sql.ts builds the decision and outcome
+ * tables (`d`, `o`) and the label CTEs, examples.ts gives whole labelled decisions, and
+ * duckdb.ts `chunks`/`rows` read any query's results.
  *
  *   const log = await openLog({ log: ['./log'], site: 'default' });
  *   try {
@@ -32,6 +34,11 @@ export interface OpenLogOptions {
   readonly memory?: string | undefined;
   readonly threads?: number | undefined;
   readonly sliceBytes?: number | undefined;
+  /**
+   * only partition hours starting in [from, to) (ms); a reader of a time range adds its own
+   * margins (an hour before, the attribution window and grace after) and filters on `ts`
+   */
+  readonly hours?: { readonly from?: number; readonly to?: number } | undefined;
 }
 
 export interface LogHandle {
@@ -111,8 +118,10 @@ export async function openLog(o: OpenLogOptions): Promise<LogHandle> {
     const parquet = files.filter((f) => f.format === 'parquet' && f.site === site).map((f) => f.path);
     const sources = await parquetSources(duck, parquet, skipped);
     const bad = new Set(skipped.map((s) => s.path));
+    const from = o.hours?.from ?? -Infinity;
+    const to = o.hours?.to ?? Infinity;
     const hours = selectHours(
-      files.filter((f) => !bad.has(f.path)),
+      files.filter((f) => !bad.has(f.path) && (f.hour === null || (f.hour >= from && f.hour < to))),
       { site, sources },
     ).filter((h) => h.ndjson.length + h.parquet.length > 0);
     if (hours.length === 0) {
