@@ -24,11 +24,15 @@ export interface LogPartition {
   readonly hour: number;
 }
 
-/** `site=<site>/dt=YYYY-MM-DD/hour=HH/` for the hour holding `ms`. */
+/** `dt=YYYY-MM-DD/hour=HH` of the UTC hour `ms` falls in. */
+export function hourPartition(ms: number): string {
+  const d = new Date(ms);
+  return `dt=${d.toISOString().slice(0, 10)}/hour=${String(d.getUTCHours()).padStart(2, '0')}`;
+}
+
+/** `site=<site>/dt=YYYY-MM-DD/hour=HH/`: the folder of the hour holding `ms`. */
 export function partitionPath(site: string, ms: number): string {
-  const d = new Date(Math.floor(ms / HOUR_MS) * HOUR_MS);
-  const hh = String(d.getUTCHours()).padStart(2, '0');
-  return `site=${site}/dt=${d.toISOString().slice(0, 10)}/hour=${hh}/`;
+  return `site=${site}/${hourPartition(ms)}/`;
 }
 
 /**
@@ -36,7 +40,7 @@ export function partitionPath(site: string, ms: number): string {
  * the hour of the batch's first enqueue, then that time and 64 bits of hash of its message ids,
  * so a redelivered batch of the same messages overwrites its own object.
  */
-export function logObjectKey(site: string, firstEnqueueMs: number, messageIds: readonly string[]): string {
+export function logObjectKey(firstEnqueueMs: number, messageIds: readonly string[], site = DEFAULT_SITE): string {
   const joined = [...messageIds].sort().join(',');
   const hash = murmur3(joined, 0x10a).toString(16).padStart(8, '0') + murmur3(joined, 0x10b).toString(16).padStart(8, '0');
   return `${LOG_PREFIX}${partitionPath(site, firstEnqueueMs)}${String(firstEnqueueMs).padStart(13, '0')}-${hash}.ndjson.gz`;

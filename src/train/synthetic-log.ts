@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import type { DecisionRecord, LoggedContext } from '../core/decision-record.ts';
 import { FEATURE_SPEC_HASH } from '../core/features.ts';
-import { DEFAULT_SITE, LOG_PREFIX, logObjectKey } from '../core/log-layout.ts';
+import { LOG_PREFIX, logObjectKey } from '../core/log-layout.ts';
 import type { LogRecord, OutcomeEvent } from '../core/outcome-event.ts';
 import { mulberry32 } from './random.ts';
 
@@ -185,7 +185,6 @@ export async function writeSyntheticLog(dir: string, o: WriteOptions): Promise<n
     if (batch.length === 0) return;
     // the partition of the batch's first record (its "enqueue" hour), as the consumer keys it
     let key = logObjectKey(
-      DEFAULT_SITE,
       batch[0]!.ts,
       batch.map((r) => `${r.type}:${r.id}`),
     ).slice(LOG_PREFIX.length);

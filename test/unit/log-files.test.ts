@@ -39,9 +39,9 @@ async function count(dirs: string[], site?: string): Promise<{ records: number; 
 
 describe('log layout (src/core/log-layout.ts)', () => {
   it('keys objects by site, day and hour, and parses both layouts back', () => {
-    const key = logObjectKey('default', T + 5 * HOUR + 1234, ['m2', 'm1']);
+    const key = logObjectKey(T + 5 * HOUR + 1234, ['m2', 'm1']);
     expect(key).toMatch(/^log\/site=default\/dt=2026-11-01\/hour=05\/1793509201234-[0-9a-f]{16}\.ndjson\.gz$/);
-    expect(logObjectKey('default', T + 5 * HOUR + 1234, ['m1', 'm2'])).toBe(key); // the batch's ids, in any order
+    expect(logObjectKey(T + 5 * HOUR + 1234, ['m1', 'm2'])).toBe(key); // the batch's ids, in any order
     expect(parsePartition(key)).toEqual({ site: 'default', hour: T + 5 * HOUR });
     expect(parsePartition('/data/log/dt=2026-11-01/hour=23/x.ndjson.gz')).toEqual({ site: DEFAULT_SITE, hour: T + 23 * HOUR });
     expect(parsePartition('site=shop-2/dt=2026-11-01/hour=00/part-0.parquet')).toEqual({ site: 'shop-2', hour: T });
@@ -49,13 +49,14 @@ describe('log layout (src/core/log-layout.ts)', () => {
     expect(parsePartition('dt=2026-11-01/hour=24/x.ndjson')).toBeNull();
     expect(parsePartition('x.ndjson')).toBeNull();
     expect(partitionPath('default', T + 90 * 60_000)).toBe('site=default/dt=2026-11-01/hour=01/');
+    expect(logObjectKey(T, ['m'], 'shop-2')).toMatch(/^log\/site=shop-2\/dt=2026-11-01\/hour=00\//);
   });
 
   it("names a batch's object as the consumer does today, under the site partition (the Worker switches to it)", () => {
     const ids = ['m-3', 'm-1', 'm-2'];
     const today = workerKey(T + 7 * HOUR + 5, ids);
-    expect(logObjectKey('default', T + 7 * HOUR + 5, ids)).toBe(today.replace(/^log\//, 'log/site=default/'));
-    expect(parsePartition(today)).toEqual(parsePartition(logObjectKey('default', T + 7 * HOUR + 5, ids)));
+    expect(logObjectKey(T + 7 * HOUR + 5, ids)).toBe(today.replace(/^log\//, 'log/site=default/'));
+    expect(parsePartition(today)).toEqual(parsePartition(logObjectKey(T + 7 * HOUR + 5, ids)));
   });
 });
 

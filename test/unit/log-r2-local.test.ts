@@ -22,7 +22,7 @@ describe('the local R2 bucket', () => {
     const decision = (id: string, ts: number) =>
       JSON.stringify({ type: 'decision', v: 1, id, ts, kind: 'variant', slot: 'hero', action: 'a' });
     try {
-      await proxy.env.LOG.put(logObjectKey('default', T, ['m1']), gzipSync(`${decision('d1', T + 1)}\n`));
+      await proxy.env.LOG.put(logObjectKey(T, ['m1']), gzipSync(`${decision('d1', T + 1)}\n`));
       await proxy.env.LOG.put('log/dt=2026-11-01/hour=01/legacy.ndjson.gz', gzipSync(`${decision('d2', T + 3_600_001)}\n`));
       await proxy.env.LOG.put('log/dt=2026-11-01/hour=01/broken.ndjson.gz', 'not gzip');
       await proxy.env.LOG.put('models/not-the-log.ndjson.gz', gzipSync(`${decision('x', T)}\n`));
