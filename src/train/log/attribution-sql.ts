@@ -23,7 +23,7 @@
  * fields; wide rows (the context) never pass through a grouping by id, which is what runs out of
  * memory at scale.
  */
-import type { JoinOptions } from '../attribution.ts';
+import type { JoinOptions, JoinStats } from '../attribution.ts';
 import { lit, litList, num } from './duckdb.ts';
 import type { Slice } from './slices.ts';
 
@@ -96,4 +96,20 @@ FROM (SELECT count(*)::INTEGER AS lines, count(*) FILTER (WHERE NOT valid)::INTE
         count(*) FILTER (WHERE valid AND type = 'outcome' AND name IN ${litList([...j.labels])}
           AND (decisionId IS NULL OR hash(decisionId) NOT IN (SELECT k FROM d)))::INTEGER AS unattributed
       FROM rec WHERE own) r`;
+}
+
+export interface ReadReport {
+  /** records read (non-empty lines and Parquet rows), and those that were not log records */
+  lines: number;
+  bad: number;
+  slices: number;
+  /** files left out (empty, not gzip, unreadable) */
+  skippedFiles: number;
+}
+
+/** Adds a slice's counts (statsSql) into the run's. */
+export function addStats(join: JoinStats, read: ReadReport, r: Record<string, unknown>): void {
+  read.lines += Number(r.lines);
+  read.bad += Number(r.bad);
+  for (const k of Object.keys(join) as (keyof JoinStats)[]) if (k in r) join[k] += Number(r[k]);
 }

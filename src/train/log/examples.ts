@@ -8,10 +8,17 @@
 import type { DuckDBListValue, DuckDBStructValue } from '@duckdb/node-api';
 import type { DecisionRecord } from '../../core/decision-record.ts';
 import { type Example, type JoinOptions, type JoinStats, newJoinStats } from '../attribution.ts';
-import { attributionTables, type DecisionFilter, decisionWhere, labelCtes, statsSql } from './attribution-sql.ts';
+import {
+  addStats,
+  attributionTables,
+  type DecisionFilter,
+  decisionWhere,
+  labelCtes,
+  type ReadReport,
+  statsSql,
+} from './attribution-sql.ts';
 import { chunks, rows } from './duckdb.ts';
 import type { LogHandle } from './open-log.ts';
-import { addStats, type ReadReport } from './train-log.ts';
 
 const COLUMNS = [
   'type',

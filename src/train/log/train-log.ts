@@ -21,30 +21,14 @@
 import { createFeatureVector, type FeatureVector } from '../../core/features.ts';
 import { type JoinOptions, type JoinStats, newJoinStats } from '../attribution.ts';
 import { actionIndex, createLearner, finishLearner, type FitOptions, type FitReport, learn } from '../fit.ts';
-import { attributionTables, decisionWhere, labelCtes, statsSql } from './attribution-sql.ts';
+import { addStats, attributionTables, decisionWhere, labelCtes, type ReadReport, statsSql } from './attribution-sql.ts';
 import { contextFeatures } from './contexts.ts';
 import { chunks, num, rows } from './duckdb.ts';
 import type { LogHandle } from './open-log.ts';
 
-export interface ReadReport {
-  /** records read (non-empty lines and Parquet rows), and those that were not log records */
-  lines: number;
-  bad: number;
-  slices: number;
-  /** files left out (empty, not gzip, unreadable) */
-  skippedFiles: number;
-}
-
 export interface TrainLogResult {
   readonly blob: Uint8Array;
   readonly report: FitReport & { join: JoinStats; read: ReadReport };
-}
-
-/** Adds a slice's counts (statsSql) into the run's. */
-export function addStats(join: JoinStats, read: ReadReport, r: Record<string, unknown>): void {
-  read.lines += Number(r.lines);
-  read.bad += Number(r.bad);
-  for (const k of Object.keys(join) as (keyof JoinStats)[]) if (k in r) join[k] += Number(r[k]);
 }
 
 const COLUMNS = ['type', 'kind', 'slot', 'action', 'context', 'receivedAt', 'name', 'decisionId', 'value'] as const;
