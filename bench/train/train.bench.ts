@@ -152,7 +152,7 @@ try {
     );
   }
   console.log(
-    `\nmedians of ${runs} interleaved runs (${Math.max(1, Math.ceil(runs / 2))} at the big size), fresh process each; node ${process.version}; the targets are judged on CPU time (wall time swings with the machine's load; both shown); reproduce: npm run bench:train -- --decisions ${sizes[0]} --big ${sizes[1] ?? 0} --runs ${runs}`,
+    `\nmedians of ${runs} interleaved runs (${Math.max(1, Math.ceil(runs / 2))} at the big size), fresh process each; node ${process.version}; ratios on wall and on CPU time (wall swings with the machine's load, and DuckDB's threads count in CPU); reproduce: npm run bench:train -- --decisions ${sizes[0]} --big ${sizes[1] ?? 0} --runs ${runs}`,
   );
 } finally {
   if (!values.keep) await rm(root, { recursive: true, force: true });
