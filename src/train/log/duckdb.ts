@@ -34,28 +34,33 @@ export async function openDuck(o: DuckOptions = {}): Promise<Duck> {
   const memory = o.memory ?? DEFAULT_MEMORY;
   if (!MEMORY.test(memory)) throw new Error(`--memory must be a size such as 256MB or 2GB, got "${memory}"`);
   const spill = mkdtempSync(join(tmpdir(), 'attune-duckdb-'));
-  const instance = await DuckDBInstance.create(':memory:', {
-    memory_limit: memory,
-    temp_directory: spill,
-    threads: String(o.threads ?? 2),
-    preserve_insertion_order: 'false',
-    autoinstall_known_extensions: 'false',
-    autoload_known_extensions: 'false',
-  });
-  const con = await instance.connect();
-  // A reader queries the same Parquet files several times per slice: parse each footer once. But
-  // do not keep the files' data in the buffer pool (DuckDB's default): it would grow with the
-  // log up to the memory limit, and a slice's files are not read again after the next slice.
-  await con.run('SET parquet_metadata_cache = false');
-  await con.run('SET enable_external_file_cache = false');
-  return {
-    con,
-    close() {
-      con.closeSync();
-      instance.closeSync();
-      rmSync(spill, { recursive: true, force: true });
-    },
-  };
+  try {
+    const instance = await DuckDBInstance.create(':memory:', {
+      memory_limit: memory,
+      temp_directory: spill,
+      threads: String(o.threads ?? 2),
+      preserve_insertion_order: 'false',
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+    });
+    const con = await instance.connect();
+    // Keep nothing that grows with the log: Parquet footers and file data would stay cached (an
+    // object cache of ~60 KB a file, and file blocks up to the memory limit), and a slice's files
+    // are not read again after the next slice.
+    await con.run('SET parquet_metadata_cache = false');
+    await con.run('SET enable_external_file_cache = false');
+    return {
+      con,
+      close() {
+        con.closeSync();
+        instance.closeSync();
+        rmSync(spill, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    rmSync(spill, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 /** A SQL string literal. */
