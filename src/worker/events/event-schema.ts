@@ -7,6 +7,7 @@ import * as z from 'zod/mini';
 import { EXPERIMENT_KEY } from '../../core/experiments/experiment.ts';
 import { CLIENT_OUTCOME_NAMES, SERVER_OUTCOME_ID } from '../../core/outcome-event.ts';
 import { fieldPath } from '../shared/body.ts';
+import { parseWithMessages } from '../shared/issue-message.ts';
 import { shortText } from '../shared/request-schema.ts';
 
 export const EVENT_LIMITS = {
@@ -45,7 +46,12 @@ export const NativeEvent = z.object({
     ),
   ),
   // win, loss and billing are the signed notice routes' alone (outcome-event.ts)
-  name: z.enum(CLIENT_OUTCOME_NAMES),
+  name: z.enum(CLIENT_OUTCOME_NAMES, {
+    error: (iss) =>
+      iss.input === undefined
+        ? `required: one of ${CLIENT_OUTCOME_NAMES.join(', ')}`
+        : `unknown event name ${JSON.stringify(iss.input)}; allowed: ${CLIENT_OUTCOME_NAMES.join(', ')}`,
+  }),
   decisionId: z.optional(shortText(128)),
   visitorId: z.optional(shortText(128)),
   slot: z.optional(shortText(64)),
@@ -92,7 +98,7 @@ export interface EventIssue {
 export type Checked<T> = { ok: true; value: T } | { ok: false; field: string; reason: string };
 
 export function check<S extends z.ZodMiniType>(schema: S, raw: unknown): Checked<z.infer<S>> {
-  const r = z.safeParse(schema, raw);
+  const r = parseWithMessages(schema, raw);
   if (r.success) return { ok: true, value: r.data as z.infer<S> };
   const issue = r.error.issues[0]!;
   return { ok: false, field: fieldPath(issue.path), reason: issue.message };

@@ -4,8 +4,8 @@
  * answered with a 4xx naming the field.
  */
 import type { $ZodType, output } from 'zod/v4/core';
-import * as z from 'zod/mini';
 import { badRequest, HttpError } from './http-error.ts';
+import { parseWithMessages } from './issue-message.ts';
 
 const decoder = new TextDecoder(); // one per isolate, not per request
 
@@ -73,7 +73,7 @@ export function parseJson(text: string): unknown {
 }
 
 export function validate<S extends $ZodType>(schema: S, data: unknown): output<S> {
-  const result = z.safeParse(schema, data);
+  const result = parseWithMessages(schema, data);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const field = fieldPath(issue.path);
