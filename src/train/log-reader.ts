@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { constants as zlibConstants, createGunzip, gunzipSync } from 'node:zlib';
 import { LOG_PREFIX } from '../core/log-layout.ts';
 import type { LogRecord } from '../core/outcome-event.ts';
-import { platformPersist } from './storage.ts';
+import { localPlatform } from './platform-proxy.ts';
 
 export interface LogSource {
   readonly name: string;
@@ -98,8 +98,7 @@ export async function localR2Sources(
   persistTo?: string,
   prefix = LOG_PREFIX,
 ): Promise<{ sources: LogSource[]; close: () => Promise<void> }> {
-  const { getPlatformProxy } = await import('wrangler');
-  const proxy = await getPlatformProxy<{ LOG: R2Like }>({ persist: platformPersist(persistTo) });
+  const proxy = await localPlatform<{ LOG: R2Like }>(persistTo);
   const bucket = proxy.env.LOG;
   const sources: LogSource[] = [];
   let cursor: string | undefined;

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { publishModel, type ModelStorage } from '../core/model-registry.ts';
 import { CliError } from './cli.ts';
+import { localPlatform } from './platform-proxy.ts';
 
 const run = promisify(execFile);
 /** The Worker's KV binding (wrangler.toml), which `wrangler kv key … --binding` and getPlatformProxy name. */
@@ -26,18 +27,10 @@ export interface OpenStorage {
   readonly close: () => Promise<void>;
 }
 
-/**
- * getPlatformProxy's `persist` for a `--persist DIR` flag: DIR means what it means to
- * `wrangler dev --persist-to DIR` (which keeps its state in DIR/v3), so a tool and a dev server
- * given the same folder see the same KV and R2. Without a flag: `.wrangler/state`, as both default.
- */
-export function platformPersist(persistTo: string | undefined): { path: string } | true {
-  return persistTo ? { path: join(persistTo, 'v3') } : true;
-}
+export { platformPersist } from './platform-proxy.ts';
 
 export async function localStorage(persistTo?: string): Promise<OpenStorage> {
-  const { getPlatformProxy } = await import('wrangler');
-  const proxy = await getPlatformProxy<Record<typeof BINDING, KVLike>>({ persist: platformPersist(persistTo) });
+  const proxy = await localPlatform<Record<typeof BINDING, KVLike>>(persistTo);
   const kv = proxy.env[BINDING];
   return {
     storage: {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { logObjectKey } from '../../src/core/log-layout.ts';
 import { logExamples } from '../../src/train/log/examples.ts';
 import { openLog } from '../../src/train/log/open-log.ts';
-import { platformPersist } from '../../src/train/storage.ts';
+import { localPlatform } from '../../src/train/platform-proxy.ts';
 
 const T = Date.UTC(2026, 10, 1);
 const JOIN = { labels: new Set(['click']), windowMs: 1_800_000, graceMs: 600_000, skewMs: 60_000 };
@@ -15,10 +15,7 @@ const JOIN = { labels: new Set(['click']), windowMs: 1_800_000, graceMs: 600_000
 describe('the local R2 bucket', () => {
   it("reads the objects wrangler's local R2 holds, both layouts, and skips one that is not gzip", async () => {
     const persist = await mkdtemp(join(tmpdir(), 'attune-r2-'));
-    const { getPlatformProxy } = await import('wrangler');
-    const proxy = await getPlatformProxy<{ LOG: { put(k: string, v: Uint8Array | string): Promise<unknown> } }>({
-      persist: platformPersist(persist),
-    });
+    const proxy = await localPlatform<{ LOG: { put(k: string, v: Uint8Array | string): Promise<unknown> } }>(persist);
     const decision = (id: string, ts: number) =>
       JSON.stringify({ type: 'decision', v: 1, id, ts, kind: 'variant', slot: 'hero', action: 'a' });
     try {

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { LOG_PREFIX } from '../../core/log-layout.ts';
-import { platformPersist } from '../storage.ts';
+import { localPlatform } from '../platform-proxy.ts';
 
 interface R2Like {
   list(opts: { prefix: string; cursor?: string }): Promise<{ objects: { key: string }[]; truncated: boolean; cursor?: string }>;
@@ -19,8 +19,7 @@ interface R2Like {
 const SAFE_KEY = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[\w=.\-/]+$/;
 
 export async function localR2Copy(persistTo?: string): Promise<{ dir: string; close: () => Promise<void> }> {
-  const { getPlatformProxy } = await import('wrangler');
-  const proxy = await getPlatformProxy<{ LOG: R2Like }>({ persist: platformPersist(persistTo) });
+  const proxy = await localPlatform<{ LOG: R2Like }>(persistTo);
   const dir = await mkdtemp(join(tmpdir(), 'attune-r2-'));
   try {
     const bucket = proxy.env.LOG;
