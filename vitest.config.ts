@@ -55,6 +55,8 @@ export default defineConfig({
         test: {
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],
+          // the Worker's log is captured per test and printed only when a test fails
+          setupFiles: ['test/worker/log-setup.ts'],
           testTimeout: 20_000,
           provide: {
             goldenLinear: golden('linear-v1.bin'),

@@ -12,8 +12,8 @@
 // Adds the local secrets .dev.vars lacks (random values; a `demo` exchange key), leaving the
 // ones it has alone.
 //
-// Stopping (Ctrl-C, SIGTERM): Miniflare's queue is in memory, so what it holds when workerd
-// stops is lost (production Queues are durable). Wrangler runs in its own process group, where
+// Stopping (Ctrl-C, SIGTERM, SIGHUP, or this script's parent exiting): Miniflare's queue is in
+// memory, so what it holds when workerd stops is lost (production Queues are durable). Wrangler runs in its own process group, where
 // Ctrl-C does not reach it; this script first waits (at most DRAIN_MS) until the Worker's
 // consumer has written every record it queued to the local R2 log (GET /__attune/queue,
 // src/worker/log/queue-routes.ts), says how many, then stops it. A second Ctrl-C stops at once.
@@ -46,6 +46,8 @@ if (process.argv.slice(2).some((a) => a === '--help' || a === '-h')) {
 }
 
 const DRAIN_MS = 10_000;
+/** how long wrangler and workerd get to stop after the drain before they are killed */
+const STOP_MS = 5000;
 /** longer than the Worker's 10 ms coalescing of decision records, so those are sent first */
 const SETTLE_MS = 100;
 
@@ -159,19 +161,33 @@ async function drain() {
 }
 
 let stopping = false;
-async function stop(sig) {
+/**
+ * Drains, then passes the signal on to wrangler's group (SIGINT for Ctrl-C, SIGTERM otherwise);
+ * whatever still runs STOP_MS later is killed, and this script exits then at the latest, so
+ * neither wrangler nor workerd outlives it.
+ */
+async function stop(why, sig) {
   if (stopping) {
     console.log('stopping now, without waiting for the log queue');
     signalGroup('SIGKILL');
     return;
   }
   stopping = true;
-  console.log(`\n${sig}: waiting for the log queue to drain (at most ${DRAIN_MS / 1000} s; Ctrl-C again to stop at once)`);
+  console.log(`\n${why}: waiting for the log queue to drain (at most ${DRAIN_MS / 1000} s; Ctrl-C again to stop at once)`);
   console.log(await drain());
-  signalGroup('SIGINT');
-  setTimeout(() => signalGroup('SIGKILL'), 5000).unref();
+  signalGroup(sig);
+  setTimeout(() => {
+    signalGroup('SIGKILL');
+    process.exit(0);
+  }, STOP_MS).unref();
 }
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => void stop(sig));
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => void stop(sig, sig === 'SIGINT' ? 'SIGINT' : 'SIGTERM'));
+// A parent that dies without signalling (killed with SIGKILL, a closed CI step) leaves this
+// script adopted by another process: stop as on SIGTERM rather than keep workerd running.
+const parent = process.ppid;
+setInterval(() => {
+  if (!stopping && process.ppid !== parent) void stop('parent process exited', 'SIGTERM');
+}, 1000).unref();
 
 dev.on('exit', async (code, signal) => {
   await demo?.close();

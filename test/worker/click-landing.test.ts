@@ -4,10 +4,11 @@
  * with a 404 (not a 500).
  */
 import { env } from 'cloudflare:workers';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { clickSignature } from '../../src/core/bidding/notice-signature.ts';
 import { campaign, setCampaigns } from './bidding-helpers.ts';
 import { fetchWorker, resetAll } from './helpers.ts';
+import { logged } from './log-capture.ts';
 
 const LANDING = 'https://travel.example/offer?id=7';
 
@@ -37,17 +38,12 @@ describe('click redirects', () => {
   it.each(['http://[oops/', 'https://shop.example:99999/offer'])(
     'a stored landing page that is no URL (%j) is a 404 naming cr, not a 500',
     async (clickUrl) => {
-      const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
-      try {
-        await withLanding('broken', clickUrl);
-        const res = await fetchWorker(clickPath('broken'), { redirect: 'manual' });
-        expect(res.status).toBe(404);
-        expect(res.headers.get('location')).toBeNull();
-        expect((await res.json<{ error: { field: string } }>()).error.field).toBe('cr');
-        expect(logged.mock.calls.some((c) => String(c[0]).includes('landing page is not an http(s) URL'))).toBe(true);
-      } finally {
-        logged.mockRestore();
-      }
+      await withLanding('broken', clickUrl);
+      const res = await fetchWorker(clickPath('broken'), { redirect: 'manual' });
+      expect(res.status).toBe(404);
+      expect(res.headers.get('location')).toBeNull();
+      expect((await res.json<{ error: { field: string } }>()).error.field).toBe('cr');
+      expect(logged().some((l) => l.level === 'error' && JSON.stringify(l).includes('landing page is not an http(s) URL'))).toBe(true);
     },
   );
 });

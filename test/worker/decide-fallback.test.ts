@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { manifestKey, modelKey } from '../../src/core/store-keys.ts';
 import { recsModel } from './recs-helpers.ts';
 import { fetchWorker, linearBlob, postJson, publish, resetAll, resetCaches } from './helpers.ts';
+import { logged } from './log-capture.ts';
 
 interface Decision {
   slot: string;
@@ -31,15 +32,12 @@ const decide = async (body: Record<string, unknown>) => {
 };
 /** The warning lines logged while `run` ran, parsed. */
 async function warnings(run: () => Promise<void>): Promise<Record<string, unknown>[]> {
-  const warn = vi.spyOn(console, 'warn');
-  try {
-    await run();
-    return warn.mock.calls
-      .map(([line]) => JSON.parse(String(line)) as Record<string, unknown>)
-      .filter((l) => l.msg === 'slot fallback' || l.msg === 'score fallback');
-  } finally {
-    warn.mockRestore();
-  }
+  const before = logged().length;
+  await run();
+  return logged()
+    .slice(before)
+    .filter((l) => l.level === 'warn' && (l.msg === 'slot fallback' || l.msg === 'score fallback'))
+    .map((l) => ({ msg: l.msg, ...l.fields }));
 }
 
 beforeEach(async () => {

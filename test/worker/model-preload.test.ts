@@ -5,6 +5,7 @@ import { LINEAR } from '../../src/worker/models/adapters.ts';
 import { readConfig } from '../../src/worker/shared/config-store.ts';
 import { cachedManifestCount, resolveModel } from '../../src/worker/models/model-store.ts';
 import { linearBlob, postJson, publish, resetAll, resetCaches } from './helpers.ts';
+import { logged } from './log-capture.ts';
 
 /** The real local KV, with every read's key written down. */
 function countingKv(reads: string[]): KVNamespace {
@@ -112,6 +113,14 @@ describe('preloading slot models', () => {
     down = true;
     const misses = await Promise.all(Array.from({ length: 1100 }, (_, i) => resolveModel(kv, `made-up-${i}`, LINEAR, opts)));
     expect(new Set(misses.map((m) => (m.ok ? 'ok' : m.reason)))).toEqual(new Set(['unavailable']));
+    // each failed read is logged as an error naming the model and the cause
+    const failed = logged('manifest read failed');
+    expect(failed).toHaveLength(1100);
+    expect(failed.find((l) => l.fields.model === 'made-up-1099')).toEqual({
+      level: 'error',
+      msg: 'manifest read failed',
+      fields: { model: 'made-up-1099', error: 'Error: KV down' },
+    });
     expect(cachedManifestCount()).toEqual({ known: 1, missing: 1024 });
     expect(await resolveModel(kv, 'pre', LINEAR, opts)).toMatchObject({ ok: true, version: 'v1' }); // still served from memory
   });

@@ -9,6 +9,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import worker from '../../src/worker/index.ts';
 import { DESKTOP, fetchWorker, resetCaches } from './helpers.ts';
+import { logged } from './log-capture.ts';
 
 const SECRETS = { cookie: 'session=SECRET; att_vid=abcdefgh12345678', authorization: 'Bearer SECRET-TOKEN' };
 
@@ -158,13 +159,15 @@ describe('proxy: ORIGIN_URL', () => {
     ['javascript:alert(1)', 'http:// or https://'],
     ['origin.test', 'absolute'],
   ])('%j turns proxy mode off, said once in the log (%s)', async (originUrl, rule) => {
-    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     for (let i = 0; i < 2; i++) {
       const res = await withOrigin(originUrl, '/landing', { headers: SECRETS });
       expect(res.status).toBe(404);
       expect((await res.json<{ error: { code: string } }>()).error.code).toBe('not_found');
     }
-    const lines = logged.mock.calls.map((c) => String(c[0])).filter((l) => l.includes('ORIGIN_URL'));
+    const lines = logged()
+      .filter((l) => l.level === 'error')
+      .map((l) => JSON.stringify({ msg: l.msg, ...l.fields }))
+      .filter((l) => l.includes('ORIGIN_URL'));
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'proxy mode off: ORIGIN_URL refused' });
     expect(lines[0]).toContain(rule);
