@@ -1,6 +1,7 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+import { demoSeed, docTexts } from './test/fixtures/doc-examples.ts';
 import { HAS_SHARED_DATA } from './test/fixtures/shared-data.ts';
 import { testOrigin } from './test/fixtures/test-origin.ts';
 
@@ -64,6 +65,9 @@ export default defineConfig({
             hasSharedData: HAS_SHARED_DATA,
             // test/worker/fuzz: FUZZ_RUNS=n runs every property n times, FUZZ_SEED replays a seed ('' when unset: the suites' defaults)
             fuzz: { runs: process.env.FUZZ_RUNS ?? '', seed: process.env.FUZZ_SEED ?? '' },
+            // test/worker/doc-examples.test.ts: the docs' text and what `npm start` seeds
+            docs: docTexts(),
+            demoSeed: demoSeed(),
           },
         },
       },

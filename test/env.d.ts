@@ -18,5 +18,9 @@ declare module 'vitest' {
     hasSharedData: boolean;
     /** FUZZ_RUNS and FUZZ_SEED from the environment ('' when unset), for test/worker/fuzz */
     fuzz: { runs: string; seed: string };
+    /** README.md and docs/*.md by path, for test/worker/doc-examples.test.ts */
+    docs: Record<string, string>;
+    /** what `npm start` seeds (test/fixtures/doc-examples.ts) */
+    demoSeed: import('./fixtures/doc-examples.ts').DemoSeed;
   }
 }
