@@ -78,6 +78,11 @@ export const SPEC = {
   ],
 } as const satisfies CliSpec;
 
+/** A relative log-loss gain as a reader says it: "12.50 % better", "68.21 % worse". */
+export function gainText(gain: number): string {
+  return `${(Math.abs(gain) * 100).toFixed(2)} % ${gain >= 0 ? 'better' : 'worse'}`;
+}
+
 export function formatReport(r: FitReport): string {
   const h = r.holdout;
   const pct = (x: number) => `${(x * 100).toFixed(3)}%`;
@@ -85,15 +90,22 @@ export function formatReport(r: FitReport): string {
     `model     ${r.model.name}@${r.model.version}: ${r.model.variants.length} variants, 2^${r.model.bits} rows, ${r.model.nonZero} non-zero weights, ${r.model.bytes} bytes`,
     `train     ${r.train.examples} examples, rate ${pct(r.train.rate)}, progressive log loss ${r.train.progressiveLogLoss.toFixed(5)}`,
     `window    learned from ${r.window ? `${r.window.from} to ${r.window.to} (evaluate reads from ${r.window.to} on)` : 'nothing'}`,
-    `holdout   ${h.examples} examples from ${r.cutoff}, rate ${pct(h.rate)}`,
-    `          log loss ${h.logLoss.toFixed(5)} vs constant-rate ${h.baselineLogLoss.toFixed(5)} (${(h.relativeGain * 100).toFixed(2)}% better)`,
-    `          AUC ${h.auc.toFixed(4)} vs 0.5; calibration error ${h.calibrationError.toExponential(2)}`,
-    '          calibration (equal-count groups):   count   predicted    observed',
-    ...h.calibration.map(
-      (c) =>
-        `                                           ${String(c.count).padStart(7)}  ${pct(c.predicted).padStart(10)}  ${pct(c.observed).padStart(10)}`,
-    ),
   ];
+  if (h.examples === 0) {
+    // no holdout: every measure below would be NaN
+    lines.push(`holdout   none: no decisions from ${r.cutoff} on, so nothing to judge the model by (--holdout, --holdout-from)`);
+  } else {
+    lines.push(
+      `holdout   ${h.examples} examples from ${r.cutoff}, rate ${pct(h.rate)}`,
+      `          log loss ${h.logLoss.toFixed(5)} vs constant-rate ${h.baselineLogLoss.toFixed(5)} (${gainText(h.relativeGain)})`,
+      `          AUC ${h.auc.toFixed(4)} vs 0.5; calibration error ${h.calibrationError.toExponential(2)}`,
+      '          calibration (equal-count groups):   count   predicted    observed',
+      ...h.calibration.map(
+        (c) =>
+          `                                           ${String(c.count).padStart(7)}  ${pct(c.predicted).padStart(10)}  ${pct(c.observed).padStart(10)}`,
+      ),
+    );
+  }
   if (r.unreadableContexts > 0) lines.push(`skipped   ${r.unreadableContexts} decisions whose context the extractor could not read`);
   if (r.otherActions > 0)
     lines.push(`skipped   ${r.otherActions} decisions with other actions (past ${MAX_VARIANTS} variants, or not in --variants)`);
