@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DecisionRecord } from '../../src/core/decision-record.ts';
 import type { LogRecord, OutcomeEvent } from '../../src/core/outcome-event.ts';
 import { attribute, newJoinStats, parseDuration, type Example, type JoinOptions } from '../../src/train/attribution.ts';
@@ -228,7 +228,15 @@ describe('log reader', () => {
     await writeFile(join(dir, 'a.ndjson.gz'), whole.subarray(0, whole.length >> 1));
     await writeFile(join(dir, 'b.ndjson'), JSON.stringify(decision('after', 5000)) + '\n');
     const ids: string[] = [];
-    for await (const b of readRecords(await pathSources(dir))) ids.push(...b.map((r) => r.id));
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      for await (const b of readRecords(await pathSources(dir))) ids.push(...b.map((r) => r.id));
+      expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([
+        `${join(dir, 'a.ndjson.gz')}: unexpected end of file; kept the lines before the break`,
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
     expect(ids.length).toBeGreaterThan(100);
     expect(ids.slice(0, 3)).toEqual(['t0', 't1', 't2']);
     expect(ids.at(-1)).toBe('after');
