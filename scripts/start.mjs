@@ -18,7 +18,8 @@
 // consumer has written every record it queued to the local R2 log (GET /__attune/queue,
 // src/worker/log/queue-routes.ts), says how many, then stops it. A second Ctrl-C stops at once.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { lookup } from 'node:dns/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { secretProblem } from '../src/core/secret-strength.ts';
 import { CONFIG_KEYS } from '../src/core/store-keys.ts';
 import { usageText } from '../src/train/cli.ts';
@@ -90,6 +91,24 @@ if (vars.get('EXCHANGE_KEYS')?.includes('demo:')) {
   console.log(
     `bidder: POST ${base}/openrtb2/bid with the demo exchange's key (EXCHANGE_KEYS in .dev.vars), or the path form (npm run exchange:path); docs/bidding.md`,
   );
+}
+
+// wrangler dev fetches Request.cf (this machine's own location) from workers.cloudflare.com
+// unless it has a copy (node_modules/.mf/cf.json); offline, every start would print a stack
+// trace (getaddrinfo ENOTFOUND). Offline it uses its placeholder instead, as it would anyway.
+const CF_HOST = 'workers.cloudflare.com';
+if (process.env.CLOUDFLARE_CF_FETCH_ENABLED === undefined && !existsSync('node_modules/.mf/cf.json')) {
+  const online = await Promise.race([
+    lookup(CF_HOST).then(
+      () => true,
+      () => false,
+    ),
+    new Promise((r) => setTimeout(() => r(false), 2000)),
+  ]);
+  if (!online) {
+    process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
+    console.log(`offline (${CF_HOST} not found): request.cf is wrangler's placeholder, not this machine's location`);
+  }
 }
 
 // Its own process group (detached), so Ctrl-C reaches this script only; stdin is not the

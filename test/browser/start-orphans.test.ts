@@ -125,6 +125,8 @@ describe('npm start leaves nothing behind', () => {
     const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 30_000))]);
     expect(code, s.output().slice(-3000)).toBe(0);
     expect(s.output()).toContain('SIGTERM: waiting for the log queue to drain');
+    // quiet: no false Durable Object warning, no stack trace for the Request.cf fetch when offline
+    expect(s.output()).not.toMatch(/Durable Object|ENOTFOUND|Unable to fetch the `Request.cf`/);
     expect(await until(() => groupMembers(s.pgid).length === 0, 5000), `left: ${groupMembers(s.pgid)}`).toBe(true);
     expect(await portFree(s.port)).toBe(true);
   });
