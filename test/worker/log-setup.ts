@@ -3,9 +3,10 @@
 import { beforeEach, onTestFailed, vi } from 'vitest';
 import { captureLog, capturedText } from './log-capture.ts';
 
-beforeEach(() => {
+beforeEach((ctx) => {
   captureLog();
   onTestFailed(() => {
+    if (ctx.task.fails) return; // an it.fails test that failed as it should passes: nothing to show
     const text = capturedText();
     if (text) console.error(`the Worker's log during this test:\n${text}`);
   });
