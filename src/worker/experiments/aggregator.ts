@@ -19,7 +19,7 @@ import { newLinearThompson, updateLinearThompson, type LinearThompsonModel } fro
 import { encodeSnapshot } from '../../core/bandits/snapshot.ts';
 import { DEFAULTS, emptyCounts, type ArmCounts } from '../../core/bandits/types.ts';
 import type { DecisionRecord } from '../../core/decision-record.ts';
-import { isGoal, type Experiment } from '../../core/experiments/experiment.ts';
+import { excludePaused, isGoal, pausedArms, type Experiment } from '../../core/experiments/experiment.ts';
 import { createFeatureVector, extractFeatures, type FeatureVector } from '../../core/features.ts';
 import { manifestKey, modelKey } from '../../core/store-keys.ts';
 import { murmur3 } from '../../core/murmur3.ts';
@@ -153,10 +153,7 @@ export class ExperimentAggregator extends DurableObject<Env> {
     }
     this.sql.exec('INSERT OR REPLACE INTO kv VALUES (?, ?)', 'exp', JSON.stringify(exp));
     // A launched test gets its prior snapshot at once, so the first visitors see the configured policy.
-    if (
-      exp.status === 'running' &&
-      (this.state.published === null || before?.epoch !== exp.epoch || before.algorithm.floor !== exp.algorithm.floor)
-    ) {
+    if (exp.status === 'running' && (this.state.published === null || allocationChanged(before, exp))) {
       await this.publish(Date.now());
       if ((await this.ctx.storage.getAlarm()) === null) await this.scheduleNext(Date.now());
     } else this.persist();
@@ -359,6 +356,11 @@ export class ExperimentAggregator extends DurableObject<Env> {
     const allocation = new Float64Array(k);
     // Contextual tests allocate per visitor; the snapshot's ALLO is their Thompson allocation on counts (shown in charts).
     allocate(exp.algorithm.name === 'linear-thompson' ? { ...exp.algorithm, name: 'thompson' } : exp.algorithm, s.counts, seed, allocation);
+    excludePaused(
+      allocation,
+      exp.arms.map((a) => a.key),
+      pausedArms(exp),
+    );
     const pBest = new Float64Array(k);
     probabilityBest(s.counts, 4000, seed, pBest);
     s.seq += 1;
@@ -464,6 +466,17 @@ function reviveState(
     model,
     evicted: { ...noEvictions(), ...raw.evicted },
   };
+}
+
+/** Whether the served allocation moved with this config change: a new snapshot is due. */
+function allocationChanged(before: Experiment | null, exp: Experiment): boolean {
+  return (
+    before === null ||
+    before.epoch !== exp.epoch ||
+    before.algorithm.floor !== exp.algorithm.floor ||
+    String(before.algorithm.weights) !== String(exp.algorithm.weights) ||
+    String(pausedArms(before)) !== String(pausedArms(exp))
+  );
 }
 
 /** A create older than this, held by the aggregator but not in KV, is one KV lost. */

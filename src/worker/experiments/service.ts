@@ -5,7 +5,15 @@
  * one error boundary answers.
  */
 import { computeResults, type Results } from '../../core/bandits/results.ts';
-import { editable, newExperiment, transition, type Action, type Experiment } from '../../core/experiments/experiment.ts';
+import {
+  describeChanges,
+  editable,
+  newExperiment,
+  transition,
+  withAudit,
+  type Action,
+  type Experiment,
+} from '../../core/experiments/experiment.ts';
 import { badRequest, HttpError } from '../shared/http-error.ts';
 import type { AggregatorStats } from './aggregator.ts';
 import { experimentStub } from './forward.ts';
@@ -66,14 +74,15 @@ async function commit(env: Env, e: Experiment, from: number | null, changed: boo
   return held;
 }
 
-export async function createExperiment(env: Env, raw: unknown): Promise<Experiment> {
+/** `by`: who asks (the admin token's label), for the audit log. */
+export async function createExperiment(env: Env, raw: unknown, by?: string): Promise<Experiment> {
   const config = parseExperimentConfig(raw);
   if (await loadExperiment(kvOf(env), config.key))
     throw new HttpError(409, 'experiment_exists', `an experiment named "${config.key}" exists`, 'key');
-  return commit(env, newExperiment(config, Date.now()), null, true);
+  return commit(env, newExperiment(config, Date.now(), { by }), null, true);
 }
 
-export async function updateExperiment(env: Env, key: string, raw: unknown): Promise<Experiment> {
+export async function updateExperiment(env: Env, key: string, raw: unknown, by?: string): Promise<Experiment> {
   const current = await mustLoad(env, key);
   const config = parseExperimentConfig({ key, ...(raw as object) });
   const ok = editable(current, config);
@@ -84,17 +93,20 @@ export async function updateExperiment(env: Env, key: string, raw: unknown): Pro
     ...config,
     version: current.version + 1,
     updatedAt: now,
-    history: [...current.history, { at: now, action: 'edit', status: current.status }].slice(-100),
+    history: withAudit(current, now, 'edit', current.status, { by, detail: describeChanges(current, config) }),
   };
   return commit(env, next, current.version, true);
 }
 
+/** `arm`: the winner of a stop, or the arm of `pause-arm` / `resume-arm`; `by`: who asks, for the audit log. */
 export async function applyAction(
   env: Env,
   key: string,
   action: Action,
-  winner?: string,
+  arm?: string,
+  by?: string,
 ): Promise<{ experiment: Experiment; changed: boolean }> {
+  let winner = arm;
   const current = await mustLoad(env, key);
   if (action === 'stop' && winner === undefined && current.status !== 'stopped') {
     // No winner named: the arm most likely to be best right now.
@@ -111,9 +123,9 @@ export async function applyAction(
     }
     winner = report.results.arms.reduce((a, b) => (b.probabilityBest > a.probabilityBest ? b : a)).arm;
   }
-  const r = transition(current, action, Date.now(), winner);
+  const r = transition(current, action, Date.now(), winner, { by });
   if (!r.ok) {
-    if (r.reason === 'unknownArm') throw badRequest(r.message, 'winner');
+    if (r.reason === 'unknownArm') throw badRequest(r.message, action === 'stop' ? 'winner' : 'arm');
     throw new HttpError(409, 'illegal_transition', r.message);
   }
   await commit(env, r.experiment, current.version, r.changed);

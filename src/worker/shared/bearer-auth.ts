@@ -20,13 +20,23 @@ export function bearerToken(header: string | undefined): string {
 
 const bearer = (c: Context<AppEnv>): string => bearerToken(c.req.header('authorization'));
 
+/** The label of the admin token `given` is (ADMIN_TOKEN: `admin`; ADMIN_TOKENS: its own), or null. */
+export function adminLabel(c: { readonly env: Env }, given: string): string | null {
+  let label: string | null = null;
+  // every token compared: no early exit
+  for (const t of settings(c.env).adminTokens) if (sameText(given, t.token) && label === null) label = t.label;
+  return label;
+}
+
+/** Admin calls: ADMIN_TOKEN or one of ADMIN_TOKENS; the token's label is `c.get('admin')`, for the audit log. */
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
-  const expected = settings(c.env).adminToken;
-  if (expected === undefined) throw new HttpError(503, 'admin_disabled', 'ADMIN_TOKEN is not configured');
-  if (!sameText(bearer(c), expected)) {
+  if (settings(c.env).adminTokens.length === 0) throw new HttpError(503, 'admin_disabled', 'ADMIN_TOKEN is not configured');
+  const label = adminLabel(c, bearer(c));
+  if (label === null) {
     c.header('www-authenticate', 'Bearer realm="attune-admin"');
     throw new HttpError(401, 'unauthorized', 'a valid admin bearer token is required');
   }
+  c.set('admin', label);
   await next();
 });
 

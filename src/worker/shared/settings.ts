@@ -18,6 +18,7 @@ const NAMES = [
   'ORIGIN_TIMEOUT_MS',
   'ALLOWED_ORIGINS',
   'ADMIN_TOKEN',
+  'ADMIN_TOKENS',
   'PARTNER_TOKENS',
   'SIGNING_SECRET',
   'PROFILE_SECRET',
@@ -39,6 +40,11 @@ export interface Settings {
   readonly allowedOrigins: '*' | readonly string[];
   /** ADMIN_TOKEN, undefined when unset or empty (the admin API then answers 503) */
   readonly adminToken: string | undefined;
+  /**
+   * every admin token with its label, for the audit log: ADMIN_TOKEN as `admin`, then each
+   * `label:token` of ADMIN_TOKENS (comma-separated; entries without a label or token are skipped)
+   */
+  readonly adminTokens: readonly { readonly label: string; readonly token: string }[];
   /** what /v1/bid-adjust takes: the admin token and each of PARTNER_TOKENS, trimmed, empty ones dropped */
   readonly partnerTokens: readonly string[];
   /** SIGNING_SECRET, else (deprecated) PROFILE_SECRET; undefined when neither is set */
@@ -64,10 +70,26 @@ function parse(env: SettingsEnv): Settings {
     originTimeoutMs: numberVar(env.ORIGIN_TIMEOUT_MS, DEFAULTS.originTimeoutMs, Number.MIN_VALUE),
     allowedOrigins: origins.includes('*') ? '*' : origins,
     adminToken: env.ADMIN_TOKEN || undefined,
+    adminTokens: adminTokens(env),
     partnerTokens: [env.ADMIN_TOKEN, ...(env.PARTNER_TOKENS ?? '').split(',')].map((t) => t?.trim() ?? '').filter((t) => t !== ''),
     signingSecret: env.SIGNING_SECRET || env.PROFILE_SECRET || undefined,
     legacySecret: !env.SIGNING_SECRET && !!env.PROFILE_SECRET,
   };
+}
+
+const LABEL = /^[A-Za-z0-9_.@-]{1,64}$/;
+
+function adminTokens(env: SettingsEnv): Settings['adminTokens'] {
+  const out: { label: string; token: string }[] = env.ADMIN_TOKEN ? [{ label: 'admin', token: env.ADMIN_TOKEN }] : [];
+  for (const entry of (env.ADMIN_TOKENS ?? '').split(',')) {
+    const colon = entry.indexOf(':');
+    const label = entry.slice(0, colon).trim();
+    const token = entry.slice(colon + 1).trim();
+    if (entry.trim() === '') continue;
+    if (colon < 0 || !LABEL.test(label) || token === '') log.warn('ADMIN_TOKENS: an entry is not label:token, skipped', { label });
+    else out.push({ label, token });
+  }
+  return out;
 }
 
 let last: { env: SettingsEnv; raw: string; settings: Settings } | null = null;
