@@ -78,23 +78,35 @@ export const experimentAdminRoutes = new Hono<AppEnv>()
     if (c.req.query('format') === 'csv') {
       c.header('content-type', 'text/csv; charset=utf-8');
       c.header('content-disposition', `attachment; filename="${report.experiment.key}-results.csv"`);
-      return c.body(resultsCsv(report.results));
+      return c.body(resultsCsv(report.readOut.bandit));
     }
     const e = report.experiment;
+    const r = report.readOut;
     const last = report.stats.history.at(-1);
+    const sequential = r.sequential ? { ...r.sequential, memory: undefined } : null;
     return c.json({
       key: e.key,
       status: e.status,
       version: e.version,
       algorithm: e.algorithm,
       winner: e.winner,
-      ...report.results,
+      ...r.results,
       allocation: last ? Object.fromEntries(e.arms.map((a, i) => [a.key, last.allocation[i]])) : null,
       snapshot: report.stats.snapshot,
       pendingExposures: report.stats.pending,
       parkedOutcomes: report.stats.early,
       // rows dropped to hold the aggregator's caps (row-caps.ts): non-zero means conversions may be undercounted
       evicted: { pendingExposures: report.stats.evicted.pending, parkedOutcomes: report.stats.evicted.early },
+      // beside today's fields (docs/experiments.md, "How results are computed")
+      pausedArms: e.pausedArms ?? [],
+      noData: r.noData,
+      leader: r.leader,
+      daysRunning: r.daysRunning,
+      sequential,
+      health: r.health,
+      guardrails: r.guardrails,
+      segments: r.segments,
+      timeToDecision: r.timeToDecision,
       ...(c.req.query('history') === '1' ? { history: report.stats.history } : {}),
     });
   })

@@ -96,7 +96,8 @@ ${
 
 async function detailView(env: Env, key: string, error?: string) {
   const e = await mustLoad(env, key);
-  const { results, stats } = await experimentReport(env, e);
+  const { readOut, stats } = await experimentReport(env, e);
+  const results = readOut.results;
   const arms = e.arms.map((a) => a.key);
   const allowed: Record<Experiment['status'], Action[]> = {
     draft: ['launch', 'archive'],

@@ -4,7 +4,7 @@
  * if no other write got there first, then to KV (a new version); failures are HttpErrors the
  * one error boundary answers.
  */
-import { computeResults, type Results } from '../../core/bandits/results.ts';
+import { readOut, type ReadOut } from '../../core/experiments/read-out.ts';
 import {
   describeChanges,
   editable,
@@ -121,7 +121,7 @@ export async function applyAction(
         'the live aggregator did not answer, so no winner could be picked; name one, or repeat',
       );
     }
-    winner = report.results.arms.reduce((a, b) => (b.probabilityBest > a.probabilityBest ? b : a)).arm;
+    winner = report.readOut.leader?.arm ?? current.control;
   }
   const r = transition(current, action, Date.now(), winner, { by });
   if (!r.ok) {
@@ -134,25 +134,23 @@ export async function applyAction(
 
 export interface ExperimentReport {
   readonly experiment: Experiment;
-  readonly results: Results;
+  readonly readOut: ReadOut;
   readonly stats: AggregatorStats;
 }
 
-export async function experimentReport(env: Env, e: Experiment): Promise<ExperimentReport> {
+export async function experimentReport(env: Env, e: Experiment, now = Date.now()): Promise<ExperimentReport> {
   const stats = await experimentStub(env, e.key).stats();
-  const k = e.arms.length;
   const aligned = stats.arms.join() === e.arms.map((a) => a.key).join();
-  const counts = {
-    impressions: aligned ? Float64Array.from(stats.impressions) : new Float64Array(k),
-    conversions: aligned ? Float64Array.from(stats.conversions) : new Float64Array(k),
-  };
-  const results = computeResults(
-    e.arms.map((a) => a.key),
-    counts,
-    Math.max(
-      0,
-      e.arms.findIndex((a) => a.key === e.control),
-    ),
-  );
-  return { experiment: e, results, stats };
+  const last = stats.history.at(-1);
+  const out = readOut({
+    experiment: e,
+    now,
+    impressions: aligned ? stats.impressions : [],
+    conversions: aligned ? stats.conversions : [],
+    live: aligned ? stats.live : null,
+    sequential: aligned ? stats.sequential : null,
+    allocation: aligned && last ? last.allocation : null,
+    evicted: { pendingExposures: stats.evicted.pending, parkedOutcomes: stats.evicted.early },
+  });
+  return { experiment: e, readOut: out, stats };
 }
