@@ -184,15 +184,25 @@ export class ExperimentAggregator extends DurableObject<Env> {
     } else this.persist();
   }
 
-  async ingest(records: LogRecord[]): Promise<IngestSummary> {
+  /**
+   * `joined`: outcomes that name no test, sent because this test watches their name (forward.ts);
+   * taken after `records`, so an exposure in the same batch is there first, and never parked (most
+   * are another test's, or nobody's).
+   */
+  async ingest(records: LogRecord[], joined: OutcomeEvent[] = []): Promise<IngestSummary> {
     const exp = this.exp;
     let exposures = 0;
     let conversions = 0;
     let ignored = 0;
-    if (!exp || exp.status === 'draft' || exp.status === 'archived') return { exposures, conversions, ignored: records.length };
+    if (!exp || exp.status === 'draft' || exp.status === 'archived')
+      return { exposures, conversions, ignored: records.length + joined.length };
     for (const r of records) {
       if (r.type === 'outcome' && r.name === 'render_error') this.renderFailed(exp, r);
       else if (r.type === 'decision' ? this.expose(exp, r) : this.convert(exp, r)) r.type === 'decision' ? exposures++ : conversions++;
+      else ignored++;
+    }
+    for (const o of joined) {
+      if (this.convert(exp, o, false)) conversions++;
       else ignored++;
     }
     this.live.flush();
@@ -270,7 +280,7 @@ export class ExperimentAggregator extends DurableObject<Env> {
     if (arm >= 0) this.live.renderFailed(arm);
   }
 
-  private convert(exp: Experiment, o: OutcomeEvent): boolean {
+  private convert(exp: Experiment, o: OutcomeEvent, park = true): boolean {
     const goal = isGoal(exp.goals, o.name, o.goal);
     const guards = (exp.guardrails ?? []).filter((g) => g.goal === o.name || g.goal === o.goal).map((g) => g.goal);
     if (!goal && guards.length === 0) return false;
@@ -295,6 +305,7 @@ export class ExperimentAggregator extends DurableObject<Env> {
       // Possibly ahead of its exposure (queue batches are unordered): park it for the window.
       if (
         goal &&
+        park &&
         (o.decisionId || o.visitor) &&
         this.sql.exec('INSERT OR IGNORE INTO early VALUES (?, ?, ?, ?)', o.id, o.decisionId ?? null, o.visitor ?? null, o.ts).rowsWritten >
           0

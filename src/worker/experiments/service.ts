@@ -19,6 +19,7 @@ import type { AggregatorStats } from './aggregator.ts';
 import { experimentStub } from './forward.ts';
 import { parseExperimentConfig } from './schema.ts';
 import { loadExperiment, saveExperiment } from './store.ts';
+import { clearGoalIndex } from './goal-index.ts';
 import { log } from '../shared/log.ts';
 import { kvOf } from '../shared/bindings.ts';
 
@@ -67,6 +68,7 @@ async function commit(env: Env, e: Experiment, from: number | null, changed: boo
   if (!changed && JSON.stringify(held) === JSON.stringify(e)) return e; // a no-op: KV has it
   try {
     await saveExperiment(kvOf(env), held);
+    clearGoalIndex(); // this isolate's log sink sees the test's goals at once
   } catch (err) {
     log.error('experiment not saved to KV', { key: e.key, error: String(err) });
     throw new HttpError(503, 'store_unavailable', 'the live test has the change but the store does not; repeat the request');
