@@ -17,7 +17,8 @@ const Payload = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text'), value: z.string().check(z.maxLength(4096)) }),
   z.object({ type: z.literal('html'), value: z.string().check(z.maxLength(16_384)) }),
   z.object({ type: z.literal('json'), value: z.unknown() }),
-  z.object({ type: z.literal('url'), value: z.string().check(z.maxLength(2048), z.url()) }),
+  // http(s) only: the URL goes into a page's src or href (no javascript: or data: creatives)
+  z.object({ type: z.literal('url'), value: z.string().check(z.maxLength(2048), z.url({ protocol: /^https?$/ })) }),
 ]);
 
 const TARGET_FIELDS = [

@@ -58,7 +58,9 @@ interface PagePlan {
 async function planPage(c: AppContext, url: URL, rule: PageRule, rules: PageRules): Promise<PagePlan> {
   const referrer = c.req.header('referer');
   const variantSlots = rule.slots.filter((s) => s.recommend === undefined);
-  const requests = variantSlots.map(decideRequestOf).filter((r) => r.model !== undefined || (r.candidates?.length ?? 0) > 0);
+  const requests = variantSlots
+    .map(decideRequestOf)
+    .filter((r) => r.model !== undefined || r.experiment !== undefined || (r.candidates?.length ?? 0) > 0);
   preloadSlotModels(c.env, requests, storeOptions(c, Date.now())); // a cold model's reads overlap the visit's
   const visit = await beginVisit(c, { page: { url: url.href, referrer, pageType: rule.pageType } }, true);
   const decided =
@@ -84,12 +86,17 @@ async function planPage(c: AppContext, url: URL, rule: PageRule, rules: PageRule
     }
     const d = byId.get(slot.id);
     if (!d) continue;
+    const x = d.experiment;
+    // a test that serves its control or winner to everybody says so, as a missing one does
+    if (x && !x.exposed && (x.reason === 'paused' || x.reason === 'stopped' || x.reason === 'draft' || x.reason === 'archived'))
+      fallbacks.push(`${slot.id}=${x.reason}`);
     fills.push({
       id: slot.id,
       selector: slotSelector(slot),
       decisionId: d.decisionId,
       variant: d.variant,
-      content: d.variant === null ? undefined : slot.variants?.[d.variant],
+      content: d.variant === null || x ? undefined : slot.variants?.[d.variant],
+      arm: x ? { payload: x.payload, ...(x.exposed ? { experiment: x.key } : {}) } : undefined,
     });
   }
   return {
@@ -118,10 +125,21 @@ function personalized(c: AppContext, res: Response, plan: PagePlan): Response {
   // Decision records are queued once the page has streamed out, so neither the first byte nor
   // the stream waits behind the queue send (measured: bench/http/proxy.bench.mjs), and a page
   // the origin never finished sending logs no decision.
-  const log = () => logRecords(c.env.EVENTS, plan.records, (p) => c.executionCtx.waitUntil(p));
+  // A test's slot the page did not have showed nobody the arm: logged, but not as an exposure.
+  const log = (found: ReadonlySet<string>) =>
+    logRecords(
+      c.env.EVENTS,
+      plan.records.map((r) => (r.experiment === undefined || found.has(r.slot) ? r : notShown(r))),
+      (p) => c.executionCtx.waitUntil(p),
+    );
   const out = pageRewriter(plan.fills, boot, log).transform(new Response(res.body, { status: res.status, headers }));
   // c.body merges in the visitor cookies finishVisit set, after the origin's own Set-Cookie
   return c.newResponse(out.body as ReadableStream, { status: out.status as ContentfulStatusCode, headers: out.headers });
+}
+
+function notShown(r: DecisionRecord): DecisionRecord {
+  const { experiment: _, noProfile: __, ...rest } = r;
+  return { ...rest, fallback: 'slotNotFound' };
 }
 
 /** The proxied response, or null when proxy mode is off or the path belongs to the API. */
