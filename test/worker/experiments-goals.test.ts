@@ -52,7 +52,14 @@ describe('goals that name no experiment', () => {
     for (const v of ['join-pipe-visitor-1', 'join-pipe-visitor-2']) served[v] = (await decide('join-pipe', v)).body.decisions[0]!.variant;
     const sent = await postJson('/v1/events', [
       { name: 'purchase', visitorId: 'join-pipe-visitor-1', value: 40, currency: 'EUR' },
-      { type: 'track', event: 'Order Completed', anonymousId: 'join-pipe-visitor-2', properties: { revenue: 12 } },
+      // as the snippet forwards an analytics.js call: Segment's own id, and ours beside it
+      {
+        type: 'track',
+        event: 'Order Completed',
+        anonymousId: 'segment-anon-7',
+        visitorId: 'join-pipe-visitor-2',
+        properties: { revenue: 12 },
+      },
     ]);
     expect(((await sent.json()) as { accepted: number }).accepted).toBe(2);
     const r = await eventually('both purchases credited', async () => {
