@@ -18,7 +18,7 @@ import { badRequest, HttpError } from '../shared/http-error.ts';
 import type { AggregatorStats } from './aggregator.ts';
 import { experimentStub } from './forward.ts';
 import { parseExperimentConfig } from './schema.ts';
-import { loadExperiment, saveExperiment } from './store.ts';
+import { listExperiments, loadExperiment, saveExperiment } from './store.ts';
 import { clearGoalIndex } from './goal-index.ts';
 import { log } from '../shared/log.ts';
 import { kvOf } from '../shared/bindings.ts';
@@ -155,4 +155,24 @@ export async function experimentReport(env: Env, e: Experiment, now = Date.now()
     evicted: { pendingExposures: stats.evicted.pending, parkedOutcomes: stats.evicted.early },
   });
   return { experiment: e, readOut: out, stats };
+}
+
+/**
+ * Every test with its read-out, for the list: live ones from their aggregators, in parallel;
+ * archived ones, and any whose aggregator does not answer, without (the list still shows them).
+ */
+export async function experimentSummaries(env: Env): Promise<{ experiment: Experiment; readOut: ReadOut | null }[]> {
+  const all = (await listExperiments(kvOf(env))).sort((a, b) => b.updatedAt - a.updatedAt);
+  const now = Date.now();
+  return Promise.all(
+    all.map(async (experiment) => {
+      if (experiment.status === 'archived') return { experiment, readOut: null };
+      try {
+        return { experiment, readOut: (await experimentReport(env, experiment, now)).readOut };
+      } catch (err) {
+        log.error('experiment aggregator unreachable', { key: experiment.key, error: String(err) });
+        return { experiment, readOut: null };
+      }
+    }),
+  );
 }
