@@ -19,8 +19,8 @@ import { newLinearThompson, updateLinearThompson, type LinearThompsonModel } fro
 import { encodeSnapshot } from '../../core/bandits/snapshot.ts';
 import { DEFAULTS, emptyCounts, type ArmCounts } from '../../core/bandits/types.ts';
 import type { DecisionRecord } from '../../core/decision-record.ts';
-import { excludePaused, isGoal, pausedArms, transition, type Experiment } from '../../core/experiments/experiment.ts';
-import { checkGuardrails } from '../../core/experiments/guardrails.ts';
+import { excludePaused, isGoal, pausedArms, type Experiment } from '../../core/experiments/experiment.ts';
+import { guardrailPause } from '../../core/experiments/guardrail-pause.ts';
 import { sequentialResults, type SequentialMemory, type SequentialResults } from '../../core/experiments/fixed-results.ts';
 import { createFeatureVector, extractFeatures, type FeatureVector } from '../../core/features.ts';
 import { manifestKey, modelKey } from '../../core/store-keys.ts';
@@ -509,34 +509,13 @@ export class ExperimentAggregator extends DurableObject<Env> {
    */
   private async checkGuardrails(now: number): Promise<void> {
     const exp = this.exp!;
-    const specs = exp.guardrails ?? [];
-    if (specs.length === 0 || exp.status !== 'running') return;
+    if ((exp.guardrails ?? []).length === 0 || exp.status !== 'running') return;
     if (now - this.state.guardCheckedAt < (exp.guardrailCheckSeconds ?? 86_400) * 1000) return;
     this.state.guardCheckedAt = now;
     this.persist();
-    const counts = this.live.read(exp).guardrails;
-    const arms = exp.arms.map((a) => a.key);
-    const report = checkGuardrails(
-      arms,
-      Math.max(0, arms.indexOf(exp.control)),
-      specs.map((spec) => {
-        const row = counts.find((g) => g.goal === spec.goal);
-        return { spec, exposures: row?.exposures ?? [], events: row?.events ?? [] };
-      }),
-      { paused: pausedArms(exp) },
-    );
-    if (report.action === 'ok') return;
-    let next = exp;
-    const meta = (detail: string) => ({ by: 'guardrail', detail });
-    if (report.action === 'pauseTest') {
-      const r = transition(exp, 'pause', now, undefined, meta(report.reasons.join('; ')));
-      if (r.ok) next = r.experiment;
-    } else
-      for (const arm of report.pauseArms) {
-        const r = transition(next, 'pause-arm', now, arm, meta(report.reasons.filter((l) => l.includes(`arm "${arm}"`)).join('; ')));
-        if (r.ok) next = r.experiment;
-      }
-    if (next === exp) return;
+    const pause = guardrailPause(exp, this.live.read(exp).guardrails, now);
+    if (pause === null) return;
+    const { next, report } = pause;
     log.warn('guardrail paused', { experiment: exp.key, action: report.action, arms: report.pauseArms, reasons: report.reasons });
     await this.configure(next);
     try {
