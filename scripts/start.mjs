@@ -2,7 +2,8 @@
 // `npm start`: seed local KV with the default models and the demo's page rules, serve the demo
 // site (demo/site) from a loopback origin, and start the Worker on workerd (wrangler dev,
 // offline, no Cloudflare account) in proxy mode in front of it: open http://127.0.0.1:8787/
-// and the landing page's headline is a bandit test decided at the edge.
+// and the landing page's headline is a bandit test decided at the edge (demo-hero, created and
+// launched through the admin API once the Worker answers; `npm run demo:clicks` moves it).
 // PORT (default 8787) picks the Worker's port, DEMO_ORIGIN_PORT (default PORT+1) the demo
 // origin's. With ORIGIN_URL set, the Worker proxies that site instead and no demo is served.
 // Adds the local secrets .dev.vars lacks (random values; a `demo` exchange key), leaving the
@@ -16,6 +17,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { CONFIG_KEYS } from '../src/core/store-keys.ts';
+import { seedDemoExperiment } from './demo-experiment.ts';
 import { addMissingSecrets, parseDevVars } from './dev-vars.ts';
 import { startStaticOrigin } from './static-origin.mjs';
 
@@ -84,6 +86,12 @@ const signalGroup = (sig) => {
   }
 };
 process.on('exit', () => signalGroup('SIGKILL')); // never leave workerd behind
+
+if (demo && vars.get('ADMIN_TOKEN'))
+  seedDemoExperiment(base, vars.get('ADMIN_TOKEN')).then(
+    (line) => console.log(line),
+    (err) => console.warn(`demo test: not seeded (${err})`),
+  );
 
 /** The Worker's counts of log records sent and acked, once all are acked or after `waitMs`. */
 async function queueCounts(waitMs = 0) {

@@ -4,13 +4,15 @@
  * stops workerd, and every accepted event is in the local R2 log. Runs the script as a user
  * would, in a scratch copy of the checkout (its own .dev.vars, .wrangler state and ports; a copy
  * of the sources, so edits elsewhere do not reload it), which also checks that it adds only the
- * secrets an existing .dev.vars lacks.
+ * secrets an existing .dev.vars lacks, and that the demo's bandit test is launched and moved by
+ * `npm run demo:clicks`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { localR2Sources, readRecords } from '../../src/train/log-reader.ts';
 
@@ -96,6 +98,28 @@ describe('npm start', () => {
       });
     expect([200, 204]).toContain((await bid(`Bearer ${key}`)).status); // the demo exchange is let in
     expect((await bid()).status).toBe(401);
+
+    // the demo's bandit test is launched on the landing page's hero, and a few seconds of
+    // simulated clicks (npm run demo:clicks) move its allocation towards the arm clicked most
+    const admin = { authorization: 'Bearer kept-admin-token' };
+    const deadline = Date.now() + 60_000;
+    let status = '';
+    while (status !== 'running' && Date.now() < deadline) {
+      const res = await fetch(`${base}/admin/experiments/demo-hero`, { headers: admin });
+      status = res.ok ? ((await res.json()) as { status: string }).status : '';
+      if (status !== 'running') await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(status, output.slice(-3000)).toBe('running');
+    expect(output).toContain('demo test demo-hero: running');
+    const landing = await (await fetch(`${base}/`, { headers: { accept: 'text/html' } })).text();
+    expect(landing).toMatch(/<h1 data-attune-slot="hero"[^>]* data-attune-experiment="demo-hero">/);
+    const clicks = await promisify(execFile)(
+      path.join(ROOT, 'node_modules/.bin/node'),
+      ['scripts/demo-clicks.ts', '--seconds', '4', '--url', base, '--token', 'kept-admin-token'],
+      { cwd: dir, encoding: 'utf8', timeout: 90_000 },
+    );
+    const share = (label: string) => Number(new RegExp(`${label}:.*?urgency ([\\d.]+) %`).exec(clicks.stdout)?.[1]);
+    expect(share('after'), clicks.stdout).toBeGreaterThan(share('before') + 10);
 
     const ids = Array.from({ length: EVENTS }, (_, i) => `stop-${process.pid}-${i}`);
     const answers = await Promise.all(
