@@ -171,7 +171,9 @@ ${resultsTable(e, r, last?.allocation)}
       ? 'decided'
       : ttd.ok
         ? ttd.days === 0
-          ? `decided (${ttd.basis})`
+          ? ttd.basis === 'decided'
+            ? 'decided'
+            : `decided (${ttd.basis})`
           : `about ${ttd.days} day${ttd.days === 1 ? '' : 's'} more, ${ttd.basis}`
         : ttd.message
   }</p>
