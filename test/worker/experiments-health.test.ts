@@ -210,3 +210,29 @@ describe('health warnings', () => {
     expect(records.map((r) => r.noProfile ?? false).sort()).toEqual([false, true]);
   });
 });
+
+describe('exposure on the viewable impression', () => {
+  it('counts a served decision as an exposure only once the snippet says it was seen, or it was clicked', async () => {
+    await createAndLaunch('seen', { exposure: 'viewable' });
+    const t = Date.now();
+    await forwardToExperiments(env, [
+      exposure('seen', 'seen-d1', 'seen-v1', 'a', t),
+      exposure('seen', 'seen-d2', 'seen-v2', 'b', t),
+      exposure('seen', 'seen-d3', 'seen-v3', 'a', t),
+      exposure('seen', 'seen-d4', 'seen-v4', 'b', t),
+    ]);
+    const served = await results('seen');
+    expect(served.arms.map((a: { impressions: number }) => a.impressions)).toEqual([0, 0]);
+    expect(served.health.srm.observed).toEqual([2, 2]); // the draws count when served
+    const { experiment: _, ...unnamed } = outcome('seen', 'seen-i3', 'seen-v3', t + 20, { name: 'impression', decisionId: 'seen-d3' });
+    await forwardToExperiments(env, [
+      outcome('seen', 'seen-i1', 'seen-v1', t + 10, { name: 'impression', decisionId: 'seen-d1' }),
+      outcome('seen', 'seen-c2', 'seen-v2', t + 10, { decisionId: 'seen-d2' }), // a click in the slot: seen
+      unnamed, // an impression from a slot that does not name the test
+      outcome('seen', 'seen-i1b', 'seen-v1', t + 30, { name: 'impression', decisionId: 'seen-d1' }), // seen twice: once
+    ]);
+    const seen = await results('seen');
+    expect(seen.arms.map((a: { impressions: number }) => a.impressions)).toEqual([2, 1]);
+    expect(seen.arms.map((a: { conversions: number }) => a.conversions)).toEqual([0, 1]);
+  });
+});

@@ -196,15 +196,14 @@ export class ExperimentAggregator extends DurableObject<Env> {
     let ignored = 0;
     if (!exp || exp.status === 'draft' || exp.status === 'archived')
       return { exposures, conversions, ignored: records.length + joined.length };
-    for (const r of records) {
-      if (r.type === 'outcome' && r.name === 'render_error') this.renderFailed(exp, r);
-      else if (r.type === 'decision' ? this.expose(exp, r) : this.convert(exp, r)) r.type === 'decision' ? exposures++ : conversions++;
-      else ignored++;
-    }
-    for (const o of joined) {
-      if (this.convert(exp, o, false)) conversions++;
-      else ignored++;
-    }
+    const take = (r: LogRecord, park: boolean) => {
+      if (r.type === 'decision') this.expose(exp, r) ? exposures++ : ignored++;
+      else if (r.name === 'render_error') this.renderFailed(exp, r);
+      else if (r.name === 'impression' && exp.exposure === 'viewable') this.seen(exp, r) ? exposures++ : ignored++;
+      else this.convert(exp, r, park) ? conversions++ : ignored++;
+    };
+    for (const r of records) take(r, true);
+    for (const o of joined) take(o, false);
     this.live.flush();
     const trimmed = this.trim(exp);
     // the posterior moved: counts, or a contextual model that learned from evicted exposures
@@ -216,14 +215,22 @@ export class ExperimentAggregator extends DurableObject<Env> {
     return { exposures, conversions, ignored };
   }
 
-  private expose(exp: Experiment, r: DecisionRecord): boolean {
+  /**
+   * `seen`: a held decision of a test whose exposure is the viewable impression, now seen (its
+   * fresh draw was counted when it was served).
+   */
+  private expose(exp: Experiment, r: DecisionRecord, seen = false): boolean {
     const arm = exp.arms.findIndex((a) => a.key === r.action);
     if (arm < 0 || (exp.status !== 'running' && exp.status !== 'paused')) return false;
     const k = exp.arms.length;
     // The SRM check counts fresh draws before the dedup below (srm.ts). A non-sticky fixed split
     // draws from the visitor's hash, so its repeats are the same draw: counted once per exposure.
     const hashed = exp.algorithm.name === 'fixed' && !exp.sticky;
-    if (r.sticky !== true && !hashed) this.live.draw(r, arm, k);
+    if (r.sticky !== true && !hashed && !seen) this.live.draw(r, arm, k);
+    if (exp.exposure === 'viewable' && !seen) {
+      this.live.hold(r); // an exposure once the snippet says the slot was seen
+      return false;
+    }
     // One exposure per visitor and arm per attribution window: a returning sticky visitor seeing
     // the same arm is the same trial until they convert or the window closes (else repeat views
     // would shrink the rate). Another arm (a non-sticky test, a re-randomized epoch) is a new one.
@@ -271,6 +278,12 @@ export class ExperimentAggregator extends DurableObject<Env> {
     return true;
   }
 
+  /** The snippet's viewable impression of a held decision: now it is an exposure. */
+  private seen(exp: Experiment, o: OutcomeEvent): boolean {
+    const held = o.decisionId ? this.live.release(o.decisionId) : null;
+    return held !== null && this.expose(exp, held, true);
+  }
+
   /** A render failure the snippet reported, counted for the arm its decision served. */
   private renderFailed(exp: Experiment, o: OutcomeEvent): void {
     const byDecision = o.decisionId
@@ -284,6 +297,8 @@ export class ExperimentAggregator extends DurableObject<Env> {
     const goal = isGoal(exp.goals, o.name, o.goal);
     const guards = (exp.guardrails ?? []).filter((g) => g.goal === o.name || g.goal === o.goal).map((g) => g.goal);
     if (!goal && guards.length === 0) return false;
+    // an event from a slot not yet seen (a click on it, before its impression beacon) shows it was
+    if (exp.exposure === 'viewable' && o.decisionId) this.seen(exp, o);
     const window = exp.attributionWindowSeconds * 1000;
     type Row = { id: string; arm: number; ts: number; converted: number; fh: ArrayBuffer | null; fvals: ArrayBuffer | null };
     // By decision id when given (a repeat view's id is not an exposure: fall through to the

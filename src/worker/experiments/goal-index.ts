@@ -24,7 +24,9 @@ export function goalIndexOf(experiments: readonly Experiment[]): GoalIndex {
   const index = new Map<string, string[]>();
   for (const e of experiments) {
     if (!LIVE.has(e.status)) continue;
-    for (const name of new Set([...e.goals, ...(e.guardrails ?? []).map((g) => g.goal)])) {
+    // a test that counts viewable impressions as exposures takes them from slots that do not name it too
+    const seen = e.exposure === 'viewable' ? ['impression'] : [];
+    for (const name of new Set([...e.goals, ...(e.guardrails ?? []).map((g) => g.goal), ...seen])) {
       let keys = index.get(name);
       if (keys === undefined) index.set(name, (keys = []));
       keys.push(e.key);

@@ -13,6 +13,9 @@
  *   marks   per exposure still inside its window: the cells it was counted in and the guardrail
  *           goals it has had, so a later conversion or guardrail event is counted in the right
  *           places, once; deleted with the window, and capped like the exposures themselves
+ *   unseen  a test whose exposure is the viewable impression: each decision served, held until
+ *           the snippet's impression (or a click in the slot) says it was seen; deleted with the
+ *           window, capped like the marks
  *
  * Hour rows are accumulated in memory during a batch and written once per hour touched
  * (`flush`). Hours beyond MAX_HOURS are merged into the oldest row, which costs the SRM test a
@@ -30,7 +33,9 @@ export const LIVE_SCHEMA = `CREATE TABLE IF NOT EXISTS hours (start INTEGER PRIM
   CREATE TABLE IF NOT EXISTS guards (goal TEXT, arm INTEGER, n INTEGER, e INTEGER, PRIMARY KEY (goal, arm));
   CREATE TABLE IF NOT EXISTS renders (arm INTEGER PRIMARY KEY, failed INTEGER);
   CREATE TABLE IF NOT EXISTS marks (id TEXT PRIMARY KEY, ts INTEGER, cells TEXT, guards TEXT);
-  CREATE INDEX IF NOT EXISTS marks_ts ON marks (ts, id);`;
+  CREATE INDEX IF NOT EXISTS marks_ts ON marks (ts, id);
+  CREATE TABLE IF NOT EXISTS unseen (id TEXT PRIMARY KEY, ts INTEGER, record TEXT);
+  CREATE INDEX IF NOT EXISTS unseen_ts ON unseen (ts, id);`;
 
 const HOUR = 3_600_000;
 /** a month of hourly rows; older ones merge into the first */
@@ -129,6 +134,19 @@ export class LiveTables {
     return true;
   }
 
+  /** A decision served, not an exposure until it is seen (`exposure: viewable`). */
+  hold(r: DecisionRecord): void {
+    this.sql.exec('INSERT OR IGNORE INTO unseen VALUES (?, ?, ?)', r.id, r.ts, JSON.stringify(r));
+  }
+
+  /** The held decision `id`, taken out (null when none is held: seen already, expired, or not ours). */
+  release(id: string): DecisionRecord | null {
+    const row = this.sql.exec<{ record: string }>('SELECT record FROM unseen WHERE id = ?', id).toArray()[0];
+    if (!row) return null;
+    this.sql.exec('DELETE FROM unseen WHERE id = ?', id);
+    return JSON.parse(row.record) as DecisionRecord;
+  }
+
   renderFailed(arm: number): void {
     this.sql.exec('INSERT INTO renders VALUES (?, 1) ON CONFLICT (arm) DO UPDATE SET failed = failed + 1', arm);
   }
@@ -166,12 +184,18 @@ export class LiveTables {
       this.sql.exec('DELETE FROM marks WHERE (ts, id) <= (?, ?)', last.ts, last.id);
       this.marks -= deletedRows(this.sql);
     }
+    this.sql.exec('DELETE FROM unseen WHERE ts < ?', cutoff);
+    const held = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM unseen').one().n - MAX_MARKS;
+    if (held > 0) {
+      const last = this.sql.exec<{ ts: number; id: string }>('SELECT ts, id FROM unseen ORDER BY ts, id LIMIT 1 OFFSET ?', held - 1).one();
+      this.sql.exec('DELETE FROM unseen WHERE (ts, id) <= (?, ?)', last.ts, last.id);
+    }
   }
 
   /** Everything goes: the arms changed. */
   reset(): void {
     this.hours.clear();
-    for (const t of ['hours', 'cells', 'guards', 'renders', 'marks']) this.sql.exec(`DELETE FROM ${t}`);
+    for (const t of ['hours', 'cells', 'guards', 'renders', 'marks', 'unseen']) this.sql.exec(`DELETE FROM ${t}`);
     this.values = new Map();
     this.marks = 0;
   }
