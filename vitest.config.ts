@@ -12,7 +12,7 @@ export const TEST_BINDINGS = {
   SIGNING_SECRET: 'test-signing-secret-0123456789abcdef',
   ADMIN_TOKEN: 'test-admin-token',
   // labelled admin tokens: the audit log names who made each change
-  ADMIN_TOKENS: 'alice:test-admin-token-alice',
+  ADMIN_TOKENS: 'alice:test-admin-token-alice-0123456789abcdef',
   PARTNER_TOKENS: 'test-partner-a, test-partner-b',
   // the exchanges allowed to bid (test/worker/bidding-helpers.ts sends the first key)
   EXCHANGE_KEYS: 'exchange-a:test-exchange-a-key-0123456789,exchange-b:test-exchange-b-key-0123456789',

@@ -109,7 +109,7 @@ describe('pausing one arm', () => {
 
 describe('audit log', () => {
   it('records who (the token label) changed what and when, newest first', async () => {
-    const alice = { authorization: 'Bearer test-admin-token-alice', 'content-type': 'application/json' };
+    const alice = { authorization: 'Bearer test-admin-token-alice-0123456789abcdef', 'content-type': 'application/json' };
     const created = await fetchWorker('/admin/experiments', { method: 'POST', headers: alice, body: JSON.stringify(config('audit')) });
     expect(created.status).toBe(201);
     expect((await admin('/admin/experiments/audit/launch')).status).toBe(200);
