@@ -22,7 +22,8 @@ async function until(url: string, ms: number): Promise<boolean> {
 }
 
 /** One line saying what became of the demo test. */
-export async function seedDemoExperiment(base: string, token: string, waitMs = 180_000): Promise<string> {
+/** `adminBase`: where the admin page answers (ADMIN_HOST's URL under npm start; the API answers on `base`). */
+export async function seedDemoExperiment(base: string, token: string, adminBase = base, waitMs = 180_000): Promise<string> {
   const config = JSON.parse(readFileSync(DEMO_EXPERIMENT, 'utf8')) as { key: string };
   if (!(await until(`${base}/healthz`, waitMs))) return `demo test ${config.key}: the Worker did not come up`;
   const call = (method: string, path: string, body?: unknown) =>
@@ -41,7 +42,7 @@ export async function seedDemoExperiment(base: string, token: string, waitMs = 1
     current.status = 'running';
   }
   return (
-    `demo test ${config.key}: ${current.status} on ${base}/ (the hero headline); ${base}/ui/experiments/${config.key} shows it, ` +
+    `demo test ${config.key}: ${current.status} on ${base}/ (the hero headline); ${adminBase}/ui/experiments/${config.key} shows it, ` +
     '`npm run demo:clicks` simulates a few seconds of clicks'
   );
 }

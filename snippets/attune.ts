@@ -133,6 +133,8 @@ type Call = [string, ...unknown[]];
       if (p.type === 'html') el.innerHTML = v;
       else if (p.type === 'json') el.dataset.attunePayload = JSON.stringify(v);
       else if (p.type !== 'url') el.textContent = v;
+      // http(s) only, as on writes: a stored javascript: or data: URL is reported, never followed
+      else if (!/^https?:/i.test(v)) failed(el)();
       else if (/^(A|AREA)$/.test(t)) el.href = v;
       else {
         const img = /^(IMG|SOURCE|VIDEO|AUDIO|IFRAME|EMBED)$/.test(t) ? el : new Image();

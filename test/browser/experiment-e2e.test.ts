@@ -12,7 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, startOrigin, startWorker, type RunningWorker } from './harness.ts';
+import { adminUrl, launchChromium, startOrigin, startWorker, type RunningWorker } from './harness.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const RULES = JSON.parse(readFileSync(path.join(ROOT, 'demo/page-rules.json'), 'utf8'));
@@ -73,7 +73,9 @@ describe('a bandit test from the admin page to live pages', () => {
     // 1. Create and launch on the admin page, at phone width
     const adminCtx = await browser.newContext({ viewport: { width: 375, height: 800 } });
     const admin = await adminCtx.newPage();
-    await admin.goto(`${worker.url}/ui/experiments`);
+    // in proxy mode the admin page answers on ADMIN_HOST only, never on the proxied site's host
+    expect((await fetch(`${worker.url}/ui/experiments/login`)).status).toBe(404);
+    await admin.goto(`${adminUrl(worker)}/ui/experiments`);
     await admin.fill('#token', worker.adminToken);
     await Promise.all([admin.waitForURL('**/ui/experiments'), admin.click('button[type=submit]')]);
     expect(await fitsWidth(admin)).toBe(true);

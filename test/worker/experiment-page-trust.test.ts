@@ -2,13 +2,16 @@
 // winner picker at the arm most likely best; a stopped test reads as stopped; "no data yet";
 // sign-out; the create form's rules and its bad field named; the list's leader, P(best), days
 // running and health verdict; the SRM banner, segments, guardrails, time to decision and audit log.
-import { env } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { DecisionRecord } from '../../src/core/decision-record.ts';
 import { forwardToExperiments } from '../../src/worker/experiments/forward.ts';
 import { FORM_FIELDS } from '../../src/worker/experiments/page-form.ts';
 import { createAndLaunch, exposure, outcome } from './experiment-helpers.ts';
 import { cookiesOf, fetchWorker, resetCaches } from './helpers.ts';
+
+/** The admin page answers on ADMIN_HOST only in proxy mode (vitest.config.ts: admin.attune.test). */
+const fetchAdmin = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`http://admin.attune.test${path}`, init));
 
 beforeEach(resetCaches);
 
@@ -20,11 +23,11 @@ const form = (fields: Record<string, string>, cookie?: string) => ({
 });
 
 async function signIn(): Promise<string> {
-  const res = await fetchWorker('/ui/experiments/login', form({ token: env.ADMIN_TOKEN }));
+  const res = await fetchAdmin('/ui/experiments/login', form({ token: env.ADMIN_TOKEN }));
   return `att_admin=${cookiesOf(res).att_admin}`;
 }
 
-const getPage = async (path: string, cookie: string) => (await fetchWorker(path, { headers: { cookie } })).text();
+const getPage = async (path: string, cookie: string) => (await fetchAdmin(path, { headers: { cookie } })).text();
 
 function exposures(key: string, arm: string, n: number, extra: Partial<DecisionRecord> = {}): DecisionRecord[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -60,18 +63,18 @@ describe('admin page people trust', () => {
     expect(detail).toContain('<option value="b" selected>b (most likely best)</option>');
     expect(detail).toContain('<option value="a" >a</option>');
 
-    const asked = await fetchWorker('/ui/experiments/tr-stop/stop', form({ winner: 'b' }, cookie));
+    const asked = await fetchAdmin('/ui/experiments/tr-stop/stop', form({ winner: 'b' }, cookie));
     expect(asked.status).toBe(200);
     const confirm = await asked.text();
     expect(confirm).toContain('every visitor will get b from now on');
     expect(confirm).toContain('<input type="hidden" name="confirm" value="yes">');
     expect(await getPage('/ui/experiments/tr-stop', cookie)).toContain('id="status">running<'); // nothing changed yet
     for (const action of ['rerandomize', 'archive']) {
-      const r = await fetchWorker(`/ui/experiments/tr-stop/${action}`, form({}, cookie));
+      const r = await fetchAdmin(`/ui/experiments/tr-stop/${action}`, form({}, cookie));
       expect(r.status, action).toBe(200);
       expect(await r.text()).toContain('id="confirm"');
     }
-    expect((await fetchWorker('/ui/experiments/tr-stop/stop', form({ winner: 'b', confirm: 'yes' }, cookie))).status).toBe(303);
+    expect((await fetchAdmin('/ui/experiments/tr-stop/stop', form({ winner: 'b', confirm: 'yes' }, cookie))).status).toBe(303);
     const stopped = await getPage('/ui/experiments/tr-stop', cookie);
     expect(stopped).toContain('Stopped: <b>b</b> is served to 100 % of visitors.');
     expect(stopped).not.toContain('keep exploring');
@@ -89,7 +92,7 @@ describe('admin page people trust', () => {
     for (const f of FORM_FIELDS) expect(list, f.name).toContain(`<small class="rule" id="rule-${f.name}">`);
     expect(list).toMatch(/<option ?>fixed<\/option>/);
     expect(list).toContain('<button type="submit" id="sign-out">Sign out</button>');
-    const bad = await fetchWorker(
+    const bad = await fetchAdmin(
       '/ui/experiments',
       form({ key: 'tr-bad', name: 'Bad floor', arms: 'a | A\nb | B', goals: 'click', algorithm: 'thompson', floor: '0.9' }, cookie),
     );
@@ -99,12 +102,12 @@ describe('admin page people trust', () => {
     expect(page).toMatch(/<input id="floor"[^>]*aria-invalid="true"/);
     expect(page).toContain('Check <b>Exploration floor per arm</b>: algorithm.floor: 0.9 × 2 arms exceeds 1');
     expect(page).toContain('value="Bad floor"'); // what was typed stays
-    const weights = await fetchWorker(
+    const weights = await fetchAdmin(
       '/ui/experiments',
       form({ key: 'tr-w', name: 'W', arms: 'a | A\nb | B', goals: 'click', algorithm: 'fixed', weights: '1' }, cookie),
     );
     expect(await weights.text()).toContain('<div class="invalid" id="field-weights">');
-    const fixed = await fetchWorker(
+    const fixed = await fetchAdmin(
       '/ui/experiments',
       form(
         {

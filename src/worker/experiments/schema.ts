@@ -17,8 +17,9 @@ const Payload = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text'), value: z.string().check(z.maxLength(4096)) }),
   z.object({ type: z.literal('html'), value: z.string().check(z.maxLength(16_384)) }),
   z.object({ type: z.literal('json'), value: z.unknown() }),
-  // http(s) only: the URL goes into a page's src or href (no javascript: or data: creatives)
-  z.object({ type: z.literal('url'), value: z.string().check(z.maxLength(2048), z.url({ protocol: /^https?$/ })) }),
+  // http(s) only on writes (refuseUnsafeUrls below); a stored one still reads, and neither the
+  // rewriter nor the snippet renders it
+  z.object({ type: z.literal('url'), value: z.string().check(z.maxLength(2048), z.url()) }),
 ]);
 
 const TARGET_FIELDS = [
@@ -111,4 +112,18 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
     Object.entries(c.algorithm).filter(([, v]) => v !== undefined),
   ) as unknown as ExperimentConfig['algorithm'];
   return { ...c, control, algorithm } as ExperimentConfig;
+}
+
+/**
+ * Rules a new write must follow but a stored experiment is not held to (they came after some were
+ * stored; `parseExperimentConfig` also reads KV): a `url` arm is an http(s) URL, never
+ * `javascript:` or `data:`, since a page or snippet may navigate to it or put it in an `href`.
+ */
+export function refuseUnsafeUrls(config: ExperimentConfig): void {
+  config.arms.forEach((a, i) => {
+    if (a.payload.type !== 'url') return;
+    const u = URL.parse(String(a.payload.value));
+    if (u === null || (u.protocol !== 'http:' && u.protocol !== 'https:'))
+      throw badRequest(`arms[${i}].payload.value: a url payload must be an http(s) URL`, `arms[${i}].payload.value`);
+  });
 }

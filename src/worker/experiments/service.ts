@@ -17,7 +17,7 @@ import {
 import { badRequest, HttpError } from '../shared/http-error.ts';
 import type { AggregatorStats } from './aggregator.ts';
 import { experimentStub } from './forward.ts';
-import { parseExperimentConfig } from './schema.ts';
+import { parseExperimentConfig, refuseUnsafeUrls } from './schema.ts';
 import { listExperiments, loadExperiment, saveExperiment } from './store.ts';
 import { clearGoalIndex } from './goal-index.ts';
 import { log } from '../shared/log.ts';
@@ -79,6 +79,7 @@ async function commit(env: Env, e: Experiment, from: number | null, changed: boo
 /** `by`: who asks (the admin token's label), for the audit log. */
 export async function createExperiment(env: Env, raw: unknown, by?: string): Promise<Experiment> {
   const config = parseExperimentConfig(raw);
+  refuseUnsafeUrls(config);
   if (await loadExperiment(kvOf(env), config.key))
     throw new HttpError(409, 'experiment_exists', `an experiment named "${config.key}" exists`, 'key');
   return commit(env, newExperiment(config, Date.now(), { by }), null, true);
@@ -87,6 +88,7 @@ export async function createExperiment(env: Env, raw: unknown, by?: string): Pro
 export async function updateExperiment(env: Env, key: string, raw: unknown, by?: string): Promise<Experiment> {
   const current = await mustLoad(env, key);
   const config = parseExperimentConfig({ key, ...(raw as object) });
+  refuseUnsafeUrls(config);
   const ok = editable(current, config);
   if (!ok.ok) throw new HttpError(409, 'not_editable', ok.message, ok.field);
   const now = Date.now();
