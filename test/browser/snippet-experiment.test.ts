@@ -26,6 +26,11 @@ const page = (workerUrl: string) => `<!doctype html><html><head><meta charset="u
 <body><h1 id="headline" data-attune-experiment="snip-text">Default headline</h1>
 <div id="banner" data-attune-experiment="snip-url"></div></body></html>`;
 
+/** A link whose test's arm is a URL: the snippet may only ever put an http(s) one into its href. */
+const linkPage = (workerUrl: string) => `<!doctype html><html><head><meta charset="utf-8">
+<script src="${workerUrl}/attune.js" async></script></head>
+<body><a id="link" href="/safe" data-attune-experiment="snip-link">Read more</a></body></html>`;
+
 async function admin(path: string, body?: unknown) {
   const res = await fetch(`${worker.url}${path}`, {
     method: body === undefined ? 'GET' : 'POST',
@@ -39,8 +44,9 @@ async function admin(path: string, body?: unknown) {
 beforeAll(async () => {
   let workerUrl = '';
   origin = await startOrigin((req, res) => {
-    if (new URL(req.url!, 'http://x').pathname !== '/exp/') return false;
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page(workerUrl));
+    const path = new URL(req.url!, 'http://x').pathname;
+    if (path !== '/exp/' && path !== '/link/') return false;
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(path === '/exp/' ? page(workerUrl) : linkPage(workerUrl));
     return true;
   });
   worker = await startWorker(origin.url, { version: 'none', pages: [] });
@@ -121,6 +127,34 @@ describe('snippet: tests without code', () => {
     })();
     expect(results.arms.reduce((t: number, a: { conversions: number }) => t + a.conversions, 0)).toBe(1);
     expect(errors).toEqual([]);
+    await ctx.close();
+  });
+
+  it('never follows a javascript: URL arm (the admin API refuses one; a stored one may predate that)', async () => {
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type' };
+    // the Worker's answer as a test stored before URL arms were checked would give it
+    await p.route(`${worker.url}/v1/decide`, (route) =>
+      route.request().method() === 'OPTIONS'
+        ? route.fulfill({ status: 204, headers: cors })
+        : route.fulfill({
+            headers: cors,
+            json: {
+              decisions: [
+                {
+                  slot: 'snip-link',
+                  decisionId: 'dec-unsafe-link',
+                  variant: 'evil',
+                  experiment: { exposed: true, payload: { type: 'url', value: 'javascript:alert(1)' } },
+                },
+              ],
+            },
+          }),
+    );
+    await p.goto(`${origin.url}/link/`);
+    await p.waitForSelector('#link[data-attune-decision="dec-unsafe-link"]');
+    expect(await p.getAttribute('#link', 'href')).toBe('/safe');
     await ctx.close();
   });
 });

@@ -17,6 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { localR2Sources, readRecords } from '../../src/train/log-reader.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
+const KEPT_ADMIN_TOKEN = 'kept-admin-token-0123456789abcdef';
 const COPIED = [
   'src',
   'scripts',
@@ -59,7 +60,7 @@ describe('npm start', () => {
     for (const f of COPIED) cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
     // a checkout from before exchanges: its secrets stay as they are (no newline at the end either)
-    const before = 'PROFILE_SECRET=kept-profile-secret-0123456789abcdef\n# my comment\nADMIN_TOKEN=kept-admin-token-0123456789abcdef';
+    const before = `PROFILE_SECRET=kept-profile-secret-0123456789abcdef\n# my comment\nADMIN_TOKEN=${KEPT_ADMIN_TOKEN}`;
     writeFileSync(path.join(dir, '.dev.vars'), before);
 
     const [port, originPort] = [await freePort(), await freePort()];
@@ -101,7 +102,7 @@ describe('npm start', () => {
 
     // the demo's bandit test is launched on the landing page's hero, and a few seconds of
     // simulated clicks (npm run demo:clicks) move its allocation towards the arm clicked most
-    const admin = { authorization: 'Bearer kept-admin-token' };
+    const admin = { authorization: `Bearer ${KEPT_ADMIN_TOKEN}` };
     const deadline = Date.now() + 60_000;
     let status = '';
     while (status !== 'running' && Date.now() < deadline) {
@@ -111,11 +112,13 @@ describe('npm start', () => {
     }
     expect(status, output.slice(-3000)).toBe('running');
     expect(output).toContain('demo test demo-hero: running');
+    // its admin page is on the admin host, never on the proxied site's (ADMIN_HOST)
+    expect(output).toContain(`http://admin.localhost:${port}/ui/experiments/demo-hero shows it`);
     const landing = await (await fetch(`${base}/`, { headers: { accept: 'text/html' } })).text();
     expect(landing).toMatch(/<h1 data-attune-slot="hero"[^>]* data-attune-experiment="demo-hero">/);
     const clicks = await promisify(execFile)(
       path.join(ROOT, 'node_modules/.bin/node'),
-      ['scripts/demo-clicks.ts', '--seconds', '4', '--url', base, '--token', 'kept-admin-token'],
+      ['scripts/demo-clicks.ts', '--seconds', '4', '--url', base, '--token', KEPT_ADMIN_TOKEN],
       { cwd: dir, encoding: 'utf8', timeout: 90_000 },
     );
     const share = (label: string) => Number(new RegExp(`${label}:.*?urgency ([\\d.]+) %`).exec(clicks.stdout)?.[1]);
