@@ -2,11 +2,13 @@
 // winner picker at the arm most likely best; a stopped test reads as stopped; "no data yet";
 // sign-out; the create form's rules and its bad field named; the list's leader, P(best), days
 // running and health verdict; the SRM banner, segments, guardrails, time to decision and audit log.
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { DecisionRecord } from '../../src/core/decision-record.ts';
 import { forwardToExperiments } from '../../src/worker/experiments/forward.ts';
 import { FORM_FIELDS } from '../../src/worker/experiments/page-form.ts';
+import worker from '../../src/worker/index.ts';
 import { createAndLaunch, exposure, outcome } from './experiment-helpers.ts';
 import { cookiesOf, fetchWorker, resetCaches } from './helpers.ts';
 
@@ -164,5 +166,25 @@ describe('admin page people trust', () => {
       /id="time-to-decision"><b>Time to decision:<\/b> (about \d+ days? more|decided|no decision expected|the arms look identical)/,
     );
     expect(detail).toContain('<table id="audit">');
+  });
+
+  it("names a labelled token's holder in the audit log, and ends that token's sessions when it is removed", async () => {
+    const alice = env.ADMIN_TOKENS.split(':')[1]!; // vitest.config.ts: alice:<token>
+    const res = await fetchAdmin('/ui/experiments/login', form({ token: alice }));
+    expect(res.status).toBe(303);
+    const cookie = `att_admin=${cookiesOf(res).att_admin}`;
+    await createAndLaunch('tr-alice');
+    expect((await fetchAdmin('/ui/experiments/tr-alice/pause', form({}, cookie))).status).toBe(303);
+    expect(await getPage('/ui/experiments/tr-alice', cookie)).toMatch(/<td>alice<\/td><td>pause<\/td>/);
+    // alice's token taken out of ADMIN_TOKENS: her session is no longer one
+    const ctx = createExecutionContext();
+    const gone = await worker.fetch(
+      new Request('http://admin.attune.test/ui/experiments', { headers: { cookie }, redirect: 'manual' }),
+      { ...env, ADMIN_TOKENS: '' } as Env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(gone.status).toBe(303);
+    expect(gone.headers.get('location')).toBe('/ui/experiments/login');
   });
 });

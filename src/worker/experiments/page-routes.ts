@@ -13,16 +13,15 @@ import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import { html } from 'hono/html';
-import { sameText } from '../../core/mac-text.ts';
 import { ACTIONS, ARM_ACTIONS, EXPERIMENT_KEY, type Action } from '../../core/experiments/experiment.ts';
 import { countFailure, refuseThrottled } from '../shared/auth-rate-limit.ts';
-import { ADMIN_COOKIE, adminDisabled } from '../shared/bearer-auth.ts';
+import { ADMIN_COOKIE, adminDisabled, adminLabel } from '../shared/bearer-auth.ts';
 import { readForm } from '../shared/body.ts';
 import { settings } from '../shared/settings.ts';
 import { errorBody, HttpError } from '../shared/http-error.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
 import { adminPageAllowed } from './admin-host.ts';
-import { newSession, revoke, revoked, sessionOf, SESSION_SECONDS } from './admin-session.ts';
+import { labelledSessionOf, newSession, revoke, revoked, SESSION_SECONDS } from './admin-session.ts';
 import { CONFIRM, confirmView, detailView } from './page-detail.ts';
 import { formFieldOf, formToConfig } from './page-form.ts';
 import { BASE, page } from './page-layout.ts';
@@ -52,18 +51,19 @@ function refuseForeignPost(c: AppContext): void {
 }
 
 const requireAdminCookie = createMiddleware<AppEnv>(async (c, next) => {
-  const expected = settings(c.env).adminToken;
-  if (expected === undefined) throw adminDisabled();
-  const session = sessionOf(expected, getCookie(c, COOKIE), Date.now());
-  if (session === null || (await revoked(c.env, session))) {
+  const tokens = settings(c.env).adminTokens;
+  if (tokens.length === 0) throw adminDisabled();
+  const signedIn = labelledSessionOf(tokens, getCookie(c, COOKIE), Date.now());
+  if (signedIn === null || (await revoked(c.env, signedIn.session))) {
     if (c.req.method === 'GET') return c.redirect(`${BASE}/login`, 303);
     throw new HttpError(401, 'unauthorized', 'sign in at /ui/experiments/login');
   }
   refuseForeignPost(c);
+  c.set('admin', signedIn.label);
   await next();
 });
 
-/** Who the audit log names for a page action: the session's token label when it carries one. */
+/** Who the audit log names for a page action: the label of the token that signed in. */
 const actor = (c: AppContext) => c.get('admin') ?? 'admin';
 
 async function detailPage(c: AppContext, key: string, error?: string) {
@@ -90,12 +90,13 @@ export const experimentPageRoutes = new Hono<AppEnv>()
   )
   .post(`${BASE}/login`, async (c) => {
     refuseForeignPost(c);
-    const admin = settings(c.env).adminToken;
-    if (admin === undefined) throw adminDisabled();
+    if (settings(c.env).adminTokens.length === 0) throw adminDisabled();
+    let token = '';
     try {
       refuseThrottled(c);
-      const token = (await readForm(c.req.raw, FORM_BYTES)).token ?? '';
-      if (!sameText(token, admin)) {
+      token = (await readForm(c.req.raw, FORM_BYTES)).token ?? '';
+      // ADMIN_TOKEN or a labelled one of ADMIN_TOKENS: the session is keyed by the token given
+      if (adminLabel(c, token) === null) {
         await countFailure(c);
         return c.html(
           page('Sign in', html`<h1>Sign in</h1><p class="error" role="alert">wrong token</p><p><a href="${BASE}/login">try again</a></p>`),
@@ -106,7 +107,7 @@ export const experimentPageRoutes = new Hono<AppEnv>()
       if (!(err instanceof HttpError && err.status === 429)) throw err;
       return c.html(page('Sign in', html`<h1>Sign in</h1><p class="error" role="alert">${err.message}</p>`), 429);
     }
-    const { value } = newSession(admin, Date.now());
+    const { value } = newSession(token, Date.now());
     setCookie(c, COOKIE, value, {
       path: BASE,
       httpOnly: true,
@@ -119,11 +120,10 @@ export const experimentPageRoutes = new Hono<AppEnv>()
   .post(`${BASE}/logout`, async (c) => {
     // a foreign page must not sign the admin out (nor learn whether it could)
     refuseForeignPost(c);
-    const admin = settings(c.env).adminToken;
     const now = Date.now();
     // only a valid session is written down as signed out: strangers cannot fill KV
-    const session = admin === undefined ? null : sessionOf(admin, getCookie(c, COOKIE), now);
-    if (session !== null) await revoke(c.env, session, now);
+    const signedIn = labelledSessionOf(settings(c.env).adminTokens, getCookie(c, COOKIE), now);
+    if (signedIn !== null) await revoke(c.env, signedIn.session, now);
     deleteCookie(c, COOKIE, { path: BASE });
     deleteCookie(c, COOKIE, { path: '/ui' }); // sessions started when the cookie was scoped to /ui
     return c.redirect(`${BASE}/login`, 303);
