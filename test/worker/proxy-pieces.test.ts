@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { allowBootstrap, rewriteCsp } from '../../src/worker/proxy/csp.ts';
 import { originConfig, stripOwnCookies } from '../../src/worker/proxy/origin.ts';
 import { upstreamUrl } from '../../src/worker/proxy/origin-url.ts';
-import { isApiPath } from '../../src/worker/proxy/proxy.ts';
+import { isApiPath } from '../../src/worker/proxy/never-forwarded.ts';
 import { scriptJson } from '../../src/worker/proxy/page-rewriter.ts';
 import { decideRequestOf, matchPage, parsePageRules, slotSelector } from '../../src/worker/proxy/page-rules.ts';
 import { renderItems } from '../../src/worker/proxy/item-template.ts';
