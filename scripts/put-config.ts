@@ -6,10 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { CONFIG_KEYS } from '../src/core/store-keys.ts';
-import { parsePageRules } from '../src/worker/proxy/page-rules.ts';
+import { pageRulesProblems } from '../src/worker/proxy/page-rules.ts';
 import { localStorage } from '../src/train/storage.ts';
 
-const VALIDATORS: Record<string, (raw: unknown) => unknown> = { [CONFIG_KEYS.pageRules]: parsePageRules };
+/** What is wrong with a config, by key ([] when valid). */
+const VALIDATORS: Record<string, (raw: unknown) => string[]> = { [CONFIG_KEYS.pageRules]: pageRulesProblems };
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { persist: { type: 'string' } } });
 const [key, file] = positionals;
@@ -18,8 +19,9 @@ if (!key || !file) {
   process.exit(2);
 }
 const raw = JSON.parse(await readFile(file, 'utf8'));
-if (VALIDATORS[key] && VALIDATORS[key](raw) === null) {
-  console.error(`${file} is not a valid ${key}`);
+const problems = VALIDATORS[key]?.(raw) ?? [];
+if (problems.length > 0) {
+  console.error(`${file} is not a valid ${key}:\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
 const store = await localStorage(values.persist);
