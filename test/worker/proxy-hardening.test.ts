@@ -157,6 +157,17 @@ describe('proxy: pages the rewriter cannot take whole', () => {
     expect(warn.mock.calls.map((c) => String(c[0])).some((l) => l.includes('page too large') && l.includes('/huge-attribute'))).toBe(true);
   });
 
+  it('times only the origin on a personalized page: a visitor that pauses past the idle gap still gets it whole', async () => {
+    const res = await page('/huge-attribute');
+    const reader = res.body!.getReader();
+    const chunks: Uint8Array[] = [(await reader.read()).value!];
+    await new Promise((r) => setTimeout(r, 1600)); // ORIGIN_TIMEOUT_MS is 1000 in these tests
+    for (let next = await reader.read(); !next.done; next = await reader.read()) chunks.push(next.value);
+    const html = new TextDecoder().decode(await new Blob(chunks).arrayBuffer());
+    expect(html).toContain('Chosen headline');
+    expect(html.endsWith('<p>the end</p></body></html>')).toBe(true);
+  });
+
   it('passes the rest of a page with too many elements left open (30,000 unclosed <li>) instead of failing', async () => {
     const res = await page('/unclosed');
     const html = await res.text();

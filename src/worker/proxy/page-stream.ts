@@ -101,21 +101,6 @@ export function incompleteUtf8(b: Uint8Array): number {
   return 0;
 }
 
-interface Deferred {
-  readonly promise: Promise<void>;
-  readonly resolve: () => void;
-  readonly reject: (err: unknown) => void;
-}
-function deferred(): Deferred {
-  let resolve!: () => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<void>((ok, fail) => {
-    resolve = ok;
-    reject = fail;
-  });
-  return { promise, resolve, reject };
-}
-
 function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.byteLength + b.byteLength);
   out.set(a);
@@ -125,33 +110,37 @@ function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 /**
  * The visitor's body: the origin's through the rewriter `makeRewriter` builds (handing it the
- * page's rest, if any, to append at its end), guarded as above.
+ * page's rest, if any, to append at its end), guarded as above. The rewriter pulls the origin's
+ * bytes through a small pull stream, read by read as it asks for them.
  */
 export function guardedPage(
   origin: ReadableStream<Uint8Array>,
   headers: Headers,
   makeRewriter: (rest: PageRest) => HTMLRewriter,
   g: PageGuard,
-  waitUntil: (p: Promise<unknown>) => void,
 ): ReadableStream<Uint8Array> {
-  const input = new IdentityTransformStream();
   const reader = origin.getReader();
   const started = Date.now();
   let readAt = started;
   let waiting = false;
   let finished = false;
   let cut: string | null = null;
-  let timer: ReturnType<typeof setTimeout> | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = setTimeout(() => tick(), Math.min(g.idleMs, g.deadlineMs));
+  let bytes = 0;
+  let open = 0;
+  let carry: Uint8Array | null = null; // a character the last chunk began and did not finish
   /** the rest of a page too large to rewrite, once the rewriter has stopped short of it */
   let rest: Uint8Array | null = null;
-  /** settled when the rest has been appended (or failed); the pump waits on it */
-  let restDone: Deferred | null = null;
 
+  const finish = () => {
+    finished = true;
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+  };
   const cutOff = (reason: string, fields: Record<string, unknown>) => {
     cut = reason;
     log.error(reason, { path: g.path, ...fields });
     g.abort(); // the pending read fails with it
-    restDone?.reject(new Error(reason)); // also when the rewriter never came to its end
   };
   const tick = () => {
     timer = null;
@@ -173,65 +162,70 @@ export function guardedPage(
       waiting = false;
     }
   };
+  const failed = (err: unknown) => {
+    if (cut === null && !finished) log.error('page rewrite failed', { path: g.path, error: String(err) });
+    finish();
+    g.abort();
+  };
+
   /** The rest of the page as text at the rewriter's end (the runtime sends what a handler appends once it returns). */
   const appendRest = async (end: DocumentEnd, first: Uint8Array) => {
-    const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // bytes that are not UTF-8 fail the page rather than change
-    let bytes = first.byteLength;
-    end.append(decoder.decode(first, { stream: true }), { html: true });
-    for (let next = await read(); !next.done; next = await read()) {
-      bytes += next.value.byteLength;
-      if (bytes > g.maxRestBytes) throw new Error(`the rest of the page passed ${g.maxRestBytes} bytes`);
-      end.append(decoder.decode(next.value, { stream: true }), { html: true });
-    }
-    end.append(decoder.decode(), { html: true });
-  };
-  const output = makeRewriter(() => {
-    const first = rest;
-    if (first === null) return null;
-    return (end) => {
-      const done = appendRest(end, first);
-      done.then(restDone?.resolve, restDone?.reject);
-      return done;
-    };
-  }).transform(new Response(input.readable, { headers })).body!;
-
-  const pump = async () => {
-    timer = setTimeout(tick, Math.min(g.idleMs, g.deadlineMs));
-    const w = input.writable.getWriter();
-    let bytes = 0;
-    let open = 0;
-    let carry: Uint8Array | null = null; // a character the last chunk began and did not finish
     try {
+      const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // bytes that are not UTF-8 fail the page rather than change
+      let size = first.byteLength;
+      end.append(decoder.decode(first, { stream: true }), { html: true });
       for (let next = await read(); !next.done; next = await read()) {
-        const chunk: Uint8Array = carry === null ? next.value : joined(carry, next.value);
-        bytes += next.value.byteLength;
-        open = openElements(next.value, open);
-        if (g.utf8 && (bytes > g.maxBytes || open > g.maxOpen)) {
-          rest = chunk;
-          restDone = deferred();
-          carry = null;
-          log.warn('page too large to rewrite whole; the rest passed through untouched', { path: g.path, bytes, open });
-          break;
-        }
-        const tail = g.utf8 ? incompleteUtf8(chunk) : 0;
-        carry = tail === 0 ? null : chunk.slice(chunk.byteLength - tail);
-        await w.write(tail === 0 ? chunk : chunk.subarray(0, chunk.byteLength - tail));
+        size += next.value.byteLength;
+        if (size > g.maxRestBytes) throw new Error(`the rest of the page passed ${g.maxRestBytes} bytes`);
+        end.append(decoder.decode(next.value, { stream: true }), { html: true });
       }
-      if (carry !== null) await w.write(carry);
-      await w.close();
-      if (restDone !== null) await restDone.promise;
+      end.append(decoder.decode(), { html: true });
+      finish();
       g.onComplete();
     } catch (err) {
-      if (cut === null) {
-        log.error('page rewrite failed', { path: g.path, error: String(err) });
-        g.abort();
-      }
-      w.abort(err).catch(() => {}); // the visitor's body errors with it
-    } finally {
-      finished = true;
-      if (timer !== null) clearTimeout(timer);
+      failed(err);
+      throw err;
     }
   };
-  waitUntil(pump());
-  return output;
+
+  const input = new ReadableStream<Uint8Array>(
+    {
+      async pull(ctl) {
+        try {
+          const next = await read();
+          if (next.done) {
+            if (carry !== null) ctl.enqueue(carry);
+            ctl.close();
+            finish();
+            g.onComplete();
+            return;
+          }
+          const chunk: Uint8Array = carry === null ? next.value : joined(carry, next.value);
+          bytes += next.value.byteLength;
+          open = openElements(next.value, open);
+          if (g.utf8 && (bytes > g.maxBytes || open > g.maxOpen)) {
+            rest = chunk; // appended at the rewriter's end (appendRest)
+            carry = null;
+            log.warn('page too large to rewrite whole; the rest passed through untouched', { path: g.path, bytes, open });
+            ctl.close();
+            return;
+          }
+          const tail = g.utf8 ? incompleteUtf8(chunk) : 0;
+          carry = tail === 0 ? null : chunk.slice(chunk.byteLength - tail);
+          ctl.enqueue(tail === 0 ? chunk : chunk.subarray(0, chunk.byteLength - tail));
+        } catch (err) {
+          failed(err);
+          ctl.error(err); // the visitor's body errors with it
+        }
+      },
+      // the rewriter gave up (its error), or the visitor went away
+      cancel: (reason) => failed(reason),
+    },
+    { highWaterMark: 0 },
+  );
+
+  return makeRewriter(() => {
+    const first = rest;
+    return first === null ? null : (end) => appendRest(end, first);
+  }).transform(new Response(input, { headers })).body!;
 }

@@ -128,23 +128,17 @@ function personalized(c: AppContext, res: Response, plan: PagePlan, timeoutMs: n
   // the stream waits behind the queue send (bench/http/proxy.bench.mjs), and a page the origin
   // never finished sending logs no decision.
   const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
-  const body = guardedPage(
-    res.body!,
-    headers,
-    (rest) => pageRewriter(plan.fills, boot, rest),
-    {
-      idleMs: timeoutMs,
-      deadlineMs: timeoutMs * BODY_DEADLINE_FACTOR,
-      maxBytes: MAX_PAGE_BYTES,
-      maxOpen: MAX_OPEN_ELEMENTS,
-      maxRestBytes: MAX_REST_BYTES,
-      utf8: !/;\s*charset\s*=\s*"?(?!utf-?8\b)/i.test(headers.get('content-type') ?? ''),
-      path: new URL(c.req.url).pathname,
-      abort,
-      onComplete: () => logRecords(c.env.EVENTS, plan.records, waitUntil),
-    },
-    waitUntil,
-  );
+  const body = guardedPage(res.body!, headers, (rest) => pageRewriter(plan.fills, boot, rest), {
+    idleMs: timeoutMs,
+    deadlineMs: timeoutMs * BODY_DEADLINE_FACTOR,
+    maxBytes: MAX_PAGE_BYTES,
+    maxOpen: MAX_OPEN_ELEMENTS,
+    maxRestBytes: MAX_REST_BYTES,
+    utf8: !/;\s*charset\s*=\s*"?(?!utf-?8\b)/i.test(headers.get('content-type') ?? ''),
+    path: new URL(c.req.url).pathname,
+    abort,
+    onComplete: () => logRecords(c.env.EVENTS, plan.records, waitUntil),
+  });
   // c.body merges in the visitor cookies finishVisit set, after the origin's own Set-Cookie
   return c.newResponse(body, { status: res.status as ContentfulStatusCode, headers });
 }
