@@ -11,6 +11,7 @@
  */
 import type { ExperimentInfo } from '../experiments/decide-experiment.ts';
 import { escapeHtml, safeUrl } from './item-template.ts';
+import type { PageRest } from './page-stream.ts';
 import type { VariantContent } from './page-rules.ts';
 
 export interface SlotFill {
@@ -91,10 +92,18 @@ export function bootstrapHtml(boot: unknown, snippetSrc: string, nonce: string |
 
 /**
  * Fills every slot and injects `bootstrap` once: at the end of <head>, else at the top of
- * <body>, else at the end of the document (fragments without either). `onEnd` runs once the
- * whole document has streamed through, with the ids of the slots the page had.
+ * <body>, else at the end of the document (fragments without either). `rest()` says, at the end
+ * of the rewriter's input, whether that is the page's end: if not (page-stream.ts stopped
+ * rewriting a page too large to rewrite whole), it appends the rest of the page there, untouched,
+ * and the bootstrap does not go in the middle of it. `onEnd` runs at the rewriter's end, with the
+ * ids of the slots the rewritten part of the page had.
  */
-export function pageRewriter(fills: readonly SlotFill[], bootstrap: string, onEnd?: (found: ReadonlySet<string>) => void): HTMLRewriter {
+export function pageRewriter(
+  fills: readonly SlotFill[],
+  bootstrap: string,
+  rest?: PageRest,
+  onEnd?: (found: ReadonlySet<string>) => void,
+): HTMLRewriter {
   const found = new Set<string>();
   let injected = false;
   const atHeadEnd = {
@@ -117,11 +126,13 @@ export function pageRewriter(fills: readonly SlotFill[], bootstrap: string, onEn
   for (const f of fills) rw = rw.on(f.selector, fillSlot(f, found));
   return rw.onDocument({
     end(end) {
+      onEnd?.(found);
+      const appendRest = rest?.() ?? null;
+      if (appendRest !== null) return appendRest(end);
       if (!injected) {
         injected = true;
         end.append(bootstrap, { html: true });
       }
-      onEnd?.(found);
     },
   });
 }
