@@ -60,8 +60,11 @@ export const eventRoutes = new Hono<AppEnv>().post('/v1/events', async (c) => {
       400,
     );
   }
+  // Kept alive past a client that hangs up: the send also carries decision records (log-producer.ts).
+  const queued = sendToLog(c.env.EVENTS, accepted);
+  c.executionCtx.waitUntil(queued.catch(() => {}));
   try {
-    await sendToLog(c.env.EVENTS, accepted);
+    await queued;
   } catch (err) {
     log.error('events not queued', { ids: accepted.map((e) => e.id), error: String(err) });
     throw new HttpError(
