@@ -61,3 +61,7 @@ export async function call(queue: Queue, path: string, body: unknown): Promise<R
   await waitOnExecutionContext(ctx); // the coalesced flush of decision records runs in waitUntil
   return res;
 }
+
+/** The records a spy on the real binding's `send` (`vi.spyOn(env.EVENTS, 'send')`) saw queued, unpacked. */
+export const spiedRecords = <R = LogRecord>(spy: { mock: { calls: unknown[][] } }): R[] =>
+  spy.mock.calls.flatMap((c) => (unpack(c[0])?.records ?? []) as R[]);

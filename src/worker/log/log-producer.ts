@@ -30,8 +30,13 @@ import { MAX_RECORD_BYTES, PACK_BYTES, packEnds, packText } from './log-pack.ts'
 import { queueCounts } from './queue-stats.ts';
 import { log } from '../shared/log.ts';
 
-/** How long decision records wait for others to share their message. */
-export const FLUSH_MS = 10;
+/**
+ * How long decision records wait for others to share their message. A flush costs the request
+ * it lands on about the same however many records it carries, so fewer, fuller flushes hit
+ * fewer requests; records held longer are more to lose should the isolate die before its
+ * `waitUntil` ran. Under load a buffer fills a pack well before this.
+ */
+export const FLUSH_MS = 250;
 
 /** A `sendToLog` caller: why some of its records were not queued, once its flush is over. */
 interface Waiter {
