@@ -10,6 +10,7 @@
 import { Hono } from 'hono';
 import { withRecentItems } from '../../core/profile.ts';
 import { readJson, validate } from '../shared/body.ts';
+import { apiRateLimit } from '../shared/client-rate.ts';
 import { logRecords } from '../log/log-producer.ts';
 import { badRequest } from '../shared/http-error.ts';
 import { QUERY_PARAMS, RecommendRequest, requestFromQuery } from './recommend-schema.ts';
@@ -51,8 +52,8 @@ async function handle(c: AppContext, body: RecommendRequest) {
 }
 
 export const recommendRoutes = new Hono<AppEnv>()
-  .post('/v1/recommend', async (c) => handle(c, await readJson(c.req.raw, RecommendRequest, REQUEST_LIMITS.bodyBytes)))
-  .get('/v1/recommend', async (c) => {
+  .post('/v1/recommend', apiRateLimit, async (c) => handle(c, await readJson(c.req.raw, RecommendRequest, REQUEST_LIMITS.bodyBytes)))
+  .get('/v1/recommend', apiRateLimit, async (c) => {
     const query = c.req.query();
     const odd = Object.keys(query).find((k) => !QUERY_PARAMS.has(k));
     if (odd !== undefined) throw badRequest(`unknown parameter "${odd}" (boosts and attributes need the POST form)`, odd);
