@@ -1,6 +1,6 @@
 /**
  * The bindings wrangler.toml gives the Worker, for the benchmarks that run the bundled Worker
- * in Miniflare directly (no wrangler): KV, the log queue's producer, the events rate limiter and
+ * in Miniflare directly (no wrangler): KV, the log queue's producer, the rate limiters and
  * every Durable Object class (admin writes go through the campaign and model writers).
  */
 /** The key of the one exchange (`bench`) the benchmarks bid for. */
@@ -14,6 +14,7 @@ export function benchWorkerOptions(adminToken: string) {
     // wrangler.toml's limits; the benches send from loopback, which they do not count (shared/client-rate.ts)
     ratelimits: {
       EVENTS_LIMITER: { namespace_id: '1001', simple: { limit: 5000, period: 10 as const } },
+      AUTH_LIMITER: { namespace_id: '1002', simple: { limit: 20, period: 60 as const } },
       API_LIMITER: { namespace_id: '1003', simple: { limit: 5000, period: 10 as const } },
     },
     durableObjects: {
@@ -23,7 +24,7 @@ export function benchWorkerOptions(adminToken: string) {
       MODEL_WRITER: { className: 'ModelWriter', useSQLite: true },
     },
     bindings: {
-      SIGNING_SECRET: 'bench-signing-secret',
+      SIGNING_SECRET: 'bench-signing-secret-0123456789abcdef', // 32+ characters, or it counts as unset
       ADMIN_TOKEN: adminToken,
       MODEL_REFRESH_SECONDS: '5',
       ALLOWED_ORIGINS: '*',

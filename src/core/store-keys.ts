@@ -10,6 +10,7 @@
  *   config/fx-rates                        currency rates for bids and notices
  *   experiment/<key>                       a bandit test as it runs now (docs/experiments.md)
  *   experiment-version/<key>/<000007>      every saved version of it, immutable
+ *   admin-session-revoked/<session id>     an admin page session signed out, until it would have expired (TTL)
  */
 
 export const MODEL_PREFIX = 'model/';
@@ -31,3 +32,6 @@ export const experimentKey = (key: string): string => `${EXPERIMENT_PREFIX}${key
 export const experimentVersionPrefix = (key: string): string => `experiment-version/${key}/`;
 export const experimentVersionKey = (key: string, version: number): string =>
   `${experimentVersionPrefix(key)}${String(version).padStart(6, '0')}`;
+
+/** A signed-out admin page session (experiments/admin-session.ts), kept with a TTL until its cookie would have expired. */
+export const revokedSessionKey = (sessionId: string): string => `admin-session-revoked/${sessionId}`;

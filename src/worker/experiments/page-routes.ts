@@ -1,9 +1,11 @@
 /**
  * The admin page for bandit tests, server-rendered (hono/html), no client script, no build step.
- * A login form checks the admin token (constant time) and sets an HttpOnly, SameSite=Strict
- * session cookie scoped to /ui: an expiry signed with HMAC keyed by the token, so the token
- * itself never sits in the browser and rotating it ends every session. Forms post to /ui/experiments…, which
- * call the same service the JSON API uses, then redirect (post/redirect/get).
+ * It answers only where no one else's script can run on its origin (admin-host.ts: `ADMIN_HOST`
+ * in proxy mode). A login form checks the admin token (constant time; failures count towards the
+ * per-address limit, auth-rate-limit.ts) and sets an HttpOnly, SameSite=Strict session cookie
+ * scoped to /ui/experiments (Secure over https), signed and revocable (admin-session.ts). Forms
+ * post to /ui/experiments…, which call the same service the JSON API uses, then redirect
+ * (post/redirect/get); every form, signing out included, is refused from a foreign Origin.
  */
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
@@ -12,12 +14,14 @@ import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { sameText } from '../../core/mac-text.ts';
 import { ACTIONS, EXPERIMENT_KEY, type Action, type Experiment } from '../../core/experiments/experiment.ts';
-import { ADMIN_COOKIE } from '../shared/bearer-auth.ts';
+import { countFailure, refuseThrottled } from '../shared/auth-rate-limit.ts';
+import { ADMIN_COOKIE, adminDisabled } from '../shared/bearer-auth.ts';
 import { readForm } from '../shared/body.ts';
 import { settings } from '../shared/settings.ts';
-import { sign, verifySigned } from '../shared/signing.ts';
-import { HttpError } from '../shared/http-error.ts';
+import { errorBody, HttpError } from '../shared/http-error.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
+import { adminPageAllowed } from './admin-host.ts';
+import { newSession, revoke, revoked, sessionOf, SESSION_SECONDS } from './admin-session.ts';
 import { lineChart } from './chart.ts';
 import { formToConfig } from './page-form.ts';
 import { applyAction, createExperiment, experimentReport, mustLoad } from './service.ts';
@@ -25,15 +29,9 @@ import { listExperiments } from './store.ts';
 import { kvOf } from '../shared/bindings.ts';
 
 const COOKIE = ADMIN_COOKIE;
-const SESSION_SECONDS = 8 * 3600;
 /** the largest form these pages post (the create form) is well under 2 KB */
 const FORM_BYTES = 16 * 1024;
 
-function sessionValid(token: string, cookie: string | undefined): boolean {
-  if (!cookie) return false;
-  const payload = verifySigned(token, cookie);
-  return payload?.startsWith('admin-ui:') === true && Number(payload.slice(9)) > Date.now();
-}
 const BASE = '/ui/experiments';
 
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#111827;background:#f9fafb}
@@ -50,17 +48,33 @@ ${refresh ? raw('<meta http-equiv="refresh" content="5">') : ''}<title>${title} 
 <body><main>${body}</main></body></html>`;
 }
 
-const requireAdminCookie = createMiddleware<AppEnv>(async (c, next) => {
-  const expected = settings(c.env).adminToken;
-  if (expected === undefined) throw new HttpError(503, 'admin_disabled', 'ADMIN_TOKEN is not configured');
-  if (!sessionValid(expected, getCookie(c, COOKIE))) {
-    if (c.req.method === 'GET') return c.redirect(`${BASE}/login`, 303);
-    throw new HttpError(401, 'unauthorized', 'sign in at /ui/experiments/login');
+/** A 404 wherever the page may not answer (admin-host.ts), before anything else is looked at. */
+const adminHostOnly = createMiddleware<AppEnv>(async (c, next) => {
+  if (!adminPageAllowed(c.env, new URL(c.req.url).hostname)) {
+    return c.json(
+      errorBody('not_found', `no route for ${c.req.method} ${c.req.path} here: in proxy mode the admin page answers on ADMIN_HOST only`),
+      404,
+    );
   }
-  // The cookie is SameSite=Strict; refusing foreign origins as well keeps form posts same-site only.
+  await next();
+});
+
+/** The Cookie is SameSite=Strict; refusing foreign origins as well keeps form posts same-site only. */
+function refuseForeignPost(c: AppContext): void {
   const origin = c.req.header('origin');
   if (c.req.method === 'POST' && origin && origin !== new URL(c.req.url).origin)
     throw new HttpError(403, 'forbidden', 'cross-origin form post');
+}
+
+const requireAdminCookie = createMiddleware<AppEnv>(async (c, next) => {
+  const expected = settings(c.env).adminToken;
+  if (expected === undefined) throw adminDisabled();
+  const session = sessionOf(expected, getCookie(c, COOKIE), Date.now());
+  if (session === null || (await revoked(c.env, session))) {
+    if (c.req.method === 'GET') return c.redirect(`${BASE}/login`, 303);
+    throw new HttpError(401, 'unauthorized', 'sign in at /ui/experiments/login');
+  }
+  refuseForeignPost(c);
   await next();
 });
 
@@ -141,6 +155,8 @@ function errorText(err: unknown): string | null {
 }
 
 export const experimentPageRoutes = new Hono<AppEnv>()
+  .use(BASE, adminHostOnly)
+  .use(`${BASE}/*`, adminHostOnly)
   .get(`${BASE}/login`, (c) =>
     c.html(
       page(
@@ -151,26 +167,41 @@ export const experimentPageRoutes = new Hono<AppEnv>()
     ),
   )
   .post(`${BASE}/login`, async (c) => {
-    const token = (await readForm(c.req.raw, FORM_BYTES)).token ?? '';
+    refuseForeignPost(c);
     const admin = settings(c.env).adminToken;
-    if (admin === undefined || !sameText(token, admin)) {
-      return c.html(
-        page('Sign in', html`<h1>Sign in</h1><p class="error" role="alert">wrong token</p><p><a href="${BASE}/login">try again</a></p>`),
-        401,
-      );
+    if (admin === undefined) throw adminDisabled();
+    try {
+      refuseThrottled(c);
+      const token = (await readForm(c.req.raw, FORM_BYTES)).token ?? '';
+      if (!sameText(token, admin)) {
+        await countFailure(c);
+        return c.html(
+          page('Sign in', html`<h1>Sign in</h1><p class="error" role="alert">wrong token</p><p><a href="${BASE}/login">try again</a></p>`),
+          401,
+        );
+      }
+    } catch (err) {
+      if (!(err instanceof HttpError && err.status === 429)) throw err;
+      return c.html(page('Sign in', html`<h1>Sign in</h1><p class="error" role="alert">${err.message}</p>`), 429);
     }
-    const secure = new URL(c.req.url).protocol === 'https:';
-    const payload = `admin-ui:${Date.now() + SESSION_SECONDS * 1000}`;
-    setCookie(c, COOKIE, `${payload}.${sign(token, payload)}`, {
+    const { value } = newSession(admin, Date.now());
+    setCookie(c, COOKIE, value, {
       path: BASE,
       httpOnly: true,
       sameSite: 'Strict',
-      secure,
+      secure: new URL(c.req.url).protocol === 'https:',
       maxAge: SESSION_SECONDS,
     });
     return c.redirect(BASE, 303);
   })
-  .post(`${BASE}/logout`, (c) => {
+  .post(`${BASE}/logout`, async (c) => {
+    // a foreign page must not sign the admin out (nor learn whether it could)
+    refuseForeignPost(c);
+    const admin = settings(c.env).adminToken;
+    const now = Date.now();
+    // only a valid session is written down as signed out: strangers cannot fill KV
+    const session = admin === undefined ? null : sessionOf(admin, getCookie(c, COOKIE), now);
+    if (session !== null) await revoke(c.env, session, now);
     deleteCookie(c, COOKIE, { path: BASE });
     deleteCookie(c, COOKIE, { path: '/ui' }); // sessions started when the cookie was scoped to /ui
     return c.redirect(`${BASE}/login`, 303);

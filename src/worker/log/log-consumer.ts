@@ -10,7 +10,7 @@
  * land (but whose answer was lost) overwrites rather than duplicates. Queues deliver at least
  * once, so readers still dedupe by record id (docs/log-schema.md).
  */
-import type { LogRecord } from '../../core/outcome-event.ts';
+import { posesAsServerOutcome, type LogRecord } from '../../core/outcome-event.ts';
 import { forwardToExperiments } from '../experiments/forward.ts';
 import { logObjectKey } from '../../core/log-layout.ts';
 import { gzipNdjson } from './log-object.ts';
@@ -59,6 +59,12 @@ export async function consumeLog(
     }
     carried += unpacked.records.length;
     for (const r of unpacked.records) {
+      // a client event with a notice's id, accepted before /v1/events refused them: it must not
+      // take the notice's place below
+      if (r.type === 'outcome' && posesAsServerOutcome(r)) {
+        log.warn('log: client event with a notice id, dropped', { id: r.id, name: r.name });
+        continue;
+      }
       // the same record sent twice inside one batch; ids are unique per type (a client may give a
       // click the id of the decision it follows)
       const key = `${r.type}:${r.id}`;

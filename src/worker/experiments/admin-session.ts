@@ -1,0 +1,62 @@
+/**
+ * The admin page's session: a cookie `admin-ui:<session id>:<expiry ms>.<signature>`, signed
+ * with HMAC keyed by the admin token (so the token never sits in the browser, and rotating it
+ * ends every session). Valid until its expiry, which is never taken as later than 8 hours from
+ * now whatever a cookie says, and until it is signed out: signing out writes the session id to
+ * KV with a TTL of the time it had left, and every use checks it. Only the admin can start a
+ * session, and only a valid session can be signed out, so those KV entries are bounded by the
+ * admin's own sign-ins. KV is eventually consistent: another location may honour a signed-out
+ * session for up to about a minute (this isolate refuses it at once).
+ *
+ * Cookies of the earlier form (`admin-ui:<expiry>`, no session id) are refused: signing in again
+ * is all it costs, and they could not be signed out.
+ */
+import { revokedSessionKey } from '../../core/store-keys.ts';
+import { kvOf } from '../shared/bindings.ts';
+import { sign, verifySigned } from '../shared/signing.ts';
+
+export const SESSION_SECONDS = 8 * 3600;
+const SESSION = /^admin-ui:([0-9a-f]{32}):(\d{1,15})$/;
+/** KV's shortest TTL */
+const MIN_TTL_SECONDS = 60;
+const RECENTLY_REVOKED = 1024;
+
+/** Sessions signed out through this isolate: refused at once, whatever KV shows yet elsewhere. */
+const revokedHere = new Set<string>();
+
+export interface Session {
+  readonly id: string;
+  /** ms since epoch */
+  readonly expires: number;
+}
+
+/** A new session's cookie value and its id. */
+export function newSession(token: string, now: number): { value: string; session: Session } {
+  const session = { id: crypto.randomUUID().replace(/-/g, ''), expires: now + SESSION_SECONDS * 1000 };
+  const payload = `admin-ui:${session.id}:${session.expires}`;
+  return { value: `${payload}.${sign(token, payload)}`, session };
+}
+
+/** The session a cookie holds when it is ours, unexpired and within 8 hours of now; else null (not yet checked against sign-outs). */
+export function sessionOf(token: string, cookie: string | undefined, now: number): Session | null {
+  if (!cookie) return null;
+  const payload = verifySigned(token, cookie);
+  const m = payload === null ? null : SESSION.exec(payload);
+  if (m === null) return null;
+  const expires = Number(m[2]);
+  return expires > now && expires <= now + SESSION_SECONDS * 1000 ? { id: m[1]!, expires } : null;
+}
+
+/** Whether the session was signed out. */
+export async function revoked(env: Env, session: Session): Promise<boolean> {
+  if (revokedHere.has(session.id)) return true;
+  return (await kvOf(env).get(revokedSessionKey(session.id))) !== null;
+}
+
+/** Signs a session out until it would have expired. */
+export async function revoke(env: Env, session: Session, now: number): Promise<void> {
+  revokedHere.add(session.id);
+  if (revokedHere.size > RECENTLY_REVOKED) revokedHere.delete(revokedHere.values().next().value!);
+  const ttl = Math.max(MIN_TTL_SECONDS, Math.ceil((session.expires - now) / 1000));
+  await kvOf(env).put(revokedSessionKey(session.id), '1', { expirationTtl: ttl });
+}
