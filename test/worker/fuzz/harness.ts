@@ -36,6 +36,8 @@ export interface FuzzRequest {
   /** a list, so a name can repeat */
   readonly headers: ReadonlyArray<readonly [string, string]>;
   readonly body?: FuzzBody;
+  /** the host it is sent to: attune.test unless given (the admin page answers on ADMIN_HOST only) */
+  readonly host?: string;
 }
 
 /** What kind of answer a route gives: JSON errors, or pages (the admin UI, the proxy) whose errors may be HTML. */
@@ -123,7 +125,7 @@ export async function toRequest(r: FuzzRequest): Promise<Request> {
     body = r.body!.chunked ? chunkedStream(enc.bytes) : enc.bytes;
   }
   // redirects are answers to check, not to follow (a click's landing page is another host)
-  return new Request(`http://attune.test${r.path}${r.query === undefined ? '' : `?${r.query}`}`, {
+  return new Request(`http://${r.host ?? 'attune.test'}${r.path}${r.query === undefined ? '' : `?${r.query}`}`, {
     method: r.method,
     headers,
     body,
@@ -243,25 +245,4 @@ export async function fuzz(
     }),
     params<[FuzzRequest]>(n),
   );
-}
-
-/** The deepest nesting of JSON brackets in a request's body text, as sent and form-decoded. */
-export function bodyNesting(r: FuzzRequest): number {
-  const text = r.body?.text ?? '';
-  let decoded = '';
-  try {
-    decoded = decodeURIComponent(text.replace(/\+/g, ' '));
-  } catch {}
-  return Math.max(nesting(text), nesting(decoded));
-}
-
-function nesting(text: string): number {
-  let depth = 0;
-  let max = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 91 || c === 123) max = Math.max(max, ++depth);
-    else if ((c === 93 || c === 125) && depth > 0) depth--;
-  }
-  return max;
 }
