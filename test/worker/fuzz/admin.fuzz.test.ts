@@ -8,7 +8,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adminAnyMethod, campaignRequest, experimentRequest } from './admin-requests.ts';
-import { ADMIN_AUTH, ADMIN_HOST, type Seeded, seed, uiSession } from './fixtures.ts';
+import { ADMIN_AUTH, type Seeded, seed, uiSession } from './fixtures.ts';
 import { MAX_JSON_DEPTH } from '../../../src/worker/shared/json-depth.ts';
 import { fuzz, send, testTimeout } from './harness.ts';
 import { modelRequest } from './model-requests.ts';
@@ -64,10 +64,10 @@ describe('findings', () => {
     const arms = encodeURIComponent(`a | ${nested(2_600)}\nb | 1`);
     const res = await send({
       method: 'POST',
-      host: ADMIN_HOST,
       path: '/ui/experiments',
       headers: [
-        ['cookie', await uiSession()], // the fuzzed forms above may have signed the seeded session out
+        // a session of its own: the fuzzed forms above may have signed the seeded one out
+        ['cookie', await uiSession()],
         ['content-type', 'application/x-www-form-urlencoded'],
       ],
       body: { text: `key=deep-form&name=x&goals=click&payloadType=json&arms=${arms}`, encoding: 'identity', chunked: false },

@@ -10,8 +10,6 @@ import { linearBlob } from '../helpers.ts';
 import { IDS, recsModel } from '../recs-helpers.ts';
 
 export const ORIGIN = 'http://attune.test';
-/** The admin page's host (ADMIN_HOST in vitest.config.ts): it answers there only. */
-export const ADMIN_HOST = env.ADMIN_HOST.split(',')[0]!.trim();
 export const ADMIN_AUTH = `Bearer ${env.ADMIN_TOKEN}`;
 export const PARTNER_AUTH = `Bearer ${(env.PARTNER_TOKENS ?? '').split(',')[0]!.trim()}`;
 export const EXCHANGES = (env.EXCHANGE_KEYS ?? '').split(',').map((e) => {
@@ -218,7 +216,7 @@ async function signedUrls(): Promise<Signed> {
 
 /** The admin page's session cookie, as its login form sets it. */
 export async function uiSession(): Promise<string> {
-  const res = await exports.default.fetch(`http://${ADMIN_HOST}/ui/experiments/login`, {
+  const res = await exports.default.fetch('http://admin.attune.test/ui/experiments/login', {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: `token=${encodeURIComponent(env.ADMIN_TOKEN)}`,

@@ -36,8 +36,6 @@ export interface FuzzRequest {
   /** a list, so a name can repeat */
   readonly headers: ReadonlyArray<readonly [string, string]>;
   readonly body?: FuzzBody;
-  /** the host it is sent to: attune.test unless given (the admin page answers on ADMIN_HOST only) */
-  readonly host?: string;
 }
 
 /** What kind of answer a route gives: JSON errors, or pages (the admin UI, the proxy) whose errors may be HTML. */
@@ -124,8 +122,10 @@ export async function toRequest(r: FuzzRequest): Promise<Request> {
     for (const [k, v] of enc.headers) headers.set(k, v);
     body = r.body!.chunked ? chunkedStream(enc.bytes) : enc.bytes;
   }
-  // redirects are answers to check, not to follow (a click's landing page is another host)
-  return new Request(`http://${r.host ?? 'attune.test'}${r.path}${r.query === undefined ? '' : `?${r.query}`}`, {
+  // redirects are answers to check, not to follow (a click's landing page is another host); the
+  // admin page answers only on ADMIN_HOST (vitest.config.ts), so its paths go there
+  const host = r.path.startsWith('/ui/') ? 'admin.attune.test' : 'attune.test';
+  return new Request(`http://${host}${r.path}${r.query === undefined ? '' : `?${r.query}`}`, {
     method: r.method,
     headers,
     body,
@@ -245,4 +245,25 @@ export async function fuzz(
     }),
     params<[FuzzRequest]>(n),
   );
+}
+
+/** The deepest nesting of JSON brackets in a request's body text, as sent and form-decoded. */
+export function bodyNesting(r: FuzzRequest): number {
+  const text = r.body?.text ?? '';
+  let decoded = '';
+  try {
+    decoded = decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {}
+  return Math.max(nesting(text), nesting(decoded));
+}
+
+function nesting(text: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 91 || c === 123) max = Math.max(max, ++depth);
+    else if ((c === 93 || c === 125) && depth > 0) depth--;
+  }
+  return max;
 }

@@ -5,7 +5,6 @@
 import fc from 'fast-check';
 import { cookieHeader, headers, nastyString, randomBody, request, safeEncode, segment, shortText } from './arbitraries.ts';
 import { ACTIONS, experimentKey, keyPath } from './admin-requests.ts';
-import { ADMIN_HOST } from './fixtures.ts';
 import type { FuzzBody, FuzzRequest } from './harness.ts';
 
 // ---- the admin page's forms
@@ -58,7 +57,7 @@ export function uiRequest(session: string): fc.Arbitrary<FuzzRequest> {
   );
   const uiHeaders = (contentType: string) =>
     headers(
-      fc.tuple(cookie, fc.constantFrom(null, `http://${ADMIN_HOST}`, 'http://attune.test', 'https://evil.test')).map(([c, origin]) => {
+      fc.tuple(cookie, fc.constantFrom(null, 'http://attune.test', 'https://evil.test')).map(([c, origin]) => {
         const h: [string, string][] = [['content-type', contentType]];
         if (c !== null) h.push(['cookie', c]);
         if (origin !== null) h.push(['origin', origin]);
@@ -66,33 +65,31 @@ export function uiRequest(session: string): fc.Arbitrary<FuzzRequest> {
       }),
     );
   const form = 'application/x-www-form-urlencoded';
-  return fc
-    .oneof(
-      request({
-        method: fc.constant('GET'),
-        path: fc.constantFrom('/ui/experiments/login', '/ui/experiments', '/ui/experiments/'),
-        headers: uiHeaders(form),
-      }),
-      request({
-        method: fc.constant('POST'),
-        path: fc.constant('/ui/experiments/login'),
-        headers: uiHeaders(form),
-        body: formBody(fc.record({ token: fc.oneof(fc.constant('test-admin-token'), nastyString) }, { requiredKeys: [] })),
-      }),
-      request({ method: fc.constant('POST'), path: fc.constant('/ui/experiments/logout'), headers: uiHeaders(form) }),
-      request({ method: fc.constant('POST'), path: fc.constant('/ui/experiments'), headers: uiHeaders(form), body: formBody(createForm) }),
-      request({
-        method: fc.constant('GET'),
-        path: keyPath.map((k) => `/ui/experiments/${k}`),
-        query: fc.option(fc.constantFrom('live=1', 'live=0', 'x=%zz'), { nil: undefined }),
-        headers: uiHeaders(form),
-      }),
-      request({
-        method: fc.constant('POST'),
-        path: fc.tuple(keyPath, segment(ACTIONS)).map(([k, a]) => `/ui/experiments/${k}/${a}`),
-        headers: uiHeaders(form),
-        body: formBody(fc.record({ winner: fc.constantFrom('a', 'b', 'zz', ''), action: fc.constant('stop') }, { requiredKeys: [] })),
-      }),
-    )
-    .map((r) => ({ ...r, host: ADMIN_HOST }));
+  return fc.oneof(
+    request({
+      method: fc.constant('GET'),
+      path: fc.constantFrom('/ui/experiments/login', '/ui/experiments', '/ui/experiments/'),
+      headers: uiHeaders(form),
+    }),
+    request({
+      method: fc.constant('POST'),
+      path: fc.constant('/ui/experiments/login'),
+      headers: uiHeaders(form),
+      body: formBody(fc.record({ token: fc.oneof(fc.constant('test-admin-token'), nastyString) }, { requiredKeys: [] })),
+    }),
+    request({ method: fc.constant('POST'), path: fc.constant('/ui/experiments/logout'), headers: uiHeaders(form) }),
+    request({ method: fc.constant('POST'), path: fc.constant('/ui/experiments'), headers: uiHeaders(form), body: formBody(createForm) }),
+    request({
+      method: fc.constant('GET'),
+      path: keyPath.map((k) => `/ui/experiments/${k}`),
+      query: fc.option(fc.constantFrom('live=1', 'live=0', 'x=%zz'), { nil: undefined }),
+      headers: uiHeaders(form),
+    }),
+    request({
+      method: fc.constant('POST'),
+      path: fc.tuple(keyPath, segment(ACTIONS)).map(([k, a]) => `/ui/experiments/${k}/${a}`),
+      headers: uiHeaders(form),
+      body: formBody(fc.record({ winner: fc.constantFrom('a', 'b', 'zz', ''), action: fc.constant('stop') }, { requiredKeys: [] })),
+    }),
+  );
 }
