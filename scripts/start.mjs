@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm start`: seed local KV with the default models and the demo's page rules, serve the demo
-// site (demo/site) from a loopback origin, and start the Worker on workerd (wrangler dev,
+// `npm start`: seed local KV with the default models, the demo's page rules and its campaigns
+// (demo/campaigns.json: a banner, a video and a PMP deal campaign, added when missing), serve
+// the demo site (demo/site) from a loopback origin, and start the Worker on workerd (wrangler dev,
 // offline, no Cloudflare account) in proxy mode in front of it: open http://127.0.0.1:8787/
 // and the landing page's headline is a bandit test decided at the edge.
 // PORT (default 8787) picks the Worker's port, DEMO_ORIGIN_PORT (default PORT+1) the demo
@@ -39,6 +40,7 @@ function run(cmd, args) {
 }
 
 await run(process.execPath, ['src/train/publish.ts']);
+await run(process.execPath, ['scripts/seed-campaigns.ts']);
 const port = process.env.PORT ?? '8787';
 const base = `http://127.0.0.1:${port}`;
 let originUrl = process.env.ORIGIN_URL;
@@ -51,9 +53,12 @@ if (!originUrl) {
 }
 if (vars.get('EXCHANGE_KEYS')?.includes('demo:')) {
   console.log(
-    `bidder: POST ${base}/openrtb2/bid with the demo exchange's key (EXCHANGE_KEYS in .dev.vars), or the path form (npm run exchange:path); docs/bidding.md`,
+    `bidder: POST ${base}/openrtb2/bid with the demo exchange's key (EXCHANGE_KEYS in .dev.vars), or the path form (npm run exchange:path); ` +
+      `add "test": 1 for a test auction that explains itself; campaigns at ${base}/ui/campaigns; docs/bidding.md`,
   );
 }
+// the demo exchange's debug requests get the bidder's explanation (bid-debug.ts); DEBUG_EXCHANGES=… overrides
+const debugExchanges = process.env.DEBUG_EXCHANGES ?? 'demo';
 
 // Its own process group (detached), so Ctrl-C reaches this script only; stdin is not the
 // terminal's, since a background group reading it would be stopped (no interactive hotkeys).
@@ -70,6 +75,8 @@ const dev = spawn(
     `ORIGIN_URL:${originUrl}`,
     '--var',
     'ATTUNE_DEV:1',
+    '--var',
+    `DEBUG_EXCHANGES:${debugExchanges}`,
     '--show-interactive-dev-session=false',
     ...process.argv.slice(2),
   ],

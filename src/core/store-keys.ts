@@ -10,6 +10,7 @@
  *   config/fx-rates                        currency rates for bids and notices
  *   experiment/<key>                       a bandit test as it runs now (docs/experiments.md)
  *   experiment-version/<key>/<000007>      every saved version of it, immutable
+ *   stats/conversions/<campaign>           a campaign's conversions per day and exchange, attributed from the log (docs/bidding.md)
  */
 
 export const MODEL_PREFIX = 'model/';
@@ -31,3 +32,6 @@ export const experimentKey = (key: string): string => `${EXPERIMENT_PREFIX}${key
 export const experimentVersionPrefix = (key: string): string => `experiment-version/${key}/`;
 export const experimentVersionKey = (key: string, version: number): string =>
   `${experimentVersionPrefix(key)}${String(version).padStart(6, '0')}`;
+
+/** A campaign's conversions, attributed to its bids from the log by `npm run campaigns:conversions`. */
+export const campaignConversionsKey = (campaign: string): string => `stats/conversions/${campaign}`;

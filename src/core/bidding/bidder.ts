@@ -16,9 +16,11 @@
 import type { Bid, BidRequest, BidResponse, SeatBid } from 'iab-openrtb/v26';
 import type { FeatureInput } from '../features.ts';
 import { impFeatureInput, requestFacts, requestFeatures } from './bid-features.ts';
+import { createTrace, traceImp, type BidTrace } from './bid-trace.ts';
 import { noticeQuery, noticeRequestQuery, toBid, type NoticeContext, type PricedBid } from './bid-response.ts';
 import { CAMPAIGN_CURRENCY, creativeSize, DEFAULT_SEAT, requestIneligible, type Campaign } from './campaign.ts';
 import { convert, responseCurrency, type RatesTable } from './currency.ts';
+import { placementKey, roundPrice, type FloorSignal, type PlacementPaid } from './floors-feedback.ts';
 import {
   bestForImp,
   predictorOf,
@@ -29,7 +31,7 @@ import {
   type RequestRun,
 } from './imp-auction.ts';
 import type { NoticeSigner } from './notice-signature.ts';
-import { pacingRate } from './pacing.ts';
+import { budgetLeft, pacingRate } from './pacing.ts';
 import { modifierOf } from './pricing.ts';
 import { curveFor, type ShadingModel } from './shading-model.ts';
 
@@ -60,6 +62,15 @@ export interface BidderInput {
    */
   readonly signer?: NoticeSigner;
   readonly scratch: BidderScratch;
+  /** write the request's explanation (`BidderOutput.trace`; bid-trace.ts) */
+  readonly explain?: boolean;
+  /**
+   * a test request (OpenRTB `test: 1`): its notice and click URLs carry `test=1`, signed, and
+   * book nothing when they come back
+   */
+  readonly test?: boolean;
+  /** what we last paid on a placement (floors-feedback.ts), for the response's `ext.floors` */
+  readonly lastPaid?: (placement: string) => PlacementPaid | undefined;
 }
 
 /** One bid, as the decision log and the notice URLs need it. */
@@ -67,6 +78,10 @@ export interface BidDecision extends PricedBid {
   readonly impid: string;
   /** the campaign's value (CPM, campaign currency); `price` is the price bid (response currency) */
   readonly value: number;
+  /** the price bid in the campaign currency (CPM): what the bid may cost at most, reserved against its budget */
+  readonly basePrice: number;
+  /** the placement's key (floors-feedback.ts), also in the notice URLs */
+  readonly placement: string;
   /** the pCTR model used (null: fixed CPM or default rate) */
   readonly model: { readonly name: string; readonly version: string } | null;
   /** probability this bid was made: the pacing rate it passed (1 when unthrottled) */
@@ -84,6 +99,8 @@ export interface BidderOutput {
   /** models that were missing when a campaign needed them */
   readonly fallbacks: readonly string[];
   readonly currency: string;
+  /** the explanation, when `explain` asked for one */
+  readonly trace: BidTrace | null;
 }
 
 export function runBidder(input: BidderInput): BidderOutput {
@@ -93,21 +110,32 @@ export function runBidder(input: BidderInput): BidderOutput {
     skipped[why] = (skipped[why] ?? 0) + 1;
   };
   const fallbacks = new Set<string>();
+  const trace = input.explain === true ? createTrace() : null;
   const cur = responseCurrency(input.rates, req.cur);
   if (cur === null) {
     skip('currency');
-    return { response: null, decisions: [], skipped, fallbacks: [], currency: input.rates.base };
+    return { response: null, decisions: [], skipped, fallbacks: [], currency: input.rates.base, trace };
   }
   const facts = input.userKey === undefined ? requestFacts(req, input.now) : requestFacts(req, input.now, input.userKey);
   const live: Live[] = [];
   for (const c of input.campaigns) {
     const why = requestIneligible(c, req, facts, input.now);
-    if (why) skip(why);
-    else {
+    if (why) {
+      skip(why);
+      if (trace !== null) trace.request.push({ campaign: c.id, result: why });
+    } else {
       const state = input.state(c.id);
-      live.push({ c, state, pacing: pacingRate(c, state.spend, input.now), modifier: modifierOf(c, facts.base) });
+      live.push({
+        c,
+        state,
+        pacing: pacingRate(c, state.spend, input.now),
+        modifier: modifierOf(c, facts.base),
+        left: budgetLeft(c, state.spend, input.now),
+      });
     }
   }
+  // no prototype: an imp id is the exchange's text (`__proto__` is a key like any other here)
+  const floors = Object.create(null) as Record<string, FloorSignal>;
   const bids: { decision: BidDecision; bid: Bid; seat: string }[] = [];
   if (live.length > 0) {
     requestFeatures(facts, input.scratch.shared);
@@ -125,16 +153,19 @@ export function runBidder(input: BidderInput): BidderOutput {
       scores: new Map(),
       curve: curveFor(input.shading, facts.publisher),
       bidsSoFar: new Map(),
+      committed: new Map(),
+      trace,
       combination: 0,
       at: null,
     };
     const predict = predictorOf(run);
     const notices: NoticeContext = {
       base: input.noticeBase,
-      requestQuery: noticeRequestQuery(facts, cur, input.now, input.exchange),
+      requestQuery: noticeRequestQuery(facts, cur, input.now, input.exchange, input.test === true),
       seconds: Math.floor(input.now / 1000),
       exchange: input.exchange,
       signer: input.signer,
+      test: input.test,
     };
     for (let i = 0; i < req.imp.length; i++) {
       const imp = req.imp[i]!;
@@ -144,13 +175,19 @@ export function runBidder(input: BidderInput): BidderOutput {
       if (price === null) continue;
       const decisionId = input.newId();
       if (best.campaign.frequencyCap !== undefined) run.bidsSoFar.set(best.campaign.id, (run.bidsSoFar.get(best.campaign.id) ?? 0) + 1);
+      run.committed.set(best.campaign.id, (run.committed.get(best.campaign.id) ?? 0) + best.priceBase / 1000);
       // rounded up to 1/10,000: rounding down could put a bid at the floor a hair under it
       const rounded = Math.ceil(price * 10_000 - 1e-9) / 10_000;
-      const priced = { decisionId, campaign: best.campaign.id, creative: best.creative.id, price: rounded };
+      const size = creativeSize(best.creative);
+      const placement = placementKey(input.exchange, facts, req.site?.id ?? req.app?.id, imp, best.creative.media, size);
+      const priced = { decisionId, campaign: best.campaign.id, creative: best.creative.id, price: rounded, placement };
+      if (trace !== null) Object.assign(trace.imps.at(-1)!.price!, { bid: rounded, cur });
+      floors[imp.id] = floorSignal(input, imp, best.floor, best.dealid, cur, placement);
       const decision: BidDecision = {
         ...priced,
         impid: imp.id,
         value: best.value,
+        basePrice: best.priceBase,
         ctr: best.ctr,
         cvr: best.cvr,
         source: best.source,
@@ -158,7 +195,7 @@ export function runBidder(input: BidderInput): BidderOutput {
         dealid: best.dealid,
         model: best.model && { name: best.model.name, version: best.model.version },
         propensity: best.rate,
-        context: impFeatureInput(facts, imp, best.creative.media, creativeSize(best.creative), best.dealid ?? 'open'),
+        context: impFeatureInput(facts, imp, best.creative.media, size, best.dealid ?? 'open'),
         noticeQuery: noticeQuery(notices, priced, imp.id),
       };
       bids.push({
@@ -168,7 +205,8 @@ export function runBidder(input: BidderInput): BidderOutput {
       });
     }
   }
-  if (bids.length === 0) return { response: null, decisions: [], skipped, fallbacks: [...fallbacks], currency: cur };
+  if (trace !== null && live.length === 0) for (const imp of req.imp) traceImp(trace, imp.id, imp.bidfloor, imp.bidfloorcur, null);
+  if (bids.length === 0) return { response: null, decisions: [], skipped, fallbacks: [...fallbacks], currency: cur, trace };
   const seats = new Map<string, SeatBid>();
   for (const b of bids) {
     let s = seats.get(b.seat);
@@ -176,11 +214,32 @@ export function runBidder(input: BidderInput): BidderOutput {
     s.bid.push(b.bid);
   }
   return {
-    response: { id: req.id, bidid: bids[0]!.decision.decisionId, cur, seatbid: [...seats.values()] },
+    response: { id: req.id, bidid: bids[0]!.decision.decisionId, cur, seatbid: [...seats.values()], ext: { floors } },
     decisions: bids.map((b) => b.decision),
     skipped,
     fallbacks: [...fallbacks],
     currency: cur,
+    trace,
+  };
+}
+
+/** The floors feedback of an imp we bid on (floors-feedback.ts); `floor` is in the campaign currency. */
+function floorSignal(
+  input: BidderInput,
+  imp: BidRequest['imp'][number],
+  floor: number,
+  dealid: string | null,
+  cur: string,
+  placement: string,
+): FloorSignal {
+  const inCur = (x: number) => roundPrice(convert(input.rates, x, CAMPAIGN_CURRENCY, cur) ?? x);
+  const paid = input.lastPaid?.(placement);
+  return {
+    bidfloor: imp.bidfloor ?? 0,
+    bidfloorcur: imp.bidfloorcur || 'USD',
+    floor: inCur(floor),
+    ...(dealid !== null ? { dealid } : {}),
+    ...(paid !== undefined ? { lastwon: { price: inCur(paid.price), at: paid.at } } : {}),
   };
 }
 

@@ -33,7 +33,7 @@ export const clickRoutes = new Hono<AppEnv>().get('/openrtb2/click', async (c) =
   const parts = splitNotice(new URL(c.req.url).search.slice(1));
   const parsed = ClickQuery.safeParse(pairs(parts.signed));
   if (!parsed.success) throw new HttpError(400, 'bad_request', 'not a click URL of one of our ads', 'd');
-  const { d, c: campaignId, cr, imp, t, x } = parsed.data;
+  const { d, c: campaignId, cr, imp, t, x, test } = parsed.data;
   const secret = signingSecret(c);
   if (!secret || !verifyClick(secret, parts))
     throw new HttpError(403, 'invalid_signature', 'not a click URL of one of our ads (or altered)', 's');
@@ -43,7 +43,7 @@ export const clickRoutes = new Hono<AppEnv>().get('/openrtb2/click', async (c) =
     ?.creatives.find((x) => x.id === cr)?.clickUrl;
   if (noticeExpired(t, now)) {
     log.warn('click not counted', { decision: d, reason: 'expired' });
-  } else if (c.req.method === 'GET' && !speculative(c)) {
+  } else if (c.req.method === 'GET' && !speculative(c) && test === undefined) {
     const event: OutcomeEvent = {
       type: 'outcome',
       v: 1,
@@ -60,6 +60,13 @@ export const clickRoutes = new Hono<AppEnv>().get('/openrtb2/click', async (c) =
     c.executionCtx.waitUntil(
       sendToLog(c.env.EVENTS, [event]).catch((err: unknown) => {
         log.error('click not recorded', { decision: d, error: String(err) });
+      }),
+    );
+    // the campaign's stats count it too (once per bid), live (ledger-book.ts)
+    const ledger = c.env.CAMPAIGN_LEDGER.get(c.env.CAMPAIGN_LEDGER.idFromName(campaignId));
+    c.executionCtx.waitUntil(
+      ledger.count('clicks', d, event.exchange!, now).catch((err: unknown) => {
+        log.error('click not counted in the ledger', { decision: d, error: String(err) });
       }),
     );
   }

@@ -35,6 +35,7 @@ import { addLocalSpend } from './campaign-state.ts';
 import { campaigns, fxRates } from './campaign-store.ts';
 import { LATE, within } from './deadline.ts';
 import { MacroQuery, macroPairs, pairs, SignedQuery } from './notice-query.ts';
+import { noticeStats } from './notice-stats.ts';
 import { kvOf } from '../shared/bindings.ts';
 
 /** How long a notice waits for the log and the ledger before asking the exchange to retry. */
@@ -58,9 +59,12 @@ async function notice(c: AppContext, name: NoticeKind): Promise<Response> {
   const outcome = noticeOutcome(name, q, m, await fxRates(kvOf(c.env), store), now);
   for (const n of outcome.notes) log.warn(n.msg, n.fields);
   const event = outcome.event;
-  const work: Promise<unknown>[] = [sendToLog(c.env.EVENTS, [event])];
+  // a test auction's notice (signed `test=1`, bid-debug.ts) books and logs nothing
+  const test = q.test === '1';
+  const work: Promise<unknown>[] = test ? [] : [sendToLog(c.env.EVENTS, [event])];
   const cost = outcome.cost;
-  if (cost !== null) {
+  if (!test) work.push(...noticeStats(c.env, name, q, cost, outcome.exchange, now));
+  if (cost !== null && !test) {
     const stub = c.env.CAMPAIGN_LEDGER.get(c.env.CAMPAIGN_LEDGER.idFromName(q.c));
     work.push(
       stub.record({ decisionId: q.d, ts: now, cost, user: q.u ?? null, exchange: outcome.exchange }).then((fresh) => {
@@ -98,7 +102,7 @@ async function winMarkup(
   const list = await campaigns(kvOf(c.env), store);
   const creative = list.find((x) => x.id === q.c)?.creatives.find((x) => x.id === q.cr);
   if (!creative) return null;
-  const cq = clickQuery(q.d, q.c, creative.id, q.imp, q.t, q.x);
+  const cq = clickQuery(q.d, q.c, creative.id, q.imp, q.t, q.x, q.test === '1');
   const adm =
     creative.clickUrl === undefined
       ? creative.adm

@@ -1,21 +1,16 @@
 /**
  * The admin page for bandit tests, server-rendered (hono/html), no client script, no build step.
- * A login form checks the admin token (constant time) and sets an HttpOnly, SameSite=Strict
- * session cookie scoped to /ui: an expiry signed with HMAC keyed by the token, so the token
- * itself never sits in the browser and rotating it ends every session. Forms post to /ui/experiments…, which
+ * Its sign-in is every admin page's (shared/admin-session.ts): a login form checks the admin
+ * token and starts an HttpOnly, SameSite=Strict session. Forms post to /ui/experiments…, which
  * call the same service the JSON API uses, then redirect (post/redirect/get).
  */
 import { Hono } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { createMiddleware } from 'hono/factory';
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
-import { sameText } from '../../core/mac-text.ts';
 import { ACTIONS, EXPERIMENT_KEY, type Action, type Experiment } from '../../core/experiments/experiment.ts';
-import { ADMIN_COOKIE } from '../shared/bearer-auth.ts';
+import { adminPage } from '../shared/admin-page.ts';
+import { requireAdminSession, signIn, signOut } from '../shared/admin-session.ts';
 import { readForm } from '../shared/body.ts';
-import { settings } from '../shared/settings.ts';
-import { sign, verifySigned } from '../shared/signing.ts';
 import { HttpError } from '../shared/http-error.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
 import { lineChart } from './chart.ts';
@@ -24,45 +19,14 @@ import { applyAction, createExperiment, experimentReport, mustLoad } from './ser
 import { listExperiments } from './store.ts';
 import { kvOf } from '../shared/bindings.ts';
 
-const COOKIE = ADMIN_COOKIE;
-const SESSION_SECONDS = 8 * 3600;
 /** the largest form these pages post (the create form) is well under 2 KB */
 const FORM_BYTES = 16 * 1024;
-
-function sessionValid(token: string, cookie: string | undefined): boolean {
-  if (!cookie) return false;
-  const payload = verifySigned(token, cookie);
-  return payload?.startsWith('admin-ui:') === true && Number(payload.slice(9)) > Date.now();
-}
 const BASE = '/ui/experiments';
 
-const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#111827;background:#f9fafb}
-main{max-width:980px;margin:0 auto;padding:24px}h1{font-size:20px}h2{font-size:16px;margin-top:28px}
-table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid #e5e7eb;padding:6px 8px;text-align:left}
-td.n{text-align:right;font-variant-numeric:tabular-nums}.badge{display:inline-block;padding:1px 8px;border-radius:9px;background:#e5e7eb;font-size:12px}
-.running{background:#dcfce7}.paused{background:#fef9c3}.stopped{background:#fee2e2}.error{background:#fee2e2;border:1px solid #fca5a5;padding:8px 12px}
-form.inline{display:inline-block;margin-right:6px}label{display:block;margin:8px 0 2px;font-weight:600}input,select,textarea{font:inherit;padding:4px 6px}
-textarea{width:100%;min-height:70px}fieldset{border:1px solid #e5e7eb;background:#fff;padding:12px 16px}button{font:inherit;padding:4px 12px;cursor:pointer}`;
+const page = (title: string, body: HtmlEscapedString | Promise<HtmlEscapedString>, refresh = false) =>
+  adminPage('experiments', title, body, refresh);
 
-function page(title: string, body: HtmlEscapedString | Promise<HtmlEscapedString>, refresh = false) {
-  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-${refresh ? raw('<meta http-equiv="refresh" content="5">') : ''}<title>${title} · attune experiments</title><style>${raw(STYLE)}</style></head>
-<body><main>${body}</main></body></html>`;
-}
-
-const requireAdminCookie = createMiddleware<AppEnv>(async (c, next) => {
-  const expected = settings(c.env).adminToken;
-  if (expected === undefined) throw new HttpError(503, 'admin_disabled', 'ADMIN_TOKEN is not configured');
-  if (!sessionValid(expected, getCookie(c, COOKIE))) {
-    if (c.req.method === 'GET') return c.redirect(`${BASE}/login`, 303);
-    throw new HttpError(401, 'unauthorized', 'sign in at /ui/experiments/login');
-  }
-  // The cookie is SameSite=Strict; refusing foreign origins as well keeps form posts same-site only.
-  const origin = c.req.header('origin');
-  if (c.req.method === 'POST' && origin && origin !== new URL(c.req.url).origin)
-    throw new HttpError(403, 'forbidden', 'cross-origin form post');
-  await next();
-});
+const requireAdminCookie = requireAdminSession(`${BASE}/login`);
 
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 
@@ -152,27 +116,16 @@ export const experimentPageRoutes = new Hono<AppEnv>()
   )
   .post(`${BASE}/login`, async (c) => {
     const token = (await readForm(c.req.raw, FORM_BYTES)).token ?? '';
-    const admin = settings(c.env).adminToken;
-    if (admin === undefined || !sameText(token, admin)) {
+    if (!signIn(c, token)) {
       return c.html(
         page('Sign in', html`<h1>Sign in</h1><p class="error" role="alert">wrong token</p><p><a href="${BASE}/login">try again</a></p>`),
         401,
       );
     }
-    const secure = new URL(c.req.url).protocol === 'https:';
-    const payload = `admin-ui:${Date.now() + SESSION_SECONDS * 1000}`;
-    setCookie(c, COOKIE, `${payload}.${sign(token, payload)}`, {
-      path: BASE,
-      httpOnly: true,
-      sameSite: 'Strict',
-      secure,
-      maxAge: SESSION_SECONDS,
-    });
     return c.redirect(BASE, 303);
   })
   .post(`${BASE}/logout`, (c) => {
-    deleteCookie(c, COOKIE, { path: BASE });
-    deleteCookie(c, COOKIE, { path: '/ui' }); // sessions started when the cookie was scoped to /ui
+    signOut(c);
     return c.redirect(`${BASE}/login`, 303);
   })
   .use(BASE, requireAdminCookie)

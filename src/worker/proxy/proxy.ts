@@ -35,7 +35,7 @@ import { log } from '../shared/log.ts';
 import { kvOf } from '../shared/bindings.ts';
 
 /** Paths the proxy never forwards, whatever the origin: the API, the admin page and the snippet. */
-const API_PATH = /^\/(?:v1|admin|openrtb2|ui\/experiments)(?:\/|$)/;
+const API_PATH = /^\/(?:v1|admin|openrtb2|ui\/experiments|ui\/campaigns)(?:\/|$)/;
 const API_EXACT = new Set(['/openapi.json', '/healthz', SNIPPET_PATH]);
 export const isApiPath = (path: string): boolean => API_PATH.test(path) || API_EXACT.has(path);
 

@@ -21,6 +21,7 @@ const NAMES = [
   'PARTNER_TOKENS',
   'SIGNING_SECRET',
   'PROFILE_SECRET',
+  'DEBUG_EXCHANGES',
 ] as const;
 
 /** What the settings are read from: the Worker's `env` (or a Durable Object's), or a test's stand-in. */
@@ -45,12 +46,23 @@ export interface Settings {
   readonly signingSecret: string | undefined;
   /** the secret came from PROFILE_SECRET, its name before SIGNING_SECRET (read for one release) */
   readonly legacySecret: boolean;
+  /** DEBUG_EXCHANGES (default none): the exchanges whose debug requests get the bidder's explanation (`*`: all) */
+  readonly debugExchanges: '*' | readonly string[];
 }
 
 /** A duration or count from the environment; unset, empty, not a number or below `min` means `fallback`. */
 export function numberVar(value: string | undefined, fallback: number, min = 0): number {
   const n = value === undefined || value.trim() === '' ? Number.NaN : Number(value);
   return Number.isFinite(n) && n >= min ? n : fallback;
+}
+
+/** A comma-separated list; `*` anywhere in it means everything. */
+function listVar(value: string | undefined): '*' | readonly string[] {
+  const items = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return items.includes('*') ? '*' : items;
 }
 
 export const DEFAULTS = { refreshSeconds: 5, writeGapMs: 1_000, staleMs: 60_000, originTimeoutMs: 10_000 } as const;
@@ -67,6 +79,7 @@ function parse(env: SettingsEnv): Settings {
     partnerTokens: [env.ADMIN_TOKEN, ...(env.PARTNER_TOKENS ?? '').split(',')].map((t) => t?.trim() ?? '').filter((t) => t !== ''),
     signingSecret: env.SIGNING_SECRET || env.PROFILE_SECRET || undefined,
     legacySecret: !env.SIGNING_SECRET && !!env.PROFILE_SECRET,
+    debugExchanges: listVar(env.DEBUG_EXCHANGES),
   };
 }
 
