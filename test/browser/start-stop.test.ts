@@ -94,7 +94,11 @@ describe('npm start', () => {
         headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
         body: JSON.stringify({ id: 'r1', imp: [{ id: '1', banner: { w: 300, h: 250 } }], site: { id: 's' } }),
       });
-    expect([200, 204]).toContain((await bid(`Bearer ${key}`)).status); // the demo exchange is let in
+    // the demo exchange is let in, and the demo campaigns npm start seeded bid out of the box
+    expect(output).toContain('added demo-banner, demo-video, demo-pmp');
+    const first = await bid(`Bearer ${key}`);
+    expect(first.status, output.slice(-3000)).toBe(200);
+    expect(((await first.json()) as { seatbid: { bid: { cid: string }[] }[] }).seatbid[0]!.bid[0]!.cid).toBe('demo-banner');
     expect((await bid()).status).toBe(401);
 
     const ids = Array.from({ length: EVENTS }, (_, i) => `stop-${process.pid}-${i}`);

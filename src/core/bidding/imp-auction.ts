@@ -266,7 +266,8 @@ function offerOf(run: RequestRun, at: ImpRun, live: Live, predict: Predict, note
   // it), so a value that fits in what is left always pays for the bid if it wins: within this
   // isolate, spend and bids in flight never pass the budget (campaign-state.ts says what other
   // isolates add).
-  if (price.value! / 1000 > live.left - (run.committed.get(c.id) ?? 0)) return 'budget';
+  // (a billionth of a unit of slack: sums of bids carry rounding error, and the last bid that fits must)
+  if (price.value! / 1000 > live.left - (run.committed.get(c.id) ?? 0) + 1e-9) return 'budget';
   return {
     campaign: c,
     creative,

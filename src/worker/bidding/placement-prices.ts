@@ -4,7 +4,7 @@
  * key its URL carries (signed), and a later bid on that placement reports it.
  *
  * Where it lives, and why it is bounded: each isolate keeps the last `MAX_PLACEMENTS` placements
- * it heard of (least recently used out), and writes each price to its Cloudflare location's
+ * it heard of (the one heard of longest ago goes first), and writes each price to its Cloudflare location's
  * cache (the Cache API, kept `KEEP_SECONDS`, evicted by Cloudflare as it needs room), where the
  * location's other isolates find it: a bid on a placement this isolate does not know reads the
  * cache in the background, so the next bid there has it. An exchange's notices come from the
@@ -28,7 +28,7 @@ export function clearPlacementPrices(): void {
 }
 
 function remember(key: string, paid: PlacementPaid): void {
-  known.delete(key); // re-inserted last: Map order is the LRU order
+  known.delete(key); // re-inserted last: Map order is the order they were heard of
   known.set(key, paid);
   if (known.size > MAX_PLACEMENTS) known.delete(known.keys().next().value!);
 }
@@ -64,10 +64,16 @@ export async function fetchPlacements(keys: readonly string[], now: number): Pro
   );
 }
 
-/** A win or billing notice: what we paid on the placement (CPM, campaign currency), here and in the location's cache. */
-export async function rememberPaid(key: string, price: number, now: number): Promise<void> {
+/** What we paid on the placement (CPM, campaign currency), in this isolate's memory. */
+export function notePaid(key: string, price: number, now: number): PlacementPaid {
   const paid = { price, at: Math.floor(now / 1000) };
   remember(key, paid);
+  return paid;
+}
+
+/** A win or billing notice: what we paid on the placement, here and in the location's cache. */
+export async function rememberPaid(key: string, price: number, now: number): Promise<void> {
+  const paid = notePaid(key, price, now);
   try {
     const res = new Response(JSON.stringify(paid), {
       headers: { 'content-type': 'application/json', 'cache-control': `max-age=${KEEP_SECONDS}` },
