@@ -11,6 +11,14 @@ import { dayChart, pacingBar } from './stats-chart.ts';
 
 export const BASE = '/ui/campaigns';
 
+/** The UTC days from `from` to `to` (YYYY-MM-DD), both included. */
+export function daysFrom(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let t = Date.parse(from), end = Date.parse(to); t <= end && out.length < 400; t += 86_400_000)
+    out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+}
+
 const money = (x: number) => `$${x.toFixed(x !== 0 && Math.abs(x) < 1 ? 4 : 2)}`;
 const maybe = (x: number | null, f: (v: number) => string) => (x === null ? '–' : f(x));
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
@@ -69,8 +77,10 @@ function figuresRow(label: string, f: StatsFigures) {
 const STATS_HEAD = html`<thead><tr><th></th><th>bids</th><th>wins</th><th>win rate</th><th>impr.</th><th>spend</th><th>eCPM</th><th>clicks</th><th>CTR</th><th>CPC</th><th>conv.</th><th>CPA</th><th>shading saved</th></tr></thead>`;
 
 export function detailView(c: Campaign, r: StatsReport, error?: string, json?: string) {
-  const days = r.byDay.map((d) => d.day);
-  const series = (pick: (d: StatsReport['byDay'][number]) => number) => r.byDay.map(pick);
+  // every day of the period, those without a row at 0, so the charts' x axis is time
+  const days = daysFrom(r.from, r.to);
+  const byDay = new Map(r.byDay.map((d) => [d.day, d]));
+  const series = (pick: (d: StatsReport['byDay'][number]) => number) => days.map((day) => (byDay.has(day) ? pick(byDay.get(day)!) : 0));
   const action = c.status === 'active' ? 'pause' : 'resume';
   return html`<p><a href="${BASE}">← all campaigns</a></p>
 <h1>${c.id} <span class="badge ${c.status}" id="status">${c.status}</span></h1>

@@ -33,7 +33,7 @@ export function dayChart(id: string, title: string, days: readonly string[], ser
   const top = niceCeil(max);
   const x = (i: number) => (pad.l + (days.length > 1 ? (i / (days.length - 1)) * iw : 0)).toFixed(1);
   const y = (v: number) => (pad.t + (1 - Math.min(1, Math.max(0, v / top))) * ih).toFixed(1);
-  const label = (v: number) => `${unit}${Number.isInteger(v) ? v : v.toFixed(v < 1 ? 3 : 2)}`;
+  const label = (v: number) => `${unit}${Number(v.toPrecision(3))}`;
   const grid = [0, 0.5, 1]
     .map(
       (g) =>
