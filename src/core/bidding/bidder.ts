@@ -23,6 +23,7 @@ import { convert, responseCurrency, type RatesTable } from './currency.ts';
 import { placementKey, roundPrice, type FloorSignal, type PlacementPaid } from './floors-feedback.ts';
 import {
   bestForImp,
+  floorOf,
   predictorOf,
   type BidderScratch,
   type CampaignState,
@@ -205,7 +206,8 @@ export function runBidder(input: BidderInput): BidderOutput {
       });
     }
   }
-  if (trace !== null && live.length === 0) for (const imp of req.imp) traceImp(trace, imp.id, imp.bidfloor, imp.bidfloorcur, null);
+  if (trace !== null && live.length === 0)
+    for (const imp of req.imp) traceImp(trace, imp.id, imp.bidfloor, imp.bidfloorcur, floorOf(input.rates, imp.bidfloor, imp.bidfloorcur));
   if (bids.length === 0) return { response: null, decisions: [], skipped, fallbacks: [...fallbacks], currency: cur, trace };
   const seats = new Map<string, SeatBid>();
   for (const b of bids) {

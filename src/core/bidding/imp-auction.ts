@@ -129,7 +129,7 @@ function scoreImp(run: RequestRun, name: string, combination: number): Scored | 
 }
 
 /** The imp's floor in the campaign currency; null when its currency is unknown. */
-function floorOf(rates: RatesTable, amount: number | undefined, cur: string | undefined): number | null {
+export function floorOf(rates: RatesTable, amount: number | undefined, cur: string | undefined): number | null {
   if (!amount) return 0;
   return convert(rates, amount, cur || 'USD', CAMPAIGN_CURRENCY);
 }
