@@ -10,9 +10,15 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { Campaign } from '../src/core/bidding/campaign.ts';
 import { CONFIG_KEYS } from '../src/core/store-keys.ts';
-import { campaignProblem, type CampaignInput } from '../src/worker/bidding/bidding-schemas.ts';
-import { parseCampaigns } from '../src/worker/bidding/campaign-store.ts';
+import * as z from 'zod/mini';
+import { CampaignList, campaignProblem, type CampaignInput } from '../src/worker/bidding/bidding-schemas.ts';
 import { localStorage } from '../src/train/storage.ts';
+
+/** The Worker's own parse of a stored list (campaign-store.ts `parseCampaigns`): null when it does not validate. */
+function parseCampaigns(raw: unknown): Campaign[] | null {
+  const r = z.safeParse(CampaignList, raw);
+  return r.success ? (r.data as Campaign[]) : null;
+}
 
 /** The stored list with every demo campaign it lacks appended, and the ids added. */
 export function withDemo(stored: readonly Campaign[], demo: readonly Campaign[]): { list: Campaign[]; added: string[] } {
