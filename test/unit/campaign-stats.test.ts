@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { requestFacts } from '../../src/core/bidding/bid-features.ts';
 import type { Campaign } from '../../src/core/bidding/campaign.ts';
 import { campaignReport, reportCsv, ZERO, type StatsRow } from '../../src/core/bidding/campaign-stats.ts';
-import { placementKey } from '../../src/core/bidding/floors-feedback.ts';
+import { placementBase, placementKey } from '../../src/core/bidding/floors-feedback.ts';
 import { parseDemo, withDemo } from '../../scripts/seed-campaigns.ts';
 
 const row = (day: string, exchange: string, over: Partial<StatsRow>): StatsRow => ({ ...ZERO, day, exchange, ...over });
@@ -96,15 +96,16 @@ describe('placement keys', () => {
   const req = { id: 'r', imp: [], site: { id: 'site-9', domain: 'news.example', publisher: { id: 'p1' } } };
   const facts = requestFacts(req as never, 0, null);
   const imp = (over: Partial<Imp>): Imp => ({ id: '1', banner: { w: 300, h: 250, pos: 1 }, ...over }) as Imp;
+  const key = (exchange: string, site: string, i: Imp) => placementKey(placementBase(exchange, facts, site), i, 'banner', '300x250');
 
   it('name the ad unit where one is given, else its format; differ by exchange, site and unit; are 16 hex characters', () => {
-    const k = placementKey('adx', facts, 'site-9', imp({ tagid: 'top' }), 'banner', '300x250');
+    const k = key('adx', 'site-9', imp({ tagid: 'top' }));
     expect(k).toMatch(/^[0-9a-f]{16}$/);
-    expect(placementKey('adx', facts, 'site-9', imp({ id: '7', tagid: 'top' }), 'banner', '300x250')).toBe(k); // the imp id is the request's
-    expect(placementKey('openx', facts, 'site-9', imp({ tagid: 'top' }), 'banner', '300x250')).not.toBe(k);
-    expect(placementKey('adx', facts, 'site-10', imp({ tagid: 'top' }), 'banner', '300x250')).not.toBe(k);
-    expect(placementKey('adx', facts, 'site-9', imp({ tagid: 'side' }), 'banner', '300x250')).not.toBe(k);
-    const untagged = placementKey('adx', facts, 'site-9', imp({}), 'banner', '300x250');
-    expect(placementKey('adx', facts, 'site-9', imp({ banner: { w: 300, h: 250, pos: 3 } }), 'banner', '300x250')).not.toBe(untagged);
+    expect(key('adx', 'site-9', imp({ id: '7', tagid: 'top' }))).toBe(k); // the imp id is the request's
+    expect(key('openx', 'site-9', imp({ tagid: 'top' }))).not.toBe(k);
+    expect(key('adx', 'site-10', imp({ tagid: 'top' }))).not.toBe(k);
+    expect(key('adx', 'site-9', imp({ tagid: 'side' }))).not.toBe(k);
+    const untagged = key('adx', 'site-9', imp({}));
+    expect(key('adx', 'site-9', imp({ banner: { w: 300, h: 250, pos: 3 } }))).not.toBe(untagged);
   });
 });

@@ -134,23 +134,21 @@ describe('floors feedback', () => {
     await setCampaigns([campaign({ id: 'fl-1' })]);
     const imp = { tagid: 'slot-top', bidfloor: 0.46, bidfloorcur: 'EUR' };
     const first = await bidOn({}, imp);
-    const f1 = (first.answer.ext as { floors: Record<string, FloorSignal> }).floors['imp-1']!;
-    expect(f1).toEqual({ bidfloor: 0.46, bidfloorcur: 'EUR', floor: 0.5 });
+    const f1 = (first.answer.ext as { floors: FloorSignal[] }).floors[0]!;
+    expect(f1).toEqual({ impid: 'imp-1', bidfloor: 0.46, bidfloorcur: 'EUR', floor: 0.5 });
     expect((await call(expand(first.bid.nurl!, 1.5))).status).toBe(200);
     const second = await bidOn({}, imp);
-    const f2 = (second.answer.ext as { floors: Record<string, FloorSignal> }).floors['imp-1']!;
+    const f2 = (second.answer.ext as { floors: FloorSignal[] }).floors[0]!;
     expect(f2.lastwon?.price).toBe(1.5);
     expect(Math.abs(f2.lastwon!.at - Date.now() / 1000)).toBeLessThan(60);
     // another placement (another tag) has no price of its own
     const other = await bidOn({}, { ...imp, tagid: 'slot-side' });
-    expect((other.answer.ext as { floors: Record<string, FloorSignal> }).floors['imp-1']!.lastwon).toBeUndefined();
+    expect((other.answer.ext as { floors: FloorSignal[] }).floors[0]!.lastwon).toBeUndefined();
     // an isolate that had not heard of it finds it in the location's cache, for its next bid
     clearPlacementPrices();
     const cold = await bidOn({}, imp);
-    expect((cold.answer.ext as { floors: Record<string, FloorSignal> }).floors['imp-1']!.lastwon).toBeUndefined();
-    await expect
-      .poll(async () => ((await bidOn({}, imp)).answer.ext as { floors: Record<string, FloorSignal> }).floors['imp-1']!.lastwon?.price)
-      .toBe(1.5);
+    expect((cold.answer.ext as { floors: FloorSignal[] }).floors[0]!.lastwon).toBeUndefined();
+    await expect.poll(async () => ((await bidOn({}, imp)).answer.ext as { floors: FloorSignal[] }).floors[0]!.lastwon?.price).toBe(1.5);
   });
 
   it(`keeps at most ${MAX_PLACEMENTS} placements per isolate, the one heard of longest ago out first`, () => {

@@ -20,7 +20,7 @@ import { createTrace, traceImp, type BidTrace } from './bid-trace.ts';
 import { noticeQuery, noticeRequestQuery, toBid, type NoticeContext, type PricedBid } from './bid-response.ts';
 import { CAMPAIGN_CURRENCY, creativeSize, DEFAULT_SEAT, requestIneligible, type Campaign } from './campaign.ts';
 import { convert, responseCurrency, type RatesTable } from './currency.ts';
-import { placementKey, roundPrice, type FloorSignal, type PlacementPaid } from './floors-feedback.ts';
+import { placementBase, placementKey, roundPrice, type FloorSignal, type PlacementPaid } from './floors-feedback.ts';
 import {
   bestForImp,
   floorOf,
@@ -135,8 +135,7 @@ export function runBidder(input: BidderInput): BidderOutput {
       });
     }
   }
-  // no prototype: an imp id is the exchange's text (`__proto__` is a key like any other here)
-  const floors = Object.create(null) as Record<string, FloorSignal>;
+  const floors: FloorSignal[] = [];
   const bids: { decision: BidDecision; bid: Bid; seat: string }[] = [];
   if (live.length > 0) {
     requestFeatures(facts, input.scratch.shared);
@@ -168,6 +167,7 @@ export function runBidder(input: BidderInput): BidderOutput {
       signer: input.signer,
       test: input.test,
     };
+    let placeBase: readonly [number, number] | undefined;
     for (let i = 0; i < req.imp.length; i++) {
       const imp = req.imp[i]!;
       const best = bestForImp(run, imp, predict);
@@ -180,10 +180,11 @@ export function runBidder(input: BidderInput): BidderOutput {
       // rounded up to 1/10,000: rounding down could put a bid at the floor a hair under it
       const rounded = Math.ceil(price * 10_000 - 1e-9) / 10_000;
       const size = creativeSize(best.creative);
-      const placement = placementKey(input.exchange, facts, req.site?.id ?? req.app?.id, imp, best.creative.media, size);
+      placeBase ??= placementBase(input.exchange, facts, req.site?.id ?? req.app?.id);
+      const placement = placementKey(placeBase, imp, best.creative.media, size);
       const priced = { decisionId, campaign: best.campaign.id, creative: best.creative.id, price: rounded, placement };
       if (trace !== null) Object.assign(trace.imps.at(-1)!.price!, { bid: rounded, cur });
-      floors[imp.id] = floorSignal(input, imp, best.floor, best.dealid, cur, placement);
+      floors.push(floorSignal(input, imp, best.floor, best.dealid, cur, placement));
       const decision: BidDecision = {
         ...priced,
         impid: imp.id,
@@ -234,15 +235,21 @@ function floorSignal(
   cur: string,
   placement: string,
 ): FloorSignal {
-  const inCur = (x: number) => roundPrice(convert(input.rates, x, CAMPAIGN_CURRENCY, cur) ?? x);
-  const paid = input.lastPaid?.(placement);
-  return {
+  const usd = cur === CAMPAIGN_CURRENCY;
+  const s: FloorSignal = {
+    impid: imp.id,
     bidfloor: imp.bidfloor ?? 0,
     bidfloorcur: imp.bidfloorcur || 'USD',
-    floor: inCur(floor),
-    ...(dealid !== null ? { dealid } : {}),
-    ...(paid !== undefined ? { lastwon: { price: inCur(paid.price), at: paid.at } } : {}),
+    floor: roundPrice(usd ? floor : (convert(input.rates, floor, CAMPAIGN_CURRENCY, cur) ?? floor)),
   };
+  if (dealid !== null) s.dealid = dealid;
+  const paid = input.lastPaid?.(placement);
+  if (paid !== undefined)
+    s.lastwon = {
+      price: roundPrice(usd ? paid.price : (convert(input.rates, paid.price, CAMPAIGN_CURRENCY, cur) ?? paid.price)),
+      at: paid.at,
+    };
+  return s;
 }
 
 /** Whether the request has a first-price auction to shade for: the open auction's, or a deal's. */

@@ -123,6 +123,9 @@ export function campaignReport(rows: readonly StatsRow[]): CampaignReport {
 
 export const dayText = (day: number): string => new Date(day * 86_400_000).toISOString().slice(0, 10);
 
+/** How many UTC days of stats a campaign's ledger keeps (its booked rows' own window: campaign-ledger.ts keeps them 31 days). */
+export const STATS_DAYS = 31;
+
 const FIGURE_COLUMNS = [
   'bids',
   'wins',

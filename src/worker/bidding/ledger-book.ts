@@ -20,9 +20,11 @@
  * rows themselves, so they are always what was booked. Both are kept `KEEP_DAYS`.
  */
 
+import { STATS_DAYS } from '../../core/bidding/campaign-stats.ts';
+
 export const RESERVATION_MS = 5 * 60_000;
-/** days of rows kept: the booked rows' own window (campaign-ledger.ts keeps them 31 days) */
-export const KEEP_DAYS = 31;
+/** days of rows kept: the booked rows' own window */
+export const KEEP_DAYS = STATS_DAYS;
 const DAY_MS = 86_400_000;
 
 /** A bid to hold against the budget until its notice (or RESERVATION_MS). */
