@@ -16,6 +16,7 @@ import { HttpError } from '../shared/http-error.ts';
 import { log } from '../shared/log.ts';
 import { parseCampaigns } from './campaign-store.ts';
 import { UNREADABLE } from './campaign-writer.ts';
+import { ledgerOf } from './campaign-state.ts';
 import { KEEP_DAYS } from './ledger-book.ts';
 
 /** What `npm run campaigns:conversions` writes per campaign. */
@@ -61,22 +62,12 @@ export interface StatsReport extends CampaignReport {
   readonly conversions: { readonly asOf: string; readonly window: string } | null;
 }
 
-export function ledgerOf(env: Env, campaign: string) {
-  return env.CAMPAIGN_LEDGER.get(env.CAMPAIGN_LEDGER.idFromName(campaign));
-}
-
 async function conversionRows(kv: KVNamespace, campaign: string): Promise<ConversionRows | null> {
   const raw = await kv.get(campaignConversionsKey(campaign), 'json');
   if (raw === null) return null;
   const r = z.safeParse(ConversionRows, raw);
   if (!r.success) log.warn('campaign conversions do not validate, left out', { campaign });
   return r.success ? r.data : null;
-}
-
-/** Today's pacing alone (the campaign list shows it for every campaign). */
-export async function pacingOf(env: Env, c: Campaign, now: number): Promise<Pacing> {
-  const s = await ledgerOf(env, c.id).snapshot(now, null, 0);
-  return pacingFrom(c, s, now);
 }
 
 function pacingFrom(c: Campaign, s: { spent: number; total: number; reserved: number }, now: number): Pacing {

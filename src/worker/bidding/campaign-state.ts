@@ -62,7 +62,8 @@ export function clearSpendCache(): void {
   outbox.clear();
 }
 
-function ledger(env: Env, campaign: string) {
+/** The campaign's ledger (campaign-ledger.ts). */
+export function ledgerOf(env: Env, campaign: string) {
   return env.CAMPAIGN_LEDGER.get(env.CAMPAIGN_LEDGER.idFromName(campaign));
 }
 
@@ -116,7 +117,7 @@ function newSlot(): SpendSlot {
 function read(env: Env, campaign: string, slot: SpendSlot, now: number): Promise<void> {
   if (slot.reading !== null) return slot.reading;
   const asked = ++clock;
-  slot.reading = ledger(env, campaign)
+  slot.reading = ledgerOf(env, campaign)
     .snapshot(now, null, 0)
     .then(
       (s) => apply(slot, s, asked, now),
@@ -153,7 +154,7 @@ export async function campaignStates(
       const asked = ++clock;
       const s0 = slot;
       waits.push(
-        withDeadline(ledger(env, c.id).snapshot(now, user, windowMs), budgetMs).then((s) => {
+        withDeadline(ledgerOf(env, c.id).snapshot(now, user, windowMs), budgetMs).then((s) => {
           seen.set(c.id, s === null ? Infinity : s.seen);
           if (s !== null) apply(s0, s, asked, now);
         }),
@@ -222,7 +223,7 @@ async function flushAfter(env: Env, campaign: string, box: { bids: Reservation[]
   if (outbox.get(campaign) === box) outbox.delete(campaign); // later bids start a new batch
   const asked = ++clock;
   try {
-    const s = await ledger(env, campaign).reserve(box.bids, Date.now());
+    const s = await ledgerOf(env, campaign).reserve(box.bids, Date.now());
     const acked = ++clock;
     for (const p of box.pending) p.acked = acked;
     const slot = spendCache.get(campaign);

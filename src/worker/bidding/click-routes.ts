@@ -16,6 +16,7 @@ import { UNKNOWN_EXCHANGE } from '../../core/bidding/exchange-keys.ts';
 import { noticeExpired } from '../../core/bidding/notice-outcome.ts';
 import { splitNotice, verifyClick } from '../../core/bidding/notice-signature.ts';
 import type { OutcomeEvent } from '../../core/outcome-event.ts';
+import { ledgerOf } from './campaign-state.ts';
 import { campaigns } from './campaign-store.ts';
 import { sendToLog } from '../log/log-producer.ts';
 import { HttpError } from '../shared/http-error.ts';
@@ -63,7 +64,7 @@ export const clickRoutes = new Hono<AppEnv>().get('/openrtb2/click', async (c) =
       }),
     );
     // the campaign's stats count it too (once per bid), live (ledger-book.ts)
-    const ledger = c.env.CAMPAIGN_LEDGER.get(c.env.CAMPAIGN_LEDGER.idFromName(campaignId));
+    const ledger = ledgerOf(c.env, campaignId);
     c.executionCtx.waitUntil(
       ledger.count('clicks', d, event.exchange!, now).catch((err: unknown) => {
         log.error('click not counted in the ledger', { decision: d, error: String(err) });

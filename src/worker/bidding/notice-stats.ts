@@ -6,6 +6,7 @@
  */
 import type { NoticeKind } from '../../core/bidding/notice-signature.ts';
 import { log } from '../shared/log.ts';
+import { ledgerOf } from './campaign-state.ts';
 import { rememberPaid } from './placement-prices.ts';
 
 /** The signed fields these need (notice-query.ts `SignedQuery`). */
@@ -16,7 +17,7 @@ interface Signed {
 }
 
 export function noticeStats(env: Env, kind: NoticeKind, q: Signed, cost: number | null, exchange: string, now: number): Promise<unknown>[] {
-  const ledger = () => env.CAMPAIGN_LEDGER.get(env.CAMPAIGN_LEDGER.idFromName(q.c));
+  const ledger = () => ledgerOf(env, q.c);
   const quiet = (what: string, p: Promise<unknown>) =>
     p.catch((err: unknown) => log.error('notice stats not recorded', { what, decision: q.d, error: String(err) }));
   const work: Promise<unknown>[] = [];

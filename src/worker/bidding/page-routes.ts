@@ -18,7 +18,7 @@ import type { AppContext, AppEnv } from '../shared/types.ts';
 import { Campaign as CampaignSchema } from './bidding-schemas.ts';
 import { refuseProblem, writeCampaigns } from './campaign-admin.ts';
 import { formToCampaign, jsonToCampaign } from './campaign-form.ts';
-import { pacingOf, statsReport, storedCampaign, storedList } from './campaign-report.ts';
+import { statsReport, storedCampaign, storedList } from './campaign-report.ts';
 import { BASE, detailView, listView, type ListRow } from './campaign-views.ts';
 
 /** a campaign's JSON is at most 256 KB at the admin API; its form adds the encoding */
@@ -36,8 +36,8 @@ async function listRows(env: Env): Promise<ListRow[]> {
   return Promise.all(
     list.map(async (campaign) => {
       try {
-        const [pacing, report] = await Promise.all([pacingOf(env, campaign, now), statsReport(env, campaign, 1, now)]);
-        return { campaign, pacing, today: report.totals };
+        const report = await statsReport(env, campaign, 1, now);
+        return { campaign, pacing: report.today, today: report.totals };
       } catch (err) {
         log.error('campaign ledger unreadable for the list', { campaign: campaign.id, error: String(err) });
         return { campaign, pacing: null, today: null };
