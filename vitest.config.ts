@@ -10,19 +10,24 @@ const golden = (name: string) => readFileSync(new URL(`./test/fixtures/golden/${
 // Test-only secrets: bindings the Worker reads from `wrangler secret` in production.
 export const TEST_BINDINGS = {
   SIGNING_SECRET: 'test-signing-secret-0123456789abcdef',
-  ADMIN_TOKEN: 'test-admin-token',
-  PARTNER_TOKENS: 'test-partner-a, test-partner-b',
+  // 32 characters or more: shorter secrets count as not set (core/secret-strength.ts)
+  ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
+  PARTNER_TOKENS: 'test-partner-a-0123456789abcdef01, test-partner-b-0123456789abcdef01',
   // the exchanges allowed to bid (test/worker/bidding-helpers.ts sends the first key)
   EXCHANGE_KEYS: 'exchange-a:test-exchange-a-key-0123456789,exchange-b:test-exchange-b-key-0123456789',
   // exchange A's debug requests get the bidder's explanation, exchange B's do not (bid-debug.ts)
   DEBUG_EXCHANGES: 'exchange-a',
   // proxy mode in tests: the origin is test/fixtures/test-origin.ts, reached through outboundService
   ORIGIN_URL: 'http://origin.test',
+  // the admin page's host: in proxy mode it answers there only (experiments/admin-host.ts)
+  ADMIN_HOST: 'admin.attune.test',
   ORIGIN_TIMEOUT_MS: '1000',
   // campaign writes: a short gap keeps the suite quick and still groups concurrent writes
   KV_WRITE_GAP_MS: '100',
   // KV is read-after-write here: tests see at once what a list put by hand does
   KV_STALE_MS: '0',
+  // browsers on any origin, as under `npm start` (wrangler.toml allows none: the deploy names the site)
+  ALLOWED_ORIGINS: '*',
 };
 
 export default defineConfig({
@@ -53,11 +58,17 @@ export default defineConfig({
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],
           testTimeout: 20_000,
-          provide: { goldenLinear: golden('linear-v1.bin'), goldenEnvelope: golden('envelope-v1.bin'), hasSharedData: HAS_SHARED_DATA },
+          provide: {
+            goldenLinear: golden('linear-v1.bin'),
+            goldenEnvelope: golden('envelope-v1.bin'),
+            hasSharedData: HAS_SHARED_DATA,
+            // test/worker/fuzz: FUZZ_RUNS=n runs every property n times, FUZZ_SEED replays a seed ('' when unset: the suites' defaults)
+            fuzz: { runs: process.env.FUZZ_RUNS ?? '', seed: process.env.FUZZ_SEED ?? '' },
+          },
         },
       },
       {
-        // End to end: real Chromium (Debian's) and the CLIs against a spawned `wrangler dev` and a
+        // End to end: real Chromium (test/browser/chromium.ts finds one) and the CLIs against a spawned `wrangler dev` and a
         // loopback origin (test/browser/README.md). One file at a time: each starts its own worker.
         test: {
           name: 'browser',

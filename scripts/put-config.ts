@@ -4,28 +4,39 @@
  * after checking it against the Worker's own schema when there is one for that key.
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { CONFIG_KEYS } from '../src/core/store-keys.ts';
-import { parsePageRules } from '../src/worker/proxy/page-rules.ts';
+import { CliError, cliMain, type CliSpec } from '../src/train/cli.ts';
 import { localStorage } from '../src/train/storage.ts';
+import { parsePageRules } from '../src/worker/proxy/page-rules.ts';
 
 const VALIDATORS: Record<string, (raw: unknown) => unknown> = { [CONFIG_KEYS.pageRules]: parsePageRules };
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { persist: { type: 'string' } } });
-const [key, file] = positionals;
-if (!key || !file) {
-  console.error('usage: node scripts/put-config.ts <kv-key> <file.json> [--persist dir]');
-  process.exit(2);
-}
-const raw = JSON.parse(await readFile(file, 'utf8'));
-if (VALIDATORS[key] && VALIDATORS[key](raw) === null) {
-  console.error(`${file} is not a valid ${key}`);
-  process.exit(1);
-}
-const store = await localStorage(values.persist);
-try {
-  await store.putJson(key, raw);
-  console.log(`config  ${key} ← ${file}`);
-} finally {
-  await store.close();
-}
+export const SPEC = {
+  name: 'put-config',
+  usage: 'node scripts/put-config.ts KEY FILE [--persist DIR]',
+  summary: `Writes a JSON config into the local KV that wrangler dev serves (e.g. ${CONFIG_KEYS.pageRules} from demo/page-rules.json), checked against the Worker's schema for that key when it has one.`,
+  positionals: { min: 2, max: 2, name: 'KEY and FILE' },
+  options: {
+    persist: { type: 'string', arg: 'DIR', help: 'the local state folder, as wrangler dev --persist-to (default .wrangler/state)' },
+  },
+} as const satisfies CliSpec;
+
+await cliMain(import.meta.url, SPEC, async ({ values, positionals }) => {
+  const [key = '', file = ''] = positionals;
+  const text = await readFile(file, 'utf8');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (VALIDATORS[key] && VALIDATORS[key](raw) === null) throw new CliError(`${file} is not a valid ${key}`);
+  const store = await localStorage(values.persist);
+  try {
+    await store.putJson(key, raw);
+    console.log(`config  ${key} ← ${file}`);
+  } finally {
+    await store.close();
+  }
+  return 0;
+});

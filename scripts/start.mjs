@@ -6,6 +6,10 @@
 // and the landing page's headline is a bandit test decided at the edge.
 // PORT (default 8787) picks the Worker's port, DEMO_ORIGIN_PORT (default PORT+1) the demo
 // origin's. With ORIGIN_URL set, the Worker proxies that site instead and no demo is served.
+// The admin page answers on ADMIN_HOST only (default admin.localhost: http://admin.localhost:8787/ui/experiments),
+// never on the proxied site's hosts.
+// Browsers on any origin may call the API locally (ALLOWED_ORIGINS=*, unless set): wrangler.toml's
+// default allows none, for production, where `npm run deploy` sets the site's origin.
 // Adds the local secrets .dev.vars lacks (random values; a `demo` exchange key), leaving the
 // ones it has alone.
 //
@@ -16,9 +20,31 @@
 // src/worker/log/queue-routes.ts), says how many, then stops it. A second Ctrl-C stops at once.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { secretProblem } from '../src/core/secret-strength.ts';
 import { CONFIG_KEYS } from '../src/core/store-keys.ts';
+import { usageText } from '../src/train/cli.ts';
 import { addMissingSecrets, parseDevVars } from './dev-vars.ts';
 import { startStaticOrigin } from './static-origin.mjs';
+
+const SPEC = {
+  name: 'start',
+  usage: 'npm start [-- WRANGLER_DEV_OPTIONS]',
+  summary:
+    'Seeds local KV from models/, adds missing local secrets to .dev.vars, serves the demo site and runs the Worker on local workerd (wrangler dev, offline) in front of it. Ctrl-C waits for the local log queue to drain, then stops.',
+  options: {},
+  notes: [
+    'Environment:',
+    "  PORT              the Worker's port (default 8787): http://127.0.0.1:$PORT/",
+    "  DEMO_ORIGIN_PORT  the demo origin's port (default PORT+1)",
+    '  ORIGIN_URL        proxy this site instead of the demo',
+    '  ALLOWED_ORIGINS   browser origins allowed to call /v1/* (default * locally)',
+    'Other arguments go to wrangler dev (npx wrangler dev --help).',
+  ],
+};
+if (process.argv.slice(2).some((a) => a === '--help' || a === '-h')) {
+  console.log(usageText(SPEC));
+  process.exit(0);
+}
 
 const DRAIN_MS = 10_000;
 /** longer than the Worker's 10 ms coalescing of decision records, so those are sent first */
@@ -31,6 +57,14 @@ if (added.length > 0)
 const vars = parseDevVars(readFileSync('.dev.vars', 'utf8'));
 if (!vars.get('EXCHANGE_KEYS'))
   console.warn('.dev.vars: EXCHANGE_KEYS is empty, so every bid request will be refused (see .dev.vars.example)');
+for (const name of ['SIGNING_SECRET', 'PROFILE_SECRET', 'ADMIN_TOKEN']) {
+  const problem = vars.get(name) ? secretProblem(vars.get(name)) : null;
+  if (problem)
+    console.warn(`.dev.vars: ${name} is ${problem}, so the Worker treats it as not set; delete its line and npm start writes a random one`);
+}
+// The admin page never shares a host with the proxied site (src/worker/experiments/admin-host.ts):
+// the demo site is on 127.0.0.1 (and localhost), the admin page on admin.localhost.
+const adminHost = process.env.ADMIN_HOST || vars.get('ADMIN_HOST') || 'admin.localhost';
 
 function run(cmd, args) {
   return new Promise((resolve, reject) => {
@@ -51,10 +85,12 @@ if (!originUrl) {
   originUrl = demo.url;
   console.log(`demo origin ${demo.url} (demo/site); open ${base}/ for the personalized site`);
 }
+const adminBase = `http://${adminHost.split(',')[0].trim()}:${port}`;
+console.log(`admin page: ${adminBase}/ui/experiments (ADMIN_HOST; docs/experiments.md)`);
 if (vars.get('EXCHANGE_KEYS')?.includes('demo:')) {
   console.log(
     `bidder: POST ${base}/openrtb2/bid with the demo exchange's key (EXCHANGE_KEYS in .dev.vars), or the path form (npm run exchange:path); ` +
-      `add "test": 1 for a test auction that explains itself; campaigns at ${base}/ui/campaigns; docs/bidding.md`,
+      `add "test": 1 for a test auction that explains itself; campaigns at ${adminBase}/ui/campaigns; docs/bidding.md`,
   );
 }
 // the demo exchange's debug requests get the bidder's explanation (bid-debug.ts); DEBUG_EXCHANGES=… overrides
@@ -74,9 +110,13 @@ const dev = spawn(
     '--var',
     `ORIGIN_URL:${originUrl}`,
     '--var',
+    `ADMIN_HOST:${adminHost}`,
+    '--var',
     'ATTUNE_DEV:1',
     '--var',
     `DEBUG_EXCHANGES:${debugExchanges}`,
+    '--var',
+    `ALLOWED_ORIGINS:${process.env.ALLOWED_ORIGINS ?? '*'}`,
     '--show-interactive-dev-session=false',
     ...process.argv.slice(2),
   ],

@@ -16,5 +16,7 @@ declare module 'vitest' {
     goldenEnvelope: string;
     /** ../shared/data is present (suites on the real data sets skip without it) */
     hasSharedData: boolean;
+    /** FUZZ_RUNS and FUZZ_SEED from the environment ('' when unset), for test/worker/fuzz */
+    fuzz: { runs: string; seed: string };
   }
 }

@@ -14,24 +14,28 @@
  * Run: npm run bench:http [-- --rounds 20 --per-round 200 --warm 500]
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { buildWorker, workerModules } from '../../scripts/bundle-size.ts';
+import { cliArgs } from '../../src/train/cli.ts';
 import { compileSources } from '../../src/train/model-source.ts';
 import { type Answer, type Call, median, ms3, percentiles, rawClient } from './raw-latency.ts';
 import { benchWorkerOptions } from './worker-options.ts';
 
-const { values } = parseArgs({
+const { values } = cliArgs({
+  name: 'bench:http',
+  usage: 'npm run bench:http [-- --rounds N --per-round N --warm N]',
+  summary:
+    'Raw per-request latencies of GET /healthz, POST /v1/decide and the same with track: false, over HTTP against the built Worker in Miniflare, in interleaved rounds.',
   options: {
-    rounds: { type: 'string', default: '20' },
-    'per-round': { type: 'string', default: '200' },
-    warm: { type: 'string', default: '500' },
+    rounds: { type: 'integer', min: 1, default: 20, help: 'interleaved rounds of every case' },
+    'per-round': { type: 'integer', min: 1, default: 200, help: 'requests of each case per round' },
+    warm: { type: 'integer', min: 0, default: 500, help: 'untimed requests of each case first' },
   },
 });
-const rounds = Number(values.rounds);
-const perRound = Number(values['per-round']);
-const warm = Number(values.warm);
-const TOKEN = 'bench-admin-token';
+const rounds = values.rounds;
+const perRound = values['per-round'];
+const warm = values.warm;
+const TOKEN = 'bench-admin-token-0123456789abcdef';
 
 const base = workerModules('dist', buildWorker('dist'));
 const options = benchWorkerOptions(TOKEN);

@@ -3,14 +3,23 @@
  * candidates slot (uniform draw, no model), on local workerd (`wrangler dev`), loopback,
  * autocannon, rounds interleaved so both see the same machine load.
  *
- *   node bench/http/experiment-decide.bench.ts [seconds per round=8] [rounds=2] [connections=8]
+ *   npm run bench:experiments-http [-- --seconds 8 --rounds 2 --connections 8]
  */
 import autocannon from 'autocannon';
+import { cliArgs } from '../../src/train/cli.ts';
 import { startWorker } from '../../test/browser/worker-process.ts';
 
-const seconds = Number(process.argv[2] ?? 8);
-const rounds = Number(process.argv[3] ?? 2);
-const connections = Number(process.argv[4] ?? 8);
+const { values } = cliArgs({
+  name: 'bench:experiments-http',
+  usage: 'npm run bench:experiments-http [-- --seconds N --rounds N --connections N]',
+  summary: 'POST /v1/decide with a bandit-test slot against a plain candidates slot, on local workerd, interleaved rounds.',
+  options: {
+    seconds: { type: 'number', min: 1, default: 8, help: 'seconds per round' },
+    rounds: { type: 'integer', min: 1, default: 2, help: 'rounds per case' },
+    connections: { type: 'integer', min: 1, default: 8, help: 'concurrent connections' },
+  },
+});
+const { seconds, rounds, connections } = values;
 
 const worker = await startWorker();
 try {
@@ -77,7 +86,7 @@ try {
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
   console.log(`# POST /v1/decide on wrangler dev, ${connections} connections, ${rounds} interleaved rounds of ${seconds} s`);
-  console.log(`# reproduce: node bench/http/experiment-decide.bench.ts ${seconds} ${rounds} ${connections}\n`);
+  console.log(`# reproduce: npm run bench:experiments-http -- --seconds ${seconds} --rounds ${rounds} --connections ${connections}\n`);
   console.log('| slot | req/s (median round) | p50 ms | p99 ms |');
   console.log('| --- | ---: | ---: | ---: |');
   for (const [name, r] of Object.entries(results))

@@ -9,9 +9,9 @@
  * `npm run bench:startup` runs `freshIsolate` beside the start-up profile, so the trade between
  * the two is visible. Run: npm run bench:first [-- --runs 7]
  */
-import { parseArgs } from 'node:util';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { buildWorker, workerModules } from '../../scripts/bundle-size.ts';
+import { cliArgs } from '../../src/train/cli.ts';
 import { publishDirectory } from '../../src/train/publish.ts';
 import { cpuMsBetween, onCpu, theWorkerd } from '../workerd-cpu.ts';
 import { median, ms3, rawClient } from './raw-latency.ts';
@@ -52,7 +52,7 @@ const decide = { method: 'POST', path: '/v1/decide', headers: { 'content-type': 
 
 /** The first FIRST_REQUESTS decisions of a fresh isolate of `modules` (the only workerd this process runs). */
 export async function freshIsolate(modules: WorkerModules): Promise<FirstRequests> {
-  const mf = new Miniflare(convertV4MiniflareOptions({ ...modules, ...benchWorkerOptions('bench-admin-token') }));
+  const mf = new Miniflare(convertV4MiniflareOptions({ ...modules, ...benchWorkerOptions('bench-admin-token-0123456789abcdef') }));
   try {
     const base = await mf.ready;
     const kv = (await mf.getKVNamespace('KV')) as unknown as KvLike;
@@ -88,8 +88,13 @@ export async function freshIsolate(modules: WorkerModules): Promise<FirstRequest
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' } } });
-  const runs = Number(values.runs);
+  const { values } = cliArgs({
+    name: 'bench:first',
+    usage: 'npm run bench:first [-- --runs N]',
+    summary: `A fresh isolate's first ${FIRST_REQUESTS} POST /v1/decide requests on the built Worker, median over fresh Miniflare instances.`,
+    options: { runs: { type: 'integer', min: 1, default: 7, help: 'fresh instances to take the median over' } },
+  });
+  const runs = values.runs;
   const modules = workerModules('dist', buildWorker('dist'));
   const all: FirstRequests[] = [];
   for (let r = 0; r < runs; r++) all.push(await freshIsolate(modules));

@@ -18,7 +18,7 @@ import { encodeShadingModel } from '../../src/core/bidding/shading-model.ts';
 
 const duration = Number(process.env.DURATION ?? 10);
 const connections = Number(process.env.CONNECTIONS ?? 8);
-const TOKEN = 'bench-admin-token';
+const TOKEN = 'bench-admin-token-0123456789abcdef';
 
 // Bundled like `wrangler deploy` does (esbuild, ESM, workerd conditions, minified);
 // `preserveSymlinks` keeps resolution inside this checkout when node_modules is a symlink.

@@ -136,7 +136,7 @@ const originUrl = `http://127.0.0.1:${origin.address().port}`;
 // The built Worker in Miniflare (one workerd), as the other HTTP benches run it: `wrangler dev`
 // puts a second workerd process (its proxy worker) in front, whose hop cost ~12 ms at p50 on
 // this busy VM and buried the millisecond this bench is after. KV is seeded from Node.
-const options = benchWorkerOptions('bench-admin-token');
+const options = benchWorkerOptions('bench-admin-token-0123456789abcdef');
 const mf = new Miniflare(
   convertV4MiniflareOptions({
     ...workerModules('dist', buildWorker('dist')),

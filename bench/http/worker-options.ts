@@ -1,6 +1,6 @@
 /**
  * The bindings wrangler.toml gives the Worker, for the benchmarks that run the bundled Worker
- * in Miniflare directly (no wrangler): KV, the log queue's producer, the events rate limiter and
+ * in Miniflare directly (no wrangler): KV, the log queue's producer, the rate limiters and
  * every Durable Object class (admin writes go through the campaign and model writers).
  */
 /** The key of the one exchange (`bench`) the benchmarks bid for. */
@@ -12,7 +12,10 @@ export function benchWorkerOptions(adminToken: string) {
     kvNamespaces: ['KV'],
     queueProducers: { EVENTS: { queueName: 'attune-events' } },
     // wrangler.toml's limit; the benches send from loopback, which it does not count (event-rate-limit.ts)
-    ratelimits: { EVENTS_LIMITER: { namespace_id: '1001', simple: { limit: 5000, period: 10 as const } } },
+    ratelimits: {
+      EVENTS_LIMITER: { namespace_id: '1001', simple: { limit: 5000, period: 10 as const } },
+      AUTH_LIMITER: { namespace_id: '1002', simple: { limit: 20, period: 60 as const } },
+    },
     durableObjects: {
       CAMPAIGN_LEDGER: { className: 'CampaignLedger', useSQLite: true },
       CAMPAIGN_WRITER: { className: 'CampaignWriter', useSQLite: true },
@@ -20,7 +23,7 @@ export function benchWorkerOptions(adminToken: string) {
       MODEL_WRITER: { className: 'ModelWriter', useSQLite: true },
     },
     bindings: {
-      SIGNING_SECRET: 'bench-signing-secret',
+      SIGNING_SECRET: 'bench-signing-secret-0123456789abcdef', // 32+ characters, or it counts as unset
       ADMIN_TOKEN: adminToken,
       MODEL_REFRESH_SECONDS: '5',
       ALLOWED_ORIGINS: '*',

@@ -8,7 +8,13 @@
  *     visitors in turn (each call a new context and history, so the items it touches are not
  *     in cache from the call before, as in a Worker serving many visitors), popularity only,
  *     and a straightforward Map-and-sort implementation of the same blend (the reference the
- *     results are checked against before anything is timed).
+ *     results are checked against before anything is timed);
+ *   - next basket from a customer's orders (50 orders, 1,000 ids: a wholesaler's staples bought
+ *     again and again, and one-offs; `recent` as well, nothing excluded, the query recs:eval
+ *     measures), checked against a Map-based reference, timed beside the rows above; and a
+ *     typical retail customer's 4 orders of 13 ids.
+ * The model carries a learned next-basket section (random parameters and priors), as trained
+ * models now do.
  * Run: npm run bench:recs
  */
 import { bench, do_not_optimize, run } from 'mitata';
@@ -18,6 +24,7 @@ import { decodeEnvelope, useChecksum } from '../../src/core/model-format.ts';
 import { loadKernelChecksum } from '../../src/train/checksum-kernel.ts';
 import { decodeItemKnn, IN_STOCK, itemId, itemIndex, itemKnnFromEnvelope, type ItemKnnModel } from '../../src/core/recs/itemknn-model.ts';
 import { encodeItemKnn } from '../../src/core/recs/itemknn-encode.ts';
+import { exploreLogitOf, repeatLogitOf, type NextBasketParams } from '../../src/core/recs/next-basket.ts';
 import { createResult, DEFAULT_WEIGHTS, neighboursOf, recommend, type RecsQuery } from '../../src/core/recs/recommend.ts';
 
 const N = 100_000;
@@ -29,6 +36,13 @@ let seed = 42;
 const rnd = () => {
   seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
   return seed / 2 ** 32;
+};
+
+/** Next-basket parameters of the order a fit on the retail data gives. */
+const NEXT: NextBasketParams = {
+  history: { bias: 0.2, logCount: 2.5, share: -1, logRecency: 0.1, logOrders: -1 },
+  explore: { bias: -0.7, logSim: 0.4 },
+  sources: 50,
 };
 
 function synthetic(): Uint8Array {
@@ -56,6 +70,11 @@ function synthetic(): Uint8Array {
     inStock: ids.map(() => rnd() < 0.95),
     tags: ids.map(() => (rnd() < 0.1 ? ['sale'] : [])),
     popularity,
+    nextBasket: {
+      params: NEXT,
+      repeatPrior: ids.map(() => rnd() * 4 - 3),
+      explorePrior: ids.map(() => rnd() * 2 - 1),
+    },
   });
 }
 
@@ -156,6 +175,85 @@ if (withIds().length !== 10 || withIds().some((id) => !id.startsWith('sku-'))) t
 const popular = recommend(model, query(model, [], []), out);
 if (popular.count !== 10 || popular.similar !== 0) throw new Error('popularity fill is wrong');
 
+// Next basket: a customer's 50 orders, 1,000 ids in all (20 each): 60 staples bought in about a
+// third of the orders each, the rest one-offs; `recent` their newest 50 distinct items.
+function customer(count = 50, size = 20, staplesOf = 60): { orders: string[][]; recent: string[] } {
+  const sku = (i: number) => `sku-${String(i).padStart(6, '0')}`;
+  const staples = Array.from({ length: staplesOf }, () => Math.floor(rnd() * N));
+  const orders = Array.from({ length: count }, () => {
+    const o = new Set<number>();
+    while (o.size < size) o.add(rnd() < 0.5 ? staples[Math.floor(rnd() * staples.length)]! : Math.floor(rnd() * N));
+    return [...o].map(sku);
+  });
+  const recent = [...new Set(orders.flat())].slice(0, 50);
+  return { orders, recent };
+}
+function ordersQuery(m: ItemKnnModel, c: { orders: string[][]; recent: string[] }): RecsQuery {
+  return {
+    ...query(
+      m,
+      [],
+      c.recent.map((id) => itemIndex(m, id)),
+    ),
+    orders: c.orders.map((o) => o.map((id) => itemIndex(m, id))),
+    excludeHistory: false,
+    inStockOnly: false,
+    priceBands: null,
+    maxPerCategory: 0,
+  };
+}
+const buyer = customer();
+const oq = ordersQuery(model, buyer);
+// the retail data's mean customer: 52 ids (4 orders of 13), 84 % of them distinct
+const typical = customer(4, 13, 8);
+
+/** The orders path with Maps: counts and recency, the 50 most bought as sources, log-odds, sort. */
+function ordersReference(m: ItemKnnModel, query: RecsQuery): number[] {
+  const orders = query.orders!;
+  const n = orders.length;
+  const hits = new Map<number, number>();
+  const first = new Map<number, number>();
+  orders.forEach((o, r) => {
+    for (const j of new Set(o)) {
+      hits.set(j, (hits.get(j) ?? 0) + 1);
+      if (!first.has(j)) first.set(j, r);
+    }
+  });
+  const sources = [...hits.keys()]
+    .sort((a, b) => hits.get(b)! - hits.get(a)! || first.get(a)! - first.get(b)! || a - b)
+    .slice(0, NEXT.sources);
+  const sim = new Map<number, number>();
+  for (const h of sources) {
+    const unit = (m.rowScale[h]! / 255) * (hits.get(h)! / n);
+    for (const [j, v] of neighboursOf(m, h).sort((a, b) => a[0] - b[0]))
+      sim.set(j, (sim.get(j) ?? 0) + Math.round(v / (m.rowScale[h]! / 255)) * unit);
+  }
+  const nb = m.next;
+  const z: Array<[number, number]> = [];
+  for (const [j, c] of hits) z.push([j, repeatLogitOf(NEXT, nb.repeatLo + nb.repeatPrior![j]! * nb.repeatStep, c, first.get(j)!, n)]);
+  for (const [j, v] of sim) if (!hits.has(j)) z.push([j, exploreLogitOf(NEXT, nb.exploreLo + nb.explorePrior![j]! * nb.exploreStep, v)]);
+  return z
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+    .slice(0, 10)
+    .map(([j]) => j);
+}
+for (let trial = 0; trial < 20; trial++) {
+  const qq = trial === 0 ? oq : ordersQuery(model, customer());
+  const got = Array.from(recommend(model, qq, out).items.subarray(0, out.count));
+  const want = ordersReference(model, qq);
+  if (JSON.stringify(got) !== JSON.stringify(want))
+    throw new Error(`orders mismatch on trial ${trial}: ${JSON.stringify(got)} vs ${JSON.stringify(want)}`);
+}
+function ordersWithIds(c: { orders: string[][]; recent: string[] }): string[] {
+  const r = recommend(model, ordersQuery(model, c), out);
+  const ids: string[] = [];
+  for (let i = 0; i < r.count; i++) ids.push(itemId(model, r.items[i]!));
+  return ids;
+}
+const buyers = Array.from({ length: 200 }, () => ordersQuery(model, customer()));
+let buyerAt = 0;
+const nextBuyer = () => recommend(model, buyers[buyerAt++ % buyers.length]!, out);
+
 // Cold load: fresh bytes each time, decode + checksum + section views + first top-10 (allocates
 // scratch), with the Worker's SIMD checksum kernel; the envelope step also with the JavaScript
 // checksum, alternating sample by sample.
@@ -193,7 +291,8 @@ console.log(
 console.log(
   `cold load: envelope + checksum ${median(envelopeMs).toFixed(2)} ms (JavaScript checksum: ${median(envelopeJsMs).toFixed(2)} ms), + itemknn views and bounds checks ${median(decodeMs).toFixed(2)} ms, + first top-10 (allocates per-model scratch) ${median(firstMs).toFixed(2)} ms (cumulative medians of 15 fresh copies)`,
 );
-console.log('checked: fast path = reference on 51 queries (1 context + 20 history, in stock, 2 price bands, ≤ 2 or ≤ 1 per category)\n');
+console.log('checked: fast path = reference on 51 queries (1 context + 20 history, in stock, 2 price bands, ≤ 2 or ≤ 1 per category)');
+console.log('checked: orders path = reference on 20 customers (50 orders, 1,000 ids)\n');
 
 const popQ = query(model, [], []);
 const visitors = Array.from({ length: 2_000 }, () =>
@@ -211,6 +310,9 @@ const cases: Array<[string, () => unknown]> = [
   ['same filters, a different visitor each call (2,000 in turn)', () => do_not_optimize(nextVisitor())],
   ['popularity only (empty history), same filters', () => do_not_optimize(recommend(model, popQ, out))],
   ['reference: Map + sort, same blend and filters', () => do_not_optimize(reference(model, q))],
+  ['top-10 from orders: 50 orders, 1,000 ids + 50 recent (indices)', () => do_not_optimize(recommend(model, oq, out))],
+  ['same, with product-id lookups in and ids out (as the route)', () => do_not_optimize(ordersWithIds(buyer))],
+  ['orders, a different customer each call (200 in turn)', () => do_not_optimize(nextBuyer())],
 ];
 // Every case runs hot before any is timed: the first timed row otherwise pays for the JIT and
 // the VM's clock ramping up (seen: the first row slower than the second, which does more).
@@ -239,10 +341,14 @@ printInterleaved(
       ['same, with id lookups and ids out', withIds],
       ['a different visitor each call', nextVisitor],
       ['popularity only', () => recommend(model, popQ, out)],
+      ['orders: 50 orders, 1,000 ids + 50 recent (indices)', () => recommend(model, oq, out)],
+      ['same, with id lookups and ids out', () => ordersWithIds(buyer)],
+      ['orders, a different customer each call', nextBuyer],
+      ['orders: 4 orders, 52 ids (a typical customer), with id lookups and ids out', () => ordersWithIds(typical)],
     ],
     300,
-    50,
+    20,
   ),
-  'interleaved rounds of 50 calls:',
+  'interleaved rounds of 20 calls:',
 );
 console.log('\nreproduce: npm run bench:recs');

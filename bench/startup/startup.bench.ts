@@ -18,14 +18,20 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { FIRST_REQUESTS, type FirstRequests, freshIsolate } from '../http/first-request.bench.ts';
 import { median, ms3 } from '../http/raw-latency.ts';
 import { controlBundle, readBundle, startupCpu } from './bundle-cpu.ts';
+import { cliArgs } from '../../src/train/cli.ts';
 import { activeMs } from './cpu-profile.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '9' } } });
-const runs = Number(values.runs);
+const { values } = cliArgs({
+  name: 'bench:startup',
+  usage: 'npm run bench:startup [-- --runs N]',
+  summary:
+    "attune's start-up against GrowthBook's edge app (wrangler check startup's Active time and workerd's CPU), beside a fresh isolate's first decisions; offline.",
+  options: { runs: { type: 'integer', min: 1, default: 9, help: 'start-ups of each Worker, measured in alternation' } },
+});
+const runs = values.runs;
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false' };
 const tmp = mkdtempSync(join(tmpdir(), 'attune-startup-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));

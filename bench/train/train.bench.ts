@@ -12,12 +12,24 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { cliArgs } from '../../src/train/cli.ts';
 import { writeSyntheticLog } from '../../src/train/synthetic-log.ts';
 
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '100000,400000' }, runs: { type: 'string', default: '3' } } });
-const sizes = values.sizes!.split(',').map(Number);
-const runs = Number(values.runs);
+const { values } = cliArgs({
+  name: 'bench:train',
+  usage: 'npm run bench:train [-- --sizes N,N… --runs N]',
+  summary: "The trainer's throughput and peak memory on synthetic logs, against the parse-only baseline.",
+  options: {
+    sizes: { type: 'string', arg: 'N,N…', default: '100000,400000', help: 'log sizes, in decisions' },
+    runs: { type: 'integer', min: 1, default: 3, help: 'runs per size (fresh processes)' },
+  },
+});
+const sizes = values.sizes.split(',').map(Number);
+if (!sizes.every((n) => Number.isInteger(n) && n > 0)) {
+  console.error(`bench:train: --sizes must be positive integers separated by commas; got "${values.sizes}"`);
+  process.exit(2);
+}
+const runs = values.runs;
 const START = Date.UTC(2026, 10, 1);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

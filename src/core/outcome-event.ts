@@ -24,6 +24,28 @@ export type OutcomeName = (typeof OUTCOME_NAMES)[number];
  * curves, so a client (anyone, `/v1/events` is open) must not be able to send them.
  */
 export const NOTICE_OUTCOMES: ReadonlySet<OutcomeName> = new Set(['win', 'loss', 'billing']);
+/**
+ * Ids the notice and click routes give the outcomes they write (`<kind>:<decision id>`), one per
+ * bid and kind so retries are one event. `/v1/events` refuses client ids in this namespace, so a
+ * client's event can never take the place of a notice where records are deduplicated by id.
+ */
+export const SERVER_OUTCOME_ID = /^(?:win|billing|loss|click):/;
+
+/**
+ * Outcomes the server writes for bids: notices and ad clicks, which always name the exchange the
+ * bid was made for. A bid's `click` without `exchange` came from `/v1/events`, not our tracker.
+ */
+export const BID_OUTCOMES: ReadonlySet<OutcomeName> = new Set(['win', 'loss', 'billing', 'click']);
+
+/**
+ * Whether an outcome claims a server id without being one the server wrote (its name is not the
+ * id's kind, or it names no exchange): a client event accepted before such ids were refused.
+ */
+export function posesAsServerOutcome(e: OutcomeEvent): boolean {
+  if (!SERVER_OUTCOME_ID.test(e.id)) return false;
+  return e.name !== e.id.slice(0, e.id.indexOf(':')) || e.exchange === undefined;
+}
+
 /** What `/v1/events` accepts. */
 export const CLIENT_OUTCOME_NAMES = OUTCOME_NAMES.filter((n) => !NOTICE_OUTCOMES.has(n)) as Exclude<
   OutcomeName,

@@ -10,7 +10,7 @@
  * (a different queue batch) wait for it as orphans, for the same span.
  */
 import type { DecisionRecord } from '../core/decision-record.ts';
-import type { LogRecord, OutcomeEvent } from '../core/outcome-event.ts';
+import { BID_OUTCOMES, type LogRecord, type OutcomeEvent } from '../core/outcome-event.ts';
 import { idKey, recentKeys } from './recent-keys.ts';
 
 export interface JoinOptions {
@@ -57,6 +57,11 @@ export interface JoinStats {
   late: number;
   /** decisions left out because no `served` outcome came (lost bids) */
   unserved: number;
+  /**
+   * outcomes of a bid named like a notice or an ad click but without the exchange our notice and
+   * click routes always write: sent to `/v1/events` by anyone, so they count for nothing
+   */
+  unverified: number;
 }
 
 interface Pending {
@@ -80,6 +85,7 @@ export function newJoinStats(): JoinStats {
     unattributed: 0,
     late: 0,
     unserved: 0,
+    unverified: 0,
   };
 }
 
@@ -124,6 +130,12 @@ export async function* attribute(
   let clock = -Infinity;
 
   const count = (p: Pending, o: OutcomeEvent): void => {
+    // A bid's clicks and notices come from the signed click tracker and notice routes, which
+    // name the exchange; a `click` posted to /v1/events naming a bid's decision id does not.
+    if (p.decision.kind === 'bid' && BID_OUTCOMES.has(o.name) && o.exchange === undefined) {
+      stats.unverified++;
+      return;
+    }
     // a label (a click) proves the decision was shown as much as a win notice does
     if (opts.served !== undefined && (opts.served.has(o.name) || opts.labels.has(o.name))) {
       const dt = o.ts - p.decision.ts;

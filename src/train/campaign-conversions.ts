@@ -1,6 +1,5 @@
 /**
- * `npm run campaigns:conversions -- --r2-local | --log DIR [--window 7d] [--label conversion,purchase]
- *    [--days 31] [--publish [--remote]] [--persist DIR]`
+ * `npm run campaigns:conversions -- --r2-local | --log DIR [options]`: SPEC below (`--help`).
  *
  * The conversions of each campaign's bids, per UTC day (of the bid) and exchange, from the log:
  * outcome events named like a conversion (`--label`) whose `decisionId` is one of our bids, within
@@ -17,8 +16,8 @@
 import { campaignConversionsKey } from '../core/store-keys.ts';
 import type { LogRecord } from '../core/outcome-event.ts';
 import { parseDuration } from './attribution.ts';
-import { numberOption, parseCli, runCli, UsageError } from './cli-args.ts';
-import { openSources, readRecords } from './log-options.ts';
+import { type CliSpec, cliMain, type ParsedCli, UsageError } from './cli.ts';
+import { LOG_OPTIONS, openSources, readRecords } from './log-options.ts';
 import { localStorage, remoteStorage } from './storage.ts';
 
 const DAY_MS = 86_400_000;
@@ -87,43 +86,36 @@ export async function attributeConversions(
   return new Map([...rows].map(([c, m]) => [c, [...m.values()].filter((r) => r.conversions > 0).sort((a, b) => (a.day < b.day ? -1 : 1))]));
 }
 
-const USAGE = `npm run campaigns:conversions -- (--r2-local | --log DIR) [options]
-
-Counts each campaign's conversions (outcome events naming one of its bids' decision ids) per day
-and exchange, and with --publish writes them where the campaign stats read them.
-
-  --log DIR|FILE          a folder of .ndjson(.gz) files, or one file (repeatable)
-  --r2-local              the bucket \`wrangler dev\` keeps (--persist DIR: its state folder)
-  --label conversion,purchase   outcome names that count as a conversion
-  --window 7d             how long after a bid a conversion counts
-  --days 31               the days kept (the stats show at most 31)
-  --publish               write to local KV (\`wrangler dev\`'s); with --remote, to the deployed namespace`;
-
-async function main(): Promise<void> {
-  const { values: a } = parseCli({
-    options: {
-      log: { type: 'string', multiple: true },
-      'r2-local': { type: 'boolean', default: false },
-      persist: { type: 'string' },
-      label: { type: 'string', default: 'conversion,purchase' },
-      window: { type: 'string', default: '7d' },
-      days: { type: 'string' },
-      publish: { type: 'boolean', default: false },
-      remote: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
+export const SPEC = {
+  name: 'campaigns:conversions',
+  usage: 'npm run campaigns:conversions -- (--r2-local | --log DIR|FILE) [options]',
+  summary:
+    "Counts each campaign's conversions (outcome events naming one of its bids' decision ids) per day and exchange, and with --publish writes them where the campaign stats read them.",
+  options: {
+    log: LOG_OPTIONS.log,
+    'r2-local': LOG_OPTIONS['r2-local'],
+    persist: LOG_OPTIONS.persist,
+    label: {
+      type: 'string',
+      arg: 'NAMES',
+      default: 'conversion,purchase',
+      help: 'outcome names that count as a conversion, comma-separated',
     },
-  });
-  if (a.help) {
-    console.log(USAGE);
-    return;
-  }
+    window: { type: 'string', arg: 'DURATION', default: '7d', help: 'how long after a bid a conversion counts' },
+    days: { type: 'integer', min: 1, max: 31, default: 31, help: 'the days kept (the stats show at most 31)' },
+    publish: { type: 'boolean', help: "write to local KV (wrangler dev's); with --remote, to the deployed namespace" },
+    remote: { type: 'boolean', help: 'with --publish: the deployed namespace' },
+  },
+} as const satisfies CliSpec;
+
+async function main({ values: a }: ParsedCli<typeof SPEC.options>): Promise<void> {
   let windowMs: number;
   try {
     windowMs = parseDuration(a.window);
   } catch (err) {
     throw new UsageError(`--window: ${(err as Error).message}`);
   }
-  const days = numberOption(a.days, 31, 'days', 1, 31);
+  const days = a.days;
   const labels = new Set(
     a.label
       .split(',')
@@ -158,4 +150,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) runCli('campaigns:conversions', USAGE, main);
+await cliMain(import.meta.url, SPEC, main);

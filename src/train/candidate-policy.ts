@@ -10,6 +10,7 @@ import { createFeatureVector, extractFeatures } from '../core/features.ts';
 import { linearFromEnvelope, MAX_VARIANTS, scoreVariants, sigmoid, type LinearModel } from '../core/linear-model.ts';
 import { decodeEnvelope } from '../core/model-format.ts';
 import { actionProbabilities, type PolicySpec } from '../core/policy.ts';
+import { CliError } from './cli.ts';
 
 /** Writes π(candidates[i] | x) into out[i]; returns false when the policy has no opinion on x. */
 export type CandidatePolicy = (d: DecisionRecord, out: Float64Array) => boolean;
@@ -18,9 +19,9 @@ export type RewardModel = (d: DecisionRecord, out: Float64Array) => void;
 
 export function loadLinear(bytes: Uint8Array): LinearModel {
   const env = decodeEnvelope(bytes.slice().buffer);
-  if (!env.ok) throw new Error(`not a model blob: ${env.reason}`);
+  if (!env.ok) throw new CliError(`not a model blob: ${env.reason}`);
   const m = linearFromEnvelope(env.envelope);
-  if (!m.ok) throw new Error(`not a linear model: ${m.reason}`);
+  if (!m.ok) throw new CliError(`not a linear model: ${m.reason}`);
   return m.model;
 }
 

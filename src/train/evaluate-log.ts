@@ -5,6 +5,7 @@
 import { murmur3 } from '../core/murmur3.ts';
 import type { Example } from './attribution.ts';
 import type { CandidatePolicy, RewardModel } from './candidate-policy.ts';
+import { CliError } from './cli.ts';
 import { addRow, createOpe, createRow } from './ope.ts';
 import { type OpeResult, opeResult } from './ope-bounds.ts';
 import { opeWarnings } from './ope-warnings.ts';
@@ -107,7 +108,7 @@ export async function evaluateExamples(batches: AsyncIterable<readonly Example[]
       addRow(ope, row);
     }
   if (ope.n === 0)
-    throw new Error(
+    throw new CliError(
       `no decisions with propensities to evaluate in the window (${outside} outside it or of another slot, ${skipped} skipped)`,
     );
   const result = opeResult(ope);

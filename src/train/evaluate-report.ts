@@ -3,7 +3,7 @@
  * report, and the publish gate's verdict: shared by `evaluate` and `train --gate`.
  */
 import type { TrainingWindow } from '../core/training-window.ts';
-import { UsageError } from './cli-args.ts';
+import { UsageError } from './cli.ts';
 import type { EvaluateReport } from './evaluate-log.ts';
 import type { Estimate } from './ope-bounds.ts';
 import { MIN_ESS } from './ope-warnings.ts';

@@ -1,5 +1,5 @@
 /**
- * `npm run evaluate -- --log <folder> (--model FILE | --policy-table FILE) [options]`: USAGE below.
+ * `npm run evaluate -- --log <folder> (--model FILE | --policy-table FILE) [options]`: SPEC below (`--help`).
  *
  * Off-policy evaluation of a candidate policy on logged decisions, by default the ones after the
  * model's training window (out of sample): IPS, SNIPS, DR (cross-fitted) and DM with intervals
@@ -11,79 +11,58 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parsePolicySpec } from '../core/policy.ts';
 import { attribute } from './attribution.ts';
 import { type CandidatePolicy, loadLinear, modelPolicy, modelReward, tablePolicy } from './candidate-policy.ts';
-import { dateOption, jsonOption, numberOption, parseCli, runCli, UsageError } from './cli-args.ts';
+import { CliError, type CliSpec, cliMain, dateOption, jsonOption, type ParsedCli, UsageError } from './cli.ts';
 import { evaluateExamples } from './evaluate-log.ts';
 import { evaluationWindow, formatEvaluation, gateVerdict, type Window } from './evaluate-report.ts';
-import { joinOptions, LOG_OPTIONS, LOG_USAGE, openSources, readRecords } from './log-options.ts';
+import { joinOptions, LOG_OPTIONS, openSources, readRecords } from './log-options.ts';
 import { publishBlob } from './storage.ts';
 
-export const USAGE = `Usage: npm run evaluate -- --log DIR|FILE (--model FILE | --policy-table FILE) [options]
+export const SPEC = {
+  name: 'evaluate',
+  usage: 'npm run evaluate -- --log DIR|FILE (--model FILE | --policy-table FILE) [options]',
+  summary:
+    "Estimates a candidate policy's value from logged decisions (IPS, SNIPS, DR, DM) with 95 % intervals, the effective sample size, the largest importance weight and warnings. By default it reads the decisions after the model's training window (recorded in the model); all of them for a model without one, with a warning.",
+  options: {
+    model: { type: 'string', arg: 'FILE', help: 'the candidate: a linear model blob, deciding with its own policy' },
+    policy: { type: 'string', arg: 'JSON', help: '... or with this one: \'{"type":"greedy","epsilon":0.1}\'' },
+    'policy-table': {
+      type: 'string',
+      arg: 'FILE',
+      help: '... or fixed action shares per slot: { "slots": { slot: { action: share } } }',
+    },
+    'reward-model': {
+      type: 'string',
+      arg: 'FILE',
+      help: 'a linear CTR model fitted on other data, for DR and DM (default: per slot-and-action means, cross-fitted over 5 folds)',
+    },
+    from: { type: 'string', arg: 'ISO|MS', help: 'decisions from this time (inclusive)' },
+    to: { type: 'string', arg: 'ISO|MS', help: 'decisions up to this time (exclusive)' },
+    all: { type: 'boolean', help: 'every decision, the ones the model learned from included' },
+    slot: { type: 'string', arg: 'ID', help: "one slot's decisions only" },
+    ...LOG_OPTIONS,
+    target: { type: 'string', choices: ['label', 'value'], default: 'label', help: 'the reward: the label or its value (revenue)' },
+    replicates: { type: 'integer', min: 100, max: 100_000, default: 500, help: 'bootstrap replicates' },
+    seed: { type: 'number', default: 1, help: 'bootstrap seed' },
+    json: { type: 'string', arg: 'FILE', help: 'also write { estimates, ess, maxWeight, window, warnings, ... }' },
+    publish: { type: 'boolean', help: 'publish the model to local KV (with --remote: the real namespace)' },
+    remote: { type: 'boolean', help: 'with --publish: the real namespace' },
+    gate: { type: 'boolean', help: 'with --publish: only if the model passes the gate (below)' },
+    'gate-on': { type: 'string', choices: ['dr', 'snips', 'ips'], default: 'dr', help: 'the estimate the gate judges by' },
+  },
+  notes: [
+    '--gate publishes only if the out-of-sample lower bound of --gate-on is at least the logging',
+    "policy's observed value and the effective sample size is at least 100.",
+  ],
+} as const satisfies CliSpec;
 
-Estimates a candidate policy's value from logged decisions (IPS, SNIPS, DR, DM) with 95 %
-intervals, the effective sample size, the largest importance weight and warnings.
-
-The candidate:
-  --model FILE            a linear model blob, deciding with its own policy
-  --policy JSON           ... or with this one: '{"type":"greedy","epsilon":0.1}'
-  --policy-table FILE     fixed action shares per slot: { "slots": { slot: { action: share } } }
-  --reward-model FILE     a linear CTR model fitted on other data, for DR and DM
-                          (default: per slot-and-action means, cross-fitted over 5 folds)
-Which decisions (default: those after the model's training window, recorded in the model;
-all of them for a model without one, with a warning):
-  --from ISO|MS           from this time (inclusive)
-  --to ISO|MS             up to this time (exclusive)
-  --all                   every decision, the ones the model learned from included
-  --slot ID               one slot's decisions only
-${LOG_USAGE}
-  --target label|value    reward: the label (default) or its value (revenue)
-Output:
-  --replicates 500        bootstrap replicates (100 to 100000)
-  --seed 1                bootstrap seed
-  --json FILE             also write { estimates, ess, maxWeight, window, warnings, ... }
-Publishing the model:
-  --publish [--remote]    to local KV (or the real namespace)
-  --gate                  only if the out-of-sample lower bound of --gate-on (dr, snips or ips;
-                          default dr) is at least the logging policy's observed value and the
-                          effective sample size is at least 100
-  -h, --help              this text`;
-
-export const OPTIONS = {
-  ...LOG_OPTIONS,
-  model: { type: 'string' },
-  policy: { type: 'string' },
-  'policy-table': { type: 'string' },
-  'reward-model': { type: 'string' },
-  from: { type: 'string' },
-  to: { type: 'string' },
-  all: { type: 'boolean', default: false },
-  target: { type: 'string', default: 'label' },
-  slot: { type: 'string' },
-  replicates: { type: 'string', default: '500' },
-  seed: { type: 'string', default: '1' },
-  json: { type: 'string' },
-  publish: { type: 'boolean', default: false },
-  remote: { type: 'boolean', default: false },
-  gate: { type: 'boolean', default: false },
-  'gate-on': { type: 'string', default: 'dr' },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
-
-async function main(): Promise<void> {
-  const { values: a } = parseCli({ options: OPTIONS });
-  if (a.help) {
-    console.log(USAGE);
-    return;
-  }
-  if (a.target !== 'label' && a.target !== 'value') throw new UsageError('--target is label or value');
-  const target = a.target;
-  const gateOn = a['gate-on'];
-  if (gateOn !== 'dr' && gateOn !== 'snips' && gateOn !== 'ips') throw new UsageError('--gate-on is dr, snips or ips');
+async function main({ values: a }: ParsedCli<typeof SPEC.options>): Promise<number> {
+  const target = a.target as 'label' | 'value';
+  const gateOn = a['gate-on'] as 'dr' | 'snips' | 'ips';
   if (a.publish && !a.model) throw new UsageError('--publish needs --model');
   if (!a.model === !a['policy-table']) throw new UsageError('name the candidate: --model FILE or --policy-table FILE');
   if (a.policy !== undefined && !a.model) throw new UsageError('--policy goes with --model');
-  if (!a.log?.length && !a['r2-local']) throw new UsageError('name the log: --log <folder|file> (repeatable) or --r2-local');
-  const replicates = numberOption(a.replicates, 500, 'replicates', 100, 100_000);
-  const seed = numberOption(a.seed, 1, 'seed');
+  if (!a.log.length && !a['r2-local']) throw new UsageError('name the log: --log <folder|file> (repeatable) or --r2-local');
+  const { replicates, seed } = a;
   const join = joinOptions(a);
   const from = dateOption(a.from, 'from');
   const to = dateOption(a.to, 'to');
@@ -102,7 +81,15 @@ async function main(): Promise<void> {
     label = `${model.name}@${model.version} (${JSON.stringify(override ?? model.policy)})`;
     trained = model.trainingWindow ?? null;
   } else {
-    policy = tablePolicy(jsonOption(await readFile(a['policy-table']!, 'utf8'), 'policy-table') as never);
+    const file = a['policy-table']!;
+    let table: unknown;
+    try {
+      table = JSON.parse(await readFile(file, 'utf8'));
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err;
+      throw new CliError(`--policy-table ${file} is not valid JSON: ${err.message}`);
+    }
+    policy = tablePolicy(table as never);
     label = `table ${a['policy-table']}`;
   }
   const rewardModel = a['reward-model'] ? loadLinear(new Uint8Array(await readFile(a['reward-model']))) : undefined;
@@ -127,7 +114,7 @@ async function main(): Promise<void> {
       seed,
     }).catch((err: Error) => {
       if (window.source !== 'model') throw err;
-      throw new Error(
+      throw new CliError(
         `${err.message}. The model learned from this log up to ${window.json.from}: evaluate a later log, or pass --all for an in-sample estimate`,
       );
     });
@@ -144,14 +131,14 @@ async function main(): Promise<void> {
       const refusal = a.gate ? gateVerdict(report, gateOn, window) : null;
       if (refusal) {
         console.error(`not published: ${refusal}`);
-        process.exitCode = 2;
-        return;
+        return 2;
       }
       console.log(await publishBlob(blob!, { remote: a.remote, persist: a.persist }));
     }
+    return 0;
   } finally {
     await open.close();
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) runCli('evaluate', USAGE, main);
+await cliMain(import.meta.url, SPEC, main);

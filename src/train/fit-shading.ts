@@ -1,6 +1,6 @@
 /**
  * `node src/train/fit-shading.ts <log.ndjson[.gz]>… [--out file.bin] [--publish [--remote]]
- *    [--min-pub 500] [--version v]`
+ *    [--min-pub 500] [--version v]` (`--help` for the options)
  *
  * Fits the first-price win curves from the outcome log: every `win`, `billing` or `loss` event
  * of our bids (`props.bid` = our price, `props.pub` = publisher, `auction.minToWin` when the
@@ -13,10 +13,9 @@
  * The result is a `shading` model named `bid-shading`, written to a file and/or published
  * (atomic, verified).
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { encodeShadingModel, SHADING_MODEL } from '../core/bidding/shading-model.ts';
 import {
@@ -30,6 +29,8 @@ import {
 } from '../core/bidding/win-curve.ts';
 import { publishModel } from '../core/model-registry.ts';
 import type { LogRecord } from '../core/outcome-event.ts';
+import { cliMain, type CliSpec } from './cli.ts';
+import { progressBar, records } from './progress.ts';
 import { idKey, recentKeys, type RecentKeys } from './recent-keys.ts';
 import { localStorage, remoteStorage } from './storage.ts';
 
@@ -95,10 +96,12 @@ export function curvesOf(fit: ShadingFit, minPerPub: number): Map<string, WinCur
   return out;
 }
 
-async function readLog(path: string, fit: ShadingFit): Promise<void> {
+async function readLog(path: string, fit: ShadingFit, onBytes?: (bytes: number) => void): Promise<number> {
   const raw = createReadStream(path);
   const input = path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  let lines = 0;
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    if ((++lines & 0xfff) === 0) onBytes?.(raw.bytesRead);
     if (line.trim() === '') continue;
     let record: LogRecord;
     try {
@@ -108,23 +111,39 @@ async function readLog(path: string, fit: ShadingFit): Promise<void> {
     }
     addRecord(fit, record);
   }
+  return lines;
 }
 
-async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      out: { type: 'string' },
-      publish: { type: 'boolean', default: false },
-      remote: { type: 'boolean', default: false },
-      'min-pub': { type: 'string', default: '500' },
-      version: { type: 'string' },
-    },
-  });
-  if (positionals.length === 0) throw new Error('usage: fit-shading.ts <log.ndjson[.gz]>… [--out f] [--publish [--remote]]');
+export const SPEC = {
+  name: 'fit-shading',
+  usage: 'node src/train/fit-shading.ts LOG… [--out FILE] [--publish [--remote]] [--min-pub N] [--version V]',
+  summary:
+    'Fits first-price win curves (the bid-shading model) from the win, billing and loss notices of our bids in outcome logs (.ndjson or .ndjson.gz files): one curve for all traffic and one per publisher with enough auctions.',
+  positionals: { min: 1 },
+  options: {
+    out: { type: 'string', arg: 'FILE', help: 'write the model blob here' },
+    publish: { type: 'boolean', help: 'publish it (atomic, verified) to local KV' },
+    remote: { type: 'boolean', help: 'with --publish: to the real namespace (npm run deploy writes its id)' },
+    persist: { type: 'string', arg: 'DIR', help: 'with --publish: the local state folder, as wrangler dev --persist-to' },
+    'min-pub': { type: 'integer', min: 1, default: 500, help: 'auctions a publisher needs for its own curve' },
+    version: { type: 'string', arg: 'V', help: 'the model version (default: the UTC time)' },
+  },
+} as const satisfies CliSpec;
+
+await cliMain(import.meta.url, SPEC, async ({ values, positionals }) => {
   const fit = createShadingFit();
-  for (const p of positionals) await readLog(p, fit);
-  const curves = curvesOf(fit, Number(values['min-pub']));
+  const sizes = positionals.map((p) => statSync(p).size);
+  const total = sizes.reduce((a, b) => a + b, 0) || 1;
+  const bar = progressBar('fit-shading');
+  const started = performance.now();
+  let before = 0;
+  let lines = 0;
+  for (const [i, p] of positionals.entries()) {
+    lines += await readLog(p, fit, (bytes) => bar.update((before + bytes) / total, records(lines, started)));
+    before += sizes[i]!;
+  }
+  bar.done();
+  const curves = curvesOf(fit, values['min-pub']);
   const version = values.version ?? new Date().toISOString().replace(/[:.]/g, '-');
   const blob = encodeShadingModel(SHADING_MODEL, version, curves);
   console.log(
@@ -132,15 +151,14 @@ async function main(): Promise<void> {
   );
   if (values.out) await writeFile(values.out, blob);
   if (values.publish) {
-    const store = values.remote ? remoteStorage() : await localStorage();
+    const store = values.remote ? remoteStorage() : await localStorage(values.persist);
     try {
       const r = await publishModel(store.storage, blob);
       console.log(r.ok ? `published ${r.name}@${r.version}` : `publish failed: ${r.reason}`);
-      if (!r.ok) process.exitCode = 1;
+      if (!r.ok) return 1;
     } finally {
       await store.close();
     }
   }
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+  return 0;
+});

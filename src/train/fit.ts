@@ -11,6 +11,7 @@ import { encodeLinearModel, MAX_VARIANTS } from '../core/linear-model.ts';
 import type { PolicySpec } from '../core/policy.ts';
 import { type TrainingWindow, trainingWindowMeta } from '../core/training-window.ts';
 import type { Example, JoinStats } from './attribution.ts';
+import { CliError } from './cli.ts';
 import { createFtrl, exportWeights, probability, update, variantIndex, type FtrlParams } from './ftrl.ts';
 import {
   auc,
@@ -114,7 +115,7 @@ export async function fit(batches: AsyncIterable<readonly Example[]>, opts: FitO
       trainPos += ex.label;
       progressive -= Math.log(ex.label === 1 ? Math.max(p, 1e-15) : Math.max(1 - p, 1e-15));
     }
-  if (m.variants.length === 0) throw new Error('no decisions to learn from (check --log, --slot and the time range)');
+  if (m.variants.length === 0) throw new CliError('no decisions to learn from (check --log, --slot and the time range)');
   const { bias, weights, nonZero } = exportWeights(m);
   // [first learned, just past the last learned): data from `to` on is out of sample
   const window: TrainingWindow | null = trainN > 0 ? { from: first, to: Math.min(opts.cutoff, Math.floor(last) + 1) } : null;

@@ -21,16 +21,17 @@
  * off-policy estimate from the random log: BTS in OBD ignores user features, so its share of each
  * item per position over the week is its time-averaged action distribution.
  */
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, statSync, type WriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { createGzip, type Gzip } from 'node:zlib';
 import { hashVisitor, type DecisionRecord, type LoggedContext } from '../core/decision-record.ts';
 import { FEATURE_SPEC_HASH } from '../core/features.ts';
 import { hourPartition } from '../core/log-layout.ts';
 import type { OutcomeEvent } from '../core/outcome-event.ts';
+import { CliError, cliMain, type CliSpec } from './cli.ts';
+import { progressBar, records } from './progress.ts';
 
 export interface ObdImport {
   readonly decisions: number;
@@ -70,7 +71,12 @@ function contextOf(ts: number, attrs: Record<string, string | number>): LoggedCo
   };
 }
 
-export async function importObd(inDir: string, outDir: string, policyName = basename(join(inDir, '..'))): Promise<ObdImport> {
+export async function importObd(
+  inDir: string,
+  outDir: string,
+  policyName = basename(join(inDir, '..')),
+  onProgress?: (fraction: number, rows: number) => void,
+): Promise<ObdImport> {
   const campaign = basename(inDir);
   const items = (await readFile(join(inDir, 'item_context.csv'), 'utf8'))
     .trim()
@@ -78,7 +84,10 @@ export async function importObd(inDir: string, outDir: string, policyName = base
     .slice(1)
     .map((l) => `item-${l.split(',')[1]}`);
   const uniform = policyName === 'random';
-  const lines = createInterface({ input: createReadStream(join(inDir, `${campaign}.csv`)), crlfDelay: Infinity });
+  const csv = join(inDir, `${campaign}.csv`);
+  const totalBytes = statSync(csv).size || 1;
+  const input = createReadStream(csv);
+  const lines = createInterface({ input, crlfDelay: Infinity });
   let header: string[] | null = null;
   let col: Record<string, number> = {};
   let affinityCols: number[] = [];
@@ -155,6 +164,7 @@ export async function importObd(inDir: string, outDir: string, policyName = base
     }
     out.gz.write(JSON.stringify(decision) + '\n');
     decisions++;
+    if (onProgress && (decisions & 0xfff) === 0) onProgress(input.bytesRead / totalBytes, decisions);
     (counts[slot] ??= {})[item] = (counts[slot]![item] ?? 0) + 1;
     if (f[col.click!] === '1') {
       const click: OutcomeEvent = {
@@ -183,14 +193,28 @@ export async function importObd(inDir: string, outDir: string, policyName = base
   return { decisions, clicks, outOfOrder, policy, files };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({
-    options: { in: { type: 'string' }, out: { type: 'string' }, 'policy-out': { type: 'string' }, policy: { type: 'string' } },
-  });
-  if (!values.in || !values.out) throw new Error('usage: import-obd --in <obd>/<policy>/<campaign> --out DIR [--policy-out FILE]');
-  const r = await importObd(values.in, values.out, values.policy);
+export const SPEC = {
+  name: 'import:obd',
+  usage: 'npm run import:obd -- --in DIR --out DIR [--policy-out FILE]',
+  summary:
+    "Turns one Open Bandit Dataset campaign (ZOZOTOWN; <policy>/<campaign>/<campaign>.csv and item_context.csv) into attune's outcome log: gzip NDJSON decision and click records under dt=/hour= folders, which train and evaluate read.",
+  options: {
+    in: { type: 'string', arg: 'DIR', required: true, help: 'the campaign folder, e.g. ../shared/data/obd/random/men' },
+    out: { type: 'string', arg: 'DIR', required: true, help: 'where the log is written' },
+    'policy-out': { type: 'string', arg: 'FILE', help: "also write the logging policy's item shares per position (JSON)" },
+    policy: { type: 'string', arg: 'NAME', help: "the logging policy's name (default: the folder above --in, e.g. random or bts)" },
+  },
+} as const satisfies CliSpec;
+
+await cliMain(import.meta.url, SPEC, async ({ values }) => {
+  const csv = join(values.in, `${basename(values.in)}.csv`);
+  if (!existsSync(csv)) throw new CliError(`${values.in} is not an OBD campaign folder: ${csv} does not exist`);
+  const bar = progressBar('import:obd');
+  const started = performance.now();
+  const r = await importObd(values.in, values.out, values.policy, (fraction, rows) => bar.update(fraction, records(rows, started)));
+  bar.done();
   if (values['policy-out']) await writeFile(values['policy-out'], JSON.stringify({ source: values.in, slots: r.policy }, null, 2));
   console.log(
     `imported ${r.decisions} decisions and ${r.clicks} clicks (CTR ${((100 * r.clicks) / r.decisions).toFixed(3)}%) into ${r.files.length} objects under ${values.out}${r.outOfOrder ? `; ${r.outOfOrder} rows out of time order` : ''}`,
   );
-}
+});

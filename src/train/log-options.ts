@@ -4,29 +4,24 @@
  */
 import type { JoinOptions } from './attribution.ts';
 import { parseDuration } from './attribution.ts';
-import { UsageError } from './cli-args.ts';
+import { CliError, type CliOption, UsageError } from './cli.ts';
 import { FUTURE_SLACK_MS, localR2Sources, pathSources, readRecords, type LogSource } from './log-reader.ts';
 
+/** The options every log-reading tool takes (train, evaluate): `options: { ...LOG_OPTIONS, … }` (cli.ts). */
 export const LOG_OPTIONS = {
-  log: { type: 'string', multiple: true },
-  'r2-local': { type: 'boolean', default: false },
-  persist: { type: 'string' },
-  label: { type: 'string', default: 'click' },
-  window: { type: 'string', default: '30m' },
-  grace: { type: 'string', default: '10m' },
-  skew: { type: 'string', default: '1m' },
-  served: { type: 'string' },
-} as const;
-
-/** The usage lines for LOG_OPTIONS. */
-export const LOG_USAGE = `The log:
-  --log DIR|FILE          a folder of .ndjson(.gz) files, or one file (repeatable)
-  --r2-local              the bucket \`wrangler dev\` keeps (--persist DIR: its state folder)
-  --label click           outcome names that count as the reward (comma-separated)
-  --window 30m            how long after a decision an outcome counts
-  --grace 10m             how long past the window to wait for late events
-  --skew 1m               how far an outcome's clock may run behind its decision's
-  --served NAMES          outcomes that say a decision was shown (bids: win,billing)`;
+  log: { type: 'string', arg: 'DIR|FILE', multiple: true, help: 'the outcome log: a folder of .ndjson[.gz] files, or one file' },
+  'r2-local': { type: 'boolean', default: false, help: "read the local R2 log that npm start's Worker wrote, instead of --log" },
+  persist: { type: 'string', arg: 'DIR', help: 'with --r2-local: the state folder, as wrangler dev --persist-to' },
+  label: { type: 'string', arg: 'NAMES', default: 'click', help: 'the outcomes that make a positive example, comma-separated' },
+  window: { type: 'string', arg: 'DURATION', default: '30m', help: 'how long after its decision an outcome counts (30s, 30m, 2h, 1d)' },
+  grace: { type: 'string', arg: 'DURATION', default: '10m', help: "how far the log's clock passes a window before its decision is final" },
+  skew: { type: 'string', arg: 'DURATION', default: '1m', help: 'how far an outcome may precede its decision (clock skew)' },
+  served: {
+    type: 'string',
+    arg: 'NAMES',
+    help: 'outcomes that say a decision was shown; others are no example (none: every decision; bids: win,billing)',
+  },
+} as const satisfies Record<string, CliOption>;
 
 export interface LogArgs {
   log?: string[] | undefined;
@@ -47,7 +42,7 @@ export async function openSources(a: LogArgs): Promise<{ sources: LogSource[]; c
   if (!a.log?.length) throw new UsageError('name the log: --log <folder|file> (repeatable) or --r2-local');
   const sources: LogSource[] = [];
   for (const p of a.log) sources.push(...(await pathSources(p)));
-  if (sources.length === 0) throw new Error(`no .ndjson / .ndjson.gz files under ${a.log.join(', ')}`);
+  if (sources.length === 0) throw new CliError(`no .ndjson / .ndjson.gz files under ${a.log.join(', ')}`);
   return { sources, close: async () => {} };
 }
 

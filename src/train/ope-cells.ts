@@ -9,7 +9,7 @@
  * with P = π's mass on the cell and W = the logged rows' weights, so per (block, cell) sums are
  * all a bootstrap replicate needs to refit q and recompute both.
  */
-import type { Ope, OpeRow } from './ope.ts';
+import type { Ope, OpeRow } from './ope-state.ts';
 
 /** Blocks of rows the bootstrap resamples (ope.ts): enough that resampling 512 blocks behaves like resampling rows. */
 export const BLOCKS = 512;

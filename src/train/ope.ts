@@ -25,9 +25,11 @@
  * Intervals: ope-bounds.ts.
  */
 import { addCells, BLOCKS, crossFitted, scratchFor } from './ope-cells.ts';
+import type { Ope, OpeRow } from './ope-state.ts';
 import { mulberry32 } from './random.ts';
 
 export { BLOCKS };
+export type { Ope, OpeRow };
 
 const B_N = 0;
 const B_R = 1;
@@ -36,24 +38,6 @@ const B_W = 3;
 const B_DR = 4; // fixed q only
 const B_DM = 5; // fixed q only
 const B_TERMS = 6;
-
-/** One logged decision as the estimators see it: the caller fills one object and reuses it. */
-export interface OpeRow {
-  /** a well-mixed 32-bit hash of the decision id: its bootstrap block and cross-fitting fold */
-  key: number;
-  reward: number;
-  /** π(a|x) / μ(a|x) for the logged action a */
-  weight: number;
-  /** the logged action's cell (an index from the caller's cell table) */
-  cell: number;
-  /** the candidates' cells and π over them, in the first `size` entries */
-  size: number;
-  cells: Int32Array;
-  target: Float64Array;
-  /** with a fixed reward model: q(x, a) and Σ_a' π(a'|x)·q(x, a') */
-  qLogged: number;
-  qPolicy: number;
-}
 
 export function createRow(capacity = 64): OpeRow {
   return {
@@ -80,27 +64,6 @@ export interface OpeOptions {
   readonly rewardMax?: number;
   /** 'cells': cross-fitted cell means (default); 'fixed': the rows carry an outside q */
   readonly reward?: 'cells' | 'fixed';
-}
-
-export interface Ope {
-  readonly replicates: number;
-  readonly seed: number;
-  readonly level: number;
-  readonly folds: number;
-  readonly rewardMax: number | undefined;
-  readonly fixed: boolean;
-  n: number;
-  readonly blocks: Float64Array;
-  /** per cell: BLOCKS × 5 sums (ope-cells.ts) */
-  readonly cells: Float64Array[];
-  sumW2: number;
-  sumX2: number;
-  sumR2: number;
-  maxWeight: number;
-  maxReward: number;
-  minReward: number;
-  matched: number;
-  matchedRewards: number;
 }
 
 export function createOpe(o: OpeOptions = {}): Ope {

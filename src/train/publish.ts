@@ -1,5 +1,5 @@
 /**
- * `npm run models:publish [-- --remote] [--dir models] [--only name] [--allow-kind-change]`
+ * `npm run models:publish [-- --remote] [--dir models] [--only name] [--allow-kind-change]` (`--help`)
  *
  * Compiles every model source in the directory, publishes each through the atomic path
  * (write, read back, verify, flip the manifest), and writes configs (`segments.json` →
@@ -9,10 +9,10 @@
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { checkPublish, publishModel } from '../core/model-registry.ts';
 import { compileSegments, type SegmentConfig } from '../core/segments.ts';
 import { CONFIG_KEYS } from '../core/store-keys.ts';
+import { cliMain, type CliSpec } from './cli.ts';
 import { compileSources } from './model-source.ts';
 import { localStorage, remoteStorage, type OpenStorage } from './storage.ts';
 
@@ -84,28 +84,27 @@ export async function publishDirectory(
   return failures;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      remote: { type: 'boolean', default: false },
-      dir: { type: 'string', default: 'models' },
-      only: { type: 'string' },
-      persist: { type: 'string' },
-      'allow-kind-change': { type: 'boolean', default: false },
-    },
-  });
+export const SPEC = {
+  name: 'models:publish',
+  usage: 'npm run models:publish [-- --remote] [--dir DIR] [--only NAME]',
+  summary:
+    'Compiles every model source in a folder, checks them all, then publishes each through the atomic path (write, read back, verify, flip the manifest) and writes the configs (segments.json → config/segments). Compiled blobs also go to DIR/compiled/.',
+  options: {
+    dir: { type: 'string', arg: 'DIR', default: 'models', help: 'the folder of model sources (*.json)' },
+    only: { type: 'string', arg: 'NAME', help: 'publish this model only (configs are skipped)' },
+    remote: { type: 'boolean', help: 'write the real KV namespace (the one npm run deploy created) instead of local KV' },
+    persist: { type: 'string', arg: 'DIR', help: 'the local state folder, as wrangler dev --persist-to (default .wrangler/state)' },
+    'allow-kind-change': { type: 'boolean', help: "let a model's new version be of another kind than its active one" },
+  },
+} as const satisfies CliSpec;
+
+await cliMain(import.meta.url, SPEC, async ({ values }) => {
+  await readdir(values.dir); // a wrong folder fails here, before local KV starts
   const store = values.remote ? remoteStorage() : await localStorage(values.persist);
   try {
-    const failures = await publishDirectory(values.dir!, store, values.only, console.log, { allowKindChange: values['allow-kind-change'] });
-    process.exitCode = failures > 0 ? 1 : 0;
+    const failures = await publishDirectory(values.dir, store, values.only, console.log, { allowKindChange: values['allow-kind-change'] });
+    return failures > 0 ? 1 : 0;
   } finally {
     await store.close();
   }
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((err: unknown) => {
-    console.error(`models:publish: ${(err as Error).message}`);
-    process.exit(1);
-  });
-}
+});

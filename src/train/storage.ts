@@ -1,18 +1,23 @@
 /**
  * ModelStorage for Node tools: wrangler's local KV (the same persisted state `wrangler dev`
  * reads, through getPlatformProxy) or a real namespace (through `wrangler kv key` commands,
- * using the account wrangler is logged in to).
+ * using the account wrangler is logged in to, and the namespace id `npm run deploy` wrote into
+ * wrangler.deploy.jsonc; wrangler.toml's ids are local placeholders).
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { publishModel, type ModelStorage } from '../core/model-registry.ts';
+import { CliError } from './cli.ts';
 
 const run = promisify(execFile);
 /** The Worker's KV binding (wrangler.toml), which `wrangler kv key … --binding` and getPlatformProxy name. */
 export const BINDING = 'KV';
+/** The config `npm run deploy` generates (scripts/deploy-config.ts): the real resource ids. */
+export const DEPLOY_CONFIG = 'wrangler.deploy.jsonc';
 
 export interface OpenStorage {
   readonly storage: ModelStorage;
@@ -52,8 +57,9 @@ interface KVLike {
 }
 
 async function wrangler(args: string[], encoding: 'utf8' | 'buffer'): Promise<string | Buffer | null> {
+  const config = existsSync(DEPLOY_CONFIG) ? ['-c', DEPLOY_CONFIG] : [];
   try {
-    const { stdout } = await run('npx', ['wrangler', 'kv', 'key', ...args, '--binding', BINDING, '--remote'], {
+    const { stdout } = await run('npx', ['wrangler', 'kv', 'key', ...args, '--binding', BINDING, '--remote', ...config], {
       encoding,
       maxBuffer: 64 * 1024 * 1024,
     });
@@ -61,7 +67,8 @@ async function wrangler(args: string[], encoding: 'utf8' | 'buffer'): Promise<st
   } catch (err) {
     const msg = String((err as { stderr?: unknown }).stderr ?? err);
     if (/not found|404/i.test(msg)) return null;
-    throw new Error(`wrangler kv failed: ${msg.slice(0, 500)}`);
+    const hint = config.length === 0 ? ` (no ${DEPLOY_CONFIG} here: \`npm run deploy\` creates the namespace and writes its id)` : '';
+    throw new CliError(`wrangler kv failed${hint}: ${msg.slice(0, 500)}`);
   }
 }
 

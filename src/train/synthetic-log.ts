@@ -5,18 +5,19 @@
  * that works recovers those weights; an off-policy estimator that works recovers a target
  * policy's true value (`trueValue`).
  *
- * `npm run log:synth -- --out DIR --decisions 100000 [--seed 1]` writes it as the consumer
+ * `npm run log:synth -- --out DIR [--decisions 100000] [--seed 1]` writes it as the consumer
  * would: gzip NDJSON under dt=/hour= partitions (core/log-layout.ts).
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createGzip } from 'node:zlib';
 import type { DecisionRecord, LoggedContext } from '../core/decision-record.ts';
 import { FEATURE_SPEC_HASH } from '../core/features.ts';
 import { hourPartition } from '../core/log-layout.ts';
 import type { LogRecord, OutcomeEvent } from '../core/outcome-event.ts';
+import { cliMain, type CliSpec } from './cli.ts';
+import { progressBar, records } from './progress.ts';
 import { mulberry32 } from './random.ts';
 
 export { mulberry32 };
@@ -106,6 +107,8 @@ export interface SynthOptions {
   readonly start?: number;
   /** ms between decisions */
   readonly gapMs?: number;
+  /** called every few thousand decisions with the number written so far */
+  readonly onProgress?: (decisions: number) => void;
 }
 
 /** Records in log order: each decision, then its click (if any) 5 s later. */
@@ -160,7 +163,8 @@ export function* syntheticLog(o: SynthOptions): Generator<LogRecord> {
 
 /** Writes a synthetic log as hourly gzip NDJSON objects, the consumer's layout. */
 export async function writeSyntheticLog(dir: string, o: SynthOptions): Promise<number> {
-  let records = 0;
+  let written = 0;
+  let decisions = 0;
   let hourKey = '';
   let out: ReturnType<typeof createGzip> | null = null;
   let file: ReturnType<typeof createWriteStream> | null = null;
@@ -185,18 +189,34 @@ export async function writeSyntheticLog(dir: string, o: SynthOptions): Promise<n
       out.pipe(file);
     }
     if (!out!.write(JSON.stringify(rec) + '\n')) await new Promise((res) => out!.once('drain', res));
-    records++;
+    written++;
+    if (rec.type === 'decision' && o.onProgress && (++decisions & 0xfff) === 0) o.onProgress(decisions);
   }
   closes.push(finish(out, file));
   await Promise.all(closes);
-  return records;
+  return written;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({
-    options: { out: { type: 'string' }, decisions: { type: 'string', default: '100000' }, seed: { type: 'string', default: '1' } },
+export const SPEC = {
+  name: 'log:synth',
+  usage: 'npm run log:synth -- --out DIR [--decisions N] [--seed N]',
+  summary:
+    'Writes a synthetic outcome log with known ground truth (uniform logging over three hero variants, clicks from a logistic model on readable features) as the queue consumer writes it: gzip NDJSON under dt=/hour= folders.',
+  options: {
+    out: { type: 'string', arg: 'DIR', required: true, help: 'where the log is written' },
+    decisions: { type: 'integer', min: 1, default: 100_000, help: 'how many decisions (one a second from 2026-11-01)' },
+    seed: { type: 'integer', min: 0, default: 1, help: 'the random seed: the same seed writes the same log' },
+  },
+} as const satisfies CliSpec;
+
+await cliMain(import.meta.url, SPEC, async ({ values }) => {
+  const bar = progressBar('log:synth');
+  const started = performance.now();
+  const n = await writeSyntheticLog(values.out, {
+    decisions: values.decisions,
+    seed: values.seed,
+    onProgress: (done) => bar.update(done / values.decisions, records(done, started)),
   });
-  if (!values.out) throw new Error('--out DIR is required');
-  const n = await writeSyntheticLog(values.out, { decisions: Number(values.decisions), seed: Number(values.seed) });
+  bar.done();
   console.log(`wrote ${n} records to ${values.out}`);
-}
+});

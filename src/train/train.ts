@@ -1,5 +1,5 @@
 /**
- * `npm run train -- --log <folder|file> --name <model> [options]`: USAGE below.
+ * `npm run train -- --log <folder|file> --name <model> [options]`: SPEC below (`--help`).
  *
  * Streams the log, attributes outcomes to decisions, fits FTRL-proximal logistic regression
  * on the Worker's own features, and writes the `linear` model blob (with the window of
@@ -16,44 +16,64 @@ import { parsePolicySpec } from '../core/policy.ts';
 import { parseTrainingWindow } from '../core/training-window.ts';
 import { attribute, newJoinStats } from './attribution.ts';
 import { loadLinear, modelPolicy } from './candidate-policy.ts';
-import { dateOption, jsonOption, numberOption, parseCli, runCli, UsageError } from './cli-args.ts';
+import { CliError, type CliSpec, cliMain, dateOption, jsonOption, type ParsedCli, UsageError } from './cli.ts';
 import { evaluateExamples } from './evaluate-log.ts';
 import { evaluationWindow, formatEvaluation, gateVerdict } from './evaluate-report.ts';
 import { fit, type FitReport } from './fit.ts';
 import { DEFAULT_FTRL } from './ftrl.ts';
-import { decisionTimeRange, joinOptions, LOG_OPTIONS, LOG_USAGE, openSources, readRecords } from './log-options.ts';
+import { decisionTimeRange, joinOptions, LOG_OPTIONS, openSources, readRecords } from './log-options.ts';
 import type { ReadStats } from './log-reader.ts';
 import { progressBar } from './progress.ts';
 import { publishBlob } from './storage.ts';
 
-export const USAGE = `Usage: npm run train -- --log DIR|FILE --name NAME [options]
-
-Fits a CTR model (FTRL-proximal logistic regression) on the logged decisions and their
-outcomes, reports it on a time-based holdout, and writes the model blob.
-
-${LOG_USAGE}
-What to learn:
-  --name NAME             the model's name in KV (required)
-  --version V             its version (default: the UTC time, 20261123t101500)
-  --slot ID               one slot's decisions only
-  --kind variant          decisions of this kind (variant, bid, recommendation, score)
-  --variants a,b,c        learn only these actions (default: the first ${MAX_VARIANTS} seen)
-  --holdout 0.2           the last share of the log's time range, scored but never learned
-  --holdout-from ISO      ... or the holdout from this time on
-  --policy JSON           the policy stored with the model ('{"type":"greedy","epsilon":0.1}')
-FTRL:
-  --bits 18 --alpha 0.05 --beta 1 --l1 1 --l2 1 --no-shared --quantize int8|float32
-Output:
-  --out FILE              the blob (default models/compiled/NAME@VERSION.bin)
-  --report FILE           the report as JSON
-  --quiet                 no progress bar
-Publishing:
-  --publish [--remote]    to local KV (or the real namespace)
-  --gate                  only if the model beats the constant rate on the holdout and its
-                          policy's off-policy lower bound (--gate-on dr|snips|ips, default dr)
-                          on the decisions after its training window is at least the logging
-                          policy's observed value, with an effective sample size of 100 or more
-  -h, --help              this text`;
+export const SPEC = {
+  name: 'train',
+  usage: 'npm run train -- --log DIR|FILE --name NAME [options]',
+  summary:
+    'Fits a CTR model (FTRL-proximal logistic regression) on the logged decisions and their outcomes, reports it on a time-based holdout, and writes the model blob.',
+  options: {
+    ...LOG_OPTIONS,
+    name: { type: 'string', arg: 'NAME', required: true, help: "the model's name in KV" },
+    version: { type: 'string', arg: 'V', help: 'its version (default: the UTC time, 20261123t101500)' },
+    slot: { type: 'string', arg: 'ID', help: "one slot's decisions only" },
+    kind: { type: 'string', arg: 'KIND', default: 'variant', help: 'decisions of this kind (variant, bid, recommendation, score)' },
+    variants: { type: 'string', arg: 'a,b,c', help: `learn only these actions (default: the first ${MAX_VARIANTS} seen)` },
+    holdout: {
+      type: 'number',
+      arg: 'SHARE',
+      min: 0,
+      max: 1,
+      default: 0.2,
+      help: "the last share of the log's time range, scored but never learned",
+    },
+    'holdout-from': { type: 'string', arg: 'ISO|MS', help: '... or the holdout from this time on' },
+    policy: { type: 'string', arg: 'JSON', help: 'the policy stored with the model (\'{"type":"greedy","epsilon":0.1}\')' },
+    bits: { type: 'integer', min: 1, max: 24, default: DEFAULT_FTRL.bits, help: 'FTRL: 2^bits weight rows' },
+    alpha: { type: 'number', min: 0, default: DEFAULT_FTRL.alpha, help: 'FTRL: learning rate' },
+    beta: { type: 'number', min: 0, default: DEFAULT_FTRL.beta, help: 'FTRL: learning-rate smoothing' },
+    l1: { type: 'number', min: 0, default: DEFAULT_FTRL.l1, help: 'FTRL: L1 regularization' },
+    l2: { type: 'number', min: 0, default: DEFAULT_FTRL.l2, help: 'FTRL: L2 regularization' },
+    'no-shared': { type: 'boolean', help: 'FTRL: no weights shared across variants' },
+    quantize: { type: 'string', choices: ['int8', 'float32'], default: 'int8', help: 'how the blob stores the weights' },
+    out: { type: 'string', arg: 'FILE', help: 'the blob (default models/compiled/NAME@VERSION.bin)' },
+    report: { type: 'string', arg: 'FILE', help: 'the report as JSON' },
+    quiet: { type: 'boolean', help: 'no progress bar' },
+    publish: { type: 'boolean', help: 'publish to local KV (with --remote: the real namespace)' },
+    remote: { type: 'boolean', help: 'with --publish: the real namespace' },
+    gate: { type: 'boolean', help: 'with --publish: only if the model passes the gate (below)' },
+    'gate-on': {
+      type: 'string',
+      choices: ['dr', 'snips', 'ips'],
+      default: 'dr',
+      help: "the off-policy estimate the gate judges the model's policy by",
+    },
+  },
+  notes: [
+    '--gate publishes only if the model beats the constant rate on the holdout and the lower bound of',
+    "its policy's off-policy estimate (--gate-on) on the decisions after its training window is at least",
+    "the logging policy's observed value, with an effective sample size of 100 or more.",
+  ],
+} as const satisfies CliSpec;
 
 export function formatReport(r: FitReport): string {
   const h = r.holdout;
@@ -77,65 +97,22 @@ export function formatReport(r: FitReport): string {
   if (r.join) {
     const j = r.join;
     lines.push(
-      `join      ${j.decisions} decisions, ${j.outcomes} outcomes, ${j.attributed} attributed, ${j.unattributed} unattributed, ${j.late} outside the window, duplicates dropped: ${j.duplicateDecisions} decisions / ${j.duplicateOutcomes} outcomes, ${j.staleDecisions} decisions too late to label${j.unserved > 0 ? `, ${j.unserved} never shown (lost bids: no win or billing notice) left out` : ''}`,
+      `join      ${j.decisions} decisions, ${j.outcomes} outcomes, ${j.attributed} attributed, ${j.unattributed} unattributed, ${j.late} outside the window, duplicates dropped: ${j.duplicateDecisions} decisions / ${j.duplicateOutcomes} outcomes, ${j.staleDecisions} decisions too late to label${j.unserved > 0 ? `, ${j.unserved} never shown (lost bids: no win or billing notice) left out` : ''}${j.unverified > 0 ? `, ${j.unverified} bid clicks or notices without an exchange (not from our tracker) ignored` : ''}`,
     );
   }
   return lines.join('\n');
 }
 
-async function main(): Promise<void> {
-  const { values: a } = parseCli({
-    options: {
-      ...LOG_OPTIONS,
-      name: { type: 'string' },
-      version: { type: 'string' },
-      slot: { type: 'string' },
-      variants: { type: 'string' },
-      kind: { type: 'string', default: 'variant' },
-      holdout: { type: 'string', default: '0.2' },
-      'holdout-from': { type: 'string' },
-      bits: { type: 'string' },
-      alpha: { type: 'string' },
-      beta: { type: 'string' },
-      l1: { type: 'string' },
-      l2: { type: 'string' },
-      'no-shared': { type: 'boolean', default: false },
-      policy: { type: 'string' },
-      quantize: { type: 'string', default: 'int8' },
-      out: { type: 'string' },
-      report: { type: 'string' },
-      publish: { type: 'boolean', default: false },
-      remote: { type: 'boolean', default: false },
-      gate: { type: 'boolean', default: false },
-      'gate-on': { type: 'string', default: 'dr' },
-      quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (a.help) {
-    console.log(USAGE);
-    return;
-  }
-  if (!a.name) throw new UsageError('--name is required (the model name in KV)');
-  if (!a.log?.length && !a['r2-local']) throw new UsageError('name the log: --log <folder|file> (repeatable) or --r2-local');
+async function main({ values: a }: ParsedCli<typeof SPEC.options>): Promise<number> {
+  if (!a.log.length && !a['r2-local']) throw new UsageError('name the log: --log <folder|file> (repeatable) or --r2-local');
   const version = a.version ?? new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').toLowerCase();
   const policy = a.policy === undefined ? undefined : parsePolicySpec(jsonOption(a.policy, 'policy'));
   if (policy === null)
     throw new UsageError('--policy is not a policy spec: greedy {epsilon}, softmax {temperature, floor} or thompson {floor}');
-  if (a.quantize !== 'int8' && a.quantize !== 'float32') throw new UsageError('--quantize is int8 or float32');
-  const gateOn = a['gate-on'];
-  if (gateOn !== 'dr' && gateOn !== 'snips' && gateOn !== 'ips') throw new UsageError('--gate-on is dr, snips or ips');
-  const ftrl = {
-    bits: numberOption(a.bits, DEFAULT_FTRL.bits, 'bits', 1, 24),
-    alpha: numberOption(a.alpha, DEFAULT_FTRL.alpha, 'alpha', 0),
-    beta: numberOption(a.beta, DEFAULT_FTRL.beta, 'beta', 0),
-    l1: numberOption(a.l1, DEFAULT_FTRL.l1, 'l1', 0),
-    l2: numberOption(a.l2, DEFAULT_FTRL.l2, 'l2', 0),
-    shared: !a['no-shared'],
-  };
-  if (!Number.isInteger(ftrl.bits)) throw new UsageError('--bits must be an integer in 1..24');
+  const gateOn = a['gate-on'] as 'dr' | 'snips' | 'ips';
+  const ftrl = { bits: a.bits, alpha: a.alpha, beta: a.beta, l1: a.l1, l2: a.l2, shared: !a['no-shared'] };
   const holdoutFrom = dateOption(a['holdout-from'], 'holdout-from');
-  const share = numberOption(a.holdout, 0.2, 'holdout', 0, 1);
+  const share = a.holdout;
   const join = joinOptions(a);
 
   const { sources, close } = await openSources(a);
@@ -144,7 +121,7 @@ async function main(): Promise<void> {
     if (holdoutFrom !== undefined) cutoff = holdoutFrom;
     else {
       const range = await decisionTimeRange(sources);
-      if (range.decisions === 0) throw new Error('the log holds no decisions');
+      if (range.decisions === 0) throw new CliError('the log holds no decisions');
       cutoff = share <= 0 ? Infinity : range.min + (1 - share) * (range.max - range.min);
     }
     const totalBytes = sources.reduce((s, x) => s + x.bytes, 0);
@@ -160,8 +137,8 @@ async function main(): Promise<void> {
       slot: a.slot,
       kind: a.kind,
       policy,
-      target: a.label!,
-      quantize: a.quantize,
+      target: a.label,
+      quantize: a.quantize as 'int8' | 'float32',
       variants: a.variants
         ?.split(',')
         .map((v) => v.trim())
@@ -174,7 +151,7 @@ async function main(): Promise<void> {
     });
     bar.done();
     if (report.train.examples === 0) {
-      throw new Error(`no decisions to train on before the holdout cutoff (${report.cutoff}); nothing written`);
+      throw new CliError(`no decisions to train on before the holdout cutoff (${report.cutoff}); nothing written`);
     }
     const seconds = (performance.now() - started) / 1000;
     const full = { ...report, join: joinStats, read: { ...readStats, seconds, recordsPerSecond: Math.round(readStats.lines / seconds) } };
@@ -191,13 +168,11 @@ async function main(): Promise<void> {
       const h = report.holdout;
       if (a.gate && h.examples === 0) {
         console.error('not published: the holdout is empty, so the gate has nothing to judge the model on');
-        process.exitCode = 2;
-        return;
+        return 2;
       }
       if (a.gate && !(h.logLoss < h.baselineLogLoss)) {
         console.error(`not published: holdout log loss ${h.logLoss} does not beat the constant-rate baseline ${h.baselineLogLoss}`);
-        process.exitCode = 2;
-        return;
+        return 2;
       }
       if (a.gate) {
         // the model's own policy, judged off-policy on the decisions it never learned from
@@ -217,15 +192,15 @@ async function main(): Promise<void> {
           console.log(formatEvaluation(ope, `${model.name}@${model.version}`, window, [...window.warnings, ...ope.warnings]));
         if (refusal) {
           console.error(`not published: ${refusal}`);
-          process.exitCode = 2;
-          return;
+          return 2;
         }
       }
       console.log(await publishBlob(blob, { remote: a.remote, persist: a.persist }));
     }
+    return 0;
   } finally {
     await close();
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) runCli('train', USAGE, main);
+await cliMain(import.meta.url, SPEC, main);

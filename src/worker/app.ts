@@ -14,6 +14,7 @@ import { campaignStatsRoutes } from './bidding/stats-routes.ts';
 import { decideRoutes } from './decide/decide-routes.ts';
 import { scoreRoutes } from './decide/score-routes.ts';
 import { eventRoutes } from './events/events-routes.ts';
+import { isAdminHost } from './shared/admin-host.ts';
 import { experimentAdminRoutes } from './experiments/admin-routes.ts';
 import { experimentPageRoutes } from './experiments/page-routes.ts';
 import { queueRoutes } from './log/queue-routes.ts';
@@ -71,10 +72,12 @@ app.get('/healthz', (c) => c.json({ ok: true }));
 app.route('/', queueRoutes);
 
 // Proxy mode: whatever the API does not answer goes to the origin (ORIGIN_URL), personalized
-// where page rules say so. Hooked here so it stays last however many routes are added.
+// where page rules say so. Hooked here so it stays last however many routes are added. Never on
+// the admin page's hosts (ADMIN_HOST): no site page may share the admin's origin.
 app.notFound(
   async (c) =>
-    (await proxyRequest(c)) ?? c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404),
+    (isAdminHost(c.env, new URL(c.req.url).hostname) ? null : await proxyRequest(c)) ??
+    c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404),
 );
 
 app.onError((err, c) => {

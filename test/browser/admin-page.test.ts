@@ -1,10 +1,11 @@
 /**
- * The experiments admin page in a real browser (Debian's Chromium via playwright-core):
+ * The experiments admin page in a real browser (Chromium via playwright-core, chromium.ts):
  * sign in, create a test through the form, launch it, see the allocation and
  * probability-of-best charts, stop it with a winner.
  */
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './chromium.ts';
 import { startWorker, stopAllWorkers, type WorkerProcess } from './worker-process.ts';
 
 let worker: WorkerProcess;
@@ -12,18 +13,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   worker = await startWorker();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {

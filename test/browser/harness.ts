@@ -1,7 +1,8 @@
 /**
  * What every browser test file starts for itself: a loopback origin serving the real shared
  * pages, the Worker under `wrangler dev` on a free port with a temporary persist directory
- * (real local KV, Queues and R2), and headless Debian Chromium driven by playwright-core.
+ * (real local KV, Queues and R2), and headless Chromium driven by playwright-core (chromium.ts
+ * finds one: CHROMIUM_PATH, a system install, or the one inside the npm package).
  */
 import { HAS_SHARED_DATA, SHARED_DATA } from '../fixtures/shared-data.ts';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -9,10 +10,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { chromium, type Browser } from 'playwright-core';
 import { CONFIG_KEYS } from '../../src/core/store-keys.ts';
 import { BINDING } from '../../src/train/storage.ts';
 import { startWorker as startWorkerProcess, wrangler, type WorkerProcess } from './worker-process.ts';
+
+export { launchChromium } from './chromium.ts';
 
 export const PAGES = resolve(SHARED_DATA, 'html-pages');
 export { HAS_SHARED_DATA };
@@ -72,21 +74,6 @@ export function startWorker(originUrl: string, pageRules: unknown): Promise<Runn
         persist,
       ]);
     },
-  });
-}
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
   });
 }
 

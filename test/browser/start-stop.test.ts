@@ -57,7 +57,7 @@ describe('npm start', () => {
     for (const f of COPIED) cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
     // a checkout from before exchanges: its secrets stay as they are (no newline at the end either)
-    const before = 'PROFILE_SECRET=kept-profile-secret-0123456789\n# my comment\nADMIN_TOKEN=kept-admin-token';
+    const before = 'PROFILE_SECRET=kept-profile-secret-0123456789abcdef\n# my comment\nADMIN_TOKEN=kept-admin-token-0123456789abcdef';
     writeFileSync(path.join(dir, '.dev.vars'), before);
 
     const [port, originPort] = [await freePort(), await freePort()];

@@ -62,8 +62,13 @@ export function wrangler(args: string[]): Promise<void> {
 export async function startWorker(options: WorkerOptions = {}): Promise<WorkerProcess> {
   const port = await freePort();
   const persist = mkdtempSync(path.join(tmpdir(), 'attune-browser-'));
-  const adminToken = `browser-test-${Math.random().toString(36).slice(2)}`;
-  const vars = { ADMIN_TOKEN: adminToken, SIGNING_SECRET: 'browser-test-signing-secret-0123456789', ...options.vars };
+  const adminToken = `browser-test-admin-token-${Math.random().toString(36).slice(2).padEnd(12, '0')}`; // 32+ characters
+  const vars = {
+    ADMIN_TOKEN: adminToken,
+    SIGNING_SECRET: 'browser-test-signing-secret-0123456789',
+    ALLOWED_ORIGINS: '*',
+    ...options.vars,
+  };
   try {
     await options.seed?.(persist);
   } catch (err) {

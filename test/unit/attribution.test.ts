@@ -87,6 +87,34 @@ describe('attribution join', () => {
     expect(stats.unserved).toBe(3); // lost, won-late, and `later` (no notice at all)
   });
 
+  it('bids learn only from the clicks and notices our routes wrote (they name the exchange), not from /v1/events', async () => {
+    const bid = (id: string, ts: number): DecisionRecord => ({ ...decision(id, ts), kind: 'bid' });
+    const ours = (o: OutcomeEvent): OutcomeEvent => ({ ...o, exchange: 'exchange-a' });
+    const { out, stats } = await run(
+      [
+        bid('b1', 0),
+        bid('b2', 1000),
+        bid('b3', 2000),
+        decision('v1', 3000),
+        ours(outcome('win:b1', 'b1', 500, 'win')),
+        outcome('forged-1', 'b1', 600), // a client `click` naming the bid, before the tracker's
+        ours(outcome('click:b1', 'b1', 700)),
+        ours(outcome('win:b2', 'b2', 1500, 'win')),
+        outcome('click:b2', 'b2', 1600), // a client event that took the tracker's id: ignored, not a duplicate
+        outcome('forged-3', 'b3', 2500), // would also claim the lost bid b3 was shown
+        outcome('c-v1', 'v1', 4000), // variant decisions take clicks from /v1/events, as always
+        decision('later', 300 * MIN),
+      ],
+      { ...JOIN, served: new Set(['win', 'billing']) },
+    );
+    expect(out.map((e) => [e.decision.id, e.label])).toEqual([
+      ['b1', 1],
+      ['b2', 0],
+      ['v1', 1],
+    ]);
+    expect(stats).toMatchObject({ unverified: 3, attributed: 2, duplicateOutcomes: 0, unserved: 2 }); // b3, later
+  });
+
   it('labels decisions followed by a label outcome within the window, once per event id', async () => {
     const { byId, out, stats } = await run([
       decision('d1', 0),

@@ -204,7 +204,7 @@ describe('win curve and shading', () => {
         }
       }
     }
-  });
+  }, 30_000); // fits dozens of markets
 
   it('round-trips curves through the model envelope', () => {
     const blob = encodeShadingModel(

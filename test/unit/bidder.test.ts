@@ -260,5 +260,5 @@ describe('logged propensity under pacing', () => {
     expect([...logged.B][0]).toBeCloseTo(0.5, 9); // B bids only when A's draw failed (it used to log 1)
     expect(Math.abs(wins.A / runs - 0.5)).toBeLessThan(0.02);
     expect(Math.abs(wins.B / runs - 0.5)).toBeLessThan(0.02);
-  });
+  }, 30_000);
 });

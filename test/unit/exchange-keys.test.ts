@@ -37,6 +37,13 @@ describe('EXCHANGE_KEYS', () => {
     expect(parseExchangeKeys('').problems).toEqual([]);
   });
 
+  it('refuses the example key of .dev.vars.example (long enough, but public)', () => {
+    const keys = parseExchangeKeys(`demo:change-me-to-a-long-random-key,adx:${KEY_A}`);
+    expect(keys.problems).toEqual([expect.stringMatching(/^entry 1 \(demo\): the example key/)]);
+    expect(exchangeOfKey(keys, 'change-me-to-a-long-random-key')).toBeNull();
+    expect(exchangeOfKey(keys, KEY_A)).toBe('adx');
+  });
+
   it('path tokens: 128 bits of HMAC-SHA256(key, "openrtb-path|<id>"), valid for their exchange only', () => {
     const want = createHmac('sha256', KEY_A).update('openrtb-path|adx').digest().subarray(0, 16).toString('base64url');
     expect(pathToken(KEY_A, 'adx')).toBe(want);

@@ -53,7 +53,7 @@ describe('fit-shading', () => {
     expect([...curves.keys()].sort()).toEqual(['*', 'pub:big']);
     expect(curves.get('pub:big')!.a).toBeCloseTo(-1, 1);
     expect(curves.get('pub:big')!.k).toBeCloseTo(2.5, 1);
-  });
+  }, 30_000);
 
   it('counts each bid once: replayed notices (and a loss after its win) are dropped', () => {
     const fit = createShadingFit();
@@ -86,5 +86,5 @@ describe('fit-shading', () => {
     }
     expect(caught).toBe(100_000 - 400);
     expect(keys.seen(1e12)).toBe(false); // long forgotten
-  });
+  }, 30_000); // millions of auctions
 });

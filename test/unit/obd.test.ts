@@ -63,7 +63,7 @@ describe.skipIf(!HAS_SHARED_DATA)('Open Bandit Dataset (men, random and Bernoull
     expect(report.train.positives + report.holdout.positives).toBe(46);
     expect(report.model.variants).toHaveLength(34);
     expect(Number.isFinite(report.holdout.logLoss) && Number.isFinite(report.holdout.auc)).toBe(true);
-  });
+  }, 30_000);
 
   it('estimates the BTS policy CTR from the random log; the BTS log observed 0.69 %', async () => {
     const sources = await pathSources(join(dir, 'random-men'));

@@ -162,7 +162,7 @@ describe('build and compile', () => {
       ['boots', 'socks'],
       ['boots', 'laces'],
     ].map((items, i) => ({ id: `b${i}`, items, ts: i * 1000, segment: i < 5 ? 'GB' : 'FR' }));
-    const built = build(baskets, new Map(), { k: 2, norm: 'cosine', alpha: 0.5, shrink: 0, minCount: 1 });
+    const built = build(baskets, new Map(), { k: 2, norm: 'cosine', alpha: 0.5, shrink: 0, minCount: 0 });
     const { model, companion } = compile(built, 'shop', 'v1');
     const m = decodeItemKnn(model.slice().buffer);
     if (!m.ok) throw new Error(m.reason);

@@ -126,7 +126,7 @@ describe('itemknn codec', () => {
     expect(blob.byteLength / (n * 50)).toBeLessThan(3.6);
     const m = decode(blob);
     expect(itemIndex(m, 'p12345')).toBeGreaterThanOrEqual(0);
-  });
+  }, 30_000); // builds and encodes a million neighbours
 });
 
 describe('recommend', () => {
@@ -446,5 +446,5 @@ describe('recommend', () => {
       }
       expect(res.similar).toBe(want.filter((r) => r[2] === ORIGIN.similar || r[2] === ORIGIN.repeat).length);
     }
-  });
+  }, 30_000); // 3,000 queries against the reference
 });

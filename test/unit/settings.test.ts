@@ -1,6 +1,14 @@
 /** The Worker's settings (src/worker/shared/settings.ts): one rule for every number, parsed once per environment. */
-import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
+import { MIN_SECRET_LENGTH, secretProblem } from '../../src/core/secret-strength.ts';
 import { numberVar, settings } from '../../src/worker/shared/settings.ts';
+import { parseDevVars } from '../../scripts/dev-vars.ts';
+
+const ADMIN = 'unit-admin-token-0123456789abcdef';
+const P1 = 'unit-partner-one-0123456789abcdef';
+const P2 = 'unit-partner-two-0123456789abcdef';
+const SECRET = 'unit-signing-secret-0123456789abcdef';
 
 describe('settings', () => {
   it("are wrangler.toml's defaults when nothing is set", () => {
@@ -9,11 +17,12 @@ describe('settings', () => {
       writeGapMs: 1000,
       staleMs: 60_000,
       originTimeoutMs: 10_000,
-      allowedOrigins: '*',
+      allowedOrigins: [], // no browser origin: a deployment names its site
       adminToken: undefined,
       partnerTokens: [],
       signingSecret: undefined,
       legacySecret: false,
+      adminHosts: [],
     });
   });
 
@@ -35,15 +44,58 @@ describe('settings', () => {
       'https://b.example',
     ]);
     expect(settings({ ALLOWED_ORIGINS: 'https://a.example,*' }).allowedOrigins).toBe('*');
-    expect(settings({ ADMIN_TOKEN: ' admin ', PARTNER_TOKENS: 'p1, ,p2,' }).partnerTokens).toEqual(['admin', 'p1', 'p2']);
+    expect(settings({ ADMIN_HOST: ' Admin.Example.com:8443, ,admin.localhost' }).adminHosts).toEqual([
+      'admin.example.com',
+      'admin.localhost',
+    ]);
+    expect(settings({ ALLOWED_ORIGINS: ' , ' }).allowedOrigins).toEqual([]);
+    expect(settings({ ADMIN_TOKEN: ` ${ADMIN} `, PARTNER_TOKENS: `${P1}, ,${P2},` }).partnerTokens).toEqual([ADMIN, P1, P2]);
     expect(settings({ ADMIN_TOKEN: '', SIGNING_SECRET: '' })).toMatchObject({ adminToken: undefined, signingSecret: undefined });
-    expect(settings({ SIGNING_SECRET: 's' })).toMatchObject({ signingSecret: 's', legacySecret: false });
+    expect(settings({ SIGNING_SECRET: SECRET })).toMatchObject({ signingSecret: SECRET, legacySecret: false });
   });
 
   it('read the signing secret under its old name, PROFILE_SECRET, for one release', () => {
-    expect(settings({ PROFILE_SECRET: 'old' })).toMatchObject({ signingSecret: 'old', legacySecret: true });
-    expect(settings({ SIGNING_SECRET: 'new', PROFILE_SECRET: 'old' })).toMatchObject({ signingSecret: 'new', legacySecret: false });
+    const old = `old-${SECRET}`;
+    expect(settings({ PROFILE_SECRET: old })).toMatchObject({ signingSecret: old, legacySecret: true });
+    expect(settings({ SIGNING_SECRET: SECRET, PROFILE_SECRET: old })).toMatchObject({ signingSecret: SECRET, legacySecret: false });
     expect(settings({ SIGNING_SECRET: '', PROFILE_SECRET: '' })).toMatchObject({ signingSecret: undefined, legacySecret: false });
+  });
+
+  it('refuse short and example secrets as not configured, logging the setting and why, never the value', () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((line: unknown) => void lines.push(String(line)));
+    try {
+      const short = 'x'.repeat(MIN_SECRET_LENGTH - 1);
+      const s = settings({
+        ADMIN_TOKEN: 'change-me-too',
+        SIGNING_SECRET: 'change-me-to-a-long-random-string',
+        PARTNER_TOKENS: `${P1},a,${short}`,
+      });
+      expect(s).toMatchObject({ adminToken: undefined, signingSecret: undefined, partnerTokens: [P1] });
+      expect(settings({ PROFILE_SECRET: short })).toMatchObject({ signingSecret: undefined, legacySecret: true });
+      expect(settings({ ADMIN_TOKEN: 'x'.repeat(MIN_SECRET_LENGTH) }).adminToken).toBe('x'.repeat(MIN_SECRET_LENGTH));
+    } finally {
+      spy.mockRestore();
+    }
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged.map((l) => [l.setting, l.entry, l.reason])).toEqual([
+      ['ADMIN_TOKEN', undefined, 'the example value from .dev.vars.example'],
+      ['PARTNER_TOKENS', 2, `shorter than ${MIN_SECRET_LENGTH} characters`],
+      ['PARTNER_TOKENS', 3, `shorter than ${MIN_SECRET_LENGTH} characters`],
+      ['SIGNING_SECRET', undefined, 'the example value from .dev.vars.example'],
+      ['PROFILE_SECRET', undefined, `shorter than ${MIN_SECRET_LENGTH} characters`],
+    ]);
+    for (const l of lines) expect(l).not.toMatch(/change-me|xxxx/);
+  });
+
+  it('refuse every example value of .dev.vars.example, whatever its length', () => {
+    const example = parseDevVars(readFileSync(new URL('../../.dev.vars.example', import.meta.url), 'utf8'));
+    const values = [...example.values()]
+      .flatMap((v) => v.split(','))
+      .map((v) => v.slice(v.indexOf(':') + 1).trim())
+      .filter(Boolean);
+    expect(values.length).toBeGreaterThanOrEqual(3);
+    for (const v of values) expect(secretProblem(v), v).not.toBeNull();
   });
 
   it('are parsed once per environment, and again when a value changes', () => {

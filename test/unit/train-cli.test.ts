@@ -70,7 +70,7 @@ describe('npm run train / evaluate', async () => {
     ]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/not published/);
-  });
+  }, 120_000); // trains in a child process
 
   it('records the training window in the model, and evaluates after it by default', async () => {
     const { loadLinear } = await import('../../src/train/candidate-policy.ts');
@@ -218,13 +218,19 @@ describe('npm run train / evaluate', async () => {
       ['evaluate.ts', ['--bogus'], /^evaluate: unknown option --bogus\n\nUsage:/],
       ['evaluate.ts', ['--log'], /^evaluate: --log needs a value\n/],
       ['evaluate.ts', ['--log', log], /^evaluate: name the candidate: --model FILE or --policy-table FILE\n/],
-      ['evaluate.ts', ['--log', log, '--model', 'm.bin', '--replicates', 'many'], /^evaluate: --replicates must be a number, got "many"\n/],
+      [
+        'evaluate.ts',
+        ['--log', log, '--model', 'm.bin', '--replicates', 'many'],
+        /^evaluate: --replicates must be an integer from 100 to 100000; got "many"\n/,
+      ],
       ['evaluate.ts', ['--log', log, '--model', 'm.bin', '--from', 'yesterday'], /^evaluate: --from must be an ISO 8601 date/],
       ['evaluate.ts', ['--log', log, '--model', 'm.bin', '--window', '5 minutes'], /^evaluate: --window: bad duration/],
       ['train.ts', ['--frobnicate'], /^train: unknown option --frobnicate\n\nUsage:/],
       ['train.ts', ['--name', 'x'], /^train: name the log: --log/],
-      ['train.ts', ['--log', log, '--name', 'x', '--bits', 'abc'], /^train: --bits must be a number, got "abc"/],
-      ['train.ts', ['--log', log, '--name', 'x', '--holdout', '2'], /^train: --holdout must be between 0 and 1, got 2/],
+      ['train.ts', ['--log', log, '--name', 'x', '--bits', 'abc'], /^train: --bits must be an integer from 1 to 24; got "abc"/],
+      ['train.ts', ['--log', log, '--name', 'x', '--holdout', '2'], /^train: --holdout must be a number from 0 to 1; got "2"/],
+      ['train.ts', ['--log', log], /^train: --name is required/],
+      ['train.ts', ['--log', log, '--name', 'x', '--quantize', 'int4'], /^train: --quantize must be one of int8, float32; got "int4"/],
       ['train.ts', ['--log', log, '--name', 'x', '--policy', '{nope'], /^train: --policy is not valid JSON/],
     ];
     for (const [script, args, message] of cases) {
@@ -254,7 +260,7 @@ describe('npm run train / evaluate', async () => {
     );
     const both = [...(await pathSources(log)), ...(await pathSources(dirty))];
     expect(await decisionTimeRange(both)).toEqual(clean);
-  });
+  }, 30_000); // reads the 30k-decision log twice
 
   it('refuses to write or publish a model with nothing to train on', async () => {
     const { mkdir, writeFile } = await import('node:fs/promises');
@@ -284,7 +290,7 @@ describe('npm run train / evaluate', async () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/no decisions to train on/);
     expect(r.stdout).not.toMatch(/published/);
-  });
+  }, 60_000); // a child process
 });
 
 describe('publishing a models directory', () => {
@@ -307,7 +313,7 @@ describe('publishing a models directory', () => {
     expect(await publishDirectory(dir, store, undefined, (l) => lines.push(l))).toBe(2);
     expect(written.size).toBe(0);
     expect(lines.join('\n')).toMatch(/FAILED {2}b\.json: .*\n.*FAILED {2}segments\.json: .*\nnothing published/);
-  });
+  }, 30_000);
 
   it('checks the store too before writing: a version published with other bytes, or a change of kind, publishes nothing', async () => {
     const { publishDirectory } = await import('../../src/train/publish.ts');
@@ -362,13 +368,13 @@ describe('publishing a models directory', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^recs:train: no baskets to learn from/m);
     expect(r.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
-  });
+  }, 60_000); // a child process
 
   it('recs:train prints its usage on --help, and refuses --eval without the retail CSV before training anything', async () => {
     const { writeFile, readdir } = await import('node:fs/promises');
     const help = spawnSync(process.execPath, ['src/train/recs/train.ts', '--help'], { encoding: 'utf8', timeout: 60_000 });
     expect(help.status).toBe(0);
-    expect(help.stdout).toMatch(/--catalog file/);
+    expect(help.stdout).toMatch(/--catalog FILE/);
     const dir = await mkdtemp(join(tmpdir(), 'attune-recs-'));
     const csv = join(dir, 'i.csv');
     await writeFile(csv, 'basket,item\nb1,a\nb1,b\n');
@@ -380,7 +386,7 @@ describe('publishing a models directory', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/--eval needs the retail --csv/);
     expect(await readdir(dir)).toEqual(['i.csv']); // nothing built or written
-  });
+  }, 60_000); // two child processes
 
   it('recs:train and recs:eval refuse numeric options that are not numbers or out of range, before reading anything', async () => {
     const { writeFile } = await import('node:fs/promises');
@@ -392,16 +398,24 @@ describe('publishing a models directory', () => {
     for (const [flag, value, message] of [
       ['--alpha', 'abc', /--alpha/],
       ['--shrink', '-1', /--shrink/],
-      ['--min-count', '0', /--min-count/],
+      ['--min-count', '-1', /--min-count/],
+      ['--basket-weight', 'half', /--basket-weight/],
       ['--half-life', 'x', /--half-life/],
       ['--k', '0', /--k/],
     ] as const) {
       const r = recs('train.ts', ['--name', 'x-recs', '--out', dir, flag, value]);
-      expect(r.status, `${flag} ${value}`).toBe(1);
+      expect(r.status, `${flag} ${value}`).toBe(2); // a bad command line
       expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/\n\nUsage: npm run recs:train/);
     }
-    const share = recs('evaluate.ts', ['--train-share', '1']);
-    expect(share.status).toBe(1);
-    expect(share.stderr).toMatch(/--train-share/);
-  });
+    for (const [flag, value] of [
+      ['--test-days', '1.5'],
+      ['--holdout-customers', '1'],
+      ['--alpha', 'abc'],
+    ] as const) {
+      const r = recs('evaluate.ts', [flag, value]);
+      expect(r.status, `${flag} ${value}`).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^recs:eval: ${flag}`));
+    }
+  }, 120_000); // child processes
 });

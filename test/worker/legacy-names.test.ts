@@ -43,10 +43,12 @@ describe('a secret still named PROFILE_SECRET', () => {
   it('signs and reads profile cookies, which the renamed secret of the same value reads too', async () => {
     const first = await decide(OLD_SECRET);
     expect(first.headers.get('x-attune-profile')).toBeNull(); // not 'disabled'
+    // the profile with its visitor's id (a profile is bound to its visitor)
     const profile = first.headers
       .getSetCookie()
-      .find((c) => c.startsWith('att_p='))!
-      .split(';')[0]!;
+      .filter((c) => c.startsWith('att_p=') || c.startsWith('att_vid='))
+      .map((c) => c.split(';')[0]!)
+      .join('; ');
     expect((await decide(OLD_SECRET, profile)).headers.get('x-attune-profile')).toBeNull(); // not 'reset'
     expect((await decide(env, profile)).headers.get('x-attune-profile')).toBeNull(); // SIGNING_SECRET set to the same value
   });

@@ -344,11 +344,11 @@ describe('the click tracker', () => {
       expect((await fetchWorker(url.pathname + url.search, { redirect: 'manual', headers: { 'sec-purpose': 'prefetch' } })).status).toBe(
         302,
       );
-      await vi.waitFor(() => expect(cap.events().filter((e) => e.name === 'click')).toHaveLength(2));
+      // a second click on the same ad is the same event, not logged again by this isolate
+      await vi.waitFor(() => expect(cap.events().filter((e) => e.name === 'click')).toHaveLength(1));
       const clicks = cap.events().filter((e) => e.name === 'click');
       const decisionId = (bid.ext as { decisionId: string }).decisionId;
       expect(clicks[0]).toMatchObject({ id: `click:${decisionId}`, decisionId, props: { campaign: 'clicky' } });
-      expect(clicks[1]!.id).toBe(clicks[0]!.id); // a second click on the same ad is the same event
       // altered or invented: no redirect (a guessed id would show a draft's landing page), not counted
       for (const forged of [
         url.search.replace('c=clicky', 'c=clicky2'),
@@ -358,7 +358,7 @@ describe('the click tracker', () => {
         expect((await fetchWorker(url.pathname + forged, { redirect: 'manual' })).status).toBe(403);
       }
       await new Promise((r) => setTimeout(r, 50));
-      expect(cap.events().filter((e) => e.name === 'click')).toHaveLength(2);
+      expect(cap.events().filter((e) => e.name === 'click')).toHaveLength(1);
     } finally {
       cap.done();
     }

@@ -42,7 +42,7 @@ describe('first-price shading', () => {
   });
 });
 
-const PARTNER = { authorization: 'Bearer test-partner-b' };
+const PARTNER = { authorization: 'Bearer test-partner-b-0123456789abcdef01' };
 
 describe('POST /v1/bid-adjust', () => {
   it("is for partners' servers: a partner or admin token, and no CORS grant for browsers", async () => {
@@ -52,7 +52,7 @@ describe('POST /v1/bid-adjust', () => {
     expect(anonymous.status).toBe(401);
     expect(((await anonymous.json()) as { error: { field: string } }).error.field).toBe('authorization');
     expect((await postJson('/v1/bid-adjust', body, { authorization: 'Bearer wrong' })).status).toBe(401);
-    for (const token of ['test-partner-a', 'test-partner-b', env.ADMIN_TOKEN]) {
+    for (const token of ['test-partner-a-0123456789abcdef01', 'test-partner-b-0123456789abcdef01', env.ADMIN_TOKEN]) {
       const res = await postJson('/v1/bid-adjust', body, { authorization: `Bearer ${token}`, origin: 'https://site.example' });
       expect(res.status, token).toBe(200);
       expect(res.headers.get('access-control-allow-origin')).toBeNull();

@@ -16,6 +16,7 @@
  * used (no `:`, a bad id, a key under 16 characters, a key already given to another exchange)
  * are refused one by one and reported by position, never by value.
  */
+import { EXAMPLE_SECRETS } from '../secret-strength.ts';
 import { hmacKey, hmacSha256 } from '../hmac-sha256.ts';
 import { base64Url, sameText } from '../mac-text.ts';
 
@@ -63,6 +64,7 @@ export function parseExchangeKeys(raw: string | undefined): ExchangeKeys {
     if (colon === -1) problems.push(`${at}: not exchangeId:key`);
     else if (!EXCHANGE_ID.test(id)) problems.push(`${at}: the exchange id must be 1-32 of A-Z a-z 0-9 . _ -`);
     else if (id === UNKNOWN_EXCHANGE) problems.push(`${at}: "${UNKNOWN_EXCHANGE}" is reserved (old notices are booked against it)`);
+    else if (EXAMPLE_SECRETS.has(key)) problems.push(`${at} (${id}): the example key from .dev.vars.example; anyone could bid with it`);
     else if (key.length < MIN_KEY_LENGTH || /\s/.test(key))
       problems.push(`${at} (${id}): the key must be at least ${MIN_KEY_LENGTH} characters, no spaces`);
     else {

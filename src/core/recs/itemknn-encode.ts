@@ -6,6 +6,7 @@ import { encodeEnvelope } from '../model-format.ts';
 import { murmur3 } from '../murmur3.ts';
 import { utf8Encode } from '../utf8.ts';
 import { IN_STOCK, MAX_CATEGORIES, MAX_ITEMS, MAX_TAGS, type ItemKnnMeta } from './itemknn-model.ts';
+import { quantizePriors, type NextBasketMeta, type NextBasketParams } from './next-basket.ts';
 
 /** One item as the trainer describes it, in any order; neighbours name item positions. */
 export interface ItemKnnInput {
@@ -25,6 +26,13 @@ export interface ItemKnnInput {
   readonly popularity: Readonly<Record<string, ReadonlyArray<readonly [number, number]>>>;
   readonly segmentBy?: string;
   readonly training?: Readonly<Record<string, unknown>>;
+  /** the learned next-basket model, its priors per item position (next-basket.ts); absent: the defaults */
+  readonly nextBasket?: {
+    readonly params: NextBasketParams;
+    readonly repeatPrior: readonly number[];
+    readonly explorePrior: readonly number[];
+    readonly fit?: Readonly<Record<string, unknown>>;
+  };
 }
 
 function names(values: readonly (string | undefined)[] | undefined, preset?: readonly string[]): string[] {
@@ -157,6 +165,25 @@ export function encodeItemKnn(input: ItemKnnInput): Uint8Array {
   });
   popOffsets[segments.length] = popItems.length;
 
+  let next: { meta: NextBasketMeta; repeat: Uint8Array; explore: Uint8Array } | undefined;
+  if (input.nextBasket) {
+    const nb = input.nextBasket;
+    if (nb.repeatPrior.length !== n || nb.explorePrior.length !== n) throw new Error('next-basket priors: one per item');
+    const repeat = quantizePriors(order.map((orig) => nb.repeatPrior[orig]!));
+    const explore = quantizePriors(order.map((orig) => nb.explorePrior[orig]!));
+    next = {
+      meta: {
+        v: 1,
+        ...nb.params,
+        repeatPrior: [repeat.lo, repeat.hi],
+        explorePrior: [explore.lo, explore.hi],
+        ...(nb.fit ? { fit: nb.fit } : {}),
+      },
+      repeat: repeat.codes,
+      explore: explore.codes,
+    };
+  }
+
   const meta: ItemKnnMeta = {
     seed,
     k: input.k,
@@ -166,6 +193,7 @@ export function encodeItemKnn(input: ItemKnnInput): Uint8Array {
     segments,
     segmentBy: input.segmentBy ?? 'country',
     ...(input.training ? { training: input.training } : {}),
+    ...(next ? { nextBasket: next.meta } : {}),
   };
   return encodeEnvelope({
     kind: 'itemknn',
@@ -187,6 +215,12 @@ export function encodeItemKnn(input: ItemKnnInput): Uint8Array {
       ['POFF', popOffsets],
       ['PITM', Uint32Array.from(popItems)],
       ['PSCR', Float32Array.from(popScores)],
+      ...(next
+        ? ([
+            ['IRPR', next.repeat],
+            ['IXPR', next.explore],
+          ] as const)
+        : []),
     ],
   });
 }

@@ -22,17 +22,22 @@
  * | POFF | u32   | s + 1    | offsets of each popularity list in PITM (list 0: overall)        |
  * | PITM | u32   | Σ        | item indices, most popular first                                 |
  * | PSCR | f32   | Σ        | their share of interactions in that segment                      |
+ * | IRPR | u8    | n        | optional: next-basket repeat prior per item (next-basket.ts)     |
+ * | IXPR | u8    | n        | optional: next-basket explore prior per item                     |
  *
  * Neighbour rows are sorted by item index so they can be delta-coded: 100k items × 50
  * neighbours take about 3 bytes a neighbour (against 6 for u32 index + u16 score), because
  * blending sums every neighbour of every history item and never needs them in score order.
  * Scores are quantized per row (u8 × row maximum / 255), so a row of small scores keeps its
  * resolution. Popularity segment names are `meta.segments` (index 0 is `*`, overall).
+ * `meta.nextBasket` and the two prior sections (both or neither) hold the learned next-basket
+ * model; blobs written before it load with its defaults (next-basket.ts).
  */
 
 import { decodeEnvelope, type Envelope } from '../model-format.ts';
 import { murmur3 } from '../murmur3.ts';
 import { utf8Decode } from '../utf8.ts';
+import { nextBasketOf, type NextBasket, type NextBasketMeta } from './next-basket.ts';
 
 /** The model `/v1/recommend` reads when a request names none (and the trainer's default name). */
 export const DEFAULT_RECS_MODEL = 'recs';
@@ -60,6 +65,8 @@ export interface ItemKnnMeta {
   readonly segmentBy: string;
   /** trainer facts: normalization, decay, data, counts (informational) */
   readonly training?: Readonly<Record<string, unknown>>;
+  /** the learned next-basket model (absent: its defaults) */
+  readonly nextBasket?: NextBasketMeta;
 }
 
 export interface ItemKnnModel {
@@ -80,6 +87,8 @@ export interface ItemKnnModel {
   readonly popOffsets: Uint32Array;
   readonly popItems: Uint32Array;
   readonly popScores: Float32Array;
+  /** how orders are scored: learned by the trainer, or the defaults */
+  readonly next: NextBasket;
   /** name → index lookups over the small meta lists, built once per decode */
   readonly categoryIndex: ReadonlyMap<string, number>;
   readonly priceBandIndex: ReadonlyMap<string, number>;
@@ -162,6 +171,8 @@ export function itemKnnFromEnvelope(env: Envelope): ItemKnnResult {
     }
   }
   if (m.tags.length > MAX_TAGS) return { ok: false, reason: 'malformed' };
+  const next = nextBasketOf(m.nextBasket, s.get('IRPR'), s.get('IXPR'), n);
+  if (next === null) return { ok: false, reason: 'malformed' };
   // The neighbour rows' bytes are not walked here (14 MB for 100k items would cost more than
   // the rest of the load): the blend stops at anything a broken row holds (recommend.ts).
   const index = (list: readonly string[]) => new Map(list.map((v, i) => [v, i]));
@@ -185,6 +196,7 @@ export function itemKnnFromEnvelope(env: Envelope): ItemKnnResult {
       popOffsets,
       popItems,
       popScores,
+      next,
       categoryIndex: index(m.categories),
       priceBandIndex: index(m.priceBands),
       tagIndex: index(m.tags),

@@ -4,8 +4,11 @@
  */
 import type { ItemKnnModel } from './itemknn-model.ts';
 
-/** Where a recommended item came from: its neighbours, or a popularity list. */
-export const ORIGIN = { similar: 1, popularSegment: 2, popularOverall: 3, repeat: 4 } as const;
+/**
+ * Where a recommended item came from: its neighbours, a popularity list, a recent item's own
+ * "buy again" score (`repeat`), or an item of the customer's orders (`bought`).
+ */
+export const ORIGIN = { similar: 1, popularSegment: 2, popularOverall: 3, repeat: 4, bought: 5 } as const;
 
 export interface BlendWeights {
   /** weight of each context item's neighbours */
@@ -34,6 +37,12 @@ export interface RecsQuery {
   readonly context: readonly number[];
   /** most recent first */
   readonly history: readonly number[];
+  /**
+   * The customer's past orders, newest first (item indices): when given, items are ranked by the
+   * model's next-basket log-odds (next-basket.ts, orders.ts) instead of the blend weights, and
+   * `history` items that were not bought count as viewed items. `weights.repeat` is not used.
+   */
+  readonly orders?: ReadonlyArray<readonly number[]>;
   readonly exclude: readonly number[];
   /** drop the history items themselves from the answer (already seen) */
   readonly excludeHistory: boolean;

@@ -2,7 +2,9 @@
  * Item-item recommendation: blend the neighbours of the context items (the product on screen,
  * the cart) and of the visitor's recent items (decayed by recency), filter, boost, cap per
  * category, and fill from popularity (the visitor's segment first, then overall) when the
- * neighbours run out or there is nothing to blend.
+ * neighbours run out or there is nothing to blend. Given a customer's past orders, items are
+ * scored instead by the model's next-basket log-odds (orders.ts, next-basket.ts): the same
+ * blend finds the candidates, the same selection and fill pick them.
  *
  * Hot path: every array is per-model scratch allocated once per isolate (a request runs start
  * to end without yielding, so sharing it is safe); what a call has seen lives in a small hash
@@ -14,105 +16,12 @@
 
 import type { ItemKnnModel } from './itemknn-model.ts';
 import { boost, fillPassTable, ORIGIN, passes, type RecsQuery, type RecsResult } from './query.ts';
-import {
-  beginCall,
-  bucketOf,
-  claim,
-  EPOCH_BITS,
-  EXCLUDED,
-  holds,
-  home,
-  scratchOf,
-  setFlags,
-  SLOT_SHIFT,
-  TOUCHED,
-  type Scratch,
-} from './scratch.ts';
+import { addSelf, blendRow } from './blend.ts';
+import { addOrders, blendSources, isBought, pickAndBound, scoreBought, scoreOrders, similarityFloor } from './orders.ts';
+import { beginCall, bucketOf, claim, EXCLUDED, holds, longestRow, scratchOf, setFlags, TOUCHED, type Scratch } from './scratch.ts';
 import { take } from './select.ts';
 
 export { createResult, DEFAULT_WEIGHTS, ORIGIN, type BlendWeights, type RecsQuery, type RecsResult, type TagBoost } from './query.ts';
-
-/**
- * Adds `weight` × the neighbour scores of `src` into the running sums, and keeps each item's
- * largest single contribution and its source (the reason shown: "similar to X"). An item
- * touched for the first time gets the next slot; the filters wait for the selection, which
- * checks only the few items good enough to enter its heap. Returns the number of slots handed out.
- */
-function blendRow(model: ItemKnnModel, s: Scratch, src: number, weight: number, nTouched: number): number {
-  const bytes = model.nbBytes;
-  const end = model.nbOffsets[src + 1]!;
-  const unit = (model.rowScale[src]! / 255) * weight;
-  const { keys, vals, mask, stamp, touched, sums, top, source } = s;
-  const n = model.n;
-  let p = model.nbOffsets[src]!;
-  let j = -1;
-  while (p < end) {
-    let b = bytes[p++]!;
-    let gap = b & 0x7f;
-    let shift = 7;
-    while (b & 0x80 && shift < 28) {
-      b = bytes[p++]!;
-      gap |= (b & 0x7f) << shift;
-      shift += 7;
-    }
-    j += gap;
-    // Only a broken or crafted row gets here (the decoder does not walk rows): an index out of
-    // range, a gap of more than 4 bytes, a neighbour without its score.
-    if (j < 0 || j >= n || b & 0x80 || p >= end) break;
-    const v = bytes[p++]! * unit;
-    // The table lookup (`bucketOf`), written out: this loop runs once per neighbour.
-    const want = stamp | (j + 1);
-    let at = home(s, j);
-    let key = keys[at]!;
-    while (key !== want && (key & EPOCH_BITS) === stamp) {
-      at = (at + 1) & mask;
-      key = keys[at]!;
-    }
-    if (key === want) {
-      // seen in this call: excluded, or blended already
-      const word = vals[at]!;
-      if (word & EXCLUDED) continue;
-      const slot = word >>> SLOT_SHIFT;
-      sums[slot]! += v;
-      if (v > top[slot]!) {
-        top[slot] = v;
-        source[slot] = src;
-      }
-      continue;
-    }
-    keys[at] = want;
-    vals[at] = TOUCHED | (nTouched << SLOT_SHIFT);
-    touched[nTouched] = j;
-    sums[nTouched] = v;
-    top[nTouched] = Math.max(v, 0);
-    source[nTouched++] = v > 0 ? src : -1;
-  }
-  return nTouched;
-}
-
-/** The "buy again" score of history item `j`, its own source (excluded items stay out). */
-function addSelf(s: Scratch, j: number, v: number, nTouched: number): number {
-  const b = bucketOf(s, j);
-  let slot: number;
-  if (holds(s, b, j)) {
-    const word = s.vals[b]!;
-    if (word & EXCLUDED) return nTouched;
-    slot = word >>> SLOT_SHIFT;
-    s.sums[slot]! += v;
-  } else {
-    slot = nTouched++;
-    claim(s, b, j, TOUCHED, slot);
-    s.touched[slot] = j;
-    s.sums[slot] = v;
-    s.top[slot] = 0;
-    s.source[slot] = -1;
-  }
-  if (v > s.top[slot]!) {
-    s.top[slot] = v;
-    s.source[slot] = j;
-  }
-  return nTouched;
-}
 
 /**
  * Fills from popularity list `list`, skipping what is excluded, filtered, blended or chosen.
@@ -142,6 +51,8 @@ function fillPopular(
   return touched;
 }
 
+const NO_ORDERS: ReadonlyArray<readonly number[]> = [];
+
 function markExcluded(s: Scratch, list: readonly number[], n: number): void {
   for (let i = 0; i < list.length; i++) {
     const j = list[i]!;
@@ -170,28 +81,40 @@ function itemsSeen(model: ItemKnnModel, q: RecsQuery, n: number, s: Scratch): nu
   };
   const popular = (list: number) =>
     list >= 0 && list < model.meta.segments.length ? model.popOffsets[list + 1]! - model.popOffsets[list]! : 0;
-  const bound =
-    q.context.length + q.history.length + q.exclude.length + rows(q.context) + rows(q.history) + popular(0) + popular(q.segment);
+  let bound = q.context.length + q.history.length + q.exclude.length + rows(q.context) + rows(q.history) + popular(0) + popular(q.segment);
+  const orders = q.orders;
+  if (orders !== undefined && orders.length > 0) {
+    // every id of every order, and the rows of the sources blended (at most the longest row each)
+    let ids = 0;
+    for (let i = 0; i < orders.length; i++) ids += orders[i]!.length;
+    if (s.maxRow < 0) s.maxRow = longestRow(model);
+    bound += ids + Math.min(ids, model.next.params.sources) * s.maxRow;
+  }
   s.sink = sink; // kept, so the reads above are not optimized away
   return bound;
 }
 
-export function recommend(model: ItemKnnModel, q: RecsQuery, out: RecsResult): RecsResult {
-  const s = scratchOf(model);
+/**
+ * Everything before the scores: a new epoch of the call's table, the bought items (with orders),
+ * the exclusions, and the blend. Returns how many slots the call used.
+ */
+function blendCall(model: ItemKnnModel, q: RecsQuery, s: Scratch, pruneK: number): number {
   const n = model.n;
+  const orders = q.orders ?? NO_ORDERS;
   beginCall(s, itemsSeen(model, q, n, s));
   fillPassTable(model, q, s.pass);
-  out.count = 0;
-  out.similar = 0;
+  // With orders, the bought items take the first slots (orders.ts); exclusions keep them there.
+  s.bought = 0;
+  let touched = orders.length > 0 ? addOrders(s, orders, n) : 0;
   markExcluded(s, q.context, n);
   markExcluded(s, q.exclude, n);
   if (q.excludeHistory) markExcluded(s, q.history, n);
 
-  let touched = 0;
   for (let i = 0; i < q.context.length; i++) {
     const j = q.context[i]!;
     if (j >= 0 && j < n) touched = blendRow(model, s, j, q.weights.context, touched);
   }
+  if (orders.length > 0) return blendOrders(model, q, s, orders.length, touched, pruneK);
   let w = q.weights.history;
   const repeat = q.excludeHistory ? 0 : q.weights.repeat;
   for (let i = 0; i < q.history.length; i++) {
@@ -202,14 +125,35 @@ export function recommend(model: ItemKnnModel, q: RecsQuery, out: RecsResult): R
       w *= q.weights.decay;
     }
   }
+  return touched;
+}
 
-  // Boosts (if any) apply once to each sum.
+export function recommend(model: ItemKnnModel, q: RecsQuery, out: RecsResult): RecsResult {
+  const s = scratchOf(model);
+  const orders = q.orders?.length ?? 0;
+  // with nothing between the scores and the answer, the best k are the k highest: the orders path may prune
+  const plain =
+    !q.inStockOnly &&
+    q.categories === null &&
+    q.priceBands === null &&
+    q.maxPerCategory === 0 &&
+    q.categoryBoost === null &&
+    q.tagBoosts.length === 0;
+  let touched = blendCall(model, q, s, plain ? Math.min(q.k, out.items.length) : 0);
+  if (orders > 0) scoreOrders(model, s, touched, s.floor);
+  out.count = 0;
+  out.similar = 0;
+
+  // Boosts (if any) apply once to each sum: a factor, or its log on the orders path's log-odds.
   if (q.categoryBoost !== null || q.tagBoosts.length > 0) {
-    for (let i = 0; i < touched; i++) s.sums[i]! *= boost(model, q, s.touched[i]!);
+    if (orders > 0) for (let i = 0; i < touched; i++) s.sums[i]! += Math.log(boost(model, q, s.touched[i]!));
+    else for (let i = 0; i < touched; i++) s.sums[i]! *= boost(model, q, s.touched[i]!);
   }
   const k = Math.min(q.k, out.items.length);
   take(model, q, s, 0, touched, out, ORIGIN.similar);
   out.similar = out.count;
+  // log-odds out as probabilities: the chance the model gives each item of being in the next order
+  if (orders > 0) for (let i = 0; i < out.count; i++) out.scores[i] = 1 / (1 + Math.exp(-out.scores[i]!));
   if (out.count < k && q.segment > 0 && q.segment < model.meta.segments.length) {
     touched = fillPopular(model, q, s, q.segment, touched, out, ORIGIN.popularSegment);
   }
@@ -217,6 +161,64 @@ export function recommend(model: ItemKnnModel, q: RecsQuery, out: RecsResult): R
   // The table needs no reset (the next call starts a new epoch); the category counts do.
   for (let i = 0; i < out.count; i++) s.perCategory[model.category[out.items[i]!]!] = 0;
   return out;
+}
+
+/**
+ * What the orders path scores, per candidate, before it scores it: for the trainer that fits the
+ * next-basket weights (src/train/recs/next-basket.ts) on exactly the features the Worker computes.
+ * `bought` items come with how many orders held them and how many orders ago the last one was;
+ * every candidate with its similarity S to what was bought (and to the context and viewed items).
+ * Excluded items are left out.
+ */
+export function orderCandidates(
+  model: ItemKnnModel,
+  q: RecsQuery,
+  visit: (item: number, bought: boolean, hits: number, recency: number, sim: number) => void,
+): void {
+  const s = scratchOf(model);
+  const touched = blendCall(model, q, s, 0);
+  for (let slot = 0; slot < touched; slot++) {
+    const j = s.touched[slot]!;
+    if (slot < s.bought) {
+      if ((s.vals[bucketOf(s, j)]! & EXCLUDED) === 0) visit(j, true, s.hits[slot]!, s.first[slot]!, s.sums[slot]!);
+    } else visit(j, false, 0, 0, s.sums[slot]!);
+  }
+}
+
+/**
+ * The orders path's scores of bought items and its blend (orders.ts): the sources' rows, then
+ * the viewed items (`history` items not bought, at the visitor path's weights: what was looked
+ * at, not bought, still says what goes with what). With `pruneK` (see `similarityFloor`), the
+ * blend is skipped when nothing it could reach would pass the floor: then only the context rows,
+ * already blended, are candidates besides the bought items.
+ */
+function blendOrders(model: ItemKnnModel, q: RecsQuery, s: Scratch, orders: number, touched: number, pruneK: number): number {
+  const n = model.n;
+  scoreBought(model, s, orders, q.context.length + q.exclude.length + (q.excludeHistory ? q.history.length : 0) > 0);
+  s.floor = similarityFloor(model, s, pruneK);
+  const count = pickAndBound(model, s, orders);
+  let reach = s.reach;
+  let w = q.weights.history;
+  for (let i = 0; i < q.history.length; i++) {
+    const j = q.history[i]!;
+    if (j >= 0 && j < n && !isBought(s, j)) reach += w * model.rowScale[j]!;
+    if (j >= 0 && j < n) w *= q.weights.decay;
+  }
+  for (let i = 0; i < q.context.length; i++) {
+    const j = q.context[i]!;
+    if (j >= 0 && j < n) reach += q.weights.context * model.rowScale[j]!;
+  }
+  if (s.floor > 0 && reach <= s.floor) return touched;
+  touched = blendSources(model, s, orders, count, touched);
+  w = q.weights.history;
+  for (let i = 0; i < q.history.length; i++) {
+    const j = q.history[i]!;
+    if (j >= 0 && j < n) {
+      if (!isBought(s, j)) touched = blendRow(model, s, j, w, touched);
+      w *= q.weights.decay;
+    }
+  }
+  return touched;
 }
 
 /** Neighbours of one item, best first, with dequantized scores (for inspection and tests). */

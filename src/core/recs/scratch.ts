@@ -54,6 +54,22 @@ export interface Scratch {
   topScore: Float64Array;
   /** where `itemsSeen` leaves the bytes it reads early (so that the reads stay) */
   sink: number;
+  /** per bought item's slot (slots [0, bought) of a call with orders): orders holding it, the newest (0 = the last order), the last one counted */
+  hits: Int32Array;
+  first: Int32Array;
+  lastOrder: Int32Array;
+  /** per bought item's slot: its next-basket log-odds (NaN: excluded) */
+  odds: Float64Array;
+  /** the orders path's similarity floor for items not bought, and the most its sources can reach (orders.ts) */
+  floor: number;
+  reach: number;
+  /** this call's bought items: slots [0, bought) */
+  bought: number;
+  /** per count of orders: bought items with that count; and the sort keys of those picked (picking the sources) */
+  tally: Int32Array;
+  sortKeys: Float64Array;
+  /** the longest neighbour row of the model, in neighbours (sizes a call with orders); -1 until one needs it */
+  maxRow: number;
 }
 
 /**
@@ -120,9 +136,21 @@ function grow(s: Scratch, bound: number): void {
   s.source = new Int32Array(slots);
   s.cand = new Int32Array(slots);
   s.mark = new Uint8Array(slots);
+  s.hits = new Int32Array(slots);
+  s.first = new Int32Array(slots);
+  s.lastOrder = new Int32Array(slots);
+  s.odds = new Float64Array(slots);
+  s.sortKeys = new Float64Array(slots);
 }
 
 const scratches = new WeakMap<ItemKnnModel, Scratch>();
+
+/** Neighbours in the longest row: each takes at least two bytes (a torn last one, one). */
+export function longestRow(model: ItemKnnModel): number {
+  let max = 0;
+  for (let i = 0; i < model.n; i++) max = Math.max(max, (model.nbOffsets[i + 1]! - model.nbOffsets[i]! + 1) >>> 1);
+  return max;
+}
 
 function filterCodes(model: ItemKnnModel): Uint16Array {
   const f = new Uint16Array(model.n);
@@ -151,6 +179,16 @@ export function scratchOf(model: ItemKnnModel): Scratch {
       topSlot: new Int32Array(256),
       topScore: new Float64Array(256),
       sink: 0,
+      hits: new Int32Array(0),
+      first: new Int32Array(0),
+      lastOrder: new Int32Array(0),
+      odds: new Float64Array(0),
+      floor: 0,
+      reach: 0,
+      bought: 0,
+      tally: new Int32Array(64),
+      sortKeys: new Float64Array(0),
+      maxRow: -1,
     };
     grow(s, 1 << (MIN_BITS - 1));
     scratches.set(model, s);

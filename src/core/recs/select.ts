@@ -82,7 +82,7 @@ function choose(model: ItemKnnModel, s: Scratch, out: RecsResult, slot: number, 
   out.because[at] = -1;
   if (origin === ORIGIN.similar) {
     const src = s.source[slot]!;
-    if (src === j) out.origin[at] = ORIGIN.repeat;
+    if (src === j) out.origin[at] = slot < s.bought ? ORIGIN.bought : ORIGIN.repeat;
     else out.because[at] = src;
   }
 }
@@ -111,7 +111,8 @@ export function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, first: numbe
   for (; slot < end && h < m; slot++) {
     const j = items[slot]!;
     const v = sums[slot]!;
-    if (!passes(model, q, pass, j, filter[j]!)) continue;
+    // NaN: not a candidate (an excluded bought item, orders.ts)
+    if (v !== v || !passes(model, q, pass, j, filter[j]!)) continue;
     let c = h++;
     while (c > 0) {
       const p = (c - 1) >> 1;
@@ -160,7 +161,7 @@ export function take(model: ItemKnnModel, q: RecsQuery, s: Scratch, first: numbe
     // (the filters again, since the first pass checked only those good enough for its heap).
     let rest = 0;
     for (let slot = first; slot < end; slot++)
-      if (mark[slot] === 0 && passes(model, q, pass, items[slot]!, filter[items[slot]!]!)) cand[rest++] = slot;
+      if (mark[slot] === 0 && sums[slot] === sums[slot] && passes(model, q, pass, items[slot]!, filter[items[slot]!]!)) cand[rest++] = slot;
     for (let i = (rest >>> 1) - 1; i >= 0; i--) siftDown(cand, items, sums, i, rest);
     while (rest > 0 && out.count < k) {
       const slot = cand[0]!;

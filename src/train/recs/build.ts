@@ -3,37 +3,54 @@
  * companion (`<name>-popular`, no neighbours, a few KB) that the Worker falls back to when the
  * main model is missing or corrupt.
  */
-import { popularCompanion } from '../../core/recs/itemknn-model.ts';
 import { encodeItemKnn, type ItemKnnInput } from '../../core/recs/itemknn-encode.ts';
+import { decodeItemKnn, popularCompanion } from '../../core/recs/itemknn-model.ts';
 import type { Basket, ItemFacts } from './baskets.ts';
 import {
   addBasket,
   createCounts,
   decayWeight,
+  DEFAULT_BASKET_WEIGHT,
   DEFAULT_NEIGHBOURS,
   neighbours,
   popularity,
+  type BasketWeight,
   type Counts,
   type NeighbourOptions,
 } from './cooccurrence.ts';
+import { itemFactsOf } from './customers.ts';
+import { DEFAULT_VALID_DAYS, fitNextBasket, specOf, type NextBasketResult, type NextBasketSpec } from './next-basket.ts';
 
 export interface BuildOptions extends NeighbourOptions {
   /** basket age half-life in days, counted back from the newest basket; undefined = no decay */
   readonly halfLifeDays?: number | undefined;
+  /** how big baskets weigh in the counts (cooccurrence.ts); default `size` */
+  readonly basketWeight?: BasketWeight | undefined;
+  /** fit the next-basket model with the last this many days held out (next-basket.ts); 0: no fit */
+  readonly nextBasketDays?: number | undefined;
 }
 
-export const DEFAULT_BUILD: BuildOptions = DEFAULT_NEIGHBOURS;
+export const DEFAULT_BUILD: BuildOptions = {
+  ...DEFAULT_NEIGHBOURS,
+  basketWeight: DEFAULT_BASKET_WEIGHT,
+  nextBasketDays: DEFAULT_VALID_DAYS,
+};
 
 export interface Built {
   readonly counts: Counts;
   /** per item (counts index), top-k [index, score] at full precision, best first */
   readonly rows: Array<Array<[number, number]>>;
   readonly popularity: Record<string, Array<[number, number]>>;
-  readonly input: (name: string, version: string) => ItemKnnInput;
+  /** the next-basket fit (null: not asked for) */
+  readonly nextBasket: NextBasketResult | null;
+  /** the fitted next-basket model with its priors from every basket (undefined: defaults) */
+  readonly nextBasketSpec: NextBasketSpec | undefined;
+  /** the encoder's input; `spec` replaces the built next-basket model (validation fits) */
+  readonly input: (name: string, version: string, spec?: NextBasketSpec) => ItemKnnInput;
 }
 
-export function countBaskets(baskets: readonly Basket[], halfLifeDays?: number): Counts {
-  const c = createCounts();
+export function countBaskets(baskets: readonly Basket[], halfLifeDays?: number, basketWeight?: BasketWeight): Counts {
+  const c = createCounts(basketWeight);
   const newest = baskets.reduce((m, b) => Math.max(m, b.ts), 0);
   for (const b of baskets) addBasket(c, b.items, decayWeight((newest - b.ts) / 86_400_000, halfLifeDays), b.segment);
   return c;
@@ -56,11 +73,26 @@ export function priceBands(ids: readonly string[], items: ReadonlyMap<string, It
 }
 
 export function build(baskets: readonly Basket[], items: ReadonlyMap<string, ItemFacts>, opts: BuildOptions = DEFAULT_BUILD): Built {
-  const counts = countBaskets(baskets, opts.halfLifeDays);
+  const counts = countBaskets(baskets, opts.halfLifeDays, opts.basketWeight);
   const rows = neighbours(counts, opts);
   const pop = popularity(counts);
   const ids = counts.ids;
-  const input = (name: string, version: string): ItemKnnInput => ({
+  let nextBasket: NextBasketResult | null = null;
+  let nextBasketSpec: NextBasketSpec | undefined;
+  if (opts.nextBasketDays) {
+    // the validation split's models: the same options, no fit of their own
+    const provisional = (sub: readonly Basket[]) => {
+      const b = build(sub, items, { ...opts, nextBasketDays: 0 });
+      return (spec?: NextBasketSpec) => {
+        const d = decodeItemKnn(encodeItemKnn(b.input('validation', 'v', spec)).buffer as ArrayBuffer);
+        if (!d.ok) throw new Error(`validation model does not decode: ${d.reason}`);
+        return d.model;
+      };
+    };
+    nextBasket = fitNextBasket(baskets, provisional, opts.nextBasketDays);
+    if (nextBasket.ok) nextBasketSpec = specOf(nextBasket.fit, itemFactsOf(baskets));
+  }
+  const input = (name: string, version: string, spec = nextBasketSpec): ItemKnnInput => ({
     name,
     version,
     ids,
@@ -79,12 +111,24 @@ export function build(baskets: readonly Basket[], items: ReadonlyMap<string, Ite
       shrink: opts.shrink,
       minCount: opts.minCount,
       halfLifeDays: opts.halfLifeDays ?? null,
+      basketWeight: counts.basketWeight,
       baskets: counts.baskets,
       items: ids.length,
       pairs: counts.pairs.size,
+      ...(nextBasket && !nextBasket.ok ? { nextBasketSkipped: nextBasket.reason } : {}),
     },
+    ...(spec
+      ? {
+          nextBasket: {
+            params: spec.params,
+            repeatPrior: ids.map(spec.repeatPrior),
+            explorePrior: ids.map(spec.explorePrior),
+            ...(spec.fit ? { fit: spec.fit } : {}),
+          },
+        }
+      : {}),
   });
-  return { counts, rows, popularity: pop, input };
+  return { counts, rows, popularity: pop, nextBasket, nextBasketSpec, input };
 }
 
 export function compile(built: Built, name: string, version: string): { model: Uint8Array; companion: Uint8Array } {
@@ -98,6 +142,7 @@ export function compile(built: Built, name: string, version: string): { model: U
     model: encodeItemKnn(input),
     companion: encodeItemKnn({
       ...input,
+      nextBasket: undefined, // popularity only: nothing to score orders with
       name: popularCompanion(name),
       ids: keep.map((i) => input.ids[i]!),
       neighbours: [],

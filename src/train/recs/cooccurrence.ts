@@ -1,7 +1,17 @@
 /**
  * Streaming co-occurrence counts for the item-item model: one pass over baskets (sessions,
  * invoices, a visitor's day), memory proportional to the distinct item pairs seen, not to the
- * log. Each basket counts once per pair, weighted by its age when a half-life is set.
+ * log. Each basket counts once per pair and once per item, weighted by its age when a half-life
+ * is set and by its size (`BasketWeight`).
+ *
+ * The size weight is a quality choice, measured (docs/recommendations.md has the ablation): a
+ * wholesale basket of 500 items says little about which two of them go together, yet unweighted
+ * it adds 125k pairs, as much as thousands of ordinary baskets. `size` (the default) weighs each
+ * basket 1/n, so a basket's items share one unit of evidence among them; `log` and `sqrt` weigh
+ * it 1/log2(1 + n) and 1/√n; `cap` is the older rule (weight 1, but pairs from at most
+ * MAX_BASKET of its items, a fixed pseudo-random sample); `none` counts every pair alike. Under
+ * every rule a basket past MAX_PAIR_ITEMS distinct items counts pairs from a sample of that many,
+ * scaled up so its total pair weight stays the rule's: a bound on the work, not a weighting.
  *
  * Normalization (so a neighbour list does not just echo popularity):
  * - `cosine`: c_ij / (n_i^α · n_j^(1−α)), α = 0.5 is the usual cosine; a smaller α penalizes
@@ -16,6 +26,7 @@
  * a big basket is drawn by hashes of its item ids, and ties rank by id, not by index.
  */
 import { murmur3 } from '../../core/murmur3.ts';
+import { createPairTable, PAIR_STRIDE, type PairTable } from './pair-table.ts';
 
 export type Normalization = 'cosine' | 'lift' | 'jaccard';
 
@@ -25,11 +36,11 @@ export interface NeighbourOptions {
   /** asymmetric cosine exponent, 0.5 = cosine */
   readonly alpha: number;
   readonly shrink: number;
-  /** pairs seen together (weighted) fewer times are dropped */
+  /** pairs whose weighted count (age × basket size weights) is below this are dropped; 0: none */
   readonly minCount: number;
 }
 
-export const DEFAULT_NEIGHBOURS: NeighbourOptions = { k: 50, norm: 'cosine', alpha: 0.5, shrink: 2, minCount: 1 };
+export const DEFAULT_NEIGHBOURS: NeighbourOptions = { k: 50, norm: 'cosine', alpha: 0.5, shrink: 2, minCount: 0 };
 
 /**
  * The CLIs' numeric options, checked before any data is read: a value that is not a number
@@ -45,30 +56,60 @@ export function checkNeighbourOptions(o: {
   if (!(Number.isInteger(o.k) && o.k >= 1 && o.k <= 500)) throw new Error('--k must be an integer in 1..500');
   if (!(o.alpha >= 0 && o.alpha <= 1)) throw new Error('--alpha must be a number in 0..1');
   if (!(o.shrink >= 0 && o.shrink < Infinity)) throw new Error('--shrink must be a number ≥ 0');
-  if (o.minCount !== undefined && !(o.minCount > 0 && o.minCount < Infinity)) throw new Error('--min-count must be a number > 0');
+  if (o.minCount !== undefined && !(o.minCount >= 0 && o.minCount < Infinity)) throw new Error('--min-count must be a number ≥ 0');
   if (o.halfLifeDays !== undefined && !(o.halfLifeDays >= 0 && o.halfLifeDays < Infinity))
     throw new Error('--half-life must be a number of days ≥ 0 (0: no decay)');
 }
 
+/** How a basket of n distinct items weighs in the pair and item counts (see above). */
+export type BasketWeight = 'size' | 'log' | 'sqrt' | 'cap' | 'none';
+export const BASKET_WEIGHTS: readonly BasketWeight[] = ['size', 'log', 'sqrt', 'cap', 'none'];
+export const DEFAULT_BASKET_WEIGHT: BasketWeight = 'size';
+
 export interface Counts {
   readonly ids: string[];
   readonly index: Map<string, number>;
-  /** weighted baskets containing each item */
+  /** baskets containing each item, weighted by age (popularity) */
   readonly itemCount: number[];
-  /** key = lo · PAIR_STRIDE + hi (lo < hi) → weighted baskets containing both */
-  readonly pairs: Map<number, number>;
+  /** the same, weighted by age and basket size: what the pair scores are normalized by */
+  readonly itemWeight: number[];
+  /** key = lo · PAIR_STRIDE + hi (lo < hi) → baskets containing both, weighted by age and size */
+  readonly pairs: PairTable;
   /** segment → item → weighted count, for popularity lists */
   readonly segmentCount: Map<string, Map<number, number>>;
+  readonly basketWeight: BasketWeight;
   baskets: number;
+  /** Σ age weights (popularity shares) and Σ age × size weights (lift's N) */
   totalWeight: number;
+  sizeWeightTotal: number;
 }
 
-/** Items per basket considered for pairs: wholesale baskets of hundreds of lines would be quadratic. */
+/** Items per basket considered for pairs under the `cap` rule. */
 export const MAX_BASKET = 100;
-const PAIR_STRIDE = 2 ** 22; // up to 4M items; keys stay exact doubles
+/** Past this many distinct items, pairs come from a sample (any rule): a bound on the quadratic work. */
+export const MAX_PAIR_ITEMS = 1000;
 
-export function createCounts(): Counts {
-  return { ids: [], index: new Map(), itemCount: [], pairs: new Map(), segmentCount: new Map(), baskets: 0, totalWeight: 0 };
+/** The weight of a basket of `n` distinct items under `rule`, for its items and its pairs. */
+export function sizeWeight(rule: BasketWeight, n: number): number {
+  if (rule === 'size') return 1 / n;
+  if (rule === 'log') return 1 / Math.log2(1 + n);
+  if (rule === 'sqrt') return 1 / Math.sqrt(n);
+  return 1;
+}
+
+export function createCounts(basketWeight: BasketWeight = DEFAULT_BASKET_WEIGHT): Counts {
+  return {
+    ids: [],
+    index: new Map(),
+    itemCount: [],
+    itemWeight: [],
+    pairs: createPairTable(),
+    segmentCount: new Map(),
+    basketWeight,
+    baskets: 0,
+    totalWeight: 0,
+    sizeWeightTotal: 0,
+  };
 }
 
 function indexOf(c: Counts, id: string): number {
@@ -79,6 +120,7 @@ function indexOf(c: Counts, id: string): number {
     c.index.set(id, i);
     c.ids.push(id);
     c.itemCount.push(0);
+    c.itemWeight.push(0);
   }
   return i;
 }
@@ -89,8 +131,11 @@ export function addBasket(c: Counts, items: Iterable<string>, weight = 1, segmen
   for (const id of items) set.add(indexOf(c, id));
   if (set.size === 0 || !(weight > 0)) return;
   const ix = [...set].sort((a, b) => a - b);
+  const n = ix.length;
+  const sized = weight * sizeWeight(c.basketWeight, n);
   c.baskets++;
   c.totalWeight += weight;
+  c.sizeWeightTotal += sized;
   let seg: Map<number, number> | undefined;
   if (segment) {
     seg = c.segmentCount.get(segment);
@@ -98,16 +143,19 @@ export function addBasket(c: Counts, items: Iterable<string>, weight = 1, segmen
   }
   for (const i of ix) {
     c.itemCount[i]! += weight;
+    c.itemWeight[i]! += sized;
     if (seg) seg.set(i, (seg.get(i) ?? 0) + weight);
   }
-  // Deterministic cap: a fixed pseudo-random subset keyed by the basket's items, not the first lines.
-  const pairItems = ix.length <= MAX_BASKET ? ix : sample(c.ids, ix, MAX_BASKET);
-  for (let a = 0; a < pairItems.length; a++) {
-    const base = pairItems[a]! * PAIR_STRIDE;
-    for (let b = a + 1; b < pairItems.length; b++) {
-      const key = base + pairItems[b]!;
-      c.pairs.set(key, (c.pairs.get(key) ?? 0) + weight);
-    }
+  // Deterministic samples: a fixed pseudo-random subset keyed by the basket's items, not the first lines.
+  const limit = c.basketWeight === 'cap' ? MAX_BASKET : MAX_PAIR_ITEMS;
+  const pairItems = n <= limit ? ix : sample(c.ids, ix, limit);
+  // The `cap` rule's sample is its weighting; the bound's sample keeps the rule's total pair weight.
+  const m = pairItems.length;
+  const pairWeight = c.basketWeight === 'cap' || m === n ? sized : (sized * n * (n - 1)) / (m * (m - 1));
+  const pairs = c.pairs;
+  for (let a = 0; a < m; a++) {
+    const lo = pairItems[a]!;
+    for (let b = a + 1; b < m; b++) pairs.add(lo, pairItems[b]!, pairWeight);
   }
 }
 
@@ -138,32 +186,53 @@ export function decayWeight(ageDays: number, halfLifeDays: number | undefined): 
   return halfLifeDays && halfLifeDays > 0 ? Math.pow(0.5, Math.max(0, ageDays) / halfLifeDays) : 1;
 }
 
-/** Per item, its top-k neighbours [index, score] by the chosen normalization, best first. */
+/** Row i's score for neighbour j, from their pair count and item weights. */
+function pairScore(c: Counts, opts: NeighbourOptions, cij: number, ni: number, nj: number): number {
+  const shrunk = cij / (cij + opts.shrink);
+  // Row i lists neighbours j: cosine penalizes popular j by n_j^(1−α).
+  if (opts.norm === 'cosine') return (cij / (Math.pow(ni, opts.alpha) * Math.pow(nj, 1 - opts.alpha))) * shrunk;
+  return (opts.norm === 'lift' ? (cij * c.sizeWeightTotal) / (ni * nj) : cij / (ni + nj - cij)) * shrunk;
+}
+
+/**
+ * Per item, its top-k neighbours [index, score] by the chosen normalization, best first (ties by
+ * id). Every pair's two scores go into flat per-row arrays; each row's k-th best score is found by
+ * a native sort of a copy of its scores, and only the entries at or above it are sorted.
+ */
 export function neighbours(c: Counts, opts: NeighbourOptions = DEFAULT_NEIGHBOURS): Array<Array<[number, number]>> {
   const n = c.ids.length;
-  const rows: Array<Array<[number, number]>> = Array.from({ length: n }, () => []);
-  const N = c.totalWeight;
+  const start = new Int32Array(n + 1);
+  for (const [key, cij] of c.pairs) {
+    if (cij < opts.minCount) continue;
+    const i = Math.floor(key / PAIR_STRIDE);
+    start[i + 1]!++;
+    start[key - i * PAIR_STRIDE + 1]!++;
+  }
+  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
+  const at = start.slice(0, n);
+  const item = new Int32Array(start[n]!);
+  const score = new Float64Array(start[n]!);
   for (const [key, cij] of c.pairs) {
     if (cij < opts.minCount) continue;
     const i = Math.floor(key / PAIR_STRIDE);
     const j = key - i * PAIR_STRIDE;
-    const ni = c.itemCount[i]!;
-    const nj = c.itemCount[j]!;
-    const shrunk = cij / (cij + opts.shrink);
-    if (opts.norm === 'cosine') {
-      // Row i lists neighbours j: penalize popular j by n_j^(1−α).
-      rows[i]!.push([j, (cij / (Math.pow(ni, opts.alpha) * Math.pow(nj, 1 - opts.alpha))) * shrunk]);
-      rows[j]!.push([i, (cij / (Math.pow(nj, opts.alpha) * Math.pow(ni, 1 - opts.alpha))) * shrunk]);
-    } else {
-      const s = (opts.norm === 'lift' ? (cij * N) / (ni * nj) : cij / (ni + nj - cij)) * shrunk;
-      rows[i]!.push([j, s]);
-      rows[j]!.push([i, s]);
-    }
+    const ni = c.itemWeight[i]!;
+    const nj = c.itemWeight[j]!;
+    item[at[i]!] = j;
+    score[at[i]!++] = pairScore(c, opts, cij, ni, nj);
+    item[at[j]!] = i;
+    score[at[j]!++] = pairScore(c, opts, cij, nj, ni);
   }
+  const rows: Array<Array<[number, number]>> = [];
   for (let i = 0; i < n; i++) {
-    const r = rows[i]!;
+    const from = start[i]!;
+    const to = start[i + 1]!;
+    const floor = to - from > opts.k ? score.slice(from, to).sort()[to - from - opts.k]! : -Infinity;
+    const r: Array<[number, number]> = [];
+    for (let p = from; p < to; p++) if (score[p]! >= floor) r.push([item[p]!, score[p]!]);
     r.sort((a, b) => b[1] - a[1] || byId(c.ids, a[0], b[0]));
     if (r.length > opts.k) r.length = opts.k;
+    rows.push(r);
   }
   return rows;
 }

@@ -60,7 +60,7 @@ export function compileItemKnnSource(source: ItemKnnSource, version: string): Co
     ]),
   );
   const baskets = source.baskets.map((b, i) => ({ id: String(i), items: b.items, ts: 0, segment: b.country?.toUpperCase() }));
-  const built = build(baskets, facts, { k: source.k, norm: source.norm, alpha: source.alpha, shrink: source.shrink, minCount: 1 });
+  const built = build(baskets, facts, { k: source.k, norm: source.norm, alpha: source.alpha, shrink: source.shrink, minCount: 0 });
   const { model, companion } = compile(built, source.name, version);
   return [
     { name: popularCompanion(source.name), version, blob: companion },

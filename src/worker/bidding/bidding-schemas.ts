@@ -92,10 +92,19 @@ export type CampaignInput = z.infer<typeof Campaign>;
  */
 export function campaignProblem(c: CampaignInput): { field: string; message: string } | null {
   if (c.bid.minCpm > c.bid.maxCpm) return { field: 'bid.minCpm', message: 'minCpm must not exceed maxCpm' };
+  // the click tracker sends visitors there: an http(s) URL a browser can open, nothing else
+  const badClick = c.creatives.findIndex((x) => x.clickUrl !== undefined && !isHttpUrl(x.clickUrl));
+  if (badClick >= 0) return { field: `creatives[${badClick}].clickUrl`, message: 'must be an absolute http(s) URL with a host' };
   const w = c.schedule;
   if (w?.start !== undefined && w.end !== undefined && !(w.end > w.start))
     return { field: 'schedule.end', message: 'end must be after start' };
   return null;
+}
+
+/** Whether `s` parses as an absolute http: or https: URL with a host (not `http://[x`, a bad port, `http:/x`). */
+export function isHttpUrl(s: string): boolean {
+  const u = URL.parse(s);
+  return u !== null && (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && /^https?:\/\//i.test(s);
 }
 
 export const MAX_CAMPAIGNS = 500;

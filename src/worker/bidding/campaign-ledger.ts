@@ -5,7 +5,7 @@
  * serializes every notice for its campaign, so budgets and caps are exact at the source.
  *
  * Rows are keyed by decision id, so a win notice and a billing notice for the same bid (or an
- * exchange retrying either) count once. An alarm prunes rows past the longest window we read.
+ * exchange retrying either) count once, at the highest price any of them named (`record`). An alarm prunes rows past the longest window we read.
  * Each row names the exchange the bid was made for, and all-time spend and impressions are
  * kept per exchange too (`byExchange`); rows booked before exchanges were named count for
  * `unknown`.
@@ -76,27 +76,43 @@ export class CampaignLedger extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => ledgerSchema(this.ctx.storage.sql));
   }
 
-  /** Records an impression; false when this decision was already counted. */
-  async record(e: LedgerEntry): Promise<boolean> {
+  /**
+   * Records an impression, or raises its cost; returns the spend it added (0 when the decision
+   * was already booked at this cost or more). A bid's price comes from the exchange's macros,
+   * after the signature, so whoever fires a notice URL first could name any price (`price=0`):
+   * the highest price seen for a decision is booked (notice-outcome.ts caps it at our bid), and
+   * a later, higher notice adds only the difference. A bid counts one impression however many
+   * notices it gets.
+   */
+  async record(e: LedgerEntry): Promise<number> {
     const sql = this.ctx.storage.sql;
     settle(sql, e.decisionId, e.cost, e.ts); // its reservation, if still held, gives way to the booking
-    const inserted =
+    const add = 'INSERT INTO totals (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = v + excluded.v';
+    const row = sql
+      .exec<{ cost: number; exchange: string | null }>('SELECT cost, exchange FROM imps WHERE decision = ?', e.decisionId)
+      .toArray()[0];
+    if (row === undefined) {
       sql.exec(
-        'INSERT OR IGNORE INTO imps (decision, ts, cost, user, exchange) VALUES (?, ?, ?, ?, ?)',
+        'INSERT INTO imps (decision, ts, cost, user, exchange) VALUES (?, ?, ?, ?, ?)',
         e.decisionId,
         e.ts,
         e.cost,
         e.user,
         e.exchange,
-      ).rowsWritten > 0;
-    if (inserted) {
-      const add = 'INSERT INTO totals (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = v + excluded.v';
+      );
       sql.exec(add, 'total', e.cost);
       sql.exec(add, `spend:${e.exchange}`, e.cost);
       sql.exec(add, `wins:${e.exchange}`, 1);
       if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + DAY_MS);
+      return e.cost;
     }
-    return inserted;
+    if (!(e.cost > row.cost)) return 0;
+    const more = e.cost - row.cost;
+    // the row's day and exchange stay: the bid was made once, for one exchange
+    sql.exec('UPDATE imps SET cost = ? WHERE decision = ?', e.cost, e.decisionId);
+    sql.exec(add, 'total', more);
+    sql.exec(add, `spend:${row.exchange ?? UNKNOWN_EXCHANGE}`, more);
+    return more;
   }
 
   /** Spend today (UTC) and all-time; impressions of `user` in the last `windowMs`. */

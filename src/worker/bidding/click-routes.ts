@@ -9,7 +9,8 @@
  * The visitor is never kept waiting for our sake: the redirect does not wait for the log (a
  * failed write is logged, and the browser cannot retry anyway), and a click more than 30 days
  * after the bid still goes on to its page, uncounted. One click per bid is counted (the event
- * id is the decision's); a HEAD request or a browser's prefetch is not a click.
+ * id is the decision's, and a click this isolate already logged is not logged again:
+ * recent-notices.ts); a HEAD request or a browser's prefetch is not a click.
  */
 import { Hono } from 'hono';
 import { UNKNOWN_EXCHANGE } from '../../core/bidding/exchange-keys.ts';
@@ -25,6 +26,7 @@ import { signingSecret, storeOptions } from '../shared/settings.ts';
 import { ClickQuery, pairs } from './notice-query.ts';
 import { log } from '../shared/log.ts';
 import { kvOf } from '../shared/bindings.ts';
+import { forgetNotice, recordedBefore, rememberNotice } from './recent-notices.ts';
 
 /** A prefetch or prerender asks ahead of a click that may never come. */
 const speculative = (c: AppContext): boolean =>
@@ -44,7 +46,7 @@ export const clickRoutes = new Hono<AppEnv>().get('/openrtb2/click', async (c) =
     ?.creatives.find((x) => x.id === cr)?.clickUrl;
   if (noticeExpired(t, now)) {
     log.warn('click not counted', { decision: d, reason: 'expired' });
-  } else if (c.req.method === 'GET' && !speculative(c) && test === undefined) {
+  } else if (c.req.method === 'GET' && !speculative(c) && test === undefined && !recordedBefore('click', d, 0)) {
     const event: OutcomeEvent = {
       type: 'outcome',
       v: 1,
@@ -58,8 +60,11 @@ export const clickRoutes = new Hono<AppEnv>().get('/openrtb2/click', async (c) =
       exchange: x ?? UNKNOWN_EXCHANGE,
       props: { campaign: campaignId },
     };
+    // remembered at once: the redirect does not wait for the log, and a double click follows fast
+    rememberNotice('click', d, 0);
     c.executionCtx.waitUntil(
       sendToLog(c.env.EVENTS, [event]).catch((err: unknown) => {
+        forgetNotice('click', d);
         log.error('click not recorded', { decision: d, error: String(err) });
       }),
     );

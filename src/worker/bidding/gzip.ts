@@ -1,7 +1,8 @@
 /**
  * Gzip on the wire for OpenRTB: exchanges send `Content-Encoding: gzip` bodies to save
  * bandwidth at high QPS, and accept gzip answers. Bodies are decompressed as a stream with a
- * cap on the decompressed size, so a small gzip bomb cannot blow up the isolate.
+ * cap on the decompressed size, so a small gzip bomb cannot blow up the isolate, and on the
+ * compressed size, so a large body that inflates to little cannot keep it busy.
  */
 import { readBodyText } from '../shared/body.ts';
 import { badRequest, HttpError } from '../shared/http-error.ts';
@@ -14,13 +15,39 @@ export async function readMaybeGzip(req: Request, maxBytes: number): Promise<str
     throw new HttpError(415, 'unsupported_encoding', `content-encoding "${enc}" is not supported; use gzip or none`, 'content-encoding');
   }
   if (!req.body) return '';
-  const inflated = new Request(req.url, { method: 'POST', body: req.body.pipeThrough(new DecompressionStream('gzip')) });
+  // The compressed bytes are capped too: empty deflate blocks inflate to nothing, so a body of
+  // them passes any cap on the output while the isolate spends CPU on every byte.
+  const declared = Number(req.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  const compressed = capped(req.body, maxBytes);
+  const inflated = new Request(req.url, { method: 'POST', body: compressed.stream.pipeThrough(new DecompressionStream('gzip')) });
   try {
     return await readBodyText(inflated, maxBytes);
   } catch (err) {
+    if (compressed.over()) throw tooLarge(maxBytes);
     if (err instanceof HttpError) throw err;
     throw badRequest('body is not valid gzip', '(body)');
   }
+}
+
+const tooLarge = (maxBytes: number) => new HttpError(413, 'body_too_large', `body exceeds ${maxBytes} bytes (compressed or not)`);
+
+/** `body` passed through until more than `maxBytes` went by, then cut off with an error. */
+function capped(body: ReadableStream<Uint8Array>, maxBytes: number): { stream: ReadableStream<Uint8Array>; over: () => boolean } {
+  let seen = 0;
+  let over = false;
+  const stream = body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > maxBytes) {
+          over = true;
+          controller.error(tooLarge(maxBytes));
+        } else controller.enqueue(chunk);
+      },
+    }),
+  );
+  return { stream, over: () => over };
 }
 
 /**

@@ -3,7 +3,9 @@
  * call them. The exchange expands `${AUCTION_PRICE}`, `${AUCTION_MIN_TO_WIN}`, `${AUCTION_LOSS}`
  * … in the URL; each notice becomes an `OutcomeEvent` (win / billing / loss, with `auction`
  * fields) on the log, where it trains pCTR and the shading curves. Wins and billings also book
- * the cost in the campaign's ledger (once per bid, whichever notice comes first).
+ * the cost in the campaign's ledger, once per bid at the highest price its notices named (capped
+ * at our bid: campaign-ledger.ts). A HEAD request books and logs nothing; a notice this isolate
+ * already recorded is answered without a log line or a ledger call (recent-notices.ts).
  *
  * Notice URLs are signed per kind (notice-signature.ts): an altered or invented one, or a loss
  * URL called as a win, gets a 403; one older than 30 days a 410. Our fields come from the
@@ -37,6 +39,9 @@ import { LATE, within } from './deadline.ts';
 import { MacroQuery, macroPairs, pairs, SignedQuery } from './notice-query.ts';
 import { noticeStats } from './notice-stats.ts';
 import { kvOf } from '../shared/bindings.ts';
+import { recordedBefore, rememberNotice } from './recent-notices.ts';
+
+const MARKUP_CSP = 'sandbox allow-scripts allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation';
 
 /** How long a notice waits for the log and the ledger before asking the exchange to retry. */
 const NOTICE_DEADLINE_MS = 5_000;
@@ -55,20 +60,38 @@ async function notice(c: AppContext, name: NoticeKind): Promise<Response> {
   if (noticeExpired(q.t, now)) {
     throw new HttpError(410, 'expired', `notices are taken for ${NOTICE_MAX_AGE_S / 86_400} days after the bid`, 't');
   }
+  // HEAD is a link checker or a prefetch, not the exchange telling us of an auction: it books
+  // nothing and logs nothing (a GET or POST is the notice)
+  if (c.req.method === 'HEAD') return c.body(null, 204);
   const store = storeOptions(c, now);
   const outcome = noticeOutcome(name, q, m, await fxRates(kvOf(c.env), store), now);
+  // a replay this isolate has recorded (at this price or more) costs no log line or ledger call
+  if (!recordedBefore(name, q.d, outcome.cost ?? 0)) await record(c, name, q, outcome, now);
+  const markup = name === 'win' && q.cr ? await winMarkup(c, store, q, secret, outcome.macros) : null;
+  if (markup === null) return c.body(null, 204);
+  // The campaign's markup, served from our origin: a browser that loads it runs it sandboxed in
+  // an opaque origin (never `allow-same-origin`), so its scripts cannot read or post with our
+  // origin's cookies (the admin page's among them); an ad still runs and opens its landing page.
+  return c.body(markup, 200, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy': MARKUP_CSP,
+    'x-content-type-options': 'nosniff',
+  });
+}
+
+/** Logs the notice and books its cost (503 when either cannot be done in time: the exchange retries). */
+async function record(c: AppContext, name: NoticeKind, q: SignedQuery, outcome: NoticeOutcome, now: number): Promise<void> {
   for (const n of outcome.notes) log.warn(n.msg, n.fields);
-  const event = outcome.event;
   // a test auction's notice (signed `test=1`, bid-debug.ts) books and logs nothing
   const test = q.test === '1';
-  const work: Promise<unknown>[] = test ? [] : [sendToLog(c.env.EVENTS, [event])];
+  const work: Promise<unknown>[] = test ? [] : [sendToLog(c.env.EVENTS, [outcome.event])];
   const cost = outcome.cost;
   if (!test) work.push(...noticeStats(c.env, name, q, cost, outcome.exchange, now));
   if (cost !== null && !test) {
     const stub = c.env.CAMPAIGN_LEDGER.get(c.env.CAMPAIGN_LEDGER.idFromName(q.c));
     work.push(
-      stub.record({ decisionId: q.d, ts: now, cost, user: q.u ?? null, exchange: outcome.exchange }).then((fresh) => {
-        if (fresh) addLocalSpend(q.c, cost, now);
+      stub.record({ decisionId: q.d, ts: now, cost, user: q.u ?? null, exchange: outcome.exchange }).then((added) => {
+        if (added > 0) addLocalSpend(q.c, added, now);
       }),
     );
   }
@@ -83,8 +106,7 @@ async function notice(c: AppContext, name: NoticeKind): Promise<Response> {
     log.error('notice not recorded', { name, decision: q.d, error: String(err) });
     throw new HttpError(503, 'unavailable', 'notice could not be recorded; retry');
   }
-  const markup = name === 'win' && q.cr ? await winMarkup(c, store, q, secret, outcome.macros) : null;
-  return markup === null ? c.body(null, 204) : c.body(markup, 200, { 'content-type': 'text/html; charset=utf-8' });
+  rememberNotice(name, q.d, cost ?? 0);
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The campaigns admin page, /ui/campaigns: list, create, edit, pause and resume campaigns, with
  * each one's budget, today's pacing (spent against the plan) and its stats with charts. The same
- * sign-in as every admin page (shared/admin-session.ts), and the same writes as the admin API
+ * host rule and sign-in as every admin page (shared/admin-sign-in.ts), and the same writes as the admin API
  * (campaign-admin.ts: the one writer, the same checks), then post/redirect/get.
  */
 import { Hono } from 'hono';
@@ -9,8 +9,8 @@ import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { Campaign } from '../../core/bidding/campaign.ts';
 import { reportCsv } from '../../core/bidding/campaign-stats.ts';
-import { adminPage } from '../shared/admin-page.ts';
-import { requireAdminSession, signIn, signOut } from '../shared/admin-session.ts';
+import { adminPage, loginRefusal } from '../shared/admin-page.ts';
+import { adminHostOnly, requireAdminSession, signIn, signOut } from '../shared/admin-sign-in.ts';
 import { readForm, validate } from '../shared/body.ts';
 import { HttpError } from '../shared/http-error.ts';
 import { log } from '../shared/log.ts';
@@ -74,6 +74,8 @@ async function save(env: Env, raw: unknown, id?: string): Promise<Campaign> {
 const guard = requireAdminSession(`${BASE}/login`);
 
 export const campaignPageRoutes = new Hono<AppEnv>()
+  .use(BASE, adminHostOnly)
+  .use(`${BASE}/*`, adminHostOnly)
   .get(`${BASE}/login`, (c) =>
     c.html(
       page(
@@ -84,16 +86,12 @@ export const campaignPageRoutes = new Hono<AppEnv>()
     ),
   )
   .post(`${BASE}/login`, async (c) => {
-    if (!signIn(c, (await readForm(c.req.raw, 4096)).token ?? '')) {
-      return c.html(
-        page('Sign in', html`<h1>Sign in</h1><p class="error" role="alert">wrong token</p><p><a href="${BASE}/login">try again</a></p>`),
-        401,
-      );
-    }
+    const refused = await signIn(c);
+    if (refused !== null) return c.html(page('Sign in', loginRefusal(BASE, refused)), refused.status);
     return c.redirect(BASE, 303);
   })
-  .post(`${BASE}/logout`, (c) => {
-    signOut(c);
+  .post(`${BASE}/logout`, async (c) => {
+    await signOut(c);
     return c.redirect(`${BASE}/login`, 303);
   })
   .use(BASE, guard)

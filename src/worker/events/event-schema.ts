@@ -5,7 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { EXPERIMENT_KEY } from '../../core/experiments/experiment.ts';
-import { CLIENT_OUTCOME_NAMES } from '../../core/outcome-event.ts';
+import { CLIENT_OUTCOME_NAMES, SERVER_OUTCOME_ID } from '../../core/outcome-event.ts';
 import { fieldPath } from '../shared/body.ts';
 import { shortText } from '../shared/request-schema.ts';
 
@@ -38,7 +38,12 @@ export const Item = z.object({
 
 /** One native event; see docs/log-schema.md for what each field means. */
 export const NativeEvent = z.object({
-  id: z.optional(shortText(128)),
+  // `win:…`, `billing:…`, `loss:…` and `click:…` are the notice and click routes' ids (outcome-event.ts)
+  id: z.optional(
+    shortText(128).check(
+      z.refine((id) => !SERVER_OUTCOME_ID.test(id), 'ids starting "win:", "billing:", "loss:" or "click:" are reserved for ad notices'),
+    ),
+  ),
   // win, loss and billing are the signed notice routes' alone (outcome-event.ts)
   name: z.enum(CLIENT_OUTCOME_NAMES),
   decisionId: z.optional(shortText(128)),

@@ -1,15 +1,16 @@
 /**
  * The admin page for bandit tests, server-rendered (hono/html), no client script, no build step.
- * Its sign-in is every admin page's (shared/admin-session.ts): a login form checks the admin
- * token and starts an HttpOnly, SameSite=Strict session. Forms post to /ui/experiments…, which
+ * Its host rule and sign-in are every admin page's (shared/admin-sign-in.ts: ADMIN_HOST in proxy
+ * mode, a throttled token check, a signed, revocable HttpOnly, SameSite=Strict session, foreign
+ * Origins refused). Forms post to /ui/experiments…, which
  * call the same service the JSON API uses, then redirect (post/redirect/get).
  */
 import { Hono } from 'hono';
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { ACTIONS, EXPERIMENT_KEY, type Action, type Experiment } from '../../core/experiments/experiment.ts';
-import { adminPage } from '../shared/admin-page.ts';
-import { requireAdminSession, signIn, signOut } from '../shared/admin-session.ts';
+import { adminPage, loginRefusal } from '../shared/admin-page.ts';
+import { adminHostOnly, requireAdminSession, signIn, signOut } from '../shared/admin-sign-in.ts';
 import { readForm } from '../shared/body.ts';
 import { HttpError } from '../shared/http-error.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
@@ -105,6 +106,10 @@ function errorText(err: unknown): string | null {
 }
 
 export const experimentPageRoutes = new Hono<AppEnv>()
+  .use(BASE, adminHostOnly)
+  .use(`${BASE}/*`, adminHostOnly)
+  .use(BASE, adminHostOnly)
+  .use(`${BASE}/*`, adminHostOnly)
   .get(`${BASE}/login`, (c) =>
     c.html(
       page(
@@ -115,17 +120,12 @@ export const experimentPageRoutes = new Hono<AppEnv>()
     ),
   )
   .post(`${BASE}/login`, async (c) => {
-    const token = (await readForm(c.req.raw, FORM_BYTES)).token ?? '';
-    if (!signIn(c, token)) {
-      return c.html(
-        page('Sign in', html`<h1>Sign in</h1><p class="error" role="alert">wrong token</p><p><a href="${BASE}/login">try again</a></p>`),
-        401,
-      );
-    }
+    const refused = await signIn(c);
+    if (refused !== null) return c.html(page('Sign in', loginRefusal(BASE, refused)), refused.status);
     return c.redirect(BASE, 303);
   })
-  .post(`${BASE}/logout`, (c) => {
-    signOut(c);
+  .post(`${BASE}/logout`, async (c) => {
+    await signOut(c);
     return c.redirect(`${BASE}/login`, 303);
   })
   .use(BASE, requireAdminCookie)

@@ -87,3 +87,17 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   ) as unknown as ExperimentConfig['algorithm'];
   return { ...c, control, algorithm } as ExperimentConfig;
 }
+
+/**
+ * Rules a new write must follow but a stored experiment is not held to (they came after some were
+ * stored; `parseExperimentConfig` also reads KV): a `url` arm is an http(s) URL, never
+ * `javascript:` or `data:`, since a page or snippet may navigate to it or put it in an `href`.
+ */
+export function refuseUnsafeUrls(config: ExperimentConfig): void {
+  config.arms.forEach((a, i) => {
+    if (a.payload.type !== 'url') return;
+    const u = URL.parse(String(a.payload.value));
+    if (u === null || (u.protocol !== 'http:' && u.protocol !== 'https:'))
+      throw badRequest(`arms[${i}].payload.value: a url payload must be an http(s) URL`, `arms[${i}].payload.value`);
+  });
+}

@@ -9,7 +9,7 @@ import { editable, newExperiment, transition, type Action, type Experiment } fro
 import { badRequest, HttpError } from '../shared/http-error.ts';
 import type { AggregatorStats } from './aggregator.ts';
 import { experimentStub } from './forward.ts';
-import { parseExperimentConfig } from './schema.ts';
+import { parseExperimentConfig, refuseUnsafeUrls } from './schema.ts';
 import { loadExperiment, saveExperiment } from './store.ts';
 import { log } from '../shared/log.ts';
 import { kvOf } from '../shared/bindings.ts';
@@ -68,6 +68,7 @@ async function commit(env: Env, e: Experiment, from: number | null, changed: boo
 
 export async function createExperiment(env: Env, raw: unknown): Promise<Experiment> {
   const config = parseExperimentConfig(raw);
+  refuseUnsafeUrls(config);
   if (await loadExperiment(kvOf(env), config.key))
     throw new HttpError(409, 'experiment_exists', `an experiment named "${config.key}" exists`, 'key');
   return commit(env, newExperiment(config, Date.now()), null, true);
@@ -76,6 +77,7 @@ export async function createExperiment(env: Env, raw: unknown): Promise<Experime
 export async function updateExperiment(env: Env, key: string, raw: unknown): Promise<Experiment> {
   const current = await mustLoad(env, key);
   const config = parseExperimentConfig({ key, ...(raw as object) });
+  refuseUnsafeUrls(config);
   const ok = editable(current, config);
   if (!ok.ok) throw new HttpError(409, 'not_editable', ok.message, ok.field);
   const now = Date.now();

@@ -9,7 +9,7 @@
  * land (but whose answer was lost) overwrites rather than duplicates. Queues deliver at least
  * once, so readers still dedupe by record id (docs/log-schema.md).
  */
-import type { LogRecord } from '../../core/outcome-event.ts';
+import { posesAsServerOutcome, type LogRecord } from '../../core/outcome-event.ts';
 import { forwardToExperiments } from '../experiments/forward.ts';
 import { logObjectKey } from '../../core/log-layout.ts';
 import { gzipNdjson } from './log-object.ts';
@@ -53,6 +53,12 @@ export async function consumeLog(
     if (!isRecord(msg.body)) {
       // Only our own routes produce; a foreign body would retry forever, so say so and drop it.
       log.error('log: not a log record, dropped', { messageId: msg.id, body: JSON.stringify(msg.body).slice(0, 500) });
+      continue;
+    }
+    // a client event with a notice's id, accepted before /v1/events refused them: it must not
+    // take the notice's place below
+    if (msg.body.type === 'outcome' && posesAsServerOutcome(msg.body)) {
+      log.warn('log: client event with a notice id, dropped', { id: msg.body.id, name: msg.body.name });
       continue;
     }
     // the same record sent twice inside one batch; ids are unique per type (a client may give a

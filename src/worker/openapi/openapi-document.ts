@@ -87,7 +87,8 @@ export function openApiDocument(): object {
         'Recommend products',
         'RecommendRequest',
         'RecommendResponse',
-        'Item-item recommendations blended from context items and recent history, with filters, diversity and boosts; ' +
+        'Item-item recommendations blended from context items and recent history (or, given past `orders`, ranked by the ' +
+          "model's learned next-basket chances), with filters, diversity and boosts; " +
           'popularity fallback says so in `x-attune-fallback`. Also `GET /v1/recommend?items=…&k=…` (docs/recommendations.md).',
       ),
       '/v1/events': operation(

@@ -1,7 +1,8 @@
 /**
  * POST /v1/recommend (and GET for simple widgets): ranked products for a placement, from the
  * item-item model in KV, blending the context items (the product on screen, the cart) with the
- * visitor's recent items (from the request, else the signed profile).
+ * visitor's recent items (from the request, else the signed profile), or, given the customer's
+ * past `orders`, ranking by the model's learned next-basket chances.
  *
  * The ranking and its fallbacks live in recommender.ts; every fallback is named in
  * `x-attune-fallback` and in `fallback`. The ranking is deterministic, so each shown
@@ -12,9 +13,8 @@ import { withRecentItems } from '../../core/profile.ts';
 import { readJson, validate } from '../shared/body.ts';
 import { logRecords } from '../log/log-producer.ts';
 import { badRequest } from '../shared/http-error.ts';
-import { QUERY_PARAMS, RecommendRequest, requestFromQuery } from './recommend-schema.ts';
+import { QUERY_PARAMS, RECS_LIMITS, RecommendRequest, requestFromQuery } from './recommend-schema.ts';
 import { rankItems, recommendationRecord } from './recommender.ts';
-import { REQUEST_LIMITS } from '../shared/request-schema.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
 import { beginVisit, finishVisit } from '../visitor/visit.ts';
 
@@ -51,10 +51,11 @@ async function handle(c: AppContext, body: RecommendRequest) {
 }
 
 export const recommendRoutes = new Hono<AppEnv>()
-  .post('/v1/recommend', async (c) => handle(c, await readJson(c.req.raw, RecommendRequest, REQUEST_LIMITS.bodyBytes)))
+  // a larger body than other routes: a customer's orders (up to 1,000 ids) come with it
+  .post('/v1/recommend', async (c) => handle(c, await readJson(c.req.raw, RecommendRequest, RECS_LIMITS.bodyBytes)))
   .get('/v1/recommend', async (c) => {
     const query = c.req.query();
     const odd = Object.keys(query).find((k) => !QUERY_PARAMS.has(k));
-    if (odd !== undefined) throw badRequest(`unknown parameter "${odd}" (boosts and attributes need the POST form)`, odd);
+    if (odd !== undefined) throw badRequest(`unknown parameter "${odd}" (boosts, attributes and orders need the POST form)`, odd);
     return handle(c, validate(RecommendRequest, requestFromQuery(query)));
   });

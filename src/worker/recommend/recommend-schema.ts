@@ -10,6 +10,11 @@ export const RECS_LIMITS = {
   k: 50,
   items: 50,
   recent: 50,
+  orders: 50,
+  /** ids in all the orders together */
+  orderIds: 1000,
+  /** a POST body: a thousand order ids of up to 128 characters fit */
+  bodyBytes: 256 * 1024,
   exclude: 200,
   categories: 32,
   priceBands: 16,
@@ -39,6 +44,31 @@ export const RecommendFilters = z.strictObject(filterFields);
  */
 export const StoredRecommendFilters = z.object(filterFields);
 
+/** An ISO-8601 date or date-time (what `Date.parse` reads), or epoch milliseconds. */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+const isTimestamp = (t: unknown): boolean =>
+  (typeof t === 'number' && Number.isInteger(t) && t >= 0 && t <= 8.64e15) ||
+  (typeof t === 'string' && ISO_8601.test(t) && Number.isFinite(Date.parse(t)));
+const TS_RULE = 'an ISO-8601 date-time string or epoch milliseconds';
+
+/** One past order from the caller's order system: its items, and when it was placed. */
+export const Order = z.strictObject({
+  ts: z.optional(z.union([z.string(), z.number()], { error: TS_RULE }).check(z.refine(isTimestamp, TS_RULE))),
+  items: z.array(itemId).check(z.maxLength(RECS_LIMITS.orderIds, `at most ${RECS_LIMITS.orderIds} ids`)),
+});
+export type Order = z.infer<typeof Order>;
+
+const Orders = z.array(Order).check(
+  z.maxLength(RECS_LIMITS.orders, `at most ${RECS_LIMITS.orders} orders`),
+  z.refine(
+    (os) => os.reduce((n, o) => n + o.items.length, 0) <= RECS_LIMITS.orderIds,
+    `at most ${RECS_LIMITS.orderIds} ids in all the orders`,
+  ),
+);
+
+/** The milliseconds of a validated `ts`. */
+export const orderTime = (ts: unknown): number => (typeof ts === 'number' ? ts : Date.parse(ts as string));
+
 export const Boost = z
   .strictObject({
     category: z.optional(label),
@@ -64,8 +94,13 @@ export const RecommendRequest = z.object({
   k: z.optional(z.number().check(z.int(), z.gte(1), z.lte(RECS_LIMITS.k))),
   /** popularity segment (two-letter country); default: the request's country */
   country: z.optional(z.string().check(z.regex(/^[A-Za-z]{2}$/, 'two-letter country code'))),
-  /** "buy again": the recent items themselves score this × their weight (needs excludeSeen: false) */
+  /** "buy again": the recent items themselves score this × their weight (needs excludeSeen: false; not used with `orders`) */
   repeat: z.optional(z.number().check(z.gte(0), z.lte(10))),
+  /**
+   * the customer's past orders, newest first (or in any order when each has `ts`): items are then
+   * ranked by the model's learned chance of being in the next order (bought again, or similar)
+   */
+  orders: z.optional(Orders),
   filters: z.optional(RecommendFilters),
   diversity: z.optional(z.strictObject({ maxPerCategory: z.number().check(z.int(), z.gte(1), z.lte(RECS_LIMITS.k)) })),
   boosts: z.optional(z.array(Boost).check(z.maxLength(RECS_LIMITS.boosts))),

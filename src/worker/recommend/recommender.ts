@@ -14,7 +14,7 @@ import { hashVisitor, loggedContext, type DecisionRecord } from '../../core/deci
 import { HttpError } from '../shared/http-error.ts';
 import { ITEMKNN } from '../models/adapters.ts';
 import { resolveModel } from '../models/model-store.ts';
-import { RECS_LIMITS, type RecommendRequest } from './recommend-schema.ts';
+import { orderTime, RECS_LIMITS, type RecommendRequest } from './recommend-schema.ts';
 import type { AppContext } from '../shared/types.ts';
 import type { Visit } from '../visitor/visit.ts';
 import { log } from '../shared/log.ts';
@@ -53,11 +53,24 @@ function mask(names: readonly string[] | undefined, index: ReadonlyMap<string, n
   return m;
 }
 
+/**
+ * The request's orders, newest first: as given, or, when every order has a `ts`, by it (a
+ * stable sort, so equal times keep the caller's order).
+ */
+export function ordersNewestFirst(orders: NonNullable<RecommendRequest['orders']>): ReadonlyArray<{ readonly items: readonly string[] }> {
+  if (orders.length < 2 || orders.some((o) => o.ts === undefined)) return orders;
+  return orders
+    .map((o, i) => ({ o, i, t: orderTime(o.ts) }))
+    .sort((a, b) => b.t - a.t || a.i - b.i)
+    .map((x) => x.o);
+}
+
 function buildQuery(
   model: ItemKnnModel,
   body: RecommendRequest,
   context: number[],
   history: number[],
+  orders: number[][] | undefined,
   segment: number,
   alsoExclude: readonly number[],
 ): RecsQuery {
@@ -78,6 +91,7 @@ function buildQuery(
   return {
     context,
     history,
+    ...(orders !== undefined && orders.length > 0 ? { orders } : {}),
     exclude: [...(body.filters?.exclude ?? []).map((id) => itemIndex(model, id)), ...alsoExclude],
     excludeHistory: body.filters?.excludeSeen !== false,
     k: body.k ?? 10,
@@ -95,6 +109,7 @@ function buildQuery(
 function reasonOf(model: ItemKnnModel, origin: number, because: string | undefined): string {
   if (origin === ORIGIN.similar) return `similar to ${because}`;
   if (origin === ORIGIN.repeat) return 'seen before';
+  if (origin === ORIGIN.bought) return 'bought before';
   if (origin === ORIGIN.popularSegment)
     return model.meta.segmentBy === 'country' ? 'popular in your country' : `popular in your ${model.meta.segmentBy}`;
   return 'popular';
@@ -135,21 +150,26 @@ export async function rankItems(c: AppContext, visit: Visit, body: RecommendRequ
   const model = res.model;
   if (model !== null) {
     // `unknown` reports the caller's ids, not the profile's (a cookie's stale ids are not news to it)
+    const listed = new Set<string>();
     const lookup = (list: readonly string[], report: boolean) =>
       list.map((id) => {
         const i = itemIndex(model, id);
-        if (i < 0 && report && !unknown.includes(id)) unknown.push(id);
+        if (i < 0 && report && !listed.has(id)) {
+          listed.add(id);
+          unknown.push(id);
+        }
         return i;
       });
     const context = lookup(contextIds, true);
     const history = lookup(historyIds, body.recent !== undefined);
+    const orders = body.orders === undefined ? undefined : ordersNewestFirst(body.orders).map((o) => lookup(o.items, true));
     const country = (body.country ?? visit.ctx.country).toUpperCase();
     const segment = model.meta.segmentBy === 'country' ? (model.segmentIndex.get(country) ?? 0) : 0;
     // popularity only (a fallback model): nothing is blended, but what is on screen or already
     // seen must still not come back as "popular"
     const q = res.popularityOnly
-      ? buildQuery(model, body, [], [], segment, body.filters?.excludeSeen === false ? context : [...context, ...history])
-      : buildQuery(model, body, context, history, segment, []);
+      ? buildQuery(model, body, [], [], undefined, segment, body.filters?.excludeSeen === false ? context : [...context, ...history])
+      : buildQuery(model, body, context, history, orders, segment, []);
     const out = recommend(model, q, result); // `result` is shared: read it out before any await
     for (let i = 0; i < out.count; i++) {
       const j = out.items[i]!;
@@ -160,7 +180,7 @@ export async function rankItems(c: AppContext, visit: Visit, body: RecommendRequ
         id: itemId(model, j),
         position: i + 1,
         score: Math.round(out.scores[i]! * 1e6) / 1e6,
-        source: origin === ORIGIN.similar ? 'similar' : origin === ORIGIN.repeat ? 'repeat' : 'popular',
+        source: origin === ORIGIN.similar ? 'similar' : origin === ORIGIN.repeat || origin === ORIGIN.bought ? 'repeat' : 'popular',
         reason: reasonOf(model, origin, because),
         ...(because !== undefined ? { because } : {}),
         ...(cat ? { category: cat } : {}),
@@ -168,8 +188,9 @@ export async function rankItems(c: AppContext, visit: Visit, body: RecommendRequ
       });
     }
     if (fallback === undefined && out.similar === 0) {
-      const known = context.some((i) => i >= 0) || history.some((i) => i >= 0);
-      fallback = contextIds.length + historyIds.length === 0 ? 'emptyHistory' : known ? 'noNeighbours' : 'unknownItems';
+      const known = context.some((i) => i >= 0) || history.some((i) => i >= 0) || (orders ?? []).some((o) => o.some((i) => i >= 0));
+      const given = contextIds.length + historyIds.length + (body.orders ?? []).reduce((n, o) => n + o.items.length, 0);
+      fallback = given === 0 ? 'emptyHistory' : known ? 'noNeighbours' : 'unknownItems';
     }
   }
   return {

@@ -25,3 +25,8 @@ export function adminPage(
 ${refresh ? raw('<meta http-equiv="refresh" content="5">') : ''}<title>${title} · attune ${section}</title><style>${raw(ADMIN_STYLE + style)}</style></head>
 <body><main>${body}</main></body></html>`;
 }
+
+/** The login page after a refused sign-in (admin-sign-in.ts): wrong token, or too many tries. */
+export function loginRefusal(base: string, refused: { readonly status: number; readonly message: string }) {
+  return html`<h1>Sign in</h1><p class="error" role="alert">${refused.message}</p>${refused.status === 401 ? html`<p><a href="${base}/login">try again</a></p>` : ''}`;
+}

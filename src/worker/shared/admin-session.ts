@@ -1,67 +1,62 @@
 /**
- * The admin pages' sign-in, one for all of them (/ui/experiments, /ui/campaigns): a login form
- * checks the admin token (constant time) and sets an HttpOnly, SameSite=Strict session cookie,
- * an expiry signed with HMAC keyed by the token, so the token itself never sits in the browser
- * and rotating it ends every session. Signing in on one page signs in on all: the cookie is set
- * once per page path (`ADMIN_PAGES`), each scoped to its page, so it never goes with requests to
- * other paths (the proxied site's, in proxy mode). Every page mounts `requireAdminSession` and
- * its login and logout through these, so a change to the session applies to every page.
+ * The admin pages' session (/ui/experiments, /ui/campaigns; shared/admin-sign-in.ts): a cookie `admin-ui:<session id>:<expiry ms>.<signature>`, signed
+ * with HMAC keyed by the admin token (so the token never sits in the browser, and rotating it
+ * ends every session). Valid until its expiry, which is never taken as later than 8 hours from
+ * now whatever a cookie says, and until it is signed out: signing out writes the session id to
+ * KV with a TTL of the time it had left, and every use checks it. Only the admin can start a
+ * session, and only a valid session can be signed out, so those KV entries are bounded by the
+ * admin's own sign-ins. KV is eventually consistent: another location may honour a signed-out
+ * session for up to about a minute (this isolate refuses it at once).
+ *
+ * Cookies of the earlier form (`admin-ui:<expiry>`, no session id) are refused: signing in again
+ * is all it costs, and they could not be signed out.
  */
-import type { Context } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { createMiddleware } from 'hono/factory';
-import { sameText } from '../../core/mac-text.ts';
-import { ADMIN_COOKIE } from './bearer-auth.ts';
-import { HttpError } from './http-error.ts';
-import { settings } from './settings.ts';
+import { revokedSessionKey } from '../../core/store-keys.ts';
+import { kvOf } from './bindings.ts';
 import { sign, verifySigned } from './signing.ts';
-import type { AppEnv } from './types.ts';
 
-/** Every admin page's path: the session cookie is set for each. */
-export const ADMIN_PAGES = ['/ui/experiments', '/ui/campaigns'] as const;
 export const SESSION_SECONDS = 8 * 3600;
+const SESSION = /^admin-ui:([0-9a-f]{32}):(\d{1,15})$/;
+/** KV's shortest TTL */
+const MIN_TTL_SECONDS = 60;
+const RECENTLY_REVOKED = 1024;
 
-export function sessionValid(token: string, cookie: string | undefined): boolean {
-  if (!cookie) return false;
+/** Sessions signed out through this isolate: refused at once, whatever KV shows yet elsewhere. */
+const revokedHere = new Set<string>();
+
+export interface Session {
+  readonly id: string;
+  /** ms since epoch */
+  readonly expires: number;
+}
+
+/** A new session's cookie value and its id. */
+export function newSession(token: string, now: number): { value: string; session: Session } {
+  const session = { id: crypto.randomUUID().replace(/-/g, ''), expires: now + SESSION_SECONDS * 1000 };
+  const payload = `admin-ui:${session.id}:${session.expires}`;
+  return { value: `${payload}.${sign(token, payload)}`, session };
+}
+
+/** The session a cookie holds when it is ours, unexpired and within 8 hours of now; else null (not yet checked against sign-outs). */
+export function sessionOf(token: string, cookie: string | undefined, now: number): Session | null {
+  if (!cookie) return null;
   const payload = verifySigned(token, cookie);
-  return payload?.startsWith('admin-ui:') === true && Number(payload.slice(9)) > Date.now();
+  const m = payload === null ? null : SESSION.exec(payload);
+  if (m === null) return null;
+  const expires = Number(m[2]);
+  return expires > now && expires <= now + SESSION_SECONDS * 1000 ? { id: m[1]!, expires } : null;
 }
 
-/** The admin token, or a 503 when the deployment has none. */
-function adminToken(c: Context<AppEnv>): string {
-  const expected = settings(c.env).adminToken;
-  if (expected === undefined) throw new HttpError(503, 'admin_disabled', 'ADMIN_TOKEN is not configured');
-  return expected;
+/** Whether the session was signed out. */
+export async function revoked(env: Env, session: Session): Promise<boolean> {
+  if (revokedHere.has(session.id)) return true;
+  return (await kvOf(env).get(revokedSessionKey(session.id))) !== null;
 }
 
-/** A page's guard: a GET without a session goes to `loginPath`; a POST is a 401; a cross-origin POST a 403. */
-export function requireAdminSession(loginPath: string) {
-  return createMiddleware<AppEnv>(async (c, next) => {
-    if (!sessionValid(adminToken(c), getCookie(c, ADMIN_COOKIE))) {
-      if (c.req.method === 'GET') return c.redirect(loginPath, 303);
-      throw new HttpError(401, 'unauthorized', `sign in at ${loginPath}`);
-    }
-    // The cookie is SameSite=Strict; refusing foreign origins as well keeps form posts same-site only.
-    const origin = c.req.header('origin');
-    if (c.req.method === 'POST' && origin && origin !== new URL(c.req.url).origin)
-      throw new HttpError(403, 'forbidden', 'cross-origin form post');
-    await next();
-  });
-}
-
-/** Checks a login form's token; when it is the admin token, starts the session on every page and returns true. */
-export function signIn(c: Context<AppEnv>, token: string): boolean {
-  const admin = settings(c.env).adminToken;
-  if (admin === undefined || !sameText(token, admin)) return false;
-  const secure = new URL(c.req.url).protocol === 'https:';
-  const payload = `admin-ui:${Date.now() + SESSION_SECONDS * 1000}`;
-  const value = `${payload}.${sign(token, payload)}`;
-  for (const path of ADMIN_PAGES)
-    setCookie(c, ADMIN_COOKIE, value, { path, httpOnly: true, sameSite: 'Strict', secure, maxAge: SESSION_SECONDS });
-  return true;
-}
-
-export function signOut(c: Context<AppEnv>): void {
-  for (const path of ADMIN_PAGES) deleteCookie(c, ADMIN_COOKIE, { path });
-  deleteCookie(c, ADMIN_COOKIE, { path: '/ui' }); // sessions started when the cookie was scoped to /ui
+/** Signs a session out until it would have expired. */
+export async function revoke(env: Env, session: Session, now: number): Promise<void> {
+  revokedHere.add(session.id);
+  if (revokedHere.size > RECENTLY_REVOKED) revokedHere.delete(revokedHere.values().next().value!);
+  const ttl = Math.max(MIN_TTL_SECONDS, Math.ceil((session.expires - now) / 1000));
+  await kvOf(env).put(revokedSessionKey(session.id), '1', { expirationTtl: ttl });
 }

@@ -1,11 +1,13 @@
 /**
  * Bearer-token auth: /admin/* takes the admin token; server-to-server partner endpoints
- * (/v1/bid-adjust) take it or one of PARTNER_TOKENS. Tokens are Worker secrets, compared in
- * constant time.
+ * (/v1/bid-adjust) take it or one of PARTNER_TOKENS. Tokens are Worker secrets of 32 characters
+ * or more (settings.ts refuses weaker ones), compared in constant time; wrong ones are counted
+ * per client address, and too many answer 429 (auth-rate-limit.ts).
  */
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { sameText } from '../../core/mac-text.ts';
+import { countFailure, refuseThrottled } from './auth-rate-limit.ts';
 import { HttpError } from './http-error.ts';
 import { settings } from './settings.ts';
 import type { AppEnv } from './types.ts';
@@ -20,10 +22,16 @@ export function bearerToken(header: string | undefined): string {
 
 const bearer = (c: Context<AppEnv>): string => bearerToken(c.req.header('authorization'));
 
+/** The admin API's and page's answer when ADMIN_TOKEN is unset or refused as weak. */
+export const adminDisabled = (): HttpError =>
+  new HttpError(503, 'admin_disabled', 'ADMIN_TOKEN is not configured (unset, or refused: shorter than 32 characters or an example value)');
+
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const expected = settings(c.env).adminToken;
-  if (expected === undefined) throw new HttpError(503, 'admin_disabled', 'ADMIN_TOKEN is not configured');
+  if (expected === undefined) throw adminDisabled();
+  refuseThrottled(c);
   if (!sameText(bearer(c), expected)) {
+    await countFailure(c);
     c.header('www-authenticate', 'Bearer realm="attune-admin"');
     throw new HttpError(401, 'unauthorized', 'a valid admin bearer token is required');
   }
@@ -35,10 +43,15 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
  * one of the comma-separated PARTNER_TOKENS, so each partner can be given (and lose) its own.
  */
 export const requirePartner = createMiddleware<AppEnv>(async (c, next) => {
+  const tokens = settings(c.env).partnerTokens;
+  if (tokens.length === 0)
+    throw new HttpError(503, 'not_configured', 'neither PARTNER_TOKENS nor ADMIN_TOKEN is configured (or each was refused as weak)');
+  refuseThrottled(c);
   const given = bearer(c);
   let ok = false;
-  for (const t of settings(c.env).partnerTokens) ok = sameText(given, t) || ok; // every token compared: no early exit
+  for (const t of tokens) ok = sameText(given, t) || ok; // every token compared: no early exit
   if (!ok) {
+    await countFailure(c);
     c.header('www-authenticate', 'Bearer realm="attune-partner"');
     throw new HttpError(401, 'unauthorized', 'a partner (or admin) bearer token is required', 'authorization');
   }

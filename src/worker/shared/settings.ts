@@ -8,6 +8,7 @@
  * parse is that feature's own and logs what it refuses: `EXCHANGE_KEYS` (bidding/exchange-auth.ts)
  * and `ORIGIN_URL` (proxy/origin.ts).
  */
+import { secretProblem } from '../../core/secret-strength.ts';
 import type { StoreOptions } from './refresh-cache.ts';
 import { log } from './log.ts';
 
@@ -22,6 +23,7 @@ const NAMES = [
   'SIGNING_SECRET',
   'PROFILE_SECRET',
   'DEBUG_EXCHANGES',
+  'ADMIN_HOST',
 ] as const;
 
 /** What the settings are read from: the Worker's `env` (or a Durable Object's), or a test's stand-in. */
@@ -36,18 +38,23 @@ export interface Settings {
   readonly staleMs: number;
   /** ORIGIN_TIMEOUT_MS (default 10 s, more than 0): the wait for the origin's headers, then for each body chunk */
   readonly originTimeoutMs: number;
-  /** ALLOWED_ORIGINS (default `*`): the browser origins given CORS grants on /v1 */
+  /**
+   * ALLOWED_ORIGINS: the browser origins given CORS grants on /v1; `*` any. Unset or empty is
+   * none, wrangler.toml's default (npm start and the tests set `*`, npm run deploy the site's).
+   */
   readonly allowedOrigins: '*' | readonly string[];
-  /** ADMIN_TOKEN, undefined when unset or empty (the admin API then answers 503) */
+  /** ADMIN_TOKEN, undefined when unset, empty or weak (the admin API and page then answer 503) */
   readonly adminToken: string | undefined;
-  /** what /v1/bid-adjust takes: the admin token and each of PARTNER_TOKENS, trimmed, empty ones dropped */
+  /** what /v1/bid-adjust takes: the admin token and each of PARTNER_TOKENS, trimmed, empty and weak ones dropped */
   readonly partnerTokens: readonly string[];
-  /** SIGNING_SECRET, else (deprecated) PROFILE_SECRET; undefined when neither is set */
+  /** SIGNING_SECRET, else (deprecated) PROFILE_SECRET; undefined when neither is set, or the one set is weak */
   readonly signingSecret: string | undefined;
   /** the secret came from PROFILE_SECRET, its name before SIGNING_SECRET (read for one release) */
   readonly legacySecret: boolean;
   /** DEBUG_EXCHANGES (default none): the exchanges whose debug requests get the bidder's explanation (`*`: all) */
   readonly debugExchanges: '*' | readonly string[];
+  /** ADMIN_HOST: the host names (lower case, no port) the admin page answers on; empty when unset (shared/admin-host.ts) */
+  readonly adminHosts: readonly string[];
 }
 
 /** A duration or count from the environment; unset, empty, not a number or below `min` means `fallback`. */
@@ -67,18 +74,41 @@ function listVar(value: string | undefined): '*' | readonly string[] {
 
 export const DEFAULTS = { refreshSeconds: 5, writeGapMs: 1_000, staleMs: 60_000, originTimeoutMs: 10_000 } as const;
 
+/**
+ * A secret, or undefined when it is unset, empty or weak (core/secret-strength.ts); a weak one
+ * is logged by name and reason, never its value.
+ */
+function secret(value: string | undefined, setting: string, entry?: number): string | undefined {
+  if (!value) return undefined;
+  const problem = secretProblem(value);
+  if (problem === null) return value;
+  log.error('secret refused: treated as not configured', { setting, ...(entry !== undefined ? { entry } : {}), reason: problem });
+  return undefined;
+}
+
 function parse(env: SettingsEnv): Settings {
-  const origins = (env.ALLOWED_ORIGINS ?? '*').split(',').map((s) => s.trim());
+  const origins = (env.ALLOWED_ORIGINS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const adminToken = secret(env.ADMIN_TOKEN, 'ADMIN_TOKEN');
+  const partners = (env.PARTNER_TOKENS ?? '').split(',').map((t) => t.trim());
+  const partnerTokens = partners.map((t, i) => secret(t, 'PARTNER_TOKENS', i + 1)).filter((t) => t !== undefined);
+  const legacySecret = !env.SIGNING_SECRET && !!env.PROFILE_SECRET;
   return {
     refreshMs: numberVar(env.MODEL_REFRESH_SECONDS, DEFAULTS.refreshSeconds) * 1000,
     writeGapMs: numberVar(env.KV_WRITE_GAP_MS, DEFAULTS.writeGapMs),
     staleMs: numberVar(env.KV_STALE_MS, DEFAULTS.staleMs),
     originTimeoutMs: numberVar(env.ORIGIN_TIMEOUT_MS, DEFAULTS.originTimeoutMs, Number.MIN_VALUE),
     allowedOrigins: origins.includes('*') ? '*' : origins,
-    adminToken: env.ADMIN_TOKEN || undefined,
-    partnerTokens: [env.ADMIN_TOKEN, ...(env.PARTNER_TOKENS ?? '').split(',')].map((t) => t?.trim() ?? '').filter((t) => t !== ''),
-    signingSecret: env.SIGNING_SECRET || env.PROFILE_SECRET || undefined,
-    legacySecret: !env.SIGNING_SECRET && !!env.PROFILE_SECRET,
+    adminToken,
+    partnerTokens: adminToken === undefined ? partnerTokens : [adminToken.trim(), ...partnerTokens],
+    signingSecret: legacySecret ? secret(env.PROFILE_SECRET, 'PROFILE_SECRET') : secret(env.SIGNING_SECRET, 'SIGNING_SECRET'),
+    legacySecret,
+    adminHosts: (env.ADMIN_HOST ?? '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase().replace(/:\d+$/, ''))
+      .filter((h) => h !== ''),
     debugExchanges: listVar(env.DEBUG_EXCHANGES),
   };
 }
@@ -106,7 +136,7 @@ export function signingSecret(c: { readonly env: SettingsEnv }): string | undefi
     warnedSecret = true;
     if (s.signingSecret === undefined)
       log.error(
-        'SIGNING_SECRET is not set: visitor profiles are disabled and bid notices refused; set it with `wrangler secret put SIGNING_SECRET`',
+        'SIGNING_SECRET is not set (or refused as weak): visitor profiles are disabled, bids and notices refused; set 32 or more random characters with `wrangler secret put SIGNING_SECRET`',
       );
     else
       log.warn('the signing secret is set as PROFILE_SECRET, a name deprecated for SIGNING_SECRET: set SIGNING_SECRET to the same value');

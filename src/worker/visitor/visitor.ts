@@ -4,11 +4,19 @@
  * starts) and never trusted; the response says so in `x-attune-profile: reset`. Without a
  * SIGNING_SECRET (a misconfigured deployment) the site still works: profiles last one request,
  * no profile cookie is read or written, and `x-attune-profile: disabled` and a log say why.
+ *
+ * The profile is bound to its visitor: the signature covers the visitor id with the profile
+ * (`profile|<visitor id>|<payload>`), so a profile presented with another visitor id (someone's
+ * profile copied next to their own id, to take over its sticky variants) is reset. Profiles
+ * signed before the binding (the payload alone) are read once more and re-signed for the
+ * visitor presenting them, while they were last written within `LEGACY_PROFILE_DAYS`: a cookie
+ * in flight is not lost, and an old one cannot be moved around for longer than that.
  */
 import { getCookie, setCookie } from 'hono/cookie';
+import { sameText } from '../../core/mac-text.ts';
 import { newProfile, shrinkProfile, type Profile } from '../../core/profile.ts';
 import { parseProfile, serializeProfile } from '../../core/profile-codec.ts';
-import { decodeCookieText, encodeCookieText, sign, verifySigned } from '../shared/signing.ts';
+import { decodeCookieText, encodeCookieText, sign } from '../shared/signing.ts';
 import { signingSecret } from '../shared/settings.ts';
 import type { AppContext } from '../shared/types.ts';
 import { log } from '../shared/log.ts';
@@ -19,6 +27,11 @@ export const PROFILE_COOKIE = 'att_p';
 const MAX_PROFILE_CHARS = 3600;
 const YEAR_SECONDS = 365 * 24 * 3600;
 const VISITOR_ID = /^[A-Za-z0-9_-]{8,64}$/;
+/** How long after its last write an unbound profile cookie (signed before the binding) is still read. */
+export const LEGACY_PROFILE_DAYS = 30;
+
+/** What a profile cookie's signature covers: the visitor it belongs to and the payload (base64url: no `|`). */
+const bound = (visitorId: string, payload: string) => `profile|${visitorId}|${payload}`;
 
 export type ProfileState = 'new' | 'valid' | 'reset' | 'disabled';
 
@@ -33,24 +46,50 @@ export interface Visitor {
 /** Visitor from the body's id (server-side callers), else the cookie, else a new id. */
 export function readVisitor(c: AppContext, bodyVisitorId: string | undefined, now: number): Visitor {
   const cookieId = getCookie(c, VISITOR_COOKIE);
-  const id = bodyVisitorId ?? (cookieId && VISITOR_ID.test(cookieId) ? cookieId : undefined);
+  const given = bodyVisitorId ?? (cookieId && VISITOR_ID.test(cookieId) ? cookieId : undefined);
+  const id = given ?? crypto.randomUUID().replace(/-/g, '');
   const secret = signingSecret(c);
   const raw = secret ? getCookie(c, PROFILE_COOKIE) : undefined;
   let profile: Profile | null = null;
   let profileState: ProfileState = secret ? 'new' : 'disabled';
   if (raw && secret) {
-    const payload = verifySigned(secret, raw);
-    const text = payload === null ? null : decodeCookieText(payload);
-    profile = text === null ? null : parseProfile(text);
+    profile = readProfile(secret, raw, id, now);
     profileState = profile ? 'valid' : 'reset';
-    if (!profile) log.warn('profile cookie ignored', { reason: payload === null ? 'signature' : 'layout' });
   }
   return {
-    id: id ?? crypto.randomUUID().replace(/-/g, ''),
-    isNew: id === undefined || (bodyVisitorId === undefined && cookieId === undefined),
+    id,
+    isNew: given === undefined || (bodyVisitorId === undefined && cookieId === undefined),
     profile: profile ?? newProfile(now),
     profileState,
   };
+}
+
+/** The profile a cookie holds for this visitor, or null (logged with the reason) to start afresh. */
+function readProfile(secret: string, raw: string, visitorId: string, now: number): Profile | null {
+  const dot = raw.lastIndexOf('.');
+  const payload = dot > 0 ? raw.slice(0, dot) : '';
+  const signature = raw.slice(dot + 1);
+  let legacy = false;
+  if (dot <= 0 || !sameText(sign(secret, bound(visitorId, payload)), signature)) {
+    // another visitor's profile, altered, or signed before the binding
+    legacy = sameText(sign(secret, payload), signature);
+    if (!legacy) {
+      log.warn('profile cookie ignored', { reason: 'signature' });
+      return null;
+    }
+  }
+  const text = decodeCookieText(payload);
+  const profile = text === null ? null : parseProfile(text);
+  if (profile === null) {
+    log.warn('profile cookie ignored', { reason: 'layout' });
+    return null;
+  }
+  // `last` is in minutes since epoch
+  if (legacy && now / 60_000 - profile.last > LEGACY_PROFILE_DAYS * 1440) {
+    log.warn('profile cookie ignored', { reason: 'unbound and old' });
+    return null;
+  }
+  return profile;
 }
 
 /** Sets the visitor-id cookie (when new) and the re-signed profile cookie. */
@@ -71,5 +110,5 @@ export function writeVisitor(c: AppContext, visitor: Visitor, profile: Profile):
     kept = smaller;
     payload = encodeCookieText(serializeProfile(kept));
   }
-  setCookie(c, PROFILE_COOKIE, `${payload}.${sign(secret, payload)}`, { ...opts, httpOnly: true });
+  setCookie(c, PROFILE_COOKIE, `${payload}.${sign(secret, bound(visitor.id, payload))}`, { ...opts, httpOnly: true });
 }
