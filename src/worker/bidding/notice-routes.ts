@@ -33,7 +33,7 @@ import { log } from '../shared/log.ts';
 import type { StoreOptions } from '../shared/refresh-cache.ts';
 import { signingSecret, storeOptions } from '../shared/settings.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
-import { addLocalSpend } from './campaign-state.ts';
+import { addLocalSpend, ledgerOf } from './campaign-state.ts';
 import { campaigns, fxRates } from './campaign-store.ts';
 import { LATE, within } from './deadline.ts';
 import { MacroQuery, macroPairs, pairs, SignedQuery } from './notice-query.ts';
@@ -86,13 +86,17 @@ async function record(c: AppContext, name: NoticeKind, q: SignedQuery, outcome: 
   const test = q.test === '1';
   const work: Promise<unknown>[] = test ? [] : [sendToLog(c.env.EVENTS, [outcome.event])];
   const cost = outcome.cost;
-  if (!test) work.push(...noticeStats(c.env, name, q, cost, outcome.exchange, now));
+  // one stub per notice, for the booking and the stats alike
+  let stub: ReturnType<typeof ledgerOf> | undefined;
+  const ledger = () => (stub ??= ledgerOf(c.env, q.c));
+  if (!test) work.push(...noticeStats(ledger, name, q, cost, outcome.exchange, now));
   if (cost !== null && !test) {
-    const stub = c.env.CAMPAIGN_LEDGER.get(c.env.CAMPAIGN_LEDGER.idFromName(q.c));
     work.push(
-      stub.record({ decisionId: q.d, ts: now, cost, user: q.u ?? null, exchange: outcome.exchange }).then((added) => {
-        if (added > 0) addLocalSpend(q.c, added, now);
-      }),
+      ledger()
+        .record({ decisionId: q.d, ts: now, cost, user: q.u ?? null, exchange: outcome.exchange })
+        .then((added) => {
+          if (added > 0) addLocalSpend(q.c, added, now);
+        }),
     );
   }
   // Bounded: a stalled queue or ledger answers 503 (the exchange retries, and a retry is one

@@ -6,7 +6,7 @@
  */
 import type { NoticeKind } from '../../core/bidding/notice-signature.ts';
 import { log } from '../shared/log.ts';
-import { ledgerOf } from './campaign-state.ts';
+import type { ledgerOf } from './campaign-state.ts';
 import { rememberPaid } from './placement-prices.ts';
 
 /** The signed fields these need (notice-query.ts `SignedQuery`). */
@@ -16,8 +16,15 @@ interface Signed {
   readonly pl?: string | undefined;
 }
 
-export function noticeStats(env: Env, kind: NoticeKind, q: Signed, cost: number | null, exchange: string, now: number): Promise<unknown>[] {
-  const ledger = () => ledgerOf(env, q.c);
+/** `ledger` gives the campaign's ledger stub, the one the notice books with (one stub per notice). */
+export function noticeStats(
+  ledger: () => ReturnType<typeof ledgerOf>,
+  kind: NoticeKind,
+  q: Signed,
+  cost: number | null,
+  exchange: string,
+  now: number,
+): Promise<unknown>[] {
   const quiet = (what: string, p: Promise<unknown>) =>
     p.catch((err: unknown) => log.error('notice stats not recorded', { what, decision: q.d, error: String(err) }));
   const work: Promise<unknown>[] = [];
