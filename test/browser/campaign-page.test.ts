@@ -1,10 +1,11 @@
 /**
- * The campaigns admin page in a real browser (Debian's Chromium via playwright-core): sign in,
+ * The campaigns admin page in a real browser (Chromium via playwright-core, chromium.ts): sign in,
  * create a campaign through the form, let an exchange bid on it and win, and watch its page's
  * stats and charts move.
  */
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './chromium.ts';
 import { startWorker, stopAllWorkers, type WorkerProcess } from './worker-process.ts';
 
 const EXCHANGE_KEY = 'browser-exchange-key-0123456789';
@@ -13,18 +14,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   worker = await startWorker({ vars: { EXCHANGE_KEYS: `browser:${EXCHANGE_KEY}` } });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {

@@ -65,6 +65,11 @@ describe('campaigns page', () => {
     // signing out here ends it on both pages
     const out = await fetchAdmin('/ui/campaigns/logout', form({}, cookie));
     expect(out.headers.getSetCookie().filter((c) => /Max-Age=0/i.test(c)).length).toBeGreaterThanOrEqual(2);
+    // and the session is revoked, not only its cookies dropped: replayed, it opens neither page
+    for (const path of ['/ui/campaigns', '/ui/experiments']) {
+      const again = await fetchAdmin(path, { headers: { cookie }, redirect: 'manual' });
+      expect(again.status, path).toBe(303);
+    }
   });
 
   it('creates, edits, pauses and resumes a campaign through the admin checks, and shows its pacing and stats', async () => {
