@@ -181,6 +181,46 @@ async function stop(sig) {
 }
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => void stop(sig));
 
+/**
+ * Once the Worker answers, one test auction from the demo exchange (it books nothing: bid-debug.ts)
+ * with a generous tmax, so the isolate has read the campaigns, rates and models from KV and woken
+ * the campaigns' ledgers: a cold isolate's first bid request races those reads against its tmax
+ * (200 ms by default) and would no-bid (`x-attune-nobid: tmax`), which is right for an exchange
+ * but not what a developer's first curl should see.
+ */
+async function warmBidder(key) {
+  const started = Date.now();
+  while (Date.now() - started < 60_000 && !stopping) {
+    try {
+      if ((await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) })).ok) break;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  try {
+    await fetch(`${base}/openrtb2/bid`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'npm-start-warm-up',
+        test: 1,
+        tmax: 10_000,
+        imp: [
+          { id: '1', banner: { w: 300, h: 250 } },
+          { id: '2', video: { mimes: ['video/mp4'], w: 640, h: 480 } },
+        ],
+        site: { id: 'warm-up', domain: 'localhost' },
+      }),
+      signal: AbortSignal.timeout(15_000),
+    });
+  } catch {
+    // the first real request warms it instead
+  }
+}
+const demoKey = /(?:^|,)\s*demo:([^,\s]+)/.exec(vars.get('EXCHANGE_KEYS') ?? '')?.[1];
+if (demoKey) void warmBidder(demoKey);
+
 dev.on('exit', async (code, signal) => {
   await demo?.close();
   process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0)));
