@@ -6,15 +6,16 @@
  * (ope-bounds.ts), the effective sample size, the largest weight and warnings (ope-warnings.ts).
  * With `--publish --gate`, a model is published only if the lower bound of its out-of-sample
  * estimate is at least the logging policy's observed value, with enough effective sample size.
+ * The log is read as `npm run train` reads it (log/examples.ts: DuckDB, attribution in SQL).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parsePolicySpec } from '../core/policy.ts';
-import { attribute } from './attribution.ts';
 import { type CandidatePolicy, loadLinear, modelPolicy, modelReward, tablePolicy } from './candidate-policy.ts';
 import { CliError, type CliSpec, cliMain, dateOption, jsonOption, type ParsedCli, UsageError } from './cli.ts';
 import { evaluateExamples } from './evaluate-log.ts';
 import { evaluationWindow, formatEvaluation, gateVerdict, type Window } from './evaluate-report.ts';
-import { joinOptions, LOG_OPTIONS, openSources, readRecords } from './log-options.ts';
+import { logExamples } from './log/examples.ts';
+import { joinOptions, LOG_OPTIONS, openLogOf } from './log-options.ts';
 import { publishBlob } from './storage.ts';
 
 export const SPEC = {
@@ -101,9 +102,10 @@ async function main({ values: a }: ParsedCli<typeof SPEC.options>): Promise<numb
     rewardTrained: rewardModel?.trainingWindow,
   });
 
-  const open = await openSources(a);
+  const log = await openLogOf(a);
   try {
-    const report = await evaluateExamples(attribute(readRecords(open.sources), join), {
+    for (const s of log.skipped) console.warn(`skipped ${s.path}: ${s.reason}`);
+    const report = await evaluateExamples(logExamples(log, join), {
       policy,
       reward: rewardModel ? modelReward(rewardModel) : undefined,
       target,
@@ -137,7 +139,7 @@ async function main({ values: a }: ParsedCli<typeof SPEC.options>): Promise<numb
     }
     return 0;
   } finally {
-    await open.close();
+    await log.close();
   }
 }
 

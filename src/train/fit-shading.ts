@@ -1,6 +1,6 @@
 /**
- * `node src/train/fit-shading.ts <log.ndjson[.gz]>… [--out file.bin] [--publish [--remote]]
- *    [--min-pub 500] [--version v]` (`--help` for the options)
+ * `node src/train/fit-shading.ts --log DIR|FILE… | --r2-local [--site default] [--out file.bin]
+ *    [--publish [--remote]] [--min-pub 500] [--version v]` (`--help` for the options; log files may also be given bare)
  *
  * Fits the first-price win curves from the outcome log: every `win`, `billing` or `loss` event
  * of our bids (`props.bid` = our price, `props.pub` = publisher, `auction.minToWin` when the
@@ -11,12 +11,10 @@
  * counted as duplicates (memory: the bins, and 64 MB of recent decision hashes, which catch
  * repeats within the last 2–4 million auctions read; recent-keys.ts).
  * The result is a `shading` model named `bid-shading`, written to a file and/or published
- * (atomic, verified).
+ * (atomic, verified). The log is read through DuckDB (log/open-log.ts): NDJSON or Parquet, in
+ * time order, a slice of hours at a time.
  */
-import { createReadStream, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import { createGunzip } from 'node:zlib';
 import { encodeShadingModel, SHADING_MODEL } from '../core/bidding/shading-model.ts';
 import {
   createWinStats,
@@ -29,8 +27,10 @@ import {
 } from '../core/bidding/win-curve.ts';
 import { publishModel } from '../core/model-registry.ts';
 import type { LogRecord } from '../core/outcome-event.ts';
-import { cliMain, type CliSpec } from './cli.ts';
-import { progressBar, records } from './progress.ts';
+import { cliMain, type CliSpec, UsageError } from './cli.ts';
+import { chunks } from './log/duckdb.ts';
+import type { LogHandle } from './log/open-log.ts';
+import { LOG_SOURCE_OPTIONS, openLogOf } from './log-options.ts';
 import { idKey, recentKeys, type RecentKeys } from './recent-keys.ts';
 import { localStorage, remoteStorage } from './storage.ts';
 
@@ -96,53 +96,71 @@ export function curvesOf(fit: ShadingFit, minPerPub: number): Map<string, WinCur
   return out;
 }
 
-async function readLog(path: string, fit: ShadingFit, onBytes?: (bytes: number) => void): Promise<number> {
-  const raw = createReadStream(path);
-  const input = path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  let lines = 0;
-  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-    if ((++lines & 0xfff) === 0) onBytes?.(raw.bytesRead);
-    if (line.trim() === '') continue;
-    let record: LogRecord;
-    try {
-      record = JSON.parse(line) as LogRecord;
-    } catch {
-      continue; // a torn last line of a log being written
+/**
+ * Every auction notice of the log, in time order, through `addRecord`. SQL picks the notices and
+ * the fields addRecord reads (a `props.bid` that is not a JSON number is no bid, as in JS).
+ */
+export async function readShadingLog(log: LogHandle, fit: ShadingFit): Promise<void> {
+  const con = log.duck.con;
+  for (const slice of log.plan({ windowMs: 0, graceMs: 0, skewMs: 0 })) {
+    await log.load('rec', slice, ['type', 'name', 'decisionId', 'props', 'auction'], true);
+    const sql = `SELECT id, decisionId, name,
+        CASE WHEN json_type(props, '$.bid') IN ('DOUBLE', 'BIGINT', 'UBIGINT') THEN (props->>'$.bid')::DOUBLE END AS bid,
+        CASE WHEN json_type(props, '$.pub') = 'VARCHAR' THEN props->>'$.pub' END AS pub,
+        auction.minToWin::DOUBLE AS mtw, auction.lossReason::INTEGER AS reason
+      FROM rec WHERE own AND valid AND type = 'outcome' AND name IN ('win', 'billing', 'loss') ORDER BY ts, id`;
+    for await (const c of chunks(con, sql)) {
+      const col = Array.from({ length: 7 }, (_, i) => c.getColumnVector(i));
+      for (let i = 0; i < c.rowCount; i++) {
+        const bid = col[3]!.getItem(i);
+        const pub = col[4]!.getItem(i);
+        const mtw = col[5]!.getItem(i);
+        const reason = col[6]!.getItem(i);
+        addRecord(fit, {
+          type: 'outcome',
+          v: 1,
+          id: col[0]!.getItem(i) as string,
+          ts: 0,
+          receivedAt: 0,
+          name: col[2]!.getItem(i) as 'win',
+          ...(col[1]!.getItem(i) === null ? {} : { decisionId: col[1]!.getItem(i) as string }),
+          props: { ...(bid === null ? {} : { bid: bid as number }), ...(pub === null ? {} : { pub: pub as string }) },
+          auction: { ...(mtw === null ? {} : { minToWin: mtw as number }), ...(reason === null ? {} : { lossReason: reason as number }) },
+        });
+      }
     }
-    addRecord(fit, record);
   }
-  return lines;
 }
 
 export const SPEC = {
   name: 'fit-shading',
-  usage: 'node src/train/fit-shading.ts LOG… [--out FILE] [--publish [--remote]] [--min-pub N] [--version V]',
+  usage:
+    'node src/train/fit-shading.ts (--log DIR|FILE… | --r2-local | LOG…) [--out FILE] [--publish [--remote]] [--min-pub N] [--version V]',
   summary:
-    'Fits first-price win curves (the bid-shading model) from the win, billing and loss notices of our bids in outcome logs (.ndjson or .ndjson.gz files): one curve for all traffic and one per publisher with enough auctions.',
-  positionals: { min: 1 },
+    'Fits first-price win curves (the bid-shading model) from the win, billing and loss notices of our bids in the outcome log (NDJSON and/or Parquet): one curve for all traffic and one per publisher with enough auctions.',
+  positionals: { min: 0 },
   options: {
+    ...LOG_SOURCE_OPTIONS,
     out: { type: 'string', arg: 'FILE', help: 'write the model blob here' },
     publish: { type: 'boolean', help: 'publish it (atomic, verified) to local KV' },
     remote: { type: 'boolean', help: 'with --publish: to the real namespace (npm run deploy writes its id)' },
-    persist: { type: 'string', arg: 'DIR', help: 'with --publish: the local state folder, as wrangler dev --persist-to' },
     'min-pub': { type: 'integer', min: 1, default: 500, help: 'auctions a publisher needs for its own curve' },
     version: { type: 'string', arg: 'V', help: 'the model version (default: the UTC time)' },
   },
 } as const satisfies CliSpec;
 
 await cliMain(import.meta.url, SPEC, async ({ values, positionals }) => {
+  const paths = [...(values.log ?? []), ...positionals];
+  if (paths.length === 0 && !values['r2-local'])
+    throw new UsageError('name the log: --log DIR|FILE (repeatable), bare files, or --r2-local');
   const fit = createShadingFit();
-  const sizes = positionals.map((p) => statSync(p).size);
-  const total = sizes.reduce((a, b) => a + b, 0) || 1;
-  const bar = progressBar('fit-shading');
-  const started = performance.now();
-  let before = 0;
-  let lines = 0;
-  for (const [i, p] of positionals.entries()) {
-    lines += await readLog(p, fit, (bytes) => bar.update((before + bytes) / total, records(lines, started)));
-    before += sizes[i]!;
+  const log = await openLogOf({ ...values, log: paths });
+  try {
+    for (const s of log.skipped) console.warn(`skipped ${s.path}: ${s.reason}`);
+    await readShadingLog(log, fit);
+  } finally {
+    await log.close();
   }
-  bar.done();
   const curves = curvesOf(fit, values['min-pub']);
   const version = values.version ?? new Date().toISOString().replace(/[:.]/g, '-');
   const blob = encodeShadingModel(SHADING_MODEL, version, curves);

@@ -6,13 +6,13 @@
  * seen every training decision, and scoring them as they pass equals scoring them with the
  * final model, in one pass and without storing them.
  */
-import { createFeatureVector, extractFeatures } from '../core/features.ts';
+import { createFeatureVector, extractFeatures, type FeatureVector } from '../core/features.ts';
 import { encodeLinearModel, MAX_VARIANTS } from '../core/linear-model.ts';
 import type { PolicySpec } from '../core/policy.ts';
 import { type TrainingWindow, trainingWindowMeta } from '../core/training-window.ts';
 import type { Example, JoinStats } from './attribution.ts';
 import { CliError } from './cli.ts';
-import { createFtrl, exportWeights, probability, update, variantIndex, type FtrlParams } from './ftrl.ts';
+import { createFtrl, exportWeights, type Ftrl, type FtrlParams, probability, update, variantIndex } from './ftrl.ts';
 import {
   auc,
   calibration,
@@ -20,6 +20,7 @@ import {
   constantLogLoss,
   createMetrics,
   meanLogLoss,
+  type Metrics,
   observe,
   type CalibrationRow,
 } from './metrics.ts';
@@ -68,57 +69,105 @@ export interface FitReport {
   /** decisions whose action was not learned: past MAX_VARIANTS actions, or not among `variants` */
   readonly otherActions: number;
   readonly join?: JoinStats;
+  /** aggregated training: the decisions learned from, the groups of identical rows they made, and the distinct contexts */
+  readonly groups?: { readonly decisions: number; readonly groups: number; readonly contexts: number };
 }
 
-export async function fit(batches: AsyncIterable<readonly Example[]>, opts: FitOptions): Promise<{ blob: Uint8Array; report: FitReport }> {
-  const m = createFtrl(opts.ftrl);
-  const fv = createFeatureVector();
-  const held = createMetrics();
-  let trainN = 0;
-  let trainPos = 0;
-  let progressive = 0; // predict-then-learn loss on the training stream
-  let first = Infinity;
-  let last = -Infinity;
-  let seen = 0;
-  let unreadable = 0;
-  let skipped = 0;
-  const allowed = opts.variants === undefined ? null : new Set(opts.variants);
-  const kind = opts.kind ?? 'variant';
-  for await (const batch of batches)
-    for (let i = 0; i < batch.length; i++) {
-      const ex = batch[i]!;
-      const d = ex.decision;
-      // action '': nothing was shown (a slot that fell back without candidates), no variant to learn
-      if ((opts.slot !== undefined && d.slot !== opts.slot) || d.kind !== kind || d.action === '') continue;
-      if ((++seen & 4095) === 0) opts.onProgress?.(seen);
-      try {
-        extractFeatures(d.context, fv); // the same extractor the Worker scores with, on the logged input
-      } catch {
-        unreadable++;
-        continue;
-      }
-      // Actions come from whoever called the API: learn at most the loader's MAX_VARIANTS (each
-      // costs two tables of 2^bits), the first seen, or only the ones the caller names.
-      if (!m.index.has(d.action) && (m.variants.length >= MAX_VARIANTS || (allowed !== null && !allowed.has(d.action)))) {
-        skipped++;
-        continue;
-      }
-      const v = variantIndex(m, d.action);
-      if (d.ts >= opts.cutoff) {
-        observe(held, probability(m, fv, v), ex.label);
-        continue;
-      }
-      const p = update(m, fv, v, ex.label);
-      if (d.ts < first) first = d.ts;
-      if (d.ts > last) last = d.ts;
-      trainN++;
-      trainPos += ex.label;
-      progressive -= Math.log(ex.label === 1 ? Math.max(p, 1e-15) : Math.max(1 - p, 1e-15));
-    }
+/**
+ * The learning state of one run, fed example by example (`fit`) or group by group (aggregated
+ * training, log/train-log.ts): the model, the holdout metrics and the counts of the report.
+ * Every count is a sum of weights (1 per example; a group weighs as many decisions as it holds).
+ */
+export interface Learner {
+  readonly opts: FitOptions;
+  readonly m: Ftrl;
+  readonly held: Metrics;
+  readonly allowed: ReadonlySet<string> | null;
+  trainN: number;
+  trainPos: number;
+  /** predict-then-learn loss on the training stream */
+  progressive: number;
+  /** the first and last time of a decision learned from (the training window) */
+  first: number;
+  last: number;
+  unreadable: number;
+  skipped: number;
+}
+
+export function createLearner(opts: FitOptions): Learner {
+  return {
+    opts,
+    m: createFtrl(opts.ftrl),
+    held: createMetrics(),
+    allowed: opts.variants === undefined ? null : new Set(opts.variants),
+    trainN: 0,
+    trainPos: 0,
+    progressive: 0,
+    first: Infinity,
+    last: -Infinity,
+    unreadable: 0,
+    skipped: 0,
+  };
+}
+
+/**
+ * The index of `action`, learning it if the run may (at most MAX_VARIANTS, or only the ones the
+ * caller names); -1 when it is not learned.
+ */
+export function actionIndex(l: Learner, action: string): number {
+  const v = l.m.index.get(action);
+  if (v !== undefined) return v;
+  // Actions come from whoever called the API: learn at most the loader's MAX_VARIANTS (each
+  // costs two tables of 2^bits), the first seen, or only the ones the caller names.
+  if (l.m.variants.length >= MAX_VARIANTS || (l.allowed !== null && !l.allowed.has(action))) return -1;
+  return variantIndex(l.m, action);
+}
+
+/**
+ * One example (or `w` identical ones) with its features: learned from, or scored when it is in
+ * the holdout. `fv` null: the extractor could not read the context. `first` and `last`: the
+ * time of the decision (of a group's first and last decision), for the training window.
+ */
+export function learn(
+  l: Learner,
+  action: string,
+  fv: FeatureVector | null,
+  label: 0 | 1,
+  holdout: boolean,
+  w: number,
+  first: number,
+  last: number,
+): void {
+  if (fv === null) {
+    l.unreadable += w;
+    return;
+  }
+  const v = actionIndex(l, action);
+  if (v < 0) {
+    l.skipped += w;
+    return;
+  }
+  if (holdout) {
+    observe(l.held, probability(l.m, fv, v), label, w);
+    return;
+  }
+  const p = update(l.m, fv, v, label, w);
+  if (first < l.first) l.first = first;
+  if (last > l.last) l.last = last;
+  l.trainN += w;
+  l.trainPos += w * label;
+  l.progressive -= w * Math.log(label === 1 ? Math.max(p, 1e-15) : Math.max(1 - p, 1e-15));
+}
+
+/** Sums of weights are counts of decisions: round away the floating-point dust of 1/copies shares. */
+const count = (x: number) => Math.round(x * 1e6) / 1e6;
+
+export function finishLearner(l: Learner): { blob: Uint8Array; report: FitReport } {
+  const { m, held, opts } = l;
   if (m.variants.length === 0) throw new CliError('no decisions to learn from (check --log, --slot and the time range)');
   const { bias, weights, nonZero } = exportWeights(m);
   // [first learned, just past the last learned): data from `to` on is out of sample
-  const window: TrainingWindow | null = trainN > 0 ? { from: first, to: Math.min(opts.cutoff, Math.floor(last) + 1) } : null;
+  const window: TrainingWindow | null = l.trainN > 0 ? { from: l.first, to: Math.min(opts.cutoff, Math.floor(l.last) + 1) } : null;
   const blob = encodeLinearModel({
     name: opts.name,
     version: opts.version,
@@ -131,7 +180,7 @@ export async function fit(batches: AsyncIterable<readonly Example[]>, opts: FitO
     quantize: opts.quantize,
     trainingWindow: window,
   });
-  const rate = trainN === 0 ? 0 : trainPos / trainN;
+  const rate = l.trainN === 0 ? 0 : l.trainPos / l.trainN;
   const baseline = constantLogLoss(held, rate);
   const ll = meanLogLoss(held);
   const table = calibration(held);
@@ -139,10 +188,15 @@ export async function fit(batches: AsyncIterable<readonly Example[]>, opts: FitO
     blob,
     report: {
       model: { name: opts.name, version: opts.version, variants: m.variants, bits: opts.ftrl.bits, nonZero, bytes: blob.byteLength },
-      train: { examples: trainN, positives: trainPos, rate, progressiveLogLoss: trainN ? progressive / trainN : NaN },
+      train: {
+        examples: count(l.trainN),
+        positives: count(l.trainPos),
+        rate,
+        progressiveLogLoss: l.trainN ? l.progressive / l.trainN : NaN,
+      },
       holdout: {
-        examples: held.n,
-        positives: held.positives,
+        examples: count(held.n),
+        positives: count(held.positives),
         rate: held.n ? held.positives / held.n : NaN,
         logLoss: ll,
         baselineLogLoss: baseline,
@@ -153,8 +207,32 @@ export async function fit(batches: AsyncIterable<readonly Example[]>, opts: FitO
       },
       cutoff: new Date(Math.min(opts.cutoff, 8.64e15)).toISOString(),
       window: trainingWindowMeta(window),
-      unreadableContexts: unreadable,
-      otherActions: skipped,
+      unreadableContexts: count(l.unreadable),
+      otherActions: count(l.skipped),
     },
   };
+}
+
+/** Trains on attributed examples in time order, one update per decision. */
+export async function fit(batches: AsyncIterable<readonly Example[]>, opts: FitOptions): Promise<{ blob: Uint8Array; report: FitReport }> {
+  const l = createLearner(opts);
+  const fv = createFeatureVector();
+  const kind = opts.kind ?? 'variant';
+  let seen = 0;
+  for await (const batch of batches)
+    for (let i = 0; i < batch.length; i++) {
+      const ex = batch[i]!;
+      const d = ex.decision;
+      // action '': nothing was shown (a slot that fell back without candidates), no variant to learn
+      if ((opts.slot !== undefined && d.slot !== opts.slot) || d.kind !== kind || d.action === '') continue;
+      if ((++seen & 4095) === 0) opts.onProgress?.(seen);
+      let read: FeatureVector | null = fv;
+      try {
+        extractFeatures(d.context, fv); // the same extractor the Worker scores with, on the logged input
+      } catch {
+        read = null;
+      }
+      learn(l, d.action, read, ex.label, d.ts >= opts.cutoff, 1, d.ts, d.ts);
+    }
+  return finishLearner(l);
 }

@@ -1,17 +1,35 @@
 /**
- * The options every log-reading CLI shares (train, evaluate): where the log is, how outcomes
- * attribute to decisions, and the time range it covers.
+ * The options every log-reading CLI shares (train, evaluate, fit-shading, recs:train --log):
+ * where the log is, which site, how outcomes attribute to decisions, and DuckDB's memory.
  */
 import type { JoinOptions } from './attribution.ts';
 import { parseDuration } from './attribution.ts';
-import { CliError, type CliOption, UsageError } from './cli.ts';
-import { FUTURE_SLACK_MS, localR2Sources, pathSources, readRecords, type LogSource } from './log-reader.ts';
+import { type CliOption, UsageError } from './cli.ts';
+import { type LogHandle, openLog } from './log/open-log.ts';
 
-/** The options every log-reading tool takes (train, evaluate): `options: { ...LOG_OPTIONS, … }` (cli.ts). */
-export const LOG_OPTIONS = {
-  log: { type: 'string', arg: 'DIR|FILE', multiple: true, help: 'the outcome log: a folder of .ndjson[.gz] files, or one file' },
+/**
+ * The options every log-reading tool takes: `options: { ...LOG_OPTIONS, … }` (cli.ts) for the
+ * ones that attribute outcomes (train, evaluate), LOG_SOURCE_OPTIONS for those that do not
+ * (fit-shading, recs:train --log).
+ */
+export const LOG_SOURCE_OPTIONS = {
+  log: {
+    type: 'string',
+    arg: 'DIR|FILE',
+    multiple: true,
+    help: 'the outcome log: a folder (NDJSON and/or Parquet from log:compact; an hour compacted is read from its Parquet), or one file',
+  },
   'r2-local': { type: 'boolean', default: false, help: "read the local R2 log that npm start's Worker wrote, instead of --log" },
   persist: { type: 'string', arg: 'DIR', help: 'with --r2-local: the state folder, as wrangler dev --persist-to' },
+  site: { type: 'string', arg: 'NAME', default: 'default', help: 'the site= partition to read (a log without one is site default)' },
+  memory: { type: 'string', arg: 'SIZE', default: '256MB', help: "DuckDB's memory limit (it spills to disk past it)" },
+  threads: { type: 'integer', min: 1, max: 64, default: 2, help: "DuckDB's threads" },
+  'slice-mb': { type: 'number', arg: 'MB', help: 'input per time slice (default: sized for the memory limit)' },
+} as const satisfies Record<string, CliOption>;
+
+/** Where the log is and how DuckDB reads it, plus how outcomes attribute to decisions. */
+export const LOG_OPTIONS = {
+  ...LOG_SOURCE_OPTIONS,
   label: { type: 'string', arg: 'NAMES', default: 'click', help: 'the outcomes that make a positive example, comma-separated' },
   window: { type: 'string', arg: 'DURATION', default: '30m', help: 'how long after its decision an outcome counts (30s, 30m, 2h, 1d)' },
   grace: { type: 'string', arg: 'DURATION', default: '10m', help: "how far the log's clock passes a window before its decision is final" },
@@ -35,15 +53,28 @@ export interface LogArgs {
   served?: string | undefined;
   /** the decisions' kind: bids default `served` to win,billing */
   kind?: string | undefined;
+  /** the `site=` partition to read; logs without one are site `default` */
+  site?: string | undefined;
+  /** DuckDB's memory limit, and its threads */
+  memory?: string | undefined;
+  threads?: number | undefined;
+  /** input per time slice, in MB (log/slices.ts) */
+  'slice-mb'?: number | undefined;
 }
 
-export async function openSources(a: LogArgs): Promise<{ sources: LogSource[]; close: () => Promise<void> }> {
-  if (a['r2-local']) return localR2Sources(a.persist);
-  if (!a.log?.length) throw new UsageError('name the log: --log <folder|file> (repeatable) or --r2-local');
-  const sources: LogSource[] = [];
-  for (const p of a.log) sources.push(...(await pathSources(p)));
-  if (sources.length === 0) throw new CliError(`no .ndjson / .ndjson.gz files under ${a.log.join(', ')}`);
-  return { sources, close: async () => {} };
+/** The log the arguments name, open for reading (close it when done). */
+export function openLogOf(a: LogArgs): Promise<LogHandle> {
+  const mb = a['slice-mb'];
+  if (mb !== undefined && !(mb > 0)) throw new UsageError(`--slice-mb must be a positive number, got "${mb}"`);
+  return openLog({
+    log: a.log,
+    r2Local: a['r2-local'],
+    persist: a.persist,
+    site: a.site,
+    memory: a.memory,
+    threads: a.threads,
+    sliceBytes: mb === undefined ? undefined : mb * 2 ** 20,
+  });
 }
 
 const names = (s: string) =>
@@ -75,45 +106,3 @@ export function joinOptions(a: LogArgs): JoinOptions {
     ...(served === 'none' ? {} : { served: names(served) }),
   };
 }
-
-/**
- * A decision line as the log writer writes it, up to its `ts`: the light pass reads only this.
- * A line that is not written this way (another writer, a torn line) is read in full instead,
- * with the same checks `readRecords` makes, so the range covers exactly the decisions training
- * will read.
- */
-const DECISION_HEAD = /^\{"type":"decision","v":\d+,"id":"(?:[^"\\]|\\.)*","ts":(\d+(?:\.\d+)?)[,}]/;
-
-/** First and last decision time in the log: a light pass that parses only the `ts` field. */
-export async function decisionTimeRange(sources: readonly LogSource[]): Promise<{ min: number; max: number; decisions: number }> {
-  let min = Infinity;
-  let max = -Infinity;
-  let decisions = 0;
-  const latest = Date.now() + FUTURE_SLACK_MS;
-  for (const src of sources) {
-    for await (const lines of src.lines()) {
-      for (const line of lines) {
-        if (!line.includes('"type":"decision"')) continue;
-        let ts: number | undefined;
-        const m = line.endsWith('}') ? DECISION_HEAD.exec(line) : null;
-        if (m) ts = Number(m[1]);
-        else {
-          try {
-            const r = JSON.parse(line) as { type?: unknown; id?: unknown; ts?: unknown } | null;
-            if (r !== null && typeof r === 'object' && r.type === 'decision' && typeof r.id === 'string' && typeof r.ts === 'number')
-              ts = r.ts;
-          } catch {
-            // unreadable: readRecords skips it too
-          }
-        }
-        if (ts === undefined || !(ts <= latest)) continue;
-        decisions++;
-        if (ts < min) min = ts;
-        if (ts > max) max = ts;
-      }
-    }
-  }
-  return { min, max, decisions };
-}
-
-export { readRecords };

@@ -3,7 +3,8 @@
  * predictions on the logit scale (4096 bins over [-16, 16], 0.008 wide) holding positives,
  * negatives and the sum of predicted probabilities per bin. AUC (ties within a bin count one
  * half) and an equal-count calibration table are read off the histogram, so no prediction
- * is stored. A constant predictor falls in one bin and scores AUC 0.5, as it should.
+ * is stored. A constant predictor falls in one bin and scores AUC 0.5, as it should. Examples
+ * may carry weights (counts of identical examples); every sum is then weighted.
  */
 
 const BINS = 4096;
@@ -24,16 +25,17 @@ export function createMetrics(): Metrics {
   return { n: 0, positives: 0, logLoss: 0, pos: new Float64Array(BINS), neg: new Float64Array(BINS), psum: new Float64Array(BINS) };
 }
 
-export function observe(m: Metrics, p: number, y: number): void {
+/** One example with prediction `p` and label `y`, counted `w` times (a group of identical examples). */
+export function observe(m: Metrics, p: number, y: number, w = 1): void {
   const q = Math.min(1 - EPS, Math.max(EPS, p));
-  m.n++;
-  m.positives += y;
-  m.logLoss -= y === 1 ? Math.log(q) : Math.log(1 - q);
+  m.n += w;
+  m.positives += w * y;
+  m.logLoss -= w * (y === 1 ? Math.log(q) : Math.log(1 - q));
   const x = Math.log(q / (1 - q));
   const b = Math.max(0, Math.min(BINS - 1, Math.floor(((x - LO) / (HI - LO)) * BINS)));
-  if (y === 1) m.pos[b]! += 1;
-  else m.neg[b]! += 1;
-  m.psum[b]! += p;
+  if (y === 1) m.pos[b]! += w;
+  else m.neg[b]! += w;
+  m.psum[b]! += w * p;
 }
 
 export function meanLogLoss(m: Metrics): number {

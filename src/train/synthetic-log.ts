@@ -5,19 +5,19 @@
  * that works recovers those weights; an off-policy estimator that works recovers a target
  * policy's true value (`trueValue`).
  *
- * `npm run log:synth -- --out DIR [--decisions 100000] [--seed 1]` writes it as the consumer
- * would: gzip NDJSON under dt=/hour= partitions (core/log-layout.ts).
+ * `npm run log:synth -- --out DIR [--decisions 100000] [--seed 1] [--per-object 100] [--start ISO]`
+ * writes it as the consumer does: gzip NDJSON objects of at most 100 records (one consumer
+ * batch each) under `site=default/dt=…/hour=…/` partitions, named as the consumer names them.
+ * The log ends before now (readers treat records from the future as corrupt).
  */
-import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { createGzip } from 'node:zlib';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { DecisionRecord, LoggedContext } from '../core/decision-record.ts';
 import { FEATURE_SPEC_HASH } from '../core/features.ts';
-import { hourPartition } from '../core/log-layout.ts';
+import { LOG_PREFIX, logObjectKey } from '../core/log-layout.ts';
 import type { LogRecord, OutcomeEvent } from '../core/outcome-event.ts';
-import { cliMain, type CliSpec } from './cli.ts';
-import { progressBar, records } from './progress.ts';
+import { cliMain, type CliSpec, dateOption } from './cli.ts';
 import { mulberry32 } from './random.ts';
 
 export { mulberry32 };
@@ -104,6 +104,7 @@ export function loggedContextOf(c: SyntheticContext, hour: number, weekday: numb
 export interface SynthOptions {
   readonly decisions: number;
   readonly seed?: number;
+  /** the first decision's time (ms); default: so that the log ends an hour before now */
   readonly start?: number;
   /** ms between decisions */
   readonly gapMs?: number;
@@ -111,11 +112,18 @@ export interface SynthOptions {
   readonly onProgress?: (decisions: number) => void;
 }
 
+const HOUR = 3_600_000;
+
+/** The default start: the log's last decision falls in the hour before the current one. */
+export function defaultStart(decisions: number, gapMs = 1000, now = Date.now()): number {
+  return Math.floor(now / HOUR) * HOUR - HOUR - Math.ceil((decisions * gapMs) / HOUR) * HOUR;
+}
+
 /** Records in log order: each decision, then its click (if any) 5 s later. */
 export function* syntheticLog(o: SynthOptions): Generator<LogRecord> {
   const r = mulberry32(o.seed ?? 1);
-  const start = o.start ?? Date.UTC(2026, 10, 1);
   const gap = o.gapMs ?? 1000;
+  const start = o.start ?? defaultStart(o.decisions, gap);
   const candidates = [...VARIANTS];
   const probabilities = candidates.map(() => 1 / candidates.length);
   for (let i = 0; i < o.decisions; i++) {
@@ -161,62 +169,68 @@ export function* syntheticLog(o: SynthOptions): Generator<LogRecord> {
   }
 }
 
-/** Writes a synthetic log as hourly gzip NDJSON objects, the consumer's layout. */
-export async function writeSyntheticLog(dir: string, o: SynthOptions): Promise<number> {
-  let written = 0;
-  let decisions = 0;
-  let hourKey = '';
-  let out: ReturnType<typeof createGzip> | null = null;
-  let file: ReturnType<typeof createWriteStream> | null = null;
-  const finish = (gz: typeof out, f: typeof file) =>
-    gz === null || f === null
-      ? Promise.resolve()
-      : new Promise<void>((res, rej) => {
-          f.on('close', res).on('error', rej);
-          gz.end();
-        });
-  const closes: Promise<void>[] = [];
+export interface WriteOptions extends SynthOptions {
+  /** records per object, at most (the consumer writes one object per batch of ≤ 100); an object never spans an hour */
+  readonly perObject?: number;
+  /** `site` (site=default/dt=…/hour=…/, today's layout) or `legacy` (dt=…/hour=…/, before the site partition) */
+  readonly layout?: 'site' | 'legacy';
+}
+
+/** Writes a synthetic log as the consumer writes one: gzip NDJSON objects under hour partitions. */
+export async function writeSyntheticLog(dir: string, o: WriteOptions): Promise<number> {
+  const perObject = o.perObject ?? 100;
+  if (!(perObject >= 1)) throw new Error('perObject must be at least 1');
+  let records = 0;
+  let batch: LogRecord[] = [];
+  let batchHour = NaN;
+  const flush = () => {
+    if (batch.length === 0) return;
+    // the partition of the batch's first record (its "enqueue" hour), as the consumer keys it
+    let key = logObjectKey(
+      batch[0]!.ts,
+      batch.map((r) => `${r.type}:${r.id}`),
+    ).slice(LOG_PREFIX.length);
+    if (o.layout === 'legacy') key = key.replace(/^site=[^/]+\//, '');
+    const path = join(dir, key);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, gzipSync(batch.map((r) => JSON.stringify(r)).join('\n') + '\n'));
+    batch = [];
+  };
   for (const rec of syntheticLog(o)) {
-    // partition by the decision's hour (a click 5 s later stays in its decision's object, as
-    // one consumer batch would keep them), so no partition is opened twice
-    const key = hourPartition(rec.type === 'decision' ? rec.ts : rec.ts - 5000);
-    if (key !== hourKey) {
-      closes.push(finish(out, file));
-      hourKey = key;
-      await mkdir(join(dir, key), { recursive: true });
-      out = createGzip();
-      file = createWriteStream(join(dir, key, `synthetic-${o.seed ?? 1}.ndjson.gz`));
-      out.pipe(file);
-    }
-    if (!out!.write(JSON.stringify(rec) + '\n')) await new Promise((res) => out!.once('drain', res));
-    written++;
-    if (rec.type === 'decision' && o.onProgress && (++decisions & 0xfff) === 0) o.onProgress(decisions);
+    // a click 5 s after its decision stays in its decision's hour, as one consumer batch would keep them
+    const hour = Math.floor((rec.type === 'decision' ? rec.ts : rec.ts - 5000) / HOUR);
+    if (batch.length >= perObject || hour !== batchHour) flush();
+    batchHour = hour;
+    batch.push(rec);
+    records++;
   }
-  closes.push(finish(out, file));
-  await Promise.all(closes);
-  return written;
+  flush();
+  return records;
 }
 
 export const SPEC = {
   name: 'log:synth',
-  usage: 'npm run log:synth -- --out DIR [--decisions N] [--seed N]',
+  usage: 'npm run log:synth -- --out DIR [--decisions N] [--seed N] [--per-object N] [--start ISO] [--legacy]',
   summary:
-    'Writes a synthetic outcome log with known ground truth (uniform logging over three hero variants, clicks from a logistic model on readable features) as the queue consumer writes it: gzip NDJSON under dt=/hour= folders.',
+    'Writes a synthetic outcome log with known ground truth (uniform logging over three hero variants, clicks from a logistic model on readable features) as the queue consumer writes it: gzip NDJSON objects under site=default/dt=/hour= folders.',
   options: {
     out: { type: 'string', arg: 'DIR', required: true, help: 'where the log is written' },
-    decisions: { type: 'integer', min: 1, default: 100_000, help: 'how many decisions (one a second from 2026-11-01)' },
+    decisions: { type: 'integer', min: 1, default: 100_000, help: 'how many decisions (one a second, ending in the hour before now)' },
     seed: { type: 'integer', min: 0, default: 1, help: 'the random seed: the same seed writes the same log' },
+    'per-object': { type: 'integer', min: 1, default: 100, help: 'records per object, at most (one consumer batch)' },
+    start: { type: 'string', arg: 'ISO|MS', help: "the first decision's time (default: so the log ends before now)" },
+    legacy: { type: 'boolean', help: 'the layout before the site partition (dt=…/hour=…/)' },
   },
 } as const satisfies CliSpec;
 
 await cliMain(import.meta.url, SPEC, async ({ values }) => {
-  const bar = progressBar('log:synth');
-  const started = performance.now();
+  const start = dateOption(values.start, 'start');
   const n = await writeSyntheticLog(values.out, {
     decisions: values.decisions,
     seed: values.seed,
-    onProgress: (done) => bar.update(done / values.decisions, records(done, started)),
+    perObject: values['per-object'],
+    start,
+    layout: values.legacy ? 'legacy' : 'site',
   });
-  bar.done();
   console.log(`wrote ${n} records to ${values.out}`);
 });

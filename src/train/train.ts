@@ -1,10 +1,12 @@
 /**
  * `npm run train -- --log <folder|file> --name <model> [options]`: SPEC below (`--help`).
  *
- * Streams the log, attributes outcomes to decisions, fits FTRL-proximal logistic regression
- * on the Worker's own features, and writes the `linear` model blob (with the window of
- * decisions it learned from in its meta) and a report (holdout log loss, AUC and calibration
- * against the constant-rate baseline). `--publish` sends the blob through the atomic publish
+ * Reads the log through DuckDB (log/open-log.ts: NDJSON and/or Parquet, a time slice at a time),
+ * attributes outcomes to decisions in SQL, groups identical (context, action, label) rows and
+ * fits FTRL-proximal logistic regression on the groups, weighted, with the Worker's own features
+ * (log/train-log.ts); writes the `linear` model blob (with the window of decisions it learned
+ * from in its meta) and a report (holdout log loss, AUC and calibration against the
+ * constant-rate baseline, and the grouping's compression). `--publish` sends the blob through the atomic publish
  * path to local KV (or the real namespace with `--remote`); `--gate` refuses to publish unless
  * the model beats the baseline on the holdout and its policy's off-policy estimate on the
  * decisions after the training window clears the logging policy (evaluate-report.ts).
@@ -14,15 +16,16 @@ import { dirname } from 'node:path';
 import { MAX_VARIANTS } from '../core/linear-model.ts';
 import { parsePolicySpec } from '../core/policy.ts';
 import { parseTrainingWindow } from '../core/training-window.ts';
-import { attribute, newJoinStats } from './attribution.ts';
 import { loadLinear, modelPolicy } from './candidate-policy.ts';
 import { CliError, type CliSpec, cliMain, dateOption, jsonOption, type ParsedCli, UsageError } from './cli.ts';
 import { evaluateExamples } from './evaluate-log.ts';
 import { evaluationWindow, formatEvaluation, gateVerdict } from './evaluate-report.ts';
-import { fit, type FitReport } from './fit.ts';
+import type { FitReport } from './fit.ts';
 import { DEFAULT_FTRL } from './ftrl.ts';
-import { decisionTimeRange, joinOptions, LOG_OPTIONS, openSources, readRecords } from './log-options.ts';
-import type { ReadStats } from './log-reader.ts';
+import { logExamples } from './log/examples.ts';
+import { decisionRange } from './log/range.ts';
+import { trainFromLog } from './log/train-log.ts';
+import { joinOptions, LOG_OPTIONS, openLogOf } from './log-options.ts';
 import { progressBar } from './progress.ts';
 import { publishBlob } from './storage.ts';
 
@@ -94,6 +97,12 @@ export function formatReport(r: FitReport): string {
   if (r.unreadableContexts > 0) lines.push(`skipped   ${r.unreadableContexts} decisions whose context the extractor could not read`);
   if (r.otherActions > 0)
     lines.push(`skipped   ${r.otherActions} decisions with other actions (past ${MAX_VARIANTS} variants, or not in --variants)`);
+  if (r.groups) {
+    const g = r.groups;
+    lines.push(
+      `groups    ${g.decisions} decisions in ${g.groups} groups of identical (context, action, label) rows (${(g.decisions / Math.max(1, g.groups)).toFixed(2)} per group), ${g.contexts} distinct contexts`,
+    );
+  }
   if (r.join) {
     const j = r.join;
     lines.push(
@@ -115,53 +124,63 @@ async function main({ values: a }: ParsedCli<typeof SPEC.options>): Promise<numb
   const share = a.holdout;
   const join = joinOptions(a);
 
-  const { sources, close } = await openSources(a);
+  const log = await openLogOf(a);
   try {
     let cutoff: number;
     if (holdoutFrom !== undefined) cutoff = holdoutFrom;
     else {
-      const range = await decisionTimeRange(sources);
-      if (range.decisions === 0) throw new CliError('the log holds no decisions');
+      const range = await decisionRange(log);
+      if (range === null) throw new CliError('the log holds no decisions');
       cutoff = share <= 0 ? Infinity : range.min + (1 - share) * (range.max - range.min);
     }
-    const totalBytes = sources.reduce((s, x) => s + x.bytes, 0);
-    const readStats: ReadStats = { lines: 0, bad: 0, bytesDone: 0 };
-    const joinStats = newJoinStats();
+    for (const s of log.skipped) console.warn(`skipped ${s.path}: ${s.reason}`);
     const bar = a.quiet ? { update() {}, done() {} } : progressBar('train');
     const started = performance.now();
-    const { blob, report } = await fit(attribute(readRecords(sources, readStats), join, joinStats), {
-      name: a.name,
-      version,
-      ftrl,
-      cutoff: Number.isFinite(cutoff) ? cutoff : 8.64e15,
-      slot: a.slot,
-      kind: a.kind,
-      policy,
-      target: a.label,
-      quantize: a.quantize as 'int8' | 'float32',
-      variants: a.variants
-        ?.split(',')
-        .map((v) => v.trim())
-        .filter(Boolean),
-      onProgress: () =>
-        bar.update(
-          readStats.bytesDone / totalBytes,
-          `${readStats.lines} records, ${Math.round(readStats.lines / ((performance.now() - started) / 1000))}/s`,
-        ),
-    });
+    const { blob, report } = await trainFromLog(
+      log,
+      {
+        name: a.name,
+        version,
+        ftrl,
+        cutoff: Number.isFinite(cutoff) ? cutoff : 8.64e15,
+        slot: a.slot,
+        kind: a.kind,
+        policy,
+        target: a.label,
+        quantize: a.quantize as 'int8' | 'float32',
+        variants: a.variants
+          ?.split(',')
+          .map((v) => v.trim())
+          .filter(Boolean),
+      },
+      join,
+      (done, of) => bar.update(done / of, `slice ${done} of ${of}`),
+    );
     bar.done();
     if (report.train.examples === 0) {
       throw new CliError(`no decisions to train on before the holdout cutoff (${report.cutoff}); nothing written`);
     }
     const seconds = (performance.now() - started) / 1000;
-    const full = { ...report, join: joinStats, read: { ...readStats, seconds, recordsPerSecond: Math.round(readStats.lines / seconds) } };
+    const readStats = report.read;
+    // the whole process's CPU (DuckDB's threads included) and peak memory, for the report and bench:train
+    const cpu = process.cpuUsage();
+    const full = {
+      ...report,
+      read: {
+        ...readStats,
+        seconds,
+        recordsPerSecond: Math.round(readStats.lines / seconds),
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
+        maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      },
+    };
     const out = a.out ?? `models/compiled/${a.name}@${version}.bin`;
     await mkdir(dirname(out), { recursive: true });
     await writeFile(out, blob);
     if (a.report) await writeFile(a.report, JSON.stringify(full, null, 2));
     console.log(formatReport(full));
     console.log(
-      `read      ${readStats.lines} records (${readStats.bad} unreadable) in ${seconds.toFixed(2)} s, ${full.read.recordsPerSecond}/s`,
+      `read      ${readStats.lines} records (${readStats.bad} unreadable) in ${seconds.toFixed(2)} s, ${full.read.recordsPerSecond}/s, ${readStats.slices} time slices${readStats.skippedFiles > 0 ? `, ${readStats.skippedFiles} files skipped` : ''}`,
     );
     console.log(`wrote     ${out}`);
     if (a.publish) {
@@ -178,7 +197,7 @@ async function main({ values: a }: ParsedCli<typeof SPEC.options>): Promise<numb
         // the model's own policy, judged off-policy on the decisions it never learned from
         const model = loadLinear(blob);
         const window = evaluationWindow({ trained: parseTrainingWindow(report.window) });
-        const ope = await evaluateExamples(attribute(readRecords(sources), join), {
+        const ope = await evaluateExamples(logExamples(log, join, { kind: a.kind, slot: a.slot }), {
           policy: modelPolicy(model),
           target: 'label',
           slot: a.slot,
@@ -199,7 +218,7 @@ async function main({ values: a }: ParsedCli<typeof SPEC.options>): Promise<numb
     }
     return 0;
   } finally {
-    await close();
+    await log.close();
   }
 }
 

@@ -104,7 +104,13 @@ const TOOLS: Record<string, { file: string; name: string; bad?: string[]; messag
     file: 'src/train/fit-shading.ts',
     name: 'fit-shading',
     bad: ['--min-pub', '5'],
-    message: /^fit-shading: missing argument|expected at least 1 argument/,
+    message: /^fit-shading: name the log/,
+  },
+  'log:compact': {
+    file: 'src/train/log-compact.ts',
+    name: 'log:compact',
+    bad: ['--log', 'x', '--out', 'y', '--from', 'soon'],
+    message: /^log:compact: --from must be an ISO 8601 date/,
   },
   'put-config (node scripts/put-config.ts)': {
     file: 'scripts/put-config.ts',

@@ -1,9 +1,16 @@
 /** The shading trainer: win/loss events from the log → per-publisher win curves. */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { OutcomeEvent } from '../../src/core/outcome-event.ts';
 import { winProb, type WinCurve } from '../../src/core/bidding/win-curve.ts';
-import { addRecord, createShadingFit, curvesOf } from '../../src/train/fit-shading.ts';
+import { addRecord, createShadingFit, curvesOf, readShadingLog } from '../../src/train/fit-shading.ts';
+import { compactLog } from '../../src/train/log/compact.ts';
+import { openDuck } from '../../src/train/log/duckdb.ts';
+import { openLog } from '../../src/train/log/open-log.ts';
 import { recentKeys } from '../../src/train/recent-keys.ts';
+import { writeObject } from '../fixtures/messy-log.ts';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -87,4 +94,45 @@ describe('fit-shading', () => {
     expect(caught).toBe(100_000 - 400);
     expect(keys.seen(1e12)).toBe(false); // long forgotten
   }, 30_000); // millions of auctions
+
+  it('reads the notices from the log through DuckDB (NDJSON and Parquet alike) as addRecord reads the records', async () => {
+    const u = rng(11);
+    const T = Date.UTC(2026, 10, 1);
+    const records: OutcomeEvent[] = [];
+    for (let i = 0; i < 4000; i++) {
+      const pub = i % 3 === 0 ? 'a' : 'b';
+      const bid = Math.exp(-1 + 3 * u());
+      const e = event(u() < 0.4 ? 'win' : 'loss', bid, pub, `s${i}`, u() < 0.1 ? 2 : u() < 0.5 ? 102 : undefined);
+      records.push({ ...e, ts: T + i * 1000, ...(u() < 0.2 ? { auction: { ...e.auction, minToWin: bid * 0.8 } } : {}) });
+      if (i % 50 === 0) records.push({ ...records.at(-1)!, id: `replay-${i}` }); // a replayed notice
+    }
+    records.push({ ...records[0]!, id: 'nobid', props: { bid: 'high' } } as unknown as OutcomeEvent);
+    const direct = createShadingFit();
+    for (const r of records) addRecord(direct, r);
+    const dir = await mkdtemp(join(tmpdir(), 'attune-shading-'));
+    for (let i = 0; i < records.length; i += 100) {
+      const batch = records.slice(i, i + 100);
+      writeObject(dir, batch[0]!.ts, `${String(batch[0]!.ts)}-${i}.ndjson.gz`, batch);
+    }
+    const viaLog = async (dirs: string[]) => {
+      const fit = createShadingFit();
+      const log = await openLog({ log: dirs });
+      try {
+        await readShadingLog(log, fit);
+      } finally {
+        await log.close();
+      }
+      return fit;
+    };
+    const fromNdjson = await viaLog([dir]);
+    expect(fromNdjson).toMatchObject({ auctions: direct.auctions, duplicates: direct.duplicates, notPrice: direct.notPrice });
+    expect(curvesOf(fromNdjson, 500)).toEqual(curvesOf(direct, 500));
+    const duck = await openDuck();
+    try {
+      await compactLog(duck, { log: dir, out: join(dir, 'pq'), now: T + 100 * 3_600_000 });
+    } finally {
+      duck.close();
+    }
+    expect(curvesOf(await viaLog([join(dir, 'pq')]), 500)).toEqual(curvesOf(direct, 500));
+  }, 30_000);
 });

@@ -8,19 +8,28 @@ import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { extractFeatures } from '../../src/core/features.ts';
 import type { LogRecord } from '../../src/core/outcome-event.ts';
-import { attribute } from '../../src/train/attribution.ts';
 import { loadLinear, modelPolicy, tablePolicy } from '../../src/train/candidate-policy.ts';
 import { evaluateExamples } from '../../src/train/evaluate-log.ts';
 import { evaluationWindow } from '../../src/train/evaluate-report.ts';
-import { fit } from '../../src/train/fit.ts';
 import { DEFAULT_FTRL } from '../../src/train/ftrl.ts';
 import { importObd } from '../../src/train/import-obd.ts';
-import { pathSources, readRecords } from '../../src/train/log-reader.ts';
+import { logExamples } from '../../src/train/log/examples.ts';
+import { type LogHandle, openLog } from '../../src/train/log/open-log.ts';
+import { trainFromLog } from '../../src/train/log/train-log.ts';
 
 const OBD = resolve(SHARED_DATA, 'obd');
 const JOIN = { labels: new Set(['click']), windowMs: 60_000, graceMs: 60_000, skewMs: 0 };
 
 type Imported = Awaited<ReturnType<typeof importObd>>;
+
+async function withLog<T>(dir: string, f: (log: LogHandle) => Promise<T>): Promise<T> {
+  const log = await openLog({ log: [dir] });
+  try {
+    return await f(log);
+  } finally {
+    await log.close();
+  }
+}
 
 describe.skipIf(!HAS_SHARED_DATA)('Open Bandit Dataset (men, random and Bernoulli TS logs)', () => {
   // In beforeAll, not the describe body: a skipped suite is still collected, and must not read the data.
@@ -50,15 +59,9 @@ describe.skipIf(!HAS_SHARED_DATA)('Open Bandit Dataset (men, random and Bernoull
   });
 
   it('trains a CTR model on the random log and reports it against the constant-CTR baseline', async () => {
-    const sources = await pathSources(join(dir, 'random-men'));
     const cutoff = Date.parse('2019-11-29T14:00:00Z');
-    const { report } = await fit(attribute(readRecords(sources), JOIN), {
-      name: 'obd-men-ctr',
-      version: 't',
-      ftrl: { ...DEFAULT_FTRL, bits: 12 },
-      cutoff,
-      target: 'click',
-    });
+    const opts = { name: 'obd-men-ctr', version: 't', ftrl: { ...DEFAULT_FTRL, bits: 12 }, cutoff, target: 'click' };
+    const { report } = await withLog(join(dir, 'random-men'), (log) => trainFromLog(log, opts, JOIN));
     expect(report.train.examples + report.holdout.examples).toBe(10_000);
     expect(report.train.positives + report.holdout.positives).toBe(46);
     expect(report.model.variants).toHaveLength(34);
@@ -66,9 +69,10 @@ describe.skipIf(!HAS_SHARED_DATA)('Open Bandit Dataset (men, random and Bernoull
   }, 30_000);
 
   it('estimates the BTS policy CTR from the random log; the BTS log observed 0.69 %', async () => {
-    const sources = await pathSources(join(dir, 'random-men'));
     const policy = tablePolicy({ slots: bts.policy });
-    const r = await evaluateExamples(attribute(readRecords(sources), JOIN), { policy, target: 'label', replicates: 1000 });
+    const r = await withLog(join(dir, 'random-men'), (log) =>
+      evaluateExamples(logExamples(log, JOIN), { policy, target: 'label', replicates: 1000 }),
+    );
     expect(r.logging.value).toBeCloseTo(0.0046, 6);
     const observedBts = bts.clicks / bts.decisions;
     for (const e of [r.ips, r.snips, r.dr]) {
@@ -79,24 +83,31 @@ describe.skipIf(!HAS_SHARED_DATA)('Open Bandit Dataset (men, random and Bernoull
   }, 30_000);
 
   it("evaluates the trained model's greedy policy after its training window: no false certainty, and in-sample is flagged", async () => {
-    const sources = await pathSources(join(dir, 'random-men'));
-    const { blob } = await fit(attribute(readRecords(sources), JOIN), {
-      name: 'obd-men-ctr',
-      version: 't',
-      ftrl: { ...DEFAULT_FTRL, bits: 12 },
-      cutoff: Date.parse('2019-11-29T14:00:00Z'),
-      target: 'click',
-      policy: { type: 'greedy', epsilon: 0.1 },
-    });
+    const { blob } = await withLog(join(dir, 'random-men'), (log) =>
+      trainFromLog(
+        log,
+        {
+          name: 'obd-men-ctr',
+          version: 't',
+          ftrl: { ...DEFAULT_FTRL, bits: 12 },
+          cutoff: Date.parse('2019-11-29T14:00:00Z'),
+          target: 'click',
+          policy: { type: 'greedy', epsilon: 0.1 },
+        },
+        JOIN,
+      ),
+    );
     const model = loadLinear(blob);
     const window = evaluationWindow({ trained: model.trainingWindow });
     expect(window).toMatchObject({ source: 'model', outOfSample: true, from: model.trainingWindow!.to });
-    const out = await evaluateExamples(attribute(readRecords(sources), JOIN), {
-      policy: modelPolicy(model),
-      target: 'label',
-      from: window.from,
-      replicates: 500,
-    });
+    const out = await withLog(join(dir, 'random-men'), (log) =>
+      evaluateExamples(logExamples(log, JOIN), {
+        policy: modelPolicy(model),
+        target: 'label',
+        from: window.from,
+        replicates: 500,
+      }),
+    );
     expect(out.n + out.outside).toBe(10_000);
     expect(out.n).toBeLessThan(2_000);
     // few effective rows: the interval stays wide enough to hold the random policy's own rate

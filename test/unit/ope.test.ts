@@ -161,7 +161,7 @@ describe('off-policy evaluation on a synthetic log with a known target value', (
 
 describe('honest off-policy intervals (issue 19)', () => {
   const records = (n: number, seed: number, clicks: boolean) =>
-    [...syntheticLog({ decisions: n, seed })].filter((r) => clicks || r.type === 'decision');
+    [...syntheticLog({ decisions: n, seed, start: Date.UTC(2026, 10, 1) })].filter((r) => clicks || r.type === 'decision');
 
   it('never answers [0, 0] when the candidate matched no click: the upper end is an exact-style bound', async () => {
     const boldOnly = tablePolicy({ slots: { hero: { bold: 1 } } });

@@ -3,14 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import {
-  csvFields,
-  readCatalogCsv,
-  readInteractionsCsv,
-  readOutcomeLog,
-  readRetailCsv,
-  retailCategory,
-} from '../../src/train/recs/baskets.ts';
+import { csvFields, readCatalogCsv, readInteractionsCsv, readRetailCsv, retailCategory } from '../../src/train/recs/baskets.ts';
+import { readOutcomeLog } from '../../src/train/recs/log-baskets.ts';
 import { build, compile } from '../../src/train/recs/build.ts';
 import { addCase, emptySums, means } from '../../src/train/recs/metrics.ts';
 import { decodeItemKnn, itemId, itemIndex } from '../../src/core/recs/itemknn-model.ts';
@@ -103,6 +97,17 @@ describe('basket readers', () => {
       ['v1', ['mat']],
     ]);
     expect(d.rows.dropped).toEqual({ notJson: 1, noItems: 2, noVisitor: 0 });
+  });
+
+  it('cuts sessions in time order, whatever order the files hold the events in', async () => {
+    const t = Date.UTC(2026, 10, 1);
+    const ev = (id: string, ts: number, item: string) =>
+      JSON.stringify({ type: 'outcome', v: 1, id, ts, receivedAt: ts, name: 'page', visitor: 'v1', items: [{ id: item }] });
+    const a = join(dir, 'order-a.ndjson');
+    const b = join(dir, 'order-b.ndjson');
+    await writeFile(a, `${ev('e1', t + 3 * 3600_000, 'later')}\n`);
+    await writeFile(b, `${ev('e2', t, 'first')}\n${ev('e3', t + 60_000, 'second')}\n`);
+    expect((await readOutcomeLog([a, b])).baskets.map((x) => x.items.sort())).toEqual([['first', 'second'], ['later']]);
   });
 
   it("takes a session's popularity segment from the country the edge recorded on its first event", async () => {

@@ -38,7 +38,7 @@ async function objectRecords(key: string): Promise<LogRecord[]> {
 }
 
 describe('queue consumer → R2', () => {
-  it('writes one gzip NDJSON object per batch under the date/hour partition, then acks', async () => {
+  it('writes one gzip NDJSON object per batch under the site/date/hour partition, then acks', async () => {
     const bodies = [outcome('a1'), outcome('a2', { name: 'purchase', value: 9.5, currency: 'EUR' })];
     const batch = batchOf('write', bodies);
     const ctx = createExecutionContext();
@@ -47,7 +47,7 @@ describe('queue consumer → R2', () => {
     expect(result.ackAll).toBe(true);
     expect(result.retryBatch.retry).toBe(false);
     const key = logObjectKey(T0, ['write-m0', 'write-m1']);
-    expect(key).toMatch(/^log\/dt=2026-11-23\/hour=09\/\d{13}-[0-9a-f]{16}\.ndjson\.gz$/);
+    expect(key).toMatch(/^log\/site=default\/dt=2026-11-23\/hour=09\/\d{13}-[0-9a-f]{16}\.ndjson\.gz$/);
     expect(await objectRecords(key)).toEqual(bodies);
     const head = await env.LOG.head(key);
     expect(head?.customMetadata?.records).toBe('2');
@@ -89,7 +89,7 @@ describe('queue consumer → R2', () => {
     // A redelivery after a write that did land (lost ack) overwrites the same object: no copy.
     const third = batchOf('retry', bodies, 3);
     await consumeLog(third, env, createExecutionContext());
-    const listed = await env.LOG.list({ prefix: 'log/dt=2026-11-23/hour=09/' });
+    const listed = await env.LOG.list({ prefix: 'log/site=default/dt=2026-11-23/hour=09/' });
     const copies = listed.objects.filter((o) => o.key === key);
     expect(copies).toHaveLength(1);
     expect(await objectRecords(key)).toEqual(bodies);

@@ -1,19 +1,18 @@
 /**
- * Baskets for the item-item trainer, from three sources, each streamed line by line:
+ * Baskets for the item-item trainer, from three sources, each streamed:
  * - the UCI "Online Retail" export (InvoiceNo,StockCode,Description,Quantity,InvoiceDate,
  *   UnitPrice,CustomerID,Country), cleaned as its SOURCE.md says: cancellations, non-positive
  *   quantities, non-product codes and exact duplicate rows dropped; codes upper-cased;
  * - a generic interactions CSV with a header naming `basket` (or `session`), `item`, and
  *   optionally `time` (ISO date, or Unix seconds or milliseconds), `user`, `country`, `category`,
  *   `price`, `in_stock`, `tags` (`;`-separated);
- * - our own NDJSON outcome log (page/add_to_cart/purchase/click events with `items`), one
- *   basket per visitor session (30 minutes without an event ends it).
+ * - our own outcome log (page/add_to_cart/purchase/click events with `items`), one basket per
+ *   visitor session (30 minutes without an event ends it): log-baskets.ts, through DuckDB.
  * Item metadata for the filters (category, price, stock, tags) is collected on the way.
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import type { OutcomeEvent } from '../../core/outcome-event.ts';
 
 export interface Basket {
   readonly id: string;
@@ -138,7 +137,8 @@ export function retailCategory(description: string): string | undefined {
   return last && last.length > 1 ? last.toLowerCase() : undefined;
 }
 
-function facts(items: Map<string, ItemFacts>, id: string): ItemFacts {
+/** The facts of item `id`, created empty on first sight. */
+export function facts(items: Map<string, ItemFacts>, id: string): ItemFacts {
   let f = items.get(id);
   if (!f) items.set(id, (f = { prices: [] }));
   return f;
@@ -303,65 +303,4 @@ export async function readInteractionsCsv(path: string): Promise<BasketSet> {
   const baskets = [...byBasket].map(([id, b]) => ({ id, items: [...b.items], ts: b.ts, user: b.user, segment: b.segment }));
   baskets.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
   return { baskets, items, rows: { read, kept: read - dropped.noItem!, dropped } };
-}
-
-const SESSION_GAP_MS = 30 * 60_000;
-const ITEM_EVENTS: ReadonlySet<string> = new Set(['page', 'add_to_cart', 'purchase', 'click', 'conversion']);
-
-/**
- * Our outcome log (NDJSON, plain or .gz; several files in time order): events with items,
- * grouped per visitor into sessions. Decision records on the same log are skipped.
- */
-export async function readOutcomeLog(paths: readonly string[]): Promise<BasketSet> {
-  const open = new Map<string, { items: Set<string>; ts: number; last: number; segment?: string }>();
-  const baskets: Basket[] = [];
-  const items = new Map<string, ItemFacts>();
-  let read = 0;
-  const dropped: Record<string, number> = { notJson: 0, noItems: 0, noVisitor: 0 };
-  const close = (visitor: string) => {
-    const s = open.get(visitor)!;
-    baskets.push({ id: `${visitor}@${s.ts}`, items: [...s.items], ts: s.ts, user: visitor, segment: s.segment });
-    open.delete(visitor);
-  };
-  for (const path of paths) {
-    for await (const line of lines(path)) {
-      if (line.trim() === '') continue;
-      read++;
-      let e: OutcomeEvent;
-      try {
-        e = JSON.parse(line);
-      } catch {
-        dropped.notJson!++;
-        continue;
-      }
-      if (e?.type !== 'outcome' || !ITEM_EVENTS.has(e.name) || !Array.isArray(e.items) || e.items.length === 0) {
-        dropped.noItems!++;
-        continue;
-      }
-      if (!e.visitor) {
-        dropped.noVisitor!++;
-        continue;
-      }
-      const s = open.get(e.visitor);
-      if (s && e.ts - s.last > SESSION_GAP_MS) close(e.visitor);
-      let cur = open.get(e.visitor);
-      if (!cur) {
-        // recorded at intake; a `country` property the site sent itself is the older way
-        const country =
-          typeof e.country === 'string' ? e.country : typeof e.props?.country === 'string' ? e.props.country.toUpperCase() : undefined;
-        open.set(e.visitor, (cur = { items: new Set(), ts: e.ts, last: e.ts, ...(country ? { segment: country } : {}) }));
-      }
-      cur.last = Math.max(cur.last, e.ts);
-      for (const it of e.items) {
-        if (typeof it?.id !== 'string' || it.id === '') continue;
-        cur.items.add(it.id);
-        const f = facts(items, it.id);
-        if (typeof it.price === 'number' && it.price > 0 && f.prices.length < 64) f.prices.push(it.price);
-      }
-    }
-  }
-  for (const v of [...open.keys()]) close(v);
-  baskets.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
-  const kept = read - dropped.notJson! - dropped.noItems! - dropped.noVisitor!;
-  return { baskets, items, rows: { read, kept, dropped } };
 }

@@ -14,7 +14,8 @@ import { DEFAULT_RECS_MODEL, popularCompanion } from '../../core/recs/itemknn-mo
 import { publishModel, type ModelStorage, type PublishResult } from '../../core/model-registry.ts';
 import { CliError, type CliSpec, cliMain, type ParsedCli, UsageError } from '../cli.ts';
 import { localStorage, remoteStorage } from '../storage.ts';
-import { readCatalogCsv, readInteractionsCsv, readOutcomeLog, readRetailCsv, type BasketSet } from './baskets.ts';
+import { readCatalogCsv, readInteractionsCsv, readRetailCsv, type BasketSet } from './baskets.ts';
+import { readOutcomeLog } from './log-baskets.ts';
 import { build, compile } from './build.ts';
 import { BASKET_WEIGHTS, checkNeighbourOptions, DEFAULT_BASKET_WEIGHT, type BasketWeight, type Normalization } from './cooccurrence.ts';
 import { evaluate, formatReport, QUANTIZATION_BUDGET, servedLoss } from './evaluate.ts';
@@ -38,8 +39,9 @@ export const SPEC = {
       type: 'string',
       arg: 'FILE',
       multiple: true,
-      help: 'our outcome log (NDJSON, plain or .gz): page, add_to_cart, purchase and click events with items, one basket per visitor session',
+      help: 'our outcome log (NDJSON, plain or .gz, and/or Parquet from log:compact): page, add_to_cart, purchase and click events with items, one basket per visitor session',
     },
+    site: { type: 'string', arg: 'NAME', default: 'default', help: "the log's site= partition (logs without one are site default)" },
     catalog: {
       type: 'string',
       arg: 'FILE',
@@ -145,7 +147,7 @@ async function main({ values }: ParsedCli<typeof SPEC.options>): Promise<void> {
   if (values.csv) {
     data = format === 'retail' ? await readRetailCsv(values.csv) : await readInteractionsCsv(values.csv);
   } else {
-    data = await readOutcomeLog(values.log);
+    data = await readOutcomeLog(values.log, { site: values.site });
   }
   if (values.catalog) console.log(`catalog: ${await readCatalogCsv(values.catalog, data.items)} items from ${values.catalog}`);
   // Nothing usable (an unreadable or empty log): say so, rather than replace a good model with an empty one.

@@ -8,7 +8,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adminAnyMethod, campaignRequest, experimentRequest } from './admin-requests.ts';
-import { ADMIN_AUTH, type Seeded, seed } from './fixtures.ts';
+import { ADMIN_AUTH, type Seeded, seed, uiSession } from './fixtures.ts';
 import { bodyNesting, type FuzzRequest, fuzz, send, testTimeout } from './harness.ts';
 import { modelRequest } from './model-requests.ts';
 import { uiRequest } from './ui-requests.ts';
@@ -70,7 +70,8 @@ describe('findings (it.fails until fixed)', () => {
       method: 'POST',
       path: '/ui/experiments',
       headers: [
-        ['cookie', seeded.uiCookie],
+        // a session of its own: the fuzzed forms above may have signed the seeded one out
+        ['cookie', await uiSession()],
         ['content-type', 'application/x-www-form-urlencoded'],
       ],
       body: { text: `key=deep-form&name=x&goals=click&payloadType=json&arms=${arms}`, encoding: 'identity', chunked: false },

@@ -215,8 +215,8 @@ async function signedUrls(): Promise<Signed> {
 }
 
 /** The admin page's session cookie, as its login form sets it. */
-async function uiSession(): Promise<string> {
-  const res = await exports.default.fetch(`${ORIGIN}/ui/experiments/login`, {
+export async function uiSession(): Promise<string> {
+  const res = await exports.default.fetch('http://admin.attune.test/ui/experiments/login', {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: `token=${encodeURIComponent(env.ADMIN_TOKEN)}`,

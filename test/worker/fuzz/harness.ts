@@ -122,8 +122,10 @@ export async function toRequest(r: FuzzRequest): Promise<Request> {
     for (const [k, v] of enc.headers) headers.set(k, v);
     body = r.body!.chunked ? chunkedStream(enc.bytes) : enc.bytes;
   }
-  // redirects are answers to check, not to follow (a click's landing page is another host)
-  return new Request(`http://attune.test${r.path}${r.query === undefined ? '' : `?${r.query}`}`, {
+  // redirects are answers to check, not to follow (a click's landing page is another host); the
+  // admin page answers only on ADMIN_HOST (vitest.config.ts), so its paths go there
+  const host = r.path.startsWith('/ui/') ? 'admin.attune.test' : 'attune.test';
+  return new Request(`http://${host}${r.path}${r.query === undefined ? '' : `?${r.query}`}`, {
     method: r.method,
     headers,
     body,
