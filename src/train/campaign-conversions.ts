@@ -16,8 +16,9 @@
 import { campaignConversionsKey } from '../core/store-keys.ts';
 import type { LogRecord } from '../core/outcome-event.ts';
 import { parseDuration } from './attribution.ts';
-import { type CliSpec, cliMain, type ParsedCli, UsageError } from './cli.ts';
-import { LOG_OPTIONS, openSources, readRecords } from './log-options.ts';
+import { CliError, type CliSpec, cliMain, type ParsedCli, UsageError } from './cli.ts';
+import { LOG_SOURCE_OPTIONS } from './log-options.ts';
+import { localR2Sources, pathSources, readRecords, type LogSource } from './log-reader.ts';
 import { localStorage, remoteStorage } from './storage.ts';
 
 const DAY_MS = 86_400_000;
@@ -92,9 +93,14 @@ export const SPEC = {
   summary:
     "Counts each campaign's conversions (outcome events naming one of its bids' decision ids) per day and exchange, and with --publish writes them where the campaign stats read them.",
   options: {
-    log: LOG_OPTIONS.log,
-    'r2-local': LOG_OPTIONS['r2-local'],
-    persist: LOG_OPTIONS.persist,
+    log: {
+      type: 'string',
+      arg: 'DIR|FILE',
+      multiple: true,
+      help: 'the outcome log: a folder of NDJSON files (.ndjson, .ndjson.gz; not the Parquet of log:compact), or one file',
+    },
+    'r2-local': LOG_SOURCE_OPTIONS['r2-local'],
+    persist: LOG_SOURCE_OPTIONS.persist,
     label: {
       type: 'string',
       arg: 'NAMES',
@@ -107,6 +113,16 @@ export const SPEC = {
     remote: { type: 'boolean', help: 'with --publish: the deployed namespace' },
   },
 } as const satisfies CliSpec;
+
+/** The NDJSON the options name, read as a stream (two passes: the sources are read twice). */
+async function openSources(a: { log: string[]; 'r2-local': boolean; persist?: string | undefined }) {
+  if (a['r2-local']) return localR2Sources(a.persist);
+  if (a.log.length === 0) throw new UsageError('name the log: --log <folder|file> (repeatable) or --r2-local');
+  const sources: LogSource[] = [];
+  for (const p of a.log) sources.push(...(await pathSources(p)));
+  if (sources.length === 0) throw new CliError(`no .ndjson / .ndjson.gz files under ${a.log.join(', ')}`);
+  return { sources, close: async () => {} };
+}
 
 async function main({ values: a }: ParsedCli<typeof SPEC.options>): Promise<void> {
   let windowMs: number;
