@@ -199,7 +199,7 @@ async function warmBidder(key) {
     await new Promise((r) => setTimeout(r, 500));
   }
   try {
-    await fetch(`${base}/openrtb2/bid`, {
+    const res = await fetch(`${base}/openrtb2/bid`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -214,6 +214,7 @@ async function warmBidder(key) {
       }),
       signal: AbortSignal.timeout(15_000),
     });
+    if (res.ok) console.log(`bidder ready: the demo campaigns bid (${((Date.now() - started) / 1000).toFixed(1)} s after start)`);
   } catch {
     // the first real request warms it instead
   }

@@ -96,6 +96,10 @@ describe('npm start', () => {
       });
     // the demo exchange is let in, and the demo campaigns npm start seeded bid out of the box
     expect(output).toContain('added demo-banner, demo-video, demo-pmp');
+    // npm start warms the bidder with a test auction first (a cold isolate's first bid races its
+    // KV and ledger reads against tmax), and says when it is done
+    while (!output.includes('bidder ready:') && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    expect(output, output.slice(-3000)).toContain('bidder ready: the demo campaigns bid');
     const first = await bid(`Bearer ${key}`);
     expect(first.status, output.slice(-3000)).toBe(200);
     expect(((await first.json()) as { seatbid: { bid: { cid: string }[] }[] }).seatbid[0]!.bid[0]!.cid).toBe('demo-banner');

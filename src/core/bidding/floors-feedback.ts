@@ -60,9 +60,12 @@ export function placementBase(exchange: string, facts: RequestFacts, siteOrApp: 
  */
 export function placementKey(base: readonly [number, number], imp: Imp, media: string, size: string): string {
   const tag = imp.tagid;
-  const unit = tag
-    ? murmur3(tag, base[0])
-    : murmur3Int(imp.banner?.pos ?? imp.video?.pos ?? 255, murmur3(size, murmur3Int(media.charCodeAt(0), base[0])));
+  // validation leaves tagid's type alone (the bidder reads it nowhere else), so a non-string one
+  // names no ad unit: the format does
+  const unit =
+    typeof tag === 'string' && tag !== ''
+      ? murmur3(tag, base[0])
+      : murmur3Int(imp.banner?.pos ?? imp.video?.pos ?? 255, murmur3(size, murmur3Int(media.charCodeAt(0), base[0])));
   return hex16(unit, murmur3Int(unit, base[1]));
 }
 
