@@ -17,6 +17,8 @@ export const TEST_BINDINGS = {
   PARTNER_TOKENS: 'test-partner-a-0123456789abcdef01, test-partner-b-0123456789abcdef01',
   // the exchanges allowed to bid (test/worker/bidding-helpers.ts sends the first key)
   EXCHANGE_KEYS: 'exchange-a:test-exchange-a-key-0123456789,exchange-b:test-exchange-b-key-0123456789',
+  // exchange A's debug requests get the bidder's explanation, exchange B's do not (bid-debug.ts)
+  DEBUG_EXCHANGES: 'exchange-a',
   // proxy mode in tests: the origin is test/fixtures/test-origin.ts, reached through outboundService
   ORIGIN_URL: 'http://origin.test',
   // the admin page's host: in proxy mode it answers there only (experiments/admin-host.ts)

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm start`: seed local KV with the default models and the demo's page rules, serve the demo
-// site (demo/site) from a loopback origin, and start the Worker on workerd (wrangler dev,
+// `npm start`: seed local KV with the default models, the demo's page rules and its campaigns
+// (demo/campaigns.json: a banner, a video and a PMP deal campaign, added when missing), serve
+// the demo site (demo/site) from a loopback origin, and start the Worker on workerd (wrangler dev,
 // offline, no Cloudflare account) in proxy mode in front of it: open http://127.0.0.1:8787/
 // and the landing page's headline is a bandit test decided at the edge (demo-hero, created and
 // launched through the admin API once the Worker answers; `npm run demo:clicks` moves it).
@@ -75,6 +76,7 @@ function run(cmd, args) {
 }
 
 await run(process.execPath, ['src/train/publish.ts']);
+await run(process.execPath, ['scripts/seed-campaigns.ts']);
 const port = process.env.PORT ?? '8787';
 const base = `http://127.0.0.1:${port}`;
 let originUrl = process.env.ORIGIN_URL;
@@ -89,9 +91,12 @@ const adminBase = `http://${adminHost.split(',')[0].trim()}:${port}`;
 console.log(`admin page: ${adminBase}/ui/experiments (ADMIN_HOST; docs/experiments.md)`);
 if (vars.get('EXCHANGE_KEYS')?.includes('demo:')) {
   console.log(
-    `bidder: POST ${base}/openrtb2/bid with the demo exchange's key (EXCHANGE_KEYS in .dev.vars), or the path form (npm run exchange:path); docs/bidding.md`,
+    `bidder: POST ${base}/openrtb2/bid with the demo exchange's key (EXCHANGE_KEYS in .dev.vars), or the path form (npm run exchange:path); ` +
+      `add "test": 1 for a test auction that explains itself; campaigns at ${adminBase}/ui/campaigns; docs/bidding.md`,
   );
 }
+// the demo exchange's debug requests get the bidder's explanation (bid-debug.ts); DEBUG_EXCHANGES=… overrides
+const debugExchanges = process.env.DEBUG_EXCHANGES ?? 'demo';
 
 // Its own process group (detached), so Ctrl-C reaches this script only; stdin is not the
 // terminal's, since a background group reading it would be stopped (no interactive hotkeys).
@@ -110,6 +115,8 @@ const dev = spawn(
     `ADMIN_HOST:${adminHost}`,
     '--var',
     'ATTUNE_DEV:1',
+    '--var',
+    `DEBUG_EXCHANGES:${debugExchanges}`,
     '--var',
     `ALLOWED_ORIGINS:${process.env.ALLOWED_ORIGINS ?? '*'}`,
     '--show-interactive-dev-session=false',
@@ -181,6 +188,47 @@ async function stop(sig) {
   setTimeout(() => signalGroup('SIGKILL'), 5000).unref();
 }
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => void stop(sig));
+
+/**
+ * Once the Worker answers, one test auction from the demo exchange (it books nothing: bid-debug.ts)
+ * with a generous tmax, so the isolate has read the campaigns, rates and models from KV and woken
+ * the campaigns' ledgers: a cold isolate's first bid request races those reads against its tmax
+ * (200 ms by default) and would no-bid (`x-attune-nobid: tmax`), which is right for an exchange
+ * but not what a developer's first curl should see.
+ */
+async function warmBidder(key) {
+  const started = Date.now();
+  while (Date.now() - started < 60_000 && !stopping) {
+    try {
+      if ((await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) })).ok) break;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  try {
+    const res = await fetch(`${base}/openrtb2/bid`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'npm-start-warm-up',
+        test: 1,
+        tmax: 10_000,
+        imp: [
+          { id: '1', banner: { w: 300, h: 250 } },
+          { id: '2', video: { mimes: ['video/mp4'], w: 640, h: 480 } },
+        ],
+        site: { id: 'warm-up', domain: 'localhost' },
+      }),
+      signal: AbortSignal.timeout(15_000),
+    });
+    if (res.ok) console.log(`bidder ready: the demo campaigns bid (${((Date.now() - started) / 1000).toFixed(1)} s after start)`);
+  } catch {
+    // the first real request warms it instead
+  }
+}
+const demoKey = /(?:^|,)\s*demo:([^,\s]+)/.exec(vars.get('EXCHANGE_KEYS') ?? '')?.[1];
+if (demoKey) void warmBidder(demoKey);
 
 dev.on('exit', async (code, signal) => {
   await demo?.close();

@@ -69,6 +69,12 @@ const TOOLS: Record<string, { file: string; name: string; bad?: string[]; messag
     bad: ['--dry-run', '--site-origin', '*'],
     message: /^deploy: --site-origin: name the site/,
   },
+  'campaigns:conversions': {
+    file: 'src/train/campaign-conversions.ts',
+    name: 'campaigns:conversions',
+    bad: ['--r2-local', '--days', '40'],
+    message: /^campaigns:conversions: --days must be an integer from 1 to 31; got "40"$/,
+  },
   'bench:first': {
     file: 'bench/http/first-request.bench.ts',
     name: 'bench:first',

@@ -24,6 +24,7 @@ describe('settings', () => {
       signingSecret: undefined,
       legacySecret: false,
       adminHosts: [],
+      debugExchanges: [], // no exchange sees the explanation unless named
     });
   });
 

@@ -305,7 +305,8 @@ describe('frequency caps and budgets through the ledger', () => {
 
   it('stops bidding once the daily budget is spent', async () => {
     await setRates(null);
-    await setCampaigns([campaign({ id: 'budget-c', budget: { daily: 0.0015 } })]);
+    // room for one $2 CPM bid (0.002) and not two: a bid is made only when its price fits what is left
+    await setCampaigns([campaign({ id: 'budget-c', budget: { daily: 0.0025 } })]);
     const bid = await onlyBid();
     const url = new URL(expand(bid.burl!, { AUCTION_PRICE: bid.price, AUCTION_CURRENCY: 'USD' })); // ~2 CPM: 0.002 spent
     expect((await fetchWorker(url.pathname + url.search)).status).toBe(204);

@@ -144,6 +144,8 @@ describe('origin', () => {
     // the admin page is the Worker's own, never the origin's; other /ui paths are the site's
     expect(isApiPath('/ui/experiments')).toBe(true);
     expect(isApiPath('/ui/experiments/login')).toBe(true);
+    expect(isApiPath('/ui/campaigns')).toBe(true);
+    expect(isApiPath('/ui/campaigns/demo-banner/stats.csv')).toBe(true);
     expect(isApiPath('/ui/other')).toBe(false);
   });
 });

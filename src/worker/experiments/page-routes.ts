@@ -1,67 +1,30 @@
 /**
  * The admin page for bandit tests, server-rendered (hono/html), no client script, no build step.
- * It answers only where no one else's script can run on its origin (admin-host.ts: `ADMIN_HOST`
- * in proxy mode). A login form checks the admin token (constant time; failures count towards the
- * per-address limit, auth-rate-limit.ts) and sets an HttpOnly, SameSite=Strict session cookie
- * scoped to /ui/experiments (Secure over https), signed and revocable (admin-session.ts). Forms
- * post to /ui/experiments…, which call the same service the JSON API uses, then redirect
- * (post/redirect/get); every form, signing out included, is refused from a foreign Origin.
+ * Its host rule and sign-in are every admin page's (shared/admin-sign-in.ts: ADMIN_HOST in proxy
+ * mode, a throttled token check, a signed, revocable HttpOnly, SameSite=Strict session, foreign
+ * Origins refused). Forms post to /ui/experiments…, which call the same service the JSON API
+ * uses, then redirect (post/redirect/get).
  * The views are page-layout.ts, page-list.ts and page-detail.ts; stop, re-randomize and archive
  * answer with a confirmation page first, and act on its `confirm=yes` post.
  */
 import { Hono } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { createMiddleware } from 'hono/factory';
 import { html } from 'hono/html';
 import { ACTIONS, ARM_ACTIONS, EXPERIMENT_KEY, type Action } from '../../core/experiments/experiment.ts';
-import { countFailure, refuseThrottled } from '../shared/auth-rate-limit.ts';
-import { ADMIN_COOKIE, adminDisabled, adminLabel } from '../shared/bearer-auth.ts';
+import { loginRefusal } from '../shared/admin-page.ts';
+import { adminHostOnly, requireAdminSession, signIn, signOut } from '../shared/admin-sign-in.ts';
 import { readForm } from '../shared/body.ts';
-import { settings } from '../shared/settings.ts';
-import { errorBody, HttpError } from '../shared/http-error.ts';
+import { HttpError } from '../shared/http-error.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
-import { adminPageAllowed } from './admin-host.ts';
-import { labelledSessionOf, newSession, revoke, revoked, SESSION_SECONDS } from './admin-session.ts';
 import { CONFIRM, confirmView, detailView } from './page-detail.ts';
 import { formFieldOf, formToConfig } from './page-form.ts';
 import { BASE, page } from './page-layout.ts';
 import { listView } from './page-list.ts';
 import { applyAction, createExperiment, experimentReport, experimentSummaries, mustLoad } from './service.ts';
 
-const COOKIE = ADMIN_COOKIE;
 /** the largest form these pages post (the create form) is well under 2 KB */
 const FORM_BYTES = 16 * 1024;
 
-/** A 404 wherever the page may not answer (admin-host.ts), before anything else is looked at. */
-const adminHostOnly = createMiddleware<AppEnv>(async (c, next) => {
-  if (!adminPageAllowed(c.env, new URL(c.req.url).hostname)) {
-    return c.json(
-      errorBody('not_found', `no route for ${c.req.method} ${c.req.path} here: in proxy mode the admin page answers on ADMIN_HOST only`),
-      404,
-    );
-  }
-  await next();
-});
-
-/** The Cookie is SameSite=Strict; refusing foreign origins as well keeps form posts same-site only. */
-function refuseForeignPost(c: AppContext): void {
-  const origin = c.req.header('origin');
-  if (c.req.method === 'POST' && origin && origin !== new URL(c.req.url).origin)
-    throw new HttpError(403, 'forbidden', 'cross-origin form post');
-}
-
-const requireAdminCookie = createMiddleware<AppEnv>(async (c, next) => {
-  const tokens = settings(c.env).adminTokens;
-  if (tokens.length === 0) throw adminDisabled();
-  const signedIn = labelledSessionOf(tokens, getCookie(c, COOKIE), Date.now());
-  if (signedIn === null || (await revoked(c.env, signedIn.session))) {
-    if (c.req.method === 'GET') return c.redirect(`${BASE}/login`, 303);
-    throw new HttpError(401, 'unauthorized', 'sign in at /ui/experiments/login');
-  }
-  refuseForeignPost(c);
-  c.set('admin', signedIn.label);
-  await next();
-});
+const requireAdminCookie = requireAdminSession(`${BASE}/login`);
 
 /** Who the audit log names for a page action: the label of the token that signed in. */
 const actor = (c: AppContext) => c.get('admin') ?? 'admin';
@@ -89,43 +52,12 @@ export const experimentPageRoutes = new Hono<AppEnv>()
     ),
   )
   .post(`${BASE}/login`, async (c) => {
-    refuseForeignPost(c);
-    if (settings(c.env).adminTokens.length === 0) throw adminDisabled();
-    let token = '';
-    try {
-      refuseThrottled(c);
-      token = (await readForm(c.req.raw, FORM_BYTES)).token ?? '';
-      // ADMIN_TOKEN or a labelled one of ADMIN_TOKENS: the session is keyed by the token given
-      if (adminLabel(c, token) === null) {
-        await countFailure(c);
-        return c.html(
-          page('Sign in', html`<h1>Sign in</h1><p class="error" role="alert">wrong token</p><p><a href="${BASE}/login">try again</a></p>`),
-          401,
-        );
-      }
-    } catch (err) {
-      if (!(err instanceof HttpError && err.status === 429)) throw err;
-      return c.html(page('Sign in', html`<h1>Sign in</h1><p class="error" role="alert">${err.message}</p>`), 429);
-    }
-    const { value } = newSession(token, Date.now());
-    setCookie(c, COOKIE, value, {
-      path: BASE,
-      httpOnly: true,
-      sameSite: 'Strict',
-      secure: new URL(c.req.url).protocol === 'https:',
-      maxAge: SESSION_SECONDS,
-    });
+    const refused = await signIn(c);
+    if (refused !== null) return c.html(page('Sign in', loginRefusal(BASE, refused)), refused.status);
     return c.redirect(BASE, 303);
   })
   .post(`${BASE}/logout`, async (c) => {
-    // a foreign page must not sign the admin out (nor learn whether it could)
-    refuseForeignPost(c);
-    const now = Date.now();
-    // only a valid session is written down as signed out: strangers cannot fill KV
-    const signedIn = labelledSessionOf(settings(c.env).adminTokens, getCookie(c, COOKIE), now);
-    if (signedIn !== null) await revoke(c.env, signedIn.session, now);
-    deleteCookie(c, COOKIE, { path: BASE });
-    deleteCookie(c, COOKIE, { path: '/ui' }); // sessions started when the cookie was scoped to /ui
+    await signOut(c);
     return c.redirect(`${BASE}/login`, 303);
   })
   .use(BASE, requireAdminCookie)

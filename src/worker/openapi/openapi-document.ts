@@ -11,6 +11,7 @@ import { NativeEvent } from '../events/event-schema.ts';
 import { RecommendRequest, RecommendResponse } from '../recommend/recommend-schema.ts';
 import { DecideRequest, DecideResponse, ScoreRequest, ScoreResponse } from '../decide/decide-schema.ts';
 import { ErrorResponse, REQUEST_LIMITS } from '../shared/request-schema.ts';
+import { campaignPaths, campaignSchemas, NOBID_REASONS } from './campaign-paths.ts';
 
 const schema = (s: z.ZodMiniType, io: 'input' | 'output') => z.toJSONSchema(s, { io, unrepresentable: 'any' });
 
@@ -32,8 +33,15 @@ const errors = {
 
 const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
 const bidResponses = {
-  '200': { description: 'BidResponse' },
-  '204': { description: 'No bid' },
+  '200': {
+    description:
+      'BidResponse; `ext.floors` gives, per imp bid on, the floor seen and the price last paid on the placement. A debug request ' +
+      '(`test: 1` or `ext.attune.debug: true`) from an exchange in DEBUG_EXCHANGES gets `ext.debug`, and a 200 with `seatbid: []` for a no-bid',
+  },
+  '204': {
+    description: 'No bid',
+    headers: { 'x-attune-nobid': { schema: { type: 'string' }, description: `why, comma-separated: ${NOBID_REASONS}` } },
+  },
   '400': errors['400'],
   '401': { description: 'No exchange key (or path token); `WWW-Authenticate: Bearer realm="openrtb"`', content: errorContent },
   '403': { description: 'Not the key (or path token) of a configured exchange', content: errorContent },
@@ -115,11 +123,13 @@ export function openApiDocument(): object {
           description:
             "From configured exchanges only (`EXCHANGE_KEYS`): the exchange's key as a bearer token. " +
             'Body: an OpenRTB 2.6 BidRequest (gzip accepted). 200 with a BidResponse, 204 for no-bid, 400 naming the ' +
-            'field for OpenRTB-structural errors. Win, billing and loss notices: `/openrtb2/win|billing|loss` (docs/bidding.md).',
+            'field for OpenRTB-structural errors. Win, billing and loss notices: `/openrtb2/win|billing|loss` (docs/bidding.md). ' +
+            '`test: 1` is a test auction: nothing it leads to is booked or logged.',
           security: [{ exchangeKey: [] }],
           responses: bidResponses,
         },
       },
+      ...campaignPaths,
       '/openrtb2/bid/{exchange}/{token}': {
         post: {
           summary: 'The same, for exchanges that cannot set headers: the exchange id and its path token in the path',
@@ -137,6 +147,7 @@ export function openApiDocument(): object {
     components: {
       securitySchemes: {
         exchangeKey: { type: 'http', scheme: 'bearer', description: "An exchange's key from EXCHANGE_KEYS (`exchangeId:key,…`)" },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN secret' },
       },
       schemas: {
         DecideRequest: schema(DecideRequest, 'input'),
@@ -148,6 +159,7 @@ export function openApiDocument(): object {
         EventBatch: schema(z.union([z.array(NativeEvent), z.object({ events: z.array(NativeEvent) })]), 'input'),
         BidAdjustRequest: schema(BidAdjustRequest, 'input'),
         Error: schema(ErrorResponse, 'output'),
+        ...campaignSchemas,
       },
     },
   };

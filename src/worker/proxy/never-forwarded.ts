@@ -1,8 +1,8 @@
 /**
  * What proxy mode never forwards to the origin.
  *
- * Paths: the API (`/v1`, `/admin`, `/openrtb2`), the admin page
- * (`/ui/experiments`), `/openapi.json`, `/healthz` and the snippet. The router answers them as
+ * Paths: the API (`/v1`, `/admin`, `/openrtb2`), the admin pages
+ * (`/ui/experiments`, `/ui/campaigns`), `/openapi.json`, `/healthz` and the snippet. The router answers them as
  * written; a spelling it does not route (`/Admin/models`, `/admin%2fmodels`, `/openrtb2%2Fbid`,
  * `/V1/decide`, `/admin;x/models`) would otherwise fall through to the origin with the admin
  * bearer or the exchange key it carries, so these are matched the way a lenient server reads a
@@ -49,7 +49,7 @@ export function isApiPath(path: string): boolean {
   const head = segs[0];
   if (head === undefined) return false;
   if (PREFIXES.has(head)) return true;
-  if (head === 'ui' && segs[1] === 'experiments') return true;
+  if (head === 'ui' && (segs[1] === 'experiments' || segs[1] === 'campaigns')) return true;
   return segs.length === 1 && EXACT.has(head);
 }
 

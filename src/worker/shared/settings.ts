@@ -23,6 +23,7 @@ const NAMES = [
   'PARTNER_TOKENS',
   'SIGNING_SECRET',
   'PROFILE_SECRET',
+  'DEBUG_EXCHANGES',
   'ADMIN_HOST',
 ] as const;
 
@@ -57,7 +58,9 @@ export interface Settings {
   readonly signingSecret: string | undefined;
   /** the secret came from PROFILE_SECRET, its name before SIGNING_SECRET (read for one release) */
   readonly legacySecret: boolean;
-  /** ADMIN_HOST: the host names (lower case, no port) the admin page answers on; empty when unset (experiments/admin-host.ts) */
+  /** DEBUG_EXCHANGES (default none): the exchanges whose debug requests get the bidder's explanation (`*`: all) */
+  readonly debugExchanges: '*' | readonly string[];
+  /** ADMIN_HOST: the host names (lower case, no port) the admin page answers on; empty when unset (shared/admin-host.ts) */
   readonly adminHosts: readonly string[];
 }
 
@@ -65,6 +68,15 @@ export interface Settings {
 export function numberVar(value: string | undefined, fallback: number, min = 0): number {
   const n = value === undefined || value.trim() === '' ? Number.NaN : Number(value);
   return Number.isFinite(n) && n >= min ? n : fallback;
+}
+
+/** A comma-separated list; `*` anywhere in it means everything. */
+function listVar(value: string | undefined): '*' | readonly string[] {
+  const items = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return items.includes('*') ? '*' : items;
 }
 
 export const DEFAULTS = { refreshSeconds: 5, writeGapMs: 1_000, staleMs: 60_000, originTimeoutMs: 10_000 } as const;
@@ -105,6 +117,7 @@ function parse(env: SettingsEnv): Settings {
       .split(',')
       .map((h) => h.trim().toLowerCase().replace(/:\d+$/, ''))
       .filter((h) => h !== ''),
+    debugExchanges: listVar(env.DEBUG_EXCHANGES),
   };
 }
 

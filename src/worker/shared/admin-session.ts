@@ -1,5 +1,5 @@
 /**
- * The admin page's session: a cookie `admin-ui:<session id>:<expiry ms>.<signature>`, signed
+ * The admin pages' session (/ui/experiments, /ui/campaigns; admin-sign-in.ts): a cookie `admin-ui:<session id>:<expiry ms>.<signature>`, signed
  * with HMAC keyed by the admin token that signed in (ADMIN_TOKEN, or one of the labelled
  * ADMIN_TOKENS, whose label the audit log then names), so the token never sits in the browser,
  * and rotating it ends every session it started. Valid until its expiry, which is never taken as later than 8 hours from
@@ -13,8 +13,8 @@
  * is all it costs, and they could not be signed out.
  */
 import { revokedSessionKey } from '../../core/store-keys.ts';
-import { kvOf } from '../shared/bindings.ts';
-import { sign, verifySigned } from '../shared/signing.ts';
+import { kvOf } from './bindings.ts';
+import { sign, verifySigned } from './signing.ts';
 
 export const SESSION_SECONDS = 8 * 3600;
 const SESSION = /^admin-ui:([0-9a-f]{32}):(\d{1,15})$/;
