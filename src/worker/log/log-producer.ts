@@ -4,8 +4,8 @@
  * `sendToLog` sends now and reports failure to the caller (event intake uses it: it must not
  * acknowledge what it could not queue). `logRecords` is for decision paths: records from
  * concurrent requests in this isolate are coalesced for up to FLUSH_MS into one `sendBatch`,
- * because one queue operation per request dominated the decision path's cost (measured:
- * 2.4x throughput on local workerd, bench/http). The request that opens a batch keeps the
+ * because one queue operation per request dominated the decision path's cost (bench:http
+ * measures it; docs/performance.md). The request that opens a batch keeps the
  * isolate alive for it with `waitUntil`; later requests join a batch whose flush is still
  * pending, so every record is covered by some live `waitUntil`. A failed flush is retried
  * once and then logged with the record ids, so nothing disappears silently.
