@@ -77,6 +77,25 @@ export function selfCheckWords(): Int32Array {
 export const SELF_CHECK_SUM = 2826086168;
 
 /**
+ * A checksum that builds its implementation on the first call, so an isolate that loads no
+ * model never instantiates the kernel. Should `load` throw, `fallback` says what to use instead
+ * (and may report why); either way the choice is made once.
+ */
+export function lazyChecksum(load: () => Checksum, fallback: (err: unknown) => Checksum): Checksum {
+  let fn: Checksum | undefined;
+  return (words) => {
+    if (fn === undefined) {
+      try {
+        fn = load();
+      } catch (err) {
+        fn = fallback(err);
+      }
+    }
+    return fn(words);
+  };
+}
+
+/**
  * `checksum` computed by the kernel. Before it is returned it must give the reference's number
  * for the empty input and the known answer `SELF_CHECK_SUM`; otherwise it throws, so a caller
  * can keep the reference.
