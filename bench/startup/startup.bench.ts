@@ -106,7 +106,8 @@ const row = (name: Name) => ({ active: median(active[name]), activeMin: Math.min
 const a = row('attune');
 const g = row('growthbook');
 const pairRatio = (xs: number[], ys: number[], less = 0) => median(xs.map((x, i) => (x - less) / (ys[i]! - less)));
-const firstMedians = (k: keyof FirstRequests, of = first) => Array.from({ length: FIRST_REQUESTS }, (_, i) => median(of.map((t) => t[k][i]!)));
+const firstMedians = (k: keyof FirstRequests, of = first) =>
+  Array.from({ length: FIRST_REQUESTS }, (_, i) => median(of.map((t) => t[k][i]!)));
 const [firstMs, firstCpu] = [firstMedians('ms'), firstMedians('cpu')];
 const b = WORKERS.before ? row('before') : null;
 
@@ -133,7 +134,8 @@ if (b) {
       `workerd CPU ${(b.cpu / g.cpu).toFixed(2)}× (pairs ${pairRatio(cpu.before, cpu.growthbook, floor).toFixed(2)}×)`,
   );
   console.log(`before, fresh isolate, POST /v1/decide, median of ${runs}:`);
-  for (let i = 0; i < FIRST_REQUESTS; i++) console.log(`  request ${i + 1}: ${bMs[i]!.toFixed(1)} ms, workerd CPU ${bCpu[i]!.toFixed(1)} ms`);
+  for (let i = 0; i < FIRST_REQUESTS; i++)
+    console.log(`  request ${i + 1}: ${bMs[i]!.toFixed(1)} ms, workerd CPU ${bCpu[i]!.toFixed(1)} ms`);
 }
 console.log('reproduce: npm run bench:startup');
 console.log(
