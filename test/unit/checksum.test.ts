@@ -70,7 +70,10 @@ describe('checksum kernel', () => {
   it('lazily: builds the kernel on the first call only, and falls back once when it cannot', () => {
     let loads = 0;
     const lazy = lazyChecksum(
-      () => (loads++, kernel),
+      () => {
+        loads++;
+        return kernel;
+      },
       () => {
         throw new Error('no fallback expected');
       },
@@ -86,7 +89,10 @@ describe('checksum kernel', () => {
       () => {
         throw new Error('no SIMD');
       },
-      (err) => (failures.push(err), checksum),
+      (err) => {
+        failures.push(err);
+        return checksum;
+      },
     );
     expect(fallback(w)).toBe(checksum(w));
     expect(fallback(w)).toBe(checksum(w));
