@@ -165,69 +165,8 @@ function attrValueHash(seed: number, value: string | number | boolean): number {
 }
 
 /**
- * Hashes of string values by field, kept per isolate: the values repeat from request to request
- * (a country, a city, a campaign, a path), so a returning context costs a map lookup per field
- * instead of hashing the value's characters. Bounded whatever callers send: a value longer than
- * HASH_CACHE_KEY_MAX is hashed every time and never stored, and a field's map is emptied when
- * it reaches HASH_CACHE_ENTRIES.
- */
-export const HASH_CACHE_ENTRIES = 512;
-export const HASH_CACHE_KEY_MAX = 64;
-const CACHED_FIELDS = [
-  'country',
-  'region',
-  'city',
-  'timezone',
-  'device',
-  'os',
-  'browser',
-  'referrer',
-  'referrer_host',
-  'utm_source',
-  'utm_medium',
-  'utm_campaign',
-  'utm_term',
-  'utm_content',
-  'path',
-  'page_type',
-  'segment',
-] as const satisfies readonly FeatureField[];
-type CachedField = (typeof CACHED_FIELDS)[number];
-const hashCaches = Object.fromEntries(CACHED_FIELDS.map((f) => [f, new Map<string, number>()])) as Record<CachedField, Map<string, number>>;
-
-function cachedHash(cache: Map<string, number>, value: string, seed: number): number {
-  if (value.length > HASH_CACHE_KEY_MAX) return murmur3(value, seed);
-  let h = cache.get(value);
-  if (h === undefined) {
-    h = murmur3(value, seed);
-    if (cache.size >= HASH_CACHE_ENTRIES) cache.clear();
-    cache.set(value, h);
-  }
-  return h;
-}
-
-/** The path's feature, cached by the whole path so a repeat costs no slice either. */
-function pathHash(path: string): number {
-  const cache = hashCaches.path;
-  if (path.length > HASH_CACHE_KEY_MAX) return murmur3(firstSegment(path), FIELD_SEED.path);
-  let h = cache.get(path);
-  if (h === undefined) {
-    h = murmur3(firstSegment(path), FIELD_SEED.path);
-    if (cache.size >= HASH_CACHE_ENTRIES) cache.clear();
-    cache.set(path, h);
-  }
-  return h;
-}
-
-/** Entries in a field's hash cache (for tests of its bound); 0 for fields it does not cache. */
-export function hashCacheEntries(field: FeatureField): number {
-  return (hashCaches as Partial<Record<FeatureField, Map<string, number>>>)[field]?.size ?? 0;
-}
-
-/**
- * Writes the features of `ctx` into `fv` (reset first) and returns it. Allocation-free once
- * the values have been seen: every value is hashed in place from strings the context already
- * holds, or found in the hash caches above.
+ * Writes the features of `ctx` into `fv` (reset first) and returns it. Allocation-free:
+ * every value is hashed in place from strings the context already holds.
  */
 export function extractFeatures(ctx: FeatureInput, fv: FeatureVector = createFeatureVector()): FeatureVector {
   const S = FIELD_SEED;
@@ -235,28 +174,27 @@ export function extractFeatures(ctx: FeatureInput, fv: FeatureVector = createFea
   // array and every value (all 1) is set once at the end: no length update per feature.
   const h = fv.hashes;
   let n = 0;
-  const C = hashCaches;
   h[n++] = S.bias;
-  const country = cachedHash(C.country, ctx.country, S.country);
+  const country = murmur3(ctx.country, S.country);
   h[n++] = country;
-  h[n++] = cachedHash(C.region, ctx.region, S.region);
-  h[n++] = cachedHash(C.city, ctx.city, S.city);
+  h[n++] = murmur3(ctx.region, S.region);
+  h[n++] = murmur3(ctx.city, S.city);
   h[n++] = murmur3Int(ctx.asn, S.asn);
-  h[n++] = cachedHash(C.timezone, ctx.timezone, S.timezone);
-  const device = cachedHash(C.device, ctx.device, S.device);
+  h[n++] = murmur3(ctx.timezone, S.timezone);
+  const device = murmur3(ctx.device, S.device);
   h[n++] = device;
-  h[n++] = cachedHash(C.os, ctx.os, S.os);
-  h[n++] = cachedHash(C.browser, ctx.browser, S.browser);
-  const referrer = cachedHash(C.referrer, ctx.referrer, S.referrer);
+  h[n++] = murmur3(ctx.os, S.os);
+  h[n++] = murmur3(ctx.browser, S.browser);
+  const referrer = murmur3(ctx.referrer, S.referrer);
   h[n++] = referrer;
-  h[n++] = cachedHash(C.referrer_host, ctx.referrerHost, S.referrer_host);
-  h[n++] = cachedHash(C.utm_source, ctx.utmSource, S.utm_source);
-  h[n++] = cachedHash(C.utm_medium, ctx.utmMedium, S.utm_medium);
-  h[n++] = cachedHash(C.utm_campaign, ctx.utmCampaign, S.utm_campaign);
-  h[n++] = cachedHash(C.utm_term, ctx.utmTerm, S.utm_term);
-  h[n++] = cachedHash(C.utm_content, ctx.utmContent, S.utm_content);
-  h[n++] = pathHash(ctx.path);
-  const pageType = cachedHash(C.page_type, ctx.pageType, S.page_type);
+  h[n++] = murmur3(ctx.referrerHost, S.referrer_host);
+  h[n++] = murmur3(ctx.utmSource, S.utm_source);
+  h[n++] = murmur3(ctx.utmMedium, S.utm_medium);
+  h[n++] = murmur3(ctx.utmCampaign, S.utm_campaign);
+  h[n++] = murmur3(ctx.utmTerm, S.utm_term);
+  h[n++] = murmur3(ctx.utmContent, S.utm_content);
+  h[n++] = murmur3(firstSegment(ctx.path), S.path);
+  const pageType = murmur3(ctx.pageType, S.page_type);
   h[n++] = pageType;
   h[n++] = murmur3Int(ctx.hour, S.hour);
   const weekday = murmur3Int(ctx.weekday, S.weekday);
@@ -272,7 +210,7 @@ export function extractFeatures(ctx: FeatureInput, fv: FeatureVector = createFea
   h[n++] = crossHash(2, country, device);
   h[n++] = crossHash(3, daypart, weekday);
   const segs = ctx.segments;
-  for (let i = 0; i < segs.length && n < MAX_FEATURES; i++) h[n++] = cachedHash(C.segment, segs[i]!, S.segment);
+  for (let i = 0; i < segs.length && n < MAX_FEATURES; i++) h[n++] = murmur3(segs[i]!, S.segment);
   let attrs = 0;
   for (const key in ctx.attrs) {
     if (attrs++ >= MAX_ATTRS || n >= MAX_FEATURES) break;

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildContext, type ContextInput } from '../../src/core/context.ts';
 import { hashFeatureKey } from '../../src/core/feature-keys.ts';
-import {
-  attrHash,
-  createFeatureVector,
-  extractFeatures,
-  FEATURE_SPEC_HASH,
-  HASH_CACHE_ENTRIES,
-  HASH_CACHE_KEY_MAX,
-  hashCacheEntries,
-  MAX_ATTRS,
-  MAX_FEATURES,
-} from '../../src/core/features.ts';
+import { attrHash, createFeatureVector, extractFeatures, FEATURE_SPEC_HASH, MAX_ATTRS, MAX_FEATURES } from '../../src/core/features.ts';
 import { newProfile, touchProfile } from '../../src/core/profile.ts';
 
 const NOW = Date.UTC(2026, 10, 20, 19, 30); // a Friday, 19:30 UTC
@@ -132,70 +122,5 @@ describe('feature extractor', () => {
   it('names its spec with a stable hash', () => {
     expect(FEATURE_SPEC_HASH).toBeGreaterThan(0);
     expect(FEATURE_SPEC_HASH).toBe(FEATURE_SPEC_HASH >>> 0);
-  });
-});
-
-describe('hash caches of field values', () => {
-  /** A context whose cached fields all carry `tag`, checked feature by feature against the readable keys. */
-  function expectHashesOf(tag: string) {
-    const ctx = { ...ctxOf(), city: `city-${tag}`, utmCampaign: `camp-${tag}`, path: `/p-${tag}/item/9`, segments: [`seg-${tag}`] };
-    const fv = extractFeatures(ctx);
-    const got = new Set(Array.from(fv.hashes.subarray(0, fv.length)));
-    for (const k of [`city=city-${tag}`, `utm_campaign=camp-${tag}`, `path=/p-${tag}`, `segment=seg-${tag}`, 'country=DE', 'device=mobile'])
-      expect(got.has(hashFeatureKey(k)!), `${k} (${tag})`).toBe(true);
-  }
-
-  it('give the hash of the value, first seen, repeated, and after the cache was emptied', () => {
-    const tags = Array.from({ length: 3 * HASH_CACHE_ENTRIES + 7 }, (_, i) => `v${i}`);
-    for (const tag of tags) expectHashesOf(tag); // misses, with the cap reached three times
-    for (const tag of tags.slice(-50)) expectHashesOf(tag); // hits
-    for (const tag of ['v0', 'v1', 'v2', 'Ünïcödé', '']) expectHashesOf(tag); // evicted long ago, or new
-  });
-
-  it('keep fields apart: one value in every field hashes per field', () => {
-    const v = 'SAME'; // upper case: feature keys spell countries so
-    const ctx = {
-      ...ctxOf(),
-      country: v,
-      region: v,
-      city: v,
-      timezone: v,
-      device: v,
-      os: v,
-      browser: v,
-      referrer: v,
-      referrerHost: v,
-      utmSource: v,
-      utmMedium: v,
-      utmCampaign: v,
-      utmTerm: v,
-      utmContent: v,
-      path: `/${v}`,
-      pageType: v,
-      segments: [v],
-    } as unknown as Parameters<typeof extractFeatures>[0];
-    for (let round = 0; round < 2; round++) {
-      const fv = extractFeatures(ctx);
-      const got = new Set(Array.from(fv.hashes.subarray(0, fv.length)));
-      for (const field of ['country', 'region', 'city', 'timezone', 'device', 'os', 'browser', 'referrer', 'referrer_host'])
-        expect(got.has(hashFeatureKey(`${field}=${v}`)!), field).toBe(true);
-      for (const field of ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'page_type', 'segment'])
-        expect(got.has(hashFeatureKey(`${field}=${v}`)!), field).toBe(true);
-      expect(got.has(hashFeatureKey(`path=/${v}`)!), 'path').toBe(true);
-    }
-  });
-
-  it('stay bounded: at most HASH_CACHE_ENTRIES per field, and long values are never kept', () => {
-    for (let i = 0; i < 2 * HASH_CACHE_ENTRIES; i++) expectHashesOf(`bound-${i}`);
-    for (const field of ['city', 'utm_campaign', 'path', 'segment'] as const) {
-      expect(hashCacheEntries(field), field).toBeGreaterThan(0);
-      expect(hashCacheEntries(field), field).toBeLessThanOrEqual(HASH_CACHE_ENTRIES);
-    }
-    const before = [hashCacheEntries('city'), hashCacheEntries('path')];
-    const long = 'x'.repeat(HASH_CACHE_KEY_MAX + 1);
-    const fv = extractFeatures({ ...ctxOf(), city: long, path: `/${long}` });
-    expect(Array.from(fv.hashes.subarray(0, fv.length))).toContain(hashFeatureKey(`city=${long}`));
-    expect(Array.from(fv.hashes.subarray(0, fv.length))).toContain(hashFeatureKey(`path=/${long}`));
-    expect([hashCacheEntries('city'), hashCacheEntries('path')]).toEqual(before);
   });
 });
