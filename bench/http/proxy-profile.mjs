@@ -62,7 +62,7 @@ if (built.status !== 0) throw new Error(`wrangler build failed:\n${built.stderr}
 const script = readFileSync(join(out, 'index.js'), 'utf8').split('\n');
 const marks = []; // [line, module path], ascending
 script.forEach((l, i) => {
-  const m = /^\/\/ (?:\.\.\/)*(?:main\/)?((?:src|node_modules)\/\S+)/.exec(l);
+  const m = /^\/\/ (?:\S*?\/)?((?:src|node_modules)\/\S+)/.exec(l); // paths relative to the tree, through any symlink
   if (m) marks.push([i, m[1].replace(/^.*node_modules\//, 'node_modules/')]);
 });
 function moduleAt(line) {
