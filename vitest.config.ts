@@ -45,10 +45,13 @@ export default defineConfig({
               outboundService: testOrigin,
               // Deliver log batches quickly in tests (production waits up to 5 s to fill a batch).
               queueConsumers: { 'attune-events': { maxBatchTimeout: 1, maxRetries: 8, deadLetterQueue: 'attune-events-dlq' } },
-              // EVENTS_LIMITER is wrangler.toml's, the production number. A binding's limit is fixed
-              // when the runtime starts, so the 429 test passes this low one to the Worker in its place
-              // (test/worker/event-rate-limit.test.ts); nothing else reads it.
-              ratelimits: { EVENTS_LIMITER_LOW: { namespace_id: '9001', simple: { limit: 5, period: 60 } } },
+              // EVENTS_LIMITER and API_LIMITER are wrangler.toml's, the production numbers. A binding's
+              // limit is fixed when the runtime starts, so the 429 tests pass these low ones to the Worker
+              // in their place (test/worker/event-rate-limit.test.ts); nothing else reads them.
+              ratelimits: {
+                EVENTS_LIMITER_LOW: { namespace_id: '9001', simple: { limit: 5, period: 60 } },
+                API_LIMITER_LOW: { namespace_id: '9002', simple: { limit: 5, period: 60 } },
+              },
             },
           }),
         ],

@@ -9,6 +9,7 @@
 import { Hono } from 'hono';
 import { decideSlots, preloadSlotModels } from './decide-slots.ts';
 import { readJson } from '../shared/body.ts';
+import { apiRateLimit } from '../shared/client-rate.ts';
 import { logRecords } from '../log/log-producer.ts';
 import { REQUEST_LIMITS } from '../shared/request-schema.ts';
 import { DecideRequest } from './decide-schema.ts';
@@ -16,7 +17,7 @@ import type { AppEnv } from '../shared/types.ts';
 import { storeOptions } from '../shared/settings.ts';
 import { beginVisit, finishVisit, optedOut } from '../visitor/visit.ts';
 
-export const decideRoutes = new Hono<AppEnv>().post('/v1/decide', async (c) => {
+export const decideRoutes = new Hono<AppEnv>().post('/v1/decide', apiRateLimit, async (c) => {
   const body = await readJson(c.req.raw, DecideRequest, REQUEST_LIMITS.bodyBytes);
   preloadSlotModels(c.env, body.slots, storeOptions(c, Date.now())); // a cold model's reads overlap the visit's
   const visit = await beginVisit(c, body, true);

@@ -6,20 +6,26 @@
  *
  * Only experiments that exist get records: events come from anyone, and every new name would
  * otherwise create a Durable Object (with its storage) on the consumer's say-so. The records of
- * unknown names stay in the R2 log.
+ * unknown names stay in the R2 log. What exists comes from the isolate's list of experiments
+ * (store.ts `experimentKeys`), not a read per name: a batch of made-up names would otherwise
+ * cost a KV read each, past Workers Free's 50 subrequests, and fail every retry into the DLQ.
  */
 import { EXPERIMENT_KEY } from '../../core/experiments/experiment.ts';
 import type { LogRecord } from '../../core/outcome-event.ts';
-import { experimentKey } from '../../core/store-keys.ts';
 import { log } from '../shared/log.ts';
 import { kvOf } from '../shared/bindings.ts';
+import { experimentKeys } from './store.ts';
 
 export interface ForwardSummary {
   readonly experiments: number;
   readonly records: number;
 }
 
-export async function forwardToExperiments(env: Pick<Env, 'EXPERIMENTS' | 'KV'>, records: readonly LogRecord[]): Promise<ForwardSummary> {
+export async function forwardToExperiments(
+  env: Pick<Env, 'EXPERIMENTS' | 'KV'>,
+  records: readonly LogRecord[],
+  now = Date.now(),
+): Promise<ForwardSummary> {
   const groups = new Map<string, LogRecord[]>();
   for (const r of records) {
     const key = r.experiment;
@@ -28,7 +34,8 @@ export async function forwardToExperiments(env: Pick<Env, 'EXPERIMENTS' | 'KV'>,
     if (g === undefined) groups.set(key, (g = []));
     g.push(r);
   }
-  const known = await Promise.all([...groups.keys()].map(async (key) => (await kvOf(env).get(experimentKey(key))) !== null));
+  const exist = groups.size === 0 ? new Set<string>() : await experimentKeys(kvOf(env), groups.keys(), now);
+  const known = [...groups.keys()].map((key) => exist.has(key));
   const unknown: string[] = [];
   let experiments = 0;
   let n = 0;

@@ -7,6 +7,7 @@ import { ALGORITHMS } from '../../core/bandits/types.ts';
 import { EXPERIMENT_KEY, type ExperimentConfig } from '../../core/experiments/experiment.ts';
 import { validate } from '../shared/body.ts';
 import { badRequest } from '../shared/http-error.ts';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../shared/json-depth.ts';
 import { shortText } from '../shared/request-schema.ts';
 
 export const MAX_ARMS = 16;
@@ -16,7 +17,10 @@ const unit = z.number().check(z.gte(0), z.lte(1));
 const Payload = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text'), value: z.string().check(z.maxLength(4096)) }),
   z.object({ type: z.literal('html'), value: z.string().check(z.maxLength(16_384)) }),
-  z.object({ type: z.literal('json'), value: z.unknown() }),
+  z.object({
+    type: z.literal('json'),
+    value: z.unknown().check(z.refine((v) => !nestsDeeperThan(v, MAX_JSON_DEPTH), `nests deeper than ${MAX_JSON_DEPTH} arrays or objects`)),
+  }),
   z.object({ type: z.literal('url'), value: z.string().check(z.maxLength(2048), z.url()) }),
 ]);
 

@@ -69,6 +69,53 @@ export async function saveExperiment(kv: KVNamespace, e: Experiment): Promise<vo
   await kv.put(experimentVersionKey(e.key, e.version), body);
   await kv.put(experimentKey(e.key), body);
   clearConfigCache(); // this isolate sees its own write at once; others within the refresh interval
+  clearExperimentKeys();
+}
+
+/** How old this isolate's list of experiment keys may be before a name not on it re-lists them. */
+const RELIST_ON_MISS_MS = 5_000;
+/** How old it may be at all (an experiment deleted by hand drops off). */
+const MAX_LIST_AGE_MS = 5 * 60_000;
+
+let listed: { readonly keys: ReadonlySet<string>; readonly at: number } | null = null;
+let listing: Promise<ReadonlySet<string>> | null = null;
+
+/**
+ * The keys of the experiments that exist, from a per-isolate list of `experiment/` keys. Names
+ * come from anyone (events name any experiment), so a name not on the list never costs a read of
+ * its own: it re-lists at most every RELIST_ON_MISS_MS, a few KV list calls however many names
+ * a batch makes up. A new experiment is on the list at once in the isolate that wrote it, in
+ * others after that interval (and KV's own propagation).
+ */
+export async function experimentKeys(kv: KVNamespace, names: Iterable<string>, now = Date.now()): Promise<ReadonlySet<string>> {
+  if (listed !== null && now - listed.at < MAX_LIST_AGE_MS) {
+    const held = listed;
+    if (now - held.at < RELIST_ON_MISS_MS || [...names].every((k) => held.keys.has(k))) return held.keys;
+  }
+  listing ??= listKeys(kv)
+    .then((keys) => {
+      listed = { keys, at: now };
+      return keys;
+    })
+    .finally(() => {
+      listing = null;
+    });
+  return listing;
+}
+
+async function listKeys(kv: KVNamespace): Promise<ReadonlySet<string>> {
+  const keys = new Set<string>();
+  let cursor: string | undefined;
+  do {
+    const page = await kv.list({ prefix: EXPERIMENT_PREFIX, ...(cursor ? { cursor } : {}) });
+    for (const k of page.keys) keys.add(k.name.slice(EXPERIMENT_PREFIX.length));
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor);
+  return keys;
+}
+
+export function clearExperimentKeys(): void {
+  listed = null;
 }
 
 export async function listExperiments(kv: KVNamespace): Promise<Experiment[]> {
