@@ -12,6 +12,8 @@ export const TEST_BINDINGS = {
   SIGNING_SECRET: 'test-signing-secret-0123456789abcdef',
   // 32 characters or more: shorter secrets count as not set (core/secret-strength.ts)
   ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
+  // labelled admin tokens: the audit log names who made each change
+  ADMIN_TOKENS: 'alice:test-admin-token-alice-0123456789abcdef',
   PARTNER_TOKENS: 'test-partner-a-0123456789abcdef01, test-partner-b-0123456789abcdef01',
   // the exchanges allowed to bid (test/worker/bidding-helpers.ts sends the first key)
   EXCHANGE_KEYS: 'exchange-a:test-exchange-a-key-0123456789,exchange-b:test-exchange-b-key-0123456789',

@@ -26,10 +26,13 @@ export const decideRoutes = new Hono<AppEnv>().post('/v1/decide', apiRateLimit, 
   // Global Privacy Control / Do Not Track, or a page without the visitor's consent (`track:
   // false`): decided from this request's context, as the proxy does, but nothing is logged and
   // no cookie is set (nothing to join it to, nothing kept).
+  let profile: string | null = null;
   if (optedOut(c.req.raw) || body.track === false) c.header('cache-control', 'private, no-store');
   else {
     logRecords(c.env.EVENTS, records, (p) => c.executionCtx.waitUntil(p));
-    finishVisit(c, visit);
+    profile = finishVisit(c, visit);
   }
-  return c.json({ visitorId: visit.visitor.id, segments: visit.ctx.segments, decisions });
+  // a client that keeps its own profile (no cookies cross-origin) gets it back in the body
+  const echo = body.profile !== undefined && profile !== null ? { profile } : {};
+  return c.json({ visitorId: visit.visitor.id, segments: visit.ctx.segments, decisions, ...echo });
 });

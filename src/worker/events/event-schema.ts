@@ -73,6 +73,8 @@ export type NativeEvent = z.infer<typeof NativeEvent>;
 /** Segment spec calls (https://segment.com/docs/connections/spec/): the fields we read. */
 const SegmentBase = {
   messageId: z.optional(shortText(128)),
+  /** our visitor id beside Segment's own (the snippet forwards analytics.js calls with it) */
+  visitorId: z.optional(shortText(128)),
   anonymousId: z.optional(z.union([shortText(128), finite])),
   userId: z.optional(z.union([shortText(128), finite])),
   timestamp: z.optional(z.string().check(z.refine((s) => !Number.isNaN(Date.parse(s)), 'an ISO 8601 date'))),

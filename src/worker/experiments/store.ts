@@ -32,6 +32,7 @@ function parseExperiment(raw: unknown, parseConfig: typeof parseExperimentConfig
     return null;
   }
   const winner = typeof e.winner === 'string' && config.arms.some((a) => a.key === e.winner) ? e.winner : null;
+  const paused = Array.isArray(e.pausedArms) ? e.pausedArms.filter((a) => config.arms.some((arm) => arm.key === a)) : [];
   return {
     ...config,
     status: e.status!,
@@ -41,6 +42,7 @@ function parseExperiment(raw: unknown, parseConfig: typeof parseExperimentConfig
     createdAt: Number(e.createdAt) || 0,
     updatedAt: Number(e.updatedAt) || 0,
     history: Array.isArray(e.history) ? e.history : [],
+    ...(paused.length > 0 ? { pausedArms: paused } : {}),
   };
 }
 
