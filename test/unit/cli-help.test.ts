@@ -146,6 +146,7 @@ const NOT_TOOLS: Record<string, string> = {
   'bench:recs': 'no arguments',
   'snippet:build': 'no arguments',
   'bench:proxy': 'no arguments',
+  'bench:proxy-profile': 'no arguments (environment variables, as bench:proxy)',
   'bench:bandits': 'runs three benches in turn, no arguments',
   'bench:experiment-stats': 'runs two benches in turn (each takes an optional run count when run alone)',
   'bench:recs:http': 'no arguments',

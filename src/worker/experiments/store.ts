@@ -8,7 +8,7 @@ import { SNAPSHOT_PREFIX } from '../../core/model-registry.ts';
 import { EXPERIMENT_PREFIX, experimentKey, experimentVersionKey, experimentVersionPrefix } from '../../core/store-keys.ts';
 import { clearConfigCache, readConfig } from '../shared/config-store.ts';
 import type { StoreOptions } from '../shared/refresh-cache.ts';
-import { parseExperimentConfig } from './schema.ts';
+import type { parseExperimentConfig } from './schema.ts';
 
 /** The model name posterior snapshots are published under. */
 export const snapshotName = (key: string) => `${SNAPSHOT_PREFIX}${key}`;
@@ -21,13 +21,13 @@ const STATUSES: ReadonlySet<string> = new Set<ExperimentStatus>(['draft', 'runni
  * path cannot read must be refused here (the config store keeps the last good one) rather than
  * fail requests.
  */
-export function parseExperiment(raw: unknown): Experiment | null {
+function parseExperiment(raw: unknown, parseConfig: typeof parseExperimentConfig): Experiment | null {
   const e = raw as Partial<Experiment> | null;
   if (typeof e !== 'object' || e === null || !STATUSES.has(e.status as string)) return null;
   if (!Number.isInteger(e.version) || !Number.isInteger(e.epoch)) return null;
   let config: ExperimentConfig;
   try {
-    config = parseExperimentConfig(raw);
+    config = parseConfig(raw);
   } catch {
     return null;
   }
@@ -46,8 +46,24 @@ export function parseExperiment(raw: unknown): Experiment | null {
   };
 }
 
+let parseStored: ((raw: unknown) => Experiment | null) | undefined;
+
+/**
+ * `parseExperiment` with the config schema, loaded by the first read of a stored experiment:
+ * the schema is built when its module loads, and an isolate whose requests name no experiment
+ * need never build it.
+ */
+async function storedParser(): Promise<(raw: unknown) => Experiment | null> {
+  if (parseStored === undefined) {
+    const { parseExperimentConfig } = await import('./schema.ts');
+    parseStored = (raw) => parseExperiment(raw, parseExperimentConfig);
+  }
+  return parseStored;
+}
+
 export async function loadExperiment(kv: KVNamespace, key: string): Promise<Experiment | null> {
-  return parseExperiment(await kv.get(experimentKey(key), 'json'));
+  const [parse, raw] = await Promise.all([storedParser(), kv.get(experimentKey(key), 'json')]);
+  return parse(raw);
 }
 
 export async function saveExperiment(kv: KVNamespace, e: Experiment): Promise<void> {
@@ -106,12 +122,13 @@ export function clearExperimentKeys(): void {
 
 export async function listExperiments(kv: KVNamespace): Promise<Experiment[]> {
   const out: Experiment[] = [];
+  const parse = await storedParser();
   let cursor: string | undefined;
   do {
     const page = await kv.list({ prefix: EXPERIMENT_PREFIX, ...(cursor ? { cursor } : {}) });
     const values = await Promise.all(page.keys.map((k) => kv.get(k.name, 'json')));
     for (const v of values) {
-      const e = parseExperiment(v);
+      const e = parse(v);
       if (e) out.push(e);
     }
     cursor = page.list_complete ? undefined : page.cursor;
@@ -125,6 +142,6 @@ export async function listVersions(kv: KVNamespace, key: string): Promise<number
 }
 
 /** The experiment as the decision path sees it: cached per isolate, refreshed in the background. */
-export function cachedExperiment(kv: KVNamespace, key: string, opts: StoreOptions): Promise<Experiment | null> {
-  return readConfig<Experiment | null>(kv, experimentKey(key), parseExperiment, null, opts);
+export async function cachedExperiment(kv: KVNamespace, key: string, opts: StoreOptions): Promise<Experiment | null> {
+  return readConfig<Experiment | null>(kv, experimentKey(key), parseStored ?? (await storedParser()), null, opts);
 }

@@ -5,7 +5,8 @@
  */
 import * as z from 'zod/mini';
 import { SKIP_REASONS } from '../../core/bidding/skip-reasons.ts';
-import { Campaign, MAX_CAMPAIGNS, RatesTable } from '../bidding/bidding-schemas.ts';
+import { MAX_CAMPAIGNS } from '../../core/bidding/campaign.ts';
+import { Campaign, RatesTable } from '../bidding/bidding-schemas.ts';
 import { STATS_DAYS as KEEP_DAYS } from '../../core/bidding/campaign-stats.ts';
 
 const schema = (s: z.ZodMiniType, io: 'input' | 'output') => z.toJSONSchema(s, { io, unrepresentable: 'any' });
