@@ -18,6 +18,7 @@ import { FEATURE_SPEC_HASH } from '../core/features.ts';
 import { LOG_PREFIX, logObjectKey } from '../core/log-layout.ts';
 import type { LogRecord, OutcomeEvent } from '../core/outcome-event.ts';
 import { cliMain, type CliSpec, dateOption } from './cli.ts';
+import { lastFullDayStart } from './insights/days.ts';
 import { mulberry32 } from './random.ts';
 
 export { mulberry32 };
@@ -114,8 +115,6 @@ export interface SynthOptions {
   readonly anomaly?: boolean;
 }
 
-const DAY = 86_400_000;
-
 /**
  * The shifts `--anomaly` injects, each a known answer for `npm run insights` (docs/insights.md):
  *   - from the start of the log's last full UTC day (`lastFullDayStart`), variant `bold`'s click
@@ -126,12 +125,6 @@ const DAY = 86_400_000;
  */
 export const ANOMALY = { boldFactor: 0.5, blogBold: 1.2 } as const;
 
-/**
- * The start of the last full UTC day of a log whose last decision is at `lastTs`: a day counts
- * as full when the log reaches its last hour. `npm run insights` takes this day as its default
- * period, so the two agree on "the last day".
- */
-export const lastFullDayStart = (lastTs: number): number => Math.floor((lastTs + HOUR) / DAY) * DAY - DAY;
 
 /** The click probability with ANOMALY's shifts (`shifted`: in the last full day). */
 export function anomalyRate(c: SyntheticContext, v: Variant, shifted: boolean): number {
