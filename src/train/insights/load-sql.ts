@@ -50,7 +50,8 @@ const COLUMNS: LogColumn[] = [
   'exchange',
 ];
 
-const ctx = (field: string) => `json_extract_string(context, '$.${field}')`;
+/** the context's segment fields, parsed once per record (one path list, not one parse per field) */
+const CONTEXT_FIELDS = `json_extract_string(context, ['$.device', '$.country', '$.referrer', '$.pageType', '$.visits'])`;
 
 export function loadSql(files: LogFiles, latest: number, r: LoadRange): string[] {
   const records = recordsSql(files, COLUMNS, latest);
@@ -59,10 +60,9 @@ export function loadSql(files: LogFiles, latest: number, r: LoadRange): string[]
     `CREATE OR REPLACE TEMP TABLE raw AS
      SELECT type, hash(id) AS oid, ts, kind, visitor, slot, model.name AS model, action, source, experiment, sticky,
             ${exp('candidates')}, ${exp('probabilities')},
-            ${ctx('device')} AS device, ${ctx('country')} AS country, ${ctx('referrer')} AS referrer, ${ctx('pageType')} AS page_type,
-            TRY_CAST(${ctx('visits')} AS INTEGER) AS visits,
+            c[1] AS device, c[2] AS country, c[3] AS referrer, c[4] AS page_type, TRY_CAST(c[5] AS INTEGER) AS visits,
             name, hash(decisionId) AS dk, value, auction.price AS price, exchange
-     FROM (${records}) WHERE valid AND (type = 'outcome' OR (ts >= ${num(r.compareFrom)} AND ts < ${num(r.to)}))`,
+     FROM (SELECT *, ${CONTEXT_FIELDS} AS c FROM (${records})) WHERE valid AND (type = 'outcome' OR (ts >= ${num(r.compareFrom)} AND ts < ${num(r.to)}))`,
     `CREATE OR REPLACE TEMP TABLE dec AS
      SELECT *, ts >= ${num(r.from)} AS after FROM (
        SELECT oid AS k, min(ts) AS ts, any_value(kind) AS kind, any_value(visitor) AS visitor, any_value(slot) AS slot,
