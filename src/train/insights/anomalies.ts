@@ -2,8 +2,8 @@
  * Anomalies in the chosen period, each one check (one comparison) per subject:
  *   - srm        an experiment's exposures do not match its logged allocation
  *                (core/experiments/srm.ts, hourly periods; a finding at verdict `mismatch`)
- *   - events     decisions or outcomes stopped: an hour of the period without any, where the
- *                comparison period's hourly mean λ makes that unlikely (hours · e^−λ < ALPHA)
+ *   - events     a slot's decisions or outcomes stopped: an hour of the period without any, where
+ *                the comparison period's hourly mean λ makes that unlikely (hours · e^−λ < ALPHA)
  *   - visitors   a few visitors dominate: the top TOP_VISITORS visitors hold ≥ BOT_SHARE of
  *                the period's decisions (bots, a load test, a crawler that keeps its cookie)
  * A fallback-rate spike is a shift of `fallback_rate` upward (shifts.ts).
@@ -67,38 +67,42 @@ export async function srmFindings(con: DuckDBConnection): Promise<AnomalyResult>
 }
 
 export async function stoppedFindings(con: DuckDBConnection, from: number, to: number, compareFrom: number): Promise<AnomalyResult> {
-  // outcomes by their decision's hour: an outcome stream that stops shows as decisions without any
+  // per slot, as a slot whose snippet broke stops alone; outcomes by their decision's hour, so an
+  // outcome stream that stops shows as decisions without any
   const rs = await rows(
     con,
-    `SELECT floor(ts / ${HOUR})::DOUBLE AS h, count(*)::DOUBLE AS decisions, sum(clicked + converted + won)::DOUBLE AS outcomes
+    `SELECT coalesce(slot, '') AS slot, floor(ts / ${HOUR})::DOUBLE AS h, count(*)::DOUBLE AS decisions,
+            sum(clicked + converted + won)::DOUBLE AS outcomes
      FROM u GROUP BY ALL`,
   );
-  const at = new Map(rs.map((r) => [Number(r.h), r]));
   const hours = (a: number, b: number) => Array.from({ length: Math.max(0, Math.ceil((b - a) / HOUR)) }, (_, i) => Math.floor(a / HOUR) + i);
   const period = hours(from, to);
   const comparison = hours(compareFrom, from);
   const findings: RankedFinding[] = [];
   let checks = 0;
-  for (const series of ['decisions', 'outcomes'] as const) {
-    const count = (h: number) => Number(at.get(h)?.[series] ?? 0);
-    const lambda = comparison.reduce((s, h) => s + count(h), 0) / Math.max(1, comparison.length);
-    if (comparison.length === 0 || period.length * Math.exp(-lambda) >= ALPHA) continue;
-    checks++;
-    const empty = period.filter((h) => count(h) === 0);
-    if (empty.length === 0) continue;
-    const first = new Date(empty[0]! * HOUR).toISOString().slice(0, 16).replace('T', ' ');
-    findings.push({
-      kind: 'anomaly',
-      subject: { series },
-      metric: `${series}_per_hour`,
-      before: lambda,
-      after: 0,
-      change: -1,
-      interval: null,
-      severity: 'high',
-      sentence: `${series === 'decisions' ? 'Decisions' : 'Outcomes'} stopped: none in ${empty.length} hour${empty.length > 1 ? 's' : ''} from ${first} UTC, against ${fmtValue(lambda, 'count')} an hour in the comparison period.`,
-      strength: lambda,
-    });
+  for (const [slot, list] of groupBy(rs, (r) => String(r.slot))) {
+    const at = new Map(list.map((r) => [Number(r.h), r]));
+    for (const series of ['decisions', 'outcomes'] as const) {
+      const count = (h: number) => Number(at.get(h)?.[series] ?? 0);
+      const lambda = comparison.reduce((s, h) => s + count(h), 0) / Math.max(1, comparison.length);
+      if (comparison.length === 0 || period.length * Math.exp(-lambda) >= ALPHA) continue;
+      checks++;
+      const empty = period.filter((h) => count(h) === 0);
+      if (empty.length === 0) continue;
+      const first = new Date(empty[0]! * HOUR).toISOString().slice(0, 16).replace('T', ' ');
+      findings.push({
+        kind: 'anomaly',
+        subject: { slot, series },
+        metric: `${series}_per_hour`,
+        before: lambda,
+        after: 0,
+        change: -1,
+        interval: null,
+        severity: 'high',
+        sentence: `${series === 'decisions' ? 'Decisions' : 'Outcomes'} of slot ${slot || '(none)'} stopped: none in ${empty.length} hour${empty.length > 1 ? 's' : ''} from ${first} UTC, against ${fmtValue(lambda, 'count')} an hour in the comparison period.`,
+        strength: lambda,
+      });
+    }
   }
   return { findings, checks };
 }
