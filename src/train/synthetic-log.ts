@@ -149,6 +149,7 @@ export function* syntheticLog(o: SynthOptions): Generator<LogRecord> {
   const probabilities = candidates.map(() => 1 / candidates.length);
   const shiftFrom = lastFullDayStart(start + (o.decisions - 1) * gap);
   for (let i = 0; i < o.decisions; i++) {
+    if (o.onProgress && i % 4096 === 0) o.onProgress(i);
     const ts = start + i * gap;
     const c = randomContext(r);
     const v = pick(r, VARIANTS);
