@@ -50,12 +50,18 @@ if (!existsSync(ndjson)) {
     onProgress: (d) => bar.update(d / values.decisions, records(d, t)),
   });
   bar.done();
-  console.log(`wrote ${n.toLocaleString('en-US')} records (${values.decisions.toLocaleString('en-US')} decisions) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  console.log(
+    `wrote ${n.toLocaleString('en-US')} records (${values.decisions.toLocaleString('en-US')} decisions) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
 }
 if (values.parquet && !existsSync(parquet)) {
-  execFileSync(process.execPath, [join(here, '../../src/train/log-compact.ts'), '--log', ndjson, '--out', parquet, '--quiet', '--settle', '0h'], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [join(here, '../../src/train/log-compact.ts'), '--log', ndjson, '--out', parquet, '--quiet', '--settle', '0h'],
+    {
+      stdio: 'inherit',
+    },
+  );
 }
 
 /** GNU time's CPU seconds and peak RSS of the child, where /usr/bin/time exists (this machine's load swings wall time). */
@@ -71,7 +77,9 @@ function run(dir: string): { wall: number; cpu: number; rss: number } {
   const wall = (performance.now() - t) / 1000;
   if (r.status !== 0) throw new Error(`insights failed: ${r.stderr}`);
   const m = /TIME ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
-  const { findings } = JSON.parse(readFileSync(json, 'utf8')) as { findings: { kind: string; metric: string; subject: Record<string, string>; change: number }[] };
+  const { findings } = JSON.parse(readFileSync(json, 'utf8')) as {
+    findings: { kind: string; metric: string; subject: Record<string, string>; change: number }[];
+  };
   const bold = findings.find((f) => f.kind === 'shift' && f.metric === 'ctr' && f.subject.variant === 'bold' && f.change < 0);
   if (!bold) throw new Error(`the report missed the injected halving of bold (${dir})`);
   return { wall, cpu: m ? Number(m[1]) + Number(m[2]) : NaN, rss: m ? Number(m[3]) / 1024 : NaN };

@@ -125,7 +125,6 @@ export interface SynthOptions {
  */
 export const ANOMALY = { boldFactor: 0.5, blogBold: 1.2 } as const;
 
-
 /** The click probability with ANOMALY's shifts (`shifted`: in the last full day). */
 export function anomalyRate(c: SyntheticContext, v: Variant, shifted: boolean): number {
   const logit = trueLogit(c, v) + (c.pageType === 'blog' && v === 'bold' ? ANOMALY.blogBold : 0);

@@ -43,7 +43,8 @@ describe('insights on log:synth --anomaly', () => {
     for (const f of doc.findings)
       expect(Object.keys(f)).toEqual(['kind', 'subject', 'metric', 'before', 'after', 'change', 'interval', 'severity', 'sentence']);
     const bold = doc.findings.find(
-      (f) => (f.kind === 'shift' || f.kind === 'anomaly') && f.metric === 'ctr' && f.subject.slot === 'hero' && f.subject.variant === 'bold',
+      (f) =>
+        (f.kind === 'shift' || f.kind === 'anomaly') && f.metric === 'ctr' && f.subject.slot === 'hero' && f.subject.variant === 'bold',
     );
     expect(bold).toBeDefined();
     expect(bold!.change).toBeLessThan(0);

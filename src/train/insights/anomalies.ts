@@ -75,7 +75,8 @@ export async function stoppedFindings(con: DuckDBConnection, from: number, to: n
             sum(clicked + converted + won)::DOUBLE AS outcomes
      FROM u GROUP BY ALL`,
   );
-  const hours = (a: number, b: number) => Array.from({ length: Math.max(0, Math.ceil((b - a) / HOUR)) }, (_, i) => Math.floor(a / HOUR) + i);
+  const hours = (a: number, b: number) =>
+    Array.from({ length: Math.max(0, Math.ceil((b - a) / HOUR)) }, (_, i) => Math.floor(a / HOUR) + i);
   const period = hours(from, to);
   const comparison = hours(compareFrom, from);
   const findings: RankedFinding[] = [];

@@ -47,7 +47,9 @@ export function trendChart(series: readonly Series[], o: { mark?: number; format
     if (pts.length === 0) return;
     const band = [...pts.map((p) => `${f(sx(p.x))},${f(sy(p.hi))}`), ...[...pts].reverse().map((p) => `${f(sx(p.x))},${f(sy(p.lo))}`)];
     parts.push(`<polygon points="${band.join(' ')}" fill="${color(i)}" opacity="0.15"/>`);
-    parts.push(`<polyline points="${pts.map((p) => `${f(sx(p.x))},${f(sy(p.y))}`).join(' ')}" fill="none" stroke="${color(i)}" stroke-width="2"/>`);
+    parts.push(
+      `<polyline points="${pts.map((p) => `${f(sx(p.x))},${f(sy(p.y))}`).join(' ')}" fill="none" stroke="${color(i)}" stroke-width="2"/>`,
+    );
     parts.push(`<text x="${W - PAD.r + 8}" y="${PAD.t + 14 + i * 16}" fill="${color(i)}">${esc(s.name)}</text>`);
   });
   return svg(parts);
@@ -84,11 +86,14 @@ export function barChart(bars: readonly Bar[], o: { format: 'percent' | 'money' 
       if (!b) return;
       const x = gx + ni * bw;
       const cx = f(x + bw / 2);
-      parts.push(`<rect x="${f(x)}" y="${f(sy(b.y))}" width="${f(bw * 0.9)}" height="${f(sy(0) - sy(b.y))}" fill="${color(ni)}"><title>${esc(`${g} ${n}: ${fmtValue(b.y, o.format)}`)}</title></rect>`);
+      parts.push(
+        `<rect x="${f(x)}" y="${f(sy(b.y))}" width="${f(bw * 0.9)}" height="${f(sy(0) - sy(b.y))}" fill="${color(ni)}"><title>${esc(`${g} ${n}: ${fmtValue(b.y, o.format)}`)}</title></rect>`,
+      );
       parts.push(`<line x1="${cx}" x2="${cx}" y1="${f(sy(b.lo))}" y2="${f(sy(b.hi))}" stroke="#333"/>`);
     });
   });
-  names.forEach((n, i) => parts.push(`<text x="${W - PAD.r + 8}" y="${PAD.t + 14 + i * 16}" fill="${color(i)}">${esc(n)}</text>`));
+  for (const [i, n] of names.entries())
+    parts.push(`<text x="${W - PAD.r + 8}" y="${PAD.t + 14 + i * 16}" fill="${color(i)}">${esc(n)}</text>`);
   return svg(parts);
 }
 

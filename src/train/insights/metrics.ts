@@ -110,7 +110,13 @@ const M = METRICS;
 const outcomes = [M.exposures, M.clicks, M.conversions, M.ctr, M.cvr, M.revenuePerVisitor, M.aov];
 
 export const AREAS: readonly Area[] = [
-  { name: 'slot', title: 'Slots and variants', where: "kind IS DISTINCT FROM 'bid'", subject: { slot: 'slot', variant: 'action' }, metrics: outcomes },
+  {
+    name: 'slot',
+    title: 'Slots and variants',
+    where: "kind IS DISTINCT FROM 'bid'",
+    subject: { slot: 'slot', variant: 'action' },
+    metrics: outcomes,
+  },
   {
     name: 'experiment',
     title: 'Experiments',

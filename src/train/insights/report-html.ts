@@ -47,7 +47,9 @@ function areaTable(area: Area, rows: readonly AreaRow[]): string {
     const ch = b !== null && a !== null && b > 0 ? ` <span class="${a >= b ? 'up' : 'down'}">${fmtChange(a / b - 1)}</span>` : '';
     return `<td>${show(b)} → ${show(a)}${ch}</td>`;
   };
-  const body = rows.map((r) => `<tr>${keys.map((k) => `<td>${esc(r.subject[k] ?? '')}</td>`).join('')}${area.metrics.map((m) => cell(r, m)).join('')}</tr>`);
+  const body = rows.map(
+    (r) => `<tr>${keys.map((k) => `<td>${esc(r.subject[k] ?? '')}</td>`).join('')}${area.metrics.map((m) => cell(r, m)).join('')}</tr>`,
+  );
   return `<table>${head}${body.join('')}</table>`;
 }
 

@@ -94,7 +94,11 @@ export async function runInsights(log: LogHandle, o: InsightsOptions = {}): Prom
   phase('segments', step++, steps);
   const segments = await segmentCells(con);
   phase('anomalies', step++, steps);
-  const anomalies = [await srmFindings(con), await stoppedFindings(con, periods.from, periods.to, periods.compareFrom), await visitorFindings(con)];
+  const anomalies = [
+    await srmFindings(con),
+    await stoppedFindings(con, periods.from, periods.to, periods.compareFrom),
+    await visitorFindings(con),
+  ];
   const bucketMs = Math.max(HOUR, Math.round((periods.to - periods.compareFrom) / 24 / HOUR) * HOUR);
   const trend = (
     await rows(

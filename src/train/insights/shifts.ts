@@ -10,14 +10,7 @@
  * A rise in a model's fallback rate is reported as an `anomaly` (a fallback spike), the rest as
  * `shift`.
  */
-import {
-  fmtChange,
-  fmtInterval,
-  fmtSubject,
-  fmtValue,
-  type RankedFinding,
-  severityOf,
-} from './findings.ts';
+import { fmtChange, fmtInterval, fmtSubject, fmtValue, type RankedFinding, severityOf } from './findings.ts';
 import type { Area, AreaRow, MetricDef } from './metrics.ts';
 import { benjaminiHochberg, logRatioShift, type RatioEstimate, ratio } from './stats.ts';
 
@@ -63,7 +56,17 @@ export function compare(areas: readonly { area: Area; rows: readonly AreaRow[] }
         if (!b || !a) continue;
         const s = logRatioShift(b, a);
         if (!s) continue;
-        out.push({ area, subject: row.subject, metric, before: b.value, after: a.value, estimates: [b, a], p: s.p, change: s.change, interval: s.interval });
+        out.push({
+          area,
+          subject: row.subject,
+          metric,
+          before: b.value,
+          after: a.value,
+          estimates: [b, a],
+          p: s.p,
+          change: s.change,
+          interval: s.interval,
+        });
       }
     }
   return out;
