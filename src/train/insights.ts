@@ -10,7 +10,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseDuration } from './attribution.ts';
 import { CliError, cliMain, type CliSpec, dateOption, UsageError } from './cli.ts';
+import { reportName } from '../core/report-keys.ts';
 import { asJson } from './insights/findings.ts';
+import { publishLocal } from './insights/publish.ts';
 import { reportHtml } from './insights/report-html.ts';
 import { runInsights } from './insights/run.ts';
 import { LOG_SOURCE_OPTIONS, openLogOf } from './log-options.ts';
@@ -18,7 +20,7 @@ import { progressBar } from './progress.ts';
 
 export const SPEC = {
   name: 'insights',
-  usage: 'npm run insights -- --log DIR|--r2-local [--from ISO --to ISO] --out report.html [--json findings.json]',
+  usage: 'npm run insights -- --log DIR|--r2-local [--from ISO --to ISO] --out report.html [--json findings.json] [--publish]',
   summary:
     "A plain-language report of what changed in the log: each metric of the chosen period (default: the log's last full UTC day) against the period before, with intervals; only shifts both clear and large become findings, plus segments that prefer another variant and anomalies.",
   options: {
@@ -36,12 +38,14 @@ export const SPEC = {
       help: 'the false-discovery rate over all comparisons (Benjamini–Hochberg)',
     },
     'min-change': { type: 'number', min: 0, default: 0.1, help: 'the smallest relative change that is a finding (0.1: 10 %)' },
+    publish: { type: 'boolean', help: 'also upload the report to the local R2 bucket (reports/…), where the admin page lists it' },
   },
   notes: ['Metric names, finding kinds and thresholds: docs/insights.md.'],
 } as const satisfies CliSpec;
 
 await cliMain(import.meta.url, SPEC, async ({ values }) => {
-  if (!values.out && !values.json) throw new UsageError('name an output: --out report.html and/or --json findings.json');
+  if (!values.out && !values.json && !values.publish)
+    throw new UsageError('name an output: --out report.html, --json findings.json and/or --publish');
   let windowMs: number;
   try {
     windowMs = parseDuration(values.window);
@@ -68,8 +72,14 @@ await cliMain(import.meta.url, SPEC, async ({ values }) => {
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, text);
     };
-    if (values.out) write(values.out, reportHtml(r));
-    if (values.json) write(values.json, `${JSON.stringify({ findings: r.findings.map(asJson) }, null, 2)}\n`);
+    const html = reportHtml(r);
+    const json = `${JSON.stringify({ findings: r.findings.map(asJson) }, null, 2)}\n`;
+    if (values.out) write(values.out, html);
+    if (values.json) write(values.json, json);
+    if (values.publish) {
+      const keys = await publishLocal(reportName(log.site, r.periods.from, Date.now()), html, json, values.persist);
+      console.log(`published: ${keys.join(', ')} (local R2; the admin page lists it at /ui/experiments/_reports)`);
+    }
     const kinds = ['shift', 'anomaly', 'segment'].map((k) => `${r.findings.filter((f) => f.kind === k).length} ${k}`);
     console.log(
       `${r.decisions.toLocaleString('en-US')} decisions; ${r.comparisons.shift} comparisons, ${r.comparisons.anomaly} anomaly checks; findings: ${kinds.join(', ')}`,

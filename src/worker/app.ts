@@ -15,6 +15,7 @@ import { eventRoutes } from './events/events-routes.ts';
 import { isAdminHost } from './experiments/admin-host.ts';
 import { experimentAdminRoutes } from './experiments/admin-routes.ts';
 import { experimentPageRoutes } from './experiments/page-routes.ts';
+import { reportPageRoutes } from './experiments/report-page-routes.ts';
 import { queueRoutes } from './log/queue-routes.ts';
 import { adminModelRoutes } from './models/admin-routes.ts';
 import { openApiRoutes } from './openapi/openapi-routes.ts';
@@ -59,6 +60,7 @@ app.route('/', clickRoutes);
 app.route('/', adminCampaignRoutes);
 app.route('/', bidAdjustRoutes);
 app.route('/', experimentAdminRoutes);
+app.route('/', reportPageRoutes); // before the experiments page: its /:key would take _reports
 app.route('/', experimentPageRoutes);
 app.route('/', openApiRoutes);
 app.route('/', snippetRoutes);

@@ -80,6 +80,6 @@ describe('insights on log:synth --anomaly', () => {
   it('answers a bad command line with one line and exit 2', () => {
     const r = cli(['--log', dir]);
     expect(r.status).toBe(2);
-    expect(r.stderr.split('\n')[0]).toBe('insights: name an output: --out report.html and/or --json findings.json');
+    expect(r.stderr.split('\n')[0]).toBe('insights: name an output: --out report.html, --json findings.json and/or --publish');
   }, 30_000);
 });

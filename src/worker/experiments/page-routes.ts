@@ -9,7 +9,6 @@
  */
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { createMiddleware } from 'hono/factory';
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { sameText } from '../../core/mac-text.ts';
@@ -18,10 +17,10 @@ import { countFailure, refuseThrottled } from '../shared/auth-rate-limit.ts';
 import { ADMIN_COOKIE, adminDisabled } from '../shared/bearer-auth.ts';
 import { readForm } from '../shared/body.ts';
 import { settings } from '../shared/settings.ts';
-import { errorBody, HttpError } from '../shared/http-error.ts';
+import { HttpError } from '../shared/http-error.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
-import { adminPageAllowed } from './admin-host.ts';
-import { newSession, revoke, revoked, sessionOf, SESSION_SECONDS } from './admin-session.ts';
+import { adminHostOnly, refuseForeignPost, requireAdminCookie } from './admin-page-guard.ts';
+import { newSession, revoke, sessionOf, SESSION_SECONDS } from './admin-session.ts';
 import { lineChart } from './chart.ts';
 import { formToConfig } from './page-form.ts';
 import { applyAction, createExperiment, experimentReport, mustLoad } from './service.ts';
@@ -47,36 +46,6 @@ function page(title: string, body: HtmlEscapedString | Promise<HtmlEscapedString
 ${refresh ? raw('<meta http-equiv="refresh" content="5">') : ''}<title>${title} · attune experiments</title><style>${raw(STYLE)}</style></head>
 <body><main>${body}</main></body></html>`;
 }
-
-/** A 404 wherever the page may not answer (admin-host.ts), before anything else is looked at. */
-const adminHostOnly = createMiddleware<AppEnv>(async (c, next) => {
-  if (!adminPageAllowed(c.env, new URL(c.req.url).hostname)) {
-    return c.json(
-      errorBody('not_found', `no route for ${c.req.method} ${c.req.path} here: in proxy mode the admin page answers on ADMIN_HOST only`),
-      404,
-    );
-  }
-  await next();
-});
-
-/** The Cookie is SameSite=Strict; refusing foreign origins as well keeps form posts same-site only. */
-function refuseForeignPost(c: AppContext): void {
-  const origin = c.req.header('origin');
-  if (c.req.method === 'POST' && origin && origin !== new URL(c.req.url).origin)
-    throw new HttpError(403, 'forbidden', 'cross-origin form post');
-}
-
-const requireAdminCookie = createMiddleware<AppEnv>(async (c, next) => {
-  const expected = settings(c.env).adminToken;
-  if (expected === undefined) throw adminDisabled();
-  const session = sessionOf(expected, getCookie(c, COOKIE), Date.now());
-  if (session === null || (await revoked(c.env, session))) {
-    if (c.req.method === 'GET') return c.redirect(`${BASE}/login`, 303);
-    throw new HttpError(401, 'unauthorized', 'sign in at /ui/experiments/login');
-  }
-  refuseForeignPost(c);
-  await next();
-});
 
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 
