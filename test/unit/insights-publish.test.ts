@@ -17,12 +17,23 @@ interface R2 {
 it('uploads the report and its findings to reports/<site>/<date>_<run>', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'insights-publish-log-'));
   const persist = await mkdtemp(join(tmpdir(), 'insights-publish-r2-'));
-  await writeSyntheticLog(dir, { decisions: 3 * 8640, gapMs: 10_000, start: Date.UTC(2026, 10, 1), seed: 2, anomaly: true, perObject: 1000 });
-  const r = spawnSync(join(process.cwd(), 'node_modules/.bin/node'), ['src/train/insights.ts', '--log', dir, '--publish', '--persist', persist], {
-    encoding: 'utf8',
-    timeout: 90_000,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+  await writeSyntheticLog(dir, {
+    decisions: 3 * 8640,
+    gapMs: 10_000,
+    start: Date.UTC(2026, 10, 1),
+    seed: 2,
+    anomaly: true,
+    perObject: 1000,
   });
+  const r = spawnSync(
+    join(process.cwd(), 'node_modules/.bin/node'),
+    ['src/train/insights.ts', '--log', dir, '--publish', '--persist', persist],
+    {
+      encoding: 'utf8',
+      timeout: 90_000,
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+    },
+  );
   expect(r.status, r.stderr).toBe(0);
   const { getPlatformProxy } = await import('wrangler');
   const proxy = await getPlatformProxy<{ LOG: R2 }>({ persist: platformPersist(persist) });
