@@ -29,15 +29,19 @@ export interface Finding {
 
 /** A finding as the report holds it: plus its chart's anchor and a rank key. */
 export interface RankedFinding extends Finding {
-  /** |z| or another strength: within a severity, stronger first */
+  /** −log₁₀ p (or another strength): within a severity, stronger first */
   readonly strength: number;
   /** the id of the chart it links to in the HTML report, if any */
   readonly chart?: string;
 }
 
+/**
+ * By the size of the change on the log scale, so a halving weighs as much as a doubling:
+ * high from ×1.5 or ÷1.5 (+50 %, −33 %), medium from ×1.2 or ÷1.2 (+20 %, −17 %).
+ */
 export const severityOf = (change: number): Severity => {
-  const a = Math.abs(change);
-  return a >= 0.5 ? 'high' : a >= 0.2 ? 'medium' : 'low';
+  const a = Math.abs(Math.log1p(change));
+  return a >= Math.log(1.5) ? 'high' : a >= Math.log(1.2) ? 'medium' : 'low';
 };
 
 const ORDER: Record<Severity, number> = { high: 0, medium: 1, low: 2 };

@@ -93,7 +93,7 @@ export function segmentFindings(cells: readonly SegmentCell[], alpha = 0.05): Ra
           `In slot ${slot}, visitors with ${dimension.replaceAll('_', ' ')} ${value || '(none)'} click ${top.variant} most ` +
           `(${fmtValue(ctr(top), 'percent')}), ${fmtChange(s.change)} over ${overall.variant}, the best overall ` +
           `(${fmtValue(ctr(ref), 'percent')} here; interval ${fmtInterval(s.interval)}).`,
-        strength: Math.abs(s.z),
+        strength: -Math.log10(Math.max(s.p, 1e-300)),
         chart: chartId('segment', { slot, dimension }, 'ctr'),
       });
     }
