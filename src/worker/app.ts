@@ -111,8 +111,13 @@ const bidding = lazyRoutes(async () => {
   ];
 });
 const experiments = lazyRoutes(async () => {
-  const [admin, page] = await Promise.all([import('./experiments/admin-routes.ts'), import('./experiments/page-routes.ts')]);
-  return [admin.experimentAdminRoutes, page.experimentPageRoutes];
+  const [admin, reports, page] = await Promise.all([
+    import('./experiments/admin-routes.ts'),
+    import('./experiments/report-page-routes.ts'),
+    import('./experiments/page-routes.ts'),
+  ]);
+  // the reports before the page: its `/:key` route would take `_reports`
+  return [admin.experimentAdminRoutes, reports.reportPageRoutes, page.experimentPageRoutes];
 });
 const openApi = lazyRoutes(async () => [(await import('./openapi/openapi-routes.ts')).openApiRoutes]);
 

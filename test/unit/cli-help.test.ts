@@ -112,6 +112,18 @@ const TOOLS: Record<string, { file: string; name: string; bad?: string[]; messag
     bad: ['--min-pub', '5'],
     message: /^fit-shading: name the log/,
   },
+  insights: {
+    file: 'src/train/insights.ts',
+    name: 'insights',
+    bad: ['--log', 'x', '--json', 'f.json', '--fdr', '0.9'],
+    message: /^insights: --fdr must be a number from 0.0001 to 0.5; got "0.9"$/,
+  },
+  'bench:insights': {
+    file: 'bench/insights/insights.bench.ts',
+    name: 'bench:insights',
+    bad: ['--decisions', '10'],
+    message: /--decisions must be an integer ≥ 10000/,
+  },
   'log:compact': {
     file: 'src/train/log-compact.ts',
     name: 'log:compact',

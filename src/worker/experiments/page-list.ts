@@ -41,6 +41,7 @@ export function listView(all: readonly Summary[], error?: { message: string; fie
   const aria = (name: string) => (bad === name ? 'true' : 'false');
   const v = (name: string, fallback = '') => form[name] ?? fallback;
   return html`<h1>Tests</h1>
+<p><a href="${BASE}/_reports">Insights reports</a> (npm run insights -- --publish)</p>
 ${error ? html`<p class="error" role="alert" id="form-error">${bad ? html`Check <b>${FORM_FIELDS.find((f) => f.name === bad)?.label ?? bad}</b>: ` : ''}${error.message}</p>` : ''}
 <div class="scroll"><table id="experiments"><thead><tr><th>test</th><th>status</th><th>leader</th><th>running</th><th>health</th><th>algorithm</th></tr></thead><tbody>
 ${all.length === 0 ? html`<tr><td colspan="6">no tests yet</td></tr>` : all.map(summaryRow)}
