@@ -7,9 +7,10 @@ import { readFile } from 'node:fs/promises';
 import { CONFIG_KEYS } from '../src/core/store-keys.ts';
 import { CliError, cliMain, type CliSpec } from '../src/train/cli.ts';
 import { localStorage } from '../src/train/storage.ts';
-import { parsePageRules } from '../src/worker/proxy/page-rules.ts';
+import { pageRulesProblems } from '../src/worker/proxy/page-rules.ts';
 
-const VALIDATORS: Record<string, (raw: unknown) => unknown> = { [CONFIG_KEYS.pageRules]: parsePageRules };
+/** What is wrong with a config, by key ([] when valid). */
+const VALIDATORS: Record<string, (raw: unknown) => string[]> = { [CONFIG_KEYS.pageRules]: pageRulesProblems };
 
 export const SPEC = {
   name: 'put-config',
@@ -30,7 +31,8 @@ await cliMain(import.meta.url, SPEC, async ({ values, positionals }) => {
   } catch (err) {
     throw new CliError(`${file} is not valid JSON: ${(err as Error).message}`);
   }
-  if (VALIDATORS[key] && VALIDATORS[key](raw) === null) throw new CliError(`${file} is not a valid ${key}`);
+  const problems = VALIDATORS[key]?.(raw) ?? [];
+  if (problems.length > 0) throw new CliError(`${file} is not a valid ${key}:\n  ${problems.join('\n  ')}`);
   const store = await localStorage(values.persist);
   try {
     await store.putJson(key, raw);

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// `npm start`: seed local KV with the default models and the demo's page rules, serve the demo
-// site (demo/site) from a loopback origin, and start the Worker on workerd (wrangler dev,
+// `npm start`: seed local KV with the default models, the demo's page rules and its campaigns
+// (demo/campaigns.json: a banner, a video and a PMP deal campaign, added when missing), serve
+// the demo site (demo/site) from a loopback origin, and start the Worker on workerd (wrangler dev,
 // offline, no Cloudflare account) in proxy mode in front of it: open http://127.0.0.1:8787/
-// and the landing page's headline is a bandit test decided at the edge.
+// and the landing page's headline is a bandit test decided at the edge (demo-hero, created and
+// launched through the admin API once the Worker answers; `npm run demo:clicks` moves it).
 // PORT (default 8787) picks the Worker's port, DEMO_ORIGIN_PORT (default PORT+1) the demo
 // origin's. With ORIGIN_URL set, the Worker proxies that site instead and no demo is served.
 // The admin page answers on ADMIN_HOST only (default admin.localhost: http://admin.localhost:8787/ui/experiments),
@@ -23,6 +25,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { secretProblem } from '../src/core/secret-strength.ts';
 import { CONFIG_KEYS } from '../src/core/store-keys.ts';
 import { usageText } from '../src/train/cli.ts';
+import { seedDemoExperiment } from './demo-experiment.ts';
 import { addMissingSecrets, parseDevVars } from './dev-vars.ts';
 import { startStaticOrigin } from './static-origin.mjs';
 
@@ -76,6 +79,7 @@ function run(cmd, args) {
 }
 
 await run(process.execPath, ['src/train/publish.ts']);
+await run(process.execPath, ['scripts/seed-campaigns.ts']);
 const port = process.env.PORT ?? '8787';
 const base = `http://127.0.0.1:${port}`;
 let originUrl = process.env.ORIGIN_URL;
@@ -86,12 +90,16 @@ if (!originUrl) {
   originUrl = demo.url;
   console.log(`demo origin ${demo.url} (demo/site); open ${base}/ for the personalized site`);
 }
-console.log(`admin page: http://${adminHost.split(',')[0].trim()}:${port}/ui/experiments (ADMIN_HOST; docs/experiments.md)`);
+const adminBase = `http://${adminHost.split(',')[0].trim()}:${port}`;
+console.log(`admin page: ${adminBase}/ui/experiments (ADMIN_HOST; docs/experiments.md)`);
 if (vars.get('EXCHANGE_KEYS')?.includes('demo:')) {
   console.log(
-    `bidder: POST ${base}/openrtb2/bid with the demo exchange's key (EXCHANGE_KEYS in .dev.vars), or the path form (npm run exchange:path); docs/bidding.md`,
+    `bidder: POST ${base}/openrtb2/bid with the demo exchange's key (EXCHANGE_KEYS in .dev.vars), or the path form (npm run exchange:path); ` +
+      `add "test": 1 for a test auction that explains itself; campaigns at ${adminBase}/ui/campaigns; docs/bidding.md`,
   );
 }
+// the demo exchange's debug requests get the bidder's explanation (bid-debug.ts); DEBUG_EXCHANGES=… overrides
+const debugExchanges = process.env.DEBUG_EXCHANGES ?? 'demo';
 
 // wrangler dev fetches Request.cf (this machine's own location) from workers.cloudflare.com
 // unless it has a copy (node_modules/.mf/cf.json); offline, every start would print a stack
@@ -129,6 +137,8 @@ const dev = spawn(
     '--var',
     'ATTUNE_DEV:1',
     '--var',
+    `DEBUG_EXCHANGES:${debugExchanges}`,
+    '--var',
     `ALLOWED_ORIGINS:${process.env.ALLOWED_ORIGINS ?? '*'}`,
     '--show-interactive-dev-session=false',
     ...process.argv.slice(2),
@@ -144,6 +154,12 @@ const signalGroup = (sig) => {
   }
 };
 process.on('exit', () => signalGroup('SIGKILL')); // never leave workerd behind
+
+if (demo && vars.get('ADMIN_TOKEN'))
+  seedDemoExperiment(base, vars.get('ADMIN_TOKEN'), adminBase).then(
+    (line) => console.log(line),
+    (err) => console.warn(`demo test: not seeded (${err})`),
+  );
 
 /** The Worker's counts of log records sent and acked, once all are acked or after `waitMs`. */
 async function queueCounts(waitMs = 0) {
@@ -207,6 +223,47 @@ const parent = process.ppid;
 setInterval(() => {
   if (!stopping && process.ppid !== parent) void stop('parent process exited', 'SIGTERM');
 }, 1000).unref();
+
+/**
+ * Once the Worker answers, one test auction from the demo exchange (it books nothing: bid-debug.ts)
+ * with a generous tmax, so the isolate has read the campaigns, rates and models from KV and woken
+ * the campaigns' ledgers: a cold isolate's first bid request races those reads against its tmax
+ * (200 ms by default) and would no-bid (`x-attune-nobid: tmax`), which is right for an exchange
+ * but not what a developer's first curl should see.
+ */
+async function warmBidder(key) {
+  const started = Date.now();
+  while (Date.now() - started < 60_000 && !stopping) {
+    try {
+      if ((await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) })).ok) break;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  try {
+    const res = await fetch(`${base}/openrtb2/bid`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'npm-start-warm-up',
+        test: 1,
+        tmax: 10_000,
+        imp: [
+          { id: '1', banner: { w: 300, h: 250 } },
+          { id: '2', video: { mimes: ['video/mp4'], w: 640, h: 480 } },
+        ],
+        site: { id: 'warm-up', domain: 'localhost' },
+      }),
+      signal: AbortSignal.timeout(15_000),
+    });
+    if (res.ok) console.log(`bidder ready: the demo campaigns bid (${((Date.now() - started) / 1000).toFixed(1)} s after start)`);
+  } catch {
+    // the first real request warms it instead
+  }
+}
+const demoKey = /(?:^|,)\s*demo:([^,\s]+)/.exec(vars.get('EXCHANGE_KEYS') ?? '')?.[1];
+if (demoKey) void warmBidder(demoKey);
 
 dev.on('exit', async (code, signal) => {
   await demo?.close();

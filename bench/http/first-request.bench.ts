@@ -2,8 +2,9 @@
  * The first requests of a new isolate: the built Worker (as `wrangler deploy` bundles it) in a
  * fresh Miniflare each run, its KV seeded from Node (so the Worker has run nothing but its
  * module scope), then POST /v1/decide four times in a row. The first pays for the KV reads
- * (manifest, model, segment rules), the cookie key and every function's first compilation;
- * the Worker's start-up warm-up (src/worker/decide/warm-up.ts) and model preloading exist for it.
+ * (manifest, model, segment rules), the cookie key, every function's first compilation, and
+ * what start-up leaves to first use (ICU's time-zone data, the checksum kernel: src/worker/index.ts);
+ * model preloading exists for it.
  * Reports the median over fresh instances per request number, as round-trip time and as
  * workerd's CPU during the request; the last line is JSON (ms).
  * `npm run bench:startup` runs `freshIsolate` beside the start-up profile, so the trade between

@@ -6,6 +6,7 @@ import { encodeShadingModel, shadingFromEnvelope, type ShadingModel } from '../.
 import { decodeEnvelope } from '../../src/core/model-format.ts';
 import { encodeLinearModel, linearFromEnvelope, type LinearModel } from '../../src/core/linear-model.ts';
 import { createBidderScratch, type BidderInput, type CampaignState } from '../../src/core/bidding/bidder.ts';
+import type { PlacementPaid } from '../../src/core/bidding/floors-feedback.ts';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -163,6 +164,8 @@ let statesDay = -1;
 /** one per process, as the Worker keeps one per isolate */
 const SCRATCH = createBidderScratch();
 let states = new Map<string, CampaignState>();
+/** what the Worker knows of prices paid per placement (floors feedback): this isolate has heard of none yet */
+const PAID = new Map<string, PlacementPaid>();
 export function bidderInput(request: BidRequest, now = Date.UTC(2026, 10, 23, 19)): BidderInput {
   // as the worker does: campaign state read once per request, looked up by id
   const day = Math.floor(now / 86_400_000);
@@ -183,5 +186,6 @@ export function bidderInput(request: BidRequest, now = Date.UTC(2026, 10, 23, 19
     noticeBase: 'https://bid.example/openrtb2',
     exchange: 'bench-exchange',
     scratch: SCRATCH,
+    lastPaid: (placement) => PAID.get(placement),
   };
 }

@@ -5,6 +5,7 @@
  * their signatures (HMAC-SHA256 per bid) and the answer's serialization: everything the
  * Worker computes for the request. `JSON.parse` of the same body runs beside it as the
  * baseline every bidder pays anyway.
+ * A debug request's run (the same, writing its explanation) is timed beside the ordinary one.
  * Then the same cases in interleaved rounds (bench/micro/interleaved.ts), whose figures hold up
  * on this VM's swings in speed. Correctness is checked before timing. Run: npm run bench:bidder
  */
@@ -35,6 +36,8 @@ const cases: Array<[string, () => unknown]> = [
   ['JSON.parse of the body (baseline)', () => do_not_optimize(JSON.parse(REQUEST_BODY))],
   ['validate (5 imps, native 1.2 parsed)', () => do_not_optimize(validateBidRequest(JSON.parse(REQUEST_BODY)))],
   ['bid: features + models + pricing + response', () => do_not_optimize(runBidder(bidderInput(req)))],
+  // a debug request (`test: 1`): the same run, writing its explanation as it decides
+  ['bid, explained (a debug request)', () => do_not_optimize(runBidder({ ...bidderInput(req), explain: true }))],
   [
     'parse + validate + bid (whole compute)',
     () => {

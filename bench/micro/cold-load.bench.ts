@@ -45,7 +45,7 @@ function coldLoad(blob: Uint8Array, samples: number, checksums: readonly Checksu
 }
 
 // `--first`: one load in this fresh process, before the JIT has seen the code: what a new
-// isolate's first request pays. Start-up work the Worker does at module scope (time-zone data,
+// isolate's first request pays. Work the Worker leaves to first use (time-zone data,
 // the checksum kernel) runs first and is timed apart. Printed as JSON for the parent run below.
 if (process.argv.includes('--first')) {
   const bits = Number(process.argv[process.argv.indexOf('--first') + 1]);

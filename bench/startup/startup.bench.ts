@@ -11,8 +11,11 @@
  *     what a Worker with an empty module costs, which holds still under load;
  *   - beside them, attune's side of the trade: a fresh isolate's first POST /v1/decide and the
  *     ones after it (bench:first's `freshIsolate`), on the same bundle.
+ * `--against DIR` adds a third Worker to the alternation: attune as checked out in DIR (e.g. a
+ * `git worktree` of main), its first decisions beside this tree's, so a change to start-up is
+ * measured before and after in the same run.
  * Everything runs offline (wrangler builds and profiles locally). The last line is JSON (ms).
- * Run: npm run bench:startup [-- --runs 9]
+ * Run: npm run bench:startup [-- --runs 9] [-- --against ../main]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,10 +29,13 @@ import { activeMs } from './cpu-profile.ts';
 
 const { values } = cliArgs({
   name: 'bench:startup',
-  usage: 'npm run bench:startup [-- --runs N]',
+  usage: 'npm run bench:startup [-- --runs N] [-- --against DIR]',
   summary:
     "attune's start-up against GrowthBook's edge app (wrangler check startup's Active time and workerd's CPU), beside a fresh isolate's first decisions; offline.",
-  options: { runs: { type: 'integer', min: 1, default: 9, help: 'start-ups of each Worker, measured in alternation' } },
+  options: {
+    runs: { type: 'integer', min: 1, default: 9, help: 'start-ups of each Worker, measured in alternation' },
+    against: { type: 'string', arg: 'DIR', help: 'also measure attune as checked out in DIR ("before"), in the same alternation' },
+  },
 });
 const runs = values.runs;
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false' };
@@ -45,16 +51,19 @@ function wrangler(args: string[]): string {
 const WORKERS = {
   attune: [] as string[],
   growthbook: ['--config', 'bench/startup/growthbook/wrangler.toml'],
+  before: values.against === undefined ? null : ['--config', join(values.against, 'wrangler.toml')],
 };
 type Name = keyof typeof WORKERS;
-const names = Object.keys(WORKERS) as Name[];
+const names = (Object.keys(WORKERS) as Name[]).filter((n) => WORKERS[n] !== null);
 const bundles = {} as Record<Name, string>;
+const parsed = {} as Record<Name, Awaited<ReturnType<typeof readBundle>>>;
 for (const name of names) {
   bundles[name] = join(tmp, `${name}.bundle`);
-  wrangler(['deploy', '--dry-run', ...WORKERS[name], '--outfile', bundles[name]]);
+  wrangler(['deploy', '--dry-run', ...WORKERS[name]!, '--outfile', bundles[name]]);
+  parsed[name] = await readBundle(bundles[name]);
 }
-const parsed = { attune: await readBundle(bundles.attune), growthbook: await readBundle(bundles.growthbook) };
-const attuneModules = { modulesRoot: '/', modules: parsed.attune.modules.map((m) => ({ ...m, path: `/${m.path}` })) };
+const modulesOf = (name: Name) => ({ modulesRoot: '/', modules: parsed[name].modules.map((m) => ({ ...m, path: `/${m.path}` })) });
+const attunes = names.filter((n) => n !== 'growthbook');
 
 /** `wrangler check startup` on a built bundle: the profile's active ms, checked against the printed figure. */
 function checkStartup(name: Name, run: number): { active: number; bundleKiB: number } {
@@ -68,9 +77,10 @@ function checkStartup(name: Name, run: number): { active: number; bundleKiB: num
   return { active, bundleKiB: Number(size[1]) };
 }
 
-const active: Record<Name, number[]> = { attune: [], growthbook: [] };
-const cpu: Record<Name | 'control', number[]> = { attune: [], growthbook: [], control: [] };
-const first: FirstRequests[] = [];
+const active: Record<Name, number[]> = { attune: [], growthbook: [], before: [] };
+const cpu: Record<Name | 'control', number[]> = { attune: [], growthbook: [], before: [], control: [] };
+const firsts: Record<Name, FirstRequests[]> = { attune: [], growthbook: [], before: [] };
+const first = firsts.attune;
 const kib = {} as Record<Name, number>;
 for (let r = 0; r < runs; r++) {
   for (const name of names) {
@@ -80,11 +90,14 @@ for (let r = 0; r < runs; r++) {
   }
   for (const name of names) cpu[name].push((await startupCpu(parsed[name])).startup);
   cpu.control.push((await startupCpu(controlBundle)).startup);
-  first.push(await freshIsolate(attuneModules));
+  for (const name of attunes) firsts[name].push(await freshIsolate(modulesOf(name)));
+  const before = WORKERS.before
+    ? `; before: Active ${active.before[r]!.toFixed(1)}, CPU ${cpu.before[r]!.toFixed(1)}, first decide ${firsts.before[r]!.ms[0]!.toFixed(1)} ms (${firsts.before[r]!.cpu[0]!.toFixed(1)} ms CPU)`
+    : '';
   console.log(
     `run ${r + 1}/${runs}: Active attune ${active.attune[r]!.toFixed(1)}, GrowthBook ${active.growthbook[r]!.toFixed(1)}; ` +
       `workerd CPU attune ${cpu.attune[r]!.toFixed(1)}, GrowthBook ${cpu.growthbook[r]!.toFixed(1)}, empty ${cpu.control[r]!.toFixed(1)}; ` +
-      `attune's first decide ${first[r]!.ms[0]!.toFixed(1)} ms (${first[r]!.cpu[0]!.toFixed(1)} ms CPU)`,
+      `attune's first decide ${first[r]!.ms[0]!.toFixed(1)} ms (${first[r]!.cpu[0]!.toFixed(1)} ms CPU)${before}`,
   );
 }
 
@@ -93,13 +106,15 @@ const row = (name: Name) => ({ active: median(active[name]), activeMin: Math.min
 const a = row('attune');
 const g = row('growthbook');
 const pairRatio = (xs: number[], ys: number[], less = 0) => median(xs.map((x, i) => (x - less) / (ys[i]! - less)));
-const firstMedians = (k: keyof FirstRequests) => Array.from({ length: FIRST_REQUESTS }, (_, i) => median(first.map((t) => t[k][i]!)));
+const firstMedians = (k: keyof FirstRequests, of = first) =>
+  Array.from({ length: FIRST_REQUESTS }, (_, i) => median(of.map((t) => t[k][i]!)));
 const [firstMs, firstCpu] = [firstMedians('ms'), firstMedians('cpu')];
+const b = WORKERS.before ? row('before') : null;
 
 console.log(`\nstart-up, ${runs} alternating runs (medians; "min" is the least, the machine's best moment)`);
 console.log('worker        bundle KiB   check startup Active ms (min)   workerd CPU ms, less an empty Worker');
 for (const name of names) {
-  const x = name === 'attune' ? a : g;
+  const x = name === 'attune' ? a : name === 'before' ? b! : g;
   console.log(
     `${name.padEnd(12)} ${kib[name].toFixed(1).padStart(11)}   ${x.active.toFixed(1).padStart(12)} (${x.activeMin.toFixed(1)})${' '.repeat(12)}${x.cpu.toFixed(1).padStart(8)}`,
   );
@@ -112,6 +127,16 @@ console.log(
 console.log(`attune, fresh isolate, POST /v1/decide, median of ${runs}:`);
 for (let i = 0; i < FIRST_REQUESTS; i++)
   console.log(`  request ${i + 1}: ${firstMs[i]!.toFixed(1)} ms, workerd CPU ${firstCpu[i]!.toFixed(1)} ms`);
+if (b) {
+  const [bMs, bCpu] = [firstMedians('ms', firsts.before), firstMedians('cpu', firsts.before)];
+  console.log(
+    `before (${values.against}) / GrowthBook: Active ${(b.active / g.active).toFixed(2)}× (pairs ${pairRatio(active.before, active.growthbook).toFixed(2)}×), ` +
+      `workerd CPU ${(b.cpu / g.cpu).toFixed(2)}× (pairs ${pairRatio(cpu.before, cpu.growthbook, floor).toFixed(2)}×)`,
+  );
+  console.log(`before, fresh isolate, POST /v1/decide, median of ${runs}:`);
+  for (let i = 0; i < FIRST_REQUESTS; i++)
+    console.log(`  request ${i + 1}: ${bMs[i]!.toFixed(1)} ms, workerd CPU ${bCpu[i]!.toFixed(1)} ms`);
+}
 console.log('reproduce: npm run bench:startup');
 console.log(
   JSON.stringify({
@@ -123,5 +148,13 @@ console.log(
     },
     growthbook: { active: ms3(g.active), cpu: ms3(g.cpu) },
     ratio: { active: ms3(a.active / g.active), cpu: ms3(a.cpu / g.cpu) },
+    ...(b && {
+      before: {
+        active: ms3(b.active),
+        cpu: ms3(b.cpu),
+        firstRequest: { ms: ms3(firstMedians('ms', firsts.before)[0]!), cpu: ms3(firstMedians('cpu', firsts.before)[0]!) },
+        ratio: { active: ms3(b.active / g.active), cpu: ms3(b.cpu / g.cpu) },
+      },
+    }),
   }),
 );

@@ -1,13 +1,13 @@
 /**
  * The model envelope's checksum, in plain JavaScript and with a WebAssembly SIMD kernel that
- * gives the same number about 3× faster (4 MiB: 0.3–0.4 ms against 1.1–1.2 ms here).
+ * gives the same number several times faster (bench:cold, docs/performance.md).
  *
  * The checksum is two interleaved polynomial hashes over 32-bit words: h0 = h0·31 + w over
  * the even words, h1 = h1·37 + w over the odd ones, mod 2^32. Not cryptographic: it catches
  * truncation and corruption in storage or transit. Every single bit flip changes it (odd
- * multipliers are invertible mod 2^32). In JavaScript it runs at about 1.1 ms for 4 MB here,
- * close to a bare XOR over the same words (85–90% of its time). A new isolate verifies every
- * model it loads, so for large models that was most of the cold load.
+ * multipliers are invertible mod 2^32). In JavaScript it runs close to a bare XOR over the same
+ * words, so no cleverer scalar loop is left to find. A new isolate verifies every model it
+ * loads, so for large models that was most of the cold load.
  *
  * The kernel (checksum.wat) computes the same polynomials in 16 lanes: each lane is the
  * polynomial of every eighth word of one sequence, with multiplier 31^8 or 37^8. Lane r of
@@ -45,7 +45,7 @@ export function checksum(words: Int32Array): number {
 }
 
 const STATE_BYTES = 64; // four i32x4 accumulators at the start of the kernel's memory
-const CHUNK = 8192; // measured fastest of 4–32 KiB
+const CHUNK = 8192; // small enough to stay in L1 while the kernel folds it, large enough to amortize each call
 const VECTOR_GROUP = 64; // bytes per loop step of the kernel
 
 function powers(base: number): Int32Array {
@@ -75,6 +75,25 @@ export function selfCheckWords(): Int32Array {
   return words;
 }
 export const SELF_CHECK_SUM = 2826086168;
+
+/**
+ * A checksum that builds its implementation on the first call, so an isolate that loads no
+ * model never instantiates the kernel. Should `load` throw, `fallback` says what to use instead
+ * (and may report why); either way the choice is made once.
+ */
+export function lazyChecksum(load: () => Checksum, fallback: (err: unknown) => Checksum): Checksum {
+  let fn: Checksum | undefined;
+  return (words) => {
+    if (fn === undefined) {
+      try {
+        fn = load();
+      } catch (err) {
+        fn = fallback(err);
+      }
+    }
+    return fn(words);
+  };
+}
 
 /**
  * `checksum` computed by the kernel. Before it is returned it must give the reference's number

@@ -2,8 +2,8 @@
  * HMAC-SHA256 (RFC 2104, FIPS 180-4), synchronous, for the bid path's notice signatures.
  *
  * Why not WebCrypto: a bid response signs every bid's notice URLs, and `crypto.subtle.sign` is
- * one promise per call: in workerd 5 signatures cost about 11 µs (measured: 20,000 rounds in a
- * Worker, its clock read across I/O), a fifth of the 50 µs a 5-imp bid may take. Here the key's
+ * one promise per call, and a bid's signatures would then cost a large share of its whole time
+ * budget (bench:bidder measures the bid path). Here the key's
  * inner and outer states are computed once per secret, so a signature of a notice query (under
  * 120 bytes) is two or three compressions with no allocation. The numbers are WebCrypto's: a
  * unit test compares them on random keys and messages of every length around the block sizes.

@@ -40,9 +40,10 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat | null {
 }
 
 /**
- * Loads ICU's time-zone data: the first `Intl.DateTimeFormat` with a zone costs about 17 ms
- * (later zones well under 1 ms). The Worker calls this at module scope, which Cloudflare runs
- * while it starts the isolate (during the TLS handshake), so no request pays it.
+ * Loads ICU's time-zone data, which the first `Intl.DateTimeFormat` with a zone pays for (later
+ * zones cost far less). The Worker does not call this at start-up: the first request that names
+ * a zone loads it, so isolates whose requests never do (bids, events, UTC) never pay for it.
+ * Benches call it to time that load apart (bench:cold).
  */
 export function warmTimeZones(): void {
   formatterFor('UTC')?.formatToParts(0);

@@ -46,8 +46,9 @@ const STRIDE = 64; // = MAX_VARIANTS: one row of the noise table per draw
 /**
  * Standard normal quantiles at (i + 0.5) / DRAWS, in a fixed pseudo-random order per variant
  * column (Fisher–Yates with a fixed LCG), so variants do not draw the same z in the same row.
+ * Built by the first Thompson decision, not at load: only Thompson sampling draws noise.
  */
-const Z_TABLE: Float64Array = (() => {
+function buildZTable(): Float64Array {
   const q = new Float64Array(DRAWS);
   for (let i = 0; i < DRAWS; i++) q[i] = inverseNormal((i + 0.5) / DRAWS);
   const table = new Float64Array(DRAWS * STRIDE);
@@ -65,7 +66,9 @@ const Z_TABLE: Float64Array = (() => {
     for (let d = 0; d < DRAWS; d++) table[d * STRIDE + v] = q[order[d]!]!;
   }
   return table;
-})();
+}
+let zTable: Float64Array | undefined;
+const zTableOf = (): Float64Array => (zTable ??= buildZTable());
 
 interface Noise {
   /** σ_v · z for draw d and variant v at [d · STRIDE + v] */
@@ -89,7 +92,7 @@ function spreadOf(table: Float64Array, k: number): number {
   return hi - lo;
 }
 
-const STANDARD: Noise = { table: Z_TABLE, spread: spreadOf(Z_TABLE, STRIDE), sigma: new Float32Array(0) };
+let standard: Noise | undefined;
 
 /**
  * σ_v · z per σ array, so the per-decision loop is adds only. Built once per decoded model; a
@@ -98,7 +101,7 @@ const STANDARD: Noise = { table: Z_TABLE, spread: spreadOf(Z_TABLE, STRIDE), sig
  */
 const noiseTables = new WeakMap<Float32Array, Noise>();
 function noiseFor(sigma: Float32Array | null): Noise {
-  if (sigma === null) return STANDARD;
+  if (sigma === null) return (standard ??= { table: zTableOf(), spread: spreadOf(zTableOf(), STRIDE), sigma: new Float32Array(0) });
   let t = noiseTables.get(sigma);
   if (t !== undefined && sameValues(t.sigma, sigma)) return t;
   if (t === undefined) {
@@ -106,7 +109,8 @@ function noiseFor(sigma: Float32Array | null): Noise {
     noiseTables.set(sigma, t);
   }
   const k = Math.min(sigma.length, STRIDE);
-  for (let d = 0; d < DRAWS; d++) for (let v = 0; v < k; v++) t.table[d * STRIDE + v] = sigma[v]! * Z_TABLE[d * STRIDE + v]!;
+  const z = zTableOf();
+  for (let d = 0; d < DRAWS; d++) for (let v = 0; v < k; v++) t.table[d * STRIDE + v] = sigma[v]! * z[d * STRIDE + v]!;
   t.sigma.set(sigma);
   t.spread = spreadOf(t.table, k);
   return t;

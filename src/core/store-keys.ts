@@ -10,6 +10,7 @@
  *   config/fx-rates                        currency rates for bids and notices
  *   experiment/<key>                       a bandit test as it runs now (docs/experiments.md)
  *   experiment-version/<key>/<000007>      every saved version of it, immutable
+ *   stats/conversions/<campaign>           a campaign's conversions per day and exchange, attributed from the log (docs/bidding.md)
  *   admin-session-revoked/<session id>     an admin page session signed out, until it would have expired (TTL)
  */
 
@@ -33,5 +34,8 @@ export const experimentVersionPrefix = (key: string): string => `experiment-vers
 export const experimentVersionKey = (key: string, version: number): string =>
   `${experimentVersionPrefix(key)}${String(version).padStart(6, '0')}`;
 
-/** A signed-out admin page session (experiments/admin-session.ts), kept with a TTL until its cookie would have expired. */
+/** A campaign's conversions, attributed to its bids from the log by `npm run campaigns:conversions`. */
+export const campaignConversionsKey = (campaign: string): string => `stats/conversions/${campaign}`;
+
+/** A signed-out admin page session (shared/admin-session.ts), kept with a TTL until its cookie would have expired. */
 export const revokedSessionKey = (sessionId: string): string => `admin-session-revoked/${sessionId}`;

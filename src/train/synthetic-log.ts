@@ -18,6 +18,7 @@ import { FEATURE_SPEC_HASH } from '../core/features.ts';
 import { LOG_PREFIX, logObjectKey } from '../core/log-layout.ts';
 import type { LogRecord, OutcomeEvent } from '../core/outcome-event.ts';
 import { cliMain, type CliSpec, dateOption } from './cli.ts';
+import { lastFullDayStart } from './insights/days.ts';
 import { mulberry32 } from './random.ts';
 
 export { mulberry32 };
@@ -110,6 +111,25 @@ export interface SynthOptions {
   readonly gapMs?: number;
   /** called every few thousand decisions with the number written so far */
   readonly onProgress?: (decisions: number) => void;
+  /** inject the documented shifts of ANOMALY (for `npm run insights` known answers) */
+  readonly anomaly?: boolean;
+}
+
+/**
+ * The shifts `--anomaly` injects, each a known answer for `npm run insights` (docs/insights.md):
+ *   - from the start of the log's last full UTC day (`lastFullDayStart`), variant `bold`'s click
+ *     probability is halved;
+ *   - throughout, `bold` gains `blogBold` on its logit on `blog` pages, so in the last day (where
+ *     `control` is best overall) blog visitors still prefer `bold`: a segment whose best variant
+ *     differs from the overall best.
+ */
+export const ANOMALY = { boldFactor: 0.5, blogBold: 1.2 } as const;
+
+/** The click probability with ANOMALY's shifts (`shifted`: in the last full day). */
+export function anomalyRate(c: SyntheticContext, v: Variant, shifted: boolean): number {
+  const logit = trueLogit(c, v) + (c.pageType === 'blog' && v === 'bold' ? ANOMALY.blogBold : 0);
+  const p = 1 / (1 + Math.exp(-logit));
+  return shifted && v === 'bold' ? p * ANOMALY.boldFactor : p;
 }
 
 const HOUR = 3_600_000;
@@ -126,7 +146,9 @@ export function* syntheticLog(o: SynthOptions): Generator<LogRecord> {
   const start = o.start ?? defaultStart(o.decisions, gap);
   const candidates = [...VARIANTS];
   const probabilities = candidates.map(() => 1 / candidates.length);
+  const shiftFrom = lastFullDayStart(start + (o.decisions - 1) * gap);
   for (let i = 0; i < o.decisions; i++) {
+    if (o.onProgress && i % 4096 === 0) o.onProgress(i);
     const ts = start + i * gap;
     const c = randomContext(r);
     const v = pick(r, VARIANTS);
@@ -151,7 +173,7 @@ export function* syntheticLog(o: SynthOptions): Generator<LogRecord> {
       context: loggedContextOf(c, d.getUTCHours(), d.getUTCDay()),
     };
     yield decision;
-    if (r() < trueRate(c, v)) {
+    if (r() < (o.anomaly ? anomalyRate(c, v, ts >= shiftFrom) : trueRate(c, v))) {
       const click: OutcomeEvent = {
         type: 'outcome',
         v: 1,
@@ -210,7 +232,7 @@ export async function writeSyntheticLog(dir: string, o: WriteOptions): Promise<n
 
 export const SPEC = {
   name: 'log:synth',
-  usage: 'npm run log:synth -- --out DIR [--decisions N] [--seed N] [--per-object N] [--start ISO] [--legacy]',
+  usage: 'npm run log:synth -- --out DIR [--decisions N] [--seed N] [--per-object N] [--start ISO] [--gap-ms N] [--legacy] [--anomaly]',
   summary:
     'Writes a synthetic outcome log with known ground truth (uniform logging over three hero variants, clicks from a logistic model on readable features) as the queue consumer writes it: gzip NDJSON objects under site=default/dt=/hour= folders.',
   options: {
@@ -220,6 +242,11 @@ export const SPEC = {
     'per-object': { type: 'integer', min: 1, default: 100, help: 'records per object, at most (one consumer batch)' },
     start: { type: 'string', arg: 'ISO|MS', help: "the first decision's time (default: so the log ends before now)" },
     legacy: { type: 'boolean', help: 'the layout before the site partition (dt=…/hour=…/)' },
+    anomaly: {
+      type: 'boolean',
+      help: "inject known shifts: bold's click rate halves on the last full day; blog visitors prefer control (docs/insights.md)",
+    },
+    'gap-ms': { type: 'integer', min: 1, default: 1000, help: 'ms between decisions' },
   },
 } as const satisfies CliSpec;
 
@@ -231,6 +258,8 @@ await cliMain(import.meta.url, SPEC, async ({ values }) => {
     perObject: values['per-object'],
     start,
     layout: values.legacy ? 'legacy' : 'site',
+    anomaly: values.anomaly,
+    gapMs: values['gap-ms'],
   });
   console.log(`wrote ${n} records to ${values.out}`);
 });

@@ -1,32 +1,72 @@
 /**
  * The Hono app: every feature's routes (each folder's `*-routes.ts`, mounted here and nowhere
  * else), CORS for browser callers, the proxy behind them all, and the one error boundary.
+ *
+ * The decision path's routes load with the isolate; the others (bidding, recommendations,
+ * experiments admin, the API document, the proxy) load on the first request that needs them,
+ * so an isolate's start-up pays only for what every request needs (`lazyRoutes` below).
  */
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type ErrorHandler, type MiddlewareHandler, type NotFoundHandler } from 'hono';
 import { cors } from 'hono/cors';
-import { adminCampaignRoutes } from './bidding/admin-routes.ts';
-import { bidAdjustRoutes } from './bidding/bid-adjust-routes.ts';
-import { bidRoutes } from './bidding/bid-routes.ts';
-import { clickRoutes } from './bidding/click-routes.ts';
-import { noticeRoutes } from './bidding/notice-routes.ts';
 import { decideRoutes } from './decide/decide-routes.ts';
 import { scoreRoutes } from './decide/score-routes.ts';
 import { eventRoutes } from './events/events-routes.ts';
-import { isAdminHost } from './experiments/admin-host.ts';
-import { experimentAdminRoutes } from './experiments/admin-routes.ts';
-import { experimentPageRoutes } from './experiments/page-routes.ts';
+import { isAdminHost } from './shared/admin-host.ts';
 import { queueRoutes } from './log/queue-routes.ts';
 import { adminModelRoutes } from './models/admin-routes.ts';
-import { openApiRoutes } from './openapi/openapi-routes.ts';
-import { proxyRequest } from './proxy/proxy.ts';
-import { recommendRoutes } from './recommend/recommend-routes.ts';
 import { errorBody, HttpError } from './shared/http-error.ts';
 import { settings, type Settings } from './shared/settings.ts';
-import type { AppEnv } from './shared/types.ts';
+import type { AppContext, AppEnv } from './shared/types.ts';
 import { snippetRoutes } from './snippet/snippet-routes.ts';
 import { log } from './shared/log.ts';
 
 export const app = new Hono<AppEnv>();
+
+// Proxy mode: whatever the API does not answer goes to the origin (ORIGIN_URL), personalized
+// where page rules say so. The not-found handler, so it stays last however many routes are
+// added. Never on the admin page's hosts (ADMIN_HOST): no site page may share the admin's origin.
+const notFound: NotFoundHandler<AppEnv> = async (c) =>
+  (isAdminHost(c.env, new URL(c.req.url).hostname) ? null : await (await import('./proxy/proxy.ts')).proxyRequest(c)) ??
+  c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404);
+
+const onError: ErrorHandler<AppEnv> = (err, c) => {
+  if (err instanceof HttpError) return c.json(errorBody(err.code, err.message, err.field), err.status);
+  // Anything else is our bug: log it whole, answer without internals.
+  log.error('unhandled error', { path: new URL(c.req.url).pathname, error: String(err), stack: (err as Error).stack });
+  return c.json(errorBody('internal_error', 'unexpected error; it has been logged'), 500);
+};
+
+/**
+ * A feature's routes, loaded by the first request that needs them: `import()` keeps their
+ * modules, and the schemas those build at module scope, out of the isolate's start-up (wrangler
+ * still bundles them into the one script, it only defers running them). A router cannot take
+ * routes once it has matched a request, so they run as an app of their own, behind the same
+ * not-found and error handlers, with this app's middleware around them: they answer exactly as
+ * if mounted here.
+ */
+function lazyRoutes(load: () => Promise<readonly Hono<AppEnv>[]>): MiddlewareHandler<AppEnv> {
+  let routes: Promise<Hono<AppEnv>> | undefined;
+  return async (c) => {
+    routes ??= load().then(
+      (apps) => {
+        const sub = new Hono<AppEnv>().notFound(notFound).onError(onError);
+        for (const a of apps) sub.route('/', a);
+        return sub;
+      },
+      (err: unknown) => {
+        routes = undefined; // a failed load is retried by the next request
+        throw err;
+      },
+    );
+    let ctx: AppContext['executionCtx'] | undefined;
+    try {
+      ctx = c.executionCtx;
+    } catch {
+      // called without one (app.fetch in a script): the routes see none either
+    }
+    return (await routes).fetch(c.req.raw, c.env, ctx);
+  };
+}
 
 /** The CORS middleware for this isolate's ALLOWED_ORIGINS, built once per settings. */
 const corsOf = new WeakMap<Settings, MiddlewareHandler>();
@@ -48,37 +88,63 @@ app.use('/v1/*', async (c, next) => {
   return handler(c, next);
 });
 
+const recommend = lazyRoutes(async () => [(await import('./recommend/recommend-routes.ts')).recommendRoutes]);
+const bidding = lazyRoutes(async () => {
+  const [bid, notice, click, admin, adjust, stats, page] = await Promise.all([
+    import('./bidding/bid-routes.ts'),
+    import('./bidding/notice-routes.ts'),
+    import('./bidding/click-routes.ts'),
+    import('./bidding/admin-routes.ts'),
+    import('./bidding/bid-adjust-routes.ts'),
+    import('./bidding/stats-routes.ts'),
+    import('./bidding/page-routes.ts'),
+  ]);
+  // the order they were mounted in before: campaign stats after the campaign admin routes
+  return [
+    bid.bidRoutes,
+    notice.noticeRoutes,
+    click.clickRoutes,
+    admin.adminCampaignRoutes,
+    stats.campaignStatsRoutes,
+    page.campaignPageRoutes,
+    adjust.bidAdjustRoutes,
+  ];
+});
+const experiments = lazyRoutes(async () => {
+  const [admin, reports, page] = await Promise.all([
+    import('./experiments/admin-routes.ts'),
+    import('./experiments/report-page-routes.ts'),
+    import('./experiments/page-routes.ts'),
+  ]);
+  // the reports before the page: its `/:key` route would take `_reports`
+  return [admin.experimentAdminRoutes, reports.reportPageRoutes, page.experimentPageRoutes];
+});
+const openApi = lazyRoutes(async () => [(await import('./openapi/openapi-routes.ts')).openApiRoutes]);
+
+// In the order the routes were mounted before they loaded lazily: adminModelRoutes's
+// `/admin/*` guard still runs before any other admin route.
 app.route('/', decideRoutes);
 app.route('/', scoreRoutes);
-app.route('/', recommendRoutes);
+app.all('/v1/recommend', recommend);
 app.route('/', eventRoutes);
 app.route('/', adminModelRoutes);
-app.route('/', bidRoutes);
-app.route('/', noticeRoutes);
-app.route('/', clickRoutes);
-app.route('/', adminCampaignRoutes);
-app.route('/', bidAdjustRoutes);
-app.route('/', experimentAdminRoutes);
-app.route('/', experimentPageRoutes);
-app.route('/', openApiRoutes);
+for (const path of [
+  '/openrtb2/*',
+  '/admin/campaigns',
+  '/admin/campaigns/*',
+  '/admin/fx-rates',
+  '/v1/bid-adjust',
+  '/ui/campaigns',
+  '/ui/campaigns/*',
+])
+  app.all(path, bidding);
+for (const path of ['/admin/experiments', '/admin/experiments/*', '/ui/experiments', '/ui/experiments/*']) app.all(path, experiments);
+app.get('/openapi.json', openApi);
 app.route('/', snippetRoutes);
 
 app.get('/healthz', (c) => c.json({ ok: true }));
 // `npm start` only (log/queue-routes.ts): what its graceful stop waits for
 app.route('/', queueRoutes);
 
-// Proxy mode: whatever the API does not answer goes to the origin (ORIGIN_URL), personalized
-// where page rules say so. Hooked here so it stays last however many routes are added. Never on
-// the admin page's hosts (ADMIN_HOST): no site page may share the admin's origin.
-app.notFound(
-  async (c) =>
-    (isAdminHost(c.env, new URL(c.req.url).hostname) ? null : await proxyRequest(c)) ??
-    c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404),
-);
-
-app.onError((err, c) => {
-  if (err instanceof HttpError) return c.json(errorBody(err.code, err.message, err.field), err.status);
-  // Anything else is our bug: log it whole, answer without internals.
-  log.error('unhandled error', { path: new URL(c.req.url).pathname, error: String(err), stack: (err as Error).stack });
-  return c.json(errorBody('internal_error', 'unexpected error; it has been logged'), 500);
-});
+app.notFound(notFound);
+app.onError(onError);

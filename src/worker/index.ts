@@ -1,9 +1,14 @@
-/** Worker entry point: the HTTP API, and the consumer of its own log queue. */
-import { kernelChecksum, type ChecksumKernel } from '../core/checksum.ts';
+/**
+ * Worker entry point: the HTTP API, and the consumer of its own log queue.
+ *
+ * Module scope does as little as it can: the isolate's start-up is paid by whatever request
+ * arrives first, whichever feature it needs. The routes of every feature but the decision path
+ * load on first use (app.ts), ICU's time-zone data loads with the first zone a request names
+ * (core/local-time.ts), and the checksum kernel with the first model (below).
+ */
+import { checksum, kernelChecksum, lazyChecksum, type ChecksumKernel } from '../core/checksum.ts';
 import checksumModule from '../core/checksum.wasm';
-import { warmTimeZones } from '../core/local-time.ts';
 import { useChecksum } from '../core/model-format.ts';
-import { warmDecisionPath } from './decide/warm-up.ts';
 import { app } from './app.ts';
 import { consumeLog } from './log/log-consumer.ts';
 import { log } from './shared/log.ts';
@@ -14,24 +19,18 @@ export { ModelWriter } from './models/model-writer.ts';
 
 export { ExperimentAggregator } from './experiments/aggregator.ts';
 
-// Isolate start-up, not the first request, pays for loading ICU's time-zone data (~17 ms).
-warmTimeZones();
-
-// Model checksums through the SIMD kernel: the same numbers, about a third of the time (4 MiB:
-// 0.3–0.4 ms against 1.1–1.2 ms). Should the runtime lack WebAssembly SIMD, the reference stays, and we say so.
-try {
-  useChecksum(kernelChecksum(new WebAssembly.Instance(checksumModule).exports as unknown as ChecksumKernel));
-} catch (err) {
-  log.warn('checksum kernel unavailable; using the JavaScript checksum', { error: String(err) });
-}
-
-// The decision path compiled before the first visitor arrives (warm-up.ts). It cannot fail on
-// any input it is given, but a Worker that does not start would be worse than a slow request.
-try {
-  warmDecisionPath();
-} catch (err) {
-  log.warn('start-up warm-up failed', { error: String(err) });
-}
+// Model checksums through the SIMD kernel: the same numbers, in a fraction of the time, so a new
+// isolate's first model load verifies large models quickly. Should the runtime lack
+// WebAssembly SIMD, the reference stays, and we say so.
+useChecksum(
+  lazyChecksum(
+    () => kernelChecksum(new WebAssembly.Instance(checksumModule).exports as unknown as ChecksumKernel),
+    (err) => {
+      log.warn('checksum kernel unavailable; using the JavaScript checksum', { error: String(err) });
+      return checksum;
+    },
+  ),
+);
 
 export default {
   fetch: app.fetch,

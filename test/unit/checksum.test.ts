@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compileWat } from '../../scripts/build-wasm.ts';
-import { checksum, kernelChecksum, SELF_CHECK_SUM, selfCheckWords, type ChecksumKernel } from '../../src/core/checksum.ts';
+import { checksum, kernelChecksum, lazyChecksum, SELF_CHECK_SUM, selfCheckWords, type ChecksumKernel } from '../../src/core/checksum.ts';
 import { decodeEnvelope, encodeEnvelope, useChecksum } from '../../src/core/model-format.ts';
 import { loadKernelChecksum } from '../../src/train/checksum-kernel.ts';
 
@@ -65,6 +65,38 @@ describe('checksum kernel', () => {
       bad[at]! ^= 0x10;
       expect(decodeEnvelope(bad.buffer), `byte ${at}`).toEqual({ ok: false, reason: 'checksum' });
     }
+  });
+
+  it('lazily: builds the kernel on the first call only, and falls back once when it cannot', () => {
+    let loads = 0;
+    const lazy = lazyChecksum(
+      () => {
+        loads++;
+        return kernel;
+      },
+      () => {
+        throw new Error('no fallback expected');
+      },
+    );
+    expect(loads).toBe(0);
+    const w = words(5000);
+    expect(lazy(w)).toBe(checksum(w));
+    expect(lazy(words(0))).toBe(checksum(words(0)));
+    expect(loads).toBe(1);
+
+    const failures: unknown[] = [];
+    const fallback = lazyChecksum(
+      () => {
+        throw new Error('no SIMD');
+      },
+      (err) => {
+        failures.push(err);
+        return checksum;
+      },
+    );
+    expect(fallback(w)).toBe(checksum(w));
+    expect(fallback(w)).toBe(checksum(w));
+    expect(failures.map(String)).toEqual(['Error: no SIMD']);
   });
 
   it('is built from its source: checksum.wasm is what npm run build:wasm makes of checksum.wat', async () => {

@@ -51,6 +51,12 @@ const TOOLS: Record<string, { file: string; name: string; bad?: string[]; messag
     bad: ['launch', '--token', 'x'],
     message: /^experiments: launch needs an experiment key$/,
   },
+  'demo:clicks': {
+    file: 'scripts/demo-clicks.ts',
+    name: 'demo:clicks',
+    bad: ['--seconds', '0'],
+    message: /^demo:clicks: --seconds must be a number from 0\.1 to 600; got "0"$/,
+  },
   'exchange:path': {
     file: 'scripts/exchange-path.ts',
     name: 'exchange:path',
@@ -62,6 +68,12 @@ const TOOLS: Record<string, { file: string; name: string; bad?: string[]; messag
     name: 'deploy',
     bad: ['--dry-run', '--site-origin', '*'],
     message: /^deploy: --site-origin: name the site/,
+  },
+  'campaigns:conversions': {
+    file: 'src/train/campaign-conversions.ts',
+    name: 'campaigns:conversions',
+    bad: ['--r2-local', '--days', '40'],
+    message: /^campaigns:conversions: --days must be an integer from 1 to 31; got "40"$/,
   },
   'bench:first': {
     file: 'bench/http/first-request.bench.ts',
@@ -100,6 +112,18 @@ const TOOLS: Record<string, { file: string; name: string; bad?: string[]; messag
     bad: ['--min-pub', '5'],
     message: /^fit-shading: name the log/,
   },
+  insights: {
+    file: 'src/train/insights.ts',
+    name: 'insights',
+    bad: ['--log', 'x', '--json', 'f.json', '--fdr', '0.9'],
+    message: /^insights: --fdr must be a number from 0.0001 to 0.5; got "0.9"$/,
+  },
+  'bench:insights': {
+    file: 'bench/insights/insights.bench.ts',
+    name: 'bench:insights',
+    bad: ['--decisions', '10'],
+    message: /--decisions must be an integer ≥ 10000/,
+  },
   'log:compact': {
     file: 'src/train/log-compact.ts',
     name: 'log:compact',
@@ -134,6 +158,7 @@ const NOT_TOOLS: Record<string, string> = {
   'bench:recs': 'no arguments',
   'snippet:build': 'no arguments',
   'bench:proxy': 'no arguments',
+  'bench:proxy-profile': 'no arguments (environment variables, as bench:proxy)',
   'bench:bandits': 'runs three benches in turn, no arguments',
   'bench:experiment-stats': 'runs two benches in turn (each takes an optional run count when run alone)',
   'bench:recs:http': 'no arguments',

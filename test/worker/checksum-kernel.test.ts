@@ -3,7 +3,7 @@ import { checksum, kernelChecksum, type ChecksumKernel } from '../../src/core/ch
 import checksumModule from '../../src/core/checksum.wasm';
 
 describe('the checksum kernel inside workerd', () => {
-  it('instantiates from the bundled module, as the Worker does at start-up, and agrees with the reference', () => {
+  it('instantiates from the bundled module, as the Worker does on its first model load, and agrees with the reference', () => {
     const kernel = kernelChecksum(new WebAssembly.Instance(checksumModule).exports as unknown as ChecksumKernel);
     let seed = 5;
     for (const n of [0, 7, 16, 2048, 2049, 100_003]) {

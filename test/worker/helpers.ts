@@ -4,6 +4,7 @@ import { env, exports } from 'cloudflare:workers';
 import { encodeLinearModel, type LinearModelInput } from '../../src/core/linear-model.ts';
 import { hashFeatureKey } from '../../src/core/feature-keys.ts';
 import { clearConfigCache } from '../../src/worker/shared/config-store.ts';
+import { clearExperimentKeys } from '../../src/worker/experiments/store.ts';
 import { clearModelCache } from '../../src/worker/models/model-store.ts';
 import { clearLastGoodRecs } from '../../src/worker/recommend/recommender.ts';
 
@@ -53,6 +54,7 @@ export async function publish(blob: Uint8Array, query = ''): Promise<Response> {
 export function resetCaches(): void {
   clearModelCache();
   clearConfigCache();
+  clearExperimentKeys();
 }
 
 /** Empties every binding's storage and this isolate's caches: each test starts from nothing. */

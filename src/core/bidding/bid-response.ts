@@ -15,13 +15,15 @@ const MTYPE: Readonly<Record<Media, number>> = { banner: 1, video: 2, audio: 3, 
 /**
  * The request's part of every notice query, encoded once per request: the exchange that asked
  * (notices are booked against it), the currency the bids are in (notices book prices in it when
- * the exchange does not say), when they were made (old notices are refused), the publisher, and
- * the user key (already a hash).
+ * the exchange does not say), when they were made (old notices are refused), the publisher, the
+ * user key (already a hash), and `test=1` for a test request (OpenRTB `test`), whose notices
+ * book nothing: it is signed with the rest, so it can be neither added nor removed.
  */
-export function noticeRequestQuery(facts: RequestFacts, currency: string, now: number, exchange: string): string {
+export function noticeRequestQuery(facts: RequestFacts, currency: string, now: number, exchange: string, test = false): string {
   return (
     `&x=${encodeStrict(exchange)}&bc=${currency}&t=${Math.floor(now / 1000)}&pub=${encodeStrict(facts.publisher)}` +
-    (facts.userKey ? `&u=${facts.userKey}` : '')
+    (facts.userKey ? `&u=${facts.userKey}` : '') +
+    (test ? '&test=1' : '')
   );
 }
 
@@ -48,10 +50,11 @@ export function withClickUrl(adm: string, media: Media, url: string): string {
 
 /**
  * The click tracker's query: the bid (decision, campaign, creative, imp), when it was made and
- * for which exchange, nothing more. It sits in the page, where any script can read it, so it
- * carries neither the user key (a cross-site identifier) nor our price, which the notice URLs
- * carry to exchanges. Without `exchange` it is the form clicks had before exchanges were
- * configured (a win notice of such a bid still serves it).
+ * for which exchange, and `test=1` for a test request's ad (its click is not counted), nothing
+ * more. It sits in the page, where any script can read it, so it carries neither the user key
+ * (a cross-site identifier) nor our price, which the notice URLs carry to exchanges. Without
+ * `exchange` it is the form clicks had before exchanges were configured (a win notice of such a
+ * bid still serves it).
  */
 export function clickQuery(
   decision: string,
@@ -60,10 +63,12 @@ export function clickQuery(
   imp: string | undefined,
   seconds: number | string,
   exchange: string | undefined,
+  test = false,
 ): string {
   return (
     `d=${encodeStrict(decision)}&c=${encodeStrict(campaign)}&cr=${encodeStrict(creative)}` +
-    `${imp === undefined ? '' : `&imp=${encodeStrict(imp)}`}&t=${seconds}${exchange === undefined ? '' : `&x=${encodeStrict(exchange)}`}`
+    `${imp === undefined ? '' : `&imp=${encodeStrict(imp)}`}&t=${seconds}${exchange === undefined ? '' : `&x=${encodeStrict(exchange)}`}` +
+    (test ? '&test=1' : '')
   );
 }
 
@@ -83,6 +88,8 @@ export interface NoticeContext {
   readonly exchange: string;
   /** signs the notice queries per kind (win, billing, loss), written as `&s=`, and click queries */
   readonly signer?: NoticeSigner | undefined;
+  /** a test request's bids: their clicks say so (`test=1`), as their notices do (in `requestQuery`) */
+  readonly test?: boolean | undefined;
 }
 
 /** What a bid is built from: the priced decision, as the bidder logs it (`BidDecision` has these and more). */
@@ -97,18 +104,25 @@ export interface PricedBid {
   readonly source: 'model' | 'default';
   readonly shaded: boolean;
   readonly dealid: string | null;
+  /** the placement's key (floors-feedback.ts): a win notice records what we paid there */
+  readonly placement: string;
   /** `noticeQuery` of the bid */
   readonly noticeQuery: string;
 }
 
 /**
  * Our part of a bid's notice URLs (before the exchange's macros): the bid (decision, campaign,
- * creative, imp, our price) and the request's part. This is what the notice signatures cover.
+ * creative, imp, our price, the placement) and the request's part. This is what the notice
+ * signatures cover.
  */
-export function noticeQuery(n: NoticeContext, d: Pick<PricedBid, 'decisionId' | 'campaign' | 'creative' | 'price'>, impId: string): string {
+export function noticeQuery(
+  n: NoticeContext,
+  d: Pick<PricedBid, 'decisionId' | 'campaign' | 'creative' | 'price' | 'placement'>,
+  impId: string,
+): string {
   return (
     `d=${encodeStrict(d.decisionId)}&c=${encodeStrict(d.campaign)}&cr=${encodeStrict(d.creative)}` +
-    `&imp=${encodeStrict(impId)}&bid=${d.price}${n.requestQuery}`
+    `&imp=${encodeStrict(impId)}&bid=${d.price}&pl=${d.placement}${n.requestQuery}`
   );
 }
 
@@ -118,7 +132,7 @@ export function toBid(n: NoticeContext, req: BidRequest, imp: Imp, d: PricedBid,
   const s = n.signer?.notices(q);
   let adm = cr.adm;
   if (cr.clickUrl !== undefined && adm.indexOf('${CLICK_URL') !== -1) {
-    const cq = clickQuery(d.decisionId, d.campaign, d.creative, imp.id, n.seconds, n.exchange);
+    const cq = clickQuery(d.decisionId, d.campaign, d.creative, imp.id, n.seconds, n.exchange, n.test === true);
     adm = withClickUrl(adm, cr.media, clickTrackerUrl(base, cq, n.signer?.click(cq)));
   }
   const bid: Bid = {

@@ -16,11 +16,14 @@
 import type { Bid, BidRequest, BidResponse, SeatBid } from 'iab-openrtb/v26';
 import type { FeatureInput } from '../features.ts';
 import { impFeatureInput, requestFacts, requestFeatures } from './bid-features.ts';
+import { createTrace, traceImp, type BidTrace } from './bid-trace.ts';
 import { noticeQuery, noticeRequestQuery, toBid, type NoticeContext, type PricedBid } from './bid-response.ts';
 import { CAMPAIGN_CURRENCY, creativeSize, DEFAULT_SEAT, requestIneligible, type Campaign } from './campaign.ts';
 import { convert, responseCurrency, type RatesTable } from './currency.ts';
+import { placementBase, placementKey, roundPrice, type FloorSignal, type PlacementPaid } from './floors-feedback.ts';
 import {
   bestForImp,
+  floorOf,
   predictorOf,
   type BidderScratch,
   type CampaignState,
@@ -29,7 +32,7 @@ import {
   type RequestRun,
 } from './imp-auction.ts';
 import type { NoticeSigner } from './notice-signature.ts';
-import { pacingRate } from './pacing.ts';
+import { budgetLeft, pacingRate } from './pacing.ts';
 import { modifierOf } from './pricing.ts';
 import { curveFor, type ShadingModel } from './shading-model.ts';
 
@@ -60,6 +63,15 @@ export interface BidderInput {
    */
   readonly signer?: NoticeSigner;
   readonly scratch: BidderScratch;
+  /** write the request's explanation (`BidderOutput.trace`; bid-trace.ts) */
+  readonly explain?: boolean;
+  /**
+   * a test request (OpenRTB `test: 1`): its notice and click URLs carry `test=1`, signed, and
+   * book nothing when they come back
+   */
+  readonly test?: boolean;
+  /** what we last paid on a placement (floors-feedback.ts), for the response's `ext.floors` */
+  readonly lastPaid?: (placement: string) => PlacementPaid | undefined;
 }
 
 /** One bid, as the decision log and the notice URLs need it. */
@@ -67,6 +79,10 @@ export interface BidDecision extends PricedBid {
   readonly impid: string;
   /** the campaign's value (CPM, campaign currency); `price` is the price bid (response currency) */
   readonly value: number;
+  /** the price bid in the campaign currency (CPM): what the bid may cost at most, reserved against its budget */
+  readonly basePrice: number;
+  /** the placement's key (floors-feedback.ts), also in the notice URLs */
+  readonly placement: string;
   /** the pCTR model used (null: fixed CPM or default rate) */
   readonly model: { readonly name: string; readonly version: string } | null;
   /** probability this bid was made: the pacing rate it passed (1 when unthrottled) */
@@ -84,6 +100,8 @@ export interface BidderOutput {
   /** models that were missing when a campaign needed them */
   readonly fallbacks: readonly string[];
   readonly currency: string;
+  /** the explanation, when `explain` asked for one */
+  readonly trace: BidTrace | null;
 }
 
 export function runBidder(input: BidderInput): BidderOutput {
@@ -93,21 +111,31 @@ export function runBidder(input: BidderInput): BidderOutput {
     skipped[why] = (skipped[why] ?? 0) + 1;
   };
   const fallbacks = new Set<string>();
+  const trace = input.explain === true ? createTrace() : null;
   const cur = responseCurrency(input.rates, req.cur);
   if (cur === null) {
     skip('currency');
-    return { response: null, decisions: [], skipped, fallbacks: [], currency: input.rates.base };
+    return { response: null, decisions: [], skipped, fallbacks: [], currency: input.rates.base, trace };
   }
   const facts = input.userKey === undefined ? requestFacts(req, input.now) : requestFacts(req, input.now, input.userKey);
   const live: Live[] = [];
   for (const c of input.campaigns) {
     const why = requestIneligible(c, req, facts, input.now);
-    if (why) skip(why);
-    else {
+    if (why) {
+      skip(why);
+      if (trace !== null) trace.request.push({ campaign: c.id, result: why });
+    } else {
       const state = input.state(c.id);
-      live.push({ c, state, pacing: pacingRate(c, state.spend, input.now), modifier: modifierOf(c, facts.base) });
+      live.push({
+        c,
+        state,
+        pacing: pacingRate(c, state.spend, input.now),
+        modifier: modifierOf(c, facts.base),
+        left: budgetLeft(c, state.spend, input.now),
+      });
     }
   }
+  const floors: FloorSignal[] = [];
   const bids: { decision: BidDecision; bid: Bid; seat: string }[] = [];
   if (live.length > 0) {
     requestFeatures(facts, input.scratch.shared);
@@ -125,17 +153,21 @@ export function runBidder(input: BidderInput): BidderOutput {
       scores: new Map(),
       curve: curveFor(input.shading, facts.publisher),
       bidsSoFar: new Map(),
+      committed: new Map(),
+      trace,
       combination: 0,
       at: null,
     };
     const predict = predictorOf(run);
     const notices: NoticeContext = {
       base: input.noticeBase,
-      requestQuery: noticeRequestQuery(facts, cur, input.now, input.exchange),
+      requestQuery: noticeRequestQuery(facts, cur, input.now, input.exchange, input.test === true),
       seconds: Math.floor(input.now / 1000),
       exchange: input.exchange,
       signer: input.signer,
+      test: input.test,
     };
+    let placeBase: readonly [number, number] | undefined;
     for (let i = 0; i < req.imp.length; i++) {
       const imp = req.imp[i]!;
       const best = bestForImp(run, imp, predict);
@@ -144,13 +176,20 @@ export function runBidder(input: BidderInput): BidderOutput {
       if (price === null) continue;
       const decisionId = input.newId();
       if (best.campaign.frequencyCap !== undefined) run.bidsSoFar.set(best.campaign.id, (run.bidsSoFar.get(best.campaign.id) ?? 0) + 1);
+      run.committed.set(best.campaign.id, (run.committed.get(best.campaign.id) ?? 0) + best.priceBase / 1000);
       // rounded up to 1/10,000: rounding down could put a bid at the floor a hair under it
       const rounded = Math.ceil(price * 10_000 - 1e-9) / 10_000;
-      const priced = { decisionId, campaign: best.campaign.id, creative: best.creative.id, price: rounded };
+      const size = creativeSize(best.creative);
+      placeBase ??= placementBase(input.exchange, facts, req.site?.id ?? req.app?.id);
+      const placement = placementKey(placeBase, imp, best.creative.media, size);
+      const priced = { decisionId, campaign: best.campaign.id, creative: best.creative.id, price: rounded, placement };
+      if (trace !== null) Object.assign(trace.imps.at(-1)!.price!, { bid: rounded, cur });
+      floors.push(floorSignal(input, imp, best.floor, best.dealid, cur, placement));
       const decision: BidDecision = {
         ...priced,
         impid: imp.id,
         value: best.value,
+        basePrice: best.priceBase,
         ctr: best.ctr,
         cvr: best.cvr,
         source: best.source,
@@ -158,7 +197,7 @@ export function runBidder(input: BidderInput): BidderOutput {
         dealid: best.dealid,
         model: best.model && { name: best.model.name, version: best.model.version },
         propensity: best.rate,
-        context: impFeatureInput(facts, imp, best.creative.media, creativeSize(best.creative), best.dealid ?? 'open'),
+        context: impFeatureInput(facts, imp, best.creative.media, size, best.dealid ?? 'open'),
         noticeQuery: noticeQuery(notices, priced, imp.id),
       };
       bids.push({
@@ -168,7 +207,9 @@ export function runBidder(input: BidderInput): BidderOutput {
       });
     }
   }
-  if (bids.length === 0) return { response: null, decisions: [], skipped, fallbacks: [...fallbacks], currency: cur };
+  if (trace !== null && live.length === 0)
+    for (const imp of req.imp) traceImp(trace, imp.id, imp.bidfloor, imp.bidfloorcur, floorOf(input.rates, imp.bidfloor, imp.bidfloorcur));
+  if (bids.length === 0) return { response: null, decisions: [], skipped, fallbacks: [...fallbacks], currency: cur, trace };
   const seats = new Map<string, SeatBid>();
   for (const b of bids) {
     let s = seats.get(b.seat);
@@ -176,12 +217,39 @@ export function runBidder(input: BidderInput): BidderOutput {
     s.bid.push(b.bid);
   }
   return {
-    response: { id: req.id, bidid: bids[0]!.decision.decisionId, cur, seatbid: [...seats.values()] },
+    response: { id: req.id, bidid: bids[0]!.decision.decisionId, cur, seatbid: [...seats.values()], ext: { floors } },
     decisions: bids.map((b) => b.decision),
     skipped,
     fallbacks: [...fallbacks],
     currency: cur,
+    trace,
   };
+}
+
+/** The floors feedback of an imp we bid on (floors-feedback.ts); `floor` is in the campaign currency. */
+function floorSignal(
+  input: BidderInput,
+  imp: BidRequest['imp'][number],
+  floor: number,
+  dealid: string | null,
+  cur: string,
+  placement: string,
+): FloorSignal {
+  const usd = cur === CAMPAIGN_CURRENCY;
+  const s: FloorSignal = {
+    impid: imp.id,
+    bidfloor: imp.bidfloor ?? 0,
+    bidfloorcur: imp.bidfloorcur || 'USD',
+    floor: roundPrice(usd ? floor : (convert(input.rates, floor, CAMPAIGN_CURRENCY, cur) ?? floor)),
+  };
+  if (dealid !== null) s.dealid = dealid;
+  const paid = input.lastPaid?.(placement);
+  if (paid !== undefined)
+    s.lastwon = {
+      price: roundPrice(usd ? paid.price : (convert(input.rates, paid.price, CAMPAIGN_CURRENCY, cur) ?? paid.price)),
+      at: paid.at,
+    };
+  return s;
 }
 
 /** Whether the request has a first-price auction to shade for: the open auction's, or a deal's. */

@@ -7,6 +7,8 @@ import type { BidRequest, Deal, Imp } from 'iab-openrtb/v26';
 import type { ImpSizes, Media, RequestFacts } from './bid-features.ts';
 
 export const CAMPAIGN_CURRENCY = 'USD';
+/** How many campaigns the stored list may hold. */
+export const MAX_CAMPAIGNS = 500;
 
 export interface Creative {
   readonly id: string;

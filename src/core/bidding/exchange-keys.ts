@@ -17,7 +17,7 @@
  * are refused one by one and reported by position, never by value.
  */
 import { EXAMPLE_SECRETS } from '../secret-strength.ts';
-import { hmacKey, hmacSha256 } from '../hmac-sha256.ts';
+import { hmacKey, hmacSha256, type HmacKey } from '../hmac-sha256.ts';
 import { base64Url, sameText } from '../mac-text.ts';
 
 /** What an exchange id may be: it is written into notice URLs and paths as is. */
@@ -42,7 +42,9 @@ export interface ExchangeKeys {
   readonly problems: readonly string[];
 }
 
-const DIGEST_KEY = hmacKey('attune exchange key digest');
+/** Built on first use: only an isolate that checks exchange keys needs it. */
+let digestKey: HmacKey | undefined;
+const digestOf = (): HmacKey => (digestKey ??= hmacKey('attune exchange key digest'));
 
 /** The path token of an exchange's key (`POST /openrtb2/bid/<exchangeId>/<token>`). */
 export function pathToken(key: string, exchange: string): string {
@@ -68,7 +70,7 @@ export function parseExchangeKeys(raw: string | undefined): ExchangeKeys {
     else if (key.length < MIN_KEY_LENGTH || /\s/.test(key))
       problems.push(`${at} (${id}): the key must be at least ${MIN_KEY_LENGTH} characters, no spaces`);
     else {
-      const digest = hmacSha256(DIGEST_KEY, key);
+      const digest = hmacSha256(digestOf(), key);
       const clash = entries.find((e) => sameBytes(e.digest, digest));
       if (clash !== undefined && clash.exchange !== id)
         problems.push(`${at} (${id}): the same key as ${clash.exchange}; which exchange would it be?`);
@@ -82,7 +84,7 @@ const presented = new Uint8Array(32);
 
 /** The exchange whose key this is, or null. Every key is compared, in full: no early exit. */
 export function exchangeOfKey(keys: ExchangeKeys, key: string): string | null {
-  hmacSha256(DIGEST_KEY, key, presented);
+  hmacSha256(digestOf(), key, presented);
   let found: string | null = null;
   for (const e of keys.entries) if (sameBytes(e.digest, presented)) found = e.exchange;
   return found;

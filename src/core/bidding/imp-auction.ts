@@ -7,6 +7,7 @@
  * own on top.
  */
 import type { Imp } from 'iab-openrtb/v26';
+import { traceImp, type BidTrace, type CampaignTrace, type ImpTrace } from './bid-trace.ts';
 import { createFeatureVector, type FeatureVector } from '../features.ts';
 import { addRows, finishScores, sigmoid, type LinearModel } from '../linear-model.ts';
 import { createRequestFeatures, impFeatures, impSizes, type Media, type RequestFacts, type RequestFeatures } from './bid-features.ts';
@@ -128,7 +129,7 @@ function scoreImp(run: RequestRun, name: string, combination: number): Scored | 
 }
 
 /** The imp's floor in the campaign currency; null when its currency is unknown. */
-function floorOf(rates: RatesTable, amount: number | undefined, cur: string | undefined): number | null {
+export function floorOf(rates: RatesTable, amount: number | undefined, cur: string | undefined): number | null {
   if (!amount) return 0;
   return convert(rates, amount, cur || 'USD', CAMPAIGN_CURRENCY);
 }
@@ -141,6 +142,8 @@ export interface Live {
   readonly pacing: number;
   /** the bid modifiers for this request's geo, device, daypart and segments */
   readonly modifier: number;
+  /** what it may still spend (pacing.ts `budgetLeft`: bids in flight counted) */
+  readonly left: number;
 }
 
 /** What every imp of one request shares while it is priced. */
@@ -162,6 +165,10 @@ export interface RequestRun {
   readonly curve: WinCurve | null;
   /** bids made so far in this request, by campaign: they count toward frequency caps too */
   readonly bidsSoFar: Map<string, number>;
+  /** what the bids so far in this request may cost, by campaign (campaign currency): they count against its budget too */
+  readonly committed: Map<string, number>;
+  /** the request's explanation, written as it is decided; null unless asked for (bid-trace.ts) */
+  readonly trace: BidTrace | null;
   /** counts the imp feature combinations scored so far, naming the one `scratch.fv` holds */
   combination: number;
   /** the imp being priced */
@@ -215,19 +222,26 @@ type Offer = Omit<Candidate, 'rate' | 'priceBase' | 'shaded'>;
 /**
  * The campaign's offer for this imp before pacing: its deal, floor, creative and price, or why
  * it has none (a skip reason). Checks in order: deals, floor currency, fixed-price deals,
- * creative fit, frequency caps, budget, price.
+ * creative fit, frequency caps, budget, price, floor, what is left of the budget. A debug
+ * request's `note` gets what was found on the way.
  */
-function offerOf(run: RequestRun, at: ImpRun, live: Live, predict: Predict): Offer | string {
+function offerOf(run: RequestRun, at: ImpRun, live: Live, predict: Predict, note: CampaignTrace | null): Offer | string {
   const { c, state: st, pacing: rate, modifier } = live;
   const deal = dealFor(c, at.deals);
   if (deal === null && (at.privateOnly || c.targeting.dealsOnly)) return at.privateOnly ? 'privateAuction' : 'dealsOnly';
   // a deal's floor currency defaults to USD, not to the imp's (§3.2.12)
   const floor = deal ? floorOf(run.rates, deal.bidfloor, deal.bidfloorcur) : at.openFloor;
+  if (note !== null) {
+    if (deal !== null) note.deal = deal.id;
+    if (floor !== null) note.floor = floor;
+    note.budgetLeft = live.left - (run.committed.get(c.id) ?? 0);
+  }
   if (floor === null) return 'floorCurrency';
   // a fixed-price deal's price is its floor (§3.2.12): without one there is no price to pay
   if (deal !== null && deal.at === 3 && !(floor > 0)) return 'dealNoPrice';
   const creative = pickCreative(c, at.imp, run.bcat, at.sizes);
   if (typeof creative === 'string') return creative;
+  if (note !== null) note.creative = creative.id;
   // A cap is a promise to users; one we cannot recognize cannot be counted, so no bid.
   if (c.frequencyCap !== undefined && run.facts.userKey === null) return 'frequencyCapNoUser';
   // a cap of 1 means one ad, however many of the page's imps this request offers
@@ -239,8 +253,21 @@ function offerOf(run: RequestRun, at: ImpRun, live: Live, predict: Predict): Off
   at.size = creativeSize(creative);
   at.deal = deal?.id ?? 'open';
   const price = priceCampaign(c, predict, modifier);
+  if (note !== null) {
+    if (price.ctr !== null) note.pctr = price.ctr.rate;
+    if (price.cvr !== null) note.pcvr = price.cvr.rate;
+    if (c.bid.goal !== 'cpm') note.source = price.source;
+    note.modifier = modifier;
+    if (price.value !== null) note.value = price.value;
+  }
   if (price.skip !== null) return price.skip;
   if (price.value! < floor) return 'floor';
+  // The price bid is at most the value (shading lowers it, a fixed deal price is a floor under
+  // it), so a value that fits in what is left always pays for the bid if it wins: within this
+  // isolate, spend and bids in flight never pass the budget (campaign-state.ts says what other
+  // isolates add).
+  // (a billionth of a unit of slack: sums of bids carry rounding error, and the last bid that fits must)
+  if (price.value! / 1000 > live.left - (run.committed.get(c.id) ?? 0) + 1e-9) return 'budget';
   return {
     campaign: c,
     creative,
@@ -256,10 +283,12 @@ function offerOf(run: RequestRun, at: ImpRun, live: Live, predict: Predict): Off
 }
 
 export function bestForImp(run: RequestRun, imp: Imp, predict: Predict): Candidate | null {
-  const { skip, fallbacks } = run;
+  const { skip } = run;
   const openFloor = floorOf(run.rates, imp.bidfloor, imp.bidfloorcur);
+  const t = run.trace === null ? null : traceImp(run.trace, imp.id, imp.bidfloor, imp.bidfloorcur, openFloor);
   if (openFloor === null) {
     skip('floorCurrency');
+    if (t !== null) for (const live of run.live) t.campaigns.push({ campaign: live.c.id, result: 'floorCurrency' });
     return null;
   }
   const at: ImpRun = {
@@ -281,31 +310,47 @@ export function bestForImp(run: RequestRun, imp: Imp, predict: Predict): Candida
   contenders.length = 0;
   let best: Offer | null = null;
   let bestAt = -1;
+  let bestNote: CampaignTrace | null = null;
   for (const live of run.live) {
-    const offer = offerOf(run, at, live, predict);
+    const note: CampaignTrace | null = t === null ? null : { campaign: live.c.id, result: '' };
+    const offer = offerOf(run, at, live, predict, note);
+    if (note !== null) t!.campaigns.push(note);
     if (typeof offer === 'string') {
       skip(offer);
+      if (note !== null) note.result = offer;
       continue;
     }
     // Pacing: the campaign bids on a share `rate` of what it could win. Every contender's
     // draw is remembered, for the propensity of whichever wins.
     contenders.push(offer.value, live.pacing);
+    if (note !== null) note.pacing = live.pacing;
     if (run.uniform() >= live.pacing) {
       skip('pacing');
+      if (note !== null) note.result = 'pacing';
       continue;
     }
     // Campaigns compete on value; only the winner is priced (shading is monotone in value).
     if (best === null || offer.value > best.value) {
       bestAt = contenders.length / 2 - 1;
       best = offer;
-    }
+      if (note !== null) {
+        if (bestNote !== null) bestNote.result = 'outbid';
+        note.result = 'bid';
+        bestNote = note;
+      }
+    } else if (note !== null) note.result = 'outbid';
   }
   if (best === null) return null;
-  const won = { ...best, priceBase: best.value, shaded: false, rate: winProbability(contenders, bestAt) };
-  // A fixed-price deal (at=3) pays its floor; first price is shaded; second price bids value.
+  const won = priceWinner(run, { ...best, priceBase: best.value, shaded: false, rate: winProbability(contenders, bestAt) });
+  if (t !== null) t.price = priceTrace(run, won);
+  return won;
+}
+
+/** The winner's price: a fixed-price deal (at=3) pays its floor; first price is shaded; second price bids value. */
+function priceWinner(run: RequestRun, won: Candidate): Candidate {
   if (won.auction === 3) return { ...won, priceBase: won.floor };
   if (won.auction === 1) {
-    if (run.curve === null) fallbacks.add('shading=missing');
+    if (run.curve === null) run.fallbacks.add('shading=missing');
     else {
       const s = shadeBid(won.value, run.curve, won.floor);
       if (s !== null) {
@@ -315,4 +360,17 @@ export function bestForImp(run: RequestRun, imp: Imp, predict: Predict): Candida
     }
   }
   return won;
+}
+
+function priceTrace(run: RequestRun, won: Candidate): ImpTrace['price'] {
+  const auction = won.auction === 3 ? 'fixed' : won.auction === 1 ? 'first' : 'second';
+  return {
+    campaign: won.campaign.id,
+    auction,
+    value: won.value,
+    floor: won.floor,
+    ...(auction === 'first' ? { curve: run.curve && { a: run.curve.a, k: run.curve.k } } : {}),
+    shaded: won.shaded,
+    price: won.priceBase,
+  };
 }

@@ -20,16 +20,32 @@ export interface SpendState {
   readonly spent: number;
   /** all-time spend, for a total budget */
   readonly total: number;
+  /**
+   * bids still waiting for their notices (the price of each, campaign currency): they count
+   * against the budgets, so an `asap` campaign cannot bid past its cap on money already in
+   * flight, but not against the even line (most of them lose)
+   */
+  readonly reserved?: number | undefined;
+}
+
+/**
+ * What the campaign may still spend: today's budget (and its total) less what is booked and
+ * what its bids in flight may still cost.
+ */
+export function budgetLeft(c: Campaign, s: SpendState | null, now: number): number {
+  const reserved = s?.reserved ?? 0;
+  const spent = s && s.day === Math.floor(now / DAY_MS) ? s.spent : 0;
+  const daily = c.budget.daily - spent - reserved;
+  return c.budget.total === undefined ? daily : Math.min(daily, c.budget.total - (s?.total ?? 0) - reserved);
 }
 
 /** Share of requests (0–1) the campaign should bid on now. */
 export function pacingRate(c: Campaign, s: SpendState | null, now: number): number {
+  if (budgetLeft(c, s, now) <= 0) return 0;
+  if (c.pacing === 'asap') return 1;
   const today = Math.floor(now / DAY_MS);
   const spent = s && s.day === today ? s.spent : 0;
   const daily = c.budget.daily;
-  if (spent >= daily) return 0;
-  if (c.budget.total !== undefined && s && s.total >= c.budget.total) return 0;
-  if (c.pacing === 'asap') return 1;
   const elapsed = (now - today * DAY_MS) / DAY_MS;
   const ahead = spent / daily - elapsed;
   if (ahead <= 0) return 1;

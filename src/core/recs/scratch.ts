@@ -75,8 +75,8 @@ export interface Scratch {
 /**
  * The first bucket to probe for item `j`: its low bits. Item indices are the ids' hash order
  * (itemknn-model.ts), so they carry no pattern of the catalogue to cluster on, and a row's
- * indices, which are sorted, then probe the table in order (about 5 % faster than a
- * multiplicative hash, which scatters them).
+ * indices, which are sorted, then probe the table in order (a multiplicative hash, which
+ * scatters them, was slower).
  */
 export const home = (s: Scratch, j: number): number => j & s.mask;
 

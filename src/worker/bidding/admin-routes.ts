@@ -13,14 +13,14 @@ import { Hono } from 'hono';
 import type { Campaign } from '../../core/bidding/campaign.ts';
 import { CONFIG_KEYS } from '../../core/store-keys.ts';
 import { requireAdmin } from '../shared/bearer-auth.ts';
-import { Campaign as CampaignSchema, CampaignList, campaignProblem, RatesTable, type CampaignInput } from './bidding-schemas.ts';
+import { Campaign as CampaignSchema, CampaignList, RatesTable } from './bidding-schemas.ts';
 import { readJson } from '../shared/body.ts';
 import { parseCampaigns } from './campaign-store.ts';
-import { UNREADABLE, type CampaignOp, type CampaignWrite } from './campaign-writer.ts';
+import { UNREADABLE } from './campaign-writer.ts';
+import { refuseProblem, writeCampaigns as write } from './campaign-admin.ts';
 import { clearConfigCache } from '../shared/config-store.ts';
 import { HttpError } from '../shared/http-error.ts';
 import type { AppEnv } from '../shared/types.ts';
-import { log } from '../shared/log.ts';
 import { kvOf } from '../shared/bindings.ts';
 
 const MAX_BYTES = 256 * 1024;
@@ -31,36 +31,6 @@ async function stored(kv: KVNamespace): Promise<Campaign[]> {
   const list = parseCampaigns(raw);
   if (list === null) throw new HttpError(UNREADABLE.status, UNREADABLE.code, UNREADABLE.message);
   return [...list];
-}
-
-/**
- * Hands `op` to the one writer, then drops this isolate's cached list. Bids everywhere see the
- * saved list once KV has it in their location (Cloudflare documents up to about 60 s; locally,
- * at once) and their isolates refresh (MODEL_REFRESH_SECONDS).
- */
-async function write(env: Env, op: CampaignOp): Promise<boolean> {
-  const writer = env.CAMPAIGN_WRITER.get(env.CAMPAIGN_WRITER.idFromName(CONFIG_KEYS.campaigns));
-  let r: CampaignWrite;
-  try {
-    r = await writer.apply(op);
-  } catch (err) {
-    // the writer was reset (a deploy) with the write under way: it may or may not have landed
-    log.error('campaign writer unreachable', { error: String(err) });
-    throw new HttpError(
-      503,
-      'writer_unavailable',
-      'the campaign write may or may not have been saved; read the list, and repeat if needed',
-    );
-  }
-  if (!r.ok) throw new HttpError(r.status, r.code, r.message, r.field);
-  clearConfigCache();
-  return r.created;
-}
-
-/** A 400 naming the field for what a new write may not do (campaignProblem). */
-function refuseProblem(x: Campaign, at: string): void {
-  const p = campaignProblem(x as CampaignInput);
-  if (p) throw new HttpError(400, 'invalid_request', `${at}${p.field}: ${p.message}`, `${at}${p.field}`);
 }
 
 export const adminCampaignRoutes = new Hono<AppEnv>()

@@ -13,7 +13,7 @@ import { Hono } from 'hono';
 import type { BidRequest } from 'iab-openrtb/v26';
 import { bidUserKey } from '../../core/bidding/bid-features.ts';
 import { bidRecords } from '../../core/bidding/bid-records.ts';
-import { createBidderScratch, needsShading, rateModels, runBidder, type CampaignState } from '../../core/bidding/bidder.ts';
+import { createBidderScratch, needsShading, rateModels, runBidder } from '../../core/bidding/bidder.ts';
 import type { Campaign } from '../../core/bidding/campaign.ts';
 import type { RatesTable } from '../../core/bidding/currency.ts';
 import { noticeSigner } from '../../core/bidding/notice-signature.ts';
@@ -28,11 +28,13 @@ import { badRequest, HttpError } from '../shared/http-error.ts';
 import { log } from '../shared/log.ts';
 import { signingSecret, storeOptions } from '../shared/settings.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
-import { campaignStates } from './campaign-state.ts';
+import { debugNoBid, debugReport, explainFor, isTest } from './bid-debug.ts';
+import { campaignStates, reserveBids, type SpendView } from './campaign-state.ts';
 import { campaigns, fxRates } from './campaign-store.ts';
 import { LATE, within } from './deadline.ts';
 import { bidExchange } from './exchange-auth.ts';
 import { acceptsGzip, jsonResponse, readMaybeGzip } from './gzip.ts';
+import { fetchPlacements, lastPaidLookup } from './placement-prices.ts';
 import { kvOf } from '../shared/bindings.ts';
 
 export const MAX_BID_BODY = 512 * 1024;
@@ -53,11 +55,13 @@ function noBid(c: AppContext, reason: string, extra: Record<string, string> = {}
 /** What a bid reads from KV and the campaigns' ledgers. */
 interface BidState {
   readonly campaigns: readonly Campaign[];
+  /** paused ones too: a debug request's explanation names them (`paused`) */
+  readonly all: readonly Campaign[];
   readonly rates: RatesTable;
   readonly models: ReadonlyMap<string, LinearModel | null>;
   /** the shading model, when the request has a first-price auction */
   readonly shading: Resolved<ShadingModel> | null;
-  readonly states: ReadonlyMap<string, CampaignState>;
+  readonly states: SpendView;
 }
 
 /**
@@ -96,7 +100,7 @@ async function readState(
   );
   if (reads === LATE || deadline - Date.now() < 1) return 'tmax';
   const [, shading, states] = reads;
-  return { campaigns: active, rates, models, shading, states };
+  return { campaigns: active, all: list, rates, models, shading, states };
 }
 
 /** One isolate's bidder buffers (bidder.ts): a run never yields, so requests take turns with them. */
@@ -108,40 +112,60 @@ async function bid(c: AppContext, started: number, exchange: string): Promise<Re
   const v = validateBidRequest(parseJson(await readMaybeGzip(c.req.raw, MAX_BID_BODY)), version);
   if (!v.ok) throw badRequest(`${v.field}: ${v.reason}`, v.field);
   const req = v.request;
+  const test = isTest(req);
+  const explain = explainFor(c, req, exchange);
+  /** A no-bid: a 204, or for a debug request a 200 that says why. */
+  const none = (reason: string, extra: Record<string, string> = {}, report = debugReport(test, exchange, 0, null, { nobid: reason })) =>
+    explain
+      ? jsonResponse(debugNoBid(req, report), acceptsGzip(c.req.raw), { 'x-openrtb-version': version, 'x-attune-nobid': reason, ...extra })
+      : noBid(c, reason, extra);
   const userKey = bidUserKey(req); // once: frequency caps, the bidder, the decision records
   // an unsigned notice could be forged to book spend: without the secret, no bid at all
   const secret = signingSecret(c);
-  if (!secret) return noBid(c, 'notConfigured', { 'x-attune-fallback': 'SIGNING_SECRET=missing' });
+  if (!secret) return none('notConfigured', { 'x-attune-fallback': 'SIGNING_SECRET=missing' });
   const deadline = started + (req.tmax ?? DEFAULT_TMAX) - NETWORK_MARGIN_MS;
-  if (deadline - Date.now() < MIN_BUDGET_MS) return noBid(c, 'tmax');
+  if (deadline - Date.now() < MIN_BUDGET_MS) return none('tmax');
 
   const now = Date.now();
   const state = await readState(c, req, userKey, now, deadline);
-  if (typeof state === 'string') return noBid(c, state);
+  if (typeof state === 'string') return none(state);
+  const paid = lastPaidLookup(now);
   const out = runBidder({
     request: req,
     userKey,
     now,
-    campaigns: state.campaigns,
+    campaigns: explain ? state.all : state.campaigns,
     rates: state.rates,
     models: (n) => state.models.get(n) ?? null,
     shading: state.shading?.ok ? state.shading.model : null,
-    state: (id) => state.states.get(id) ?? { spend: null, seen: 0 },
+    state: state.states.state,
     uniform: Math.random,
     newId: () => crypto.randomUUID(),
     noticeBase: `${new URL(c.req.url).origin}/openrtb2`,
     exchange,
     signer: noticeSigner(secret),
     scratch,
+    explain,
+    test,
+    lastPaid: paid.lookup,
   });
+  const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
+  // before this request yields: the next one in this isolate must see these bids' money as spoken for
+  if (!test && out.decisions.length > 0) reserveBids(c.env, out.decisions, exchange, now, waitUntil);
+  if (paid.missed.length > 0) waitUntil(fetchPlacements(paid.missed, now));
   const fallbacks = [...out.fallbacks];
   if (state.shading && !state.shading.ok) fallbacks.push(`${SHADING_MODEL}=${state.shading.reason}`);
   const fallback = fallbacks.length > 0 ? [...new Set(fallbacks)].join(', ') : undefined;
   if (fallback !== undefined) log.warn('bid fallbacks', { request: req.id, fallbacks });
+  const active = state.campaigns.length;
   if (out.response === null) {
-    return noBid(c, Object.keys(out.skipped).join(',') || 'noEligible', fallback ? { 'x-attune-fallback': fallback } : {});
+    const reason = Object.keys(out.skipped).join(',') || 'noEligible';
+    const report = debugReport(test, exchange, active, out.trace, { currency: out.currency, nobid: reason, fallbacks });
+    return none(reason, fallback ? { 'x-attune-fallback': fallback } : {}, report);
   }
-  logRecords(c.env.EVENTS, bidRecords(out, req, userKey, now, exchange), (p) => c.executionCtx.waitUntil(p));
+  // a test auction is not real traffic: the models must not train on it
+  if (!test) logRecords(c.env.EVENTS, bidRecords(out, req, userKey, now, exchange), waitUntil);
+  if (explain) out.response.ext!.debug = debugReport(test, exchange, active, out.trace, { currency: out.currency, fallbacks });
   // the answer speaks the caller's version (our 2.6 fields are ignorable extras to 2.5 parsers)
   const headers: Record<string, string> = { 'x-openrtb-version': version };
   if (fallback !== undefined) headers['x-attune-fallback'] = fallback;

@@ -4,6 +4,7 @@
  * plain types (`Campaign`, `RatesTable`).
  */
 import * as z from 'zod/mini';
+import { MAX_CAMPAIGNS } from '../../core/bidding/campaign.ts';
 
 const id = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64'));
 const money = z.number().check(z.gte(0), z.refine(Number.isFinite, 'must be finite'));
@@ -106,8 +107,6 @@ export function isHttpUrl(s: string): boolean {
   const u = URL.parse(s);
   return u !== null && (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && /^https?:\/\//i.test(s);
 }
-
-export const MAX_CAMPAIGNS = 500;
 
 export const CampaignList = z.array(Campaign).check(
   z.maxLength(MAX_CAMPAIGNS),

@@ -12,6 +12,18 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { UNKNOWN_EXCHANGE } from '../../core/bidding/exchange-keys.ts';
+import {
+  bookSchema,
+  countOnce,
+  dayRows,
+  pruneBook,
+  release,
+  reserve,
+  reservedAt,
+  settle,
+  type DayRow,
+  type Reservation,
+} from './ledger-book.ts';
 
 const DAY_MS = 86_400_000;
 const KEEP_MS = 31 * DAY_MS;
@@ -41,6 +53,8 @@ export interface LedgerSnapshot {
   readonly total: number;
   /** impressions of `user` within the asked window (0 when no user was asked) */
   readonly seen: number;
+  /** what the bids still waiting for their notices may cost (ledger-book.ts) */
+  readonly reserved: number;
 }
 
 /** Creates the ledger's tables, or brings an older ledger's up to date. */
@@ -53,6 +67,7 @@ export function ledgerSchema(sql: SqlStorage): void {
   sql.exec('CREATE INDEX IF NOT EXISTS imps_ts ON imps(ts)');
   sql.exec('CREATE INDEX IF NOT EXISTS imps_user ON imps(user, ts)');
   sql.exec('CREATE TABLE IF NOT EXISTS totals (k TEXT PRIMARY KEY, v REAL NOT NULL)');
+  bookSchema(sql);
 }
 
 export class CampaignLedger extends DurableObject<Env> {
@@ -71,6 +86,7 @@ export class CampaignLedger extends DurableObject<Env> {
    */
   async record(e: LedgerEntry): Promise<number> {
     const sql = this.ctx.storage.sql;
+    settle(sql, e.decisionId, e.cost, e.ts); // its reservation, if still held, gives way to the booking
     const add = 'INSERT INTO totals (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = v + excluded.v';
     const row = sql
       .exec<{ cost: number; exchange: string | null }>('SELECT cost, exchange FROM imps WHERE decision = ?', e.decisionId)
@@ -109,7 +125,40 @@ export class CampaignLedger extends DurableObject<Env> {
       user === null
         ? 0
         : sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM imps WHERE user = ? AND ts >= ?', user, now - windowMs).one().n;
-    return { day, spent, total, seen };
+    return { day, spent, total, seen, reserved: reservedAt(sql, now) };
+  }
+
+  /** Holds bids against the budget until their notices (ledger-book.ts); the spend as it now stands. */
+  async reserve(bids: readonly Reservation[], now: number): Promise<LedgerSnapshot> {
+    reserve(this.ctx.storage.sql, bids, now);
+    await this.keepPruning();
+    return this.snapshot(now, null, 0);
+  }
+
+  /** A loss notice: the bid's reservation goes. */
+  async release(decision: string): Promise<boolean> {
+    return release(this.ctx.storage.sql, decision);
+  }
+
+  /** Counts a bid's billing notice (an impression) or click, once per bid. */
+  async count(kind: 'impressions' | 'clicks', decision: string, exchange: string, ts: number): Promise<boolean> {
+    const fresh = countOnce(this.ctx.storage.sql, kind, decision, exchange, ts);
+    if (fresh) await this.keepPruning();
+    return fresh;
+  }
+
+  /** The day-by-day counts from `fromDay` (days since epoch, UTC) on. */
+  async days(fromDay: number): Promise<DayRow[]> {
+    return dayRows(this.ctx.storage.sql, fromDay, UNKNOWN_EXCHANGE);
+  }
+
+  private pruning = false;
+
+  /** A ledger that only ever sees bids still needs its daily prune. */
+  private async keepPruning(): Promise<void> {
+    if (this.pruning) return;
+    this.pruning = true;
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + DAY_MS);
   }
 
   /** Spend and impressions per exchange, today (UTC) and all-time. */
@@ -135,6 +184,7 @@ export class CampaignLedger extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.ctx.storage.sql.exec('DELETE FROM imps WHERE ts < ?', Date.now() - KEEP_MS);
+    pruneBook(this.ctx.storage.sql, Date.now());
     await this.ctx.storage.setAlarm(Date.now() + DAY_MS);
   }
 }

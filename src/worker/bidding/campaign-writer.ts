@@ -12,10 +12,8 @@
  * starts from, except within a minute of this object's own write (`baseText`).
  */
 import { DurableObject } from 'cloudflare:workers';
-import type { Campaign } from '../../core/bidding/campaign.ts';
+import { MAX_CAMPAIGNS, type Campaign } from '../../core/bidding/campaign.ts';
 import { CONFIG_KEYS } from '../../core/store-keys.ts';
-import { MAX_CAMPAIGNS } from './bidding-schemas.ts';
-import { parseCampaigns } from './campaign-store.ts';
 import { log } from '../shared/log.ts';
 import { groupQueue, KeyWriteWindow } from '../shared/single-writer.ts';
 import { kvOf } from '../shared/bindings.ts';
@@ -87,7 +85,9 @@ export class CampaignWriter extends DurableObject<Env> {
       // a group that starts by replacing the list needs nothing from the stored one
       if (group[0]!.kind !== 'replace') {
         const text = this.list.base(await kvOf(this.env).get(CONFIG_KEYS.campaigns));
-        list = text === null ? [] : readList(text);
+        // the list's schemas load with the first write that reads it, not with every isolate
+        // that exports this class (all of them: index.ts)
+        list = text === null ? [] : readList(text, (await import('./campaign-store.ts')).parseCampaigns);
       }
       for (const op of group) {
         const r = applyCampaignOp(list, op);
@@ -113,12 +113,12 @@ export class CampaignWriter extends DurableObject<Env> {
 }
 
 /** The stored list, or null when it does not validate (or is not JSON at all). */
-function readList(text: string): Campaign[] | null {
+function readList(text: string, parseCampaigns: (raw: unknown) => readonly Campaign[] | null): Campaign[] | null {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
     return null;
   }
-  return (parseCampaigns(raw) as Campaign[] | null)?.slice() ?? null;
+  return parseCampaigns(raw)?.slice() ?? null;
 }

@@ -17,6 +17,7 @@ import { UNKNOWN_EXCHANGE } from '../../core/bidding/exchange-keys.ts';
 import { noticeExpired } from '../../core/bidding/notice-outcome.ts';
 import { splitNotice, verifyClick } from '../../core/bidding/notice-signature.ts';
 import type { OutcomeEvent } from '../../core/outcome-event.ts';
+import { ledgerOf } from './campaign-state.ts';
 import { campaigns } from './campaign-store.ts';
 import { sendToLog } from '../log/log-producer.ts';
 import { HttpError } from '../shared/http-error.ts';
@@ -35,7 +36,7 @@ export const clickRoutes = new Hono<AppEnv>().get('/openrtb2/click', async (c) =
   const parts = splitNotice(new URL(c.req.url).search.slice(1));
   const parsed = ClickQuery.safeParse(pairs(parts.signed));
   if (!parsed.success) throw new HttpError(400, 'bad_request', 'not a click URL of one of our ads', 'd');
-  const { d, c: campaignId, cr, imp, t, x } = parsed.data;
+  const { d, c: campaignId, cr, imp, t, x, test } = parsed.data;
   const secret = signingSecret(c);
   if (!secret || !verifyClick(secret, parts))
     throw new HttpError(403, 'invalid_signature', 'not a click URL of one of our ads (or altered)', 's');
@@ -45,7 +46,7 @@ export const clickRoutes = new Hono<AppEnv>().get('/openrtb2/click', async (c) =
     ?.creatives.find((x) => x.id === cr)?.clickUrl;
   if (noticeExpired(t, now)) {
     log.warn('click not counted', { decision: d, reason: 'expired' });
-  } else if (c.req.method === 'GET' && !speculative(c) && !recordedBefore('click', d, 0)) {
+  } else if (c.req.method === 'GET' && !speculative(c) && test === undefined && !recordedBefore('click', d, 0)) {
     const event: OutcomeEvent = {
       type: 'outcome',
       v: 1,
@@ -65,6 +66,13 @@ export const clickRoutes = new Hono<AppEnv>().get('/openrtb2/click', async (c) =
       sendToLog(c.env.EVENTS, [event]).catch((err: unknown) => {
         forgetNotice('click', d);
         log.error('click not recorded', { decision: d, error: String(err) });
+      }),
+    );
+    // the campaign's stats count it too (once per bid), live (ledger-book.ts)
+    const ledger = ledgerOf(c.env, campaignId);
+    c.executionCtx.waitUntil(
+      ledger.count('clicks', d, event.exchange!, now).catch((err: unknown) => {
+        log.error('click not counted in the ledger', { decision: d, error: String(err) });
       }),
     );
   }

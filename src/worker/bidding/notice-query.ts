@@ -23,6 +23,9 @@ export const SignedQuery = z.object({
   u: z.optional(shortText(256)),
   // the exchange the bid was made for; absent in notices signed before exchanges were configured
   x: z.optional(z.string().check(z.regex(EXCHANGE_ID))),
+  // the placement (floors-feedback.ts), and a test auction's mark (its notices book nothing)
+  pl: z.optional(z.string().check(z.regex(/^[0-9a-f]{16}$/))),
+  test: z.optional(z.literal('1')),
 });
 /** The exchange's macro values, the only names allowed after the signature. */
 export const MacroQuery = z.object({
@@ -73,4 +76,6 @@ export const ClickQuery = z.object({
   imp: z.optional(shortText(128)),
   t: z.string().check(z.regex(/^\d{1,12}$/)),
   x: z.optional(z.string().check(z.regex(EXCHANGE_ID))),
+  // a test auction's ad: its click is not counted
+  test: z.optional(z.literal('1')),
 });

@@ -33,10 +33,11 @@ import { log } from '../shared/log.ts';
 import type { StoreOptions } from '../shared/refresh-cache.ts';
 import { signingSecret, storeOptions } from '../shared/settings.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
-import { addLocalSpend } from './campaign-state.ts';
+import { addLocalSpend, ledgerOf } from './campaign-state.ts';
 import { campaigns, fxRates } from './campaign-store.ts';
 import { LATE, within } from './deadline.ts';
 import { MacroQuery, macroPairs, pairs, SignedQuery } from './notice-query.ts';
+import { noticeStats } from './notice-stats.ts';
 import { kvOf } from '../shared/bindings.ts';
 import { recordedBefore, rememberNotice } from './recent-notices.ts';
 
@@ -81,14 +82,21 @@ async function notice(c: AppContext, name: NoticeKind): Promise<Response> {
 /** Logs the notice and books its cost (503 when either cannot be done in time: the exchange retries). */
 async function record(c: AppContext, name: NoticeKind, q: SignedQuery, outcome: NoticeOutcome, now: number): Promise<void> {
   for (const n of outcome.notes) log.warn(n.msg, n.fields);
-  const work: Promise<unknown>[] = [sendToLog(c.env.EVENTS, [outcome.event])];
+  // a test auction's notice (signed `test=1`, bid-debug.ts) books and logs nothing
+  const test = q.test === '1';
+  const work: Promise<unknown>[] = test ? [] : [sendToLog(c.env.EVENTS, [outcome.event])];
   const cost = outcome.cost;
-  if (cost !== null) {
-    const stub = c.env.CAMPAIGN_LEDGER.get(c.env.CAMPAIGN_LEDGER.idFromName(q.c));
+  // one stub per notice, for the booking and the stats alike
+  let stub: ReturnType<typeof ledgerOf> | undefined;
+  const ledger = () => (stub ??= ledgerOf(c.env, q.c));
+  if (!test) work.push(...noticeStats(ledger, name, q, cost, outcome.exchange, now));
+  if (cost !== null && !test) {
     work.push(
-      stub.record({ decisionId: q.d, ts: now, cost, user: q.u ?? null, exchange: outcome.exchange }).then((added) => {
-        if (added > 0) addLocalSpend(q.c, added, now);
-      }),
+      ledger()
+        .record({ decisionId: q.d, ts: now, cost, user: q.u ?? null, exchange: outcome.exchange })
+        .then((added) => {
+          if (added > 0) addLocalSpend(q.c, added, now);
+        }),
     );
   }
   // Bounded: a stalled queue or ledger answers 503 (the exchange retries, and a retry is one
@@ -120,7 +128,7 @@ async function winMarkup(
   const list = await campaigns(kvOf(c.env), store);
   const creative = list.find((x) => x.id === q.c)?.creatives.find((x) => x.id === q.cr);
   if (!creative) return null;
-  const cq = clickQuery(q.d, q.c, creative.id, q.imp, q.t, q.x);
+  const cq = clickQuery(q.d, q.c, creative.id, q.imp, q.t, q.x, q.test === '1');
   const adm =
     creative.clickUrl === undefined
       ? creative.adm

@@ -8,7 +8,7 @@ import { SNAPSHOT_PREFIX } from '../../core/model-registry.ts';
 import { EXPERIMENT_PREFIX, experimentKey, experimentVersionKey, experimentVersionPrefix } from '../../core/store-keys.ts';
 import { clearConfigCache, readConfig } from '../shared/config-store.ts';
 import type { StoreOptions } from '../shared/refresh-cache.ts';
-import { parseExperimentConfig } from './schema.ts';
+import type { parseExperimentConfig } from './schema.ts';
 
 /** The model name posterior snapshots are published under. */
 export const snapshotName = (key: string) => `${SNAPSHOT_PREFIX}${key}`;
@@ -21,17 +21,18 @@ const STATUSES: ReadonlySet<string> = new Set<ExperimentStatus>(['draft', 'runni
  * path cannot read must be refused here (the config store keeps the last good one) rather than
  * fail requests.
  */
-export function parseExperiment(raw: unknown): Experiment | null {
+function parseExperiment(raw: unknown, parseConfig: typeof parseExperimentConfig): Experiment | null {
   const e = raw as Partial<Experiment> | null;
   if (typeof e !== 'object' || e === null || !STATUSES.has(e.status as string)) return null;
   if (!Number.isInteger(e.version) || !Number.isInteger(e.epoch)) return null;
   let config: ExperimentConfig;
   try {
-    config = parseExperimentConfig(raw);
+    config = parseConfig(raw);
   } catch {
     return null;
   }
   const winner = typeof e.winner === 'string' && config.arms.some((a) => a.key === e.winner) ? e.winner : null;
+  const paused = Array.isArray(e.pausedArms) ? e.pausedArms.filter((a) => config.arms.some((arm) => arm.key === a)) : [];
   return {
     ...config,
     status: e.status!,
@@ -41,11 +42,28 @@ export function parseExperiment(raw: unknown): Experiment | null {
     createdAt: Number(e.createdAt) || 0,
     updatedAt: Number(e.updatedAt) || 0,
     history: Array.isArray(e.history) ? e.history : [],
+    ...(paused.length > 0 ? { pausedArms: paused } : {}),
   };
 }
 
+let parseStored: ((raw: unknown) => Experiment | null) | undefined;
+
+/**
+ * `parseExperiment` with the config schema, loaded by the first read of a stored experiment:
+ * the schema is built when its module loads, and an isolate whose requests name no experiment
+ * need never build it.
+ */
+async function storedParser(): Promise<(raw: unknown) => Experiment | null> {
+  if (parseStored === undefined) {
+    const { parseExperimentConfig } = await import('./schema.ts');
+    parseStored = (raw) => parseExperiment(raw, parseExperimentConfig);
+  }
+  return parseStored;
+}
+
 export async function loadExperiment(kv: KVNamespace, key: string): Promise<Experiment | null> {
-  return parseExperiment(await kv.get(experimentKey(key), 'json'));
+  const [parse, raw] = await Promise.all([storedParser(), kv.get(experimentKey(key), 'json')]);
+  return parse(raw);
 }
 
 export async function saveExperiment(kv: KVNamespace, e: Experiment): Promise<void> {
@@ -53,16 +71,64 @@ export async function saveExperiment(kv: KVNamespace, e: Experiment): Promise<vo
   await kv.put(experimentVersionKey(e.key, e.version), body);
   await kv.put(experimentKey(e.key), body);
   clearConfigCache(); // this isolate sees its own write at once; others within the refresh interval
+  clearExperimentKeys();
+}
+
+/** How old this isolate's list of experiment keys may be before a name not on it re-lists them. */
+const RELIST_ON_MISS_MS = 5_000;
+/** How old it may be at all (an experiment deleted by hand drops off). */
+const MAX_LIST_AGE_MS = 5 * 60_000;
+
+let listed: { readonly keys: ReadonlySet<string>; readonly at: number } | null = null;
+let listing: Promise<ReadonlySet<string>> | null = null;
+
+/**
+ * The keys of the experiments that exist, from a per-isolate list of `experiment/` keys. Names
+ * come from anyone (events name any experiment), so a name not on the list never costs a read of
+ * its own: it re-lists at most every RELIST_ON_MISS_MS, a few KV list calls however many names
+ * a batch makes up. A new experiment is on the list at once in the isolate that wrote it, in
+ * others after that interval (and KV's own propagation).
+ */
+export async function experimentKeys(kv: KVNamespace, names: Iterable<string>, now = Date.now()): Promise<ReadonlySet<string>> {
+  if (listed !== null && now - listed.at < MAX_LIST_AGE_MS) {
+    const held = listed;
+    if (now - held.at < RELIST_ON_MISS_MS || [...names].every((k) => held.keys.has(k))) return held.keys;
+  }
+  listing ??= listKeys(kv)
+    .then((keys) => {
+      listed = { keys, at: now };
+      return keys;
+    })
+    .finally(() => {
+      listing = null;
+    });
+  return listing;
+}
+
+async function listKeys(kv: KVNamespace): Promise<ReadonlySet<string>> {
+  const keys = new Set<string>();
+  let cursor: string | undefined;
+  do {
+    const page = await kv.list({ prefix: EXPERIMENT_PREFIX, ...(cursor ? { cursor } : {}) });
+    for (const k of page.keys) keys.add(k.name.slice(EXPERIMENT_PREFIX.length));
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor);
+  return keys;
+}
+
+export function clearExperimentKeys(): void {
+  listed = null;
 }
 
 export async function listExperiments(kv: KVNamespace): Promise<Experiment[]> {
   const out: Experiment[] = [];
+  const parse = await storedParser();
   let cursor: string | undefined;
   do {
     const page = await kv.list({ prefix: EXPERIMENT_PREFIX, ...(cursor ? { cursor } : {}) });
     const values = await Promise.all(page.keys.map((k) => kv.get(k.name, 'json')));
     for (const v of values) {
-      const e = parseExperiment(v);
+      const e = parse(v);
       if (e) out.push(e);
     }
     cursor = page.list_complete ? undefined : page.cursor;
@@ -76,6 +142,6 @@ export async function listVersions(kv: KVNamespace, key: string): Promise<number
 }
 
 /** The experiment as the decision path sees it: cached per isolate, refreshed in the background. */
-export function cachedExperiment(kv: KVNamespace, key: string, opts: StoreOptions): Promise<Experiment | null> {
-  return readConfig<Experiment | null>(kv, experimentKey(key), parseExperiment, null, opts);
+export async function cachedExperiment(kv: KVNamespace, key: string, opts: StoreOptions): Promise<Experiment | null> {
+  return readConfig<Experiment | null>(kv, experimentKey(key), parseStored ?? (await storedParser()), null, opts);
 }

@@ -11,6 +11,7 @@ import { NativeEvent } from '../events/event-schema.ts';
 import { RecommendRequest, RecommendResponse } from '../recommend/recommend-schema.ts';
 import { DecideRequest, DecideResponse, ScoreRequest, ScoreResponse } from '../decide/decide-schema.ts';
 import { ErrorResponse, REQUEST_LIMITS } from '../shared/request-schema.ts';
+import { campaignPaths, campaignSchemas, NOBID_REASONS } from './campaign-paths.ts';
 
 const schema = (s: z.ZodMiniType, io: 'input' | 'output') => z.toJSONSchema(s, { io, unrepresentable: 'any' });
 
@@ -32,12 +33,27 @@ const errors = {
 
 const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
 const bidResponses = {
-  '200': { description: 'BidResponse' },
-  '204': { description: 'No bid' },
+  '200': {
+    description:
+      'BidResponse; `ext.floors` gives, per imp bid on, the floor seen and the price last paid on the placement. A debug request ' +
+      '(`test: 1` or `ext.attune.debug: true`) from an exchange in DEBUG_EXCHANGES gets `ext.debug`, and a 200 with `seatbid: []` for a no-bid',
+  },
+  '204': {
+    description: 'No bid',
+    headers: { 'x-attune-nobid': { schema: { type: 'string' }, description: `why, comma-separated: ${NOBID_REASONS}` } },
+  },
   '400': errors['400'],
   '401': { description: 'No exchange key (or path token); `WWW-Authenticate: Bearer realm="openrtb"`', content: errorContent },
   '403': { description: 'Not the key (or path token) of a configured exchange', content: errorContent },
 };
+
+const rateLimited = (what: string) => ({
+  '429': {
+    description: `Too many requests from this client address (docs/operations.md, "Event intake limits")${what}`,
+    headers: { 'retry-after': { schema: { type: 'integer' }, description: 'seconds to wait before resending' } },
+    content: errorContent,
+  },
+});
 
 function operation(summary: string, request: string, response: string | null, description: string, more: Record<string, object> = {}) {
   return {
@@ -68,12 +84,14 @@ export function openApiDocument(): object {
         'DecideRequest',
         'DecideResponse',
         'Sets the `att_vid` visitor cookie when none came and refreshes the signed `att_p` profile cookie.',
+        rateLimited(''),
       ),
       '/v1/score': operation(
         'Raw model scores for a visitor',
         'ScoreRequest',
         'ScoreResponse',
         "Returns each model variant's predicted rate; does not count a page view.",
+        rateLimited(''),
       ),
       '/v1/recommend': operation(
         'Recommend products',
@@ -82,6 +100,7 @@ export function openApiDocument(): object {
         'Item-item recommendations blended from context items and recent history (or, given past `orders`, ranked by the ' +
           "model's learned next-basket chances), with filters, diversity and boosts; " +
           'popularity fallback says so in `x-attune-fallback`. Also `GET /v1/recommend?items=…&k=…` (docs/recommendations.md).',
+        rateLimited(''),
       ),
       '/v1/events': operation(
         'Send outcome events',
@@ -90,13 +109,7 @@ export function openApiDocument(): object {
         'A JSON array of events, `{ "events": [...] }`, a `text/plain` sendBeacon body, or Segment `track`/`page`/`identify` ' +
           'payloads. Valid events are accepted even when others are rejected: `{ accepted, rejected: [{ index, field, reason }], duplicates, ids }` ' +
           '(docs/log-schema.md).',
-        {
-          '429': {
-            description: 'Too many requests from this client address (docs/operations.md, "Event intake limits"); nothing was queued',
-            headers: { 'retry-after': { schema: { type: 'integer' }, description: 'seconds to wait before resending' } },
-            content: errorContent,
-          },
-        },
+        rateLimited('; nothing was queued'),
       ),
       '/v1/bid-adjust': operation(
         "pCTR, pCVR and a bid multiplier for an ad server's own auction",
@@ -110,11 +123,13 @@ export function openApiDocument(): object {
           description:
             "From configured exchanges only (`EXCHANGE_KEYS`): the exchange's key as a bearer token. " +
             'Body: an OpenRTB 2.6 BidRequest (gzip accepted). 200 with a BidResponse, 204 for no-bid, 400 naming the ' +
-            'field for OpenRTB-structural errors. Win, billing and loss notices: `/openrtb2/win|billing|loss` (docs/bidding.md).',
+            'field for OpenRTB-structural errors. Win, billing and loss notices: `/openrtb2/win|billing|loss` (docs/bidding.md). ' +
+            '`test: 1` is a test auction: nothing it leads to is booked or logged.',
           security: [{ exchangeKey: [] }],
           responses: bidResponses,
         },
       },
+      ...campaignPaths,
       '/openrtb2/bid/{exchange}/{token}': {
         post: {
           summary: 'The same, for exchanges that cannot set headers: the exchange id and its path token in the path',
@@ -132,6 +147,7 @@ export function openApiDocument(): object {
     components: {
       securitySchemes: {
         exchangeKey: { type: 'http', scheme: 'bearer', description: "An exchange's key from EXCHANGE_KEYS (`exchangeId:key,…`)" },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN secret' },
       },
       schemas: {
         DecideRequest: schema(DecideRequest, 'input'),
@@ -143,6 +159,7 @@ export function openApiDocument(): object {
         EventBatch: schema(z.union([z.array(NativeEvent), z.object({ events: z.array(NativeEvent) })]), 'input'),
         BidAdjustRequest: schema(BidAdjustRequest, 'input'),
         Error: schema(ErrorResponse, 'output'),
+        ...campaignSchemas,
       },
     },
   };

@@ -19,9 +19,11 @@ const NAMES = [
   'ORIGIN_TIMEOUT_MS',
   'ALLOWED_ORIGINS',
   'ADMIN_TOKEN',
+  'ADMIN_TOKENS',
   'PARTNER_TOKENS',
   'SIGNING_SECRET',
   'PROFILE_SECRET',
+  'DEBUG_EXCHANGES',
   'ADMIN_HOST',
 ] as const;
 
@@ -44,13 +46,21 @@ export interface Settings {
   readonly allowedOrigins: '*' | readonly string[];
   /** ADMIN_TOKEN, undefined when unset, empty or weak (the admin API and page then answer 503) */
   readonly adminToken: string | undefined;
+  /**
+   * every admin token with its label, for the audit log: ADMIN_TOKEN as `admin`, then each
+   * `label:token` of ADMIN_TOKENS (comma-separated; entries without a label or token, and weak
+   * tokens, are skipped)
+   */
+  readonly adminTokens: readonly { readonly label: string; readonly token: string }[];
   /** what /v1/bid-adjust takes: the admin token and each of PARTNER_TOKENS, trimmed, empty and weak ones dropped */
   readonly partnerTokens: readonly string[];
   /** SIGNING_SECRET, else (deprecated) PROFILE_SECRET; undefined when neither is set, or the one set is weak */
   readonly signingSecret: string | undefined;
   /** the secret came from PROFILE_SECRET, its name before SIGNING_SECRET (read for one release) */
   readonly legacySecret: boolean;
-  /** ADMIN_HOST: the host names (lower case, no port) the admin page answers on; empty when unset (experiments/admin-host.ts) */
+  /** DEBUG_EXCHANGES (default none): the exchanges whose debug requests get the bidder's explanation (`*`: all) */
+  readonly debugExchanges: '*' | readonly string[];
+  /** ADMIN_HOST: the host names (lower case, no port) the admin page answers on; empty when unset (shared/admin-host.ts) */
   readonly adminHosts: readonly string[];
 }
 
@@ -58,6 +68,15 @@ export interface Settings {
 export function numberVar(value: string | undefined, fallback: number, min = 0): number {
   const n = value === undefined || value.trim() === '' ? Number.NaN : Number(value);
   return Number.isFinite(n) && n >= min ? n : fallback;
+}
+
+/** A comma-separated list; `*` anywhere in it means everything. */
+function listVar(value: string | undefined): '*' | readonly string[] {
+  const items = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return items.includes('*') ? '*' : items;
 }
 
 export const DEFAULTS = { refreshSeconds: 5, writeGapMs: 1_000, staleMs: 60_000, originTimeoutMs: 10_000 } as const;
@@ -90,6 +109,7 @@ function parse(env: SettingsEnv): Settings {
     originTimeoutMs: numberVar(env.ORIGIN_TIMEOUT_MS, DEFAULTS.originTimeoutMs, Number.MIN_VALUE),
     allowedOrigins: origins.includes('*') ? '*' : origins,
     adminToken,
+    adminTokens: adminTokens(env, adminToken),
     partnerTokens: adminToken === undefined ? partnerTokens : [adminToken.trim(), ...partnerTokens],
     signingSecret: legacySecret ? secret(env.PROFILE_SECRET, 'PROFILE_SECRET') : secret(env.SIGNING_SECRET, 'SIGNING_SECRET'),
     legacySecret,
@@ -97,7 +117,24 @@ function parse(env: SettingsEnv): Settings {
       .split(',')
       .map((h) => h.trim().toLowerCase().replace(/:\d+$/, ''))
       .filter((h) => h !== ''),
+    debugExchanges: listVar(env.DEBUG_EXCHANGES),
   };
+}
+
+const LABEL = /^[A-Za-z0-9_.@-]{1,64}$/;
+
+function adminTokens(env: SettingsEnv, adminToken: string | undefined): Settings['adminTokens'] {
+  const out: { label: string; token: string }[] = adminToken ? [{ label: 'admin', token: adminToken }] : [];
+  for (const [i, entry] of (env.ADMIN_TOKENS ?? '').split(',').entries()) {
+    const colon = entry.indexOf(':');
+    const label = entry.slice(0, colon).trim();
+    if (entry.trim() === '') continue;
+    // a weak token is logged by secret() and skipped like a malformed entry
+    const token = colon < 0 ? undefined : secret(entry.slice(colon + 1).trim(), 'ADMIN_TOKENS', i + 1);
+    if (!LABEL.test(label) || token === undefined) log.warn('ADMIN_TOKENS: an entry is not label:token, skipped', { label });
+    else out.push({ label, token });
+  }
+  return out;
 }
 
 let last: { env: SettingsEnv; raw: string; settings: Settings } | null = null;

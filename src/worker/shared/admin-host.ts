@@ -1,5 +1,5 @@
 /**
- * Where the admin page (`/ui/experiments`) answers. Its session cookie makes it act for the admin,
+ * Where the admin pages (`/ui/experiments`, `/ui/campaigns`) answer. Its session cookie makes it act for the admin,
  * so no script of anyone else's may ever run on its origin: in proxy mode the site's own pages
  * (and every third-party tag on them) are served from the Worker's hosts, and from there a
  * `fetch('/ui/experiments/x/pause', { method: 'POST' })` would carry the admin's cookie.
@@ -14,7 +14,7 @@
  *
  * Proxy mode counts as on whenever ORIGIN_URL is set, even to a value proxy/origin.ts refuses.
  */
-import { settings, type SettingsEnv } from '../shared/settings.ts';
+import { settings, type SettingsEnv } from './settings.ts';
 
 type HostEnv = SettingsEnv & { readonly ORIGIN_URL?: string | undefined };
 

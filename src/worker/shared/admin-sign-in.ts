@@ -1,0 +1,104 @@
+/**
+ * The admin pages' sign-in, one for all of them (/ui/experiments, /ui/campaigns). A page answers
+ * only where no one else's script can run on its origin (admin-host.ts: `ADMIN_HOST` in proxy
+ * mode). A login form checks the token against ADMIN_TOKEN and the labelled ADMIN_TOKENS (constant time; failures count towards the
+ * per-address limit, auth-rate-limit.ts) and starts a signed, revocable session
+ * (admin-session.ts), keyed by the token given, so the audit log names its label, in an HttpOnly, SameSite=Strict cookie (Secure over https). Signing in on one
+ * page signs in on all: the cookie is set once per page path (`ADMIN_PAGES`), each scoped to its
+ * page, so it never goes with requests to other paths (the proxied site's, in proxy mode); signing
+ * out revokes the session for every page. Every form, signing in and out included, is refused from
+ * a foreign Origin. Every page mounts these, so a change to the session applies to every page.
+ */
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { createMiddleware } from 'hono/factory';
+import { adminPageAllowed } from './admin-host.ts';
+import { labelledSessionOf, newSession, revoke, revoked, SESSION_SECONDS } from './admin-session.ts';
+import { countFailure, refuseThrottled } from './auth-rate-limit.ts';
+import { ADMIN_COOKIE, adminDisabled, adminLabel } from './bearer-auth.ts';
+import { readForm } from './body.ts';
+import { errorBody, HttpError } from './http-error.ts';
+import { settings } from './settings.ts';
+import type { AppContext, AppEnv } from './types.ts';
+
+/** Every admin page's path: the session cookie is set for each. */
+export const ADMIN_PAGES = ['/ui/experiments', '/ui/campaigns'] as const;
+/** a login form is one field */
+const LOGIN_BYTES = 4096;
+
+/** A 404 wherever the pages may not answer (admin-host.ts), before anything else is looked at. */
+export const adminHostOnly = createMiddleware<AppEnv>(async (c, next) => {
+  if (!adminPageAllowed(c.env, new URL(c.req.url).hostname)) {
+    return c.json(
+      errorBody('not_found', `no route for ${c.req.method} ${c.req.path} here: in proxy mode the admin pages answer on ADMIN_HOST only`),
+      404,
+    );
+  }
+  await next();
+});
+
+/** The cookie is SameSite=Strict; refusing foreign origins as well keeps form posts same-site only. */
+function refuseForeignPost(c: AppContext): void {
+  const origin = c.req.header('origin');
+  if (c.req.method === 'POST' && origin && origin !== new URL(c.req.url).origin)
+    throw new HttpError(403, 'forbidden', 'cross-origin form post');
+}
+
+/**
+ * A page's guard: a GET without a live session goes to `loginPath`; a POST is a 401; a
+ * cross-origin POST a 403. The label of the token that signed in is `c.get('admin')`.
+ */
+export function requireAdminSession(loginPath: string) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const tokens = settings(c.env).adminTokens;
+    if (tokens.length === 0) throw adminDisabled();
+    const signedIn = labelledSessionOf(tokens, getCookie(c, ADMIN_COOKIE), Date.now());
+    if (signedIn === null || (await revoked(c.env, signedIn.session))) {
+      if (c.req.method === 'GET') return c.redirect(loginPath, 303);
+      throw new HttpError(401, 'unauthorized', `sign in at ${loginPath}`);
+    }
+    refuseForeignPost(c);
+    c.set('admin', signedIn.label);
+    await next();
+  });
+}
+
+/** Why a sign-in failed, for the login page to show. */
+export interface SignInRefusal {
+  readonly status: 401 | 429;
+  readonly message: string;
+}
+
+/** Checks a login form's token; when it is an admin token, starts the session on every page and returns null. */
+export async function signIn(c: AppContext): Promise<SignInRefusal | null> {
+  refuseForeignPost(c);
+  if (settings(c.env).adminTokens.length === 0) throw adminDisabled();
+  let token = '';
+  try {
+    refuseThrottled(c);
+    token = (await readForm(c.req.raw, LOGIN_BYTES)).token ?? '';
+    // ADMIN_TOKEN or a labelled one of ADMIN_TOKENS: the session is keyed by the token given
+    if (adminLabel(c, token) === null) {
+      await countFailure(c);
+      return { status: 401, message: 'wrong token' };
+    }
+  } catch (err) {
+    if (!(err instanceof HttpError && err.status === 429)) throw err;
+    return { status: 429, message: err.message };
+  }
+  const { value } = newSession(token, Date.now());
+  const secure = new URL(c.req.url).protocol === 'https:';
+  for (const path of ADMIN_PAGES)
+    setCookie(c, ADMIN_COOKIE, value, { path, httpOnly: true, sameSite: 'Strict', secure, maxAge: SESSION_SECONDS });
+  return null;
+}
+
+/** Ends the session on every page (a foreign page may not sign the admin out, nor learn whether it could). */
+export async function signOut(c: AppContext): Promise<void> {
+  refuseForeignPost(c);
+  const now = Date.now();
+  // only a valid session is written down as signed out: strangers cannot fill KV
+  const signedIn = labelledSessionOf(settings(c.env).adminTokens, getCookie(c, ADMIN_COOKIE), now);
+  if (signedIn !== null) await revoke(c.env, signedIn.session, now);
+  for (const path of ADMIN_PAGES) deleteCookie(c, ADMIN_COOKIE, { path });
+  deleteCookie(c, ADMIN_COOKIE, { path: '/ui' }); // sessions started when the cookie was scoped to /ui
+}
