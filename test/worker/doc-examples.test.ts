@@ -52,7 +52,9 @@ function extractExamples(file: string, text: string): { examples: Example[]; ski
     if (lang !== 'sh') continue;
     const joined = body.join('\n').replace(/\\\n\s*/g, '');
     for (const [n, line] of joined.split('\n').entries()) {
-      if (/^\s*curl\s/.test(line)) examples.push({ where: `${where} (line ${n + 1})`, kind: 'curl', text: line.trim() });
+      // a body piped in from another tool (`-d @-`) depends on that tool and its input: not run here
+      if (/\s-d @-(\s|$)/.test(line)) skipped.push(`${where} (line ${n + 1}): its body is piped in`);
+      else if (/^\s*curl\s/.test(line)) examples.push({ where: `${where} (line ${n + 1})`, kind: 'curl', text: line.trim() });
     }
   }
   return { examples, skipped, problems };

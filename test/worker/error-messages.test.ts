@@ -48,7 +48,7 @@ describe('messages name the limit, the allowed values or the expected type', () 
   it('events: an unknown event name lists the allowed ones', async () => {
     const msg = await message(await postJson('/v1/events', { events: [{ name: 'foo' }] }));
     expect(msg).toBe(
-      'no valid events; event 0: name: unknown event name "foo"; allowed: impression, click, conversion, add_to_cart, purchase, goal, page',
+      'no valid events; event 0: name: unknown event name "foo"; allowed: impression, click, conversion, add_to_cart, purchase, goal, page, render_error',
     );
   });
 
