@@ -24,12 +24,18 @@ import { errorBody, HttpError } from './shared/http-error.ts';
 import { settings, type Settings } from './shared/settings.ts';
 import type { AppEnv } from './shared/types.ts';
 import { snippetRoutes } from './snippet/snippet-routes.ts';
+import { resolveSite } from './sites/site-middleware.ts';
+import { siteRoutes } from './sites/sites-routes.ts';
 import { log } from './shared/log.ts';
 
 export const app = new Hono<AppEnv>();
 
 /** The CORS middleware for this isolate's ALLOWED_ORIGINS, built once per settings. */
 const corsOf = new WeakMap<Settings, MiddlewareHandler>();
+
+// Every request's site, once, before any route (sites/site-middleware.ts): site routes then see
+// the site's env; a host no site names gets 404 for them.
+app.use('*', resolveSite);
 
 app.use('/v1/*', async (c, next) => {
   if (c.req.path === '/v1/bid-adjust') return next(); // server to server (bidding/bid-adjust-routes.ts): no browser grant
@@ -62,6 +68,7 @@ app.route('/', experimentAdminRoutes);
 app.route('/', experimentPageRoutes);
 app.route('/', openApiRoutes);
 app.route('/', snippetRoutes);
+app.route('/', siteRoutes);
 
 app.get('/healthz', (c) => c.json({ ok: true }));
 // `npm start` only (log/queue-routes.ts): what its graceful stop waits for

@@ -11,8 +11,9 @@
  */
 import { posesAsServerOutcome, type LogRecord } from '../../core/outcome-event.ts';
 import { forwardToExperiments } from '../experiments/forward.ts';
-import { logObjectKey } from '../../core/log-layout.ts';
+import { DEFAULT_SITE, logObjectKey, SITE_NAME } from '../../core/log-layout.ts';
 import { gzipNdjson } from './log-object.ts';
+import { siteEnv } from '../sites/site-env.ts';
 import { queueCounts } from './queue-stats.ts';
 import { log } from '../shared/log.ts';
 
@@ -43,7 +44,8 @@ export async function consumeLog(
   _ctx: ExecutionContext,
   sinks: readonly LogSink[] = AFTER_WRITE,
 ): Promise<void> {
-  const records: LogRecord[] = [];
+  // one object per site in the batch, each under its own `site=` partition (docs/sites.md)
+  const bySite = new Map<string, { records: LogRecord[]; ids: string[] }>();
   const seen = new Set<string>();
   let first = Infinity;
   let attempts = 1;
@@ -66,13 +68,16 @@ export async function consumeLog(
     const key = `${msg.body.type}:${msg.body.id}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    records.push(msg.body);
+    const site = typeof msg.body.site === 'string' && SITE_NAME.test(msg.body.site) ? msg.body.site : DEFAULT_SITE;
+    let group = bySite.get(site);
+    if (group === undefined) bySite.set(site, (group = { records: [], ids: [] }));
+    group.records.push(msg.body);
+    group.ids.push(msg.id);
   }
-  if (records.length > 0) {
-    const key = logObjectKey(
-      first,
-      batch.messages.map((m) => m.id),
-    );
+  for (const [site, group] of bySite) {
+    const { records } = group;
+    // the default site's key is derived from every message id, as before sites
+    const key = site === DEFAULT_SITE && bySite.size === 1 ? logObjectKey(first, batch.messages.map((m) => m.id)) : logObjectKey(first, group.ids, site);
     try {
       const body = await gzipNdjson(records);
       await env.LOG.put(key, body, {
@@ -86,7 +91,8 @@ export async function consumeLog(
       return;
     }
     try {
-      await Promise.all(sinks.map((sink) => sink(env, records)));
+      const seenBy = siteEnv(env, { id: site }); // a named site's experiments are its own (sites/site-env.ts)
+      await Promise.all(sinks.map((sink) => sink(seenBy, records)));
     } catch (err) {
       const delaySeconds = backoffSeconds(attempts);
       log.error('log: sink failed, batch retried', { key, attempts, delaySeconds, error: String(err) });
