@@ -12,7 +12,7 @@
  *   experiment-version/<key>/<000007>      every saved version of it, immutable
  *   admin-session-revoked/<session id>     an admin page session signed out, until it would have expired (TTL)
  *   sites/<id>                             a site: its hostnames, origin, allowed origins, token hashes (docs/sites.md)
- *   site-host/<hostname>                   the id of the site a hostname belongs to
+ *   site-host/<hostname>                   the id of the site a hostname belongs to (a JSON string)
  *   site-data/<id>/<any key above>         a named site's own models, rules and experiments
  *
  * The default site (`default`, the only one until sites are configured) keeps the keys above

@@ -33,12 +33,12 @@ async function load(kv: KVNamespace, id: string): Promise<Site> {
 
 /** Writes the site, then points its host names at it and frees the ones it gave up. */
 async function save(kv: KVNamespace, site: Site, before: Site | null): Promise<void> {
-  const owners = await Promise.all(site.hostnames.map((h) => kv.get(siteHostKey(h), 'text')));
+  const owners = await Promise.all(site.hostnames.map((h) => kv.get<string>(siteHostKey(h), 'json')));
   const taken = site.hostnames.findIndex((_, i) => owners[i] !== null && owners[i] !== site.id);
   if (taken >= 0)
     throw new HttpError(409, 'hostname_taken', `host "${site.hostnames[taken]}" belongs to site "${owners[taken]}"`, `hostnames.${taken}`);
   await kv.put(siteKey(site.id), JSON.stringify(site));
-  await Promise.all(site.hostnames.map((h, i) => (owners[i] === site.id ? null : kv.put(siteHostKey(h), site.id))));
+  await Promise.all(site.hostnames.map((h, i) => (owners[i] === site.id ? null : kv.put(siteHostKey(h), JSON.stringify(site.id)))));
   const gone = (before?.hostnames ?? []).filter((h) => !site.hostnames.includes(h));
   await Promise.all(gone.map((h) => kv.delete(siteHostKey(h))));
   clearConfigCache(); // this isolate sees it at once; others within the refresh interval
