@@ -5,6 +5,7 @@ import { encodeLinearModel, type LinearModelInput } from '../../src/core/linear-
 import { hashFeatureKey } from '../../src/core/feature-keys.ts';
 import { clearConfigCache } from '../../src/worker/shared/config-store.ts';
 import { clearModelCache } from '../../src/worker/models/model-store.ts';
+import { clearSiteCache } from '../../src/worker/sites/site-resolve.ts';
 import { clearLastGoodRecs } from '../../src/worker/recommend/recommender.ts';
 
 export const ADMIN = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
@@ -53,6 +54,7 @@ export async function publish(blob: Uint8Array, query = ''): Promise<Response> {
 export function resetCaches(): void {
   clearModelCache();
   clearConfigCache();
+  clearSiteCache();
 }
 
 /** Empties every binding's storage and this isolate's caches: each test starts from nothing. */

@@ -11,10 +11,10 @@ import { SITE_PREFIX, siteHostKey, siteKey } from '../../core/store-keys.ts';
 import { requireDeploymentAdmin } from '../shared/bearer-auth.ts';
 import { kvOf } from '../shared/bindings.ts';
 import { readJson } from '../shared/body.ts';
-import { clearConfigCache } from '../shared/config-store.ts';
 import { HttpError } from '../shared/http-error.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
 import { MAX_TOKENS, NewSite, parseSite, publicSite, SITE_ID_TEXT, SiteInput, type Site } from './site-schema.ts';
+import { clearSiteCache } from './site-resolve.ts';
 import { newSiteToken } from './site-tokens.ts';
 
 const BODY_BYTES = 16 * 1024;
@@ -41,7 +41,7 @@ async function save(kv: KVNamespace, site: Site, before: Site | null): Promise<v
   await Promise.all(site.hostnames.map((h, i) => (owners[i] === site.id ? null : kv.put(siteHostKey(h), JSON.stringify(site.id)))));
   const gone = (before?.hostnames ?? []).filter((h) => !site.hostnames.includes(h));
   await Promise.all(gone.map((h) => kv.delete(siteHostKey(h))));
-  clearConfigCache(); // this isolate sees it at once; others within the refresh interval
+  clearSiteCache(); // this isolate sees it at once; others within the refresh interval
 }
 
 const unique = (hosts: readonly string[]) => [...new Set(hosts)];
