@@ -42,7 +42,9 @@ export const NewSite = z.extend(SiteInput, { id: siteId });
 const Token = z.object({ id: z.string().check(z.regex(/^[a-z0-9]{8}$/)), hash: z.string().check(z.regex(/^[0-9a-f]{64}$/)), createdAt: z.number() });
 export type SiteToken = z.output<typeof Token>;
 
+// stored, a site may have no host left (the default site after a migration moved them all)
 const Stored = z.extend(NewSite, {
+  hostnames: z.array(hostname).check(z.maxLength(MAX_HOSTNAMES)),
   tokens: z.array(Token).check(z.maxLength(MAX_TOKENS)),
   createdAt: z.number(),
   updatedAt: z.number(),
