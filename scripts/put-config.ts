@@ -30,7 +30,9 @@ await cliMain(import.meta.url, SPEC, async ({ values, positionals }) => {
   } catch (err) {
     throw new CliError(`${file} is not valid JSON: ${(err as Error).message}`);
   }
-  if (VALIDATORS[key] && VALIDATORS[key](raw) === null) throw new CliError(`${file} is not a valid ${key}`);
+  // a named site's config is checked as the default site's key of the same name (core/store-keys.ts)
+  const validate = VALIDATORS[key.replace(/^site-data\/[^/]+\//, '')];
+  if (validate && validate(raw) === null) throw new CliError(`${file} is not a valid ${key}`);
   const store = await localStorage(values.persist);
   try {
     await store.putJson(key, raw);

@@ -2,7 +2,9 @@
 // `npm start`: seed local KV with the default models and the demo's page rules, serve the demo
 // site (demo/site) from a loopback origin, and start the Worker on workerd (wrangler dev,
 // offline, no Cloudflare account) in proxy mode in front of it: open http://127.0.0.1:8787/
-// and the landing page's headline is a bandit test decided at the edge.
+// and the landing page's headline is a bandit test decided at the edge. A second demo site
+// (demo/site-local, its own origin, page rules and test) answers on http://localhost:8787/, the
+// same Worker and port: sites are told apart by the Host (docs/sites.md).
 // PORT (default 8787) picks the Worker's port, DEMO_ORIGIN_PORT (default PORT+1) the demo
 // origin's. With ORIGIN_URL set, the Worker proxies that site instead and no demo is served.
 // The admin page answers on ADMIN_HOST only (default admin.localhost: http://admin.localhost:8787/ui/experiments),
@@ -77,11 +79,19 @@ const port = process.env.PORT ?? '8787';
 const base = `http://127.0.0.1:${port}`;
 let originUrl = process.env.ORIGIN_URL;
 let demo = null;
+let demoLocal = null;
 if (!originUrl) {
   await run(process.execPath, ['scripts/put-config.ts', CONFIG_KEYS.pageRules, 'demo/page-rules.json']);
   demo = await startStaticOrigin({ root: 'demo/site', port: Number(process.env.DEMO_ORIGIN_PORT ?? Number(port) + 1) });
   originUrl = demo.url;
   console.log(`demo origin ${demo.url} (demo/site); open ${base}/ for the personalized site`);
+  // A second site on the same Worker and port (docs/sites.md): 127.0.0.1 stays the default
+  // site (ORIGIN_URL, today's keys), localhost is the site `local` with its own origin and rules.
+  demoLocal = await startStaticOrigin({ root: 'demo/site-local' });
+  await run(process.execPath, ['scripts/sites-migrate.ts', '--site', 'default', '--host', '127.0.0.1']);
+  await run(process.execPath, ['scripts/sites-migrate.ts', '--site', 'local', '--host', 'localhost', '--origin', demoLocal.url, '--empty']);
+  await run(process.execPath, ['scripts/put-config.ts', `site-data/local/${CONFIG_KEYS.pageRules}`, 'demo/site-local/page-rules.json']);
+  console.log(`second demo site: http://localhost:${port}/ (site local, origin ${demoLocal.url}, demo/site-local)`);
 }
 console.log(`admin page: http://${adminHost.split(',')[0].trim()}:${port}/ui/experiments (ADMIN_HOST; docs/experiments.md)`);
 if (vars.get('EXCHANGE_KEYS')?.includes('demo:')) {
@@ -175,5 +185,6 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => void st
 
 dev.on('exit', async (code, signal) => {
   await demo?.close();
+  await demoLocal?.close();
   process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0)));
 });

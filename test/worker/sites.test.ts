@@ -7,6 +7,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../src/core/outcome-event.ts';
 import { LOG_PREFIX } from '../../src/core/log-layout.ts';
 import { gunzipNdjson } from '../../src/worker/log/log-object.ts';
+import demoRules from '../../demo/page-rules.json';
+import localRules from '../../demo/site-local/page-rules.json';
+import { parsePageRules } from '../../src/worker/proxy/page-rules.ts';
 import { config } from './experiment-helpers.ts';
 import { ADMIN, cookieHeader, cookiesOf, DESKTOP, linearBlob, resetAll } from './helpers.ts';
 
@@ -183,5 +186,27 @@ describe('sites: isolation', () => {
     expect([...found.keys()].sort()).toEqual(['default', 'shop']);
     expect(found.get('shop')!.every((r) => r.site === 'shop')).toBe(true);
     expect(found.get('default')!.every((r) => r.site === undefined)).toBe(true);
+  });
+});
+
+describe('sites: the npm start demo', () => {
+  it('serves both demo sites concurrently on one Worker, each with its own title and test, the cookie of one reset on the other', async () => {
+    expect(parsePageRules(localRules)).not.toBeNull();
+    await on('x', '/admin/sites', { method: 'POST', headers: ADMIN, json: { id: 'default', hostnames: ['127.0.0.1'], origin: 'http://demo.test' } });
+    await on('x', '/admin/sites', { method: 'POST', headers: ADMIN, json: { id: 'local', hostnames: ['localhost'], origin: 'http://demo-local.test' } });
+    await env.KV.put('config/page-rules', JSON.stringify(demoRules));
+    await env.KV.put('site-data/local/config/page-rules', JSON.stringify(localRules));
+    const page = (host: string, cookies: Record<string, string> = {}) =>
+      on(`${host}:8787`, '/', { headers: { accept: 'text/html', cookie: cookieHeader(cookies) } });
+    const responses = await Promise.all(Array.from({ length: 10 }, (_, i) => page(i % 2 ? 'localhost' : '127.0.0.1')));
+    const html = await Promise.all(responses.map((r) => r.text()));
+    html.forEach((h, i) => {
+      expect(h).toContain(i % 2 ? '<title>Tide: tea, brewed by the hour' : '<title>Lumen: the desk lamp');
+      if (i % 2) expect(h).toMatch(/data-attune-variant="(morning|evening)">(Wake up to a brighter green tea|Wind down with caffeine-free rooibos)</);
+    });
+    // a visitor of the default site arriving on the second: a fresh profile there
+    const jar = cookiesOf(responses[0]!);
+    expect((await page('localhost', jar)).headers.get('x-attune-profile')).toBe('reset');
+    expect((await page('127.0.0.1', jar)).headers.get('x-attune-profile')).toBeNull();
   });
 });
