@@ -11,7 +11,15 @@
  */
 import { DEFAULT_SITE } from '../src/core/log-layout.ts';
 import { SNAPSHOT_PREFIX } from '../src/core/model-registry.ts';
-import { CONFIG_KEYS, EXPERIMENT_PREFIX, MANIFEST_PREFIX, MODEL_PREFIX, siteDataPrefix, siteHostKey, siteKey } from '../src/core/store-keys.ts';
+import {
+  CONFIG_KEYS,
+  EXPERIMENT_PREFIX,
+  MANIFEST_PREFIX,
+  MODEL_PREFIX,
+  siteDataPrefix,
+  siteHostKey,
+  siteKey,
+} from '../src/core/store-keys.ts';
 import { CliError, cliMain, type CliSpec } from '../src/train/cli.ts';
 import { localStorage, remoteStorage } from '../src/train/storage.ts';
 import { NewSite, parseSite, type Site } from '../src/worker/sites/site-schema.ts';
@@ -25,7 +33,12 @@ export const SPEC = {
     site: { type: 'string', arg: 'NAME', required: true, help: 'the site to create or update (lower-case letters, digits, - and _)' },
     host: { type: 'string', arg: 'HOST', multiple: true, help: 'a host name the site answers on' },
     origin: { type: 'string', arg: 'URL', help: "the site's origin for proxy mode (default: ORIGIN_URL's, for the default site only)" },
-    'allowed-origin': { type: 'string', arg: 'ORIGIN', multiple: true, help: 'a browser origin allowed to call /v1 (default: ALLOWED_ORIGINS)' },
+    'allowed-origin': {
+      type: 'string',
+      arg: 'ORIGIN',
+      multiple: true,
+      help: 'a browser origin allowed to call /v1 (default: ALLOWED_ORIGINS)',
+    },
     'default-host': { type: 'string', arg: 'HOST', multiple: true, help: 'host names the default site keeps, when this creates it' },
     empty: { type: 'boolean', help: "create the site without copying the default site's config" },
     remote: { type: 'boolean', help: 'the real namespace (wrangler login), not local KV' },
@@ -37,7 +50,11 @@ export const SPEC = {
 export function copied(names: readonly string[]): string[] {
   return names.filter((n) => {
     if (n === CONFIG_KEYS.pageRules || n === CONFIG_KEYS.segments) return true;
-    const name = n.startsWith(MANIFEST_PREFIX) ? n.slice(MANIFEST_PREFIX.length) : n.startsWith(MODEL_PREFIX) ? n.slice(MODEL_PREFIX.length) : null;
+    const name = n.startsWith(MANIFEST_PREFIX)
+      ? n.slice(MANIFEST_PREFIX.length)
+      : n.startsWith(MODEL_PREFIX)
+        ? n.slice(MODEL_PREFIX.length)
+        : null;
     return name !== null && !name.startsWith(SNAPSHOT_PREFIX);
   });
 }
@@ -85,7 +102,9 @@ await cliMain(import.meta.url, SPEC, async ({ values }) => {
       console.log(`copied  ${n} keys (models, page rules, segment rules) to ${siteDataPrefix(id)}`);
       const experiments = await list(EXPERIMENT_PREFIX);
       if (experiments.length > 0)
-        console.log(`not copied: ${experiments.length} experiments (their live counts are in Durable Objects); recreate them on the site's host`);
+        console.log(
+          `not copied: ${experiments.length} experiments (their live counts are in Durable Objects); recreate them on the site's host`,
+        );
     }
     const before = await readSite(id);
     await writeSite({ ...input.data, tokens: before?.tokens ?? [], createdAt: before?.createdAt ?? now, updatedAt: now }, before);

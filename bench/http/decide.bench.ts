@@ -157,7 +157,8 @@ if (quiet.headers['set-cookie'] || quiet.headers['cache-control'] !== 'private, 
 await settle();
 if ((await sentRecords()) !== sent + perDecide) throw new Error('track: false queued a record');
 const returningSite = await clientSites.send(cases.decideSites);
-if (wrongDecision(returningSite) || returningSite.headers['x-attune-profile']) throw new Error(`decide on a site, returning visitor: ${returningSite.body}`);
+if (wrongDecision(returningSite) || returningSite.headers['x-attune-profile'])
+  throw new Error(`decide on a site, returning visitor: ${returningSite.body}`);
 
 // --- warm-up, then interleaved rounds
 const times: Record<Case, number[]> = { healthz: [], decide: [], decideNoTrack: [], decideSites: [] };

@@ -108,10 +108,14 @@ export function remoteStorage(): OpenStorage {
     putJson: (key, value) => put(key, JSON.stringify(value)),
     list: async (prefix) => {
       const config = existsSync(DEPLOY_CONFIG) ? ['-c', DEPLOY_CONFIG] : [];
-      const { stdout } = await run('npx', ['wrangler', 'kv', 'key', 'list', '--prefix', prefix, '--binding', BINDING, '--remote', ...config], {
-        encoding: 'utf8',
-        maxBuffer: 64 * 1024 * 1024,
-      });
+      const { stdout } = await run(
+        'npx',
+        ['wrangler', 'kv', 'key', 'list', '--prefix', prefix, '--binding', BINDING, '--remote', ...config],
+        {
+          encoding: 'utf8',
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      );
       return (JSON.parse(stdout) as { name: string }[]).map((k) => k.name);
     },
     close: async () => {},

@@ -38,7 +38,10 @@ const hero = (text: string) => ({
 
 /** Two sites: the default on attune.test, `shop` on shop.test; returns a token of shop's. */
 async function twoSites(): Promise<string> {
-  expect((await on('attune.test', '/admin/sites', { method: 'POST', headers: ADMIN, json: { id: 'default', hostnames: ['attune.test'] } })).status).toBe(201);
+  expect(
+    (await on('attune.test', '/admin/sites', { method: 'POST', headers: ADMIN, json: { id: 'default', hostnames: ['attune.test'] } }))
+      .status,
+  ).toBe(201);
   const shop = await on('attune.test', '/admin/sites', {
     method: 'POST',
     headers: ADMIN,
@@ -61,7 +64,9 @@ describe('sites: resolution', () => {
     await twoSites();
     const res = await decide('nobody.test');
     expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ error: { code: 'unknown_site', message: 'no site is configured for host "nobody.test"', field: 'host' } });
+    expect(await res.json()).toEqual({
+      error: { code: 'unknown_site', message: 'no site is configured for host "nobody.test"', field: 'host' },
+    });
     expect((await on('nobody.test', '/fragment')).status).toBe(404); // never another site's page
     expect((await on('nobody.test', '/healthz')).status).toBe(200);
     expect((await on('nobody.test', '/admin/sites', { headers: ADMIN })).status).toBe(200);
@@ -73,7 +78,11 @@ describe('sites: resolution', () => {
     const first = await on('x', '/admin/sites', { method: 'POST', headers: ADMIN, json: { id: 'shop', hostnames: ['shop.test'] } });
     expect(first.status).toBe(409);
     await twoSites();
-    const taken = await on('x', '/admin/sites', { method: 'POST', headers: ADMIN, json: { id: 'blog', hostnames: ['blog.test', 'shop.test'] } });
+    const taken = await on('x', '/admin/sites', {
+      method: 'POST',
+      headers: ADMIN,
+      json: { id: 'blog', hostnames: ['blog.test', 'shop.test'] },
+    });
     expect(taken.status).toBe(409);
     expect(((await taken.json()) as { error: { field: string } }).error.field).toBe('hostnames.1');
     const bad = await on('x', '/admin/sites', { method: 'POST', headers: ADMIN, json: { id: 'Blog!', hostnames: ['blog.test'] } });
@@ -114,7 +123,7 @@ describe('sites: keys', () => {
     expect((await on('shop.test', '/admin/models', { headers: bearer(token) })).status).toBe(401);
   });
 
-  it("models of the same name on two sites are distinct, and the deployment token acts on either through its host", async () => {
+  it('models of the same name on two sites are distinct, and the deployment token acts on either through its host', async () => {
     const token = await twoSites();
     const blob = linearBlob({ name: 'hero-model', version: 'v1', variants: ['shop-a', 'shop-b'], biasBy: { 'shop-b': 5 } });
     expect((await on('shop.test', '/admin/models', { method: 'PUT', headers: bearer(token), body: blob })).status).toBe(200);
@@ -132,17 +141,24 @@ describe('sites: keys', () => {
 
   it('experiments with the same key on two sites are distinct', async () => {
     const token = await twoSites();
-    expect((await on('shop.test', '/admin/experiments', { method: 'POST', headers: bearer(token), json: config('hero') })).status).toBe(201);
-    expect((await on('attune.test', '/admin/experiments', { method: 'POST', headers: ADMIN, json: config('hero', { name: 'Default hero' }) })).status).toBe(201);
+    expect((await on('shop.test', '/admin/experiments', { method: 'POST', headers: bearer(token), json: config('hero') })).status).toBe(
+      201,
+    );
+    expect(
+      (await on('attune.test', '/admin/experiments', { method: 'POST', headers: ADMIN, json: config('hero', { name: 'Default hero' }) }))
+        .status,
+    ).toBe(201);
     const names = async (host: string) =>
-      ((await (await on(host, '/admin/experiments', { headers: ADMIN })).json()) as { experiments: { name: string }[] }).experiments.map((e) => e.name);
+      ((await (await on(host, '/admin/experiments', { headers: ADMIN })).json()) as { experiments: { name: string }[] }).experiments.map(
+        (e) => e.name,
+      );
     expect(await names('shop.test')).toEqual(['Test hero']);
     expect(await names('attune.test')).toEqual(['Default hero']);
   });
 });
 
 describe('sites: isolation', () => {
-  it("a profile cookie minted on one site is reset on another, and kept on its own", async () => {
+  it('a profile cookie minted on one site is reset on another, and kept on its own', async () => {
     await twoSites();
     const first = cookiesOf(await decide('attune.test'));
     expect(first.att_p).toBeDefined();
@@ -160,7 +176,9 @@ describe('sites: isolation', () => {
     await env.KV.put('config/page-rules', JSON.stringify(hero('Default hero')));
     await env.KV.put('site-data/shop/config/page-rules', JSON.stringify(hero('Shop hero')));
     const pages = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => on(i % 2 ? 'shop.test' : 'attune.test', '/fragment', { headers: { accept: 'text/html' } }).then((r) => r.text())),
+      Array.from({ length: 8 }, (_, i) =>
+        on(i % 2 ? 'shop.test' : 'attune.test', '/fragment', { headers: { accept: 'text/html' } }).then((r) => r.text()),
+      ),
     );
     pages.forEach((html, i) => {
       expect(html).toContain(i % 2 ? 'Shop hero' : 'Default hero');
@@ -192,8 +210,16 @@ describe('sites: isolation', () => {
 describe('sites: the npm start demo', () => {
   it('serves both demo sites concurrently on one Worker, each with its own title and test, the cookie of one reset on the other', async () => {
     expect(parsePageRules(localRules)).not.toBeNull();
-    await on('x', '/admin/sites', { method: 'POST', headers: ADMIN, json: { id: 'default', hostnames: ['127.0.0.1'], origin: 'http://demo.test' } });
-    await on('x', '/admin/sites', { method: 'POST', headers: ADMIN, json: { id: 'local', hostnames: ['localhost'], origin: 'http://demo-local.test' } });
+    await on('x', '/admin/sites', {
+      method: 'POST',
+      headers: ADMIN,
+      json: { id: 'default', hostnames: ['127.0.0.1'], origin: 'http://demo.test' },
+    });
+    await on('x', '/admin/sites', {
+      method: 'POST',
+      headers: ADMIN,
+      json: { id: 'local', hostnames: ['localhost'], origin: 'http://demo-local.test' },
+    });
     await env.KV.put('config/page-rules', JSON.stringify(demoRules));
     await env.KV.put('site-data/local/config/page-rules', JSON.stringify(localRules));
     const page = (host: string, cookies: Record<string, string> = {}) =>
@@ -202,7 +228,10 @@ describe('sites: the npm start demo', () => {
     const html = await Promise.all(responses.map((r) => r.text()));
     html.forEach((h, i) => {
       expect(h).toContain(i % 2 ? '<title>Tide: tea, brewed by the hour' : '<title>Lumen: the desk lamp');
-      if (i % 2) expect(h).toMatch(/data-attune-variant="(morning|evening)">(Wake up to a brighter green tea|Wind down with caffeine-free rooibos)</);
+      if (i % 2)
+        expect(h).toMatch(
+          /data-attune-variant="(morning|evening)">(Wake up to a brighter green tea|Wind down with caffeine-free rooibos)</,
+        );
     });
     // a visitor of the default site arriving on the second: a fresh profile there
     const jar = cookiesOf(responses[0]!);

@@ -77,7 +77,13 @@ export async function consumeLog(
   for (const [site, group] of bySite) {
     const { records } = group;
     // the default site's key is derived from every message id, as before sites
-    const key = site === DEFAULT_SITE && bySite.size === 1 ? logObjectKey(first, batch.messages.map((m) => m.id)) : logObjectKey(first, group.ids, site);
+    const key =
+      site === DEFAULT_SITE && bySite.size === 1
+        ? logObjectKey(
+            first,
+            batch.messages.map((m) => m.id),
+          )
+        : logObjectKey(first, group.ids, site);
     try {
       const body = await gzipNdjson(records);
       await env.LOG.put(key, body, {

@@ -39,7 +39,8 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
     // a site's token acts for its own site only (sites/site-tokens.ts); the request's site is unset on deployment-wide paths
     const site = c.get('site')?.id;
     const check = await siteTokenCheck(kvBase(kvOf(c.env)), given, site, storeOptions(c, Date.now()));
-    if (check === 'other') throw new HttpError(403, 'forbidden', `this token is another site's; it acts only on its own site's hosts and endpoints`);
+    if (check === 'other')
+      throw new HttpError(403, 'forbidden', `this token is another site's; it acts only on its own site's hosts and endpoints`);
     if (check === 'none') {
       await countFailure(c);
       c.header('www-authenticate', 'Bearer realm="attune-admin"');

@@ -25,7 +25,8 @@ export function prefixedKv(kv: KVNamespace, prefix: string): KVNamespace {
   const view = {
     [PREFIX]: prefix,
     [BASE]: kv,
-    get: (key: string | string[], opts?: unknown) => (kv.get as (k: unknown, o?: unknown) => unknown)(Array.isArray(key) ? key.map(k) : k(key), opts),
+    get: (key: string | string[], opts?: unknown) =>
+      (kv.get as (k: unknown, o?: unknown) => unknown)(Array.isArray(key) ? key.map(k) : k(key), opts),
     getWithMetadata: (key: string, opts?: unknown) => (kv.getWithMetadata as (k: string, o?: unknown) => unknown)(k(key), opts),
     put: (key: string, value: unknown, opts?: KVNamespacePutOptions) => kv.put(k(key), value as string, opts),
     delete: (key: string) => kv.delete(k(key)),
@@ -36,4 +37,3 @@ export function prefixedKv(kv: KVNamespace, prefix: string): KVNamespace {
   };
   return view as unknown as KVNamespace;
 }
-

@@ -14,7 +14,10 @@ import { kvOf } from '../shared/bindings.ts';
 import { prefixedKv } from '../shared/kv-view.ts';
 
 /** `ns` with every name under `prefix`: a site's Durable Objects are not another site's of the same name. */
-function prefixedNamespace<T extends Rpc.DurableObjectBranded | undefined>(ns: DurableObjectNamespace<T>, prefix: string): DurableObjectNamespace<T> {
+function prefixedNamespace<T extends Rpc.DurableObjectBranded | undefined>(
+  ns: DurableObjectNamespace<T>,
+  prefix: string,
+): DurableObjectNamespace<T> {
   return {
     idFromName: (name: string) => ns.idFromName(prefix + name),
     idFromString: (id: string) => ns.idFromString(id),
@@ -76,7 +79,11 @@ export function siteEnv(env: Env, site: SiteVars): Env {
 }
 
 function sameVars(a: SiteVars, b: SiteVars): boolean {
-  return a.origin === b.origin && (a.allowedOrigins ?? []).join() === (b.allowedOrigins ?? []).join() && (a.allowedOrigins === undefined) === (b.allowedOrigins === undefined);
+  return (
+    a.origin === b.origin &&
+    (a.allowedOrigins ?? []).join() === (b.allowedOrigins ?? []).join() &&
+    (a.allowedOrigins === undefined) === (b.allowedOrigins === undefined)
+  );
 }
 
 /** The site an env belongs to (`default` for the Worker's own). */

@@ -19,7 +19,8 @@ import { resolveHost } from './site-resolve.ts';
 import { DEFAULT, hostnameOf, type Site } from './site-schema.ts';
 
 /** Paths that belong to the deployment, not to a site: answered on every host. */
-const DEPLOYMENT_WIDE = /^\/(?:openrtb2\/|admin\/sites(?:\/|$)|admin\/campaigns(?:\/|$)|admin\/fx-rates$|healthz$|__attune\/|openapi\.json$|attune\.js$|v1\/bid-adjust$)/;
+const DEPLOYMENT_WIDE =
+  /^\/(?:openrtb2\/|admin\/sites(?:\/|$)|admin\/campaigns(?:\/|$)|admin\/fx-rates$|healthz$|__attune\/|openapi\.json$|attune\.js$|v1\/bid-adjust$)/;
 
 /** The request's site (the default site where the middleware did not run, or the path is deployment-wide). */
 export const siteOf = (c: { get(key: 'site'): Site | undefined }): Site => c.get('site') ?? DEFAULT;

@@ -58,5 +58,5 @@ export async function resolveHost(kv: KVNamespace, hostname: string, opts: Store
   if (id === null) return 'unknown';
   const site = id === DEFAULT_SITE ? anchor : await cachedSite(kv, id, opts);
   // a host the site has since given up (its key not yet deleted, or deleted in another location)
-  return site !== null && site.hostnames.includes(hostname) ? site : 'unknown';
+  return site?.hostnames.includes(hostname) ? site : 'unknown';
 }

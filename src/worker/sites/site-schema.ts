@@ -18,14 +18,18 @@ export function hostnameOf(host: string): string {
 }
 
 export const SITE_ID_TEXT = SITE_NAME;
-export const siteId = z.string().check(z.regex(SITE_NAME, 'lower-case letters, digits, "_" or "-", at most 64, starting with a letter or digit'));
-const hostname = z.pipe(
-  z.string(),
-  z.transform((h) => hostnameOf(h)),
-).check(z.regex(HOSTNAME, 'a host name (letters, digits, "-" and "."), without scheme, port or path'));
-const origin = z.string().check(
-  z.refine((u) => parseOriginUrl(u).ok, 'an http(s) URL of the origin: scheme, host, optional port and base path, nothing else'),
-);
+export const siteId = z
+  .string()
+  .check(z.regex(SITE_NAME, 'lower-case letters, digits, "_" or "-", at most 64, starting with a letter or digit'));
+const hostname = z
+  .pipe(
+    z.string(),
+    z.transform((h) => hostnameOf(h)),
+  )
+  .check(z.regex(HOSTNAME, 'a host name (letters, digits, "-" and "."), without scheme, port or path'));
+const origin = z
+  .string()
+  .check(z.refine((u) => parseOriginUrl(u).ok, 'an http(s) URL of the origin: scheme, host, optional port and base path, nothing else'));
 const allowedOrigin = z.string().check(z.regex(/^(\*|https?:\/\/[^/\s,]+)$/, '"*" or a browser origin such as https://shop.example'));
 
 /** What the admin sends: POST /admin/sites (with `id`), PUT /admin/sites/:id (without). */
@@ -39,7 +43,11 @@ export const SiteInput = z.object({
 export type SiteInput = z.output<typeof SiteInput>;
 export const NewSite = z.extend(SiteInput, { id: siteId });
 
-const Token = z.object({ id: z.string().check(z.regex(/^[a-z0-9]{8}$/)), hash: z.string().check(z.regex(/^[0-9a-f]{64}$/)), createdAt: z.number() });
+const Token = z.object({
+  id: z.string().check(z.regex(/^[a-z0-9]{8}$/)),
+  hash: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+  createdAt: z.number(),
+});
 export type SiteToken = z.output<typeof Token>;
 
 // stored, a site may have no host left (the default site after a migration moved them all)

@@ -19,7 +19,10 @@ export async function sha256Hex(text: string): Promise<string> {
 }
 
 /** A new token for `site`: the text (shown once) and what the site keeps. */
-export async function newSiteToken(site: string, now: number): Promise<{ token: string; stored: { id: string; hash: string; createdAt: number } }> {
+export async function newSiteToken(
+  site: string,
+  now: number,
+): Promise<{ token: string; stored: { id: string; hash: string; createdAt: number } }> {
   const raw = crypto.getRandomValues(new Uint8Array(40));
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
   let id = '';
@@ -37,7 +40,12 @@ export async function newSiteToken(site: string, now: number): Promise<{ token: 
  * token counts): `own` a valid token of this site, `other` a valid token of another site,
  * `none` anything else.
  */
-export async function siteTokenCheck(kv: KVNamespace, token: string, site: string | undefined, opts: StoreOptions): Promise<'own' | 'other' | 'none'> {
+export async function siteTokenCheck(
+  kv: KVNamespace,
+  token: string,
+  site: string | undefined,
+  opts: StoreOptions,
+): Promise<'own' | 'other' | 'none'> {
   const m = TOKEN.exec(token);
   if (m === null || !SITE_NAME.test(m[1]!)) return 'none';
   const doc = await cachedSite(kv, m[1]!, opts);

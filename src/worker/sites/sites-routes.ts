@@ -21,7 +21,8 @@ const BODY_BYTES = 16 * 1024;
 
 function idParam(c: AppContext): string {
   const id = c.req.param('id')!;
-  if (!SITE_ID_TEXT.test(id)) throw new HttpError(400, 'invalid_request', 'a site id is 1–64 of a-z 0-9 _ -, starting with a letter or digit', 'id');
+  if (!SITE_ID_TEXT.test(id))
+    throw new HttpError(400, 'invalid_request', 'a site id is 1–64 of a-z 0-9 _ -, starting with a letter or digit', 'id');
   return id;
 }
 
@@ -84,7 +85,14 @@ export const siteRoutes = new Hono<AppEnv>()
     const kv = kvOf(c.env);
     const before = await load(kv, idParam(c));
     const input = await readJson(c.req.raw, SiteInput, BODY_BYTES);
-    const site: Site = { id: before.id, ...input, hostnames: unique(input.hostnames), tokens: before.tokens, createdAt: before.createdAt, updatedAt: Date.now() };
+    const site: Site = {
+      id: before.id,
+      ...input,
+      hostnames: unique(input.hostnames),
+      tokens: before.tokens,
+      createdAt: before.createdAt,
+      updatedAt: Date.now(),
+    };
     await save(kv, site, before);
     return c.json(publicSite(site));
   })
@@ -102,7 +110,8 @@ export const siteRoutes = new Hono<AppEnv>()
     const kv = kvOf(c.env);
     const site = await load(kv, idParam(c));
     const tokenId = c.req.param('token');
-    if (!site.tokens.some((t) => t.id === tokenId)) throw new HttpError(404, 'unknown_token', `site "${site.id}" has no token "${tokenId}"`, 'token');
+    if (!site.tokens.some((t) => t.id === tokenId))
+      throw new HttpError(404, 'unknown_token', `site "${site.id}" has no token "${tokenId}"`, 'token');
     await save(kv, { ...site, tokens: site.tokens.filter((t) => t.id !== tokenId), updatedAt: Date.now() }, site);
     return c.json({ site: site.id, revoked: tokenId });
   });
