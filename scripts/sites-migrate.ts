@@ -20,7 +20,7 @@ import {
   siteHostKey,
   siteKey,
 } from '../src/core/store-keys.ts';
-import { CliError, cliMain, type CliSpec } from '../src/train/cli.ts';
+import { CliError, cliMain, UsageError, type CliSpec } from '../src/train/cli.ts';
 import { localStorage, remoteStorage } from '../src/train/storage.ts';
 import { NewSite, parseSite, type Site } from '../src/worker/sites/site-schema.ts';
 
@@ -60,6 +60,7 @@ export function copied(names: readonly string[]): string[] {
 }
 
 await cliMain(import.meta.url, SPEC, async ({ values }) => {
+  if (values.host.length === 0) throw new UsageError('--host: name at least one host name the site answers on');
   const now = Date.now();
   const input = NewSite.safeParse({
     id: values.site,
@@ -69,7 +70,8 @@ await cliMain(import.meta.url, SPEC, async ({ values }) => {
   });
   if (!input.success) {
     const issue = input.error.issues[0]!;
-    throw new CliError(`--${issue.path[0] === 'hostnames' ? 'host' : String(issue.path[0])}: ${issue.message}`);
+    const option = { id: 'site', hostnames: 'host', allowedOrigins: 'allowed-origin' }[String(issue.path[0])] ?? String(issue.path[0]);
+    throw new UsageError(`--${option}: ${issue.message}`);
   }
   const store = values.remote ? remoteStorage() : await localStorage(values.persist);
   const kv = store.storage;

@@ -63,6 +63,12 @@ const TOOLS: Record<string, { file: string; name: string; bad?: string[]; messag
     bad: ['--dry-run', '--site-origin', '*'],
     message: /^deploy: --site-origin: name the site/,
   },
+  'sites:migrate': {
+    file: 'scripts/sites-migrate.ts',
+    name: 'sites:migrate',
+    bad: ['--site', 'Shop!', '--host', 'shop.example'],
+    message: /^sites:migrate: --site: lower-case letters/,
+  },
   'bench:first': {
     file: 'bench/http/first-request.bench.ts',
     name: 'bench:first',
