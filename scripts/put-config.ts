@@ -7,9 +7,10 @@ import { readFile } from 'node:fs/promises';
 import { CONFIG_KEYS } from '../src/core/store-keys.ts';
 import { CliError, cliMain, type CliSpec } from '../src/train/cli.ts';
 import { localStorage } from '../src/train/storage.ts';
-import { parsePageRules } from '../src/worker/proxy/page-rules.ts';
+import { pageRulesProblems } from '../src/worker/proxy/page-rules.ts';
 
-const VALIDATORS: Record<string, (raw: unknown) => unknown> = { [CONFIG_KEYS.pageRules]: parsePageRules };
+/** What is wrong with a config, by key ([] when valid). */
+const VALIDATORS: Record<string, (raw: unknown) => string[]> = { [CONFIG_KEYS.pageRules]: pageRulesProblems };
 
 export const SPEC = {
   name: 'put-config',
@@ -31,8 +32,8 @@ await cliMain(import.meta.url, SPEC, async ({ values, positionals }) => {
     throw new CliError(`${file} is not valid JSON: ${(err as Error).message}`);
   }
   // a named site's config is checked as the default site's key of the same name (core/store-keys.ts)
-  const validate = VALIDATORS[key.replace(/^site-data\/[^/]+\//, '')];
-  if (validate && validate(raw) === null) throw new CliError(`${file} is not a valid ${key}`);
+  const problems = VALIDATORS[key.replace(/^site-data\/[^/]+\//, '')]?.(raw) ?? [];
+  if (problems.length > 0) throw new CliError(`${file} is not a valid ${key}:\n  ${problems.join('\n  ')}`);
   const store = await localStorage(values.persist);
   try {
     await store.putJson(key, raw);

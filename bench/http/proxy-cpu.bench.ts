@@ -9,8 +9,13 @@
  *     own cost of streaming the bytes through, the floor any proxy pays.
  * Measured in interleaved rounds (every worker × chunk size in turn), medians per MB, and
  * attune's ratio to the bare Worker. Every body is checked (length and hash) before timing.
+ * Then what a personalized page costs: the shop page's cards ×40 (≈ 480 KB of HTML, sent in
+ * 16 KB writes), through attune personalized (2 slots: the rewriter, the guarded page stream,
+ * the decision) and passed through (no rule), CPU per page.
  * The last line is JSON. Run: npm run bench:proxy-cpu [-- --mb 8 --rounds 6 --per-round 2]
  */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -42,7 +47,27 @@ const CHUNKS = [1024, 64 * 1024];
 const payload = Buffer.alloc(size);
 for (let i = 0; i < size; i++) payload[i] = (i * 2654435761) >>> 24;
 const digest = createHash('sha256').update(payload).digest('hex');
+// the shop page with its cards ×40, as bench:proxy's large page
+const shopText = readFileSync(join(resolve(process.cwd(), '../shared/data/html-pages'), 'startbootstrap-shop-homepage/index.html'), 'utf8');
+const cardsStart = shopText.indexOf('<div class="col mb-5">');
+const cardsEnd = shopText.lastIndexOf('</div>\n            </div>\n        </section>');
+const PAGES = {
+  small: Buffer.from(shopText), // the page as it is, ≈ 16 KB
+  large: Buffer.from(shopText.slice(0, cardsStart) + shopText.slice(cardsStart, cardsEnd).repeat(40) + shopText.slice(cardsEnd)),
+};
+type PageName = keyof typeof PAGES;
+const PAGE_CHUNK = 16 * 1024;
+
 const origin = createServer(async (req, res) => {
+  const named = /^\/(?:raw-)?page\/(small|large)\/$/.exec(req.url ?? '')?.[1] as PageName | undefined;
+  if (named !== undefined) {
+    const page = PAGES[named];
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }); // chunked
+    for (let at = 0; at < page.byteLength; at += PAGE_CHUNK) {
+      if (!res.write(page.subarray(at, at + PAGE_CHUNK))) await new Promise((ok) => res.once('drain', ok));
+    }
+    return res.end();
+  }
   const chunk = Number(/^\/bytes\/(\d+)$/.exec(req.url ?? '')?.[1]);
   if (!chunk) return res.writeHead(404).end();
   res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' }); // chunked: no length
@@ -79,6 +104,22 @@ const workers = {
 };
 type Name = keyof typeof workers;
 const names = Object.keys(workers) as Name[];
+const kv = (await workers.attune.mf.getKVNamespace('KV')) as unknown as { put(key: string, value: string): Promise<void> };
+await kv.put(
+  'config/page-rules',
+  JSON.stringify({
+    version: 'bench',
+    pages: [
+      {
+        path: '/page/*',
+        slots: [
+          { id: 'hero', selector: 'header h1', candidates: ['sale'], variants: { sale: { text: 'Winter sale' } } },
+          { id: 'cta', selector: 'nav .btn', candidates: ['cart'], variants: { cart: { text: 'Basket' } } },
+        ],
+      },
+    ],
+  }),
+);
 
 /** One GET of `chunk`-written bytes through `name`: CPU ms of its workerd and wall ms; the body is checked. */
 async function once(name: Name, chunk: number, check: boolean): Promise<{ cpu: number; wall: number }> {
@@ -130,6 +171,38 @@ for (const chunk of CHUNKS) {
   console.log(`attune / bare, ${k} KB chunks: ${(out[`attune${k}k`]! / out[`bare${k}k`]!).toFixed(2)}× the CPU per MB`);
 }
 console.log('reproduce: npm run bench:proxy-cpu');
+
+/** One page through attune, personalized or passed through: CPU ms of its workerd; the body is checked. */
+async function pageOnce(name: PageName, personalize: boolean): Promise<number> {
+  const w = workers.attune;
+  const c0 = onCpu(w.pid);
+  const res = await fetch(new URL(`/${personalize ? '' : 'raw-'}page/${name}/`, w.url), { headers: { accept: 'text/html' } });
+  const html = await res.text();
+  const cpu = cpuMsBetween(c0, onCpu(w.pid));
+  const personalized = html.includes('data-attune-decision') && html.includes('Winter sale');
+  if (res.status !== 200 || personalized !== personalize || !html.trimEnd().endsWith('</html>'))
+    throw new Error(`${name} page: status ${res.status}, ${html.length} characters, personalized ${personalized}`);
+  return cpu;
+}
+const pageCases = (Object.keys(PAGES) as PageName[]).flatMap((name) =>
+  [true, false].map((personalize) => ({ name, personalize, cpu: [] as number[] })),
+);
+for (const c of pageCases) for (let i = 0; i < 3; i++) await pageOnce(c.name, c.personalize); // warm-up
+for (let r = 0; r < rounds * 5; r++) {
+  for (let k = 0; k < pageCases.length; k++) {
+    const c = pageCases[(k + r) % pageCases.length]!;
+    for (let i = 0; i < perRound; i++) c.cpu.push(await pageOnce(c.name, c.personalize));
+  }
+}
+console.log(`\nHTML pages in ${PAGE_CHUNK / 1024} KB writes through attune, workerd CPU per page (median of ${rounds * 5 * perRound})`);
+const pageOut: Record<string, number> = {};
+for (const c of pageCases) {
+  const key = `${c.name}${c.personalize ? 'Personalized' : 'PassThrough'}`;
+  pageOut[key] = ms3(median(c.cpu));
+  console.log(
+    `${`${c.name} (${(PAGES[c.name].byteLength / 1024).toFixed(0)} KB)`.padEnd(16)} ${(c.personalize ? 'personalized (2 slots)' : 'passed through').padEnd(24)} ${pageOut[key]!.toFixed(3).padStart(8)} ms`,
+  );
+}
 for (const w of Object.values(workers)) await w.mf.dispose();
 origin.close();
-console.log(JSON.stringify({ cpuMsPerMb: out }));
+console.log(JSON.stringify({ cpuMsPerMb: out, pageCpuMs: pageOut }));

@@ -5,6 +5,7 @@
  * (variant, recommendation, bid) reads this one shape through one feature extractor.
  */
 
+import { clip, LIMITS } from './input-limits.ts';
 import { localTime } from './local-time.ts';
 import { isPageType, pageTypeOf, type PageType } from './page-type.ts';
 import type { Profile } from './profile.ts';
@@ -72,23 +73,25 @@ export interface VisitorContext {
 export const UNKNOWN = '?';
 const NO_ATTRS: Readonly<Record<string, AttrValue>> = Object.freeze({});
 
+/** The context of a request. Long inputs are clipped first (input-limits.ts): the same clipped strings feed the features and the log. */
 export function buildContext(input: ContextInput): VisitorContext {
   const geo = input.geo ?? {};
-  const page = splitUrl(input.url);
+  const page = splitUrl(clip(input.url, LIMITS.input));
   const tags = campaignTags(page.query);
-  const referrerHost = input.referrer ? splitUrl(input.referrer).host : '';
-  const ua = parseUserAgent(input.userAgent);
+  const referrerHost = input.referrer ? clip(splitUrl(clip(input.referrer, LIMITS.input)).host, LIMITS.host) : '';
+  const ua = parseUserAgent(clip(input.userAgent, LIMITS.input));
   const timezone = geo.timezone || 'UTC';
   const t = localTime(input.now, timezone);
-  const { host, path } = page;
+  const host = clip(page.host, LIMITS.host);
+  const path = clip(page.path, LIMITS.path);
   const explicitType = input.pageType?.toLowerCase();
   const p = input.profile;
   const lastMs = p.last * 60_000;
   return {
     now: input.now,
     country: geo.country ? geo.country.toUpperCase() : UNKNOWN,
-    region: geo.region || UNKNOWN,
-    city: geo.city || UNKNOWN,
+    region: clip(geo.region, LIMITS.place) || UNKNOWN,
+    city: clip(geo.city, LIMITS.place) || UNKNOWN,
     asn: geo.asn ?? 0,
     timezone,
     device: ua.device,

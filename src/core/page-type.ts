@@ -2,6 +2,7 @@
  * Page type from a URL path, for sites that do not name it. A caller that knows better
  * (the snippet's `pageType`, a page-rules config) overrides this.
  */
+import { MEMO_KEY_MAX, ownCopy } from './input-limits.ts';
 
 export const PAGE_TYPES = [
   'home',
@@ -34,13 +35,18 @@ const RULES: ReadonlyArray<readonly [RegExp, PageType]> = [
 
 const memo = new Map<string, PageType>();
 
-/** Memoized (bounded) because a site's traffic concentrates on few paths. */
+/**
+ * Memoized (bounded) because a site's traffic concentrates on few paths; only short paths, each
+ * kept as a string of its own (input-limits.ts), so the table stays small whatever it is fed.
+ */
 export function pageTypeOf(path: string): PageType {
   let type = memo.get(path);
   if (type === undefined) {
     type = classify(path);
-    if (memo.size >= 2048) memo.clear();
-    memo.set(path, type);
+    if (path.length <= MEMO_KEY_MAX) {
+      if (memo.size >= 2048) memo.clear();
+      memo.set(ownCopy(path), type);
+    }
   }
   return type;
 }

@@ -3,6 +3,8 @@
  * over the referrer host, because an ad click from Google is paid, not search.
  */
 
+import { LIMITS, ownCopy } from './input-limits.ts';
+
 export type ReferrerClass = 'search' | 'social' | 'email' | 'paid' | 'direct' | 'internal' | 'other';
 
 const SEARCH = /(^|\.)(google|bing|duckduckgo|yahoo|baidu|yandex|ecosia|qwant|naver|seznam|startpage|brave)\./;
@@ -24,14 +26,19 @@ export interface ReferrerInput {
 type HostClass = 'search' | 'social' | 'email' | 'other';
 const hostClasses = new Map<string, HostClass>();
 
-/** Host → class by the regexes above, memoized (bounded): referrer hosts repeat heavily. */
+/**
+ * Host → class by the regexes above, memoized (bounded): referrer hosts repeat heavily. Only
+ * hosts a DNS name can be, each kept as a string of its own (input-limits.ts).
+ */
 function hostClassOf(host: string): HostClass {
   let c = hostClasses.get(host);
   if (c === undefined) {
     // email before search: mail.google.com is not a search
     c = EMAIL.test(host) ? 'email' : SEARCH.test(host) ? 'search' : SOCIAL.test(host) ? 'social' : 'other';
-    if (hostClasses.size >= 1024) hostClasses.clear();
-    hostClasses.set(host, c);
+    if (host.length <= LIMITS.host) {
+      if (hostClasses.size >= 1024) hostClasses.clear();
+      hostClasses.set(ownCopy(host), c);
+    }
   }
   return c;
 }

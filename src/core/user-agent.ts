@@ -3,8 +3,10 @@
  *
  * A handful of ordered substring tests, not a full UA database: the three fields are model
  * features, so what matters is that the same UA always lands in the same small vocabulary.
- * Results are memoized per UA string (bounded), because a site's traffic repeats few UAs.
+ * Results are memoized per UA string (bounded, and only UAs of up to MEMO_KEY_MAX characters,
+ * each kept as a string of its own: input-limits.ts), because a site's traffic repeats few UAs.
  */
+import { MEMO_KEY_MAX, ownCopy } from './input-limits.ts';
 
 export type DeviceClass = 'mobile' | 'tablet' | 'desktop' | 'tv' | 'console' | 'bot' | 'unknown';
 export type OsName = 'ios' | 'android' | 'windows' | 'macos' | 'chromeos' | 'linux' | 'other';
@@ -65,7 +67,8 @@ export function parseUserAgent(ua: string | null | undefined): UserAgentInfo {
     const os = osOf(ua);
     info = { device: deviceOf(ua, os), os, browser: browserOf(ua, os) };
   }
+  if (ua.length > MEMO_KEY_MAX) return info;
   if (cache.size >= CACHE_LIMIT) cache.clear(); // crude bound; a full reset is cheap and rare
-  cache.set(ua, info);
+  cache.set(ownCopy(ua), info);
   return info;
 }

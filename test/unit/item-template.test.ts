@@ -44,6 +44,39 @@ describe('item templates', () => {
     },
   );
 
+  it.each(['//evil.example/x', '/\\evil.example', '\\\\evil.example', '\\/evil.example', ' //evil.example', '/\t/evil.example'])(
+    'a link to another host, %j, is made harmless whether the item or the template puts the slashes first',
+    (url) => {
+      expect(safeUrl(url)).toBe(false);
+      expect(one('<a href="{{url}}">', { url })).toBe(`<a href="${UNSAFE_URL}">`);
+      expect(one('<img src={{url}}>', { url })).toBe(`<img src=${UNSAFE_URL}>`);
+    },
+  );
+
+  it('refuses a template slash followed by an item slash, and keeps paths that only contain "//"', () => {
+    expect(one('<a href="/{{id}}">', { id: '/evil.example' })).toBe(`<a href="${UNSAFE_URL}">`);
+    expect(one('<a href="/{{id}}">', { id: '\\evil.example' })).toBe(`<a href="${UNSAFE_URL}">`);
+    expect(one('<a href="{{a}}{{b}}">', { a: '/', b: '/evil.example' })).toBe(`<a href="${UNSAFE_URL}">`);
+    expect(one('<a href="/p/{{id}}">', { id: '/evil.example' })).toBe('<a href="/p//evil.example">'); // a path on this host
+    expect(one('<a href="https://shop.example/{{id}}">', { id: '/x' })).toBe('<a href="https://shop.example//x">');
+  });
+
+  it('checks every URL of a srcset or ping list', () => {
+    const srcset = '<img srcset="{{a}} 1x, {{b}} 2x">';
+    expect(one(srcset, { a: '/i/1.jpg', b: '/i/1@2x.jpg' })).toBe('<img srcset="/i/1.jpg 1x, /i/1@2x.jpg 2x">');
+    expect(one(srcset, { a: '/i/1.jpg', b: '//evil.example/x.jpg' })).toBe(`<img srcset="${UNSAFE_URL}">`);
+    expect(one(srcset, { a: '/i/1.jpg', b: 'javascript:alert(1)' })).toBe(`<img srcset="${UNSAFE_URL}">`);
+    expect(one('<img srcset="{{a}}">', { a: '/i/1.jpg 1x,//evil.example/x 2x' })).toBe(`<img srcset="${UNSAFE_URL}">`);
+    // no white space: one URL, commas and all (the standard's parser), a path on this host
+    expect(one('<img srcset="{{a}}">', { a: '/i/1.jpg,//evil.example/x' })).toBe('<img srcset="/i/1.jpg,//evil.example/x">');
+    expect(one('<img srcset="{{a}}">', { a: '/i/1.jpg, //evil.example/x' })).toBe(`<img srcset="${UNSAFE_URL}">`);
+    expect(one('<img srcset="/i/{{a}}.jpg 1x, /i/{{a}}@2x.jpg (w,1) 2x">', { a: 'sku-1' })).toBe(
+      '<img srcset="/i/sku-1.jpg 1x, /i/sku-1@2x.jpg (w,1) 2x">',
+    );
+    expect(one('<a ping="{{a}}">', { a: '/track //evil.example/t' })).toBe(`<a ping="${UNSAFE_URL}">`);
+    expect(one('<a ping="{{a}}">', { a: '/track /t2' })).toBe('<a ping="/track /t2">');
+  });
+
   it('escapes every character that could end an unquoted value', () => {
     expect(one('<a href={{url}} title={{name}}>{{name}}</a>', { url: '/p/1 onclick=alert(1)', name: 'x onmouseover=alert(1)' })).toBe(
       '<a href=&#47;p&#47;1&#32;onclick&#61;alert&#40;1&#41; title=x&#32;onmouseover&#61;alert&#40;1&#41;>x onmouseover=alert(1)</a>',

@@ -87,5 +87,5 @@ describe('recs:eval on the shipped slice', () => {
     const help = evalCli(['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^ {2}--csv FILE /m);
-  });
+  }, 60_000); // four Node processes
 });

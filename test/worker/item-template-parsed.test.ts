@@ -1,7 +1,7 @@
 /**
  * Recommendation templates against a real HTML parser (workerd's HTMLRewriter): whatever the
  * items hold, the rendered markup has no element, event handler or unsafe link the template did
- * not write itself (src/worker/proxy/item-template.ts).
+ * not write itself, nor a link to another host (src/worker/proxy/item-template.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { renderItems } from '../../src/worker/proxy/item-template.ts';
@@ -17,6 +17,7 @@ const TEMPLATES = [
   '<textarea>{{name}}</textarea><style>.x{color:{{name}}}</style><a href={{url}}>z</a>',
   '<iframe srcdoc="{{name}}" src="{{url}}"></iframe><form action="{{url}}"><button formaction={{url}}>go</button></form>',
   '<svg><a xlink:href="{{url}}"><text>{{name}}</text></a></svg>',
+  '<a href="/{{id}}"><img srcset="{{img}} 1x, /i/{{id}}.jpg 2x, {{url}}" alt=""></a>',
 ];
 
 const HOSTILE = [
@@ -37,9 +38,17 @@ const HOSTILE = [
   '-',
   'java',
   'script:alert(1)',
+  '//evil.example/x',
+  '/\\evil.example',
+  '/evil.example',
+  '/i.jpg 1x, //evil.example/x',
 ];
 const FIELDS = ['id', 'url', 'name', 'price', 'base', 'img', 'w', 'attr', 'tag'];
-const URL_ATTRS = new Set(['href', 'src', 'action', 'formaction', 'xlink:href']);
+const URL_ATTRS = new Set(['href', 'src', 'srcset', 'action', 'formaction', 'xlink:href']);
+/** A scheme that runs code, or `//host` / `/\\host`: another host. */
+const UNSAFE = /^[\x00-\x20]*((j\s*a\s*v\s*a\s*s\s*c\s*r\s*i\s*p\s*t|data|vbscript)\s*:|[/\\]\s*[/\\])/i;
+/** Each URL of an attribute's value (a srcset's candidates: split at a comma followed by white space). */
+const urlsOf = (name: string, value: string) => (name === 'srcset' ? value.split(/,\s+/).map((c) => c.trim().split(/\s/, 1)[0]!) : [value]);
 
 interface Shape {
   tags: Record<string, number>;
@@ -55,8 +64,7 @@ async function shapeOf(html: string): Promise<Shape> {
         shape.tags[el.tagName] = (shape.tags[el.tagName] ?? 0) + 1;
         for (const [name = '', value = ''] of el.attributes) {
           if (name.startsWith('on')) shape.handlers.push(`${el.tagName}[${name}]`);
-          if (URL_ATTRS.has(name) && /^[\x00-\x20]*(j\s*a\s*v\s*a\s*s\s*c\s*r\s*i\s*p\s*t|data|vbscript)\s*:/i.test(value))
-            shape.unsafeLinks.push(`${name}=${value}`);
+          if (URL_ATTRS.has(name) && urlsOf(name, value).some((u) => UNSAFE.test(u))) shape.unsafeLinks.push(`${name}=${value}`);
         }
       },
     })

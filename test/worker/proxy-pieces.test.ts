@@ -1,11 +1,19 @@
 /** The pure pieces of proxy mode: CSP rewriting, page matching, templates, origin URLs. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { allowBootstrap, rewriteCsp } from '../../src/worker/proxy/csp.ts';
 import { originConfig, stripOwnCookies } from '../../src/worker/proxy/origin.ts';
 import { upstreamUrl } from '../../src/worker/proxy/origin-url.ts';
-import { isApiPath } from '../../src/worker/proxy/proxy.ts';
+import { isApiPath } from '../../src/worker/proxy/never-forwarded.ts';
 import { scriptJson } from '../../src/worker/proxy/page-rewriter.ts';
-import { decideRequestOf, matchPage, parsePageRules, slotSelector } from '../../src/worker/proxy/page-rules.ts';
+import {
+  decideRequestOf,
+  matchPage,
+  pageRulesProblems,
+  parsePageRules,
+  parseStoredPageRules,
+  slotSelector,
+} from '../../src/worker/proxy/page-rules.ts';
+import { contextItem } from '../../src/worker/proxy/recommend-slot.ts';
 import { renderItems } from '../../src/worker/proxy/item-template.ts';
 
 describe('allowBootstrap (CSP)', () => {
@@ -71,6 +79,33 @@ describe('page rules', () => {
     });
     expect(typo).not.toBeNull();
     expect(typo!.pages[0]!.slots[0]!.recommend!.filters).toEqual({ inStock: true });
+  });
+});
+
+describe('itemFrom patterns', () => {
+  const recs = (itemFrom: string) => ({ id: 'recs', recommend: { count: 3, itemFrom, template: '<p>{{id}}</p>' } });
+  const doc = (...itemFrom: string[]) => ({ version: '1', pages: itemFrom.map((p, i) => ({ path: `/p${i}/*`, slots: [recs(p)] })) });
+
+  it('refuses, at write, a pattern that could backtrack for long, naming itemFrom', () => {
+    expect(pageRulesProblems(doc('^/p/([^/]+)'))).toEqual([]);
+    const problems = pageRulesProblems(doc('^/p/((?:a|a)+)$'));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(
+      /^pages\.0\.slots\.0\.recommend\.itemFrom: itemFrom: .*no repeated group holding a repetition or an alternative/,
+    );
+  });
+
+  it('drops a stored page rule whose pattern could backtrack for long, not the whole document', () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const rules = parseStoredPageRules(doc('^/p/([^/]+)', '^/p/((?:a|a)+)$', '(.*)(.*)(.*)x', '/q/(\\d+)'))!;
+    expect(rules.pages.map((p) => p.path)).toEqual(['/p0/*', '/p3/*']);
+    expect(error.mock.calls.map((c) => JSON.parse(String(c[0])).path)).toEqual(['/p1/*', '/p2/*']);
+    error.mockRestore();
+  });
+
+  it('matches only the first 256 characters of the path', () => {
+    expect(contextItem('^/p/(\\d+)x', `/p/${'1'.repeat(100)}x`)).toBe('1'.repeat(100));
+    expect(contextItem('^/p/(\\d+)x', `/p/${'1'.repeat(300)}x`)).toBeUndefined();
   });
 });
 

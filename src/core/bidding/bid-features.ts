@@ -24,6 +24,7 @@ import { campaignTags, splitUrl } from '../url-parts.ts';
 import { parseUserAgent, type DeviceClass } from '../user-agent.ts';
 import { murmur3 } from '../murmur3.ts';
 import { alpha2Country } from './country-codes.ts';
+import { clip, LIMITS } from '../input-limits.ts';
 
 export type Media = 'banner' | 'video' | 'audio' | 'native';
 export const MEDIA: readonly Media[] = ['banner', 'video', 'audio', 'native'];
@@ -62,14 +63,16 @@ const stripWww = (h: string) => (h.startsWith('www.') ? h.slice(4) : h);
 export function requestFacts(req: BidRequest, now: number, userKey: string | null = bidUserKey(req)): RequestFacts {
   const dev = req.device;
   const geo = dev?.geo ?? req.user?.geo;
-  const ua = parseUserAgent(dev?.ua);
+  // clipped as a page's context is (input-limits.ts): these feed features and the logged context
+  const ua = parseUserAgent(clip(dev?.ua, LIMITS.input));
   const site = req.site;
   const app = req.app;
-  const page = splitUrl(site?.page);
-  const ref = splitUrl(site?.ref);
+  const page = splitUrl(clip(site?.page, LIMITS.input));
+  const ref = splitUrl(clip(site?.ref, LIMITS.input));
+  const refHost = clip(ref.host, LIMITS.host);
   const tags = campaignTags(page.query);
   const referrer: ReferrerClass = site
-    ? classifyReferrer({ referrerHost: ref.host, pageHost: page.host, utmMedium: tags.medium, clickId: tags.clickId })
+    ? classifyReferrer({ referrerHost: refHost, pageHost: page.host, utmMedium: tags.medium, clickId: tags.clickId })
     : 'direct';
   // local time from the geo's UTC offset (minutes) when the exchange sends it
   const offset = typeof geo?.utcoffset === 'number' ? geo.utcoffset * 60_000 : 0;
@@ -78,7 +81,7 @@ export function requestFacts(req: BidRequest, now: number, userKey: string | nul
   const segments: string[] = [];
   for (const d of req.user?.data ?? []) {
     for (const s of d.segment ?? []) {
-      if (segments.length < MAX_SEGMENTS && s.id) segments.push(`${d.id ?? d.name ?? 'data'}:${s.id}`);
+      if (segments.length < MAX_SEGMENTS && s.id) segments.push(clip(`${d.id ?? d.name ?? 'data'}:${s.id}`, LIMITS.id));
     }
   }
   const country = alpha2Country(geo?.country) ?? UNKNOWN;
@@ -86,21 +89,21 @@ export function requestFacts(req: BidRequest, now: number, userKey: string | nul
   return {
     base: {
       country,
-      region: geo?.region ?? UNKNOWN,
-      city: geo?.city ?? UNKNOWN,
+      region: clip(geo?.region, LIMITS.place) ?? UNKNOWN,
+      city: clip(geo?.city, LIMITS.place) ?? UNKNOWN,
       asn: 0,
       timezone: 'UTC',
       device: (dev?.devicetype !== undefined && DEVICE_TYPE[dev.devicetype]) || ua.device,
       os: osName === 'ios' || osName === 'ipados' ? 'ios' : osName === 'android' ? 'android' : ua.os,
       browser: ua.browser,
       referrer,
-      referrerHost: ref.host,
+      referrerHost: refHost,
       utmSource: tags.source,
       utmMedium: tags.medium,
       utmCampaign: tags.campaign,
       utmTerm: tags.term,
       utmContent: tags.content,
-      path: page.path,
+      path: clip(page.path, LIMITS.path),
       pageType: site ? pageTypeOf(page.path) : app ? 'app' : 'other',
       hour: local.getUTCHours(),
       weekday: local.getUTCDay(),
@@ -161,6 +164,10 @@ export function impSizes(imp: Imp): ImpSizes {
   return { banner, video: v?.w && v.h ? [`${v.w}x${v.h}`] : NO_SIZES };
 }
 
+// clipped as attrs (hashed and logged), whole for targeting
+const pubAttr = (facts: RequestFacts) => clip(facts.publisher, LIMITS.id);
+const domainAttr = (facts: RequestFacts) => clip(facts.bundle || facts.domain, LIMITS.host);
+
 /** The request-level features every imp shares, and the hashes of its request-level attrs. */
 export interface RequestFeatures {
   readonly fv: FeatureVector;
@@ -193,8 +200,8 @@ const smallOr = (table: Uint32Array, key: string, x: number) => (x >= 0 && x < S
 export function requestFeatures(facts: RequestFacts, out: RequestFeatures): RequestFeatures {
   extractFeatures(facts.base, out.fv);
   out.channel = CHANNEL(facts.channel);
-  out.pub = PUB(facts.publisher);
-  out.domain = DOMAIN(facts.bundle || facts.domain);
+  out.pub = PUB(pubAttr(facts));
+  out.domain = DOMAIN(domainAttr(facts));
   return out;
 }
 
@@ -236,8 +243,8 @@ const impPos = (imp: Imp): number => imp.banner?.pos ?? imp.video?.pos ?? 0;
 export function impFeatureInput(facts: RequestFacts, imp: Imp, media: Media, size: string, deal: string): FeatureInput {
   const attrs: Record<string, string | number> = {
     channel: facts.channel,
-    pub: facts.publisher,
-    domain: facts.bundle || facts.domain,
+    pub: pubAttr(facts),
+    domain: domainAttr(facts),
     fmt: media,
     size: size || 'any',
     pos: impPos(imp),

@@ -8,8 +8,9 @@
  * - unquoted attribute values: everything but `A-Z a-z 0-9 _ . -` as a character reference
  *   (a space would otherwise start a new attribute);
  * - URL attributes (`href`, `src`, `action`, …): escaped, and the whole value, fields and
- *   template text together, must be relative or http(s)/mailto/tel, else it becomes
- *   `about:invalid#unsafe-url` (`javascript:` or `data:` links cannot be smuggled in by an item);
+ *   template text together, must be relative to the page's host or http(s)/mailto/tel, else it
+ *   becomes `about:invalid#unsafe-url` (`javascript:` or `data:` links, or `//evil.example`,
+ *   cannot be smuggled in by an item); in `srcset` and `ping`, every URL of the list;
  * - code (event handlers, `style`, `srcdoc`, `<script>`/`<style>` bodies, and the value of an
  *   attribute a field names): only values that cannot leave a string or start code
  *   (`A-Z a-z 0-9 _ . , # % + -` and spaces), else empty;
@@ -24,6 +25,8 @@ interface Field {
 /** A URL attribute's value with fields in it: checked whole, then written. */
 interface UrlValue {
   readonly url: readonly (string | Field)[];
+  /** a list of URLs, each checked */
+  readonly list?: 'srcset' | 'ping';
 }
 type Part = string | Field | UrlValue;
 
@@ -62,11 +65,49 @@ const CODE_ATTRS = new Set(['style', 'srcdoc']);
 const RAW_TEXT = new Set(['script', 'style', 'xmp', 'iframe', 'noembed', 'noframes', 'noscript']);
 const SAFE_SCHEMES = new Set(['http', 'https', 'mailto', 'tel']);
 
-/** Whether a URL, read as a browser reads it (edges trimmed, tabs and newlines dropped), is relative or of a safe scheme. */
+/** `//host` and `/\\host` (either slash either way): a browser reads them as another host on the page's scheme. */
+const HOST_RELATIVE = /^[/\\]{2}/;
+
+/**
+ * Whether a URL, read as a browser reads it (edges trimmed, tabs and newlines dropped), is of a
+ * safe scheme, or relative to the page's own host: `//evil.example/x` or `/\evil.example` is
+ * relative too, but to another host, so it is refused whether an item or the template put the
+ * slashes there (`href="/{{id}}"` with the id `/evil.example`).
+ */
 export function safeUrl(value: string): boolean {
   const s = value.replace(/[\t\n\r]/g, '').replace(/^[\x00-\x20]+/, '');
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(s);
-  return scheme === null || SAFE_SCHEMES.has(scheme[1]!.toLowerCase());
+  return scheme === null ? !HOST_RELATIVE.test(s) : SAFE_SCHEMES.has(scheme[1]!.toLowerCase());
+}
+
+/**
+ * Every URL of a `srcset` (`url [descriptor], url [descriptor]…`, read as the HTML standard's
+ * candidate parser reads it: a URL runs to the next white space, commas at its end are
+ * separators) or a `ping` (URLs separated by white space): each must pass `safeUrl`.
+ */
+export function safeUrlList(value: string, attr: 'srcset' | 'ping'): boolean {
+  const s = value.replace(/[\t\n\r]/g, ' ');
+  if (attr === 'ping') return s.split(/[\f ]+/).every((u) => u === '' || safeUrl(u));
+  let i = 0;
+  while (i < s.length) {
+    while (i < s.length && /[\f ,]/.test(s[i]!)) i++; // white space and commas before a candidate
+    if (i >= s.length) break;
+    let end = i;
+    while (end < s.length && !/[\f ]/.test(s[end]!)) end++;
+    const url = s.slice(i, end).replace(/,+$/, '');
+    if (!safeUrl(url)) return false;
+    i = end;
+    if (s[end - 1] !== ',') {
+      // descriptors run to the next comma outside parentheses
+      let depth = 0;
+      while (i < s.length && (s[i] !== ',' || depth > 0)) {
+        if (s[i] === '(') depth++;
+        else if (s[i] === ')' && depth > 0) depth--;
+        i++;
+      }
+    }
+  }
+  return true;
 }
 
 const FIELD = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;
@@ -118,7 +159,7 @@ export function compileTemplate(template: string): Part[] {
       if (url.every((p) => typeof p === 'string')) out += url.join('');
       else {
         flush();
-        parts.push({ url });
+        parts.push(attr === 'srcset' || attr === 'ping' ? { url, list: attr } : { url });
       }
       url = null;
     }
@@ -258,7 +299,7 @@ export function renderItems(template: string, items: readonly Readonly<Record<st
       else {
         let raw = '';
         for (const u of p.url) raw += typeof u === 'string' ? u : value(u);
-        if (!safeUrl(raw)) html += UNSAFE_URL;
+        if (!(p.list === undefined ? safeUrl(raw) : safeUrlList(raw, p.list))) html += UNSAFE_URL;
         else for (const u of p.url) html += typeof u === 'string' ? u : u.escape(value(u));
       }
     }

@@ -5,9 +5,9 @@
  * origin's host or is refused); redirects are not followed but passed to the browser with a
  * Location on the origin mapped back to the public host. `ORIGIN_TIMEOUT_MS` bounds the wait
  * for the origin's response headers (a slow origin answers 504, an unreachable one 502, both
- * saying which in `x-attune-origin`) and then every wait for the next chunk of its body: a body
- * silent that long is cut off and logged, so a stalled origin cannot hold a visitor's page (and
- * the Worker) open forever.
+ * saying which in `x-attune-origin`). The body is the origin's stream as the runtime hands it
+ * over: a personalized page's is guarded on its way through the rewriter (page-stream.ts: idle
+ * gap, overall deadline, size), a pass-through body is not touched at all.
  */
 import { ADMIN_COOKIE } from '../shared/bearer-auth.ts';
 import { parseOriginUrl, publicLocation, type OriginBase } from './origin-url.ts';
@@ -15,7 +15,9 @@ import { log } from '../shared/log.ts';
 import { settings, type SettingsEnv } from '../shared/settings.ts';
 import { PROFILE_COOKIE, VISITOR_COOKIE } from '../visitor/visitor.ts';
 
-export type OriginResult = { ok: true; response: Response } | { ok: false; reason: 'timeout' | 'unreachable'; error: string };
+export type OriginResult =
+  | { ok: true; response: Response /** aborts the fetch, its body included */; abort: () => void }
+  | { ok: false; reason: 'timeout' | 'unreachable'; error: string };
 
 export interface OriginConfig {
   readonly base: OriginBase;
@@ -78,11 +80,16 @@ const CLIENT_ROUTING_HEADERS = [
   'x-rewrite-url',
 ];
 
-/** `target` is the request's origin URL (`upstreamUrl`): built from parts, checked, never the raw request URL. */
-export async function fetchOrigin(cfg: OriginConfig, req: Request, target: URL): Promise<OriginResult> {
+/**
+ * `target` is the request's origin URL (`upstreamUrl`): built from parts, checked, never the raw
+ * request URL. `dropAuthorization`: the request's `Authorization` is one of attune's own
+ * credentials (never-forwarded.ts), which the origin must not see.
+ */
+export async function fetchOrigin(cfg: OriginConfig, req: Request, target: URL, dropAuthorization = false): Promise<OriginResult> {
   const incoming = new URL(req.url);
   const headers = new Headers(req.headers);
   for (const h of CLIENT_ROUTING_HEADERS) headers.delete(h);
+  if (dropAuthorization) headers.delete('authorization');
   const cookie = headers.get('cookie');
   if (cookie !== null) {
     const rest = stripOwnCookies(cookie);
@@ -107,47 +114,9 @@ export async function fetchOrigin(cfg: OriginConfig, req: Request, target: URL):
   } catch (err) {
     return { ok: false, reason: controller.signal.aborted ? 'timeout' : 'unreachable', error: String(err) };
   } finally {
-    clearTimeout(timer); // headers are in: from here the body's pauses are timed
+    clearTimeout(timer); // headers are in
   }
-  const path = incoming.pathname;
-  const body = idleLimited(response, cfg.timeoutMs, () => {
-    log.error('origin body stalled; cut off', { path, idleMs: cfg.timeoutMs });
-    controller.abort();
-  });
-  return { ok: true, response: mapLocation(body, target, cfg.base, incoming.origin) };
-}
-
-/**
- * `res` with a body that errors when the origin keeps us waiting `idleMs` for its next chunk
- * (`onIdle` aborts the origin fetch). Only our waits on the origin are timed: the stream is
- * pulled, so a reader that pauses (a video buffered far enough) starts no clock.
- */
-function idleLimited(res: Response, idleMs: number, onIdle: () => void): Response {
-  if (res.body === null) return res;
-  const reader = res.body.getReader();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(ctl) {
-      let timer: ReturnType<typeof setTimeout> | null = null;
-      const idle = new Promise<'idle'>((resolve) => {
-        timer = setTimeout(() => resolve('idle'), idleMs);
-      });
-      try {
-        const next = await Promise.race([reader.read(), idle]);
-        if (next === 'idle') {
-          onIdle();
-          reader.cancel().catch(() => {});
-          ctl.error(new Error(`origin sent nothing for ${idleMs} ms`));
-        } else if (next.done) ctl.close();
-        else ctl.enqueue(next.value);
-      } catch (err) {
-        ctl.error(err);
-      } finally {
-        if (timer !== null) clearTimeout(timer);
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-  return new Response(body, res);
+  return { ok: true, response: mapLocation(response, target, cfg.base, incoming.origin), abort: () => controller.abort() };
 }
 
 /** A redirect to the origin's own host would send the browser around the proxy: map it back. */

@@ -5,6 +5,7 @@
  * the snippet's impression and click tracking, and injects the bootstrap at the end of <head>
  * (after the page's <meta charset>, before any of its body scripts can call `attune.push`).
  */
+import type { PageRest } from './page-stream.ts';
 import type { VariantContent } from './page-rules.ts';
 
 export interface SlotFill {
@@ -52,10 +53,12 @@ export function bootstrapHtml(boot: unknown, snippetSrc: string, nonce: string |
 
 /**
  * Fills every slot and injects `bootstrap` once: at the end of <head>, else at the top of
- * <body>, else at the end of the document (fragments without either). `onEnd` runs once the
- * whole document has streamed through.
+ * <body>, else at the end of the document (fragments without either). `rest()` says, at the end
+ * of the rewriter's input, whether that is the page's end: if not (page-stream.ts stopped
+ * rewriting a page too large to rewrite whole), it appends the rest of the page there, untouched,
+ * and the bootstrap does not go in the middle of it.
  */
-export function pageRewriter(fills: readonly SlotFill[], bootstrap: string, onEnd?: () => void): HTMLRewriter {
+export function pageRewriter(fills: readonly SlotFill[], bootstrap: string, rest?: PageRest): HTMLRewriter {
   let injected = false;
   const atHeadEnd = {
     element(el: Element) {
@@ -77,11 +80,12 @@ export function pageRewriter(fills: readonly SlotFill[], bootstrap: string, onEn
   for (const f of fills) rw = rw.on(f.selector, fillSlot(f));
   return rw.onDocument({
     end(end) {
+      const appendRest = rest?.() ?? null;
+      if (appendRest !== null) return appendRest(end);
       if (!injected) {
         injected = true;
         end.append(bootstrap, { html: true });
       }
-      onEnd?.();
     },
   });
 }

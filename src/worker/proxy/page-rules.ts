@@ -24,14 +24,16 @@ import { readConfig } from '../shared/config-store.ts';
 import { StoredRecommendFilters } from '../recommend/recommend-schema.ts';
 import { distinct, shortText, SlotId } from '../shared/request-schema.ts';
 import type { StoreOptions } from '../shared/refresh-cache.ts';
+import { log } from '../shared/log.ts';
+import { backtrackingRisk } from './safe-pattern.ts';
 
 const modelName = z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/));
 const attrName = z.string().check(z.regex(/^[a-zA-Z_:][-a-zA-Z0-9_:.]{0,63}$/, 'an attribute name'));
 
-/** A path pattern with one capture group: the product id on a product page. */
+/** A path pattern with one capture group (the product id on a product page) that stays quick on any path (safe-pattern.ts). */
 function itemPattern(s: string): boolean {
   try {
-    return new RegExp(`${s}|`).exec('')!.length === 2;
+    return new RegExp(`${s}|`).exec('')!.length === 2 && backtrackingRisk(s) === null;
   } catch {
     return false;
   }
@@ -70,7 +72,14 @@ export const SlotRule = z.object({
       /** the page's own products (a product page at a fixed path): the ranking's context items */
       items: z.optional(z.array(shortText(128)).check(z.maxLength(10))),
       /** a regular expression with one capture group: the path's product id, another context item */
-      itemFrom: z.optional(shortText(256).check(z.refine(itemPattern, 'a regular expression with exactly one capture group'))),
+      itemFrom: z.optional(
+        shortText(256).check(
+          z.refine(
+            itemPattern,
+            'itemFrom: a regular expression with exactly one capture group, no repeated group holding a repetition or an alternative, no back-reference, and at most two open-ended repetitions (one if not anchored with ^)',
+          ),
+        ),
+      ),
       filters: z.optional(StoredRecommendFilters),
     }),
   ),
@@ -120,8 +129,36 @@ export function parsePageRules(raw: unknown): PageRules | null {
   return r.success ? r.data : null;
 }
 
+/** What is wrong with a page-rules document, one `field.path: rule` a line ([] when it is valid). */
+export function pageRulesProblems(raw: unknown): string[] {
+  const r = z.safeParse(PageRules, raw);
+  return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.') || '(document)'}: ${i.message}`);
+}
+
+/**
+ * Page rules as stored: a page rule whose `itemFrom` could backtrack for long (written before
+ * that was refused, or put into KV by hand) is dropped with a log line, not the whole document.
+ */
+export function parseStoredPageRules(raw: unknown): PageRules | null {
+  const pages = (raw as { pages?: unknown } | null)?.pages;
+  if (!Array.isArray(pages)) return parsePageRules(raw);
+  const kept = pages.filter((page: { path?: unknown; slots?: unknown } | null) => {
+    const slots = Array.isArray(page?.slots) ? (page.slots as { id?: unknown; recommend?: { itemFrom?: unknown } }[]) : [];
+    for (const slot of slots) {
+      const pattern = slot?.recommend?.itemFrom;
+      const risk = typeof pattern === 'string' ? backtrackingRisk(pattern) : null;
+      if (risk !== null) {
+        log.error('page rule dropped: its itemFrom could backtrack for long', { path: page?.path, slot: slot.id, rule: risk });
+        return false;
+      }
+    }
+    return true;
+  });
+  return parsePageRules(kept.length === pages.length ? raw : { ...(raw as object), pages: kept });
+}
+
 export function pageRules(kv: KVNamespace, opts: StoreOptions): Promise<PageRules> {
-  return readConfig(kv, CONFIG_KEYS.pageRules, parsePageRules, NO_PAGE_RULES, opts);
+  return readConfig(kv, CONFIG_KEYS.pageRules, parseStoredPageRules, NO_PAGE_RULES, opts);
 }
 
 /** The first rule whose path matches: exact, or a prefix when the pattern ends in `*`. */

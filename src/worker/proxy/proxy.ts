@@ -14,10 +14,12 @@
  * `x-attune-fallback` says why.
  */
 import { decideSlots, preloadSlotModels, type Decided } from '../decide/decide-slots.ts';
+import { isApiPath, isOwnCredential } from './never-forwarded.ts';
+import { guardedPage } from './page-stream.ts';
 import { rewriteCsp } from './csp.ts';
 import { logRecords } from '../log/log-producer.ts';
 import { errorBody } from '../shared/http-error.ts';
-import { cachedPage, cacheKey, storePage, usesCache } from './origin-cache.ts';
+import { cachedPage, cacheKey, carriesSiteCookies, storePage, usesCache } from './origin-cache.ts';
 import { fetchOrigin, originConfig, originFailure } from './origin.ts';
 import { upstreamUrl } from './origin-url.ts';
 import { bootstrapHtml, pageRewriter, type SlotFill } from './page-rewriter.ts';
@@ -25,7 +27,7 @@ import { decideRequestOf, matchPage, pageRules, slotSelector, type PageRule, typ
 import { renderItems } from './item-template.ts';
 import { recommendItems } from './recommend-slot.ts';
 import { recommendationRecord } from '../recommend/recommender.ts';
-import { SNIPPET_PATH, snippetUrl } from '../snippet/snippet-url.ts';
+import { snippetUrl } from '../snippet/snippet-url.ts';
 import type { AppContext } from '../shared/types.ts';
 import { storeOptions } from '../shared/settings.ts';
 import { beginVisit, finishVisit, optedOut } from '../visitor/visit.ts';
@@ -33,11 +35,6 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { DecisionRecord } from '../../core/decision-record.ts';
 import { log } from '../shared/log.ts';
 import { kvOf } from '../shared/bindings.ts';
-
-/** Paths the proxy never forwards, whatever the origin: the API, the admin page and the snippet. */
-const API_PATH = /^\/(?:v1|admin|openrtb2|ui\/experiments)(?:\/|$)/;
-const API_EXACT = new Set(['/openapi.json', '/healthz', SNIPPET_PATH]);
-export const isApiPath = (path: string): boolean => API_PATH.test(path) || API_EXACT.has(path);
 
 const HTML = /^\s*(?:text\/html|application\/xhtml\+xml)\s*(?:;|$)/i;
 
@@ -101,7 +98,19 @@ async function planPage(c: AppContext, url: URL, rule: PageRule, rules: PageRule
   };
 }
 
-function personalized(c: AppContext, res: Response, plan: PagePlan): Response {
+/**
+ * What HTMLRewriter can take whole (page-stream.ts): a page whose Content-Length says more is
+ * passed through untouched; one of unknown length is rewritten up to the bound, the rest passed.
+ */
+const MAX_PAGE_BYTES = 2 * 1024 * 1024;
+/** what the rest of such a page may hold: it is held in memory until it is all in */
+const MAX_REST_BYTES = 32 * 1024 * 1024;
+/** elements open at once that the rewriter is given (it fails past ~16,000) */
+const MAX_OPEN_ELEMENTS = 12_000;
+/** a personalized page's whole body, in ORIGIN_TIMEOUT_MS (60 s at the default 10 s) */
+const BODY_DEADLINE_FACTOR = 6;
+
+function personalized(c: AppContext, res: Response, plan: PagePlan, timeoutMs: number, abort: () => void): Response {
   const headers = new Headers(res.headers);
   // the body changes per visitor: validators and lengths of the origin's bytes no longer hold
   for (const h of ['content-length', 'etag', 'last-modified', 'content-md5', 'accept-ranges']) headers.delete(h);
@@ -116,12 +125,29 @@ function personalized(c: AppContext, res: Response, plan: PagePlan): Response {
   // the snippet would load from, and send visitors' decisions and events to, that host
   const boot = bootstrapHtml(plan.boot, `${new URL(c.req.url).origin}${snippetUrl()}`, hasCsp ? nonce : null);
   // Decision records are queued once the page has streamed out, so neither the first byte nor
-  // the stream waits behind the queue send (measured: bench/http/proxy.bench.mjs), and a page
-  // the origin never finished sending logs no decision.
-  const log = () => logRecords(c.env.EVENTS, plan.records, (p) => c.executionCtx.waitUntil(p));
-  const out = pageRewriter(plan.fills, boot, log).transform(new Response(res.body, { status: res.status, headers }));
+  // the stream waits behind the queue send (bench/http/proxy.bench.mjs), and a page the origin
+  // never finished sending logs no decision.
+  const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
+  const body = guardedPage(res.body!, headers, (rest) => pageRewriter(plan.fills, boot, rest), {
+    idleMs: timeoutMs,
+    deadlineMs: timeoutMs * BODY_DEADLINE_FACTOR,
+    maxBytes: MAX_PAGE_BYTES,
+    maxOpen: MAX_OPEN_ELEMENTS,
+    maxRestBytes: MAX_REST_BYTES,
+    utf8: !/;\s*charset\s*=\s*"?(?!utf-?8\b)/i.test(headers.get('content-type') ?? ''),
+    path: new URL(c.req.url).pathname,
+    abort,
+    onComplete: () => logRecords(c.env.EVENTS, plan.records, waitUntil),
+  });
   // c.body merges in the visitor cookies finishVisit set, after the origin's own Set-Cookie
-  return c.newResponse(out.body as ReadableStream, { status: out.status as ContentfulStatusCode, headers: out.headers });
+  return c.newResponse(body, { status: res.status as ContentfulStatusCode, headers });
+}
+
+/** The origin's page as it is, saying why it was not personalized. */
+function unpersonalized(res: Response, reason: string): Response {
+  const out = new Response(res.body, res);
+  out.headers.set('x-attune-fallback', reason);
+  return out;
 }
 
 /** The proxied response, or null when proxy mode is off or the path belongs to the API. */
@@ -129,7 +155,7 @@ export async function proxyRequest(c: AppContext): Promise<Response | null> {
   const cfg = originConfig(c.env);
   if (cfg === null) return null;
   const url = new URL(c.req.url);
-  if (isApiPath(url.pathname)) return null;
+  if (isApiPath(url.pathname)) return null; // also as /Admin/…, /admin%2f…: a 404, never the origin (never-forwarded.ts)
   // Built from parts and checked before anything else looks at the request (origin-url.ts).
   const target = upstreamUrl(cfg.base, url.pathname, url.search);
   if (!target.ok) return c.json(errorBody('invalid_request', target.rule, 'path'), 400);
@@ -149,32 +175,37 @@ export async function proxyRequest(c: AppContext): Promise<Response | null> {
   // A browser navigation (Accept: text/html) is decided while the origin is still answering, so
   // the decision costs no time to first byte; other clients are decided once HTML comes back.
   const eager = rule !== undefined && (req.headers.get('accept') ?? '').includes('text/html') ? plan() : null;
-  // Pages a rule personalizes may come from the edge cache: the origin's shareable HTML by URL.
-  const key = rule !== undefined && usesCache(req) ? cacheKey(target.value) : null;
-  const hit = key ? await cachedPage(key) : undefined;
+  // Pages a rule personalizes may come from the edge cache: the origin's shareable HTML, keyed
+  // by this public host and the origin URL (origin-cache.ts).
+  const withCookies = carriesSiteCookies(req);
+  const key = rule !== undefined && usesCache(req) ? cacheKey(target.value, url.origin) : null;
+  const hit = key ? await cachedPage(key, withCookies) : undefined;
   let res: Response;
+  let abort = () => {};
   if (hit) res = hit;
   else {
-    const origin = await fetchOrigin(cfg, req, target.value);
+    const auth = req.headers.get('authorization');
+    const origin = await fetchOrigin(cfg, req, target.value, auth !== null && isOwnCredential(c.env, auth));
     if (!origin.ok) {
       log.error('origin failed', { reason: origin.reason, path: url.pathname, error: origin.error });
       return originFailure(origin.reason);
     }
     res = origin.response;
-    if (key && rewritable(res)) res = storePage(key, res, (p) => c.executionCtx.waitUntil(p));
+    abort = origin.abort;
+    if (key && rewritable(res)) res = storePage(key, res, (p) => c.executionCtx.waitUntil(p), withCookies);
   }
   if (rule === undefined || !rewritable(res)) return res;
+  if (Number(res.headers.get('content-length')) > MAX_PAGE_BYTES) return unpersonalized(res, 'page=tooLarge');
   c.header('x-attune-origin-cache', hit ? 'hit' : key ? 'miss' : 'bypass');
   const planned = await (eager ?? plan());
   if (!planned.ok) {
     log.error('page not personalized', { path: url.pathname, error: String(planned.err) });
-    const out = new Response(res.body, res);
-    out.headers.set('x-attune-fallback', 'page=decisionFailed');
-    return out;
+    return unpersonalized(res, 'page=decisionFailed');
   }
   // Global Privacy Control / Do Not Track: the page is still personalized from this request's
   // context, but no visitor cookie is set and no decision is logged (nothing to join it to).
   const optOut = optedOut(req);
   if (!optOut) planned.p.finish();
-  return personalized(c, res, optOut ? { ...planned.p, records: [], boot: { d: planned.p.boot.d } } : planned.p);
+  const p = optOut ? { ...planned.p, records: [], boot: { d: planned.p.boot.d } } : planned.p;
+  return personalized(c, res, p, cfg.timeoutMs, abort);
 }

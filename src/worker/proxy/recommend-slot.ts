@@ -10,6 +10,7 @@
 import { withRecentItems } from '../../core/profile.ts';
 import type { Item, PageRules, SlotRule } from './page-rules.ts';
 import { RECS_LIMITS } from '../recommend/recommend-schema.ts';
+import { MAX_PATH } from './safe-pattern.ts';
 import { rankItems, type Ranking } from '../recommend/recommender.ts';
 import type { AppContext } from '../shared/types.ts';
 import type { Visit } from '../visitor/visit.ts';
@@ -35,7 +36,8 @@ export function contextItem(pattern: string | undefined, path: string): string |
     if (patterns.size >= 256) patterns.clear(); // rules reloads bring new patterns: stay bounded
     patterns.set(pattern, (re = new RegExp(pattern)));
   }
-  const id = re.exec(path)?.[1];
+  // clipped: how long a match may take grows with the path (safe-pattern.ts bounds it for MAX_PATH)
+  const id = re.exec(path.length > MAX_PATH ? path.slice(0, MAX_PATH) : path)?.[1];
   if (!id) return undefined;
   try {
     return decodeURIComponent(id).slice(0, RECS_LIMITS.idChars);
