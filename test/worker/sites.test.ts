@@ -139,6 +139,47 @@ describe('sites: keys', () => {
     expect((await slot('attune.test')).headers.get('x-attune-fallback')).toContain('unknownModel');
   });
 
+  it("a launched test on a site is decided from the site's own live snapshot", async () => {
+    const token = await twoSites();
+    const shop = (path: string, method = 'POST', json?: unknown) =>
+      on('shop.test', path, { method, headers: bearer(token), ...(json !== undefined ? { json } : {}) });
+    expect((await shop('/admin/experiments', 'POST', config('launch-me'))).status).toBe(201);
+    expect((await shop('/admin/experiments/launch-me/launch')).status).toBe(200);
+    const slot = async (host: string) =>
+      (await (
+        await on(host, '/v1/decide', {
+          method: 'POST',
+          json: { visitorId: 'visitor-5678', slots: [{ id: 'hero', experiment: 'launch-me' }] },
+        })
+      ).json()) as { decisions: { source: string; experiment?: { exposed: boolean; reason?: string } }[] };
+    const onShop = (await slot('shop.test')).decisions[0]!;
+    expect(onShop.experiment?.exposed).toBe(true);
+    expect(onShop.source).not.toBe('fallback');
+    expect(await env.KV.get('manifest/exp.launch-me')).toBeNull(); // the snapshot is the site's
+    expect(await env.KV.get('site-data/shop/manifest/exp.launch-me')).not.toBeNull();
+    expect((await slot('attune.test')).decisions[0]!.experiment?.exposed ?? false).toBe(false); // no such test on the default site
+  });
+
+  it("a site's allowed origins are its own", async () => {
+    await twoSites();
+    expect(
+      (
+        await on('x', '/admin/sites/shop', {
+          method: 'PUT',
+          headers: ADMIN,
+          json: { hostnames: ['shop.test'], allowedOrigins: ['https://shop.example'] },
+        })
+      ).status,
+    ).toBe(200);
+    const preflight = (host: string, origin: string) =>
+      on(host, '/v1/decide', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } }).then((r) =>
+        r.headers.get('access-control-allow-origin'),
+      );
+    expect(await preflight('shop.test', 'https://shop.example')).toBe('https://shop.example');
+    expect(await preflight('shop.test', 'https://elsewhere.example')).toBeNull();
+    expect(await preflight('attune.test', 'https://elsewhere.example')).toBe('*'); // the deployment's ALLOWED_ORIGINS
+  });
+
   it('experiments with the same key on two sites are distinct', async () => {
     const token = await twoSites();
     expect((await on('shop.test', '/admin/experiments', { method: 'POST', headers: bearer(token), json: config('hero') })).status).toBe(

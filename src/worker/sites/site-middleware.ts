@@ -28,11 +28,10 @@ export const siteOf = (c: { get(key: 'site'): Site | undefined }): Site => c.get
 export const isDeploymentWide = (path: string): boolean => DEPLOYMENT_WIDE.test(path);
 
 export const resolveSite = createMiddleware<AppEnv>(async (c, next) => {
-  const url = new URL(c.req.url);
-  // no site set: site tokens are refused here (shared/bearer-auth.ts)
-  if (isDeploymentWide(url.pathname) || isAdminHost(c.env, url.hostname)) return next();
   // the Host header, not the URL: a route-derived URL may name another host (local dev keeps it)
-  const host = hostnameOf(c.req.header('host') ?? url.host);
+  const host = hostnameOf(c.req.header('host') ?? new URL(c.req.url).host);
+  // no site set: site tokens are refused here (shared/bearer-auth.ts)
+  if (isDeploymentWide(c.req.path) || isAdminHost(c.env, host)) return next();
   const site = await resolveHost(kvOf(c.env), host, storeOptions(c, Date.now()));
   if (site === 'unknown') throw new HttpError(404, 'unknown_site', `no site is configured for host "${host}"`, 'host');
   c.set('site', site);

@@ -53,8 +53,10 @@ export function cachedSite(kv: KVNamespace, id: string, opts: StoreOptions): Pro
 
 /** The site serving `hostname`: a site (the default one when no sites are configured), or `unknown`. */
 export async function resolveHost(kv: KVNamespace, hostname: string, opts: StoreOptions): Promise<Site | 'unknown'> {
-  const [id, anchor] = await Promise.all([read<string>(kv, siteHostKey(hostname), opts), cachedSite(kv, DEFAULT_SITE, opts)]);
+  // the anchor first: without sites, a Host header (made up or not) costs no read of its own
+  const anchor = await cachedSite(kv, DEFAULT_SITE, opts);
   if (anchor === null) return DEFAULT; // no sites configured
+  const id = await read<string>(kv, siteHostKey(hostname), opts);
   if (id === null) return 'unknown';
   const site = id === DEFAULT_SITE ? anchor : await cachedSite(kv, id, opts);
   // a host the site has since given up (its key not yet deleted, or deleted in another location)
