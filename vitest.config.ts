@@ -12,6 +12,8 @@ export const TEST_BINDINGS = {
   SIGNING_SECRET: 'test-signing-secret-0123456789abcdef',
   // 32 characters or more: shorter secrets count as not set (core/secret-strength.ts)
   ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
+  // labelled admin tokens: the audit log names who made each change
+  ADMIN_TOKENS: 'alice:test-admin-token-alice-0123456789abcdef',
   PARTNER_TOKENS: 'test-partner-a-0123456789abcdef01, test-partner-b-0123456789abcdef01',
   // the exchanges allowed to bid (test/worker/bidding-helpers.ts sends the first key)
   EXCHANGE_KEYS: 'exchange-a:test-exchange-a-key-0123456789,exchange-b:test-exchange-b-key-0123456789',
@@ -45,10 +47,13 @@ export default defineConfig({
               outboundService: testOrigin,
               // Deliver log batches quickly in tests (production waits up to 5 s to fill a batch).
               queueConsumers: { 'attune-events': { maxBatchTimeout: 1, maxRetries: 8, deadLetterQueue: 'attune-events-dlq' } },
-              // EVENTS_LIMITER is wrangler.toml's, the production number. A binding's limit is fixed
-              // when the runtime starts, so the 429 test passes this low one to the Worker in its place
-              // (test/worker/event-rate-limit.test.ts); nothing else reads it.
-              ratelimits: { EVENTS_LIMITER_LOW: { namespace_id: '9001', simple: { limit: 5, period: 60 } } },
+              // EVENTS_LIMITER and API_LIMITER are wrangler.toml's, the production numbers. A binding's
+              // limit is fixed when the runtime starts, so the 429 tests pass these low ones to the Worker
+              // in their place (test/worker/event-rate-limit.test.ts); nothing else reads them.
+              ratelimits: {
+                EVENTS_LIMITER_LOW: { namespace_id: '9001', simple: { limit: 5, period: 60 } },
+                API_LIMITER_LOW: { namespace_id: '9002', simple: { limit: 5, period: 60 } },
+              },
             },
           }),
         ],

@@ -6,6 +6,7 @@ interface __BaseEnv_Env {
 	LOG: R2Bucket;
 	EVENTS: Queue;
 	EVENTS_LIMITER: RateLimit;
+	API_LIMITER: RateLimit;
 	AUTH_LIMITER: RateLimit;
 	MODEL_REFRESH_SECONDS: "5";
 	ALLOWED_ORIGINS: "";

@@ -2,9 +2,10 @@
 // `npm start`: seed local KV with the default models and the demo's page rules, serve the demo
 // site (demo/site) from a loopback origin, and start the Worker on workerd (wrangler dev,
 // offline, no Cloudflare account) in proxy mode in front of it: open http://127.0.0.1:8787/
-// and the landing page's headline is a bandit test decided at the edge. A second demo site
-// (demo/site-local, its own origin, page rules and test) answers on http://localhost:8787/, the
-// same Worker and port: sites are told apart by the Host (docs/sites.md).
+// and the landing page's headline is a bandit test decided at the edge (demo-hero, created and
+// launched through the admin API once the Worker answers; `npm run demo:clicks` moves it). A
+// second demo site (demo/site-local, its own origin, page rules and test) answers on
+// http://localhost:8787/, the same Worker and port: sites are told apart by the Host (docs/sites.md).
 // PORT (default 8787) picks the Worker's port, DEMO_ORIGIN_PORT (default PORT+1) the demo
 // origin's. With ORIGIN_URL set, the Worker proxies that site instead and no demo is served.
 // The admin page answers on ADMIN_HOST only (default admin.localhost: http://admin.localhost:8787/ui/experiments),
@@ -24,6 +25,7 @@ import { readFileSync } from 'node:fs';
 import { secretProblem } from '../src/core/secret-strength.ts';
 import { CONFIG_KEYS } from '../src/core/store-keys.ts';
 import { usageText } from '../src/train/cli.ts';
+import { seedDemoExperiment } from './demo-experiment.ts';
 import { addMissingSecrets, parseDevVars } from './dev-vars.ts';
 import { startStaticOrigin } from './static-origin.mjs';
 
@@ -93,7 +95,8 @@ if (!originUrl) {
   await run(process.execPath, ['scripts/put-config.ts', `site-data/local/${CONFIG_KEYS.pageRules}`, 'demo/site-local/page-rules.json']);
   console.log(`second demo site: http://localhost:${port}/ (site local, origin ${demoLocal.url}, demo/site-local)`);
 }
-console.log(`admin page: http://${adminHost.split(',')[0].trim()}:${port}/ui/experiments (ADMIN_HOST; docs/experiments.md)`);
+const adminBase = `http://${adminHost.split(',')[0].trim()}:${port}`;
+console.log(`admin page: ${adminBase}/ui/experiments (ADMIN_HOST; docs/experiments.md)`);
 if (vars.get('EXCHANGE_KEYS')?.includes('demo:')) {
   console.log(
     `bidder: POST ${base}/openrtb2/bid with the demo exchange's key (EXCHANGE_KEYS in .dev.vars), or the path form (npm run exchange:path); docs/bidding.md`,
@@ -133,6 +136,12 @@ const signalGroup = (sig) => {
   }
 };
 process.on('exit', () => signalGroup('SIGKILL')); // never leave workerd behind
+
+if (demo && vars.get('ADMIN_TOKEN'))
+  seedDemoExperiment(base, vars.get('ADMIN_TOKEN'), adminBase).then(
+    (line) => console.log(line),
+    (err) => console.warn(`demo test: not seeded (${err})`),
+  );
 
 /** The Worker's counts of log records sent and acked, once all are acked or after `waitMs`. */
 async function queueCounts(waitMs = 0) {

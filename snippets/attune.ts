@@ -4,10 +4,16 @@
  *
  * - Proxy mode (the edge already rewrote the page and left `attune.boot`): only tracks.
  * - Snippet-only mode: asks /v1/decide for the page's `[data-attune-slot]` elements and swaps
- *   in the chosen `<template data-variant="…">`, hiding slots meanwhile for at most
- *   `data-timeout` ms (default 800) so a slow network never hides content for long.
+ *   in the chosen `<template data-variant="…">`, and for `[data-attune-experiment="key"]`
+ *   elements renders the visitor's arm of that test (text, HTML, a URL, JSON), hiding slots
+ *   meanwhile for at most `data-timeout` ms (default 800) so a slow network never hides content
+ *   for long. The signed profile /v1/decide returns is kept (localStorage, with consent) and sent
+ *   back, so tests stay sticky per visitor without third-party cookies.
  * - Impressions when a slot is at least 50 % visible for 1 s (IAB), clicks on slot content,
- *   `attune.track(name, props)`; batched and sent with sendBeacon (also on `pagehide`).
+ *   `attune('track', name, props)` / `attune.track(name, props)`, and analytics.js `track` calls
+ *   (Segment; `data-segment="off"` to leave them out); batched and sent with sendBeacon (also on
+ *   `pagehide`). Events from a test's slot name the test; a slot whose arm failed to render
+ *   sends `render_error`.
  * - Privacy: Global Privacy Control or Do Not Track → no id and no events, ever. With
  *   `data-consent="required"`, no id and nothing sent until `attune.consent(true)`.
  * - `window.attune = window.attune || []; attune.push(['track', 'signup'])` works before load.
@@ -18,10 +24,16 @@ interface Boot {
   vid?: string;
   d?: [string, string | null, string][];
 }
+interface Dec {
+  slot: string;
+  variant: string | null;
+  decisionId: string;
+  experiment?: { exposed: boolean; payload: { type: string; value: unknown } };
+}
 type Ev = Record<string, unknown>;
 type Call = [string, ...unknown[]];
 
-((w: Window & { attune?: any; doNotTrack?: string }, d: Document) => {
+((w: Window & { attune?: any; analytics?: any; doNotTrack?: string }, d: Document) => {
   const prior = w.attune;
   if (prior && prior.loaded) return; // the snippet is on the page twice
   const script = d.currentScript as HTMLScriptElement | null;
@@ -32,6 +44,7 @@ type Call = [string, ...unknown[]];
   const optedOut = nav.globalPrivacyControl === true || nav.doNotTrack === '1' || w.doNotTrack === '1';
   const KNOWN = ['impression', 'click', 'conversion', 'add_to_cart', 'purchase', 'goal', 'page'];
   const KEY = 'att_vid';
+  const PKEY = 'att_p';
   // true: granted, false: refused, null: waiting for a consent call (events held in memory only)
   let consent: boolean | null = optedOut ? false : data.consent === 'required' ? null : true;
   let pending: Ev[] = [];
@@ -54,10 +67,10 @@ type Call = [string, ...unknown[]];
     for (let i = 0; i < 16; i++) s += (b[i]! + 256).toString(16).slice(1);
     return s;
   };
-  const store = safe((v?: string | null): string | null => {
-    if (v === undefined) return localStorage.getItem(KEY);
-    if (v === null) localStorage.removeItem(KEY);
-    else localStorage.setItem(KEY, v);
+  const store = safe((v?: string | null, key: string = KEY): string | null => {
+    if (v === undefined) return localStorage.getItem(key);
+    if (v === null) localStorage.removeItem(key);
+    else localStorage.setItem(key, v);
     return v;
   });
 
@@ -92,9 +105,10 @@ type Call = [string, ...unknown[]];
     if (pending.length) send();
   };
 
+  /** `name` '' sends `ev` as it is (a Segment call). */
   const emit = (name: string, ev: Ev) => {
     if (consent === false) return;
-    pending.push({ id: rid(), name, ts: Date.now(), ...ev });
+    pending.push(name ? { id: rid(), name, ts: Date.now(), ...ev } : ev);
     if (pending.length > 200) pending.shift();
     if (consent && pending.length >= 20) send();
     else if (consent && !timer) timer = setTimeout(send, 2000);
@@ -102,7 +116,35 @@ type Call = [string, ...unknown[]];
 
   const slotOf = (el: HTMLElement): Ev => {
     const s = el.dataset;
-    return { decisionId: s.attuneDecision, slot: s.attuneSlot, variant: s.attuneVariant };
+    return {
+      decisionId: s.attuneDecision,
+      slot: s.attuneSlot || s.attuneExperiment,
+      variant: s.attuneVariant,
+      experiment: s.attuneExperiment,
+    };
+  };
+  const failed = (el: HTMLElement) => () => emit('render_error', slotOf(el));
+
+  /** A test's arm into its slot: text, HTML, a URL (src, href, or an image), JSON (data-attune-payload). */
+  const paint = (el: HTMLElement & { src?: string; href?: string }, p: { type: string; value: any }) => {
+    const v = p.value;
+    const t = el.tagName;
+    try {
+      if (p.type === 'html') el.innerHTML = v;
+      else if (p.type === 'json') el.dataset.attunePayload = JSON.stringify(v);
+      else if (p.type !== 'url') el.textContent = v;
+      // http(s) only, as on writes: a stored javascript: or data: URL is reported, never followed
+      else if (!/^https?:/i.test(v)) failed(el)();
+      else if (/^(A|AREA)$/.test(t)) el.href = v;
+      else {
+        const img = /^(IMG|SOURCE|VIDEO|AUDIO|IFRAME|EMBED)$/.test(t) ? el : new Image();
+        img.addEventListener('error', failed(el));
+        img.src = v;
+        if (img !== el) el.replaceChildren(img);
+      }
+    } catch {
+      failed(el)();
+    }
   };
 
   // IAB: at least half of the slot in view for one continuous second, once per slot element.
@@ -148,7 +190,9 @@ type Call = [string, ...unknown[]];
     );
   }
 
-  const api = {
+  // `attune('track', 'purchase', {…})` and `attune.track('purchase', {…})` alike
+  const api: any = (...call: unknown[]) => api.push(call);
+  Object.assign(api, {
     loaded: true,
     boot,
     track: safe((name: string, props?: Record<string, unknown>) => {
@@ -183,32 +227,37 @@ type Call = [string, ...unknown[]];
         pending = [];
         vid = null;
         store(null);
+        store(null, PKEY);
       }
     }),
     flush: safe(send),
     push: safe((call: Call) => {
-      const fn = (api as Record<string, unknown>)[call[0]];
-      if (typeof fn === 'function') fn(...call.slice(1));
+      const fn = api[call[0]];
+      if (typeof fn === 'function') fn(...[].slice.call(call, 1));
     }),
-  };
+  });
 
   const reveal = safe(() => {
     const af = d.getElementById('attune-af');
     if (af) af.remove();
   });
 
+  const SLOTS = '[data-attune-slot],[data-attune-experiment]';
   const decide = safe(() => {
-    const els = d.querySelectorAll<HTMLElement>('[data-attune-slot]');
+    const els = d.querySelectorAll<HTMLElement>(SLOTS);
     if (!els.length) return reveal();
     const slots = Array.prototype.map.call(els, (el: HTMLElement) => {
       const s = el.dataset;
+      const id = s.attuneSlot || s.attuneExperiment;
       const names = Array.prototype.map.call(
         el.querySelectorAll('template[data-variant]'),
         (t: HTMLElement) => t.dataset.variant,
       ) as string[];
-      return s.attuneModel
-        ? { id: s.attuneSlot, model: s.attuneModel }
-        : { id: s.attuneSlot, candidates: s.attuneCandidates ? s.attuneCandidates.split(',') : ['control', ...names] };
+      return s.attuneExperiment
+        ? { id, experiment: s.attuneExperiment }
+        : s.attuneModel
+          ? { id, model: s.attuneModel }
+          : { id, candidates: s.attuneCandidates ? s.attuneCandidates.split(',') : ['control', ...names] };
     });
     const id = visitor();
     fetch(base + '/v1/decide', {
@@ -217,7 +266,7 @@ type Call = [string, ...unknown[]];
       headers: { 'content-type': 'application/json' },
       // without consent the page is still decided, but the server keeps no record of it
       body: JSON.stringify({
-        ...(id ? { visitorId: id } : {}),
+        ...(id ? { visitorId: id, profile: store(undefined, PKEY) || '' } : {}),
         ...(consent !== true ? { track: false } : {}),
         page: { url: location.href, referrer: d.referrer || undefined },
         slots,
@@ -225,18 +274,26 @@ type Call = [string, ...unknown[]];
     })
       .then((r) => r.json())
       .then(
-        safe((res: { decisions?: { slot: string; variant: string | null; decisionId: string }[] }) => {
+        safe((res: { profile?: string; decisions?: Dec[] }) => {
+          if (res.profile && consent) store(res.profile, PKEY);
           for (const dec of res.decisions || []) {
             for (const el of Array.prototype.slice.call(els) as HTMLElement[]) {
-              if (el.dataset.attuneSlot !== dec.slot) continue;
+              const s = el.dataset;
+              if ((s.attuneSlot || s.attuneExperiment) !== dec.slot) continue;
+              const x = dec.experiment;
               // compared, not put into a selector: a variant name with a quote must not stop the page's other slots
-              const tpl = dec.variant
-                ? (Array.prototype.find.call(
-                    el.querySelectorAll('template[data-variant]'),
-                    (t: HTMLTemplateElement) => t.dataset.variant === dec.variant,
-                  ) as HTMLTemplateElement | undefined)
-                : undefined;
+              const tpl =
+                dec.variant && !x
+                  ? (Array.prototype.find.call(
+                      el.querySelectorAll('template[data-variant]'),
+                      (t: HTMLTemplateElement) => t.dataset.variant === dec.variant,
+                    ) as HTMLTemplateElement | undefined)
+                  : undefined;
               if (tpl) el.replaceChildren(tpl.content.cloneNode(true));
+              if (x) {
+                if (!x.exposed) delete s.attuneExperiment; // outside the test: its events are no test's
+                paint(el, x.payload);
+              }
               el.dataset.attuneDecision = dec.decisionId;
               if (dec.variant) el.dataset.attuneVariant = dec.variant;
               watch(el);
@@ -249,14 +306,24 @@ type Call = [string, ...unknown[]];
   });
 
   try {
-    const queued: Call[] = Array.isArray(prior) ? prior : [];
+    // calls made before load: `attune = attune || []` pushes arrays, a function stub keeps `q`
+    const queued: Call[] = Array.isArray(prior) ? prior : (prior && prior.q) || [];
     w.attune = api;
     for (const call of queued) api.push(call);
+    const seg = w.analytics;
+    if (data.segment !== 'off' && seg && seg.on)
+      seg.on(
+        'track',
+        safe((event: string, properties?: Ev) =>
+          // a Segment call as /v1/events maps it (Order Completed → purchase …), under this visitor
+          emit('', { type: 'track', event, properties: JSON.parse(JSON.stringify(properties || {})), messageId: rid() }),
+        ),
+      );
     if (!boot && d.getElementById('attune-af') === null) {
       // snippet-only mode without the host's own guard: hide slots until decided
       const st = d.createElement('style');
       st.id = 'attune-af';
-      st.textContent = '[data-attune-slot]{visibility:hidden}';
+      st.textContent = SLOTS + '{visibility:hidden}';
       d.head.appendChild(st);
     }
     if (!boot) setTimeout(reveal, Number(data.timeout) || 800);

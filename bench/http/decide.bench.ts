@@ -12,11 +12,14 @@
  * They run in interleaved rounds (every case `--per-round` times in turn, the order rotating),
  * so the machine's slow stretches land on all of them alike; percentiles are over all rounds,
  * ratios are to healthz. Workers freeze clocks during a request, so this is the whole round trip.
- * Every answer is checked before timing, and the queue's count after it (no record lost, none
- * for `track: false`). The last line is JSON (ms).
+ * Every answer is checked before timing, and the log end to end after it: the Worker consumes
+ * its own queue into a local R2 bucket, as `npm start` does (in the same workerd, so its work
+ * lands on the timed requests of every case alike), and every record queued must be in R2
+ * exactly once (none for `track: false`). The last line is JSON (ms; `log` in records).
  * Run: npm run bench:http [-- --rounds 20 --per-round 200 --warm 500]
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { buildWorker, workerModules } from '../../scripts/bundle-size.ts';
 import { cliArgs } from '../../src/train/cli.ts';
@@ -42,8 +45,17 @@ const TOKEN = 'bench-admin-token-0123456789abcdef';
 
 const base = workerModules('dist', buildWorker('dist'));
 const options = benchWorkerOptions(TOKEN);
-// ATTUNE_DEV turns on GET /__attune/queue (queue-stats.ts), whose count of records sent checks the logging
-const mf = new Miniflare(convertV4MiniflareOptions({ ...base, ...options, bindings: { ...options.bindings, ATTUNE_DEV: '1' } }));
+// ATTUNE_DEV turns on GET /__attune/queue (queue-stats.ts), whose count of records sent checks the logging;
+// the consumer (wrangler.toml's, delivering within a second) writes them to LOG, where they are counted
+const mf = new Miniflare(
+  convertV4MiniflareOptions({
+    ...base,
+    ...options,
+    r2Buckets: ['LOG'],
+    queueConsumers: { 'attune-events': { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 8 } },
+    bindings: { ...options.bindings, ATTUNE_DEV: '1' },
+  }),
+);
 const url = (await mf.ready).toString().replace(/\/$/, '');
 // the same Worker with sites: the default one and `shop`, whose models are its own
 const mfSites = new Miniflare(convertV4MiniflareOptions({ ...base, ...options, bindings: { ...options.bindings, ATTUNE_DEV: '1' } }));
@@ -108,8 +120,36 @@ function wrongDecision(a: Answer): string | null {
   if (!cta || !CANDIDATES.includes(cta.variant ?? '')) return `cta not one of its candidates: ${a.body}`;
   return null;
 }
-const sentRecords = async (c = client) => (JSON.parse((await c.send({ path: '/__attune/queue' })).body) as { sent: number }).sent;
-const settle = () => new Promise((r) => setTimeout(r, 200)); // the coalesced batch flushes 10 ms after it opens
+const queueCounts = async (wait = 0, c = client) =>
+  JSON.parse((await c.send({ path: `/__attune/queue?wait=${wait}` })).body) as { sent: number; acked: number };
+const sentRecords = async (c = client) => (await queueCounts(0, c)).sent;
+
+/** What is read of the R2 binding (Miniflare's own type of it does not resolve here). */
+interface LogBucket {
+  list(o: { prefix: string; cursor?: string }): Promise<{ objects: { key: string }[]; truncated: boolean; cursor?: string }>;
+  get(key: string): Promise<{ arrayBuffer(): Promise<ArrayBuffer> } | null>;
+}
+
+/** Every record in the local R2 log, by id: how many copies of each. */
+async function loggedIds(): Promise<Map<string, number>> {
+  const bucket = (await mf.getR2Bucket('LOG')) as unknown as LogBucket;
+  const copies = new Map<string, number>();
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ prefix: 'log/', ...(cursor ? { cursor } : {}) });
+    for (const o of page.objects) {
+      const text = gunzipSync(Buffer.from(await (await bucket.get(o.key))!.arrayBuffer())).toString('utf8');
+      for (const line of text.split('\n')) {
+        if (line === '') continue;
+        const r = JSON.parse(line) as { type: string; id: string };
+        copies.set(`${r.type}:${r.id}`, (copies.get(`${r.type}:${r.id}`) ?? 0) + 1);
+      }
+    }
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return copies;
+}
+const settle = () => new Promise((r) => setTimeout(r, 400)); // decision records are flushed FLUSH_MS (250 ms) after the first
 
 // --- correctness first: a new visitor gets a profile cookie, which the timed requests replay
 const fresh = await client.send({ method: 'POST', path: '/v1/decide', headers, body: decideBody() });
@@ -192,6 +232,16 @@ if (queued !== expected) throw new Error(`queued ${queued} records, expected ${e
 const queuedSites = (await sentRecords(clientSites)) - sentSites;
 if (queuedSites !== expected) throw new Error(`sites: queued ${queuedSites} records, expected ${expected}`);
 
+// --- end to end: the consumer has written every record queued since the start to R2, once
+let drained = await queueCounts(10_000);
+for (let i = 0; i < 6 && drained.acked < drained.sent; i++) drained = await queueCounts(10_000);
+if (drained.acked < drained.sent) throw new Error(`the consumer acked ${drained.acked} of ${drained.sent} records`);
+const copies = await loggedIds();
+const landed = [...copies.values()].reduce((a, b) => a + b, 0);
+const twice = [...copies.values()].filter((n) => n > 1).length;
+if (landed !== drained.sent || copies.size !== drained.sent || twice > 0)
+  throw new Error(`R2 holds ${landed} records (${copies.size} distinct, ${twice} more than once) of ${drained.sent} queued`);
+
 // --- report
 const stats = Object.fromEntries(names.map((n) => [n, percentiles(times[n])])) as Record<Case, ReturnType<typeof percentiles>>;
 const h = stats.healthz;
@@ -207,6 +257,7 @@ for (const n of names) {
   );
 }
 console.log(`records queued while timing: ${queued} (${perDecide} per logged decide, none for track: false)`);
+console.log(`end to end: all ${drained.sent} records queued since the start are in the R2 log, each once`);
 console.log(
   `sites: decideSites p50 / decide p50 = ${(stats.decideSites.p50 / stats.decide.p50).toFixed(3)} (per-round median ${median(roundP50.decideSites.map((x, i) => x / roundP50.decide[i]!)).toFixed(3)})`,
 );
@@ -216,5 +267,8 @@ await mfSites.dispose();
 client.close();
 clientSites.close();
 console.log(
-  JSON.stringify(Object.fromEntries(names.map((n) => [n, { p50: ms3(stats[n].p50), p90: ms3(stats[n].p90), p99: ms3(stats[n].p99) }]))),
+  JSON.stringify({
+    ...Object.fromEntries(names.map((n) => [n, { p50: ms3(stats[n].p50), p90: ms3(stats[n].p90), p99: ms3(stats[n].p99) }])),
+    log: { queued: drained.sent, landed },
+  }),
 );

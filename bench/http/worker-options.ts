@@ -11,10 +11,11 @@ export function benchWorkerOptions(adminToken: string) {
     compatibilityDate: '2026-11-01',
     kvNamespaces: ['KV'],
     queueProducers: { EVENTS: { queueName: 'attune-events' } },
-    // wrangler.toml's limit; the benches send from loopback, which it does not count (event-rate-limit.ts)
+    // wrangler.toml's limits; the benches send from loopback, which they do not count (shared/client-rate.ts)
     ratelimits: {
       EVENTS_LIMITER: { namespace_id: '1001', simple: { limit: 5000, period: 10 as const } },
       AUTH_LIMITER: { namespace_id: '1002', simple: { limit: 20, period: 60 as const } },
+      API_LIMITER: { namespace_id: '1003', simple: { limit: 5000, period: 10 as const } },
     },
     durableObjects: {
       CAMPAIGN_LEDGER: { className: 'CampaignLedger', useSQLite: true },

@@ -43,6 +43,11 @@ export interface DecisionRecord {
   readonly fallback?: string;
   /** bandit test key, set when the visitor was exposed to the test's arm `action` */
   readonly experiment?: string;
+  /**
+   * exposures only: the request named a known visitor but carried no valid profile cookie, so
+   * a sticky assignment could not be kept (the health check's "stickiness lost")
+   */
+  readonly noProfile?: true;
   /** bids: the exchange that asked (its id in EXCHANGE_KEYS) */
   readonly exchange?: string;
   /** bids: the price bid (CPM, response currency); `score` holds the same number, as it did before this field */

@@ -16,6 +16,8 @@ export const OUTCOME_NAMES = [
   'loss',
   'billing',
   'page',
+  // the snippet could not render a test's arm into its slot (health.ts: render failures)
+  'render_error',
 ] as const;
 export type OutcomeName = (typeof OUTCOME_NAMES)[number];
 

@@ -1,7 +1,7 @@
 /**
  * The experiments admin page in a real browser (Chromium via playwright-core, chromium.ts):
  * sign in, create a test through the form, launch it, see the allocation and
- * probability-of-best charts, stop it with a winner.
+ * probability-of-best charts, stop it with a winner (after confirming).
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,13 +55,15 @@ describe('experiments admin page in Chromium', () => {
     const box = await page.locator('#allocation-chart').boundingBox();
     expect(box!.width).toBeGreaterThan(300); // rendered, not just present in the markup
     expect(await page.textContent('#results')).toContain('urgent');
-    expect(await page.textContent('#recommendation')).toContain('keep exploring');
+    expect(await page.textContent('#recommendation')).toContain('no data yet'); // not a prior's 2–97 % interval
     await page
       .screenshot({ path: process.env.ATTUNE_SCREENSHOT ?? `${process.cwd()}/.wrangler/admin-page.png`, fullPage: true })
       .catch(() => undefined);
 
     await page.selectOption('#actions select[name=winner]', 'urgent');
     await Promise.all([page.waitForLoadState('load'), page.click('#actions button:text("Stop with winner")')]);
+    expect(await page.textContent('#confirm-text')).toContain('every visitor will get urgent'); // asked first
+    await Promise.all([page.waitForURL('**/ui/experiments/hero-headline'), page.click('#confirm button[type=submit]')]);
     await page.waitForSelector('#status:text("stopped")');
     expect(await page.textContent('main')).toContain('winner urgent');
 

@@ -53,10 +53,16 @@ export async function startOrigin(extra: Handler = () => false): Promise<{ url: 
 
 export type RunningWorker = WorkerProcess;
 
+/** The admin page's host in proxy mode (ADMIN_HOST, as `npm start` sets it; browsers resolve `*.localhost` to loopback). */
+export const ADMIN_HOST = 'admin.localhost';
+
+/** Where a proxy-mode worker's admin page answers: its URL on ADMIN_HOST. */
+export const adminUrl = (worker: RunningWorker): string => worker.url.replace('127.0.0.1', ADMIN_HOST);
+
 /** `wrangler dev` in proxy mode in front of `originUrl`, with `pageRules` in its local KV. */
 export function startWorker(originUrl: string, pageRules: unknown): Promise<RunningWorker> {
   return startWorkerProcess({
-    vars: { ORIGIN_URL: originUrl },
+    vars: { ORIGIN_URL: originUrl, ADMIN_HOST },
     seed: async (persist) => {
       const rulesFile = join(persist, 'page-rules.json');
       writeFileSync(rulesFile, JSON.stringify(pageRules));

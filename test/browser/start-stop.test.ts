@@ -4,17 +4,20 @@
  * stops workerd, and every accepted event is in the local R2 log. Runs the script as a user
  * would, in a scratch copy of the checkout (its own .dev.vars, .wrangler state and ports; a copy
  * of the sources, so edits elsewhere do not reload it), which also checks that it adds only the
- * secrets an existing .dev.vars lacks.
+ * secrets an existing .dev.vars lacks, and that the demo's bandit test is launched and moved by
+ * `npm run demo:clicks`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { localR2Sources, readRecords } from '../../src/train/log-reader.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
+const KEPT_ADMIN_TOKEN = 'kept-admin-token-0123456789abcdef';
 const COPIED = [
   'src',
   'scripts',
@@ -57,7 +60,7 @@ describe('npm start', () => {
     for (const f of COPIED) cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
     // a checkout from before exchanges: its secrets stay as they are (no newline at the end either)
-    const before = 'PROFILE_SECRET=kept-profile-secret-0123456789abcdef\n# my comment\nADMIN_TOKEN=kept-admin-token-0123456789abcdef';
+    const before = `PROFILE_SECRET=kept-profile-secret-0123456789abcdef\n# my comment\nADMIN_TOKEN=${KEPT_ADMIN_TOKEN}`;
     writeFileSync(path.join(dir, '.dev.vars'), before);
 
     const [port, originPort] = [await freePort(), await freePort()];
@@ -96,6 +99,30 @@ describe('npm start', () => {
       });
     expect([200, 204]).toContain((await bid(`Bearer ${key}`)).status); // the demo exchange is let in
     expect((await bid()).status).toBe(401);
+
+    // the demo's bandit test is launched on the landing page's hero, and a few seconds of
+    // simulated clicks (npm run demo:clicks) move its allocation towards the arm clicked most
+    const admin = { authorization: `Bearer ${KEPT_ADMIN_TOKEN}` };
+    const deadline = Date.now() + 60_000;
+    let status = '';
+    while (status !== 'running' && Date.now() < deadline) {
+      const res = await fetch(`${base}/admin/experiments/demo-hero`, { headers: admin });
+      status = res.ok ? ((await res.json()) as { status: string }).status : '';
+      if (status !== 'running') await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(status, output.slice(-3000)).toBe('running');
+    expect(output).toContain('demo test demo-hero: running');
+    // its admin page is on the admin host, never on the proxied site's (ADMIN_HOST)
+    expect(output).toContain(`http://admin.localhost:${port}/ui/experiments/demo-hero shows it`);
+    const landing = await (await fetch(`${base}/`, { headers: { accept: 'text/html' } })).text();
+    expect(landing).toMatch(/<h1 data-attune-slot="hero"[^>]* data-attune-experiment="demo-hero">/);
+    const clicks = await promisify(execFile)(
+      path.join(ROOT, 'node_modules/.bin/node'),
+      ['scripts/demo-clicks.ts', '--seconds', '4', '--url', base, '--token', KEPT_ADMIN_TOKEN],
+      { cwd: dir, encoding: 'utf8', timeout: 90_000 },
+    );
+    const share = (label: string) => Number(new RegExp(`${label}:.*?urgency ([\\d.]+) %`).exec(clicks.stdout)?.[1]);
+    expect(share('after'), clicks.stdout).toBeGreaterThan(share('before') + 10);
 
     const ids = Array.from({ length: EVENTS }, (_, i) => `stop-${process.pid}-${i}`);
     const answers = await Promise.all(

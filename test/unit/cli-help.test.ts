@@ -51,6 +51,12 @@ const TOOLS: Record<string, { file: string; name: string; bad?: string[]; messag
     bad: ['launch', '--token', 'x'],
     message: /^experiments: launch needs an experiment key$/,
   },
+  'demo:clicks': {
+    file: 'scripts/demo-clicks.ts',
+    name: 'demo:clicks',
+    bad: ['--seconds', '0'],
+    message: /^demo:clicks: --seconds must be a number from 0\.1 to 600; got "0"$/,
+  },
   'exchange:path': {
     file: 'scripts/exchange-path.ts',
     name: 'exchange:path',

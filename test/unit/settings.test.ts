@@ -19,6 +19,7 @@ describe('settings', () => {
       originTimeoutMs: 10_000,
       allowedOrigins: [], // no browser origin: a deployment names its site
       adminToken: undefined,
+      adminTokens: [],
       partnerTokens: [],
       signingSecret: undefined,
       legacySecret: false,
@@ -52,6 +53,16 @@ describe('settings', () => {
     expect(settings({ ADMIN_TOKEN: ` ${ADMIN} `, PARTNER_TOKENS: `${P1}, ,${P2},` }).partnerTokens).toEqual([ADMIN, P1, P2]);
     expect(settings({ ADMIN_TOKEN: '', SIGNING_SECRET: '' })).toMatchObject({ adminToken: undefined, signingSecret: undefined });
     expect(settings({ SIGNING_SECRET: SECRET })).toMatchObject({ signingSecret: SECRET, legacySecret: false });
+  });
+
+  it('read labelled admin tokens (ADMIN_TOKENS) by the same strength rule as ADMIN_TOKEN', () => {
+    const s = settings({ ADMIN_TOKEN: ADMIN, ADMIN_TOKENS: ` bob:short, carol:${P1} ,no-colon-${P2}, :${P2}` });
+    expect(s.adminTokens).toEqual([
+      { label: 'admin', token: ADMIN },
+      { label: 'carol', token: P1 },
+    ]);
+    // a weak ADMIN_TOKEN is no admin token, but a strong labelled one still is
+    expect(settings({ ADMIN_TOKEN: 'weak', ADMIN_TOKENS: `carol:${P1}` }).adminTokens).toEqual([{ label: 'carol', token: P1 }]);
   });
 
   it('read the signing secret under its old name, PROFILE_SECRET, for one release', () => {

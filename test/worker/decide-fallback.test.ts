@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { manifestKey, modelKey } from '../../src/core/store-keys.ts';
 import { recsModel } from './recs-helpers.ts';
 import { fetchWorker, linearBlob, postJson, publish, resetAll, resetCaches } from './helpers.ts';
+import { spiedRecords } from './counting-queue.ts';
 
 interface Decision {
   slot: string;
@@ -85,7 +86,7 @@ describe('/v1/decide decides per slot', () => {
   });
 
   it('a model that never existed: fallback, and null when the slot has no candidates; both logged as fallback records', async () => {
-    const send = vi.spyOn(env.EVENTS, 'sendBatch');
+    const send = vi.spyOn(env.EVENTS, 'send');
     const slots = [
       { id: 'a', model: 'never-was', candidates: ['keep', 'other'] },
       { id: 'b', model: 'never-was-either' },
@@ -100,7 +101,7 @@ describe('/v1/decide decides per slot', () => {
       ['y', 'model', undefined],
     ]);
     await vi.waitFor(() => {
-      const records = send.mock.calls.flatMap(([batch]) => [...batch].map((m) => m.body as Record<string, unknown>));
+      const records = spiedRecords<Record<string, unknown>>(send);
       const byId = (d: Decision) => records.find((r) => r.id === d.decisionId);
       expect(byId(json.decisions[0]!)).toMatchObject({
         kind: 'variant',

@@ -52,8 +52,9 @@ describe('POST /v1/decide', () => {
   it('under Global Privacy Control, Do Not Track or track: false (no consent), decides but sets no cookie and logs nothing', async () => {
     const { env } = await import('cloudflare:workers');
     const { vi } = await import('vitest');
-    await new Promise((r) => setTimeout(r, 50)); // earlier tests' coalesced log batches flush first
-    const spy = vi.spyOn(env.EVENTS, 'sendBatch');
+    const { FLUSH_MS } = await import('../../src/worker/log/log-producer.ts');
+    await new Promise((r) => setTimeout(r, FLUSH_MS + 50)); // earlier tests' coalesced log batches flush first
+    const spy = vi.spyOn(env.EVENTS, 'send');
     for (const [header, track] of [
       [{ 'sec-gpc': '1' }, undefined],
       [{ dnt: '1' }, undefined],
@@ -69,7 +70,7 @@ describe('POST /v1/decide', () => {
       expect(res.headers.getSetCookie()).toEqual([]);
       expect(res.headers.get('cache-control')).toContain('no-store');
     }
-    await new Promise((r) => setTimeout(r, 50)); // past the log's 10 ms coalescing window
+    await new Promise((r) => setTimeout(r, FLUSH_MS + 50)); // past the log's coalescing window
     expect(spy).not.toHaveBeenCalled();
     spy.mockRestore();
   });

@@ -4,14 +4,14 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { clientKey, RETRY_AFTER_SECONDS } from '../../src/worker/events/event-rate-limit.ts';
+import { clientKey, EVENTS_PER_UNIT, RETRY_AFTER_SECONDS } from '../../src/worker/events/event-rate-limit.ts';
 import worker from '../../src/worker/index.ts';
 import { postJson } from './helpers.ts';
 
 const LOW = 5;
 const lowEnv = { ...env, EVENTS_LIMITER: (env as unknown as { EVENTS_LIMITER_LOW: RateLimit }).EVENTS_LIMITER_LOW } as Env;
 
-async function beacon(address: string | null, id: string, e: Env = lowEnv): Promise<Response> {
+async function beacon(address: string | null, id: string, e: Env = lowEnv, events = 1): Promise<Response> {
   const headers: Record<string, string> = { 'content-type': 'text/plain', origin: 'https://shop.example' };
   if (address !== null) headers['cf-connecting-ip'] = address;
   const ctx = createExecutionContext();
@@ -19,7 +19,9 @@ async function beacon(address: string | null, id: string, e: Env = lowEnv): Prom
     new Request('http://attune.test/v1/events', {
       method: 'POST',
       headers,
-      body: JSON.stringify([{ id, name: 'impression', visitorId: 'rate-visitor-1' }]),
+      body: JSON.stringify(
+        Array.from({ length: events }, (_, i) => ({ id: `${id}-${i}`, name: 'impression', visitorId: 'rate-visitor-1' })),
+      ),
     }),
     e,
     ctx,
@@ -59,6 +61,20 @@ describe('POST /v1/events rate limit', () => {
     // other clients are unaffected
     expect((await beacon(`${net()}::1`, 'other-v6')).status).toBe(200);
     expect((await beacon(`203.0.113.${1 + Math.floor(Math.random() * 250)}`, 'other-v4')).status).toBe(200);
+  });
+
+  it('counts a request one unit per EVENTS_PER_UNIT events: a beacon is one, a batch of 500 is ten', async () => {
+    // LOW full beacons pass: EVENTS_PER_UNIT events are still one unit
+    const beacons = net();
+    for (let i = 0; i < LOW; i++) expect((await beacon(`${beacons}::1`, `full-${i}`, lowEnv, EVENTS_PER_UNIT)).status).toBe(200);
+    // two batches of LOW + 1 units each: however the window falls, one of them is refused
+    const server = net();
+    const events = LOW * EVENTS_PER_UNIT + 1;
+    const answers = [await beacon(`${server}::1`, 'heavy-a', lowEnv, events), await beacon(`${server}::1`, 'heavy-b', lowEnv, events)];
+    const refused = answers.find((r) => r.status === 429);
+    expect(refused, 'never throttled').toBeDefined();
+    expect(refused!.headers.get('retry-after')).toBe(String(RETRY_AFTER_SECONDS));
+    expect(await refused!.json()).toEqual({ error: { code: 'rate_limited', message: expect.stringContaining('EVENTS_LIMITER') } });
   });
 
   it('does not count loopback (npm start, benches) or requests without CF-Connecting-IP (tests, service bindings)', async () => {

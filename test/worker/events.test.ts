@@ -80,6 +80,50 @@ describe('POST /v1/events', () => {
     expect((await res2.json<{ error: { code: string } }>()).error.code).toBe('batch_too_large');
   });
 
+  it('refuses with 413 a batch of more events, items and properties in all than EVENT_LIMITS.parts, and takes a full ordinary one', async () => {
+    // 120 events of 100 items each: every event is within its own limits, the batch is not
+    const item = (k: number) => ({ id: `sku-${k}`, price: 1, qty: 1 });
+    const heavy = Array.from({ length: 120 }, (_, i) => ({
+      id: `heavy-${i}`,
+      name: 'purchase',
+      items: Array.from({ length: 100 }, (_, k) => item(k)),
+    }));
+    const res = await postJson('/v1/events', heavy);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({
+      error: {
+        code: 'batch_too_large',
+        field: '(body)',
+        message: expect.stringContaining(`at most ${EVENT_LIMITS.parts} events, items and properties`),
+      },
+    });
+    // the same through Segment: properties and properties.products count
+    const products = Array.from({ length: 100 }, (_, k) => ({ product_id: `sku-${k}`, price: 1 }));
+    const segment = {
+      batch: Array.from({ length: 120 }, (_, i) => ({
+        type: 'track',
+        event: 'Order Completed',
+        messageId: `seg-heavy-${i}`,
+        anonymousId: 'anon-12345678',
+        properties: { products },
+      })),
+    };
+    expect((await postJson('/v1/events', segment)).status).toBe(413);
+    // a full server batch of ordinary size: 500 Segment tracks of 8 properties and 3 products
+    const ordinary = {
+      batch: Array.from({ length: 500 }, (_, i) => ({
+        type: 'track',
+        event: 'Order Completed',
+        messageId: `seg-ok-${i}`,
+        anonymousId: 'anon-12345678',
+        properties: { ...Object.fromEntries(Array.from({ length: 8 }, (_, k) => [`p${k}`, `v${k}`])), products: products.slice(0, 3) },
+      })),
+    };
+    const ok = await postJson('/v1/events', ordinary);
+    expect(ok.status).toBe(200);
+    expect((await ok.json<EventsAnswer>()).accepted).toBe(500);
+  });
+
   it('queues a batch whose events are large in UTF-8 though short in characters (the queue counts bytes)', async () => {
     const cjk = '漢'.repeat(512); // 512 characters, 1,536 bytes
     const props = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`p${i}`, cjk]));

@@ -89,3 +89,39 @@ export function exposure(experiment: string, id: string, visitor: string, arm: s
 export function outcome(experiment: string, id: string, visitor: string, ts: number, extra: Partial<OutcomeEvent> = {}): OutcomeEvent {
   return { type: 'outcome', v: 1, id, ts, receivedAt: ts, name: 'click', visitor, experiment, ...extra };
 }
+
+/** Every record the queue consumer has written to the R2 log so far. */
+export async function loggedRecords(): Promise<Array<DecisionRecord | OutcomeEvent>> {
+  const { env } = await import('cloudflare:workers');
+  const { LOG_PREFIX } = await import('../../src/core/log-layout.ts');
+  const { gunzipNdjson } = await import('../../src/worker/log/log-object.ts');
+  const out: Array<DecisionRecord | OutcomeEvent> = [];
+  let cursor: string | undefined;
+  do {
+    const page = await env.LOG.list({ prefix: LOG_PREFIX, ...(cursor ? { cursor } : {}) });
+    for (const o of page.objects) {
+      const obj = await env.LOG.get(o.key);
+      if (obj) out.push(...((await gunzipNdjson(await obj.arrayBuffer())) as Array<DecisionRecord | OutcomeEvent>));
+    }
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return out;
+}
+
+/** Polls `probe` until it returns something, or fails after `ms`. */
+export async function eventually<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The results of an experiment, as the admin API answers them. */
+export async function results(key: string): Promise<Record<string, any>> {
+  const res = await admin(`/admin/experiments/${key}/results`, undefined, 'GET');
+  if (res.status !== 200) throw new Error(`results ${res.status}: ${await res.text()}`);
+  return (await res.json()) as Record<string, any>;
+}

@@ -103,7 +103,10 @@ describe('admin page', () => {
 
     const noop = await fetchAdmin('/ui/experiments/pg/resume', form({}, cookie));
     expect(noop.status).toBe(303); // resume of a running test is an idempotent no-op
-    const stopped = await fetchAdmin('/ui/experiments/pg/stop', form({ winner: 'bold' }, cookie));
+    const asked = await fetchAdmin('/ui/experiments/pg/stop', form({ winner: 'bold' }, cookie));
+    expect(asked.status).toBe(200); // a confirmation first
+    expect(await asked.text()).toContain('every visitor will get bold');
+    const stopped = await fetchAdmin('/ui/experiments/pg/stop', form({ winner: 'bold', confirm: 'yes' }, cookie));
     expect(stopped.status).toBe(303);
     const resume = await fetchAdmin('/ui/experiments/pg/resume', form({}, cookie));
     expect(resume.status).toBe(409);

@@ -4,6 +4,7 @@ import { env, exports } from 'cloudflare:workers';
 import { encodeLinearModel, type LinearModelInput } from '../../src/core/linear-model.ts';
 import { hashFeatureKey } from '../../src/core/feature-keys.ts';
 import { clearConfigCache } from '../../src/worker/shared/config-store.ts';
+import { clearExperimentKeys } from '../../src/worker/experiments/store.ts';
 import { clearModelCache } from '../../src/worker/models/model-store.ts';
 import { clearSiteCache } from '../../src/worker/sites/site-resolve.ts';
 import { clearLastGoodRecs } from '../../src/worker/recommend/recommender.ts';
@@ -55,6 +56,7 @@ export function resetCaches(): void {
   clearModelCache();
   clearConfigCache();
   clearSiteCache();
+  clearExperimentKeys();
 }
 
 /** Empties every binding's storage and this isolate's caches: each test starts from nothing. */

@@ -5,6 +5,7 @@ import type { LogRecord } from '../../src/core/outcome-event.ts';
 import { backoffSeconds, consumeLog } from '../../src/worker/log/log-consumer.ts';
 import { logObjectKey } from '../../src/core/log-layout.ts';
 import { gunzipNdjson } from '../../src/worker/log/log-object.ts';
+import { packText } from '../../src/worker/log/log-pack.ts';
 
 const T0 = Date.UTC(2026, 10, 23, 9, 41);
 
@@ -93,6 +94,43 @@ describe('queue consumer → R2', () => {
     const copies = listed.objects.filter((o) => o.key === key);
     expect(copies).toHaveLength(1);
     expect(await objectRecords(key)).toEqual(bodies);
+  });
+
+  it('unpacks packed messages and still reads the single-record messages of before, in one batch, one copy of each record', async () => {
+    const pack = (...rs: LogRecord[]) => packText(rs.map((r) => JSON.stringify(r)));
+    const decision = { type: 'decision', v: 1, id: 'mix-d1', ts: T0 } as unknown as LogRecord;
+    const bodies = [
+      outcome('mix-old-1'), // a message of before, in flight at the deploy
+      pack(outcome('mix-p1'), decision, outcome('mix-p2')),
+      outcome('mix-p2'), // the same record once more, single: kept once
+      pack(outcome('mix-p3')),
+      new TextEncoder().encode(pack(outcome('mix-bytes'))).buffer, // a pack a replay tool re-sent as bytes
+      JSON.parse(pack(outcome('mix-json'), outcome('mix-p1'))), // ... or as parsed JSON
+      '{"pack":1,"records":[{"type":"other"},', // cut short: not a pack
+    ];
+    const seen: string[] = [];
+    const batch = batchOf('mixed', bodies);
+    const ctx = createExecutionContext();
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    await consumeLog(batch, env, ctx, [
+      async (_env, records) => {
+        seen.push(...records.map((r) => r.id));
+      },
+    ]);
+    const said = errors.mock.calls.map((c) => JSON.parse(String(c[0])) as { msg: string; messageId: string });
+    errors.mockRestore();
+    expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
+    const ids = ['mix-old-1', 'mix-p1', 'mix-d1', 'mix-p2', 'mix-p3', 'mix-bytes', 'mix-json'];
+    const stored = await objectRecords(
+      logObjectKey(
+        T0,
+        batch.messages.map((m) => m.id),
+      ),
+    );
+    expect(stored.map((r) => r.id)).toEqual(ids);
+    expect(stored[2]).toEqual(decision);
+    expect(seen).toEqual(ids);
+    expect(said).toEqual([expect.objectContaining({ msg: 'log: not a log record, dropped', messageId: 'mixed-m6' })]); // the broken body, said once
   });
 
   it('backs off exponentially up to ten minutes', () => {

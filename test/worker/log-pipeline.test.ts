@@ -7,6 +7,7 @@ import type { LogRecord } from '../../src/core/outcome-event.ts';
 import { attribute, newJoinStats, type Example } from '../../src/train/attribution.ts';
 import { LOG_PREFIX } from '../../src/core/log-layout.ts';
 import { gunzipNdjson } from '../../src/worker/log/log-object.ts';
+import { call, countingQueue } from './counting-queue.ts';
 import { fetchWorker, postJson } from './helpers.ts';
 
 async function allLogRecords(): Promise<LogRecord[]> {
@@ -124,6 +125,39 @@ describe('decide → events → queue → R2', () => {
       value: 30,
       decisionId: decisions[1]!.decisionId,
     });
+  }, 60_000);
+
+  it('lands every record of a 500-event batch, a 16-slot decide and concurrent beacons exactly once, in a few packed messages', async () => {
+    const visitorId = `packed-${crypto.randomUUID().slice(0, 8)}`;
+    const q = countingQueue(); // the real queue, counted on the way in
+    const slots = Array.from({ length: 16 }, (_, i) => ({ id: `s${i}`, candidates: ['a', 'b'] }));
+    const [decide, batch, ...beacons] = await Promise.all([
+      call(q.queue, '/v1/decide', { visitorId, page: { url: 'https://shop.example/' }, slots }),
+      call(
+        q.queue,
+        '/v1/events',
+        Array.from({ length: 500 }, (_, i) => ({ id: `${visitorId}-b${i}`, name: 'impression', visitorId, slot: `s${i % 16}` })),
+      ),
+      ...Array.from({ length: 20 }, (_, i) => call(q.queue, '/v1/events', [{ id: `${visitorId}-beacon${i}`, name: 'click', visitorId }])),
+    ]);
+    expect(decide!.status).toBe(200);
+    expect((await batch!.json<{ accepted: number }>()).accepted).toBe(500);
+    for (const b of beacons) expect(b.status).toBe(200);
+    const decided = (await decide!.json<{ decisions: { decisionId: string }[] }>()).decisions.map((d) => d.decisionId);
+    const expected = new Set([
+      ...decided,
+      ...Array.from({ length: 500 }, (_, i) => `${visitorId}-b${i}`),
+      ...Array.from({ length: 20 }, (_, i) => `${visitorId}-beacon${i}`),
+    ]);
+    expect(expected.size).toBe(536);
+    // one message per beacon at most, a few for the batch, the decide's records in one or riding along
+    expect(q.sent.length).toBeLessThanOrEqual(20 + 3 + 1);
+    const mine = await waitFor(async () => {
+      const recs = (await allLogRecords()).filter((r) => r.visitor === hashVisitor(visitorId));
+      return recs.length >= expected.size ? recs : null;
+    });
+    expect(mine).toHaveLength(expected.size);
+    expect(new Set(mine.map((r) => r.id))).toEqual(expected);
   }, 60_000);
 
   it('logs every identical id-less, ts-less server event, sent at once or in one batch, and still folds resends that carry a ts', async () => {

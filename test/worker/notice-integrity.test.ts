@@ -8,6 +8,7 @@ import type { BidResponse } from 'iab-openrtb/v26';
 import { describe, expect, it, vi } from 'vitest';
 import type { OutcomeEvent } from '../../src/core/outcome-event.ts';
 import { bannerRequest, campaign, EXCHANGE_A, postBid, setCampaigns, setRates } from './bidding-helpers.ts';
+import { spiedRecords } from './counting-queue.ts';
 import { ADMIN, fetchWorker } from './helpers.ts';
 
 interface Ledger {
@@ -50,10 +51,10 @@ function expectBooked(l: Ledger, cost: number): void {
 
 /** Outcome events sent to the log, and the ledger stubs asked for, while it runs. */
 function watch() {
-  const send = vi.spyOn(env.EVENTS, 'sendBatch');
+  const send = vi.spyOn(env.EVENTS, 'send');
   const ledgers = vi.spyOn(env.CAMPAIGN_LEDGER, 'get');
   return {
-    events: () => send.mock.calls.flatMap((c) => [...c[0]].map((m) => m.body as OutcomeEvent)).filter((e) => e.type === 'outcome'),
+    events: () => spiedRecords<OutcomeEvent>(send).filter((e) => e.type === 'outcome'),
     ledgerCalls: () => ledgers.mock.calls.length,
     done: () => {
       send.mockRestore();

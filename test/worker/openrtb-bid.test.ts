@@ -8,6 +8,7 @@ import { app } from '../../src/worker/app.ts';
 import { hashFeatureKey } from '../../src/core/feature-keys.ts';
 import { bannerRequest, BID_HEADERS, campaign, checkBidResponse, gunzip, postBid, setCampaigns, setRates } from './bidding-helpers.ts';
 import { ADMIN, fetchWorker, linearBlob, publish, resetCaches } from './helpers.ts';
+import { spiedRecords } from './counting-queue.ts';
 
 async function bidOf(res: Response): Promise<BidResponse> {
   expect(res.status).toBe(200);
@@ -269,7 +270,7 @@ describe('model-priced bids', () => {
 
   it('logs a decision record of kind bid for every bid', async () => {
     await setCampaigns([campaign({ id: 'c1' })]);
-    const spy = vi.spyOn(env.EVENTS, 'sendBatch');
+    const spy = vi.spyOn(env.EVENTS, 'send');
     const req = bannerRequest({
       imp: [
         { id: 'a', banner: { format: [{ w: 300, h: 250 }] } },
@@ -279,8 +280,8 @@ describe('model-priced bids', () => {
     const r = await bidOf(await postBid(req));
     const ids = r.seatbid!.flatMap((s) => s.bid.map((b) => (b.ext as { decisionId: string }).decisionId));
     type Rec = { type: string; kind: string; id: string; context: { attrs: Record<string, unknown> } };
-    // Records of concurrent requests are coalesced into shared queue batches: pick ours by id.
-    const ours = () => spy.mock.calls.flatMap((c) => [...c[0]].map((m) => m.body as Rec)).filter((x) => ids.includes(x.id));
+    // Records of concurrent requests are packed into shared queue messages: pick ours by id.
+    const ours = () => spiedRecords<Rec>(spy).filter((x) => ids.includes(x.id));
     await vi.waitFor(() => expect(ours()).toHaveLength(ids.length));
     const records = ours();
     spy.mockRestore();

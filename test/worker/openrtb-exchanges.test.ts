@@ -12,6 +12,7 @@ import { app } from '../../src/worker/app.ts';
 import { ledgerSchema } from '../../src/worker/bidding/campaign-ledger.ts';
 import { bannerRequest, campaign, EXCHANGE_A, EXCHANGE_B, postBid, setCampaigns, setRates } from './bidding-helpers.ts';
 import { ADMIN, fetchWorker } from './helpers.ts';
+import { spiedRecords } from './counting-queue.ts';
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'x-openrtb-version': '2.6' };
 type ErrorBody = { error: { code: string; message: string; field?: string } };
@@ -45,8 +46,8 @@ async function ledger(id: string): Promise<Ledger> {
 }
 
 function capture() {
-  const spy = vi.spyOn(env.EVENTS, 'sendBatch');
-  const all = () => spy.mock.calls.flatMap((c) => [...c[0]].map((m) => m.body as DecisionRecord | OutcomeEvent));
+  const spy = vi.spyOn(env.EVENTS, 'send');
+  const all = () => spiedRecords<DecisionRecord | OutcomeEvent>(spy);
   return {
     outcomes: () => all().filter((e): e is OutcomeEvent => e.type === 'outcome'),
     decisions: () => all().filter((e): e is DecisionRecord => e.type === 'decision'),

@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { OutcomeEvent } from '../../src/core/outcome-event.ts';
 import { bannerRequest, campaign, postBid, setCampaigns, setRates } from './bidding-helpers.ts';
 import { ADMIN, fetchWorker } from './helpers.ts';
+import { spiedRecords } from './counting-queue.ts';
 
 /** What an exchange does with a notice URL: substitute the macros, then call it. */
 function expand(url: string, values: Record<string, string | number>): string {
@@ -18,9 +19,9 @@ async function onlyBid(req = bannerRequest()) {
 }
 
 function capture() {
-  const spy = vi.spyOn(env.EVENTS, 'sendBatch');
+  const spy = vi.spyOn(env.EVENTS, 'send');
   return {
-    events: () => spy.mock.calls.flatMap((c) => [...c[0]].map((m) => m.body as OutcomeEvent)).filter((e) => e.type === 'outcome'),
+    events: () => spiedRecords<OutcomeEvent>(spy).filter((e) => e.type === 'outcome'),
     done: () => spy.mockRestore(),
   };
 }
@@ -259,7 +260,7 @@ describe('notices', () => {
     await setCampaigns([campaign({ id: 'stall-c' })]);
     const bid = await onlyBid();
     const u = new URL(expand(bid.burl!, { AUCTION_PRICE: bid.price, AUCTION_CURRENCY: 'USD' }));
-    const spy = vi.spyOn(env.EVENTS, 'sendBatch').mockImplementation(() => new Promise(() => {})); // never settles
+    const spy = vi.spyOn(env.EVENTS, 'send').mockImplementation(() => new Promise(() => {})); // never settles
     const t0 = Date.now();
     const res = await fetchWorker(u.pathname + u.search);
     spy.mockRestore();

@@ -6,6 +6,7 @@ import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { cookieHeader, cookiesOf, DESKTOP, fetchWorker, publish, resetAll, resetCaches } from './helpers.ts';
 import { IDS, recsModel } from './recs-helpers.ts';
+import { spiedRecords } from './counting-queue.ts';
 
 const TEMPLATE = '<div class="col" data-attune-item="{{id}}"><h5>{{name}}</h5><i>{{reason}}</i></div>';
 const catalog = Object.fromEntries(IDS.filter((id) => id !== 'sock-2').map((id) => [id, { name: `Name of ${id}`, url: `/p/${id}` }]));
@@ -55,11 +56,11 @@ describe.skipIf(!inject('hasSharedData'))('proxy recommendation slots', () => {
 
   it('logs the same recommendation record as /v1/recommend: the first item as action, no feature spec', async () => {
     await publish(recsModel('v1'));
-    const send = vi.spyOn(env.EVENTS, 'sendBatch');
+    const send = vi.spyOn(env.EVENTS, 'send');
     try {
       await (await get('/p/shoe-1')).text();
       await vi.waitFor(() => expect(send).toHaveBeenCalled());
-      const records = send.mock.calls.flatMap(([batch]) => [...batch].map((m) => m.body as Record<string, unknown>));
+      const records = spiedRecords<Record<string, unknown>>(send);
       const r = records.find((x) => x.kind === 'recommendation')!;
       expect(r).toMatchObject({
         type: 'decision',

@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BAND, IDS, recsModel as model } from './recs-helpers.ts';
 import { cookieHeader, cookiesOf, fetchWorker, postJson, publish, resetCaches } from './helpers.ts';
+import { spiedRecords } from './counting-queue.ts';
 
 interface Body {
   visitorId: string;
@@ -194,11 +195,11 @@ describe('/v1/recommend', () => {
   });
 
   it('puts a recommendation decision record on the log', async () => {
-    const send = vi.spyOn(env.EVENTS, 'sendBatch');
+    const send = vi.spyOn(env.EVENTS, 'send');
     try {
       const { body } = await rec({ items: ['shoe-1'], k: 2, slot: 'pdp' });
       await vi.waitFor(() => expect(send).toHaveBeenCalled());
-      const records = send.mock.calls.flatMap(([batch]) => [...batch].map((m) => m.body as Record<string, unknown>));
+      const records = spiedRecords<Record<string, unknown>>(send);
       const r = records.find((x) => x.id === body.decisionId)!;
       expect(r).toMatchObject({
         type: 'decision',

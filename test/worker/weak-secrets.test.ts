@@ -24,7 +24,8 @@ describe('weak secrets are not configured', () => {
   it.each(['change-me-too', 'change-me-to-another-long-random-string', 'short-admin-token'])(
     'ADMIN_TOKEN=%s: the admin API and the admin page answer 503, even with that token',
     async (token) => {
-      const res = await withEnv({ ADMIN_TOKEN: token }, 'http://attune.test/admin/campaigns', {
+      // the only admin token (no labelled ADMIN_TOKENS, which the test bindings add)
+      const res = await withEnv({ ADMIN_TOKEN: token, ADMIN_TOKENS: '' }, 'http://attune.test/admin/campaigns', {
         headers: { authorization: `Bearer ${token}` },
       });
       expect(res.status).toBe(503);
@@ -32,7 +33,7 @@ describe('weak secrets are not configured', () => {
       expect(error.code).toBe('admin_disabled');
       expect(error.message).toContain('ADMIN_TOKEN');
       expect(error.message).not.toContain(token);
-      const login = await withEnv({ ADMIN_TOKEN: token }, 'http://admin.attune.test/ui/experiments/login', {
+      const login = await withEnv({ ADMIN_TOKEN: token, ADMIN_TOKENS: '' }, 'http://admin.attune.test/ui/experiments/login', {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: `token=${token}`,

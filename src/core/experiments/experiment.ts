@@ -8,18 +8,23 @@
  *   running | paused ──stop(winner)──► stopped ──archive──► archived ◄──archive── draft
  *
  * Repeating a transition that already holds (launch a running test, stop with the same winner)
- * is a no-op that succeeds, so scripts can retry safely.
+ * is a no-op that succeeds, so scripts can retry safely. A running or paused test can also pause
+ * one arm (`pause-arm`: a guardrail's doing, or an admin's) and resume it; a paused arm is served
+ * to nobody, and the other arms share its traffic.
  */
 
 import type { VisitorContext } from '../context.ts';
 import type { AlgorithmSpec } from '../bandits/types.ts';
+import type { GuardrailSpec } from './guardrails.ts';
 
 /** An experiment's key: how slots, events and admin calls name it (and its Durable Object). */
 export const EXPERIMENT_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 export type ExperimentStatus = 'draft' | 'running' | 'paused' | 'stopped' | 'archived';
-export type Action = 'launch' | 'pause' | 'resume' | 'stop' | 'archive' | 'rerandomize';
-export const ACTIONS: readonly Action[] = ['launch', 'pause', 'resume', 'stop', 'archive', 'rerandomize'];
+export type Action = 'launch' | 'pause' | 'resume' | 'stop' | 'archive' | 'rerandomize' | 'pause-arm' | 'resume-arm';
+export const ACTIONS: readonly Action[] = ['launch', 'pause', 'resume', 'stop', 'archive', 'rerandomize', 'pause-arm', 'resume-arm'];
+/** The actions that name an arm: `stop` (the winner) and the arm pauses. */
+export const ARM_ACTIONS: readonly Action[] = ['stop', 'pause-arm', 'resume-arm'];
 
 export type PayloadType = 'text' | 'html' | 'json' | 'url';
 
@@ -72,7 +77,40 @@ export interface ExperimentConfig {
   readonly publishSeconds: number;
   /** visitors keep their arm (true) or are drawn again on every request (false) */
   readonly sticky: boolean;
+  /** outcomes the test must not make worse; a harmed one pauses the arm or the test (guardrails.ts) */
+  readonly guardrails?: readonly GuardrailSpec[];
+  /** seconds between guardrail checks (default a day: every look can cross the threshold by chance) */
+  readonly guardrailCheckSeconds?: number;
+  /** exposures a day the team expects: the health check warns when traffic falls far below */
+  readonly plannedDailyExposures?: number;
+  /**
+   * what counts as an exposure: the decision served (default), or its viewable impression
+   * (the snippet's beacon: half the slot in view for a second), so arms below the fold are judged
+   * on visitors who saw them
+   */
+  readonly exposure?: 'served' | 'viewable';
 }
+
+/** One line of the audit log: who changed what, and when. */
+export interface AuditEntry {
+  readonly at: number;
+  readonly action: string;
+  /** the status after the change */
+  readonly status: ExperimentStatus;
+  /** who: the admin token's label, `guardrail`, … */
+  readonly by?: string;
+  /** what: the arm, the fields edited, the guardrail's reason */
+  readonly detail?: string;
+}
+
+/** Who made a change and why, for the audit log. */
+export interface AuditMeta {
+  readonly by?: string;
+  readonly detail?: string;
+}
+
+/** Entries the audit log keeps per experiment (the oldest go first). */
+export const AUDIT_ENTRIES = 200;
 
 export interface Experiment extends ExperimentConfig {
   readonly status: ExperimentStatus;
@@ -83,10 +121,22 @@ export interface Experiment extends ExperimentConfig {
   readonly winner: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
-  readonly history: readonly { readonly at: number; readonly action: string; readonly status: ExperimentStatus }[];
+  /** the audit log, oldest first */
+  readonly history: readonly AuditEntry[];
+  /** arms served to nobody (a guardrail or an admin paused them); absent: none */
+  readonly pausedArms?: readonly string[];
 }
 
-export function newExperiment(config: ExperimentConfig, now: number): Experiment {
+function entry(at: number, action: string, status: ExperimentStatus, meta: AuditMeta | undefined): AuditEntry {
+  return { at, action, status, ...(meta?.by ? { by: meta.by } : {}), ...(meta?.detail ? { detail: meta.detail } : {}) };
+}
+
+/** `history` with one more audit entry, bounded. */
+export function withAudit(e: Experiment, at: number, action: string, status: ExperimentStatus, meta?: AuditMeta): AuditEntry[] {
+  return [...e.history, entry(at, action, status, meta)].slice(-AUDIT_ENTRIES);
+}
+
+export function newExperiment(config: ExperimentConfig, now: number, meta?: AuditMeta): Experiment {
   return {
     ...config,
     status: 'draft',
@@ -95,7 +145,7 @@ export function newExperiment(config: ExperimentConfig, now: number): Experiment
     winner: null,
     createdAt: now,
     updatedAt: now,
-    history: [{ at: now, action: 'create', status: 'draft' }],
+    history: [entry(now, 'create', 'draft', meta)],
   };
 }
 
@@ -103,49 +153,103 @@ export type TransitionResult =
   | { ok: true; experiment: Experiment; changed: boolean }
   | { ok: false; reason: 'illegal' | 'unknownArm'; message: string };
 
-const NEXT: Record<Exclude<Action, 'stop' | 'rerandomize'>, { from: readonly ExperimentStatus[]; to: ExperimentStatus }> = {
+const NEXT: Record<
+  Exclude<Action, 'stop' | 'rerandomize' | 'pause-arm' | 'resume-arm'>,
+  { from: readonly ExperimentStatus[]; to: ExperimentStatus }
+> = {
   launch: { from: ['draft'], to: 'running' },
   pause: { from: ['running'], to: 'paused' },
   resume: { from: ['paused'], to: 'running' },
   archive: { from: ['draft', 'stopped'], to: 'archived' },
 };
 
-function moved(e: Experiment, action: string, patch: Partial<Experiment>, now: number): TransitionResult {
+function moved(e: Experiment, action: string, patch: Partial<Experiment>, now: number, meta?: AuditMeta): TransitionResult {
   const status = patch.status ?? e.status;
   return {
     ok: true,
     changed: true,
-    experiment: {
-      ...e,
-      ...patch,
-      version: e.version + 1,
-      updatedAt: now,
-      history: [...e.history, { at: now, action, status }].slice(-100),
-    },
+    experiment: { ...e, ...patch, version: e.version + 1, updatedAt: now, history: withAudit(e, now, action, status, meta) },
   };
 }
 
-/** Applies `action`; `winner` is the arm a stop sends all traffic to. */
-export function transition(e: Experiment, action: Action, now: number, winner?: string): TransitionResult {
-  const illegal = (): TransitionResult => ({ ok: false, reason: 'illegal', message: `cannot ${action} a ${e.status} experiment` });
+/** The arms served to nobody. */
+export function pausedArms(e: Pick<Experiment, 'pausedArms'>): readonly string[] {
+  return e.pausedArms ?? [];
+}
+
+/**
+ * Applies `action`; `arm` is the arm a stop sends all traffic to (the winner), or the arm a
+ * `pause-arm` / `resume-arm` names. `meta` goes to the audit log.
+ */
+export function transition(e: Experiment, action: Action, now: number, arm?: string, meta?: AuditMeta): TransitionResult {
+  const illegal = (why = `cannot ${action} a ${e.status} experiment`): TransitionResult => ({ ok: false, reason: 'illegal', message: why });
+  const unknown = (what: string): TransitionResult => ({
+    ok: false,
+    reason: 'unknownArm',
+    message: `${what} "${arm}" is not an arm of ${e.key}`,
+  });
+  if (arm !== undefined && !e.arms.some((a) => a.key === arm)) return unknown(action === 'stop' ? 'winner' : 'arm');
+  const note = (detail: string): AuditMeta => ({ ...meta, detail: meta?.detail ?? detail });
   if (action === 'stop') {
-    if (winner !== undefined && !e.arms.some((a) => a.key === winner)) {
-      return { ok: false, reason: 'unknownArm', message: `winner "${winner}" is not an arm of ${e.key}` };
-    }
     if (e.status === 'stopped') {
-      return winner === undefined || winner === e.winner ? { ok: true, experiment: e, changed: false } : illegal();
+      return arm === undefined || arm === e.winner ? { ok: true, experiment: e, changed: false } : illegal();
     }
     if (e.status !== 'running' && e.status !== 'paused') return illegal();
-    return moved(e, action, { status: 'stopped', winner: winner ?? e.control }, now);
+    const winner = arm ?? e.control;
+    return moved(e, action, { status: 'stopped', winner }, now, note(`winner ${winner}`));
+  }
+  if (action === 'pause-arm' || action === 'resume-arm') {
+    if (arm === undefined) return { ok: false, reason: 'unknownArm', message: `${action} needs the arm to ${action.slice(0, -4)}` };
+    if (e.status !== 'running' && e.status !== 'paused') return illegal();
+    const paused = pausedArms(e);
+    if (action === 'resume-arm') {
+      if (!paused.includes(arm)) return { ok: true, experiment: e, changed: false };
+      return moved(e, action, { pausedArms: paused.filter((a) => a !== arm) }, now, note(arm));
+    }
+    if (paused.includes(arm)) return { ok: true, experiment: e, changed: false };
+    if (e.arms.every((a) => a.key === arm || paused.includes(a.key)))
+      return illegal(`"${arm}" is the last arm served; pause the test instead`);
+    return moved(e, action, { pausedArms: [...paused, arm] }, now, note(arm));
   }
   if (action === 'rerandomize') {
     if (e.status !== 'running' && e.status !== 'paused') return illegal();
-    return moved(e, action, { epoch: e.epoch + 1 }, now);
+    return moved(e, action, { epoch: e.epoch + 1 }, now, note(`epoch ${e.epoch + 1}`));
   }
   const rule = NEXT[action];
   if (e.status === rule.to) return { ok: true, experiment: e, changed: false };
   if (!rule.from.includes(e.status)) return illegal();
-  return moved(e, action, { status: rule.to }, now);
+  return moved(e, action, { status: rule.to }, now, meta);
+}
+
+const CONFIG_FIELDS: readonly (keyof ExperimentConfig)[] = [
+  'name',
+  'description',
+  'arms',
+  'control',
+  'goals',
+  'attributionWindowSeconds',
+  'traffic',
+  'targeting',
+  'algorithm',
+  'schedule',
+  'publishSeconds',
+  'sticky',
+  'guardrails',
+  'guardrailCheckSeconds',
+  'plannedDailyExposures',
+  'exposure',
+];
+
+/** What an edit changed, for the audit log: `traffic 1 → 0.5; goals ["click"] → ["click","purchase"]`. */
+export function describeChanges(before: ExperimentConfig, after: ExperimentConfig): string {
+  const short = (v: unknown) => {
+    const s = v === undefined ? '(none)' : typeof v === 'string' ? v : JSON.stringify(v);
+    return s.length > 80 ? `${s.slice(0, 77)}…` : s;
+  };
+  const changes = CONFIG_FIELDS.filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f])).map(
+    (f) => `${f} ${short(before[f])} → ${short(after[f])}`,
+  );
+  return changes.length === 0 ? 'no change' : changes.join('; ');
 }
 
 /** Which config fields a status allows changing: arms and control are fixed once launched. */
@@ -187,4 +291,17 @@ export function eligibility(e: Experiment, ctx: VisitorContext, trafficUniform: 
 /** Whether an outcome counts as a conversion for this test. */
 export function isGoal(goals: readonly string[], name: string, goal: string | undefined): boolean {
   return goals.includes(name) || (goal !== undefined && goals.includes(goal));
+}
+
+/**
+ * Takes the paused arms out of an allocation: their shares go to 0 and the others are scaled
+ * up to sum 1 (a bandit's floor then holds among the arms served). Unchanged when no arm is
+ * paused, or when every arm with a share is (a stale config: serving something beats nothing).
+ */
+export function excludePaused(p: Float64Array, arms: readonly string[], paused: readonly string[]): void {
+  if (paused.length === 0) return;
+  let kept = 0;
+  for (let i = 0; i < p.length; i++) if (!paused.includes(arms[i]!)) kept += p[i]!;
+  if (!(kept > 0)) return;
+  for (let i = 0; i < p.length; i++) p[i] = paused.includes(arms[i]!) ? 0 : p[i]! / kept;
 }

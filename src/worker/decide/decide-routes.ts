@@ -9,6 +9,7 @@
 import { Hono } from 'hono';
 import { decideSlots, preloadSlotModels } from './decide-slots.ts';
 import { readJson } from '../shared/body.ts';
+import { apiRateLimit } from '../shared/client-rate.ts';
 import { logRecords } from '../log/log-producer.ts';
 import { REQUEST_LIMITS } from '../shared/request-schema.ts';
 import { DecideRequest } from './decide-schema.ts';
@@ -16,7 +17,7 @@ import type { AppEnv } from '../shared/types.ts';
 import { storeOptions } from '../shared/settings.ts';
 import { beginVisit, finishVisit, optedOut } from '../visitor/visit.ts';
 
-export const decideRoutes = new Hono<AppEnv>().post('/v1/decide', async (c) => {
+export const decideRoutes = new Hono<AppEnv>().post('/v1/decide', apiRateLimit, async (c) => {
   const body = await readJson(c.req.raw, DecideRequest, REQUEST_LIMITS.bodyBytes);
   preloadSlotModels(c.env, body.slots, storeOptions(c, Date.now())); // a cold model's reads overlap the visit's
   const visit = await beginVisit(c, body, true);
@@ -25,10 +26,13 @@ export const decideRoutes = new Hono<AppEnv>().post('/v1/decide', async (c) => {
   // Global Privacy Control / Do Not Track, or a page without the visitor's consent (`track:
   // false`): decided from this request's context, as the proxy does, but nothing is logged and
   // no cookie is set (nothing to join it to, nothing kept).
+  let profile: string | null = null;
   if (optedOut(c.req.raw) || body.track === false) c.header('cache-control', 'private, no-store');
   else {
     logRecords(c.env.EVENTS, records, (p) => c.executionCtx.waitUntil(p));
-    finishVisit(c, visit);
+    profile = finishVisit(c, visit);
   }
-  return c.json({ visitorId: visit.visitor.id, segments: visit.ctx.segments, decisions });
+  // a client that keeps its own profile (no cookies cross-origin) gets it back in the body
+  const echo = body.profile !== undefined && profile !== null ? { profile } : {};
+  return c.json({ visitorId: visit.visitor.id, segments: visit.ctx.segments, decisions, ...echo });
 });

@@ -33,6 +33,11 @@ export const DecideRequest = z.object({
   track: z.optional(z.boolean()),
   /** true: a slot naming a model or experiment that does not exist is a 404, not that slot's fallback */
   strict: z.optional(z.boolean()),
+  /**
+   * for clients without cookies (the snippet on another origin): the signed profile the last
+   * response returned, or "" for none; the response then carries the new one in `profile`
+   */
+  profile: z.optional(z.string().check(z.maxLength(4096))),
   slots: z.array(Slot).check(
     z.minLength(1),
     z.maxLength(DECIDE_LIMITS.slots),
@@ -75,6 +80,8 @@ export const DecideResponse = z.object({
   visitorId: z.string(),
   segments: z.array(z.string()),
   decisions: z.array(Decision),
+  /** the signed profile to send back next time, when the request sent `profile` */
+  profile: z.optional(z.string()),
 });
 
 export const ScoreRequest = z.object({

@@ -147,6 +147,8 @@ export async function decideSlots(c: { env: Env }, visit: Visit, slots: readonly
 
   const visitorHash = hashVisitor(visit.visitor.id);
   const context = loggedContext(visit.ctx);
+  // a returning visitor without a valid profile: sticky assignments cannot be kept (health.ts)
+  const noProfile = !visit.visitor.isNew && visit.visitor.profileState !== 'valid';
   const records: DecisionRecord[] = [];
   const decisions = outcomes.map((o, i): Decided => {
     const id = crypto.randomUUID();
@@ -177,7 +179,7 @@ export async function decideSlots(c: { env: Env }, visit: Visit, slots: readonly
       context,
       ...(o.sticky ? { sticky: true } : {}),
       ...(o.fallback ? { fallback: o.fallback } : {}),
-      ...(o.experiment?.exposed ? { experiment: o.experiment.key } : {}),
+      ...(o.experiment?.exposed ? { experiment: o.experiment.key, ...(noProfile ? { noProfile: true as const } : {}) } : {}),
     });
     return {
       slot: o.slot,

@@ -9,6 +9,7 @@
 import { Hono } from 'hono';
 import { scoreVariants, sigmoid } from '../../core/linear-model.ts';
 import { readJson } from '../shared/body.ts';
+import { apiRateLimit } from '../shared/client-rate.ts';
 import { HttpError } from '../shared/http-error.ts';
 import { resolveModel } from '../models/model-store.ts';
 import { REQUEST_LIMITS } from '../shared/request-schema.ts';
@@ -19,7 +20,7 @@ import { LINEAR } from '../models/adapters.ts';
 import { log } from '../shared/log.ts';
 import { kvOf } from '../shared/bindings.ts';
 
-export const scoreRoutes = new Hono<AppEnv>().post('/v1/score', async (c) => {
+export const scoreRoutes = new Hono<AppEnv>().post('/v1/score', apiRateLimit, async (c) => {
   const body = await readJson(c.req.raw, ScoreRequest, REQUEST_LIMITS.bodyBytes);
   const visit = await beginVisit(c, body, false);
   const scores: Record<

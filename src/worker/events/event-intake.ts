@@ -43,7 +43,32 @@ export function entriesOf(body: unknown): unknown[] {
   if (entries.length > EVENT_LIMITS.events) {
     throw new HttpError(413, 'batch_too_large', `a batch holds at most ${EVENT_LIMITS.events} events, got ${entries.length}`, '(body)');
   }
+  if (partsOf(entries) > EVENT_LIMITS.parts) {
+    const message = `a batch holds at most ${EVENT_LIMITS.parts} events, items and properties in all (parts); this one holds more: send smaller batches`;
+    throw new HttpError(413, 'batch_too_large', message, '(body)');
+  }
   return entries;
+}
+
+const sizeOf = (x: unknown): number => (Array.isArray(x) ? x.length : x !== null && typeof x === 'object' ? Object.keys(x).length : 0);
+
+/**
+ * The events of a batch, their items and properties (native `items` and `props`; Segment
+ * `properties` and `properties.products`), counted on the raw entries before any is validated:
+ * what validating the batch will cost. Stops counting past the limit.
+ */
+export function partsOf(entries: readonly unknown[]): number {
+  let n = 0;
+  for (let i = 0; i < entries.length && n <= EVENT_LIMITS.parts; i++) {
+    n++;
+    const e = entries[i];
+    if (e === null || typeof e !== 'object' || Array.isArray(e)) continue;
+    const o = e as Record<string, unknown>;
+    n += sizeOf(o.items) + sizeOf(o.props);
+    const p = o.properties;
+    if (p !== null && typeof p === 'object' && !Array.isArray(p)) n += sizeOf(p) + sizeOf((p as Record<string, unknown>).products);
+  }
+  return n;
 }
 
 type Native = { ok: true; value: NativeEvent } | { ok: false; field: string; reason: string };

@@ -16,6 +16,13 @@ export const EVENT_LIMITS = {
   eventBytes: 120 * 1024,
   /** events in one request (native events or Segment batch entries) */
   events: 500,
+  /**
+   * events, items and properties in one request, all counted (`partsOf`): validating costs about
+   * the same per object. Without it the limits above let one request hold ~17,000 (500 events of
+   * 100 items and 32 properties); an ordinary full server batch (500 Segment tracks of a dozen
+   * properties and a few products) holds ~7,500, and must still pass
+   */
+  parts: 10_000,
   items: 100,
   props: 32,
   /** how far in the past a client timestamp may lie before it is clamped (the attribution horizon) */
@@ -66,6 +73,8 @@ export type NativeEvent = z.infer<typeof NativeEvent>;
 /** Segment spec calls (https://segment.com/docs/connections/spec/): the fields we read. */
 const SegmentBase = {
   messageId: z.optional(shortText(128)),
+  /** our visitor id beside Segment's own (the snippet forwards analytics.js calls with it) */
+  visitorId: z.optional(shortText(128)),
   anonymousId: z.optional(z.union([shortText(128), finite])),
   userId: z.optional(z.union([shortText(128), finite])),
   timestamp: z.optional(z.string().check(z.refine((s) => !Number.isNaN(Date.parse(s)), 'an ISO 8601 date'))),

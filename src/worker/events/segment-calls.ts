@@ -70,7 +70,7 @@ function common(msg: SegmentTrack | SegmentPage | SegmentIdentify): Partial<Nati
   };
   set('id', msg.messageId);
   set('ts', msg.timestamp ? Date.parse(msg.timestamp) : undefined);
-  set('visitorId', str(p.visitorId) ?? str(msg.anonymousId) ?? str(msg.userId));
+  set('visitorId', str(p.visitorId) ?? msg.visitorId ?? str(msg.anonymousId) ?? str(msg.userId));
   set('decisionId', str(p.decisionId) ?? str(p.decision_id));
   set('slot', str(p.slot, 64));
   set('variant', str(p.variant));

@@ -25,11 +25,14 @@ function keyParam(c: AppContext): string {
 }
 
 const StopBody = z.object({ winner: z.optional(z.string()) });
+const ArmBody = z.object({ arm: z.string() });
 
 export const experimentAdminRoutes = new Hono<AppEnv>()
   .use('/admin/experiments', requireAdmin)
   .use('/admin/experiments/*', requireAdmin)
-  .post('/admin/experiments', async (c) => c.json(await createExperiment(c.env, parseJson(await readBodyText(c.req.raw, BODY_BYTES))), 201))
+  .post('/admin/experiments', async (c) =>
+    c.json(await createExperiment(c.env, parseJson(await readBodyText(c.req.raw, BODY_BYTES)), c.get('admin')), 201),
+  )
   .get('/admin/experiments', async (c) => {
     const all = await listExperiments(kvOf(c.env));
     const status = c.req.query('status');
@@ -50,8 +53,13 @@ export const experimentAdminRoutes = new Hono<AppEnv>()
   })
   .get('/admin/experiments/:key', async (c) => c.json(await mustLoad(c.env, keyParam(c))))
   .put('/admin/experiments/:key', async (c) =>
-    c.json(await updateExperiment(c.env, keyParam(c), parseJson(await readBodyText(c.req.raw, BODY_BYTES)))),
+    c.json(await updateExperiment(c.env, keyParam(c), parseJson(await readBodyText(c.req.raw, BODY_BYTES)), c.get('admin'))),
   )
+  // the audit log: who (the admin token's label, or `guardrail`) changed what, and when; newest first
+  .get('/admin/experiments/:key/audit', async (c) => {
+    const e = await mustLoad(c.env, keyParam(c));
+    return c.json({ key: e.key, version: e.version, entries: [...e.history].reverse() });
+  })
   .get('/admin/experiments/:key/versions', async (c) => {
     const key = keyParam(c);
     await mustLoad(c.env, key);
@@ -70,23 +78,35 @@ export const experimentAdminRoutes = new Hono<AppEnv>()
     if (c.req.query('format') === 'csv') {
       c.header('content-type', 'text/csv; charset=utf-8');
       c.header('content-disposition', `attachment; filename="${report.experiment.key}-results.csv"`);
-      return c.body(resultsCsv(report.results));
+      return c.body(resultsCsv(report.readOut.bandit));
     }
     const e = report.experiment;
+    const r = report.readOut;
     const last = report.stats.history.at(-1);
+    const sequential = r.sequential ? { ...r.sequential, memory: undefined } : null;
     return c.json({
       key: e.key,
       status: e.status,
       version: e.version,
       algorithm: e.algorithm,
       winner: e.winner,
-      ...report.results,
+      ...r.results,
       allocation: last ? Object.fromEntries(e.arms.map((a, i) => [a.key, last.allocation[i]])) : null,
       snapshot: report.stats.snapshot,
       pendingExposures: report.stats.pending,
       parkedOutcomes: report.stats.early,
       // rows dropped to hold the aggregator's caps (row-caps.ts): non-zero means conversions may be undercounted
       evicted: { pendingExposures: report.stats.evicted.pending, parkedOutcomes: report.stats.evicted.early },
+      // beside today's fields (docs/experiments.md, "How results are computed")
+      pausedArms: e.pausedArms ?? [],
+      noData: r.noData,
+      leader: r.leader,
+      daysRunning: r.daysRunning,
+      sequential,
+      health: r.health,
+      guardrails: r.guardrails,
+      segments: r.segments,
+      timeToDecision: r.timeToDecision,
       ...(c.req.query('history') === '1' ? { history: report.stats.history } : {}),
     });
   })
@@ -94,11 +114,13 @@ export const experimentAdminRoutes = new Hono<AppEnv>()
     const key = keyParam(c);
     const action = c.req.param('action') as Action;
     if (!ACTIONS.includes(action)) throw new HttpError(404, 'not_found', `unknown action "${action}"; one of ${ACTIONS.join(', ')}`);
-    let winner: string | undefined;
+    let arm: string | undefined;
     if (action === 'stop') {
       const text = await readBodyText(c.req.raw, 1024);
-      winner = text.trim() === '' ? undefined : validate(StopBody, parseJson(text)).winner;
+      arm = text.trim() === '' ? undefined : validate(StopBody, parseJson(text)).winner;
+    } else if (action === 'pause-arm' || action === 'resume-arm') {
+      arm = validate(ArmBody, parseJson(await readBodyText(c.req.raw, 1024))).arm;
     }
-    const r = await applyAction(c.env, key, action, winner);
+    const r = await applyAction(c.env, key, action, arm, c.get('admin'));
     return c.json({ ...r.experiment, changed: r.changed });
   });

@@ -1,7 +1,8 @@
 /**
  * The admin page's session: a cookie `admin-ui:<session id>:<expiry ms>.<signature>`, signed
- * with HMAC keyed by the admin token (so the token never sits in the browser, and rotating it
- * ends every session). Valid until its expiry, which is never taken as later than 8 hours from
+ * with HMAC keyed by the admin token that signed in (ADMIN_TOKEN, or one of the labelled
+ * ADMIN_TOKENS, whose label the audit log then names), so the token never sits in the browser,
+ * and rotating it ends every session it started. Valid until its expiry, which is never taken as later than 8 hours from
  * now whatever a cookie says, and until it is signed out: signing out writes the session id to
  * KV with a TTL of the time it had left, and every use checks it. Only the admin can start a
  * session, and only a valid session can be signed out, so those KV entries are bounded by the
@@ -45,6 +46,22 @@ export function sessionOf(token: string, cookie: string | undefined, now: number
   if (m === null) return null;
   const expires = Number(m[2]);
   return expires > now && expires <= now + SESSION_SECONDS * 1000 ? { id: m[1]!, expires } : null;
+}
+
+/**
+ * The session a cookie holds and the label of the admin token that signed it, trying each
+ * (settings.ts `adminTokens`); null when none does.
+ */
+export function labelledSessionOf(
+  tokens: readonly { readonly label: string; readonly token: string }[],
+  cookie: string | undefined,
+  now: number,
+): { session: Session; label: string } | null {
+  for (const t of tokens) {
+    const session = sessionOf(t.token, cookie, now);
+    if (session !== null) return { session, label: t.label };
+  }
+  return null;
 }
 
 /** Whether the session was signed out. */

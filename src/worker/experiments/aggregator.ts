@@ -19,7 +19,9 @@ import { newLinearThompson, updateLinearThompson, type LinearThompsonModel } fro
 import { encodeSnapshot } from '../../core/bandits/snapshot.ts';
 import { DEFAULTS, emptyCounts, type ArmCounts } from '../../core/bandits/types.ts';
 import type { DecisionRecord } from '../../core/decision-record.ts';
-import { isGoal, type Experiment } from '../../core/experiments/experiment.ts';
+import { excludePaused, isGoal, pausedArms, type Experiment } from '../../core/experiments/experiment.ts';
+import { guardrailPause } from '../../core/experiments/guardrail-pause.ts';
+import { sequentialResults, type SequentialMemory, type SequentialResults } from '../../core/experiments/fixed-results.ts';
 import { createFeatureVector, extractFeatures, type FeatureVector } from '../../core/features.ts';
 import { DEFAULT_SITE } from '../../core/log-layout.ts';
 import { manifestKey, modelKey, siteDataPrefix } from '../../core/store-keys.ts';
@@ -27,7 +29,8 @@ import { prefixedKv } from '../shared/kv-view.ts';
 import { murmur3 } from '../../core/murmur3.ts';
 import type { LogRecord, OutcomeEvent } from '../../core/outcome-event.ts';
 import { countRows, deletedRows, evictOldest, ROW_CAPS, type CappedTable, type RowCaps } from './row-caps.ts';
-import { snapshotName } from './store.ts';
+import { LiveTables, type LiveSnapshot } from './live-tables.ts';
+import { saveExperiment, snapshotName } from './store.ts';
 import { log } from '../shared/log.ts';
 import { kvOf } from '../shared/bindings.ts';
 
@@ -56,6 +59,12 @@ export interface AggregatorStats {
   readonly evicted: Record<CappedTable, number>;
   readonly snapshot: { readonly version: string; readonly at: number } | null;
   readonly history: HistoryPoint[];
+  /** hourly periods, segment cells, guardrail counts, render failures (live-tables.ts) */
+  readonly live: LiveSnapshot | null;
+  /** a fixed split's always-valid read-out at this look (fixed-results.ts); null for bandits */
+  readonly sequential: SequentialResults | null;
+  /** when the guardrails were last checked (ms since epoch; 0: never) */
+  readonly guardrailsCheckedAt: number;
 }
 
 export interface IngestSummary {
@@ -70,13 +79,25 @@ interface State {
   seq: number;
   published: { version: string; at: number } | null;
   evicted: Record<CappedTable, number>;
+  /** the always-valid read-out's running minima and intersections (fixed-results.ts); null since the counts last reset */
+  seqMemory: SequentialMemory | null;
+  guardCheckedAt: number;
 }
 
 const noEvictions = (): Record<CappedTable, number> => ({ pending: 0, early: 0 });
 
 export class ExperimentAggregator extends DurableObject<Env> {
   private exp: Experiment | null = null;
-  private state: State = { counts: emptyCounts(0), model: null, seq: 0, published: null, evicted: noEvictions() };
+  private state: State = {
+    counts: emptyCounts(0),
+    model: null,
+    seq: 0,
+    published: null,
+    evicted: noEvictions(),
+    seqMemory: null,
+    guardCheckedAt: 0,
+  };
+  private readonly live: LiveTables;
   private dirty = false;
   /** rows in each capped table, counted once at start and kept up to date by every write */
   private rows: Record<CappedTable, number> = { pending: 0, early: 0 };
@@ -91,6 +112,7 @@ export class ExperimentAggregator extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.live = new LiveTables(this.sql);
     ctx.blockConcurrencyWhile(async () => {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT);
         CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, visitor TEXT, arm INTEGER, ts INTEGER, converted INTEGER, fh BLOB, fvals BLOB);
@@ -159,7 +181,10 @@ export class ExperimentAggregator extends DurableObject<Env> {
         published: null,
         evicted: noEvictions(),
         model: exp.algorithm.name === 'linear-thompson' ? newLinearThompson(exp.arms.length, exp.algorithm.bits ?? DEFAULTS.bits) : null,
+        seqMemory: null,
+        guardCheckedAt: 0,
       };
+      this.live.reset();
       this.sql.exec('DELETE FROM pending');
       this.sql.exec('DELETE FROM early');
       this.rows = { pending: 0, early: 0 };
@@ -167,25 +192,33 @@ export class ExperimentAggregator extends DurableObject<Env> {
     }
     this.sql.exec('INSERT OR REPLACE INTO kv VALUES (?, ?)', 'exp', JSON.stringify(exp));
     // A launched test gets its prior snapshot at once, so the first visitors see the configured policy.
-    if (
-      exp.status === 'running' &&
-      (this.state.published === null || before?.epoch !== exp.epoch || before.algorithm.floor !== exp.algorithm.floor)
-    ) {
+    if (exp.status === 'running' && (this.state.published === null || allocationChanged(before, exp))) {
       await this.publish(Date.now());
       if ((await this.ctx.storage.getAlarm()) === null) await this.scheduleNext(Date.now());
     } else this.persist();
   }
 
-  async ingest(records: LogRecord[]): Promise<IngestSummary> {
+  /**
+   * `joined`: outcomes that name no test, sent because this test watches their name (forward.ts);
+   * taken after `records`, so an exposure in the same batch is there first, and never parked (most
+   * are another test's, or nobody's).
+   */
+  async ingest(records: LogRecord[], joined: OutcomeEvent[] = []): Promise<IngestSummary> {
     const exp = this.exp;
     let exposures = 0;
     let conversions = 0;
     let ignored = 0;
-    if (!exp || exp.status === 'draft' || exp.status === 'archived') return { exposures, conversions, ignored: records.length };
-    for (const r of records) {
-      if (r.type === 'decision' ? this.expose(exp, r) : this.convert(exp, r)) r.type === 'decision' ? exposures++ : conversions++;
-      else ignored++;
-    }
+    if (!exp || exp.status === 'draft' || exp.status === 'archived')
+      return { exposures, conversions, ignored: records.length + joined.length };
+    const take = (r: LogRecord, park: boolean) => {
+      if (r.type === 'decision') this.expose(exp, r) ? exposures++ : ignored++;
+      else if (r.name === 'render_error') this.renderFailed(exp, r);
+      else if (r.name === 'impression' && exp.exposure === 'viewable') this.seen(exp, r) ? exposures++ : ignored++;
+      else this.convert(exp, r, park) ? conversions++ : ignored++;
+    };
+    for (const r of records) take(r, true);
+    for (const o of joined) take(o, false);
+    this.live.flush();
     const trimmed = this.trim(exp);
     // the posterior moved: counts, or a contextual model that learned from evicted exposures
     const changed = exposures + conversions > 0 || (trimmed && this.state.model !== null);
@@ -196,9 +229,22 @@ export class ExperimentAggregator extends DurableObject<Env> {
     return { exposures, conversions, ignored };
   }
 
-  private expose(exp: Experiment, r: DecisionRecord): boolean {
+  /**
+   * `seen`: a held decision of a test whose exposure is the viewable impression, now seen (its
+   * fresh draw was counted when it was served).
+   */
+  private expose(exp: Experiment, r: DecisionRecord, seen = false): boolean {
     const arm = exp.arms.findIndex((a) => a.key === r.action);
     if (arm < 0 || (exp.status !== 'running' && exp.status !== 'paused')) return false;
+    const k = exp.arms.length;
+    // The SRM check counts fresh draws before the dedup below (srm.ts). A non-sticky fixed split
+    // draws from the visitor's hash, so its repeats are the same draw: counted once per exposure.
+    const hashed = exp.algorithm.name === 'fixed' && !exp.sticky;
+    if (r.sticky !== true && !hashed && !seen) this.live.draw(r, arm, k);
+    if (exp.exposure === 'viewable' && !seen) {
+      this.live.hold(r); // an exposure once the snippet says the slot was seen
+      return false;
+    }
     // One exposure per visitor and arm per attribution window: a returning sticky visitor seeing
     // the same arm is the same trial until they convert or the window closes (else repeat views
     // would shrink the rate). Another arm (a non-sticky test, a re-randomized epoch) is a new one.
@@ -222,11 +268,13 @@ export class ExperimentAggregator extends DurableObject<Env> {
     if (c.rowsWritten === 0) return false; // a redelivered exposure
     this.rows.pending++;
     this.state.counts.impressions[arm]! += 1;
+    if (hashed && r.sticky !== true) this.live.draw(r, arm, k);
+    this.live.exposed(exp, r, arm);
     // Queues do not keep order: a goal for this exposure may have arrived first and been parked.
     const window = exp.attributionWindowSeconds * 1000;
     const early = this.sql
-      .exec<{ id: string }>(
-        'SELECT id FROM early WHERE decision = ? OR (visitor = ? AND ts >= ? AND ts <= ?) ORDER BY ts LIMIT 1',
+      .exec<{ id: string; ts: number }>(
+        'SELECT id, ts FROM early WHERE decision = ? OR (visitor = ? AND ts >= ? AND ts <= ?) ORDER BY ts LIMIT 1',
         r.id,
         r.visitor,
         r.ts,
@@ -238,13 +286,33 @@ export class ExperimentAggregator extends DurableObject<Env> {
       this.rows.early--;
       this.sql.exec('UPDATE pending SET converted = 1 WHERE id = ?', r.id);
       this.state.counts.conversions[arm]! += 1;
+      this.live.converted(r.id, arm, early.ts, k);
       if (this.state.model) this.learn(arm, fh, fvals, 1);
     }
     return true;
   }
 
-  private convert(exp: Experiment, o: OutcomeEvent): boolean {
-    if (!isGoal(exp.goals, o.name, o.goal)) return false;
+  /** The snippet's viewable impression of a held decision: now it is an exposure. */
+  private seen(exp: Experiment, o: OutcomeEvent): boolean {
+    const held = o.decisionId ? this.live.release(o.decisionId) : null;
+    return held !== null && this.expose(exp, held, true);
+  }
+
+  /** A render failure the snippet reported, counted for the arm its decision served. */
+  private renderFailed(exp: Experiment, o: OutcomeEvent): void {
+    const byDecision = o.decisionId
+      ? this.sql.exec<{ arm: number }>('SELECT arm FROM pending WHERE id = ?', o.decisionId).toArray()[0]?.arm
+      : undefined;
+    const arm = byDecision ?? exp.arms.findIndex((a) => a.key === o.variant);
+    if (arm >= 0) this.live.renderFailed(arm);
+  }
+
+  private convert(exp: Experiment, o: OutcomeEvent, park = true): boolean {
+    const goal = isGoal(exp.goals, o.name, o.goal);
+    const guards = (exp.guardrails ?? []).filter((g) => g.goal === o.name || g.goal === o.goal).map((g) => g.goal);
+    if (!goal && guards.length === 0) return false;
+    // an event from a slot not yet seen (a click on it, before its impression beacon) shows it was
+    if (exp.exposure === 'viewable' && o.decisionId) this.seen(exp, o);
     const window = exp.attributionWindowSeconds * 1000;
     type Row = { id: string; arm: number; ts: number; converted: number; fh: ArrayBuffer | null; fvals: ArrayBuffer | null };
     // By decision id when given (a repeat view's id is not an exposure: fall through to the
@@ -265,6 +333,8 @@ export class ExperimentAggregator extends DurableObject<Env> {
     if (!row) {
       // Possibly ahead of its exposure (queue batches are unordered): park it for the window.
       if (
+        goal &&
+        park &&
         (o.decisionId || o.visitor) &&
         this.sql.exec('INSERT OR IGNORE INTO early VALUES (?, ?, ?, ?)', o.id, o.decisionId ?? null, o.visitor ?? null, o.ts).rowsWritten >
           0
@@ -273,8 +343,12 @@ export class ExperimentAggregator extends DurableObject<Env> {
       }
       return false;
     }
-    if (row.converted === 1 || o.ts - row.ts > window) return false;
+    const inWindow = o.ts - row.ts <= window;
+    // a guardrail event counts once per exposure, whether or not the exposure converted
+    if (inWindow) for (const g of guards) this.live.guarded(row.id, row.arm, g);
+    if (!goal || row.converted === 1 || !inWindow) return false;
     this.sql.exec('UPDATE pending SET converted = 1 WHERE id = ?', row.id);
+    this.live.converted(row.id, row.arm, o.ts, exp.arms.length);
     this.state.counts.conversions[row.arm]! += 1;
     if (this.state.model) this.learn(row.arm, row.fh, row.fvals, 1);
     return true;
@@ -341,6 +415,8 @@ export class ExperimentAggregator extends DurableObject<Env> {
     this.rows.pending -= deletedRows(this.sql);
     this.sql.exec('DELETE FROM early WHERE ts < ?', cutoff);
     this.rows.early -= deletedRows(this.sql);
+    this.live.expire(cutoff);
+    await this.checkGuardrails(now);
     const live = exp.status === 'running' || exp.status === 'paused';
     const stale = this.state.published === null || now - this.state.published.at >= HEARTBEAT_MS;
     if (this.dirty || (live && stale)) await this.publish(now);
@@ -373,6 +449,11 @@ export class ExperimentAggregator extends DurableObject<Env> {
     const allocation = new Float64Array(k);
     // Contextual tests allocate per visitor; the snapshot's ALLO is their Thompson allocation on counts (shown in charts).
     allocate(exp.algorithm.name === 'linear-thompson' ? { ...exp.algorithm, name: 'thompson' } : exp.algorithm, s.counts, seed, allocation);
+    excludePaused(
+      allocation,
+      exp.arms.map((a) => a.key),
+      pausedArms(exp),
+    );
     const pBest = new Float64Array(k);
     probabilityBest(s.counts, 4000, seed, pBest);
     s.seq += 1;
@@ -422,7 +503,57 @@ export class ExperimentAggregator extends DurableObject<Env> {
         .exec<{ point: string }>('SELECT point FROM history ORDER BY t')
         .toArray()
         .map((r) => JSON.parse(r.point)),
+      live: exp ? this.live.read(exp) : null,
+      sequential: exp?.algorithm.name === 'fixed' ? this.look(exp) : null,
+      guardrailsCheckedAt: this.state.guardCheckedAt,
     };
+  }
+
+  /**
+   * One look at a fixed split's always-valid read-out: the running minima and intersections
+   * carry over from the last look (fixed-results.ts), so a decision once reached stays.
+   */
+  private look(exp: Experiment): SequentialResults {
+    const c = this.state.counts;
+    const r = sequentialResults(
+      exp.arms.map((a) => a.key),
+      exp.arms.map((_, i) => ({ exposures: c.impressions[i] ?? 0, conversions: c.conversions[i] ?? 0 })),
+      Math.max(
+        0,
+        exp.arms.findIndex((a) => a.key === exp.control),
+      ),
+      this.state.seqMemory,
+    );
+    if (JSON.stringify(r.memory) !== JSON.stringify(this.state.seqMemory)) {
+      this.state.seqMemory = r.memory;
+      this.persist();
+    }
+    return r;
+  }
+
+  /**
+   * The guardrail check, at most every `guardrailCheckSeconds` of a running test: an arm whose
+   * probability of harming a guardrail passed its threshold is paused (or the test, when the
+   * guardrail says so or no arm would be left), as a new version of the experiment written here
+   * and to KV, with the reason in the audit log.
+   */
+  private async checkGuardrails(now: number): Promise<void> {
+    const exp = this.exp!;
+    if ((exp.guardrails ?? []).length === 0 || exp.status !== 'running') return;
+    if (now - this.state.guardCheckedAt < (exp.guardrailCheckSeconds ?? 86_400) * 1000) return;
+    this.state.guardCheckedAt = now;
+    this.persist();
+    const pause = guardrailPause(exp, this.live.read(exp).guardrails, now);
+    if (pause === null) return;
+    const { next, report } = pause;
+    log.warn('guardrail paused', { experiment: exp.key, action: report.action, arms: report.pauseArms, reasons: report.reasons });
+    await this.configure(next);
+    try {
+      await saveExperiment(kvOf(this.env), next);
+    } catch (err) {
+      // the next admin write brings KV up to this object's version (service.ts `commit`)
+      log.error('guardrail pause not saved to KV', { experiment: exp.key, error: String(err) });
+    }
   }
 
   private async scheduleAlarm(at: number): Promise<void> {
@@ -439,6 +570,8 @@ export class ExperimentAggregator extends DurableObject<Env> {
       published: s.published,
       model: s.model ? { arms: s.model.arms, bits: s.model.bits } : null,
       evicted: s.evicted,
+      seqMemory: s.seqMemory,
+      guardCheckedAt: s.guardCheckedAt,
     });
     this.sql.exec('INSERT OR REPLACE INTO kv VALUES (?, ?), (?, ?)', 'state', json, 'dirty', this.dirty ? '1' : '0');
     if (s.model) {
@@ -462,6 +595,8 @@ function reviveState(
     published: State['published'];
     model: { arms: number; bits: number } | null;
     evicted?: Record<CappedTable, number>;
+    seqMemory?: SequentialMemory | null;
+    guardCheckedAt?: number;
   },
   mean: ArrayBuffer | undefined,
   precision: ArrayBuffer | undefined,
@@ -478,7 +613,20 @@ function reviveState(
     published: raw.published,
     model,
     evicted: { ...noEvictions(), ...raw.evicted },
+    seqMemory: raw.seqMemory ?? null,
+    guardCheckedAt: raw.guardCheckedAt ?? 0,
   };
+}
+
+/** Whether the served allocation moved with this config change: a new snapshot is due. */
+function allocationChanged(before: Experiment | null, exp: Experiment): boolean {
+  return (
+    before === null ||
+    before.epoch !== exp.epoch ||
+    before.algorithm.floor !== exp.algorithm.floor ||
+    String(before.algorithm.weights) !== String(exp.algorithm.weights) ||
+    String(pausedArms(before)) !== String(pausedArms(exp))
+  );
 }
 
 /** A create older than this, held by the aggregator but not in KV, is one KV lost. */

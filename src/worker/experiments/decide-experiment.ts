@@ -2,14 +2,18 @@
  * A `/v1/decide` slot that names a bandit test: which arm this visitor sees, with its
  * propensity and creative payload. Reads the experiment (KV, isolate-cached) and its latest
  * posterior snapshot (the model store, kind `bandit`); a missing or stale snapshot falls back
- * to the prior (uniform) allocation and says so. Visitors keep their arm through the signed
- * profile (`assignments["exp:<key>"]`) until the test re-randomizes.
+ * to the prior allocation (a fixed split's weights, else uniform with the floor) and says so.
+ * A fixed split always serves its configured weights, whatever the snapshot says, so an edit of
+ * the weights applies as soon as the config does. Paused arms get no traffic. Visitors keep
+ * their arm through the signed profile (`assignments["exp:<key>"]`) until the test
+ * re-randomizes or their arm is paused.
  */
 import { linearThompsonProbabilities } from '../../core/bandits/linear-thompson.ts';
 import type { BanditSnapshot } from '../../core/bandits/snapshot.ts';
-import { applyFloor, chooseArm } from '../../core/bandits/types.ts';
+import { fixedSplit, priorAllocation } from '../../core/bandits/allocation.ts';
+import { chooseArm } from '../../core/bandits/types.ts';
 import type { SlotDecision } from '../../core/decide.ts';
-import { eligibility, type Experiment, type Ineligible } from '../../core/experiments/experiment.ts';
+import { eligibility, excludePaused, pausedArms, type Experiment, type Ineligible } from '../../core/experiments/experiment.ts';
 import { visitorUniform } from '../../core/policy.ts';
 import { withAssignment } from '../../core/profile.ts';
 import { BANDIT } from '../models/adapters.ts';
@@ -86,18 +90,22 @@ export async function decideExperimentSlot(
     snapshot = resolved.model;
     version = resolved.version;
   }
-  if (snapshot === null) {
-    p.fill(1 / k); // the prior: every arm equally likely to be best
-    applyFloor(p, exp.algorithm.floor);
-  } else if (snapshot.model !== null) linearThompsonProbabilities(snapshot.model, visit.features, exp.algorithm.floor, p);
+  const fixed = exp.algorithm.name === 'fixed';
+  if (fixed) {
+    fixedSplit(exp.algorithm.weights, p);
+    fallback = undefined; // its weights are the policy; a snapshot only carries counts
+  } else if (snapshot === null) priorAllocation(exp.algorithm, p);
+  else if (snapshot.model !== null) linearThompsonProbabilities(snapshot.model, visit.features, exp.algorithm.floor, p);
   else p.set(snapshot.allocation);
+  const paused = pausedArms(exp);
+  excludePaused(p, arms, paused);
 
   let best = 0;
   for (let i = 1; i < k; i++) if (p[i]! > p[best]!) best = i;
   const epochTag = `e${exp.epoch}`;
   const assignmentKey = `exp:${key}`;
   const stored = exp.sticky ? visit.profile.assignments[assignmentKey] : undefined;
-  const stuck = stored && stored[1] === epochTag && arms.includes(stored[0]) ? stored : undefined;
+  const stuck = stored && stored[1] === epochTag && arms.includes(stored[0]) && !paused.includes(stored[0]) ? stored : undefined;
   const model = { name, version };
   const probabilities = Array.from(p);
   const score = (i: number) => (snapshot ? (snapshot.counts.conversions[i]! + 1) / (snapshot.counts.impressions[i]! + 2) : null);
@@ -114,9 +122,13 @@ export async function decideExperimentSlot(
     };
     return { slot: slot.id, decision, sticky: true, model, ...(fallback ? { fallback } : {}), experiment: info(stuck[0], true) };
   }
-  const u = exp.sticky
-    ? visitorUniform(visit.visitor.id, assignmentKey, epochTag)
-    : crypto.getRandomValues(new Uint32Array(1))[0]! / 4294967296;
+  // A fixed split draws from the visitor's hash even when not sticky: its allocation does not
+  // move, so a visitor's arm stays put without the profile (the aggregator counts such a
+  // visitor's repeats as one draw for the SRM check).
+  const u =
+    exp.sticky || fixed
+      ? visitorUniform(visit.visitor.id, assignmentKey, epochTag)
+      : crypto.getRandomValues(new Uint32Array(1))[0]! / 4294967296;
   const choice = chooseArm(p, u);
   const arm = arms[choice.arm]!;
   const source = choice.arm === best ? 'model' : 'explore';

@@ -12,8 +12,9 @@
  * - `pending`, 1,000,000: one row per visitor and arm per attribution window, so a test exposing
  *   a million distinct visitors a day keeps all of them for the default one-day window (11–12
  *   new visitors a second, around the clock, in one test). A row takes about 200 bytes with its
- *   indexes (450 in a contextual test, which keeps the features), so a full table is 200–450 MB
- *   of the object's storage (a SQLite Durable Object holds up to 10 GB). Past the cap the oldest
+ *   indexes (450 in a contextual test, which keeps the features, 8 bytes each; about 700 when
+ *   callers send the full 32 attributes), so a full table is 200–700 MB of the object's storage
+ *   (a SQLite Durable Object holds up to 10 GB). Past the cap the oldest
  *   exposures leave first: those are the ones least likely to still convert (most conversions
  *   follow an exposure within minutes to hours), so a test over its cap loses little, and the
  *   count says how much.

@@ -3,10 +3,11 @@
  * cross-field rules checked, every failure a 400 naming the field.
  */
 import * as z from 'zod/mini';
-import { ALGORITHMS } from '../../core/bandits/types.ts';
+import { ALGORITHMS, weightsProblem } from '../../core/bandits/types.ts';
 import { EXPERIMENT_KEY, type ExperimentConfig } from '../../core/experiments/experiment.ts';
 import { validate } from '../shared/body.ts';
 import { badRequest } from '../shared/http-error.ts';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../shared/json-depth.ts';
 import { shortText } from '../shared/request-schema.ts';
 
 export const MAX_ARMS = 16;
@@ -16,7 +17,12 @@ const unit = z.number().check(z.gte(0), z.lte(1));
 const Payload = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text'), value: z.string().check(z.maxLength(4096)) }),
   z.object({ type: z.literal('html'), value: z.string().check(z.maxLength(16_384)) }),
-  z.object({ type: z.literal('json'), value: z.unknown() }),
+  z.object({
+    type: z.literal('json'),
+    value: z.unknown().check(z.refine((v) => !nestsDeeperThan(v, MAX_JSON_DEPTH), `nests deeper than ${MAX_JSON_DEPTH} arrays or objects`)),
+  }),
+  // http(s) only on writes (refuseUnsafeUrls below); a stored one still reads, and neither the
+  // rewriter nor the snippet renders it
   z.object({ type: z.literal('url'), value: z.string().check(z.maxLength(2048), z.url()) }),
 ]);
 
@@ -33,6 +39,15 @@ const TARGET_FIELDS = [
   'utmMedium',
   'utmCampaign',
 ] as const;
+
+const Guardrail = z.object({
+  goal: shortText(64),
+  lowerIsWorse: z.optional(z.boolean()),
+  threshold: z.optional(z.number().check(z.gte(0.5), z.lt(1))),
+  minExposures: z.optional(z.number().check(z.int(), z.gte(1), z.lte(100_000_000))),
+  margin: z.optional(z.number().check(z.gte(0), z.lte(10))),
+  onHarm: z.optional(z.enum(['pauseArm', 'pauseTest'])),
+});
 
 export const ExperimentInput = z.object({
   key,
@@ -58,6 +73,7 @@ export const ExperimentInput = z.object({
       beta: z.optional(unit),
       draws: z.optional(z.number().check(z.int(), z.gte(100), z.lte(20_000))),
       bits: z.optional(z.number().check(z.int(), z.gte(4), z.lte(14))),
+      weights: z.optional(z.array(z.number().check(z.gte(0), z.lte(1e6))).check(z.maxLength(MAX_ARMS))),
     }),
     { name: 'thompson', floor: 0.01 },
   ),
@@ -67,6 +83,10 @@ export const ExperimentInput = z.object({
   ),
   publishSeconds: z._default(z.number().check(z.gte(1), z.lte(3600)), 5),
   sticky: z._default(z.boolean(), true),
+  guardrails: z._default(z.array(Guardrail).check(z.maxLength(8)), []),
+  guardrailCheckSeconds: z._default(z.number().check(z.int(), z.gte(1), z.lte(30 * 86400)), 86400),
+  plannedDailyExposures: z.optional(z.number().check(z.int(), z.gte(1))),
+  exposure: z._default(z.enum(['served', 'viewable']), 'served'),
 });
 
 /** Validates raw JSON into a full config, or throws a 400 naming the offending field. */
@@ -77,8 +97,18 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
   if (dup >= 0) throw badRequest(`arms[${dup}].key: duplicate arm key "${keys[dup]}"`, `arms[${dup}].key`);
   const control = c.control ?? keys[0]!;
   if (!keys.includes(control)) throw badRequest(`control: "${control}" is not an arm key`, 'control');
-  if (c.algorithm.floor * keys.length > 1)
+  const fixed = c.algorithm.name === 'fixed';
+  // a fixed split's weights are its allocation: no floor applies
+  if (!fixed && c.algorithm.floor * keys.length > 1)
     throw badRequest(`algorithm.floor: ${c.algorithm.floor} × ${keys.length} arms exceeds 1`, 'algorithm.floor');
+  const weights = c.algorithm.weights;
+  if (weights !== undefined) {
+    const problem = fixed ? weightsProblem(weights, keys.length) : 'weights apply to algorithm "fixed" only';
+    if (problem !== null) throw badRequest(`algorithm.weights: ${problem}`, 'algorithm.weights');
+  }
+  const goals = c.guardrails.map((g) => g.goal);
+  const twice = goals.findIndex((g, i) => goals.indexOf(g) !== i);
+  if (twice >= 0) throw badRequest(`guardrails[${twice}].goal: "${goals[twice]}" is watched twice`, `guardrails[${twice}].goal`);
   if (c.schedule.start !== undefined && c.schedule.end !== undefined && c.schedule.end <= c.schedule.start) {
     throw badRequest('schedule.end: must be after schedule.start', 'schedule.end');
   }

@@ -4,13 +4,22 @@
  * if no other write got there first, then to KV (a new version); failures are HttpErrors the
  * one error boundary answers.
  */
-import { computeResults, type Results } from '../../core/bandits/results.ts';
-import { editable, newExperiment, transition, type Action, type Experiment } from '../../core/experiments/experiment.ts';
+import { readOut, type ReadOut } from '../../core/experiments/read-out.ts';
+import {
+  describeChanges,
+  editable,
+  newExperiment,
+  transition,
+  withAudit,
+  type Action,
+  type Experiment,
+} from '../../core/experiments/experiment.ts';
 import { badRequest, HttpError } from '../shared/http-error.ts';
 import type { AggregatorStats } from './aggregator.ts';
 import { experimentStub } from './forward.ts';
 import { parseExperimentConfig, refuseUnsafeUrls } from './schema.ts';
-import { loadExperiment, saveExperiment } from './store.ts';
+import { listExperiments, loadExperiment, saveExperiment } from './store.ts';
+import { clearGoalIndex } from './goal-index.ts';
 import { log } from '../shared/log.ts';
 import { kvOf } from '../shared/bindings.ts';
 import { siteOfEnv } from '../sites/site-env.ts';
@@ -60,6 +69,7 @@ async function commit(env: Env, e: Experiment, from: number | null, changed: boo
   if (!changed && JSON.stringify(held) === JSON.stringify(e)) return e; // a no-op: KV has it
   try {
     await saveExperiment(kvOf(env), held);
+    clearGoalIndex(); // this isolate's log sink sees the test's goals at once
   } catch (err) {
     log.error('experiment not saved to KV', { key: e.key, error: String(err) });
     throw new HttpError(503, 'store_unavailable', 'the live test has the change but the store does not; repeat the request');
@@ -67,15 +77,16 @@ async function commit(env: Env, e: Experiment, from: number | null, changed: boo
   return held;
 }
 
-export async function createExperiment(env: Env, raw: unknown): Promise<Experiment> {
+/** `by`: who asks (the admin token's label), for the audit log. */
+export async function createExperiment(env: Env, raw: unknown, by?: string): Promise<Experiment> {
   const config = parseExperimentConfig(raw);
   refuseUnsafeUrls(config);
   if (await loadExperiment(kvOf(env), config.key))
     throw new HttpError(409, 'experiment_exists', `an experiment named "${config.key}" exists`, 'key');
-  return commit(env, newExperiment(config, Date.now()), null, true);
+  return commit(env, newExperiment(config, Date.now(), { by }), null, true);
 }
 
-export async function updateExperiment(env: Env, key: string, raw: unknown): Promise<Experiment> {
+export async function updateExperiment(env: Env, key: string, raw: unknown, by?: string): Promise<Experiment> {
   const current = await mustLoad(env, key);
   const config = parseExperimentConfig({ key, ...(raw as object) });
   refuseUnsafeUrls(config);
@@ -87,17 +98,20 @@ export async function updateExperiment(env: Env, key: string, raw: unknown): Pro
     ...config,
     version: current.version + 1,
     updatedAt: now,
-    history: [...current.history, { at: now, action: 'edit', status: current.status }].slice(-100),
+    history: withAudit(current, now, 'edit', current.status, { by, detail: describeChanges(current, config) }),
   };
   return commit(env, next, current.version, true);
 }
 
+/** `arm`: the winner of a stop, or the arm of `pause-arm` / `resume-arm`; `by`: who asks, for the audit log. */
 export async function applyAction(
   env: Env,
   key: string,
   action: Action,
-  winner?: string,
+  arm?: string,
+  by?: string,
 ): Promise<{ experiment: Experiment; changed: boolean }> {
+  let winner = arm;
   const current = await mustLoad(env, key);
   if (action === 'stop' && winner === undefined && current.status !== 'stopped') {
     // No winner named: the arm most likely to be best right now.
@@ -112,11 +126,11 @@ export async function applyAction(
         'the live aggregator did not answer, so no winner could be picked; name one, or repeat',
       );
     }
-    winner = report.results.arms.reduce((a, b) => (b.probabilityBest > a.probabilityBest ? b : a)).arm;
+    winner = report.readOut.leader?.arm ?? current.control;
   }
-  const r = transition(current, action, Date.now(), winner);
+  const r = transition(current, action, Date.now(), winner, { by });
   if (!r.ok) {
-    if (r.reason === 'unknownArm') throw badRequest(r.message, 'winner');
+    if (r.reason === 'unknownArm') throw badRequest(r.message, action === 'stop' ? 'winner' : 'arm');
     throw new HttpError(409, 'illegal_transition', r.message);
   }
   await commit(env, r.experiment, current.version, r.changed);
@@ -125,25 +139,43 @@ export async function applyAction(
 
 export interface ExperimentReport {
   readonly experiment: Experiment;
-  readonly results: Results;
+  readonly readOut: ReadOut;
   readonly stats: AggregatorStats;
 }
 
-export async function experimentReport(env: Env, e: Experiment): Promise<ExperimentReport> {
+export async function experimentReport(env: Env, e: Experiment, now = Date.now()): Promise<ExperimentReport> {
   const stats = await experimentStub(env, e.key).stats();
-  const k = e.arms.length;
   const aligned = stats.arms.join() === e.arms.map((a) => a.key).join();
-  const counts = {
-    impressions: aligned ? Float64Array.from(stats.impressions) : new Float64Array(k),
-    conversions: aligned ? Float64Array.from(stats.conversions) : new Float64Array(k),
-  };
-  const results = computeResults(
-    e.arms.map((a) => a.key),
-    counts,
-    Math.max(
-      0,
-      e.arms.findIndex((a) => a.key === e.control),
-    ),
+  const last = stats.history.at(-1);
+  const out = readOut({
+    experiment: e,
+    now,
+    impressions: aligned ? stats.impressions : [],
+    conversions: aligned ? stats.conversions : [],
+    live: aligned ? stats.live : null,
+    sequential: aligned ? stats.sequential : null,
+    allocation: aligned && last ? last.allocation : null,
+    evicted: { pendingExposures: stats.evicted.pending, parkedOutcomes: stats.evicted.early },
+  });
+  return { experiment: e, readOut: out, stats };
+}
+
+/**
+ * Every test with its read-out, for the list: live ones from their aggregators, in parallel;
+ * archived ones, and any whose aggregator does not answer, without (the list still shows them).
+ */
+export async function experimentSummaries(env: Env): Promise<{ experiment: Experiment; readOut: ReadOut | null }[]> {
+  const all = (await listExperiments(kvOf(env))).sort((a, b) => b.updatedAt - a.updatedAt);
+  const now = Date.now();
+  return Promise.all(
+    all.map(async (experiment) => {
+      if (experiment.status === 'archived') return { experiment, readOut: null };
+      try {
+        return { experiment, readOut: (await experimentReport(env, experiment, now)).readOut };
+      } catch (err) {
+        log.error('experiment aggregator unreachable', { key: experiment.key, error: String(err) });
+        return { experiment, readOut: null };
+      }
+    }),
   );
-  return { experiment: e, results, stats };
 }

@@ -7,6 +7,7 @@ import type { Experiment, ExperimentConfig, ExperimentStatus } from '../../core/
 import { SNAPSHOT_PREFIX } from '../../core/model-registry.ts';
 import { EXPERIMENT_PREFIX, experimentKey, experimentVersionKey, experimentVersionPrefix } from '../../core/store-keys.ts';
 import { clearConfigCache, readConfig } from '../shared/config-store.ts';
+import { kvKeyPrefix } from '../shared/kv-view.ts';
 import type { StoreOptions } from '../shared/refresh-cache.ts';
 import { parseExperimentConfig } from './schema.ts';
 
@@ -32,6 +33,7 @@ export function parseExperiment(raw: unknown): Experiment | null {
     return null;
   }
   const winner = typeof e.winner === 'string' && config.arms.some((a) => a.key === e.winner) ? e.winner : null;
+  const paused = Array.isArray(e.pausedArms) ? e.pausedArms.filter((a) => config.arms.some((arm) => arm.key === a)) : [];
   return {
     ...config,
     status: e.status!,
@@ -41,6 +43,7 @@ export function parseExperiment(raw: unknown): Experiment | null {
     createdAt: Number(e.createdAt) || 0,
     updatedAt: Number(e.updatedAt) || 0,
     history: Array.isArray(e.history) ? e.history : [],
+    ...(paused.length > 0 ? { pausedArms: paused } : {}),
   };
 }
 
@@ -53,6 +56,60 @@ export async function saveExperiment(kv: KVNamespace, e: Experiment): Promise<vo
   await kv.put(experimentVersionKey(e.key, e.version), body);
   await kv.put(experimentKey(e.key), body);
   clearConfigCache(); // this isolate sees its own write at once; others within the refresh interval
+  clearExperimentKeys();
+}
+
+/** How old this isolate's list of experiment keys may be before a name not on it re-lists them. */
+const RELIST_ON_MISS_MS = 5_000;
+/** How old it may be at all (an experiment deleted by hand drops off). */
+const MAX_LIST_AGE_MS = 5 * 60_000;
+
+/** Each site's list (by its KV view's prefix, shared/kv-view.ts; '' the default site's), and the listing under way. */
+const lists = new Map<
+  string,
+  { listed: { readonly keys: ReadonlySet<string>; readonly at: number } | null; listing: Promise<ReadonlySet<string>> | null }
+>();
+
+/**
+ * The keys of the experiments that exist, from a per-isolate list of `experiment/` keys. Names
+ * come from anyone (events name any experiment), so a name not on the list never costs a read of
+ * its own: it re-lists at most every RELIST_ON_MISS_MS, a few KV list calls however many names
+ * a batch makes up. A new experiment is on the list at once in the isolate that wrote it, in
+ * others after that interval (and KV's own propagation).
+ */
+export async function experimentKeys(kv: KVNamespace, names: Iterable<string>, now = Date.now()): Promise<ReadonlySet<string>> {
+  const site = kvKeyPrefix(kv);
+  let list = lists.get(site);
+  if (list === undefined) lists.set(site, (list = { listed: null, listing: null }));
+  const held = list.listed;
+  if (held !== null && now - held.at < MAX_LIST_AGE_MS) {
+    if (now - held.at < RELIST_ON_MISS_MS || [...names].every((k) => held.keys.has(k))) return held.keys;
+  }
+  const own = list;
+  own.listing ??= listKeys(kv)
+    .then((keys) => {
+      own.listed = { keys, at: now };
+      return keys;
+    })
+    .finally(() => {
+      own.listing = null;
+    });
+  return own.listing;
+}
+
+async function listKeys(kv: KVNamespace): Promise<ReadonlySet<string>> {
+  const keys = new Set<string>();
+  let cursor: string | undefined;
+  do {
+    const page = await kv.list({ prefix: EXPERIMENT_PREFIX, ...(cursor ? { cursor } : {}) });
+    for (const k of page.keys) keys.add(k.name.slice(EXPERIMENT_PREFIX.length));
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor);
+  return keys;
+}
+
+export function clearExperimentKeys(): void {
+  for (const list of lists.values()) list.listed = null;
 }
 
 export async function listExperiments(kv: KVNamespace): Promise<Experiment[]> {

@@ -1,6 +1,7 @@
 /**
  * The log queue's consumer (this Worker's `queue()` handler): every decision record and
- * outcome event lands in R2 (binding `LOG`) as gzip NDJSON, one object per batch.
+ * outcome event lands in R2 (binding `LOG`) as gzip NDJSON, one object per batch. A message
+ * is a pack of records, or one record as messages were before packs (log-pack.ts).
  *
  * Delivery: the batch is acked only after its R2 put resolved. If the put fails, the whole
  * batch is retried with exponential backoff; after `max_retries` (wrangler.toml) the queue
@@ -13,6 +14,7 @@ import { posesAsServerOutcome, type LogRecord } from '../../core/outcome-event.t
 import { forwardToExperiments } from '../experiments/forward.ts';
 import { DEFAULT_SITE, logObjectKey, SITE_NAME } from '../../core/log-layout.ts';
 import { gzipNdjson } from './log-object.ts';
+import { unpack } from './log-pack.ts';
 import { siteEnv } from '../sites/site-env.ts';
 import { queueCounts } from './queue-stats.ts';
 import { log } from '../shared/log.ts';
@@ -32,12 +34,6 @@ export function backoffSeconds(attempts: number): number {
   return Math.min(600, 10 * 2 ** Math.max(0, attempts - 1));
 }
 
-function isRecord(body: unknown): body is LogRecord {
-  if (body === null || typeof body !== 'object') return false;
-  const r = body as { type?: unknown; id?: unknown };
-  return (r.type === 'decision' || r.type === 'outcome') && typeof r.id === 'string';
-}
-
 export async function consumeLog(
   batch: MessageBatch<unknown>,
   env: Env,
@@ -45,45 +41,53 @@ export async function consumeLog(
   sinks: readonly LogSink[] = AFTER_WRITE,
 ): Promise<void> {
   // one object per site in the batch, each under its own `site=` partition (docs/sites.md)
-  const bySite = new Map<string, { records: LogRecord[]; ids: string[] }>();
+  const bySite = new Map<string, { records: LogRecord[]; ids: Set<string> }>();
   const seen = new Set<string>();
   let first = Infinity;
   let attempts = 1;
+  let carried = 0;
   for (const msg of batch.messages) {
     attempts = Math.max(attempts, msg.attempts);
     first = Math.min(first, msg.timestamp.getTime());
-    if (!isRecord(msg.body)) {
+    const unpacked = unpack(msg.body);
+    if (unpacked === null || unpacked.foreign > 0) {
       // Only our own routes produce; a foreign body would retry forever, so say so and drop it.
-      log.error('log: not a log record, dropped', { messageId: msg.id, body: JSON.stringify(msg.body).slice(0, 500) });
-      continue;
+      log.error('log: not a log record, dropped', {
+        messageId: msg.id,
+        ...(unpacked ? { entries: unpacked.foreign } : {}),
+        body: String(typeof msg.body === 'string' ? msg.body : JSON.stringify(msg.body)).slice(0, 500),
+      });
+      if (unpacked === null) continue;
     }
-    // a client event with a notice's id, accepted before /v1/events refused them: it must not
-    // take the notice's place below
-    if (msg.body.type === 'outcome' && posesAsServerOutcome(msg.body)) {
-      log.warn('log: client event with a notice id, dropped', { id: msg.body.id, name: msg.body.name });
-      continue;
+    carried += unpacked.records.length;
+    for (const r of unpacked.records) {
+      // a client event with a notice's id, accepted before /v1/events refused them: it must not
+      // take the notice's place below
+      if (r.type === 'outcome' && posesAsServerOutcome(r)) {
+        log.warn('log: client event with a notice id, dropped', { id: r.id, name: r.name });
+        continue;
+      }
+      // the same record sent twice inside one batch; ids are unique per type (a client may give a
+      // click the id of the decision it follows)
+      const key = `${r.type}:${r.id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const site = typeof r.site === 'string' && SITE_NAME.test(r.site) ? r.site : DEFAULT_SITE;
+      let group = bySite.get(site);
+      if (group === undefined) bySite.set(site, (group = { records: [], ids: new Set() }));
+      group.records.push(r);
+      group.ids.add(msg.id);
     }
-    // the same record sent twice inside one batch; ids are unique per type (a client may give a
-    // click the id of the decision it follows)
-    const key = `${msg.body.type}:${msg.body.id}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const site = typeof msg.body.site === 'string' && SITE_NAME.test(msg.body.site) ? msg.body.site : DEFAULT_SITE;
-    let group = bySite.get(site);
-    if (group === undefined) bySite.set(site, (group = { records: [], ids: [] }));
-    group.records.push(msg.body);
-    group.ids.push(msg.id);
   }
-  for (const [site, group] of bySite) {
-    const { records } = group;
-    // the default site's key is derived from every message id, as before sites
+  for (const [site, { records, ids }] of bySite) {
+    // the default site alone (a deployment without sites): the key of before, from every message id
     const key =
       site === DEFAULT_SITE && bySite.size === 1
         ? logObjectKey(
             first,
             batch.messages.map((m) => m.id),
           )
-        : logObjectKey(first, group.ids, site);
+        : logObjectKey(first, [...ids], site);
     try {
       const body = await gzipNdjson(records);
       await env.LOG.put(key, body, {
@@ -107,5 +111,5 @@ export async function consumeLog(
     }
   }
   batch.ackAll();
-  queueCounts.acked += batch.messages.length;
+  queueCounts.acked += carried;
 }

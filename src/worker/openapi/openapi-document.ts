@@ -39,6 +39,14 @@ const bidResponses = {
   '403': { description: 'Not the key (or path token) of a configured exchange', content: errorContent },
 };
 
+const rateLimited = (what: string) => ({
+  '429': {
+    description: `Too many requests from this client address (docs/operations.md, "Event intake limits")${what}`,
+    headers: { 'retry-after': { schema: { type: 'integer' }, description: 'seconds to wait before resending' } },
+    content: errorContent,
+  },
+});
+
 function operation(summary: string, request: string, response: string | null, description: string, more: Record<string, object> = {}) {
   return {
     post: {
@@ -68,12 +76,14 @@ export function openApiDocument(): object {
         'DecideRequest',
         'DecideResponse',
         'Sets the `att_vid` visitor cookie when none came and refreshes the signed `att_p` profile cookie.',
+        rateLimited(''),
       ),
       '/v1/score': operation(
         'Raw model scores for a visitor',
         'ScoreRequest',
         'ScoreResponse',
         "Returns each model variant's predicted rate; does not count a page view.",
+        rateLimited(''),
       ),
       '/v1/recommend': operation(
         'Recommend products',
@@ -82,6 +92,7 @@ export function openApiDocument(): object {
         'Item-item recommendations blended from context items and recent history (or, given past `orders`, ranked by the ' +
           "model's learned next-basket chances), with filters, diversity and boosts; " +
           'popularity fallback says so in `x-attune-fallback`. Also `GET /v1/recommend?items=…&k=…` (docs/recommendations.md).',
+        rateLimited(''),
       ),
       '/v1/events': operation(
         'Send outcome events',
@@ -90,13 +101,7 @@ export function openApiDocument(): object {
         'A JSON array of events, `{ "events": [...] }`, a `text/plain` sendBeacon body, or Segment `track`/`page`/`identify` ' +
           'payloads. Valid events are accepted even when others are rejected: `{ accepted, rejected: [{ index, field, reason }], duplicates, ids }` ' +
           '(docs/log-schema.md).',
-        {
-          '429': {
-            description: 'Too many requests from this client address (docs/operations.md, "Event intake limits"); nothing was queued',
-            headers: { 'retry-after': { schema: { type: 'integer' }, description: 'seconds to wait before resending' } },
-            content: errorContent,
-          },
-        },
+        rateLimited('; nothing was queued'),
       ),
       '/v1/bid-adjust': operation(
         "pCTR, pCVR and a bid multiplier for an ad server's own auction",

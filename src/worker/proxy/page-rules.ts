@@ -6,7 +6,10 @@
  * control) leaves the origin's markup as it is. A recommendation slot is filled through a small
  * template with the recommender's ranking (`/v1/recommend`'s, from the visitor's recent items and
  * the product on the page, which `itemFrom` captures from the path), each item's display fields
- * looked up in `catalog`; `popular` is what it shows when no model answers.
+ * looked up in `catalog`; `popular` is what it shows when no model answers. A slot that names an
+ * `experiment` shows the visitor's arm of that test (its payload: text, HTML, JSON or a URL),
+ * sticky per visitor; a paused, stopped or missing test shows its control, its winner, or the
+ * origin's markup.
  *
  * ```json
  * { "version": "1",
@@ -19,6 +22,7 @@
  * ```
  */
 import * as z from 'zod/mini';
+import { EXPERIMENT_KEY } from '../../core/experiments/experiment.ts';
 import { CONFIG_KEYS } from '../../core/store-keys.ts';
 import { readConfig } from '../shared/config-store.ts';
 import { StoredRecommendFilters } from '../recommend/recommend-schema.ts';
@@ -61,6 +65,8 @@ export const SlotRule = z.object({
   id: SlotId,
   selector: z.optional(shortText(256).check(z.refine(validSelector, 'a CSS selector HTMLRewriter supports'))),
   model: z.optional(modelName),
+  /** a test's key: the slot shows the visitor's arm (/admin/experiments) */
+  experiment: z.optional(z.string().check(z.regex(EXPERIMENT_KEY, 'an experiment key'))),
   candidates: z.optional(z.array(shortText(128)).check(z.minLength(1), z.maxLength(32), z.refine(distinct, 'candidates must be distinct'))),
   variants: z.optional(z.record(shortText(128), VariantContent)),
   recommend: z.optional(
@@ -114,10 +120,19 @@ export const PageRules = z
       (r) =>
         r.pages.every((p) =>
           p.slots.every(
-            (s) => s.recommend !== undefined || s.model !== undefined || s.candidates !== undefined || s.variants !== undefined,
+            (s) =>
+              s.recommend !== undefined ||
+              s.model !== undefined ||
+              s.experiment !== undefined ||
+              s.candidates !== undefined ||
+              s.variants !== undefined,
           ),
         ),
-      'each slot needs recommend, a model, candidates or variants',
+      'each slot needs recommend, a model, an experiment, candidates or variants',
+    ),
+    z.refine(
+      (r) => r.pages.every((p) => p.slots.every((s) => s.experiment === undefined || (s.model === undefined && s.recommend === undefined))),
+      'a slot names an experiment, or a model or recommend, not both',
     ),
   );
 export type PageRules = z.infer<typeof PageRules>;
@@ -174,8 +189,9 @@ export function slotSelector(slot: SlotRule): string {
   return slot.selector ?? `[data-attune-slot="${slot.id.replace(/["\\]/g, '\\$&')}"]`;
 }
 
-/** What `/v1/decide` needs for this slot: the model, else the candidates, else the variant names. */
-export function decideRequestOf(slot: SlotRule): { id: string; model?: string; candidates?: string[] } {
+/** What `/v1/decide` needs for this slot: the experiment, else the model, else the candidates, else the variant names. */
+export function decideRequestOf(slot: SlotRule): { id: string; model?: string; experiment?: string; candidates?: string[] } {
+  if (slot.experiment !== undefined) return { id: slot.id, experiment: slot.experiment };
   const candidates = slot.candidates ?? (slot.model === undefined ? Object.keys(slot.variants ?? {}) : undefined);
   return {
     id: slot.id,

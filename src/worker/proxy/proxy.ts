@@ -55,7 +55,9 @@ interface PagePlan {
 async function planPage(c: AppContext, url: URL, rule: PageRule, rules: PageRules): Promise<PagePlan> {
   const referrer = c.req.header('referer');
   const variantSlots = rule.slots.filter((s) => s.recommend === undefined);
-  const requests = variantSlots.map(decideRequestOf).filter((r) => r.model !== undefined || (r.candidates?.length ?? 0) > 0);
+  const requests = variantSlots
+    .map(decideRequestOf)
+    .filter((r) => r.model !== undefined || r.experiment !== undefined || (r.candidates?.length ?? 0) > 0);
   preloadSlotModels(c.env, requests, storeOptions(c, Date.now())); // a cold model's reads overlap the visit's
   const visit = await beginVisit(c, { page: { url: url.href, referrer, pageType: rule.pageType } }, true);
   const decided =
@@ -81,12 +83,17 @@ async function planPage(c: AppContext, url: URL, rule: PageRule, rules: PageRule
     }
     const d = byId.get(slot.id);
     if (!d) continue;
+    const x = d.experiment;
+    // a test that serves its control or winner to everybody says so, as a missing one does
+    if (x && !x.exposed && (x.reason === 'paused' || x.reason === 'stopped' || x.reason === 'draft' || x.reason === 'archived'))
+      fallbacks.push(`${slot.id}=${x.reason}`);
     fills.push({
       id: slot.id,
       selector: slotSelector(slot),
       decisionId: d.decisionId,
       variant: d.variant,
-      content: d.variant === null ? undefined : slot.variants?.[d.variant],
+      content: d.variant === null || x ? undefined : slot.variants?.[d.variant],
+      arm: x ? { payload: x.payload, ...(x.exposed ? { experiment: x.key } : {}) } : undefined,
     });
   }
   return {
@@ -127,8 +134,25 @@ function personalized(c: AppContext, res: Response, plan: PagePlan, timeoutMs: n
   // Decision records are queued once the page has streamed out, so neither the first byte nor
   // the stream waits behind the queue send (bench/http/proxy.bench.mjs), and a page the origin
   // never finished sending logs no decision.
+  // A test's slot the page did not have showed nobody the arm: logged, but not as an exposure.
+  // Logged once both are known: the page complete (onComplete) and the slots it had (the rewriter's end).
   const waitUntil = (p: Promise<unknown>) => c.executionCtx.waitUntil(p);
-  const body = guardedPage(res.body!, headers, (rest) => pageRewriter(plan.fills, boot, rest), {
+  let found: ReadonlySet<string> | null = null;
+  let complete = false;
+  const flush = () => {
+    if (found === null || !complete) return;
+    const seen = found;
+    logRecords(
+      c.env.EVENTS,
+      plan.records.map((r) => (r.experiment === undefined || seen.has(r.slot) ? r : notShown(r))),
+      waitUntil,
+    );
+  };
+  const onEnd = (f: ReadonlySet<string>) => {
+    found = f;
+    flush();
+  };
+  const body = guardedPage(res.body!, headers, (rest) => pageRewriter(plan.fills, boot, rest, onEnd), {
     idleMs: timeoutMs,
     deadlineMs: timeoutMs * BODY_DEADLINE_FACTOR,
     maxBytes: MAX_PAGE_BYTES,
@@ -137,7 +161,10 @@ function personalized(c: AppContext, res: Response, plan: PagePlan, timeoutMs: n
     utf8: !/;\s*charset\s*=\s*"?(?!utf-?8\b)/i.test(headers.get('content-type') ?? ''),
     path: new URL(c.req.url).pathname,
     abort,
-    onComplete: () => logRecords(c.env.EVENTS, plan.records, waitUntil),
+    onComplete: () => {
+      complete = true;
+      flush();
+    },
   });
   // c.body merges in the visitor cookies finishVisit set, after the origin's own Set-Cookie
   return c.newResponse(body, { status: res.status as ContentfulStatusCode, headers });
@@ -148,6 +175,11 @@ function unpersonalized(res: Response, reason: string): Response {
   const out = new Response(res.body, res);
   out.headers.set('x-attune-fallback', reason);
   return out;
+}
+
+function notShown(r: DecisionRecord): DecisionRecord {
+  const { experiment: _, noProfile: __, ...rest } = r;
+  return { ...rest, fallback: 'slotNotFound' };
 }
 
 /** The proxied response, or null when proxy mode is off or the path belongs to the API. */

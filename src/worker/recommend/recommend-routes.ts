@@ -11,6 +11,7 @@
 import { Hono } from 'hono';
 import { withRecentItems } from '../../core/profile.ts';
 import { readJson, validate } from '../shared/body.ts';
+import { apiRateLimit } from '../shared/client-rate.ts';
 import { logRecords } from '../log/log-producer.ts';
 import { badRequest } from '../shared/http-error.ts';
 import { QUERY_PARAMS, RECS_LIMITS, RecommendRequest, requestFromQuery } from './recommend-schema.ts';
@@ -52,8 +53,8 @@ async function handle(c: AppContext, body: RecommendRequest) {
 
 export const recommendRoutes = new Hono<AppEnv>()
   // a larger body than other routes: a customer's orders (up to 1,000 ids) come with it
-  .post('/v1/recommend', async (c) => handle(c, await readJson(c.req.raw, RecommendRequest, RECS_LIMITS.bodyBytes)))
-  .get('/v1/recommend', async (c) => {
+  .post('/v1/recommend', apiRateLimit, async (c) => handle(c, await readJson(c.req.raw, RecommendRequest, RECS_LIMITS.bodyBytes)))
+  .get('/v1/recommend', apiRateLimit, async (c) => {
     const query = c.req.query();
     const odd = Object.keys(query).find((k) => !QUERY_PARAMS.has(k));
     if (odd !== undefined) throw badRequest(`unknown parameter "${odd}" (boosts, attributes and orders need the POST form)`, odd);

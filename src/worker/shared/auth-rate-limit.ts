@@ -9,13 +9,13 @@
  * The rate limiter can only count, not ask, so an address it refused is remembered per isolate
  * (bounded) for the period; each isolate learns it from the next failure the limiter refuses.
  *
- * The client is keyed like the events limit (events/event-rate-limit.ts `clientKey`: the address
+ * The client is keyed like the events limit (shared/client-rate.ts `clientKey`: the address
  * Cloudflare saw, an IPv6 client by its /64), except that loopback counts (as one client): a
  * guesser on the developer's own machine is as unwelcome. Requests without CF-Connecting-IP
  * (tests, service bindings) are not counted.
  */
 import type { Context } from 'hono';
-import { clientKey } from '../events/event-rate-limit.ts';
+import { clientKey } from './client-rate.ts';
 import { HttpError } from './http-error.ts';
 import { log } from './log.ts';
 import type { AppEnv } from './types.ts';

@@ -19,6 +19,7 @@ const NAMES = [
   'ORIGIN_TIMEOUT_MS',
   'ALLOWED_ORIGINS',
   'ADMIN_TOKEN',
+  'ADMIN_TOKENS',
   'PARTNER_TOKENS',
   'SIGNING_SECRET',
   'PROFILE_SECRET',
@@ -44,6 +45,12 @@ export interface Settings {
   readonly allowedOrigins: '*' | readonly string[];
   /** ADMIN_TOKEN, undefined when unset, empty or weak (the admin API and page then answer 503) */
   readonly adminToken: string | undefined;
+  /**
+   * every admin token with its label, for the audit log: ADMIN_TOKEN as `admin`, then each
+   * `label:token` of ADMIN_TOKENS (comma-separated; entries without a label or token, and weak
+   * tokens, are skipped)
+   */
+  readonly adminTokens: readonly { readonly label: string; readonly token: string }[];
   /** what /v1/bid-adjust takes: the admin token and each of PARTNER_TOKENS, trimmed, empty and weak ones dropped */
   readonly partnerTokens: readonly string[];
   /** SIGNING_SECRET, else (deprecated) PROFILE_SECRET; undefined when neither is set, or the one set is weak */
@@ -90,6 +97,7 @@ function parse(env: SettingsEnv): Settings {
     originTimeoutMs: numberVar(env.ORIGIN_TIMEOUT_MS, DEFAULTS.originTimeoutMs, Number.MIN_VALUE),
     allowedOrigins: origins.includes('*') ? '*' : origins,
     adminToken,
+    adminTokens: adminTokens(env, adminToken),
     partnerTokens: adminToken === undefined ? partnerTokens : [adminToken.trim(), ...partnerTokens],
     signingSecret: legacySecret ? secret(env.PROFILE_SECRET, 'PROFILE_SECRET') : secret(env.SIGNING_SECRET, 'SIGNING_SECRET'),
     legacySecret,
@@ -98,6 +106,22 @@ function parse(env: SettingsEnv): Settings {
       .map((h) => h.trim().toLowerCase().replace(/:\d+$/, ''))
       .filter((h) => h !== ''),
   };
+}
+
+const LABEL = /^[A-Za-z0-9_.@-]{1,64}$/;
+
+function adminTokens(env: SettingsEnv, adminToken: string | undefined): Settings['adminTokens'] {
+  const out: { label: string; token: string }[] = adminToken ? [{ label: 'admin', token: adminToken }] : [];
+  for (const [i, entry] of (env.ADMIN_TOKENS ?? '').split(',').entries()) {
+    const colon = entry.indexOf(':');
+    const label = entry.slice(0, colon).trim();
+    if (entry.trim() === '') continue;
+    // a weak token is logged by secret() and skipped like a malformed entry
+    const token = colon < 0 ? undefined : secret(entry.slice(colon + 1).trim(), 'ADMIN_TOKENS', i + 1);
+    if (!LABEL.test(label) || token === undefined) log.warn('ADMIN_TOKENS: an entry is not label:token, skipped', { label });
+    else out.push({ label, token });
+  }
+  return out;
 }
 
 let last: { env: SettingsEnv; raw: string; settings: Settings } | null = null;

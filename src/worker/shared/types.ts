@@ -2,6 +2,12 @@
 import type { Context } from 'hono';
 import type { Site } from '../sites/site-schema.ts';
 
-/** `site`: the request's site (sites/site-middleware.ts); unset on paths it does not run for. */
-export type AppEnv = { Bindings: Env; Variables: { site?: Site } };
+export type AppEnv = {
+  Bindings: Env;
+  /**
+   * `admin`: the label of the admin token that authorized this request (bearer-auth.ts), for the audit log;
+   * `site`: the request's site (sites/site-middleware.ts), unset on paths it does not run for
+   */
+  Variables: { admin?: string; site?: Site };
+};
 export type AppContext = Context<AppEnv>;

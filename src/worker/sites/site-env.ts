@@ -12,6 +12,7 @@ import { DEFAULT_SITE } from '../../core/log-layout.ts';
 import { siteDataPrefix } from '../../core/store-keys.ts';
 import { kvOf } from '../shared/bindings.ts';
 import { prefixedKv } from '../shared/kv-view.ts';
+import { packText } from '../log/log-pack.ts';
 
 /** `ns` with every name under `prefix`: a site's Durable Objects are not another site's of the same name. */
 function prefixedNamespace<T extends Rpc.DurableObjectBranded | undefined>(
@@ -35,8 +36,14 @@ function prefixedNamespace<T extends Rpc.DurableObjectBranded | undefined>(
  */
 function siteQueue(queue: Queue, site: string): Queue {
   const stamp = (body: unknown) => (body !== null && typeof body === 'object' ? { ...body, site } : body);
+  // a pack (log/log-pack.ts) is re-written with the site in each record: once per flush, not per request
+  const stampPack = (text: string): string => {
+    const pack = JSON.parse(text) as { pack?: unknown; records?: unknown };
+    if (pack.pack !== 1 || !Array.isArray(pack.records)) return text;
+    return packText(pack.records.map((r) => JSON.stringify(stamp(r))));
+  };
   return {
-    send: (body: unknown, o?: QueueSendOptions) => queue.send(stamp(body), o),
+    send: (body: unknown, o?: QueueSendOptions) => queue.send(typeof body === 'string' ? stampPack(body) : stamp(body), o),
     sendBatch: (messages: Iterable<MessageSendRequest>, o?: QueueSendBatchOptions) =>
       queue.sendBatch(
         [...messages].map((m) => ({ ...m, body: stamp(m.body) })),

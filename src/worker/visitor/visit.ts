@@ -28,6 +28,8 @@ export interface VisitInput {
   readonly visitorId?: string | undefined;
   readonly page?: PageFields | undefined;
   readonly attributes?: Readonly<Record<string, AttrValue>> | undefined;
+  /** the signed profile a client without cookies sends back (visitor.ts `readVisitor`) */
+  readonly profile?: string | undefined;
 }
 
 /** The visitor asked not to be tracked: Global Privacy Control or Do Not Track. */
@@ -40,7 +42,7 @@ export async function beginVisit(c: AppContext, input: VisitInput, pageView: boo
   const now = Date.now();
   const store = storeOptions(c, now);
   const rules = segmentRules(kvOf(c.env), store); // a cold isolate's KV read, under way while the cookies are read
-  const visitor = readVisitor(c, input.visitorId, now);
+  const visitor = readVisitor(c, input.visitorId, now, input.profile);
   const segments = await rules;
   const ctx = buildContext(contextInput(c.req.raw, input.page, input.attributes, visitor.profile, now));
   const profile = pageView ? touchProfile(visitor.profile, now, ctx.pageType) : visitor.profile;
@@ -50,7 +52,8 @@ export async function beginVisit(c: AppContext, input: VisitInput, pageView: boo
   return { now, visitor, profile, ctx, features: extractFeatures(ctx, createFeatureVector()), store };
 }
 
-export function finishVisit(c: AppContext, visit: Visit): void {
+/** Sets the cookies; returns the signed profile (null without a signing secret). */
+export function finishVisit(c: AppContext, visit: Visit): string | null {
   c.header('cache-control', 'private, no-store');
-  writeVisitor(c, visit.visitor, visit.profile);
+  return writeVisitor(c, visit.visitor, visit.profile);
 }

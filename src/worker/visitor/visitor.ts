@@ -51,13 +51,17 @@ export interface Visitor {
   readonly profileState: ProfileState;
 }
 
-/** Visitor from the body's id (server-side callers), else the cookie, else a new id. */
-export function readVisitor(c: AppContext, bodyVisitorId: string | undefined, now: number): Visitor {
+/**
+ * Visitor from the body's id (server-side callers), else the cookie, else a new id. The profile
+ * from the cookie, else `bodyProfile`: the signed profile a cookie-less client (the snippet on
+ * another origin) keeps itself and sends back, verified the same way.
+ */
+export function readVisitor(c: AppContext, bodyVisitorId: string | undefined, now: number, bodyProfile?: string): Visitor {
   const cookieId = getCookie(c, VISITOR_COOKIE);
   const given = bodyVisitorId ?? (cookieId && VISITOR_ID.test(cookieId) ? cookieId : undefined);
   const id = given ?? crypto.randomUUID().replace(/-/g, '');
   const secret = signingSecret(c);
-  const raw = secret ? getCookie(c, PROFILE_COOKIE) : undefined;
+  const raw = secret ? getCookie(c, PROFILE_COOKIE) || bodyProfile || undefined : undefined;
   let profile: Profile | null = null;
   let profileState: ProfileState = secret ? 'new' : 'disabled';
   if (raw && secret) {
@@ -100,14 +104,14 @@ function readProfile(secret: string, raw: string, visitorId: string, now: number
   return profile;
 }
 
-/** Sets the visitor-id cookie (when new) and the re-signed profile cookie. */
-export function writeVisitor(c: AppContext, visitor: Visitor, profile: Profile): void {
+/** Sets the visitor-id cookie (when new) and the re-signed profile cookie; returns the cookie's value (null without a secret). */
+export function writeVisitor(c: AppContext, visitor: Visitor, profile: Profile): string | null {
   const secure = new URL(c.req.url).protocol === 'https:';
   const opts = { path: '/', sameSite: 'Lax' as const, secure, maxAge: YEAR_SECONDS };
   if (visitor.isNew) setCookie(c, VISITOR_COOKIE, visitor.id, opts);
   if (visitor.profileState === 'reset' || visitor.profileState === 'disabled') c.header('x-attune-profile', visitor.profileState);
   const secret = signingSecret(c);
-  if (!secret) return;
+  if (!secret) return null;
   // Browsers drop a cookie over ~4 KB and keep the old one, silently: stay under it by giving up
   // the least valuable state (shrinkProfile) rather than every update.
   let kept = profile;
@@ -118,5 +122,7 @@ export function writeVisitor(c: AppContext, visitor: Visitor, profile: Profile):
     kept = smaller;
     payload = encodeCookieText(serializeProfile(kept));
   }
-  setCookie(c, PROFILE_COOKIE, `${payload}.${sign(secret, bound(siteIdOf(c), visitor.id, payload))}`, { ...opts, httpOnly: true });
+  const signed = `${payload}.${sign(secret, bound(siteIdOf(c), visitor.id, payload))}`;
+  setCookie(c, PROFILE_COOKIE, signed, { ...opts, httpOnly: true });
+  return signed;
 }
