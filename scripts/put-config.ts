@@ -31,7 +31,8 @@ await cliMain(import.meta.url, SPEC, async ({ values, positionals }) => {
   } catch (err) {
     throw new CliError(`${file} is not valid JSON: ${(err as Error).message}`);
   }
-  const problems = VALIDATORS[key]?.(raw) ?? [];
+  // a named site's config is checked as the default site's key of the same name (core/store-keys.ts)
+  const problems = VALIDATORS[key.replace(/^site-data\/[^/]+\//, '')]?.(raw) ?? [];
   if (problems.length > 0) throw new CliError(`${file} is not a valid ${key}:\n  ${problems.join('\n  ')}`);
   const store = await localStorage(values.persist);
   try {

@@ -4,7 +4,9 @@
 // the demo site (demo/site) from a loopback origin, and start the Worker on workerd (wrangler dev,
 // offline, no Cloudflare account) in proxy mode in front of it: open http://127.0.0.1:8787/
 // and the landing page's headline is a bandit test decided at the edge (demo-hero, created and
-// launched through the admin API once the Worker answers; `npm run demo:clicks` moves it).
+// launched through the admin API once the Worker answers; `npm run demo:clicks` moves it). A
+// second demo site (demo/site-local, its own origin, page rules and test) answers on
+// http://localhost:8787/, the same Worker and port: sites are told apart by the Host (docs/sites.md).
 // PORT (default 8787) picks the Worker's port, DEMO_ORIGIN_PORT (default PORT+1) the demo
 // origin's. With ORIGIN_URL set, the Worker proxies that site instead and no demo is served.
 // The admin page answers on ADMIN_HOST only (default admin.localhost: http://admin.localhost:8787/ui/experiments),
@@ -67,7 +69,7 @@ for (const name of ['SIGNING_SECRET', 'PROFILE_SECRET', 'ADMIN_TOKEN']) {
   if (problem)
     console.warn(`.dev.vars: ${name} is ${problem}, so the Worker treats it as not set; delete its line and npm start writes a random one`);
 }
-// The admin page never shares a host with the proxied site (src/worker/experiments/admin-host.ts):
+// The admin page never shares a host with the proxied site (src/worker/shared/admin-host.ts):
 // the demo site is on 127.0.0.1 (and localhost), the admin page on admin.localhost.
 const adminHost = process.env.ADMIN_HOST || vars.get('ADMIN_HOST') || 'admin.localhost';
 
@@ -84,11 +86,19 @@ const port = process.env.PORT ?? '8787';
 const base = `http://127.0.0.1:${port}`;
 let originUrl = process.env.ORIGIN_URL;
 let demo = null;
+let demoLocal = null;
 if (!originUrl) {
   await run(process.execPath, ['scripts/put-config.ts', CONFIG_KEYS.pageRules, 'demo/page-rules.json']);
   demo = await startStaticOrigin({ root: 'demo/site', port: Number(process.env.DEMO_ORIGIN_PORT ?? Number(port) + 1) });
   originUrl = demo.url;
   console.log(`demo origin ${demo.url} (demo/site); open ${base}/ for the personalized site`);
+  // A second site on the same Worker and port (docs/sites.md): 127.0.0.1 stays the default
+  // site (ORIGIN_URL, today's keys), localhost is the site `local` with its own origin and rules.
+  demoLocal = await startStaticOrigin({ root: 'demo/site-local' });
+  await run(process.execPath, ['scripts/sites-migrate.ts', '--site', 'default', '--host', '127.0.0.1']);
+  await run(process.execPath, ['scripts/sites-migrate.ts', '--site', 'local', '--host', 'localhost', '--origin', demoLocal.url, '--empty']);
+  await run(process.execPath, ['scripts/put-config.ts', `site-data/local/${CONFIG_KEYS.pageRules}`, 'demo/site-local/page-rules.json']);
+  console.log(`second demo site: http://localhost:${port}/ (site local, origin ${demoLocal.url}, demo/site-local)`);
 }
 const adminBase = `http://${adminHost.split(',')[0].trim()}:${port}`;
 console.log(`admin page: ${adminBase}/ui/experiments (ADMIN_HOST; docs/experiments.md)`);
@@ -267,5 +277,6 @@ if (demoKey) void warmBidder(demoKey);
 
 dev.on('exit', async (code, signal) => {
   await demo?.close();
+  await demoLocal?.close();
   process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0)));
 });

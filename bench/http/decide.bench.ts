@@ -5,7 +5,10 @@
  *   - `healthz`: GET /healthz, the same Worker's cheapest route: the baseline;
  *   - `decide`: POST /v1/decide, a model slot and a uniform slot, a returning visitor (profile
  *     cookie replayed), logging on: records go to the queue, coalesced per isolate;
- *   - `decideNoTrack`: the same with `track: false` (decided, nothing logged, no cookie).
+ *   - `decideNoTrack`: the same with `track: false` (decided, nothing logged, no cookie);
+ *   - `decideSites`: `decide` on a second Worker where sites are configured (docs/sites.md), to
+ *     a named site (its own models, its Host resolved per request): the cost of sites against
+ *     the single-site `decide` in the same run.
  * They run in interleaved rounds (every case `--per-round` times in turn, the order rotating),
  * so the machine's slow stretches land on all of them alike; percentiles are over all rounds,
  * ratios are to healthz. Workers freeze clocks during a request, so this is the whole round trip.
@@ -54,13 +57,37 @@ const mf = new Miniflare(
   }),
 );
 const url = (await mf.ready).toString().replace(/\/$/, '');
-
-for (const file of readdirSync('models').filter((f) => f.endsWith('.json') && f !== 'segments.json')) {
-  for (const { blob, name } of compileSources(JSON.parse(readFileSync(`models/${file}`, 'utf8')), file)) {
-    const r = await fetch(`${url}/admin/models`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body: blob });
-    if (!r.ok) throw new Error(`publishing ${name}: ${r.status} ${await r.text()}`);
-  }
+// the same Worker with sites: the default one and `shop`, whose models are its own
+const mfSites = new Miniflare(convertV4MiniflareOptions({ ...base, ...options, bindings: { ...options.bindings, ATTUNE_DEV: '1' } }));
+const urlSites = (await mfSites.ready).toString().replace(/\/$/, '');
+const SITE_HOST = 'shop.bench';
+const admin = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+for (const site of [
+  { id: 'default', hostnames: [new URL(urlSites).hostname] },
+  { id: 'shop', hostnames: [SITE_HOST] },
+]) {
+  const r = await fetch(`${urlSites}/admin/sites`, { method: 'POST', headers: admin, body: JSON.stringify(site) });
+  if (r.status !== 201) throw new Error(`creating site ${site.id}: ${r.status} ${await r.text()}`);
 }
+
+/** Publishes models/ through the admin API (on `host`, the site it names, when given). */
+async function publishAll(to: string, host?: string): Promise<void> {
+  const client = rawClient(to);
+  for (const file of readdirSync('models').filter((f) => f.endsWith('.json') && f !== 'segments.json')) {
+    for (const { blob, name } of compileSources(JSON.parse(readFileSync(`models/${file}`, 'utf8')), file)) {
+      const r = await client.send({
+        method: 'PUT',
+        path: '/admin/models',
+        headers: { authorization: `Bearer ${TOKEN}`, ...(host ? { host } : {}) },
+        body: Buffer.from(blob),
+      });
+      if (r.status !== 200) throw new Error(`publishing ${name}: ${r.status} ${r.body}`);
+    }
+  }
+  client.close();
+}
+await publishAll(url);
+await publishAll(urlSites, SITE_HOST);
 
 const CANDIDATES = ['a', 'b', 'c'];
 const decideBody = (track?: false) =>
@@ -77,6 +104,7 @@ const headers = {
   'user-agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1',
 };
 const client = rawClient(url);
+const clientSites = rawClient(urlSites);
 
 interface Decided {
   decisions?: { slot: string; variant: string | null; source: string; model: { version: string } | null }[];
@@ -92,9 +120,9 @@ function wrongDecision(a: Answer): string | null {
   if (!cta || !CANDIDATES.includes(cta.variant ?? '')) return `cta not one of its candidates: ${a.body}`;
   return null;
 }
-const queueCounts = async (wait = 0) =>
-  JSON.parse((await client.send({ path: `/__attune/queue?wait=${wait}` })).body) as { sent: number; acked: number };
-const sentRecords = async () => (await queueCounts()).sent;
+const queueCounts = async (wait = 0, c = client) =>
+  JSON.parse((await c.send({ path: `/__attune/queue?wait=${wait}` })).body) as { sent: number; acked: number };
+const sentRecords = async (c = client) => (await queueCounts(0, c)).sent;
 
 /** What is read of the R2 binding (Miniflare's own type of it does not resolve here). */
 interface LogBucket {
@@ -132,12 +160,22 @@ const cookie = ([] as string[])
   .map((c) => c.split(';')[0])
   .join('; ');
 if (!cookie) throw new Error('decide set no visitor cookie');
+const siteHeaders = { ...headers, host: SITE_HOST };
+const freshSite = await clientSites.send({ method: 'POST', path: '/v1/decide', headers: siteHeaders, body: decideBody() });
+const freshSiteWrong = wrongDecision(freshSite);
+if (freshSiteWrong) throw new Error(`decide on a site: ${freshSiteWrong}`);
+const siteCookie = ([] as string[])
+  .concat(freshSite.headers['set-cookie'] ?? [])
+  .map((c) => c.split(';')[0])
+  .join('; ');
 
-const cases: Record<'healthz' | 'decide' | 'decideNoTrack', Call> = {
+const cases: Record<'healthz' | 'decide' | 'decideNoTrack' | 'decideSites', Call> = {
   healthz: { path: '/healthz', headers },
   decide: { method: 'POST', path: '/v1/decide', headers: { ...headers, cookie }, body: decideBody() },
   decideNoTrack: { method: 'POST', path: '/v1/decide', headers: { ...headers, cookie }, body: decideBody(false) },
+  decideSites: { method: 'POST', path: '/v1/decide', headers: { ...siteHeaders, cookie: siteCookie }, body: decideBody() },
 };
+const clientOf = (name: keyof typeof cases) => (name === 'decideSites' ? clientSites : client);
 type Case = keyof typeof cases;
 const names = Object.keys(cases) as Case[];
 
@@ -158,14 +196,17 @@ if (quiet.headers['set-cookie'] || quiet.headers['cache-control'] !== 'private, 
   throw new Error('track: false set a cookie or is cacheable');
 await settle();
 if ((await sentRecords()) !== sent + perDecide) throw new Error('track: false queued a record');
+const returningSite = await clientSites.send(cases.decideSites);
+if (wrongDecision(returningSite) || returningSite.headers['x-attune-profile'])
+  throw new Error(`decide on a site, returning visitor: ${returningSite.body}`);
 
 // --- warm-up, then interleaved rounds
-const times: Record<Case, number[]> = { healthz: [], decide: [], decideNoTrack: [] };
-const roundP50: Record<Case, number[]> = { healthz: [], decide: [], decideNoTrack: [] };
+const times: Record<Case, number[]> = { healthz: [], decide: [], decideNoTrack: [], decideSites: [] };
+const roundP50: Record<Case, number[]> = { healthz: [], decide: [], decideNoTrack: [], decideSites: [] };
 async function batch(name: Case, n: number, keep: boolean): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
-    const a = await client.send(cases[name]);
+    const a = await clientOf(name).send(cases[name]);
     // status and shape only: the full check above ran once, parsing every answer would slow the loop
     if (a.status !== 200 || (name !== 'healthz' && !a.body.includes('"decisions"'))) throw new Error(`${name}: ${a.status} ${a.body}`);
     if (keep) out.push(a.ms);
@@ -175,6 +216,7 @@ async function batch(name: Case, n: number, keep: boolean): Promise<number[]> {
 for (const name of names) await batch(name, warm, false);
 await settle();
 sent = await sentRecords();
+const sentSites = await sentRecords(clientSites);
 for (let r = 0; r < rounds; r++) {
   for (let k = 0; k < names.length; k++) {
     const name = names[(k + r) % names.length]!; // rotate, so no case always follows the same one
@@ -187,6 +229,8 @@ await settle();
 const queued = (await sentRecords()) - sent;
 const expected = rounds * perRound * perDecide;
 if (queued !== expected) throw new Error(`queued ${queued} records, expected ${expected} (${perDecide} per logged decide)`);
+const queuedSites = (await sentRecords(clientSites)) - sentSites;
+if (queuedSites !== expected) throw new Error(`sites: queued ${queuedSites} records, expected ${expected}`);
 
 // --- end to end: the consumer has written every record queued since the start to R2, once
 let drained = await queueCounts(10_000);
@@ -214,9 +258,14 @@ for (const n of names) {
 }
 console.log(`records queued while timing: ${queued} (${perDecide} per logged decide, none for track: false)`);
 console.log(`end to end: all ${drained.sent} records queued since the start are in the R2 log, each once`);
+console.log(
+  `sites: decideSites p50 / decide p50 = ${(stats.decideSites.p50 / stats.decide.p50).toFixed(3)} (per-round median ${median(roundP50.decideSites.map((x, i) => x / roundP50.decide[i]!)).toFixed(3)})`,
+);
 console.log('reproduce: npm run bench:http');
 await mf.dispose();
+await mfSites.dispose();
 client.close();
+clientSites.close();
 console.log(
   JSON.stringify({
     ...Object.fromEntries(names.map((n) => [n, { p50: ms3(stats[n].p50), p90: ms3(stats[n].p90), p99: ms3(stats[n].p99) }])),

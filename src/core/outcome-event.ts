@@ -73,6 +73,8 @@ export interface OutcomeEvent {
   readonly name: OutcomeName;
   /** the decision this outcome follows, when known */
   readonly decisionId?: string;
+  /** the site the event came in on, when it is a named one (docs/sites.md); absent: the default site */
+  readonly site?: string;
   /** murmur3 of the visitor id (hex), as in decision records */
   readonly visitor?: string;
   readonly slot?: string;

@@ -12,7 +12,16 @@
  *   experiment-version/<key>/<000007>      every saved version of it, immutable
  *   stats/conversions/<campaign>           a campaign's conversions per day and exchange, attributed from the log (docs/bidding.md)
  *   admin-session-revoked/<session id>     an admin page session signed out, until it would have expired (TTL)
+ *   sites/<id>                             a site: its hostnames, origin, allowed origins, token hashes (docs/sites.md)
+ *   site-host/<hostname>                   the id of the site a hostname belongs to (a JSON string)
+ *   site-data/<id>/<any key above>         a named site's own models, rules and experiments
+ *
+ * The default site (`default`, the only one until sites are configured) keeps the keys above
+ * unprefixed, byte for byte as before sites existed; a named site's keys are the same keys
+ * under `siteDataPrefix(id)`. Sites, site hosts, campaigns, FX rates and admin sessions are
+ * deployment-wide and never prefixed.
  */
+import { DEFAULT_SITE } from './log-layout.ts';
 
 export const MODEL_PREFIX = 'model/';
 export const MANIFEST_PREFIX = 'manifest/';
@@ -39,3 +48,9 @@ export const campaignConversionsKey = (campaign: string): string => `stats/conve
 
 /** A signed-out admin page session (shared/admin-session.ts), kept with a TTL until its cookie would have expired. */
 export const revokedSessionKey = (sessionId: string): string => `admin-session-revoked/${sessionId}`;
+
+export const SITE_PREFIX = 'sites/';
+export const siteKey = (id: string): string => `${SITE_PREFIX}${id}`;
+export const siteHostKey = (hostname: string): string => `site-host/${hostname}`;
+/** What every key of site `id` starts with: '' for the default site, whose keys are today's. */
+export const siteDataPrefix = (id: string): string => (id === DEFAULT_SITE ? '' : `site-data/${id}/`);

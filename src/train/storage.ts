@@ -24,6 +24,8 @@ export interface OpenStorage {
   readonly storage: ModelStorage;
   /** the raw KV for configs (segments, …) */
   readonly putJson: (key: string, value: unknown) => Promise<void>;
+  /** every key name under `prefix` (the local and remote stores have it; tests' stand-ins need not) */
+  readonly list?: (prefix: string) => Promise<string[]>;
   readonly close: () => Promise<void>;
 }
 
@@ -39,6 +41,16 @@ export async function localStorage(persistTo?: string): Promise<OpenStorage> {
       put: (key, value) => kv.put(key, value),
     },
     putJson: (key, value) => kv.put(key, JSON.stringify(value)),
+    list: async (prefix) => {
+      const names: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await kv.list({ prefix, ...(cursor ? { cursor } : {}) });
+        names.push(...page.keys.map((k) => k.name));
+        cursor = page.list_complete ? undefined : page.cursor;
+      } while (cursor);
+      return names;
+    },
     close: () => proxy.dispose(),
   };
 }
@@ -47,6 +59,7 @@ interface KVLike {
   get(key: string, type: 'arrayBuffer'): Promise<ArrayBuffer | null>;
   get(key: string, type: 'text'): Promise<string | null>;
   put(key: string, value: string | Uint8Array): Promise<void>;
+  list(opts: { prefix: string; cursor?: string }): Promise<{ keys: { name: string }[]; list_complete: boolean; cursor?: string }>;
 }
 
 async function wrangler(args: string[], encoding: 'utf8' | 'buffer'): Promise<string | Buffer | null> {
@@ -86,6 +99,18 @@ export function remoteStorage(): OpenStorage {
       put,
     },
     putJson: (key, value) => put(key, JSON.stringify(value)),
+    list: async (prefix) => {
+      const config = existsSync(DEPLOY_CONFIG) ? ['-c', DEPLOY_CONFIG] : [];
+      const { stdout } = await run(
+        'npx',
+        ['wrangler', 'kv', 'key', 'list', '--prefix', prefix, '--binding', BINDING, '--remote', ...config],
+        {
+          encoding: 'utf8',
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      );
+      return (JSON.parse(stdout) as { name: string }[]).map((k) => k.name);
+    },
     close: async () => {},
   };
 }

@@ -18,6 +18,9 @@ import { errorBody, HttpError } from './shared/http-error.ts';
 import { settings, type Settings } from './shared/settings.ts';
 import type { AppContext, AppEnv } from './shared/types.ts';
 import { snippetRoutes } from './snippet/snippet-routes.ts';
+import { resolveSite } from './sites/site-middleware.ts';
+import type { Site } from './sites/site-schema.ts';
+import { siteRoutes } from './sites/sites-routes.ts';
 import { log } from './shared/log.ts';
 
 export const app = new Hono<AppEnv>();
@@ -36,6 +39,9 @@ const onError: ErrorHandler<AppEnv> = (err, c) => {
   return c.json(errorBody('internal_error', 'unexpected error; it has been logged'), 500);
 };
 
+/** The site of a request handed to lazily loaded routes (a Hono app of their own, with variables of its own). */
+const siteOfRequest = new WeakMap<Request, Site>();
+
 /**
  * A feature's routes, loaded by the first request that needs them: `import()` keeps their
  * modules, and the schemas those build at module scope, out of the isolate's start-up (wrangler
@@ -50,6 +56,12 @@ function lazyRoutes(load: () => Promise<readonly Hono<AppEnv>[]>): MiddlewareHan
     routes ??= load().then(
       (apps) => {
         const sub = new Hono<AppEnv>().notFound(notFound).onError(onError);
+        // the request's site, resolved by this app's middleware, goes along with the request
+        sub.use('*', async (inner, next) => {
+          const site = siteOfRequest.get(inner.req.raw);
+          if (site !== undefined) inner.set('site', site);
+          await next();
+        });
         for (const a of apps) sub.route('/', a);
         return sub;
       },
@@ -64,12 +76,18 @@ function lazyRoutes(load: () => Promise<readonly Hono<AppEnv>[]>): MiddlewareHan
     } catch {
       // called without one (app.fetch in a script): the routes see none either
     }
+    const site = c.get('site');
+    if (site !== undefined) siteOfRequest.set(c.req.raw, site);
     return (await routes).fetch(c.req.raw, c.env, ctx);
   };
 }
 
 /** The CORS middleware for this isolate's ALLOWED_ORIGINS, built once per settings. */
 const corsOf = new WeakMap<Settings, MiddlewareHandler>();
+
+// Every request's site, once, before any route (sites/site-middleware.ts): site routes then see
+// the site's env; a host no site names gets 404 for them.
+app.use('*', resolveSite);
 
 app.use('/v1/*', async (c, next) => {
   if (c.req.path === '/v1/bid-adjust') return next(); // server to server (bidding/bid-adjust-routes.ts): no browser grant
@@ -141,6 +159,7 @@ for (const path of [
 for (const path of ['/admin/experiments', '/admin/experiments/*', '/ui/experiments', '/ui/experiments/*']) app.all(path, experiments);
 app.get('/openapi.json', openApi);
 app.route('/', snippetRoutes);
+app.route('/', siteRoutes);
 
 app.get('/healthz', (c) => c.json({ ok: true }));
 // `npm start` only (log/queue-routes.ts): what its graceful stop waits for

@@ -75,6 +75,12 @@ const TOOLS: Record<string, { file: string; name: string; bad?: string[]; messag
     bad: ['--r2-local', '--days', '40'],
     message: /^campaigns:conversions: --days must be an integer from 1 to 31; got "40"$/,
   },
+  'sites:migrate': {
+    file: 'scripts/sites-migrate.ts',
+    name: 'sites:migrate',
+    bad: ['--site', 'Shop!', '--host', 'shop.example'],
+    message: /^sites:migrate: --site: lower-case letters/,
+  },
   'bench:first': {
     file: 'bench/http/first-request.bench.ts',
     name: 'bench:first',

@@ -6,6 +6,7 @@ import { hashFeatureKey } from '../../src/core/feature-keys.ts';
 import { clearConfigCache } from '../../src/worker/shared/config-store.ts';
 import { clearExperimentKeys } from '../../src/worker/experiments/store.ts';
 import { clearModelCache } from '../../src/worker/models/model-store.ts';
+import { clearSiteCache } from '../../src/worker/sites/site-resolve.ts';
 import { clearLastGoodRecs } from '../../src/worker/recommend/recommender.ts';
 
 export const ADMIN = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
@@ -54,6 +55,7 @@ export async function publish(blob: Uint8Array, query = ''): Promise<Response> {
 export function resetCaches(): void {
   clearModelCache();
   clearConfigCache();
+  clearSiteCache();
   clearExperimentKeys();
 }
 

@@ -16,12 +16,19 @@ export interface LogLine {
 
 const lines: LogLine[] = [];
 
-/** Routes the logger into the capture; each test starts with an empty one. */
+const CONSOLE = { info: 'log', warn: 'warn', error: 'error' } as const;
+
+/**
+ * Routes the logger into the capture; each test starts with an empty one. A test that spies on
+ * the console itself (it reads the printed lines) still gets each line, as the logger prints it.
+ */
 export function captureLog(): void {
   lines.length = 0;
   for (const level of ['info', 'warn', 'error'] as const) {
     vi.spyOn(log, level).mockImplementation((msg: string, fields?: LogFields) => {
       lines.push({ level, msg, fields: fields ?? {} });
+      const print = console[CONSOLE[level]];
+      if (vi.isMockFunction(print)) print(JSON.stringify(fields === undefined ? { msg } : { msg, ...fields }));
     });
   }
 }
@@ -34,4 +41,9 @@ export function logged(msg?: string): LogLine[] {
 /** The captured lines as the logger would have printed them. */
 export function capturedText(): string {
   return lines.map((l) => `${l.level}: ${JSON.stringify({ msg: l.msg, ...l.fields })}`).join('\n');
+}
+
+/** The lines of one level as `console` calls (`[printed line]`), for tests that read what was printed. */
+export function consoleCalls(level: Level): [string][] {
+  return lines.filter((l) => l.level === level).map((l) => [JSON.stringify({ msg: l.msg, ...l.fields })]);
 }

@@ -6,6 +6,7 @@ import { backoffSeconds, consumeLog } from '../../src/worker/log/log-consumer.ts
 import { logObjectKey } from '../../src/core/log-layout.ts';
 import { gunzipNdjson } from '../../src/worker/log/log-object.ts';
 import { packText } from '../../src/worker/log/log-pack.ts';
+import { consoleCalls } from './log-capture.ts';
 
 const T0 = Date.UTC(2026, 10, 23, 9, 41);
 
@@ -111,14 +112,12 @@ describe('queue consumer → R2', () => {
     const seen: string[] = [];
     const batch = batchOf('mixed', bodies);
     const ctx = createExecutionContext();
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     await consumeLog(batch, env, ctx, [
       async (_env, records) => {
         seen.push(...records.map((r) => r.id));
       },
     ]);
-    const said = errors.mock.calls.map((c) => JSON.parse(String(c[0])) as { msg: string; messageId: string });
-    errors.mockRestore();
+    const said = consoleCalls('error').map((c) => JSON.parse(String(c[0])) as { msg: string; messageId: string });
     expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
     const ids = ['mix-old-1', 'mix-p1', 'mix-d1', 'mix-p2', 'mix-p3', 'mix-bytes', 'mix-json'];
     const stored = await objectRecords(

@@ -8,6 +8,7 @@
 import { env, exports } from 'cloudflare:workers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DESKTOP, fetchWorker, resetCaches } from './helpers.ts';
+import { consoleCalls } from './log-capture.ts';
 
 const hero = { id: 'hero', candidates: ['benefit'], variants: { benefit: { text: 'Chosen headline' } } };
 const RULES = {
@@ -148,13 +149,16 @@ describe('proxy: pages the rewriter cannot take whole', () => {
   });
 
   it('rewrites a page of unknown length up to the bound, then passes the rest: a 5 MB attribute arrives whole', async () => {
-    const warn = vi.spyOn(console, 'warn');
     const res = await page('/huge-attribute');
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain('Chosen headline'); // the slot before the bound is filled
     expect(html).toContain(`alt="${'Aé€😀'.repeat(1 << 19)}"><p>the end</p></body></html>`); // every character whole
-    expect(warn.mock.calls.map((c) => String(c[0])).some((l) => l.includes('page too large') && l.includes('/huge-attribute'))).toBe(true);
+    expect(
+      consoleCalls('warn')
+        .map((c) => String(c[0]))
+        .some((l) => l.includes('page too large') && l.includes('/huge-attribute')),
+    ).toBe(true);
   });
 
   it('times only the origin on a personalized page: a visitor that pauses past the idle gap still gets it whole', async () => {
@@ -177,13 +181,14 @@ describe('proxy: pages the rewriter cannot take whole', () => {
   });
 
   it('logs a rewrite that fails anyway, with the path, and errors the page rather than ending it early', async () => {
-    const error = vi.spyOn(console, 'error');
     const res = await page('/unclosed-disguised'); // stray end tags keep the estimate low
     expect(res.status).toBe(200);
     await expect(res.text()).rejects.toThrow();
     await vi.waitFor(() =>
       expect(
-        error.mock.calls.map((c) => String(c[0])).some((l) => l.includes('page rewrite failed') && l.includes('/unclosed-disguised')),
+        consoleCalls('error')
+          .map((c) => String(c[0]))
+          .some((l) => l.includes('page rewrite failed') && l.includes('/unclosed-disguised')),
       ).toBe(true),
     );
   });

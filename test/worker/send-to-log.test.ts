@@ -8,6 +8,7 @@ import { utf8Length } from '../../src/core/utf8.ts';
 import { FRAME_BYTES, MAX_RECORD_BYTES, PACK_BYTES } from '../../src/worker/log/log-pack.ts';
 import { logRecords, sendToLog } from '../../src/worker/log/log-producer.ts';
 import { call, countingQueue } from './counting-queue.ts';
+import { consoleCalls } from './log-capture.ts';
 
 const goal = (id: string, pad = 0): LogRecord =>
   ({ type: 'outcome', v: 1, id, ts: 1, receivedAt: 1, name: 'goal', goal: `g${'x'.repeat(pad)}` }) as LogRecord;
@@ -51,7 +52,6 @@ describe('packed queue messages', () => {
   it('a pack the queue refuses fails only its own records: the other packs of the flush are queued', async () => {
     // 3 KB records: about 20 to a pack, so 100 of them make 5 packs; the queue refuses the one holding r-50
     const q = countingQueue((body) => typeof body === 'string' && body.includes('"id":"r-50"'));
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     const records = Array.from({ length: 100 }, (_, i) => goal(`r-${i}`, 3000));
     await expect(sendToLog(q.queue, records)).rejects.toThrow('not queued');
     expect(q.refusals()).toBe(2); // tried, and tried once more
@@ -62,7 +62,7 @@ describe('packed queue messages', () => {
     expect(lost.length).toBeLessThan(PACK_BYTES / 3000 + 1); // one pack's worth
     expect(lost).toContain('r-50');
     expect(queued.size + lost.length).toBe(100);
-    expect(errors).not.toHaveBeenCalled(); // the caller was told; nothing of its was logged as lost by the producer
+    expect(consoleCalls('error')).toEqual([]); // the caller was told; nothing of its was logged as lost by the producer
 
     // the same with records nobody awaits (decision paths): logged, with exactly the lost ids
     const waits: Promise<unknown>[] = [];
@@ -73,7 +73,7 @@ describe('packed queue messages', () => {
       (p) => waits.push(p),
     );
     await Promise.all(waits);
-    const line = JSON.parse(errors.mock.calls.find((c) => String(c[0]).includes('log records not queued'))![0] as string);
+    const line = JSON.parse(consoleCalls('error').find((c) => String(c[0]).includes('log records not queued'))![0] as string);
     const queued2 = new Set(q2.sent.flatMap((m) => m.records.map((r) => r.id)));
     expect(line.ids).toContain('s-50');
     expect(new Set([...line.ids, ...queued2]).size).toBe(100);
@@ -81,7 +81,6 @@ describe('packed queue messages', () => {
   });
 
   it('an event request answers 503 only when its own records were not queued, not when decision records sharing its flush were', async () => {
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     const q = countingQueue((body) => typeof body === 'string' && body.includes('"id":"big-decision-0"'));
     // a decision record waiting in the buffer fills a pack on its own, and that pack is refused
     const waits: Promise<unknown>[] = [];
@@ -93,7 +92,9 @@ describe('packed queue messages', () => {
     const res = await call(q.queue, '/v1/events', [{ id: `own-${tag}`, name: 'click', visitorId: 'visitor-own-1' }]);
     expect(res.status).toBe(200);
     expect(q.sent.flatMap((m) => m.records.map((r) => r.id))).toContain(`own-${tag}`);
-    const lost = errors.mock.calls.map((c) => String(c[0])).find((l) => l.includes('log records not queued'));
+    const lost = consoleCalls('error')
+      .map((c) => String(c[0]))
+      .find((l) => l.includes('log records not queued'));
     expect(JSON.parse(lost!).ids).toEqual(['big-decision-0']);
     await Promise.all(waits);
 
@@ -105,14 +106,13 @@ describe('packed queue messages', () => {
   });
 
   it('a record too large for any message is refused alone (logged); the records around it are queued', async () => {
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     const q = countingQueue();
     const waits: Promise<unknown>[] = [];
     const huge = { ...goal('huge-1'), type: 'decision', context: { path: 'x'.repeat(MAX_RECORD_BYTES) } } as unknown as LogRecord;
     logRecords(q.queue, [goal('small-1'), huge, goal('small-2')], (p) => waits.push(p));
     await Promise.all(waits);
     expect(q.sent.flatMap((m) => m.records.map((r) => r.id))).toEqual(['small-1', 'small-2']);
-    expect(errors.mock.calls.map((c) => JSON.parse(String(c[0])))).toEqual([
+    expect(consoleCalls('error').map((c) => JSON.parse(String(c[0])))).toEqual([
       expect.objectContaining({ msg: expect.stringContaining('too large'), id: 'huge-1' }),
     ]);
     // an awaited caller is told

@@ -23,7 +23,9 @@ import { excludePaused, isGoal, pausedArms, type Experiment } from '../../core/e
 import { guardrailPause } from '../../core/experiments/guardrail-pause.ts';
 import { sequentialResults, type SequentialMemory, type SequentialResults } from '../../core/experiments/fixed-results.ts';
 import { createFeatureVector, extractFeatures, type FeatureVector } from '../../core/features.ts';
-import { manifestKey, modelKey } from '../../core/store-keys.ts';
+import { DEFAULT_SITE } from '../../core/log-layout.ts';
+import { manifestKey, modelKey, siteDataPrefix } from '../../core/store-keys.ts';
+import { prefixedKv } from '../shared/kv-view.ts';
 import { murmur3 } from '../../core/murmur3.ts';
 import type { LogRecord, OutcomeEvent } from '../../core/outcome-event.ts';
 import { countRows, deletedRows, evictOldest, ROW_CAPS, type CappedTable, type RowCaps } from './row-caps.ts';
@@ -103,6 +105,8 @@ export class ExperimentAggregator extends DurableObject<Env> {
   caps: RowCaps = ROW_CAPS;
   private warnedAt = 0;
   private readonly sql: SqlStorage;
+  /** the site whose test this is (its snapshots are written under the site's keys) */
+  private site: string = DEFAULT_SITE;
   private readonly fv: FeatureVector = createFeatureVector();
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -123,6 +127,7 @@ export class ExperimentAggregator extends DurableObject<Env> {
       const kv = new Map(rows.map((r) => [r.k, r.v]));
       const text = (k: string) => kv.get(k) as string | undefined;
       if (kv.has('exp')) this.exp = JSON.parse(text('exp')!);
+      this.site = text('site') ?? DEFAULT_SITE;
       if (kv.has('state'))
         this.state = reviveState(
           JSON.parse(text('state')!),
@@ -144,7 +149,16 @@ export class ExperimentAggregator extends DurableObject<Env> {
    * that saved KV first); and a new experiment where it holds one created over a minute ago
    * (its KV copy was deleted by hand, or never saved), or the same config (a repeated create).
    */
-  async commit(next: Experiment, from: number | null): Promise<{ ok: true; holds: Experiment } | { ok: false; holds: Experiment }> {
+  async commit(
+    next: Experiment,
+    from: number | null,
+    site = DEFAULT_SITE,
+  ): Promise<{ ok: true; holds: Experiment } | { ok: false; holds: Experiment }> {
+    // whose KV keys the snapshots go to: each site's tests have aggregators of their own (sites/site-env.ts)
+    if (site !== this.site) {
+      this.site = site;
+      this.sql.exec('INSERT OR REPLACE INTO kv VALUES (?, ?)', 'site', site);
+    }
     const have = this.exp;
     // the check and `configure`'s first line run without a break between them: no other call
     // can take the version in between
@@ -457,8 +471,9 @@ export class ExperimentAggregator extends DurableObject<Env> {
       allocation,
       model: s.model,
     });
-    await kvOf(this.env).put(modelKey(name, version), blob, { expirationTtl: SNAPSHOT_TTL_SECONDS });
-    await kvOf(this.env).put(manifestKey(name), JSON.stringify({ name, kind: 'bandit', active: version, history: [{ version, at: now }] }));
+    const kv = prefixedKv(kvOf(this.env), siteDataPrefix(this.site));
+    await kv.put(modelKey(name, version), blob, { expirationTtl: SNAPSHOT_TTL_SECONDS });
+    await kv.put(manifestKey(name), JSON.stringify({ name, kind: 'bandit', active: version, history: [{ version, at: now }] }));
     s.published = { version, at: now };
     this.dirty = false;
     const point: HistoryPoint = {

@@ -22,6 +22,7 @@ import { listExperiments, loadExperiment, saveExperiment } from './store.ts';
 import { clearGoalIndex } from './goal-index.ts';
 import { log } from '../shared/log.ts';
 import { kvOf } from '../shared/bindings.ts';
+import { siteOfEnv } from '../sites/site-env.ts';
 
 export async function mustLoad(env: Env, key: string): Promise<Experiment> {
   const e = await loadExperiment(kvOf(env), key);
@@ -41,7 +42,7 @@ async function commit(env: Env, e: Experiment, from: number | null, changed: boo
   const stub = experimentStub(env, e.key);
   let r: { ok: boolean; holds: Experiment };
   try {
-    r = (await stub.commit(e, from)) as typeof r;
+    r = (await stub.commit(e, from, siteOfEnv(env))) as typeof r;
   } catch (err) {
     log.error('experiment aggregator unreachable', { key: e.key, error: String(err) });
     throw new HttpError(

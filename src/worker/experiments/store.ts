@@ -7,6 +7,7 @@ import type { Experiment, ExperimentConfig, ExperimentStatus } from '../../core/
 import { SNAPSHOT_PREFIX } from '../../core/model-registry.ts';
 import { EXPERIMENT_PREFIX, experimentKey, experimentVersionKey, experimentVersionPrefix } from '../../core/store-keys.ts';
 import { clearConfigCache, readConfig } from '../shared/config-store.ts';
+import { kvKeyPrefix } from '../shared/kv-view.ts';
 import type { StoreOptions } from '../shared/refresh-cache.ts';
 import type { parseExperimentConfig } from './schema.ts';
 
@@ -79,8 +80,11 @@ const RELIST_ON_MISS_MS = 5_000;
 /** How old it may be at all (an experiment deleted by hand drops off). */
 const MAX_LIST_AGE_MS = 5 * 60_000;
 
-let listed: { readonly keys: ReadonlySet<string>; readonly at: number } | null = null;
-let listing: Promise<ReadonlySet<string>> | null = null;
+/** Each site's list (by its KV view's prefix, shared/kv-view.ts; '' the default site's), and the listing under way. */
+const lists = new Map<
+  string,
+  { listed: { readonly keys: ReadonlySet<string>; readonly at: number } | null; listing: Promise<ReadonlySet<string>> | null }
+>();
 
 /**
  * The keys of the experiments that exist, from a per-isolate list of `experiment/` keys. Names
@@ -90,19 +94,23 @@ let listing: Promise<ReadonlySet<string>> | null = null;
  * others after that interval (and KV's own propagation).
  */
 export async function experimentKeys(kv: KVNamespace, names: Iterable<string>, now = Date.now()): Promise<ReadonlySet<string>> {
-  if (listed !== null && now - listed.at < MAX_LIST_AGE_MS) {
-    const held = listed;
+  const site = kvKeyPrefix(kv);
+  let list = lists.get(site);
+  if (list === undefined) lists.set(site, (list = { listed: null, listing: null }));
+  const held = list.listed;
+  if (held !== null && now - held.at < MAX_LIST_AGE_MS) {
     if (now - held.at < RELIST_ON_MISS_MS || [...names].every((k) => held.keys.has(k))) return held.keys;
   }
-  listing ??= listKeys(kv)
+  const own = list;
+  own.listing ??= listKeys(kv)
     .then((keys) => {
-      listed = { keys, at: now };
+      own.listed = { keys, at: now };
       return keys;
     })
     .finally(() => {
-      listing = null;
+      own.listing = null;
     });
-  return listing;
+  return own.listing;
 }
 
 async function listKeys(kv: KVNamespace): Promise<ReadonlySet<string>> {
@@ -117,7 +125,7 @@ async function listKeys(kv: KVNamespace): Promise<ReadonlySet<string>> {
 }
 
 export function clearExperimentKeys(): void {
-  listed = null;
+  for (const list of lists.values()) list.listed = null;
 }
 
 export async function listExperiments(kv: KVNamespace): Promise<Experiment[]> {

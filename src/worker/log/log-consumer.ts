@@ -12,9 +12,10 @@
  */
 import { posesAsServerOutcome, type LogRecord } from '../../core/outcome-event.ts';
 import { forwardToExperiments } from '../experiments/forward.ts';
-import { logObjectKey } from '../../core/log-layout.ts';
+import { DEFAULT_SITE, logObjectKey, SITE_NAME } from '../../core/log-layout.ts';
 import { gzipNdjson } from './log-object.ts';
 import { unpack } from './log-pack.ts';
+import { siteEnv } from '../sites/site-env.ts';
 import { queueCounts } from './queue-stats.ts';
 import { log } from '../shared/log.ts';
 
@@ -39,7 +40,8 @@ export async function consumeLog(
   _ctx: ExecutionContext,
   sinks: readonly LogSink[] = AFTER_WRITE,
 ): Promise<void> {
-  const records: LogRecord[] = [];
+  // one object per site in the batch, each under its own `site=` partition (docs/sites.md)
+  const bySite = new Map<string, { records: LogRecord[]; ids: Set<string> }>();
   const seen = new Set<string>();
   let first = Infinity;
   let attempts = 1;
@@ -70,14 +72,22 @@ export async function consumeLog(
       const key = `${r.type}:${r.id}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      records.push(r);
+      const site = typeof r.site === 'string' && SITE_NAME.test(r.site) ? r.site : DEFAULT_SITE;
+      let group = bySite.get(site);
+      if (group === undefined) bySite.set(site, (group = { records: [], ids: new Set() }));
+      group.records.push(r);
+      group.ids.add(msg.id);
     }
   }
-  if (records.length > 0) {
-    const key = logObjectKey(
-      first,
-      batch.messages.map((m) => m.id),
-    );
+  for (const [site, { records, ids }] of bySite) {
+    // the default site alone (a deployment without sites): the key of before, from every message id
+    const key =
+      site === DEFAULT_SITE && bySite.size === 1
+        ? logObjectKey(
+            first,
+            batch.messages.map((m) => m.id),
+          )
+        : logObjectKey(first, [...ids], site);
     try {
       const body = await gzipNdjson(records);
       await env.LOG.put(key, body, {
@@ -91,7 +101,8 @@ export async function consumeLog(
       return;
     }
     try {
-      await Promise.all(sinks.map((sink) => sink(env, records)));
+      const seenBy = siteEnv(env, { id: site }); // a named site's experiments are its own (sites/site-env.ts)
+      await Promise.all(sinks.map((sink) => sink(seenBy, records)));
     } catch (err) {
       const delaySeconds = backoffSeconds(attempts);
       log.error('log: sink failed, batch retried', { key, attempts, delaySeconds, error: String(err) });

@@ -18,6 +18,7 @@ import type { WriterResult } from './model-writer.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
 import { log } from '../shared/log.ts';
 import { kvOf } from '../shared/bindings.ts';
+import { siteOfEnv } from '../sites/site-env.ts';
 
 const MAX_MODEL_BYTES = 25 * 1024 * 1024; // KV's value limit
 const LIST_LIMIT = 100;
@@ -54,7 +55,7 @@ function answer(c: AppContext, r: WriterResult, field: string, badStatus: 400 | 
     const message = `${MESSAGE[r.reason] ?? `the model does not load: ${r.reason}`}${r.detail ? ` (${r.detail})` : ''}`;
     throw new HttpError(STATUS[r.reason] ?? badStatus, r.reason, message, field);
   }
-  clearModelCache(r.name);
+  clearModelCache(r.name, kvOf(c.env));
   return c.json({
     name: r.name,
     version: r.version,
@@ -100,7 +101,7 @@ export const adminModelRoutes = new Hono<AppEnv>()
     const checked = checkModelBlob(blob.buffer as ArrayBuffer);
     if (!checked.ok) return answer(c, checked, '(body)', 400);
     const opts = { activate: c.req.query('activate') !== 'false', allowKindChange: flag(c.req.query('allowKindChange')) };
-    const r = await writer(c.env, checked.envelope.name).publish(blob, opts).catch(unreachable);
+    const r = await writer(c.env, checked.envelope.name).publish(blob, opts, siteOfEnv(c.env)).catch(unreachable);
     return answer(c, r, '(body)', 400);
   })
   .post('/admin/models/:name/activate', async (c) => {
@@ -114,13 +115,13 @@ export const adminModelRoutes = new Hono<AppEnv>()
       1024,
     );
     const r = await writer(c.env, name)
-      .activate(name, body.version, body.allowKindChange ?? false)
+      .activate(name, body.version, body.allowKindChange ?? false, siteOfEnv(c.env))
       .catch(unreachable);
     return answer(c, r, r.ok || r.reason === 'unknownModel' ? 'name' : 'version', 422);
   })
   .post('/admin/models/:name/rollback', async (c) => {
     const name = writableName(c);
-    return answer(c, await writer(c.env, name).rollback(name).catch(unreachable), 'name', 422);
+    return answer(c, await writer(c.env, name).rollback(name, siteOfEnv(c.env)).catch(unreachable), 'name', 422);
   })
   .get('/admin/models', async (c) => {
     const cursor = c.req.query('cursor');

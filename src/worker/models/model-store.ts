@@ -17,6 +17,7 @@
 import { decodeEnvelope, type Envelope, type ModelKind } from '../../core/model-format.ts';
 import { checkFeatureSpec, readManifest, type Manifest } from '../../core/model-registry.ts';
 import { manifestKey, modelKey } from '../../core/store-keys.ts';
+import { kvKeyPrefix } from '../shared/kv-view.ts';
 import { log } from '../shared/log.ts';
 import { refreshCache, type StoreOptions } from '../shared/refresh-cache.ts';
 
@@ -40,7 +41,8 @@ type Miss = 'unknownModel' | 'unavailable';
 const UNREADABLE = 'unreadable';
 
 /** Manifests by model name, bounded (refresh-cache.ts): a made-up name never evicts a model the site uses. */
-const manifests = refreshCache<Manifest | typeof UNREADABLE, Miss, KVNamespace>(async (name, held, kv) => {
+const manifests = refreshCache<Manifest | typeof UNREADABLE, Miss, KVNamespace>(async (key, held, kv) => {
+  const name = key.slice(kvKeyPrefix(kv).length); // the key is the view's prefix + the name (a site's models: kv-view.ts)
   try {
     const read = readManifest(await kv.get(manifestKey(name), 'text'));
     if (read.state === 'ok') return { value: read.manifest };
@@ -62,14 +64,15 @@ export function cachedManifestCount(): { known: number; missing: number } {
 }
 
 /** Empties this isolate's caches (tests, and after an admin publish in this isolate). */
-export function clearModelCache(name?: string): void {
+export function clearModelCache(name?: string, kv?: KVNamespace): void {
   if (name === undefined) {
     manifests.clear();
     models.clear();
     return;
   }
-  manifests.delete(name);
-  for (const key of models.keys()) if (key.includes(`|${modelKey(name, '')}`)) models.delete(key);
+  const prefix = kv === undefined ? '' : kvKeyPrefix(kv);
+  manifests.delete(prefix + name);
+  for (const key of models.keys()) if (key.includes(`|${prefix}${modelKey(name, '')}`)) models.delete(key);
 }
 
 async function loadBlob<T>(kv: KVNamespace, name: string, version: string, adapter: ModelAdapter<T>): Promise<Resolved<T>> {
@@ -92,11 +95,12 @@ async function loadBlob<T>(kv: KVNamespace, name: string, version: string, adapt
 
 /** The active version of model `name`, decoded by `adapter`, or why it cannot be used. */
 export async function resolveModel<T>(kv: KVNamespace, name: string, adapter: ModelAdapter<T>, opts: StoreOptions): Promise<Resolved<T>> {
-  const held = await manifests.get(name, opts, kv);
+  const prefix = kvKeyPrefix(kv);
+  const held = await manifests.get(prefix + name, opts, kv);
   if ('miss' in held) return { ok: false, reason: held.miss, version: null };
   if (held.value === UNREADABLE) return { ok: false, reason: 'corrupt', version: null };
   const version = held.value.active;
-  const key = `${adapter.kind}|${modelKey(name, version)}`;
+  const key = `${adapter.kind}|${prefix}${modelKey(name, version)}`;
   const cached = models.get(key);
   // Successes are immutable; failures are retried once the refresh interval has passed.
   if (cached && (cached.result.ok || opts.now - cached.at < opts.refreshMs)) return cached.result as Resolved<T>;
@@ -110,8 +114,8 @@ export async function resolveModel<T>(kv: KVNamespace, name: string, adapter: Mo
     const result = await pending;
     if (!models.has(key) || models.get(key)!.result !== result) {
       // keep one version per model and adapter: drop what the manifest no longer names
-      const prefix = `${adapter.kind}|${modelKey(name, '')}`;
-      for (const k of models.keys()) if (k.startsWith(prefix) && k !== key) models.delete(k);
+      const same = `${adapter.kind}|${prefix}${modelKey(name, '')}`;
+      for (const k of models.keys()) if (k.startsWith(same) && k !== key) models.delete(k);
       models.set(key, { result, at: opts.now });
       if (!result.ok) log.warn('model fallback', { model: name, version, reason: result.reason });
     }
@@ -128,9 +132,10 @@ export async function resolveModel<T>(kv: KVNamespace, name: string, adapter: Mo
  * them. The later `resolveModel` shares the reads. A warm model costs two map lookups.
  */
 export function preloadModel<T>(kv: KVNamespace, name: string, adapter: ModelAdapter<T>, opts: StoreOptions): void {
-  const held = manifests.peek(name);
+  const prefix = kvKeyPrefix(kv);
+  const held = manifests.peek(prefix + name);
   if (typeof held === 'object' && held.value !== UNREADABLE) {
-    const key = `${adapter.kind}|${modelKey(name, held.value.active)}`;
+    const key = `${adapter.kind}|${prefix}${modelKey(name, held.value.active)}`;
     if (models.has(key) || inflight.has(key)) return;
   } else if (held !== undefined) return; // a read is under way, the manifest is unreadable, or the model is missing until the next refresh
   // Kept alive past this request: it may end (a strict call's 404 on another slot) before the reads do.

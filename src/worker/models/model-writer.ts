@@ -14,7 +14,9 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { activateModel, publishModel, rollbackModel, type ModelStorage, type PublishResult } from '../../core/model-registry.ts';
-import { MANIFEST_PREFIX } from '../../core/store-keys.ts';
+import { DEFAULT_SITE } from '../../core/log-layout.ts';
+import { MANIFEST_PREFIX, siteDataPrefix } from '../../core/store-keys.ts';
+import { prefixedKv } from '../shared/kv-view.ts';
 import { log } from '../shared/log.ts';
 import { groupQueue, KeyWriteWindow } from '../shared/single-writer.ts';
 import { kvOf } from '../shared/bindings.ts';
@@ -27,42 +29,45 @@ export class ModelWriter extends DurableObject<Env> {
   /** the model's manifest key: the one key whose writes are spaced and remembered */
   private readonly manifest: KeyWriteWindow;
   /** each call after every call before it has finished */
-  private readonly serial: (op: Op) => Promise<WriterResult>;
+  private readonly serial: (op: Op, site: string) => Promise<WriterResult>;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.manifest = new KeyWriteWindow(ctx, env, 'model writer');
-    this.serial = groupQueue<Op, WriterResult>(async (group) => {
+    const serial = groupQueue<[Op, string], WriterResult>(async (group) => {
       const answers: WriterResult[] = [];
-      for (const op of group) answers.push(await this.run(op));
+      for (const [op, site] of group) answers.push(await this.run(op, site));
       return answers;
     });
+    this.serial = (op, site) => serial([op, site]);
   }
 
-  publish(blob: Uint8Array, opts: { activate: boolean; allowKindChange: boolean }): Promise<WriterResult> {
-    return this.serial((s) => publishModel(s, blob, opts));
+  // `site`: whose keys the model's are (core/store-keys.ts siteDataPrefix); each site's models
+  // have writers of their own (sites/site-env.ts), so one writer only ever sees one site
+  publish(blob: Uint8Array, opts: { activate: boolean; allowKindChange: boolean }, site = DEFAULT_SITE): Promise<WriterResult> {
+    return this.serial((s) => publishModel(s, blob, opts), site);
   }
 
-  activate(name: string, version: string, allowKindChange: boolean): Promise<WriterResult> {
-    return this.serial((s) => activateModel(s, name, version, { allowKindChange }));
+  activate(name: string, version: string, allowKindChange: boolean, site = DEFAULT_SITE): Promise<WriterResult> {
+    return this.serial((s) => activateModel(s, name, version, { allowKindChange }), site);
   }
 
-  rollback(name: string): Promise<WriterResult> {
-    return this.serial((s) => rollbackModel(s, name));
+  rollback(name: string, site = DEFAULT_SITE): Promise<WriterResult> {
+    return this.serial((s) => rollbackModel(s, name), site);
   }
 
   /** One call; a KV failure is an answer, not a throw. */
-  private async run(op: Op): Promise<WriterResult> {
+  private async run(op: Op, site: string): Promise<WriterResult> {
     try {
-      return await op(this.storage());
+      return await op(this.storage(site));
     } catch (err) {
       log.error('model write failed', { error: String(err) });
       return { ok: false, reason: 'storeUnavailable', detail: String(err) };
     }
   }
 
-  private storage(): ModelStorage {
-    const kv = kvOf(this.env);
+  private storage(site: string): ModelStorage {
+    const kv = prefixedKv(kvOf(this.env), siteDataPrefix(site));
     const isManifest = (key: string) => key.startsWith(MANIFEST_PREFIX);
     return {
       getBytes: (key) => kv.get(key, 'arrayBuffer'),

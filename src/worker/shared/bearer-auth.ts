@@ -1,5 +1,6 @@
 /**
- * Bearer-token auth: /admin/* takes the admin token (or a labelled one of ADMIN_TOKENS); server-to-server partner endpoints
+ * Bearer-token auth: /admin/* takes the admin token (or a labelled one of ADMIN_TOKENS, or, on a
+ * site's own routes, one of that site's tokens: sites/site-tokens.ts); server-to-server partner endpoints
  * (/v1/bid-adjust) take it or one of PARTNER_TOKENS. Tokens are Worker secrets of 32 characters
  * or more (settings.ts refuses weaker ones), compared in constant time; wrong ones are counted
  * per client address, and too many answer 429 (auth-rate-limit.ts).
@@ -9,7 +10,10 @@ import { createMiddleware } from 'hono/factory';
 import { sameText } from '../../core/mac-text.ts';
 import { countFailure, refuseThrottled } from './auth-rate-limit.ts';
 import { HttpError } from './http-error.ts';
-import { settings } from './settings.ts';
+import { settings, storeOptions } from './settings.ts';
+import { kvOf } from './bindings.ts';
+import { kvBase } from './kv-view.ts';
+import { siteTokenCheck } from '../sites/site-tokens.ts';
 import type { AppEnv } from './types.ts';
 
 /** The admin page's session cookie (experiments/page-routes.ts), scoped to its own path. */
@@ -38,12 +42,30 @@ export const adminDisabled = (): HttpError =>
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   if (settings(c.env).adminTokens.length === 0) throw adminDisabled();
   refuseThrottled(c);
-  const label = adminLabel(c, bearer(c));
+  const given = bearer(c);
+  let label = adminLabel(c, given);
   if (label === null) {
-    await countFailure(c);
-    c.header('www-authenticate', 'Bearer realm="attune-admin"');
-    throw new HttpError(401, 'unauthorized', 'a valid admin bearer token is required');
+    // a site's token acts for its own site only (sites/site-tokens.ts); the request's site is unset on deployment-wide paths
+    const site = c.get('site')?.id;
+    const check = await siteTokenCheck(kvBase(kvOf(c.env)), given, site, storeOptions(c, Date.now()));
+    if (check === 'other')
+      throw new HttpError(403, 'forbidden', `this token is another site's; it acts only on its own site's hosts and endpoints`);
+    if (check === 'none') {
+      await countFailure(c);
+      c.header('www-authenticate', 'Bearer realm="attune-admin"');
+      throw new HttpError(401, 'unauthorized', 'a valid admin bearer token is required');
+    }
+    label = `site:${site}:${given.split('.')[2]}`; // the site and the token's id, never the token
   }
+  c.set('admin', label);
+  await next();
+});
+
+/** The deployment's own admin token only (site tokens get 403): /admin/sites. */
+export const requireDeploymentAdmin = createMiddleware<AppEnv>(async (c, next) => {
+  if (settings(c.env).adminTokens.length === 0) throw adminDisabled();
+  const label = adminLabel(c, bearer(c));
+  if (label === null) throw new HttpError(403, 'forbidden', "the deployment's admin token is required");
   c.set('admin', label);
   await next();
 });

@@ -7,6 +7,7 @@
  * only ever evict other made-up keys.
  */
 import { log } from './log.ts';
+import { kvBase, kvKeyPrefix } from './kv-view.ts';
 import { refreshCache, type StoreOptions } from './refresh-cache.ts';
 
 /** A config as held: its parsed value, or null while none has been valid (the default applies). */
@@ -52,6 +53,7 @@ export async function readConfig<T>(
   fallback: T,
   opts: StoreOptions,
 ): Promise<T> {
-  const r = await configs.get(key, opts, { kv, parse });
+  // a site's view of KV (kv-view.ts): cached under the full key, read from the namespace under it
+  const r = await configs.get(kvKeyPrefix(kv) + key, opts, { kv: kvBase(kv), parse });
   return 'miss' in r || r.value.parsed === null ? fallback : (r.value.parsed as T);
 }

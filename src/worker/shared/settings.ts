@@ -139,11 +139,17 @@ function adminTokens(env: SettingsEnv, adminToken: string | undefined): Settings
 
 let last: { env: SettingsEnv; raw: string; settings: Settings } | null = null;
 
+/** Each env object's settings: a deployment with sites hands routes one env per site (sites/site-env.ts), interleaved. */
+const byEnv = new WeakMap<SettingsEnv, Settings>();
+
 export function settings(env: SettingsEnv): Settings {
   if (last !== null && last.env === env) return last.settings;
+  const held = byEnv.get(env);
+  if (held !== undefined && (env as { ATTUNE_SITE?: string }).ATTUNE_SITE !== undefined) return held;
   // unset and empty differ ('\u0000' is no value a variable can hold)
   const raw = NAMES.map((n) => env[n] ?? '\u0000').join('\u0001');
   last = last !== null && last.raw === raw ? { env, raw, settings: last.settings } : { env, raw, settings: parse(env) };
+  byEnv.set(env, last.settings);
   return last.settings;
 }
 

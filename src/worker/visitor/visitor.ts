@@ -13,6 +13,7 @@
  * in flight is not lost, and an old one cannot be moved around for longer than that.
  */
 import { getCookie, setCookie } from 'hono/cookie';
+import { DEFAULT_SITE } from '../../core/log-layout.ts';
 import { sameText } from '../../core/mac-text.ts';
 import { newProfile, shrinkProfile, type Profile } from '../../core/profile.ts';
 import { parseProfile, serializeProfile } from '../../core/profile-codec.ts';
@@ -30,8 +31,15 @@ const VISITOR_ID = /^[A-Za-z0-9_-]{8,64}$/;
 /** How long after its last write an unbound profile cookie (signed before the binding) is still read. */
 export const LEGACY_PROFILE_DAYS = 30;
 
-/** What a profile cookie's signature covers: the visitor it belongs to and the payload (base64url: no `|`). */
-const bound = (visitorId: string, payload: string) => `profile|${visitorId}|${payload}`;
+/**
+ * What a profile cookie's signature covers: the visitor it belongs to and the payload (base64url:
+ * no `|`), and on a named site the site (docs/sites.md): a cookie from site A is reset on site
+ * B, even on a shared parent domain. The default site's is as it was before sites.
+ */
+const bound = (site: string, visitorId: string, payload: string) =>
+  site === DEFAULT_SITE ? `profile|${visitorId}|${payload}` : `profile|site=${site}|${visitorId}|${payload}`;
+
+const siteIdOf = (c: AppContext): string => c.get('site')?.id ?? DEFAULT_SITE;
 
 export type ProfileState = 'new' | 'valid' | 'reset' | 'disabled';
 
@@ -57,7 +65,7 @@ export function readVisitor(c: AppContext, bodyVisitorId: string | undefined, no
   let profile: Profile | null = null;
   let profileState: ProfileState = secret ? 'new' : 'disabled';
   if (raw && secret) {
-    profile = readProfile(secret, raw, id, now);
+    profile = readProfile(secret, raw, id, now, siteIdOf(c));
     profileState = profile ? 'valid' : 'reset';
   }
   return {
@@ -69,14 +77,14 @@ export function readVisitor(c: AppContext, bodyVisitorId: string | undefined, no
 }
 
 /** The profile a cookie holds for this visitor, or null (logged with the reason) to start afresh. */
-function readProfile(secret: string, raw: string, visitorId: string, now: number): Profile | null {
+function readProfile(secret: string, raw: string, visitorId: string, now: number, site: string): Profile | null {
   const dot = raw.lastIndexOf('.');
   const payload = dot > 0 ? raw.slice(0, dot) : '';
   const signature = raw.slice(dot + 1);
   let legacy = false;
-  if (dot <= 0 || !sameText(sign(secret, bound(visitorId, payload)), signature)) {
-    // another visitor's profile, altered, or signed before the binding
-    legacy = sameText(sign(secret, payload), signature);
+  if (dot <= 0 || !sameText(sign(secret, bound(site, visitorId, payload)), signature)) {
+    // another visitor's (or site's) profile, altered, or signed before the binding (a named site has no such cookies)
+    legacy = site === DEFAULT_SITE && sameText(sign(secret, payload), signature);
     if (!legacy) {
       log.warn('profile cookie ignored', { reason: 'signature' });
       return null;
@@ -114,7 +122,7 @@ export function writeVisitor(c: AppContext, visitor: Visitor, profile: Profile):
     kept = smaller;
     payload = encodeCookieText(serializeProfile(kept));
   }
-  const signed = `${payload}.${sign(secret, bound(visitor.id, payload))}`;
+  const signed = `${payload}.${sign(secret, bound(siteIdOf(c), visitor.id, payload))}`;
   setCookie(c, PROFILE_COOKIE, signed, { ...opts, httpOnly: true });
   return signed;
 }
