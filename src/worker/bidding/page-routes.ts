@@ -2,9 +2,10 @@
  * The campaigns admin page, /ui/campaigns: list, create, edit, pause and resume campaigns, with
  * each one's budget, today's pacing (spent against the plan) and its stats with charts. The same
  * host rule and sign-in as every admin page (shared/admin-sign-in.ts), and the same writes as the admin API
- * (campaign-admin.ts: the one writer, the same checks), then post/redirect/get.
+ * (campaign-admin.ts: the one writer, the same checks), then post/redirect/get. Campaigns are
+ * the deployment's, not a site's: a site token's session gets a 403 page here.
  */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { Campaign } from '../../core/bidding/campaign.ts';
@@ -71,7 +72,18 @@ async function save(env: Env, raw: unknown, id?: string): Promise<Campaign> {
   return campaign;
 }
 
-const guard = requireAdminSession(`${BASE}/login`);
+const session = requireAdminSession(`${BASE}/login`);
+const deploymentAdminOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const site = c.get('adminSite');
+  if (site === undefined) return next();
+  return c.html(
+    page(
+      'Not allowed',
+      html`<h1>Not allowed</h1><p class="error" role="alert" id="forbidden">Campaigns are the deployment's: site "${site}"'s token cannot open them.</p><p><a href="/ui/experiments">Tests</a></p>`,
+    ),
+    403,
+  );
+};
 
 export const campaignPageRoutes = new Hono<AppEnv>()
   .use(BASE, adminHostOnly)
@@ -94,8 +106,8 @@ export const campaignPageRoutes = new Hono<AppEnv>()
     await signOut(c);
     return c.redirect(`${BASE}/login`, 303);
   })
-  .use(BASE, guard)
-  .use(`${BASE}/*`, guard)
+  .use(BASE, session, deploymentAdminOnly)
+  .use(`${BASE}/*`, session, deploymentAdminOnly)
   .get(BASE, async (c) => c.html(page('Campaigns', listView(await listRows(c.env)))))
   .post(BASE, async (c) => {
     const form = await readForm(c.req.raw, FORM_BYTES);

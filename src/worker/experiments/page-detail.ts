@@ -41,20 +41,20 @@ const RECOMMENDATION: Record<string, string> = {
   stopped: 'stopped',
 };
 
-function actions(e: Experiment, r: ReadOut) {
+function actions(e: Experiment, r: ReadOut, q: string) {
   const winner = r.leader?.arm ?? e.control;
   return html`<div id="actions">${ALLOWED[e.status].map((a) =>
     a === 'stop'
-      ? html`<form class="inline" method="post" action="${BASE}/${e.key}/stop"><label for="winner" class="inline">Winner</label><select id="winner" name="winner" aria-label="winner">${e.arms.map(
+      ? html`<form class="inline" method="post" action="${BASE}/${e.key}/stop${q}"><label for="winner" class="inline">Winner</label><select id="winner" name="winner" aria-label="winner">${e.arms.map(
           (arm) =>
             html`<option value="${arm.key}" ${arm.key === winner ? 'selected' : ''}>${arm.key}${arm.key === r.leader?.arm ? ' (most likely best)' : ''}</option>`,
         )}</select> <button type="submit" name="action" value="stop">${LABEL.stop}</button></form>`
-      : html`<form class="inline" method="post" action="${BASE}/${e.key}/${a}"><button type="submit">${LABEL[a]}</button></form>`,
+      : html`<form class="inline" method="post" action="${BASE}/${e.key}/${a}${q}"><button type="submit">${LABEL[a]}</button></form>`,
   )}
-<a href="${BASE}/${e.key}?live=1">auto-refresh</a> · <a href="/admin/experiments/${e.key}/results?format=csv">CSV</a></div>`;
+<a href="${BASE}/${e.key}${q ? `${q}&` : '?'}live=1">auto-refresh</a> · <a href="/admin/experiments/${e.key}/results?format=csv">CSV</a></div>`;
 }
 
-function resultsTable(e: Experiment, r: ReadOut, allocation: readonly number[] | undefined) {
+function resultsTable(e: Experiment, r: ReadOut, allocation: readonly number[] | undefined, q: string) {
   const paused = pausedArms(e);
   const live = e.status === 'running' || e.status === 'paused';
   const share = (i: number) =>
@@ -74,7 +74,7 @@ ${r.results.arms.map((a, i) => {
 <td class="n">${a.uplift ? (none ? '–' : html`${change(a.uplift.median)} (${change(a.uplift.low)} – ${change(a.uplift.high)})`) : 'control'}</td>
 <td class="n">${s === null ? '–' : pct(s, 1)}</td>${
     live
-      ? html`<td><form class="inline" method="post" action="${BASE}/${e.key}/${isPaused ? 'resume-arm' : 'pause-arm'}"><input type="hidden" name="arm" value="${a.arm}"><button type="submit">${isPaused ? 'Resume arm' : 'Pause arm'}</button></form></td>`
+      ? html`<td><form class="inline" method="post" action="${BASE}/${e.key}/${isPaused ? 'resume-arm' : 'pause-arm'}${q}"><input type="hidden" name="arm" value="${a.arm}"><button type="submit">${isPaused ? 'Resume arm' : 'Pause arm'}</button></form></td>`
       : ''
   }</tr>`;
 })}
@@ -146,7 +146,8 @@ ${[...e.history]
 </tbody></table></div>`;
 }
 
-export function detailView(e: Experiment, r: ReadOut, stats: AggregatorStats, error?: string) {
+/** `q`: what links and forms carry to stay on the page's site (page-layout.ts `PageOptions.q`). */
+export function detailView(e: Experiment, r: ReadOut, stats: AggregatorStats, error?: string, q = '') {
   const arms = e.arms.map((a) => a.key);
   const last = stats.history.at(-1);
   const res = r.results;
@@ -157,15 +158,15 @@ export function detailView(e: Experiment, r: ReadOut, stats: AggregatorStats, er
       : r.noData
         ? html`<p id="recommendation"><b>no data yet</b>: no exposure has been counted.</p>`
         : html`<p id="recommendation"><b>${RECOMMENDATION[res.recommendation] ?? res.recommendation}</b>${res.recommendedArm ? html` → ${res.recommendedArm}` : ''}: ${res.reason}</p>`;
-  return html`<p><a href="${BASE}">← all tests</a></p>
+  return html`<p><a href="${BASE}${q}">← all tests</a></p>
 <h1>${e.name} <span class="badge ${e.status}" id="status">${e.status}</span></h1>
 <p>key <code>${e.key}</code> · ${e.algorithm.name}${e.algorithm.name === 'fixed' ? '' : `, floor ${e.algorithm.floor}`} · goals ${e.goals.join(', ')} · config v${e.version} · epoch ${e.epoch} · running ${daysText(r.daysRunning)}${e.winner ? html` · winner <b>${e.winner}</b>` : ''}</p>
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 ${healthSection(r)}
-${actions(e, r)}
+${actions(e, r, q)}
 <h2>Results</h2>
 ${recommendation}
-${resultsTable(e, r, last?.allocation)}
+${resultsTable(e, r, last?.allocation, q)}
 <p id="time-to-decision"><b>Time to decision:</b> ${
     e.status === 'stopped' || e.status === 'archived'
       ? 'decided'
@@ -190,14 +191,14 @@ ${auditSection(e)}
 }
 
 /** The second step of an action that needs confirming: what it will do, and the button that does it. */
-export function confirmView(e: Experiment, action: Action, arm: string | undefined) {
+export function confirmView(e: Experiment, action: Action, arm: string | undefined, q = '') {
   const what: Partial<Record<Action, string>> = {
     stop: `Stop "${e.name}": every visitor will get ${arm ?? 'the arm most likely best'} from now on. A stopped test cannot run again.`,
     rerandomize: `Re-randomize "${e.name}": every visitor is drawn again, and sticky assignments end.`,
     archive: `Archive "${e.name}": it leaves the list and cannot be changed again.`,
   };
-  return html`<p><a href="${BASE}/${e.key}">← back to ${e.key}</a></p><h1>Confirm</h1>
+  return html`<p><a href="${BASE}/${e.key}${q}">← back to ${e.key}</a></p><h1>Confirm</h1>
 <p id="confirm-text">${what[action] ?? action}</p>
-<form method="post" action="${BASE}/${e.key}/${action}" id="confirm">${arm !== undefined ? html`<input type="hidden" name="winner" value="${arm}">` : ''}<input type="hidden" name="confirm" value="yes">
-<button type="submit">${LABEL[action]}${arm !== undefined ? ` (${arm})` : ''}</button> <a href="${BASE}/${e.key}">Cancel</a></form>`;
+<form method="post" action="${BASE}/${e.key}/${action}${q}" id="confirm">${arm !== undefined ? html`<input type="hidden" name="winner" value="${arm}">` : ''}<input type="hidden" name="confirm" value="yes">
+<button type="submit">${LABEL[action]}${arm !== undefined ? ` (${arm})` : ''}</button> <a href="${BASE}/${e.key}${q}">Cancel</a></form>`;
 }

@@ -2,15 +2,19 @@
  * The admin page's frame: one stylesheet (readable from 375 px wide up: tables scroll inside
  * their box, charts scale, form fields take the width), a header with sign-out, and the number
  * formats every view shares. Server-rendered with hono/html, which escapes every value.
+ * Once sites exist, the header names the site the page acts on and, for the deployment admin,
+ * switches between them (sites/admin-page-site.ts).
  */
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
+import type { SiteBar } from '../sites/admin-page-site.ts';
 
 export const BASE = '/ui/experiments';
 
 const STYLE = `*{box-sizing:border-box}body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#111827;background:#f9fafb}
 header.top{display:flex;justify-content:space-between;align-items:center;gap:8px;padding:8px 16px;background:#111827;color:#fff}
 header.top a{color:#fff;text-decoration:none;font-weight:600}header.top form{margin:0}
+nav.sites{display:flex;flex-wrap:wrap;gap:4px 10px;align-items:center}nav.sites a{font-weight:400}nav.sites [aria-current]{text-decoration:underline}
 main{max-width:980px;margin:0 auto;padding:16px}h1{font-size:20px;overflow-wrap:anywhere}h2{font-size:16px;margin-top:28px}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
 table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid #e5e7eb;padding:6px 8px;text-align:left;vertical-align:top}
@@ -32,13 +36,28 @@ export interface PageOptions {
   readonly refresh?: boolean;
   /** show the header's sign-out (every page but the sign-in form; default false) */
   readonly signedIn?: boolean;
+  /** the site the page acts on, and the switcher (null or unset: no sites configured) */
+  readonly site?: SiteBar | null;
+  /** what every link to this site's pages carries (`?site=<id>` on ADMIN_HOST), else '' */
+  readonly q?: string;
+}
+
+function siteNav(bar: SiteBar) {
+  if (bar.sites === undefined) return html`<span id="site">site <b>${bar.current}</b></span>`;
+  return html`<nav class="sites" id="site-switcher" aria-label="sites">site: ${bar.sites.map((s) =>
+    s.id === bar.current
+      ? html`<b aria-current="page" data-site="${s.id}">${s.id}</b>`
+      : s.href === null
+        ? html`<span class="muted" data-site="${s.id}">${s.id}</span>`
+        : html`<a href="${s.href}" data-site="${s.id}">${s.id}</a>`,
+  )}</nav>`;
 }
 
 export function page(title: string, body: HtmlEscapedString | Promise<HtmlEscapedString>, opts: PageOptions | boolean = {}) {
   const o: PageOptions = typeof opts === 'boolean' ? { refresh: opts } : opts;
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 ${o.refresh ? raw('<meta http-equiv="refresh" content="5">') : ''}<title>${title} · attune experiments</title><style>${raw(STYLE)}</style></head>
-<body><header class="top"><a href="${BASE}">attune experiments</a>${
+<body><header class="top"><a href="${BASE}${o.q ?? ''}">attune experiments</a>${o.site ? siteNav(o.site) : ''}${
     o.signedIn ? html`<form method="post" action="${BASE}/logout"><button type="submit" id="sign-out">Sign out</button></form>` : ''
   }</header><main>${body}</main></body></html>`;
 }

@@ -16,7 +16,7 @@ export interface Summary {
   readonly readOut: ReadOut | null;
 }
 
-function summaryRow({ experiment: e, readOut: r }: Summary) {
+function summaryRow({ experiment: e, readOut: r }: Summary, q: string) {
   const leader = r?.noData
     ? html`<span class="muted">no data yet</span>`
     : r?.leader
@@ -24,7 +24,7 @@ function summaryRow({ experiment: e, readOut: r }: Summary) {
       : '–';
   const health = r ? html`<span class="${r.health.level === 'ok' ? 'ok' : ''}">${r.health.verdict}</span>` : '–';
   const stopped = e.status === 'stopped' && e.winner ? html` <span class="muted">→ ${e.winner}</span>` : '';
-  return html`<tr data-key="${e.key}"><td><a href="${BASE}/${e.key}">${e.key}</a><br><span class="muted">${e.name}</span></td>
+  return html`<tr data-key="${e.key}"><td><a href="${BASE}/${e.key}${q}">${e.key}</a><br><span class="muted">${e.name}</span></td>
 <td><span class="badge ${e.status}">${e.status}</span>${stopped}</td><td>${leader}</td><td class="n">${r ? daysText(r.daysRunning) : '–'}</td>
 <td class="health">${health}</td><td>${e.algorithm.name}</td></tr>`;
 }
@@ -36,7 +36,13 @@ function field(name: string, control: ReturnType<typeof html>, invalid: string |
 <small class="rule" id="rule-${name}">${f.rule}</small>${bad ? html`<p class="field-error" role="alert">${message}</p>` : ''}</div>`;
 }
 
-export function listView(all: readonly Summary[], error?: { message: string; field: string | null }, form: Record<string, string> = {}) {
+/** `q`: what links and forms carry to stay on the page's site (page-layout.ts `PageOptions.q`). */
+export function listView(
+  all: readonly Summary[],
+  error?: { message: string; field: string | null },
+  form: Record<string, string> = {},
+  q = '',
+) {
   const bad = error?.field ?? null;
   const aria = (name: string) => (bad === name ? 'true' : 'false');
   const v = (name: string, fallback = '') => form[name] ?? fallback;
@@ -44,10 +50,10 @@ export function listView(all: readonly Summary[], error?: { message: string; fie
 <p><a href="${BASE}/_reports">Insights reports</a> (npm run insights -- --publish)</p>
 ${error ? html`<p class="error" role="alert" id="form-error">${bad ? html`Check <b>${FORM_FIELDS.find((f) => f.name === bad)?.label ?? bad}</b>: ` : ''}${error.message}</p>` : ''}
 <div class="scroll"><table id="experiments"><thead><tr><th>test</th><th>status</th><th>leader</th><th>running</th><th>health</th><th>algorithm</th></tr></thead><tbody>
-${all.length === 0 ? html`<tr><td colspan="6">no tests yet</td></tr>` : all.map(summaryRow)}
+${all.length === 0 ? html`<tr><td colspan="6">no tests yet</td></tr>` : all.map((x) => summaryRow(x, q))}
 </tbody></table></div>
 <h2>Create a test</h2>
-<form method="post" action="${BASE}" id="create" novalidate><fieldset>
+<form method="post" action="${BASE}${q}" id="create" novalidate><fieldset>
 ${field('key', html`<input id="key" name="key" required aria-invalid="${aria('key')}" aria-describedby="rule-key" value="${v('key')}">`, bad, error?.message)}
 ${field('name', html`<input id="name" name="name" required aria-invalid="${aria('name')}" aria-describedby="rule-name" value="${v('name')}">`, bad, error?.message)}
 ${field(

@@ -6,6 +6,7 @@
  * uses, then redirect (post/redirect/get).
  * The views are page-layout.ts, page-list.ts and page-detail.ts; stop, re-randomize and archive
  * answer with a confirmation page first, and act on its `confirm=yes` post.
+ * Which site they act on, and the site switcher, are sites/admin-page-site.ts's.
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
@@ -17,7 +18,8 @@ import { HttpError } from '../shared/http-error.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
 import { CONFIRM, confirmView, detailView } from './page-detail.ts';
 import { formFieldOf, formToConfig } from './page-form.ts';
-import { BASE, page } from './page-layout.ts';
+import { BASE, page, type PageOptions } from './page-layout.ts';
+import { adminPageSite, siteBar, siteQuery } from '../sites/admin-page-site.ts';
 import { listView } from './page-list.ts';
 import { applyAction, createExperiment, experimentReport, experimentSummaries, mustLoad } from './service.ts';
 
@@ -32,7 +34,12 @@ const actor = (c: AppContext) => c.get('admin') ?? 'admin';
 async function detailPage(c: AppContext, key: string, error?: string) {
   const e = await mustLoad(c.env, key);
   const { readOut, stats } = await experimentReport(c.env, e);
-  return detailView(e, readOut, stats, error);
+  return detailView(e, readOut, stats, error, siteQuery(c));
+}
+
+/** A signed-in page of the site the request acts on: its name, the switcher, and its links' query. */
+async function sitePage(c: AppContext, title: string, body: Parameters<typeof page>[1], opts: PageOptions = {}) {
+  return page(title, body, { ...opts, signedIn: true, site: await siteBar(c, BASE), q: siteQuery(c) });
 }
 
 function errorText(err: unknown): string | null {
@@ -60,27 +67,27 @@ export const experimentPageRoutes = new Hono<AppEnv>()
     await signOut(c);
     return c.redirect(`${BASE}/login`, 303);
   })
-  .use(BASE, requireAdminCookie)
-  .use(`${BASE}/*`, requireAdminCookie)
-  .get(BASE, async (c) => c.html(page('Tests', listView(await experimentSummaries(c.env)), { signedIn: true })))
+  .use(BASE, requireAdminCookie, adminPageSite)
+  .use(`${BASE}/*`, requireAdminCookie, adminPageSite)
+  .get(BASE, async (c) => c.html(await sitePage(c, 'Tests', listView(await experimentSummaries(c.env), undefined, {}, siteQuery(c)))))
   .post(BASE, async (c) => {
     const form = await readForm(c.req.raw, FORM_BYTES);
     try {
       const e = await createExperiment(c.env, formToConfig(form), actor(c));
-      return c.redirect(`${BASE}/${e.key}`, 303);
+      return c.redirect(`${BASE}/${e.key}${siteQuery(c)}`, 303);
     } catch (err) {
       const message = errorText(err);
       if (message === null) throw err;
       const error = { message, field: formFieldOf((err as HttpError).field) };
       return c.html(
-        page('Tests', listView(await experimentSummaries(c.env), error, form), { signedIn: true }),
+        await sitePage(c, 'Tests', listView(await experimentSummaries(c.env), error, form, siteQuery(c))),
         (err as HttpError).status as 400,
       );
     }
   })
   .get(`${BASE}/:key`, async (c) => {
     const key = keyOf(c);
-    return c.html(page(key, detailPage(c, key), { refresh: c.req.query('live') === '1', signedIn: true }));
+    return c.html(await sitePage(c, key, detailPage(c, key), { refresh: c.req.query('live') === '1' }));
   })
   .post(`${BASE}/:key/:action`, async (c) => {
     const key = keyOf(c);
@@ -92,14 +99,14 @@ export const experimentPageRoutes = new Hono<AppEnv>()
       // stop, re-randomize and archive: first a page that says what will happen, then the change
       if (CONFIRM.has(action) && body.confirm !== 'yes') {
         const e = await mustLoad(c.env, key);
-        return c.html(page(`Confirm: ${key}`, confirmView(e, action, arm), { signedIn: true }));
+        return c.html(await sitePage(c, `Confirm: ${key}`, confirmView(e, action, arm, siteQuery(c))));
       }
       await applyAction(c.env, key, action, arm, actor(c));
-      return c.redirect(`${BASE}/${key}`, 303);
+      return c.redirect(`${BASE}/${key}${siteQuery(c)}`, 303);
     } catch (err) {
       const message = errorText(err);
       if (message === null) throw err;
-      return c.html(page(key, detailPage(c, key, message), { signedIn: true }), (err as HttpError).status as 409);
+      return c.html(await sitePage(c, key, detailPage(c, key, message)), (err as HttpError).status as 409);
     }
   });
 

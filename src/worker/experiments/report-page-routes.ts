@@ -7,6 +7,7 @@
  *
  * A report is the tool's own self-contained HTML (inline styles and SVG, no script): served
  * with a CSP that allows nothing else, so a report cannot run code on the admin origin.
+ * A site token's session (shared/admin-sign-in.ts) sees its own site's reports only.
  */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
@@ -38,7 +39,8 @@ export const reportPageRoutes = new Hono<AppEnv>()
   .use(BASE, adminHostOnly, requireAdminCookie)
   .use(`${BASE}/*`, adminHostOnly, requireAdminCookie)
   .get(BASE, async (c) => {
-    const reports = await listReports(c.env.LOG);
+    const own = c.get('adminSite');
+    const reports = (await listReports(c.env.LOG)).filter((r) => own === undefined || r.name.startsWith(`${own}/`));
     return c.html(html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Insights reports · attune</title></head>
 <body style="font:14px/1.45 system-ui,sans-serif;max-width:980px;margin:0 auto;padding:24px">
 <p><a href="/ui/experiments">← bandit tests</a></p><h1>Insights reports</h1>
@@ -58,6 +60,9 @@ ${
     const name = `${c.req.param('site')}/${c.req.param('name')}`;
     if (!REPORT_NAME.test(name))
       throw new HttpError(400, 'invalid_request', 'name: <site>/<YYYY-MM-DD>_<13-digit run time>, as the list links it', 'name');
+    const own = c.get('adminSite');
+    if (own !== undefined && c.req.param('site') !== own)
+      throw new HttpError(403, 'forbidden', `this session sees site "${own}"'s reports only`);
     const obj = await c.env.LOG.get(reportKey(name, 'html'));
     if (obj === null) throw new HttpError(404, 'not_found', `no report ${name}`);
     return new Response(obj.body, {

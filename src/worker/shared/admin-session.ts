@@ -9,6 +9,12 @@
  * admin's own sign-ins. KV is eventually consistent: another location may honour a signed-out
  * session for up to about a minute (this isolate refuses it at once).
  *
+ * A site token (sites/site-tokens.ts) starts a session of its own form,
+ * `admin-site:<site>:<token id>:<session id>:<expiry ms>.<signature>`, signed with a key derived
+ * from the deployment's ADMIN_TOKEN and the site token's hash (`siteSessionKey`): neither a KV
+ * dump nor the cookie yields it, and revoking the token, or rotating ADMIN_TOKEN, ends its
+ * sessions. The session acts for that site only (admin-sign-in.ts).
+ *
  * Cookies of the earlier form (`admin-ui:<expiry>`, no session id) are refused: signing in again
  * is all it costs, and they could not be signed out.
  */
@@ -18,6 +24,7 @@ import { sign, verifySigned } from './signing.ts';
 
 export const SESSION_SECONDS = 8 * 3600;
 const SESSION = /^admin-ui:([0-9a-f]{32}):(\d{1,15})$/;
+const SITE_SESSION = /^admin-site:([a-z0-9][a-z0-9_-]{0,63}):([a-z0-9]{8}):([0-9a-f]{32}):(\d{1,15})$/;
 /** KV's shortest TTL */
 const MIN_TTL_SECONDS = 60;
 const RECENTLY_REVOKED = 1024;
@@ -46,6 +53,31 @@ export function sessionOf(token: string, cookie: string | undefined, now: number
   if (m === null) return null;
   const expires = Number(m[2]);
   return expires > now && expires <= now + SESSION_SECONDS * 1000 ? { id: m[1]!, expires } : null;
+}
+
+/** The key a site token's sessions are signed with: the deployment's admin token over the site token's hash. */
+export const siteSessionKey = (adminToken: string, tokenHash: string): string => sign(adminToken, `site-session:${tokenHash}`);
+
+/** A new session of a site token's (`id`, of site `site`), signed with `key` (siteSessionKey). */
+export function newSiteSession(key: string, site: string, id: string, now: number): { value: string; session: Session } {
+  const session = { id: crypto.randomUUID().replace(/-/g, ''), expires: now + SESSION_SECONDS * 1000 };
+  const payload = `admin-site:${site}:${id}:${session.id}:${session.expires}`;
+  return { value: `${payload}.${sign(key, payload)}`, session };
+}
+
+/** The site and token id a site session's cookie claims, before its signature is checked (which key to check it with); else null. */
+export function siteSessionClaim(cookie: string | undefined): { site: string; tokenId: string } | null {
+  const m = cookie === undefined ? null : SITE_SESSION.exec(cookie.slice(0, Math.max(0, cookie.lastIndexOf('.'))));
+  return m === null ? null : { site: m[1]!, tokenId: m[2]! };
+}
+
+/** The session a site token's cookie holds when signed with `key`, unexpired and within 8 hours of now; else null. */
+export function siteSessionOf(key: string, cookie: string, now: number): Session | null {
+  const payload = verifySigned(key, cookie);
+  const m = payload === null ? null : SITE_SESSION.exec(payload);
+  if (m === null) return null;
+  const expires = Number(m[4]);
+  return expires > now && expires <= now + SESSION_SECONDS * 1000 ? { id: m[3]!, expires } : null;
 }
 
 /**

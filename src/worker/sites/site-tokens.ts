@@ -35,6 +35,20 @@ export async function newSiteToken(
   return { token, stored: { id, hash: await sha256Hex(token), createdAt: now } };
 }
 
+/** The site and id of a valid site token, and its hash (what the admin pages' sessions are keyed by); null for anything else. */
+export async function validSiteToken(
+  kv: KVNamespace,
+  token: string,
+  opts: StoreOptions,
+): Promise<{ site: string; id: string; hash: string } | null> {
+  const m = TOKEN.exec(token);
+  if (m === null || !SITE_NAME.test(m[1]!)) return null;
+  const doc = await cachedSite(kv, m[1]!, opts);
+  const held = doc?.tokens.find((t) => t.id === m[2]);
+  if (held === undefined || !sameText(await sha256Hex(token), held.hash)) return null;
+  return { site: m[1]!, id: held.id, hash: held.hash };
+}
+
 /**
  * What a bearer token is to the site `site` (undefined: a deployment-wide path, where no site
  * token counts): `own` a valid token of this site, `other` a valid token of another site,
@@ -46,10 +60,13 @@ export async function siteTokenCheck(
   site: string | undefined,
   opts: StoreOptions,
 ): Promise<'own' | 'other' | 'none'> {
-  const m = TOKEN.exec(token);
-  if (m === null || !SITE_NAME.test(m[1]!)) return 'none';
-  const doc = await cachedSite(kv, m[1]!, opts);
-  const held = doc?.tokens.find((t) => t.id === m[2]);
-  if (held === undefined || !sameText(await sha256Hex(token), held.hash)) return 'none';
-  return m[1] === site ? 'own' : 'other';
+  const valid = await validSiteToken(kv, token, opts);
+  if (valid === null) return 'none';
+  return valid.site === site ? 'own' : 'other';
+}
+
+/** The hash a site token's id names in its site's document, while the token is valid (an admin page session's check). */
+export async function siteTokenHash(kv: KVNamespace, site: string, id: string, opts: StoreOptions): Promise<string | null> {
+  const doc = await cachedSite(kv, site, opts);
+  return doc?.tokens.find((t) => t.id === id)?.hash ?? null;
 }

@@ -7,12 +7,13 @@
  */
 import { Hono } from 'hono';
 import { DEFAULT_SITE } from '../../core/log-layout.ts';
-import { SITE_PREFIX, siteHostKey, siteKey } from '../../core/store-keys.ts';
+import { siteHostKey, siteKey } from '../../core/store-keys.ts';
 import { requireDeploymentAdmin } from '../shared/bearer-auth.ts';
 import { kvOf } from '../shared/bindings.ts';
 import { readJson } from '../shared/body.ts';
 import { HttpError } from '../shared/http-error.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
+import { listSites } from './admin-page-site.ts';
 import { MAX_TOKENS, NewSite, parseSite, publicSite, SITE_ID_TEXT, SiteInput, type Site } from './site-schema.ts';
 import { clearSiteCache } from './site-resolve.ts';
 import { newSiteToken } from './site-tokens.ts';
@@ -51,18 +52,7 @@ export const siteRoutes = new Hono<AppEnv>()
   .use('/admin/sites', requireDeploymentAdmin)
   .use('/admin/sites/*', requireDeploymentAdmin)
   .get('/admin/sites', async (c) => {
-    const kv = kvOf(c.env);
-    const sites: ReturnType<typeof publicSite>[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await kv.list({ prefix: SITE_PREFIX, ...(cursor ? { cursor } : {}) });
-      for (const raw of await Promise.all(page.keys.map((k) => kv.get(k.name, 'json')))) {
-        const s = parseSite(raw);
-        if (s !== null) sites.push(publicSite(s));
-      }
-      cursor = page.list_complete ? undefined : page.cursor;
-    } while (cursor);
-    return c.json({ sites });
+    return c.json({ sites: (await listSites(kvOf(c.env))).map(publicSite) });
   })
   .post('/admin/sites', async (c) => {
     const kv = kvOf(c.env);
