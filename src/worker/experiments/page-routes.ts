@@ -38,8 +38,10 @@ async function detailPage(c: AppContext, key: string, error?: string) {
 }
 
 /** A signed-in page of the site the request acts on: its name, the switcher, and its links' query. */
-async function sitePage(c: AppContext, title: string, body: Parameters<typeof page>[1], opts: PageOptions = {}) {
-  return page(title, body, { ...opts, signedIn: true, site: await siteBar(c, BASE), q: siteQuery(c) });
+async function sitePage(c: AppContext, title: string, body: () => Parameters<typeof page>[1], opts: PageOptions = {}) {
+  // the bar first: a body that fails (an unknown key) then fails while the page renders, as before
+  const site = await siteBar(c, BASE);
+  return page(title, body(), { ...opts, signedIn: true, site, q: siteQuery(c) });
 }
 
 function errorText(err: unknown): string | null {
@@ -69,7 +71,10 @@ export const experimentPageRoutes = new Hono<AppEnv>()
   })
   .use(BASE, requireAdminCookie, adminPageSite)
   .use(`${BASE}/*`, requireAdminCookie, adminPageSite)
-  .get(BASE, async (c) => c.html(await sitePage(c, 'Tests', listView(await experimentSummaries(c.env), undefined, {}, siteQuery(c)))))
+  .get(BASE, async (c) => {
+    const all = await experimentSummaries(c.env);
+    return c.html(await sitePage(c, 'Tests', () => listView(all, undefined, {}, siteQuery(c))));
+  })
   .post(BASE, async (c) => {
     const form = await readForm(c.req.raw, FORM_BYTES);
     try {
@@ -79,15 +84,13 @@ export const experimentPageRoutes = new Hono<AppEnv>()
       const message = errorText(err);
       if (message === null) throw err;
       const error = { message, field: formFieldOf((err as HttpError).field) };
-      return c.html(
-        await sitePage(c, 'Tests', listView(await experimentSummaries(c.env), error, form, siteQuery(c))),
-        (err as HttpError).status as 400,
-      );
+      const all = await experimentSummaries(c.env);
+      return c.html(await sitePage(c, 'Tests', () => listView(all, error, form, siteQuery(c))), (err as HttpError).status as 400);
     }
   })
   .get(`${BASE}/:key`, async (c) => {
     const key = keyOf(c);
-    return c.html(await sitePage(c, key, detailPage(c, key), { refresh: c.req.query('live') === '1' }));
+    return c.html(await sitePage(c, key, () => detailPage(c, key), { refresh: c.req.query('live') === '1' }));
   })
   .post(`${BASE}/:key/:action`, async (c) => {
     const key = keyOf(c);
@@ -99,14 +102,14 @@ export const experimentPageRoutes = new Hono<AppEnv>()
       // stop, re-randomize and archive: first a page that says what will happen, then the change
       if (CONFIRM.has(action) && body.confirm !== 'yes') {
         const e = await mustLoad(c.env, key);
-        return c.html(await sitePage(c, `Confirm: ${key}`, confirmView(e, action, arm, siteQuery(c))));
+        return c.html(await sitePage(c, `Confirm: ${key}`, () => confirmView(e, action, arm, siteQuery(c))));
       }
       await applyAction(c.env, key, action, arm, actor(c));
       return c.redirect(`${BASE}/${key}${siteQuery(c)}`, 303);
     } catch (err) {
       const message = errorText(err);
       if (message === null) throw err;
-      return c.html(await sitePage(c, key, detailPage(c, key, message)), (err as HttpError).status as 409);
+      return c.html(await sitePage(c, key, () => detailPage(c, key, message)), (err as HttpError).status as 409);
     }
   });
 

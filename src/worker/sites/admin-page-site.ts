@@ -51,6 +51,8 @@ export const adminPageSite = createMiddleware<AppEnv>(async (c, next) => {
   const own = c.get('adminSite');
   if (own !== undefined && asked !== undefined && asked !== own)
     throw new HttpError(403, 'forbidden', `this session is site "${own}"'s; it acts on no other site`, 'site');
+  // chosen already: `${BASE}` and `${BASE}/*` both match the page's root, so this runs twice there
+  if (c.get('site') !== undefined) return next();
   const id = own ?? asked ?? DEFAULT_SITE;
   if (!SITE_ID_TEXT.test(id))
     throw new HttpError(400, 'invalid_request', 'site: 1–64 of a-z 0-9 _ -, starting with a letter or digit', 'site');
