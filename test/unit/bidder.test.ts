@@ -185,6 +185,24 @@ describe('runBidder', () => {
     expect(runBidder({ ...bidderInput({ ...req, site: undefined, app } as BidRequest), campaigns: both }).response).toBeNull();
   });
 
+  it('targeting.sites bids only on the sites it names, never on no site or an app', () => {
+    const onSites = (sites: readonly string[] | undefined) => CAMPAIGNS.map((c) => ({ ...c, targeting: { ...c.targeting, sites } }));
+    const shop = onSites(['shop', 'blog']);
+    const bidsOn = (site: string | null | undefined, request = req) => runBidder({ ...bidderInput(request), campaigns: shop, site });
+    expect(bidsOn('shop').response).not.toBeNull();
+    expect(bidsOn('blog').decisions.length).toBe(5);
+    for (const site of ['default', null, undefined]) {
+      const out = bidsOn(site);
+      expect(out.response, String(site)).toBeNull();
+      expect(out.skipped).toEqual({ site: CAMPAIGNS.length });
+    }
+    // an app has no attune site, whatever the caller says
+    const app = { id: 'a1', bundle: 'com.random.game', publisher: { id: 'pub-7' } };
+    expect(bidsOn('shop', { ...req, site: undefined, app } as BidRequest).skipped.site).toBe(CAMPAIGNS.length);
+    // without the field, the site changes nothing
+    expect(runBidder({ ...bidderInput(req), campaigns: onSites(undefined), site: null }).decisions.length).toBe(5);
+  });
+
   it("a deal's floor is in USD unless the deal says otherwise, whatever the imp's currency (§3.2.12)", () => {
     const deal = CAMPAIGNS.find((c) => c.id === 'deal')!;
     const dealImp = req.imp.find((i) => i.pmp?.deals?.length)!;

@@ -53,14 +53,27 @@ export interface RequestFacts {
   /** who frequency caps count: user.id, else buyeruid, else the device ad id; null when anonymous */
   readonly userKey: string | null;
   readonly countryIso2: string;
+  /**
+   * the attune site (docs/sites.md) whose host the request's `site.page` or `site.domain` names,
+   * as the Worker resolved it; null when none does (an app, an unknown host, no sites configured)
+   */
+  readonly site: string | null;
 }
 
 const NO_ATTRS = Object.freeze({});
 
 const stripWww = (h: string) => (h.startsWith('www.') ? h.slice(4) : h);
 
-/** `userKey`: `bidUserKey(req)`, when the caller has it already (it is computed once per request). */
-export function requestFacts(req: BidRequest, now: number, userKey: string | null = bidUserKey(req)): RequestFacts {
+/**
+ * `userKey`: `bidUserKey(req)`, when the caller has it already (it is computed once per request).
+ * `siteId`: the attune site id the Worker resolved from the request's host (the core has no KV).
+ */
+export function requestFacts(
+  req: BidRequest,
+  now: number,
+  userKey: string | null = bidUserKey(req),
+  siteId: string | null = null,
+): RequestFacts {
   const dev = req.device;
   const geo = dev?.geo ?? req.user?.geo;
   // clipped as a page's context is (input-limits.ts): these feed features and the logged context
@@ -119,6 +132,7 @@ export function requestFacts(req: BidRequest, now: number, userKey: string | nul
     bundle: (app?.bundle ?? '').toLowerCase(),
     userKey,
     countryIso2: country,
+    site: site ? siteId : null,
   };
 }
 

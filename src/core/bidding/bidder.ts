@@ -43,6 +43,11 @@ export interface BidderInput {
   readonly request: BidRequest;
   /** `bidUserKey(request)`, when the caller computed it already (the Worker does, once per request) */
   readonly userKey?: string | null;
+  /**
+   * the attune site whose host the request's `site` names (docs/sites.md), resolved by the
+   * Worker from its cache; null or absent: none (`targeting.sites` campaigns skip it)
+   */
+  readonly site?: string | null;
   readonly now: number;
   readonly campaigns: readonly Campaign[];
   readonly rates: RatesTable;
@@ -117,7 +122,7 @@ export function runBidder(input: BidderInput): BidderOutput {
     skip('currency');
     return { response: null, decisions: [], skipped, fallbacks: [], currency: input.rates.base, trace };
   }
-  const facts = input.userKey === undefined ? requestFacts(req, input.now) : requestFacts(req, input.now, input.userKey);
+  const facts = requestFacts(req, input.now, input.userKey, input.site ?? null);
   const live: Live[] = [];
   for (const c of input.campaigns) {
     const why = requestIneligible(c, req, facts, input.now);

@@ -76,6 +76,11 @@ export interface Campaign {
     readonly domains?: { readonly allow?: readonly string[] | undefined; readonly block?: readonly string[] | undefined } | undefined;
     readonly bundles?: { readonly allow?: readonly string[] | undefined; readonly block?: readonly string[] | undefined } | undefined;
     readonly publishers?: readonly string[] | undefined;
+    /**
+     * attune site ids (docs/sites.md): bid only on inventory of these sites, the request's host
+     * resolved by the Worker (`RequestFacts.site`); never on a host no site names, nor on apps
+     */
+    readonly sites?: readonly string[] | undefined;
     /** deal ids this campaign may bid into */
     readonly deals?: readonly string[] | undefined;
     /** only bid into the deals above, never the open auction */
@@ -98,6 +103,7 @@ export type Ineligible =
   | 'domain'
   | 'bundle'
   | 'publisher'
+  | 'site'
   | 'badv'
   | 'bapp'
   | 'bcat'
@@ -125,6 +131,7 @@ export function requestIneligible(c: Campaign, req: BidRequest, facts: RequestFa
   if (t.devices && !t.devices.includes(facts.base.device)) return 'device';
   if (t.os && !t.os.includes(facts.base.os)) return 'os';
   if (t.publishers && !t.publishers.includes(facts.publisher)) return 'publisher';
+  if (t.sites && (facts.site === null || !t.sites.includes(facts.site))) return 'site';
   // An allow list names where the campaign may run: a campaign with only a site list runs on
   // no app, and one with only an app list on no site; with both, each channel has its list.
   if (facts.channel === 'app') {

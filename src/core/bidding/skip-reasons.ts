@@ -17,6 +17,7 @@ export const SKIP_REASONS = {
   domain: 'the site is not on the allow list, or is on the block list (or an app, when only sites are allowed)',
   bundle: 'the app is not on the allow list, or is on the block list (or a site, when only apps are allowed)',
   publisher: 'the publisher is not targeted',
+  site: 'the request’s host is not on a site the campaign targets (`targeting.sites`), or names no site (or an app)',
   seat: 'the request’s `wseat`/`bseat` leaves out the campaign’s seat',
   badv: 'the advertiser’s domain is blocked (`badv`)',
   bapp: 'the advertised app is blocked (`bapp`)',

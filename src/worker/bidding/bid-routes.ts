@@ -35,6 +35,7 @@ import { LATE, within } from './deadline.ts';
 import { bidExchange } from './exchange-auth.ts';
 import { acceptsGzip, jsonResponse, readMaybeGzip } from './gzip.ts';
 import { fetchPlacements, lastPaidLookup } from './placement-prices.ts';
+import { requestSite } from './request-site.ts';
 import { kvOf } from '../shared/bindings.ts';
 
 export const MAX_BID_BODY = 512 * 1024;
@@ -62,6 +63,8 @@ interface BidState {
   /** the shading model, when the request has a first-price auction */
   readonly shading: Resolved<ShadingModel> | null;
   readonly states: SpendView;
+  /** the attune site of the request's host (request-site.ts); resolved only when a campaign targets sites */
+  readonly site: string | null;
 }
 
 /**
@@ -95,12 +98,13 @@ async function readState(
       ),
       needsShading(req) ? resolveModel(kv, SHADING_MODEL, SHADING, store) : Promise.resolve(null),
       campaignStates(c.env, active, userKey, now, deadline - Date.now() - MIN_BUDGET_MS, store.waitUntil),
+      active.some((x) => x.targeting.sites) ? requestSite(kv, req, store) : null,
     ]),
     deadline - Date.now(),
   );
   if (reads === LATE || deadline - Date.now() < 1) return 'tmax';
-  const [, shading, states] = reads;
-  return { campaigns: active, all: list, rates, models, shading, states };
+  const [, shading, states, site] = reads;
+  return { campaigns: active, all: list, rates, models, shading, states, site };
 }
 
 /** One isolate's bidder buffers (bidder.ts): a run never yields, so requests take turns with them. */
@@ -133,6 +137,7 @@ async function bid(c: AppContext, started: number, exchange: string): Promise<Re
   const out = runBidder({
     request: req,
     userKey,
+    site: state.site,
     now,
     campaigns: explain ? state.all : state.campaigns,
     rates: state.rates,

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { MAX_CAMPAIGNS } from '../../core/bidding/campaign.ts';
+import { siteId } from '../sites/site-schema.ts';
 
 const id = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", at most 64'));
 const money = z.number().check(z.gte(0), z.refine(Number.isFinite, 'must be finite'));
@@ -14,6 +15,8 @@ const allowBlock = z.object({ allow: z.optional(strings()), block: z.optional(st
 const media = z.enum(['banner', 'video', 'audio', 'native']);
 const modelName = z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a model name'));
 const rate = z.number().check(z.gte(0), z.lte(1));
+/** how many sites one campaign's `targeting.sites` may name */
+export const MAX_TARGET_SITES = 100;
 
 export const Creative = z.object({
   id,
@@ -76,6 +79,8 @@ export const Campaign = z.object({
       domains: z.optional(allowBlock),
       bundles: z.optional(allowBlock),
       publishers: z.optional(strings()),
+      /** attune site ids (docs/sites.md); need not exist yet: a site created later is targeted then */
+      sites: z.optional(z.array(siteId).check(z.minLength(1), z.maxLength(MAX_TARGET_SITES))),
       deals: z.optional(strings()),
       dealsOnly: z.optional(z.boolean()),
     }),

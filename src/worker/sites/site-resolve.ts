@@ -15,7 +15,7 @@ import { DEFAULT_SITE } from '../../core/log-layout.ts';
 import { siteHostKey, siteKey } from '../../core/store-keys.ts';
 import { log } from '../shared/log.ts';
 import { refreshCache, type StoreOptions } from '../shared/refresh-cache.ts';
-import { DEFAULT, parseSite, SITE_ID_TEXT, type Site } from './site-schema.ts';
+import { DEFAULT, hostnameOf, isHostname, parseSite, SITE_ID_TEXT, type Site } from './site-schema.ts';
 
 /** A host's site id, or a site: what KV holds at a key, validated. */
 type Held = string | Site;
@@ -61,4 +61,17 @@ export async function resolveHost(kv: KVNamespace, hostname: string, opts: Store
   const site = id === DEFAULT_SITE ? anchor : await cachedSite(kv, id, opts);
   // a host the site has since given up (its key not yet deleted, or deleted in another location)
   return site?.hostnames.includes(hostname) ? site : 'unknown';
+}
+
+/**
+ * The id of the site that lists `host` among its hostnames, or null: for a host no site names,
+ * and for every host when no sites are configured (the default site then has no hostnames of its
+ * own). The bidder's `targeting.sites` reads it (bidding/request-site.ts), for hosts a bid request
+ * names rather than the Host header, so a host that is not one is a miss without a lookup.
+ */
+export async function siteIdOfHost(kv: KVNamespace, host: string, opts: StoreOptions): Promise<string | null> {
+  const name = hostnameOf(host);
+  if (!isHostname(name)) return null;
+  const site = await resolveHost(kv, name, opts);
+  return site !== 'unknown' && site.hostnames.includes(name) ? site.id : null;
 }

@@ -17,6 +17,9 @@ export function hostnameOf(host: string): string {
   return host.toLowerCase().replace(/:\d*$/, '').replace(/\.$/, '');
 }
 
+/** Whether `h` (as `hostnameOf` gives it) is a host name a site may list. */
+export const isHostname = (h: string): boolean => HOSTNAME.test(h);
+
 export const SITE_ID_TEXT = SITE_NAME;
 export const siteId = z
   .string()
