@@ -98,8 +98,14 @@ function files(dir: string): string[] {
 export function readLog(persist: string): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (const f of files(join(persist, 'v3', 'r2'))) {
-    if (!f.includes(`${join('blobs')}`)) continue;
-    const bytes = readFileSync(f);
+    if (!f.includes(`${join('blobs')}`) || f.endsWith('.tmp')) continue; // .tmp: a blob being written
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(f);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // renamed or removed since it was listed
+      throw err;
+    }
     if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) continue;
     for (const line of gunzipSync(bytes).toString('utf8').split('\n')) if (line.trim()) out.push(JSON.parse(line));
   }
