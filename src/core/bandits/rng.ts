@@ -4,7 +4,7 @@
  * same counts is the same allocation: the logged propensity is the policy's exact probability.
  */
 
-import { lnGamma } from '../stats/chi-square.ts';
+import { lnGamma } from '../stats/gamma.ts';
 
 export type Rng = () => number;
 

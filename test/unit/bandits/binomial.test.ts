@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { binomial, mulberry32 } from '../../../src/core/bandits/rng.ts';
-import { lnGamma } from '../../../src/core/stats/chi-square.ts';
+import { lnGamma } from '../../../src/core/stats/gamma.ts';
 
 const pmf = (n: number, p: number, k: number) =>
   Math.exp(lnGamma(n + 1) - lnGamma(k + 1) - lnGamma(n - k + 1) + k * Math.log(p) + (n - k) * Math.log(1 - p));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chiSquareSurvival, lnGamma } from '../../../src/core/stats/chi-square.ts';
+import { chiSquareSurvival } from '../../../src/core/stats/chi-square.ts';
+import { lnGamma } from '../../../src/core/stats/gamma.ts';
 import { normalCdf, normalSurvival } from '../../../src/core/stats/normal.ts';
 
 describe('distribution tails (known values)', () => {
