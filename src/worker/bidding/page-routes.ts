@@ -10,8 +10,8 @@ import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { Campaign } from '../../core/bidding/campaign.ts';
 import { reportCsv } from '../../core/bidding/campaign-stats.ts';
-import { adminPage, loginRefusal } from '../shared/admin-page.ts';
-import { adminHostOnly, requireAdminSession, signIn, signOut } from '../shared/admin-sign-in.ts';
+import { adminPage } from '../shared/admin-page.ts';
+import { adminHostOnly, requireAdminSession, signInHandlers } from '../shared/admin-sign-in.ts';
 import { readForm, validate } from '../shared/body.ts';
 import { HttpError } from '../shared/http-error.ts';
 import { log } from '../shared/log.ts';
@@ -85,27 +85,14 @@ const deploymentAdminOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   );
 };
 
+const signing = signInHandlers(BASE, (title, body) => page(title, body));
+
 export const campaignPageRoutes = new Hono<AppEnv>()
   .use(BASE, adminHostOnly)
   .use(`${BASE}/*`, adminHostOnly)
-  .get(`${BASE}/login`, (c) =>
-    c.html(
-      page(
-        'Sign in',
-        html`<h1>Sign in</h1><form method="post" action="${BASE}/login">
-<label for="token">Admin token</label><input id="token" name="token" type="password" required autocomplete="current-password"> <button type="submit">Sign in</button></form>`,
-      ),
-    ),
-  )
-  .post(`${BASE}/login`, async (c) => {
-    const refused = await signIn(c);
-    if (refused !== null) return c.html(page('Sign in', loginRefusal(BASE, refused)), refused.status);
-    return c.redirect(BASE, 303);
-  })
-  .post(`${BASE}/logout`, async (c) => {
-    await signOut(c);
-    return c.redirect(`${BASE}/login`, 303);
-  })
+  .get(`${BASE}/login`, signing.form)
+  .post(`${BASE}/login`, signing.signIn)
+  .post(`${BASE}/logout`, signing.signOut)
   .use(BASE, session, deploymentAdminOnly)
   .use(`${BASE}/*`, session, deploymentAdminOnly)
   .get(BASE, async (c) => c.html(page('Campaigns', listView(await listRows(c.env)))))

@@ -9,10 +9,8 @@
  * Which site they act on, and the site switcher, are sites/admin-page-site.ts's.
  */
 import { Hono } from 'hono';
-import { html } from 'hono/html';
 import { ACTIONS, ARM_ACTIONS, EXPERIMENT_KEY, type Action } from '../../core/experiments/experiment.ts';
-import { loginRefusal } from '../shared/admin-page.ts';
-import { adminHostOnly, requireAdminSession, signIn, signOut } from '../shared/admin-sign-in.ts';
+import { adminHostOnly, requireAdminSession, signInHandlers } from '../shared/admin-sign-in.ts';
 import { readForm } from '../shared/body.ts';
 import { HttpError } from '../shared/http-error.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
@@ -48,27 +46,14 @@ function errorText(err: unknown): string | null {
   return err instanceof HttpError && err.status < 500 ? `${err.message}${err.field ? ` (field: ${err.field})` : ''}` : null;
 }
 
+const signing = signInHandlers(BASE, (title, body) => page(title, body));
+
 export const experimentPageRoutes = new Hono<AppEnv>()
   .use(BASE, adminHostOnly)
   .use(`${BASE}/*`, adminHostOnly)
-  .get(`${BASE}/login`, (c) =>
-    c.html(
-      page(
-        'Sign in',
-        html`<h1>Sign in</h1><form method="post" action="${BASE}/login">
-<label for="token">Admin token</label><input id="token" name="token" type="password" required autocomplete="current-password"> <button type="submit">Sign in</button></form>`,
-      ),
-    ),
-  )
-  .post(`${BASE}/login`, async (c) => {
-    const refused = await signIn(c);
-    if (refused !== null) return c.html(page('Sign in', loginRefusal(BASE, refused)), refused.status);
-    return c.redirect(BASE, 303);
-  })
-  .post(`${BASE}/logout`, async (c) => {
-    await signOut(c);
-    return c.redirect(`${BASE}/login`, 303);
-  })
+  .get(`${BASE}/login`, signing.form)
+  .post(`${BASE}/login`, signing.signIn)
+  .post(`${BASE}/logout`, signing.signOut)
   .use(BASE, requireAdminCookie, adminPageSite)
   .use(`${BASE}/*`, requireAdminCookie, adminPageSite)
   .get(BASE, async (c) => {

@@ -26,6 +26,12 @@ ${refresh ? raw('<meta http-equiv="refresh" content="5">') : ''}<title>${title} 
 <body><main>${body}</main></body></html>`;
 }
 
+/** The login form of the page at `base`. */
+export function loginForm(base: string) {
+  return html`<h1>Sign in</h1><form method="post" action="${base}/login">
+<label for="token">Admin token</label><input id="token" name="token" type="password" required autocomplete="current-password"> <button type="submit">Sign in</button></form>`;
+}
+
 /** The login page after a refused sign-in (admin-sign-in.ts): wrong token, or too many tries. */
 export function loginRefusal(base: string, refused: { readonly status: number; readonly message: string }) {
   return html`<h1>Sign in</h1><p class="error" role="alert">${refused.message}</p>${refused.status === 401 ? html`<p><a href="${base}/login">try again</a></p>` : ''}`;

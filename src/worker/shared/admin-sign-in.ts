@@ -17,6 +17,8 @@
  */
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
+import type { HtmlEscapedString } from 'hono/utils/html';
+import { loginForm, loginRefusal } from './admin-page.ts';
 import { adminPageAllowed } from './admin-host.ts';
 import {
   labelledSessionOf,
@@ -153,4 +155,25 @@ export async function signOut(c: AppContext): Promise<void> {
   if (signedIn !== null) await revoke(c.env, signedIn.session, now);
   for (const path of ADMIN_PAGES) deleteCookie(c, ADMIN_COOKIE, { path });
   deleteCookie(c, ADMIN_COOKIE, { path: '/ui' }); // sessions started when the cookie was scoped to /ui
+}
+
+type Render = (title: string, body: HtmlEscapedString | Promise<HtmlEscapedString>) => HtmlEscapedString | Promise<HtmlEscapedString>;
+
+/**
+ * The handlers every admin page mounts at `${base}/login` (GET: the form; POST: sign in) and
+ * `${base}/logout`, drawn in the page's own frame (`render`).
+ */
+export function signInHandlers(base: string, render: Render) {
+  return {
+    form: (c: AppContext) => c.html(render('Sign in', loginForm(base))),
+    signIn: async (c: AppContext) => {
+      const refused = await signIn(c);
+      if (refused !== null) return c.html(render('Sign in', loginRefusal(base, refused)), refused.status);
+      return c.redirect(base, 303);
+    },
+    signOut: async (c: AppContext) => {
+      await signOut(c);
+      return c.redirect(`${base}/login`, 303);
+    },
+  };
 }
