@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { hashFeatureKey } from '../core/feature-keys.ts';
 import { encodeLinearModel } from '../core/linear-model.ts';
-import { murmur3 } from '../core/murmur3.ts';
+import { murmur3Bytes } from '../core/murmur3.ts';
 import { parseTrainingWindow } from '../core/training-window.ts';
 import { compileItemKnnSource, ItemKnnSource } from './recs/source.ts';
 
@@ -44,12 +44,21 @@ export interface Compiled {
   readonly blob: Uint8Array;
 }
 
-/** A version derived from the content, so an unchanged source republishes as a no-op. */
-export function contentVersion(source: unknown): string {
-  return `h${murmur3(JSON.stringify(source), 0x5eed).toString(16).padStart(8, '0')}`;
+const PLACEHOLDER_VERSION = 'h00000000';
+
+/**
+ * Compiles with a version derived from the compiled bytes, so an unchanged source republishes as
+ * a no-op and a compiler whose output changed publishes a new version instead of colliding with
+ * the old one. The placeholder has the final version's length, so only the version differs.
+ */
+export function contentVersioned(compile: (version: string) => Compiled[]): Compiled[] {
+  let h = 0x5eed;
+  for (const c of compile(PLACEHOLDER_VERSION)) h = murmur3Bytes(c.blob, h);
+  return compile(`h${h.toString(16).padStart(8, '0')}`);
 }
 
 export function compileLinear(source: LinearSource): Compiled {
+  if (source.version === undefined) return contentVersioned((version) => [compileLinear({ ...source, version })])[0]!;
   const k = source.variants.length;
   const index = new Map(source.variants.map((v, i) => [v, i]));
   const col = (variant: string, where: string): number => {
@@ -72,7 +81,7 @@ export function compileLinear(source: LinearSource): Compiled {
     sigma = new Float64Array(k).fill(1);
     for (const [variant, s] of Object.entries(source.sigma)) sigma[col(variant, 'sigma')] = s;
   }
-  const version = source.version ?? contentVersion(source);
+  const version = source.version;
   const blob = encodeLinearModel({
     name: source.name,
     version,
@@ -106,5 +115,8 @@ export function compileSources(raw: unknown, file: string): Compiled[] {
     const issue = parsed.error.issues[0]!;
     throw new Error(`${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
-  return compileItemKnnSource(parsed.data, parsed.data.version ?? contentVersion(raw));
+  const source = parsed.data;
+  return source.version === undefined
+    ? contentVersioned((version) => compileItemKnnSource(source, version))
+    : compileItemKnnSource(source, source.version);
 }

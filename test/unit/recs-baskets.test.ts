@@ -12,7 +12,7 @@ import { neighboursOf } from '../../src/core/recs/recommend.ts';
 import type { ModelStorage } from '../../src/core/model-registry.ts';
 import { manifestKey } from '../../src/core/store-keys.ts';
 import { publishRecs } from '../../src/train/recs/train.ts';
-import { compileSources } from '../../src/train/model-source.ts';
+import { compileSources, contentVersioned } from '../../src/train/model-source.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'attune-recs-'));
 
@@ -241,6 +241,16 @@ describe('publishing', () => {
     expect(top.every((id) => companions.includes(id))).toBe(true);
     expect(compileSources(raw, 'recs.json')[1]!.version).toBe(compiled[1]!.version); // content-derived
     expect(() => compileSources({ ...raw, baskets: [{ items: ['nope'] }] }, 'x.json')).toThrow(/unknown item/);
+  });
+
+  it('derives a version from the compiled bytes, so a changed compiler never reuses a published version', () => {
+    const blob = (version: string, extra: number) => ({ name: 'm', version, blob: new Uint8Array([...Buffer.from(version), extra]) });
+    const [a] = contentVersioned((v) => [blob(v, 1)]);
+    const [b] = contentVersioned((v) => [blob(v, 2)]); // the same source, another compiler's output
+    expect(a!.version).toMatch(/^h[0-9a-f]{8}$/);
+    expect(b!.version).not.toBe(a!.version);
+    expect(contentVersioned((v) => [blob(v, 1)])[0]!.version).toBe(a!.version);
+    expect(Buffer.from(a!.blob).toString('latin1')).toContain(a!.version);
   });
 });
 

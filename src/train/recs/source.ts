@@ -41,7 +41,7 @@ export interface CompiledBlob {
   readonly blob: Uint8Array;
 }
 
-/** The model and its `-popular` companion; `version` defaults to a hash of the source. */
+/** The model and its `-popular` companion, both of version `version`. */
 export function compileItemKnnSource(source: ItemKnnSource, version: string): CompiledBlob[] {
   const known = new Set(source.items.map((i) => i.id));
   for (const b of source.baskets) {
