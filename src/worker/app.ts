@@ -7,13 +7,13 @@
  * so an isolate's start-up pays only for what every request needs (`lazyRoutes` below).
  */
 import { Hono, type ErrorHandler, type MiddlewareHandler, type NotFoundHandler } from 'hono';
-import { cors } from 'hono/cors';
 import { decideRoutes } from './decide/decide-routes.ts';
 import { scoreRoutes } from './decide/score-routes.ts';
 import { eventRoutes } from './events/events-routes.ts';
 import { isAdminHost } from './shared/admin-host.ts';
 import { queueRoutes } from './log/queue-routes.ts';
 import { adminModelRoutes } from './models/admin-routes.ts';
+import { cors } from './shared/cors.ts';
 import { errorBody, HttpError } from './shared/http-error.ts';
 import { settings, type Settings } from './shared/settings.ts';
 import type { AppContext, AppEnv } from './shared/types.ts';
@@ -95,11 +95,11 @@ app.use('/v1/*', async (c, next) => {
   let handler = corsOf.get(s);
   if (handler === undefined) {
     handler = cors({
-      origin: s.allowedOrigins === '*' ? '*' : [...s.allowedOrigins],
-      allowMethods: ['GET', 'POST', 'OPTIONS'],
-      allowHeaders: ['content-type'],
-      exposeHeaders: ['x-attune-fallback', 'retry-after'], // retry-after: a 429 from /v1/events
-      maxAge: 86400,
+      origins: s.allowedOrigins === '*' ? '*' : [...s.allowedOrigins],
+      methods: ['GET', 'POST', 'OPTIONS'],
+      headers: ['content-type'],
+      expose: ['x-attune-fallback', 'retry-after'], // retry-after: a 429 from /v1/events
+      maxAgeSeconds: 86400,
     });
     corsOf.set(s, handler);
   }

@@ -14,6 +14,12 @@ export async function readBodyBytes(req: Request, maxBytes: number): Promise<Uin
   const declared = Number(req.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) throw new HttpError(413, 'body_too_large', `body exceeds ${maxBytes} bytes`);
   if (!req.body) return new Uint8Array(0);
+  // From the network, a declared length is the body's framing: one read of the whole, no read loop.
+  if (declared >= 0) {
+    const whole = new Uint8Array(await req.arrayBuffer());
+    if (whole.byteLength > maxBytes) throw new HttpError(413, 'body_too_large', `body exceeds ${maxBytes} bytes`);
+    return whole;
+  }
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
