@@ -10,7 +10,7 @@ import { localTime } from './local-time.ts';
 import { isPageType, pageTypeOf, type PageType } from './page-type.ts';
 import type { Profile } from './profile.ts';
 import { classifyReferrer, type ReferrerClass } from './referrer.ts';
-import { campaignTags, splitUrl } from './url-parts.ts';
+import { pagePartsOf, referrerHostOf } from './url-memo.ts';
 import { parseUserAgent, type BrowserName, type DeviceClass, type OsName } from './user-agent.ts';
 
 export type AttrValue = string | number | boolean;
@@ -76,14 +76,14 @@ const NO_ATTRS: Readonly<Record<string, AttrValue>> = Object.freeze({});
 /** The context of a request. Long inputs are clipped first (input-limits.ts): the same clipped strings feed the features and the log. */
 export function buildContext(input: ContextInput): VisitorContext {
   const geo = input.geo ?? {};
-  const page = splitUrl(clip(input.url, LIMITS.input));
-  const tags = campaignTags(page.query);
-  const referrerHost = input.referrer ? clip(splitUrl(clip(input.referrer, LIMITS.input)).host, LIMITS.host) : '';
+  const page = pagePartsOf(input.url);
+  const tags = page.tags;
+  const referrerHost = referrerHostOf(input.referrer);
   const ua = parseUserAgent(clip(input.userAgent, LIMITS.input));
   const timezone = geo.timezone || 'UTC';
   const t = localTime(input.now, timezone);
-  const host = clip(page.host, LIMITS.host);
-  const path = clip(page.path, LIMITS.path);
+  const host = page.host;
+  const path = page.path;
   const explicitType = input.pageType?.toLowerCase();
   const p = input.profile;
   const lastMs = p.last * 60_000;

@@ -165,6 +165,7 @@ const NOT_TOOLS: Record<string, string> = {
   'snippet:build': 'no arguments',
   'bench:proxy': 'no arguments',
   'bench:proxy-profile': 'no arguments (environment variables, as bench:proxy)',
+  'bench:decide-profile': 'no arguments (environment variables, as bench:proxy-profile)',
   'bench:bandits': 'runs three benches in turn, no arguments',
   'bench:experiment-stats': 'runs two benches in turn (each takes an optional run count when run alone)',
   'bench:recs:http': 'no arguments',
