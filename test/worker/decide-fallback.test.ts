@@ -10,6 +10,7 @@ import { manifestKey, modelKey } from '../../src/core/store-keys.ts';
 import { recsModel } from './recs-helpers.ts';
 import { fetchWorker, linearBlob, postJson, publish, resetAll, resetCaches } from './helpers.ts';
 import { logged } from './log-capture.ts';
+import { REPEAT_WINDOW_MS, warnRepeating } from '../../src/worker/shared/log.ts';
 import { spiedRecords } from './counting-queue.ts';
 
 interface Decision {
@@ -83,6 +84,22 @@ describe('/v1/decide decides per slot', () => {
     expect(strict.json.error).toMatchObject({ code: 'unknown_model', field: 'slots[0].model' });
   });
 
+  it('a fallback that repeats on every request is written once a minute per isolate, then with how many were held back', async () => {
+    const slots = [{ id: 'gone', model: 'never-was', candidates: ['keep'] }];
+    const first = await warnings(async () => {
+      for (let i = 0; i < 5; i++) expect((await decide({ slots })).res.headers.get('x-attune-fallback')).toBe('gone=unknownModel');
+    });
+    expect(first).toEqual([{ msg: 'slot fallback', slot: 'gone', model: 'never-was', reason: 'unknownModel' }]);
+    // another slot's fallback is its own warning
+    const other = await warnings(async () => void (await decide({ slots: [{ ...slots[0]!, id: 'other' }] })));
+    expect(other).toEqual([{ msg: 'slot fallback', slot: 'other', model: 'never-was', reason: 'unknownModel' }]);
+    // a minute later (this isolate's clock): one line again, saying how many were held back
+    const later = await warnings(async () =>
+      warnRepeating('slot fallback', { slot: 'gone', model: 'never-was', reason: 'unknownModel' }, Date.now() + REPEAT_WINDOW_MS),
+    );
+    expect(later).toEqual([{ msg: 'slot fallback', slot: 'gone', model: 'never-was', reason: 'unknownModel', repeated: 4 }]);
+  });
+
   it('a model that never existed: fallback, and null when the slot has no candidates; both logged as fallback records', async () => {
     const send = vi.spyOn(env.EVENTS, 'send');
     const slots = [
@@ -143,7 +160,8 @@ describe('/v1/decide decides per slot', () => {
         ['y', 'model', undefined],
       ]);
       expect(out.json.decisions[0]!.model).toEqual({ name: 'fb-hero', version: 'v1' });
-      expect(warned).toEqual([{ msg: 'slot fallback', slot: 'hero', model: 'fb-hero', reason: 'corrupt' }]);
+      // the same fallback again within the minute is held back (warnRepeating)
+      expect(warned).toEqual(strict ? [] : [{ msg: 'slot fallback', slot: 'hero', model: 'fb-hero', reason: 'corrupt' }]);
     }
   });
 

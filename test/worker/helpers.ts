@@ -4,6 +4,7 @@ import { env, exports } from 'cloudflare:workers';
 import { encodeLinearModel, type LinearModelInput } from '../../src/core/linear-model.ts';
 import { hashFeatureKey } from '../../src/core/feature-keys.ts';
 import { clearConfigCache } from '../../src/worker/shared/config-store.ts';
+import { clearRepeatedWarnings } from '../../src/worker/shared/log.ts';
 import { clearExperimentKeys } from '../../src/worker/experiments/store.ts';
 import { clearModelCache } from '../../src/worker/models/model-store.ts';
 import { clearSiteCache } from '../../src/worker/sites/site-resolve.ts';
@@ -57,6 +58,7 @@ export function resetCaches(): void {
   clearConfigCache();
   clearSiteCache();
   clearExperimentKeys();
+  clearRepeatedWarnings();
 }
 
 /** Empties every binding's storage and this isolate's caches: each test starts from nothing. */

@@ -25,7 +25,7 @@ import { LINEAR, SHADING } from '../models/adapters.ts';
 import { resolveModel, type Resolved } from '../models/model-store.ts';
 import { parseJson } from '../shared/body.ts';
 import { badRequest, HttpError } from '../shared/http-error.ts';
-import { log } from '../shared/log.ts';
+import { log, warnRepeating } from '../shared/log.ts';
 import { signingSecret, storeOptions } from '../shared/settings.ts';
 import type { AppContext, AppEnv } from '../shared/types.ts';
 import { debugNoBid, debugReport, explainFor, isTest } from './bid-debug.ts';
@@ -93,7 +93,7 @@ async function readState(
         [...rateModels(active)].map(async (n) => {
           const r = await resolveModel(kv, n, LINEAR, store);
           models.set(n, r.ok ? r.model : null);
-          if (!r.ok) log.warn('bid model fallback', { model: n, reason: r.reason });
+          if (!r.ok) warnRepeating('bid model fallback', { model: n, reason: r.reason });
         }),
       ),
       needsShading(req) ? resolveModel(kv, SHADING_MODEL, SHADING, store) : Promise.resolve(null),

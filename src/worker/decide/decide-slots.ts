@@ -20,7 +20,7 @@ import { preloadModel, resolveModel } from '../models/model-store.ts';
 import type { StoreOptions } from '../shared/refresh-cache.ts';
 import type { DecideRequest } from './decide-schema.ts';
 import type { Visit } from '../visitor/visit.ts';
-import { log } from '../shared/log.ts';
+import { log, warnRepeating } from '../shared/log.ts';
 import { kvOf } from '../shared/bindings.ts';
 
 export type SlotRequest = DecideRequest['slots'][number];
@@ -156,7 +156,7 @@ export async function decideSlots(c: { env: Env }, visit: Visit, slots: readonly
     // One warning per slot served its safe default because its model or experiment failed (not
     // for a visitor outside a test, nor a test still on its prior): what an operator alerts on.
     if (o.fallback !== undefined && (d === null || d.source === 'fallback')) {
-      log.warn('slot fallback', { slot: o.slot, model: slots[i]!.model, experiment: slots[i]!.experiment, reason: o.fallback });
+      warnRepeating('slot fallback', { slot: o.slot, model: slots[i]!.model, experiment: slots[i]!.experiment, reason: o.fallback });
     }
     // Logged even when nothing was shown (no candidates to fall back to: action ''), so outcomes
     // sent with this decision id still join a record that says why.

@@ -17,7 +17,7 @@ import { ScoreRequest } from './decide-schema.ts';
 import type { AppEnv } from '../shared/types.ts';
 import { beginVisit, finishVisit } from '../visitor/visit.ts';
 import { LINEAR } from '../models/adapters.ts';
-import { log } from '../shared/log.ts';
+import { log, warnRepeating } from '../shared/log.ts';
 import { kvOf } from '../shared/bindings.ts';
 
 export const scoreRoutes = new Hono<AppEnv>().post('/v1/score', apiRateLimit, async (c) => {
@@ -38,7 +38,7 @@ export const scoreRoutes = new Hono<AppEnv>().post('/v1/score', apiRateLimit, as
       }
       scores[name] = { version: r.version, source: 'fallback', scores: {}, fallback: r.reason };
       fallbacks.push(`${name}=${r.reason}`);
-      log.warn('score fallback', { model: name, reason: r.reason });
+      warnRepeating('score fallback', { model: name, reason: r.reason });
       continue;
     }
     scoreVariants(r.model, visit.features, logits);

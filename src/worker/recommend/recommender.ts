@@ -17,7 +17,7 @@ import { resolveModel } from '../models/model-store.ts';
 import { orderTime, RECS_LIMITS, type RecommendRequest } from './recommend-schema.ts';
 import type { AppContext } from '../shared/types.ts';
 import type { Visit } from '../visitor/visit.ts';
-import { log } from '../shared/log.ts';
+import { log, warnRepeating } from '../shared/log.ts';
 import { kvOf } from '../shared/bindings.ts';
 
 /** The last model each name resolved to in this isolate: the first fallback when KV breaks. */
@@ -143,7 +143,7 @@ export async function rankItems(c: AppContext, visit: Visit, body: RecommendRequ
   const contextIds = body.items ?? [];
   const name = body.model ?? DEFAULT_RECS_MODEL;
   const res = await resolveRecs(c, visit, name, body.strict === true);
-  if (res.fallback !== undefined) log.warn('slot fallback', { slot: body.slot ?? 'recs', model: name, reason: res.fallback });
+  if (res.fallback !== undefined) warnRepeating('slot fallback', { slot: body.slot ?? 'recs', model: name, reason: res.fallback });
   const unknown: string[] = [];
   const items: RankedItem[] = [];
   let fallback = res.fallback;
