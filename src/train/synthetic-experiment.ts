@@ -1,6 +1,6 @@
 /**
  * The experiment `log:synth --anomaly` adds beside the hero slot (docs/insights.md, "Known
- * answers"): on every EVERY-th page view the visitor also sees slot `offer`, in experiment
+ * answers"): on every `every`-th page view (every second) the visitor also sees slot `offer`, in experiment
  * `offer-test`, with arm `plain` or `discount` drawn uniformly. `plain`'s click rate is 5 %
  * everywhere; `discount`'s is 12 % for visitors referred by email and 2.5 % for the rest, so
  * `plain` is best overall (about 4.9 % for `discount`) while email visitors respond to `discount`:

@@ -23,9 +23,8 @@ export function funnelChart(fs: readonly Funnel[]): string {
   const cols = 3;
   const colW = (W - LEFT - RIGHT) / cols;
   const parts: string[] = [];
-  ['exposures', 'clicks', 'conversions after a click'].forEach((label, i) =>
-    parts.push(`<text x="${f(LEFT + colW * (i + 0.5))}" y="12" text-anchor="middle" fill="#444">${label}</text>`),
-  );
+  for (const [i, label] of ['exposures', 'clicks', 'conversions after a click'].entries())
+    parts.push(`<text x="${f(LEFT + colW * (i + 0.5))}" y="12" text-anchor="middle" fill="#444">${label}</text>`);
   parts.push(`<text x="${W - RIGHT + 8}" y="12" fill="#444">revenue</text>`);
   fs.forEach((fu, ri) => {
     const mid = TOP + ri * ROW + (ROW - 16) / 2;
