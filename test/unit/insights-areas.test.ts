@@ -261,3 +261,24 @@ describe('who responds to what, per experiment', () => {
     }
   }, 60_000);
 });
+
+describe('who responds to what, by segment rule', () => {
+  it('finds the visitors of a segment rule (context.segments) preferring another variant', async () => {
+    const r0 = mulberry32(9);
+    const records: LogRecord[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const ts = FROM + i * 20_000;
+      const vip = i % 3 === 0;
+      const action = i % 2 === 0 ? 'a' : 'b';
+      const context = { segments: vip ? ['vip', 'eu'] : ['eu'] } as unknown as DecisionRecord['context'];
+      records.push(decision(`s${i}`, ts, { action, candidates: ['a', 'b'], context }));
+      // a: 12 % everywhere, the best overall; b: 2 %, but 25 % for vip visitors
+      if (r0() < (action === 'a' ? 0.12 : vip ? 0.25 : 0.02)) records.push(outcome(`s${i}`, ts + 1000, 'click'));
+    }
+    const r = await insightsOf(records);
+    const segs = r.findings.filter((f) => f.kind === 'segment');
+    expect(segs).toMatchObject([{ subject: { slot: 'hero', segment: 'vip', variant: 'b' }, metric: 'ctr' }]);
+    expect(segs[0]!.interval![0]).toBeGreaterThan(0);
+    expect(reportHtml(r)).toContain(`<figure id="${segs[0]!.chart}">`);
+  }, 60_000);
+});
