@@ -71,17 +71,24 @@ export function linkedFigures(fs: readonly RankedFinding[], d: LinkData, from: n
     if (!f.chart || out.has(f.chart)) continue;
     if (f.chart === volumeChart(f.subject.slot ?? '', 'volume')) {
       const slot = f.subject.slot ?? '';
-      const pts = d.volume.filter((v) => v.slot === slot);
+      const at = new Map(d.volume.filter((v) => v.slot === slot).map((v) => [v.t, v]));
+      // every hour between the first and the last, an empty one at 0: the gap is what the chart shows
+      const hours = [...at.keys()];
+      const t0 = Math.min(...hours);
+      const grid = Array.from({ length: Math.round((Math.max(...hours) - t0) / HOUR) + 1 }, (_, i) => t0 + i * HOUR);
       const series: Series[] = (['decisions', 'outcomes'] as const).map((k) => ({
         name: k,
-        points: pts.map((p) => ({ x: p.t + HOUR / 2, y: p[k], lo: p[k], hi: p[k] })),
+        points: grid.map((t) => {
+          const y = at.get(t)?.[k] ?? 0;
+          return { x: t + HOUR / 2, y, lo: y, hi: y };
+        }),
       }));
       out.set(
         f.chart,
         figure(
           f.chart,
           trendChart(series, { mark: from, format: 'count' }),
-          `Slot ${slot || '(none)'}: decisions and decisions with an outcome per hour (an hour without any has no point).`,
+          `Slot ${slot || '(none)'}: decisions and decisions with an outcome per hour; the dashed line starts the chosen period.`,
         ),
       );
     } else if (f.chart === armsChart(f.subject.experiment ?? '')) {

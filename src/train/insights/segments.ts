@@ -1,11 +1,12 @@
 /**
  * Who responds to what: per slot, and per experiment, in the chosen period, the segments (device,
- * country, referrer, page type, new vs returning, and each segment rule the site's visitors matched)
- * whose best variant (an experiment's: arm) by click rate differs from the best overall. A segment's best is the argmax of its
- * variants, so the test allows for that choice: its interval is at level α / (segments × (variants
- * − 1)) (Bonferroni over every segment of the slot or experiment looked at and every rival its best
- * was picked from), and a finding needs the interval of (segment's best / overall best on the
- * segment) − 1 above 0. Only variants with MIN_EXPOSURES exposures in the segment take part.
+ * country, referrer, page type, new vs returning, and each segment rule the visitors matched) whose
+ * best variant (an experiment's: arm) by click rate differs from the best overall. A segment's best
+ * is the argmax of its variants, so the test allows for that choice: its interval is at level
+ * α / (segments × (variants − 1)) (Bonferroni over every segment of the slot or experiment looked
+ * at and every rival its best was picked from), and a finding needs the interval of (segment's
+ * best / overall best on the segment) − 1 above 0. Only variants with MIN_EXPOSURES exposures in
+ * the segment take part.
  *
  * A segment finding describes a standing difference, not a change: `before` is the overall best
  * variant's click rate in the segment, `after` the segment's best's, and `change` after / before − 1.
