@@ -1,9 +1,10 @@
 /**
  * `npm run bench:insights [-- --decisions 1000000 --runs 3 --keep DIR --parquet]`
  *
- * `npm run insights` end to end on a synthetic log of `--decisions` decisions (about 7 % more
- * records with the clicks) written as the consumer writes it (gzip NDJSON objects of ≤ 100
- * records), with `--anomaly`'s shifts. Each run is a fresh process; reports the median wall time, CPU time
+ * `npm run insights` end to end on a synthetic log of `--decisions` hero decisions written as the
+ * consumer writes it (gzip NDJSON objects of ≤ 100 records), with `--anomaly`'s shifts, which add
+ * an `offer-test` decision to every second one (so 1.5 × as many decisions, and about 1.6 × as
+ * many records with the clicks). Each run is a fresh process; reports the median wall time, CPU time
  * (user + system, DuckDB's threads included) and peak RSS.
  * `--parquet` also times the same log compacted by `npm run log:compact`.
  *
@@ -51,7 +52,7 @@ if (!existsSync(ndjson)) {
   });
   bar.done();
   console.log(
-    `wrote ${n.toLocaleString('en-US')} records (${values.decisions.toLocaleString('en-US')} decisions) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    `wrote ${n.toLocaleString('en-US')} records (${values.decisions.toLocaleString('en-US')} hero decisions) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
 }
 if (values.parquet && !existsSync(parquet)) {

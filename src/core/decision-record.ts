@@ -52,6 +52,8 @@ export interface DecisionRecord {
   readonly exchange?: string;
   /** bids: the price bid (CPM, response currency); `score` holds the same number, as it did before this field */
   readonly price?: number;
+  /** bids: the campaign's value of the impression (CPM, campaign currency): its unshaded bid, what shading savings are counted from */
+  readonly value?: number;
   /** the site that decided, when it is a named one (docs/sites.md); absent: the default site */
   readonly site?: string;
 }

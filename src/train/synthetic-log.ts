@@ -20,6 +20,7 @@ import type { LogRecord, OutcomeEvent } from '../core/outcome-event.ts';
 import { cliMain, type CliSpec, dateOption } from './cli.ts';
 import { lastFullDayStart } from './insights/days.ts';
 import { mulberry32 } from './random.ts';
+import { offerRecords } from './synthetic-experiment.ts';
 
 export { mulberry32 };
 
@@ -121,7 +122,9 @@ export interface SynthOptions {
  *     probability is halved;
  *   - throughout, `bold` gains `blogBold` on its logit on `blog` pages, so in the last day (where
  *     `control` is best overall) blog visitors still prefer `bold`: a segment whose best variant
- *     differs from the overall best.
+ *     differs from the overall best;
+ *   - beside it, experiment `offer-test` on slot `offer`, where email visitors prefer the arm that
+ *     is not best overall (synthetic-experiment.ts `OFFER`): a segment finding per experiment.
  */
 export const ANOMALY = { boldFactor: 0.5, blogBold: 1.2 } as const;
 
@@ -147,6 +150,7 @@ export function* syntheticLog(o: SynthOptions): Generator<LogRecord> {
   const candidates = [...VARIANTS];
   const probabilities = candidates.map(() => 1 / candidates.length);
   const shiftFrom = lastFullDayStart(start + (o.decisions - 1) * gap);
+  const offer = mulberry32(((o.seed ?? 1) ^ 0x0ffe4) >>> 0);
   for (let i = 0; i < o.decisions; i++) {
     if (o.onProgress && i % 4096 === 0) o.onProgress(i);
     const ts = start + i * gap;
@@ -188,6 +192,7 @@ export function* syntheticLog(o: SynthOptions): Generator<LogRecord> {
       };
       yield click;
     }
+    if (o.anomaly) yield* offerRecords(offer, i, decision);
   }
 }
 
@@ -244,7 +249,7 @@ export const SPEC = {
     legacy: { type: 'boolean', help: 'the layout before the site partition (dt=…/hour=…/)' },
     anomaly: {
       type: 'boolean',
-      help: "inject known shifts: bold's click rate halves on the last full day; blog visitors prefer control (docs/insights.md)",
+      help: "inject known shifts: bold's click rate halves on the last full day; blog visitors prefer bold; email visitors prefer offer-test's discount arm (docs/insights.md)",
     },
     'gap-ms': { type: 'integer', min: 1, default: 1000, help: 'ms between decisions' },
   },

@@ -33,6 +33,7 @@ describe('bidRecords', () => {
         propensity: d.propensity,
         price: d.price,
         score: d.price,
+        value: d.value,
         candidates: [`${d.campaign}/${d.creative}`],
         probabilities: [1],
         featureSpec: FEATURE_SPEC_HASH,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DecisionRecord } from '../../src/core/decision-record.ts';
 import type { LogRecord } from '../../src/core/outcome-event.ts';
+import { reportHtml } from '../../src/train/insights/report-html.ts';
 import { runInsights } from '../../src/train/insights/run.ts';
 import { openLog } from '../../src/train/log/open-log.ts';
 import { mulberry32, syntheticLog } from '../../src/train/synthetic-log.ts';
@@ -98,6 +99,9 @@ describe('insights anomalies', () => {
     // the campaign's numbers: 1.5 CPM a win, so CPC is 0.0015 / clicks per win
     const spring = r.areas.find((a) => a.area.name === 'campaign')!.rows[0]!;
     expect(spring.after!.spend).toBeCloseTo(spring.after!.wins * 0.0015, 9);
+    // every finding links to a chart the report draws
+    const html = reportHtml(r);
+    for (const f of r.findings) expect(html).toContain(`<figure id="${f.chart}">`);
   }, 60_000);
 
   it('finds none of them in the same log without the injections', async () => {

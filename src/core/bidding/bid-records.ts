@@ -23,6 +23,7 @@ export function bidRecords(out: BidderOutput, req: BidRequest, userKey: string |
     propensity: d.propensity,
     score: d.price, // the price, where bid records kept it before `price` (log fields are a contract: kept)
     price: d.price,
+    value: d.value,
     source: d.source === 'model' ? 'model' : 'fallback',
     candidates: [`${d.campaign}/${d.creative}`],
     probabilities: [1],

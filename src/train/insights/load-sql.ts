@@ -13,12 +13,15 @@
  *   clicked    a click                    converted  a conversion, purchase or goal
  *   purchases  purchase outcomes          revenue    the sum of their `value`
  *   won        a win or billing notice    spend      its clearing price / 1000 (CPM → one impression)
+ *   won_value  a won bid's logged value / 1000, when its notice named a price (else 0)
+ *   saved      won_value − spend: what shading (or a second price) kept (shading-savings.ts)
  * A bid's click or notice without an exchange did not come from our tracker or notice routes,
  * and counts for nothing (as in attribution-sql.ts).
  */
 import { BID_OUTCOMES } from '../../core/outcome-event.ts';
 import { type LogColumn, type LogFiles, recordsSql } from '../log/columns.ts';
 import { litList, num } from '../log/duckdb.ts';
+import { SAVINGS_COLUMNS_SQL } from './shading-savings.ts';
 
 export interface LoadRange {
   /** the comparison period's start; decisions before it are not read */
@@ -51,7 +54,7 @@ const COLUMNS: LogColumn[] = [
 ];
 
 /** the context's segment fields, parsed once per record (one path list, not one parse per field) */
-const CONTEXT_FIELDS = `json_extract_string(context, ['$.device', '$.country', '$.referrer', '$.pageType', '$.visits'])`;
+const CONTEXT_FIELDS = `json_extract_string(context, ['$.device', '$.country', '$.referrer', '$.pageType', '$.visits', '$.segments'])`;
 
 export function loadSql(files: LogFiles, latest: number, r: LoadRange): string[] {
   const records = recordsSql(files, COLUMNS, latest);
@@ -61,6 +64,7 @@ export function loadSql(files: LogFiles, latest: number, r: LoadRange): string[]
      SELECT type, hash(id) AS oid, ts, kind, visitor, slot, model.name AS model, action, source, experiment, sticky,
             ${exp('candidates')}, ${exp('probabilities')},
             c[1] AS device, c[2] AS country, c[3] AS referrer, c[4] AS page_type, TRY_CAST(c[5] AS INTEGER) AS visits,
+            nullif(c[6], '[]') AS segments,
             name, hash(decisionId) AS dk, value, auction.price AS price, exchange
      FROM (SELECT *, ${CONTEXT_FIELDS} AS c FROM (${records})) WHERE valid AND (type = 'outcome' OR (ts >= ${num(r.compareFrom)} AND ts < ${num(r.to)}))`,
     `CREATE OR REPLACE TEMP TABLE dec AS
@@ -71,7 +75,8 @@ export function loadSql(files: LogFiles, latest: number, r: LoadRange): string[]
               any_value(candidates) AS candidates, any_value(probabilities) AS probabilities,
               coalesce(any_value(device), '') AS device, coalesce(any_value(country), '') AS country,
               coalesce(any_value(referrer), '') AS referrer, coalesce(any_value(page_type), '') AS page_type,
-              CASE WHEN coalesce(any_value(visits), 1) <= 1 THEN 'new' ELSE 'returning' END AS visitor_type
+              CASE WHEN coalesce(any_value(visits), 1) <= 1 THEN 'new' ELSE 'returning' END AS visitor_type,
+              any_value(segments) AS segments, any_value(value) AS bid_value
        FROM raw WHERE type = 'decision' GROUP BY oid)`,
     `CREATE OR REPLACE TEMP TABLE u AS
      WITH oc AS (
@@ -83,14 +88,15 @@ export function loadSql(files: LogFiles, latest: number, r: LoadRange): string[]
               count(*) FILTER (WHERE name = 'purchase') AS purchases,
               coalesce(sum(value) FILTER (WHERE name = 'purchase'), 0) AS revenue,
               bool_or(name IN ('win', 'billing')) AS won,
-              coalesce(max(price) FILTER (WHERE name IN ('win', 'billing')), 0) / 1000 AS spend
+              max(price) FILTER (WHERE name IN ('win', 'billing')) / 1000 AS paid
        FROM oc JOIN dec ON oc.dk = dec.k
        WHERE oc.ts BETWEEN dec.ts - ${num(r.skewMs)} AND dec.ts + ${num(r.windowMs)}
          AND (dec.kind IS DISTINCT FROM 'bid' OR oc.tracked OR oc.name NOT IN ${litList([...BID_OUTCOMES])})
        GROUP BY oc.dk)
      SELECT dec.*, coalesce(clicked, false)::INTEGER AS clicked, coalesce(converted, false)::INTEGER AS converted,
             coalesce(purchases, 0)::DOUBLE AS purchases, coalesce(revenue, 0)::DOUBLE AS revenue,
-            coalesce(won, false)::INTEGER AS won, coalesce(spend, 0)::DOUBLE AS spend
+            coalesce(won, false)::INTEGER AS won, coalesce(paid, 0)::DOUBLE AS spend,
+            ${SAVINGS_COLUMNS_SQL}
      FROM dec LEFT JOIN per USING (k)`,
     'DROP TABLE raw',
   ];

@@ -8,7 +8,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { rows } from '../log/duckdb.ts';
 import { type RatioSums, rateSums } from './stats.ts';
 
-export type AreaName = 'slot' | 'experiment' | 'campaign' | 'model';
+export type AreaName = 'slot' | 'experiment' | 'placement' | 'campaign' | 'model';
 
 /** The sums of one subject in one period (every field a number). */
 export type Sums = Record<(typeof SUM_COLUMNS)[number], number>;
@@ -53,6 +53,11 @@ const SUM_COLUMNS = [
   'conversionSpend',
   'fallbacks',
   'explores',
+  'saved',
+  'saved2',
+  'wonValue',
+  'wonValue2',
+  'savedWonValue',
 ] as const;
 
 const count = (name: string, label: string, f: (s: Sums) => number, format: MetricDef['format'] = 'count'): MetricDef => ({
@@ -102,6 +107,13 @@ export const METRICS = {
     format: 'money',
     sums: (s) => ({ n: s.n, sx: s.conversions, sy: s.spend, sxx: s.conversions, syy: s.spend2, sxy: s.conversionSpend }),
   },
+  shadingSavings: count('shading_savings', 'shading savings', (s) => s.saved, 'money'),
+  shadingSavingsShare: {
+    name: 'shading_savings_share',
+    label: 'shading savings share',
+    format: 'percent',
+    sums: (s) => ({ n: s.n, sx: s.wonValue, sy: s.saved, sxx: s.wonValue2, syy: s.saved2, sxy: s.savedWonValue }),
+  },
   fallbackRate: { name: 'fallback_rate', label: 'fallback rate', format: 'percent', sums: (s) => rateSums(s.n, s.fallbacks) },
   exploreShare: { name: 'explore_share', label: 'explore share', format: 'percent', sums: (s) => rateSums(s.n, s.explores) },
 } satisfies Record<string, MetricDef>;
@@ -109,11 +121,14 @@ export const METRICS = {
 const M = METRICS;
 const outcomes = [M.exposures, M.clicks, M.conversions, M.ctr, M.cvr, M.revenuePerVisitor, M.aov];
 
+/** The decisions that choose among variants of a slot: not bids, not recommendation slates (each has its own area). */
+export const VARIANT_DECISIONS = "coalesce(kind, '') NOT IN ('bid', 'recommendation')";
+
 export const AREAS: readonly Area[] = [
   {
     name: 'slot',
     title: 'Slots and variants',
-    where: "kind IS DISTINCT FROM 'bid'",
+    where: VARIANT_DECISIONS,
     subject: { slot: 'slot', variant: 'action' },
     metrics: outcomes,
   },
@@ -125,11 +140,19 @@ export const AREAS: readonly Area[] = [
     metrics: outcomes,
   },
   {
+    // a recommendation's action is only its slate's first item: the placement and model are the subject
+    name: 'placement',
+    title: 'Recommendation placements',
+    where: "kind = 'recommendation'",
+    subject: { placement: 'slot', model: "CASE WHEN model = '' THEN '(none)' ELSE model END" },
+    metrics: outcomes,
+  },
+  {
     name: 'campaign',
     title: 'Campaigns (bidding)',
     where: "kind = 'bid'",
     subject: { campaign: "split_part(action, '/', 1)" },
-    metrics: [M.bids, M.wins, M.spend, M.winRate, M.adCtr, M.cpc, M.cpa],
+    metrics: [M.bids, M.wins, M.spend, M.winRate, M.adCtr, M.cpc, M.cpa, M.shadingSavings, M.shadingSavingsShare],
   },
   {
     name: 'model',
@@ -152,7 +175,7 @@ export async function areaRows(con: DuckDBConnection, a: Area): Promise<AreaRow[
   const sel = keys.map((k) => `coalesce(${a.subject[k]}, '') AS "s_${k}"`).join(', ');
   const by = keys.map((k) => `"s_${k}"`).join(', ');
   const sql = `
-    WITH x AS (SELECT ${sel}, after, visitor, clicked, converted, purchases, revenue, won, spend, source FROM u WHERE ${a.where}),
+    WITH x AS (SELECT ${sel}, after, visitor, clicked, converted, purchases, revenue, won, spend, saved, won_value, source FROM u WHERE ${a.where}),
     v AS (SELECT ${by}, after, count(*)::DOUBLE AS visitors, sum(r * r)::DOUBLE AS "visitorRevenue2"
           FROM (SELECT ${by}, after, visitor, sum(revenue) AS r FROM x GROUP BY ALL) GROUP BY ALL),
     t AS (SELECT ${by}, after,
@@ -162,7 +185,9 @@ export async function areaRows(con: DuckDBConnection, a: Area): Promise<AreaRow[
       sum(won)::DOUBLE AS wins, sum(won * clicked)::DOUBLE AS "wonClicks",
       sum(spend)::DOUBLE AS spend, sum(spend * spend)::DOUBLE AS spend2,
       sum(clicked * spend)::DOUBLE AS "clickSpend", sum(converted * spend)::DOUBLE AS "conversionSpend",
-      count(*) FILTER (WHERE source = 'fallback')::DOUBLE AS fallbacks, count(*) FILTER (WHERE source = 'explore')::DOUBLE AS explores
+      count(*) FILTER (WHERE source = 'fallback')::DOUBLE AS fallbacks, count(*) FILTER (WHERE source = 'explore')::DOUBLE AS explores,
+      sum(saved)::DOUBLE AS saved, sum(saved * saved)::DOUBLE AS saved2, sum(won_value)::DOUBLE AS "wonValue",
+      sum(won_value * won_value)::DOUBLE AS "wonValue2", sum(saved * won_value)::DOUBLE AS "savedWonValue"
     FROM x GROUP BY ALL)
     SELECT * FROM t JOIN v USING (${by}, after) ORDER BY ALL`;
   const out = new Map<string, { subject: Record<string, string>; before: Sums | null; after: Sums | null }>();

@@ -4,11 +4,13 @@
  * inline SVG by charts-svg.ts). No script, no external resource: it opens offline.
  */
 import { type Bar, barChart, esc, type Series, trendChart } from './charts-svg.ts';
+import { linkedFigures } from './finding-links.ts';
 import { fmtChange, fmtSubject, fmtValue, type RankedFinding } from './findings.ts';
+import { funnelFigures } from './funnel-svg.ts';
 import { groupBy } from './group-by.ts';
 import type { Area, AreaRow } from './metrics.ts';
 import type { InsightsResult } from './run.ts';
-import { SEGMENT_DIMENSIONS } from './segments.ts';
+import { SEGMENT_DIMENSIONS, segmentChartId } from './segments.ts';
 import { chartId } from './shifts.ts';
 import { ratio, wilson } from './stats.ts';
 
@@ -73,8 +75,9 @@ function trendFigures(r: InsightsResult): string {
 
 function segmentFigures(r: InsightsResult): string {
   const out: string[] = [];
-  for (const [slot, cells] of groupBy(r.segments, (c) => c.slot))
+  for (const cells of groupBy(r.segments, (c) => `${c.scope}\u0000${c.slot}`).values())
     for (const dimension of SEGMENT_DIMENSIONS) {
+      const { scope, slot } = cells[0]!;
       const cs = cells.filter((c) => c.dimension === dimension);
       if (new Set(cs.map((c) => c.value)).size < 2) continue;
       const bars: Bar[] = cs.map((c) => {
@@ -82,8 +85,8 @@ function segmentFigures(r: InsightsResult): string {
         return { group: c.value, name: c.variant, y: c.clicks / c.n, lo, hi };
       });
       out.push(
-        `<figure id="${esc(chartId('segment', { slot, dimension }, 'ctr'))}">${barChart(bars, { format: 'percent' })}` +
-          `<figcaption>Slot ${esc(slot)}: click rate by ${esc(dimension.replaceAll('_', ' '))} and variant in the chosen period (95 % intervals).</figcaption></figure>`,
+        `<figure id="${esc(segmentChartId(scope, slot, dimension))}">${barChart(bars, { format: 'percent' })}` +
+          `<figcaption>${scope === 'slot' ? 'Slot' : 'Experiment'} ${esc(slot)}: click rate by ${esc(dimension.replaceAll('_', ' '))} and ${scope === 'slot' ? 'variant' : 'arm'} in the chosen period (95 % intervals).</figcaption></figure>`,
       );
     }
   return out.join('');
@@ -97,7 +100,7 @@ export function reportHtml(r: InsightsResult, o: { title?: string } = {}): strin
   );
   const sections = r.areas.map(({ area, rows }) => {
     const charts = r.findings.filter((f) => f.chart?.startsWith(`chart-${area.name}-`)).map(findingChart);
-    const extra = area.name === 'slot' ? trendFigures(r) : '';
+    const extra = (area.name === 'slot' ? trendFigures(r) : '') + funnelFigures(r.funnels, area.name);
     return `<section><h2>${esc(area.title)}</h2>${areaTable(area, rows)}${extra}${charts.join('')}</section>`;
   });
   const anomalies = r.findings.filter((f) => f.kind === 'anomaly');
@@ -113,7 +116,7 @@ ${sections.join('\n')}
       .map((f) => `<p>${esc(f.sentence)} <a href="#${esc(f.chart ?? '')}">chart</a></p>`)
       .join('') || '<p>No segment prefers another variant than the best overall, clearly.</p>'
   }${segmentFigures(r)}</section>
-<section><h2>Anomalies</h2>${anomalies.length ? `<ul>${anomalies.map((f) => `<li class="${f.severity}">${esc(f.sentence)}</li>`).join('')}</ul>` : '<p>None found (sample-ratio mismatch, fallback spikes, events stopping, a few visitors dominating).</p>'}</section>
+<section><h2>Anomalies</h2>${anomalies.length ? `<ul>${anomalies.map((f) => `<li class="${f.severity}">${esc(f.sentence)}</li>`).join('')}</ul>` : '<p>None found (sample-ratio mismatch, fallback spikes, events stopping, a few visitors dominating).</p>'}${linkedFigures(r.findings, r.links, p.from)}</section>
 <p class="low">${esc(fmtSubject({ generated: new Date().toISOString() }))}</p>
 </body></html>
 `;

@@ -8,9 +8,11 @@ import type { LogHandle } from '../log/open-log.ts';
 import { decisionRange } from '../log/range.ts';
 import { DAY, HOUR, lastFullDayStart } from './days.ts';
 import { srmFindings, stoppedFindings, visitorFindings } from './anomalies.ts';
+import { type LinkData, linkCharts, linkData } from './finding-links.ts';
 import { type RankedFinding, rank } from './findings.ts';
+import { type Funnel, funnels } from './funnels.ts';
 import { loadSql } from './load-sql.ts';
-import { AREAS, type Area, type AreaRow, areaRows } from './metrics.ts';
+import { AREAS, type Area, type AreaRow, areaRows, VARIANT_DECISIONS } from './metrics.ts';
 import { segmentCells, segmentFindings, type SegmentCell } from './segments.ts';
 import { compare, shiftFindings } from './shifts.ts';
 
@@ -49,6 +51,10 @@ export interface InsightsResult {
   /** metric comparisons made (shifts) and anomaly checks run: the denominators of the false-finding rate */
   readonly comparisons: { readonly shift: number; readonly anomaly: number };
   readonly segments: SegmentCell[];
+  /** per slot variant, experiment arm and placement, in the chosen period */
+  readonly funnels: Funnel[];
+  /** what the charts of anomalies without one of their own are drawn from */
+  readonly links: LinkData;
   readonly trend: TrendPoint[];
   readonly bucketMs: number;
   readonly decisions: number;
@@ -105,14 +111,19 @@ export async function runInsights(log: LogHandle, o: InsightsOptions = {}): Prom
       con,
       `SELECT coalesce(slot, '') AS slot, action AS variant, (floor(ts / ${num(bucketMs)}) * ${num(bucketMs)})::DOUBLE AS t,
               count(*)::DOUBLE AS n, sum(clicked)::DOUBLE AS clicks
-       FROM u WHERE kind IS DISTINCT FROM 'bid' GROUP BY ALL ORDER BY ALL`,
+       FROM u WHERE ${VARIANT_DECISIONS} GROUP BY ALL ORDER BY ALL`,
     )
   ).map((r) => ({ slot: String(r.slot), variant: String(r.variant), t: Number(r.t), n: Number(r.n), clicks: Number(r.clicks) }));
+  const findings = rank(linkCharts([...shifts, ...segmentFindings(segments), ...anomalies.flatMap((a) => a.findings)]));
+  const funnelRows = await funnels(con);
+  const links = await linkData(con, findings);
   phase('done', steps, steps);
   return {
     periods,
     areas,
-    findings: rank([...shifts, ...segmentFindings(segments), ...anomalies.flatMap((a) => a.findings)]),
+    findings,
+    funnels: funnelRows,
+    links,
     comparisons: { shift: comparisons.length, anomaly: anomalies.reduce((s, a) => s + a.checks, 0) },
     segments,
     trend,
