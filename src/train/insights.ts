@@ -20,7 +20,8 @@ import { progressBar } from './progress.ts';
 
 export const SPEC = {
   name: 'insights',
-  usage: 'npm run insights -- --log DIR|--r2-local [--from ISO --to ISO] --out report.html [--json findings.json] [--publish]',
+  usage:
+    'npm run insights -- --log DIR|--r2-local [--from ISO --to ISO] --out report.html [--json findings.json] [--publish] [--history DAYS] [--stale-days N]',
   summary:
     "A plain-language report of what changed in the log: each metric of the chosen period (default: the log's last full UTC day) against the period before and the same weekday a week earlier, with intervals; only shifts both clear and large become findings, plus segments that prefer another variant and anomalies (control limits fitted on history, stale models, calibration drift, …).",
   options: {
@@ -40,6 +41,7 @@ export const SPEC = {
     'min-change': { type: 'number', min: 0, default: 0.1, help: 'the smallest relative change that is a finding (0.1: 10 %)' },
     history: {
       type: 'integer',
+      arg: 'DAYS',
       min: 0,
       default: 14,
       help: 'days read before the comparison period: the same weekday a week earlier, control limits, model version age',

@@ -7,8 +7,9 @@
  *   - statistically clear: a discovery of Benjamini–Hochberg at `fdr` over all the run's
  *     comparisons (with no real shift, the chance of any finding is then at most `fdr`), and
  *   - large enough: |change| ≥ `minChange`, and the interval (at the BH level) excludes 0.
- * A rise in a model's fallback rate is reported as an `anomaly` (a fallback spike), the rest as
- * `shift`.
+ * A rise in a model's fallback rate is reported as an `anomaly` (a fallback spike), as is any
+ * clear change of a model's calibration (calibration.ts); the rest as `shift`. Comparisons
+ * against the same weekday a week earlier (history.ts) join the same pool.
  */
 import { type Against, fmtChange, fmtInterval, fmtSubject, fmtValue, type RankedFinding, severityOf } from './findings.ts';
 import type { Area, AreaRow, MetricDef } from './metrics.ts';
