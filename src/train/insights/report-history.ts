@@ -6,6 +6,7 @@
 import { esc, trendChart } from './charts-svg.ts';
 import { fmtChange, fmtSubject, fmtValue } from './findings.ts';
 import type { InsightsResult } from './run.ts';
+import { cap } from './shifts.ts';
 import { ratio } from './stats.ts';
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
@@ -18,7 +19,7 @@ function controlFigures(r: InsightsResult): string {
       const limits = s.points.filter((p) => p.t >= s.from).map((p) => ({ x: p.t + half, lo: p.lower, hi: p.upper }));
       return (
         `<figure id="${esc(s.chart)}">${trendChart(series, { mark: s.from, format: s.format, limits })}` +
-        `<figcaption>${esc(s.label)} of ${esc(fmtSubject(s.subject))} per ${Math.round(s.bucketMs / 3_600_000)} h with 95 % intervals; the grey band is the control limits` +
+        `<figcaption>${esc(cap(s.label))} of ${esc(fmtSubject(s.subject))} per ${Math.round(s.bucketMs / 3_600_000)} h with 95 % intervals; the grey band is the control limits` +
         ` fitted on the history before the dashed line (centre ${esc(fmtValue(s.center, s.format))}, overdispersion φ = ${s.phi.toFixed(2)}).</figcaption></figure>`
       );
     })
