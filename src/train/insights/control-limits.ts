@@ -115,25 +115,32 @@ function buckets(hours: Map<number, Bucket>, b: number, first: number, last: num
   return out;
 }
 
+export interface SeriesFit {
+  /** bucket hours */
+  readonly b: number;
+  /** the centre line: p̄ (rate) or c̄ (count) */
+  readonly center: number;
+  readonly phi: number;
+  /** history buckets fitted on */
+  readonly history: number;
+  /** every bucket, t in hours from the period's start, with its z and limits */
+  readonly points: (Bucket & { z: number; lower: number; upper: number; inPeriod: boolean })[];
+  /** the limits' z */
+  readonly k: number;
+}
+
 /** The series' fit and its points, or null when the history is too short or too sparse. */
 export function fitSeries(
   def: Pick<SeriesDef, 'type'>,
   hours: Map<number, Bucket>,
   o: { firstHour: number; periodHours: number; covered: (h: number) => boolean },
-): {
-  b: number;
-  center: number;
-  phi: number;
-  history: number;
-  points: (Bucket & { z: number; lower: number; upper: number; inPeriod: boolean })[];
-  k: number;
-} | null {
+): SeriesFit | null {
   const count = def.type === 'count';
   for (const b of BUCKET_HOURS) {
     if (b > o.periodHours) break;
     const all = buckets(hours, b, o.firstHour, o.periodHours - 1, count, o.covered).filter((x): x is Bucket => x !== null);
-    // a chosen-period bucket must lie inside the period
     const hist = all.filter((x) => x.t + b <= 0);
+    // a bucket of the chosen period must lie inside it
     const now = all.filter((x) => x.t >= 0 && x.t + b <= o.periodHours);
     if (hist.length < MIN_HISTORY) return null;
     const m = hist.length;
