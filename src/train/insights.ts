@@ -20,9 +20,10 @@ import { progressBar } from './progress.ts';
 
 export const SPEC = {
   name: 'insights',
-  usage: 'npm run insights -- --log DIR|--r2-local [--from ISO --to ISO] --out report.html [--json findings.json] [--publish]',
+  usage:
+    'npm run insights -- --log DIR|--r2-local [--from ISO --to ISO] --out report.html [--json findings.json] [--publish] [--history DAYS] [--stale-days N]',
   summary:
-    "A plain-language report of what changed in the log: each metric of the chosen period (default: the log's last full UTC day) against the period before, with intervals; only shifts both clear and large become findings, plus segments that prefer another variant and anomalies.",
+    "A plain-language report of what changed in the log: each metric of the chosen period (default: the log's last full UTC day) against the period before and the same weekday a week earlier, with intervals; only shifts both clear and large become findings, plus segments that prefer another variant and anomalies (control limits fitted on history, stale models, calibration drift, …).",
   options: {
     ...LOG_SOURCE_OPTIONS,
     out: { type: 'string', arg: 'FILE', help: 'the HTML report to write' },
@@ -38,6 +39,19 @@ export const SPEC = {
       help: 'the false-discovery rate over all comparisons (Benjamini–Hochberg)',
     },
     'min-change': { type: 'number', min: 0, default: 0.1, help: 'the smallest relative change that is a finding (0.1: 10 %)' },
+    history: {
+      type: 'integer',
+      arg: 'DAYS',
+      min: 0,
+      default: 14,
+      help: 'days read before the comparison period: the same weekday a week earlier, control limits, model version age',
+    },
+    'stale-days': {
+      type: 'number',
+      min: 0,
+      default: 7,
+      help: 'a model whose version in use is older than this many days is stale (an anomaly)',
+    },
     publish: { type: 'boolean', help: 'also upload the report to the local R2 bucket (reports/…), where the admin page lists it' },
   },
   notes: ['Metric names, finding kinds and thresholds: docs/insights.md.'],
@@ -64,6 +78,8 @@ await cliMain(import.meta.url, SPEC, async ({ values }) => {
       windowMs,
       fdr: values.fdr,
       minChange: values['min-change'],
+      historyDays: values.history,
+      staleDays: values['stale-days'],
       onPhase: (phase, done, total) => bar.update(done / total, phase),
     });
     bar.done();

@@ -114,6 +114,12 @@ export interface SynthOptions {
   readonly onProgress?: (decisions: number) => void;
   /** inject the documented shifts of ANOMALY (for `npm run insights` known answers) */
   readonly anomaly?: boolean;
+  /**
+   * the hero decisions carry a model retrained daily (`hero-ctr`, its version named for each UTC
+   * day's start, as `npm run train` names versions) that logs its calibrated predicted click rate
+   * as `score`: what a healthy model logs (`anomaly` makes it stale and drifting instead)
+   */
+  readonly model?: boolean;
 }
 
 /**
@@ -123,10 +129,30 @@ export interface SynthOptions {
  *   - throughout, `bold` gains `blogBold` on its logit on `blog` pages, so in the last day (where
  *     `control` is best overall) blog visitors still prefer `bold`: a segment whose best variant
  *     differs from the overall best;
- *   - beside it, experiment `offer-test` on slot `offer`, where email visitors prefer the arm that
+ *   - the hero decisions carry a model, `hero-ctr`, whose one version is named for a training
+ *     time `staleDays` before the log starts (a stale model: `model_version_age` past 7 days), and
+ *     log its predicted click rate as `score`: the probability without the halving, until the last
+ *     full day, from which the score is `scoreFactor` × that (inputs that drifted under an
+ *     unchanged version: observed / predicted clicks falls, a calibration drift);
+ *   - in the last full day, from `spikeHour` UTC for `spikeHours` hours, each hero decision comes
+ *     with `spikeExtra` more (drawn from their own random stream, so the other records stay the
+ *     same): a traffic spike against the control limits of the slot's exposures;
+ *   - beside the hero slot, experiment `offer-test` on slot `offer`, where email visitors prefer the arm that
  *     is not best overall (synthetic-experiment.ts `OFFER`): a segment finding per experiment.
  */
-export const ANOMALY = { boldFactor: 0.5, blogBold: 1.2 } as const;
+export const ANOMALY = {
+  boldFactor: 0.5,
+  blogBold: 1.2,
+  model: 'hero-ctr',
+  staleDays: 10,
+  scoreFactor: 1.6,
+  spikeHour: 10,
+  spikeHours: 2,
+  spikeExtra: 2,
+} as const;
+
+/** A version name as `npm run train` writes by default: the UTC time, 20261123t101500. */
+const versionAt = (t: number) => new Date(t).toISOString().replace(/[-:]/g, '').replace(/\..*/, '').toLowerCase();
 
 /** The click probability with ANOMALY's shifts (`shifted`: in the last full day). */
 export function anomalyRate(c: SyntheticContext, v: Variant, shifted: boolean): number {
@@ -136,6 +162,7 @@ export function anomalyRate(c: SyntheticContext, v: Variant, shifted: boolean): 
 }
 
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 
 /** The default start: the log's last decision falls in the hour before the current one. */
 export function defaultStart(decisions: number, gapMs = 1000, now = Date.now()): number {
@@ -151,25 +178,29 @@ export function* syntheticLog(o: SynthOptions): Generator<LogRecord> {
   const probabilities = candidates.map(() => 1 / candidates.length);
   const shiftFrom = lastFullDayStart(start + (o.decisions - 1) * gap);
   const offer = mulberry32(((o.seed ?? 1) ^ 0x0ffe4) >>> 0);
-  for (let i = 0; i < o.decisions; i++) {
-    if (o.onProgress && i % 4096 === 0) o.onProgress(i);
-    const ts = start + i * gap;
-    const c = randomContext(r);
-    const v = pick(r, VARIANTS);
+  const stale = { name: ANOMALY.model, version: versionAt(start - ANOMALY.staleDays * DAY) };
+  const modelAt = (ts: number) =>
+    o.anomaly ? stale : o.model ? { name: ANOMALY.model, version: versionAt(Math.floor(ts / DAY) * DAY) } : null;
+  const spikeFrom = shiftFrom + ANOMALY.spikeHour * HOUR;
+  const spikeTo = spikeFrom + ANOMALY.spikeHours * HOUR;
+  const spike = mulberry32(((o.seed ?? 1) ^ 0x5bd1e995) >>> 0);
+  function* one(rr: () => number, id: string, ts: number, visitor: string): Generator<LogRecord, DecisionRecord> {
+    const c = randomContext(rr);
+    const v = pick(rr, VARIANTS);
     const d = new Date(ts);
-    const id = `d${o.seed ?? 1}-${i}`;
+    const shifted = ts >= shiftFrom;
     const decision: DecisionRecord = {
       type: 'decision',
       v: 1,
       id,
       ts,
       kind: 'variant',
-      visitor: ((i * 2654435761) >>> 0).toString(16).padStart(8, '0'),
+      visitor,
       slot: 'hero',
-      model: null,
+      model: modelAt(ts),
       action: v,
       propensity: 1 / candidates.length,
-      score: null,
+      score: o.anomaly ? Math.min(1, anomalyRate(c, v, false) * (shifted ? ANOMALY.scoreFactor : 1)) : o.model ? trueRate(c, v) : null,
       source: 'explore',
       candidates,
       probabilities,
@@ -177,7 +208,7 @@ export function* syntheticLog(o: SynthOptions): Generator<LogRecord> {
       context: loggedContextOf(c, d.getUTCHours(), d.getUTCDay()),
     };
     yield decision;
-    if (r() < (o.anomaly ? anomalyRate(c, v, ts >= shiftFrom) : trueRate(c, v))) {
+    if (rr() < (o.anomaly ? anomalyRate(c, v, shifted) : trueRate(c, v))) {
       const click: OutcomeEvent = {
         type: 'outcome',
         v: 1,
@@ -192,7 +223,21 @@ export function* syntheticLog(o: SynthOptions): Generator<LogRecord> {
       };
       yield click;
     }
-    if (o.anomaly) yield* offerRecords(offer, i, decision);
+    return decision;
+  }
+  for (let i = 0; i < o.decisions; i++) {
+    if (o.onProgress && i % 4096 === 0) o.onProgress(i);
+    const ts = start + i * gap;
+    const hero = yield* one(r, `d${o.seed ?? 1}-${i}`, ts, ((i * 2654435761) >>> 0).toString(16).padStart(8, '0'));
+    if (o.anomaly) yield* offerRecords(offer, i, hero);
+    // the traffic spike's extra decisions, between this one and the next
+    if (o.anomaly && ts >= spikeFrom && ts < spikeTo)
+      for (let j = 1; j <= ANOMALY.spikeExtra; j++) {
+        const visitor = Math.floor(spike() * 2 ** 32)
+          .toString(16)
+          .padStart(8, '0');
+        yield* one(spike, `d${o.seed ?? 1}-${i}-s${j}`, ts + Math.floor((j * gap) / (ANOMALY.spikeExtra + 1)), visitor);
+      }
   }
 }
 
@@ -237,7 +282,8 @@ export async function writeSyntheticLog(dir: string, o: WriteOptions): Promise<n
 
 export const SPEC = {
   name: 'log:synth',
-  usage: 'npm run log:synth -- --out DIR [--decisions N] [--seed N] [--per-object N] [--start ISO] [--gap-ms N] [--legacy] [--anomaly]',
+  usage:
+    'npm run log:synth -- --out DIR [--decisions N] [--seed N] [--per-object N] [--start ISO] [--gap-ms N] [--legacy] [--anomaly] [--model]',
   summary:
     'Writes a synthetic outcome log with known ground truth (uniform logging over three hero variants, clicks from a logistic model on readable features) as the queue consumer writes it: gzip NDJSON objects under site=default/dt=/hour= folders.',
   options: {
@@ -249,9 +295,10 @@ export const SPEC = {
     legacy: { type: 'boolean', help: 'the layout before the site partition (dt=…/hour=…/)' },
     anomaly: {
       type: 'boolean',
-      help: "inject known shifts: bold's click rate halves on the last full day; blog visitors prefer bold; email visitors prefer offer-test's discount arm (docs/insights.md)",
+      help: "inject known shifts: bold's click rate halves on the last full day; blog visitors prefer bold; email visitors prefer offer-test's discount arm; a stale model whose calibration drifts; a traffic spike (docs/insights.md)",
     },
     'gap-ms': { type: 'integer', min: 1, default: 1000, help: 'ms between decisions' },
+    model: { type: 'boolean', help: 'the hero decisions carry a model retrained daily and log its calibrated predicted click rate' },
   },
 } as const satisfies CliSpec;
 
@@ -265,6 +312,7 @@ await cliMain(import.meta.url, SPEC, async ({ values }) => {
     layout: values.legacy ? 'legacy' : 'site',
     anomaly: values.anomaly,
     gapMs: values['gap-ms'],
+    model: values.model,
   });
   console.log(`wrote ${n} records to ${values.out}`);
 });

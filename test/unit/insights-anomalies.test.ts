@@ -90,8 +90,12 @@ describe('insights anomalies', () => {
     expect(of('decisions_per_hour')[0]!.sentence).toMatch(/^Decisions of slot hero stopped: none in 3 hours from 2026-09-02 10:00 UTC/);
     expect(of('top_visitor_share')).toHaveLength(1);
     expect(of('top_visitor_share')[0]!.after).toBeGreaterThan(0.12);
+    // the spike is both a shift upward against the day before and a breach of its control limits
     const spike = of('fallback_rate');
-    expect(spike).toMatchObject([{ subject: { kind: 'bid', model: 'pctr' } }]);
+    expect(spike).toMatchObject([
+      { subject: { kind: 'bid', model: 'pctr' }, against: 'previous' },
+      { subject: { kind: 'bid', model: 'pctr' }, against: 'history' },
+    ]);
     expect(spike[0]!.change).toBeGreaterThan(3);
     const win = r.findings.find((f) => f.kind === 'shift' && f.metric === 'win_rate');
     expect(win).toMatchObject({ subject: { campaign: 'spring' } });
@@ -106,8 +110,9 @@ describe('insights anomalies', () => {
 
   it('finds none of them in the same log without the injections', async () => {
     const r = await insights(await writeLog(false));
-    // SRM of one experiment, the visitors, and decisions and outcomes of two slots
-    expect(r.comparisons.anomaly).toBe(6);
+    // SRM of one experiment, the visitors, and decisions and outcomes of two slots; control limits
+    // of three variants' click rates, two slots' exposures and a model's fallback rate; the model's age
+    expect(r.comparisons.anomaly).toBe(13);
     expect(r.findings.filter((f) => f.kind === 'anomaly' || f.kind === 'shift')).toEqual([]);
   }, 60_000);
 });

@@ -41,10 +41,25 @@ describe('insights on log:synth --anomaly', () => {
     const doc = JSON.parse(readFileSync(json, 'utf8')) as { findings: Finding[] };
     expect(Object.keys(doc)).toEqual(['findings']);
     for (const f of doc.findings)
-      expect(Object.keys(f)).toEqual(['kind', 'subject', 'metric', 'before', 'after', 'change', 'interval', 'severity', 'sentence']);
+      expect(Object.keys(f)).toEqual([
+        'kind',
+        'subject',
+        'metric',
+        'before',
+        'after',
+        'change',
+        'interval',
+        'severity',
+        'sentence',
+        'against',
+      ]);
     const bold = doc.findings.find(
       (f) =>
-        (f.kind === 'shift' || f.kind === 'anomaly') && f.metric === 'ctr' && f.subject.slot === 'hero' && f.subject.variant === 'bold',
+        (f.kind === 'shift' || f.kind === 'anomaly') &&
+        f.against === 'previous' &&
+        f.metric === 'ctr' &&
+        f.subject.slot === 'hero' &&
+        f.subject.variant === 'bold',
     );
     expect(bold).toBeDefined();
     expect(bold!.change).toBeLessThan(0);
@@ -71,7 +86,8 @@ describe('insights on log:synth --anomaly', () => {
       const r = await runInsights(log, { from: START + DAY, to: START + 2 * DAY });
       expect(r!.periods).toEqual({ compareFrom: START, from: START + DAY, to: START + 2 * DAY });
       expect(r!.comparisons.shift).toBeGreaterThanOrEqual(3);
-      expect(r!.findings.filter((f) => f.kind === 'shift' || f.kind === 'anomaly')).toEqual([]);
+      // the stale model is injected throughout: every period reports it, and only it
+      expect(r!.findings.filter((f) => f.kind === 'shift' || f.kind === 'anomaly').map((f) => f.metric)).toEqual(['model_version_age']);
     } finally {
       await log.close();
     }

@@ -102,6 +102,7 @@ export async function stoppedFindings(con: DuckDBConnection, from: number, to: n
         severity: 'high',
         sentence: `${series === 'decisions' ? 'Decisions' : 'Outcomes'} of slot ${slot || '(none)'} stopped: none in ${empty.length} hour${empty.length > 1 ? 's' : ''} from ${first} UTC, against ${fmtValue(lambda, 'count')} an hour in the comparison period.`,
         strength: lambda,
+        against: 'previous',
       });
     }
   }

@@ -21,13 +21,20 @@ const H = 240;
 const PAD = { l: 56, r: 110, t: 14, b: 30 };
 const f = (x: number) => x.toFixed(1);
 
-/** Lines with their interval bands; `mark` draws a dashed vertical line (the period's start). */
-export function trendChart(series: readonly Series[], o: { mark?: number; format: 'percent' | 'money' | 'count' }): string {
+/**
+ * Lines with their interval bands; `mark` draws a dashed vertical line (the period's start), and
+ * `limits` a grey band between dashed edges (control limits, control-limits.ts).
+ */
+export function trendChart(
+  series: readonly Series[],
+  o: { mark?: number; format: 'percent' | 'money' | 'count'; limits?: readonly { x: number; lo: number; hi: number }[] },
+): string {
   const all = series.flatMap((s) => s.points);
   if (all.length === 0) return '<p>No data to chart.</p>';
+  const limits = o.limits ?? [];
   const x0 = Math.min(...all.map((p) => p.x));
   const x1 = Math.max(...all.map((p) => p.x), x0 + 1);
-  const y1 = Math.max(...all.map((p) => p.hi), 1e-9);
+  const y1 = Math.max(...all.map((p) => p.hi), ...limits.map((l) => l.hi), 1e-9);
   const sx = (x: number) => PAD.l + ((x - x0) / (x1 - x0)) * (W - PAD.l - PAD.r);
   const sy = (y: number) => H - PAD.b - (y / y1) * (H - PAD.t - PAD.b);
   const parts: string[] = [];
@@ -39,6 +46,12 @@ export function trendChart(series: readonly Series[], o: { mark?: number; format
   for (const x of [x0, (x0 + x1) / 2, x1]) {
     const label = new Date(x).toISOString().slice(5, 16).replace('T', ' ');
     parts.push(`<text x="${f(sx(x))}" y="${H - 8}" text-anchor="middle">${label}</text>`);
+  }
+  if (limits.length > 0) {
+    const edge = (k: 'lo' | 'hi') => limits.map((l) => `${f(sx(l.x))},${f(sy(l[k]))}`);
+    parts.push(`<polygon points="${[...edge('hi'), ...edge('lo').reverse()].join(' ')}" fill="#888" opacity="0.18"/>`);
+    for (const k of ['lo', 'hi'] as const)
+      parts.push(`<polyline points="${edge(k).join(' ')}" fill="none" stroke="#777" stroke-dasharray="3 3"/>`);
   }
   if (o.mark !== undefined && o.mark > x0 && o.mark < x1)
     parts.push(`<line x1="${f(sx(o.mark))}" x2="${f(sx(o.mark))}" y1="${PAD.t}" y2="${H - PAD.b}" stroke="#555" stroke-dasharray="4 3"/>`);

@@ -11,9 +11,13 @@
  *   before, after, change   the values and after / before − 1 (signed); null where not defined
  *   interval  the change's interval, or null
  *   severity  high | medium | low
+ *   against   what `before` is: `previous` (the period just before), `week` (the same weekday a
+ *             week earlier), `history` (control limits or a baseline fitted on the history before
+ *             the period), or null (no comparison in time: segments, SRM, a few visitors, stale models)
  */
 export type FindingKind = 'shift' | 'anomaly' | 'segment';
 export type Severity = 'high' | 'medium' | 'low';
+export type Against = 'previous' | 'week' | 'history';
 
 export interface Finding {
   readonly kind: FindingKind;
@@ -25,6 +29,7 @@ export interface Finding {
   readonly interval: [number, number] | null;
   readonly severity: Severity;
   readonly sentence: string;
+  readonly against?: Against | null;
 }
 
 /** A finding as the report holds it: plus its chart's anchor and a rank key. */
@@ -61,6 +66,7 @@ export const asJson = (f: Finding): Finding => ({
   interval: f.interval,
   severity: f.severity,
   sentence: f.sentence,
+  against: f.against ?? null,
 });
 
 export function fmtValue(x: number, format: 'percent' | 'money' | 'count'): string {

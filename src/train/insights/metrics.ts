@@ -169,13 +169,13 @@ export interface AreaRow {
   readonly after: Sums | null;
 }
 
-/** The area's sums per subject, in both periods. */
-export async function areaRows(con: DuckDBConnection, a: Area): Promise<AreaRow[]> {
+/** The area's sums per subject, in both periods (of `u`, or of another table of its columns: history.ts's week view). */
+export async function areaRows(con: DuckDBConnection, a: Area, table = 'u'): Promise<AreaRow[]> {
   const keys = Object.keys(a.subject);
   const sel = keys.map((k) => `coalesce(${a.subject[k]}, '') AS "s_${k}"`).join(', ');
   const by = keys.map((k) => `"s_${k}"`).join(', ');
   const sql = `
-    WITH x AS (SELECT ${sel}, after, visitor, clicked, converted, purchases, revenue, won, spend, saved, won_value, source FROM u WHERE ${a.where}),
+    WITH x AS (SELECT ${sel}, after, visitor, clicked, converted, purchases, revenue, won, spend, saved, won_value, source FROM ${table} WHERE ${a.where}),
     v AS (SELECT ${by}, after, count(*)::DOUBLE AS visitors, sum(r * r)::DOUBLE AS "visitorRevenue2"
           FROM (SELECT ${by}, after, visitor, sum(revenue) AS r FROM x GROUP BY ALL) GROUP BY ALL),
     t AS (SELECT ${by}, after,

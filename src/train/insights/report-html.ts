@@ -9,6 +9,7 @@ import { fmtChange, fmtSubject, fmtValue, type RankedFinding } from './findings.
 import { funnelFigures } from './funnel-svg.ts';
 import { groupBy } from './group-by.ts';
 import type { Area, AreaRow } from './metrics.ts';
+import { historySection } from './report-history.ts';
 import type { InsightsResult } from './run.ts';
 import { SEGMENT_DIMENSIONS, segmentChartId } from './segments.ts';
 import { chartId } from './shifts.ts';
@@ -28,7 +29,7 @@ function findingChart(f: RankedFinding): string {
     { group: 'before', name: f.metric, y: f.before, lo: f.before, hi: f.before },
     { group: 'after', name: f.metric, y: f.after, lo: f.before * (1 + f.interval[0]), hi: f.before * (1 + f.interval[1]) },
   ];
-  const format = /rate|ctr|cvr|share/.test(f.metric) ? 'percent' : 'money';
+  const format = /rate|ctr|cvr|share|calibration/.test(f.metric) ? 'percent' : 'money';
   return `<figure id="${esc(f.chart)}">${barChart(bars, { format })}<figcaption>${esc(f.sentence)} The whisker is the interval of the period's value implied by the change's interval.</figcaption></figure>`;
 }
 
@@ -107,7 +108,7 @@ export function reportHtml(r: InsightsResult, o: { title?: string } = {}): strin
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(o.title ?? 'attune insights')}</title><style>${STYLE}</style></head><body>
 <h1>${esc(o.title ?? 'What changed')}</h1>
 <p>Chosen period ${day(p.from)} – ${day(p.to)} UTC, against ${day(p.compareFrom)} – ${day(p.from)} UTC; ${r.decisions.toLocaleString('en-US')} decisions read.
-${r.comparisons.shift} metric comparisons and ${r.comparisons.anomaly} anomaly checks were made; a shift is reported when it is clear at a 5 % false-discovery rate (Benjamini–Hochberg) and at least 10 % in size (docs/insights.md).</p>
+${r.history.week ? `Also against the same weekday a week earlier, ${day(r.history.week.from)} – ${day(r.history.week.to)} UTC. ` : ''}${r.comparisons.shift} metric comparisons and ${r.comparisons.anomaly} anomaly checks were made; a shift is reported when it is clear at a 5 % false-discovery rate (Benjamini–Hochberg) and at least 10 % in size (docs/insights.md).</p>
 <h2>Top findings</h2>${top.length ? `<ol>${top.join('')}</ol>` : '<p>Nothing changed clearly enough to report.</p>'}
 ${sections.join('\n')}
 <section><h2>Who responds to what</h2>${
@@ -116,7 +117,8 @@ ${sections.join('\n')}
       .map((f) => `<p>${esc(f.sentence)} <a href="#${esc(f.chart ?? '')}">chart</a></p>`)
       .join('') || '<p>No segment prefers another variant than the best overall, clearly.</p>'
   }${segmentFigures(r)}</section>
-<section><h2>Anomalies</h2>${anomalies.length ? `<ul>${anomalies.map((f) => `<li class="${f.severity}">${esc(f.sentence)}</li>`).join('')}</ul>` : '<p>None found (sample-ratio mismatch, fallback spikes, events stopping, a few visitors dominating).</p>'}${linkedFigures(r.findings, r.links, p.from)}</section>
+${historySection(r)}
+<section><h2>Anomalies</h2>${anomalies.length ? `<ul>${anomalies.map((f) => `<li class="${f.severity}">${esc(f.sentence)}</li>`).join('')}</ul>` : '<p>None found (sample-ratio mismatch, fallback spikes, events stopping, a few visitors dominating, control limits, stale models, calibration drift).</p>'}${linkedFigures(r.findings, r.links, p.from)}</section>
 <p class="low">${esc(fmtSubject({ generated: new Date().toISOString() }))}</p>
 </body></html>
 `;

@@ -11,6 +11,7 @@ import { srmFindings, stoppedFindings, visitorFindings } from './anomalies.ts';
 import { type LinkData, linkCharts, linkData } from './finding-links.ts';
 import { type RankedFinding, rank } from './findings.ts';
 import { type Funnel, funnels } from './funnels.ts';
+import { type HistoryResult, readHistory } from './history.ts';
 import { loadSql } from './load-sql.ts';
 import { AREAS, type Area, type AreaRow, areaRows, VARIANT_DECISIONS } from './metrics.ts';
 import { segmentCells, segmentFindings, type SegmentCell } from './segments.ts';
@@ -24,6 +25,9 @@ export interface InsightsOptions {
   readonly skewMs?: number;
   readonly fdr?: number;
   readonly minChange?: number;
+  /** days of history read before the comparison period (week-earlier comparison, control limits, version age) */
+  readonly historyDays?: number | undefined;
+  readonly staleDays?: number | undefined;
   /** called with a phase name as each starts (the CLI shows it) */
   readonly onPhase?: (phase: string, done: number, total: number) => void;
 }
@@ -58,6 +62,7 @@ export interface InsightsResult {
   readonly trend: TrendPoint[];
   readonly bucketMs: number;
   readonly decisions: number;
+  readonly history: HistoryResult;
 }
 
 /** The chosen period and the one before it, as long. */
@@ -76,7 +81,7 @@ export async function periodsOf(log: LogHandle, o: InsightsOptions): Promise<Per
 
 export async function runInsights(log: LogHandle, o: InsightsOptions = {}): Promise<InsightsResult | null> {
   const phase = o.onPhase ?? (() => {});
-  const steps = 4 + AREAS.length;
+  const steps = 5 + AREAS.length;
   let step = 0;
   phase('finding the period', step++, steps);
   const periods = await periodsOf(log, o);
@@ -95,7 +100,9 @@ export async function runInsights(log: LogHandle, o: InsightsOptions = {}): Prom
     phase(`metrics: ${area.title.toLowerCase()}`, step++, steps);
     areas.push({ area, rows: await areaRows(con, area) });
   }
-  const comparisons = compare(areas);
+  phase('history', step++, steps);
+  const history = await readHistory(log, periods, AREAS, { historyDays: o.historyDays, staleDays: o.staleDays, windowMs, skewMs });
+  const comparisons = [...compare(areas), ...history.comparisons];
   const shifts = shiftFindings(comparisons, { fdr: o.fdr ?? 0.05, minChange: o.minChange ?? 0.1 });
   phase('segments', step++, steps);
   const segments = await segmentCells(con);
@@ -104,6 +111,7 @@ export async function runInsights(log: LogHandle, o: InsightsOptions = {}): Prom
     await srmFindings(con),
     await stoppedFindings(con, periods.from, periods.to, periods.compareFrom),
     await visitorFindings(con),
+    history,
   ];
   const bucketMs = Math.max(HOUR, Math.round((periods.to - periods.compareFrom) / 24 / HOUR) * HOUR);
   const trend = (
@@ -129,5 +137,6 @@ export async function runInsights(log: LogHandle, o: InsightsOptions = {}): Prom
     trend,
     bucketMs,
     decisions,
+    history,
   };
 }

@@ -7,10 +7,11 @@
  *   - statistically clear: a discovery of Benjamini–Hochberg at `fdr` over all the run's
  *     comparisons (with no real shift, the chance of any finding is then at most `fdr`), and
  *   - large enough: |change| ≥ `minChange`, and the interval (at the BH level) excludes 0.
- * A rise in a model's fallback rate is reported as an `anomaly` (a fallback spike), the rest as
- * `shift`.
+ * A rise in a model's fallback rate is reported as an `anomaly` (a fallback spike), as is any
+ * clear change of a model's calibration (calibration.ts); the rest as `shift`. Comparisons
+ * against the same weekday a week earlier (history.ts) join the same pool.
  */
-import { fmtChange, fmtInterval, fmtSubject, fmtValue, type RankedFinding, severityOf } from './findings.ts';
+import { type Against, fmtChange, fmtInterval, fmtSubject, fmtValue, type RankedFinding, severityOf } from './findings.ts';
 import type { Area, AreaRow, MetricDef } from './metrics.ts';
 import { benjaminiHochberg, logRatioShift, type RatioEstimate, ratio } from './stats.ts';
 
@@ -35,6 +36,8 @@ export interface Comparison {
   /** at the nominal 95 % */
   readonly change: number;
   readonly interval: [number, number];
+  /** what `before` is (default `previous`); week-earlier comparisons and calibration (history.ts) share the BH pool */
+  readonly against?: Against;
 }
 
 export const chartId = (area: string, subject: Readonly<Record<string, string>>, metric: string): string =>
@@ -85,12 +88,14 @@ export function shiftFindings(cs: readonly Comparison[], o: ShiftOptions): Ranke
     // BH's level for the discoveries: fdr · R / m (the interval that matches the test)
     const s = logRatioShift(c.estimates[0], c.estimates[1], (o.fdr * discoveries) / cs.length)!;
     if (s.interval[0] <= 0 && s.interval[1] >= 0) return;
-    const anomaly = c.metric.name === 'fallback_rate' && s.change > 0;
+    const calibration = c.metric.name === 'calibration';
+    const anomaly = (c.metric.name === 'fallback_rate' && s.change > 0) || calibration;
+    const against = c.against ?? 'previous';
     const f = c.metric.format;
     const sentence =
       `${cap(c.metric.label)} of ${fmtSubject(c.subject)} ${s.change < 0 ? 'fell' : 'rose'} ${fmtChange(s.change)}` +
-      ` (${fmtValue(c.before, f)} → ${fmtValue(c.after, f)}; interval ${fmtInterval(s.interval)})` +
-      (anomaly ? ': more decisions fell back to the default.' : '.');
+      `${AGAINST[against]} (${fmtValue(c.before, f)} → ${fmtValue(c.after, f)}; interval ${fmtInterval(s.interval)})` +
+      (calibration ? CALIBRATION_NOTE : anomaly ? ': more decisions fell back to the default.' : '.');
     out.push({
       kind: anomaly ? 'anomaly' : 'shift',
       subject: c.subject,
@@ -99,13 +104,22 @@ export function shiftFindings(cs: readonly Comparison[], o: ShiftOptions): Ranke
       after: c.after,
       change: s.change,
       interval: s.interval,
-      severity: anomaly && s.change >= 0.2 ? 'high' : severityOf(s.change),
+      severity: anomaly && Math.abs(Math.log1p(s.change)) >= Math.log(1.2) ? 'high' : severityOf(s.change),
       sentence,
       strength: -Math.log10(Math.max(c.p, 1e-300)),
-      chart: chartId(c.area.name, c.subject, c.metric.name),
+      chart: chartId(c.area.name, c.subject, against === 'week' ? `${c.metric.name}-week` : c.metric.name),
+      against,
     });
   });
   return out;
 }
+
+const AGAINST: Record<Against, string> = {
+  previous: '',
+  week: ' against the same weekday a week earlier',
+  history: ' against the history before the period',
+};
+
+const CALIBRATION_NOTE = ": the model's predicted click rates no longer match the observed ones (calibration drift).";
 
 export const cap = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);

@@ -17,7 +17,7 @@ import { ScoreRequest } from './decide-schema.ts';
 import type { AppEnv } from '../shared/types.ts';
 import { beginVisit, finishVisit } from '../visitor/visit.ts';
 import { LINEAR } from '../models/adapters.ts';
-import { log, warnRepeating } from '../shared/log.ts';
+import { warnRepeating } from '../shared/log.ts';
 import { kvOf } from '../shared/bindings.ts';
 
 export const scoreRoutes = new Hono<AppEnv>().post('/v1/score', apiRateLimit, async (c) => {

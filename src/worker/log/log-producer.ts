@@ -3,16 +3,6 @@
  * message (log-pack.ts): Queues bill and throttle per message, so one message per record let one
  * busy client use up a queue's 5,000 messages a second for everyone.
  *
-<<<<<<< HEAD
- * `sendToLog` sends now and reports failure to the caller (event intake uses it: it must not
- * acknowledge what it could not queue). `logRecords` is for decision paths: records from
- * concurrent requests in this isolate are coalesced for up to FLUSH_MS into one `sendBatch`,
- * because one queue operation per request dominated the decision path's cost (bench:http
- * measures it; docs/performance.md). The request that opens a batch keeps the
- * isolate alive for it with `waitUntil`; later requests join a batch whose flush is still
- * pending, so every record is covered by some live `waitUntil`. A failed flush is retried
- * once and then logged with the record ids, so nothing disappears silently.
-=======
  * Records from every request of this isolate wait in one buffer per queue and leave together:
  * - `logRecords` (decision paths) does not wait: the buffer is flushed FLUSH_MS after its first
  *   record, or at once when it holds a full pack. The request that opens a buffer keeps the
@@ -33,7 +23,6 @@
  *
  * Each record is serialized once, when it is handed over (`serialize`, which is also where a
  * record too large for any message is refused), so a flush only joins strings.
->>>>>>> main
  */
 import type { LogRecord } from '../../core/outcome-event.ts';
 import { utf8Length } from '../../core/utf8.ts';

@@ -17,7 +17,7 @@ import { resolveModel } from '../models/model-store.ts';
 import { orderTime, RECS_LIMITS, type RecommendRequest } from './recommend-schema.ts';
 import type { AppContext } from '../shared/types.ts';
 import type { Visit } from '../visitor/visit.ts';
-import { log, warnRepeating } from '../shared/log.ts';
+import { warnRepeating } from '../shared/log.ts';
 import { kvOf } from '../shared/bindings.ts';
 
 /** The last model each name resolved to in this isolate: the first fallback when KV breaks. */
