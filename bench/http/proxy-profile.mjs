@@ -2,7 +2,7 @@
 // `npm run bench:proxy-profile`: where a personalized proxy page spends the Worker's CPU, by part.
 //
 // The Worker (built unminified, so each function keeps the `// src/…` comment of its module
-// above it) runs in Miniflare behind the same origin and page rules as bench:proxy; V8's
+// above it, in whichever of the built modules holds it) runs in Miniflare behind the same origin and page rules as bench:proxy; V8's
 // sampling profiler (workerd's inspector, Chrome DevTools protocol) records N personalized
 // requests of each page, one at a time. Every sample's self time is charged to the part its
 // innermost frame of our code belongs to (PARTS below, by module path); samples in V8 or
@@ -13,7 +13,7 @@
 // (how many of the costliest functions of ours to list per page, default 12).
 // The last line is JSON: per page, the share of CPU samples by part.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request, Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,13 +59,20 @@ const built = spawnSync('npx', ['--no-install', 'wrangler', 'deploy', '--dry-run
   encoding: 'utf8',
 });
 if (built.status !== 0) throw new Error(`wrangler build failed:\n${built.stderr}`);
-const script = readFileSync(join(out, 'index.js'), 'utf8').split('\n');
-const marks = []; // [line, module path], ascending
-script.forEach((l, i) => {
-  const m = /^\/\/ (?:\S*?\/)?((?:src|node_modules)\/\S+)/.exec(l); // paths relative to the tree, through any symlink
-  if (m) marks.push([i, m[1].replace(/^.*node_modules\//, 'node_modules/')]);
-});
-function moduleAt(line) {
+/** Per built module (the entry and the chunks split from it): [line, module path] of each `// src/…` comment, ascending. */
+const marksOf = new Map();
+for (const file of readdirSync(out).filter((f) => f.endsWith('.js'))) {
+  const marks = [];
+  readFileSync(join(out, file), 'utf8')
+    .split('\n')
+    .forEach((l, i) => {
+      const m = /^\/\/ (?:\S*?\/)?((?:src|node_modules)\/\S+)/.exec(l); // paths relative to the tree, through any symlink
+      if (m) marks.push([i, m[1].replace(/^.*node_modules\//, 'node_modules/')]);
+    });
+  marksOf.set(file, marks);
+}
+function moduleAt(file, line) {
+  const marks = marksOf.get(file) ?? [];
   let lo = 0;
   let hi = marks.length - 1;
   let found = null;
@@ -146,8 +153,9 @@ function charge(profile) {
     const n = byId.get(id);
     const cf = n.callFrame;
     let r;
-    if (cf.url && cf.lineNumber >= 0 && cf.url.endsWith('index.js')) {
-      const mod = moduleAt(cf.lineNumber);
+    const file = cf.url?.split('/').pop();
+    if (cf.lineNumber >= 0 && marksOf.has(file)) {
+      const mod = moduleAt(file, cf.lineNumber);
       r = [mod ? partOf(mod) : 'other bundled code', `${cf.functionName || '(anonymous)'} (${mod ?? '?'}:${cf.lineNumber + 1})`];
     } else if (cf.functionName === '(idle)') r = ['idle', null];
     else if (cf.functionName === '(garbage collector)') r = ['GC', null];
