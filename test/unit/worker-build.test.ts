@@ -37,11 +37,16 @@ function startupOutputs(): string[] {
 }
 
 describe('the Worker build', () => {
-  it("loads the decision path at start-up, and every lazily loaded feature's routes only through import()", () => {
+  it("loads the router, site resolution and the admin guard at start-up, and every feature's routes only through import()", () => {
     const startup = new Set(startupOutputs().flatMap((o) => Object.keys(metafile.outputs[o]!.inputs)));
-    for (const eager of ['src/worker/app.ts', 'src/worker/decide/decide-routes.ts', 'src/worker/events/events-routes.ts'])
+    for (const eager of ['src/worker/app.ts', 'src/worker/sites/site-middleware.ts', 'src/worker/shared/bearer-auth.ts'])
       expect(startup, eager).toContain(eager);
     for (const lazy of [
+      'src/worker/decide/decide-routes.ts',
+      'src/worker/decide/score-routes.ts',
+      'src/worker/events/events-routes.ts',
+      'src/worker/models/admin-routes.ts',
+      'src/worker/sites/sites-routes.ts',
       'src/worker/proxy/proxy.ts',
       'src/worker/openapi/openapi-routes.ts',
       'src/worker/recommend/recommend-routes.ts',
@@ -52,6 +57,11 @@ describe('the Worker build', () => {
     ])
       expect(startup, lazy).not.toContain(lazy);
     expect(Object.keys(metafile.outputs).filter((o) => o.endsWith('.js')).length).toBeGreaterThan(startupOutputs().length);
+  });
+
+  it('builds no zod schema at start-up: zod loads with the first request that validates something', () => {
+    const startup = startupOutputs().flatMap((o) => Object.keys(metafile.outputs[o]!.inputs));
+    expect(startup.filter((i) => i.includes('node_modules/zod/'))).toEqual([]);
   });
 
   it("wraps no function in keep_names' __name() call, which runs for every function at start-up", () => {
@@ -106,5 +116,7 @@ describe('the Worker build', () => {
     expect(bid.status).toBeLessThan(500);
     expect(bid.body).toHaveProperty('error');
     expect(await get('/nowhere')).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+    // the admin guard, loaded at start-up, ahead of the routes loaded on first use
+    for (const path of ['/admin/models', '/admin/sites', '/admin/anything']) expect((await get(path)).status, path).toBe(503); // no ADMIN_TOKEN set
   }, 60_000);
 });
