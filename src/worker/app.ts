@@ -43,11 +43,10 @@ const siteOfRequest = new WeakMap<Request, Site>();
 /**
  * A feature's routes, loaded by the first request that needs them: `import()` keeps their
  * modules, and the schemas those build at module scope, out of the isolate's start-up (the build,
- * scripts/build-worker.mjs, makes each a module of its own, which workerd compiles only when it is
- * imported). A router cannot take
- * routes once it has matched a request, so they run as an app of their own, behind the same
- * not-found and error handlers, with this app's middleware around them: they answer exactly as
- * if mounted here.
+ * scripts/build-worker.mjs, makes each a module of its own, which workerd compiles only when it
+ * is imported). A router cannot take routes once it has matched a request, so they run as an app
+ * of their own, behind the same not-found and error handlers, with this app's middleware around
+ * them: they answer exactly as if mounted here.
  */
 function lazyRoutes(load: () => Promise<readonly Hono<AppEnv>[]>): MiddlewareHandler<AppEnv> {
   let routes: Promise<Hono<AppEnv>> | undefined;
