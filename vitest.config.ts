@@ -45,6 +45,8 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
+            // the sources, not wrangler.toml's main (the split build of them, scripts/build-worker.mjs)
+            main: './src/worker/index.ts',
             miniflare: {
               bindings: TEST_BINDINGS,
               outboundService: testOrigin,

@@ -1,14 +1,14 @@
 // Where the Worker's CPU goes, by part: shared by bench:proxy-profile and bench:decide-profile.
 //
 // The Worker is built unminified, so each function keeps the `// src/…` comment of its module
-// above it; V8's sampling profiler (workerd's inspector, Chrome DevTools protocol) records the
+// above it, in whichever of the built modules holds it; V8's sampling profiler (workerd's inspector, Chrome DevTools protocol) records the
 // requests a bench sends; every sample's self time is charged to the part its innermost frame of
 // our code belongs to (by module path, the first prefix of `parts` that matches). Samples in V8
 // or workerd themselves (HTMLRewriter's parser, fetch, KV, crypto, the GC) are charged to that
 // innermost frame of ours when there is one, and to "runtime" otherwise. It says where to cut,
 // not how long a request takes (a sampling profiler's clock runs while the thread waits for a core).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { workerModules } from '../../scripts/bundle-size.ts';
@@ -43,7 +43,7 @@ export const PARTS = [
 /** An inspector port of our own (the machine is shared). */
 export const INSPECTOR_PORT = 9229 + 1000 + (process.pid % 1000);
 
-/** Builds the Worker unminified into a temporary directory (removed on exit): its modules and a line → module map. */
+/** Builds the Worker as deployed into a temporary directory (removed on exit): its modules, and which source module each line of them holds. */
 export function buildForProfile() {
   const out = mkdtempSync(join(tmpdir(), 'attune-profile-'));
   process.on('exit', () => rmSync(out, { recursive: true, force: true }));
@@ -52,13 +52,22 @@ export function buildForProfile() {
     encoding: 'utf8',
   });
   if (built.status !== 0) throw new Error(`wrangler build failed:\n${built.stderr}`);
-  const script = readFileSync(join(out, 'index.js'), 'utf8').split('\n');
-  const marks = []; // [line, module path], ascending
-  script.forEach((l, i) => {
-    const m = /^\/\/ (?:\S*?\/)?((?:src|node_modules)\/\S+)/.exec(l); // paths relative to the tree, through any symlink
-    if (m) marks.push([i, m[1].replace(/^.*node_modules\//, 'node_modules/')]);
-  });
-  const moduleAt = (line) => {
+  /** Per built module (the entry and the chunks split from it): [line, module path] of each `// src/…` comment, ascending. */
+  const marksOf = new Map();
+  for (const file of readdirSync(out).filter((f) => f.endsWith('.js'))) {
+    const marks = [];
+    readFileSync(join(out, file), 'utf8')
+      .split('\n')
+      .forEach((l, i) => {
+        const m = /^\/\/ (?:\S*?\/)?((?:src|node_modules)\/\S+)/.exec(l); // paths relative to the tree, through any symlink
+        if (m) marks.push([i, m[1].replace(/^.*node_modules\//, 'node_modules/')]);
+      });
+    marksOf.set(file, marks);
+  }
+  /** The module path of a profile frame (its script's URL and line), or undefined when it is not ours. */
+  const moduleAt = (url, line) => {
+    const marks = marksOf.get(url?.split('/').pop());
+    if (marks === undefined || line < 0) return undefined;
     let lo = 0;
     let hi = marks.length - 1;
     let found = null;
@@ -120,8 +129,8 @@ export function charge(profile, { moduleAt, parts, n, top, intervalUs }) {
     if (own.has(id)) return own.get(id);
     const cf = byId.get(id).callFrame;
     let r;
-    if (cf.url && cf.lineNumber >= 0 && cf.url.endsWith('index.js')) {
-      const mod = moduleAt(cf.lineNumber);
+    const mod = moduleAt(cf.url, cf.lineNumber);
+    if (mod !== undefined) {
       r = [mod ? partOf(mod) : 'other bundled code', `${cf.functionName || '(anonymous)'} (${mod ?? '?'}:${cf.lineNumber + 1})`];
     } else if (cf.functionName === '(idle)') r = ['idle', null];
     else if (cf.functionName === '(garbage collector)') r = ['GC', null];

@@ -2,17 +2,16 @@
  * The Hono app: every feature's routes (each folder's `*-routes.ts`, mounted here and nowhere
  * else), CORS for browser callers, the proxy behind them all, and the one error boundary.
  *
- * The decision path's routes load with the isolate; the others (bidding, recommendations,
- * experiments admin, the API document, the proxy) load on the first request that needs them,
- * so an isolate's start-up pays only for what every request needs (`lazyRoutes` below).
+ * Every feature's routes load on the first request that needs them (`lazyRoutes` below): the
+ * decision path, events, bidding, recommendations, experiments admin, the API document and the
+ * proxy. An isolate's start-up pays only for what every request needs: the router, the sites, CORS,
+ * the admin guard, the snippet, and the Durable Object classes the runtime asks for by name
+ * (index.ts).
  */
 import { Hono, type ErrorHandler, type MiddlewareHandler, type NotFoundHandler } from 'hono';
-import { decideRoutes } from './decide/decide-routes.ts';
-import { scoreRoutes } from './decide/score-routes.ts';
-import { eventRoutes } from './events/events-routes.ts';
 import { isAdminHost } from './shared/admin-host.ts';
 import { queueRoutes } from './log/queue-routes.ts';
-import { adminModelRoutes } from './models/admin-routes.ts';
+import { requireAdmin } from './shared/bearer-auth.ts';
 import { cors } from './shared/cors.ts';
 import { errorBody, HttpError } from './shared/http-error.ts';
 import { settings, type Settings } from './shared/settings.ts';
@@ -20,7 +19,6 @@ import type { AppContext, AppEnv } from './shared/types.ts';
 import { snippetRoutes } from './snippet/snippet-routes.ts';
 import { resolveSite } from './sites/site-middleware.ts';
 import type { Site } from './sites/site-schema.ts';
-import { siteRoutes } from './sites/sites-routes.ts';
 import { log } from './shared/log.ts';
 
 export const app = new Hono<AppEnv>();
@@ -44,11 +42,11 @@ const siteOfRequest = new WeakMap<Request, Site>();
 
 /**
  * A feature's routes, loaded by the first request that needs them: `import()` keeps their
- * modules, and the schemas those build at module scope, out of the isolate's start-up (wrangler
- * still bundles them into the one script, it only defers running them). A router cannot take
- * routes once it has matched a request, so they run as an app of their own, behind the same
- * not-found and error handlers, with this app's middleware around them: they answer exactly as
- * if mounted here.
+ * modules, and the schemas those build at module scope, out of the isolate's start-up (the build,
+ * scripts/build-worker.mjs, makes each a module of its own, which workerd compiles only when it
+ * is imported). A router cannot take routes once it has matched a request, so they run as an app
+ * of their own, behind the same not-found and error handlers, with this app's middleware around
+ * them: they answer exactly as if mounted here.
  */
 function lazyRoutes(load: () => Promise<readonly Hono<AppEnv>[]>): MiddlewareHandler<AppEnv> {
   let routes: Promise<Hono<AppEnv>> | undefined;
@@ -106,6 +104,13 @@ app.use('/v1/*', async (c, next) => {
   return handler(c, next);
 });
 
+// The decision path too: its request schemas are most of what start-up would otherwise build
+// (zod schemas are costly to construct), and a request that is not a decision (an event, the
+// snippet, a proxied page, a bid) need not pay for them. Once loaded, a decision pays only the
+// hand-off to the routes' own app, which is small beside the decision.
+const decide = lazyRoutes(async () => [(await import('./decide/decide-routes.ts')).decideRoutes]);
+const score = lazyRoutes(async () => [(await import('./decide/score-routes.ts')).scoreRoutes]);
+const events = lazyRoutes(async () => [(await import('./events/events-routes.ts')).eventRoutes]);
 const recommend = lazyRoutes(async () => [(await import('./recommend/recommend-routes.ts')).recommendRoutes]);
 const bidding = lazyRoutes(async () => {
   const [bid, notice, click, admin, adjust, stats, page] = await Promise.all([
@@ -138,14 +143,18 @@ const experiments = lazyRoutes(async () => {
   return [admin.experimentAdminRoutes, reports.reportPageRoutes, page.experimentPageRoutes];
 });
 const openApi = lazyRoutes(async () => [(await import('./openapi/openapi-routes.ts')).openApiRoutes]);
+const models = lazyRoutes(async () => [(await import('./models/admin-routes.ts')).adminModelRoutes]);
+const sites = lazyRoutes(async () => [(await import('./sites/sites-routes.ts')).siteRoutes]);
 
-// In the order the routes were mounted before they loaded lazily: adminModelRoutes's
-// `/admin/*` guard still runs before any other admin route.
-app.route('/', decideRoutes);
-app.route('/', scoreRoutes);
+// In the order the routes were mounted before they loaded lazily.
+app.all('/v1/decide', decide);
+app.all('/v1/score', score);
 app.all('/v1/recommend', recommend);
-app.route('/', eventRoutes);
-app.route('/', adminModelRoutes);
+app.all('/v1/events', events);
+// Every /admin/* call needs an admin's token, checked here before any feature's own guard (the
+// model routes' guard did this when they were mounted here; they keep it, for their own app).
+app.use('/admin/*', requireAdmin);
+for (const path of ['/admin/models', '/admin/models/*']) app.all(path, models);
 for (const path of [
   '/openrtb2/*',
   '/admin/campaigns',
@@ -159,7 +168,7 @@ for (const path of [
 for (const path of ['/admin/experiments', '/admin/experiments/*', '/ui/experiments', '/ui/experiments/*']) app.all(path, experiments);
 app.get('/openapi.json', openApi);
 app.route('/', snippetRoutes);
-app.route('/', siteRoutes);
+for (const path of ['/admin/sites', '/admin/sites/*']) app.all(path, sites);
 
 app.get('/healthz', (c) => c.json({ ok: true }));
 // `npm start` only (log/queue-routes.ts): what its graceful stop waits for

@@ -16,7 +16,8 @@ import { storeOptions } from '../shared/settings.ts';
 import type { AppEnv } from '../shared/types.ts';
 import { siteEnv } from './site-env.ts';
 import { resolveHost } from './site-resolve.ts';
-import { DEFAULT, hostnameOf, type Site } from './site-schema.ts';
+import { DEFAULT, hostnameOf } from './site-names.ts';
+import type { Site } from './site-schema.ts';
 
 /** Paths that belong to the deployment, not to a site: answered on every host. */
 const DEPLOYMENT_WIDE =

@@ -15,7 +15,8 @@ import { DEFAULT_SITE } from '../../core/log-layout.ts';
 import { siteHostKey, siteKey } from '../../core/store-keys.ts';
 import { log } from '../shared/log.ts';
 import { refreshCache, type StoreOptions } from '../shared/refresh-cache.ts';
-import { DEFAULT, hostnameOf, isHostname, parseSite, SITE_ID_TEXT, type Site } from './site-schema.ts';
+import { DEFAULT, hostnameOf, isHostname, SITE_ID_TEXT } from './site-names.ts';
+import type { Site } from './site-schema.ts';
 
 /** A host's site id, or a site: what KV holds at a key, validated. */
 type Held = string | Site;
@@ -26,7 +27,8 @@ const entries = refreshCache<Held, 'absent', KVNamespace>(async (key, held, kv) 
   try {
     const raw = await kv.get(key, 'json');
     if (raw === null) return { miss: 'absent' };
-    const parsed = key.startsWith('site-host/') ? parseId(raw) : parseSite(raw);
+    // the site schema loads with the first site document (site-names.ts says why)
+    const parsed = key.startsWith('site-host/') ? parseId(raw) : (await import('./site-schema.ts')).parseSite(raw);
     if (parsed !== null) return { value: parsed };
     log.error('site config rejected, keeping the last good one', { key });
     return held === undefined ? { miss: 'absent' } : { value: held };

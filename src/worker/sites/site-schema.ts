@@ -4,23 +4,12 @@
  * config (shared/config-store.ts keeps the last good one).
  */
 import * as z from 'zod/mini';
-import { DEFAULT_SITE, SITE_NAME } from '../../core/log-layout.ts';
+import { SITE_NAME } from '../../core/log-layout.ts';
 import { parseOriginUrl } from '../proxy/origin-url.ts';
+import { HOSTNAME, hostnameOf, MAX_HOSTNAMES, MAX_TOKENS } from './site-names.ts';
 
-/** A host name as the Host header carries it, lower case, without the port. */
-const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-export const MAX_HOSTNAMES = 64;
-export const MAX_TOKENS = 16;
+export { DEFAULT, hostnameOf, isHostname, MAX_HOSTNAMES, MAX_TOKENS, SITE_ID_TEXT } from './site-names.ts';
 
-/** `Host` → the name sites are looked up by: lower case, no port, no trailing dot. */
-export function hostnameOf(host: string): string {
-  return host.toLowerCase().replace(/:\d*$/, '').replace(/\.$/, '');
-}
-
-/** Whether `h` (as `hostnameOf` gives it) is a host name a site may list. */
-export const isHostname = (h: string): boolean => HOSTNAME.test(h);
-
-export const SITE_ID_TEXT = SITE_NAME;
 export const siteId = z
   .string()
   .check(z.regex(SITE_NAME, 'lower-case letters, digits, "_" or "-", at most 64, starting with a letter or digit'));
@@ -67,9 +56,6 @@ export function parseSite(raw: unknown): Site | null {
   const r = z.safeParse(Stored, raw);
   return r.success ? r.data : null;
 }
-
-/** The site a deployment without sites serves: ORIGIN_URL, ALLOWED_ORIGINS, today's keys. */
-export const DEFAULT: Site = { id: DEFAULT_SITE, hostnames: [], tokens: [], createdAt: 0, updatedAt: 0 };
 
 /** What an admin may read: no token hashes, only their ids. */
 export function publicSite(s: Site) {
