@@ -32,6 +32,7 @@ import {
   decisionWhere,
   labelCtes,
   type ReadReport,
+  sliceWhere,
   statsSql,
 } from './attribution-sql.ts';
 import { batchSql } from './contexts.ts';
@@ -66,14 +67,25 @@ export interface SliceGrouper {
   group(slice: Slice): Promise<SliceGroups>;
 }
 
-/** Each row's value of column `col` (numbers, no NULLs) copied into `into` from `at`. */
-function copyColumn(res: DuckDBMaterializedResult, col: number, into: Int32Array | Float64Array): void {
+/**
+ * The rows of a numeric result (no NULLs) copied column by column into typed arrays. A vector's
+ * values are read from its own typed array where it exposes one (a copy per column and chunk),
+ * else item by item.
+ */
+function copyColumns(res: DuckDBMaterializedResult, into: readonly (Int32Array | Float64Array)[]): void {
   let at = 0;
   for (let c = 0; c < res.chunkCount; c++) {
     const chunk = res.getChunk(c);
-    const v = chunk.getColumnVector(col);
-    for (let i = 0; i < chunk.rowCount; i++) into[at + i] = v.getItem(i) as number;
-    at += chunk.rowCount;
+    const rows = chunk.rowCount;
+    for (let col = 0; col < into.length; col++) {
+      const v = chunk.getColumnVector(col);
+      const items = (v as unknown as { items?: unknown }).items;
+      const out = into[col]!;
+      if ((items instanceof Int32Array || items instanceof Float64Array) && items.constructor === out.constructor)
+        out.set(items.subarray(0, rows), at);
+      else for (let i = 0; i < rows; i++) out[at + i] = v.getItem(i) as number;
+    }
+    at += rows;
   }
 }
 
@@ -92,13 +104,13 @@ export function createSliceGrouper(log: LogHandle, fit: FitOptions, join: JoinOp
     // the last slice's tables go before this slice's are made: both at once would double the peak
     for (const t of ['g', 'acts', 'd', 'o']) await con.run(`DROP TABLE IF EXISTS ${t}`);
     await log.load('rec', slice, ATTRIBUTION_COLUMNS);
-    for (const sql of attributionTables(join)) await con.run(sql);
+    for (const sql of attributionTables(join, filter)) await con.run(sql);
     addStats(stats, read, (await rows(con, statsSql(slice, join)))[0]!);
     // each decision weighs 1 however often the log holds it (its copies are one row of d)
     await con.run(`CREATE TEMP TABLE g AS WITH ${labelCtes(join)}
       SELECT d.h, d.action, (lab.k IS NOT NULL) AS label, (d.ts >= ${num(fit.cutoff)}) AS holdout,
              count(*)::DOUBLE AS weight, min(d.ts) AS first, max(d.ts) AS last
-      FROM d LEFT JOIN lab USING (k) WHERE ${decisionWhere(slice, filter, join)} GROUP BY ALL`);
+      FROM d LEFT JOIN lab USING (k) WHERE d.take AND ${sliceWhere(slice, join)} GROUP BY ALL`);
     if (size > DICTIONARY_LIMIT) {
       await con.run('DELETE FROM dict');
       size = 0;
@@ -115,8 +127,7 @@ export function createSliceGrouper(log: LogHandle, fit: FitOptions, join: JoinOp
         batchSql(`SELECT dict.cid, t.context FROM (
           SELECT hash(context) AS h, any_value(context)::VARCHAR AS context FROM rec
           WHERE valid AND type = 'decision' AND ${decisionWhere(slice, { kind: filter.kind, slot: filter.slot }, { ...join, served: undefined }, 'rec')}
-            AND hash(context) IN (SELECT h FROM dict WHERE cid >= ${base})
-          GROUP BY h) t JOIN dict USING (h)`),
+          GROUP BY h) t JOIN dict USING (h) WHERE dict.cid >= ${base}`),
       );
       for (let c = 0; c < texts.chunkCount; c++) {
         const chunk = texts.getChunk(c);
@@ -150,11 +161,7 @@ export function createSliceGrouper(log: LogHandle, fit: FitOptions, join: JoinOp
       first: new Float64Array(n),
       last: new Float64Array(n),
     };
-    copyColumn(res, 0, out.cid);
-    copyColumn(res, 1, out.packed);
-    copyColumn(res, 2, out.weight);
-    copyColumn(res, 3, out.first);
-    copyColumn(res, 4, out.last);
+    copyColumns(res, [out.cid, out.packed, out.weight, out.first, out.last]);
     return out;
   }
   return { group };
