@@ -89,7 +89,14 @@ function copyColumns(res: DuckDBMaterializedResult, into: readonly (Int32Array |
   }
 }
 
-export function createSliceGrouper(log: LogHandle, fit: FitOptions, join: JoinOptions, stats: JoinStats, read: ReadReport): SliceGrouper {
+export function createSliceGrouper(
+  log: LogHandle,
+  fit: FitOptions,
+  join: JoinOptions,
+  stats: JoinStats,
+  read: ReadReport,
+  dictionaryLimit = DICTIONARY_LIMIT,
+): SliceGrouper {
   const con = log.duck.con;
   const filter = { kind: fit.kind ?? 'variant', slot: fit.slot, shown: true };
   let generation = 0;
@@ -111,7 +118,7 @@ export function createSliceGrouper(log: LogHandle, fit: FitOptions, join: JoinOp
       SELECT d.h, d.action, (lab.k IS NOT NULL) AS label, (d.ts >= ${num(fit.cutoff)}) AS holdout,
              count(*)::DOUBLE AS weight, min(d.ts) AS first, max(d.ts) AS last
       FROM d LEFT JOIN lab USING (k) WHERE d.take AND ${sliceWhere(slice, join)} GROUP BY ALL`);
-    if (size > DICTIONARY_LIMIT) {
+    if (size > dictionaryLimit) {
       await con.run('DELETE FROM dict');
       size = 0;
       generation++;

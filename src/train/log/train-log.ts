@@ -22,6 +22,7 @@ import type { ReadReport } from './attribution-sql.ts';
 import { addContextBatch, type ContextStore, createContextStore } from './contexts.ts';
 import { createSliceGrouper, type SliceGroups } from './group-slice.ts';
 import type { LogHandle } from './open-log.ts';
+import type { Slice } from './slices.ts';
 
 export interface TrainLogResult {
   readonly blob: Uint8Array;
@@ -32,18 +33,24 @@ export interface TrainLogResult {
 const YIELD_MS = 8;
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+export interface TrainLogOptions {
+  /** contexts the run's dictionary holds before it starts over (group-slice.ts DICTIONARY_LIMIT) */
+  readonly dictionaryLimit?: number;
+}
+
 export async function trainFromLog(
   log: LogHandle,
   fit: FitOptions,
   join: JoinOptions,
   onSlice?: (done: number, of: number) => void,
+  o: TrainLogOptions = {},
 ): Promise<TrainLogResult> {
   const l = createLearner(fit);
   const stats = newJoinStats();
   const read: ReadReport = { lines: 0, bad: 0, slices: 0, skippedFiles: 0 };
   const groups = { decisions: 0, groups: 0, contexts: 0 };
   const slices = log.plan(join);
-  const grouper = createSliceGrouper(log, fit, join, stats, read);
+  const grouper = createSliceGrouper(log, fit, join, stats, read, o.dictionaryLimit);
   let store: ContextStore = createContextStore();
   let generation = -1;
   const fvg: FeatureVector = createFeatureVector();
@@ -94,11 +101,18 @@ export async function trainFromLog(
     }
   };
 
-  let next: Promise<SliceGroups> | null = slices.length > 0 ? grouper.group(slices[0]!) : null;
+  // a slice that fails while JS still trains on the one before is a handled rejection: it is
+  // thrown where it is awaited, not by the process as unhandled
+  const start = (slice: Slice) => {
+    const p = grouper.group(slice);
+    p.catch(() => {});
+    return p;
+  };
+  let next: Promise<SliceGroups> | null = slices.length > 0 ? start(slices[0]!) : null;
   try {
     for (let i = 0; i < slices.length; i++) {
       const s = await next!;
-      next = i + 1 < slices.length ? grouper.group(slices[i + 1]!) : null;
+      next = i + 1 < slices.length ? start(slices[i + 1]!) : null;
       read.slices++;
       await consume(s);
       onSlice?.(read.slices, slices.length);
