@@ -56,14 +56,14 @@ export const ATTRIBUTION_COLUMNS = [
 /**
  * The statements that (re)create `d` and `o` from `rec`. With `narrow` (aggregated training), `d`
  * holds, instead of kind and slot, a flag `take` for the decisions `narrow` selects and `bid` for
- * bids: strings cost more than anything else in its rows. Filter it with `sliceWhere` and `d.take`.
+ * bids: strings are the costly part of its rows. Filter it with `sliceWhere` and `d.take`.
  */
 export function attributionTables(j: JoinOptions, narrow?: DecisionFilter): string[] {
   const labels = litList([...j.labels]);
   const served = litList([...(j.served ?? []), ...j.labels]);
   const bid = litList([...BID_OUTCOMES]);
   const fields = narrow
-    ? `any_value(action) AS action, any_value(${filterSql(narrow, '')}) AS take, any_value(kind) = 'bid' AS bid`
+    ? `any_value(action) AS action, any_value(${filterSql(narrow)}) AS take, any_value(kind) = 'bid' AS bid`
     : 'any_value(action) AS action, any_value(kind) AS kind, any_value(slot) AS slot';
   return [
     `CREATE OR REPLACE TEMP TABLE d AS
@@ -92,12 +92,12 @@ export function labelCtes(j: JoinOptions): string {
   return ctes.join(',\n');
 }
 
-/** The filter's conditions on kind, slot and action (columns of `x`, `x.` included; `true` when none). */
-function filterSql(f: DecisionFilter, x: string): string {
+/** The filter's conditions on a record's kind, slot and action, as one boolean (`true` when none). */
+function filterSql(f: DecisionFilter): string {
   const w: string[] = [];
-  if (f.kind !== undefined) w.push(`${x}kind = ${lit(f.kind)}`);
-  if (f.slot !== undefined) w.push(`${x}slot = ${lit(f.slot)}`);
-  if (f.shown) w.push(`${x}action IS NOT NULL AND ${x}action <> ''`);
+  if (f.kind !== undefined) w.push(`kind = ${lit(f.kind)}`);
+  if (f.slot !== undefined) w.push(`slot = ${lit(f.slot)}`);
+  if (f.shown) w.push(`action IS NOT NULL AND action <> ''`);
   return w.length === 0 ? 'true' : `coalesce(${w.join(' AND ')}, false)`;
 }
 
