@@ -30,7 +30,7 @@ export interface TrainLogResult {
 }
 
 /** How long the JS stage runs before it lets the DuckDB stage issue its next statement. */
-const YIELD_MS = 8;
+const YIELD_MS = 2;
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export interface TrainLogOptions {
