@@ -15,7 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliArgs } from '../../src/train/cli.ts';
 import { writeSyntheticLog } from '../../src/train/synthetic-log.ts';
@@ -38,6 +38,7 @@ const perObject = values['per-object'];
 const root = values.keep ?? (await mkdtemp(join(tmpdir(), 'attune-bench-train-')));
 const node = process.execPath;
 const here = import.meta.dirname;
+const loadAtStart = loadavg()[0]!;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 interface Run {
@@ -154,6 +155,8 @@ try {
       `peak RSS at ${l.n} against ${s.n} decisions: NDJSON ${(l.ndjson / s.ndjson).toFixed(2)}×, Parquet ${(l.parquet / s.parquet).toFixed(2)}× (target ≤ 1.3×)`,
     );
   }
+  // the machine's other load: wall time, and CPU time less so, swing with it
+  console.log(`load average (1 min) ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end`);
   console.log(
     `\nmedians of ${runs} interleaved runs (${Math.max(1, Math.ceil(runs / 2))} at the big size), fresh process each; node ${process.version}; ratios on wall and on CPU time (wall swings with the machine's load, and DuckDB's threads count in CPU); reproduce: npm run bench:train -- --decisions ${sizes[0]} --big ${sizes[1] ?? 0} --runs ${runs}`,
   );

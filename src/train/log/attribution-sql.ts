@@ -53,19 +53,25 @@ export const ATTRIBUTION_COLUMNS = [
   'exchange',
 ] as const;
 
-/** The statements that (re)create `d` and `o` from `rec`. */
-export function attributionTables(j: JoinOptions): string[] {
+/**
+ * The statements that (re)create `d` and `o` from `rec`. With `narrow` (aggregated training), `d`
+ * holds, instead of kind and slot, a flag `take` for the decisions `narrow` selects and `bid` for
+ * bids: strings are the costly part of its rows. Filter it with `sliceWhere` and `d.take`.
+ */
+export function attributionTables(j: JoinOptions, narrow?: DecisionFilter): string[] {
   const labels = litList([...j.labels]);
   const served = litList([...(j.served ?? []), ...j.labels]);
   const bid = litList([...BID_OUTCOMES]);
+  const fields = narrow
+    ? `any_value(action) AS action, any_value(${filterSql(narrow)}) AS take, any_value(kind) = 'bid' AS bid`
+    : 'any_value(action) AS action, any_value(kind) AS kind, any_value(slot) AS slot';
   return [
     `CREATE OR REPLACE TEMP TABLE d AS
-     SELECT hash(id) AS k, min(ts) AS ts, count(*)::INTEGER AS copies, any_value(hash(context)) AS h, any_value(action) AS action,
-            any_value(kind) AS kind, any_value(slot) AS slot
+     SELECT hash(id) AS k, min(ts) AS ts, count(*)::INTEGER AS copies, any_value(hash(context)) AS h, ${fields}
      FROM rec WHERE valid AND type = 'decision' GROUP BY k`,
     // a genuine notice and a client event that took its id are two rows: only the genuine one counts
     `CREATE OR REPLACE TEMP TABLE o AS
-     SELECT hash(r.decisionId) AS k, r.id, (d.kind IS DISTINCT FROM 'bid' OR r.exchange IS NOT NULL OR r.name NOT IN ${bid}) AS ok,
+     SELECT hash(r.decisionId) AS k, r.id, (${narrow ? 'd.bid IS NOT TRUE' : "d.kind IS DISTINCT FROM 'bid'"} OR r.exchange IS NOT NULL OR r.name NOT IN ${bid}) AS ok,
             min(r.ts) AS ts, min(coalesce(r.receivedAt, r.ts)) AS receivedAt, any_value(r.value) AS value,
             count(*)::INTEGER AS copies, bool_or(r.name IN ${labels}) AS label
      FROM rec r LEFT JOIN d ON hash(r.decisionId) = d.k
@@ -84,6 +90,22 @@ export function labelCtes(j: JoinOptions): string {
   // a label (a click) proves the decision was shown as much as a win notice does
   if (j.served !== undefined) ctes.push(`srv AS (SELECT DISTINCT k FROM m WHERE counts)`);
   return ctes.join(',\n');
+}
+
+/** The filter's conditions on a record's kind, slot and action, as one boolean (`true` when none). */
+function filterSql(f: DecisionFilter): string {
+  const w: string[] = [];
+  if (f.kind !== undefined) w.push(`kind = ${lit(f.kind)}`);
+  if (f.slot !== undefined) w.push(`slot = ${lit(f.slot)}`);
+  if (f.shown) w.push(`action IS NOT NULL AND action <> ''`);
+  return w.length === 0 ? 'true' : `coalesce(${w.join(' AND ')}, false)`;
+}
+
+/** The slice's own decisions of `x` (`d`, or `rec` but not with `served`), and with `served`, those shown. */
+export function sliceWhere(s: Slice, j: JoinOptions, x = 'd'): string {
+  const w = [`${x}.ts >= ${num(s.from)}`, `${x}.ts < ${num(s.to)}`];
+  if (j.served !== undefined) w.push(`${x}.k IN (SELECT k FROM srv)`);
+  return w.join(' AND ');
 }
 
 /** The slice's decisions of `d` (alias `x`: or `rec`, but not with `served`) a reader takes (and, with `served`, that were shown). */

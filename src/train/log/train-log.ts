@@ -1,43 +1,41 @@
 /**
  * Aggregated training from the log: per time slice, DuckDB attributes outcomes to decisions and
- * groups identical (context, action, label, holdout) rows into weighted examples; JS extracts
- * the features of each distinct context once and runs one weighted FTRL update per group.
+ * groups identical (context, action, label, holdout) rows into weighted examples
+ * (group-slice.ts); JS extracts the features of each distinct context once in the run, and runs
+ * one weighted FTRL update per group.
  *
- * Per slice:
- *   rec   the slice's records (open-log.ts `load`); d, o the attribution tables (attribution-sql.ts)
- *   g     groups: hash of the context text, action, label, holdout, weight (the decisions in the
- *         group: each weighs 1 however often the log holds it), first and last decision time (the
- *         model's training window is the first and last time of the groups it learned from)
- *   ctx   the groups' distinct contexts (hash → dense id); ctxt their texts: parsed and featurized once in JS
- *   acts  the actions in the order they were first seen (the model learns the first 64)
- * then the groups stream as numbers (context id, action id, label, weight, holdout), training
- * groups first, in a fixed pseudo-random order (`hash(…)`): the aggregate's own output order
- * clusters labels together, which online learning cannot recover from. Slices run in time
- * order, so every holdout group (decided at or after the cutoff) is scored after every
- * training group has been learned, as in one pass over the log.
+ * DuckDB works off the main thread, so the slices are a two-stage pipeline: while JS featurizes
+ * and trains on slice k's groups (held as typed arrays), DuckDB reads, joins and groups slice
+ * k + 1. The JS stage yields to the event loop every few milliseconds, so the next slice's
+ * statements are issued as soon as the previous one finishes. DuckDB still holds one slice at a
+ * time (the next slice drops the last one's tables first).
  *
- * Grouping on the context *text* is exact: the features are a function of the parsed context.
- * Two texts of one logical context (keys in another order) only cost compression.
+ * The groups come in a fixed pseudo-random order, training groups first (group-slice.ts), and
+ * slices run in time order, so every holdout group (decided at or after the cutoff) is scored
+ * after every training group has been learned, as in one pass over the log. The model learns
+ * actions in the order first seen among readable contexts (the first 64).
  */
 import { createFeatureVector, type FeatureVector } from '../../core/features.ts';
 import { type JoinOptions, type JoinStats, newJoinStats } from '../attribution.ts';
 import { actionIndex, createLearner, finishLearner, type FitOptions, type FitReport, learn } from '../fit.ts';
-import {
-  ATTRIBUTION_COLUMNS,
-  addStats,
-  attributionTables,
-  decisionWhere,
-  labelCtes,
-  type ReadReport,
-  statsSql,
-} from './attribution-sql.ts';
-import { contextFeatures } from './contexts.ts';
-import { chunks, num, rows } from './duckdb.ts';
+import type { ReadReport } from './attribution-sql.ts';
+import { addContextBatch, type ContextStore, createContextStore } from './contexts.ts';
+import { createSliceGrouper, type SliceGroups } from './group-slice.ts';
 import type { LogHandle } from './open-log.ts';
+import type { Slice } from './slices.ts';
 
 export interface TrainLogResult {
   readonly blob: Uint8Array;
   readonly report: FitReport & { join: JoinStats; read: ReadReport };
+}
+
+/** How long the JS stage runs before it lets the DuckDB stage issue its next statement. */
+const YIELD_MS = 2;
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export interface TrainLogOptions {
+  /** contexts the run's dictionary holds before it starts over (group-slice.ts DICTIONARY_LIMIT) */
+  readonly dictionaryLimit?: number;
 }
 
 export async function trainFromLog(
@@ -45,85 +43,83 @@ export async function trainFromLog(
   fit: FitOptions,
   join: JoinOptions,
   onSlice?: (done: number, of: number) => void,
+  o: TrainLogOptions = {},
 ): Promise<TrainLogResult> {
-  const con = log.duck.con;
   const l = createLearner(fit);
   const stats = newJoinStats();
   const read: ReadReport = { lines: 0, bad: 0, slices: 0, skippedFiles: 0 };
   const groups = { decisions: 0, groups: 0, contexts: 0 };
   const slices = log.plan(join);
-  const filter = { kind: fit.kind ?? 'variant', slot: fit.slot, shown: true };
-  for (const slice of slices) {
-    // the last slice's tables go before this slice's are made: both at once would double the peak
-    for (const t of ['g', 'ctx', 'ctxt', 'acts', 'bad', 'd', 'o']) await con.run(`DROP TABLE IF EXISTS ${t}`);
-    await log.load('rec', slice, ATTRIBUTION_COLUMNS);
-    for (const sql of attributionTables(join)) await con.run(sql);
-    addStats(stats, read, (await rows(con, statsSql(slice, join)))[0]!);
-    // each decision weighs 1 however often the log holds it (its copies are one row of d)
-    await con.run(`CREATE OR REPLACE TEMP TABLE g AS WITH ${labelCtes(join)}
-      SELECT d.h, d.action, (lab.k IS NOT NULL) AS label, (d.ts >= ${num(fit.cutoff)}) AS holdout,
-             count(*)::DOUBLE AS weight, min(d.ts) AS first, max(d.ts) AS last
-      FROM d LEFT JOIN lab USING (k) WHERE ${decisionWhere(slice, filter, join)} GROUP BY ALL`);
-    // dense ids for the groups' contexts (narrow), and the text of each distinct context
-    await con.run(
-      'CREATE OR REPLACE TEMP TABLE ctx AS SELECT h, (row_number() OVER () - 1)::INTEGER AS cid FROM (SELECT DISTINCT h FROM g)',
-    );
-    await con.run(`CREATE OR REPLACE TEMP TABLE ctxt AS
-      SELECT hash(context) AS h, any_value(context)::VARCHAR AS context FROM rec
-      WHERE valid AND type = 'decision' AND ${decisionWhere(slice, { kind: filter.kind, slot: filter.slot }, { ...join, served: undefined }, 'rec')}
-      GROUP BY h`);
-    const nctx = Number((await rows(con, 'SELECT count(*)::INTEGER AS n FROM ctx'))[0]!.n);
-    read.slices++;
-    onSlice?.(read.slices, slices.length);
-    if (nctx === 0) continue;
-    // features of each distinct context, once
-    const { start, len, pool, unreadable } = await contextFeatures(con, 'SELECT cid, context FROM ctx JOIN ctxt USING (h)', nctx);
+  const grouper = createSliceGrouper(log, fit, join, stats, read, o.dictionaryLimit);
+  let store: ContextStore = createContextStore();
+  let generation = -1;
+  const fvg: FeatureVector = createFeatureVector();
+  fvg.values.fill(1); // the extractor's values are all 1
+  let since = performance.now();
+  const breathe = async () => {
+    if (performance.now() - since < YIELD_MS) return;
+    await tick();
+    since = performance.now();
+  };
+
+  const consume = async (s: SliceGroups) => {
+    if (s.generation !== generation) {
+      // the dictionary started over (group-slice.ts DICTIONARY_LIMIT): so do the features
+      store = createContextStore();
+      generation = s.generation;
+    }
+    for (const b of s.batches) {
+      addContextBatch(store, b.first, b.texts);
+      groups.contexts += b.count;
+      await breathe();
+    }
+    const { start, len, pool } = store;
     // actions in the order first seen among readable contexts: the model learns the first MAX_VARIANTS
-    await con.run('CREATE OR REPLACE TEMP TABLE bad (cid INTEGER)');
-    if (unreadable > 0) {
-      const badIds: number[] = [];
-      for (let cid = 0; cid < nctx; cid++) if (start[cid] === -1) badIds.push(cid);
-      for (let i = 0; i < badIds.length; i += 10_000) await con.run(`INSERT INTO bad VALUES (${badIds.slice(i, i + 10_000).join('), (')})`);
+    const seen = new Float64Array(s.actions.length).fill(Infinity);
+    for (let i = 0; i < s.n; i++) {
+      const a = s.packed[i]! >>> 2;
+      if (start[s.cid[i]!]! >= 0 && s.first[i]! < seen[a]!) seen[a] = s.first[i]!;
     }
-    await con.run(`CREATE OR REPLACE TEMP TABLE acts AS
-      SELECT action, (row_number() OVER (ORDER BY first, action) - 1)::INTEGER AS aid
-      FROM (SELECT g.action, min(CASE WHEN ctx.cid IN (SELECT cid FROM bad) THEN 'infinity'::DOUBLE ELSE g.first END) AS first
-            FROM g JOIN ctx USING (h) GROUP BY g.action)`);
-    const actions = (await rows(con, 'SELECT action, aid FROM acts ORDER BY aid')).map((r) => String(r.action));
-    for (const a of actions) actionIndex(l, a);
-    const fvg: FeatureVector = createFeatureVector();
-    fvg.values.fill(1); // the extractor's values are all 1
-    // the groups as two integers and a weight: context id; action id, label and holdout packed
-    for await (const c of chunks(
-      con,
-      `SELECT ctx.cid, (acts.aid * 4 + g.label::INTEGER * 2 + g.holdout::INTEGER)::INTEGER AS packed, g.weight, g.first, g.last
-       FROM g JOIN ctx USING (h) JOIN acts USING (action)
-       ORDER BY g.holdout, hash(g.h, g.action, g.label), ctx.cid, acts.aid`,
-    )) {
-      const cids = c.getColumnVector(0);
-      const packs = c.getColumnVector(1);
-      const weights = c.getColumnVector(2);
-      const firsts = c.getColumnVector(3);
-      const lasts = c.getColumnVector(4);
-      for (let i = 0; i < c.rowCount; i++) {
-        const cid = cids.getItem(i) as number;
-        const packed = packs.getItem(i) as number;
-        const w = weights.getItem(i) as number;
-        groups.groups++;
-        groups.decisions += w;
-        const at = start[cid]!;
-        let x: FeatureVector | null = null;
-        if (at >= 0) {
-          const n = len[cid]!;
-          for (let k = 0; k < n; k++) fvg.hashes[k] = pool[at + k]!;
-          fvg.length = n;
-          x = fvg;
-        }
-        const label = ((packed >>> 1) & 1) as 0 | 1;
-        learn(l, actions[packed >>> 2]!, x, label, (packed & 1) === 1, w, firsts.getItem(i) as number, lasts.getItem(i) as number);
+    const order = s.actions.map((_, a) => a).sort((a, b) => seen[a]! - seen[b]! || a - b);
+    for (const a of order) actionIndex(l, s.actions[a]!);
+    for (let i = 0; i < s.n; i++) {
+      if ((i & 4095) === 4095) await breathe();
+      const cid = s.cid[i]!;
+      const packed = s.packed[i]!;
+      const w = s.weight[i]!;
+      groups.groups++;
+      groups.decisions += w;
+      const at = start[cid]!;
+      let x: FeatureVector | null = null;
+      if (at >= 0) {
+        const n = len[cid]!;
+        for (let k = 0; k < n; k++) fvg.hashes[k] = pool[at + k]!;
+        fvg.length = n;
+        x = fvg;
       }
+      learn(l, s.actions[packed >>> 2]!, x, ((packed >>> 1) & 1) as 0 | 1, (packed & 1) === 1, w, s.first[i]!, s.last[i]!);
     }
-    groups.contexts += nctx;
+  };
+
+  // a slice that fails while JS still trains on the one before is a handled rejection: it is
+  // thrown where it is awaited, not by the process as unhandled
+  const start = (slice: Slice) => {
+    const p = grouper.group(slice);
+    p.catch(() => {});
+    return p;
+  };
+  let next: Promise<SliceGroups> | null = slices.length > 0 ? start(slices[0]!) : null;
+  try {
+    for (let i = 0; i < slices.length; i++) {
+      const s = await next!;
+      next = i + 1 < slices.length ? start(slices[i + 1]!) : null;
+      read.slices++;
+      await consume(s);
+      onSlice?.(read.slices, slices.length);
+    }
+  } finally {
+    // a failed slice: let the statement in flight finish before the caller closes the database
+    await next?.catch(() => {});
   }
   read.skippedFiles = log.skipped.length;
   const { blob, report } = finishLearner(l);
