@@ -1,14 +1,18 @@
 /**
  * `npm run bench:http`: what a decision costs over HTTP, as raw per-request latencies (no
  * rounding) on one keep-alive connection, one request at a time, against the built Worker (as
- * `wrangler deploy` bundles it) in Miniflare (local workerd) on loopback. Three cases:
+ * `wrangler deploy` bundles it) in Miniflare (local workerd) on loopback. The cases:
  *   - `healthz`: GET /healthz, the same Worker's cheapest route: the baseline;
  *   - `decide`: POST /v1/decide, a model slot and a uniform slot, a returning visitor (profile
  *     cookie replayed), logging on: records go to the queue, coalesced per isolate;
  *   - `decideNoTrack`: the same with `track: false` (decided, nothing logged, no cookie);
  *   - `decideSites`: `decide` on a second Worker where sites are configured (docs/sites.md), to
  *     a named site (its own models, its Host resolved per request): the cost of sites against
- *     the single-site `decide` in the same run.
+ *     the single-site `decide` in the same run;
+ *   - `ioFloor`: the platform's part of a decision: a bare Worker (io-floor-worker.js) taking
+ *     `decide`'s request and answering the bytes a real decision answered, with no attune code.
+ *     What `decide` costs beyond it is attune's own work; what it costs beyond healthz, the
+ *     platform's (a POST body, a larger answer, cookies).
  * They run in interleaved rounds (every case `--per-round` times in turn, the order rotating),
  * so the machine's slow stretches land on all of them alike; percentiles are over all rounds,
  * ratios are to healthz. Workers freeze clocks during a request, so this is the whole round trip.
@@ -169,13 +173,36 @@ const siteCookie = ([] as string[])
   .map((c) => c.split(';')[0])
   .join('; ');
 
-const cases: Record<'healthz' | 'decide' | 'decideNoTrack' | 'decideSites', Call> = {
+// the platform's part of a decision: a bare Worker taking the same request and answering the
+// bytes a returning visitor's decision answered (io-floor-worker.js)
+const answerOf = (a: typeof fresh) => ({
+  body: a.body,
+  cookies: ([] as string[]).concat(a.headers['set-cookie'] ?? []),
+  headers: Object.entries(a.headers).filter(
+    (e): e is [string, string] =>
+      typeof e[1] === 'string' && !['set-cookie', 'content-length', 'date', 'connection', 'keep-alive'].includes(e[0]),
+  ),
+});
+const returning = await client.send({ method: 'POST', path: '/v1/decide', headers: { ...headers, cookie }, body: decideBody() });
+if (wrongDecision(returning)) throw new Error(`decide (returning visitor): ${wrongDecision(returning)}`);
+const mfFloor = new Miniflare(
+  convertV4MiniflareOptions({
+    compatibilityDate: options.compatibilityDate,
+    modules: true,
+    scriptPath: 'bench/http/io-floor-worker.js',
+    bindings: { ANSWER: JSON.stringify(answerOf(returning)) },
+  }),
+);
+const clientFloor = rawClient(await mfFloor.ready);
+
+const cases: Record<'healthz' | 'decide' | 'decideNoTrack' | 'decideSites' | 'ioFloor', Call> = {
   healthz: { path: '/healthz', headers },
   decide: { method: 'POST', path: '/v1/decide', headers: { ...headers, cookie }, body: decideBody() },
   decideNoTrack: { method: 'POST', path: '/v1/decide', headers: { ...headers, cookie }, body: decideBody(false) },
   decideSites: { method: 'POST', path: '/v1/decide', headers: { ...siteHeaders, cookie: siteCookie }, body: decideBody() },
+  ioFloor: { method: 'POST', path: '/v1/decide', headers: { ...headers, cookie }, body: decideBody() },
 };
-const clientOf = (name: keyof typeof cases) => (name === 'decideSites' ? clientSites : client);
+const clientOf = (name: keyof typeof cases) => (name === 'decideSites' ? clientSites : name === 'ioFloor' ? clientFloor : client);
 type Case = keyof typeof cases;
 const names = Object.keys(cases) as Case[];
 
@@ -201,8 +228,8 @@ if (wrongDecision(returningSite) || returningSite.headers['x-attune-profile'])
   throw new Error(`decide on a site, returning visitor: ${returningSite.body}`);
 
 // --- warm-up, then interleaved rounds
-const times: Record<Case, number[]> = { healthz: [], decide: [], decideNoTrack: [], decideSites: [] };
-const roundP50: Record<Case, number[]> = { healthz: [], decide: [], decideNoTrack: [], decideSites: [] };
+const times: Record<Case, number[]> = { healthz: [], decide: [], decideNoTrack: [], decideSites: [], ioFloor: [] };
+const roundP50: Record<Case, number[]> = { healthz: [], decide: [], decideNoTrack: [], decideSites: [], ioFloor: [] };
 async function batch(name: Case, n: number, keep: boolean): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -261,11 +288,17 @@ console.log(`end to end: all ${drained.sent} records queued since the start are 
 console.log(
   `sites: decideSites p50 / decide p50 = ${(stats.decideSites.p50 / stats.decide.p50).toFixed(3)} (per-round median ${median(roundP50.decideSites.map((x, i) => x / roundP50.decide[i]!)).toFixed(3)})`,
 );
+const f = stats.ioFloor;
+console.log(
+  `against the platform's part (ioFloor: the same request and answer bytes, no attune code): decide p50 ${(stats.decide.p50 / f.p50).toFixed(2)}×, p99 ${(stats.decide.p99 / f.p99).toFixed(2)}×; track: false p50 ${(stats.decideNoTrack.p50 / f.p50).toFixed(2)}×, p99 ${(stats.decideNoTrack.p99 / f.p99).toFixed(2)}×; ioFloor itself p50 ${(f.p50 / h.p50).toFixed(2)}×, p99 ${(f.p99 / h.p99).toFixed(2)}× healthz`,
+);
 console.log('reproduce: npm run bench:http');
 await mf.dispose();
 await mfSites.dispose();
+await mfFloor.dispose();
 client.close();
 clientSites.close();
+clientFloor.close();
 console.log(
   JSON.stringify({
     ...Object.fromEntries(names.map((n) => [n, { p50: ms3(stats[n].p50), p90: ms3(stats[n].p90), p99: ms3(stats[n].p99) }])),
