@@ -30,6 +30,8 @@ import { usageText } from '../src/train/cli.ts';
 import { seedDemoExperiment } from './demo-experiment.ts';
 import { addMissingSecrets, parseDevVars } from './dev-vars.ts';
 import { startStaticOrigin } from './static-origin.mjs';
+import { moduleTableFilter } from './module-table.ts';
+import { createInterface } from 'node:readline';
 
 const SPEC = {
   name: 'start',
@@ -153,7 +155,12 @@ const dev = spawn(
     '--show-interactive-dev-session=false',
     ...process.argv.slice(2),
   ],
-  { stdio: ['ignore', 'inherit', 'inherit'], detached: true },
+  { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
+);
+// wrangler's output as it comes, but its list of attached modules as one line (module-table.ts)
+createInterface({ input: dev.stdout, crlfDelay: Infinity }).on(
+  'line',
+  moduleTableFilter((line) => process.stdout.write(`${line}\n`)),
 );
 
 const signalGroup = (sig) => {
