@@ -11,6 +11,7 @@
 import type { DecisionRecord, LoggedContext } from '../core/decision-record.ts';
 import { FEATURE_SPEC_HASH } from '../core/features.ts';
 import type { LogRecord } from '../core/outcome-event.ts';
+import { syntheticClick } from './synthetic-click.ts';
 
 export const OFFER = {
   slot: 'offer',
@@ -50,18 +51,5 @@ export function* offerRecords(
     experiment: OFFER.experiment,
   };
   yield decision;
-  if (r() < OFFER.rate(arm, hero.context.referrer))
-    yield {
-      type: 'outcome',
-      v: 1,
-      id: `c-${id}`,
-      ts: ts + 5000,
-      receivedAt: ts + 5200,
-      name: 'click',
-      decisionId: id,
-      visitor: hero.visitor,
-      slot: OFFER.slot,
-      variant: arm,
-      experiment: OFFER.experiment,
-    };
+  if (r() < OFFER.rate(arm, hero.context.referrer)) yield syntheticClick(decision);
 }

@@ -16,10 +16,11 @@ import { gzipSync } from 'node:zlib';
 import type { DecisionRecord, LoggedContext } from '../core/decision-record.ts';
 import { FEATURE_SPEC_HASH } from '../core/features.ts';
 import { LOG_PREFIX, logObjectKey } from '../core/log-layout.ts';
-import type { LogRecord, OutcomeEvent } from '../core/outcome-event.ts';
+import type { LogRecord } from '../core/outcome-event.ts';
 import { cliMain, type CliSpec, dateOption } from './cli.ts';
 import { lastFullDayStart } from './insights/days.ts';
 import { mulberry32 } from './random.ts';
+import { syntheticClick } from './synthetic-click.ts';
 import { offerRecords } from './synthetic-experiment.ts';
 
 export { mulberry32 };
@@ -208,21 +209,7 @@ export function* syntheticLog(o: SynthOptions): Generator<LogRecord> {
       context: loggedContextOf(c, d.getUTCHours(), d.getUTCDay()),
     };
     yield decision;
-    if (rr() < (o.anomaly ? anomalyRate(c, v, shifted) : trueRate(c, v))) {
-      const click: OutcomeEvent = {
-        type: 'outcome',
-        v: 1,
-        id: `c-${id}`,
-        ts: ts + 5000,
-        receivedAt: ts + 5200,
-        name: 'click',
-        decisionId: id,
-        visitor: decision.visitor,
-        slot: 'hero',
-        variant: v,
-      };
-      yield click;
-    }
+    if (rr() < (o.anomaly ? anomalyRate(c, v, shifted) : trueRate(c, v))) yield syntheticClick(decision);
     return decision;
   }
   for (let i = 0; i < o.decisions; i++) {

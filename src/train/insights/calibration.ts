@@ -14,8 +14,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { rows } from '../log/duckdb.ts';
 import type { Area, MetricDef } from './metrics.ts';
-import { type Comparison, MIN_EVENTS, MIN_UNITS } from './shifts.ts';
-import { logRatioShift, type RatioSums, ratio } from './stats.ts';
+import { type Comparison, comparePair } from './shifts.ts';
+import type { RatioSums } from './stats.ts';
 
 export const CALIBRATION: MetricDef = { name: 'calibration', label: 'calibration (observed / predicted clicks)', format: 'percent' };
 
@@ -51,24 +51,8 @@ export function calibrationComparisons(rs: readonly CalibrationRow[], area: Area
   const out: Comparison[] = [];
   for (const r of rs) {
     if (r.before === null || r.after === null) continue;
-    if (Math.min(r.before.sy, r.after.sy) < MIN_EVENTS || Math.min(r.before.n, r.after.n) < MIN_UNITS) continue;
-    const b = ratio(r.before);
-    const a = ratio(r.after);
-    if (!b || !a) continue;
-    const s = logRatioShift(b, a);
-    if (!s) continue;
-    out.push({
-      area,
-      subject: r.subject,
-      metric: CALIBRATION,
-      before: b.value,
-      after: a.value,
-      estimates: [b, a],
-      p: s.p,
-      change: s.change,
-      interval: s.interval,
-      against: 'previous',
-    });
+    const c = comparePair(area, r.subject, CALIBRATION, r.before, r.after, 'previous');
+    if (c !== null) out.push(c);
   }
   return out;
 }

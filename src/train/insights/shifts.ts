@@ -13,7 +13,7 @@
  */
 import { type Against, fmtChange, fmtInterval, fmtSubject, fmtValue, type RankedFinding, severityOf } from './findings.ts';
 import type { Area, AreaRow, MetricDef } from './metrics.ts';
-import { benjaminiHochberg, logRatioShift, type RatioEstimate, ratio } from './stats.ts';
+import { benjaminiHochberg, logRatioShift, type RatioEstimate, type RatioSums, ratio } from './stats.ts';
 
 export const MIN_EVENTS = 10;
 export const MIN_UNITS = 30;
@@ -43,6 +43,38 @@ export interface Comparison {
 export const chartId = (area: string, subject: Readonly<Record<string, string>>, metric: string): string =>
   `chart-${area}-${Object.values(subject).join('-')}-${metric}`.replace(/[^\w-]/g, '_');
 
+/**
+ * One metric of one subject, before against after: null without enough data in both periods
+ * (MIN_EVENTS events and MIN_UNITS units in each) or without a defined ratio.
+ */
+export function comparePair(
+  area: Area,
+  subject: Record<string, string>,
+  metric: MetricDef,
+  sb: RatioSums,
+  sa: RatioSums,
+  against?: Against,
+): Comparison | null {
+  if (Math.min(sb.sy, sa.sy) < MIN_EVENTS || Math.min(sb.n, sa.n) < MIN_UNITS) return null;
+  const b = ratio(sb);
+  const a = ratio(sa);
+  if (!b || !a) return null;
+  const s = logRatioShift(b, a);
+  if (!s) return null;
+  return {
+    area,
+    subject,
+    metric,
+    before: b.value,
+    after: a.value,
+    estimates: [b, a],
+    p: s.p,
+    change: s.change,
+    interval: s.interval,
+    ...(against === undefined ? {} : { against }),
+  };
+}
+
 /** Every comparison with enough data in both periods. */
 export function compare(areas: readonly { area: Area; rows: readonly AreaRow[] }[]): Comparison[] {
   const out: Comparison[] = [];
@@ -51,25 +83,8 @@ export function compare(areas: readonly { area: Area; rows: readonly AreaRow[] }
       if (row.before === null || row.after === null) continue;
       for (const metric of area.metrics) {
         if (!metric.sums) continue;
-        const sb = metric.sums(row.before);
-        const sa = metric.sums(row.after);
-        if (Math.min(sb.sy, sa.sy) < MIN_EVENTS || Math.min(sb.n, sa.n) < MIN_UNITS) continue;
-        const b = ratio(sb);
-        const a = ratio(sa);
-        if (!b || !a) continue;
-        const s = logRatioShift(b, a);
-        if (!s) continue;
-        out.push({
-          area,
-          subject: row.subject,
-          metric,
-          before: b.value,
-          after: a.value,
-          estimates: [b, a],
-          p: s.p,
-          change: s.change,
-          interval: s.interval,
-        });
+        const c = comparePair(area, row.subject, metric, metric.sums(row.before), metric.sums(row.after));
+        if (c !== null) out.push(c);
       }
     }
   return out;
