@@ -37,12 +37,7 @@ export function trendChart(
   const y1 = Math.max(...all.map((p) => p.hi), ...limits.map((l) => l.hi), 1e-9);
   const sx = (x: number) => PAD.l + ((x - x0) / (x1 - x0)) * (W - PAD.l - PAD.r);
   const sy = (y: number) => H - PAD.b - (y / y1) * (H - PAD.t - PAD.b);
-  const parts: string[] = [];
-  for (let i = 0; i <= 4; i++) {
-    const y = (y1 * i) / 4;
-    parts.push(`<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${f(sy(y))}" y2="${f(sy(y))}" stroke="#eee"/>`);
-    parts.push(`<text x="${PAD.l - 4}" y="${f(sy(y) + 4)}" text-anchor="end">${esc(fmtValue(y, o.format))}</text>`);
-  }
+  const parts = yGrid(y1, sy, o.format);
   for (const x of [x0, (x0 + x1) / 2, x1]) {
     const label = new Date(x).toISOString().slice(5, 16).replace('T', ' ');
     parts.push(`<text x="${f(sx(x))}" y="${H - 8}" text-anchor="middle">${label}</text>`);
@@ -68,6 +63,17 @@ export function trendChart(
   return svg(parts);
 }
 
+/** Five horizontal grid lines from 0 to `y1`, labelled on the left: both charts' y axis. */
+function yGrid(y1: number, sy: (y: number) => number, format: 'percent' | 'money' | 'count'): string[] {
+  const parts: string[] = [];
+  for (let i = 0; i <= 4; i++) {
+    const y = (y1 * i) / 4;
+    parts.push(`<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${f(sy(y))}" y2="${f(sy(y))}" stroke="#eee"/>`);
+    parts.push(`<text x="${PAD.l - 4}" y="${f(sy(y) + 4)}" text-anchor="end">${esc(fmtValue(y, format))}</text>`);
+  }
+  return parts;
+}
+
 export interface Bar {
   readonly group: string;
   readonly name: string;
@@ -85,12 +91,7 @@ export function barChart(bars: readonly Bar[], o: { format: 'percent' | 'money' 
   const gw = (W - PAD.l - PAD.r) / groups.length;
   const bw = (gw * 0.8) / names.length;
   const sy = (y: number) => H - PAD.b - (y / y1) * (H - PAD.t - PAD.b);
-  const parts: string[] = [];
-  for (let i = 0; i <= 4; i++) {
-    const y = (y1 * i) / 4;
-    parts.push(`<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${f(sy(y))}" y2="${f(sy(y))}" stroke="#eee"/>`);
-    parts.push(`<text x="${PAD.l - 4}" y="${f(sy(y) + 4)}" text-anchor="end">${esc(fmtValue(y, o.format))}</text>`);
-  }
+  const parts = yGrid(y1, sy, o.format);
   groups.forEach((g, gi) => {
     const gx = PAD.l + gi * gw + gw * 0.1;
     parts.push(`<text x="${f(gx + gw * 0.4)}" y="${H - 10}" text-anchor="middle">${esc(g || '(none)')}</text>`);

@@ -9,15 +9,17 @@ import { parseWithMessages } from './issue-message.ts';
 
 const decoder = new TextDecoder(); // one per isolate, not per request
 
+const tooLarge = (maxBytes: number) => new HttpError(413, 'body_too_large', `body exceeds ${maxBytes} bytes`);
+
 /** Reads at most `maxBytes` of the body; 413 past that, without buffering the rest. */
 export async function readBodyBytes(req: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes) throw new HttpError(413, 'body_too_large', `body exceeds ${maxBytes} bytes`);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
   if (!req.body) return new Uint8Array(0);
   // From the network, a declared length is the body's framing: one read of the whole, no read loop.
   if (declared >= 0) {
     const whole = new Uint8Array(await req.arrayBuffer());
-    if (whole.byteLength > maxBytes) throw new HttpError(413, 'body_too_large', `body exceeds ${maxBytes} bytes`);
+    if (whole.byteLength > maxBytes) throw tooLarge(maxBytes);
     return whole;
   }
   const reader = req.body.getReader();
@@ -29,7 +31,7 @@ export async function readBodyBytes(req: Request, maxBytes: number): Promise<Uin
     size += value.byteLength;
     if (size > maxBytes) {
       await reader.cancel();
-      throw new HttpError(413, 'body_too_large', `body exceeds ${maxBytes} bytes`);
+      throw tooLarge(maxBytes);
     }
     chunks.push(value);
   }
