@@ -8,7 +8,13 @@
  * all alike. Reported per case: the median batch (per call), the fastest quarter's boundary
  * (q1, the machine's speed on a good stretch), and the median over rounds of the case's time
  * divided by the first case's in the same round: a ratio the stretches cancel out of.
+ *
+ * A case may name an input maker: a batch's inputs are then made before the batch is timed (one
+ * per call, never reused), so what a case pays for its input's making is left out of its time.
  */
+/** `[name, run]`, or `[name, run, input]`: `run(input())` with `input()` made untimed. */
+export type Case = readonly [string, () => unknown] | readonly [string, (input: never) => unknown, () => unknown];
+
 export interface InterleavedRow {
   readonly name: string;
   /** per call, in nanoseconds */
@@ -21,21 +27,19 @@ export interface InterleavedRow {
 const quantile = (sorted: readonly number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 /** Times `cases` in `rounds` rounds of `batch` calls each (after `warm` untimed rounds). */
-export function interleaved(
-  cases: ReadonlyArray<readonly [string, () => unknown]>,
-  rounds = 200,
-  batch = 100,
-  warm = 20,
-): InterleavedRow[] {
+export function interleaved(cases: readonly Case[], rounds = 200, batch = 100, warm = 20): InterleavedRow[] {
   const times = cases.map(() => [] as number[]);
   const ratios = cases.map(() => [] as number[]);
   const round = new Float64Array(cases.length);
+  const inputs = new Array<unknown>(batch);
   for (let r = 0; r < warm + rounds; r++) {
     for (let k = 0; k < cases.length; k++) {
       const c = (k + r) % cases.length; // rotate, so no case always runs first
-      const f = cases[c]![1];
+      const [, f, input] = cases[c]! as readonly [string, (input?: unknown) => unknown, (() => unknown)?];
+      if (input !== undefined) for (let i = 0; i < batch; i++) inputs[i] = input();
       const t0 = performance.now();
-      for (let i = 0; i < batch; i++) f();
+      if (input === undefined) for (let i = 0; i < batch; i++) f();
+      else for (let i = 0; i < batch; i++) f(inputs[i]);
       round[c] = ((performance.now() - t0) * 1e6) / batch;
     }
     if (r < warm) continue;

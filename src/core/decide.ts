@@ -59,10 +59,11 @@ export function decideLinear(
   const forcedIndex = forced === undefined ? undefined : model.variantIndex.get(forced);
   const chosen = forcedIndex !== undefined && isActive(forcedIndex, n) ? forcedIndex : drawAction(probs, active, n, u);
   const best = argmax(scores, active, n);
-  const names = new Array<string>(n);
+  // no candidates named (the usual case): every variant, in the model's order, which its own list names
+  const names = candidates === null ? model.variants : new Array<string>(n);
   const p = new Array<number>(n);
   for (let i = 0; i < n; i++) {
-    names[i] = model.variants[active[i]!]!;
+    if (names !== model.variants) (names as string[])[i] = model.variants[active[i]!]!;
     p[i] = probs[active[i]!]!;
   }
   return {

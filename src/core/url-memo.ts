@@ -3,10 +3,11 @@
  * lands on few URLs (the same campaign links, the same pages) from few referrers, so a repeat is
  * a table lookup instead of a scan. URLs that are unique by nature are not kept: a page URL with
  * an ad click id (one per click) and a referrer with a query string (a search's terms); they pay
- * a failed lookup and the scan. Tables are bounded like the other memo tables (input-limits.ts):
- * short keys only, each kept as a string of its own, cleared when full.
+ * a failed lookup and the scan. The tables are memo-table.ts's: found without hashing the whole
+ * key, and bounded.
  */
-import { clip, LIMITS, MEMO_KEY_MAX, ownCopy } from './input-limits.ts';
+import { clip, LIMITS } from './input-limits.ts';
+import { memoCompute, memoGet, memoTable } from './memo-table.ts';
 import { campaignTags, type CampaignTags, splitUrl } from './url-parts.ts';
 
 export interface PageParts {
@@ -18,19 +19,8 @@ export interface PageParts {
 }
 
 const TABLE_LIMIT = 2048;
-const pages = new Map<string, PageParts>();
-const referrers = new Map<string, string>();
-
-function remember<V>(table: Map<string, V>, key: string, compute: (key: string) => V, keep: (value: V) => boolean): V {
-  if (key.length > MEMO_KEY_MAX) return compute(key);
-  const own = ownCopy(key); // the parts are sliced from the kept key, not from the request's string
-  const value = compute(own);
-  if (keep(value)) {
-    if (table.size >= TABLE_LIMIT) table.clear();
-    table.set(own, value);
-  }
-  return value;
-}
+const pages = memoTable<PageParts>(TABLE_LIMIT);
+const referrers = memoTable<string>(TABLE_LIMIT);
 
 const withoutClickId = (p: PageParts): boolean => !p.tags.clickId;
 
@@ -44,12 +34,12 @@ const referrerHost = (referrer: string): string => clip(splitUrl(referrer).host,
 /** Host, path and campaign tags of a page URL (clipped to LIMITS.input first). */
 export function pagePartsOf(url: string | undefined): PageParts {
   const key = clip(url ?? '', LIMITS.input);
-  return pages.get(key) ?? remember(pages, key, pageParts, withoutClickId);
+  return memoGet(pages, key) ?? memoCompute(pages, key, pageParts, withoutClickId);
 }
 
 /** The referrer's host ('' without one). */
 export function referrerHostOf(referrer: string | undefined): string {
   if (!referrer) return '';
   const key = clip(referrer, LIMITS.input);
-  return referrers.get(key) ?? remember(referrers, key, referrerHost, () => !key.includes('?'));
+  return memoGet(referrers, key) ?? memoCompute(referrers, key, referrerHost, () => !key.includes('?'));
 }

@@ -3,10 +3,10 @@
  *
  * A handful of ordered substring tests, not a full UA database: the three fields are model
  * features, so what matters is that the same UA always lands in the same small vocabulary.
- * Results are memoized per UA string (bounded, and only UAs of up to MEMO_KEY_MAX characters,
- * each kept as a string of its own: input-limits.ts), because a site's traffic repeats few UAs.
+ * Results are memoized per UA string (memo-table.ts: bounded, found without hashing the whole
+ * string), because a site's traffic repeats few UAs.
  */
-import { MEMO_KEY_MAX, ownCopy } from './input-limits.ts';
+import { memoCompute, memoGet, memoTable } from './memo-table.ts';
 
 export type DeviceClass = 'mobile' | 'tablet' | 'desktop' | 'tv' | 'console' | 'bot' | 'unknown';
 export type OsName = 'ios' | 'android' | 'windows' | 'macos' | 'chromeos' | 'linux' | 'other';
@@ -21,7 +21,7 @@ export interface UserAgentInfo {
 const BOT = /bot|crawl|spider|slurp|headless|lighthouse|facebookexternalhit|preview|curl|wget|python-requests|go-http/i;
 const UNKNOWN: UserAgentInfo = { device: 'unknown', os: 'other', browser: 'other' };
 const CACHE_LIMIT = 512;
-const cache = new Map<string, UserAgentInfo>();
+const cache = memoTable<UserAgentInfo>(CACHE_LIMIT);
 
 function osOf(ua: string): OsName {
   if (/iPhone|iPad|iPod/.test(ua)) return 'ios';
@@ -59,16 +59,11 @@ function browserOf(ua: string, os: OsName): BrowserName {
 
 export function parseUserAgent(ua: string | null | undefined): UserAgentInfo {
   if (!ua) return UNKNOWN;
-  const hit = cache.get(ua);
-  if (hit !== undefined) return hit;
-  let info: UserAgentInfo;
-  if (BOT.test(ua)) info = { device: 'bot', os: osOf(ua), browser: 'bot' };
-  else {
-    const os = osOf(ua);
-    info = { device: deviceOf(ua, os), os, browser: browserOf(ua, os) };
-  }
-  if (ua.length > MEMO_KEY_MAX) return info;
-  if (cache.size >= CACHE_LIMIT) cache.clear(); // crude bound; a full reset is cheap and rare
-  cache.set(ownCopy(ua), info);
-  return info;
+  return memoGet(cache, ua) ?? memoCompute(cache, ua, classify);
+}
+
+function classify(ua: string): UserAgentInfo {
+  if (BOT.test(ua)) return { device: 'bot', os: osOf(ua), browser: 'bot' };
+  const os = osOf(ua);
+  return { device: deviceOf(ua, os), os, browser: browserOf(ua, os) };
 }

@@ -88,6 +88,35 @@ describe('linear scoring and decisions', () => {
     }
   });
 
+  it('scores every variant count alike: the sums a plain loop over the weights gives, exactly', () => {
+    const fv = mobile();
+    for (const k of [1, 2, 3, 4, 5, 7]) {
+      for (const quantize of ['int8', 'float32'] as const) {
+        const bits = 8;
+        const weights = new Float32Array((1 << bits) * k).map((_, i) => Math.sin(i * 12.9898) * 0.7);
+        const variants = Array.from({ length: k }, (_, v) => `v${v}`);
+        const bias = variants.map((_, v) => -1 - v / 10);
+        const m = decoded(encodeLinearModel({ name: 'k', version: `k${k}`, variants, bits, bias, weights, quantize }));
+        const reference = variants.map((_, v) => {
+          let sum = 0;
+          for (let j = 0; j < fv.length; j++) sum += m.weights[(fv.hashes[j]! & m.mask) * k + v]! * fv.values[j]!;
+          return m.bias[v]! + sum * m.scale[v]!;
+        });
+        const out = new Float64Array(k);
+        scoreVariants(m, fv, out);
+        expect([...out], `${k} variants, ${quantize}`).toEqual(reference);
+      }
+    }
+  });
+
+  it('names the candidates in the order they were asked for, with their own probabilities', () => {
+    const m = decoded(model('v1'));
+    const all = decideLinear(m, null, mobile(), 0.5)!;
+    const reversed = decideLinear(m, ['b', 'a', 'control'], mobile(), 0.5)!;
+    expect(reversed.candidates).toEqual(['b', 'a', 'control']);
+    expect(reversed.probabilities).toEqual([...all.probabilities].reverse());
+  });
+
   it('chooses by context with exact propensities, and respects candidate lists', () => {
     const m = decoded(model('v1'));
     const d = decideLinear(m, null, mobile(), 0.5)!;
