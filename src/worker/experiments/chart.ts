@@ -2,7 +2,7 @@
  * Inline SVG line charts for the admin page: no script, no library. One polyline per arm over
  * time, y from 0 to 1 (allocation shares and probabilities).
  */
-import type { HistoryPoint } from './aggregator.ts';
+import type { HistoryPoint } from './snapshot-publish.ts';
 
 export const ARM_COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
 

@@ -8,7 +8,7 @@
 import { html, raw } from 'hono/html';
 import { pausedArms, type Action, type Experiment } from '../../core/experiments/experiment.ts';
 import type { ReadOut } from '../../core/experiments/read-out.ts';
-import type { AggregatorStats } from './aggregator.ts';
+import type { AggregatorStats } from './aggregator-stats.ts';
 import { lineChart } from './chart.ts';
 import { BASE, change, day, daysText, pct } from './page-layout.ts';
 

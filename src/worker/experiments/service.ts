@@ -15,7 +15,7 @@ import {
   type Experiment,
 } from '../../core/experiments/experiment.ts';
 import { badRequest, HttpError } from '../shared/http-error.ts';
-import type { AggregatorStats } from './aggregator.ts';
+import type { AggregatorStats } from './aggregator-stats.ts';
 import { experimentStub } from './forward.ts';
 import { parseExperimentConfig, refuseUnsafeUrls } from './schema.ts';
 import { listExperiments, loadExperiment, saveExperiment } from './store.ts';
