@@ -7,11 +7,11 @@
 
 import { clip, LIMITS } from './input-limits.ts';
 import { localTime } from './local-time.ts';
-import { isPageType, pageTypeOf, type PageType } from './page-type.ts';
+import { isPageType, type PageType } from './page-type.ts';
 import type { Profile } from './profile.ts';
 import { classifyReferrer, type ReferrerClass } from './referrer.ts';
-import { pagePartsOf, referrerHostOf } from './url-memo.ts';
-import { parseUserAgent, type BrowserName, type DeviceClass, type OsName } from './user-agent.ts';
+import { pagePartsOf, referrerPartsOf, type PageParts, type ReferrerParts } from './url-memo.ts';
+import { parseUserAgent, type BrowserName, type DeviceClass, type OsName, type UserAgentInfo } from './user-agent.ts';
 
 export type AttrValue = string | number | boolean;
 
@@ -55,6 +55,10 @@ export interface VisitorContext {
   readonly utmCampaign: string;
   readonly utmTerm: string;
   readonly utmContent: string;
+  /** the parts of the page URL, the User-Agent and the referrer these fields were read from, with their features' hashes (`extractFeatures`) */
+  readonly page?: PageParts;
+  readonly agent?: UserAgentInfo;
+  readonly referrerParts?: ReferrerParts;
   readonly host: string;
   readonly path: string;
   readonly pageType: PageType;
@@ -78,7 +82,8 @@ export function buildContext(input: ContextInput): VisitorContext {
   const geo = input.geo ?? {};
   const page = pagePartsOf(input.url);
   const tags = page.tags;
-  const referrerHost = referrerHostOf(input.referrer);
+  const referrerParts = referrerPartsOf(input.referrer);
+  const referrerHost = referrerParts.host;
   const ua = parseUserAgent(clip(input.userAgent, LIMITS.input));
   const timezone = geo.timezone || 'UTC';
   const t = localTime(input.now, timezone);
@@ -97,16 +102,19 @@ export function buildContext(input: ContextInput): VisitorContext {
     device: ua.device,
     os: ua.os,
     browser: ua.browser,
-    referrer: classifyReferrer({ referrerHost, pageHost: host, utmMedium: tags.medium, clickId: tags.clickId }),
+    referrer: classifyReferrer({ referrerHost, pageHost: host, utmMedium: tags.medium, clickId: tags.clickId }, page.landing),
     referrerHost,
     utmSource: tags.source,
     utmMedium: tags.medium,
     utmCampaign: tags.campaign,
     utmTerm: tags.term,
     utmContent: tags.content,
+    page,
+    agent: ua,
+    referrerParts,
     host,
     path,
-    pageType: explicitType && isPageType(explicitType) ? explicitType : pageTypeOf(path),
+    pageType: explicitType && isPageType(explicitType) ? explicitType : page.pageType,
     hour: t.hour,
     weekday: t.weekday,
     visits: p.visits,

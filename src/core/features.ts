@@ -181,20 +181,23 @@ export function extractFeatures(ctx: FeatureInput, fv: FeatureVector = createFea
   h[n++] = murmur3(ctx.city, S.city);
   h[n++] = murmur3Int(ctx.asn, S.asn);
   h[n++] = murmur3(ctx.timezone, S.timezone);
-  const device = murmur3(ctx.device, S.device);
+  const agent = agentHashesOf(ctx);
+  const device = agent[0]!;
   h[n++] = device;
-  h[n++] = murmur3(ctx.os, S.os);
-  h[n++] = murmur3(ctx.browser, S.browser);
+  h[n++] = agent[1]!;
+  h[n++] = agent[2]!;
   const referrer = murmur3(ctx.referrer, S.referrer);
   h[n++] = referrer;
-  h[n++] = murmur3(ctx.referrerHost, S.referrer_host);
-  h[n++] = murmur3(ctx.utmSource, S.utm_source);
-  h[n++] = murmur3(ctx.utmMedium, S.utm_medium);
-  h[n++] = murmur3(ctx.utmCampaign, S.utm_campaign);
-  h[n++] = murmur3(ctx.utmTerm, S.utm_term);
-  h[n++] = murmur3(ctx.utmContent, S.utm_content);
-  h[n++] = murmur3(firstSegment(ctx.path), S.path);
-  const pageType = murmur3(ctx.pageType, S.page_type);
+  const ref = (ctx as HashedParts).referrerParts;
+  h[n++] = ref !== undefined && ref.host === ctx.referrerHost ? ref.hostHash : referrerHostHash(ctx.referrerHost);
+  const page = pageHashesOf(ctx);
+  h[n++] = page[0]!;
+  h[n++] = page[1]!;
+  h[n++] = page[2]!;
+  h[n++] = page[3]!;
+  h[n++] = page[4]!;
+  h[n++] = page[5]!;
+  const pageType = page[6]!;
   h[n++] = pageType;
   h[n++] = murmur3Int(ctx.hour, S.hour);
   const weekday = murmur3Int(ctx.weekday, S.weekday);
@@ -219,6 +222,95 @@ export function extractFeatures(ctx: FeatureInput, fv: FeatureVector = createFea
   fv.values.fill(1, 0, n);
   fv.length = n;
   return fv;
+}
+
+/**
+ * The parts a request's context read some fields from: the page URL's and the referrer's
+ * (url-memo.ts) and the User-Agent's (user-agent.ts). Each comes with its features' hashes,
+ * computed once with the parts, and each is memoized per isolate: a repeat page, referrer or UA
+ * looks these features up instead of hashing them. They are used only while the context's fields are still those parts' values;
+ * a logged context names no parts and hashes every field, to the same hashes.
+ */
+interface HashedParts {
+  readonly page?: PageFields & { readonly hashes: Uint32Array };
+  readonly agent?: { readonly device: string; readonly os: string; readonly browser: string; readonly hashes: Uint32Array };
+  readonly referrerParts?: { readonly host: string; readonly hostHash: number };
+}
+
+/** What a page URL gives a context: its campaign tags, its path and the page type the path implies. */
+interface PageFields {
+  readonly tags: {
+    readonly source: string;
+    readonly medium: string;
+    readonly campaign: string;
+    readonly term: string;
+    readonly content: string;
+  };
+  readonly path: string;
+  readonly pageType: string;
+}
+
+/** utm_source … utm_content, path and page_type's hashes (they are adjacent features) */
+export function pageHashes(tags: PageFields['tags'], path: string, pageType: string, out = new Uint32Array(PAGE_FEATURES)): Uint32Array {
+  return hashPage(tags.source, tags.medium, tags.campaign, tags.term, tags.content, path, pageType, out);
+}
+const PAGE_FEATURES = 7;
+
+function hashPage(
+  source: string,
+  medium: string,
+  campaign: string,
+  term: string,
+  content: string,
+  path: string,
+  pageType: string,
+  out: Uint32Array,
+): Uint32Array {
+  const S = FIELD_SEED;
+  out[0] = murmur3(source, S.utm_source);
+  out[1] = murmur3(medium, S.utm_medium);
+  out[2] = murmur3(campaign, S.utm_campaign);
+  out[3] = murmur3(term, S.utm_term);
+  out[4] = murmur3(content, S.utm_content);
+  out[5] = murmur3(firstSegment(path), S.path);
+  out[6] = murmur3(pageType, S.page_type);
+  return out;
+}
+
+export const referrerHostHash = (host: string): number => murmur3(host, FIELD_SEED.referrer_host);
+
+/** device, os and browser's hashes */
+export function agentHashes(device: string, os: string, browser: string, out = new Uint32Array(3)): Uint32Array {
+  out[0] = murmur3(device, FIELD_SEED.device);
+  out[1] = murmur3(os, FIELD_SEED.os);
+  out[2] = murmur3(browser, FIELD_SEED.browser);
+  return out;
+}
+
+const scratchPage = new Uint32Array(PAGE_FEATURES);
+const scratchAgent = new Uint32Array(3);
+
+function pageHashesOf(ctx: FeatureInput & HashedParts): Uint32Array {
+  const p = ctx.page;
+  if (
+    p !== undefined &&
+    p.path === ctx.path &&
+    p.pageType === ctx.pageType &&
+    p.tags.source === ctx.utmSource &&
+    p.tags.medium === ctx.utmMedium &&
+    p.tags.campaign === ctx.utmCampaign &&
+    p.tags.term === ctx.utmTerm &&
+    p.tags.content === ctx.utmContent
+  ) {
+    return p.hashes;
+  }
+  return hashPage(ctx.utmSource, ctx.utmMedium, ctx.utmCampaign, ctx.utmTerm, ctx.utmContent, ctx.path, ctx.pageType, scratchPage);
+}
+
+function agentHashesOf(ctx: FeatureInput & HashedParts): Uint32Array {
+  const a = ctx.agent;
+  if (a !== undefined && a.device === ctx.device && a.os === ctx.os && a.browser === ctx.browser) return a.hashes;
+  return agentHashes(ctx.device, ctx.os, ctx.browser, scratchAgent);
 }
 
 /** "/products/123" → "/products": ids in paths would make one feature per page. */

@@ -43,14 +43,29 @@ function hostClassOf(host: string): HostClass {
   return c;
 }
 
-export function classifyReferrer(input: ReferrerInput): ReferrerClass {
-  const medium = input.utmMedium;
+/**
+ * What the landing URL alone says: a paid medium or an ad click id is paid, an email medium is
+ * email; null when the referrer decides. A page's is computed once with its parts (url-memo.ts).
+ */
+export function landingClass(medium: string, clickId: boolean): ReferrerClass | null {
   if (medium && PAID_MEDIUM.test(medium)) return 'paid';
-  if (input.clickId) return 'paid';
+  if (clickId) return 'paid';
   if (medium === 'email' || medium === 'newsletter') return 'email';
+  return null;
+}
+
+export function classifyReferrer(input: ReferrerInput, landing = landingClass(input.utmMedium, input.clickId)): ReferrerClass {
+  if (landing !== null) return landing;
+  const medium = input.utmMedium;
   const host = input.referrerHost;
   if (!host) return medium === 'social' ? 'social' : 'direct';
-  if (host === input.pageHost || host.endsWith('.' + input.pageHost)) return 'internal';
+  if (host === input.pageHost || isSubdomain(host, input.pageHost)) return 'internal';
   const c = hostClassOf(host);
   return c === 'other' && medium === 'social' ? 'social' : c;
+}
+
+/** `host` ends with "." + `parent` (without building that string). */
+function isSubdomain(host: string, parent: string): boolean {
+  const dot = host.length - parent.length - 1;
+  return dot >= 0 && host.charCodeAt(dot) === 46 && host.endsWith(parent);
 }

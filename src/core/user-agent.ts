@@ -6,6 +6,7 @@
  * Results are memoized per UA string (memo-table.ts: bounded, found without hashing the whole
  * string), because a site's traffic repeats few UAs.
  */
+import { agentHashes } from './features.ts';
 import { memoCompute, memoGet, memoTable } from './memo-table.ts';
 
 export type DeviceClass = 'mobile' | 'tablet' | 'desktop' | 'tv' | 'console' | 'bot' | 'unknown';
@@ -16,10 +17,18 @@ export interface UserAgentInfo {
   readonly device: DeviceClass;
   readonly os: OsName;
   readonly browser: BrowserName;
+  /** the features' hashes of the three (features.ts), computed with them: a repeat UA looks them up */
+  readonly hashes: Uint32Array;
 }
 
 const BOT = /bot|crawl|spider|slurp|headless|lighthouse|facebookexternalhit|preview|curl|wget|python-requests|go-http/i;
-const UNKNOWN: UserAgentInfo = { device: 'unknown', os: 'other', browser: 'other' };
+const info = (device: DeviceClass, os: OsName, browser: BrowserName): UserAgentInfo => ({
+  device,
+  os,
+  browser,
+  hashes: agentHashes(device, os, browser),
+});
+const UNKNOWN = info('unknown', 'other', 'other');
 const CACHE_LIMIT = 512;
 const cache = memoTable<UserAgentInfo>(CACHE_LIMIT);
 
@@ -63,7 +72,7 @@ export function parseUserAgent(ua: string | null | undefined): UserAgentInfo {
 }
 
 function classify(ua: string): UserAgentInfo {
-  if (BOT.test(ua)) return { device: 'bot', os: osOf(ua), browser: 'bot' };
+  if (BOT.test(ua)) return info('bot', osOf(ua), 'bot');
   const os = osOf(ua);
-  return { device: deviceOf(ua, os), os, browser: browserOf(ua, os) };
+  return info(deviceOf(ua, os), os, browserOf(ua, os));
 }

@@ -65,7 +65,7 @@ describe('user agent', () => {
     ],
     ['', 'unknown', 'other', 'other'],
   ])('%s', (ua, device, os, browser) => {
-    expect(parseUserAgent(ua)).toEqual({ device, os, browser });
+    expect(parseUserAgent(ua)).toMatchObject({ device, os, browser });
   });
 });
 
@@ -82,6 +82,9 @@ describe('referrer class', () => {
     ['', 'email', '', 'email'],
     ['', '', '', 'direct'],
     ['shop.example', '', '', 'internal'],
+    ['blog.shop.example', '', '', 'internal'],
+    ['myshop.example', '', '', 'other'],
+    ['shop.example.evil.io', '', '', 'other'],
     ['blog.partner.io', '', '', 'other'],
   ])('%s medium=%s %s → %s', (host, medium, query, expected) => {
     expect(classifyReferrer({ referrerHost: host, pageHost: 'shop.example', utmMedium: medium, clickId: q(query) })).toBe(expected);

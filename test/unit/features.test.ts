@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildContext, type ContextInput } from '../../src/core/context.ts';
+import { buildContext, type ContextInput, type VisitorContext } from '../../src/core/context.ts';
 import { hashFeatureKey } from '../../src/core/feature-keys.ts';
 import { attrHash, createFeatureVector, extractFeatures, FEATURE_SPEC_HASH, MAX_ATTRS, MAX_FEATURES } from '../../src/core/features.ts';
+import { loggedContext } from '../../src/core/decision-record.ts';
 import { newProfile, touchProfile } from '../../src/core/profile.ts';
 
 const NOW = Date.UTC(2026, 10, 20, 19, 30); // a Friday, 19:30 UTC
@@ -67,6 +68,38 @@ describe('feature extractor', () => {
     for (const k of keys) expect(got.has(hashFeatureKey(k)!), k).toBe(true);
     expect(got.has(hashFeatureKey('device=desktop')!)).toBe(false);
     expect(hashFeatureKey('nonsense=1')).toBeNull();
+  });
+
+  it('gives a built context (its URL, UA and referrer parts hashed once, kept per isolate) the features of its logged copy', () => {
+    const inputs: Partial<ContextInput>[] = [
+      {},
+      { url: 'https://shop.example/p/stove?gclid=abc&utm_term=x+y', referrer: 'https://news.example/a?b=c' },
+      { url: 'https://shop.example/blog/post', pageType: 'checkout', userAgent: 'curl/8.4' },
+      { url: undefined, referrer: undefined, userAgent: undefined },
+      { url: `https://shop.example/${'x'.repeat(400)}?utm_source=long` }, // too long to keep
+    ];
+    const features = (ctx: object) => Array.from(extractFeatures(ctx as ReturnType<typeof ctxOf>).hashes.subarray(0, 40));
+    for (const over of inputs) {
+      for (let visit = 0; visit < 2; visit++) {
+        const ctx = ctxOf(over); // the second visit finds its parts memoized
+        expect(features(ctx), JSON.stringify(over)).toEqual(features(loggedContext(ctx)));
+        // fields changed after the context was built: their hashes follow the fields, not the parts
+        const changes: Partial<VisitorContext>[] = [
+          { utmSource: 'bing' },
+          { utmContent: 'hero' },
+          { path: '/other/page' },
+          { pageType: 'cart' },
+          { device: 'tablet' },
+          { browser: 'firefox' },
+          { referrerHost: 'elsewhere.example' },
+        ];
+        for (const changed of changes) {
+          const edited = { ...ctx, ...changed };
+          expect(features(edited), JSON.stringify(changed)).toEqual(features(loggedContext(edited)));
+          expect(features(edited)).not.toEqual(features(ctx));
+        }
+      }
+    }
   });
 
   it('is deterministic and reuses the buffer it is given', () => {

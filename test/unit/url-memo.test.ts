@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { clip, LIMITS, ownCopy } from '../../src/core/input-limits.ts';
-import { pagePartsOf, referrerHostOf } from '../../src/core/url-memo.ts';
+import { pageHashes } from '../../src/core/features.ts';
+import { pageTypeOf } from '../../src/core/page-type.ts';
+import { landingClass } from '../../src/core/referrer.ts';
+import { pagePartsOf, referrerPartsOf } from '../../src/core/url-memo.ts';
 import { campaignTags, splitUrl } from '../../src/core/url-parts.ts';
 
 const URLS = [
@@ -17,7 +20,11 @@ const URLS = [
 
 const direct = (url: string) => {
   const p = splitUrl(clip(url, LIMITS.input));
-  return { host: clip(p.host, LIMITS.host), path: clip(p.path, LIMITS.path), tags: campaignTags(p.query) };
+  const path = clip(p.path, LIMITS.path);
+  const tags = campaignTags(p.query);
+  const pageType = pageTypeOf(path);
+  const landing = landingClass(tags.medium, tags.clickId);
+  return { host: clip(p.host, LIMITS.host), path, tags, pageType, landing, hashes: pageHashes(tags, path, pageType) };
 };
 
 describe('url-memo', () => {
@@ -27,9 +34,9 @@ describe('url-memo', () => {
       expect(pagePartsOf(ownCopy(url)), url).toEqual(direct(url));
     }
     expect(pagePartsOf(undefined)).toEqual(direct(''));
-    expect(referrerHostOf('https://WWW.Google.com/')).toBe('www.google.com');
-    expect(referrerHostOf('https://www.google.com/')).toBe('www.google.com');
-    expect(referrerHostOf(undefined)).toBe('');
+    expect(referrerPartsOf('https://WWW.Google.com/').host).toBe('www.google.com');
+    expect(referrerPartsOf('https://www.google.com/').host).toBe('www.google.com');
+    expect(referrerPartsOf(undefined).host).toBe('');
   });
 
   it('keeps repeat page URLs and referrers, not the unique ones (click ids, queries) nor long ones', () => {
