@@ -38,7 +38,7 @@ export default defineConfig({
     projects: [
       {
         // The pure core, in Node (the same V8 the benchmarks time).
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' },
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node', setupFiles: ['test/unit/temp-dir-setup.ts'] },
       },
       {
         // The Worker, inside workerd, against real local KV and Queues.
