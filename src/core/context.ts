@@ -76,6 +76,7 @@ export interface VisitorContext {
 /** Values used when a field is absent, so a model always sees a known token. */
 export const UNKNOWN = '?';
 const NO_ATTRS: Readonly<Record<string, AttrValue>> = Object.freeze({});
+const NONE: readonly string[] = Object.freeze([]); // segments are set after the rules ran, never added to
 
 /** The context of a request. Long inputs are clipped first (input-limits.ts): the same clipped strings feed the features and the log. */
 export function buildContext(input: ContextInput): VisitorContext {
@@ -122,6 +123,6 @@ export function buildContext(input: ContextInput): VisitorContext {
     purchases: p.purchases,
     profile: p,
     attrs: input.attrs ?? NO_ATTRS,
-    segments: [],
+    segments: NONE,
   };
 }
