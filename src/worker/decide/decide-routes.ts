@@ -15,7 +15,7 @@ import { DecideRequest } from './decide-schema.ts';
 import { fastDecideRequest } from './decide-body.ts';
 import type { AppContext } from '../shared/types.ts';
 import { storeOptions } from '../shared/settings.ts';
-import { beginVisit, finishVisitAsync, optedOut } from '../visitor/visit.ts';
+import { beginVisit, finishVisit, optedOut } from '../visitor/visit.ts';
 
 /** POST /v1/decide: the per-client limit, then the decision; app.ts calls it in its own context (`lazyHandler`). */
 export async function decide(c: AppContext): Promise<Response> {
@@ -40,7 +40,7 @@ async function decideResponse(c: AppContext): Promise<Response> {
   if (optedOut(c.req.raw) || body.track === false) c.header('cache-control', 'private, no-store');
   else {
     logRecords(c.env.EVENTS, records, (p) => c.executionCtx.waitUntil(p));
-    profile = await finishVisitAsync(c, visit);
+    profile = finishVisit(c, visit);
   }
   // a client that keeps its own profile (no cookies cross-origin) gets it back in the body
   const echo = body.profile !== undefined && profile !== null ? { profile } : {};

@@ -11,7 +11,7 @@ import { contextInput, type PageFields } from './request-context.ts';
 import { segmentRules } from './segment-store.ts';
 import { storeOptions } from '../shared/settings.ts';
 import type { AppContext } from '../shared/types.ts';
-import { readVisitor, writeVisitor, writeVisitorAsync, type Visitor } from './visitor.ts';
+import { readVisitor, writeVisitor, type Visitor } from './visitor.ts';
 import { kvOf } from '../shared/bindings.ts';
 
 export interface Visit {
@@ -42,7 +42,7 @@ export async function beginVisit(c: AppContext, input: VisitInput, pageView: boo
   const now = Date.now();
   const store = storeOptions(c, now);
   const rules = segmentRules(kvOf(c.env), store); // a cold isolate's KV read, under way while the cookies are read
-  const visitor = await readVisitor(c, input.visitorId, now, input.profile);
+  const visitor = readVisitor(c, input.visitorId, now, input.profile);
   const segments = await rules;
   const ctx = buildContext(contextInput(c.req.raw, input.page, input.attributes, visitor.profile, now));
   const profile = pageView ? touchProfile(visitor.profile, now, ctx.pageType) : visitor.profile;
@@ -56,10 +56,4 @@ export async function beginVisit(c: AppContext, input: VisitInput, pageView: boo
 export function finishVisit(c: AppContext, visit: Visit): string | null {
   c.header('cache-control', 'private, no-store');
   return writeVisitor(c, visit.visitor, visit.profile);
-}
-
-/** `finishVisit` for a handler that can wait (the API's): the same headers, signed by the platform. */
-export function finishVisitAsync(c: AppContext, visit: Visit): Promise<string | null> {
-  c.header('cache-control', 'private, no-store');
-  return writeVisitorAsync(c, visit.visitor, visit.profile);
 }

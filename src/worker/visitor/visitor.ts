@@ -17,7 +17,7 @@ import { DEFAULT_SITE } from '../../core/log-layout.ts';
 import { sameText } from '../../core/mac-text.ts';
 import { newProfile, shrinkProfile, type Profile } from '../../core/profile.ts';
 import { parseProfile, serializeProfile } from '../../core/profile-codec.ts';
-import { decodeCookieText, encodeCookieText, sign, signAsync } from '../shared/signing.ts';
+import { decodeCookieText, encodeCookieText, sign } from '../shared/signing.ts';
 import { signingSecret } from '../shared/settings.ts';
 import type { AppContext } from '../shared/types.ts';
 import { log } from '../shared/log.ts';
@@ -56,7 +56,7 @@ export interface Visitor {
  * from the cookie, else `bodyProfile`: the signed profile a cookie-less client (the snippet on
  * another origin) keeps itself and sends back, verified the same way.
  */
-export async function readVisitor(c: AppContext, bodyVisitorId: string | undefined, now: number, bodyProfile?: string): Promise<Visitor> {
+export function readVisitor(c: AppContext, bodyVisitorId: string | undefined, now: number, bodyProfile?: string): Visitor {
   const cookieId = getCookie(c, VISITOR_COOKIE);
   const given = bodyVisitorId ?? (cookieId && VISITOR_ID.test(cookieId) ? cookieId : undefined);
   const id = given ?? crypto.randomUUID().replace(/-/g, '');
@@ -65,7 +65,7 @@ export async function readVisitor(c: AppContext, bodyVisitorId: string | undefin
   let profile: Profile | null = null;
   let profileState: ProfileState = secret ? 'new' : 'disabled';
   if (raw && secret) {
-    profile = await readProfile(secret, raw, id, now, siteIdOf(c));
+    profile = readProfile(secret, raw, id, now, siteIdOf(c));
     profileState = profile ? 'valid' : 'reset';
   }
   return {
@@ -77,14 +77,14 @@ export async function readVisitor(c: AppContext, bodyVisitorId: string | undefin
 }
 
 /** The profile a cookie holds for this visitor, or null (logged with the reason) to start afresh. */
-async function readProfile(secret: string, raw: string, visitorId: string, now: number, site: string): Promise<Profile | null> {
+function readProfile(secret: string, raw: string, visitorId: string, now: number, site: string): Profile | null {
   const dot = raw.lastIndexOf('.');
   const payload = dot > 0 ? raw.slice(0, dot) : '';
   const signature = raw.slice(dot + 1);
   let legacy = false;
-  if (dot <= 0 || !sameText(await signAsync(secret, bound(site, visitorId, payload)), signature)) {
+  if (dot <= 0 || !sameText(sign(secret, bound(site, visitorId, payload)), signature)) {
     // another visitor's (or site's) profile, altered, or signed before the binding (a named site has no such cookies)
-    legacy = site === DEFAULT_SITE && sameText(await signAsync(secret, payload), signature);
+    legacy = site === DEFAULT_SITE && sameText(sign(secret, payload), signature);
     if (!legacy) {
       log.warn('profile cookie ignored', { reason: 'signature' });
       return null;
@@ -106,26 +106,6 @@ async function readProfile(secret: string, raw: string, visitorId: string, now: 
 
 /** Sets the visitor-id cookie (when new) and the re-signed profile cookie; returns the cookie's value (null without a secret). */
 export function writeVisitor(c: AppContext, visitor: Visitor, profile: Profile): string | null {
-  const w = startWrite(c, visitor, profile);
-  return w === null ? null : endWrite(c, w, sign(w.secret, w.signs));
-}
-
-/** `writeVisitor` for a caller that can wait: the same headers, the signature by `signAsync`. */
-export async function writeVisitorAsync(c: AppContext, visitor: Visitor, profile: Profile): Promise<string | null> {
-  const w = startWrite(c, visitor, profile);
-  return w === null ? null : endWrite(c, w, await signAsync(w.secret, w.signs));
-}
-
-interface ProfileWrite {
-  readonly secret: string;
-  readonly secure: boolean;
-  readonly payload: string;
-  /** what the signature covers (`bound`) */
-  readonly signs: string;
-}
-
-/** The visitor-id cookie and `x-attune-profile`; then the profile cookie's payload to sign, or null without a secret. */
-function startWrite(c: AppContext, visitor: Visitor, profile: Profile): ProfileWrite | null {
   const secure = c.req.url.startsWith('https:'); // the runtime's URL: scheme lower-cased
   if (visitor.isNew) c.header('set-cookie', visitorCookie(VISITOR_COOKIE, visitor.id, secure, false), { append: true });
   if (visitor.profileState === 'reset' || visitor.profileState === 'disabled') c.header('x-attune-profile', visitor.profileState);
@@ -141,13 +121,8 @@ function startWrite(c: AppContext, visitor: Visitor, profile: Profile): ProfileW
     kept = smaller;
     payload = encodeCookieText(serializeProfile(kept));
   }
-  return { secret, secure, payload, signs: bound(siteIdOf(c), visitor.id, payload) };
-}
-
-/** Sets the signed profile cookie; returns its value. */
-function endWrite(c: AppContext, w: ProfileWrite, signature: string): string {
-  const signed = `${w.payload}.${signature}`;
-  c.header('set-cookie', visitorCookie(PROFILE_COOKIE, signed, w.secure, true), { append: true });
+  const signed = `${payload}.${sign(secret, bound(siteIdOf(c), visitor.id, payload))}`;
+  c.header('set-cookie', visitorCookie(PROFILE_COOKIE, signed, secure, true), { append: true });
   return signed;
 }
 
