@@ -6,7 +6,6 @@
 import type { $ZodType, output } from 'zod/v4/core';
 import { badRequest, HttpError } from './http-error.ts';
 import { parseWithMessages } from './issue-message.ts';
-import { utf8Length } from '../../core/utf8.ts';
 
 const decoder = new TextDecoder(); // one per isolate, not per request
 
@@ -48,30 +47,7 @@ export async function readBodyBytes(req: Request, maxBytes: number): Promise<Uin
 
 /** The body as UTF-8 text, capped like `readBodyBytes`. */
 export async function readBodyText(req: Request, maxBytes: number): Promise<string> {
-  const declared = Number(req.headers.get('content-length') ?? NaN);
-  // A declared length within the cap (from the network, the body's framing): the runtime decodes
-  // the body itself, which costs a request less than handing its bytes to JavaScript to decode.
-  if (declared >= 0 && declared <= maxBytes && req.body) {
-    const text = await req.text();
-    if (decodedFromMore(text, maxBytes)) throw tooLarge(maxBytes);
-    return text;
-  }
   return decoder.decode(await readBodyBytes(req, maxBytes));
-}
-
-/**
- * Whether `text` cannot have been decoded from `maxBytes` or fewer: its bytes were at least its
- * UTF-8 length less 2 for each U+FFFD (a malformed sequence of 1 to 3 bytes becomes one, of 3).
- * Only a body longer than its declared length (never one from the network, framed by it) can be
- * refused here, or let through a few bytes over the cap (a dropped byte-order mark, malformed
- * sequences): one from the network is its declared length, already within the cap.
- */
-function decodedFromMore(text: string, maxBytes: number): boolean {
-  const n = utf8Length(text);
-  if (n <= maxBytes) return false;
-  let replaced = 0;
-  for (let i = text.indexOf('\ufffd'); i !== -1; i = text.indexOf('\ufffd', i + 1)) replaced++;
-  return n - 2 * replaced > maxBytes;
 }
 
 /**
