@@ -4,9 +4,9 @@
  *
  * Every feature's routes load on the first request that needs them (`lazyRoutes` and
  * `lazyHandler` below): the decision path, events, bidding, recommendations, experiments admin,
- * the API document and the proxy. An isolate's start-up pays only for what every request needs: the router, the sites, CORS,
- * the admin guard, the snippet, and the Durable Object classes the runtime asks for by name
- * (index.ts).
+ * the API document and the proxy. An isolate's start-up pays only for what every request needs:
+ * the router, the sites, CORS, the admin guard, the snippet, and the Durable Object classes the
+ * runtime asks for by name (index.ts).
  */
 import { Hono, type ErrorHandler, type MiddlewareHandler, type NotFoundHandler } from 'hono';
 import { isAdminHost } from './shared/admin-host.ts';

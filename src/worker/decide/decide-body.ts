@@ -10,8 +10,8 @@
  * It never accepts what zod refuses: each check here is the schema's rule or a stricter one
  * (strings measured in UTF-16 units, which zod counts in code points only past the limit; a
  * page URL taken only when trimming and removing tabs and line breaks, as zod's URL check does to
- * its output, would change nothing). test/unit/decide-body.test.ts holds the two equal, bodies
- * valid, invalid and randomly altered.
+ * its output, would change nothing). test/worker/decide-body.test.ts holds the two equal, in
+ * workerd, on bodies valid, invalid and randomly altered.
  */
 import { EXPERIMENT_KEY } from '../../core/experiments/experiment.ts';
 import { NAME, SLOT_ID, VISITOR_ID } from '../shared/request-schema.ts';
