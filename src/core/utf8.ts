@@ -1,13 +1,20 @@
 /**
- * UTF-8 for the short strings of a model header (name, version, metadata JSON). The core runs
- * without platform APIs, and TextEncoder/TextDecoder are platform APIs; these strings are
- * decoded once per model load, so a plain loop is fast enough.
+ * UTF-8 without platform APIs (the core runs without them, and TextEncoder/TextDecoder are
+ * platform APIs): model headers, and on every decision the profile cookie's text and the byte
+ * size of each log record, which is why encoding and measuring avoid per-character allocation.
  */
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 export function utf8Encode(s: string): Uint8Array {
-  const out: number[] = [];
+  const out = new Uint8Array(utf8Length(s)); // sized first: no growing array, no copy
+  let at = 0;
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      out[at++] = c;
+      continue;
+    }
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
       const d = s.charCodeAt(i + 1);
       if (d >= 0xdc00 && d <= 0xdfff) {
@@ -16,12 +23,21 @@ export function utf8Encode(s: string): Uint8Array {
       }
     }
     if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
-    if (c < 0x80) out.push(c);
-    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 0x3f));
-    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
-    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 0x3f), 0x80 | ((c >> 6) & 0x3f), 0x80 | (c & 0x3f));
+    if (c < 0x800) {
+      out[at++] = 0xc0 | (c >> 6);
+      out[at++] = 0x80 | (c & 0x3f);
+    } else if (c < 0x10000) {
+      out[at++] = 0xe0 | (c >> 12);
+      out[at++] = 0x80 | ((c >> 6) & 0x3f);
+      out[at++] = 0x80 | (c & 0x3f);
+    } else {
+      out[at++] = 0xf0 | (c >> 18);
+      out[at++] = 0x80 | ((c >> 12) & 0x3f);
+      out[at++] = 0x80 | ((c >> 6) & 0x3f);
+      out[at++] = 0x80 | (c & 0x3f);
+    }
   }
-  return Uint8Array.from(out);
+  return out;
 }
 
 /**
@@ -29,6 +45,9 @@ export function utf8Encode(s: string): Uint8Array {
  * encoding it: what a byte limit measured on a JavaScript string's `.length` gets wrong.
  */
 export function utf8Length(s: string): number {
+  // Most texts measured (log records, cookies) are ASCII: one native scan says so, and then
+  // the length is the answer, without a loop over every character here.
+  if (!NON_ASCII.test(s)) return s.length;
   let n = s.length; // one byte per UTF-16 unit, then the extra bytes of the rest
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -2,11 +2,11 @@
  * The Hono app: every feature's routes (each folder's `*-routes.ts`, mounted here and nowhere
  * else), CORS for browser callers, the proxy behind them all, and the one error boundary.
  *
- * Every feature's routes load on the first request that needs them (`lazyRoutes` below): the
- * decision path, events, bidding, recommendations, experiments admin, the API document and the
- * proxy. An isolate's start-up pays only for what every request needs: the router, the sites, CORS,
- * the admin guard, the snippet, and the Durable Object classes the runtime asks for by name
- * (index.ts).
+ * Every feature's routes load on the first request that needs them (`lazyRoutes` and
+ * `lazyHandler` below): the decision path, events, bidding, recommendations, experiments admin,
+ * the API document and the proxy. An isolate's start-up pays only for what every request needs:
+ * the router, the sites, CORS, the admin guard, the snippet, and the Durable Object classes the
+ * runtime asks for by name (index.ts).
  */
 import { Hono, type ErrorHandler, type MiddlewareHandler, type NotFoundHandler } from 'hono';
 import { isAdminHost } from './shared/admin-host.ts';
@@ -80,6 +80,23 @@ function lazyRoutes(load: () => Promise<readonly Hono<AppEnv>[]>): MiddlewareHan
   };
 }
 
+/**
+ * A route's handler, loaded by the first request that needs it like `lazyRoutes`, then called in
+ * this app's own context: for the decision, the hottest route, a second app's routing and
+ * context on every request would be a measurable part of its time. It answers as it did behind
+ * `lazyRoutes`: errors go to the same `onError`, other methods to the same not-found handler.
+ */
+function lazyHandler(load: () => Promise<(c: AppContext) => Promise<Response>>): MiddlewareHandler<AppEnv> {
+  let handler: Promise<(c: AppContext) => Promise<Response>> | undefined;
+  return async (c) => {
+    handler ??= load().catch((err: unknown) => {
+      handler = undefined; // a failed load is retried by the next request
+      throw err;
+    });
+    return (await handler)(c);
+  };
+}
+
 /** The CORS middleware for this isolate's ALLOWED_ORIGINS, built once per settings. */
 const corsOf = new WeakMap<Settings, MiddlewareHandler>();
 
@@ -106,9 +123,9 @@ app.use('/v1/*', async (c, next) => {
 
 // The decision path too: its request schemas are most of what start-up would otherwise build
 // (zod schemas are costly to construct), and a request that is not a decision (an event, the
-// snippet, a proxied page, a bid) need not pay for them. Once loaded, a decision pays only the
-// hand-off to the routes' own app, which is small beside the decision.
-const decide = lazyRoutes(async () => [(await import('./decide/decide-routes.ts')).decideRoutes]);
+// snippet, a proxied page, a bid) need not pay for them. Once loaded, its handler runs in this
+// app's context (`lazyHandler`), without a second app's routing.
+const decide = lazyHandler(async () => (await import('./decide/decide-routes.ts')).decide);
 const score = lazyRoutes(async () => [(await import('./decide/score-routes.ts')).scoreRoutes]);
 const events = lazyRoutes(async () => [(await import('./events/events-routes.ts')).eventRoutes]);
 const recommend = lazyRoutes(async () => [(await import('./recommend/recommend-routes.ts')).recommendRoutes]);
@@ -147,7 +164,7 @@ const models = lazyRoutes(async () => [(await import('./models/admin-routes.ts')
 const sites = lazyRoutes(async () => [(await import('./sites/sites-routes.ts')).siteRoutes]);
 
 // In the order the routes were mounted before they loaded lazily.
-app.all('/v1/decide', decide);
+app.post('/v1/decide', decide);
 app.all('/v1/score', score);
 app.all('/v1/recommend', recommend);
 app.all('/v1/events', events);

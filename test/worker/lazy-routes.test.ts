@@ -33,4 +33,23 @@ describe('routes loaded on first use', () => {
     expect(res.headers.get('access-control-allow-origin')).toBeTruthy();
     expect(res.headers.get('access-control-expose-headers')).toContain('x-attune-fallback');
   });
+
+  it.each(['GET', 'PUT', 'PATCH', 'DELETE'])(
+    '/v1/decide (its handler called in the app itself) answers %s with the one 404',
+    async (method) => {
+      const res = await fetchWorker('/v1/decide', { method });
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toContain('application/json');
+      expect((await res.json<any>()).error.code).toBe('not_found');
+    },
+  );
+
+  it("/v1/decide's errors are shaped by the one error boundary, with the CORS grant", async () => {
+    const res = await postJson('/v1/decide', { slots: [] }, { origin: 'https://shop.example' });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/json');
+    expect((await res.json<any>()).error.field).toBe('slots');
+    expect(res.headers.get('access-control-allow-origin')).toBeTruthy();
+    expect(res.headers.get('access-control-expose-headers')).toContain('x-attune-fallback');
+  });
 });

@@ -1,4 +1,5 @@
-import { env } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
+import { generateCookie } from 'hono/cookie';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { cookieHeader, cookiesOf, linearBlob, postJson, publish, resetAll } from './helpers.ts';
 
@@ -153,5 +154,26 @@ describe('GET /openapi.json', () => {
       });
     }
     expect(views).toBe(3);
+  });
+
+  it("sets the visitor's cookies exactly as Hono's setCookie wrote them, over http and https", async () => {
+    const year = 365 * 24 * 3600;
+    for (const scheme of ['http', 'https']) {
+      const secure = scheme === 'https';
+      const res = await exports.default.fetch(
+        new Request(`${scheme}://attune.test/v1/decide`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ slots: [{ id: 'x', candidates: ['a', 'b'] }] }),
+        }),
+      );
+      expect(res.status).toBe(200);
+      const jar = cookiesOf(res);
+      const opts = { path: '/', sameSite: 'Lax', secure, maxAge: year } as const;
+      expect(res.headers.getSetCookie()).toEqual([
+        generateCookie('att_vid', jar.att_vid!, opts),
+        generateCookie('att_p', jar.att_p!, { ...opts, httpOnly: true }),
+      ]);
+    }
   });
 });

@@ -6,19 +6,29 @@
  * did. `"strict": true` makes an unknown name a 404 instead. The decision itself lives in
  * `decide-slots.ts`, shared with the HTML proxy.
  */
-import { Hono } from 'hono';
 import { decideSlots, preloadSlotModels } from './decide-slots.ts';
-import { readJson } from '../shared/body.ts';
+import { parseJson, readBodyText, validate } from '../shared/body.ts';
 import { apiRateLimit } from '../shared/client-rate.ts';
 import { logRecords } from '../log/log-producer.ts';
 import { REQUEST_LIMITS } from '../shared/request-schema.ts';
 import { DecideRequest } from './decide-schema.ts';
-import type { AppEnv } from '../shared/types.ts';
+import { fastDecideRequest } from './decide-body.ts';
+import type { AppContext } from '../shared/types.ts';
 import { storeOptions } from '../shared/settings.ts';
 import { beginVisit, finishVisit, optedOut } from '../visitor/visit.ts';
 
-export const decideRoutes = new Hono<AppEnv>().post('/v1/decide', apiRateLimit, async (c) => {
-  const body = await readJson(c.req.raw, DecideRequest, REQUEST_LIMITS.bodyBytes);
+/** POST /v1/decide: the per-client limit, then the decision; app.ts calls it in its own context (`lazyHandler`). */
+export async function decide(c: AppContext): Promise<Response> {
+  let decided: Response | undefined;
+  const limited = await apiRateLimit(c, async () => {
+    decided = await decideResponse(c);
+  });
+  return limited ?? decided!;
+}
+
+async function decideResponse(c: AppContext): Promise<Response> {
+  const json = parseJson(await readBodyText(c.req.raw, REQUEST_LIMITS.bodyBytes));
+  const body = fastDecideRequest(json) ?? validate(DecideRequest, json); // the same result, zod's errors (decide-body.ts)
   preloadSlotModels(c.env, body.slots, storeOptions(c, Date.now())); // a cold model's reads overlap the visit's
   const visit = await beginVisit(c, body, true);
   const { decisions, fallbacks, records } = await decideSlots(c, visit, body.slots, body.strict !== true);
@@ -35,4 +45,4 @@ export const decideRoutes = new Hono<AppEnv>().post('/v1/decide', apiRateLimit, 
   // a client that keeps its own profile (no cookies cross-origin) gets it back in the body
   const echo = body.profile !== undefined && profile !== null ? { profile } : {};
   return c.json({ visitorId: visit.visitor.id, segments: visit.ctx.segments, decisions, ...echo });
-});
+}

@@ -11,16 +11,19 @@ export const REQUEST_LIMITS = {
 } as const;
 
 /** A name of ours: a model's (the registry's rule, core/model-registry.ts `MODEL_NAME`), a segment's. */
-export const Name = z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, ".", "_" or "-", at most 64'));
+export const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+export const Name = z.string().check(z.regex(NAME, 'lower-case letters, digits, ".", "_" or "-", at most 64'));
 export const shortText = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
 /**
  * A slot's id: printable ASCII, because it is echoed in the `x-attune-fallback` header, where a
  * line break or a character past Latin-1 would make the response itself fail.
  */
-export const SlotId = z.string().check(z.regex(/^[\x20-\x7e]{1,64}$/, '1–64 printable ASCII characters'));
+export const SLOT_ID = /^[\x20-\x7e]{1,64}$/;
+export const SlotId = z.string().check(z.regex(SLOT_ID, '1–64 printable ASCII characters'));
 
-export const VisitorId = z.string().check(z.regex(/^[A-Za-z0-9_-]{8,64}$/, '8–64 characters of A-Z a-z 0-9 _ -'));
+export const VISITOR_ID = /^[A-Za-z0-9_-]{8,64}$/;
+export const VisitorId = z.string().check(z.regex(VISITOR_ID, '8–64 characters of A-Z a-z 0-9 _ -'));
 
 export const PageContext = z.object({
   url: z.optional(z.string().check(z.maxLength(2048), z.url())),

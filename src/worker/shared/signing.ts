@@ -11,8 +11,18 @@ const SIG_BYTES = 16; // 128-bit truncated HMAC-SHA256: plenty against forgery, 
 
 const decoder = new TextDecoder(); // one per isolate
 
+// A profile's text is nearly always ASCII, which is its own UTF-8 (and Latin-1): then the
+// platform's btoa/atob do the work of the loops, on every decision's cookie.
+const NON_ASCII = /[^\x00-\x7f]/;
+
 /** Text → base64url of its UTF-8: cookie-safe without %-escaping's threefold growth. */
 export function encodeCookieText(text: string): string {
+  if (!NON_ASCII.test(text)) {
+    const b64 = btoa(text).replaceAll('+', '-').replaceAll('/', '_');
+    let end = b64.length;
+    while (end > 0 && b64.charCodeAt(end - 1) === 0x3d) end--; // '=' padding: base64url has none
+    return b64.slice(0, end);
+  }
   const bytes = utf8Encode(text);
   return base64Url(bytes, 0, bytes.length);
 }
@@ -20,6 +30,7 @@ export function encodeCookieText(text: string): string {
 export function decodeCookieText(value: string): string | null {
   try {
     const bin = atob(value.replace(/-/g, '+').replace(/_/g, '/'));
+    if (!NON_ASCII.test(bin)) return bin;
     const bytes = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
     return decoder.decode(bytes);

@@ -12,7 +12,7 @@
  * visitor presenting them, while they were last written within `LEGACY_PROFILE_DAYS`: a cookie
  * in flight is not lost, and an old one cannot be moved around for longer than that.
  */
-import { getCookie, setCookie } from 'hono/cookie';
+import { getCookie } from 'hono/cookie';
 import { DEFAULT_SITE } from '../../core/log-layout.ts';
 import { sameText } from '../../core/mac-text.ts';
 import { newProfile, shrinkProfile, type Profile } from '../../core/profile.ts';
@@ -106,9 +106,8 @@ function readProfile(secret: string, raw: string, visitorId: string, now: number
 
 /** Sets the visitor-id cookie (when new) and the re-signed profile cookie; returns the cookie's value (null without a secret). */
 export function writeVisitor(c: AppContext, visitor: Visitor, profile: Profile): string | null {
-  const secure = new URL(c.req.url).protocol === 'https:';
-  const opts = { path: '/', sameSite: 'Lax' as const, secure, maxAge: YEAR_SECONDS };
-  if (visitor.isNew) setCookie(c, VISITOR_COOKIE, visitor.id, opts);
+  const secure = c.req.url.startsWith('https:'); // the runtime's URL: scheme lower-cased
+  if (visitor.isNew) c.header('set-cookie', visitorCookie(VISITOR_COOKIE, visitor.id, secure, false), { append: true });
   if (visitor.profileState === 'reset' || visitor.profileState === 'disabled') c.header('x-attune-profile', visitor.profileState);
   const secret = signingSecret(c);
   if (!secret) return null;
@@ -123,6 +122,21 @@ export function writeVisitor(c: AppContext, visitor: Visitor, profile: Profile):
     payload = encodeCookieText(serializeProfile(kept));
   }
   const signed = `${payload}.${sign(secret, bound(siteIdOf(c), visitor.id, payload))}`;
-  setCookie(c, PROFILE_COOKIE, signed, { ...opts, httpOnly: true });
+  c.header('set-cookie', visitorCookie(PROFILE_COOKIE, signed, secure, true), { append: true });
   return signed;
+}
+
+const PLAIN = `; Max-Age=${YEAR_SECONDS}; Path=/; SameSite=Lax`;
+const SECURE = `; Max-Age=${YEAR_SECONDS}; Path=/; Secure; SameSite=Lax`;
+const HTTP_ONLY = `; Max-Age=${YEAR_SECONDS}; Path=/; HttpOnly; SameSite=Lax`;
+const HTTP_ONLY_SECURE = `; Max-Age=${YEAR_SECONDS}; Path=/; HttpOnly; Secure; SameSite=Lax`;
+
+/**
+ * A visitor cookie's `Set-Cookie` value, as Hono's `setCookie` writes it for `{ path: '/',
+ * sameSite: 'Lax', maxAge: YEAR_SECONDS, secure, httpOnly }` (a test holds them equal), built
+ * from fixed strings: Hono's builds an options object and checks it against every rule on each
+ * call, and every decision sets one or two.
+ */
+function visitorCookie(name: string, value: string, secure: boolean, httpOnly: boolean): string {
+  return `${name}=${encodeURIComponent(value)}${httpOnly ? (secure ? HTTP_ONLY_SECURE : HTTP_ONLY) : secure ? SECURE : PLAIN}`;
 }
