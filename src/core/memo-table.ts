@@ -3,10 +3,13 @@
  * Such a string is new with every request, and a `Map` hashes a new string one character at a
  * time before it can look it up: for a key of a hundred characters that costs about as much as
  * the lookup saves. Here a key is found by a fingerprint of its length and at most 32 of its
- * characters (all of a short key; of a long one its last 16 and 16 spread over the rest, where
- * versions, ids and campaign tags differ), then confirmed by comparing the whole string: keys
- * that share a fingerprint share a bucket, so a shared fingerprint costs a longer search, never a
- * wrong answer. A bucket holds at most BUCKET_MAX keys, so no input can make a search long.
+ * characters (all of a short key; of a long one its last 16 and 16 spread over the rest), then
+ * confirmed by comparing the whole string, so a shared fingerprint never gives a wrong answer.
+ *
+ * Keys that share a fingerprint share a bucket. Real keys can share one in numbers: a campaign's
+ * links to a thousand product pages differ only in a product id the fingerprint may not read.
+ * So a bucket holds a short list, searched by comparison, and past BUCKET_MAX keys becomes a
+ * `Map` of its own: those keys are hashed whole, as every key was before, and all of them stay.
  *
  * Bounded like the other memo tables (input-limits.ts): keys of up to MEMO_KEY_MAX characters,
  * each kept as a string of its own, and the table cleared when full.
@@ -20,22 +23,22 @@ interface Entry<V> {
   readonly value: V;
 }
 
+type Bucket<V> = Entry<V>[] | Map<string, V>;
+
 export interface MemoTable<V> {
   readonly limit: number;
-  readonly buckets: Map<number, Entry<V>[]>;
+  readonly buckets: Map<number, Bucket<V>>;
   size: number;
-  /** where a full bucket takes its next key */
-  turn: number;
 }
 
 export function memoTable<V>(limit: number): MemoTable<V> {
-  return { limit, buckets: new Map(), size: 0, turn: 0 };
+  return { limit, buckets: new Map(), size: 0 };
 }
 
 const TAIL = 16;
 const SPREAD = 16;
 
-/** A 31-bit fingerprint of `s`: its length and up to TAIL + SPREAD of its characters. */
+/** A 30-bit fingerprint of `s` (a small integer on every V8): its length and up to TAIL + SPREAD of its characters. */
 export function fingerprint(s: string): number {
   const n = s.length;
   let h = Math.imul(n, 0x9e3779b1);
@@ -48,12 +51,14 @@ export function fingerprint(s: string): number {
   }
   for (; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x85ebca6b) ^ (h >>> 15);
   h ^= h >>> 16;
-  return Math.imul(h, 0xc2b2ae35) >>> 1; // a small integer: Map keys stay unboxed
+  return Math.imul(h, 0xc2b2ae35) >>> 2;
 }
 
 export function memoGet<V>(table: MemoTable<V>, key: string): V | undefined {
+  if (key.length > MEMO_KEY_MAX) return undefined; // never kept
   const bucket = table.buckets.get(fingerprint(key));
   if (bucket === undefined) return undefined;
+  if (!Array.isArray(bucket)) return bucket.get(key);
   for (let i = 0; i < bucket.length; i++) if (bucket[i]!.key === key) return bucket[i]!.value;
   return undefined;
 }
@@ -69,14 +74,11 @@ export function memoCompute<V>(table: MemoTable<V>, key: string, compute: (key: 
   if (keep !== undefined && !keep(value)) return value;
   if (table.size >= table.limit) memoClear(table);
   const fp = fingerprint(own);
-  const entry: Entry<V> = { key: own, value };
   const bucket = table.buckets.get(fp);
-  if (bucket === undefined) table.buckets.set(fp, [entry]);
-  else if (bucket.length < BUCKET_MAX) bucket.push(entry);
-  else {
-    bucket[table.turn++ % BUCKET_MAX] = entry; // replaces one: the size is unchanged
-    return value;
-  }
+  if (bucket === undefined) table.buckets.set(fp, [{ key: own, value }]);
+  else if (!Array.isArray(bucket)) bucket.set(own, value);
+  else if (bucket.length < BUCKET_MAX) bucket.push({ key: own, value });
+  else table.buckets.set(fp, new Map([...bucket.map((e): [string, V] => [e.key, e.value]), [own, value]]));
   table.size++;
   return value;
 }

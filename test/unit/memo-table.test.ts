@@ -37,16 +37,29 @@ describe('memo-table', () => {
     expect(t.size).toBe(5);
   });
 
-  it('keeps a bucket short: past eight keys of one fingerprint, a new key replaces one', () => {
+  it('keeps every key of a crowded fingerprint: past eight, its bucket is a Map of its own', () => {
     const keys = twins(12);
     const t = memoTable<number>(1024);
     for (const [i, k] of keys.entries()) memoCompute(t, k, () => i);
-    expect(t.size).toBe(8);
-    expect(t.buckets.get(fingerprint(keys[0]!))!.length).toBe(8);
-    const found = keys.map((k) => memoGet(t, fresh(k)));
-    expect(found.filter((v) => v !== undefined)).toHaveLength(8);
-    for (const [i, v] of found.entries()) if (v !== undefined) expect(v).toBe(i); // never another key's value
-    expect(found.slice(8)).toEqual([8, 9, 10, 11]); // the newest are kept
+    expect(t.size).toBe(12);
+    expect(t.buckets.get(fingerprint(keys[0]!))).toBeInstanceOf(Map);
+    expect(keys.map((k) => memoGet(t, fresh(k)))).toEqual(keys.map((_, i) => i));
+  });
+
+  it("finds again a campaign's links to a thousand product pages, which differ only in the id", () => {
+    const urls = Array.from(
+      { length: 1000 },
+      (_, i) => `https://shop.example/products/${1000 + i}xyz?utm_source=newsletter&utm_medium=email&utm_campaign=spring-sale`,
+    );
+    const t = memoTable<string>(2048);
+    let computed = 0;
+    const parse = (u: string) => {
+      computed++;
+      return u.slice(29, 33);
+    };
+    for (const u of urls) memoGet(t, fresh(u)) ?? memoCompute(t, fresh(u), parse);
+    for (const u of urls) expect(memoGet(t, fresh(u))).toBe(u.slice(29, 33));
+    expect(computed).toBe(1000); // each once
   });
 
   it('is bounded: cleared when full, and long keys are computed but not kept', () => {
