@@ -6,6 +6,9 @@
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
+/** Whether `s` is ASCII, and so its own UTF-8 (and Latin-1): one native scan. */
+export const isAscii = (s: string): boolean => !NON_ASCII.test(s);
+
 export function utf8Encode(s: string): Uint8Array {
   const out = new Uint8Array(utf8Length(s)); // sized first: no growing array, no copy
   let at = 0;
@@ -47,7 +50,7 @@ export function utf8Encode(s: string): Uint8Array {
 export function utf8Length(s: string): number {
   // Most texts measured (log records, cookies) are ASCII: one native scan says so, and then
   // the length is the answer, without a loop over every character here.
-  if (!NON_ASCII.test(s)) return s.length;
+  if (isAscii(s)) return s.length;
   let n = s.length; // one byte per UTF-16 unit, then the extra bytes of the rest
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -49,25 +49,18 @@ const siteOfRequest = new WeakMap<Request, Site>();
  * them: they answer exactly as if mounted here.
  */
 function lazyRoutes(load: () => Promise<readonly Hono<AppEnv>[]>): MiddlewareHandler<AppEnv> {
-  let routes: Promise<Hono<AppEnv>> | undefined;
+  const routes = loadOnce(async () => {
+    const sub = new Hono<AppEnv>().notFound(notFound).onError(onError);
+    // the request's site, resolved by this app's middleware, goes along with the request
+    sub.use('*', async (inner, next) => {
+      const site = siteOfRequest.get(inner.req.raw);
+      if (site !== undefined) inner.set('site', site);
+      await next();
+    });
+    for (const a of await load()) sub.route('/', a);
+    return sub;
+  });
   return async (c) => {
-    routes ??= load().then(
-      (apps) => {
-        const sub = new Hono<AppEnv>().notFound(notFound).onError(onError);
-        // the request's site, resolved by this app's middleware, goes along with the request
-        sub.use('*', async (inner, next) => {
-          const site = siteOfRequest.get(inner.req.raw);
-          if (site !== undefined) inner.set('site', site);
-          await next();
-        });
-        for (const a of apps) sub.route('/', a);
-        return sub;
-      },
-      (err: unknown) => {
-        routes = undefined; // a failed load is retried by the next request
-        throw err;
-      },
-    );
     let ctx: AppContext['executionCtx'] | undefined;
     try {
       ctx = c.executionCtx;
@@ -76,7 +69,7 @@ function lazyRoutes(load: () => Promise<readonly Hono<AppEnv>[]>): MiddlewareHan
     }
     const site = c.get('site');
     if (site !== undefined) siteOfRequest.set(c.req.raw, site);
-    return (await routes).fetch(c.req.raw, c.env, ctx);
+    return (await routes()).fetch(c.req.raw, c.env, ctx);
   };
 }
 
@@ -87,14 +80,18 @@ function lazyRoutes(load: () => Promise<readonly Hono<AppEnv>[]>): MiddlewareHan
  * `lazyRoutes`: errors go to the same `onError`, other methods to the same not-found handler.
  */
 function lazyHandler(load: () => Promise<(c: AppContext) => Promise<Response>>): MiddlewareHandler<AppEnv> {
-  let handler: Promise<(c: AppContext) => Promise<Response>> | undefined;
-  return async (c) => {
-    handler ??= load().catch((err: unknown) => {
-      handler = undefined; // a failed load is retried by the next request
+  const handler = loadOnce(load);
+  return async (c) => (await handler())(c);
+}
+
+/** `load()`'s result, loaded by the first call and shared by the later ones; a failed load is retried by the next call. */
+function loadOnce<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () =>
+    (loaded ??= load().catch((err: unknown) => {
+      loaded = undefined;
       throw err;
-    });
-    return (await handler)(c);
-  };
+    }));
 }
 
 /** The CORS middleware for this isolate's ALLOWED_ORIGINS, built once per settings. */

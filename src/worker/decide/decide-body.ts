@@ -14,14 +14,8 @@
  * workerd, on bodies valid, invalid and randomly altered.
  */
 import { EXPERIMENT_KEY } from '../../core/experiments/experiment.ts';
-import { NAME, SLOT_ID, VISITOR_ID } from '../shared/request-schema.ts';
+import { distinct, NAME, PAGE_LIMITS, SLOT_ID, VISITOR_ID } from '../shared/request-schema.ts';
 import { DECIDE_LIMITS, type DecideRequest } from './decide-schema.ts';
-
-/** The schema's length limits (request-schema.ts `PageContext`, decide-schema.ts `DecideRequest` and `Slot`). */
-const MAX_URL = 2048;
-const MAX_PAGE_TYPE = 32;
-const MAX_PROFILE = 4096;
-const MAX_CANDIDATE = 128;
 
 const TAB_OR_LINE_BREAK = /[\t\n\r]/;
 
@@ -67,7 +61,7 @@ export function fastDecideRequest(raw: unknown): DecideRequest | null {
   }
   if ('profile' in raw) {
     const p = raw.profile;
-    if (typeof p !== 'string' || p.length > MAX_PROFILE) return null;
+    if (typeof p !== 'string' || p.length > DECIDE_LIMITS.profile) return null;
     out.profile = p;
   }
   const slots = slotsOf(raw.slots);
@@ -81,17 +75,17 @@ function pageOf(raw: unknown): Page | null {
   const out: Mutable<Page> = {};
   if ('url' in raw) {
     const u = raw.url;
-    if (typeof u !== 'string' || u.length > MAX_URL || u.trim() !== u || TAB_OR_LINE_BREAK.test(u) || !URL.canParse(u)) return null;
+    if (typeof u !== 'string' || u.length > PAGE_LIMITS.url || u.trim() !== u || TAB_OR_LINE_BREAK.test(u) || !URL.canParse(u)) return null;
     out.url = u;
   }
   if ('referrer' in raw) {
     const r = raw.referrer;
-    if (typeof r !== 'string' || r.length > MAX_URL) return null;
+    if (typeof r !== 'string' || r.length > PAGE_LIMITS.url) return null;
     out.referrer = r;
   }
   if ('pageType' in raw) {
     const t = raw.pageType;
-    if (typeof t !== 'string' || t.length < 1 || t.length > MAX_PAGE_TYPE) return null;
+    if (typeof t !== 'string' || t.length < 1 || t.length > PAGE_LIMITS.pageType) return null;
     out.pageType = t;
   }
   return out;
@@ -140,8 +134,8 @@ function candidatesOf(raw: unknown): string[] | null {
   if (!Array.isArray(raw) || raw.length < 1 || raw.length > DECIDE_LIMITS.candidates) return null;
   const out: string[] = [];
   for (const c of raw as unknown[]) {
-    if (typeof c !== 'string' || c.length < 1 || c.length > MAX_CANDIDATE) return null;
+    if (typeof c !== 'string' || c.length < 1 || c.length > DECIDE_LIMITS.candidate) return null;
     out.push(c);
   }
-  return new Set(out).size === out.length ? out : null;
+  return distinct(out) ? out : null;
 }

@@ -10,13 +10,19 @@ import { Attributes, distinct, Name, PageContext, shortText, SlotId, VisitorId }
 export const DECIDE_LIMITS = {
   slots: 16,
   candidates: 32,
+  /** characters of a candidate */
+  candidate: 128,
+  /** characters of a signed profile sent back */
+  profile: 4096,
   scoreModels: 8,
 } as const;
 
 export const Slot = z.object({
   id: SlotId,
   candidates: z.optional(
-    z.array(shortText(128)).check(z.minLength(1), z.maxLength(DECIDE_LIMITS.candidates), z.refine(distinct, 'candidates must be distinct')),
+    z
+      .array(shortText(DECIDE_LIMITS.candidate))
+      .check(z.minLength(1), z.maxLength(DECIDE_LIMITS.candidates), z.refine(distinct, 'candidates must be distinct')),
   ),
   model: z.optional(Name),
   /** a bandit test key: the slot serves the test's arm (see /admin/experiments) */
@@ -37,7 +43,7 @@ export const DecideRequest = z.object({
    * for clients without cookies (the snippet on another origin): the signed profile the last
    * response returned, or "" for none; the response then carries the new one in `profile`
    */
-  profile: z.optional(z.string().check(z.maxLength(4096))),
+  profile: z.optional(z.string().check(z.maxLength(DECIDE_LIMITS.profile))),
   slots: z.array(Slot).check(
     z.minLength(1),
     z.maxLength(DECIDE_LIMITS.slots),

@@ -25,10 +25,13 @@ export const SlotId = z.string().check(z.regex(SLOT_ID, '1–64 printable ASCII 
 export const VISITOR_ID = /^[A-Za-z0-9_-]{8,64}$/;
 export const VisitorId = z.string().check(z.regex(VISITOR_ID, '8–64 characters of A-Z a-z 0-9 _ -'));
 
+/** The page's string limits (UTF-16 units), shared with decide's hand-checked path (decide/decide-body.ts). */
+export const PAGE_LIMITS = { url: 2048, pageType: 32 } as const;
+
 export const PageContext = z.object({
-  url: z.optional(z.string().check(z.maxLength(2048), z.url())),
-  referrer: z.optional(z.string().check(z.maxLength(2048))),
-  pageType: z.optional(shortText(32)),
+  url: z.optional(z.string().check(z.maxLength(PAGE_LIMITS.url), z.url())),
+  referrer: z.optional(z.string().check(z.maxLength(PAGE_LIMITS.url))),
+  pageType: z.optional(shortText(PAGE_LIMITS.pageType)),
 });
 
 export const Attributes = z

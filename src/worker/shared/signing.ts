@@ -5,7 +5,7 @@
  * the WebCrypto signer this replaced (test/unit/signing.test.ts), so cookies in flight stay valid.
  */
 import { base64Url, sameText, signText } from '../../core/mac-text.ts';
-import { utf8Encode } from '../../core/utf8.ts';
+import { isAscii, utf8Encode } from '../../core/utf8.ts';
 
 const SIG_BYTES = 16; // 128-bit truncated HMAC-SHA256: plenty against forgery, half the cookie bytes
 
@@ -13,11 +13,10 @@ const decoder = new TextDecoder(); // one per isolate
 
 // A profile's text is nearly always ASCII, which is its own UTF-8 (and Latin-1): then the
 // platform's btoa/atob do the work of the loops, on every decision's cookie.
-const NON_ASCII = /[^\x00-\x7f]/;
 
 /** Text → base64url of its UTF-8: cookie-safe without %-escaping's threefold growth. */
 export function encodeCookieText(text: string): string {
-  if (!NON_ASCII.test(text)) {
+  if (isAscii(text)) {
     const b64 = btoa(text).replaceAll('+', '-').replaceAll('/', '_');
     let end = b64.length;
     while (end > 0 && b64.charCodeAt(end - 1) === 0x3d) end--; // '=' padding: base64url has none
@@ -30,7 +29,7 @@ export function encodeCookieText(text: string): string {
 export function decodeCookieText(value: string): string | null {
   try {
     const bin = atob(value.replace(/-/g, '+').replace(/_/g, '/'));
-    if (!NON_ASCII.test(bin)) return bin;
+    if (isAscii(bin)) return bin;
     const bytes = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
     return decoder.decode(bytes);

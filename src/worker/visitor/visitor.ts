@@ -126,10 +126,10 @@ export function writeVisitor(c: AppContext, visitor: Visitor, profile: Profile):
   return signed;
 }
 
-const PLAIN = `; Max-Age=${YEAR_SECONDS}; Path=/; SameSite=Lax`;
-const SECURE = `; Max-Age=${YEAR_SECONDS}; Path=/; Secure; SameSite=Lax`;
-const HTTP_ONLY = `; Max-Age=${YEAR_SECONDS}; Path=/; HttpOnly; SameSite=Lax`;
-const HTTP_ONLY_SECURE = `; Max-Age=${YEAR_SECONDS}; Path=/; HttpOnly; Secure; SameSite=Lax`;
+const attributes = (httpOnly: boolean, secure: boolean) =>
+  `; Max-Age=${YEAR_SECONDS}; Path=/${httpOnly ? '; HttpOnly' : ''}${secure ? '; Secure' : ''}; SameSite=Lax`;
+/** the four attribute strings, by `httpOnly * 2 + secure` */
+const ATTRIBUTES = [attributes(false, false), attributes(false, true), attributes(true, false), attributes(true, true)];
 
 /**
  * A visitor cookie's `Set-Cookie` value, as Hono's `setCookie` writes it for `{ path: '/',
@@ -138,5 +138,5 @@ const HTTP_ONLY_SECURE = `; Max-Age=${YEAR_SECONDS}; Path=/; HttpOnly; Secure; S
  * call, and every decision sets one or two.
  */
 function visitorCookie(name: string, value: string, secure: boolean, httpOnly: boolean): string {
-  return `${name}=${encodeURIComponent(value)}${httpOnly ? (secure ? HTTP_ONLY_SECURE : HTTP_ONLY) : secure ? SECURE : PLAIN}`;
+  return `${name}=${encodeURIComponent(value)}${ATTRIBUTES[(httpOnly ? 2 : 0) + (secure ? 1 : 0)]}`;
 }
